@@ -95,7 +95,11 @@ impl From<Diagnostic> for Diagnostics {
 /// 1-based line number of byte `offset` in `source`.
 pub fn line_of(source: &str, offset: usize) -> usize {
     let end = offset.min(source.len());
-    source.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    source.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -113,7 +117,11 @@ mod tests {
 
     #[test]
     fn formats_as_file_line_message() {
-        let d = Diagnostic::new(Path::new("config/yuqing.toml"), Some(7), "unknown field `evry`");
+        let d = Diagnostic::new(
+            Path::new("config/yuqing.toml"),
+            Some(7),
+            "unknown field `evry`",
+        );
         assert_eq!(d.to_string(), "config/yuqing.toml:7: unknown field `evry`");
     }
 }

@@ -25,7 +25,9 @@ impl Span {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("invalid duration `{0}`: write a number and a unit, like \"90s\", \"15m\", \"5h\" or \"2d\"")]
+#[error(
+    "invalid duration `{0}`: write a number and a unit, like \"90s\", \"15m\", \"5h\" or \"2d\""
+)]
 pub struct InvalidSpan(pub String);
 
 impl FromStr for Span {
