@@ -1,0 +1,836 @@
+//! The daemon's configuration: one TOML file, parsed once into typed values.
+//!
+//! Everything an operator writes is checked here, and every mistake is reported with the
+//! file and line to fix (`yuqing check`). After [`load`] returns, no other module re-checks a
+//! value: durations are [`Span`]s, recipients are [`Mailbox`]es, time zones are [`Tz`]s.
+//! A file holding nothing but `[daemon] watchlists = "DIR"` is valid; every other setting
+//! has a default that runs on one machine with nothing installed (SQLite and a mail folder
+//! under `state_dir`).
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::duration::Span;
+use chrono_tz::Tz;
+use lettre::message::Mailbox;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The whole configuration, as the daemon and every command use it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from, for messages.
+    pub path: PathBuf,
+    pub daemon: Daemon,
+    pub mail: Mail,
+    pub people: People,
+    pub deadlines: Deadlines,
+    pub sources: Vec<Source>,
+    pub channels: Vec<Channel>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    pub watchlists: PathBuf,
+    pub timezone: Tz,
+    /// `sqlite://…` (default `sqlite://<state_dir>/yuqing.db`) or `postgres://…`.
+    pub database: String,
+    pub calendar: Option<PathBuf>,
+    pub state_dir: PathBuf,
+    /// How often the scheduler looks for due work when nothing is due sooner.
+    pub tick: Span,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub transport: Transport,
+    pub from: Mailbox,
+    /// How long to wait before retrying a message that could not be delivered; doubles on
+    /// each failure up to `retry_max`.
+    pub retry_min: Span,
+    pub retry_max: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// One `.eml` file per message in this folder.
+    File {
+        dir: PathBuf,
+    },
+    Smtp(Smtp),
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub user: Option<String>,
+    pub timeout: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Who is mailed. Addresses are parsed once here; a typo is a config error.
+#[derive(Debug, Clone)]
+pub struct People {
+    /// 值班员: every new incident, at once.
+    pub duty: Vec<Mailbox>,
+    /// 分管领导: escalation when a deadline is missed.
+    pub leaders: Vec<Mailbox>,
+    /// 主要负责人: escalation when a deadline is missed.
+    pub principal: Vec<Mailbox>,
+    /// 运维: source failures.
+    pub operators: Vec<Mailbox>,
+}
+
+/// The statutory response times (domain.md, "Response deadlines").
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    /// 特别重大/重大: publish authoritative information (5 hours).
+    pub major_release: Span,
+    /// 特别重大/重大: hold a press conference (24 hours).
+    pub major_press_conference: Span,
+    /// Other opinion: respond (48 hours).
+    pub ordinary_response: Span,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            major_release: Span::from_secs(5 * 3600),
+            major_press_conference: Span::from_secs(24 * 3600),
+            ordinary_response: Span::from_secs(48 * 3600),
+        }
+    }
+}
+
+/// A web source that is polled for opinion.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: String,
+    pub name: String,
+    pub url: url::Url,
+    pub every: Span,
+    pub timeout: Span,
+    pub headers: BTreeMap<String, String>,
+    pub kind: SourceKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+    /// An HTML list page read with CSS selectors.
+    Page(PageSelectors),
+}
+
+/// CSS selectors of an HTML list page, checked to be valid selectors at load.
+#[derive(Debug, Clone)]
+pub struct PageSelectors {
+    pub item: String,
+    pub title: String,
+    /// Selector and attribute, e.g. `a.title@href`; without `@`, the element's `href`.
+    pub link: String,
+    pub date: Option<String>,
+    pub summary: Option<String>,
+}
+
+/// One of the agency's own channels (website, column, WeChat, Weibo, app).
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub url: url::Url,
+    pub owner: Vec<Mailbox>,
+    pub duty: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// The file as written. Spanned fields are the ones checked after parsing, so that their
+// errors can name a line.
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    daemon: RawDaemon,
+    #[serde(default)]
+    mail: RawMail,
+    #[serde(default)]
+    people: RawPeople,
+    #[serde(default)]
+    deadlines: RawDeadlines,
+    #[serde(default, rename = "source")]
+    sources: Vec<RawSource>,
+    #[serde(default, rename = "channel")]
+    channels: Vec<RawChannel>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    watchlists: Option<PathBuf>,
+    timezone: Option<Spanned<String>>,
+    database: Option<Spanned<String>>,
+    calendar: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    tick: Option<Span>,
+    user_agent: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    transport: Option<Spanned<String>>,
+    dir: Option<PathBuf>,
+    from: Option<Spanned<String>>,
+    smtp: Option<RawSmtp>,
+    retry_min: Option<Span>,
+    retry_max: Option<Span>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    tls: Option<Tls>,
+    user: Option<String>,
+    timeout: Option<Span>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPeople {
+    duty: Option<Vec<Spanned<String>>>,
+    leaders: Option<Vec<Spanned<String>>>,
+    principal: Option<Vec<Spanned<String>>>,
+    operators: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDeadlines {
+    major_release: Option<Span>,
+    major_press_conference: Option<Span>,
+    ordinary_response: Option<Span>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: Spanned<String>,
+    name: Option<String>,
+    kind: Spanned<String>,
+    url: Spanned<String>,
+    every: Option<Span>,
+    timeout: Option<Span>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    item: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    id: Spanned<String>,
+    name: Option<String>,
+    kind: Spanned<String>,
+    feed: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    owner: Option<Spanned<OneOrMany>>,
+    duty: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// Reads and checks the config file at `path`.
+pub fn load(path: &Path) -> Result<Config, Diagnostics> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::new(
+            path,
+            None,
+            format!("cannot read the config file: {e} (pass another with --config FILE)"),
+        )
+    })?;
+    parse(path, &source)
+}
+
+/// Checks config text as if read from `path`.
+pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
+    let raw: RawConfig =
+        toml::from_str(source).map_err(|e| Diagnostic::from_toml(path, source, &e))?;
+    let mut errs = Diagnostics::default();
+    let at =
+        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+
+    // [daemon]
+    let state_dir = raw.daemon.state_dir.unwrap_or_else(|| PathBuf::from("var"));
+    let timezone = match raw.daemon.timezone {
+        None => chrono_tz::Asia::Shanghai,
+        Some(tz) => match tz.get_ref().parse::<Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                errs.push(at(
+                    tz.span(),
+                    format!(
+                        "unknown time zone `{}`: use an IANA name such as \"Asia/Shanghai\"",
+                        tz.get_ref()
+                    ),
+                ));
+                chrono_tz::Asia::Shanghai
+            }
+        },
+    };
+    let database = match raw.daemon.database {
+        None => format!("sqlite://{}", state_dir.join("yuqing.db").display()),
+        Some(db) => {
+            let url = db.get_ref().trim().to_string();
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres:")
+                || url.starts_with("postgresql:"))
+            {
+                errs.push(at(
+                    db.span(),
+                    format!("database `{url}` is neither `sqlite://PATH` nor `postgres://…`"),
+                ));
+            }
+            url
+        }
+    };
+    let daemon = Daemon {
+        watchlists: raw
+            .daemon
+            .watchlists
+            .unwrap_or_else(|| PathBuf::from("watchlists")),
+        timezone,
+        database,
+        calendar: raw.daemon.calendar,
+        tick: raw.daemon.tick.unwrap_or(Span::from_secs(1)),
+        user_agent: raw.daemon.user_agent.unwrap_or_else(|| {
+            format!(
+                "yuqing/{} (public opinion monitor)",
+                env!("CARGO_PKG_VERSION")
+            )
+        }),
+        state_dir: state_dir.clone(),
+    };
+
+    // [mail]
+    let from = match raw.mail.from {
+        None => mailbox("舆情值班 <yuqing@localhost>").expect("default sender parses"),
+        Some(f) => mailbox(f.get_ref()).unwrap_or_else(|e| {
+            errs.push(at(f.span(), e));
+            mailbox("yuqing@localhost").expect("fallback parses")
+        }),
+    };
+    let transport = match raw
+        .mail
+        .transport
+        .as_ref()
+        .map(|t| (t.get_ref().as_str(), t.span()))
+    {
+        None | Some(("file", _)) => Transport::File {
+            dir: raw
+                .mail
+                .dir
+                .clone()
+                .unwrap_or_else(|| state_dir.join("mail")),
+        },
+        Some(("smtp", span)) => match raw.mail.smtp {
+            Some(s) => {
+                let tls = s.tls.unwrap_or(Tls::Starttls);
+                Transport::Smtp(Smtp {
+                    port: s.port.unwrap_or(match tls {
+                        Tls::None => 25,
+                        Tls::Starttls => 587,
+                        Tls::Tls => 465,
+                    }),
+                    host: s.host,
+                    tls,
+                    user: s.user,
+                    timeout: s.timeout.unwrap_or(Span::from_secs(30)),
+                })
+            }
+            None => {
+                errs.push(at(
+                    span,
+                    "transport = \"smtp\" needs `smtp = { host = \"…\", port = 587, tls = \"starttls\", user = \"…\" }`".into(),
+                ));
+                Transport::File {
+                    dir: state_dir.join("mail"),
+                }
+            }
+        },
+        Some((other, span)) => {
+            errs.push(at(
+                span,
+                format!("unknown mail transport `{other}`: expected \"file\" or \"smtp\""),
+            ));
+            Transport::File {
+                dir: state_dir.join("mail"),
+            }
+        }
+    };
+    let mail = Mail {
+        transport,
+        from,
+        retry_min: raw.mail.retry_min.unwrap_or(Span::from_secs(30)),
+        retry_max: raw.mail.retry_max.unwrap_or(Span::from_secs(3600)),
+    };
+
+    // [people]
+    let mut people_list = |list: Option<Vec<Spanned<String>>>, default: &str| -> Vec<Mailbox> {
+        match list {
+            None => vec![mailbox(default).expect("default address parses")],
+            Some(list) => list
+                .into_iter()
+                .filter_map(|a| match mailbox(a.get_ref()) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        errs.push(at(a.span(), e));
+                        None
+                    }
+                })
+                .collect(),
+        }
+    };
+    let people = People {
+        duty: people_list(raw.people.duty, "值班员 <duty@localhost>"),
+        leaders: people_list(raw.people.leaders, "分管领导 <leaders@localhost>"),
+        principal: people_list(raw.people.principal, "主要负责人 <principal@localhost>"),
+        operators: people_list(raw.people.operators, "运维 <operators@localhost>"),
+    };
+
+    let defaults = Deadlines::default();
+    let deadlines = Deadlines {
+        major_release: raw
+            .deadlines
+            .major_release
+            .unwrap_or(defaults.major_release),
+        major_press_conference: raw
+            .deadlines
+            .major_press_conference
+            .unwrap_or(defaults.major_press_conference),
+        ordinary_response: raw
+            .deadlines
+            .ordinary_response
+            .unwrap_or(defaults.ordinary_response),
+    };
+
+    // [[source]] and [[channel]]: ids are unique across both, since items and health are
+    // recorded by id.
+    let mut ids = HashSet::new();
+    let mut sources = Vec::new();
+    for s in raw.sources {
+        if let Some(src) = check_source(s, &mut ids, &mut errs, path, source) {
+            sources.push(src);
+        }
+    }
+    let mut channels = Vec::new();
+    for c in raw.channels {
+        if let Some(ch) = check_channel(c, &mut ids, &mut errs, path, source) {
+            channels.push(ch);
+        }
+    }
+
+    errs.into_result(Config {
+        path: path.to_path_buf(),
+        daemon,
+        mail,
+        people,
+        deadlines,
+        sources,
+        channels,
+    })
+}
+
+fn mailbox(text: &str) -> Result<Mailbox, String> {
+    text.trim()
+        .parse::<Mailbox>()
+        .map_err(|_| format!("invalid mail address `{text}`: write `user@example.gov.cn` or `名字 <user@example.gov.cn>`"))
+}
+
+fn check_id(
+    id: &Spanned<String>,
+    ids: &mut HashSet<String>,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> bool {
+    let value = id.get_ref();
+    let ok_chars = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok_chars {
+        errs.push(Diagnostic::at(
+            path,
+            source,
+            id.span().start,
+            format!("id `{value}` must be non-empty ASCII letters, digits, `-`, `_` or `.`"),
+        ));
+        return false;
+    }
+    if !ids.insert(value.clone()) {
+        errs.push(Diagnostic::at(
+            path,
+            source,
+            id.span().start,
+            format!("duplicate id `{value}`: every source and channel needs its own id"),
+        ));
+        return false;
+    }
+    true
+}
+
+fn check_url(
+    url: &Spanned<String>,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Option<url::Url> {
+    match url::Url::parse(url.get_ref().trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+        Ok(u) => {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                url.span().start,
+                format!("url `{u}` must be http:// or https://"),
+            ));
+            None
+        }
+        Err(e) => {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                url.span().start,
+                format!("invalid url `{}`: {e}", url.get_ref()),
+            ));
+            None
+        }
+    }
+}
+
+fn check_source(
+    s: RawSource,
+    ids: &mut HashSet<String>,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Option<Source> {
+    let id_ok = check_id(&s.id, ids, errs, path, source);
+    let url = check_url(&s.url, errs, path, source);
+    let id = s.id.get_ref().clone();
+    let kind = match s.kind.get_ref().as_str() {
+        "feed" => {
+            for (field, value) in [
+                ("item", &s.item),
+                ("title", &s.title),
+                ("link", &s.link),
+                ("date", &s.date),
+                ("summary", &s.summary),
+            ] {
+                if let Some(v) = value {
+                    errs.push(Diagnostic::at(
+                        path,
+                        source,
+                        v.span().start,
+                        format!("source `{id}`: `{field}` is a selector for kind = \"page\"; a feed needs none"),
+                    ));
+                }
+            }
+            Some(SourceKind::Feed)
+        }
+        "page" => {
+            let mut required = |field: &str, v: &Option<Spanned<String>>| -> Option<String> {
+                match v {
+                    Some(v) => check_selector(v, field, &id, errs, path, source),
+                    None => {
+                        errs.push(Diagnostic::at(
+                            path,
+                            source,
+                            s.kind.span().start,
+                            format!("source `{id}` of kind \"page\" needs a `{field}` selector"),
+                        ));
+                        None
+                    }
+                }
+            };
+            let item = required("item", &s.item);
+            let title = required("title", &s.title);
+            let link = required("link", &s.link);
+            let date = s
+                .date
+                .as_ref()
+                .and_then(|d| check_selector(d, "date", &id, errs, path, source));
+            let summary = s
+                .summary
+                .as_ref()
+                .and_then(|d| check_selector(d, "summary", &id, errs, path, source));
+            match (item, title, link) {
+                (Some(item), Some(title), Some(link)) => Some(SourceKind::Page(PageSelectors {
+                    item,
+                    title,
+                    link,
+                    date,
+                    summary,
+                })),
+                _ => None,
+            }
+        }
+        other => {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                s.kind.span().start,
+                format!("source `{id}`: unknown kind `{other}`: expected \"feed\" or \"page\""),
+            ));
+            None
+        }
+    };
+    let every = s.every.unwrap_or(Span::from_secs(300));
+    if every.as_secs() == 0 {
+        errs.push(Diagnostic::at(
+            path,
+            source,
+            s.id.span().start,
+            format!("source `{id}`: `every` must be longer than 0s"),
+        ));
+    }
+    Some(Source {
+        name: s.name.unwrap_or_else(|| id.clone()),
+        url: url?,
+        every,
+        timeout: s.timeout.unwrap_or(Span::from_secs(30)),
+        headers: s.headers,
+        kind: kind?,
+        id,
+    })
+    .filter(|_| id_ok)
+}
+
+/// Checks that a CSS selector (with an optional `@attribute` suffix) parses.
+fn check_selector(
+    v: &Spanned<String>,
+    field: &str,
+    id: &str,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Option<String> {
+    let text = v.get_ref().trim();
+    let css = text.split_once('@').map_or(text, |(css, _)| css).trim();
+    let css = if css.is_empty() { ":scope" } else { css };
+    match scraper::Selector::parse(css) {
+        Ok(_) => Some(text.to_string()),
+        Err(_) => {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                v.span().start,
+                format!("source `{id}`: `{field}` selector `{text}` is not valid CSS"),
+            ));
+            None
+        }
+    }
+}
+
+fn check_channel(
+    c: RawChannel,
+    ids: &mut HashSet<String>,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Option<Channel> {
+    let id_ok = check_id(&c.id, ids, errs, path, source);
+    let id = c.id.get_ref().clone();
+    let kind = c.kind.get_ref().clone();
+    if !matches!(
+        kind.as_str(),
+        "website" | "column" | "wechat" | "weibo" | "app"
+    ) {
+        errs.push(Diagnostic::at(
+            path,
+            source,
+            c.kind.span().start,
+            format!("channel `{id}`: unknown kind `{kind}`: expected website, column, wechat, weibo or app"),
+        ));
+    }
+    let url = match c.feed.as_ref().or(c.url.as_ref()) {
+        Some(u) => check_url(u, errs, path, source),
+        None => {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                c.id.span().start,
+                format!("channel `{id}` needs a `feed` (or `url`) to read its posts from"),
+            ));
+            None
+        }
+    };
+    let owner = match c.owner {
+        None => Vec::new(),
+        Some(o) => {
+            let span = o.span();
+            o.into_inner()
+                .into_vec()
+                .iter()
+                .filter_map(|a| match mailbox(a) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        errs.push(Diagnostic::at(
+                            path,
+                            source,
+                            span.start,
+                            format!("channel `{id}`: {e}"),
+                        ));
+                        None
+                    }
+                })
+                .collect()
+        }
+    };
+    Some(Channel {
+        name: c.name.unwrap_or_else(|| id.clone()),
+        url: url?,
+        owner,
+        duty: c.duty,
+        kind,
+        id,
+    })
+    .filter(|_| id_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse(Path::new("yuqing.toml"), text) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn minimal_file_gets_embedded_defaults() {
+        let c = parse(Path::new("y.toml"), "[daemon]\nwatchlists = \"w\"\n").unwrap();
+        assert_eq!(c.daemon.watchlists, PathBuf::from("w"));
+        assert_eq!(c.daemon.database, "sqlite://var/yuqing.db");
+        assert_eq!(c.daemon.timezone, chrono_tz::Asia::Shanghai);
+        assert!(
+            matches!(c.mail.transport, Transport::File { ref dir } if dir == Path::new("var/mail"))
+        );
+        assert_eq!(c.deadlines.major_release.as_secs(), 5 * 3600);
+        assert_eq!(c.deadlines.major_press_conference.as_secs(), 24 * 3600);
+        assert_eq!(c.deadlines.ordinary_response.as_secs(), 48 * 3600);
+        assert!(c.sources.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let errs = errors("[daemon]\nwatchlists = \"w\"\n\n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"http://x/\"\nevry = \"5m\"\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("yuqing.toml:8: unknown field `evry`"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn bad_duration_names_its_line() {
+        let errs = errors("[deadlines]\nmajor_release = \"5 hours\"\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: invalid duration `5 hours`"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn every_semantic_error_is_reported_with_its_line() {
+        let text = r#"[daemon]
+timezone = "Asia/Beijing"
+
+[people]
+duty = ["not an address"]
+
+[[source]]
+id = "a"
+kind = "feed"
+url = "ftp://example.cn/rss"
+
+[[source]]
+id = "a"
+kind = "page"
+url = "https://example.cn/list"
+item = "ul >"
+"#;
+        let errs = errors(text);
+        let expect = [
+            "yuqing.toml:2: unknown time zone `Asia/Beijing`",
+            "yuqing.toml:5: invalid mail address `not an address`",
+            "yuqing.toml:10: url `ftp://example.cn/rss` must be http:// or https://",
+            "yuqing.toml:13: duplicate id `a`",
+            "yuqing.toml:14: source `a` of kind \"page\" needs a `title` selector",
+            "yuqing.toml:16: source `a`: `item` selector `ul >` is not valid CSS",
+        ];
+        for e in expect {
+            assert!(
+                errs.iter().any(|got| got.starts_with(e)),
+                "missing {e:?} in {errs:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn smtp_needs_its_table() {
+        let errs = errors("[mail]\ntransport = \"smtp\"\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: transport = \"smtp\" needs"),
+            "{errs:?}"
+        );
+        let c = parse(
+            Path::new("y.toml"),
+            "[mail]\ntransport = \"smtp\"\nsmtp = { host = \"mail.example.cn\", tls = \"tls\", user = \"yq\" }\n",
+        )
+        .unwrap();
+        match c.mail.transport {
+            Transport::Smtp(s) => {
+                assert_eq!(
+                    (s.host.as_str(), s.port, s.tls),
+                    ("mail.example.cn", 465, Tls::Tls)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
