@@ -2,6 +2,7 @@
 //! within the law's deadlines. See ARCHITECTURE.md for the map of modules.
 
 pub mod charset;
+pub mod chinese_date;
 pub mod diagnostic;
 pub mod duration;
 pub mod severity;
