@@ -507,3 +507,35 @@ fn temp_dirs_give_a_state_dir_and_take_files() {
     drop(dirs);
     assert!(!root.exists(), "removed on drop");
 }
+
+#[tokio::test]
+async fn http_serves_charset_fixtures_that_decode_despite_a_lying_header() {
+    let server = HttpServer::start().await;
+    server.set(
+        "/tzgg/index.html",
+        Response::ok(
+            "text/html; charset=utf-8",
+            common::fixture("charset/gbk-undeclared.html"),
+        ),
+    );
+    let resp = client()
+        .get(server.url("/tzgg/index.html"))
+        .send()
+        .await
+        .expect("get");
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = resp.bytes().await.expect("body");
+    let decoded = yuqing::charset::decode(&bytes, content_type.as_deref());
+    assert_eq!(decoded.encoding, encoding_rs::GBK);
+    assert!(matches!(
+        decoded.how,
+        yuqing::charset::How::DetectedOverWrongDeclaration { .. }
+    ));
+    assert!(decoded
+        .text
+        .contains("关于做好2026年冬季旅游景区安全生产工作的通知"));
+}
