@@ -1,6 +1,8 @@
 //! yuqing (舆情): hears public opinion about an agency in time and makes sure it is answered
 //! within the law's deadlines. See ARCHITECTURE.md for the map of modules.
 
+pub mod charset;
+pub mod chinese_date;
 pub mod config;
 pub mod diagnostic;
 pub mod duration;
