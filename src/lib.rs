@@ -3,7 +3,10 @@
 
 pub mod charset;
 pub mod chinese_date;
+pub mod clock;
 pub mod config;
+pub mod deadline;
 pub mod diagnostic;
 pub mod duration;
 pub mod severity;
+pub mod store;

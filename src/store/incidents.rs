@@ -1,0 +1,333 @@
+//! Incidents, the items that belong to them, their deadlines and the record of who did what.
+
+use super::{Store, Tx};
+use anyhow::Result;
+use sqlx::{Any, Executor};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub topic_id: String,
+    pub topic_name: String,
+    pub severity: String,
+    pub status: String,
+    pub opened_at: i64,
+    pub clock_start: i64,
+    pub first_item_id: i64,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct DeadlineRow {
+    pub id: i64,
+    pub incident_id: i64,
+    pub kind: String,
+    pub due_at: i64,
+    pub met_at: Option<i64>,
+    pub met_by: Option<String>,
+    pub evidence: Option<String>,
+    pub cancelled_at: Option<i64>,
+    pub breach_mailed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Action {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: Option<String>,
+}
+
+pub struct NewIncident<'a> {
+    pub topic_id: &'a str,
+    pub topic_name: &'a str,
+    pub severity: &'a str,
+    pub opened_at: i64,
+    pub clock_start: i64,
+    pub first_item_id: i64,
+}
+
+const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
+                        first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by";
+const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
+                        breach_mailed_at";
+
+impl Store {
+    /// The incident of `topic_id` that is still open, if any: a new item of the topic joins it.
+    pub async fn open_incident_of_topic(
+        &self,
+        tx: &mut Tx,
+        topic_id: &str,
+    ) -> Result<Option<IncidentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 AND status <> 'closed' \
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(topic_id)
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+
+    pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO incidents (topic_id, topic_name, severity, status, opened_at, clock_start, \
+                                    first_item_id) \
+             VALUES ($1, $2, $3, 'open', $4, $5, $6) RETURNING id",
+        )
+        .bind(new.topic_id)
+        .bind(new.topic_name)
+        .bind(new.severity)
+        .bind(new.opened_at)
+        .bind(new.clock_start)
+        .bind(new.first_item_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        self.add_incident_item(tx, id, new.first_item_id, new.opened_at)
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn add_incident_item(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        item: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO incident_items (incident_id, item_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(incident)
+        .bind(item)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_severity(&self, tx: &mut Tx, incident: i64, severity: &str) -> Result<()> {
+        sqlx::query("UPDATE incidents SET severity = $2 WHERE id = $1")
+            .bind(incident)
+            .bind(severity)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a deadline unless the incident already has one of that kind.
+    pub async fn insert_deadline(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        kind: &str,
+        due_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO deadlines (incident_id, kind, due_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (incident_id, kind) DO NOTHING",
+        )
+        .bind(incident)
+        .bind(kind)
+        .bind(due_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a deadline that a regrade made moot (a 48-hour response once 5 hours apply).
+    pub async fn cancel_deadline(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        kind: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE deadlines SET cancelled_at = $3 \
+             WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(incident)
+        .bind(kind)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a deadline as met; returns false when it was already met, cancelled or absent.
+    pub async fn meet_deadline(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        kind: &str,
+        now: i64,
+        by: &str,
+        evidence: Option<&str>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE deadlines SET met_at = $3, met_by = $4, evidence = $5 \
+             WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(incident)
+        .bind(kind)
+        .bind(now)
+        .bind(by)
+        .bind(evidence)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deadlines that have passed unmet on open incidents and whose breach was not yet mailed.
+    pub async fn breached_deadlines(&self, tx: &mut Tx, now: i64) -> Result<Vec<DeadlineRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
+               AND d.cancelled_at IS NULL AND d.breach_mailed_at IS NULL \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
+             ORDER BY d.due_at, d.id"
+        ))
+        .bind(now)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
+    pub async fn mark_breach_mailed(&self, tx: &mut Tx, deadline: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE deadlines SET breach_mailed_at = $2 WHERE id = $1")
+            .bind(deadline)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn acknowledge(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        now: i64,
+        by: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE incidents SET status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3 \
+             WHERE id = $1 AND status = 'open'",
+        )
+        .bind(incident)
+        .bind(now)
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn close_incident(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        now: i64,
+        by: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
+             WHERE id = $1 AND status <> 'closed'",
+        )
+        .bind(incident)
+        .bind(now)
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// 留痕: records who did what to an incident, in the transaction that did it.
+    pub async fn record_action(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        now: i64,
+        actor: &str,
+        action: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO actions (incident_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(incident)
+        .bind(now)
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn incident<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        id: i64,
+    ) -> Result<Option<IncidentRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {INCIDENT} FROM incidents WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(ex)
+                .await?,
+        )
+    }
+
+    /// Open incidents (or all of them), newest first.
+    pub async fn incidents(&self, include_closed: bool) -> Result<Vec<IncidentRow>> {
+        let filter = if include_closed {
+            ""
+        } else {
+            "WHERE status <> 'closed'"
+        };
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn deadlines_of<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        incident: i64,
+    ) -> Result<Vec<DeadlineRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DEADLINE} FROM deadlines WHERE incident_id = $1 ORDER BY due_at, id"
+        ))
+        .bind(incident)
+        .fetch_all(ex)
+        .await?)
+    }
+
+    /// The items of an incident, oldest first.
+    pub async fn incident_items<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        incident: i64,
+    ) -> Result<Vec<super::ItemRow>> {
+        Ok(sqlx::query_as(
+            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
+                    i.fetched_at, i.topics \
+             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+             WHERE ii.incident_id = $1 ORDER BY i.id",
+        )
+        .bind(incident)
+        .fetch_all(ex)
+        .await?)
+    }
+
+    pub async fn actions_of(&self, incident: i64) -> Result<Vec<Action>> {
+        Ok(sqlx::query_as(
+            "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+        )
+        .bind(incident)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -1,0 +1,146 @@
+//! Items fetched from sources, each stored once.
+
+use super::{Store, Tx};
+use anyhow::Result;
+
+/// An item as a parser produced it, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewItem<'a> {
+    pub source_id: &'a str,
+    /// GUID, else link, else content hash: what makes the item the same item next time.
+    pub guid: &'a str,
+    pub link: Option<&'a str>,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub published_at: Option<i64>,
+    pub content_hash: &'a str,
+}
+
+/// What storing an item found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Never seen: classify it.
+    New(i64),
+    /// Same item, changed title or text.
+    Updated(i64),
+    /// Seen before (same GUID or same content under another URL): nothing to do.
+    Seen,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ItemRow {
+    pub id: i64,
+    pub source_id: String,
+    pub guid: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub published_at: Option<i64>,
+    pub fetched_at: i64,
+    pub topics: String,
+}
+
+const COLUMNS: &str = "id, source_id, guid, link, title, summary, published_at, fetched_at, topics";
+
+impl Store {
+    /// Stores an item unless it is already known by GUID/link, or by content under another
+    /// URL of the same source.
+    pub async fn store_item(&self, tx: &mut Tx, item: &NewItem<'_>, now: i64) -> Result<Stored> {
+        let existing: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, content_hash FROM items WHERE source_id = $1 AND guid = $2")
+                .bind(item.source_id)
+                .bind(item.guid)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some((id, hash)) = existing {
+            if hash == item.content_hash {
+                return Ok(Stored::Seen);
+            }
+            sqlx::query(
+                "UPDATE items SET title = $2, summary = $3, content_hash = $4, updated_at = $5 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(item.title)
+            .bind(item.summary)
+            .bind(item.content_hash)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            return Ok(Stored::Updated(id));
+        }
+        let same_content: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM items WHERE source_id = $1 AND content_hash = $2 LIMIT 1",
+        )
+        .bind(item.source_id)
+        .bind(item.content_hash)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if same_content.is_some() {
+            return Ok(Stored::Seen);
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
+                                content_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(item.source_id)
+        .bind(item.guid)
+        .bind(item.link)
+        .bind(item.title)
+        .bind(item.summary)
+        .bind(item.published_at)
+        .bind(now)
+        .bind(item.content_hash)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(Stored::New(id))
+    }
+
+    /// Records which topics an item matched (a JSON array of topic ids).
+    pub async fn set_item_topics(
+        &self,
+        tx: &mut Tx,
+        item_id: i64,
+        topics: &[String],
+    ) -> Result<()> {
+        sqlx::query("UPDATE items SET topics = $2 WHERE id = $1")
+            .bind(item_id)
+            .bind(serde_json::to_string(topics)?)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn item(&self, id: i64) -> Result<Option<ItemRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Items fetched since `since`, newest first, optionally of one source.
+    pub async fn items(
+        &self,
+        source: Option<&str>,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let filter = if source.is_some() {
+            "AND source_id = $3"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM items WHERE fetched_at >= $1 {filter} \
+             ORDER BY fetched_at DESC, id DESC LIMIT $2"
+        );
+        let mut q = sqlx::query_as(&sql).bind(since).bind(limit);
+        if let Some(source) = source {
+            q = q.bind(source);
+        }
+        Ok(q.fetch_all(self.pool()).await?)
+    }
+}

@@ -1,0 +1,148 @@
+//! The store is the truth, and the only module that speaks SQL.
+//!
+//! Every state change is one transaction, and the mail it causes is written to the outbox in
+//! that same transaction. Deadlines are rows with a due time, never only timers in memory,
+//! so a daemon that was down fires what fell due on its next start, once. The daemon and the
+//! duty officer's commands open the same database at the same time; SQLite runs in WAL mode
+//! with a busy timeout, and every write transaction takes the write lock first.
+//!
+//! Times are stored as UTC seconds since the epoch.
+
+mod incidents;
+mod items;
+mod outbox;
+mod sources;
+
+pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident};
+pub use items::{ItemRow, NewItem, Stored};
+pub use outbox::{Draft, OutboxRow};
+pub use sources::SourceState;
+
+use anyhow::{Context, Result};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::path::Path;
+use std::time::Duration;
+
+/// A write transaction. Commit it or it rolls back when dropped.
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating it if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let connect_url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the duty officer's commands read while the daemon writes;
+                        // the busy timeout makes a second writer wait instead of failing.
+                        conn.execute("PRAGMA busy_timeout = 15000").await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url)
+            .await
+            .with_context(|| format!("cannot open the database {}", redact(url)))?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&pool)
+            .await
+            .with_context(|| format!("cannot bring the schema of {} up to date", redact(url)))?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Starts a write transaction holding the write lock.
+    pub async fn begin(&self) -> Result<Tx> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("cannot start a transaction")?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("UPDATE write_lock SET n = n + 1")
+                .execute(&mut *tx)
+                .await
+                .context(
+                    "cannot take the database write lock (another process holds it too long?)",
+                )?;
+        }
+        Ok(tx)
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://var/yuqing.db` → a URL that creates the file (and its folder) when missing.
+fn sqlite_url(url: &str) -> Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+        }
+    }
+    let query = if query.is_empty() {
+        "mode=rwc".to_string()
+    } else if query.contains("mode=") {
+        query.to_string()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

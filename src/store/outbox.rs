@@ -1,0 +1,134 @@
+//! The outbox: mail written in the transaction that causes it, drained by the sender.
+
+use super::{Store, Tx};
+use anyhow::Result;
+
+/// A message ready to be queued: recipients as mailbox strings, bodies already rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub kind: String,
+    pub incident_id: Option<i64>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub incident_id: Option<i64>,
+    pub kind: String,
+    pub recipients: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+const COLUMNS: &str = "id, created_at, incident_id, kind, recipients, subject, body_text, \
+                       body_html, message_id, in_reply_to, attempts, sent_at, last_error";
+
+impl Store {
+    /// Queues a message. Its Message-ID is fixed here, so a retry after a crash is the same
+    /// message to a mail client, and all mail of one incident hangs off the incident's first
+    /// message (the thread root).
+    pub async fn enqueue(&self, tx: &mut Tx, draft: &Draft, now: i64, domain: &str) -> Result<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO outbox (created_at, incident_id, kind, recipients, subject, body_text, \
+                                 body_html, message_id, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, '', $1) RETURNING id",
+        )
+        .bind(now)
+        .bind(draft.incident_id)
+        .bind(&draft.kind)
+        .bind(serde_json::to_string(&draft.recipients)?)
+        .bind(&draft.subject)
+        .bind(&draft.text)
+        .bind(&draft.html)
+        .fetch_one(&mut **tx)
+        .await?;
+        let message_id = format!("<yuqing.{id}@{domain}>");
+        let root: Option<(String,)> = match draft.incident_id {
+            Some(incident) => {
+                sqlx::query_as(
+                    "SELECT message_id FROM outbox WHERE incident_id = $1 AND id < $2 \
+                     ORDER BY id LIMIT 1",
+                )
+                .bind(incident)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            None => None,
+        };
+        sqlx::query("UPDATE outbox SET message_id = $2, in_reply_to = $3 WHERE id = $1")
+            .bind(id)
+            .bind(&message_id)
+            .bind(root.map(|(r,)| r))
+            .execute(&mut **tx)
+            .await?;
+        Ok(id)
+    }
+
+    /// Messages due to be (re)sent, oldest first.
+    pub async fn pending_mail(&self, now: i64, limit: i64) -> Result<Vec<OutboxRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn mark_failed(&self, id: i64, error: &str, next_attempt: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(next_attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Unsent messages and the age of the oldest, for health reports.
+    pub async fn outbox_depth(&self) -> Result<(i64, Option<i64>)> {
+        let (n, oldest): (i64, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(self.pool())
+                .await?;
+        Ok((n, oldest))
+    }
+
+    /// Every message, oldest first (for `yuqing mail` and tests).
+    pub async fn outbox(&self) -> Result<Vec<OutboxRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox ORDER BY id"))
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,107 @@
+//! Health and HTTP validators of each source, by config id.
+
+use super::Store;
+use anyhow::Result;
+
+/// What `yuqing sources` shows for one source.
+#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize)]
+pub struct SourceState {
+    pub source_id: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_attempt: Option<i64>,
+    pub last_success: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    pub failures: i64,
+    pub next_poll: i64,
+    pub last_count: Option<i64>,
+}
+
+const COLUMNS: &str = "source_id, etag, last_modified, last_attempt, last_success, last_error, \
+                       last_error_at, failures, next_poll, last_count";
+
+impl Store {
+    /// The recorded state of a source; a source never polled has the default state (due now).
+    pub async fn source_state(&self, source_id: &str) -> Result<SourceState> {
+        let row: Option<SourceState> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM source_state WHERE source_id = $1"
+        ))
+        .bind(source_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.unwrap_or_else(|| SourceState {
+            source_id: source_id.to_string(),
+            ..SourceState::default()
+        }))
+    }
+
+    pub async fn source_states(&self) -> Result<Vec<SourceState>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM source_state ORDER BY source_id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Records a successful poll: new validators, item count, and when to poll next.
+    pub async fn record_poll_success(
+        &self,
+        source_id: &str,
+        now: i64,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        count: Option<i64>,
+        next_poll: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO source_state (source_id, etag, last_modified, last_attempt, last_success, \
+                                       failures, next_poll, last_count) \
+             VALUES ($1, $2, $3, $4, $4, 0, $5, $6) \
+             ON CONFLICT (source_id) DO UPDATE SET \
+                etag = COALESCE($2, source_state.etag), \
+                last_modified = COALESCE($3, source_state.last_modified), \
+                last_attempt = $4, last_success = $4, failures = 0, next_poll = $5, \
+                last_count = COALESCE($6, source_state.last_count)",
+        )
+        .bind(source_id)
+        .bind(etag)
+        .bind(last_modified)
+        .bind(now)
+        .bind(next_poll)
+        .bind(count)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed poll and when to try again; returns the failures in a row.
+    pub async fn record_poll_failure(
+        &self,
+        source_id: &str,
+        now: i64,
+        error: &str,
+        next_poll: i64,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let (failures,): (i64,) = sqlx::query_as(
+            "INSERT INTO source_state (source_id, last_attempt, last_error, last_error_at, \
+                                       failures, next_poll) \
+             VALUES ($1, $2, $3, $2, 1, $4) \
+             ON CONFLICT (source_id) DO UPDATE SET \
+                last_attempt = $2, last_error = $3, last_error_at = $2, \
+                failures = source_state.failures + 1, next_poll = $4 \
+             RETURNING failures",
+        )
+        .bind(source_id)
+        .bind(now)
+        .bind(error)
+        .bind(next_poll)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(failures)
+    }
+}
