@@ -6,4 +6,7 @@ pub mod chinese_date;
 pub mod config;
 pub mod diagnostic;
 pub mod duration;
+pub mod feed;
+pub mod fetch;
+pub mod page;
 pub mod severity;
