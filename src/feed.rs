@@ -63,10 +63,11 @@ pub enum FeedError {
     Other(String),
 }
 
-/// Parses a feed, reading zone-less dates as UTC. The daemon uses [`parse_in_zone`], which
-/// reads them in the configured zone as Chinese sites mean them.
+/// Parses a feed with feed-rs's own date reading (RFC 3339 / 2822 / 1123; no clock is
+/// read). The daemon uses [`parse_in_zone`], which also reads zone-less and Chinese dates in
+/// the configured zone, as Chinese sites mean them.
 pub fn parse(decoded: &Decoded, base: &Url) -> Result<Vec<Entry>, FeedError> {
-    parse_in_zone(decoded, base, Utc::now(), chrono_tz::UTC)
+    parse_with(decoded, base, None)
 }
 
 /// Parses a feed. Dates with no zone (`2026-11-24 10:30:00`, common in Chinese CMS feeds) and
@@ -77,6 +78,14 @@ pub fn parse_in_zone(
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Result<Vec<Entry>, FeedError> {
+    parse_with(decoded, base, Some((now, tz)))
+}
+
+fn parse_with(
+    decoded: &Decoded,
+    base: &Url,
+    zone: Option<(DateTime<Utc>, Tz)>,
+) -> Result<Vec<Entry>, FeedError> {
     let text = charset::to_utf8_xml(decoded);
     let start = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if start.is_empty() {
@@ -85,17 +94,66 @@ pub fn parse_in_zone(
     if looks_like_html(start) {
         return Err(FeedError::Html);
     }
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(base.as_str()))
-        // No invented ids: an item without a guid is deduplicated by its link downstream.
-        .id_generator(|_, _, _| String::new())
-        .timestamp_parser(move |s| timestamp(s, now, tz))
-        .build();
-    let feed = match parser.parse(start.as_bytes()) {
+    let parse = |text: &str| {
+        let mut builder = feed_rs::parser::Builder::new()
+            .base_uri(Some(base.as_str()))
+            // No invented ids: an item without a guid is deduplicated by its link downstream.
+            .id_generator(|_, _, _| String::new());
+        if let Some((now, tz)) = zone {
+            builder = builder.timestamp_parser(move |s| timestamp(s, now, tz));
+        }
+        builder.build().parse(text.as_bytes())
+    };
+    let feed = match parse(start) {
         Ok(feed) => feed,
-        Err(e) => return Err(explain(start, e)),
+        // feed-rs knows only versions 0.91, 0.92 and 2.0 of <rss>; CMS templates often leave
+        // the attribute out or write another number, and the content is RSS 2.0 all the same.
+        Err(e) => match as_rss_2(start).map(|fixed| parse(&fixed)) {
+            Some(Ok(feed)) => feed,
+            _ => return Err(explain(start, e)),
+        },
     };
     Ok(feed.entries.into_iter().map(|e| entry(e, base)).collect())
+}
+
+/// The document with its `<rss …>` root declared `version="2.0"`, if the root is `<rss>`
+/// without a version feed-rs knows.
+fn as_rss_2(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        let before = usize::try_from(reader.buffer_position()).ok()?;
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => {
+                if e.name().as_ref() != b"rss" {
+                    return None;
+                }
+                let version = e
+                    .try_get_attribute("version")
+                    .ok()
+                    .flatten()
+                    .map(|a| String::from_utf8_lossy(&a.value).into_owned());
+                if matches!(version.as_deref(), Some("2.0" | "0.91" | "0.92")) {
+                    return None;
+                }
+                let end = usize::try_from(reader.buffer_position()).ok()?;
+                let mut tag = String::from("<rss version=\"2.0\"");
+                for attr in e.attributes().flatten() {
+                    if attr.key.as_ref() != b"version" {
+                        tag.push(' ');
+                        tag.push_str(&String::from_utf8_lossy(attr.key.as_ref()));
+                        tag.push_str("=\"");
+                        tag.push_str(&String::from_utf8_lossy(&attr.value).replace('"', "&quot;"));
+                        tag.push('"');
+                    }
+                }
+                tag.push('>');
+                let tag_start = before + text.get(before..end)?.find("<rss")?;
+                return Some(format!("{}{tag}{}", &text[..tag_start], &text[end..]));
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
 }
 
 fn entry(e: feed_rs::model::Entry, base: &Url) -> Entry {
@@ -268,6 +326,21 @@ mod tests {
             Some("http://example.gov.cn/a.html")
         );
         assert_eq!(entries[0].guid, None);
+    }
+
+    #[test]
+    fn rss_without_a_known_version_is_read_as_rss_2() {
+        for root in [
+            "<rss>",
+            "<rss version=\"2.0.1\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">",
+        ] {
+            let xml = format!(
+                "<?xml version=\"1.0\"?>\n{root}<channel><title>t</title>\
+                 <item><title>景区</title><link>http://a.cn/1</link></item></channel></rss>"
+            );
+            let entries = parse(&decoded(&xml), &base()).expect(root);
+            assert_eq!(entries[0].title, "景区", "{root}");
+        }
     }
 
     #[test]
