@@ -8,5 +8,8 @@ pub mod config;
 pub mod deadline;
 pub mod diagnostic;
 pub mod duration;
+pub mod feed;
+pub mod fetch;
+pub mod page;
 pub mod severity;
 pub mod store;

@@ -80,6 +80,16 @@ impl Response {
         self.header("Last-Modified", http_date)
     }
 
+    /// Compresses the body with gzip and says so in `Content-Encoding`, as most servers do
+    /// for text; the body a client reads back is the original bytes.
+    pub fn gzip(mut self) -> Response {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&self.body).expect("gzip into memory");
+        self.body = encoder.finish().expect("gzip into memory");
+        self.header("Content-Encoding", "gzip")
+    }
+
     pub fn delay(mut self, delay: Duration) -> Response {
         self.delay = delay;
         self

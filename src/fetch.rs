@@ -1,0 +1,388 @@
+//! Fetching a source over HTTP, politely and within bounds, and turning it into entries.
+//!
+//! The daemon polls dozens of sites every few minutes for months. It must not hammer them
+//! (conditional GET with the ETag and Last-Modified they gave, honouring `Retry-After`), must
+//! not hang on one that stalls (a total timeout per request, a connect timeout), and must not
+//! be taken down by one that misbehaves (a redirect limit, and a size cap enforced while the
+//! body streams in, after decompression, so a gzip bomb stops at the cap). Failures come back
+//! as [`FetchError`] kinds the scheduler branches on (back off after a 429, retry later after
+//! a timeout, alert after a 404) with messages a duty officer can read in the log.
+//! [`Fetcher::fetch_source`] is the whole pipeline the poller calls: fetch, decode the
+//! charset, parse the feed or list page.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::StatusCode;
+use url::Url;
+
+use crate::charset;
+use crate::config::{Source, SourceKind};
+use crate::feed::{self, Entry, FeedError};
+use crate::page::{self, PageError};
+
+/// How the one shared client behaves.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    /// Time to establish a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+    /// Largest body accepted, counted after decompression.
+    pub max_body: u64,
+}
+
+impl FetchSettings {
+    /// 10s to connect, 5 redirects, 10 MiB.
+    pub fn new(user_agent: impl Into<String>) -> FetchSettings {
+        FetchSettings {
+            user_agent: user_agent.into(),
+            connect_timeout: Duration::from_secs(10),
+            max_redirects: 5,
+            max_body: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// The HTTP client, built once and shared by every poll (it pools connections).
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_body: u64,
+}
+
+/// The cache validators a server gave with a body, sent back on the next poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What one fetch returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// 304: nothing changed since the validators were issued.
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        content_type: Option<String>,
+        validators: Validators,
+        /// Where redirects ended; relative links resolve against it.
+        final_url: Url,
+    },
+}
+
+/// Why a fetch failed, by what the scheduler should do about it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FetchError {
+    #[error("timed out: the server did not send the whole response in time")]
+    Timeout,
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("HTTP {status} {}{}", reason(*status), retry_note(*retry_after))]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("the response is larger than the {limit}-byte limit; download aborted")]
+    TooLarge { limit: u64 },
+    #[error("too many redirects (a redirect loop, or a chain longer than the limit)")]
+    TooManyRedirects,
+    #[error("fetch failed: {0}")]
+    Other(String),
+}
+
+fn reason(status: u16) -> &'static str {
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("(non-standard status)")
+}
+
+fn retry_note(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!("; server asks to retry after {}s", d.as_secs()),
+        None => String::new(),
+    }
+}
+
+/// A poll that failed, at whichever step.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SourceError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error(transparent)]
+    Page(#[from] PageError),
+}
+
+/// What one poll of a source yielded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Polled {
+    NotModified,
+    Entries {
+        entries: Vec<Entry>,
+        validators: Validators,
+        /// The encoding the body was decoded with (`GBK`, `UTF-8`, `Big5`).
+        encoding: &'static str,
+        /// For a list page, how many elements the `item` selector matched (0 after a
+        /// redesign); `None` for a feed.
+        page_items_matched: Option<usize>,
+    },
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent)
+            .connect_timeout(settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .build()
+            .map_err(|e| FetchError::Other(chain(&e)))?;
+        Ok(Fetcher {
+            client,
+            max_body: settings.max_body,
+        })
+    }
+
+    /// GETs `url` with the source's extra headers and the validators of the last body, giving
+    /// up after `timeout` in total (connect, headers and body).
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        headers: &BTreeMap<String, String>,
+        timeout: Duration,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
+        let request = self
+            .client
+            .get(url.clone())
+            .headers(request_headers(headers, validators)?)
+            .timeout(timeout);
+        // reqwest's timeout covers the body too; the outer one is a guard that holds even if
+        // a future version narrows it.
+        match tokio::time::timeout(timeout, self.download(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout),
+        }
+    }
+
+    async fn download(&self, request: reqwest::RequestBuilder) -> Result<Fetched, FetchError> {
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers()),
+            });
+        }
+        let too_large = FetchError::TooLarge {
+            limit: self.max_body,
+        };
+        if response.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(too_large);
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let content_type = header("content-type");
+        let validators = Validators {
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+        };
+        let final_url = response.url().clone();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
+                return Err(too_large);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            bytes,
+            content_type,
+            validators,
+            final_url,
+        })
+    }
+
+    /// One poll of `source`: fetch, decode, parse. Dates on the page or in the feed are read
+    /// in `tz`, relative ones against `now`.
+    #[tracing::instrument(skip_all, fields(source_id = %source.id))]
+    pub async fn fetch_source(
+        &self,
+        source: &Source,
+        validators: &Validators,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<Polled, SourceError> {
+        let fetched = self
+            .fetch(
+                &source.url,
+                &source.headers,
+                source.timeout.std(),
+                validators,
+            )
+            .await?;
+        let Fetched::Body {
+            bytes,
+            content_type,
+            validators,
+            final_url,
+        } = fetched
+        else {
+            tracing::debug!("not modified");
+            return Ok(Polled::NotModified);
+        };
+        let decoded = charset::decode(&bytes, content_type.as_deref());
+        if decoded.had_errors {
+            tracing::info!(
+                encoding = decoded.encoding.name(),
+                "body has bytes invalid in its encoding; some text is damaged"
+            );
+        }
+        let (entries, page_items_matched) = match &source.kind {
+            SourceKind::Feed => (feed::parse_in_zone(&decoded, &final_url, now, tz)?, None),
+            SourceKind::Page(selectors) => {
+                let items = page::parse(&decoded.text, &final_url, selectors, now, tz)?;
+                (items.entries, Some(items.matched))
+            }
+        };
+        tracing::debug!(
+            entries = entries.len(),
+            encoding = decoded.encoding.name(),
+            "polled"
+        );
+        Ok(Polled::Entries {
+            entries,
+            validators,
+            encoding: decoded.encoding.name(),
+            page_items_matched,
+        })
+    }
+}
+
+fn request_headers(
+    extra: &BTreeMap<String, String>,
+    validators: &Validators,
+) -> Result<HeaderMap, FetchError> {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &str, value: &str| -> Result<(), FetchError> {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| FetchError::Other(format!("invalid header name `{name}`")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| FetchError::Other(format!("invalid value for header `{name}`")))?;
+        headers.insert(name, value);
+        Ok(())
+    };
+    for (name, value) in extra {
+        put(name, value)?;
+    }
+    if let Some(etag) = &validators.etag {
+        put("if-none-match", etag)?;
+    }
+    if let Some(date) = &validators.last_modified {
+        put("if-modified-since", date)?;
+    }
+    Ok(headers)
+}
+
+/// `Retry-After: 120` or `Retry-After: <HTTP date>`; a date is measured from the response's
+/// own `Date` when present, so a server whose clock is off still gets the wait it meant.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(value).ok()?;
+    let from = headers
+        .get("date")
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| DateTime::parse_from_rfc2822(d.trim()).ok())
+        .map_or_else(Utc::now, |d| d.with_timezone(&Utc));
+    (at.with_timezone(&Utc) - from)
+        .to_std()
+        .ok()
+        .or(Some(Duration::ZERO))
+}
+
+fn classify(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else if e.is_redirect() {
+        FetchError::TooManyRedirects
+    } else if e.is_connect() {
+        FetchError::Connect(chain(&e))
+    } else {
+        FetchError::Other(chain(&e))
+    }
+}
+
+/// The error and its causes, innermost last: reqwest's own message alone ("error sending
+/// request") does not say that the DNS name was unknown or the certificate expired.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_messages_name_the_status_and_the_wait() {
+        let e = FetchError::Status {
+            status: 429,
+            retry_after: Some(Duration::from_secs(120)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "HTTP 429 Too Many Requests; server asks to retry after 120s"
+        );
+        let e = FetchError::Status {
+            status: 404,
+            retry_after: None,
+        };
+        assert_eq!(e.to_string(), "HTTP 404 Not Found");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Tue, 24 Nov 2026 10:32:00 GMT"),
+        );
+        h.insert(
+            "date",
+            HeaderValue::from_static("Tue, 24 Nov 2026 10:30:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+}
