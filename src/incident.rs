@@ -1,0 +1,335 @@
+//! Incidents: an item that matches a topic opens one, or joins the one already open for
+//! that topic; the duty officer's actions move it along.
+//!
+//! Every function here is one transaction that changes the incident, records who did it
+//! (留痕), and queues the mail the change causes, so that a crash at any instant leaves
+//! either all of it or none of it.
+
+use crate::clock::{from_secs, secs};
+use crate::config::Config;
+use crate::deadline::{self, Kind};
+use crate::mail::{self, IncidentView};
+use crate::outbox::domain_of;
+use crate::severity::Severity;
+use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+
+/// What a matched item did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Opened(i64),
+    Joined(i64),
+}
+
+/// Opens an incident for `topic` with `item` as its first item, or joins the open one;
+/// raises the incident's severity when the item matched at a higher one.
+#[allow(clippy::too_many_arguments)]
+pub async fn on_match(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    item: &ItemRow,
+    topic_id: &str,
+    topic_name: &str,
+    severity: Severity,
+    evidence: &[String],
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    if let Some(open) = store.open_incident_of_topic(tx, topic_id).await? {
+        store
+            .add_incident_item(tx, open.id, item.id, secs(now))
+            .await?;
+        let current: Severity = open.severity.parse().unwrap_or(Severity::Ordinary);
+        if severity > current {
+            regrade(store, tx, config, &open, severity, "yuqing", now).await?;
+        }
+        tracing::info!(
+            incident_id = open.id,
+            item_id = item.id,
+            "item joined incident"
+        );
+        return Ok(Outcome::Joined(open.id));
+    }
+
+    let start = deadline::clock_start(
+        None,
+        item.published_at.map(from_secs),
+        from_secs(item.fetched_at),
+    );
+    let id = store
+        .insert_incident(
+            tx,
+            &NewIncident {
+                topic_id,
+                topic_name,
+                severity: severity.as_str(),
+                opened_at: secs(now),
+                clock_start: secs(start),
+                first_item_id: item.id,
+            },
+        )
+        .await?;
+    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
+        store
+            .insert_deadline(tx, id, kind.as_str(), secs(due))
+            .await?;
+    }
+    store
+        .record_action(
+            tx,
+            id,
+            secs(now),
+            "yuqing",
+            "opened",
+            Some(&format!("first item {}", item.id)),
+        )
+        .await?;
+    let incident = store
+        .incident(&mut **tx, id)
+        .await?
+        .context("incident vanished")?;
+    let deadlines = store.deadlines_of(&mut **tx, id).await?;
+    let view = IncidentView {
+        incident: &incident,
+        first: item,
+        source_name: &source_name(config, &item.source_id),
+        items: 1,
+        deadlines: &deadlines,
+        evidence,
+        owners: &config.people.duty,
+        tz: config.daemon.timezone,
+        now,
+    };
+    let draft = mail::opened(&view, &config.people.duty);
+    store
+        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
+        .await?;
+    tracing::info!(incident_id = id, topic = topic_id, severity = %severity, "incident opened");
+    Ok(Outcome::Opened(id))
+}
+
+/// Changes an incident's severity; deadlines follow from the same clock start, so an
+/// incident raised to 重大 late may be overdue at once (the next breach pass mails it).
+pub async fn regrade(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    incident: &IncidentRow,
+    to: Severity,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let from: Severity = incident.severity.parse().unwrap_or(Severity::Ordinary);
+    store.set_severity(tx, incident.id, to.as_str()).await?;
+    let start = from_secs(incident.clock_start);
+    let owed = deadline::schedule(to, start, &config.deadlines);
+    for kind in [Kind::Release, Kind::PressConference, Kind::Response] {
+        if !owed.iter().any(|(k, _)| *k == kind) {
+            store
+                .cancel_deadline(tx, incident.id, kind.as_str(), secs(now))
+                .await?;
+        }
+    }
+    for (kind, due) in owed {
+        store
+            .insert_deadline(tx, incident.id, kind.as_str(), secs(due))
+            .await?;
+    }
+    store
+        .record_action(
+            tx,
+            incident.id,
+            secs(now),
+            by,
+            "severity",
+            Some(&format!("{} -> {}", from.as_str(), to.as_str())),
+        )
+        .await?;
+    tracing::info!(incident_id = incident.id, from = %from, to = %to, "incident regraded");
+    Ok(())
+}
+
+/// Mails leaders about every deadline that passed unmet, once each; returns how many.
+pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
+    let mut tx = store.begin().await?;
+    let due = store.breached_deadlines(&mut tx, secs(now)).await?;
+    for d in &due {
+        let incident = store
+            .incident(&mut *tx, d.incident_id)
+            .await?
+            .context("deadline without incident")?;
+        let items = store.incident_items(&mut *tx, d.incident_id).await?;
+        let first = items
+            .iter()
+            .find(|i| i.id == incident.first_item_id)
+            .or(items.first())
+            .context("incident without items")?;
+        let deadlines = store.deadlines_of(&mut *tx, d.incident_id).await?;
+        let view = IncidentView {
+            incident: &incident,
+            first,
+            source_name: &source_name(config, &first.source_id),
+            items: items.len(),
+            deadlines: &deadlines,
+            evidence: &[],
+            owners: &config.people.duty,
+            tz: config.daemon.timezone,
+            now,
+        };
+        let to = escalation_recipients(config);
+        let draft = mail::breached(&view, d, &to);
+        store
+            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
+        store
+            .record_action(
+                &mut tx,
+                d.incident_id,
+                secs(now),
+                "yuqing",
+                "escalated",
+                Some(&d.kind),
+            )
+            .await?;
+        tracing::warn!(incident_id = d.incident_id, deadline = %d.kind, "deadline missed; leaders mailed");
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+/// Leaders and the principal, with the duty officer in copy, each once.
+fn escalation_recipients(config: &Config) -> Vec<Mailbox> {
+    let mut all: Vec<Mailbox> = Vec::new();
+    for m in config
+        .people
+        .leaders
+        .iter()
+        .chain(&config.people.principal)
+        .chain(&config.people.duty)
+    {
+        if !all.iter().any(|a| a.email == m.email) {
+            all.push(m.clone());
+        }
+    }
+    all
+}
+
+fn source_name(config: &Config, id: &str) -> String {
+    config
+        .sources
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.name.clone())
+        .or_else(|| {
+            config
+                .channels
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name.clone())
+        })
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// The duty officer's actions on an incident, each recorded with who and when.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Acknowledge,
+    /// The authoritative release (or, below 重大, the response), with its URL.
+    Release {
+        url: String,
+    },
+    PressConference {
+        note: Option<String>,
+    },
+    Severity(Severity),
+    Note(String),
+    Close,
+}
+
+/// Applies a duty officer's step; returns a sentence for the terminal.
+pub async fn act(
+    store: &Store,
+    config: &Config,
+    id: i64,
+    step: &Step,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let mut tx = store.begin().await?;
+    let Some(incident) = store.incident(&mut *tx, id).await? else {
+        bail!("there is no incident #{id} (see `yuqing incidents --all`)");
+    };
+    if incident.status == "closed" && !matches!(step, Step::Note(_)) {
+        bail!("incident #{id} is closed");
+    }
+    let t = secs(now);
+    let said = match step {
+        Step::Acknowledge => {
+            if store.acknowledge(&mut tx, id, t, by).await? {
+                store
+                    .record_action(&mut tx, id, t, by, "acknowledged", None)
+                    .await?;
+                format!("incident #{id} acknowledged by {by}")
+            } else {
+                format!("incident #{id} was already acknowledged")
+            }
+        }
+        Step::Release { url } => {
+            let kind = if store
+                .meet_deadline(&mut tx, id, "release", t, by, Some(url))
+                .await?
+            {
+                "release"
+            } else if store
+                .meet_deadline(&mut tx, id, "response", t, by, Some(url))
+                .await?
+            {
+                "response"
+            } else {
+                bail!("incident #{id} has no open release or response deadline to record");
+            };
+            store
+                .record_action(&mut tx, id, t, by, kind, Some(url))
+                .await?;
+            format!("incident #{id}: {kind} recorded ({url}); its reminders stop")
+        }
+        Step::PressConference { note } => {
+            if !store
+                .meet_deadline(&mut tx, id, "press_conference", t, by, note.as_deref())
+                .await?
+            {
+                bail!("incident #{id} has no open press-conference deadline to record");
+            }
+            store
+                .record_action(&mut tx, id, t, by, "press_conference", note.as_deref())
+                .await?;
+            format!("incident #{id}: press conference recorded")
+        }
+        Step::Severity(to) => {
+            regrade(store, &mut tx, config, &incident, *to, by, now).await?;
+            format!(
+                "incident #{id}: severity set to {} ({})",
+                to.as_str(),
+                to.zh()
+            )
+        }
+        Step::Note(text) => {
+            store
+                .record_action(&mut tx, id, t, by, "note", Some(text))
+                .await?;
+            format!("incident #{id}: note recorded")
+        }
+        Step::Close => {
+            store.close_incident(&mut tx, id, t, by).await?;
+            store
+                .record_action(&mut tx, id, t, by, "closed", None)
+                .await?;
+            format!("incident #{id} closed")
+        }
+    };
+    tx.commit().await?;
+    Ok(said)
+}

@@ -1,0 +1,404 @@
+//! What the duty officer and the leaders read: every message in Chinese, plain text plus
+//! HTML, and standing alone.
+//!
+//! A message carries the incident's number, topic, severity, first item (title, source,
+//! link, time), how many items since, each deadline with its absolute time in the
+//! configured time zone and the time left, who owns it, and the command that records the
+//! next step (design.md, "Mail"). These functions are pure: they turn a snapshot of an
+//! incident into a [`Draft`] that the caller queues in the outbox in the same transaction as
+//! the change that caused it.
+
+use crate::deadline::{self, Kind};
+use crate::severity::Severity;
+use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use lettre::message::Mailbox;
+use std::fmt::Write;
+
+/// Everything a message about one incident needs to know.
+#[derive(Debug, Clone)]
+pub struct IncidentView<'a> {
+    pub incident: &'a IncidentRow,
+    pub first: &'a ItemRow,
+    /// Display name of the first item's source.
+    pub source_name: &'a str,
+    pub items: usize,
+    pub deadlines: &'a [DeadlineRow],
+    /// The words that matched, as quoted from the item.
+    pub evidence: &'a [String],
+    /// Who answers for the incident (the duty officers until an owner unit is assigned).
+    pub owners: &'a [Mailbox],
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+impl IncidentView<'_> {
+    fn severity(&self) -> String {
+        self.incident
+            .severity
+            .parse::<Severity>()
+            .map(|s| s.zh().to_string())
+            .unwrap_or_else(|_| self.incident.severity.clone())
+    }
+}
+
+/// Mail to the duty officer when an incident opens.
+pub fn opened(v: &IncidentView<'_>, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·{}】#{} {}：{}",
+        v.severity(),
+        id,
+        v.incident.topic_name,
+        one_line(&v.first.title, 60)
+    );
+    let lead = format!("新舆情事件 #{id} 已立案，请立即研判处置。");
+    let next = [
+        format!("确认收到：yuqing incident ack {id}"),
+        format!("记录权威信息发布：yuqing incident release {id} --url <发布链接>"),
+        format!("记录新闻发布会：yuqing incident press {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    let next: Vec<String> = if v.deadlines.iter().any(|d| d.kind == "press_conference") {
+        next.to_vec()
+    } else {
+        vec![
+            next[0].clone(),
+            format!("记录回应：yuqing incident release {id} --url <回应链接>"),
+            next[3].clone(),
+        ]
+    };
+    render("opened", v, to, subject, &lead, &next)
+}
+
+/// Mail to leaders, the principal and the duty officer when a deadline passed unmet.
+pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let kind: Option<Kind> = missed.kind.parse().ok();
+    let what = kind.map(Kind::zh).unwrap_or(missed.kind.as_str());
+    let due = crate::clock::from_secs(missed.due_at);
+    let subject = format!(
+        "【舆情·超时】#{} {}时限已过：{}",
+        id,
+        what,
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}，{}）{}的时限 {} 已过，尚未记录完成，{}。请督促责任人立即处置。",
+        v.incident.topic_name,
+        v.severity(),
+        what,
+        local(due, v.tz),
+        deadline::zh_left(due, v.now)
+    );
+    let next = vec![
+        kind.map(|k| k.command(id))
+            .unwrap_or_else(|| format!("yuqing incident show {id}")),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("breached", v, to, subject, &lead, &next)
+}
+
+fn render(
+    kind: &str,
+    v: &IncidentView<'_>,
+    to: &[Mailbox],
+    subject: String,
+    lead: &str,
+    next: &[String],
+) -> Draft {
+    let rows = facts(v);
+    let deadlines = deadline_lines(v);
+
+    let mut text = String::new();
+    let _ = writeln!(text, "{lead}\n");
+    for (k, val) in &rows {
+        let _ = writeln!(text, "{k}：{val}");
+    }
+    let _ = writeln!(text, "\n时限：");
+    for d in &deadlines {
+        let _ = writeln!(text, "  - {d}");
+    }
+    let _ = writeln!(text, "\n下一步：");
+    for n in next {
+        let _ = writeln!(text, "  {n}");
+    }
+    let _ = writeln!(
+        text,
+        "\n时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。",
+        v.tz.name()
+    );
+
+    let esc = |s: &str| html_escape::encode_text(s).to_string();
+    let mut html = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">",
+    );
+    let _ = write!(
+        html,
+        "<p><strong>{}</strong></p><table cellpadding=\"4\">",
+        esc(lead)
+    );
+    for (k, val) in &rows {
+        let cell = if *k == "链接" && val.starts_with("http") {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                html_escape::encode_double_quoted_attribute(val),
+                esc(val)
+            )
+        } else {
+            esc(val)
+        };
+        let _ = write!(
+            html,
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+            esc(k),
+            cell
+        );
+    }
+    html.push_str("</table><p>时限：</p><ul>");
+    for d in &deadlines {
+        let _ = write!(html, "<li>{}</li>", esc(d));
+    }
+    html.push_str("</ul><p>下一步：</p><pre>");
+    for n in next {
+        let _ = writeln!(html, "{}", esc(n));
+    }
+    let _ = write!(
+        html,
+        "</pre><p style=\"color:#666\">时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。</p></body></html>",
+        esc(v.tz.name())
+    );
+
+    Draft {
+        kind: kind.to_string(),
+        incident_id: Some(v.incident.id),
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+    }
+}
+
+fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
+    let first = v.first;
+    let owners = if v.owners.is_empty() {
+        "（未指定）".to_string()
+    } else {
+        v.owners
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join("，")
+    };
+    let mut rows = vec![
+        ("事件编号", format!("#{}", v.incident.id)),
+        (
+            "专题",
+            format!("{}（{}）", v.incident.topic_name, v.incident.topic_id),
+        ),
+        ("级别", v.severity()),
+        ("首条信息", one_line(&first.title, 200)),
+        ("来源", format!("{}（{}）", v.source_name, first.source_id)),
+        (
+            "链接",
+            first.link.clone().unwrap_or_else(|| "（无）".into()),
+        ),
+        (
+            "发布时间",
+            first
+                .published_at
+                .map(|t| local(crate::clock::from_secs(t), v.tz))
+                .unwrap_or_else(|| "未知".into()),
+        ),
+        (
+            "发现时间",
+            local(crate::clock::from_secs(first.fetched_at), v.tz),
+        ),
+        (
+            "计时起点",
+            local(crate::clock::from_secs(v.incident.clock_start), v.tz),
+        ),
+        ("相关信息", format!("共 {} 条", v.items)),
+        ("责任人", owners),
+    ];
+    if !v.evidence.is_empty() {
+        rows.insert(4, ("命中词", v.evidence.join("、")));
+    }
+    rows
+}
+
+fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
+    v.deadlines
+        .iter()
+        .map(|d| {
+            let what = d
+                .kind
+                .parse::<Kind>()
+                .map(Kind::zh)
+                .unwrap_or(d.kind.as_str());
+            let due = crate::clock::from_secs(d.due_at);
+            let state = if let Some(met) = d.met_at {
+                let met = crate::clock::from_secs(met);
+                let how = if met <= due {
+                    "按时完成"
+                } else {
+                    "超时完成"
+                };
+                format!("{how}（{}）", local(met, v.tz))
+            } else if d.cancelled_at.is_some() {
+                "已因级别调整取消".to_string()
+            } else {
+                deadline::zh_left(due, v.now)
+            };
+            format!("{what}：{} 前，{state}", local(due, v.tz))
+        })
+        .collect()
+}
+
+/// A time as mail shows it, in the configured zone.
+pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Text from the web made safe for a header: no line breaks, at most `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if flat.chars().count() > max {
+        let mut cut: String = flat.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 11, 24, 2, 30, 0)
+            .unwrap()
+            .timestamp();
+        let incident = IncidentRow {
+            id: 7,
+            topic_id: "scenic-safety".into(),
+            topic_name: "景区安全".into(),
+            severity: "major".into(),
+            status: "open".into(),
+            opened_at: t0,
+            clock_start: t0,
+            first_item_id: 1,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            closed_at: None,
+            closed_by: None,
+        };
+        let item = ItemRow {
+            id: 1,
+            source_id: "forum".into(),
+            guid: "g".into(),
+            link: Some("https://bbs.example.cn/t/1?a=1&b=<2>".into()),
+            title: "某景区发生踩踏\r\nBcc: evil@example.com <script>".into(),
+            summary: String::new(),
+            published_at: Some(t0),
+            fetched_at: t0,
+            topics: "[]".into(),
+        };
+        let dl = |id, kind: &str, h: i64| DeadlineRow {
+            id,
+            incident_id: 7,
+            kind: kind.into(),
+            due_at: t0 + h * 3600,
+            met_at: None,
+            met_by: None,
+            evidence: None,
+            cancelled_at: None,
+            breach_mailed_at: None,
+        };
+        (
+            incident,
+            item,
+            vec![dl(1, "release", 5), dl(2, "press_conference", 24)],
+        )
+    }
+
+    #[test]
+    fn opening_mail_stands_alone() {
+        let (incident, item, deadlines) = sample();
+        let duty: Vec<Mailbox> = vec!["值班员 <duty@example.gov.cn>".parse().unwrap()];
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: "本地论坛",
+            items: 1,
+            deadlines: &deadlines,
+            evidence: &["踩踏".to_string(), "景区".to_string()],
+            owners: &duty,
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::clock::from_secs(incident.opened_at),
+        };
+        let d = opened(&v, &duty);
+        assert!(
+            !d.subject.contains('\n') && !d.subject.contains('\r'),
+            "{}",
+            d.subject
+        );
+        assert!(
+            d.subject.starts_with("【舆情·重大】#7 景区安全："),
+            "{}",
+            d.subject
+        );
+        for needle in [
+            "某景区发生踩踏 Bcc: evil@example.com <script>",
+            "本地论坛（forum）",
+            "https://bbs.example.cn/t/1?a=1&b=<2>",
+            "发布时间：2026-11-24 10:30",
+            "发布权威信息：2026-11-24 15:30 前，剩余 5小时",
+            "召开新闻发布会：2026-11-25 10:30 前，剩余 1天",
+            "yuqing incident release 7 --url",
+            "命中词：踩踏、景区",
+        ] {
+            assert!(d.text.contains(needle), "missing {needle:?} in\n{}", d.text);
+        }
+        assert!(
+            !d.html.contains("<script>"),
+            "web text must be escaped in HTML"
+        );
+        assert!(d.html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn breach_mail_says_how_late() {
+        let (incident, item, deadlines) = sample();
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: "本地论坛",
+            items: 3,
+            deadlines: &deadlines,
+            evidence: &[],
+            owners: &[],
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::clock::from_secs(deadlines[0].due_at + 600),
+        };
+        let d = breached(&v, &deadlines[0], &[]);
+        assert!(
+            d.subject
+                .starts_with("【舆情·超时】#7 发布权威信息时限已过"),
+            "{}",
+            d.subject
+        );
+        assert!(d.text.contains("已超时 10分钟"), "{}", d.text);
+        assert!(d.text.contains("共 3 条"), "{}", d.text);
+    }
+}

@@ -1,0 +1,204 @@
+//! The sender: drains the outbox into the configured mail transport.
+//!
+//! A row is marked sent only after the transport accepted it. A crash between the two
+//! sends the row again on restart, but with the same Message-ID (and, for the folder
+//! transport, to the same file name), so a mail client shows it once. A failure is retried
+//! with exponential backoff between `retry_min` and `retry_max`; nothing is dropped.
+
+use crate::clock::secs;
+use crate::config::{self, Tls};
+use crate::store::{OutboxRow, Store};
+use anyhow::{anyhow, Context, Result};
+use chrono::{DateTime, Utc};
+use lettre::message::{header, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+enum Transport {
+    Folder(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Sends queued mail through the configured transport.
+pub struct Sender {
+    transport: Transport,
+    from: Mailbox,
+    retry_min: Duration,
+    retry_max: Duration,
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+impl Sender {
+    pub fn new(mail: &config::Mail) -> Result<Sender> {
+        let transport = match &mail.transport {
+            config::Transport::File { dir } => Transport::Folder(dir.clone()),
+            config::Transport::Smtp(s) => {
+                let builder = match s.tls {
+                    Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+                    Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
+                        .with_context(|| format!("cannot set up STARTTLS to {}", s.host))?,
+                    Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
+                        .with_context(|| format!("cannot set up TLS to {}", s.host))?,
+                };
+                let mut builder = builder.port(s.port).timeout(Some(s.timeout.std()));
+                if let Some(user) = &s.user {
+                    let password = smtp_password().with_context(|| {
+                        format!("[mail] smtp user = \"{user}\" needs a password")
+                    })?;
+                    builder = builder.credentials(Credentials::new(user.clone(), password));
+                }
+                Transport::Smtp(builder.build())
+            }
+        };
+        Ok(Sender {
+            transport,
+            from: mail.from.clone(),
+            retry_min: mail.retry_min.std(),
+            retry_max: mail.retry_max.std(),
+        })
+    }
+
+    /// Where mail goes, for the start-up log line.
+    pub fn describe(&self) -> String {
+        match &self.transport {
+            Transport::Folder(dir) => format!("folder {}", dir.display()),
+            Transport::Smtp(_) => "SMTP".to_string(),
+        }
+    }
+
+    /// Sends every message that is due; returns how many went out and how many failed.
+    pub async fn drain(&self, store: &Store, now: DateTime<Utc>) -> Result<Drained> {
+        let mut done = Drained::default();
+        loop {
+            let batch = store.pending_mail(secs(now), 50).await?;
+            if batch.is_empty() {
+                return Ok(done);
+            }
+            let mut progressed = false;
+            for row in &batch {
+                let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);
+                let _guard = span.enter();
+                match self.send(row).await {
+                    Ok(()) => {
+                        store.mark_sent(row.id, secs(now)).await?;
+                        tracing::info!(subject = %row.subject, "mail sent");
+                        done.sent += 1;
+                        progressed = true;
+                    }
+                    Err(e) => {
+                        let wait = self.backoff(row.attempts);
+                        let next = secs(now) + wait.as_secs() as i64;
+                        store.mark_failed(row.id, &format!("{e:#}"), next).await?;
+                        tracing::warn!(error = %format!("{e:#}"), retry_in_s = wait.as_secs(), "mail not sent; will retry");
+                        done.failed += 1;
+                    }
+                }
+            }
+            if !progressed {
+                return Ok(done);
+            }
+        }
+    }
+
+    fn backoff(&self, attempts: i64) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.clamp(0, 20) as u32);
+        self.retry_min.saturating_mul(factor).min(self.retry_max)
+    }
+
+    async fn send(&self, row: &OutboxRow) -> Result<()> {
+        let message = build(row, &self.from)?;
+        match &self.transport {
+            Transport::Folder(dir) => {
+                let dir = dir.clone();
+                let bytes = message.formatted();
+                let name = format!("{:08}.eml", row.id);
+                tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
+                    .await
+                    .map_err(|e| anyhow!("mail writer stopped: {e}"))?
+            }
+            Transport::Smtp(smtp) => {
+                smtp.send(message)
+                    .await
+                    .context("SMTP server refused or unreachable")?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Builds the MIME message of an outbox row: multipart plain + HTML, threaded.
+pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
+    let recipients: Vec<String> = serde_json::from_str(&row.recipients)
+        .with_context(|| format!("outbox row {} has unreadable recipients", row.id))?;
+    let mut b = Message::builder()
+        .from(from.clone())
+        .subject(row.subject.clone())
+        .message_id(Some(row.message_id.clone()))
+        .date(std::time::UNIX_EPOCH + Duration::from_secs(row.created_at.max(0) as u64));
+    for r in &recipients {
+        let mailbox: Mailbox = r
+            .parse()
+            .with_context(|| format!("outbox row {} has an invalid recipient {r}", row.id))?;
+        b = b.to(mailbox);
+    }
+    if let Some(root) = &row.in_reply_to {
+        b = b.in_reply_to(root.clone()).references(root.clone());
+    }
+    let body = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(header::ContentType::TEXT_PLAIN)
+                .body(row.body_text.clone()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(header::ContentType::TEXT_HTML)
+                .body(row.body_html.clone()),
+        );
+    b.multipart(body)
+        .with_context(|| format!("cannot build the message of outbox row {}", row.id))
+}
+
+fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the mail folder {}", dir.display()))?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {} (disk full?)", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join(name))
+        .with_context(|| format!("cannot move {} into place", tmp.display()))?;
+    Ok(())
+}
+
+/// The SMTP password: `YUQING_SMTP_PASSWORD`, or the systemd credential `smtp-password`.
+fn smtp_password() -> Result<String> {
+    if let Ok(p) = std::env::var("YUQING_SMTP_PASSWORD") {
+        return Ok(p);
+    }
+    if let Ok(dir) = std::env::var("CREDENTIALS_DIRECTORY") {
+        let path = PathBuf::from(dir).join("smtp-password");
+        if let Ok(p) = std::fs::read_to_string(&path) {
+            return Ok(p.trim_end_matches(['\r', '\n']).to_string());
+        }
+    }
+    Err(anyhow!(
+        "set YUQING_SMTP_PASSWORD, or give systemd LoadCredential=smtp-password:FILE"
+    ))
+}
+
+/// The domain of the sender, for Message-IDs.
+pub fn domain_of(from: &Mailbox) -> String {
+    from.email.domain().to_string()
+}
