@@ -3,4 +3,5 @@
 
 pub mod diagnostic;
 pub mod duration;
+pub mod normalize;
 pub mod severity;
