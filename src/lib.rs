@@ -5,3 +5,4 @@ pub mod diagnostic;
 pub mod duration;
 pub mod normalize;
 pub mod severity;
+pub mod watchlist;

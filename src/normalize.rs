@@ -122,6 +122,15 @@ pub fn normalize_term(term: &str) -> String {
     normalize(term).text.trim().to_string()
 }
 
+/// Folds a watchlist regex: Traditional → Simplified only, because NFKC or case folding
+/// would change what a pattern means (`（` is a literal, `(` opens a group). Case is
+/// handled by compiling the regex case-insensitively.
+pub fn fold_pattern(pattern: &str) -> String {
+    let mut s = pattern.to_string();
+    to_simplified(&mut s);
+    s
+}
+
 /// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range.
 fn fold_chars(original: &str) -> Vec<(char, (u32, u32))> {
     let mut out = Vec::with_capacity(original.len() / 2 + 8);
