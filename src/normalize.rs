@@ -60,8 +60,12 @@ impl Normalized {
         (start, end.max(start))
     }
 
-    /// Char index in `text` of the char that starts at (or contains) byte `byte`.
+    /// Char index in `text` of the char that starts at (or contains) byte `byte`; the
+    /// char count for `byte >= text.len()`, so match ends convert too.
     pub fn char_at_byte(&self, byte: usize) -> usize {
+        if byte >= self.text.len() {
+            return self.spans.len();
+        }
         match self.bytes.binary_search(&(byte as u32)) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
@@ -415,7 +419,8 @@ mod tests {
 
     #[test]
     fn table_conversion_agrees_with_fast2s() {
-        let sample = "盤山縣人民政府辦公室關於印發加強政府門戶網站及政務新媒體信息發布與審核備案工作的通知\
+        let sample =
+            "盤山縣人民政府辦公室關於印發加強政府門戶網站及政務新媒體信息發布與審核備案工作的通知\
                       乾隆皇帝看著計畫書，慰藉答覆甚夥，瞭望幺麽";
         let mut ours = sample.to_string();
         to_simplified(&mut ours);

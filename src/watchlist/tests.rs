@@ -30,7 +30,10 @@ sources = ["gov-news"]
     let topics = parse(src).expect("valid");
     assert_eq!(topics.len(), 1);
     let t = &topics[0];
-    assert_eq!((t.id.as_str(), t.name.as_str(), t.line), ("scenic-safety", "景区安全", 3));
+    assert_eq!(
+        (t.id.as_str(), t.name.as_str(), t.line),
+        ("scenic-safety", "景区安全", 3)
+    );
     assert_eq!(t.sources.as_deref(), Some(&["gov-news".to_string()][..]));
     assert_eq!(t.rules.len(), 1);
     let r = &t.rules[0];
@@ -172,14 +175,20 @@ fn load_dir_reads_sorted_toml_and_finds_duplicates_across_files() {
     assert_eq!(err.0.len(), 1);
     assert_eq!(err.0[0].file, dir.path().join("c.toml"));
     assert_eq!(err.0[0].line, Some(3));
-    assert!(err.0[0].message.contains("b.toml:2"), "{}", err.0[0].message);
+    assert!(
+        err.0[0].message.contains("b.toml:2"),
+        "{}",
+        err.0[0].message
+    );
 }
 
 #[test]
 fn missing_dir_is_a_diagnostic() {
     let err = load_dir(Path::new("/nonexistent/watchlists")).expect_err("missing");
     assert_eq!(err.0[0].file, Path::new("/nonexistent/watchlists"));
-    assert!(err.0[0].message.contains("cannot read the watchlist folder"));
+    assert!(err.0[0]
+        .message
+        .contains("cannot read the watchlist folder"));
 }
 
 #[test]
