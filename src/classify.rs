@@ -139,6 +139,8 @@ impl Classifier {
             });
         }
 
+        // The default (contiguous NFA) measured faster than a full DFA for 10,000 Chinese
+        // terms: the DFA's tables outgrow the cache.
         let terms = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&b.terms)
@@ -188,7 +190,7 @@ impl Classifier {
             let mut best: Option<Severity> = None;
             let mut evidence = Vec::new();
             for ri in rules {
-                let trace = self.eval(ri, &hits, &norm);
+                let trace = self.eval(ri, &hits, &norm, eval::Depth::Verdict);
                 if trace.matched() {
                     let sev = self.rules[ri].severity;
                     best = Some(best.map_or(sev, |b| b.max(sev)));

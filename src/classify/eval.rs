@@ -7,6 +7,7 @@
 use super::{evidence_at, Classifier, Evidence, TermRef};
 use crate::normalize::Normalized;
 use regex::SetMatches;
+use std::fmt;
 
 /// Where terms and regexes hit the folded text; offsets are folded chars.
 pub(super) struct Hits {
@@ -69,14 +70,48 @@ pub(super) struct Trace<'a> {
     pub found: Vec<Found<'a>>,
     /// `none` terms present in the text.
     pub excluded_by: Vec<Found<'a>>,
-    /// Positive clauses that do not hold, in words for a person.
-    pub unmet: Vec<String>,
+    /// Positive clauses that do not hold.
+    pub unmet: Vec<Unmet<'a>>,
 }
 
 impl Trace<'_> {
     pub fn matched(&self) -> bool {
         self.unmet.is_empty() && self.excluded_by.is_empty()
     }
+}
+
+/// A positive clause that does not hold; put in words only when someone asks.
+pub(super) enum Unmet<'a> {
+    Any(&'a [TermRef]),
+    All(&'a TermRef),
+    Regex(&'a [TermRef]),
+    NearAbsent(&'a [TermRef]),
+    NearApart(&'a [TermRef], i64, usize),
+}
+
+impl fmt::Display for Unmet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unmet::Any(t) => write!(f, "none of the `any` terms {}", list(t)),
+            Unmet::All(t) => write!(f, "`all` term \"{}\" is missing", t.written),
+            Unmet::Regex(t) => write!(f, "no `regex` matched {}", list(t)),
+            Unmet::NearAbsent(t) => write!(f, "`near` terms {} do not all appear", list(t)),
+            Unmet::NearApart(t, gap, within) => write!(
+                f,
+                "`near` terms {} are {gap} characters apart, more than {within}",
+                list(t)
+            ),
+        }
+    }
+}
+
+/// How much of a rule to evaluate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// Stop at the first clause that fails: enough to classify.
+    Verdict,
+    /// Every clause, for an explanation.
+    Full,
 }
 
 impl Classifier {
@@ -124,15 +159,22 @@ impl Classifier {
         out
     }
 
-    /// Evaluates every clause of rule `ri` (design.md: they combine with AND, an empty
-    /// clause holds).
-    pub(super) fn eval<'a>(&'a self, ri: usize, hits: &Hits, norm: &Normalized) -> Trace<'a> {
+    /// Evaluates the clauses of rule `ri` (design.md: they combine with AND, an empty
+    /// clause holds). Cheap clauses first, so that `Depth::Verdict` rarely runs a regex.
+    pub(super) fn eval<'a>(
+        &'a self,
+        ri: usize,
+        hits: &Hits,
+        norm: &Normalized,
+        depth: Depth,
+    ) -> Trace<'a> {
         let rule = &self.rules[ri];
         let mut t = Trace {
             found: Vec::new(),
             excluded_by: Vec::new(),
             unmet: Vec::new(),
         };
+        let stop = |t: &Trace<'_>| depth == Depth::Verdict && !t.matched();
         let found = |clause, term: &'a TermRef, (start, end): (usize, usize)| Found {
             clause,
             term: &term.written,
@@ -140,6 +182,15 @@ impl Classifier {
             end,
         };
 
+        for term in &rule.all {
+            match hits.first(term.index) {
+                Some(at) => t.found.push(found(Clause::All, term, at)),
+                None => t.unmet.push(Unmet::All(term)),
+            }
+        }
+        if stop(&t) {
+            return t;
+        }
         let any_before = t.found.len();
         for term in &rule.any {
             if let Some(at) = hits.first(term.index) {
@@ -147,16 +198,29 @@ impl Classifier {
             }
         }
         if !rule.any.is_empty() && t.found.len() == any_before {
-            t.unmet
-                .push(format!("none of the `any` terms {}", list(&rule.any)));
+            t.unmet.push(Unmet::Any(&rule.any));
         }
-        for term in &rule.all {
-            match hits.first(term.index) {
-                Some(at) => t.found.push(found(Clause::All, term, at)),
-                None => t
-                    .unmet
-                    .push(format!("`all` term \"{}\" is missing", term.written)),
+        for term in &rule.none {
+            if let Some(at) = hits.first(term.index) {
+                t.excluded_by.push(found(Clause::None, term, at));
             }
+        }
+        if stop(&t) {
+            return t;
+        }
+        if let Some((terms, within)) = &rule.near {
+            match nearest(terms, hits) {
+                Some((gap, chosen)) if gap <= *within as i64 => {
+                    for (term, at) in terms.iter().zip(chosen) {
+                        t.found.push(found(Clause::Near, term, at));
+                    }
+                }
+                Some((gap, _)) => t.unmet.push(Unmet::NearApart(terms, gap, *within)),
+                None => t.unmet.push(Unmet::NearAbsent(terms)),
+            }
+        }
+        if stop(&t) {
+            return t;
         }
         let mut regex_found = false;
         for re in &rule.regex {
@@ -171,29 +235,7 @@ impl Classifier {
             }
         }
         if !rule.regex.is_empty() && !regex_found {
-            t.unmet
-                .push(format!("no `regex` matched {}", list(&rule.regex)));
-        }
-        if let Some((terms, within)) = &rule.near {
-            match nearest(terms, hits) {
-                Some((gap, chosen)) if gap <= *within as i64 => {
-                    for (term, at) in terms.iter().zip(chosen) {
-                        t.found.push(found(Clause::Near, term, at));
-                    }
-                }
-                Some((gap, _)) => t.unmet.push(format!(
-                    "`near` terms {} are {gap} characters apart, more than {within}",
-                    list(terms)
-                )),
-                None => t
-                    .unmet
-                    .push(format!("`near` terms {} do not all appear", list(terms))),
-            }
-        }
-        for term in &rule.none {
-            if let Some(at) = hits.first(term.index) {
-                t.excluded_by.push(found(Clause::None, term, at));
-            }
+            t.unmet.push(Unmet::Regex(&rule.regex));
         }
         t
     }

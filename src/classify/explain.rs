@@ -6,7 +6,7 @@
 //! explanation is built from the same evaluation as [`Classifier::classify`], so it never
 //! disagrees with it.
 
-use super::eval::{Found, Trace};
+use super::eval::{Depth, Found, Trace};
 use super::{Classification, Classifier};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::normalize::{normalize, Normalized};
@@ -96,7 +96,7 @@ impl Classifier {
             }
             for ri in rules {
                 let rule = &self.rules[ri];
-                let trace = self.eval(ri, &hits, &norm);
+                let trace = self.eval(ri, &hits, &norm, Depth::Full);
                 let verdict = verdict(&trace, &norm, &chars);
                 if verdict == Verdict::Matched {
                     te.matched = te.matched.max(Some(rule.severity));
@@ -156,7 +156,10 @@ impl Classifier {
 fn verdict(trace: &Trace<'_>, norm: &Normalized, chars: &[char]) -> Verdict {
     let excluded = words(&trace.excluded_by, norm, chars);
     if !trace.unmet.is_empty() {
-        Verdict::Unmet(trace.unmet.clone(), excluded)
+        Verdict::Unmet(
+            trace.unmet.iter().map(ToString::to_string).collect(),
+            excluded,
+        )
     } else if !excluded.is_empty() {
         Verdict::Excluded(excluded)
     } else {
