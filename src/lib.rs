@@ -3,6 +3,7 @@
 
 pub mod charset;
 pub mod chinese_date;
+pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod deadline;
@@ -12,7 +13,9 @@ pub mod feed;
 pub mod fetch;
 pub mod incident;
 pub mod mail;
+pub mod normalize;
 pub mod outbox;
 pub mod page;
 pub mod severity;
 pub mod store;
+pub mod watchlist;

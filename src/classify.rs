@@ -1,0 +1,304 @@
+//! Classification: which watchlist topics an item's text matches, how severe, and on
+//! which words.
+//!
+//! Everything a duty officer acts on starts here, so a match must be explainable down to
+//! the characters of the original text, and the cost per item must not grow with the
+//! number of topics. All topics compile into one matcher: every literal term of every
+//! rule (deduplicated after folding) goes into a single Aho–Corasick automaton, every
+//! regex into a single `RegexSet`. One pass of each over the folded text yields the
+//! hits; only rules that a hit touches are then evaluated (`eval`). The classifier is
+//! immutable after [`Classifier::new`], `Send + Sync`, and meant to be shared in an `Arc`
+//! and swapped on reload.
+
+mod eval;
+mod explain;
+
+pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::normalize::{normalize, normalize_term, Normalized};
+use crate::severity::Severity;
+use crate::watchlist::{regex_source, Watchlists};
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// The topics an item matched; design.md's `classify --json` shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classification {
+    /// In watchlist order (files by name, topics in file order).
+    pub topics: Vec<TopicMatch>,
+    /// The highest of the topics' severities; `None` (JSON null) when nothing matched.
+    pub severity: Option<Severity>,
+}
+
+/// One matched topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicMatch {
+    pub id: String,
+    pub name: String,
+    /// The highest severity among the topic's rules that matched.
+    pub severity: Severity,
+    /// The words that made the matching rules hold, in text order.
+    pub evidence: Vec<Evidence>,
+}
+
+/// A term (or regex) as the operator wrote it, and where it is in the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub term: String,
+    /// Character (not byte) offsets into the text as given, `[start, end)`.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// All watchlists compiled into one matcher.
+pub struct Classifier {
+    /// Every distinct folded literal term.
+    terms: AhoCorasick,
+    /// Char length of each term, to turn a match's start into its end without a search.
+    term_chars: Vec<u32>,
+    /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
+    /// candidates.
+    term_uses: Vec<Vec<u32>>,
+    regex_set: RegexSet,
+    regexes: Vec<Regex>,
+    regex_uses: Vec<Vec<u32>>,
+    rules: Vec<CompiledRule>,
+    topics: Vec<CompiledTopic>,
+}
+
+struct CompiledTopic {
+    id: String,
+    name: String,
+    sources: Option<Vec<String>>,
+    file: PathBuf,
+    /// Its rules, contiguous in `Classifier::rules`.
+    rules: Range<usize>,
+}
+
+struct CompiledRule {
+    topic: usize,
+    severity: Severity,
+    line: usize,
+    any: Vec<TermRef>,
+    all: Vec<TermRef>,
+    none: Vec<TermRef>,
+    regex: Vec<TermRef>,
+    near: Option<(Vec<TermRef>, usize)>,
+}
+
+/// A term or regex of a rule: its index in the matcher and its text as written.
+struct TermRef {
+    index: u32,
+    written: String,
+}
+
+impl Classifier {
+    /// Compiles every topic of `w`. `load_dir` has validated each regex; this can still
+    /// fail if the combined automaton outgrows its size limits, reported at the rule.
+    pub fn new(w: &Watchlists) -> Result<Classifier, Diagnostics> {
+        let mut b = Builder::default();
+        let mut rules = Vec::new();
+        let mut topics = Vec::new();
+        let mut diags = Diagnostics::default();
+        for (ti, t) in w.topics.iter().enumerate() {
+            let first = rules.len();
+            for r in &t.rules {
+                let ri = rules.len() as u32;
+                let mut terms = |list: &[String], positive: bool| -> Vec<TermRef> {
+                    list.iter()
+                        .filter_map(|s| b.term(s, positive.then_some(ri)))
+                        .collect()
+                };
+                let any = terms(&r.any, true);
+                let all = terms(&r.all, true);
+                let none = terms(&r.none, false);
+                let near = r.near.as_ref().map(|n| (terms(&n.terms, true), n.within));
+                let regex = r.regex.iter().map(|p| b.regex(p, ri)).collect();
+                rules.push(CompiledRule {
+                    topic: ti,
+                    severity: r.severity,
+                    line: r.line,
+                    any,
+                    all,
+                    none,
+                    regex,
+                    near,
+                });
+            }
+            topics.push(CompiledTopic {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                sources: t.sources.clone(),
+                file: t.file.clone(),
+                rules: first..rules.len(),
+            });
+        }
+
+        // The default (contiguous NFA) measured faster than a full DFA for 10,000 Chinese
+        // terms: the DFA's tables outgrow the cache.
+        let terms = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&b.terms)
+            .map_err(|e| whole_set_error(w, format!("cannot compile the terms: {e}")))?;
+        let regex_set = RegexSetBuilder::new(&b.regex_sources)
+            .size_limit(256 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| whole_set_error(w, format!("cannot compile the regexes: {e}")))?;
+        let mut regexes = Vec::with_capacity(b.regex_sources.len());
+        for (i, src) in b.regex_sources.iter().enumerate() {
+            match Regex::new(src) {
+                Ok(r) => regexes.push(r),
+                Err(e) => {
+                    // Unreachable after load_dir; reported rather than unwrapped.
+                    let rule = b.regex_uses[i].first().map(|&r| &rules[r as usize]);
+                    let (file, line) = rule.map_or((PathBuf::new(), None), |r: &CompiledRule| {
+                        (topics[r.topic].file.clone(), Some(r.line))
+                    });
+                    diags.push(Diagnostic::new(&file, line, format!("invalid regex: {e}")));
+                }
+            }
+        }
+        diags.into_result(Classifier {
+            terms,
+            term_chars: b.terms.iter().map(|t| t.chars().count() as u32).collect(),
+            term_uses: b.term_uses,
+            regex_set,
+            regexes,
+            regex_uses: b.regex_uses,
+            rules,
+            topics,
+        })
+    }
+
+    /// Which topics `text` matches. `source` is the item's source id: topics restricted
+    /// to other sources are skipped; with `None` no restriction applies (a person asking
+    /// `yuqing classify` sees every topic).
+    pub fn classify(&self, text: &str, source: Option<&str>) -> Classification {
+        let norm = normalize(text);
+        let hits = self.hits(&norm);
+        let mut topics = Vec::new();
+        for (ti, rules) in self.candidates(&hits) {
+            if !self.applies(ti, source) {
+                continue;
+            }
+            let mut best: Option<Severity> = None;
+            let mut evidence = Vec::new();
+            for ri in rules {
+                let trace = self.eval(ri, &hits, &norm, eval::Depth::Verdict);
+                if trace.matched() {
+                    let sev = self.rules[ri].severity;
+                    best = Some(best.map_or(sev, |b| b.max(sev)));
+                    evidence.extend(trace.found.iter().map(|f| f.evidence(&norm)));
+                }
+            }
+            if let Some(severity) = best {
+                evidence.sort_by(|a, b| (a.start, a.end, &a.term).cmp(&(b.start, b.end, &b.term)));
+                evidence.dedup();
+                let t = &self.topics[ti];
+                topics.push(TopicMatch {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    severity,
+                    evidence,
+                });
+            }
+        }
+        let severity = topics.iter().map(|t| t.severity).max();
+        Classification { topics, severity }
+    }
+
+    /// Whether topic `ti` takes items from `source`.
+    fn applies(&self, ti: usize, source: Option<&str>) -> bool {
+        match (&self.topics[ti].sources, source) {
+            (Some(list), Some(s)) => list.iter().any(|l| l == s),
+            _ => true,
+        }
+    }
+
+    /// The number of compiled topics, rules, distinct terms and distinct regexes.
+    pub fn size(&self) -> (usize, usize, usize, usize) {
+        (
+            self.topics.len(),
+            self.rules.len(),
+            self.term_chars.len(),
+            self.regexes.len(),
+        )
+    }
+}
+
+/// Deduplicates folded terms and regexes while the rules are compiled.
+#[derive(Default)]
+struct Builder {
+    terms: Vec<String>,
+    term_index: HashMap<String, u32>,
+    term_uses: Vec<Vec<u32>>,
+    regex_sources: Vec<String>,
+    regex_index: HashMap<String, u32>,
+    regex_uses: Vec<Vec<u32>>,
+}
+
+impl Builder {
+    /// Registers a term; `rule` is set when the term is positive in that rule.
+    fn term(&mut self, written: &str, rule: Option<u32>) -> Option<TermRef> {
+        let folded = normalize_term(written);
+        if folded.is_empty() {
+            return None; // rejected by load_dir; never let it match everywhere
+        }
+        let index = *self.term_index.entry(folded.clone()).or_insert_with(|| {
+            self.terms.push(folded);
+            self.term_uses.push(Vec::new());
+            (self.terms.len() - 1) as u32
+        });
+        if let Some(r) = rule {
+            let uses = &mut self.term_uses[index as usize];
+            if uses.last() != Some(&r) {
+                uses.push(r);
+            }
+        }
+        Some(TermRef {
+            index,
+            written: written.to_string(),
+        })
+    }
+
+    fn regex(&mut self, written: &str, rule: u32) -> TermRef {
+        let source = regex_source(written);
+        let index = *self.regex_index.entry(source.clone()).or_insert_with(|| {
+            self.regex_sources.push(source);
+            self.regex_uses.push(Vec::new());
+            (self.regex_sources.len() - 1) as u32
+        });
+        let uses = &mut self.regex_uses[index as usize];
+        if uses.last() != Some(&rule) {
+            uses.push(rule);
+        }
+        TermRef {
+            index,
+            written: written.to_string(),
+        }
+    }
+}
+
+fn whole_set_error(w: &Watchlists, message: String) -> Diagnostics {
+    let file = w.files.first().cloned().unwrap_or_default();
+    Diagnostic::new(&file, None, message).into()
+}
+
+/// Offsets of a folded span in the original text, as evidence.
+fn evidence_at(norm: &Normalized, term: &str, start: usize, end: usize) -> Evidence {
+    let (start, end) = norm.original_range(start, end);
+    Evidence {
+        term: term.to_string(),
+        start,
+        end,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,297 @@
+//! One pass of the matcher over a folded text, then the clauses of the rules it touched.
+//!
+//! Kept apart from the compiled matcher so that classification and explanation share
+//! exactly one definition of what "a rule matches" means: `classify` keeps the verdict,
+//! `explain` prints the whole trace.
+
+use super::{evidence_at, Classifier, Evidence, TermRef};
+use crate::normalize::Normalized;
+use regex::SetMatches;
+use std::fmt;
+
+/// Where terms and regexes hit the folded text; offsets are folded chars.
+pub(super) struct Hits {
+    /// `(term, start, end)`, sorted by term then start.
+    terms: Vec<(u32, u32, u32)>,
+    regexes: SetMatches,
+}
+
+impl Hits {
+    fn of(&self, term: u32) -> &[(u32, u32, u32)] {
+        let from = self.terms.partition_point(|h| h.0 < term);
+        let to = self.terms[from..].partition_point(|h| h.0 == term) + from;
+        &self.terms[from..to]
+    }
+
+    fn first(&self, term: u32) -> Option<(usize, usize)> {
+        self.of(term).first().map(|h| (h.1 as usize, h.2 as usize))
+    }
+}
+
+/// Which clause a word satisfied (or, for `none`, violated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clause {
+    Any,
+    All,
+    None,
+    Regex,
+    Near,
+}
+
+impl Clause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clause::Any => "any",
+            Clause::All => "all",
+            Clause::None => "none",
+            Clause::Regex => "regex",
+            Clause::Near => "near",
+        }
+    }
+}
+
+/// A word of the folded text that a clause looked at.
+pub(super) struct Found<'a> {
+    pub clause: Clause,
+    pub term: &'a str,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Found<'_> {
+    pub fn evidence(&self, norm: &Normalized) -> Evidence {
+        evidence_at(norm, self.term, self.start, self.end)
+    }
+}
+
+/// Everything the evaluation of one rule saw.
+pub(super) struct Trace<'a> {
+    /// Words of the positive clauses.
+    pub found: Vec<Found<'a>>,
+    /// `none` terms present in the text.
+    pub excluded_by: Vec<Found<'a>>,
+    /// Positive clauses that do not hold.
+    pub unmet: Vec<Unmet<'a>>,
+}
+
+impl Trace<'_> {
+    pub fn matched(&self) -> bool {
+        self.unmet.is_empty() && self.excluded_by.is_empty()
+    }
+}
+
+/// A positive clause that does not hold; put in words only when someone asks.
+pub(super) enum Unmet<'a> {
+    Any(&'a [TermRef]),
+    All(&'a TermRef),
+    Regex(&'a [TermRef]),
+    NearAbsent(&'a [TermRef]),
+    NearApart(&'a [TermRef], i64, usize),
+}
+
+impl fmt::Display for Unmet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unmet::Any(t) => write!(f, "none of the `any` terms {}", list(t)),
+            Unmet::All(t) => write!(f, "`all` term \"{}\" is missing", t.written),
+            Unmet::Regex(t) => write!(f, "no `regex` matched {}", list(t)),
+            Unmet::NearAbsent(t) => write!(f, "`near` terms {} do not all appear", list(t)),
+            Unmet::NearApart(t, gap, within) => write!(
+                f,
+                "`near` terms {} are {gap} characters apart, more than {within}",
+                list(t)
+            ),
+        }
+    }
+}
+
+/// How much of a rule to evaluate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// Stop at the first clause that fails: enough to classify.
+    Verdict,
+    /// Every clause, for an explanation.
+    Full,
+}
+
+impl Classifier {
+    /// Runs the automaton and the regex set once over the folded text.
+    pub(super) fn hits(&self, norm: &Normalized) -> Hits {
+        let mut terms: Vec<(u32, u32, u32)> = self
+            .terms
+            .find_overlapping_iter(norm.text.as_str())
+            .map(|m| {
+                let id = m.pattern();
+                let start = norm.char_at_byte(m.start()) as u32;
+                (id.as_u32(), start, start + self.term_chars[id.as_usize()])
+            })
+            .collect();
+        terms.sort_unstable();
+        Hits {
+            terms,
+            regexes: self.regex_set.matches(&norm.text),
+        }
+    }
+
+    /// Rules that a hit makes worth evaluating, grouped by topic in topic order.
+    pub(super) fn candidates(&self, hits: &Hits) -> Vec<(usize, Vec<usize>)> {
+        let mut rules: Vec<u32> = Vec::new();
+        let mut last = u32::MAX;
+        for &(term, _, _) in &hits.terms {
+            if term != last {
+                rules.extend_from_slice(&self.term_uses[term as usize]);
+                last = term;
+            }
+        }
+        for r in hits.regexes.iter() {
+            rules.extend_from_slice(&self.regex_uses[r]);
+        }
+        rules.sort_unstable();
+        rules.dedup();
+        let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+        for r in rules {
+            let topic = self.rules[r as usize].topic;
+            match out.last_mut() {
+                Some((t, list)) if *t == topic => list.push(r as usize),
+                _ => out.push((topic, vec![r as usize])),
+            }
+        }
+        out
+    }
+
+    /// Evaluates the clauses of rule `ri` (design.md: they combine with AND, an empty
+    /// clause holds). Cheap clauses first, so that `Depth::Verdict` rarely runs a regex.
+    pub(super) fn eval<'a>(
+        &'a self,
+        ri: usize,
+        hits: &Hits,
+        norm: &Normalized,
+        depth: Depth,
+    ) -> Trace<'a> {
+        let rule = &self.rules[ri];
+        let mut t = Trace {
+            found: Vec::new(),
+            excluded_by: Vec::new(),
+            unmet: Vec::new(),
+        };
+        let stop = |t: &Trace<'_>| depth == Depth::Verdict && !t.matched();
+        let found = |clause, term: &'a TermRef, (start, end): (usize, usize)| Found {
+            clause,
+            term: &term.written,
+            start,
+            end,
+        };
+
+        for term in &rule.all {
+            match hits.first(term.index) {
+                Some(at) => t.found.push(found(Clause::All, term, at)),
+                None => t.unmet.push(Unmet::All(term)),
+            }
+        }
+        if stop(&t) {
+            return t;
+        }
+        let any_before = t.found.len();
+        for term in &rule.any {
+            if let Some(at) = hits.first(term.index) {
+                t.found.push(found(Clause::Any, term, at));
+            }
+        }
+        if !rule.any.is_empty() && t.found.len() == any_before {
+            t.unmet.push(Unmet::Any(&rule.any));
+        }
+        for term in &rule.none {
+            if let Some(at) = hits.first(term.index) {
+                t.excluded_by.push(found(Clause::None, term, at));
+            }
+        }
+        if stop(&t) {
+            return t;
+        }
+        if let Some((terms, within)) = &rule.near {
+            match nearest(terms, hits) {
+                Some((gap, chosen)) if gap <= *within as i64 => {
+                    for (term, at) in terms.iter().zip(chosen) {
+                        t.found.push(found(Clause::Near, term, at));
+                    }
+                }
+                Some((gap, _)) => t.unmet.push(Unmet::NearApart(terms, gap, *within)),
+                None => t.unmet.push(Unmet::NearAbsent(terms)),
+            }
+        }
+        if stop(&t) {
+            return t;
+        }
+        let mut regex_found = false;
+        for re in &rule.regex {
+            if !hits.regexes.matched(re.index as usize) {
+                continue;
+            }
+            if let Some(m) = self.regexes[re.index as usize].find(&norm.text) {
+                let start = norm.char_at_byte(m.start());
+                let at = (start, norm.char_at_byte(m.end()));
+                t.found.push(found(Clause::Regex, re, at));
+                regex_found = true;
+            }
+        }
+        if !rule.regex.is_empty() && !regex_found {
+            t.unmet.push(Unmet::Regex(&rule.regex));
+        }
+        t
+    }
+}
+
+/// The closest choice of one occurrence per term: the smallest gap between the earliest
+/// end and the latest start (negative when they overlap), with the occurrences chosen.
+///
+/// Sweeping occurrences by start, for each one taken as the latest start, the best
+/// partner for every other term is the occurrence seen so far that ends last.
+fn nearest(terms: &[TermRef], hits: &Hits) -> Option<(i64, Vec<(usize, usize)>)> {
+    let mut all: Vec<(u32, u32, usize)> = Vec::new(); // (start, end, term slot)
+    for (slot, term) in terms.iter().enumerate() {
+        let occ = hits.of(term.index);
+        if occ.is_empty() {
+            return None;
+        }
+        all.extend(occ.iter().map(|&(_, s, e)| (s, e, slot)));
+    }
+    all.sort_unstable();
+    let mut best_end: Vec<Option<(u32, u32)>> = vec![None; terms.len()];
+    let mut best: Option<(i64, Vec<(usize, usize)>)> = None;
+    for &(start, end, slot) in &all {
+        if best_end[slot].map_or(true, |(_, e)| end > e) {
+            best_end[slot] = Some((start, end));
+        }
+        let mut min_end = end;
+        let mut chosen = Vec::with_capacity(terms.len());
+        for (other, b) in best_end.iter().enumerate() {
+            let (s, e) = if other == slot {
+                (start, end)
+            } else {
+                match b {
+                    Some(b) => *b,
+                    None => break,
+                }
+            };
+            min_end = min_end.min(e);
+            chosen.push((s as usize, e as usize));
+        }
+        if chosen.len() < terms.len() {
+            continue;
+        }
+        let gap = i64::from(start) - i64::from(min_end);
+        if best.as_ref().map_or(true, |(g, _)| gap < *g) {
+            best = Some((gap, chosen));
+        }
+    }
+    best
+}
+
+/// `"a", "b"` for messages.
+fn list(terms: &[TermRef]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.written))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,286 @@
+//! `yuqing classify --explain` and the watchlist examples: why a topic did or did not
+//! match, in words a duty officer or an operator can check against the text.
+//!
+//! A false alarm at 3 a.m. is only fixed if the operator can see which rule fired on which
+//! words; a miss only if they can see which exclusion or missing term stopped it. The
+//! explanation is built from the same evaluation as [`Classifier::classify`], so it never
+//! disagrees with it.
+
+use super::eval::{Depth, Found, Trace};
+use super::{Classification, Classifier};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::normalize::{normalize, Normalized};
+use crate::severity::Severity;
+use crate::watchlist::Watchlists;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why each topic that any term touched did or did not match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The same result as `classify` gives.
+    pub classification: Classification,
+    /// Topics with at least one hit, in watchlist order.
+    pub topics: Vec<TopicExplanation>,
+    /// How many topics had none of their terms or regexes in the text.
+    pub untouched: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicExplanation {
+    pub id: String,
+    pub name: String,
+    pub file: PathBuf,
+    /// `Some` when the topic matched, at this severity.
+    pub matched: Option<Severity>,
+    /// `Some(source)` when the topic was skipped because it does not watch that source.
+    pub skipped_source: Option<String>,
+    /// The rules that a hit made candidates; the others had nothing in the text.
+    pub rules: Vec<RuleExplanation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleExplanation {
+    /// 1-based position among the topic's rules.
+    pub number: usize,
+    pub line: usize,
+    pub severity: Severity,
+    pub verdict: Verdict,
+    /// Words the positive clauses found.
+    pub found: Vec<Word>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Matched,
+    /// Every positive clause held, but these `none` terms are in the text.
+    Excluded(Vec<Word>),
+    /// These positive clauses do not hold (and the `none` terms present, if any).
+    Unmet(Vec<String>, Vec<Word>),
+}
+
+/// A word of the text a clause looked at, with the original characters it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub clause: &'static str,
+    pub term: String,
+    pub start: usize,
+    pub end: usize,
+    /// The original text at `start..end`.
+    pub quote: String,
+}
+
+impl Classifier {
+    /// Classifies `text` and says why, rule by rule.
+    pub fn explain(&self, text: &str, source: Option<&str>) -> Explanation {
+        let norm = normalize(text);
+        let hits = self.hits(&norm);
+        let candidates = self.candidates(&hits);
+        let untouched = self.topics.len() - candidates.len();
+        let chars: Vec<char> = text.chars().collect();
+        let mut topics = Vec::new();
+        for (ti, rules) in candidates {
+            let t = &self.topics[ti];
+            let mut te = TopicExplanation {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                file: t.file.clone(),
+                matched: None,
+                skipped_source: None,
+                rules: Vec::new(),
+            };
+            if !self.applies(ti, source) {
+                te.skipped_source = source.map(str::to_string);
+                topics.push(te);
+                continue;
+            }
+            for ri in rules {
+                let rule = &self.rules[ri];
+                let trace = self.eval(ri, &hits, &norm, Depth::Full);
+                let verdict = verdict(&trace, &norm, &chars);
+                if verdict == Verdict::Matched {
+                    te.matched = te.matched.max(Some(rule.severity));
+                }
+                te.rules.push(RuleExplanation {
+                    number: ri - t.rules.start + 1,
+                    line: rule.line,
+                    severity: rule.severity,
+                    verdict,
+                    found: words(&trace.found, &norm, &chars),
+                });
+            }
+            topics.push(te);
+        }
+        Explanation {
+            classification: self.classify(text, source),
+            topics,
+            untouched,
+        }
+    }
+
+    /// Classifies every `[[topic.example]]` of `w` and reports those that do not come
+    /// out as the operator expects, at the example's line.
+    pub fn run_examples(&self, w: &Watchlists) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        for topic in &w.topics {
+            for ex in &topic.examples {
+                let got = self.explain(&ex.text, ex.source.as_deref());
+                let matched = got.classification.topics.iter().any(|m| m.id == topic.id);
+                if matched == ex.expect {
+                    continue;
+                }
+                let why = got
+                    .topics
+                    .iter()
+                    .find(|t| t.id == topic.id)
+                    .map(TopicExplanation::summary)
+                    .unwrap_or_else(|| "none of its terms or regexes is in the text".into());
+                let message = if ex.expect {
+                    format!(
+                        "example should match topic `{}` but does not: {why}",
+                        topic.id
+                    )
+                } else {
+                    format!(
+                        "example should not match topic `{}` but does: {why}",
+                        topic.id
+                    )
+                };
+                diags.push(Diagnostic::new(&topic.file, Some(ex.line), message));
+            }
+        }
+        diags
+    }
+}
+
+fn verdict(trace: &Trace<'_>, norm: &Normalized, chars: &[char]) -> Verdict {
+    let excluded = words(&trace.excluded_by, norm, chars);
+    if !trace.unmet.is_empty() {
+        Verdict::Unmet(
+            trace.unmet.iter().map(ToString::to_string).collect(),
+            excluded,
+        )
+    } else if !excluded.is_empty() {
+        Verdict::Excluded(excluded)
+    } else {
+        Verdict::Matched
+    }
+}
+
+fn words(found: &[Found<'_>], norm: &Normalized, chars: &[char]) -> Vec<Word> {
+    found
+        .iter()
+        .map(|f| {
+            let e = f.evidence(norm);
+            Word {
+                clause: f.clause.as_str(),
+                term: e.term,
+                start: e.start,
+                end: e.end,
+                quote: chars
+                    .get(e.start..e.end.min(chars.len()))
+                    .unwrap_or_default()
+                    .iter()
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+impl TopicExplanation {
+    /// One line: what each rule lacked, or which rule matched on what.
+    pub fn summary(&self) -> String {
+        if let Some(s) = &self.skipped_source {
+            return format!("the topic does not watch source `{s}`");
+        }
+        let parts: Vec<String> = self
+            .rules
+            .iter()
+            .map(|r| format!("rule {} (line {}) {}", r.number, r.line, r.verdict))
+            .collect();
+        parts.join("; ")
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Matched => f.write_str("matched"),
+            Verdict::Excluded(by) => write!(f, "excluded by {}", join(by)),
+            Verdict::Unmet(why, by) => {
+                write!(f, "not matched: {}", why.join("; "))?;
+                if !by.is_empty() {
+                    write!(f, "; also excluded by {}", join(by))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Word {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} \"{}\" at {}..{} «{}»",
+            self.clause, self.term, self.start, self.end, self.quote
+        )
+    }
+}
+
+fn join(words: &[Word]) -> String {
+    words
+        .iter()
+        .map(Word::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.classification.severity {
+            Some(s) => writeln!(
+                f,
+                "Matched {} topic(s); highest severity {} ({}).",
+                self.classification.topics.len(),
+                s,
+                s.zh()
+            )?,
+            None => writeln!(f, "No topic matched.")?,
+        }
+        for t in &self.topics {
+            writeln!(f)?;
+            let state = match (&t.skipped_source, t.matched) {
+                (Some(s), _) => format!("skipped: it does not watch source `{s}`"),
+                (None, Some(sev)) => format!("MATCHED, {sev} ({})", sev.zh()),
+                (None, None) => "not matched".to_string(),
+            };
+            writeln!(
+                f,
+                "Topic {} ({}) [{}]: {state}",
+                t.id,
+                t.name,
+                t.file.display()
+            )?;
+            for r in &t.rules {
+                writeln!(
+                    f,
+                    "  rule {} (line {}, {}): {}",
+                    r.number, r.line, r.severity, r.verdict
+                )?;
+                for w in &r.found {
+                    writeln!(f, "    found {w}")?;
+                }
+            }
+        }
+        if self.untouched > 0 {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "{} other topic(s) had none of their terms or regexes in the text.",
+                self.untouched
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! Tables of texts and what classification must say about them.
+
+use super::*;
+use crate::watchlist::parse_file;
+use std::path::Path;
+
+fn classifier(src: &str) -> Classifier {
+    let topics = parse_file(Path::new("t.toml"), src).unwrap_or_else(|d| panic!("{d}"));
+    let w = Watchlists {
+        topics,
+        files: vec![PathBuf::from("t.toml")],
+    };
+    Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"))
+}
+
+const SCENIC: &str = r#"
+[[topic]]
+id = "scenic-safety"
+name = "景区安全"
+severity = "major"
+any = ["踩踏", "坍塌", "落水", "火灾"]
+all = ["景区"]
+none = ["演练", "应急预案"]
+
+[[topic]]
+id = "casualties"
+name = "伤亡"
+severity = "large"
+
+[[topic.rule]]
+regex = ['死亡\d+人']
+
+[[topic.rule]]
+severity = "especially_major"
+regex = ['死亡\d{2,}人']
+
+[[topic]]
+id = "hotel"
+name = "酒店火情"
+near = { terms = ["酒店", "起火"], within = 4 }
+
+[[topic]]
+id = "forum-only"
+name = "论坛"
+sources = ["forum"]
+any = ["宰客"]
+"#;
+
+/// (text, source, expected `(topic, severity)`s)
+type Case<'a> = (&'a str, Option<&'a str>, &'a [(&'a str, Severity)]);
+
+#[test]
+fn classifies_table() {
+    let c = classifier(SCENIC);
+    use Severity::*;
+    let table: &[Case] = &[
+        ("景區發生踩踏", None, &[("scenic-safety", Major)]),
+        ("景 区\u{200B}发生坍 塌", None, &[("scenic-safety", Major)]),
+        ("景区举行踩踏应急演练", None, &[]),
+        ("发生踩踏", None, &[]),
+        ("事故造成死亡3人", None, &[("casualties", Large)]),
+        (
+            "事故造成死亡１２人",
+            None,
+            &[("casualties", EspeciallyMajor)],
+        ),
+        ("某酒店今晨起火", None, &[("hotel", Ordinary)]),
+        ("酒店附近的一栋居民楼起火", None, &[]),
+        ("起火的是酒店", None, &[("hotel", Ordinary)]),
+        ("景区宰客", Some("forum"), &[("forum-only", Ordinary)]),
+        ("景区宰客", Some("gov-news"), &[]),
+        ("景区宰客", None, &[("forum-only", Ordinary)]),
+        (
+            "景区火灾，死亡12人",
+            None,
+            &[("scenic-safety", Major), ("casualties", EspeciallyMajor)],
+        ),
+        ("", None, &[]),
+    ];
+    for (text, source, want) in table {
+        let got = c.classify(text, *source);
+        let got: Vec<_> = got
+            .topics
+            .iter()
+            .map(|t| (t.id.as_str(), t.severity))
+            .collect();
+        assert_eq!(&got, want, "text {text:?} source {source:?}");
+    }
+}
+
+#[test]
+fn evidence_points_into_the_text_as_given() {
+    let c = classifier(SCENIC);
+    let text = "據報，盤(pán)山縣某景&#21306;發生踩\u{200B}踏";
+    let got = c.classify(text, None);
+    assert_eq!(got.severity, Some(Severity::Major));
+    let chars: Vec<char> = text.chars().collect();
+    let quotes: Vec<(String, String)> = got.topics[0]
+        .evidence
+        .iter()
+        .map(|e| (e.term.clone(), chars[e.start..e.end].iter().collect()))
+        .collect();
+    assert_eq!(
+        quotes,
+        [
+            ("景区".to_string(), "景&#21306;".to_string()),
+            ("踩踏".to_string(), "踩\u{200B}踏".to_string())
+        ]
+    );
+}
+
+#[test]
+fn pinyin_annotated_place_names_match() {
+    let c = classifier("[[topic]]\nid = \"p\"\nany = [\"盘山县\"]\n");
+    let text = "盤(pán)山縣人民政府";
+    let got = c.classify(text, None);
+    assert_eq!(got.topics.len(), 1);
+    let e = &got.topics[0].evidence[0];
+    assert_eq!((e.start, e.end), (0, 8));
+}
+
+#[test]
+fn json_has_design_shape() {
+    let c = classifier(SCENIC);
+    let json = serde_json::to_string(&c.classify("景区踩踏", None)).expect("json");
+    assert_eq!(
+        json,
+        r#"{"topics":[{"id":"scenic-safety","name":"景区安全","severity":"major","evidence":[{"term":"景区","start":0,"end":2},{"term":"踩踏","start":2,"end":4}]}],"severity":"major"}"#
+    );
+    let none = serde_json::to_string(&c.classify("天气晴", None)).expect("json");
+    assert_eq!(none, r#"{"topics":[],"severity":null}"#);
+}
+
+#[test]
+fn explain_names_rule_words_and_exclusion() {
+    let c = classifier(SCENIC);
+    let e = c.explain("景区举行踩踏应急演练", None);
+    assert!(e.classification.topics.is_empty());
+    let text = e.to_string();
+    assert!(text.contains("No topic matched."), "{text}");
+    assert!(
+        text.contains("Topic scenic-safety (景区安全) [t.toml]: not matched"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rule 1 (line 3, major): excluded by none \"演练\" at 8..10 «演练»"),
+        "{text}"
+    );
+    assert!(text.contains("found any \"踩踏\" at 4..6 «踩踏»"), "{text}");
+
+    let e = c.explain("酒店附近的一栋居民楼起火", None);
+    assert!(
+        e.to_string()
+            .contains("are 8 characters apart, more than 4"),
+        "{e}"
+    );
+
+    let e = c.explain("景区宰客", Some("gov-news"));
+    assert!(
+        e.to_string().contains("does not watch source `gov-news`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn overlapping_terms_are_all_found() {
+    let c = classifier("[[topic]]\nid = \"a\"\nall = [\"景区\", \"景区安全\", \"安全事故\"]\n");
+    assert_eq!(c.classify("景区安全事故", None).topics.len(), 1);
+}
+
+#[test]
+fn examples_report_their_line() {
+    let src = r#"[[topic]]
+id = "s"
+any = ["踩踏"]
+none = ["演练"]
+
+[[topic.example]]
+text = "发生踩踏"
+expect = true
+
+[[topic.example]]
+text = "踩踏演练"
+expect = true
+
+[[topic.example]]
+text = "天气晴"
+expect = true
+"#;
+    let topics = parse_file(Path::new("t.toml"), src).expect("valid");
+    let w = Watchlists {
+        topics,
+        files: vec![],
+    };
+    let c = Classifier::new(&w).expect("compiles");
+    let d = c.run_examples(&w);
+    let got: Vec<_> = d.0.iter().map(|d| (d.line, d.message.as_str())).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, Some(10));
+    assert!(
+        got[0].1.contains("excluded by none \"演练\""),
+        "{}",
+        got[0].1
+    );
+    assert_eq!(got[1].0, Some(14));
+    assert!(got[1].1.contains("none of its terms"), "{}", got[1].1);
+}
+
+#[test]
+fn fixture_examples_hold() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/watchlists");
+    let w = crate::watchlist::load_dir(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let c = Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"));
+    let d = c.run_examples(&w);
+    assert!(d.is_empty(), "{d}");
+}
+
+#[test]
+fn classifier_is_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Classifier>();
+}

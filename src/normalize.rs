@@ -1,0 +1,429 @@
+//! Folds text and watchlist terms to one comparable form, remembering where every folded
+//! character came from.
+//!
+//! Pages reach us as Traditional or Simplified characters, full-width or half-width,
+//! with HTML entities, zero-width joiners, stray spaces inside Chinese words, and — on some
+//! government sites — inline pinyin such as `盤(pán)縣`. An operator writes `景区` once and
+//! expects it to match all of those. So before matching, text and terms go through the
+//! same fold:
+//!
+//! 1. HTML entities are decoded (`&amp;`, `&#x4E00;`, `&nbsp;`);
+//! 2. NFKC, per base character with its combining marks (full-width `ＡＢＣ１` → `ABC1`);
+//! 3. lower-case;
+//! 4. inline pinyin right after a Chinese character is dropped: `(pán)` with at least one
+//!    tone mark, so `盤(pán)山縣` reads `盤山縣` but `微信(WeChat)` is kept;
+//! 5. zero-width characters are dropped; a run of whitespace next to a CJK character is
+//!    dropped, any other run becomes one space;
+//! 6. Traditional → Simplified with `fast2s`, which is character-for-character.
+//!
+//! Every character of the folded text keeps the range of original characters it came
+//! from, so evidence can point at the exact words of the text as given. The fold is applied
+//! to terms by [`normalize_term`], so a term and the text it should match always agree.
+
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::UnicodeNormalization;
+
+/// Text after folding, with the way back to the original.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Normalized {
+    pub text: String,
+    /// For each char of `text`: the original char range `[start, end)` it came from.
+    spans: Vec<(u32, u32)>,
+    /// For each char of `text`: its byte offset in `text` (to turn matcher byte offsets into
+    /// char offsets).
+    bytes: Vec<u32>,
+}
+
+impl Normalized {
+    /// Number of chars in the folded text.
+    pub fn char_len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The original char range covered by folded chars `[norm_char_start, norm_char_end)`.
+    /// Out-of-range or empty input gives an empty range at the nearest valid position
+    /// rather than a panic: evidence must never take the daemon down.
+    pub fn original_range(&self, norm_char_start: usize, norm_char_end: usize) -> (usize, usize) {
+        let n = self.spans.len();
+        if n == 0 {
+            return (0, 0);
+        }
+        if norm_char_start >= n {
+            let end = self.spans[n - 1].1 as usize;
+            return (end, end);
+        }
+        let start = self.spans[norm_char_start].0 as usize;
+        if norm_char_end <= norm_char_start {
+            return (start, start);
+        }
+        let end = self.spans[norm_char_end.min(n) - 1].1 as usize;
+        (start, end.max(start))
+    }
+
+    /// Char index in `text` of the char that starts at (or contains) byte `byte`; the
+    /// char count for `byte >= text.len()`, so match ends convert too.
+    pub fn char_at_byte(&self, byte: usize) -> usize {
+        if byte >= self.text.len() {
+            return self.spans.len();
+        }
+        match self.bytes.binary_search(&(byte as u32)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+
+    fn push(&mut self, c: char, span: (u32, u32)) {
+        self.bytes.push(self.text.len() as u32);
+        self.text.push(c);
+        self.spans.push(span);
+    }
+}
+
+/// Folds `original` for matching; see the module documentation for the steps.
+pub fn normalize(original: &str) -> Normalized {
+    let folded = fold_chars(original);
+    let mut out = Normalized {
+        text: String::with_capacity(original.len()),
+        spans: Vec::with_capacity(folded.len()),
+        bytes: Vec::with_capacity(folded.len()),
+    };
+    let mut i = 0;
+    while i < folded.len() {
+        let (c, span) = folded[i];
+        if is_zero_width(c) {
+            i += 1;
+            continue;
+        }
+        if c.is_whitespace() {
+            let mut j = i;
+            while j < folded.len() && (folded[j].0.is_whitespace() || is_zero_width(folded[j].0)) {
+                j += 1;
+            }
+            let prev_cjk = out.text.chars().next_back().is_some_and(is_cjk);
+            let next_cjk = folded.get(j).is_some_and(|&(n, _)| is_cjk(n));
+            if !prev_cjk && !next_cjk {
+                out.push(' ', span);
+            }
+            i = j;
+            continue;
+        }
+        if c == '(' {
+            if let Some(len) = pinyin_annotation(&folded[i..], out.text.chars().next_back()) {
+                i += len;
+                continue;
+            }
+        }
+        out.push(c, span);
+        i += 1;
+    }
+    to_simplified(&mut out.text);
+    out
+}
+
+/// The same fold for a watchlist term, trimmed: the form the matcher searches for. An
+/// empty result means the term can never match anything, which `yuqing check` rejects.
+pub fn normalize_term(term: &str) -> String {
+    normalize(term).text.trim().to_string()
+}
+
+/// Folds a watchlist regex: Traditional → Simplified only, because NFKC or case folding
+/// would change what a pattern means (`（` is a literal, `(` opens a group). Case is
+/// handled by compiling the regex case-insensitively.
+pub fn fold_pattern(pattern: &str) -> String {
+    let mut s = pattern.to_string();
+    to_simplified(&mut s);
+    s
+}
+
+/// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range.
+fn fold_chars(original: &str) -> Vec<(char, (u32, u32))> {
+    let mut out = Vec::with_capacity(original.len() / 2 + 8);
+    let mut chars = original.char_indices().peekable();
+    let mut pos: u32 = 0; // char offset in `original` of the char being read
+    while let Some((byte, c)) = chars.next() {
+        // Fast paths: ASCII and the CJK Unified Ideographs block are NFKC-stable, have no
+        // combining class and (Han) no case; they are nearly all of what we read.
+        let next_is_mark = chars
+            .peek()
+            .is_some_and(|&(_, n)| !is_plain(n) && canonical_combining_class(n) != 0);
+        if c == '&' {
+            if let Some((decoded, len_bytes, len_chars)) = decode_entity(&original[byte..]) {
+                for _ in 1..len_chars {
+                    chars.next();
+                }
+                let span = (pos, pos + len_chars as u32);
+                for d in decoded.chars() {
+                    fold_one(d, span, &mut out);
+                }
+                pos += len_chars as u32;
+                debug_assert!(len_bytes > 1);
+                continue;
+            }
+        }
+        if !next_is_mark {
+            fold_one(c, (pos, pos + 1), &mut out);
+            pos += 1;
+            continue;
+        }
+        // A base char with combining marks: NFKC the whole cluster (e.g. `a` + U+0301 → `á`).
+        let mut cluster = String::new();
+        cluster.push(c);
+        let start = pos;
+        pos += 1;
+        while let Some(&(_, n)) = chars.peek() {
+            if is_plain(n) || canonical_combining_class(n) == 0 {
+                break;
+            }
+            cluster.push(n);
+            chars.next();
+            pos += 1;
+        }
+        for d in cluster.nfkc() {
+            push_lower(d, (start, pos), &mut out);
+        }
+    }
+    out
+}
+
+/// NFKC and lower-case one char (without combining marks after it).
+#[inline]
+fn fold_one(c: char, span: (u32, u32), out: &mut Vec<(char, (u32, u32))>) {
+    if c.is_ascii() {
+        out.push((c.to_ascii_lowercase(), span));
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        out.push((c, span));
+    } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        // Full-width ASCII: NFKC is exactly this shift.
+        let half = char::from_u32(c as u32 - 0xFEE0).unwrap_or(c);
+        out.push((half.to_ascii_lowercase(), span));
+    } else {
+        for d in std::iter::once(c).nfkc() {
+            push_lower(d, span, out);
+        }
+    }
+}
+
+#[inline]
+fn push_lower(c: char, span: (u32, u32), out: &mut Vec<(char, (u32, u32))>) {
+    if c.is_ascii() {
+        out.push((c.to_ascii_lowercase(), span));
+    } else {
+        for l in c.to_lowercase() {
+            out.push((l, span));
+        }
+    }
+}
+
+/// Chars known to need no NFKC composition with a following mark and to be no mark.
+#[inline]
+fn is_plain(c: char) -> bool {
+    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
+/// Decodes one HTML entity at the start of `s` (which starts with `&`). Returns the
+/// decoded text, the entity's length in bytes and in chars.
+fn decode_entity(s: &str) -> Option<(String, usize, usize)> {
+    // Entities are ASCII: `&name;`, `&#123;`, `&#x1F;`; the longest named one is 33 bytes.
+    let end = s
+        .bytes()
+        .take(40)
+        .skip(1)
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'#'))?
+        + 1;
+    if end < 2 || s.as_bytes().get(end) != Some(&b';') {
+        return None;
+    }
+    let entity = &s[..=end];
+    let decoded = html_escape::decode_html_entities(entity);
+    if decoded == entity || decoded.is_empty() {
+        return None;
+    }
+    Some((decoded.into_owned(), entity.len(), entity.len()))
+}
+
+/// Length (in folded chars) of an inline pinyin annotation `(pán)` starting at
+/// `rest[0] == '('`, if the char before it is Chinese.
+fn pinyin_annotation(rest: &[(char, (u32, u32))], prev: Option<char>) -> Option<usize> {
+    if !prev.is_some_and(is_han) {
+        return None;
+    }
+    let mut toned = false;
+    for (i, &(c, _)) in rest.iter().enumerate().skip(1).take(8) {
+        match c {
+            ')' => return (toned && i > 1).then_some(i + 1),
+            'a'..='z' | 'ü' => {}
+            c if is_toned_vowel(c) => toned = true,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn is_toned_vowel(c: char) -> bool {
+    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ".contains(c)
+}
+
+/// Zero-width and invisible formatting characters that break a word without being seen.
+fn is_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+    )
+}
+
+/// Han ideographs (all CJK blocks, including extensions and compatibility forms).
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{323AF}')
+}
+
+/// Chinese or Japanese script and CJK punctuation: text in which spaces carry no meaning.
+fn is_cjk(c: char) -> bool {
+    is_han(c) || matches!(c, '\u{3000}'..='\u{30FF}' | '\u{FF00}'..='\u{FFEF}')
+}
+
+/// Chars that `fast2s` converts depending on their neighbours (its T2S_EXCLUDE and
+/// T2S_SPECIAL_CONVERT_TYPE tables); every other char converts on its own.
+const CONTEXTUAL: &[char] = &[
+    '兒', '覆', '夥', '藉', '瞭', '麽', '幺', '於', '乾', '著', '苧', '闔', '鍾', '讎', '畫',
+];
+
+/// A table of fast2s's per-char conversion for the BMP's three-byte range, built once:
+/// fast2s does two to three hash lookups per char, which would dominate the fold.
+fn t2s_table() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = Vec::with_capacity(0x10000 - 0x800);
+        let mut buf = String::with_capacity(4);
+        for cp in 0x800u32..0x10000 {
+            let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+            if !is_han(c) || CONTEXTUAL.contains(&c) {
+                table.push(c);
+                continue;
+            }
+            buf.clear();
+            buf.push(c);
+            let converted = fast2s::convert(&buf);
+            let mut it = converted.chars();
+            table.push(match (it.next(), it.next()) {
+                (Some(s), None) => s,
+                _ => c,
+            });
+        }
+        table
+    })
+}
+
+/// Traditional → Simplified in place, char for char (the char count never changes).
+fn to_simplified(text: &mut String) {
+    if text.is_ascii() {
+        return;
+    }
+    let table = t2s_table();
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let cp = c as u32;
+        if !(0x800..0x10000).contains(&cp) {
+            out.push(c);
+        } else if CONTEXTUAL.contains(&c) {
+            out.push(convert_in_context(
+                i.checked_sub(1).map(|p| chars[p]),
+                c,
+                chars.get(i + 1).copied(),
+            ));
+        } else {
+            out.push(table[(cp - 0x800) as usize]);
+        }
+    }
+    *text = out;
+}
+
+/// fast2s's own rule for a contextual char, given the same neighbours it would see.
+fn convert_in_context(prev: Option<char>, c: char, next: Option<char>) -> char {
+    let mut window = String::with_capacity(12);
+    window.extend(prev);
+    window.push(c);
+    window.extend(next);
+    let converted: Vec<char> = fast2s::convert(&window).chars().collect();
+    let at = usize::from(prev.is_some());
+    converted.get(at).copied().unwrap_or(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orig(text: &str, n: &Normalized, s: usize, e: usize) -> String {
+        let (a, b) = n.original_range(s, e);
+        text.chars().skip(a).take(b - a).collect()
+    }
+
+    #[test]
+    fn folds_as_documented() {
+        let table = [
+            ("景區發生踩踏", "景区发生踩踏"),
+            ("ＡＢＣ１２３，", "abc123,"),
+            ("盤(pán)縣政辦發(fā)", "盘县政办发"),
+            ("盤（pán）山縣", "盘山县"),
+            ("微信(WeChat)", "微信(wechat)"),
+            ("景\u{200B}区", "景区"),
+            ("景 区  踩\n踏", "景区踩踏"),
+            ("hello   \t world", "hello world"),
+            ("a&amp;b &#x666F;&#21306;", "a&b景区"),
+            ("AT&T; x", "at&t; x"),
+            ("e\u{301}", "é"),
+            ("２０２１年　10月", "2021年10月"),
+            ("", ""),
+        ];
+        for (input, want) in table {
+            assert_eq!(normalize(input).text, want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn offsets_point_into_the_original() {
+        let text = "通知：盤(pán)山縣景&#21306;發生踩\u{200B}踏";
+        let n = normalize(text);
+        assert_eq!(n.text, "通知:盘山县景区发生踩踏");
+        let find = |needle: &str| {
+            let b = n.text.find(needle).unwrap();
+            let s = n.char_at_byte(b);
+            (s, s + needle.chars().count())
+        };
+        let (s, e) = find("盘山县");
+        assert_eq!(orig(text, &n, s, e), "盤(pán)山縣");
+        let (s, e) = find("景区");
+        assert_eq!(orig(text, &n, s, e), "景&#21306;");
+        let (s, e) = find("踩踏");
+        assert_eq!(orig(text, &n, s, e), "踩\u{200B}踏");
+    }
+
+    #[test]
+    fn original_range_never_panics() {
+        let n = normalize("ab");
+        assert_eq!(n.original_range(5, 9), (2, 2));
+        assert_eq!(n.original_range(1, 0), (1, 1));
+        assert_eq!(normalize("").original_range(0, 3), (0, 0));
+    }
+
+    #[test]
+    fn terms_fold_like_text() {
+        assert_eq!(normalize_term(" 景區 "), "景区");
+        assert_eq!(normalize_term("\u{200B}"), "");
+        assert_eq!(normalize_term("ＡＢＣ News"), "abc news");
+    }
+
+    #[test]
+    fn table_conversion_agrees_with_fast2s() {
+        let sample =
+            "盤山縣人民政府辦公室關於印發加強政府門戶網站及政務新媒體信息發布與審核備案工作的通知\
+                      乾隆皇帝看著計畫書，慰藉答覆甚夥，瞭望幺麽";
+        let mut ours = sample.to_string();
+        to_simplified(&mut ours);
+        assert_eq!(ours, fast2s::convert(sample));
+    }
+}
