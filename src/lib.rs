@@ -16,6 +16,8 @@ pub mod mail;
 pub mod normalize;
 pub mod outbox;
 pub mod page;
+pub mod settings;
 pub mod severity;
+pub mod source;
 pub mod store;
 pub mod watchlist;

@@ -1,0 +1,70 @@
+//! Everything loaded from the operator's files, checked together, swapped as one.
+//!
+//! The daemon holds the current [`Settings`] in an `Arc`; a reload builds a new one and
+//! swaps it in only when every file checks, so a bad edit keeps the running set.
+
+use crate::classify::Classifier;
+use crate::config::{self, Config};
+use crate::diagnostic::Diagnostics;
+use crate::watchlist::{self, Watchlists};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+pub struct Settings {
+    pub config: Config,
+    pub watchlists: Watchlists,
+    pub classifier: Classifier,
+}
+
+impl Settings {
+    /// Loads the config at `path` and the watchlists it names; every mistake of every file
+    /// is reported, not only the first.
+    pub fn load(path: &Path) -> Result<Settings, Diagnostics> {
+        let config = config::load(path)?;
+        let watchlists = watchlist::load_dir(&config.daemon.watchlists)?;
+        let classifier = Classifier::new(&watchlists)?;
+        let mut errs = Diagnostics::default();
+        let known: Vec<&str> = config
+            .sources
+            .iter()
+            .map(|s| s.id.as_str())
+            .chain(config.channels.iter().map(|c| c.id.as_str()))
+            .collect();
+        for topic in &watchlists.topics {
+            for s in topic.sources.iter().flatten() {
+                if !known.contains(&s.as_str()) {
+                    errs.push(crate::diagnostic::Diagnostic::new(
+                        &topic.file,
+                        Some(topic.line),
+                        format!(
+                            "topic `{}` is restricted to source `{s}`, which {} does not define",
+                            topic.id,
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        errs.into_result(Settings {
+            config,
+            watchlists,
+            classifier,
+        })
+    }
+}
+
+/// The settings in force, replaced atomically on reload.
+#[derive(Clone)]
+pub struct Current(Arc<RwLock<Arc<Settings>>>);
+
+impl Current {
+    pub fn new(s: Settings) -> Self {
+        Current(Arc::new(RwLock::new(Arc::new(s))))
+    }
+    pub fn get(&self) -> Arc<Settings> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn replace(&self, s: Settings) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(s);
+    }
+}
