@@ -122,9 +122,11 @@ pub fn zh_span(d: Duration) -> String {
     }
 }
 
-/// "剩余 4小时" before the deadline, "已超时 1小时20分" after it.
+/// "剩余 4小时" before the deadline, "已到期" at it, "已超时 1小时20分" after it.
 pub fn zh_left(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    if now <= due {
+    if now == due {
+        "已到期".to_string()
+    } else if now < due {
         format!("剩余 {}", zh_span(due - now))
     } else {
         format!("已超时 {}", zh_span(now - due))
@@ -182,5 +184,6 @@ mod tests {
         assert_eq!(zh_span(Duration::hours(49)), "2天1小时");
         assert_eq!(zh_left(t(7, 0), t(5, 0)), "剩余 2小时");
         assert_eq!(zh_left(t(7, 0), t(8, 20)), "已超时 1小时20分");
+        assert_eq!(zh_left(t(7, 0), t(7, 0)), "已到期");
     }
 }

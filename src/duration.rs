@@ -38,19 +38,26 @@ impl FromStr for Span {
         if t.is_empty() {
             return Err(err());
         }
+        // Milliseconds, so that tests and the demo can run deadlines of seconds on a tick
+        // of a fraction of one.
         let mut total: u64 = 0;
         let mut digits = String::new();
-        for c in t.chars() {
+        let mut chars = t.chars().peekable();
+        while let Some(c) = chars.next() {
             if c.is_ascii_digit() {
                 digits.push(c);
                 continue;
             }
             let unit = match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 7 * 86_400,
+                'm' if chars.peek() == Some(&'s') => {
+                    chars.next();
+                    1
+                }
+                's' => 1000,
+                'm' => 60_000,
+                'h' => 3_600_000,
+                'd' => 86_400_000,
+                'w' => 7 * 86_400_000,
                 _ => return Err(err()),
             };
             let n: u64 = digits.parse().map_err(|_| err())?;
@@ -63,17 +70,23 @@ impl FromStr for Span {
         if !digits.is_empty() {
             return Err(err());
         }
-        Ok(Span::from_secs(total))
+        Ok(Span(std::time::Duration::from_millis(total)))
     }
 }
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = self.0.as_secs();
+        let mut s = self.0.as_millis();
         if s == 0 {
             return f.write_str("0s");
         }
-        for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        for (unit, len) in [
+            ("d", 86_400_000),
+            ("h", 3_600_000),
+            ("m", 60_000),
+            ("s", 1000),
+            ("ms", 1),
+        ] {
             if s >= len {
                 write!(f, "{}{}", s / len, unit)?;
                 s %= len;
@@ -103,12 +116,29 @@ mod tests {
             ("2d", 172_800),
             ("1h30m", 5400),
             ("1w", 604_800),
+            ("1m30s", 90),
         ] {
             assert_eq!(text.parse::<Span>().unwrap().as_secs(), secs, "{text}");
         }
         for bad in ["", "5", "h", "5x", "-5m", "5 h", "99999999999999999999d"] {
             assert!(bad.parse::<Span>().is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn milliseconds_for_short_ticks() {
+        assert_eq!(
+            "200ms".parse::<Span>().unwrap().std(),
+            std::time::Duration::from_millis(200)
+        );
+        assert_eq!(
+            "1s500ms".parse::<Span>().unwrap().std(),
+            std::time::Duration::from_millis(1500)
+        );
+        assert_eq!(
+            Span(std::time::Duration::from_millis(1500)).to_string(),
+            "1s500ms"
+        );
     }
 
     #[test]

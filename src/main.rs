@@ -1,1 +1,137 @@
-fn main() {}
+//! The command line of yuqing; see `yuqing --help` and the README.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use yuqing::cli;
+
+#[derive(Parser)]
+#[command(
+    name = "yuqing",
+    version,
+    about = "舆情 monitoring with statutory response deadlines"
+)]
+struct Args {
+    /// Log format on stderr: `text` (default) or `json`.
+    #[arg(long, global = true, env = "YUQING_LOG_FORMAT", default_value = "text")]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Run(cli::ConfigArg),
+    /// Validate config, watchlists and their examples; exit 0 or list `file:line: message`.
+    Check(cli::ConfigArg),
+    /// Classify one text (a file, or stdin with `-` or no argument).
+    Classify {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Show which rule matched on which words, and which exclusion stopped a match.
+        #[arg(long, conflicts_with = "json")]
+        explain: bool,
+        /// Classify as if the text came from this source (topics may be restricted).
+        #[arg(long)]
+        source: Option<String>,
+        file: Option<PathBuf>,
+    },
+    /// One polling pass over every source (or one), then exit.
+    Poll {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// What was fetched: source, title, link, published time, topics.
+    Items {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        #[arg(long)]
+        source: Option<String>,
+        /// A date (`2026-11-24`), a time (RFC 3339) or a span back from now (`24h`); default 7d.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each source's health: last success, last error, failures in a row, next poll.
+    Sources {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open incidents with their deadlines and time left.
+    Incidents {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// Closed incidents too.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The duty officer's actions on one incident.
+    Incident {
+        #[command(subcommand)]
+        action: cli::IncidentCommand,
+    },
+    /// A self-contained first look: bundled sample sources served on loopback, deadlines
+    /// of seconds, each mail printed as it is sent.
+    Demo {
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    cli::init_logging(&args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match args.command {
+            Command::Run(c) => cli::run(&c).await,
+            Command::Check(c) => cli::check(&c).await,
+            Command::Classify {
+                config,
+                json,
+                explain,
+                source,
+                file,
+            } => cli::classify(&config, json, explain, source.as_deref(), file.as_deref()).await,
+            Command::Poll { config, source } => cli::poll(&config, source.as_deref()).await,
+            Command::Items {
+                config,
+                source,
+                since,
+                json,
+            } => cli::items(&config, source.as_deref(), since.as_deref(), json).await,
+            Command::Sources { config, json } => cli::sources(&config, json).await,
+            Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
+            Command::Incident { action } => cli::incident(action).await,
+            Command::Demo { seconds } => yuqing::demo::run(seconds).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

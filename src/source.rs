@@ -6,11 +6,11 @@
 //! de-duplication makes the second reading harmless.
 
 use crate::clock::secs;
-use crate::fetch::{Fetcher, Polled, SourceError, Validators};
+use crate::config::Source;
 use crate::feed::Entry;
+use crate::fetch::{Fetcher, Polled, SourceError, Validators};
 use crate::incident::{self, Outcome};
 use crate::normalize::normalize;
-use crate::config::Source;
 use crate::settings::Settings;
 use crate::store::{ItemRow, NewItem, Store, Stored};
 use anyhow::Result;
@@ -136,7 +136,8 @@ async fn record_success(
 /// backoff from the source's interval, capped at an hour (or the interval, if longer).
 fn retry_wait(e: &SourceError, failures: i64, every: u64) -> i64 {
     if let SourceError::Fetch(crate::fetch::FetchError::Status {
-        retry_after: Some(d), ..
+        retry_after: Some(d),
+        ..
     }) = e
     {
         return d.as_secs().max(1) as i64;
@@ -191,7 +192,10 @@ async fn ingest(
             .published
             .is_some_and(|p| now - p > Duration::days(MAX_AGE_DAYS));
         if too_old {
-            tracing::info!(item_id = id, "matched, but published too long ago to open an incident");
+            tracing::info!(
+                item_id = id,
+                "matched, but published too long ago to open an incident"
+            );
         } else {
             let row = ItemRow {
                 id,
@@ -208,7 +212,9 @@ async fn ingest(
                 let chars: Vec<char> = text.chars().collect();
                 let mut words: Vec<String> = Vec::new();
                 for ev in &m.evidence {
-                    let w: String = chars[ev.start.min(chars.len())..ev.end.min(chars.len())].iter().collect();
+                    let w: String = chars[ev.start.min(chars.len())..ev.end.min(chars.len())]
+                        .iter()
+                        .collect();
                     if !words.contains(&w) {
                         words.push(w);
                     }
@@ -277,6 +283,9 @@ mod tests {
             content_hash(&e("景区发生踩踏", "https://a/1")),
             content_hash(&e("景區發生踩踏", "https://a/2"))
         );
-        assert_ne!(content_hash(&e("景区发生踩踏", "x")), content_hash(&e("景区发生火灾", "x")));
+        assert_ne!(
+            content_hash(&e("景区发生踩踏", "x")),
+            content_hash(&e("景区发生火灾", "x"))
+        );
     }
 }

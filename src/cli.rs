@@ -1,0 +1,673 @@
+//! The commands behind `yuqing …`: each reads the same config and database as the daemon,
+//! so the duty officer's commands work while it runs.
+//!
+//! Output for people goes to stdout; `--json` prints one JSON document, stable for
+//! scripts. Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
+
+use crate::classify::Classifier;
+use crate::clock::{from_secs, secs, Clock, SystemClock};
+use crate::config::{self, Config};
+use crate::deadline::{self, Kind};
+use crate::diagnostic::Diagnostics;
+use crate::incident::{self, Step};
+use crate::mail::local;
+use crate::scheduler::Daemon;
+use crate::settings::Settings;
+use crate::severity::Severity;
+use crate::store::{DeadlineRow, IncidentRow, Store};
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Args, Clone, Debug)]
+pub struct ConfigArg {
+    /// The config file.
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "config/yuqing.toml",
+        env = "YUQING_CONFIG"
+    )]
+    pub config: PathBuf,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct Who {
+    /// Who is acting, for the record (留痕); defaults to $YUQING_USER, then $USER.
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+impl Who {
+    fn name(&self) -> String {
+        self.by
+            .clone()
+            .or_else(|| std::env::var("YUQING_USER").ok())
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "unknown".to_string())
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IncidentCommand {
+    /// Everything about one incident: items, deadlines, the record of actions.
+    Show {
+        id: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge the alert.
+    Ack {
+        id: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Record the authoritative release (below 重大: the response), ending that deadline.
+    Release {
+        id: i64,
+        /// Where it was published.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Record the press conference, ending that deadline.
+    Press {
+        id: i64,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Set the severity (especially_major | major | large | ordinary); deadlines follow.
+    Severity {
+        id: i64,
+        level: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Add a note to the record.
+    Note {
+        id: i64,
+        text: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Close the incident; its deadlines stop.
+    Close {
+        id: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+}
+
+pub fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,lettre=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn invalid(errs: &Diagnostics) -> ExitCode {
+    eprintln!("{errs}");
+    eprintln!(
+        "({} problem(s); fix them and run `yuqing check`)",
+        errs.0.len()
+    );
+    ExitCode::from(2)
+}
+
+/// Loads only the config: the duty officer's commands must work even when a watchlist edit
+/// is broken.
+fn load_config(c: &ConfigArg) -> Result<Config, ExitCode> {
+    config::load(&c.config).map_err(|e| invalid(&e))
+}
+
+async fn open(c: &ConfigArg) -> Result<(Config, Store), ExitCode> {
+    let config = load_config(c)?;
+    match Store::open(&config.daemon.database).await {
+        Ok(store) => Ok((config, store)),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+macro_rules! or_exit {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(code) => return Ok(code),
+        }
+    };
+}
+
+pub async fn run(c: &ConfigArg) -> Result<ExitCode> {
+    let settings = match Settings::load(&c.config) {
+        Ok(s) => s,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    daemon.run(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or Ctrl-C cancels `token`.
+pub fn spawn_signal_handler(token: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = match signal(SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    token.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stop requested");
+        token.cancel();
+    });
+}
+
+pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
+    let settings = match Settings::load(&c.config) {
+        Ok(s) => s,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    let failures = settings.classifier.run_examples(&settings.watchlists);
+    if !failures.is_empty() {
+        return Ok(invalid(&failures));
+    }
+    let examples: usize = settings
+        .watchlists
+        .topics
+        .iter()
+        .map(|t| t.examples.len())
+        .sum();
+    println!(
+        "{}: ok ({} sources, {} channels, {} topics in {} watchlist files, {} examples pass)",
+        c.config.display(),
+        settings.config.sources.len(),
+        settings.config.channels.len(),
+        settings.watchlists.topics.len(),
+        settings.watchlists.files.len(),
+        examples
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn classify(
+    c: &ConfigArg,
+    json_out: bool,
+    explain: bool,
+    source: Option<&str>,
+    file: Option<&Path>,
+) -> Result<ExitCode> {
+    let settings = match Settings::load(&c.config) {
+        Ok(s) => s,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    let text = match file {
+        Some(p) if p != Path::new("-") => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        _ => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read stdin")?;
+            s
+        }
+    };
+    let classifier: &Classifier = &settings.classifier;
+    if explain {
+        print!("{}", classifier.explain(&text, source));
+    } else {
+        let result = classifier.classify(&text, source);
+        if json_out {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        } else if result.topics.is_empty() {
+            println!("no topic matched");
+        } else {
+            for t in &result.topics {
+                let words: Vec<String> = t
+                    .evidence
+                    .iter()
+                    .map(|e| format!("{}@{}..{}", e.term, e.start, e.end))
+                    .collect();
+                println!("{}\t{}\t{}\t{}", t.id, t.name, t.severity, words.join(" "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
+    let settings = match Settings::load(&c.config) {
+        Ok(s) => s,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    if let Some(id) = only {
+        if !settings.config.sources.iter().any(|s| s.id == id) {
+            eprintln!("error: {} defines no source `{id}`", c.config.display());
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
+    let results = daemon.poll_once(only).await?;
+    let mut failed = false;
+    for (id, r) in results {
+        match r {
+            Ok(r) if r.not_modified => println!("{id}: not modified"),
+            Ok(r) => println!(
+                "{id}: {} fetched, {} new, {} matched, {} incident(s) opened, {} joined",
+                r.fetched,
+                r.new,
+                r.matched,
+                r.opened.len(),
+                r.joined.len()
+            ),
+            Err(e) => {
+                failed = true;
+                println!("{id}: FAILED: {e}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `2026-11-24` (local midnight), an RFC 3339 time, or a span back from now (`24h`).
+fn parse_since(text: &str, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    if let Ok(span) = text.parse::<crate::duration::Span>() {
+        return Some(now - span.chrono());
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    d.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn items(
+    c: &ConfigArg,
+    source: Option<&str>,
+    since: Option<&str>,
+    json_out: bool,
+) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let tz = config.daemon.timezone;
+    let now = SystemClock.now();
+    let since = match since {
+        None => now - chrono::Duration::days(7),
+        Some(s) => match parse_since(s, now, tz) {
+            Some(t) => t,
+            None => {
+                eprintln!("error: --since `{s}`: write a date (2026-11-24), an RFC 3339 time or a span (24h)");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let rows = store.items(source, secs(since), 1000).await?;
+    if json_out {
+        let items: Vec<_> = rows
+            .iter()
+            .map(|i| {
+                json!({
+                    "id": i.id,
+                    "source": i.source_id,
+                    "title": i.title,
+                    "link": i.link,
+                    "published": i.published_at.map(|t| rfc3339(t, tz)),
+                    "fetched": rfc3339(i.fetched_at, tz),
+                    "topics": serde_json::from_str::<Vec<String>>(&i.topics).unwrap_or_default(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "items": items }))?
+        );
+    } else {
+        for i in &rows {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                local(from_secs(i.fetched_at), tz),
+                i.source_id,
+                i.published_at
+                    .map(|t| local(from_secs(t), tz))
+                    .unwrap_or_else(|| "-".into()),
+                i.title,
+                i.link.as_deref().unwrap_or("-"),
+                i.topics
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rfc3339(t: i64, tz: chrono_tz::Tz) -> String {
+    from_secs(t).with_timezone(&tz).to_rfc3339()
+}
+
+pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let tz = config.daemon.timezone;
+    let mut rows = Vec::new();
+    for s in &config.sources {
+        rows.push((s, store.source_state(&s.id).await?));
+    }
+    if json_out {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(s, st)| {
+                json!({
+                    "id": s.id,
+                    "name": s.name,
+                    "url": s.url.as_str(),
+                    "last_success": st.last_success.map(|t| rfc3339(t, tz)),
+                    "last_error": st.last_error,
+                    "last_error_at": st.last_error_at.map(|t| rfc3339(t, tz)),
+                    "failures": st.failures,
+                    "next_poll": if st.next_poll > 0 { Some(rfc3339(st.next_poll, tz)) } else { None },
+                    "items_last_poll": st.last_count,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "sources": list }))?
+        );
+    } else {
+        for (s, st) in rows {
+            let when = |t: Option<i64>| {
+                t.map(|t| local(from_secs(t), tz))
+                    .unwrap_or_else(|| "never".into())
+            };
+            println!(
+                "{}\tlast ok {}\tfailures {}\tnext {}\t{}",
+                s.id,
+                when(st.last_success),
+                st.failures,
+                if st.next_poll > 0 {
+                    when(Some(st.next_poll))
+                } else {
+                    "now".into()
+                },
+                st.last_error
+                    .as_deref()
+                    .filter(|_| st.failures > 0)
+                    .unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn deadline_json(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> serde_json::Value {
+    let state = if d.met_at.is_some() {
+        "met"
+    } else if d.cancelled_at.is_some() {
+        "cancelled"
+    } else if d.due_at <= secs(now) {
+        "missed"
+    } else {
+        "pending"
+    };
+    json!({
+        "kind": d.kind,
+        "due": rfc3339(d.due_at, tz),
+        "state": state,
+        "seconds_left": if state == "pending" || state == "missed" { Some(d.due_at - secs(now)) } else { None },
+        "met_at": d.met_at.map(|t| rfc3339(t, tz)),
+        "met_by": d.met_by,
+        "evidence": d.evidence,
+    })
+}
+
+fn deadline_line(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    let what = d
+        .kind
+        .parse::<Kind>()
+        .map(Kind::zh)
+        .unwrap_or(d.kind.as_str());
+    let due = from_secs(d.due_at);
+    let state = match (d.met_at, d.cancelled_at) {
+        (Some(m), _) => format!(
+            "met {} by {}",
+            local(from_secs(m), tz),
+            d.met_by.as_deref().unwrap_or("?")
+        ),
+        (None, Some(_)) => "cancelled (regraded)".to_string(),
+        _ => deadline::zh_left(due, now),
+    };
+    format!("{what} {} ({state})", local(due, tz))
+}
+
+async fn incident_json(
+    store: &Store,
+    i: &IncidentRow,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<serde_json::Value> {
+    let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+    let items = store.incident_items(store.pool(), i.id).await?;
+    Ok(json!({
+        "id": i.id,
+        "topic": i.topic_id,
+        "topic_name": i.topic_name,
+        "severity": i.severity,
+        "status": i.status,
+        "opened_at": rfc3339(i.opened_at, tz),
+        "clock_start": rfc3339(i.clock_start, tz),
+        "acknowledged_by": i.acknowledged_by,
+        "items": items.iter().map(|it| json!({
+            "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
+            "published": it.published_at.map(|t| rfc3339(t, tz)),
+        })).collect::<Vec<_>>(),
+        "deadlines": deadlines.iter().map(|d| deadline_json(d, now, tz)).collect::<Vec<_>>(),
+    }))
+}
+
+pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let tz = config.daemon.timezone;
+    let now = SystemClock.now();
+    let list = store.incidents(all).await?;
+    if json_out {
+        let mut out = Vec::new();
+        for i in &list {
+            out.push(incident_json(&store, i, now, tz).await?);
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "incidents": out }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list.is_empty() {
+        println!("no {}incidents", if all { "" } else { "open " });
+    }
+    for i in &list {
+        let items = store.incident_items(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let sev = i
+            .severity
+            .parse::<Severity>()
+            .map(|s| s.zh())
+            .unwrap_or("?");
+        println!(
+            "#{} [{}] {} {} ({}) — {} item(s), first: {}",
+            i.id,
+            i.status,
+            sev,
+            i.topic_name,
+            i.topic_id,
+            items.len(),
+            items.first().map(|x| x.title.as_str()).unwrap_or("-")
+        );
+        for d in &deadlines {
+            println!("    {}", deadline_line(d, now, tz));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
+    let (config_arg, step, who) = match &cmd {
+        IncidentCommand::Show { id, config, json } => return show(config, *id, *json).await,
+        IncidentCommand::Ack { config, who, .. } => (config, Step::Acknowledge, who),
+        IncidentCommand::Release {
+            url, config, who, ..
+        } => {
+            if url::Url::parse(url).is_err() {
+                eprintln!("error: --url `{url}` is not a URL; give the address where the release was published");
+                return Ok(ExitCode::from(2));
+            }
+            (config, Step::Release { url: url.clone() }, who)
+        }
+        IncidentCommand::Press {
+            note, config, who, ..
+        } => (config, Step::PressConference { note: note.clone() }, who),
+        IncidentCommand::Severity {
+            level, config, who, ..
+        } => match level.parse::<Severity>() {
+            Ok(s) => (config, Step::Severity(s), who),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        IncidentCommand::Note {
+            text, config, who, ..
+        } => (config, Step::Note(text.clone()), who),
+        IncidentCommand::Close { config, who, .. } => (config, Step::Close, who),
+    };
+    let id = match &cmd {
+        IncidentCommand::Show { id, .. }
+        | IncidentCommand::Ack { id, .. }
+        | IncidentCommand::Release { id, .. }
+        | IncidentCommand::Press { id, .. }
+        | IncidentCommand::Severity { id, .. }
+        | IncidentCommand::Note { id, .. }
+        | IncidentCommand::Close { id, .. } => *id,
+    };
+    let (config, store) = or_exit!(open(config_arg).await);
+    match incident::act(&store, &config, id, &step, &who.name(), SystemClock.now()).await {
+        Ok(said) => {
+            println!("{said}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let tz = config.daemon.timezone;
+    let now = SystemClock.now();
+    let Some(i) = store.incident(store.pool(), id).await? else {
+        eprintln!("error: there is no incident #{id} (see `yuqing incidents --all`)");
+        return Ok(ExitCode::from(1));
+    };
+    let actions = store.actions_of(id).await?;
+    if json_out {
+        let mut v = incident_json(&store, &i, now, tz).await?;
+        v["actions"] = json!(actions
+            .iter()
+            .map(|a| json!({"at": rfc3339(a.at, tz), "by": a.actor, "action": a.action, "detail": a.detail}))
+            .collect::<Vec<_>>());
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let sev = i
+        .severity
+        .parse::<Severity>()
+        .map(|s| s.zh())
+        .unwrap_or("?");
+    println!(
+        "#{} {} ({}) — {} — {}",
+        i.id, i.topic_name, i.topic_id, sev, i.status
+    );
+    println!(
+        "opened {}, clock started {}",
+        local(from_secs(i.opened_at), tz),
+        local(from_secs(i.clock_start), tz)
+    );
+    println!("deadlines:");
+    for d in store.deadlines_of(store.pool(), id).await? {
+        println!("  {}", deadline_line(&d, now, tz));
+    }
+    println!("items:");
+    for it in store.incident_items(store.pool(), id).await? {
+        println!(
+            "  {} [{}] {} {}",
+            it.published_at
+                .map(|t| local(from_secs(t), tz))
+                .unwrap_or_else(|| local(from_secs(it.fetched_at), tz)),
+            it.source_id,
+            it.title,
+            it.link.as_deref().unwrap_or("")
+        );
+    }
+    println!("record:");
+    for a in actions {
+        println!(
+            "  {} {} {} {}",
+            local(from_secs(a.at), tz),
+            a.actor,
+            a.action,
+            a.detail.as_deref().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

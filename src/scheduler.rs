@@ -1,0 +1,239 @@
+//! The daemon's one loop: poll the sources that are due, fire the deadlines that passed,
+//! and drain the outbox; reload the operator's files on SIGHUP.
+//!
+//! Nothing is kept only in memory: what is due is read from the store on every turn, so a
+//! restart picks up exactly where the last run stopped, and a deadline that passed while
+//! the daemon was down fires on the first turn, once. Polls run as tasks (at most
+//! `MAX_CONCURRENT_POLLS` at a time, one per source), so a slow site never delays a
+//! deadline. Shutdown is one [`CancellationToken`]: the loop stops starting work, waits
+//! for the polls in flight to finish their transactions, and sends what is queued.
+
+use crate::clock::{secs, Clock};
+use crate::fetch::{FetchSettings, Fetcher};
+use crate::incident;
+use crate::outbox::Sender;
+use crate::settings::{Current, Settings};
+use crate::source;
+use crate::store::Store;
+use anyhow::{Context, Result};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub const MAX_CONCURRENT_POLLS: usize = 16;
+
+/// Everything the loop needs, shared by its tasks.
+#[derive(Clone)]
+pub struct Daemon {
+    pub store: Store,
+    pub settings: Current,
+    pub clock: Arc<dyn Clock>,
+    pub fetcher: Fetcher,
+    pub sender: Arc<Sender>,
+    /// The config file, for reloads.
+    pub config_path: PathBuf,
+}
+
+impl Daemon {
+    /// Opens the store and builds the HTTP client and mail sender for `settings`.
+    pub async fn start(
+        config_path: PathBuf,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Daemon> {
+        let store = Store::open(&settings.config.daemon.database).await?;
+        let fetcher = Fetcher::new(FetchSettings::new(
+            settings.config.daemon.user_agent.clone(),
+        ))
+        .context("cannot build the HTTP client")?;
+        let sender = Arc::new(Sender::new(&settings.config.mail)?);
+        Ok(Daemon {
+            store,
+            settings: Current::new(settings),
+            clock,
+            fetcher,
+            sender,
+            config_path,
+        })
+    }
+
+    /// Polls every source (or only `only`) once, now, then fires deadlines and sends mail.
+    pub async fn poll_once(
+        &self,
+        only: Option<&str>,
+    ) -> Result<Vec<(String, Result<source::Report, String>)>> {
+        let settings = self.settings.get();
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for s in settings
+            .config
+            .sources
+            .iter()
+            .filter(|s| only.is_none_or(|id| id == s.id))
+        {
+            let r = source::poll(&self.store, &self.fetcher, &settings, s, now).await;
+            out.push((s.id.clone(), r.map_err(|e| e.to_string())));
+        }
+        self.housekeeping().await?;
+        Ok(out)
+    }
+
+    /// Fires due deadlines and drains the outbox.
+    pub async fn housekeeping(&self) -> Result<()> {
+        let settings = self.settings.get();
+        let now = self.clock.now();
+        incident::fire_breaches(&self.store, &settings.config, now)
+            .await
+            .context("cannot fire due deadlines")?;
+        self.sender
+            .drain(&self.store, now)
+            .await
+            .context("cannot send mail")?;
+        Ok(())
+    }
+
+    /// Runs until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_POLLS));
+        let mut polls: JoinSet<String> = JoinSet::new();
+        let mut in_flight: HashSet<String> = HashSet::new();
+        let mut reload = reload_signal()?;
+        {
+            let s = self.settings.get();
+            tracing::info!(
+                sources = s.config.sources.len(),
+                topics = s.watchlists.topics.len(),
+                database = %s.config.daemon.database,
+                mail = %self.sender.describe(),
+                "yuqing running"
+            );
+        }
+        loop {
+            let settings = self.settings.get();
+            let now = self.clock.now();
+
+            // Sources whose next poll is due and that are not being polled already.
+            match self.store.source_states().await {
+                Ok(states) => {
+                    let next: HashMap<&str, i64> = states
+                        .iter()
+                        .map(|s| (s.source_id.as_str(), s.next_poll))
+                        .collect();
+                    for s in &settings.config.sources {
+                        let due = next.get(s.id.as_str()).is_none_or(|&t| t <= secs(now));
+                        if due && !in_flight.contains(&s.id) {
+                            in_flight.insert(s.id.clone());
+                            let (d, settings, source, permits) =
+                                (self.clone(), settings.clone(), s.clone(), permits.clone());
+                            polls.spawn(async move {
+                                let _permit = permits.acquire_owned().await;
+                                let now = d.clock.now();
+                                let _ = source::poll(&d.store, &d.fetcher, &settings, &source, now)
+                                    .await;
+                                source.id
+                            });
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read source states"),
+            }
+
+            if let Err(e) = self.housekeeping().await {
+                tracing::error!(error = %format!("{e:#}"), "housekeeping failed; will retry");
+            }
+
+            let tick = settings
+                .config
+                .daemon
+                .tick
+                .std()
+                .max(Duration::from_millis(50));
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(tick) => {}
+                Some(done) = polls.join_next(), if !polls.is_empty() => {
+                    if let Ok(id) = done {
+                        in_flight.remove(&id);
+                    }
+                    // Drain the rest that finished meanwhile.
+                    while let Some(Ok(id)) = polls.try_join_next() {
+                        in_flight.remove(&id);
+                    }
+                }
+                _ = reload.recv() => self.reload(),
+            }
+            while let Some(Ok(id)) = polls.try_join_next() {
+                in_flight.remove(&id);
+            }
+        }
+
+        tracing::info!(
+            in_flight = polls.len(),
+            "shutting down: finishing polls in flight"
+        );
+        let finish = async { while polls.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(30), finish)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "polls still running after 30s; stopping them (their items are re-read next start)"
+            );
+            polls.shutdown().await;
+        }
+        if let Err(e) = self.housekeeping().await {
+            tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued");
+        }
+        self.store.close().await;
+        tracing::info!("yuqing stopped");
+        Ok(())
+    }
+
+    /// Re-reads config and watchlists; a bad file keeps the running set.
+    pub fn reload(&self) {
+        match Settings::load(&self.config_path) {
+            Ok(s) => {
+                let topics = s.watchlists.topics.len();
+                self.settings.replace(s);
+                tracing::info!(topics, "reloaded config and watchlists");
+            }
+            Err(errs) => {
+                for e in &errs.0 {
+                    tracing::error!(error = %e, "reload rejected; keeping the running configuration");
+                }
+            }
+        }
+    }
+}
+
+/// SIGHUP on Unix; never fires elsewhere.
+fn reload_signal() -> Result<ReloadSignal> {
+    #[cfg(unix)]
+    {
+        let s = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot listen for SIGHUP")?;
+        Ok(ReloadSignal(s))
+    }
+    #[cfg(not(unix))]
+    Ok(ReloadSignal(()))
+}
+
+#[cfg(unix)]
+struct ReloadSignal(tokio::signal::unix::Signal);
+#[cfg(not(unix))]
+struct ReloadSignal(());
+
+impl ReloadSignal {
+    async fn recv(&mut self) -> Option<()> {
+        #[cfg(unix)]
+        {
+            self.0.recv().await
+        }
+        #[cfg(not(unix))]
+        std::future::pending().await
+    }
+}
