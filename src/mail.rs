@@ -93,8 +93,11 @@ pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, to: &[Mailbox]) -> D
         deadline::zh_left(due, v.now)
     );
     let next = vec![
-        kind.map(|k| k.command(id))
-            .unwrap_or_else(|| format!("yuqing incident show {id}")),
+        format!(
+            "记录完成：{}",
+            kind.map(|k| k.command(id))
+                .unwrap_or_else(|| format!("yuqing incident show {id}"))
+        ),
         format!("查看详情：yuqing incident show {id}"),
     ];
     render("breached", v, to, subject, &lead, &next)
@@ -258,7 +261,15 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
 
 /// A time as mail shows it, in the configured zone.
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    use chrono::Timelike;
+    // Minutes are what a person reads; seconds only when they are not zero, which in
+    // practice means deadlines of seconds (the demo, tests) stay readable too.
+    let fmt = if t.second() == 0 {
+        "%Y-%m-%d %H:%M"
+    } else {
+        "%Y-%m-%d %H:%M:%S"
+    };
+    t.with_timezone(&tz).format(fmt).to_string()
 }
 
 /// Text from the web made safe for a header: no line breaks, at most `max` characters.
