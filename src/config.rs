@@ -35,7 +35,9 @@ pub struct Daemon {
     pub timezone: Tz,
     /// `sqlite://…` (default `sqlite://<state_dir>/yuqing.db`) or `postgres://…`.
     pub database: String,
-    pub calendar: Option<PathBuf>,
+    /// The folder of holiday-cn calendar files, one `*.json` per year (see `calendar`);
+    /// default `config/calendar`.
+    pub calendar: PathBuf,
     pub state_dir: PathBuf,
     /// How often the scheduler looks for due work when nothing is due sooner.
     pub tick: Span,
@@ -332,7 +334,10 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .unwrap_or_else(|| PathBuf::from("watchlists")),
         timezone,
         database,
-        calendar: raw.daemon.calendar,
+        calendar: raw
+            .daemon
+            .calendar
+            .unwrap_or_else(|| PathBuf::from(crate::calendar::DEFAULT_DIR)),
         tick: raw.daemon.tick.unwrap_or(Span::from_secs(1)),
         user_agent: raw.daemon.user_agent.unwrap_or_else(|| {
             format!(

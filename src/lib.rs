@@ -1,6 +1,7 @@
 //! yuqing (舆情): hears public opinion about an agency in time and makes sure it is answered
 //! within the law's deadlines. See ARCHITECTURE.md for the map of modules.
 
+pub mod calendar;
 pub mod charset;
 pub mod chinese_date;
 pub mod classify;
