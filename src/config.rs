@@ -294,7 +294,15 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
 
     // [daemon]
-    let state_dir = raw.daemon.state_dir.unwrap_or_else(|| PathBuf::from("var"));
+    // Under systemd (StateDirectory=yuqing) the state goes where systemd says, since the
+    // config folder is read-only there; elsewhere `var` beside the working directory.
+    let state_dir = raw.daemon.state_dir.unwrap_or_else(|| {
+        std::env::var("STATE_DIRECTORY")
+            .ok()
+            .and_then(|v| v.split(':').next().map(PathBuf::from))
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("var"))
+    });
     let timezone = match raw.daemon.timezone {
         None => chrono_tz::Asia::Shanghai,
         Some(tz) => match tz.get_ref().parse::<Tz>() {

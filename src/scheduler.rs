@@ -73,7 +73,7 @@ impl Daemon {
             .config
             .sources
             .iter()
-            .filter(|s| only.is_none_or(|id| id == s.id))
+            .filter(|s| only.map_or(true, |id| id == s.id))
         {
             let r = source::poll(&self.store, &self.fetcher, &settings, s, now).await;
             out.push((s.id.clone(), r.map_err(|e| e.to_string())));
@@ -124,7 +124,7 @@ impl Daemon {
                         .map(|s| (s.source_id.as_str(), s.next_poll))
                         .collect();
                     for s in &settings.config.sources {
-                        let due = next.get(s.id.as_str()).is_none_or(|&t| t <= secs(now));
+                        let due = next.get(s.id.as_str()).map_or(true, |&t| t <= secs(now));
                         if due && !in_flight.contains(&s.id) {
                             in_flight.insert(s.id.clone());
                             let (d, settings, source, permits) =
