@@ -19,6 +19,7 @@ const TOPICS: usize = 500;
 const TERMS: usize = 10_000;
 const REGEXES: usize = 100;
 const CORPUS_BYTES: usize = 6 << 20;
+const ROUNDS: usize = 4;
 
 /// Frequent characters of Chinese news text.
 const POOL: &str = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动\
@@ -96,7 +97,7 @@ fn watchlist(rng: &mut Rng, pool: &[char]) -> (String, Vec<String>) {
         let mut terms: Vec<String> = Vec::with_capacity(per_topic);
         while terms.len() < per_topic {
             let t = term(rng, pool);
-            if seen.insert(t.clone()) {
+            if seen.insert(yuqing::normalize::normalize_term(&t)) {
                 terms.push(t);
             }
         }
@@ -107,7 +108,12 @@ fn watchlist(rng: &mut Rng, pool: &[char]) -> (String, Vec<String>) {
         let _ = writeln!(src, "severity = \"{}\"", rng.pick(&sev));
         let _ = writeln!(src, "\n[[topic.rule]]\nany = {}", quoted(any));
         let _ = writeln!(src, "all = {}\nnone = {}", quoted(&all[..1]), quoted(none));
-        let _ = writeln!(src, "\n[[topic.rule]]\nall = {}", quoted(&all[1..3]));
+        let _ = writeln!(
+            src,
+            "\n[[topic.rule]]\nall = {}\nany = {}",
+            quoted(&all[1..3]),
+            quoted(&all[3..5])
+        );
         if i % (TOPICS / REGEXES) == 0 {
             let a = &any[0];
             let pattern = match (i / (TOPICS / REGEXES)) % 4 {
@@ -250,7 +256,11 @@ fn measure(
 
 fn main() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let pool: Vec<char> = POOL.chars().filter(|c| !c.is_whitespace()).collect();
+    // Only chars that fold to themselves, so that 10,000 written terms are 10,000 folded.
+    let pool: Vec<char> = POOL
+        .chars()
+        .filter(|c| normalize(&c.to_string()).text == c.to_string())
+        .collect();
     let trad = traditional_map();
     let (src, terms) = watchlist(&mut rng, &pool);
     let topics = parse_file(Path::new("bench.toml"), &src).unwrap_or_else(|d| panic!("{d}"));
@@ -283,25 +293,32 @@ fn main() {
     for it in corpus.iter().take(50) {
         engine.classify(it, None);
     }
-    let (bytes, n, time, matched) = measure(&corpus, Duration::from_secs(3), |t| {
-        engine.classify(t, None).topics.len()
-    });
-    let engine_mb_s = bytes as f64 / 1e6 / time.as_secs_f64();
-    let items_per_s = n as f64 / time.as_secs_f64();
-    eprintln!("engine: {n} items in {time:.2?}, {matched} topic matches");
-
+    let baseline = Baseline::new(&w);
+    let sample = &corpus[..corpus.len().min(300)];
+    // The machine may be shared: alternate short rounds of each and keep each one's best,
+    // so that a burst of load elsewhere does not decide the ratio.
+    let (mut engine_mb_s, mut items_per_s, mut baseline_mb_s) = (0f64, 0f64, 0f64);
+    for round in 1..=ROUNDS {
+        let (bytes, n, time, matched) = measure(&corpus, Duration::from_millis(800), |t| {
+            engine.classify(t, None).topics.len()
+        });
+        let mb_s = bytes as f64 / 1e6 / time.as_secs_f64();
+        eprintln!("round {round}: engine {n} items in {time:.2?} = {mb_s:.1} MB/s, {matched} topic matches");
+        if mb_s > engine_mb_s {
+            engine_mb_s = mb_s;
+            items_per_s = n as f64 / time.as_secs_f64();
+        }
+        let (bytes, n, time, matched) =
+            measure(sample, Duration::from_millis(800), |t| baseline.count(t));
+        let mb_s = bytes as f64 / 1e6 / time.as_secs_f64();
+        eprintln!("round {round}: baseline {n} items in {time:.2?} = {mb_s:.2} MB/s, {matched} rule matches");
+        baseline_mb_s = baseline_mb_s.max(mb_s);
+    }
     let (bytes, n, time, _) = measure(&corpus, Duration::ZERO, |t| normalize(t).text.len());
     eprintln!(
         "normalization alone: {:.1} MB/s ({n} items)",
         bytes as f64 / 1e6 / time.as_secs_f64()
     );
-
-    let baseline = Baseline::new(&w);
-    let sample = &corpus[..corpus.len().min(300)];
-    let (bytes, n, time, base_matched) =
-        measure(sample, Duration::from_secs(3), |t| baseline.count(t));
-    let baseline_mb_s = bytes as f64 / 1e6 / time.as_secs_f64();
-    eprintln!("baseline: {n} items in {time:.2?}, {base_matched} rule matches");
 
     println!(
         "{{\"engine_mb_s\": {engine_mb_s:.1}, \"baseline_mb_s\": {baseline_mb_s:.2}, \"ratio\": {:.1}, \"items_per_s\": {items_per_s:.0}}}",

@@ -10,6 +10,7 @@
 //! immutable after [`Classifier::new`], `Send + Sync`, and meant to be shared in an `Arc`
 //! and swapped on reload.
 
+mod alphabet;
 mod eval;
 mod explain;
 
@@ -57,8 +58,9 @@ pub struct Evidence {
 
 /// All watchlists compiled into one matcher.
 pub struct Classifier {
-    /// Every distinct folded literal term.
+    /// Every distinct folded literal term, encoded by `alphabet` when there is one.
     terms: AhoCorasick,
+    alphabet: Option<alphabet::Alphabet>,
     /// Char length of each term, to turn a match's start into its end without a search.
     term_chars: Vec<u32>,
     /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
@@ -140,10 +142,25 @@ impl Classifier {
         }
 
         // The default (contiguous NFA) measured faster than a full DFA for 10,000 Chinese
-        // terms: the DFA's tables outgrow the cache.
+        // terms: the DFA's tables outgrow the cache. No prefilter: in the compact alphabet
+        // every char starts with one of a few lead bytes, so skipping ahead gains nothing.
+        let alphabet = alphabet::Alphabet::new(&b.terms);
+        let patterns: Vec<Vec<u8>> = b
+            .terms
+            .iter()
+            .map(|t| match &alphabet {
+                Some(a) => {
+                    let mut bytes = Vec::new();
+                    a.encode(t, &mut bytes);
+                    bytes
+                }
+                None => t.as_bytes().to_vec(),
+            })
+            .collect();
         let terms = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .build(&b.terms)
+            .prefilter(false)
+            .build(&patterns)
             .map_err(|e| whole_set_error(w, format!("cannot compile the terms: {e}")))?;
         let regex_set = RegexSetBuilder::new(&b.regex_sources)
             .size_limit(256 << 20)
@@ -166,6 +183,7 @@ impl Classifier {
         }
         diags.into_result(Classifier {
             terms,
+            alphabet,
             term_chars: b.terms.iter().map(|t| t.chars().count() as u32).collect(),
             term_uses: b.term_uses,
             regex_set,

@@ -29,9 +29,6 @@ pub struct Normalized {
     pub text: String,
     /// For each char of `text`: the original char range `[start, end)` it came from.
     spans: Vec<(u32, u32)>,
-    /// For each char of `text`: its byte offset in `text` (to turn matcher byte offsets into
-    /// char offsets).
-    bytes: Vec<u32>,
 }
 
 impl Normalized {
@@ -61,21 +58,66 @@ impl Normalized {
     }
 
     /// Char index in `text` of the char that starts at (or contains) byte `byte`; the
-    /// char count for `byte >= text.len()`, so match ends convert too.
+    /// char count for `byte >= text.len()`, so match ends convert too. Counts chars, so
+    /// it is meant for a few offsets (regex matches), not for every hit.
     pub fn char_at_byte(&self, byte: usize) -> usize {
         if byte >= self.text.len() {
             return self.spans.len();
         }
-        match self.bytes.binary_search(&(byte as u32)) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
+        let mut b = byte;
+        while !self.text.is_char_boundary(b) {
+            b -= 1;
         }
+        self.text[..b].chars().count()
     }
 
     fn push(&mut self, c: char, span: (u32, u32)) {
-        self.bytes.push(self.text.len() as u32);
         self.text.push(c);
         self.spans.push(span);
+    }
+}
+
+/// Pushes folded chars, converting Traditional → Simplified on the way. fast2s decides a
+/// few chars by their (unconverted) neighbours; those wait for their next neighbour.
+struct Simplifier<'t> {
+    table: &'t [u32],
+    prev_raw: Option<char>,
+    /// Contextual chars: (byte offset in text, prev, char, next) with unconverted neighbours.
+    pending: Vec<(usize, Option<char>, char, Option<char>)>,
+}
+
+impl Simplifier<'_> {
+    fn push(&mut self, out: &mut Normalized, c: char, span: (u32, u32)) {
+        if let Some(last) = self.pending.last_mut() {
+            if last.3.is_none()
+                && self.prev_raw == Some(last.2)
+                && out.text.len() == last.0 + last.2.len_utf8()
+            {
+                last.3 = Some(c);
+            }
+        }
+        let cp = c as u32;
+        let converted = match self.table.get((cp as usize).wrapping_sub(0x800)) {
+            Some(&v) if v & CONTEXT_FLAG != 0 => {
+                self.pending.push((out.text.len(), self.prev_raw, c, None));
+                c
+            }
+            Some(&v) => char::from_u32(v).unwrap_or(c),
+            None => c,
+        };
+        self.prev_raw = Some(c);
+        out.push(converted, span);
+    }
+
+    fn finish(self, out: &mut Normalized) {
+        for (at, prev, c, next) in self.pending {
+            let s = convert_in_context(prev, c, next);
+            if s != c && s.len_utf8() == c.len_utf8() {
+                let mut buf = [0u8; 4];
+                out.text
+                    .replace_range(at..at + c.len_utf8(), s.encode_utf8(&mut buf));
+            }
+        }
     }
 }
 
@@ -85,7 +127,11 @@ pub fn normalize(original: &str) -> Normalized {
     let mut out = Normalized {
         text: String::with_capacity(original.len()),
         spans: Vec::with_capacity(folded.len()),
-        bytes: Vec::with_capacity(folded.len()),
+    };
+    let mut simplifier = Simplifier {
+        table: t2s_table(),
+        prev_raw: None,
+        pending: Vec::new(),
     };
     let mut i = 0;
     while i < folded.len() {
@@ -94,15 +140,15 @@ pub fn normalize(original: &str) -> Normalized {
             i += 1;
             continue;
         }
-        if c.is_whitespace() {
+        if is_space(c) {
             let mut j = i;
-            while j < folded.len() && (folded[j].0.is_whitespace() || is_zero_width(folded[j].0)) {
+            while j < folded.len() && (is_space(folded[j].0) || is_zero_width(folded[j].0)) {
                 j += 1;
             }
             let prev_cjk = out.text.chars().next_back().is_some_and(is_cjk);
             let next_cjk = folded.get(j).is_some_and(|&(n, _)| is_cjk(n));
             if !prev_cjk && !next_cjk {
-                out.push(' ', span);
+                simplifier.push(&mut out, ' ', span);
             }
             i = j;
             continue;
@@ -113,10 +159,10 @@ pub fn normalize(original: &str) -> Normalized {
                 continue;
             }
         }
-        out.push(c, span);
+        simplifier.push(&mut out, c, span);
         i += 1;
     }
-    to_simplified(&mut out.text);
+    simplifier.finish(&mut out);
     out
 }
 
@@ -263,6 +309,12 @@ fn is_toned_vowel(c: char) -> bool {
     "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ".contains(c)
 }
 
+/// Whitespace; nothing above U+3000 is, so Chinese skips the table lookup.
+#[inline]
+fn is_space(c: char) -> bool {
+    c <= '\u{3000}' && c.is_whitespace()
+}
+
 /// Zero-width and invisible formatting characters that break a word without being seen.
 fn is_zero_width(c: char) -> bool {
     matches!(
@@ -291,17 +343,25 @@ const CONTEXTUAL: &[char] = &[
     '兒', '覆', '夥', '藉', '瞭', '麽', '幺', '於', '乾', '著', '苧', '闔', '鍾', '讎', '畫',
 ];
 
-/// A table of fast2s's per-char conversion for the BMP's three-byte range, built once:
-/// fast2s does two to three hash lookups per char, which would dominate the fold.
-fn t2s_table() -> &'static [char] {
-    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+/// Marks a contextual char in the table.
+const CONTEXT_FLAG: u32 = 1 << 31;
+
+/// A table of fast2s's per-char conversion for the BMP's three-byte range (U+0800 up),
+/// built once: fast2s does two to three hash lookups per char, which would dominate the
+/// fold. Contextual chars carry `CONTEXT_FLAG`.
+fn t2s_table() -> &'static [u32] {
+    static TABLE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = Vec::with_capacity(0x10000 - 0x800);
         let mut buf = String::with_capacity(4);
         for cp in 0x800u32..0x10000 {
             let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
-            if !is_han(c) || CONTEXTUAL.contains(&c) {
-                table.push(c);
+            if CONTEXTUAL.contains(&c) {
+                table.push(cp | CONTEXT_FLAG);
+                continue;
+            }
+            if !is_han(c) {
+                table.push(cp);
                 continue;
             }
             buf.clear();
@@ -309,8 +369,8 @@ fn t2s_table() -> &'static [char] {
             let converted = fast2s::convert(&buf);
             let mut it = converted.chars();
             table.push(match (it.next(), it.next()) {
-                (Some(s), None) => s,
-                _ => c,
+                (Some(s), None) => s as u32,
+                _ => cp,
             });
         }
         table
@@ -322,24 +382,17 @@ fn to_simplified(text: &mut String) {
     if text.is_ascii() {
         return;
     }
-    let table = t2s_table();
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let cp = c as u32;
-        if !(0x800..0x10000).contains(&cp) {
-            out.push(c);
-        } else if CONTEXTUAL.contains(&c) {
-            out.push(convert_in_context(
-                i.checked_sub(1).map(|p| chars[p]),
-                c,
-                chars.get(i + 1).copied(),
-            ));
-        } else {
-            out.push(table[(cp - 0x800) as usize]);
-        }
+    let mut out = Normalized::default();
+    let mut simplifier = Simplifier {
+        table: t2s_table(),
+        prev_raw: None,
+        pending: Vec::new(),
+    };
+    for c in text.chars() {
+        simplifier.push(&mut out, c, (0, 0));
     }
-    *text = out;
+    simplifier.finish(&mut out);
+    *text = out.text;
 }
 
 /// fast2s's own rule for a contextual char, given the same neighbours it would see.
@@ -425,5 +478,8 @@ mod tests {
         let mut ours = sample.to_string();
         to_simplified(&mut ours);
         assert_eq!(ours, fast2s::convert(sample));
+        for part in sample.split('，') {
+            assert_eq!(normalize(part).text, fast2s::convert(part), "{part}");
+        }
     }
 }

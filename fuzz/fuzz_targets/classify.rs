@@ -10,8 +10,14 @@ use yuqing::normalize::normalize;
 use yuqing::watchlist::{parse_file, Watchlists};
 
 const WATCHLISTS: &[(&str, &str)] = &[
-    ("scenic.toml", include_str!("../../tests/fixtures/watchlists/scenic.toml")),
-    ("heritage.toml", include_str!("../../tests/fixtures/watchlists/heritage.toml")),
+    (
+        "scenic.toml",
+        include_str!("../../tests/fixtures/watchlists/scenic.toml"),
+    ),
+    (
+        "heritage.toml",
+        include_str!("../../tests/fixtures/watchlists/heritage.toml"),
+    ),
     (
         "extra.toml",
         "[[topic]]\nid = \"x\"\nany = [\"ABC\", \"盘山县\"]\nregex = ['死亡\\d+人', '(?:a|b)+c']\n\
@@ -39,7 +45,11 @@ fuzz_target!(|data: &[u8]| {
         let (s, e) = n.original_range(i, i + 2);
         assert!(s <= e && e <= chars);
     }
-    let source = if data.first().is_some_and(|b| b % 2 == 0) { Some("forum-board") } else { None };
+    let source = if data.first().is_some_and(|b| b % 2 == 0) {
+        Some("forum-board")
+    } else {
+        None
+    };
     let c = classifier();
     let result = c.classify(&text, source);
     for t in &result.topics {

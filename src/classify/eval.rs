@@ -117,15 +117,28 @@ pub(super) enum Depth {
 impl Classifier {
     /// Runs the automaton and the regex set once over the folded text.
     pub(super) fn hits(&self, norm: &Normalized) -> Hits {
-        let mut terms: Vec<(u32, u32, u32)> = self
-            .terms
-            .find_overlapping_iter(norm.text.as_str())
-            .map(|m| {
-                let id = m.pattern();
-                let start = norm.char_at_byte(m.start()) as u32;
-                (id.as_u32(), start, start + self.term_chars[id.as_usize()])
-            })
-            .collect();
+        let mut terms: Vec<(u32, u32, u32)> = Vec::new();
+        let mut hit = |id: aho_corasick::PatternID, start: usize| {
+            let start = start as u32;
+            terms.push((id.as_u32(), start, start + self.term_chars[id.as_usize()]));
+        };
+        match &self.alphabet {
+            Some(alphabet) => {
+                let mut encoded = Vec::new();
+                alphabet.encode(&norm.text, &mut encoded);
+                for m in self.terms.find_overlapping_iter(encoded.as_slice()) {
+                    hit(m.pattern(), m.start() / 2);
+                }
+            }
+            None => {
+                // Byte offset of every char, to convert match starts by binary search.
+                let starts: Vec<u32> = norm.text.char_indices().map(|(b, _)| b as u32).collect();
+                for m in self.terms.find_overlapping_iter(norm.text.as_str()) {
+                    let b = m.start() as u32;
+                    hit(m.pattern(), starts.partition_point(|&s| s < b));
+                }
+            }
+        }
         terms.sort_unstable();
         Hits {
             terms,

@@ -220,3 +220,32 @@ fn classifier_is_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Classifier>();
 }
+
+#[test]
+fn more_distinct_chars_than_the_alphabet_holds_still_match() {
+    // Every CJK (and extension A) char in 2-char terms: past the compact encoding's
+    // 16,384 distinct chars even after 繁→简 merges some.
+    let chars: Vec<char> = (0x3400u32..0x4DC0)
+        .chain(0x4E00..0xA000)
+        .filter_map(char::from_u32)
+        .filter(|&c| normalize_term(&c.to_string()) == c.to_string())
+        .collect();
+    let terms: Vec<String> = chars
+        .chunks(2)
+        .map(|p| format!("\"{}\"", p.iter().collect::<String>()))
+        .collect();
+    let src = format!("[[topic]]\nid = \"big\"\nany = [{}]\n", terms.join(", "));
+    let c = classifier(&src);
+    assert!(c.alphabet.is_none());
+    let last: String = chars[chars.len() - 2..].iter().collect();
+    let text = format!("前言：{last}");
+    let got = c.classify(&text, None);
+    assert_eq!(got.topics.len(), 1);
+    assert_eq!(
+        (
+            got.topics[0].evidence[0].start,
+            got.topics[0].evidence[0].end
+        ),
+        (3, 5)
+    );
+}
