@@ -42,6 +42,9 @@ pub struct Daemon {
     /// How often the scheduler looks for due work when nothing is due sooner.
     pub tick: Span,
     pub user_agent: String,
+    /// A source failing for longer than this mails the operators (once, and again when it
+    /// recovers).
+    pub source_alert_after: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -187,6 +190,7 @@ struct RawDaemon {
     state_dir: Option<PathBuf>,
     tick: Option<Span>,
     user_agent: Option<String>,
+    source_alert_after: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -354,6 +358,10 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             )
         }),
         state_dir: state_dir.clone(),
+        source_alert_after: raw
+            .daemon
+            .source_alert_after
+            .unwrap_or(Span::from_secs(6 * 3600)),
     };
 
     // [mail]

@@ -259,6 +259,86 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
         .collect()
 }
 
+/// What the operators are told about a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceHealth {
+    /// Failing for longer than `source_alert_after`.
+    Failing,
+    /// A list page whose selectors used to find items now finds none: the layout changed.
+    Empty,
+    /// Back to normal after one of the above.
+    Recovered,
+}
+
+/// Everything a message about a source's health needs.
+pub struct SourceView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub failures: i64,
+    pub last_error: Option<&'a str>,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// Mail to the operators when a source stops being seen, or is seen again.
+pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -> Draft {
+    let (tag, lead) = match health {
+        SourceHealth::Failing => (
+            "信息源异常",
+            format!(
+                "信息源 {}（{}）{}起连续 {} 次读取失败，期间该来源的舆情无法被发现。请检查网址是否变更、网站是否可访问。",
+                v.name,
+                v.id,
+                v.failing_since.map(|t| local(t, v.tz)).unwrap_or_else(|| "近期".into()),
+                v.failures
+            ),
+        ),
+        SourceHealth::Empty => (
+            "信息源异常",
+            format!(
+                "信息源 {}（{}）的列表页面此前能读出条目，现在一条也读不出，可能是网站改版导致选择器失效，该来源的舆情无法被发现。请检查配置中的选择器。",
+                v.name, v.id
+            ),
+        ),
+        SourceHealth::Recovered => (
+            "信息源恢复",
+            format!("信息源 {}（{}）已恢复正常读取。", v.name, v.id),
+        ),
+    };
+    let subject = format!("【舆情·{tag}】{}（{}）", one_line(v.name, 60), v.id);
+    let mut text = format!("{lead}\n\n网址：{}\n", v.url);
+    if health != SourceHealth::Recovered {
+        if let Some(e) = v.last_error {
+            text.push_str(&format!("最近错误：{}\n", one_line(e, 300)));
+        }
+    }
+    text.push_str(&format!(
+        "时间：{}\n\n查看各来源状态：yuqing sources\n立即重试：yuqing poll --source {}\n\n时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
+        local(v.now, v.tz),
+        v.id,
+        v.tz.name()
+    ));
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        html_escape::encode_text(&text)
+    );
+    Draft {
+        kind: match health {
+            SourceHealth::Failing => "source_failing",
+            SourceHealth::Empty => "source_empty",
+            SourceHealth::Recovered => "source_recovered",
+        }
+        .to_string(),
+        incident_id: None,
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+    }
+}
+
 /// A time as mail shows it, in the configured zone.
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
     use chrono::Timelike;

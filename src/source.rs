@@ -5,13 +5,16 @@
 //! a crash mid-poll re-reads the same page next time and loses nothing; the store's
 //! de-duplication makes the second reading harmless.
 
-use crate::clock::secs;
+use crate::clock::{from_secs, secs};
 use crate::config::Source;
 use crate::feed::Entry;
 use crate::fetch::{Fetcher, Polled, SourceError, Validators};
 use crate::incident::{self, Outcome};
+use crate::mail::{self, SourceHealth, SourceView};
 use crate::normalize::normalize;
+use crate::outbox::domain_of;
 use crate::settings::Settings;
+use crate::store::SourceState;
 use crate::store::{ItemRow, NewItem, Store, Stored};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
@@ -63,10 +66,28 @@ pub async fn poll(
                 .await
                 .unwrap_or(state.failures + 1);
             tracing::warn!(source_id = %source.id, failures, retry_in_s = wait, error = %e, "poll failed");
+            let after = settings.config.daemon.source_alert_after.as_secs() as i64;
+            if let Ok(st) = store.source_state(&source.id).await {
+                let long = st.failing_since.is_some_and(|t| secs(now) - t >= after);
+                if long && st.alert.is_none() {
+                    tell_operators(store, settings, source, &st, SourceHealth::Failing, now).await;
+                }
+            }
             Err(e)
         }
         Ok(Polled::NotModified) => {
             record_success(store, source, now, None, None, next_ok).await;
+            if state.alert.as_deref() == Some("failing") {
+                tell_operators(
+                    store,
+                    settings,
+                    source,
+                    &state,
+                    SourceHealth::Recovered,
+                    now,
+                )
+                .await;
+            }
             tracing::debug!(source_id = %source.id, "not modified");
             Ok(Report {
                 not_modified: true,
@@ -96,6 +117,35 @@ pub async fn poll(
             }
             let count = page_items_matched.unwrap_or(entries.len()) as i64;
             record_success(store, source, now, Some(validators), Some(count), next_ok).await;
+            let layout_broke = page_items_matched == Some(0) && state.last_count.unwrap_or(0) > 0;
+            match state.alert.as_deref() {
+                None if layout_broke => {
+                    tell_operators(store, settings, source, &state, SourceHealth::Empty, now).await
+                }
+                Some("empty") if count > 0 => {
+                    tell_operators(
+                        store,
+                        settings,
+                        source,
+                        &state,
+                        SourceHealth::Recovered,
+                        now,
+                    )
+                    .await
+                }
+                Some("failing") if page_items_matched != Some(0) => {
+                    tell_operators(
+                        store,
+                        settings,
+                        source,
+                        &state,
+                        SourceHealth::Recovered,
+                        now,
+                    )
+                    .await
+                }
+                _ => {}
+            }
             tracing::info!(
                 source_id = %source.id,
                 fetched = report.fetched,
@@ -129,6 +179,56 @@ async fn record_success(
         .await
     {
         tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot record poll");
+    }
+}
+
+/// Mails the operators about a source's health and records the alert (or its end) in the
+/// same transaction, so they are told once per episode, and again when it ends.
+async fn tell_operators(
+    store: &Store,
+    settings: &Settings,
+    source: &Source,
+    before: &SourceState,
+    health: SourceHealth,
+    now: DateTime<Utc>,
+) {
+    let config = &settings.config;
+    let result = async {
+        let st = store.source_state(&source.id).await?;
+        let view = SourceView {
+            id: &source.id,
+            name: &source.name,
+            url: source.url.as_str(),
+            failing_since: st.failing_since.or(before.failing_since).map(from_secs),
+            failures: st.failures.max(before.failures),
+            last_error: st.last_error.as_deref(),
+            tz: config.daemon.timezone,
+            now,
+        };
+        let draft = mail::source_health(&view, health, &config.people.operators);
+        let mut tx = store.begin().await?;
+        let alert = match health {
+            SourceHealth::Failing => Some("failing"),
+            SourceHealth::Empty => Some("empty"),
+            SourceHealth::Recovered => None,
+        };
+        store
+            .set_source_alert(&mut tx, &source.id, alert, secs(now))
+            .await?;
+        store
+            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            tracing::warn!(source_id = %source.id, health = ?health, "operators mailed about source health")
+        }
+        Err(e) => {
+            tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot queue the source health mail")
+        }
     }
 }
 

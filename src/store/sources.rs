@@ -16,10 +16,17 @@ pub struct SourceState {
     pub failures: i64,
     pub next_poll: i64,
     pub last_count: Option<i64>,
+    /// When the current run of failures began.
+    pub failing_since: Option<i64>,
+    /// `failing` or `empty` while the operators have been told and the source has not
+    /// recovered.
+    pub alert: Option<String>,
+    pub alerted_at: Option<i64>,
 }
 
 const COLUMNS: &str = "source_id, etag, last_modified, last_attempt, last_success, last_error, \
-                       last_error_at, failures, next_poll, last_count";
+                       last_error_at, failures, next_poll, last_count, failing_since, alert, \
+                       alerted_at";
 
 impl Store {
     /// The recorded state of a source; a source never polled has the default state (due now).
@@ -62,7 +69,8 @@ impl Store {
              ON CONFLICT (source_id) DO UPDATE SET \
                 etag = COALESCE($2, source_state.etag), \
                 last_modified = COALESCE($3, source_state.last_modified), \
-                last_attempt = $4, last_success = $4, failures = 0, next_poll = $5, \
+                last_attempt = $4, last_success = $4, failures = 0, failing_since = NULL, \
+                next_poll = $5, \
                 last_count = COALESCE($6, source_state.last_count)",
         )
         .bind(source_id)
@@ -88,11 +96,12 @@ impl Store {
         let mut tx = self.begin().await?;
         let (failures,): (i64,) = sqlx::query_as(
             "INSERT INTO source_state (source_id, last_attempt, last_error, last_error_at, \
-                                       failures, next_poll) \
-             VALUES ($1, $2, $3, $2, 1, $4) \
+                                       failures, failing_since, next_poll) \
+             VALUES ($1, $2, $3, $2, 1, $2, $4) \
              ON CONFLICT (source_id) DO UPDATE SET \
                 last_attempt = $2, last_error = $3, last_error_at = $2, \
-                failures = source_state.failures + 1, next_poll = $4 \
+                failures = source_state.failures + 1, \
+                failing_since = COALESCE(source_state.failing_since, $2), next_poll = $4 \
              RETURNING failures",
         )
         .bind(source_id)
@@ -103,5 +112,26 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(failures)
+    }
+
+    /// Sets (or, with `None`, clears) the alert the operators were mailed about, in the
+    /// transaction that queues that mail.
+    pub async fn set_source_alert(
+        &self,
+        tx: &mut super::Tx,
+        source_id: &str,
+        alert: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO source_state (source_id, alert, alerted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (source_id) DO UPDATE SET alert = $2, alerted_at = $3",
+        )
+        .bind(source_id)
+        .bind(alert)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 }

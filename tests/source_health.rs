@@ -1,0 +1,171 @@
+//! A monitor must never stop seeing a source silently: a source failing for longer than
+//! `source_alert_after`, or a list page whose selectors suddenly find nothing, mails the
+//! operators once, and again when it recovers. Other sources keep being polled.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{fixture, rss, HttpServer, Response, TempDirs};
+use std::sync::Arc;
+use yuqing::clock::ManualClock;
+use yuqing::scheduler::Daemon;
+use yuqing::settings::Settings;
+
+async fn deployment(dirs: &TempDirs, http: &HttpServer, clock: &ManualClock) -> Daemon {
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            r#"[daemon]
+watchlists = "{root}/watchlists"
+state_dir = "{root}/var"
+
+[people]
+operators = ["运维 <ops@example.gov.cn>"]
+
+[[source]]
+id = "portal"
+name = "市政府门户"
+kind = "feed"
+url = "{feed}"
+
+[[source]]
+id = "forum"
+name = "本地论坛"
+kind = "page"
+url = "{page}"
+item = "ul.threads > li"
+title = "a.title"
+link = "a.title@href"
+date = "span.time"
+"#,
+            root = dirs.root().display(),
+            feed = http.url("/portal.xml"),
+            page = http.url("/forum.html"),
+        ),
+    );
+    Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap()
+}
+
+async fn operator_mail(d: &Daemon) -> Vec<String> {
+    d.store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipients.contains("ops@example.gov.cn"))
+        .map(|m| format!("{}\n{}", m.subject, m.body_text))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+    http.set("/portal.xml", Response::status(503));
+    http.set(
+        "/forum.html",
+        Response::ok("text/html; charset=gbk", fixture("pages/gbk-list.html")),
+    );
+    let d = deployment(&dirs, &http, &clock).await;
+
+    let results = d.poll_once(None).await.unwrap();
+    assert!(results[0].1.is_err(), "portal fails");
+    assert!(
+        results[1].1.is_ok(),
+        "the forum is still polled: {:?}",
+        results[1].1
+    );
+    assert!(
+        operator_mail(&d).await.is_empty(),
+        "one failure is not yet an alarm"
+    );
+
+    clock.advance(Duration::hours(3));
+    d.poll_once(Some("portal")).await.unwrap();
+    assert!(operator_mail(&d).await.is_empty());
+
+    clock.advance(Duration::hours(3));
+    d.poll_once(Some("portal")).await.unwrap();
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(
+        mail[0].starts_with("【舆情·信息源异常】市政府门户（portal）"),
+        "{}",
+        mail[0]
+    );
+    assert!(mail[0].contains("连续 3 次读取失败"), "{}", mail[0]);
+    assert!(
+        mail[0].contains("503"),
+        "the last error is quoted: {}",
+        mail[0]
+    );
+
+    clock.advance(Duration::hours(1));
+    d.poll_once(Some("portal")).await.unwrap();
+    assert_eq!(operator_mail(&d).await.len(), 1, "told once per episode");
+
+    http.set(
+        "/portal.xml",
+        Response::rss(rss(&[("天气预报", "https://x/1", "1", "")])),
+    );
+    clock.advance(Duration::hours(1));
+    d.poll_once(Some("portal")).await.unwrap();
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 2);
+    assert!(
+        mail[1].starts_with("【舆情·信息源恢复】市政府门户（portal）"),
+        "{}",
+        mail[1]
+    );
+    let state = d.store.source_state("portal").await.unwrap();
+    assert_eq!((state.failures, state.alert), (0, None));
+}
+
+#[tokio::test]
+async fn a_page_whose_layout_changed_is_reported() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+    http.set("/portal.xml", Response::rss(rss(&[])));
+    http.set(
+        "/forum.html",
+        Response::ok("text/html; charset=gbk", fixture("pages/gbk-list.html")),
+    );
+    let d = deployment(&dirs, &http, &clock).await;
+    d.poll_once(Some("forum")).await.unwrap();
+    assert!(operator_mail(&d).await.is_empty());
+
+    http.set(
+        "/forum.html",
+        Response::ok(
+            "text/html; charset=gbk",
+            fixture("pages/gbk-list-redesigned.html"),
+        ),
+    );
+    clock.advance(Duration::minutes(10));
+    d.poll_once(Some("forum")).await.unwrap();
+    clock.advance(Duration::minutes(10));
+    d.poll_once(Some("forum")).await.unwrap();
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(mail[0].contains("选择器"), "{}", mail[0]);
+
+    http.set(
+        "/forum.html",
+        Response::ok("text/html; charset=gbk", fixture("pages/gbk-list.html")),
+    );
+    clock.advance(Duration::minutes(10));
+    d.poll_once(Some("forum")).await.unwrap();
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 2);
+    assert!(mail[1].contains("信息源恢复"), "{}", mail[1]);
+}
