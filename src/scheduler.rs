@@ -17,9 +17,9 @@ use crate::source;
 use crate::store::Store;
 use anyhow::{Context, Result};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +36,33 @@ pub struct Daemon {
     pub sender: Arc<Sender>,
     /// The config file, for reloads.
     pub config_path: PathBuf,
+    /// What the operator's files looked like at the last (re)load.
+    files_seen: Arc<Mutex<Fingerprint>>,
+}
+
+/// Name, size and modification time of the config file and every watchlist file: when it
+/// changes, the daemon reloads, as it does on SIGHUP.
+type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+fn fingerprint(config: &Path, watchlists: &Path) -> Fingerprint {
+    let mut files = vec![config.to_path_buf()];
+    if let Ok(dir) = std::fs::read_dir(watchlists) {
+        files.extend(
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml")),
+        );
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (p, len, modified)
+        })
+        .collect()
 }
 
 impl Daemon {
@@ -51,7 +78,9 @@ impl Daemon {
         ))
         .context("cannot build the HTTP client")?;
         let sender = Arc::new(Sender::new(&settings.config.mail)?);
+        let seen = fingerprint(&config_path, &settings.config.daemon.watchlists);
         Ok(Daemon {
+            files_seen: Arc::new(Mutex::new(seen)),
             store,
             settings: Current::new(settings),
             clock,
@@ -113,6 +142,7 @@ impl Daemon {
             );
         }
         loop {
+            self.reload_if_changed();
             let settings = self.settings.get();
             let now = self.clock.now();
 
@@ -193,7 +223,26 @@ impl Daemon {
         Ok(())
     }
 
-    /// Re-reads config and watchlists; a bad file keeps the running set.
+    /// Reloads when the config file or a watchlist file changed since the last load;
+    /// returns whether anything changed.
+    pub fn reload_if_changed(&self) -> bool {
+        let dir = self.settings.get().config.daemon.watchlists.clone();
+        let now = fingerprint(&self.config_path, &dir);
+        {
+            let mut seen = self.files_seen.lock().unwrap_or_else(|e| e.into_inner());
+            if *seen == now {
+                return false;
+            }
+            // Remember it even if the reload fails, so a bad file is logged once per edit.
+            *seen = now;
+        }
+        tracing::info!("config or watchlist files changed; reloading");
+        self.reload();
+        true
+    }
+
+    /// Re-reads config and watchlists; a bad file keeps the running set. The database
+    /// and the mail transport are kept: changing those needs a restart.
     pub fn reload(&self) {
         match Settings::load(&self.config_path) {
             Ok(s) => {

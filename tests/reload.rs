@@ -1,0 +1,75 @@
+//! Operators edit watchlists while the daemon runs: a change to a file in the watchlists
+//! folder reloads them atomically, and a bad edit keeps the running set.
+
+mod common;
+
+use common::TempDirs;
+use std::sync::Arc;
+use yuqing::clock::SystemClock;
+use yuqing::scheduler::Daemon;
+use yuqing::settings::Settings;
+
+fn topics(d: &Daemon, text: &str) -> Vec<String> {
+    d.settings
+        .get()
+        .classifier
+        .classify(text, None)
+        .topics
+        .into_iter()
+        .map(|t| t.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_edited_watchlist_reloads_and_a_broken_one_is_refused() {
+    let dirs = TempDirs::new();
+    dirs.write(
+        "watchlists/a.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n",
+            root = dirs.root().display()
+        ),
+    );
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    assert!(!d.reload_if_changed(), "nothing changed yet");
+    assert_eq!(topics(&d, "文物被盗"), Vec::<String>::new());
+
+    dirs.write(
+        "watchlists/b.toml",
+        "[[topic]]\nid = \"relics\"\nname = \"文物\"\nany = [\"文物被盗\"]\n",
+    );
+    assert!(d.reload_if_changed());
+    assert_eq!(topics(&d, "某博物馆文物被盗"), vec!["relics"]);
+
+    // A typo: the running set stays, including the topic just added.
+    dirs.write(
+        "watchlists/b.toml",
+        "[[topic]]\nid = \"relics\"\nname = \"文物\"\nayn = [\"文物被盗\"]\n",
+    );
+    assert!(d.reload_if_changed());
+    assert_eq!(topics(&d, "某博物馆文物被盗"), vec!["relics"]);
+    assert_eq!(topics(&d, "景区踩踏"), vec!["scenic"]);
+    assert!(
+        !d.reload_if_changed(),
+        "a bad file is tried once per edit, not every tick"
+    );
+
+    // Fixed: it loads.
+    dirs.write(
+        "watchlists/b.toml",
+        "[[topic]]\nid = \"relics\"\nname = \"文物\"\nany = [\"文物损毁\"]\n",
+    );
+    assert!(d.reload_if_changed());
+    assert_eq!(topics(&d, "某博物馆文物被盗"), Vec::<String>::new());
+    assert_eq!(topics(&d, "文物损毁严重"), vec!["relics"]);
+}
