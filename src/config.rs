@@ -45,6 +45,10 @@ pub struct Daemon {
     /// A source failing for longer than this mails the operators (once, and again when it
     /// recovers).
     pub source_alert_after: Span,
+    /// Requests to one host at the same time.
+    pub per_host: usize,
+    /// Minimum pause between two requests to one host.
+    pub host_delay: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +195,8 @@ struct RawDaemon {
     tick: Option<Span>,
     user_agent: Option<String>,
     source_alert_after: Option<Span>,
+    per_host: Option<usize>,
+    host_delay: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -362,6 +368,8 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .daemon
             .source_alert_after
             .unwrap_or(Span::from_secs(6 * 3600)),
+        per_host: raw.daemon.per_host.unwrap_or(2).max(1),
+        host_delay: raw.daemon.host_delay.unwrap_or(Span::from_secs(1)),
     };
 
     // [mail]

@@ -19,6 +19,7 @@ pub mod mail;
 pub mod normalize;
 pub mod outbox;
 pub mod page;
+pub mod politeness;
 pub mod scheduler;
 pub mod settings;
 pub mod severity;

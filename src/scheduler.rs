@@ -12,6 +12,7 @@ use crate::clock::{secs, Clock};
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::incident;
 use crate::outbox::Sender;
+use crate::politeness::HostGate;
 use crate::settings::{Current, Settings};
 use crate::source;
 use crate::store::Store;
@@ -128,6 +129,10 @@ impl Daemon {
     /// Runs until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
         let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_POLLS));
+        let gate = {
+            let d = &self.settings.get().config.daemon;
+            Arc::new(HostGate::new(d.per_host, d.host_delay.std()))
+        };
         let mut polls: JoinSet<String> = JoinSet::new();
         let mut in_flight: HashSet<String> = HashSet::new();
         let mut reload = reload_signal()?;
@@ -157,10 +162,16 @@ impl Daemon {
                         let due = next.get(s.id.as_str()).map_or(true, |&t| t <= secs(now));
                         if due && !in_flight.contains(&s.id) {
                             in_flight.insert(s.id.clone());
-                            let (d, settings, source, permits) =
-                                (self.clone(), settings.clone(), s.clone(), permits.clone());
+                            let (d, settings, source, permits, gate) = (
+                                self.clone(),
+                                settings.clone(),
+                                s.clone(),
+                                permits.clone(),
+                                gate.clone(),
+                            );
                             polls.spawn(async move {
                                 let _permit = permits.acquire_owned().await;
+                                let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
                                 let now = d.clock.now();
                                 let _ = source::poll(&d.store, &d.fetcher, &settings, &source, now)
                                     .await;

@@ -57,7 +57,8 @@ pub async fn poll(
     drop(_enter);
     let tz = settings.config.daemon.timezone;
     let polled = fetcher.fetch_source(source, &validators, now, tz).await;
-    let next_ok = secs(now) + source.every.as_secs() as i64;
+    let next_ok =
+        secs(now) + source.every.as_secs() as i64 + jitter(&source.id, now, source.every.as_secs());
     match polled {
         Err(e) => {
             let wait = retry_wait(&e, state.failures + 1, source.every.as_secs());
@@ -232,6 +233,19 @@ async fn tell_operators(
     }
 }
 
+/// Up to a tenth of the interval, different per source and per poll, so that sources
+/// configured alike do not fire in lockstep.
+fn jitter(source_id: &str, now: DateTime<Utc>, every: u64) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let spread = every / 10;
+    if spread == 0 {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (source_id, now.timestamp()).hash(&mut h);
+    (h.finish() % (spread + 1)) as i64
+}
+
 /// Seconds to wait before the next try: what the server asked for, else exponential
 /// backoff from the source's interval, capped at an hour (or the interval, if longer).
 fn retry_wait(e: &SourceError, failures: i64, every: u64) -> i64 {
@@ -368,6 +382,17 @@ mod tests {
             retry_after: Some(std::time::Duration::from_secs(120)),
         });
         assert_eq!(retry_wait(&limited, 1, 300), 120);
+    }
+
+    #[test]
+    fn jitter_spreads_sources_within_a_tenth() {
+        let now = chrono::Utc::now();
+        let all: std::collections::HashSet<i64> = (0..50)
+            .map(|i| jitter(&format!("s{i}"), now, 600))
+            .collect();
+        assert!(all.iter().all(|j| (0..=60).contains(j)));
+        assert!(all.len() > 10, "sources do not fire in lockstep: {all:?}");
+        assert_eq!(jitter("s", now, 5), 0, "short intervals stay exact");
     }
 
     #[test]
