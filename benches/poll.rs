@@ -86,7 +86,12 @@ fn filler(rng: &mut Rng, pool: &[char], min: usize, spread: usize, out: &mut Str
 
 /// One feed as a site would serve it: RSS 2.0, UTF-8, newest first, dates within the last
 /// hours (so matches open incidents rather than being filed as history).
-fn feed_body(n: usize, rng: &mut Rng, pool: &[char], now: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+fn feed_body(
+    n: usize,
+    rng: &mut Rng,
+    pool: &[char],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<u8> {
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
@@ -222,11 +227,7 @@ struct Totals {
 }
 
 /// Polls every source once, `MAX_CONCURRENT_POLLS` at a time, as the scheduler does.
-async fn cycle(
-    store: &Store,
-    fetcher: &Fetcher,
-    settings: &Arc<Settings>,
-) -> (Duration, Totals) {
+async fn cycle(store: &Store, fetcher: &Fetcher, settings: &Arc<Settings>) -> (Duration, Totals) {
     let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_POLLS));
     let mut polls: JoinSet<Result<Report, String>> = JoinSet::new();
     let start = Instant::now();
