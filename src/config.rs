@@ -131,6 +131,9 @@ pub struct Source {
     pub timeout: Span,
     pub headers: BTreeMap<String, String>,
     pub kind: SourceKind,
+    /// When set, each new item's own page is fetched and the text under this CSS selector
+    /// is classified with its title (list pages and feeds often carry only a title).
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +256,7 @@ struct RawSource {
     link: Option<Spanned<String>>,
     date: Option<Spanned<String>>,
     summary: Option<Spanned<String>>,
+    body: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -646,6 +650,10 @@ fn check_source(
             None
         }
     };
+    let body = s
+        .body
+        .as_ref()
+        .and_then(|b| check_selector(b, "body", &id, errs, path, source));
     let every = s.every.unwrap_or(Span::from_secs(300));
     if every.as_secs() == 0 {
         errs.push(Diagnostic::at(
@@ -662,6 +670,7 @@ fn check_source(
         timeout: s.timeout.unwrap_or(Span::from_secs(30)),
         headers: s.headers,
         kind: kind?,
+        body,
         id,
     })
     .filter(|_| id_ok)

@@ -97,11 +97,14 @@ pub async fn poll(
             })
         }
         Ok(Polled::Entries {
-            entries,
+            mut entries,
             validators,
             page_items_matched,
             ..
         }) => {
+            if let Some(selector) = &source.body {
+                follow_up(store, fetcher, source, selector, &mut entries).await;
+            }
             let mut report = Report {
                 fetched: entries.len(),
                 ..Report::default()
@@ -199,6 +202,64 @@ async fn record_success(
         .await
     {
         tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot record poll");
+    }
+}
+
+/// Most follow-up fetches per poll: a source that suddenly lists hundreds of new links is
+/// read a page at a time, not all at once.
+const MAX_FOLLOW_UPS: usize = 20;
+
+/// Fetches the own page of each entry not seen before and uses the text under `selector`
+/// as its summary. A page that cannot be read leaves the entry as listed (classified on
+/// its title), and says so in the log.
+async fn follow_up(
+    store: &Store,
+    fetcher: &Fetcher,
+    source: &Source,
+    selector: &str,
+    entries: &mut [Entry],
+) {
+    let mut done = 0;
+    for entry in entries.iter_mut() {
+        if done >= MAX_FOLLOW_UPS {
+            break;
+        }
+        let Some(link) = entry.link.clone() else {
+            continue;
+        };
+        let guid = entry.guid.clone().unwrap_or_else(|| link.clone());
+        if store.item_known(&source.id, &guid).await.unwrap_or(true) {
+            continue;
+        }
+        let Ok(url) = url::Url::parse(&link) else {
+            continue;
+        };
+        done += 1;
+        let got = fetcher
+            .fetch(
+                &url,
+                &source.headers,
+                source.timeout.std(),
+                &Validators::default(),
+            )
+            .await;
+        match got {
+            Ok(crate::fetch::Fetched::Body {
+                bytes,
+                content_type,
+                ..
+            }) => {
+                let decoded = crate::charset::decode(&bytes, content_type.as_deref());
+                let text = crate::page::body_text(&decoded.text, Some(selector));
+                if !text.is_empty() {
+                    entry.summary = text;
+                }
+            }
+            Ok(crate::fetch::Fetched::NotModified) => {}
+            Err(e) => {
+                tracing::warn!(source_id = %source.id, link = %link, error = %e, "cannot read the item's page; classifying its title only")
+            }
+        }
     }
 }
 

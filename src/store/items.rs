@@ -97,6 +97,17 @@ impl Store {
         Ok(Stored::New(id))
     }
 
+    /// Whether the source already has an item with this GUID (or link).
+    pub async fn item_known(&self, source_id: &str, guid: &str) -> Result<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM items WHERE source_id = $1 AND guid = $2")
+                .bind(source_id)
+                .bind(guid)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.is_some())
+    }
+
     /// Records which topics an item matched (a JSON array of topic ids).
     pub async fn set_item_topics(
         &self,
