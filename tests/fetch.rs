@@ -46,6 +46,7 @@ fn source(server: &HttpServer, path: &str, kind: SourceKind) -> Source {
         timeout: Span::from_secs(5),
         headers: BTreeMap::new(),
         kind,
+        body: None,
     }
 }
 
