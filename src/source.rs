@@ -141,33 +141,14 @@ pub async fn poll(
             let count = page_items_matched.unwrap_or(entries.len()) as i64;
             record_success(store, source, now, Some(validators), Some(count), next_ok).await;
             let layout_broke = page_items_matched == Some(0) && state.last_count.unwrap_or(0) > 0;
-            match state.alert.as_deref() {
-                None if layout_broke => {
-                    tell_operators(store, settings, source, &state, SourceHealth::Empty, now).await
-                }
-                Some("empty") if count > 0 => {
-                    tell_operators(
-                        store,
-                        settings,
-                        source,
-                        &state,
-                        SourceHealth::Recovered,
-                        now,
-                    )
-                    .await
-                }
-                Some("failing") if page_items_matched != Some(0) => {
-                    tell_operators(
-                        store,
-                        settings,
-                        source,
-                        &state,
-                        SourceHealth::Recovered,
-                        now,
-                    )
-                    .await
-                }
-                _ => {}
+            let change = match state.alert.as_deref() {
+                None if layout_broke => Some(SourceHealth::Empty),
+                Some("empty") if count > 0 => Some(SourceHealth::Recovered),
+                Some("failing") if page_items_matched != Some(0) => Some(SourceHealth::Recovered),
+                _ => None,
+            };
+            if let Some(health) = change {
+                tell_operators(store, settings, source, &state, health, now).await;
             }
             tracing::info!(
                 source_id = %source.id,
