@@ -65,9 +65,9 @@ leaders = ["分管领导 <deputy@example.gov.cn>"]
 principal = ["主要负责人 <head@example.gov.cn>"]
 
 [deadlines]
-major_release = "4s"
-major_press_conference = "8s"
-ordinary_response = "8s"
+major_release = "6s"
+major_press_conference = "12s"
+ordinary_response = "12s"
 
 [[source]]
 id = "forum"
@@ -277,7 +277,7 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
     ]);
     assert!(said.contains("release recorded"), "{said}");
 
-    // The press conference deadline (8s) passes after the release deadline (4s): once its
+    // The press conference deadline (12s) passes after the release deadline (6s): once its
     // escalation has arrived, the release escalation would have arrived too.
     let press = d
         .smtp
