@@ -101,7 +101,7 @@ pub struct People {
 }
 
 /// The statutory response times (domain.md, "Response deadlines").
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Deadlines {
     /// 特别重大/重大: publish authoritative information (5 hours).
     pub major_release: Span,
@@ -109,6 +109,12 @@ pub struct Deadlines {
     pub major_press_conference: Span,
     /// Other opinion: respond (48 hours).
     pub ordinary_response: Span,
+    /// Reminders to the duty officer this long before each deadline.
+    pub release_reminders: Vec<Span>,
+    pub press_conference_reminders: Vec<Span>,
+    pub response_reminders: Vec<Span>,
+    /// A missed deadline is mailed to the leaders again this often until met or closed.
+    pub repeat_escalation: Span,
 }
 
 impl Default for Deadlines {
@@ -117,6 +123,14 @@ impl Default for Deadlines {
             major_release: Span::from_secs(5 * 3600),
             major_press_conference: Span::from_secs(24 * 3600),
             ordinary_response: Span::from_secs(48 * 3600),
+            release_reminders: vec![
+                Span::from_secs(2 * 3600),
+                Span::from_secs(3600),
+                Span::from_secs(1800),
+            ],
+            press_conference_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
+            response_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
+            repeat_escalation: Span::from_secs(3600),
         }
     }
 }
@@ -238,6 +252,10 @@ struct RawDeadlines {
     major_release: Option<Span>,
     major_press_conference: Option<Span>,
     ordinary_response: Option<Span>,
+    release_reminders: Option<Vec<Span>>,
+    press_conference_reminders: Option<Vec<Span>>,
+    response_reminders: Option<Vec<Span>>,
+    repeat_escalation: Option<Span>,
 }
 
 #[derive(Deserialize)]
@@ -463,19 +481,23 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     };
 
     let defaults = Deadlines::default();
+    let d = raw.deadlines;
     let deadlines = Deadlines {
-        major_release: raw
-            .deadlines
-            .major_release
-            .unwrap_or(defaults.major_release),
-        major_press_conference: raw
-            .deadlines
+        major_release: d.major_release.unwrap_or(defaults.major_release),
+        major_press_conference: d
             .major_press_conference
             .unwrap_or(defaults.major_press_conference),
-        ordinary_response: raw
-            .deadlines
-            .ordinary_response
-            .unwrap_or(defaults.ordinary_response),
+        ordinary_response: d.ordinary_response.unwrap_or(defaults.ordinary_response),
+        release_reminders: d.release_reminders.unwrap_or(defaults.release_reminders),
+        press_conference_reminders: d
+            .press_conference_reminders
+            .unwrap_or(defaults.press_conference_reminders),
+        response_reminders: d.response_reminders.unwrap_or(defaults.response_reminders),
+        // Never more often than a minute: leaders must not be flooded.
+        repeat_escalation: d
+            .repeat_escalation
+            .unwrap_or(defaults.repeat_escalation)
+            .max(Span::from_secs(60)),
     };
 
     // [[source]] and [[channel]]: ids are unique across both, since items and health are

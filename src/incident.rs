@@ -154,7 +154,10 @@ pub async fn regrade(
 /// Mails leaders about every deadline that passed unmet, once each; returns how many.
 pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
     let mut tx = store.begin().await?;
-    let due = store.breached_deadlines(&mut tx, secs(now)).await?;
+    let repeat_before = secs(now) - config.deadlines.repeat_escalation.as_secs() as i64;
+    let due = store
+        .breached_deadlines(&mut tx, secs(now), repeat_before)
+        .await?;
     for d in &due {
         let incident = store
             .incident(&mut *tx, d.incident_id)
@@ -179,7 +182,7 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
             now,
         };
         let to = escalation_recipients(config);
-        let draft = mail::breached(&view, d, &to);
+        let draft = mail::breached(&view, d, d.breach_mailed_at.is_some(), &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -198,6 +201,83 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
     }
     tx.commit().await?;
     Ok(due.len())
+}
+
+/// Reminds the duty officer before each deadline, at the configured offsets; returns how
+/// many reminders were queued. After a pause (a restart), only the latest reminder that is
+/// due goes out, not a burst of all the ones missed.
+pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
+    let d = &config.deadlines;
+    let offsets = |kind: &str| -> Vec<i64> {
+        let list = match kind {
+            "release" => &d.release_reminders,
+            "press_conference" => &d.press_conference_reminders,
+            _ => &d.response_reminders,
+        };
+        list.iter().map(|s| s.as_secs() as i64).collect()
+    };
+    let horizon = [
+        &d.release_reminders,
+        &d.press_conference_reminders,
+        &d.response_reminders,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.as_secs() as i64)
+    .max()
+    .unwrap_or(0);
+    if horizon == 0 {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
+    let upcoming = store
+        .upcoming_deadlines(&mut tx, secs(now), secs(now) + horizon)
+        .await?;
+    let mut sent = 0;
+    for dl in &upcoming {
+        let incident = store
+            .incident(&mut *tx, dl.incident_id)
+            .await?
+            .context("deadline without incident")?;
+        let left = dl.due_at - secs(now);
+        // The closest-to-due offset already reached and not yet reminded. Offsets reached
+        // before the incident opened are skipped: the opening mail told the time left.
+        let Some(offset) = offsets(&dl.kind)
+            .into_iter()
+            .filter(|o| *o >= left && dl.due_at - o > incident.opened_at)
+            .filter(|o| dl.reminded_before.map_or(true, |r| *o < r))
+            .min()
+        else {
+            continue;
+        };
+        let items = store.incident_items(&mut *tx, dl.incident_id).await?;
+        let first = items
+            .iter()
+            .find(|i| i.id == incident.first_item_id)
+            .or(items.first())
+            .context("incident without items")?;
+        let deadlines = store.deadlines_of(&mut *tx, dl.incident_id).await?;
+        let view = IncidentView {
+            incident: &incident,
+            first,
+            source_name: &source_name(config, &first.source_id),
+            items: items.len(),
+            deadlines: &deadlines,
+            evidence: &[],
+            owners: &config.people.duty,
+            tz: config.daemon.timezone,
+            now,
+        };
+        let draft = mail::reminder(&view, dl, &config.people.duty);
+        store
+            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        store.mark_reminded(&mut tx, dl.id, offset).await?;
+        tracing::info!(incident_id = dl.incident_id, deadline = %dl.kind, left_s = left, "deadline reminder queued");
+        sent += 1;
+    }
+    tx.commit().await?;
+    Ok(sent)
 }
 
 /// Leaders and the principal, with the duty officer in copy, each once.

@@ -72,14 +72,49 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox]) -> Draft {
     render("opened", v, to, subject, &lead, &next)
 }
 
-/// Mail to leaders, the principal and the duty officer when a deadline passed unmet.
-pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, to: &[Mailbox]) -> Draft {
+/// Mail to the duty officer before a deadline.
+pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let kind: Option<Kind> = upcoming.kind.parse().ok();
+    let what = kind.map(Kind::zh).unwrap_or(upcoming.kind.as_str());
+    let due = crate::clock::from_secs(upcoming.due_at);
+    let left = deadline::zh_left(due, v.now);
+    let subject = format!(
+        "【舆情·提醒】#{} {}时限{}：{}",
+        id,
+        what,
+        left.replace(' ', ""),
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}，{}）须在 {} 前{}，{}，尚未记录完成。",
+        v.incident.topic_name,
+        v.severity(),
+        local(due, v.tz),
+        what,
+        left
+    );
+    let next = vec![
+        format!(
+            "记录完成：{}",
+            kind.map(|k| k.command(id))
+                .unwrap_or_else(|| format!("yuqing incident show {id}"))
+        ),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("reminder", v, to, subject, &lead, &next)
+}
+
+/// Mail to leaders, the principal and the duty officer when a deadline passed unmet;
+/// `again` when it is the repeated escalation of a deadline still not met.
+pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
     let kind: Option<Kind> = missed.kind.parse().ok();
     let what = kind.map(Kind::zh).unwrap_or(missed.kind.as_str());
     let due = crate::clock::from_secs(missed.due_at);
     let subject = format!(
-        "【舆情·超时】#{} {}时限已过：{}",
+        "【舆情·超时{}】#{} {}时限已过：{}",
+        if again { "·再次提醒" } else { "" },
         id,
         what,
         one_line(&v.first.title, 50)
@@ -415,6 +450,7 @@ mod tests {
             evidence: None,
             cancelled_at: None,
             breach_mailed_at: None,
+            reminded_before: None,
         };
         (
             incident,
@@ -482,7 +518,7 @@ mod tests {
             tz: chrono_tz::Asia::Shanghai,
             now: crate::clock::from_secs(deadlines[0].due_at + 600),
         };
-        let d = breached(&v, &deadlines[0], &[]);
+        let d = breached(&v, &deadlines[0], false, &[]);
         assert!(
             d.subject
                 .starts_with("【舆情·超时】#7 发布权威信息时限已过"),

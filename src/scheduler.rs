@@ -116,6 +116,9 @@ impl Daemon {
     pub async fn housekeeping(&self) -> Result<()> {
         let settings = self.settings.get();
         let now = self.clock.now();
+        incident::fire_reminders(&self.store, &settings.config, now)
+            .await
+            .context("cannot queue deadline reminders")?;
         incident::fire_breaches(&self.store, &settings.config, now)
             .await
             .context("cannot fire due deadlines")?;

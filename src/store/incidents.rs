@@ -31,6 +31,7 @@ pub struct DeadlineRow {
     pub evidence: Option<String>,
     pub cancelled_at: Option<i64>,
     pub breach_mailed_at: Option<i64>,
+    pub reminded_before: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -53,7 +54,7 @@ pub struct NewIncident<'a> {
 const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
                         first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by";
 const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
-                        breach_mailed_at";
+                        breach_mailed_at, reminded_before";
 
 impl Store {
     /// The incident of `topic_id` that is still open, if any: a new item of the topic joins it.
@@ -182,17 +183,53 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Deadlines that have passed unmet on open incidents and whose breach was not yet mailed.
-    pub async fn breached_deadlines(&self, tx: &mut Tx, now: i64) -> Result<Vec<DeadlineRow>> {
+    /// Deadlines that have passed unmet on open incidents and whose breach was not mailed
+    /// yet, or last mailed at or before `repeat_before`.
+    pub async fn breached_deadlines(
+        &self,
+        tx: &mut Tx,
+        now: i64,
+        repeat_before: i64,
+    ) -> Result<Vec<DeadlineRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
-               AND d.cancelled_at IS NULL AND d.breach_mailed_at IS NULL \
+               AND d.cancelled_at IS NULL \
+               AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
                AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
+        .bind(repeat_before)
         .fetch_all(&mut **tx)
         .await?)
+    }
+
+    /// Unmet deadlines of open incidents that fall due within (`now`, `until`].
+    pub async fn upcoming_deadlines(
+        &self,
+        tx: &mut Tx,
+        now: i64,
+        until: i64,
+    ) -> Result<Vec<DeadlineRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
+               AND d.met_at IS NULL AND d.cancelled_at IS NULL \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
+             ORDER BY d.due_at, d.id"
+        ))
+        .bind(now)
+        .bind(until)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
+    pub async fn mark_reminded(&self, tx: &mut Tx, deadline: i64, before_s: i64) -> Result<()> {
+        sqlx::query("UPDATE deadlines SET reminded_before = $2 WHERE id = $1")
+            .bind(deadline)
+            .bind(before_s)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn mark_breach_mailed(&self, tx: &mut Tx, deadline: i64, now: i64) -> Result<()> {

@@ -1,0 +1,152 @@
+//! Before each deadline the duty officer is reminded (release −2h, −1h, −30m; press
+//! conference −4h, −1h); after it, the leaders are mailed again every hour until it is met.
+//! A 24-hour incident runs in milliseconds on a manual clock.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{rss, HttpServer, Response, TempDirs};
+use std::sync::Arc;
+use yuqing::clock::ManualClock;
+use yuqing::incident::{self, Step};
+use yuqing::scheduler::Daemon;
+use yuqing::settings::Settings;
+
+async fn subjects(d: &Daemon) -> Vec<String> {
+    d.store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.subject)
+        .collect()
+}
+
+#[tokio::test]
+async fn reminders_before_and_repeated_escalation_after() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区发生坍塌 游客被困",
+            "https://n.example.cn/1",
+            "1",
+            "",
+        )])),
+    );
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml")
+        ),
+    );
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let clock = ManualClock::new(t0);
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    d.poll_once(None).await.unwrap();
+    assert_eq!(subjects(&d).await.len(), 1, "the opening mail only");
+
+    // Walk the clock in 10-minute steps through the first six hours.
+    for _ in 0..36 {
+        clock.advance(Duration::minutes(10));
+        d.housekeeping().await.unwrap();
+    }
+    let s = subjects(&d).await;
+    let reminders: Vec<&String> = s.iter().filter(|x| x.contains("【舆情·提醒】")).collect();
+    assert_eq!(reminders.len(), 3, "release −2h, −1h, −30m: {s:#?}");
+    assert!(reminders[0].contains("发布权威信息时限剩余2小时"), "{s:#?}");
+    assert!(reminders[2].contains("剩余30分钟"), "{s:#?}");
+    let escalations = s
+        .iter()
+        .filter(|x| x.contains("发布权威信息时限已过"))
+        .count();
+    assert_eq!(escalations, 2, "at 5h and again at 6h: {s:#?}");
+    assert!(s.iter().any(|x| x.contains("【舆情·超时·再次提醒】")));
+
+    // Recording the release stops its escalation; the press conference is reminded at −4h.
+    incident::act(
+        &d.store,
+        &d.settings.get().config,
+        1,
+        &Step::Release {
+            url: "https://gov.example.cn/r".into(),
+        },
+        "duty",
+        yuqing::clock::Clock::now(&clock),
+    )
+    .await
+    .unwrap();
+    for _ in 0..102 {
+        clock.advance(Duration::minutes(10));
+        d.housekeeping().await.unwrap();
+    }
+    let s = subjects(&d).await;
+    assert_eq!(
+        s.iter()
+            .filter(|x| x.contains("发布权威信息时限已过"))
+            .count(),
+        2,
+        "{s:#?}"
+    );
+    let press: Vec<&String> = s
+        .iter()
+        .filter(|x| x.contains("召开新闻发布会时限剩余"))
+        .collect();
+    assert_eq!(press.len(), 2, "press conference −4h and −1h: {s:#?}");
+}
+
+#[tokio::test]
+async fn after_a_long_pause_only_the_latest_reminder_goes_out() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区发生坍塌 游客被困",
+            "https://n.example.cn/1",
+            "1",
+            "",
+        )])),
+    );
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml")
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    d.poll_once(None).await.unwrap();
+    clock.advance(Duration::minutes(4 * 60 + 40)); // 20 minutes left
+    d.housekeeping().await.unwrap();
+    d.housekeeping().await.unwrap();
+    let s = subjects(&d).await;
+    let reminders: Vec<&String> = s.iter().filter(|x| x.contains("【舆情·提醒】")).collect();
+    assert_eq!(reminders.len(), 1, "{s:#?}");
+    assert!(reminders[0].contains("剩余20分钟"), "{s:#?}");
+}
