@@ -17,7 +17,7 @@ mod explain;
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::normalize::{normalize, normalize_term, Normalized};
+use crate::normalize::{normalize, normalize_term, normalize_text, Normalized};
 use crate::severity::Severity;
 use crate::watchlist::{regex_source, Watchlists};
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -198,34 +198,48 @@ impl Classifier {
     /// to other sources are skipped; with `None` no restriction applies (a person asking
     /// `yuqing classify` sees every topic).
     pub fn classify(&self, text: &str, source: Option<&str>) -> Classification {
-        let norm = normalize(text);
+        // Most items match nothing: fold without the way back to the original, and fold
+        // again with it only for evidence (the folded text is the same either way).
+        let norm = Normalized::unmapped(normalize_text(text));
         let hits = self.hits(&norm);
-        let mut topics = Vec::new();
+        let mut matched = Vec::new();
         for (ti, rules) in self.candidates(&hits) {
             if !self.applies(ti, source) {
                 continue;
             }
             let mut best: Option<Severity> = None;
-            let mut evidence = Vec::new();
+            let mut found = Vec::new();
             for ri in rules {
                 let trace = self.eval(ri, &hits, &norm, eval::Depth::Verdict);
                 if trace.matched() {
                     let sev = self.rules[ri].severity;
                     best = Some(best.map_or(sev, |b| b.max(sev)));
-                    evidence.extend(trace.found.iter().map(|f| f.evidence(&norm)));
+                    found.extend(trace.found);
                 }
             }
             if let Some(severity) = best {
-                evidence.sort_by(|a, b| (a.start, a.end, &a.term).cmp(&(b.start, b.end, &b.term)));
-                evidence.dedup();
-                let t = &self.topics[ti];
-                topics.push(TopicMatch {
-                    id: t.id.clone(),
-                    name: t.name.clone(),
-                    severity,
-                    evidence,
-                });
+                matched.push((ti, severity, found));
             }
+        }
+        let mapped = if matched.is_empty() {
+            norm
+        } else {
+            let full = normalize(text);
+            debug_assert_eq!(full.text, norm.text);
+            full
+        };
+        let mut topics = Vec::with_capacity(matched.len());
+        for (ti, severity, found) in matched {
+            let mut evidence: Vec<Evidence> = found.iter().map(|f| f.evidence(&mapped)).collect();
+            evidence.sort_by(|a, b| (a.start, a.end, &a.term).cmp(&(b.start, b.end, &b.term)));
+            evidence.dedup();
+            let t = &self.topics[ti];
+            topics.push(TopicMatch {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                severity,
+                evidence,
+            });
         }
         let severity = topics.iter().map(|t| t.severity).max();
         Classification { topics, severity }
