@@ -13,6 +13,7 @@
 mod alphabet;
 mod eval;
 mod explain;
+mod literals;
 
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 
@@ -66,7 +67,12 @@ pub struct Classifier {
     /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
     /// candidates.
     term_uses: Vec<Vec<u32>>,
+    /// For each pattern of `terms` (the terms, then literals that are no term): the
+    /// regexes it arms. A regex with required literals runs only once one is found.
+    gates: Vec<Vec<u32>>,
+    /// The regexes without required literals, which run on every text, and their indexes.
     regex_set: RegexSet,
+    ungated: Vec<u32>,
     regexes: Vec<Regex>,
     regex_uses: Vec<Vec<u32>>,
     rules: Vec<CompiledRule>,
@@ -144,9 +150,32 @@ impl Classifier {
         // The default (contiguous NFA) measured faster than a full DFA for 10,000 Chinese
         // terms: the DFA's tables outgrow the cache. No prefilter: in the compact alphabet
         // every char starts with one of a few lead bytes, so skipping ahead gains nothing.
-        let alphabet = alphabet::Alphabet::new(&b.terms);
-        let patterns: Vec<Vec<u8>> = b
-            .terms
+        let term_count = b.terms.len();
+        let mut literal_patterns = b.terms.clone();
+        let mut gates: Vec<Vec<u32>> = vec![Vec::new(); term_count];
+        let mut ungated = Vec::new();
+        let mut literal_index: HashMap<String, usize> = HashMap::new();
+        for (ri, src) in b.regex_sources.iter().enumerate() {
+            let Some(required) = literals::required(src) else {
+                ungated.push(ri as u32);
+                continue;
+            };
+            for lit in required {
+                let at = match b.term_index.get(&lit) {
+                    Some(&t) => t as usize,
+                    None => *literal_index.entry(lit.clone()).or_insert_with(|| {
+                        literal_patterns.push(lit);
+                        gates.push(Vec::new());
+                        gates.len() - 1
+                    }),
+                };
+                if gates[at].last() != Some(&(ri as u32)) {
+                    gates[at].push(ri as u32);
+                }
+            }
+        }
+        let alphabet = alphabet::Alphabet::new(&literal_patterns);
+        let patterns: Vec<Vec<u8>> = literal_patterns
             .iter()
             .map(|t| match &alphabet {
                 Some(a) => {
@@ -162,7 +191,7 @@ impl Classifier {
             .prefilter(false)
             .build(&patterns)
             .map_err(|e| whole_set_error(w, format!("cannot compile the terms: {e}")))?;
-        let regex_set = RegexSetBuilder::new(&b.regex_sources)
+        let regex_set = RegexSetBuilder::new(ungated.iter().map(|&i| &b.regex_sources[i as usize]))
             .size_limit(256 << 20)
             .dfa_size_limit(64 << 20)
             .build()
@@ -186,7 +215,9 @@ impl Classifier {
             alphabet,
             term_chars: b.terms.iter().map(|t| t.chars().count() as u32).collect(),
             term_uses: b.term_uses,
+            gates,
             regex_set,
+            ungated,
             regexes,
             regex_uses: b.regex_uses,
             rules,
