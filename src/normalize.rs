@@ -508,6 +508,28 @@ mod tests {
         ];
         for (input, want) in table {
             assert_eq!(normalize(input).text, want, "input {input:?}");
+            assert_eq!(normalize_text(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn held_back_text_is_given_back() {
+        // A `(` after a Chinese char waits to see whether it opens inline pinyin.
+        for (input, want) in [
+            ("盤(pán", "盘(pán"),
+            ("盤(pan)", "盘(pan)"),
+            ("盤()", "盘()"),
+            ("盤(pánpánpán)", "盘(pánpánpán)"),
+            ("盤(pá n)", "盘(pá n)"),
+            ("盤(pá 縣)", "盘(pá县)"),
+            ("盤(pá(pán)", "盘(pá(pán)"),
+            ("盤 ", "盘"),
+            ("a \u{200B} ", "a "),
+        ] {
+            let n = normalize(input);
+            assert_eq!(n.text, want, "input {input:?}");
+            assert_eq!(n.char_len(), want.chars().count(), "input {input:?}");
+            assert_eq!(normalize_text(input), want, "input {input:?}");
         }
     }
 
