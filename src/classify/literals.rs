@@ -126,12 +126,9 @@ impl Parser {
         self.at += 1;
         match c {
             '(' => {
-                if self.eat('?') {
-                    if self.eat(':') {
-                    } else if self.eat('i') && self.eat(':') {
-                    } else {
-                        return None; // flags, names, look-around: not understood
-                    }
+                // `(?:` and `(?i:` only; flags, names, look-around: not understood.
+                if self.eat('?') && !(self.eat(':') || (self.eat('i') && self.eat(':'))) {
+                    return None;
                 }
                 let req = self.alternation()?;
                 self.eat(')').then_some(Atom::Group(req))
