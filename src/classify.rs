@@ -4,9 +4,11 @@
 //! Everything a duty officer acts on starts here, so a match must be explainable down to
 //! the characters of the original text, and the cost per item must not grow with the
 //! number of topics. All topics compile into one matcher: every literal term of every
-//! rule (deduplicated after folding) goes into a single Aho–Corasick automaton, every
-//! regex into a single `RegexSet`. One pass of each over the folded text yields the
-//! hits; only rules that a hit touches are then evaluated (`eval`). The classifier is
+//! rule (deduplicated after folding) goes into a single Aho–Corasick automaton, together
+//! with literals that every match of a regex must contain (`literals`). One pass of the
+//! automaton over the folded text yields the term hits and says which regexes can match;
+//! only those run (regexes without such literals run as one `RegexSet` on every text).
+//! Only rules that a hit touches are then evaluated (`eval`). The classifier is
 //! immutable after [`Classifier::new`], `Send + Sync`, and meant to be shared in an `Arc`
 //! and swapped on reload.
 
