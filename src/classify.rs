@@ -4,20 +4,23 @@
 //! Everything a duty officer acts on starts here, so a match must be explainable down to
 //! the characters of the original text, and the cost per item must not grow with the
 //! number of topics. All topics compile into one matcher: every literal term of every
-//! rule (deduplicated after folding) goes into a single Aho–Corasick automaton, every
-//! regex into a single `RegexSet`. One pass of each over the folded text yields the
-//! hits; only rules that a hit touches are then evaluated (`eval`). The classifier is
+//! rule (deduplicated after folding) goes into a single Aho–Corasick automaton, together
+//! with literals that every match of a regex must contain (`literals`). One pass of the
+//! automaton over the folded text yields the term hits and says which regexes can match;
+//! only those run (regexes without such literals run as one `RegexSet` on every text).
+//! Only rules that a hit touches are then evaluated (`eval`). The classifier is
 //! immutable after [`Classifier::new`], `Send + Sync`, and meant to be shared in an `Arc`
 //! and swapped on reload.
 
 mod alphabet;
 mod eval;
 mod explain;
+mod literals;
 
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::normalize::{normalize, normalize_term, Normalized};
+use crate::normalize::{normalize, normalize_term, normalize_text, Normalized};
 use crate::severity::Severity;
 use crate::watchlist::{regex_source, Watchlists};
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -66,7 +69,12 @@ pub struct Classifier {
     /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
     /// candidates.
     term_uses: Vec<Vec<u32>>,
+    /// For each pattern of `terms` (the terms, then literals that are no term): the
+    /// regexes it arms. A regex with required literals runs only once one is found.
+    gates: Vec<Vec<u32>>,
+    /// The regexes without required literals, which run on every text, and their indexes.
     regex_set: RegexSet,
+    ungated: Vec<u32>,
     regexes: Vec<Regex>,
     regex_uses: Vec<Vec<u32>>,
     rules: Vec<CompiledRule>,
@@ -144,9 +152,32 @@ impl Classifier {
         // The default (contiguous NFA) measured faster than a full DFA for 10,000 Chinese
         // terms: the DFA's tables outgrow the cache. No prefilter: in the compact alphabet
         // every char starts with one of a few lead bytes, so skipping ahead gains nothing.
-        let alphabet = alphabet::Alphabet::new(&b.terms);
-        let patterns: Vec<Vec<u8>> = b
-            .terms
+        let term_count = b.terms.len();
+        let mut literal_patterns = b.terms.clone();
+        let mut gates: Vec<Vec<u32>> = vec![Vec::new(); term_count];
+        let mut ungated = Vec::new();
+        let mut literal_index: HashMap<String, usize> = HashMap::new();
+        for (ri, src) in b.regex_sources.iter().enumerate() {
+            let Some(required) = literals::required(src) else {
+                ungated.push(ri as u32);
+                continue;
+            };
+            for lit in required {
+                let at = match b.term_index.get(&lit) {
+                    Some(&t) => t as usize,
+                    None => *literal_index.entry(lit.clone()).or_insert_with(|| {
+                        literal_patterns.push(lit);
+                        gates.push(Vec::new());
+                        gates.len() - 1
+                    }),
+                };
+                if gates[at].last() != Some(&(ri as u32)) {
+                    gates[at].push(ri as u32);
+                }
+            }
+        }
+        let alphabet = alphabet::Alphabet::new(&literal_patterns);
+        let patterns: Vec<Vec<u8>> = literal_patterns
             .iter()
             .map(|t| match &alphabet {
                 Some(a) => {
@@ -162,7 +193,7 @@ impl Classifier {
             .prefilter(false)
             .build(&patterns)
             .map_err(|e| whole_set_error(w, format!("cannot compile the terms: {e}")))?;
-        let regex_set = RegexSetBuilder::new(&b.regex_sources)
+        let regex_set = RegexSetBuilder::new(ungated.iter().map(|&i| &b.regex_sources[i as usize]))
             .size_limit(256 << 20)
             .dfa_size_limit(64 << 20)
             .build()
@@ -186,7 +217,9 @@ impl Classifier {
             alphabet,
             term_chars: b.terms.iter().map(|t| t.chars().count() as u32).collect(),
             term_uses: b.term_uses,
+            gates,
             regex_set,
+            ungated,
             regexes,
             regex_uses: b.regex_uses,
             rules,
@@ -198,34 +231,48 @@ impl Classifier {
     /// to other sources are skipped; with `None` no restriction applies (a person asking
     /// `yuqing classify` sees every topic).
     pub fn classify(&self, text: &str, source: Option<&str>) -> Classification {
-        let norm = normalize(text);
+        // Most items match nothing: fold without the way back to the original, and fold
+        // again with it only for evidence (the folded text is the same either way).
+        let norm = Normalized::unmapped(normalize_text(text));
         let hits = self.hits(&norm);
-        let mut topics = Vec::new();
+        let mut matched = Vec::new();
         for (ti, rules) in self.candidates(&hits) {
             if !self.applies(ti, source) {
                 continue;
             }
             let mut best: Option<Severity> = None;
-            let mut evidence = Vec::new();
+            let mut found = Vec::new();
             for ri in rules {
                 let trace = self.eval(ri, &hits, &norm, eval::Depth::Verdict);
                 if trace.matched() {
                     let sev = self.rules[ri].severity;
                     best = Some(best.map_or(sev, |b| b.max(sev)));
-                    evidence.extend(trace.found.iter().map(|f| f.evidence(&norm)));
+                    found.extend(trace.found);
                 }
             }
             if let Some(severity) = best {
-                evidence.sort_by(|a, b| (a.start, a.end, &a.term).cmp(&(b.start, b.end, &b.term)));
-                evidence.dedup();
-                let t = &self.topics[ti];
-                topics.push(TopicMatch {
-                    id: t.id.clone(),
-                    name: t.name.clone(),
-                    severity,
-                    evidence,
-                });
+                matched.push((ti, severity, found));
             }
+        }
+        let mapped = if matched.is_empty() {
+            norm
+        } else {
+            let full = normalize(text);
+            debug_assert_eq!(full.text, norm.text);
+            full
+        };
+        let mut topics = Vec::with_capacity(matched.len());
+        for (ti, severity, found) in matched {
+            let mut evidence: Vec<Evidence> = found.iter().map(|f| f.evidence(&mapped)).collect();
+            evidence.sort_by(|a, b| (a.start, a.end, &a.term).cmp(&(b.start, b.end, &b.term)));
+            evidence.dedup();
+            let t = &self.topics[ti];
+            topics.push(TopicMatch {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                severity,
+                evidence,
+            });
         }
         let severity = topics.iter().map(|t| t.severity).max();
         Classification { topics, severity }

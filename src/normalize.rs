@@ -61,19 +61,20 @@ impl Normalized {
     /// char count for `byte >= text.len()`, so match ends convert too. Counts chars, so
     /// it is meant for a few offsets (regex matches), not for every hit.
     pub fn char_at_byte(&self, byte: usize) -> usize {
-        if byte >= self.text.len() {
-            return self.spans.len();
-        }
-        let mut b = byte;
+        let mut b = byte.min(self.text.len());
         while !self.text.is_char_boundary(b) {
             b -= 1;
         }
         self.text[..b].chars().count()
     }
 
-    fn push(&mut self, c: char, span: (u32, u32)) {
-        self.text.push(c);
-        self.spans.push(span);
+    /// Folded text without the way back: offsets into it are valid, `original_range` is
+    /// not. For matching, when evidence may never be needed.
+    pub(crate) fn unmapped(text: String) -> Normalized {
+        Normalized {
+            text,
+            spans: Vec::new(),
+        }
     }
 }
 
@@ -87,11 +88,12 @@ struct Simplifier<'t> {
 }
 
 impl Simplifier<'_> {
-    fn push(&mut self, out: &mut Normalized, c: char, span: (u32, u32)) {
+    #[inline]
+    fn push(&mut self, text: &mut String, c: char) {
         if let Some(last) = self.pending.last_mut() {
             if last.3.is_none()
                 && self.prev_raw == Some(last.2)
-                && out.text.len() == last.0 + last.2.len_utf8()
+                && text.len() == last.0 + last.2.len_utf8()
             {
                 last.3 = Some(c);
             }
@@ -99,71 +101,144 @@ impl Simplifier<'_> {
         let cp = c as u32;
         let converted = match self.table.get((cp as usize).wrapping_sub(0x800)) {
             Some(&v) if v & CONTEXT_FLAG != 0 => {
-                self.pending.push((out.text.len(), self.prev_raw, c, None));
+                self.pending.push((text.len(), self.prev_raw, c, None));
                 c
             }
             Some(&v) => char::from_u32(v).unwrap_or(c),
             None => c,
         };
         self.prev_raw = Some(c);
-        out.push(converted, span);
+        text.push(converted);
     }
 
-    fn finish(self, out: &mut Normalized) {
+    fn finish(self, text: &mut String) {
         for (at, prev, c, next) in self.pending {
             let s = convert_in_context(prev, c, next);
             if s != c && s.len_utf8() == c.len_utf8() {
                 let mut buf = [0u8; 4];
-                out.text
-                    .replace_range(at..at + c.len_utf8(), s.encode_utf8(&mut buf));
+                text.replace_range(at..at + c.len_utf8(), s.encode_utf8(&mut buf));
             }
         }
     }
 }
 
-/// Folds `original` for matching; see the module documentation for the steps.
-pub fn normalize(original: &str) -> Normalized {
-    let folded = fold_chars(original);
-    let mut out = Normalized {
-        text: String::with_capacity(original.len()),
-        spans: Vec::with_capacity(folded.len()),
-    };
-    let mut simplifier = Simplifier {
-        table: t2s_table(),
-        prev_raw: None,
-        pending: Vec::new(),
-    };
-    let mut i = 0;
-    while i < folded.len() {
-        let (c, span) = folded[i];
+/// Steps 4–6 as folded chars stream in from steps 1–3: no intermediate buffer. Spans are
+/// recorded only when `SPANS`; matching alone does not need them.
+struct Tail<'t, const SPANS: bool> {
+    text: String,
+    spans: Vec<(u32, u32)>,
+    simplifier: Simplifier<'t>,
+    /// Span of the first char of a whitespace run not yet decided on (the run waits for
+    /// the char after it).
+    space: Option<(u32, u32)>,
+    /// A `(` after a Chinese char and what follows it, while it may still be inline pinyin.
+    paren: Vec<(char, (u32, u32))>,
+    toned: bool,
+}
+
+impl<const SPANS: bool> Tail<'_, SPANS> {
+    #[inline]
+    fn emit(&mut self, c: char, span: (u32, u32)) {
+        self.simplifier.push(&mut self.text, c);
+        if SPANS {
+            self.spans.push(span);
+        }
+    }
+
+    #[inline]
+    fn last_is(&self, class: fn(char) -> bool) -> bool {
+        self.text.chars().next_back().is_some_and(class)
+    }
+
+    /// Takes the next folded char.
+    #[inline]
+    fn feed(&mut self, c: char, span: (u32, u32)) {
+        if !self.paren.is_empty() {
+            return self.feed_paren(c, span);
+        }
+        if let Some(first) = self.space {
+            if is_space(c) || is_zero_width(c) {
+                return;
+            }
+            self.space = None;
+            if !self.last_is(is_cjk) && !is_cjk(c) {
+                self.emit(' ', first);
+            }
+        }
         if is_zero_width(c) {
-            i += 1;
-            continue;
+            return;
         }
         if is_space(c) {
-            let mut j = i;
-            while j < folded.len() && (is_space(folded[j].0) || is_zero_width(folded[j].0)) {
-                j += 1;
-            }
-            let prev_cjk = out.text.chars().next_back().is_some_and(is_cjk);
-            let next_cjk = folded.get(j).is_some_and(|&(n, _)| is_cjk(n));
-            if !prev_cjk && !next_cjk {
-                simplifier.push(&mut out, ' ', span);
-            }
-            i = j;
-            continue;
+            self.space = Some(span);
+            return;
         }
-        if c == '(' {
-            if let Some(len) = pinyin_annotation(&folded[i..], out.text.chars().next_back()) {
-                i += len;
-                continue;
-            }
+        if c == '(' && self.last_is(is_han) {
+            self.paren.push((c, span));
+            self.toned = false;
+            return;
         }
-        simplifier.push(&mut out, c, span);
-        i += 1;
+        self.emit(c, span);
     }
-    simplifier.finish(&mut out);
-    out
+
+    /// Inline pinyin: `(`, at most seven lower-case letters of which one has a tone mark,
+    /// `)`. Anything else is given back as ordinary text.
+    #[cold]
+    fn feed_paren(&mut self, c: char, span: (u32, u32)) {
+        self.paren.push((c, span));
+        let i = self.paren.len() - 1;
+        match c {
+            ')' if self.toned && i > 1 => {
+                self.paren.clear();
+                return;
+            }
+            ')' => {}
+            'a'..='z' | 'ü' if i < 8 => return,
+            c if i < 8 && is_toned_vowel(c) => {
+                self.toned = true;
+                return;
+            }
+            _ => {}
+        }
+        self.give_back();
+    }
+
+    /// Replays a `(` that turned out not to open inline pinyin, and what followed it.
+    #[cold]
+    fn give_back(&mut self) {
+        let held = std::mem::take(&mut self.paren);
+        let mut rest = held.into_iter();
+        if let Some((c, span)) = rest.next() {
+            self.emit(c, span);
+        }
+        for (c, span) in rest {
+            self.feed(c, span);
+        }
+    }
+
+    fn finish(mut self) -> (String, Vec<(u32, u32)>) {
+        while !self.paren.is_empty() {
+            self.give_back();
+        }
+        if let Some(first) = self.space.take() {
+            if !self.last_is(is_cjk) {
+                self.emit(' ', first);
+            }
+        }
+        self.simplifier.finish(&mut self.text);
+        (self.text, self.spans)
+    }
+}
+
+/// Folds `original` for matching; see the module documentation for the steps.
+pub fn normalize(original: &str) -> Normalized {
+    let (text, spans) = fold::<true>(original);
+    Normalized { text, spans }
+}
+
+/// The folded text alone, as [`normalize`] gives it, without recording where each char
+/// came from: what matching needs when no evidence is asked for.
+pub fn normalize_text(original: &str) -> String {
+    fold::<false>(original).0
 }
 
 /// The same fold for a watchlist term, trimmed: the form the matcher searches for. An
@@ -181,9 +256,26 @@ pub fn fold_pattern(pattern: &str) -> String {
     s
 }
 
-/// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range.
-fn fold_chars(original: &str) -> Vec<(char, (u32, u32))> {
-    let mut out = Vec::with_capacity(original.len() / 2 + 8);
+/// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range
+/// goes straight on to steps 4–6.
+fn fold<const SPANS: bool>(original: &str) -> (String, Vec<(u32, u32)>) {
+    let mut tail = Tail::<SPANS> {
+        text: String::with_capacity(original.len()),
+        spans: if SPANS {
+            Vec::with_capacity(original.len() / 2 + 8)
+        } else {
+            Vec::new()
+        },
+        simplifier: Simplifier {
+            table: t2s_table(),
+            prev_raw: None,
+            pending: Vec::new(),
+        },
+        space: None,
+        paren: Vec::new(),
+        toned: false,
+    };
+    let out = &mut tail;
     let mut chars = original.char_indices().peekable();
     let mut pos: u32 = 0; // char offset in `original` of the char being read
     while let Some((byte, c)) = chars.next() {
@@ -199,7 +291,7 @@ fn fold_chars(original: &str) -> Vec<(char, (u32, u32))> {
                 }
                 let span = (pos, pos + len_chars as u32);
                 for d in decoded.chars() {
-                    fold_one(d, span, &mut out);
+                    fold_one(d, span, out);
                 }
                 pos += len_chars as u32;
                 debug_assert!(len_bytes > 1);
@@ -207,7 +299,7 @@ fn fold_chars(original: &str) -> Vec<(char, (u32, u32))> {
             }
         }
         if !next_is_mark {
-            fold_one(c, (pos, pos + 1), &mut out);
+            fold_one(c, (pos, pos + 1), out);
             pos += 1;
             continue;
         }
@@ -225,23 +317,23 @@ fn fold_chars(original: &str) -> Vec<(char, (u32, u32))> {
             pos += 1;
         }
         for d in cluster.nfkc() {
-            push_lower(d, (start, pos), &mut out);
+            push_lower(d, (start, pos), out);
         }
     }
-    out
+    tail.finish()
 }
 
 /// NFKC and lower-case one char (without combining marks after it).
 #[inline]
-fn fold_one(c: char, span: (u32, u32), out: &mut Vec<(char, (u32, u32))>) {
+fn fold_one<const S: bool>(c: char, span: (u32, u32), out: &mut Tail<'_, S>) {
     if c.is_ascii() {
-        out.push((c.to_ascii_lowercase(), span));
+        out.feed(c.to_ascii_lowercase(), span);
     } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-        out.push((c, span));
+        out.feed(c, span);
     } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
         // Full-width ASCII: NFKC is exactly this shift.
         let half = char::from_u32(c as u32 - 0xFEE0).unwrap_or(c);
-        out.push((half.to_ascii_lowercase(), span));
+        out.feed(half.to_ascii_lowercase(), span);
     } else {
         for d in std::iter::once(c).nfkc() {
             push_lower(d, span, out);
@@ -250,12 +342,12 @@ fn fold_one(c: char, span: (u32, u32), out: &mut Vec<(char, (u32, u32))>) {
 }
 
 #[inline]
-fn push_lower(c: char, span: (u32, u32), out: &mut Vec<(char, (u32, u32))>) {
+fn push_lower<const S: bool>(c: char, span: (u32, u32), out: &mut Tail<'_, S>) {
     if c.is_ascii() {
-        out.push((c.to_ascii_lowercase(), span));
+        out.feed(c.to_ascii_lowercase(), span);
     } else {
         for l in c.to_lowercase() {
-            out.push((l, span));
+            out.feed(l, span);
         }
     }
 }
@@ -285,24 +377,6 @@ fn decode_entity(s: &str) -> Option<(String, usize, usize)> {
         return None;
     }
     Some((decoded.into_owned(), entity.len(), entity.len()))
-}
-
-/// Length (in folded chars) of an inline pinyin annotation `(pán)` starting at
-/// `rest[0] == '('`, if the char before it is Chinese.
-fn pinyin_annotation(rest: &[(char, (u32, u32))], prev: Option<char>) -> Option<usize> {
-    if !prev.is_some_and(is_han) {
-        return None;
-    }
-    let mut toned = false;
-    for (i, &(c, _)) in rest.iter().enumerate().skip(1).take(8) {
-        match c {
-            ')' => return (toned && i > 1).then_some(i + 1),
-            'a'..='z' | 'ü' => {}
-            c if is_toned_vowel(c) => toned = true,
-            _ => return None,
-        }
-    }
-    None
 }
 
 fn is_toned_vowel(c: char) -> bool {
@@ -382,17 +456,17 @@ fn to_simplified(text: &mut String) {
     if text.is_ascii() {
         return;
     }
-    let mut out = Normalized::default();
+    let mut out = String::with_capacity(text.len());
     let mut simplifier = Simplifier {
         table: t2s_table(),
         prev_raw: None,
         pending: Vec::new(),
     };
     for c in text.chars() {
-        simplifier.push(&mut out, c, (0, 0));
+        simplifier.push(&mut out, c);
     }
     simplifier.finish(&mut out);
-    *text = out.text;
+    *text = out;
 }
 
 /// fast2s's own rule for a contextual char, given the same neighbours it would see.
@@ -434,6 +508,28 @@ mod tests {
         ];
         for (input, want) in table {
             assert_eq!(normalize(input).text, want, "input {input:?}");
+            assert_eq!(normalize_text(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn held_back_text_is_given_back() {
+        // A `(` after a Chinese char waits to see whether it opens inline pinyin.
+        for (input, want) in [
+            ("盤(pán", "盘(pán"),
+            ("盤(pan)", "盘(pan)"),
+            ("盤()", "盘()"),
+            ("盤(pánpánpán)", "盘(pánpánpán)"),
+            ("盤(pá n)", "盘(pá n)"),
+            ("盤(pá 縣)", "盘(pá县)"),
+            ("盤(pá(pán)", "盘(pá(pán)"),
+            ("盤 ", "盘"),
+            ("a \u{200B} ", "a "),
+        ] {
+            let n = normalize(input);
+            assert_eq!(n.text, want, "input {input:?}");
+            assert_eq!(n.char_len(), want.chars().count(), "input {input:?}");
+            assert_eq!(normalize_text(input), want, "input {input:?}");
         }
     }
 

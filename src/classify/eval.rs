@@ -6,14 +6,14 @@
 
 use super::{evidence_at, Classifier, Evidence, TermRef};
 use crate::normalize::Normalized;
-use regex::SetMatches;
 use std::fmt;
 
 /// Where terms and regexes hit the folded text; offsets are folded chars.
 pub(super) struct Hits {
     /// `(term, start, end)`, sorted by term then start.
     terms: Vec<(u32, u32, u32)>,
-    regexes: SetMatches,
+    /// Whether each regex matches somewhere.
+    regexes: Vec<bool>,
 }
 
 impl Hits {
@@ -117,10 +117,16 @@ pub(super) enum Depth {
 impl Classifier {
     /// Runs the automaton and the regex set once over the folded text.
     pub(super) fn hits(&self, norm: &Normalized) -> Hits {
+        let term_count = self.term_chars.len();
         let mut terms: Vec<(u32, u32, u32)> = Vec::new();
+        let mut armed: Vec<u32> = Vec::new();
         let mut hit = |id: aho_corasick::PatternID, start: usize| {
-            let start = start as u32;
-            terms.push((id.as_u32(), start, start + self.term_chars[id.as_usize()]));
+            let id = id.as_usize();
+            if id < term_count {
+                let start = start as u32;
+                terms.push((id as u32, start, start + self.term_chars[id]));
+            }
+            armed.extend_from_slice(&self.gates[id]);
         };
         match &self.alphabet {
             Some(alphabet) => {
@@ -140,10 +146,18 @@ impl Classifier {
             }
         }
         terms.sort_unstable();
-        Hits {
-            terms,
-            regexes: self.regex_set.matches(&norm.text),
+        let mut regexes = vec![false; self.regexes.len()];
+        if !self.ungated.is_empty() {
+            for i in self.regex_set.matches(&norm.text).iter() {
+                regexes[self.ungated[i] as usize] = true;
+            }
         }
+        armed.sort_unstable();
+        armed.dedup();
+        for r in armed {
+            regexes[r as usize] = self.regexes[r as usize].is_match(&norm.text);
+        }
+        Hits { terms, regexes }
     }
 
     /// Rules that a hit makes worth evaluating, grouped by topic in topic order.
@@ -156,7 +170,7 @@ impl Classifier {
                 last = term;
             }
         }
-        for r in hits.regexes.iter() {
+        for (r, _) in hits.regexes.iter().enumerate().filter(|(_, &m)| m) {
             rules.extend_from_slice(&self.regex_uses[r]);
         }
         rules.sort_unstable();
@@ -237,7 +251,7 @@ impl Classifier {
         }
         let mut regex_found = false;
         for re in &rule.regex {
-            if !hits.regexes.matched(re.index as usize) {
+            if !hits.regexes[re.index as usize] {
                 continue;
             }
             if let Some(m) = self.regexes[re.index as usize].find(&norm.text) {
