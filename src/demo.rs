@@ -109,6 +109,9 @@ principal = ["主要负责人 <head@demo.example.gov.cn>"]
 major_release = "20s"
 major_press_conference = "40s"
 ordinary_response = "30s"
+release_reminders = ["10s"]
+press_conference_reminders = ["15s"]
+response_reminders = ["10s"]
 
 [[source]]
 id = "city-news"
@@ -131,7 +134,7 @@ every = "2s"
         "yuqing demo: sample feeds on http://127.0.0.1:{port}/, state and mail under {}",
         dir.display()
     );
-    println!("deadlines are seconds here (release 20s, press conference 40s, response 30s); Ctrl-C stops.\n");
+    println!("deadlines are seconds here (release 20s, press conference 40s, response 30s; reminders 10-15s before); Ctrl-C stops.\n");
 
     let settings = Settings::load(&config).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
     let daemon = Daemon::start(config, settings, Arc::new(SystemClock)).await?;

@@ -1,0 +1,26 @@
+//! `yuqing demo` works on a fresh machine with no network: it serves the bundled feeds
+//! (one GBK) on loopback and shows the incidents they open.
+
+use std::process::Command;
+
+#[test]
+fn demo_opens_incidents_from_the_bundled_feeds() {
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["demo", "--seconds", "6"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("【舆情·重大】") && stdout.contains("示例山景区发生踩踏事件"),
+        "{stdout}"
+    );
+    // From the GBK-encoded forum feed, decoded right.
+    assert!(stdout.contains("跟团一日游被拉进玉器店"), "{stdout}");
+    assert!(stdout.contains("demo stopped"), "{stdout}");
+}
