@@ -25,6 +25,26 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+/// Like `println!`, but a closed pipe (`yuqing incidents | head`) ends the program quietly
+/// instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 #[derive(Args, Clone, Debug)]
 pub struct ConfigArg {
     /// The config file.
@@ -224,7 +244,7 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
         .iter()
         .map(|t| t.examples.len())
         .sum();
-    println!(
+    outln!(
         "{}: ok ({} sources, {} channels, {} topics in {} watchlist files, {} examples pass)",
         c.config.display(),
         settings.config.sources.len(),
@@ -261,13 +281,13 @@ pub async fn classify(
     };
     let classifier: &Classifier = &settings.classifier;
     if explain {
-        print!("{}", classifier.explain(&text, source));
+        out!("{}", classifier.explain(&text, source));
     } else {
         let result = classifier.classify(&text, source);
         if json_out {
-            println!("{}", serde_json::to_string_pretty(&result)?);
+            outln!("{}", serde_json::to_string_pretty(&result)?);
         } else if result.topics.is_empty() {
-            println!("no topic matched");
+            outln!("no topic matched");
         } else {
             for t in &result.topics {
                 let words: Vec<String> = t
@@ -275,7 +295,7 @@ pub async fn classify(
                     .iter()
                     .map(|e| format!("{}@{}..{}", e.term, e.start, e.end))
                     .collect();
-                println!("{}\t{}\t{}\t{}", t.id, t.name, t.severity, words.join(" "));
+                outln!("{}\t{}\t{}\t{}", t.id, t.name, t.severity, words.join(" "));
             }
         }
     }
@@ -298,8 +318,8 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     let mut failed = false;
     for (id, r) in results {
         match r {
-            Ok(r) if r.not_modified => println!("{id}: not modified"),
-            Ok(r) => println!(
+            Ok(r) if r.not_modified => outln!("{id}: not modified"),
+            Ok(r) => outln!(
                 "{id}: {} fetched, {} new, {} matched, {} incident(s) opened, {} joined",
                 r.fetched,
                 r.new,
@@ -309,7 +329,7 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
             ),
             Err(e) => {
                 failed = true;
-                println!("{id}: FAILED: {e}");
+                outln!("{id}: FAILED: {e}");
             }
         }
     }
@@ -370,13 +390,13 @@ pub async fn items(
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "items": items }))?
         );
     } else {
         for i in &rows {
-            println!(
+            outln!(
                 "{}\t{}\t{}\t{}\t{}\t{}",
                 local(from_secs(i.fetched_at), tz),
                 i.source_id,
@@ -420,7 +440,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "sources": list }))?
         );
@@ -430,7 +450,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 t.map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "never".into())
             };
-            println!(
+            outln!(
                 "{}\tlast ok {}\tfailures {}\tnext {}\t{}",
                 s.id,
                 when(st.last_success),
@@ -525,14 +545,14 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         for i in &list {
             out.push(incident_json(&store, i, now, tz).await?);
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "incidents": out }))?
         );
         return Ok(ExitCode::SUCCESS);
     }
     if list.is_empty() {
-        println!("no {}incidents", if all { "" } else { "open " });
+        outln!("no {}incidents", if all { "" } else { "open " });
     }
     for i in &list {
         let items = store.incident_items(store.pool(), i.id).await?;
@@ -542,7 +562,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
             .parse::<Severity>()
             .map(|s| s.zh())
             .unwrap_or("?");
-        println!(
+        outln!(
             "#{} [{}] {} {} ({}) — {} item(s), first: {}",
             i.id,
             i.status,
@@ -553,7 +573,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
             items.first().map(|x| x.title.as_str()).unwrap_or("-")
         );
         for d in &deadlines {
-            println!("    {}", deadline_line(d, now, tz));
+            outln!("    {}", deadline_line(d, now, tz));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -601,7 +621,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(config_arg).await);
     match incident::act(&store, &config, id, &step, &who.name(), SystemClock.now()).await {
         Ok(said) => {
-            println!("{said}");
+            outln!("{said}");
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -626,7 +646,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             .iter()
             .map(|a| json!({"at": rfc3339(a.at, tz), "by": a.actor, "action": a.action, "detail": a.detail}))
             .collect::<Vec<_>>());
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     let sev = i
@@ -634,22 +654,26 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         .parse::<Severity>()
         .map(|s| s.zh())
         .unwrap_or("?");
-    println!(
+    outln!(
         "#{} {} ({}) — {} — {}",
-        i.id, i.topic_name, i.topic_id, sev, i.status
+        i.id,
+        i.topic_name,
+        i.topic_id,
+        sev,
+        i.status
     );
-    println!(
+    outln!(
         "opened {}, clock started {}",
         local(from_secs(i.opened_at), tz),
         local(from_secs(i.clock_start), tz)
     );
-    println!("deadlines:");
+    outln!("deadlines:");
     for d in store.deadlines_of(store.pool(), id).await? {
-        println!("  {}", deadline_line(&d, now, tz));
+        outln!("  {}", deadline_line(&d, now, tz));
     }
-    println!("items:");
+    outln!("items:");
     for it in store.incident_items(store.pool(), id).await? {
-        println!(
+        outln!(
             "  {} [{}] {} {}",
             it.published_at
                 .map(|t| local(from_secs(t), tz))
@@ -659,9 +683,9 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             it.link.as_deref().unwrap_or("")
         );
     }
-    println!("record:");
+    outln!("record:");
     for a in actions {
-        println!(
+        outln!(
             "  {} {} {} {}",
             local(from_secs(a.at), tz),
             a.actor,
