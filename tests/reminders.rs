@@ -24,6 +24,12 @@ async fn subjects(d: &Daemon) -> Vec<String> {
 
 #[tokio::test]
 async fn reminders_before_and_repeated_escalation_after() {
+    for backend in common::db::backends().await {
+        reminders_before_and_repeated_escalation_after_on(backend).await;
+    }
+}
+
+async fn reminders_before_and_repeated_escalation_after_on(backend: Option<String>) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     http.set(
         "/news.xml",
@@ -41,10 +47,11 @@ async fn reminders_before_and_repeated_escalation_after() {
     let config = dirs.write(
         "yuqing.toml",
         format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
             root = dirs.root().display(),
-            url = http.url("/news.xml")
+            url = http.url("/news.xml"),
+            db = common::db::config_line(&backend),
         ),
     );
     let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
@@ -110,6 +117,12 @@ async fn reminders_before_and_repeated_escalation_after() {
 
 #[tokio::test]
 async fn after_a_long_pause_only_the_latest_reminder_goes_out() {
+    for backend in common::db::backends().await {
+        after_a_long_pause_only_the_latest_reminder_goes_out_on(backend).await;
+    }
+}
+
+async fn after_a_long_pause_only_the_latest_reminder_goes_out_on(backend: Option<String>) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     http.set(
         "/news.xml",
@@ -127,10 +140,11 @@ async fn after_a_long_pause_only_the_latest_reminder_goes_out() {
     let config = dirs.write(
         "yuqing.toml",
         format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
             root = dirs.root().display(),
-            url = http.url("/news.xml")
+            url = http.url("/news.xml"),
+            db = common::db::config_line(&backend),
         ),
     );
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());

@@ -26,6 +26,12 @@ fn mail_files(dir: &std::path::Path) -> Vec<String> {
 
 #[tokio::test]
 async fn a_deadline_missed_while_down_fires_once_on_start() {
+    for backend in common::db::backends().await {
+        a_deadline_missed_while_down_fires_once_on_start_on(backend).await;
+    }
+}
+
+async fn a_deadline_missed_while_down_fires_once_on_start_on(backend: Option<String>) {
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     http.set(
@@ -44,10 +50,11 @@ async fn a_deadline_missed_while_down_fires_once_on_start() {
     let config = dirs.write(
         "yuqing.toml",
         format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
             root = dirs.root().display(),
-            url = http.url("/news.xml")
+            url = http.url("/news.xml"),
+            db = common::db::config_line(&backend),
         ),
     );
     let mail_dir = dirs.root().join("var/mail");

@@ -11,7 +11,12 @@ use yuqing::clock::ManualClock;
 use yuqing::scheduler::Daemon;
 use yuqing::settings::Settings;
 
-async fn deployment(dirs: &TempDirs, http: &HttpServer, clock: &ManualClock) -> Daemon {
+async fn deployment(
+    dirs: &TempDirs,
+    http: &HttpServer,
+    clock: &ManualClock,
+    backend: &Option<String>,
+) -> Daemon {
     dirs.write(
         "watchlists/w.toml",
         "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
@@ -22,7 +27,7 @@ async fn deployment(dirs: &TempDirs, http: &HttpServer, clock: &ManualClock) -> 
             r#"[daemon]
 watchlists = "{root}/watchlists"
 state_dir = "{root}/var"
-
+{db}
 [people]
 operators = ["运维 <ops@example.gov.cn>"]
 
@@ -45,6 +50,7 @@ date = "span.time"
             root = dirs.root().display(),
             feed = http.url("/portal.xml"),
             page = http.url("/forum.html"),
+            db = common::db::config_line(backend),
         ),
     );
     Daemon::start(
@@ -69,6 +75,14 @@ async fn operator_mail(d: &Daemon) -> Vec<String> {
 
 #[tokio::test]
 async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too() {
+    for backend in common::db::backends().await {
+        a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too_on(backend).await;
+    }
+}
+
+async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too_on(
+    backend: Option<String>,
+) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
     http.set("/portal.xml", Response::status(503));
@@ -76,7 +90,7 @@ async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too() 
         "/forum.html",
         Response::ok("text/html; charset=gbk", fixture("pages/gbk-list.html")),
     );
-    let d = deployment(&dirs, &http, &clock).await;
+    let d = deployment(&dirs, &http, &clock, &backend).await;
 
     let results = d.poll_once(None).await.unwrap();
     assert!(results[0].1.is_err(), "portal fails");
@@ -133,6 +147,12 @@ async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too() 
 
 #[tokio::test]
 async fn a_page_whose_layout_changed_is_reported() {
+    for backend in common::db::backends().await {
+        a_page_whose_layout_changed_is_reported_on(backend).await;
+    }
+}
+
+async fn a_page_whose_layout_changed_is_reported_on(backend: Option<String>) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
     http.set("/portal.xml", Response::rss(rss(&[])));
@@ -140,7 +160,7 @@ async fn a_page_whose_layout_changed_is_reported() {
         "/forum.html",
         Response::ok("text/html; charset=gbk", fixture("pages/gbk-list.html")),
     );
-    let d = deployment(&dirs, &http, &clock).await;
+    let d = deployment(&dirs, &http, &clock, &backend).await;
     d.poll_once(Some("forum")).await.unwrap();
     assert!(operator_mail(&d).await.is_empty());
 
