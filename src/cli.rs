@@ -579,6 +579,63 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// `yuqing report incidents`: every incident opened in [from, to), each deadline's outcome.
+pub async fn report_incidents(
+    c: &ConfigArg,
+    from: &str,
+    to: &str,
+    csv_out: bool,
+) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let tz = config.daemon.timezone;
+    let now = SystemClock.now();
+    let (Some(start), Some(end)) = (parse_day(from, tz), parse_day(to, tz)) else {
+        eprintln!("error: --from and --to are dates like 2026-11-01 (the report covers --from up to the end of --to)");
+        return Ok(ExitCode::from(2));
+    };
+    let end = end + chrono::Duration::days(1);
+    let mut rows = Vec::new();
+    for i in store
+        .incidents_opened_between(secs(start), secs(end))
+        .await?
+    {
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        rows.push((i, deadlines));
+    }
+    let lines = crate::report::lines(&rows, now, tz);
+    if csv_out {
+        let mut w = csv::Writer::from_writer(std::io::stdout());
+        w.write_record(crate::report::HEADER)?;
+        for l in &lines {
+            w.write_record(l.record())?;
+        }
+        if w.flush().is_err() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    } else {
+        outln!("{}", crate::report::HEADER.join("\t"));
+        for l in &lines {
+            outln!("{}", l.record().join("\t"));
+        }
+        outln!(
+            "({} incident(s), {} deadline(s), {} to {})",
+            rows.len(),
+            lines.len(),
+            from,
+            to
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_day(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    d.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     let (config_arg, step, who) = match &cmd {
         IncidentCommand::Show { id, config, json } => return show(config, *id, *json).await,

@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod outbox;
 pub mod page;
 pub mod politeness;
+pub mod report;
 pub mod scheduler;
 pub mod settings;
 pub mod severity;

@@ -81,12 +81,36 @@ enum Command {
         #[command(subcommand)]
         action: cli::IncidentCommand,
     },
+    /// Reports for the assessment (考核).
+    Report {
+        #[command(subcommand)]
+        report: Report,
+    },
     /// A self-contained first look: bundled sample sources served on loopback, deadlines
     /// of seconds, each mail printed as it is sent.
     Demo {
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long)]
         seconds: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Report {
+    /// Each incident opened between two dates: clock start, each deadline, when it was met,
+    /// met or missed and by how much.
+    Incidents {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// First day (2026-11-01).
+        #[arg(long)]
+        from: String,
+        /// Last day, included (2026-11-30).
+        #[arg(long)]
+        to: String,
+        /// CSV with a header row, for a spreadsheet.
+        #[arg(long)]
+        csv: bool,
     },
 }
 
@@ -124,6 +148,15 @@ fn main() -> ExitCode {
             Command::Sources { config, json } => cli::sources(&config, json).await,
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
+            Command::Report {
+                report:
+                    Report::Incidents {
+                        config,
+                        from,
+                        to,
+                        csv,
+                    },
+            } => cli::report_incidents(&config, &from, &to, csv).await,
             Command::Demo { seconds } => yuqing::demo::run(seconds).await,
         }
     });

@@ -312,6 +312,38 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
         show.contains("tester release https://wlj.example.gov.cn/notice/1"),
         "{show}"
     );
+
+    // The assessment report: the release met on time, the press conference missed.
+    let day = |offset: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(offset))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let csv = d.cli(&[
+        "report",
+        "incidents",
+        "--from",
+        &day(-1),
+        "--to",
+        &day(1),
+        "--csv",
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "header and two deadlines:\n{csv}");
+    assert!(
+        lines[0].starts_with("事件编号,专题,级别,立案时间,计时起点,时限,截止时间,完成时间,结果"),
+        "{csv}"
+    );
+    assert!(lines[1].starts_with("#1,景区安全,重大,"), "{csv}");
+    assert!(
+        lines[1].contains("发布权威信息") && lines[1].contains("按时完成"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains("召开新闻发布会") && lines[2].contains("未完成"),
+        "{csv}"
+    );
     drop(daemon);
 }
 

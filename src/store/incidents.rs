@@ -329,6 +329,17 @@ impl Store {
         .await?)
     }
 
+    /// Incidents opened in [`from`, `to`), oldest first, for reports.
+    pub async fn incidents_opened_between(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn deadlines_of<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,
