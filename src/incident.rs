@@ -147,8 +147,71 @@ pub async fn regrade(
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
+    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let mut to_people = config.people.duty.clone();
+    if to.is_major() || from.is_major() {
+        to_people = escalation_recipients(config);
+    }
+    let draft = mail::regraded(&view, from, to, by, &to_people);
+    store
+        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
+        .await?;
     tracing::info!(incident_id = incident.id, from = %from, to = %to, "incident regraded");
     Ok(())
+}
+
+/// An incident with its items (oldest first) and deadlines, read in `tx`.
+struct Snapshot {
+    incident: IncidentRow,
+    items: Vec<ItemRow>,
+    deadlines: Vec<crate::store::DeadlineRow>,
+}
+
+impl Snapshot {
+    async fn read(store: &Store, tx: &mut Tx, id: i64) -> Result<Snapshot> {
+        let incident = store
+            .incident(&mut **tx, id)
+            .await?
+            .with_context(|| format!("incident {id} vanished"))?;
+        let items = store.incident_items(&mut **tx, id).await?;
+        if items.is_empty() {
+            bail!("incident {id} has no items");
+        }
+        let deadlines = store.deadlines_of(&mut **tx, id).await?;
+        Ok(Snapshot {
+            incident,
+            items,
+            deadlines,
+        })
+    }
+
+    fn view<'a>(
+        &'a self,
+        config: &'a Config,
+        source_name: &'a str,
+        now: DateTime<Utc>,
+    ) -> IncidentView<'a> {
+        IncidentView {
+            incident: &self.incident,
+            first: self.first(),
+            source_name,
+            items: self.items.len(),
+            deadlines: &self.deadlines,
+            evidence: &[],
+            owners: &config.people.duty,
+            tz: config.daemon.timezone,
+            now,
+        }
+    }
+
+    fn first(&self) -> &ItemRow {
+        self.items
+            .iter()
+            .find(|i| i.id == self.incident.first_item_id)
+            .unwrap_or(&self.items[0])
+    }
 }
 
 /// Mails leaders about every deadline that passed unmet, once each; returns how many.
@@ -159,28 +222,9 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         .breached_deadlines(&mut tx, secs(now), repeat_before)
         .await?;
     for d in &due {
-        let incident = store
-            .incident(&mut *tx, d.incident_id)
-            .await?
-            .context("deadline without incident")?;
-        let items = store.incident_items(&mut *tx, d.incident_id).await?;
-        let first = items
-            .iter()
-            .find(|i| i.id == incident.first_item_id)
-            .or(items.first())
-            .context("incident without items")?;
-        let deadlines = store.deadlines_of(&mut *tx, d.incident_id).await?;
-        let view = IncidentView {
-            incident: &incident,
-            first,
-            source_name: &source_name(config, &first.source_id),
-            items: items.len(),
-            deadlines: &deadlines,
-            evidence: &[],
-            owners: &config.people.duty,
-            tz: config.daemon.timezone,
-            now,
-        };
+        let snap = Snapshot::read(store, &mut tx, d.incident_id).await?;
+        let source = source_name(config, &snap.first().source_id);
+        let view = snap.view(config, &source, now);
         let to = escalation_recipients(config);
         let draft = mail::breached(&view, d, d.breach_mailed_at.is_some(), &to);
         store
@@ -235,10 +279,8 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         .await?;
     let mut sent = 0;
     for dl in &upcoming {
-        let incident = store
-            .incident(&mut *tx, dl.incident_id)
-            .await?
-            .context("deadline without incident")?;
+        let snap = Snapshot::read(store, &mut tx, dl.incident_id).await?;
+        let incident = &snap.incident;
         let left = dl.due_at - secs(now);
         // The closest-to-due offset already reached and not yet reminded. Offsets reached
         // before the incident opened are skipped: the opening mail told the time left.
@@ -250,24 +292,8 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         else {
             continue;
         };
-        let items = store.incident_items(&mut *tx, dl.incident_id).await?;
-        let first = items
-            .iter()
-            .find(|i| i.id == incident.first_item_id)
-            .or(items.first())
-            .context("incident without items")?;
-        let deadlines = store.deadlines_of(&mut *tx, dl.incident_id).await?;
-        let view = IncidentView {
-            incident: &incident,
-            first,
-            source_name: &source_name(config, &first.source_id),
-            items: items.len(),
-            deadlines: &deadlines,
-            evidence: &[],
-            owners: &config.people.duty,
-            tz: config.daemon.timezone,
-            now,
-        };
+        let source = source_name(config, &snap.first().source_id);
+        let view = snap.view(config, &source, now);
         let draft = mail::reminder(&view, dl, &config.people.duty);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))

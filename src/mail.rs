@@ -72,6 +72,55 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox]) -> Draft {
     render("opened", v, to, subject, &lead, &next)
 }
 
+/// Mail when an incident's severity changes; deadlines are recomputed from the same clock
+/// start, so an incident raised to 重大 late may be overdue at once, and the mail says by
+/// how much.
+pub fn regraded(
+    v: &IncidentView<'_>,
+    from: Severity,
+    to_level: Severity,
+    by: &str,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let overdue = v.deadlines.iter().any(|d| {
+        d.met_at.is_none() && d.cancelled_at.is_none() && d.due_at < crate::clock::secs(v.now)
+    });
+    let subject = format!(
+        "【舆情·{}{}】#{} 级别调整为{}：{}",
+        to_level.zh(),
+        if overdue { "·已超时" } else { "" },
+        id,
+        to_level.zh(),
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}）级别由{}调整为{}（调整人：{}）。时限自计时起点 {} 重新计算{}。",
+        v.incident.topic_name,
+        from.zh(),
+        to_level.zh(),
+        by,
+        local(crate::clock::from_secs(v.incident.clock_start), v.tz),
+        if overdue {
+            "，部分时限已经超过，请立即处置"
+        } else {
+            ""
+        }
+    );
+    let mut next = Vec::new();
+    for d in v
+        .deadlines
+        .iter()
+        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
+    {
+        if let Ok(k) = d.kind.parse::<Kind>() {
+            next.push(format!("{}：{}", k.zh(), k.command(id)));
+        }
+    }
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("regraded", v, to, subject, &lead, &next)
+}
+
 /// Mail to the duty officer before a deadline.
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;

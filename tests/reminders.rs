@@ -164,3 +164,139 @@ async fn after_a_long_pause_only_the_latest_reminder_goes_out_on(backend: Option
     assert_eq!(reminders.len(), 1, "{s:#?}");
     assert!(reminders[0].contains("剩余20分钟"), "{s:#?}");
 }
+
+#[tokio::test]
+async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so() {
+    for backend in common::db::backends().await {
+        raising_on(backend).await;
+    }
+}
+
+async fn raising_on(backend: Option<String>) {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "景区游客投诉排队太久",
+            "https://n.example.cn/2",
+            "2",
+            "",
+        )])),
+    );
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"queue\"\nname = \"景区服务\"\nany = [\"投诉\"]\nall = [\"景区\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+            db = common::db::config_line(&backend),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    d.poll_once(None).await.unwrap();
+    let kinds = |dl: Vec<yuqing::store::DeadlineRow>| -> Vec<(String, bool)> {
+        dl.into_iter()
+            .map(|x| (x.kind, x.cancelled_at.is_none()))
+            .collect()
+    };
+    assert_eq!(
+        kinds(d.store.deadlines_of(d.store.pool(), 1).await.unwrap()),
+        [("response".to_string(), true)]
+    );
+
+    // Six hours later the facts say 重大: the 5-hour release deadline has already passed.
+    clock.advance(Duration::hours(6));
+    let cfg = d.settings.get().config.clone();
+    let now = yuqing::clock::Clock::now(&clock);
+    incident::act(
+        &d.store,
+        &cfg,
+        1,
+        &Step::Severity(yuqing::severity::Severity::Major),
+        "duty",
+        now,
+    )
+    .await
+    .unwrap();
+    let mail = d.store.outbox().await.unwrap();
+    let regraded = mail
+        .iter()
+        .find(|m| m.kind == "regraded")
+        .expect("a regrade mail");
+    assert!(
+        regraded
+            .subject
+            .starts_with("【舆情·重大·已超时】#1 级别调整为重大"),
+        "{}",
+        regraded.subject
+    );
+    assert!(
+        regraded
+            .body_text
+            .contains("发布权威信息：2026-11-24 14:00 前，已超时 1小时"),
+        "{}",
+        regraded.body_text
+    );
+    assert!(
+        regraded.recipients.contains("leaders@"),
+        "leaders hear of a raise to 重大: {}",
+        regraded.recipients
+    );
+    d.housekeeping().await.unwrap();
+    let subjects: Vec<String> = d
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("发布权威信息时限已过")),
+        "{subjects:#?}"
+    );
+
+    // Down and up again: the deadlines follow, none is lost.
+    incident::act(
+        &d.store,
+        &cfg,
+        1,
+        &Step::Severity(yuqing::severity::Severity::Ordinary),
+        "duty",
+        now,
+    )
+    .await
+    .unwrap();
+    let k = kinds(d.store.deadlines_of(d.store.pool(), 1).await.unwrap());
+    assert!(
+        k.contains(&("response".to_string(), true)) && k.contains(&("release".to_string(), false)),
+        "{k:?}"
+    );
+    incident::act(
+        &d.store,
+        &cfg,
+        1,
+        &Step::Severity(yuqing::severity::Severity::Major),
+        "duty",
+        now,
+    )
+    .await
+    .unwrap();
+    let k = kinds(d.store.deadlines_of(d.store.pool(), 1).await.unwrap());
+    assert!(
+        k.contains(&("release".to_string(), true)) && k.contains(&("response".to_string(), false)),
+        "{k:?}"
+    );
+}

@@ -119,7 +119,8 @@ impl Store {
         Ok(())
     }
 
-    /// Adds a deadline unless the incident already has one of that kind.
+    /// Adds a deadline; one of that kind that a regrade cancelled is restored, one that is
+    /// already running or met is left as it is.
     pub async fn insert_deadline(
         &self,
         tx: &mut Tx,
@@ -129,7 +130,8 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO deadlines (incident_id, kind, due_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (incident_id, kind) DO NOTHING",
+             ON CONFLICT (incident_id, kind) DO UPDATE SET due_at = $3, cancelled_at = NULL \
+             WHERE deadlines.met_at IS NULL AND deadlines.cancelled_at IS NOT NULL",
         )
         .bind(incident)
         .bind(kind)
