@@ -59,6 +59,8 @@ pub struct Mail {
     /// each failure up to `retry_max`.
     pub retry_min: Span,
     pub retry_max: Span,
+    /// At most one "new items" mail per incident this often.
+    pub new_items_every: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -225,6 +227,7 @@ struct RawMail {
     smtp: Option<RawSmtp>,
     retry_min: Option<Span>,
     retry_max: Option<Span>,
+    new_items_every: Option<Span>,
 }
 
 #[derive(Deserialize)]
@@ -455,6 +458,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         from,
         retry_min: raw.mail.retry_min.unwrap_or(Span::from_secs(30)),
         retry_max: raw.mail.retry_max.unwrap_or(Span::from_secs(3600)),
+        new_items_every: raw.mail.new_items_every.unwrap_or(Span::from_secs(30 * 60)),
     };
 
     // [people]

@@ -306,6 +306,32 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     Ok(sent)
 }
 
+/// Mails the duty officer the items that joined each open incident, at most once per
+/// incident per `[mail] new_items_every`; returns how many mails were queued.
+pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
+    let mailed_before = secs(now) - config.mail.new_items_every.as_secs() as i64;
+    let mut tx = store.begin().await?;
+    let batches = store
+        .incidents_with_new_items(&mut tx, mailed_before)
+        .await?;
+    for (id, items) in &batches {
+        let snap = Snapshot::read(store, &mut tx, *id).await?;
+        let source = source_name(config, &snap.first().source_id);
+        let view = snap.view(config, &source, now);
+        let names = |s: &str| source_name(config, s);
+        let draft = mail::new_items(&view, items, &names, &config.people.duty);
+        store
+            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
+        store
+            .mark_items_mailed(&mut tx, *id, upto, secs(now))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(batches.len())
+}
+
 /// Leaders and the principal, with the duty officer in copy, each once.
 fn escalation_recipients(config: &Config) -> Vec<Mailbox> {
     let mut all: Vec<Mailbox> = Vec::new();

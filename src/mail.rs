@@ -121,6 +121,41 @@ pub fn regraded(
     render("regraded", v, to, subject, &lead, &next)
 }
 
+/// Mail to the duty officer about items that joined an incident since the last such mail.
+pub fn new_items(
+    v: &IncidentView<'_>,
+    new: &[ItemRow],
+    sources: &dyn Fn(&str) -> String,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·新增】#{} {}：新增 {} 条相关信息",
+        id,
+        v.incident.topic_name,
+        new.len()
+    );
+    let mut lead = format!(
+        "舆情事件 #{id}（{}，{}）新增 {} 条相关信息，累计 {} 条：",
+        v.incident.topic_name,
+        v.severity(),
+        new.len(),
+        v.items
+    );
+    for item in new {
+        let when = item.published_at.unwrap_or(item.fetched_at);
+        lead.push_str(&format!(
+            "\n  · {} {}（{}） {}",
+            local(crate::clock::from_secs(when), v.tz),
+            one_line(&item.title, 80),
+            sources(&item.source_id),
+            item.link.as_deref().unwrap_or("")
+        ));
+    }
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("new_items", v, to, subject, &lead, &next)
+}
+
 /// Mail to the duty officer before a deadline.
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;

@@ -300,3 +300,95 @@ async fn raising_on(backend: Option<String>) {
         "{k:?}"
     );
 }
+
+#[tokio::test]
+async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let feed = |n: usize| {
+        let items: Vec<(String, String, String)> = (1..=n)
+            .map(|i| {
+                (
+                    format!("某景区发生坍塌 第{i}报"),
+                    format!("https://n.example.cn/{i}"),
+                    i.to_string(),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str, &str, &str)> = items
+            .iter()
+            .map(|(t, l, g)| (t.as_str(), l.as_str(), g.as_str(), ""))
+            .collect();
+        Response::rss(rss(&refs))
+    };
+    http.set("/news.xml", feed(1));
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let batches = |d: &Daemon| {
+        let store = d.store.clone();
+        async move {
+            store
+                .outbox()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.kind == "new_items")
+                .map(|m| (m.subject, m.body_text))
+                .collect::<Vec<_>>()
+        }
+    };
+    d.poll_once(None).await.unwrap();
+    for (minutes, items) in [(5, 2), (10, 3)] {
+        clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 1, minutes, 0).unwrap());
+        http.set("/news.xml", feed(items));
+        d.poll_once(None).await.unwrap();
+    }
+    assert!(
+        batches(&d).await.is_empty(),
+        "not within half an hour of the opening mail"
+    );
+
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 1, 30, 0).unwrap());
+    d.housekeeping().await.unwrap();
+    let b = batches(&d).await;
+    assert_eq!(b.len(), 1, "{b:#?}");
+    assert!(b[0].0.contains("新增 2 条相关信息"), "{}", b[0].0);
+    assert!(
+        b[0].1.contains("第2报") && b[0].1.contains("第3报") && b[0].1.contains("累计 3 条"),
+        "{}",
+        b[0].1
+    );
+
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 1, 35, 0).unwrap());
+    http.set("/news.xml", feed(4));
+    d.poll_once(None).await.unwrap();
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 1, 45, 0).unwrap());
+    d.housekeeping().await.unwrap();
+    assert_eq!(batches(&d).await.len(), 1, "at most one mail per half hour");
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
+    d.housekeeping().await.unwrap();
+    let b = batches(&d).await;
+    assert_eq!(b.len(), 2);
+    assert!(
+        b[1].0.contains("新增 1 条") && b[1].1.contains("第4报") && !b[1].1.contains("第2报"),
+        "{b:#?}"
+    );
+}

@@ -331,6 +331,60 @@ impl Store {
         .await?)
     }
 
+    /// Open incidents that items joined after the last "new items" mail (or after the
+    /// first item), when that mail (or the opening) was at or before `mailed_before`; with
+    /// those items, oldest first.
+    pub async fn incidents_with_new_items(
+        &self,
+        tx: &mut Tx,
+        mailed_before: i64,
+    ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
+        let ids: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
+             WHERE i.status <> 'closed' AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+               AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
+                           AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
+             ORDER BY i.id",
+        )
+        .bind(mailed_before)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut out = Vec::new();
+        for (id, upto) in ids {
+            let items: Vec<super::ItemRow> = sqlx::query_as(
+                "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
+                        i.fetched_at, i.topics \
+                 FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                 WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
+            )
+            .bind(id)
+            .bind(upto)
+            .fetch_all(&mut **tx)
+            .await?;
+            out.push((id, items));
+        }
+        Ok(out)
+    }
+
+    /// Records that the items of `incident` up to `upto` were mailed at `now`.
+    pub async fn mark_items_mailed(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        upto: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE incidents SET items_mailed_at = $2, items_mailed_upto = $3 WHERE id = $1",
+        )
+        .bind(incident)
+        .bind(now)
+        .bind(upto)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// Incidents opened in [`from`, `to`), oldest first, for reports.
     pub async fn incidents_opened_between(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
         Ok(sqlx::query_as(&format!(
