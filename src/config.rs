@@ -25,6 +25,8 @@ pub struct Config {
     pub mail: Mail,
     pub people: People,
     pub deadlines: Deadlines,
+    /// `None` when `[surge] enabled = false`.
+    pub surge: Option<Surge>,
     pub sources: Vec<Source>,
     pub channels: Vec<Channel>,
 }
@@ -137,6 +139,27 @@ impl Default for Deadlines {
     }
 }
 
+/// The surge rule: an incident that spreads fast is raised one level, once.
+#[derive(Debug, Clone, Copy)]
+pub struct Surge {
+    /// At least this many items …
+    pub items: i64,
+    /// … from at least this many distinct sources …
+    pub sources: i64,
+    /// … within this window.
+    pub within: Span,
+}
+
+impl Default for Surge {
+    fn default() -> Self {
+        Surge {
+            items: 10,
+            sources: 3,
+            within: Span::from_secs(3600),
+        }
+    }
+}
+
 /// A web source that is polled for opinion.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -197,6 +220,8 @@ struct RawConfig {
     people: RawPeople,
     #[serde(default)]
     deadlines: RawDeadlines,
+    #[serde(default)]
+    surge: RawSurge,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
     #[serde(default, rename = "channel")]
@@ -259,6 +284,15 @@ struct RawDeadlines {
     press_conference_reminders: Option<Vec<Span>>,
     response_reminders: Option<Vec<Span>>,
     repeat_escalation: Option<Span>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSurge {
+    enabled: Option<bool>,
+    items: Option<u32>,
+    sources: Option<u32>,
+    within: Option<Span>,
 }
 
 #[derive(Deserialize)]
@@ -520,12 +554,25 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         }
     }
 
+    let surge = match raw.surge.enabled {
+        Some(false) => None,
+        _ => {
+            let d = Surge::default();
+            Some(Surge {
+                items: raw.surge.items.map_or(d.items, |n| i64::from(n.max(2))),
+                sources: raw.surge.sources.map_or(d.sources, |n| i64::from(n.max(1))),
+                within: raw.surge.within.unwrap_or(d.within),
+            })
+        }
+    };
+
     errs.into_result(Config {
         path: path.to_path_buf(),
         daemon,
         mail,
         people,
         deadlines,
+        surge,
         sources,
         channels,
     })

@@ -44,6 +44,21 @@ pub async fn on_match(
         let current: Severity = open.severity.parse().unwrap_or(Severity::Ordinary);
         if severity > current {
             regrade(store, tx, config, &open, severity, "yuqing", now).await?;
+        } else if let Some(surge) = config.surge {
+            // Spreading fast: at least N items from K sources within the window.
+            let since = secs(now) - surge.within.as_secs() as i64;
+            let (items, sources) = store.recent_spread(tx, open.id, since).await?;
+            if items >= surge.items
+                && sources >= surge.sources
+                && current < Severity::EspeciallyMajor
+                && store.mark_surged(tx, open.id, secs(now)).await?
+            {
+                let by = format!(
+                    "yuqing（{items} 条信息、{sources} 个来源在 {} 内）",
+                    surge.within
+                );
+                regrade(store, tx, config, &open, current.raised(), &by, now).await?;
+            }
         }
         tracing::info!(
             incident_id = open.id,

@@ -366,6 +366,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Items of the incident fetched since `since`, and from how many distinct sources.
+    pub async fn recent_spread(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        since: i64,
+    ) -> Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT i.source_id) FROM items i \
+             JOIN incident_items ii ON ii.item_id = i.id \
+             WHERE ii.incident_id = $1 AND i.fetched_at >= $2",
+        )
+        .bind(incident)
+        .bind(since)
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
+    /// Marks the incident as raised by the surge rule; false when it already was.
+    pub async fn mark_surged(&self, tx: &mut Tx, incident: i64, now: i64) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE incidents SET surged_at = $2 WHERE id = $1 AND surged_at IS NULL")
+                .bind(incident)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Records that the items of `incident` up to `upto` were mailed at `now`.
     pub async fn mark_items_mailed(
         &self,

@@ -1,0 +1,85 @@
+//! The surge rule: an incident that spreads fast (N items from K sources within M minutes)
+//! is raised one level, once, and the mail says why.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{rss, HttpServer, Response, TempDirs};
+use std::sync::Arc;
+use yuqing::clock::ManualClock;
+use yuqing::scheduler::Daemon;
+use yuqing::settings::Settings;
+
+#[tokio::test]
+async fn three_sources_within_the_hour_raise_the_incident_once() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"price\"\nname = \"景区宰客\"\nseverity = \"ordinary\"\nany = [\"宰客\"]\n",
+    );
+    let mut sources = String::new();
+    for name in ["a", "b", "c", "d"] {
+        http.set(&format!("/{name}.xml"), Response::rss(rss(&[])));
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{name}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
+            http.url(&format!("/{name}.xml"))
+        ));
+    }
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [surge]\nitems = 3\nsources = 3\nwithin = \"60m\"\n\n{sources}",
+            root = dirs.root().display(),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let severity = |d: &Daemon| {
+        let store = d.store.clone();
+        async move {
+            store
+                .incident(store.pool(), 1)
+                .await
+                .unwrap()
+                .unwrap()
+                .severity
+        }
+    };
+    for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
+        http.set(
+            &format!("/{name}.xml"),
+            Response::rss(rss(&[(
+                &format!("景区宰客 网友{name}爆料"),
+                &format!("https://{name}.example.cn/1"),
+                "1",
+                "",
+            )])),
+        );
+        clock.advance(Duration::minutes(10));
+        d.poll_once(Some(name)).await.unwrap();
+        let expect = if i < 2 { "ordinary" } else { "large" };
+        assert_eq!(severity(&d).await, expect, "after source {name}");
+    }
+    let regrades: Vec<String> = d
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "regraded")
+        .map(|m| m.body_text)
+        .collect();
+    assert_eq!(regrades.len(), 1, "raised once: {regrades:#?}");
+    assert!(
+        regrades[0].contains("级别由一般调整为较大") && regrades[0].contains("3 个来源"),
+        "{}",
+        regrades[0]
+    );
+}
