@@ -119,6 +119,8 @@ pub struct Deadlines {
     pub response_reminders: Vec<Span>,
     /// A missed deadline is mailed to the leaders again this often until met or closed.
     pub repeat_escalation: Span,
+    /// An incident nobody acknowledged this long after it opened is mailed to the leaders.
+    pub unacknowledged_after: Span,
 }
 
 impl Default for Deadlines {
@@ -135,6 +137,7 @@ impl Default for Deadlines {
             press_conference_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
             response_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
             repeat_escalation: Span::from_secs(3600),
+            unacknowledged_after: Span::from_secs(30 * 60),
         }
     }
 }
@@ -284,6 +287,7 @@ struct RawDeadlines {
     press_conference_reminders: Option<Vec<Span>>,
     response_reminders: Option<Vec<Span>>,
     repeat_escalation: Option<Span>,
+    unacknowledged_after: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -536,6 +540,9 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .repeat_escalation
             .unwrap_or(defaults.repeat_escalation)
             .max(Span::from_secs(60)),
+        unacknowledged_after: d
+            .unacknowledged_after
+            .unwrap_or(defaults.unacknowledged_after),
     };
 
     // [[source]] and [[channel]]: ids are unique across both, since items and health are

@@ -321,6 +321,46 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     Ok(sent)
 }
 
+/// Mails the leaders about incidents nobody acknowledged within `unacknowledged_after`,
+/// once each; returns how many.
+pub async fn fire_unacknowledged(
+    store: &Store,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let after = config.deadlines.unacknowledged_after;
+    let mut tx = store.begin().await?;
+    let ids = store
+        .take_unacknowledged(&mut tx, secs(now) - after.as_secs() as i64, secs(now))
+        .await?;
+    for id in &ids {
+        let snap = Snapshot::read(store, &mut tx, *id).await?;
+        let source = source_name(config, &snap.first().source_id);
+        let view = snap.view(config, &source, now);
+        let draft = mail::unacknowledged(
+            &view,
+            &deadline::zh_span(after.chrono()),
+            &escalation_recipients(config),
+        );
+        store
+            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        store
+            .record_action(
+                &mut tx,
+                *id,
+                secs(now),
+                "yuqing",
+                "escalated",
+                Some("unacknowledged"),
+            )
+            .await?;
+        tracing::warn!(incident_id = id, "not acknowledged in time; leaders mailed");
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
 /// Mails the duty officer the items that joined each open incident, at most once per
 /// incident per `[mail] new_items_every`; returns how many mails were queued.
 pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {

@@ -156,6 +156,29 @@ pub fn new_items(
     render("new_items", v, to, subject, &lead, &next)
 }
 
+/// Mail to the leaders when nobody acknowledged an incident in time.
+pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·未确认】#{} {}（{}）立案 {} 仍无人确认：{}",
+        id,
+        v.incident.topic_name,
+        v.severity(),
+        after,
+        one_line(&v.first.title, 40)
+    );
+    let lead = format!(
+        "舆情事件 #{id} 于 {} 立案并已通知值班员，{} 后仍无人确认收到。请督促值班员立即研判处置。",
+        local(crate::clock::from_secs(v.incident.opened_at), v.tz),
+        after
+    );
+    let next = vec![
+        format!("确认收到：yuqing incident ack {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("unacknowledged", v, to, subject, &lead, &next)
+}
+
 /// Mail to the duty officer before a deadline.
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;

@@ -116,6 +116,9 @@ impl Daemon {
     pub async fn housekeeping(&self) -> Result<()> {
         let settings = self.settings.get();
         let now = self.clock.now();
+        incident::fire_unacknowledged(&self.store, &settings.config, now)
+            .await
+            .context("cannot queue unacknowledged-incident mail")?;
         incident::fire_new_items(&self.store, &settings.config, now)
             .await
             .context("cannot queue new-item mail")?;

@@ -392,3 +392,70 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
         "{b:#?}"
     );
 }
+
+#[tokio::test]
+async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区发生坍塌 游客被困",
+            "https://n.example.cn/1",
+            "1",
+            "",
+        )])),
+    );
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    d.poll_once(None).await.unwrap();
+    let unack = |d: &Daemon| {
+        let store = d.store.clone();
+        async move {
+            store
+                .outbox()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.kind == "unacknowledged")
+                .collect::<Vec<_>>()
+        }
+    };
+    clock.advance(Duration::minutes(29));
+    d.housekeeping().await.unwrap();
+    assert!(unack(&d).await.is_empty());
+    clock.advance(Duration::minutes(1));
+    d.housekeeping().await.unwrap();
+    clock.advance(Duration::minutes(30));
+    d.housekeeping().await.unwrap();
+    let mail = unack(&d).await;
+    assert_eq!(mail.len(), 1, "once");
+    assert!(
+        mail[0].subject.contains("立案 30分钟 仍无人确认"),
+        "{}",
+        mail[0].subject
+    );
+    assert!(
+        mail[0].recipients.contains("leaders@"),
+        "{}",
+        mail[0].recipients
+    );
+}

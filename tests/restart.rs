@@ -72,6 +72,18 @@ async fn a_deadline_missed_while_down_fires_once_on_start_on(backend: Option<Str
     let polled = daemon.poll_once(None).await.unwrap();
     assert_eq!(polled[0].1.as_ref().unwrap().opened, vec![1]);
     assert_eq!(mail_files(&mail_dir).len(), 1, "the opening mail");
+    // The duty officer acknowledges (else the leaders would also hear it went unanswered).
+    let config_now = daemon.settings.get().config.clone();
+    yuqing::incident::act(
+        &daemon.store,
+        &config_now,
+        1,
+        &yuqing::incident::Step::Acknowledge,
+        "duty",
+        t0,
+    )
+    .await
+    .unwrap();
     daemon.store.close().await;
     drop(daemon);
 

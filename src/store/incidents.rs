@@ -366,6 +366,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Open incidents nobody acknowledged, opened at or before `opened_before`, whose
+    /// leaders were not yet told; each is marked told in the same transaction.
+    pub async fn take_unacknowledged(
+        &self,
+        tx: &mut Tx,
+        opened_before: i64,
+        now: i64,
+    ) -> Result<Vec<i64>> {
+        let ids: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM incidents WHERE status = 'open' AND opened_at <= $1 \
+               AND unack_mailed_at IS NULL ORDER BY id",
+        )
+        .bind(opened_before)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (id,) in &ids {
+            sqlx::query("UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Items of the incident fetched since `since`, and from how many distinct sources.
     pub async fn recent_spread(
         &self,
