@@ -5,12 +5,9 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::{rss, HttpServer, Response, TempDirs};
-use std::sync::Arc;
-use yuqing::clock::ManualClock;
+use common::{rss, Response};
 use yuqing::incident::{self, Step};
 use yuqing::scheduler::Daemon;
-use yuqing::settings::Settings;
 
 async fn subjects(d: &Daemon) -> Vec<String> {
     d.store
@@ -30,48 +27,24 @@ async fn reminders_before_and_repeated_escalation_after() {
 }
 
 async fn reminders_before_and_repeated_escalation_after_on(backend: Option<String>) {
-    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(
-            "某景区发生坍塌 游客被困",
-            "https://n.example.cn/1",
-            "1",
-            "",
-        )])),
-    );
-    dirs.write(
-        "watchlists/w.toml",
-        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-            db = common::db::config_line(&backend),
-        ),
-    );
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
-    let clock = ManualClock::new(t0);
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &backend,
     )
-    .await
-    .unwrap();
+    .await;
+    let clock = sc.clock.clone();
+    let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    assert_eq!(subjects(&d).await.len(), 1, "the opening mail only");
+    assert_eq!(subjects(d).await.len(), 1, "the opening mail only");
 
     // Walk the clock in 10-minute steps through the first six hours.
     for _ in 0..36 {
         clock.advance(Duration::minutes(10));
         d.housekeeping().await.unwrap();
     }
-    let s = subjects(&d).await;
+    let s = subjects(d).await;
     let reminders: Vec<&String> = s.iter().filter(|x| x.contains("【舆情·提醒】")).collect();
     assert_eq!(reminders.len(), 3, "release −2h, −1h, −30m: {s:#?}");
     assert!(reminders[0].contains("发布权威信息时限剩余2小时"), "{s:#?}");
@@ -100,7 +73,7 @@ async fn reminders_before_and_repeated_escalation_after_on(backend: Option<Strin
         clock.advance(Duration::minutes(10));
         d.housekeeping().await.unwrap();
     }
-    let s = subjects(&d).await;
+    let s = subjects(d).await;
     assert_eq!(
         s.iter()
             .filter(|x| x.contains("发布权威信息时限已过"))
@@ -123,43 +96,20 @@ async fn after_a_long_pause_only_the_latest_reminder_goes_out() {
 }
 
 async fn after_a_long_pause_only_the_latest_reminder_goes_out_on(backend: Option<String>) {
-    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(
-            "某景区发生坍塌 游客被困",
-            "https://n.example.cn/1",
-            "1",
-            "",
-        )])),
-    );
-    dirs.write(
-        "watchlists/w.toml",
-        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-            db = common::db::config_line(&backend),
-        ),
-    );
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &backend,
     )
-    .await
-    .unwrap();
+    .await;
+    let clock = sc.clock.clone();
+    let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     clock.advance(Duration::minutes(4 * 60 + 40)); // 20 minutes left
     d.housekeeping().await.unwrap();
     d.housekeeping().await.unwrap();
-    let s = subjects(&d).await;
+    let s = subjects(d).await;
     let reminders: Vec<&String> = s.iter().filter(|x| x.contains("【舆情·提醒】")).collect();
     assert_eq!(reminders.len(), 1, "{s:#?}");
     assert!(reminders[0].contains("剩余20分钟"), "{s:#?}");
@@ -173,38 +123,15 @@ async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so() {
 }
 
 async fn raising_on(backend: Option<String>) {
-    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(
-            "景区游客投诉排队太久",
-            "https://n.example.cn/2",
-            "2",
-            "",
-        )])),
-    );
-    dirs.write(
-        "watchlists/w.toml",
+    let sc = common::scenario(
         "[[topic]]\nid = \"queue\"\nname = \"景区服务\"\nany = [\"投诉\"]\nall = [\"景区\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-            db = common::db::config_line(&backend),
-        ),
-    );
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
+        &[("景区游客投诉排队太久", "https://n.example.cn/2", "2", "")],
+        "",
+        &backend,
     )
-    .await
-    .unwrap();
+    .await;
+    let clock = sc.clock.clone();
+    let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     let kinds = |dl: Vec<yuqing::store::DeadlineRow>| -> Vec<(String, bool)> {
         dl.into_iter()
@@ -303,7 +230,10 @@ async fn raising_on(backend: Option<String>) {
 
 #[tokio::test]
 async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
-    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let sc = common::scenario(common::SCENIC_MAJOR, &[], "", &None).await;
+    let clock = sc.clock.clone();
+    let d = &sc.daemon;
+    let http = &sc.http;
     let feed = |n: usize| {
         let items: Vec<(String, String, String)> = (1..=n)
             .map(|i| {
@@ -321,27 +251,6 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
         Response::rss(rss(&refs))
     };
     http.set("/news.xml", feed(1));
-    dirs.write(
-        "watchlists/w.toml",
-        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
     let batches = |d: &Daemon| {
         let store = d.store.clone();
         async move {
@@ -362,13 +271,13 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
         d.poll_once(None).await.unwrap();
     }
     assert!(
-        batches(&d).await.is_empty(),
+        batches(d).await.is_empty(),
         "not within half an hour of the opening mail"
     );
 
     clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 1, 30, 0).unwrap());
     d.housekeeping().await.unwrap();
-    let b = batches(&d).await;
+    let b = batches(d).await;
     assert_eq!(b.len(), 1, "{b:#?}");
     assert!(b[0].0.contains("新增 2 条相关信息"), "{}", b[0].0);
     assert!(
@@ -382,10 +291,10 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
     d.poll_once(None).await.unwrap();
     clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 1, 45, 0).unwrap());
     d.housekeeping().await.unwrap();
-    assert_eq!(batches(&d).await.len(), 1, "at most one mail per half hour");
+    assert_eq!(batches(d).await.len(), 1, "at most one mail per half hour");
     clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
     d.housekeeping().await.unwrap();
-    let b = batches(&d).await;
+    let b = batches(d).await;
     assert_eq!(b.len(), 2);
     assert!(
         b[1].0.contains("新增 1 条") && b[1].1.contains("第4报") && !b[1].1.contains("第2报"),
@@ -395,37 +304,15 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
 
 #[tokio::test]
 async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
-    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(
-            "某景区发生坍塌 游客被困",
-            "https://n.example.cn/1",
-            "1",
-            "",
-        )])),
-    );
-    dirs.write(
-        "watchlists/w.toml",
-        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &None,
     )
-    .await
-    .unwrap();
+    .await;
+    let clock = sc.clock.clone();
+    let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     let unack = |d: &Daemon| {
         let store = d.store.clone();
@@ -441,12 +328,12 @@ async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
     };
     clock.advance(Duration::minutes(29));
     d.housekeeping().await.unwrap();
-    assert!(unack(&d).await.is_empty());
+    assert!(unack(d).await.is_empty());
     clock.advance(Duration::minutes(1));
     d.housekeeping().await.unwrap();
     clock.advance(Duration::minutes(30));
     d.housekeeping().await.unwrap();
-    let mail = unack(&d).await;
+    let mail = unack(d).await;
     assert_eq!(mail.len(), 1, "once");
     assert!(
         mail[0].subject.contains("立案 30分钟 仍无人确认"),

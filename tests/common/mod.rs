@@ -119,3 +119,64 @@ impl Default for TempDirs {
         TempDirs::new()
     }
 }
+
+/// One daemon, in-process, on a manual clock, with one watchlist file and one feed source
+/// `news` at `/news.xml`: the setting of most deadline stories.
+pub struct Scenario {
+    pub dirs: TempDirs,
+    pub http: HttpServer,
+    pub clock: yuqing::clock::ManualClock,
+    pub daemon: yuqing::scheduler::Daemon,
+    pub config: PathBuf,
+}
+
+/// A scenario starting at 2026-11-24 01:00 UTC; `extra` is appended to the config file.
+pub async fn scenario(
+    watchlist: &str,
+    items: &[RssItem<'_>],
+    extra: &str,
+    backend: &Option<String>,
+) -> Scenario {
+    use chrono::TimeZone;
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set("/news.xml", Response::rss(rss(items)));
+    dirs.write("watchlists/w.toml", watchlist);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n\n{extra}",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+            db = db::config_line(backend),
+        ),
+    );
+    let clock = yuqing::clock::ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap(),
+    );
+    let daemon = start(&config, &clock).await;
+    Scenario {
+        dirs,
+        http,
+        clock,
+        daemon,
+        config,
+    }
+}
+
+/// Starts (or restarts) the daemon of a config file on `clock`.
+pub async fn start(config: &Path, clock: &yuqing::clock::ManualClock) -> yuqing::scheduler::Daemon {
+    let settings = yuqing::settings::Settings::load(config).unwrap_or_else(|e| panic!("{e}"));
+    yuqing::scheduler::Daemon::start(
+        config.to_path_buf(),
+        settings,
+        std::sync::Arc::new(clock.clone()),
+    )
+    .await
+    .expect("start the daemon")
+}
+
+/// A major scenic-safety topic, as most deadline stories use.
+pub const SCENIC_MAJOR: &str =
+    "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n";
