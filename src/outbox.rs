@@ -15,6 +15,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
+use tracing::Instrument;
 
 enum Transport {
     Folder(PathBuf),
@@ -84,20 +85,24 @@ impl Sender {
             }
             let mut progressed = false;
             for row in &batch {
+                // A span entered across an await would leak into other tasks; instrument.
                 let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);
+                let sent = self.send(row).instrument(span.clone()).await;
                 let _guard = span.enter();
-                match self.send(row).await {
+                match sent {
                     Ok(()) => {
-                        store.mark_sent(row.id, secs(now)).await?;
                         tracing::info!(subject = %row.subject, "mail sent");
+                        drop(_guard);
+                        store.mark_sent(row.id, secs(now)).await?;
                         done.sent += 1;
                         progressed = true;
                     }
                     Err(e) => {
                         let wait = self.backoff(row.attempts);
                         let next = secs(now) + wait.as_secs() as i64;
-                        store.mark_failed(row.id, &format!("{e:#}"), next).await?;
                         tracing::warn!(error = %format!("{e:#}"), retry_in_s = wait.as_secs(), "mail not sent; will retry");
+                        drop(_guard);
+                        store.mark_failed(row.id, &format!("{e:#}"), next).await?;
                         done.failed += 1;
                     }
                 }

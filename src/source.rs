@@ -38,6 +38,7 @@ pub struct Report {
 }
 
 /// Polls `source` once and records the outcome (success or failure) in its health row.
+#[tracing::instrument(name = "poll", skip_all, fields(source_id = %source.id))]
 pub async fn poll(
     store: &Store,
     fetcher: &Fetcher,
@@ -45,8 +46,6 @@ pub async fn poll(
     source: &Source,
     now: DateTime<Utc>,
 ) -> Result<Report, SourceError> {
-    let span = tracing::info_span!("poll", source_id = %source.id);
-    let _enter = span.enter();
     let state = store
         .source_state(&source.id)
         .await
@@ -55,7 +54,6 @@ pub async fn poll(
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
     };
-    drop(_enter);
     let tz = settings.config.daemon.timezone;
     let polled = fetcher.fetch_source(source, &validators, now, tz).await;
     let next_ok =
