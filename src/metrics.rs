@@ -525,6 +525,32 @@ mod tests {
     }
 
     #[test]
+    fn config_keys() {
+        use std::path::Path;
+        let c =
+            crate::config::parse(Path::new("y.toml"), "[daemon]\nwatchlists = \"w\"\n").unwrap();
+        assert_eq!(c.daemon.metrics, None);
+        assert_eq!(c.daemon.stuck_after.std(), Duration::from_secs(60));
+        let c = crate::config::parse(
+            Path::new("y.toml"),
+            "[daemon]\ntick = \"30s\"\nmetrics = \"127.0.0.1:9464\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.daemon.metrics, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.daemon.stuck_after.std(), Duration::from_secs(90));
+        let errs = crate::config::parse(
+            Path::new("y.toml"),
+            "[daemon]\nwatchlists = \"w\"\nmetrics = \"0.0.0.0:9464\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            errs.contains("y.toml:3:") && errs.contains("metrics_public"),
+            "{errs}"
+        );
+    }
+
+    #[test]
     fn encodes_prometheus_text() {
         record_poll(
             "unit-test-source",

@@ -281,3 +281,56 @@ async fn healthz_fails_while_the_loop_is_held_and_recovers() {
         .expect("release the write lock");
     health_until(port, 200, "ok", Duration::from_secs(30)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line_with_the_span_of_the_poll() {
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set("/news.xml", Response::rss(rss(&ITEMS)));
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .env("RUST_LOG", "info")
+        .args(["--log-format", "json", "poll", "--config"])
+        .arg(&config)
+        .output()
+        .await
+        .expect("run yuqing poll");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let polled = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "polled")
+        .unwrap_or_else(|| panic!("no `polled` line in {stderr}"));
+    assert_eq!(polled["fields"]["fetched"], 3);
+    assert_eq!(polled["span"]["name"], "poll");
+    assert_eq!(polled["span"]["source_id"], "news");
+    let opened = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "incident opened")
+        .unwrap_or_else(|| panic!("no `incident opened` line in {stderr}"));
+    assert_eq!(opened["fields"]["severity"], "major");
+
+    // A misspelt format is refused, not silently taken as text.
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["--log-format", "jsno", "check", "--config"])
+        .arg(&config)
+        .output()
+        .await
+        .expect("run yuqing check");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("jsno"));
+}

@@ -20,6 +20,13 @@ impl Running {
             .success();
         assert!(ok, "kill -{name}");
     }
+
+    /// Waits for the exit (after a signal) without signalling again.
+    fn wait(mut self) -> std::process::ExitStatus {
+        let status = self.0.wait().expect("wait for yuqing");
+        std::mem::forget(self);
+        status
+    }
 }
 
 impl Drop for Running {
@@ -179,8 +186,7 @@ async fn ready_watchdog_reload_and_stopping_reach_systemd() {
     // systemctl stop: STOPPING=1, and a clean exit.
     daemon.signal("TERM");
     systemd.until("STOPPING=1", Duration::from_secs(10)).await;
-    let mut daemon = daemon;
-    let status = daemon.0.wait().expect("wait for yuqing");
+    let status = daemon.wait();
     assert!(status.success(), "{status:?}");
 }
 
@@ -228,6 +234,59 @@ async fn without_notify_socket_nothing_is_sent_and_the_daemon_runs() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     daemon.signal("TERM");
-    let mut daemon = daemon;
-    assert!(daemon.0.wait().expect("wait").success());
+    assert!(daemon.wait().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smtp_password_comes_from_the_systemd_credential() {
+    // LoadCredential=smtp-password:/etc/yuqing/smtp-password gives the daemon the file
+    // $CREDENTIALS_DIRECTORY/smtp-password; the config names only the user.
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    let smtp = common::SmtpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区栈道坍塌 游客受伤",
+            "https://news.example.cn/1.html",
+            "n-1",
+            "",
+        )])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let credentials = dirs.root().join("credentials");
+    dirs.write("credentials/smtp-password", "s3cret-from-systemd\n");
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+             tick = \"100ms\"\n\n\
+             [mail]\ntransport = \"smtp\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {port}, tls = \"none\", user = \"yuqing\" }}\n\n\
+             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
+            root = dirs.root().display(),
+            port = smtp.port(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let _daemon = Running(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(dirs.root())
+            .env_remove("YUQING_SMTP_PASSWORD")
+            .env("CREDENTIALS_DIRECTORY", &credentials)
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start yuqing run"),
+    );
+    let mail = smtp
+        .wait_for(|m| m.subject.contains("景区安全"), Duration::from_secs(20))
+        .await
+        .expect("the duty officer is mailed");
+    let auth = mail.auth.expect("the daemon authenticated");
+    assert_eq!(auth.user, "yuqing");
+    assert_eq!(auth.password, "s3cret-from-systemd");
 }
