@@ -253,7 +253,9 @@ pub enum Health {
     Starting,
     /// No turn completed for this long.
     Stuck(Duration),
-    /// The loop turns, but the database fails.
+    /// The loop turns, but its last turn's database work failed.
+    TurnFailed(String),
+    /// The database does not answer.
     StoreDown(String),
 }
 
@@ -273,6 +275,7 @@ impl std::fmt::Display for Health {
                 "stuck: no loop turn completed for {:.0}s",
                 age.as_secs_f64()
             ),
+            Health::TurnFailed(e) => write!(f, "last loop turn failed: {e}"),
             Health::StoreDown(e) => write!(f, "database unreachable: {e}"),
         }
     }
@@ -295,7 +298,7 @@ pub fn judge(
         return Health::Starting;
     }
     match store_error {
-        Some(e) => Health::StoreDown(e.to_string()),
+        Some(e) => Health::TurnFailed(e.to_string()),
         None => Health::Ok(age),
     }
 }
@@ -497,7 +500,7 @@ mod tests {
         // A database error matters only while the loop turns.
         assert_eq!(
             judge(t0 + s(70), t0, Some(t0 + s(50)), stuck, Some("locked")),
-            Health::StoreDown("locked".into())
+            Health::TurnFailed("locked".into())
         );
         assert_eq!(
             judge(t0 + s(200), t0, Some(t0 + s(50)), stuck, Some("locked")),
