@@ -43,7 +43,7 @@ impl Notifier {
                     .map_or(true, |pid| pid == std::process::id())
             })
             .map(Duration::from_micros);
-        let n = Notifier {
+        let mut n = Notifier {
             #[cfg(unix)]
             socket: std::env::var_os("NOTIFY_SOCKET").and_then(|p| connect(&p)),
             watchdog,
@@ -51,6 +51,10 @@ impl Notifier {
             last_status: None,
             ready: false,
         };
+        if !n.enabled() {
+            // Nobody to feed: the loop keeps its own tick.
+            n.watchdog = None;
+        }
         if n.enabled() {
             tracing::info!(
                 watchdog_ms = n.watchdog.map(|w| w.as_millis() as u64),

@@ -191,9 +191,9 @@ async fn ready_watchdog_reload_and_stopping_reach_systemd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_notify_socket_nothing_is_sent_and_the_daemon_runs() {
-    // `yuqing poll` and a plain `yuqing run` outside systemd must not depend on it: with
-    // NOTIFY_SOCKET unset the daemon starts, polls and stops as before.
+async fn without_notify_socket_the_daemon_runs_as_before() {
+    // A plain `yuqing run` outside systemd must not depend on it: with NOTIFY_SOCKET unset
+    // (and a stray WATCHDOG_USEC) the daemon starts, polls and stops cleanly.
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     http.set(
