@@ -199,6 +199,7 @@ pub async fn run(c: &ConfigArg) -> Result<ExitCode> {
     let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
+    let _metrics = crate::metrics::serve(&daemon, shutdown.clone()).await?;
     daemon.run(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -51,6 +51,11 @@ pub struct Daemon {
     pub per_host: usize,
     /// Minimum pause between two requests to one host.
     pub host_delay: Span,
+    /// Where `/metrics` and `/healthz` are served; `None` (the default) serves nothing.
+    pub metrics: Option<std::net::SocketAddr>,
+    /// `/healthz` fails when no loop turn completed for this long (default: 3 ticks, at
+    /// least 60s).
+    pub stuck_after: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +249,9 @@ struct RawDaemon {
     source_alert_after: Option<Span>,
     per_host: Option<usize>,
     host_delay: Option<Span>,
+    metrics: Option<Spanned<String>>,
+    metrics_public: Option<bool>,
+    stuck_after: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -408,7 +416,18 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             url
         }
     };
+    let metrics = raw.daemon.metrics.and_then(|m| {
+        crate::metrics::parse_address(m.get_ref(), raw.daemon.metrics_public.unwrap_or(false))
+            .map_err(|msg| errs.push(at(m.span(), msg)))
+            .ok()
+    });
+    let tick = raw.daemon.tick.unwrap_or(Span::from_secs(1));
     let daemon = Daemon {
+        metrics,
+        stuck_after: raw
+            .daemon
+            .stuck_after
+            .unwrap_or_else(|| Span((tick.std() * 3).max(std::time::Duration::from_secs(60)))),
         watchlists: raw
             .daemon
             .watchlists
@@ -419,7 +438,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .daemon
             .calendar
             .unwrap_or_else(|| PathBuf::from(crate::calendar::DEFAULT_DIR)),
-        tick: raw.daemon.tick.unwrap_or(Span::from_secs(1)),
+        tick,
         user_agent: raw.daemon.user_agent.unwrap_or_else(|| {
             format!(
                 "yuqing/{} (public opinion monitor)",

@@ -13,7 +13,13 @@ use yuqing::cli;
 )]
 struct Args {
     /// Log format on stderr: `text` (default) or `json`.
-    #[arg(long, global = true, env = "YUQING_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "YUQING_LOG_FORMAT",
+        default_value = "text",
+        value_parser = ["text", "json"]
+    )]
     log_format: String,
     #[command(subcommand)]
     command: Command,

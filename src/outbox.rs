@@ -95,6 +95,7 @@ impl Sender {
                         drop(_guard);
                         store.mark_sent(row.id, secs(now)).await?;
                         done.sent += 1;
+                        crate::metrics::get().mail_sent.inc();
                         progressed = true;
                     }
                     Err(e) => {
@@ -104,6 +105,7 @@ impl Sender {
                         drop(_guard);
                         store.mark_failed(row.id, &format!("{e:#}"), next).await?;
                         done.failed += 1;
+                        crate::metrics::get().mail_failures.inc();
                     }
                 }
             }

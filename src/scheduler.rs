@@ -145,6 +145,7 @@ impl Daemon {
         let mut polls: JoinSet<String> = JoinSet::new();
         let mut in_flight: HashSet<String> = HashSet::new();
         let mut reload = reload_signal()?;
+        let mut sd = crate::systemd::Notifier::from_env();
         {
             let s = self.settings.get();
             tracing::info!(
@@ -159,6 +160,7 @@ impl Daemon {
             self.reload_if_changed();
             let settings = self.settings.get();
             let now = self.clock.now();
+            sd.turn_started();
 
             // Sources whose next poll is due and that are not being polled already.
             match self.store.source_states().await {
@@ -192,16 +194,19 @@ impl Daemon {
                 Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read source states"),
             }
 
-            if let Err(e) = self.housekeeping().await {
+            let turn = self.housekeeping().await;
+            if let Err(e) = &turn {
                 tracing::error!(error = %format!("{e:#}"), "housekeeping failed; will retry");
             }
+            sd.turn_done(&self, in_flight.len(), &turn).await;
 
             let tick = settings
                 .config
                 .daemon
                 .tick
                 .std()
-                .max(Duration::from_millis(50));
+                .max(Duration::from_millis(50))
+                .min(sd.max_sleep());
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(tick) => {}
@@ -214,13 +219,14 @@ impl Daemon {
                         in_flight.remove(&id);
                     }
                 }
-                _ = reload.recv() => self.reload(),
+                _ = reload.recv() => sd.reloading(|| self.reload()),
             }
             while let Some(Ok(id)) = polls.try_join_next() {
                 in_flight.remove(&id);
             }
         }
 
+        sd.stopping();
         tracing::info!(
             in_flight = polls.len(),
             "shutting down: finishing polls in flight"

@@ -46,6 +46,19 @@ pub async fn poll(
     source: &Source,
     now: DateTime<Utc>,
 ) -> Result<Report, SourceError> {
+    let started = std::time::Instant::now();
+    let result = poll_inner(store, fetcher, settings, source, now).await;
+    crate::metrics::record_poll(&source.id, started.elapsed(), &result);
+    result
+}
+
+async fn poll_inner(
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &Settings,
+    source: &Source,
+    now: DateTime<Utc>,
+) -> Result<Report, SourceError> {
     let state = store
         .source_state(&source.id)
         .await

@@ -10,11 +10,13 @@
 
 mod incidents;
 mod items;
+mod metrics;
 mod outbox;
 mod sources;
 
 pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident};
 pub use items::{ItemRow, NewItem, Stored};
+pub use metrics::UnmetDeadline;
 pub use outbox::{Draft, OutboxRow};
 pub use sources::SourceState;
 

@@ -1,0 +1,41 @@
+//! The counts behind the Prometheus gauges: open incidents, unmet deadlines.
+
+use super::Store;
+use anyhow::Result;
+
+/// An unmet deadline of an incident that is not closed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UnmetDeadline {
+    pub kind: String,
+    pub due_at: i64,
+}
+
+impl Store {
+    /// Incidents not closed (open or acknowledged), by severity.
+    pub async fn open_incidents_by_severity(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT severity, COUNT(*) FROM incidents WHERE status <> 'closed' \
+             GROUP BY severity ORDER BY severity",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Deadlines neither met nor cancelled, of incidents not closed.
+    pub async fn unmet_deadlines(&self) -> Result<Vec<UnmetDeadline>> {
+        Ok(sqlx::query_as(
+            "SELECT d.kind, d.due_at FROM deadlines d \
+             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
+             ORDER BY d.due_at",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Whether the database answers at all.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+}

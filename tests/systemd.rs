@@ -1,0 +1,292 @@
+//! `Type=notify` as systemd sees it: the real `yuqing` binary with `NOTIFY_SOCKET` and
+//! `WATCHDOG_USEC` set, and the datagrams it sends read from a socket bound here.
+
+mod common;
+
+use common::{rss, HttpServer, Response, TempDirs};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::UnixDatagram;
+
+struct Running(Child);
+
+impl Running {
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.0.id().to_string())
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    /// Waits for the exit (after a signal) without signalling again.
+    fn wait(mut self) -> std::process::ExitStatus {
+        let status = self.0.wait().expect("wait for yuqing");
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// What systemd would read on its notification socket.
+struct Systemd {
+    socket: UnixDatagram,
+}
+
+impl Systemd {
+    /// The next message within `within`, or `None`.
+    async fn next(&self, within: Duration) -> Option<String> {
+        let mut buf = vec![0u8; 4096];
+        let len = tokio::time::timeout(within, self.socket.recv(&mut buf))
+            .await
+            .ok()?
+            .expect("read the notify socket");
+        Some(String::from_utf8_lossy(&buf[..len]).into_owned())
+    }
+
+    /// Messages until one has the line `line`; fails after `within`.
+    async fn until(&self, line: &str, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        let mut seen = Vec::new();
+        while let Some(m) = self
+            .next(deadline.saturating_duration_since(Instant::now()))
+            .await
+        {
+            let found = m.lines().any(|l| l == line);
+            seen.push(m);
+            if found {
+                return seen;
+            }
+        }
+        panic!("no `{line}` within {within:?}; got {seen:?}");
+    }
+
+    /// Every message during `span`.
+    async fn during(&self, span: Duration) -> Vec<String> {
+        let deadline = Instant::now() + span;
+        let mut seen = Vec::new();
+        while let Some(m) = self
+            .next(deadline.saturating_duration_since(Instant::now()))
+            .await
+        {
+            seen.push(m);
+        }
+        seen
+    }
+}
+
+fn count(messages: &[String], line: &str) -> usize {
+    messages
+        .iter()
+        .filter(|m| m.lines().any(|l| l == line))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_watchdog_reload_and_stopping_reach_systemd() {
+    use sqlx::Connection;
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "文旅局发布周末出行提示",
+            "https://news.example.cn/2.html",
+            "n-2",
+            "",
+        )])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    // A tick of a minute: the loop must still wake often enough to feed the watchdog.
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+             tick = \"60s\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let socket_path = dirs.root().join("notify.sock");
+    let systemd = Systemd {
+        socket: UnixDatagram::bind(&socket_path).expect("bind the notify socket"),
+    };
+    let daemon = Running(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(dirs.root())
+            .env("RUST_LOG", "info")
+            .env("NOTIFY_SOCKET", &socket_path)
+            .env("WATCHDOG_USEC", "800000")
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start yuqing run"),
+    );
+
+    // READY=1 first, then the status line and the watchdog.
+    let first = systemd
+        .next(Duration::from_secs(20))
+        .await
+        .expect("a first message");
+    assert!(first.lines().any(|l| l == "READY=1"), "{first:?}");
+    systemd.until("WATCHDOG=1", Duration::from_secs(5)).await;
+    // The first completed turn also says what the daemon does, for `systemctl status`.
+    let status = systemd
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a status line");
+    assert!(
+        status.starts_with("STATUS=polling 1 sources (")
+            && status.contains("0 open incidents, 0 mail queued"),
+        "{status:?}"
+    );
+    // Fed every half interval (400ms), although the tick is 60s.
+    let steady = systemd.during(Duration::from_secs(3)).await;
+    let pings = count(&steady, "WATCHDOG=1");
+    assert!((3..=8).contains(&pings), "{pings} pings in 3s: {steady:?}");
+
+    // A hung loop stops feeding: another process holds the database's write lock, so the
+    // loop's next write waits (busy timeout 15s) and no turn completes.
+    let mut holder = sqlx::SqliteConnection::connect(&dirs.database_url())
+        .await
+        .expect("open the daemon's database");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .expect("take the write lock");
+    let _ = systemd.during(Duration::from_secs(1)).await;
+    let held = systemd.during(Duration::from_secs(3)).await;
+    assert_eq!(count(&held, "WATCHDOG=1"), 0, "fed while hung: {held:?}");
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("release the write lock");
+    systemd.until("WATCHDOG=1", Duration::from_secs(20)).await;
+
+    // systemctl reload: RELOADING=1, then READY=1 once the files are read again.
+    daemon.signal("HUP");
+    let reload = systemd.until("RELOADING=1", Duration::from_secs(5)).await;
+    assert_eq!(count(&reload, "READY=1"), 0, "{reload:?}");
+    systemd.until("READY=1", Duration::from_secs(5)).await;
+
+    // systemctl stop: STOPPING=1, and a clean exit.
+    daemon.signal("TERM");
+    systemd.until("STOPPING=1", Duration::from_secs(10)).await;
+    let status = daemon.wait();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_notify_socket_the_daemon_runs_as_before() {
+    // A plain `yuqing run` outside systemd must not depend on it: with NOTIFY_SOCKET unset
+    // (and a stray WATCHDOG_USEC) the daemon starts, polls and stops cleanly.
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "文旅局发布周末出行提示",
+            "https://news.example.cn/2.html",
+            "n-2",
+            "",
+        )])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+             tick = \"100ms\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let daemon = Running(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(dirs.root())
+            .env_remove("NOTIFY_SOCKET")
+            .env("WATCHDOG_USEC", "100000")
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start yuqing run"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.requests("/news.xml").is_empty() {
+        assert!(Instant::now() < deadline, "the daemon never polled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    daemon.signal("TERM");
+    assert!(daemon.wait().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smtp_password_comes_from_the_systemd_credential() {
+    // LoadCredential=smtp-password:/etc/yuqing/smtp-password gives the daemon the file
+    // $CREDENTIALS_DIRECTORY/smtp-password; the config names only the user.
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    let smtp = common::SmtpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区栈道坍塌 游客受伤",
+            "https://news.example.cn/1.html",
+            "n-1",
+            "",
+        )])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let credentials = dirs.root().join("credentials");
+    dirs.write("credentials/smtp-password", "s3cret-from-systemd\n");
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+             tick = \"100ms\"\n\n\
+             [mail]\ntransport = \"smtp\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {port}, tls = \"none\", user = \"yuqing\" }}\n\n\
+             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
+            root = dirs.root().display(),
+            port = smtp.port(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let _daemon = Running(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(dirs.root())
+            .env_remove("YUQING_SMTP_PASSWORD")
+            .env("CREDENTIALS_DIRECTORY", &credentials)
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start yuqing run"),
+    );
+    let mail = smtp
+        .wait_for(|m| m.subject.contains("景区安全"), Duration::from_secs(20))
+        .await
+        .expect("the duty officer is mailed");
+    let auth = mail.auth.expect("the daemon authenticated");
+    assert_eq!(auth.user, "yuqing");
+    assert_eq!(auth.password, "s3cret-from-systemd");
+}
