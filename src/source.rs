@@ -46,6 +46,27 @@ pub async fn poll(
     source: &Source,
     now: DateTime<Utc>,
 ) -> Result<Report, SourceError> {
+    poll_into(store, fetcher, settings, source, now, Sink::Items).await
+}
+
+/// Where the entries of a poll go: monitored items (classified, may open incidents), or
+/// the posts of one of the agency's own channels (never classified).
+#[derive(Clone, Copy)]
+pub(crate) enum Sink<'a> {
+    Items,
+    Posts(&'a crate::config::Channel),
+}
+
+/// Polls `source` once into `sink`, with the same fetching, health and operator mail for
+/// sources and channels.
+pub(crate) async fn poll_into(
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &Settings,
+    source: &Source,
+    now: DateTime<Utc>,
+    sink: Sink<'_>,
+) -> Result<Report, SourceError> {
     let state = store
         .source_state(&source.id)
         .await
@@ -111,19 +132,36 @@ pub async fn poll(
             // mail those cause land together, or (on a crash) not at all and are read again.
             let stored = async {
                 let mut tx = store.begin().await?;
+                let mut posts = Vec::new();
                 for entry in &entries {
-                    ingest(
-                        store,
-                        &mut tx,
-                        settings,
-                        &source.id,
-                        entry,
-                        now,
-                        &mut report,
-                    )
-                    .await?;
+                    match sink {
+                        Sink::Items => {
+                            ingest(
+                                store,
+                                &mut tx,
+                                settings,
+                                &source.id,
+                                entry,
+                                now,
+                                &mut report,
+                            )
+                            .await?
+                        }
+                        Sink::Posts(_) => {
+                            if let Some(id) =
+                                crate::channel::store_post(store, &mut tx, &source.id, entry, now)
+                                    .await?
+                            {
+                                report.new += 1;
+                                posts.push(id);
+                            }
+                        }
+                    }
                 }
                 tx.commit().await?;
+                if let Sink::Posts(channel) = sink {
+                    crate::channel::after_new_posts(store, settings, channel, &posts, now).await;
+                }
                 anyhow::Ok(())
             }
             .await;
@@ -415,7 +453,7 @@ async fn ingest(
 }
 
 /// The same article under another URL, or re-ordered on a list page, hashes the same.
-fn content_hash(entry: &Entry) -> String {
+pub(crate) fn content_hash(entry: &Entry) -> String {
     let mut h = Sha256::new();
     h.update(normalize(&entry.title).text.as_bytes());
     h.update(b"\n");
