@@ -53,11 +53,10 @@ pub struct ChannelDuty {
     pub status: Option<Status>,
 }
 
-/// Whether the channel could be read as of `at`: read successfully at least once, and not
-/// failing since before `at`.
+/// Whether the channel's posts are known as of `at`: read successfully at least once (the
+/// feed's history then tells about earlier times too), and not failing since before `at`.
 fn readable(h: &SourceState, at: DateTime<Utc>) -> bool {
-    h.last_success.is_some_and(|t| t <= secs(at))
-        && (h.failures == 0 || h.failing_since.is_some_and(|f| f > secs(at)))
+    h.last_success.is_some() && (h.failures == 0 || h.failing_since.is_some_and(|f| f > secs(at)))
 }
 
 /// The state of every channel's duty at `at`.
@@ -182,4 +181,110 @@ pub async fn fire(
         tracing::info!(channel_id = %cd.channel.id, mail = what, "publication duty mail queued");
     }
     Ok(())
+}
+
+/// `--at` as the duty officer writes it: RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DD`
+/// in the configured zone.
+pub fn parse_at(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    naive
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Whether any channel's duty is counted in working days (and so needs the calendar).
+pub fn needs_calendar(config: &Config) -> bool {
+    config
+        .channels
+        .iter()
+        .any(|c| matches!(c.duty, Some(duty::Duty::WorkingDays { .. })))
+}
+
+fn rfc3339(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz).to_rfc3339()
+}
+
+/// `yuqing obligations --json`: one entry per channel with a duty.
+pub fn to_json(duties: &[ChannelDuty], at: DateTime<Utc>, tz: chrono_tz::Tz) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = duties
+        .iter()
+        .filter_map(|d| {
+            let s = d.status.as_ref()?;
+            let rule = d.channel.duty.as_ref()?;
+            Some(serde_json::json!({
+                "id": d.channel.id,
+                "name": d.channel.name,
+                "kind": d.channel.kind,
+                "owner": d.channel.owner.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+                "duty": rule.describe(),
+                "state": s.state.as_str(),
+                "last_post": s.last_post.map(|t| rfc3339(t, tz)),
+                "posts_this_period": s.posts_this_period,
+                "period_start": s.period_start.map(|t| rfc3339(t, tz)),
+                "due": s.due.map(|t| rfc3339(t, tz)),
+                "at_risk_from": s.at_risk_from.map(|t| rfc3339(t, tz)),
+                "missed_period": s.missed.as_ref().map(|m| serde_json::json!({
+                    "from": rfc3339(m.from, tz),
+                    "due": rfc3339(m.due, tz),
+                })),
+                "uncertain_years": s.uncertain_years,
+                "note": s.note,
+                "health": {
+                    "last_success": d.health.last_success.map(|t| rfc3339(from_secs(t), tz)),
+                    "failures": d.health.failures,
+                    "last_error": d.health.last_error.as_deref().filter(|_| d.health.failures > 0),
+                },
+            }))
+        })
+        .collect();
+    serde_json::json!({ "at": rfc3339(at, tz), "duties": list })
+}
+
+/// `yuqing obligations`: one line per channel, tab-separated.
+pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map(|t| crate::mail::local(t, tz))
+            .unwrap_or_else(|| "-".into())
+    };
+    duties
+        .iter()
+        .map(|d| match (&d.status, &d.channel.duty) {
+            (Some(s), Some(rule)) => {
+                let mut line = format!(
+                    "{}\t{}\tlast post {}\t{} this period\tdue {}\t{}",
+                    d.channel.id,
+                    s.state.as_str(),
+                    when(s.last_post),
+                    s.posts_this_period,
+                    when(s.due),
+                    rule.describe()
+                );
+                if let Some(m) = &s.missed {
+                    line.push_str(&format!(
+                        "\tmissed {} – {}",
+                        when(Some(m.from)),
+                        when(Some(m.due))
+                    ));
+                }
+                if let Some(n) = &s.note {
+                    line.push_str(&format!("\t({n})"));
+                }
+                line
+            }
+            _ => format!("{}\tno duty", d.channel.id),
+        })
+        .collect()
 }
