@@ -81,6 +81,10 @@ pub struct RawDuty {
     pub working_days: Option<Spanned<u32>>,
 }
 
+/// A config mistake, already pushed to the diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported;
+
 /// Checks the duty keys of channel `id`: exactly one of `duty = "weekly"`, `every = "14d"`
 /// or `working_days = 45` (or none: the channel is only read). `Err` after reporting.
 pub fn check_duty(
@@ -90,12 +94,20 @@ pub fn check_duty(
     errs: &mut Diagnostics,
     path: &Path,
     source: &str,
-) -> Result<Option<Duty>, ()> {
+) -> Result<Option<Duty>, Reported> {
     let mut fail = |pos: usize, msg: String| {
-        errs.push(Diagnostic::at(path, source, pos, format!("channel `{id}`: {msg}")));
-        Err(())
+        errs.push(Diagnostic::at(
+            path,
+            source,
+            pos,
+            format!("channel `{id}`: {msg}"),
+        ));
+        Err(Reported)
     };
-    let duty_word = raw.duty.as_ref().map(|d| (d.get_ref().trim(), d.span().start));
+    let duty_word = raw
+        .duty
+        .as_ref()
+        .map(|d| (d.get_ref().trim(), d.span().start));
     let given = [
         raw.duty.is_some() && !matches!(duty_word, Some(("every" | "working_days", _))),
         raw.every.is_some(),
@@ -322,7 +334,10 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
     posts.sort();
     let last_post = posts.last().copied();
     let mut st = match duty {
-        Duty::Weekly { posts: need, at_risk } => {
+        Duty::Weekly {
+            posts: need,
+            at_risk,
+        } => {
             let monday = week_monday(at, tz);
             let start = midnight(monday, tz);
             let end = midnight(monday + Duration::days(7), tz);
@@ -570,7 +585,11 @@ mod tests {
             posts: 2,
             at_risk: Weekday::Wed,
         };
-        let posts = [sh(2026, 11, 10, 9, 0), sh(2026, 11, 11, 9, 0), sh(2026, 11, 16, 9, 0)];
+        let posts = [
+            sh(2026, 11, 10, 9, 0),
+            sh(2026, 11, 11, 9, 0),
+            sh(2026, 11, 16, 9, 0),
+        ];
         assert_eq!(at(&d, &posts, sh(2026, 11, 17, 9, 0)).state, State::Ok);
         assert_eq!(at(&d, &posts, sh(2026, 11, 18, 0, 0)).state, State::AtRisk);
         assert_eq!(at(&d, &posts, sh(2026, 11, 18, 0, 0)).posts_this_period, 1);
@@ -616,7 +635,9 @@ mod tests {
                 n += 1;
             }
         }
-        let due_day = (due - Duration::seconds(1)).with_timezone(&Shanghai).date_naive();
+        let due_day = (due - Duration::seconds(1))
+            .with_timezone(&Shanghai)
+            .date_naive();
         assert!(due_day > plain, "{due_day} vs Monday–Friday {plain}");
         // The make-up Saturday/Sunday of National Day count: the count between the post and
         // the due day is exactly 45 on the official calendar.
@@ -713,13 +734,34 @@ mod tests {
             crate::config::parse(Path::new("y.toml"), &format!("{base}every = \"14d\"\n")).unwrap();
         assert!(matches!(ok.channels[0].duty, Some(Duty::Every { .. })));
         for (extra, want) in [
-            ("duty = \"daily\"\n", "y.toml:5: channel `c`: unknown duty `daily`"),
-            ("duty = \"weekly\"\nat_risk = \"someday\"\n", "y.toml:6: channel `c`: `at_risk` for a weekly duty"),
-            ("duty = \"weekly\"\nevery = \"14d\"\n", "y.toml:2: channel `c`: give one duty"),
-            ("every = \"fortnight\"\n", "y.toml:5: channel `c`: invalid duration"),
-            ("working_days = 45\nposts = 2\n", "y.toml:6: channel `c`: `posts` goes with"),
-            ("working_days = 0\n", "y.toml:5: channel `c`: `working_days` must be at least 1"),
-            ("posts = 3\n", "y.toml:5: channel `c`: `posts` and `at_risk` need a duty"),
+            (
+                "duty = \"daily\"\n",
+                "y.toml:5: channel `c`: unknown duty `daily`",
+            ),
+            (
+                "duty = \"weekly\"\nat_risk = \"someday\"\n",
+                "y.toml:6: channel `c`: `at_risk` for a weekly duty",
+            ),
+            (
+                "duty = \"weekly\"\nevery = \"14d\"\n",
+                "y.toml:2: channel `c`: give one duty",
+            ),
+            (
+                "every = \"fortnight\"\n",
+                "y.toml:5: channel `c`: invalid duration",
+            ),
+            (
+                "working_days = 45\nposts = 2\n",
+                "y.toml:6: channel `c`: `posts` goes with",
+            ),
+            (
+                "working_days = 0\n",
+                "y.toml:5: channel `c`: `working_days` must be at least 1",
+            ),
+            (
+                "posts = 3\n",
+                "y.toml:5: channel `c`: `posts` and `at_risk` need a duty",
+            ),
         ] {
             let errs = errors(&format!("{base}{extra}"));
             assert!(
@@ -727,7 +769,9 @@ mod tests {
                 "{extra:?}: want {want:?} in {errs:#?}"
             );
         }
-        let errs = errors("[[channel]]\nid = \"p\"\nkind = \"column\"\nurl = \"https://x.cn/l\"\nitem = \"li\"\n");
+        let errs = errors(
+            "[[channel]]\nid = \"p\"\nkind = \"column\"\nurl = \"https://x.cn/l\"\nitem = \"li\"\n",
+        );
         assert!(
             errs.iter()
                 .any(|e| e.starts_with("y.toml:4: channel `p` read from an HTML list page (`url`) needs a `title` selector")),

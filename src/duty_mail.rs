@@ -34,7 +34,12 @@ fn kind_zh(kind: &str) -> &'static str {
 }
 
 fn channel_label(c: &Channel) -> String {
-    format!("{}「{}」（{}）", kind_zh(&c.kind), one_line(&c.name, 40), c.id)
+    format!(
+        "{}「{}」（{}）",
+        kind_zh(&c.kind),
+        one_line(&c.name, 40),
+        c.id
+    )
 }
 
 fn facts(v: &ChannelView<'_>) -> String {
@@ -105,9 +110,29 @@ fn draft(kind: &str, to: &[Mailbox], subject: String, text: String) -> Draft {
     }
 }
 
+/// The operators' mail about a failing source, worded for one of the agency's own
+/// channels: while it cannot be read, nobody can tell whether it posts as it must.
+pub fn as_channel_health(mut d: Draft) -> Draft {
+    d.subject = d.subject.replacen("信息源", "本单位发布渠道", 1);
+    d.text = d
+        .text
+        .replacen("信息源", "本单位发布渠道", 1)
+        .replace(
+            "期间该来源的舆情无法被发现",
+            "期间无法判断该渠道是否按要求发布（发布义务状态显示为“无法判断”）",
+        )
+        .replace("该来源的舆情无法被发现", "无法判断该渠道是否按要求发布");
+    d.html = html_of(&d.text);
+    d.kind = format!("channel_{}", d.kind.trim_start_matches("source_"));
+    d
+}
+
 /// To the owner: the period is not yet met and its end is near.
 pub fn at_risk(v: &ChannelView<'_>, to: &[Mailbox]) -> Draft {
-    let subject = format!("【发布提醒】{} 本周期尚未达到发布要求", channel_label(v.channel));
+    let subject = format!(
+        "【发布提醒】{} 本周期尚未达到发布要求",
+        channel_label(v.channel)
+    );
     let lead = format!(
         "{} 本周期已发布 {} 条，尚未达到发布要求，请在截止前更新。",
         channel_label(v.channel),

@@ -95,7 +95,11 @@ pub fn check(raw: RawJobs, errs: &mut Diagnostics, path: &Path, source: &str) ->
     for (kind, value, default) in [
         (Kind::WeeklyReport, raw.weekly_report, "0 9 * * Mon"),
         (Kind::Ledger, raw.ledger, "0 9 24 * *"),
-        (Kind::WorkReportReminder, raw.work_report_reminder, "0 9 15 * *"),
+        (
+            Kind::WorkReportReminder,
+            raw.work_report_reminder,
+            "0 9 15 * *",
+        ),
         (Kind::DailyDigest, raw.daily_digest, "30 8 * * *"),
     ] {
         let (expr, pos) = match &value {
@@ -194,16 +198,19 @@ pub async fn fire(
 /// The first day of the month before the one holding `d`, and the first of `d`'s month.
 fn previous_month(d: NaiveDate) -> (NaiveDate, NaiveDate) {
     let this = d.with_day(1).expect("day 1 exists");
-    let prev = (this - Duration::days(1)).with_day(1).expect("day 1 exists");
+    let prev = (this - Duration::days(1))
+        .with_day(1)
+        .expect("day 1 exists");
     (prev, this)
 }
 
 fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(tz).earliest())
-        .map_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(), |t| {
-            t.with_timezone(&Utc)
-        })
+        .map_or_else(
+            || d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
 }
 
 /// The mail of one run of `kind` for the scheduled time `at`, and its attachment.
@@ -258,10 +265,9 @@ pub async fn build(
             let due = d.with_day(20).unwrap_or(d);
             let due = if due < d {
                 // Scheduled after the 20th: the next month's report.
-                let next = (d.with_day(1).unwrap_or(d) + Duration::days(32))
+                (d.with_day(1).unwrap_or(d) + Duration::days(32))
                     .with_day(20)
-                    .unwrap_or(d);
-                next
+                    .unwrap_or(d)
             } else {
                 due
             };
@@ -334,8 +340,8 @@ mod tests {
                 .any(|e| e.starts_with("y.toml:2: [jobs] ledger: invalid cron expression")),
             "{errs:?}"
         );
-        let c = crate::config::parse(Path::new("y.toml"), "[jobs]\nweekly_report = \"off\"\n")
-            .unwrap();
+        let c =
+            crate::config::parse(Path::new("y.toml"), "[jobs]\nweekly_report = \"off\"\n").unwrap();
         assert_eq!(c.jobs.0.len(), 3);
     }
 

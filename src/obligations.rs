@@ -170,7 +170,10 @@ pub async fn fire(
             _ => duty_mail::recovered(&view, &owners),
         };
         let mut tx = store.begin().await?;
-        if !store.set_duty_alert(&mut tx, &before, &after, secs(now)).await? {
+        if !store
+            .set_duty_alert(&mut tx, &before, &after, secs(now))
+            .await?
+        {
             // Another daemon mailed it first.
             continue;
         }

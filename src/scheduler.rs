@@ -194,13 +194,18 @@ impl Daemon {
                         .map(|s| (s.source_id.as_str(), s.next_poll))
                         .collect();
                     // Sources, then the own channels (read the same way, into posts).
-                    let targets = settings.config.sources.iter().map(|s| (s.clone(), None)).chain(
-                        settings
-                            .config
-                            .channels
-                            .iter()
-                            .map(|c| (c.as_source(), Some(c.clone()))),
-                    );
+                    let targets = settings
+                        .config
+                        .sources
+                        .iter()
+                        .map(|s| (s.clone(), None))
+                        .chain(
+                            settings
+                                .config
+                                .channels
+                                .iter()
+                                .map(|c| (c.as_source(), Some(c.clone()))),
+                        );
                     for (s, channel) in targets {
                         let due = next.get(s.id.as_str()).map_or(true, |&t| t <= secs(now));
                         if due && !in_flight.contains(&s.id) {

@@ -91,7 +91,8 @@ pub(crate) async fn poll_into(
             if let Ok(st) = store.source_state(&source.id).await {
                 let long = st.failing_since.is_some_and(|t| secs(now) - t >= after);
                 if long && st.alert.is_none() {
-                    tell_operators(store, settings, source, &st, SourceHealth::Failing, now).await;
+                    tell_operators(store, settings, source, &st, SourceHealth::Failing, now, sink)
+                        .await;
                 }
             }
             Err(e)
@@ -106,6 +107,7 @@ pub(crate) async fn poll_into(
                     &state,
                     SourceHealth::Recovered,
                     now,
+                    sink,
                 )
                 .await;
             }
@@ -184,7 +186,7 @@ pub(crate) async fn poll_into(
                 _ => None,
             };
             if let Some(health) = change {
-                tell_operators(store, settings, source, &state, health, now).await;
+                tell_operators(store, settings, source, &state, health, now, sink).await;
             }
             tracing::info!(
                 source_id = %source.id,
@@ -289,6 +291,7 @@ async fn tell_operators(
     before: &SourceState,
     health: SourceHealth,
     now: DateTime<Utc>,
+    sink: Sink<'_>,
 ) {
     let config = &settings.config;
     let result = async {
@@ -304,6 +307,10 @@ async fn tell_operators(
             now,
         };
         let draft = mail::source_health(&view, health, &config.people.operators);
+        let draft = match sink {
+            Sink::Items => draft,
+            Sink::Posts(_) => crate::duty_mail::as_channel_health(draft),
+        };
         let mut tx = store.begin().await?;
         let alert = match health {
             SourceHealth::Failing => Some("failing"),

@@ -36,10 +36,30 @@ async fn deployment(start: DateTime<Utc>, jobs: &str, backend: &Option<String>) 
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     let posts = [
-        ("十月第一条：国庆假期旅游安全提示", "https://mp.example.cn/s/1", "1", sh(2026, 10, 1, 9, 0)),
-        ("十月最后一条，含逗号, 和\"引号\"", "https://mp.example.cn/s/2", "2", sh(2026, 10, 31, 23, 59)),
-        ("十一月第一条", "https://mp.example.cn/s/3", "3", sh(2026, 11, 1, 0, 0)),
-        ("九月的旧文", "https://mp.example.cn/s/0", "0", sh(2026, 9, 30, 23, 59)),
+        (
+            "十月第一条：国庆假期旅游安全提示",
+            "https://mp.example.cn/s/1",
+            "1",
+            sh(2026, 10, 1, 9, 0),
+        ),
+        (
+            "十月最后一条，含逗号, 和\"引号\"",
+            "https://mp.example.cn/s/2",
+            "2",
+            sh(2026, 10, 31, 23, 59),
+        ),
+        (
+            "十一月第一条",
+            "https://mp.example.cn/s/3",
+            "3",
+            sh(2026, 11, 1, 0, 0),
+        ),
+        (
+            "九月的旧文",
+            "https://mp.example.cn/s/0",
+            "0",
+            sh(2026, 9, 30, 23, 59),
+        ),
     ];
     let items: Vec<(String, String, String, String)> = posts
         .iter()
@@ -179,12 +199,21 @@ async fn monthly_on(backend: Option<String>) {
     assert_eq!(l.len(), 1, "{l:#?}");
     assert!(l[0].0.contains("office@example.gov.cn"));
     assert_eq!(l[0].1, "【发布信息台账】2026-10：共 2 条");
-    assert!(l[0].2.contains("微信公众号「银川文旅」（wechat-wenlv）：2 条"), "{}", l[0].2);
+    assert!(
+        l[0].2
+            .contains("微信公众号「银川文旅」（wechat-wenlv）：2 条"),
+        "{}",
+        l[0].2
+    );
     assert!(l[0].2.contains("25 日前"), "{}", l[0].2);
     drop(d);
     let d = common::start(&dep.config, &dep.clock).await;
     d.housekeeping().await.unwrap();
-    assert_eq!(job_mail(&d, "ledger").await.len(), 1, "once, across restarts");
+    assert_eq!(
+        job_mail(&d, "ledger").await.len(),
+        1,
+        "once, across restarts"
+    );
 
     // The ledger as the office receives it: a CSV attachment with October's posts only.
     let files = mail_files(&dep.dirs);
@@ -200,9 +229,7 @@ async fn monthly_on(backend: Option<String>) {
     let attachment = ledger
         .subparts
         .iter()
-        .find(|p| {
-            p.get_content_disposition().disposition == mailparse::DispositionType::Attachment
-        })
+        .find(|p| p.get_content_disposition().disposition == mailparse::DispositionType::Attachment)
         .expect("an attachment");
     assert_eq!(
         attachment
@@ -219,7 +246,14 @@ async fn monthly_on(backend: Option<String>) {
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header,
-        ["渠道编号", "渠道名称", "渠道类型", "标题", "链接", "发布时间"]
+        [
+            "渠道编号",
+            "渠道名称",
+            "渠道类型",
+            "标题",
+            "链接",
+            "发布时间"
+        ]
     );
     let rows: Vec<Vec<String>> = reader
         .records()
@@ -281,8 +315,16 @@ async fn weekly_report_and_daily_digest() {
         digest[0].1,
         "【舆情日报】2026-11-07：新增 1 条（命中 1 条），未结事件 1 起"
     );
-    assert!(digest[0].2.contains("#1 景区安全（较大，未确认）"), "{}", digest[0].2);
-    assert!(digest[0].2.contains("某景区发生踩踏 多人受伤"), "{}", digest[0].2);
+    assert!(
+        digest[0].2.contains("#1 景区安全（较大，未确认）"),
+        "{}",
+        digest[0].2
+    );
+    assert!(
+        digest[0].2.contains("某景区发生踩踏 多人受伤"),
+        "{}",
+        digest[0].2
+    );
 
     // Monday 09:00: the weekly report to the office covers the week before, 11-02 .. 11-08,
     // in which the account posted nothing (its 11-01 post, a Sunday, belongs to the week

@@ -167,11 +167,7 @@ async fn silent_week_on(backend: Option<String>) {
     );
     let d = &dep.daemon;
     d.poll_once(Some("wechat-wenlv")).await.unwrap();
-    let posts = d
-        .store
-        .posts_since(Some("wechat-wenlv"), 0)
-        .await
-        .unwrap();
+    let posts = d.store.posts_since(Some("wechat-wenlv"), 0).await.unwrap();
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].title, "银川文旅：冬季旅游线路发布");
     assert!(
@@ -192,7 +188,10 @@ async fn silent_week_on(backend: Option<String>) {
     assert_eq!(mail.len(), 1, "{mail:#?}");
     let (kind, to, subject, body) = &mail[0];
     assert_eq!(kind, "duty_at_risk");
-    assert!(to.contains("media@example.gov.cn") && !to.contains("deputy@"), "{to}");
+    assert!(
+        to.contains("media@example.gov.cn") && !to.contains("deputy@"),
+        "{to}"
+    );
     assert_eq!(
         subject,
         "【发布提醒】微信公众号「银川文旅」（wechat-wenlv） 本周期尚未达到发布要求"
@@ -227,7 +226,10 @@ async fn silent_week_on(backend: Option<String>) {
         to.contains("media@example.gov.cn") && to.contains("deputy@example.gov.cn"),
         "{to}"
     );
-    assert!(subject.starts_with("【发布违规】微信公众号「银川文旅」"), "{subject}");
+    assert!(
+        subject.starts_with("【发布违规】微信公众号「银川文旅」"),
+        "{subject}"
+    );
     assert!(
         body.contains("2026-11-16 00:00 至 2026-11-23 00:00 期间未达到发布要求"),
         "{body}"
@@ -272,16 +274,26 @@ async fn silent_week_on(backend: Option<String>) {
     assert_eq!(mail.len(), 3, "{mail:#?}");
     let (kind, to, subject, _) = &mail[2];
     assert_eq!(kind, "duty_recovered");
-    assert!(to.contains("media@example.gov.cn") && !to.contains("deputy@"), "{to}");
+    assert!(
+        to.contains("media@example.gov.cn") && !to.contains("deputy@"),
+        "{to}"
+    );
     assert!(subject.starts_with("【发布恢复】"), "{subject}");
     d.housekeeping().await.unwrap();
     assert_eq!(duty_mail(&d).await.len(), 3, "told once");
     let posts_after = d
         .store
-        .posts_since(Some("wechat-wenlv"), yuqing::clock::secs(sh(2026, 11, 23, 0, 0)))
+        .posts_since(
+            Some("wechat-wenlv"),
+            yuqing::clock::secs(sh(2026, 11, 23, 0, 0)),
+        )
         .await
         .unwrap();
-    assert_eq!(posts_after.len(), 1, "posts since T, for the incidents hook");
+    assert_eq!(
+        posts_after.len(),
+        1,
+        "posts since T, for the incidents hook"
+    );
 }
 
 #[tokio::test]
@@ -338,7 +350,10 @@ async fn column_on(backend: Option<String>) {
             .collect::<Vec<_>>()
     };
     d.housekeeping().await.unwrap();
-    assert!(column_mail(&duty_mail(d).await).is_empty(), "10-22: 40 days used, not yet at risk");
+    assert!(
+        column_mail(&duty_mail(d).await).is_empty(),
+        "10-22: 40 days used, not yet at risk"
+    );
 
     dep.clock.set(sh(2026, 10, 23, 0, 0));
     d.housekeeping().await.unwrap();
@@ -346,7 +361,11 @@ async fn column_on(backend: Option<String>) {
     assert_eq!(mail.len(), 1, "{mail:#?}");
     assert_eq!(mail[0].0, "duty_at_risk");
     assert!(mail[0].1.contains("office@example.gov.cn"));
-    assert!(mail[0].3.contains("本周期截止：2026-10-30 00:00"), "{}", mail[0].3);
+    assert!(
+        mail[0].3.contains("本周期截止：2026-10-30 00:00"),
+        "{}",
+        mail[0].3
+    );
 
     dep.clock.set(sh(2026, 10, 29, 23, 59));
     d.housekeeping().await.unwrap();
@@ -365,7 +384,13 @@ async fn column_on(backend: Option<String>) {
     assert!(
         mail[1].1.contains("office@example.gov.cn") && mail[1].1.contains("deputy@example.gov.cn")
     );
-    assert!(mail[1].2.starts_with("【发布违规】网站专题栏目「政务公开专栏」"), "{}", mail[1].2);
+    assert!(
+        mail[1]
+            .2
+            .starts_with("【发布违规】网站专题栏目「政务公开专栏」"),
+        "{}",
+        mail[1].2
+    );
 }
 
 #[tokio::test]
@@ -380,7 +405,10 @@ async fn a_channel_that_cannot_be_read_is_unknown_and_the_operators_are_told() {
     let w = state_of(&json, "wechat-wenlv");
     assert_eq!(w["state"], "unknown", "{w:#}");
     assert_eq!(w["health"]["failures"], 2);
-    assert!(duty_mail(d).await.is_empty(), "the owner is not told a guess");
+    assert!(
+        duty_mail(d).await.is_empty(),
+        "the owner is not told a guess"
+    );
     let ops: Vec<_> = d
         .store
         .outbox()
@@ -390,13 +418,20 @@ async fn a_channel_that_cannot_be_read_is_unknown_and_the_operators_are_told() {
         .filter(|m| m.recipients.contains("ops@example.gov.cn"))
         .collect();
     assert_eq!(ops.len(), 1, "{ops:#?}");
-    assert!(ops[0].subject.contains("wechat-wenlv"), "{}", ops[0].subject);
+    assert!(
+        ops[0].subject.contains("wechat-wenlv"),
+        "{}",
+        ops[0].subject
+    );
 }
 
 #[test]
 fn yuqing_check_reports_a_bad_duty_with_its_line() {
     let dirs = TempDirs::new();
-    dirs.write("watchlists/a.toml", "[[topic]]\nid = \"t\"\nname = \"t\"\nany = [\"x\"]\n");
+    dirs.write(
+        "watchlists/a.toml",
+        "[[topic]]\nid = \"t\"\nname = \"t\"\nany = [\"x\"]\n",
+    );
     let config = dirs.write(
         "yuqing.toml",
         "[daemon]\nwatchlists = \"watchlists\"\n\n[[channel]]\nid = \"wx\"\nkind = \"wechat\"\nfeed = \"https://example.cn/f.xml\"\nduty = \"weekly\"\nat_risk = \"someday\"\n",

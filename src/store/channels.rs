@@ -192,7 +192,13 @@ impl Store {
     }
 
     /// Attaches a text file (e.g. the monthly ledger CSV) to a queued message.
-    pub async fn set_attachment(&self, tx: &mut Tx, outbox_id: i64, name: &str, text: &str) -> Result<()> {
+    pub async fn set_attachment(
+        &self,
+        tx: &mut Tx,
+        outbox_id: i64,
+        name: &str,
+        text: &str,
+    ) -> Result<()> {
         sqlx::query("UPDATE outbox SET attachment_name = $2, attachment = $3 WHERE id = $1")
             .bind(outbox_id)
             .bind(name)
