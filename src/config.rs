@@ -571,7 +571,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         office: office.unwrap_or_else(|| people.duty.clone()),
         ..people
     };
-    let jobs = crate::jobs::check(raw.jobs, &mut errs, path, source);
+    let jobs = crate::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
 
     let defaults = Deadlines::default();
     let d = raw.deadlines;

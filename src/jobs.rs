@@ -5,7 +5,9 @@
 //! | `weekly_report` | Monday 09:00 | office | each channel's posts of the past calendar week and its state |
 //! | `ledger` | the 24th, 09:00 | office | 发布信息台账 of the previous calendar month, CSV attached (due before the 25th, seed 004 三(一)) |
 //! | `work_report_reminder` | the 15th, 09:00 | office | the monthly work report is due before the 20th (seed 000 四(二)) |
-//! | `daily_digest` | every day 08:30 | duty | new items of the past 24 hours and the open incidents |
+//! | `daily_digest` | off (the example config: 08:30) | duty | new items of the past 24 hours and the open incidents |
+//!
+//! The office's three are on by default only when the config has `[[channel]]`s.
 //!
 //! The ledger covers the previous calendar month: the month's posts are complete and can
 //! be signed, and the 24th leaves a day to collect signatures before the 25th.
@@ -89,18 +91,27 @@ pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
     })
 }
 
-/// Checks `[jobs]`: every expression parses; defaults for the ones not given.
-pub fn check(raw: RawJobs, errs: &mut Diagnostics, path: &Path, source: &str) -> Jobs {
+/// Checks `[jobs]`: every expression parses; defaults for the ones not given. The
+/// office's jobs are on by default when the config has own channels (without them there
+/// is nothing to report); the daily digest only when set.
+pub fn check(
+    raw: RawJobs,
+    has_channels: bool,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Jobs {
     let mut jobs = Vec::new();
+    let office = |expr: &'static str| if has_channels { expr } else { "off" };
     for (kind, value, default) in [
-        (Kind::WeeklyReport, raw.weekly_report, "0 9 * * Mon"),
-        (Kind::Ledger, raw.ledger, "0 9 24 * *"),
+        (Kind::WeeklyReport, raw.weekly_report, office("0 9 * * Mon")),
+        (Kind::Ledger, raw.ledger, office("0 9 24 * *")),
         (
             Kind::WorkReportReminder,
             raw.work_report_reminder,
-            "0 9 15 * *",
+            office("0 9 15 * *"),
         ),
-        (Kind::DailyDigest, raw.daily_digest, "30 8 * * *"),
+        (Kind::DailyDigest, raw.daily_digest, "off"),
     ] {
         let (expr, pos) = match &value {
             Some(v) => (v.get_ref().trim().to_string(), Some(v.span().start)),
@@ -340,9 +351,25 @@ mod tests {
                 .any(|e| e.starts_with("y.toml:2: [jobs] ledger: invalid cron expression")),
             "{errs:?}"
         );
-        let c =
-            crate::config::parse(Path::new("y.toml"), "[jobs]\nweekly_report = \"off\"\n").unwrap();
-        assert_eq!(c.jobs.0.len(), 3);
+        let channel = "[[channel]]\nid = \"c\"\nkind = \"wechat\"\nfeed = \"https://x.cn/f\"\n";
+        let c = crate::config::parse(
+            Path::new("y.toml"),
+            &format!("[jobs]\nweekly_report = \"off\"\n{channel}"),
+        )
+        .unwrap();
+        let kinds: Vec<Kind> = c.jobs.0.iter().map(|j| j.kind).collect();
+        assert_eq!(kinds, [Kind::Ledger, Kind::WorkReportReminder]);
+        let c = crate::config::parse(
+            Path::new("y.toml"),
+            "[jobs]\ndaily_digest = \"30 8 * * *\"\n",
+        )
+        .unwrap();
+        let kinds: Vec<Kind> = c.jobs.0.iter().map(|j| j.kind).collect();
+        assert_eq!(
+            kinds,
+            [Kind::DailyDigest],
+            "without channels only what is set"
+        );
     }
 
     #[test]

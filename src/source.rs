@@ -91,8 +91,16 @@ pub(crate) async fn poll_into(
             if let Ok(st) = store.source_state(&source.id).await {
                 let long = st.failing_since.is_some_and(|t| secs(now) - t >= after);
                 if long && st.alert.is_none() {
-                    tell_operators(store, settings, source, &st, SourceHealth::Failing, now, sink)
-                        .await;
+                    tell_operators(
+                        store,
+                        settings,
+                        source,
+                        &st,
+                        SourceHealth::Failing,
+                        now,
+                        sink,
+                    )
+                    .await;
                 }
             }
             Err(e)
