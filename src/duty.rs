@@ -327,6 +327,17 @@ pub fn week_monday(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
+/// How far back from the time asked about [`status`] needs every post (besides the last
+/// one before): two weeks for `weekly`, the period for `every`, and for `working_days`
+/// enough calendar days to hold that many working days around any holiday.
+pub fn window(duty: &Duty) -> Duration {
+    match duty {
+        Duty::Weekly { .. } => Duration::days(15),
+        Duty::Every { every, .. } => every.chrono() + Duration::days(1),
+        Duty::WorkingDays { days, .. } => Duration::days(i64::from(*days) * 2 + 30),
+    }
+}
+
 /// The state of `duty` at `at`.
 pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
     let tz = facts.tz;

@@ -133,11 +133,17 @@ pub fn at_risk(v: &ChannelView<'_>, to: &[Mailbox]) -> Draft {
         "【发布提醒】{} 本周期尚未达到发布要求",
         channel_label(v.channel)
     );
-    let lead = format!(
-        "{} 本周期已发布 {} 条，尚未达到发布要求，请在截止前更新。",
-        channel_label(v.channel),
-        v.status.posts_this_period
-    );
+    let lead = match &v.channel.duty {
+        Some(crate::duty::Duty::Weekly { .. }) => format!(
+            "{} 本周期已发布 {} 条，尚未达到发布要求，请在截止前更新。",
+            channel_label(v.channel),
+            v.status.posts_this_period
+        ),
+        _ => format!(
+            "{} 距上次更新已接近规定期限，请在截止前更新。",
+            channel_label(v.channel)
+        ),
+    };
     let text = format!("{lead}\n\n{}{}", facts(v), footer(v.tz));
     draft("duty_at_risk", to, subject, text)
 }

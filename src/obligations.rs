@@ -72,8 +72,9 @@ pub async fn evaluate(
         let status = match &c.duty {
             None => None,
             Some(d) => {
+                let since = at - duty::window(d);
                 let posts: Vec<DateTime<Utc>> = store
-                    .post_times(&c.id)
+                    .post_times(&c.id, secs(since), secs(at))
                     .await?
                     .into_iter()
                     .map(from_secs)

@@ -361,11 +361,18 @@ async fn column_on(backend: Option<String>) {
     assert_eq!(mail.len(), 1, "{mail:#?}");
     assert_eq!(mail[0].0, "duty_at_risk");
     assert!(mail[0].1.contains("office@example.gov.cn"));
-    assert!(
-        mail[0].3.contains("本周期截止：2026-10-30 00:00"),
-        "{}",
-        mail[0].3
-    );
+    for needle in [
+        "网站专题栏目「政务公开专栏」（column-zwgk） 距上次更新已接近规定期限",
+        "最近一次发布：2026-08-21 00:00",
+        "本周期截止：2026-10-30 00:00",
+        "超过 45 个工作日未更新即违规",
+    ] {
+        assert!(
+            mail[0].3.contains(needle),
+            "missing {needle:?} in\n{}",
+            mail[0].3
+        );
+    }
 
     dep.clock.set(sh(2026, 10, 29, 23, 59));
     d.housekeeping().await.unwrap();

@@ -87,14 +87,31 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
-    /// The times every post of `channel` counts at, for the duty arithmetic.
-    pub async fn post_times(&self, channel: &str) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT COALESCE(published_at, first_seen) FROM channel_posts WHERE channel_id = $1",
+    /// The times the posts of `channel` count at, from `since` up to `until`, plus the
+    /// latest before `since` (so that the last post is known however long ago it was):
+    /// what the duty arithmetic needs, without reading a channel's whole history.
+    pub async fn post_times(&self, channel: &str, since: i64, until: i64) -> Result<Vec<i64>> {
+        let mut rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT COALESCE(published_at, first_seen) FROM channel_posts \
+             WHERE channel_id = $1 AND COALESCE(published_at, first_seen) >= $2 \
+               AND COALESCE(published_at, first_seen) <= $3",
         )
         .bind(channel)
+        .bind(since)
+        .bind(until)
         .fetch_all(self.pool())
         .await?;
+        let before: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT MAX(COALESCE(published_at, first_seen)) FROM channel_posts \
+             WHERE channel_id = $1 AND COALESCE(published_at, first_seen) < $2",
+        )
+        .bind(channel)
+        .bind(since)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some((Some(t),)) = before {
+            rows.push((t,));
+        }
         Ok(rows.into_iter().map(|(t,)| t).collect())
     }
 
