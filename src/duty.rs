@@ -480,6 +480,7 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
     st.last_post = last_post;
     if !facts.readable {
         st.state = State::Unknown;
+        st.missed = None;
         st.note = Some("the channel cannot be read; its posts are not known".into());
     }
     st

@@ -79,7 +79,7 @@ pub async fn evaluate(
                     .into_iter()
                     .map(from_secs)
                     .collect();
-                Some(duty::status(
+                let mut status = duty::status(
                     d,
                     &Facts {
                         posts: &posts,
@@ -88,7 +88,14 @@ pub async fn evaluate(
                         tz: config.daemon.timezone,
                     },
                     at,
-                ))
+                );
+                if health.last_success.is_none() {
+                    status.note = Some(match &health.last_error {
+                        Some(e) => format!("never read successfully: {e}"),
+                        None => "not read yet".into(),
+                    });
+                }
+                Some(status)
             }
         };
         out.push(ChannelDuty {

@@ -148,12 +148,15 @@ impl Daemon {
             .any(|c| matches!(c.duty, Some(crate::duty::Duty::WorkingDays { .. })))
             .then(|| self.calendars.get(&settings.config.daemon.calendar))
             .flatten();
-        crate::obligations::fire(&self.store, &settings.config, calendar.as_deref(), now)
-            .await
-            .context("cannot queue publication duty mail")?;
-        crate::jobs::fire(&self.store, &settings, calendar.as_deref(), now)
-            .await
-            .context("cannot run scheduled jobs")?;
+        // Logged, not returned: a failure here must not hold back the incident mail below.
+        if let Err(e) =
+            crate::obligations::fire(&self.store, &settings.config, calendar.as_deref(), now).await
+        {
+            tracing::error!(error = %format!("{e:#}"), "cannot queue publication duty mail; will retry");
+        }
+        if let Err(e) = crate::jobs::fire(&self.store, &settings, calendar.as_deref(), now).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot run scheduled jobs; will retry");
+        }
         self.sender
             .drain(&self.store, now)
             .await
