@@ -711,6 +711,35 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// One more post never makes a duty's state worse, for any duty, post and time.
+        #[test]
+        fn a_post_never_makes_it_worse(
+            base in proptest::collection::vec(0i64..(120 * 86400), 0..6),
+            extra in 0i64..(120 * 86400),
+            when in 0i64..(120 * 86400),
+            which in 0usize..3,
+        ) {
+            let t0 = sh(2026, 8, 1, 0, 0);
+            let duty = [
+                weekly(),
+                Duty::Every { every: Span::from_secs(14 * 86400), at_risk: Span::from_secs(3 * 86400) },
+                Duty::WorkingDays { days: 45, at_risk: 5 },
+            ][which].clone();
+            let rank = |s: State| match s { State::Ok => 0, State::AtRisk => 1, State::Missed => 2, State::Unknown => 3 };
+            let posts: Vec<_> = base.iter().map(|s| t0 + Duration::seconds(*s)).collect();
+            let mut more = posts.clone();
+            more.push(t0 + Duration::seconds(extra));
+            let when = t0 + Duration::seconds(when);
+            let before = at(&duty, &posts, when);
+            let after = at(&duty, &more, when);
+            // Unknown only when no post is known: a post makes it known.
+            if before.state != State::Unknown {
+                prop_assert!(rank(after.state) <= rank(before.state), "{:?} -> {:?}", before, after);
+            }
+        }
+    }
+
     fn errors(text: &str) -> Vec<String> {
         match crate::config::parse(Path::new("y.toml"), text) {
             Ok(_) => vec![],

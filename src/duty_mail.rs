@@ -256,14 +256,24 @@ pub fn ledger_csv(channels: &[Channel], posts: &[PostRow], tz: Tz) -> String {
                 c.id.as_str(),
                 c.name.as_str(),
                 kind_zh(&c.kind),
-                one_line(&p.title, 500).as_str(),
-                p.link.as_deref().unwrap_or(""),
+                spreadsheet_safe(&one_line(&p.title, 500)).as_str(),
+                spreadsheet_safe(p.link.as_deref().unwrap_or("")).as_str(),
                 local(crate::clock::from_secs(p.at()), tz).as_str(),
             ]);
         }
     }
     let bytes = w.into_inner().unwrap_or_default();
     format!("\u{feff}{}", String::from_utf8_lossy(&bytes))
+}
+
+/// Text from the web that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first)
+/// is prefixed with an apostrophe, which spreadsheets show as text.
+fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 /// To the office, monthly: the publication ledger (发布信息台账) of `month` (e.g. `2026-10`),
@@ -365,4 +375,86 @@ pub fn daily_digest(
         tz.name()
     );
     draft("daily_digest", to, subject, t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duty::{Duty, State};
+    use chrono::TimeZone;
+    use chrono_tz::Asia::Shanghai;
+
+    fn channel() -> Channel {
+        crate::config::parse(
+            std::path::Path::new("y.toml"),
+            "[[channel]]\nid = \"wx\"\nname = \"示例<文旅>\"\nkind = \"wechat\"\nfeed = \"https://x.cn/f\"\nduty = \"weekly\"\n",
+        )
+        .unwrap()
+        .channels
+        .remove(0)
+    }
+
+    fn post(title: &str, at: i64) -> PostRow {
+        PostRow {
+            id: 1,
+            channel_id: "wx".into(),
+            guid: "g".into(),
+            title: title.into(),
+            summary: String::new(),
+            link: Some("https://x.cn/1?a=1&b=2".into()),
+            published_at: Some(at),
+            first_seen: at,
+        }
+    }
+
+    #[test]
+    fn web_text_is_escaped_in_html_and_kept_flat_in_text() {
+        let c = channel();
+        assert_eq!(
+            c.duty,
+            Some(Duty::Weekly {
+                posts: 1,
+                at_risk: chrono::Weekday::Thu
+            })
+        );
+        let t = Shanghai
+            .with_ymd_and_hms(2026, 11, 18, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let p = post("标题<script>alert(1)</script>\r\n换行", t.timestamp());
+        let rows = [WeekOfChannel {
+            channel: &c,
+            posts: vec![&p],
+            status: None,
+        }];
+        let to: Vec<Mailbox> = vec!["office@example.gov.cn".parse().unwrap()];
+        let d = weekly_report(t - chrono::Duration::days(2), t, &rows, Shanghai, &to);
+        assert!(!d.html.contains("<script>"), "{}", d.html);
+        assert!(d.html.contains("&lt;script&gt;"));
+        assert!(
+            d.text.contains(
+                "2026-11-18 09:00 标题<script>alert(1)</script> 换行 https://x.cn/1?a=1&b=2"
+            ),
+            "{}",
+            d.text
+        );
+        assert!(!d.subject.contains('\n'));
+        assert_eq!(d.recipients, ["office@example.gov.cn"]);
+        assert_eq!(State::Ok.zh(), "正常");
+    }
+
+    #[test]
+    fn ledger_cells_are_never_spreadsheet_formulas() {
+        let c = channel();
+        let csv = ledger_csv(
+            std::slice::from_ref(&c),
+            &[post("=HYPERLINK(\"http://evil\")", 0)],
+            Shanghai,
+        );
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(
+            csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{csv}"
+        );
+    }
 }
