@@ -150,15 +150,28 @@ pub fn at_risk(v: &ChannelView<'_>, to: &[Mailbox]) -> Draft {
 
 /// To the owner and the leaders: a period passed without the posts it needed.
 pub fn missed(v: &ChannelView<'_>, to: &[Mailbox]) -> Draft {
-    let m = v.status.missed.as_ref();
-    let period = m
-        .map(|m| format!("{} 至 {}", local(m.from, v.tz), local(m.due, v.tz)))
-        .unwrap_or_default();
+    let day = |t: DateTime<Utc>| t.with_timezone(&v.tz).format("%Y-%m-%d").to_string();
+    let what = match (&v.channel.duty, v.status.missed.as_ref()) {
+        (Some(crate::duty::Duty::Weekly { posts, .. }), Some(m)) => format!(
+            "在 {}（周一）至 {}（周日）这一周发布不足 {posts} 条",
+            day(m.from),
+            day(m.due - chrono::Duration::seconds(1))
+        ),
+        (Some(crate::duty::Duty::Every { every, .. }), Some(m)) => format!(
+            "自上次发布（{}）起已超过 {} 未更新",
+            local(m.from, v.tz),
+            crate::deadline::zh_span(every.chrono())
+        ),
+        (Some(crate::duty::Duty::WorkingDays { days, .. }), Some(m)) => format!(
+            "自上次发布（{}）起已超过 {days} 个工作日未更新",
+            local(m.from, v.tz)
+        ),
+        _ => "未达到发布要求".to_string(),
+    };
     let subject = format!("【发布违规】{} 未按要求更新", channel_label(v.channel));
     let lead = format!(
-        "{} 在 {} 期间未达到发布要求，已构成违规（政务新媒体检查中可能被判定为不合格），请立即更新并说明情况。",
+        "{} {what}，已构成违规（政务新媒体检查中可能被判定为不合格），请立即更新并说明情况。",
         channel_label(v.channel),
-        period
     );
     let text = format!("{lead}\n\n{}{}", facts(v), footer(v.tz));
     draft("duty_missed", to, subject, text)

@@ -231,7 +231,7 @@ async fn silent_week_on(backend: Option<String>) {
         "{subject}"
     );
     assert!(
-        body.contains("2026-11-16 00:00 至 2026-11-23 00:00 期间未达到发布要求"),
+        body.contains("在 2026-11-16（周一）至 2026-11-22（周日）这一周发布不足 1 条，已构成违规"),
         "{body}"
     );
 
@@ -397,6 +397,13 @@ async fn column_on(backend: Option<String>) {
             .starts_with("【发布违规】网站专题栏目「政务公开专栏」"),
         "{}",
         mail[1].2
+    );
+    assert!(
+        mail[1]
+            .3
+            .contains("自上次发布（2026-08-21 00:00）起已超过 45 个工作日未更新"),
+        "{}",
+        mail[1].3
     );
 }
 
