@@ -22,7 +22,10 @@ use std::sync::{Arc, Mutex};
 /// The working-day calendar, read again only when its folder's files change (a new
 /// year's file is picked up without a restart).
 #[derive(Default)]
-pub struct CalendarCache(Mutex<Option<(PathBuf, Stamp, Option<Arc<Calendar>>)>>);
+pub struct CalendarCache(Mutex<Option<Cached>>);
+
+/// The folder, its files when read, and what they gave.
+type Cached = (PathBuf, Stamp, Option<Arc<Calendar>>);
 
 /// Name, size and modification time of each file in the calendar folder.
 type Stamp = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
