@@ -427,17 +427,16 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     let tz = config.daemon.timezone;
     let mut rows = Vec::new();
     for s in &config.sources {
-        rows.push((s.clone(), store.source_state(&s.id).await?));
+        rows.push((s, store.source_state(&s.id).await?));
     }
-    // The own channels are read like sources; their health is listed with them.
-    let first_channel = rows.len();
-    for ch in &config.channels {
-        rows.push((ch.as_source(), store.source_state(&ch.id).await?));
+    // The own channels are read like sources; their health is listed after them.
+    let mut channels = Vec::new();
+    for c in &config.channels {
+        channels.push((c, store.source_state(&c.id).await?));
     }
     if json_out {
         let list: Vec<_> = rows
             .iter()
-            .take(first_channel)
             .map(|(s, st)| {
                 json!({
                     "id": s.id,
@@ -452,41 +451,38 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        let mut channels = Vec::new();
-        for ch in &config.channels {
-            let st = store.source_state(&ch.id).await?;
-            channels.push(json!({
-                "id": ch.id,
-                "name": ch.name,
-                "kind": ch.kind,
-                "url": ch.url.as_str(),
-                "last_success": st.last_success.map(|t| rfc3339(t, tz)),
-                "last_error": st.last_error,
-                "failures": st.failures,
-                "next_poll": if st.next_poll > 0 { Some(rfc3339(st.next_poll, tz)) } else { None },
-            }));
-        }
         outln!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "sources": list, "channels": channels }))?
+            serde_json::to_string_pretty(&json!({
+                "sources": list,
+                "channels": channels.iter().map(|(c, st)| json!({
+                    "id": c.id,
+                    "name": c.name,
+                    "kind": c.kind,
+                    "url": c.url.as_str(),
+                    "last_success": st.last_success.map(|t| rfc3339(t, tz)),
+                    "last_error": st.last_error,
+                    "failures": st.failures,
+                    "next_poll": if st.next_poll > 0 { Some(rfc3339(st.next_poll, tz)) } else { None },
+                })).collect::<Vec<_>>(),
+            }))?
         );
     } else {
-        for (i, (s, st)) in rows.into_iter().enumerate() {
-            let s = if i >= first_channel {
-                crate::config::Source {
-                    id: format!("{} (channel)", s.id),
-                    ..s
-                }
-            } else {
-                s
-            };
+        let channel_rows = channels
+            .iter()
+            .map(|(c, st)| (format!("{} (channel)", c.id), st));
+        let rows = rows
+            .iter()
+            .map(|(s, st)| (s.id.clone(), st))
+            .chain(channel_rows);
+        for (id, st) in rows {
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "never".into())
             };
             outln!(
                 "{}\tlast ok {}\tfailures {}\tnext {}\t{}",
-                s.id,
+                id,
                 when(st.last_success),
                 st.failures,
                 if st.next_poll > 0 {

@@ -423,6 +423,23 @@ async fn a_channel_that_cannot_be_read_is_unknown_and_the_operators_are_told() {
         duty_mail(d).await.is_empty(),
         "the owner is not told a guess"
     );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["sources", "--json", "--config"])
+        .arg(&dep.config)
+        .output()
+        .unwrap();
+    let sources: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wx = sources["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "wechat-wenlv")
+        .unwrap_or_else(|| panic!("{sources:#}"));
+    assert_eq!(wx["failures"], 2);
+    assert!(
+        wx["last_error"].as_str().unwrap_or("").contains("503"),
+        "{wx:#}"
+    );
     let ops: Vec<_> = d
         .store
         .outbox()
