@@ -239,6 +239,11 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     if !failures.is_empty() {
         return Ok(invalid(&failures));
     }
+    if crate::obligations::needs_calendar(&settings.config) {
+        if let Err(e) = crate::calendar::Calendar::load_dir(&settings.config.daemon.calendar) {
+            return Ok(invalid(&e));
+        }
+    }
     let examples: usize = settings
         .watchlists
         .topics
@@ -246,10 +251,11 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
         .map(|t| t.examples.len())
         .sum();
     outln!(
-        "{}: ok ({} sources, {} channels, {} topics in {} watchlist files, {} examples pass)",
+        "{}: ok ({} sources, {} channels, {} jobs, {} topics in {} watchlist files, {} examples pass)",
         c.config.display(),
         settings.config.sources.len(),
         settings.config.channels.len(),
+        settings.config.jobs.0.len(),
         settings.watchlists.topics.len(),
         settings.watchlists.files.len(),
         examples
@@ -424,6 +430,11 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     for s in &config.sources {
         rows.push((s, store.source_state(&s.id).await?));
     }
+    // The own channels are read like sources; their health is listed after them.
+    let mut channels = Vec::new();
+    for c in &config.channels {
+        channels.push((c, store.source_state(&c.id).await?));
+    }
     if json_out {
         let list: Vec<_> = rows
             .iter()
@@ -443,17 +454,36 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             .collect();
         outln!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "sources": list }))?
+            serde_json::to_string_pretty(&json!({
+                "sources": list,
+                "channels": channels.iter().map(|(c, st)| json!({
+                    "id": c.id,
+                    "name": c.name,
+                    "kind": c.kind,
+                    "url": c.url.as_str(),
+                    "last_success": st.last_success.map(|t| rfc3339(t, tz)),
+                    "last_error": st.last_error,
+                    "failures": st.failures,
+                    "next_poll": if st.next_poll > 0 { Some(rfc3339(st.next_poll, tz)) } else { None },
+                })).collect::<Vec<_>>(),
+            }))?
         );
     } else {
-        for (s, st) in rows {
+        let channel_rows = channels
+            .iter()
+            .map(|(c, st)| (format!("{} (channel)", c.id), st));
+        let rows = rows
+            .iter()
+            .map(|(s, st)| (s.id.clone(), st))
+            .chain(channel_rows);
+        for (id, st) in rows {
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "never".into())
             };
             outln!(
                 "{}\tlast ok {}\tfailures {}\tnext {}\t{}",
-                s.id,
+                id,
                 when(st.last_success),
                 st.failures,
                 if st.next_poll > 0 {
@@ -466,6 +496,47 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                     .filter(|_| st.failures > 0)
                     .unwrap_or("")
             );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yuqing obligations`: the state of every publication duty, now or at `--at`.
+pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let tz = config.daemon.timezone;
+    let at = match at {
+        None => SystemClock.now(),
+        Some(s) => match crate::obligations::parse_at(s, tz) {
+            Some(t) => t,
+            None => {
+                eprintln!("error: --at `{s}`: write an RFC 3339 time or `YYYY-MM-DD HH:MM` ({tz})");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let calendar = if crate::obligations::needs_calendar(&config) {
+        match crate::calendar::Calendar::load_dir(&config.daemon.calendar) {
+            Ok(cal) => Some(cal),
+            Err(e) => {
+                eprintln!("warning: working-day duties are unknown: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let duties = crate::obligations::evaluate(&store, &config, calendar.as_ref(), at).await?;
+    if json_out {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&crate::obligations::to_json(&duties, at, tz))?
+        );
+    } else if duties.is_empty() {
+        outln!("no channels configured");
+    } else {
+        for line in crate::obligations::to_lines(&duties, tz) {
+            outln!("{line}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -29,6 +29,8 @@ pub struct Config {
     pub surge: Option<Surge>,
     pub sources: Vec<Source>,
     pub channels: Vec<Channel>,
+    /// The scheduled reports and reminders (`[jobs]`, see `jobs`).
+    pub jobs: crate::jobs::Jobs,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +109,9 @@ pub struct People {
     pub principal: Vec<Mailbox>,
     /// 运维: source failures.
     pub operators: Vec<Mailbox>,
+    /// 办公室: the weekly compliance report, the monthly ledger and work-report reminder
+    /// (default: the duty officers).
+    pub office: Vec<Mailbox>,
 }
 
 /// The statutory response times (domain.md, "Response deadlines").
@@ -210,7 +215,30 @@ pub struct Channel {
     pub kind: String,
     pub url: url::Url,
     pub owner: Vec<Mailbox>,
-    pub duty: Option<String>,
+    /// The publication duty; `None` when the channel is only read (its posts are kept).
+    pub duty: Option<crate::duty::Duty>,
+    /// Feed or list page, read like a source of that kind.
+    pub source_kind: SourceKind,
+    /// How often the channel is read (`poll_every`, default 30m).
+    pub poll_every: Span,
+    pub timeout: Span,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Channel {
+    /// The channel as a source, so that fetching, parsing and health are the sources' own.
+    pub fn as_source(&self) -> Source {
+        Source {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            every: self.poll_every,
+            timeout: self.timeout,
+            headers: self.headers.clone(),
+            kind: self.source_kind.clone(),
+            body: None,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -234,6 +262,8 @@ struct RawConfig {
     sources: Vec<RawSource>,
     #[serde(default, rename = "channel")]
     channels: Vec<RawChannel>,
+    #[serde(default)]
+    jobs: crate::jobs::RawJobs,
 }
 
 #[derive(Deserialize, Default)]
@@ -283,6 +313,7 @@ struct RawPeople {
     leaders: Option<Vec<Spanned<String>>>,
     principal: Option<Vec<Spanned<String>>>,
     operators: Option<Vec<Spanned<String>>>,
+    office: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -335,7 +366,20 @@ struct RawChannel {
     feed: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
     owner: Option<Spanned<OneOrMany>>,
-    duty: Option<String>,
+    duty: Option<Spanned<String>>,
+    posts: Option<Spanned<u32>>,
+    at_risk: Option<Spanned<toml::Value>>,
+    every: Option<Spanned<String>>,
+    working_days: Option<Spanned<u32>>,
+    poll_every: Option<Span>,
+    timeout: Option<Span>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    item: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -534,12 +578,19 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                 .collect(),
         }
     };
+    let office = raw.people.office.map(|o| people_list(Some(o), ""));
     let people = People {
         duty: people_list(raw.people.duty, "值班员 <duty@localhost>"),
         leaders: people_list(raw.people.leaders, "分管领导 <leaders@localhost>"),
         principal: people_list(raw.people.principal, "主要负责人 <principal@localhost>"),
         operators: people_list(raw.people.operators, "运维 <operators@localhost>"),
+        office: Vec::new(),
     };
+    let people = People {
+        office: office.unwrap_or_else(|| people.duty.clone()),
+        ..people
+    };
+    let jobs = crate::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
 
     let defaults = Deadlines::default();
     let d = raw.deadlines;
@@ -601,6 +652,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         surge,
         sources,
         channels,
+        jobs,
     })
 }
 
@@ -822,16 +874,84 @@ fn check_channel(
             format!("channel `{id}`: unknown kind `{kind}`: expected website, column, wechat, weibo or app"),
         ));
     }
-    let url = match c.feed.as_ref().or(c.url.as_ref()) {
-        Some(u) => check_url(u, errs, path, source),
-        None => {
+    let selectors = [
+        ("item", &c.item),
+        ("title", &c.title),
+        ("link", &c.link),
+        ("date", &c.date),
+        ("summary", &c.summary),
+    ];
+    // `feed = URL` is read as RSS/Atom/JSON Feed; `url = URL` as an HTML list page with
+    // the same selectors as a page source.
+    let (url, source_kind) = match (&c.feed, &c.url) {
+        (Some(f), Some(u)) => {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                u.span().start,
+                format!("channel `{id}`: give either `feed` (a feed) or `url` (an HTML list page with selectors), not both (feed is {})", f.get_ref()),
+            ));
+            (None, None)
+        }
+        (Some(f), None) => {
+            for (field, value) in selectors {
+                if let Some(v) = value {
+                    errs.push(Diagnostic::at(
+                        path,
+                        source,
+                        v.span().start,
+                        format!("channel `{id}`: `{field}` is a selector for an HTML list page (`url = …`); a `feed` needs none"),
+                    ));
+                }
+            }
+            (check_url(f, errs, path, source), Some(SourceKind::Feed))
+        }
+        (None, Some(u)) => {
+            let mut required = |field: &str, v: &Option<Spanned<String>>| -> Option<String> {
+                match v {
+                    Some(v) => check_selector(v, field, &id, errs, path, source),
+                    None => {
+                        errs.push(Diagnostic::at(
+                            path,
+                            source,
+                            u.span().start,
+                            format!("channel `{id}` read from an HTML list page (`url`) needs a `{field}` selector (or use `feed = …` for a feed)"),
+                        ));
+                        None
+                    }
+                }
+            };
+            let item = required("item", &c.item);
+            let title = required("title", &c.title);
+            let link = required("link", &c.link);
+            let date = c
+                .date
+                .as_ref()
+                .and_then(|d| check_selector(d, "date", &id, errs, path, source));
+            let summary = c
+                .summary
+                .as_ref()
+                .and_then(|d| check_selector(d, "summary", &id, errs, path, source));
+            let kind = match (item, title, link) {
+                (Some(item), Some(title), Some(link)) => Some(SourceKind::Page(PageSelectors {
+                    item,
+                    title,
+                    link,
+                    date,
+                    summary,
+                })),
+                _ => None,
+            };
+            (check_url(u, errs, path, source), kind)
+        }
+        (None, None) => {
             errs.push(Diagnostic::at(
                 path,
                 source,
                 c.id.span().start,
-                format!("channel `{id}` needs a `feed` (or `url`) to read its posts from"),
+                format!("channel `{id}` needs a `feed` (or a list page `url` with selectors) to read its posts from"),
             ));
-            None
+            (None, None)
         }
     };
     let owner = match c.owner {
@@ -856,11 +976,38 @@ fn check_channel(
                 .collect()
         }
     };
+    let duty = crate::duty::check_duty(
+        &id,
+        &c.id,
+        crate::duty::RawDuty {
+            duty: c.duty,
+            posts: c.posts,
+            at_risk: c.at_risk,
+            every: c.every,
+            working_days: c.working_days,
+        },
+        errs,
+        path,
+        source,
+    );
+    let poll_every = c.poll_every.unwrap_or(Span::from_secs(30 * 60));
+    if poll_every.as_secs() == 0 {
+        errs.push(Diagnostic::at(
+            path,
+            source,
+            c.id.span().start,
+            format!("channel `{id}`: `poll_every` must be longer than 0s"),
+        ));
+    }
     Some(Channel {
         name: c.name.unwrap_or_else(|| id.clone()),
         url: url?,
         owner,
-        duty: c.duty,
+        duty: duty.ok()?,
+        source_kind: source_kind?,
+        poll_every,
+        timeout: c.timeout.unwrap_or(Span::from_secs(30)),
+        headers: c.headers,
         kind,
         id,
     })

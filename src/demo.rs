@@ -4,7 +4,8 @@
 //! loopback, writes a config with deadlines of seconds and the starter watchlists into a
 //! temporary folder, runs the real daemon against them, and prints each mail as it is sent:
 //! an incident opens, gets its deadlines, a follow-up item joins it, and the missed release
-//! deadline escalates to the leaders.
+//! deadline escalates to the leaders; the bureau's own WeChat account, silent last week,
+//! is reported as a missed publication duty.
 
 use crate::clock::SystemClock;
 use crate::scheduler::Daemon;
@@ -46,6 +47,19 @@ fn fresh(bytes: &[u8]) -> Vec<u8> {
         .into_owned()
 }
 
+/// The demo's own WeChat account (as a feed mirror): one post, 15 days ago, so the week
+/// before this one had none whatever today's weekday.
+fn silent_account() -> Vec<u8> {
+    let then = (chrono::Utc::now() - chrono::Duration::days(15)).to_rfc2822();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
+         <title>示例文旅</title><link>http://127.0.0.1/</link><description>demo</description>\
+         <item><title>示例文旅：秋季赏叶线路推荐</title><link>http://127.0.0.1/wx/1</link>\
+         <guid>wx-1</guid><pubDate>{then}</pubDate></item></channel></rss>\n"
+    )
+    .into_bytes()
+}
+
 async fn serve(State(feeds): State<Feeds>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
     let body = feeds
         .lock()
@@ -69,6 +83,7 @@ pub async fn run(seconds: Option<u64>) -> Result<ExitCode> {
     let feeds: Feeds = Arc::new(Mutex::new(HashMap::from([
         ("city-news.xml".to_string(), fresh(CITY_NEWS)),
         ("forum.xml".to_string(), fresh(FORUM_GBK)),
+        ("wechat.xml".to_string(), silent_account()),
     ])));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -126,6 +141,17 @@ name = "示例论坛·民生热线"
 kind = "feed"
 url = "http://127.0.0.1:{port}/forum.xml"
 every = "2s"
+
+# The bureau's own WeChat account must post every week (seed 004); this one last posted
+# 15 days ago, so last week was missed and its owner and the leaders hear of it.
+[[channel]]
+id = "wechat-demo"
+name = "示例文旅"
+kind = "wechat"
+feed = "http://127.0.0.1:{port}/wechat.xml"
+owner = "新媒体科 <media@demo.example.gov.cn>"
+duty = "weekly"
+poll_every = "2s"
 "#,
             dir = dir.display()
         ),

@@ -2,6 +2,7 @@
 //! within the law's deadlines. See ARCHITECTURE.md for the map of modules.
 
 pub mod calendar;
+pub mod channel;
 pub mod charset;
 pub mod chinese_date;
 pub mod classify;
@@ -12,12 +13,16 @@ pub mod deadline;
 pub mod demo;
 pub mod diagnostic;
 pub mod duration;
+pub mod duty;
+pub mod duty_mail;
 pub mod feed;
 pub mod fetch;
 pub mod incident;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod normalize;
+pub mod obligations;
 pub mod outbox;
 pub mod page;
 pub mod politeness;

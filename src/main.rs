@@ -72,6 +72,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The state of every publication duty of the own channels (last post, due, at risk,
+    /// missed), now or as of --at.
+    Obligations {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// RFC 3339, or `YYYY-MM-DD HH:MM` in the configured time zone; default now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Open incidents with their deadlines and time left.
     Incidents {
         #[command(flatten)]
@@ -152,6 +163,9 @@ fn main() -> ExitCode {
                 json,
             } => cli::items(&config, source.as_deref(), since.as_deref(), json).await,
             Command::Sources { config, json } => cli::sources(&config, json).await,
+            Command::Obligations { config, at, json } => {
+                cli::obligations(&config, at.as_deref(), json).await
+            }
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
             Command::Report {

@@ -170,6 +170,16 @@ pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
                 .header(header::ContentType::TEXT_HTML)
                 .body(row.body_html.clone()),
         );
+    let body = match (&row.attachment_name, &row.attachment) {
+        (Some(name), Some(text)) => MultiPart::mixed().multipart(body).singlepart(
+            lettre::message::Attachment::new(name.clone()).body(
+                text.clone(),
+                header::ContentType::parse("text/csv; charset=utf-8")
+                    .context("text/csv is a content type")?,
+            ),
+        ),
+        _ => body,
+    };
     b.multipart(body)
         .with_context(|| format!("cannot build the message of outbox row {}", row.id))
 }

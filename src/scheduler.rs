@@ -39,6 +39,8 @@ pub struct Daemon {
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
     files_seen: Arc<Mutex<Fingerprint>>,
+    /// The working-day calendar for the channels' duties.
+    calendars: Arc<crate::obligations::CalendarCache>,
 }
 
 /// Name, size and modification time of the config file and every watchlist file: when it
@@ -82,6 +84,7 @@ impl Daemon {
         let seen = fingerprint(&config_path, &settings.config.daemon.watchlists);
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
+            calendars: Arc::default(),
             store,
             settings: Current::new(settings),
             clock,
@@ -108,6 +111,15 @@ impl Daemon {
             let r = source::poll(&self.store, &self.fetcher, &settings, s, now).await;
             out.push((s.id.clone(), r.map_err(|e| e.to_string())));
         }
+        for c in settings
+            .config
+            .channels
+            .iter()
+            .filter(|c| only.map_or(true, |id| id == c.id))
+        {
+            let r = crate::channel::poll(&self.store, &self.fetcher, &settings, c, now).await;
+            out.push((c.id.clone(), r.map_err(|e| e.to_string())));
+        }
         self.housekeeping().await?;
         Ok(out)
     }
@@ -128,6 +140,23 @@ impl Daemon {
         incident::fire_breaches(&self.store, &settings.config, now)
             .await
             .context("cannot fire due deadlines")?;
+        // The own channels' publication duties and the scheduled reports.
+        let calendar = settings
+            .config
+            .channels
+            .iter()
+            .any(|c| matches!(c.duty, Some(crate::duty::Duty::WorkingDays { .. })))
+            .then(|| self.calendars.get(&settings.config.daemon.calendar))
+            .flatten();
+        // Logged, not returned: a failure here must not hold back the incident mail below.
+        if let Err(e) =
+            crate::obligations::fire(&self.store, &settings.config, calendar.as_deref(), now).await
+        {
+            tracing::error!(error = %format!("{e:#}"), "cannot queue publication duty mail; will retry");
+        }
+        if let Err(e) = crate::jobs::fire(&self.store, &settings, calendar.as_deref(), now).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot run scheduled jobs; will retry");
+        }
         self.sender
             .drain(&self.store, now)
             .await
@@ -169,14 +198,27 @@ impl Daemon {
                         .iter()
                         .map(|s| (s.source_id.as_str(), s.next_poll))
                         .collect();
-                    for s in &settings.config.sources {
+                    // Sources, then the own channels (read the same way, into posts).
+                    let targets = settings
+                        .config
+                        .sources
+                        .iter()
+                        .map(|s| (s.clone(), None))
+                        .chain(
+                            settings
+                                .config
+                                .channels
+                                .iter()
+                                .map(|c| (c.as_source(), Some(c.clone()))),
+                        );
+                    for (s, channel) in targets {
                         let due = next.get(s.id.as_str()).map_or(true, |&t| t <= secs(now));
                         if due && !in_flight.contains(&s.id) {
                             in_flight.insert(s.id.clone());
                             let (d, settings, source, permits, gate) = (
                                 self.clone(),
                                 settings.clone(),
-                                s.clone(),
+                                s,
                                 permits.clone(),
                                 gate.clone(),
                             );
@@ -184,8 +226,18 @@ impl Daemon {
                                 let _permit = permits.acquire_owned().await;
                                 let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
                                 let now = d.clock.now();
-                                let _ = source::poll(&d.store, &d.fetcher, &settings, &source, now)
-                                    .await;
+                                let _ = match &channel {
+                                    None => {
+                                        source::poll(&d.store, &d.fetcher, &settings, &source, now)
+                                            .await
+                                    }
+                                    Some(c) => {
+                                        crate::channel::poll(
+                                            &d.store, &d.fetcher, &settings, c, now,
+                                        )
+                                        .await
+                                    }
+                                };
                                 source.id
                             });
                         }

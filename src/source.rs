@@ -46,8 +46,29 @@ pub async fn poll(
     source: &Source,
     now: DateTime<Utc>,
 ) -> Result<Report, SourceError> {
+    poll_into(store, fetcher, settings, source, now, Sink::Items).await
+}
+
+/// Where the entries of a poll go: monitored items (classified, may open incidents), or
+/// the posts of one of the agency's own channels (never classified).
+#[derive(Clone, Copy)]
+pub(crate) enum Sink<'a> {
+    Items,
+    Posts(&'a crate::config::Channel),
+}
+
+/// Polls `source` once into `sink`, with the same fetching, health and operator mail for
+/// sources and channels, and records the poll's duration and outcome in the metrics.
+pub(crate) async fn poll_into(
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &Settings,
+    source: &Source,
+    now: DateTime<Utc>,
+    sink: Sink<'_>,
+) -> Result<Report, SourceError> {
     let started = std::time::Instant::now();
-    let result = poll_inner(store, fetcher, settings, source, now).await;
+    let result = poll_inner(store, fetcher, settings, source, now, sink).await;
     crate::metrics::record_poll(&source.id, started.elapsed(), &result);
     result
 }
@@ -58,6 +79,7 @@ async fn poll_inner(
     settings: &Settings,
     source: &Source,
     now: DateTime<Utc>,
+    sink: Sink<'_>,
 ) -> Result<Report, SourceError> {
     let state = store
         .source_state(&source.id)
@@ -83,7 +105,16 @@ async fn poll_inner(
             if let Ok(st) = store.source_state(&source.id).await {
                 let long = st.failing_since.is_some_and(|t| secs(now) - t >= after);
                 if long && st.alert.is_none() {
-                    tell_operators(store, settings, source, &st, SourceHealth::Failing, now).await;
+                    tell_operators(
+                        store,
+                        settings,
+                        source,
+                        &st,
+                        SourceHealth::Failing,
+                        now,
+                        sink,
+                    )
+                    .await;
                 }
             }
             Err(e)
@@ -98,6 +129,7 @@ async fn poll_inner(
                     &state,
                     SourceHealth::Recovered,
                     now,
+                    sink,
                 )
                 .await;
             }
@@ -124,19 +156,36 @@ async fn poll_inner(
             // mail those cause land together, or (on a crash) not at all and are read again.
             let stored = async {
                 let mut tx = store.begin().await?;
+                let mut posts = Vec::new();
                 for entry in &entries {
-                    ingest(
-                        store,
-                        &mut tx,
-                        settings,
-                        &source.id,
-                        entry,
-                        now,
-                        &mut report,
-                    )
-                    .await?;
+                    match sink {
+                        Sink::Items => {
+                            ingest(
+                                store,
+                                &mut tx,
+                                settings,
+                                &source.id,
+                                entry,
+                                now,
+                                &mut report,
+                            )
+                            .await?
+                        }
+                        Sink::Posts(_) => {
+                            if let Some(id) =
+                                crate::channel::store_post(store, &mut tx, &source.id, entry, now)
+                                    .await?
+                            {
+                                report.new += 1;
+                                posts.push(id);
+                            }
+                        }
+                    }
                 }
                 tx.commit().await?;
+                if let Sink::Posts(channel) = sink {
+                    crate::channel::after_new_posts(store, settings, channel, &posts, now).await;
+                }
                 anyhow::Ok(())
             }
             .await;
@@ -159,7 +208,7 @@ async fn poll_inner(
                 _ => None,
             };
             if let Some(health) = change {
-                tell_operators(store, settings, source, &state, health, now).await;
+                tell_operators(store, settings, source, &state, health, now, sink).await;
             }
             tracing::info!(
                 source_id = %source.id,
@@ -264,6 +313,7 @@ async fn tell_operators(
     before: &SourceState,
     health: SourceHealth,
     now: DateTime<Utc>,
+    sink: Sink<'_>,
 ) {
     let config = &settings.config;
     let result = async {
@@ -279,6 +329,10 @@ async fn tell_operators(
             now,
         };
         let draft = mail::source_health(&view, health, &config.people.operators);
+        let draft = match sink {
+            Sink::Items => draft,
+            Sink::Posts(_) => crate::duty_mail::as_channel_health(draft),
+        };
         let mut tx = store.begin().await?;
         let alert = match health {
             SourceHealth::Failing => Some("failing"),
@@ -428,7 +482,7 @@ async fn ingest(
 }
 
 /// The same article under another URL, or re-ordered on a list page, hashes the same.
-fn content_hash(entry: &Entry) -> String {
+pub(crate) fn content_hash(entry: &Entry) -> String {
     let mut h = Sha256::new();
     h.update(normalize(&entry.title).text.as_bytes());
     h.update(b"\n");

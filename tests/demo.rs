@@ -22,5 +22,10 @@ fn demo_opens_incidents_from_the_bundled_feeds() {
     );
     // From the GBK-encoded forum feed, decoded right.
     assert!(stdout.contains("跟团一日游被拉进玉器店"), "{stdout}");
+    // The silent own account: a missed weekly publication duty, to its owner and leaders.
+    assert!(
+        stdout.contains("【发布违规】微信公众号「示例文旅」（wechat-demo） 未按要求更新"),
+        "{stdout}"
+    );
     assert!(stdout.contains("demo stopped"), "{stdout}");
 }

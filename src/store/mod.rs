@@ -8,12 +8,14 @@
 //!
 //! Times are stored as UTC seconds since the epoch.
 
+mod channels;
 mod incidents;
 mod items;
 mod metrics;
 mod outbox;
 mod sources;
 
+pub use channels::{DutyAlert, NewPost, PostRow};
 pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident};
 pub use items::{ItemRow, NewItem, Stored};
 pub use metrics::UnmetDeadline;

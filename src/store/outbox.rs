@@ -29,10 +29,14 @@ pub struct OutboxRow {
     pub attempts: i64,
     pub sent_at: Option<i64>,
     pub last_error: Option<String>,
+    /// A file sent with the message (the monthly ledger CSV), name and text.
+    pub attachment_name: Option<String>,
+    pub attachment: Option<String>,
 }
 
 const COLUMNS: &str = "id, created_at, incident_id, kind, recipients, subject, body_text, \
-                       body_html, message_id, in_reply_to, attempts, sent_at, last_error";
+                       body_html, message_id, in_reply_to, attempts, sent_at, last_error, \
+                       attachment_name, attachment";
 
 impl Store {
     /// Queues a message. Its Message-ID is fixed here, so a retry after a crash is the same

@@ -1,0 +1,81 @@
+//! Reading the agency's own channels: each is fetched and parsed like a source of its kind
+//! (feed or HTML list page, conditional GET, charset, politeness, health and operator
+//! mail are the sources' own, see `source::poll_into`), but what it lists is stored as
+//! posts (`channel_posts`), never as monitored items: the agency's own posts open no
+//! incident. The duties on those posts are `duty` (pure) and `obligations` (mail).
+
+use crate::clock::secs;
+use crate::config::Channel;
+use crate::feed::Entry;
+use crate::fetch::{Fetcher, SourceError};
+use crate::settings::Settings;
+use crate::source::{self, Report, Sink};
+use crate::store::{NewPost, Store, Tx};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+/// Polls one channel once and records its health as a source's.
+#[tracing::instrument(name = "poll_channel", skip_all, fields(channel_id = %channel.id))]
+pub async fn poll(
+    store: &Store,
+    fetcher: &Fetcher,
+    settings: &Settings,
+    channel: &Channel,
+    now: DateTime<Utc>,
+) -> Result<Report, SourceError> {
+    let as_source = channel.as_source();
+    source::poll_into(
+        store,
+        fetcher,
+        settings,
+        &as_source,
+        now,
+        Sink::Posts(channel),
+    )
+    .await
+}
+
+/// Stores one listed entry as a post of `channel_id`; its id when new.
+pub(crate) async fn store_post(
+    store: &Store,
+    tx: &mut Tx,
+    channel_id: &str,
+    entry: &Entry,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let guid = entry
+        .guid
+        .clone()
+        .or_else(|| entry.link.clone())
+        .unwrap_or_else(|| source::content_hash(entry));
+    // A post dated in the future (a wrong clock or time zone on the site) counts when seen.
+    let published = entry.published.filter(|p| *p <= now).map(secs);
+    store
+        .insert_post(
+            tx,
+            &NewPost {
+                channel_id,
+                guid: &guid,
+                title: &entry.title,
+                summary: &entry.summary,
+                link: entry.link.as_deref(),
+                published_at: published,
+            },
+            secs(now),
+        )
+        .await
+}
+
+/// Called after new posts of `channel` were committed (ids in `posts`). The place to look
+/// for a candidate authoritative release of an open incident; today it only logs.
+pub(crate) async fn after_new_posts(
+    _store: &Store,
+    _settings: &Settings,
+    channel: &Channel,
+    posts: &[i64],
+    _now: DateTime<Utc>,
+) {
+    if !posts.is_empty() {
+        tracing::info!(channel_id = %channel.id, new_posts = posts.len(), "new posts on own channel");
+    }
+}

@@ -1,0 +1,386 @@
+//! Scheduled reports and reminders (`[jobs]`), by cron expressions in `[daemon] timezone`.
+//!
+//! | job | default | to | what |
+//! | --- | --- | --- | --- |
+//! | `weekly_report` | Monday 09:00 | office | each channel's posts of the past calendar week and its state |
+//! | `ledger` | the 24th, 09:00 | office | 发布信息台账 of the previous calendar month, CSV attached (due before the 25th, seed 004 三(一)) |
+//! | `work_report_reminder` | the 15th, 09:00 | office | the monthly work report is due before the 20th (seed 000 四(二)) |
+//! | `daily_digest` | off (the example config: 08:30) | duty | new items of the past 24 hours and the open incidents |
+//!
+//! The office's three are on by default only when the config has `[[channel]]`s.
+//!
+//! The ledger covers the previous calendar month: the month's posts are complete and can
+//! be signed, and the 24th leaves a day to collect signatures before the 25th.
+//!
+//! Each job's last scheduled run is a `job_runs` row, moved in the transaction that queues
+//! its mail, so it fires exactly once per scheduled time, across restarts and with several
+//! daemons. A run missed while the daemon was down fires once on start (for the latest
+//! scheduled time that passed), not once per missed time. On the very first start the
+//! clock only begins: nothing from before is sent.
+
+use crate::calendar::Calendar;
+use crate::clock::{from_secs, secs};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::duty;
+use crate::duty_mail;
+use crate::outbox::domain_of;
+use crate::settings::Settings;
+use crate::store::{Draft, Store};
+use anyhow::Result;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use std::path::Path;
+use std::str::FromStr;
+use toml::Spanned;
+
+/// The `[jobs]` table as written: each a cron expression, or `"off"`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawJobs {
+    weekly_report: Option<Spanned<String>>,
+    ledger: Option<Spanned<String>>,
+    work_report_reminder: Option<Spanned<String>>,
+    daily_digest: Option<Spanned<String>>,
+}
+
+/// The jobs that the daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    WeeklyReport,
+    Ledger,
+    WorkReportReminder,
+    DailyDigest,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::WeeklyReport => "weekly_report",
+            Kind::Ledger => "ledger",
+            Kind::WorkReportReminder => "work_report_reminder",
+            Kind::DailyDigest => "daily_digest",
+        }
+    }
+}
+
+/// One scheduled job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: Kind,
+    /// As written (5 or 6 fields).
+    pub expr: String,
+    pub schedule: cron::Schedule,
+}
+
+/// The enabled jobs.
+#[derive(Debug, Clone, Default)]
+pub struct Jobs(pub Vec<Job>);
+
+/// Parses a cron expression: `min hour day month weekday` (5 fields) or with seconds first
+/// (6 fields, the cron crate's form), optionally a year.
+pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
+    let fields = text.split_whitespace().count();
+    let full = if fields == 5 {
+        format!("0 {}", text.trim())
+    } else {
+        text.trim().to_string()
+    };
+    cron::Schedule::from_str(&full).map_err(|e| {
+        format!("invalid cron expression `{text}` ({e}): write `min hour day month weekday`, e.g. \"0 9 * * Mon\"")
+    })
+}
+
+/// Checks `[jobs]`: every expression parses; defaults for the ones not given. The
+/// office's jobs are on by default when the config has own channels (without them there
+/// is nothing to report); the daily digest only when set.
+pub fn check(
+    raw: RawJobs,
+    has_channels: bool,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Jobs {
+    let mut jobs = Vec::new();
+    let office = |expr: &'static str| if has_channels { expr } else { "off" };
+    for (kind, value, default) in [
+        (Kind::WeeklyReport, raw.weekly_report, office("0 9 * * Mon")),
+        (Kind::Ledger, raw.ledger, office("0 9 24 * *")),
+        (
+            Kind::WorkReportReminder,
+            raw.work_report_reminder,
+            office("0 9 15 * *"),
+        ),
+        (Kind::DailyDigest, raw.daily_digest, "off"),
+    ] {
+        let (expr, pos) = match &value {
+            Some(v) => (v.get_ref().trim().to_string(), Some(v.span().start)),
+            None => (default.to_string(), None),
+        };
+        if matches!(expr.as_str(), "off" | "") {
+            continue;
+        }
+        match parse_cron(&expr) {
+            Ok(schedule) => jobs.push(Job {
+                kind,
+                expr,
+                schedule,
+            }),
+            Err(e) => errs.push(Diagnostic::at(
+                path,
+                source,
+                pos.unwrap_or(0),
+                format!("[jobs] {}: {e}", kind.name()),
+            )),
+        }
+    }
+    Jobs(jobs)
+}
+
+/// The latest scheduled time of `job` after `last` and at or before `now`.
+pub fn latest_due(
+    job: &Job,
+    last: DateTime<Utc>,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Option<DateTime<Utc>> {
+    let mut found = None;
+    // Bounded: a job every minute missed for a year is ~525,600 steps; beyond, the newest
+    // is found after the cap from a later start.
+    let start = if now - last > Duration::days(400) {
+        now - Duration::days(400)
+    } else {
+        last
+    };
+    for t in job.schedule.after(&start.with_timezone(&tz)).take(600_000) {
+        let t = t.with_timezone(&Utc);
+        if t > now {
+            break;
+        }
+        found = Some(t);
+    }
+    found
+}
+
+/// Runs every job whose scheduled time passed since its last run.
+pub async fn fire(
+    store: &Store,
+    settings: &Settings,
+    calendar: Option<&Calendar>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    for job in &config.jobs.0 {
+        let name = job.kind.name();
+        let last = store.job_last_run(name).await?;
+        let Some(last) = last else {
+            // First start: the schedule begins now.
+            let mut tx = store.begin().await?;
+            store.set_job_run(&mut tx, name, None, secs(now)).await?;
+            tx.commit().await?;
+            continue;
+        };
+        let Some(at) = latest_due(job, from_secs(last), now, tz) else {
+            continue;
+        };
+        let (draft, attachment) = build(job.kind, store, settings, calendar, at).await?;
+        let mut tx = store.begin().await?;
+        if !store
+            .set_job_run(&mut tx, name, Some(last), secs(at))
+            .await?
+        {
+            continue;
+        }
+        if !draft.recipients.is_empty() {
+            let id = store
+                .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+                .await?;
+            if let Some((file, text)) = attachment {
+                store.set_attachment(&mut tx, id, &file, &text).await?;
+            }
+        }
+        tx.commit().await?;
+        tracing::info!(job = name, scheduled = %at, "scheduled job ran");
+    }
+    Ok(())
+}
+
+/// The first day of the month before the one holding `d`, and the first of `d`'s month.
+fn previous_month(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let this = d.with_day(1).expect("day 1 exists");
+    let prev = (this - Duration::days(1))
+        .with_day(1)
+        .expect("day 1 exists");
+    (prev, this)
+}
+
+fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map_or_else(
+            || d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// The mail of one run of `kind` for the scheduled time `at`, and its attachment.
+pub async fn build(
+    kind: Kind,
+    store: &Store,
+    settings: &Settings,
+    calendar: Option<&Calendar>,
+    at: DateTime<Utc>,
+) -> Result<(Draft, Option<(String, String)>)> {
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    let office = &config.people.office;
+    Ok(match kind {
+        Kind::WeeklyReport => {
+            let monday = duty::week_monday(at, tz) - Duration::days(7);
+            let from = local_midnight(monday, tz);
+            let to = local_midnight(monday + Duration::days(7), tz);
+            let posts = store.posts_since(None, secs(from)).await?;
+            let duties = crate::obligations::evaluate(store, config, calendar, at).await?;
+            let rows: Vec<duty_mail::WeekOfChannel<'_>> = duties
+                .iter()
+                .map(|d| duty_mail::WeekOfChannel {
+                    channel: &d.channel,
+                    posts: posts
+                        .iter()
+                        .filter(|p| p.channel_id == d.channel.id && p.at() < secs(to))
+                        .collect(),
+                    status: d.status.as_ref(),
+                })
+                .collect();
+            (duty_mail::weekly_report(from, to, &rows, tz, office), None)
+        }
+        Kind::Ledger => {
+            let (first, next) = previous_month(at.with_timezone(&tz).date_naive());
+            let (from, to) = (local_midnight(first, tz), local_midnight(next, tz));
+            let posts: Vec<_> = store
+                .posts_since(None, secs(from))
+                .await?
+                .into_iter()
+                .filter(|p| p.at() < secs(to))
+                .collect();
+            let month = first.format("%Y-%m").to_string();
+            let csv = duty_mail::ledger_csv(&config.channels, &posts, tz);
+            (
+                duty_mail::ledger(&month, &config.channels, &posts, tz, office),
+                Some((format!("ledger-{month}.csv"), csv)),
+            )
+        }
+        Kind::WorkReportReminder => {
+            let d = at.with_timezone(&tz).date_naive();
+            let due = d.with_day(20).unwrap_or(d);
+            let due = if due < d {
+                // Scheduled after the 20th: the next month's report.
+                (d.with_day(1).unwrap_or(d) + Duration::days(32))
+                    .with_day(20)
+                    .unwrap_or(d)
+            } else {
+                due
+            };
+            (
+                duty_mail::work_report_reminder(&due.format("%Y-%m-%d").to_string(), tz, office),
+                None,
+            )
+        }
+        Kind::DailyDigest => {
+            let from = at - Duration::hours(24);
+            let items = store.items(None, secs(from), 1000).await?;
+            let open = store.incidents(false).await?;
+            (
+                duty_mail::daily_digest(from, &items, &open, tz, at, &config.people.duty),
+                None,
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Asia::Shanghai;
+
+    fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Shanghai
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn job(expr: &str) -> Job {
+        Job {
+            kind: Kind::Ledger,
+            expr: expr.into(),
+            schedule: parse_cron(expr).unwrap(),
+        }
+    }
+
+    #[test]
+    fn cron_in_the_configured_zone_fires_once_for_the_latest_missed_time() {
+        let j = job("0 9 24 * *");
+        // Down from the 20th of September to the 1st of December: only November's run.
+        let got = latest_due(&j, sh(2026, 9, 20, 0, 0), sh(2026, 12, 1, 0, 0), Shanghai);
+        assert_eq!(got, Some(sh(2026, 11, 24, 9, 0)));
+        assert_eq!(
+            latest_due(&j, sh(2026, 11, 24, 9, 0), sh(2026, 12, 1, 0, 0), Shanghai),
+            None
+        );
+        let w = job("0 9 * * Mon");
+        assert_eq!(
+            latest_due(&w, sh(2026, 11, 20, 0, 0), sh(2026, 11, 23, 9, 0), Shanghai),
+            Some(sh(2026, 11, 23, 9, 0))
+        );
+    }
+
+    #[test]
+    fn bad_cron_names_the_line() {
+        let errs = match crate::config::parse(
+            Path::new("y.toml"),
+            "[jobs]\nledger = \"0 9 32 * *\"\nweekly_report = \"off\"\n",
+        ) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        };
+        assert!(
+            errs.iter()
+                .any(|e| e.starts_with("y.toml:2: [jobs] ledger: invalid cron expression")),
+            "{errs:?}"
+        );
+        let channel = "[[channel]]\nid = \"c\"\nkind = \"wechat\"\nfeed = \"https://x.cn/f\"\n";
+        let c = crate::config::parse(
+            Path::new("y.toml"),
+            &format!("[jobs]\nweekly_report = \"off\"\n{channel}"),
+        )
+        .unwrap();
+        let kinds: Vec<Kind> = c.jobs.0.iter().map(|j| j.kind).collect();
+        assert_eq!(kinds, [Kind::Ledger, Kind::WorkReportReminder]);
+        let c = crate::config::parse(
+            Path::new("y.toml"),
+            "[jobs]\ndaily_digest = \"30 8 * * *\"\n",
+        )
+        .unwrap();
+        let kinds: Vec<Kind> = c.jobs.0.iter().map(|j| j.kind).collect();
+        assert_eq!(
+            kinds,
+            [Kind::DailyDigest],
+            "without channels only what is set"
+        );
+    }
+
+    #[test]
+    fn previous_month_handles_january() {
+        let d = NaiveDate::from_ymd_opt(2027, 1, 24).unwrap();
+        assert_eq!(
+            previous_month(d),
+            (
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+            )
+        );
+    }
+}

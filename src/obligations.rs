@@ -1,0 +1,328 @@
+//! The publication duties of the own channels, read from the store: the state of each
+//! (for `yuqing obligations` and the weekly report) and the mail it causes.
+//!
+//! Mail is once per period and survives restarts: what was mailed is a `duty_alerts` row,
+//! written in the transaction that queues the mail. At risk → the owner, once per period;
+//! missed → the owner and the leaders, once per missed period; back in compliance after
+//! either → the owner. An unknown state (the channel cannot be read) mails nobody here:
+//! the operators hear of it as of any failing source.
+
+use crate::calendar::Calendar;
+use crate::clock::{from_secs, secs};
+use crate::config::{Channel, Config};
+use crate::duty::{self, Facts, State, Status};
+use crate::duty_mail::{self, ChannelView};
+use crate::outbox::domain_of;
+use crate::store::{DutyAlert, SourceState, Store};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The working-day calendar, read again only when its folder's files change (a new
+/// year's file is picked up without a restart).
+#[derive(Default)]
+pub struct CalendarCache(Mutex<Option<Cached>>);
+
+/// The folder, its files when read, and what they gave.
+type Cached = (PathBuf, Stamp, Option<Arc<Calendar>>);
+
+/// Name, size and modification time of each file in the calendar folder.
+type Stamp = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+
+fn stamp(dir: &Path) -> Stamp {
+    let mut files: Stamp = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| {
+                    let meta = e.metadata().ok();
+                    (
+                        e.path(),
+                        meta.as_ref().map_or(0, |m| m.len()),
+                        meta.and_then(|m| m.modified().ok()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+impl CalendarCache {
+    /// The calendar of `dir`, or `None` (logged once per change) when it cannot be read.
+    pub fn get(&self, dir: &Path) -> Option<Arc<Calendar>> {
+        let now = stamp(dir);
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((d, s, cal)) = slot.as_ref() {
+            if d == dir && *s == now {
+                return cal.clone();
+            }
+        }
+        let cal = match Calendar::load_dir(dir) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(errs) => {
+                for e in &errs.0 {
+                    tracing::error!(error = %e, "working-day calendar unreadable; working-day duties are unknown");
+                }
+                None
+            }
+        };
+        *slot = Some((dir.to_path_buf(), now, cal.clone()));
+        cal
+    }
+}
+
+/// One channel with its health and, when it has a duty, the duty's state.
+pub struct ChannelDuty {
+    pub channel: Channel,
+    pub health: SourceState,
+    pub status: Option<Status>,
+}
+
+/// Whether the channel's posts are known as of `at`: read successfully at least once (the
+/// feed's history then tells about earlier times too), and not failing since before `at`.
+fn readable(h: &SourceState, at: DateTime<Utc>) -> bool {
+    h.last_success.is_some() && (h.failures == 0 || h.failing_since.is_some_and(|f| f > secs(at)))
+}
+
+/// The state of every channel's duty at `at`.
+pub async fn evaluate(
+    store: &Store,
+    config: &Config,
+    calendar: Option<&Calendar>,
+    at: DateTime<Utc>,
+) -> Result<Vec<ChannelDuty>> {
+    let mut out = Vec::new();
+    for c in &config.channels {
+        let health = store.source_state(&c.id).await?;
+        let status = match &c.duty {
+            None => None,
+            Some(d) => {
+                let since = at - duty::window(d);
+                let posts: Vec<DateTime<Utc>> = store
+                    .post_times(&c.id, secs(since), secs(at))
+                    .await?
+                    .into_iter()
+                    .map(from_secs)
+                    .collect();
+                let mut status = duty::status(
+                    d,
+                    &Facts {
+                        posts: &posts,
+                        readable: readable(&health, at),
+                        calendar,
+                        tz: config.daemon.timezone,
+                    },
+                    at,
+                );
+                if health.last_success.is_none() {
+                    status.note = Some(match &health.last_error {
+                        Some(e) => format!("never read successfully: {e}"),
+                        None => "not read yet".into(),
+                    });
+                }
+                Some(status)
+            }
+        };
+        out.push(ChannelDuty {
+            channel: c.clone(),
+            health,
+            status,
+        });
+    }
+    Ok(out)
+}
+
+/// What to mail about one duty, given what was mailed before; `None`: nothing.
+fn decide(status: &Status, before: &DutyAlert) -> Option<(&'static str, DutyAlert)> {
+    let mut after = before.clone();
+    match status.state {
+        State::Missed => {
+            let key = status.missed.as_ref().map(|m| m.key.clone());
+            if before.missed_key == key {
+                return None;
+            }
+            after.missed_key = key;
+            after.mailed_state = Some("missed".into());
+            Some(("missed", after))
+        }
+        State::AtRisk => {
+            if before.at_risk_key.as_deref() == Some(status.period_key.as_str()) {
+                return None;
+            }
+            after.at_risk_key = Some(status.period_key.clone());
+            after.mailed_state = Some("at_risk".into());
+            Some(("at_risk", after))
+        }
+        State::Ok => {
+            before.mailed_state.as_ref()?;
+            after.mailed_state = None;
+            Some(("recovered", after))
+        }
+        State::Unknown => None,
+    }
+}
+
+/// Mails what changed in the duties' states at `now`.
+pub async fn fire(
+    store: &Store,
+    config: &Config,
+    calendar: Option<&Calendar>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if config.channels.iter().all(|c| c.duty.is_none()) {
+        return Ok(());
+    }
+    for cd in evaluate(store, config, calendar, now).await? {
+        let Some(status) = &cd.status else { continue };
+        let before = store.duty_alert(&cd.channel.id).await?;
+        let Some((what, after)) = decide(status, &before) else {
+            continue;
+        };
+        let owners = if cd.channel.owner.is_empty() {
+            config.people.office.clone()
+        } else {
+            cd.channel.owner.clone()
+        };
+        let view = ChannelView {
+            channel: &cd.channel,
+            status,
+            tz: config.daemon.timezone,
+            now,
+        };
+        let draft = match what {
+            "missed" => {
+                let mut to = owners.clone();
+                for l in &config.people.leaders {
+                    if !to.contains(l) {
+                        to.push(l.clone());
+                    }
+                }
+                duty_mail::missed(&view, &to)
+            }
+            "at_risk" => duty_mail::at_risk(&view, &owners),
+            _ => duty_mail::recovered(&view, &owners),
+        };
+        let mut tx = store.begin().await?;
+        if !store
+            .set_duty_alert(&mut tx, &before, &after, secs(now))
+            .await?
+        {
+            // Another daemon mailed it first.
+            continue;
+        }
+        store
+            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        tx.commit().await?;
+        tracing::info!(channel_id = %cd.channel.id, mail = what, "publication duty mail queued");
+    }
+    Ok(())
+}
+
+/// `--at` as the duty officer writes it: RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DD`
+/// in the configured zone.
+pub fn parse_at(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    naive
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Whether any channel's duty is counted in working days (and so needs the calendar).
+pub fn needs_calendar(config: &Config) -> bool {
+    config
+        .channels
+        .iter()
+        .any(|c| matches!(c.duty, Some(duty::Duty::WorkingDays { .. })))
+}
+
+fn rfc3339(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz).to_rfc3339()
+}
+
+/// `yuqing obligations --json`: one entry per channel with a duty.
+pub fn to_json(duties: &[ChannelDuty], at: DateTime<Utc>, tz: chrono_tz::Tz) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = duties
+        .iter()
+        .filter_map(|d| {
+            let s = d.status.as_ref()?;
+            let rule = d.channel.duty.as_ref()?;
+            Some(serde_json::json!({
+                "id": d.channel.id,
+                "name": d.channel.name,
+                "kind": d.channel.kind,
+                "owner": d.channel.owner.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+                "duty": rule.describe(),
+                "state": s.state.as_str(),
+                "last_post": s.last_post.map(|t| rfc3339(t, tz)),
+                "posts_this_period": s.posts_this_period,
+                "period_start": s.period_start.map(|t| rfc3339(t, tz)),
+                "due": s.due.map(|t| rfc3339(t, tz)),
+                "at_risk_from": s.at_risk_from.map(|t| rfc3339(t, tz)),
+                "missed_period": s.missed.as_ref().map(|m| serde_json::json!({
+                    "from": rfc3339(m.from, tz),
+                    "due": rfc3339(m.due, tz),
+                })),
+                "uncertain_years": s.uncertain_years,
+                "note": s.note,
+                "health": {
+                    "last_success": d.health.last_success.map(|t| rfc3339(from_secs(t), tz)),
+                    "failures": d.health.failures,
+                    "last_error": d.health.last_error.as_deref().filter(|_| d.health.failures > 0),
+                },
+            }))
+        })
+        .collect();
+    serde_json::json!({ "at": rfc3339(at, tz), "duties": list })
+}
+
+/// `yuqing obligations`: one line per channel, tab-separated.
+pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map(|t| crate::mail::local(t, tz))
+            .unwrap_or_else(|| "-".into())
+    };
+    duties
+        .iter()
+        .map(|d| match (&d.status, &d.channel.duty) {
+            (Some(s), Some(rule)) => {
+                let mut line = format!(
+                    "{}\t{}\tlast post {}\t{} this period\tdue {}\t{}",
+                    d.channel.id,
+                    s.state.as_str(),
+                    when(s.last_post),
+                    s.posts_this_period,
+                    when(s.due),
+                    rule.describe()
+                );
+                if let Some(m) = &s.missed {
+                    line.push_str(&format!(
+                        "\tmissed {} – {}",
+                        when(Some(m.from)),
+                        when(Some(m.due))
+                    ));
+                }
+                if let Some(n) = &s.note {
+                    line.push_str(&format!("\t({n})"));
+                }
+                line
+            }
+            _ => format!("{}\tno duty", d.channel.id),
+        })
+        .collect()
+}
