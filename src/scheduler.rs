@@ -128,6 +128,9 @@ impl Daemon {
         incident::fire_breaches(&self.store, &settings.config, now)
             .await
             .context("cannot fire due deadlines")?;
+        incident::fire_lifecycle(&self.store, &settings.config, now)
+            .await
+            .context("cannot close incidents whose monitoring ended")?;
         self.sender
             .drain(&self.store, now)
             .await

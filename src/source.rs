@@ -395,7 +395,7 @@ async fn ingest(
                 match incident::on_match(
                     store,
                     tx,
-                    &settings.config,
+                    settings,
                     &row,
                     &m.id,
                     &m.name,

@@ -9,11 +9,12 @@
 //! Times are stored as UTC seconds since the epoch.
 
 mod incidents;
+mod lifecycle;
 mod items;
 mod outbox;
 mod sources;
 
-pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident};
+pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE, STATES};
 pub use items::{ItemRow, NewItem, Stored};
 pub use outbox::{Draft, OutboxRow};
 pub use sources::SourceState;
