@@ -6,6 +6,7 @@ pub mod charset;
 pub mod chinese_date;
 pub mod classify;
 pub mod cli;
+pub mod cli_lifecycle;
 pub mod clock;
 pub mod config;
 pub mod deadline;
