@@ -5,7 +5,7 @@ use crate::cli::{open, IncidentCommand};
 use crate::clock::{from_secs, Clock, SystemClock};
 use crate::mail::local;
 use crate::settings::Settings;
-use crate::store::{IncidentRow, Store, ACTIVE};
+use crate::store::{IncidentRow, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -88,7 +88,10 @@ pub fn state_lines(i: &IncidentRow, tz: chrono_tz::Tz) -> Vec<String> {
         ));
     }
     if let Some(t) = i.reopened_at {
-        out.push(format!("reopened by a resurgence (回温) {}", local(from_secs(t), tz)));
+        out.push(format!(
+            "reopened by a resurgence (回温) {}",
+            local(from_secs(t), tz)
+        ));
     }
     if let (Some(t), Some(by)) = (i.closed_at, &i.closed_by) {
         out.push(format!("closed {} by {by}", local(from_secs(t), tz)));
@@ -127,9 +130,10 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
     }
     for topic in &settings.watchlists.topics {
         if let Some(o) = topic.obligation {
-            let due = settings
-                .calendar
-                .add_working_days(now, o.working_days(), config.daemon.timezone);
+            let due =
+                settings
+                    .calendar
+                    .add_working_days(now, o.working_days(), config.daemon.timezone);
             if !due.is_certain() {
                 outln!(
                     "warning: topic `{}` ({}:{}) owes {} within {} working days; counted from \
@@ -160,15 +164,7 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
     let Ok(store) = Store::open(db).await else {
         return;
     };
-    let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(&format!(
-        "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain FROM deadlines d \
-         JOIN incidents i ON i.id = d.incident_id \
-         WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
-           AND d.cancelled_at IS NULL AND i.{ACTIVE} ORDER BY d.due_at"
-    ))
-    .fetch_all(store.pool())
-    .await
-    .unwrap_or_default();
+    let rows = store.uncertain_deadlines().await.unwrap_or_default();
     for (id, duty, due, years) in rows {
         outln!(
             "warning: incident #{id}: {duty} due {} was counted without calendar data for {years} \

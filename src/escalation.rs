@@ -79,12 +79,15 @@ impl Recipient {
             "leaders" => Ok(Recipient::Leaders),
             "principal" => Ok(Recipient::Principal),
             "operators" => Ok(Recipient::Operators),
-            other => other.parse::<Mailbox>().map(Recipient::Address).map_err(|e| {
-                format!(
-                    "`{other}` is neither a role (duty, leaders, principal, operators) \
+            other => other
+                .parse::<Mailbox>()
+                .map(Recipient::Address)
+                .map_err(|e| {
+                    format!(
+                        "`{other}` is neither a role (duty, leaders, principal, operators) \
                      nor a mail address: {e}"
-                )
-            }),
+                    )
+                }),
         }
     }
 
@@ -337,6 +340,63 @@ mod tests {
         assert_eq!(
             emails(e.mailboxes(&p, Severity::Major, Step::Resurgence)),
             ["lead@x.cn", "head@x.cn", "duty@x.cn"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn parse(text: &str) -> Result<crate::config::Config, Vec<String>> {
+        crate::config::parse(Path::new("yuqing.toml"), text)
+            .map_err(|d| d.0.iter().map(|d| d.to_string()).collect())
+    }
+
+    #[test]
+    fn the_policy_is_read_per_severity_and_mistakes_name_their_line() {
+        let c = parse(
+            "[people]\nduty = [\"duty@x.cn\"]\nleaders = [\"lead@x.cn\"]\n\n\
+             [escalation.ordinary]\nbreach = [\"duty\", \"新闻办 <press@x.cn>\"]\n\
+             unacknowledged_after = \"2h\"\n",
+        )
+        .unwrap();
+        let e = &c.escalation;
+        assert_eq!(
+            e.mailboxes(&c.people, Severity::Ordinary, Step::Breach)
+                .iter()
+                .map(|m| m.email.to_string())
+                .collect::<Vec<_>>(),
+            ["duty@x.cn", "press@x.cn"]
+        );
+        assert_eq!(
+            e.policy(Severity::Ordinary).unacknowledged_after,
+            Span::from_secs(7200)
+        );
+        // Other severities keep the defaults.
+        assert_eq!(
+            e.policy(Severity::Major).unacknowledged_after,
+            Span::from_secs(1800)
+        );
+
+        let errs =
+            parse("[escalation.major]\nopened = [\"duty\"]\nbreach = [\"leaderz\"]\n").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("yuqing.toml:3:")
+                && errs[0].contains("`leaderz` is neither a role"),
+            "{errs:?}"
+        );
+        let errs = parse("[escalation.huge]\nopened = [\"duty\"]\n").unwrap_err();
+        assert!(
+            errs[0].contains("yuqing.toml:1") && errs[0].contains("huge"),
+            "{errs:?}"
+        );
+        let errs = parse("[grouping]\nsimilarity = 1.5\n").unwrap_err();
+        assert!(
+            errs[0].starts_with("yuqing.toml:2:") && errs[0].contains("between 0 and 1"),
+            "{errs:?}"
         );
     }
 }

@@ -111,9 +111,15 @@ mod tests {
 
     #[test]
     fn reports_of_one_event_are_alike_and_other_events_are_not() {
-        assert_eq!(sim("某景区发生坍塌 游客被困", "某景区发生坍塌 游客被困"), 1.0);
+        assert_eq!(
+            sim("某景区发生坍塌 游客被困", "某景区发生坍塌 游客被困"),
+            1.0
+        );
         // Folding: Traditional, full-width and spacing do not matter.
-        assert_eq!(sim("某景區發生坍塌，遊客被困", "某景区发生坍塌 游客被困"), 1.0);
+        assert_eq!(
+            sim("某景區發生坍塌，遊客被困", "某景区发生坍塌 游客被困"),
+            1.0
+        );
         assert!(sim("某景区发生坍塌 游客被困", "某景区发生坍塌 第2报") >= 0.3);
         assert!(sim("某景区发生坍塌 游客被困", "另一景区索道停运 游客滞留") < 0.2);
         assert_eq!(sim("", "某景区"), 0.0);

@@ -8,11 +8,11 @@
 use crate::clock::{from_secs, secs};
 use crate::config::Config;
 use crate::deadline::{self, Kind};
+use crate::escalation::Step as EStep;
 use crate::mail::{self, IncidentView};
 use crate::outbox::domain_of;
-use crate::severity::Severity;
-use crate::escalation::Step as EStep;
 use crate::settings::Settings;
+use crate::severity::Severity;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
@@ -265,7 +265,11 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let again = d.breach_mailed_at.is_some();
-        let step = if again { EStep::RepeatBreach } else { EStep::Breach };
+        let step = if again {
+            EStep::RepeatBreach
+        } else {
+            EStep::Breach
+        };
         let to = config
             .escalation
             .mailboxes(&config.people, snap.severity(), step);
@@ -372,9 +376,10 @@ pub async fn fire_unacknowledged(
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let after = policy(&snap.incident.severity);
-        let to = config
-            .escalation
-            .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
+        let to =
+            config
+                .escalation
+                .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
         let draft = mail::unacknowledged(&view, &deadline::zh_span(after.chrono()), &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))

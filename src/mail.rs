@@ -441,7 +441,11 @@ pub fn resurgence(
         "【舆情·回温】#{} {}{}：{}",
         id,
         v.incident.topic_name,
-        if reopened { "（已重新打开）" } else { "（监测期内）" },
+        if reopened {
+            "（已重新打开）"
+        } else {
+            "（监测期内）"
+        },
         one_line(&item.title, 50)
     );
     let mut lead = if reopened {
@@ -476,7 +480,9 @@ pub fn resurgence(
     if reopened {
         next.push(format!("确认收到：yuqing incident ack {id}"));
     }
-    next.push(format!("记录再次回应：yuqing incident note {id} \"<回应情况>\""));
+    next.push(format!(
+        "记录再次回应：yuqing incident note {id} \"<回应情况>\""
+    ));
     next.push(format!("查看详情：yuqing incident show {id}"));
     render("resurgence", v, to, subject, &lead, &next)
 }

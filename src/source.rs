@@ -393,15 +393,7 @@ async fn ingest(
                     }
                 }
                 match incident::on_match(
-                    store,
-                    tx,
-                    settings,
-                    &row,
-                    &m.id,
-                    &m.name,
-                    m.severity,
-                    &words,
-                    now,
+                    store, tx, settings, &row, &m.id, &m.name, m.severity, &words, now,
                 )
                 .await?
                 {

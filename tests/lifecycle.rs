@@ -45,7 +45,13 @@ fn feed(items: &[&str]) -> Response {
     let rows: Vec<(String, String, String)> = items
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.to_string(), format!("https://n.example.cn/{i}"), i.to_string()))
+        .map(|(i, t)| {
+            (
+                t.to_string(),
+                format!("https://n.example.cn/{i}"),
+                i.to_string(),
+            )
+        })
         .collect();
     let refs: Vec<(&str, &str, &str, &str)> = rows
         .iter()
@@ -127,7 +133,9 @@ async fn full_day_on(backend: Option<String>) {
     );
     let reminders = mails(&d, "reminder").await;
     assert!(
-        reminders.iter().any(|m| m.subject.contains("#1 发布权威信息")),
+        reminders
+            .iter()
+            .any(|m| m.subject.contains("#1 发布权威信息")),
         "reminded before the release: {reminders:#?}"
     );
 
@@ -176,12 +184,18 @@ async fn full_day_on(backend: Option<String>) {
     let back = mails(&d, "resurgence").await;
     assert_eq!(back.len(), 1, "once per monitoring period: {back:#?}");
     assert!(
-        back[0].subject.starts_with("【舆情·回温】#1 景区安全（监测期内）"),
+        back[0]
+            .subject
+            .starts_with("【舆情·回温】#1 景区安全（监测期内）"),
         "{}",
         back[0].subject
     );
     assert!(back[0].recipients.contains("leader@") && back[0].recipients.contains("duty@"));
-    assert!(back[0].body_text.contains("最新进展"), "{}", back[0].body_text);
+    assert!(
+        back[0].body_text.contains("最新进展"),
+        "{}",
+        back[0].body_text
+    );
     assert_eq!(status(&d, 1).await, "monitoring");
     assert_eq!(mails(&d, "opened").await.len(), 2, "no new incident");
 
@@ -194,7 +208,11 @@ async fn full_day_on(backend: Option<String>) {
     assert_eq!(status(&d, 1).await, "closed");
     let closed = mails(&d, "closed").await;
     assert_eq!(closed.len(), 1);
-    assert!(closed[0].body_text.contains("监测期满"), "{}", closed[0].body_text);
+    assert!(
+        closed[0].body_text.contains("监测期满"),
+        "{}",
+        closed[0].body_text
+    );
 
     // A week later the event comes back: #1 reopens, and the mail carries its record.
     clock.advance(Duration::days(7));
@@ -211,13 +229,22 @@ async fn full_day_on(backend: Option<String>) {
         "{text}"
     );
     assert!(
-        text.contains("acknowledged") && text.contains("press_conference") && text.contains("closed"),
+        text.contains("acknowledged")
+            && text.contains("press_conference")
+            && text.contains("closed"),
         "the record: {text}"
     );
     // Reopened means someone must acknowledge again: the leaders hear of it if nobody does.
     clock.advance(Duration::minutes(31));
     d.housekeeping().await.unwrap();
-    assert_eq!(mails(&d, "unacknowledged").await.iter().filter(|m| m.incident_id == Some(1)).count(), 1);
+    assert_eq!(
+        mails(&d, "unacknowledged")
+            .await
+            .iter()
+            .filter(|m| m.incident_id == Some(1))
+            .count(),
+        1
+    );
 
     // The record shows every step with who and when; the CLI shows the state.
     let actions: Vec<String> = d
@@ -286,7 +313,12 @@ async fn merge_and_split_on(backend: Option<String>) {
         TOPIC,
         &[
             ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", ""),
-            ("山顶索道突发故障停运 滞留游客已转移", "https://n.example.cn/2", "2", ""),
+            (
+                "山顶索道突发故障停运 滞留游客已转移",
+                "https://n.example.cn/2",
+                "2",
+                "",
+            ),
         ],
         PEOPLE,
         &backend,
@@ -311,15 +343,26 @@ async fn merge_and_split_on(backend: Option<String>) {
     // The duty officer judges the cable car failure part of the same event.
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("incident #2 merged into #1 (1 item(s) moved)"), "{out}");
+    assert!(
+        out.contains("incident #2 merged into #1 (1 item(s) moved)"),
+        "{out}"
+    );
     assert_eq!(status(d, 2).await, "merged");
     assert_eq!(clock_start(1).await, c1, "the earlier clock start is kept");
     let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
     assert_eq!(items.len(), 2);
     let merged = mails(d, "merged").await;
     assert_eq!(merged.len(), 1);
-    assert!(merged[0].subject.contains("#2 并入 #1"), "{}", merged[0].subject);
-    assert!(merged[0].body_text.contains("张值班"), "{}", merged[0].body_text);
+    assert!(
+        merged[0].subject.contains("#2 并入 #1"),
+        "{}",
+        merged[0].subject
+    );
+    assert!(
+        merged[0].body_text.contains("张值班"),
+        "{}",
+        merged[0].body_text
+    );
     let opened = mails(d, "opened").await;
     assert_eq!(
         merged[0].in_reply_to.as_deref(),
@@ -330,9 +373,9 @@ async fn merge_and_split_on(backend: Option<String>) {
     assert!(!ok && err.contains("merged into #1"), "{err}");
     let actions = d.store.actions_of(1).await.unwrap();
     assert!(
-        actions
-            .iter()
-            .any(|a| a.action == "opened" && a.detail.as_deref().unwrap_or("").contains("(from #2)")),
+        actions.iter().any(
+            |a| a.action == "opened" && a.detail.as_deref().unwrap_or("").contains("(from #2)")
+        ),
         "#2's history moved into #1: {actions:#?}"
     );
 
@@ -342,7 +385,11 @@ async fn merge_and_split_on(backend: Option<String>) {
     assert!(ok, "{out}{err}");
     assert!(out.contains("split into new incident #3"), "{out}");
     assert_eq!(
-        d.store.incident_items(d.store.pool(), 1).await.unwrap().len(),
+        d.store
+            .incident_items(d.store.pool(), 1)
+            .await
+            .unwrap()
+            .len(),
         1
     );
     let three = d.store.incident_items(d.store.pool(), 3).await.unwrap();
@@ -358,12 +405,19 @@ async fn merge_and_split_on(backend: Option<String>) {
     );
     let split = mails(d, "split").await;
     assert_eq!(split.len(), 1);
-    assert!(split[0].subject.contains("#1 拆分出新事件 #3"), "{}", split[0].subject);
+    assert!(
+        split[0].subject.contains("#1 拆分出新事件 #3"),
+        "{}",
+        split[0].subject
+    );
     assert!(split[0].recipients.contains("duty@"));
 
     // Bad input loses nothing and says why.
     let (ok, _, err) = yuqing(&sc.config, &["incident", "split", "1", "999"]);
-    assert!(!ok && err.contains("item 999 is not in incident #1"), "{err}");
+    assert!(
+        !ok && err.contains("item 999 is not in incident #1"),
+        "{err}"
+    );
     let (ok, _, err) = yuqing(&sc.config, &["incident", "merge", "1", "1"]);
     assert!(!ok && err.contains("into itself"), "{err}");
 }
@@ -441,7 +495,8 @@ async fn no_calendar_on(backend: Option<String>) {
     let (d, clock) = (&sc.daemon, &sc.clock);
     // Monday 2026-12-28: five working days reach into 2027, which has no calendar yet.
     clock.set(Utc.with_ymd_and_hms(2026, 12, 28, 2, 0, 0).unwrap());
-    sc.http.set("/news.xml", feed(&["网友留言：博物馆预约系统无法登录"]));
+    sc.http
+        .set("/news.xml", feed(&["网友留言：博物馆预约系统无法登录"]));
     d.poll_once(None).await.unwrap();
     let opened = mails(d, "opened").await;
     assert!(
@@ -472,7 +527,11 @@ async fn no_calendar_on(backend: Option<String>) {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         text.contains("warning: incident #1: 网民留言答复（5个工作日）")
             && text.contains("without calendar data for 2027"),

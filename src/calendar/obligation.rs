@@ -84,7 +84,10 @@ impl std::str::FromStr for Obligation {
             .find(|o| o.as_str() == s.trim())
             .ok_or_else(|| {
                 let names: Vec<&str> = Obligation::ALL.iter().map(|o| o.as_str()).collect();
-                format!("unknown obligation `{s}`: expected one of {}", names.join(", "))
+                format!(
+                    "unknown obligation `{s}`: expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

@@ -114,13 +114,9 @@ pub(super) async fn resurge(
         }
         _ => return Ok(incident),
     };
-    store
-        .add_incident_item(tx, incident.id, item.id, t)
-        .await?;
+    store.add_incident_item(tx, incident.id, item.id, t).await?;
     // The resurgence mail reports this item itself: later items go into new-items batches.
-    store
-        .mark_items_mailed(tx, incident.id, item.id, t)
-        .await?;
+    store.mark_items_mailed(tx, incident.id, item.id, t).await?;
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let tz = config.daemon.timezone;
     let history: Vec<String> = store
@@ -173,7 +169,11 @@ pub(super) async fn add_obligation(
         settings.config.daemon.timezone,
     );
     let years: Vec<String> = due.uncertain_years.iter().map(|y| y.to_string()).collect();
-    let duty = format!("{}（{}个工作日）", obligation.zh(), obligation.working_days());
+    let duty = format!(
+        "{}（{}个工作日）",
+        obligation.zh(),
+        obligation.working_days()
+    );
     store
         .insert_obligation(
             tx,
@@ -211,7 +211,14 @@ pub(super) async fn settle(
     if running > 0 && incident.status == "monitoring" {
         store.set_status(tx, id, "released").await?;
         store
-            .record_action(tx, id, t, by, "state", Some("released (monitoring ended: new deadline)"))
+            .record_action(
+                tx,
+                id,
+                t,
+                by,
+                "state",
+                Some("released (monitoring ended: new deadline)"),
+            )
             .await?;
         return Ok(());
     }
@@ -325,7 +332,14 @@ pub async fn merge(
     store.copy_actions(&mut tx, from, into).await?;
     store.mark_merged(&mut tx, from, into, t, by).await?;
     store
-        .record_action(&mut tx, from, t, by, "merged", Some(&format!("into #{into}")))
+        .record_action(
+            &mut tx,
+            from,
+            t,
+            by,
+            "merged",
+            Some(&format!("into #{into}")),
+        )
         .await?;
     let start = a.clock_start.min(b.clock_start);
     store.set_clock_start(&mut tx, into, start).await?;
@@ -388,16 +402,19 @@ pub async fn split(
         .await?
         .with_context(|| format!("there is no incident #{from}"))?;
     if !active(&a) {
-        bail!("incident #{from} is {}; only an active incident can be split", a.status);
+        bail!(
+            "incident #{from} is {}; only an active incident can be split",
+            a.status
+        );
     }
     let all = store.incident_items(&mut *tx, from).await?;
     let mut moved: Vec<&ItemRow> = Vec::new();
     for id in items {
         match all.iter().find(|i| i.id == *id) {
             Some(i) => moved.push(i),
-            None => bail!(
-                "item {id} is not in incident #{from} (see `yuqing incident show {from}`)"
-            ),
+            None => {
+                bail!("item {id} is not in incident #{from} (see `yuqing incident show {from}`)")
+            }
         }
     }
     if moved.is_empty() {
@@ -409,7 +426,9 @@ pub async fn split(
     moved.sort_by_key(|i| i.id);
     let start = moved
         .iter()
-        .map(|i| deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at)))
+        .map(|i| {
+            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
+        })
         .min()
         .unwrap_or(now);
     let severity: Severity = a.severity.parse().unwrap_or(Severity::Ordinary);
@@ -450,10 +469,24 @@ pub async fn split(
         .collect::<Vec<_>>()
         .join(", ");
     store
-        .record_action(&mut tx, id, t, by, "split", Some(&format!("from #{from}: items {list}")))
+        .record_action(
+            &mut tx,
+            id,
+            t,
+            by,
+            "split",
+            Some(&format!("from #{from}: items {list}")),
+        )
         .await?;
     store
-        .record_action(&mut tx, from, t, by, "split", Some(&format!("items {list} to #{id}")))
+        .record_action(
+            &mut tx,
+            from,
+            t,
+            by,
+            "split",
+            Some(&format!("items {list} to #{id}")),
+        )
         .await?;
     let snap = Snapshot::read(store, &mut tx, id).await?;
     let source = source_name(config, &snap.first().source_id);

@@ -271,4 +271,17 @@ impl Store {
         .fetch_all(&mut **tx)
         .await?)
     }
+
+    /// Running working-day deadlines of active incidents counted without calendar data:
+    /// (incident, duty, due, years), for `yuqing check`.
+    pub async fn uncertain_deadlines(&self) -> Result<Vec<(i64, String, i64, String)>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain \
+             FROM deadlines d JOIN incidents i ON i.id = d.incident_id \
+             WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
+               AND d.cancelled_at IS NULL AND i.{ACTIVE} ORDER BY d.due_at"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
 }

@@ -9,8 +9,8 @@
 //! Times are stored as UTC seconds since the epoch.
 
 mod incidents;
-mod lifecycle;
 mod items;
+mod lifecycle;
 mod outbox;
 mod sources;
 
