@@ -490,6 +490,8 @@ pub async fn act(
                 store
                     .record_action(&mut tx, id, t, by, "acknowledged", None)
                     .await?;
+                // A reopened incident owes nothing new: acknowledged, it is monitored again.
+                lifecycle::settle(store, &mut tx, config, id, by, now).await?;
                 format!("incident #{id} acknowledged by {by}")
             } else {
                 format!("incident #{id} was already acknowledged")

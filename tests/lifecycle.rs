@@ -246,6 +246,11 @@ async fn full_day_on(backend: Option<String>) {
         1
     );
 
+    // Acknowledged again, it owes nothing new and is monitored again.
+    act(&d, 1, Step::Acknowledge, clock.now()).await;
+    assert_eq!(status(&d, 1).await, "monitoring");
+    assert_eq!(mails(&d, "monitoring").await.len(), 2);
+
     // The record shows every step with who and when; the CLI shows the state.
     let actions: Vec<String> = d
         .store
@@ -276,7 +281,7 @@ async fn full_day_on(backend: Option<String>) {
         .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
-        shown.contains("state: open (待确认)") && shown.contains("reopened by a resurgence"),
+        shown.contains("state: monitoring (监测中)") && shown.contains("reopened by a resurgence"),
         "{shown}"
     );
     assert!(

@@ -13,6 +13,9 @@
 //! (once per monitoring period; later items go into the usual new-items batches). After
 //! closing, within `[grouping] reopen_within` (30 days), it reopens the incident: status
 //! `open` again, to be acknowledged again, and the 回温 mail carries the incident's record.
+//! A reopened incident owes no new statutory deadline (its release and response stand as
+//! recorded); once acknowledged it is monitored again, and the duty officer records any
+//! further response as a note.
 
 use super::{source_name, Snapshot};
 use crate::calendar::Obligation;
@@ -28,6 +31,9 @@ use crate::severity::Severity;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
+
+/// Items of one incident compared with a new item, newest first.
+const MAX_COMPARED: usize = 200;
 
 /// The incident `item` is about, if any: of the same topic, active or closed within
 /// `reopen_within`, with an item at least `similarity` alike. Items of incidents not yet
@@ -52,8 +58,12 @@ pub(super) async fn same_event(
     {
         let settled = matches!(cand.status.as_str(), "monitoring" | "closed");
         let items = store.incident_items(&mut **tx, cand.id).await?;
+        // The latest items describe the event as it is now; a bound keeps a long-lived
+        // incident's comparison cheap.
         let score = items
             .iter()
+            .rev()
+            .take(MAX_COMPARED)
             .filter(|i| i.id != item.id && (settled || i.fetched_at >= window_since))
             .map(|i| Signature::of_item(&i.title, &i.summary).similarity(&sig))
             .fold(f64::NEG_INFINITY, f64::max);
