@@ -416,6 +416,18 @@ async fn merge_and_split_on(backend: Option<String>) {
         split[0].subject
     );
     assert!(split[0].recipients.contains("duty@"));
+    assert_eq!(
+        split[0].in_reply_to.as_deref(),
+        Some(opened[0].message_id.as_str()),
+        "told in #1's thread"
+    );
+    let opened = mails(d, "opened").await;
+    assert!(
+        opened
+            .iter()
+            .any(|m| m.incident_id == Some(3) && m.subject.contains("索道")),
+        "#3 starts its own thread: {opened:#?}"
+    );
 
     // Bad input loses nothing and says why.
     let (ok, _, err) = yuqing(&sc.config, &["incident", "split", "1", "999"]);

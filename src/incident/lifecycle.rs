@@ -501,7 +501,17 @@ pub async fn split(
     let snap = Snapshot::read(store, &mut tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let draft = mail::split(&view, from, ids.len(), by, &config.people.duty);
+    // The new incident's own thread starts with its opening mail; the split is told in
+    // the thread of the incident it came from.
+    let to = config
+        .escalation
+        .mailboxes(&config.people, severity, EStep::Opened);
+    let opened = mail::opened(&view, &to);
+    store
+        .enqueue(&mut tx, &opened, t, &domain_of(&config.mail.from))
+        .await?;
+    let mut draft = mail::split(&view, from, ids.len(), by, &config.people.duty);
+    draft.incident_id = Some(from);
     store
         .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
