@@ -41,24 +41,41 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             config,
             who,
         } => {
-            // Split needs the watchlists too: the new incident owes the topic's obligation.
-            let settings = match Settings::load(&config.config) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(2));
-                }
+            let (config, store) = match open(config).await {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
             };
-            let store = match Store::open(&settings.config.daemon.database).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return Ok(ExitCode::from(1));
-                }
+            // The new incident owes its topic's obligation; a broken watchlist or calendar
+            // must not stop the duty officer, so it is split without one, and says so.
+            let topics = crate::watchlist::load_dir(&config.daemon.watchlists)
+                .map(|w| w.topics)
+                .unwrap_or_else(|e| {
+                    eprintln!(
+                        "warning: watchlists not read ({e}); no working-day obligation added"
+                    );
+                    Vec::new()
+                });
+            let dir = &config.daemon.calendar;
+            let calendar = crate::calendar::Calendar::load_dir(dir)
+                .unwrap_or_else(|_| crate::calendar::Calendar::empty(dir));
+            let obligation_of = |topic: &str| {
+                topics
+                    .iter()
+                    .find(|t| t.id == topic)
+                    .and_then(|t| t.obligation)
             };
-            crate::incident::split(&store, &settings, *id, items, &who.name(), now)
-                .await
-                .map(|(_, said)| said)
+            crate::incident::split(
+                &store,
+                &config,
+                &calendar,
+                &obligation_of,
+                *id,
+                items,
+                &who.name(),
+                now,
+            )
+            .await
+            .map(|(_, said)| said)
         }
         _ => unreachable!("only merge and split are regrouping"),
     };

@@ -108,7 +108,7 @@ pub async fn on_match(
         .find(|t| t.id == topic_id)
         .and_then(|t| t.obligation);
     if let Some(o) = obligation {
-        lifecycle::add_obligation(store, tx, settings, id, o, start).await?;
+        lifecycle::add_obligation(store, tx, config, &settings.calendar, id, o, start).await?;
     }
     store
         .record_action(

@@ -322,7 +322,7 @@ async fn merge_and_split_on(backend: Option<String>) {
                 "山顶索道突发故障停运 滞留游客已转移",
                 "https://n.example.cn/2",
                 "2",
-                "",
+                "Mon, 23 Nov 2026 22:00:00 +0000",
             ),
         ],
         PEOPLE,
@@ -343,7 +343,11 @@ async fn merge_and_split_on(backend: Option<String>) {
                 .clock_start
         }
     };
-    let c1 = clock_start(1).await;
+    let (c1, c2) = (clock_start(1).await, clock_start(2).await);
+    assert!(
+        c2 < clock_start(1).await,
+        "#2 was published three hours earlier"
+    );
 
     // The duty officer judges the cable car failure part of the same event.
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
@@ -353,7 +357,13 @@ async fn merge_and_split_on(backend: Option<String>) {
         "{out}"
     );
     assert_eq!(status(d, 2).await, "merged");
-    assert_eq!(clock_start(1).await, c1, "the earlier clock start is kept");
+    assert_eq!(clock_start(1).await, c2, "the earlier clock start is kept");
+    let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    assert_eq!(
+        (dl[0].kind.as_str(), dl[0].due_at),
+        ("response", c2 + 48 * 3600),
+        "recomputed from it"
+    );
     let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
     assert_eq!(items.len(), 2);
     let merged = mails(d, "merged").await;
@@ -405,9 +415,16 @@ async fn merge_and_split_on(backend: Option<String>) {
     assert_eq!(dl[0].kind, "response");
     assert_eq!(
         dl[0].due_at,
-        three[0].fetched_at + 48 * 3600,
+        three[0].published_at.unwrap() + 48 * 3600,
         "counted from the item's own clock start"
     );
+    assert_eq!(
+        clock_start(1).await,
+        c1,
+        "#1 is back to its own clock start"
+    );
+    let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    assert_eq!(dl[0].due_at, c1 + 48 * 3600);
     let split = mails(d, "split").await;
     assert_eq!(split.len(), 1);
     assert!(

@@ -18,7 +18,7 @@
 //! further response as a note.
 
 use super::{source_name, Snapshot};
-use crate::calendar::Obligation;
+use crate::calendar::{Calendar, Obligation};
 use crate::clock::{from_secs, secs};
 use crate::config::Config;
 use crate::deadline;
@@ -26,7 +26,6 @@ use crate::escalation::Step as EStep;
 use crate::grouping::Signature;
 use crate::mail::{self, local};
 use crate::outbox::domain_of;
-use crate::settings::Settings;
 use crate::severity::Severity;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use anyhow::{bail, Context, Result};
@@ -168,16 +167,13 @@ pub(super) async fn resurge(
 pub(super) async fn add_obligation(
     store: &Store,
     tx: &mut Tx,
-    settings: &Settings,
+    config: &Config,
+    calendar: &Calendar,
     incident: i64,
     obligation: Obligation,
     start: DateTime<Utc>,
 ) -> Result<()> {
-    let due = settings.calendar.add_working_days(
-        start,
-        obligation.working_days(),
-        settings.config.daemon.timezone,
-    );
+    let due = calendar.add_working_days(start, obligation.working_days(), config.daemon.timezone);
     let years: Vec<String> = due.uncertain_years.iter().map(|y| y.to_string()).collect();
     let duty = format!(
         "{}（{}个工作日）",
@@ -396,16 +392,19 @@ pub async fn merge(
 }
 
 /// Moves `items` of incident `from` into a new incident of the same topic and severity,
-/// with its own deadlines counted from those items' clock start; returns the new id.
+/// with its own deadlines counted from those items' clock start (and the working-day
+/// obligation `obligation_of` gives for the topic); returns the new id.
+#[allow(clippy::too_many_arguments)]
 pub async fn split(
     store: &Store,
-    settings: &Settings,
+    config: &Config,
+    calendar: &Calendar,
+    obligation_of: &(dyn Fn(&str) -> Option<Obligation> + Sync),
     from: i64,
     items: &[i64],
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(i64, String)> {
-    let config = &settings.config;
     let mut tx = store.begin().await?;
     let a = store
         .incident(&mut *tx, from)
@@ -459,19 +458,30 @@ pub async fn split(
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
     store.move_items(&mut tx, from, id, &ids).await?;
     store.set_split_from(&mut tx, id, from).await?;
+    // What stays behind keeps the clock start of its own items, and its deadlines follow.
+    let rest = all
+        .iter()
+        .filter(|i| !ids.contains(&i.id))
+        .map(|i| {
+            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
+        })
+        .min()
+        .unwrap_or(from_secs(a.clock_start));
+    if secs(rest) != a.clock_start {
+        store.set_clock_start(&mut tx, from, secs(rest)).await?;
+        for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
+            store
+                .reschedule_deadline(&mut tx, from, kind.as_str(), secs(due))
+                .await?;
+        }
+    }
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
         store
             .insert_deadline(&mut tx, id, kind.as_str(), secs(due))
             .await?;
     }
-    let obligation = settings
-        .watchlists
-        .topics
-        .iter()
-        .find(|t| t.id == a.topic_id)
-        .and_then(|t| t.obligation);
-    if let Some(o) = obligation {
-        add_obligation(store, &mut tx, settings, id, o, start).await?;
+    if let Some(o) = obligation_of(&a.topic_id) {
+        add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
     }
     let list = ids
         .iter()
