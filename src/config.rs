@@ -50,7 +50,7 @@ impl Default for Grouping {
     fn default() -> Self {
         Grouping {
             window: Span::from_secs(72 * 3600),
-            similarity: 0.3,
+            similarity: 0.2,
             reopen_within: Span::from_secs(30 * 86_400),
         }
     }
@@ -600,7 +600,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                 errs.push(at(
                     s.span(),
                     format!(
-                        "[grouping] similarity = {} is not between 0 and 1 (0.3 groups \
+                        "[grouping] similarity = {} is not between 0 and 1 (0.2 groups \
                          reports of one event; 0 groups every item of a topic)",
                         s.get_ref()
                     ),
