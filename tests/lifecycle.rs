@@ -78,12 +78,13 @@ async fn full_day_on(backend: Option<String>) {
     let started = std::time::Instant::now();
     let extra = format!(
         "{PEOPLE}[deadlines]\nmonitoring = \"2d\"\n\n\
-         [escalation.major]\nbreach = [\"leaders\", \"新闻办 <press@example.gov.cn>\"]\n"
+         [escalation.major]\nbreach = [\"leaders\", \"新闻办 <press@example.gov.cn>\"]\n\n\
+         [escalation.ordinary]\nunacknowledged_after = \"2h\"\n"
     );
     let first = "某景区发生坍塌 游客被困";
     let other = "山顶索道突发故障停运 滞留游客已转移";
     let common::Scenario {
-        dirs: _dirs,
+        dirs,
         http,
         clock,
         daemon,
@@ -113,6 +114,14 @@ async fn full_day_on(backend: Option<String>) {
         clock.advance(Duration::minutes(10));
         daemon.housekeeping().await.unwrap();
     }
+    // #2 (一般), never acknowledged, reaches the leaders after the policy's 2 hours.
+    let unack = mails(&daemon, "unacknowledged").await;
+    assert_eq!(unack.len(), 1, "{unack:#?}");
+    assert!(
+        unack[0].incident_id == Some(2) && unack[0].subject.contains("立案 2小时 仍无人确认"),
+        "{}",
+        unack[0].subject
+    );
     daemon.store.close().await;
     drop(daemon);
     let d = common::start(&config, &clock).await;
@@ -284,6 +293,15 @@ async fn full_day_on(backend: Option<String>) {
         shown.contains("state: monitoring (监测中)") && shown.contains("reopened by a resurgence"),
         "{shown}"
     );
+    // Every message was really delivered (file transport), one .eml each.
+    d.housekeeping().await.unwrap();
+    let sent = d.store.outbox().await.unwrap();
+    assert!(sent.iter().all(|m| m.sent_at.is_some()), "all sent");
+    let files = std::fs::read_dir(dirs.mail())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+        .count();
+    assert_eq!(files, sent.len());
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),
         "a simulated week runs in {:?}",
