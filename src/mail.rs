@@ -574,6 +574,41 @@ pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mail
     render("split", v, to, subject, &lead, &next)
 }
 
+/// An action of the record (留痕) in Chinese, for mail: the stored action names are codes.
+pub fn action_zh(action: &str, detail: Option<&str>) -> String {
+    let what = match action {
+        "opened" => "立案",
+        "acknowledged" => "确认收到",
+        "severity" => "调整级别",
+        "escalated" => "超时/未确认，通报领导",
+        "release" => "记录发布权威信息",
+        "response" => "记录回应",
+        "obligation" => "记录答复",
+        "press_conference" => "记录召开新闻发布会",
+        "state" => "状态变为",
+        "monitoring" => "进入监测期",
+        "resurgence" => "回温",
+        "closed" => "结案",
+        "reopened" => "回温，重新打开",
+        "note" => "备注",
+        "merged" => "合并",
+        "split" => "拆分",
+        other => other,
+    };
+    let detail = detail.map(|d| match d {
+        "released" => "已发布/已回应".to_string(),
+        "press_conference" => "已召开发布会".to_string(),
+        "release" => "发布权威信息".to_string(),
+        "unacknowledged" => "无人确认".to_string(),
+        "monitoring ended" => "监测期满".to_string(),
+        other => other.to_string(),
+    });
+    match detail {
+        Some(d) if !d.is_empty() => format!("{what}（{d}）"),
+        _ => what.to_string(),
+    }
+}
+
 /// What the operators are told about a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceHealth {

@@ -238,9 +238,9 @@ async fn full_day_on(backend: Option<String>) {
         "{text}"
     );
     assert!(
-        text.contains("acknowledged")
-            && text.contains("press_conference")
-            && text.contains("closed"),
+        text.contains("duty 确认收到")
+            && text.contains("duty 记录召开新闻发布会")
+            && text.contains("yuqing 结案（监测期满）"),
         "the record: {text}"
     );
     // Reopened means someone must acknowledge again: the leaders hear of it if nobody does.
@@ -299,7 +299,13 @@ async fn full_day_on(backend: Option<String>) {
     assert!(sent.iter().all(|m| m.sent_at.is_some()), "all sent");
     let files = std::fs::read_dir(dirs.mail())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml")
+        })
         .count();
     assert_eq!(files, sent.len());
     assert!(

@@ -96,9 +96,9 @@ pub(super) async fn resurge(
                     "yuqing",
                     "reopened",
                     Some(&format!(
-                        "回温: item {} {} after closing",
+                        "item {}, closed {}",
                         item.id,
-                        deadline::zh_span(now - from_secs(closed))
+                        local(from_secs(closed), config.daemon.timezone)
                     )),
                 )
                 .await?;
@@ -116,7 +116,7 @@ pub(super) async fn resurge(
                     t,
                     "yuqing",
                     "resurgence",
-                    Some(&format!("回温: item {}", item.id)),
+                    Some(&format!("item {}", item.id)),
                 )
                 .await?;
             false
@@ -134,11 +134,10 @@ pub(super) async fn resurge(
         .into_iter()
         .map(|a| {
             format!(
-                "{} {} {}{}",
+                "{} {} {}",
                 local(from_secs(a.at), tz),
                 a.actor,
-                a.action,
-                a.detail.map(|d| format!("：{d}")).unwrap_or_default()
+                mail::action_zh(&a.action, a.detail.as_deref())
             )
         })
         .collect();
