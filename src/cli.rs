@@ -600,6 +600,9 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
             items.len(),
             items.first().map(|x| x.title.as_str()).unwrap_or("-")
         );
+        if let (Some(t), "monitoring") = (i.monitoring_until, i.status.as_str()) {
+            outln!("    monitoring until {}", local(from_secs(t), tz));
+        }
         for d in &deadlines {
             outln!("    {}", deadline_line(d, now, tz));
         }

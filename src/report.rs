@@ -113,7 +113,10 @@ pub fn lines(
                     .met_at
                     .map(|t| local(from_secs(t), tz))
                     .unwrap_or_default(),
-                outcome: outcome(d, now),
+                outcome: match (i.merged_into, d.met_at, d.cancelled_at) {
+                    (Some(into), None, Some(_)) => format!("因并入 #{into} 取消"),
+                    _ => outcome(d, now),
+                },
                 state: state_zh(i),
             });
         }

@@ -418,6 +418,28 @@ async fn merge_and_split_on(backend: Option<String>) {
         "#2's history moved into #1: {actions:#?}"
     );
 
+    // The assessment report says what became of #2's deadline.
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args([
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+            "--csv",
+        ])
+        .arg("--config")
+        .arg(&sc.config)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let two = csv.lines().find(|l| l.starts_with("#2,")).unwrap_or("");
+    assert!(
+        two.contains("因并入 #1 取消") && two.ends_with("已并入 #1"),
+        "{csv}"
+    );
+
     // Then changes their mind: the cable car item goes to a new incident of its own.
     let cable = items.iter().find(|i| i.title.contains("索道")).unwrap().id;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &cable.to_string()]);
@@ -589,6 +611,11 @@ async fn no_calendar_on(backend: Option<String>) {
         out.status.success(),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("escalation policy:")
+            && text.contains("ordinary: opened=duty reminder=duty breach=leaders+principal+duty"),
+        "{text}"
     );
     assert!(
         text.contains("warning: incident #1: 网民留言答复（5个工作日）")
