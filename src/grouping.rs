@@ -67,11 +67,15 @@ fn seed(i: usize) -> u64 {
 
 impl Signature {
     pub fn of(text: &str) -> Signature {
+        let mut seeds = [0u64; K];
+        for (i, s) in seeds.iter_mut().enumerate() {
+            *s = seed(i);
+        }
         let mut sig = [u64::MAX; K];
         for s in shingles(text) {
             let h = fnv1a(s.as_bytes());
-            for (i, slot) in sig.iter_mut().enumerate() {
-                let v = mix(h ^ seed(i));
+            for (slot, seed) in sig.iter_mut().zip(&seeds) {
+                let v = mix(h ^ seed);
                 if v < *slot {
                     *slot = v;
                 }
