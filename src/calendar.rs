@@ -108,6 +108,18 @@ impl Calendar {
         }
     }
 
+    /// A calendar with no data (the folder is absent): every count is Monday–Friday and
+    /// flagged as uncertain.
+    pub fn empty(dir: &Path) -> Calendar {
+        Calendar {
+            dir: dir.to_path_buf(),
+            years: BTreeMap::new(),
+            placeholders: BTreeMap::new(),
+            off_days: BTreeSet::new(),
+            make_up_days: BTreeSet::new(),
+        }
+    }
+
     /// Builds a calendar from `(path, contents)` pairs, as `load_dir` does after reading;
     /// the folder named in warnings is the first file's.
     pub fn from_files(files: &[(PathBuf, String)]) -> Result<Calendar, Diagnostics> {

@@ -7,7 +7,7 @@
 use crate::classify::Classifier;
 use crate::clock::{from_secs, secs, Clock, SystemClock};
 use crate::config::{self, Config};
-use crate::deadline::{self, Kind};
+use crate::deadline;
 use crate::diagnostic::Diagnostics;
 use crate::incident::{self, Step};
 use crate::mail::local;
@@ -65,7 +65,7 @@ pub struct Who {
 }
 
 impl Who {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.by
             .clone()
             .or_else(|| std::env::var("YUQING_USER").ok())
@@ -140,6 +140,25 @@ pub enum IncidentCommand {
         #[command(flatten)]
         who: Who,
     },
+    /// Merge incident FROM into INTO: items and record move, the earlier clock start wins.
+    Merge {
+        into: i64,
+        from: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Move ITEMs of incident ID into a new incident with its own deadlines.
+    Split {
+        id: i64,
+        #[arg(required = true)]
+        items: Vec<i64>,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
 }
 
 pub fn init_logging(format: &str) {
@@ -171,7 +190,7 @@ fn load_config(c: &ConfigArg) -> Result<Config, ExitCode> {
     config::load(&c.config).map_err(|e| invalid(&e))
 }
 
-async fn open(c: &ConfigArg) -> Result<(Config, Store), ExitCode> {
+pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), ExitCode> {
     let config = load_config(c)?;
     match Store::open(&config.daemon.database).await {
         Ok(store) => Ok((config, store)),
@@ -244,6 +263,7 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
             return Ok(invalid(&e));
         }
     }
+    crate::cli_lifecycle::check_lines(&settings, SystemClock.now()).await;
     let examples: usize = settings
         .watchlists
         .topics
@@ -419,7 +439,7 @@ pub async fn items(
     Ok(ExitCode::SUCCESS)
 }
 
-fn rfc3339(t: i64, tz: chrono_tz::Tz) -> String {
+pub(crate) fn rfc3339(t: i64, tz: chrono_tz::Tz) -> String {
     from_secs(t).with_timezone(&tz).to_rfc3339()
 }
 
@@ -560,15 +580,13 @@ fn deadline_json(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> serd
         "met_at": d.met_at.map(|t| rfc3339(t, tz)),
         "met_by": d.met_by,
         "evidence": d.evidence,
+        "duty": d.duty,
+        "uncertain_years": d.uncertain.as_deref().filter(|u| !u.is_empty()).map(|u| u.split(',').collect::<Vec<_>>()),
     })
 }
 
 fn deadline_line(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    let what = d
-        .kind
-        .parse::<Kind>()
-        .map(Kind::zh)
-        .unwrap_or(d.kind.as_str());
+    let what = crate::mail::deadline_what(d);
     let due = from_secs(d.due_at);
     let state = match (d.met_at, d.cancelled_at) {
         (Some(m), _) => format!(
@@ -579,7 +597,11 @@ fn deadline_line(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Stri
         (None, Some(_)) => "cancelled (regraded)".to_string(),
         _ => deadline::zh_left(due, now),
     };
-    format!("{what} {} ({state})", local(due, tz))
+    format!(
+        "{what} {} ({state}){}",
+        local(due, tz),
+        crate::mail::uncertain_note(d)
+    )
 }
 
 async fn incident_json(
@@ -599,6 +621,12 @@ async fn incident_json(
         "opened_at": rfc3339(i.opened_at, tz),
         "clock_start": rfc3339(i.clock_start, tz),
         "acknowledged_by": i.acknowledged_by,
+        "monitoring_until": i.monitoring_until.map(|t| rfc3339(t, tz)),
+        "closed_at": i.closed_at.map(|t| rfc3339(t, tz)),
+        "closed_by": i.closed_by,
+        "merged_into": i.merged_into,
+        "split_from": i.split_from,
+        "reopened_at": i.reopened_at.map(|t| rfc3339(t, tz)),
         "items": items.iter().map(|it| json!({
             "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
             "published": it.published_at.map(|t| rfc3339(t, tz)),
@@ -644,6 +672,9 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
             items.len(),
             items.first().map(|x| x.title.as_str()).unwrap_or("-")
         );
+        if let (Some(t), "monitoring") = (i.monitoring_until, i.status.as_str()) {
+            outln!("    monitoring until {}", local(from_secs(t), tz));
+        }
         for d in &deadlines {
             outln!("    {}", deadline_line(d, now, tz));
         }
@@ -709,6 +740,9 @@ fn parse_day(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
 }
 
 pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
+    if let IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } = &cmd {
+        return crate::cli_lifecycle::regroup(cmd).await;
+    }
     let (config_arg, step, who) = match &cmd {
         IncidentCommand::Show { id, config, json } => return show(config, *id, *json).await,
         IncidentCommand::Ack { config, who, .. } => (config, Step::Acknowledge, who),
@@ -737,6 +771,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             text, config, who, ..
         } => (config, Step::Note(text.clone()), who),
         IncidentCommand::Close { config, who, .. } => (config, Step::Close, who),
+        IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
     };
     let id = match &cmd {
         IncidentCommand::Show { id, .. }
@@ -746,6 +781,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         | IncidentCommand::Severity { id, .. }
         | IncidentCommand::Note { id, .. }
         | IncidentCommand::Close { id, .. } => *id,
+        IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
     };
     let (config, store) = or_exit!(open(config_arg).await);
     match incident::act(&store, &config, id, &step, &who.name(), SystemClock.now()).await {
@@ -796,6 +832,9 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         local(from_secs(i.opened_at), tz),
         local(from_secs(i.clock_start), tz)
     );
+    for line in crate::cli_lifecycle::state_lines(&i, tz) {
+        outln!("{line}");
+    }
     outln!("deadlines:");
     for d in store.deadlines_of(store.pool(), id).await? {
         outln!("  {}", deadline_line(&d, now, tz));

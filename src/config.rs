@@ -31,6 +31,31 @@ pub struct Config {
     pub channels: Vec<Channel>,
     /// The scheduled reports and reminders (`[jobs]`, see `jobs`).
     pub jobs: crate::jobs::Jobs,
+    /// Which incident an item joins (`grouping`).
+    pub grouping: Grouping,
+    /// Who is mailed at each step, per severity (`escalation`).
+    pub escalation: crate::escalation::Escalation,
+}
+
+/// `[grouping]`: an item joins an incident of its topic when its text is at least
+/// `similarity` alike (MinHash estimate of bigram Jaccard) to one of the incident's items
+/// fetched within `window`; a closed incident is reopened by such an item within
+/// `reopen_within` of closing (回温).
+#[derive(Debug, Clone, Copy)]
+pub struct Grouping {
+    pub window: Span,
+    pub similarity: f64,
+    pub reopen_within: Span,
+}
+
+impl Default for Grouping {
+    fn default() -> Self {
+        Grouping {
+            window: Span::from_secs(72 * 3600),
+            similarity: 0.2,
+            reopen_within: Span::from_secs(30 * 86_400),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +156,9 @@ pub struct Deadlines {
     pub repeat_escalation: Span,
     /// An incident nobody acknowledged this long after it opened is mailed to the leaders.
     pub unacknowledged_after: Span,
+    /// Once its response duties are met, an incident is monitored this long for 回温, then
+    /// closes by itself.
+    pub monitoring: Span,
 }
 
 impl Default for Deadlines {
@@ -148,6 +176,7 @@ impl Default for Deadlines {
             response_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
             repeat_escalation: Span::from_secs(3600),
             unacknowledged_after: Span::from_secs(30 * 60),
+            monitoring: Span::from_secs(7 * 86_400),
         }
     }
 }
@@ -258,6 +287,10 @@ struct RawConfig {
     deadlines: RawDeadlines,
     #[serde(default)]
     surge: RawSurge,
+    #[serde(default)]
+    grouping: RawGrouping,
+    #[serde(default)]
+    escalation: crate::escalation::RawEscalation,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
     #[serde(default, rename = "channel")]
@@ -327,6 +360,15 @@ struct RawDeadlines {
     response_reminders: Option<Vec<Span>>,
     repeat_escalation: Option<Span>,
     unacknowledged_after: Option<Span>,
+    monitoring: Option<Span>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGrouping {
+    window: Option<Span>,
+    similarity: Option<Spanned<f64>>,
+    reopen_within: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -613,6 +655,30 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         unacknowledged_after: d
             .unacknowledged_after
             .unwrap_or(defaults.unacknowledged_after),
+        monitoring: d.monitoring.unwrap_or(defaults.monitoring),
+    };
+    let escalation = raw
+        .escalation
+        .check(deadlines.unacknowledged_after, &mut errs, &at);
+    let g = Grouping::default();
+    let grouping = Grouping {
+        window: raw.grouping.window.unwrap_or(g.window),
+        similarity: match raw.grouping.similarity {
+            None => g.similarity,
+            Some(s) if (0.0..=1.0).contains(s.get_ref()) => *s.get_ref(),
+            Some(s) => {
+                errs.push(at(
+                    s.span(),
+                    format!(
+                        "[grouping] similarity = {} is not between 0 and 1 (0.2 groups \
+                         reports of one event; 0 groups every item of a topic)",
+                        s.get_ref()
+                    ),
+                ));
+                g.similarity
+            }
+        },
+        reopen_within: raw.grouping.reopen_within.unwrap_or(g.reopen_within),
     };
 
     // [[source]] and [[channel]]: ids are unique across both, since items and health are
@@ -653,6 +719,8 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         sources,
         channels,
         jobs,
+        grouping,
+        escalation,
     })
 }
 

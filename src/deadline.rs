@@ -22,6 +22,9 @@ pub enum Kind {
     PressConference,
     /// 回应 (below 重大).
     Response,
+    /// A duty counted in working days (the topic's `obligation`, e.g. 网民留言答复); the
+    /// deadline row names the duty.
+    Obligation,
 }
 
 impl Kind {
@@ -30,6 +33,7 @@ impl Kind {
             Kind::Release => "release",
             Kind::PressConference => "press_conference",
             Kind::Response => "response",
+            Kind::Obligation => "obligation",
         }
     }
 
@@ -39,13 +43,14 @@ impl Kind {
             Kind::Release => "发布权威信息",
             Kind::PressConference => "召开新闻发布会",
             Kind::Response => "回应社会关切",
+            Kind::Obligation => "法定时限义务",
         }
     }
 
     /// The duty officer's command that records this deadline as met.
     pub fn command(self, incident: i64) -> String {
         match self {
-            Kind::Release | Kind::Response => {
+            Kind::Release | Kind::Response | Kind::Obligation => {
                 format!("yuqing incident release {incident} --url <发布链接>")
             }
             Kind::PressConference => format!("yuqing incident press {incident}"),
@@ -66,6 +71,7 @@ impl FromStr for Kind {
             "release" => Ok(Kind::Release),
             "press_conference" => Ok(Kind::PressConference),
             "response" => Ok(Kind::Response),
+            "obligation" => Ok(Kind::Obligation),
             other => Err(format!("unknown deadline kind `{other}`")),
         }
     }

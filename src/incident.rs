@@ -8,13 +8,18 @@
 use crate::clock::{from_secs, secs};
 use crate::config::Config;
 use crate::deadline::{self, Kind};
+use crate::escalation::Step as EStep;
 use crate::mail::{self, IncidentView};
 use crate::outbox::domain_of;
+use crate::settings::Settings;
 use crate::severity::Severity;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
-use lettre::message::Mailbox;
+
+mod lifecycle;
+
+pub use lifecycle::{fire_lifecycle, merge, split};
 
 /// What a matched item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +28,16 @@ pub enum Outcome {
     Joined(i64),
 }
 
-/// Opens an incident for `topic` with `item` as its first item, or joins the open one;
-/// raises the incident's severity when the item matched at a higher one.
+/// Opens an incident for `topic` with `item` as its first item, or joins the incident of
+/// the same event (same topic, similar text: see `grouping`); raises the incident's
+/// severity when the item matched at a higher one. An item about an incident under
+/// monitoring or recently closed is a resurgence (回温): it is mailed, and a closed incident
+/// is reopened.
 #[allow(clippy::too_many_arguments)]
 pub async fn on_match(
     store: &Store,
     tx: &mut Tx,
-    config: &Config,
+    settings: &Settings,
     item: &ItemRow,
     topic_id: &str,
     topic_name: &str,
@@ -37,7 +45,9 @@ pub async fn on_match(
     evidence: &[String],
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
-    if let Some(open) = store.open_incident_of_topic(tx, topic_id).await? {
+    let config = &settings.config;
+    if let Some(open) = lifecycle::same_event(store, tx, config, item, topic_id, now).await? {
+        let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
         store
             .add_incident_item(tx, open.id, item.id, secs(now))
             .await?;
@@ -91,6 +101,15 @@ pub async fn on_match(
             .insert_deadline(tx, id, kind.as_str(), secs(due))
             .await?;
     }
+    let obligation = settings
+        .watchlists
+        .topics
+        .iter()
+        .find(|t| t.id == topic_id)
+        .and_then(|t| t.obligation);
+    if let Some(o) = obligation {
+        lifecycle::add_obligation(store, tx, config, &settings.calendar, id, o, start).await?;
+    }
     store
         .record_action(
             tx,
@@ -117,7 +136,10 @@ pub async fn on_match(
         tz: config.daemon.timezone,
         now,
     };
-    let draft = mail::opened(&view, &config.people.duty);
+    let to = config
+        .escalation
+        .mailboxes(&config.people, severity, EStep::Opened);
+    let draft = mail::opened(&view, &to);
     store
         .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
         .await?;
@@ -165,10 +187,8 @@ pub async fn regrade(
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let mut to_people = config.people.duty.clone();
-    if to.is_major() || from.is_major() {
-        to_people = escalation_recipients(config);
-    }
+    let to_people = config.escalation.regraded(&config.people, from, to);
+    lifecycle::settle(store, tx, config, incident.id, by, now).await?;
     let draft = mail::regraded(&view, from, to, by, &to_people);
     store
         .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
@@ -178,14 +198,14 @@ pub async fn regrade(
 }
 
 /// An incident with its items (oldest first) and deadlines, read in `tx`.
-struct Snapshot {
+pub(crate) struct Snapshot {
     incident: IncidentRow,
     items: Vec<ItemRow>,
     deadlines: Vec<crate::store::DeadlineRow>,
 }
 
 impl Snapshot {
-    async fn read(store: &Store, tx: &mut Tx, id: i64) -> Result<Snapshot> {
+    pub(crate) async fn read(store: &Store, tx: &mut Tx, id: i64) -> Result<Snapshot> {
         let incident = store
             .incident(&mut **tx, id)
             .await?
@@ -202,7 +222,7 @@ impl Snapshot {
         })
     }
 
-    fn view<'a>(
+    pub(crate) fn view<'a>(
         &'a self,
         config: &'a Config,
         source_name: &'a str,
@@ -221,7 +241,11 @@ impl Snapshot {
         }
     }
 
-    fn first(&self) -> &ItemRow {
+    pub(crate) fn severity(&self) -> Severity {
+        self.incident.severity.parse().unwrap_or(Severity::Ordinary)
+    }
+
+    pub(crate) fn first(&self) -> &ItemRow {
         self.items
             .iter()
             .find(|i| i.id == self.incident.first_item_id)
@@ -240,8 +264,16 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         let snap = Snapshot::read(store, &mut tx, d.incident_id).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let to = escalation_recipients(config);
-        let draft = mail::breached(&view, d, d.breach_mailed_at.is_some(), &to);
+        let again = d.breach_mailed_at.is_some();
+        let step = if again {
+            EStep::RepeatBreach
+        } else {
+            EStep::Breach
+        };
+        let to = config
+            .escalation
+            .mailboxes(&config.people, snap.severity(), step);
+        let draft = mail::breached(&view, d, again, &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -309,7 +341,10 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         };
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let draft = mail::reminder(&view, dl, &config.people.duty);
+        let to = config
+            .escalation
+            .mailboxes(&config.people, snap.severity(), EStep::Reminder);
+        let draft = mail::reminder(&view, dl, &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -328,20 +363,24 @@ pub async fn fire_unacknowledged(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let after = config.deadlines.unacknowledged_after;
+    let policy = |severity: &str| {
+        let sev: Severity = severity.parse().unwrap_or(Severity::Ordinary);
+        config.escalation.policy(sev).unacknowledged_after
+    };
     let mut tx = store.begin().await?;
     let ids = store
-        .take_unacknowledged(&mut tx, secs(now) - after.as_secs() as i64, secs(now))
+        .take_unacknowledged(&mut tx, secs(now), &|s| policy(s).as_secs() as i64)
         .await?;
     for id in &ids {
         let snap = Snapshot::read(store, &mut tx, *id).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let draft = mail::unacknowledged(
-            &view,
-            &deadline::zh_span(after.chrono()),
-            &escalation_recipients(config),
-        );
+        let after = policy(&snap.incident.severity);
+        let to =
+            config
+                .escalation
+                .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
+        let draft = mail::unacknowledged(&view, &deadline::zh_span(after.chrono()), &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -374,7 +413,10 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let names = |s: &str| source_name(config, s);
-        let draft = mail::new_items(&view, items, &names, &config.people.duty);
+        let to = config
+            .escalation
+            .mailboxes(&config.people, snap.severity(), EStep::NewItems);
+        let draft = mail::new_items(&view, items, &names, &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -387,24 +429,7 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
     Ok(batches.len())
 }
 
-/// Leaders and the principal, with the duty officer in copy, each once.
-fn escalation_recipients(config: &Config) -> Vec<Mailbox> {
-    let mut all: Vec<Mailbox> = Vec::new();
-    for m in config
-        .people
-        .leaders
-        .iter()
-        .chain(&config.people.principal)
-        .chain(&config.people.duty)
-    {
-        if !all.iter().any(|a| a.email == m.email) {
-            all.push(m.clone());
-        }
-    }
-    all
-}
-
-fn source_name(config: &Config, id: &str) -> String {
+pub(crate) fn source_name(config: &Config, id: &str) -> String {
     config
         .sources
         .iter()
@@ -449,6 +474,12 @@ pub async fn act(
     let Some(incident) = store.incident(&mut *tx, id).await? else {
         bail!("there is no incident #{id} (see `yuqing incidents --all`)");
     };
+    if incident.status == "merged" && !matches!(step, Step::Note(_)) {
+        bail!(
+            "incident #{id} was merged into #{}; act on that one",
+            incident.merged_into.unwrap_or(0)
+        );
+    }
     if incident.status == "closed" && !matches!(step, Step::Note(_)) {
         bail!("incident #{id} is closed");
     }
@@ -459,6 +490,8 @@ pub async fn act(
                 store
                     .record_action(&mut tx, id, t, by, "acknowledged", None)
                     .await?;
+                // A reopened incident owes nothing new: acknowledged, it is monitored again.
+                lifecycle::settle(store, &mut tx, config, id, by, now).await?;
                 format!("incident #{id} acknowledged by {by}")
             } else {
                 format!("incident #{id} was already acknowledged")
@@ -475,13 +508,35 @@ pub async fn act(
                 .await?
             {
                 "response"
+            } else if store
+                .meet_deadline(&mut tx, id, "obligation", t, by, Some(url))
+                .await?
+            {
+                "obligation"
             } else {
                 bail!("incident #{id} has no open release or response deadline to record");
+            };
+            // A reply that answers the public also discharges a working-day duty to reply.
+            let also = if kind != "obligation"
+                && store
+                    .meet_deadline(&mut tx, id, "obligation", t, by, Some(url))
+                    .await?
+            {
+                " and obligation"
+            } else {
+                ""
             };
             store
                 .record_action(&mut tx, id, t, by, kind, Some(url))
                 .await?;
-            format!("incident #{id}: {kind} recorded ({url}); its reminders stop")
+            if matches!(incident.status.as_str(), "open" | "acknowledged") {
+                store.set_status(&mut tx, id, "released").await?;
+                store
+                    .record_action(&mut tx, id, t, by, "state", Some("released"))
+                    .await?;
+            }
+            lifecycle::settle(store, &mut tx, config, id, by, now).await?;
+            format!("incident #{id}: {kind}{also} recorded ({url}); its reminders stop")
         }
         Step::PressConference { note } => {
             if !store
@@ -493,6 +548,16 @@ pub async fn act(
             store
                 .record_action(&mut tx, id, t, by, "press_conference", note.as_deref())
                 .await?;
+            if matches!(
+                incident.status.as_str(),
+                "open" | "acknowledged" | "released"
+            ) {
+                store.set_status(&mut tx, id, "press_conference").await?;
+                store
+                    .record_action(&mut tx, id, t, by, "state", Some("press_conference"))
+                    .await?;
+            }
+            lifecycle::settle(store, &mut tx, config, id, by, now).await?;
             format!("incident #{id}: press conference recorded")
         }
         Step::Severity(to) => {
@@ -510,10 +575,7 @@ pub async fn act(
             format!("incident #{id}: note recorded")
         }
         Step::Close => {
-            store.close_incident(&mut tx, id, t, by).await?;
-            store
-                .record_action(&mut tx, id, t, by, "closed", None)
-                .await?;
+            lifecycle::close(store, &mut tx, config, id, by, now).await?;
             format!("incident #{id} closed")
         }
     };

@@ -183,7 +183,7 @@ pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draf
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
     let kind: Option<Kind> = upcoming.kind.parse().ok();
-    let what = kind.map(Kind::zh).unwrap_or(upcoming.kind.as_str());
+    let what = &deadline_what(upcoming);
     let due = crate::clock::from_secs(upcoming.due_at);
     let left = deadline::zh_left(due, v.now);
     let subject = format!(
@@ -217,7 +217,7 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
 pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
     let kind: Option<Kind> = missed.kind.parse().ok();
-    let what = kind.map(Kind::zh).unwrap_or(missed.kind.as_str());
+    let what = &deadline_what(missed);
     let due = crate::clock::from_secs(missed.due_at);
     let subject = format!(
         "【舆情·超时{}】#{} {}时限已过：{}",
@@ -377,11 +377,7 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
     v.deadlines
         .iter()
         .map(|d| {
-            let what = d
-                .kind
-                .parse::<Kind>()
-                .map(Kind::zh)
-                .unwrap_or(d.kind.as_str());
+            let what = deadline_what(d);
             let due = crate::clock::from_secs(d.due_at);
             let state = if let Some(met) = d.met_at {
                 let met = crate::clock::from_secs(met);
@@ -396,9 +392,221 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
             } else {
                 deadline::zh_left(due, v.now)
             };
-            format!("{what}：{} 前，{state}", local(due, v.tz))
+            format!(
+                "{what}：{} 前，{state}{}",
+                local(due, v.tz),
+                uncertain_note(d)
+            )
         })
         .collect()
+}
+
+/// What a deadline obliges, in Chinese: the duty of a working-day obligation (e.g.
+/// 网民留言答复（5个工作日）), else the regulation's words for the kind.
+pub fn deadline_what(d: &DeadlineRow) -> String {
+    match &d.duty {
+        Some(duty) => duty.clone(),
+        None => d
+            .kind
+            .parse::<Kind>()
+            .map(|k| k.zh().to_string())
+            .unwrap_or_else(|_| d.kind.clone()),
+    }
+}
+
+/// The flag of a working-day deadline counted without calendar data, empty otherwise.
+pub fn uncertain_note(d: &DeadlineRow) -> String {
+    match d.uncertain.as_deref().filter(|u| !u.is_empty()) {
+        Some(years) => format!(
+            "（日历缺少{}年数据，截止时间按周末推算，请核对）",
+            years.replace(',', "、")
+        ),
+        None => String::new(),
+    }
+}
+
+/// Mail when an incident of the same event comes back (回温): while it is monitored
+/// (`reopened` false) or after it was closed (`reopened` true, the incident is open again).
+/// `history` is the record of what was done, so the mail stands alone.
+pub fn resurgence(
+    v: &IncidentView<'_>,
+    item: &ItemRow,
+    source: &str,
+    reopened: bool,
+    history: &[String],
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·回温】#{} {}{}：{}",
+        id,
+        v.incident.topic_name,
+        if reopened {
+            "（已重新打开）"
+        } else {
+            "（监测期内）"
+        },
+        one_line(&item.title, 50)
+    );
+    let mut lead = if reopened {
+        format!(
+            "已关闭的舆情事件 #{id}（{}，{}）出现新的相关信息，舆情回温。事件 #{id} 已重新打开，\
+             请重新确认并研判是否需要再次回应。",
+            v.incident.topic_name,
+            v.severity()
+        )
+    } else {
+        format!(
+            "处于监测期的舆情事件 #{id}（{}，{}）出现新的相关信息，舆情回温。请研判是否需要再次回应。",
+            v.incident.topic_name,
+            v.severity()
+        )
+    };
+    let when = item.published_at.unwrap_or(item.fetched_at);
+    lead.push_str(&format!(
+        "\n新信息：{} {}（{}） {}",
+        local(crate::clock::from_secs(when), v.tz),
+        one_line(&item.title, 80),
+        source,
+        item.link.as_deref().unwrap_or("")
+    ));
+    if !history.is_empty() {
+        lead.push_str(&format!("\n事件 #{id} 处置记录："));
+        for h in history {
+            lead.push_str(&format!("\n  · {h}"));
+        }
+    }
+    let mut next = Vec::new();
+    if reopened {
+        next.push(format!("确认收到：yuqing incident ack {id}"));
+    }
+    next.push(format!(
+        "记录再次回应：yuqing incident note {id} \"<回应情况>\""
+    ));
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("resurgence", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when an incident's response duties are all met and it is
+/// monitored for 回温 until `until`.
+pub fn monitoring(v: &IncidentView<'_>, until: DateTime<Utc>, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·监测】#{} {}：处置时限均已完成，监测至 {}",
+        id,
+        v.incident.topic_name,
+        local(until, v.tz)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}，{}）的处置时限均已记录完成，进入监测期，至 {} 止。期间出现同一事件的新信息将作为回温通知；\
+         监测期满自动结案。",
+        v.incident.topic_name,
+        v.severity(),
+        local(until, v.tz)
+    );
+    let next = vec![
+        format!("提前结案：yuqing incident close {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("monitoring", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when an incident closes (`by` "yuqing" when monitoring ended).
+pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·结案】#{} {}：{}",
+        id,
+        v.incident.topic_name,
+        one_line(&v.first.title, 50)
+    );
+    let lead = if by == "yuqing" {
+        format!(
+            "舆情事件 #{id}（{}）监测期满，已自动结案。此后出现同一事件的新信息将重新打开本事件（回温）。",
+            v.incident.topic_name
+        )
+    } else {
+        format!(
+            "舆情事件 #{id}（{}）已由 {by} 结案。此后出现同一事件的新信息将重新打开本事件。",
+            v.incident.topic_name
+        )
+    };
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("closed", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer in the surviving incident's thread after `merged` was merged
+/// into it.
+pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·合并】#{} 并入 #{} {}",
+        merged.id, id, v.incident.topic_name
+    );
+    let lead = format!(
+        "舆情事件 #{}（{}）已由 {by} 并入事件 #{id}：其信息和处置记录移入 #{id}，#{} 不再单独计时。\
+         #{id} 的计时起点取两者中较早者，时限据此重新计算。",
+        merged.id, merged.topic_name, merged.id
+    );
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("merged", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when items were split from `from` into the new incident `v`.
+pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·拆分】#{} 拆分出新事件 #{}：{}",
+        from,
+        id,
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "{by} 将 {moved} 条信息从舆情事件 #{from} 拆分为新事件 #{id}（{}，{}），新事件按这些信息的计时起点单独计算时限。",
+        v.incident.topic_name,
+        v.severity()
+    );
+    let next = vec![
+        format!("确认收到：yuqing incident ack {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+        format!("原事件：yuqing incident show {from}"),
+    ];
+    render("split", v, to, subject, &lead, &next)
+}
+
+/// An action of the record (留痕) in Chinese, for mail: the stored action names are codes.
+pub fn action_zh(action: &str, detail: Option<&str>) -> String {
+    let what = match action {
+        "opened" => "立案",
+        "acknowledged" => "确认收到",
+        "severity" => "调整级别",
+        "escalated" => "超时/未确认，通报领导",
+        "release" => "记录发布权威信息",
+        "response" => "记录回应",
+        "obligation" => "记录答复",
+        "press_conference" => "记录召开新闻发布会",
+        "state" => "状态变为",
+        "monitoring" => "进入监测期",
+        "resurgence" => "回温",
+        "closed" => "结案",
+        "reopened" => "回温，重新打开",
+        "note" => "备注",
+        "merged" => "合并",
+        "split" => "拆分",
+        other => other,
+    };
+    let detail = detail.map(|d| match d {
+        "released" => "已发布/已回应".to_string(),
+        "press_conference" => "已召开发布会".to_string(),
+        "release" => "发布权威信息".to_string(),
+        "unacknowledged" => "无人确认".to_string(),
+        "monitoring ended" => "监测期满".to_string(),
+        other => other.to_string(),
+    });
+    match detail {
+        Some(d) if !d.is_empty() => format!("{what}（{d}）"),
+        _ => what.to_string(),
+    }
 }
 
 /// What the operators are told about a source.
@@ -535,6 +743,10 @@ mod tests {
             acknowledged_by: None,
             closed_at: None,
             closed_by: None,
+            monitoring_until: None,
+            reopened_at: None,
+            merged_into: None,
+            split_from: None,
         };
         let item = ItemRow {
             id: 1,
@@ -558,6 +770,8 @@ mod tests {
             cancelled_at: None,
             breach_mailed_at: None,
             reminded_before: None,
+            duty: None,
+            uncertain: None,
         };
         (
             incident,

@@ -16,62 +16,6 @@ use crate::outbox::domain_of;
 use crate::store::{DutyAlert, SourceState, Store};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-/// The working-day calendar, read again only when its folder's files change (a new
-/// year's file is picked up without a restart).
-#[derive(Default)]
-pub struct CalendarCache(Mutex<Option<Cached>>);
-
-/// The folder, its files when read, and what they gave.
-type Cached = (PathBuf, Stamp, Option<Arc<Calendar>>);
-
-/// Name, size and modification time of each file in the calendar folder.
-type Stamp = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
-
-fn stamp(dir: &Path) -> Stamp {
-    let mut files: Stamp = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| {
-                    let meta = e.metadata().ok();
-                    (
-                        e.path(),
-                        meta.as_ref().map_or(0, |m| m.len()),
-                        meta.and_then(|m| m.modified().ok()),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-impl CalendarCache {
-    /// The calendar of `dir`, or `None` (logged once per change) when it cannot be read.
-    pub fn get(&self, dir: &Path) -> Option<Arc<Calendar>> {
-        let now = stamp(dir);
-        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((d, s, cal)) = slot.as_ref() {
-            if d == dir && *s == now {
-                return cal.clone();
-            }
-        }
-        let cal = match Calendar::load_dir(dir) {
-            Ok(c) => Some(Arc::new(c)),
-            Err(errs) => {
-                for e in &errs.0 {
-                    tracing::error!(error = %e, "working-day calendar unreadable; working-day duties are unknown");
-                }
-                None
-            }
-        };
-        *slot = Some((dir.to_path_buf(), now, cal.clone()));
-        cal
-    }
-}
 
 /// One channel with its health and, when it has a duty, the duty's state.
 pub struct ChannelDuty {

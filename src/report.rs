@@ -2,7 +2,7 @@
 //! when it was met, and whether it was met or missed and by how much.
 
 use crate::clock::from_secs;
-use crate::deadline::{zh_span, Kind};
+use crate::deadline::zh_span;
 use crate::mail::local;
 use crate::severity::Severity;
 use crate::store::{DeadlineRow, IncidentRow};
@@ -21,9 +21,11 @@ pub struct Line {
     pub due: String,
     pub met: String,
     pub outcome: String,
+    /// The incident's state (立案/已确认/…/已结案/已并入 #N).
+    pub state: String,
 }
 
-pub const HEADER: [&str; 9] = [
+pub const HEADER: [&str; 10] = [
     "事件编号",
     "专题",
     "级别",
@@ -33,11 +35,12 @@ pub const HEADER: [&str; 9] = [
     "截止时间",
     "完成时间",
     "结果",
+    "事件状态",
 ];
 
 impl Line {
     /// The fields in the order of [`HEADER`].
-    pub fn record(&self) -> [String; 9] {
+    pub fn record(&self) -> [String; 10] {
         [
             format!("#{}", self.incident),
             self.topic.clone(),
@@ -48,6 +51,7 @@ impl Line {
             self.due.clone(),
             self.met.clone(),
             self.outcome.clone(),
+            self.state.clone(),
         ]
     }
 }
@@ -62,6 +66,20 @@ pub fn outcome(d: &DeadlineRow, now: DateTime<Utc>) -> String {
         (None, None) if now == due => "未完成（已到期）".to_string(),
         (None, None) if now > due => format!("未完成（已超时 {}）", zh_span(now - due)),
         (None, None) => format!("进行中（剩余 {}）", zh_span(due - now)),
+    }
+}
+
+/// An incident's state in Chinese, for reports and listings.
+pub fn state_zh(i: &IncidentRow) -> String {
+    match i.status.as_str() {
+        "open" => "待确认".to_string(),
+        "acknowledged" => "已确认".to_string(),
+        "released" => "已发布/已回应".to_string(),
+        "press_conference" => "已召开发布会".to_string(),
+        "monitoring" => "监测中".to_string(),
+        "closed" => "已结案".to_string(),
+        "merged" => format!("已并入 #{}", i.merged_into.unwrap_or(0)),
+        other => other.to_string(),
     }
 }
 
@@ -85,17 +103,21 @@ pub fn lines(
                 severity: severity.clone(),
                 opened: local(from_secs(i.opened_at), tz),
                 clock_start: local(from_secs(i.clock_start), tz),
-                deadline: d
-                    .kind
-                    .parse::<Kind>()
-                    .map(|k| k.zh().to_string())
-                    .unwrap_or_else(|_| d.kind.clone()),
+                deadline: format!(
+                    "{}{}",
+                    crate::mail::deadline_what(d),
+                    crate::mail::uncertain_note(d)
+                ),
                 due: local(from_secs(d.due_at), tz),
                 met: d
                     .met_at
                     .map(|t| local(from_secs(t), tz))
                     .unwrap_or_default(),
-                outcome: outcome(d, now),
+                outcome: match (i.merged_into, d.met_at, d.cancelled_at) {
+                    (Some(into), None, Some(_)) => format!("因并入 #{into} 取消"),
+                    _ => outcome(d, now),
+                },
+                state: state_zh(i),
             });
         }
     }
@@ -118,6 +140,8 @@ mod tests {
             cancelled_at: cancelled,
             breach_mailed_at: None,
             reminded_before: None,
+            duty: None,
+            uncertain: None,
         }
     }
 

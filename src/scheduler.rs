@@ -39,22 +39,23 @@ pub struct Daemon {
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
     files_seen: Arc<Mutex<Fingerprint>>,
-    /// The working-day calendar for the channels' duties.
-    calendars: Arc<crate::obligations::CalendarCache>,
 }
 
-/// Name, size and modification time of the config file and every watchlist file: when it
-/// changes, the daemon reloads, as it does on SIGHUP.
+/// Name, size and modification time of the config file, every watchlist file and every
+/// calendar file: when it changes, the daemon reloads, as it does on SIGHUP (so next year's
+/// calendar, dropped into the folder, is used without a restart).
 type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
-fn fingerprint(config: &Path, watchlists: &Path) -> Fingerprint {
+fn fingerprint(config: &Path, watchlists: &Path, calendar: &Path) -> Fingerprint {
     let mut files = vec![config.to_path_buf()];
-    if let Ok(dir) = std::fs::read_dir(watchlists) {
-        files.extend(
-            dir.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml")),
-        );
+    for (dir, ext) in [(watchlists, "toml"), (calendar, "json")] {
+        if let Ok(dir) = std::fs::read_dir(dir) {
+            files.extend(
+                dir.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == ext)),
+            );
+        }
     }
     files.sort();
     files
@@ -81,10 +82,10 @@ impl Daemon {
         ))
         .context("cannot build the HTTP client")?;
         let sender = Arc::new(Sender::new(&settings.config.mail)?);
-        let seen = fingerprint(&config_path, &settings.config.daemon.watchlists);
+        let d = &settings.config.daemon;
+        let seen = fingerprint(&config_path, &d.watchlists, &d.calendar);
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
-            calendars: Arc::default(),
             store,
             settings: Current::new(settings),
             clock,
@@ -141,22 +142,20 @@ impl Daemon {
             .await
             .context("cannot fire due deadlines")?;
         // The own channels' publication duties and the scheduled reports.
-        let calendar = settings
-            .config
-            .channels
-            .iter()
-            .any(|c| matches!(c.duty, Some(crate::duty::Duty::WorkingDays { .. })))
-            .then(|| self.calendars.get(&settings.config.daemon.calendar))
-            .flatten();
+        let calendar = crate::obligations::needs_calendar(&settings.config)
+            .then_some(&settings.calendar)
+            .filter(|c| c.years().next().is_some());
         // Logged, not returned: a failure here must not hold back the incident mail below.
-        if let Err(e) =
-            crate::obligations::fire(&self.store, &settings.config, calendar.as_deref(), now).await
+        if let Err(e) = crate::obligations::fire(&self.store, &settings.config, calendar, now).await
         {
             tracing::error!(error = %format!("{e:#}"), "cannot queue publication duty mail; will retry");
         }
-        if let Err(e) = crate::jobs::fire(&self.store, &settings, calendar.as_deref(), now).await {
+        if let Err(e) = crate::jobs::fire(&self.store, &settings, calendar, now).await {
             tracing::error!(error = %format!("{e:#}"), "cannot run scheduled jobs; will retry");
         }
+        incident::fire_lifecycle(&self.store, &settings.config, now)
+            .await
+            .context("cannot close incidents whose monitoring ended")?;
         self.sender
             .drain(&self.store, now)
             .await
@@ -304,8 +303,9 @@ impl Daemon {
     /// Reloads when the config file or a watchlist file changed since the last load;
     /// returns whether anything changed.
     pub fn reload_if_changed(&self) -> bool {
-        let dir = self.settings.get().config.daemon.watchlists.clone();
-        let now = fingerprint(&self.config_path, &dir);
+        let settings = self.settings.get();
+        let d = &settings.config.daemon;
+        let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
         {
             let mut seen = self.files_seen.lock().unwrap_or_else(|e| e.into_inner());
             if *seen == now {
@@ -314,7 +314,7 @@ impl Daemon {
             // Remember it even if the reload fails, so a bad file is logged once per edit.
             *seen = now;
         }
-        tracing::info!("config or watchlist files changed; reloading");
+        tracing::info!("config, watchlist or calendar files changed; reloading");
         self.reload();
         true
     }

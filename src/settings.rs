@@ -14,6 +14,8 @@ pub struct Settings {
     pub config: Config,
     pub watchlists: Watchlists,
     pub classifier: Classifier,
+    /// The working-day calendar (`[daemon] calendar`); empty when the folder is absent.
+    pub calendar: crate::calendar::Calendar,
 }
 
 impl Settings {
@@ -24,6 +26,18 @@ impl Settings {
         let watchlists = watchlist::load_dir(&config.daemon.watchlists)?;
         let classifier = Classifier::new(&watchlists)?;
         let mut errs = Diagnostics::default();
+        let dir = &config.daemon.calendar;
+        let calendar = if dir.is_dir() {
+            match crate::calendar::Calendar::load_dir(dir) {
+                Ok(c) => c,
+                Err(e) => {
+                    errs.extend(e);
+                    crate::calendar::Calendar::empty(dir)
+                }
+            }
+        } else {
+            crate::calendar::Calendar::empty(dir)
+        };
         let known: Vec<&str> = config
             .sources
             .iter()
@@ -49,6 +63,7 @@ impl Settings {
             config,
             watchlists,
             classifier,
+            calendar,
         })
     }
 }

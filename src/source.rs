@@ -460,15 +460,7 @@ async fn ingest(
                     }
                 }
                 match incident::on_match(
-                    store,
-                    tx,
-                    &settings.config,
-                    &row,
-                    &m.id,
-                    &m.name,
-                    m.severity,
-                    &words,
-                    now,
+                    store, tx, settings, &row, &m.id, &m.name, m.severity, &words, now,
                 )
                 .await?
                 {

@@ -38,6 +38,9 @@ pub struct Topic {
     /// Only items from these source ids are classified against the topic.
     pub sources: Option<Vec<String>>,
     pub examples: Vec<Example>,
+    /// A duty counted in working days that every incident of the topic owes (e.g. a reply
+    /// to a 市长信箱 message within 5 working days): `obligation = "netizen_message_reply"`.
+    pub obligation: Option<crate::calendar::Obligation>,
     pub file: PathBuf,
     /// Line of the topic's `id`.
     pub line: usize,
@@ -189,6 +192,7 @@ struct RawTopic {
     rule: Vec<Spanned<RawRule>>,
     #[serde(default)]
     example: Vec<Spanned<RawExample>>,
+    obligation: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -290,7 +294,18 @@ impl Cx<'_> {
                 }
             })
             .collect();
+        let obligation = match &raw.obligation {
+            None => None,
+            Some(o) => match o.get_ref().parse::<crate::calendar::Obligation>() {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.error(o, e);
+                    None
+                }
+            },
+        };
         Some(Topic {
+            obligation,
             name: raw
                 .name
                 .filter(|n| !n.trim().is_empty())

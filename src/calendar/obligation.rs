@@ -53,6 +53,17 @@ impl Obligation {
         }
     }
 
+    /// The name used in watchlists (`obligation = "…"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Obligation::NetizenMessageReply => "netizen_message_reply",
+            Obligation::PenaltyDecisionPublicity => "penalty_decision_publicity",
+            Obligation::PolicyInterpretation => "policy_interpretation",
+            Obligation::ProactiveDisclosure => "proactive_disclosure",
+            Obligation::DisclosureSupplementNotice => "disclosure_supplement_notice",
+        }
+    }
+
     /// The duty in the words mail uses.
     pub fn zh(self) -> &'static str {
         match self {
@@ -62,6 +73,22 @@ impl Obligation {
             Obligation::ProactiveDisclosure => "政府信息主动公开",
             Obligation::DisclosureSupplementNotice => "依申请公开一次性补正告知",
         }
+    }
+}
+
+impl std::str::FromStr for Obligation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Obligation::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Obligation::ALL.iter().map(|o| o.as_str()).collect();
+                format!(
+                    "unknown obligation `{s}`: expected one of {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -86,6 +113,7 @@ mod tests {
         for (o, days, zh) in table {
             assert_eq!(o.working_days(), days, "{o:?}");
             assert_eq!(o.zh(), zh, "{o:?}");
+            assert_eq!(o.as_str().parse::<Obligation>(), Ok(o));
         }
     }
 }

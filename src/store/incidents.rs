@@ -18,7 +18,29 @@ pub struct IncidentRow {
     pub acknowledged_by: Option<String>,
     pub closed_at: Option<i64>,
     pub closed_by: Option<String>,
+    /// While `status` is `monitoring`: when monitoring ends and the incident closes.
+    pub monitoring_until: Option<i64>,
+    /// When a resurgence (回温) last reopened it.
+    pub reopened_at: Option<i64>,
+    /// `status` `merged`: the incident it was merged into.
+    pub merged_into: Option<i64>,
+    /// The incident it was split from.
+    pub split_from: Option<i64>,
 }
+
+/// The states of an incident, in order; `merged` ends one that was merged into another.
+pub const STATES: [&str; 7] = [
+    "open",
+    "acknowledged",
+    "released",
+    "press_conference",
+    "monitoring",
+    "closed",
+    "merged",
+];
+
+/// SQL condition: the incident is still being handled (not closed, not merged).
+pub const ACTIVE: &str = "status NOT IN ('closed', 'merged')";
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeadlineRow {
@@ -32,6 +54,10 @@ pub struct DeadlineRow {
     pub cancelled_at: Option<i64>,
     pub breach_mailed_at: Option<i64>,
     pub reminded_before: Option<i64>,
+    /// A working-day obligation's duty (e.g. 网民留言答复); None for the hour deadlines.
+    pub duty: Option<String>,
+    /// Years the working-day count crossed without calendar data, comma-separated.
+    pub uncertain: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -52,9 +78,10 @@ pub struct NewIncident<'a> {
 }
 
 const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
-                        first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by";
+                        first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by, \
+                        monitoring_until, reopened_at, merged_into, split_from";
 const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
-                        breach_mailed_at, reminded_before";
+                        breach_mailed_at, reminded_before, duty, uncertain";
 
 impl Store {
     /// The incident of `topic_id` that is still open, if any: a new item of the topic joins it.
@@ -64,7 +91,7 @@ impl Store {
         topic_id: &str,
     ) -> Result<Option<IncidentRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 AND status <> 'closed' \
+            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 AND status NOT IN ('closed', 'merged') \
              ORDER BY id DESC LIMIT 1"
         ))
         .bind(topic_id)
@@ -197,7 +224,7 @@ impl Store {
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
                AND d.cancelled_at IS NULL \
                AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged')) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -216,7 +243,7 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
                AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged')) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -251,8 +278,9 @@ impl Store {
         by: &str,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE incidents SET status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3 \
-             WHERE id = $1 AND status = 'open'",
+            "UPDATE incidents SET status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, \
+                    acknowledged_at = $2, acknowledged_by = $3 \
+             WHERE id = $1 AND acknowledged_at IS NULL AND status NOT IN ('closed', 'merged')",
         )
         .bind(incident)
         .bind(now)
@@ -271,7 +299,7 @@ impl Store {
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND status <> 'closed'",
+             WHERE id = $1 AND status NOT IN ('closed', 'merged')",
         )
         .bind(incident)
         .bind(now)
@@ -322,7 +350,7 @@ impl Store {
         let filter = if include_closed {
             ""
         } else {
-            "WHERE status <> 'closed'"
+            "WHERE status NOT IN ('closed', 'merged')"
         };
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"
@@ -341,7 +369,7 @@ impl Store {
     ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
         let ids: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
-             WHERE i.status <> 'closed' AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+             WHERE i.status NOT IN ('closed', 'merged') AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
                AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
                            AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
              ORDER BY i.id",
@@ -366,29 +394,34 @@ impl Store {
         Ok(out)
     }
 
-    /// Open incidents nobody acknowledged, opened at or before `opened_before`, whose
-    /// leaders were not yet told; each is marked told in the same transaction.
+    /// Open incidents nobody acknowledged, whose leaders were not yet told, opened (or
+    /// reopened) at least `after(severity)` seconds before `now`; each is marked told in the
+    /// same transaction.
     pub async fn take_unacknowledged(
         &self,
         tx: &mut Tx,
-        opened_before: i64,
         now: i64,
+        after: &(dyn Fn(&str) -> i64 + Sync),
     ) -> Result<Vec<i64>> {
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM incidents WHERE status = 'open' AND opened_at <= $1 \
-               AND unack_mailed_at IS NULL ORDER BY id",
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
+             WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",
         )
-        .bind(opened_before)
         .fetch_all(&mut **tx)
         .await?;
-        for (id,) in &ids {
+        let mut ids = Vec::new();
+        for (id, severity, since) in rows {
+            if since + after(&severity) > now {
+                continue;
+            }
             sqlx::query("UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
+            ids.push(id);
         }
-        Ok(ids.into_iter().map(|(id,)| id).collect())
+        Ok(ids)
     }
 
     /// Items of the incident fetched since `since`, and from how many distinct sources.

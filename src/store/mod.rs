@@ -11,12 +11,13 @@
 mod channels;
 mod incidents;
 mod items;
+mod lifecycle;
 mod metrics;
 mod outbox;
 mod sources;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
-pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident};
+pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE, STATES};
 pub use items::{ItemRow, NewItem, Stored};
 pub use metrics::UnmetDeadline;
 pub use outbox::{Draft, OutboxRow};

@@ -197,3 +197,22 @@ fn fixtures_load() {
     let w = load_dir(&dir).unwrap_or_else(|d| panic!("{d}"));
     assert!(w.topics.len() >= 3);
 }
+
+#[test]
+fn a_topic_may_owe_a_working_day_obligation() {
+    let ok = "[[topic]]\nid = \"m\"\nobligation = \"netizen_message_reply\"\nany = [\"留言\"]\n";
+    let topics = parse(ok).expect("valid");
+    assert_eq!(
+        topics[0].obligation,
+        Some(crate::calendar::Obligation::NetizenMessageReply)
+    );
+    let bad = "[[topic]]\nid = \"m\"\nobligation = \"reply_soon\"\nany = [\"留言\"]\n";
+    let errs = errors(bad);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, Some(3));
+    assert!(
+        errs[0].1.contains("unknown obligation `reply_soon`")
+            && errs[0].1.contains("netizen_message_reply"),
+        "{errs:?}"
+    );
+}

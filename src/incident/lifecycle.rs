@@ -1,0 +1,532 @@
+//! An incident after the response: monitoring, closing, resurgence (回温), merge and
+//! split, and the working-day obligations some topics carry.
+//!
+//! States, in order: `open` → `acknowledged` → `released` (release or response recorded)
+//! → `press_conference` → `monitoring` → `closed`; `merged` ends an incident merged into
+//! another. An incident enters `monitoring` by itself once no deadline is left running
+//! (release and press conference for 重大 and above, the response below, and any
+//! working-day obligation), for `[deadlines] monitoring` (7 days), and closes by itself when
+//! that ends; the duty officer may close it earlier. A regrade that adds a deadline takes a
+//! monitored incident back to `released`.
+//!
+//! A new item about the same event while the incident is monitored joins it and mails 回温
+//! (once per monitoring period; later items go into the usual new-items batches). After
+//! closing, within `[grouping] reopen_within` (30 days), it reopens the incident: status
+//! `open` again, to be acknowledged again, and the 回温 mail carries the incident's record.
+//! A reopened incident owes no new statutory deadline (its release and response stand as
+//! recorded); once acknowledged it is monitored again, and the duty officer records any
+//! further response as a note.
+
+use super::{source_name, Snapshot};
+use crate::calendar::{Calendar, Obligation};
+use crate::clock::{from_secs, secs};
+use crate::config::Config;
+use crate::deadline;
+use crate::escalation::Step as EStep;
+use crate::grouping::Signature;
+use crate::mail::{self, local};
+use crate::outbox::domain_of;
+use crate::severity::Severity;
+use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+
+/// Items of one incident compared with a new item, newest first.
+const MAX_COMPARED: usize = 200;
+
+/// The incident `item` is about, if any: of the same topic, active or closed within
+/// `reopen_within`, with an item at least `similarity` alike. Items of incidents not yet
+/// monitored count only when fetched within `window`; a monitored or closed incident is
+/// compared with all its items, since 回温 comes days later by nature.
+pub(super) async fn same_event(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    item: &ItemRow,
+    topic_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<IncidentRow>> {
+    let g = config.grouping;
+    let sig = Signature::of_item(&item.title, &item.summary);
+    let window_since = secs(now) - g.window.as_secs() as i64;
+    let closed_since = secs(now) - g.reopen_within.as_secs() as i64;
+    let mut best: Option<(f64, IncidentRow)> = None;
+    for cand in store
+        .grouping_candidates(tx, topic_id, closed_since)
+        .await?
+    {
+        let settled = matches!(cand.status.as_str(), "monitoring" | "closed");
+        let items = store.incident_items(&mut **tx, cand.id).await?;
+        // The latest items describe the event as it is now; a bound keeps a long-lived
+        // incident's comparison cheap.
+        let score = items
+            .iter()
+            .rev()
+            .take(MAX_COMPARED)
+            .filter(|i| i.id != item.id && (settled || i.fetched_at >= window_since))
+            .map(|i| Signature::of_item(&i.title, &i.summary).similarity(&sig))
+            .fold(f64::NEG_INFINITY, f64::max);
+        if score >= g.similarity && best.as_ref().map_or(true, |(b, _)| score > *b) {
+            best = Some((score, cand));
+        }
+    }
+    Ok(best.map(|(_, i)| i))
+}
+
+/// When `incident` is monitored or closed, `item` is a resurgence: mails 回温 (once per
+/// monitoring period) and reopens a closed incident. Returns the incident as it is now.
+pub(super) async fn resurge(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    incident: IncidentRow,
+    item: &ItemRow,
+    now: DateTime<Utc>,
+) -> Result<IncidentRow> {
+    let t = secs(now);
+    let reopened = match incident.status.as_str() {
+        "closed" => {
+            store.reopen(tx, incident.id, t).await?;
+            let closed = incident.closed_at.unwrap_or(t);
+            store
+                .record_action(
+                    tx,
+                    incident.id,
+                    t,
+                    "yuqing",
+                    "reopened",
+                    Some(&format!(
+                        "item {}, closed {}",
+                        item.id,
+                        local(from_secs(closed), config.daemon.timezone)
+                    )),
+                )
+                .await?;
+            true
+        }
+        "monitoring" => {
+            let since = store.last_met_at(tx, incident.id).await?.unwrap_or(0);
+            if !store.mark_resurged(tx, incident.id, since, t).await? {
+                return Ok(incident);
+            }
+            store
+                .record_action(
+                    tx,
+                    incident.id,
+                    t,
+                    "yuqing",
+                    "resurgence",
+                    Some(&format!("item {}", item.id)),
+                )
+                .await?;
+            false
+        }
+        _ => return Ok(incident),
+    };
+    store.add_incident_item(tx, incident.id, item.id, t).await?;
+    // The resurgence mail reports this item itself: later items go into new-items batches.
+    store.mark_items_mailed(tx, incident.id, item.id, t).await?;
+    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let tz = config.daemon.timezone;
+    let history: Vec<String> = store
+        .actions_in(tx, incident.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            format!(
+                "{} {} {}",
+                local(from_secs(a.at), tz),
+                a.actor,
+                mail::action_zh(&a.action, a.detail.as_deref())
+            )
+        })
+        .collect();
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let to = config
+        .escalation
+        .mailboxes(&config.people, snap.severity(), EStep::Resurgence);
+    let draft = mail::resurgence(
+        &view,
+        item,
+        &source_name(config, &item.source_id),
+        reopened,
+        &history,
+        &to,
+    );
+    store
+        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
+        .await?;
+    tracing::info!(incident_id = incident.id, reopened, "resurgence (回温)");
+    Ok(snap.incident)
+}
+
+/// Adds the working-day deadline of `obligation` counted from `start` on the calendar; a
+/// count that reaches a year without data is counted Monday–Friday and flagged.
+pub(super) async fn add_obligation(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    calendar: &Calendar,
+    incident: i64,
+    obligation: Obligation,
+    start: DateTime<Utc>,
+) -> Result<()> {
+    let due = calendar.add_working_days(start, obligation.working_days(), config.daemon.timezone);
+    let years: Vec<String> = due.uncertain_years.iter().map(|y| y.to_string()).collect();
+    let duty = format!(
+        "{}（{}个工作日）",
+        obligation.zh(),
+        obligation.working_days()
+    );
+    store
+        .insert_obligation(
+            tx,
+            incident,
+            secs(due.due),
+            &duty,
+            (!years.is_empty()).then(|| years.join(",")).as_deref(),
+        )
+        .await?;
+    if !due.is_certain() {
+        tracing::warn!(
+            incident_id = incident,
+            years = %years.join(","),
+            "working-day deadline counted without calendar data (Monday–Friday); flagged in mail"
+        );
+    }
+    Ok(())
+}
+
+/// Enters monitoring when no deadline is left running, or leaves it when a regrade added
+/// one; mails the duty officer on entering.
+pub(super) async fn settle(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(incident) = store.incident(&mut **tx, id).await? else {
+        return Ok(());
+    };
+    let running = store.open_deadline_count(tx, id).await?;
+    let t = secs(now);
+    if running > 0 && incident.status == "monitoring" {
+        store.set_status(tx, id, "released").await?;
+        store
+            .record_action(
+                tx,
+                id,
+                t,
+                by,
+                "state",
+                Some("released (monitoring ended: new deadline)"),
+            )
+            .await?;
+        return Ok(());
+    }
+    if running > 0 || matches!(incident.status.as_str(), "monitoring" | "closed" | "merged") {
+        return Ok(());
+    }
+    let until = now + config.deadlines.monitoring.chrono();
+    if !store.start_monitoring(tx, id, secs(until)).await? {
+        return Ok(());
+    }
+    store
+        .record_action(
+            tx,
+            id,
+            t,
+            "yuqing",
+            "monitoring",
+            Some(&format!("until {}", local(until, config.daemon.timezone))),
+        )
+        .await?;
+    let snap = Snapshot::read(store, tx, id).await?;
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let draft = mail::monitoring(&view, until, &config.people.duty);
+    store
+        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
+        .await?;
+    tracing::info!(incident_id = id, "response duties met; monitoring");
+    Ok(())
+}
+
+/// Closes an incident, records it and mails the duty officer.
+pub(super) async fn close(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = secs(now);
+    if !store.close_incident(tx, id, t, by).await? {
+        return Ok(());
+    }
+    let detail = (by == "yuqing").then_some("monitoring ended");
+    store.record_action(tx, id, t, by, "closed", detail).await?;
+    let snap = Snapshot::read(store, tx, id).await?;
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let draft = mail::closed(&view, by, &config.people.duty);
+    store
+        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
+        .await?;
+    tracing::info!(incident_id = id, by, "incident closed");
+    Ok(())
+}
+
+/// Closes the incidents whose monitoring period ended; returns how many.
+pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
+    let mut tx = store.begin().await?;
+    let ids = store.monitoring_ended(&mut tx, secs(now)).await?;
+    for id in &ids {
+        close(store, &mut tx, config, *id, "yuqing", now).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+fn active(i: &IncidentRow) -> bool {
+    !matches!(i.status.as_str(), "closed" | "merged")
+}
+
+/// Merges incident `from` into `into`: its items and record move over, it ends as
+/// `merged`, and `into` keeps the earlier clock start and the higher severity, with its
+/// running deadlines recomputed from them.
+pub async fn merge(
+    store: &Store,
+    config: &Config,
+    into: i64,
+    from: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    if into == from {
+        bail!("cannot merge incident #{into} into itself");
+    }
+    let mut tx = store.begin().await?;
+    let a = store
+        .incident(&mut *tx, into)
+        .await?
+        .with_context(|| format!("there is no incident #{into}"))?;
+    let b = store
+        .incident(&mut *tx, from)
+        .await?
+        .with_context(|| format!("there is no incident #{from}"))?;
+    if !active(&a) || !active(&b) {
+        bail!(
+            "only active incidents can be merged (#{into} is {}, #{from} is {})",
+            a.status,
+            b.status
+        );
+    }
+    let t = secs(now);
+    let items: Vec<i64> = store
+        .incident_items(&mut *tx, from)
+        .await?
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    store.move_items(&mut tx, from, into, &items).await?;
+    store.copy_actions(&mut tx, from, into).await?;
+    store.mark_merged(&mut tx, from, into, t, by).await?;
+    store
+        .record_action(
+            &mut tx,
+            from,
+            t,
+            by,
+            "merged",
+            Some(&format!("into #{into}")),
+        )
+        .await?;
+    let start = a.clock_start.min(b.clock_start);
+    store.set_clock_start(&mut tx, into, start).await?;
+    let sa: Severity = a.severity.parse().unwrap_or(Severity::Ordinary);
+    let sb: Severity = b.severity.parse().unwrap_or(Severity::Ordinary);
+    for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
+        store
+            .reschedule_deadline(&mut tx, into, kind.as_str(), secs(due))
+            .await?;
+    }
+    store
+        .record_action(
+            &mut tx,
+            into,
+            t,
+            by,
+            "merged",
+            Some(&format!(
+                "#{from} merged in ({} items); clock start {}",
+                items.len(),
+                local(from_secs(start), config.daemon.timezone)
+            )),
+        )
+        .await?;
+    if sb > sa {
+        let a = store
+            .incident(&mut *tx, into)
+            .await?
+            .context("incident vanished")?;
+        super::regrade(store, &mut tx, config, &a, sb, by, now).await?;
+    }
+    let snap = Snapshot::read(store, &mut tx, into).await?;
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let draft = mail::merged(&view, &b, by, &config.people.duty);
+    store
+        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
+        .await?;
+    tx.commit().await?;
+    Ok(format!(
+        "incident #{from} merged into #{into} ({} item(s) moved)",
+        items.len()
+    ))
+}
+
+/// Moves `items` of incident `from` into a new incident of the same topic and severity,
+/// with its own deadlines counted from those items' clock start (and the working-day
+/// obligation `obligation_of` gives for the topic); returns the new id.
+#[allow(clippy::too_many_arguments)]
+pub async fn split(
+    store: &Store,
+    config: &Config,
+    calendar: &Calendar,
+    obligation_of: &(dyn Fn(&str) -> Option<Obligation> + Sync),
+    from: i64,
+    items: &[i64],
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, String)> {
+    let mut tx = store.begin().await?;
+    let a = store
+        .incident(&mut *tx, from)
+        .await?
+        .with_context(|| format!("there is no incident #{from}"))?;
+    if !active(&a) {
+        bail!(
+            "incident #{from} is {}; only an active incident can be split",
+            a.status
+        );
+    }
+    let all = store.incident_items(&mut *tx, from).await?;
+    let mut moved: Vec<&ItemRow> = Vec::new();
+    for id in items {
+        match all.iter().find(|i| i.id == *id) {
+            Some(i) => moved.push(i),
+            None => {
+                bail!("item {id} is not in incident #{from} (see `yuqing incident show {from}`)")
+            }
+        }
+    }
+    if moved.is_empty() {
+        bail!("name at least one item to split off");
+    }
+    if moved.len() == all.len() {
+        bail!("cannot split every item off incident #{from}; leave at least one");
+    }
+    moved.sort_by_key(|i| i.id);
+    let start = moved
+        .iter()
+        .map(|i| {
+            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
+        })
+        .min()
+        .unwrap_or(now);
+    let severity: Severity = a.severity.parse().unwrap_or(Severity::Ordinary);
+    let t = secs(now);
+    let id = store
+        .insert_incident(
+            &mut tx,
+            &NewIncident {
+                topic_id: &a.topic_id,
+                topic_name: &a.topic_name,
+                severity: severity.as_str(),
+                opened_at: t,
+                clock_start: secs(start),
+                first_item_id: moved[0].id,
+            },
+        )
+        .await?;
+    let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
+    store.move_items(&mut tx, from, id, &ids).await?;
+    store.set_split_from(&mut tx, id, from).await?;
+    // What stays behind keeps the clock start of its own items, and its deadlines follow.
+    let rest = all
+        .iter()
+        .filter(|i| !ids.contains(&i.id))
+        .map(|i| {
+            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
+        })
+        .min()
+        .unwrap_or(from_secs(a.clock_start));
+    if secs(rest) != a.clock_start {
+        store.set_clock_start(&mut tx, from, secs(rest)).await?;
+        for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
+            store
+                .reschedule_deadline(&mut tx, from, kind.as_str(), secs(due))
+                .await?;
+        }
+    }
+    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
+        store
+            .insert_deadline(&mut tx, id, kind.as_str(), secs(due))
+            .await?;
+    }
+    if let Some(o) = obligation_of(&a.topic_id) {
+        add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
+    }
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    store
+        .record_action(
+            &mut tx,
+            id,
+            t,
+            by,
+            "split",
+            Some(&format!("from #{from}: items {list}")),
+        )
+        .await?;
+    store
+        .record_action(
+            &mut tx,
+            from,
+            t,
+            by,
+            "split",
+            Some(&format!("items {list} to #{id}")),
+        )
+        .await?;
+    let snap = Snapshot::read(store, &mut tx, id).await?;
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    // The new incident's own thread starts with its opening mail; the split is told in
+    // the thread of the incident it came from.
+    let to = config
+        .escalation
+        .mailboxes(&config.people, severity, EStep::Opened);
+    let opened = mail::opened(&view, &to);
+    store
+        .enqueue(&mut tx, &opened, t, &domain_of(&config.mail.from))
+        .await?;
+    let mut draft = mail::split(&view, from, ids.len(), by, &config.people.duty);
+    draft.incident_id = Some(from);
+    store
+        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
+        .await?;
+    tx.commit().await?;
+    Ok((
+        id,
+        format!("items {list} of incident #{from} split into new incident #{id}"),
+    ))
+}

@@ -1,0 +1,287 @@
+//! The incident lifecycle after the response: state changes, monitoring, resurgence
+//! (回温), merge and split, working-day obligations.
+
+use super::incidents::ACTIVE;
+use super::{IncidentRow, Store, Tx};
+use anyhow::Result;
+
+const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
+                        first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by, \
+                        monitoring_until, reopened_at, merged_into, split_from";
+
+impl Store {
+    /// Incidents of `topic_id` an item may belong to: the active ones, and the ones closed
+    /// at or after `closed_since` (a resurgence reopens those). Newest first.
+    pub async fn grouping_candidates(
+        &self,
+        tx: &mut Tx,
+        topic_id: &str,
+        closed_since: i64,
+    ) -> Result<Vec<IncidentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
+               AND ({ACTIVE} OR (status = 'closed' AND closed_at >= $2)) \
+             ORDER BY id DESC"
+        ))
+        .bind(topic_id)
+        .bind(closed_since)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
+    /// Moves an active incident to `status` (one of `incidents::STATES` short of closed).
+    pub async fn set_status(&self, tx: &mut Tx, incident: i64, status: &str) -> Result<()> {
+        sqlx::query(&format!(
+            "UPDATE incidents SET status = $2 WHERE id = $1 AND {ACTIVE}"
+        ))
+        .bind(incident)
+        .bind(status)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Starts monitoring until `until`; false when already monitoring or not active.
+    pub async fn start_monitoring(&self, tx: &mut Tx, incident: i64, until: i64) -> Result<bool> {
+        let done = sqlx::query(&format!(
+            "UPDATE incidents SET status = 'monitoring', monitoring_until = $2 \
+             WHERE id = $1 AND status <> 'monitoring' AND {ACTIVE}"
+        ))
+        .bind(incident)
+        .bind(until)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Monitoring incidents whose monitoring period ended at or before `now`.
+    pub async fn monitoring_ended(&self, tx: &mut Tx, now: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM incidents WHERE status = 'monitoring' AND monitoring_until <= $1 \
+             ORDER BY id",
+        )
+        .bind(now)
+        .fetch_all(&mut **tx)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// A closed incident live again after a resurgence: it must be acknowledged again, and
+    /// the unacknowledged rule counts from now.
+    pub async fn reopen(&self, tx: &mut Tx, incident: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE incidents SET status = 'open', closed_at = NULL, closed_by = NULL, \
+                    acknowledged_at = NULL, acknowledged_by = NULL, monitoring_until = NULL, \
+                    unack_mailed_at = NULL, reopened_at = $2, resurged_at = $2 \
+             WHERE id = $1 AND status = 'closed'",
+        )
+        .bind(incident)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a resurgence as mailed; false when one already was since monitoring began
+    /// (`since`), so a wave of items mails 回温 once and then joins the new-items batches.
+    pub async fn mark_resurged(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        since: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE incidents SET resurged_at = $3 \
+             WHERE id = $1 AND (resurged_at IS NULL OR resurged_at < $2)",
+        )
+        .bind(incident)
+        .bind(since)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// When the incident's current monitoring period began (its last response duty met).
+    pub async fn last_met_at(&self, tx: &mut Tx, incident: i64) -> Result<Option<i64>> {
+        let (at,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(met_at) FROM deadlines WHERE incident_id = $1")
+                .bind(incident)
+                .fetch_one(&mut **tx)
+                .await?;
+        Ok(at)
+    }
+
+    /// Deadlines still running (neither met nor cancelled).
+    pub async fn open_deadline_count(&self, tx: &mut Tx, incident: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 AND met_at IS NULL \
+               AND cancelled_at IS NULL",
+        )
+        .bind(incident)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(n)
+    }
+
+    /// Sets the due time of a deadline still running (after a merge moved the clock start).
+    pub async fn reschedule_deadline(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        kind: &str,
+        due_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE deadlines SET due_at = $3, reminded_before = NULL \
+             WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(incident)
+        .bind(kind)
+        .bind(due_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a working-day obligation's deadline with its duty and uncertain years.
+    pub async fn insert_obligation(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        due_at: i64,
+        duty: &str,
+        uncertain: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO deadlines (incident_id, kind, due_at, duty, uncertain) \
+             VALUES ($1, 'obligation', $2, $3, $4) ON CONFLICT (incident_id, kind) DO NOTHING",
+        )
+        .bind(incident)
+        .bind(due_at)
+        .bind(duty)
+        .bind(uncertain)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_clock_start(&self, tx: &mut Tx, incident: i64, start: i64) -> Result<()> {
+        sqlx::query("UPDATE incidents SET clock_start = $2 WHERE id = $1")
+            .bind(incident)
+            .bind(start)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves items from one incident to another (merge, split); the first item of the
+    /// source becomes its oldest remaining one.
+    pub async fn move_items(&self, tx: &mut Tx, from: i64, to: i64, items: &[i64]) -> Result<()> {
+        for item in items {
+            sqlx::query(
+                "UPDATE incident_items SET incident_id = $2 WHERE incident_id = $1 AND item_id = $3 \
+                   AND NOT EXISTS (SELECT 1 FROM incident_items x WHERE x.incident_id = $2 \
+                                   AND x.item_id = $3)",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(item)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM incident_items WHERE incident_id = $1 AND item_id = $2")
+                .bind(from)
+                .bind(item)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE incidents SET first_item_id = COALESCE( \
+               (SELECT MIN(item_id) FROM incident_items WHERE incident_id = $1), first_item_id) \
+             WHERE id = $1",
+        )
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends an incident merged into `into`: its running deadlines are cancelled.
+    pub async fn mark_merged(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        into: i64,
+        now: i64,
+        by: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE incidents SET status = 'merged', merged_into = $2, closed_at = $3, \
+                    closed_by = $4 WHERE id = $1",
+        )
+        .bind(incident)
+        .bind(into)
+        .bind(now)
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE deadlines SET cancelled_at = $2 WHERE incident_id = $1 AND met_at IS NULL \
+               AND cancelled_at IS NULL",
+        )
+        .bind(incident)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Copies the record of actions of `from` into `to`, each marked with its origin.
+    pub async fn copy_actions(&self, tx: &mut Tx, from: i64, to: i64) -> Result<()> {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+        )
+        .bind(from)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (at, actor, action, detail) in rows {
+            let detail = format!("(from #{from}) {}", detail.unwrap_or_default());
+            self.record_action(tx, to, at, &actor, &action, Some(detail.trim_end()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn set_split_from(&self, tx: &mut Tx, incident: i64, from: i64) -> Result<()> {
+        sqlx::query("UPDATE incidents SET split_from = $2 WHERE id = $1")
+            .bind(incident)
+            .bind(from)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The record of actions, in a transaction (for mail written with the change).
+    pub async fn actions_in(&self, tx: &mut Tx, incident: i64) -> Result<Vec<super::Action>> {
+        Ok(sqlx::query_as(
+            "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+        )
+        .bind(incident)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
+    /// Running working-day deadlines of active incidents counted without calendar data:
+    /// (incident, duty, due, years), for `yuqing check`.
+    pub async fn uncertain_deadlines(&self) -> Result<Vec<(i64, String, i64, String)>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain \
+             FROM deadlines d JOIN incidents i ON i.id = d.incident_id \
+             WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
+               AND d.cancelled_at IS NULL AND i.{ACTIVE} ORDER BY d.due_at"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

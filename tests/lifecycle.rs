@@ -1,0 +1,625 @@
+//! An incident's whole life on a manual clock, in milliseconds: grouping by text, a
+//! regrade, a missed release escalated by the policy, a press conference in time,
+//! monitoring, 回温 while monitored, closing when monitoring ends, reopening by a later
+//! resurgence, a restart in the middle; merge and split through the real binary; working-day
+//! obligations across the 2026 National Day holiday and into a year without calendar data.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::{rss, Response};
+use std::process::Command;
+use yuqing::clock::Clock;
+use yuqing::incident::{self, Step};
+use yuqing::scheduler::Daemon;
+use yuqing::severity::Severity;
+use yuqing::store::OutboxRow;
+
+const TOPIC: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"ordinary\"\n\
+                     any = [\"坍塌\", \"故障\"]\n";
+
+const PEOPLE: &str = "[people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\
+                      leaders = [\"分管领导 <leader@example.gov.cn>\"]\n\
+                      principal = [\"主要负责人 <head@example.gov.cn>\"]\n\n";
+
+async fn mails(d: &Daemon, kind: &str) -> Vec<OutboxRow> {
+    d.store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == kind)
+        .collect()
+}
+
+async fn status(d: &Daemon, id: i64) -> String {
+    d.store
+        .incident(d.store.pool(), id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+fn feed(items: &[&str]) -> Response {
+    let rows: Vec<(String, String, String)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.to_string(),
+                format!("https://n.example.cn/{i}"),
+                i.to_string(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|(t, l, g)| (t.as_str(), l.as_str(), g.as_str(), ""))
+        .collect();
+    Response::rss(rss(&refs))
+}
+
+async fn act(d: &Daemon, id: i64, step: Step, now: DateTime<Utc>) -> String {
+    let cfg = d.settings.get().config.clone();
+    incident::act(&d.store, &cfg, id, &step, "duty", now)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+#[tokio::test]
+async fn a_full_day_and_a_week_of_one_incident() {
+    for backend in common::db::backends().await {
+        full_day_on(backend).await;
+    }
+}
+
+async fn full_day_on(backend: Option<String>) {
+    let started = std::time::Instant::now();
+    let extra = format!(
+        "{PEOPLE}[deadlines]\nmonitoring = \"2d\"\n\n\
+         [escalation.major]\nbreach = [\"leaders\", \"新闻办 <press@example.gov.cn>\"]\n\n\
+         [escalation.ordinary]\nunacknowledged_after = \"2h\"\n"
+    );
+    let first = "某景区发生坍塌 游客被困";
+    let other = "山顶索道突发故障停运 滞留游客已转移";
+    let common::Scenario {
+        dirs,
+        http,
+        clock,
+        daemon,
+        config,
+    } = common::scenario(TOPIC, &[], &extra, &backend).await;
+    let mut published = vec![first, other];
+    http.set("/news.xml", feed(&published));
+    daemon.poll_once(None).await.unwrap();
+
+    // Same topic, different event: two incidents, each with its own opening mail.
+    let opened = mails(&daemon, "opened").await;
+    assert_eq!(opened.len(), 2, "{opened:#?}");
+    assert!(opened[0].subject.contains("#1") && opened[0].subject.contains(first));
+    assert!(opened[1].subject.contains("#2") && opened[1].subject.contains("索道"));
+    let t0 = clock.now();
+    act(&daemon, 1, Step::Acknowledge, t0 + Duration::minutes(10)).await;
+    assert_eq!(status(&daemon, 1).await, "acknowledged");
+
+    // 30 minutes in the duty officer raises #1 to 重大: release by 06:00, press by +24h.
+    clock.advance(Duration::minutes(30));
+    act(&daemon, 1, Step::Severity(Severity::Major), clock.now()).await;
+    let regraded = mails(&daemon, "regraded").await;
+    assert!(regraded[0].recipients.contains("leader@"), "{regraded:#?}");
+
+    // Walk to 03:00, then the daemon goes down and a new one starts on the same database.
+    for _ in 0..9 {
+        clock.advance(Duration::minutes(10));
+        daemon.housekeeping().await.unwrap();
+    }
+    // #2 (一般), never acknowledged, reaches the leaders after the policy's 2 hours.
+    let unack = mails(&daemon, "unacknowledged").await;
+    assert_eq!(unack.len(), 1, "{unack:#?}");
+    assert!(
+        unack[0].incident_id == Some(2) && unack[0].subject.contains("立案 2小时 仍无人确认"),
+        "{}",
+        unack[0].subject
+    );
+    daemon.store.close().await;
+    drop(daemon);
+    let d = common::start(&config, &clock).await;
+
+    // The release is missed at 06:00 UTC+0 +5h: the policy mails leaders and 新闻办, not the
+    // principal.
+    for _ in 0..21 {
+        clock.advance(Duration::minutes(10));
+        d.housekeeping().await.unwrap();
+    }
+    let breached = mails(&d, "breached").await;
+    assert_eq!(breached.len(), 1, "{breached:#?}");
+    assert!(breached[0].subject.contains("#1 发布权威信息时限已过"));
+    let to = &breached[0].recipients;
+    assert!(
+        to.contains("leader@") && to.contains("press@") && !to.contains("head@"),
+        "{to}"
+    );
+    let reminders = mails(&d, "reminder").await;
+    assert!(
+        reminders
+            .iter()
+            .any(|m| m.subject.contains("#1 发布权威信息")),
+        "reminded before the release: {reminders:#?}"
+    );
+
+    // Released late at 06:30; the press conference at 10:00, in time.
+    let said = act(
+        &d,
+        1,
+        Step::Release {
+            url: "https://gov.example.cn/notice/1".into(),
+        },
+        clock.now(),
+    )
+    .await;
+    assert!(said.contains("release recorded"), "{said}");
+    assert_eq!(status(&d, 1).await, "released");
+    assert!(mails(&d, "monitoring").await.is_empty());
+    clock.set(t0 + Duration::hours(9));
+    act(&d, 1, Step::PressConference { note: None }, clock.now()).await;
+    assert_eq!(status(&d, 1).await, "monitoring");
+    let monitoring = mails(&d, "monitoring").await;
+    assert_eq!(monitoring.len(), 1);
+    assert!(
+        monitoring[0].subject.starts_with("【舆情·监测】#1"),
+        "{}",
+        monitoring[0].subject
+    );
+    let body = &monitoring[0].body_text;
+    assert!(
+        body.contains("发布权威信息：2026-11-24 14:00 前，超时完成")
+            && body.contains("召开新闻发布会：2026-11-25 09:00 前，按时完成"),
+        "{body}"
+    );
+    assert!(
+        monitoring[0].in_reply_to.as_deref() == Some(opened[0].message_id.as_str()),
+        "in the incident's thread"
+    );
+
+    // 回温 while monitored: the item joins #1 and duty and leaders (重大) hear of it once.
+    clock.advance(Duration::hours(3));
+    published.push("某景区发生坍塌 游客被困 最新进展");
+    http.set("/news.xml", feed(&published));
+    d.poll_once(None).await.unwrap();
+    published.push("某景区发生坍塌 游客被困 更多细节");
+    http.set("/news.xml", feed(&published));
+    d.poll_once(None).await.unwrap();
+    let back = mails(&d, "resurgence").await;
+    assert_eq!(back.len(), 1, "once per monitoring period: {back:#?}");
+    assert!(
+        back[0]
+            .subject
+            .starts_with("【舆情·回温】#1 景区安全（监测期内）"),
+        "{}",
+        back[0].subject
+    );
+    assert!(back[0].recipients.contains("leader@") && back[0].recipients.contains("duty@"));
+    assert!(
+        back[0].body_text.contains("最新进展"),
+        "{}",
+        back[0].body_text
+    );
+    assert_eq!(status(&d, 1).await, "monitoring");
+    assert_eq!(mails(&d, "opened").await.len(), 2, "no new incident");
+
+    // Two days after the press conference monitoring ends and #1 closes by itself.
+    clock.set(t0 + Duration::hours(9) + Duration::days(2) - Duration::minutes(1));
+    d.housekeeping().await.unwrap();
+    assert_eq!(status(&d, 1).await, "monitoring");
+    clock.advance(Duration::minutes(1));
+    d.housekeeping().await.unwrap();
+    assert_eq!(status(&d, 1).await, "closed");
+    let closed = mails(&d, "closed").await;
+    assert_eq!(closed.len(), 1);
+    assert!(
+        closed[0].body_text.contains("监测期满"),
+        "{}",
+        closed[0].body_text
+    );
+
+    // A week later the event comes back: #1 reopens, and the mail carries its record.
+    clock.advance(Duration::days(7));
+    published.push("某景区发生坍塌 游客被困 一周后再引热议");
+    http.set("/news.xml", feed(&published));
+    d.poll_once(None).await.unwrap();
+    assert_eq!(status(&d, 1).await, "open");
+    let back = mails(&d, "resurgence").await;
+    assert_eq!(back.len(), 2, "{back:#?}");
+    assert!(back[1].subject.contains("#1 景区安全（已重新打开）"));
+    let text = &back[1].body_text;
+    assert!(
+        text.contains("已关闭的舆情事件 #1") && text.contains("已重新打开"),
+        "{text}"
+    );
+    assert!(
+        text.contains("duty 确认收到")
+            && text.contains("duty 记录召开新闻发布会")
+            && text.contains("yuqing 结案（监测期满）"),
+        "the record: {text}"
+    );
+    // Reopened means someone must acknowledge again: the leaders hear of it if nobody does.
+    clock.advance(Duration::minutes(31));
+    d.housekeeping().await.unwrap();
+    assert_eq!(
+        mails(&d, "unacknowledged")
+            .await
+            .iter()
+            .filter(|m| m.incident_id == Some(1))
+            .count(),
+        1
+    );
+
+    // Acknowledged again, it owes nothing new and is monitored again.
+    act(&d, 1, Step::Acknowledge, clock.now()).await;
+    assert_eq!(status(&d, 1).await, "monitoring");
+    assert_eq!(mails(&d, "monitoring").await.len(), 2);
+
+    // The record shows every step with who and when; the CLI shows the state.
+    let actions: Vec<String> = d
+        .store
+        .actions_of(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| format!("{} {}", a.actor, a.action))
+        .collect();
+    for step in [
+        "yuqing opened",
+        "duty acknowledged",
+        "duty severity",
+        "yuqing escalated",
+        "duty release",
+        "duty press_conference",
+        "yuqing monitoring",
+        "yuqing resurgence",
+        "yuqing closed",
+        "yuqing reopened",
+    ] {
+        assert!(actions.iter().any(|a| a == step), "{step}: {actions:#?}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["incident", "show", "1", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("state: monitoring (监测中)") && shown.contains("reopened by a resurgence"),
+        "{shown}"
+    );
+    // Every message was really delivered (file transport), one .eml each.
+    d.housekeeping().await.unwrap();
+    let sent = d.store.outbox().await.unwrap();
+    assert!(sent.iter().all(|m| m.sent_at.is_some()), "all sent");
+    let files = std::fs::read_dir(dirs.mail())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml")
+        })
+        .count();
+    assert_eq!(files, sent.len());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "a simulated week runs in {:?}",
+        started.elapsed()
+    );
+}
+
+fn yuqing(config: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .args(["--by", "张值班"])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_duty_officer_merges_and_splits_incidents_with_the_cli() {
+    for backend in common::db::backends().await {
+        merge_and_split_on(backend).await;
+    }
+}
+
+async fn merge_and_split_on(backend: Option<String>) {
+    let sc = common::scenario(
+        TOPIC,
+        &[
+            ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", ""),
+            (
+                "山顶索道突发故障停运 滞留游客已转移",
+                "https://n.example.cn/2",
+                "2",
+                "Mon, 23 Nov 2026 22:00:00 +0000",
+            ),
+        ],
+        PEOPLE,
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    assert_eq!(mails(d, "opened").await.len(), 2);
+    let clock_start = |id: i64| {
+        let store = d.store.clone();
+        async move {
+            store
+                .incident(store.pool(), id)
+                .await
+                .unwrap()
+                .unwrap()
+                .clock_start
+        }
+    };
+    let (c1, c2) = (clock_start(1).await, clock_start(2).await);
+    assert!(
+        c2 < clock_start(1).await,
+        "#2 was published three hours earlier"
+    );
+
+    // The duty officer judges the cable car failure part of the same event.
+    let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("incident #2 merged into #1 (1 item(s) moved)"),
+        "{out}"
+    );
+    assert_eq!(status(d, 2).await, "merged");
+    assert_eq!(clock_start(1).await, c2, "the earlier clock start is kept");
+    let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    assert_eq!(
+        (dl[0].kind.as_str(), dl[0].due_at),
+        ("response", c2 + 48 * 3600),
+        "recomputed from it"
+    );
+    let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
+    assert_eq!(items.len(), 2);
+    let merged = mails(d, "merged").await;
+    assert_eq!(merged.len(), 1);
+    assert!(
+        merged[0].subject.contains("#2 并入 #1"),
+        "{}",
+        merged[0].subject
+    );
+    assert!(
+        merged[0].body_text.contains("张值班"),
+        "{}",
+        merged[0].body_text
+    );
+    let opened = mails(d, "opened").await;
+    assert_eq!(
+        merged[0].in_reply_to.as_deref(),
+        Some(opened[0].message_id.as_str()),
+        "in #1's thread"
+    );
+    let (ok, _, err) = yuqing(&sc.config, &["incident", "ack", "2"]);
+    assert!(!ok && err.contains("merged into #1"), "{err}");
+    let actions = d.store.actions_of(1).await.unwrap();
+    assert!(
+        actions.iter().any(
+            |a| a.action == "opened" && a.detail.as_deref().unwrap_or("").contains("(from #2)")
+        ),
+        "#2's history moved into #1: {actions:#?}"
+    );
+
+    // The assessment report says what became of #2's deadline.
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args([
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+            "--csv",
+        ])
+        .arg("--config")
+        .arg(&sc.config)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let two = csv.lines().find(|l| l.starts_with("#2,")).unwrap_or("");
+    assert!(
+        two.contains("因并入 #1 取消") && two.ends_with("已并入 #1"),
+        "{csv}"
+    );
+
+    // Then changes their mind: the cable car item goes to a new incident of its own.
+    let cable = items.iter().find(|i| i.title.contains("索道")).unwrap().id;
+    let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &cable.to_string()]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("split into new incident #3"), "{out}");
+    assert_eq!(
+        d.store
+            .incident_items(d.store.pool(), 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let three = d.store.incident_items(d.store.pool(), 3).await.unwrap();
+    assert_eq!(three.len(), 1);
+    assert!(three[0].title.contains("索道"));
+    let dl = d.store.deadlines_of(d.store.pool(), 3).await.unwrap();
+    assert_eq!(dl.len(), 1, "{dl:?}");
+    assert_eq!(dl[0].kind, "response");
+    assert_eq!(
+        dl[0].due_at,
+        three[0].published_at.unwrap() + 48 * 3600,
+        "counted from the item's own clock start"
+    );
+    assert_eq!(
+        clock_start(1).await,
+        c1,
+        "#1 is back to its own clock start"
+    );
+    let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    assert_eq!(dl[0].due_at, c1 + 48 * 3600);
+    let split = mails(d, "split").await;
+    assert_eq!(split.len(), 1);
+    assert!(
+        split[0].subject.contains("#1 拆分出新事件 #3"),
+        "{}",
+        split[0].subject
+    );
+    assert!(split[0].recipients.contains("duty@"));
+    assert_eq!(
+        split[0].in_reply_to.as_deref(),
+        Some(opened[0].message_id.as_str()),
+        "told in #1's thread"
+    );
+    let opened = mails(d, "opened").await;
+    assert!(
+        opened
+            .iter()
+            .any(|m| m.incident_id == Some(3) && m.subject.contains("索道")),
+        "#3 starts its own thread: {opened:#?}"
+    );
+
+    // Bad input loses nothing and says why.
+    let (ok, _, err) = yuqing(&sc.config, &["incident", "split", "1", "999"]);
+    assert!(
+        !ok && err.contains("item 999 is not in incident #1"),
+        "{err}"
+    );
+    let (ok, _, err) = yuqing(&sc.config, &["incident", "merge", "1", "1"]);
+    assert!(!ok && err.contains("into itself"), "{err}");
+}
+
+const MESSAGES: &str = "[[topic]]\nid = \"messages\"\nname = \"市长信箱留言\"\n\
+                        obligation = \"netizen_message_reply\"\nany = [\"留言\"]\n";
+
+#[tokio::test]
+async fn a_netizen_message_is_due_in_five_working_days_across_national_day() {
+    for backend in common::db::backends().await {
+        national_day_on(backend).await;
+    }
+}
+
+async fn national_day_on(backend: Option<String>) {
+    let sc = common::scenario(MESSAGES, &[], PEOPLE, &backend).await;
+    let (d, clock) = (&sc.daemon, &sc.clock);
+    // Wednesday 2026-09-30 10:00 in Shanghai, the day before the National Day holiday.
+    clock.set(Utc.with_ymd_and_hms(2026, 9, 30, 2, 0, 0).unwrap());
+    sc.http.set(
+        "/news.xml",
+        feed(&["市民留言：景区周边停车难 希望增设停车位"]),
+    );
+    d.poll_once(None).await.unwrap();
+    // Oct 1–7 off; Thu 8, Fri 9, Sat 10 (调休 make-up day), Mon 12, Tue 13.
+    let opened = mails(d, "opened").await;
+    assert_eq!(opened.len(), 1);
+    assert!(
+        opened[0]
+            .body_text
+            .contains("网民留言答复（5个工作日）：2026-10-13 23:59:59 前"),
+        "{}",
+        opened[0].body_text
+    );
+    assert!(!opened[0].body_text.contains("日历缺少"));
+
+    // Answered on Monday 12th: both the 48-hour response (late) and the 5 working days (met).
+    clock.set(Utc.with_ymd_and_hms(2026, 10, 12, 2, 0, 0).unwrap());
+    d.housekeeping().await.unwrap();
+    assert!(
+        !mails(d, "breached")
+            .await
+            .iter()
+            .any(|m| m.subject.contains("网民留言答复")),
+        "not due yet"
+    );
+    let said = act(
+        d,
+        1,
+        Step::Release {
+            url: "https://gov.example.cn/reply/1".into(),
+        },
+        clock.now(),
+    )
+    .await;
+    assert!(said.contains("response and obligation recorded"), "{said}");
+    assert_eq!(status(d, 1).await, "monitoring");
+    clock.set(Utc.with_ymd_and_hms(2026, 10, 14, 2, 0, 0).unwrap());
+    d.housekeeping().await.unwrap();
+    assert!(!mails(d, "breached")
+        .await
+        .iter()
+        .any(|m| m.subject.contains("网民留言答复")));
+}
+
+#[tokio::test]
+async fn a_working_day_deadline_in_a_year_without_calendar_is_flagged() {
+    for backend in common::db::backends().await {
+        no_calendar_on(backend).await;
+    }
+}
+
+async fn no_calendar_on(backend: Option<String>) {
+    let sc = common::scenario(MESSAGES, &[], PEOPLE, &backend).await;
+    let (d, clock) = (&sc.daemon, &sc.clock);
+    // Monday 2026-12-28: five working days reach into 2027, which has no calendar yet.
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 28, 2, 0, 0).unwrap());
+    sc.http
+        .set("/news.xml", feed(&["网友留言：博物馆预约系统无法登录"]));
+    d.poll_once(None).await.unwrap();
+    let opened = mails(d, "opened").await;
+    assert!(
+        opened[0]
+            .body_text
+            .contains("（日历缺少2027年数据，截止时间按周末推算，请核对）"),
+        "{}",
+        opened[0].body_text
+    );
+    // Unanswered, it escalates like any deadline, still flagged.
+    clock.set(Utc.with_ymd_and_hms(2027, 1, 5, 0, 0, 0).unwrap());
+    d.housekeeping().await.unwrap();
+    let late: Vec<OutboxRow> = mails(d, "breached")
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("网民留言答复（5个工作日）时限已过"))
+        .collect();
+    assert_eq!(late.len(), 1);
+    assert!(late[0].body_text.contains("日历缺少2027年数据"));
+    assert!(late[0].recipients.contains("leader@"));
+
+    // `yuqing check` names the incident whose deadline was guessed.
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .arg("check")
+        .arg("--config")
+        .arg(&sc.config)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("escalation policy:")
+            && text.contains("ordinary: opened=duty reminder=duty breach=leaders+principal+duty"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: incident #1: 网民留言答复（5个工作日）")
+            && text.contains("without calendar data for 2027"),
+        "{text}"
+    );
+}
