@@ -66,16 +66,25 @@ pub(crate) async fn store_post(
         .await
 }
 
-/// Called after new posts of `channel` were committed (ids in `posts`). The place to look
-/// for a candidate authoritative release of an open incident; today it only logs.
+/// Called after new posts of `channel` were committed (ids in `posts`): looks for a
+/// candidate authoritative release of an active incident (see `release`). A failure is
+/// logged; the posts are stored either way.
 pub(crate) async fn after_new_posts(
-    _store: &Store,
-    _settings: &Settings,
+    store: &Store,
+    settings: &Settings,
     channel: &Channel,
     posts: &[i64],
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) {
-    if !posts.is_empty() {
-        tracing::info!(channel_id = %channel.id, new_posts = posts.len(), "new posts on own channel");
+    if posts.is_empty() {
+        return;
+    }
+    tracing::info!(channel_id = %channel.id, new_posts = posts.len(), "new posts on own channel");
+    if let Err(e) = crate::release::detect(store, settings, channel, posts, now).await {
+        tracing::error!(
+            channel_id = %channel.id,
+            error = %format!("{e:#}"),
+            "cannot look for an authoritative release among the new posts"
+        );
     }
 }

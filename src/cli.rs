@@ -94,11 +94,13 @@ pub enum IncidentCommand {
         who: Who,
     },
     /// Record the authoritative release (below 重大: the response), ending that deadline.
+    /// Without --url, confirms the release that yuqing detected on an own channel.
     Release {
         id: i64,
-        /// Where it was published.
+        /// Where it was published (a detected candidate's link confirms that candidate,
+        /// at the time it was published).
         #[arg(long)]
-        url: String,
+        url: Option<String>,
         #[command(flatten)]
         config: ConfigArg,
         #[command(flatten)]
@@ -747,13 +749,16 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         IncidentCommand::Show { id, config, json } => return show(config, *id, *json).await,
         IncidentCommand::Ack { config, who, .. } => (config, Step::Acknowledge, who),
         IncidentCommand::Release {
-            url, config, who, ..
+            id,
+            url,
+            config,
+            who,
         } => {
-            if url::Url::parse(url).is_err() {
+            if let Some(url) = url.as_deref().filter(|u| url::Url::parse(u).is_err()) {
                 eprintln!("error: --url `{url}` is not a URL; give the address where the release was published");
                 return Ok(ExitCode::from(2));
             }
-            (config, Step::Release { url: url.clone() }, who)
+            return release(config, *id, url.as_deref(), who).await;
         }
         IncidentCommand::Press {
             note, config, who, ..
@@ -796,6 +801,63 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     }
 }
 
+/// `incident release`: with a URL, or confirming the candidate yuqing detected.
+async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let pending: Vec<_> = store
+        .release_candidates(store.pool(), id)
+        .await?
+        .into_iter()
+        .filter(|c| c.status == "candidate")
+        .collect();
+    let step = match url {
+        Some(url) => Step::Release {
+            url: url.to_string(),
+            at: pending
+                .iter()
+                .find(|c| c.link.as_deref() == Some(url))
+                .map(|c| crate::clock::from_secs(c.posted_at)),
+        },
+        None => match pending.as_slice() {
+            [] => {
+                eprintln!("error: incident #{id} has no detected release to confirm; give --url URL of the release");
+                return Ok(ExitCode::from(2));
+            }
+            [one] => Step::Release {
+                url: one
+                    .link
+                    .clone()
+                    .unwrap_or_else(|| format!("channel:{}", one.channel_id)),
+                at: Some(crate::clock::from_secs(one.posted_at)),
+            },
+            several => {
+                eprintln!(
+                    "error: incident #{id} has {} detected releases; say which with --url:",
+                    several.len()
+                );
+                for c in several {
+                    eprintln!(
+                        "  {}  《{}》",
+                        c.link.as_deref().unwrap_or("(no link)"),
+                        c.title
+                    );
+                }
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    match incident::act(&store, &config, id, &step, &who.name(), SystemClock.now()).await {
+        Ok(said) => {
+            outln!("{said}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
@@ -805,8 +867,17 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     let actions = store.actions_of(id).await?;
+    let candidates = store.release_candidates(store.pool(), id).await?;
     if json_out {
         let mut v = incident_json(&store, &i, now, tz).await?;
+        v["release_candidates"] = json!(candidates
+            .iter()
+            .map(|c| json!({
+                "channel": c.channel_id, "title": c.title, "link": c.link,
+                "published": rfc3339(c.posted_at, tz), "similarity": c.similarity,
+                "status": c.status,
+            }))
+            .collect::<Vec<_>>());
         v["actions"] = json!(actions
             .iter()
             .map(|a| json!({"at": rfc3339(a.at, tz), "by": a.actor, "action": a.action, "detail": a.detail}))
@@ -850,6 +921,19 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             it.title,
             it.link.as_deref().unwrap_or("")
         );
+    }
+    if !candidates.is_empty() {
+        outln!("releases detected on own channels:");
+        for c in &candidates {
+            outln!(
+                "  {} [{}] {} {} ({})",
+                local(from_secs(c.posted_at), tz),
+                c.channel_id,
+                c.title,
+                c.link.as_deref().unwrap_or(""),
+                c.status
+            );
+        }
     }
     outln!("record:");
     for a in actions {

@@ -159,6 +159,9 @@ pub struct Deadlines {
     /// Once its response duties are met, an incident is monitored this long for 回温, then
     /// closes by itself.
     pub monitoring: Span,
+    /// A post on an own channel that matches an incident awaiting its release is recorded
+    /// as the release at once, instead of waiting for the duty officer's confirmation.
+    pub auto_confirm_release: bool,
 }
 
 impl Default for Deadlines {
@@ -177,6 +180,7 @@ impl Default for Deadlines {
             repeat_escalation: Span::from_secs(3600),
             unacknowledged_after: Span::from_secs(30 * 60),
             monitoring: Span::from_secs(7 * 86_400),
+            auto_confirm_release: false,
         }
     }
 }
@@ -361,6 +365,7 @@ struct RawDeadlines {
     repeat_escalation: Option<Span>,
     unacknowledged_after: Option<Span>,
     monitoring: Option<Span>,
+    auto_confirm_release: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -656,6 +661,9 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .unacknowledged_after
             .unwrap_or(defaults.unacknowledged_after),
         monitoring: d.monitoring.unwrap_or(defaults.monitoring),
+        auto_confirm_release: d
+            .auto_confirm_release
+            .unwrap_or(defaults.auto_confirm_release),
     };
     let escalation = raw
         .escalation

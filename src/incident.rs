@@ -449,9 +449,11 @@ pub(crate) fn source_name(config: &Config, id: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum Step {
     Acknowledge,
-    /// The authoritative release (or, below 重大, the response), with its URL.
+    /// The authoritative release (or, below 重大, the response), with its URL and, when
+    /// known, the time it was published (a detected post's own time; else now).
     Release {
         url: String,
+        at: Option<DateTime<Utc>>,
     },
     PressConference {
         note: Option<String>,
@@ -471,7 +473,22 @@ pub async fn act(
     now: DateTime<Utc>,
 ) -> Result<String> {
     let mut tx = store.begin().await?;
-    let Some(incident) = store.incident(&mut *tx, id).await? else {
+    let said = act_in(store, &mut tx, config, id, step, by, now).await?;
+    tx.commit().await?;
+    Ok(said)
+}
+
+/// [`act`] inside the caller's transaction.
+pub(crate) async fn act_in(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: i64,
+    step: &Step,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let Some(incident) = store.incident(&mut **tx, id).await? else {
         bail!("there is no incident #{id} (see `yuqing incidents --all`)");
     };
     if incident.status == "merged" && !matches!(step, Step::Note(_)) {
@@ -486,30 +503,37 @@ pub async fn act(
     let t = secs(now);
     let said = match step {
         Step::Acknowledge => {
-            if store.acknowledge(&mut tx, id, t, by).await? {
+            if store.acknowledge(tx, id, t, by).await? {
                 store
-                    .record_action(&mut tx, id, t, by, "acknowledged", None)
+                    .record_action(tx, id, t, by, "acknowledged", None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
-                lifecycle::settle(store, &mut tx, config, id, by, now).await?;
+                lifecycle::settle(store, tx, config, id, by, now).await?;
                 format!("incident #{id} acknowledged by {by}")
             } else {
                 format!("incident #{id} was already acknowledged")
             }
         }
-        Step::Release { url } => {
+        Step::Release { url, at } => {
+            // Met when it was published: a detected post confirmed later met its deadline
+            // at the post's time, not at the confirmation's.
+            let met = match at {
+                Some(at) if *at > now => bail!("the release time {at} is in the future"),
+                Some(at) => secs(*at),
+                None => t,
+            };
             let kind = if store
-                .meet_deadline(&mut tx, id, "release", t, by, Some(url))
+                .meet_deadline(tx, id, "release", met, by, Some(url))
                 .await?
             {
                 "release"
             } else if store
-                .meet_deadline(&mut tx, id, "response", t, by, Some(url))
+                .meet_deadline(tx, id, "response", met, by, Some(url))
                 .await?
             {
                 "response"
             } else if store
-                .meet_deadline(&mut tx, id, "obligation", t, by, Some(url))
+                .meet_deadline(tx, id, "obligation", met, by, Some(url))
                 .await?
             {
                 "obligation"
@@ -519,49 +543,57 @@ pub async fn act(
             // A reply that answers the public also discharges a working-day duty to reply.
             let also = if kind != "obligation"
                 && store
-                    .meet_deadline(&mut tx, id, "obligation", t, by, Some(url))
+                    .meet_deadline(tx, id, "obligation", met, by, Some(url))
                     .await?
             {
                 " and obligation"
             } else {
                 ""
             };
+            let detail = match at {
+                Some(at) => format!(
+                    "{url} (published {})",
+                    mail::local(*at, config.daemon.timezone)
+                ),
+                None => url.clone(),
+            };
             store
-                .record_action(&mut tx, id, t, by, kind, Some(url))
+                .record_action(tx, id, t, by, kind, Some(&detail))
                 .await?;
+            store.settle_release_candidates(tx, id, Some(url)).await?;
             if matches!(incident.status.as_str(), "open" | "acknowledged") {
-                store.set_status(&mut tx, id, "released").await?;
+                store.set_status(tx, id, "released").await?;
                 store
-                    .record_action(&mut tx, id, t, by, "state", Some("released"))
+                    .record_action(tx, id, t, by, "state", Some("released"))
                     .await?;
             }
-            lifecycle::settle(store, &mut tx, config, id, by, now).await?;
+            lifecycle::settle(store, tx, config, id, by, now).await?;
             format!("incident #{id}: {kind}{also} recorded ({url}); its reminders stop")
         }
         Step::PressConference { note } => {
             if !store
-                .meet_deadline(&mut tx, id, "press_conference", t, by, note.as_deref())
+                .meet_deadline(tx, id, "press_conference", t, by, note.as_deref())
                 .await?
             {
                 bail!("incident #{id} has no open press-conference deadline to record");
             }
             store
-                .record_action(&mut tx, id, t, by, "press_conference", note.as_deref())
+                .record_action(tx, id, t, by, "press_conference", note.as_deref())
                 .await?;
             if matches!(
                 incident.status.as_str(),
                 "open" | "acknowledged" | "released"
             ) {
-                store.set_status(&mut tx, id, "press_conference").await?;
+                store.set_status(tx, id, "press_conference").await?;
                 store
-                    .record_action(&mut tx, id, t, by, "state", Some("press_conference"))
+                    .record_action(tx, id, t, by, "state", Some("press_conference"))
                     .await?;
             }
-            lifecycle::settle(store, &mut tx, config, id, by, now).await?;
+            lifecycle::settle(store, tx, config, id, by, now).await?;
             format!("incident #{id}: press conference recorded")
         }
         Step::Severity(to) => {
-            regrade(store, &mut tx, config, &incident, *to, by, now).await?;
+            regrade(store, tx, config, &incident, *to, by, now).await?;
             format!(
                 "incident #{id}: severity set to {} ({})",
                 to.as_str(),
@@ -570,15 +602,14 @@ pub async fn act(
         }
         Step::Note(text) => {
             store
-                .record_action(&mut tx, id, t, by, "note", Some(text))
+                .record_action(tx, id, t, by, "note", Some(text))
                 .await?;
             format!("incident #{id}: note recorded")
         }
         Step::Close => {
-            lifecycle::close(store, &mut tx, config, id, by, now).await?;
+            lifecycle::close(store, tx, config, id, by, now).await?;
             format!("incident #{id} closed")
         }
     };
-    tx.commit().await?;
     Ok(said)
 }

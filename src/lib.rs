@@ -29,6 +29,7 @@ pub mod obligations;
 pub mod outbox;
 pub mod page;
 pub mod politeness;
+pub mod release;
 pub mod report;
 pub mod scheduler;
 pub mod settings;

@@ -487,6 +487,59 @@ pub fn resurgence(
     render("resurgence", v, to, subject, &lead, &next)
 }
 
+/// Mail to the duty officer when a post on one of the agency's own channels looks like the
+/// authoritative release of incident `v`: to be confirmed, or (`recorded`) already recorded
+/// by the config's `auto_confirm_release`.
+pub fn release_candidate(
+    v: &IncidentView<'_>,
+    channel: &str,
+    post: &crate::store::PostRow,
+    recorded: bool,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let title = one_line(&post.title, 60);
+    let at = local(crate::clock::from_secs(post.at()), v.tz);
+    let link = post.link.as_deref().unwrap_or("（无链接）");
+    let subject = if recorded {
+        format!(
+            "【舆情·已发布】#{id} {}：本单位「{}」已发布《{title}》",
+            v.incident.topic_name,
+            one_line(channel, 30)
+        )
+    } else {
+        format!(
+            "【舆情·疑似发布】#{id} {}：请确认「{}」的《{title}》",
+            v.incident.topic_name,
+            one_line(channel, 30)
+        )
+    };
+    let mut lead = format!(
+        "本单位渠道「{}」于 {at} 发布的《{title}》（{link}）与舆情事件 #{id}（{}，{}）的主题相符，",
+        one_line(channel, 30),
+        v.incident.topic_name,
+        v.severity()
+    );
+    let mut next = Vec::new();
+    if recorded {
+        lead.push_str("已按配置自动记录为权威信息发布，发布时间按该信息的发布时间计，相应时限的提醒停止。如有误，请记录说明并另行处置。");
+        next.push(format!("记录说明：yuqing incident note {id} \"<说明>\""));
+    } else {
+        lead.push_str("可能是本事件的权威信息发布。请核实；确认后发布时间按该信息的发布时间计，相应时限的提醒即停止。未确认前，提醒和升级照常进行。");
+        match &post.link {
+            Some(l) => next.push(format!(
+                "确认为权威发布：yuqing incident release {id} --url {l}"
+            )),
+            None => next.push(format!("确认为权威发布：yuqing incident release {id}")),
+        }
+        next.push(format!(
+            "不是本事件的发布：无需操作；另有发布请执行 yuqing incident release {id} --url <链接>"
+        ));
+    }
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("release_candidate", v, to, subject, &lead, &next)
+}
+
 /// Mail to the duty officer when an incident's response duties are all met and it is
 /// monitored for 回温 until `until`.
 pub fn monitoring(v: &IncidentView<'_>, until: DateTime<Utc>, to: &[Mailbox]) -> Draft {
@@ -593,6 +646,7 @@ pub fn action_zh(action: &str, detail: Option<&str>) -> String {
         "note" => "备注",
         "merged" => "合并",
         "split" => "拆分",
+        "release_candidate" => "本单位渠道疑似权威发布",
         other => other,
     };
     let detail = detail.map(|d| match d {

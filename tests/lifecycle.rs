@@ -154,6 +154,7 @@ async fn full_day_on(backend: Option<String>) {
         1,
         Step::Release {
             url: "https://gov.example.cn/notice/1".into(),
+            at: None,
         },
         clock.now(),
     )
@@ -549,6 +550,7 @@ async fn national_day_on(backend: Option<String>) {
         1,
         Step::Release {
             url: "https://gov.example.cn/reply/1".into(),
+            at: None,
         },
         clock.now(),
     )

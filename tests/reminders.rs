@@ -63,6 +63,7 @@ async fn reminders_before_and_repeated_escalation_after_on(backend: Option<Strin
         1,
         &Step::Release {
             url: "https://gov.example.cn/r".into(),
+            at: None,
         },
         "duty",
         yuqing::clock::Clock::now(&clock),

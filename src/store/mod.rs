@@ -14,6 +14,7 @@ mod items;
 mod lifecycle;
 mod metrics;
 mod outbox;
+mod releases;
 mod sources;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
@@ -21,6 +22,7 @@ pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE, STATE
 pub use items::{ItemRow, NewItem, Stored};
 pub use metrics::UnmetDeadline;
 pub use outbox::{Draft, OutboxRow};
+pub use releases::ReleaseCandidate;
 pub use sources::SourceState;
 
 use anyhow::{Context, Result};

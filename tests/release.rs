@@ -1,0 +1,259 @@
+//! The authoritative release, detected on the agency's own channel: a post that matches an
+//! incident awaiting its release is proposed to the duty officer once, who confirms it
+//! with `yuqing incident release ID` (the real binary); the release then counts at the
+//! post's own time and its reminders stop. With `auto_confirm_release` the daemon records
+//! it by itself. Feeds are real RSS on loopback, time is a manual clock, on SQLite and
+//! PostgreSQL.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use common::{db, rss, scenario, Response, Scenario, SCENIC_MAJOR};
+use std::process::Command;
+use yuqing::clock::Clock;
+use yuqing::store::OutboxRow;
+
+const NEWS_LINK: &str = "https://bbs.example.cn/t/1";
+const NOTICE_LINK: &str = "https://www.example.gov.cn/notice/1";
+
+fn utc(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).unwrap()
+}
+
+fn rfc2822(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).to_rfc2822()
+}
+
+/// A city bureau watching a forum feed and its own Weibo account, with one major incident
+/// opened at 01:00 UTC (09:00 in Shanghai) and its release due at 06:00 UTC.
+async fn bureau(backend: &Option<String>, auto: bool) -> Scenario {
+    let opened = rfc2822(utc(1, 0));
+    let news = [(
+        "某景区栈道坍塌 多名游客受伤",
+        NEWS_LINK,
+        "n1",
+        opened.as_str(),
+    )];
+    let s = scenario(SCENIC_MAJOR, &news, "", backend).await;
+    // The channel is listed after `scenario` wrote the config: it needs the server's URL.
+    let before = rfc2822(utc(0, 0) - Duration::days(1));
+    s.http.set(
+        "/own.xml",
+        Response::rss(rss(&[
+            // About the topic, but from before the incident: not its release.
+            (
+                "关于开展景区坍塌隐患排查的通知",
+                "https://www.example.gov.cn/old/9",
+                "o9",
+                before.as_str(),
+            ),
+            (
+                "冬季文旅消费季启动",
+                "https://www.example.gov.cn/old/8",
+                "o8",
+                before.as_str(),
+            ),
+        ])),
+    );
+    let config = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!(
+            "{config}\n[[channel]]\nid = \"weibo-wenlv\"\nname = \"银川文旅微博\"\nkind = \"weibo\"\n\
+             feed = \"{feed}\"\nowner = \"新媒体科 <media@example.gov.cn>\"\nduty = \"weekly\"\n\n\
+             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
+             [deadlines]\nauto_confirm_release = {auto}\n\n\
+             [jobs]\nweekly_report = \"off\"\nledger = \"off\"\nwork_report_reminder = \"off\"\n",
+            feed = s.http.url("/own.xml"),
+        ),
+    )
+    .unwrap();
+    let daemon = common::start(&s.config, &s.clock).await;
+    Scenario { daemon, ..s }
+}
+
+/// The bureau's notice on the incident, published at 02:30 UTC.
+fn publish_notice(s: &Scenario) {
+    let at = rfc2822(utc(2, 30));
+    let old = rfc2822(utc(0, 0) - Duration::days(1));
+    s.http.set(
+        "/own.xml",
+        Response::rss(rss(&[
+            (
+                "关于某景区栈道坍塌事件的情况通报",
+                NOTICE_LINK,
+                "o10",
+                at.as_str(),
+            ),
+            (
+                "关于开展景区坍塌隐患排查的通知",
+                "https://www.example.gov.cn/old/9",
+                "o9",
+                old.as_str(),
+            ),
+        ])),
+    );
+}
+
+async fn mails(s: &Scenario, kind: &str) -> Vec<OutboxRow> {
+    let all = s.daemon.store.outbox().await.unwrap();
+    all.into_iter().filter(|m| m.kind == kind).collect()
+}
+
+async fn poll(s: &Scenario) {
+    for (id, r) in s.daemon.poll_once(None).await.unwrap() {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+}
+
+async fn release_deadline(s: &Scenario) -> yuqing::store::DeadlineRow {
+    let store = &s.daemon.store;
+    let all = store.deadlines_of(store.pool(), 1).await.unwrap();
+    all.into_iter().find(|d| d.kind == "release").unwrap()
+}
+
+#[tokio::test]
+async fn the_duty_officer_confirms_a_release_found_on_the_own_weibo() {
+    for backend in db::backends().await {
+        confirm_on(backend).await;
+    }
+}
+
+async fn confirm_on(backend: Option<String>) {
+    let s = bureau(&backend, false).await;
+    poll(&s).await;
+    assert_eq!(mails(&s, "opened").await.len(), 1, "the incident opened");
+    assert!(
+        mails(&s, "release_candidate").await.is_empty(),
+        "an old notice on the topic, from before the incident, is not its release"
+    );
+
+    s.clock.set(utc(3, 0));
+    publish_notice(&s);
+    poll(&s).await;
+    poll(&s).await; // polled again: still proposed once
+    let proposed = mails(&s, "release_candidate").await;
+    assert_eq!(proposed.len(), 1, "one proposal for one post");
+    let m = &proposed[0];
+    assert_eq!(m.incident_id, Some(1));
+    assert!(
+        m.recipients.contains("duty@example.gov.cn"),
+        "{}",
+        m.recipients
+    );
+    assert!(m.subject.contains("疑似发布"), "{}", m.subject);
+    assert!(
+        m.subject.contains("关于某景区栈道坍塌事件的情况通报"),
+        "{}",
+        m.subject
+    );
+    assert!(m.body_text.contains("银川文旅微博"), "{}", m.body_text);
+    assert!(
+        m.body_text
+            .contains(&format!("yuqing incident release 1 --url {NOTICE_LINK}")),
+        "the mail gives the command that confirms it:\n{}",
+        m.body_text
+    );
+    assert!(
+        m.in_reply_to.is_some(),
+        "in the incident's thread: {:?}",
+        m.in_reply_to
+    );
+    assert_eq!(
+        release_deadline(&s).await.met_at,
+        None,
+        "not recorded before the duty officer confirms"
+    );
+
+    // The duty officer confirms with the real binary, without retyping the link.
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["incident", "release", "1", "--config"])
+        .arg(&s.config)
+        .args(["--by", "张值班"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("release recorded"), "{stdout}");
+    let d = release_deadline(&s).await;
+    assert_eq!(
+        d.met_at,
+        Some(utc(2, 30).timestamp()),
+        "met when the notice was published, not when it was confirmed"
+    );
+    assert_eq!(d.met_by.as_deref(), Some("张值班"));
+    assert_eq!(d.evidence.as_deref(), Some(NOTICE_LINK));
+    let shown = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["incident", "show", "1", "--config"])
+        .arg(&s.config)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains(NOTICE_LINK) && shown.contains("(confirmed)"),
+        "{shown}"
+    );
+
+    // Past every release reminder and the deadline itself: nothing more about the release.
+    s.clock.set(utc(6, 30));
+    s.daemon.housekeeping().await.unwrap();
+    assert!(mails(&s, "reminder").await.is_empty(), "reminders stopped");
+    assert!(mails(&s, "breach").await.is_empty(), "no escalation");
+    assert_eq!(s.clock.now(), utc(6, 30));
+}
+
+#[tokio::test]
+async fn with_auto_confirm_the_daemon_records_the_release_itself() {
+    for backend in db::backends().await {
+        auto_on(backend).await;
+    }
+}
+
+async fn auto_on(backend: Option<String>) {
+    let s = bureau(&backend, true).await;
+    poll(&s).await;
+    s.clock.set(utc(3, 0));
+    publish_notice(&s);
+    poll(&s).await;
+    let d = release_deadline(&s).await;
+    assert_eq!(d.met_at, Some(utc(2, 30).timestamp()));
+    assert_eq!(d.met_by.as_deref(), Some("yuqing (channel weibo-wenlv)"));
+    let store = &s.daemon.store;
+    let incident = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    assert_eq!(incident.status, "released");
+    let told = mails(&s, "release_candidate").await;
+    assert_eq!(told.len(), 1);
+    assert!(told[0].subject.contains("已发布"), "{}", told[0].subject);
+    assert!(
+        told[0].body_text.contains("已按配置自动记录为权威信息发布"),
+        "{}",
+        told[0].body_text
+    );
+    s.clock.set(utc(6, 30));
+    s.daemon.housekeeping().await.unwrap();
+    assert!(mails(&s, "reminder").await.is_empty(), "reminders stopped");
+    assert!(mails(&s, "breach").await.is_empty(), "no escalation");
+}
+
+#[tokio::test]
+async fn without_a_detected_release_the_cli_asks_for_the_url() {
+    let s = bureau(&None, false).await;
+    poll(&s).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["incident", "release", "1", "--config"])
+        .arg(&s.config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no detected release") && err.contains("--url"),
+        "{err}"
+    );
+    assert_eq!(release_deadline(&s).await.met_at, None);
+}
