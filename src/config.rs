@@ -51,6 +51,10 @@ pub struct Daemon {
     pub per_host: usize,
     /// Minimum pause between two requests to one host.
     pub host_delay: Span,
+    /// How long a daemon's claim on shared work (the housekeeping lead, a source being
+    /// polled, a message being sent) lasts unless renewed: when a daemon dies, another
+    /// takes over its work within this time. Must exceed the longest poll.
+    pub lease: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +248,7 @@ struct RawDaemon {
     source_alert_after: Option<Span>,
     per_host: Option<usize>,
     host_delay: Option<Span>,
+    lease: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -433,6 +438,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .unwrap_or(Span::from_secs(6 * 3600)),
         per_host: raw.daemon.per_host.unwrap_or(2).max(1),
         host_delay: raw.daemon.host_delay.unwrap_or(Span::from_secs(1)),
+        lease: raw.daemon.lease.unwrap_or(Span::from_secs(60)),
     };
 
     // [mail]

@@ -15,10 +15,11 @@ use crate::outbox::Sender;
 use crate::politeness::HostGate;
 use crate::settings::{Current, Settings};
 use crate::source;
-use crate::store::Store;
+use crate::store::{leases, Store};
 use anyhow::{Context, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -39,6 +40,8 @@ pub struct Daemon {
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
     files_seen: Arc<Mutex<Fingerprint>>,
+    /// Whether this daemon held the housekeeping lease at its last turn (for the log).
+    leading: Arc<AtomicBool>,
 }
 
 /// Name, size and modification time of the config file and every watchlist file: when it
@@ -78,10 +81,19 @@ impl Daemon {
             settings.config.daemon.user_agent.clone(),
         ))
         .context("cannot build the HTTP client")?;
-        let sender = Arc::new(Sender::new(&settings.config.mail)?);
+        let lease = settings.config.daemon.lease.std();
+        let sender = Arc::new(Sender::new(&settings.config.mail)?.with_lease(lease));
+        match store.free_dead_local(leases::identity()).await {
+            Ok(freed) if !freed.is_empty() => {
+                tracing::info!(?freed, "freed the leases of daemons of this host that died")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
+        }
         let seen = fingerprint(&config_path, &settings.config.daemon.watchlists);
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
+            leading: Arc::new(AtomicBool::new(false)),
             store,
             settings: Current::new(settings),
             clock,
@@ -109,13 +121,56 @@ impl Daemon {
             out.push((s.id.clone(), r.map_err(|e| e.to_string())));
         }
         self.housekeeping().await?;
+        // A one-off command lets go of the housekeeping lead at once, not after the lease.
+        self.store.release_leases(leases::identity()).await?;
         Ok(out)
     }
 
-    /// Fires due deadlines and drains the outbox.
+    /// Fires due deadlines (when this daemon holds the housekeeping lease) and drains the
+    /// outbox.
     pub async fn housekeeping(&self) -> Result<()> {
         let settings = self.settings.get();
         let now = self.clock.now();
+        if self.lead(&settings, now).await? {
+            self.fire_timed(&settings, now).await?;
+        }
+        self.sender
+            .drain(&self.store, now)
+            .await
+            .context("cannot send mail")?;
+        Ok(())
+    }
+
+    /// Takes or renews the housekeeping lease; returns whether this daemon holds it. Only
+    /// its holder fires deadlines and other timed mail, so several daemons on one database
+    /// queue each such mail once; when the holder dies another takes over within the lease.
+    async fn lead(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        let lease = settings.config.daemon.lease.as_secs().max(1) as i64;
+        let me = leases::identity();
+        let leading = self
+            .store
+            .take_lease(leases::HOUSEKEEPING, me, secs(now), secs(now) + lease)
+            .await
+            .context("cannot take the housekeeping lease")?;
+        if leading != self.leading.swap(leading, Ordering::Relaxed) {
+            if leading {
+                tracing::info!(
+                    holder = me,
+                    "took the housekeeping lease: this daemon fires deadlines"
+                );
+            } else {
+                let other = self.store.lease(leases::HOUSEKEEPING).await.ok().flatten();
+                tracing::info!(holder = ?other.map(|(h, _)| h), "another daemon fires deadlines");
+            }
+        }
+        Ok(leading)
+    }
+
+    async fn fire_timed(
+        &self,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
         incident::fire_unacknowledged(&self.store, &settings.config, now)
             .await
             .context("cannot queue unacknowledged-incident mail")?;
@@ -128,10 +183,6 @@ impl Daemon {
         incident::fire_breaches(&self.store, &settings.config, now)
             .await
             .context("cannot fire due deadlines")?;
-        self.sender
-            .drain(&self.store, now)
-            .await
-            .context("cannot send mail")?;
         Ok(())
     }
 
@@ -151,6 +202,8 @@ impl Daemon {
                 sources = s.config.sources.len(),
                 topics = s.watchlists.topics.len(),
                 database = %s.config.daemon.database,
+                holder = leases::identity(),
+                lease_s = s.config.daemon.lease.as_secs(),
                 mail = %self.sender.describe(),
                 "yuqing running"
             );
@@ -160,16 +213,25 @@ impl Daemon {
             let settings = self.settings.get();
             let now = self.clock.now();
 
-            // Sources whose next poll is due and that are not being polled already.
-            match self.store.source_states().await {
-                Ok(states) => {
-                    let next: HashMap<&str, i64> = states
-                        .iter()
-                        .map(|s| (s.source_id.as_str(), s.next_poll))
-                        .collect();
+            // Sources whose next poll is due and that no daemon is polling: claimed with a
+            // lease (see `store::leases`), let go once the poll is recorded.
+            let ids: Vec<String> = settings
+                .config
+                .sources
+                .iter()
+                .filter(|s| !in_flight.contains(&s.id))
+                .map(|s| s.id.clone())
+                .collect();
+            let lease = settings.config.daemon.lease.as_secs().max(1) as i64;
+            let me = leases::identity();
+            match self
+                .store
+                .claim_sources(&ids, me, secs(now), secs(now) + lease)
+                .await
+            {
+                Ok(claimed) => {
                     for s in &settings.config.sources {
-                        let due = next.get(s.id.as_str()).map_or(true, |&t| t <= secs(now));
-                        if due && !in_flight.contains(&s.id) {
+                        if claimed.contains(&s.id) {
                             in_flight.insert(s.id.clone());
                             let (d, settings, source, permits, gate) = (
                                 self.clone(),
@@ -184,12 +246,15 @@ impl Daemon {
                                 let now = d.clock.now();
                                 let _ = source::poll(&d.store, &d.fetcher, &settings, &source, now)
                                     .await;
+                                if let Err(e) = d.store.release_source(&source.id, me).await {
+                                    tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
+                                }
                                 source.id
                             });
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read source states"),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot claim due sources"),
             }
 
             if let Err(e) = self.housekeeping().await {
@@ -237,6 +302,9 @@ impl Daemon {
         }
         if let Err(e) = self.housekeeping().await {
             tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued");
+        }
+        if let Err(e) = self.store.release_leases(leases::identity()).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out");
         }
         self.store.close().await;
         tracing::info!("yuqing stopped");

@@ -10,6 +10,7 @@
 
 mod incidents;
 mod items;
+pub mod leases;
 mod outbox;
 mod sources;
 
@@ -93,7 +94,9 @@ impl Store {
             .begin()
             .await
             .context("cannot start a transaction")?;
-        if self.backend == Backend::Sqlite {
+        // On PostgreSQL too (migration 0009): without it two daemons polling sources that
+        // match one topic could each open an incident.
+        {
             sqlx::query("UPDATE write_lock SET n = n + 1")
                 .execute(&mut *tx)
                 .await

@@ -31,7 +31,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-const COLUMNS: &str = "id, created_at, incident_id, kind, recipients, subject, body_text, \
+pub(super) const COLUMNS: &str =
+    "id, created_at, incident_id, kind, recipients, subject, body_text, \
                        body_html, message_id, in_reply_to, attempts, sent_at, last_error";
 
 impl Store {
@@ -102,7 +103,8 @@ impl Store {
     pub async fn mark_failed(&self, id: i64, error: &str, next_attempt: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
+                               lease_holder = NULL, lease_until = NULL \
              WHERE id = $1",
         )
         .bind(id)
