@@ -331,9 +331,11 @@ async fn kill_9_at_random_points_on(backend: Option<String>) {
             row.subject,
             row.kind
         );
-        assert!(copies
-            .iter()
-            .all(|m| m.subject == row.subject && m.raw == copies[0].raw));
+        // The same message: subject, recipients and text (MIME boundaries differ).
+        for m in &copies {
+            assert_eq!(m.subject, row.subject);
+            assert_eq!((&m.to, &m.text), (&copies[0].to, &copies[0].text));
+        }
         if copies.len() > 1 {
             assert!(
                 in_flight.contains(&row.message_id) && copies.len() == 2,

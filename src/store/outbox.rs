@@ -89,14 +89,18 @@ impl Store {
         .await?)
     }
 
+    /// One statement, not behind the write lock: between the relay's acceptance and this
+    /// mark a crash sends the message again, so the mark must not wait for a poll's
+    /// transaction (see `store::leases`).
     pub async fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, \
+                               lease_holder = NULL, lease_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
