@@ -101,7 +101,7 @@ impl Sender {
     pub async fn drain(&self, store: &Store, now: DateTime<Utc>) -> Result<Drained> {
         let mut done = Drained::default();
         let holder = crate::store::leases::identity();
-        let until = secs(now) + self.lease.as_secs().max(1) as i64;
+        let until = crate::store::leases::lease_end(secs(now), self.lease);
         while let Some(row) = store.claim_mail(holder, secs(now), until).await? {
             // A span entered across an await would leak into other tasks; instrument.
             let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);

@@ -17,7 +17,7 @@ use crate::settings::{Current, Settings};
 use crate::source;
 use crate::store::{leases, Store};
 use anyhow::{Context, Result};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,7 +42,12 @@ pub struct Daemon {
     files_seen: Arc<Mutex<Fingerprint>>,
     /// Whether this daemon held the housekeeping lease at its last turn (for the log).
     leading: Arc<AtomicBool>,
+    /// The last error of each kind the loop logged, and when (see `report`).
+    errors: Arc<Mutex<HashMap<&'static str, (String, std::time::Instant)>>>,
 }
+
+/// How long the loop keeps quiet about an error it just logged.
+const REPEAT_QUIET: Duration = Duration::from_secs(60);
 
 /// Name, size and modification time of the config file and every watchlist file: when it
 /// changes, the daemon reloads, as it does on SIGHUP.
@@ -94,6 +99,7 @@ impl Daemon {
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
             leading: Arc::new(AtomicBool::new(false)),
+            errors: Arc::default(),
             store,
             settings: Current::new(settings),
             clock,
@@ -145,11 +151,11 @@ impl Daemon {
     /// its holder fires deadlines and other timed mail, so several daemons on one database
     /// queue each such mail once; when the holder dies another takes over within the lease.
     async fn lead(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
-        let lease = settings.config.daemon.lease.as_secs().max(1) as i64;
+        let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
         let me = leases::identity();
         let leading = self
             .store
-            .take_lease(leases::HOUSEKEEPING, me, secs(now), secs(now) + lease)
+            .take_lease(leases::HOUSEKEEPING, me, secs(now), until)
             .await
             .context("cannot take the housekeeping lease")?;
         if leading != self.leading.swap(leading, Ordering::Relaxed) {
@@ -222,13 +228,14 @@ impl Daemon {
                 .filter(|s| !in_flight.contains(&s.id))
                 .map(|s| s.id.clone())
                 .collect();
-            let lease = settings.config.daemon.lease.as_secs().max(1) as i64;
+            let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
             let me = leases::identity();
-            match self
-                .store
-                .claim_sources(&ids, me, secs(now), secs(now) + lease)
-                .await
-            {
+            if !in_flight.is_empty() {
+                if let Err(e) = self.store.renew_sources(me, until).await {
+                    self.report("cannot renew the claims on sources being polled", &e);
+                }
+            }
+            match self.store.claim_sources(&ids, me, secs(now), until).await {
                 Ok(claimed) => {
                     for s in &settings.config.sources {
                         if claimed.contains(&s.id) {
@@ -254,11 +261,11 @@ impl Daemon {
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot claim due sources"),
+                Err(e) => self.report("cannot claim due sources", &e),
             }
 
             if let Err(e) = self.housekeeping().await {
-                tracing::error!(error = %format!("{e:#}"), "housekeeping failed; will retry");
+                self.report("housekeeping failed; will retry", &e);
             }
 
             let tick = settings
@@ -290,7 +297,24 @@ impl Daemon {
             in_flight = polls.len(),
             "shutting down: finishing polls in flight"
         );
-        let finish = async { while polls.join_next().await.is_some() {} };
+        // Keep the claims on those sources alive meanwhile, or another daemon would start
+        // polling them too.
+        let finish = async {
+            let every = self.settings.get().config.daemon.tick.std();
+            let every = every.max(Duration::from_millis(50));
+            loop {
+                tokio::select! {
+                    done = polls.join_next() => if done.is_none() { break },
+                    _ = tokio::time::sleep(every) => {
+                        let lease = self.settings.get().config.daemon.lease.std();
+                        let until = leases::lease_end(secs(self.clock.now()), lease);
+                        if let Err(e) = self.store.renew_sources(leases::identity(), until).await {
+                            self.report("cannot renew the claims on sources being polled", &e);
+                        }
+                    }
+                }
+            }
+        };
         if tokio::time::timeout(Duration::from_secs(30), finish)
             .await
             .is_err()
@@ -309,6 +333,23 @@ impl Daemon {
         self.store.close().await;
         tracing::info!("yuqing stopped");
         Ok(())
+    }
+
+    /// Logs an error of the loop; the same error again within a minute (a full disk, a
+    /// database that is down: every turn fails alike) is logged at debug level only.
+    fn report(&self, what: &'static str, e: &anyhow::Error) {
+        let error = format!("{e:#}");
+        let now = std::time::Instant::now();
+        let mut last = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let repeat = last
+            .get(what)
+            .is_some_and(|(prev, at)| *prev == error && now.duration_since(*at) < REPEAT_QUIET);
+        if repeat {
+            tracing::debug!(error = %error, "{what}");
+        } else {
+            tracing::error!(error = %error, "{what}");
+            last.insert(what, (error, now));
+        }
     }
 
     /// Reloads when the config file or a watchlist file changed since the last load;

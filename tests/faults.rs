@@ -735,6 +735,13 @@ async fn a_full_database_disk_is_reported_and_nothing_is_lost() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(smtp.messages().is_empty());
+    // Each kind of failure is logged once, not on every turn (a turn is 200ms).
+    let said = read().matches("database or disk is full").count();
+    assert!(
+        (1..=4).contains(&said),
+        "reported {said} times:\n{}",
+        read()
+    );
 
     // Space is back: every report is stored once, the incident opens once, one mail.
     std::fs::remove_file(filler).unwrap();
@@ -758,4 +765,67 @@ async fn a_full_database_disk_is_reported_and_nothing_is_lost() {
     .await;
     assert_eq!(incidents, [("k0".to_string(), 1)]);
     assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_slower_than_the_lease_is_not_taken_over() {
+    for backend in common::db::backends().await {
+        a_poll_slower_than_the_lease_on(backend).await;
+    }
+}
+
+/// Two daemons, a lease of 1s and a feed that takes 3s to answer: the daemon polling it
+/// renews its claim while it waits, so the other never fetches it at the same time.
+async fn a_poll_slower_than_the_lease_on(backend: Option<String>) {
+    let site = Site::new(&backend, "").await;
+    let config = std::fs::read_to_string(&site.config)
+        .unwrap()
+        .replace("lease = \"2s\"", "lease = \"1s\"");
+    std::fs::write(&site.config, config).unwrap();
+    let slow = Duration::from_secs(3);
+    site.http.set(
+        "/a.xml",
+        feed_of(&[("景区踩踏 多人受伤".to_string(), "l-1".to_string())]).delay(slow),
+    );
+    let first = site.start();
+    let second = process::run(
+        site.dirs.root(),
+        &site.config,
+        &site.dirs.root().join("second.log"),
+    );
+    site.smtp
+        .wait_for(|m| m.subject.contains("景区踩踏"), Duration::from_secs(30))
+        .await
+        .expect("the incident opens");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    drop((first, second));
+    let answered: Vec<SystemTime> = site.http.requests("/a.xml").iter().map(|r| r.at).collect();
+    assert!(answered.len() >= 2, "{answered:?}");
+    for w in answered.windows(2) {
+        let gap = w[1].duration_since(w[0]).unwrap_or_default();
+        assert!(
+            gap >= slow - Duration::from_millis(200),
+            "two fetches of the slow feed overlapped ({gap:?} apart): {answered:?}\n{}\n{}",
+            site.log_text(),
+            std::fs::read_to_string(site.dirs.root().join("second.log")).unwrap()
+        );
+    }
+    let got: Vec<(String, Option<String>)> = site
+        .smtp
+        .messages()
+        .into_iter()
+        .map(|m| (m.subject, m.message_id))
+        .collect();
+    let opening = got
+        .iter()
+        .filter(|(s, _)| s.contains("【舆情·重大】"))
+        .count();
+    assert_eq!(opening, 1, "one opening mail: {got:?}\n{}", site.log_text());
+    let second = std::fs::read_to_string(site.dirs.root().join("second.log")).unwrap();
+    for log in [site.log_text(), second] {
+        assert!(
+            log.contains("yuqing running") && !log.contains("Error"),
+            "both daemons ran:\n{log}"
+        );
+    }
 }

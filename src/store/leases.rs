@@ -78,6 +78,13 @@ fn process_gone(pid: u32) -> bool {
     }
 }
 
+/// When a lease of `lease` taken at `now` (UTC seconds, whole) ends. Times are whole
+/// seconds, so it ends one second later than `now + lease`: a claim taken at 10.9s with a
+/// lease of 1s must not be free at 11.0s.
+pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
+    now + lease.as_secs().max(1) as i64 + 1
+}
+
 /// `$first, $first+1, …` for `n` values.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -171,6 +178,17 @@ impl Store {
             .collect();
         claimed.sort();
         Ok(claimed)
+    }
+
+    /// Extends the claims of `holder` on the sources it is polling, so a poll slower than
+    /// the lease is not taken over while it runs.
+    pub async fn renew_sources(&self, holder: &str, until: i64) -> Result<()> {
+        sqlx::query("UPDATE source_state SET lease_until = $2 WHERE lease_holder = $1")
+            .bind(holder)
+            .bind(until)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     /// Lets go of a source after its poll was recorded.

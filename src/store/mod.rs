@@ -80,10 +80,26 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator
-            .run(&pool)
-            .await
-            .with_context(|| format!("cannot bring the schema of {} up to date", redact(url)))?;
+        // Two processes opening a new SQLite file at once (two daemons, or the daemon and a
+        // command) both start migrating; sqlx does not lock there as it does on PostgreSQL,
+        // so the loser fails ("table … already exists") with its migration rolled back.
+        // Trying again then finds the winner's migrations applied.
+        let mut attempt = 0;
+        loop {
+            match migrator.run(&pool).await {
+                Ok(()) => break,
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "migration raced another process; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot bring the schema of {} up to date", redact(url))
+                    })
+                }
+            }
+        }
         Ok(Store { pool, backend })
     }
 
