@@ -335,20 +335,22 @@ impl Daemon {
         Ok(())
     }
 
-    /// Logs an error of the loop; the same error again within a minute (a full disk, a
+    /// Logs an error of the loop; the same cause again within a minute (a full disk, a
     /// database that is down: every turn fails alike) is logged at debug level only.
     fn report(&self, what: &'static str, e: &anyhow::Error) {
         let error = format!("{e:#}");
+        // The same cause may surface through different statements turn by turn.
+        let cause = e.root_cause().to_string();
         let now = std::time::Instant::now();
         let mut last = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         let repeat = last
             .get(what)
-            .is_some_and(|(prev, at)| *prev == error && now.duration_since(*at) < REPEAT_QUIET);
+            .is_some_and(|(prev, at)| *prev == cause && now.duration_since(*at) < REPEAT_QUIET);
         if repeat {
             tracing::debug!(error = %error, "{what}");
         } else {
             tracing::error!(error = %error, "{what}");
-            last.insert(what, (error, now));
+            last.insert(what, (cause, now));
         }
     }
 

@@ -73,6 +73,21 @@ impl Store {
                     Ok(())
                 })
             })
+            .after_release(move |conn, _| {
+                Box::pin(async move {
+                    if backend != Backend::Sqlite {
+                        return Ok(true);
+                    }
+                    // A write that failed with "database or disk is full" can leave SQLite's
+                    // transaction open on the connection, holding the write lock for every
+                    // other process until it is closed. BEGIN fails on such a connection:
+                    // close it then (which rolls back); otherwise undo the probe.
+                    match conn.execute("BEGIN").await {
+                        Ok(_) => Ok(conn.execute("ROLLBACK").await.is_ok()),
+                        Err(_) => Ok(false),
+                    }
+                })
+            })
             .connect(&connect_url)
             .await
             .with_context(|| format!("cannot open the database {}", redact(url)))?;
