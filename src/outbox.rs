@@ -67,7 +67,7 @@ impl Sender {
             from: mail.from.clone(),
             retry_min: mail.retry_min.std(),
             retry_max: mail.retry_max.std(),
-            lease: Duration::from_secs(60),
+            lease: Duration::ZERO,
         })
         .map(|s| {
             let timeout = match &mail.transport {
