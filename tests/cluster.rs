@@ -400,3 +400,66 @@ fn breach_delay(breach: &ReceivedMail, opened: &ReceivedMail) -> Duration {
     };
     Duration::from_secs((at(breach) - at(opened)).max(0) as u64)
 }
+
+/// Two daemons polling two sites that report the same event at the same moment open one
+/// incident, not two: write transactions take one lock row first on PostgreSQL too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_daemons_reading_one_event_on_two_sites_open_one_incident() {
+    let Some(db) = common::db::fresh_postgres().await else {
+        eprintln!("note: YUQING_TEST_POSTGRES is not set; the cluster test needs PostgreSQL");
+        return;
+    };
+    const KEYWORDS: [&str; 8] = [
+        "踩踏", "坍塌", "落水", "火灾", "中毒", "爆炸", "停电", "塌方",
+    ];
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    let topics: String = KEYWORDS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            format!("[[topic]]\nid = \"k{i}\"\nname = \"专题{i}\"\nseverity = \"major\"\nany = [\"{k}\"]\nall = [\"景区\"]\n\n")
+        })
+        .collect();
+    dirs.write("watchlists/w.toml", topics);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\ndatabase = \"{db}\"\n\n\
+             [[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"{a}\"\n\n\
+             [[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"{b}\"\n",
+            root = dirs.root().display(),
+            a = http.url("/a.xml"),
+            b = http.url("/b.xml"),
+        ),
+    );
+    let clock = yuqing::clock::ManualClock::new(chrono::Utc::now());
+    let (one, two) = (
+        common::start(&config, &clock).await,
+        common::start(&config, &clock).await,
+    );
+    for (round, k) in KEYWORDS.iter().enumerate() {
+        for site in ["a", "b"] {
+            let guid = format!("{site}-{round}");
+            http.set(
+                &format!("/{site}.xml"),
+                feed(&[(&format!("景区{k} 第{round}起 {site}站报道"), &guid)]),
+            );
+        }
+        let (x, y) = tokio::join!(one.poll_once(Some("a")), two.poll_once(Some("b")));
+        x.unwrap();
+        y.unwrap();
+    }
+    let mut c = sqlx::PgConnection::connect(&db).await.unwrap();
+    let per_topic: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT topic_id, COUNT(*) FROM incidents GROUP BY topic_id ORDER BY topic_id",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(per_topic.len(), KEYWORDS.len(), "{per_topic:?}");
+    assert!(
+        per_topic.iter().all(|(_, n)| *n == 1),
+        "a duplicate incident: {per_topic:?}"
+    );
+}
