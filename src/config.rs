@@ -878,6 +878,9 @@ mod tests {
         assert_eq!(c.deadlines.major_press_conference.as_secs(), 24 * 3600);
         assert_eq!(c.deadlines.ordinary_response.as_secs(), 48 * 3600);
         assert!(c.sources.is_empty());
+        assert_eq!(c.daemon.lease.as_secs(), 60);
+        let c = parse(Path::new("y.toml"), "[daemon]\nlease = \"15s\"\n").unwrap();
+        assert_eq!(c.daemon.lease.as_secs(), 15);
     }
 
     #[test]

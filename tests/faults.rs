@@ -220,8 +220,10 @@ async fn kill_9_at_random_points_on(backend: Option<String>) {
             ));
             guids.push(guid);
         }
-        site.http.set("/a.xml", feed_of(&feeds[0]));
-        site.http.set("/b.xml", feed_of(&feeds[1]));
+        // Slow answers, so that many kills land in the middle of a poll.
+        let slow = Duration::from_millis(400);
+        site.http.set("/a.xml", feed_of(&feeds[0]).delay(slow));
+        site.http.set("/b.xml", feed_of(&feeds[1]).delay(slow));
         let wait = 200 + rng.below(2800);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let pid = daemon.pid();
