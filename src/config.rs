@@ -83,6 +83,10 @@ pub struct Daemon {
     /// `/healthz` fails when no loop turn completed for this long (default: 3 ticks, at
     /// least 60s).
     pub stuck_after: Span,
+    /// How long a daemon's claim on shared work (the housekeeping lead, a source being
+    /// polled, a message being sent) lasts unless renewed: when a daemon dies, another
+    /// takes over its work within this time. Must exceed the longest poll.
+    pub lease: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -319,6 +323,7 @@ struct RawDaemon {
     metrics: Option<Spanned<String>>,
     metrics_public: Option<bool>,
     stuck_after: Option<Span>,
+    lease: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -543,6 +548,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .unwrap_or(Span::from_secs(6 * 3600)),
         per_host: raw.daemon.per_host.unwrap_or(2).max(1),
         host_delay: raw.daemon.host_delay.unwrap_or(Span::from_secs(1)),
+        lease: raw.daemon.lease.unwrap_or(Span::from_secs(60)),
     };
 
     // [mail]
@@ -1114,6 +1120,9 @@ mod tests {
         assert_eq!(c.deadlines.major_press_conference.as_secs(), 24 * 3600);
         assert_eq!(c.deadlines.ordinary_response.as_secs(), 48 * 3600);
         assert!(c.sources.is_empty());
+        assert_eq!(c.daemon.lease.as_secs(), 60);
+        let c = parse(Path::new("y.toml"), "[daemon]\nlease = \"15s\"\n").unwrap();
+        assert_eq!(c.daemon.lease.as_secs(), 15);
     }
 
     #[test]

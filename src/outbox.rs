@@ -15,6 +15,10 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// How long one drain may keep sending before it leaves the rest to the next loop turn.
+/// With one SMTP timeout on top it stays well under `/healthz`'s minimum of 60s.
+const DRAIN_BUDGET: Duration = Duration::from_secs(20);
 use tracing::Instrument;
 
 enum Transport {
@@ -28,6 +32,9 @@ pub struct Sender {
     from: Mailbox,
     retry_min: Duration,
     retry_max: Duration,
+    /// How long a claim on a message lasts (see `store::leases`): longer than one send
+    /// can take, so no other daemon takes the message while this one is sending it.
+    lease: Duration,
 }
 
 /// What one pass over the outbox did.
@@ -64,7 +71,21 @@ impl Sender {
             from: mail.from.clone(),
             retry_min: mail.retry_min.std(),
             retry_max: mail.retry_max.std(),
+            lease: Duration::ZERO,
         })
+        .map(|s| {
+            let timeout = match &mail.transport {
+                config::Transport::Smtp(smtp) => smtp.timeout.std(),
+                config::Transport::File { .. } => Duration::from_secs(10),
+            };
+            s.with_lease(timeout * 2 + Duration::from_secs(5))
+        })
+    }
+
+    /// Claims on messages last at least `lease` (never less than twice the SMTP timeout).
+    pub fn with_lease(mut self, lease: Duration) -> Sender {
+        self.lease = self.lease.max(lease);
+        self
     }
 
     /// Where mail goes, for the start-up log line.
@@ -75,44 +96,47 @@ impl Sender {
         }
     }
 
-    /// Sends every message that is due; returns how many went out and how many failed.
+    /// Sends the messages that are due, until none is left or `DRAIN_BUDGET` has passed;
+    /// returns how many went out and how many failed.
+    ///
+    /// Each message is claimed (a lease in its row, so no other daemon sends it), handed
+    /// to the transport and marked sent right away: a crash between the transport's
+    /// acceptance and that mark is the only way a message goes out twice, and then with
+    /// the same Message-ID.
     pub async fn drain(&self, store: &Store, now: DateTime<Utc>) -> Result<Drained> {
         let mut done = Drained::default();
-        loop {
-            let batch = store.pending_mail(secs(now), 50).await?;
-            if batch.is_empty() {
-                return Ok(done);
-            }
-            let mut progressed = false;
-            for row in &batch {
-                // A span entered across an await would leak into other tasks; instrument.
-                let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);
-                let sent = self.send(row).instrument(span.clone()).await;
-                let _guard = span.enter();
-                match sent {
-                    Ok(()) => {
-                        tracing::info!(subject = %row.subject, "mail sent");
-                        drop(_guard);
-                        store.mark_sent(row.id, secs(now)).await?;
-                        done.sent += 1;
-                        crate::metrics::get().mail_sent.inc();
-                        progressed = true;
-                    }
-                    Err(e) => {
-                        let wait = self.backoff(row.attempts);
-                        let next = secs(now) + wait.as_secs() as i64;
-                        tracing::warn!(error = %format!("{e:#}"), retry_in_s = wait.as_secs(), "mail not sent; will retry");
-                        drop(_guard);
-                        store.mark_failed(row.id, &format!("{e:#}"), next).await?;
-                        done.failed += 1;
-                        crate::metrics::get().mail_failures.inc();
-                    }
+        let holder = crate::store::leases::identity();
+        let until = crate::store::leases::lease_end(secs(now), self.lease);
+        let started = std::time::Instant::now();
+        while let Some(row) = store.claim_mail(holder, secs(now), until).await? {
+            // A span entered across an await would leak into other tasks; instrument.
+            let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);
+            let sent = self.send(&row).instrument(span.clone()).await;
+            match sent {
+                Ok(()) => {
+                    store.mark_sent(row.id, secs(now)).await?;
+                    span.in_scope(|| tracing::info!(subject = %row.subject, "mail sent"));
+                    done.sent += 1;
+                    crate::metrics::get().mail_sent.inc();
+                }
+                Err(e) => {
+                    let wait = self.backoff(row.attempts);
+                    let next = secs(now) + (wait.as_secs() as i64).max(1);
+                    span.in_scope(|| {
+                        tracing::warn!(error = %format!("{e:#}"), retry_in_s = wait.as_secs(), "mail not sent; will retry")
+                    });
+                    store.mark_failed(row.id, &format!("{e:#}"), next).await?;
+                    done.failed += 1;
+                    crate::metrics::get().mail_failures.inc();
                 }
             }
-            if !progressed {
-                return Ok(done);
+            // A long queue, or a relay that times out on every message, must not hold the
+            // loop (and its watchdog) for long: what is left goes out on the next turns.
+            if started.elapsed() > DRAIN_BUDGET {
+                break;
             }
         }
+        Ok(done)
     }
 
     fn backoff(&self, attempts: i64) -> Duration {

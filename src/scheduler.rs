@@ -15,10 +15,11 @@ use crate::outbox::Sender;
 use crate::politeness::HostGate;
 use crate::settings::{Current, Settings};
 use crate::source;
-use crate::store::Store;
+use crate::store::{leases, Store};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
@@ -39,7 +40,14 @@ pub struct Daemon {
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
     files_seen: Arc<Mutex<Fingerprint>>,
+    /// Whether this daemon held the housekeeping lease at its last turn (for the log).
+    leading: Arc<AtomicBool>,
+    /// The last error of each kind the loop logged, and when (see `report`).
+    errors: Arc<Mutex<HashMap<&'static str, (String, std::time::Instant)>>>,
 }
+
+/// How long the loop keeps quiet about an error it just logged.
+const REPEAT_QUIET: Duration = Duration::from_secs(60);
 
 /// Name, size and modification time of the config file, every watchlist file and every
 /// calendar file: when it changes, the daemon reloads, as it does on SIGHUP (so next year's
@@ -81,11 +89,21 @@ impl Daemon {
             settings.config.daemon.user_agent.clone(),
         ))
         .context("cannot build the HTTP client")?;
-        let sender = Arc::new(Sender::new(&settings.config.mail)?);
+        let lease = settings.config.daemon.lease.std();
+        let sender = Arc::new(Sender::new(&settings.config.mail)?.with_lease(lease));
+        match store.free_dead_local(leases::identity()).await {
+            Ok(freed) if !freed.is_empty() => {
+                tracing::info!(?freed, "freed the leases of daemons of this host that died")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
+        }
         let d = &settings.config.daemon;
         let seen = fingerprint(&config_path, &d.watchlists, &d.calendar);
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
+            leading: Arc::new(AtomicBool::new(false)),
+            errors: Arc::default(),
             store,
             settings: Current::new(settings),
             clock,
@@ -122,13 +140,56 @@ impl Daemon {
             out.push((c.id.clone(), r.map_err(|e| e.to_string())));
         }
         self.housekeeping().await?;
+        // A one-off command lets go of the housekeeping lead at once, not after the lease.
+        self.store.release_leases(leases::identity()).await?;
         Ok(out)
     }
 
-    /// Fires due deadlines and drains the outbox.
+    /// Fires due deadlines (when this daemon holds the housekeeping lease) and drains the
+    /// outbox.
     pub async fn housekeeping(&self) -> Result<()> {
         let settings = self.settings.get();
         let now = self.clock.now();
+        if self.lead(&settings, now).await? {
+            self.fire_timed(&settings, now).await?;
+        }
+        self.sender
+            .drain(&self.store, now)
+            .await
+            .context("cannot send mail")?;
+        Ok(())
+    }
+
+    /// Takes or renews the housekeeping lease; returns whether this daemon holds it. Only
+    /// its holder fires deadlines and other timed mail, so several daemons on one database
+    /// queue each such mail once; when the holder dies another takes over within the lease.
+    async fn lead(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
+        let me = leases::identity();
+        let leading = self
+            .store
+            .take_lease(leases::HOUSEKEEPING, me, secs(now), until)
+            .await
+            .context("cannot take the housekeeping lease")?;
+        if leading != self.leading.swap(leading, Ordering::Relaxed) {
+            if leading {
+                tracing::info!(
+                    holder = me,
+                    "took the housekeeping lease: this daemon fires deadlines"
+                );
+            } else {
+                let other = self.store.lease(leases::HOUSEKEEPING).await.ok().flatten();
+                tracing::info!(holder = ?other.map(|(h, _)| h), "another daemon fires deadlines");
+            }
+        }
+        Ok(leading)
+    }
+
+    async fn fire_timed(
+        &self,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
         incident::fire_unacknowledged(&self.store, &settings.config, now)
             .await
             .context("cannot queue unacknowledged-incident mail")?;
@@ -148,18 +209,14 @@ impl Daemon {
         // Logged, not returned: a failure here must not hold back the incident mail below.
         if let Err(e) = crate::obligations::fire(&self.store, &settings.config, calendar, now).await
         {
-            tracing::error!(error = %format!("{e:#}"), "cannot queue publication duty mail; will retry");
+            self.report("cannot queue publication duty mail; will retry", &e);
         }
-        if let Err(e) = crate::jobs::fire(&self.store, &settings, calendar, now).await {
-            tracing::error!(error = %format!("{e:#}"), "cannot run scheduled jobs; will retry");
+        if let Err(e) = crate::jobs::fire(&self.store, settings, calendar, now).await {
+            self.report("cannot run scheduled jobs; will retry", &e);
         }
         incident::fire_lifecycle(&self.store, &settings.config, now)
             .await
             .context("cannot close incidents whose monitoring ended")?;
-        self.sender
-            .drain(&self.store, now)
-            .await
-            .context("cannot send mail")?;
         Ok(())
     }
 
@@ -180,6 +237,8 @@ impl Daemon {
                 sources = s.config.sources.len(),
                 topics = s.watchlists.topics.len(),
                 database = %s.config.daemon.database,
+                holder = leases::identity(),
+                lease_s = s.config.daemon.lease.as_secs(),
                 mail = %self.sender.describe(),
                 "yuqing running"
             );
@@ -190,29 +249,35 @@ impl Daemon {
             let now = self.clock.now();
             sd.turn_started();
 
-            // Sources whose next poll is due and that are not being polled already.
-            match self.store.source_states().await {
-                Ok(states) => {
-                    let next: HashMap<&str, i64> = states
-                        .iter()
-                        .map(|s| (s.source_id.as_str(), s.next_poll))
-                        .collect();
-                    // Sources, then the own channels (read the same way, into posts).
-                    let targets = settings
+            // Sources and the own channels (read the same way, into posts) whose next poll
+            // is due and that no daemon is polling: claimed with a lease (see
+            // `store::leases`), let go once the poll is recorded.
+            let targets: Vec<(crate::config::Source, Option<crate::config::Channel>)> = settings
+                .config
+                .sources
+                .iter()
+                .map(|s| (s.clone(), None))
+                .chain(
+                    settings
                         .config
-                        .sources
+                        .channels
                         .iter()
-                        .map(|s| (s.clone(), None))
-                        .chain(
-                            settings
-                                .config
-                                .channels
-                                .iter()
-                                .map(|c| (c.as_source(), Some(c.clone()))),
-                        );
+                        .map(|c| (c.as_source(), Some(c.clone()))),
+                )
+                .filter(|(s, _)| !in_flight.contains(&s.id))
+                .collect();
+            let ids: Vec<String> = targets.iter().map(|(s, _)| s.id.clone()).collect();
+            let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
+            let me = leases::identity();
+            if !in_flight.is_empty() {
+                if let Err(e) = self.store.renew_sources(me, until).await {
+                    self.report("cannot renew the claims on sources being polled", &e);
+                }
+            }
+            match self.store.claim_sources(&ids, me, secs(now), until).await {
+                Ok(claimed) => {
                     for (s, channel) in targets {
-                        let due = next.get(s.id.as_str()).map_or(true, |&t| t <= secs(now));
-                        if due && !in_flight.contains(&s.id) {
+                        if claimed.contains(&s.id) {
                             in_flight.insert(s.id.clone());
                             let (d, settings, source, permits, gate) = (
                                 self.clone(),
@@ -237,17 +302,20 @@ impl Daemon {
                                         .await
                                     }
                                 };
+                                if let Err(e) = d.store.release_source(&source.id, me).await {
+                                    tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
+                                }
                                 source.id
                             });
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot read source states"),
+                Err(e) => self.report("cannot claim due sources", &e),
             }
 
             let turn = self.housekeeping().await;
             if let Err(e) = &turn {
-                tracing::error!(error = %format!("{e:#}"), "housekeeping failed; will retry");
+                self.report("housekeeping failed; will retry", e);
             }
             sd.turn_done(&self, in_flight.len(), &turn).await;
 
@@ -282,7 +350,24 @@ impl Daemon {
             in_flight = polls.len(),
             "shutting down: finishing polls in flight"
         );
-        let finish = async { while polls.join_next().await.is_some() {} };
+        // Keep the claims on those sources alive meanwhile, or another daemon would start
+        // polling them too.
+        let finish = async {
+            let every = self.settings.get().config.daemon.tick.std();
+            let every = every.max(Duration::from_millis(50));
+            loop {
+                tokio::select! {
+                    done = polls.join_next() => if done.is_none() { break },
+                    _ = tokio::time::sleep(every) => {
+                        let lease = self.settings.get().config.daemon.lease.std();
+                        let until = leases::lease_end(secs(self.clock.now()), lease);
+                        if let Err(e) = self.store.renew_sources(leases::identity(), until).await {
+                            self.report("cannot renew the claims on sources being polled", &e);
+                        }
+                    }
+                }
+            }
+        };
         if tokio::time::timeout(Duration::from_secs(30), finish)
             .await
             .is_err()
@@ -295,9 +380,31 @@ impl Daemon {
         if let Err(e) = self.housekeeping().await {
             tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued");
         }
+        if let Err(e) = self.store.release_leases(leases::identity()).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out");
+        }
         self.store.close().await;
         tracing::info!("yuqing stopped");
         Ok(())
+    }
+
+    /// Logs an error of the loop; the same cause again within a minute (a full disk, a
+    /// database that is down: every turn fails alike) is logged at debug level only.
+    fn report(&self, what: &'static str, e: &anyhow::Error) {
+        let error = format!("{e:#}");
+        // The same cause may surface through different statements turn by turn.
+        let cause = e.root_cause().to_string();
+        let now = std::time::Instant::now();
+        let mut last = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let repeat = last
+            .get(what)
+            .is_some_and(|(prev, at)| *prev == cause && now.duration_since(*at) < REPEAT_QUIET);
+        if repeat {
+            tracing::debug!(error = %error, "{what}");
+        } else {
+            tracing::error!(error = %error, "{what}");
+            last.insert(what, (cause, now));
+        }
     }
 
     /// Reloads when the config file or a watchlist file changed since the last load;

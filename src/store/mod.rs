@@ -11,6 +11,7 @@
 mod channels;
 mod incidents;
 mod items;
+pub mod leases;
 mod lifecycle;
 mod metrics;
 mod outbox;
@@ -79,6 +80,21 @@ impl Store {
                     Ok(())
                 })
             })
+            .after_release(move |conn, _| {
+                Box::pin(async move {
+                    if backend != Backend::Sqlite {
+                        return Ok(true);
+                    }
+                    // A write that failed with "database or disk is full" can leave SQLite's
+                    // transaction open on the connection, holding the write lock for every
+                    // other process until it is closed. BEGIN fails on such a connection:
+                    // close it then (which rolls back); otherwise undo the probe.
+                    match conn.execute("BEGIN").await {
+                        Ok(_) => Ok(conn.execute("ROLLBACK").await.is_ok()),
+                        Err(_) => Ok(false),
+                    }
+                })
+            })
             .connect(&connect_url)
             .await
             .with_context(|| format!("cannot open the database {}", redact(url)))?;
@@ -86,10 +102,26 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator
-            .run(&pool)
-            .await
-            .with_context(|| format!("cannot bring the schema of {} up to date", redact(url)))?;
+        // Two processes opening a new SQLite file at once (two daemons, or the daemon and a
+        // command) both start migrating; sqlx does not lock there as it does on PostgreSQL,
+        // so the loser fails ("table … already exists") with its migration rolled back.
+        // Trying again then finds the winner's migrations applied.
+        let mut attempt = 0;
+        loop {
+            match migrator.run(&pool).await {
+                Ok(()) => break,
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "migration raced another process; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot bring the schema of {} up to date", redact(url))
+                    })
+                }
+            }
+        }
         Ok(Store { pool, backend })
     }
 
@@ -100,7 +132,9 @@ impl Store {
             .begin()
             .await
             .context("cannot start a transaction")?;
-        if self.backend == Backend::Sqlite {
+        // On PostgreSQL too (migration 0009): without it two daemons polling sources that
+        // match one topic could each open an incident.
+        {
             sqlx::query("UPDATE write_lock SET n = n + 1")
                 .execute(&mut *tx)
                 .await

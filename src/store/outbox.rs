@@ -34,9 +34,9 @@ pub struct OutboxRow {
     pub attachment: Option<String>,
 }
 
-const COLUMNS: &str = "id, created_at, incident_id, kind, recipients, subject, body_text, \
-                       body_html, message_id, in_reply_to, attempts, sent_at, last_error, \
-                       attachment_name, attachment";
+pub(super) const COLUMNS: &str = "id, created_at, incident_id, kind, recipients, subject, \
+                                  body_text, body_html, message_id, in_reply_to, attempts, \
+                                  sent_at, last_error, attachment_name, attachment";
 
 impl Store {
     /// Queues a message. Its Message-ID is fixed here, so a retry after a crash is the same
@@ -92,21 +92,26 @@ impl Store {
         .await?)
     }
 
+    /// One statement, not behind the write lock: between the relay's acceptance and this
+    /// mark a crash sends the message again, so the mark must not wait for a poll's
+    /// transaction (see `store::leases`).
     pub async fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, \
+                               lease_holder = NULL, lease_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
     pub async fn mark_failed(&self, id: i64, error: &str, next_attempt: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
+                               lease_holder = NULL, lease_until = NULL \
              WHERE id = $1",
         )
         .bind(id)

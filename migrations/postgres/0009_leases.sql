@@ -1,0 +1,23 @@
+-- Several daemons on one database share the work through leases: a claim that lasts until
+-- `*_until` (UTC seconds) unless renewed, so the work of a daemon that died is taken over
+-- when its lease runs out.
+
+-- Named leases held by one daemon at a time ("housekeeping": the one that fires deadlines).
+CREATE TABLE leases (
+    name        TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    held_until  BIGINT NOT NULL
+);
+
+-- The daemon polling a source now.
+ALTER TABLE source_state ADD COLUMN lease_holder TEXT;
+ALTER TABLE source_state ADD COLUMN lease_until BIGINT;
+
+-- The daemon sending a message now.
+ALTER TABLE outbox ADD COLUMN lease_holder TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until BIGINT;
+
+-- Write transactions take this row's lock first, as they take SQLite's write lock, so two
+-- daemons polling sources that match the same topic do not both open an incident.
+CREATE TABLE write_lock (n BIGINT NOT NULL);
+INSERT INTO write_lock (n) VALUES (0);

@@ -1,0 +1,291 @@
+//! Leases: how several daemons on one database share the work.
+//!
+//! Each daemon has an identity, `host:pid:random` ([`identity`]). Shared work is claimed
+//! with a lease that lasts until a time unless renewed:
+//!
+//! - the **housekeeping lead** (a row of `leases`): only its holder fires deadlines,
+//!   reminders and the other timed mail, so none is queued twice;
+//! - a **source** being polled (`source_state.lease_*`): a due source is claimed by one
+//!   daemon, which polls it, records the next poll time and lets go;
+//! - a **message** being sent (`outbox.lease_*`): claimed just before it is handed to the
+//!   transport, marked sent just after.
+//!
+//! On PostgreSQL due rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED`, so daemons
+//! claiming at the same moment take different rows instead of waiting on each other; on
+//! SQLite the single writer serialises the same statement. When a daemon dies its leases
+//! run out and the others take its work over; a daemon starting on the same host frees at
+//! once the leases of local processes that no longer exist ([`Store::free_dead_local`]).
+
+use super::{Backend, OutboxRow, Store};
+use anyhow::Result;
+use std::sync::OnceLock;
+
+/// The name of the lease whose holder fires deadlines and other timed mail.
+pub const HOUSEKEEPING: &str = "housekeeping";
+
+/// This process's identity as a lease holder: `host:pid:random`. Every daemon in one
+/// process shares it (tests restart a daemon in-process and it keeps its leases).
+pub fn identity() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        format!(
+            "{}:{}:{:08x}",
+            hostname(),
+            std::process::id(),
+            h.finish() as u32
+        )
+    })
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().replace(':', "-"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// The pid of a holder on this host, if it is one.
+fn local_pid(holder: &str) -> Option<u32> {
+    let mut parts = holder.rsplitn(3, ':');
+    let _random = parts.next()?;
+    let pid = parts.next()?.parse().ok()?;
+    (parts.next()? == hostname()).then_some(pid)
+}
+
+/// Whether the process `pid` of this host is gone (or a zombie). Only Linux can tell;
+/// elsewhere every process is taken to be alive and its leases simply run out.
+fn process_gone(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            // `pid (comm) S …`: the state follows the last ')'.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        }
+    } else {
+        false
+    }
+}
+
+/// When a lease of `lease` taken at `now` (UTC seconds, whole) ends. Times are whole
+/// seconds, so it ends one second later than `now + lease`: a claim taken at 10.9s with a
+/// lease of 1s must not be free at 11.0s.
+pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
+    now + lease.as_secs().max(1) as i64 + 1
+}
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// Takes or renews the lease `name` for `holder` until `until`; returns whether
+    /// `holder` has it. It is free when nobody holds it or the holder's time ran out.
+    pub async fn take_lease(&self, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO leases (name, holder, held_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = $2, held_until = $3 \
+             WHERE leases.holder = $2 OR leases.held_until <= $4",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(until)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Who holds the lease `name` and until when (also after it ran out).
+    pub async fn lease(&self, name: &str) -> Result<Option<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT holder, held_until FROM leases WHERE name = $1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Claims, for `holder` until `until`, those of `sources` that are due and not claimed
+    /// by a live lease; returns the ids claimed. A source never polled is due.
+    pub async fn claim_sources(
+        &self,
+        sources: &[String],
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Vec<String>> {
+        if sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Claims need rows: a source never polled gets its (due) row first.
+        let sql = format!(
+            "INSERT INTO source_state (source_id) VALUES {} ON CONFLICT (source_id) DO NOTHING",
+            (1..=sources.len())
+                .map(|i| format!("(${i})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut insert = sqlx::query(&sql);
+        for s in sources {
+            insert = insert.bind(s);
+        }
+        insert.execute(self.pool()).await?;
+        let sql = format!(
+            "UPDATE source_state SET lease_holder = $1, lease_until = $2 \
+             WHERE source_id IN (SELECT source_id FROM source_state \
+                                 WHERE next_poll <= $3 \
+                                   AND (lease_until IS NULL OR lease_until <= $3) \
+                                   AND source_id IN ({}){}) \
+             RETURNING source_id",
+            placeholders(4, sources.len()),
+            self.skip_locked()
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(&sql)
+            .bind(holder)
+            .bind(until)
+            .bind(now);
+        for s in sources {
+            q = q.bind(s);
+        }
+        let mut claimed: Vec<String> = q
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+        claimed.sort();
+        Ok(claimed)
+    }
+
+    /// Extends the claims of `holder` on the sources it is polling, so a poll slower than
+    /// the lease is not taken over while it runs.
+    pub async fn renew_sources(&self, holder: &str, until: i64) -> Result<()> {
+        sqlx::query("UPDATE source_state SET lease_until = $2 WHERE lease_holder = $1")
+            .bind(holder)
+            .bind(until)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Lets go of a source after its poll was recorded.
+    pub async fn release_source(&self, source_id: &str, holder: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE source_state SET lease_holder = NULL, lease_until = NULL \
+             WHERE source_id = $1 AND lease_holder = $2",
+        )
+        .bind(source_id)
+        .bind(holder)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Claims, for `holder` until `until`, the oldest message that is due and not claimed
+    /// by a live lease. Marking it sent or failed lets go of it.
+    pub async fn claim_mail(
+        &self,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<OutboxRow>> {
+        let sql = format!(
+            "UPDATE outbox SET lease_holder = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM outbox \
+                          WHERE sent_at IS NULL AND next_attempt_at <= $3 \
+                            AND (lease_until IS NULL OR lease_until <= $3) \
+                          ORDER BY id LIMIT 1{}) \
+             RETURNING {}",
+            self.skip_locked(),
+            super::outbox::COLUMNS
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(holder)
+            .bind(until)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Gives up every lease of `holder` (on a clean shutdown), so another daemon takes
+    /// over at once rather than when the leases run out.
+    pub async fn release_leases(&self, holder: &str) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM leases WHERE holder = $1")
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?;
+        for table in ["source_state", "outbox"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
+                 WHERE lease_holder = $1"
+            ))
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Frees the leases held by processes of this host that no longer exist (a daemon
+    /// killed and restarted need not wait for its own leases to run out); returns the
+    /// holders freed. Runs when a daemon starts.
+    pub async fn free_dead_local(&self, me: &str) -> Result<Vec<String>> {
+        let holders: Vec<(String,)> = sqlx::query_as(
+            "SELECT holder FROM leases \
+             UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
+             UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut freed = Vec::new();
+        for (holder,) in holders {
+            if holder == me {
+                continue;
+            }
+            if local_pid(&holder).is_some_and(process_gone) {
+                self.release_leases(&holder).await?;
+                freed.push(holder);
+            }
+        }
+        Ok(freed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_host_pid_random_and_stable() {
+        let id = identity();
+        assert_eq!(id, identity());
+        assert_eq!(local_pid(id), Some(std::process::id()));
+        assert!(!process_gone(std::process::id()));
+        assert_eq!(local_pid("elsewhere:1:abcd"), None);
+    }
+}
