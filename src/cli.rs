@@ -789,7 +789,18 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
     };
     let (config, store) = or_exit!(open(config_arg).await);
-    match incident::act(&store, &config, id, &step, &who.name(), SystemClock.now()).await {
+    apply(&store, &config, id, &step, who).await
+}
+
+/// Applies one of the duty officer's steps and says what it did.
+async fn apply(
+    store: &Store,
+    config: &Config,
+    id: i64,
+    step: &Step,
+    who: &Who,
+) -> Result<ExitCode> {
+    match incident::act(store, config, id, step, &who.name(), SystemClock.now()).await {
         Ok(said) => {
             outln!("{said}");
             Ok(ExitCode::SUCCESS)
@@ -846,16 +857,7 @@ async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result
             }
         },
     };
-    match incident::act(&store, &config, id, &step, &who.name(), SystemClock.now()).await {
-        Ok(said) => {
-            outln!("{said}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(ExitCode::from(1))
-        }
-    }
+    apply(&store, &config, id, &step, who).await
 }
 
 async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
