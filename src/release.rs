@@ -11,8 +11,10 @@
 //!   working-day obligation, or else the one most like the post (MinHash over title and
 //!   text, as `grouping` does for items) with at least `[grouping] similarity`.
 //!
-//! The candidate, the record (留痕) and the mail are one transaction, so a post is
-//! proposed once per incident, also across restarts and when polled again.
+//! Posts are looked at when they are first seen, and again when an incident opens (the
+//! agency may have published before the opinion was detected). The candidate, the record
+//! (留痕) and the mail are one transaction, so a post is proposed once per incident, also
+//! across restarts and when polled again.
 
 use crate::clock::{from_secs, secs};
 use crate::config::Channel;
@@ -59,6 +61,38 @@ pub async fn detect(
             if propose(store, settings, channel, incident, post, similarity, now).await? {
                 found += 1;
             }
+        }
+    }
+    Ok(found)
+}
+
+/// Called after a poll opened the incidents `opened`: the own posts since the earliest of
+/// their clock starts are looked at again, now that there is an incident they may answer.
+pub async fn after_opened(
+    store: &Store,
+    settings: &Settings,
+    opened: &[i64],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    if opened.is_empty() || settings.config.channels.is_empty() {
+        return Ok(0);
+    }
+    let mut since = i64::MAX;
+    for id in opened {
+        if let Some(i) = store.incident(store.pool(), *id).await? {
+            since = since.min(i.clock_start);
+        }
+    }
+    let posts = store.posts_since(None, since).await?;
+    let mut found = 0;
+    for channel in &settings.config.channels {
+        let ids: Vec<i64> = posts
+            .iter()
+            .filter(|p| p.channel_id == channel.id)
+            .map(|p| p.id)
+            .collect();
+        if !ids.is_empty() {
+            found += detect(store, settings, channel, &ids, now).await?;
         }
     }
     Ok(found)

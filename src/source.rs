@@ -183,8 +183,20 @@ async fn poll_inner(
                     }
                 }
                 tx.commit().await?;
-                if let Sink::Posts(channel) = sink {
-                    crate::channel::after_new_posts(store, settings, channel, &posts, now).await;
+                match sink {
+                    Sink::Posts(channel) => {
+                        crate::channel::after_new_posts(store, settings, channel, &posts, now)
+                            .await
+                    }
+                    Sink::Items => {
+                        // Logged, not returned: the items and incidents are stored.
+                        if let Err(e) =
+                            crate::release::after_opened(store, settings, &report.opened, now)
+                                .await
+                        {
+                            tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot look for releases of the incidents just opened");
+                        }
+                    }
                 }
                 anyhow::Ok(())
             }

@@ -257,3 +257,45 @@ async fn without_a_detected_release_the_cli_asks_for_the_url() {
     );
     assert_eq!(release_deadline(&s).await.met_at, None);
 }
+
+#[tokio::test]
+async fn a_release_published_before_the_opinion_was_detected_is_found_when_it_opens() {
+    for backend in db::backends().await {
+        published_first_on(backend).await;
+    }
+}
+
+async fn published_first_on(backend: Option<String>) {
+    let s = bureau(&backend, false).await;
+    // The forum post (01:00) is not in the feed yet; the bureau's notice (02:30) is.
+    s.http.set("/news.xml", Response::rss(rss(&[])));
+    publish_notice(&s);
+    s.clock.set(utc(3, 0));
+    poll(&s).await;
+    assert!(mails(&s, "opened").await.is_empty());
+    assert!(mails(&s, "release_candidate").await.is_empty());
+
+    // The forum post shows up later; the incident's clock starts at its 01:00.
+    let opened = rfc2822(utc(1, 0));
+    s.http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区栈道坍塌 多名游客受伤",
+            NEWS_LINK,
+            "n1",
+            opened.as_str(),
+        )])),
+    );
+    s.clock.set(utc(3, 30));
+    poll(&s).await;
+    assert_eq!(mails(&s, "opened").await.len(), 1);
+    let proposed = mails(&s, "release_candidate").await;
+    assert_eq!(proposed.len(), 1, "the notice already out is proposed");
+    assert!(
+        proposed[0].body_text.contains(NOTICE_LINK),
+        "{}",
+        proposed[0].body_text
+    );
+    poll(&s).await;
+    assert_eq!(mails(&s, "release_candidate").await.len(), 1, "once");
+}
