@@ -114,6 +114,7 @@ tick = "500ms"
 [mail]
 transport = "file"
 from = "舆情值班 <yuqing@demo.example.gov.cn>"
+new_items_every = "5s"
 
 [people]
 duty = ["值班员 <duty@demo.example.gov.cn>"]

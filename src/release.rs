@@ -18,7 +18,7 @@
 
 use crate::clock::{from_secs, secs};
 use crate::config::Channel;
-use crate::grouping::Signature;
+use crate::grouping::ItemSignature;
 use crate::incident::{self, Step};
 use crate::mail;
 use crate::outbox::domain_of;
@@ -106,7 +106,7 @@ async fn best_incident<'a>(
     topic: &str,
     post: &PostRow,
 ) -> Result<Option<(&'a IncidentRow, f64)>> {
-    let sig = Signature::of_item(&post.title, &post.summary);
+    let sig = ItemSignature::of(&post.title, &post.summary);
     let mut awaiting = Vec::new();
     for i in incidents
         .iter()
@@ -120,7 +120,7 @@ async fn best_incident<'a>(
             let items = store.incident_items(store.pool(), i.id).await?;
             let score = items
                 .iter()
-                .map(|it| Signature::of_item(&it.title, &it.summary).similarity(&sig))
+                .map(|it| ItemSignature::of(&it.title, &it.summary).similarity(&sig))
                 .fold(0.0, f64::max);
             awaiting.push((i, score));
         }

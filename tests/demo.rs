@@ -6,7 +6,7 @@ use std::process::Command;
 #[test]
 fn demo_opens_incidents_from_the_bundled_feeds() {
     let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["demo", "--seconds", "6"])
+        .args(["demo", "--seconds", "16"])
         .current_dir(std::env::temp_dir())
         .output()
         .unwrap();
@@ -20,6 +20,13 @@ fn demo_opens_incidents_from_the_bundled_feeds() {
         stdout.contains("【舆情·重大】") && stdout.contains("示例山景区发生踩踏事件"),
         "{stdout}"
     );
+    // The follow-up report (a new body under the event's headline) joins incident #1 and
+    // is mailed as a new item of it; no third incident opens.
+    assert!(
+        stdout.contains("【舆情·新增】#1 A级景区安全事故：新增 1 条相关信息"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("#3 "), "{stdout}");
     // From the GBK-encoded forum feed, decoded right.
     assert!(stdout.contains("跟团一日游被拉进玉器店"), "{stdout}");
     // The silent own account: a missed weekly publication duty, to its owner and leaders.

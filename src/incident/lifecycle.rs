@@ -23,7 +23,7 @@ use crate::clock::{from_secs, secs};
 use crate::config::Config;
 use crate::deadline;
 use crate::escalation::Step as EStep;
-use crate::grouping::Signature;
+use crate::grouping::ItemSignature;
 use crate::mail::{self, local};
 use crate::outbox::domain_of;
 use crate::severity::Severity;
@@ -47,7 +47,7 @@ pub(super) async fn same_event(
     now: DateTime<Utc>,
 ) -> Result<Option<IncidentRow>> {
     let g = config.grouping;
-    let sig = Signature::of_item(&item.title, &item.summary);
+    let sig = ItemSignature::of(&item.title, &item.summary);
     let window_since = secs(now) - g.window.as_secs() as i64;
     let closed_since = secs(now) - g.reopen_within.as_secs() as i64;
     let mut best: Option<(f64, IncidentRow)> = None;
@@ -64,7 +64,7 @@ pub(super) async fn same_event(
             .rev()
             .take(MAX_COMPARED)
             .filter(|i| i.id != item.id && (settled || i.fetched_at >= window_since))
-            .map(|i| Signature::of_item(&i.title, &i.summary).similarity(&sig))
+            .map(|i| ItemSignature::of(&i.title, &i.summary).similarity(&sig))
             .fold(f64::NEG_INFINITY, f64::max);
         if score >= g.similarity && best.as_ref().map_or(true, |(b, _)| score > *b) {
             best = Some((score, cand));
