@@ -625,3 +625,57 @@ async fn no_calendar_on(backend: Option<String>) {
         "{text}"
     );
 }
+
+/// A merge moves the clock start earlier: a deadline already met is judged against the new
+/// due time too, so the report cannot call a late press conference "met".
+#[tokio::test]
+async fn a_merge_moves_met_deadlines_with_the_clock_start() {
+    for backend in common::db::backends().await {
+        merge_moves_met_on(backend).await;
+    }
+}
+
+async fn merge_moves_met_on(backend: Option<String>) {
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[
+            ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", ""),
+            (
+                "景区栈道坍塌引发连锁事故 另有游客受伤",
+                "https://n.example.cn/2",
+                "2",
+                "Mon, 23 Nov 2026 22:00:00 +0000",
+            ),
+        ],
+        "[grouping]\nsimilarity = 0.9\n",
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let store = &d.store;
+    let c2 = store
+        .incident(store.pool(), 2)
+        .await
+        .unwrap()
+        .unwrap()
+        .clock_start;
+    let (ok, out, err) = yuqing(&sc.config, &["incident", "press", "1"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
+    assert!(ok, "{out}{err}");
+    let deadlines = store.deadlines_of(store.pool(), 1).await.unwrap();
+    let due = |kind: &str| {
+        deadlines
+            .iter()
+            .find(|d| d.kind == kind)
+            .map(|d| (d.due_at, d.met_at.is_some()))
+            .unwrap()
+    };
+    assert_eq!(due("release"), (c2 + 5 * 3600, false));
+    assert_eq!(
+        due("press_conference"),
+        (c2 + 24 * 3600, true),
+        "the met press conference is due from the merged clock start too"
+    );
+}

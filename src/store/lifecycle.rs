@@ -125,7 +125,9 @@ impl Store {
         Ok(n)
     }
 
-    /// Sets the due time of a deadline still running (after a merge moved the clock start).
+    /// Sets the due time of a deadline after a merge or split moved the clock start. A
+    /// deadline already met moves too, so that met or missed is judged against the
+    /// incident's clock as it now stands; one still running is reminded afresh.
     pub async fn reschedule_deadline(
         &self,
         tx: &mut Tx,
@@ -134,8 +136,9 @@ impl Store {
         due_at: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE deadlines SET due_at = $3, reminded_before = NULL \
-             WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+            "UPDATE deadlines SET due_at = $3, \
+               reminded_before = CASE WHEN met_at IS NULL THEN NULL ELSE reminded_before END \
+             WHERE incident_id = $1 AND kind = $2 AND cancelled_at IS NULL",
         )
         .bind(incident)
         .bind(kind)
