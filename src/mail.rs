@@ -366,6 +366,17 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
         ),
         ("相关信息", format!("共 {} 条", v.items)),
         ("责任人", owners),
+        (
+            "确认情况",
+            match (&v.incident.acknowledged_at, &v.incident.acknowledged_by) {
+                (Some(at), by) => format!(
+                    "{} 于 {} 确认收到",
+                    by.as_deref().unwrap_or("值班员"),
+                    local(crate::clock::from_secs(*at), v.tz)
+                ),
+                (None, _) => "尚无人确认收到".to_string(),
+            },
+        ),
     ];
     if !v.evidence.is_empty() {
         rows.insert(4, ("命中词", v.evidence.join("、")));

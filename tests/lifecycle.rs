@@ -135,6 +135,11 @@ async fn full_day_on(backend: Option<String>) {
     let breached = mails(&d, "breached").await;
     assert_eq!(breached.len(), 1, "{breached:#?}");
     assert!(breached[0].subject.contains("#1 发布权威信息时限已过"));
+    assert!(
+        breached[0].body_text.contains("确认情况：duty 于 2026-11-24 09:10 确认收到"),
+        "the leaders see who took it up: {}",
+        breached[0].body_text
+    );
     let to = &breached[0].recipients;
     assert!(
         to.contains("leader@") && to.contains("press@") && !to.contains("head@"),
