@@ -429,6 +429,14 @@ impl Daemon {
     /// Re-reads config and watchlists; a bad file keeps the running set. The database
     /// and the mail transport are kept: changing those needs a restart.
     pub fn reload(&self) {
+        // What is loaded now is what the file watcher compares against next, so an edit
+        // followed by SIGHUP (as `systemctl reload` does) is loaded and logged once.
+        {
+            let settings = self.settings.get();
+            let d = &settings.config.daemon;
+            let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
+            *self.files_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+        }
         match Settings::load(&self.config_path) {
             Ok(s) => {
                 let topics = s.watchlists.topics.len();

@@ -136,7 +136,9 @@ async fn full_day_on(backend: Option<String>) {
     assert_eq!(breached.len(), 1, "{breached:#?}");
     assert!(breached[0].subject.contains("#1 发布权威信息时限已过"));
     assert!(
-        breached[0].body_text.contains("确认情况：duty 于 2026-11-24 09:10 确认收到"),
+        breached[0]
+            .body_text
+            .contains("确认情况：duty 于 2026-11-24 09:10 确认收到"),
         "the leaders see who took it up: {}",
         breached[0].body_text
     );
