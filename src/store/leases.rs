@@ -86,6 +86,9 @@ pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
 }
 
 /// `$first, $first+1, …` for `n` values.
+/// How many sources one claiming statement names.
+const CLAIM_CHUNK: usize = 500;
+
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
@@ -137,45 +140,50 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Vec<String>> {
-        if sources.is_empty() {
-            return Ok(Vec::new());
+        // Claims need rows: a source never polled gets its (due) row first, once per
+        // process. Statements go in chunks: tens of thousands of sources would pass the
+        // databases' limits on bound parameters (SQLite 32,766, PostgreSQL 65,535).
+        let fresh: Vec<&String> = {
+            let known = self.known_sources.lock().unwrap_or_else(|e| e.into_inner());
+            sources.iter().filter(|s| !known.contains(*s)).collect()
+        };
+        for chunk in fresh.chunks(CLAIM_CHUNK) {
+            let sql = format!(
+                "INSERT INTO source_state (source_id) VALUES {} ON CONFLICT (source_id) DO NOTHING",
+                (1..=chunk.len())
+                    .map(|i| format!("(${i})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut insert = sqlx::query(&sql);
+            for s in chunk {
+                insert = insert.bind(*s);
+            }
+            insert.execute(self.pool()).await?;
+            let mut known = self.known_sources.lock().unwrap_or_else(|e| e.into_inner());
+            known.extend(chunk.iter().map(|s| (*s).clone()));
         }
-        // Claims need rows: a source never polled gets its (due) row first.
-        let sql = format!(
-            "INSERT INTO source_state (source_id) VALUES {} ON CONFLICT (source_id) DO NOTHING",
-            (1..=sources.len())
-                .map(|i| format!("(${i})"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut insert = sqlx::query(&sql);
-        for s in sources {
-            insert = insert.bind(s);
+        let mut claimed: Vec<String> = Vec::new();
+        for chunk in sources.chunks(CLAIM_CHUNK) {
+            let sql = format!(
+                "UPDATE source_state SET lease_holder = $1, lease_until = $2 \
+                 WHERE source_id IN (SELECT source_id FROM source_state \
+                                     WHERE next_poll <= $3 \
+                                       AND (lease_until IS NULL OR lease_until <= $3) \
+                                       AND source_id IN ({}){}) \
+                 RETURNING source_id",
+                placeholders(4, chunk.len()),
+                self.skip_locked()
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(&sql)
+                .bind(holder)
+                .bind(until)
+                .bind(now);
+            for s in chunk {
+                q = q.bind(s);
+            }
+            claimed.extend(q.fetch_all(self.pool()).await?.into_iter().map(|(id,)| id));
         }
-        insert.execute(self.pool()).await?;
-        let sql = format!(
-            "UPDATE source_state SET lease_holder = $1, lease_until = $2 \
-             WHERE source_id IN (SELECT source_id FROM source_state \
-                                 WHERE next_poll <= $3 \
-                                   AND (lease_until IS NULL OR lease_until <= $3) \
-                                   AND source_id IN ({}){}) \
-             RETURNING source_id",
-            placeholders(4, sources.len()),
-            self.skip_locked()
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql)
-            .bind(holder)
-            .bind(until)
-            .bind(now);
-        for s in sources {
-            q = q.bind(s);
-        }
-        let mut claimed: Vec<String> = q
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|(id,)| id)
-            .collect();
         claimed.sort();
         Ok(claimed)
     }

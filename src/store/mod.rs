@@ -46,6 +46,8 @@ enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Sources known to have a `source_state` row (see `leases::claim_sources`).
+    known_sources: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Store {
@@ -122,7 +124,11 @@ impl Store {
                 }
             }
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            known_sources: Default::default(),
+        })
     }
 
     /// Starts a write transaction holding the write lock.
