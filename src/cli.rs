@@ -2,7 +2,8 @@
 //! so the duty officer's commands work while it runs.
 //!
 //! Output for people goes to stdout; `--json` prints one JSON document, stable for
-//! scripts. Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
+//! scripts. Exit codes: 0 success, 1 runtime failure, 2 a user's mistake (bad usage, invalid
+//! configuration, an unknown source or incident, a step the incident refuses).
 
 use crate::classify::Classifier;
 use crate::clock::{from_secs, secs, Clock, SystemClock};
@@ -65,20 +66,42 @@ pub struct Who {
 }
 
 impl Who {
-    pub(crate) fn name(&self) -> String {
-        self.by
-            .clone()
-            .or_else(|| std::env::var("YUQING_USER").ok())
-            .or_else(|| std::env::var("USER").ok())
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| "unknown".to_string())
+    /// Who is acting: `--by`, else `$YUQING_USER`, else `$USER`; `None` when none names
+    /// anyone, for the record (留痕) must name a person.
+    pub(crate) fn name(&self) -> Option<String> {
+        let named = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        named(self.by.clone())
+            .or_else(|| named(std::env::var("YUQING_USER").ok()))
+            .or_else(|| named(std::env::var("USER").ok()))
     }
+
+    /// [`Who::name`], or says what to do and gives exit code 2.
+    pub(crate) fn name_or_refuse(&self) -> Result<String, ExitCode> {
+        self.name().ok_or_else(|| {
+            eprintln!(
+                "error: the record (留痕) must say who acts: pass --by NAME or set YUQING_USER"
+            );
+            ExitCode::from(2)
+        })
+    }
+}
+
+/// The exit code of a duty officer's step that failed: 1 when the database or a file
+/// failed (a runtime failure), 2 when yuqing refused the step itself (no such incident,
+/// a merge into itself, an item not in the incident, a closed incident): a user mistake.
+pub(crate) fn step_failure(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    let runtime = e
+        .chain()
+        .any(|c| c.is::<sqlx::Error>() || c.is::<std::io::Error>());
+    ExitCode::from(if runtime { 1 } else { 2 })
 }
 
 #[derive(Subcommand, Debug)]
 pub enum IncidentCommand {
     /// Everything about one incident: items, deadlines, the record of actions.
     Show {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
         #[command(flatten)]
         config: ConfigArg,
@@ -87,6 +110,7 @@ pub enum IncidentCommand {
     },
     /// Acknowledge the alert.
     Ack {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
         #[command(flatten)]
         config: ConfigArg,
@@ -96,6 +120,7 @@ pub enum IncidentCommand {
     /// Record the authoritative release (below 重大: the response), ending that deadline.
     /// Without --url, confirms the release that yuqing detected on an own channel.
     Release {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
         /// Where it was published (a detected candidate's link confirms that candidate,
         /// at the time it was published).
@@ -108,7 +133,9 @@ pub enum IncidentCommand {
     },
     /// Record the press conference, ending that deadline.
     Press {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
+        /// What to record about it (where, who spoke), kept in the record (留痕).
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]
@@ -118,7 +145,9 @@ pub enum IncidentCommand {
     },
     /// Set the severity (especially_major | major | large | ordinary); deadlines follow.
     Severity {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
+        /// especially_major | major | large | ordinary.
         level: String,
         #[command(flatten)]
         config: ConfigArg,
@@ -127,7 +156,9 @@ pub enum IncidentCommand {
     },
     /// Add a note to the record.
     Note {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
+        /// The note, kept in the record (留痕).
         text: String,
         #[command(flatten)]
         config: ConfigArg,
@@ -136,6 +167,7 @@ pub enum IncidentCommand {
     },
     /// Close the incident; its deadlines stop.
     Close {
+        /// The incident number (see `yuqing incidents`).
         id: i64,
         #[command(flatten)]
         config: ConfigArg,
@@ -144,16 +176,20 @@ pub enum IncidentCommand {
     },
     /// Merge incident FROM into INTO: items and record move, the earlier clock start wins.
     Merge {
+        /// The incident that stays and receives FROM's items, record and earlier clock start.
         into: i64,
+        /// The incident merged in; it ends as `merged` and its deadlines are cancelled.
         from: i64,
         #[command(flatten)]
         config: ConfigArg,
         #[command(flatten)]
         who: Who,
     },
-    /// Move ITEMs of incident ID into a new incident with its own deadlines.
+    /// Move ITEMS of incident ID into a new incident with its own deadlines.
     Split {
+        /// The incident to split (see `yuqing incidents`).
         id: i64,
+        /// The item ids to move, as `yuqing incident show ID` lists them (`item 12: …`).
         #[arg(required = true)]
         items: Vec<i64>,
         #[command(flatten)]
@@ -210,6 +246,23 @@ macro_rules! or_exit {
             Err(code) => return Ok(code),
         }
     };
+}
+
+/// `Ok` when `id` is one of `known`; else says which ids the config defines, exit code 2.
+fn known_source(c: &ConfigArg, id: &str, known: &[&str]) -> Result<(), ExitCode> {
+    if known.contains(&id) {
+        return Ok(());
+    }
+    eprintln!(
+        "error: {} defines no source `{id}`; known: {}",
+        c.config.display(),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    );
+    Err(ExitCode::from(2))
 }
 
 pub async fn run(c: &ConfigArg) -> Result<ExitCode> {
@@ -296,6 +349,15 @@ pub async fn classify(
         Ok(s) => s,
         Err(e) => return Ok(invalid(&e)),
     };
+    if let Some(id) = source {
+        let known: Vec<&str> = settings
+            .config
+            .sources
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        or_exit!(known_source(c, id, &known));
+    }
     let text = match file {
         Some(p) if p != Path::new("-") => {
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
@@ -337,10 +399,13 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
         Err(e) => return Ok(invalid(&e)),
     };
     if let Some(id) = only {
-        if !settings.config.sources.iter().any(|s| s.id == id) {
-            eprintln!("error: {} defines no source `{id}`", c.config.display());
-            return Ok(ExitCode::from(2));
-        }
+        let known: Vec<&str> = settings
+            .config
+            .sources
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        or_exit!(known_source(c, id, &known));
     }
     let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
     let results = daemon.poll_once(only).await?;
@@ -391,6 +456,10 @@ pub async fn items(
     json_out: bool,
 ) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
+    if let Some(id) = source {
+        let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+        or_exit!(known_source(c, id, &known));
+    }
     let tz = config.daemon.timezone;
     let now = SystemClock.now();
     let since = match since {
@@ -426,7 +495,8 @@ pub async fn items(
     } else {
         for i in &rows {
             outln!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                i.id,
                 local(from_secs(i.fetched_at), tz),
                 i.source_id,
                 i.published_at
@@ -503,8 +573,15 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 t.map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "never".into())
             };
+            // The last error only while failing, and no empty column after the rest.
+            let error = st
+                .last_error
+                .as_deref()
+                .filter(|_| st.failures > 0)
+                .map(|e| format!("\t{e}"))
+                .unwrap_or_default();
             outln!(
-                "{}\tlast ok {}\tfailures {}\tnext {}\t{}",
+                "{}\tlast ok {}\tfailures {}\tnext {}{error}",
                 id,
                 when(st.last_success),
                 st.failures,
@@ -513,10 +590,6 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 } else {
                     "now".into()
                 },
-                st.last_error
-                    .as_deref()
-                    .filter(|_| st.failures > 0)
-                    .unwrap_or("")
             );
         }
     }
@@ -564,13 +637,22 @@ pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Res
     Ok(ExitCode::SUCCESS)
 }
 
-fn deadline_json(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> serde_json::Value {
+fn deadline_json(
+    i: &IncidentRow,
+    d: &DeadlineRow,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> serde_json::Value {
+    // An ended incident's deadlines are counted to its close, not to now.
+    let until = crate::report::ended_at(i).unwrap_or(now);
     let state = if d.met_at.is_some() {
         "met"
     } else if d.cancelled_at.is_some() {
         "cancelled"
-    } else if d.due_at <= secs(now) {
+    } else if d.due_at <= secs(until) {
         "missed"
+    } else if until < now {
+        "unmet"
     } else {
         "pending"
     };
@@ -578,25 +660,55 @@ fn deadline_json(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> serd
         "kind": d.kind,
         "due": rfc3339(d.due_at, tz),
         "state": state,
-        "seconds_left": if state == "pending" || state == "missed" { Some(d.due_at - secs(now)) } else { None },
+        "seconds_left": if matches!(state, "pending" | "missed" | "unmet") { Some(d.due_at - secs(until)) } else { None },
         "met_at": d.met_at.map(|t| rfc3339(t, tz)),
         "met_by": d.met_by,
         "evidence": d.evidence,
         "duty": d.duty,
+        "cancelled_by_merge_into": crate::report::merged_cancel(i, d),
         "uncertain_years": d.uncertain.as_deref().filter(|u| !u.is_empty()).map(|u| u.split(',').collect::<Vec<_>>()),
     })
 }
 
-fn deadline_line(d: &DeadlineRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+/// A span for the English output: `55s`, `2m`, `1h20m`, `3d4h`.
+fn en_span(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h{m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d{h}h"),
+    }
+}
+
+fn deadline_line(
+    i: &IncidentRow,
+    d: &DeadlineRow,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> String {
     let what = crate::mail::deadline_what(d);
     let due = from_secs(d.due_at);
-    let state = match (d.met_at, d.cancelled_at) {
-        (Some(m), _) => format!(
+    let state = match (d.met_at, d.cancelled_at, crate::report::ended_at(i)) {
+        (Some(m), _, _) => format!(
             "met {} by {}",
             local(from_secs(m), tz),
             d.met_by.as_deref().unwrap_or("?")
         ),
-        (None, Some(_)) => "cancelled (regraded)".to_string(),
+        (None, Some(_), _) => match crate::report::merged_cancel(i, d) {
+            Some(into) => format!("cancelled: merged into #{into}"),
+            None => "cancelled (regraded)".to_string(),
+        },
+        (None, None, Some(end)) if end > due => {
+            format!("not met; overdue by {} when closed", en_span(end - due))
+        }
+        (None, None, Some(end)) if end == due => "not met; due when closed".to_string(),
+        (None, None, Some(end)) => {
+            format!("not met; closed {} before due", en_span(due - end))
+        }
         _ => deadline::zh_left(due, now),
     };
     format!(
@@ -633,7 +745,7 @@ async fn incident_json(
             "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
             "published": it.published_at.map(|t| rfc3339(t, tz)),
         })).collect::<Vec<_>>(),
-        "deadlines": deadlines.iter().map(|d| deadline_json(d, now, tz)).collect::<Vec<_>>(),
+        "deadlines": deadlines.iter().map(|d| deadline_json(i, d, now, tz)).collect::<Vec<_>>(),
     }))
 }
 
@@ -678,7 +790,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
             outln!("    monitoring until {}", local(from_secs(t), tz));
         }
         for d in &deadlines {
-            outln!("    {}", deadline_line(d, now, tz));
+            outln!("    {}", deadline_line(i, d, now, tz));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -698,6 +810,10 @@ pub async fn report_incidents(
         eprintln!("error: --from and --to are dates like 2026-11-01 (the report covers --from up to the end of --to)");
         return Ok(ExitCode::from(2));
     };
+    if end < start {
+        eprintln!("error: --from {from} is after --to {to}; the report covers --from up to the end of --to");
+        return Ok(ExitCode::from(2));
+    }
     let end = end + chrono::Duration::days(1);
     let mut rows = Vec::new();
     for i in store
@@ -709,6 +825,9 @@ pub async fn report_incidents(
     }
     let lines = crate::report::lines(&rows, now, tz);
     if csv_out {
+        // A UTF-8 byte order mark first, as the ledger CSV has: without it Excel reads the
+        // file as the local code page and garbles the Chinese.
+        out!("\u{feff}");
         let mut w = csv::Writer::from_writer(std::io::stdout());
         w.write_record(crate::report::HEADER)?;
         for l in &lines {
@@ -800,15 +919,13 @@ async fn apply(
     step: &Step,
     who: &Who,
 ) -> Result<ExitCode> {
-    match incident::act(store, config, id, step, &who.name(), SystemClock.now()).await {
+    let by = or_exit!(who.name_or_refuse());
+    match incident::act(store, config, id, step, &by, SystemClock.now()).await {
         Ok(said) => {
             outln!("{said}");
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(ExitCode::from(1))
-        }
+        Err(e) => Ok(step_failure(&e)),
     }
 }
 
@@ -866,7 +983,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let now = SystemClock.now();
     let Some(i) = store.incident(store.pool(), id).await? else {
         eprintln!("error: there is no incident #{id} (see `yuqing incidents --all`)");
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(2));
     };
     let actions = store.actions_of(id).await?;
     let candidates = store.release_candidates(store.pool(), id).await?;
@@ -910,12 +1027,13 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     }
     outln!("deadlines:");
     for d in store.deadlines_of(store.pool(), id).await? {
-        outln!("  {}", deadline_line(&d, now, tz));
+        outln!("  {}", deadline_line(&i, &d, now, tz));
     }
     outln!("items:");
     for it in store.incident_items(store.pool(), id).await? {
         outln!(
-            "  {} [{}] {} {}",
+            "  item {}: {} [{}] {} {}",
+            it.id,
             it.published_at
                 .map(|t| local(from_secs(t), tz))
                 .unwrap_or_else(|| local(from_secs(it.fetched_at), tz)),

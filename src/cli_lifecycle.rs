@@ -29,11 +29,15 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             config,
             who,
         } => {
+            let by = match who.name_or_refuse() {
+                Ok(by) => by,
+                Err(code) => return Ok(code),
+            };
             let (config, store) = match open(config).await {
                 Ok(v) => v,
                 Err(code) => return Ok(code),
             };
-            crate::incident::merge(&store, &config, *into, *from, &who.name(), now).await
+            crate::incident::merge(&store, &config, *into, *from, &by, now).await
         }
         IncidentCommand::Split {
             id,
@@ -41,6 +45,10 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             config,
             who,
         } => {
+            let by = match who.name_or_refuse() {
+                Ok(by) => by,
+                Err(code) => return Ok(code),
+            };
             let (config, store) = match open(config).await {
                 Ok(v) => v,
                 Err(code) => return Ok(code),
@@ -71,7 +79,7 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
                 &obligation_of,
                 *id,
                 items,
-                &who.name(),
+                &by,
                 now,
             )
             .await
@@ -84,10 +92,7 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             outln!("{said}");
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(ExitCode::from(1))
-        }
+        Err(e) => Ok(crate::cli::step_failure(&e)),
     }
 }
 

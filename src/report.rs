@@ -69,6 +69,46 @@ pub fn outcome(d: &DeadlineRow, now: DateTime<Utc>) -> String {
     }
 }
 
+/// When a closed or merged incident stopped counting; `None` while it is active. An unmet
+/// deadline of an ended incident is overdue by the time to its close, not to today.
+pub fn ended_at(i: &IncidentRow) -> Option<DateTime<Utc>> {
+    match i.status.as_str() {
+        "closed" | "merged" => i.closed_at.map(from_secs),
+        _ => None,
+    }
+}
+
+/// The incident `d` was merged into when the merge cancelled `d` (a deadline cancelled
+/// earlier, by a regrade, keeps that reason).
+pub fn merged_cancel(i: &IncidentRow, d: &DeadlineRow) -> Option<i64> {
+    match (i.merged_into, d.met_at, d.cancelled_at) {
+        (Some(into), None, Some(c)) if c >= i.closed_at.unwrap_or(c) => Some(into),
+        _ => None,
+    }
+}
+
+/// The outcome of deadline `d` of incident `i`: as [`outcome`], but a merged incident's
+/// cancelled deadline says so, and an ended incident's unmet deadline is counted to its
+/// close ("结案时已超时 55秒").
+pub fn outcome_of(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> String {
+    if let Some(into) = merged_cancel(i, d) {
+        return format!("因并入 #{into} 取消");
+    }
+    match (ended_at(i), d.met_at, d.cancelled_at) {
+        (Some(end), None, None) => {
+            let due = from_secs(d.due_at);
+            if end > due {
+                format!("未完成（结案时已超时 {}）", zh_span(end - due))
+            } else if end == due {
+                "未完成（结案时已到期）".to_string()
+            } else {
+                format!("未完成（结案时剩余 {}）", zh_span(due - end))
+            }
+        }
+        _ => outcome(d, now),
+    }
+}
+
 /// An incident's state in Chinese, for reports and listings.
 pub fn state_zh(i: &IncidentRow) -> String {
     match i.status.as_str() {
@@ -113,10 +153,7 @@ pub fn lines(
                     .met_at
                     .map(|t| local(from_secs(t), tz))
                     .unwrap_or_default(),
-                outcome: match (i.merged_into, d.met_at, d.cancelled_at) {
-                    (Some(into), None, Some(_)) => format!("因并入 #{into} 取消"),
-                    _ => outcome(d, now),
-                },
+                outcome: outcome_of(i, d, now),
                 state: state_zh(i),
             });
         }
@@ -165,5 +202,59 @@ mod tests {
             "进行中（剩余 2小时）"
         );
         assert_eq!(outcome(&dl(90_000, None, Some(1)), now), "因级别调整取消");
+    }
+
+    fn incident(status: &str, closed_at: Option<i64>, merged_into: Option<i64>) -> IncidentRow {
+        IncidentRow {
+            id: 2,
+            topic_id: "scenic".into(),
+            topic_name: "景区安全".into(),
+            severity: "major".into(),
+            status: status.into(),
+            opened_at: 0,
+            clock_start: 0,
+            first_item_id: 1,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            closed_at,
+            closed_by: closed_at.map(|_| "duty".into()),
+            monitoring_until: None,
+            reopened_at: None,
+            merged_into,
+            split_from: None,
+        }
+    }
+
+    #[test]
+    fn an_ended_incident_counts_to_its_close_and_says_why_a_deadline_was_cancelled() {
+        let a_month_later = from_secs(90_000 + 30 * 86_400);
+        let closed = incident("closed", Some(90_055), None);
+        assert_eq!(
+            outcome_of(&closed, &dl(90_000, None, None), a_month_later),
+            "未完成（结案时已超时 55秒）"
+        );
+        assert_eq!(
+            outcome_of(&closed, &dl(97_255, None, None), a_month_later),
+            "未完成（结案时剩余 2小时）"
+        );
+        assert_eq!(
+            outcome_of(&closed, &dl(90_000, Some(89_000), None), a_month_later),
+            "按时完成（提前 16分钟）"
+        );
+        let merged = incident("merged", Some(90_055), Some(1));
+        assert_eq!(
+            outcome_of(&merged, &dl(95_000, None, Some(90_055)), a_month_later),
+            "因并入 #1 取消"
+        );
+        assert_eq!(
+            outcome_of(&merged, &dl(95_000, None, Some(80_000)), a_month_later),
+            "因级别调整取消",
+            "regraded before the merge"
+        );
+        let active = incident("acknowledged", None, None);
+        assert_eq!(
+            outcome_of(&active, &dl(90_000, None, None), from_secs(90_120)),
+            "未完成（已超时 2分钟）"
+        );
     }
 }

@@ -1,0 +1,375 @@
+//! The duty officer's and operator's commands through the real binary, as a user sees
+//! them: what a closed incident's missed deadline says weeks later, item ids to split by,
+//! why a merged incident's deadlines were cancelled, exit code 2 for a user's mistake, a
+//! record that always names a person, and output that a spreadsheet or a script can read.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use yuqing::incident::{self, Step};
+
+const SCENIC_ORDINARY: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\n\
+                               severity = \"ordinary\"\nany = [\"坍塌\", \"故障\"]\n";
+
+/// `yuqing ARGS --config CONFIG` acting as `tester`, with `env` on top.
+fn yq_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yuqing"));
+    c.args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("YUQING_USER")
+        .env("USER", "tester")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run yuqing")
+}
+
+fn yq(config: &Path, args: &[&str]) -> Output {
+    yq_env(config, args, &[])
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today() {
+    for backend in common::db::backends().await {
+        closed_overdue_on(backend).await;
+    }
+}
+
+async fn closed_overdue_on(backend: Option<String>) {
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let deadlines = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    let release = deadlines.iter().find(|x| x.kind == "release").unwrap();
+    let press = deadlines
+        .iter()
+        .find(|x| x.kind == "press_conference")
+        .unwrap();
+    // Closed 55 s after the release deadline passed unmet, and long before the press one.
+    let closed_at = yuqing::clock::from_secs(release.due_at + 55);
+    let cfg = d.settings.get().config.clone();
+    incident::act(&d.store, &cfg, 1, &Step::Close, "duty", closed_at)
+        .await
+        .unwrap();
+    assert!(
+        press.due_at - (release.due_at + 55) > 18 * 3600,
+        "{deadlines:?}"
+    );
+
+    // The report for the assessment (考核), run any time later, says the same.
+    let o = yq(
+        &sc.config,
+        &[
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+            "--csv",
+        ],
+    );
+    let (csv, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains("发布权威信息")
+            && lines[1].contains(",未完成（结案时已超时 55秒）,")
+            && lines[1].ends_with(",已结案"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains("召开新闻发布会")
+            && lines[2].contains(",未完成（结案时剩余 18小时59分）,"),
+        "{csv}"
+    );
+    let o = yq(
+        &sc.config,
+        &[
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+        ],
+    );
+    let (report, _) = text(&o);
+    assert!(
+        report.contains("\t未完成（结案时已超时 55秒）\t已结案"),
+        "{report}"
+    );
+
+    // `incident show` and `incidents --all` count to the close too.
+    let (shown, err) = text(&yq(&sc.config, &["incident", "show", "1"]));
+    assert!(
+        shown.contains("(not met; overdue by 55s when closed)")
+            && shown.contains("(not met; closed 18h59m before due)"),
+        "{shown}{err}"
+    );
+    let (all, _) = text(&yq(&sc.config, &["incidents", "--all"]));
+    assert!(
+        all.contains("(not met; overdue by 55s when closed)"),
+        "{all}"
+    );
+    let (json, _) = text(&yq(&sc.config, &["incident", "show", "1", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let dl = &v["deadlines"];
+    let of = |kind: &str| {
+        dl.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of("release")["state"], "missed", "{v:#}");
+    assert_eq!(of("release")["seconds_left"], -55, "{v:#}");
+    assert_eq!(of("press_conference")["state"], "unmet", "{v:#}");
+}
+
+#[tokio::test]
+async fn item_ids_merge_reasons_and_exit_codes() {
+    for backend in common::db::backends().await {
+        ids_and_codes_on(backend).await;
+    }
+}
+
+async fn ids_and_codes_on(backend: Option<String>) {
+    let sc = common::scenario(
+        SCENIC_ORDINARY,
+        &[
+            ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", ""),
+            (
+                "山顶索道突发故障停运 滞留游客已转移",
+                "https://n.example.cn/2",
+                "2",
+                "",
+            ),
+        ],
+        "",
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let two = d.store.incident_items(d.store.pool(), 2).await.unwrap();
+    let cable = two[0].id;
+
+    // Item ids in text, as `incident split ID ITEM…` needs them.
+    let (shown, _) = text(&yq(&sc.config, &["incident", "show", "2"]));
+    assert!(
+        shown.contains(&format!("  item {cable}: ")) && shown.contains("索道"),
+        "{shown}"
+    );
+    let (items, _) = text(&yq(&sc.config, &["items", "--since", "2026-11-01"]));
+    let line = items.lines().find(|l| l.contains("索道")).unwrap_or("");
+    assert!(line.starts_with(&format!("{cable}\t")), "{items}");
+
+    // A merged incident's deadlines say why they were cancelled.
+    let o = yq(&sc.config, &["incident", "merge", "1", "2"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (shown, _) = text(&yq(&sc.config, &["incident", "show", "2"]));
+    assert!(
+        shown.contains("(cancelled: merged into #1)") && !shown.contains("regraded"),
+        "{shown}"
+    );
+    let (all, _) = text(&yq(&sc.config, &["incidents", "--all"]));
+    assert!(all.contains("(cancelled: merged into #1)"), "{all}");
+
+    // A user's mistake exits 2, with what to do; nothing changes.
+    let refused = |args: &[&str], says: &[&str]| {
+        let o = yq(&sc.config, args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: {err}");
+        }
+    };
+    refused(&["incident", "show", "99"], &["there is no incident #99"]);
+    refused(&["incident", "ack", "99"], &["there is no incident #99"]);
+    refused(&["incident", "merge", "1", "1"], &["into itself"]);
+    refused(
+        &["incident", "merge", "1", "99"],
+        &["there is no incident #99"],
+    );
+    refused(
+        &["incident", "split", "1", "999"],
+        &["item 999 is not in incident #1"],
+    );
+    refused(&["incident", "ack", "2"], &["merged into #1"]);
+    refused(
+        &[
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-30",
+            "--to",
+            "2026-11-01",
+        ],
+        &["--from 2026-11-30 is after --to 2026-11-01"],
+    );
+    refused(
+        &["items", "--source", "nosuch"],
+        &["defines no source `nosuch`; known: news"],
+    );
+    refused(
+        &["poll", "--source", "nosuch"],
+        &["defines no source `nosuch`; known: news"],
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["classify", "--source", "nosuch", "--config"])
+        .arg(&sc.config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(
+        text(&o)
+            .1
+            .contains("defines no source `nosuch`; known: news"),
+        "{:?}",
+        text(&o)
+    );
+    assert_eq!(
+        d.store
+            .incident(d.store.pool(), 2)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "merged"
+    );
+}
+
+#[tokio::test]
+async fn the_record_names_a_person_or_the_step_is_refused() {
+    let sc = common::scenario(
+        SCENIC_ORDINARY,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &None,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let nobody = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(args)
+            .arg("--config")
+            .arg(&sc.config)
+            .env_remove("YUQING_USER")
+            .env_remove("USER")
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("pass --by NAME or set YUQING_USER"),
+            "{args:?}: {err}"
+        );
+    };
+    nobody(&["incident", "ack", "1"]);
+    nobody(&["incident", "note", "1", "已电话核实"]);
+    nobody(&["incident", "split", "1", "1"]);
+    let actions = d.store.actions_of(1).await.unwrap();
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.action != "acknowledged" && a.action != "note"),
+        "nothing recorded: {actions:#?}"
+    );
+    assert!(actions.iter().all(|a| a.actor != "unknown"), "{actions:#?}");
+
+    let o = yq_env(
+        &sc.config,
+        &["incident", "ack", "1"],
+        &[("YUQING_USER", "李值班")],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let actions = d.store.actions_of(1).await.unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.action == "acknowledged" && a.actor == "李值班"),
+        "{actions:#?}"
+    );
+}
+
+#[tokio::test]
+async fn output_for_spreadsheets_scripts_and_help() {
+    let sc = common::scenario(
+        SCENIC_ORDINARY,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &None,
+    )
+    .await;
+    sc.daemon.poll_once(None).await.unwrap();
+
+    // Excel reads a CSV without a byte order mark as the local code page.
+    let o = yq(
+        &sc.config,
+        &[
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+            "--csv",
+        ],
+    );
+    assert!(
+        o.stdout.starts_with("\u{feff}事件编号,".as_bytes()),
+        "{:?}",
+        text(&o)
+    );
+
+    // No empty column after a healthy source.
+    let (sources, _) = text(&yq(&sc.config, &["sources"]));
+    assert!(sources.starts_with("news\tlast ok "), "{sources}");
+    assert!(sources.lines().all(|l| !l.ends_with('\t')), "{sources:?}");
+
+    // The help of the regrouping and press commands says what each argument is.
+    let help = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let merge = help(&["incident", "merge"]);
+    assert!(
+        merge.contains("The incident that stays") && merge.contains("The incident merged in"),
+        "{merge}"
+    );
+    let split = help(&["incident", "split"]);
+    assert!(
+        split.contains("The incident to split") && split.contains("The item ids to move"),
+        "{split}"
+    );
+    let press = help(&["incident", "press"]);
+    assert!(
+        press.contains("--note") && press.contains("What to record about it"),
+        "{press}"
+    );
+}
