@@ -351,11 +351,11 @@ struct RawSmtp {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawPeople {
-    duty: Option<Vec<Spanned<String>>>,
-    leaders: Option<Vec<Spanned<String>>>,
-    principal: Option<Vec<Spanned<String>>>,
-    operators: Option<Vec<Spanned<String>>>,
-    office: Option<Vec<Spanned<String>>>,
+    duty: Option<Spanned<Vec<Spanned<String>>>>,
+    leaders: Option<Spanned<Vec<Spanned<String>>>>,
+    principal: Option<Spanned<Vec<Spanned<String>>>>,
+    operators: Option<Spanned<Vec<Spanned<String>>>>,
+    office: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -616,29 +616,70 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     };
 
     // [people]
-    let mut people_list = |list: Option<Vec<Spanned<String>>>, default: &str| -> Vec<Mailbox> {
+    // A list that is written must hold an address: mail to nobody is never delivered. The
+    // duty officers get every new incident and the operators every source failure, so
+    // those two may never be empty; the office only when a job mails it, and leaders and
+    // principal only when an escalation step would then reach nobody (checked below).
+    let mut people_list = |key: &str,
+                           list: Option<Spanned<Vec<Spanned<String>>>>,
+                           default: &str,
+                           required: &str|
+     -> Vec<Mailbox> {
         match list {
             None => vec![mailbox(default).expect("default address parses")],
-            Some(list) => list
-                .into_iter()
-                .filter_map(|a| match mailbox(a.get_ref()) {
-                    Ok(m) => Some(m),
-                    Err(e) => {
-                        errs.push(at(a.span(), e));
-                        None
-                    }
-                })
-                .collect(),
+            Some(list) => {
+                let span = list.span();
+                let list = list.into_inner();
+                if list.is_empty() && !required.is_empty() {
+                    errs.push(at(
+                        span,
+                        format!(
+                            "[people] {key} is empty: {required} would be mailed to nobody; \
+                             give at least one address, or leave the key out for the default"
+                        ),
+                    ));
+                }
+                list.into_iter()
+                    .filter_map(|a| match mailbox(a.get_ref()) {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            errs.push(at(a.span(), e));
+                            None
+                        }
+                    })
+                    .collect()
+            }
         }
     };
-    let office = raw.people.office.map(|o| people_list(Some(o), ""));
     let people = People {
-        duty: people_list(raw.people.duty, "值班员 <duty@localhost>"),
-        leaders: people_list(raw.people.leaders, "分管领导 <leaders@localhost>"),
-        principal: people_list(raw.people.principal, "主要负责人 <principal@localhost>"),
-        operators: people_list(raw.people.operators, "运维 <operators@localhost>"),
+        duty: people_list(
+            "duty",
+            raw.people.duty,
+            "值班员 <duty@localhost>",
+            "every new incident",
+        ),
+        leaders: people_list(
+            "leaders",
+            raw.people.leaders,
+            "分管领导 <leaders@localhost>",
+            "",
+        ),
+        principal: people_list(
+            "principal",
+            raw.people.principal,
+            "主要负责人 <principal@localhost>",
+            "",
+        ),
+        operators: people_list(
+            "operators",
+            raw.people.operators,
+            "运维 <operators@localhost>",
+            "every source failure",
+        ),
         office: Vec::new(),
     };
+    let office_span = raw.people.office.as_ref().map(|o| o.span());
+    let office = raw.people.office.map(|o| people_list("office", Some(o), "", ""));
     let people = People {
         office: office.unwrap_or_else(|| people.duty.clone()),
         ..people
@@ -673,7 +714,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     };
     let escalation = raw
         .escalation
-        .check(deadlines.unacknowledged_after, &mut errs, &at);
+        .check(deadlines.unacknowledged_after, &people, &mut errs, &at);
     let g = Grouping::default();
     let grouping = Grouping {
         window: raw.grouping.window.unwrap_or(g.window),
@@ -708,6 +749,42 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     for c in raw.channels {
         if let Some(ch) = check_channel(c, &mut ids, &mut errs, path, source) {
             channels.push(ch);
+        }
+    }
+
+    // The office gets the scheduled reports and the duty alerts of channels without an
+    // owner: an empty list is an error only when one of them is on.
+    if let Some(span) = office_span.filter(|_| people.office.is_empty()) {
+        let office_jobs: Vec<&str> = jobs
+            .0
+            .iter()
+            .filter(|j| j.kind != crate::jobs::Kind::DailyDigest)
+            .map(|j| j.kind.name())
+            .collect();
+        let ownerless: Vec<&str> = channels
+            .iter()
+            .filter(|c| c.duty.is_some() && c.owner.is_empty())
+            .map(|c| c.id.as_str())
+            .collect();
+        if !office_jobs.is_empty() || !ownerless.is_empty() {
+            let mut what = Vec::new();
+            if !office_jobs.is_empty() {
+                what.push(format!("[jobs] {}", office_jobs.join(", ")));
+            }
+            if !ownerless.is_empty() {
+                what.push(format!(
+                    "the duty alerts of owner-less channel {}",
+                    ownerless.join(", ")
+                ));
+            }
+            errs.push(at(
+                span,
+                format!(
+                    "[people] office is empty: {} would be mailed to nobody; give at least one \
+                     address, or leave the key out to use the duty officers",
+                    what.join(" and ")
+                ),
+            ));
         }
     }
 
@@ -1201,5 +1278,45 @@ item = "ul >"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_empty_recipient_list_that_would_mail_nobody_is_an_error() {
+        let errs = errors("[people]\nduty = []\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: [people] duty is empty: every new incident"),
+            "{errs:?}"
+        );
+        let errs = errors("[people]\nduty = [\"d@x.cn\"]\noperators = []\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:3: [people] operators is empty"),
+            "{errs:?}"
+        );
+        // An explicit step that resolves to nobody: the roles named are all empty.
+        let errs = errors(
+            "[people]\nduty = [\"d@x.cn\"]\nleaders = []\n\n[escalation.major]\nbreach = [\"leaders\"]\n",
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with(
+                "yuqing.toml:6: [escalation.major] breach reaches nobody ([people] leaders empty)"
+            ),
+            "{errs:?}"
+        );
+        let errs = errors("[escalation.major]\nbreach = []\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: [escalation.major] breach reaches nobody:"),
+            "{errs:?}"
+        );
+        // Empty leaders are fine while every step still reaches the duty officers.
+        assert_eq!(errors("[people]\nleaders = []\nprincipal = []\n"), Vec::<String>::new());
+        // The office: an error only when something mails it.
+        assert_eq!(errors("[people]\noffice = []\n"), Vec::<String>::new());
+        let errs = errors("[people]\noffice = []\n\n[jobs]\nledger = \"0 9 24 * *\"\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: [people] office is empty: [jobs] ledger"),
+            "{errs:?}"
+        );
     }
 }
