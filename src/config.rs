@@ -756,7 +756,10 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         office: Vec::new(),
     };
     let office_span = raw.people.office.as_ref().map(|o| o.span());
-    let office = raw.people.office.map(|o| people_list("office", Some(o), "", ""));
+    let office = raw
+        .people
+        .office
+        .map(|o| people_list("office", Some(o), "", ""));
     let people = People {
         office: office.unwrap_or_else(|| people.duty.clone()),
         ..people
@@ -1480,7 +1483,10 @@ item = "ul >"
             "{errs:?}"
         );
         // Empty leaders are fine while every step still reaches the duty officers.
-        assert_eq!(errors("[people]\nleaders = []\nprincipal = []\n"), Vec::<String>::new());
+        assert_eq!(
+            errors("[people]\nleaders = []\nprincipal = []\n"),
+            Vec::<String>::new()
+        );
         // The office: an error only when something mails it.
         assert_eq!(errors("[people]\noffice = []\n"), Vec::<String>::new());
         let errs = errors("[people]\noffice = []\n\n[jobs]\nledger = \"0 9 24 * *\"\n");
@@ -1510,14 +1516,20 @@ item = "ul >"
             "{e}"
         );
         let e = one_error("[daemon]\nlease = \"500ms\"\n");
-        assert!(e.starts_with("yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s"), "{e}");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s"),
+            "{e}"
+        );
         let e = one_error("[daemon]\ntick = \"30s\"\nlease = \"10s\"\n");
         assert!(
             e.starts_with("yuqing.toml:3: [daemon] lease = \"10s\" is shorter than tick (30s)"),
             "{e}"
         );
         let e = one_error("[daemon]\ntick = \"0s\"\n");
-        assert!(e.starts_with("yuqing.toml:2: [daemon] tick = \"0s\""), "{e}");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] tick = \"0s\""),
+            "{e}"
+        );
         // What the tests and the example config use stays valid.
         assert_eq!(
             errors("[daemon]\ntick = \"200ms\"\nlease = \"1s\"\nstuck_after = \"2s\"\n"),
@@ -1555,7 +1567,10 @@ item = "ul >"
             "{e}"
         );
         let e = one_error("[deadlines]\nmajor_press_conference = \"25h\"\n");
-        assert!(e.contains("statutory 1d") && e.contains("press conference within 24 hours"), "{e}");
+        assert!(
+            e.contains("statutory 1d") && e.contains("press conference within 24 hours"),
+            "{e}"
+        );
         let e = one_error("[deadlines]\n\nordinary_response = \"3d\"\n");
         assert!(
             e.starts_with("yuqing.toml:3:") && e.contains("respond within 48 hours"),
@@ -1577,7 +1592,10 @@ item = "ul >"
             "{e}"
         );
         let e = one_error("[deadlines]\nmajor_release = \"2h\"\nrelease_reminders = [\"2h\"]\n");
-        assert!(e.starts_with("yuqing.toml:3:") && e.contains("not within it"), "{e}");
+        assert!(
+            e.starts_with("yuqing.toml:3:") && e.contains("not within it"),
+            "{e}"
+        );
         let e = one_error("[deadlines]\nresponse_reminders = [\"0s\"]\n");
         assert!(e.contains("is the deadline itself"), "{e}");
     }
@@ -1585,8 +1603,14 @@ item = "ul >"
     #[test]
     fn a_zero_surge_threshold_is_an_error() {
         let e = one_error("[surge]\nitems = 0\n");
-        assert!(e.starts_with("yuqing.toml:2: [surge] items = 0 is no threshold"), "{e}");
+        assert!(
+            e.starts_with("yuqing.toml:2: [surge] items = 0 is no threshold"),
+            "{e}"
+        );
         let e = one_error("[surge]\nitems = 5\nsources = 0\n");
-        assert!(e.starts_with("yuqing.toml:3: [surge] sources = 0 is no threshold"), "{e}");
+        assert!(
+            e.starts_with("yuqing.toml:3: [surge] sources = 0 is no threshold"),
+            "{e}"
+        );
     }
 }

@@ -472,19 +472,38 @@ mod tests {
         assert_eq!(runs("0 9 * * 1", 2), ["Mon 09:00", "Mon 09:00"]);
         assert_eq!(
             runs("0 9 * * 1-5", 6),
-            ["Mon 09:00", "Tue 09:00", "Wed 09:00", "Thu 09:00", "Fri 09:00", "Mon 09:00"]
+            [
+                "Mon 09:00",
+                "Tue 09:00",
+                "Wed 09:00",
+                "Thu 09:00",
+                "Fri 09:00",
+                "Mon 09:00"
+            ]
         );
         assert_eq!(runs("0 9 * * 0", 1), ["Sun 09:00"]);
         assert_eq!(runs("0 9 * * 7", 1), ["Sun 09:00"]);
-        assert_eq!(runs("0 9 * * 6,0", 3), ["Sat 09:00", "Sun 09:00", "Sat 09:00"]);
-        assert_eq!(runs("0 9 * * 5-7", 3), ["Fri 09:00", "Sat 09:00", "Sun 09:00"]);
+        assert_eq!(
+            runs("0 9 * * 6,0", 3),
+            ["Sat 09:00", "Sun 09:00", "Sat 09:00"]
+        );
+        assert_eq!(
+            runs("0 9 * * 5-7", 3),
+            ["Fri 09:00", "Sat 09:00", "Sun 09:00"]
+        );
         assert_eq!(
             runs("0 9 * * */2", 4),
             ["Tue 09:00", "Thu 09:00", "Sat 09:00", "Sun 09:00"]
         );
-        assert_eq!(runs("0 9 * * 1-5/2", 3), ["Mon 09:00", "Wed 09:00", "Fri 09:00"]);
+        assert_eq!(
+            runs("0 9 * * 1-5/2", 3),
+            ["Mon 09:00", "Wed 09:00", "Fri 09:00"]
+        );
         assert_eq!(runs("0 9 * * Mon", 1), ["Mon 09:00"]);
-        assert_eq!(runs("0 9 * * fri-sun", 3), ["Fri 09:00", "Sat 09:00", "Sun 09:00"]);
+        assert_eq!(
+            runs("0 9 * * fri-sun", 3),
+            ["Fri 09:00", "Sat 09:00", "Sun 09:00"]
+        );
         // Six fields: seconds first, the same weekday numbers.
         assert_eq!(runs("30 0 9 * * 2", 1), ["Tue 09:00"]);
         assert_eq!(crontab_weekdays("1-5").unwrap(), "MON,TUE,WED,THU,FRI");

@@ -3,7 +3,9 @@
 //! A row is marked sent only after the transport accepted it. A crash between the two
 //! sends the row again on restart, but with the same Message-ID (and, for the folder
 //! transport, to the same file name), so a mail client shows it once. A failure is retried
-//! with exponential backoff between `retry_min` and `retry_max`; nothing is dropped.
+//! with exponential backoff between `retry_min` and `retry_max`; nothing is dropped. A
+//! message with no recipients (which the config no longer allows) is never retried: it
+//! stays unsent with the reason in `last_error`.
 
 use crate::clock::secs;
 use crate::config::{self, Tls};

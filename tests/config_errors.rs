@@ -31,7 +31,11 @@ fn check(daemon: &str, rest: &str, watchlist: &str) -> (i32, String, String) {
     let text = |b: Vec<u8>| {
         String::from_utf8_lossy(&b).replace(&format!("{}/", dirs.root().display()), "")
     };
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
 }
 
 #[test]
@@ -39,7 +43,9 @@ fn an_empty_duty_list_fails_check_at_its_line() {
     let (code, _, err) = check("", "\n[people]\nduty = []\n", WATCHLIST);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.starts_with("yuqing.toml:7: [people] duty is empty: every new incident would be mailed to nobody"),
+        err.starts_with(
+            "yuqing.toml:7: [people] duty is empty: every new incident would be mailed to nobody"
+        ),
         "{err}"
     );
     let (code, _, err) = check(
@@ -87,6 +93,9 @@ fn impossible_timings_fail_check_with_every_line() {
         "yuqing.toml:11: [deadlines] major_release = \"6h\" is looser than the statutory 5h",
         "yuqing.toml:14: [surge] items = 0",
     ] {
-        assert!(err.lines().any(|l| l.starts_with(line)), "missing {line:?} in\n{err}");
+        assert!(
+            err.lines().any(|l| l.starts_with(line)),
+            "missing {line:?} in\n{err}"
+        );
     }
 }
