@@ -67,6 +67,9 @@ pub struct Daemon {
     /// The folder of holiday-cn calendar files, one `*.json` per year (see `calendar`);
     /// default `config/calendar`.
     pub calendar: PathBuf,
+    /// The line of `calendar` in the config file, when written there (for the error when
+    /// a working-day count needs the folder and it is missing).
+    pub calendar_line: Option<usize>,
     pub state_dir: PathBuf,
     /// How often the scheduler looks for due work when nothing is due sooner.
     pub tick: Span,
@@ -313,17 +316,17 @@ struct RawDaemon {
     watchlists: Option<PathBuf>,
     timezone: Option<Spanned<String>>,
     database: Option<Spanned<String>>,
-    calendar: Option<PathBuf>,
+    calendar: Option<Spanned<PathBuf>>,
     state_dir: Option<PathBuf>,
-    tick: Option<Span>,
+    tick: Option<Spanned<Span>>,
     user_agent: Option<String>,
     source_alert_after: Option<Span>,
     per_host: Option<usize>,
     host_delay: Option<Span>,
     metrics: Option<Spanned<String>>,
     metrics_public: Option<bool>,
-    stuck_after: Option<Span>,
-    lease: Option<Span>,
+    stuck_after: Option<Spanned<Span>>,
+    lease: Option<Spanned<Span>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -333,8 +336,8 @@ struct RawMail {
     dir: Option<PathBuf>,
     from: Option<Spanned<String>>,
     smtp: Option<RawSmtp>,
-    retry_min: Option<Span>,
-    retry_max: Option<Span>,
+    retry_min: Option<Spanned<Span>>,
+    retry_max: Option<Spanned<Span>>,
     new_items_every: Option<Span>,
 }
 
@@ -351,22 +354,22 @@ struct RawSmtp {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawPeople {
-    duty: Option<Vec<Spanned<String>>>,
-    leaders: Option<Vec<Spanned<String>>>,
-    principal: Option<Vec<Spanned<String>>>,
-    operators: Option<Vec<Spanned<String>>>,
-    office: Option<Vec<Spanned<String>>>,
+    duty: Option<Spanned<Vec<Spanned<String>>>>,
+    leaders: Option<Spanned<Vec<Spanned<String>>>>,
+    principal: Option<Spanned<Vec<Spanned<String>>>>,
+    operators: Option<Spanned<Vec<Spanned<String>>>>,
+    office: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawDeadlines {
-    major_release: Option<Span>,
-    major_press_conference: Option<Span>,
-    ordinary_response: Option<Span>,
-    release_reminders: Option<Vec<Span>>,
-    press_conference_reminders: Option<Vec<Span>>,
-    response_reminders: Option<Vec<Span>>,
+    major_release: Option<Spanned<Span>>,
+    major_press_conference: Option<Spanned<Span>>,
+    ordinary_response: Option<Spanned<Span>>,
+    release_reminders: Option<Spanned<Vec<Span>>>,
+    press_conference_reminders: Option<Spanned<Vec<Span>>>,
+    response_reminders: Option<Spanned<Vec<Span>>>,
     repeat_escalation: Option<Span>,
     unacknowledged_after: Option<Span>,
     monitoring: Option<Span>,
@@ -385,8 +388,8 @@ struct RawGrouping {
 #[serde(deny_unknown_fields)]
 struct RawSurge {
     enabled: Option<bool>,
-    items: Option<u32>,
-    sources: Option<u32>,
+    items: Option<Spanned<u32>>,
+    sources: Option<Spanned<u32>>,
     within: Option<Span>,
 }
 
@@ -517,13 +520,64 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .map_err(|msg| errs.push(at(m.span(), msg)))
             .ok()
     });
-    let tick = raw.daemon.tick.unwrap_or(Span::from_secs(1));
+    let tick = raw.daemon.tick.map_or(Span::from_secs(1), |t| {
+        if t.get_ref().std().is_zero() {
+            errs.push(at(
+                t.span(),
+                "[daemon] tick = \"0s\": the scheduler would never rest; give e.g. \"1s\"".into(),
+            ));
+        }
+        *t.get_ref()
+    });
+    let stuck_after = match raw.daemon.stuck_after {
+        None => Span((tick.std() * 3).max(std::time::Duration::from_secs(60))),
+        Some(s) => {
+            if s.get_ref().std() <= tick.std() {
+                errs.push(at(
+                    s.span(),
+                    format!(
+                        "[daemon] stuck_after = \"{}\" is not longer than tick ({tick}): /healthz \
+                         would report the daemon stuck while it works; leave it out for the \
+                         default (3 ticks, at least 60s)",
+                        s.get_ref()
+                    ),
+                ));
+            }
+            *s.get_ref()
+        }
+    };
+    let lease = match raw.daemon.lease {
+        None => Span::from_secs(60),
+        Some(l) => {
+            let v = *l.get_ref();
+            if v.std() < std::time::Duration::from_secs(1) {
+                errs.push(at(
+                    l.span(),
+                    format!(
+                        "[daemon] lease = \"{v}\" is below 1s: another daemon would take over \
+                         work still in progress; give at least 1s (default 60s)"
+                    ),
+                ));
+            } else if v.std() < tick.std() {
+                errs.push(at(
+                    l.span(),
+                    format!(
+                        "[daemon] lease = \"{v}\" is shorter than tick ({tick}): a claim would \
+                         lapse before the daemon renews it; give at least the tick"
+                    ),
+                ));
+            }
+            v
+        }
+    };
+    let calendar_line = raw
+        .daemon
+        .calendar
+        .as_ref()
+        .map(|c| crate::diagnostic::line_of(source, c.span().start));
     let daemon = Daemon {
         metrics,
-        stuck_after: raw
-            .daemon
-            .stuck_after
-            .unwrap_or_else(|| Span((tick.std() * 3).max(std::time::Duration::from_secs(60)))),
+        stuck_after,
         watchlists: raw
             .daemon
             .watchlists
@@ -533,7 +587,9 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         calendar: raw
             .daemon
             .calendar
+            .map(Spanned::into_inner)
             .unwrap_or_else(|| PathBuf::from(crate::calendar::DEFAULT_DIR)),
+        calendar_line,
         tick,
         user_agent: raw.daemon.user_agent.unwrap_or_else(|| {
             format!(
@@ -548,7 +604,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .unwrap_or(Span::from_secs(6 * 3600)),
         per_host: raw.daemon.per_host.unwrap_or(2).max(1),
         host_delay: raw.daemon.host_delay.unwrap_or(Span::from_secs(1)),
-        lease: raw.daemon.lease.unwrap_or(Span::from_secs(60)),
+        lease,
     };
 
     // [mail]
@@ -607,38 +663,103 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             }
         }
     };
+    let retry_min = raw.mail.retry_min.as_ref().map(|r| *r.get_ref());
+    let retry_max = raw.mail.retry_max.as_ref().map(|r| *r.get_ref());
+    let retry_min = retry_min.unwrap_or(Span::from_secs(30));
+    let retry_max = retry_max.unwrap_or(Span::from_secs(3600));
+    if retry_min.std() > retry_max.std() {
+        // At the line of whichever was written (the other is its default).
+        let span = raw
+            .mail
+            .retry_min
+            .as_ref()
+            .or(raw.mail.retry_max.as_ref())
+            .map(|r| r.span())
+            .unwrap_or(0..0);
+        errs.push(at(
+            span,
+            format!(
+                "[mail] retry_min ({retry_min}) is longer than retry_max ({retry_max}): the wait \
+                 before a retry starts at retry_min and doubles up to retry_max"
+            ),
+        ));
+    }
     let mail = Mail {
         transport,
         from,
-        retry_min: raw.mail.retry_min.unwrap_or(Span::from_secs(30)),
-        retry_max: raw.mail.retry_max.unwrap_or(Span::from_secs(3600)),
+        retry_min,
+        retry_max,
         new_items_every: raw.mail.new_items_every.unwrap_or(Span::from_secs(30 * 60)),
     };
 
     // [people]
-    let mut people_list = |list: Option<Vec<Spanned<String>>>, default: &str| -> Vec<Mailbox> {
+    // A list that is written must hold an address: mail to nobody is never delivered. The
+    // duty officers get every new incident and the operators every source failure, so
+    // those two may never be empty; the office only when a job mails it, and leaders and
+    // principal only when an escalation step would then reach nobody (checked below).
+    let mut people_list = |key: &str,
+                           list: Option<Spanned<Vec<Spanned<String>>>>,
+                           default: &str,
+                           required: &str|
+     -> Vec<Mailbox> {
         match list {
             None => vec![mailbox(default).expect("default address parses")],
-            Some(list) => list
-                .into_iter()
-                .filter_map(|a| match mailbox(a.get_ref()) {
-                    Ok(m) => Some(m),
-                    Err(e) => {
-                        errs.push(at(a.span(), e));
-                        None
-                    }
-                })
-                .collect(),
+            Some(list) => {
+                let span = list.span();
+                let list = list.into_inner();
+                if list.is_empty() && !required.is_empty() {
+                    errs.push(at(
+                        span,
+                        format!(
+                            "[people] {key} is empty: {required} would be mailed to nobody; \
+                             give at least one address, or leave the key out for the default"
+                        ),
+                    ));
+                }
+                list.into_iter()
+                    .filter_map(|a| match mailbox(a.get_ref()) {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            errs.push(at(a.span(), e));
+                            None
+                        }
+                    })
+                    .collect()
+            }
         }
     };
-    let office = raw.people.office.map(|o| people_list(Some(o), ""));
     let people = People {
-        duty: people_list(raw.people.duty, "值班员 <duty@localhost>"),
-        leaders: people_list(raw.people.leaders, "分管领导 <leaders@localhost>"),
-        principal: people_list(raw.people.principal, "主要负责人 <principal@localhost>"),
-        operators: people_list(raw.people.operators, "运维 <operators@localhost>"),
+        duty: people_list(
+            "duty",
+            raw.people.duty,
+            "值班员 <duty@localhost>",
+            "every new incident",
+        ),
+        leaders: people_list(
+            "leaders",
+            raw.people.leaders,
+            "分管领导 <leaders@localhost>",
+            "",
+        ),
+        principal: people_list(
+            "principal",
+            raw.people.principal,
+            "主要负责人 <principal@localhost>",
+            "",
+        ),
+        operators: people_list(
+            "operators",
+            raw.people.operators,
+            "运维 <operators@localhost>",
+            "every source failure",
+        ),
         office: Vec::new(),
     };
+    let office_span = raw.people.office.as_ref().map(|o| o.span());
+    let office = raw
+        .people
+        .office
+        .map(|o| people_list("office", Some(o), "", ""));
     let people = People {
         office: office.unwrap_or_else(|| people.duty.clone()),
         ..people
@@ -647,17 +768,93 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
 
     let defaults = Deadlines::default();
     let d = raw.deadlines;
+    // An agency may set tighter deadlines than the statutory ones, never looser.
+    let mut deadline = |key: &str, v: Option<Spanned<Span>>, default: Span, rule: &str| -> Span {
+        let Some(v) = v else { return default };
+        let value = *v.get_ref();
+        if value.std().is_zero() {
+            errs.push(at(
+                v.span(),
+                format!("[deadlines] {key} = \"0s\": a deadline must be longer than 0s ({rule})"),
+            ));
+        } else if value.std() > default.std() {
+            errs.push(at(
+                v.span(),
+                format!(
+                    "[deadlines] {key} = \"{value}\" is looser than the statutory {default} \
+                     ({rule}): an agency may set a tighter deadline, never a looser one"
+                ),
+            ));
+        }
+        value
+    };
+    let major_release = deadline(
+        "major_release",
+        d.major_release,
+        defaults.major_release,
+        "特别重大/重大: publish authoritative information within 5 hours",
+    );
+    let major_press_conference = deadline(
+        "major_press_conference",
+        d.major_press_conference,
+        defaults.major_press_conference,
+        "特别重大/重大: hold a press conference within 24 hours",
+    );
+    let ordinary_response = deadline(
+        "ordinary_response",
+        d.ordinary_response,
+        defaults.ordinary_response,
+        "较大/一般: respond within 48 hours",
+    );
+    // Written reminders must fall within their deadline; the defaults are left as they are
+    // (one before a tighter deadline is sent when the incident opens).
+    let mut reminders =
+        |key: &str, v: Option<Spanned<Vec<Span>>>, default: Vec<Span>, of: (&str, Span)| {
+            let Some(v) = v else { return default };
+            let (deadline_key, deadline) = of;
+            for r in v.get_ref() {
+                if r.std().is_zero() || r.std() >= deadline.std() {
+                    errs.push(at(
+                        v.span(),
+                        format!(
+                            "[deadlines] {key}: a reminder {r} before the deadline is {} \
+                             ({deadline_key} is {deadline}); give times between 0s and {deadline}",
+                            if r.std().is_zero() {
+                                "the deadline itself"
+                            } else {
+                                "not within it"
+                            }
+                        ),
+                    ));
+                }
+            }
+            v.into_inner()
+        };
+    let release_reminders = reminders(
+        "release_reminders",
+        d.release_reminders,
+        defaults.release_reminders,
+        ("major_release", major_release),
+    );
+    let press_conference_reminders = reminders(
+        "press_conference_reminders",
+        d.press_conference_reminders,
+        defaults.press_conference_reminders,
+        ("major_press_conference", major_press_conference),
+    );
+    let response_reminders = reminders(
+        "response_reminders",
+        d.response_reminders,
+        defaults.response_reminders,
+        ("ordinary_response", ordinary_response),
+    );
     let deadlines = Deadlines {
-        major_release: d.major_release.unwrap_or(defaults.major_release),
-        major_press_conference: d
-            .major_press_conference
-            .unwrap_or(defaults.major_press_conference),
-        ordinary_response: d.ordinary_response.unwrap_or(defaults.ordinary_response),
-        release_reminders: d.release_reminders.unwrap_or(defaults.release_reminders),
-        press_conference_reminders: d
-            .press_conference_reminders
-            .unwrap_or(defaults.press_conference_reminders),
-        response_reminders: d.response_reminders.unwrap_or(defaults.response_reminders),
+        major_release,
+        major_press_conference,
+        ordinary_response,
+        release_reminders,
+        press_conference_reminders,
+        response_reminders,
         // Never more often than a minute: leaders must not be flooded.
         repeat_escalation: d
             .repeat_escalation
@@ -673,7 +870,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     };
     let escalation = raw
         .escalation
-        .check(deadlines.unacknowledged_after, &mut errs, &at);
+        .check(deadlines.unacknowledged_after, &people, &mut errs, &at);
     let g = Grouping::default();
     let grouping = Grouping {
         window: raw.grouping.window.unwrap_or(g.window),
@@ -711,13 +908,66 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         }
     }
 
+    // The office gets the scheduled reports and the duty alerts of channels without an
+    // owner: an empty list is an error only when one of them is on.
+    if let Some(span) = office_span.filter(|_| people.office.is_empty()) {
+        let office_jobs: Vec<&str> = jobs
+            .0
+            .iter()
+            .filter(|j| j.kind != crate::jobs::Kind::DailyDigest)
+            .map(|j| j.kind.name())
+            .collect();
+        let ownerless: Vec<&str> = channels
+            .iter()
+            .filter(|c| c.duty.is_some() && c.owner.is_empty())
+            .map(|c| c.id.as_str())
+            .collect();
+        if !office_jobs.is_empty() || !ownerless.is_empty() {
+            let mut what = Vec::new();
+            if !office_jobs.is_empty() {
+                what.push(format!("[jobs] {}", office_jobs.join(", ")));
+            }
+            if !ownerless.is_empty() {
+                what.push(format!(
+                    "the duty alerts of owner-less channel {}",
+                    ownerless.join(", ")
+                ));
+            }
+            errs.push(at(
+                span,
+                format!(
+                    "[people] office is empty: {} would be mailed to nobody; give at least one \
+                     address, or leave the key out to use the duty officers",
+                    what.join(" and ")
+                ),
+            ));
+        }
+    }
+
     let surge = match raw.surge.enabled {
         Some(false) => None,
         _ => {
             let d = Surge::default();
+            for (key, n) in [("items", &raw.surge.items), ("sources", &raw.surge.sources)] {
+                if let Some(n) = n.as_ref().filter(|n| *n.get_ref() == 0) {
+                    errs.push(at(
+                        n.span(),
+                        format!(
+                            "[surge] {key} = 0 is no threshold: give at least 1 (default \
+                             items = 10, sources = 3), or `enabled = false` to turn surges off"
+                        ),
+                    ));
+                }
+            }
             Some(Surge {
-                items: raw.surge.items.map_or(d.items, |n| i64::from(n.max(2))),
-                sources: raw.surge.sources.map_or(d.sources, |n| i64::from(n.max(1))),
+                items: raw
+                    .surge
+                    .items
+                    .map_or(d.items, |n| i64::from(n.into_inner().max(2))),
+                sources: raw
+                    .surge
+                    .sources
+                    .map_or(d.sources, |n| i64::from(n.into_inner().max(1))),
                 within: raw.surge.within.unwrap_or(d.within),
             })
         }
@@ -1201,5 +1451,166 @@ item = "ul >"
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_empty_recipient_list_that_would_mail_nobody_is_an_error() {
+        let errs = errors("[people]\nduty = []\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: [people] duty is empty: every new incident"),
+            "{errs:?}"
+        );
+        let errs = errors("[people]\nduty = [\"d@x.cn\"]\noperators = []\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:3: [people] operators is empty"),
+            "{errs:?}"
+        );
+        // An explicit step that resolves to nobody: the roles named are all empty.
+        let errs = errors(
+            "[people]\nduty = [\"d@x.cn\"]\nleaders = []\n\n[escalation.major]\nbreach = [\"leaders\"]\n",
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with(
+                "yuqing.toml:6: [escalation.major] breach reaches nobody ([people] leaders empty)"
+            ),
+            "{errs:?}"
+        );
+        let errs = errors("[escalation.major]\nbreach = []\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: [escalation.major] breach reaches nobody:"),
+            "{errs:?}"
+        );
+        // Empty leaders are fine while every step still reaches the duty officers.
+        assert_eq!(
+            errors("[people]\nleaders = []\nprincipal = []\n"),
+            Vec::<String>::new()
+        );
+        // The office: an error only when something mails it.
+        assert_eq!(errors("[people]\noffice = []\n"), Vec::<String>::new());
+        let errs = errors("[people]\noffice = []\n\n[jobs]\nledger = \"0 9 24 * *\"\n");
+        assert!(
+            errs[0].starts_with("yuqing.toml:2: [people] office is empty: [jobs] ledger"),
+            "{errs:?}"
+        );
+    }
+
+    /// The first error of `text`, which must have exactly one.
+    fn one_error(text: &str) -> String {
+        let errs = errors(text);
+        assert_eq!(errs.len(), 1, "{text:?} gave {errs:#?}");
+        errs.into_iter().next().unwrap_or_default()
+    }
+
+    #[test]
+    fn daemon_timings_that_cannot_work_are_errors_at_their_line() {
+        let e = one_error("[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick"),
+            "{e}"
+        );
+        let e = one_error("[daemon]\nlease = \"0s\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] lease = \"0s\" is below 1s"),
+            "{e}"
+        );
+        let e = one_error("[daemon]\nlease = \"500ms\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s"),
+            "{e}"
+        );
+        let e = one_error("[daemon]\ntick = \"30s\"\nlease = \"10s\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:3: [daemon] lease = \"10s\" is shorter than tick (30s)"),
+            "{e}"
+        );
+        let e = one_error("[daemon]\ntick = \"0s\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] tick = \"0s\""),
+            "{e}"
+        );
+        // What the tests and the example config use stays valid.
+        assert_eq!(
+            errors("[daemon]\ntick = \"200ms\"\nlease = \"1s\"\nstuck_after = \"2s\"\n"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn retry_min_above_retry_max_is_an_error() {
+        let e = one_error("[mail]\nretry_min = \"2h\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [mail] retry_min (2h) is longer than retry_max (1h)"),
+            "{e}"
+        );
+        let e = one_error("[mail]\n\nretry_max = \"10s\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:3: [mail] retry_min (30s) is longer than retry_max (10s)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn deadlines_may_be_tighter_than_the_statutory_ones_never_looser() {
+        let e = one_error("[deadlines]\nmajor_release = \"0s\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [deadlines] major_release = \"0s\": a deadline must be longer than 0s"),
+            "{e}"
+        );
+        let e = one_error("[deadlines]\nmajor_release = \"6h\"\n");
+        assert!(
+            e.starts_with(
+                "yuqing.toml:2: [deadlines] major_release = \"6h\" is looser than the statutory 5h \
+                 (特别重大/重大: publish authoritative information within 5 hours)"
+            ),
+            "{e}"
+        );
+        let e = one_error("[deadlines]\nmajor_press_conference = \"25h\"\n");
+        assert!(
+            e.contains("statutory 1d") && e.contains("press conference within 24 hours"),
+            "{e}"
+        );
+        let e = one_error("[deadlines]\n\nordinary_response = \"3d\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:3:") && e.contains("respond within 48 hours"),
+            "{e}"
+        );
+        let c = parse(
+            Path::new("y.toml"),
+            "[deadlines]\nmajor_release = \"3h\"\nrelease_reminders = [\"1h\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.deadlines.major_release.as_secs(), 3 * 3600);
+        // A reminder at or beyond the deadline.
+        let e = one_error("[deadlines]\nrelease_reminders = [\"6h\"]\n");
+        assert!(
+            e.starts_with(
+                "yuqing.toml:2: [deadlines] release_reminders: a reminder 6h before the deadline \
+                 is not within it (major_release is 5h)"
+            ),
+            "{e}"
+        );
+        let e = one_error("[deadlines]\nmajor_release = \"2h\"\nrelease_reminders = [\"2h\"]\n");
+        assert!(
+            e.starts_with("yuqing.toml:3:") && e.contains("not within it"),
+            "{e}"
+        );
+        let e = one_error("[deadlines]\nresponse_reminders = [\"0s\"]\n");
+        assert!(e.contains("is the deadline itself"), "{e}");
+    }
+
+    #[test]
+    fn a_zero_surge_threshold_is_an_error() {
+        let e = one_error("[surge]\nitems = 0\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [surge] items = 0 is no threshold"),
+            "{e}"
+        );
+        let e = one_error("[surge]\nitems = 5\nsources = 0\n");
+        assert!(
+            e.starts_with("yuqing.toml:3: [surge] sources = 0 is no threshold"),
+            "{e}"
+        );
     }
 }

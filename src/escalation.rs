@@ -233,22 +233,26 @@ pub(crate) struct RawEscalation {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPolicy {
-    opened: Option<Vec<Spanned<String>>>,
-    reminder: Option<Vec<Spanned<String>>>,
-    breach: Option<Vec<Spanned<String>>>,
-    repeat_breach: Option<Vec<Spanned<String>>>,
-    unacknowledged: Option<Vec<Spanned<String>>>,
-    regraded: Option<Vec<Spanned<String>>>,
-    resurgence: Option<Vec<Spanned<String>>>,
-    new_items: Option<Vec<Spanned<String>>>,
+    opened: Option<Spanned<Vec<Spanned<String>>>>,
+    reminder: Option<Spanned<Vec<Spanned<String>>>>,
+    breach: Option<Spanned<Vec<Spanned<String>>>>,
+    repeat_breach: Option<Spanned<Vec<Spanned<String>>>>,
+    unacknowledged: Option<Spanned<Vec<Spanned<String>>>>,
+    regraded: Option<Spanned<Vec<Spanned<String>>>>,
+    resurgence: Option<Spanned<Vec<Spanned<String>>>>,
+    new_items: Option<Spanned<Vec<Spanned<String>>>>,
     unacknowledged_after: Option<Span>,
 }
 
 impl RawEscalation {
-    /// The checked policy; `at` turns a span into a diagnostic with file and line.
+    /// The checked policy; `at` turns a span into a diagnostic with file and line. A step
+    /// written here must reach at least one address once its roles are resolved from
+    /// `people`: mail to nobody is never delivered. (The defaults all include the duty
+    /// officers, whose list the config requires to be non-empty.)
     pub(crate) fn check(
         self,
         unacknowledged_after: Span,
+        people: &People,
         errs: &mut Diagnostics,
         at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
     ) -> Escalation {
@@ -282,15 +286,38 @@ impl RawEscalation {
             ];
             for (step, list) in lists {
                 let Some(list) = list else { continue };
+                let span = list.span();
+                let list = list.into_inner();
                 let mut who = Vec::new();
+                let mut bad = false;
                 for entry in list {
                     match Recipient::parse(entry.get_ref()) {
                         Ok(r) => who.push(r),
-                        Err(e) => errs.push(at(
-                            entry.span(),
-                            format!("[escalation.{}] {}: {e}", sev.as_str(), step.as_str()),
-                        )),
+                        Err(e) => {
+                            bad = true;
+                            errs.push(at(
+                                entry.span(),
+                                format!("[escalation.{}] {}: {e}", sev.as_str(), step.as_str()),
+                            ))
+                        }
                     }
+                }
+                if !bad && resolve(people, &who).is_empty() {
+                    let roles: Vec<String> = who.iter().map(|r| r.label()).collect();
+                    errs.push(at(
+                        span,
+                        format!(
+                            "[escalation.{}] {} reaches nobody{}: its mail would never be \
+                             delivered; name a role with addresses in [people] or an address",
+                            sev.as_str(),
+                            step.as_str(),
+                            if roles.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ([people] {} empty)", roles.join(", "))
+                            }
+                        ),
+                    ));
                 }
                 let i = Step::ALL.iter().position(|s| *s == step).unwrap_or(0);
                 policy.steps[i] = who;

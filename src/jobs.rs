@@ -68,7 +68,7 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub kind: Kind,
-    /// As written (5 or 6 fields).
+    /// As written (5 or 6 fields, crontab weekday numbers).
     pub expr: String,
     pub schedule: cron::Schedule,
 }
@@ -77,18 +77,92 @@ pub struct Job {
 #[derive(Debug, Clone, Default)]
 pub struct Jobs(pub Vec<Job>);
 
-/// Parses a cron expression: `min hour day month weekday` (5 fields) or with seconds first
-/// (6 fields, the cron crate's form), optionally a year.
+/// Parses a cron expression as crontab writes it: `min hour day month weekday` (5 fields),
+/// or with seconds first (6 fields). Weekdays are crontab's: 0 and 7 = Sunday, 1 = Monday
+/// … 6 = Saturday, or names (`Mon`, `Mon-Fri`); they are translated to names before the
+/// `cron` crate, whose own numbers start at 1 = Sunday, sees them.
 pub fn parse_cron(text: &str) -> Result<cron::Schedule, String> {
-    let fields = text.split_whitespace().count();
-    let full = if fields == 5 {
-        format!("0 {}", text.trim())
-    } else {
-        text.trim().to_string()
+    let text = text.trim();
+    let mut fields: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    let usage = "write `min hour day month weekday`, e.g. \"0 9 * * 1\" (Monday 09:00)";
+    match fields.len() {
+        5 => fields.insert(0, "0".into()),
+        6 => {}
+        n => {
+            return Err(format!(
+                "cron expression `{text}` has {n} field{}: {usage}, or 6 fields with seconds first",
+                if n == 1 { "" } else { "s" }
+            ))
+        }
+    }
+    fields[5] = crontab_weekdays(&fields[5])
+        .map_err(|e| format!("invalid cron expression `{text}`: weekday {e}; {usage}"))?;
+    cron::Schedule::from_str(&fields.join(" "))
+        .map_err(|_| format!("invalid cron expression `{text}`: {usage}"))
+}
+
+/// A crontab day-of-week field (`1`, `1-5`, `0,6`, `*/2`, `Mon-Fri`, 0 and 7 = Sunday) as
+/// the cron crate's names (`MON`, `MON,TUE,WED,THU,FRI`).
+fn crontab_weekdays(field: &str) -> Result<String, String> {
+    const NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    const FULL: [&str; 7] = [
+        "SUNDAY",
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+    ];
+    if matches!(field, "*" | "?") {
+        return Ok(field.to_string());
+    }
+    // 0..=7, where 7 is Sunday again (so that `Fri-Sun` and `5-7` are ranges).
+    let day = |v: &str, end_of_range: bool| -> Result<u32, String> {
+        let up = v.to_ascii_uppercase();
+        let n = match v.parse::<u32>() {
+            Ok(n) if n <= 7 => n,
+            Ok(_) => return Err(format!("`{v}` is not 0–7 (0 and 7 = Sunday)")),
+            Err(_) => NAMES
+                .iter()
+                .position(|n| *n == up)
+                .or_else(|| FULL.iter().position(|n| *n == up))
+                .ok_or_else(|| format!("`{v}` is neither 0–7 nor a day name"))?
+                as u32,
+        };
+        Ok(if n == 0 && end_of_range { 7 } else { n })
     };
-    cron::Schedule::from_str(&full).map_err(|e| {
-        format!("invalid cron expression `{text}` ({e}): write `min hour day month weekday`, e.g. \"0 9 * * Mon\"")
-    })
+    let mut days = [false; 7];
+    for item in field.split(',') {
+        let (base, step) = match item.split_once('/') {
+            Some((b, s)) => match s.parse::<u32>() {
+                Ok(s) if s > 0 => (b, s),
+                _ => return Err(format!("step `{s}` in `{item}` is not a positive number")),
+            },
+            None => (item, 1),
+        };
+        let (from, to) = match base.split_once('-') {
+            _ if base == "*" => (0, 6),
+            Some((a, b)) => (day(a, false)?, day(b, true)?),
+            // `N/step` runs from N to the end of the week, as in crontab.
+            None if step > 1 => (day(base, false)?, 7),
+            None => {
+                let d = day(base, false)?;
+                (d, d)
+            }
+        };
+        if from > to {
+            return Err(format!("range `{base}` runs backwards"));
+        }
+        for d in (from..=to).step_by(step as usize) {
+            days[(d % 7) as usize] = true;
+        }
+    }
+    Ok((0..7)
+        .filter(|d| days[*d])
+        .map(|d| NAMES[d])
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 /// Checks `[jobs]`: every expression parses; defaults for the ones not given. The
@@ -382,5 +456,79 @@ mod tests {
                 NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
             )
         );
+    }
+
+    /// The next `n` local run times of `expr` after Monday 2026-11-23 00:00 in Shanghai.
+    fn runs(expr: &str, n: usize) -> Vec<String> {
+        let s = parse_cron(expr).unwrap_or_else(|e| panic!("{e}"));
+        s.after(&Shanghai.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap())
+            .take(n)
+            .map(|t| t.format("%a %H:%M").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn weekday_numbers_are_crontabs() {
+        assert_eq!(runs("0 9 * * 1", 2), ["Mon 09:00", "Mon 09:00"]);
+        assert_eq!(
+            runs("0 9 * * 1-5", 6),
+            [
+                "Mon 09:00",
+                "Tue 09:00",
+                "Wed 09:00",
+                "Thu 09:00",
+                "Fri 09:00",
+                "Mon 09:00"
+            ]
+        );
+        assert_eq!(runs("0 9 * * 0", 1), ["Sun 09:00"]);
+        assert_eq!(runs("0 9 * * 7", 1), ["Sun 09:00"]);
+        assert_eq!(
+            runs("0 9 * * 6,0", 3),
+            ["Sat 09:00", "Sun 09:00", "Sat 09:00"]
+        );
+        assert_eq!(
+            runs("0 9 * * 5-7", 3),
+            ["Fri 09:00", "Sat 09:00", "Sun 09:00"]
+        );
+        assert_eq!(
+            runs("0 9 * * */2", 4),
+            ["Tue 09:00", "Thu 09:00", "Sat 09:00", "Sun 09:00"]
+        );
+        assert_eq!(
+            runs("0 9 * * 1-5/2", 3),
+            ["Mon 09:00", "Wed 09:00", "Fri 09:00"]
+        );
+        assert_eq!(runs("0 9 * * Mon", 1), ["Mon 09:00"]);
+        assert_eq!(
+            runs("0 9 * * fri-sun", 3),
+            ["Fri 09:00", "Sat 09:00", "Sun 09:00"]
+        );
+        // Six fields: seconds first, the same weekday numbers.
+        assert_eq!(runs("30 0 9 * * 2", 1), ["Tue 09:00"]);
+        assert_eq!(crontab_weekdays("1-5").unwrap(), "MON,TUE,WED,THU,FRI");
+    }
+
+    #[test]
+    fn cron_errors_are_one_short_line_with_the_expression_as_written() {
+        let err = |e: &str| parse_cron(e).unwrap_err();
+        assert_eq!(
+            err("0 9 * *"),
+            "cron expression `0 9 * *` has 4 fields: write `min hour day month weekday`, \
+             e.g. \"0 9 * * 1\" (Monday 09:00), or 6 fields with seconds first"
+        );
+        assert!(err("0 0 9 * * 1 2027").contains("has 7 fields"));
+        assert_eq!(
+            err("0 9 32 * *"),
+            "invalid cron expression `0 9 32 * *`: write `min hour day month weekday`, \
+             e.g. \"0 9 * * 1\" (Monday 09:00)"
+        );
+        assert!(err("0 9 * * 8").starts_with(
+            "invalid cron expression `0 9 * * 8`: weekday `8` is not 0–7 (0 and 7 = Sunday);"
+        ));
+        assert!(err("0 9 * * 5-1").contains("weekday range `5-1` runs backwards"));
+        for e in ["0 9 * *", "0 9 32 * *", "0 9 * * 8", "0 9 * * xyz"] {
+            assert!(!err(e).contains('\n'), "{e}");
+        }
     }
 }

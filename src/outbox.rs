@@ -3,7 +3,9 @@
 //! A row is marked sent only after the transport accepted it. A crash between the two
 //! sends the row again on restart, but with the same Message-ID (and, for the folder
 //! transport, to the same file name), so a mail client shows it once. A failure is retried
-//! with exponential backoff between `retry_min` and `retry_max`; nothing is dropped.
+//! with exponential backoff between `retry_min` and `retry_max`; nothing is dropped. A
+//! message with no recipients (which the config no longer allows) is never retried: it
+//! stays unsent with the reason in `last_error`.
 
 use crate::clock::secs;
 use crate::config::{self, Tls};
@@ -111,6 +113,16 @@ impl Sender {
         while let Some(row) = store.claim_mail(holder, secs(now), until).await? {
             // A span entered across an await would leak into other tasks; instrument.
             let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);
+            // Mail to nobody can never be delivered (the config forbids it; a row queued
+            // before that check): keep it unsent with the reason, but never retry it.
+            if serde_json::from_str::<Vec<String>>(&row.recipients).is_ok_and(|r| r.is_empty()) {
+                let error = "no recipients: fix [people]/[escalation] in the config";
+                span.in_scope(|| tracing::error!(subject = %row.subject, "mail not sent, not retried: {error}"));
+                store.mark_failed(row.id, error, i64::MAX).await?;
+                done.failed += 1;
+                crate::metrics::get().mail_failures.inc();
+                continue;
+            }
             let sent = self.send(&row).instrument(span.clone()).await;
             match sent {
                 Ok(()) => {
@@ -242,4 +254,43 @@ fn smtp_password() -> Result<String> {
 /// The domain of the sender, for Message-IDs.
 pub fn domain_of(from: &Mailbox) -> String {
     from.email.domain().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Draft;
+
+    #[tokio::test]
+    async fn mail_to_nobody_is_not_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("y.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let config = crate::config::parse(
+            std::path::Path::new("y.toml"),
+            &format!("[mail]\ndir = \"{}\"\n", dir.path().join("mail").display()),
+        )
+        .unwrap();
+        let sender = Sender::new(&config.mail).unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let draft = Draft {
+            kind: "opened".into(),
+            incident_id: None,
+            recipients: vec![],
+            subject: "无收件人".into(),
+            text: "t".into(),
+            html: "<p>t</p>".into(),
+        };
+        store.enqueue(&mut tx, &draft, 1_000, "x.cn").await.unwrap();
+        tx.commit().await.unwrap();
+        let now = crate::clock::from_secs(1_000);
+        let first = sender.drain(&store, now).await.unwrap();
+        assert_eq!((first.sent, first.failed), (0, 1));
+        // A year later it is still not tried again.
+        let later = sender
+            .drain(&store, now + chrono::Duration::days(365))
+            .await
+            .unwrap();
+        assert_eq!((later.sent, later.failed), (0, 0));
+    }
 }

@@ -36,6 +36,39 @@ impl Settings {
                 }
             }
         } else {
+            // A working-day count (a channel's `working_days`, a topic's `obligation`) without
+            // the folder would silently count Monday–Friday: that is an error at the key.
+            let needers: Vec<String> = config
+                .channels
+                .iter()
+                .filter(|c| matches!(c.duty, Some(crate::duty::Duty::WorkingDays { .. })))
+                .map(|c| format!("channel `{}` (working_days)", c.id))
+                .chain(
+                    watchlists
+                        .topics
+                        .iter()
+                        .filter(|t| t.obligation.is_some())
+                        .map(|t| format!("topic `{}` (obligation)", t.id)),
+                )
+                .collect();
+            if needers.is_empty() {
+                tracing::warn!(
+                    calendar = %dir.display(),
+                    "the working-day calendar folder does not exist; nothing counts working days yet"
+                );
+            } else {
+                errs.push(crate::diagnostic::Diagnostic::new(
+                    path,
+                    config.daemon.calendar_line,
+                    format!(
+                        "[daemon] calendar: folder `{}` does not exist, and {} count{} working \
+                         days on it; point `calendar` at the holiday-cn files (config/calendar)",
+                        dir.display(),
+                        needers.join(", "),
+                        if needers.len() == 1 { "s" } else { "" }
+                    ),
+                ));
+            }
             crate::calendar::Calendar::empty(dir)
         };
         let known: Vec<&str> = config

@@ -1,0 +1,101 @@
+//! What `yuqing check` tells an operator about config values that would load but could
+//! never work: mail to nobody, impossible timings, a missing working-day calendar.
+
+mod common;
+
+use common::TempDirs;
+use std::process::Command;
+
+const WATCHLIST: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nany = [\"坍塌\"]\n";
+const MESSAGES: &str = "[[topic]]\nid = \"messages\"\nname = \"市长信箱留言\"\n\
+                        obligation = \"netizen_message_reply\"\nany = [\"留言\"]\n";
+
+/// Runs `yuqing check` on a config of `[daemon]` lines plus `rest`, with `watchlist` as
+/// the only watchlist file: (exit code, stdout, stderr).
+fn check(daemon: &str, rest: &str, watchlist: &str) -> (i32, String, String) {
+    let dirs = TempDirs::new();
+    dirs.write("watchlists/w.toml", watchlist);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{daemon}\n{rest}",
+            root = dirs.root().display()
+        ),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run yuqing check");
+    let text = |b: Vec<u8>| {
+        String::from_utf8_lossy(&b).replace(&format!("{}/", dirs.root().display()), "")
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+#[test]
+fn an_empty_duty_list_fails_check_at_its_line() {
+    let (code, _, err) = check("", "\n[people]\nduty = []\n", WATCHLIST);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(
+            "yuqing.toml:7: [people] duty is empty: every new incident would be mailed to nobody"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = check(
+        "",
+        "\n[people]\nduty = [\"duty@x.cn\"]\nleaders = []\n\n[escalation.major]\nbreach = [\"leaders\"]\n",
+        WATCHLIST,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("yuqing.toml:11: [escalation.major] breach reaches nobody"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_calendar_is_an_error_at_its_key_when_working_days_are_counted() {
+    // A topic owes a reply within 5 working days: the folder is needed.
+    let (code, _, err) = check("calendar = \"no/such/folder\"", "", MESSAGES);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(
+            "yuqing.toml:4: [daemon] calendar: folder `no/such/folder` does not exist, and \
+             topic `messages` (obligation) counts working days on it"
+        ),
+        "{err}"
+    );
+    // Nothing counts working days: the folder may be missing.
+    let (code, out, err) = check("calendar = \"no/such/folder\"", "", WATCHLIST);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok ("), "{out}");
+}
+
+#[test]
+fn impossible_timings_fail_check_with_every_line() {
+    let (code, _, err) = check(
+        "stuck_after = \"0s\"\nlease = \"0s\"",
+        "\n[mail]\nretry_min = \"2h\"\n\n[deadlines]\nmajor_release = \"6h\"\n\n[surge]\nitems = 0\n",
+        WATCHLIST,
+    );
+    assert_eq!(code, 2, "{err}");
+    for line in [
+        "yuqing.toml:4: [daemon] stuck_after",
+        "yuqing.toml:5: [daemon] lease",
+        "yuqing.toml:8: [mail] retry_min (2h) is longer than retry_max (1h)",
+        "yuqing.toml:11: [deadlines] major_release = \"6h\" is looser than the statutory 5h",
+        "yuqing.toml:14: [surge] items = 0",
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with(line)),
+            "missing {line:?} in\n{err}"
+        );
+    }
+}
