@@ -1095,7 +1095,10 @@ fn check_source(
                             path,
                             source,
                             s.kind.span().start,
-                            format!("source `{id}` of kind \"page\" needs a `{field}` selector"),
+                            format!(
+                                "source `{id}` of kind \"page\" needs {} `{field}` selector",
+                                article(field)
+                            ),
                         ));
                         None
                     }
@@ -1247,7 +1250,7 @@ fn check_channel(
                             path,
                             source,
                             u.span().start,
-                            format!("channel `{id}` read from an HTML list page (`url`) needs a `{field}` selector (or use `feed = …` for a feed)"),
+                            format!("channel `{id}` read from an HTML list page (`url`) needs {} `{field}` selector (or use `feed = …` for a feed)", article(field)),
                         ));
                         None
                     }
@@ -1344,6 +1347,15 @@ fn check_channel(
         id,
     })
     .filter(|_| id_ok)
+}
+
+/// "a" or "an" before a selector's name, for messages.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 #[cfg(test)]
