@@ -1086,46 +1086,21 @@ fn check_source(
             }
             Some(SourceKind::Feed)
         }
-        "page" => {
-            let mut required = |field: &str, v: &Option<Spanned<String>>| -> Option<String> {
-                match v {
-                    Some(v) => check_selector(v, field, &id, errs, path, source),
-                    None => {
-                        errs.push(Diagnostic::at(
-                            path,
-                            source,
-                            s.kind.span().start,
-                            format!(
-                                "source `{id}` of kind \"page\" needs {} `{field}` selector",
-                                article(field)
-                            ),
-                        ));
-                        None
-                    }
-                }
-            };
-            let item = required("item", &s.item);
-            let title = required("title", &s.title);
-            let link = required("link", &s.link);
-            let date = s
-                .date
-                .as_ref()
-                .and_then(|d| check_selector(d, "date", &id, errs, path, source));
-            let summary = s
-                .summary
-                .as_ref()
-                .and_then(|d| check_selector(d, "summary", &id, errs, path, source));
-            match (item, title, link) {
-                (Some(item), Some(title), Some(link)) => Some(SourceKind::Page(PageSelectors {
-                    item,
-                    title,
-                    link,
-                    date,
-                    summary,
-                })),
-                _ => None,
-            }
-        }
+        "page" => page_selectors(
+            [&s.item, &s.title, &s.link, &s.date, &s.summary],
+            s.kind.span().start,
+            &|field| {
+                format!(
+                    "source `{id}` of kind \"page\" needs {} `{field}` selector",
+                    article(field)
+                )
+            },
+            &id,
+            errs,
+            path,
+            source,
+        )
+        .map(SourceKind::Page),
         other => {
             errs.push(Diagnostic::at(
                 path,
@@ -1163,6 +1138,43 @@ fn check_source(
 }
 
 /// Checks that a CSS selector (with an optional `@attribute` suffix) parses.
+/// The selectors of an HTML list page (`item`, `title`, `link` required; `date`,
+/// `summary` optional), each checked; a missing one is reported at `at` with `missing`.
+#[allow(clippy::too_many_arguments)]
+fn page_selectors(
+    [item, title, link, date, summary]: [&Option<Spanned<String>>; 5],
+    at: usize,
+    missing: &dyn Fn(&str) -> String,
+    id: &str,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Option<PageSelectors> {
+    let mut required = |field: &str, v: &Option<Spanned<String>>| match v {
+        Some(v) => check_selector(v, field, id, errs, path, source),
+        None => {
+            errs.push(Diagnostic::at(path, source, at, missing(field)));
+            None
+        }
+    };
+    let item = required("item", item);
+    let title = required("title", title);
+    let link = required("link", link);
+    let mut optional = |field: &str, v: &Option<Spanned<String>>| {
+        v.as_ref()
+            .and_then(|v| check_selector(v, field, id, errs, path, source))
+    };
+    let date = optional("date", date);
+    let summary = optional("summary", summary);
+    Some(PageSelectors {
+        item: item?,
+        title: title?,
+        link: link?,
+        date,
+        summary,
+    })
+}
+
 fn check_selector(
     v: &Spanned<String>,
     field: &str,
@@ -1242,41 +1254,21 @@ fn check_channel(
             (check_url(f, errs, path, source), Some(SourceKind::Feed))
         }
         (None, Some(u)) => {
-            let mut required = |field: &str, v: &Option<Spanned<String>>| -> Option<String> {
-                match v {
-                    Some(v) => check_selector(v, field, &id, errs, path, source),
-                    None => {
-                        errs.push(Diagnostic::at(
-                            path,
-                            source,
-                            u.span().start,
-                            format!("channel `{id}` read from an HTML list page (`url`) needs {} `{field}` selector (or use `feed = …` for a feed)", article(field)),
-                        ));
-                        None
-                    }
-                }
-            };
-            let item = required("item", &c.item);
-            let title = required("title", &c.title);
-            let link = required("link", &c.link);
-            let date = c
-                .date
-                .as_ref()
-                .and_then(|d| check_selector(d, "date", &id, errs, path, source));
-            let summary = c
-                .summary
-                .as_ref()
-                .and_then(|d| check_selector(d, "summary", &id, errs, path, source));
-            let kind = match (item, title, link) {
-                (Some(item), Some(title), Some(link)) => Some(SourceKind::Page(PageSelectors {
-                    item,
-                    title,
-                    link,
-                    date,
-                    summary,
-                })),
-                _ => None,
-            };
+            let kind = page_selectors(
+                [&c.item, &c.title, &c.link, &c.date, &c.summary],
+                u.span().start,
+                &|field| {
+                    format!(
+                        "channel `{id}` read from an HTML list page (`url`) needs {} `{field}` selector (or use `feed = …` for a feed)",
+                        article(field)
+                    )
+                },
+                &id,
+                errs,
+                path,
+                source,
+            )
+            .map(SourceKind::Page);
             (check_url(u, errs, path, source), kind)
         }
         (None, None) => {
