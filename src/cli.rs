@@ -313,11 +313,8 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     if !failures.is_empty() {
         return Ok(invalid(&failures));
     }
-    if crate::obligations::needs_calendar(&settings.config) {
-        if let Err(e) = crate::calendar::Calendar::load_dir(&settings.config.daemon.calendar) {
-            return Ok(invalid(&e));
-        }
-    }
+    // The working-day calendar was read (and a missing or broken one reported where it is
+    // needed) by `Settings::load`.
     crate::cli_lifecycle::check_lines(&settings, SystemClock.now()).await;
     let examples: usize = settings
         .watchlists
