@@ -399,34 +399,7 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
                 None => unknown_base(in_window, "no post known yet"),
                 Some(last) => {
                     let due = last + every.chrono();
-                    let risk = due - at_risk.chrono();
-                    let key = due.timestamp().to_string();
-                    let (state, missed) = if at >= due {
-                        (
-                            State::Missed,
-                            Some(Missed {
-                                key: key.clone(),
-                                from: last,
-                                due,
-                            }),
-                        )
-                    } else if at >= risk {
-                        (State::AtRisk, None)
-                    } else {
-                        (State::Ok, None)
-                    };
-                    Status {
-                        state,
-                        last_post,
-                        posts_this_period: in_window,
-                        period_start: Some(last),
-                        due: Some(due),
-                        at_risk_from: Some(risk),
-                        missed,
-                        period_key: key,
-                        uncertain_years: Vec::new(),
-                        note: None,
-                    }
+                    since_last(last, due, due - at_risk.chrono(), at, in_window, Vec::new())
                 }
             }
         }
@@ -447,33 +420,7 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
                             .map_or(true, |n| n < i64::from(*days))
                     })
                     .count() as u32;
-                let key = due.timestamp().to_string();
-                let (state, missed) = if at >= due {
-                    (
-                        State::Missed,
-                        Some(Missed {
-                            key: key.clone(),
-                            from: last,
-                            due,
-                        }),
-                    )
-                } else if at >= risk {
-                    (State::AtRisk, None)
-                } else {
-                    (State::Ok, None)
-                };
-                Status {
-                    state,
-                    last_post,
-                    posts_this_period: in_window,
-                    period_start: Some(last),
-                    due: Some(due),
-                    at_risk_from: Some(risk),
-                    missed,
-                    period_key: key,
-                    uncertain_years: due_day.uncertain_years,
-                    note: None,
-                }
+                since_last(last, due, risk, at, in_window, due_day.uncertain_years)
             }
         },
     };
@@ -484,6 +431,45 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
         st.note = Some("the channel cannot be read; its posts are not known".into());
     }
     st
+}
+
+/// The state of a duty counted from the last post (`every`, `working_days`): due at `due`,
+/// at risk from `risk`; a missed period is keyed by its due time, so it is mailed once.
+fn since_last(
+    last: DateTime<Utc>,
+    due: DateTime<Utc>,
+    risk: DateTime<Utc>,
+    at: DateTime<Utc>,
+    in_window: u32,
+    uncertain_years: Vec<i32>,
+) -> Status {
+    let key = due.timestamp().to_string();
+    let (state, missed) = if at >= due {
+        (
+            State::Missed,
+            Some(Missed {
+                key: key.clone(),
+                from: last,
+                due,
+            }),
+        )
+    } else if at >= risk {
+        (State::AtRisk, None)
+    } else {
+        (State::Ok, None)
+    };
+    Status {
+        state,
+        last_post: Some(last),
+        posts_this_period: in_window,
+        period_start: Some(last),
+        due: Some(due),
+        at_risk_from: Some(risk),
+        missed,
+        period_key: key,
+        uncertain_years,
+        note: None,
+    }
 }
 
 fn unknown_base(in_window: u32, note: &str) -> Status {
