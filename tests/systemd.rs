@@ -4,6 +4,7 @@
 mod common;
 
 use common::{rss, HttpServer, Response, TempDirs};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::UnixDatagram;
@@ -93,32 +94,34 @@ fn count(messages: &[String], line: &str) -> usize {
         .count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ready_watchdog_reload_and_stopping_reach_systemd() {
-    use sqlx::Connection;
+/// A site with one feed `/news.xml` holding `title`, and a config with `tick` and `extra`
+/// (more sections) around the one source `news`.
+async fn site(title: &str, tick: &str, extra: &str) -> (TempDirs, HttpServer, PathBuf) {
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     http.set(
         "/news.xml",
-        Response::rss(rss(&[(
-            "文旅局发布周末出行提示",
-            "https://news.example.cn/2.html",
-            "n-2",
-            "",
-        )])),
+        Response::rss(rss(&[(title, "https://news.example.cn/1.html", "n-1", "")])),
     );
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
-    // A tick of a minute: the loop must still wake often enough to feed the watchdog.
     let config = dirs.write(
         "yuqing.toml",
         format!(
             "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
-             tick = \"60s\"\n\n\
+             tick = \"{tick}\"\n\n{extra}\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
             root = dirs.root().display(),
             url = http.url("/news.xml"),
         ),
     );
+    (dirs, http, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_watchdog_reload_and_stopping_reach_systemd() {
+    use sqlx::Connection;
+    // A tick of a minute: the loop must still wake often enough to feed the watchdog.
+    let (dirs, _http, config) = site("文旅局发布周末出行提示", "60s", "").await;
     let socket_path = dirs.root().join("notify.sock");
     let systemd = Systemd {
         socket: UnixDatagram::bind(&socket_path).expect("bind the notify socket"),
@@ -194,28 +197,7 @@ async fn ready_watchdog_reload_and_stopping_reach_systemd() {
 async fn without_notify_socket_the_daemon_runs_as_before() {
     // A plain `yuqing run` outside systemd must not depend on it: with NOTIFY_SOCKET unset
     // (and a stray WATCHDOG_USEC) the daemon starts, polls and stops cleanly.
-    let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(
-            "文旅局发布周末出行提示",
-            "https://news.example.cn/2.html",
-            "n-2",
-            "",
-        )])),
-    );
-    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
-             tick = \"100ms\"\n\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
+    let (dirs, http, config) = site("文旅局发布周末出行提示", "100ms", "").await;
     let daemon = Running(
         Command::new(env!("CARGO_BIN_EXE_yuqing"))
             .current_dir(dirs.root())
@@ -241,35 +223,20 @@ async fn without_notify_socket_the_daemon_runs_as_before() {
 async fn the_smtp_password_comes_from_the_systemd_credential() {
     // LoadCredential=smtp-password:/etc/yuqing/smtp-password gives the daemon the file
     // $CREDENTIALS_DIRECTORY/smtp-password; the config names only the user.
-    let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
     let smtp = common::SmtpServer::start().await;
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(
-            "某景区栈道坍塌 游客受伤",
-            "https://news.example.cn/1.html",
-            "n-1",
-            "",
-        )])),
-    );
-    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let (dirs, _http, config) = site(
+        "某景区栈道坍塌 游客受伤",
+        "100ms",
+        &format!(
+            "[mail]\ntransport = \"smtp\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {}, tls = \"none\", user = \"yuqing\" }}\n\n\
+             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n",
+            smtp.port()
+        ),
+    )
+    .await;
     let credentials = dirs.root().join("credentials");
     dirs.write("credentials/smtp-password", "s3cret-from-systemd\n");
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
-             tick = \"100ms\"\n\n\
-             [mail]\ntransport = \"smtp\"\n\
-             smtp = {{ host = \"127.0.0.1\", port = {port}, tls = \"none\", user = \"yuqing\" }}\n\n\
-             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
-             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
-            root = dirs.root().display(),
-            port = smtp.port(),
-            url = http.url("/news.xml"),
-        ),
-    );
     let _daemon = Running(
         Command::new(env!("CARGO_BIN_EXE_yuqing"))
             .current_dir(dirs.root())
