@@ -11,9 +11,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use yuqing::classify::normalize::normalize;
+use yuqing::classify::watchlist::{build_regex, parse_file, Watchlists};
 use yuqing::classify::Classifier;
-use yuqing::normalize::normalize;
-use yuqing::watchlist::{build_regex, parse_file, Watchlists};
 
 const TOPICS: usize = 500;
 const TERMS: usize = 10_000;
@@ -97,7 +97,7 @@ fn watchlist(rng: &mut Rng, pool: &[char]) -> (String, Vec<String>) {
         let mut terms: Vec<String> = Vec::with_capacity(per_topic);
         while terms.len() < per_topic {
             let t = term(rng, pool);
-            if seen.insert(yuqing::normalize::normalize_term(&t)) {
+            if seen.insert(yuqing::classify::normalize::normalize_term(&t)) {
                 terms.push(t);
             }
         }
@@ -200,7 +200,7 @@ impl Baseline {
     fn new(w: &Watchlists) -> Baseline {
         let fold = |v: &[String]| {
             v.iter()
-                .map(|t| yuqing::normalize::normalize_term(t))
+                .map(|t| yuqing::classify::normalize::normalize_term(t))
                 .collect()
         };
         let rules = w

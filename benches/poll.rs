@@ -6,7 +6,7 @@
 //! feed with a strong ETag, `304 Not Modified` on a matching `If-None-Match`). The polling
 //! side is the daemon's own: `Settings::load` on a generated config with 2,000 `[[source]]`s
 //! and three starter watchlists, `Store::open` on an SQLite file in a temp dir, one shared
-//! `Fetcher`, and `yuqing::source::poll` for every source as a task holding one of
+//! `Fetcher`, and `yuqing::polling::source::poll` for every source as a task holding one of
 //! `scheduler::MAX_CONCURRENT_POLLS` (16) permits, as the scheduler runs them. One item in
 //! 400 carries a sentence a watchlist matches, so classification opens and joins incidents.
 //!
@@ -28,10 +28,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use yuqing::config::settings::Settings;
+use yuqing::daemon::scheduler::MAX_CONCURRENT_POLLS;
 use yuqing::fetch::{FetchSettings, Fetcher};
-use yuqing::scheduler::MAX_CONCURRENT_POLLS;
-use yuqing::settings::Settings;
-use yuqing::source::{self, Report};
+use yuqing::polling::source::{self, Report};
 use yuqing::store::Store;
 
 const FEEDS: usize = 2_000;

@@ -12,6 +12,10 @@
 //! immutable after [`Classifier::new`], `Send + Sync`, and meant to be shared in an `Arc`
 //! and swapped on reload.
 
+pub mod grouping;
+pub mod normalize;
+pub mod watchlist;
+
 mod alphabet;
 mod eval;
 mod explain;
@@ -19,10 +23,10 @@ mod literals;
 
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::normalize::{normalize, normalize_term, normalize_text, Normalized};
-use crate::severity::Severity;
-use crate::watchlist::{regex_source, Watchlists};
+use crate::classify::normalize::{normalize, normalize_term, normalize_text, Normalized};
+use crate::classify::watchlist::{regex_source, Watchlists};
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::severity::Severity;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Serialize;

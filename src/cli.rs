@@ -5,17 +5,20 @@
 //! scripts. Exit codes: 0 success, 1 runtime failure, 2 a user's mistake (bad usage, invalid
 //! configuration, an unknown source or incident, a step the incident refuses).
 
+pub mod demo;
+pub mod lifecycle;
+
 use crate::classify::Classifier;
-use crate::clock::{from_secs, secs, Clock, SystemClock};
+use crate::config::settings::Settings;
 use crate::config::{self, Config};
-use crate::deadline;
-use crate::diagnostic::Diagnostics;
+use crate::daemon::scheduler::Daemon;
 use crate::incident::{self, Step};
-use crate::mail::local;
-use crate::scheduler::Daemon;
-use crate::settings::Settings;
-use crate::severity::Severity;
+use crate::notify::mail::local;
+use crate::rules::deadline;
 use crate::store::{DeadlineRow, IncidentRow, Store};
+use crate::vocab::clock::{from_secs, secs, Clock, SystemClock};
+use crate::vocab::diagnostic::Diagnostics;
+use crate::vocab::severity::Severity;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
@@ -273,7 +276,7 @@ pub async fn run(c: &ConfigArg) -> Result<ExitCode> {
     let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
-    let _metrics = crate::metrics::serve(&daemon, shutdown.clone()).await?;
+    let _metrics = crate::daemon::metrics::serve(&daemon, shutdown.clone()).await?;
     daemon.run(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -315,7 +318,7 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     }
     // The working-day calendar was read (and a missing or broken one reported where it is
     // needed) by `Settings::load`.
-    crate::cli_lifecycle::check_lines(&settings, SystemClock.now()).await;
+    crate::cli::lifecycle::check_lines(&settings, SystemClock.now()).await;
     let examples: usize = settings
         .watchlists
         .topics
@@ -433,7 +436,7 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
 
 /// `2026-11-24` (local midnight), an RFC 3339 time, or a span back from now (`24h`).
 fn parse_since(text: &str, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    if let Ok(span) = text.parse::<crate::duration::Span>() {
+    if let Ok(span) = text.parse::<crate::vocab::duration::Span>() {
         return Some(now - span.chrono());
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
@@ -608,7 +611,7 @@ pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Res
         },
     };
     let calendar = if crate::obligations::needs_calendar(&config) {
-        match crate::calendar::Calendar::load_dir(&config.daemon.calendar) {
+        match crate::rules::calendar::Calendar::load_dir(&config.daemon.calendar) {
             Ok(cal) => Some(cal),
             Err(e) => {
                 eprintln!("warning: working-day duties are unknown: {e}");
@@ -641,7 +644,7 @@ fn deadline_json(
     tz: chrono_tz::Tz,
 ) -> serde_json::Value {
     // An ended incident's deadlines are counted to its close, not to now.
-    let until = crate::report::ended_at(i).unwrap_or(now);
+    let until = crate::notify::report::ended_at(i).unwrap_or(now);
     let state = if d.met_at.is_some() {
         "met"
     } else if d.cancelled_at.is_some() {
@@ -662,7 +665,7 @@ fn deadline_json(
         "met_by": d.met_by,
         "evidence": d.evidence,
         "duty": d.duty,
-        "cancelled_by_merge_into": crate::report::merged_cancel(i, d),
+        "cancelled_by_merge_into": crate::notify::report::merged_cancel(i, d),
         "uncertain_years": d.uncertain.as_deref().filter(|u| !u.is_empty()).map(|u| u.split(',').collect::<Vec<_>>()),
     })
 }
@@ -687,15 +690,15 @@ fn deadline_line(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> String {
-    let what = crate::mail::deadline_what(d);
+    let what = crate::notify::mail::deadline_what(d);
     let due = from_secs(d.due_at);
-    let state = match (d.met_at, d.cancelled_at, crate::report::ended_at(i)) {
+    let state = match (d.met_at, d.cancelled_at, crate::notify::report::ended_at(i)) {
         (Some(m), _, _) => format!(
             "met {} by {}",
             local(from_secs(m), tz),
             d.met_by.as_deref().unwrap_or("?")
         ),
-        (None, Some(_), _) => match crate::report::merged_cancel(i, d) {
+        (None, Some(_), _) => match crate::notify::report::merged_cancel(i, d) {
             Some(into) => format!("cancelled: merged into #{into}"),
             None => "cancelled (regraded)".to_string(),
         },
@@ -711,7 +714,7 @@ fn deadline_line(
     format!(
         "{what} {} ({state}){}",
         local(due, tz),
-        crate::mail::uncertain_note(d)
+        crate::notify::mail::uncertain_note(d)
     )
 }
 
@@ -820,13 +823,13 @@ pub async fn report_incidents(
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         rows.push((i, deadlines));
     }
-    let lines = crate::report::lines(&rows, now, tz);
+    let lines = crate::notify::report::lines(&rows, now, tz);
     if csv_out {
         // A UTF-8 byte order mark first, as the ledger CSV has: without it Excel reads the
         // file as the local code page and garbles the Chinese.
         out!("\u{feff}");
         let mut w = csv::Writer::from_writer(std::io::stdout());
-        w.write_record(crate::report::HEADER)?;
+        w.write_record(crate::notify::report::HEADER)?;
         for l in &lines {
             w.write_record(l.record())?;
         }
@@ -834,7 +837,7 @@ pub async fn report_incidents(
             return Ok(ExitCode::SUCCESS);
         }
     } else {
-        outln!("{}", crate::report::HEADER.join("\t"));
+        outln!("{}", crate::notify::report::HEADER.join("\t"));
         for l in &lines {
             outln!("{}", l.record().join("\t"));
         }
@@ -859,7 +862,7 @@ fn parse_day(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
 
 pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     if let IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } = &cmd {
-        return crate::cli_lifecycle::regroup(cmd).await;
+        return crate::cli::lifecycle::regroup(cmd).await;
     }
     let (config_arg, step, who) = match &cmd {
         IncidentCommand::Show { id, config, json } => return show(config, *id, *json).await,
@@ -941,7 +944,7 @@ async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result
             at: pending
                 .iter()
                 .find(|c| c.link.as_deref() == Some(url))
-                .map(|c| crate::clock::from_secs(c.posted_at)),
+                .map(|c| crate::vocab::clock::from_secs(c.posted_at)),
         },
         None => match pending.as_slice() {
             [] => {
@@ -953,7 +956,7 @@ async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result
                     .link
                     .clone()
                     .unwrap_or_else(|| format!("channel:{}", one.channel_id)),
-                at: Some(crate::clock::from_secs(one.posted_at)),
+                at: Some(crate::vocab::clock::from_secs(one.posted_at)),
             },
             several => {
                 eprintln!(
@@ -1019,7 +1022,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         local(from_secs(i.opened_at), tz),
         local(from_secs(i.clock_start), tz)
     );
-    for line in crate::cli_lifecycle::state_lines(&i, tz) {
+    for line in crate::cli::lifecycle::state_lines(&i, tz) {
         outln!("{line}");
     }
     outln!("deadlines:");

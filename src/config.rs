@@ -7,12 +7,19 @@
 //! has a default that runs on one machine with nothing installed (SQLite and a mail folder
 //! under `state_dir`).
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::duration::Span;
+pub mod settings;
+
+use crate::classify::grouping::Grouping;
+use crate::rules::deadline::Deadlines;
+use crate::rules::escalation::People;
+use crate::rules::surge::Surge;
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::duration::Span;
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -30,32 +37,11 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub channels: Vec<Channel>,
     /// The scheduled reports and reminders (`[jobs]`, see `jobs`).
-    pub jobs: crate::jobs::Jobs,
+    pub jobs: crate::rules::jobs::Jobs,
     /// Which incident an item joins (`grouping`).
     pub grouping: Grouping,
     /// Who is mailed at each step, per severity (`escalation`).
-    pub escalation: crate::escalation::Escalation,
-}
-
-/// `[grouping]`: an item joins an incident of its topic when its text is at least
-/// `similarity` alike (MinHash estimate of bigram Jaccard) to one of the incident's items
-/// fetched within `window`; a closed incident is reopened by such an item within
-/// `reopen_within` of closing (回温).
-#[derive(Debug, Clone, Copy)]
-pub struct Grouping {
-    pub window: Span,
-    pub similarity: f64,
-    pub reopen_within: Span,
-}
-
-impl Default for Grouping {
-    fn default() -> Self {
-        Grouping {
-            window: Span::from_secs(72 * 3600),
-            similarity: 0.2,
-            reopen_within: Span::from_secs(30 * 86_400),
-        }
-    }
+    pub escalation: crate::rules::escalation::Escalation,
 }
 
 #[derive(Debug, Clone)]
@@ -130,89 +116,6 @@ pub enum Tls {
     Tls,
 }
 
-/// Who is mailed. Addresses are parsed once here; a typo is a config error.
-#[derive(Debug, Clone)]
-pub struct People {
-    /// 值班员: every new incident, at once.
-    pub duty: Vec<Mailbox>,
-    /// 分管领导: escalation when a deadline is missed.
-    pub leaders: Vec<Mailbox>,
-    /// 主要负责人: escalation when a deadline is missed.
-    pub principal: Vec<Mailbox>,
-    /// 运维: source failures.
-    pub operators: Vec<Mailbox>,
-    /// 办公室: the weekly compliance report, the monthly ledger and work-report reminder
-    /// (default: the duty officers).
-    pub office: Vec<Mailbox>,
-}
-
-/// The statutory response times (domain.md, "Response deadlines").
-#[derive(Debug, Clone)]
-pub struct Deadlines {
-    /// 特别重大/重大: publish authoritative information (5 hours).
-    pub major_release: Span,
-    /// 特别重大/重大: hold a press conference (24 hours).
-    pub major_press_conference: Span,
-    /// Other opinion: respond (48 hours).
-    pub ordinary_response: Span,
-    /// Reminders to the duty officer this long before each deadline.
-    pub release_reminders: Vec<Span>,
-    pub press_conference_reminders: Vec<Span>,
-    pub response_reminders: Vec<Span>,
-    /// A missed deadline is mailed to the leaders again this often until met or closed.
-    pub repeat_escalation: Span,
-    /// An incident nobody acknowledged this long after it opened is mailed to the leaders.
-    pub unacknowledged_after: Span,
-    /// Once its response duties are met, an incident is monitored this long for 回温, then
-    /// closes by itself.
-    pub monitoring: Span,
-    /// A post on an own channel that matches an incident awaiting its release is recorded
-    /// as the release at once, instead of waiting for the duty officer's confirmation.
-    pub auto_confirm_release: bool,
-}
-
-impl Default for Deadlines {
-    fn default() -> Self {
-        Deadlines {
-            major_release: Span::from_secs(5 * 3600),
-            major_press_conference: Span::from_secs(24 * 3600),
-            ordinary_response: Span::from_secs(48 * 3600),
-            release_reminders: vec![
-                Span::from_secs(2 * 3600),
-                Span::from_secs(3600),
-                Span::from_secs(1800),
-            ],
-            press_conference_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
-            response_reminders: vec![Span::from_secs(4 * 3600), Span::from_secs(3600)],
-            repeat_escalation: Span::from_secs(3600),
-            unacknowledged_after: Span::from_secs(30 * 60),
-            monitoring: Span::from_secs(7 * 86_400),
-            auto_confirm_release: false,
-        }
-    }
-}
-
-/// The surge rule: an incident that spreads fast is raised one level, once.
-#[derive(Debug, Clone, Copy)]
-pub struct Surge {
-    /// At least this many items …
-    pub items: i64,
-    /// … from at least this many distinct sources …
-    pub sources: i64,
-    /// … within this window.
-    pub within: Span,
-}
-
-impl Default for Surge {
-    fn default() -> Self {
-        Surge {
-            items: 10,
-            sources: 3,
-            within: Span::from_secs(3600),
-        }
-    }
-}
-
 /// A web source that is polled for opinion.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -256,7 +159,7 @@ pub struct Channel {
     pub url: url::Url,
     pub owner: Vec<Mailbox>,
     /// The publication duty; `None` when the channel is only read (its posts are kept).
-    pub duty: Option<crate::duty::Duty>,
+    pub duty: Option<crate::rules::duty::Duty>,
     /// Feed or list page, read like a source of that kind.
     pub source_kind: SourceKind,
     /// How often the channel is read (`poll_every`, default 30m).
@@ -301,13 +204,13 @@ struct RawConfig {
     #[serde(default)]
     grouping: RawGrouping,
     #[serde(default)]
-    escalation: crate::escalation::RawEscalation,
+    escalation: crate::rules::escalation::RawEscalation,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
     #[serde(default, rename = "channel")]
     channels: Vec<RawChannel>,
     #[serde(default)]
-    jobs: crate::jobs::RawJobs,
+    jobs: crate::rules::jobs::RawJobs,
 }
 
 #[derive(Deserialize, Default)]
@@ -516,7 +419,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         }
     };
     let metrics = raw.daemon.metrics.and_then(|m| {
-        crate::metrics::parse_address(m.get_ref(), raw.daemon.metrics_public.unwrap_or(false))
+        listen_address(m.get_ref(), raw.daemon.metrics_public.unwrap_or(false))
             .map_err(|msg| errs.push(at(m.span(), msg)))
             .ok()
     });
@@ -574,7 +477,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         .daemon
         .calendar
         .as_ref()
-        .map(|c| crate::diagnostic::line_of(source, c.span().start));
+        .map(|c| crate::vocab::diagnostic::line_of(source, c.span().start));
     let daemon = Daemon {
         metrics,
         stuck_after,
@@ -588,7 +491,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .daemon
             .calendar
             .map(Spanned::into_inner)
-            .unwrap_or_else(|| PathBuf::from(crate::calendar::DEFAULT_DIR)),
+            .unwrap_or_else(|| PathBuf::from(crate::rules::calendar::DEFAULT_DIR)),
         calendar_line,
         tick,
         user_agent: raw.daemon.user_agent.unwrap_or_else(|| {
@@ -764,7 +667,8 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         office: office.unwrap_or_else(|| people.duty.clone()),
         ..people
     };
-    let jobs = crate::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
+    let jobs =
+        crate::rules::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
 
     let defaults = Deadlines::default();
     let d = raw.deadlines;
@@ -914,7 +818,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         let office_jobs: Vec<&str> = jobs
             .0
             .iter()
-            .filter(|j| j.kind != crate::jobs::Kind::DailyDigest)
+            .filter(|j| j.kind != crate::rules::jobs::Kind::DailyDigest)
             .map(|j| j.kind.name())
             .collect();
         let ownerless: Vec<&str> = channels
@@ -986,6 +890,20 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         grouping,
         escalation,
     })
+}
+
+/// Checks `[daemon] metrics`: an `address:port`, on loopback unless `public`.
+pub fn listen_address(text: &str, public: bool) -> Result<SocketAddr, String> {
+    let addr: SocketAddr = text.trim().parse().map_err(|_| {
+        format!("metrics `{text}` is not an address:port such as \"127.0.0.1:9464\"")
+    })?;
+    if !addr.ip().is_loopback() && !public {
+        return Err(format!(
+            "metrics `{text}` is not a loopback address; /metrics has no authentication, so \
+             serving it beyond this machine needs `metrics_public = true` (and a firewall)"
+        ));
+    }
+    Ok(addr)
 }
 
 fn mailbox(text: &str) -> Result<Mailbox, String> {
@@ -1303,10 +1221,10 @@ fn check_channel(
                 .collect()
         }
     };
-    let duty = crate::duty::check_duty(
+    let duty = crate::rules::duty::check_duty(
         &id,
         &c.id,
-        crate::duty::RawDuty {
+        crate::rules::duty::RawDuty {
             duty: c.duty,
             posts: c.posts,
             at_risk: c.at_risk,

@@ -10,6 +10,12 @@
 //! [`Fetcher::fetch_source`] is the whole pipeline the poller calls: fetch, decode the
 //! charset, parse the feed or list page.
 
+pub mod charset;
+pub mod chinese_date;
+pub mod feed;
+pub mod page;
+pub mod politeness;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -19,10 +25,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::StatusCode;
 use url::Url;
 
-use crate::charset;
 use crate::config::{Source, SourceKind};
-use crate::feed::{self, Entry, FeedError};
-use crate::page::{self, PageError};
+use feed::{Entry, FeedError};
+use page::PageError;
 
 /// How the one shared client behaves.
 #[derive(Debug, Clone)]

@@ -5,15 +5,17 @@
 //! (留痕), and queues the mail the change causes, so that a crash at any instant leaves
 //! either all of it or none of it.
 
-use crate::clock::{from_secs, secs};
+pub mod release;
+
+use crate::config::settings::Settings;
 use crate::config::Config;
-use crate::deadline::{self, Kind};
-use crate::escalation::Step as EStep;
-use crate::mail::{self, IncidentView};
-use crate::outbox::domain_of;
-use crate::settings::Settings;
-use crate::severity::Severity;
+use crate::notify::mail::{self, IncidentView};
+use crate::notify::outbox::domain_of;
+use crate::rules::deadline::{self, Kind};
+use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::severity::Severity;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 

@@ -1,40 +1,30 @@
 //! yuqing (舆情): hears public opinion about an agency in time and makes sure it is answered
 //! within the law's deadlines. See ARCHITECTURE.md for the map of modules.
+//!
+//! The modules are floors, declared here lowest first; each imports only from the floors
+//! below it (`tests/layers.rs` reads this file and enforces it).
 
-pub mod calendar;
-pub mod channel;
-pub mod charset;
-pub mod chinese_date;
+// 0. The words of the domain: severity, spans, the clock, ids, states, diagnostics.
+pub mod vocab;
+// 1. The law as pure functions: deadlines, working days, duties, escalation, surge, jobs.
+pub mod rules;
+// 2. Watchlists, normalizing, matching; which incident an item joins (grouping).
 pub mod classify;
-pub mod cli;
-pub mod cli_lifecycle;
-pub mod clock;
+// 3. Files to a typed `Config`; the settings swapped as one on reload.
 pub mod config;
-pub mod deadline;
-pub mod demo;
-pub mod diagnostic;
-pub mod duration;
-pub mod duty;
-pub mod duty_mail;
-pub mod escalation;
-pub mod feed;
-pub mod fetch;
-pub mod grouping;
-pub mod incident;
-pub mod jobs;
-pub mod mail;
-pub mod metrics;
-pub mod normalize;
-pub mod obligations;
-pub mod outbox;
-pub mod page;
-pub mod politeness;
-pub mod release;
-pub mod report;
-pub mod scheduler;
-pub mod settings;
-pub mod severity;
-pub mod source;
+// 4. The only SQL.
 pub mod store;
-pub mod systemd;
-pub mod watchlist;
+// 5. HTTP, politeness, charsets, feed and page parsing, Chinese dates.
+pub mod fetch;
+// 6. What people are told: mail texts, the 考核 report, the outbox sender.
+pub mod notify;
+// 7. Incidents: open or join, actions, timers, lifecycle, merge and split, releases.
+pub mod incident;
+// 8. Publication duties of the agency's own channels: alerts and scheduled reports.
+pub mod obligations;
+// 9. One poll of a source or an own channel: items or posts, health.
+pub mod polling;
+// 10. The loop, reload and shutdown, /metrics and /healthz, systemd.
+pub mod daemon;
+// 11. Commands and output formats.
+pub mod cli;

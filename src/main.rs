@@ -177,7 +177,7 @@ fn main() -> ExitCode {
                         csv,
                     },
             } => cli::report_incidents(&config, &from, &to, csv).await,
-            Command::Demo { seconds } => yuqing::demo::run(seconds).await,
+            Command::Demo { seconds } => yuqing::cli::demo::run(seconds).await,
         }
     });
     match result {

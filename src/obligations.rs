@@ -7,13 +7,15 @@
 //! either → the owner. An unknown state (the channel cannot be read) mails nobody here:
 //! the operators hear of it as of any failing source.
 
-use crate::calendar::Calendar;
-use crate::clock::{from_secs, secs};
+pub mod reports;
+
 use crate::config::{Channel, Config};
-use crate::duty::{self, Facts, State, Status};
-use crate::duty_mail::{self, ChannelView};
-use crate::outbox::domain_of;
+use crate::notify::duty_mail::{self, ChannelView};
+use crate::notify::outbox::domain_of;
+use crate::rules::calendar::Calendar;
+use crate::rules::duty::{self, Facts, State, Status};
 use crate::store::{DutyAlert, SourceState, Store};
+use crate::vocab::clock::{from_secs, secs};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -238,7 +240,7 @@ pub fn to_json(duties: &[ChannelDuty], at: DateTime<Utc>, tz: chrono_tz::Tz) -> 
 /// `yuqing obligations`: one line per channel, tab-separated.
 pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
     let when = |t: Option<DateTime<Utc>>| {
-        t.map(|t| crate::mail::local(t, tz))
+        t.map(|t| crate::notify::mail::local(t, tz))
             .unwrap_or_else(|| "-".into())
     };
     duties

@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
+use yuqing::classify::normalize::{normalize, normalize_term};
+use yuqing::classify::watchlist::{load_dir, parse_file, Watchlists};
 use yuqing::classify::Classifier;
-use yuqing::normalize::{normalize, normalize_term};
-use yuqing::watchlist::{load_dir, parse_file, Watchlists};
 
 /// The fixture watchlists plus a topic with Latin terms, a regex and `near`.
 fn classifier() -> &'static Classifier {

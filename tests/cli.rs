@@ -62,7 +62,7 @@ async fn closed_overdue_on(backend: Option<String>) {
         .find(|x| x.kind == "press_conference")
         .unwrap();
     // Closed 55 s after the release deadline passed unmet, and long before the press one.
-    let closed_at = yuqing::clock::from_secs(release.due_at + 55);
+    let closed_at = yuqing::vocab::clock::from_secs(release.due_at + 55);
     let cfg = d.settings.get().config.clone();
     incident::act(&d.store, &cfg, 1, &Step::Close, "duty", closed_at)
         .await

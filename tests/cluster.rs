@@ -436,7 +436,7 @@ async fn two_daemons_reading_one_event_on_two_sites_open_one_incident() {
             b = http.url("/b.xml"),
         ),
     );
-    let clock = yuqing::clock::ManualClock::new(chrono::Utc::now());
+    let clock = yuqing::vocab::clock::ManualClock::new(chrono::Utc::now());
     let (one, two) = (
         common::start(&config, &clock).await,
         common::start(&config, &clock).await,

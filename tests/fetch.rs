@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use common::{fixture, HttpServer, Response};
 use yuqing::config::{PageSelectors, Source, SourceKind};
-use yuqing::duration::Span;
-use yuqing::feed::{Entry, FeedError};
+use yuqing::fetch::feed::{Entry, FeedError};
 use yuqing::fetch::{FetchError, FetchSettings, Fetched, Fetcher, Polled, SourceError, Validators};
+use yuqing::vocab::duration::Span;
 
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 

@@ -529,11 +529,11 @@ async fn http_serves_charset_fixtures_that_decode_despite_a_lying_header() {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let bytes = resp.bytes().await.expect("body");
-    let decoded = yuqing::charset::decode(&bytes, content_type.as_deref());
+    let decoded = yuqing::fetch::charset::decode(&bytes, content_type.as_deref());
     assert_eq!(decoded.encoding, encoding_rs::GBK);
     assert!(matches!(
         decoded.how,
-        yuqing::charset::How::DetectedOverWrongDeclaration { .. }
+        yuqing::fetch::charset::How::DetectedOverWrongDeclaration { .. }
     ));
     assert!(decoded
         .text

@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use common::{rss, HttpServer, Response, TempDirs};
 use std::path::PathBuf;
-use yuqing::clock::ManualClock;
-use yuqing::scheduler::Daemon;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::vocab::clock::ManualClock;
 
 fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Shanghai

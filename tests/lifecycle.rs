@@ -9,11 +9,11 @@ mod common;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{rss, Response};
 use std::process::Command;
-use yuqing::clock::Clock;
+use yuqing::daemon::scheduler::Daemon;
 use yuqing::incident::{self, Step};
-use yuqing::scheduler::Daemon;
-use yuqing::severity::Severity;
 use yuqing::store::OutboxRow;
+use yuqing::vocab::clock::Clock;
+use yuqing::vocab::severity::Severity;
 
 const TOPIC: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"ordinary\"\n\
                      any = [\"坍塌\", \"故障\"]\n";

@@ -12,8 +12,8 @@ use chrono_tz::Asia::Shanghai;
 use common::{rss, HttpServer, Response, TempDirs};
 use std::path::PathBuf;
 use std::process::Command;
-use yuqing::clock::ManualClock;
-use yuqing::scheduler::Daemon;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::vocab::clock::ManualClock;
 
 fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Shanghai
@@ -285,7 +285,7 @@ async fn silent_week_on(backend: Option<String>) {
         .store
         .posts_since(
             Some("wechat-wenlv"),
-            yuqing::clock::secs(sh(2026, 11, 23, 0, 0)),
+            yuqing::vocab::clock::secs(sh(2026, 11, 23, 0, 0)),
         )
         .await
         .unwrap();

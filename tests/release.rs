@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use common::{db, rss, scenario, Response, Scenario, SCENIC_MAJOR};
 use std::process::Command;
-use yuqing::clock::Clock;
 use yuqing::store::OutboxRow;
+use yuqing::vocab::clock::Clock;
 
 const NEWS_LINK: &str = "https://bbs.example.cn/t/1";
 const NOTICE_LINK: &str = "https://www.example.gov.cn/notice/1";

@@ -5,9 +5,9 @@ mod common;
 
 use common::TempDirs;
 use std::sync::Arc;
-use yuqing::clock::SystemClock;
-use yuqing::scheduler::Daemon;
-use yuqing::settings::Settings;
+use yuqing::config::settings::Settings;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::vocab::clock::SystemClock;
 
 fn topics(d: &Daemon, text: &str) -> Vec<String> {
     d.settings

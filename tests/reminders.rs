@@ -6,8 +6,8 @@ mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, Response};
+use yuqing::daemon::scheduler::Daemon;
 use yuqing::incident::{self, Step};
-use yuqing::scheduler::Daemon;
 
 async fn subjects(d: &Daemon) -> Vec<String> {
     d.store
@@ -66,7 +66,7 @@ async fn reminders_before_and_repeated_escalation_after_on(backend: Option<Strin
             at: None,
         },
         "duty",
-        yuqing::clock::Clock::now(&clock),
+        yuqing::vocab::clock::Clock::now(&clock),
     )
     .await
     .unwrap();
@@ -147,12 +147,12 @@ async fn raising_on(backend: Option<String>) {
     // Six hours later the facts say 重大: the 5-hour release deadline has already passed.
     clock.advance(Duration::hours(6));
     let cfg = d.settings.get().config.clone();
-    let now = yuqing::clock::Clock::now(&clock);
+    let now = yuqing::vocab::clock::Clock::now(&clock);
     incident::act(
         &d.store,
         &cfg,
         1,
-        &Step::Severity(yuqing::severity::Severity::Major),
+        &Step::Severity(yuqing::vocab::severity::Severity::Major),
         "duty",
         now,
     )
@@ -201,7 +201,7 @@ async fn raising_on(backend: Option<String>) {
         &d.store,
         &cfg,
         1,
-        &Step::Severity(yuqing::severity::Severity::Ordinary),
+        &Step::Severity(yuqing::vocab::severity::Severity::Ordinary),
         "duty",
         now,
     )
@@ -216,7 +216,7 @@ async fn raising_on(backend: Option<String>) {
         &d.store,
         &cfg,
         1,
-        &Step::Severity(yuqing::severity::Severity::Major),
+        &Step::Severity(yuqing::vocab::severity::Severity::Major),
         "duty",
         now,
     )

@@ -7,9 +7,9 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, HttpServer, Response, TempDirs};
 use std::sync::Arc;
-use yuqing::clock::ManualClock;
-use yuqing::scheduler::Daemon;
-use yuqing::settings::Settings;
+use yuqing::config::settings::Settings;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::vocab::clock::ManualClock;
 
 fn mail_files(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

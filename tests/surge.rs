@@ -6,9 +6,9 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, HttpServer, Response, TempDirs};
 use std::sync::Arc;
-use yuqing::clock::ManualClock;
-use yuqing::scheduler::Daemon;
-use yuqing::settings::Settings;
+use yuqing::config::settings::Settings;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::vocab::clock::ManualClock;
 
 #[tokio::test]
 async fn three_sources_within_the_hour_raise_the_incident_once() {

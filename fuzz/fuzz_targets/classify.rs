@@ -6,8 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
 use yuqing::classify::Classifier;
-use yuqing::normalize::normalize;
-use yuqing::watchlist::{parse_file, Watchlists};
+use yuqing::classify::normalize::normalize;
+use yuqing::classify::watchlist::{parse_file, Watchlists};
 
 const WATCHLISTS: &[(&str, &str)] = &[
     (

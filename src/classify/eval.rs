@@ -5,7 +5,7 @@
 //! `explain` prints the whole trace.
 
 use super::{evidence_at, Classifier, Evidence, TermRef};
-use crate::normalize::Normalized;
+use crate::classify::normalize::Normalized;
 use std::fmt;
 
 /// Where terms and regexes hit the folded text; offsets are folded chars.

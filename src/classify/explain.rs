@@ -8,10 +8,10 @@
 
 use super::eval::{Depth, Found, Trace};
 use super::{Classification, Classifier};
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::normalize::{normalize, Normalized};
-use crate::severity::Severity;
-use crate::watchlist::Watchlists;
+use crate::classify::normalize::{normalize, Normalized};
+use crate::classify::watchlist::Watchlists;
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::severity::Severity;
 use std::fmt;
 use std::path::PathBuf;
 

@@ -13,7 +13,7 @@
 //! matching cannot change (Han and ASCII other than letters), so its presence can be
 //! checked byte for byte.
 
-use crate::normalize::is_han;
+use crate::classify::normalize::is_han;
 
 /// At least one of these occurs in every match of regex `source` (as compiled, with its
 /// `(?i:…)` wrapper), or `None` when that cannot be shown.
@@ -228,7 +228,7 @@ mod tests {
     use super::required;
 
     fn req(p: &str) -> Option<Vec<String>> {
-        required(&crate::watchlist::regex_source(p))
+        required(&crate::classify::watchlist::regex_source(p))
     }
 
     fn set(xs: &[&str]) -> Option<Vec<String>> {

@@ -1,7 +1,7 @@
 //! Tables of texts and what classification must say about them.
 
 use super::*;
-use crate::watchlist::parse_file;
+use crate::classify::watchlist::parse_file;
 use std::path::Path;
 
 fn classifier(src: &str) -> Classifier {
@@ -209,7 +209,7 @@ expect = true
 #[test]
 fn fixture_examples_hold() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/watchlists");
-    let w = crate::watchlist::load_dir(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let w = crate::classify::watchlist::load_dir(&dir).unwrap_or_else(|d| panic!("{d}"));
     let c = Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"));
     let d = c.run_examples(&w);
     assert!(d.is_empty(), "{d}");

@@ -18,16 +18,16 @@
 //! further response as a note.
 
 use super::{source_name, Snapshot};
-use crate::calendar::{Calendar, Obligation};
-use crate::clock::{from_secs, secs};
+use crate::classify::grouping::ItemSignature;
 use crate::config::Config;
-use crate::deadline;
-use crate::escalation::Step as EStep;
-use crate::grouping::ItemSignature;
-use crate::mail::{self, local};
-use crate::outbox::domain_of;
-use crate::severity::Severity;
+use crate::notify::mail::{self, local};
+use crate::notify::outbox::domain_of;
+use crate::rules::calendar::{Calendar, Obligation};
+use crate::rules::deadline;
+use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::severity::Severity;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 

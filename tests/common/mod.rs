@@ -126,8 +126,8 @@ impl Default for TempDirs {
 pub struct Scenario {
     pub dirs: TempDirs,
     pub http: HttpServer,
-    pub clock: yuqing::clock::ManualClock,
-    pub daemon: yuqing::scheduler::Daemon,
+    pub clock: yuqing::vocab::clock::ManualClock,
+    pub daemon: yuqing::daemon::scheduler::Daemon,
     pub config: PathBuf,
 }
 
@@ -153,7 +153,7 @@ pub async fn scenario(
             db = db::config_line(backend),
         ),
     );
-    let clock = yuqing::clock::ManualClock::new(
+    let clock = yuqing::vocab::clock::ManualClock::new(
         chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap(),
     );
     let daemon = start(&config, &clock).await;
@@ -167,9 +167,13 @@ pub async fn scenario(
 }
 
 /// Starts (or restarts) the daemon of a config file on `clock`.
-pub async fn start(config: &Path, clock: &yuqing::clock::ManualClock) -> yuqing::scheduler::Daemon {
-    let settings = yuqing::settings::Settings::load(config).unwrap_or_else(|e| panic!("{e}"));
-    yuqing::scheduler::Daemon::start(
+pub async fn start(
+    config: &Path,
+    clock: &yuqing::vocab::clock::ManualClock,
+) -> yuqing::daemon::scheduler::Daemon {
+    let settings =
+        yuqing::config::settings::Settings::load(config).unwrap_or_else(|e| panic!("{e}"));
+    yuqing::daemon::scheduler::Daemon::start(
         config.to_path_buf(),
         settings,
         std::sync::Arc::new(clock.clone()),

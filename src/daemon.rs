@@ -1,0 +1,6 @@
+//! The daemon: the scheduler loop, reload and shutdown, `/metrics` and `/healthz`, and
+//! systemd's notifications.
+
+pub mod metrics;
+pub mod scheduler;
+pub mod systemd;

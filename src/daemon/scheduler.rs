@@ -1,0 +1,501 @@
+//! The daemon's one loop: poll the sources that are due, fire the deadlines that passed,
+//! and drain the outbox; reload the operator's files on SIGHUP.
+//!
+//! Nothing is kept only in memory: what is due is read from the store on every turn, so a
+//! restart picks up exactly where the last run stopped, and a deadline that passed while
+//! the daemon was down fires on the first turn, once. Polls run as tasks (at most
+//! `MAX_CONCURRENT_POLLS` at a time, one per source), so a slow site never delays a
+//! deadline. Shutdown is one [`CancellationToken`]: the loop stops starting work, waits
+//! for the polls in flight to finish their transactions, and sends what is queued.
+
+use crate::config::settings::{Current, Settings};
+use crate::config::{Channel, Source};
+use crate::daemon::metrics;
+use crate::fetch::politeness::HostGate;
+use crate::fetch::SourceError;
+use crate::fetch::{FetchSettings, Fetcher};
+use crate::incident;
+use crate::notify::outbox::{Drained, Sender};
+use crate::polling::source;
+use crate::store::{leases, Store};
+use crate::vocab::clock::{secs, Clock};
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub const MAX_CONCURRENT_POLLS: usize = 16;
+
+/// Everything the loop needs, shared by its tasks.
+#[derive(Clone)]
+pub struct Daemon {
+    pub store: Store,
+    pub settings: Current,
+    pub clock: Arc<dyn Clock>,
+    pub fetcher: Fetcher,
+    pub sender: Arc<Sender>,
+    /// The config file, for reloads.
+    pub config_path: PathBuf,
+    /// What the operator's files looked like at the last (re)load.
+    files_seen: Arc<Mutex<Fingerprint>>,
+    /// Whether this daemon held the housekeeping lease at its last turn (for the log).
+    leading: Arc<AtomicBool>,
+    /// The last error of each kind the loop logged, and when (see `report`).
+    errors: Arc<Mutex<HashMap<&'static str, (String, std::time::Instant)>>>,
+}
+
+/// How long the loop keeps quiet about an error it just logged.
+const REPEAT_QUIET: Duration = Duration::from_secs(60);
+
+/// Name, size and modification time of the config file, every watchlist file and every
+/// calendar file: when it changes, the daemon reloads, as it does on SIGHUP (so next year's
+/// calendar, dropped into the folder, is used without a restart).
+type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+fn fingerprint(config: &Path, watchlists: &Path, calendar: &Path) -> Fingerprint {
+    let mut files = vec![config.to_path_buf()];
+    for (dir, ext) in [(watchlists, "toml"), (calendar, "json")] {
+        if let Ok(dir) = std::fs::read_dir(dir) {
+            files.extend(
+                dir.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == ext)),
+            );
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (p, len, modified)
+        })
+        .collect()
+}
+
+impl Daemon {
+    /// Opens the store and builds the HTTP client and mail sender for `settings`.
+    pub async fn start(
+        config_path: PathBuf,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Daemon> {
+        let store = Store::open(&settings.config.daemon.database).await?;
+        let fetcher = Fetcher::new(FetchSettings::new(
+            settings.config.daemon.user_agent.clone(),
+        ))
+        .context("cannot build the HTTP client")?;
+        let lease = settings.config.daemon.lease.std();
+        let sender = Arc::new(Sender::new(&settings.config.mail)?.with_lease(lease));
+        match store.free_dead_local(leases::identity()).await {
+            Ok(freed) if !freed.is_empty() => {
+                tracing::info!(?freed, "freed the leases of daemons of this host that died")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
+        }
+        let d = &settings.config.daemon;
+        let seen = fingerprint(&config_path, &d.watchlists, &d.calendar);
+        Ok(Daemon {
+            files_seen: Arc::new(Mutex::new(seen)),
+            leading: Arc::new(AtomicBool::new(false)),
+            errors: Arc::default(),
+            store,
+            settings: Current::new(settings),
+            clock,
+            fetcher,
+            sender,
+            config_path,
+        })
+    }
+
+    /// Polls every source (or only `only`) once, now, then fires deadlines and sends mail.
+    pub async fn poll_once(
+        &self,
+        only: Option<&str>,
+    ) -> Result<Vec<(String, Result<source::Report, String>)>> {
+        let settings = self.settings.get();
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for s in settings
+            .config
+            .sources
+            .iter()
+            .filter(|s| only.map_or(true, |id| id == s.id))
+        {
+            let r = self.poll_one(&settings, s, None, now).await;
+            out.push((s.id.clone(), r.map_err(|e| e.to_string())));
+        }
+        for c in settings
+            .config
+            .channels
+            .iter()
+            .filter(|c| only.map_or(true, |id| id == c.id))
+        {
+            let r = self.poll_one(&settings, &c.as_source(), Some(c), now).await;
+            out.push((c.id.clone(), r.map_err(|e| e.to_string())));
+        }
+        self.housekeeping().await?;
+        // A one-off command lets go of the housekeeping lead at once, not after the lease.
+        self.store.release_leases(leases::identity()).await?;
+        Ok(out)
+    }
+
+    /// Polls one source, or one own channel (`channel`, whose source is `source`), and
+    /// hands the poll's duration and counts to the metrics.
+    async fn poll_one(
+        &self,
+        settings: &Settings,
+        source: &Source,
+        channel: Option<&Channel>,
+        now: DateTime<Utc>,
+    ) -> Result<source::Report, SourceError> {
+        let started = std::time::Instant::now();
+        let result = match channel {
+            None => source::poll(&self.store, &self.fetcher, settings, source, now).await,
+            Some(c) => {
+                crate::polling::channel::poll(&self.store, &self.fetcher, settings, c, now).await
+            }
+        };
+        let counts = result.as_ref().ok().map(|r| metrics::PollCounts {
+            fetched: r.fetched as u64,
+            new: r.new as u64,
+            matched: r.matched as u64,
+        });
+        metrics::record_poll(&source.id, started.elapsed(), counts);
+        result
+    }
+
+    /// Fires due deadlines (when this daemon holds the housekeeping lease) and drains the
+    /// outbox.
+    pub async fn housekeeping(&self) -> Result<()> {
+        let settings = self.settings.get();
+        let now = self.clock.now();
+        if self.lead(&settings, now).await? {
+            self.fire_timed(&settings, now).await?;
+        }
+        let mut drained = Drained::default();
+        let sent = self.sender.drain_into(&self.store, now, &mut drained).await;
+        metrics::record_mail(drained.sent as u64, drained.failed as u64);
+        sent.context("cannot send mail")?;
+        Ok(())
+    }
+
+    /// Takes or renews the housekeeping lease; returns whether this daemon holds it. Only
+    /// its holder fires deadlines and other timed mail, so several daemons on one database
+    /// queue each such mail once; when the holder dies another takes over within the lease.
+    async fn lead(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
+        let me = leases::identity();
+        let leading = self
+            .store
+            .take_lease(leases::HOUSEKEEPING, me, secs(now), until)
+            .await
+            .context("cannot take the housekeeping lease")?;
+        if leading != self.leading.swap(leading, Ordering::Relaxed) {
+            if leading {
+                tracing::info!(
+                    holder = me,
+                    "took the housekeeping lease: this daemon fires deadlines"
+                );
+            } else {
+                let other = self.store.lease(leases::HOUSEKEEPING).await.ok().flatten();
+                tracing::info!(holder = ?other.map(|(h, _)| h), "another daemon fires deadlines");
+            }
+        }
+        Ok(leading)
+    }
+
+    async fn fire_timed(
+        &self,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        incident::fire_unacknowledged(&self.store, &settings.config, now)
+            .await
+            .context("cannot queue unacknowledged-incident mail")?;
+        incident::fire_new_items(&self.store, &settings.config, now)
+            .await
+            .context("cannot queue new-item mail")?;
+        incident::fire_reminders(&self.store, &settings.config, now)
+            .await
+            .context("cannot queue deadline reminders")?;
+        incident::fire_breaches(&self.store, &settings.config, now)
+            .await
+            .context("cannot fire due deadlines")?;
+        // The own channels' publication duties and the scheduled reports.
+        let calendar = crate::obligations::needs_calendar(&settings.config)
+            .then_some(&settings.calendar)
+            .filter(|c| c.years().next().is_some());
+        // Logged, not returned: a failure here must not hold back the incident mail below.
+        if let Err(e) = crate::obligations::fire(&self.store, &settings.config, calendar, now).await
+        {
+            self.report("cannot queue publication duty mail; will retry", &e);
+        }
+        if let Err(e) =
+            crate::obligations::reports::fire(&self.store, settings, calendar, now).await
+        {
+            self.report("cannot run scheduled jobs; will retry", &e);
+        }
+        incident::fire_lifecycle(&self.store, &settings.config, now)
+            .await
+            .context("cannot close incidents whose monitoring ended")?;
+        Ok(())
+    }
+
+    /// Runs until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_POLLS));
+        let gate = {
+            let d = &self.settings.get().config.daemon;
+            Arc::new(HostGate::new(d.per_host, d.host_delay.std()))
+        };
+        let mut polls: JoinSet<String> = JoinSet::new();
+        let mut in_flight: HashSet<String> = HashSet::new();
+        let mut reload = reload_signal()?;
+        let mut sd = crate::daemon::systemd::Notifier::from_env();
+        {
+            let s = self.settings.get();
+            tracing::info!(
+                sources = s.config.sources.len(),
+                topics = s.watchlists.topics.len(),
+                database = %s.config.daemon.database,
+                holder = leases::identity(),
+                lease_s = s.config.daemon.lease.as_secs(),
+                mail = %self.sender.describe(),
+                "yuqing running"
+            );
+        }
+        loop {
+            self.reload_if_changed();
+            let settings = self.settings.get();
+            let now = self.clock.now();
+            sd.turn_started();
+
+            // Sources and the own channels (read the same way, into posts) whose next poll
+            // is due and that no daemon is polling: claimed with a lease (see
+            // `store::leases`), let go once the poll is recorded.
+            let targets: Vec<(crate::config::Source, Option<crate::config::Channel>)> = settings
+                .config
+                .sources
+                .iter()
+                .map(|s| (s.clone(), None))
+                .chain(
+                    settings
+                        .config
+                        .channels
+                        .iter()
+                        .map(|c| (c.as_source(), Some(c.clone()))),
+                )
+                .filter(|(s, _)| !in_flight.contains(&s.id))
+                .collect();
+            let ids: Vec<String> = targets.iter().map(|(s, _)| s.id.clone()).collect();
+            let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
+            let me = leases::identity();
+            if !in_flight.is_empty() {
+                if let Err(e) = self.store.renew_sources(me, until).await {
+                    self.report("cannot renew the claims on sources being polled", &e);
+                }
+            }
+            match self.store.claim_sources(&ids, me, secs(now), until).await {
+                Ok(claimed) => {
+                    for (s, channel) in targets {
+                        if claimed.contains(&s.id) {
+                            in_flight.insert(s.id.clone());
+                            let (d, settings, source, permits, gate) = (
+                                self.clone(),
+                                settings.clone(),
+                                s,
+                                permits.clone(),
+                                gate.clone(),
+                            );
+                            polls.spawn(async move {
+                                let _permit = permits.acquire_owned().await;
+                                let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
+                                let now = d.clock.now();
+                                let _ = d.poll_one(&settings, &source, channel.as_ref(), now).await;
+                                if let Err(e) = d.store.release_source(&source.id, me).await {
+                                    tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
+                                }
+                                source.id
+                            });
+                        }
+                    }
+                }
+                Err(e) => self.report("cannot claim due sources", &e),
+            }
+
+            let turn = self.housekeeping().await;
+            if let Err(e) = &turn {
+                self.report("housekeeping failed; will retry", e);
+            }
+            sd.turn_done(&self, in_flight.len(), &turn).await;
+
+            let tick = settings
+                .config
+                .daemon
+                .tick
+                .std()
+                .max(Duration::from_millis(50))
+                .min(sd.max_sleep());
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(tick) => {}
+                Some(done) = polls.join_next(), if !polls.is_empty() => {
+                    if let Ok(id) = done {
+                        in_flight.remove(&id);
+                    }
+                    // Drain the rest that finished meanwhile.
+                    while let Some(Ok(id)) = polls.try_join_next() {
+                        in_flight.remove(&id);
+                    }
+                }
+                _ = reload.recv() => sd.reloading(|| self.reload()),
+            }
+            while let Some(Ok(id)) = polls.try_join_next() {
+                in_flight.remove(&id);
+            }
+        }
+
+        sd.stopping();
+        tracing::info!(
+            in_flight = polls.len(),
+            "shutting down: finishing polls in flight"
+        );
+        // Keep the claims on those sources alive meanwhile, or another daemon would start
+        // polling them too.
+        let finish = async {
+            let every = self.settings.get().config.daemon.tick.std();
+            let every = every.max(Duration::from_millis(50));
+            loop {
+                tokio::select! {
+                    done = polls.join_next() => if done.is_none() { break },
+                    _ = tokio::time::sleep(every) => {
+                        let lease = self.settings.get().config.daemon.lease.std();
+                        let until = leases::lease_end(secs(self.clock.now()), lease);
+                        if let Err(e) = self.store.renew_sources(leases::identity(), until).await {
+                            self.report("cannot renew the claims on sources being polled", &e);
+                        }
+                    }
+                }
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(30), finish)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "polls still running after 30s; stopping them (their items are re-read next start)"
+            );
+            polls.shutdown().await;
+        }
+        if let Err(e) = self.housekeeping().await {
+            tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued");
+        }
+        if let Err(e) = self.store.release_leases(leases::identity()).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out");
+        }
+        self.store.close().await;
+        tracing::info!("yuqing stopped");
+        Ok(())
+    }
+
+    /// Logs an error of the loop; the same cause again within a minute (a full disk, a
+    /// database that is down: every turn fails alike) is logged at debug level only.
+    fn report(&self, what: &'static str, e: &anyhow::Error) {
+        let error = format!("{e:#}");
+        // The same cause may surface through different statements turn by turn.
+        let cause = e.root_cause().to_string();
+        let now = std::time::Instant::now();
+        let mut last = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let repeat = last
+            .get(what)
+            .is_some_and(|(prev, at)| *prev == cause && now.duration_since(*at) < REPEAT_QUIET);
+        if repeat {
+            tracing::debug!(error = %error, "{what}");
+        } else {
+            tracing::error!(error = %error, "{what}");
+            last.insert(what, (cause, now));
+        }
+    }
+
+    /// Reloads when the config file or a watchlist file changed since the last load;
+    /// returns whether anything changed.
+    pub fn reload_if_changed(&self) -> bool {
+        let settings = self.settings.get();
+        let d = &settings.config.daemon;
+        let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
+        {
+            let mut seen = self.files_seen.lock().unwrap_or_else(|e| e.into_inner());
+            if *seen == now {
+                return false;
+            }
+            // Remember it even if the reload fails, so a bad file is logged once per edit.
+            *seen = now;
+        }
+        tracing::info!("config, watchlist or calendar files changed; reloading");
+        self.reload();
+        true
+    }
+
+    /// Re-reads config and watchlists; a bad file keeps the running set. The database
+    /// and the mail transport are kept: changing those needs a restart.
+    pub fn reload(&self) {
+        // What is loaded now is what the file watcher compares against next, so an edit
+        // followed by SIGHUP (as `systemctl reload` does) is loaded and logged once.
+        {
+            let settings = self.settings.get();
+            let d = &settings.config.daemon;
+            let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
+            *self.files_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+        }
+        match Settings::load(&self.config_path) {
+            Ok(s) => {
+                let topics = s.watchlists.topics.len();
+                self.settings.replace(s);
+                tracing::info!(topics, "reloaded config and watchlists");
+            }
+            Err(errs) => {
+                for e in &errs.0 {
+                    tracing::error!(error = %e, "reload rejected; keeping the running configuration");
+                }
+            }
+        }
+    }
+}
+
+/// SIGHUP on Unix; never fires elsewhere.
+fn reload_signal() -> Result<ReloadSignal> {
+    #[cfg(unix)]
+    {
+        let s = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot listen for SIGHUP")?;
+        Ok(ReloadSignal(s))
+    }
+    #[cfg(not(unix))]
+    Ok(ReloadSignal(()))
+}
+
+#[cfg(unix)]
+struct ReloadSignal(tokio::signal::unix::Signal);
+#[cfg(not(unix))]
+struct ReloadSignal(());
+
+impl ReloadSignal {
+    async fn recv(&mut self) -> Option<()> {
+        #[cfg(unix)]
+        {
+            self.0.recv().await
+        }
+        #[cfg(not(unix))]
+        std::future::pending().await
+    }
+}

@@ -1,0 +1,919 @@
+//! What the duty officer and the leaders read: every message in Chinese, plain text plus
+//! HTML, and standing alone.
+//!
+//! A message carries the incident's number, topic, severity, first item (title, source,
+//! link, time), how many items since, each deadline with its absolute time in the
+//! configured time zone and the time left, who owns it, and the command that records the
+//! next step (design.md, "Mail"). These functions are pure: they turn a snapshot of an
+//! incident into a [`Draft`] that the caller queues in the outbox in the same transaction as
+//! the change that caused it.
+
+use crate::rules::deadline::{self, Kind};
+use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
+use crate::vocab::severity::Severity;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use lettre::message::Mailbox;
+use std::fmt::Write;
+
+/// Everything a message about one incident needs to know.
+#[derive(Debug, Clone)]
+pub struct IncidentView<'a> {
+    pub incident: &'a IncidentRow,
+    pub first: &'a ItemRow,
+    /// Display name of the first item's source.
+    pub source_name: &'a str,
+    pub items: usize,
+    pub deadlines: &'a [DeadlineRow],
+    /// The words that matched, as quoted from the item.
+    pub evidence: &'a [String],
+    /// Who answers for the incident (the duty officers until an owner unit is assigned).
+    pub owners: &'a [Mailbox],
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+impl IncidentView<'_> {
+    fn severity(&self) -> String {
+        self.incident
+            .severity
+            .parse::<Severity>()
+            .map(|s| s.zh().to_string())
+            .unwrap_or_else(|_| self.incident.severity.clone())
+    }
+}
+
+/// Mail to the duty officer when an incident opens.
+pub fn opened(v: &IncidentView<'_>, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·{}】#{} {}：{}",
+        v.severity(),
+        id,
+        v.incident.topic_name,
+        one_line(&v.first.title, 60)
+    );
+    let lead = format!("新舆情事件 #{id} 已立案，请立即研判处置。");
+    let next = [
+        format!("确认收到：yuqing incident ack {id}"),
+        format!("记录权威信息发布：yuqing incident release {id} --url <发布链接>"),
+        format!("记录新闻发布会：yuqing incident press {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    let next: Vec<String> = if v.deadlines.iter().any(|d| d.kind == "press_conference") {
+        next.to_vec()
+    } else {
+        vec![
+            next[0].clone(),
+            format!("记录回应：yuqing incident release {id} --url <回应链接>"),
+            next[3].clone(),
+        ]
+    };
+    render("opened", v, to, subject, &lead, &next)
+}
+
+/// Mail when an incident's severity changes; deadlines are recomputed from the same clock
+/// start, so an incident raised to 重大 late may be overdue at once, and the mail says by
+/// how much.
+pub fn regraded(
+    v: &IncidentView<'_>,
+    from: Severity,
+    to_level: Severity,
+    by: &str,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let overdue = v.deadlines.iter().any(|d| {
+        d.met_at.is_none()
+            && d.cancelled_at.is_none()
+            && d.due_at < crate::vocab::clock::secs(v.now)
+    });
+    let subject = format!(
+        "【舆情·{}{}】#{} 级别调整为{}：{}",
+        to_level.zh(),
+        if overdue { "·已超时" } else { "" },
+        id,
+        to_level.zh(),
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}）级别由{}调整为{}（调整人：{}）。时限自计时起点 {} 重新计算{}。",
+        v.incident.topic_name,
+        from.zh(),
+        to_level.zh(),
+        by,
+        local(crate::vocab::clock::from_secs(v.incident.clock_start), v.tz),
+        if overdue {
+            "，部分时限已经超过，请立即处置"
+        } else {
+            ""
+        }
+    );
+    let mut next = Vec::new();
+    for d in v
+        .deadlines
+        .iter()
+        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
+    {
+        if let Ok(k) = d.kind.parse::<Kind>() {
+            next.push(format!("{}：{}", k.zh(), k.command(id)));
+        }
+    }
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("regraded", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer about items that joined an incident since the last such mail.
+pub fn new_items(
+    v: &IncidentView<'_>,
+    new: &[ItemRow],
+    sources: &dyn Fn(&str) -> String,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·新增】#{} {}：新增 {} 条相关信息",
+        id,
+        v.incident.topic_name,
+        new.len()
+    );
+    let mut lead = format!(
+        "舆情事件 #{id}（{}，{}）新增 {} 条相关信息，累计 {} 条：",
+        v.incident.topic_name,
+        v.severity(),
+        new.len(),
+        v.items
+    );
+    for item in new {
+        let when = item.published_at.unwrap_or(item.fetched_at);
+        lead.push_str(&format!(
+            "\n  · {} {}（{}） {}",
+            local(crate::vocab::clock::from_secs(when), v.tz),
+            one_line(&item.title, 80),
+            sources(&item.source_id),
+            item.link.as_deref().unwrap_or("")
+        ));
+    }
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("new_items", v, to, subject, &lead, &next)
+}
+
+/// Mail to the leaders when nobody acknowledged an incident in time.
+pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·未确认】#{} {}（{}）立案 {} 仍无人确认：{}",
+        id,
+        v.incident.topic_name,
+        v.severity(),
+        after,
+        one_line(&v.first.title, 40)
+    );
+    let lead = format!(
+        "舆情事件 #{id} 于 {} 立案并已通知值班员，{} 后仍无人确认收到。请督促值班员立即研判处置。",
+        local(crate::vocab::clock::from_secs(v.incident.opened_at), v.tz),
+        after
+    );
+    let next = vec![
+        format!("确认收到：yuqing incident ack {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("unacknowledged", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer before a deadline.
+pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let kind: Option<Kind> = upcoming.kind.parse().ok();
+    let what = &deadline_what(upcoming);
+    let due = crate::vocab::clock::from_secs(upcoming.due_at);
+    let left = deadline::zh_left(due, v.now);
+    let subject = format!(
+        "【舆情·提醒】#{} {}时限{}：{}",
+        id,
+        what,
+        left.replace(' ', ""),
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}，{}）须在 {} 前{}，{}，尚未记录完成。",
+        v.incident.topic_name,
+        v.severity(),
+        local(due, v.tz),
+        what,
+        left
+    );
+    let next = vec![
+        format!(
+            "记录完成：{}",
+            kind.map(|k| k.command(id))
+                .unwrap_or_else(|| format!("yuqing incident show {id}"))
+        ),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("reminder", v, to, subject, &lead, &next)
+}
+
+/// Mail to leaders, the principal and the duty officer when a deadline passed unmet;
+/// `again` when it is the repeated escalation of a deadline still not met.
+pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let kind: Option<Kind> = missed.kind.parse().ok();
+    let what = &deadline_what(missed);
+    let due = crate::vocab::clock::from_secs(missed.due_at);
+    let subject = format!(
+        "【舆情·超时{}】#{} {}时限已过：{}",
+        if again { "·再次提醒" } else { "" },
+        id,
+        what,
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}，{}）{}的时限 {} 已过，尚未记录完成，{}。请督促责任人立即处置。",
+        v.incident.topic_name,
+        v.severity(),
+        what,
+        local(due, v.tz),
+        deadline::zh_left(due, v.now)
+    );
+    let next = vec![
+        format!(
+            "记录完成：{}",
+            kind.map(|k| k.command(id))
+                .unwrap_or_else(|| format!("yuqing incident show {id}"))
+        ),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("breached", v, to, subject, &lead, &next)
+}
+
+fn render(
+    kind: &str,
+    v: &IncidentView<'_>,
+    to: &[Mailbox],
+    subject: String,
+    lead: &str,
+    next: &[String],
+) -> Draft {
+    let rows = facts(v);
+    let deadlines = deadline_lines(v);
+
+    let mut text = String::new();
+    let _ = writeln!(text, "{lead}\n");
+    for (k, val) in &rows {
+        let _ = writeln!(text, "{k}：{val}");
+    }
+    let _ = writeln!(text, "\n时限：");
+    for d in &deadlines {
+        let _ = writeln!(text, "  - {d}");
+    }
+    let _ = writeln!(text, "\n下一步：");
+    for n in next {
+        let _ = writeln!(text, "  {n}");
+    }
+    let _ = writeln!(
+        text,
+        "\n时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。",
+        v.tz.name()
+    );
+
+    let esc = |s: &str| html_escape::encode_text(s).to_string();
+    let mut html = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">",
+    );
+    let _ = write!(
+        html,
+        "<p><strong>{}</strong></p><table cellpadding=\"4\">",
+        esc(lead)
+    );
+    for (k, val) in &rows {
+        let cell = if *k == "链接" && val.starts_with("http") {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                html_escape::encode_double_quoted_attribute(val),
+                esc(val)
+            )
+        } else {
+            esc(val)
+        };
+        let _ = write!(
+            html,
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+            esc(k),
+            cell
+        );
+    }
+    html.push_str("</table><p>时限：</p><ul>");
+    for d in &deadlines {
+        let _ = write!(html, "<li>{}</li>", esc(d));
+    }
+    html.push_str("</ul><p>下一步：</p><pre>");
+    for n in next {
+        let _ = writeln!(html, "{}", esc(n));
+    }
+    let _ = write!(
+        html,
+        "</pre><p style=\"color:#666\">时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。</p></body></html>",
+        esc(v.tz.name())
+    );
+
+    Draft {
+        kind: kind.to_string(),
+        incident_id: Some(v.incident.id),
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+    }
+}
+
+fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
+    let first = v.first;
+    let owners = if v.owners.is_empty() {
+        "（未指定）".to_string()
+    } else {
+        v.owners
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join("，")
+    };
+    let mut rows = vec![
+        ("事件编号", format!("#{}", v.incident.id)),
+        (
+            "专题",
+            format!("{}（{}）", v.incident.topic_name, v.incident.topic_id),
+        ),
+        ("级别", v.severity()),
+        ("首条信息", one_line(&first.title, 200)),
+        ("来源", format!("{}（{}）", v.source_name, first.source_id)),
+        (
+            "链接",
+            first.link.clone().unwrap_or_else(|| "（无）".into()),
+        ),
+        (
+            "发布时间",
+            first
+                .published_at
+                .map(|t| local(crate::vocab::clock::from_secs(t), v.tz))
+                .unwrap_or_else(|| "未知".into()),
+        ),
+        (
+            "发现时间",
+            local(crate::vocab::clock::from_secs(first.fetched_at), v.tz),
+        ),
+        (
+            "计时起点",
+            local(crate::vocab::clock::from_secs(v.incident.clock_start), v.tz),
+        ),
+        ("相关信息", format!("共 {} 条", v.items)),
+        ("责任人", owners),
+        (
+            "确认情况",
+            match (&v.incident.acknowledged_at, &v.incident.acknowledged_by) {
+                (Some(at), by) => format!(
+                    "{} 于 {} 确认收到",
+                    by.as_deref().unwrap_or("值班员"),
+                    local(crate::vocab::clock::from_secs(*at), v.tz)
+                ),
+                (None, _) => "尚无人确认收到".to_string(),
+            },
+        ),
+    ];
+    if !v.evidence.is_empty() {
+        rows.insert(4, ("命中词", v.evidence.join("、")));
+    }
+    rows
+}
+
+fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
+    v.deadlines
+        .iter()
+        .map(|d| {
+            let what = deadline_what(d);
+            let due = crate::vocab::clock::from_secs(d.due_at);
+            let state = if let Some(met) = d.met_at {
+                let met = crate::vocab::clock::from_secs(met);
+                let how = if met <= due {
+                    "按时完成"
+                } else {
+                    "超时完成"
+                };
+                format!("{how}（{}）", local(met, v.tz))
+            } else if d.cancelled_at.is_some() {
+                "已因级别调整取消".to_string()
+            } else {
+                deadline::zh_left(due, v.now)
+            };
+            format!(
+                "{what}：{} 前，{state}{}",
+                local(due, v.tz),
+                uncertain_note(d)
+            )
+        })
+        .collect()
+}
+
+/// What a deadline obliges, in Chinese: the duty of a working-day obligation (e.g.
+/// 网民留言答复（5个工作日）), else the regulation's words for the kind.
+pub fn deadline_what(d: &DeadlineRow) -> String {
+    match &d.duty {
+        Some(duty) => duty.clone(),
+        None => d
+            .kind
+            .parse::<Kind>()
+            .map(|k| k.zh().to_string())
+            .unwrap_or_else(|_| d.kind.clone()),
+    }
+}
+
+/// The flag of a working-day deadline counted without calendar data, empty otherwise.
+pub fn uncertain_note(d: &DeadlineRow) -> String {
+    match d.uncertain.as_deref().filter(|u| !u.is_empty()) {
+        Some(years) => format!(
+            "（日历缺少{}年数据，截止时间按周末推算，请核对）",
+            years.replace(',', "、")
+        ),
+        None => String::new(),
+    }
+}
+
+/// Mail when an incident of the same event comes back (回温): while it is monitored
+/// (`reopened` false) or after it was closed (`reopened` true, the incident is open again).
+/// `history` is the record of what was done, so the mail stands alone.
+pub fn resurgence(
+    v: &IncidentView<'_>,
+    item: &ItemRow,
+    source: &str,
+    reopened: bool,
+    history: &[String],
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·回温】#{} {}{}：{}",
+        id,
+        v.incident.topic_name,
+        if reopened {
+            "（已重新打开）"
+        } else {
+            "（监测期内）"
+        },
+        one_line(&item.title, 50)
+    );
+    let mut lead = if reopened {
+        format!(
+            "已关闭的舆情事件 #{id}（{}，{}）出现新的相关信息，舆情回温。事件 #{id} 已重新打开，\
+             请重新确认并研判是否需要再次回应。",
+            v.incident.topic_name,
+            v.severity()
+        )
+    } else {
+        format!(
+            "处于监测期的舆情事件 #{id}（{}，{}）出现新的相关信息，舆情回温。请研判是否需要再次回应。",
+            v.incident.topic_name,
+            v.severity()
+        )
+    };
+    let when = item.published_at.unwrap_or(item.fetched_at);
+    lead.push_str(&format!(
+        "\n新信息：{} {}（{}） {}",
+        local(crate::vocab::clock::from_secs(when), v.tz),
+        one_line(&item.title, 80),
+        source,
+        item.link.as_deref().unwrap_or("")
+    ));
+    if !history.is_empty() {
+        lead.push_str(&format!("\n事件 #{id} 处置记录："));
+        for h in history {
+            lead.push_str(&format!("\n  · {h}"));
+        }
+    }
+    let mut next = Vec::new();
+    if reopened {
+        next.push(format!("确认收到：yuqing incident ack {id}"));
+    }
+    next.push(format!(
+        "记录再次回应：yuqing incident note {id} \"<回应情况>\""
+    ));
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("resurgence", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when a post on one of the agency's own channels looks like the
+/// authoritative release of incident `v`: to be confirmed, or (`recorded`) already recorded
+/// by the config's `auto_confirm_release`.
+pub fn release_candidate(
+    v: &IncidentView<'_>,
+    channel: &str,
+    post: &crate::store::PostRow,
+    recorded: bool,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let title = one_line(&post.title, 60);
+    let at = local(crate::vocab::clock::from_secs(post.at()), v.tz);
+    let link = post.link.as_deref().unwrap_or("（无链接）");
+    let subject = if recorded {
+        format!(
+            "【舆情·已发布】#{id} {}：本单位「{}」已发布《{title}》",
+            v.incident.topic_name,
+            one_line(channel, 30)
+        )
+    } else {
+        format!(
+            "【舆情·疑似发布】#{id} {}：请确认「{}」的《{title}》",
+            v.incident.topic_name,
+            one_line(channel, 30)
+        )
+    };
+    let mut lead = format!(
+        "本单位渠道「{}」于 {at} 发布的《{title}》（{link}）与舆情事件 #{id}（{}，{}）的主题相符，",
+        one_line(channel, 30),
+        v.incident.topic_name,
+        v.severity()
+    );
+    let mut next = Vec::new();
+    if recorded {
+        lead.push_str("已按配置自动记录为权威信息发布，发布时间按该信息的发布时间计，相应时限的提醒停止。如有误，请记录说明并另行处置。");
+        next.push(format!("记录说明：yuqing incident note {id} \"<说明>\""));
+    } else {
+        lead.push_str("可能是本事件的权威信息发布。请核实；确认后发布时间按该信息的发布时间计，相应时限的提醒即停止。未确认前，提醒和升级照常进行。");
+        match &post.link {
+            Some(l) => next.push(format!(
+                "确认为权威发布：yuqing incident release {id} --url {l}"
+            )),
+            None => next.push(format!("确认为权威发布：yuqing incident release {id}")),
+        }
+        next.push(format!(
+            "不是本事件的发布：无需操作；另有发布请执行 yuqing incident release {id} --url <链接>"
+        ));
+    }
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("release_candidate", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when an incident's response duties are all met and it is
+/// monitored for 回温 until `until`.
+pub fn monitoring(v: &IncidentView<'_>, until: DateTime<Utc>, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·监测】#{} {}：处置时限均已完成，监测至 {}",
+        id,
+        v.incident.topic_name,
+        local(until, v.tz)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}，{}）的处置时限均已记录完成，进入监测期，至 {} 止。期间出现同一事件的新信息将作为回温通知；\
+         监测期满自动结案。",
+        v.incident.topic_name,
+        v.severity(),
+        local(until, v.tz)
+    );
+    let next = vec![
+        format!("提前结案：yuqing incident close {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render("monitoring", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when an incident closes (`by` "yuqing" when monitoring ended).
+pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·结案】#{} {}：{}",
+        id,
+        v.incident.topic_name,
+        one_line(&v.first.title, 50)
+    );
+    let lead = if by == "yuqing" {
+        format!(
+            "舆情事件 #{id}（{}）监测期满，已自动结案。此后出现同一事件的新信息将重新打开本事件（回温）。",
+            v.incident.topic_name
+        )
+    } else {
+        format!(
+            "舆情事件 #{id}（{}）已由 {by} 结案。此后出现同一事件的新信息将重新打开本事件。",
+            v.incident.topic_name
+        )
+    };
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("closed", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer in the surviving incident's thread after `merged` was merged
+/// into it.
+pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·合并】#{} 并入 #{} {}",
+        merged.id, id, v.incident.topic_name
+    );
+    let lead = format!(
+        "舆情事件 #{}（{}）已由 {by} 并入事件 #{id}：其信息和处置记录移入 #{id}，#{} 不再单独计时。\
+         #{id} 的计时起点取两者中较早者，时限据此重新计算。",
+        merged.id, merged.topic_name, merged.id
+    );
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("merged", v, to, subject, &lead, &next)
+}
+
+/// Mail to the duty officer when items were split from `from` into the new incident `v`.
+pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·拆分】#{} 拆分出新事件 #{}：{}",
+        from,
+        id,
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "{by} 将 {moved} 条信息从舆情事件 #{from} 拆分为新事件 #{id}（{}，{}），新事件按这些信息的计时起点单独计算时限。",
+        v.incident.topic_name,
+        v.severity()
+    );
+    let next = vec![
+        format!("确认收到：yuqing incident ack {id}"),
+        format!("查看详情：yuqing incident show {id}"),
+        format!("原事件：yuqing incident show {from}"),
+    ];
+    render("split", v, to, subject, &lead, &next)
+}
+
+/// An action of the record (留痕) in Chinese, for mail: the stored action names are codes.
+pub fn action_zh(action: &str, detail: Option<&str>) -> String {
+    let what = match action {
+        "opened" => "立案",
+        "acknowledged" => "确认收到",
+        "severity" => "调整级别",
+        "escalated" => "超时/未确认，通报领导",
+        "release" => "记录发布权威信息",
+        "response" => "记录回应",
+        "obligation" => "记录答复",
+        "press_conference" => "记录召开新闻发布会",
+        "state" => "状态变为",
+        "monitoring" => "进入监测期",
+        "resurgence" => "回温",
+        "closed" => "结案",
+        "reopened" => "回温，重新打开",
+        "note" => "备注",
+        "merged" => "合并",
+        "split" => "拆分",
+        "release_candidate" => "本单位渠道疑似权威发布",
+        other => other,
+    };
+    let detail = detail.map(|d| match d {
+        "released" => "已发布/已回应".to_string(),
+        "press_conference" => "已召开发布会".to_string(),
+        "release" => "发布权威信息".to_string(),
+        "unacknowledged" => "无人确认".to_string(),
+        "monitoring ended" => "监测期满".to_string(),
+        other => other.to_string(),
+    });
+    match detail {
+        Some(d) if !d.is_empty() => format!("{what}（{d}）"),
+        _ => what.to_string(),
+    }
+}
+
+/// What the operators are told about a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceHealth {
+    /// Failing for longer than `source_alert_after`.
+    Failing,
+    /// A list page whose selectors used to find items now finds none: the layout changed.
+    Empty,
+    /// Back to normal after one of the above.
+    Recovered,
+}
+
+/// Everything a message about a source's health needs.
+pub struct SourceView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub failures: i64,
+    pub last_error: Option<&'a str>,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// Mail to the operators when a source stops being seen, or is seen again.
+pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -> Draft {
+    let (tag, lead) = match health {
+        SourceHealth::Failing => (
+            "信息源异常",
+            format!(
+                "信息源 {}（{}）{}起连续 {} 次读取失败，期间该来源的舆情无法被发现。请检查网址是否变更、网站是否可访问。",
+                v.name,
+                v.id,
+                v.failing_since.map(|t| local(t, v.tz)).unwrap_or_else(|| "近期".into()),
+                v.failures
+            ),
+        ),
+        SourceHealth::Empty => (
+            "信息源异常",
+            format!(
+                "信息源 {}（{}）的列表页面此前能读出条目，现在一条也读不出，可能是网站改版导致选择器失效，该来源的舆情无法被发现。请检查配置中的选择器。",
+                v.name, v.id
+            ),
+        ),
+        SourceHealth::Recovered => (
+            "信息源恢复",
+            format!("信息源 {}（{}）已恢复正常读取。", v.name, v.id),
+        ),
+    };
+    let subject = format!("【舆情·{tag}】{}（{}）", one_line(v.name, 60), v.id);
+    let mut text = format!("{lead}\n\n网址：{}\n", v.url);
+    if health != SourceHealth::Recovered {
+        if let Some(e) = v.last_error {
+            text.push_str(&format!("最近错误：{}\n", one_line(e, 300)));
+        }
+    }
+    text.push_str(&format!(
+        "时间：{}\n\n查看各来源状态：yuqing sources\n立即重试：yuqing poll --source {}\n\n时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
+        local(v.now, v.tz),
+        v.id,
+        v.tz.name()
+    ));
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        html_escape::encode_text(&text)
+    );
+    Draft {
+        kind: match health {
+            SourceHealth::Failing => "source_failing",
+            SourceHealth::Empty => "source_empty",
+            SourceHealth::Recovered => "source_recovered",
+        }
+        .to_string(),
+        incident_id: None,
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// A time as mail shows it, in the configured zone.
+pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    use chrono::Timelike;
+    // Minutes are what a person reads; seconds only when they are not zero, which in
+    // practice means deadlines of seconds (the demo, tests) stay readable too.
+    let fmt = if t.second() == 0 {
+        "%Y-%m-%d %H:%M"
+    } else {
+        "%Y-%m-%d %H:%M:%S"
+    };
+    t.with_timezone(&tz).format(fmt).to_string()
+}
+
+/// Text from the web made safe for a header: no line breaks, at most `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if flat.chars().count() > max {
+        let mut cut: String = flat.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 11, 24, 2, 30, 0)
+            .unwrap()
+            .timestamp();
+        let incident = IncidentRow {
+            id: 7,
+            topic_id: "scenic-safety".into(),
+            topic_name: "景区安全".into(),
+            severity: "major".into(),
+            status: "open".into(),
+            opened_at: t0,
+            clock_start: t0,
+            first_item_id: 1,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            closed_at: None,
+            closed_by: None,
+            monitoring_until: None,
+            reopened_at: None,
+            merged_into: None,
+            split_from: None,
+        };
+        let item = ItemRow {
+            id: 1,
+            source_id: "forum".into(),
+            guid: "g".into(),
+            link: Some("https://bbs.example.cn/t/1?a=1&b=<2>".into()),
+            title: "某景区发生踩踏\r\nBcc: evil@example.com <script>".into(),
+            summary: String::new(),
+            published_at: Some(t0),
+            fetched_at: t0,
+            topics: "[]".into(),
+        };
+        let dl = |id, kind: &str, h: i64| DeadlineRow {
+            id,
+            incident_id: 7,
+            kind: kind.into(),
+            due_at: t0 + h * 3600,
+            met_at: None,
+            met_by: None,
+            evidence: None,
+            cancelled_at: None,
+            breach_mailed_at: None,
+            reminded_before: None,
+            duty: None,
+            uncertain: None,
+        };
+        (
+            incident,
+            item,
+            vec![dl(1, "release", 5), dl(2, "press_conference", 24)],
+        )
+    }
+
+    #[test]
+    fn opening_mail_stands_alone() {
+        let (incident, item, deadlines) = sample();
+        let duty: Vec<Mailbox> = vec!["值班员 <duty@example.gov.cn>".parse().unwrap()];
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: "本地论坛",
+            items: 1,
+            deadlines: &deadlines,
+            evidence: &["踩踏".to_string(), "景区".to_string()],
+            owners: &duty,
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::vocab::clock::from_secs(incident.opened_at),
+        };
+        let d = opened(&v, &duty);
+        assert!(
+            !d.subject.contains('\n') && !d.subject.contains('\r'),
+            "{}",
+            d.subject
+        );
+        assert!(
+            d.subject.starts_with("【舆情·重大】#7 景区安全："),
+            "{}",
+            d.subject
+        );
+        for needle in [
+            "某景区发生踩踏 Bcc: evil@example.com <script>",
+            "本地论坛（forum）",
+            "https://bbs.example.cn/t/1?a=1&b=<2>",
+            "发布时间：2026-11-24 10:30",
+            "发布权威信息：2026-11-24 15:30 前，剩余 5小时",
+            "召开新闻发布会：2026-11-25 10:30 前，剩余 1天",
+            "yuqing incident release 7 --url",
+            "命中词：踩踏、景区",
+        ] {
+            assert!(d.text.contains(needle), "missing {needle:?} in\n{}", d.text);
+        }
+        assert!(
+            !d.html.contains("<script>"),
+            "web text must be escaped in HTML"
+        );
+        assert!(d.html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn breach_mail_says_how_late() {
+        let (incident, item, deadlines) = sample();
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: "本地论坛",
+            items: 3,
+            deadlines: &deadlines,
+            evidence: &[],
+            owners: &[],
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::vocab::clock::from_secs(deadlines[0].due_at + 600),
+        };
+        let d = breached(&v, &deadlines[0], false, &[]);
+        assert!(
+            d.subject
+                .starts_with("【舆情·超时】#7 发布权威信息时限已过"),
+            "{}",
+            d.subject
+        );
+        assert!(d.text.contains("已超时 10分钟"), "{}", d.text);
+        assert!(d.text.contains("共 3 条"), "{}", d.text);
+    }
+}

@@ -1,0 +1,174 @@
+//! The scheduled reports and reminders of `[jobs]` (the schedules are `rules::jobs`): the
+//! office's weekly report, the monthly publication ledger (CSV), the work-report reminder
+//! and the duty officer's daily digest.
+//!
+//! Each job's last scheduled run is a `job_runs` row, moved in the transaction that queues
+//! its mail, so it fires exactly once per scheduled time, across restarts and with several
+//! daemons. A run missed while the daemon was down fires once on start (for the latest
+//! scheduled time that passed), not once per missed time. On the very first start the
+//! clock only begins: nothing from before is sent.
+
+use crate::config::settings::Settings;
+use crate::notify::duty_mail;
+use crate::notify::outbox::domain_of;
+use crate::rules::calendar::Calendar;
+use crate::rules::duty;
+use crate::rules::jobs::{latest_due, Kind};
+use crate::store::{Draft, Store};
+use crate::vocab::clock::{from_secs, secs};
+use anyhow::Result;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+/// Runs every job whose scheduled time passed since its last run.
+pub async fn fire(
+    store: &Store,
+    settings: &Settings,
+    calendar: Option<&Calendar>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    for job in &config.jobs.0 {
+        let name = job.kind.name();
+        let last = store.job_last_run(name).await?;
+        let Some(last) = last else {
+            // First start: the schedule begins now.
+            let mut tx = store.begin().await?;
+            store.set_job_run(&mut tx, name, None, secs(now)).await?;
+            tx.commit().await?;
+            continue;
+        };
+        let Some(at) = latest_due(job, from_secs(last), now, tz) else {
+            continue;
+        };
+        let (draft, attachment) = build(job.kind, store, settings, calendar, at).await?;
+        let mut tx = store.begin().await?;
+        if !store
+            .set_job_run(&mut tx, name, Some(last), secs(at))
+            .await?
+        {
+            continue;
+        }
+        if !draft.recipients.is_empty() {
+            let id = store
+                .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+                .await?;
+            if let Some((file, text)) = attachment {
+                store.set_attachment(&mut tx, id, &file, &text).await?;
+            }
+        }
+        tx.commit().await?;
+        tracing::info!(job = name, scheduled = %at, "scheduled job ran");
+    }
+    Ok(())
+}
+
+/// The first day of the month before the one holding `d`, and the first of `d`'s month.
+fn previous_month(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let this = d.with_day(1).expect("day 1 exists");
+    let prev = (this - Duration::days(1))
+        .with_day(1)
+        .expect("day 1 exists");
+    (prev, this)
+}
+
+fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map_or_else(
+            || d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// The mail of one run of `kind` for the scheduled time `at`, and its attachment.
+pub async fn build(
+    kind: Kind,
+    store: &Store,
+    settings: &Settings,
+    calendar: Option<&Calendar>,
+    at: DateTime<Utc>,
+) -> Result<(Draft, Option<(String, String)>)> {
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    let office = &config.people.office;
+    Ok(match kind {
+        Kind::WeeklyReport => {
+            let monday = duty::week_monday(at, tz) - Duration::days(7);
+            let from = local_midnight(monday, tz);
+            let to = local_midnight(monday + Duration::days(7), tz);
+            let posts = store.posts_since(None, secs(from)).await?;
+            let duties = crate::obligations::evaluate(store, config, calendar, at).await?;
+            let rows: Vec<duty_mail::WeekOfChannel<'_>> = duties
+                .iter()
+                .map(|d| duty_mail::WeekOfChannel {
+                    channel: &d.channel,
+                    posts: posts
+                        .iter()
+                        .filter(|p| p.channel_id == d.channel.id && p.at() < secs(to))
+                        .collect(),
+                    status: d.status.as_ref(),
+                })
+                .collect();
+            (duty_mail::weekly_report(from, to, &rows, tz, office), None)
+        }
+        Kind::Ledger => {
+            let (first, next) = previous_month(at.with_timezone(&tz).date_naive());
+            let (from, to) = (local_midnight(first, tz), local_midnight(next, tz));
+            let posts: Vec<_> = store
+                .posts_since(None, secs(from))
+                .await?
+                .into_iter()
+                .filter(|p| p.at() < secs(to))
+                .collect();
+            let month = first.format("%Y-%m").to_string();
+            let csv = duty_mail::ledger_csv(&config.channels, &posts, tz);
+            (
+                duty_mail::ledger(&month, &config.channels, &posts, tz, office),
+                Some((format!("ledger-{month}.csv"), csv)),
+            )
+        }
+        Kind::WorkReportReminder => {
+            let d = at.with_timezone(&tz).date_naive();
+            let due = d.with_day(20).unwrap_or(d);
+            let due = if due < d {
+                // Scheduled after the 20th: the next month's report.
+                (d.with_day(1).unwrap_or(d) + Duration::days(32))
+                    .with_day(20)
+                    .unwrap_or(d)
+            } else {
+                due
+            };
+            (
+                duty_mail::work_report_reminder(&due.format("%Y-%m-%d").to_string(), tz, office),
+                None,
+            )
+        }
+        Kind::DailyDigest => {
+            let from = at - Duration::hours(24);
+            let items = store.items(None, secs(from), 1000).await?;
+            let open = store.incidents(false).await?;
+            (
+                duty_mail::daily_digest(from, &items, &open, tz, at, &config.people.duty),
+                None,
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_month_handles_january() {
+        let d = NaiveDate::from_ymd_opt(2027, 1, 24).unwrap();
+        assert_eq!(
+            previous_month(d),
+            (
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+            )
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! One poll of a monitored source (items, classified) or of one of the agency's own
+//! channels (posts), with the source's health and the operators' mail.
+
+pub mod channel;
+pub mod source;

@@ -1,0 +1,449 @@
+//! The escalation policy: per severity, who is mailed at each step of an incident, and how
+//! long an incident may stay unacknowledged before the leaders hear of it.
+//!
+//! `[escalation.<severity>]` in the config (severity `especially_major`, `major`, `large`
+//! or `ordinary`) names, for each step, a list of roles (`duty`, `leaders`, `principal`,
+//! `operators`, `office`, from `[people]`) or explicit addresses. Steps left out keep the default,
+//! which is the behaviour before the policy existed:
+//!
+//! | step | default |
+//! | --- | --- |
+//! | `opened`, `reminder`, `new_items` | duty |
+//! | `breach`, `repeat_breach`, `unacknowledged` | leaders, principal, duty |
+//! | `regraded`, `resurgence` | 重大 and above: leaders, principal, duty; else duty |
+//! | `unacknowledged_after` | `[deadlines] unacknowledged_after` (30m) |
+//!
+//! A regrade is mailed to the union of the old and the new severity's `regraded` lists.
+
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::duration::Span;
+use crate::vocab::severity::Severity;
+use lettre::message::Mailbox;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Who is mailed. Addresses are parsed once here; a typo is a config error.
+#[derive(Debug, Clone)]
+pub struct People {
+    /// 值班员: every new incident, at once.
+    pub duty: Vec<Mailbox>,
+    /// 分管领导: escalation when a deadline is missed.
+    pub leaders: Vec<Mailbox>,
+    /// 主要负责人: escalation when a deadline is missed.
+    pub principal: Vec<Mailbox>,
+    /// 运维: source failures.
+    pub operators: Vec<Mailbox>,
+    /// 办公室: the weekly compliance report, the monthly ledger and work-report reminder
+    /// (default: the duty officers).
+    pub office: Vec<Mailbox>,
+}
+
+/// The moments of an incident that mail someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Opened,
+    Reminder,
+    Breach,
+    RepeatBreach,
+    Unacknowledged,
+    Regraded,
+    Resurgence,
+    NewItems,
+}
+
+impl Step {
+    pub const ALL: [Step; 8] = [
+        Step::Opened,
+        Step::Reminder,
+        Step::Breach,
+        Step::RepeatBreach,
+        Step::Unacknowledged,
+        Step::Regraded,
+        Step::Resurgence,
+        Step::NewItems,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Opened => "opened",
+            Step::Reminder => "reminder",
+            Step::Breach => "breach",
+            Step::RepeatBreach => "repeat_breach",
+            Step::Unacknowledged => "unacknowledged",
+            Step::Regraded => "regraded",
+            Step::Resurgence => "resurgence",
+            Step::NewItems => "new_items",
+        }
+    }
+}
+
+/// Someone named in the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recipient {
+    Duty,
+    Leaders,
+    Principal,
+    Operators,
+    Office,
+    Address(Mailbox),
+}
+
+impl Recipient {
+    fn parse(text: &str) -> Result<Recipient, String> {
+        match text.trim() {
+            "duty" => Ok(Recipient::Duty),
+            "leaders" => Ok(Recipient::Leaders),
+            "principal" => Ok(Recipient::Principal),
+            "operators" => Ok(Recipient::Operators),
+            "office" => Ok(Recipient::Office),
+            other => other
+                .parse::<Mailbox>()
+                .map(Recipient::Address)
+                .map_err(|e| {
+                    format!(
+                        "`{other}` is neither a role (duty, leaders, principal, operators, office) \
+                     nor a mail address: {e}"
+                    )
+                }),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Recipient::Duty => "duty".into(),
+            Recipient::Leaders => "leaders".into(),
+            Recipient::Principal => "principal".into(),
+            Recipient::Operators => "operators".into(),
+            Recipient::Office => "office".into(),
+            Recipient::Address(m) => m.to_string(),
+        }
+    }
+}
+
+/// The policy of one severity.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Recipients of each step, in [`Step::ALL`] order.
+    steps: Vec<Vec<Recipient>>,
+    pub unacknowledged_after: Span,
+}
+
+impl Policy {
+    fn default_for(severity: Severity, unacknowledged_after: Span) -> Policy {
+        use Recipient::*;
+        let escalate = vec![Leaders, Principal, Duty];
+        let steps = Step::ALL
+            .iter()
+            .map(|s| match s {
+                Step::Opened | Step::Reminder | Step::NewItems => vec![Duty],
+                Step::Breach | Step::RepeatBreach | Step::Unacknowledged => escalate.clone(),
+                Step::Regraded | Step::Resurgence if severity.is_major() => escalate.clone(),
+                Step::Regraded | Step::Resurgence => vec![Duty],
+            })
+            .collect();
+        Policy {
+            steps,
+            unacknowledged_after,
+        }
+    }
+
+    pub fn recipients(&self, step: Step) -> &[Recipient] {
+        &self.steps[Step::ALL.iter().position(|s| *s == step).unwrap_or(0)]
+    }
+}
+
+/// The whole policy, one [`Policy`] per severity.
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    per: Vec<(Severity, Policy)>,
+}
+
+impl Escalation {
+    /// The policy that reproduces the behaviour without an `[escalation]` section.
+    pub fn defaults(unacknowledged_after: Span) -> Escalation {
+        Escalation {
+            per: Severity::ALL
+                .iter()
+                .map(|s| (*s, Policy::default_for(*s, unacknowledged_after)))
+                .collect(),
+        }
+    }
+
+    pub fn policy(&self, severity: Severity) -> &Policy {
+        &self
+            .per
+            .iter()
+            .find(|(s, _)| *s == severity)
+            .unwrap_or(&self.per[0])
+            .1
+    }
+
+    /// Who gets `step` of an incident of `severity`: roles resolved from `people`, each
+    /// address once, in the order named.
+    pub fn mailboxes(&self, people: &People, severity: Severity, step: Step) -> Vec<Mailbox> {
+        resolve(people, self.policy(severity).recipients(step))
+    }
+
+    /// Who gets a regrade from `from` to `to`: both severities' `regraded` lists.
+    pub fn regraded(&self, people: &People, from: Severity, to: Severity) -> Vec<Mailbox> {
+        let mut all: Vec<Recipient> = self.policy(to).recipients(Step::Regraded).to_vec();
+        all.extend_from_slice(self.policy(from).recipients(Step::Regraded));
+        resolve(people, &all)
+    }
+
+    /// One line per severity, for `yuqing check`.
+    pub fn describe(&self) -> Vec<String> {
+        self.per
+            .iter()
+            .rev()
+            .map(|(sev, p)| {
+                let steps: Vec<String> = Step::ALL
+                    .iter()
+                    .map(|s| {
+                        let who: Vec<String> = p.recipients(*s).iter().map(|r| r.label()).collect();
+                        format!("{}={}", s.as_str(), who.join("+"))
+                    })
+                    .collect();
+                format!(
+                    "{}: {}; unacknowledged_after={}",
+                    sev.as_str(),
+                    steps.join(" "),
+                    p.unacknowledged_after
+                )
+            })
+            .collect()
+    }
+}
+
+fn resolve(people: &People, list: &[Recipient]) -> Vec<Mailbox> {
+    let mut out: Vec<Mailbox> = Vec::new();
+    for r in list {
+        let group: Vec<Mailbox> = match r {
+            Recipient::Duty => people.duty.clone(),
+            Recipient::Leaders => people.leaders.clone(),
+            Recipient::Principal => people.principal.clone(),
+            Recipient::Operators => people.operators.clone(),
+            Recipient::Office => people.office.clone(),
+            Recipient::Address(m) => vec![m.clone()],
+        };
+        for m in group {
+            if !out.iter().any(|a| a.email == m.email) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// `[escalation]` as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEscalation {
+    especially_major: Option<RawPolicy>,
+    major: Option<RawPolicy>,
+    large: Option<RawPolicy>,
+    ordinary: Option<RawPolicy>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPolicy {
+    opened: Option<Spanned<Vec<Spanned<String>>>>,
+    reminder: Option<Spanned<Vec<Spanned<String>>>>,
+    breach: Option<Spanned<Vec<Spanned<String>>>>,
+    repeat_breach: Option<Spanned<Vec<Spanned<String>>>>,
+    unacknowledged: Option<Spanned<Vec<Spanned<String>>>>,
+    regraded: Option<Spanned<Vec<Spanned<String>>>>,
+    resurgence: Option<Spanned<Vec<Spanned<String>>>>,
+    new_items: Option<Spanned<Vec<Spanned<String>>>>,
+    unacknowledged_after: Option<Span>,
+}
+
+impl RawEscalation {
+    /// The checked policy; `at` turns a span into a diagnostic with file and line. A step
+    /// written here must reach at least one address once its roles are resolved from
+    /// `people`: mail to nobody is never delivered. (The defaults all include the duty
+    /// officers, whose list the config requires to be non-empty.)
+    pub(crate) fn check(
+        self,
+        unacknowledged_after: Span,
+        people: &People,
+        errs: &mut Diagnostics,
+        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    ) -> Escalation {
+        let mut out = Escalation::defaults(unacknowledged_after);
+        let raws = [
+            (Severity::EspeciallyMajor, self.especially_major),
+            (Severity::Major, self.major),
+            (Severity::Large, self.large),
+            (Severity::Ordinary, self.ordinary),
+        ];
+        for (sev, raw) in raws {
+            let Some(raw) = raw else { continue };
+            let policy = &mut out
+                .per
+                .iter_mut()
+                .find(|(s, _)| *s == sev)
+                .expect("every severity has a policy")
+                .1;
+            if let Some(after) = raw.unacknowledged_after {
+                policy.unacknowledged_after = after;
+            }
+            let lists = [
+                (Step::Opened, raw.opened),
+                (Step::Reminder, raw.reminder),
+                (Step::Breach, raw.breach),
+                (Step::RepeatBreach, raw.repeat_breach),
+                (Step::Unacknowledged, raw.unacknowledged),
+                (Step::Regraded, raw.regraded),
+                (Step::Resurgence, raw.resurgence),
+                (Step::NewItems, raw.new_items),
+            ];
+            for (step, list) in lists {
+                let Some(list) = list else { continue };
+                let span = list.span();
+                let list = list.into_inner();
+                let mut who = Vec::new();
+                let mut bad = false;
+                for entry in list {
+                    match Recipient::parse(entry.get_ref()) {
+                        Ok(r) => who.push(r),
+                        Err(e) => {
+                            bad = true;
+                            errs.push(at(
+                                entry.span(),
+                                format!("[escalation.{}] {}: {e}", sev.as_str(), step.as_str()),
+                            ))
+                        }
+                    }
+                }
+                if !bad && resolve(people, &who).is_empty() {
+                    let roles: Vec<String> = who.iter().map(|r| r.label()).collect();
+                    errs.push(at(
+                        span,
+                        format!(
+                            "[escalation.{}] {} reaches nobody{}: its mail would never be \
+                             delivered; name a role with addresses in [people] or an address",
+                            sev.as_str(),
+                            step.as_str(),
+                            if roles.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ([people] {} empty)", roles.join(", "))
+                            }
+                        ),
+                    ));
+                }
+                let i = Step::ALL.iter().position(|s| *s == step).unwrap_or(0);
+                policy.steps[i] = who;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people() -> People {
+        let m = |s: &str| s.parse::<Mailbox>().unwrap();
+        People {
+            duty: vec![m("duty@x.cn")],
+            leaders: vec![m("lead@x.cn")],
+            principal: vec![m("head@x.cn")],
+            operators: vec![m("ops@x.cn")],
+            office: vec![m("office@x.cn")],
+        }
+    }
+
+    fn emails(v: Vec<Mailbox>) -> Vec<String> {
+        v.into_iter().map(|m| m.email.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_are_the_behaviour_before_the_policy() {
+        let e = Escalation::defaults(Span::from_secs(1800));
+        let p = people();
+        for sev in Severity::ALL {
+            assert_eq!(
+                emails(e.mailboxes(&p, sev, Step::Opened)),
+                ["duty@x.cn"],
+                "{sev}"
+            );
+            assert_eq!(
+                emails(e.mailboxes(&p, sev, Step::Breach)),
+                ["lead@x.cn", "head@x.cn", "duty@x.cn"]
+            );
+        }
+        assert_eq!(
+            emails(e.regraded(&p, Severity::Major, Severity::Ordinary)),
+            ["duty@x.cn", "lead@x.cn", "head@x.cn"]
+        );
+        assert_eq!(
+            emails(e.regraded(&p, Severity::Ordinary, Severity::Large)),
+            ["duty@x.cn"]
+        );
+        assert_eq!(
+            emails(e.mailboxes(&p, Severity::Major, Step::Resurgence)),
+            ["lead@x.cn", "head@x.cn", "duty@x.cn"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn parse(text: &str) -> Result<crate::config::Config, Vec<String>> {
+        crate::config::parse(Path::new("yuqing.toml"), text)
+            .map_err(|d| d.0.iter().map(|d| d.to_string()).collect())
+    }
+
+    #[test]
+    fn the_policy_is_read_per_severity_and_mistakes_name_their_line() {
+        let c = parse(
+            "[people]\nduty = [\"duty@x.cn\"]\nleaders = [\"lead@x.cn\"]\n\n\
+             [escalation.ordinary]\nbreach = [\"duty\", \"新闻办 <press@x.cn>\"]\n\
+             unacknowledged_after = \"2h\"\n",
+        )
+        .unwrap();
+        let e = &c.escalation;
+        assert_eq!(
+            e.mailboxes(&c.people, Severity::Ordinary, Step::Breach)
+                .iter()
+                .map(|m| m.email.to_string())
+                .collect::<Vec<_>>(),
+            ["duty@x.cn", "press@x.cn"]
+        );
+        assert_eq!(
+            e.policy(Severity::Ordinary).unacknowledged_after,
+            Span::from_secs(7200)
+        );
+        // Other severities keep the defaults.
+        assert_eq!(
+            e.policy(Severity::Major).unacknowledged_after,
+            Span::from_secs(1800)
+        );
+
+        let errs =
+            parse("[escalation.major]\nopened = [\"duty\"]\nbreach = [\"leaderz\"]\n").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("yuqing.toml:3:")
+                && errs[0].contains("`leaderz` is neither a role"),
+            "{errs:?}"
+        );
+        let errs = parse("[escalation.huge]\nopened = [\"duty\"]\n").unwrap_err();
+        assert!(
+            errs[0].contains("yuqing.toml:1") && errs[0].contains("huge"),
+            "{errs:?}"
+        );
+        let errs = parse("[grouping]\nsimilarity = 1.5\n").unwrap_err();
+        assert!(
+            errs[0].starts_with("yuqing.toml:2:") && errs[0].contains("between 0 and 1"),
+            "{errs:?}"
+        );
+    }
+}
