@@ -14,13 +14,15 @@ use crate::config::{self, Config};
 use crate::daemon::scheduler::Daemon;
 use crate::incident::{self, Step};
 use crate::notify::mail::local;
-use crate::rules::deadline;
 use crate::store::{DeadlineRow, IncidentRow, Store};
-use crate::vocab::clock::{from_secs, secs, Clock, SystemClock};
+use crate::vocab::clock::{from_secs, parse_typed, secs, Clock, SystemClock};
 use crate::vocab::diagnostic::Diagnostics;
+use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
+use crate::vocab::span::{en_span, zh_left};
+use crate::vocab::state::DeadlineState;
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::Read;
@@ -89,15 +91,21 @@ impl Who {
     }
 }
 
-/// The exit code of a duty officer's step that failed: 1 when the database or a file
-/// failed (a runtime failure), 2 when yuqing refused the step itself (no such incident,
-/// a merge into itself, an item not in the incident, a closed incident): a user mistake.
-pub(crate) fn step_failure(e: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {e:#}");
-    let runtime = e
-        .chain()
-        .any(|c| c.is::<sqlx::Error>() || c.is::<std::io::Error>());
-    ExitCode::from(if runtime { 1 } else { 2 })
+/// The exit code of a duty officer's step that did not happen, by its cause: 2 when
+/// yuqing refused the step (no such incident, a merge into itself, an item not in the
+/// incident, a closed incident): the person's mistake; 1 when something underneath
+/// failed (the database, a file).
+pub(crate) fn step_failure(e: &incident::StepError) -> ExitCode {
+    match e {
+        incident::StepError::Refused(why) => {
+            eprintln!("error: {why}");
+            ExitCode::from(2)
+        }
+        incident::StepError::Failed(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -434,19 +442,12 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     })
 }
 
-/// `2026-11-24` (local midnight), an RFC 3339 time, or a span back from now (`24h`).
+/// A span back from now (`24h`), or a time as `vocab::clock::parse_typed` reads it.
 fn parse_since(text: &str, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     if let Ok(span) = text.parse::<crate::vocab::duration::Span>() {
         return Some(now - span.chrono());
     }
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    d.and_hms_opt(0, 0, 0)?
-        .and_local_timezone(tz)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
+    parse_typed(text, tz).map(|t| t.at)
 }
 
 pub async fn items(
@@ -511,8 +512,9 @@ pub async fn items(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A stored time (seconds) in RFC 3339, in `tz`.
 pub(crate) fn rfc3339(t: i64, tz: chrono_tz::Tz) -> String {
-    from_secs(t).with_timezone(&tz).to_rfc3339()
+    crate::vocab::clock::rfc3339(from_secs(t), tz)
 }
 
 pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
@@ -602,8 +604,8 @@ pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Res
     let tz = config.daemon.timezone;
     let at = match at {
         None => SystemClock.now(),
-        Some(s) => match crate::obligations::parse_at(s, tz) {
-            Some(t) => t,
+        Some(s) => match parse_typed(s, tz) {
+            Some(t) => t.at,
             None => {
                 eprintln!("error: --at `{s}`: write an RFC 3339 time or `YYYY-MM-DD HH:MM` ({tz})");
                 return Ok(ExitCode::from(2));
@@ -643,45 +645,19 @@ fn deadline_json(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> serde_json::Value {
-    // An ended incident's deadlines are counted to its close, not to now.
-    let until = crate::notify::report::ended_at(i).unwrap_or(now);
-    let state = if d.met_at.is_some() {
-        "met"
-    } else if d.cancelled_at.is_some() {
-        "cancelled"
-    } else if d.due_at <= secs(until) {
-        "missed"
-    } else if until < now {
-        "unmet"
-    } else {
-        "pending"
-    };
+    let state = d.state(i, now);
     json!({
         "kind": d.kind,
         "due": rfc3339(d.due_at, tz),
-        "state": state,
-        "seconds_left": if matches!(state, "pending" | "missed" | "unmet") { Some(d.due_at - secs(until)) } else { None },
+        "state": state.as_str(),
+        "seconds_left": state.seconds_left(),
         "met_at": d.met_at.map(|t| rfc3339(t, tz)),
         "met_by": d.met_by,
         "evidence": d.evidence,
         "duty": d.duty,
-        "cancelled_by_merge_into": crate::notify::report::merged_cancel(i, d),
+        "cancelled_by_merge_into": d.merged_into(i),
         "uncertain_years": d.uncertain.as_deref().filter(|u| !u.is_empty()).map(|u| u.split(',').collect::<Vec<_>>()),
     })
-}
-
-/// A span for the English output: `55s`, `2m`, `1h20m`, `3d4h`.
-fn en_span(d: chrono::Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (days, hours, mins) {
-        (0, 0, 0) => format!("{secs}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h{m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d{h}h"),
-    }
 }
 
 fn deadline_line(
@@ -692,24 +668,25 @@ fn deadline_line(
 ) -> String {
     let what = crate::notify::mail::deadline_what(d);
     let due = from_secs(d.due_at);
-    let state = match (d.met_at, d.cancelled_at, crate::notify::report::ended_at(i)) {
-        (Some(m), _, _) => format!(
+    let state = match d.state(i, now) {
+        DeadlineState::Met { at, .. } => format!(
             "met {} by {}",
-            local(from_secs(m), tz),
+            local(at, tz),
             d.met_by.as_deref().unwrap_or("?")
         ),
-        (None, Some(_), _) => match crate::notify::report::merged_cancel(i, d) {
-            Some(into) => format!("cancelled: merged into #{into}"),
-            None => "cancelled (regraded)".to_string(),
-        },
-        (None, None, Some(end)) if end > due => {
-            format!("not met; overdue by {} when closed", en_span(end - due))
+        DeadlineState::Cancelled {
+            merged_into: Some(into),
+        } => format!("cancelled: merged into #{into}"),
+        DeadlineState::Cancelled { merged_into: None } => "cancelled (regraded)".to_string(),
+        DeadlineState::Missed {
+            overdue_by,
+            ended: true,
+        } if overdue_by > chrono::Duration::zero() => {
+            format!("not met; overdue by {} when closed", en_span(overdue_by))
         }
-        (None, None, Some(end)) if end == due => "not met; due when closed".to_string(),
-        (None, None, Some(end)) => {
-            format!("not met; closed {} before due", en_span(due - end))
-        }
-        _ => deadline::zh_left(due, now),
+        DeadlineState::Missed { ended: true, .. } => "not met; due when closed".to_string(),
+        DeadlineState::Unmet { left } => format!("not met; closed {} before due", en_span(left)),
+        DeadlineState::Pending { .. } | DeadlineState::Missed { .. } => zh_left(due, now),
     };
     format!(
         "{what} {} ({state}){}",
@@ -771,11 +748,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     for i in &list {
         let items = store.incident_items(store.pool(), i.id).await?;
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
-        let sev = i
-            .severity
-            .parse::<Severity>()
-            .map(|s| s.zh())
-            .unwrap_or("?");
+        let sev = i.severity.zh();
         outln!(
             "#{} [{}] {} {} ({}) — {} item(s), first: {}",
             i.id,
@@ -852,12 +825,9 @@ pub async fn report_incidents(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A date for `--from` / `--to` (`2026-11-01`): its local midnight.
 fn parse_day(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    d.and_hms_opt(0, 0, 0)?
-        .and_local_timezone(tz)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
+    parse_typed(text, tz).filter(|t| t.whole_day).map(|t| t.at)
 }
 
 pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
@@ -920,7 +890,7 @@ async fn apply(
     who: &Who,
 ) -> Result<ExitCode> {
     let by = or_exit!(who.name_or_refuse());
-    match incident::act(store, config, id, step, &by, SystemClock.now()).await {
+    match incident::act(store, config, IncidentId(id), step, &by, SystemClock.now()).await {
         Ok(said) => {
             outln!("{said}");
             Ok(ExitCode::SUCCESS)
@@ -1004,11 +974,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let sev = i
-        .severity
-        .parse::<Severity>()
-        .map(|s| s.zh())
-        .unwrap_or("?");
+    let sev = i.severity.zh();
     outln!(
         "#{} {} ({}) — {} — {}",
         i.id,

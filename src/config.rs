@@ -196,13 +196,13 @@ struct RawConfig {
     #[serde(default)]
     mail: RawMail,
     #[serde(default)]
-    people: RawPeople,
+    people: crate::rules::escalation::RawPeople,
     #[serde(default)]
-    deadlines: RawDeadlines,
+    deadlines: crate::rules::deadline::RawDeadlines,
     #[serde(default)]
-    surge: RawSurge,
+    surge: crate::rules::surge::RawSurge,
     #[serde(default)]
-    grouping: RawGrouping,
+    grouping: crate::classify::grouping::RawGrouping,
     #[serde(default)]
     escalation: crate::rules::escalation::RawEscalation,
     #[serde(default, rename = "source")]
@@ -252,48 +252,6 @@ struct RawSmtp {
     tls: Option<Tls>,
     user: Option<String>,
     timeout: Option<Span>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawPeople {
-    duty: Option<Spanned<Vec<Spanned<String>>>>,
-    leaders: Option<Spanned<Vec<Spanned<String>>>>,
-    principal: Option<Spanned<Vec<Spanned<String>>>>,
-    operators: Option<Spanned<Vec<Spanned<String>>>>,
-    office: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawDeadlines {
-    major_release: Option<Spanned<Span>>,
-    major_press_conference: Option<Spanned<Span>>,
-    ordinary_response: Option<Spanned<Span>>,
-    release_reminders: Option<Spanned<Vec<Span>>>,
-    press_conference_reminders: Option<Spanned<Vec<Span>>>,
-    response_reminders: Option<Spanned<Vec<Span>>>,
-    repeat_escalation: Option<Span>,
-    unacknowledged_after: Option<Span>,
-    monitoring: Option<Span>,
-    auto_confirm_release: Option<bool>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawGrouping {
-    window: Option<Span>,
-    similarity: Option<Spanned<f64>>,
-    reopen_within: Option<Span>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawSurge {
-    enabled: Option<bool>,
-    items: Option<Spanned<u32>>,
-    sources: Option<Spanned<u32>>,
-    within: Option<Span>,
 }
 
 #[derive(Deserialize)]
@@ -376,17 +334,55 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let at =
         |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
 
+    let daemon = daemon(raw.daemon, source, &mut errs, &at);
+    let mail = mail(raw.mail, &daemon.state_dir, &mut errs, &at);
+    let (people, office_span) = raw.people.check(&mut errs, &at);
+    let jobs =
+        crate::rules::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
+    let deadlines = raw.deadlines.check(&mut errs, &at);
+    let escalation = raw
+        .escalation
+        .check(deadlines.unacknowledged_after, &people, &mut errs, &at);
+    let grouping = raw.grouping.check(&mut errs, &at);
+    let (sources, channels) =
+        sources_and_channels(raw.sources, raw.channels, &mut errs, path, source);
+    check_office_reached(office_span, &people, &jobs, &channels, &mut errs, &at);
+    let surge = raw.surge.check(&mut errs, &at);
+
+    errs.into_result(Config {
+        path: path.to_path_buf(),
+        daemon,
+        mail,
+        people,
+        deadlines,
+        surge,
+        sources,
+        channels,
+        jobs,
+        grouping,
+        escalation,
+    })
+}
+
+/// `[daemon]`: where the state, the database, the watchlists and the calendar are, and
+/// how the loop runs.
+fn daemon(
+    raw: RawDaemon,
+    source: &str,
+    errs: &mut Diagnostics,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+) -> Daemon {
     // [daemon]
     // Under systemd (StateDirectory=yuqing) the state goes where systemd says, since the
     // config folder is read-only there; elsewhere `var` beside the working directory.
-    let state_dir = raw.daemon.state_dir.unwrap_or_else(|| {
+    let state_dir = raw.state_dir.unwrap_or_else(|| {
         std::env::var("STATE_DIRECTORY")
             .ok()
             .and_then(|v| v.split(':').next().map(PathBuf::from))
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("var"))
     });
-    let timezone = match raw.daemon.timezone {
+    let timezone = match raw.timezone {
         None => chrono_tz::Asia::Shanghai,
         Some(tz) => match tz.get_ref().parse::<Tz>() {
             Ok(tz) => tz,
@@ -402,7 +398,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             }
         },
     };
-    let database = match raw.daemon.database {
+    let database = match raw.database {
         None => format!("sqlite://{}", state_dir.join("yuqing.db").display()),
         Some(db) => {
             let url = db.get_ref().trim().to_string();
@@ -418,12 +414,12 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             url
         }
     };
-    let metrics = raw.daemon.metrics.and_then(|m| {
-        listen_address(m.get_ref(), raw.daemon.metrics_public.unwrap_or(false))
+    let metrics = raw.metrics.and_then(|m| {
+        listen_address(m.get_ref(), raw.metrics_public.unwrap_or(false))
             .map_err(|msg| errs.push(at(m.span(), msg)))
             .ok()
     });
-    let tick = raw.daemon.tick.map_or(Span::from_secs(1), |t| {
+    let tick = raw.tick.map_or(Span::from_secs(1), |t| {
         if t.get_ref().std().is_zero() {
             errs.push(at(
                 t.span(),
@@ -432,7 +428,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         }
         *t.get_ref()
     });
-    let stuck_after = match raw.daemon.stuck_after {
+    let stuck_after = match raw.stuck_after {
         None => Span((tick.std() * 3).max(std::time::Duration::from_secs(60))),
         Some(s) => {
             if s.get_ref().std() <= tick.std() {
@@ -449,7 +445,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             *s.get_ref()
         }
     };
-    let lease = match raw.daemon.lease {
+    let lease = match raw.lease {
         None => Span::from_secs(60),
         Some(l) => {
             let v = *l.get_ref();
@@ -474,64 +470,62 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         }
     };
     let calendar_line = raw
-        .daemon
         .calendar
         .as_ref()
         .map(|c| crate::vocab::diagnostic::line_of(source, c.span().start));
-    let daemon = Daemon {
+    Daemon {
         metrics,
         stuck_after,
         watchlists: raw
-            .daemon
             .watchlists
             .unwrap_or_else(|| PathBuf::from("watchlists")),
         timezone,
         database,
         calendar: raw
-            .daemon
             .calendar
             .map(Spanned::into_inner)
             .unwrap_or_else(|| PathBuf::from(crate::rules::calendar::DEFAULT_DIR)),
         calendar_line,
         tick,
-        user_agent: raw.daemon.user_agent.unwrap_or_else(|| {
+        user_agent: raw.user_agent.unwrap_or_else(|| {
             format!(
                 "yuqing/{} (public opinion monitor)",
                 env!("CARGO_PKG_VERSION")
             )
         }),
         state_dir: state_dir.clone(),
-        source_alert_after: raw
-            .daemon
-            .source_alert_after
-            .unwrap_or(Span::from_secs(6 * 3600)),
-        per_host: raw.daemon.per_host.unwrap_or(2).max(1),
-        host_delay: raw.daemon.host_delay.unwrap_or(Span::from_secs(1)),
+        source_alert_after: raw.source_alert_after.unwrap_or(Span::from_secs(6 * 3600)),
+        per_host: raw.per_host.unwrap_or(2).max(1),
+        host_delay: raw.host_delay.unwrap_or(Span::from_secs(1)),
         lease,
-    };
+    }
+}
 
+/// `[mail]`: the sender, the transport and the retries.
+fn mail(
+    raw: RawMail,
+    state_dir: &Path,
+    errs: &mut Diagnostics,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+) -> Mail {
     // [mail]
-    let from = match raw.mail.from {
-        None => mailbox("舆情值班 <yuqing@localhost>").expect("default sender parses"),
-        Some(f) => mailbox(f.get_ref()).unwrap_or_else(|e| {
+    let from = match raw.from {
+        None => crate::rules::escalation::mailbox("舆情值班 <yuqing@localhost>")
+            .expect("default sender parses"),
+        Some(f) => crate::rules::escalation::mailbox(f.get_ref()).unwrap_or_else(|e| {
             errs.push(at(f.span(), e));
-            mailbox("yuqing@localhost").expect("fallback parses")
+            crate::rules::escalation::mailbox("yuqing@localhost").expect("fallback parses")
         }),
     };
     let transport = match raw
-        .mail
         .transport
         .as_ref()
         .map(|t| (t.get_ref().as_str(), t.span()))
     {
         None | Some(("file", _)) => Transport::File {
-            dir: raw
-                .mail
-                .dir
-                .clone()
-                .unwrap_or_else(|| state_dir.join("mail")),
+            dir: raw.dir.clone().unwrap_or_else(|| state_dir.join("mail")),
         },
-        Some(("smtp", span)) => match raw.mail.smtp {
+        Some(("smtp", span)) => match raw.smtp {
             Some(s) => {
                 let tls = s.tls.unwrap_or(Tls::Starttls);
                 Transport::Smtp(Smtp {
@@ -566,17 +560,16 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             }
         }
     };
-    let retry_min = raw.mail.retry_min.as_ref().map(|r| *r.get_ref());
-    let retry_max = raw.mail.retry_max.as_ref().map(|r| *r.get_ref());
+    let retry_min = raw.retry_min.as_ref().map(|r| *r.get_ref());
+    let retry_max = raw.retry_max.as_ref().map(|r| *r.get_ref());
     let retry_min = retry_min.unwrap_or(Span::from_secs(30));
     let retry_max = retry_max.unwrap_or(Span::from_secs(3600));
     if retry_min.std() > retry_max.std() {
         // At the line of whichever was written (the other is its default).
         let span = raw
-            .mail
             .retry_min
             .as_ref()
-            .or(raw.mail.retry_max.as_ref())
+            .or(raw.retry_max.as_ref())
             .map(|r| r.span())
             .unwrap_or(0..0);
         errs.push(at(
@@ -587,233 +580,50 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             ),
         ));
     }
-    let mail = Mail {
+    Mail {
         transport,
         from,
         retry_min,
         retry_max,
-        new_items_every: raw.mail.new_items_every.unwrap_or(Span::from_secs(30 * 60)),
-    };
+        new_items_every: raw.new_items_every.unwrap_or(Span::from_secs(30 * 60)),
+    }
+}
 
-    // [people]
-    // A list that is written must hold an address: mail to nobody is never delivered. The
-    // duty officers get every new incident and the operators every source failure, so
-    // those two may never be empty; the office only when a job mails it, and leaders and
-    // principal only when an escalation step would then reach nobody (checked below).
-    let mut people_list = |key: &str,
-                           list: Option<Spanned<Vec<Spanned<String>>>>,
-                           default: &str,
-                           required: &str|
-     -> Vec<Mailbox> {
-        match list {
-            None => vec![mailbox(default).expect("default address parses")],
-            Some(list) => {
-                let span = list.span();
-                let list = list.into_inner();
-                if list.is_empty() && !required.is_empty() {
-                    errs.push(at(
-                        span,
-                        format!(
-                            "[people] {key} is empty: {required} would be mailed to nobody; \
-                             give at least one address, or leave the key out for the default"
-                        ),
-                    ));
-                }
-                list.into_iter()
-                    .filter_map(|a| match mailbox(a.get_ref()) {
-                        Ok(m) => Some(m),
-                        Err(e) => {
-                            errs.push(at(a.span(), e));
-                            None
-                        }
-                    })
-                    .collect()
-            }
-        }
-    };
-    let people = People {
-        duty: people_list(
-            "duty",
-            raw.people.duty,
-            "值班员 <duty@localhost>",
-            "every new incident",
-        ),
-        leaders: people_list(
-            "leaders",
-            raw.people.leaders,
-            "分管领导 <leaders@localhost>",
-            "",
-        ),
-        principal: people_list(
-            "principal",
-            raw.people.principal,
-            "主要负责人 <principal@localhost>",
-            "",
-        ),
-        operators: people_list(
-            "operators",
-            raw.people.operators,
-            "运维 <operators@localhost>",
-            "every source failure",
-        ),
-        office: Vec::new(),
-    };
-    let office_span = raw.people.office.as_ref().map(|o| o.span());
-    let office = raw
-        .people
-        .office
-        .map(|o| people_list("office", Some(o), "", ""));
-    let people = People {
-        office: office.unwrap_or_else(|| people.duty.clone()),
-        ..people
-    };
-    let jobs =
-        crate::rules::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
-
-    let defaults = Deadlines::default();
-    let d = raw.deadlines;
-    // An agency may set tighter deadlines than the statutory ones, never looser.
-    let mut deadline = |key: &str, v: Option<Spanned<Span>>, default: Span, rule: &str| -> Span {
-        let Some(v) = v else { return default };
-        let value = *v.get_ref();
-        if value.std().is_zero() {
-            errs.push(at(
-                v.span(),
-                format!("[deadlines] {key} = \"0s\": a deadline must be longer than 0s ({rule})"),
-            ));
-        } else if value.std() > default.std() {
-            errs.push(at(
-                v.span(),
-                format!(
-                    "[deadlines] {key} = \"{value}\" is looser than the statutory {default} \
-                     ({rule}): an agency may set a tighter deadline, never a looser one"
-                ),
-            ));
-        }
-        value
-    };
-    let major_release = deadline(
-        "major_release",
-        d.major_release,
-        defaults.major_release,
-        "特别重大/重大: publish authoritative information within 5 hours",
-    );
-    let major_press_conference = deadline(
-        "major_press_conference",
-        d.major_press_conference,
-        defaults.major_press_conference,
-        "特别重大/重大: hold a press conference within 24 hours",
-    );
-    let ordinary_response = deadline(
-        "ordinary_response",
-        d.ordinary_response,
-        defaults.ordinary_response,
-        "较大/一般: respond within 48 hours",
-    );
-    // Written reminders must fall within their deadline; the defaults are left as they are
-    // (one before a tighter deadline is sent when the incident opens).
-    let mut reminders =
-        |key: &str, v: Option<Spanned<Vec<Span>>>, default: Vec<Span>, of: (&str, Span)| {
-            let Some(v) = v else { return default };
-            let (deadline_key, deadline) = of;
-            for r in v.get_ref() {
-                if r.std().is_zero() || r.std() >= deadline.std() {
-                    errs.push(at(
-                        v.span(),
-                        format!(
-                            "[deadlines] {key}: a reminder {r} before the deadline is {} \
-                             ({deadline_key} is {deadline}); give times between 0s and {deadline}",
-                            if r.std().is_zero() {
-                                "the deadline itself"
-                            } else {
-                                "not within it"
-                            }
-                        ),
-                    ));
-                }
-            }
-            v.into_inner()
-        };
-    let release_reminders = reminders(
-        "release_reminders",
-        d.release_reminders,
-        defaults.release_reminders,
-        ("major_release", major_release),
-    );
-    let press_conference_reminders = reminders(
-        "press_conference_reminders",
-        d.press_conference_reminders,
-        defaults.press_conference_reminders,
-        ("major_press_conference", major_press_conference),
-    );
-    let response_reminders = reminders(
-        "response_reminders",
-        d.response_reminders,
-        defaults.response_reminders,
-        ("ordinary_response", ordinary_response),
-    );
-    let deadlines = Deadlines {
-        major_release,
-        major_press_conference,
-        ordinary_response,
-        release_reminders,
-        press_conference_reminders,
-        response_reminders,
-        // Never more often than a minute: leaders must not be flooded.
-        repeat_escalation: d
-            .repeat_escalation
-            .unwrap_or(defaults.repeat_escalation)
-            .max(Span::from_secs(60)),
-        unacknowledged_after: d
-            .unacknowledged_after
-            .unwrap_or(defaults.unacknowledged_after),
-        monitoring: d.monitoring.unwrap_or(defaults.monitoring),
-        auto_confirm_release: d
-            .auto_confirm_release
-            .unwrap_or(defaults.auto_confirm_release),
-    };
-    let escalation = raw
-        .escalation
-        .check(deadlines.unacknowledged_after, &people, &mut errs, &at);
-    let g = Grouping::default();
-    let grouping = Grouping {
-        window: raw.grouping.window.unwrap_or(g.window),
-        similarity: match raw.grouping.similarity {
-            None => g.similarity,
-            Some(s) if (0.0..=1.0).contains(s.get_ref()) => *s.get_ref(),
-            Some(s) => {
-                errs.push(at(
-                    s.span(),
-                    format!(
-                        "[grouping] similarity = {} is not between 0 and 1 (0.2 groups \
-                         reports of one event; 0 groups every item of a topic)",
-                        s.get_ref()
-                    ),
-                ));
-                g.similarity
-            }
-        },
-        reopen_within: raw.grouping.reopen_within.unwrap_or(g.reopen_within),
-    };
-
-    // [[source]] and [[channel]]: ids are unique across both, since items and health are
-    // recorded by id.
+/// `[[source]]` and `[[channel]]`: ids are unique across both, since items and health are
+/// recorded by id.
+fn sources_and_channels(
+    raw_sources: Vec<RawSource>,
+    raw_channels: Vec<RawChannel>,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> (Vec<Source>, Vec<Channel>) {
     let mut ids = HashSet::new();
     let mut sources = Vec::new();
-    for s in raw.sources {
-        if let Some(src) = check_source(s, &mut ids, &mut errs, path, source) {
+    for s in raw_sources {
+        if let Some(src) = check_source(s, &mut ids, errs, path, source) {
             sources.push(src);
         }
     }
     let mut channels = Vec::new();
-    for c in raw.channels {
-        if let Some(ch) = check_channel(c, &mut ids, &mut errs, path, source) {
+    for c in raw_channels {
+        if let Some(ch) = check_channel(c, &mut ids, errs, path, source) {
             channels.push(ch);
         }
     }
+    (sources, channels)
+}
 
-    // The office gets the scheduled reports and the duty alerts of channels without an
-    // owner: an empty list is an error only when one of them is on.
+/// The office gets the scheduled reports and the duty alerts of channels without an
+/// owner: an empty `[people] office` is an error only when one of them is on.
+fn check_office_reached(
+    office_span: Option<std::ops::Range<usize>>,
+    people: &People,
+    jobs: &crate::rules::jobs::Jobs,
+    channels: &[Channel],
+    errs: &mut Diagnostics,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+) {
     if let Some(span) = office_span.filter(|_| people.office.is_empty()) {
         let office_jobs: Vec<&str> = jobs
             .0
@@ -847,49 +657,6 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             ));
         }
     }
-
-    let surge = match raw.surge.enabled {
-        Some(false) => None,
-        _ => {
-            let d = Surge::default();
-            for (key, n) in [("items", &raw.surge.items), ("sources", &raw.surge.sources)] {
-                if let Some(n) = n.as_ref().filter(|n| *n.get_ref() == 0) {
-                    errs.push(at(
-                        n.span(),
-                        format!(
-                            "[surge] {key} = 0 is no threshold: give at least 1 (default \
-                             items = 10, sources = 3), or `enabled = false` to turn surges off"
-                        ),
-                    ));
-                }
-            }
-            Some(Surge {
-                items: raw
-                    .surge
-                    .items
-                    .map_or(d.items, |n| i64::from(n.into_inner().max(2))),
-                sources: raw
-                    .surge
-                    .sources
-                    .map_or(d.sources, |n| i64::from(n.into_inner().max(1))),
-                within: raw.surge.within.unwrap_or(d.within),
-            })
-        }
-    };
-
-    errs.into_result(Config {
-        path: path.to_path_buf(),
-        daemon,
-        mail,
-        people,
-        deadlines,
-        surge,
-        sources,
-        channels,
-        jobs,
-        grouping,
-        escalation,
-    })
 }
 
 /// Checks `[daemon] metrics`: an `address:port`, on loopback unless `public`.
@@ -904,12 +671,6 @@ pub fn listen_address(text: &str, public: bool) -> Result<SocketAddr, String> {
         ));
     }
     Ok(addr)
-}
-
-fn mailbox(text: &str) -> Result<Mailbox, String> {
-    text.trim()
-        .parse::<Mailbox>()
-        .map_err(|_| format!("invalid mail address `{text}`: write `user@example.gov.cn` or `名字 <user@example.gov.cn>`"))
 }
 
 fn check_id(
@@ -1206,7 +967,7 @@ fn check_channel(
             o.into_inner()
                 .into_vec()
                 .iter()
-                .filter_map(|a| match mailbox(a) {
+                .filter_map(|a| match crate::rules::escalation::mailbox(a) {
                     Ok(m) => Some(m),
                     Err(e) => {
                         errs.push(Diagnostic::at(

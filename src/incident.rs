@@ -11,11 +11,14 @@ use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::notify::mail::{self, IncidentView};
 use crate::notify::outbox::domain_of;
-use crate::rules::deadline::{self, Kind};
+use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
+use crate::vocab::state::DeadlineKind as Kind;
+use crate::vocab::state::IncidentStatus;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
@@ -53,7 +56,7 @@ pub async fn on_match(
         store
             .add_incident_item(tx, open.id, item.id, secs(now))
             .await?;
-        let current: Severity = open.severity.parse().unwrap_or(Severity::Ordinary);
+        let current = open.severity;
         if severity > current {
             regrade(store, tx, config, &open, severity, "yuqing", now).await?;
         } else if let Some(surge) = config.surge {
@@ -91,7 +94,7 @@ pub async fn on_match(
             &NewIncident {
                 topic_id,
                 topic_name,
-                severity: severity.as_str(),
+                severity,
                 opened_at: secs(now),
                 clock_start: secs(start),
                 first_item_id: item.id,
@@ -99,9 +102,7 @@ pub async fn on_match(
         )
         .await?;
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store
-            .insert_deadline(tx, id, kind.as_str(), secs(due))
-            .await?;
+        store.insert_deadline(tx, id, kind, secs(due)).await?;
     }
     let obligation = settings
         .watchlists
@@ -115,7 +116,7 @@ pub async fn on_match(
     store
         .record_action(
             tx,
-            id,
+            IncidentId(id),
             secs(now),
             "yuqing",
             "opened",
@@ -160,26 +161,26 @@ pub async fn regrade(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let from: Severity = incident.severity.parse().unwrap_or(Severity::Ordinary);
-    store.set_severity(tx, incident.id, to.as_str()).await?;
+    let from = incident.severity;
+    store.set_severity(tx, incident.id, to).await?;
     let start = from_secs(incident.clock_start);
     let owed = deadline::schedule(to, start, &config.deadlines);
     for kind in [Kind::Release, Kind::PressConference, Kind::Response] {
         if !owed.iter().any(|(k, _)| *k == kind) {
             store
-                .cancel_deadline(tx, incident.id, kind.as_str(), secs(now))
+                .cancel_deadline(tx, incident.id, kind, secs(now))
                 .await?;
         }
     }
     for (kind, due) in owed {
         store
-            .insert_deadline(tx, incident.id, kind.as_str(), secs(due))
+            .insert_deadline(tx, incident.id, kind, secs(due))
             .await?;
     }
     store
         .record_action(
             tx,
-            incident.id,
+            IncidentId(incident.id),
             secs(now),
             by,
             "severity",
@@ -244,7 +245,7 @@ impl Snapshot {
     }
 
     pub(crate) fn severity(&self) -> Severity {
-        self.incident.severity.parse().unwrap_or(Severity::Ordinary)
+        self.incident.severity
     }
 
     pub(crate) fn first(&self) -> &ItemRow {
@@ -283,11 +284,11 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         store
             .record_action(
                 &mut tx,
-                d.incident_id,
+                IncidentId(d.incident_id),
                 secs(now),
                 "yuqing",
                 "escalated",
-                Some(&d.kind),
+                Some(d.kind.as_str()),
             )
             .await?;
         tracing::warn!(incident_id = d.incident_id, deadline = %d.kind, "deadline missed; leaders mailed");
@@ -301,13 +302,11 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
 /// due goes out, not a burst of all the ones missed.
 pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
     let d = &config.deadlines;
-    let offsets = |kind: &str| -> Vec<i64> {
-        let list = match kind {
-            "release" => &d.release_reminders,
-            "press_conference" => &d.press_conference_reminders,
-            _ => &d.response_reminders,
-        };
-        list.iter().map(|s| s.as_secs() as i64).collect()
+    let offsets = |kind: Kind| -> Vec<i64> {
+        d.reminders(kind)
+            .iter()
+            .map(|s| s.as_secs() as i64)
+            .collect()
     };
     let horizon = [
         &d.release_reminders,
@@ -333,7 +332,7 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         let left = dl.due_at - secs(now);
         // The closest-to-due offset already reached and not yet reminded. Offsets reached
         // before the incident opened are skipped: the opening mail told the time left.
-        let Some(offset) = offsets(&dl.kind)
+        let Some(offset) = offsets(dl.kind)
             .into_iter()
             .filter(|o| *o >= left && dl.due_at - o > incident.opened_at)
             .filter(|o| dl.reminded_before.map_or(true, |r| *o < r))
@@ -365,10 +364,7 @@ pub async fn fire_unacknowledged(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let policy = |severity: &str| {
-        let sev: Severity = severity.parse().unwrap_or(Severity::Ordinary);
-        config.escalation.policy(sev).unacknowledged_after
-    };
+    let policy = |severity: Severity| config.escalation.policy(severity).unacknowledged_after;
     let mut tx = store.begin().await?;
     let ids = store
         .take_unacknowledged(&mut tx, secs(now), &|s| policy(s).as_secs() as i64)
@@ -377,19 +373,19 @@ pub async fn fire_unacknowledged(
         let snap = Snapshot::read(store, &mut tx, *id).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let after = policy(&snap.incident.severity);
+        let after = policy(snap.incident.severity);
         let to =
             config
                 .escalation
                 .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
-        let draft = mail::unacknowledged(&view, &deadline::zh_span(after.chrono()), &to);
+        let draft = mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), &to);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
         store
             .record_action(
                 &mut tx,
-                *id,
+                IncidentId(*id),
                 secs(now),
                 "yuqing",
                 "escalated",
@@ -465,15 +461,44 @@ pub enum Step {
     Close,
 }
 
+/// Why a duty officer's step did not happen, by cause: the command line (exit 2 or 1)
+/// and the console (4xx or 500) answer by variant, never by guessing from the error's
+/// type.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The person's mistake, or a step the incident's state refuses: no such incident or
+    /// item, a closed or merged incident, a merge into itself, nothing left to record.
+    #[error("{0}")]
+    Refused(String),
+    /// Something underneath failed (the database, the mail queue); the step can be tried
+    /// again as it was.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StepError {
+    fn from(e: sqlx::Error) -> Self {
+        StepError::Failed(e.into())
+    }
+}
+
+/// Returns `StepError::Refused` with a formatted reason.
+macro_rules! refuse {
+    ($($arg:tt)*) => {
+        return Err($crate::incident::StepError::Refused(format!($($arg)*)))
+    };
+}
+pub(crate) use refuse;
+
 /// Applies a duty officer's step; returns a sentence for the terminal.
 pub async fn act(
     store: &Store,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     step: &Step,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<String> {
+) -> Result<String, StepError> {
     let mut tx = store.begin().await?;
     let said = act_in(store, &mut tx, config, id, step, by, now).await?;
     tx.commit().await?;
@@ -485,29 +510,30 @@ pub(crate) async fn act_in(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     step: &Step,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<String> {
+) -> Result<String, StepError> {
+    let IncidentId(id) = id;
     let Some(incident) = store.incident(&mut **tx, id).await? else {
-        bail!("there is no incident #{id} (see `yuqing incidents --all`)");
+        refuse!("there is no incident #{id} (see `yuqing incidents --all`)");
     };
-    if incident.status == "merged" && !matches!(step, Step::Note(_)) {
-        bail!(
+    if incident.status == IncidentStatus::Merged && !matches!(step, Step::Note(_)) {
+        refuse!(
             "incident #{id} was merged into #{}; act on that one",
             incident.merged_into.unwrap_or(0)
         );
     }
-    if incident.status == "closed" && !matches!(step, Step::Note(_)) {
-        bail!("incident #{id} is closed");
+    if incident.status == IncidentStatus::Closed && !matches!(step, Step::Note(_)) {
+        refuse!("incident #{id} is closed");
     }
     let t = secs(now);
     let said = match step {
         Step::Acknowledge => {
             if store.acknowledge(tx, id, t, by).await? {
                 store
-                    .record_action(tx, id, t, by, "acknowledged", None)
+                    .record_action(tx, IncidentId(id), t, by, "acknowledged", None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
                 lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -520,32 +546,25 @@ pub(crate) async fn act_in(
             // Met when it was published: a detected post confirmed later met its deadline
             // at the post's time, not at the confirmation's.
             let met = match at {
-                Some(at) if *at > now => bail!("the release time {at} is in the future"),
+                Some(at) if *at > now => refuse!("the release time {at} is in the future"),
                 Some(at) => secs(*at),
                 None => t,
             };
-            let kind = if store
-                .meet_deadline(tx, id, "release", met, by, Some(url))
-                .await?
-            {
-                "release"
-            } else if store
-                .meet_deadline(tx, id, "response", met, by, Some(url))
-                .await?
-            {
-                "response"
-            } else if store
-                .meet_deadline(tx, id, "obligation", met, by, Some(url))
-                .await?
-            {
-                "obligation"
-            } else {
-                bail!("incident #{id} has no open release or response deadline to record");
+            // The first open one of these is what a release answers.
+            let mut kind = None;
+            for k in [Kind::Release, Kind::Response, Kind::Obligation] {
+                if store.meet_deadline(tx, id, k, met, by, Some(url)).await? {
+                    kind = Some(k);
+                    break;
+                }
+            }
+            let Some(kind) = kind else {
+                refuse!("incident #{id} has no open release or response deadline to record");
             };
             // A reply that answers the public also discharges a working-day duty to reply.
-            let also = if kind != "obligation"
+            let also = if kind != Kind::Obligation
                 && store
-                    .meet_deadline(tx, id, "obligation", met, by, Some(url))
+                    .meet_deadline(tx, id, Kind::Obligation, met, by, Some(url))
                     .await?
             {
                 " and obligation"
@@ -560,13 +579,16 @@ pub(crate) async fn act_in(
                 None => url.clone(),
             };
             store
-                .record_action(tx, id, t, by, kind, Some(&detail))
+                .record_action(tx, IncidentId(id), t, by, kind.as_str(), Some(&detail))
                 .await?;
             store.settle_release_candidates(tx, id, Some(url)).await?;
-            if matches!(incident.status.as_str(), "open" | "acknowledged") {
-                store.set_status(tx, id, "released").await?;
+            if matches!(
+                incident.status,
+                IncidentStatus::Open | IncidentStatus::Acknowledged
+            ) {
+                store.set_status(tx, id, IncidentStatus::Released).await?;
                 store
-                    .record_action(tx, id, t, by, "state", Some("released"))
+                    .record_action(tx, IncidentId(id), t, by, "state", Some("released"))
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -574,21 +596,30 @@ pub(crate) async fn act_in(
         }
         Step::PressConference { note } => {
             if !store
-                .meet_deadline(tx, id, "press_conference", t, by, note.as_deref())
+                .meet_deadline(tx, id, Kind::PressConference, t, by, note.as_deref())
                 .await?
             {
-                bail!("incident #{id} has no open press-conference deadline to record");
+                refuse!("incident #{id} has no open press-conference deadline to record");
             }
             store
-                .record_action(tx, id, t, by, "press_conference", note.as_deref())
+                .record_action(
+                    tx,
+                    IncidentId(id),
+                    t,
+                    by,
+                    "press_conference",
+                    note.as_deref(),
+                )
                 .await?;
             if matches!(
-                incident.status.as_str(),
-                "open" | "acknowledged" | "released"
+                incident.status,
+                IncidentStatus::Open | IncidentStatus::Acknowledged | IncidentStatus::Released
             ) {
-                store.set_status(tx, id, "press_conference").await?;
                 store
-                    .record_action(tx, id, t, by, "state", Some("press_conference"))
+                    .set_status(tx, id, IncidentStatus::PressConference)
+                    .await?;
+                store
+                    .record_action(tx, IncidentId(id), t, by, "state", Some("press_conference"))
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -604,7 +635,7 @@ pub(crate) async fn act_in(
         }
         Step::Note(text) => {
             store
-                .record_action(tx, id, t, by, "note", Some(text))
+                .record_action(tx, IncidentId(id), t, by, "note", Some(text))
                 .await?;
             format!("incident #{id}: note recorded")
         }

@@ -15,7 +15,7 @@ use crate::notify::outbox::domain_of;
 use crate::rules::calendar::Calendar;
 use crate::rules::duty::{self, Facts, State, Status};
 use crate::store::{DutyAlert, SourceState, Store};
-use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::clock::{from_secs, rfc3339, secs};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -167,38 +167,12 @@ pub async fn fire(
     Ok(())
 }
 
-/// `--at` as the duty officer writes it: RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DD`
-/// in the configured zone.
-pub fn parse_at(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
-        .ok()
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })?;
-    naive
-        .and_local_timezone(tz)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// Whether any channel's duty is counted in working days (and so needs the calendar).
 pub fn needs_calendar(config: &Config) -> bool {
     config
         .channels
         .iter()
         .any(|c| matches!(c.duty, Some(duty::Duty::WorkingDays { .. })))
-}
-
-fn rfc3339(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz).to_rfc3339()
 }
 
 /// `yuqing obligations --json`: one entry per channel with a duty.

@@ -1,4 +1,5 @@
-//! The words of the domain: severities, spans of time, the clock, `file:line` diagnostics.
+//! The words of the domain: severities, incident and deadline states, ids, spans of time
+//! (`2小时30分`), the clock, and `file:line` diagnostics.
 //!
 //! The lowest floor: nothing here imports anything else of the crate, so every other layer
 //! can speak these words.
@@ -6,4 +7,7 @@
 pub mod clock;
 pub mod diagnostic;
 pub mod duration;
+pub mod ids;
 pub mod severity;
+pub mod span;
+pub mod state;

@@ -8,6 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 use yuqing::incident::{self, Step};
+use yuqing::vocab::ids::IncidentId;
 
 const SCENIC_ORDINARY: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\n\
                                severity = \"ordinary\"\nany = [\"坍塌\", \"故障\"]\n";
@@ -64,9 +65,16 @@ async fn closed_overdue_on(backend: Option<String>) {
     // Closed 55 s after the release deadline passed unmet, and long before the press one.
     let closed_at = yuqing::vocab::clock::from_secs(release.due_at + 55);
     let cfg = d.settings.get().config.clone();
-    incident::act(&d.store, &cfg, 1, &Step::Close, "duty", closed_at)
-        .await
-        .unwrap();
+    incident::act(
+        &d.store,
+        &cfg,
+        IncidentId(1),
+        &Step::Close,
+        "duty",
+        closed_at,
+    )
+    .await
+    .unwrap();
     assert!(
         press.due_at - (release.due_at + 55) > 18 * 3600,
         "{deadlines:?}"

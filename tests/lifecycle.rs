@@ -32,7 +32,7 @@ async fn mails(d: &Daemon, kind: &str) -> Vec<OutboxRow> {
         .collect()
 }
 
-async fn status(d: &Daemon, id: i64) -> String {
+async fn status(d: &Daemon, id: i64) -> yuqing::vocab::state::IncidentStatus {
     d.store
         .incident(d.store.pool(), id)
         .await
@@ -62,9 +62,16 @@ fn feed(items: &[&str]) -> Response {
 
 async fn act(d: &Daemon, id: i64, step: Step, now: DateTime<Utc>) -> String {
     let cfg = d.settings.get().config.clone();
-    incident::act(&d.store, &cfg, id, &step, "duty", now)
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"))
+    incident::act(
+        &d.store,
+        &cfg,
+        yuqing::vocab::ids::IncidentId(id),
+        &step,
+        "duty",
+        now,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ async fn reminders_before_and_repeated_escalation_after_on(backend: Option<Strin
     incident::act(
         &d.store,
         &d.settings.get().config,
-        1,
+        yuqing::vocab::ids::IncidentId(1),
         &Step::Release {
             url: "https://gov.example.cn/r".into(),
             at: None,
@@ -136,7 +136,7 @@ async fn raising_on(backend: Option<String>) {
     d.poll_once(None).await.unwrap();
     let kinds = |dl: Vec<yuqing::store::DeadlineRow>| -> Vec<(String, bool)> {
         dl.into_iter()
-            .map(|x| (x.kind, x.cancelled_at.is_none()))
+            .map(|x| (x.kind.to_string(), x.cancelled_at.is_none()))
             .collect()
     };
     assert_eq!(
@@ -151,7 +151,7 @@ async fn raising_on(backend: Option<String>) {
     incident::act(
         &d.store,
         &cfg,
-        1,
+        yuqing::vocab::ids::IncidentId(1),
         &Step::Severity(yuqing::vocab::severity::Severity::Major),
         "duty",
         now,
@@ -200,7 +200,7 @@ async fn raising_on(backend: Option<String>) {
     incident::act(
         &d.store,
         &cfg,
-        1,
+        yuqing::vocab::ids::IncidentId(1),
         &Step::Severity(yuqing::vocab::severity::Severity::Ordinary),
         "duty",
         now,
@@ -215,7 +215,7 @@ async fn raising_on(backend: Option<String>) {
     incident::act(
         &d.store,
         &cfg,
-        1,
+        yuqing::vocab::ids::IncidentId(1),
         &Step::Severity(yuqing::vocab::severity::Severity::Major),
         "duty",
         now,

@@ -77,7 +77,7 @@ async fn a_deadline_missed_while_down_fires_once_on_start_on(backend: Option<Str
     yuqing::incident::act(
         &daemon.store,
         &config_now,
-        1,
+        yuqing::vocab::ids::IncidentId(1),
         &yuqing::incident::Step::Acknowledge,
         "duty",
         t0,

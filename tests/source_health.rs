@@ -189,3 +189,55 @@ async fn a_page_whose_layout_changed_is_reported_on(backend: Option<String>) {
     assert_eq!(mail.len(), 2);
     assert!(mail[1].contains("信息源恢复"), "{}", mail[1]);
 }
+
+#[tokio::test]
+async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website() {
+    for backend in common::db::backends().await {
+        a_database_failure_during_a_poll_is_not_blamed_on_the_website_on(backend).await;
+    }
+}
+
+async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website_on(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
+    let d = deployment(&dirs, &http, &clock, &backend).await;
+    http.set(
+        "/portal.xml",
+        Response::rss(rss(&[(
+            "文旅局发布出行提示",
+            "https://gov.example.cn/1",
+            "1",
+            "",
+        )])),
+    );
+    // The items table is gone for a moment (a botched manual repair): storing the page
+    // fails in the database, while the website answered well.
+    sqlx::query("ALTER TABLE items RENAME TO items_away")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    let polled = d.poll_once(Some("portal")).await.unwrap();
+    assert!(polled[0].1.is_err(), "{polled:?}");
+    let state = d.store.source_state("portal").await.unwrap();
+    assert_eq!(state.last_error, None, "the website is not blamed");
+    assert_eq!(state.failures, 0);
+    assert_eq!(state.failing_since, None);
+    let retry_in =
+        state.next_poll - yuqing::vocab::clock::secs(yuqing::vocab::clock::Clock::now(&clock));
+    assert!(
+        (1..=60).contains(&retry_in),
+        "tried again soon: {retry_in}s"
+    );
+
+    // The database is back: the page is read again and its item stored once.
+    sqlx::query("ALTER TABLE items_away RENAME TO items")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    let polled = d.poll_once(Some("portal")).await.unwrap();
+    assert_eq!(polled[0].1.as_ref().map(|r| r.new), Ok(1), "{polled:?}");
+    let state = d.store.source_state("portal").await.unwrap();
+    assert_eq!(state.last_error, None);
+}

@@ -9,8 +9,11 @@
 //! (the hash functions are fixed), so the same items always group the same way.
 
 use crate::classify::normalize::normalize_text;
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
+use serde::Deserialize;
 use std::collections::BTreeSet;
+use toml::Spanned;
 
 /// `[grouping]`: an item joins an incident of its topic when its text is at least
 /// `similarity` alike (MinHash estimate of bigram Jaccard) to one of the incident's items
@@ -149,6 +152,45 @@ impl ItemSignature {
         self.title
             .similarity(&other.title)
             .max(self.full.similarity(&other.full))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+/// The `[grouping]` table as written.
+pub struct RawGrouping {
+    window: Option<Span>,
+    similarity: Option<Spanned<f64>>,
+    reopen_within: Option<Span>,
+}
+
+impl RawGrouping {
+    /// The checked `[grouping]`; `at` turns a span into a diagnostic with file and line.
+    pub fn check(
+        self,
+        errs: &mut Diagnostics,
+        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    ) -> Grouping {
+        let g = Grouping::default();
+        Grouping {
+            window: self.window.unwrap_or(g.window),
+            similarity: match self.similarity {
+                None => g.similarity,
+                Some(s) if (0.0..=1.0).contains(s.get_ref()) => *s.get_ref(),
+                Some(s) => {
+                    errs.push(at(
+                        s.span(),
+                        format!(
+                            "[grouping] similarity = {} is not between 0 and 1 (0.2 groups \
+                             reports of one event; 0 groups every item of a topic)",
+                            s.get_ref()
+                        ),
+                    ));
+                    g.similarity
+                }
+            },
+            reopen_within: self.reopen_within.unwrap_or(g.reopen_within),
+        }
     }
 }
 

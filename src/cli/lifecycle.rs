@@ -6,6 +6,7 @@ use crate::config::settings::Settings;
 use crate::notify::mail::local;
 use crate::store::{IncidentRow, Store};
 use crate::vocab::clock::{from_secs, Clock, SystemClock};
+use crate::vocab::ids::{IncidentId, ItemId};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -37,7 +38,15 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
                 Ok(v) => v,
                 Err(code) => return Ok(code),
             };
-            crate::incident::merge(&store, &config, *into, *from, &by, now).await
+            crate::incident::merge(
+                &store,
+                &config,
+                IncidentId(*into),
+                IncidentId(*from),
+                &by,
+                now,
+            )
+            .await
         }
         IncidentCommand::Split {
             id,
@@ -77,8 +86,8 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
                 &config,
                 &calendar,
                 &obligation_of,
-                *id,
-                items,
+                IncidentId(*id),
+                &items.iter().copied().map(ItemId).collect::<Vec<_>>(),
                 &by,
                 now,
             )

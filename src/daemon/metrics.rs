@@ -12,6 +12,7 @@
 use crate::daemon::scheduler::Daemon;
 use crate::vocab::clock::secs;
 use crate::vocab::severity::Severity;
+use crate::vocab::state::DeadlineKind;
 use anyhow::{Context, Result};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -62,6 +63,7 @@ pub struct Metrics {
     pub outbox_depth: Gauge,
     pub outbox_oldest_age: Seconds,
     pub store_up: Gauge,
+    pub store_failures: Counter,
 }
 
 fn poll_histogram() -> Histogram {
@@ -88,6 +90,7 @@ impl Metrics {
             outbox_depth: Gauge::default(),
             outbox_oldest_age: Seconds::default(),
             store_up: Gauge::default(),
+            store_failures: Counter::default(),
         };
         let mut r = Registry::with_prefix("yuqing");
         r.register(
@@ -165,6 +168,11 @@ impl Metrics {
             "1 when the last scrape could read the database, else 0",
             m.store_up.clone(),
         );
+        r.register(
+            "store_failures",
+            "Polls that the database failed (not counted against their source)",
+            m.store_failures.clone(),
+        );
         Metrics { registry: r, ..m }
     }
 
@@ -217,6 +225,11 @@ pub fn record_poll(id: &str, took: Duration, counts: Option<PollCounts>) {
             m.source_failures.get_or_create(&label).inc();
         }
     }
+}
+
+/// A poll that the database failed (not counted against its source).
+pub fn record_store_failure() {
+    get().store_failures.inc();
 }
 
 /// Messages the outbox sender delivered and failed to deliver.
@@ -382,13 +395,14 @@ async fn read_gauges(d: &Daemon) -> Result<()> {
             .set(n);
     }
     let d = &settings.config.deadlines;
-    for (kind, reminders) in [
-        ("release", &d.release_reminders),
-        ("press_conference", &d.press_conference_reminders),
-        ("response", &d.response_reminders),
+    for kind in [
+        DeadlineKind::Release,
+        DeadlineKind::PressConference,
+        DeadlineKind::Response,
     ] {
         // At risk: inside the earliest reminder's lead (an hour when there is none).
-        let window = reminders
+        let window = d
+            .reminders(kind)
             .iter()
             .map(|s| s.as_secs() as i64)
             .max()

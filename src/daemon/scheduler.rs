@@ -12,11 +12,10 @@ use crate::config::settings::{Current, Settings};
 use crate::config::{Channel, Source};
 use crate::daemon::metrics;
 use crate::fetch::politeness::HostGate;
-use crate::fetch::SourceError;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::incident;
 use crate::notify::outbox::{Drained, Sender};
-use crate::polling::source;
+use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::{Context, Result};
@@ -157,7 +156,7 @@ impl Daemon {
         source: &Source,
         channel: Option<&Channel>,
         now: DateTime<Utc>,
-    ) -> Result<source::Report, SourceError> {
+    ) -> Result<source::Report, PollError> {
         let started = std::time::Instant::now();
         let result = match channel {
             None => source::poll(&self.store, &self.fetcher, settings, source, now).await,
@@ -165,12 +164,21 @@ impl Daemon {
                 crate::polling::channel::poll(&self.store, &self.fetcher, settings, c, now).await
             }
         };
-        let counts = result.as_ref().ok().map(|r| metrics::PollCounts {
-            fetched: r.fetched as u64,
-            new: r.new as u64,
-            matched: r.matched as u64,
-        });
-        metrics::record_poll(&source.id, started.elapsed(), counts);
+        let took = started.elapsed();
+        match &result {
+            Ok(r) => metrics::record_poll(
+                &source.id,
+                took,
+                Some(metrics::PollCounts {
+                    fetched: r.fetched as u64,
+                    new: r.new as u64,
+                    matched: r.matched as u64,
+                }),
+            ),
+            Err(PollError::Source(_)) => metrics::record_poll(&source.id, took, None),
+            // The database's failure, not the source's.
+            Err(PollError::Store(_)) => metrics::record_store_failure(),
+        }
         result
     }
 

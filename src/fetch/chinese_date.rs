@@ -9,7 +9,8 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use crate::vocab::clock::local_instant;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 
@@ -62,7 +63,7 @@ pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
     }
     if let Some(c) = FULL.captures(&text) {
         let date = NaiveDate::from_ymd_opt(number(&c, 1)?, number(&c, 2)?, number(&c, 3)?)?;
-        return local(tz, date.and_time(time_of(&c, 4)?));
+        return local_instant(tz, date.and_time(time_of(&c, 4)?));
     }
     if let Some(c) = MONTH_DAY.captures(&text) {
         let (month, day) = (number(&c, 1)?, number(&c, 2)?);
@@ -70,15 +71,15 @@ pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
         let year = now.with_timezone(&tz).year();
         // A list page shows last December's items in January without a year: a date more
         // than a day ahead of now must be from the year before.
-        let this_year =
-            NaiveDate::from_ymd_opt(year, month, day).and_then(|d| local(tz, d.and_time(time)));
+        let this_year = NaiveDate::from_ymd_opt(year, month, day)
+            .and_then(|d| local_instant(tz, d.and_time(time)));
         if let Some(t) = this_year {
             if t <= now + Duration::days(1) {
                 return Some(t);
             }
         }
         let date = NaiveDate::from_ymd_opt(year - 1, month, day)?;
-        return local(tz, date.and_time(time));
+        return local_instant(tz, date.and_time(time));
     }
     if let Some(c) = NAMED_DAY.captures(&text) {
         let back = match c.get(1)?.as_str() {
@@ -88,7 +89,7 @@ pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
         };
         let today = now.with_timezone(&tz).date_naive();
         let date = today.checked_sub_signed(Duration::days(back))?;
-        return local(tz, date.and_time(time_of(&c, 2)?));
+        return local_instant(tz, date.and_time(time_of(&c, 2)?));
     }
     if let Some(c) = AGO.captures(&text) {
         let amount = c.get(1)?.as_str();
@@ -160,16 +161,10 @@ fn time_of(c: &regex::Captures<'_>, first: usize) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(number(c, first)?, number(c, first + 1)?, second)
 }
 
-/// A wall-clock time in `tz` as an instant; in a DST overlap the earlier one, in a gap none.
-fn local(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
 
     /// 2026-11-24 10:00 in Beijing.

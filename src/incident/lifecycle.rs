@@ -17,7 +17,7 @@
 //! recorded); once acknowledged it is monitored again, and the duty officer records any
 //! further response as a note.
 
-use super::{source_name, Snapshot};
+use super::{refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
 use crate::config::Config;
 use crate::notify::mail::{self, local};
@@ -27,8 +27,9 @@ use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use crate::vocab::clock::{from_secs, secs};
-use crate::vocab::severity::Severity;
-use anyhow::{bail, Context, Result};
+use crate::vocab::ids::{IncidentId, ItemId};
+use crate::vocab::state::IncidentStatus;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 /// Items of one incident compared with a new item, newest first.
@@ -91,7 +92,7 @@ pub(super) async fn resurge(
             store
                 .record_action(
                     tx,
-                    incident.id,
+                    IncidentId(incident.id),
                     t,
                     "yuqing",
                     "reopened",
@@ -112,7 +113,7 @@ pub(super) async fn resurge(
             store
                 .record_action(
                     tx,
-                    incident.id,
+                    IncidentId(incident.id),
                     t,
                     "yuqing",
                     "resurgence",
@@ -213,12 +214,12 @@ pub(super) async fn settle(
     };
     let running = store.open_deadline_count(tx, id).await?;
     let t = secs(now);
-    if running > 0 && incident.status == "monitoring" {
-        store.set_status(tx, id, "released").await?;
+    if running > 0 && incident.status == IncidentStatus::Monitoring {
+        store.set_status(tx, id, IncidentStatus::Released).await?;
         store
             .record_action(
                 tx,
-                id,
+                IncidentId(id),
                 t,
                 by,
                 "state",
@@ -237,7 +238,7 @@ pub(super) async fn settle(
     store
         .record_action(
             tx,
-            id,
+            IncidentId(id),
             t,
             "yuqing",
             "monitoring",
@@ -269,7 +270,9 @@ pub(super) async fn close(
         return Ok(());
     }
     let detail = (by == "yuqing").then_some("monitoring ended");
-    store.record_action(tx, id, t, by, "closed", detail).await?;
+    store
+        .record_action(tx, IncidentId(id), t, by, "closed", detail)
+        .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
@@ -293,7 +296,7 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
 }
 
 fn active(i: &IncidentRow) -> bool {
-    !matches!(i.status.as_str(), "closed" | "merged")
+    i.status.is_active()
 }
 
 /// Merges incident `from` into `into`: its items and record move over, it ends as
@@ -302,25 +305,24 @@ fn active(i: &IncidentRow) -> bool {
 pub async fn merge(
     store: &Store,
     config: &Config,
-    into: i64,
-    from: i64,
+    into: IncidentId,
+    from: IncidentId,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<String> {
+) -> Result<String, StepError> {
+    let (IncidentId(into), IncidentId(from)) = (into, from);
     if into == from {
-        bail!("cannot merge incident #{into} into itself");
+        refuse!("cannot merge incident #{into} into itself");
     }
     let mut tx = store.begin().await?;
-    let a = store
-        .incident(&mut *tx, into)
-        .await?
-        .with_context(|| format!("there is no incident #{into}"))?;
-    let b = store
-        .incident(&mut *tx, from)
-        .await?
-        .with_context(|| format!("there is no incident #{from}"))?;
+    let Some(a) = store.incident(&mut *tx, into).await? else {
+        refuse!("there is no incident #{into}");
+    };
+    let Some(b) = store.incident(&mut *tx, from).await? else {
+        refuse!("there is no incident #{from}");
+    };
     if !active(&a) || !active(&b) {
-        bail!(
+        refuse!(
             "only active incidents can be merged (#{into} is {}, #{from} is {})",
             a.status,
             b.status
@@ -339,7 +341,7 @@ pub async fn merge(
     store
         .record_action(
             &mut tx,
-            from,
+            IncidentId(from),
             t,
             by,
             "merged",
@@ -348,17 +350,16 @@ pub async fn merge(
         .await?;
     let start = a.clock_start.min(b.clock_start);
     store.set_clock_start(&mut tx, into, start).await?;
-    let sa: Severity = a.severity.parse().unwrap_or(Severity::Ordinary);
-    let sb: Severity = b.severity.parse().unwrap_or(Severity::Ordinary);
+    let (sa, sb) = (a.severity, b.severity);
     for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
         store
-            .reschedule_deadline(&mut tx, into, kind.as_str(), secs(due))
+            .reschedule_deadline(&mut tx, into, kind, secs(due))
             .await?;
     }
     store
         .record_action(
             &mut tx,
-            into,
+            IncidentId(into),
             t,
             by,
             "merged",
@@ -399,37 +400,37 @@ pub async fn split(
     config: &Config,
     calendar: &Calendar,
     obligation_of: &(dyn Fn(&str) -> Option<Obligation> + Sync),
-    from: i64,
-    items: &[i64],
+    from: IncidentId,
+    items: &[ItemId],
     by: &str,
     now: DateTime<Utc>,
-) -> Result<(i64, String)> {
+) -> Result<(IncidentId, String), StepError> {
+    let IncidentId(from) = from;
     let mut tx = store.begin().await?;
-    let a = store
-        .incident(&mut *tx, from)
-        .await?
-        .with_context(|| format!("there is no incident #{from}"))?;
+    let Some(a) = store.incident(&mut *tx, from).await? else {
+        refuse!("there is no incident #{from}");
+    };
     if !active(&a) {
-        bail!(
+        refuse!(
             "incident #{from} is {}; only an active incident can be split",
             a.status
         );
     }
     let all = store.incident_items(&mut *tx, from).await?;
     let mut moved: Vec<&ItemRow> = Vec::new();
-    for id in items {
+    for ItemId(id) in items {
         match all.iter().find(|i| i.id == *id) {
             Some(i) => moved.push(i),
             None => {
-                bail!("item {id} is not in incident #{from} (see `yuqing incident show {from}`)")
+                refuse!("item {id} is not in incident #{from} (see `yuqing incident show {from}`)")
             }
         }
     }
     if moved.is_empty() {
-        bail!("name at least one item to split off");
+        refuse!("name at least one item to split off");
     }
     if moved.len() == all.len() {
-        bail!("cannot split every item off incident #{from}; leave at least one");
+        refuse!("cannot split every item off incident #{from}; leave at least one");
     }
     moved.sort_by_key(|i| i.id);
     let start = moved
@@ -439,7 +440,7 @@ pub async fn split(
         })
         .min()
         .unwrap_or(now);
-    let severity: Severity = a.severity.parse().unwrap_or(Severity::Ordinary);
+    let severity = a.severity;
     let t = secs(now);
     let id = store
         .insert_incident(
@@ -447,7 +448,7 @@ pub async fn split(
             &NewIncident {
                 topic_id: &a.topic_id,
                 topic_name: &a.topic_name,
-                severity: severity.as_str(),
+                severity,
                 opened_at: t,
                 clock_start: secs(start),
                 first_item_id: moved[0].id,
@@ -470,14 +471,12 @@ pub async fn split(
         store.set_clock_start(&mut tx, from, secs(rest)).await?;
         for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
             store
-                .reschedule_deadline(&mut tx, from, kind.as_str(), secs(due))
+                .reschedule_deadline(&mut tx, from, kind, secs(due))
                 .await?;
         }
     }
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store
-            .insert_deadline(&mut tx, id, kind.as_str(), secs(due))
-            .await?;
+        store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
     }
     if let Some(o) = obligation_of(&a.topic_id) {
         add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
@@ -490,7 +489,7 @@ pub async fn split(
     store
         .record_action(
             &mut tx,
-            id,
+            IncidentId(id),
             t,
             by,
             "split",
@@ -500,7 +499,7 @@ pub async fn split(
     store
         .record_action(
             &mut tx,
-            from,
+            IncidentId(from),
             t,
             by,
             "split",
@@ -526,7 +525,7 @@ pub async fn split(
         .await?;
     tx.commit().await?;
     Ok((
-        id,
+        IncidentId(id),
         format!("items {list} of incident #{from} split into new incident #{id}"),
     ))
 }

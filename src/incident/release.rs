@@ -24,6 +24,7 @@ use crate::notify::mail;
 use crate::notify::outbox::domain_of;
 use crate::store::{IncidentRow, PostRow, Store};
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -160,7 +161,7 @@ async fn propose(
     store
         .record_action(
             &mut tx,
-            incident.id,
+            IncidentId(incident.id),
             t,
             "yuqing",
             "release_candidate",
@@ -174,7 +175,17 @@ async fn propose(
             at: Some(from_secs(post.at()).min(now)),
         };
         let by = format!("yuqing (channel {})", channel.id);
-        incident::act_in(store, &mut tx, config, incident.id, &step, &by, now).await?;
+        incident::act_in(
+            store,
+            &mut tx,
+            config,
+            IncidentId(incident.id),
+            &step,
+            &by,
+            now,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     }
     let snap = incident::Snapshot::read(store, &mut tx, incident.id).await?;
     let source = incident::source_name(config, &snap.first().source_id);

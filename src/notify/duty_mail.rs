@@ -6,9 +6,9 @@
 
 use crate::config::Channel;
 use crate::notify::mail::{local, one_line};
-use crate::rules::deadline::zh_left;
 use crate::rules::duty::{State, Status};
 use crate::store::{Draft, IncidentRow, ItemRow, PostRow};
+use crate::vocab::span::zh_left;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -160,7 +160,7 @@ pub fn missed(v: &ChannelView<'_>, to: &[Mailbox]) -> Draft {
         (Some(crate::rules::duty::Duty::Every { every, .. }), Some(m)) => format!(
             "自上次发布（{}）起已超过 {} 未更新",
             local(m.from, v.tz),
-            crate::rules::deadline::zh_span(every.chrono())
+            crate::vocab::span::zh_span(every.chrono())
         ),
         (Some(crate::rules::duty::Duty::WorkingDays { days, .. }), Some(m)) => format!(
             "自上次发布（{}）起已超过 {days} 个工作日未更新",
@@ -349,18 +349,14 @@ pub fn daily_digest(
     if !open.is_empty() {
         t.push_str("\n未结事件：\n");
         for i in open {
-            let sev = i
-                .severity
-                .parse::<crate::vocab::severity::Severity>()
-                .map(|s| s.zh().to_string())
-                .unwrap_or_else(|_| i.severity.clone());
+            let sev = i.severity.zh();
             let _ = writeln!(
                 t,
                 "  - #{} {}（{}，{}）立案于 {}；查看：yuqing incident show {}",
                 i.id,
                 i.topic_name,
                 sev,
-                if i.status == "acknowledged" {
+                if i.status == crate::vocab::state::IncidentStatus::Acknowledged {
                     "已确认"
                 } else {
                     "未确认"

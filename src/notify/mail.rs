@@ -8,9 +8,9 @@
 //! incident into a [`Draft`] that the caller queues in the outbox in the same transaction as
 //! the change that caused it.
 
-use crate::rules::deadline::{self, Kind};
 use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
 use crate::vocab::severity::Severity;
+use crate::vocab::state::DeadlineKind as Kind;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -35,11 +35,7 @@ pub struct IncidentView<'a> {
 
 impl IncidentView<'_> {
     fn severity(&self) -> String {
-        self.incident
-            .severity
-            .parse::<Severity>()
-            .map(|s| s.zh().to_string())
-            .unwrap_or_else(|_| self.incident.severity.clone())
+        self.incident.severity.zh().to_string()
     }
 }
 
@@ -60,7 +56,7 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox]) -> Draft {
         format!("记录新闻发布会：yuqing incident press {id}"),
         format!("查看详情：yuqing incident show {id}"),
     ];
-    let next: Vec<String> = if v.deadlines.iter().any(|d| d.kind == "press_conference") {
+    let next: Vec<String> = if v.deadlines.iter().any(|d| d.kind == Kind::PressConference) {
         next.to_vec()
     } else {
         vec![
@@ -115,9 +111,7 @@ pub fn regraded(
         .iter()
         .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
     {
-        if let Ok(k) = d.kind.parse::<Kind>() {
-            next.push(format!("{}：{}", k.zh(), k.command(id)));
-        }
+        next.push(format!("{}：{}", d.kind.zh(), d.kind.command(id)));
     }
     next.push(format!("查看详情：yuqing incident show {id}"));
     render("regraded", v, to, subject, &lead, &next)
@@ -184,10 +178,10 @@ pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draf
 /// Mail to the duty officer before a deadline.
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
-    let kind: Option<Kind> = upcoming.kind.parse().ok();
+    let kind = Some(upcoming.kind);
     let what = &deadline_what(upcoming);
     let due = crate::vocab::clock::from_secs(upcoming.due_at);
-    let left = deadline::zh_left(due, v.now);
+    let left = crate::vocab::span::zh_left(due, v.now);
     let subject = format!(
         "【舆情·提醒】#{} {}时限{}：{}",
         id,
@@ -218,7 +212,7 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
 /// `again` when it is the repeated escalation of a deadline still not met.
 pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
-    let kind: Option<Kind> = missed.kind.parse().ok();
+    let kind = Some(missed.kind);
     let what = &deadline_what(missed);
     let due = crate::vocab::clock::from_secs(missed.due_at);
     let subject = format!(
@@ -234,7 +228,7 @@ pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[M
         v.severity(),
         what,
         local(due, v.tz),
-        deadline::zh_left(due, v.now)
+        crate::vocab::span::zh_left(due, v.now)
     );
     let next = vec![
         format!(
@@ -403,7 +397,7 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
             } else if d.cancelled_at.is_some() {
                 "已因级别调整取消".to_string()
             } else {
-                deadline::zh_left(due, v.now)
+                crate::vocab::span::zh_left(due, v.now)
             };
             format!(
                 "{what}：{} 前，{state}{}",
@@ -419,11 +413,7 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
 pub fn deadline_what(d: &DeadlineRow) -> String {
     match &d.duty {
         Some(duty) => duty.clone(),
-        None => d
-            .kind
-            .parse::<Kind>()
-            .map(|k| k.zh().to_string())
-            .unwrap_or_else(|_| d.kind.clone()),
+        None => d.kind.zh().to_string(),
     }
 }
 
@@ -801,8 +791,8 @@ mod tests {
             id: 7,
             topic_id: "scenic-safety".into(),
             topic_name: "景区安全".into(),
-            severity: "major".into(),
-            status: "open".into(),
+            severity: Severity::Major,
+            status: crate::vocab::state::IncidentStatus::Open,
             opened_at: t0,
             clock_start: t0,
             first_item_id: 1,
@@ -829,7 +819,7 @@ mod tests {
         let dl = |id, kind: &str, h: i64| DeadlineRow {
             id,
             incident_id: 7,
-            kind: kind.into(),
+            kind: kind.parse().unwrap(),
             due_at: t0 + h * 3600,
             met_at: None,
             met_by: None,

@@ -2,10 +2,10 @@
 //! when it was met, and whether it was met or missed and by how much.
 
 use crate::notify::mail::local;
-use crate::rules::deadline::zh_span;
 use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::from_secs;
-use crate::vocab::severity::Severity;
+use crate::vocab::span::zh_span;
+use crate::vocab::state::{DeadlineState, IncidentStatus};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -56,70 +56,45 @@ impl Line {
     }
 }
 
-/// The outcome of a deadline as of `now`: met on time, met late by, missed by, pending.
-pub fn outcome(d: &DeadlineRow, now: DateTime<Utc>) -> String {
-    let due = from_secs(d.due_at);
-    match (d.met_at.map(from_secs), d.cancelled_at) {
-        (Some(met), _) if met <= due => format!("按时完成（提前 {}）", zh_span(due - met)),
-        (Some(met), _) => format!("超时完成（超时 {}）", zh_span(met - due)),
-        (None, Some(_)) => "因级别调整取消".to_string(),
-        (None, None) if now == due => "未完成（已到期）".to_string(),
-        (None, None) if now > due => format!("未完成（已超时 {}）", zh_span(now - due)),
-        (None, None) => format!("进行中（剩余 {}）", zh_span(due - now)),
-    }
-}
-
-/// When a closed or merged incident stopped counting; `None` while it is active. An unmet
-/// deadline of an ended incident is overdue by the time to its close, not to today.
-pub fn ended_at(i: &IncidentRow) -> Option<DateTime<Utc>> {
-    match i.status.as_str() {
-        "closed" | "merged" => i.closed_at.map(from_secs),
-        _ => None,
-    }
-}
-
-/// The incident `d` was merged into when the merge cancelled `d` (a deadline cancelled
-/// earlier, by a regrade, keeps that reason).
-pub fn merged_cancel(i: &IncidentRow, d: &DeadlineRow) -> Option<i64> {
-    match (i.merged_into, d.met_at, d.cancelled_at) {
-        (Some(into), None, Some(c)) if c >= i.closed_at.unwrap_or(c) => Some(into),
-        _ => None,
-    }
-}
-
-/// The outcome of deadline `d` of incident `i`: as [`outcome`], but a merged incident's
-/// cancelled deadline says so, and an ended incident's unmet deadline is counted to its
-/// close ("结案时已超时 55秒").
+/// The outcome of deadline `d` of incident `i` as of `now`, in the report's words: met on
+/// time or late by, cancelled (by a regrade, or a merge into #N), pending, or missed by —
+/// an ended incident's unmet deadline counted to its close ("结案时已超时 55秒").
 pub fn outcome_of(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> String {
-    if let Some(into) = merged_cancel(i, d) {
-        return format!("因并入 #{into} 取消");
-    }
-    match (ended_at(i), d.met_at, d.cancelled_at) {
-        (Some(end), None, None) => {
-            let due = from_secs(d.due_at);
-            if end > due {
-                format!("未完成（结案时已超时 {}）", zh_span(end - due))
-            } else if end == due {
-                "未完成（结案时已到期）".to_string()
+    let zero = chrono::Duration::zero();
+    match d.state(i, now) {
+        DeadlineState::Met {
+            late_by, early_by, ..
+        } if late_by == zero => {
+            format!("按时完成（提前 {}）", zh_span(early_by))
+        }
+        DeadlineState::Met { late_by, .. } => format!("超时完成（超时 {}）", zh_span(late_by)),
+        DeadlineState::Cancelled {
+            merged_into: Some(into),
+        } => format!("因并入 #{into} 取消"),
+        DeadlineState::Cancelled { merged_into: None } => "因级别调整取消".to_string(),
+        DeadlineState::Missed { overdue_by, ended } => {
+            let when = if ended { "结案时" } else { "" };
+            if overdue_by == zero {
+                format!("未完成（{when}已到期）")
             } else {
-                format!("未完成（结案时剩余 {}）", zh_span(due - end))
+                format!("未完成（{when}已超时 {}）", zh_span(overdue_by))
             }
         }
-        _ => outcome(d, now),
+        DeadlineState::Unmet { left } => format!("未完成（结案时剩余 {}）", zh_span(left)),
+        DeadlineState::Pending { left } => format!("进行中（剩余 {}）", zh_span(left)),
     }
 }
 
 /// An incident's state in Chinese, for reports and listings.
 pub fn state_zh(i: &IncidentRow) -> String {
-    match i.status.as_str() {
-        "open" => "待确认".to_string(),
-        "acknowledged" => "已确认".to_string(),
-        "released" => "已发布/已回应".to_string(),
-        "press_conference" => "已召开发布会".to_string(),
-        "monitoring" => "监测中".to_string(),
-        "closed" => "已结案".to_string(),
-        "merged" => format!("已并入 #{}", i.merged_into.unwrap_or(0)),
-        other => other.to_string(),
+    match i.status {
+        IncidentStatus::Open => "待确认".to_string(),
+        IncidentStatus::Acknowledged => "已确认".to_string(),
+        IncidentStatus::Released => "已发布/已回应".to_string(),
+        IncidentStatus::PressConference => "已召开发布会".to_string(),
+        IncidentStatus::Monitoring => "监测中".to_string(),
+        IncidentStatus::Closed => "已结案".to_string(),
+        IncidentStatus::Merged => format!("已并入 #{}", i.merged_into.unwrap_or(0)),
     }
 }
 
@@ -131,11 +106,7 @@ pub fn lines(
 ) -> Vec<Line> {
     let mut out = Vec::new();
     for (i, deadlines) in incidents {
-        let severity = i
-            .severity
-            .parse::<Severity>()
-            .map(|s| s.zh().to_string())
-            .unwrap_or_else(|_| i.severity.clone());
+        let severity = i.severity.zh().to_string();
         for d in deadlines {
             out.push(Line {
                 incident: i.id,
@@ -164,12 +135,19 @@ pub fn lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::severity::Severity;
+    use crate::vocab::state::DeadlineKind;
+
+    /// The outcome of `d` of an incident still being handled.
+    fn outcome(d: &DeadlineRow, now: DateTime<Utc>) -> String {
+        outcome_of(&incident("open", None, None), d, now)
+    }
 
     fn dl(due: i64, met: Option<i64>, cancelled: Option<i64>) -> DeadlineRow {
         DeadlineRow {
             id: 1,
             incident_id: 1,
-            kind: "release".into(),
+            kind: DeadlineKind::Release,
             due_at: due,
             met_at: met,
             met_by: None,
@@ -209,8 +187,8 @@ mod tests {
             id: 2,
             topic_id: "scenic".into(),
             topic_name: "景区安全".into(),
-            severity: "major".into(),
-            status: status.into(),
+            severity: Severity::Major,
+            status: status.parse().unwrap(),
             opened_at: 0,
             clock_start: 0,
             first_item_id: 1,

@@ -15,10 +15,9 @@ use crate::rules::calendar::Calendar;
 use crate::rules::duty;
 use crate::rules::jobs::{latest_due, Kind};
 use crate::store::{Draft, Store};
-use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::clock::{from_secs, midnight, secs};
 use anyhow::Result;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
 /// Runs every job whose scheduled time passed since its last run.
 pub async fn fire(
     store: &Store,
@@ -72,15 +71,6 @@ fn previous_month(d: NaiveDate) -> (NaiveDate, NaiveDate) {
     (prev, this)
 }
 
-fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(tz).earliest())
-        .map_or_else(
-            || d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-            |t| t.with_timezone(&Utc),
-        )
-}
-
 /// The mail of one run of `kind` for the scheduled time `at`, and its attachment.
 pub async fn build(
     kind: Kind,
@@ -95,8 +85,8 @@ pub async fn build(
     Ok(match kind {
         Kind::WeeklyReport => {
             let monday = duty::week_monday(at, tz) - Duration::days(7);
-            let from = local_midnight(monday, tz);
-            let to = local_midnight(monday + Duration::days(7), tz);
+            let from = midnight(monday, tz);
+            let to = midnight(monday + Duration::days(7), tz);
             let posts = store.posts_since(None, secs(from)).await?;
             let duties = crate::obligations::evaluate(store, config, calendar, at).await?;
             let rows: Vec<duty_mail::WeekOfChannel<'_>> = duties
@@ -114,7 +104,7 @@ pub async fn build(
         }
         Kind::Ledger => {
             let (first, next) = previous_month(at.with_timezone(&tz).date_naive());
-            let (from, to) = (local_midnight(first, tz), local_midnight(next, tz));
+            let (from, to) = (midnight(first, tz), midnight(next, tz));
             let posts: Vec<_> = store
                 .posts_since(None, secs(from))
                 .await?

@@ -7,8 +7,8 @@
 use crate::config::settings::Settings;
 use crate::config::Channel;
 use crate::fetch::feed::Entry;
-use crate::fetch::{Fetcher, SourceError};
-use crate::polling::source::{self, Report, Sink};
+use crate::fetch::Fetcher;
+use crate::polling::source::{self, PollError, Report, Sink};
 use crate::store::{NewPost, Store, Tx};
 use crate::vocab::clock::secs;
 use anyhow::Result;
@@ -22,7 +22,7 @@ pub async fn poll(
     settings: &Settings,
     channel: &Channel,
     now: DateTime<Utc>,
-) -> Result<Report, SourceError> {
+) -> Result<Report, PollError> {
     let as_source = channel.as_source();
     source::poll_into(
         store,

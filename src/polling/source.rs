@@ -37,6 +37,22 @@ pub struct Report {
     pub not_modified: bool,
 }
 
+/// Why a poll yielded nothing, by cause.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// The website failed, or what it sent could not be read: recorded in the source's
+    /// health (`last_error`, failures in a row) and, when it lasts, mailed to operators.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The database failed while the poll read or stored: the website is not blamed; the
+    /// page is read again on the next try, and the dedupe makes that harmless.
+    #[error("database: {0:#}")]
+    Store(anyhow::Error),
+}
+
+/// How soon a poll that the database failed is tried again, at the most.
+const STORE_RETRY: i64 = 60;
+
 /// Polls `source` once and records the outcome (success or failure) in its health row.
 #[tracing::instrument(name = "poll", skip_all, fields(source_id = %source.id))]
 pub async fn poll(
@@ -45,7 +61,7 @@ pub async fn poll(
     settings: &Settings,
     source: &Source,
     now: DateTime<Utc>,
-) -> Result<Report, SourceError> {
+) -> Result<Report, PollError> {
     poll_into(store, fetcher, settings, source, now, Sink::Items).await
 }
 
@@ -66,11 +82,11 @@ pub(crate) async fn poll_into(
     source: &Source,
     now: DateTime<Utc>,
     sink: Sink<'_>,
-) -> Result<Report, SourceError> {
-    let state = store
-        .source_state(&source.id)
-        .await
-        .map_err(|e| SourceError::Fetch(crate::fetch::FetchError::Other(format!("{e:#}"))))?;
+) -> Result<Report, PollError> {
+    let state = store.source_state(&source.id).await.map_err(|e| {
+        tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot read the source's state; not polled");
+        PollError::Store(e)
+    })?;
     let validators = Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -103,7 +119,7 @@ pub(crate) async fn poll_into(
                     .await;
                 }
             }
-            Err(e)
+            Err(PollError::Source(e))
         }
         Ok(Polled::NotModified) => {
             record_success(store, source, now, None, None, next_ok).await;
@@ -188,13 +204,14 @@ pub(crate) async fn poll_into(
             }
             .await;
             if let Err(e) = stored {
-                // The validators are not saved, so the next poll reads the page again.
-                let msg = format!("cannot store the items: {e:#}");
-                let _ = store
-                    .record_poll_failure(&source.id, secs(now), &msg, next_ok)
-                    .await;
-                tracing::error!(source_id = %source.id, error = %msg, "poll aborted");
-                return Err(SourceError::Fetch(crate::fetch::FetchError::Other(msg)));
+                // The database failed, not the website: its health stays as it was. The
+                // validators are not saved, so the next try reads the page again.
+                let retry = secs(now) + STORE_RETRY.min(source.every.as_secs() as i64).max(1);
+                tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot store the items; poll aborted");
+                if let Err(e) = store.defer_poll(&source.id, secs(now), retry).await {
+                    tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot set the source's next poll");
+                }
+                return Err(PollError::Store(e));
             }
             let count = page_items_matched.unwrap_or(entries.len()) as i64;
             record_success(store, source, now, Some(validators), Some(count), next_ok).await;

@@ -6,12 +6,13 @@
 //! wall-clock hours: they run through nights, weekends and holidays, so no calendar is needed
 //! here.
 
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
-use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
-use std::fmt;
-use std::str::FromStr;
+use crate::vocab::state::{DeadlineKind as Kind, DeadlineState};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use toml::Spanned;
 
 /// The statutory response times (domain.md, "Response deadlines").
 #[derive(Debug, Clone)]
@@ -59,67 +60,51 @@ impl Default for Deadlines {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// 发布权威信息 (特别重大/重大).
-    Release,
-    /// 召开新闻发布会 (特别重大/重大).
-    PressConference,
-    /// 回应 (below 重大).
-    Response,
-    /// A duty counted in working days (the topic's `obligation`, e.g. 网民留言答复); the
-    /// deadline row names the duty.
-    Obligation,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Release => "release",
-            Kind::PressConference => "press_conference",
-            Kind::Response => "response",
-            Kind::Obligation => "obligation",
-        }
-    }
-
-    /// What must be done, in the words of the regulation.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Kind::Release => "发布权威信息",
-            Kind::PressConference => "召开新闻发布会",
-            Kind::Response => "回应社会关切",
-            Kind::Obligation => "法定时限义务",
-        }
-    }
-
-    /// The duty officer's command that records this deadline as met.
-    pub fn command(self, incident: i64) -> String {
-        match self {
-            Kind::Release | Kind::Response | Kind::Obligation => {
-                format!("yuqing incident release {incident} --url <发布链接>")
-            }
-            Kind::PressConference => format!("yuqing incident press {incident}"),
+impl Deadlines {
+    /// How long before a deadline of `kind` the duty officer is reminded. A working-day
+    /// obligation is reminded as a response is.
+    pub fn reminders(&self, kind: Kind) -> &[Span] {
+        match kind {
+            Kind::Release => &self.release_reminders,
+            Kind::PressConference => &self.press_conference_reminders,
+            Kind::Response | Kind::Obligation => &self.response_reminders,
         }
     }
 }
 
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Where a deadline due at `due` stands at `now`: met (`met_at`), cancelled (`cancelled`,
+/// by a merge into `merged_into` or else a regrade), or counted to `now` — or, when the
+/// incident `ended_at` (closed or merged), to its end: an unmet deadline of a closed
+/// incident is overdue by the time to its close, not to today.
+pub fn state(
+    due: DateTime<Utc>,
+    met_at: Option<DateTime<Utc>>,
+    cancelled: bool,
+    merged_into: Option<i64>,
+    ended_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> DeadlineState {
+    let zero = chrono::Duration::zero();
+    if let Some(at) = met_at {
+        return DeadlineState::Met {
+            at,
+            early_by: (due - at).max(zero),
+            late_by: (at - due).max(zero),
+        };
     }
-}
-
-impl FromStr for Kind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "release" => Ok(Kind::Release),
-            "press_conference" => Ok(Kind::PressConference),
-            "response" => Ok(Kind::Response),
-            "obligation" => Ok(Kind::Obligation),
-            other => Err(format!("unknown deadline kind `{other}`")),
+    if cancelled {
+        return DeadlineState::Cancelled { merged_into };
+    }
+    let until = ended_at.unwrap_or(now);
+    if due <= until {
+        DeadlineState::Missed {
+            overdue_by: until - due,
+            ended: ended_at.is_some(),
         }
+    } else if ended_at.is_some() {
+        DeadlineState::Unmet { left: due - until }
+    } else {
+        DeadlineState::Pending { left: due - until }
     }
 }
 
@@ -160,35 +145,148 @@ pub fn clock_start(
         .fold(detected, |a, b| a.min(b))
 }
 
-/// "3小时20分" for a span of time, as mail shows it; never negative.
-pub fn zh_span(d: Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (days, hours, mins) {
-        (0, 0, 0) => format!("{}秒", secs),
-        (0, 0, m) => format!("{m}分钟"),
-        (0, h, 0) => format!("{h}小时"),
-        (0, h, m) => format!("{h}小时{m}分"),
-        (d, 0, _) => format!("{d}天"),
-        (d, h, _) => format!("{d}天{h}小时"),
-    }
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+/// The `[deadlines]` table as written.
+pub struct RawDeadlines {
+    major_release: Option<Spanned<Span>>,
+    major_press_conference: Option<Spanned<Span>>,
+    ordinary_response: Option<Spanned<Span>>,
+    release_reminders: Option<Spanned<Vec<Span>>>,
+    press_conference_reminders: Option<Spanned<Vec<Span>>>,
+    response_reminders: Option<Spanned<Vec<Span>>>,
+    repeat_escalation: Option<Span>,
+    unacknowledged_after: Option<Span>,
+    monitoring: Option<Span>,
+    auto_confirm_release: Option<bool>,
 }
 
-/// "剩余 4小时" before the deadline, "已到期" at it, "已超时 1小时20分" after it.
-pub fn zh_left(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    if now == due {
-        "已到期".to_string()
-    } else if now < due {
-        format!("剩余 {}", zh_span(due - now))
-    } else {
-        format!("已超时 {}", zh_span(now - due))
+impl RawDeadlines {
+    /// The checked deadlines; `at` turns a span into a diagnostic with file and line. An
+    /// agency may set tighter deadlines than the statutory ones, never looser, and a
+    /// written reminder must fall within its deadline.
+    pub fn check(
+        self,
+        errs: &mut Diagnostics,
+        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    ) -> Deadlines {
+        let defaults = Deadlines::default();
+        let d = self;
+        // An agency may set tighter deadlines than the statutory ones, never looser.
+        let mut deadline = |key: &str,
+                            v: Option<Spanned<Span>>,
+                            default: Span,
+                            rule: &str|
+         -> Span {
+            let Some(v) = v else { return default };
+            let value = *v.get_ref();
+            if value.std().is_zero() {
+                errs.push(at(
+                    v.span(),
+                    format!(
+                        "[deadlines] {key} = \"0s\": a deadline must be longer than 0s ({rule})"
+                    ),
+                ));
+            } else if value.std() > default.std() {
+                errs.push(at(
+                    v.span(),
+                    format!(
+                        "[deadlines] {key} = \"{value}\" is looser than the statutory {default} \
+                         ({rule}): an agency may set a tighter deadline, never a looser one"
+                    ),
+                ));
+            }
+            value
+        };
+        let major_release = deadline(
+            "major_release",
+            d.major_release,
+            defaults.major_release,
+            "特别重大/重大: publish authoritative information within 5 hours",
+        );
+        let major_press_conference = deadline(
+            "major_press_conference",
+            d.major_press_conference,
+            defaults.major_press_conference,
+            "特别重大/重大: hold a press conference within 24 hours",
+        );
+        let ordinary_response = deadline(
+            "ordinary_response",
+            d.ordinary_response,
+            defaults.ordinary_response,
+            "较大/一般: respond within 48 hours",
+        );
+        // Written reminders must fall within their deadline; the defaults are left as they are
+        // (one before a tighter deadline is sent when the incident opens).
+        let mut reminders = |key: &str,
+                             v: Option<Spanned<Vec<Span>>>,
+                             default: Vec<Span>,
+                             of: (&str, Span)| {
+            let Some(v) = v else { return default };
+            let (deadline_key, deadline) = of;
+            for r in v.get_ref() {
+                if r.std().is_zero() || r.std() >= deadline.std() {
+                    errs.push(at(
+                            v.span(),
+                            format!(
+                                "[deadlines] {key}: a reminder {r} before the deadline is {} \
+                                 ({deadline_key} is {deadline}); give times between 0s and {deadline}",
+                                if r.std().is_zero() {
+                                    "the deadline itself"
+                                } else {
+                                    "not within it"
+                                }
+                            ),
+                        ));
+                }
+            }
+            v.into_inner()
+        };
+        let release_reminders = reminders(
+            "release_reminders",
+            d.release_reminders,
+            defaults.release_reminders,
+            ("major_release", major_release),
+        );
+        let press_conference_reminders = reminders(
+            "press_conference_reminders",
+            d.press_conference_reminders,
+            defaults.press_conference_reminders,
+            ("major_press_conference", major_press_conference),
+        );
+        let response_reminders = reminders(
+            "response_reminders",
+            d.response_reminders,
+            defaults.response_reminders,
+            ("ordinary_response", ordinary_response),
+        );
+        Deadlines {
+            major_release,
+            major_press_conference,
+            ordinary_response,
+            release_reminders,
+            press_conference_reminders,
+            response_reminders,
+            // Never more often than a minute: leaders must not be flooded.
+            repeat_escalation: d
+                .repeat_escalation
+                .unwrap_or(defaults.repeat_escalation)
+                .max(Span::from_secs(60)),
+            unacknowledged_after: d
+                .unacknowledged_after
+                .unwrap_or(defaults.unacknowledged_after),
+            monitoring: d.monitoring.unwrap_or(defaults.monitoring),
+            auto_confirm_release: d
+                .auto_confirm_release
+                .unwrap_or(defaults.auto_confirm_release),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).unwrap()
@@ -228,14 +326,51 @@ mod tests {
     }
 
     #[test]
-    fn spans_read_as_chinese() {
-        assert_eq!(zh_span(Duration::minutes(200)), "3小时20分");
-        assert_eq!(zh_span(Duration::hours(5)), "5小时");
-        assert_eq!(zh_span(Duration::minutes(30)), "30分钟");
-        assert_eq!(zh_span(Duration::seconds(9)), "9秒");
-        assert_eq!(zh_span(Duration::hours(49)), "2天1小时");
-        assert_eq!(zh_left(t(7, 0), t(5, 0)), "剩余 2小时");
-        assert_eq!(zh_left(t(7, 0), t(8, 20)), "已超时 1小时20分");
-        assert_eq!(zh_left(t(7, 0), t(7, 0)), "已到期");
+    fn a_deadline_is_counted_to_now_or_to_the_incidents_end() {
+        let due = t(7, 0);
+        let state =
+            |met, cancelled, merged, ended, now| state(due, met, cancelled, merged, ended, now);
+        assert_eq!(
+            state(None, false, None, None, t(5, 0)),
+            DeadlineState::Pending {
+                left: Duration::hours(2)
+            }
+        );
+        assert_eq!(
+            state(None, false, None, None, t(7, 0)),
+            DeadlineState::Missed {
+                overdue_by: Duration::zero(),
+                ended: false
+            }
+        );
+        // Closed at 07:55, looked at the next day: overdue by 55 minutes, not a day.
+        assert_eq!(
+            state(None, false, None, Some(t(7, 55)), t(23, 0)),
+            DeadlineState::Missed {
+                overdue_by: Duration::minutes(55),
+                ended: true
+            }
+        );
+        assert_eq!(
+            state(None, false, None, Some(t(5, 0)), t(23, 0)),
+            DeadlineState::Unmet {
+                left: Duration::hours(2)
+            }
+        );
+        // Met late stays late, whatever the time now.
+        assert_eq!(
+            state(Some(t(7, 1)), false, None, None, t(9, 0)),
+            DeadlineState::Met {
+                at: t(7, 1),
+                early_by: Duration::zero(),
+                late_by: Duration::minutes(1)
+            }
+        );
+        assert_eq!(
+            state(None, true, Some(4), Some(t(6, 0)), t(9, 0)),
+            DeadlineState::Cancelled {
+                merged_into: Some(4)
+            }
+        );
     }
 }

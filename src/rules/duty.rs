@@ -24,9 +24,10 @@
 //!   `unknown`, never compliant; the other fields still show what is known.
 
 use crate::rules::calendar::Calendar;
+use crate::vocab::clock::midnight;
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::path::Path;
@@ -51,7 +52,7 @@ impl Duty {
             Duty::Every { every, .. } => {
                 format!(
                     "每 {} 至少发布 1 条",
-                    crate::rules::deadline::zh_span(every.chrono())
+                    crate::vocab::span::zh_span(every.chrono())
                 )
             }
             Duty::WorkingDays { days, .. } => format!("超过 {days} 个工作日未更新即违规"),
@@ -308,19 +309,6 @@ pub struct Facts<'a> {
     pub tz: Tz,
 }
 
-/// Local midnight of `date` in `tz`, as UTC (the earliest instant of that day).
-fn midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let naive = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    match tz.from_local_datetime(&naive).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        // A zone that skips midnight (DST): the first instant of the day.
-        None => tz
-            .from_local_datetime(&(naive + Duration::hours(1)))
-            .earliest()
-            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
-    }
-}
-
 /// The Monday of the calendar week holding `t` in `tz`.
 pub fn week_monday(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     let d = t.with_timezone(&tz).date_naive();
@@ -490,6 +478,7 @@ fn unknown_base(in_window: u32, note: &str) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
     use proptest::prelude::*;
 

@@ -342,6 +342,101 @@ impl RawEscalation {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+/// The `[people]` table as written.
+pub struct RawPeople {
+    duty: Option<Spanned<Vec<Spanned<String>>>>,
+    leaders: Option<Spanned<Vec<Spanned<String>>>>,
+    principal: Option<Spanned<Vec<Spanned<String>>>>,
+    operators: Option<Spanned<Vec<Spanned<String>>>>,
+    office: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+impl RawPeople {
+    /// The checked addresses, and where `office` was written (an empty office is an error
+    /// only when something mails it, which the whole config tells); `at` turns a span into
+    /// a diagnostic with file and line.
+    pub fn check(
+        self,
+        errs: &mut Diagnostics,
+        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    ) -> (People, Option<std::ops::Range<usize>>) {
+        // [people]
+        // A list that is written must hold an address: mail to nobody is never delivered. The
+        // duty officers get every new incident and the operators every source failure, so
+        // those two may never be empty; the office only when a job mails it, and leaders and
+        // principal only when an escalation step would then reach nobody (checked below).
+        let mut people_list = |key: &str,
+                               list: Option<Spanned<Vec<Spanned<String>>>>,
+                               default: &str,
+                               required: &str|
+         -> Vec<Mailbox> {
+            match list {
+                None => vec![mailbox(default).expect("default address parses")],
+                Some(list) => {
+                    let span = list.span();
+                    let list = list.into_inner();
+                    if list.is_empty() && !required.is_empty() {
+                        errs.push(at(
+                            span,
+                            format!(
+                                "[people] {key} is empty: {required} would be mailed to nobody; \
+                                 give at least one address, or leave the key out for the default"
+                            ),
+                        ));
+                    }
+                    list.into_iter()
+                        .filter_map(|a| match mailbox(a.get_ref()) {
+                            Ok(m) => Some(m),
+                            Err(e) => {
+                                errs.push(at(a.span(), e));
+                                None
+                            }
+                        })
+                        .collect()
+                }
+            }
+        };
+        let people = People {
+            duty: people_list(
+                "duty",
+                self.duty,
+                "值班员 <duty@localhost>",
+                "every new incident",
+            ),
+            leaders: people_list("leaders", self.leaders, "分管领导 <leaders@localhost>", ""),
+            principal: people_list(
+                "principal",
+                self.principal,
+                "主要负责人 <principal@localhost>",
+                "",
+            ),
+            operators: people_list(
+                "operators",
+                self.operators,
+                "运维 <operators@localhost>",
+                "every source failure",
+            ),
+            office: Vec::new(),
+        };
+        let office_span = self.office.as_ref().map(|o| o.span());
+        let office = self.office.map(|o| people_list("office", Some(o), "", ""));
+        let people = People {
+            office: office.unwrap_or_else(|| people.duty.clone()),
+            ..people
+        };
+        (people, office_span)
+    }
+}
+
+/// A mail address as the config writes it: `user@example.gov.cn` or `名字 <user@…>`.
+pub fn mailbox(text: &str) -> Result<Mailbox, String> {
+    text.trim()
+        .parse::<Mailbox>()
+        .map_err(|_| format!("invalid mail address `{text}`: write `user@example.gov.cn` or `名字 <user@example.gov.cn>`"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

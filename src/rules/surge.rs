@@ -1,7 +1,10 @@
 //! The surge rule (domain.md): an incident that spreads fast, many items from several
 //! sources within a short window, is raised one severity level, once.
 
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
+use serde::Deserialize;
+use toml::Spanned;
 
 /// The surge rule: an incident that spreads fast is raised one level, once.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +23,53 @@ impl Default for Surge {
             items: 10,
             sources: 3,
             within: Span::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+/// The `[surge]` table as written.
+pub struct RawSurge {
+    enabled: Option<bool>,
+    items: Option<Spanned<u32>>,
+    sources: Option<Spanned<u32>>,
+    within: Option<Span>,
+}
+
+impl RawSurge {
+    /// The checked surge rule, `None` when `enabled = false`; `at` turns a span into a
+    /// diagnostic with file and line.
+    pub fn check(
+        self,
+        errs: &mut Diagnostics,
+        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    ) -> Option<Surge> {
+        match self.enabled {
+            Some(false) => None,
+            _ => {
+                let d = Surge::default();
+                for (key, n) in [("items", &self.items), ("sources", &self.sources)] {
+                    if let Some(n) = n.as_ref().filter(|n| *n.get_ref() == 0) {
+                        errs.push(at(
+                            n.span(),
+                            format!(
+                                "[surge] {key} = 0 is no threshold: give at least 1 (default \
+                                 items = 10, sources = 3), or `enabled = false` to turn surges off"
+                            ),
+                        ));
+                    }
+                }
+                Some(Surge {
+                    items: self
+                        .items
+                        .map_or(d.items, |n| i64::from(n.into_inner().max(2))),
+                    sources: self
+                        .sources
+                        .map_or(d.sources, |n| i64::from(n.into_inner().max(1))),
+                    within: self.within.unwrap_or(d.within),
+                })
+            }
         }
     }
 }

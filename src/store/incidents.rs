@@ -1,7 +1,13 @@
 //! Incidents, the items that belong to them, their deadlines and the record of who did what.
 
 use super::{Store, Tx};
+use crate::rules::deadline;
+use crate::vocab::clock::from_secs;
+use crate::vocab::ids::IncidentId;
+use crate::vocab::severity::Severity;
+use crate::vocab::state::{DeadlineKind, DeadlineState, IncidentStatus};
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use sqlx::{Any, Executor};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -9,8 +15,8 @@ pub struct IncidentRow {
     pub id: i64,
     pub topic_id: String,
     pub topic_name: String,
-    pub severity: String,
-    pub status: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
     pub opened_at: i64,
     pub clock_start: i64,
     pub first_item_id: i64,
@@ -28,17 +34,6 @@ pub struct IncidentRow {
     pub split_from: Option<i64>,
 }
 
-/// The states of an incident, in order; `merged` ends one that was merged into another.
-pub const STATES: [&str; 7] = [
-    "open",
-    "acknowledged",
-    "released",
-    "press_conference",
-    "monitoring",
-    "closed",
-    "merged",
-];
-
 /// SQL condition: the incident is still being handled (not closed, not merged).
 pub const ACTIVE: &str = "status NOT IN ('closed', 'merged')";
 
@@ -46,7 +41,7 @@ pub const ACTIVE: &str = "status NOT IN ('closed', 'merged')";
 pub struct DeadlineRow {
     pub id: i64,
     pub incident_id: i64,
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub due_at: i64,
     pub met_at: Option<i64>,
     pub met_by: Option<String>,
@@ -71,7 +66,7 @@ pub struct Action {
 pub struct NewIncident<'a> {
     pub topic_id: &'a str,
     pub topic_name: &'a str,
-    pub severity: &'a str,
+    pub severity: Severity,
     pub opened_at: i64,
     pub clock_start: i64,
     pub first_item_id: i64,
@@ -82,6 +77,42 @@ const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, c
                         monitoring_until, reopened_at, merged_into, split_from";
 const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
                         breach_mailed_at, reminded_before, duty, uncertain";
+
+impl IncidentRow {
+    /// When a closed or merged incident stopped counting; `None` while it is active. An
+    /// unmet deadline of an ended incident is overdue by the time to its end, not to today.
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        if self.status.has_ended() {
+            self.closed_at.map(from_secs)
+        } else {
+            None
+        }
+    }
+}
+
+impl DeadlineRow {
+    /// The incident a merge of `incident` cancelled this deadline into (a deadline that a
+    /// regrade cancelled earlier keeps that reason).
+    pub fn merged_into(&self, incident: &IncidentRow) -> Option<i64> {
+        match (incident.merged_into, self.met_at, self.cancelled_at) {
+            (Some(into), None, Some(c)) if c >= incident.closed_at.unwrap_or(c) => Some(into),
+            _ => None,
+        }
+    }
+
+    /// Where this deadline of `incident` stands at `now` (`rules::deadline::state`): the
+    /// one computation behind the terminal, JSON, mail and the 考核 report.
+    pub fn state(&self, incident: &IncidentRow, now: DateTime<Utc>) -> DeadlineState {
+        deadline::state(
+            from_secs(self.due_at),
+            self.met_at.map(from_secs),
+            self.cancelled_at.is_some(),
+            self.merged_into(incident),
+            incident.ended_at(),
+            now,
+        )
+    }
+}
 
 impl Store {
     /// The incident of `topic_id` that is still open, if any: a new item of the topic joins it.
@@ -137,7 +168,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_severity(&self, tx: &mut Tx, incident: i64, severity: &str) -> Result<()> {
+    pub async fn set_severity(&self, tx: &mut Tx, incident: i64, severity: Severity) -> Result<()> {
         sqlx::query("UPDATE incidents SET severity = $2 WHERE id = $1")
             .bind(incident)
             .bind(severity)
@@ -152,7 +183,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         incident: i64,
-        kind: &str,
+        kind: DeadlineKind,
         due_at: i64,
     ) -> Result<()> {
         sqlx::query(
@@ -173,7 +204,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         incident: i64,
-        kind: &str,
+        kind: DeadlineKind,
         now: i64,
     ) -> Result<()> {
         sqlx::query(
@@ -193,7 +224,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         incident: i64,
-        kind: &str,
+        kind: DeadlineKind,
         now: i64,
         by: &str,
         evidence: Option<&str>,
@@ -313,7 +344,7 @@ impl Store {
     pub async fn record_action(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         now: i64,
         actor: &str,
         action: &str,
@@ -322,7 +353,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO actions (incident_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(incident)
+        .bind(incident.0)
         .bind(now)
         .bind(actor)
         .bind(action)
@@ -401,9 +432,9 @@ impl Store {
         &self,
         tx: &mut Tx,
         now: i64,
-        after: &(dyn Fn(&str) -> i64 + Sync),
+        after: &(dyn Fn(Severity) -> i64 + Sync),
     ) -> Result<Vec<i64>> {
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, Severity, i64)> = sqlx::query_as(
             "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
              WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",
         )
@@ -411,7 +442,7 @@ impl Store {
         .await?;
         let mut ids = Vec::new();
         for (id, severity, since) in rows {
-            if since + after(&severity) > now {
+            if since + after(severity) > now {
                 continue;
             }
             sqlx::query("UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1")

@@ -29,8 +29,13 @@ impl Store {
         .await?)
     }
 
-    /// Moves an active incident to `status` (one of `incidents::STATES` short of closed).
-    pub async fn set_status(&self, tx: &mut Tx, incident: i64, status: &str) -> Result<()> {
+    /// Moves an active incident to `status` (any short of closed).
+    pub async fn set_status(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        status: crate::vocab::state::IncidentStatus,
+    ) -> Result<()> {
         sqlx::query(&format!(
             "UPDATE incidents SET status = $2 WHERE id = $1 AND {ACTIVE}"
         ))
@@ -132,7 +137,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         incident: i64,
-        kind: &str,
+        kind: crate::vocab::state::DeadlineKind,
         due_at: i64,
     ) -> Result<()> {
         sqlx::query(
@@ -250,8 +255,15 @@ impl Store {
         .await?;
         for (at, actor, action, detail) in rows {
             let detail = format!("(from #{from}) {}", detail.unwrap_or_default());
-            self.record_action(tx, to, at, &actor, &action, Some(detail.trim_end()))
-                .await?;
+            self.record_action(
+                tx,
+                crate::vocab::ids::IncidentId(to),
+                at,
+                &actor,
+                &action,
+                Some(detail.trim_end()),
+            )
+            .await?;
         }
         Ok(())
     }

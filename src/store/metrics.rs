@@ -6,7 +6,7 @@ use anyhow::Result;
 /// An unmet deadline of an incident that is not closed.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UnmetDeadline {
-    pub kind: String,
+    pub kind: crate::vocab::state::DeadlineKind,
     pub due_at: i64,
 }
 

@@ -9,6 +9,7 @@
 //! Times are stored as UTC seconds since the epoch.
 
 mod channels;
+mod columns;
 mod incidents;
 mod items;
 pub mod leases;
@@ -19,7 +20,7 @@ mod releases;
 mod sources;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
-pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE, STATES};
+pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{ItemRow, NewItem, Stored};
 pub use metrics::UnmetDeadline;
 pub use outbox::{Draft, OutboxRow};

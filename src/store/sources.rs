@@ -85,6 +85,24 @@ impl Store {
         Ok(())
     }
 
+    /// Sets only when to poll the source again: a poll that the database, not the source,
+    /// failed leaves the source's health (failures, last error) as it was.
+    pub async fn defer_poll(&self, source_id: &str, now: i64, next_poll: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO source_state (source_id, last_attempt, failures, next_poll) \
+             VALUES ($1, $2, 0, $3) \
+             ON CONFLICT (source_id) DO UPDATE SET last_attempt = $2, next_poll = $3",
+        )
+        .bind(source_id)
+        .bind(now)
+        .bind(next_poll)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records a failed poll and when to try again; returns the failures in a row.
     pub async fn record_poll_failure(
         &self,

@@ -3,7 +3,8 @@
 //! The daemon reads the time only through a [`Clock`], so a test can run a 24-hour
 //! incident in milliseconds by moving a [`ManualClock`] instead of sleeping.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use std::sync::{Arc, Mutex};
 
 pub trait Clock: Send + Sync + 'static {
@@ -54,4 +55,90 @@ pub fn secs(t: DateTime<Utc>) -> i64 {
 /// The inverse of [`secs`].
 pub fn from_secs(s: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(s, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// A wall-clock time in `tz` as an instant; in a DST overlap the earlier one, in a gap none.
+pub fn local_instant(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Local midnight of `date` in `tz`, as UTC (the earliest instant of that day).
+pub fn midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let naive = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    local_instant(tz, naive).unwrap_or_else(|| {
+        // A zone that skips midnight (DST): the first instant of the day.
+        local_instant(tz, naive + Duration::hours(1)).unwrap_or_else(|| naive.and_utc())
+    })
+}
+
+/// A time in RFC 3339, in `tz`, as JSON output gives it.
+pub fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).to_rfc3339()
+}
+
+/// A time a person typed on the command line (`--at`, `--since`, `--from`, `--to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Typed {
+    pub at: DateTime<Utc>,
+    /// A date without a time (`2026-11-24`): `at` is its local midnight.
+    pub whole_day: bool,
+}
+
+/// Reads a time as people type it: RFC 3339, or `YYYY-MM-DD HH:MM[:SS]`,
+/// `YYYY-MM-DDTHH:MM` or `YYYY-MM-DD` in the configured zone `tz`. The one parser behind
+/// every option that takes a time.
+pub fn parse_typed(text: &str, tz: Tz) -> Option<Typed> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(Typed {
+            at: t.with_timezone(&Utc),
+            whole_day: false,
+        });
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(Typed {
+            at: midnight(d, tz),
+            whole_day: true,
+        });
+    }
+    let naive = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())?;
+    Some(Typed {
+        at: local_instant(tz, naive)?,
+        whole_day: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn typed_times_are_read_in_the_configured_zone() {
+        let utc = |h, m| Utc.with_ymd_and_hms(2026, 11, 19, h, m, 0).unwrap();
+        let at = |text| parse_typed(text, Shanghai).map(|t| (t.at, t.whole_day));
+        assert_eq!(at("2026-11-19 09:00"), Some((utc(1, 0), false)));
+        assert_eq!(at("2026-11-19T09:30"), Some((utc(1, 30), false)));
+        assert_eq!(at(" 2026-11-19 09:00:00 "), Some((utc(1, 0), false)));
+        assert_eq!(at("2026-11-19T09:00:00+08:00"), Some((utc(1, 0), false)));
+        assert_eq!(at("2026-11-19T01:00:00Z"), Some((utc(1, 0), false)));
+        assert_eq!(
+            at("2026-11-20"),
+            Some((utc(16, 0), true)),
+            "a date is its local midnight"
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-19 25:00",
+            "19/11/2026",
+        ] {
+            assert_eq!(at(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -65,6 +65,8 @@ impl Severity {
     }
 }
 
+crate::vocab::state::compares_with_its_name!(Severity);
+
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

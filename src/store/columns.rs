@@ -1,0 +1,40 @@
+//! The domain's enums as text columns. Reading decodes at the store's edge: a value the
+//! enum does not know is an error naming the value (a corrupt row, or a database written
+//! by a newer yuqing), never a silent default.
+
+use crate::vocab::severity::Severity;
+use crate::vocab::state::{DeadlineKind, IncidentStatus};
+use sqlx::any::AnyTypeInfo;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, Database, Decode, Encode, Type};
+
+macro_rules! text_column {
+    ($ty:ty) => {
+        impl Type<Any> for $ty {
+            fn type_info() -> AnyTypeInfo {
+                <str as Type<Any>>::type_info()
+            }
+        }
+
+        impl<'r> Decode<'r, Any> for $ty {
+            fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                let text = <String as Decode<Any>>::decode(value)?;
+                text.parse::<$ty>().map_err(|e| e.to_string().into())
+            }
+        }
+
+        impl<'q> Encode<'q, Any> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <Any as Database>::ArgumentBuffer<'q>,
+            ) -> Result<IsNull, BoxDynError> {
+                <&str as Encode<Any>>::encode(self.as_str(), buf)
+            }
+        }
+    };
+}
+
+text_column!(Severity);
+text_column!(IncidentStatus);
+text_column!(DeadlineKind);

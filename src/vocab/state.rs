@@ -1,0 +1,199 @@
+//! The states an incident and its deadlines move through, as enums. The store decodes its
+//! text columns into these at its edge: an unknown value is an error there, never a
+//! default (a status read wrong could schedule 48 hours instead of 5).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Where an incident stands (domain.md, "Incident lifecycle"), in order; `Merged` ends
+/// one that was merged into another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    Open,
+    Acknowledged,
+    Released,
+    PressConference,
+    Monitoring,
+    Closed,
+    Merged,
+}
+
+impl IncidentStatus {
+    pub const ALL: [IncidentStatus; 7] = [
+        IncidentStatus::Open,
+        IncidentStatus::Acknowledged,
+        IncidentStatus::Released,
+        IncidentStatus::PressConference,
+        IncidentStatus::Monitoring,
+        IncidentStatus::Closed,
+        IncidentStatus::Merged,
+    ];
+
+    /// The name in the database and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Open => "open",
+            IncidentStatus::Acknowledged => "acknowledged",
+            IncidentStatus::Released => "released",
+            IncidentStatus::PressConference => "press_conference",
+            IncidentStatus::Monitoring => "monitoring",
+            IncidentStatus::Closed => "closed",
+            IncidentStatus::Merged => "merged",
+        }
+    }
+
+    /// Still being handled: neither closed nor merged.
+    pub fn is_active(self) -> bool {
+        !self.has_ended()
+    }
+
+    /// Closed or merged: its deadlines stopped counting when it ended.
+    pub fn has_ended(self) -> bool {
+        matches!(self, IncidentStatus::Closed | IncidentStatus::Merged)
+    }
+}
+
+impl fmt::Display for IncidentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for IncidentStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        IncidentStatus::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| format!("unknown incident status `{s}`"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// 发布权威信息 (特别重大/重大).
+    Release,
+    /// 召开新闻发布会 (特别重大/重大).
+    PressConference,
+    /// 回应 (below 重大).
+    Response,
+    /// A duty counted in working days (the topic's `obligation`, e.g. 网民留言答复); the
+    /// deadline row names the duty.
+    Obligation,
+}
+
+impl DeadlineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::Release => "release",
+            DeadlineKind::PressConference => "press_conference",
+            DeadlineKind::Response => "response",
+            DeadlineKind::Obligation => "obligation",
+        }
+    }
+
+    /// What must be done, in the words of the regulation.
+    pub fn zh(self) -> &'static str {
+        match self {
+            DeadlineKind::Release => "发布权威信息",
+            DeadlineKind::PressConference => "召开新闻发布会",
+            DeadlineKind::Response => "回应社会关切",
+            DeadlineKind::Obligation => "法定时限义务",
+        }
+    }
+
+    /// The duty officer's command that records this deadline as met.
+    pub fn command(self, incident: i64) -> String {
+        match self {
+            DeadlineKind::Release | DeadlineKind::Response | DeadlineKind::Obligation => {
+                format!("yuqing incident release {incident} --url <发布链接>")
+            }
+            DeadlineKind::PressConference => format!("yuqing incident press {incident}"),
+        }
+    }
+}
+
+impl fmt::Display for DeadlineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeadlineKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "release" => Ok(DeadlineKind::Release),
+            "press_conference" => Ok(DeadlineKind::PressConference),
+            "response" => Ok(DeadlineKind::Response),
+            "obligation" => Ok(DeadlineKind::Obligation),
+            other => Err(format!("unknown deadline kind `{other}`")),
+        }
+    }
+}
+
+/// `status == "open"`: enums compare with their names, for tests and scripts that read
+/// the names from JSON.
+macro_rules! compares_with_its_name {
+    ($ty:ty) => {
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+pub(crate) use compares_with_its_name;
+
+compares_with_its_name!(IncidentStatus);
+compares_with_its_name!(DeadlineKind);
+
+/// Where one deadline stands, computed once (`rules::deadline::state`) for the terminal,
+/// JSON, mail and the 考核 report alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineState {
+    /// Met at `at`; `late_by` is zero or more (met on time: `early_by`).
+    Met {
+        at: DateTime<Utc>,
+        early_by: Duration,
+        late_by: Duration,
+    },
+    /// Cancelled: by a merge into `merged_into`, or else by a regrade.
+    Cancelled { merged_into: Option<i64> },
+    /// Not met, not yet due, the incident still being handled.
+    Pending { left: Duration },
+    /// Not met and due: overdue by `overdue_by`, counted to now or, when the incident
+    /// `ended` (closed or merged), to its end.
+    Missed { overdue_by: Duration, ended: bool },
+    /// The incident ended `left` before the deadline was due, without meeting it.
+    Unmet { left: Duration },
+}
+
+impl DeadlineState {
+    /// The name in JSON output: `met`, `cancelled`, `pending`, `missed` or `unmet`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineState::Met { .. } => "met",
+            DeadlineState::Cancelled { .. } => "cancelled",
+            DeadlineState::Pending { .. } => "pending",
+            DeadlineState::Missed { .. } => "missed",
+            DeadlineState::Unmet { .. } => "unmet",
+        }
+    }
+
+    /// Seconds from the moment counted to (now, or the incident's end) to the deadline:
+    /// negative when overdue; `None` when met or cancelled.
+    pub fn seconds_left(self) -> Option<i64> {
+        match self {
+            DeadlineState::Pending { left } | DeadlineState::Unmet { left } => {
+                Some(left.num_seconds())
+            }
+            DeadlineState::Missed { overdue_by, .. } => Some(-overdue_by.num_seconds()),
+            DeadlineState::Met { .. } | DeadlineState::Cancelled { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The store decodes the domain's words at its edge: a severity, an incident status or a
+//! deadline kind it does not know is an error that names the value, never read as 一般
+//! (a split would then schedule 48 hours instead of 5).
+
+mod common;
+
+use common::TempDirs;
+use yuqing::store::{NewIncident, NewItem, Store, Stored};
+use yuqing::vocab::severity::Severity;
+use yuqing::vocab::state::{DeadlineKind, IncidentStatus};
+
+async fn open(dirs: &TempDirs, backend: &Option<String>) -> Store {
+    let url = match backend {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", dirs.root().join("yuqing.db").display()),
+    };
+    Store::open(&url).await.unwrap()
+}
+
+/// An incident of severity 重大 with its 5-hour release deadline; its id.
+async fn major_incident(store: &Store) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let Stored::New(item) = store
+        .store_item(
+            &mut tx,
+            &NewItem {
+                source_id: "forum",
+                guid: "g1",
+                link: None,
+                title: "景区踩踏",
+                summary: "",
+                published_at: None,
+                content_hash: "h1",
+            },
+            1_000,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("a new item")
+    };
+    let id = store
+        .insert_incident(
+            &mut tx,
+            &NewIncident {
+                topic_id: "scenic",
+                topic_name: "景区安全",
+                severity: Severity::Major,
+                opened_at: 1_000,
+                clock_start: 1_000,
+                first_item_id: item,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .insert_deadline(&mut tx, id, DeadlineKind::Release, 1_000 + 5 * 3600)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_errors() {
+    for backend in common::db::backends().await {
+        let dirs = TempDirs::new();
+        let store = open(&dirs, &backend).await;
+        let id = major_incident(&store).await;
+
+        let incident = store.incident(store.pool(), id).await.unwrap().unwrap();
+        assert_eq!(incident.severity, Severity::Major);
+        assert_eq!(incident.status, IncidentStatus::Open);
+        let deadlines = store.deadlines_of(store.pool(), id).await.unwrap();
+        assert_eq!(deadlines[0].kind, DeadlineKind::Release);
+
+        // A value written by hand, or by a newer yuqing, is not read as 一般.
+        for (sql, says) in [
+            (
+                "UPDATE incidents SET severity = 'severe'",
+                "unknown severity `severe`",
+            ),
+            (
+                "UPDATE incidents SET status = 'opne'",
+                "unknown incident status `opne`",
+            ),
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+            let e = store.incident(store.pool(), id).await.unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{backend:?}: {e:#}");
+            sqlx::query("UPDATE incidents SET severity = 'major', status = 'open'")
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+        sqlx::query("UPDATE deadlines SET kind = 'relase'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let e = store.deadlines_of(store.pool(), id).await.unwrap_err();
+        assert!(
+            format!("{e:#}").contains("unknown deadline kind `relase`"),
+            "{backend:?}: {e:#}"
+        );
+    }
+}
