@@ -11,6 +11,7 @@
 use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
 use crate::vocab::severity::Severity;
 use crate::vocab::state::DeadlineKind as Kind;
+use crate::vocab::state::DeadlineState;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -386,18 +387,19 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
         .map(|d| {
             let what = deadline_what(d);
             let due = crate::vocab::clock::from_secs(d.due_at);
-            let state = if let Some(met) = d.met_at {
-                let met = crate::vocab::clock::from_secs(met);
-                let how = if met <= due {
-                    "按时完成"
-                } else {
-                    "超时完成"
-                };
-                format!("{how}（{}）", local(met, v.tz))
-            } else if d.cancelled_at.is_some() {
-                "已因级别调整取消".to_string()
-            } else {
-                crate::vocab::span::zh_left(due, v.now)
+            let state = match d.state(v.incident, v.now) {
+                DeadlineState::Met { at, late_by, .. } => {
+                    let how = if late_by > chrono::Duration::zero() {
+                        "超时完成"
+                    } else {
+                        "按时完成"
+                    };
+                    format!("{how}（{}）", local(at, v.tz))
+                }
+                DeadlineState::Cancelled { .. } => "已因级别调整取消".to_string(),
+                DeadlineState::Pending { .. }
+                | DeadlineState::Missed { .. }
+                | DeadlineState::Unmet { .. } => crate::vocab::span::zh_left(due, v.now),
             };
             format!(
                 "{what}：{} 前，{state}{}",

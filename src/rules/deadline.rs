@@ -173,31 +173,28 @@ impl RawDeadlines {
         let defaults = Deadlines::default();
         let d = self;
         // An agency may set tighter deadlines than the statutory ones, never looser.
-        let mut deadline = |key: &str,
-                            v: Option<Spanned<Span>>,
-                            default: Span,
-                            rule: &str|
-         -> Span {
-            let Some(v) = v else { return default };
-            let value = *v.get_ref();
-            if value.std().is_zero() {
-                errs.push(at(
-                    v.span(),
-                    format!(
+        let mut deadline =
+            |key: &str, v: Option<Spanned<Span>>, default: Span, rule: &str| -> Span {
+                let Some(v) = v else { return default };
+                let value = *v.get_ref();
+                if value.std().is_zero() {
+                    errs.push(at(
+                        v.span(),
+                        format!(
                         "[deadlines] {key} = \"0s\": a deadline must be longer than 0s ({rule})"
                     ),
-                ));
-            } else if value.std() > default.std() {
-                errs.push(at(
-                    v.span(),
-                    format!(
+                    ));
+                } else if value.std() > default.std() {
+                    errs.push(at(
+                        v.span(),
+                        format!(
                         "[deadlines] {key} = \"{value}\" is looser than the statutory {default} \
                          ({rule}): an agency may set a tighter deadline, never a looser one"
                     ),
-                ));
-            }
-            value
-        };
+                    ));
+                }
+                value
+            };
         let major_release = deadline(
             "major_release",
             d.major_release,
