@@ -20,7 +20,7 @@ use crate::vocab::diagnostic::Diagnostics;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
 use crate::vocab::span::{en_span, zh_left};
-use crate::vocab::state::DeadlineState;
+use crate::vocab::state::{CancelledBy, DeadlineState};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
@@ -180,6 +180,19 @@ pub enum IncidentCommand {
     Close {
         /// The incident number (see `yuqing incidents`).
         id: i64,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Dismiss a false positive (误报): the incident ends, its deadlines are cancelled and
+    /// the report lists it apart, never as unmet.
+    Dismiss {
+        /// The incident number (see `yuqing incidents`).
+        id: i64,
+        /// Why it is not about the agency's business (kept in the record and mailed).
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         config: ConfigArg,
         #[command(flatten)]
@@ -651,6 +664,14 @@ fn deadline_json(
         "due": rfc3339(d.due_at, tz),
         "state": state.as_str(),
         "seconds_left": state.seconds_left(),
+        "cancelled_because": match state {
+            DeadlineState::Cancelled { by } => Some(by.as_str()),
+            _ => None,
+        },
+        "met_late_by_seconds": match state {
+            DeadlineState::Met { late_by, .. } => Some(late_by.num_seconds()),
+            _ => None,
+        },
         "met_at": d.met_at.map(|t| rfc3339(t, tz)),
         "met_by": d.met_by,
         "evidence": d.evidence,
@@ -669,15 +690,26 @@ fn deadline_line(
     let what = crate::notify::mail::deadline_what(d);
     let due = from_secs(d.due_at);
     let state = match d.state(i, now) {
+        DeadlineState::Met { at, late_by, .. } if late_by > chrono::Duration::zero() => format!(
+            "met late {} by {}, overdue by {}",
+            local(at, tz),
+            d.met_by.as_deref().unwrap_or("?"),
+            en_span(late_by)
+        ),
         DeadlineState::Met { at, .. } => format!(
             "met {} by {}",
             local(at, tz),
             d.met_by.as_deref().unwrap_or("?")
         ),
         DeadlineState::Cancelled {
-            merged_into: Some(into),
+            by: CancelledBy::Merge(into),
         } => format!("cancelled: merged into #{into}"),
-        DeadlineState::Cancelled { merged_into: None } => "cancelled (regraded)".to_string(),
+        DeadlineState::Cancelled {
+            by: CancelledBy::Regrade,
+        } => "cancelled (regraded)".to_string(),
+        DeadlineState::Cancelled {
+            by: CancelledBy::Dismissal,
+        } => "cancelled: dismissed as a false positive".to_string(),
         DeadlineState::Missed {
             overdue_by,
             ended: true,
@@ -773,21 +805,34 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
 pub async fn report_incidents(
     c: &ConfigArg,
     from: &str,
-    to: &str,
+    to: Option<&str>,
     csv_out: bool,
 ) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
     let now = SystemClock.now();
-    let (Some(start), Some(end)) = (parse_day(from, tz), parse_day(to, tz)) else {
-        eprintln!("error: --from and --to are dates like 2026-11-01 (the report covers --from up to the end of --to)");
+    let dates = "--from and --to are dates like 2026-11-01 (the report covers --from up to \
+                 the end of --to, or up to now without --to)";
+    let Some(start) = parse_day(from, tz) else {
+        eprintln!("error: {dates}");
         return Ok(ExitCode::from(2));
     };
-    if end < start {
-        eprintln!("error: --from {from} is after --to {to}; the report covers --from up to the end of --to");
-        return Ok(ExitCode::from(2));
-    }
-    let end = end + chrono::Duration::days(1);
+    let end = match to.map(|to| parse_day(to, tz)) {
+        None => now,
+        Some(None) => {
+            eprintln!("error: {dates}");
+            return Ok(ExitCode::from(2));
+        }
+        Some(Some(end)) if end < start => {
+            eprintln!(
+                "error: --from {from} is after --to {}; the report covers --from up to the end of --to",
+                to.unwrap_or_default()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Some(Some(end)) => end + chrono::Duration::days(1),
+    };
+    let to = to.map_or_else(|| "now".to_string(), str::to_string);
     let mut rows = Vec::new();
     for i in store
         .incidents_opened_between(secs(start), secs(end))
@@ -811,9 +856,15 @@ pub async fn report_incidents(
         }
     } else {
         outln!("{}", crate::notify::report::HEADER.join("\t"));
+        let mut apart = false;
         for l in &lines {
+            if l.dismissed && !apart {
+                outln!("误报（已撤销，不计入考核）：");
+                apart = true;
+            }
             outln!("{}", l.record().join("\t"));
         }
+        outln!("{}", crate::notify::report::on_time_summary(&rows, now));
         outln!(
             "({} incident(s), {} deadline(s), {} to {})",
             rows.len(),
@@ -865,6 +916,18 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             text, config, who, ..
         } => (config, Step::Note(text.clone()), who),
         IncidentCommand::Close { config, who, .. } => (config, Step::Close, who),
+        IncidentCommand::Dismiss {
+            reason,
+            config,
+            who,
+            ..
+        } => (
+            config,
+            Step::Dismiss {
+                reason: reason.clone(),
+            },
+            who,
+        ),
         IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
     };
     let id = match &cmd {
@@ -874,7 +937,8 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         | IncidentCommand::Press { id, .. }
         | IncidentCommand::Severity { id, .. }
         | IncidentCommand::Note { id, .. }
-        | IncidentCommand::Close { id, .. } => *id,
+        | IncidentCommand::Close { id, .. }
+        | IncidentCommand::Dismiss { id, .. } => *id,
         IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
     };
     let (config, store) = or_exit!(open(config_arg).await);

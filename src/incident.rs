@@ -52,6 +52,18 @@ pub async fn on_match(
 ) -> Result<Outcome> {
     let config = &settings.config;
     if let Some(open) = lifecycle::same_event(store, tx, config, item, topic_id, now).await? {
+        if open.status == IncidentStatus::Dismissed {
+            // More of what a person judged a false positive: kept with it, told to nobody.
+            store
+                .add_incident_item(tx, open.id, item.id, secs(now))
+                .await?;
+            tracing::info!(
+                incident_id = open.id,
+                item_id = item.id,
+                "item joined an incident dismissed as a false positive; nobody is told"
+            );
+            return Ok(Outcome::Joined(open.id));
+        }
         let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
         store
             .add_incident_item(tx, open.id, item.id, secs(now))
@@ -447,6 +459,11 @@ pub(crate) fn source_name(config: &Config, id: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum Step {
     Acknowledge,
+    /// A false positive (误报): the incident ends, its deadlines are cancelled and never
+    /// counted as unmet; the reason is kept in the record.
+    Dismiss {
+        reason: String,
+    },
     /// The authoritative release (or, below 重大, the response), with its URL and, when
     /// known, the time it was published (a detected post's own time; else now).
     Release {
@@ -480,6 +497,11 @@ impl From<sqlx::Error> for StepError {
     fn from(e: sqlx::Error) -> Self {
         StepError::Failed(e.into())
     }
+}
+
+/// Whether `by` names a person, not yuqing itself (`yuqing`, `yuqing (channel …)`).
+fn is_person(by: &str) -> bool {
+    !(by == "yuqing" || by.starts_with("yuqing ("))
 }
 
 /// Returns `StepError::Refused` with a formatted reason.
@@ -528,7 +550,27 @@ pub(crate) async fn act_in(
     if incident.status == IncidentStatus::Closed && !matches!(step, Step::Note(_)) {
         refuse!("incident #{id} is closed");
     }
+    if incident.status == IncidentStatus::Dismissed && !matches!(step, Step::Note(_)) {
+        refuse!("incident #{id} was dismissed as a false positive (误报)");
+    }
+    if let Step::Dismiss { reason } = step {
+        if reason.trim().is_empty() {
+            refuse!("say why incident #{id} is a false positive: --reason TEXT");
+        }
+    }
     let t = secs(now);
+    // Any step a person records shows they have the incident in hand: it acknowledges the
+    // incident if nobody did yet, so mail stops saying 尚无人确认收到 and the leaders are
+    // not told it went unacknowledged. yuqing's own steps (a release confirmed from an own
+    // channel) do not.
+    if !matches!(step, Step::Acknowledge)
+        && is_person(by)
+        && store.acknowledge(tx, id, t, by).await?
+    {
+        store
+            .record_action(tx, IncidentId(id), t, by, "acknowledged", Some("by acting"))
+            .await?;
+    }
     let said = match step {
         Step::Acknowledge => {
             if store.acknowledge(tx, id, t, by).await? {
@@ -642,6 +684,13 @@ pub(crate) async fn act_in(
         Step::Close => {
             lifecycle::close(store, tx, config, id, by, now).await?;
             format!("incident #{id} closed")
+        }
+        Step::Dismiss { reason } => {
+            lifecycle::dismiss(store, tx, config, id, reason.trim(), by, now).await?;
+            format!(
+                "incident #{id} dismissed as a false positive (误报); its deadlines are \
+                 cancelled and not counted in the report"
+            )
         }
     };
     Ok(said)

@@ -122,9 +122,9 @@ enum Report {
         /// First day (2026-11-01).
         #[arg(long)]
         from: String,
-        /// Last day, included (2026-11-30).
+        /// Last day, included (2026-11-30); without it, up to now.
         #[arg(long)]
-        to: String,
+        to: Option<String>,
         /// CSV with a header row, for a spreadsheet.
         #[arg(long)]
         csv: bool,
@@ -176,7 +176,7 @@ fn main() -> ExitCode {
                         to,
                         csv,
                     },
-            } => cli::report_incidents(&config, &from, &to, csv).await,
+            } => cli::report_incidents(&config, &from, to.as_deref(), csv).await,
             Command::Demo { seconds } => yuqing::cli::demo::run(seconds).await,
         }
     });

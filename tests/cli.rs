@@ -381,3 +381,209 @@ async fn output_for_spreadsheets_scripts_and_help() {
         "{press}"
     );
 }
+
+#[tokio::test]
+async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges() {
+    for backend in common::db::backends().await {
+        late_release_on(backend).await;
+    }
+}
+
+async fn late_release_on(backend: Option<String>) {
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let deadlines = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    let release = deadlines.iter().find(|x| x.kind == "release").unwrap();
+    // Nobody acknowledged; the release is recorded 61 s after its deadline.
+    let late = yuqing::vocab::clock::from_secs(release.due_at + 61);
+    let cfg = d.settings.get().config.clone();
+    let step = Step::Release {
+        url: "https://gov.example.cn/notice/1".into(),
+        at: None,
+    };
+    incident::act(&d.store, &cfg, IncidentId(1), &step, "王值班", late)
+        .await
+        .unwrap();
+
+    let i = d.store.incident(d.store.pool(), 1).await.unwrap().unwrap();
+    assert_eq!(
+        i.acknowledged_by.as_deref(),
+        Some("王值班"),
+        "acting acknowledges"
+    );
+    let actions = d.store.actions_of(1).await.unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.action == "acknowledged" && a.actor == "王值班"),
+        "{actions:?}"
+    );
+
+    let (shown, err) = text(&yq(&sc.config, &["incident", "show", "1"]));
+    assert!(
+        shown.contains("(met late ") && shown.contains("by 王值班, overdue by 1m)"),
+        "{shown}{err}"
+    );
+    let (json, _) = text(&yq(&sc.config, &["incident", "show", "1", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let release = v["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "release")
+        .unwrap()
+        .clone();
+    assert_eq!(release["state"], "met");
+    assert_eq!(release["met_late_by_seconds"], 61);
+    // `--from` alone reports up to now.
+    let (report, err) = text(&yq(
+        &sc.config,
+        &["report", "incidents", "--from", "2026-11-01"],
+    ));
+    assert!(report.contains("超时完成（超时 1分1秒）"), "{report}{err}");
+    let header: Vec<&str> = report.lines().next().unwrap().split('\t').collect();
+    assert_eq!(header[4], "确认用时", "{report}");
+    let row: Vec<&str> = report
+        .lines()
+        .find(|l| l.starts_with("#1\t") && l.contains("发布权威信息"))
+        .unwrap()
+        .split('\t')
+        .collect();
+    assert_ne!(row[4], "未确认", "acknowledged by acting: {row:?}");
+    // The report runs on today's clock, days after this story: the press conference is
+    // overdue too, and neither counts as on time.
+    assert!(
+        report.contains("按时完成率：发布权威信息 0/1（0%）；召开新闻发布会 0/1（0%）\n"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again() {
+    for backend in common::db::backends().await {
+        dismissed_on(backend).await;
+    }
+}
+
+async fn dismissed_on(backend: Option<String>) {
+    let title = "景区美术馆新展《坍塌之美》开幕";
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[(title, "https://n.example.cn/1", "1", "")],
+        "",
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let kinds = |rows: &[yuqing::store::OutboxRow]| -> Vec<String> {
+        rows.iter().map(|m| m.kind.clone()).collect()
+    };
+    assert_eq!(kinds(&d.store.outbox().await.unwrap()), ["opened"]);
+
+    // A reason is required, and the record names a person.
+    let o = yq(&sc.config, &["incident", "dismiss", "1", "--reason", " "]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    let o = yq(&sc.config, &["incident", "dismiss", "1"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "clap wants --reason: {:?}",
+        text(&o)
+    );
+    let o = yq(
+        &sc.config,
+        &[
+            "incident",
+            "dismiss",
+            "1",
+            "--reason",
+            "艺术展览的名称，不是安全事件",
+            "--by",
+            "王值班",
+        ],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = yq(
+        &sc.config,
+        &["incident", "dismiss", "1", "--reason", "again"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(
+        text(&o).1.contains("dismissed as a false positive"),
+        "{:?}",
+        text(&o)
+    );
+
+    let (shown, _) = text(&yq(&sc.config, &["incident", "show", "1"]));
+    assert!(shown.contains("state: dismissed (误报)"), "{shown}");
+    assert!(
+        shown.contains("cancelled: dismissed as a false positive"),
+        "{shown}"
+    );
+    let (json, _) = text(&yq(&sc.config, &["incident", "show", "1", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for dl in v["deadlines"].as_array().unwrap() {
+        assert_eq!(dl["state"], "cancelled", "{dl}");
+        assert_eq!(dl["cancelled_because"], "dismissal", "{dl}");
+    }
+    let mail = d.store.outbox().await.unwrap();
+    assert_eq!(kinds(&mail), ["opened", "dismissed"]);
+    assert!(
+        mail[1].subject.starts_with("【舆情·误报撤销】#1"),
+        "{}",
+        mail[1].subject
+    );
+    assert!(mail[1].body_text.contains("艺术展览的名称，不是安全事件"));
+
+    // The report lists it apart and never as unmet.
+    let (report, _) = text(&yq(
+        &sc.config,
+        &[
+            "report",
+            "incidents",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2099-12-31",
+        ],
+    ));
+    let (before, after) = report
+        .split_once("误报（已撤销，不计入考核）：")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(!before.contains("#1\t"), "{report}");
+    assert!(after.contains("误报撤销（不计入考核）\t误报"), "{report}");
+    assert!(!report.contains("未完成"), "{report}");
+
+    // More of the same, and the deadlines passing, tell nobody.
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            (title, "https://n.example.cn/1", "1", ""),
+            (
+                "景区美术馆新展《坍塌之美》开幕 观众如潮",
+                "https://n.example.cn/2",
+                "2",
+                "",
+            ),
+        ])),
+    );
+    sc.clock.advance(chrono::Duration::hours(6));
+    d.poll_once(None).await.unwrap();
+    d.housekeeping().await.unwrap();
+    assert_eq!(
+        kinds(&d.store.outbox().await.unwrap()),
+        ["opened", "dismissed"]
+    );
+    let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
+    assert_eq!(items.len(), 2, "kept with the dismissed incident");
+    let (open, _) = text(&yq(&sc.config, &["incidents"]));
+    assert!(open.contains("no open incidents"), "{open}");
+}

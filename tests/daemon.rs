@@ -335,7 +335,7 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
     assert_eq!(lines.len(), 3, "header and two deadlines:\n{csv}");
     assert!(
         lines[0].starts_with(
-            "\u{feff}事件编号,专题,级别,立案时间,计时起点,时限,截止时间,完成时间,结果"
+            "\u{feff}事件编号,专题,级别,立案时间,确认用时,计时起点,时限,截止时间,完成时间,结果"
         ),
         "{csv}"
     );

@@ -104,3 +104,29 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         );
     }
 }
+
+#[tokio::test]
+async fn the_open_incident_gauges_count_neither_closed_nor_merged_incidents() {
+    for backend in common::db::backends().await {
+        let dirs = TempDirs::new();
+        let store = open(&dirs, &backend).await;
+        let id = major_incident(&store).await;
+        let open = store.open_incidents_by_severity().await.unwrap();
+        assert_eq!(open, [("major".to_string(), 1)]);
+        assert_eq!(store.unmet_deadlines().await.unwrap().len(), 1);
+        for ended in ["merged", "closed"] {
+            sqlx::query(&format!(
+                "UPDATE incidents SET status = '{ended}' WHERE id = {id}"
+            ))
+            .execute(store.pool())
+            .await
+            .unwrap();
+            assert_eq!(
+                store.open_incidents_by_severity().await.unwrap(),
+                [],
+                "{ended}"
+            );
+            assert!(store.unmet_deadlines().await.unwrap().is_empty(), "{ended}");
+        }
+    }
+}

@@ -284,6 +284,59 @@ pub(super) async fn close(
     Ok(())
 }
 
+/// Ends incident `id` as a false positive (误报) for `reason`: its deadlines are cancelled,
+/// and the people who were told of it (those of the opening mail, and those of any
+/// escalation) are told it was dismissed.
+pub(super) async fn dismiss(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: i64,
+    reason: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = secs(now);
+    let escalated = store
+        .deadlines_of(&mut **tx, id)
+        .await?
+        .iter()
+        .any(|d| d.breach_mailed_at.is_some());
+    if !store.dismiss_incident(tx, id, t, by).await? {
+        return Ok(());
+    }
+    store
+        .record_action(tx, IncidentId(id), t, by, "dismissed", Some(reason))
+        .await?;
+    let snap = Snapshot::read(store, tx, id).await?;
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let severity = snap.severity();
+    let mut to = config
+        .escalation
+        .mailboxes(&config.people, severity, EStep::Opened);
+    if escalated {
+        for m in config
+            .escalation
+            .mailboxes(&config.people, severity, EStep::Breach)
+        {
+            if !to.contains(&m) {
+                to.push(m);
+            }
+        }
+    }
+    let draft = mail::dismissed(&view, reason, by, &to);
+    store
+        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
+        .await?;
+    tracing::info!(
+        incident_id = id,
+        by,
+        "incident dismissed as a false positive"
+    );
+    Ok(())
+}
+
 /// Closes the incidents whose monitoring period ended; returns how many.
 pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
     let mut tx = store.begin().await?;

@@ -593,6 +593,26 @@ pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
     render("closed", v, to, subject, &lead, &next)
 }
 
+/// Mail to those who were told of an incident when a person dismissed it as a false
+/// positive (误报).
+pub fn dismissed(v: &IncidentView<'_>, reason: &str, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·误报撤销】#{} {}：{}",
+        id,
+        v.incident.topic_name,
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}）已由 {by} 判定为误报并撤销，原因：{}。其时限已取消，不计入考核；\
+         此后同一内容的新信息归入本事件，不再通知。",
+        v.incident.topic_name,
+        one_line(reason, 200)
+    );
+    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    render("dismissed", v, to, subject, &lead, &next)
+}
+
 /// Mail to the duty officer in the surviving incident's thread after `merged` was merged
 /// into it.
 pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbox]) -> Draft {
@@ -650,6 +670,7 @@ pub fn action_zh(action: &str, detail: Option<&str>) -> String {
         "reopened" => "回温，重新打开",
         "note" => "备注",
         "merged" => "合并",
+        "dismissed" => "判定误报并撤销",
         "split" => "拆分",
         "release_candidate" => "本单位渠道疑似权威发布",
         other => other,

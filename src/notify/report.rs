@@ -5,7 +5,7 @@ use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::from_secs;
 use crate::vocab::span::zh_span;
-use crate::vocab::state::{DeadlineState, IncidentStatus};
+use crate::vocab::state::{CancelledBy, DeadlineKind, DeadlineState, IncidentStatus};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -16,20 +16,25 @@ pub struct Line {
     pub topic: String,
     pub severity: String,
     pub opened: String,
+    /// How long after opening it was acknowledged (确认用时), or 未确认.
+    pub acknowledged: String,
     pub clock_start: String,
     pub deadline: String,
     pub due: String,
     pub met: String,
     pub outcome: String,
-    /// The incident's state (立案/已确认/…/已结案/已并入 #N).
+    /// The incident's state (立案/已确认/…/已结案/已并入 #N/误报).
     pub state: String,
+    /// Dismissed as a false positive: listed apart, never counted as unmet.
+    pub dismissed: bool,
 }
 
-pub const HEADER: [&str; 10] = [
+pub const HEADER: [&str; 11] = [
     "事件编号",
     "专题",
     "级别",
     "立案时间",
+    "确认用时",
     "计时起点",
     "时限",
     "截止时间",
@@ -40,12 +45,13 @@ pub const HEADER: [&str; 10] = [
 
 impl Line {
     /// The fields in the order of [`HEADER`].
-    pub fn record(&self) -> [String; 10] {
+    pub fn record(&self) -> [String; 11] {
         [
             format!("#{}", self.incident),
             self.topic.clone(),
             self.severity.clone(),
             self.opened.clone(),
+            self.acknowledged.clone(),
             self.clock_start.clone(),
             self.deadline.clone(),
             self.due.clone(),
@@ -69,9 +75,14 @@ pub fn outcome_of(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> Strin
         }
         DeadlineState::Met { late_by, .. } => format!("超时完成（超时 {}）", zh_span(late_by)),
         DeadlineState::Cancelled {
-            merged_into: Some(into),
+            by: CancelledBy::Merge(into),
         } => format!("因并入 #{into} 取消"),
-        DeadlineState::Cancelled { merged_into: None } => "因级别调整取消".to_string(),
+        DeadlineState::Cancelled {
+            by: CancelledBy::Regrade,
+        } => "因级别调整取消".to_string(),
+        DeadlineState::Cancelled {
+            by: CancelledBy::Dismissal,
+        } => "误报撤销（不计入考核）".to_string(),
         DeadlineState::Missed { overdue_by, ended } => {
             let when = if ended { "结案时" } else { "" };
             if overdue_by == zero {
@@ -85,6 +96,42 @@ pub fn outcome_of(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> Strin
     }
 }
 
+/// The on-time rate per kind of deadline, as the report's last line says it:
+/// `按时完成率：发布权威信息 1/2（50%）；回应社会关切 3/3（100%）`. Counted are the deadlines
+/// that were met, or are overdue; not those still running, cancelled, or of a false
+/// positive.
+pub fn on_time_summary(
+    incidents: &[(IncidentRow, Vec<DeadlineRow>)],
+    now: DateTime<Utc>,
+) -> String {
+    let mut per: Vec<(DeadlineKind, usize, usize)> = Vec::new();
+    for (i, deadlines) in incidents {
+        for d in deadlines {
+            let on_time = match d.state(i, now) {
+                DeadlineState::Met { late_by, .. } => late_by.is_zero(),
+                DeadlineState::Missed { .. } => false,
+                _ => continue,
+            };
+            match per.iter_mut().find(|(k, _, _)| *k == d.kind) {
+                Some((_, met, all)) => {
+                    *met += usize::from(on_time);
+                    *all += 1;
+                }
+                None => per.push((d.kind, usize::from(on_time), 1)),
+            }
+        }
+    }
+    if per.is_empty() {
+        return "按时完成率：无已到期或已完成的时限".to_string();
+    }
+    per.sort_by_key(|(k, _, _)| *k as u8);
+    let parts: Vec<String> = per
+        .iter()
+        .map(|(k, met, all)| format!("{} {met}/{all}（{}%）", k.zh(), met * 100 / all))
+        .collect();
+    format!("按时完成率：{}", parts.join("；"))
+}
+
 /// An incident's state in Chinese, for reports and listings.
 pub fn state_zh(i: &IncidentRow) -> String {
     match i.status {
@@ -95,10 +142,11 @@ pub fn state_zh(i: &IncidentRow) -> String {
         IncidentStatus::Monitoring => "监测中".to_string(),
         IncidentStatus::Closed => "已结案".to_string(),
         IncidentStatus::Merged => format!("已并入 #{}", i.merged_into.unwrap_or(0)),
+        IncidentStatus::Dismissed => "误报".to_string(),
     }
 }
 
-/// The report lines of `incidents` with their deadlines.
+/// The report lines of `incidents` with their deadlines; false positives (误报) last.
 pub fn lines(
     incidents: &[(IncidentRow, Vec<DeadlineRow>)],
     now: DateTime<Utc>,
@@ -113,6 +161,10 @@ pub fn lines(
                 topic: i.topic_name.clone(),
                 severity: severity.clone(),
                 opened: local(from_secs(i.opened_at), tz),
+                acknowledged: match i.acknowledged_at {
+                    Some(at) => zh_span(from_secs(at) - from_secs(i.opened_at)),
+                    None => "未确认".to_string(),
+                },
                 clock_start: local(from_secs(i.clock_start), tz),
                 deadline: format!(
                     "{}{}",
@@ -126,9 +178,12 @@ pub fn lines(
                     .unwrap_or_default(),
                 outcome: outcome_of(i, d, now),
                 state: state_zh(i),
+                dismissed: i.status == IncidentStatus::Dismissed,
             });
         }
     }
+    // Stable: the incidents keep their order within each group.
+    out.sort_by_key(|l| l.dismissed);
     out
 }
 
@@ -136,7 +191,6 @@ pub fn lines(
 mod tests {
     use super::*;
     use crate::vocab::severity::Severity;
-    use crate::vocab::state::DeadlineKind;
 
     /// The outcome of `d` of an incident still being handled.
     fn outcome(d: &DeadlineRow, now: DateTime<Utc>) -> String {
@@ -217,7 +271,7 @@ mod tests {
         );
         assert_eq!(
             outcome_of(&closed, &dl(90_000, Some(89_000), None), a_month_later),
-            "按时完成（提前 16分钟）"
+            "按时完成（提前 16分40秒）"
         );
         let merged = incident("merged", Some(90_055), Some(1));
         assert_eq!(

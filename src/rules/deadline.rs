@@ -9,7 +9,7 @@
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
-use crate::vocab::state::{DeadlineKind as Kind, DeadlineState};
+use crate::vocab::state::{CancelledBy, DeadlineKind as Kind, DeadlineState};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
@@ -72,15 +72,13 @@ impl Deadlines {
     }
 }
 
-/// Where a deadline due at `due` stands at `now`: met (`met_at`), cancelled (`cancelled`,
-/// by a merge into `merged_into` or else a regrade), or counted to `now` — or, when the
-/// incident `ended_at` (closed or merged), to its end: an unmet deadline of a closed
-/// incident is overdue by the time to its close, not to today.
+/// Where a deadline due at `due` stands at `now`: met (`met_at`), cancelled (and why), or
+/// counted to `now` — or, when the incident `ended_at` (closed or merged), to its end: an
+/// unmet deadline of a closed incident is overdue by the time to its close, not to today.
 pub fn state(
     due: DateTime<Utc>,
     met_at: Option<DateTime<Utc>>,
-    cancelled: bool,
-    merged_into: Option<i64>,
+    cancelled: Option<CancelledBy>,
     ended_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> DeadlineState {
@@ -92,8 +90,8 @@ pub fn state(
             late_by: (at - due).max(zero),
         };
     }
-    if cancelled {
-        return DeadlineState::Cancelled { merged_into };
+    if let Some(by) = cancelled {
+        return DeadlineState::Cancelled { by };
     }
     let until = ended_at.unwrap_or(now);
     if due <= until {
@@ -325,8 +323,10 @@ mod tests {
     #[test]
     fn a_deadline_is_counted_to_now_or_to_the_incidents_end() {
         let due = t(7, 0);
-        let state =
-            |met, cancelled, merged, ended, now| state(due, met, cancelled, merged, ended, now);
+        let state = |met, cancelled: bool, merged: Option<i64>, ended, now| {
+            let by = cancelled.then_some(merged.map_or(CancelledBy::Regrade, CancelledBy::Merge));
+            state(due, met, by, ended, now)
+        };
         assert_eq!(
             state(None, false, None, None, t(5, 0)),
             DeadlineState::Pending {
@@ -366,7 +366,13 @@ mod tests {
         assert_eq!(
             state(None, true, Some(4), Some(t(6, 0)), t(9, 0)),
             DeadlineState::Cancelled {
-                merged_into: Some(4)
+                by: CancelledBy::Merge(4)
+            }
+        );
+        assert_eq!(
+            state(None, true, None, None, t(9, 0)),
+            DeadlineState::Cancelled {
+                by: CancelledBy::Regrade
             }
         );
     }

@@ -5,7 +5,7 @@ use crate::rules::deadline;
 use crate::vocab::clock::from_secs;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
-use crate::vocab::state::{DeadlineKind, DeadlineState, IncidentStatus};
+use crate::vocab::state::{CancelledBy, DeadlineKind, DeadlineState, IncidentStatus};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Executor};
@@ -35,7 +35,7 @@ pub struct IncidentRow {
 }
 
 /// SQL condition: the incident is still being handled (not closed, not merged).
-pub const ACTIVE: &str = "status NOT IN ('closed', 'merged')";
+pub const ACTIVE: &str = "status NOT IN ('closed', 'merged', 'dismissed')";
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeadlineRow {
@@ -103,11 +103,21 @@ impl DeadlineRow {
     /// Where this deadline of `incident` stands at `now` (`rules::deadline::state`): the
     /// one computation behind the terminal, JSON, mail and the 考核 report.
     pub fn state(&self, incident: &IncidentRow, now: DateTime<Utc>) -> DeadlineState {
+        let cancelled = self
+            .cancelled_at
+            .map(|at| match self.merged_into(incident) {
+                Some(into) => CancelledBy::Merge(into),
+                None if incident.status == IncidentStatus::Dismissed
+                    && at >= incident.closed_at.unwrap_or(at) =>
+                {
+                    CancelledBy::Dismissal
+                }
+                None => CancelledBy::Regrade,
+            });
         deadline::state(
             from_secs(self.due_at),
             self.met_at.map(from_secs),
-            self.cancelled_at.is_some(),
-            self.merged_into(incident),
+            cancelled,
             incident.ended_at(),
             now,
         )
@@ -122,7 +132,7 @@ impl Store {
         topic_id: &str,
     ) -> Result<Option<IncidentRow>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 AND status NOT IN ('closed', 'merged') \
+            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 AND status NOT IN ('closed', 'merged', 'dismissed') \
              ORDER BY id DESC LIMIT 1"
         ))
         .bind(topic_id)
@@ -255,7 +265,7 @@ impl Store {
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
                AND d.cancelled_at IS NULL \
                AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged')) \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -274,7 +284,7 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
                AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged')) \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -311,7 +321,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE incidents SET status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, \
                     acknowledged_at = $2, acknowledged_by = $3 \
-             WHERE id = $1 AND acknowledged_at IS NULL AND status NOT IN ('closed', 'merged')",
+             WHERE id = $1 AND acknowledged_at IS NULL AND status NOT IN ('closed', 'merged', 'dismissed')",
         )
         .bind(incident)
         .bind(now)
@@ -319,6 +329,38 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends an active incident as a false positive (误报), and cancels its deadlines not
+    /// yet met; false when it was not active.
+    pub async fn dismiss_incident(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        now: i64,
+        by: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE incidents SET status = 'dismissed', closed_at = $2, closed_by = $3 \
+             WHERE id = $1 AND status NOT IN ('closed', 'merged', 'dismissed')",
+        )
+        .bind(incident)
+        .bind(now)
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE deadlines SET cancelled_at = $2 \
+             WHERE incident_id = $1 AND met_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(incident)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(true)
     }
 
     pub async fn close_incident(
@@ -330,7 +372,7 @@ impl Store {
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND status NOT IN ('closed', 'merged')",
+             WHERE id = $1 AND status NOT IN ('closed', 'merged', 'dismissed')",
         )
         .bind(incident)
         .bind(now)
@@ -381,7 +423,7 @@ impl Store {
         let filter = if include_closed {
             ""
         } else {
-            "WHERE status NOT IN ('closed', 'merged')"
+            "WHERE status NOT IN ('closed', 'merged', 'dismissed')"
         };
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"
@@ -400,7 +442,7 @@ impl Store {
     ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
         let ids: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
-             WHERE i.status NOT IN ('closed', 'merged') AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+             WHERE i.status NOT IN ('closed', 'merged', 'dismissed') AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
                AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
                            AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
              ORDER BY i.id",

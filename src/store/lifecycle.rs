@@ -20,7 +20,7 @@ impl Store {
     ) -> Result<Vec<IncidentRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
-               AND ({ACTIVE} OR (status = 'closed' AND closed_at >= $2)) \
+               AND ({ACTIVE} OR (status IN ('closed', 'dismissed') AND closed_at >= $2)) \
              ORDER BY id DESC"
         ))
         .bind(topic_id)

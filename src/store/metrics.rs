@@ -11,10 +11,10 @@ pub struct UnmetDeadline {
 }
 
 impl Store {
-    /// Incidents not closed (open or acknowledged), by severity.
+    /// Incidents still being handled (neither closed nor merged), by severity.
     pub async fn open_incidents_by_severity(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
-            "SELECT severity, COUNT(*) FROM incidents WHERE status <> 'closed' \
+            "SELECT severity, COUNT(*) FROM incidents WHERE status NOT IN ('closed', 'merged', 'dismissed') \
              GROUP BY severity ORDER BY severity",
         )
         .fetch_all(self.pool())
@@ -26,7 +26,8 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT d.kind, d.due_at FROM deadlines d \
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status <> 'closed') \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
+                             AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
              ORDER BY d.due_at",
         )
         .fetch_all(self.pool())

@@ -3,17 +3,25 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-/// "3小时20分" for a span of time, as mail shows it; never negative.
+/// "3小时20分" for a span of time, as mail shows it; never negative. Under an hour it is
+/// exact to the second ("1分30秒"); from an hour on, seconds are left out (minutes are
+/// what a person acts on), and from a day on, minutes too.
 pub fn zh_span(d: Duration) -> String {
     let secs = d.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (days, hours, mins) {
-        (0, 0, 0) => format!("{}秒", secs),
-        (0, 0, m) => format!("{m}分钟"),
-        (0, h, 0) => format!("{h}小时"),
-        (0, h, m) => format!("{h}小时{m}分"),
-        (d, 0, _) => format!("{d}天"),
-        (d, h, _) => format!("{d}天{h}小时"),
+    let (days, hours, mins, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
+    match (days, hours, mins, s) {
+        (0, 0, 0, s) => format!("{s}秒"),
+        (0, 0, m, 0) => format!("{m}分钟"),
+        (0, 0, m, s) => format!("{m}分{s}秒"),
+        (0, h, 0, _) => format!("{h}小时"),
+        (0, h, m, _) => format!("{h}小时{m}分"),
+        (d, 0, _, _) => format!("{d}天"),
+        (d, h, _, _) => format!("{d}天{h}小时"),
     }
 }
 
@@ -57,6 +65,9 @@ mod tests {
         assert_eq!(zh_span(Duration::hours(5)), "5小时");
         assert_eq!(zh_span(Duration::minutes(30)), "30分钟");
         assert_eq!(zh_span(Duration::seconds(9)), "9秒");
+        // Exact under an hour: a 90 s setting is not "1分钟".
+        assert_eq!(zh_span(Duration::seconds(90)), "1分30秒");
+        assert_eq!(zh_span(Duration::seconds(3599)), "59分59秒");
         assert_eq!(zh_span(Duration::hours(49)), "2天1小时");
         assert_eq!(zh_left(t(7, 0), t(5, 0)), "剩余 2小时");
         assert_eq!(zh_left(t(7, 0), t(8, 20)), "已超时 1小时20分");

@@ -19,10 +19,12 @@ pub enum IncidentStatus {
     Monitoring,
     Closed,
     Merged,
+    /// Dismissed as a false positive (误报): ended, and never counted as unmet.
+    Dismissed,
 }
 
 impl IncidentStatus {
-    pub const ALL: [IncidentStatus; 7] = [
+    pub const ALL: [IncidentStatus; 8] = [
         IncidentStatus::Open,
         IncidentStatus::Acknowledged,
         IncidentStatus::Released,
@@ -30,6 +32,7 @@ impl IncidentStatus {
         IncidentStatus::Monitoring,
         IncidentStatus::Closed,
         IncidentStatus::Merged,
+        IncidentStatus::Dismissed,
     ];
 
     /// The name in the database and in JSON output.
@@ -42,17 +45,21 @@ impl IncidentStatus {
             IncidentStatus::Monitoring => "monitoring",
             IncidentStatus::Closed => "closed",
             IncidentStatus::Merged => "merged",
+            IncidentStatus::Dismissed => "dismissed",
         }
     }
 
-    /// Still being handled: neither closed nor merged.
+    /// Still being handled: neither closed, merged nor dismissed.
     pub fn is_active(self) -> bool {
         !self.has_ended()
     }
 
-    /// Closed or merged: its deadlines stopped counting when it ended.
+    /// Closed, merged or dismissed: its deadlines stopped counting when it ended.
     pub fn has_ended(self) -> bool {
-        matches!(self, IncidentStatus::Closed | IncidentStatus::Merged)
+        matches!(
+            self,
+            IncidentStatus::Closed | IncidentStatus::Merged | IncidentStatus::Dismissed
+        )
     }
 }
 
@@ -162,8 +169,8 @@ pub enum DeadlineState {
         early_by: Duration,
         late_by: Duration,
     },
-    /// Cancelled: by a merge into `merged_into`, or else by a regrade.
-    Cancelled { merged_into: Option<i64> },
+    /// Cancelled, and why.
+    Cancelled { by: CancelledBy },
     /// Not met, not yet due, the incident still being handled.
     Pending { left: Duration },
     /// Not met and due: overdue by `overdue_by`, counted to now or, when the incident
@@ -171,6 +178,28 @@ pub enum DeadlineState {
     Missed { overdue_by: Duration, ended: bool },
     /// The incident ended `left` before the deadline was due, without meeting it.
     Unmet { left: Duration },
+}
+
+/// Why a deadline was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelledBy {
+    /// A regrade made it moot (a 48-hour response once 5 hours apply).
+    Regrade,
+    /// Its incident was merged into this one.
+    Merge(i64),
+    /// Its incident was dismissed as a false positive (误报).
+    Dismissal,
+}
+
+impl CancelledBy {
+    /// The name in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelledBy::Regrade => "regrade",
+            CancelledBy::Merge(_) => "merge",
+            CancelledBy::Dismissal => "dismissal",
+        }
+    }
 }
 
 impl DeadlineState {
