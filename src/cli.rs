@@ -507,7 +507,26 @@ pub async fn items(
             serde_json::to_string_pretty(&json!({ "items": items }))?
         );
     } else {
+        // Topic names as people know them; ids when the watchlists cannot be read.
+        let names = crate::classify::watchlist::load_dir(&config.daemon.watchlists)
+            .map(|w| w.topics)
+            .unwrap_or_default();
+        let name_of = |id: &str| {
+            names
+                .iter()
+                .find(|t| t.id == id)
+                .map_or_else(|| id.to_string(), |t| t.name.clone())
+        };
+        outln!(
+            "编号\t抓取时间（{}）\t来源\t发布时间\t标题\t链接\t专题",
+            zone(tz)
+        );
         for i in &rows {
+            let topics: Vec<String> = serde_json::from_str::<Vec<String>>(&i.topics)
+                .unwrap_or_default()
+                .iter()
+                .map(|t| name_of(t))
+                .collect();
             outln!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 i.id,
@@ -518,11 +537,22 @@ pub async fn items(
                     .unwrap_or_else(|| "-".into()),
                 i.title,
                 i.link.as_deref().unwrap_or("-"),
-                i.topics
+                if topics.is_empty() {
+                    "-".to_string()
+                } else {
+                    topics.join("、")
+                }
             );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The zone the text output's times are in, as people read it: `Asia/Shanghai, UTC+08:00`.
+fn zone(tz: chrono_tz::Tz) -> String {
+    use chrono::Offset;
+    let offset = SystemClock.now().with_timezone(&tz).offset().fix();
+    format!("{tz}, UTC{offset}")
 }
 
 /// A stored time (seconds) in RFC 3339, in `tz`.
@@ -583,6 +613,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             .iter()
             .map(|(s, st)| (s.id.clone(), st))
             .chain(channel_rows);
+        outln!("(times in {})", zone(tz));
         for (id, st) in rows {
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))

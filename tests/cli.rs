@@ -190,6 +190,12 @@ async fn ids_and_codes_on(backend: Option<String>) {
     let (items, _) = text(&yq(&sc.config, &["items", "--since", "2026-11-01"]));
     let line = items.lines().find(|l| l.contains("索道")).unwrap_or("");
     assert!(line.starts_with(&format!("{cable}\t")), "{items}");
+    // A header row naming the zone, and topics by name, not as JSON.
+    assert!(
+        items.starts_with("编号\t抓取时间（Asia/Shanghai, UTC+08:00）\t来源\t"),
+        "{items}"
+    );
+    assert!(line.ends_with("\t景区安全"), "{items}");
 
     // A merged incident's deadlines say why they were cancelled.
     let o = yq(&sc.config, &["incident", "merge", "1", "2"]);
@@ -353,7 +359,10 @@ async fn output_for_spreadsheets_scripts_and_help() {
 
     // No empty column after a healthy source.
     let (sources, _) = text(&yq(&sc.config, &["sources"]));
-    assert!(sources.starts_with("news\tlast ok "), "{sources}");
+    assert!(
+        sources.starts_with("(times in Asia/Shanghai, UTC+08:00)\nnews\tlast ok "),
+        "{sources}"
+    );
     assert!(sources.lines().all(|l| !l.ends_with('\t')), "{sources:?}");
 
     // The help of the regrouping and press commands says what each argument is.
