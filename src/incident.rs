@@ -65,6 +65,18 @@ pub async fn on_match(
             return Ok(Outcome::Joined(open.id));
         }
         let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
+        // The statutory clock runs from the earliest credible moment: an item published
+        // before the incident's clock start moves it back, and the deadlines follow.
+        let start = deadline::clock_start(
+            None,
+            item.published_at.map(from_secs),
+            from_secs(item.fetched_at),
+        );
+        let open = if secs(start) < open.clock_start {
+            move_clock_start(store, tx, config, &open, item, start, now).await?
+        } else {
+            open
+        };
         store
             .add_incident_item(tx, open.id, item.id, secs(now))
             .await?;
@@ -160,6 +172,62 @@ pub async fn on_match(
         .await?;
     tracing::info!(incident_id = id, topic = topic_id, severity = %severity, "incident opened");
     Ok(Outcome::Opened(id))
+}
+
+/// Moves `incident`'s clock start back to `start`, the credible publication time of
+/// `item`, which joined it; its deadlines are counted again from there (met ones move too,
+/// so that met or missed is judged against the clock as it now stands), and the people
+/// told of a regrade are told, with what is now overdue. Returns the incident as it is.
+async fn move_clock_start(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    incident: &IncidentRow,
+    item: &ItemRow,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<IncidentRow> {
+    let was = from_secs(incident.clock_start);
+    store.set_clock_start(tx, incident.id, secs(start)).await?;
+    for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
+        store
+            .reschedule_deadline(tx, incident.id, kind, secs(due))
+            .await?;
+    }
+    let tz = config.daemon.timezone;
+    store
+        .record_action(
+            tx,
+            IncidentId(incident.id),
+            secs(now),
+            "yuqing",
+            "clock_start",
+            Some(&format!(
+                "{} -> {} (item {}, published earlier)",
+                mail::local(was, tz),
+                mail::local(start, tz),
+                item.id
+            )),
+        )
+        .await?;
+    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let source = source_name(config, &item.source_id);
+    let view = snap.view(config, &source, now);
+    let to = config
+        .escalation
+        .mailboxes(&config.people, snap.severity(), EStep::Regraded);
+    let draft = mail::clock_moved(&view, was, item, &source, &to);
+    store
+        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
+        .await?;
+    tracing::info!(
+        incident_id = incident.id,
+        item_id = item.id,
+        from = %was,
+        to = %start,
+        "clock start moved back to an earlier item"
+    );
+    Ok(snap.incident)
 }
 
 /// Changes an incident's severity; deadlines follow from the same clock start, so an

@@ -347,3 +347,118 @@ async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
         mail[0].recipients
     );
 }
+
+#[tokio::test]
+async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so() {
+    for backend in common::db::backends().await {
+        earlier_item_on(backend).await;
+    }
+}
+
+async fn earlier_item_on(backend: Option<String>) {
+    let first = ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "");
+    let sc = common::scenario(common::SCENIC_MAJOR, &[first], "", &backend).await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let t0 = yuqing::vocab::clock::Clock::now(&sc.clock);
+    let due = |d: &yuqing::daemon::scheduler::Daemon| {
+        let d = d.clone();
+        async move {
+            let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+            let i = d.store.incident(d.store.pool(), 1).await.unwrap().unwrap();
+            (
+                i.clock_start,
+                dl.iter().find(|x| x.kind == "release").unwrap().due_at,
+            )
+        }
+    };
+    let (start, release) = due(d).await;
+    assert_eq!(
+        start,
+        t0.timestamp(),
+        "no publication time: the clock starts at detection"
+    );
+    assert_eq!(release, start + 5 * 3600);
+
+    // Half an hour later a repost turns up that the forum published an hour before the
+    // first report was seen: the statutory clock started then.
+    sc.clock.advance(Duration::minutes(30));
+    let earlier = (t0 - Duration::hours(1)).to_rfc2822();
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            first,
+            (
+                "某景区发生坍塌 游客被困 现场视频",
+                "https://n.example.cn/2",
+                "2",
+                &earlier,
+            ),
+        ])),
+    );
+    d.poll_once(None).await.unwrap();
+    let (start, release) = due(d).await;
+    assert_eq!(start, (t0 - Duration::hours(1)).timestamp());
+    assert_eq!(
+        release,
+        start + 5 * 3600,
+        "the deadline follows the clock start"
+    );
+    let mail: Vec<_> = d
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "clock_moved")
+        .collect();
+    assert_eq!(mail.len(), 1, "told once");
+    assert!(
+        mail[0].subject.contains("计时起点提前至"),
+        "{}",
+        mail[0].subject
+    );
+    assert!(
+        mail[0].body_text.contains("早于原计时起点"),
+        "{}",
+        mail[0].body_text
+    );
+    let actions = d.store.actions_of(1).await.unwrap();
+    assert!(
+        actions.iter().any(|a| a.action == "clock_start"),
+        "{actions:?}"
+    );
+
+    // A later item moves nothing.
+    sc.clock.advance(Duration::minutes(30));
+    let later = yuqing::vocab::clock::Clock::now(&sc.clock).to_rfc2822();
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            first,
+            (
+                "某景区发生坍塌 游客被困 现场视频",
+                "https://n.example.cn/2",
+                "2",
+                &earlier,
+            ),
+            (
+                "某景区发生坍塌 游客被困 最新进展",
+                "https://n.example.cn/3",
+                "3",
+                &later,
+            ),
+        ])),
+    );
+    d.poll_once(None).await.unwrap();
+    assert_eq!(due(d).await.0, start);
+    let moved = d
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.kind == "clock_moved")
+        .count();
+    assert_eq!(moved, 1);
+}

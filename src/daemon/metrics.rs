@@ -110,7 +110,7 @@ impl Metrics {
         );
         r.register(
             "source_failures",
-            "Polls that failed (HTTP, parse or store error)",
+            "Polls that failed because of the source (HTTP, timeout, unreadable content)",
             m.source_failures.clone(),
         );
         r.register(

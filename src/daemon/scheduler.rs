@@ -191,9 +191,12 @@ impl Daemon {
             self.fire_timed(&settings, now).await?;
         }
         let mut drained = Drained::default();
-        let sent = self.sender.drain_into(&self.store, now, &mut drained).await;
-        metrics::record_mail(drained.sent as u64, drained.failed as u64);
-        sent.context("cannot send mail")?;
+        self.sender
+            .drain_into(&self.store, now, &mut drained, &mut |sent| {
+                metrics::record_mail(u64::from(sent), u64::from(!sent))
+            })
+            .await
+            .context("cannot send mail")?;
         Ok(())
     }
 

@@ -593,6 +593,62 @@ pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
     render("closed", v, to, subject, &lead, &next)
 }
 
+/// Mail, like a regrade's, when an item published before the incident's clock start
+/// joined it: the clock start moved back from `was` and the deadlines with it.
+pub fn clock_moved(
+    v: &IncidentView<'_>,
+    was: chrono::DateTime<chrono::Utc>,
+    item: &ItemRow,
+    item_source: &str,
+    to: &[Mailbox],
+) -> Draft {
+    let id = v.incident.id;
+    let now = crate::vocab::clock::secs(v.now);
+    let overdue: Vec<String> = v
+        .deadlines
+        .iter()
+        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none() && d.due_at < now)
+        .map(deadline_what)
+        .collect();
+    let start = crate::vocab::clock::from_secs(v.incident.clock_start);
+    let subject = format!(
+        "【舆情·计时提前{}】#{} 计时起点提前至 {}：{}",
+        if overdue.is_empty() {
+            ""
+        } else {
+            "·已超时"
+        },
+        id,
+        local(start, v.tz),
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "舆情事件 #{id}（{}）新增信息《{}》（{}）发布于 {}，早于原计时起点 {}。计时起点提前至 {}，\
+         时限据此重新计算{}。",
+        v.incident.topic_name,
+        one_line(&item.title, 80),
+        item_source,
+        local(start, v.tz),
+        local(was, v.tz),
+        local(start, v.tz),
+        if overdue.is_empty() {
+            String::new()
+        } else {
+            format!("，{}已经超时，请立即处置", overdue.join("、"))
+        }
+    );
+    let mut next = Vec::new();
+    for d in v
+        .deadlines
+        .iter()
+        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
+    {
+        next.push(format!("{}：{}", d.kind.zh(), d.kind.command(id)));
+    }
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    render("clock_moved", v, to, subject, &lead, &next)
+}
+
 /// Mail to those who were told of an incident when a person dismissed it as a false
 /// positive (误报).
 pub fn dismissed(v: &IncidentView<'_>, reason: &str, by: &str, to: &[Mailbox]) -> Draft {
@@ -671,6 +727,7 @@ pub fn action_zh(action: &str, detail: Option<&str>) -> String {
         "note" => "备注",
         "merged" => "合并",
         "dismissed" => "判定误报并撤销",
+        "clock_start" => "计时起点提前",
         "split" => "拆分",
         "release_candidate" => "本单位渠道疑似权威发布",
         other => other,

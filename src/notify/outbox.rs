@@ -107,17 +107,19 @@ impl Sender {
     /// the same Message-ID.
     pub async fn drain(&self, store: &Store, now: DateTime<Utc>) -> Result<Drained> {
         let mut done = Drained::default();
-        self.drain_into(store, now, &mut done).await?;
+        self.drain_into(store, now, &mut done, &mut |_| {}).await?;
         Ok(done)
     }
 
-    /// `drain`, counting into `done` as it goes, so that what was sent before a failure is
-    /// still counted (the daemon's metrics).
+    /// `drain`, counting into `done` as it goes and telling `each` of every message the
+    /// moment its row says sent (`true`) or failed (`false`), so that the daemon's metrics
+    /// never lag the outbox they are compared with.
     pub async fn drain_into(
         &self,
         store: &Store,
         now: DateTime<Utc>,
         done: &mut Drained,
+        each: &mut (dyn FnMut(bool) + Send),
     ) -> Result<()> {
         let holder = crate::store::leases::identity();
         let until = crate::store::leases::lease_end(secs(now), self.lease);
@@ -132,12 +134,14 @@ impl Sender {
                 span.in_scope(|| tracing::error!(subject = %row.subject, "mail not sent, not retried: {error}"));
                 store.mark_failed(row.id, error, i64::MAX).await?;
                 done.failed += 1;
+                each(false);
                 continue;
             }
             let sent = self.send(&row).instrument(span.clone()).await;
             match sent {
                 Ok(()) => {
                     store.mark_sent(row.id, secs(now)).await?;
+                    each(true);
                     span.in_scope(|| tracing::info!(subject = %row.subject, "mail sent"));
                     done.sent += 1;
                 }
@@ -149,6 +153,7 @@ impl Sender {
                     });
                     store.mark_failed(row.id, &format!("{e:#}"), next).await?;
                     done.failed += 1;
+                    each(false);
                 }
             }
             // A long queue, or a relay that times out on every message, must not hold the
