@@ -109,6 +109,9 @@ enum Command {
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long)]
         seconds: Option<u64>,
+        /// Keep the demo's folder (config, database, mail) when it stops.
+        #[arg(long)]
+        keep: bool,
     },
 }
 
@@ -133,7 +136,10 @@ enum Report {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::init_logging(&args.log_format);
+    // The demo prints its mail on the terminal: only warnings and errors interleave with
+    // it, not a line per poll (RUST_LOG still decides when it is set).
+    let quiet = matches!(args.command, Command::Demo { .. });
+    cli::init_logging(&args.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -177,7 +183,7 @@ fn main() -> ExitCode {
                         csv,
                     },
             } => cli::report_incidents(&config, &from, to.as_deref(), csv).await,
-            Command::Demo { seconds } => yuqing::cli::demo::run(seconds).await,
+            Command::Demo { seconds, keep } => yuqing::cli::demo::run(seconds, keep).await,
         }
     });
     match result {

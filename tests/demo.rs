@@ -35,4 +35,23 @@ fn demo_opens_incidents_from_the_bundled_feeds() {
         "{stdout}"
     );
     assert!(stdout.contains("demo stopped"), "{stdout}");
+    // The commands its mail prints work once the printed export is run.
+    let export = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("export YUQING_CONFIG="))
+        .unwrap_or_else(|| panic!("no export line: {stdout}"));
+    assert!(export.contains("yuqing.toml YUQING_USER="), "{export}");
+    // Its poll logs stay out of the mail it prints.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("polled"), "{stderr}");
+    // It leaves no folder behind.
+    let folder = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("demo stopped; its folder "))
+        .and_then(|l| l.split(" is removed").next())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        !std::path::Path::new(folder).exists(),
+        "{folder} left behind"
+    );
 }

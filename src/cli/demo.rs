@@ -79,7 +79,9 @@ async fn serve(State(feeds): State<Feeds>, UrlPath(name): UrlPath<String>) -> im
     }
 }
 
-pub async fn run(seconds: Option<u64>) -> Result<ExitCode> {
+/// Runs the demo for `seconds` (or until Ctrl-C); its folder is removed at the end unless
+/// `keep`.
+pub async fn run(seconds: Option<u64>, keep: bool) -> Result<ExitCode> {
     let feeds: Feeds = Arc::new(Mutex::new(HashMap::from([
         ("city-news.xml".to_string(), fresh(CITY_NEWS)),
         ("forum.xml".to_string(), fresh(FORUM_GBK)),
@@ -161,7 +163,11 @@ poll_every = "2s"
         "yuqing demo: sample feeds on http://127.0.0.1:{port}/, state and mail under {}",
         dir.display()
     );
-    println!("deadlines are seconds here (release 20s, press conference 40s, response 30s; reminders 10-15s before); Ctrl-C stops.\n");
+    println!("deadlines are seconds here (release 20s, press conference 40s, response 30s; reminders 10-15s before); Ctrl-C stops.");
+    println!(
+        "the commands in the mail work in another terminal once you run:\n  export YUQING_CONFIG={} YUQING_USER=演示值班员\n",
+        dir.join("yuqing.toml").display()
+    );
 
     let settings = Settings::load(&config).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
     let daemon = Daemon::start(config, settings, Arc::new(SystemClock)).await?;
@@ -218,10 +224,19 @@ poll_every = "2s"
         }
     }
     running.await.context("daemon task failed")??;
-    println!(
-        "demo stopped; the mail is in {}",
-        dir.join("var/mail").display()
-    );
+    if keep {
+        println!(
+            "demo stopped; its config, database and mail are kept in {}",
+            dir.display()
+        );
+    } else {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove the demo folder {}", dir.display()))?;
+        println!(
+            "demo stopped; its folder {} is removed (run `yuqing demo --keep` to keep it)",
+            dir.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
