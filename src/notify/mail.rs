@@ -324,6 +324,7 @@ fn render(
         subject,
         text,
         html,
+        notify: Vec::new(),
     }
 }
 
@@ -753,6 +754,7 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
         subject,
         text,
         html,
+        notify: Vec::new(),
     }
 }
 
