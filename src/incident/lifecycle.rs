@@ -146,7 +146,7 @@ pub(super) async fn resurge(
     let to = config
         .escalation
         .mailboxes(&config.people, snap.severity(), EStep::Resurgence);
-    let draft = mail::resurgence(
+    let mut draft = mail::resurgence(
         &view,
         item,
         &source_name(config, &item.source_id),
@@ -154,6 +154,10 @@ pub(super) async fn resurge(
         &history,
         &to,
     );
+    draft.notify =
+        config
+            .escalation
+            .notifiers(&config.people, snap.severity(), EStep::Resurgence);
     store
         .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
