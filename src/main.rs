@@ -103,12 +103,28 @@ enum Command {
         #[command(subcommand)]
         report: Report,
     },
+    /// Instant-message notifiers (`[[notify]]`).
+    Notify {
+        #[command(subcommand)]
+        action: Notify,
+    },
     /// A self-contained first look: bundled sample sources served on loopback, deadlines
     /// of seconds, each mail printed as it is sent.
     Demo {
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long)]
         seconds: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Notify {
+    /// Send a test message through one notifier and print the service's answer.
+    Test {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// The notifier's id.
+        id: String,
     },
 }
 
@@ -177,6 +193,9 @@ fn main() -> ExitCode {
                         csv,
                     },
             } => cli::report_incidents(&config, &from, &to, csv).await,
+            Command::Notify {
+                action: Notify::Test { config, id },
+            } => cli::notify::test(&config, &id).await,
             Command::Demo { seconds } => yuqing::cli::demo::run(seconds).await,
         }
     });

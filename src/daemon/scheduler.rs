@@ -15,6 +15,7 @@ use crate::fetch::politeness::HostGate;
 use crate::fetch::SourceError;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::incident;
+use crate::notify::dispatch::Dispatcher;
 use crate::notify::outbox::{Drained, Sender};
 use crate::polling::source;
 use crate::store::{leases, Store};
@@ -40,6 +41,8 @@ pub struct Daemon {
     pub clock: Arc<dyn Clock>,
     pub fetcher: Fetcher,
     pub sender: Arc<Sender>,
+    /// The instant-message sender (`[[notify]]`).
+    pub dispatcher: Arc<Dispatcher>,
     /// The config file, for reloads.
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
@@ -95,6 +98,7 @@ impl Daemon {
         .context("cannot build the HTTP client")?;
         let lease = settings.config.daemon.lease.std();
         let sender = Arc::new(Sender::new(&settings.config.mail)?.with_lease(lease));
+        let dispatcher = Arc::new(Dispatcher::new(&settings.config)?);
         match store.free_dead_local(leases::identity()).await {
             Ok(freed) if !freed.is_empty() => {
                 tracing::info!(?freed, "freed the leases of daemons of this host that died")
@@ -113,6 +117,7 @@ impl Daemon {
             clock,
             fetcher,
             sender,
+            dispatcher,
             config_path,
         })
     }
@@ -182,10 +187,17 @@ impl Daemon {
         if self.lead(&settings, now).await? {
             self.fire_timed(&settings, now).await?;
         }
+        // Instant messages first (they wake people; a mail relay timing out must not hold
+        // them back), then mail, including any fallback the messages just queued.
+        let messaged = self
+            .dispatcher
+            .drain(&self.store, &settings.config, now)
+            .await;
         let mut drained = Drained::default();
         let sent = self.sender.drain_into(&self.store, now, &mut drained).await;
         metrics::record_mail(drained.sent as u64, drained.failed as u64);
         sent.context("cannot send mail")?;
+        messaged.context("cannot send instant messages")?;
         Ok(())
     }
 
