@@ -130,7 +130,7 @@ impl Dispatcher {
         if rows.is_empty() {
             return Ok(());
         }
-        let alerts: Vec<Alert> = rows.iter().map(|r| alert_of(config, r)).collect();
+        let alerts: Vec<Alert> = rows.iter().map(|r| alert_of(config, r, t)).collect();
         let messages = if rows.len() <= room {
             alerts.into_iter().map(Message::One).collect()
         } else {
@@ -338,15 +338,23 @@ fn batch_rows(batch: &[&NotificationRow]) -> Vec<NotificationRow> {
     batch.iter().map(|r| (*r).clone()).collect()
 }
 
-/// The alert of a row, with the console link of its incident.
-pub fn alert_of(config: &Config, r: &NotificationRow) -> Alert {
-    im::alert(
+/// The alert of a row, with the console link of its incident. Its times left are those
+/// of when it was queued, so one delivered late says by how much.
+pub fn alert_of(config: &Config, r: &NotificationRow, now: i64) -> Alert {
+    let mut a = im::alert(
         r.id,
         r.incident_id,
         &r.subject,
         &r.body_text,
         r.incident_id.map(|i| config.notify.incident_link(i)),
-    )
+    );
+    let late = now - r.created_at;
+    if late >= 120 {
+        let when = crate::rules::deadline::zh_span(chrono::Duration::seconds(late));
+        a.lines
+            .push(format!("（此消息延迟 {when} 送达，剩余时间以事件页为准）"));
+    }
+    a
 }
 
 /// The size a notifier's message may have.

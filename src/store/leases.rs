@@ -266,7 +266,8 @@ impl Store {
         let holders: Vec<(String,)> = sqlx::query_as(
             "SELECT holder FROM leases \
              UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
-             UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL",
+             UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL \
+             UNION SELECT lease_holder FROM notifications WHERE lease_holder IS NOT NULL",
         )
         .fetch_all(self.pool())
         .await?;

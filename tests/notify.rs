@@ -1,0 +1,350 @@
+//! Alerts that wake people (issue 14): an incident reaches the duty officers' WeCom and
+//! DingTalk groups; a robot that refuses its secret makes the alert go by mail and the
+//! operators hear of it once; a robot down for ten minutes gets everything afterwards; a
+//! hundred incidents in a minute reach every group within its rate limit, merged into
+//! digests that name every incident; `kill -9` mid-send loses nothing. The services are
+//! loopback emulators (`common::im`) that check signatures and limits as documented.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::im::{Emulator, Service};
+use common::{rss, HttpServer, Response, TempDirs};
+use std::sync::Arc;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::store::{Draft, Store};
+use yuqing::vocab::clock::{secs, Clock, ManualClock};
+
+/// A deployment on a manual clock with one feed, `notify` appended to its config.
+struct Site {
+    _dirs: TempDirs,
+    _http: HttpServer,
+    clock: ManualClock,
+    config: std::path::PathBuf,
+}
+
+fn clock() -> ManualClock {
+    ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap())
+}
+
+async fn site(clock: &ManualClock, title: &str, notify: &str) -> Site {
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(title, "https://n.example.cn/1", "1", "")])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n\n{notify}",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    Site {
+        _dirs: dirs,
+        _http: http,
+        clock: clock.clone(),
+        config,
+    }
+}
+
+async fn daemon(s: &Site) -> Daemon {
+    common::start(&s.config, &s.clock).await
+}
+
+/// Every text the database holds, to look for secrets in.
+async fn all_text(store: &Store) -> String {
+    let mut out = String::new();
+    for m in store.outbox().await.unwrap() {
+        out.push_str(&format!("{} {} {:?}\n", m.subject, m.body_text, m.last_error));
+    }
+    for n in store.notifications().await.unwrap() {
+        out.push_str(&format!("{:?} {:?}\n", n.last_error, n.answer));
+    }
+    out
+}
+
+async fn subjects(store: &Store) -> Vec<(String, String)> {
+    store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.subject, m.recipients))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let wecom = Emulator::start(Service::Wecom, "wk-1", "", shared.clone()).await;
+    let ding = Emulator::start(Service::Dingtalk, "dt-1", "SECding1", shared.clone()).await;
+    std::env::set_var("YQ_T1_DING", "SECding1");
+    // A title written to abuse the group: mentions everyone, fakes a link.
+    let title = "某景区发生坍塌 游客被困 @all <@zhangsan> [点此领奖](http://evil.example/)";
+    let s = site(
+        &clock,
+        title,
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-wecom\", \"notify:duty-ding\"]\n\n\
+             [[notify]]\nid = \"duty-wecom\"\nkind = \"wecom\"\nurl = \"{}\"\n\n\
+             [[notify]]\nid = \"duty-ding\"\nkind = \"dingtalk\"\nurl = \"{}\"\n\
+             secret = \"env:YQ_T1_DING\"\nmention_mobiles = [\"13800000000\"]\n",
+            wecom.url(),
+            ding.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    d.poll_once(None).await.unwrap();
+
+    let w = wecom.accepted();
+    assert_eq!(w.len(), 1, "{:#?}", wecom.received());
+    assert_eq!(w[0].body["msgtype"], "markdown");
+    let text = w[0].text();
+    assert!(text.contains("景区安全") && text.contains("重大"), "{text}");
+    assert!(text.contains("发布权威信息") && text.contains("剩余"), "{text}");
+    assert!(text.contains("(http://127.0.0.1:8700/incidents/1)"), "{text}");
+    for bad in ["@all", "<@", "](http://evil", "[点此"] {
+        assert!(!text.contains(bad), "`{bad}` got through: {text}");
+    }
+
+    let g = ding.accepted();
+    assert_eq!(g.len(), 1, "{:#?}", ding.received());
+    assert!(g[0].query.contains("timestamp=") && g[0].query.contains("sign="));
+    assert_eq!(g[0].body["at"]["atMobiles"][0], "13800000000");
+    let text = g[0].text();
+    assert!(text.contains("@13800000000") && !text.contains("@all"), "{text}");
+    assert!(!g[0].body["markdown"]["title"].as_str().unwrap().is_empty());
+
+    let rows = d.store.notifications().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
+    // The mail still goes to the duty officer, as before.
+    assert!(subjects(&d.store).await[0].0.starts_with("【舆情·重大】#1"));
+    assert!(!all_text(&d.store).await.contains("SECding1"));
+}
+
+#[tokio::test]
+async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let ding = Emulator::start(Service::Dingtalk, "dt-2", "SECright2", shared).await;
+    std::env::set_var("YQ_T2_DING", "SECwrong2");
+    let s = site(
+        &clock,
+        "某景区发生坍塌 游客被困",
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-ding\"]\noperators = [\"ops@x.cn\"]\n\n\
+             [[notify]]\nid = \"duty-ding\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T2_DING\"\n",
+            ding.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    d.poll_once(None).await.unwrap();
+    assert_eq!(ding.received()[0].code, 310000, "the emulator checks the sign");
+    assert!(ding.accepted().is_empty());
+
+    // Three hours on: the first release reminder is refused too.
+    for _ in 0..18 {
+        s.clock.advance(Duration::minutes(10));
+        d.housekeeping().await.unwrap();
+    }
+    let all = subjects(&d.store).await;
+    let fallback: Vec<&(String, String)> =
+        all.iter().filter(|(s, _)| s.starts_with("【改发邮件】")).collect();
+    assert!(fallback.len() >= 2, "opened and a reminder: {all:#?}");
+    assert!(fallback[0].0.contains("【舆情·重大】#1") && fallback[0].1.contains("duty@x.cn"));
+    assert!(fallback.iter().any(|(s, _)| s.contains("【舆情·提醒】")), "{all:#?}");
+    let told: Vec<&(String, String)> =
+        all.iter().filter(|(s, _)| s.contains("【即时消息故障】")).collect();
+    assert_eq!(told.len(), 1, "once per notifier: {all:#?}");
+    assert!(told[0].1.contains("ops@x.cn") && told[0].0.contains("duty-ding"));
+    let rows = d.store.notifications().await.unwrap();
+    assert!(rows.iter().all(|r| r.failed_at.is_some() && r.sent_at.is_none()));
+    assert!(rows[0].last_error.as_deref().unwrap().contains("310000"));
+    // The mail sent by the relay is the fallback's; the body says why.
+    let mail = d.store.outbox().await.unwrap();
+    let notice = mail.iter().find(|m| m.kind == "notify_broken").unwrap();
+    assert!(notice.body_text.contains("yuqing notify test duty-ding"));
+    let text = all_text(&d.store).await;
+    assert!(!text.contains("SECwrong2") && !text.contains("SECright2"));
+}
+
+#[tokio::test]
+async fn a_robot_down_for_ten_minutes_gets_everything_afterwards() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let wecom = Emulator::start(Service::Wecom, "wk-3", "", shared).await;
+    wecom.set_down(true);
+    let s = site(
+        &clock,
+        "某景区发生坍塌 游客被困",
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-wecom\"]\n\n\
+             [[notify]]\nid = \"duty-wecom\"\nkind = \"wecom\"\nurl = \"{}\"\n",
+            wecom.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    d.poll_once(None).await.unwrap();
+    for _ in 0..10 {
+        s.clock.advance(Duration::minutes(1));
+        d.housekeeping().await.unwrap();
+    }
+    assert!(wecom.accepted().is_empty());
+    assert!(wecom.received().len() >= 3, "retried while down");
+    wecom.set_down(false);
+    for _ in 0..30 {
+        s.clock.advance(Duration::minutes(1));
+        d.housekeeping().await.unwrap();
+    }
+    // The opening alert, and the leaders' "not acknowledged" one that fell due meanwhile.
+    let got: Vec<String> = wecom.accepted().iter().map(|r| r.text()).collect();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(got[0].contains("【舆情·重大】＃1") && got[0].contains("incidents/1"));
+    assert!(got[0].contains("延迟"), "a late message says so: {}", got[0]);
+    assert!(got[1].contains("未确认"), "{got:#?}");
+    let rows = d.store.notifications().await.unwrap();
+    assert!(rows.iter().all(|r| r.sent_at.is_some()));
+    assert!(rows[0].attempts > 1);
+    assert!(!subjects(&d.store)
+        .await
+        .iter()
+        .any(|(s, _)| s.contains("改发邮件")));
+}
+
+/// Queues an alert about incident `id` to `notify`, as the incident code does.
+async fn alert(store: &Store, id: i64, now: i64, notify: &[&str]) {
+    let mut tx = store.begin().await.unwrap();
+    let draft = Draft {
+        kind: "opened".into(),
+        incident_id: Some(id),
+        recipients: vec!["duty@x.cn".into()],
+        subject: format!("【舆情·重大】#{id} 景区安全：第{id}号景区发生坍塌"),
+        text: format!("新舆情事件 #{id} 已立案，请立即研判处置。\n\n时限：\n  - 发布权威信息：11-24 14:00 前，剩余 5小时\n\n"),
+        html: String::new(),
+        notify: notify.iter().map(|s| s.to_string()).collect(),
+    };
+    store.enqueue(&mut tx, &draft, now, "x.cn").await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The incidents a robot's accepted messages name, by their links.
+fn named(e: &Emulator) -> std::collections::BTreeSet<i64> {
+    let re = regex::Regex::new(r"incidents/(\d+)").unwrap();
+    e.accepted()
+        .iter()
+        .flat_map(|r| {
+            re.captures_iter(&r.text())
+                .map(|c| c[1].parse::<i64>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let wecom = Emulator::start(Service::Wecom, "wk-4", "", shared.clone()).await;
+    let ding = Emulator::start(Service::Dingtalk, "dt-4", "SECding4", shared.clone()).await;
+    let feishu = Emulator::start(Service::Feishu, "fs-4", "fsecret4", shared.clone()).await;
+    std::env::set_var("YQ_T4_DING", "SECding4");
+    std::env::set_var("YQ_T4_FEISHU", "fsecret4");
+    let s = site(
+        &clock,
+        "无关的新闻",
+        &format!(
+            "[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"{}\"\n\n\
+             [[notify]]\nid = \"d\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T4_DING\"\n\n\
+             [[notify]]\nid = \"f\"\nkind = \"feishu\"\nurl = \"{}\"\nsecret = \"env:YQ_T4_FEISHU\"\n",
+            wecom.url(),
+            ding.url(),
+            feishu.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    // 100 incidents in one minute, two every 1.2 seconds or so; the loop turns every second.
+    let mut next = 1;
+    for _ in 0..60 {
+        for _ in 0..2 {
+            if next <= 100 {
+                alert(&d.store, next, secs(clock.now()), &["w", "d", "f"]).await;
+                next += 1;
+            }
+        }
+        d.housekeeping().await.unwrap();
+        clock.advance(Duration::seconds(1));
+    }
+    // Then the daemon keeps turning until all is out (or 30 minutes pass).
+    for _ in 0..1800 {
+        if d.store.notifications_pending().await.unwrap() == 0 {
+            break;
+        }
+        d.housekeeping().await.unwrap();
+        clock.advance(Duration::seconds(1));
+    }
+    let all: std::collections::BTreeSet<i64> = (1..=100).collect();
+    for (name, e, limit) in [("wecom", &wecom, 20), ("dingtalk", &ding, 20), ("feishu", &feishu, 100)] {
+        assert!(
+            e.received().iter().all(|r| r.code == 0),
+            "{name}: the daemon went over the limit: {:?}",
+            e.received().iter().map(|r| r.code).collect::<Vec<_>>()
+        );
+        assert!(e.busiest_minute() <= limit, "{name}: {}", e.busiest_minute());
+        assert_eq!(named(e), all, "{name} must name every incident");
+    }
+    assert!(wecom.accepted().len() < 100, "WeCom got digests");
+    assert!(wecom.accepted().iter().any(|r| r.text().contains("汇总")));
+    let rows = d.store.notifications().await.unwrap();
+    assert_eq!(rows.len(), 300);
+    assert!(rows.iter().all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
+}
+
+#[tokio::test]
+async fn dingtalk_penalty_is_waited_out() {
+    // A robot already over its limit (another program used it): DingTalk answers 130101
+    // and ignores it for 10 minutes; the daemon sends nothing during the penalty.
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let ding = Emulator::start(Service::Dingtalk, "dt-5", "SECding5", shared).await;
+    std::env::set_var("YQ_T5_DING", "SECding5");
+    let s = site(
+        &clock,
+        "无关的新闻",
+        &format!(
+            "[[notify]]\nid = \"d\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T5_DING\"\nper_minute = 40\n",
+            ding.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    for i in 1..=30 {
+        alert(&d.store, i, secs(clock.now()), &["d"]).await;
+    }
+    d.housekeeping().await.unwrap();
+    let first = ding.received();
+    assert_eq!(first.iter().filter(|r| r.code == 0).count(), 20);
+    assert_eq!(first.last().unwrap().code, 130101);
+    let asked = first.len();
+    // During the ten minutes nothing is sent.
+    for _ in 0..9 {
+        clock.advance(Duration::minutes(1));
+        d.housekeeping().await.unwrap();
+    }
+    assert_eq!(ding.received().len(), asked, "nothing during the penalty");
+    for _ in 0..5 {
+        clock.advance(Duration::minutes(1));
+        d.housekeeping().await.unwrap();
+    }
+    assert_eq!(named(&ding), (1..=30).collect());
+}
