@@ -380,8 +380,14 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut raw: RawConfig =
         toml::from_str(source).map_err(|e| Diagnostic::from_toml(path, source, &e))?;
     let mut errs = Diagnostics::default();
-    let notify = notify::check(raw.web, std::mem::take(&mut raw.notifiers), &mut errs, path, source);
-    let notifier_ids: Vec<String> = notify.list.iter().map(|n| n.id.clone()).collect();
+    let notifier_ids = notify::declared_ids(&raw.notifiers);
+    let notify = notify::check(
+        raw.web,
+        std::mem::take(&mut raw.notifiers),
+        &mut errs,
+        path,
+        source,
+    );
     let mut role_notifiers = |role: &str, list: &mut Option<Spanned<Vec<Spanned<String>>>>| {
         notify::take_from_role(role, list, &notifier_ids, &mut errs, path, source)
     };
@@ -792,9 +798,13 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             .auto_confirm_release
             .unwrap_or(defaults.auto_confirm_release),
     };
-    let escalation = raw
-        .escalation
-        .check(deadlines.unacknowledged_after, &people, &notifier_ids, &mut errs, &at);
+    let escalation = raw.escalation.check(
+        deadlines.unacknowledged_after,
+        &people,
+        &notifier_ids,
+        &mut errs,
+        &at,
+    );
     let g = Grouping::default();
     let grouping = Grouping {
         window: raw.grouping.window.unwrap_or(g.window),

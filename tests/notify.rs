@@ -60,7 +60,10 @@ async fn daemon(s: &Site) -> Daemon {
 async fn all_text(store: &Store) -> String {
     let mut out = String::new();
     for m in store.outbox().await.unwrap() {
-        out.push_str(&format!("{} {} {:?}\n", m.subject, m.body_text, m.last_error));
+        out.push_str(&format!(
+            "{} {} {:?}\n",
+            m.subject, m.body_text, m.last_error
+        ));
     }
     for n in store.notifications().await.unwrap() {
         out.push_str(&format!("{:?} {:?}\n", n.last_error, n.answer));
@@ -108,8 +111,14 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
     assert_eq!(w[0].body["msgtype"], "markdown");
     let text = w[0].text();
     assert!(text.contains("景区安全") && text.contains("重大"), "{text}");
-    assert!(text.contains("发布权威信息") && text.contains("剩余"), "{text}");
-    assert!(text.contains("(http://127.0.0.1:8700/incidents/1)"), "{text}");
+    assert!(
+        text.contains("发布权威信息") && text.contains("剩余"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(http://127.0.0.1:8700/incidents/1)"),
+        "{text}"
+    );
     for bad in ["@all", "<@", "](http://evil", "[点此"] {
         assert!(!text.contains(bad), "`{bad}` got through: {text}");
     }
@@ -119,12 +128,17 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
     assert!(g[0].query.contains("timestamp=") && g[0].query.contains("sign="));
     assert_eq!(g[0].body["at"]["atMobiles"][0], "13800000000");
     let text = g[0].text();
-    assert!(text.contains("@13800000000") && !text.contains("@all"), "{text}");
+    assert!(
+        text.contains("@13800000000") && !text.contains("@all"),
+        "{text}"
+    );
     assert!(!g[0].body["markdown"]["title"].as_str().unwrap().is_empty());
 
     let rows = d.store.notifications().await.unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
+    assert!(rows
+        .iter()
+        .all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
     // The mail still goes to the duty officer, as before.
     assert!(subjects(&d.store).await[0].0.starts_with("【舆情·重大】#1"));
     assert!(!all_text(&d.store).await.contains("SECding1"));
@@ -148,7 +162,11 @@ async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once() {
     .await;
     let d = daemon(&s).await;
     d.poll_once(None).await.unwrap();
-    assert_eq!(ding.received()[0].code, 310000, "the emulator checks the sign");
+    assert_eq!(
+        ding.received()[0].code,
+        310000,
+        "the emulator checks the sign"
+    );
     assert!(ding.accepted().is_empty());
 
     // Three hours on: the first release reminder is refused too.
@@ -157,17 +175,26 @@ async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once() {
         d.housekeeping().await.unwrap();
     }
     let all = subjects(&d.store).await;
-    let fallback: Vec<&(String, String)> =
-        all.iter().filter(|(s, _)| s.starts_with("【改发邮件】")).collect();
+    let fallback: Vec<&(String, String)> = all
+        .iter()
+        .filter(|(s, _)| s.starts_with("【改发邮件】"))
+        .collect();
     assert!(fallback.len() >= 2, "opened and a reminder: {all:#?}");
     assert!(fallback[0].0.contains("【舆情·重大】#1") && fallback[0].1.contains("duty@x.cn"));
-    assert!(fallback.iter().any(|(s, _)| s.contains("【舆情·提醒】")), "{all:#?}");
-    let told: Vec<&(String, String)> =
-        all.iter().filter(|(s, _)| s.contains("【即时消息故障】")).collect();
+    assert!(
+        fallback.iter().any(|(s, _)| s.contains("【舆情·提醒】")),
+        "{all:#?}"
+    );
+    let told: Vec<&(String, String)> = all
+        .iter()
+        .filter(|(s, _)| s.contains("【即时消息故障】"))
+        .collect();
     assert_eq!(told.len(), 1, "once per notifier: {all:#?}");
     assert!(told[0].1.contains("ops@x.cn") && told[0].0.contains("duty-ding"));
     let rows = d.store.notifications().await.unwrap();
-    assert!(rows.iter().all(|r| r.failed_at.is_some() && r.sent_at.is_none()));
+    assert!(rows
+        .iter()
+        .all(|r| r.failed_at.is_some() && r.sent_at.is_none()));
     assert!(rows[0].last_error.as_deref().unwrap().contains("310000"));
     // The mail sent by the relay is the fallback's; the body says why.
     let mail = d.store.outbox().await.unwrap();
@@ -210,7 +237,11 @@ async fn a_robot_down_for_ten_minutes_gets_everything_afterwards() {
     let got: Vec<String> = wecom.accepted().iter().map(|r| r.text()).collect();
     assert_eq!(got.len(), 2, "{got:#?}");
     assert!(got[0].contains("【舆情·重大】＃1") && got[0].contains("incidents/1"));
-    assert!(got[0].contains("延迟"), "a late message says so: {}", got[0]);
+    assert!(
+        got[0].contains("延迟"),
+        "a late message says so: {}",
+        got[0]
+    );
     assert!(got[1].contains("未确认"), "{got:#?}");
     let rows = d.store.notifications().await.unwrap();
     assert!(rows.iter().all(|r| r.sent_at.is_some()));
@@ -294,20 +325,30 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits() {
         clock.advance(Duration::seconds(1));
     }
     let all: std::collections::BTreeSet<i64> = (1..=100).collect();
-    for (name, e, limit) in [("wecom", &wecom, 20), ("dingtalk", &ding, 20), ("feishu", &feishu, 100)] {
+    for (name, e, limit) in [
+        ("wecom", &wecom, 20),
+        ("dingtalk", &ding, 20),
+        ("feishu", &feishu, 100),
+    ] {
         assert!(
             e.received().iter().all(|r| r.code == 0),
             "{name}: the daemon went over the limit: {:?}",
             e.received().iter().map(|r| r.code).collect::<Vec<_>>()
         );
-        assert!(e.busiest_minute() <= limit, "{name}: {}", e.busiest_minute());
+        assert!(
+            e.busiest_minute() <= limit,
+            "{name}: {}",
+            e.busiest_minute()
+        );
         assert_eq!(named(e), all, "{name} must name every incident");
     }
     assert!(wecom.accepted().len() < 100, "WeCom got digests");
     assert!(wecom.accepted().iter().any(|r| r.text().contains("汇总")));
     let rows = d.store.notifications().await.unwrap();
     assert_eq!(rows.len(), 300);
-    assert!(rows.iter().all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
+    assert!(rows
+        .iter()
+        .all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
 }
 
 #[tokio::test]
@@ -347,4 +388,180 @@ async fn dingtalk_penalty_is_waited_out() {
         d.housekeeping().await.unwrap();
     }
     assert_eq!(named(&ding), (1..=30).collect());
+}
+
+/// Polls `done` every 100 ms for up to `secs` seconds.
+async fn wait_until<F, Fut>(secs: u64, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_send_loses_nothing() {
+    let system: Arc<dyn Clock> = Arc::new(yuqing::vocab::clock::SystemClock);
+    let wecom = Emulator::start(Service::Wecom, "wk-6", "", system).await;
+    // The robot takes its time: the daemon dies while the request is open.
+    wecom.set_delay(std::time::Duration::from_secs(5));
+    let s = site(
+        &clock(),
+        "某景区发生坍塌 游客被困",
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-wecom\"]\n\n\
+             [[notify]]\nid = \"duty-wecom\"\nkind = \"wecom\"\nurl = \"{}\"\n",
+            wecom.url()
+        ),
+    )
+    .await;
+    let root = s._dirs.root().to_path_buf();
+    let log = root.join("daemon.log");
+    let mut first = common::process::run(&root, &s.config, &log);
+    assert!(
+        wait_until(60, || async { wecom.arrivals() >= 1 }).await,
+        "the daemon never sent: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    first.kill9();
+    assert!(wecom.accepted().is_empty(), "killed before the answer");
+
+    wecom.set_delay(std::time::Duration::ZERO);
+    let _second = common::process::run(&root, &s.config, &log);
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        root.join("var/yuqing.db").display()
+    ))
+    .await
+    .unwrap();
+    assert!(
+        wait_until(60, || async {
+            store
+                .notifications_pending()
+                .await
+                .map(|n| n == 0)
+                .unwrap_or(false)
+        })
+        .await,
+        "not delivered after the restart: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert!(named(&wecom).contains(&1));
+    let rows = store.notifications().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].sent_at.is_some());
+    assert_eq!(
+        rows[0].maybe_doubled, 1,
+        "sent again after an unknown outcome: flagged"
+    );
+}
+
+fn yuqing(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(root)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("run yuqing")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
+    let system: Arc<dyn Clock> = Arc::new(yuqing::vocab::clock::SystemClock);
+    let ding = Emulator::start(Service::Dingtalk, "dt-7", "SECding7", system).await;
+    let s = site(
+        &clock(),
+        "无关",
+        &format!(
+            "[[notify]]\nid = \"duty-ding\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T7_DING\"\n",
+            ding.url()
+        ),
+    )
+    .await;
+    let root = s._dirs.root().to_path_buf();
+    let config = s.config.to_str().unwrap().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(&root)
+        .env("YQ_T7_DING", "SECding7")
+        .args(["notify", "test", "duty-ding", "--config", &config])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("duty-ding (钉钉, http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("delivered"), "{stdout}");
+    assert!(
+        stdout.contains(r#"answer: HTTP 200 {"errcode":0,"errmsg":"ok"}"#),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("dt-7"),
+        "the robot's token stays out: {stdout}"
+    );
+    assert_eq!(ding.accepted().len(), 1);
+    assert!(ding.accepted()[0].text().contains("测试"));
+
+    // A wrong secret: the service's refusal is printed, exit 1.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(&root)
+        .env("YQ_T7_DING", "SECnot-it")
+        .args(["notify", "test", "duty-ding", "--config", &config])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("refused") && all.contains("310000"), "{all}");
+    assert!(!all.contains("SECnot-it"), "{all}");
+
+    let out = yuqing(&root, &["notify", "test", "nope", "--config", &config]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: duty-ding"));
+
+    // A secret written into the file is refused at its line, and never repeated.
+    let bad = root.join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&s.config)
+            .unwrap()
+            .replace("env:YQ_T7_DING", "SECliteral-do-not-print")
+            + "\n[people]\nduty = [\"duty@x.cn\", \"notify:nobody\"]\n",
+    )
+    .unwrap();
+    let out = yuqing(&root, &["check", "--config", bad.to_str().unwrap()]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("bad.toml:14: [[notify]] duty-ding: secret must be"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "bad.toml:17: [people] duty: no [[notify]] has the id `nobody` (known: duty-ding)"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains("SECliteral-do-not-print"), "{all}");
 }

@@ -22,7 +22,11 @@ pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
         eprintln!(
             "error: {} defines no [[notify]] `{id}`; known: {}",
             c.config.display(),
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         );
         return Ok(ExitCode::from(2));
     };
@@ -32,9 +36,11 @@ pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
     let head = format!("{} ({}, {})", n.id, n.kind.zh(), n.url.describe());
     let (line, answer, ok) = match &result.outcome {
         Outcome::Delivered { answer } => ("delivered".to_string(), Some(answer.clone()), true),
-        Outcome::Retry { error, answer, .. } => {
-            (format!("not delivered, would be retried: {error}"), answer.clone(), false)
-        }
+        Outcome::Retry { error, answer, .. } => (
+            format!("not delivered, would be retried: {error}"),
+            answer.clone(),
+            false,
+        ),
         Outcome::Permanent { error, answer } => {
             (format!("refused: {error}"), answer.clone(), false)
         }
@@ -46,5 +52,9 @@ pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
     if let Some(a) = answer {
         let _ = writeln!(out, "answer: {a}");
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -284,6 +284,14 @@ pub(crate) struct RawNotifier {
     params: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
+/// The ids of every `[[notify]]` written, valid or not: a role naming one that has a
+/// mistake of its own is not told the id is unknown.
+pub(crate) fn declared_ids(raw: &[Spanned<RawNotifier>]) -> Vec<String> {
+    raw.iter()
+        .map(|n| n.get_ref().id.get_ref().clone())
+        .collect()
+}
+
 /// Where each SMS kind is sent when `url` is left out.
 fn default_url(kind: Kind) -> Option<&'static str> {
     match kind {
@@ -302,7 +310,8 @@ pub(crate) fn check(
     path: &Path,
     source: &str,
 ) -> Notifiers {
-    let at = |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+    let at =
+        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
     let console = match web.url {
         None => url::Url::parse(DEFAULT_CONSOLE).expect("the default console URL parses"),
         Some(u) => match url::Url::parse(u.get_ref().trim()) {
@@ -352,7 +361,9 @@ fn check_one(
     {
         errs.push(at(
             n.id.span(),
-            format!("[[notify]] id `{id}` must be non-empty ASCII letters, digits, `-`, `_` or `.`"),
+            format!(
+                "[[notify]] id `{id}` must be non-empty ASCII letters, digits, `-`, `_` or `.`"
+            ),
         ));
     } else if !ids.insert(id.clone()) {
         errs.push(at(
@@ -612,15 +623,23 @@ mod tests {
 
     #[test]
     fn a_bad_url_does_not_repeat_its_key() {
-        let e = errors("[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"ftp://x/send?key=KEY-123\"\n");
+        let e = errors(
+            "[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"ftp://x/send?key=KEY-123\"\n",
+        );
         assert_eq!(e.len(), 1, "{e:?}");
-        assert!(e[0].starts_with("y.toml:4:") && !e[0].contains("KEY-123"), "{e:?}");
+        assert!(
+            e[0].starts_with("y.toml:4:") && !e[0].contains("KEY-123"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn kinds_limits_and_sms_keys_are_checked() {
         let e = errors("[[notify]]\nid = \"x\"\nkind = \"slack\"\nurl = \"https://x/\"\n");
-        assert!(e[0].starts_with("y.toml:3:") && e[0].contains("wecom"), "{e:?}");
+        assert!(
+            e[0].starts_with("y.toml:3:") && e[0].contains("wecom"),
+            "{e:?}"
+        );
         let e = errors(
             "[[notify]]\nid = \"s\"\nkind = \"tencent_sms\"\nsecret = \"env:K\"\nmention_mobiles = [\"13800000000\"]\nkey_id = \"AKID\"\nsign_name = \"文旅\"\ntemplate = \"123\"\n",
         );

@@ -154,10 +154,9 @@ pub(super) async fn resurge(
         &history,
         &to,
     );
-    draft.notify =
-        config
-            .escalation
-            .notifiers(&config.people, snap.severity(), EStep::Resurgence);
+    draft.notify = config
+        .escalation
+        .notifiers(&config.people, snap.severity(), EStep::Resurgence);
     store
         .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
         .await?;

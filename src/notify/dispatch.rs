@@ -81,7 +81,12 @@ impl Dispatcher {
     }
 
     /// Sends what is due for every notifier.
-    pub async fn drain(&self, store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Dispatched> {
+    pub async fn drain(
+        &self,
+        store: &Store,
+        config: &Config,
+        now: DateTime<Utc>,
+    ) -> Result<Dispatched> {
         let mut done = Dispatched::default();
         let started = std::time::Instant::now();
         for id in store.notifiers_due(secs(now)).await? {
@@ -94,7 +99,9 @@ impl Dispatcher {
             }
         }
         // The log only ever needs the last minute.
-        store.prune_requests(now.timestamp_millis() - 120_000).await?;
+        store
+            .prune_requests(now.timestamp_millis() - 120_000)
+            .await?;
         Ok(done)
     }
 
@@ -112,7 +119,9 @@ impl Dispatcher {
         let until = leases::lease_end(t, self.lease);
         let Some(n) = config.notify.get(id) else {
             // Taken out of the config with messages queued: they go by mail.
-            let rows = store.claim_notifications(id, holder, t, until, CLAIM).await?;
+            let rows = store
+                .claim_notifications(id, holder, t, until, CLAIM)
+                .await?;
             let error = format!("notifier {id} is no longer in the config");
             self.fail(store, config, id, None, &rows, &error, None, t, done)
                 .await?;
@@ -126,7 +135,9 @@ impl Dispatcher {
         if room == 0 {
             return Ok(());
         }
-        let rows = store.claim_notifications(id, holder, t, until, CLAIM).await?;
+        let rows = store
+            .claim_notifications(id, holder, t, until, CLAIM)
+            .await?;
         if rows.is_empty() {
             return Ok(());
         }
@@ -166,7 +177,11 @@ impl Dispatcher {
                     if ids.len() > 1 {
                         done.in_digests += ids.len();
                     }
-                    tracing::info!(notifications = ids.len(), digest = ids.len() > 1, "instant message delivered");
+                    tracing::info!(
+                        notifications = ids.len(),
+                        digest = ids.len() > 1,
+                        "instant message delivered"
+                    );
                 }
                 Outcome::Retry {
                     error,
@@ -201,8 +216,18 @@ impl Dispatcher {
                     tracing::warn!(%error, "unexpected answer; will retry");
                 }
                 Outcome::Permanent { error, .. } | Outcome::Unexpected { error, .. } => {
-                    self.fail(store, config, id, Some(n), &batch_rows(&batch), &error, answer.as_deref(), t, done)
-                        .await?;
+                    self.fail(
+                        store,
+                        config,
+                        id,
+                        Some(n),
+                        &batch_rows(&batch),
+                        &error,
+                        answer.as_deref(),
+                        t,
+                        done,
+                    )
+                    .await?;
                 }
             }
         }
@@ -275,13 +300,23 @@ impl Dispatcher {
     pub async fn send(&self, n: &Notifier, msg: &Message, now: DateTime<Utc>) -> Outcome {
         let url = match n.url.resolve() {
             Ok(u) => u,
-            Err(e) => return Outcome::Permanent { error: e, answer: None },
+            Err(e) => {
+                return Outcome::Permanent {
+                    error: e,
+                    answer: None,
+                }
+            }
         };
         let secret = match &n.secret {
             None => None,
             Some(r) => match r.read() {
                 Ok(s) => Some(s),
-                Err(e) => return Outcome::Permanent { error: e, answer: None },
+                Err(e) => {
+                    return Outcome::Permanent {
+                        error: e,
+                        answer: None,
+                    }
+                }
             },
         };
         let secret = secret.as_deref();
@@ -292,7 +327,12 @@ impl Dispatcher {
             Kind::Webhook => webhook::request(&n.id, url, secret, msg, now.timestamp()),
             Kind::AliyunSms | Kind::TencentSms => match sms::request(n, url, secret, msg, now) {
                 Ok(r) => r,
-                Err(e) => return Outcome::Permanent { error: e, answer: None },
+                Err(e) => {
+                    return Outcome::Permanent {
+                        error: e,
+                        answer: None,
+                    }
+                }
             },
         };
         let mut builder = self.client.post(req.url.clone()).body(req.body);
@@ -394,7 +434,13 @@ pub fn digests(alerts: Vec<Alert>, max: usize) -> Vec<Message> {
 
 /// The mail that replaces an instant message the service refused: to the mail's own
 /// recipients (the role the notifier stood for), or the duty officers when it had none.
-fn fallback_mail(config: &Config, service: &str, id: &str, error: &str, r: &NotificationRow) -> Draft {
+fn fallback_mail(
+    config: &Config,
+    service: &str,
+    id: &str,
+    error: &str,
+    r: &NotificationRow,
+) -> Draft {
     let mut recipients: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
     if recipients.is_empty() {
         recipients = config.people.duty.iter().map(|m| m.to_string()).collect();
@@ -425,7 +471,12 @@ fn operators_notice(config: &Config, service: &str, id: &str, error: &str) -> Dr
     Draft {
         kind: "notify_broken".into(),
         incident_id: None,
-        recipients: config.people.operators.iter().map(|m| m.to_string()).collect(),
+        recipients: config
+            .people
+            .operators
+            .iter()
+            .map(|m| m.to_string())
+            .collect(),
         subject: format!("【即时消息故障】{service}通道 {id} 拒收消息"),
         html: html(&text),
         text,

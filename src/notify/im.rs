@@ -51,7 +51,9 @@ impl Message {
     pub fn title(&self) -> String {
         match self {
             Message::One(a) => a.title.clone(),
-            Message::Digest(all) => format!("【舆情·汇总】{} 条提醒（消息过多，已合并）", all.len()),
+            Message::Digest(all) => {
+                format!("【舆情·汇总】{} 条提醒（消息过多，已合并）", all.len())
+            }
         }
     }
 
@@ -63,7 +65,13 @@ impl Message {
 
 /// The alert of a notification row: the mail's subject and, from its text, the lead
 /// paragraph and the deadline lines (mail.rs writes them under `时限：`).
-pub fn alert(id: i64, incident: Option<i64>, subject: &str, body: &str, link: Option<String>) -> Alert {
+pub fn alert(
+    id: i64,
+    incident: Option<i64>,
+    subject: &str,
+    body: &str,
+    link: Option<String>,
+) -> Alert {
     let mut lines = Vec::new();
     let mut paragraphs = body.split("\n\n");
     if let Some(lead) = paragraphs.next() {
@@ -176,9 +184,15 @@ pub enum Outcome {
         unknown: bool,
     },
     /// Refused for good: a wrong key, a deleted robot, a signature or keyword mismatch.
-    Permanent { error: String, answer: Option<String> },
+    Permanent {
+        error: String,
+        answer: Option<String>,
+    },
     /// An answer nobody documents: retried a few times, then treated as permanent.
-    Unexpected { error: String, answer: Option<String> },
+    Unexpected {
+        error: String,
+        answer: Option<String>,
+    },
 }
 
 /// How a robot's error code is to be taken.
@@ -331,15 +345,28 @@ mod tests {
 
     #[test]
     fn documented_codes_are_classified() {
-        assert_eq!(classify(Kind::Wecom, 45009), Code::Throttled(Duration::from_secs(60)));
+        assert_eq!(
+            classify(Kind::Wecom, 45009),
+            Code::Throttled(Duration::from_secs(60))
+        );
         assert_eq!(classify(Kind::Wecom, 93000), Code::Permanent);
         assert_eq!(classify(Kind::Wecom, 40058), Code::Permanent);
-        assert_eq!(classify(Kind::Dingtalk, 130101), Code::Throttled(DINGTALK_PENALTY));
+        assert_eq!(
+            classify(Kind::Dingtalk, 130101),
+            Code::Throttled(DINGTALK_PENALTY)
+        );
         assert_eq!(classify(Kind::Dingtalk, 310000), Code::Permanent);
-        assert_eq!(classify(Kind::Feishu, 11232), Code::Throttled(Duration::from_secs(60)));
+        assert_eq!(
+            classify(Kind::Feishu, 11232),
+            Code::Throttled(Duration::from_secs(60))
+        );
         assert_eq!(classify(Kind::Feishu, 19021), Code::Permanent);
         assert!(matches!(
-            outcome_of(Kind::Feishu, 200, r#"{"StatusCode":0,"StatusMessage":"success"}"#),
+            outcome_of(
+                Kind::Feishu,
+                200,
+                r#"{"StatusCode":0,"StatusMessage":"success"}"#
+            ),
             Outcome::Delivered { .. }
         ));
         assert!(matches!(

@@ -16,7 +16,10 @@ impl Request {
     pub fn json(url: url::Url, body: &serde_json::Value) -> Request {
         Request {
             url,
-            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: body.to_string(),
         }
     }

@@ -105,7 +105,12 @@ fn nonce(now: DateTime<Utc>, msg: &Message) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let seed = format!("{}:{wall}:{n}:{:?}:{}", now.timestamp_millis(), msg.ids(), std::process::id());
+    let seed = format!(
+        "{}:{wall}:{n}:{:?}:{}",
+        now.timestamp_millis(),
+        msg.ids(),
+        std::process::id()
+    );
     hex::encode(&sha2::Sha256::digest(seed.as_bytes())[..16])
 }
 
@@ -126,7 +131,13 @@ pub fn aliyun_signature(secret: &str, params: &[(String, String)]) -> String {
 }
 
 /// Tencent's TC3-HMAC-SHA256 `Authorization` header for `body` sent to `host`.
-pub fn tc3_authorization(secret_id: &str, secret_key: &str, host: &str, body: &str, timestamp: i64) -> String {
+pub fn tc3_authorization(
+    secret_id: &str,
+    secret_key: &str,
+    host: &str,
+    body: &str,
+    timestamp: i64,
+) -> String {
     use sha2::Digest;
     let date = DateTime::from_timestamp(timestamp, 0)
         .unwrap_or_default()
@@ -157,7 +168,10 @@ pub fn request(
     msg: &Message,
     now: DateTime<Utc>,
 ) -> Result<Request, String> {
-    let sms = n.sms.as_ref().ok_or("an SMS notifier without its SMS settings")?;
+    let sms = n
+        .sms
+        .as_ref()
+        .ok_or("an SMS notifier without its SMS settings")?;
     let secret = secret.ok_or_else(|| format!("{} needs `secret`", n.kind.as_str()))?;
     match n.kind {
         Kind::AliyunSms => {
@@ -176,7 +190,10 @@ pub fn request(
                 ("SignatureNonce", nonce(now, msg)),
                 ("SignatureVersion", "1.0".into()),
                 ("TemplateCode", sms.template.clone()),
-                ("TemplateParam", serde_json::Value::Object(template).to_string()),
+                (
+                    "TemplateParam",
+                    serde_json::Value::Object(template).to_string(),
+                ),
                 ("Timestamp", now.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                 ("Version", "2017-05-25".into()),
             ]
@@ -202,7 +219,13 @@ pub fn request(
             let phones: Vec<String> = n
                 .mention_mobiles
                 .iter()
-                .map(|m| if m.starts_with('+') { m.clone() } else { format!("+86{m}") })
+                .map(|m| {
+                    if m.starts_with('+') {
+                        m.clone()
+                    } else {
+                        format!("+86{m}")
+                    }
+                })
                 .collect();
             let values: Vec<String> = chosen(n, msg, 20).into_iter().map(|(_, v)| v).collect();
             let body = json!({
@@ -223,7 +246,10 @@ pub fn request(
             Ok(Request {
                 url,
                 headers: vec![
-                    ("Content-Type".into(), "application/json; charset=utf-8".into()),
+                    (
+                        "Content-Type".into(),
+                        "application/json; charset=utf-8".into(),
+                    ),
                     ("Authorization".into(), auth),
                     ("X-TC-Action".into(), "SendSms".into()),
                     ("X-TC-Timestamp".into(), ts.to_string()),
@@ -245,7 +271,9 @@ fn throttle(code: &str) -> bool {
 }
 
 fn transient(code: &str) -> bool {
-    code.starts_with("isp.") || code.starts_with("InternalError") || code == "ServiceUnavailable"
+    code.starts_with("isp.")
+        || code.starts_with("InternalError")
+        || code == "ServiceUnavailable"
         || code == "SignatureNonceUsed"
 }
 
@@ -330,7 +358,12 @@ pub fn outcome(kind: Kind, status: u16, body: &str) -> Outcome {
             let list: Vec<String> = failed.iter().map(|(p, c)| format!("{p}: {c}")).collect();
             let some_sent = failed.len() < set.len();
             match classify(&failed[0].1, &list.join("; ")) {
-                Outcome::Retry { error, answer, pause, .. } => Outcome::Retry {
+                Outcome::Retry {
+                    error,
+                    answer,
+                    pause,
+                    ..
+                } => Outcome::Retry {
                     error,
                     answer,
                     pause,
@@ -365,23 +398,44 @@ mod tests {
 
     #[test]
     fn tc3_matches_an_independent_computation() {
-        let auth = tc3_authorization("AKID", "KEY", "sms.tencentcloudapi.com", "{}", 1_700_000_000);
-        assert!(auth.ends_with("Signature=85ecead87c0bc9c79a8456705f2f2a290f7a280113fa614f75e4a62967a71c2d"), "{auth}");
+        let auth = tc3_authorization(
+            "AKID",
+            "KEY",
+            "sms.tencentcloudapi.com",
+            "{}",
+            1_700_000_000,
+        );
+        assert!(
+            auth.ends_with(
+                "Signature=85ecead87c0bc9c79a8456705f2f2a290f7a280113fa614f75e4a62967a71c2d"
+            ),
+            "{auth}"
+        );
         assert!(auth.contains("Credential=AKID/2023-11-14/sms/tc3_request"));
     }
 
     #[test]
     fn tencent_answers_are_read_number_by_number() {
         let ok = r#"{"Response":{"SendStatusSet":[{"PhoneNumber":"+8613800000000","Code":"Ok"}],"RequestId":"r"}}"#;
-        assert!(matches!(outcome(Kind::TencentSms, 200, ok), Outcome::Delivered { .. }));
+        assert!(matches!(
+            outcome(Kind::TencentSms, 200, ok),
+            Outcome::Delivered { .. }
+        ));
         let partly = r#"{"Response":{"SendStatusSet":[{"PhoneNumber":"+8613800000000","Code":"Ok"},{"PhoneNumber":"+8613900000000","Code":"LimitExceeded.PhoneNumberThirtySecondLimit"}]}}"#;
         assert!(matches!(
             outcome(Kind::TencentSms, 200, partly),
             Outcome::Retry { unknown: true, .. }
         ));
-        let auth = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"x"}}}"#;
-        assert!(matches!(outcome(Kind::TencentSms, 200, auth), Outcome::Permanent { .. }));
+        let auth =
+            r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"x"}}}"#;
+        assert!(matches!(
+            outcome(Kind::TencentSms, 200, auth),
+            Outcome::Permanent { .. }
+        ));
         let limit = r#"{"Code":"isv.BUSINESS_LIMIT_CONTROL","Message":"触发分钟级流控"}"#;
-        assert!(matches!(outcome(Kind::AliyunSms, 200, limit), Outcome::Retry { .. }));
+        assert!(matches!(
+            outcome(Kind::AliyunSms, 200, limit),
+            Outcome::Retry { .. }
+        ));
     }
 }

@@ -384,9 +384,7 @@ impl RawEscalation {
                         }
                     }
                 }
-                if !bad
-                    && resolve(people, &who).is_empty()
-                    && notifiers_of(people, &who).is_empty()
+                if !bad && resolve(people, &who).is_empty() && notifiers_of(people, &who).is_empty()
                 {
                     let roles: Vec<String> = who.iter().map(|r| r.label()).collect();
                     errs.push(at(

@@ -144,13 +144,23 @@ impl Store {
     /// Marks that a request carrying `ids` begins now, and records it in the notifier's
     /// request log (at `at_ms`). One statement each, outside the write lock, like
     /// `mark_sent` of mail.
-    pub async fn start_request(&self, notifier: &str, ids: &[i64], now: i64, at_ms: i64) -> Result<()> {
+    pub async fn start_request(
+        &self,
+        notifier: &str,
+        ids: &[i64],
+        now: i64,
+        at_ms: i64,
+    ) -> Result<()> {
         for id in ids {
-            sqlx::query("UPDATE notifications SET started_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now)
-                .execute(self.pool())
-                .await?;
+            // A row already begun and never marked was maybe delivered: say it may double.
+            sqlx::query(
+                "UPDATE notifications SET maybe_doubled = CASE WHEN started_at IS NULL \
+                        THEN maybe_doubled ELSE 1 END, started_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
         }
         sqlx::query("INSERT INTO notify_requests (notifier, at_ms) VALUES ($1, $2)")
             .bind(notifier)

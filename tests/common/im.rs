@@ -93,7 +93,12 @@ pub struct Emulator {
 impl Emulator {
     /// Starts one on loopback. `key` is the robot's key/token in its URL, `secret` its
     /// signing secret.
-    pub async fn start(service: Service, key: &str, secret: &str, clock: Arc<dyn Clock>) -> Emulator {
+    pub async fn start(
+        service: Service,
+        key: &str,
+        secret: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Emulator {
         let inner = Arc::new(Mutex::new(Inner {
             service,
             key: key.into(),
@@ -145,7 +150,10 @@ impl Emulator {
 
     /// The messages it accepted.
     pub fn accepted(&self) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.code == 0).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| r.code == 0)
+            .collect()
     }
 
     /// The most it accepted in any rolling minute.
@@ -211,7 +219,10 @@ async fn handle(
     if s.down {
         record.code = -502;
         s.received.push(record);
-        return (axum::http::StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>".into());
+        return (
+            axum::http::StatusCode::BAD_GATEWAY,
+            "<html>502 Bad Gateway</html>".into(),
+        );
     }
     let accepted_last = |s: &Inner, window: i64| {
         s.received
@@ -237,13 +248,19 @@ async fn handle(
         }
         Service::Dingtalk => {
             let ts: Option<i64> = q("timestamp").and_then(|t| t.parse().ok());
-            let expected = ts.map(|t| b64(&hmac256(s.secret.as_bytes(), format!("{t}\n{}", s.secret).as_bytes())));
+            let expected = ts.map(|t| {
+                b64(&hmac256(
+                    s.secret.as_bytes(),
+                    format!("{t}\n{}", s.secret).as_bytes(),
+                ))
+            });
             if q("access_token").as_deref() != Some(s.key.as_str()) {
                 (300001, "token is not exist")
-            } else if ts.map_or(true, |t| (now_ms - t).abs() > 3_600_000)
-                || expected != q("sign")
-            {
-                (310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]")
+            } else if ts.map_or(true, |t| (now_ms - t).abs() > 3_600_000) || expected != q("sign") {
+                (
+                    310000,
+                    "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]",
+                )
             } else if now_ms < s.penalty_until {
                 (130101, "send too fast, exceed 20 times per minute")
             } else if accepted_last(&s, 60_000) >= 20 {
@@ -258,15 +275,24 @@ async fn handle(
             let expected = ts.map(|t| b64(&hmac256(format!("{t}\n{}", s.secret).as_bytes(), b"")));
             let now_s = now_ms / 1000;
             if !uri.path().ends_with(&s.key) {
-                (19001, "param invalid: incoming webhook access token invalid")
+                (
+                    19001,
+                    "param invalid: incoming webhook access token invalid",
+                )
             } else if ts.map_or(true, |t| (now_s - t).abs() > 3600)
                 || expected.as_deref() != json["sign"].as_str()
             {
-                (19021, "sign match fail or timestamp is not within one hour from current time")
+                (
+                    19021,
+                    "sign match fail or timestamp is not within one hour from current time",
+                )
             } else if body.len() > 20 * 1024 {
                 (9499, "Bad Request")
             } else if accepted_last(&s, 1_000) >= 5 || accepted_last(&s, 60_000) >= 100 {
-                (11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]")
+                (
+                    11232,
+                    "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]",
+                )
             } else {
                 (0, "success")
             }
