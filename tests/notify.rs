@@ -565,3 +565,134 @@ async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
     );
     assert!(!all.contains("SECliteral-do-not-print"), "{all}");
 }
+
+#[tokio::test]
+async fn leaders_get_sms_from_aliyun_and_tencent_and_a_refused_number_goes_by_mail() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let ali = Emulator::start(
+        Service::AliyunSms,
+        "LTAI-test",
+        "ali-secret-8",
+        shared.clone(),
+    )
+    .await;
+    let tx = Emulator::start(
+        Service::TencentSms,
+        "AKID-test",
+        "tc-secret-8",
+        shared.clone(),
+    )
+    .await;
+    std::env::set_var("YQ_T8_ALI", "ali-secret-8");
+    std::env::set_var("YQ_T8_TC", "tc-secret-8");
+    let s = site(
+        &clock,
+        "某景区发生坍塌 游客被困",
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:sms-ali\", \"notify:sms-tc\"]\n\n\
+             [[notify]]\nid = \"sms-ali\"\nkind = \"aliyun_sms\"\nurl = \"{}\"\nsecret = \"env:YQ_T8_ALI\"\n\
+             key_id = \"LTAI-test\"\nsign_name = \"某市文旅局\"\ntemplate = \"SMS_123456\"\n\
+             mention_mobiles = [\"13800000000\", \"13900000000\"]\n\n\
+             [[notify]]\nid = \"sms-tc\"\nkind = \"tencent_sms\"\nurl = \"{}\"\nsecret = \"env:YQ_T8_TC\"\n\
+             key_id = \"AKID-test\"\napp_id = \"1400000000\"\nsign_name = \"某市文旅局\"\ntemplate = \"449739\"\n\
+             params = [\"incident\", \"title\"]\nmention_mobiles = [\"13800000000\"]\n",
+            ali.url(),
+            tx.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    d.poll_once(None).await.unwrap();
+
+    let a = ali.accepted();
+    assert_eq!(a.len(), 1, "{:#?}", ali.received());
+    assert_eq!(a[0].body["PhoneNumbers"], "13800000000,13900000000");
+    assert_eq!(a[0].body["TemplateCode"], "SMS_123456");
+    let params: serde_json::Value =
+        serde_json::from_str(a[0].body["TemplateParam"].as_str().unwrap()).unwrap();
+    assert_eq!(params["incident"], "#1");
+    assert_eq!(params["level"], "舆情·重大");
+    assert!(params["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("某景区发生坍塌"));
+    let t = tx.accepted();
+    assert_eq!(t.len(), 1, "{:#?}", tx.received());
+    assert_eq!(t[0].body["PhoneNumberSet"][0], "+8613800000000");
+    assert_eq!(t[0].body["TemplateParamSet"][0], "#1");
+    assert_eq!(t[0].body["TemplateParamSet"].as_array().unwrap().len(), 2);
+
+    // A number Tencent refuses is read from its own status: the alert goes by mail.
+    tx.fail_number("+8613800000000", "FailedOperation.PhoneNumberInBlacklist");
+    s.clock.advance(Duration::minutes(31)); // not acknowledged: the leaders' step
+    d.housekeeping().await.unwrap();
+    let rows = d.store.notifications().await.unwrap();
+    let refused = rows
+        .iter()
+        .find(|r| r.notifier == "sms-tc" && r.failed_at.is_some())
+        .unwrap();
+    assert!(refused
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("PhoneNumberInBlacklist"));
+    assert!(subjects(&d.store)
+        .await
+        .iter()
+        .any(|(s, _)| s.starts_with("【改发邮件】【舆情·未确认】")));
+    let text = all_text(&d.store).await;
+    assert!(!text.contains("ali-secret-8") && !text.contains("tc-secret-8"));
+}
+
+#[tokio::test]
+async fn a_webhook_gets_json_with_a_stable_idempotency_key_and_a_signature() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let hook = Emulator::start(Service::Webhook, "", "", shared).await;
+    std::env::set_var("YQ_T9_HOOK", "hook-secret");
+    let s = site(
+        &clock,
+        "某景区发生坍塌 游客被困",
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:ops-hook\"]\n\n\
+             [[notify]]\nid = \"ops-hook\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret = \"env:YQ_T9_HOOK\"\n",
+            hook.url()
+        ),
+    )
+    .await;
+    let d = daemon(&s).await;
+    // The receiver is down at first: the retry carries the same key.
+    hook.set_down(true);
+    d.poll_once(None).await.unwrap();
+    let first = hook.received()[0]
+        .header("idempotency-key")
+        .unwrap()
+        .to_string();
+    hook.set_down(false);
+    clock.advance(Duration::minutes(1));
+    d.housekeeping().await.unwrap();
+    let got = hook.accepted();
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    let key = r.header("idempotency-key").unwrap();
+    assert_eq!(key, first);
+    assert!(key.starts_with("yuqing-"));
+    assert_eq!(r.body["idempotency_key"], key);
+    assert_eq!(r.body["alerts"][0]["incident_id"], 1);
+    assert_eq!(
+        r.body["alerts"][0]["link"],
+        "http://127.0.0.1:8700/incidents/1"
+    );
+    // The receiver can check who sent it.
+    let ts = r.header("x-yuqing-timestamp").unwrap();
+    let sig = r.header("x-yuqing-signature").unwrap();
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").unwrap();
+    mac.update(format!("{ts}.{}", r.raw).as_bytes());
+    assert_eq!(
+        sig,
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    );
+    assert_eq!(ts, secs(clock.now()).to_string());
+}

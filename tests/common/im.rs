@@ -12,6 +12,12 @@
 //!   nothing under `timestamp\nsecret`) in the body, 19021 when wrong; 5 a second and 100 a
 //!   minute (11232 over); body ≤ 20 KB.
 //! - Webhook: records the `Idempotency-Key`, answers 200.
+//! - Aliyun SendSms (RPC): the form's `Signature` is recomputed (sorted parameters,
+//!   RFC 3986 encoding, `POST&%2F&…`, HMAC-SHA1 under `secret&`); `Timestamp` within 15
+//!   minutes, `SignatureNonce` never reused; `Code` `OK` or `SignatureDoesNotMatch`.
+//! - Tencent SendSms (TC3-HMAC-SHA256): the `Authorization` header is recomputed from the
+//!   Host, the body and `X-TC-Timestamp` (within 5 minutes); one `SendStatusSet` entry per
+//!   number, `Ok` unless the test set a failure for that number.
 //!
 //! Time is the test's clock, so a manual clock moves the emulator's minute too.
 
@@ -30,6 +36,8 @@ pub enum Service {
     Dingtalk,
     Feishu,
     Webhook,
+    AliyunSms,
+    TencentSms,
 }
 
 /// One request the emulator received, and what it answered.
@@ -39,7 +47,7 @@ pub struct Received {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
-    pub raw_len: usize,
+    pub raw: String,
     /// The code answered (0: accepted).
     pub code: i64,
 }
@@ -82,6 +90,9 @@ struct Inner {
     delay: std::time::Duration,
     /// Requests that arrived, answered or not.
     arrivals: usize,
+    /// SMS: nonces seen (Aliyun), and numbers that fail with a code (Tencent).
+    nonces: Vec<String>,
+    failing_numbers: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -109,6 +120,8 @@ impl Emulator {
             penalty_until: 0,
             delay: std::time::Duration::ZERO,
             arrivals: 0,
+            nonces: Vec::new(),
+            failing_numbers: Vec::new(),
         }));
         let app = axum::Router::new()
             .fallback(handle)
@@ -129,7 +142,17 @@ impl Emulator {
             Service::Dingtalk => format!("http://{}/robot/send?access_token={key}", self.addr),
             Service::Feishu => format!("http://{}/open-apis/bot/v2/hook/{key}", self.addr),
             Service::Webhook => format!("http://{}/hook", self.addr),
+            Service::AliyunSms | Service::TencentSms => format!("http://{}/", self.addr),
         }
+    }
+
+    /// Tencent: this number's status is `code` instead of `Ok`.
+    pub fn fail_number(&self, number: &str, code: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .failing_numbers
+            .push((number.into(), code.into()));
     }
 
     pub fn set_down(&self, down: bool) {
@@ -176,6 +199,149 @@ fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
+/// RFC 3986 percent-encoding, written out (not the crate's).
+fn rfc3986(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// Aliyun's answer to a form, and the form as JSON for the test to read.
+fn aliyun(s: &mut Inner, body: &[u8], now_ms: i64) -> (i64, String, serde_json::Value) {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let mut signed: Vec<&(String, String)> =
+        pairs.iter().filter(|(k, _)| k != "Signature").collect();
+    signed.sort();
+    let canonical: Vec<String> = signed
+        .iter()
+        .map(|(k, v)| format!("{}={}", rfc3986(k), rfc3986(v)))
+        .collect();
+    let to_sign = format!("POST&%2F&{}", rfc3986(&canonical.join("&")));
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(format!("{}&", s.secret).as_bytes()).unwrap();
+    mac.update(to_sign.as_bytes());
+    let expected = b64(&mac.finalize().into_bytes());
+    let ts = get("Timestamp")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.timestamp_millis());
+    let nonce = get("SignatureNonce").unwrap_or_default();
+    let json: serde_json::Value = pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let (code, message) = if get("AccessKeyId").as_deref() != Some(s.key.as_str()) {
+        (
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        )
+    } else if get("Signature") != Some(expected) {
+        (
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation.",
+        )
+    } else if ts.map_or(true, |t| (now_ms - t).abs() > 900_000) {
+        (
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        )
+    } else if nonce.is_empty() || s.nonces.contains(&nonce) {
+        (
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        )
+    } else {
+        s.nonces.push(nonce);
+        ("OK", "OK")
+    };
+    let n = if code == "OK" { 0 } else { 1 };
+    let answer = serde_json::json!({"Code": code, "Message": message, "BizId": "900619746936498440^0", "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990"});
+    (n, answer.to_string(), json)
+}
+
+/// Tencent's answer to a request.
+fn tencent(s: &Inner, headers: &HeaderMap, body: &[u8], now_ms: i64) -> (i64, String) {
+    let h = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let ts: i64 = h("x-tc-timestamp").parse().unwrap_or(0);
+    let date = chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    let canonical = format!(
+        "POST\n/\n\ncontent-type:{}\nhost:{}\n\ncontent-type;host\n{}",
+        h("content-type"),
+        h("host"),
+        sha256_hex(body)
+    );
+    let scope = format!("{date}/sms/tc3_request");
+    let to_sign = format!(
+        "TC3-HMAC-SHA256\n{ts}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let k = hmac256(format!("TC3{}", s.secret).as_bytes(), date.as_bytes());
+    let k = hmac256(&k, b"sms");
+    let k = hmac256(&k, b"tc3_request");
+    let sig = hex::encode(hmac256(&k, to_sign.as_bytes()));
+    let expected = format!(
+        "TC3-HMAC-SHA256 Credential={}/{scope}, SignedHeaders=content-type;host, Signature={sig}",
+        s.key
+    );
+    let error = |code: &str, msg: &str| {
+        (1, serde_json::json!({"Response": {"Error": {"Code": code, "Message": msg}, "RequestId": "r"}}).to_string())
+    };
+    if h("x-tc-action") != "SendSms" {
+        return error("InvalidAction", "no such action");
+    }
+    if (now_ms / 1000 - ts).abs() > 300 {
+        return error("AuthFailure.SignatureExpire", "signature expired");
+    }
+    if h("authorization") != expected {
+        return error(
+            "AuthFailure.SignatureFailure",
+            "The provided credentials could not be validated.",
+        );
+    }
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let set: Vec<serde_json::Value> = json["PhoneNumberSet"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let p = p.as_str().unwrap_or("");
+            let code = s
+                .failing_numbers
+                .iter()
+                .find(|(n, _)| n == p)
+                .map(|(_, c)| c.as_str())
+                .unwrap_or("Ok");
+            serde_json::json!({"SerialNo": "5000:1045710669157053657849499619", "PhoneNumber": p, "Fee": 1, "SessionContext": "", "Code": code, "Message": if code == "Ok" {"send success"} else {"failed"}, "IsoCode": "CN"})
+        })
+        .collect();
+    let all_ok = set.iter().all(|e| e["Code"] == "Ok");
+    (
+        if all_ok { 0 } else { 1 },
+        serde_json::json!({"Response": {"SendStatusSet": set, "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279"}}).to_string(),
+    )
+}
+
 fn answer(service: Service, code: i64, msg: &str) -> String {
     match service {
         Service::Feishu => serde_json::json!({"code": code, "msg": msg, "data": {}}).to_string(),
@@ -213,7 +379,7 @@ async fn handle(
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect(),
         body: json.clone(),
-        raw_len: body.len(),
+        raw: String::from_utf8_lossy(&body).into_owned(),
         code: 0,
     };
     if s.down {
@@ -231,6 +397,19 @@ async fn handle(
             .count()
     };
     let service = s.service;
+    if service == Service::AliyunSms {
+        let (code, text, form) = aliyun(&mut s, &body, now_ms);
+        record.code = code;
+        record.body = form;
+        s.received.push(record);
+        return (axum::http::StatusCode::OK, text);
+    }
+    if service == Service::TencentSms {
+        let (code, text) = tencent(&s, &headers, &body, now_ms);
+        record.code = code;
+        s.received.push(record);
+        return (axum::http::StatusCode::OK, text);
+    }
     let (code, msg): (i64, &str) = match service {
         Service::Wecom => {
             let content_len = |k: &str| json[k]["content"].as_str().map(|c| c.len());
@@ -297,7 +476,7 @@ async fn handle(
                 (0, "success")
             }
         }
-        Service::Webhook => (0, "ok"),
+        Service::Webhook | Service::AliyunSms | Service::TencentSms => (0, "ok"),
     };
     record.code = code;
     s.received.push(record);
