@@ -239,7 +239,8 @@ pub const DINGTALK_PENALTY: Duration = Duration::from_secs(600);
 /// The outcome of an HTTP answer whose JSON carries an error code under one of `fields`
 /// (`errcode`, `code`, `StatusCode`), with its message under `errmsg` or `msg`.
 pub fn outcome_of(kind: Kind, status: u16, body: &str) -> Outcome {
-    let answer = Some(format!("HTTP {status} {}", truncate(body, 500)));
+    let said = format!("HTTP {status} {}", truncate(body, 500));
+    let answer = Some(said.clone());
     if status == 429 || status >= 500 || status == 408 {
         return Outcome::Retry {
             error: format!("HTTP {status}"),
@@ -279,9 +280,7 @@ pub fn outcome_of(kind: Kind, status: u16, body: &str) -> Outcome {
     };
     let error = format!("{} {code} {msg}", kind.zh());
     match classify(kind, code) {
-        Code::Ok => Outcome::Delivered {
-            answer: answer.unwrap_or_default(),
-        },
+        Code::Ok => Outcome::Delivered { answer: said },
         Code::Throttled(pause) => Outcome::Retry {
             error,
             answer,

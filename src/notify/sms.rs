@@ -11,10 +11,11 @@
 //!   whole request (per-number delivery reports need `QuerySendDetails`, not done here).
 //! - **Tencent Cloud `SendSms`** (API 3.0, version 2021-01-11), signed with
 //!   TC3-HMAC-SHA256. Followed: cloud.tencent.com/document/api/382/52071 (SendSms) and
-//!   /document/api/382/52072 (签名方法 v3): `CanonicalRequest = "POST\n/\n\n" +
-//!   "content-type:application/json; charset=utf-8\nhost:HOST\n\n" + "content-type;host\n"
-//!   + hex(sha256(body))`; `StringToSign = "TC3-HMAC-SHA256\n" + timestamp + "\n" + date +
-//!   "/sms/tc3_request\n" + hex(sha256(CanonicalRequest))`; the key is derived
+//!   /document/api/382/52072 (签名方法 v3): the canonical request is `POST`, `/`, an
+//!   empty query, the headers `content-type:application/json; charset=utf-8` and
+//!   `host:HOST`, the signed header names `content-type;host` and hex(sha256(body)), one
+//!   a line; `StringToSign` is `TC3-HMAC-SHA256`, the timestamp, `DATE/sms/tc3_request` and
+//!   hex(sha256(canonical request)), one a line; the key is derived
 //!   `HMAC(HMAC(HMAC("TC3" + SecretKey, date), "sms"), "tc3_request")` and the signature is
 //!   the hex HMAC of StringToSign under it. The answer lists a `Code` per number in
 //!   `SendStatusSet` (`Ok` when sent), which is checked number by number.
@@ -278,7 +279,8 @@ fn transient(code: &str) -> bool {
 }
 
 pub fn outcome(kind: Kind, status: u16, body: &str) -> Outcome {
-    let answer = Some(format!("HTTP {status} {}", super::im::truncate(body, 800)));
+    let said = format!("HTTP {status} {}", super::im::truncate(body, 800));
+    let answer = Some(said.clone());
     let json: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
     if status >= 500 && json.is_null() {
         return Outcome::Retry {
@@ -317,7 +319,7 @@ pub fn outcome(kind: Kind, status: u16, body: &str) -> Outcome {
             let msg = json.get("Message").and_then(|c| c.as_str()).unwrap_or("");
             match code {
                 "OK" => Outcome::Delivered {
-                    answer: answer.unwrap_or_default(),
+                    answer: said.clone(),
                 },
                 "" => Outcome::Unexpected {
                     error: format!("阿里云短信 HTTP {status} without a Code"),
@@ -352,7 +354,7 @@ pub fn outcome(kind: Kind, status: u16, body: &str) -> Outcome {
                 .collect();
             if failed.is_empty() {
                 return Outcome::Delivered {
-                    answer: answer.unwrap_or_default(),
+                    answer: said.clone(),
                 };
             }
             let list: Vec<String> = failed.iter().map(|(p, c)| format!("{p}: {c}")).collect();

@@ -62,11 +62,10 @@ pub fn request(
 }
 
 pub fn outcome(status: u16, body: &str) -> Outcome {
-    let answer = Some(format!("HTTP {status} {}", super::im::truncate(body, 500)));
+    let said = format!("HTTP {status} {}", super::im::truncate(body, 500));
+    let answer = Some(said.clone());
     match status {
-        200..=299 | 409 => Outcome::Delivered {
-            answer: answer.unwrap_or_default(),
-        },
+        200..=299 | 409 => Outcome::Delivered { answer: said },
         408 | 429 | 500..=599 => Outcome::Retry {
             error: format!("webhook HTTP {status}"),
             answer,

@@ -255,6 +255,7 @@ impl Store {
     /// The service refused `ids` for good: marks them failed and queues, in the same
     /// transaction, the fallback mail and (when `tell` is given and the operators were not
     /// told yet) the operators' notice. Returns whether the notice was queued.
+    #[allow(clippy::too_many_arguments)]
     pub async fn mark_notify_failed(
         &self,
         notifier: &str,
