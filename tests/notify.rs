@@ -461,6 +461,12 @@ async fn kill_9_mid_send_loses_nothing() {
         rows[0].maybe_doubled, 1,
         "sent again after an unknown outcome: flagged"
     );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("instant message delivered"), "{logged}");
+    assert!(
+        !logged.contains("wk-6"),
+        "the robot's key never reaches the log: {logged}"
+    );
 }
 
 fn yuqing(root: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -513,6 +513,33 @@ mod config_tests {
                 && errs[0].contains("`leaderz` is neither a role"),
             "{errs:?}"
         );
+        // Notifiers: a role's `notify:` entries and a step's own, each once, in order.
+        let c = parse(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:w\"]\n\n[escalation.major]\n\
+             breach = [\"notify:sms\", \"duty\", \"notify:w\"]\n\n\
+             [[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"https://x/\"\n\n\
+             [[notify]]\nid = \"sms\"\nkind = \"webhook\"\nurl = \"https://y/\"\n",
+        )
+        .unwrap();
+        let e = &c.escalation;
+        assert_eq!(
+            e.notifiers(&c.people, Severity::Major, Step::Breach),
+            ["sms", "w"]
+        );
+        assert_eq!(e.notifiers(&c.people, Severity::Major, Step::Opened), ["w"]);
+        assert_eq!(
+            e.mailboxes(&c.people, Severity::Major, Step::Breach)
+                .iter()
+                .map(|m| m.email.to_string())
+                .collect::<Vec<_>>(),
+            ["duty@x.cn"]
+        );
+        let errs = parse("[escalation.major]\nbreach = [\"notify:nope\"]\n").unwrap_err();
+        assert!(
+            errs[0].starts_with("yuqing.toml:2:")
+                && errs[0].contains("no [[notify]] has the id `nope`"),
+            "{errs:?}"
+        );
         let errs = parse("[escalation.huge]\nopened = [\"duty\"]\n").unwrap_err();
         assert!(
             errs[0].contains("yuqing.toml:1") && errs[0].contains("huge"),
