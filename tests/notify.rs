@@ -28,6 +28,11 @@ fn clock() -> ManualClock {
 }
 
 async fn site(clock: &ManualClock, title: &str, notify: &str) -> Site {
+    site_on(clock, title, notify, &None).await
+}
+
+/// `site` on a database: `None` is the SQLite default (see `common::db::backends`).
+async fn site_on(clock: &ManualClock, title: &str, notify: &str, backend: &Option<String>) -> Site {
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     http.set(
@@ -38,10 +43,11 @@ async fn site(clock: &ManualClock, title: &str, notify: &str) -> Site {
     let config = dirs.write(
         "yuqing.toml",
         format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n\n{notify}",
             root = dirs.root().display(),
             url = http.url("/news.xml"),
+            db = common::db::config_line(backend),
         ),
     );
     Site {
@@ -83,6 +89,12 @@ async fn subjects(store: &Store) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
+    for backend in common::db::backends().await {
+        an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend).await;
+    }
+}
+
+async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend: Option<String>) {
     let clock = clock();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let wecom = Emulator::start(Service::Wecom, "wk-1", "", shared.clone()).await;
@@ -90,7 +102,7 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
     std::env::set_var("YQ_T1_DING", "SECding1");
     // A title written to abuse the group: mentions everyone, fakes a link.
     let title = "某景区发生坍塌 游客被困 @all <@zhangsan> [点此领奖](http://evil.example/)";
-    let s = site(
+    let s = site_on(
         &clock,
         title,
         &format!(
@@ -101,6 +113,7 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
             wecom.url(),
             ding.url()
         ),
+        &backend,
     )
     .await;
     let d = daemon(&s).await;
@@ -146,11 +159,17 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
 
 #[tokio::test]
 async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once() {
+    for backend in common::db::backends().await {
+        a_bad_secret_falls_back_to_mail_and_tells_the_operators_once_on(backend).await;
+    }
+}
+
+async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once_on(backend: Option<String>) {
     let clock = clock();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let ding = Emulator::start(Service::Dingtalk, "dt-2", "SECright2", shared).await;
     std::env::set_var("YQ_T2_DING", "SECwrong2");
-    let s = site(
+    let s = site_on(
         &clock,
         "某景区发生坍塌 游客被困",
         &format!(
@@ -158,6 +177,7 @@ async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once() {
              [[notify]]\nid = \"duty-ding\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T2_DING\"\n",
             ding.url()
         ),
+        &backend,
     )
     .await;
     let d = daemon(&s).await;
@@ -283,6 +303,14 @@ fn named(e: &Emulator) -> std::collections::BTreeSet<i64> {
 
 #[tokio::test]
 async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits() {
+    for backend in common::db::backends().await {
+        a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(backend).await;
+    }
+}
+
+async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
+    backend: Option<String>,
+) {
     let clock = clock();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let wecom = Emulator::start(Service::Wecom, "wk-4", "", shared.clone()).await;
@@ -290,7 +318,7 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits() {
     let feishu = Emulator::start(Service::Feishu, "fs-4", "fsecret4", shared.clone()).await;
     std::env::set_var("YQ_T4_DING", "SECding4");
     std::env::set_var("YQ_T4_FEISHU", "fsecret4");
-    let s = site(
+    let s = site_on(
         &clock,
         "无关的新闻",
         &format!(
@@ -301,6 +329,7 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits() {
             ding.url(),
             feishu.url()
         ),
+        &backend,
     )
     .await;
     let d = daemon(&s).await;
