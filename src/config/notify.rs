@@ -461,6 +461,17 @@ fn check_one(
             mention_mobiles.push(m.get_ref().trim().to_string());
         }
     }
+    if kind == Kind::Feishu {
+        if let Some(m) = n.mention_mobiles.first() {
+            errs.push(at(
+                m.span(),
+                format!(
+                    "[[notify]] {id}: a Feishu custom bot cannot @ people by mobile number; \
+                     remove mention_mobiles (or use a WeCom or DingTalk robot for that)"
+                ),
+            ));
+        }
+    }
     if kind.is_sms() && mention_mobiles.is_empty() {
         errs.push(at(
             whole.clone(),

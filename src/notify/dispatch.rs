@@ -113,6 +113,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
         done: &mut Dispatched,
     ) -> Result<()> {
+        let begun = std::time::Instant::now();
         let t = secs(now);
         let now_ms = now.timestamp_millis();
         let holder = leases::identity();
@@ -157,7 +158,10 @@ impl Dispatcher {
                 tracing::warn!(notifications = ?ids, "sending again after an attempt whose outcome is unknown: it may arrive twice");
             }
             store.start_request(id, &ids, t, now_ms).await?;
-            let outcome = self.send(n, &msg, now).await;
+            // A fresh timestamp for every request (DingTalk and Feishu sign it): the loop's
+            // `now` plus the time this drain has taken so far.
+            let at = now + chrono::Duration::from_std(begun.elapsed()).unwrap_or_default();
+            let outcome = self.send(n, &msg, at).await;
             let answer_of = |o: &Outcome| match o {
                 Outcome::Delivered { answer } => Some(answer.clone()),
                 Outcome::Retry { answer, .. }
@@ -324,7 +328,9 @@ impl Dispatcher {
             Kind::Wecom => wecom::request(n, url, msg),
             Kind::Dingtalk => dingtalk::request(n, url, secret, msg, now.timestamp_millis()),
             Kind::Feishu => feishu::request(url, secret, msg, now.timestamp()),
-            Kind::Webhook => webhook::request(&n.id, url, secret, msg, now.timestamp()),
+            Kind::Webhook => {
+                webhook::request(&n.id, &n.mention_mobiles, url, secret, msg, now.timestamp())
+            }
             Kind::AliyunSms | Kind::TencentSms => match sms::request(n, url, secret, msg, now) {
                 Ok(r) => r,
                 Err(e) => {

@@ -21,6 +21,7 @@ pub fn idempotency_key(notifier: &str, ids: &[i64]) -> String {
 
 pub fn request(
     notifier: &str,
+    mention_mobiles: &[String],
     url: url::Url,
     secret: Option<&str>,
     msg: &Message,
@@ -47,6 +48,7 @@ pub fn request(
         "digest": matches!(msg, Message::Digest(_)),
         "title": msg.title(),
         "alerts": alerts,
+        "mention_mobiles": mention_mobiles,
     });
     let mut req = Request::json(url, &body);
     req.headers.push(("Idempotency-Key".into(), key));
