@@ -150,6 +150,11 @@ impl Dispatcher {
         };
         let mut messages = messages.into_iter();
         for msg in messages.by_ref().take(room) {
+            if begun.elapsed() > DRAIN_BUDGET {
+                // A slow service must not hold the loop: the rest waits for the next turn.
+                store.release_notifications(&msg.ids()).await?;
+                break;
+            }
             let ids = msg.ids();
             let batch: Vec<&NotificationRow> =
                 rows.iter().filter(|r| ids.contains(&r.id)).collect();
