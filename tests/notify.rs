@@ -731,3 +731,119 @@ async fn a_webhook_gets_json_with_a_stable_idempotency_key_and_a_signature() {
     );
     assert_eq!(ts, secs(clock.now()).to_string());
 }
+
+#[tokio::test]
+async fn every_step_reaches_the_groups_its_roles_name() {
+    let clock = clock();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let duty = Emulator::start(Service::Wecom, "duty-k", "", shared.clone()).await;
+    let leaders = Emulator::start(Service::Wecom, "lead-k", "", shared.clone()).await;
+    let ops = Emulator::start(Service::Wecom, "ops-k", "", shared.clone()).await;
+    let s = site(
+        &clock,
+        "某景区发生坍塌 游客被困",
+        &format!(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-w\"]\n\
+             leaders = [\"lead@x.cn\", \"notify:lead-w\"]\n\
+             operators = [\"ops@x.cn\", \"notify:ops-w\"]\n\n\
+             [[notify]]\nid = \"duty-w\"\nkind = \"wecom\"\nurl = \"{}\"\n\n\
+             [[notify]]\nid = \"lead-w\"\nkind = \"wecom\"\nurl = \"{}\"\n\n\
+             [[notify]]\nid = \"ops-w\"\nkind = \"wecom\"\nurl = \"{}\"\n",
+            duty.url(),
+            leaders.url(),
+            ops.url()
+        ),
+    )
+    .await;
+    // Operators hear of a source failing for an hour.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replacen(
+            "\n\n[[source]]",
+            "\nsource_alert_after = \"1h\"\n\n[[source]]",
+            1,
+        ),
+    )
+    .unwrap();
+    let d = daemon(&s).await;
+    let texts = |e: &Emulator| e.accepted().iter().map(|r| r.text()).collect::<Vec<_>>();
+
+    d.poll_once(None).await.unwrap();
+    assert!(
+        texts(&duty)[0].contains("已立案"),
+        "opened: {:?}",
+        texts(&duty)
+    );
+    yuqing::incident::act(
+        &d.store,
+        &d.settings.get().config,
+        1,
+        &yuqing::incident::Step::Acknowledge,
+        "值班员",
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    // Past the 5-hour release deadline, and an hour more.
+    for _ in 0..38 {
+        clock.advance(Duration::minutes(10));
+        d.housekeeping().await.unwrap();
+    }
+    let on_duty = texts(&duty);
+    assert!(
+        on_duty
+            .iter()
+            .filter(|t| t.contains("【舆情·提醒】"))
+            .count()
+            >= 3,
+        "{on_duty:#?}"
+    );
+    let lead = texts(&leaders);
+    assert!(
+        lead.iter()
+            .any(|t| t.contains("【舆情·超时】") && t.contains("发布权威信息时限已过")),
+        "{lead:#?}"
+    );
+    let again = lead
+        .iter()
+        .find(|t| t.contains("【舆情·超时·再次提醒】"))
+        .unwrap_or_else(|| panic!("{lead:#?}"));
+    assert!(
+        again.contains("发布权威信息") && again.contains("已超时 1小时"),
+        "the leaders read which deadline was missed and by how much: {again}"
+    );
+
+    // Regraded to 一般: the leaders of 重大 hear of it too.
+    yuqing::incident::act(
+        &d.store,
+        &d.settings.get().config,
+        1,
+        &yuqing::incident::Step::Severity(yuqing::vocab::severity::Severity::Ordinary),
+        "值班员",
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    d.housekeeping().await.unwrap();
+    assert!(
+        texts(&leaders).iter().any(|t| t.contains("级别调整为一般")),
+        "{:#?}",
+        texts(&leaders)
+    );
+
+    // The feed fails for more than an hour.
+    s._http.set("/news.xml", Response::status(503));
+    d.poll_once(None).await.unwrap();
+    clock.advance(Duration::minutes(90));
+    d.poll_once(None).await.unwrap();
+    let o = texts(&ops);
+    assert_eq!(o.len(), 1, "{o:#?}");
+    assert!(
+        o[0].contains("信息源异常") && o[0].contains("news"),
+        "{o:#?}"
+    );
+    // Nobody's group got the others' steps.
+    assert!(!texts(&ops).iter().any(|t| t.contains("景区安全")));
+    assert!(!texts(&duty).iter().any(|t| t.contains("信息源")));
+}
