@@ -847,3 +847,69 @@ async fn every_step_reaches_the_groups_its_roles_name() {
     assert!(!texts(&ops).iter().any(|t| t.contains("景区安全")));
     assert!(!texts(&duty).iter().any(|t| t.contains("信息源")));
 }
+
+#[tokio::test]
+async fn a_publication_duty_at_risk_reaches_the_office_and_missed_the_leaders_too() {
+    use chrono_tz::Asia::Shanghai;
+    // Monday 23 November 2026, 09:00 in Beijing; the account posted last week, not yet
+    // this week.
+    let clock = ManualClock::new(
+        Shanghai
+            .with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc),
+    );
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let office = Emulator::start(Service::Wecom, "office-k", "", shared.clone()).await;
+    let leaders = Emulator::start(Service::Wecom, "lead-k", "", shared.clone()).await;
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set(
+        "/wechat.xml",
+        Response::rss(rss(&[(
+            "周末文旅活动推荐",
+            "https://mp.example.cn/1",
+            "p1",
+            "Fri, 20 Nov 2026 10:00:00 +0800",
+        )])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [people]\noffice = [\"office@x.cn\", \"notify:office-w\"]\n\
+             leaders = [\"lead@x.cn\", \"notify:lead-w\"]\n\n\
+             [jobs]\nweekly_report = \"off\"\nledger = \"off\"\nwork_report_reminder = \"off\"\ndaily_digest = \"off\"\n\n\
+             [[channel]]\nid = \"wechat-wenlv\"\nname = \"银川文旅\"\nkind = \"wechat\"\nfeed = \"{feed}\"\nduty = \"weekly\"\n\n\
+             [[notify]]\nid = \"office-w\"\nkind = \"wecom\"\nurl = \"{o}\"\n\n\
+             [[notify]]\nid = \"lead-w\"\nkind = \"wecom\"\nurl = \"{l}\"\n",
+            root = dirs.root().display(),
+            feed = http.url("/wechat.xml"),
+            o = office.url(),
+            l = leaders.url(),
+        ),
+    );
+    let d = common::start(&config, &clock).await;
+    // A week and a day, a turn every six hours.
+    for _ in 0..33 {
+        d.poll_once(None).await.unwrap();
+        clock.advance(Duration::hours(6));
+    }
+    let texts = |e: &Emulator| e.accepted().iter().map(|r| r.text()).collect::<Vec<_>>();
+    let o = texts(&office);
+    assert!(
+        o.iter().any(|t| t.contains("【发布提醒】")),
+        "at risk: {o:#?}"
+    );
+    assert!(
+        o.iter().any(|t| t.contains("【发布违规】")),
+        "missed: {o:#?}"
+    );
+    let l = texts(&leaders);
+    assert!(
+        l.iter().any(|t| t.contains("【发布违规】")),
+        "missed: {l:#?}"
+    );
+    assert!(!l.iter().any(|t| t.contains("【发布提醒】")), "{l:#?}");
+}
