@@ -149,6 +149,7 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend: Opti
 
     let rows = d.store.notifications().await.unwrap();
     assert_eq!(rows.len(), 2);
+    assert!(yuqing::daemon::metrics::get().notify_delivered.get() >= 2);
     assert!(rows
         .iter()
         .all(|r| r.sent_at.is_some() && r.failed_at.is_none()));

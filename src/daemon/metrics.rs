@@ -62,6 +62,11 @@ pub struct Metrics {
     pub outbox_depth: Gauge,
     pub outbox_oldest_age: Seconds,
     pub store_up: Gauge,
+    /// Instant messages (`[[notify]]`): delivered, retried, mailed instead; queued.
+    pub notify_delivered: Counter,
+    pub notify_retries: Counter,
+    pub notify_fallbacks: Counter,
+    pub notify_queue: Gauge,
 }
 
 fn poll_histogram() -> Histogram {
@@ -88,6 +93,10 @@ impl Metrics {
             outbox_depth: Gauge::default(),
             outbox_oldest_age: Seconds::default(),
             store_up: Gauge::default(),
+            notify_delivered: Counter::default(),
+            notify_retries: Counter::default(),
+            notify_fallbacks: Counter::default(),
+            notify_queue: Gauge::default(),
         };
         let mut r = Registry::with_prefix("yuqing");
         r.register(
@@ -165,6 +174,26 @@ impl Metrics {
             "1 when the last scrape could read the database, else 0",
             m.store_up.clone(),
         );
+        r.register(
+            "notify_delivered",
+            "Instant messages the services accepted (alone or in a digest)",
+            m.notify_delivered.clone(),
+        );
+        r.register(
+            "notify_retries",
+            "Instant messages not delivered and queued again (throttled, network, server)",
+            m.notify_retries.clone(),
+        );
+        r.register(
+            "notify_fallbacks",
+            "Instant messages a service refused for good, mailed instead",
+            m.notify_fallbacks.clone(),
+        );
+        r.register(
+            "notify_queue",
+            "Instant messages queued, neither delivered nor refused",
+            m.notify_queue.clone(),
+        );
         Metrics { registry: r, ..m }
     }
 
@@ -217,6 +246,14 @@ pub fn record_poll(id: &str, took: Duration, counts: Option<PollCounts>) {
             m.source_failures.get_or_create(&label).inc();
         }
     }
+}
+
+/// What one pass of the instant-message sender did.
+pub fn record_notify(delivered: u64, retried: u64, fell_back: u64) {
+    let m = get();
+    m.notify_delivered.inc_by(delivered);
+    m.notify_retries.inc_by(retried);
+    m.notify_fallbacks.inc_by(fell_back);
 }
 
 /// Messages the outbox sender delivered and failed to deliver.
@@ -368,7 +405,9 @@ async fn read_gauges(d: &Daemon) -> Result<()> {
     let open = d.store.open_incidents_by_severity().await?;
     let unmet = d.store.unmet_deadlines().await?;
     let (depth, oldest) = d.store.outbox_depth().await?;
+    let queued = d.store.notifications_pending().await?;
     let m = get();
+    m.notify_queue.set(queued);
     for s in Severity::ALL {
         let n = open
             .iter()

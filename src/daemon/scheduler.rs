@@ -193,6 +193,9 @@ impl Daemon {
             .dispatcher
             .drain(&self.store, &settings.config, now)
             .await;
+        if let Ok(m) = &messaged {
+            metrics::record_notify(m.delivered as u64, m.retried as u64, m.fell_back as u64);
+        }
         let mut drained = Drained::default();
         let sent = self.sender.drain_into(&self.store, now, &mut drained).await;
         metrics::record_mail(drained.sent as u64, drained.failed as u64);
