@@ -317,6 +317,8 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
     let wecom = Emulator::start(Service::Wecom, "wk-4", "", shared.clone()).await;
     let ding = Emulator::start(Service::Dingtalk, "dt-4", "SECding4", shared.clone()).await;
     let feishu = Emulator::start(Service::Feishu, "fs-4", "fsecret4", shared.clone()).await;
+    // A WeCom robot that @s someone sends text, whose limit is 2,048 bytes.
+    let wecom_text = Emulator::start(Service::Wecom, "wk-4t", "", shared.clone()).await;
     std::env::set_var("YQ_T4_DING", "SECding4");
     std::env::set_var("YQ_T4_FEISHU", "fsecret4");
     let s = site_on(
@@ -325,10 +327,12 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
         &format!(
             "[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"{}\"\n\n\
              [[notify]]\nid = \"d\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T4_DING\"\n\n\
-             [[notify]]\nid = \"f\"\nkind = \"feishu\"\nurl = \"{}\"\nsecret = \"env:YQ_T4_FEISHU\"\n",
+             [[notify]]\nid = \"f\"\nkind = \"feishu\"\nurl = \"{}\"\nsecret = \"env:YQ_T4_FEISHU\"\n\n\
+             [[notify]]\nid = \"t\"\nkind = \"wecom\"\nurl = \"{}\"\nmention_mobiles = [\"13800000000\"]\n",
             wecom.url(),
             ding.url(),
-            feishu.url()
+            feishu.url(),
+            wecom_text.url()
         ),
         &backend,
     )
@@ -339,7 +343,7 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
     for _ in 0..60 {
         for _ in 0..2 {
             if next <= 100 {
-                alert(&d.store, next, secs(clock.now()), &["w", "d", "f"]).await;
+                alert(&d.store, next, secs(clock.now()), &["w", "d", "f", "t"]).await;
                 next += 1;
             }
         }
@@ -356,6 +360,7 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
     }
     let all: std::collections::BTreeSet<i64> = (1..=100).collect();
     for (name, e, limit) in [
+        ("wecom text", &wecom_text, 20),
         ("wecom", &wecom, 20),
         ("dingtalk", &ding, 20),
         ("feishu", &feishu, 100),
@@ -375,7 +380,13 @@ async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
     assert!(wecom.accepted().len() < 100, "WeCom got digests");
     assert!(wecom.accepted().iter().any(|r| r.text().contains("汇总")));
     let rows = d.store.notifications().await.unwrap();
-    assert_eq!(rows.len(), 300);
+    assert!(wecom_text
+        .accepted()
+        .iter()
+        .all(|r| r.body["msgtype"] == "text"
+            && r.body["text"]["mentioned_mobile_list"][0] == "13800000000"
+            && r.text().len() <= 2048));
+    assert_eq!(rows.len(), 400);
     assert!(rows
         .iter()
         .all(|r| r.sent_at.is_some() && r.failed_at.is_none()));

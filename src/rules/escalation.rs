@@ -14,6 +14,10 @@
 //! | `unacknowledged_after` | `[deadlines] unacknowledged_after` (30m) |
 //!
 //! A regrade is mailed to the union of the old and the new severity's `regraded` lists.
+//!
+//! A role in `[people]` or a step here may also name an instant-message notifier as
+//! `notify:ID` (`[[notify]]`, issue 14); [`Escalation::notifiers`] gives a step's, which are
+//! queued beside its mail.
 
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
