@@ -645,6 +645,23 @@ mod tests {
     }
 
     #[test]
+    fn leaders_may_be_reached_by_instant_message_only_but_duty_keeps_a_mailbox() {
+        let n = "[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"https://x/\"\n";
+        let c = crate::config::parse(
+            std::path::Path::new("y.toml"),
+            &format!("[people]\nleaders = [\"notify:w\"]\n[escalation.major]\nbreach = [\"leaders\"]\n{n}"),
+        )
+        .unwrap();
+        assert!(c.people.leaders.is_empty());
+        assert_eq!(c.people.notify.leaders, ["w"]);
+        let e = errors(&format!("[people]\nduty = [\"notify:w\"]\n{n}"));
+        assert!(
+            e[0].starts_with("y.toml:2:") && e[0].contains("duty is empty"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn kinds_limits_and_sms_keys_are_checked() {
         let e = errors("[[notify]]\nid = \"x\"\nkind = \"slack\"\nurl = \"https://x/\"\n");
         assert!(
