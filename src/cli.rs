@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod lifecycle;
+pub mod notify;
 
 use crate::classify::Classifier;
 use crate::config::settings::Settings;

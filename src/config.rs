@@ -7,6 +7,7 @@
 //! has a default that runs on one machine with nothing installed (SQLite and a mail folder
 //! under `state_dir`).
 
+pub mod notify;
 pub mod settings;
 
 use crate::classify::grouping::Grouping;
@@ -42,6 +43,8 @@ pub struct Config {
     pub grouping: Grouping,
     /// Who is mailed at each step, per severity (`escalation`).
     pub escalation: crate::rules::escalation::Escalation,
+    /// Instant-message channels and the console address they link to (`[[notify]]`, `[web]`).
+    pub notify: notify::Notifiers,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +214,10 @@ struct RawConfig {
     channels: Vec<RawChannel>,
     #[serde(default)]
     jobs: crate::rules::jobs::RawJobs,
+    #[serde(default)]
+    web: notify::RawWeb,
+    #[serde(default, rename = "notify")]
+    notifiers: Vec<Spanned<notify::RawNotifier>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -328,21 +335,44 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
 
 /// Checks config text as if read from `path`.
 pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
-    let raw: RawConfig =
+    let mut raw: RawConfig =
         toml::from_str(source).map_err(|e| Diagnostic::from_toml(path, source, &e))?;
     let mut errs = Diagnostics::default();
+    // [[notify]] and [web] first: roles and escalation steps may name `notify:ID`.
+    let notifier_ids = notify::declared_ids(&raw.notifiers);
+    let notify = notify::check(
+        raw.web,
+        std::mem::take(&mut raw.notifiers),
+        &mut errs,
+        path,
+        source,
+    );
+    let mut role_notifiers = |role: &str, list: &mut Option<Spanned<Vec<Spanned<String>>>>| {
+        notify::take_from_role(role, list, &notifier_ids, &mut errs, path, source)
+    };
+    let people_notify = crate::rules::escalation::RoleNotifiers {
+        duty: role_notifiers("duty", &mut raw.people.duty),
+        leaders: role_notifiers("leaders", &mut raw.people.leaders),
+        principal: role_notifiers("principal", &mut raw.people.principal),
+        operators: role_notifiers("operators", &mut raw.people.operators),
+        office: role_notifiers("office", &mut raw.people.office),
+    };
     let at =
         |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
 
     let daemon = daemon(raw.daemon, source, &mut errs, &at);
     let mail = mail(raw.mail, &daemon.state_dir, &mut errs, &at);
-    let (people, office_span) = raw.people.check(&mut errs, &at);
+    let (people, office_span) = raw.people.check(people_notify, &mut errs, &at);
     let jobs =
         crate::rules::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
     let deadlines = raw.deadlines.check(&mut errs, &at);
-    let escalation = raw
-        .escalation
-        .check(deadlines.unacknowledged_after, &people, &mut errs, &at);
+    let escalation = raw.escalation.check(
+        deadlines.unacknowledged_after,
+        &people,
+        &notifier_ids,
+        &mut errs,
+        &at,
+    );
     let grouping = raw.grouping.check(&mut errs, &at);
     let (sources, channels) =
         sources_and_channels(raw.sources, raw.channels, &mut errs, path, source);
@@ -361,6 +391,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         jobs,
         grouping,
         escalation,
+        notify,
     })
 }
 

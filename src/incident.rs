@@ -166,7 +166,10 @@ pub async fn on_match(
     let to = config
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
-    let draft = mail::opened(&view, &to);
+    let mut draft = mail::opened(&view, &to);
+    draft.notify = config
+        .escalation
+        .notifiers(&config.people, severity, EStep::Opened);
     store
         .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
         .await?;
@@ -216,7 +219,10 @@ async fn move_clock_start(
     let to = config
         .escalation
         .mailboxes(&config.people, snap.severity(), EStep::Regraded);
-    let draft = mail::clock_moved(&view, was, item, &source, &to);
+    let mut draft = mail::clock_moved(&view, was, item, &source, &to);
+    draft.notify = config
+        .escalation
+        .notifiers(&config.people, snap.severity(), EStep::Regraded);
     store
         .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
         .await?;
@@ -272,7 +278,10 @@ pub async fn regrade(
     let view = snap.view(config, &source, now);
     let to_people = config.escalation.regraded(&config.people, from, to);
     lifecycle::settle(store, tx, config, incident.id, by, now).await?;
-    let draft = mail::regraded(&view, from, to, by, &to_people);
+    let mut draft = mail::regraded(&view, from, to, by, &to_people);
+    draft.notify = config
+        .escalation
+        .regraded_notifiers(&config.people, from, to);
     store
         .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
         .await?;
@@ -356,7 +365,10 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         let to = config
             .escalation
             .mailboxes(&config.people, snap.severity(), step);
-        let draft = mail::breached(&view, d, again, &to);
+        let mut draft = mail::breached(&view, d, again, &to);
+        draft.notify = config
+            .escalation
+            .notifiers(&config.people, snap.severity(), step);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -425,7 +437,11 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         let to = config
             .escalation
             .mailboxes(&config.people, snap.severity(), EStep::Reminder);
-        let draft = mail::reminder(&view, dl, &to);
+        let mut draft = mail::reminder(&view, dl, &to);
+        draft.notify =
+            config
+                .escalation
+                .notifiers(&config.people, snap.severity(), EStep::Reminder);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;
@@ -458,7 +474,12 @@ pub async fn fire_unacknowledged(
             config
                 .escalation
                 .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
-        let draft = mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), &to);
+        let mut draft =
+            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), &to);
+        draft.notify =
+            config
+                .escalation
+                .notifiers(&config.people, snap.severity(), EStep::Unacknowledged);
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;

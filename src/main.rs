@@ -103,6 +103,11 @@ enum Command {
         #[command(subcommand)]
         report: Report,
     },
+    /// Instant-message notifiers (`[[notify]]`).
+    Notify {
+        #[command(subcommand)]
+        action: Notify,
+    },
     /// A self-contained first look: bundled sample sources served on loopback, deadlines
     /// of seconds, each mail printed as it is sent.
     Demo {
@@ -112,6 +117,17 @@ enum Command {
         /// Keep the demo's folder (config, database, mail) when it stops.
         #[arg(long)]
         keep: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum Notify {
+    /// Send a test message through one notifier and print the service's answer.
+    Test {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// The notifier's id.
+        id: String,
     },
 }
 
@@ -183,6 +199,9 @@ fn main() -> ExitCode {
                         csv,
                     },
             } => cli::report_incidents(&config, &from, to.as_deref(), csv).await,
+            Command::Notify {
+                action: Notify::Test { config, id },
+            } => cli::notify::test(&config, &id).await,
             Command::Demo { seconds, keep } => yuqing::cli::demo::run(seconds, keep).await,
         }
     });

@@ -1,7 +1,16 @@
 //! What people are told: the Chinese mail texts (incidents, duties, reports), the
-//! 考核 report, and the outbox sender that delivers them.
+//! 考核 report, and the outbox sender that delivers them; and the instant messages
+//! (WeCom, DingTalk, Feishu robots, a webhook, SMS) that go with the alerts.
 
+pub mod dingtalk;
+pub mod dispatch;
 pub mod duty_mail;
+pub mod feishu;
+pub mod im;
 pub mod mail;
 pub mod outbox;
 pub mod report;
+pub mod robot;
+pub mod sms;
+pub mod webhook;
+pub mod wecom;

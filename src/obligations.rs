@@ -137,7 +137,7 @@ pub async fn fire(
             tz: config.daemon.timezone,
             now,
         };
-        let draft = match what {
+        let mut draft = match what {
             "missed" => {
                 let mut to = owners.clone();
                 for l in &config.people.leaders {
@@ -150,6 +150,19 @@ pub async fn fire(
             "at_risk" => duty_mail::at_risk(&view, &owners),
             _ => duty_mail::recovered(&view, &owners),
         };
+        // The office's instant messages hear of a duty at risk; the leaders' too when missed.
+        let notify = &config.people.notify;
+        draft.notify = match what {
+            "missed" => [notify.office.clone(), notify.leaders.clone()].concat(),
+            "at_risk" => notify.office.clone(),
+            _ => Vec::new(),
+        };
+        let mut seen = Vec::new();
+        draft.notify.retain(|n| {
+            let first = !seen.contains(n);
+            seen.push(n.clone());
+            first
+        });
         let mut tx = store.begin().await?;
         if !store
             .set_duty_alert(&mut tx, &before, &after, secs(now))

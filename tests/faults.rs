@@ -364,6 +364,14 @@ async fn sigterm_during_a_slow_poll_finishes_its_write() {
 
 async fn sigterm_during_a_slow_poll_on(backend: Option<String>) {
     let site = Site::new(&backend, "").await;
+    // This story is about the poll's write, not the 4-second release deadline: on a busy
+    // machine the stop's last pass could come after it and mail a breach as well.
+    let text = std::fs::read_to_string(&site.config).unwrap();
+    std::fs::write(
+        &site.config,
+        text.replace("major_release = \"4s\"", "major_release = \"1h\""),
+    )
+    .unwrap();
     let items = vec![
         ("景区踩踏 多人受伤".to_string(), "s-1".to_string()),
         ("文旅局发布周末出行提示".to_string(), "s-2".to_string()),

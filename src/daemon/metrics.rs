@@ -64,6 +64,11 @@ pub struct Metrics {
     pub outbox_oldest_age: Seconds,
     pub store_up: Gauge,
     pub store_failures: Counter,
+    /// Instant messages (`[[notify]]`): delivered, retried, mailed instead; queued.
+    pub notify_delivered: Counter,
+    pub notify_retries: Counter,
+    pub notify_fallbacks: Counter,
+    pub notify_queue: Gauge,
 }
 
 fn poll_histogram() -> Histogram {
@@ -91,6 +96,10 @@ impl Metrics {
             outbox_oldest_age: Seconds::default(),
             store_up: Gauge::default(),
             store_failures: Counter::default(),
+            notify_delivered: Counter::default(),
+            notify_retries: Counter::default(),
+            notify_fallbacks: Counter::default(),
+            notify_queue: Gauge::default(),
         };
         let mut r = Registry::with_prefix("yuqing");
         r.register(
@@ -173,6 +182,26 @@ impl Metrics {
             "Polls that the database failed (not counted against their source)",
             m.store_failures.clone(),
         );
+        r.register(
+            "notify_delivered",
+            "Instant messages the services accepted (alone or in a digest)",
+            m.notify_delivered.clone(),
+        );
+        r.register(
+            "notify_retries",
+            "Instant messages not delivered and queued again (throttled, network, server)",
+            m.notify_retries.clone(),
+        );
+        r.register(
+            "notify_fallbacks",
+            "Instant messages a service refused for good, mailed instead",
+            m.notify_fallbacks.clone(),
+        );
+        r.register(
+            "notify_queue",
+            "Instant messages queued, neither delivered nor refused",
+            m.notify_queue.clone(),
+        );
         Metrics { registry: r, ..m }
     }
 
@@ -230,6 +259,14 @@ pub fn record_poll(id: &str, took: Duration, counts: Option<PollCounts>) {
 /// A poll that the database failed (not counted against its source).
 pub fn record_store_failure() {
     get().store_failures.inc();
+}
+
+/// What one pass of the instant-message sender did.
+pub fn record_notify(delivered: u64, retried: u64, fell_back: u64) {
+    let m = get();
+    m.notify_delivered.inc_by(delivered);
+    m.notify_retries.inc_by(retried);
+    m.notify_fallbacks.inc_by(fell_back);
 }
 
 /// Messages the outbox sender delivered and failed to deliver.
@@ -381,7 +418,9 @@ async fn read_gauges(d: &Daemon) -> Result<()> {
     let open = d.store.open_incidents_by_severity().await?;
     let unmet = d.store.unmet_deadlines().await?;
     let (depth, oldest) = d.store.outbox_depth().await?;
+    let queued = d.store.notifications_pending().await?;
     let m = get();
+    m.notify_queue.set(queued);
     for s in Severity::ALL {
         let n = open
             .iter()

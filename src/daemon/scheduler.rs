@@ -14,6 +14,7 @@ use crate::daemon::metrics;
 use crate::fetch::politeness::HostGate;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::incident;
+use crate::notify::dispatch::Dispatcher;
 use crate::notify::outbox::{Drained, Sender};
 use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
@@ -39,6 +40,8 @@ pub struct Daemon {
     pub clock: Arc<dyn Clock>,
     pub fetcher: Fetcher,
     pub sender: Arc<Sender>,
+    /// The instant-message sender (`[[notify]]`).
+    pub dispatcher: Arc<Dispatcher>,
     /// The config file, for reloads.
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
@@ -94,6 +97,7 @@ impl Daemon {
         .context("cannot build the HTTP client")?;
         let lease = settings.config.daemon.lease.std();
         let sender = Arc::new(Sender::new(&settings.config.mail)?.with_lease(lease));
+        let dispatcher = Arc::new(Dispatcher::new(&settings.config)?);
         match store.free_dead_local(leases::identity()).await {
             Ok(freed) if !freed.is_empty() => {
                 tracing::info!(?freed, "freed the leases of daemons of this host that died")
@@ -112,6 +116,7 @@ impl Daemon {
             clock,
             fetcher,
             sender,
+            dispatcher,
             config_path,
         })
     }
@@ -190,6 +195,15 @@ impl Daemon {
         if self.lead(&settings, now).await? {
             self.fire_timed(&settings, now).await?;
         }
+        // Instant messages first (they wake people; a mail relay timing out must not hold
+        // them back), then mail, including any fallback the messages just queued.
+        let messaged = self
+            .dispatcher
+            .drain(&self.store, &settings.config, now)
+            .await;
+        if let Ok(m) = &messaged {
+            metrics::record_notify(m.delivered as u64, m.retried as u64, m.fell_back as u64);
+        }
         let mut drained = Drained::default();
         self.sender
             .drain_into(&self.store, now, &mut drained, &mut |sent| {
@@ -197,6 +211,7 @@ impl Daemon {
             })
             .await
             .context("cannot send mail")?;
+        messaged.context("cannot send instant messages")?;
         Ok(())
     }
 

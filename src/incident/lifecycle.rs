@@ -147,7 +147,7 @@ pub(super) async fn resurge(
     let to = config
         .escalation
         .mailboxes(&config.people, snap.severity(), EStep::Resurgence);
-    let draft = mail::resurgence(
+    let mut draft = mail::resurgence(
         &view,
         item,
         &source_name(config, &item.source_id),
@@ -155,6 +155,9 @@ pub(super) async fn resurge(
         &history,
         &to,
     );
+    draft.notify = config
+        .escalation
+        .notifiers(&config.people, snap.severity(), EStep::Resurgence);
     store
         .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
@@ -325,7 +328,20 @@ pub(super) async fn dismiss(
             }
         }
     }
-    let draft = mail::dismissed(&view, reason, by, &to);
+    let mut draft = mail::dismissed(&view, reason, by, &to);
+    draft.notify = config
+        .escalation
+        .notifiers(&config.people, severity, EStep::Opened);
+    if escalated {
+        for n in config
+            .escalation
+            .notifiers(&config.people, severity, EStep::Breach)
+        {
+            if !draft.notify.contains(&n) {
+                draft.notify.push(n);
+            }
+        }
+    }
     store
         .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
         .await?;

@@ -107,6 +107,7 @@ fn draft(kind: &str, to: &[Mailbox], subject: String, text: String) -> Draft {
         subject,
         html: html_of(&text),
         text,
+        notify: Vec::new(),
     }
 }
 

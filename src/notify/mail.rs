@@ -319,6 +319,7 @@ fn render(
         subject,
         text,
         html,
+        notify: Vec::new(),
     }
 }
 
@@ -823,6 +824,7 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
         subject,
         text,
         html,
+        notify: Vec::new(),
     }
 }
 

@@ -294,6 +294,7 @@ mod tests {
             subject: "无收件人".into(),
             text: "t".into(),
             html: "<p>t</p>".into(),
+            notify: Vec::new(),
         };
         store.enqueue(&mut tx, &draft, 1_000, "x.cn").await.unwrap();
         tx.commit().await.unwrap();

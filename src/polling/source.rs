@@ -343,7 +343,10 @@ async fn tell_operators(
             tz: config.daemon.timezone,
             now,
         };
-        let draft = mail::source_health(&view, health, &config.people.operators);
+        let mut draft = mail::source_health(&view, health, &config.people.operators);
+        if health != SourceHealth::Recovered {
+            draft.notify = config.people.notify.operators.clone();
+        }
         let draft = match sink {
             Sink::Items => draft,
             Sink::Posts(_) => crate::notify::duty_mail::as_channel_health(draft),

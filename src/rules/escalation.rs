@@ -14,6 +14,10 @@
 //! | `unacknowledged_after` | `[deadlines] unacknowledged_after` (30m) |
 //!
 //! A regrade is mailed to the union of the old and the new severity's `regraded` lists.
+//!
+//! A role in `[people]` or a step here may also name an instant-message notifier as
+//! `notify:ID` (`[[notify]]`, issue 14); [`Escalation::notifiers`] gives a step's, which are
+//! queued beside its mail.
 
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
@@ -36,6 +40,18 @@ pub struct People {
     /// 办公室: the weekly compliance report, the monthly ledger and work-report reminder
     /// (default: the duty officers).
     pub office: Vec<Mailbox>,
+    /// The instant-message notifiers each role names as `notify:ID` beside its addresses.
+    pub notify: RoleNotifiers,
+}
+
+/// `notify:ID` entries of each role in `[people]`, by notifier id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleNotifiers {
+    pub duty: Vec<String>,
+    pub leaders: Vec<String>,
+    pub principal: Vec<String>,
+    pub operators: Vec<String>,
+    pub office: Vec<String>,
 }
 
 /// The moments of an incident that mail someone.
@@ -86,6 +102,8 @@ pub enum Recipient {
     Operators,
     Office,
     Address(Mailbox),
+    /// An instant-message notifier, `notify:ID`.
+    Notify(String),
 }
 
 impl Recipient {
@@ -96,6 +114,9 @@ impl Recipient {
             "principal" => Ok(Recipient::Principal),
             "operators" => Ok(Recipient::Operators),
             "office" => Ok(Recipient::Office),
+            other if other.starts_with("notify:") => Ok(Recipient::Notify(
+                other.trim_start_matches("notify:").trim().to_string(),
+            )),
             other => other
                 .parse::<Mailbox>()
                 .map(Recipient::Address)
@@ -116,6 +137,7 @@ impl Recipient {
             Recipient::Operators => "operators".into(),
             Recipient::Office => "office".into(),
             Recipient::Address(m) => m.to_string(),
+            Recipient::Notify(id) => format!("notify:{id}"),
         }
     }
 }
@@ -184,6 +206,19 @@ impl Escalation {
         resolve(people, self.policy(severity).recipients(step))
     }
 
+    /// The notifiers `step` of an incident of `severity` reaches: those its roles name in
+    /// `[people]` and those the step names itself, each once, in the order named.
+    pub fn notifiers(&self, people: &People, severity: Severity, step: Step) -> Vec<String> {
+        notifiers_of(people, self.policy(severity).recipients(step))
+    }
+
+    /// The notifiers of a regrade from `from` to `to`: both severities' `regraded` lists.
+    pub fn regraded_notifiers(&self, people: &People, from: Severity, to: Severity) -> Vec<String> {
+        let mut all: Vec<Recipient> = self.policy(to).recipients(Step::Regraded).to_vec();
+        all.extend_from_slice(self.policy(from).recipients(Step::Regraded));
+        notifiers_of(people, &all)
+    }
+
     /// Who gets a regrade from `from` to `to`: both severities' `regraded` lists.
     pub fn regraded(&self, people: &People, from: Severity, to: Severity) -> Vec<Mailbox> {
         let mut all: Vec<Recipient> = self.policy(to).recipients(Step::Regraded).to_vec();
@@ -225,10 +260,33 @@ fn resolve(people: &People, list: &[Recipient]) -> Vec<Mailbox> {
             Recipient::Operators => people.operators.clone(),
             Recipient::Office => people.office.clone(),
             Recipient::Address(m) => vec![m.clone()],
+            Recipient::Notify(_) => Vec::new(),
         };
         for m in group {
             if !out.iter().any(|a| a.email == m.email) {
                 out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// The notifiers of a list of recipients: roles' `notify:` entries and the list's own.
+pub fn notifiers_of(people: &People, list: &[Recipient]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in list {
+        let group: &[String] = match r {
+            Recipient::Duty => &people.notify.duty,
+            Recipient::Leaders => &people.notify.leaders,
+            Recipient::Principal => &people.notify.principal,
+            Recipient::Operators => &people.notify.operators,
+            Recipient::Office => &people.notify.office,
+            Recipient::Address(_) => &[],
+            Recipient::Notify(id) => std::slice::from_ref(id),
+        };
+        for id in group {
+            if !out.contains(id) {
+                out.push(id.clone());
             }
         }
     }
@@ -268,6 +326,7 @@ impl RawEscalation {
         self,
         unacknowledged_after: Span,
         people: &People,
+        notifiers: &[String],
         errs: &mut Diagnostics,
         at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
     ) -> Escalation {
@@ -307,6 +366,18 @@ impl RawEscalation {
                 let mut bad = false;
                 for entry in list {
                     match Recipient::parse(entry.get_ref()) {
+                        Ok(Recipient::Notify(id)) if !notifiers.contains(&id) => {
+                            bad = true;
+                            errs.push(at(
+                                entry.span(),
+                                format!(
+                                    "[escalation.{}] {}: no [[notify]] has the id `{id}`{}",
+                                    sev.as_str(),
+                                    step.as_str(),
+                                    known_list(notifiers)
+                                ),
+                            ))
+                        }
                         Ok(r) => who.push(r),
                         Err(e) => {
                             bad = true;
@@ -317,7 +388,8 @@ impl RawEscalation {
                         }
                     }
                 }
-                if !bad && resolve(people, &who).is_empty() {
+                if !bad && resolve(people, &who).is_empty() && notifiers_of(people, &who).is_empty()
+                {
                     let roles: Vec<String> = who.iter().map(|r| r.label()).collect();
                     errs.push(at(
                         span,
@@ -346,19 +418,21 @@ impl RawEscalation {
 #[serde(deny_unknown_fields)]
 /// The `[people]` table as written.
 pub struct RawPeople {
-    duty: Option<Spanned<Vec<Spanned<String>>>>,
-    leaders: Option<Spanned<Vec<Spanned<String>>>>,
-    principal: Option<Spanned<Vec<Spanned<String>>>>,
-    operators: Option<Spanned<Vec<Spanned<String>>>>,
-    office: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) duty: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) leaders: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) principal: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) operators: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) office: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl RawPeople {
-    /// The checked addresses, and where `office` was written (an empty office is an error
-    /// only when something mails it, which the whole config tells); `at` turns a span into
-    /// a diagnostic with file and line.
+    /// The checked addresses (with `notify`, the `notify:ID`s config took out of the
+    /// lists), and where `office` was written (an empty office is an error only when
+    /// something mails it, which the whole config tells); `at` turns a span into a
+    /// diagnostic with file and line.
     pub fn check(
         self,
+        notify: RoleNotifiers,
         errs: &mut Diagnostics,
         at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
     ) -> (People, Option<std::ops::Range<usize>>) {
@@ -419,6 +493,7 @@ impl RawPeople {
                 "every source failure",
             ),
             office: Vec::new(),
+            notify,
         };
         let office_span = self.office.as_ref().map(|o| o.span());
         let office = self.office.map(|o| people_list("office", Some(o), "", ""));
@@ -437,6 +512,15 @@ pub fn mailbox(text: &str) -> Result<Mailbox, String> {
         .map_err(|_| format!("invalid mail address `{text}`: write `user@example.gov.cn` or `名字 <user@example.gov.cn>`"))
 }
 
+/// `(known: a, b)` for a message about an unknown notifier id.
+pub fn known_list(notifiers: &[String]) -> String {
+    if notifiers.is_empty() {
+        " (none is defined)".to_string()
+    } else {
+        format!(" (known: {})", notifiers.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +533,7 @@ mod tests {
             principal: vec![m("head@x.cn")],
             operators: vec![m("ops@x.cn")],
             office: vec![m("office@x.cn")],
+            notify: RoleNotifiers::default(),
         }
     }
 
@@ -528,6 +613,33 @@ mod config_tests {
         assert!(
             errs[0].starts_with("yuqing.toml:3:")
                 && errs[0].contains("`leaderz` is neither a role"),
+            "{errs:?}"
+        );
+        // Notifiers: a role's `notify:` entries and a step's own, each once, in order.
+        let c = parse(
+            "[people]\nduty = [\"duty@x.cn\", \"notify:w\"]\n\n[escalation.major]\n\
+             breach = [\"notify:sms\", \"duty\", \"notify:w\"]\n\n\
+             [[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"https://x/\"\n\n\
+             [[notify]]\nid = \"sms\"\nkind = \"webhook\"\nurl = \"https://y/\"\n",
+        )
+        .unwrap();
+        let e = &c.escalation;
+        assert_eq!(
+            e.notifiers(&c.people, Severity::Major, Step::Breach),
+            ["sms", "w"]
+        );
+        assert_eq!(e.notifiers(&c.people, Severity::Major, Step::Opened), ["w"]);
+        assert_eq!(
+            e.mailboxes(&c.people, Severity::Major, Step::Breach)
+                .iter()
+                .map(|m| m.email.to_string())
+                .collect::<Vec<_>>(),
+            ["duty@x.cn"]
+        );
+        let errs = parse("[escalation.major]\nbreach = [\"notify:nope\"]\n").unwrap_err();
+        assert!(
+            errs[0].starts_with("yuqing.toml:2:")
+                && errs[0].contains("no [[notify]] has the id `nope`"),
             "{errs:?}"
         );
         let errs = parse("[escalation.huge]\nopened = [\"duty\"]\n").unwrap_err();

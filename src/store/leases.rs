@@ -97,7 +97,7 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 impl Store {
-    fn skip_locked(&self) -> &'static str {
+    pub(super) fn skip_locked(&self) -> &'static str {
         match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -246,7 +246,7 @@ impl Store {
             .bind(holder)
             .execute(&mut *tx)
             .await?;
-        for table in ["source_state", "outbox"] {
+        for table in ["source_state", "outbox", "notifications"] {
             sqlx::query(&format!(
                 "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
                  WHERE lease_holder = $1"
@@ -266,7 +266,8 @@ impl Store {
         let holders: Vec<(String,)> = sqlx::query_as(
             "SELECT holder FROM leases \
              UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
-             UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL",
+             UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL \
+             UNION SELECT lease_holder FROM notifications WHERE lease_holder IS NOT NULL",
         )
         .fetch_all(self.pool())
         .await?;

@@ -12,6 +12,9 @@ pub struct Draft {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Instant-message notifiers (`[[notify]]` ids) that also get this message: one
+    /// `notifications` row each, queued with the mail.
+    pub notify: Vec<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -77,6 +80,19 @@ impl Store {
             .bind(root.map(|(r,)| r))
             .execute(&mut **tx)
             .await?;
+        if !draft.notify.is_empty() {
+            self.enqueue_notifications(tx, draft, id, now).await?;
+            // A step that reaches people only by instant message has no mail to send; its
+            // row stays as the text of the notifications (and of a mail fallback).
+            if draft.recipients.is_empty() {
+                sqlx::query("UPDATE outbox SET sent_at = $2, last_error = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(now)
+                    .bind("no mail recipients: sent as instant messages only")
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
         Ok(id)
     }
 

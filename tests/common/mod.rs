@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod http;
+pub mod im;
 pub mod process;
 pub mod smtp;
 

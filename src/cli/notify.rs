@@ -1,0 +1,60 @@
+//! `yuqing notify test ID`: one test message through a notifier, outside the outbox, and
+//! what the service answered — the way to check a `[[notify]]` after setting it up or
+//! after the operators were told it refuses messages.
+
+use super::{load_config, ConfigArg};
+use crate::notify::dispatch::Dispatcher;
+use crate::notify::im::Outcome;
+use crate::vocab::clock::{Clock, SystemClock};
+use anyhow::Result;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Sends the test message; exit 0 when the service accepted it, 1 when it did not, 2 when
+/// the config names no such notifier.
+pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
+    let config = match load_config(c) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let Some(n) = config.notify.get(id) else {
+        let known: Vec<&str> = config.notify.list.iter().map(|n| n.id.as_str()).collect();
+        eprintln!(
+            "error: {} defines no [[notify]] `{id}`; known: {}",
+            c.config.display(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let dispatcher = Dispatcher::new(&config)?;
+    let result = dispatcher.test(&config, n, SystemClock.now()).await;
+    let mut out = std::io::stdout();
+    let head = format!("{} ({}, {})", n.id, n.kind.zh(), n.url.describe());
+    let (line, answer, ok) = match &result.outcome {
+        Outcome::Delivered { answer } => ("delivered".to_string(), Some(answer.clone()), true),
+        Outcome::Retry { error, answer, .. } => (
+            format!("not delivered, would be retried: {error}"),
+            answer.clone(),
+            false,
+        ),
+        Outcome::Permanent { error, answer } => {
+            (format!("refused: {error}"), answer.clone(), false)
+        }
+        Outcome::Unexpected { error, answer } => {
+            (format!("unexpected answer: {error}"), answer.clone(), false)
+        }
+    };
+    let _ = writeln!(out, "{head}: {line}");
+    if let Some(a) = answer {
+        let _ = writeln!(out, "answer: {a}");
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

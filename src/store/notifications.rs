@@ -1,0 +1,360 @@
+//! Instant messages in the outbox: one `notifications` row per notifier a message goes to,
+//! written by [`Store::enqueue`] in the transaction of the mail row, and the state the
+//! notify sender keeps per notifier (its rolling-minute request log, a pause the service
+//! imposed, whether the operators were told that it fails for good).
+
+use super::{Draft, Store, Tx};
+use anyhow::Result;
+
+/// A queued instant message, with the text of the mail it accompanies.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub outbox_id: i64,
+    pub notifier: String,
+    pub incident_id: Option<i64>,
+    pub created_at: i64,
+    pub attempts: i64,
+    /// A request carrying this row began and was never marked: its outcome is unknown.
+    pub started_at: Option<i64>,
+    pub sent_at: Option<i64>,
+    pub digest_of: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub answer: Option<String>,
+    pub maybe_doubled: i64,
+    /// From the outbox row.
+    pub kind: String,
+    pub subject: String,
+    pub body_text: String,
+    /// The mail's recipients (JSON), for the fallback.
+    pub recipients: String,
+}
+
+const COLUMNS: &str = "n.id, n.outbox_id, n.notifier, n.incident_id, n.created_at, n.attempts, \
+                       n.started_at, n.sent_at, n.digest_of, n.failed_at, n.last_error, \
+                       n.answer, n.maybe_doubled, o.kind, o.subject, o.body_text, o.recipients";
+
+/// What a notifier's state row says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifierState {
+    /// No request before this time (UTC seconds): the service asked for a pause.
+    pub blocked_until: Option<i64>,
+    /// Since when the operators know that it fails for good (`None`: it works, or they
+    /// were not told yet).
+    pub broken_since: Option<i64>,
+}
+
+impl Store {
+    /// Queues one notification per notifier of `draft`, in the transaction that queued its
+    /// mail row `outbox_id`.
+    pub(super) async fn enqueue_notifications(
+        &self,
+        tx: &mut Tx,
+        draft: &Draft,
+        outbox_id: i64,
+        now: i64,
+    ) -> Result<()> {
+        for notifier in &draft.notify {
+            sqlx::query(
+                "INSERT INTO notifications (outbox_id, notifier, incident_id, created_at, \
+                                            next_attempt_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(outbox_id)
+            .bind(notifier)
+            .bind(draft.incident_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The notifiers with something due at `now`, in the order of their oldest row.
+    pub async fn notifiers_due(&self, now: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT notifier, MIN(id) FROM notifications \
+             WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+               AND (lease_until IS NULL OR lease_until <= $1) \
+             GROUP BY notifier ORDER BY 2",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(n, _)| n).collect())
+    }
+
+    /// Claims up to `limit` due rows of `notifier` for `holder` until `until`, oldest first.
+    pub async fn claim_notifications(
+        &self,
+        notifier: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<NotificationRow>> {
+        let sql = format!(
+            "UPDATE notifications SET lease_holder = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM notifications \
+                          WHERE notifier = $3 AND sent_at IS NULL AND failed_at IS NULL \
+                            AND next_attempt_at <= $4 \
+                            AND (lease_until IS NULL OR lease_until <= $4) \
+                          ORDER BY id LIMIT $5{}) \
+             RETURNING id",
+            self.skip_locked()
+        );
+        let ids: Vec<(i64,)> = sqlx::query_as(&sql)
+            .bind(holder)
+            .bind(until)
+            .bind(notifier)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            if let Some(row) = self.notification(id).await? {
+                out.push(row);
+            }
+        }
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    pub async fn notification(&self, id: i64) -> Result<Option<NotificationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
+             WHERE n.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Every notification, oldest first (for tests and `yuqing notify`).
+    pub async fn notifications(&self) -> Result<Vec<NotificationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
+             ORDER BY n.id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Marks that a request carrying `ids` begins now, and records it in the notifier's
+    /// request log (at `at_ms`). One statement each, outside the write lock, like
+    /// `mark_sent` of mail.
+    pub async fn start_request(
+        &self,
+        notifier: &str,
+        ids: &[i64],
+        now: i64,
+        at_ms: i64,
+    ) -> Result<()> {
+        for id in ids {
+            // A row already begun and never marked was maybe delivered: say it may double.
+            sqlx::query(
+                "UPDATE notifications SET maybe_doubled = CASE WHEN started_at IS NULL \
+                        THEN maybe_doubled ELSE 1 END, started_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        }
+        sqlx::query("INSERT INTO notify_requests (notifier, at_ms) VALUES ($1, $2)")
+            .bind(notifier)
+            .bind(at_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Requests made to `notifier` at or after `since_ms`.
+    pub async fn requests_since(&self, notifier: &str, since_ms: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT at_ms FROM notify_requests WHERE notifier = $1 AND at_ms >= $2 ORDER BY at_ms",
+        )
+        .bind(notifier)
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
+    /// Forgets requests older than `before_ms` (the log only ever needs the last minute).
+    pub async fn prune_requests(&self, before_ms: i64) -> Result<()> {
+        sqlx::query("DELETE FROM notify_requests WHERE at_ms < $1")
+            .bind(before_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The service accepted the request carrying `ids`; the first is the one that carried
+    /// the rest when there are several (a digest).
+    pub async fn mark_notified(&self, ids: &[i64], now: i64, answer: &str) -> Result<()> {
+        let first = ids.first().copied();
+        for id in ids {
+            sqlx::query(
+                "UPDATE notifications SET sent_at = $2, attempts = attempts + 1, answer = $3, \
+                        last_error = NULL, digest_of = $4, started_at = NULL, \
+                        lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(answer)
+            .bind(if ids.len() > 1 { first } else { None })
+            .execute(self.pool())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The request failed in a way worth retrying at `next`. `doubled`: its outcome is
+    /// unknown (the service may have acted on it), so a retry may deliver it twice.
+    pub async fn mark_notify_retry(
+        &self,
+        ids: &[i64],
+        error: &str,
+        answer: Option<&str>,
+        next: i64,
+        doubled: bool,
+    ) -> Result<()> {
+        for id in ids {
+            sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, last_error = $2, \
+                        answer = COALESCE($3, answer), next_attempt_at = $4, started_at = NULL, \
+                        maybe_doubled = CASE WHEN $5 THEN 1 ELSE maybe_doubled END, \
+                        lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(answer)
+            .bind(next)
+            .bind(doubled)
+            .execute(self.pool())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Gives rows back unsent and untried (the rate limit left no room for them now).
+    pub async fn release_notifications(&self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            sqlx::query(
+                "UPDATE notifications SET lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The service refused `ids` for good: marks them failed and queues, in the same
+    /// transaction, the fallback mail and (when `tell` is given and the operators were not
+    /// told yet) the operators' notice. Returns whether the notice was queued.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn mark_notify_failed(
+        &self,
+        notifier: &str,
+        ids: &[i64],
+        error: &str,
+        answer: Option<&str>,
+        now: i64,
+        fallback: &[Draft],
+        tell: &Draft,
+        domain: &str,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        for id in ids {
+            sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, failed_at = $2, \
+                        last_error = $3, answer = COALESCE($4, answer), started_at = NULL, \
+                        lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(error)
+            .bind(answer)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for draft in fallback {
+            self.enqueue(&mut tx, draft, now, domain).await?;
+        }
+        sqlx::query(
+            "INSERT INTO notifier_state (notifier) VALUES ($1) ON CONFLICT (notifier) DO NOTHING",
+        )
+        .bind(notifier)
+        .execute(&mut *tx)
+        .await?;
+        let told = sqlx::query(
+            "UPDATE notifier_state SET broken_since = $2, broken_error = $3 \
+             WHERE notifier = $1 AND broken_since IS NULL",
+        )
+        .bind(notifier)
+        .bind(now)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if told {
+            self.enqueue(&mut tx, tell, now, domain).await?;
+        }
+        tx.commit().await?;
+        Ok(told)
+    }
+
+    /// The notifier worked: the operators are told again if it breaks again.
+    pub async fn notifier_works(&self, notifier: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE notifier_state SET broken_since = NULL, broken_error = NULL \
+             WHERE notifier = $1 AND broken_since IS NOT NULL",
+        )
+        .bind(notifier)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// No request to `notifier` before `until` (UTC seconds).
+    pub async fn block_notifier(&self, notifier: &str, until: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notifier_state (notifier, blocked_until) VALUES ($1, $2) \
+             ON CONFLICT (notifier) DO UPDATE SET blocked_until = $2",
+        )
+        .bind(notifier)
+        .bind(until)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn notifier_state(&self, notifier: &str) -> Result<NotifierState> {
+        let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT blocked_until, broken_since FROM notifier_state WHERE notifier = $1",
+        )
+        .bind(notifier)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row
+            .map(|(blocked_until, broken_since)| NotifierState {
+                blocked_until,
+                broken_since,
+            })
+            .unwrap_or_default())
+    }
+
+    /// Instant messages not yet delivered nor failed, for health reports.
+    pub async fn notifications_pending(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+}
