@@ -94,7 +94,7 @@ fn footer(tz: Tz) -> String {
 /// The text as HTML: escaped, line breaks kept.
 pub(crate) fn html_of(text: &str) -> String {
     format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
         html_escape::encode_text(text)
     )
 }

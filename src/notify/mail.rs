@@ -274,11 +274,20 @@ fn render(
 
     let esc = |s: &str| html_escape::encode_text(s).to_string();
     let mut html = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">",
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">",
     );
+    // What a leader must see at a glance stands out in red: 特别重大/重大, and anything
+    // overdue.
+    const URGENT: &str = " style=\"color:#b00020;font-weight:bold\"";
+    let overdue = |s: &str| s.contains("超时") || s.contains("已到期");
     let _ = write!(
         html,
-        "<p><strong>{}</strong></p><table cellpadding=\"4\">",
+        "<p><strong{}>{}</strong></p><table cellpadding=\"4\">",
+        if overdue(lead) || overdue(&subject) {
+            URGENT
+        } else {
+            ""
+        },
         esc(lead)
     );
     for (k, val) in &rows {
@@ -291,16 +300,19 @@ fn render(
         } else {
             esc(val)
         };
+        let urgent = *k == "级别" && v.incident.severity.is_major();
         let _ = write!(
             html,
-            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+            "<tr><th align=\"left\">{}</th><td{}>{}</td></tr>",
             esc(k),
+            if urgent { URGENT } else { "" },
             cell
         );
     }
     html.push_str("</table><p>时限：</p><ul>");
     for d in &deadlines {
-        let _ = write!(html, "<li>{}</li>", esc(d));
+        let style = if overdue(d) { URGENT } else { "" };
+        let _ = write!(html, "<li{style}>{}</li>", esc(d));
     }
     html.push_str("</ul><p>下一步：</p><pre>");
     for n in next {
@@ -809,7 +821,7 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
         v.tz.name()
     ));
     let html = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
         html_escape::encode_text(&text)
     );
     Draft {
@@ -984,6 +996,20 @@ mod tests {
                 .starts_with("【舆情·超时】#7 发布权威信息时限已过"),
             "{}",
             d.subject
+        );
+        // Chinese punctuation renders as Chinese; 重大 and the overdue line stand out.
+        assert!(d.html.contains("<html lang=\"zh-CN\">"), "{}", d.html);
+        assert!(
+            d.html
+                .contains("<td style=\"color:#b00020;font-weight:bold\">重大"),
+            "{}",
+            d.html
+        );
+        assert!(
+            d.html
+                .contains("<li style=\"color:#b00020;font-weight:bold\">发布权威信息"),
+            "{}",
+            d.html
         );
         assert!(d.text.contains("已超时 10分钟"), "{}", d.text);
         assert!(d.text.contains("共 3 条"), "{}", d.text);

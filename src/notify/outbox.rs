@@ -192,6 +192,11 @@ impl Sender {
 }
 
 /// Builds the MIME message of an outbox row: multipart plain + HTML, threaded.
+/// Mail that says a deadline passed or nobody acknowledged: flagged as important.
+fn is_urgent(row: &OutboxRow) -> bool {
+    matches!(row.kind.as_str(), "breached" | "unacknowledged") || row.subject.contains("已超时")
+}
+
 pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
     let recipients: Vec<String> = serde_json::from_str(&row.recipients)
         .with_context(|| format!("outbox row {} has unreadable recipients", row.id))?;
@@ -208,6 +213,15 @@ pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
     }
     if let Some(root) = &row.in_reply_to {
         b = b.in_reply_to(root.clone()).references(root.clone());
+    }
+    if is_urgent(row) {
+        // Outlook and Foxmail flag these, and sort them first when asked to.
+        for (name, value) in [("Importance", "high"), ("X-Priority", "1")] {
+            b = b.raw_header(header::HeaderValue::new(
+                header::HeaderName::new_from_ascii_str(name),
+                value.to_string(),
+            ));
+        }
     }
     let body = MultiPart::alternative()
         .singlepart(
@@ -274,6 +288,51 @@ pub fn domain_of(from: &Mailbox) -> String {
 mod tests {
     use super::*;
     use crate::store::Draft;
+
+    fn row(kind: &str, subject: &str) -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            created_at: 1_000,
+            incident_id: Some(7),
+            kind: kind.into(),
+            recipients: r#"["分管领导 <deputy@example.gov.cn>"]"#.into(),
+            subject: subject.into(),
+            body_text: "t".into(),
+            body_html: "<p>t</p>".into(),
+            message_id: "<1@example.gov.cn>".into(),
+            in_reply_to: None,
+            attempts: 0,
+            sent_at: None,
+            last_error: None,
+            attachment_name: None,
+            attachment: None,
+        }
+    }
+
+    #[test]
+    fn breaches_and_overdue_mail_are_flagged_important_and_others_are_not() {
+        let from: Mailbox = "yuqing@example.gov.cn".parse().unwrap();
+        let headers = |r: &OutboxRow| {
+            let m = String::from_utf8(build(r, &from).unwrap().formatted()).unwrap();
+            m.split("\r\n\r\n").next().unwrap().to_string()
+        };
+        for urgent in [
+            row("breached", "【舆情·超时】#7 发布权威信息时限已过"),
+            row("unacknowledged", "【舆情·无人确认】#7"),
+            row("regraded", "【舆情·重大·已超时】#7 级别调整为重大"),
+        ] {
+            let h = headers(&urgent);
+            assert!(
+                h.contains("Importance: high") && h.contains("X-Priority: 1"),
+                "{h}"
+            );
+        }
+        let h = headers(&row("opened", "【舆情·重大】#7 景区安全"));
+        assert!(
+            !h.contains("Importance") && !h.contains("X-Priority"),
+            "{h}"
+        );
+    }
 
     #[tokio::test]
     async fn mail_to_nobody_is_not_retried() {
