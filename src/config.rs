@@ -8,6 +8,7 @@
 //! under `state_dir`).
 
 pub mod settings;
+pub mod web;
 
 use crate::classify::grouping::Grouping;
 use crate::rules::deadline::Deadlines;
@@ -42,6 +43,8 @@ pub struct Config {
     pub grouping: Grouping,
     /// Who is mailed at each step, per severity (`escalation`).
     pub escalation: crate::rules::escalation::Escalation,
+    /// The duty console (`[web]`).
+    pub web: web::Web,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +214,8 @@ struct RawConfig {
     channels: Vec<RawChannel>,
     #[serde(default)]
     jobs: crate::rules::jobs::RawJobs,
+    #[serde(default)]
+    web: web::RawWeb,
 }
 
 #[derive(Deserialize, Default)]
@@ -877,7 +882,10 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         }
     };
 
+    let web = web::check(raw.web, &mut errs, path, source);
+
     errs.into_result(Config {
+        web,
         path: path.to_path_buf(),
         daemon,
         mail,

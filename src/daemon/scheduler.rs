@@ -117,6 +117,20 @@ impl Daemon {
         })
     }
 
+    /// Serves the duty console on `[web] listen` (see `web::serve`) until `shutdown`.
+    pub async fn serve_console(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+        crate::web::serve(
+            self.store.clone(),
+            self.settings.clone(),
+            self.clock.clone(),
+            shutdown,
+        )
+        .await
+    }
+
     /// Polls every source (or only `only`) once, now, then fires deadlines and sends mail.
     pub async fn poll_once(
         &self,

@@ -9,6 +9,7 @@
 //! Times are stored as UTC seconds since the epoch.
 
 mod channels;
+mod console;
 mod incidents;
 mod items;
 pub mod leases;
@@ -16,15 +17,19 @@ mod lifecycle;
 mod metrics;
 mod outbox;
 mod releases;
+mod sessions;
 mod sources;
+mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
+pub use console::{ItemFilter, MailRow};
 pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE, STATES};
 pub use items::{ItemRow, NewItem, Stored};
 pub use metrics::UnmetDeadline;
 pub use outbox::{Draft, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use sources::SourceState;
+pub use users::UserRow;
 
 use anyhow::{Context, Result};
 use sqlx::any::AnyPoolOptions;

@@ -1,0 +1,154 @@
+//! The console's few readings of the store's status strings (incident status, deadline
+//! kind and state), kept here so that the move to enums in `vocab` changes one file.
+
+use crate::rules::deadline::zh_span;
+use crate::store::{DeadlineRow, IncidentRow};
+use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::severity::Severity;
+use chrono::{DateTime, Utc};
+
+/// Every incident status, for the counts on the dashboard, with its Chinese name.
+pub const STATUSES: [(&str, &str); 7] = [
+    ("open", "待确认"),
+    ("acknowledged", "已确认"),
+    ("released", "已发布"),
+    ("press_conference", "已开发布会"),
+    ("monitoring", "监测中"),
+    ("closed", "已结案"),
+    ("merged", "已合并"),
+];
+
+pub fn status_zh(status: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map(|(_, z)| *z)
+        .unwrap_or("未知")
+}
+
+/// Still being handled: the duty officer can act on it.
+pub fn is_active(i: &IncidentRow) -> bool {
+    !matches!(i.status.as_str(), "closed" | "merged")
+}
+
+pub fn severity_zh(s: &str) -> &'static str {
+    s.parse::<Severity>().map(|s| s.zh()).unwrap_or("未定级")
+}
+
+/// CSS class of a severity: `sev-1` (特别重大) … `sev-4` (一般).
+pub fn severity_class(s: &str) -> &'static str {
+    match s.parse::<Severity>() {
+        Ok(Severity::EspeciallyMajor) => "sev-1",
+        Ok(Severity::Major) => "sev-2",
+        Ok(Severity::Large) => "sev-3",
+        _ => "sev-4",
+    }
+}
+
+/// What the deadline asks, with its statutory span.
+pub fn kind_zh(d: &DeadlineRow) -> String {
+    match d.kind.as_str() {
+        "release" => "发布权威信息".into(),
+        "press_conference" => "召开新闻发布会".into(),
+        "response" => "回应社会关切".into(),
+        _ => d.duty.clone().unwrap_or_else(|| "法定时限义务".into()),
+    }
+}
+
+/// Where a deadline stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadlineState {
+    /// Still running: a countdown.
+    Pending,
+    /// Done; the words say on time or late, and by how much.
+    Met(String),
+    /// Cancelled (a regrade or a merge), or left unmet by a close: the words say which.
+    Ended(String),
+}
+
+pub fn deadline_state(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> DeadlineState {
+    if d.met_at.is_some() {
+        return DeadlineState::Met(crate::notify::report::outcome_of(i, d, now));
+    }
+    if d.cancelled_at.is_some() || !is_active(i) {
+        return DeadlineState::Ended(crate::notify::report::outcome_of(i, d, now));
+    }
+    DeadlineState::Pending
+}
+
+/// The countdown's colour: `ok`, `soon` (under an hour left) or `overdue`.
+pub fn urgency(due: i64, now: DateTime<Utc>) -> &'static str {
+    let left = due - secs(now);
+    if left < 0 {
+        "overdue"
+    } else if left < 3600 {
+        "soon"
+    } else {
+        "ok"
+    }
+}
+
+/// The countdown as the script writes it too: `剩余 4:59:30`, `已超时 0:05:00`, with days
+/// as `1天 02:03:04`.
+pub fn countdown(due: i64, now: DateTime<Utc>) -> String {
+    let left = due - secs(now);
+    let s = left.abs();
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let clock = if d > 0 {
+        format!("{d}天 {h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("{h}:{m:02}:{sec:02}")
+    };
+    if left < 0 {
+        format!("已超时 {clock}")
+    } else {
+        format!("剩余 {clock}")
+    }
+}
+
+/// A recorded action in Chinese.
+pub fn action_zh(action: &str) -> &'static str {
+    match action {
+        "opened" => "立案",
+        "acknowledged" => "确认接报",
+        "release" => "记录权威信息发布",
+        "response" => "记录回应",
+        "obligation" => "记录履行时限义务",
+        "press_conference" => "记录新闻发布会",
+        "severity" => "调整级别",
+        "note" => "备注",
+        "state" => "状态变更",
+        "escalated" => "升级通报领导",
+        "closed" => "结案",
+        "merged" => "合并",
+        "split" => "拆分",
+        "monitoring" => "转入监测",
+        "reopened" => "重新打开",
+        "resurgence" => "回温",
+        "release_candidate" => "发现疑似权威发布",
+        _ => "操作",
+    }
+}
+
+/// "3小时20分前" for a past time.
+pub fn ago(t: i64, now: DateTime<Utc>) -> String {
+    format!("{}前", zh_span(now - from_secs(t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn countdowns_read_as_the_script_writes_them() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+        let t = secs(now);
+        assert_eq!(countdown(t + 5 * 3600, now), "剩余 5:00:00");
+        assert_eq!(countdown(t - 300, now), "已超时 0:05:00");
+        assert_eq!(countdown(t + 86_400 + 61, now), "剩余 1天 00:01:01");
+        assert_eq!(urgency(t + 3600, now), "ok");
+        assert_eq!(urgency(t + 3599, now), "soon");
+        assert_eq!(urgency(t - 1, now), "overdue");
+    }
+}
