@@ -30,7 +30,7 @@ pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> S
     let bar = (step * 0.7).max(1.0);
     let mut s = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" \
-         xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
+        ><title>{}</title>",
         esc(title),
         esc(title)
     );
@@ -120,7 +120,7 @@ pub fn bars(rows: &[(String, i64)]) -> String {
     let plot_w = W - label_w - 48.0;
     let mut s = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"各来源信息数\" \
-         xmlns=\"http://www.w3.org/2000/svg\"><title>各来源信息数</title>"
+        ><title>各来源信息数</title>"
     );
     for (k, (label, n)) in rows.iter().enumerate() {
         let y = 4.0 + k as f64 * row_h;

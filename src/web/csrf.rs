@@ -1,20 +1,27 @@
 //! Cross-site request forgery: every form carries `authenticity_token`, which axum_csrf
 //! derives (HMAC) from a cookie of its own; a POST whose token does not match its cookie
-//! is refused with 403. The HMAC key is one secret kept in the database, so a form served
-//! by one daemon is accepted by another. Cookies are `SameSite=Strict` as well.
+//! is refused with 403. The cookie is encrypted and the token keyed with one secret kept in
+//! the database, so a form served by one daemon is accepted by another. Cookies are
+//! `SameSite=Strict` as well.
 
 use crate::config::web::Web;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::{CsrfConfig, CsrfToken, SameSite};
+use axum_csrf::{CsrfConfig, CsrfToken, Key, SameSite};
 
 /// The field every form carries.
 pub const FIELD: &str = "authenticity_token";
 
 pub fn config(secret: &str, web: &Web) -> CsrfConfig {
+    use sha2::Digest;
+    // axum_csrf's default is a key of its own per process: every daemon must use the same.
+    let key = Key::from(&sha2::Sha512::digest(format!(
+        "yuqing csrf cookie {secret}"
+    )));
     CsrfConfig::default()
+        .with_key(Some(key))
         .with_cookie_name("yuqing_csrf")
         .with_cookie_same_site(SameSite::Strict)
         .with_http_only(true)

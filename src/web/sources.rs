@@ -60,7 +60,7 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
         } else if st.failures > 0 {
             ("unreachable", "无法访问")
         } else if st.alert.as_deref() == Some("empty")
-            || (!channel && last_item.is_none_or(|t| secs(now) - t > SILENT_AFTER))
+            || (!channel && last_item.map_or(true, |t| secs(now) - t > SILENT_AFTER))
         {
             ("silent", "无新内容")
         } else {
