@@ -34,21 +34,20 @@
   }
 
   function refresh() {
-    var live = document.getElementById("live");
-    if (!live) { return; }
+    if (!document.querySelector("[data-live]")) { return; }
     fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("live");
-        if (fresh) {
-          var before = document.querySelectorAll("[data-incident]").length;
-          live.replaceWith(document.adoptNode(fresh));
-          readNow(document);
-          tick();
-          var after = document.querySelectorAll("[data-incident]").length;
-          if (after > before) { announce(); }
+        var before = document.querySelectorAll("[data-incident]").length;
+        var parts = document.querySelectorAll("[data-live]");
+        for (var i = 0; i < parts.length; i++) {
+          var fresh = parts[i].id && doc.getElementById(parts[i].id);
+          if (fresh) { parts[i].replaceWith(document.adoptNode(fresh)); }
         }
+        readNow(document);
+        tick();
+        if (document.querySelectorAll("[data-incident]").length > before) { announce(); }
       })
       .catch(function () { /* the next event tries again */ });
   }
@@ -68,7 +67,7 @@
     readNow(document);
     tick();
     setInterval(tick, 1000);
-    if (document.getElementById("live") && window.EventSource) {
+    if (document.querySelector("[data-live]") && window.EventSource) {
       var es = new EventSource("/events");
       es.addEventListener("change", refresh);
       document.documentElement.setAttribute("data-events", "on");

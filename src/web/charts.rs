@@ -10,9 +10,11 @@ fn esc(s: &str) -> String {
 }
 
 const W: f64 = 600.0;
-const H: f64 = 180.0;
+const H: f64 = 220.0;
 const LEFT: f64 = 36.0;
-const BOTTOM: f64 = 24.0;
+const BOTTOM: f64 = 28.0;
+/// Room above the tallest column for its value.
+const TOP: f64 = 22.0;
 
 /// Column chart of `series` stacked per column: `columns` labels, each a list of
 /// (value, CSS class) from the bottom up. `title` is the chart's accessible name.
@@ -25,9 +27,9 @@ pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> S
         .max(1);
     let n = columns.len().max(1) as f64;
     let plot_w = W - LEFT - 8.0;
-    let plot_h = H - BOTTOM - 8.0;
+    let plot_h = H - BOTTOM - TOP;
     let step = plot_w / n;
-    let bar = (step * 0.7).max(1.0);
+    let bar = (step * 0.7).clamp(1.0, 48.0);
     let mut s = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" \
         ><title>{}</title>",
@@ -38,11 +40,12 @@ pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> S
     let _ = write!(
         s,
         "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\"/>\
-         <text class=\"tick\" x=\"{tx}\" y=\"14\" text-anchor=\"end\">{max}</text>\
+         <text class=\"tick\" x=\"{tx}\" y=\"{ty}\" text-anchor=\"end\">{max}</text>\
          <text class=\"tick\" x=\"{tx}\" y=\"{y}\" text-anchor=\"end\">0</text>",
         y = H - BOTTOM,
         x2 = W - 8.0,
         tx = LEFT - 4.0,
+        ty = TOP + 5.0,
     );
     let label_every = (columns.len() / 12).max(1);
     for (k, (label, parts)) in columns.iter().enumerate() {
@@ -74,7 +77,7 @@ pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> S
                 s,
                 "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
                 x + bar / 2.0,
-                H - 8.0,
+                H - 6.0,
                 esc(label)
             );
         }
@@ -114,9 +117,9 @@ pub fn items_per_hour(clock_start: i64, times: &[i64], now: i64, tz: Tz) -> Stri
 /// Horizontal bars: one per (label, count), largest first as given.
 pub fn bars(rows: &[(String, i64)]) -> String {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
-    let row_h = 24.0;
+    let row_h = 30.0;
     let h = (rows.len().max(1) as f64) * row_h + 8.0;
-    let label_w = 160.0;
+    let label_w = 190.0;
     let plot_w = W - label_w - 48.0;
     let mut s = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"各来源信息数\" \
@@ -132,12 +135,12 @@ pub fn bars(rows: &[(String, i64)]) -> String {
              <rect class=\"bar\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\"><title>{} {n}</title></rect>\
              <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{n}</text>",
             label_w - 6.0,
-            y + 16.0,
+            y + 19.0,
             esc(&short),
             row_h - 6.0,
             esc(label),
             label_w + w + 4.0,
-            y + 16.0,
+            y + 19.0,
         );
     }
     s.push_str("</svg>");
@@ -154,7 +157,7 @@ mod tests {
         assert!(!svg.contains("<img"), "{svg}");
         assert!(svg.contains("&lt;img src=x&gt;"));
         assert!(
-            svg.contains("width=\"392.0\"") && svg.contains("width=\"196.0\""),
+            svg.contains("width=\"362.0\"") && svg.contains("width=\"181.0\""),
             "{svg}"
         );
     }

@@ -56,6 +56,11 @@ pub struct IncidentPage {
     pub severity_class: &'static str,
     pub status: &'static str,
     pub active: bool,
+    pub unacked: bool,
+    /// A release (or response, or working-day duty) deadline is still open.
+    pub owes_release: bool,
+    /// The press-conference deadline is still open.
+    pub owes_press: bool,
     pub acknowledged: String,
     pub opened: String,
     pub clock_start: String,
@@ -166,7 +171,7 @@ pub async fn build(
                     at: local(from_secs(a.at), tz),
                     who: a.actor,
                     what: words::action_zh(&a.action),
-                    detail: a.detail.unwrap_or_default(),
+                    detail: words::detail_zh(&a.action, a.detail.as_deref().unwrap_or("")),
                     mail: false,
                 },
             )
@@ -221,6 +226,13 @@ pub async fn build(
         severity_class: words::severity_class(&incident.severity),
         status: words::status_zh(&incident.status),
         active: words::is_active(&incident),
+        unacked: incident.acknowledged_by.is_none(),
+        owes_release: deadlines
+            .iter()
+            .any(|d| words::is_open(d) && d.kind != "press_conference"),
+        owes_press: deadlines
+            .iter()
+            .any(|d| words::is_open(d) && d.kind == "press_conference"),
         acknowledged: match (&incident.acknowledged_by, incident.acknowledged_at) {
             (Some(by), Some(at)) => format!("{by}（{}）", local(from_secs(at), tz)),
             _ => "未确认".into(),

@@ -55,6 +55,11 @@ pub fn kind_zh(d: &DeadlineRow) -> String {
     }
 }
 
+/// Neither met nor cancelled.
+pub fn is_open(d: &DeadlineRow) -> bool {
+    d.met_at.is_none() && d.cancelled_at.is_none()
+}
+
 /// Where a deadline stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeadlineState {
@@ -130,6 +135,32 @@ pub fn action_zh(action: &str) -> &'static str {
     }
 }
 
+/// A recorded action's detail in Chinese where the workflow wrote a code: a state, a
+/// deadline kind, a regrade; other details (URLs, notes) as written.
+pub fn detail_zh(action: &str, detail: &str) -> String {
+    let kind = |k: &str| match k {
+        "release" => "发布权威信息时限".to_string(),
+        "press_conference" => "新闻发布会时限".to_string(),
+        "response" => "回应时限".to_string(),
+        "obligation" => "法定时限义务".to_string(),
+        "unacknowledged" => "逾时未确认".to_string(),
+        other => other.to_string(),
+    };
+    match action {
+        "state" => status_zh(detail).to_string(),
+        "escalated" => kind(detail),
+        "opened" => detail
+            .strip_prefix("first item ")
+            .map(|n| format!("首条信息 {n}"))
+            .unwrap_or_else(|| detail.to_string()),
+        "severity" => match detail.split_once(" -> ") {
+            Some((a, b)) => format!("{} → {}", severity_zh(a), severity_zh(b)),
+            None => detail.to_string(),
+        },
+        _ => detail.to_string(),
+    }
+}
+
 /// "3小时20分前" for a past time.
 pub fn ago(t: i64, now: DateTime<Utc>) -> String {
     format!("{}前", zh_span(now - from_secs(t)))
@@ -150,5 +181,17 @@ mod tests {
         assert_eq!(urgency(t + 3600, now), "ok");
         assert_eq!(urgency(t + 3599, now), "soon");
         assert_eq!(urgency(t - 1, now), "overdue");
+    }
+
+    #[test]
+    fn recorded_codes_read_in_chinese() {
+        assert_eq!(detail_zh("state", "released"), "已发布");
+        assert_eq!(detail_zh("opened", "first item 7"), "首条信息 7");
+        assert_eq!(
+            detail_zh("severity", "major -> especially_major"),
+            "重大 → 特别重大"
+        );
+        assert_eq!(detail_zh("escalated", "release"), "发布权威信息时限");
+        assert_eq!(detail_zh("note", "请跟进 release"), "请跟进 release");
     }
 }
