@@ -341,3 +341,42 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
     screenshots(&c, "dashboard-two").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
+    let d = driver().await;
+    let site = site(&None).await;
+    site.s.http.set("/news.xml", common::Response::status(503));
+    site.s.clock.advance(chrono::Duration::minutes(10));
+    let _ = site.s.daemon.poll_once(None).await.unwrap();
+    let c = browser(&d).await;
+    login(&c, &site, common::console::OPERATOR).await;
+    c.goto(&format!("{}/sources", site.url)).await.unwrap();
+    assert!(text(&c, "#health").await.contains("无法访问"));
+    screenshots(&c, "sources").await;
+    c.goto(&format!(
+        "{}/report?from=2026-11-01&to=2026-11-30",
+        site.url
+    ))
+    .await
+    .unwrap();
+    assert!(text(&c, "#report").await.contains("景区安全"));
+    screenshots(&c, "report").await;
+    c.goto(&format!("{}/classify", site.url)).await.unwrap();
+    c.find(Locator::Id("classify-text"))
+        .await
+        .unwrap()
+        .send_keys("某景区玻璃栈道发生坍塌，多名游客受伤")
+        .await
+        .unwrap();
+    c.find(Locator::Id("do-classify"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("explain")).await.unwrap();
+    assert!(text(&c, "#explain").await.contains("命中"));
+    screenshots(&c, "classify").await;
+    c.close().await.unwrap();
+}

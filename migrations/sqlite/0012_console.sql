@@ -22,3 +22,7 @@ CREATE TABLE console_secret (
     id      INTEGER PRIMARY KEY,
     secret  TEXT NOT NULL
 );
+
+-- The console's sources page and dashboard ask each source's newest item; without this
+-- SQLite reads the whole table for it (0.7 s at 200,000 items).
+CREATE INDEX items_by_source_fetched ON items (source_id, fetched_at);

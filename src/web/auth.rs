@@ -248,9 +248,25 @@ async fn render_login(
     (status, token, page).into_response()
 }
 
+/// The client's address: the peer's, or, when the peer is this machine (nginx in front),
+/// the `X-Real-IP` nginx sets.
+fn client_address(peer: SocketAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+    if peer.ip().is_loopback() {
+        if let Some(ip) = headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
 pub async fn login(
     State(c): State<Console>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     session: Session,
     token: CsrfToken,
     form: Form,
@@ -261,13 +277,14 @@ pub async fn login(
     let name = form.get("username").unwrap_or("").trim().to_string();
     let password = form.get("password").unwrap_or("").to_string();
     let next = local_path(form.get("next"));
-    let (by_name, by_addr) = (format!("user:{name}"), format!("addr:{}", peer.ip()));
+    let address = client_address(peer, &headers);
+    let (by_name, by_addr) = (format!("user:{name}"), format!("addr:{address}"));
     let failures = c
         .throttle
         .failures(&by_name)
         .max(c.throttle.failures(&by_addr));
     if failures >= REFUSE_AFTER {
-        tracing::warn!(user = %name, address = %peer.ip(), failures, "console login refused: too many failures");
+        tracing::warn!(user = %name, address = %address, failures, "console login refused: too many failures");
         return render_login(
             &c,
             token,
@@ -301,13 +318,13 @@ pub async fn login(
             }
             let _ = session.insert(USER_KEY, &u.name).await;
             let _ = session.insert(CHANGED_KEY, u.changed_at).await;
-            tracing::info!(user = %u.name, role = %u.role, address = %peer.ip(), "console login");
+            tracing::info!(user = %u.name, role = %u.role, address = %address, "console login");
             (token, Redirect::to(&next)).into_response()
         }
         _ => {
             c.throttle.fail(&by_name);
             c.throttle.fail(&by_addr);
-            tracing::warn!(user = %name, address = %peer.ip(), failures = failures + 1, "console login failed");
+            tracing::warn!(user = %name, address = %address, failures = failures + 1, "console login failed");
             render_login(
                 &c,
                 token,
@@ -339,6 +356,20 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_address_behind_nginx_is_its_x_real_ip_and_only_from_loopback() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-real-ip", "203.0.113.7".parse().unwrap());
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "198.51.100.1:5000".parse().unwrap();
+        assert_eq!(client_address(local, &h).to_string(), "203.0.113.7");
+        assert_eq!(client_address(remote, &h).to_string(), "198.51.100.1");
+        assert_eq!(
+            client_address(local, &Default::default()).to_string(),
+            "127.0.0.1"
+        );
     }
 
     #[test]

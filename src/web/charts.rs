@@ -47,7 +47,8 @@ pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> S
         tx = LEFT - 4.0,
         ty = TOP + 5.0,
     );
-    let label_every = (columns.len() / 12).max(1);
+    // Labels at least ~64 units apart, so that dates do not run into each other.
+    let label_every = ((64.0 / step).ceil() as usize).max(1);
     for (k, (label, parts)) in columns.iter().enumerate() {
         let x = LEFT + step * k as f64 + (step - bar) / 2.0;
         let mut base = H - BOTTOM;

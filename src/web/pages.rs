@@ -140,6 +140,8 @@ struct ExplainedTopic {
     name: String,
     matched: Option<&'static str>,
     summary: String,
+    /// The words each rule found, as `--explain` prints them.
+    words: String,
 }
 
 pub async fn classify_page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
@@ -174,6 +176,12 @@ pub async fn classify(
                 name: t.name.clone(),
                 matched: t.matched.map(|s| s.zh()),
                 summary: t.summary(),
+                words: t
+                    .rules
+                    .iter()
+                    .flat_map(|r| r.found.iter().map(|w| w.to_string()))
+                    .collect::<Vec<_>>()
+                    .join("；"),
             })
             .collect(),
         untouched: e.untouched,
