@@ -701,3 +701,182 @@ async fn events_announce_a_new_incident() {
     .expect("a change event within 10s");
     assert!(got.contains("event: change"), "{got}");
 }
+
+/// `yuqing user …` with the password on stdin; exit code and output.
+fn user_cmd(
+    dirs: &common::TempDirs,
+    config: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .arg("user")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_console() {
+    let dirs = common::TempDirs::new();
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n[web]\nlisten = \"127.0.0.1:{port}\"\n"
+        ),
+    );
+    let (code, out) = user_cmd(&dirs, &config, &["list"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no users"), "{out}");
+
+    let log = dirs.root().join("run.log");
+    let mut daemon = common::process::run(dirs.root(), &config, &log);
+    let mut text = String::new();
+    for _ in 0..150 {
+        text = daemon.log_text();
+        if text.contains("console listening") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains(&format!("url=http://127.0.0.1:{port}/")),
+        "{text}"
+    );
+    assert!(
+        text.contains("yuqing user add NAME --role duty"),
+        "the log says how to add a user: {text}"
+    );
+    let b = Browser::new(&format!("http://127.0.0.1:{port}"));
+    assert!(b.get("/login").await.body.contains("尚未创建任何用户"));
+
+    // Mistakes are exit 2, and add nobody.
+    for (args, stdin, why) in [
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "short\n",
+            "at least 8",
+        ),
+        (
+            vec!["add", DUTY, "--role", "boss", "--password-stdin"],
+            "a long password\n",
+            "unknown role",
+        ),
+        (
+            vec!["passwd", "nobody", "--password-stdin"],
+            "a long password\n",
+            "no user",
+        ),
+        (vec!["disable", "nobody"], "", "no user"),
+    ] {
+        let (code, out) = user_cmd(&dirs, &config, &args, stdin);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(out.contains(why), "{args:?}: {out}");
+    }
+    let (code, out) = user_cmd(
+        &dirs,
+        &config,
+        &["add", DUTY, "--role", "duty", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("added as duty"));
+    let (code, out) = user_cmd(
+        &dirs,
+        &config,
+        &["add", DUTY, "--role", "leader", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(code, 2, "a second 张三: {out}");
+    assert!(!b.get("/login").await.body.contains("尚未创建任何用户"));
+    b.login(DUTY).await;
+    assert_eq!(b.get("/").await.status, 200);
+
+    // A new password ends the session; disabling ends logging in.
+    let (code, _) = user_cmd(
+        &dirs,
+        &config,
+        &["passwd", DUTY, "--password-stdin"],
+        "another long password\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(b.get("/").await.status, 303);
+    let (code, _) = user_cmd(&dirs, &config, &["disable", DUTY], "");
+    assert_eq!(code, 0);
+    b.get("/login").await;
+    let p = b
+        .post(
+            "/login",
+            &[("username", DUTY), ("password", "another long password")],
+        )
+        .await;
+    assert_eq!(p.status, 401);
+    let (_, out) = user_cmd(&dirs, &config, &["list"], "");
+    assert!(out.contains("张三\tduty\tdisabled"), "{out}");
+    daemon.terminate();
+}
+
+#[tokio::test]
+async fn a_console_beyond_loopback_must_be_asked_for() {
+    let dirs = common::TempDirs::new();
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n\n[web]\nlisten = \"0.0.0.0:8700\"\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("yuqing.toml:6: [web] listen `0.0.0.0:8700` is not a loopback address"),
+        "{text}"
+    );
+    dirs.write(
+        "yuqing.toml",
+        "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n\n[web]\nlisten = \"0.0.0.0:8700\"\npublic = true\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -109,7 +109,17 @@ impl User {
 }
 
 const USER_KEY: &str = "user";
-const CHANGED_KEY: &str = "changed";
+/// The session holds a stamp of the password hash it was opened with: a new password (a
+/// new salt, so a new hash) ends every session opened before, even within the second.
+const STAMP_KEY: &str = "stamp";
+
+fn stamp(password_hash: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(password_hash.as_bytes())[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 impl FromRequestParts<Console> for User {
     type Rejection = Response;
@@ -135,13 +145,16 @@ impl FromRequestParts<Console> for User {
         let Some(name) = name else {
             return Err(to_login());
         };
-        let changed: Option<i64> = session.get(CHANGED_KEY).await.ok().flatten();
+        let stamped: Option<String> = session.get(STAMP_KEY).await.ok().flatten();
         let row = match c.store.user(&name).await {
             Ok(r) => r,
             Err(e) => return Err(pages::failure(&e)),
         };
         match row {
-            Some(u) if u.disabled_at.is_none() && Some(u.changed_at) == changed => {
+            Some(u)
+                if u.disabled_at.is_none()
+                    && stamped.as_deref() == Some(&*stamp(&u.password_hash)) =>
+            {
                 let role = u.role.parse().unwrap_or(Role::Leader);
                 Ok(User { name: u.name, role })
             }
@@ -317,7 +330,7 @@ pub async fn login(
                 return pages::failure(&anyhow::anyhow!("{e}"));
             }
             let _ = session.insert(USER_KEY, &u.name).await;
-            let _ = session.insert(CHANGED_KEY, u.changed_at).await;
+            let _ = session.insert(STAMP_KEY, stamp(&u.password_hash)).await;
             tracing::info!(user = %u.name, role = %u.role, address = %address, "console login");
             (token, Redirect::to(&next)).into_response()
         }
