@@ -58,6 +58,12 @@ async fn a_duty_officer_logs_in_sees_the_countdown_and_logs_out() {
     assert_eq!(p.status, 303);
     assert_eq!(p.location(), "/login?next=%2Fincidents%2F1");
     assert_eq!(b.get("/events").await.status, 401);
+    let p = b.post_raw("/incidents/1/ack", &[]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/login"),
+        "a form without a session"
+    );
 
     let p = b.get("/login?next=%2Fincidents%2F1").await;
     let wrong = b

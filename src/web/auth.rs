@@ -130,12 +130,16 @@ impl FromRequestParts<Console> for User {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        let page = parts.method == axum::http::Method::GET && parts.uri.path() != "/events";
+        let is_get = parts.method == axum::http::Method::GET;
+        let events = parts.uri.path() == "/events";
         let to_login = || {
-            if page {
+            if events {
+                (StatusCode::UNAUTHORIZED, "请先登录 (log in first)").into_response()
+            } else if is_get {
                 Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
             } else {
-                (StatusCode::UNAUTHORIZED, "请先登录 (log in first)").into_response()
+                // A form sent after the session expired: log in again, then go on.
+                Redirect::to("/login").into_response()
             }
         };
         let session = Session::from_request_parts(parts, c)
@@ -202,7 +206,13 @@ impl Throttle {
     }
     fn fail(&self, key: &str) {
         let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        m.entry(key.to_string()).or_default().push(Instant::now());
+        let now = Instant::now();
+        // Names tried once and long ago are forgotten, so guessing many names cannot fill
+        // the memory.
+        if m.len() > 10_000 {
+            m.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
+        m.entry(key.to_string()).or_default().push(now);
     }
     fn clear(&self, key: &str) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
