@@ -52,10 +52,55 @@
       .catch(function () { /* the next event tries again */ });
   }
 
+  // Optional: a short tone and a desktop notification for a new incident, once the duty
+  // officer turned them on (browsers allow sound and notifications only after a click).
+  var audio = null;
+
+  function alertsOn() {
+    try { return window.localStorage.getItem("yuqing-alerts") === "on"; } catch (e) { return false; }
+  }
+
+  function beep() {
+    if (!audio) { return; }
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.2, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+    osc.connect(gain); gain.connect(audio.destination);
+    osc.start(); osc.stop(audio.currentTime + 0.6);
+  }
+
   function announce() {
+    if (!alertsOn()) { return; }
+    beep();
     if (window.Notification && Notification.permission === "granted") {
       try { new Notification("舆情值班台", { body: "有新的舆情事件" }); } catch (e) { /* ignore */ }
     }
+  }
+
+  function setupAlerts() {
+    var button = document.getElementById("alerts-on");
+    if (!button) { return; }
+    button.hidden = false;
+    function show() { button.textContent = alertsOn() ? "新事件提醒已开启（点击关闭）" : "开启新事件提醒（声音和桌面通知）"; }
+    show();
+    button.addEventListener("click", function () {
+      var on = !alertsOn();
+      try { window.localStorage.setItem("yuqing-alerts", on ? "on" : "off"); } catch (e) { /* ignore */ }
+      if (on) {
+        var Ctx = window.AudioContext || window.webkitAudioContext;
+        if (Ctx && !audio) { audio = new Ctx(); }
+        if (window.Notification && Notification.permission === "default") { Notification.requestPermission(); }
+        beep();
+      }
+      show();
+    });
+    // Turned on in an earlier visit: the tone needs this page's first click to be allowed.
+    document.addEventListener("click", function unlock() {
+      document.removeEventListener("click", unlock);
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (alertsOn() && Ctx && !audio) { audio = new Ctx(); }
+    });
   }
 
   document.addEventListener("submit", function (e) {
@@ -67,6 +112,7 @@
     readNow(document);
     tick();
     setInterval(tick, 1000);
+    setupAlerts();
     if (document.querySelector("[data-live]") && window.EventSource) {
       var es = new EventSource("/events");
       es.addEventListener("change", refresh);

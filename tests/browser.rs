@@ -308,6 +308,14 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
     c.execute("window.sameDocument = 'yes';", vec![])
         .await
         .unwrap();
+    // The optional tone and desktop notification, turned on by a click.
+    c.find(Locator::Id("alerts-on"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&c, "#alerts-on").await.contains("已开启"));
     assert_eq!(
         c.find_all(Locator::Css("[data-incident]"))
             .await
@@ -337,6 +345,11 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
         .await
         .unwrap();
     assert_eq!(same, json!("yes"), "the page was reloaded");
+    let on = c
+        .execute("return localStorage.getItem('yuqing-alerts');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(on, json!("on"), "the choice is kept for the next visit");
     assert!(text(&c, "#incidents").await.contains("#2 景区安全"));
     screenshots(&c, "dashboard-two").await;
     c.close().await.unwrap();
