@@ -8,6 +8,7 @@
 pub mod demo;
 pub mod lifecycle;
 pub mod notify;
+pub mod users;
 
 use crate::classify::Classifier;
 use crate::config::settings::Settings;
@@ -301,6 +302,7 @@ pub async fn run(c: &ConfigArg) -> Result<ExitCode> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
     let _metrics = crate::daemon::metrics::serve(&daemon, shutdown.clone()).await?;
+    let _console = daemon.serve_console(shutdown.clone()).await?;
     daemon.run(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

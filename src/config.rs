@@ -9,6 +9,7 @@
 
 pub mod notify;
 pub mod settings;
+pub mod web;
 
 use crate::classify::grouping::Grouping;
 use crate::rules::deadline::Deadlines;
@@ -45,6 +46,8 @@ pub struct Config {
     pub escalation: crate::rules::escalation::Escalation,
     /// Instant-message channels and the console address they link to (`[[notify]]`, `[web]`).
     pub notify: notify::Notifiers,
+    /// The duty console (`[web]`).
+    pub web: web::Web,
 }
 
 #[derive(Debug, Clone)]
@@ -215,7 +218,7 @@ struct RawConfig {
     #[serde(default)]
     jobs: crate::rules::jobs::RawJobs,
     #[serde(default)]
-    web: notify::RawWeb,
+    web: web::RawWeb,
     #[serde(default, rename = "notify")]
     notifiers: Vec<Spanned<notify::RawNotifier>>,
 }
@@ -338,10 +341,12 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut raw: RawConfig =
         toml::from_str(source).map_err(|e| Diagnostic::from_toml(path, source, &e))?;
     let mut errs = Diagnostics::default();
-    // [[notify]] and [web] first: roles and escalation steps may name `notify:ID`.
+    // [web] and [[notify]] first: roles and escalation steps may name `notify:ID`, whose
+    // messages link to the console.
     let notifier_ids = notify::declared_ids(&raw.notifiers);
+    let web = web::check(std::mem::take(&mut raw.web), &mut errs, path, source);
     let notify = notify::check(
-        raw.web,
+        web.console(),
         std::mem::take(&mut raw.notifiers),
         &mut errs,
         path,
@@ -392,6 +397,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         grouping,
         escalation,
         notify,
+        web,
     })
 }
 

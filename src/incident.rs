@@ -427,7 +427,7 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         let Some(offset) = offsets(dl.kind)
             .into_iter()
             .filter(|o| *o >= left && dl.due_at - o > incident.opened_at)
-            .filter(|o| dl.reminded_before.map_or(true, |r| *o < r))
+            .filter(|o| dl.reminded_before.is_none_or(|r| *o < r))
             .min()
         else {
             continue;
@@ -648,11 +648,11 @@ pub(crate) async fn act_in(
         }
     }
     let t = secs(now);
-    // Any step a person records shows they have the incident in hand: it acknowledges the
-    // incident if nobody did yet, so mail stops saying 尚无人确认收到 and the leaders are
-    // not told it went unacknowledged. yuqing's own steps (a release confirmed from an own
-    // channel) do not.
-    if !matches!(step, Step::Acknowledge)
+    // Any step a person takes on the incident shows they have it in hand: it acknowledges
+    // the incident if nobody did yet, so mail stops saying 尚无人确认收到 and the leaders
+    // are not told it went unacknowledged. A note does not (a leader's comment changes no
+    // state), nor do yuqing's own steps (a release confirmed from an own channel).
+    if !matches!(step, Step::Acknowledge | Step::Note(_))
         && is_person(by)
         && store.acknowledge(tx, id, t, by).await?
     {

@@ -24,7 +24,9 @@ pub mod incident;
 pub mod obligations;
 // 9. One poll of a source or an own channel: items or posts, health.
 pub mod polling;
-// 10. The loop, reload and shutdown, /metrics and /healthz, systemd.
+// 10. The duty console: pages, sessions and roles over the store and the workflows.
+pub mod web;
+// 11. The loop, reload and shutdown, /metrics and /healthz, systemd.
 pub mod daemon;
-// 11. Commands and output formats.
+// 12. Commands and output formats.
 pub mod cli;

@@ -98,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         action: cli::IncidentCommand,
     },
+    /// The people who may log in to the console (`[web]`).
+    User {
+        #[command(subcommand)]
+        action: cli::users::UserCommand,
+    },
     /// Reports for the assessment (考核).
     Report {
         #[command(subcommand)]
@@ -190,6 +195,7 @@ fn main() -> ExitCode {
             }
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
+            Command::User { action } => cli::users::run(action).await,
             Command::Report {
                 report:
                     Report::Incidents {

@@ -286,7 +286,7 @@ fn nearest(terms: &[TermRef], hits: &Hits) -> Option<(i64, Vec<(usize, usize)>)>
     let mut best_end: Vec<Option<(u32, u32)>> = vec![None; terms.len()];
     let mut best: Option<(i64, Vec<(usize, usize)>)> = None;
     for &(start, end, slot) in &all {
-        if best_end[slot].map_or(true, |(_, e)| end > e) {
+        if best_end[slot].is_none_or(|(_, e)| end > e) {
             best_end[slot] = Some((start, end));
         }
         let mut min_end = end;
@@ -307,7 +307,7 @@ fn nearest(terms: &[TermRef], hits: &Hits) -> Option<(i64, Vec<(usize, usize)>)>
             continue;
         }
         let gap = i64::from(start) - i64::from(min_end);
-        if best.as_ref().map_or(true, |(g, _)| gap < *g) {
+        if best.as_ref().is_none_or(|(g, _)| gap < *g) {
             best = Some((gap, chosen));
         }
     }

@@ -259,12 +259,6 @@ pub const SMS_PARAMS: [&str; 4] = ["incident", "level", "title", "deadline"];
 // ---------------------------------------------------------------------------------------
 // As written.
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawWeb {
-    url: Option<Spanned<String>>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawNotifier {
@@ -304,7 +298,7 @@ fn default_url(kind: Kind) -> Option<&'static str> {
 /// Checks `[web]` and every `[[notify]]`; mistakes name their line and never repeat a
 /// value that may be a secret.
 pub(crate) fn check(
-    web: RawWeb,
+    console: url::Url,
     raw: Vec<Spanned<RawNotifier>>,
     errs: &mut Diagnostics,
     path: &Path,
@@ -312,28 +306,6 @@ pub(crate) fn check(
 ) -> Notifiers {
     let at =
         |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
-    let console = match web.url {
-        None => url::Url::parse(DEFAULT_CONSOLE).expect("the default console URL parses"),
-        Some(u) => match url::Url::parse(u.get_ref().trim()) {
-            Ok(mut parsed) if matches!(parsed.scheme(), "http" | "https") => {
-                if !parsed.path().ends_with('/') {
-                    let p = format!("{}/", parsed.path());
-                    parsed.set_path(&p);
-                }
-                parsed
-            }
-            _ => {
-                errs.push(at(
-                    u.span(),
-                    format!(
-                        "[web] url `{}` is not an http(s) URL such as \"https://yuqing.example.gov.cn/\"",
-                        u.get_ref()
-                    ),
-                ));
-                url::Url::parse(DEFAULT_CONSOLE).expect("the default console URL parses")
-            }
-        },
-    };
     let mut ids = HashSet::new();
     let mut list = Vec::new();
     for n in raw {

@@ -121,6 +121,20 @@ impl Daemon {
         })
     }
 
+    /// Serves the duty console on `[web] listen` (see `web::serve`) until `shutdown`.
+    pub async fn serve_console(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+        crate::web::serve(
+            self.store.clone(),
+            self.settings.clone(),
+            self.clock.clone(),
+            shutdown,
+        )
+        .await
+    }
+
     /// Polls every source (or only `only`) once, now, then fires deadlines and sends mail.
     pub async fn poll_once(
         &self,
@@ -133,7 +147,7 @@ impl Daemon {
             .config
             .sources
             .iter()
-            .filter(|s| only.map_or(true, |id| id == s.id))
+            .filter(|s| only.is_none_or(|id| id == s.id))
         {
             let r = self.poll_one(&settings, s, None, now).await;
             out.push((s.id.clone(), r.map_err(|e| e.to_string())));
@@ -142,7 +156,7 @@ impl Daemon {
             .config
             .channels
             .iter()
-            .filter(|c| only.map_or(true, |id| id == c.id))
+            .filter(|c| only.is_none_or(|id| id == c.id))
         {
             let r = self.poll_one(&settings, &c.as_source(), Some(c), now).await;
             out.push((c.id.clone(), r.map_err(|e| e.to_string())));

@@ -40,7 +40,7 @@ impl Notifier {
                 std::env::var("WATCHDOG_PID")
                     .ok()
                     .and_then(|p| p.trim().parse::<u32>().ok())
-                    .map_or(true, |pid| pid == std::process::id())
+                    .is_none_or(|pid| pid == std::process::id())
             })
             .map(Duration::from_micros);
         let mut n = Notifier {
@@ -112,12 +112,12 @@ impl Notifier {
         }
         let now = Instant::now();
         if let Some(w) = self.watchdog {
-            if self.last_ping.map_or(true, |t| now - t >= w / 2) {
+            if self.last_ping.is_none_or(|t| now - t >= w / 2) {
                 self.last_ping = Some(now);
                 self.notify("WATCHDOG=1");
             }
         }
-        if self.last_status.map_or(true, |t| now - t >= STATUS_EVERY) {
+        if self.last_status.is_none_or(|t| now - t >= STATUS_EVERY) {
             self.last_status = Some(now);
             crate::daemon::metrics::refresh(daemon).await;
             let m = crate::daemon::metrics::get();

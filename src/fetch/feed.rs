@@ -160,7 +160,7 @@ fn entry(e: feed_rs::model::Entry, base: &Url) -> Entry {
     let link = e
         .links
         .iter()
-        .find(|l| l.rel.as_deref().map_or(true, |r| r == "alternate"))
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or(e.links.first())
         .and_then(|l| absolute(base, &l.href));
     let summary = e

@@ -67,7 +67,7 @@ pub(super) async fn same_event(
             .filter(|i| i.id != item.id && (settled || i.fetched_at >= window_since))
             .map(|i| ItemSignature::of(&i.title, &i.summary).similarity(&sig))
             .fold(f64::NEG_INFINITY, f64::max);
-        if score >= g.similarity && best.as_ref().map_or(true, |(b, _)| score > *b) {
+        if score >= g.similarity && best.as_ref().is_none_or(|(b, _)| score > *b) {
             best = Some((score, cand));
         }
     }

@@ -10,6 +10,7 @@
 
 mod channels;
 mod columns;
+mod console;
 mod incidents;
 mod items;
 pub mod leases;
@@ -18,9 +19,12 @@ mod metrics;
 mod notifications;
 mod outbox;
 mod releases;
+mod sessions;
 mod sources;
+mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
+pub use console::{ItemFilter, MailRow};
 pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{ItemRow, NewItem, Stored};
 pub use metrics::UnmetDeadline;
@@ -28,6 +32,7 @@ pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use sources::SourceState;
+pub use users::UserRow;
 
 use anyhow::{Context, Result};
 use sqlx::any::AnyPoolOptions;

@@ -251,7 +251,7 @@ fn aliyun(s: &mut Inner, body: &[u8], now_ms: i64) -> (i64, String, serde_json::
             "SignatureDoesNotMatch",
             "Specified signature is not matched with our calculation.",
         )
-    } else if ts.map_or(true, |t| (now_ms - t).abs() > 900_000) {
+    } else if ts.is_none_or(|t| (now_ms - t).abs() > 900_000) {
         (
             "InvalidTimeStamp.Expired",
             "Specified time stamp or date value is expired.",
@@ -435,7 +435,7 @@ async fn handle(
             });
             if q("access_token").as_deref() != Some(s.key.as_str()) {
                 (300001, "token is not exist")
-            } else if ts.map_or(true, |t| (now_ms - t).abs() > 3_600_000) || expected != q("sign") {
+            } else if ts.is_none_or(|t| (now_ms - t).abs() > 3_600_000) || expected != q("sign") {
                 (
                     310000,
                     "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]",
@@ -458,7 +458,7 @@ async fn handle(
                     19001,
                     "param invalid: incoming webhook access token invalid",
                 )
-            } else if ts.map_or(true, |t| (now_s - t).abs() > 3600)
+            } else if ts.is_none_or(|t| (now_s - t).abs() > 3600)
                 || expected.as_deref() != json["sign"].as_str()
             {
                 (

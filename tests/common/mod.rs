@@ -5,6 +5,7 @@
 //! Each test binary uses a different part of it, hence the blanket `dead_code` allowance.
 #![allow(dead_code, unused_imports)]
 
+pub mod console;
 pub mod db;
 pub mod http;
 pub mod im;

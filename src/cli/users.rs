@@ -1,0 +1,183 @@
+//! `yuqing user add|list|passwd|disable`: the people who may log in to the console. There
+//! is no default user and no default password; the password comes from a prompt that does
+//! not echo, or from the first line of stdin with `--password-stdin` (for scripts).
+
+use crate::cli::{open, ConfigArg};
+use crate::notify::mail::local;
+use crate::vocab::clock::{from_secs, secs, Clock, SystemClock};
+use crate::web::{hash_password, Role};
+use anyhow::Result;
+use clap::Subcommand;
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user who may log in to the console.
+    Add {
+        /// The login name; it is also the name the record (留痕) shows.
+        name: String,
+        /// duty (值班员: every incident action), leader (领导: sees all, adds notes) or
+        /// operator (运维: sources, watchlist test; reads incidents).
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of stdin instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Every user, with role and state.
+    List {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Set a user's password (and enable a disabled user again); their sessions end.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Stop a user from logging in; their open sessions end at their next request.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+/// The shortest password accepted.
+const MIN_LEN: usize = 8;
+
+fn read_password(from_stdin: bool) -> Result<String, ExitCode> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line).is_err() {
+            eprintln!("error: cannot read the password from stdin");
+            return Err(ExitCode::from(2));
+        }
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("password: ").map_err(|e| {
+            eprintln!("error: cannot read the password ({e}); use --password-stdin");
+            ExitCode::from(2)
+        })?;
+        let again = rpassword::prompt_password("again: ").map_err(|_| ExitCode::from(2))?;
+        if first != again {
+            eprintln!("error: the two passwords differ");
+            return Err(ExitCode::from(2));
+        }
+        first
+    };
+    if password.chars().count() < MIN_LEN {
+        eprintln!("error: the password must have at least {MIN_LEN} characters");
+        return Err(ExitCode::from(2));
+    }
+    Ok(password)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.chars().count() <= 64 && !name.chars().any(char::is_control)
+}
+
+pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
+    let now = secs(SystemClock.now());
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+            config,
+        } => {
+            let role: Role = match role.parse() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            if !valid_name(&name) {
+                eprintln!(
+                    "error: a user name is 1 to 64 characters, none of them control characters"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let (_, store) = match open(&config).await {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
+            };
+            if store.user(&name).await?.is_some() {
+                eprintln!("error: user `{name}` exists; change the password with `yuqing user passwd {name}`");
+                return Ok(ExitCode::from(2));
+            }
+            let password = match read_password(password_stdin) {
+                Ok(p) => p,
+                Err(code) => return Ok(code),
+            };
+            let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            if !store.add_user(&name, role.as_str(), &hash, now).await? {
+                eprintln!("error: user `{name}` exists");
+                return Ok(ExitCode::from(2));
+            }
+            println!("user {name} added as {} ({})", role.as_str(), role.zh());
+        }
+        UserCommand::List { config } => {
+            let (config, store) = match open(&config).await {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
+            };
+            let tz = config.daemon.timezone;
+            let users = store.users().await?;
+            if users.is_empty() {
+                println!("no users; add one with `yuqing user add NAME --role duty`");
+            }
+            for u in users {
+                let state = match u.disabled_at {
+                    Some(t) => format!("disabled {}", local(from_secs(t), tz)),
+                    None => "active".into(),
+                };
+                println!(
+                    "{}\t{}\t{state}\tpassword set {}",
+                    u.name,
+                    u.role,
+                    local(from_secs(u.changed_at), tz)
+                );
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+            config,
+        } => {
+            let (_, store) = match open(&config).await {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
+            };
+            if store.user(&name).await?.is_none() {
+                eprintln!("error: there is no user `{name}` (see `yuqing user list`)");
+                return Ok(ExitCode::from(2));
+            }
+            let password = match read_password(password_stdin) {
+                Ok(p) => p,
+                Err(code) => return Ok(code),
+            };
+            let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            store.set_password(&name, &hash, now).await?;
+            println!("password of {name} changed; their open sessions have ended");
+        }
+        UserCommand::Disable { name, config } => {
+            let (_, store) = match open(&config).await {
+                Ok(v) => v,
+                Err(code) => return Ok(code),
+            };
+            if !store.disable_user(&name, now).await? {
+                eprintln!("error: there is no user `{name}` (see `yuqing user list`)");
+                return Ok(ExitCode::from(2));
+            }
+            println!("user {name} disabled; their open sessions have ended");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

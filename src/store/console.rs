@@ -1,0 +1,184 @@
+//! What the duty console reads that no command needed before: every active deadline at
+//! once, counts by state, the mail of one incident, a filtered page of items, and a marker
+//! that changes whenever incidents do (for live updates).
+
+use super::{incidents::ACTIVE, DeadlineRow, ItemRow, Store};
+use anyhow::Result;
+
+/// A message of the outbox as the incident's timeline shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MailRow {
+    pub created_at: i64,
+    pub kind: String,
+    /// JSON array of mailboxes.
+    pub recipients: String,
+    pub subject: String,
+    pub sent_at: Option<i64>,
+}
+
+/// Which items `/items` lists.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub topic: Option<String>,
+    pub source: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub text: Option<String>,
+}
+
+impl ItemFilter {
+    /// The WHERE clause, its text and then its integer arguments (numbered from `$1`), and
+    /// the number of the last.
+    fn sql(&self) -> (String, Vec<String>, Vec<i64>, usize) {
+        let mut cond = vec!["1 = 1".to_string()];
+        let mut texts = Vec::new();
+        let mut ints = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if let Some(t) = &self.topic {
+            cond.push(format!("topics LIKE ${}", next()));
+            texts.push(format!("%\"{}\"%", like_escape(t)));
+        }
+        if let Some(s) = &self.source {
+            cond.push(format!("source_id = ${}", next()));
+            texts.push(s.clone());
+        }
+        if let Some(q) = &self.text {
+            let a = next();
+            cond.push(format!("(title LIKE ${a} OR summary LIKE ${a})"));
+            texts.push(format!("%{}%", like_escape(q)));
+        }
+        let mut int_cond = Vec::new();
+        if let Some(s) = self.since {
+            int_cond.push(("fetched_at >=", s));
+        }
+        if let Some(u) = self.until {
+            int_cond.push(("fetched_at <", u));
+        }
+        for (c, v) in int_cond {
+            cond.push(format!("{c} ${}", next()));
+            ints.push(v);
+        }
+        let last = next() - 1;
+        (cond.join(" AND "), texts, ints, last)
+    }
+}
+
+/// `%` and `_` match themselves in a filter typed by a person (no ESCAPE clause: both
+/// databases take `\` only with one, so they are dropped instead).
+fn like_escape(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '%' | '_')).collect()
+}
+
+impl Store {
+    /// The deadlines of every incident still being handled.
+    pub async fn active_deadlines(&self) -> Result<Vec<DeadlineRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
+                    d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
+             FROM deadlines d JOIN incidents i ON i.id = d.incident_id WHERE i.{ACTIVE} \
+             ORDER BY d.due_at, d.id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// How many incidents are in each state.
+    pub async fn incident_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM incidents GROUP BY status")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// How many items each incident still being handled has.
+    pub async fn active_item_counts(&self) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT ii.incident_id, COUNT(*) FROM incident_items ii \
+             JOIN incidents i ON i.id = ii.incident_id WHERE i.{ACTIVE} GROUP BY ii.incident_id"
+        ))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The mail queued about an incident, oldest first.
+    pub async fn mails_of(&self, incident: i64) -> Result<Vec<MailRow>> {
+        Ok(sqlx::query_as(
+            "SELECT created_at, kind, recipients, subject, sent_at FROM outbox \
+             WHERE incident_id = $1 ORDER BY created_at, id",
+        )
+        .bind(incident)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// One page of the items `filter` selects, newest first, and how many it selects.
+    pub async fn items_page(
+        &self,
+        filter: &ItemFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<ItemRow>, i64)> {
+        let (cond, texts, ints, last) = filter.sql();
+        let sql = format!(
+            "SELECT id, source_id, guid, link, title, summary, published_at, fetched_at, topics \
+             FROM items WHERE {cond} ORDER BY fetched_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            last + 1,
+            last + 2
+        );
+        let mut q = sqlx::query_as(&sql);
+        for t in &texts {
+            q = q.bind(t.clone());
+        }
+        for i in &ints {
+            q = q.bind(*i);
+        }
+        let rows = q.bind(limit).bind(offset).fetch_all(self.pool()).await?;
+        let count_sql = format!("SELECT COUNT(*) FROM items WHERE {cond}");
+        let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
+        for t in &texts {
+            c = c.bind(t.clone());
+        }
+        for i in &ints {
+            c = c.bind(*i);
+        }
+        let (total,) = c.fetch_one(self.pool()).await?;
+        Ok((rows, total))
+    }
+
+    /// Ids of the topics that items matched, for the filter's list.
+    pub async fn item_sources(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT source_id FROM items ORDER BY source_id")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Changes whenever an incident opens, an item is stored or anything is recorded: the
+    /// console's live pages reload their content when it moves.
+    pub async fn change_marker(&self) -> Result<(i64, i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents), \
+                    (SELECT COALESCE(MAX(id), 0) FROM actions), \
+                    (SELECT COALESCE(MAX(id), 0) FROM items)",
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
+
+impl Store {
+    /// When each source's newest item was fetched.
+    pub async fn last_item_per_source(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT source_id, MAX(fetched_at) FROM items GROUP BY source_id")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,200 @@
+//! `POST /incidents/{id}/{action}`: the duty officer's actions, each through the same
+//! workflow function as the command line (one transaction, recorded with the logged-in
+//! user's name). The role is checked here, on the server, for every request.
+
+use super::auth::User;
+use super::csrf::{self, Form};
+use super::incident_page::FLASH;
+use super::pages;
+use super::Console;
+use crate::incident::{self, Step};
+use crate::vocab::ids::{IncidentId, ItemId};
+use crate::vocab::severity::Severity;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
+use tower_sessions::Session;
+
+/// The actions of the route contract.
+pub const ACTIONS: [&str; 9] = [
+    "ack", "release", "press", "severity", "note", "merge", "split", "close", "dismiss",
+];
+
+pub async fn act(
+    State(c): State<Console>,
+    user: User,
+    token: CsrfToken,
+    session: Session,
+    Path((id, action)): Path<(i64, String)>,
+    form: Form,
+) -> Response {
+    if let Err(r) = csrf::verify(&token, &form) {
+        return r;
+    }
+    if !ACTIONS.contains(&action.as_str()) {
+        return pages::error_page(StatusCode::NOT_FOUND, "没有这个操作。");
+    }
+    let allowed = if action == "note" {
+        user.can_note()
+    } else {
+        user.can_act()
+    };
+    if !allowed {
+        tracing::warn!(user = %user.name, role = user.role.as_str(), incident_id = id, action, "console action refused: role");
+        return pages::forbidden("执行此操作（仅值班员可处置事件；领导可添加备注）");
+    }
+    let back = format!("/incidents/{id}");
+    // The new incident of a split is where the duty officer looks next.
+    let (result, target) = match run(&c, &user, id, &action, &form).await {
+        Ok((said, to)) => {
+            tracing::info!(user = %user.name, incident_id = id, action, "console action: {said}");
+            ((true, said_zh(&action)), to.unwrap_or(back))
+        }
+        Err(Refused(msg)) => ((false, msg), back),
+        Err(Failed(e)) => return pages::failure(&e),
+    };
+    let _ = session.insert(FLASH, result).await;
+    (token, Redirect::to(&target)).into_response()
+}
+
+fn said_zh(action: &str) -> String {
+    match action {
+        "ack" => "已确认接报。",
+        "release" => "已记录权威信息发布，相关提醒停止。",
+        "press" => "已记录新闻发布会。",
+        "severity" => "已调整级别，时限随之更新。",
+        "note" => "已添加备注。",
+        "merge" => "已合并。",
+        "split" => "已拆分为新事件。",
+        "close" => "已结案。",
+        "dismiss" => "已判定为误报并撤销，时限取消，不计入考核。",
+        _ => "完成。",
+    }
+    .to_string()
+}
+
+enum Outcome {
+    Refused(String),
+    Failed(anyhow::Error),
+}
+use Outcome::{Failed, Refused};
+
+fn refused(msg: impl Into<String>) -> Outcome {
+    Refused(msg.into())
+}
+
+/// Sorts a workflow error: the step refused (a user's mistake, shown on the page) or the
+/// database failing (500).
+/// The workflow's answer by cause: refused (shown on the page) or failed (a 500).
+fn sort(e: incident::StepError) -> Outcome {
+    match e {
+        incident::StepError::Refused(why) => Refused(format!("未执行：{why}")),
+        incident::StepError::Failed(e) => Failed(e),
+    }
+}
+
+/// What the workflow said, and where to go next when not back to the incident.
+async fn run(
+    c: &Console,
+    user: &User,
+    id: i64,
+    action: &str,
+    form: &Form,
+) -> Result<(String, Option<String>), Outcome> {
+    let settings = c.settings.get();
+    let config = &settings.config;
+    let now = c.clock.now();
+    let by = user.name.as_str();
+    let text = |k: &str| form.get(k).map(str::trim).filter(|s| !s.is_empty());
+    let step = match action {
+        "ack" => Step::Acknowledge,
+        "release" => {
+            let Some(u) = text("url") else {
+                return Err(refused("请填写权威信息发布的链接（URL）。"));
+            };
+            if url::Url::parse(u).is_err() {
+                return Err(refused(format!(
+                    "「{u}」不是网址：请填写发布页面的完整链接。"
+                )));
+            }
+            // A detected candidate with this link counts at its own publication time.
+            let at = c
+                .store
+                .release_candidates(c.store.pool(), id)
+                .await
+                .map_err(Failed)?
+                .into_iter()
+                .find(|cand| cand.status == "candidate" && cand.link.as_deref() == Some(u))
+                .map(|cand| crate::vocab::clock::from_secs(cand.posted_at));
+            Step::Release {
+                url: u.to_string(),
+                at,
+            }
+        }
+        "press" => Step::PressConference {
+            note: text("note").map(String::from),
+        },
+        "severity" => match text("level").map(str::parse::<Severity>) {
+            Some(Ok(s)) => Step::Severity(s),
+            _ => return Err(refused("请选择级别。")),
+        },
+        "note" => match text("text") {
+            Some(t) => Step::Note(t.to_string()),
+            None => return Err(refused("备注不能为空。")),
+        },
+        "close" => Step::Close,
+        "dismiss" => match text("reason") {
+            Some(r) => Step::Dismiss {
+                reason: r.to_string(),
+            },
+            None => return Err(refused("请说明为何判定为误报。")),
+        },
+        "merge" => {
+            let Some(from) =
+                text("from").and_then(|f| f.trim_start_matches('#').parse::<i64>().ok())
+            else {
+                return Err(refused("请填写要并入本事件的事件编号。"));
+            };
+            return incident::merge(&c.store, config, IncidentId(id), IncidentId(from), by, now)
+                .await
+                .map(|s| (s, None))
+                .map_err(sort);
+        }
+        "split" => {
+            let items: Vec<ItemId> = form
+                .all("item")
+                .iter()
+                .filter_map(|s| s.parse().ok().map(ItemId))
+                .collect();
+            if items.is_empty() {
+                return Err(refused("请勾选要拆分出去的信息。"));
+            }
+            let topics = &settings.watchlists.topics;
+            let obligation_of = |topic: &str| {
+                topics
+                    .iter()
+                    .find(|t| t.id == topic)
+                    .and_then(|t| t.obligation)
+            };
+            let (new, said) = incident::split(
+                &c.store,
+                config,
+                &settings.calendar,
+                &obligation_of,
+                IncidentId(id),
+                &items,
+                by,
+                now,
+            )
+            .await
+            .map_err(sort)?;
+            return Ok((said, Some(format!("/incidents/{new}"))));
+        }
+        _ => return Err(refused("没有这个操作。")),
+    };
+    incident::act(&c.store, config, IncidentId(id), &step, by, now)
+        .await
+        .map(|s| (s, None))
+        .map_err(sort)
+}

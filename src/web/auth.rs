@@ -1,0 +1,405 @@
+//! Who is logged in, and what their role lets them do.
+//!
+//! Passwords are hashed with argon2id (the `argon2` crate's defaults, OWASP's minimum);
+//! the user and their role are read from the database on every request, so a disabled user
+//! or a changed password ends their sessions at once. Failed logins for one name or one
+//! address are slowed, then refused for a while, and logged.
+
+use super::csrf::{self, Form};
+use super::pages::{self, Layout};
+use super::Console;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, PasswordVerifier};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tower_sessions::Session;
+
+/// What a person may do in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// 值班员: every incident action.
+    Duty,
+    /// 领导: sees everything, adds notes, changes no state.
+    Leader,
+    /// 运维: sources, channels, obligations, the watchlist test; reads incidents.
+    Operator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Duty => "duty",
+            Role::Leader => "leader",
+            Role::Operator => "operator",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Role::Duty => "值班员",
+            Role::Leader => "领导",
+            Role::Operator => "运维",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "duty" => Ok(Role::Duty),
+            "leader" => Ok(Role::Leader),
+            "operator" => Ok(Role::Operator),
+            _ => Err(format!("unknown role `{s}`: duty, leader or operator")),
+        }
+    }
+}
+
+/// An argon2id PHC string for `password`.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the name is unknown, so that the answer takes as long.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy, never a password").unwrap_or_default())
+}
+
+/// The person making the request, read from their session and the users table.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+}
+
+impl User {
+    pub fn can_act(&self) -> bool {
+        self.role == Role::Duty
+    }
+    pub fn can_note(&self) -> bool {
+        matches!(self.role, Role::Duty | Role::Leader)
+    }
+    pub fn can_classify(&self) -> bool {
+        self.role == Role::Operator
+    }
+}
+
+const USER_KEY: &str = "user";
+/// The session holds a stamp of the password hash it was opened with: a new password (a
+/// new salt, so a new hash) ends every session opened before, even within the second.
+const STAMP_KEY: &str = "stamp";
+
+fn stamp(password_hash: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(password_hash.as_bytes())[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl FromRequestParts<Console> for User {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, c: &Console) -> Result<User, Response> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let is_get = parts.method == axum::http::Method::GET;
+        let events = parts.uri.path() == "/events";
+        let to_login = || {
+            if events {
+                (StatusCode::UNAUTHORIZED, "请先登录 (log in first)").into_response()
+            } else if is_get {
+                Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
+            } else {
+                // A form sent after the session expired: log in again, then go on.
+                Redirect::to("/login").into_response()
+            }
+        };
+        let session = Session::from_request_parts(parts, c)
+            .await
+            .map_err(|e| e.into_response())?;
+        let name: Option<String> = session.get(USER_KEY).await.ok().flatten();
+        let Some(name) = name else {
+            return Err(to_login());
+        };
+        let stamped: Option<String> = session.get(STAMP_KEY).await.ok().flatten();
+        let row = match c.store.user(&name).await {
+            Ok(r) => r,
+            Err(e) => return Err(pages::failure(&e)),
+        };
+        match row {
+            Some(u)
+                if u.disabled_at.is_none()
+                    && stamped.as_deref() == Some(&*stamp(&u.password_hash)) =>
+            {
+                let role = u.role.parse().unwrap_or(Role::Leader);
+                Ok(User { name: u.name, role })
+            }
+            _ => {
+                let _ = session.flush().await;
+                Err(to_login())
+            }
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Only a path on this site: never `//host` or a full URL.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Throttling
+
+/// Failed logins per name and per address within the window.
+#[derive(Default)]
+pub struct Throttle(Mutex<HashMap<String, Vec<Instant>>>);
+
+/// Failures kept this long.
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// From this many failures on, each answer is slowed.
+const SLOW_AFTER: usize = 3;
+/// From this many failures on, logins are refused until the window has passed.
+const REFUSE_AFTER: usize = 10;
+
+impl Throttle {
+    fn failures(&self, key: &str) -> usize {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let list = m.entry(key.to_string()).or_default();
+        list.retain(|t| now.duration_since(*t) < WINDOW);
+        list.len()
+    }
+    fn fail(&self, key: &str) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        // Names tried once and long ago are forgotten, so guessing many names cannot fill
+        // the memory.
+        if m.len() > 10_000 {
+            m.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
+        m.entry(key.to_string()).or_default().push(now);
+    }
+    fn clear(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    next: String,
+    error: Option<String>,
+    no_users: bool,
+    authenticity_token: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+pub async fn login_page(
+    State(c): State<Console>,
+    token: CsrfToken,
+    Query(q): Query<Next>,
+) -> Response {
+    render_login(
+        &c,
+        token,
+        local_path(q.next.as_deref()),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_login(
+    c: &Console,
+    token: CsrfToken,
+    next: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let no_users = c.store.active_user_count().await.unwrap_or(0) == 0;
+    let authenticity_token = token.authenticity_token().unwrap_or_default();
+    let page = LoginPage {
+        layout: Layout::anonymous("登录"),
+        next,
+        error,
+        no_users,
+        authenticity_token,
+    };
+    (status, token, page).into_response()
+}
+
+/// The client's address: the peer's, or, when the peer is this machine (nginx in front),
+/// the `X-Real-IP` nginx sets.
+fn client_address(peer: SocketAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+    if peer.ip().is_loopback() {
+        if let Some(ip) = headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+pub async fn login(
+    State(c): State<Console>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    session: Session,
+    token: CsrfToken,
+    form: Form,
+) -> Response {
+    if let Err(r) = csrf::verify(&token, &form) {
+        return r;
+    }
+    let name = form.get("username").unwrap_or("").trim().to_string();
+    let password = form.get("password").unwrap_or("").to_string();
+    let next = local_path(form.get("next"));
+    let address = client_address(peer, &headers);
+    let (by_name, by_addr) = (format!("user:{name}"), format!("addr:{address}"));
+    let failures = c
+        .throttle
+        .failures(&by_name)
+        .max(c.throttle.failures(&by_addr));
+    if failures >= REFUSE_AFTER {
+        tracing::warn!(user = %name, address = %address, failures, "console login refused: too many failures");
+        return render_login(
+            &c,
+            token,
+            next,
+            Some("失败次数过多，请 15 分钟后再试。".into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    }
+    if failures >= SLOW_AFTER {
+        let pause = Duration::from_secs((failures - SLOW_AFTER + 1).min(5) as u64);
+        tokio::time::sleep(pause).await;
+    }
+    let user = match c.store.user(&name).await {
+        Ok(u) => u.filter(|u| u.disabled_at.is_none()),
+        Err(e) => return pages::failure(&e),
+    };
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    match user {
+        Some(u) if ok => {
+            c.throttle.clear(&by_name);
+            // A new id at login: a session id planted before cannot be ridden.
+            if let Err(e) = session.cycle_id().await {
+                return pages::failure(&anyhow::anyhow!("{e}"));
+            }
+            let _ = session.insert(USER_KEY, &u.name).await;
+            let _ = session.insert(STAMP_KEY, stamp(&u.password_hash)).await;
+            tracing::info!(user = %u.name, role = %u.role, address = %address, "console login");
+            (token, Redirect::to(&next)).into_response()
+        }
+        _ => {
+            c.throttle.fail(&by_name);
+            c.throttle.fail(&by_addr);
+            tracing::warn!(user = %name, address = %address, failures = failures + 1, "console login failed");
+            render_login(
+                &c,
+                token,
+                next,
+                Some("用户名或密码不正确。".into()),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn logout(session: Session, token: CsrfToken, form: Form) -> Response {
+    if let Err(r) = csrf::verify(&token, &form) {
+        return r;
+    }
+    let _ = session.flush().await;
+    Redirect::to("/login").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_address_behind_nginx_is_its_x_real_ip_and_only_from_loopback() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-real-ip", "203.0.113.7".parse().unwrap());
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "198.51.100.1:5000".parse().unwrap();
+        assert_eq!(client_address(local, &h).to_string(), "203.0.113.7");
+        assert_eq!(client_address(remote, &h).to_string(), "198.51.100.1");
+        assert_eq!(
+            client_address(local, &Default::default()).to_string(),
+            "127.0.0.1"
+        );
+    }
+
+    #[test]
+    fn next_is_only_a_local_path() {
+        assert_eq!(local_path(Some("/incidents/3")), "/incidents/3");
+        assert_eq!(local_path(Some("//evil.example")), "/");
+        assert_eq!(local_path(Some("https://evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+}

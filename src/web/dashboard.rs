@@ -1,0 +1,151 @@
+//! `/` (总览): open incidents by the nearest deadline, each pending deadline with a live
+//! countdown, counts by state, the own channels' duties, sources failing or silent.
+
+use super::auth::User;
+use super::pages::{self, Layout};
+use super::sources::{self, Duty, Health};
+use super::words::{self, DeadlineState};
+use super::Console;
+use crate::notify::mail::local;
+use crate::store::{DeadlineRow, IncidentRow};
+use crate::vocab::clock::{from_secs, secs};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum_csrf::CsrfToken;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+
+/// A deadline as both the dashboard and the incident page show it.
+pub struct DeadlineView {
+    pub label: String,
+    pub due: i64,
+    pub due_local: String,
+    /// `Some` while running: the countdown's text and colour class.
+    pub countdown: Option<(String, &'static str)>,
+    /// Otherwise what became of it.
+    pub outcome: String,
+    pub met_by: String,
+}
+
+impl DeadlineView {
+    pub fn new(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>, tz: Tz) -> DeadlineView {
+        let (countdown, outcome) = match words::deadline_state(i, d, now) {
+            DeadlineState::Pending => (
+                Some((
+                    words::countdown(d.due_at, now),
+                    words::urgency(d.due_at, now),
+                )),
+                String::new(),
+            ),
+            DeadlineState::Met(s) | DeadlineState::Ended(s) => (None, s),
+        };
+        DeadlineView {
+            label: words::kind_zh(d),
+            due: d.due_at,
+            due_local: local(from_secs(d.due_at), tz),
+            countdown,
+            outcome,
+            met_by: d.met_by.clone().unwrap_or_default(),
+        }
+    }
+}
+
+pub struct Row {
+    pub id: i64,
+    pub topic: String,
+    pub severity: &'static str,
+    pub severity_class: &'static str,
+    pub status: &'static str,
+    pub acknowledged_by: String,
+    pub opened: String,
+    pub items: i64,
+    pub deadlines: Vec<DeadlineView>,
+    /// The nearest pending deadline, for the order.
+    nearest: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub now: i64,
+    pub rows: Vec<Row>,
+    pub counts: Vec<(&'static str, &'static str, i64)>,
+    pub duties: Vec<Duty>,
+    pub troubled: Vec<Health>,
+}
+
+/// Everything the dashboard shows, as of `now`.
+pub async fn build(
+    c: &Console,
+    layout: Layout,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DashboardPage> {
+    let settings = c.settings.get();
+    let tz = settings.config.daemon.timezone;
+    let incidents = c.store.incidents(false).await?;
+    let mut deadlines: HashMap<i64, Vec<DeadlineRow>> = HashMap::new();
+    for d in c.store.active_deadlines().await? {
+        deadlines.entry(d.incident_id).or_default().push(d);
+    }
+    let items: HashMap<i64, i64> = c.store.active_item_counts().await?.into_iter().collect();
+    let mut rows: Vec<Row> = incidents
+        .iter()
+        .map(|i| {
+            let ds = deadlines.remove(&i.id).unwrap_or_default();
+            let views: Vec<DeadlineView> = ds
+                .iter()
+                .map(|d| DeadlineView::new(i, d, now, tz))
+                .collect();
+            let nearest = views
+                .iter()
+                .filter(|v| v.countdown.is_some())
+                .map(|v| v.due)
+                .min();
+            Row {
+                id: i.id,
+                topic: i.topic_name.clone(),
+                severity: words::severity_zh(i.severity),
+                severity_class: words::severity_class(i.severity),
+                status: words::status_zh(i.status),
+                acknowledged_by: i.acknowledged_by.clone().unwrap_or_default(),
+                opened: local(from_secs(i.opened_at), tz),
+                items: items.get(&i.id).copied().unwrap_or(0),
+                deadlines: views,
+                nearest,
+            }
+        })
+        .collect();
+    // Nearest deadline first; incidents owing nothing more after, newest first.
+    rows.sort_by_key(|r| (r.nearest.is_none(), r.nearest.unwrap_or(0), -r.id));
+    let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
+    let counts = words::STATUSES
+        .iter()
+        .map(|(s, z)| (s.as_str(), *z, have.get(s.as_str()).copied().unwrap_or(0)))
+        .collect();
+    let duties = sources::duties(c, now).await?;
+    let troubled = sources::health(c, now)
+        .await?
+        .into_iter()
+        .filter(|h| matches!(h.state, "unreachable" | "silent"))
+        .collect();
+    Ok(DashboardPage {
+        layout,
+        now: secs(now),
+        rows,
+        counts,
+        duties,
+        troubled,
+    })
+}
+
+pub async fn page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
+    let layout = Layout::new("总览", &user, &token, "/");
+    match build(&c, layout, c.clock.now()).await {
+        Ok(p) => (token, p).into_response(),
+        Err(e) => pages::failure(&e),
+    }
+}

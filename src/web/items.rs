@@ -1,0 +1,196 @@
+//! `/items`: what was fetched, filtered by topic, source, time and text (the filters stay
+//! in the URL), a page at a time; `?format=json` for scripts.
+
+use super::auth::User;
+use super::pages::{self, Layout};
+use super::Console;
+use crate::notify::mail::local;
+use crate::store::ItemFilter;
+use crate::vocab::clock::{from_secs, secs};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Json, Response};
+use axum_csrf::CsrfToken;
+use chrono::{NaiveDate, TimeZone};
+use serde_json::json;
+
+pub const PER_PAGE: i64 = 50;
+
+#[derive(serde::Deserialize, Default)]
+pub struct Params {
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    source: String,
+    /// A date, `YYYY-MM-DD`, in the configured zone.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+    format: Option<String>,
+}
+
+pub struct ItemLine {
+    pub id: i64,
+    pub fetched: String,
+    pub published: String,
+    pub source: String,
+    pub title: String,
+    pub link: String,
+    pub topics: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "items.html")]
+struct ItemsPage {
+    layout: Layout,
+    p: Params,
+    topics: Vec<(String, String)>,
+    sources: Vec<(String, String)>,
+    lines: Vec<ItemLine>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    json_link: String,
+}
+
+fn day(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
+    let d = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
+    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.timestamp())
+}
+
+/// The URL of this listing with another page (or format), filters kept.
+fn link(p: &Params, page: i64, format: Option<&str>) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("topic", &p.topic),
+        ("source", &p.source),
+        ("from", &p.from),
+        ("to", &p.to),
+        ("q", &p.q),
+    ] {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    if page > 1 {
+        s.append_pair("page", &page.to_string());
+    }
+    if let Some(f) = format {
+        s.append_pair("format", f);
+    }
+    format!("/items?{}", s.finish())
+}
+
+pub async fn page(
+    State(c): State<Console>,
+    user: User,
+    token: CsrfToken,
+    Query(p): Query<Params>,
+) -> Response {
+    let settings = c.settings.get();
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let filter = ItemFilter {
+        topic: nonempty(&p.topic),
+        source: nonempty(&p.source),
+        since: day(&p.from, tz),
+        until: day(&p.to, tz).map(|t| t + 86_400),
+        text: nonempty(&p.q),
+    };
+    let page = p.page.unwrap_or(1).max(1);
+    let (rows, total) = match c
+        .store
+        .items_page(&filter, PER_PAGE, (page - 1) * PER_PAGE)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return pages::failure(&e),
+    };
+    let topic_name = |id: &str| {
+        settings
+            .watchlists
+            .topics
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let lines: Vec<ItemLine> = rows
+        .iter()
+        .map(|i| ItemLine {
+            id: i.id,
+            fetched: local(from_secs(i.fetched_at), tz),
+            published: i
+                .published_at
+                .map(|t| local(from_secs(t), tz))
+                .unwrap_or_default(),
+            source: crate::incident::source_name(config, &i.source_id),
+            title: i.title.clone(),
+            link: i
+                .link
+                .clone()
+                .filter(|l| l.starts_with("http"))
+                .unwrap_or_default(),
+            topics: serde_json::from_str::<Vec<String>>(&i.topics)
+                .unwrap_or_default()
+                .iter()
+                .map(|t| topic_name(t))
+                .collect(),
+        })
+        .collect();
+    if p.format.as_deref() == Some("json") {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|i| {
+                json!({
+                    "id": i.id,
+                    "source": i.source_id,
+                    "title": i.title,
+                    "link": i.link,
+                    "published": i.published_at.map(|t| crate::vocab::clock::from_secs(t).with_timezone(&tz).to_rfc3339()),
+                    "fetched": from_secs(i.fetched_at).with_timezone(&tz).to_rfc3339(),
+                    "topics": serde_json::from_str::<serde_json::Value>(&i.topics).unwrap_or(json!([])),
+                })
+            })
+            .collect();
+        return Json(json!({
+            "total": total, "page": page, "per_page": PER_PAGE, "items": list,
+            "as_of": from_secs(secs(c.clock.now())).with_timezone(&tz).to_rfc3339(),
+        }))
+        .into_response();
+    }
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let view = ItemsPage {
+        layout: Layout::new("信息", &user, &token, "/items"),
+        topics: settings
+            .watchlists
+            .topics
+            .iter()
+            .map(|t| (t.id.clone(), t.name.clone()))
+            .collect(),
+        sources: config
+            .sources
+            .iter()
+            .map(|s| (s.id.clone(), s.name.clone()))
+            .collect(),
+        lines,
+        total,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(&p, page - 1, None)),
+        next: (page < pages).then(|| link(&p, page + 1, None)),
+        json_link: link(&p, page, Some("json")),
+        p,
+    };
+    (token, view).into_response()
+}

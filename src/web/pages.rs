@@ -1,0 +1,212 @@
+//! What every page shares: the frame (title, navigation, who is logged in, the logout
+//! form), the security headers, the error pages; and the watchlist test page.
+
+use super::auth::User;
+use super::csrf::{self, Form};
+use super::Console;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_csrf::CsrfToken;
+
+/// The frame around a page.
+pub struct Layout {
+    pub title: String,
+    /// Logged-in user's name and role in Chinese; `None` on the login page.
+    pub user: Option<(String, &'static str)>,
+    pub is_operator: bool,
+    /// For the logout form.
+    pub token: String,
+    /// Which navigation entry is current: `/`, `/items`, …
+    pub nav: &'static str,
+}
+
+impl Layout {
+    pub fn anonymous(title: &str) -> Layout {
+        Layout {
+            title: title.into(),
+            user: None,
+            is_operator: false,
+            token: String::new(),
+            nav: "",
+        }
+    }
+
+    pub fn new(
+        title: impl Into<String>,
+        user: &User,
+        token: &CsrfToken,
+        nav: &'static str,
+    ) -> Layout {
+        Layout {
+            title: title.into(),
+            user: Some((user.name.clone(), user.role.zh())),
+            is_operator: user.can_classify(),
+            token: token.authenticity_token().unwrap_or_default(),
+            nav,
+        }
+    }
+}
+
+/// Strict CSP (scripts, styles, images, connections only from the console itself; no
+/// inline script, no framing), and the usual companions.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    message: String,
+}
+
+/// 500, logged with the cause; the page says only that something failed.
+pub fn failure(e: &anyhow::Error) -> Response {
+    tracing::error!(error = %format!("{e:#}"), "console request failed");
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "服务器出错，已记录日志；请稍后重试。",
+    )
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let page = ErrorPage {
+        layout: Layout::anonymous("出错"),
+        message: message.into(),
+    };
+    match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(_) => (status, message.to_string()).into_response(),
+    }
+}
+
+pub fn forbidden(what: &str) -> Response {
+    error_page(StatusCode::FORBIDDEN, &format!("您的角色无权{what}。"))
+}
+
+// ---------------------------------------------------------------------------------------
+// /classify: the watchlist test (operators)
+
+#[derive(Template, WebTemplate)]
+#[template(path = "classify.html")]
+struct ClassifyPage {
+    layout: Layout,
+    authenticity_token: String,
+    text: String,
+    source: String,
+    sources: Vec<String>,
+    result: Option<Explained>,
+}
+
+struct Explained {
+    severity: Option<&'static str>,
+    topics: Vec<ExplainedTopic>,
+    untouched: usize,
+}
+
+struct ExplainedTopic {
+    id: String,
+    name: String,
+    matched: Option<&'static str>,
+    summary: String,
+    /// The words each rule found, as `--explain` prints them.
+    words: String,
+}
+
+pub async fn classify_page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
+    render_classify(&c, &user, token, String::new(), String::new(), None)
+}
+
+pub async fn classify(
+    State(c): State<Console>,
+    user: User,
+    token: CsrfToken,
+    form: Form,
+) -> Response {
+    if let Err(r) = csrf::verify(&token, &form) {
+        return r;
+    }
+    if !user.can_classify() {
+        return forbidden("测试监测词表（仅运维）");
+    }
+    let text = form.get("text").unwrap_or("").to_string();
+    let source = form.get("source").unwrap_or("").to_string();
+    let settings = c.settings.get();
+    let e = settings
+        .classifier
+        .explain(&text, Some(source.as_str()).filter(|s| !s.is_empty()));
+    let result = Explained {
+        severity: e.classification.severity.map(|s| s.zh()),
+        topics: e
+            .topics
+            .iter()
+            .map(|t| ExplainedTopic {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                matched: t.matched.map(|s| s.zh()),
+                summary: t.summary(),
+                words: t
+                    .rules
+                    .iter()
+                    .flat_map(|r| r.found.iter().map(|w| w.to_string()))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            })
+            .collect(),
+        untouched: e.untouched,
+    };
+    render_classify(&c, &user, token, text, source, Some(result))
+}
+
+fn render_classify(
+    c: &Console,
+    user: &User,
+    token: CsrfToken,
+    text: String,
+    source: String,
+    result: Option<Explained>,
+) -> Response {
+    if !user.can_classify() {
+        return forbidden("测试监测词表（仅运维）");
+    }
+    let settings = c.settings.get();
+    let page = ClassifyPage {
+        layout: Layout::new("词表测试", user, &token, "/classify"),
+        authenticity_token: token.authenticity_token().unwrap_or_default(),
+        text,
+        source,
+        sources: settings
+            .config
+            .sources
+            .iter()
+            .map(|s| s.id.clone())
+            .collect(),
+        result,
+    };
+    (token, page).into_response()
+}

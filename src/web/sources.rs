@@ -1,0 +1,160 @@
+//! `/sources`: each source's and own channel's health (unreachable versus silent), and the
+//! board of publication duties.
+
+use super::auth::User;
+use super::pages::{self, Layout};
+use super::words::ago;
+use super::Console;
+use crate::notify::mail::local;
+use crate::obligations;
+use crate::rules::duty::State as DutyState;
+use crate::vocab::clock::{from_secs, secs};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum_csrf::CsrfToken;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// A source that answers but has brought nothing new this long is `silent`.
+const SILENT_AFTER: i64 = 24 * 3600;
+
+/// One source or channel's health as a person reads it.
+pub struct Health {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    /// `ok`, `unreachable`, `silent` or `new` (never polled).
+    pub state: &'static str,
+    pub state_zh: &'static str,
+    pub last_success: String,
+    pub last_item: String,
+    pub failures: i64,
+    pub last_error: String,
+}
+
+/// The health of every source (and, with `channels`, every own channel).
+pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Health>> {
+    let settings = c.settings.get();
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    let states: HashMap<String, crate::store::SourceState> = c
+        .store
+        .source_states()
+        .await?
+        .into_iter()
+        .map(|s| (s.source_id.clone(), s))
+        .collect();
+    let last_items: HashMap<String, i64> =
+        c.store.last_item_per_source().await?.into_iter().collect();
+    let when = |t: Option<i64>| {
+        t.map(|t| local(from_secs(t), tz))
+            .unwrap_or_else(|| "从未".into())
+    };
+    let one = |id: &str, name: &str, kind: &'static str, channel: bool| {
+        let st = states.get(id).cloned().unwrap_or_default();
+        let last_item = last_items.get(id).copied();
+        let (state, state_zh) = if st.last_attempt.is_none() && st.last_success.is_none() {
+            ("new", "尚未读取")
+        } else if st.failures > 0 {
+            ("unreachable", "无法访问")
+        } else if st.alert.as_deref() == Some("empty")
+            || (!channel && last_item.is_none_or(|t| secs(now) - t > SILENT_AFTER))
+        {
+            ("silent", "无新内容")
+        } else {
+            ("ok", "正常")
+        };
+        Health {
+            id: id.to_string(),
+            name: name.to_string(),
+            kind,
+            state,
+            state_zh,
+            last_success: when(st.last_success),
+            last_item: last_item.map(|t| ago(t, now)).unwrap_or_else(|| "—".into()),
+            failures: st.failures,
+            last_error: st
+                .last_error
+                .filter(|_| st.failures > 0)
+                .unwrap_or_default(),
+        }
+    };
+    let mut out: Vec<Health> = config
+        .sources
+        .iter()
+        .map(|s| one(&s.id, &s.name, "来源", false))
+        .collect();
+    out.extend(
+        config
+            .channels
+            .iter()
+            .map(|ch| one(&ch.id, &ch.name, "自有渠道", true)),
+    );
+    Ok(out)
+}
+
+/// One own channel's publication duty.
+pub struct Duty {
+    pub name: String,
+    pub state: &'static str,
+    pub state_zh: &'static str,
+    pub last_post: String,
+    pub posts: u32,
+    pub due: String,
+    pub note: String,
+}
+
+pub async fn duties(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Duty>> {
+    let settings = c.settings.get();
+    let tz = settings.config.daemon.timezone;
+    let all =
+        obligations::evaluate(&c.store, &settings.config, Some(&settings.calendar), now).await?;
+    Ok(all
+        .into_iter()
+        .filter_map(|d| {
+            let s = d.status?;
+            let (state, state_zh) = match s.state {
+                DutyState::Ok => ("ok", "正常"),
+                DutyState::AtRisk => ("at_risk", "有风险"),
+                DutyState::Missed => ("missed", "已违规"),
+                DutyState::Unknown => ("unknown", "未知"),
+            };
+            Some(Duty {
+                name: d.channel.name.clone(),
+                state,
+                state_zh,
+                last_post: s
+                    .last_post
+                    .map(|t| local(t, tz))
+                    .unwrap_or_else(|| "无".into()),
+                posts: s.posts_this_period,
+                due: s.due.map(|t| local(t, tz)).unwrap_or_default(),
+                note: s.note.clone().unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sources.html")]
+struct SourcesPage {
+    layout: Layout,
+    health: Vec<Health>,
+    duties: Vec<Duty>,
+}
+
+pub async fn page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
+    let now = c.clock.now();
+    let (health, duties) = match (health(&c, now).await, duties(&c, now).await) {
+        (Ok(h), Ok(d)) => (h, d),
+        (Err(e), _) | (_, Err(e)) => return pages::failure(&e),
+    };
+    let page = SourcesPage {
+        layout: Layout::new("来源与渠道", &user, &token, "/sources"),
+        health,
+        duties,
+    };
+    (token, page).into_response()
+}

@@ -1,0 +1,201 @@
+//! The console's words for the domain's values (incident status, severity, deadline kind
+//! and state), in Chinese.
+
+use crate::store::{DeadlineRow, IncidentRow};
+use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::severity::Severity;
+use crate::vocab::span::zh_span;
+use crate::vocab::state::{DeadlineKind, IncidentStatus};
+use chrono::{DateTime, Utc};
+
+/// Every incident status, for the counts on the dashboard, with its Chinese name.
+pub const STATUSES: [(IncidentStatus, &str); 8] = [
+    (IncidentStatus::Open, "待确认"),
+    (IncidentStatus::Acknowledged, "已确认"),
+    (IncidentStatus::Released, "已发布"),
+    (IncidentStatus::PressConference, "已开发布会"),
+    (IncidentStatus::Monitoring, "监测中"),
+    (IncidentStatus::Closed, "已结案"),
+    (IncidentStatus::Merged, "已合并"),
+    (IncidentStatus::Dismissed, "误报"),
+];
+
+pub fn status_zh(status: IncidentStatus) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or("未知", |(_, z)| *z)
+}
+
+/// Still being handled: the duty officer can act on it.
+pub fn is_active(i: &IncidentRow) -> bool {
+    i.status.is_active()
+}
+
+pub fn severity_zh(s: Severity) -> &'static str {
+    s.zh()
+}
+
+/// CSS class of a severity: `sev-1` (特别重大) … `sev-4` (一般).
+pub fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::EspeciallyMajor => "sev-1",
+        Severity::Major => "sev-2",
+        Severity::Large => "sev-3",
+        Severity::Ordinary => "sev-4",
+    }
+}
+
+/// What the deadline asks, with its statutory span.
+pub fn kind_zh(d: &DeadlineRow) -> String {
+    match d.kind {
+        DeadlineKind::Obligation => d.duty.clone().unwrap_or_else(|| d.kind.zh().into()),
+        kind => kind.zh().into(),
+    }
+}
+
+/// Neither met nor cancelled.
+pub fn is_open(d: &DeadlineRow) -> bool {
+    d.met_at.is_none() && d.cancelled_at.is_none()
+}
+
+/// Where a deadline stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadlineState {
+    /// Still running: a countdown.
+    Pending,
+    /// Done; the words say on time or late, and by how much.
+    Met(String),
+    /// Cancelled (a regrade or a merge), or left unmet by a close: the words say which.
+    Ended(String),
+}
+
+pub fn deadline_state(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> DeadlineState {
+    if d.met_at.is_some() {
+        return DeadlineState::Met(crate::notify::report::outcome_of(i, d, now));
+    }
+    if d.cancelled_at.is_some() || !is_active(i) {
+        return DeadlineState::Ended(crate::notify::report::outcome_of(i, d, now));
+    }
+    DeadlineState::Pending
+}
+
+/// The countdown's colour: `ok`, `soon` (under an hour left) or `overdue`.
+pub fn urgency(due: i64, now: DateTime<Utc>) -> &'static str {
+    let left = due - secs(now);
+    if left < 0 {
+        "overdue"
+    } else if left < 3600 {
+        "soon"
+    } else {
+        "ok"
+    }
+}
+
+/// The countdown as the script writes it too: `剩余 4:59:30`, `已超时 0:05:00`, with days
+/// as `1天 02:03:04`.
+pub fn countdown(due: i64, now: DateTime<Utc>) -> String {
+    let left = due - secs(now);
+    let s = left.abs();
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let clock = if d > 0 {
+        format!("{d}天 {h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("{h}:{m:02}:{sec:02}")
+    };
+    if left < 0 {
+        format!("已超时 {clock}")
+    } else {
+        format!("剩余 {clock}")
+    }
+}
+
+/// A recorded action in Chinese.
+pub fn action_zh(action: &str) -> &'static str {
+    match action {
+        "opened" => "立案",
+        "acknowledged" => "确认接报",
+        "release" => "记录权威信息发布",
+        "response" => "记录回应",
+        "obligation" => "记录履行时限义务",
+        "press_conference" => "记录新闻发布会",
+        "severity" => "调整级别",
+        "note" => "备注",
+        "state" => "状态变更",
+        "escalated" => "升级通报领导",
+        "closed" => "结案",
+        "merged" => "合并",
+        "split" => "拆分",
+        "monitoring" => "转入监测",
+        "reopened" => "重新打开",
+        "resurgence" => "回温",
+        "release_candidate" => "发现疑似权威发布",
+        _ => "操作",
+    }
+}
+
+/// A recorded action's detail in Chinese where the workflow wrote a code: a state, a
+/// deadline kind, a regrade; other details (URLs, notes) as written.
+pub fn detail_zh(action: &str, detail: &str) -> String {
+    let kind = |k: &str| match k {
+        "release" => "发布权威信息时限".to_string(),
+        "press_conference" => "新闻发布会时限".to_string(),
+        "response" => "回应时限".to_string(),
+        "obligation" => "法定时限义务".to_string(),
+        "unacknowledged" => "逾时未确认".to_string(),
+        other => other.to_string(),
+    };
+    match action {
+        "state" => detail
+            .parse::<IncidentStatus>()
+            .map_or_else(|_| detail.to_string(), |s| status_zh(s).to_string()),
+        "escalated" => kind(detail),
+        "opened" => detail
+            .strip_prefix("first item ")
+            .map(|n| format!("首条信息 {n}"))
+            .unwrap_or_else(|| detail.to_string()),
+        "severity" => match detail.split_once(" -> ") {
+            Some((a, b)) => match (a.parse::<Severity>(), b.parse::<Severity>()) {
+                (Ok(a), Ok(b)) => format!("{} → {}", a.zh(), b.zh()),
+                _ => detail.to_string(),
+            },
+            None => detail.to_string(),
+        },
+        _ => detail.to_string(),
+    }
+}
+
+/// "3小时20分前" for a past time.
+pub fn ago(t: i64, now: DateTime<Utc>) -> String {
+    format!("{}前", zh_span(now - from_secs(t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn countdowns_read_as_the_script_writes_them() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+        let t = secs(now);
+        assert_eq!(countdown(t + 5 * 3600, now), "剩余 5:00:00");
+        assert_eq!(countdown(t - 300, now), "已超时 0:05:00");
+        assert_eq!(countdown(t + 86_400 + 61, now), "剩余 1天 00:01:01");
+        assert_eq!(urgency(t + 3600, now), "ok");
+        assert_eq!(urgency(t + 3599, now), "soon");
+        assert_eq!(urgency(t - 1, now), "overdue");
+    }
+
+    #[test]
+    fn recorded_codes_read_in_chinese() {
+        assert_eq!(detail_zh("state", "released"), "已发布");
+        assert_eq!(detail_zh("opened", "first item 7"), "首条信息 7");
+        assert_eq!(
+            detail_zh("severity", "major -> especially_major"),
+            "重大 → 特别重大"
+        );
+        assert_eq!(detail_zh("escalated", "release"), "发布权威信息时限");
+        assert_eq!(detail_zh("note", "请跟进 release"), "请跟进 release");
+    }
+}

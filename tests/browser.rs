@@ -1,0 +1,395 @@
+//! The console in a real browser: headless Chromium driven through chromedriver. A duty
+//! officer logs in, watches a countdown tick, acknowledges and records the release and
+//! sees the timeline name them; a leader cannot act even by posting the form by hand; a
+//! hostile title shows as text; the dashboard shows a new incident without a reload.
+//! Screenshots at 1366×900 and 390×844 go to `target/screenshots/`.
+//!
+//! Chromium missing is a failure, never a pass: install `chromium chromium-driver
+//! fonts-noto-cjk` (`.ci/run` does).
+
+mod common;
+
+use common::console::{first_items, publish, site, site_with, Site, DUTY, LEADER, PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn driver() -> Driver {
+    let bin = [
+        "chromedriver",
+        "/usr/bin/chromedriver",
+        "/usr/lib/chromium/chromedriver",
+    ]
+    .into_iter()
+    .find(|b| Command::new(b).arg("--version").output().is_ok())
+    .unwrap_or_else(|| {
+        panic!(
+            "BROWSER TESTS CANNOT RUN: chromedriver is not installed. Install Chromium: \
+                 `apt-get install -y chromium chromium-driver fonts-noto-cjk` (.ci/run does)"
+        )
+    });
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("BROWSER TESTS CANNOT RUN: cannot start {bin}: {e}"));
+    let d = Driver { child, port };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("BROWSER TESTS CANNOT RUN: chromedriver did not listen on port {port} within 10s");
+}
+
+async fn browser(d: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--window-size=1366,900", "--lang=zh-CN", "--hide-scrollbars"]}),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", d.port))
+        .await
+        .unwrap_or_else(|e| panic!("BROWSER TESTS CANNOT RUN: Chromium did not start: {e}"))
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Screenshots of the current page at desktop and phone sizes, back to desktop after.
+async fn screenshots(c: &Client, name: &str) {
+    for (w, h) in [(390, 844), (1366, 900)] {
+        // The window holds the browser's frame too: grow it until the page has w×h.
+        c.set_window_size(w, h).await.unwrap();
+        let inner = c
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .unwrap();
+        let (iw, ih) = (
+            inner[0].as_u64().unwrap_or(w as u64) as u32,
+            inner[1].as_u64().unwrap_or(h as u64) as u32,
+        );
+        c.set_window_size(w + w.saturating_sub(iw), h + h.saturating_sub(ih))
+            .await
+            .unwrap();
+        // The layout settles on the next frame.
+        let _ = c
+            .execute_async(
+                "requestAnimationFrame(() => requestAnimationFrame(arguments[0]))",
+                vec![],
+            )
+            .await;
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(shots_dir().join(format!("{name}-{w}x{h}.png")), png).unwrap();
+    }
+}
+
+async fn login(c: &Client, site: &Site, name: &str) {
+    c.goto(&format!("{}/", site.url)).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(name)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("who"))
+        .await
+        .unwrap_or_else(|e| panic!("{name} is not logged in: {e}"));
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_release() {
+    let d = driver().await;
+    let site = site(&None).await;
+    let c = browser(&d).await;
+    c.goto(&format!("{}/", site.url)).await.unwrap();
+    screenshots(&c, "login").await;
+    login(&c, &site, DUTY).await;
+    assert!(text(&c, "#who").await.contains("张三"));
+
+    // The countdown ticks in the page: from the server's 01:00 the release is 5h away.
+    let first = text(&c, "#incidents .countdown").await;
+    assert!(
+        first.starts_with("剩余 4:59") || first == "剩余 5:00:00",
+        "{first}"
+    );
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let later = text(&c, "#incidents .countdown").await;
+    assert_ne!(first, later, "the countdown did not move");
+    screenshots(&c, "dashboard").await;
+
+    c.find(Locator::Css("a.title"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("do-ack")).await.unwrap();
+    c.find(Locator::Id("do-ack"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("flash")).await.unwrap();
+    assert!(text(&c, "#flash").await.contains("已确认接报"));
+    c.find(Locator::Id("release-url"))
+        .await
+        .unwrap()
+        .send_keys("https://www.example.gov.cn/notice/1")
+        .await
+        .unwrap();
+    c.find(Locator::Id("do-release"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("flash")).await.unwrap();
+    let timeline = text(&c, "#timeline").await;
+    assert!(timeline.contains("张三 确认接报"), "{timeline}");
+    assert!(timeline.contains("张三 记录权威信息发布"), "{timeline}");
+    assert!(text(&c, "#acknowledged").await.contains("张三"));
+    screenshots(&c, "incident").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_leader_cannot_act_even_by_posting_the_form() {
+    let d = driver().await;
+    let site = site(&None).await;
+    let c = browser(&d).await;
+    login(&c, &site, LEADER).await;
+    c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
+    assert!(
+        c.find(Locator::Id("do-ack")).await.is_err(),
+        "an ack button for a leader"
+    );
+    // The same request the duty officer's button sends, with a valid CSRF token.
+    let status = c
+        .execute_async(
+            "const done = arguments[0];
+             const token = document.querySelector('[name=authenticity_token]').value;
+             fetch('/incidents/1/ack', {method: 'POST', credentials: 'same-origin',
+                   body: new URLSearchParams({authenticity_token: token}), redirect: 'manual'})
+               .then(r => done(r.status));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, json!(403));
+    // A note is a leader's to add.
+    c.find(Locator::Id("note-text"))
+        .await
+        .unwrap()
+        .send_keys("请宣传部门跟进")
+        .await
+        .unwrap();
+    c.find(Locator::Id("do-note"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("flash")).await.unwrap();
+    assert!(text(&c, "#timeline")
+        .await
+        .contains("李四 备注 请宣传部门跟进"));
+    let i = site
+        .s
+        .daemon
+        .store
+        .incident(site.s.daemon.store.pool(), 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(i.acknowledged_by.is_none());
+    screenshots(&c, "incident-leader").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hostile_title_shows_as_text() {
+    let d = driver().await;
+    let items = [(
+        "&lt;img src=x onerror=alert(1)&gt; 景区坍塌",
+        "https://bbs.example.cn/t/x",
+        "x1",
+        "Tue, 24 Nov 2026 09:00:00 +0800",
+    )];
+    let site = site_with(&None, "", &items).await;
+    let c = browser(&d).await;
+    login(&c, &site, DUTY).await;
+    c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
+    let title = text(&c, "#items .item-title").await;
+    assert_eq!(title, "<img src=x onerror=alert(1)> 景区坍塌");
+    assert!(c
+        .find_all(Locator::Css("#items img"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(c.get_alert_text().await.is_err(), "an alert ran");
+    c.goto(&format!("{}/items", site.url)).await.unwrap();
+    assert!(text(&c, "#itemlist")
+        .await
+        .contains("<img src=x onerror=alert(1)>"));
+    assert!(c.get_alert_text().await.is_err(), "an alert ran");
+    screenshots(&c, "items").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_a_new_incident_without_a_reload() {
+    let d = driver().await;
+    let site = site(&None).await;
+    let c = browser(&d).await;
+    login(&c, &site, DUTY).await;
+    c.wait()
+        .for_element(Locator::Css("html[data-events=on]"))
+        .await
+        .unwrap();
+    c.execute("window.sameDocument = 'yes';", vec![])
+        .await
+        .unwrap();
+    // The optional tone and desktop notification, turned on by a click.
+    c.find(Locator::Id("alerts-on"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&c, "#alerts-on").await.contains("已开启"));
+    assert_eq!(
+        c.find_all(Locator::Css("[data-incident]"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Let the store watcher take its first look before anything changes.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut items = first_items();
+    items.push((
+        "西山景区观景台坍塌 道路封闭",
+        "https://bbs.example.cn/t/9",
+        "t9",
+        "Tue, 24 Nov 2026 09:00:00 +0800",
+    ));
+    publish(&site.s, &items).await;
+    let open = site.s.daemon.store.incidents(false).await.unwrap();
+    assert_eq!(open.len(), 2, "a second incident opened");
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("[data-incident=\"2\"]"))
+        .await
+        .expect("incident #2 on the dashboard within 15s");
+    let same = c
+        .execute("return window.sameDocument;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, json!("yes"), "the page was reloaded");
+    let on = c
+        .execute("return localStorage.getItem('yuqing-alerts');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(on, json!("on"), "the choice is kept for the next visit");
+    assert!(text(&c, "#incidents").await.contains("#2 景区安全"));
+    screenshots(&c, "dashboard-two").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
+    let d = driver().await;
+    let site = site(&None).await;
+    site.s.http.set("/news.xml", common::Response::status(503));
+    site.s.clock.advance(chrono::Duration::minutes(10));
+    let _ = site.s.daemon.poll_once(None).await.unwrap();
+    let c = browser(&d).await;
+    login(&c, &site, common::console::OPERATOR).await;
+    c.goto(&format!("{}/sources", site.url)).await.unwrap();
+    assert!(text(&c, "#health").await.contains("无法访问"));
+    screenshots(&c, "sources").await;
+    c.goto(&format!(
+        "{}/report?from=2026-11-01&to=2026-11-30",
+        site.url
+    ))
+    .await
+    .unwrap();
+    assert!(text(&c, "#report").await.contains("景区安全"));
+    screenshots(&c, "report").await;
+    c.goto(&format!("{}/classify", site.url)).await.unwrap();
+    c.find(Locator::Id("classify-text"))
+        .await
+        .unwrap()
+        .send_keys("某景区玻璃栈道发生坍塌，多名游客受伤")
+        .await
+        .unwrap();
+    c.find(Locator::Id("do-classify"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("explain")).await.unwrap();
+    assert!(text(&c, "#explain").await.contains("命中"));
+    screenshots(&c, "classify").await;
+    c.close().await.unwrap();
+}

@@ -1,0 +1,931 @@
+//! The duty console over HTTP, as a duty officer, a leader and an operator use it: logging
+//! in, every page, every action and every role's limits, CSRF, escaping of what came from
+//! the internet, and sessions shared by two daemons on one database. A real server on
+//! loopback, a real SQLite file (and PostgreSQL when `YUQING_TEST_POSTGRES` is set), time
+//! from a manual clock.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::console::{
+    first_items, logged_in, publish, site, site_with, Browser, DUTY, FIRST, FIRST_LINK, LEADER,
+    OPERATOR, PASSWORD,
+};
+use std::process::Command;
+
+fn actors(actions: &[yuqing::store::Action], action: &str) -> Vec<String> {
+    actions
+        .iter()
+        .filter(|a| a.action == action)
+        .map(|a| a.actor.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn with_no_users_the_login_page_says_how_to_create_one_and_nothing_logs_in() {
+    let dirs = common::TempDirs::new();
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n[web]\nlisten = \"127.0.0.1:0\"\n",
+            root = dirs.root().display()
+        ),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let clock = yuqing::vocab::clock::ManualClock::new(Utc::now());
+    let daemon = common::start(&config, &clock).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (addr, _) = daemon.serve_console(stop.clone()).await.unwrap().unwrap();
+    let b = Browser::new(&format!("http://{addr}"));
+    let p = b.get("/login").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("yuqing user add"), "{}", p.body);
+    for (user, password) in [("admin", "admin"), ("admin", ""), ("root", "password")] {
+        let p = b
+            .post("/login", &[("username", user), ("password", password)])
+            .await;
+        assert_eq!(p.status, 401, "{user}/{password} logged in");
+    }
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_duty_officer_logs_in_sees_the_countdown_and_logs_out() {
+    let site = site(&None).await;
+    let b = Browser::new(&site.url);
+    // Not logged in: every page sends to the login page, and says where to come back.
+    let p = b.get("/incidents/1").await;
+    assert_eq!(p.status, 303);
+    assert_eq!(p.location(), "/login?next=%2Fincidents%2F1");
+    assert_eq!(b.get("/events").await.status, 401);
+    let p = b.post_raw("/incidents/1/ack", &[]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/login"),
+        "a form without a session"
+    );
+
+    let p = b.get("/login?next=%2Fincidents%2F1").await;
+    let wrong = b
+        .post(
+            "/login",
+            &[("username", DUTY), ("password", "wrong password")],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("用户名或密码不正确"));
+    assert!(p.body.contains("value=\"/incidents/1\""));
+    let ok = b
+        .post(
+            "/login",
+            &[
+                ("username", DUTY),
+                ("password", PASSWORD),
+                ("next", "/incidents/1"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(ok.location(), "/incidents/1");
+    let session = ok.header("set-cookie");
+    assert!(
+        ok.headers.get_all("set-cookie").iter().any(|c| {
+            let c = c.to_str().unwrap();
+            c.starts_with("yuqing_session=")
+                && c.contains("HttpOnly")
+                && c.contains("SameSite=Strict")
+                && !c.contains("Secure")
+        }),
+        "{session}"
+    );
+
+    // 01:00 UTC: the release is due at 06:00, five hours left.
+    let dash = b.get("/").await;
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.contains("张三（值班员）"));
+    assert!(dash.body.contains("#1 景区安全"));
+    assert!(
+        dash.body.contains("class=\"countdown ok\""),
+        "{}",
+        dash.body
+    );
+    assert!(dash.body.contains("剩余 5:00:00"));
+    assert!(
+        dash.body.contains("剩余 1天 00:00:00"),
+        "press conference in 24h"
+    );
+    assert!(dash.body.contains("未确认"));
+    // Under an hour left: coloured `soon`; past due: `overdue`.
+    site.s
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 24, 5, 30, 0).unwrap());
+    let dash = b.get("/").await;
+    assert!(
+        dash.body
+            .contains("<span class=\"countdown soon\" data-due=\"1795500000\">剩余 0:30:00</span>"),
+        "{}",
+        dash.body
+    );
+    site.s
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 24, 6, 5, 0).unwrap());
+    let dash = b.get("/").await;
+    assert!(dash.body.contains("class=\"countdown overdue\""));
+    assert!(dash.body.contains("已超时 0:05:00"));
+
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(b.get("/").await.status, 303, "logged out");
+}
+
+#[tokio::test]
+async fn every_page_carries_a_strict_content_security_policy() {
+    let site = site(&None).await;
+    let b = logged_in(&site, OPERATOR).await;
+    for path in [
+        "/login",
+        "/",
+        "/incidents/1",
+        "/items",
+        "/sources",
+        "/report",
+        "/classify",
+    ] {
+        let p = b.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        let csp = p.header("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        assert!(
+            !p.body.contains("<script>") && !p.body.contains(" style=\""),
+            "{path}: inline script or style"
+        );
+        assert!(
+            !p.body.contains("http://") || path == "/incidents/1" || path == "/items",
+            "{path}: an outside asset"
+        );
+    }
+    let js = b.get("/assets/console.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.header("content-type").starts_with("text/javascript"));
+    assert!(b
+        .get("/assets/console.css")
+        .await
+        .body
+        .contains(".countdown"));
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_changes_nothing() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    b.get("/incidents/1").await;
+    let none = b.post_raw("/incidents/1/ack", &[]).await;
+    assert_eq!(none.status, 403);
+    let forged = b
+        .post_raw("/incidents/1/ack", &[("authenticity_token", "Zm9yZ2Vk")])
+        .await;
+    assert_eq!(forged.status, 403);
+    // A token from another browser's cookie does not fit this one's.
+    let other = logged_in(&site, DUTY).await;
+    let theirs = other.get("/incidents/1").await.token().unwrap();
+    let crossed = b
+        .post_raw(
+            "/incidents/1/ack",
+            &[("authenticity_token", theirs.as_str())],
+        )
+        .await;
+    assert_eq!(crossed.status, 403);
+    // Logging in needs it too.
+    let fresh = Browser::new(&site.url);
+    let p = fresh
+        .post_raw("/login", &[("username", DUTY), ("password", PASSWORD)])
+        .await;
+    assert_eq!(p.status, 403);
+    let i = site
+        .s
+        .daemon
+        .store
+        .incident(site.s.daemon.store.pool(), 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(i.acknowledged_by.is_none(), "acknowledged by a forged form");
+}
+
+#[tokio::test]
+async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names_them() {
+    for backend in common::db::backends().await {
+        let site = site(&backend).await;
+        let b = logged_in(&site, DUTY).await;
+        site.s.clock.advance(Duration::minutes(12));
+        b.get("/incidents/1").await;
+        let p = b.post("/incidents/1/ack", &[]).await;
+        assert_eq!(p.status, 303);
+        assert_eq!(p.location(), "/incidents/1");
+        let page = b.get("/incidents/1").await;
+        assert!(page.body.contains("已确认接报"), "the flash");
+        assert!(
+            page.body.contains("张三（2026-11-24 09:12）"),
+            "{}",
+            page.body
+        );
+        site.s.clock.advance(Duration::minutes(30));
+        let p = b
+            .post(
+                "/incidents/1/release",
+                &[("url", "https://www.example.gov.cn/notice/1")],
+            )
+            .await;
+        assert_eq!(p.status, 303);
+        let page = b.get("/incidents/1").await;
+        assert!(page.body.contains("按时完成"), "{}", page.body);
+        // The timeline: who and when, for the acknowledgement and the release.
+        let timeline = &page.body[page.body.find("id=\"timeline\"").unwrap()..];
+        assert!(timeline.contains("<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>"), "{timeline}");
+        assert!(timeline
+            .contains("<b class=\"who\">张三</b> <span class=\"what\">记录权威信息发布</span>"));
+        assert!(timeline.contains("https://www.example.gov.cn/notice/1"));
+        assert!(
+            timeline.contains("class=\"mail\""),
+            "the opening mail is on the timeline"
+        );
+
+        let store = &site.s.daemon.store;
+        let list = store.actions_of(1).await.unwrap();
+        assert_eq!(actors(&list, "acknowledged"), [DUTY]);
+        assert_eq!(actors(&list, "release"), [DUTY]);
+        // The command line shows the same record.
+        let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["incident", "show", "1", "--config"])
+            .arg(&site.s.config)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("张三 acknowledged"), "{text}");
+        assert!(
+            text.contains("张三 release https://www.example.gov.cn/notice/1"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_incidents() {
+    let site = site(&None).await;
+    let leader = logged_in(&site, LEADER).await;
+    let page = leader.get("/incidents/1").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("id=\"do-ack\""),
+        "no act buttons for a leader"
+    );
+    assert!(page.body.contains("id=\"do-note\""));
+    for (action, fields) in [
+        ("ack", vec![]),
+        ("release", vec![("url", "https://www.example.gov.cn/n/1")]),
+        ("press", vec![]),
+        ("severity", vec![("level", "ordinary")]),
+        ("close", vec![]),
+        ("merge", vec![("from", "2")]),
+        ("split", vec![("item", "1")]),
+        ("dismiss", vec![("reason", "误报")]),
+    ] {
+        let p = leader
+            .post(&format!("/incidents/1/{action}"), &fields)
+            .await;
+        assert_eq!(p.status, 403, "a leader's {action}");
+    }
+    let p = leader
+        .post("/incidents/1/note", &[("text", "请尽快发布通报")])
+        .await;
+    assert_eq!(p.status, 303);
+
+    let operator = logged_in(&site, OPERATOR).await;
+    assert_eq!(operator.get("/incidents/1").await.status, 200);
+    operator.get("/classify").await;
+    let p = operator
+        .post("/incidents/1/note", &[("text", "运维备注")])
+        .await;
+    assert_eq!(p.status, 403);
+    let p = operator.post("/incidents/1/ack", &[]).await;
+    assert_eq!(p.status, 403);
+
+    let store = &site.s.daemon.store;
+    let list = store.actions_of(1).await.unwrap();
+    assert_eq!(actors(&list, "note"), [LEADER]);
+    let i = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    assert_eq!((i.status.as_str(), i.severity.as_str()), ("open", "major"));
+    assert!(i.acknowledged_by.is_none());
+}
+
+#[tokio::test]
+async fn the_watchlist_test_is_for_operators_and_explains_the_match() {
+    let site = site(&None).await;
+    let duty = logged_in(&site, DUTY).await;
+    assert_eq!(duty.get("/classify").await.status, 403);
+    assert!(!duty.get("/").await.body.contains("href=\"/classify\""));
+    let op = logged_in(&site, OPERATOR).await;
+    let p = op.get("/classify").await;
+    assert_eq!(p.status, 200);
+    let p = op
+        .post("/classify", &[("text", "某景区发生坍塌"), ("source", "")])
+        .await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("命中，最高级别 重大"), "{}", p.body);
+    assert!(p.body.contains("matched"), "the --explain line");
+    let p = op.post("/classify", &[("text", "景区秋色正好")]).await;
+    assert!(p.body.contains("未命中"), "{}", p.body);
+    assert!(p.body.contains("not matched"));
+}
+
+#[tokio::test]
+async fn press_severity_merge_split_and_close_go_through_the_workflow() {
+    let items = [
+        (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
+        (
+            "另一处山体塌方导致景区道路坍塌中断",
+            "https://bbs.example.cn/t/2",
+            "t2",
+            "Tue, 24 Nov 2026 08:30:00 +0800",
+        ),
+    ];
+    let site = site_with(&None, "", &items).await;
+    let store = &site.s.daemon.store;
+    assert_eq!(
+        store.incidents(false).await.unwrap().len(),
+        2,
+        "two events, two incidents"
+    );
+    let b = logged_in(&site, DUTY).await;
+    b.get("/incidents/1").await;
+
+    let p = b
+        .post("/incidents/1/press", &[("note", "市政府新闻办 10:00")])
+        .await;
+    assert_eq!(p.status, 303);
+    let p = b
+        .post("/incidents/1/severity", &[("level", "especially_major")])
+        .await;
+    assert_eq!(p.status, 303);
+    // A refused step is shown on the page, not a failure.
+    let p = b.post("/incidents/1/merge", &[("from", "1")]).await;
+    assert_eq!(p.status, 303);
+    assert!(b
+        .get("/incidents/1")
+        .await
+        .body
+        .contains("未执行：cannot merge incident #1 into itself"));
+    let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
+    assert_eq!(p.status, 303);
+    let two = store.incident(store.pool(), 2).await.unwrap().unwrap();
+    assert_eq!((two.status.as_str(), two.merged_into), ("merged", Some(1)));
+    let one = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    assert_eq!(one.severity, "especially_major");
+    assert_eq!(
+        one.clock_start,
+        Utc.with_ymd_and_hms(2026, 11, 24, 0, 30, 0)
+            .unwrap()
+            .timestamp(),
+        "the earlier clock start"
+    );
+
+    // Split item 2 back out: the new incident's page is where the officer lands.
+    let p = b.post("/incidents/1/split", &[("item", "2")]).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(p.location(), "/incidents/3");
+    let three = b.get("/incidents/3").await;
+    assert!(three.body.contains("拆分自"), "{}", three.body);
+    let p = b.post("/incidents/3/close", &[]).await;
+    assert_eq!(p.status, 303);
+    let three = store.incident(store.pool(), 3).await.unwrap().unwrap();
+    assert_eq!(three.status, "closed");
+    assert_eq!(three.closed_by.as_deref(), Some(DUTY));
+    let page = b.get("/incidents/3").await;
+    assert!(page.body.contains("不能再处置"));
+    assert!(!page.body.contains("id=\"do-ack\""));
+    let list = store.actions_of(1).await.unwrap();
+    for action in ["press_conference", "severity", "merged", "split"] {
+        assert!(
+            actors(&list, action).contains(&DUTY.to_string()),
+            "{action}: {list:?}"
+        );
+    }
+    // Closed: an action is refused with the workflow's reason.
+    let p = b.post("/incidents/3/ack", &[]).await;
+    assert_eq!(p.status, 303);
+    assert!(b
+        .get("/incidents/3")
+        .await
+        .body
+        .contains("未执行：incident #3 is closed"));
+    // A bad URL and an unknown action.
+    b.get("/incidents/1").await;
+    b.post("/incidents/1/release", &[("url", "not a url")])
+        .await;
+    assert!(b.get("/incidents/1").await.body.contains("不是网址"));
+    assert_eq!(b.post("/incidents/1/explode", &[]).await.status, 404);
+    assert_eq!(b.get("/incidents/99").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_title_from_the_internet_is_shown_as_text() {
+    // Escaped once more in the feed, as a site that shows the markup as text sends it: the
+    // parser hands the console the title `<img src=x onerror=alert(1)> 景区坍塌`.
+    let evil = "&lt;img src=x onerror=alert(1)&gt; 景区坍塌";
+    let items = [(
+        evil,
+        "javascript:alert(2)",
+        "x1",
+        "Tue, 24 Nov 2026 09:00:00 +0800",
+    )];
+    let site = site_with(&None, "", &items).await;
+    let stored = site.s.daemon.store.item(1).await.unwrap().unwrap();
+    assert_eq!(stored.title, "<img src=x onerror=alert(1)> 景区坍塌");
+    let b = logged_in(&site, DUTY).await;
+    for path in ["/incidents/1", "/items"] {
+        let p = b.get(path).await;
+        assert!(!p.body.contains("<img"), "{path}: {}", p.body);
+        assert!(
+            p.body.contains("&#60;img src=x onerror=alert(1)&#62;")
+                || p.body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}: {}",
+            p.body
+        );
+        assert!(
+            !p.body.contains("javascript:"),
+            "{path}: a javascript: link"
+        );
+    }
+    // The matched words are marked, inside the escaped text.
+    let p = b.get("/incidents/1").await;
+    assert!(
+        p.body.contains("<mark>景区</mark>") && p.body.contains("<mark>坍塌</mark>"),
+        "{}",
+        p.body
+    );
+}
+
+#[tokio::test]
+async fn items_filter_by_topic_source_time_and_text_page_by_page_and_as_json() {
+    let mut items: Vec<(String, String, String)> = (0..60)
+        .map(|k| {
+            (
+                format!("旅游资讯第{k}期"),
+                format!("https://news.example.cn/{k}"),
+                format!("n{k}"),
+            )
+        })
+        .collect();
+    items.push((FIRST.into(), FIRST_LINK.into(), "t1".into()));
+    let rss: Vec<_> = items
+        .iter()
+        .map(|(t, l, g)| {
+            (
+                t.as_str(),
+                l.as_str(),
+                g.as_str(),
+                "Tue, 24 Nov 2026 09:00:00 +0800",
+            )
+        })
+        .collect();
+    let site = site_with(&None, "", &rss).await;
+    let b = logged_in(&site, LEADER).await;
+    let p = b.get("/items").await;
+    assert!(
+        p.body.contains("共 61 条") && p.body.contains("第 1 / 2 页"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("href=\"/items?page=2\""));
+    let p = b.get("/items?page=2").await;
+    assert_eq!(p.body.matches("<li>").count(), 11);
+    let p = b.get("/items?topic=scenic").await;
+    assert!(p.body.contains("共 1 条") && p.body.contains("<span class=\"tag\">景区安全</span>"));
+    let p = b.get("/items?q=%E7%AC%AC5%E6%9C%9F").await; // 第5期
+    assert!(p.body.contains("共 1 条"), "{}", p.body);
+    assert!(
+        p.body.contains("value=\"第5期\""),
+        "the filter stays in the form"
+    );
+    assert!(b
+        .get("/items?source=news&from=2026-11-24&to=2026-11-24")
+        .await
+        .body
+        .contains("共 61 条"));
+    assert!(b
+        .get("/items?from=2026-11-25")
+        .await
+        .body
+        .contains("共 0 条"));
+    let j = b.get("/items?topic=scenic&format=json").await;
+    assert!(j.header("content-type").starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&j.body).unwrap();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["items"][0]["title"], FIRST);
+    assert_eq!(v["items"][0]["topics"][0], "scenic");
+}
+
+#[tokio::test]
+async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
+    let site = site(&None).await;
+    site.s.http.set("/news.xml", common::Response::status(500));
+    site.s.clock.advance(Duration::minutes(10));
+    let _ = site.s.daemon.poll_once(None).await.unwrap();
+    let b = logged_in(&site, OPERATOR).await;
+    let p = b.get("/sources").await;
+    assert!(
+        p.body
+            .contains("<span class=\"state unreachable\">无法访问</span>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("500"));
+    let dash = b.get("/").await;
+    assert!(dash.body.contains("异常来源") && dash.body.contains("无法访问"));
+
+    let p = b.get("/report?from=2026-11-01&to=2026-11-30").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("1 起事件，2 项时限"), "{}", p.body);
+    assert!(p.body.contains("<svg class=\"chart\""));
+    assert!(p.body.contains("进行中（剩余"));
+    let csv = b
+        .get("/report?from=2026-11-01&to=2026-11-30&format=csv")
+        .await;
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv
+        .header("content-disposition")
+        .contains("yuqing-report-2026-11-01-2026-11-30.csv"));
+    assert!(
+        csv.body.starts_with('\u{feff}'),
+        "a byte order mark for Excel"
+    );
+    assert!(csv.body.contains("事件编号,专题,级别"));
+    assert!(csv.body.contains("#1,景区安全,重大"));
+    assert_eq!(
+        b.get("/report?from=2026-11-30&to=2026-11-01").await.status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_user_or_a_changed_password_ends_the_session() {
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    let b = logged_in(&site, DUTY).await;
+    assert_eq!(b.get("/").await.status, 200);
+    store.disable_user(DUTY, 10).await.unwrap();
+    assert_eq!(b.get("/").await.status, 303);
+    let p = b.get("/login").await;
+    let p2 = b
+        .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+        .await;
+    assert_eq!(
+        (p.status, p2.status),
+        (200, 401),
+        "a disabled user cannot log in"
+    );
+
+    let leader = logged_in(&site, LEADER).await;
+    let hash = yuqing::web::hash_password("another long password").unwrap();
+    store.set_password(LEADER, &hash, 20).await.unwrap();
+    assert_eq!(leader.get("/").await.status, 303);
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_slowed() {
+    let site = site(&None).await;
+    let b = Browser::new(&site.url);
+    b.get("/login").await;
+    for _ in 0..3 {
+        let p = b
+            .post("/login", &[("username", DUTY), ("password", "guess")])
+            .await;
+        assert_eq!(p.status, 401);
+    }
+    let t = std::time::Instant::now();
+    let p = b
+        .post("/login", &[("username", DUTY), ("password", "guess")])
+        .await;
+    assert_eq!(p.status, 401);
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms() {
+    for backend in common::db::backends().await {
+        let a = site(&backend).await;
+        // A second daemon on the same config and database.
+        let clock = a.s.clock.clone();
+        let daemon = common::start(&a.s.config, &clock).await;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (addr, _) = daemon.serve_console(stop.clone()).await.unwrap().unwrap();
+        let on_a = logged_in(&a, DUTY).await;
+        on_a.get("/incidents/1").await;
+        let on_b = on_a.at(&format!("http://{addr}"));
+        let p = on_b.get("/").await;
+        assert_eq!(p.status, 200, "the session from A is known to B");
+        let ta = on_a.get("/").await.token();
+        let tb = on_b.get("/").await.token();
+        assert_eq!(ta, tb, "one CSRF secret for both daemons");
+        // The form served by A is accepted by B.
+        on_a.get("/incidents/1").await;
+        let p = on_b.post("/incidents/1/ack", &[]).await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let i = daemon
+            .store
+            .incident(daemon.store.pool(), 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(i.acknowledged_by.as_deref(), Some(DUTY));
+        // Logged out on B, gone on A.
+        on_b.get("/").await;
+        assert_eq!(on_b.post("/logout", &[]).await.status, 303);
+        assert_eq!(on_a.get("/").await.status, 303);
+        stop.cancel();
+    }
+}
+
+#[tokio::test]
+async fn an_expired_session_is_not_accepted() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    assert_eq!(b.get("/").await.status, 200);
+    // The session row as it stands after its idle time ran out.
+    let pool = site.s.daemon.store.pool();
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(b.get("/").await.status, 303);
+}
+
+#[tokio::test]
+async fn events_announce_a_new_incident() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    let cookie = format!("yuqing_session={}", b.cookie("yuqing_session").unwrap());
+    let mut res = reqwest::Client::new()
+        .get(format!("{}/events", site.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    // Let the watcher take its first look, then a new event is reported.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut items = first_items();
+    items.push((
+        "某景区索道坍塌 游客被困",
+        "https://bbs.example.cn/t/9",
+        "t9",
+        "Tue, 24 Nov 2026 09:00:00 +0800",
+    ));
+    publish(&site.s, &items).await;
+    let got = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: change") {
+                return seen;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("a change event within 10s");
+    assert!(got.contains("event: change"), "{got}");
+}
+
+/// `yuqing user …` with the password on stdin; exit code and output.
+fn user_cmd(
+    dirs: &common::TempDirs,
+    config: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .arg("user")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_console() {
+    let dirs = common::TempDirs::new();
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n[web]\nlisten = \"127.0.0.1:{port}\"\n"
+        ),
+    );
+    let (code, out) = user_cmd(&dirs, &config, &["list"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no users"), "{out}");
+
+    let log = dirs.root().join("run.log");
+    let mut daemon = common::process::run(dirs.root(), &config, &log);
+    let mut text = String::new();
+    for _ in 0..150 {
+        text = daemon.log_text();
+        if text.contains("console listening") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains(&format!("url=http://127.0.0.1:{port}/")),
+        "{text}"
+    );
+    assert!(
+        text.contains("yuqing user add NAME --role duty"),
+        "the log says how to add a user: {text}"
+    );
+    let b = Browser::new(&format!("http://127.0.0.1:{port}"));
+    assert!(b.get("/login").await.body.contains("尚未创建任何用户"));
+
+    // Mistakes are exit 2, and add nobody.
+    for (args, stdin, why) in [
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "short\n",
+            "at least 8",
+        ),
+        (
+            vec!["add", DUTY, "--role", "boss", "--password-stdin"],
+            "a long password\n",
+            "unknown role",
+        ),
+        (
+            vec!["passwd", "nobody", "--password-stdin"],
+            "a long password\n",
+            "no user",
+        ),
+        (vec!["disable", "nobody"], "", "no user"),
+    ] {
+        let (code, out) = user_cmd(&dirs, &config, &args, stdin);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(out.contains(why), "{args:?}: {out}");
+    }
+    let (code, out) = user_cmd(
+        &dirs,
+        &config,
+        &["add", DUTY, "--role", "duty", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("added as duty"));
+    let (code, out) = user_cmd(
+        &dirs,
+        &config,
+        &["add", DUTY, "--role", "leader", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(code, 2, "a second 张三: {out}");
+    assert!(!b.get("/login").await.body.contains("尚未创建任何用户"));
+    b.login(DUTY).await;
+    assert_eq!(b.get("/").await.status, 200);
+
+    // A new password ends the session; disabling ends logging in.
+    let (code, _) = user_cmd(
+        &dirs,
+        &config,
+        &["passwd", DUTY, "--password-stdin"],
+        "another long password\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(b.get("/").await.status, 303);
+    let (code, _) = user_cmd(&dirs, &config, &["disable", DUTY], "");
+    assert_eq!(code, 0);
+    b.get("/login").await;
+    let p = b
+        .post(
+            "/login",
+            &[("username", DUTY), ("password", "another long password")],
+        )
+        .await;
+    assert_eq!(p.status, 401);
+    let (_, out) = user_cmd(&dirs, &config, &["list"], "");
+    assert!(out.contains("张三\tduty\tdisabled"), "{out}");
+    daemon.terminate();
+}
+
+#[tokio::test]
+async fn a_console_beyond_loopback_must_be_asked_for() {
+    let dirs = common::TempDirs::new();
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n\n[web]\nlisten = \"0.0.0.0:8700\"\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("yuqing.toml:6: [web] listen `0.0.0.0:8700` is not a loopback address"),
+        "{text}"
+    );
+    dirs.write(
+        "yuqing.toml",
+        "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n\n[web]\nlisten = \"0.0.0.0:8700\"\npublic = true\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(dirs.root())
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    let page = b.get("/incidents/1").await;
+    assert!(page.body.contains("id=\"do-dismiss\""), "{}", page.body);
+    // No reason: refused with the workflow's words, nothing changes.
+    let p = b.post("/incidents/1/dismiss", &[("reason", " ")]).await;
+    assert_eq!(p.status, 303);
+    assert!(b
+        .get("/incidents/1")
+        .await
+        .body
+        .contains("请说明为何判定为误报"));
+    let store = &site.s.daemon.store;
+    assert_eq!(
+        store
+            .incident(store.pool(), 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "open"
+    );
+    let p = b
+        .post(
+            "/incidents/1/dismiss",
+            &[("reason", "艺术展览名称，非安全事件")],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let one = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    assert_eq!(one.status, "dismissed");
+    assert_eq!(one.closed_by.as_deref(), Some(DUTY));
+    let list = store.actions_of(1).await.unwrap();
+    assert!(
+        actors(&list, "dismissed").contains(&DUTY.to_string()),
+        "{list:?}"
+    );
+    assert!(b.get("/incidents/1").await.body.contains("误报"));
+}
