@@ -146,12 +146,29 @@ async fn login(c: &Client, site: &Site, name: &str) {
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    text_until(c, css, |_| true).await
+}
+
+/// The text of `css` once `done` holds, found afresh on every try: the page may still be
+/// navigating after a form's POST, and live updates (`/events`) replace parts of it, so an
+/// element found a moment ago can be gone. Gives up after 10 s with what it last read.
+async fn text_until(c: &Client, css: &str, done: impl Fn(&str) -> bool) -> String {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if done(&t) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        if std::time::Instant::now() > until {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -162,7 +179,8 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
     c.goto(&format!("{}/", site.url)).await.unwrap();
     screenshots(&c, "login").await;
     login(&c, &site, DUTY).await;
-    assert!(text(&c, "#who").await.contains("张三"));
+    let seen = text_until(&c, "#who", |t| t.contains("张三")).await;
+    assert!(seen.contains("张三"), "{seen}");
 
     // The countdown ticks in the page: from the server's 01:00 the release is 5h away.
     let first = text(&c, "#incidents .countdown").await;
@@ -188,8 +206,8 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("flash")).await.unwrap();
-    assert!(text(&c, "#flash").await.contains("已确认接报"));
+    let flash = text_until(&c, "#flash", |t| t.contains("已确认接报")).await;
+    assert!(flash.contains("已确认接报"), "{flash}");
     c.find(Locator::Id("release-url"))
         .await
         .unwrap()
@@ -202,11 +220,11 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("flash")).await.unwrap();
-    let timeline = text(&c, "#timeline").await;
+    let timeline = text_until(&c, "#timeline", |t| t.contains("张三 记录权威信息发布")).await;
     assert!(timeline.contains("张三 确认接报"), "{timeline}");
     assert!(timeline.contains("张三 记录权威信息发布"), "{timeline}");
-    assert!(text(&c, "#acknowledged").await.contains("张三"));
+    let seen = text_until(&c, "#acknowledged", |t| t.contains("张三")).await;
+    assert!(seen.contains("张三"), "{seen}");
     screenshots(&c, "incident").await;
     c.close().await.unwrap();
 }
@@ -248,10 +266,8 @@ async fn a_leader_cannot_act_even_by_posting_the_form() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("flash")).await.unwrap();
-    assert!(text(&c, "#timeline")
-        .await
-        .contains("李四 备注 请宣传部门跟进"));
+    let seen = text_until(&c, "#timeline", |t| t.contains("李四 备注 请宣传部门跟进")).await;
+    assert!(seen.contains("李四 备注 请宣传部门跟进"), "{seen}");
     let i = site
         .s
         .daemon
@@ -287,9 +303,11 @@ async fn a_hostile_title_shows_as_text() {
         .is_empty());
     assert!(c.get_alert_text().await.is_err(), "an alert ran");
     c.goto(&format!("{}/items", site.url)).await.unwrap();
-    assert!(text(&c, "#itemlist")
-        .await
-        .contains("<img src=x onerror=alert(1)>"));
+    let seen = text_until(&c, "#itemlist", |t| {
+        t.contains("<img src=x onerror=alert(1)>")
+    })
+    .await;
+    assert!(seen.contains("<img src=x onerror=alert(1)>"), "{seen}");
     assert!(c.get_alert_text().await.is_err(), "an alert ran");
     screenshots(&c, "items").await;
     c.close().await.unwrap();
@@ -315,7 +333,8 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
         .click()
         .await
         .unwrap();
-    assert!(text(&c, "#alerts-on").await.contains("已开启"));
+    let seen = text_until(&c, "#alerts-on", |t| t.contains("已开启")).await;
+    assert!(seen.contains("已开启"), "{seen}");
     assert_eq!(
         c.find_all(Locator::Css("[data-incident]"))
             .await
@@ -350,7 +369,8 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
         .await
         .unwrap();
     assert_eq!(on, json!("on"), "the choice is kept for the next visit");
-    assert!(text(&c, "#incidents").await.contains("#2 景区安全"));
+    let seen = text_until(&c, "#incidents", |t| t.contains("#2 景区安全")).await;
+    assert!(seen.contains("#2 景区安全"), "{seen}");
     screenshots(&c, "dashboard-two").await;
     c.close().await.unwrap();
 }
@@ -365,7 +385,8 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     let c = browser(&d).await;
     login(&c, &site, common::console::OPERATOR).await;
     c.goto(&format!("{}/sources", site.url)).await.unwrap();
-    assert!(text(&c, "#health").await.contains("无法访问"));
+    let seen = text_until(&c, "#health", |t| t.contains("无法访问")).await;
+    assert!(seen.contains("无法访问"), "{seen}");
     screenshots(&c, "sources").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",
@@ -373,7 +394,8 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     ))
     .await
     .unwrap();
-    assert!(text(&c, "#report").await.contains("景区安全"));
+    let seen = text_until(&c, "#report", |t| t.contains("景区安全")).await;
+    assert!(seen.contains("景区安全"), "{seen}");
     screenshots(&c, "report").await;
     c.goto(&format!("{}/classify", site.url)).await.unwrap();
     c.find(Locator::Id("classify-text"))
@@ -389,7 +411,8 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
         .await
         .unwrap();
     c.wait().for_element(Locator::Id("explain")).await.unwrap();
-    assert!(text(&c, "#explain").await.contains("命中"));
+    let seen = text_until(&c, "#explain", |t| t.contains("命中")).await;
+    assert!(seen.contains("命中"), "{seen}");
     screenshots(&c, "classify").await;
     c.close().await.unwrap();
 }
