@@ -99,3 +99,21 @@ fn impossible_timings_fail_check_with_every_line() {
         );
     }
 }
+
+#[test]
+fn a_topic_restricted_to_an_unknown_source_points_at_its_sources_line_and_lists_the_known_ids() {
+    let topic = "[[topic]]\nid = \"messages\"\nname = \"市长信箱留言\"\nany = [\"留言\"]\n\
+                 sources = [\"mayor-mailbox\"]\n";
+    let (code, _, err) = check(
+        "",
+        "\n[[source]]\nid = \"hotline-12345\"\nkind = \"feed\"\nurl = \"https://x.example.cn/a.xml\"\n",
+        topic,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "watchlists/w.toml:5: topic `messages` is restricted to source `mayor-mailbox`"
+        ) && err.contains("(known: hotline-12345)"),
+        "{err}"
+    );
+}

@@ -37,6 +37,8 @@ pub struct Topic {
     pub rules: Vec<Rule>,
     /// Only items from these source ids are classified against the topic.
     pub sources: Option<Vec<String>>,
+    /// Line of the `sources` key, for a message about an id the config lacks.
+    pub sources_line: Option<usize>,
     pub examples: Vec<Example>,
     /// A duty counted in working days that every incident of the topic owes (e.g. a reply
     /// to a 市长信箱 message within 5 working days): `obligation = "netizen_message_reply"`.
@@ -182,7 +184,7 @@ struct RawTopic {
     id: Spanned<String>,
     name: Option<String>,
     severity: Option<Spanned<String>>,
-    sources: Option<Vec<String>>,
+    sources: Option<Spanned<Vec<String>>>,
     any: Terms,
     all: Terms,
     none: Terms,
@@ -312,7 +314,8 @@ impl Cx<'_> {
                 .unwrap_or_else(|| id.clone()),
             id,
             rules,
-            sources: raw.sources,
+            sources_line: raw.sources.as_ref().map(|s| self.line(s)),
+            sources: raw.sources.map(Spanned::into_inner),
             examples,
             file: self.path.to_path_buf(),
             line,

@@ -82,11 +82,17 @@ impl Settings {
                 if !known.contains(&s.as_str()) {
                     errs.push(crate::vocab::diagnostic::Diagnostic::new(
                         &topic.file,
-                        Some(topic.line),
+                        Some(topic.sources_line.unwrap_or(topic.line)),
                         format!(
-                            "topic `{}` is restricted to source `{s}`, which {} does not define",
+                            "topic `{}` is restricted to source `{s}`, which {} does not \
+                             define (known: {})",
                             topic.id,
-                            path.display()
+                            path.display(),
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
                         ),
                     ));
                 }
