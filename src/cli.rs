@@ -435,21 +435,46 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     }
     let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
     let results = daemon.poll_once(only).await?;
+    let now = SystemClock.now();
+    let tz = daemon.settings.get().config.daemon.timezone;
     let mut failed = false;
+    let mut overdue = Vec::new();
     for (id, r) in results {
         match r {
             Ok(r) if r.not_modified => outln!("{id}: not modified"),
-            Ok(r) => outln!(
-                "{id}: {} fetched, {} new, {} matched, {} incident(s) opened, {} joined",
-                r.fetched,
-                r.new,
-                r.matched,
-                r.opened.len(),
-                r.joined.len()
-            ),
+            Ok(r) => {
+                outln!(
+                    "{id}: {} fetched, {} new, {} matched, {} incident(s) opened, {} joined",
+                    r.fetched,
+                    r.new,
+                    r.matched,
+                    r.opened.len(),
+                    r.joined.len()
+                );
+                overdue.extend(r.opened);
+            }
             Err(e) => {
                 failed = true;
                 outln!("{id}: FAILED: {e}");
+            }
+        }
+    }
+    // Items published days ago open incidents whose clock started then: their breach
+    // mail goes out with the opening mail, and this says why.
+    for id in overdue {
+        let Some(i) = daemon.store.incident(daemon.store.pool(), id).await? else {
+            continue;
+        };
+        for d in daemon.store.deadlines_of(daemon.store.pool(), id).await? {
+            if let DeadlineState::Missed { overdue_by, .. } = d.state(&i, now) {
+                outln!(
+                    "incident #{id} opened already overdue: {} was due {} (the clock started \
+                     {}, when the first item was published), {} ago; its breach mail goes out with the opening mail",
+                    d.kind,
+                    local(from_secs(d.due_at), tz),
+                    local(from_secs(i.clock_start), tz),
+                    en_span(overdue_by)
+                );
             }
         }
     }

@@ -596,3 +596,30 @@ async fn dismissed_on(backend: Option<String>) {
     let (open, _) = text(&yq(&sc.config, &["incidents"]));
     assert!(open.contains("no open incidents"), "{open}");
 }
+
+// Multi-threaded: the feed is served on this runtime while the test waits for the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_poll_says_which_incidents_opened_already_overdue() {
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc2822();
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[(
+            "某景区发生坍塌 游客被困",
+            "https://n.example.cn/1",
+            "1",
+            &two_days_ago,
+        )],
+        "",
+        &None,
+    )
+    .await;
+    let o = yq(&sc.config, &["poll"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("incident #1 opened already overdue: release was due ")
+            && out.contains("when the first item was published), 1d19h ago"),
+        "{out}"
+    );
+    assert!(out.contains("press_conference was due "), "{out}");
+}
