@@ -226,6 +226,27 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
     let seen = text_until(&c, "#acknowledged", |t| t.contains("张三")).await;
     assert!(seen.contains("张三"), "{seen}");
     screenshots(&c, "incident").await;
+    // The folded actions (severity, merge, split, 误报), opened and scrolled into view.
+    c.find(Locator::Css("details.more > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.execute(
+        "document.querySelector('details.more').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert!(c
+        .find(Locator::Id("do-dismiss"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap());
+    screenshots(&c, "incident-more").await;
     c.close().await.unwrap();
 }
 

@@ -927,5 +927,9 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         actors(&list, "dismissed").contains(&DUTY.to_string()),
         "{list:?}"
     );
-    assert!(b.get("/incidents/1").await.body.contains("误报"));
+    let page = b.get("/incidents/1").await.body;
+    assert!(
+        page.contains("判定误报并撤销") && page.contains("艺术展览名称，非安全事件"),
+        "the timeline says what was done and why"
+    );
 }

@@ -80,11 +80,7 @@ pub fn regraded(
     to: &[Mailbox],
 ) -> Draft {
     let id = v.incident.id;
-    let overdue = v.deadlines.iter().any(|d| {
-        d.met_at.is_none()
-            && d.cancelled_at.is_none()
-            && d.due_at < crate::vocab::clock::secs(v.now)
-    });
+    let overdue = !overdue_deadlines(v).is_empty();
     let subject = format!(
         "【舆情·{}{}】#{} 级别调整为{}：{}",
         to_level.zh(),
@@ -106,15 +102,7 @@ pub fn regraded(
             ""
         }
     );
-    let mut next = Vec::new();
-    for d in v
-        .deadlines
-        .iter()
-        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
-    {
-        next.push(format!("{}：{}", d.kind.zh(), d.kind.command(id)));
-    }
-    next.push(format!("查看详情：yuqing incident show {id}"));
+    let next = steps_still_owed(v);
     render("regraded", v, to, subject, &lead, &next)
 }
 
@@ -606,6 +594,29 @@ pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
     render("closed", v, to, subject, &lead, &next)
 }
 
+/// What each deadline still running obliges (`发布权威信息`), of those already past due.
+fn overdue_deadlines(v: &IncidentView<'_>) -> Vec<String> {
+    let now = crate::vocab::clock::secs(v.now);
+    v.deadlines
+        .iter()
+        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none() && d.due_at < now)
+        .map(deadline_what)
+        .collect()
+}
+
+/// The command that records each deadline still running, then `incident show`.
+fn steps_still_owed(v: &IncidentView<'_>) -> Vec<String> {
+    let id = v.incident.id;
+    let mut next: Vec<String> = v
+        .deadlines
+        .iter()
+        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
+        .map(|d| format!("{}：{}", d.kind.zh(), d.kind.command(id)))
+        .collect();
+    next.push(format!("查看详情：yuqing incident show {id}"));
+    next
+}
+
 /// Mail, like a regrade's, when an item published before the incident's clock start
 /// joined it: the clock start moved back from `was` and the deadlines with it.
 pub fn clock_moved(
@@ -616,13 +627,7 @@ pub fn clock_moved(
     to: &[Mailbox],
 ) -> Draft {
     let id = v.incident.id;
-    let now = crate::vocab::clock::secs(v.now);
-    let overdue: Vec<String> = v
-        .deadlines
-        .iter()
-        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none() && d.due_at < now)
-        .map(deadline_what)
-        .collect();
+    let overdue = overdue_deadlines(v);
     let start = crate::vocab::clock::from_secs(v.incident.clock_start);
     let subject = format!(
         "【舆情·计时提前{}】#{} 计时起点提前至 {}：{}",
@@ -650,15 +655,7 @@ pub fn clock_moved(
             format!("，{}已经超时，请立即处置", overdue.join("、"))
         }
     );
-    let mut next = Vec::new();
-    for d in v
-        .deadlines
-        .iter()
-        .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
-    {
-        next.push(format!("{}：{}", d.kind.zh(), d.kind.command(id)));
-    }
-    next.push(format!("查看详情：yuqing incident show {id}"));
+    let next = steps_still_owed(v);
     render("clock_moved", v, to, subject, &lead, &next)
 }
 

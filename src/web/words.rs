@@ -130,6 +130,8 @@ pub fn action_zh(action: &str) -> &'static str {
         "reopened" => "重新打开",
         "resurgence" => "回温",
         "release_candidate" => "发现疑似权威发布",
+        "dismissed" => "判定误报并撤销",
+        "clock_start" => "计时起点提前",
         _ => "操作",
     }
 }
