@@ -21,8 +21,8 @@ use crate::vocab::clock::{from_secs, parse_typed, secs, Clock, SystemClock};
 use crate::vocab::diagnostic::Diagnostics;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
-use crate::vocab::span::{en_span, zh_left};
-use crate::vocab::state::{CancelledBy, DeadlineState};
+use crate::vocab::span::{zh_left, zh_span};
+use crate::vocab::state::DeadlineState;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
@@ -242,7 +242,12 @@ pub fn init_logging(format: &str, level: &str) {
 }
 
 fn invalid(errs: &Diagnostics) -> ExitCode {
-    eprintln!("{errs}");
+    // In the order of the files and their lines, as an operator fixes them.
+    let mut sorted = errs.clone();
+    sorted
+        .0
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    eprintln!("{sorted}");
     eprintln!(
         "({} problem(s); fix them and run `yuqing check`)",
         errs.0.len()
@@ -441,10 +446,10 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     let mut overdue = Vec::new();
     for (id, r) in results {
         match r {
-            Ok(r) if r.not_modified => outln!("{id}: not modified"),
+            Ok(r) if r.not_modified => outln!("{id}：无更新（服务器答复未修改）"),
             Ok(r) => {
                 outln!(
-                    "{id}: {} fetched, {} new, {} matched, {} incident(s) opened, {} joined",
+                    "{id}：抓取 {} 条，新信息 {} 条，命中专题 {} 条，新立案 {} 起，并入已有事件 {} 条",
                     r.fetched,
                     r.new,
                     r.matched,
@@ -455,7 +460,7 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
             }
             Err(e) => {
                 failed = true;
-                outln!("{id}: FAILED: {e}");
+                outln!("{id}：抓取失败：{e}");
             }
         }
     }
@@ -468,12 +473,12 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
         for d in daemon.store.deadlines_of(daemon.store.pool(), id).await? {
             if let DeadlineState::Missed { overdue_by, .. } = d.state(&i, now) {
                 outln!(
-                    "incident #{id} opened already overdue: {} was due {} (the clock started \
-                     {}, when the first item was published), {} ago; its breach mail goes out with the opening mail",
-                    d.kind,
+                    "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\
+                     已超时 {}；超时通报随立案通知一并发出",
+                    crate::notify::mail::deadline_what(&d),
                     local(from_secs(d.due_at), tz),
                     local(from_secs(i.clock_start), tz),
-                    en_span(overdue_by)
+                    zh_span(overdue_by)
                 );
             }
         }
@@ -638,33 +643,32 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     } else {
         let channel_rows = channels
             .iter()
-            .map(|(c, st)| (format!("{} (channel)", c.id), st));
+            .map(|(c, st)| (format!("{}（本单位渠道）", c.id), st));
         let rows = rows
             .iter()
             .map(|(s, st)| (s.id.clone(), st))
             .chain(channel_rows);
-        outln!("(times in {})", zone(tz));
+        outln!("来源\t上次成功（{}）\t连续失败\t下次抓取\t错误", zone(tz));
         for (id, st) in rows {
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))
-                    .unwrap_or_else(|| "never".into())
+                    .unwrap_or_else(|| "从未".into())
             };
             // The last error only while failing, and no empty column after the rest.
             let error = st
                 .last_error
                 .as_deref()
                 .filter(|_| st.failures > 0)
-                .map(|e| format!("\t{e}"))
-                .unwrap_or_default();
+                .unwrap_or("-");
             outln!(
-                "{}\tlast ok {}\tfailures {}\tnext {}{error}",
+                "{}\t{}\t{} 次\t{}\t{error}",
                 id,
                 when(st.last_success),
                 st.failures,
                 if st.next_poll > 0 {
                     when(Some(st.next_poll))
                 } else {
-                    "now".into()
+                    "立即".into()
                 },
             );
         }
@@ -704,7 +708,7 @@ pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Res
             serde_json::to_string_pretty(&crate::obligations::to_json(&duties, at, tz))?
         );
     } else if duties.is_empty() {
-        outln!("no channels configured");
+        outln!("未配置本单位渠道（[[channel]]）");
     } else {
         for line in crate::obligations::to_lines(&duties, tz) {
             outln!("{line}");
@@ -751,38 +755,20 @@ fn deadline_line(
     let what = crate::notify::mail::deadline_what(d);
     let due = from_secs(d.due_at);
     let state = match d.state(i, now) {
-        DeadlineState::Met { at, late_by, .. } if late_by > chrono::Duration::zero() => format!(
-            "met late {} by {}, overdue by {}",
-            local(at, tz),
-            d.met_by.as_deref().unwrap_or("?"),
-            en_span(late_by)
-        ),
+        // Done or ended: the words of the 考核 report, with when and by whom.
         DeadlineState::Met { at, .. } => format!(
-            "met {} by {}",
+            "{}，{} {} 记录",
+            crate::notify::report::outcome_of(i, d, now),
             local(at, tz),
             d.met_by.as_deref().unwrap_or("?")
         ),
-        DeadlineState::Cancelled {
-            by: CancelledBy::Merge(into),
-        } => format!("cancelled: merged into #{into}"),
-        DeadlineState::Cancelled {
-            by: CancelledBy::Regrade,
-        } => "cancelled (regraded)".to_string(),
-        DeadlineState::Cancelled {
-            by: CancelledBy::Dismissal,
-        } => "cancelled: dismissed as a false positive".to_string(),
-        DeadlineState::Missed {
-            overdue_by,
-            ended: true,
-        } if overdue_by > chrono::Duration::zero() => {
-            format!("not met; overdue by {} when closed", en_span(overdue_by))
+        DeadlineState::Pending { .. } | DeadlineState::Missed { ended: false, .. } => {
+            zh_left(due, now)
         }
-        DeadlineState::Missed { ended: true, .. } => "not met; due when closed".to_string(),
-        DeadlineState::Unmet { left } => format!("not met; closed {} before due", en_span(left)),
-        DeadlineState::Pending { .. } | DeadlineState::Missed { .. } => zh_left(due, now),
+        _ => crate::notify::report::outcome_of(i, d, now),
     };
     format!(
-        "{what} {} ({state}){}",
+        "{what}：{} 前，{state}{}",
         local(due, tz),
         crate::notify::mail::uncertain_note(d)
     )
@@ -836,24 +822,30 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         return Ok(ExitCode::SUCCESS);
     }
     if list.is_empty() {
-        outln!("no {}incidents", if all { "" } else { "open " });
+        outln!(
+            "{}",
+            if all {
+                "没有事件"
+            } else {
+                "没有处置中的事件"
+            }
+        );
     }
     for i in &list {
         let items = store.incident_items(store.pool(), i.id).await?;
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let sev = i.severity.zh();
         outln!(
-            "#{} [{}] {} {} ({}) — {} item(s), first: {}",
+            "#{} 【{}】{} {} — {} 条信息，首条：{}",
             i.id,
-            i.status,
+            i.status.zh(),
             sev,
             i.topic_name,
-            i.topic_id,
             items.len(),
             items.first().map(|x| x.title.as_str()).unwrap_or("-")
         );
         if let (Some(t), "monitoring") = (i.monitoring_until, i.status.as_str()) {
-            outln!("    monitoring until {}", local(from_secs(t), tz));
+            outln!("    监测期至 {}（届时自动结案）", local(from_secs(t), tz));
         }
         for d in &deadlines {
             outln!("    {}", deadline_line(i, d, now, tz));
@@ -893,7 +885,7 @@ pub async fn report_incidents(
         }
         Some(Some(end)) => end + chrono::Duration::days(1),
     };
-    let to = to.map_or_else(|| "now".to_string(), str::to_string);
+    let to = to.map_or_else(|| "今".to_string(), str::to_string);
     let mut rows = Vec::new();
     for i in store
         .incidents_opened_between(secs(start), secs(end))
@@ -927,7 +919,7 @@ pub async fn report_incidents(
         }
         outln!("{}", crate::notify::report::on_time_summary(&rows, now));
         outln!(
-            "({} incident(s), {} deadline(s), {} to {})",
+            "（共 {} 起事件、{} 项时限，{} 至 {}）",
             rows.len(),
             lines.len(),
             from,
@@ -1003,7 +995,46 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
     };
     let (config, store) = or_exit!(open(config_arg).await);
-    apply(&store, &config, id, &step, who).await
+    let code = apply(&store, &config, id, &step, who).await?;
+    if let Step::Dismiss { .. } = step {
+        let dismissed = store
+            .incident(store.pool(), id)
+            .await?
+            .is_some_and(|i| i.status == crate::vocab::state::IncidentStatus::Dismissed);
+        if dismissed {
+            for line in dismissal_hint(&config, &store, id).await? {
+                outln!("{line}");
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// Why a dismissed incident's first item matched, and the `none` term that would have
+/// stopped it (`classify --explain` on the item); nothing when the watchlists cannot be
+/// read now.
+async fn dismissal_hint(config: &Config, store: &Store, id: i64) -> Result<Vec<String>> {
+    let Some(i) = store.incident(store.pool(), id).await? else {
+        return Ok(Vec::new());
+    };
+    let items = store.incident_items(store.pool(), id).await?;
+    let Some(first) = items
+        .iter()
+        .find(|x| x.id == i.first_item_id)
+        .or(items.first())
+    else {
+        return Ok(Vec::new());
+    };
+    let Ok(w) = crate::classify::watchlist::load_dir(&config.daemon.watchlists) else {
+        return Ok(Vec::new());
+    };
+    let Ok(classifier) = crate::classify::Classifier::new(&w) else {
+        return Ok(Vec::new());
+    };
+    let text = format!("{}\n{}", first.title, first.summary);
+    Ok(classifier
+        .explain(&text, Some(&first.source_id))
+        .dismissal_hint(&text, &i.topic_id))
 }
 
 /// Applies one of the duty officer's steps and says what it did.
@@ -1077,7 +1108,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let tz = config.daemon.timezone;
     let now = SystemClock.now();
     let Some(i) = store.incident(store.pool(), id).await? else {
-        eprintln!("error: there is no incident #{id} (see `yuqing incidents --all`)");
+        eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));
     };
     let actions = store.actions_of(id).await?;
@@ -1100,30 +1131,23 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let sev = i.severity.zh();
+    outln!("#{} {} — {} — {}", i.id, i.topic_name, sev, i.status.zh());
     outln!(
-        "#{} {} ({}) — {} — {}",
-        i.id,
-        i.topic_name,
-        i.topic_id,
-        sev,
-        i.status
-    );
-    outln!(
-        "opened {}, clock started {}",
+        "立案时间 {}，计时起点 {}",
         local(from_secs(i.opened_at), tz),
         local(from_secs(i.clock_start), tz)
     );
     for line in crate::cli::lifecycle::state_lines(&i, tz) {
         outln!("{line}");
     }
-    outln!("deadlines:");
+    outln!("时限：");
     for d in store.deadlines_of(store.pool(), id).await? {
         outln!("  {}", deadline_line(&i, &d, now, tz));
     }
-    outln!("items:");
+    outln!("信息：");
     for it in store.incident_items(store.pool(), id).await? {
         outln!(
-            "  item {}: {} [{}] {} {}",
+            "  #{} {} 【{}】{} {}",
             it.id,
             it.published_at
                 .map(|t| local(from_secs(t), tz))
@@ -1134,26 +1158,30 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         );
     }
     if !candidates.is_empty() {
-        outln!("releases detected on own channels:");
+        outln!("本单位渠道上发现的疑似权威发布：");
         for c in &candidates {
             outln!(
-                "  {} [{}] {} {} ({})",
+                "  {} 【{}】{} {}（{}）",
                 local(from_secs(c.posted_at), tz),
                 c.channel_id,
                 c.title,
                 c.link.as_deref().unwrap_or(""),
-                c.status
+                match c.status.as_str() {
+                    "candidate" => "待确认",
+                    "confirmed" => "已确认",
+                    "superseded" => "未采用",
+                    other => other,
+                }
             );
         }
     }
-    outln!("record:");
+    outln!("处置记录（留痕）：");
     for a in actions {
         outln!(
-            "  {} {} {} {}",
+            "  {} {} {}",
             local(from_secs(a.at), tz),
             a.actor,
-            a.action,
-            a.detail.as_deref().unwrap_or("")
+            crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,7 @@ use crate::classify::grouping::Grouping;
 use crate::rules::deadline::Deadlines;
 use crate::rules::escalation::People;
 use crate::rules::surge::Surge;
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{read_toml, Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -336,11 +336,31 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     parse(path, &source)
 }
 
+/// The watchlist folder a config file names, read as far as the file can be read: so
+/// that `check` goes on to the watchlists when the file itself has mistakes. None when the
+/// file cannot be read at all, or names no folder that exists.
+pub fn watchlists_dir(path: &Path) -> Option<PathBuf> {
+    let source = std::fs::read_to_string(path).ok()?;
+    // As a plain table: a wrong value elsewhere in [daemon] does not hide this key.
+    let (table, _) = read_toml::<toml::Table>(path, &source);
+    let dir = table
+        .as_ref()
+        .and_then(|t| {
+            t.get("daemon")?
+                .get("watchlists")?
+                .as_str()
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("watchlists"));
+    dir.is_dir().then_some(dir)
+}
+
 /// Checks config text as if read from `path`.
 pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
-    let mut raw: RawConfig =
-        toml::from_str(source).map_err(|e| Diagnostic::from_toml(path, source, &e))?;
-    let mut errs = Diagnostics::default();
+    let (raw, mut errs) = read_toml::<RawConfig>(path, source);
+    let Some(mut raw) = raw else {
+        return Err(errs);
+    };
     // [web] and [[notify]] first: roles and escalation steps may name `notify:ID`, whose
     // messages link to the console.
     let notifier_ids = notify::declared_ids(&raw.notifiers);
@@ -1109,7 +1129,7 @@ mod tests {
     fn bad_duration_names_its_line() {
         let errs = errors("[deadlines]\nmajor_release = \"5 hours\"\n");
         assert!(
-            errs[0].starts_with("yuqing.toml:2: invalid duration `5 hours`"),
+            errs[0].starts_with("yuqing.toml:2: `major_release`: invalid duration `5 hours`"),
             "{errs:?}"
         );
     }

@@ -107,6 +107,10 @@ pub async fn on_match(
         return Ok(Outcome::Joined(open.id));
     }
 
+    // Incidents of the topic still being handled that this item's text did not match: a
+    // follow-up worded differently (市大剧院后台起火后续…) may be the same event, and the
+    // duty officer is shown them with the merge command rather than left with two clocks.
+    let related = store.active_incidents_of_topic(tx, topic_id, 3).await?;
     let start = deadline::clock_start(
         None,
         item.published_at.map(from_secs),
@@ -160,13 +164,24 @@ pub async fn on_match(
         deadlines: &deadlines,
         evidence,
         owners: &config.people.duty,
+        people: &config.people,
         tz: config.daemon.timezone,
         now,
     };
     let to = config
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
-    let mut draft = mail::opened(&view, &to);
+    let related: Vec<mail::Related> = related
+        .iter()
+        .map(|r| mail::Related {
+            id: r.id,
+            severity: r.severity,
+            status: r.status,
+            opened_at: from_secs(r.opened_at),
+            link: config.notify.incident_link(r.id),
+        })
+        .collect();
+    let mut draft = mail::opened(&view, &to, &related);
     draft.notify = config
         .escalation
         .notifiers(&config.people, severity, EStep::Opened);
@@ -328,6 +343,7 @@ impl Snapshot {
             deadlines: &self.deadlines,
             evidence: &[],
             owners: &config.people.duty,
+            people: &config.people,
             tz: config.daemon.timezone,
             now,
         }
@@ -628,23 +644,23 @@ pub(crate) async fn act_in(
 ) -> Result<String, StepError> {
     let IncidentId(id) = id;
     let Some(incident) = store.incident(&mut **tx, id).await? else {
-        refuse!("there is no incident #{id} (see `yuqing incidents --all`)");
+        refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
     };
     if incident.status == IncidentStatus::Merged && !matches!(step, Step::Note(_)) {
         refuse!(
-            "incident #{id} was merged into #{}; act on that one",
+            "事件 #{id} 已并入 #{}，请在该事件上操作",
             incident.merged_into.unwrap_or(0)
         );
     }
     if incident.status == IncidentStatus::Closed && !matches!(step, Step::Note(_)) {
-        refuse!("incident #{id} is closed");
+        refuse!("事件 #{id} 已结案");
     }
     if incident.status == IncidentStatus::Dismissed && !matches!(step, Step::Note(_)) {
-        refuse!("incident #{id} was dismissed as a false positive (误报)");
+        refuse!("事件 #{id} 已判定为误报并撤销");
     }
     if let Step::Dismiss { reason } = step {
         if reason.trim().is_empty() {
-            refuse!("say why incident #{id} is a false positive: --reason TEXT");
+            refuse!("请说明事件 #{id} 为何是误报：--reason 理由");
         }
     }
     let t = secs(now);
@@ -668,16 +684,16 @@ pub(crate) async fn act_in(
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
                 lifecycle::settle(store, tx, config, id, by, now).await?;
-                format!("incident #{id} acknowledged by {by}")
+                format!("事件 #{id} 已由 {by} 确认接报")
             } else {
-                format!("incident #{id} was already acknowledged")
+                format!("事件 #{id} 此前已确认接报")
             }
         }
         Step::Release { url, at } => {
             // Met when it was published: a detected post confirmed later met its deadline
             // at the post's time, not at the confirmation's.
             let met = match at {
-                Some(at) if *at > now => refuse!("the release time {at} is in the future"),
+                Some(at) if *at > now => refuse!("发布时间 {at} 晚于当前时间"),
                 Some(at) => secs(*at),
                 None => t,
             };
@@ -690,7 +706,7 @@ pub(crate) async fn act_in(
                 }
             }
             let Some(kind) = kind else {
-                refuse!("incident #{id} has no open release or response deadline to record");
+                refuse!("事件 #{id} 没有待完成的发布或回应时限可记录");
             };
             // A reply that answers the public also discharges a working-day duty to reply.
             let also = if kind != Kind::Obligation
@@ -698,7 +714,7 @@ pub(crate) async fn act_in(
                     .meet_deadline(tx, id, Kind::Obligation, met, by, Some(url))
                     .await?
             {
-                " and obligation"
+                "，并履行时限义务"
             } else {
                 ""
             };
@@ -723,14 +739,18 @@ pub(crate) async fn act_in(
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
-            format!("incident #{id}: {kind}{also} recorded ({url}); its reminders stop")
+            lifecycle::tell_handled(store, tx, config, id, kind.zh(), by, now).await?;
+            format!(
+                "事件 #{id}：已记录{}{also}（{url}），相关提醒停止",
+                kind.zh()
+            )
         }
         Step::PressConference { note } => {
             if !store
                 .meet_deadline(tx, id, Kind::PressConference, t, by, note.as_deref())
                 .await?
             {
-                refuse!("incident #{id} has no open press-conference deadline to record");
+                refuse!("事件 #{id} 没有待完成的新闻发布会时限可记录");
             }
             store
                 .record_action(
@@ -754,32 +774,27 @@ pub(crate) async fn act_in(
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
-            format!("incident #{id}: press conference recorded")
+            let what = Kind::PressConference.zh();
+            lifecycle::tell_handled(store, tx, config, id, what, by, now).await?;
+            format!("事件 #{id}：已记录召开新闻发布会")
         }
         Step::Severity(to) => {
             regrade(store, tx, config, &incident, *to, by, now).await?;
-            format!(
-                "incident #{id}: severity set to {} ({})",
-                to.as_str(),
-                to.zh()
-            )
+            format!("事件 #{id}：级别调整为{}", to.zh())
         }
         Step::Note(text) => {
             store
                 .record_action(tx, IncidentId(id), t, by, "note", Some(text))
                 .await?;
-            format!("incident #{id}: note recorded")
+            format!("事件 #{id}：已记录备注")
         }
         Step::Close => {
             lifecycle::close(store, tx, config, id, by, now).await?;
-            format!("incident #{id} closed")
+            format!("事件 #{id} 已结案")
         }
         Step::Dismiss { reason } => {
             lifecycle::dismiss(store, tx, config, id, reason.trim(), by, now).await?;
-            format!(
-                "incident #{id} dismissed as a false positive (误报); its deadlines are \
-                 cancelled and not counted in the report"
-            )
+            format!("事件 #{id} 已判定为误报并撤销：各项时限取消，不计入考核")
         }
     };
     Ok(said)

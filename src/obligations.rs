@@ -64,8 +64,8 @@ pub async fn evaluate(
                 );
                 if health.last_success.is_none() {
                     status.note = Some(match &health.last_error {
-                        Some(e) => format!("never read successfully: {e}"),
-                        None => "not read yet".into(),
+                        Some(e) => format!("从未读取成功：{e}"),
+                        None => "尚未读取".into(),
                     });
                 }
                 Some(status)
@@ -235,27 +235,27 @@ pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
         .map(|d| match (&d.status, &d.channel.duty) {
             (Some(s), Some(rule)) => {
                 let mut line = format!(
-                    "{}\t{}\tlast post {}\t{} this period\tdue {}\t{}",
+                    "{}\t{}\t最近发布 {}\t本期 {} 条\t期限 {}\t{}",
                     d.channel.id,
-                    s.state.as_str(),
+                    s.state.zh(),
                     when(s.last_post),
                     s.posts_this_period,
                     when(s.due),
-                    rule.describe()
+                    rule.zh()
                 );
                 if let Some(m) = &s.missed {
                     line.push_str(&format!(
-                        "\tmissed {} – {}",
+                        "\t违规期间 {} – {}",
                         when(Some(m.from)),
                         when(Some(m.due))
                     ));
                 }
                 if let Some(n) = &s.note {
-                    line.push_str(&format!("\t({n})"));
+                    line.push_str(&format!("\t（{n}）"));
                 }
                 line
             }
-            _ => format!("{}\tno duty", d.channel.id),
+            _ => format!("{}\t无发布义务", d.channel.id),
         })
         .collect()
 }

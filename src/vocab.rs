@@ -11,3 +11,4 @@ pub mod ids;
 pub mod severity;
 pub mod span;
 pub mod state;
+pub mod words;

@@ -16,16 +16,28 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// chromedriver on a free port, killed when dropped.
+/// chromedriver on a free port, killed when dropped. It and its Chromium keep their
+/// temporary files (profiles, `org.chromium.Chromium.*`) in `tmp`, removed with it, so a
+/// test run leaves nothing in /tmp.
 struct Driver {
     child: Child,
     port: u16,
+    tmp: Option<tempfile::TempDir>,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(tmp) = self.tmp.take() {
+            // Chromium may still be letting go of its profile for a moment.
+            for _ in 0..20 {
+                if std::fs::remove_dir_all(tmp.path()).is_ok() || !tmp.path().exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
 }
 
@@ -52,13 +64,19 @@ async fn driver() -> Driver {
         )
     });
     let port = free_port();
+    let tmp = tempfile::TempDir::new().expect("a temporary folder for Chromium");
     let child = Command::new(bin)
         .arg(format!("--port={port}"))
+        .env("TMPDIR", tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("BROWSER TESTS CANNOT RUN: cannot start {bin}: {e}"));
-    let d = Driver { child, port };
+    let d = Driver {
+        child,
+        port,
+        tmp: Some(tmp),
+    };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -220,9 +238,9 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
         .click()
         .await
         .unwrap();
-    let timeline = text_until(&c, "#timeline", |t| t.contains("张三 记录权威信息发布")).await;
+    let timeline = text_until(&c, "#timeline", |t| t.contains("张三 记录发布权威信息")).await;
     assert!(timeline.contains("张三 确认接报"), "{timeline}");
-    assert!(timeline.contains("张三 记录权威信息发布"), "{timeline}");
+    assert!(timeline.contains("张三 记录发布权威信息"), "{timeline}");
     let seen = text_until(&c, "#acknowledged", |t| t.contains("张三")).await;
     assert!(seen.contains("张三"), "{seen}");
     screenshots(&c, "incident").await;

@@ -128,13 +128,14 @@ async fn closed_overdue_on(backend: Option<String>) {
     // `incident show` and `incidents --all` count to the close too.
     let (shown, err) = text(&yq(&sc.config, &["incident", "show", "1"]));
     assert!(
-        shown.contains("(not met; overdue by 55s when closed)")
-            && shown.contains("(not met; closed 18h59m before due)"),
+        shown.contains("发布权威信息：2026-11-24 14:00 前，未完成（结案时已超时 55秒）")
+            && shown
+                .contains("召开新闻发布会：2026-11-25 09:00 前，未完成（结案时剩余 18小时59分）"),
         "{shown}{err}"
     );
     let (all, _) = text(&yq(&sc.config, &["incidents", "--all"]));
     assert!(
-        all.contains("(not met; overdue by 55s when closed)"),
+        all.contains("发布权威信息：2026-11-24 14:00 前，未完成（结案时已超时 55秒）"),
         "{all}"
     );
     let (json, _) = text(&yq(&sc.config, &["incident", "show", "1", "--json"]));
@@ -184,7 +185,7 @@ async fn ids_and_codes_on(backend: Option<String>) {
     // Item ids in text, as `incident split ID ITEM…` needs them.
     let (shown, _) = text(&yq(&sc.config, &["incident", "show", "2"]));
     assert!(
-        shown.contains(&format!("  item {cable}: ")) && shown.contains("索道"),
+        shown.contains(&format!("  #{cable} ")) && shown.contains("索道"),
         "{shown}"
     );
     let (items, _) = text(&yq(&sc.config, &["items", "--since", "2026-11-01"]));
@@ -202,11 +203,11 @@ async fn ids_and_codes_on(backend: Option<String>) {
     assert!(o.status.success(), "{:?}", text(&o));
     let (shown, _) = text(&yq(&sc.config, &["incident", "show", "2"]));
     assert!(
-        shown.contains("(cancelled: merged into #1)") && !shown.contains("regraded"),
+        shown.contains("，因并入 #1 取消") && !shown.contains("级别调整"),
         "{shown}"
     );
     let (all, _) = text(&yq(&sc.config, &["incidents", "--all"]));
-    assert!(all.contains("(cancelled: merged into #1)"), "{all}");
+    assert!(all.contains("，因并入 #1 取消"), "{all}");
 
     // A user's mistake exits 2, with what to do; nothing changes.
     let refused = |args: &[&str], says: &[&str]| {
@@ -217,18 +218,15 @@ async fn ids_and_codes_on(backend: Option<String>) {
             assert!(err.contains(s), "{args:?}: {err}");
         }
     };
-    refused(&["incident", "show", "99"], &["there is no incident #99"]);
-    refused(&["incident", "ack", "99"], &["there is no incident #99"]);
-    refused(&["incident", "merge", "1", "1"], &["into itself"]);
-    refused(
-        &["incident", "merge", "1", "99"],
-        &["there is no incident #99"],
-    );
+    refused(&["incident", "show", "99"], &["没有事件 #99"]);
+    refused(&["incident", "ack", "99"], &["没有事件 #99"]);
+    refused(&["incident", "merge", "1", "1"], &["并入它自己"]);
+    refused(&["incident", "merge", "1", "99"], &["没有事件 #99"]);
     refused(
         &["incident", "split", "1", "999"],
-        &["item 999 is not in incident #1"],
+        &["信息 #999 不属于事件 #1"],
     );
-    refused(&["incident", "ack", "2"], &["merged into #1"]);
+    refused(&["incident", "ack", "2"], &["已并入 #1"]);
     refused(
         &[
             "report",
@@ -360,10 +358,16 @@ async fn output_for_spreadsheets_scripts_and_help() {
     // No empty column after a healthy source.
     let (sources, _) = text(&yq(&sc.config, &["sources"]));
     assert!(
-        sources.starts_with("(times in Asia/Shanghai, UTC+08:00)\nnews\tlast ok "),
+        sources.starts_with(
+            "来源\t上次成功（Asia/Shanghai, UTC+08:00）\t连续失败\t下次抓取\t错误\nnews\t2026-11-24 09:00\t0 次\t"
+        ),
         "{sources}"
     );
     assert!(sources.lines().all(|l| !l.ends_with('\t')), "{sources:?}");
+    assert!(
+        sources.lines().nth(1).unwrap().ends_with("\t-"),
+        "no error: {sources:?}"
+    );
 
     // The help of the regrouping and press commands says what each argument is.
     let help = |args: &[&str]| {
@@ -437,7 +441,9 @@ async fn late_release_on(backend: Option<String>) {
 
     let (shown, err) = text(&yq(&sc.config, &["incident", "show", "1"]));
     assert!(
-        shown.contains("(met late ") && shown.contains("by 王值班, overdue by 1m)"),
+        shown.contains(
+            "发布权威信息：2026-11-24 14:00 前，超时完成（超时 1分1秒），2026-11-24 14:01:01 王值班 记录"
+        ),
         "{shown}{err}"
     );
     let (json, _) = text(&yq(&sc.config, &["incident", "show", "1", "--json"]));
@@ -520,23 +526,32 @@ async fn dismissed_on(backend: Option<String>) {
         ],
     );
     assert!(o.status.success(), "{:?}", text(&o));
+    // It says which words matched, where, and the exclusion that would have stopped it.
+    let (said, _) = text(&o);
+    assert!(
+        said.contains("命中原因：专题“景区安全”（")
+            && said.contains("w.toml:")
+            && said.contains("命中了 “景区”、“坍塌”"),
+        "{said}"
+    );
+    assert!(
+        said.contains("none = [\"景区美术馆新展\", \"坍塌之美\"]"),
+        "{said}"
+    );
     let o = yq(
         &sc.config,
         &["incident", "dismiss", "1", "--reason", "again"],
     );
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(
-        text(&o).1.contains("dismissed as a false positive"),
+        text(&o).1.contains("事件 #1 已判定为误报并撤销"),
         "{:?}",
         text(&o)
     );
 
     let (shown, _) = text(&yq(&sc.config, &["incident", "show", "1"]));
-    assert!(shown.contains("state: dismissed (误报)"), "{shown}");
-    assert!(
-        shown.contains("cancelled: dismissed as a false positive"),
-        "{shown}"
-    );
+    assert!(shown.contains("状态：误报"), "{shown}");
+    assert!(shown.contains("误报撤销（不计入考核）"), "{shown}");
     let (json, _) = text(&yq(&sc.config, &["incident", "show", "1", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     for dl in v["deadlines"].as_array().unwrap() {
@@ -594,7 +609,7 @@ async fn dismissed_on(backend: Option<String>) {
     let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
     assert_eq!(items.len(), 2, "kept with the dismissed incident");
     let (open, _) = text(&yq(&sc.config, &["incidents"]));
-    assert!(open.contains("no open incidents"), "{open}");
+    assert!(open.contains("没有处置中的事件"), "{open}");
 }
 
 // Multi-threaded: the feed is served on this runtime while the test waits for the binary.
@@ -617,9 +632,88 @@ async fn a_one_off_poll_says_which_incidents_opened_already_overdue() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(
-        out.contains("incident #1 opened already overdue: release was due ")
-            && out.contains("when the first item was published), 1d19h ago"),
+        out.contains("事件 #1 立案时已超时：发布权威信息应于 ")
+            && out.contains("（计时起点是首条信息的发布时间 ")
+            && out.contains("已超时 1天19小时；超时通报随立案通知一并发出"),
         "{out}"
     );
-    assert!(out.contains("press_conference was due "), "{out}");
+    assert!(out.contains("召开新闻发布会应于 "), "{out}");
+}
+
+/// The English words left in `text` once what may be English is taken out: addresses,
+/// commands and config keys in backticks or brackets, the zone's name, source ids and
+/// the actor `yuqing`.
+fn english_words(text: &str, allowed: &[&str]) -> Vec<String> {
+    let strip =
+        regex::Regex::new(r"https?://\S+|`[^`]*`|\[\[?[a-z_.]+\]\]?|Asia/Shanghai|UTC").unwrap();
+    let stripped = strip.replace_all(text, " ");
+    regex::Regex::new(r"[A-Za-z]{2,}")
+        .unwrap()
+        .find_iter(&stripped)
+        .map(|m| m.as_str().to_string())
+        .filter(|w| !allowed.contains(&w.as_str()) && w != "yuqing")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_duty_officer_reads_is_chinese() {
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[
+            ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", ""),
+            ("另一景区栈道坍塌", "https://n.example.cn/2", "2", ""),
+        ],
+        "",
+        &None,
+    )
+    .await;
+    let mut seen = Vec::new();
+    let mut run = |args: &[&str]| {
+        let o = yq_env(&sc.config, args, &[("YUQING_USER", "王值班")]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{args:?}: {out}{err}");
+        seen.push((args.join(" "), out));
+    };
+    run(&["poll"]);
+    run(&["incidents"]);
+    run(&["incident", "ack", "1"]);
+    run(&["incident", "note", "1", "已联系景区"]);
+    run(&["incident", "severity", "2", "ordinary"]);
+    run(&[
+        "incident",
+        "release",
+        "1",
+        "--url",
+        "https://gov.example.cn/n/1",
+    ]);
+    run(&["incident", "press", "1"]);
+    run(&["incident", "merge", "1", "2"]);
+    run(&["incident", "show", "1"]);
+    run(&["incident", "show", "2"]);
+    run(&["incidents", "--all"]);
+    run(&["sources"]);
+    run(&["obligations"]);
+    run(&["report", "incidents", "--from", "2026-11-01"]);
+    run(&["incident", "close", "1"]);
+    run(&["incident", "show", "1"]);
+    for (args, out) in &seen {
+        let words = english_words(out, &["news"]);
+        assert!(
+            words.is_empty(),
+            "`yuqing {args}` printed English {words:?}:\n{out}"
+        );
+    }
+    // The record in `incident show` names each step in Chinese.
+    let (_, shown) = seen.last().unwrap();
+    for step in [
+        "立案（首条信息 #1）",
+        "王值班 确认接报",
+        "王值班 备注（已联系景区）",
+        "王值班 记录发布权威信息（https://gov.example.cn/n/1）",
+        "王值班 记录召开新闻发布会",
+        "王值班 合并（#2 并入（1 条信息），计时起点 ",
+        "王值班 结案",
+    ] {
+        assert!(shown.contains(step), "{step}: {shown}");
+    }
 }

@@ -117,3 +117,53 @@ fn a_topic_restricted_to_an_unknown_source_points_at_its_sources_line_and_lists_
         "{err}"
     );
 }
+
+#[test]
+fn one_check_reports_every_mistake_in_every_section_and_file() {
+    // Five mistakes in four places: a type error in [daemon], a TOML syntax error in
+    // [mail], an unknown key in one [[source]], a phone for an address nobody lists, and
+    // a broken topic in the watchlist, whose other topic is still checked.
+    let rest = "\n[mail]\nfrom = \"yuqing <yq@x.cn>\nsmtp = \"x\"\n\
+                \n[people]\nduty = [\"值班 <duty@x.cn>\"]\n\
+                \n[people.phones]\n\"nobody@x.cn\" = \"010-1234 5678\"\n\
+                \n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"http://a.example.cn/rss\"\nevry = \"5m\"\n\
+                \n[[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"http://b.example.cn/rss\"\n";
+    let watchlist = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nany = \"坍塌\"\n\n\
+                     [[topic]]\nid = \"fire\"\nname = \"火灾\"\nany = [\"起火\"]\nseverity = \"huge\"\n";
+    let (code, out, err) = check("tick = 5", rest, watchlist);
+    assert_eq!(code, 2, "{out}{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains(".toml:")).collect();
+    for (at, says) in [
+        ("yuqing.toml:4: ", "tick"),
+        ("yuqing.toml:7: ", ""),
+        (
+            "yuqing.toml:14: ",
+            "[people.phones] `nobody@x.cn` is not an address",
+        ),
+        ("yuqing.toml:20: ", "evry"),
+        ("w.toml:4: ", ""),
+        ("w.toml:9: ", "huge"),
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(at) && l.contains(says)),
+            "missing {at}…{says} in one run:\n{err}"
+        );
+    }
+    // A phone for a listed address is taken, and a bad number is named.
+    let (code, _, err) = check(
+        "",
+        "\n[people]\nduty = [\"值班 <duty@x.cn>\"]\n\n[people.phones]\n\"Duty@x.cn\" = \"call me\"\n",
+        WATCHLIST,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("yuqing.toml:10: [people.phones] `call me` is not a telephone number"),
+        "{err}"
+    );
+    let (code, out, err) = check(
+        "",
+        "\n[people]\nduty = [\"值班 <duty@x.cn>\"]\n\n[people.phones]\n\"Duty@x.cn\" = \"010-6512 3456 转 8\"\n",
+        WATCHLIST,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+}

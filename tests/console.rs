@@ -247,7 +247,7 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
         let timeline = &page.body[page.body.find("id=\"timeline\"").unwrap()..];
         assert!(timeline.contains("<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>"), "{timeline}");
         assert!(timeline
-            .contains("<b class=\"who\">张三</b> <span class=\"what\">记录权威信息发布</span>"));
+            .contains("<b class=\"who\">张三</b> <span class=\"what\">记录发布权威信息</span>"));
         assert!(timeline.contains("https://www.example.gov.cn/notice/1"));
         assert!(
             timeline.contains("class=\"mail\""),
@@ -265,9 +265,9 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("张三 acknowledged"), "{text}");
+        assert!(text.contains("张三 确认接报"), "{text}");
         assert!(
-            text.contains("张三 release https://www.example.gov.cn/notice/1"),
+            text.contains("张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"),
             "{text}"
         );
     }
@@ -378,7 +378,7 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .get("/incidents/1")
         .await
         .body
-        .contains("未执行：cannot merge incident #1 into itself"));
+        .contains("未执行：不能把事件 #1 并入它自己"));
     let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
     assert_eq!(p.status, 303);
     let two = store.incident(store.pool(), 2).await.unwrap().unwrap();
@@ -421,7 +421,7 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .get("/incidents/3")
         .await
         .body
-        .contains("未执行：incident #3 is closed"));
+        .contains("未执行：事件 #3 已结案"));
     // A bad URL and an unknown action.
     b.get("/incidents/1").await;
     b.post("/incidents/1/release", &[("url", "not a url")])

@@ -102,7 +102,7 @@ every = "1s"
             .args(["run", "--config"])
             .arg(&self.config)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(common::log_file(self.dirs.root()))
             .spawn()
             .expect("start yuqing run");
         Daemon(child)
@@ -277,7 +277,7 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
         "--url",
         "https://wlj.example.gov.cn/notice/1",
     ]);
-    assert!(said.contains("release recorded"), "{said}");
+    assert!(said.contains("已记录发布权威信息"), "{said}");
 
     // The press conference deadline (12s) passes after the release deadline (6s): once its
     // escalation has arrived, the release escalation would have arrived too.
@@ -311,7 +311,7 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
 
     let show = d.cli(&["incident", "show", "1"]);
     assert!(
-        show.contains("tester release https://wlj.example.gov.cn/notice/1"),
+        show.contains("tester 记录发布权威信息（https://wlj.example.gov.cn/notice/1）"),
         "{show}"
     );
 

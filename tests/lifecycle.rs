@@ -173,8 +173,27 @@ async fn full_day_on(backend: Option<String>) {
         clock.now(),
     )
     .await;
-    assert!(said.contains("release recorded"), "{said}");
+    assert!(said.contains("已记录发布权威信息"), "{said}");
     assert_eq!(status(&d, 1).await, "released");
+    // The leaders and 新闻办, told of the breach, hear that it is handled, and how late.
+    let handled = mails(&d, "handled").await;
+    assert_eq!(handled.len(), 1, "{handled:#?}");
+    assert!(
+        handled[0]
+            .subject
+            .starts_with("【舆情·已处置】#1 已发布权威信息"),
+        "{}",
+        handled[0].subject
+    );
+    let to = &handled[0].recipients;
+    assert!(to.contains("leader@") && to.contains("press@"), "{to}");
+    assert!(
+        handled[0].body_text.contains(
+            "发布权威信息：2026-11-24 14:00 前，超时完成（超时 30分钟），2026-11-24 14:30 记录"
+        ),
+        "{}",
+        handled[0].body_text
+    );
     assert!(mails(&d, "monitoring").await.is_empty());
     clock.set(t0 + Duration::hours(9));
     act(&d, 1, Step::PressConference { note: None }, clock.now()).await;
@@ -233,6 +252,16 @@ async fn full_day_on(backend: Option<String>) {
     let closed = mails(&d, "closed").await;
     assert_eq!(closed.len(), 1);
     assert!(
+        closed[0].recipients.contains("leader@") && closed[0].recipients.contains("duty@"),
+        "the leaders told of the breach hear it closed: {}",
+        closed[0].recipients
+    );
+    assert_eq!(
+        mails(&d, "handled").await.len(),
+        2,
+        "and that the press conference was held"
+    );
+    assert!(
         closed[0].body_text.contains("监测期满"),
         "{}",
         closed[0].body_text
@@ -253,7 +282,7 @@ async fn full_day_on(backend: Option<String>) {
         "{text}"
     );
     assert!(
-        text.contains("duty 确认收到")
+        text.contains("duty 确认接报")
             && text.contains("duty 记录召开新闻发布会")
             && text.contains("yuqing 结案（监测期满）"),
         "the record: {text}"
@@ -305,7 +334,7 @@ async fn full_day_on(backend: Option<String>) {
         .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
-        shown.contains("state: monitoring (监测中)") && shown.contains("reopened by a resurgence"),
+        shown.contains("状态：监测中") && shown.contains("因回温于"),
         "{shown}"
     );
     // Every message was really delivered (file transport), one .eml each.
@@ -388,13 +417,32 @@ async fn merge_and_split_on(backend: Option<String>) {
         "#2 was published three hours earlier"
     );
 
-    // The duty officer judges the cable car failure part of the same event.
-    let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
-    assert!(ok, "{out}{err}");
+    // #2 opened while #1 of the same topic was open: its mail says they may be one event,
+    // links #1 and gives the merge command, which works as printed.
+    let opened = mails(d, "opened").await;
+    let text = &opened[1].body_text;
     assert!(
-        out.contains("incident #2 merged into #1 (1 item(s) moved)"),
-        "{out}"
+        opened[1].subject.ends_with("（或与 #1 为同一事件）"),
+        "{}",
+        opened[1].subject
     );
+    assert!(
+        text.contains("可能与 #1 为同一事件（同一专题，一般，") && text.contains("/incidents/1）"),
+        "{text}"
+    );
+    assert!(!opened[0].body_text.contains("同一事件"), "#1 had no other");
+    let merge = text
+        .split("如是请合并：")
+        .nth(1)
+        .and_then(|t| t.split('。').next())
+        .unwrap_or_default();
+    assert_eq!(merge, "yuqing incident merge 1 2", "{text}");
+
+    // The duty officer judges the cable car failure part of the same event.
+    let args: Vec<&str> = merge.split(' ').skip(1).collect();
+    let (ok, out, err) = yuqing(&sc.config, &args);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("事件 #2 已并入 #1（移入 1 条信息）"), "{out}");
     assert_eq!(status(d, 2).await, "merged");
     assert_eq!(clock_start(1).await, c2, "the earlier clock start is kept");
     let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
@@ -424,7 +472,7 @@ async fn merge_and_split_on(backend: Option<String>) {
         "in #1's thread"
     );
     let (ok, _, err) = yuqing(&sc.config, &["incident", "ack", "2"]);
-    assert!(!ok && err.contains("merged into #1"), "{err}");
+    assert!(!ok && err.contains("已并入 #1"), "{err}");
     let actions = d.store.actions_of(1).await.unwrap();
     assert!(
         actions.iter().any(
@@ -459,7 +507,7 @@ async fn merge_and_split_on(backend: Option<String>) {
     let cable = items.iter().find(|i| i.title.contains("索道")).unwrap().id;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &cable.to_string()]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("split into new incident #3"), "{out}");
+    assert!(out.contains("已拆分为新事件 #3"), "{out}");
     assert_eq!(
         d.store
             .incident_items(d.store.pool(), 1)
@@ -509,12 +557,9 @@ async fn merge_and_split_on(backend: Option<String>) {
 
     // Bad input loses nothing and says why.
     let (ok, _, err) = yuqing(&sc.config, &["incident", "split", "1", "999"]);
-    assert!(
-        !ok && err.contains("item 999 is not in incident #1"),
-        "{err}"
-    );
+    assert!(!ok && err.contains("信息 #999 不属于事件 #1"), "{err}");
     let (ok, _, err) = yuqing(&sc.config, &["incident", "merge", "1", "1"]);
-    assert!(!ok && err.contains("into itself"), "{err}");
+    assert!(!ok && err.contains("并入它自己"), "{err}");
 }
 
 const MESSAGES: &str = "[[topic]]\nid = \"messages\"\nname = \"市长信箱留言\"\n\
@@ -569,7 +614,10 @@ async fn national_day_on(backend: Option<String>) {
         clock.now(),
     )
     .await;
-    assert!(said.contains("response and obligation recorded"), "{said}");
+    assert!(
+        said.contains("已记录回应社会关切，并履行时限义务"),
+        "{said}"
+    );
     assert_eq!(status(d, 1).await, "monitoring");
     clock.set(Utc.with_ymd_and_hms(2026, 10, 14, 2, 0, 0).unwrap());
     d.housekeeping().await.unwrap();

@@ -35,7 +35,7 @@ fn start(dirs: &TempDirs, config: &PathBuf) -> Running {
         .args(["run", "--config"])
         .arg(config)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(common::log_file(dirs.root()))
         .spawn()
         .expect("start yuqing run");
     Running(child)

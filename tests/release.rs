@@ -179,7 +179,7 @@ async fn confirm_on(backend: Option<String>) {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("release recorded"), "{stdout}");
+    assert!(stdout.contains("已记录发布权威信息"), "{stdout}");
     let d = release_deadline(&s).await;
     assert_eq!(
         d.met_at,
@@ -195,7 +195,7 @@ async fn confirm_on(backend: Option<String>) {
         .unwrap();
     let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(
-        shown.contains(NOTICE_LINK) && shown.contains("(confirmed)"),
+        shown.contains(NOTICE_LINK) && shown.contains("（已确认）"),
         "{shown}"
     );
 

@@ -63,6 +63,28 @@ async fn an_edited_watchlist_reloads_and_a_broken_one_is_refused() {
         !d.reload_if_changed(),
         "a bad file is tried once per edit, not every tick"
     );
+    // The operators are mailed the mistake with its file:line, once: a SIGHUP reload of
+    // the same bad file (as `systemctl reload` sends) does not mail it again.
+    d.mail_rejected_reload().await;
+    d.reload();
+    d.mail_rejected_reload().await;
+    let rejected = rejected_mail(&d).await;
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    assert_eq!(rejected[0].recipients, "[\"运维 <operators@localhost>\"]");
+    assert!(
+        rejected[0].subject.starts_with("【舆情·配置未生效】"),
+        "{}",
+        rejected[0].subject
+    );
+    let b = dirs.root().join("watchlists/b.toml");
+    assert!(
+        rejected[0]
+            .body_text
+            .contains(&format!("{}:4: unknown field `ayn`", b.display())),
+        "{}",
+        rejected[0].body_text
+    );
+    assert!(rejected[0].body_text.contains("yuqing check --config "));
 
     // Fixed: it loads.
     dirs.write(
@@ -72,4 +94,23 @@ async fn an_edited_watchlist_reloads_and_a_broken_one_is_refused() {
     assert!(d.reload_if_changed());
     assert_eq!(topics(&d, "某博物馆文物被盗"), Vec::<String>::new());
     assert_eq!(topics(&d, "文物损毁严重"), vec!["relics"]);
+
+    // Broken again the same way after a good load: that is news, mailed again.
+    dirs.write(
+        "watchlists/b.toml",
+        "[[topic]]\nid = \"relics\"\nname = \"文物\"\nayn = [\"文物被盗\"]\n",
+    );
+    assert!(d.reload_if_changed());
+    d.mail_rejected_reload().await;
+    assert_eq!(rejected_mail(&d).await.len(), 2);
+}
+
+async fn rejected_mail(d: &Daemon) -> Vec<yuqing::store::OutboxRow> {
+    d.store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "reload_rejected")
+        .collect()
 }

@@ -135,7 +135,7 @@ async fn ready_watchdog_reload_and_stopping_reach_systemd() {
             .args(["run", "--config"])
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(common::log_file(dirs.root()))
             .spawn()
             .expect("start yuqing run"),
     );
@@ -245,7 +245,7 @@ async fn the_smtp_password_comes_from_the_systemd_credential() {
             .args(["run", "--config"])
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(common::log_file(dirs.root()))
             .spawn()
             .expect("start yuqing run"),
     );

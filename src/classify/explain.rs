@@ -70,6 +70,90 @@ pub struct Word {
     pub quote: String,
 }
 
+impl Explanation {
+    /// For a false positive (误报) of topic `topic`: which words of `text` made it match,
+    /// where, and the `none` term that would have stopped it, in Chinese, for the duty
+    /// officer to hand to the operators. The term offered is the phrase around the
+    /// matched word, between punctuation (`美术馆新展"起火的颜色"开幕` gives `起火的颜色`).
+    pub fn dismissal_hint(&self, text: &str, topic: &str) -> Vec<String> {
+        let Some(t) = self.topics.iter().find(|t| t.id == topic) else {
+            return Vec::new();
+        };
+        let Some(rule) = t.rules.iter().find(|r| r.verdict == Verdict::Matched) else {
+            return Vec::new();
+        };
+        let words: Vec<String> = rule
+            .found
+            .iter()
+            .map(|w| format!("“{}”", w.quote))
+            .collect();
+        let phrases: Vec<String> = rule
+            .found
+            .iter()
+            .filter_map(|w| {
+                let at = text.find(&w.quote)?;
+                Some(phrase_around(text, at, at + w.quote.len()))
+            })
+            .filter(|p| !p.is_empty())
+            .fold(Vec::new(), |mut v, p| {
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+                v
+            });
+        let mut out = vec![format!(
+            "命中原因：专题“{}”（{}:{} 第 {} 条规则）命中了 {}",
+            t.name,
+            t.file.display(),
+            rule.line,
+            rule.number,
+            words.join("、")
+        )];
+        if !phrases.is_empty() {
+            let quoted: Vec<String> = phrases.iter().map(|p| format!("\"{p}\"")).collect();
+            out.push(format!(
+                "如需今后不再因同类内容立案，请运维在该规则的 none 中加入排除词，例如：none = [{}]",
+                quoted.join(", ")
+            ));
+            out.push("加入后用 yuqing classify --explain 检查该标题，再运行 yuqing check".into());
+        }
+        out
+    }
+}
+
+/// The phrase of `text` around bytes `start..end`: out to the nearest punctuation or space
+/// on either side, at most 12 characters each way.
+fn phrase_around(text: &str, start: usize, end: usize) -> String {
+    let stop = |c: char| {
+        c.is_whitespace()
+            || (c.is_ascii_punctuation())
+            || "，。、；：？！“”‘’《》（）【】「」…—·".contains(c)
+    };
+    if start > end
+        || end > text.len()
+        || !text.is_char_boundary(start)
+        || !text.is_char_boundary(end)
+    {
+        return String::new();
+    }
+    let before: String = {
+        let mut v: Vec<char> = text[..start]
+            .chars()
+            .rev()
+            .take_while(|c| !stop(*c))
+            .take(12)
+            .collect();
+        v.reverse();
+        v.into_iter().collect()
+    };
+    let after: String = text[end..]
+        .chars()
+        .take_while(|c| !stop(*c))
+        .take(12)
+        .collect();
+    format!("{before}{}{after}", &text[start..end])
+}
+
 impl Classifier {
     /// Classifies `text` and says why, rule by rule.
     pub fn explain(&self, text: &str, source: Option<&str>) -> Explanation {

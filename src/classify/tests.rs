@@ -249,3 +249,28 @@ fn more_distinct_chars_than_the_alphabet_holds_still_match() {
         (3, 5)
     );
 }
+
+#[test]
+fn a_dismissal_is_explained_with_the_phrase_to_exclude() {
+    let w = crate::classify::watchlist::Watchlists {
+        topics: crate::classify::watchlist::parse_file(
+            std::path::Path::new("w/fire.toml"),
+            "[[topic]]\nid = \"fire\"\nname = \"火灾\"\nseverity = \"major\"\nany = [\"起火\"]\n",
+        )
+        .unwrap(),
+        files: vec![],
+    };
+    let c = crate::classify::Classifier::new(&w).unwrap();
+    let text = "美术馆新展\"起火的颜色\"开幕";
+    let hint = c.explain(text, None).dismissal_hint(text, "fire");
+    assert!(
+        hint[0].starts_with("命中原因：专题“火灾”（w/fire.toml:")
+            && hint[0].ends_with("第 1 条规则）命中了 “起火”"),
+        "{hint:?}"
+    );
+    assert!(hint[1].ends_with("none = [\"起火的颜色\"]"), "{hint:?}");
+    assert!(c
+        .explain("一般新闻", None)
+        .dismissal_hint("一般新闻", "fire")
+        .is_empty());
+}

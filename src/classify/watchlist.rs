@@ -150,12 +150,16 @@ fn duplicate(t: &Topic, first: &Topic) -> Diagnostic {
 
 /// Parses one watchlist file; `path` is only used to name it in diagnostics.
 pub fn parse_file(path: &Path, source: &str) -> Result<Vec<Topic>, Diagnostics> {
-    let raw: RawFile =
-        toml::from_str(source).map_err(|e| Diagnostic::from_toml(path, source, &e))?;
+    // Every mistake of the file: a topic with a TOML mistake is reported and left out,
+    // and the others are still checked.
+    let (raw, diags) = crate::vocab::diagnostic::read_toml::<RawFile>(path, source);
+    let Some(raw) = raw else {
+        return Err(diags);
+    };
     let mut cx = Cx {
         path,
         source,
-        diags: Diagnostics::default(),
+        diags,
     };
     let mut topics: Vec<Topic> = Vec::new();
     for raw_topic in raw.topic {

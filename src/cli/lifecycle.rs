@@ -107,31 +107,24 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
 
 /// The lifecycle lines of `incident show`: state, monitoring end, merge and split links.
 pub fn state_lines(i: &IncidentRow, tz: chrono_tz::Tz) -> Vec<String> {
-    let mut out = vec![format!(
-        "state: {} ({})",
-        i.status,
-        crate::notify::report::state_zh(i)
-    )];
+    let mut out = vec![format!("状态：{}", crate::notify::report::state_zh(i))];
     if let (Some(t), "monitoring") = (i.monitoring_until, i.status.as_str()) {
         out.push(format!(
-            "monitoring until {} (closes by itself then)",
+            "监测期至 {}（届时自动结案）",
             local(from_secs(t), tz)
         ));
     }
     if let Some(t) = i.reopened_at {
-        out.push(format!(
-            "reopened by a resurgence (回温) {}",
-            local(from_secs(t), tz)
-        ));
+        out.push(format!("因回温于 {} 重新打开", local(from_secs(t), tz)));
     }
     if let (Some(t), Some(by)) = (i.closed_at, &i.closed_by) {
-        out.push(format!("closed {} by {by}", local(from_secs(t), tz)));
+        out.push(format!("{by} 于 {} 结案", local(from_secs(t), tz)));
     }
     if let Some(m) = i.merged_into {
-        out.push(format!("merged into #{m}"));
+        out.push(format!("已并入 #{m}"));
     }
     if let Some(f) = i.split_from {
-        out.push(format!("split from #{f}"));
+        out.push(format!("自 #{f} 拆出"));
     }
     out
 }

@@ -22,7 +22,23 @@ impl Settings {
     /// Loads the config at `path` and the watchlists it names; every mistake of every file
     /// is reported, not only the first.
     pub fn load(path: &Path) -> Result<Settings, Diagnostics> {
-        let config = config::load(path)?;
+        let config = match config::load(path) {
+            Ok(c) => c,
+            Err(mut errs) => {
+                // Every mistake in one run: the watchlists are checked too, with their
+                // examples, when the config names a folder that can be found.
+                if let Some(dir) = config::watchlists_dir(path) {
+                    match watchlist::load_dir(&dir).and_then(|w| {
+                        let c = Classifier::new(&w)?;
+                        Ok(c.run_examples(&w))
+                    }) {
+                        Ok(failures) => errs.extend(failures),
+                        Err(e) => errs.extend(e),
+                    }
+                }
+                return Err(errs);
+            }
+        };
         let watchlists = watchlist::load_dir(&config.daemon.watchlists)?;
         let classifier = Classifier::new(&watchlists)?;
         let mut errs = Diagnostics::default();

@@ -15,7 +15,7 @@ use crate::fetch::politeness::HostGate;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::incident;
 use crate::notify::dispatch::Dispatcher;
-use crate::notify::outbox::{Drained, Sender};
+use crate::notify::outbox::{domain_of, Drained, Sender};
 use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
 use crate::vocab::clock::{secs, Clock};
@@ -50,6 +50,17 @@ pub struct Daemon {
     leading: Arc<AtomicBool>,
     /// The last error of each kind the loop logged, and when (see `report`).
     errors: Arc<Mutex<HashMap<&'static str, (String, std::time::Instant)>>>,
+    /// The mistakes of the last rejected reload, and whether the operators were mailed them.
+    rejected: Arc<Mutex<Rejected>>,
+}
+
+/// A rejected reload, mailed to the operators once per set of mistakes.
+#[derive(Default)]
+struct Rejected {
+    /// The mistakes last mailed; cleared by a reload that succeeds.
+    mailed: Option<Vec<String>>,
+    /// Mistakes to mail at the next loop turn.
+    pending: Option<Vec<String>>,
 }
 
 /// How long the loop keeps quiet about an error it just logged.
@@ -109,6 +120,7 @@ impl Daemon {
         let seen = fingerprint(&config_path, &d.watchlists, &d.calendar);
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
+            rejected: Arc::default(),
             leading: Arc::new(AtomicBool::new(false)),
             errors: Arc::default(),
             store,
@@ -318,6 +330,7 @@ impl Daemon {
             self.reload_if_changed();
             let settings = self.settings.get();
             let now = self.clock.now();
+            self.mail_rejected_reload().await;
             sd.turn_started();
 
             // Sources and the own channels (read the same way, into posts) whose next poll
@@ -467,6 +480,45 @@ impl Daemon {
         }
     }
 
+    /// Queues the operators' mail about a rejected reload, if one is waiting; kept waiting
+    /// while the database cannot take it. The loop calls it at every turn.
+    pub async fn mail_rejected_reload(&self) {
+        let (settings, now) = (self.settings.get(), self.clock.now());
+        let Some(mistakes) = self
+            .rejected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending
+            .take()
+        else {
+            return;
+        };
+        let c = &settings.config;
+        let draft = crate::notify::mail::reload_rejected(
+            &self.config_path,
+            &mistakes,
+            c.daemon.timezone,
+            now,
+            &c.people.operators,
+        );
+        let queued = async {
+            let mut tx = self.store.begin().await?;
+            self.store
+                .enqueue(&mut tx, &draft, secs(now), &domain_of(&c.mail.from))
+                .await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = queued {
+            self.report("cannot queue the mail about a rejected reload", &e);
+            self.rejected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pending = Some(mistakes);
+        }
+    }
+
     /// Reloads when the config file or a watchlist file changed since the last load;
     /// returns whether anything changed.
     pub fn reload_if_changed(&self) -> bool {
@@ -501,11 +553,21 @@ impl Daemon {
             Ok(s) => {
                 let topics = s.watchlists.topics.len();
                 self.settings.replace(s);
+                self.rejected
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .mailed = None;
                 tracing::info!(topics, "reloaded config and watchlists");
             }
             Err(errs) => {
                 for e in &errs.0 {
                     tracing::error!(error = %e, "reload rejected; keeping the running configuration");
+                }
+                let mistakes: Vec<String> = errs.0.iter().map(|e| e.to_string()).collect();
+                let mut r = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
+                if r.mailed.as_ref() != Some(&mistakes) {
+                    r.mailed = Some(mistakes.clone());
+                    r.pending = Some(mistakes);
                 }
             }
         }

@@ -138,7 +138,7 @@ pub(super) async fn resurge(
                 "{} {} {}",
                 local(from_secs(a.at), tz),
                 a.actor,
-                mail::action_zh(&a.action, a.detail.as_deref())
+                crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
             )
         })
         .collect();
@@ -279,12 +279,78 @@ pub(super) async fn close(
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let draft = mail::closed(&view, by, &config.people.duty);
+    // The leaders told of an escalation hear that it closed, too.
+    let (told, told_notify) = escalation_audience(store, tx, config, id, snap.severity()).await?;
+    let mut to = config.people.duty.clone();
+    add_each(&mut to, told);
+    let mut draft = mail::closed(&view, by, &to);
+    draft.notify = told_notify;
     store
         .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
     tracing::info!(incident_id = id, by, "incident closed");
     Ok(())
+}
+
+/// The people told of an escalation of incident `id` (a missed deadline, or nobody
+/// acknowledging it), with their instant-message notifiers: they must also hear how it
+/// ends, handled, closed or dismissed. Empty when there was no escalation.
+pub(super) async fn escalation_audience(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: i64,
+    severity: crate::vocab::severity::Severity,
+) -> Result<(Vec<lettre::message::Mailbox>, Vec<String>)> {
+    let (mut to, mut notify) = (Vec::new(), Vec::new());
+    if store.was_escalated(tx, id).await? {
+        for step in [EStep::Breach, EStep::Unacknowledged] {
+            add_each(
+                &mut to,
+                config.escalation.mailboxes(&config.people, severity, step),
+            );
+            add_each(
+                &mut notify,
+                config.escalation.notifiers(&config.people, severity, step),
+            );
+        }
+    }
+    Ok((to, notify))
+}
+
+/// After `what` (发布权威信息, 召开新闻发布会) was recorded on incident `id`: the people
+/// told of its escalation are told it is handled, and how late. Nothing when nobody was.
+pub(super) async fn tell_handled(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: i64,
+    what: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let snap = Snapshot::read(store, tx, id).await?;
+    let (to, notify) = escalation_audience(store, tx, config, id, snap.severity()).await?;
+    if to.is_empty() && notify.is_empty() {
+        return Ok(());
+    }
+    let source = source_name(config, &snap.first().source_id);
+    let view = snap.view(config, &source, now);
+    let mut draft = mail::handled(&view, what, by, &to);
+    draft.notify = notify;
+    store
+        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
+        .await?;
+    Ok(())
+}
+
+/// Adds `more` to `list`, each once.
+fn add_each<T: PartialEq>(list: &mut Vec<T>, more: Vec<T>) {
+    for m in more {
+        if !list.contains(&m) {
+            list.push(m);
+        }
+    }
 }
 
 /// Ends incident `id` as a false positive (误报) for `reason`: its deadlines are cancelled,
@@ -300,11 +366,6 @@ pub(super) async fn dismiss(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let t = secs(now);
-    let escalated = store
-        .deadlines_of(&mut **tx, id)
-        .await?
-        .iter()
-        .any(|d| d.breach_mailed_at.is_some());
     if !store.dismiss_incident(tx, id, t, by).await? {
         return Ok(());
     }
@@ -315,33 +376,16 @@ pub(super) async fn dismiss(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let severity = snap.severity();
+    let (told, told_notify) = escalation_audience(store, tx, config, id, severity).await?;
     let mut to = config
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
-    if escalated {
-        for m in config
-            .escalation
-            .mailboxes(&config.people, severity, EStep::Breach)
-        {
-            if !to.contains(&m) {
-                to.push(m);
-            }
-        }
-    }
+    add_each(&mut to, told);
     let mut draft = mail::dismissed(&view, reason, by, &to);
     draft.notify = config
         .escalation
         .notifiers(&config.people, severity, EStep::Opened);
-    if escalated {
-        for n in config
-            .escalation
-            .notifiers(&config.people, severity, EStep::Breach)
-        {
-            if !draft.notify.contains(&n) {
-                draft.notify.push(n);
-            }
-        }
-    }
+    add_each(&mut draft.notify, told_notify);
     store
         .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
@@ -381,20 +425,20 @@ pub async fn merge(
 ) -> Result<String, StepError> {
     let (IncidentId(into), IncidentId(from)) = (into, from);
     if into == from {
-        refuse!("cannot merge incident #{into} into itself");
+        refuse!("不能把事件 #{into} 并入它自己");
     }
     let mut tx = store.begin().await?;
     let Some(a) = store.incident(&mut *tx, into).await? else {
-        refuse!("there is no incident #{into}");
+        refuse!("没有事件 #{into}");
     };
     let Some(b) = store.incident(&mut *tx, from).await? else {
-        refuse!("there is no incident #{from}");
+        refuse!("没有事件 #{from}");
     };
     if !active(&a) || !active(&b) {
         refuse!(
-            "only active incidents can be merged (#{into} is {}, #{from} is {})",
-            a.status,
-            b.status
+            "只能合并处置中的事件（#{into} {}，#{from} {}）",
+            a.status.zh(),
+            b.status.zh()
         );
     }
     let t = secs(now);
@@ -455,7 +499,7 @@ pub async fn merge(
         .await?;
     tx.commit().await?;
     Ok(format!(
-        "incident #{from} merged into #{into} ({} item(s) moved)",
+        "事件 #{from} 已并入 #{into}（移入 {} 条信息）",
         items.len()
     ))
 }
@@ -477,13 +521,10 @@ pub async fn split(
     let IncidentId(from) = from;
     let mut tx = store.begin().await?;
     let Some(a) = store.incident(&mut *tx, from).await? else {
-        refuse!("there is no incident #{from}");
+        refuse!("没有事件 #{from}");
     };
     if !active(&a) {
-        refuse!(
-            "incident #{from} is {}; only an active incident can be split",
-            a.status
-        );
+        refuse!("事件 #{from} {}，只能拆分处置中的事件", a.status.zh());
     }
     let all = store.incident_items(&mut *tx, from).await?;
     let mut moved: Vec<&ItemRow> = Vec::new();
@@ -491,15 +532,15 @@ pub async fn split(
         match all.iter().find(|i| i.id == *id) {
             Some(i) => moved.push(i),
             None => {
-                refuse!("item {id} is not in incident #{from} (see `yuqing incident show {from}`)")
+                refuse!("信息 #{id} 不属于事件 #{from}（`yuqing incident show {from}` 列出其信息）")
             }
         }
     }
     if moved.is_empty() {
-        refuse!("name at least one item to split off");
+        refuse!("请至少指定一条要拆出的信息");
     }
     if moved.len() == all.len() {
-        refuse!("cannot split every item off incident #{from}; leave at least one");
+        refuse!("不能拆出事件 #{from} 的全部信息，至少留下一条");
     }
     moved.sort_by_key(|i| i.id);
     let start = moved
@@ -583,7 +624,7 @@ pub async fn split(
     let to = config
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
-    let opened = mail::opened(&view, &to);
+    let opened = mail::opened(&view, &to, &[]);
     store
         .enqueue(&mut tx, &opened, t, &domain_of(&config.mail.from))
         .await?;
@@ -595,6 +636,6 @@ pub async fn split(
     tx.commit().await?;
     Ok((
         IncidentId(id),
-        format!("items {list} of incident #{from} split into new incident #{id}"),
+        format!("事件 #{from} 的信息 {list} 已拆分为新事件 #{id}"),
     ))
 }

@@ -12,6 +12,7 @@ use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
 use crate::vocab::severity::Severity;
 use crate::vocab::state::DeadlineKind as Kind;
 use crate::vocab::state::DeadlineState;
+use crate::vocab::state::IncidentStatus;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -30,6 +31,8 @@ pub struct IncidentView<'a> {
     pub evidence: &'a [String],
     /// Who answers for the incident (the duty officers until an owner unit is assigned).
     pub owners: &'a [Mailbox],
+    /// Everyone's telephone numbers, to say whom to call.
+    pub people: &'a crate::rules::escalation::People,
     pub tz: Tz,
     pub now: DateTime<Utc>,
 }
@@ -40,17 +43,44 @@ impl IncidentView<'_> {
     }
 }
 
-/// Mail to the duty officer when an incident opens.
-pub fn opened(v: &IncidentView<'_>, to: &[Mailbox]) -> Draft {
+/// An incident of the same topic still being handled when another opens: perhaps the same
+/// event, worded differently.
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub id: i64,
+    pub severity: Severity,
+    pub status: IncidentStatus,
+    pub opened_at: DateTime<Utc>,
+    /// Its page on the console.
+    pub link: String,
+}
+
+/// Mail to the duty officer when an incident opens; `related` are the topic's incidents
+/// still being handled, named as possibly the same event, with the merge command.
+pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draft {
     let id = v.incident.id;
-    let subject = format!(
+    let mut subject = format!(
         "【舆情·{}】#{} {}：{}",
         v.severity(),
         id,
         v.incident.topic_name,
         one_line(&v.first.title, 60)
     );
-    let lead = format!("新舆情事件 #{id} 已立案，请立即研判处置。");
+    if let Some(r) = related.first() {
+        subject.push_str(&format!("（或与 #{} 为同一事件）", r.id));
+    }
+    let mut lead = format!("新舆情事件 #{id} 已立案，请立即研判处置。");
+    for r in related {
+        lead.push_str(&format!(
+            "可能与 #{} 为同一事件（同一专题，{}，{} 立案，{}：{}），如是请合并：yuqing incident merge {} {id}。",
+            r.id,
+            r.severity.zh(),
+            local(r.opened_at, v.tz),
+            r.status.zh(),
+            r.link,
+            r.id,
+        ));
+    }
     let next = [
         format!("确认收到：yuqing incident ack {id}"),
         format!("记录权威信息发布：yuqing incident release {id} --url <发布链接>"),
@@ -244,7 +274,7 @@ fn render(
     let mut text = String::new();
     let _ = writeln!(text, "{lead}\n");
     for (k, val) in &rows {
-        let _ = writeln!(text, "{k}：{val}");
+        let _ = writeln!(text, "{k}：{}", marks_as_text(val));
     }
     let _ = writeln!(text, "\n时限：");
     for d in &deadlines {
@@ -276,7 +306,7 @@ fn render(
         } else {
             ""
         },
-        esc(lead)
+        linkify(&esc(lead))
     );
     for (k, val) in &rows {
         let cell = if *k == "链接" && val.starts_with("http") {
@@ -285,6 +315,8 @@ fn render(
                 html_escape::encode_double_quoted_attribute(val),
                 esc(val)
             )
+        } else if *k == "内容摘录" {
+            marks_as_html(val)
         } else {
             esc(val)
         };
@@ -323,6 +355,29 @@ fn render(
     }
 }
 
+/// Escaped text with its `http(s)://` addresses made links. An address ends at white space
+/// or at the first character that is not ASCII (Chinese punctuation closes it).
+fn linkify(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(at) = [rest.find("http://"), rest.find("https://")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || !c.is_ascii() || c == '<')
+            .unwrap_or(tail.len());
+        let url = &tail[..end];
+        let _ = write!(out, "<a href=\"{url}\">{url}</a>");
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
     let first = v.first;
     let owners = if v.owners.is_empty() {
@@ -330,7 +385,7 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
     } else {
         v.owners
             .iter()
-            .map(|m| m.to_string())
+            .map(|m| v.people.contact(m))
             .collect::<Vec<_>>()
             .join("，")
     };
@@ -378,8 +433,80 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
     ];
     if !v.evidence.is_empty() {
         rows.insert(4, ("命中词", v.evidence.join("、")));
+        if let Some(e) = excerpt(&first.title, &first.summary, v.evidence) {
+            rows.insert(5, ("内容摘录", e));
+        }
     }
     rows
+}
+
+/// Marks around a matched word in an excerpt: 【】 in the text part, `<mark>` in HTML.
+const MARK_OPEN: char = '\u{E000}';
+const MARK_CLOSE: char = '\u{E001}';
+/// Characters of the item's own text a mail quotes.
+const EXCERPT_CHARS: usize = 160;
+
+/// The item's own words around what matched, every matched word within marked
+/// (`MARK_OPEN`…`MARK_CLOSE`): title and summary on one line, at most `EXCERPT_CHARS`
+/// characters from a little before the first match. None when no matched word is found
+/// as written (a match made through normalization, say Traditional characters).
+fn excerpt(title: &str, summary: &str, evidence: &[String]) -> Option<String> {
+    let text: Vec<char> = one_line(
+        &if summary.trim().is_empty() {
+            title.to_string()
+        } else {
+            format!("{title}｜{summary}")
+        },
+        usize::MAX,
+    )
+    .chars()
+    .collect();
+    let mut words: Vec<Vec<char>> = evidence
+        .iter()
+        .map(|w| w.chars().collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    // Longest first, so that 大剧院起火 is marked whole rather than as 起火.
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let at = |i: usize| words.iter().find(|w| text[i..].starts_with(w));
+    let first = (0..text.len()).find(|&i| at(i).is_some())?;
+    let start = first.saturating_sub(30);
+    let end = (start + EXCERPT_CHARS).min(text.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut i = start;
+    while i < end {
+        match at(i) {
+            Some(w) => {
+                out.push(MARK_OPEN);
+                out.extend(&text[i..i + w.len()]);
+                out.push(MARK_CLOSE);
+                i += w.len();
+            }
+            None => {
+                out.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    if i < text.len() {
+        out.push('…');
+    }
+    Some(out)
+}
+
+/// An excerpt's marks as the text part shows them.
+fn marks_as_text(s: &str) -> String {
+    s.replace(MARK_OPEN, "【").replace(MARK_CLOSE, "】")
+}
+
+/// An excerpt's marks as the HTML part shows them, the rest escaped.
+fn marks_as_html(s: &str) -> String {
+    html_escape::encode_text(s)
+        .replace(MARK_OPEN, "<mark style=\"background:#ffe08a\">")
+        .replace(MARK_CLOSE, "</mark>")
 }
 
 fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
@@ -388,19 +515,17 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
         .map(|d| {
             let what = deadline_what(d);
             let due = crate::vocab::clock::from_secs(d.due_at);
+            // Done or ended in the words of the 考核 report, so every view says the same.
             let state = match d.state(v.incident, v.now) {
-                DeadlineState::Met { at, late_by, .. } => {
-                    let how = if late_by > chrono::Duration::zero() {
-                        "超时完成"
-                    } else {
-                        "按时完成"
-                    };
-                    format!("{how}（{}）", local(at, v.tz))
+                DeadlineState::Met { at, .. } => format!(
+                    "{}，{} 记录",
+                    crate::notify::report::outcome_of(v.incident, d, v.now),
+                    local(at, v.tz)
+                ),
+                DeadlineState::Pending { .. } | DeadlineState::Missed { ended: false, .. } => {
+                    crate::vocab::span::zh_left(due, v.now)
                 }
-                DeadlineState::Cancelled { .. } => "已因级别调整取消".to_string(),
-                DeadlineState::Pending { .. }
-                | DeadlineState::Missed { .. }
-                | DeadlineState::Unmet { .. } => crate::vocab::span::zh_left(due, v.now),
+                _ => crate::notify::report::outcome_of(v.incident, d, v.now),
             };
             format!(
                 "{what}：{} 前，{state}{}",
@@ -679,6 +804,27 @@ pub fn dismissed(v: &IncidentView<'_>, reason: &str, by: &str, to: &[Mailbox]) -
     render("dismissed", v, to, subject, &lead, &next)
 }
 
+/// Mail to the people told of an incident's escalation when `what` (发布权威信息 …) was
+/// recorded: the matter they were asked to press is handled, and the deadlines say how
+/// late.
+pub fn handled(v: &IncidentView<'_>, what: &str, by: &str, to: &[Mailbox]) -> Draft {
+    let id = v.incident.id;
+    let subject = format!(
+        "【舆情·已处置】#{} 已{}：{}",
+        id,
+        what,
+        one_line(&v.first.title, 50)
+    );
+    let lead = format!(
+        "此前通报的舆情事件 #{id}（{}，{}），{by} 已于 {} 记录{what}。各项时限的完成情况见下。",
+        v.incident.topic_name,
+        v.severity(),
+        local(v.now, v.tz)
+    );
+    let next = steps_still_owed(v);
+    render("handled", v, to, subject, &lead, &next)
+}
+
 /// Mail to the duty officer in the surviving incident's thread after `merged` was merged
 /// into it.
 pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbox]) -> Draft {
@@ -718,44 +864,6 @@ pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mail
     render("split", v, to, subject, &lead, &next)
 }
 
-/// An action of the record (留痕) in Chinese, for mail: the stored action names are codes.
-pub fn action_zh(action: &str, detail: Option<&str>) -> String {
-    let what = match action {
-        "opened" => "立案",
-        "acknowledged" => "确认收到",
-        "severity" => "调整级别",
-        "escalated" => "超时/未确认，通报领导",
-        "release" => "记录发布权威信息",
-        "response" => "记录回应",
-        "obligation" => "记录答复",
-        "press_conference" => "记录召开新闻发布会",
-        "state" => "状态变为",
-        "monitoring" => "进入监测期",
-        "resurgence" => "回温",
-        "closed" => "结案",
-        "reopened" => "回温，重新打开",
-        "note" => "备注",
-        "merged" => "合并",
-        "dismissed" => "判定误报并撤销",
-        "clock_start" => "计时起点提前",
-        "split" => "拆分",
-        "release_candidate" => "本单位渠道疑似权威发布",
-        other => other,
-    };
-    let detail = detail.map(|d| match d {
-        "released" => "已发布/已回应".to_string(),
-        "press_conference" => "已召开发布会".to_string(),
-        "release" => "发布权威信息".to_string(),
-        "unacknowledged" => "无人确认".to_string(),
-        "monitoring ended" => "监测期满".to_string(),
-        other => other.to_string(),
-    });
-    match detail {
-        Some(d) if !d.is_empty() => format!("{what}（{d}）"),
-        _ => what.to_string(),
-    }
-}
-
 /// What the operators are told about a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceHealth {
@@ -777,6 +885,46 @@ pub struct SourceView<'a> {
     pub last_error: Option<&'a str>,
     pub tz: Tz,
     pub now: DateTime<Utc>,
+}
+
+/// Mail to the operators when an edited config or watchlist was rejected on reload: the
+/// daemon runs on with what it had, and every mistake is listed with its `file:line`.
+pub fn reload_rejected(
+    config: &std::path::Path,
+    mistakes: &[String],
+    tz: Tz,
+    now: DateTime<Utc>,
+    to: &[Mailbox],
+) -> Draft {
+    let subject = format!(
+        "【舆情·配置未生效】修改有 {} 处错误，仍按原配置运行",
+        mistakes.len()
+    );
+    let mut text = format!(
+        "{} 重新加载配置和专题词表时发现错误，本次修改未生效，系统仍按修改前的配置运行。         请改正以下错误并保存，系统会自动重新加载：\n\n",
+        local(now, tz)
+    );
+    for m in mistakes {
+        text.push_str(&format!("  {}\n", one_line(m, 500)));
+    }
+    text.push_str(&format!(
+        "\n检查命令：yuqing check --config {}\n\n时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
+        config.display(),
+        tz.name()
+    ));
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        html_escape::encode_text(&text)
+    );
+    Draft {
+        kind: "reload_rejected".into(),
+        incident_id: None,
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+        notify: Vec::new(),
+    }
 }
 
 /// Mail to the operators when a source stops being seen, or is seen again.
@@ -940,10 +1088,11 @@ mod tests {
             deadlines: &deadlines,
             evidence: &["踩踏".to_string(), "景区".to_string()],
             owners: &duty,
+            people: &Default::default(),
             tz: chrono_tz::Asia::Shanghai,
             now: crate::vocab::clock::from_secs(incident.opened_at),
         };
-        let d = opened(&v, &duty);
+        let d = opened(&v, &duty, &[]);
         assert!(
             !d.subject.contains('\n') && !d.subject.contains('\r'),
             "{}",
@@ -963,6 +1112,7 @@ mod tests {
             "召开新闻发布会：2026-11-25 10:30 前，剩余 1天",
             "yuqing incident release 7 --url",
             "命中词：踩踏、景区",
+            "内容摘录：某【景区】发生【踩踏】 Bcc: evil@example.com <script>",
         ] {
             assert!(d.text.contains(needle), "missing {needle:?} in\n{}", d.text);
         }
@@ -971,6 +1121,61 @@ mod tests {
             "web text must be escaped in HTML"
         );
         assert!(d.html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn opening_mail_marks_the_matched_words_names_whom_to_call_and_the_related_incident() {
+        let (incident, mut item, deadlines) = sample();
+        item.title = "市大剧院后台起火后续：剧院发布情况说明".into();
+        item.summary = "据剧院消息，后台起火已于当晚扑灭，无人员伤亡。".repeat(8);
+        let duty: Vec<Mailbox> = vec!["舆情值班 <Duty@example.gov.cn>".parse().unwrap()];
+        let mut people = crate::rules::escalation::People::default();
+        people
+            .phones
+            .insert("duty@example.gov.cn".into(), "010-6512 3456".into());
+        let evidence = ["起火".to_string(), "大剧院".to_string()];
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: "本地论坛",
+            items: 1,
+            deadlines: &deadlines,
+            evidence: &evidence,
+            owners: &duty,
+            people: &people,
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::vocab::clock::from_secs(incident.opened_at),
+        };
+        let related = [Related {
+            id: 2,
+            severity: Severity::Major,
+            status: IncidentStatus::Acknowledged,
+            opened_at: crate::vocab::clock::from_secs(incident.opened_at - 3600),
+            link: "http://yq.example.gov.cn/incidents/2".into(),
+        }];
+        let d = opened(&v, &duty, &related);
+        assert!(
+            d.subject.ends_with("（或与 #2 为同一事件）"),
+            "{}",
+            d.subject
+        );
+        for needle in [
+            "可能与 #2 为同一事件（同一专题，重大，2026-11-24 09:30 立案，已确认：http://yq.example.gov.cn/incidents/2）",
+            "如是请合并：yuqing incident merge 2 7",
+            "内容摘录：市【大剧院】后台【起火】后续：剧院发布情况说明｜据剧院消息，后台【起火】已于当晚扑灭",
+            "责任人：舆情值班 <Duty@example.gov.cn>（电话 010-6512 3456）",
+        ] {
+            assert!(d.text.contains(needle), "missing {needle:?} in\n{}", d.text);
+        }
+        // The excerpt is bounded and says it was cut; the HTML marks and links.
+        let line = d.text.lines().find(|l| l.starts_with("内容摘录")).unwrap();
+        assert!(line.ends_with('…') && line.chars().count() < 200, "{line}");
+        assert!(d
+            .html
+            .contains("<mark style=\"background:#ffe08a\">起火</mark>"));
+        assert!(d.html.contains(
+            "<a href=\"http://yq.example.gov.cn/incidents/2\">http://yq.example.gov.cn/incidents/2</a>"
+        ));
     }
 
     #[test]
@@ -984,6 +1189,7 @@ mod tests {
             deadlines: &deadlines,
             evidence: &[],
             owners: &[],
+            people: &Default::default(),
             tz: chrono_tz::Asia::Shanghai,
             now: crate::vocab::clock::from_secs(deadlines[0].due_at + 600),
         };

@@ -384,7 +384,7 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
             let window = at - every.chrono();
             let in_window = posts.iter().filter(|p| **p > window).count() as u32;
             match last_post {
-                None => unknown_base(in_window, "no post known yet"),
+                None => unknown_base(in_window, "尚无已知发布"),
                 Some(last) => {
                     let due = last + every.chrono();
                     since_last(last, due, due - at_risk.chrono(), at, in_window, Vec::new())
@@ -392,8 +392,8 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
             }
         }
         Duty::WorkingDays { days, at_risk } => match (facts.calendar, last_post) {
-            (None, _) => unknown_base(0, "the working-day calendar could not be read"),
-            (Some(_), None) => unknown_base(0, "no post known yet"),
+            (None, _) => unknown_base(0, "工作日日历无法读取"),
+            (Some(_), None) => unknown_base(0, "尚无已知发布"),
             (Some(cal), Some(last)) => {
                 let due_day = cal.add_working_days(last, *days, tz);
                 let risk_day = cal.add_working_days(last, days - at_risk, tz);
@@ -416,7 +416,7 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
     if !facts.readable {
         st.state = State::Unknown;
         st.missed = None;
-        st.note = Some("the channel cannot be read; its posts are not known".into());
+        st.note = Some("栏目无法读取，发布情况未知".into());
     }
     st
 }

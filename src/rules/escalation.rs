@@ -27,7 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// Who is mailed. Addresses are parsed once here; a typo is a config error.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct People {
     /// 值班员: every new incident, at once.
     pub duty: Vec<Mailbox>,
@@ -42,6 +42,19 @@ pub struct People {
     pub office: Vec<Mailbox>,
     /// The instant-message notifiers each role names as `notify:ID` beside its addresses.
     pub notify: RoleNotifiers,
+    /// `[people.phones]`: a telephone number per address (lower case), so that mail says
+    /// whom to call, not only whom to write to.
+    pub phones: std::collections::BTreeMap<String, String>,
+}
+
+impl People {
+    /// A person as mail names them: `舆情值班 <duty@…>（电话 010-6512 3456）`.
+    pub fn contact(&self, m: &Mailbox) -> String {
+        match self.phones.get(&m.email.to_string().to_lowercase()) {
+            Some(phone) => format!("{m}（电话 {phone}）"),
+            None => m.to_string(),
+        }
+    }
 }
 
 /// `notify:ID` entries of each role in `[people]`, by notifier id.
@@ -423,6 +436,8 @@ pub struct RawPeople {
     pub(crate) principal: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) operators: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) office: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `[people.phones]`: `"address" = "phone"`.
+    pub(crate) phones: Option<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 impl RawPeople {
@@ -494,13 +509,56 @@ impl RawPeople {
             ),
             office: Vec::new(),
             notify,
+            phones: Default::default(),
         };
         let office_span = self.office.as_ref().map(|o| o.span());
         let office = self.office.map(|o| people_list("office", Some(o), "", ""));
-        let people = People {
+        let mut people = People {
             office: office.unwrap_or_else(|| people.duty.clone()),
             ..people
         };
+        // [people.phones]: keyed by an address some role lists, so a typo in either is seen.
+        for (address, phone) in self.phones.unwrap_or_default() {
+            let key = address.get_ref().trim().to_lowercase();
+            let known = [
+                &people.duty,
+                &people.leaders,
+                &people.principal,
+                &people.operators,
+                &people.office,
+            ]
+            .iter()
+            .flat_map(|l| l.iter())
+            .any(|m| m.email.to_string().to_lowercase() == key);
+            if !known {
+                errs.push(at(
+                    address.span(),
+                    format!(
+                        "[people.phones] `{}` is not an address of duty, leaders, principal, \
+                         operators or office; write the address exactly as a role lists it",
+                        address.get_ref()
+                    ),
+                ));
+                continue;
+            }
+            let number = phone.get_ref().trim();
+            let digits = number.chars().filter(char::is_ascii_digit).count();
+            if digits < 3
+                || !number
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " -+()转".contains(c))
+            {
+                errs.push(at(
+                    phone.span(),
+                    format!(
+                        "[people.phones] `{number}` is not a telephone number: write digits, \
+                         with spaces, `-`, `+`, `()` or 转 for an extension"
+                    ),
+                ));
+                continue;
+            }
+            people.phones.insert(key, number.to_string());
+        }
         (people, office_span)
     }
 }
@@ -534,6 +592,7 @@ mod tests {
             operators: vec![m("ops@x.cn")],
             office: vec![m("office@x.cn")],
             notify: RoleNotifiers::default(),
+            phones: Default::default(),
         }
     }
 

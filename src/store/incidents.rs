@@ -140,6 +140,23 @@ impl Store {
         .await?)
     }
 
+    /// The incidents of `topic_id` still being handled, newest first (at most `limit`).
+    pub async fn active_incidents_of_topic(
+        &self,
+        tx: &mut Tx,
+        topic_id: &str,
+        limit: i64,
+    ) -> Result<Vec<IncidentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
+               AND status NOT IN ('closed', 'merged', 'dismissed') ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(topic_id)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
     pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO incidents (topic_id, topic_name, severity, status, opened_at, clock_start, \
@@ -465,6 +482,20 @@ impl Store {
             out.push((id, items));
         }
         Ok(out)
+    }
+
+    /// Whether anyone was told of an escalation of incident `id`: a missed deadline, or
+    /// nobody acknowledging it.
+    pub async fn was_escalated(&self, tx: &mut Tx, id: i64) -> Result<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 \
+                       AND breach_mailed_at IS NOT NULL) \
+                  + (SELECT COUNT(*) FROM incidents WHERE id = $1 AND unack_mailed_at IS NOT NULL)",
+        )
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(n > 0)
     }
 
     /// Open incidents nobody acknowledged, whose leaders were not yet told, opened (or

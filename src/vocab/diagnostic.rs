@@ -34,8 +34,89 @@ impl Diagnostic {
     pub fn from_toml(file: &Path, source: &str, err: &toml::de::Error) -> Self {
         let line = err.span().map(|s| line_of(source, s.start));
         // toml's Display repeats the snippet over several lines; its message is the part
-        // a person needs, and we supply file and line ourselves.
-        Diagnostic::new(file, line, err.message().trim().to_string())
+        // a person needs, and we supply file and line ourselves. A wrong value's message
+        // does not name its key (`invalid type: integer `5`, expected a string`): the key
+        // is taken from the line.
+        let message = err.message().trim().to_string();
+        let key = err.span().and_then(|s| {
+            let start = source[..s.start.min(source.len())]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let line = source[start..].lines().next()?;
+            let (key, _) = line.split_once('=')?;
+            let key = key.trim();
+            (!key.is_empty() && !key.starts_with('[') && !message.contains(key))
+                .then(|| key.to_string())
+        });
+        let message = match key {
+            Some(key) => format!("`{key}`: {message}"),
+            None => message,
+        };
+        Diagnostic::new(file, line, message)
+    }
+}
+
+/// The most TOML mistakes one `check` reports before it stops reading the file.
+const MAX_TOML_ERRORS: usize = 20;
+
+/// Reads the file's TOML into the raw sections, reporting every mistake rather than the
+/// first: after a mistake, the section (the top-level table, or the `[[source]]` entry)
+/// holding it is blanked, with its lines kept so that later line numbers stay true, and
+/// the file read again. A syntax error with no section around it blanks its own line.
+/// Returns what was read with the mistaken sections left out, and the mistakes.
+pub fn read_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    source: &str,
+) -> (Option<T>, Diagnostics) {
+    let mut errs = Diagnostics::default();
+    let mut text = source.to_string();
+    for _ in 0..MAX_TOML_ERRORS {
+        match toml::from_str::<T>(&text) {
+            Ok(raw) => return (Some(raw), errs),
+            Err(e) => {
+                errs.push(Diagnostic::from_toml(path, source, &e));
+                let Some(at) = e.span().map(|s| s.start) else {
+                    return (None, errs);
+                };
+                let (start, end) = section_around(&text, at);
+                if start >= end {
+                    return (None, errs);
+                }
+                let blank: String = text[start..end]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' })
+                    .collect();
+                text.replace_range(start..end, &blank);
+            }
+        }
+    }
+    (None, errs)
+}
+
+/// The byte range of the section of `text` holding byte `at`: from its `[header]` line to
+/// the next header, or the line of `at` when it comes before any header.
+fn section_around(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let mut headers = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with('[') {
+            headers.push(pos);
+        }
+        pos += line.len();
+    }
+    match headers.iter().rev().find(|&&h| h <= line_start) {
+        Some(&h) => {
+            let end = headers
+                .iter()
+                .find(|&&n| n > h)
+                .copied()
+                .unwrap_or(text.len());
+            (h, end)
+        }
+        None => (line_start, line_end),
     }
 }
 

@@ -49,6 +49,20 @@ impl IncidentStatus {
         }
     }
 
+    /// The name people read.
+    pub fn zh(self) -> &'static str {
+        match self {
+            IncidentStatus::Open => "待确认",
+            IncidentStatus::Acknowledged => "已确认",
+            IncidentStatus::Released => "已发布",
+            IncidentStatus::PressConference => "已开发布会",
+            IncidentStatus::Monitoring => "监测中",
+            IncidentStatus::Closed => "已结案",
+            IncidentStatus::Merged => "已合并",
+            IncidentStatus::Dismissed => "误报",
+        }
+    }
+
     /// Still being handled: neither closed, merged nor dismissed.
     pub fn is_active(self) -> bool {
         !self.has_ended()

@@ -122,9 +122,8 @@ pub async fn build(
     // Nearest deadline first; incidents owing nothing more after, newest first.
     rows.sort_by_key(|r| (r.nearest.is_none(), r.nearest.unwrap_or(0), -r.id));
     let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
-    let counts = words::STATUSES
-        .iter()
-        .map(|(s, z)| (s.as_str(), *z, have.get(s.as_str()).copied().unwrap_or(0)))
+    let counts = words::statuses()
+        .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
         .collect();
     let duties = sources::duties(c, now).await?;
     let troubled = sources::health(c, now)

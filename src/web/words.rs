@@ -9,22 +9,12 @@ use crate::vocab::state::{DeadlineKind, IncidentStatus};
 use chrono::{DateTime, Utc};
 
 /// Every incident status, for the counts on the dashboard, with its Chinese name.
-pub const STATUSES: [(IncidentStatus, &str); 8] = [
-    (IncidentStatus::Open, "待确认"),
-    (IncidentStatus::Acknowledged, "已确认"),
-    (IncidentStatus::Released, "已发布"),
-    (IncidentStatus::PressConference, "已开发布会"),
-    (IncidentStatus::Monitoring, "监测中"),
-    (IncidentStatus::Closed, "已结案"),
-    (IncidentStatus::Merged, "已合并"),
-    (IncidentStatus::Dismissed, "误报"),
-];
+pub fn statuses() -> impl Iterator<Item = (IncidentStatus, &'static str)> {
+    IncidentStatus::ALL.into_iter().map(|s| (s, s.zh()))
+}
 
 pub fn status_zh(status: IncidentStatus) -> &'static str {
-    STATUSES
-        .iter()
-        .find(|(s, _)| *s == status)
-        .map_or("未知", |(_, z)| *z)
+    status.zh()
 }
 
 /// Still being handled: the duty officer can act on it.
@@ -110,62 +100,7 @@ pub fn countdown(due: i64, now: DateTime<Utc>) -> String {
     }
 }
 
-/// A recorded action in Chinese.
-pub fn action_zh(action: &str) -> &'static str {
-    match action {
-        "opened" => "立案",
-        "acknowledged" => "确认接报",
-        "release" => "记录权威信息发布",
-        "response" => "记录回应",
-        "obligation" => "记录履行时限义务",
-        "press_conference" => "记录新闻发布会",
-        "severity" => "调整级别",
-        "note" => "备注",
-        "state" => "状态变更",
-        "escalated" => "升级通报领导",
-        "closed" => "结案",
-        "merged" => "合并",
-        "split" => "拆分",
-        "monitoring" => "转入监测",
-        "reopened" => "重新打开",
-        "resurgence" => "回温",
-        "release_candidate" => "发现疑似权威发布",
-        "dismissed" => "判定误报并撤销",
-        "clock_start" => "计时起点提前",
-        _ => "操作",
-    }
-}
-
-/// A recorded action's detail in Chinese where the workflow wrote a code: a state, a
-/// deadline kind, a regrade; other details (URLs, notes) as written.
-pub fn detail_zh(action: &str, detail: &str) -> String {
-    let kind = |k: &str| match k {
-        "release" => "发布权威信息时限".to_string(),
-        "press_conference" => "新闻发布会时限".to_string(),
-        "response" => "回应时限".to_string(),
-        "obligation" => "法定时限义务".to_string(),
-        "unacknowledged" => "逾时未确认".to_string(),
-        other => other.to_string(),
-    };
-    match action {
-        "state" => detail
-            .parse::<IncidentStatus>()
-            .map_or_else(|_| detail.to_string(), |s| status_zh(s).to_string()),
-        "escalated" => kind(detail),
-        "opened" => detail
-            .strip_prefix("first item ")
-            .map(|n| format!("首条信息 {n}"))
-            .unwrap_or_else(|| detail.to_string()),
-        "severity" => match detail.split_once(" -> ") {
-            Some((a, b)) => match (a.parse::<Severity>(), b.parse::<Severity>()) {
-                (Ok(a), Ok(b)) => format!("{} → {}", a.zh(), b.zh()),
-                _ => detail.to_string(),
-            },
-            None => detail.to_string(),
-        },
-        _ => detail.to_string(),
-    }
-}
+pub use crate::vocab::words::{action_zh, detail_zh};
 
 /// "3小时20分前" for a past time.
 pub fn ago(t: i64, now: DateTime<Utc>) -> String {
@@ -187,17 +122,5 @@ mod tests {
         assert_eq!(urgency(t + 3600, now), "ok");
         assert_eq!(urgency(t + 3599, now), "soon");
         assert_eq!(urgency(t - 1, now), "overdue");
-    }
-
-    #[test]
-    fn recorded_codes_read_in_chinese() {
-        assert_eq!(detail_zh("state", "released"), "已发布");
-        assert_eq!(detail_zh("opened", "first item 7"), "首条信息 7");
-        assert_eq!(
-            detail_zh("severity", "major -> especially_major"),
-            "重大 → 特别重大"
-        );
-        assert_eq!(detail_zh("escalated", "release"), "发布权威信息时限");
-        assert_eq!(detail_zh("note", "请跟进 release"), "请跟进 release");
     }
 }

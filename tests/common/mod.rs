@@ -62,6 +62,18 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
+/// Where a daemon started by a test writes what it logs: `ROOT/yuqing.log`, appended to, so
+/// that the test run's own output shows no daemon's errors (those a test provokes on
+/// purpose, such as a port in use or a held database lock).
+pub fn log_file(root: &Path) -> std::process::Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(root.join("yuqing.log"))
+        .map(std::process::Stdio::from)
+        .expect("open the daemon's log file")
+}
+
 /// The bytes of a fixture under `tests/fixtures/`, e.g. `fixture("charset/gbk-meta.html")`.
 pub fn fixture(relative: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
