@@ -71,6 +71,8 @@ pub struct Daemon {
     pub source_alert_after: Span,
     /// Requests to one host at the same time.
     pub per_host: usize,
+    /// Polls running at the same time, over all hosts (default 16).
+    pub max_concurrent_polls: usize,
     /// Minimum pause between two requests to one host.
     pub host_delay: Span,
     /// Where `/metrics` and `/healthz` are served; `None` (the default) serves nothing.
@@ -235,6 +237,7 @@ struct RawDaemon {
     user_agent: Option<String>,
     source_alert_after: Option<Span>,
     per_host: Option<usize>,
+    max_concurrent_polls: Option<usize>,
     host_delay: Option<Span>,
     metrics: Option<Spanned<String>>,
     metrics_public: Option<bool>,
@@ -553,6 +556,7 @@ fn daemon(
         state_dir: state_dir.clone(),
         source_alert_after: raw.source_alert_after.unwrap_or(Span::from_secs(6 * 3600)),
         per_host: raw.per_host.unwrap_or(2).max(1),
+        max_concurrent_polls: raw.max_concurrent_polls.unwrap_or(16).clamp(1, 512),
         host_delay: raw.host_delay.unwrap_or(Span::from_secs(1)),
         lease,
     }

@@ -153,6 +153,33 @@ impl ItemSignature {
             .similarity(&other.title)
             .max(self.full.similarity(&other.full))
     }
+
+    /// The signature as stored: 2 × `K` minimums, 16 hex digits each.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(2 * K * 16);
+        for v in self.title.0.iter().chain(&self.full.0) {
+            out.push_str(&format!("{v:016x}"));
+        }
+        out
+    }
+
+    /// A stored signature; `None` when it is not one (then it is computed again).
+    pub fn from_text(text: &str) -> Option<ItemSignature> {
+        if text.len() != 2 * K * 16 || !text.is_ascii() {
+            return None;
+        }
+        let mut v = [0u64; 2 * K];
+        for (i, slot) in v.iter_mut().enumerate() {
+            *slot = u64::from_str_radix(&text[i * 16..(i + 1) * 16], 16).ok()?;
+        }
+        let (mut title, mut full) = ([0u64; K], [0u64; K]);
+        title.copy_from_slice(&v[..K]);
+        full.copy_from_slice(&v[K..]);
+        Some(ItemSignature {
+            title: Signature(title),
+            full: Signature(full),
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -328,6 +355,18 @@ mod tests {
         assert_eq!(s, follow_up.similarity(&first));
         let o = first.similarity(&other);
         assert!(o < t, "another story of the topic stays apart: {o:.2}");
+    }
+
+    #[test]
+    fn a_stored_signature_reads_back_the_same() {
+        let s = ItemSignature::of("某景区发生坍塌 游客被困", "救援正在进行");
+        let text = s.to_text();
+        assert_eq!(text.len(), 2 * K * 16);
+        assert_eq!(ItemSignature::from_text(&text), Some(s.clone()));
+        assert_eq!(ItemSignature::from_text(&text[1..]), None);
+        assert_eq!(ItemSignature::from_text(&text.replace('0', "g")), None);
+        let empty = ItemSignature::of("", "");
+        assert_eq!(ItemSignature::from_text(&empty.to_text()), Some(empty));
     }
 
     #[test]

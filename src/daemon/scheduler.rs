@@ -30,6 +30,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+/// The default of `[daemon] max_concurrent_polls`.
 pub const MAX_CONCURRENT_POLLS: usize = 16;
 
 /// Everything the loop needs, shared by its tasks.
@@ -154,24 +155,46 @@ impl Daemon {
     ) -> Result<Vec<(String, Result<source::Report, String>)>> {
         let settings = self.settings.get();
         let now = self.clock.now();
-        let mut out = Vec::new();
-        for s in settings
+        // As the loop polls: `max_concurrent_polls` at a time, each host no more than
+        // `per_host` at a time with `host_delay` between requests. Results in config order.
+        let d = &settings.config.daemon;
+        let permits = Arc::new(Semaphore::new(d.max_concurrent_polls));
+        let gate = Arc::new(HostGate::new(d.per_host, d.host_delay.std()));
+        let sources: Vec<(Source, Option<Channel>)> = settings
             .config
             .sources
             .iter()
             .filter(|s| only.is_none_or(|id| id == s.id))
-        {
-            let r = self.poll_one(&settings, s, None, now).await;
-            out.push((s.id.clone(), r.map_err(|e| e.to_string())));
-        }
-        for c in settings
+            .map(|s| (s.clone(), None))
+            .collect();
+        let channels: Vec<(Source, Option<Channel>)> = settings
             .config
             .channels
             .iter()
             .filter(|c| only.is_none_or(|id| id == c.id))
-        {
-            let r = self.poll_one(&settings, &c.as_source(), Some(c), now).await;
-            out.push((c.id.clone(), r.map_err(|e| e.to_string())));
+            .map(|c| (c.as_source(), Some(c.clone())))
+            .collect();
+        // The sources first, then the own channels, as a pass always went: a release
+        // posted on a channel is matched against the incidents this pass opened.
+        let mut out = Vec::new();
+        for targets in [sources, channels] {
+            let mut polls = JoinSet::new();
+            for (n, (source, channel)) in targets.into_iter().enumerate() {
+                let (me, settings, permits, gate) =
+                    (self.clone(), settings.clone(), permits.clone(), gate.clone());
+                polls.spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
+                    let r = me.poll_one(&settings, &source, channel.as_ref(), now).await;
+                    (n, source.id.clone(), r.map_err(|e| e.to_string()))
+                });
+            }
+            let mut done = Vec::new();
+            while let Some(d) = polls.join_next().await {
+                done.push(d.context("a poll task panicked")?);
+            }
+            done.sort_by_key(|(n, _, _)| *n);
+            out.extend(done.into_iter().map(|(_, id, r)| (id, r)));
         }
         self.housekeeping().await?;
         // A one-off command lets go of the housekeeping lead at once, not after the lease.
@@ -305,7 +328,9 @@ impl Daemon {
 
     /// Runs until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_POLLS));
+        let permits = Arc::new(Semaphore::new(
+            self.settings.get().config.daemon.max_concurrent_polls,
+        ));
         let gate = {
             let d = &self.settings.get().config.daemon;
             Arc::new(HostGate::new(d.per_host, d.host_delay.std()))

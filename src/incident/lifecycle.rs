@@ -48,7 +48,10 @@ pub(super) async fn same_event(
     now: DateTime<Utc>,
 ) -> Result<Option<IncidentRow>> {
     let g = config.grouping;
+    // Computed once per item and stored: an incident's items are compared by their
+    // stored signatures, so a join costs the same however large the incident has grown.
     let sig = ItemSignature::of(&item.title, &item.summary);
+    store.set_signature(tx, item.id, &sig.to_text()).await?;
     let window_since = secs(now) - g.window.as_secs() as i64;
     let closed_since = secs(now) - g.reopen_within.as_secs() as i64;
     let mut best: Option<(f64, IncidentRow)> = None;
@@ -57,16 +60,31 @@ pub(super) async fn same_event(
         .await?
     {
         let settled = matches!(cand.status.as_str(), "monitoring" | "closed");
-        let items = store.incident_items(&mut **tx, cand.id).await?;
         // The latest items describe the event as it is now; a bound keeps a long-lived
         // incident's comparison cheap.
-        let score = items
-            .iter()
-            .rev()
-            .take(MAX_COMPARED)
-            .filter(|i| i.id != item.id && (settled || i.fetched_at >= window_since))
-            .map(|i| ItemSignature::of(&i.title, &i.summary).similarity(&sig))
-            .fold(f64::NEG_INFINITY, f64::max);
+        let mut score = f64::NEG_INFINITY;
+        for (id, fetched_at, stored) in store
+            .latest_signatures(tx, cand.id, MAX_COMPARED as i64)
+            .await?
+        {
+            if id == item.id || !(settled || fetched_at >= window_since) {
+                continue;
+            }
+            let theirs = match stored.as_deref().and_then(ItemSignature::from_text) {
+                Some(s) => s,
+                // An item stored before signatures were (or with one unreadable):
+                // computed now, and kept.
+                None => {
+                    let Some(row) = store.item_in(tx, id).await? else {
+                        continue;
+                    };
+                    let s = ItemSignature::of(&row.title, &row.summary);
+                    store.set_signature(tx, id, &s.to_text()).await?;
+                    s
+                }
+            };
+            score = score.max(theirs.similarity(&sig));
+        }
         if score >= g.similarity && best.as_ref().is_none_or(|(b, _)| score > *b) {
             best = Some((score, cand));
         }

@@ -323,7 +323,7 @@ fn render(
         let urgent = *k == "级别" && v.incident.severity.is_major();
         let _ = write!(
             html,
-            "<tr><th align=\"left\">{}</th><td{}>{}</td></tr>",
+            "<tr><th align=\"left\" valign=\"top\" style=\"white-space:nowrap\">{}</th><td{}>{}</td></tr>",
             esc(k),
             if urgent { URGENT } else { "" },
             cell

@@ -601,6 +601,36 @@ impl Store {
     }
 
     /// The items of an incident, oldest first.
+    /// The latest `limit` items of an incident (highest id first) as grouping compares
+    /// them: id, fetched at, and the stored signature (`None` until first compared). Reads
+    /// `limit` rows through the primary key however large the incident is.
+    pub async fn latest_signatures(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT i.id, i.fetched_at, i.signature \
+             FROM incident_items ii JOIN items i ON i.id = ii.item_id \
+             WHERE ii.incident_id = $1 ORDER BY ii.item_id DESC LIMIT $2",
+        )
+        .bind(incident)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
+    /// Stores an item's grouping signature (`ItemSignature::to_text`).
+    pub async fn set_signature(&self, tx: &mut Tx, item: i64, signature: &str) -> Result<()> {
+        sqlx::query("UPDATE items SET signature = $2 WHERE id = $1")
+            .bind(item)
+            .bind(signature)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn incident_items<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,

@@ -123,6 +123,16 @@ impl Store {
         Ok(())
     }
 
+    /// An item, read in the transaction `tx`.
+    pub async fn item_in(&self, tx: &mut Tx, id: i64) -> Result<Option<ItemRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?,
+        )
+    }
+
     pub async fn item(&self, id: i64) -> Result<Option<ItemRow>> {
         Ok(
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
