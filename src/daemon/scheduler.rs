@@ -180,8 +180,12 @@ impl Daemon {
         for targets in [sources, channels] {
             let mut polls = JoinSet::new();
             for (n, (source, channel)) in targets.into_iter().enumerate() {
-                let (me, settings, permits, gate) =
-                    (self.clone(), settings.clone(), permits.clone(), gate.clone());
+                let (me, settings, permits, gate) = (
+                    self.clone(),
+                    settings.clone(),
+                    permits.clone(),
+                    gate.clone(),
+                );
                 polls.spawn(async move {
                     let _permit = permits.acquire_owned().await;
                     let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
