@@ -78,6 +78,9 @@ pub struct Daemon {
     /// `/healthz` fails when no loop turn completed for this long (default: 3 ticks, at
     /// least 60s).
     pub stuck_after: Span,
+    /// A client of the console or of `/metrics` must send a request's headers within this
+    /// time (default 10s), or its connection is closed (see `web::listener`).
+    pub header_timeout: Span,
     /// How long a daemon's claim on shared work (the housekeeping lead, a source being
     /// polled, a message being sent) lasts unless renewed: when a daemon dies, another
     /// takes over its work within this time. Must exceed the longest poll.
@@ -240,6 +243,7 @@ struct RawDaemon {
     metrics_public: Option<bool>,
     stuck_after: Option<Spanned<Span>>,
     lease: Option<Spanned<Span>>,
+    header_timeout: Option<Spanned<Span>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -526,6 +530,22 @@ fn daemon(
             v
         }
     };
+    let header_timeout = match raw.header_timeout {
+        None => Span::from_secs(10),
+        Some(h) => {
+            if h.get_ref().std() < std::time::Duration::from_millis(100) {
+                errs.push(at(
+                    h.span(),
+                    format!(
+                        "[daemon] header_timeout = \"{}\" leaves a client no time to send a \
+                         request; give at least 100ms (default 10s)",
+                        h.get_ref()
+                    ),
+                ));
+            }
+            *h.get_ref()
+        }
+    };
     let calendar_line = raw
         .calendar
         .as_ref()
@@ -533,6 +553,7 @@ fn daemon(
     Daemon {
         metrics,
         stuck_after,
+        header_timeout,
         watchlists: raw
             .watchlists
             .unwrap_or_else(|| PathBuf::from("watchlists")),

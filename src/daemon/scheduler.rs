@@ -71,25 +71,33 @@ const REPEAT_QUIET: Duration = Duration::from_secs(60);
 /// calendar, dropped into the folder, is used without a restart).
 type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
-fn fingerprint(config: &Path, watchlists: &Path, calendar: &Path) -> Fingerprint {
+fn fingerprint(config: &Path, watchlists: &Path, calendar: &Path) -> std::io::Result<Fingerprint> {
+    // A folder or file that is not there is part of the picture (it may come later); any
+    // other failure to look (out of file handles, say) says nothing about the files, and
+    // must not look like an edit that triggers a reload.
+    let missing = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     let mut files = vec![config.to_path_buf()];
     for (dir, ext) in [(watchlists, "toml"), (calendar, "json")] {
-        if let Ok(dir) = std::fs::read_dir(dir) {
-            files.extend(
-                dir.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == ext)),
-            );
+        match std::fs::read_dir(dir) {
+            Ok(dir) => {
+                for e in dir {
+                    let p = e?.path();
+                    if p.extension().is_some_and(|x| x == ext) {
+                        files.push(p);
+                    }
+                }
+            }
+            Err(e) if missing(&e) => {}
+            Err(e) => return Err(e),
         }
     }
     files.sort();
     files
         .into_iter()
-        .map(|p| {
-            let meta = std::fs::metadata(&p).ok();
-            let len = meta.as_ref().map_or(0, |m| m.len());
-            let modified = meta.and_then(|m| m.modified().ok());
-            (p, len, modified)
+        .map(|p| match std::fs::metadata(&p) {
+            Ok(m) => Ok((p, m.len(), m.modified().ok())),
+            Err(e) if missing(&e) => Ok((p, 0, None)),
+            Err(e) => Err(e),
         })
         .collect()
 }
@@ -117,7 +125,7 @@ impl Daemon {
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
         }
         let d = &settings.config.daemon;
-        let seen = fingerprint(&config_path, &d.watchlists, &d.calendar);
+        let seen = fingerprint(&config_path, &d.watchlists, &d.calendar).unwrap_or_default();
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
             rejected: Arc::default(),
@@ -138,10 +146,16 @@ impl Daemon {
         &self,
         shutdown: CancellationToken,
     ) -> Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+        let limits = crate::web::listener::Limits {
+            max_connections: crate::daemon::handles::budget(crate::daemon::handles::raise_limit())
+                .console,
+            header_timeout: self.settings.get().config.daemon.header_timeout.std(),
+        };
         crate::web::serve(
             self.store.clone(),
             self.settings.clone(),
             self.clock.clone(),
+            limits,
             shutdown,
         )
         .await
@@ -524,7 +538,13 @@ impl Daemon {
     pub fn reload_if_changed(&self) -> bool {
         let settings = self.settings.get();
         let d = &settings.config.daemon;
-        let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
+        let now = match fingerprint(&self.config_path, &d.watchlists, &d.calendar) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot look at the config files; compared next turn");
+                return false;
+            }
+        };
         {
             let mut seen = self.files_seen.lock().unwrap_or_else(|e| e.into_inner());
             if *seen == now {
@@ -546,8 +566,9 @@ impl Daemon {
         {
             let settings = self.settings.get();
             let d = &settings.config.daemon;
-            let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
-            *self.files_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+            if let Ok(now) = fingerprint(&self.config_path, &d.watchlists, &d.calendar) {
+                *self.files_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+            }
         }
         match Settings::load(&self.config_path) {
             Ok(s) => {

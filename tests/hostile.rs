@@ -1,0 +1,233 @@
+//! A hostile day (issue 16): what an attacker or a bad site sends, against the real parts.
+//! Idle connections by the thousand against a daemon with 1,024 file handles; a stop while
+//! a site hangs; titles full of terminal escapes and bidi overrides; a URL of a megabyte;
+//! a page of ten-megabyte titles. Each story fails without the fix it guards.
+
+mod common;
+
+use common::{process, rss, HttpServer, Response, SmtpServer, TempDirs, SCENIC_MAJOR};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio_util::sync::CancellationToken;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// GET `http://127.0.0.1:PORT/path`: status and body, or `None` when refused or timed out.
+async fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.text().await.ok()?))
+}
+
+/// Clients that connect and send nothing, `n` at a time: each waits for the server to
+/// close it, counts how soon it did, and connects again a second later.
+struct Flood {
+    stop: CancellationToken,
+    /// Connections made (the server's accept or not).
+    connected: Arc<AtomicU64>,
+    /// Closed within half a second: refused at the limit.
+    refused: Arc<AtomicU64>,
+    /// Closed later: held, then timed out waiting for headers.
+    timed_out: Arc<AtomicU64>,
+}
+
+impl Flood {
+    fn start(port: u16, n: usize) -> Flood {
+        let flood = Flood {
+            stop: CancellationToken::new(),
+            connected: Arc::default(),
+            refused: Arc::default(),
+            timed_out: Arc::default(),
+        };
+        for _ in 0..n {
+            let (stop, connected, refused, timed_out) = (
+                flood.stop.clone(),
+                flood.connected.clone(),
+                flood.refused.clone(),
+                flood.timed_out.clone(),
+            );
+            tokio::spawn(async move {
+                while !stop.is_cancelled() {
+                    if let Ok(mut c) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                        connected.fetch_add(1, Ordering::Relaxed);
+                        let at = Instant::now();
+                        let mut buf = [0u8; 64];
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = c.read(&mut buf) => {}
+                        }
+                        if at.elapsed() < Duration::from_millis(500) {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            timed_out.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            });
+        }
+        flood
+    }
+}
+
+impl Drop for Flood {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Open file handles of process `pid`.
+fn open_handles(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_cannot_starve_the_daemon_of_file_handles() {
+    use std::os::unix::process::CommandExt;
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "文旅局发布周末出行提示",
+            "https://news.example.cn/1.html",
+            "n-1",
+            "",
+        )])),
+    );
+    let smtp = SmtpServer::start().await;
+    let (metrics, console) = (free_port(), free_port());
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+             tick = \"200ms\"\nmetrics = \"127.0.0.1:{metrics}\"\nheader_timeout = \"2s\"\n\n\
+             [web]\nlisten = \"127.0.0.1:{console}\"\n\n\
+             [mail]\ntransport = \"smtp\"\nfrom = \"舆情值班 <yuqing@example.gov.cn>\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {smtp}, tls = \"none\" }}\n\n\
+             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1s\"\n",
+            root = dirs.root().display(),
+            smtp = smtp.port(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    // The probe's setting: a daemon with 1,024 file handles, soft and hard.
+    let log = dirs.root().join("daemon.log");
+    let mut command = process::yuqing(dirs.root(), &config, &["run"], &log);
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let daemon = process::Running::from_child(command.spawn().expect("start yuqing run"), &log);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get(metrics, "/healthz").await.map(|(s, _)| s) != Some(200) {
+        assert!(Instant::now() < deadline, "never healthy:\n{}", daemon.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // 1,100 idle clients on /metrics and 400 on the console, more than the daemon's handles.
+    let on_metrics = Flood::start(metrics, 1_100);
+    let on_console = Flood::start(console, 400);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while on_metrics.connected.load(Ordering::Relaxed) < 1_100
+        || on_console.connected.load(Ordering::Relaxed) < 400
+    {
+        assert!(Instant::now() < deadline, "the flood could not connect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let handles = open_handles(daemon.pid());
+    assert!(
+        handles < 512,
+        "the daemon holds {handles} of its 1,024 handles"
+    );
+
+    // Meanwhile an incident opens, and its mail goes out.
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区栈道坍塌 游客受伤",
+            "https://news.example.cn/2.html",
+            "n-2",
+            "",
+        )])),
+    );
+    let mail = smtp
+        .wait_for(|m| m.subject.contains("景区安全"), Duration::from_secs(30))
+        .await;
+    assert!(
+        mail.is_some(),
+        "no mail during the flood:\n{}",
+        daemon.log_text()
+    );
+    // Beyond each listener's limit clients were closed at once; held clients that never
+    // sent a header were let go after the header timeout.
+    assert!(
+        on_metrics.refused.load(Ordering::Relaxed) >= 1_000
+            && on_console.refused.load(Ordering::Relaxed) >= 150,
+        "refused at once: {} on /metrics, {} on the console",
+        on_metrics.refused.load(Ordering::Relaxed),
+        on_console.refused.load(Ordering::Relaxed)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while on_metrics.timed_out.load(Ordering::Relaxed) == 0
+        || on_console.timed_out.load(Ordering::Relaxed) == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "idle connections are held for ever"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The flood ends: /healthz and the console answer again at once.
+    drop(on_metrics);
+    drop(on_console);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let health = get(metrics, "/healthz").await;
+        let login = get(console, "/login").await;
+        if health.as_ref().map(|h| h.0) == Some(200) && login.as_ref().map(|l| l.0) == Some(200) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the flood: /healthz {health:?}, /login {:?}",
+            login.map(|l| l.0)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = daemon.log_text();
+    assert!(!text.contains("Too many open files"), "{text}");
+    assert!(!text.contains("reloading"), "a spurious reload:\n{text}");
+}
