@@ -5,8 +5,9 @@
 //! restart picks up exactly where the last run stopped, and a deadline that passed while
 //! the daemon was down fires on the first turn, once. Polls run as tasks (at most
 //! `MAX_CONCURRENT_POLLS` at a time, one per source), so a slow site never delays a
-//! deadline. Shutdown is one [`CancellationToken`]: the loop stops starting work, waits
-//! for the polls in flight to finish their transactions, and sends what is queued.
+//! deadline. Shutdown is one [`CancellationToken`]: the loop stops starting work, gives the
+//! polls in flight a few seconds to store what they read and then cuts them, sends what is
+//! queued and gives up its leases, all within `STOP_WITHIN`, half of systemd's stop timeout.
 
 use crate::config::settings::{Current, Settings};
 use crate::config::{Channel, Source};
@@ -31,6 +32,17 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub const MAX_CONCURRENT_POLLS: usize = 16;
+
+/// On SIGTERM: how long polls in flight may take to finish (a page already read is stored),
+/// before they are cut; then how long the last mail pass may take; then giving up the
+/// leases and closing the database. Together (`STOP_WITHIN`) well inside systemd's
+/// `TimeoutStopSec=30s`, which kills what is still running, final mail pass and all.
+pub const STOP_POLLS: Duration = Duration::from_secs(4);
+pub const STOP_MAIL: Duration = Duration::from_secs(6);
+pub const STOP_STORE: Duration = Duration::from_secs(2);
+/// The longest a stop takes, at most half of the unit's `TimeoutStopSec=`.
+pub const STOP_WITHIN: Duration =
+    Duration::from_secs(STOP_POLLS.as_secs() + STOP_MAIL.as_secs() + 2 * STOP_STORE.as_secs());
 
 /// Everything the loop needs, shared by its tasks.
 #[derive(Clone)]
@@ -433,8 +445,10 @@ impl Daemon {
         }
 
         sd.stopping();
+        let stop_started = std::time::Instant::now();
         tracing::info!(
             in_flight = polls.len(),
+            grace_s = STOP_POLLS.as_secs(),
             "shutting down: finishing polls in flight"
         );
         // Keep the claims on those sources alive meanwhile, or another daemon would start
@@ -455,23 +469,39 @@ impl Daemon {
                 }
             }
         };
-        if tokio::time::timeout(Duration::from_secs(30), finish)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(STOP_POLLS, finish).await.is_err() {
+            // Cut: an open transaction rolls back, the validators were not saved, so the
+            // next start reads the same page again and the dedupe makes that harmless.
             tracing::warn!(
-                "polls still running after 30s; stopping them (their items are re-read next start)"
+                cut = polls.len(),
+                "polls still running after {}s; stopping them (their pages are read again next start)",
+                STOP_POLLS.as_secs()
             );
             polls.shutdown().await;
         }
-        if let Err(e) = self.housekeeping().await {
-            tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued");
+        match tokio::time::timeout(STOP_MAIL, self.housekeeping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued")
+            }
+            Err(_) => tracing::error!(
+                "final mail pass took over {}s; the rest stays queued for the next start",
+                STOP_MAIL.as_secs()
+            ),
         }
-        if let Err(e) = self.store.release_leases(leases::identity()).await {
-            tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out");
+        match tokio::time::timeout(STOP_STORE, self.store.release_leases(leases::identity())).await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out")
+            }
+            Err(_) => tracing::warn!("giving up the leases took too long; they run out"),
         }
-        self.store.close().await;
-        tracing::info!("yuqing stopped");
+        let _ = tokio::time::timeout(STOP_STORE, self.store.close()).await;
+        tracing::info!(
+            took_ms = stop_started.elapsed().as_millis() as u64,
+            "yuqing stopped"
+        );
         Ok(())
     }
 
