@@ -231,3 +231,53 @@ async fn idle_connections_cannot_starve_the_daemon_of_file_handles() {
     assert!(!text.contains("Too many open files"), "{text}");
     assert!(!text.contains("reloading"), "a spurious reload:\n{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_hangs_until_its_timeout_backs_off_from_the_failure() {
+    use chrono::TimeZone;
+    use yuqing::vocab::clock::{secs, ManualClock};
+    // A site that takes the connection and never answers; it says when a request came.
+    let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hang.local_addr().unwrap().port();
+    let (came, mut arrived) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = hang.accept().await {
+            held.push(c);
+            let _ = came.send(()).await;
+        }
+    });
+    let dirs = TempDirs::new();
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"slow\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:{port}/feed.xml\"\n\
+             every = \"5s\"\ntimeout = \"1s\"\n",
+            root = dirs.root().display(),
+        ),
+    );
+    let t0 = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let clock = ManualClock::new(t0);
+    let daemon = common::start(&config, &clock).await;
+    let polling = {
+        let d = daemon.clone();
+        tokio::spawn(async move { d.poll_once(Some("slow")).await })
+    };
+    arrived.recv().await.expect("the poll reached the site");
+    // The site holds the request; by the time the client gives up, half a minute passed.
+    let hung = chrono::Duration::seconds(30);
+    clock.advance(hung);
+    let results = polling.await.unwrap().unwrap();
+    assert!(results[0].1.is_err(), "{results:?}");
+
+    let state = daemon.store.source_state("slow").await.unwrap();
+    let failed_at = secs(t0 + hung);
+    assert_eq!(state.last_error_at, Some(failed_at), "{state:?}");
+    assert_eq!(
+        state.next_poll,
+        failed_at + 5,
+        "retried five seconds after the failure, as logged: {state:?}"
+    );
+}

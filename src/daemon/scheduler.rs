@@ -21,7 +21,6 @@ use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::{Context, Result};
-use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -179,7 +178,6 @@ impl Daemon {
         only: Option<&str>,
     ) -> Result<Vec<(String, Result<source::Report, String>)>> {
         let settings = self.settings.get();
-        let now = self.clock.now();
         let mut out = Vec::new();
         for s in settings
             .config
@@ -187,7 +185,7 @@ impl Daemon {
             .iter()
             .filter(|s| only.is_none_or(|id| id == s.id))
         {
-            let r = self.poll_one(&settings, s, None, now).await;
+            let r = self.poll_one(&settings, s, None).await;
             out.push((s.id.clone(), r.map_err(|e| e.to_string())));
         }
         for c in settings
@@ -196,7 +194,7 @@ impl Daemon {
             .iter()
             .filter(|c| only.is_none_or(|id| id == c.id))
         {
-            let r = self.poll_one(&settings, &c.as_source(), Some(c), now).await;
+            let r = self.poll_one(&settings, &c.as_source(), Some(c)).await;
             out.push((c.id.clone(), r.map_err(|e| e.to_string())));
         }
         self.housekeeping().await?;
@@ -212,13 +210,13 @@ impl Daemon {
         settings: &Settings,
         source: &Source,
         channel: Option<&Channel>,
-        now: DateTime<Utc>,
     ) -> Result<source::Report, PollError> {
         let started = std::time::Instant::now();
+        let clock = &*self.clock;
         let result = match channel {
-            None => source::poll(&self.store, &self.fetcher, settings, source, now).await,
+            None => source::poll(&self.store, &self.fetcher, settings, source, clock).await,
             Some(c) => {
-                crate::polling::channel::poll(&self.store, &self.fetcher, settings, c, now).await
+                crate::polling::channel::poll(&self.store, &self.fetcher, settings, c, clock).await
             }
         };
         let took = started.elapsed();
@@ -399,8 +397,7 @@ impl Daemon {
                             polls.spawn(async move {
                                 let _permit = permits.acquire_owned().await;
                                 let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
-                                let now = d.clock.now();
-                                let _ = d.poll_one(&settings, &source, channel.as_ref(), now).await;
+                                let _ = d.poll_one(&settings, &source, channel.as_ref()).await;
                                 if let Err(e) = d.store.release_source(&source.id, me).await {
                                     tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
                                 }

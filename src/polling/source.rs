@@ -16,7 +16,7 @@ use crate::notify::mail::{self, SourceHealth, SourceView};
 use crate::notify::outbox::domain_of;
 use crate::store::{ItemRow, NewItem, Store, Stored};
 use crate::store::{SourceState, Tx};
-use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::clock::{from_secs, secs, Clock};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
@@ -54,15 +54,17 @@ pub enum PollError {
 const STORE_RETRY: i64 = 60;
 
 /// Polls `source` once and records the outcome (success or failure) in its health row.
+/// `clock` is read when the poll starts and again when it fails: a failure's backoff and
+/// `last_error_at` count from the failure, not from a start 30 seconds of timeout ago.
 #[tracing::instrument(name = "poll", skip_all, fields(source_id = %source.id))]
 pub async fn poll(
     store: &Store,
     fetcher: &Fetcher,
     settings: &Settings,
     source: &Source,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<Report, PollError> {
-    poll_into(store, fetcher, settings, source, now, Sink::Items).await
+    poll_into(store, fetcher, settings, source, clock, Sink::Items).await
 }
 
 /// Where the entries of a poll go: monitored items (classified, may open incidents), or
@@ -80,9 +82,10 @@ pub(crate) async fn poll_into(
     fetcher: &Fetcher,
     settings: &Settings,
     source: &Source,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     sink: Sink<'_>,
 ) -> Result<Report, PollError> {
+    let now = clock.now();
     let state = store.source_state(&source.id).await.map_err(|e| {
         tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot read the source's state; not polled");
         PollError::Store(e)
@@ -97,6 +100,7 @@ pub(crate) async fn poll_into(
         secs(now) + source.every.as_secs() as i64 + jitter(&source.id, now, source.every.as_secs());
     match polled {
         Err(e) => {
+            let now = clock.now();
             let wait = retry_wait(&e, state.failures + 1, source.every.as_secs());
             let failures = store
                 .record_poll_failure(&source.id, secs(now), &e.to_string(), secs(now) + wait)
