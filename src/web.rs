@@ -101,6 +101,7 @@ impl Console {
             .route("/assets/{name}", get(assets::file))
             .layer(sessions::layer(self.store.clone(), &web))
             .layer(axum::middleware::from_fn(pages::security_headers))
+            .layer(axum::middleware::from_fn(pages::without_bidi))
             .with_state(self.clone())
     }
 }

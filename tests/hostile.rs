@@ -151,7 +151,11 @@ async fn idle_connections_cannot_starve_the_daemon_of_file_handles() {
     let daemon = process::Running::from_child(command.spawn().expect("start yuqing run"), &log);
     let deadline = Instant::now() + Duration::from_secs(30);
     while get(metrics, "/healthz").await.map(|(s, _)| s) != Some(200) {
-        assert!(Instant::now() < deadline, "never healthy:\n{}", daemon.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "never healthy:\n{}",
+            daemon.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -280,4 +284,133 @@ async fn a_site_that_hangs_until_its_timeout_backs_off_from_the_failure() {
         failed_at + 5,
         "retried five seconds after the failure, as logged: {state:?}"
     );
+}
+
+/// The title a hostile site sends: a terminal escape that retitles the window, NUL, BEL,
+/// backspace, and a right-to-left override that makes `gnp.exe` read `exe.png`.
+const HOSTILE_TITLE: &str =
+    "某景区栈道坍塌 游客受伤\u{1b}]0;pwned\u{7}\u{0}\u{8} 附件 photo\u{202E}gnp.exe";
+
+/// Bytes a terminal would obey, or a bidi control, in `text`.
+fn obeyed(text: &str) -> Vec<String> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_title_is_shown_not_obeyed_in_the_terminal_mail_and_console() {
+    use common::console::{logged_in, site_with, DUTY};
+    let quiet = [(
+        "文旅局发布周末出行提示",
+        "https://news.example.cn/0.html",
+        "n-0",
+        "",
+    )];
+    let site = site_with(&None, "", &quiet).await;
+    // JSON Feed carries control characters as they are (XML could not).
+    let feed = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "论坛",
+        "items": [{"id": "h-1", "url": "https://bbs.example.cn/t/9", "title": HOSTILE_TITLE}],
+    });
+    site.s.http.set(
+        "/news.xml",
+        Response::ok("application/feed+json", feed.to_string()),
+    );
+    for (id, r) in site.s.daemon.poll_once(None).await.unwrap() {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    let incident = site
+        .s
+        .daemon
+        .store
+        .incidents(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .max()
+        .unwrap();
+
+    // The terminal: each text output shows the title, none lets it command the terminal.
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(site.s.dirs.root())
+            .args(args)
+            .arg("--config")
+            .arg(&site.s.config)
+            .output()
+            .expect("run yuqing");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    };
+    let id = incident.to_string();
+    for args in [
+        &["items"][..],
+        &["incidents"][..],
+        &["incident", "show", &id][..],
+    ] {
+        let text = run(args);
+        assert!(text.contains("\u{FFFD}]0;pwned"), "{args:?}:\n{text}");
+        assert!(text.contains("photognp.exe"), "{args:?}:\n{text}");
+        assert_eq!(obeyed(&text), Vec::<String>::new(), "{args:?}:\n{text:?}");
+    }
+    // --json stays exact: a script gets the title as the site sent it.
+    let json: serde_json::Value = serde_json::from_str(&run(&["items", "--json"])).unwrap();
+    assert!(
+        json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"] == HOSTILE_TITLE),
+        "{json}"
+    );
+
+    // Mail (the file transport here): subject and both bodies keep no bidi control.
+    let mut opening = None;
+    for entry in std::fs::read_dir(site.s.dirs.mail()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let mail = mailparse::parse_mail(&bytes).unwrap();
+        let subject = mail
+            .headers
+            .iter()
+            .find(|h| h.get_key() == "Subject")
+            .map(|h| h.get_value())
+            .unwrap_or_default();
+        if subject.contains("photognp.exe") || subject.contains("附件") {
+            opening = Some((
+                subject,
+                mail.subparts
+                    .iter()
+                    .map(|p| p.get_body().unwrap())
+                    .collect::<Vec<_>>(),
+            ));
+        }
+    }
+    let (subject, bodies) = opening.expect("the incident's mail was written");
+    assert_eq!(obeyed(&subject), Vec::<String>::new(), "{subject:?}");
+    assert_eq!(bodies.len(), 2);
+    for body in &bodies {
+        assert!(body.contains("photognp.exe"), "{body}");
+        // Mail lines end in CRLF on the wire; any other control would be the title's.
+        let body = body.replace("\r\n", "\n");
+        assert_eq!(obeyed(&body), Vec::<String>::new(), "{body:?}");
+    }
+
+    // The console's pages of the items and of the incident.
+    let b = logged_in(&site, DUTY).await;
+    for path in ["/items".to_string(), format!("/incidents/{incident}")] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains("photognp.exe"), "{path}:\n{}", page.body);
+        assert!(
+            !page.body.contains(['\u{202E}', '\u{202A}', '\u{2066}']),
+            "{path} carries a bidi override"
+        );
+    }
 }

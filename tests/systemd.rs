@@ -270,8 +270,14 @@ fn unit_stop_timeout() -> Duration {
         .lines()
         .find_map(|l| l.trim().strip_prefix("TimeoutStopSec="))
         .expect("the unit sets TimeoutStopSec=");
-    let (number, unit) = value.split_at(value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len()));
-    let n: u64 = number.parse().expect("TimeoutStopSec= is a number of seconds or minutes");
+    let (number, unit) = value.split_at(
+        value
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(value.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .expect("TimeoutStopSec= is a number of seconds or minutes");
     match unit {
         "" | "s" => Duration::from_secs(n),
         "min" => Duration::from_secs(60 * n),
@@ -346,7 +352,10 @@ async fn a_stop_while_a_site_hangs_ends_well_inside_the_units_stop_timeout() {
         mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
     let store = Store::open(&dirs.database_url()).await.unwrap();
-    assert!(store.lease("housekeeping").await.unwrap().is_none(), "{text}");
+    assert!(
+        store.lease("housekeeping").await.unwrap().is_none(),
+        "{text}"
+    );
     let (held,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM source_state WHERE lease_holder IS NOT NULL")
             .fetch_one(store.pool())

@@ -57,7 +57,10 @@ pub fn raise_limit() -> u64 {
         if r.rlim_cur == libc::RLIM_INFINITY {
             u64::MAX
         } else {
-            r.rlim_cur as u64
+            // rlim_t is u64 on Linux, narrower elsewhere.
+            #[allow(clippy::unnecessary_cast)]
+            let limit = r.rlim_cur as u64;
+            limit
         }
     }
     #[cfg(not(unix))]
