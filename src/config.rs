@@ -330,13 +330,14 @@ impl OneOrMany {
 
 /// Reads and checks the config file at `path`.
 pub fn load(path: &Path) -> Result<Config, Diagnostics> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::new(
             path,
             None,
             format!("cannot read the config file: {e} (pass another with --config FILE)"),
         )
     })?;
+    let source = Diagnostic::utf8(path, bytes)?;
     parse(path, &source)
 }
 
@@ -784,33 +785,32 @@ fn check_id(
     true
 }
 
+/// The longest source URL accepted. Web servers refuse request lines much over 8 KiB
+/// (nginx, Apache) and the HTTP client cannot send a URL of 64 KiB or more: a longer one
+/// passed `check` and then failed every poll (issue 16).
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
 fn check_url(
     url: &Spanned<String>,
     errs: &mut Diagnostics,
     path: &Path,
     source: &str,
 ) -> Option<url::Url> {
-    match url::Url::parse(url.get_ref().trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
-        Ok(u) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                url.span().start,
-                format!("url `{u}` must be http:// or https://"),
-            ));
-            None
+    let shown = crate::vocab::text::bounded(url.get_ref().trim(), 120);
+    let problem = match url::Url::parse(url.get_ref().trim()) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            format!("url `{shown}` must be http:// or https://")
         }
-        Err(e) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                url.span().start,
-                format!("invalid url `{}`: {e}", url.get_ref()),
-            ));
-            None
-        }
-    }
+        Ok(u) if u.as_str().len() > MAX_URL_BYTES => format!(
+            "url `{shown}` is {} bytes long; web servers refuse URLs over {MAX_URL_BYTES} \
+             bytes and the HTTP client cannot send them: give the feed's or page's own address",
+            u.as_str().len()
+        ),
+        Ok(u) => return Some(u),
+        Err(e) => format!("invalid url `{shown}`: {e}"),
+    };
+    errs.push(Diagnostic::at(path, source, url.span().start, problem));
+    None
 }
 
 fn check_source(

@@ -97,6 +97,10 @@ pub enum FetchError {
     TooLarge { limit: u64 },
     #[error("too many redirects (a redirect loop, or a chain longer than the limit)")]
     TooManyRedirects,
+    /// A redirect to `file:`, `ftp:` or the like: never followed, and said so rather than
+    /// as the bare `HTTP 302 Found` it came with.
+    #[error("redirect to a non-HTTP URL refused (HTTP {status} to a `{scheme}:` URL)")]
+    NonHttpRedirect { status: u16, scheme: String },
     #[error("fetch failed: {0}")]
     Other(String),
 }
@@ -182,6 +186,22 @@ impl Fetcher {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
+        }
+        if status.is_redirection() {
+            // reqwest follows http(s) redirects itself; one that comes back points elsewhere.
+            let scheme = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| response.url().join(l.trim()).ok())
+                .map(|u| u.scheme().to_string())
+                .filter(|s| s != "http" && s != "https");
+            if let Some(scheme) = scheme {
+                return Err(FetchError::NonHttpRedirect {
+                    status: status.as_u16(),
+                    scheme: crate::vocab::text::bounded(&scheme, 20).into_owned(),
+                });
+            }
         }
         if !status.is_success() {
             return Err(FetchError::Status {

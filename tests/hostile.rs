@@ -414,3 +414,103 @@ async fn a_hostile_title_is_shown_not_obeyed_in_the_terminal_mail_and_console() 
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_no_client_can_send_is_refused_by_check_and_errors_stay_short() {
+    let dirs = TempDirs::new();
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let huge = format!("http://127.0.0.1:9/{}", "a".repeat(1 << 20));
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"huge\"\nkind = \"feed\"\nurl = \"{huge}\"\n",
+            root = dirs.root().display(),
+        ),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("yuqing.toml:8:"), "{said}");
+    assert!(said.contains("is 1048595 bytes long"), "{said}");
+    assert!(said.len() < 2_000, "a {}-byte message", said.len());
+
+    // A URL just under the limit passes, and its failures are stored and logged short.
+    let long = format!("http://127.0.0.1:9/{}", "b".repeat(8_000));
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace(&huge, &long),
+    )
+    .unwrap();
+    let clock = yuqing::vocab::clock::ManualClock::new(chrono::Utc::now());
+    let daemon = common::start(&config, &clock).await;
+    let results = daemon.poll_once(Some("huge")).await.unwrap();
+    assert!(results[0].1.is_err(), "{results:?}");
+    let state = daemon.store.source_state("huge").await.unwrap();
+    let error = state.last_error.unwrap();
+    assert!(error.len() <= 1_100, "a {}-byte last_error", error.len());
+    assert!(error.ends_with("bytes in all)"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_say_what_is_wrong_encoding_read_only_database_non_http_redirect() {
+    // A watchlist saved as GBK by a Windows editor.
+    let dirs = TempDirs::new();
+    let (gbk, _, _) = encoding_rs::GBK.encode(SCENIC_MAJOR);
+    dirs.write("watchlists/w.toml", gbk.as_ref());
+    let http = HttpServer::start().await;
+    http.set("/news.xml", Response::redirect(302, "file:///etc/passwd"));
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
+            root = dirs.root().display(),
+            url = http.url("/news.xml"),
+        ),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("w.toml:3: the file is not UTF-8 (it looks like GBK)")
+            && said.contains("iconv -f GBK -t UTF-8"),
+        "{said}"
+    );
+
+    // Converted: the redirect to file:// is refused, and said so.
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let clock = yuqing::vocab::clock::ManualClock::new(chrono::Utc::now());
+    let daemon = common::start(&config, &clock).await;
+    let results = daemon.poll_once(Some("news")).await.unwrap();
+    let error = results[0].1.as_ref().unwrap_err();
+    assert!(
+        error.contains("redirect to a non-HTTP URL refused"),
+        "{error}"
+    );
+    assert!(!error.contains("302 Found"), "{error}");
+
+    // The same database opened read-only: a write says the database is read-only.
+    let read_only = format!("{}?mode=ro", dirs.database_url());
+    let store = yuqing::store::Store::open(&read_only).await.unwrap();
+    let e = format!(
+        "{:#}",
+        store
+            .begin()
+            .await
+            .err()
+            .expect("a read-only database refuses")
+    );
+    assert!(e.contains("the database is read-only"), "{e}");
+    assert!(!e.contains("holds it too long"), "{e}");
+}

@@ -50,6 +50,9 @@ pub enum PollError {
     Store(anyhow::Error),
 }
 
+/// The longest error text stored in a source's `last_error` or logged for a failed poll.
+pub const MAX_ERROR_BYTES: usize = 1000;
+
 /// How soon a poll that the database failed is tried again, at the most.
 const STORE_RETRY: i64 = 60;
 
@@ -102,11 +105,14 @@ pub(crate) async fn poll_into(
         Err(e) => {
             let now = clock.now();
             let wait = retry_wait(&e, state.failures + 1, source.every.as_secs());
+            // Bounded: an error quoting a URL or a page could be megabytes long.
+            let error = e.to_string();
+            let error = crate::vocab::text::bounded(&error, MAX_ERROR_BYTES);
             let failures = store
-                .record_poll_failure(&source.id, secs(now), &e.to_string(), secs(now) + wait)
+                .record_poll_failure(&source.id, secs(now), &error, secs(now) + wait)
                 .await
                 .unwrap_or(state.failures + 1);
-            tracing::warn!(source_id = %source.id, failures, retry_in_s = wait, error = %e, "poll failed");
+            tracing::warn!(source_id = %source.id, failures, retry_in_s = wait, error = %error, "poll failed");
             let after = settings.config.daemon.source_alert_after.as_secs() as i64;
             if let Ok(st) = store.source_state(&source.id).await {
                 let long = st.failing_since.is_some_and(|t| secs(now) - t >= after);

@@ -37,6 +37,20 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// `text` cut to at most `max` bytes on a character boundary; a cut text ends with
+/// `… (N bytes in all)`, so a reader knows it was cut and how much there was. For error
+/// texts that are stored or logged: a megabyte URL must not become a megabyte log line.
+pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes in all)", &text[..end], text.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +64,15 @@ mod tests {
         assert_eq!(for_terminal("a\u{9b}31m"), "a\u{FFFD}31m", "C1 CSI");
         assert_eq!(for_terminal("a\tb\nc"), "a\tb\nc");
         assert!(matches!(for_terminal("景区安全"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character_boundary_and_say_so() {
+        assert_eq!(bounded("short", 10), "short");
+        // 景 is three bytes: a cut at 4 bytes keeps one character, never half of one.
+        assert_eq!(bounded("景区踩踏", 4), "景… (12 bytes in all)");
+        let huge = "a".repeat(1 << 20);
+        assert!(bounded(&huge, 1000).len() < 1100);
     }
 
     #[test]
