@@ -10,6 +10,7 @@
 //! [`Fetcher::fetch_source`] is the whole pipeline the poller calls: fetch, decode the
 //! charset, parse the feed or list page.
 
+pub mod bounds;
 pub mod charset;
 pub mod chinese_date;
 pub mod feed;
@@ -279,6 +280,7 @@ impl Fetcher {
                 "body has bytes invalid in its encoding; some text is damaged"
             );
         }
+        drop(bytes);
         let (entries, page_items_matched) = match &source.kind {
             SourceKind::Feed => (feed::parse_in_zone(&decoded, &final_url, now, tz)?, None),
             SourceKind::Page(selectors) => {
@@ -286,6 +288,8 @@ impl Fetcher {
                 (items.entries, Some(items.matched))
             }
         };
+        drop(decoded.text);
+        let entries: Vec<_> = entries.into_iter().map(bounds::bound).collect();
         tracing::debug!(
             entries = entries.len(),
             encoding = decoded.encoding.name(),

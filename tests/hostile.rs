@@ -510,3 +510,33 @@ async fn messages_say_what_is_wrong_encoding_read_only_database_non_http_redirec
     assert!(e.contains("the database is read-only"), "{e}");
     assert!(!e.contains("holds it too long"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_five_megabyte_title_is_stored_cut_with_a_mark_and_still_opens_its_incident() {
+    use yuqing::fetch::bounds::{CUT_MARK, MAX_SUMMARY, MAX_TITLE};
+    let title = format!("某景区栈道坍塌 游客受伤{}", "景".repeat(5_000_000 / 3));
+    let summary = "摘".repeat(1_000_000);
+    let link = format!("https://bbs.example.cn/{}", "x".repeat(20_000));
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>t</title>\
+         <link>http://127.0.0.1/</link><description>d</description><item><title>{title}</title>\
+         <description>{summary}</description><link>{link}</link><guid>h-1</guid></item>\
+         </channel></rss>\n"
+    );
+    let s = common::scenario(SCENIC_MAJOR, &[], "", &None).await;
+    s.http.set("/news.xml", Response::rss(body));
+    let results = s.daemon.poll_once(None).await.unwrap();
+    let report = results[0].1.as_ref().unwrap();
+    assert_eq!(report.opened.len(), 1, "{report:?}");
+    let items = s.daemon.store.items(None, 0, 10).await.unwrap();
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert!(item.title.ends_with(CUT_MARK), "the cut is marked");
+    assert!(item.title.starts_with("某景区栈道坍塌 游客受伤景景"));
+    assert!(item.title.len() <= MAX_TITLE + CUT_MARK.len());
+    assert!(item.summary.ends_with(CUT_MARK) && item.summary.len() <= MAX_SUMMARY + CUT_MARK.len());
+    assert_eq!(
+        item.link, None,
+        "a 20 kB link is left out, not cut into another address"
+    );
+}

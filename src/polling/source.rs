@@ -1,10 +1,11 @@
 //! Polling one source: fetch, store what is new, classify it, open or join incidents.
 //!
 //! The new items of one fetch are stored, classified and turned into incidents and mail in
-//! one transaction (one per page rather than per item: the write lock is taken once, which
-//! the poll bench showed dominates). The source's new HTTP validators are saved only after
-//! that commit, so a crash mid-poll re-reads the same page next time and loses nothing; the
-//! store's de-duplication makes the second reading harmless.
+//! transactions of `ITEMS_PER_TRANSACTION` items (not one per item: taking the write lock
+//! dominated in the poll bench; not one per page: a page of huge items held the lock long
+//! enough to stall every other source). The source's new HTTP validators are saved only
+//! after the last commit, so a crash mid-poll re-reads the same page next time and loses
+//! nothing; the store's de-duplication makes the second reading harmless.
 
 use crate::classify::normalize::normalize;
 use crate::config::settings::Settings;
@@ -49,6 +50,9 @@ pub enum PollError {
     #[error("database: {0:#}")]
     Store(anyhow::Error),
 }
+
+/// Items stored (and classified, and their incidents opened) per write transaction.
+const ITEMS_PER_TRANSACTION: usize = 20;
 
 /// The longest error text stored in a source's `last_error` or logged for a failed poll.
 pub const MAX_ERROR_BYTES: usize = 1000;
@@ -164,37 +168,42 @@ pub(crate) async fn poll_into(
                 fetched: entries.len(),
                 ..Report::default()
             };
-            // One transaction for the whole page: its items, the incidents they open and the
-            // mail those cause land together, or (on a crash) not at all and are read again.
+            // Items, the incidents they open and the mail those cause land together, a few
+            // items at a time; on a crash the page is read again and the dedupe skips what
+            // was stored.
             let stored = async {
-                let mut tx = store.begin().await?;
                 let mut posts = Vec::new();
-                for entry in &entries {
-                    match sink {
-                        Sink::Items => {
-                            ingest(
-                                store,
-                                &mut tx,
-                                settings,
-                                &source.id,
-                                entry,
-                                now,
-                                &mut report,
-                            )
-                            .await?
-                        }
-                        Sink::Posts(_) => {
-                            if let Some(id) =
-                                crate::polling::channel::store_post(store, &mut tx, &source.id, entry, now)
-                                    .await?
-                            {
-                                report.new += 1;
-                                posts.push(id);
+                // A few items per transaction: the write lock is held for milliseconds, so a
+                // page of thousands of items cannot stall the other sources' polls.
+                for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
+                    let mut tx = store.begin().await?;
+                    for entry in chunk {
+                        match sink {
+                            Sink::Items => {
+                                ingest(
+                                    store,
+                                    &mut tx,
+                                    settings,
+                                    &source.id,
+                                    entry,
+                                    now,
+                                    &mut report,
+                                )
+                                .await?
+                            }
+                            Sink::Posts(_) => {
+                                if let Some(id) =
+                                    crate::polling::channel::store_post(store, &mut tx, &source.id, entry, now)
+                                        .await?
+                                {
+                                    report.new += 1;
+                                    posts.push(id);
+                                }
                             }
                         }
                     }
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
                 match sink {
                     Sink::Posts(channel) => {
                         crate::polling::channel::after_new_posts(store, settings, channel, &posts, now)
@@ -316,7 +325,8 @@ async fn follow_up(
                 ..
             }) => {
                 let decoded = crate::fetch::charset::decode(&bytes, content_type.as_deref());
-                let text = crate::fetch::page::body_text(&decoded.text, Some(selector));
+                let mut text = crate::fetch::page::body_text(&decoded.text, Some(selector));
+                crate::fetch::bounds::cut(&mut text, crate::fetch::bounds::MAX_SUMMARY);
                 if !text.is_empty() {
                     entry.summary = text;
                 }
