@@ -2,6 +2,7 @@
 //! systemd's notifications.
 
 pub mod handles;
+pub mod memory;
 pub mod metrics;
 pub mod scheduler;
 pub mod systemd;

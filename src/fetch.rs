@@ -131,6 +131,10 @@ pub enum SourceError {
     Page(#[from] PageError),
 }
 
+/// Bodies larger than this are decoded and parsed one at a time (see `fetch_source`).
+const LARGE_BODY: usize = 1024 * 1024;
+static LARGE_BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// What one poll of a source yielded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Polled {
@@ -230,7 +234,10 @@ impl Fetcher {
             last_modified: header("last-modified"),
         };
         let final_url = response.url().clone();
-        let mut bytes = Vec::new();
+        // Sized once when the length is announced: growing by doubling would hold a 10 MB
+        // body twice over while it is copied.
+        let announced = response.content_length().unwrap_or(0).min(self.max_body);
+        let mut bytes = Vec::with_capacity(announced as usize);
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
                 return Err(too_large);
@@ -272,6 +279,12 @@ impl Fetcher {
         else {
             tracing::debug!("not modified");
             return Ok(Polled::NotModified);
+        };
+        // A body of megabytes is decoded, parsed and cut (copies of it several times over)
+        // by one poll at a time: four hostile sites at once cannot stack their copies.
+        let _one_at_a_time = match bytes.len() > LARGE_BODY {
+            true => Some(LARGE_BODIES.acquire().await),
+            false => None,
         };
         let decoded = charset::decode(&bytes, content_type.as_deref());
         if decoded.had_errors {

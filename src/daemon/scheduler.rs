@@ -120,6 +120,7 @@ impl Daemon {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Daemon> {
+        crate::daemon::memory::return_large_buffers();
         let store = Store::open(&settings.config.daemon.database).await?;
         let fetcher = Fetcher::new(FetchSettings::new(
             settings.config.daemon.user_agent.clone(),
