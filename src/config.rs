@@ -1266,6 +1266,11 @@ item = "ul >"
 
     #[test]
     fn daemon_timings_that_cannot_work_are_errors_at_their_line() {
+        let e = one_error("[daemon]\nheader_timeout = \"10ms\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] header_timeout = \"10ms\" leaves a client"),
+            "{e}"
+        );
         let e = one_error("[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n");
         assert!(
             e.starts_with("yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick"),
