@@ -33,6 +33,7 @@ use yuqing::daemon::scheduler::MAX_CONCURRENT_POLLS;
 use yuqing::fetch::{FetchSettings, Fetcher};
 use yuqing::polling::source::{self, Report};
 use yuqing::store::Store;
+use yuqing::vocab::clock::SystemClock;
 
 const FEEDS: usize = 2_000;
 const ITEMS: usize = 20;
@@ -241,8 +242,7 @@ async fn cycle(store: &Store, fetcher: &Fetcher, settings: &Arc<Settings>) -> (D
         );
         polls.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let now = chrono::Utc::now();
-            source::poll(&store, &fetcher, &settings, &source, now)
+            source::poll(&store, &fetcher, &settings, &source, &SystemClock)
                 .await
                 .map_err(|e| format!("{}: {e}", source.id))
         });

@@ -34,11 +34,14 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Like `println!`, but a closed pipe (`yuqing incidents | head`) ends the program quietly
-/// instead of panicking.
+/// instead of panicking, and text from the web in the line cannot command the terminal:
+/// escapes and other control characters show as `�`, bidi overrides are dropped
+/// (`vocab::text::for_terminal`). `--json` goes out exactly, through `jsonln!`.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+        let text = format!($($arg)*);
+        if writeln!(std::io::stdout(), "{}", crate::vocab::text::for_terminal(&text)).is_err() {
             std::process::exit(0);
         }
     }};
@@ -47,7 +50,19 @@ macro_rules! outln {
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if write!(std::io::stdout(), $($arg)*).is_err() {
+        let text = format!($($arg)*);
+        if write!(std::io::stdout(), "{}", crate::vocab::text::for_terminal(&text)).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// One JSON document on stdout, exactly as serialized (JSON escapes control characters
+/// itself); a closed pipe ends the program quietly.
+macro_rules! jsonln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
             std::process::exit(0);
         }
     }};
@@ -407,7 +422,7 @@ pub async fn classify(
     } else {
         let result = classifier.classify(&text, source);
         if json_out {
-            outln!("{}", serde_json::to_string_pretty(&result)?);
+            jsonln!("{}", serde_json::to_string_pretty(&result)?);
         } else if result.topics.is_empty() {
             outln!("no topic matched");
         } else {
@@ -537,7 +552,7 @@ pub async fn items(
                 })
             })
             .collect();
-        outln!(
+        jsonln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "items": items }))?
         );
@@ -624,7 +639,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        outln!(
+        jsonln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "sources": list,
@@ -703,7 +718,7 @@ pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Res
     };
     let duties = crate::obligations::evaluate(&store, &config, calendar.as_ref(), at).await?;
     if json_out {
-        outln!(
+        jsonln!(
             "{}",
             serde_json::to_string_pretty(&crate::obligations::to_json(&duties, at, tz))?
         );
@@ -815,7 +830,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         for i in &list {
             out.push(incident_json(&store, i, now, tz).await?);
         }
-        outln!(
+        jsonln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "incidents": out }))?
         );
@@ -1127,7 +1142,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             .iter()
             .map(|a| json!({"at": rfc3339(a.at, tz), "by": a.actor, "action": a.action, "detail": a.detail}))
             .collect::<Vec<_>>());
-        outln!("{}", serde_json::to_string_pretty(&v)?);
+        jsonln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     let sev = i.severity.zh();

@@ -80,6 +80,9 @@ pub struct Daemon {
     /// `/healthz` fails when no loop turn completed for this long (default: 3 ticks, at
     /// least 60s).
     pub stuck_after: Span,
+    /// A client of the console or of `/metrics` must send a request's headers within this
+    /// time (default 10s), or its connection is closed (see `web::listener`).
+    pub header_timeout: Span,
     /// How long a daemon's claim on shared work (the housekeeping lead, a source being
     /// polled, a message being sent) lasts unless renewed: when a daemon dies, another
     /// takes over its work within this time. Must exceed the longest poll.
@@ -243,6 +246,7 @@ struct RawDaemon {
     metrics_public: Option<bool>,
     stuck_after: Option<Spanned<Span>>,
     lease: Option<Spanned<Span>>,
+    header_timeout: Option<Spanned<Span>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -329,13 +333,14 @@ impl OneOrMany {
 
 /// Reads and checks the config file at `path`.
 pub fn load(path: &Path) -> Result<Config, Diagnostics> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::new(
             path,
             None,
             format!("cannot read the config file: {e} (pass another with --config FILE)"),
         )
     })?;
+    let source = Diagnostic::utf8(path, bytes)?;
     parse(path, &source)
 }
 
@@ -529,6 +534,22 @@ fn daemon(
             v
         }
     };
+    let header_timeout = match raw.header_timeout {
+        None => Span::from_secs(10),
+        Some(h) => {
+            if h.get_ref().std() < std::time::Duration::from_millis(100) {
+                errs.push(at(
+                    h.span(),
+                    format!(
+                        "[daemon] header_timeout = \"{}\" leaves a client no time to send a \
+                         request; give at least 100ms (default 10s)",
+                        h.get_ref()
+                    ),
+                ));
+            }
+            *h.get_ref()
+        }
+    };
     let calendar_line = raw
         .calendar
         .as_ref()
@@ -536,6 +557,7 @@ fn daemon(
     Daemon {
         metrics,
         stuck_after,
+        header_timeout,
         watchlists: raw
             .watchlists
             .unwrap_or_else(|| PathBuf::from("watchlists")),
@@ -767,33 +789,32 @@ fn check_id(
     true
 }
 
+/// The longest source URL accepted. Web servers refuse request lines much over 8 KiB
+/// (nginx, Apache) and the HTTP client cannot send a URL of 64 KiB or more: a longer one
+/// passed `check` and then failed every poll (issue 16).
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
 fn check_url(
     url: &Spanned<String>,
     errs: &mut Diagnostics,
     path: &Path,
     source: &str,
 ) -> Option<url::Url> {
-    match url::Url::parse(url.get_ref().trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
-        Ok(u) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                url.span().start,
-                format!("url `{u}` must be http:// or https://"),
-            ));
-            None
+    let shown = crate::vocab::text::bounded(url.get_ref().trim(), 120);
+    let problem = match url::Url::parse(url.get_ref().trim()) {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            format!("url `{shown}` must be http:// or https://")
         }
-        Err(e) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                url.span().start,
-                format!("invalid url `{}`: {e}", url.get_ref()),
-            ));
-            None
-        }
-    }
+        Ok(u) if u.as_str().len() > MAX_URL_BYTES => format!(
+            "url `{shown}` is {} bytes long; web servers refuse URLs over {MAX_URL_BYTES} \
+             bytes and the HTTP client cannot send them: give the feed's or page's own address",
+            u.as_str().len()
+        ),
+        Ok(u) => return Some(u),
+        Err(e) => format!("invalid url `{shown}`: {e}"),
+    };
+    errs.push(Diagnostic::at(path, source, url.span().start, problem));
+    None
 }
 
 fn check_source(
@@ -1249,6 +1270,11 @@ item = "ul >"
 
     #[test]
     fn daemon_timings_that_cannot_work_are_errors_at_their_line() {
+        let e = one_error("[daemon]\nheader_timeout = \"10ms\"\n");
+        assert!(
+            e.starts_with("yuqing.toml:2: [daemon] header_timeout = \"10ms\" leaves a client"),
+            "{e}"
+        );
         let e = one_error("[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n");
         assert!(
             e.starts_with("yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick"),

@@ -10,6 +10,7 @@
 //! [`Fetcher::fetch_source`] is the whole pipeline the poller calls: fetch, decode the
 //! charset, parse the feed or list page.
 
+pub mod bounds;
 pub mod charset;
 pub mod chinese_date;
 pub mod feed;
@@ -97,6 +98,10 @@ pub enum FetchError {
     TooLarge { limit: u64 },
     #[error("too many redirects (a redirect loop, or a chain longer than the limit)")]
     TooManyRedirects,
+    /// A redirect to `file:`, `ftp:` or the like: never followed, and said so rather than
+    /// as the bare `HTTP 302 Found` it came with.
+    #[error("redirect to a non-HTTP URL refused (HTTP {status} to a `{scheme}:` URL)")]
+    NonHttpRedirect { status: u16, scheme: String },
     #[error("fetch failed: {0}")]
     Other(String),
 }
@@ -125,6 +130,10 @@ pub enum SourceError {
     #[error(transparent)]
     Page(#[from] PageError),
 }
+
+/// Bodies larger than this are decoded and parsed one at a time (see `fetch_source`).
+const LARGE_BODY: usize = 1024 * 1024;
+static LARGE_BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// What one poll of a source yielded.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,6 +192,22 @@ impl Fetcher {
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
+        if status.is_redirection() {
+            // reqwest follows http(s) redirects itself; one that comes back points elsewhere.
+            let scheme = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| response.url().join(l.trim()).ok())
+                .map(|u| u.scheme().to_string())
+                .filter(|s| s != "http" && s != "https");
+            if let Some(scheme) = scheme {
+                return Err(FetchError::NonHttpRedirect {
+                    status: status.as_u16(),
+                    scheme: crate::vocab::text::bounded(&scheme, 20).into_owned(),
+                });
+            }
+        }
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),
@@ -209,7 +234,10 @@ impl Fetcher {
             last_modified: header("last-modified"),
         };
         let final_url = response.url().clone();
-        let mut bytes = Vec::new();
+        // Sized once when the length is announced: growing by doubling would hold a 10 MB
+        // body twice over while it is copied.
+        let announced = response.content_length().unwrap_or(0).min(self.max_body);
+        let mut bytes = Vec::with_capacity(announced as usize);
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
                 return Err(too_large);
@@ -252,6 +280,12 @@ impl Fetcher {
             tracing::debug!("not modified");
             return Ok(Polled::NotModified);
         };
+        // A body of megabytes is decoded, parsed and cut (copies of it several times over)
+        // by one poll at a time: four hostile sites at once cannot stack their copies.
+        let _one_at_a_time = match bytes.len() > LARGE_BODY {
+            true => Some(LARGE_BODIES.acquire().await),
+            false => None,
+        };
         let decoded = charset::decode(&bytes, content_type.as_deref());
         if decoded.had_errors {
             tracing::info!(
@@ -259,6 +293,7 @@ impl Fetcher {
                 "body has bytes invalid in its encoding; some text is damaged"
             );
         }
+        drop(bytes);
         let (entries, page_items_matched) = match &source.kind {
             SourceKind::Feed => (feed::parse_in_zone(&decoded, &final_url, now, tz)?, None),
             SourceKind::Page(selectors) => {
@@ -266,6 +301,8 @@ impl Fetcher {
                 (items.entries, Some(items.matched))
             }
         };
+        drop(decoded.text);
+        let entries: Vec<_> = entries.into_iter().map(bounds::bound).collect();
         tracing::debug!(
             entries = entries.len(),
             encoding = decoded.encoding.name(),

@@ -1,5 +1,5 @@
 //! The words of the domain: severities, incident and deadline states, ids, spans of time
-//! (`2小时30分`), the clock, and `file:line` diagnostics.
+//! (`2小时30分`), the clock, `file:line` diagnostics, and web text made safe to show.
 //!
 //! The lowest floor: nothing here imports anything else of the crate, so every other layer
 //! can speak these words.
@@ -11,4 +11,5 @@ pub mod ids;
 pub mod severity;
 pub mod span;
 pub mod state;
+pub mod text;
 pub mod words;

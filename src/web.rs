@@ -19,6 +19,7 @@ mod dashboard;
 mod events;
 mod incident_page;
 mod items;
+pub mod listener;
 mod pages;
 mod report;
 mod sessions;
@@ -100,17 +101,19 @@ impl Console {
             .route("/assets/{name}", get(assets::file))
             .layer(sessions::layer(self.store.clone(), &web))
             .layer(axum::middleware::from_fn(pages::security_headers))
+            .layer(axum::middleware::from_fn(pages::without_bidi))
             .with_state(self.clone())
     }
 }
 
 /// Serves the console on `[web] listen` until `shutdown`; `None` when it is off, or when
 /// the address cannot be had (logged: the deadlines matter more than the console, so the
-/// daemon runs on without it).
+/// daemon runs on without it). Connections are held within `limits` (see `listener`).
 pub async fn serve(
     store: Store,
     settings: Current,
     clock: Arc<dyn Clock>,
+    limits: listener::Limits,
     shutdown: CancellationToken,
 ) -> Result<Option<(SocketAddr, tokio::task::JoinHandle<()>)>> {
     let Some(addr) = settings.get().config.web.listen else {
@@ -140,14 +143,6 @@ pub async fn serve(
     let app = console.router();
     Ok(Some((
         addr,
-        tokio::spawn(async move {
-            let service = app.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
-            {
-                tracing::error!(error = %e, "console stopped");
-            }
-        }),
+        tokio::spawn(listener::serve(listener, app, limits, shutdown, "console")),
     )))
 }

@@ -257,3 +257,109 @@ async fn the_smtp_password_comes_from_the_systemd_credential() {
     assert_eq!(auth.user, "yuqing");
     assert_eq!(auth.password, "s3cret-from-systemd");
 }
+
+/// `TimeoutStopSec=` of the shipped unit: how long systemd waits after SIGTERM before it
+/// kills the daemon, final mail pass and all.
+fn unit_stop_timeout() -> Duration {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/yuqing.service"
+    ))
+    .expect("read systemd/yuqing.service");
+    let value = unit
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("TimeoutStopSec="))
+        .expect("the unit sets TimeoutStopSec=");
+    let (number, unit) = value.split_at(
+        value
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(value.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .expect("TimeoutStopSec= is a number of seconds or minutes");
+    match unit {
+        "" | "s" => Duration::from_secs(n),
+        "min" => Duration::from_secs(60 * n),
+        other => panic!("TimeoutStopSec= unit `{other}` not understood here"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_while_a_site_hangs_ends_well_inside_the_units_stop_timeout() {
+    use yuqing::store::Store;
+    let smtp = common::SmtpServer::start().await;
+    let hung = HttpServer::start().await;
+    let (dirs, http, config) = site(
+        "某景区栈道坍塌 游客受伤",
+        "200ms",
+        &format!(
+            "[mail]\ntransport = \"smtp\"\nfrom = \"舆情值班 <yuqing@example.gov.cn>\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {}, tls = \"none\" }}\n\n\
+             [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
+             [[source]]\nid = \"hung\"\nkind = \"feed\"\nurl = \"{}\"\nevery = \"1h\"\n\n",
+            smtp.port(),
+            hung.url("/hung.xml"),
+        ),
+    )
+    .await;
+    // One site answers in two seconds with an item that opens an incident; the other
+    // hangs for a minute, longer than its 30-second timeout.
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区栈道坍塌 游客受伤",
+            "https://news.example.cn/1.html",
+            "n-1",
+            "",
+        )]))
+        .delay(Duration::from_secs(2)),
+    );
+    hung.set(
+        "/hung.xml",
+        Response::rss(rss(&[])).delay(Duration::from_secs(60)),
+    );
+    let log = dirs.root().join("daemon.log");
+    let mut daemon = common::process::run(dirs.root(), &config, &log);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !daemon.log_text().contains("yuqing running") {
+        assert!(Instant::now() < deadline, "{}", daemon.log_text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // systemctl stop: SIGTERM, then a kill after TimeoutStopSec.
+    let timeout = unit_stop_timeout();
+    let asked = Instant::now();
+    let status = daemon.terminate().expect("the daemon was running");
+    let took = asked.elapsed();
+    let text = daemon.log_text();
+    assert!(status.success(), "{status:?}\n{text}");
+    assert!(
+        took * 2 <= timeout,
+        "the stop took {took:?}; systemd kills at {timeout:?}\n{text}"
+    );
+    assert!(
+        took >= Duration::from_secs(1),
+        "the poll that was reading its page had time to finish: {took:?}"
+    );
+    // The hung poll was cut; the other one's page was stored and its mail flushed.
+    assert!(text.contains("stopping them"), "{text}");
+    let mail = smtp.messages();
+    assert!(
+        mail.iter().any(|m| m.subject.contains("景区安全")),
+        "the incident's mail went out before the exit: {:?}\n{text}",
+        mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let store = Store::open(&dirs.database_url()).await.unwrap();
+    assert!(
+        store.lease("housekeeping").await.unwrap().is_none(),
+        "{text}"
+    );
+    let (held,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM source_state WHERE lease_holder IS NOT NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(held, 0, "the sources' claims were given up\n{text}");
+}

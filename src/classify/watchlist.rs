@@ -113,11 +113,12 @@ pub fn load_dir(dir: &Path) -> Result<Watchlists, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut topics = Vec::new();
     for file in &files {
-        match std::fs::read_to_string(file) {
-            Ok(source) => match parse_file(file, &source) {
+        match std::fs::read(file).map(|bytes| Diagnostic::utf8(file, bytes)) {
+            Ok(Ok(source)) => match parse_file(file, &source) {
                 Ok(t) => topics.extend(t),
                 Err(d) => diags.extend(d),
             },
+            Ok(Err(not_utf8)) => diags.push(not_utf8),
             Err(e) => diags.push(Diagnostic::new(file, None, format!("cannot read: {e}"))),
         }
     }

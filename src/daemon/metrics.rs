@@ -479,6 +479,11 @@ pub async fn serve(
     let Some(addr) = d.settings.get().config.daemon.metrics else {
         return Ok(None);
     };
+    let handles = crate::daemon::handles::raise_limit();
+    let limits = crate::web::listener::Limits {
+        max_connections: crate::daemon::handles::budget(handles).metrics,
+        header_timeout: d.settings.get().config.daemon.header_timeout.std(),
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on [daemon] metrics = \"{addr}\""))?;
@@ -487,15 +492,15 @@ pub async fn serve(
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz_page))
         .with_state(d.clone());
-    tracing::info!(address = %addr, "serving /metrics and /healthz");
-    Ok(Some(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
-        {
-            tracing::error!(error = %e, "metrics endpoint stopped");
-        }
-    })))
+    tracing::info!(
+        address = %addr,
+        max_connections = limits.max_connections,
+        file_handles = handles,
+        "serving /metrics and /healthz"
+    );
+    Ok(Some(tokio::spawn(crate::web::listener::serve(
+        listener, app, limits, shutdown, "metrics",
+    ))))
 }
 
 async fn metrics_page(

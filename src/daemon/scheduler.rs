@@ -5,8 +5,9 @@
 //! restart picks up exactly where the last run stopped, and a deadline that passed while
 //! the daemon was down fires on the first turn, once. Polls run as tasks (at most
 //! `MAX_CONCURRENT_POLLS` at a time, one per source), so a slow site never delays a
-//! deadline. Shutdown is one [`CancellationToken`]: the loop stops starting work, waits
-//! for the polls in flight to finish their transactions, and sends what is queued.
+//! deadline. Shutdown is one [`CancellationToken`]: the loop stops starting work, gives the
+//! polls in flight a few seconds to store what they read and then cuts them, sends what is
+//! queued and gives up its leases, all within `STOP_WITHIN`, half of systemd's stop timeout.
 
 use crate::config::settings::{Current, Settings};
 use crate::config::{Channel, Source};
@@ -20,7 +21,6 @@ use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::{Context, Result};
-use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +32,17 @@ use tokio_util::sync::CancellationToken;
 
 /// The default of `[daemon] max_concurrent_polls`.
 pub const MAX_CONCURRENT_POLLS: usize = 16;
+
+/// On SIGTERM: how long polls in flight may take to finish (a page already read is stored),
+/// before they are cut; then how long the last mail pass may take; then giving up the
+/// leases and closing the database. Together (`STOP_WITHIN`) well inside systemd's
+/// `TimeoutStopSec=30s`, which kills what is still running, final mail pass and all.
+pub const STOP_POLLS: Duration = Duration::from_secs(4);
+pub const STOP_MAIL: Duration = Duration::from_secs(6);
+pub const STOP_STORE: Duration = Duration::from_secs(2);
+/// The longest a stop takes, at most half of the unit's `TimeoutStopSec=`.
+pub const STOP_WITHIN: Duration =
+    Duration::from_secs(STOP_POLLS.as_secs() + STOP_MAIL.as_secs() + 2 * STOP_STORE.as_secs());
 
 /// Everything the loop needs, shared by its tasks.
 #[derive(Clone)]
@@ -72,25 +83,33 @@ const REPEAT_QUIET: Duration = Duration::from_secs(60);
 /// calendar, dropped into the folder, is used without a restart).
 type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
-fn fingerprint(config: &Path, watchlists: &Path, calendar: &Path) -> Fingerprint {
+fn fingerprint(config: &Path, watchlists: &Path, calendar: &Path) -> std::io::Result<Fingerprint> {
+    // A folder or file that is not there is part of the picture (it may come later); any
+    // other failure to look (out of file handles, say) says nothing about the files, and
+    // must not look like an edit that triggers a reload.
+    let missing = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     let mut files = vec![config.to_path_buf()];
     for (dir, ext) in [(watchlists, "toml"), (calendar, "json")] {
-        if let Ok(dir) = std::fs::read_dir(dir) {
-            files.extend(
-                dir.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == ext)),
-            );
+        match std::fs::read_dir(dir) {
+            Ok(dir) => {
+                for e in dir {
+                    let p = e?.path();
+                    if p.extension().is_some_and(|x| x == ext) {
+                        files.push(p);
+                    }
+                }
+            }
+            Err(e) if missing(&e) => {}
+            Err(e) => return Err(e),
         }
     }
     files.sort();
     files
         .into_iter()
-        .map(|p| {
-            let meta = std::fs::metadata(&p).ok();
-            let len = meta.as_ref().map_or(0, |m| m.len());
-            let modified = meta.and_then(|m| m.modified().ok());
-            (p, len, modified)
+        .map(|p| match std::fs::metadata(&p) {
+            Ok(m) => Ok((p, m.len(), m.modified().ok())),
+            Err(e) if missing(&e) => Ok((p, 0, None)),
+            Err(e) => Err(e),
         })
         .collect()
 }
@@ -102,6 +121,7 @@ impl Daemon {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Result<Daemon> {
+        crate::daemon::memory::return_large_buffers();
         let store = Store::open(&settings.config.daemon.database).await?;
         let fetcher = Fetcher::new(FetchSettings::new(
             settings.config.daemon.user_agent.clone(),
@@ -118,7 +138,7 @@ impl Daemon {
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
         }
         let d = &settings.config.daemon;
-        let seen = fingerprint(&config_path, &d.watchlists, &d.calendar);
+        let seen = fingerprint(&config_path, &d.watchlists, &d.calendar).unwrap_or_default();
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
             rejected: Arc::default(),
@@ -139,10 +159,16 @@ impl Daemon {
         &self,
         shutdown: CancellationToken,
     ) -> Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+        let limits = crate::web::listener::Limits {
+            max_connections: crate::daemon::handles::budget(crate::daemon::handles::raise_limit())
+                .console,
+            header_timeout: self.settings.get().config.daemon.header_timeout.std(),
+        };
         crate::web::serve(
             self.store.clone(),
             self.settings.clone(),
             self.clock.clone(),
+            limits,
             shutdown,
         )
         .await
@@ -154,7 +180,6 @@ impl Daemon {
         only: Option<&str>,
     ) -> Result<Vec<(String, Result<source::Report, String>)>> {
         let settings = self.settings.get();
-        let now = self.clock.now();
         // As the loop polls: `max_concurrent_polls` at a time, each host no more than
         // `per_host` at a time with `host_delay` between requests. Results in config order.
         let d = &settings.config.daemon;
@@ -189,7 +214,7 @@ impl Daemon {
                 polls.spawn(async move {
                     let _permit = permits.acquire_owned().await;
                     let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
-                    let r = me.poll_one(&settings, &source, channel.as_ref(), now).await;
+                    let r = me.poll_one(&settings, &source, channel.as_ref()).await;
                     (n, source.id.clone(), r.map_err(|e| e.to_string()))
                 });
             }
@@ -213,13 +238,13 @@ impl Daemon {
         settings: &Settings,
         source: &Source,
         channel: Option<&Channel>,
-        now: DateTime<Utc>,
     ) -> Result<source::Report, PollError> {
         let started = std::time::Instant::now();
+        let clock = &*self.clock;
         let result = match channel {
-            None => source::poll(&self.store, &self.fetcher, settings, source, now).await,
+            None => source::poll(&self.store, &self.fetcher, settings, source, clock).await,
             Some(c) => {
-                crate::polling::channel::poll(&self.store, &self.fetcher, settings, c, now).await
+                crate::polling::channel::poll(&self.store, &self.fetcher, settings, c, clock).await
             }
         };
         let took = started.elapsed();
@@ -402,8 +427,7 @@ impl Daemon {
                             polls.spawn(async move {
                                 let _permit = permits.acquire_owned().await;
                                 let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
-                                let now = d.clock.now();
-                                let _ = d.poll_one(&settings, &source, channel.as_ref(), now).await;
+                                let _ = d.poll_one(&settings, &source, channel.as_ref()).await;
                                 if let Err(e) = d.store.release_source(&source.id, me).await {
                                     tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
                                 }
@@ -448,8 +472,10 @@ impl Daemon {
         }
 
         sd.stopping();
+        let stop_started = std::time::Instant::now();
         tracing::info!(
             in_flight = polls.len(),
+            grace_s = STOP_POLLS.as_secs(),
             "shutting down: finishing polls in flight"
         );
         // Keep the claims on those sources alive meanwhile, or another daemon would start
@@ -470,23 +496,39 @@ impl Daemon {
                 }
             }
         };
-        if tokio::time::timeout(Duration::from_secs(30), finish)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(STOP_POLLS, finish).await.is_err() {
+            // Cut: an open transaction rolls back, the validators were not saved, so the
+            // next start reads the same page again and the dedupe makes that harmless.
             tracing::warn!(
-                "polls still running after 30s; stopping them (their items are re-read next start)"
+                cut = polls.len(),
+                "polls still running after {}s; stopping them (their pages are read again next start)",
+                STOP_POLLS.as_secs()
             );
             polls.shutdown().await;
         }
-        if let Err(e) = self.housekeeping().await {
-            tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued");
+        match tokio::time::timeout(STOP_MAIL, self.housekeeping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %format!("{e:#}"), "final mail pass failed; mail stays queued")
+            }
+            Err(_) => tracing::error!(
+                "final mail pass took over {}s; the rest stays queued for the next start",
+                STOP_MAIL.as_secs()
+            ),
         }
-        if let Err(e) = self.store.release_leases(leases::identity()).await {
-            tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out");
+        match tokio::time::timeout(STOP_STORE, self.store.release_leases(leases::identity())).await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot give up the leases; they run out")
+            }
+            Err(_) => tracing::warn!("giving up the leases took too long; they run out"),
         }
-        self.store.close().await;
-        tracing::info!("yuqing stopped");
+        let _ = tokio::time::timeout(STOP_STORE, self.store.close()).await;
+        tracing::info!(
+            took_ms = stop_started.elapsed().as_millis() as u64,
+            "yuqing stopped"
+        );
         Ok(())
     }
 
@@ -553,7 +595,13 @@ impl Daemon {
     pub fn reload_if_changed(&self) -> bool {
         let settings = self.settings.get();
         let d = &settings.config.daemon;
-        let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
+        let now = match fingerprint(&self.config_path, &d.watchlists, &d.calendar) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot look at the config files; compared next turn");
+                return false;
+            }
+        };
         {
             let mut seen = self.files_seen.lock().unwrap_or_else(|e| e.into_inner());
             if *seen == now {
@@ -575,8 +623,9 @@ impl Daemon {
         {
             let settings = self.settings.get();
             let d = &settings.config.daemon;
-            let now = fingerprint(&self.config_path, &d.watchlists, &d.calendar);
-            *self.files_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+            if let Ok(now) = fingerprint(&self.config_path, &d.watchlists, &d.calendar) {
+                *self.files_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+            }
         }
         match Settings::load(&self.config_path) {
             Ok(s) => {

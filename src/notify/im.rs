@@ -106,8 +106,8 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Text from the web made harmless in a group chat: mentions removed, line breaks and
-/// control characters dropped, markup signs replaced by their full-width forms.
+/// Text from the web made harmless in a group chat: mentions removed, line breaks,
+/// control characters and bidi overrides dropped, markup signs replaced by their full-width forms.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -146,7 +146,7 @@ pub fn sanitize(text: &str) -> String {
             '\\' => '＼',
             '&' => '＆',
             '\r' | '\n' | '\t' => ' ',
-            c if c.is_control() => continue,
+            c if c.is_control() || crate::vocab::text::is_bidi_control(c) => continue,
             c => c,
         };
         out.push(mapped);

@@ -197,12 +197,15 @@ fn is_urgent(row: &OutboxRow) -> bool {
     matches!(row.kind.as_str(), "breached" | "unacknowledged") || row.subject.contains("已超时")
 }
 
+/// The message of an outbox row. Subject and bodies lose any bidi override from the web
+/// (`vocab::text::without_bidi`): a title must show in the order it was written.
 pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
+    let shown = |s: &str| crate::vocab::text::without_bidi(s).into_owned();
     let recipients: Vec<String> = serde_json::from_str(&row.recipients)
         .with_context(|| format!("outbox row {} has unreadable recipients", row.id))?;
     let mut b = Message::builder()
         .from(from.clone())
-        .subject(row.subject.clone())
+        .subject(shown(&row.subject))
         .message_id(Some(row.message_id.clone()))
         .date(std::time::UNIX_EPOCH + Duration::from_secs(row.created_at.max(0) as u64));
     for r in &recipients {
@@ -227,12 +230,12 @@ pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
         .singlepart(
             SinglePart::builder()
                 .header(header::ContentType::TEXT_PLAIN)
-                .body(row.body_text.clone()),
+                .body(shown(&row.body_text)),
         )
         .singlepart(
             SinglePart::builder()
                 .header(header::ContentType::TEXT_HTML)
-                .body(row.body_html.clone()),
+                .body(shown(&row.body_html)),
         );
     let body = match (&row.attachment_name, &row.attachment) {
         (Some(name), Some(text)) => MultiPart::mixed().multipart(body).singlepart(

@@ -10,7 +10,7 @@ use crate::fetch::feed::Entry;
 use crate::fetch::Fetcher;
 use crate::polling::source::{self, PollError, Report, Sink};
 use crate::store::{NewPost, Store, Tx};
-use crate::vocab::clock::secs;
+use crate::vocab::clock::{secs, Clock};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
@@ -21,7 +21,7 @@ pub async fn poll(
     fetcher: &Fetcher,
     settings: &Settings,
     channel: &Channel,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<Report, PollError> {
     let as_source = channel.as_source();
     source::poll_into(
@@ -29,7 +29,7 @@ pub async fn poll(
         fetcher,
         settings,
         &as_source,
-        now,
+        clock,
         Sink::Posts(channel),
     )
     .await

@@ -1,10 +1,11 @@
 //! Polling one source: fetch, store what is new, classify it, open or join incidents.
 //!
 //! The new items of one fetch are stored, classified and turned into incidents and mail in
-//! one transaction (one per page rather than per item: the write lock is taken once, which
-//! the poll bench showed dominates). The source's new HTTP validators are saved only after
-//! that commit, so a crash mid-poll re-reads the same page next time and loses nothing; the
-//! store's de-duplication makes the second reading harmless.
+//! transactions of `ITEMS_PER_TRANSACTION` items (not one per item: taking the write lock
+//! dominated in the poll bench; not one per page: a page of huge items held the lock long
+//! enough to stall every other source). The source's new HTTP validators are saved only
+//! after the last commit, so a crash mid-poll re-reads the same page next time and loses
+//! nothing; the store's de-duplication makes the second reading harmless.
 
 use crate::classify::normalize::normalize;
 use crate::config::settings::Settings;
@@ -16,7 +17,7 @@ use crate::notify::mail::{self, SourceHealth, SourceView};
 use crate::notify::outbox::domain_of;
 use crate::store::{ItemRow, NewItem, Store, Stored};
 use crate::store::{SourceState, Tx};
-use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::clock::{from_secs, secs, Clock};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
@@ -50,19 +51,27 @@ pub enum PollError {
     Store(anyhow::Error),
 }
 
+/// Items stored (and classified, and their incidents opened) per write transaction.
+const ITEMS_PER_TRANSACTION: usize = 20;
+
+/// The longest error text stored in a source's `last_error` or logged for a failed poll.
+pub const MAX_ERROR_BYTES: usize = 1000;
+
 /// How soon a poll that the database failed is tried again, at the most.
 const STORE_RETRY: i64 = 60;
 
 /// Polls `source` once and records the outcome (success or failure) in its health row.
+/// `clock` is read when the poll starts and again when it fails: a failure's backoff and
+/// `last_error_at` count from the failure, not from a start 30 seconds of timeout ago.
 #[tracing::instrument(name = "poll", skip_all, fields(source_id = %source.id))]
 pub async fn poll(
     store: &Store,
     fetcher: &Fetcher,
     settings: &Settings,
     source: &Source,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<Report, PollError> {
-    poll_into(store, fetcher, settings, source, now, Sink::Items).await
+    poll_into(store, fetcher, settings, source, clock, Sink::Items).await
 }
 
 /// Where the entries of a poll go: monitored items (classified, may open incidents), or
@@ -80,9 +89,10 @@ pub(crate) async fn poll_into(
     fetcher: &Fetcher,
     settings: &Settings,
     source: &Source,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     sink: Sink<'_>,
 ) -> Result<Report, PollError> {
+    let now = clock.now();
     let state = store.source_state(&source.id).await.map_err(|e| {
         tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot read the source's state; not polled");
         PollError::Store(e)
@@ -97,12 +107,16 @@ pub(crate) async fn poll_into(
         secs(now) + source.every.as_secs() as i64 + jitter(&source.id, now, source.every.as_secs());
     match polled {
         Err(e) => {
+            let now = clock.now();
             let wait = retry_wait(&e, state.failures + 1, source.every.as_secs());
+            // Bounded: an error quoting a URL or a page could be megabytes long.
+            let error = e.to_string();
+            let error = crate::vocab::text::bounded(&error, MAX_ERROR_BYTES);
             let failures = store
-                .record_poll_failure(&source.id, secs(now), &e.to_string(), secs(now) + wait)
+                .record_poll_failure(&source.id, secs(now), &error, secs(now) + wait)
                 .await
                 .unwrap_or(state.failures + 1);
-            tracing::warn!(source_id = %source.id, failures, retry_in_s = wait, error = %e, "poll failed");
+            tracing::warn!(source_id = %source.id, failures, retry_in_s = wait, error = %error, "poll failed");
             let after = settings.config.daemon.source_alert_after.as_secs() as i64;
             if let Ok(st) = store.source_state(&source.id).await {
                 let long = st.failing_since.is_some_and(|t| secs(now) - t >= after);
@@ -154,37 +168,42 @@ pub(crate) async fn poll_into(
                 fetched: entries.len(),
                 ..Report::default()
             };
-            // One transaction for the whole page: its items, the incidents they open and the
-            // mail those cause land together, or (on a crash) not at all and are read again.
+            // Items, the incidents they open and the mail those cause land together, a few
+            // items at a time; on a crash the page is read again and the dedupe skips what
+            // was stored.
             let stored = async {
-                let mut tx = store.begin().await?;
                 let mut posts = Vec::new();
-                for entry in &entries {
-                    match sink {
-                        Sink::Items => {
-                            ingest(
-                                store,
-                                &mut tx,
-                                settings,
-                                &source.id,
-                                entry,
-                                now,
-                                &mut report,
-                            )
-                            .await?
-                        }
-                        Sink::Posts(_) => {
-                            if let Some(id) =
-                                crate::polling::channel::store_post(store, &mut tx, &source.id, entry, now)
-                                    .await?
-                            {
-                                report.new += 1;
-                                posts.push(id);
+                // A few items per transaction: the write lock is held for milliseconds, so a
+                // page of thousands of items cannot stall the other sources' polls.
+                for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
+                    let mut tx = store.begin().await?;
+                    for entry in chunk {
+                        match sink {
+                            Sink::Items => {
+                                ingest(
+                                    store,
+                                    &mut tx,
+                                    settings,
+                                    &source.id,
+                                    entry,
+                                    now,
+                                    &mut report,
+                                )
+                                .await?
+                            }
+                            Sink::Posts(_) => {
+                                if let Some(id) =
+                                    crate::polling::channel::store_post(store, &mut tx, &source.id, entry, now)
+                                        .await?
+                                {
+                                    report.new += 1;
+                                    posts.push(id);
+                                }
                             }
                         }
                     }
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
                 match sink {
                     Sink::Posts(channel) => {
                         crate::polling::channel::after_new_posts(store, settings, channel, &posts, now)
@@ -306,7 +325,8 @@ async fn follow_up(
                 ..
             }) => {
                 let decoded = crate::fetch::charset::decode(&bytes, content_type.as_deref());
-                let text = crate::fetch::page::body_text(&decoded.text, Some(selector));
+                let mut text = crate::fetch::page::body_text(&decoded.text, Some(selector));
+                crate::fetch::bounds::cut(&mut text, crate::fetch::bounds::MAX_SUMMARY);
                 if !text.is_empty() {
                     entry.summary = text;
                 }

@@ -149,12 +149,13 @@ impl Store {
         // On PostgreSQL too (migration 0009): without it two daemons polling sources that
         // match one topic could each open an incident.
         {
-            sqlx::query("UPDATE write_lock SET n = n + 1")
+            if let Err(e) = sqlx::query("UPDATE write_lock SET n = n + 1")
                 .execute(&mut *tx)
                 .await
-                .context(
-                    "cannot take the database write lock (another process holds it too long?)",
-                )?;
+            {
+                let why = write_refused(&e);
+                return Err(anyhow::Error::new(e).context(why));
+            }
         }
         Ok(tx)
     }
@@ -165,6 +166,29 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Why a write was refused, in words an operator can act on.
+fn write_refused(e: &sqlx::Error) -> &'static str {
+    let message = e
+        .as_database_error()
+        .map(|d| d.message().to_ascii_lowercase())
+        .unwrap_or_default();
+    // SQLite: "attempt to write a readonly database" (SQLITE_READONLY and its extended
+    // codes); PostgreSQL: a standby, or default_transaction_read_only (SQLSTATE 25006).
+    let pg_read_only = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "25006");
+    if message.contains("readonly") || message.contains("read-only") || pg_read_only {
+        "the database is read-only: nothing can be recorded; check the permissions of the \
+         database file and its folder (and that the disk is not mounted read-only), or that \
+         `database` points at a writable PostgreSQL primary"
+    } else if message.contains("locked") || message.contains("busy") {
+        "cannot take the database write lock (another process holds it too long?)"
+    } else {
+        "cannot take the database write lock"
     }
 }
 

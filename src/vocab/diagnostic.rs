@@ -30,6 +30,38 @@ impl Diagnostic {
         Diagnostic::new(file, Some(line_of(source, offset)), message)
     }
 
+    /// The text of an operator's file, or, when it is not UTF-8, a diagnostic at the line of
+    /// the first bad byte saying which encoding it seems to be in and how to convert it
+    /// (Windows editors save Chinese text as GBK or UTF-16 unless told otherwise).
+    pub fn utf8(file: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+        let bad = match String::from_utf8(bytes) {
+            Ok(text) => return Ok(text),
+            Err(e) => e,
+        };
+        let at = bad.utf8_error().valid_up_to();
+        let bytes = bad.into_bytes();
+        let encoding = match bytes.get(..2) {
+            Some([0xFF, 0xFE]) => "UTF-16LE",
+            Some([0xFE, 0xFF]) => "UTF-16BE",
+            _ => {
+                let mut detector = chardetng::EncodingDetector::new();
+                detector.feed(&bytes, true);
+                detector.guess(Some(b"cn"), true).name()
+            }
+        };
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let name = file.display();
+        Err(Diagnostic::new(
+            file,
+            Some(line),
+            format!(
+                "the file is not UTF-8 (it looks like {encoding}); convert it, e.g. \
+                 `iconv -f {encoding} -t UTF-8 {name} > {name}.utf8 && mv {name}.utf8 {name}`, \
+                 or save it as UTF-8 in the editor"
+            ),
+        ))
+    }
+
     /// Turns a TOML parse or deserialize error into a diagnostic at its line.
     pub fn from_toml(file: &Path, source: &str, err: &toml::de::Error) -> Self {
         let line = err.span().map(|s| line_of(source, s.start));
@@ -186,6 +218,28 @@ pub fn line_of(source: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_not_in_utf8_says_which_encoding_and_how_to_convert() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("[[topic]]\nname = \"景区安全\"\n");
+        let e = Diagnostic::utf8(Path::new("w/gbk.toml"), gbk.into_owned()).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("looks like GBK"), "{e}");
+        assert!(
+            e.message.contains("iconv -f GBK -t UTF-8 w/gbk.toml"),
+            "{e}"
+        );
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a = 1".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let e = Diagnostic::utf8(Path::new("x.toml"), utf16).unwrap_err();
+        assert!(e.message.contains("UTF-16LE"), "{e}");
+        assert_eq!(
+            Diagnostic::utf8(Path::new("x"), b"ok".to_vec()).unwrap(),
+            "ok"
+        );
+    }
 
     #[test]
     fn lines_count_from_one() {

@@ -51,6 +51,36 @@ impl Layout {
     }
 }
 
+/// Pages carry no bidi overrides (U+202A–202E, U+2066–2069): a title from the web could
+/// otherwise show `gnp.exe` as `exe.png` (`vocab::text::without_bidi`). Templates escape
+/// markup, not these, so the whole HTML page is filtered on its way out.
+pub async fn without_bidi(req: Request, next: Next) -> Response {
+    /// A page is a few hundred kilobytes at most; anything larger passes as it is.
+    const MAX_PAGE: usize = 16 << 20;
+    let res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let page = match std::str::from_utf8(&bytes) {
+        Ok(text) => match crate::vocab::text::without_bidi(text) {
+            std::borrow::Cow::Borrowed(_) => bytes,
+            std::borrow::Cow::Owned(clean) => clean.into(),
+        },
+        Err(_) => bytes,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page))
+}
+
 /// Strict CSP (scripts, styles, images, connections only from the console itself; no
 /// inline script, no framing), and the usual companions.
 pub async fn security_headers(req: Request, next: Next) -> Response {

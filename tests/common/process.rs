@@ -43,6 +43,14 @@ pub fn run(root: &Path, config: &Path, log: &Path) -> Running {
 }
 
 impl Running {
+    /// A child started from `yuqing(…)` (e.g. with limits set before exec), logging to `log`.
+    pub fn from_child(child: Child, log: &Path) -> Running {
+        Running {
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }

@@ -1,0 +1,91 @@
+//! Text from the web, made harmless where people read it.
+//!
+//! A title is whatever a site sent. Printed raw to a terminal, `ESC ] 0 ; … BEL` retitles
+//! the window and other escapes rewrite the screen; in mail, on the console or in a
+//! terminal, the bidi overrides (U+202A–202E, U+2066–2069) reorder what is shown, so
+//! `gnp.exe` behind U+202E reads as `exe.png` (issue 16). Every output edge passes text
+//! through these functions; what is stored and what `--json` prints stay exact.
+
+use std::borrow::Cow;
+
+/// The bidi embeddings, overrides and isolates: LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` without bidi controls, so it shows in the order it is stored.
+pub fn without_bidi(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_bidi_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().filter(|c| !is_bidi_control(*c)).collect())
+}
+
+/// `text` for a terminal: bidi controls removed, and every control character other than a
+/// line break or a tab (ESC, NUL, BEL, backspace, carriage return, DEL, C1) shown as `�`,
+/// so that something was there stays visible and nothing reaches the terminal as a command.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c);
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter(|c| !is_bidi_control(*c))
+            .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
+            .collect(),
+    )
+}
+
+/// `text` cut to at most `max` bytes on a character boundary; a cut text ends with
+/// `… (N bytes in all)`, so a reader knows it was cut and how much there was. For error
+/// texts that are stored or logged: a megabyte URL must not become a megabyte log line.
+pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes in all)", &text[..end], text.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_controls_are_shown_not_obeyed() {
+        assert_eq!(
+            for_terminal("标题\u{1b}]0;pwned\u{7}尾\u{0}\u{8}\r"),
+            "标题\u{FFFD}]0;pwned\u{FFFD}尾\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(for_terminal("a\u{9b}31m"), "a\u{FFFD}31m", "C1 CSI");
+        assert_eq!(for_terminal("a\tb\nc"), "a\tb\nc");
+        assert!(matches!(for_terminal("景区安全"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character_boundary_and_say_so() {
+        assert_eq!(bounded("short", 10), "short");
+        // 景 is three bytes: a cut at 4 bytes keeps one character, never half of one.
+        assert_eq!(bounded("景区踩踏", 4), "景… (12 bytes in all)");
+        let huge = "a".repeat(1 << 20);
+        assert!(bounded(&huge, 1000).len() < 1100);
+    }
+
+    #[test]
+    fn bidi_controls_are_dropped() {
+        assert_eq!(without_bidi("report\u{202E}gnp.exe"), "reportgnp.exe");
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{2066}', '\u{2067}', '\u{2068}',
+            '\u{2069}',
+        ] {
+            assert_eq!(without_bidi(&format!("a{c}b")), "ab", "{:04X}", c as u32);
+            assert_eq!(for_terminal(&format!("a{c}b")), "ab");
+        }
+        // The marks that only hint a direction are not overrides; they stay.
+        assert_eq!(without_bidi("a\u{200F}b"), "a\u{200F}b");
+    }
+}
