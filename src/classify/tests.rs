@@ -9,6 +9,7 @@ fn classifier(src: &str) -> Classifier {
     let w = Watchlists {
         topics,
         files: vec![PathBuf::from("t.toml")],
+        ..Default::default()
     };
     Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"))
 }
@@ -191,6 +192,7 @@ expect = true
     let w = Watchlists {
         topics,
         files: vec![],
+        ..Default::default()
     };
     let c = Classifier::new(&w).expect("compiles");
     let d = c.run_examples(&w);

@@ -534,12 +534,18 @@ impl Store {
         tx: &mut Tx,
         incident: i64,
         since: i64,
+        negative_only: bool,
     ) -> Result<(i64, i64)> {
-        Ok(sqlx::query_as(
+        let tone = if negative_only {
+            " AND i.tone = 'negative'"
+        } else {
+            ""
+        };
+        Ok(sqlx::query_as(&format!(
             "SELECT COUNT(*), COUNT(DISTINCT i.source_id) FROM items i \
              JOIN incident_items ii ON ii.item_id = i.id \
-             WHERE ii.incident_id = $1 AND i.fetched_at >= $2",
-        )
+             WHERE ii.incident_id = $1 AND i.fetched_at >= $2{tone}"
+        ))
         .bind(incident)
         .bind(since)
         .fetch_one(&mut **tx)
