@@ -7,7 +7,8 @@
 //!
 //! - a **lexicon** of weighted words: NTUSD (National Taiwan University Sentiment
 //!   Dictionary, MIT, Traditional, Big5 in `data/ntusd/`, decoded and folded with
-//!   [`normalize_term`] once per process; single characters left out, they are noise)
+//!   [`normalize_term`] once per process; single characters left out, they are noise;
+//!   a positive word weighs +0.5, a negative one −1)
 //!   under the operator's files in `<watchlists>/tone/*.toml` (the culture-and-tourism
 //!   complaint words, 宰客 −3, with weights that override NTUSD's ±1);
 //! - **negation** (不 没 未 无 非 …) flips and weakens the next sentiment word of the
@@ -163,7 +164,9 @@ fn ntusd() -> &'static [(String, f64)] {
     static WORDS: OnceLock<Vec<(String, f64)>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let mut out = Vec::with_capacity(20_600);
-        for (bytes, weight) in [(NTUSD_NEGATIVE, -1.0), (NTUSD_POSITIVE, 1.0)] {
+        // Positive words weigh half: news and notices are full of NTUSD's formal positive
+        // verbs (发布 开放 合作 做好), which say nothing of a complaint beside them.
+        for (bytes, weight) in [(NTUSD_NEGATIVE, -1.0), (NTUSD_POSITIVE, 0.5)] {
             let (text, _, _) = encoding_rs::BIG5.decode(bytes);
             for line in text.lines() {
                 let w = normalize_term(line.trim());
@@ -418,7 +421,8 @@ fn is_sentence_end(c: char) -> bool {
 }
 
 fn is_clause_end(c: char) -> bool {
-    is_sentence_end(c) || matches!(c, '，' | ',' | '：' | ':' | '、' | '.' | '“' | '”' | '"')
+    // Not 、: it lists things within one clause (打击价格欺诈、强制购物).
+    is_sentence_end(c) || matches!(c, '，' | ',' | '：' | ':' | '.' | '“' | '”' | '"')
 }
 
 impl ToneScorer {
