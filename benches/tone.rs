@@ -37,7 +37,11 @@ impl Counts {
         let acc = (self.tp + self.tn) as f64 / n;
         let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
         let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
-        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
         format!(
             "{name:<28} n={n:<4} accuracy={acc:.3} precision={p:.3} recall={r:.3} f1={f1:.3} \
              (tp {} fp {} tn {} fn {})",

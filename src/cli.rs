@@ -567,9 +567,10 @@ pub async fn items(
                 .iter()
                 .map(|t| name_of(t))
                 .collect();
-            let tone = i
-                .tone()?
-                .map_or_else(|| "-".into(), |t| format!("{} {:+.2}", t.label.zh(), t.score));
+            let tone = i.tone()?.map_or_else(
+                || "-".into(),
+                |t| format!("{} {:+.2}", t.label.zh(), t.score),
+            );
             outln!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{tone}",
                 i.id,

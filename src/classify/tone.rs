@@ -250,9 +250,8 @@ impl ToneLexicon {
     /// NTUSD and every `*.toml` of `dir`, in name order; every mistake of every file is
     /// reported with its line.
     pub fn load_dir(dir: &Path) -> Result<ToneLexicon, Diagnostics> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            Diagnostic::new(dir, None, format!("cannot read the tone folder: {e}"))
-        })?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Diagnostic::new(dir, None, format!("cannot read the tone folder: {e}")))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
@@ -348,7 +347,12 @@ impl ToneLexicon {
                     } else {
                         "a weight must be between -5 and 5"
                     };
-                    diags.push(Diagnostic::at(path, src, at, format!("`{w}` = {v}: {what}")));
+                    diags.push(Diagnostic::at(
+                        path,
+                        src,
+                        at,
+                        format!("`{w}` = {v}: {what}"),
+                    ));
                     continue;
                 }
                 if let Some(f) = word(&mut diags, w, at) {
@@ -513,7 +517,7 @@ impl ToneScorer {
         let mut degree: Option<(usize, f64, String)> = None;
         let mut remedy: Option<String> = None;
         let mut clause_first = 0; // index in parts of the clause's first word
-        // Sentence state.
+                                  // Sentence state.
         let mut sentence_first = 0;
         let mut after_adversative: Option<String> = None;
 
@@ -568,7 +572,11 @@ impl ToneScorer {
                         }
                         if let Some((at, w)) = negation.take() {
                             if start.saturating_sub(at) <= 6 {
-                                value = if value < 0.0 { -value * 0.4 } else { -value * 0.9 };
+                                value = if value < 0.0 {
+                                    -value * 0.4
+                                } else {
+                                    -value * 0.9
+                                };
                                 notes.push(format!("否定（{w}）"));
                             }
                         }
@@ -763,7 +771,11 @@ mod tests {
         let s = scorer();
         let text = "遊客吐槽：景區宰客";
         let e = s.explain(text);
-        let w = e.words.iter().find(|w| w.word == "宰客").expect("宰客 counted");
+        let w = e
+            .words
+            .iter()
+            .find(|w| w.word == "宰客")
+            .expect("宰客 counted");
         assert_eq!(w.quote, "宰客");
         let chars: Vec<char> = text.chars().collect();
         assert_eq!(chars[w.start..w.end].iter().collect::<String>(), "宰客");
