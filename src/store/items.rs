@@ -38,9 +38,12 @@ pub struct ItemRow {
     pub published_at: Option<i64>,
     pub fetched_at: i64,
     pub topics: String,
-    /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed.
+    /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed
+    /// (and from queries that do not select it).
+    #[sqlx(default)]
     pub tone: Option<String>,
     /// The tone's score in hundredths (-100..=100).
+    #[sqlx(default)]
     pub tone_score: Option<i64>,
 }
 
