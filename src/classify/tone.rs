@@ -107,7 +107,8 @@ impl Tone {
 
     /// The tone of a score (clamped into [-1, 1], rounded to two decimals).
     pub fn from_score(score: f64) -> Tone {
-        let score = (score.clamp(-1.0, 1.0) * 100.0).round() / 100.0;
+        // `+ 0.0` turns a rounded -0.0 into 0.0, which JSON prints as 0.0.
+        let score = (score.clamp(-1.0, 1.0) * 100.0).round() / 100.0 + 0.0;
         let label = if score <= NEGATIVE_AT {
             ToneLabel::Negative
         } else if score >= POSITIVE_AT {
