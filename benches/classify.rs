@@ -267,6 +267,7 @@ fn main() {
     let w = Watchlists {
         topics,
         files: vec![],
+        ..Default::default()
     };
     let t0 = Instant::now();
     let engine = Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"));

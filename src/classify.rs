@@ -14,6 +14,7 @@
 
 pub mod grouping;
 pub mod normalize;
+pub mod tone;
 pub mod watchlist;
 
 mod alphabet;
@@ -41,6 +42,8 @@ pub struct Classification {
     pub topics: Vec<TopicMatch>,
     /// The highest of the topics' severities; `None` (JSON null) when nothing matched.
     pub severity: Option<Severity>,
+    /// The item's tone (`tone`), whatever it matched.
+    pub tone: tone::Tone,
 }
 
 /// One matched topic.
@@ -83,11 +86,15 @@ pub struct Classifier {
     regex_uses: Vec<Vec<u32>>,
     rules: Vec<CompiledRule>,
     topics: Vec<CompiledTopic>,
+    /// The tone scorer of the watchlists' lexicon (`tone`).
+    tone: std::sync::Arc<tone::ToneScorer>,
 }
 
 struct CompiledTopic {
     id: String,
     name: String,
+    /// `tone = "negative"`: the topic matches only items of this tone.
+    tone: Option<tone::ToneLabel>,
     sources: Option<Vec<String>>,
     file: PathBuf,
     /// Its rules, contiguous in `Classifier::rules`.
@@ -145,6 +152,7 @@ impl Classifier {
                 });
             }
             topics.push(CompiledTopic {
+                tone: t.tone,
                 id: t.id.clone(),
                 name: t.name.clone(),
                 sources: t.sources.clone(),
@@ -228,6 +236,7 @@ impl Classifier {
             regex_uses: b.regex_uses,
             rules,
             topics,
+            tone: tone::ToneScorer::new(&w.tone),
         })
     }
 
@@ -238,10 +247,11 @@ impl Classifier {
         // Most items match nothing: fold without the way back to the original, and fold
         // again with it only for evidence (the folded text is the same either way).
         let norm = Normalized::unmapped(normalize_text(text));
+        let tone = self.tone.tone(text);
         let hits = self.hits(&norm);
         let mut matched = Vec::new();
         for (ti, rules) in self.candidates(&hits) {
-            if !self.applies(ti, source) {
+            if !self.applies(ti, source) || !self.tone_fits(ti, tone.label) {
                 continue;
             }
             let mut best: Option<Severity> = None;
@@ -279,7 +289,26 @@ impl Classifier {
             });
         }
         let severity = topics.iter().map(|t| t.severity).max();
-        Classification { topics, severity }
+        Classification {
+            topics,
+            severity,
+            tone,
+        }
+    }
+
+    /// Whether topic `ti` takes items of this tone (`tone = "negative"` on the topic).
+    fn tone_fits(&self, ti: usize, label: tone::ToneLabel) -> bool {
+        self.topics[ti].tone.is_none_or(|t| t == label)
+    }
+
+    /// The tone of `text` and the words that made it (`classify --explain`).
+    pub fn explain_tone(&self, text: &str) -> tone::ToneExplanation {
+        self.tone.explain(text)
+    }
+
+    /// The tone scorer, for callers that need only the tone.
+    pub fn tone_scorer(&self) -> &tone::ToneScorer {
+        &self.tone
     }
 
     /// Whether topic `ti` takes items from `source`.

@@ -435,6 +435,10 @@ pub async fn classify(
                 outln!("{}\t{}\t{}\t{}", t.id, t.name, t.severity, words.join(" "));
             }
         }
+        if !json_out {
+            let t = result.tone;
+            outln!("语气\t{}\t{:+.2}", t.label.zh(), t.score);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -538,10 +542,10 @@ pub async fn items(
     };
     let rows = store.items(source, secs(since), 1000).await?;
     if json_out {
-        let items: Vec<_> = rows
+        let items: Vec<serde_json::Value> = rows
             .iter()
             .map(|i| {
-                json!({
+                Ok(json!({
                     "id": i.id,
                     "source": i.source_id,
                     "title": i.title,
@@ -549,9 +553,10 @@ pub async fn items(
                     "published": i.published_at.map(|t| rfc3339(t, tz)),
                     "fetched": rfc3339(i.fetched_at, tz),
                     "topics": serde_json::from_str::<Vec<String>>(&i.topics).unwrap_or_default(),
-                })
+                    "tone": i.tone()?,
+                }))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         jsonln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "items": items }))?
@@ -568,7 +573,7 @@ pub async fn items(
                 .map_or_else(|| id.to_string(), |t| t.name.clone())
         };
         outln!(
-            "编号\t抓取时间（{}）\t来源\t发布时间\t标题\t链接\t专题",
+            "编号\t抓取时间（{}）\t来源\t发布时间\t标题\t链接\t专题\t语气",
             zone(tz)
         );
         for i in &rows {
@@ -577,8 +582,12 @@ pub async fn items(
                 .iter()
                 .map(|t| name_of(t))
                 .collect();
+            let tone = i.tone()?.map_or_else(
+                || "-".into(),
+                |t| format!("{} {:+.2}", t.label.zh(), t.score),
+            );
             outln!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{tone}",
                 i.id,
                 local(from_secs(i.fetched_at), tz),
                 i.source_id,

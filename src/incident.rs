@@ -86,14 +86,17 @@ pub async fn on_match(
         } else if let Some(surge) = config.surge {
             // Spreading fast: at least N items from K sources within the window.
             let since = secs(now) - surge.within.as_secs() as i64;
-            let (items, sources) = store.recent_spread(tx, open.id, since).await?;
+            let (items, sources) = store
+                .recent_spread(tx, open.id, since, surge.negative_only)
+                .await?;
             if items >= surge.items
                 && sources >= surge.sources
                 && current < Severity::EspeciallyMajor
                 && store.mark_surged(tx, open.id, secs(now)).await?
             {
                 let by = format!(
-                    "yuqing（{items} 条信息、{sources} 个来源在 {} 内）",
+                    "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
+                    if surge.negative_only { "负面" } else { "" },
                     surge.within
                 );
                 regrade(store, tx, config, &open, current.raised(), &by, now).await?;

@@ -83,3 +83,66 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
         regrades[0]
     );
 }
+
+/// `[surge] negative_only = true` counts only negative items: a neutral notice that joins
+/// the incident does not make it spread, and each stored item keeps its tone.
+#[tokio::test]
+async fn negative_only_counts_negative_items() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"tickets\"\nname = \"门票\"\nseverity = \"ordinary\"\nany = [\"门票\"]\n",
+    );
+    let mut sources = String::new();
+    for name in ["a", "b", "c"] {
+        http.set(&format!("/{name}.xml"), Response::rss(rss(&[])));
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{name}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
+            http.url(&format!("/{name}.xml"))
+        ));
+    }
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [grouping]\nsimilarity = 0\n\n\
+             [surge]\nitems = 2\nsources = 2\nwithin = \"60m\"\nnegative_only = true\n\n{sources}",
+            root = dirs.root().display(),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let texts = [
+        ("a", "凭什么景区门票一年三涨？游客吐槽被宰", "ordinary"),
+        ("b", "关于调整景区门票预约方式的公告", "ordinary"),
+        ("c", "景区门票坐地起价，网友质疑乱收费", "large"),
+    ];
+    for (name, title, expect) in texts {
+        http.set(
+            &format!("/{name}.xml"),
+            Response::rss(rss(&[(
+                title,
+                &format!("https://{name}.example.cn/1"),
+                "1",
+                "",
+            )])),
+        );
+        clock.advance(Duration::minutes(10));
+        d.poll_once(Some(name)).await.unwrap();
+        let i = d.store.incident(d.store.pool(), 1).await.unwrap().unwrap();
+        assert_eq!(i.severity, expect, "after source {name}");
+    }
+    let mut negative = Vec::new();
+    for id in 1..=3 {
+        let row = d.store.item(id).await.unwrap().expect("item stored");
+        let tone = row.tone().unwrap().expect("tone stored");
+        negative.push(tone.label.as_str() == "negative");
+    }
+    assert_eq!(negative, [true, false, true]);
+}

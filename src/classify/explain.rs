@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Why each topic that any term touched did or did not match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
     /// The same result as `classify` gives.
     pub classification: Classification,
@@ -24,6 +24,8 @@ pub struct Explanation {
     pub topics: Vec<TopicExplanation>,
     /// How many topics had none of their terms or regexes in the text.
     pub untouched: usize,
+    /// The tone and the words that made it.
+    pub tone: super::tone::ToneExplanation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +37,8 @@ pub struct TopicExplanation {
     pub matched: Option<Severity>,
     /// `Some(source)` when the topic was skipped because it does not watch that source.
     pub skipped_source: Option<String>,
+    /// `Some(tone)` when the topic needs items of that tone and the text is another.
+    pub tone_unmet: Option<super::tone::ToneLabel>,
     /// The rules that a hit made candidates; the others had nothing in the text.
     pub rules: Vec<RuleExplanation>,
 }
@@ -162,6 +166,7 @@ impl Classifier {
         let candidates = self.candidates(&hits);
         let untouched = self.topics.len() - candidates.len();
         let chars: Vec<char> = text.chars().collect();
+        let tone = self.explain_tone(text);
         let mut topics = Vec::new();
         for (ti, rules) in candidates {
             let t = &self.topics[ti];
@@ -171,6 +176,7 @@ impl Classifier {
                 file: t.file.clone(),
                 matched: None,
                 skipped_source: None,
+                tone_unmet: None,
                 rules: Vec::new(),
             };
             if !self.applies(ti, source) {
@@ -193,12 +199,17 @@ impl Classifier {
                     found: words(&trace.found, &norm, &chars),
                 });
             }
+            if te.matched.is_some() && !self.tone_fits(ti, tone.tone.label) {
+                te.matched = None;
+                te.tone_unmet = t.tone;
+            }
             topics.push(te);
         }
         Explanation {
             classification: self.classify(text, source),
             topics,
             untouched,
+            tone,
         }
     }
 
@@ -277,6 +288,9 @@ impl TopicExplanation {
         if let Some(s) = &self.skipped_source {
             return format!("the topic does not watch source `{s}`");
         }
+        if let Some(t) = self.tone_unmet {
+            return format!("its rules match, but the topic needs tone `{t}`");
+        }
         let parts: Vec<String> = self
             .rules
             .iter()
@@ -336,6 +350,11 @@ impl fmt::Display for Explanation {
             writeln!(f)?;
             let state = match (&t.skipped_source, t.matched) {
                 (Some(s), _) => format!("skipped: it does not watch source `{s}`"),
+                (None, None) if t.tone_unmet.is_some() => format!(
+                    "not matched: its rules match, but it needs tone `{}` and the text is `{}`",
+                    t.tone_unmet.map(|t| t.as_str()).unwrap_or_default(),
+                    self.tone.tone.label
+                ),
                 (None, Some(sev)) => format!("MATCHED, {sev} ({})", sev.zh()),
                 (None, None) => "not matched".to_string(),
             };
@@ -365,6 +384,7 @@ impl fmt::Display for Explanation {
                 self.untouched
             )?;
         }
-        Ok(())
+        writeln!(f)?;
+        write!(f, "{}", self.tone)
     }
 }

@@ -9,6 +9,7 @@ fn classifier(src: &str) -> Classifier {
     let w = Watchlists {
         topics,
         files: vec![PathBuf::from("t.toml")],
+        ..Default::default()
     };
     Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"))
 }
@@ -125,10 +126,13 @@ fn json_has_design_shape() {
     let json = serde_json::to_string(&c.classify("景区踩踏", None)).expect("json");
     assert_eq!(
         json,
-        r#"{"topics":[{"id":"scenic-safety","name":"景区安全","severity":"major","evidence":[{"term":"景区","start":0,"end":2},{"term":"踩踏","start":2,"end":4}]}],"severity":"major"}"#
+        r#"{"topics":[{"id":"scenic-safety","name":"景区安全","severity":"major","evidence":[{"term":"景区","start":0,"end":2},{"term":"踩踏","start":2,"end":4}]}],"severity":"major","tone":{"label":"negative","score":-0.76}}"#
     );
     let none = serde_json::to_string(&c.classify("天气晴", None)).expect("json");
-    assert_eq!(none, r#"{"topics":[],"severity":null}"#);
+    assert_eq!(
+        none,
+        r#"{"topics":[],"severity":null,"tone":{"label":"neutral","score":0.0}}"#
+    );
 }
 
 #[test]
@@ -191,6 +195,7 @@ expect = true
     let w = Watchlists {
         topics,
         files: vec![],
+        ..Default::default()
     };
     let c = Classifier::new(&w).expect("compiles");
     let d = c.run_examples(&w);
@@ -259,6 +264,7 @@ fn a_dismissal_is_explained_with_the_phrase_to_exclude() {
         )
         .unwrap(),
         files: vec![],
+        ..Default::default()
     };
     let c = crate::classify::Classifier::new(&w).unwrap();
     let text = "美术馆新展\"起火的颜色\"开幕";
@@ -273,4 +279,46 @@ fn a_dismissal_is_explained_with_the_phrase_to_exclude() {
         .explain("一般新闻", None)
         .dismissal_hint("一般新闻", "fire")
         .is_empty());
+}
+
+#[test]
+fn a_topic_may_require_negative_tone() {
+    let c = classifier(
+        r#"
+[[topic]]
+id = "tickets"
+name = "门票负面"
+tone = "negative"
+any = ["门票"]
+"#,
+    );
+    let complaint = c.classify("凭什么门票一年三涨？游客吐槽景区宰客", None);
+    assert_eq!(complaint.tone.label, tone::ToneLabel::Negative);
+    assert_eq!(complaint.topics.len(), 1, "{complaint:?}");
+    let notice = c.classify("关于调整景区门票预约方式的公告", None);
+    assert_ne!(notice.tone.label, tone::ToneLabel::Negative);
+    assert!(notice.topics.is_empty(), "{notice:?}");
+    let why = c
+        .explain("关于调整景区门票预约方式的公告", None)
+        .to_string();
+    assert!(why.contains("needs tone `negative`"), "{why}");
+    let bad = parse_file(
+        Path::new("t.toml"),
+        "[[topic]]\nid = \"x\"\nany = [\"a\"]\ntone = \"angry\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        bad.contains("t.toml:4") && bad.contains("unknown tone"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn classify_json_has_the_tone() {
+    let c = classifier(SCENIC);
+    let json = serde_json::to_value(c.classify("景区发生踩踏，多人受伤", None)).unwrap();
+    assert_eq!(json["tone"]["label"], "negative", "{json}");
+    let score = json["tone"]["score"].as_f64().unwrap();
+    assert!((-1.0..=-0.2).contains(&score), "{json}");
 }

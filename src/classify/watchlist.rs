@@ -26,6 +26,8 @@ use toml::Spanned;
 pub struct Watchlists {
     pub topics: Vec<Topic>,
     pub files: Vec<PathBuf>,
+    /// The tone lexicon: `<dir>/tone/*.toml` over NTUSD, or the built-in one.
+    pub tone: crate::classify::tone::ToneLexicon,
 }
 
 /// One topic: what the duty officer is told about when it matches.
@@ -43,6 +45,9 @@ pub struct Topic {
     /// A duty counted in working days that every incident of the topic owes (e.g. a reply
     /// to a 市长信箱 message within 5 working days): `obligation = "netizen_message_reply"`.
     pub obligation: Option<crate::rules::calendar::Obligation>,
+    /// `tone = "negative"`: only items of this tone match (门票 alone is no topic,
+    /// negative talk of 门票 is).
+    pub tone: Option<crate::classify::tone::ToneLabel>,
     pub file: PathBuf,
     /// Line of the topic's `id`.
     pub line: usize,
@@ -133,7 +138,18 @@ pub fn load_dir(dir: &Path) -> Result<Watchlists, Diagnostics> {
             seen.insert(&t.id, t);
         }
     }
-    diags.into_result(Watchlists { topics, files })
+    let tone = match crate::classify::tone::ToneLexicon::for_watchlists(dir) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.extend(d);
+            Default::default()
+        }
+    };
+    diags.into_result(Watchlists {
+        topics,
+        files,
+        tone,
+    })
 }
 
 fn duplicate(t: &Topic, first: &Topic) -> Diagnostic {
@@ -200,6 +216,7 @@ struct RawTopic {
     #[serde(default)]
     example: Vec<Spanned<RawExample>>,
     obligation: Option<Spanned<String>>,
+    tone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -311,8 +328,19 @@ impl Cx<'_> {
                 }
             },
         };
+        let tone = match &raw.tone {
+            None => None,
+            Some(t) => match t.get_ref().parse::<crate::classify::tone::ToneLabel>() {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.error(t, e);
+                    None
+                }
+            },
+        };
         Some(Topic {
             obligation,
+            tone,
             name: raw
                 .name
                 .filter(|n| !n.trim().is_empty())

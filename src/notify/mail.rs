@@ -1054,6 +1054,8 @@ mod tests {
             published_at: Some(t0),
             fetched_at: t0,
             topics: "[]".into(),
+            tone: None,
+            tone_score: None,
         };
         let dl = |id, kind: &str, h: i64| DeadlineRow {
             id,

@@ -462,6 +462,7 @@ async fn ingest(
     report.new += 1;
     let text = format!("{}\n{}", entry.title, entry.summary);
     let classification = settings.classifier.classify(&text, Some(source_id));
+    store.set_item_tone(tx, id, classification.tone).await?;
     if !classification.topics.is_empty() {
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
         store.set_item_topics(tx, id, &ids).await?;
@@ -485,6 +486,8 @@ async fn ingest(
                 published_at: entry.published.map(secs),
                 fetched_at: secs(now),
                 topics: serde_json::to_string(&ids)?,
+                tone: Some(classification.tone.label.as_str().to_string()),
+                tone_score: Some((classification.tone.score * 100.0).round() as i64),
             };
             for m in &classification.topics {
                 let chars: Vec<char> = text.chars().collect();

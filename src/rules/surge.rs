@@ -15,6 +15,8 @@ pub struct Surge {
     pub sources: i64,
     /// … within this window.
     pub within: Span,
+    /// Count only items whose tone is negative (`negative_only = true`).
+    pub negative_only: bool,
 }
 
 impl Default for Surge {
@@ -23,6 +25,7 @@ impl Default for Surge {
             items: 10,
             sources: 3,
             within: Span::from_secs(3600),
+            negative_only: false,
         }
     }
 }
@@ -35,6 +38,7 @@ pub struct RawSurge {
     items: Option<Spanned<u32>>,
     sources: Option<Spanned<u32>>,
     within: Option<Span>,
+    negative_only: Option<bool>,
 }
 
 impl RawSurge {
@@ -68,6 +72,7 @@ impl RawSurge {
                         .sources
                         .map_or(d.sources, |n| i64::from(n.into_inner().max(1))),
                     within: self.within.unwrap_or(d.within),
+                    negative_only: self.negative_only.unwrap_or(d.negative_only),
                 })
             }
         }

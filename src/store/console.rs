@@ -125,8 +125,8 @@ impl Store {
     ) -> Result<(Vec<ItemRow>, i64)> {
         let (cond, texts, ints, last) = filter.sql();
         let sql = format!(
-            "SELECT id, source_id, guid, link, title, summary, published_at, fetched_at, topics \
-             FROM items WHERE {cond} ORDER BY fetched_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            "SELECT id, source_id, guid, link, title, summary, published_at, fetched_at, topics, \
+             tone, tone_score FROM items WHERE {cond} ORDER BY fetched_at DESC, id DESC LIMIT ${} OFFSET ${}",
             last + 1,
             last + 2
         );

@@ -124,6 +124,9 @@ impl DeadlineRow {
     }
 }
 
+/// How many of an incident's latest items the surge rule counts (see `recent_spread`).
+pub const SPREAD_SCAN: i64 = 200;
+
 impl Store {
     /// The incident of `topic_id` that is still open, if any: a new item of the topic joins it.
     pub async fn open_incident_of_topic(
@@ -528,20 +531,31 @@ impl Store {
         Ok(ids)
     }
 
-    /// Items of the incident fetched since `since`, and from how many distinct sources.
+    /// Items of the incident fetched since `since`, and from how many distinct sources,
+    /// counted over its latest `SPREAD_SCAN` items: the surge rule asks whether a few
+    /// (default 10 items, 3 sources) arrived lately, and a bound keeps that question as
+    /// cheap for an event of 10,000 items as for one of 10.
     pub async fn recent_spread(
         &self,
         tx: &mut Tx,
         incident: i64,
         since: i64,
+        negative_only: bool,
     ) -> Result<(i64, i64)> {
-        Ok(sqlx::query_as(
-            "SELECT COUNT(*), COUNT(DISTINCT i.source_id) FROM items i \
-             JOIN incident_items ii ON ii.item_id = i.id \
-             WHERE ii.incident_id = $1 AND i.fetched_at >= $2",
-        )
+        let tone = if negative_only {
+            " AND i.tone = 'negative'"
+        } else {
+            ""
+        };
+        Ok(sqlx::query_as(&format!(
+            "SELECT COUNT(*), COUNT(DISTINCT source_id) FROM (\
+               SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
+               WHERE ii.incident_id = $1 AND i.fetched_at >= $2{tone} \
+               ORDER BY ii.item_id DESC LIMIT $3) AS recent"
+        ))
         .bind(incident)
         .bind(since)
+        .bind(SPREAD_SCAN)
         .fetch_one(&mut **tx)
         .await?)
     }

@@ -38,9 +38,33 @@ pub struct ItemRow {
     pub published_at: Option<i64>,
     pub fetched_at: i64,
     pub topics: String,
+    /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed
+    /// (and from queries that do not select it).
+    #[sqlx(default)]
+    pub tone: Option<String>,
+    /// The tone's score in hundredths (-100..=100).
+    #[sqlx(default)]
+    pub tone_score: Option<i64>,
 }
 
-const COLUMNS: &str = "id, source_id, guid, link, title, summary, published_at, fetched_at, topics";
+impl ItemRow {
+    /// The stored tone, decoded; an unknown stored value is an error.
+    pub fn tone(&self) -> Result<Option<crate::classify::tone::Tone>> {
+        let (Some(label), Some(score)) = (&self.tone, self.tone_score) else {
+            return Ok(None);
+        };
+        let label = label
+            .parse::<crate::classify::tone::ToneLabel>()
+            .map_err(|e| anyhow::anyhow!("item {}: {e}", self.id))?;
+        Ok(Some(crate::classify::tone::Tone {
+            label,
+            score: score as f64 / 100.0,
+        }))
+    }
+}
+
+const COLUMNS: &str =
+    "id, source_id, guid, link, title, summary, published_at, fetched_at, topics, tone, tone_score";
 
 impl Store {
     /// Stores an item unless it is already known by GUID/link, or by content under another
@@ -131,6 +155,22 @@ impl Store {
                 .fetch_optional(&mut **tx)
                 .await?,
         )
+    }
+
+    /// Records an item's tone, as the classifier scored it.
+    pub async fn set_item_tone(
+        &self,
+        tx: &mut Tx,
+        item_id: i64,
+        tone: crate::classify::tone::Tone,
+    ) -> Result<()> {
+        sqlx::query("UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1")
+            .bind(item_id)
+            .bind(tone.label.as_str())
+            .bind((tone.score * 100.0).round() as i64)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn item(&self, id: i64) -> Result<Option<ItemRow>> {

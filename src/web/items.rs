@@ -42,6 +42,10 @@ pub struct ItemLine {
     pub title: String,
     pub link: String,
     pub topics: Vec<String>,
+    /// 负面 -0.62, empty for items stored before tone existed.
+    pub tone: String,
+    /// `negative`, `neutral`, `positive` (a CSS class), or empty.
+    pub tone_class: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -146,6 +150,13 @@ pub async fn page(
                 .iter()
                 .map(|t| topic_name(t))
                 .collect(),
+            tone: i
+                .tone()
+                .ok()
+                .flatten()
+                .map(|t| format!("{} {:+.2}", t.label.zh(), t.score))
+                .unwrap_or_default(),
+            tone_class: i.tone().ok().flatten().map_or("", |t| t.label.as_str()),
         })
         .collect();
     if p.format.as_deref() == Some("json") {
@@ -160,6 +171,7 @@ pub async fn page(
                     "published": i.published_at.map(|t| crate::vocab::clock::from_secs(t).with_timezone(&tz).to_rfc3339()),
                     "fetched": from_secs(i.fetched_at).with_timezone(&tz).to_rfc3339(),
                     "topics": serde_json::from_str::<serde_json::Value>(&i.topics).unwrap_or(json!([])),
+                    "tone": i.tone().ok().flatten(),
                 })
             })
             .collect();

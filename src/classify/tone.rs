@@ -1,0 +1,829 @@
+//! Tone (语气): whether an item reads negative, neutral or positive, with a score in
+//! [-1, 1] and the words that made it.
+//!
+//! Leaders buy 舆情 systems to tell negative opinion from the rest; a duty officer must be
+//! able to check why an item was called negative, so the scorer is a lexicon with a few
+//! rules of Chinese, not a model:
+//!
+//! - a **lexicon** of weighted words: NTUSD (National Taiwan University Sentiment
+//!   Dictionary, MIT, Traditional, Big5 in `data/ntusd/`, decoded and folded with
+//!   [`normalize_term`] once per process; single characters left out, they are noise;
+//!   a positive word weighs +0.5, a negative one −1)
+//!   under the operator's files in `<watchlists>/tone/*.toml` (the culture-and-tourism
+//!   complaint words, 宰客 −3, with weights that override NTUSD's ±1);
+//! - **negation** (不 没 未 无 非 …) flips and weakens the next sentiment word of the
+//!   clause: a negated complaint (没有发生安全事故) counts 0.4 of its weight the other
+//!   way, a negated praise word (不满意) 0.9;
+//! - **degree** words (很 非常 极其 太 稍微 …) scale the next sentiment word;
+//! - **adversative** words (但是 可是 然而 却): the rest of the sentence weighs 1.5, what
+//!   came before half;
+//! - **rhetorical** complaints (凭什么, 还有没有人管) count as they are, never flipped;
+//! - **remedy** words (整治 打击 查处 演练): a complaint word in the same clause is what is
+//!   being fixed (严厉打击强制购物), and counts a fifth.
+//!
+//! It runs on the folded text (NFKC, 繁→简, pinyin dropped), so Traditional, full-width and
+//! pinyin-annotated text scores exactly as Simplified does. The sum of the contributions
+//! is squashed to a score, `tanh(sum / 3)`; at or below −0.2 the item is negative, at or
+//! above 0.2 positive (`NEGATIVE_AT`, `POSITIVE_AT`, tuned on the labelled set in
+//! `tests/fixtures/tone/`; `cargo bench --bench tone` measures them).
+
+use crate::classify::normalize::{normalize, normalize_term, normalize_text, Normalized};
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// At or below this score an item is negative.
+pub const NEGATIVE_AT: f64 = -0.2;
+/// At or above this score an item is positive.
+pub const POSITIVE_AT: f64 = 0.2;
+
+/// The three tones, as stored and as `--json` prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToneLabel {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+impl ToneLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToneLabel::Negative => "negative",
+            ToneLabel::Neutral => "neutral",
+            ToneLabel::Positive => "positive",
+        }
+    }
+
+    /// 负面 / 中性 / 正面.
+    pub fn zh(self) -> &'static str {
+        match self {
+            ToneLabel::Negative => "负面",
+            ToneLabel::Neutral => "中性",
+            ToneLabel::Positive => "正面",
+        }
+    }
+}
+
+impl fmt::Display for ToneLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ToneLabel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "negative" => Ok(ToneLabel::Negative),
+            "neutral" => Ok(ToneLabel::Neutral),
+            "positive" => Ok(ToneLabel::Positive),
+            other => Err(format!(
+                "unknown tone `{other}` (expected negative, neutral or positive)"
+            )),
+        }
+    }
+}
+
+/// An item's tone: `{"label": "negative", "score": -0.62}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Tone {
+    pub label: ToneLabel,
+    /// In [-1, 1], rounded to two decimals.
+    pub score: f64,
+}
+
+impl Tone {
+    pub fn neutral() -> Tone {
+        Tone {
+            label: ToneLabel::Neutral,
+            score: 0.0,
+        }
+    }
+
+    /// The tone of a score (clamped into [-1, 1], rounded to two decimals).
+    pub fn from_score(score: f64) -> Tone {
+        // `+ 0.0` turns a rounded -0.0 into 0.0, which JSON prints as 0.0.
+        let score = (score.clamp(-1.0, 1.0) * 100.0).round() / 100.0 + 0.0;
+        let label = if score <= NEGATIVE_AT {
+            ToneLabel::Negative
+        } else if score >= POSITIVE_AT {
+            ToneLabel::Positive
+        } else {
+            ToneLabel::Neutral
+        };
+        Tone { label, score }
+    }
+}
+
+// A score is never NaN (a clamped tanh of a finite sum).
+impl Eq for Tone {}
+
+/// What a lexicon word does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Sentiment,
+    Rhetorical,
+    Negation,
+    Degree,
+    Adversative,
+    Remedy,
+}
+
+/// One word of the lexicon, as the scorer uses it.
+#[derive(Debug, Clone)]
+struct Entry {
+    kind: Kind,
+    /// Sentiment and rhetorical: the weight; degree: the multiplier.
+    weight: f64,
+    /// Where it comes from: `NTUSD` or the file that set it.
+    origin: Arc<str>,
+}
+
+/// The lexicon: NTUSD plus the operator's tone files, folded and merged.
+#[derive(Debug, Clone)]
+pub struct ToneLexicon {
+    /// Folded word → entry; a later file overrides an earlier one, files override NTUSD.
+    entries: BTreeMap<String, Entry>,
+    /// The files read (empty for the built-in default).
+    pub files: Vec<PathBuf>,
+    /// True for the built-in default (the shipped files embedded in the binary).
+    builtin: bool,
+}
+
+const GRAMMAR: &str = include_str!("../../watchlists/tone/grammar.toml");
+const CULTURE_TOURISM: &str = include_str!("../../watchlists/tone/culture-tourism.toml");
+const NTUSD_NEGATIVE: &[u8] = include_bytes!("../../data/ntusd/negative.big5.txt");
+const NTUSD_POSITIVE: &[u8] = include_bytes!("../../data/ntusd/positive.big5.txt");
+
+/// NTUSD decoded from Big5 and folded, once per process: (folded word, ±1).
+fn ntusd() -> &'static [(String, f64)] {
+    static WORDS: OnceLock<Vec<(String, f64)>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut out = Vec::with_capacity(20_600);
+        // Positive words weigh half: news and notices are full of NTUSD's formal positive
+        // verbs (发布 开放 合作 做好), which say nothing of a complaint beside them.
+        for (bytes, weight) in [(NTUSD_NEGATIVE, -1.0), (NTUSD_POSITIVE, 0.5)] {
+            let (text, _, _) = encoding_rs::BIG5.decode(bytes);
+            for line in text.lines() {
+                let w = normalize_term(line.trim());
+                if w.chars().count() >= 2 {
+                    out.push((w, weight));
+                }
+            }
+        }
+        out
+    })
+}
+
+impl Default for ToneLexicon {
+    /// NTUSD and the shipped `watchlists/tone/*.toml`, embedded in the binary: the lexicon
+    /// of a watchlist folder without a `tone/` folder.
+    fn default() -> Self {
+        let mut lex = ToneLexicon::ntusd_only();
+        for (name, src) in [
+            ("grammar.toml", GRAMMAR),
+            ("culture-tourism.toml", CULTURE_TOURISM),
+        ] {
+            // The embedded files are checked by the tests; a mistake there is a build bug.
+            if let Err(e) = lex.add_file(Path::new(name), src) {
+                panic!("embedded tone file {name}: {e}");
+            }
+        }
+        lex.files.clear();
+        lex.builtin = true;
+        lex
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToneFile {
+    #[serde(default)]
+    grammar: RawGrammar,
+    #[serde(default)]
+    degree: BTreeMap<String, toml::Spanned<f64>>,
+    #[serde(default)]
+    rhetorical: BTreeMap<String, toml::Spanned<f64>>,
+    #[serde(default)]
+    terms: BTreeMap<String, toml::Spanned<f64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGrammar {
+    #[serde(default)]
+    negation: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    adversative: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    remedy: Vec<toml::Spanned<String>>,
+}
+
+impl ToneLexicon {
+    /// NTUSD alone, without grammar words: what a plain lexicon count uses.
+    fn ntusd_only() -> ToneLexicon {
+        let origin: Arc<str> = Arc::from("NTUSD");
+        let entries = ntusd()
+            .iter()
+            .map(|(w, weight)| {
+                (
+                    w.clone(),
+                    Entry {
+                        kind: Kind::Sentiment,
+                        weight: *weight,
+                        origin: origin.clone(),
+                    },
+                )
+            })
+            .collect();
+        ToneLexicon {
+            entries,
+            files: Vec::new(),
+            builtin: false,
+        }
+    }
+
+    /// NTUSD and every `*.toml` of `dir`, in name order; every mistake of every file is
+    /// reported with its line.
+    pub fn load_dir(dir: &Path) -> Result<ToneLexicon, Diagnostics> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Diagnostic::new(dir, None, format!("cannot read the tone folder: {e}")))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        files.sort();
+        let mut lex = ToneLexicon::ntusd_only();
+        let mut diags = Diagnostics::default();
+        for f in &files {
+            match std::fs::read_to_string(f) {
+                Ok(src) => {
+                    if let Err(d) = lex.add_file(f, &src) {
+                        diags.extend(d);
+                    }
+                }
+                Err(e) => diags.push(Diagnostic::new(f, None, format!("cannot read: {e}"))),
+            }
+        }
+        diags.into_result(lex)
+    }
+
+    /// The lexicon of a watchlist folder: `<dir>/tone/*.toml` when that folder exists,
+    /// else the built-in default.
+    pub fn for_watchlists(dir: &Path) -> Result<ToneLexicon, Diagnostics> {
+        let tone = dir.join("tone");
+        if tone.is_dir() {
+            ToneLexicon::load_dir(&tone)
+        } else {
+            Ok(ToneLexicon::default())
+        }
+    }
+
+    /// Merges one tone file (`path` names it in diagnostics and explanations).
+    fn add_file(&mut self, path: &Path, src: &str) -> Result<(), Diagnostics> {
+        let raw: RawToneFile =
+            toml::from_str(src).map_err(|e| Diagnostic::from_toml(path, src, &e))?;
+        let origin: Arc<str> = Arc::from(
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        let mut diags = Diagnostics::default();
+        let word = |diags: &mut Diagnostics, w: &str, at: usize| -> Option<String> {
+            let folded = normalize_term(w);
+            if folded.is_empty() {
+                diags.push(Diagnostic::at(
+                    path,
+                    src,
+                    at,
+                    format!("word `{}` is empty once folded", w.escape_debug()),
+                ));
+                None
+            } else {
+                Some(folded)
+            }
+        };
+        let put = |this: &mut Self, folded: String, kind: Kind, weight: f64| {
+            this.entries.insert(
+                folded,
+                Entry {
+                    kind,
+                    weight,
+                    origin: origin.clone(),
+                },
+            );
+        };
+        for (list, kind) in [
+            (&raw.grammar.negation, Kind::Negation),
+            (&raw.grammar.adversative, Kind::Adversative),
+            (&raw.grammar.remedy, Kind::Remedy),
+        ] {
+            for w in list {
+                if let Some(f) = word(&mut diags, w.get_ref(), w.span().start) {
+                    put(self, f, kind, 0.0);
+                }
+            }
+        }
+        for (table, kind, range) in [
+            (&raw.degree, Kind::Degree, (0.0, 5.0)),
+            (&raw.rhetorical, Kind::Rhetorical, (-5.0, 5.0)),
+            (&raw.terms, Kind::Sentiment, (-5.0, 5.0)),
+        ] {
+            for (w, weight) in table {
+                let at = weight.span().start;
+                let v = *weight.get_ref();
+                let ok = if kind == Kind::Degree {
+                    v > range.0 && v <= range.1
+                } else {
+                    v >= range.0 && v <= range.1
+                };
+                if !ok {
+                    let what = if kind == Kind::Degree {
+                        "a degree multiplier must be more than 0 and at most 5"
+                    } else {
+                        "a weight must be between -5 and 5"
+                    };
+                    diags.push(Diagnostic::at(
+                        path,
+                        src,
+                        at,
+                        format!("`{w}` = {v}: {what}"),
+                    ));
+                    continue;
+                }
+                if let Some(f) = word(&mut diags, w, at) {
+                    put(self, f, kind, v);
+                }
+            }
+        }
+        self.files.push(path.to_path_buf());
+        diags.into_result(())
+    }
+
+    /// How many words of each kind: (sentiment, grammar and rhetorical).
+    pub fn size(&self) -> (usize, usize) {
+        let s = self
+            .entries
+            .values()
+            .filter(|e| e.kind == Kind::Sentiment)
+            .count();
+        (s, self.entries.len() - s)
+    }
+}
+
+/// The compiled scorer; immutable, shared by the classifier.
+pub struct ToneScorer {
+    words: AhoCorasick,
+    /// Per pattern: the folded word, its char length and entry.
+    patterns: Vec<(String, usize, Entry)>,
+}
+
+/// One word the scorer counted, for `--explain`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToneWord {
+    /// The folded word as in the lexicon.
+    pub word: String,
+    /// The original text it covers.
+    pub quote: String,
+    /// Character offsets into the text as given.
+    pub start: usize,
+    pub end: usize,
+    /// The lexicon weight.
+    pub weight: f64,
+    /// What it counted after negation, degree, adversative and remedy.
+    pub value: f64,
+    /// Why the value differs from the weight (否定 不, 程度 非常 ×1.8, 转折后 ×1.5 …).
+    pub notes: Vec<String>,
+    /// `NTUSD` or the tone file that set the word.
+    pub origin: String,
+}
+
+/// The tone and the words that made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToneExplanation {
+    pub tone: Tone,
+    /// The sum before squashing.
+    pub sum: f64,
+    pub words: Vec<ToneWord>,
+}
+
+/// A counted word while scoring, in folded char offsets.
+struct Part {
+    pattern: usize,
+    start: usize,
+    end: usize,
+    value: f64,
+    notes: Vec<String>,
+}
+
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '!' | '?' | '；' | ';' | '\n' | '…')
+}
+
+fn is_clause_end(c: char) -> bool {
+    // Not 、: it lists things within one clause (打击价格欺诈、强制购物).
+    is_sentence_end(c) || matches!(c, '，' | ',' | '：' | ':' | '.' | '“' | '”' | '"')
+}
+
+impl ToneScorer {
+    /// Compiles a lexicon. The built-in default is compiled once per process.
+    pub fn new(lex: &ToneLexicon) -> Arc<ToneScorer> {
+        static DEFAULT: OnceLock<Arc<ToneScorer>> = OnceLock::new();
+        if lex.builtin {
+            return DEFAULT
+                .get_or_init(|| Arc::new(ToneScorer::compile(lex)))
+                .clone();
+        }
+        Arc::new(ToneScorer::compile(lex))
+    }
+
+    fn compile(lex: &ToneLexicon) -> ToneScorer {
+        let patterns: Vec<(String, usize, Entry)> = lex
+            .entries
+            .iter()
+            // Weight 0 silences a word: it still matches, so that it hides shorter words
+            // inside it (投诉电话 is no 投诉).
+            .map(|(w, e)| (w.clone(), w.chars().count(), e.clone()))
+            .collect();
+        let words = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns.iter().map(|p| p.0.as_bytes()))
+            .expect("a tone lexicon of folded words always compiles");
+        ToneScorer { words, patterns }
+    }
+
+    /// The tone of `text`.
+    pub fn tone(&self, text: &str) -> Tone {
+        let folded = normalize_text(text);
+        let (sum, _) = self.parts(&folded);
+        Tone::from_score(squash(sum))
+    }
+
+    /// The tone of `text` and the words that made it.
+    pub fn explain(&self, text: &str) -> ToneExplanation {
+        let norm = normalize(text);
+        let (sum, parts) = self.parts(&norm.text);
+        let chars: Vec<char> = text.chars().collect();
+        let words = parts
+            .into_iter()
+            .map(|p| word_of(&self.patterns[p.pattern], &p, &norm, &chars))
+            .collect();
+        ToneExplanation {
+            tone: Tone::from_score(squash(sum)),
+            sum,
+            words,
+        }
+    }
+
+    /// A plain lexicon count, the bench's baseline: (negative words, positive words),
+    /// rhetorical words counted negative, no negation, degree, adversative or remedy.
+    pub fn lexicon_counts(&self, text: &str) -> (usize, usize) {
+        let folded = normalize_text(text);
+        let (mut neg, mut pos) = (0, 0);
+        for m in self.words.find_iter(folded.as_bytes()) {
+            let e = &self.patterns[m.pattern().as_usize()].2;
+            match e.kind {
+                Kind::Sentiment | Kind::Rhetorical if e.weight < 0.0 => neg += 1,
+                Kind::Sentiment if e.weight > 0.0 => pos += 1,
+                _ => {}
+            }
+        }
+        (neg, pos)
+    }
+
+    /// Walks the matches clause by clause; returns the sum and the counted words.
+    fn parts(&self, folded: &str) -> (f64, Vec<Part>) {
+        // Char index of every byte boundary we need, and the clause/sentence breaks.
+        let mut char_of_byte = vec![0usize; folded.len() + 1];
+        let mut breaks: Vec<(usize, bool)> = Vec::new(); // (char index, sentence end)
+        let mut n = 0;
+        for (b, c) in folded.char_indices() {
+            char_of_byte[b] = n;
+            if is_clause_end(c) {
+                breaks.push((n, is_sentence_end(c)));
+            }
+            n += 1;
+        }
+        char_of_byte[folded.len()] = n;
+
+        let mut parts: Vec<Part> = Vec::new();
+        let mut next_break = 0;
+        // Clause state.
+        let mut negation: Option<(usize, String)> = None; // (end char, word)
+        let mut degree: Option<(usize, f64, String)> = None;
+        let mut remedy: Option<String> = None;
+        let mut clause_first = 0; // index in parts of the clause's first word
+                                  // Sentence state.
+        let mut sentence_first = 0;
+        let mut after_adversative: Option<String> = None;
+
+        for m in self.words.find_iter(folded.as_bytes()) {
+            let start = char_of_byte[m.start()];
+            let end = char_of_byte[m.end()];
+            while next_break < breaks.len() && breaks[next_break].0 < start {
+                negation = None;
+                degree = None;
+                remedy = None;
+                clause_first = parts.len();
+                if breaks[next_break].1 {
+                    sentence_first = parts.len();
+                    after_adversative = None;
+                }
+                next_break += 1;
+            }
+            let pi = m.pattern().as_usize();
+            let (word, _, entry) = &self.patterns[pi];
+            match entry.kind {
+                Kind::Negation => negation = Some((end, word.clone())),
+                Kind::Degree => degree = Some((end, entry.weight, word.clone())),
+                Kind::Adversative => {
+                    for p in &mut parts[sentence_first..] {
+                        p.value *= 0.5;
+                        p.notes.push(format!("转折前（{word}）×0.5"));
+                    }
+                    after_adversative = Some(word.clone());
+                }
+                Kind::Remedy => {
+                    // Complaint words already in the clause are what is being fixed.
+                    for p in &mut parts[clause_first..] {
+                        if p.value < 0.0 && self.patterns[p.pattern].2.kind == Kind::Sentiment {
+                            p.value *= 0.2;
+                            p.notes.push(format!("整治（{word}）×0.2"));
+                        }
+                    }
+                    remedy = Some(word.clone());
+                }
+                Kind::Sentiment | Kind::Rhetorical => {
+                    if entry.weight == 0.0 {
+                        continue;
+                    }
+                    let mut value = entry.weight;
+                    let mut notes = Vec::new();
+                    if entry.kind == Kind::Sentiment {
+                        if let Some((at, mult, w)) = degree.take() {
+                            if start.saturating_sub(at) <= 3 {
+                                value *= mult;
+                                notes.push(format!("程度（{w}）×{mult}"));
+                            }
+                        }
+                        if let Some((at, w)) = negation.take() {
+                            if start.saturating_sub(at) <= 6 {
+                                value = if value < 0.0 {
+                                    -value * 0.4
+                                } else {
+                                    -value * 0.9
+                                };
+                                notes.push(format!("否定（{w}）"));
+                            }
+                        }
+                        if let Some(w) = &remedy {
+                            if value < 0.0 {
+                                value *= 0.2;
+                                notes.push(format!("整治（{w}）×0.2"));
+                            }
+                        }
+                    }
+                    if let Some(w) = &after_adversative {
+                        value *= 1.5;
+                        notes.push(format!("转折后（{w}）×1.5"));
+                    }
+                    parts.push(Part {
+                        pattern: pi,
+                        start,
+                        end,
+                        value,
+                        notes,
+                    });
+                }
+            }
+        }
+        let sum = parts.iter().map(|p| p.value).sum();
+        (sum, parts)
+    }
+}
+
+fn squash(sum: f64) -> f64 {
+    (sum / 3.0).tanh()
+}
+
+fn word_of(
+    pattern: &(String, usize, Entry),
+    p: &Part,
+    norm: &Normalized,
+    chars: &[char],
+) -> ToneWord {
+    let (start, end) = norm.original_range(p.start, p.end);
+    ToneWord {
+        word: pattern.0.clone(),
+        quote: chars
+            .get(start..end.min(chars.len()))
+            .unwrap_or_default()
+            .iter()
+            .collect(),
+        start,
+        end,
+        weight: pattern.2.weight,
+        value: (p.value * 100.0).round() / 100.0,
+        notes: p.notes.clone(),
+        origin: pattern.2.origin.to_string(),
+    }
+}
+
+impl fmt::Display for ToneExplanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "语气：{}（{:+.2}，合计 {:+.2}）",
+            self.tone.label.zh(),
+            self.tone.score,
+            self.sum
+        )?;
+        if self.words.is_empty() {
+            writeln!(f, "  没有带情感的词。")?;
+        }
+        for w in &self.words {
+            write!(
+                f,
+                "  «{}» {}..{} {:+} → {:+}",
+                w.quote, w.start, w.end, w.weight, w.value
+            )?;
+            if !w.notes.is_empty() {
+                write!(f, "（{}）", w.notes.join("，"))?;
+            }
+            writeln!(f, " [{}]", w.origin)?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts for the bench: the lexicon sizes by kind.
+pub fn kinds(lex: &ToneLexicon) -> HashMap<&'static str, usize> {
+    let mut out = HashMap::new();
+    for e in lex.entries.values() {
+        let k = match e.kind {
+            Kind::Sentiment => "sentiment",
+            Kind::Rhetorical => "rhetorical",
+            Kind::Negation => "negation",
+            Kind::Degree => "degree",
+            Kind::Adversative => "adversative",
+            Kind::Remedy => "remedy",
+        };
+        *out.entry(k).or_insert(0) += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scorer() -> Arc<ToneScorer> {
+        ToneScorer::new(&ToneLexicon::default())
+    }
+
+    #[test]
+    fn complaints_are_negative_and_news_is_not() {
+        let s = scorer();
+        assert_eq!(
+            s.tone("游客吐槽古镇餐馆宰客，一盘青菜要价188元").label,
+            ToneLabel::Negative
+        );
+        assert_ne!(
+            s.tone("市博物馆发布春节期间开放时间安排").label,
+            ToneLabel::Negative
+        );
+        assert_eq!(
+            s.tone("景区工作人员帮忙找回钱包，游客送来锦旗点赞").label,
+            ToneLabel::Positive
+        );
+    }
+
+    #[test]
+    fn negation_flips_and_weakens() {
+        let s = scorer();
+        let plain = s.explain("发生安全事故");
+        let negated = s.explain("没有发生安全事故");
+        assert!(plain.sum < 0.0, "{plain}");
+        assert!(negated.sum > 0.0, "{negated}");
+        assert!(negated.sum.abs() < plain.sum.abs(), "{negated}");
+        let unhappy = s.explain("游客很不满意");
+        assert!(unhappy.sum < 0.0, "{unhappy}");
+    }
+
+    #[test]
+    fn degree_scales() {
+        let mut lex = ToneLexicon::ntusd_only();
+        lex.add_file(Path::new("grammar.toml"), GRAMMAR).unwrap();
+        lex.add_file(Path::new("t.toml"), "[terms]\n\"差劲\" = -2\n")
+            .unwrap();
+        let s = ToneScorer::new(&lex);
+        let a = s.explain("服务差劲").sum;
+        let b = s.explain("服务非常差劲").sum;
+        let c = s.explain("服务稍微差劲").sum;
+        assert!(b < a && a < c, "{a} {b} {c}");
+    }
+
+    #[test]
+    fn after_but_weighs_more() {
+        let s = scorer();
+        let e = s.explain("风景很美，但是管理混乱，服务态度恶劣");
+        assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+        let e = s.explain("虽然排队有点久，但是秩序井然，服务贴心");
+        assert_eq!(e.tone.label, ToneLabel::Positive, "{e}");
+    }
+
+    #[test]
+    fn rhetorical_complaints_read_negative() {
+        let s = scorer();
+        let e = s.explain("凭什么外地游客门票要贵一倍？");
+        assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+        assert!(e.words.iter().any(|w| w.quote == "凭什么"), "{e}");
+        let e = s.explain("投诉了三次，还有没有人管？");
+        assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+    }
+
+    #[test]
+    fn remedy_is_not_a_complaint() {
+        let s = scorer();
+        let e = s.explain("我市严厉打击强制购物，旅游市场秩序明显好转");
+        assert_ne!(e.tone.label, ToneLabel::Negative, "{e}");
+    }
+
+    #[test]
+    fn traditional_fullwidth_and_pinyin_score_as_simplified() {
+        let s = scorer();
+        let simplified = s.tone("游客投诉景区宰客，一碗面收费八十元，商家态度恶劣");
+        let traditional = s.tone("遊客投訴景區宰客，一碗麵收費八十元，商家態度惡劣");
+        let full_width = s.tone("游客投诉景区宰客，一碗面收费８０元，商家态度恶劣");
+        let pinyin = s.tone("游客投诉景区宰(zǎi)客，一碗面收费八十元，商家态度恶劣");
+        assert_eq!(simplified.label, ToneLabel::Negative);
+        assert_eq!(simplified, traditional);
+        assert_eq!(simplified, full_width);
+        assert_eq!(simplified, pinyin);
+    }
+
+    #[test]
+    fn explanation_points_at_the_original_words() {
+        let s = scorer();
+        let text = "遊客吐槽：景區宰客";
+        let e = s.explain(text);
+        let w = e
+            .words
+            .iter()
+            .find(|w| w.word == "宰客")
+            .expect("宰客 counted");
+        assert_eq!(w.quote, "宰客");
+        let chars: Vec<char> = text.chars().collect();
+        assert_eq!(chars[w.start..w.end].iter().collect::<String>(), "宰客");
+        assert_eq!(w.origin, "culture-tourism.toml");
+        let text = e.to_string();
+        assert!(text.contains("语气：负面"), "{text}");
+    }
+
+    #[test]
+    fn ntusd_is_decoded_and_folded() {
+        let words = ntusd();
+        assert!(words.len() > 18_000, "{}", words.len());
+        // 失望 is in NTUSD's negative list (Traditional 失望), 不滿 folds to 不满.
+        assert!(words.iter().any(|(w, v)| w == "不满" && *v < 0.0));
+        assert!(words.iter().all(|(w, _)| w.chars().count() >= 2));
+    }
+
+    #[test]
+    fn tone_files_are_checked_with_lines() {
+        let mut lex = ToneLexicon::ntusd_only();
+        let src = "[terms]\n\"宰客\" = -3\n\"坑\" = -9\n\"  \" = -1\n";
+        let err = lex.add_file(Path::new("t.toml"), src).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("t.toml:3"), "{text}");
+        assert!(text.contains("between -5 and 5"), "{text}");
+        assert!(text.contains("t.toml:4"), "{text}");
+        let err = lex
+            .add_file(Path::new("u.toml"), "[grammer]\nnegation = []\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("u.toml:1"), "{err}");
+        let err = lex
+            .add_file(Path::new("v.toml"), "[degree]\n\"很\" = 0\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("more than 0"), "{err}");
+    }
+
+    #[test]
+    fn operator_words_override_ntusd() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("local.toml"),
+            "[terms]\n\"不满\" = 0\n\"门票贵\" = -2\n",
+        )
+        .unwrap();
+        let lex = ToneLexicon::load_dir(dir.path()).unwrap();
+        let s = ToneScorer::new(&lex);
+        assert_eq!(s.explain("群众不满").sum, 0.0);
+        assert!(s.explain("门票贵").sum < 0.0);
+    }
+}
