@@ -954,6 +954,65 @@ pub async fn report_incidents(
 }
 
 /// A date for `--from` / `--to` (`2026-11-01`): its local midnight.
+/// `yuqing briefing`: the leaders' briefing of --from up to the end of --to (or now).
+pub async fn briefing(
+    c: &ConfigArg,
+    from: &str,
+    to: Option<&str>,
+    html: bool,
+) -> Result<ExitCode> {
+    let settings = match Settings::load(&c.config) {
+        Ok(s) => s,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    let tz = settings.config.daemon.timezone;
+    let now = SystemClock.now();
+    let dates = "--from and --to are dates like 2026-11-23 (the briefing covers --from up to \
+                 the end of --to, or up to now without --to)";
+    let Some(start) = parse_day(from, tz) else {
+        eprintln!("error: {dates}");
+        return Ok(ExitCode::from(2));
+    };
+    let end = match to.map(|to| parse_day(to, tz)) {
+        None => now,
+        Some(None) => {
+            eprintln!("error: {dates}");
+            return Ok(ExitCode::from(2));
+        }
+        Some(Some(end)) if end < start => {
+            eprintln!(
+                "error: --from {from} is after --to {}; the briefing covers --from up to the end of --to",
+                to.unwrap_or_default()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Some(Some(end)) => end + chrono::Duration::days(1),
+    };
+    if end <= start {
+        eprintln!("error: --from {from} is in the future; {dates}");
+        return Ok(ExitCode::from(2));
+    }
+    let store = match Store::open(&settings.config.daemon.database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let calendar = crate::obligations::needs_calendar(&settings.config)
+        .then_some(&settings.calendar);
+    let numbers =
+        crate::obligations::briefing::gather(&store, &settings, calendar, start, end, now).await?;
+    if html {
+        outln!("{}", crate::notify::briefing::html(&numbers));
+    } else {
+        outln!("{}", crate::notify::briefing::subject(&numbers));
+        outln!("");
+        out!("{}", crate::notify::briefing::text(&numbers));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn parse_day(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     parse_typed(text, tz).filter(|t| t.whole_day).map(|t| t.at)
 }

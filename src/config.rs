@@ -711,7 +711,13 @@ fn check_office_reached(
         let office_jobs: Vec<&str> = jobs
             .0
             .iter()
-            .filter(|j| j.kind != crate::rules::jobs::Kind::DailyDigest)
+            .filter(|j| {
+                use crate::rules::jobs::Kind;
+                !matches!(
+                    j.kind,
+                    Kind::DailyDigest | Kind::DailyBriefing | Kind::WeeklyBriefing
+                )
+            })
             .map(|j| j.kind.name())
             .collect();
         let ownerless: Vec<&str> = channels

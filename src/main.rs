@@ -108,6 +108,22 @@ enum Command {
         #[command(subcommand)]
         report: Report,
     },
+    /// The leaders' 舆情 briefing of a period (what the daily_briefing and weekly_briefing
+    /// jobs mail): volume by hour or day, topic and source with the negative share,
+    /// incidents, missed deadlines, duty states, failing sources.
+    Briefing {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// First day (2026-11-23).
+        #[arg(long)]
+        from: String,
+        /// Last day, included (2026-11-29); without it, up to now.
+        #[arg(long)]
+        to: Option<String>,
+        /// `text` (default) or `html` (the mail's HTML part).
+        #[arg(long, default_value = "text", value_parser = ["text", "html"])]
+        format: String,
+    },
     /// Instant-message notifiers (`[[notify]]`).
     Notify {
         #[command(subcommand)]
@@ -205,6 +221,12 @@ fn main() -> ExitCode {
                         csv,
                     },
             } => cli::report_incidents(&config, &from, to.as_deref(), csv).await,
+            Command::Briefing {
+                config,
+                from,
+                to,
+                format,
+            } => cli::briefing(&config, &from, to.as_deref(), format == "html").await,
             Command::Notify {
                 action: Notify::Test { config, id },
             } => cli::notify::test(&config, &id).await,

@@ -7,6 +7,7 @@
 //! either → the owner. An unknown state (the channel cannot be read) mails nobody here:
 //! the operators hear of it as of any failing source.
 
+pub mod briefing;
 pub mod reports;
 
 use crate::config::{Channel, Config};

@@ -1,6 +1,6 @@
 //! The scheduled reports and reminders of `[jobs]` (the schedules are `rules::jobs`): the
 //! office's weekly report, the monthly publication ledger (CSV), the work-report reminder
-//! and the duty officer's daily digest.
+//! the duty officer's daily digest, and the leaders' daily and weekly 舆情 briefing.
 //!
 //! Each job's last scheduled run is a `job_runs` row, moved in the transaction that queues
 //! its mail, so it fires exactly once per scheduled time, across restarts and with several
@@ -131,6 +131,22 @@ pub async fn build(
             };
             (
                 duty_mail::work_report_reminder(&due.format("%Y-%m-%d").to_string(), tz, office),
+                None,
+            )
+        }
+        Kind::DailyBriefing | Kind::WeeklyBriefing => {
+            let weekly = kind == Kind::WeeklyBriefing;
+            let (from, to) = super::briefing::period_of(weekly, at, tz);
+            let numbers =
+                super::briefing::gather(store, settings, calendar, from, to, at).await?;
+            let mut to: Vec<lettre::message::Mailbox> = config.people.leaders.clone();
+            for p in &config.people.principal {
+                if !to.iter().any(|m| m.email == p.email) {
+                    to.push(p.clone());
+                }
+            }
+            (
+                crate::notify::briefing::draft(&numbers, kind.name(), &to),
                 None,
             )
         }

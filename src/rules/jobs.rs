@@ -6,6 +6,8 @@
 //! | `ledger` | the 24th, 09:00 | office | 发布信息台账 of the previous calendar month, CSV attached (due before the 25th, seed 004 三(一)) |
 //! | `work_report_reminder` | the 15th, 09:00 | office | the monthly work report is due before the 20th (seed 000 四(二)) |
 //! | `daily_digest` | off (the example config: 08:30) | duty | new items of the past 24 hours and the open incidents |
+//! | `daily_briefing` | off | leaders, principal | 舆情日报 of the previous calendar day (`notify::briefing`) |
+//! | `weekly_briefing` | off | leaders, principal | 舆情周报 of the previous calendar week, Monday to Monday |
 //!
 //! The office's three are on by default only when the config has `[[channel]]`s.
 //!
@@ -37,6 +39,8 @@ pub struct RawJobs {
     ledger: Option<Spanned<String>>,
     work_report_reminder: Option<Spanned<String>>,
     daily_digest: Option<Spanned<String>>,
+    daily_briefing: Option<Spanned<String>>,
+    weekly_briefing: Option<Spanned<String>>,
 }
 
 /// The jobs that the daemon runs.
@@ -46,6 +50,8 @@ pub enum Kind {
     Ledger,
     WorkReportReminder,
     DailyDigest,
+    DailyBriefing,
+    WeeklyBriefing,
 }
 
 impl Kind {
@@ -55,6 +61,8 @@ impl Kind {
             Kind::Ledger => "ledger",
             Kind::WorkReportReminder => "work_report_reminder",
             Kind::DailyDigest => "daily_digest",
+            Kind::DailyBriefing => "daily_briefing",
+            Kind::WeeklyBriefing => "weekly_briefing",
         }
     }
 }
@@ -181,6 +189,8 @@ pub fn check(
             office("0 9 15 * *"),
         ),
         (Kind::DailyDigest, raw.daily_digest, "off"),
+        (Kind::DailyBriefing, raw.daily_briefing, "off"),
+        (Kind::WeeklyBriefing, raw.weekly_briefing, "off"),
     ] {
         let (expr, pos) = match &value {
             Some(v) => (v.get_ref().trim().to_string(), Some(v.span().start)),

@@ -669,4 +669,29 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// Incidents that were open at some time in [`from`, `to`): opened before `to` and not
+    /// ended before `from`; oldest first.
+    pub async fn incidents_touching(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents \
+             WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1) ORDER BY id"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// How many items, and from how many sources, an incident holds.
+    pub async fn incident_spread(&self, incident: i64) -> Result<(i64, i64)> {
+        let (items, sources): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT i.source_id) \
+             FROM incident_items ii JOIN items i ON i.id = ii.item_id WHERE ii.incident_id = $1",
+        )
+        .bind(incident)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((items, sources))
+    }
 }

@@ -63,6 +63,18 @@ impl ItemRow {
     }
 }
 
+/// One item as the briefing counts it: when it was fetched, from where, which topics and
+/// which tone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemTally {
+    pub fetched_at: i64,
+    pub source_id: String,
+    /// A JSON array of topic ids.
+    pub topics: String,
+    #[sqlx(default)]
+    pub tone: Option<String>,
+}
+
 const COLUMNS: &str =
     "id, source_id, guid, link, title, summary, published_at, fetched_at, topics, tone, tone_score";
 
@@ -203,5 +215,17 @@ impl Store {
             q = q.bind(source);
         }
         Ok(q.fetch_all(self.pool()).await?)
+    }
+
+    /// Every item fetched in [`from`, `to`), slim, for the briefing's counts.
+    pub async fn item_tallies(&self, from: i64, to: i64) -> Result<Vec<ItemTally>> {
+        Ok(sqlx::query_as(
+            "SELECT fetched_at, source_id, topics, tone FROM items \
+             WHERE fetched_at >= $1 AND fetched_at < $2 ORDER BY fetched_at, id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?)
     }
 }

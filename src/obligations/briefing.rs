@@ -1,0 +1,112 @@
+//! Gathers the leaders' briefing (`notify::briefing`) from the store: the items of the
+//! period, the incidents open in it with their deadlines, the own channels' duty states
+//! and the failing sources. Used by `yuqing briefing` and the `daily_briefing` and
+//! `weekly_briefing` jobs.
+
+use crate::config::settings::Settings;
+use crate::notify::briefing::{self, DutyLine, FailingSource, Input, Numbers};
+use crate::notify::mail::local;
+use crate::rules::calendar::Calendar;
+use crate::rules::duty;
+use crate::store::Store;
+use crate::vocab::clock::{midnight, secs};
+use anyhow::Result;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+
+/// The numbers of the briefing for [`from`, `to`), as of `now`.
+pub async fn gather(
+    store: &Store,
+    settings: &Settings,
+    calendar: Option<&Calendar>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Numbers> {
+    let config = &settings.config;
+    let tz = config.daemon.timezone;
+    let items = store.item_tallies(secs(from), secs(to)).await?;
+    let topic_names: BTreeMap<String, String> = settings
+        .watchlists
+        .topics
+        .iter()
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
+    let source_names: BTreeMap<String, String> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), s.name.clone()))
+        .chain(config.channels.iter().map(|c| (c.id.clone(), c.name.clone())))
+        .collect();
+    let mut incidents = Vec::new();
+    for i in store.incidents_touching(secs(from), secs(to)).await? {
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let spread = store.incident_spread(i.id).await?;
+        incidents.push((i, deadlines, spread));
+    }
+    let at = now.min(to);
+    let duties = crate::obligations::evaluate(store, config, calendar, at)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            let (status, rule) = (d.status?, d.channel.duty?);
+            Some(DutyLine {
+                channel: d.channel.name,
+                rule: rule.zh(),
+                state: status.state,
+                missed: status
+                    .missed
+                    .map(|m| format!("{} – {}", local(m.from, tz), local(m.due, tz))),
+            })
+        })
+        .collect();
+    let failing = store
+        .source_states()
+        .await?
+        .into_iter()
+        .filter(|s| s.failures > 0)
+        .map(|s| FailingSource {
+            name: source_names
+                .get(&s.source_id)
+                .map_or(s.source_id.clone(), |n| format!("{n}（{}）", s.source_id)),
+            failures: s.failures,
+            since: s.failing_since,
+            error: s.last_error,
+        })
+        .collect();
+    Ok(briefing::compute(&Input {
+        from,
+        to,
+        now,
+        tz,
+        items: &items,
+        topic_names: &topic_names,
+        source_names: &source_names,
+        incidents: &incidents,
+        duties,
+        failing,
+    }))
+}
+
+/// The period a scheduled briefing run at `at` covers: the daily one the calendar day
+/// before `at`'s day, the weekly one the calendar week (Monday to Monday) before `at`'s
+/// week, in the configured zone.
+pub fn period_of(
+    weekly: bool,
+    at: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    if weekly {
+        let monday = duty::week_monday(at, tz) - Duration::days(7);
+        (
+            midnight(monday, tz),
+            midnight(monday + Duration::days(7), tz),
+        )
+    } else {
+        let today = at.with_timezone(&tz).date_naive();
+        (
+            midnight(today - Duration::days(1), tz),
+            midnight(today, tz),
+        )
+    }
+}
