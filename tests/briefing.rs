@@ -1,0 +1,496 @@
+//! The leaders' 舆情 briefing: its numbers against a data set whose counts are known (in
+//! a real SQLite file, read by the real `yuqing briefing`), the plain words of an empty
+//! period, and the `daily_briefing` / `weekly_briefing` jobs mailing the leaders and the
+//! principal once per scheduled time, as valid MIME in the mail folder.
+
+mod common;
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use common::{rss, HttpServer, Response, TempDirs};
+use std::path::{Path, PathBuf};
+use yuqing::classify::tone::{Tone, ToneLabel};
+use yuqing::store::{NewIncident, NewItem, Store, Stored};
+use yuqing::vocab::clock::ManualClock;
+use yuqing::vocab::severity::Severity;
+use yuqing::vocab::state::DeadlineKind;
+
+fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+const WATCHLIST: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"large\"\n\
+    any = [\"踩踏\"]\n\n[[topic]]\nid = \"price\"\nname = \"门票价格\"\nseverity = \"ordinary\"\n\
+    any = [\"门票\"]\n";
+
+fn config(dirs: &TempDirs, news: &str, forum: &str, jobs: &str) -> PathBuf {
+    dirs.write("watchlists/w.toml", WATCHLIST);
+    dirs.write(
+        "yuqing.toml",
+        format!(
+            r#"[daemon]
+watchlists = "{root}/watchlists"
+state_dir = "{root}/var"
+timezone = "Asia/Shanghai"
+
+[people]
+duty = ["值班员 <duty@example.gov.cn>"]
+leaders = ["分管领导 <leader@example.gov.cn>"]
+principal = ["主要负责人 <boss@example.gov.cn>"]
+
+[jobs]
+{jobs}
+
+[[source]]
+id = "news"
+name = "新闻网"
+kind = "feed"
+url = "{news}"
+
+[[source]]
+id = "forum"
+name = "本地论坛"
+kind = "feed"
+url = "{forum}"
+"#,
+            root = dirs.root().display(),
+        ),
+    )
+}
+
+fn briefing(root: &Path, config: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .arg("briefing")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Stores an item fetched at `at`, matched to `topics`, of `tone`; returns its id.
+async fn item(
+    store: &Store,
+    source: &str,
+    n: usize,
+    at: DateTime<Utc>,
+    topics: &[&str],
+    tone: ToneLabel,
+) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let guid = format!("{source}-{n}");
+    let title = format!("信息 {n}");
+    let Stored::New(id) = store
+        .store_item(
+            &mut tx,
+            &NewItem {
+                source_id: source,
+                guid: &guid,
+                link: None,
+                title: &title,
+                summary: "",
+                published_at: None,
+                content_hash: &guid,
+            },
+            at.timestamp(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("item {n} not new")
+    };
+    let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+    store.set_item_topics(&mut tx, id, &topics).await.unwrap();
+    let score = match tone {
+        ToneLabel::Negative => -0.6,
+        ToneLabel::Neutral => 0.0,
+        ToneLabel::Positive => 0.5,
+    };
+    store
+        .set_item_tone(&mut tx, id, Tone { label: tone, score })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// The data set of 2026-11-23 (Shanghai): 10 items, 4 negative, from 2 sources and 2
+/// topics; one item on each side of the day that must not count; incident #1 (景区安全,
+/// opened 09:10) whose 回应 deadline (14:10) was never met; incident #2 (门票价格, opened
+/// the 20th) closed at 12:00 with its deadline met in time; the forum failing.
+async fn data_set(store: &Store) {
+    use ToneLabel::{Negative as Neg, Neutral as Neu, Positive as Pos};
+    let day = |h, m| sh(2026, 11, 23, h, m);
+    let old = item(store, "news", 0, sh(2026, 11, 20, 8, 0), &["price"], Neu).await;
+    let rows = [
+        ("news", 1, day(9, 10), &["scenic"][..], Neg),
+        ("news", 2, day(9, 40), &["scenic"][..], Neg),
+        ("news", 3, day(10, 5), &["price"][..], Neg),
+        ("news", 4, day(10, 30), &["price"][..], Neu),
+        ("news", 5, day(14, 0), &[][..], Pos),
+        ("news", 6, day(23, 59), &[][..], Neu),
+        ("forum", 7, day(9, 20), &["scenic"][..], Neg),
+        ("forum", 8, day(11, 0), &["price"][..], Neu),
+        ("forum", 9, day(11, 30), &["price"][..], Neu),
+        ("forum", 10, day(15, 0), &[][..], Neu),
+        // Outside the day: the minute before, and midnight after.
+        ("news", 11, sh(2026, 11, 22, 23, 59), &["scenic"][..], Neg),
+        ("forum", 12, sh(2026, 11, 24, 0, 0), &["scenic"][..], Neg),
+    ];
+    let mut ids = Vec::new();
+    for (source, n, at, topics, tone) in rows {
+        ids.push(item(store, source, n, at, topics, tone).await);
+    }
+    let mut tx = store.begin().await.unwrap();
+    let one = store
+        .insert_incident(
+            &mut tx,
+            &NewIncident {
+                topic_id: "scenic",
+                topic_name: "景区安全",
+                severity: Severity::Large,
+                opened_at: day(9, 10).timestamp(),
+                clock_start: day(9, 10).timestamp(),
+                first_item_id: ids[0],
+            },
+        )
+        .await
+        .unwrap();
+    for i in [1, 6] {
+        store
+            .add_incident_item(&mut tx, one, ids[i], day(9, 30).timestamp())
+            .await
+            .unwrap();
+    }
+    store
+        .insert_deadline(&mut tx, one, DeadlineKind::Response, day(14, 10).timestamp())
+        .await
+        .unwrap();
+    let two = store
+        .insert_incident(
+            &mut tx,
+            &NewIncident {
+                topic_id: "price",
+                topic_name: "门票价格",
+                severity: Severity::Ordinary,
+                opened_at: sh(2026, 11, 20, 8, 0).timestamp(),
+                clock_start: sh(2026, 11, 20, 8, 0).timestamp(),
+                first_item_id: old,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .insert_deadline(
+            &mut tx,
+            two,
+            DeadlineKind::Response,
+            sh(2026, 11, 22, 8, 0).timestamp(),
+        )
+        .await
+        .unwrap();
+    store
+        .meet_deadline(
+            &mut tx,
+            two,
+            DeadlineKind::Response,
+            sh(2026, 11, 21, 8, 0).timestamp(),
+            "值班员",
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .close_incident(&mut tx, two, day(12, 0).timestamp(), "值班员")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    store
+        .record_poll_failure(
+            "forum",
+            day(20, 0).timestamp(),
+            "HTTP 503 Service Unavailable",
+            day(20, 5).timestamp(),
+        )
+        .await
+        .unwrap();
+}
+
+fn row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.split('\t').next() == Some(label))
+        .unwrap_or_else(|| panic!("no row {label} in\n{text}"))
+        .split('\t')
+        .collect()
+}
+
+#[tokio::test]
+async fn the_numbers_of_a_known_day() {
+    let dirs = TempDirs::new();
+    let config = config(&dirs, "http://127.0.0.1:9/n", "http://127.0.0.1:9/f", "");
+    let store = Store::open(&dirs.database_url()).await.unwrap();
+    data_set(&store).await;
+    store.close().await;
+
+    let (out, err, code) = briefing(
+        dirs.root(),
+        &config,
+        &["--from", "2026-11-23", "--to", "2026-11-23"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项",
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
+             信息最多的来源为「新闻网」6 条（负面 50.0%）。新立案事件 1 起，结案 1 起，超时时限 1 项。\
+             采集失败的信息源 1 个。"
+        ),
+        "{out}"
+    );
+    // By hour: 24 rows, the empty ones too.
+    assert_eq!(row(&out, "11-23 09时"), ["11-23 09时", "3", "3", "100.0%"]);
+    assert_eq!(row(&out, "11-23 10时"), ["11-23 10时", "2", "1", "50.0%"]);
+    assert_eq!(row(&out, "11-23 11时"), ["11-23 11时", "2", "0", "0.0%"]);
+    assert_eq!(row(&out, "11-23 00时"), ["11-23 00时", "0", "0", "-"]);
+    assert_eq!(row(&out, "11-23 23时"), ["11-23 23时", "1", "0", "0.0%"]);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("11-23 ") && l.contains("时\t"))
+            .count(),
+        24
+    );
+    // By topic and by source.
+    assert_eq!(row(&out, "景区安全"), ["景区安全", "3", "3", "100.0%"]);
+    assert_eq!(row(&out, "门票价格"), ["门票价格", "4", "1", "25.0%"]);
+    assert_eq!(
+        row(&out, "（未命中关注专题）"),
+        ["（未命中关注专题）", "3", "0", "0.0%"]
+    );
+    assert_eq!(row(&out, "新闻网"), ["新闻网", "6", "3", "50.0%"]);
+    assert_eq!(row(&out, "本地论坛"), ["本地论坛", "4", "1", "25.0%"]);
+    // The missed deadline first, in the 考核 report's words, judged at the day's end.
+    let missed = out.find("一、超时时限").unwrap();
+    assert!(
+        out[missed..].starts_with(
+            "一、超时时限\n  - #1 景区安全：回应社会关切，截止 2026-11-23 14:10，未完成（已超时 9小时50分）\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - #1 景区安全（较大）立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - #2 门票价格（一般）立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - 本地论坛（forum）：连续失败 1 次，自 2026-11-23 20:00 起（HTTP 503 Service Unavailable）"),
+        "{out}"
+    );
+
+    // The HTML part: the same numbers in tables, the missed deadline in red.
+    let (html, err, code) = briefing(
+        dirs.root(),
+        &config,
+        &["--from", "2026-11-23", "--to", "2026-11-23", "--format", "html"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"), "{html}");
+    assert!(html.contains("<td style=\"border:1px solid #ccc;padding:4px 8px;text-align:left;color:#b00020;font-weight:bold\">未完成（已超时 9小时50分）</td>"), "{html}");
+    assert!(html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"), "{html}");
+    assert!(
+        html.find("一、超时时限").unwrap() < html.find("五、信息量").unwrap(),
+        "incidents and missed deadlines first"
+    );
+    if let Ok(path) = std::env::var("YUQING_BRIEFING_HTML") {
+        std::fs::write(path, &html).unwrap();
+    }
+
+    // A week: by day, 7 rows; the items of the 22nd and 24th count now.
+    let (week, err, code) = briefing(
+        dirs.root(),
+        &config,
+        &["--from", "2026-11-22", "--to", "2026-11-28"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        week.starts_with("【舆情周报】2026-11-22 至 2026-11-28：信息 12 条，负面 50.0%"),
+        "{week}"
+    );
+    assert_eq!(row(&week, "11-22"), ["11-22", "1", "1", "100.0%"]);
+    assert_eq!(row(&week, "11-23"), ["11-23", "10", "4", "40.0%"]);
+    assert_eq!(row(&week, "11-24"), ["11-24", "1", "1", "100.0%"]);
+    assert_eq!(row(&week, "11-28"), ["11-28", "0", "0", "-"]);
+    assert!(week.contains("本周监测信息 12 条，负面 6 条（50.0%）"), "{week}");
+
+    // Bad dates: exit 2 with what to write.
+    let (_, err, code) = briefing(dirs.root(), &config, &["--from", "23/11/2026"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--from and --to are dates like 2026-11-23"), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_period_says_so() {
+    let dirs = TempDirs::new();
+    let config = config(&dirs, "http://127.0.0.1:9/n", "http://127.0.0.1:9/f", "");
+    let store = Store::open(&dirs.database_url()).await.unwrap();
+    store.close().await;
+    let (out, err, code) = briefing(
+        dirs.root(),
+        &config,
+        &["--from", "2026-11-01", "--to", "2026-11-01"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("【舆情日报】2026-11-01：信息 0 条，负面 -\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。"),
+        "{out}"
+    );
+    assert!(out.contains("五、信息量\n  本日未监测到信息。\n"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
+    let dirs = TempDirs::new();
+    let http = HttpServer::start().await;
+    http.set(
+        "/news.xml",
+        Response::rss(rss(&[(
+            "某景区发生踩踏 多人受伤 游客愤怒",
+            "https://news.example.cn/1",
+            "n1",
+            "",
+        )])),
+    );
+    http.set("/forum.xml", Response::rss(rss(&[])));
+    let config = config(
+        &dirs,
+        &http.url("/news.xml"),
+        &http.url("/forum.xml"),
+        "daily_briefing = \"0 8 * * *\"\nweekly_briefing = \"30 8 * * Mon\"",
+    );
+    let clock = ManualClock::new(sh(2026, 11, 23, 8, 30));
+    let d = common::start(&config, &clock).await;
+    d.housekeeping().await.unwrap();
+
+    // Monday 10:00: one matched item opens an incident (the schedule began at 08:30).
+    clock.set(sh(2026, 11, 23, 10, 0));
+    d.poll_once(None).await.unwrap();
+
+    // Tuesday 08:00: the daily briefing of Monday, once however many turns, also across a
+    // restart.
+    clock.set(sh(2026, 11, 24, 8, 0));
+    d.housekeeping().await.unwrap();
+    d.housekeeping().await.unwrap();
+    drop(d);
+    let d = common::start(&config, &clock).await;
+    d.housekeeping().await.unwrap();
+    let mail: Vec<_> = d
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "daily_briefing")
+        .collect();
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(mail[0].recipients.contains("leader@example.gov.cn"));
+    assert!(mail[0].recipients.contains("boss@example.gov.cn"));
+    assert!(!mail[0].recipients.contains("duty@example.gov.cn"));
+    assert!(
+        mail[0].subject.starts_with("【舆情日报】2026-11-23：信息 1 条，负面 100.0%"),
+        "{}",
+        mail[0].subject
+    );
+    assert!(
+        mail[0].body_text.contains("本日监测信息 1 条，负面 1 条（100.0%）"),
+        "{}",
+        mail[0].body_text
+    );
+    assert!(
+        mail[0].body_text.contains("新立案事件 1 起"),
+        "{}",
+        mail[0].body_text
+    );
+
+    // The next Monday 08:30: the weekly briefing of the 23rd–29th, and the daily one of
+    // Sunday, once (the days the daemon slept through are not sent one by one).
+    clock.set(sh(2026, 11, 30, 8, 30));
+    d.housekeeping().await.unwrap();
+    d.housekeeping().await.unwrap();
+    let all = d.store.outbox().await.unwrap();
+    let weekly: Vec<_> = all.iter().filter(|m| m.kind == "weekly_briefing").collect();
+    assert_eq!(weekly.len(), 1);
+    assert!(
+        weekly[0]
+            .subject
+            .starts_with("【舆情周报】2026-11-23 至 2026-11-29：信息 1 条"),
+        "{}",
+        weekly[0].subject
+    );
+    assert_eq!(
+        all.iter().filter(|m| m.kind == "daily_briefing").count(),
+        2
+    );
+
+    // As a mail client reads it: multipart/alternative, text and HTML, in the folder.
+    let mut found = 0;
+    for entry in std::fs::read_dir(dirs.mail()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let m = mailparse::parse_mail(&bytes).unwrap();
+        let subject = m
+            .headers
+            .iter()
+            .find(|h| h.get_key() == "Subject")
+            .map(|h| h.get_value())
+            .unwrap_or_default();
+        if !(subject.starts_with("【舆情日报】") || subject.starts_with("【舆情周报】")) {
+            continue;
+        }
+        found += 1;
+        assert_eq!(m.ctype.mimetype, "multipart/alternative", "{subject}");
+        let plain = m
+            .subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/plain")
+            .unwrap()
+            .get_body()
+            .unwrap();
+        let html = m
+            .subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/html")
+            .unwrap()
+            .get_body()
+            .unwrap();
+        assert!(plain.contains("一、超时时限"), "{plain}");
+        assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
+        let to = m
+            .headers
+            .iter()
+            .find(|h| h.get_key() == "To")
+            .unwrap()
+            .get_value();
+        assert!(to.contains("leader@example.gov.cn") && to.contains("boss@example.gov.cn"));
+    }
+    assert_eq!(found, 3, "two daily briefings and one weekly");
+}
