@@ -955,12 +955,7 @@ pub async fn report_incidents(
 
 /// A date for `--from` / `--to` (`2026-11-01`): its local midnight.
 /// `yuqing briefing`: the leaders' briefing of --from up to the end of --to (or now).
-pub async fn briefing(
-    c: &ConfigArg,
-    from: &str,
-    to: Option<&str>,
-    html: bool,
-) -> Result<ExitCode> {
+pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -> Result<ExitCode> {
     let settings = match Settings::load(&c.config) {
         Ok(s) => s,
         Err(e) => return Ok(invalid(&e)),
@@ -999,8 +994,8 @@ pub async fn briefing(
             return Ok(ExitCode::from(1));
         }
     };
-    let calendar = crate::obligations::needs_calendar(&settings.config)
-        .then_some(&settings.calendar);
+    let calendar =
+        crate::obligations::needs_calendar(&settings.config).then_some(&settings.calendar);
     let numbers =
         crate::obligations::briefing::gather(&store, &settings, calendar, start, end, now).await?;
     if html {

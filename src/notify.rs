@@ -2,8 +2,8 @@
 //! 考核 report, and the outbox sender that delivers them; and the instant messages
 //! (WeCom, DingTalk, Feishu robots, a webhook, SMS) that go with the alerts.
 
-pub mod dingtalk;
 pub mod briefing;
+pub mod dingtalk;
 pub mod dispatch;
 pub mod duty_mail;
 pub mod feishu;

@@ -173,7 +173,12 @@ async fn data_set(store: &Store) {
             .unwrap();
     }
     store
-        .insert_deadline(&mut tx, one, DeadlineKind::Response, day(14, 10).timestamp())
+        .insert_deadline(
+            &mut tx,
+            one,
+            DeadlineKind::Response,
+            day(14, 10).timestamp(),
+        )
         .await
         .unwrap();
     let two = store
@@ -292,7 +297,9 @@ async fn the_numbers_of_a_known_day() {
         "{out}"
     );
     assert!(
-        out.contains("  - #1 景区安全（较大）立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"),
+        out.contains(
+            "  - #1 景区安全（较大）立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"
+        ),
         "{out}"
     );
     assert!(
@@ -308,10 +315,20 @@ async fn the_numbers_of_a_known_day() {
     let (html, err, code) = briefing(
         dirs.root(),
         &config,
-        &["--from", "2026-11-23", "--to", "2026-11-23", "--format", "html"],
+        &[
+            "--from",
+            "2026-11-23",
+            "--to",
+            "2026-11-23",
+            "--format",
+            "html",
+        ],
     );
     assert_eq!(code, 0, "{err}");
-    assert!(html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"), "{html}");
+    assert!(
+        html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
+        "{html}"
+    );
     assert!(html.contains("<td style=\"border:1px solid #ccc;padding:4px 8px;text-align:left;color:#b00020;font-weight:bold\">未完成（已超时 9小时50分）</td>"), "{html}");
     assert!(html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"), "{html}");
     assert!(
@@ -337,12 +354,18 @@ async fn the_numbers_of_a_known_day() {
     assert_eq!(row(&week, "11-23"), ["11-23", "10", "4", "40.0%"]);
     assert_eq!(row(&week, "11-24"), ["11-24", "1", "1", "100.0%"]);
     assert_eq!(row(&week, "11-28"), ["11-28", "0", "0", "-"]);
-    assert!(week.contains("本周监测信息 12 条，负面 6 条（50.0%）"), "{week}");
+    assert!(
+        week.contains("本周监测信息 12 条，负面 6 条（50.0%）"),
+        "{week}"
+    );
 
     // Bad dates: exit 2 with what to write.
     let (_, err, code) = briefing(dirs.root(), &config, &["--from", "23/11/2026"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--from and --to are dates like 2026-11-23"), "{err}");
+    assert!(
+        err.contains("--from and --to are dates like 2026-11-23"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -417,12 +440,16 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
     assert!(mail[0].recipients.contains("boss@example.gov.cn"));
     assert!(!mail[0].recipients.contains("duty@example.gov.cn"));
     assert!(
-        mail[0].subject.starts_with("【舆情日报】2026-11-23：信息 1 条，负面 100.0%"),
+        mail[0]
+            .subject
+            .starts_with("【舆情日报】2026-11-23：信息 1 条，负面 100.0%"),
         "{}",
         mail[0].subject
     );
     assert!(
-        mail[0].body_text.contains("本日监测信息 1 条，负面 1 条（100.0%）"),
+        mail[0]
+            .body_text
+            .contains("本日监测信息 1 条，负面 1 条（100.0%）"),
         "{}",
         mail[0].body_text
     );
@@ -447,10 +474,7 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         "{}",
         weekly[0].subject
     );
-    assert_eq!(
-        all.iter().filter(|m| m.kind == "daily_briefing").count(),
-        2
-    );
+    assert_eq!(all.iter().filter(|m| m.kind == "daily_briefing").count(), 2);
 
     // As a mail client reads it: multipart/alternative, text and HTML, in the folder.
     let mut found = 0;
@@ -463,7 +487,8 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
             .find(|h| h.get_key() == "Subject")
             .map(|h| h.get_value())
             .unwrap_or_default();
-        if !(subject.starts_with("【舆情日报】") || subject.starts_with("【舆情周报】")) {
+        if !(subject.starts_with("【舆情日报】") || subject.starts_with("【舆情周报】"))
+        {
             continue;
         }
         found += 1;

@@ -173,7 +173,13 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         let mut t = start;
         while t < to {
             let label = t.with_timezone(&tz).format("%m-%d %H时").to_string();
-            by_time.push((t, Count { label, ..Count::default() }));
+            by_time.push((
+                t,
+                Count {
+                    label,
+                    ..Count::default()
+                },
+            ));
             t += Duration::hours(1);
         }
     } else {
@@ -185,7 +191,13 @@ pub fn compute(input: &Input<'_>) -> Numbers {
                 .earliest()
                 .map_or(from, |t| t.with_timezone(&Utc));
             let label = d.format("%m-%d").to_string();
-            by_time.push((at.max(from), Count { label, ..Count::default() }));
+            by_time.push((
+                at.max(from),
+                Count {
+                    label,
+                    ..Count::default()
+                },
+            ));
             d = d.succ_opt().expect("a next day");
         }
     }
@@ -257,7 +269,12 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         sources: spread.1,
         deadlines: d
             .iter()
-            .map(|d| (crate::notify::mail::deadline_what(d), outcome_of(i, d, judged)))
+            .map(|d| {
+                (
+                    crate::notify::mail::deadline_what(d),
+                    outcome_of(i, d, judged),
+                )
+            })
             .collect(),
     };
     let mut opened = Vec::new();
@@ -364,16 +381,8 @@ fn summary(n: &Numbers) -> String {
     } else {
         let _ = write!(s, "，超时时限 {} 项。", n.missed.len());
     }
-    let violated = n
-        .duties
-        .iter()
-        .filter(|d| d.state == State::Missed)
-        .count();
-    let at_risk = n
-        .duties
-        .iter()
-        .filter(|d| d.state == State::AtRisk)
-        .count();
+    let violated = n.duties.iter().filter(|d| d.state == State::Missed).count();
+    let at_risk = n.duties.iter().filter(|d| d.state == State::AtRisk).count();
     if !n.duties.is_empty() {
         let _ = write!(
             s,
@@ -488,11 +497,7 @@ pub fn text(n: &Numbers) -> String {
             thousands(n.total.negative),
             n.total.share()
         );
-        count_rows(
-            &mut t,
-            if n.hourly { "按小时" } else { "按日" },
-            &n.by_time,
-        );
+        count_rows(&mut t, if n.hourly { "按小时" } else { "按日" }, &n.by_time);
         count_rows(&mut t, "按专题", &n.by_topic);
         count_rows(&mut t, "按来源", &n.by_source);
     }
@@ -603,7 +608,14 @@ fn event_table(h: &mut String, events: &[EventLine]) {
     table(
         h,
         &[
-            "事件", "专题", "级别", "立案时间", "状态", "信息", "来源", "时限",
+            "事件",
+            "专题",
+            "级别",
+            "立案时间",
+            "状态",
+            "信息",
+            "来源",
+            "时限",
         ],
         &rows,
     );

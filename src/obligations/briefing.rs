@@ -36,7 +36,12 @@ pub async fn gather(
         .sources
         .iter()
         .map(|s| (s.id.clone(), s.name.clone()))
-        .chain(config.channels.iter().map(|c| (c.id.clone(), c.name.clone())))
+        .chain(
+            config
+                .channels
+                .iter()
+                .map(|c| (c.id.clone(), c.name.clone())),
+        )
         .collect();
     let mut incidents = Vec::new();
     for i in store.incidents_touching(secs(from), secs(to)).await? {
@@ -104,9 +109,6 @@ pub fn period_of(
         )
     } else {
         let today = at.with_timezone(&tz).date_naive();
-        (
-            midnight(today - Duration::days(1), tz),
-            midnight(today, tz),
-        )
+        (midnight(today - Duration::days(1), tz), midnight(today, tz))
     }
 }

@@ -137,8 +137,7 @@ pub async fn build(
         Kind::DailyBriefing | Kind::WeeklyBriefing => {
             let weekly = kind == Kind::WeeklyBriefing;
             let (from, to) = super::briefing::period_of(weekly, at, tz);
-            let numbers =
-                super::briefing::gather(store, settings, calendar, from, to, at).await?;
+            let numbers = super::briefing::gather(store, settings, calendar, from, to, at).await?;
             let mut to: Vec<lettre::message::Mailbox> = config.people.leaders.clone();
             for p in &config.people.principal {
                 if !to.iter().any(|m| m.email == p.email) {
