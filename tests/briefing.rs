@@ -26,7 +26,13 @@ const WATCHLIST: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nse
     any = [\"踩踏\"]\n\n[[topic]]\nid = \"price\"\nname = \"门票价格\"\nseverity = \"ordinary\"\n\
     any = [\"门票\"]\n";
 
-fn config(dirs: &TempDirs, news: &str, forum: &str, jobs: &str) -> PathBuf {
+fn config(
+    dirs: &TempDirs,
+    news: &str,
+    forum: &str,
+    jobs: &str,
+    backend: &Option<String>,
+) -> PathBuf {
     dirs.write("watchlists/w.toml", WATCHLIST);
     dirs.write(
         "yuqing.toml",
@@ -35,7 +41,7 @@ fn config(dirs: &TempDirs, news: &str, forum: &str, jobs: &str) -> PathBuf {
 watchlists = "{root}/watchlists"
 state_dir = "{root}/var"
 timezone = "Asia/Shanghai"
-
+{db}
 [people]
 duty = ["值班员 <duty@example.gov.cn>"]
 leaders = ["分管领导 <leader@example.gov.cn>"]
@@ -57,6 +63,7 @@ kind = "feed"
 url = "{forum}"
 "#,
             root = dirs.root().display(),
+            db = common::db::config_line(backend),
         ),
     )
 }
@@ -242,9 +249,23 @@ fn row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
 
 #[tokio::test]
 async fn the_numbers_of_a_known_day() {
+    for backend in common::db::backends().await {
+        numbers_on(backend).await;
+    }
+}
+
+async fn numbers_on(backend: Option<String>) {
     let dirs = TempDirs::new();
-    let config = config(&dirs, "http://127.0.0.1:9/n", "http://127.0.0.1:9/f", "");
-    let store = Store::open(&dirs.database_url()).await.unwrap();
+    let config = config(
+        &dirs,
+        "http://127.0.0.1:9/n",
+        "http://127.0.0.1:9/f",
+        "",
+        &backend,
+    );
+    let store = Store::open(backend.as_deref().unwrap_or(&dirs.database_url()))
+        .await
+        .unwrap();
     data_set(&store).await;
     store.close().await;
 
@@ -371,7 +392,13 @@ async fn the_numbers_of_a_known_day() {
 #[tokio::test]
 async fn an_empty_period_says_so() {
     let dirs = TempDirs::new();
-    let config = config(&dirs, "http://127.0.0.1:9/n", "http://127.0.0.1:9/f", "");
+    let config = config(
+        &dirs,
+        "http://127.0.0.1:9/n",
+        "http://127.0.0.1:9/f",
+        "",
+        &None,
+    );
     let store = Store::open(&dirs.database_url()).await.unwrap();
     store.close().await;
     let (out, err, code) = briefing(
@@ -410,6 +437,7 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         &http.url("/news.xml"),
         &http.url("/forum.xml"),
         "daily_briefing = \"0 8 * * *\"\nweekly_briefing = \"30 8 * * Mon\"",
+        &None,
     );
     let clock = ManualClock::new(sh(2026, 11, 23, 8, 30));
     let d = common::start(&config, &clock).await;

@@ -219,7 +219,9 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         };
         add(&mut total);
         let at = from_secs(item.fetched_at);
-        if let Some((_, c)) = by_time.iter_mut().rev().find(|(t, _)| *t <= at) {
+        // The last bucket that starts at or before the item (the buckets are in order).
+        let slot = by_time.partition_point(|(t, _)| *t <= at);
+        if let Some((_, c)) = slot.checked_sub(1).and_then(|i| by_time.get_mut(i)) {
             add(c);
         }
         let ids: Vec<String> = serde_json::from_str(&item.topics).unwrap_or_default();
