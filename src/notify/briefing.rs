@@ -122,6 +122,9 @@ pub struct Numbers {
     pub summary: String,
 }
 
+/// The row of the items that matched no topic.
+const UNMATCHED: &str = "（未命中关注专题）";
+
 /// `1,234`.
 pub fn thousands(n: usize) -> String {
     let s = n.to_string();
@@ -152,10 +155,9 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     let tz = input.tz;
     let (from, to) = (input.from, input.to);
     let hourly = to - from <= Duration::days(1);
-    let days = (to - from).num_days();
     let (title, period_word) = if hourly {
         ("日报", "本日")
-    } else if days == 7 && (to - from) == Duration::days(7) {
+    } else if to - from == Duration::days(7) {
         ("周报", "本周")
     } else {
         ("简报", "本期")
@@ -207,7 +209,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     };
     let mut topics: BTreeMap<String, Count> = BTreeMap::new();
     let mut unmatched = Count {
-        label: "（未命中关注专题）".into(),
+        label: UNMATCHED.into(),
         ..Count::default()
     };
     let mut sources: BTreeMap<String, Count> = BTreeMap::new();
@@ -351,7 +353,7 @@ fn summary(n: &Numbers) -> String {
             thousands(n.total.negative),
             n.total.share()
         );
-        if let Some(t) = n.by_topic.iter().find(|c| !c.label.starts_with('（')) {
+        if let Some(t) = n.by_topic.iter().find(|c| c.label != UNMATCHED) {
             let _ = write!(
                 s,
                 "；信息最多的专题为「{}」{} 条（负面 {}）",
