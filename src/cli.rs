@@ -953,7 +953,6 @@ pub async fn report_incidents(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A date for `--from` / `--to` (`2026-11-01`): its local midnight.
 /// `yuqing briefing`: the leaders' briefing of --from up to the end of --to (or now).
 pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -> Result<ExitCode> {
     let settings = match Settings::load(&c.config) {
@@ -1008,6 +1007,7 @@ pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -
     Ok(ExitCode::SUCCESS)
 }
 
+/// A date for `--from` / `--to` (`2026-11-01`): its local midnight.
 fn parse_day(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     parse_typed(text, tz).filter(|t| t.whole_day).map(|t| t.at)
 }

@@ -1,5 +1,5 @@
 //! The scheduled reports and reminders of `[jobs]` (the schedules are `rules::jobs`): the
-//! office's weekly report, the monthly publication ledger (CSV), the work-report reminder
+//! office's weekly report, the monthly publication ledger (CSV), the work-report reminder,
 //! the duty officer's daily digest, and the leaders' daily and weekly 舆情 briefing.
 //!
 //! Each job's last scheduled run is a `job_runs` row, moved in the transaction that queues
