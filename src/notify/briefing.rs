@@ -782,4 +782,98 @@ mod tests {
         assert_eq!(share(87, 1234), "7.1%");
         assert_eq!(share(0, 0), "-");
     }
+
+    fn incident(id: i64, opened: DateTime<Utc>) -> IncidentRow {
+        IncidentRow {
+            id,
+            topic_id: "t".into(),
+            topic_name: "专题".into(),
+            severity: crate::vocab::severity::Severity::Large,
+            status: IncidentStatus::Open,
+            opened_at: opened.timestamp(),
+            clock_start: opened.timestamp(),
+            first_item_id: 1,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            closed_at: None,
+            closed_by: None,
+            monitoring_until: None,
+            reopened_at: None,
+            merged_into: None,
+            split_from: None,
+        }
+    }
+
+    fn deadline(incident: i64, due: DateTime<Utc>, met: Option<DateTime<Utc>>) -> DeadlineRow {
+        DeadlineRow {
+            id: incident,
+            incident_id: incident,
+            kind: crate::vocab::state::DeadlineKind::Response,
+            due_at: due.timestamp(),
+            met_at: met.map(|t| t.timestamp()),
+            met_by: None,
+            evidence: None,
+            cancelled_at: None,
+            breach_mailed_at: None,
+            reminded_before: None,
+            duty: None,
+            uncertain: None,
+        }
+    }
+
+    #[test]
+    fn late_and_missed_deadlines_count_on_time_ones_do_not() {
+        use chrono_tz::Asia::Shanghai;
+        let at = |d, h| {
+            Shanghai
+                .with_ymd_and_hms(2026, 11, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let incidents = [
+            // Met two hours late, in the period.
+            (
+                incident(1, at(23, 1)),
+                vec![deadline(1, at(23, 6), Some(at(23, 8)))],
+                (1, 1),
+            ),
+            // Met in time.
+            (
+                incident(2, at(23, 2)),
+                vec![deadline(2, at(23, 7), Some(at(23, 5)))],
+                (4, 2),
+            ),
+            // Due after the period: still running, not missed.
+            (
+                incident(3, at(23, 20)),
+                vec![deadline(3, at(24, 1), None)],
+                (2, 2),
+            ),
+        ];
+        let none = BTreeMap::new();
+        let n = compute(&Input {
+            from: at(23, 0),
+            to: at(24, 0),
+            now: at(25, 0),
+            tz: Shanghai,
+            items: &[],
+            topic_names: &none,
+            source_names: &none,
+            incidents: &incidents,
+            duties: vec![],
+            failing: vec![],
+        });
+        assert_eq!(n.missed.len(), 1, "{:?}", n.missed);
+        assert_eq!(n.missed[0].incident, 1);
+        assert_eq!(n.missed[0].outcome, "超时完成（超时 2小时）");
+        assert_eq!(n.opened.len(), 3);
+        // The top events: most items first.
+        let top: Vec<i64> = n.top.iter().map(|e| e.id).collect();
+        assert_eq!(top, [2, 3, 1]);
+        assert_eq!(n.by_time.len(), 24);
+        assert_eq!(
+            n.summary,
+            "本日未监测到信息。新立案事件 3 起，结案 0 起，超时时限 1 项。"
+        );
+    }
 }

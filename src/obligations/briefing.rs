@@ -112,3 +112,47 @@ pub fn period_of(
         (midnight(today - Duration::days(1), tz), midnight(today, tz))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Asia::Shanghai;
+
+    fn sh(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Shanghai
+            .with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_run_covers_the_calendar_day_or_week_before_it() {
+        // Tuesday 08:00: Monday, midnight to midnight in Shanghai.
+        assert_eq!(
+            period_of(false, sh(24, 8, 0), Shanghai),
+            (sh(23, 0, 0), sh(24, 0, 0))
+        );
+        // Just after midnight (00:30 Shanghai is the day before in UTC): still yesterday.
+        assert_eq!(
+            period_of(false, sh(24, 0, 30), Shanghai),
+            (sh(23, 0, 0), sh(24, 0, 0))
+        );
+        // Monday 08:30 and Wednesday: the week Monday 23rd to Monday 30th.
+        assert_eq!(
+            period_of(true, sh(30, 8, 30), Shanghai),
+            (sh(23, 0, 0), sh(30, 0, 0))
+        );
+        assert_eq!(
+            period_of(
+                true,
+                Shanghai
+                    .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+                    .unwrap()
+                    .with_timezone(&Utc),
+                Shanghai
+            ),
+            (sh(23, 0, 0), sh(30, 0, 0))
+        );
+    }
+}
