@@ -134,7 +134,8 @@ async fn item(
 /// The data set of 2026-11-23 (Shanghai): 10 items, 4 negative, from 2 sources and 2
 /// topics; one item on each side of the day that must not count; incident #1 (景区安全,
 /// opened 09:10) whose 回应 deadline (14:10) was never met; incident #2 (门票价格, opened
-/// the 20th) closed at 12:00 with its deadline met in time; the forum failing.
+/// the 20th) closed at 12:00 with its deadline met in time; the forum failing, and the
+/// news list reading no items since 20:00.
 async fn data_set(store: &Store) {
     use ToneLabel::{Negative as Neg, Neutral as Neu, Positive as Pos};
     let day = |h, m| sh(2026, 11, 23, h, m);
@@ -236,6 +237,24 @@ async fn data_set(store: &Store) {
         )
         .await
         .unwrap();
+    // The news list page reads, but no items any more (the operators were told).
+    store
+        .record_poll_success(
+            "news",
+            day(20, 0).timestamp(),
+            None,
+            None,
+            Some(0),
+            day(20, 5).timestamp(),
+        )
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    store
+        .set_source_alert(&mut tx, "news", Some("empty"), day(20, 0).timestamp())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 fn row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
@@ -284,7 +303,7 @@ async fn numbers_on(backend: Option<String>) {
         out.contains(
             "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
              信息最多的来源为「新闻网」6 条（负面 50.0%）。新立案事件 1 起，结案 1 起，超时时限 1 项。\
-             采集失败的信息源 1 个。"
+             采集失败的信息源 1 个。读不出条目的信息源 1 个。"
         ),
         "{out}"
     );
@@ -325,6 +344,10 @@ async fn numbers_on(backend: Option<String>) {
     );
     assert!(
         out.contains("  - #2 门票价格（一般）立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - 新闻网（news）：列表读不出条目（可能网站改版）\n"),
         "{out}"
     );
     assert!(

@@ -29,10 +29,12 @@ pub struct DutyLine {
     pub missed: Option<String>,
 }
 
-/// A source whose latest polls failed.
+/// A source whose latest polls failed, or whose list page reads no items any more.
 #[derive(Debug, Clone)]
 pub struct FailingSource {
     pub name: String,
+    /// Read, but no items (the operators were told: the page may have changed).
+    pub silent: bool,
     pub failures: i64,
     pub since: Option<i64>,
     pub error: Option<String>,
@@ -396,8 +398,12 @@ fn summary(n: &Numbers) -> String {
             at_risk
         );
     }
-    if !n.failing.is_empty() {
-        let _ = write!(s, "采集失败的信息源 {} 个。", n.failing.len());
+    let silent = n.failing.iter().filter(|f| f.silent).count();
+    if n.failing.len() > silent {
+        let _ = write!(s, "采集失败的信息源 {} 个。", n.failing.len() - silent);
+    }
+    if silent > 0 {
+        let _ = write!(s, "读不出条目的信息源 {silent} 个。");
     }
     s
 }
@@ -516,12 +522,16 @@ pub fn text(n: &Numbers) -> String {
         }
         t.push('\n');
     }
-    t.push_str("\n七、采集失败的信息源\n");
+    t.push_str("\n七、采集失败或读不出条目的信息源\n");
     if n.failing.is_empty() {
         t.push_str("  无\n");
     }
     for f in &n.failing {
-        let _ = write!(t, "  - {}：连续失败 {} 次", f.name, f.failures);
+        if f.silent {
+            let _ = write!(t, "  - {}：列表读不出条目（可能网站改版）", f.name);
+        } else {
+            let _ = write!(t, "  - {}：连续失败 {} 次", f.name, f.failures);
+        }
         if let Some(s) = f.since {
             let _ = write!(t, "，自 {} 起", local(from_secs(s), n.tz));
         }
@@ -717,7 +727,7 @@ pub fn html(n: &Numbers) -> String {
             .collect();
         table(&mut h, &["渠道", "发布义务", "状态", "违规期间"], &rows);
     }
-    h.push_str("<h3>七、采集失败的信息源</h3>");
+    h.push_str("<h3>七、采集失败或读不出条目的信息源</h3>");
     if n.failing.is_empty() {
         none(&mut h);
     } else {
@@ -727,7 +737,15 @@ pub fn html(n: &Numbers) -> String {
             .map(|f| {
                 vec![
                     (f.name.clone(), false, false),
-                    (f.failures.to_string(), true, false),
+                    (
+                        if f.silent {
+                            "读不出条目".to_string()
+                        } else {
+                            format!("连续失败 {} 次", f.failures)
+                        },
+                        false,
+                        false,
+                    ),
                     (
                         f.since
                             .map(|s| local(from_secs(s), n.tz))
@@ -746,7 +764,7 @@ pub fn html(n: &Numbers) -> String {
                 ]
             })
             .collect();
-        table(&mut h, &["信息源", "连续失败", "失败起于", "错误"], &rows);
+        table(&mut h, &["信息源", "情况", "失败起于", "错误"], &rows);
     }
     let _ = write!(
         h,

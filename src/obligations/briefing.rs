@@ -1,6 +1,6 @@
 //! Gathers the leaders' briefing (`notify::briefing`) from the store: the items of the
 //! period, the incidents open in it with their deadlines, the own channels' duty states
-//! and the failing sources. Used by `yuqing briefing` and the `daily_briefing` and
+//! and the sources failing or reading no items. Used by `yuqing briefing` and the `daily_briefing` and
 //! `weekly_briefing` jobs.
 
 use crate::config::settings::Settings;
@@ -69,8 +69,9 @@ pub async fn gather(
         .source_states()
         .await?
         .into_iter()
-        .filter(|s| s.failures > 0)
+        .filter(|s| s.failures > 0 || s.alert.as_deref() == Some("empty"))
         .map(|s| FailingSource {
+            silent: s.failures == 0,
             name: source_names
                 .get(&s.source_id)
                 .map_or(s.source_id.clone(), |n| format!("{n}（{}）", s.source_id)),
