@@ -140,6 +140,9 @@ pub struct Source {
     /// When set, each new item's own page is fetched and the text under this CSS selector
     /// is classified with its title (list pages and feeds often carry only a title).
     pub body: Option<String>,
+    /// No new item for this long mails the operators that the source is silent (answers,
+    /// but brings nothing: an RSSHub route whose cookie expired); off when `None`.
+    pub stale_after: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +194,7 @@ impl Channel {
             headers: self.headers.clone(),
             kind: self.source_kind.clone(),
             body: None,
+            stale_after: None,
         }
     }
 }
@@ -288,6 +292,7 @@ struct RawSource {
     date: Option<Spanned<String>>,
     summary: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
+    stale_after: Option<Spanned<Span>>,
 }
 
 #[derive(Deserialize)]
@@ -891,7 +896,24 @@ fn check_source(
             format!("source `{id}`: `every` must be longer than 0s"),
         ));
     }
+    let stale_after = s.stale_after.map(|st| {
+        let v = *st.get_ref();
+        if v.std() <= every.std() {
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                st.span().start,
+                format!(
+                    "source `{id}`: stale_after = \"{v}\" is not longer than every ({every}): \
+                     the source would be reported silent between two polls; give at least \
+                     a few polls' worth, e.g. \"24h\""
+                ),
+            ));
+        }
+        v
+    });
     Some(Source {
+        stale_after,
         name: s.name.unwrap_or_else(|| id.clone()),
         url: url?,
         every,

@@ -129,6 +129,13 @@ pub enum SourceError {
     Feed(#[from] FeedError),
     #[error(transparent)]
     Page(#[from] PageError),
+    /// A feed that listed entries on the last poll lists none: a bridge whose login expired,
+    /// a template that lost its loop. Decided by the poller, which knows the last count.
+    #[error(
+        "the feed lists no entries, though it listed {before} on the last poll that read it \
+         (an RSS bridge whose login expired, or a broken template); open the URL to check"
+    )]
+    NoLongerListed { before: i64 },
 }
 
 /// Bodies larger than this are decoded and parsed one at a time (see `fetch_source`).
@@ -147,6 +154,9 @@ pub enum Polled {
         /// For a list page, how many elements the `item` selector matched (0 after a
         /// redesign); `None` for a feed.
         page_items_matched: Option<usize>,
+        /// What was damaged but read anyway (malformed XML recovered, a JSON Feed field of
+        /// the wrong type), one line each; recorded on the source.
+        warnings: Vec<String>,
     },
 }
 
@@ -289,30 +299,31 @@ impl Fetcher {
         let decoded = charset::decode(&bytes, content_type.as_deref());
         if decoded.had_errors {
             tracing::info!(
-                encoding = decoded.encoding.name(),
+                encoding = decoded.name(),
                 "body has bytes invalid in its encoding; some text is damaged"
             );
         }
         drop(bytes);
-        let (entries, page_items_matched) = match &source.kind {
-            SourceKind::Feed => (feed::parse_in_zone(&decoded, &final_url, now, tz)?, None),
+        let (entries, page_items_matched, warnings) = match &source.kind {
+            SourceKind::Feed => {
+                let read = feed::read(&decoded, &final_url, Some((now, tz)))?;
+                (read.entries, None, read.warnings)
+            }
             SourceKind::Page(selectors) => {
                 let items = page::parse(&decoded.text, &final_url, selectors, now, tz)?;
-                (items.entries, Some(items.matched))
+                (items.entries, Some(items.matched), Vec::new())
             }
         };
+        let encoding = decoded.name();
         drop(decoded.text);
         let entries: Vec<_> = entries.into_iter().map(bounds::bound).collect();
-        tracing::debug!(
-            entries = entries.len(),
-            encoding = decoded.encoding.name(),
-            "polled"
-        );
+        tracing::debug!(entries = entries.len(), encoding, "polled");
         Ok(Polled::Entries {
             entries,
             validators,
-            encoding: decoded.encoding.name(),
+            encoding,
             page_items_matched,
+            warnings,
         })
     }
 }

@@ -47,6 +47,7 @@ fn source(server: &HttpServer, path: &str, kind: SourceKind) -> Source {
         headers: BTreeMap::new(),
         kind,
         body: None,
+        stale_after: None,
     }
 }
 
@@ -496,21 +497,48 @@ async fn a_redirect_is_followed_and_a_redirect_loop_is_refused() {
 }
 
 #[tokio::test]
-async fn malformed_xml_names_the_line() {
+async fn malformed_xml_is_repaired_and_the_repair_names_the_line() {
     let server = HttpServer::start().await;
     server.set("/broken.xml", Response::rss(fixture("feeds/malformed.xml")));
 
-    let error = poll_error(&feed_source(&server, "/broken.xml")).await;
-
-    let SourceError::Feed(FeedError::MalformedXml { line, .. }) = &error else {
-        panic!("expected malformed XML, got {error:?}");
+    let polled = fetcher()
+        .fetch_source(
+            &feed_source(&server, "/broken.xml"),
+            &Validators::default(),
+            now(),
+            TZ,
+        )
+        .await
+        .expect("repaired, not rejected");
+    let Polled::Entries {
+        entries, warnings, ..
+    } = polled
+    else {
+        panic!("expected entries, got {polled:?}");
     };
-    assert_eq!(*line, 8, "the </item> that closes nothing open: {error}");
-    assert!(
-        error
-            .to_string()
-            .starts_with("malformed XML at line 8, column"),
-        "{error}"
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].title, "标题没有闭合");
+    assert_eq!(entries[0].link.as_deref(), Some("http://example.cn/1.html"));
+    assert_eq!(
+        warnings,
+        vec!["malformed XML repaired at line 7, column 1: <title> was not closed before <link>; 1 entries read".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn items_lost_to_broken_xml_are_an_error_naming_the_line() {
+    let server = HttpServer::start().await;
+    server.set(
+        "/broken.xml",
+        Response::rss(
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>t</title>\n<item><!-- <title>a</title></item></channel></rss>\n"
+                .to_string(),
+        ),
+    );
+    let error = poll_error(&feed_source(&server, "/broken.xml")).await;
+    assert_eq!(
+        error.to_string(),
+        "the feed has 1 <item>/<entry> elements but none could be read (malformed XML at line 3, column 7: a comment is never closed)"
     );
 }
 

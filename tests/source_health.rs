@@ -241,3 +241,196 @@ async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website_on(backen
     let state = d.store.source_state("portal").await.unwrap();
     assert_eq!(state.last_error, None);
 }
+
+/// A deployment with one feed that has `stale_after = "12h"`.
+async fn watched(
+    dirs: &TempDirs,
+    http: &HttpServer,
+    clock: &ManualClock,
+    backend: &Option<String>,
+) -> (Daemon, std::path::PathBuf) {
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            r#"[daemon]
+watchlists = "{root}/watchlists"
+state_dir = "{root}/var"
+{db}
+[people]
+operators = ["运维 <ops@example.gov.cn>"]
+
+[[source]]
+id = "weibo-city"
+name = "市政府微博（RSSHub）"
+kind = "feed"
+url = "{feed}"
+every = "10m"
+stale_after = "12h"
+"#,
+            root = dirs.root().display(),
+            feed = http.url("/weibo/user/1234567890"),
+            db = common::db::config_line(backend),
+        ),
+    );
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    (d, config)
+}
+
+fn sources_json(config: &std::path::Path) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["sources", "--json", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_brings_nothing_new_past_stale_after_is_reported_silent_then_back() {
+    for backend in common::db::backends().await {
+        silent_then_back_on(backend).await;
+    }
+}
+
+async fn silent_then_back_on(backend: Option<String>) {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+    let first = rss(&[("市政府发布天气提示", "https://weibo.example/1", "1", "")]);
+    http.set("/weibo/user/1234567890", Response::rss(first.clone()));
+    let (d, config) = watched(&dirs, &http, &clock, &backend).await;
+    d.poll_once(None).await.unwrap();
+
+    // The same feed again and again: it answers, but nothing is new.
+    for _ in 0..2 {
+        clock.advance(Duration::hours(6));
+        let polled = d.poll_once(None).await.unwrap();
+        assert!(polled[0].1.is_ok(), "{polled:?}");
+    }
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 1, "silent after 12h: {mail:#?}");
+    assert!(
+        mail[0].starts_with("【舆情·信息源无新内容】市政府微博（RSSHub）（weibo-city）"),
+        "{}",
+        mail[0]
+    );
+    assert!(
+        mail[0].contains("能正常访问"),
+        "not unreachable: {}",
+        mail[0]
+    );
+    assert!(mail[0].contains("12小时"), "{}", mail[0]);
+    if backend.is_none() {
+        let json = sources_json(&config);
+        assert_eq!(json["sources"][0]["state"], "silent", "{json:#}");
+        assert_eq!(json["sources"][0]["stale_after"], "12h", "{json:#}");
+    }
+
+    clock.advance(Duration::hours(1));
+    d.poll_once(None).await.unwrap();
+    assert_eq!(operator_mail(&d).await.len(), 1, "told once");
+
+    http.set(
+        "/weibo/user/1234567890",
+        Response::rss(rss(&[
+            ("市政府发布天气提示", "https://weibo.example/1", "1", ""),
+            ("景区恢复开放", "https://weibo.example/2", "2", ""),
+        ])),
+    );
+    clock.advance(Duration::minutes(10));
+    d.poll_once(None).await.unwrap();
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 2, "{mail:#?}");
+    assert!(
+        mail[1].starts_with("【舆情·信息源恢复】") && mail[1].contains("又有新内容"),
+        "{}",
+        mail[1]
+    );
+    let state = d.store.source_state("weibo-city").await.unwrap();
+    assert_eq!(state.silent_since, None);
+    if backend.is_none() {
+        assert_eq!(sources_json(&config)["sources"][0]["state"], "ok");
+    }
+}
+
+#[tokio::test]
+async fn a_feed_that_had_items_and_now_lists_none_is_a_source_error() {
+    for backend in common::db::backends().await {
+        had_items_now_none_on(backend).await;
+    }
+}
+
+async fn had_items_now_none_on(backend: Option<String>) {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+    http.set(
+        "/portal.xml",
+        Response::rss(rss(&[("天气预报", "https://x/1", "1", "")])),
+    );
+    http.set(
+        "/forum.html",
+        Response::ok("text/html; charset=gbk", fixture("pages/gbk-list.html")),
+    );
+    let d = deployment(&dirs, &http, &clock, &backend).await;
+    assert!(d.poll_once(Some("portal")).await.unwrap()[0].1.is_ok());
+
+    // An RSSHub route whose cookie expired: a well-formed feed with no items.
+    http.set("/portal.xml", Response::rss(rss(&[])));
+    for _ in 0..3 {
+        clock.advance(Duration::hours(3));
+        let polled = d.poll_once(Some("portal")).await.unwrap();
+        let err = polled[0].1.as_ref().expect_err("an error, not quiet");
+        assert!(err.to_string().contains("lists no entries"), "{err}");
+    }
+    let state = d.store.source_state("portal").await.unwrap();
+    assert_eq!(state.failures, 3);
+    assert!(
+        state
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("listed 1 on the last poll"),
+        "{:?}",
+        state.last_error
+    );
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(mail[0].contains("lists no entries"), "{}", mail[0]);
+
+    // A feed whose items cannot be read is an error from the first poll.
+    http.set(
+        "/portal.xml",
+        Response::rss(
+            "<rss version=\"2.0\"><channel><title>t</title><item></item><item> </item></channel></rss>"
+                .to_string(),
+        ),
+    );
+    clock.advance(Duration::hours(1));
+    let polled = d.poll_once(Some("portal")).await.unwrap();
+    let err = polled[0].1.as_ref().expect_err("unreadable items");
+    assert!(
+        err.to_string()
+            .contains("2 <item>/<entry> elements but none could be read"),
+        "{err}"
+    );
+
+    // Items again: recovered.
+    http.set(
+        "/portal.xml",
+        Response::rss(rss(&[("天气预报", "https://x/1", "1", "")])),
+    );
+    clock.advance(Duration::hours(1));
+    assert!(d.poll_once(Some("portal")).await.unwrap()[0].1.is_ok());
+    let mail = operator_mail(&d).await;
+    assert_eq!(mail.len(), 2);
+    assert!(mail[1].contains("信息源恢复"), "{}", mail[1]);
+}

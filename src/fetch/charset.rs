@@ -43,6 +43,10 @@ pub enum How {
     /// A declaration was present but the bytes are not in it; `chardetng` found an encoding
     /// that decodes them cleanly. `declared` is the label as the site wrote it.
     DetectedOverWrongDeclaration { declared: String },
+    /// The first bytes are `<` (or `{`) in UTF-16 or UTF-32 with no byte-order mark (the XML
+    /// specification's appendix F), or a UTF-32 mark. encoding_rs has no UTF-32, so such
+    /// text is decoded here and `encoding` is UTF-8, what it is now; `name` says what it was.
+    Sniffed { name: &'static str },
 }
 
 /// A declaration found in the header or the document.
@@ -54,6 +58,9 @@ struct Declared {
 
 /// Decodes `bytes` fetched with this `Content-Type` header (if any) to text.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+    if let Some(decoded) = wide(bytes) {
+        return decoded;
+    }
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded {
@@ -118,6 +125,66 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         how: first.how,
         had_errors,
     }
+}
+
+impl Decoded {
+    /// The encoding's name as the bytes were: `GBK`, `UTF-16LE`, `UTF-32BE`.
+    pub fn name(&self) -> &'static str {
+        match self.how {
+            How::Sniffed { name } => name,
+            _ => self.encoding.name(),
+        }
+    }
+}
+
+/// UTF-32 (with or without a byte-order mark) and UTF-16 without one, told by the zero bytes
+/// around the first character (`<`, `{`, a space): ASCII in a wide encoding.
+fn wide(bytes: &[u8]) -> Option<Decoded> {
+    let b = bytes.get(..4)?;
+    let (name, width, big) = match b {
+        [0, 0, 0xFE, 0xFF] | [0, 0, 0, 1..=255] => ("UTF-32BE", 4, true),
+        [0xFF, 0xFE, 0, 0] | [1..=255, 0, 0, 0] => ("UTF-32LE", 4, false),
+        [0, 1..=255, 0, 1..=255] => ("UTF-16BE", 2, true),
+        [1..=255, 0, 1..=255, 0] => ("UTF-16LE", 2, false),
+        _ => return None,
+    };
+    let (text, had_errors) = if width == 2 {
+        let encoding = if big {
+            encoding_rs::UTF_16BE
+        } else {
+            encoding_rs::UTF_16LE
+        };
+        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+        (text.into_owned(), had_errors)
+    } else {
+        let mut had_errors = bytes.len() % 4 != 0;
+        let text = bytes
+            .chunks_exact(4)
+            .map(|c| {
+                let unit = [c[0], c[1], c[2], c[3]];
+                let n = if big {
+                    u32::from_be_bytes(unit)
+                } else {
+                    u32::from_le_bytes(unit)
+                };
+                char::from_u32(n).unwrap_or_else(|| {
+                    had_errors = true;
+                    char::REPLACEMENT_CHARACTER
+                })
+            })
+            .collect::<String>();
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map(str::to_string)
+            .unwrap_or(text);
+        (text, had_errors)
+    };
+    Some(Decoded {
+        text,
+        encoding: UTF_8,
+        how: How::Sniffed { name },
+        had_errors,
+    })
 }
 
 /// The text with the XML declaration's `encoding` rewritten to UTF-8 (and any BOM dropped),

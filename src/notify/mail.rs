@@ -873,6 +873,11 @@ pub enum SourceHealth {
     Empty,
     /// Back to normal after one of the above.
     Recovered,
+    /// Answers, but no new item for its `stale_after` (`SourceView::last_new` says since
+    /// when): not unreachable, silent.
+    Silent,
+    /// A silent source brought a new item again.
+    Resumed,
 }
 
 /// Everything a message about a source's health needs.
@@ -883,6 +888,8 @@ pub struct SourceView<'a> {
     pub failing_since: Option<DateTime<Utc>>,
     pub failures: i64,
     pub last_error: Option<&'a str>,
+    /// When the source last brought a new item (or was first read).
+    pub last_new: Option<DateTime<Utc>>,
     pub tz: Tz,
     pub now: DateTime<Utc>,
 }
@@ -951,10 +958,26 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
             "信息源恢复",
             format!("信息源 {}（{}）已恢复正常读取。", v.name, v.id),
         ),
+        SourceHealth::Silent => (
+            "信息源无新内容",
+            format!(
+                "信息源 {}（{}）能正常访问，但自 {} 起（已 {}）没有任何新内容。来源本身停更之外，常见原因是转换服务（如 RSSHub、公众号转 RSS）登录凭据过期后返回空列表。该来源的舆情可能无法被发现，请打开网址人工核对。",
+                v.name,
+                v.id,
+                v.last_new.map(|t| local(t, v.tz)).unwrap_or_else(|| "首次读取".into()),
+                v.last_new
+                    .map(|t| crate::vocab::span::zh_span(v.now - t))
+                    .unwrap_or_else(|| "较长时间".into()),
+            ),
+        ),
+        SourceHealth::Resumed => (
+            "信息源恢复",
+            format!("信息源 {}（{}）又有新内容了，已恢复正常。", v.name, v.id),
+        ),
     };
     let subject = format!("【舆情·{tag}】{}（{}）", one_line(v.name, 60), v.id);
     let mut text = format!("{lead}\n\n网址：{}\n", v.url);
-    if health != SourceHealth::Recovered {
+    if health == SourceHealth::Failing || health == SourceHealth::Empty {
         if let Some(e) = v.last_error {
             text.push_str(&format!("最近错误：{}\n", one_line(e, 300)));
         }
@@ -974,6 +997,8 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
             SourceHealth::Failing => "source_failing",
             SourceHealth::Empty => "source_empty",
             SourceHealth::Recovered => "source_recovered",
+            SourceHealth::Silent => "source_silent",
+            SourceHealth::Resumed => "source_resumed",
         }
         .to_string(),
         incident_id: None,

@@ -16,7 +16,7 @@ use crate::incident::{self, Outcome};
 use crate::notify::mail::{self, SourceHealth, SourceView};
 use crate::notify::outbox::domain_of;
 use crate::store::{ItemRow, NewItem, Store, Stored};
-use crate::store::{SourceState, Tx};
+use crate::store::{PollSuccess, SourceState, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
@@ -102,7 +102,10 @@ pub(crate) async fn poll_into(
         last_modified: state.last_modified.clone(),
     };
     let tz = settings.config.daemon.timezone;
-    let polled = fetcher.fetch_source(source, &validators, now, tz).await;
+    let polled = no_longer_listed(
+        fetcher.fetch_source(source, &validators, now, tz).await,
+        &state,
+    );
     let next_ok =
         secs(now) + source.every.as_secs() as i64 + jitter(&source.id, now, source.every.as_secs());
     match polled {
@@ -136,7 +139,8 @@ pub(crate) async fn poll_into(
             Err(PollError::Source(e))
         }
         Ok(Polled::NotModified) => {
-            record_success(store, source, now, None, None, next_ok).await;
+            record_success(store, source, now, PollSuccess::default(), next_ok).await;
+            watch_silence(store, settings, source, &state, false, now, sink).await;
             if state.alert.as_deref() == Some("failing") {
                 tell_operators(
                     store,
@@ -159,8 +163,13 @@ pub(crate) async fn poll_into(
             mut entries,
             validators,
             page_items_matched,
+            warnings,
             ..
         }) => {
+            let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+            if let Some(w) = &warning {
+                tracing::warn!(source_id = %source.id, warning = %w, "read, but the document needed repair");
+            }
             if let Some(selector) = &source.body {
                 follow_up(store, fetcher, source, selector, &mut entries).await;
             }
@@ -233,7 +242,15 @@ pub(crate) async fn poll_into(
                 return Err(PollError::Store(e));
             }
             let count = page_items_matched.unwrap_or(entries.len()) as i64;
-            record_success(store, source, now, Some(validators), Some(count), next_ok).await;
+            let success = PollSuccess {
+                etag: validators.etag.as_deref(),
+                last_modified: validators.last_modified.as_deref(),
+                count: Some(count),
+                new_items: report.new > 0,
+                warning: Some(warning.as_deref()),
+            };
+            record_success(store, source, now, success, next_ok).await;
+            watch_silence(store, settings, source, &state, report.new > 0, now, sink).await;
             let layout_broke = page_items_matched == Some(0) && state.last_count.unwrap_or(0) > 0;
             let change = match state.alert.as_deref() {
                 None if layout_broke => Some(SourceHealth::Empty),
@@ -260,24 +277,66 @@ async fn record_success(
     store: &Store,
     source: &Source,
     now: DateTime<Utc>,
-    validators: Option<Validators>,
-    count: Option<i64>,
+    success: PollSuccess<'_>,
     next: i64,
 ) {
-    let v = validators.unwrap_or_default();
     if let Err(e) = store
-        .record_poll_success(
-            &source.id,
-            secs(now),
-            v.etag.as_deref(),
-            v.last_modified.as_deref(),
-            count,
-            next,
-        )
+        .record_poll_success(&source.id, secs(now), &success, next)
         .await
     {
         tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot record poll");
     }
+}
+
+/// A feed that listed entries before and now lists none is not quiet but broken (a bridge
+/// whose login expired, a CMS template that lost its loop): a source error, counted and
+/// mailed like any other. A list page's selectors finding nothing is told apart (`Empty`).
+fn no_longer_listed(
+    polled: Result<Polled, SourceError>,
+    before: &SourceState,
+) -> Result<Polled, SourceError> {
+    match polled {
+        Ok(Polled::Entries {
+            ref entries,
+            page_items_matched: None,
+            ..
+        }) if entries.is_empty() && before.last_count.unwrap_or(0) > 0 => {
+            Err(SourceError::NoLongerListed {
+                before: before.last_count.unwrap_or(0),
+            })
+        }
+        other => other,
+    }
+}
+
+/// After a successful poll: a source with `stale_after` that brought nothing new for that
+/// long is reported silent (once), and reported again when a new item comes.
+async fn watch_silence(
+    store: &Store,
+    settings: &Settings,
+    source: &Source,
+    before: &SourceState,
+    new_items: bool,
+    now: DateTime<Utc>,
+    sink: Sink<'_>,
+) {
+    let Some(stale_after) = source.stale_after else {
+        return;
+    };
+    let last_new = if new_items {
+        Some(secs(now))
+    } else {
+        before.last_new_at.or(Some(secs(now)))
+    };
+    let silent = last_new.is_some_and(|t| secs(now) - t >= stale_after.as_secs() as i64);
+    let health = match before.silent_since {
+        None if silent => SourceHealth::Silent,
+        Some(_) if new_items => SourceHealth::Resumed,
+        _ => return,
+    };
+    let mut state = before.clone();
+    state.last_new_at = last_new;
+    tell_operators(store, settings, source, &state, health, now, sink).await;
 }
 
 /// Most follow-up fetches per poll: a source that suddenly lists hundreds of new links is
@@ -360,11 +419,15 @@ async fn tell_operators(
             failing_since: st.failing_since.or(before.failing_since).map(from_secs),
             failures: st.failures.max(before.failures),
             last_error: st.last_error.as_deref(),
+            last_new: before.last_new_at.map(from_secs),
             tz: config.daemon.timezone,
             now,
         };
         let mut draft = mail::source_health(&view, health, &config.people.operators);
-        if health != SourceHealth::Recovered {
+        if matches!(
+            health,
+            SourceHealth::Failing | SourceHealth::Empty | SourceHealth::Silent
+        ) {
             draft.notify = config.people.notify.operators.clone();
         }
         let draft = match sink {
@@ -372,14 +435,24 @@ async fn tell_operators(
             Sink::Posts(_) => crate::notify::duty_mail::as_channel_health(draft),
         };
         let mut tx = store.begin().await?;
-        let alert = match health {
-            SourceHealth::Failing => Some("failing"),
-            SourceHealth::Empty => Some("empty"),
-            SourceHealth::Recovered => None,
-        };
-        store
-            .set_source_alert(&mut tx, &source.id, alert, secs(now))
-            .await?;
+        match health {
+            SourceHealth::Silent => {
+                store
+                    .set_source_silent(&mut tx, &source.id, Some(secs(now)))
+                    .await?
+            }
+            SourceHealth::Resumed => store.set_source_silent(&mut tx, &source.id, None).await?,
+            _ => {
+                let alert = match health {
+                    SourceHealth::Failing => Some("failing"),
+                    SourceHealth::Empty => Some("empty"),
+                    _ => None,
+                };
+                store
+                    .set_source_alert(&mut tx, &source.id, alert, secs(now))
+                    .await?
+            }
+        }
         store
             .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
             .await?;

@@ -31,7 +31,7 @@ pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxRow};
 pub use releases::ReleaseCandidate;
-pub use sources::SourceState;
+pub use sources::{PollSuccess, SourceState};
 pub use users::UserRow;
 
 use anyhow::{Context, Result};

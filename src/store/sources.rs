@@ -22,11 +22,34 @@ pub struct SourceState {
     /// recovered.
     pub alert: Option<String>,
     pub alerted_at: Option<i64>,
+    /// When the source last brought a new item, or (before its first) was first read.
+    pub last_new_at: Option<i64>,
+    /// Set while the operators have been told the source is silent (no new item for its
+    /// `stale_after`); cleared when a new item comes.
+    pub silent_since: Option<i64>,
+    /// What the last poll that read a body had to skip or repair (malformed XML recovered,
+    /// a JSON field of the wrong type); `None` when it read cleanly.
+    pub last_warning: Option<String>,
+    pub last_warning_at: Option<i64>,
+}
+
+/// What a successful poll records beyond its time.
+#[derive(Debug, Clone, Default)]
+pub struct PollSuccess<'a> {
+    pub etag: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+    /// Entries (or, for a list page, matched elements) read; `None` for a 304.
+    pub count: Option<i64>,
+    /// At least one item was new.
+    pub new_items: bool,
+    /// `Some` when a body was read: its warning, or `None` when it read cleanly. `None`
+    /// (a 304) keeps the last one.
+    pub warning: Option<Option<&'a str>>,
 }
 
 const COLUMNS: &str = "source_id, etag, last_modified, last_attempt, last_success, last_error, \
                        last_error_at, failures, next_poll, last_count, failing_since, alert, \
-                       alerted_at";
+                       alerted_at, last_new_at, silent_since, last_warning, last_warning_at";
 
 impl Store {
     /// The recorded state of a source; a source never polled has the default state (due now).
@@ -51,37 +74,69 @@ impl Store {
         .await?)
     }
 
-    /// Records a successful poll: new validators, item count, and when to poll next.
+    /// Records a successful poll: new validators, item count, whether anything was new, what
+    /// had to be repaired, and when to poll next.
     pub async fn record_poll_success(
         &self,
         source_id: &str,
         now: i64,
-        etag: Option<&str>,
-        last_modified: Option<&str>,
-        count: Option<i64>,
+        polled: &PollSuccess<'_>,
         next_poll: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
+        let (set_warning, warning) = match polled.warning {
+            Some(w) => (1i64, w),
+            None => (0i64, None),
+        };
         sqlx::query(
             "INSERT INTO source_state (source_id, etag, last_modified, last_attempt, last_success, \
-                                       failures, next_poll, last_count) \
-             VALUES ($1, $2, $3, $4, $4, 0, $5, $6) \
+                                       failures, next_poll, last_count, last_new_at, \
+                                       last_warning, last_warning_at) \
+             VALUES ($1, $2, $3, $4, $4, 0, $5, $6, $4, $8, CASE WHEN $8 IS NULL THEN NULL ELSE $4 END) \
              ON CONFLICT (source_id) DO UPDATE SET \
                 etag = COALESCE($2, source_state.etag), \
                 last_modified = COALESCE($3, source_state.last_modified), \
                 last_attempt = $4, last_success = $4, failures = 0, failing_since = NULL, \
                 next_poll = $5, \
-                last_count = COALESCE($6, source_state.last_count)",
+                last_count = COALESCE($6, source_state.last_count), \
+                last_new_at = CASE WHEN $7 = 1 THEN $4 \
+                                   ELSE COALESCE(source_state.last_new_at, $4) END, \
+                last_warning = CASE WHEN $9 = 1 THEN $8 ELSE source_state.last_warning END, \
+                last_warning_at = CASE WHEN $9 = 1 AND $8 IS NOT NULL THEN $4 \
+                                       WHEN $9 = 1 THEN NULL \
+                                       ELSE source_state.last_warning_at END",
         )
         .bind(source_id)
-        .bind(etag)
-        .bind(last_modified)
+        .bind(polled.etag)
+        .bind(polled.last_modified)
         .bind(now)
         .bind(next_poll)
-        .bind(count)
+        .bind(polled.count)
+        .bind(i64::from(polled.new_items))
+        .bind(warning)
+        .bind(set_warning)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks the source silent (the operators were told) or, with `None`, speaking again,
+    /// in the transaction that queues that mail.
+    pub async fn set_source_silent(
+        &self,
+        tx: &mut super::Tx,
+        source_id: &str,
+        since: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO source_state (source_id, silent_since) VALUES ($1, $2) \
+             ON CONFLICT (source_id) DO UPDATE SET silent_since = $2",
+        )
+        .bind(source_id)
+        .bind(since)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
