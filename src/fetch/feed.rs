@@ -21,8 +21,9 @@
 //!   an absolute URL with no `isPermaLink="false"`), an Atom link, RSS 1.0's `rdf:about`,
 //!   or its enclosure;
 //! - dates: see [`date`]. Of several dates in an item the first readable one in this order
-//!   wins: `pubDate`, Atom `published` (0.3: `issued`, `created`), `dc:date`,
-//!   `dcterms:issued`/`created`, Atom `updated` (0.3: `modified`), `dcterms:modified`. An
+//!   wins: `pubDate`, Atom `published` (0.3: `issued`), `dc:date`, `dcterms:issued`, Atom
+//!   `updated` (0.3: `modified`), `dcterms:modified` (a creation date is not a publication,
+//!   as feedparser holds). So `pubDate` beats `dc:date` when both are readable; an
 //!   unreadable one is skipped with a debug log and never hides a later readable one;
 //! - JSON Feed fields of the wrong type are ignored with a warning, not the whole feed;
 //! - a document with `<item>` or `<entry>` elements of which none could be read is an
@@ -416,16 +417,16 @@ fn rss_item(item: &Node, ns: &Namespaces<'_>, base: &Url, dates: &date::Reader) 
             } else {
                 l.text.as_str()
             };
-            absolute(&base, href)
+            link_to(&base, href)
         })
         .or_else(|| atom_link(item, ns, &base))
         .or_else(|| {
             let g = guid_node?;
             let text = g.text.trim();
             match g.attr("isPermaLink").map(|v| v.trim().to_ascii_lowercase()) {
-                Some(v) if v == "true" => absolute(&base, text),
+                Some(v) if v == "true" => link_to(&base, text),
                 None if text.starts_with("http://") || text.starts_with("https://") => {
-                    absolute(&base, text)
+                    link_to(&base, text)
                 }
                 _ => None,
             }
@@ -433,14 +434,14 @@ fn rss_item(item: &Node, ns: &Namespaces<'_>, base: &Url, dates: &date::Reader) 
         .or_else(|| {
             let about = item.attr_local("about")?.trim();
             (about.starts_with("http://") || about.starts_with("https://"))
-                .then(|| absolute(&base, about))
+                .then(|| link_to(&base, about))
                 .flatten()
         })
         .or_else(|| {
             item.children
                 .iter()
                 .filter(|c| ns.is(c, Ns::Core, "enclosure"))
-                .find_map(|e| e.attr("url").and_then(|u| absolute(&base, u)))
+                .find_map(|e| e.attr("url").and_then(|u| link_to(&base, u)))
         });
     let summary = get(Ns::Core, "description")
         .map(|d| html_to_text(&d.html))
@@ -458,7 +459,6 @@ fn rss_item(item: &Node, ns: &Namespaces<'_>, base: &Url, dates: &date::Reader) 
             get(Ns::Atom, "published"),
             get(Ns::Dc, "date"),
             get(Ns::Dcterms, "issued"),
-            get(Ns::Dcterms, "created"),
             get(Ns::Atom, "updated"),
             get(Ns::Dcterms, "modified"),
         ]
@@ -474,6 +474,20 @@ fn rss_item(item: &Node, ns: &Namespaces<'_>, base: &Url, dates: &date::Reader) 
         published,
     };
     (!is_blank(&entry)).then_some(entry)
+}
+
+/// A link made absolute; one that names its scheme must be a whole URL by itself (a feed
+/// cut off after `http:/` would otherwise resolve to the site's home page).
+fn link_to(base: &Url, href: &str) -> Option<String> {
+    let href = href.trim();
+    let lower = href.get(..6).unwrap_or(href).to_ascii_lowercase();
+    if lower.starts_with("http:") || lower.starts_with("https:") {
+        let url = Url::parse(href).ok()?;
+        if !url.has_host() || !(href[lower.find(':')? + 1..].starts_with("//")) {
+            return None;
+        }
+    }
+    absolute(base, href)
 }
 
 fn is_blank(e: &Entry) -> bool {
@@ -503,7 +517,7 @@ fn atom_link(item: &Node, ns: &Namespaces<'_>, base: &Url) -> Option<String> {
                 .find(|l| !matches!(rel(l).as_deref(), Some("self" | "edit" | "replies" | "hub")))
         })?;
     let base = xml_base(base, pick);
-    absolute(&base, pick.attr("href")?)
+    link_to(&base, pick.attr("href")?)
 }
 
 fn atom_entry(
@@ -532,7 +546,6 @@ fn atom_entry(
         [
             get("published"),
             get("issued"),
-            get("created"),
             ns.child(entry, Ns::Dc, "date"),
             get("updated"),
             get("modified"),

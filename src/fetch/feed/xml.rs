@@ -173,6 +173,18 @@ impl<'t> Builder<'t> {
         if self.stack.len() == 1 {
             return; // outside any element: whitespace, or junk around the root
         }
+        if let Some((i, c)) = raw
+            .char_indices()
+            .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20)
+        {
+            self.problem(
+                offset + i,
+                format!(
+                    "the control character U+{:04X} is not allowed in XML; kept",
+                    c as u32
+                ),
+            );
+        }
         let text = unescape(raw, offset, &mut |o, m| self.problem(o, m));
         let top = self.top();
         if !is_container(top.local()) {
@@ -471,6 +483,10 @@ fn attributes(s: &str, at: usize, problem: &mut dyn FnMut(usize, String)) -> Vec
                     None => (&after[1..], ""),
                 },
                 _ => {
+                    problem(
+                        at,
+                        format!("the value of `{}` is not quoted", printable(name)),
+                    );
                     let e = after
                         .find(|c: char| c.is_whitespace())
                         .unwrap_or(after.len());
