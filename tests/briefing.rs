@@ -242,9 +242,10 @@ async fn data_set(store: &Store) {
         .record_poll_success(
             "news",
             day(20, 0).timestamp(),
-            None,
-            None,
-            Some(0),
+            &yuqing::store::PollSuccess {
+                count: Some(0),
+                ..Default::default()
+            },
             day(20, 5).timestamp(),
         )
         .await

@@ -1,0 +1,259 @@
+//! The recipe of docs/sources.md, on loopback: Weibo, 人民网领导留言板 and a WeChat account
+//! read through RSSHub-shaped and wewe-rss-shaped feeds, and each way such a bridge fails
+//! (503, the anti-crawler 418 and 432, an empty feed once its cookie expires, the same items
+//! for days) ending as `unreachable` or `silent`, with the operators mailed.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{HttpServer, Response, TempDirs};
+use std::sync::Arc;
+use yuqing::config::settings::Settings;
+use yuqing::daemon::scheduler::Daemon;
+use yuqing::vocab::clock::ManualClock;
+
+/// An RSSHub route's answer: RSS 2.0 with an atom:link to itself, CDATA descriptions, RFC
+/// 822 dates in GMT, the post's URL as a guid that is not a permalink.
+fn rsshub(title: &str, posts: &[(&str, &str)]) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss xmlns:atom=\"http://www.w3.org/2005/Atom\" version=\"2.0\">\n<channel>\n\
+         <title><![CDATA[{title}]]></title>\n<link>https://weibo.com/1234567890/</link>\n\
+         <atom:link href=\"http://127.0.0.1:1200/weibo/user/1234567890\" rel=\"self\" type=\"application/rss+xml\"/>\n\
+         <description><![CDATA[{title} - Powered by RSSHub]]></description>\n<generator>RSSHub</generator>\n\
+         <webMaster>contact@rsshub.app (RSSHub)</webMaster>\n<language>en</language>\n<ttl>5</ttl>\n"
+    );
+    for (id, text) in posts {
+        out.push_str(&format!(
+            "<item>\n<title><![CDATA[{text}]]></title>\n<description><![CDATA[{text}<br><img src=\"https://wx1.sinaimg.cn/large/{id}.jpg\">]]></description>\n\
+             <pubDate>Tue, 24 Nov 2026 0{}:30:00 GMT</pubDate>\n<guid isPermaLink=\"false\">https://weibo.com/1234567890/{id}</guid>\n\
+             <link>https://weibo.com/1234567890/{id}</link>\n<author><![CDATA[市文旅局]]></author>\n</item>\n",
+            id.len() % 10
+        ));
+    }
+    out.push_str("</channel>\n</rss>\n");
+    out
+}
+
+/// A wewe-rss account feed: Atom.
+fn wewe(entries: &[(&str, &str)]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
+         <id>http://127.0.0.1:4000/feeds/MP_WXS_1234567890.atom</id>\n<title>市文旅局</title>\n\
+         <updated>2026-11-24T02:00:00.000Z</updated>\n<generator>WeWe-RSS</generator>\n",
+    );
+    for (id, title) in entries {
+        out.push_str(&format!(
+            "<entry>\n<title type=\"html\"><![CDATA[{title}]]></title>\n<id>{id}</id>\n\
+             <link href=\"https://mp.weixin.qq.com/s/{id}\"/>\n<updated>2026-11-24T01:00:00.000Z</updated>\n</entry>\n"
+        ));
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+fn sources_json(config: &std::path::Path) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["sources", "--json", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn states(config: &std::path::Path) -> Vec<String> {
+    let json = sources_json(config);
+    json["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}={}",
+                s["id"].as_str().unwrap(),
+                s["state"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridged_platforms_are_read_and_their_failures_are_unreachable_or_silent() {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 4, 0, 0).unwrap());
+    let weibo_posts = [("P1aB", "景区今日限流公告"), ("P2cDe", "冬季出行提示")];
+    http.set(
+        "/weibo/user/1234567890",
+        Response::rss(rsshub("市文旅局的微博", &weibo_posts)),
+    );
+    http.set(
+        "/people/liuyan/539/1",
+        Response::rss(rsshub(
+            "人民网领导留言板 - 市文旅局",
+            &[("tid-1", "反映某景区门票收费问题")],
+        )),
+    );
+    http.set(
+        "/feeds/MP_WXS_1234567890.atom",
+        Response::ok(
+            "application/atom+xml; charset=utf-8",
+            wewe(&[("abc", "关于发布冬季旅游线路的通知")]),
+        ),
+    );
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            r#"[daemon]
+watchlists = "{root}/watchlists"
+state_dir = "{root}/var"
+
+[people]
+operators = ["运维 <ops@example.gov.cn>"]
+
+[[source]]
+id = "weibo-wlj"
+name = "市文旅局官方微博"
+kind = "feed"
+url = "{weibo}"
+every = "10m"
+stale_after = "24h"
+
+[[source]]
+id = "liuyan-wlj"
+name = "人民网领导留言板·市文旅局"
+kind = "feed"
+url = "{liuyan}"
+every = "15m"
+
+[[source]]
+id = "wechat-wlj"
+name = "市文旅局微信公众号"
+kind = "feed"
+url = "{wechat}"
+every = "30m"
+"#,
+            root = dirs.root().display(),
+            weibo = http.url("/weibo/user/1234567890"),
+            liuyan = http.url("/people/liuyan/539/1"),
+            wechat = http.url("/feeds/MP_WXS_1234567890.atom"),
+        ),
+    );
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let ops = || async {
+        d.store
+            .outbox()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.recipients.contains("ops@example.gov.cn"))
+            .map(|m| m.subject)
+            .collect::<Vec<_>>()
+    };
+
+    let polled = d.poll_once(None).await.unwrap();
+    let new: Vec<usize> = polled
+        .iter()
+        .map(|(_, r)| r.as_ref().expect("read").new)
+        .collect();
+    assert_eq!(new, vec![2, 1, 1], "{polled:?}");
+    let items = d.store.items(None, 0, 100).await.unwrap();
+    assert!(
+        items.iter().any(|i| i.title == "景区今日限流公告"
+            && i.link.as_deref() == Some("https://weibo.com/1234567890/P1aB")),
+        "{items:#?}"
+    );
+    assert!(items
+        .iter()
+        .any(|i| i.title == "关于发布冬季旅游线路的通知"));
+    assert_eq!(
+        states(&config),
+        ["weibo-wlj=ok", "liuyan-wlj=ok", "wechat-wlj=ok"]
+    );
+
+    // The bridge fails in each of its ways.
+    http.set("/weibo/user/1234567890", Response::status(503));
+    http.set("/people/liuyan/539/1", Response::status(432));
+    http.set("/feeds/MP_WXS_1234567890.atom", Response::status(418));
+    for _ in 0..3 {
+        clock.advance(Duration::hours(3));
+        d.poll_once(None).await.unwrap();
+    }
+    let errors: Vec<String> = ["weibo-wlj", "liuyan-wlj", "wechat-wlj"]
+        .iter()
+        .map(|id| {
+            let json = sources_json(&config);
+            let s = json["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == *id)
+                .unwrap()
+                .clone();
+            s["last_error"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "HTTP 503 Service Unavailable",
+            "HTTP 432 (non-standard status)",
+            "HTTP 418 I'm a teapot"
+        ]
+    );
+    assert_eq!(
+        states(&config),
+        [
+            "weibo-wlj=unreachable",
+            "liuyan-wlj=unreachable",
+            "wechat-wlj=unreachable"
+        ]
+    );
+    let mail = ops().await;
+    assert_eq!(mail.len(), 3, "{mail:#?}");
+    assert!(
+        mail.iter().all(|s| s.starts_with("【舆情·信息源异常】")),
+        "{mail:#?}"
+    );
+
+    // The cookie expired: RSSHub's allowEmpty route answers a well-formed empty feed.
+    http.set(
+        "/weibo/user/1234567890",
+        Response::rss(rsshub("市文旅局的微博", &[])),
+    );
+    clock.advance(Duration::hours(1));
+    let polled = d.poll_once(Some("weibo-wlj")).await.unwrap();
+    let err = polled[0].1.as_ref().expect_err("empty is an error");
+    assert!(
+        err.to_string()
+            .starts_with("the feed lists no entries, though it listed 2"),
+        "{err}"
+    );
+
+    // A new cookie: the same two posts again and again, nothing new for a day.
+    http.set(
+        "/weibo/user/1234567890",
+        Response::rss(rsshub("市文旅局的微博", &weibo_posts)),
+    );
+    clock.advance(Duration::minutes(10));
+    d.poll_once(Some("weibo-wlj")).await.unwrap();
+    assert_eq!(states(&config)[0], "weibo-wlj=ok");
+    clock.advance(Duration::hours(14));
+    d.poll_once(Some("weibo-wlj")).await.unwrap();
+    assert_eq!(states(&config)[0], "weibo-wlj=silent");
+    let mail = ops().await;
+    assert!(
+        mail.last()
+            .unwrap()
+            .starts_with("【舆情·信息源无新内容】市文旅局官方微博（weibo-wlj）"),
+        "{mail:#?}"
+    );
+}
