@@ -702,7 +702,10 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             .iter()
             .map(|(s, st)| (s.id.clone(), st))
             .chain(channel_rows);
-        outln!("来源\t状态\t上次成功（{}）\t连续失败\t下次抓取\t错误", zone(tz));
+        outln!(
+            "来源\t状态\t上次成功（{}）\t连续失败\t下次抓取\t错误",
+            zone(tz)
+        );
         for (id, st) in rows {
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))
@@ -715,7 +718,11 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 .filter(|_| st.failures > 0)
                 .map(str::to_string)
                 // While it reads, what had to be repaired to read its last document.
-                .or_else(|| st.last_warning.as_ref().map(|w| format!("已修复后读取：{w}")))
+                .or_else(|| {
+                    st.last_warning
+                        .as_ref()
+                        .map(|w| format!("已修复后读取：{w}"))
+                })
                 .unwrap_or_else(|| "-".into());
             outln!(
                 "{}\t{}\t{}\t{} 次\t{}\t{error}",

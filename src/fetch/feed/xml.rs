@@ -326,23 +326,23 @@ pub fn parse(src: &str) -> Doc {
             b.text(&src[i..lt], i);
         }
         let rest = &src[lt..];
-        if rest.starts_with("<!--") {
-            match rest[4..].find("-->") {
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            match comment.find("-->") {
                 Some(e) => i = lt + 4 + e + 3,
                 None => {
                     b.problem(lt, "a comment is never closed".into());
                     i = bytes.len();
                 }
             }
-        } else if rest.starts_with("<![CDATA[") {
-            match rest[9..].find("]]>") {
+        } else if let Some(cdata) = rest.strip_prefix("<![CDATA[") {
+            match cdata.find("]]>") {
                 Some(e) => {
-                    b.cdata(&rest[9..9 + e]);
+                    b.cdata(&cdata[..e]);
                     i = lt + 9 + e + 3;
                 }
                 None => {
                     b.problem(lt, "a CDATA section is never closed".into());
-                    b.cdata(&rest[9..]);
+                    b.cdata(cdata);
                     i = bytes.len();
                 }
             }
