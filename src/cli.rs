@@ -741,6 +741,68 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `yuqing calendar update`: this year's and next year's holiday-cn files from
+/// `[daemon] calendar_url`, each line saying what changed. Exit 1 when a year could not be
+/// fetched or checked (the copy on disk is kept), 2 without `calendar_url`.
+pub async fn calendar_update(c: &ConfigArg) -> Result<ExitCode> {
+    use crate::polling::calendar::YearUpdate;
+    use chrono::Datelike;
+    let config = match load_config(c) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let Some(base) = &config.daemon.calendar_url else {
+        eprintln!(
+            "错误：未设置 [daemon] calendar_url（holiday-cn 文件所在的网址，如镜像的 \".../holiday-cn/\"）"
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchSettings::new(
+        config.daemon.user_agent.clone(),
+    ))?;
+    let year = SystemClock
+        .now()
+        .with_timezone(&config.daemon.timezone)
+        .year();
+    let dir = &config.daemon.calendar;
+    let results = crate::polling::calendar::update(&fetcher, base, dir, &[year, year + 1]).await;
+    let mut failed = false;
+    for r in results {
+        match r {
+            YearUpdate::Written {
+                year, new: true, ..
+            } => outln!(
+                "{year} 年：新增 {}",
+                dir.join(format!("{year}.json")).display()
+            ),
+            YearUpdate::Written { year, changes, .. } => {
+                outln!("{year} 年：已更新，{} 处变化", changes.len());
+                for change in changes {
+                    outln!("  {change}");
+                }
+            }
+            YearUpdate::Unchanged { year } => outln!("{year} 年：无变化"),
+            YearUpdate::NotPublished { year, why } => {
+                let kept = if dir.join(format!("{year}.json")).exists() {
+                    "保留现有文件"
+                } else {
+                    "暂无该年日历"
+                };
+                outln!("{year} 年：尚未发布（{why}），{kept}")
+            }
+            YearUpdate::Failed { year, error } => {
+                failed = true;
+                outln!("{year} 年：更新失败（{error}），保留现有文件")
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// `yuqing obligations`: the state of every publication duty, now or at `--at`.
 pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);

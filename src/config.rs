@@ -62,6 +62,9 @@ pub struct Daemon {
     /// The line of `calendar` in the config file, when written there (for the error when
     /// a working-day count needs the folder and it is missing).
     pub calendar_line: Option<usize>,
+    /// Where `yuqing calendar update` (and the daemon, once a day) fetches holiday-cn files
+    /// (`<calendar_url>/2027.json`); `None`: the calendar is kept by hand.
+    pub calendar_url: Option<url::Url>,
     pub state_dir: PathBuf,
     /// How often the scheduler looks for due work when nothing is due sooner.
     pub tick: Span,
@@ -239,6 +242,7 @@ struct RawDaemon {
     timezone: Option<Spanned<String>>,
     database: Option<Spanned<String>>,
     calendar: Option<Spanned<PathBuf>>,
+    calendar_url: Option<Spanned<String>>,
     state_dir: Option<PathBuf>,
     tick: Option<Spanned<Span>>,
     user_agent: Option<String>,
@@ -555,6 +559,22 @@ fn daemon(
             *h.get_ref()
         }
     };
+    let calendar_url = raw
+        .calendar_url
+        .and_then(|u| match url::Url::parse(u.get_ref().trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                errs.push(at(
+                    u.span(),
+                    format!(
+                        "[daemon] calendar_url = \"{}\" is not an http(s) URL: give the folder \
+                         that holds the holiday-cn files, e.g. a mirror's \".../holiday-cn/\"",
+                        u.get_ref()
+                    ),
+                ));
+                None
+            }
+        });
     let calendar_line = raw
         .calendar
         .as_ref()
@@ -573,6 +593,7 @@ fn daemon(
             .map(Spanned::into_inner)
             .unwrap_or_else(|| PathBuf::from(crate::rules::calendar::DEFAULT_DIR)),
         calendar_line,
+        calendar_url,
         tick,
         user_agent: raw.user_agent.unwrap_or_else(|| {
             format!(

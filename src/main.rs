@@ -98,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         action: cli::IncidentCommand,
     },
+    /// The working-day calendar (holiday-cn files).
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarCommand,
+    },
     /// The people who may log in to the console (`[web]`).
     User {
         #[command(subcommand)]
@@ -150,6 +155,13 @@ enum Notify {
         /// The notifier's id.
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Fetch this year's and next year's holiday-cn files from `[daemon] calendar_url`
+    /// (ETag, checked, written atomically) and print what changed.
+    Update(cli::ConfigArg),
 }
 
 #[derive(Subcommand)]
@@ -212,6 +224,9 @@ fn main() -> ExitCode {
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
             Command::User { action } => cli::users::run(action).await,
+            Command::Calendar {
+                action: CalendarCommand::Update(config),
+            } => cli::calendar_update(&config).await,
             Command::Report {
                 report:
                     Report::Incidents {

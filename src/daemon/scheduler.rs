@@ -64,6 +64,8 @@ pub struct Daemon {
     errors: Arc<Mutex<HashMap<&'static str, (String, std::time::Instant)>>>,
     /// The mistakes of the last rejected reload, and whether the operators were mailed them.
     rejected: Arc<Mutex<Rejected>>,
+    /// The local day the calendar was last updated from `[daemon] calendar_url`.
+    calendar_updated: Arc<Mutex<Option<chrono::NaiveDate>>>,
 }
 
 /// A rejected reload, mailed to the operators once per set of mistakes.
@@ -141,6 +143,7 @@ impl Daemon {
         let seen = fingerprint(&config_path, &d.watchlists, &d.calendar).unwrap_or_default();
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
+            calendar_updated: Arc::new(Mutex::new(None)),
             rejected: Arc::default(),
             leading: Arc::new(AtomicBool::new(false)),
             errors: Arc::default(),
@@ -272,6 +275,7 @@ impl Daemon {
         let now = self.clock.now();
         if self.lead(&settings, now).await? {
             self.fire_timed(&settings, now).await?;
+            self.update_calendar(&settings, now).await;
         }
         // Instant messages first (they wake people; a mail relay timing out must not hold
         // them back), then mail, including any fallback the messages just queued.
@@ -291,6 +295,49 @@ impl Daemon {
             .context("cannot send mail")?;
         messaged.context("cannot send instant messages")?;
         Ok(())
+    }
+
+    /// Once a local day, with `[daemon] calendar_url` set: this year's and next year's
+    /// holiday-cn files, as `yuqing calendar update` does. A written file changes the
+    /// calendar folder's fingerprint, so the next turn's `reload_if_changed` reads it.
+    async fn update_calendar(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) {
+        use crate::polling::calendar::YearUpdate;
+        use chrono::Datelike;
+        let Some(base) = &settings.config.daemon.calendar_url else {
+            return;
+        };
+        let today = now
+            .with_timezone(&settings.config.daemon.timezone)
+            .date_naive();
+        {
+            let mut done = self
+                .calendar_updated
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if *done == Some(today) {
+                return;
+            }
+            *done = Some(today);
+        }
+        let dir = &settings.config.daemon.calendar;
+        let year = today.year();
+        for r in crate::polling::calendar::update(&self.fetcher, base, dir, &[year, year + 1]).await
+        {
+            match r {
+                YearUpdate::Written { year, changes, .. } => {
+                    tracing::warn!(year, changes = ?changes, "working-day calendar updated");
+                }
+                YearUpdate::Unchanged { year } => {
+                    tracing::debug!(year, "working-day calendar unchanged")
+                }
+                YearUpdate::NotPublished { year, why } => {
+                    tracing::info!(year, why = %why, "working-day calendar not published yet")
+                }
+                YearUpdate::Failed { year, error } => {
+                    tracing::warn!(year, error = %error, "cannot update the working-day calendar; keeping the copy")
+                }
+            }
+        }
     }
 
     /// Takes or renews the housekeeping lease; returns whether this daemon holds it. Only
