@@ -981,6 +981,41 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// The period of `--from DATE [--to DATE]`: from the local midnight of `from` up to the
+/// end of `to`, or up to `now` without it. `None` after saying what is wrong (exit 2).
+fn period(
+    what: &str,
+    from: &str,
+    to: Option<&str>,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let dates = format!(
+        "--from and --to are dates like 2026-11-01 (the {what} covers --from up to the end \
+         of --to, or up to now without --to)"
+    );
+    let Some(start) = parse_day(from, tz) else {
+        eprintln!("error: {dates}");
+        return None;
+    };
+    let end = match to.map(|to| parse_day(to, tz)) {
+        None => now,
+        Some(None) => {
+            eprintln!("error: {dates}");
+            return None;
+        }
+        Some(Some(end)) if end < start => {
+            eprintln!(
+                "error: --from {from} is after --to {}; the {what} covers --from up to the end of --to",
+                to.unwrap_or_default()
+            );
+            return None;
+        }
+        Some(Some(end)) => end + chrono::Duration::days(1),
+    };
+    Some((start, end))
+}
+
 /// `yuqing report incidents`: every incident opened in [from, to), each deadline's outcome.
 pub async fn report_incidents(
     c: &ConfigArg,
@@ -991,26 +1026,8 @@ pub async fn report_incidents(
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
     let now = SystemClock.now();
-    let dates = "--from and --to are dates like 2026-11-01 (the report covers --from up to \
-                 the end of --to, or up to now without --to)";
-    let Some(start) = parse_day(from, tz) else {
-        eprintln!("error: {dates}");
+    let Some((start, end)) = period("report", from, to, now, tz) else {
         return Ok(ExitCode::from(2));
-    };
-    let end = match to.map(|to| parse_day(to, tz)) {
-        None => now,
-        Some(None) => {
-            eprintln!("error: {dates}");
-            return Ok(ExitCode::from(2));
-        }
-        Some(Some(end)) if end < start => {
-            eprintln!(
-                "error: --from {from} is after --to {}; the report covers --from up to the end of --to",
-                to.unwrap_or_default()
-            );
-            return Ok(ExitCode::from(2));
-        }
-        Some(Some(end)) => end + chrono::Duration::days(1),
     };
     let to = to.map_or_else(|| "今".to_string(), str::to_string);
     let mut rows = Vec::new();
@@ -1064,29 +1081,11 @@ pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -
     };
     let tz = settings.config.daemon.timezone;
     let now = SystemClock.now();
-    let dates = "--from and --to are dates like 2026-11-23 (the briefing covers --from up to \
-                 the end of --to, or up to now without --to)";
-    let Some(start) = parse_day(from, tz) else {
-        eprintln!("error: {dates}");
+    let Some((start, end)) = period("briefing", from, to, now, tz) else {
         return Ok(ExitCode::from(2));
     };
-    let end = match to.map(|to| parse_day(to, tz)) {
-        None => now,
-        Some(None) => {
-            eprintln!("error: {dates}");
-            return Ok(ExitCode::from(2));
-        }
-        Some(Some(end)) if end < start => {
-            eprintln!(
-                "error: --from {from} is after --to {}; the briefing covers --from up to the end of --to",
-                to.unwrap_or_default()
-            );
-            return Ok(ExitCode::from(2));
-        }
-        Some(Some(end)) => end + chrono::Duration::days(1),
-    };
     if end <= start {
-        eprintln!("error: --from {from} is in the future; {dates}");
+        eprintln!("error: --from {from} is in the future; the briefing covers --from up to now");
         return Ok(ExitCode::from(2));
     }
     let store = match Store::open(&settings.config.daemon.database).await {

@@ -408,7 +408,7 @@ async fn numbers_on(backend: Option<String>) {
     let (_, err, code) = briefing(dirs.root(), &config, &["--from", "23/11/2026"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("--from and --to are dates like 2026-11-23"),
+        err.contains("--from and --to are dates like 2026-11-01 (the briefing covers"),
         "{err}"
     );
 }

@@ -224,8 +224,8 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
         .click()
         .await
         .unwrap();
-    let flash = text_until(&c, "#flash", |t| t.contains("已确认接报")).await;
-    assert!(flash.contains("已确认接报"), "{flash}");
+    let flash = text_until(&c, "#flash", |t| t.contains("已由 张三 确认接报")).await;
+    assert!(flash.contains("事件 #1 已由 张三 确认接报"), "{flash}");
     c.find(Locator::Id("release-url"))
         .await
         .unwrap()

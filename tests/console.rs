@@ -227,7 +227,10 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
         assert_eq!(p.status, 303);
         assert_eq!(p.location(), "/incidents/1");
         let page = b.get("/incidents/1").await;
-        assert!(page.body.contains("已确认接报"), "the flash");
+        assert!(
+            page.body.contains("事件 #1 已由 张三 确认接报"),
+            "the flash"
+        );
         assert!(
             page.body.contains("张三（2026-11-24 09:12）"),
             "{}",

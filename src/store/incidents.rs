@@ -128,21 +128,6 @@ impl DeadlineRow {
 pub const SPREAD_SCAN: i64 = 200;
 
 impl Store {
-    /// The incident of `topic_id` that is still open, if any: a new item of the topic joins it.
-    pub async fn open_incident_of_topic(
-        &self,
-        tx: &mut Tx,
-        topic_id: &str,
-    ) -> Result<Option<IncidentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 AND status NOT IN ('closed', 'merged', 'dismissed') \
-             ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(topic_id)
-        .fetch_optional(&mut **tx)
-        .await?)
-    }
-
     /// The incidents of `topic_id` still being handled, newest first (at most `limit`).
     pub async fn active_incidents_of_topic(
         &self,

@@ -49,29 +49,13 @@ pub async fn act(
     let (result, target) = match run(&c, &user, id, &action, &form).await {
         Ok((said, to)) => {
             tracing::info!(user = %user.name, incident_id = id, action, "console action: {said}");
-            ((true, said_zh(&action)), to.unwrap_or(back))
+            ((true, said), to.unwrap_or(back))
         }
         Err(Refused(msg)) => ((false, msg), back),
         Err(Failed(e)) => return pages::failure(&e),
     };
     let _ = session.insert(FLASH, result).await;
     (token, Redirect::to(&target)).into_response()
-}
-
-fn said_zh(action: &str) -> String {
-    match action {
-        "ack" => "已确认接报。",
-        "release" => "已记录权威信息发布，相关提醒停止。",
-        "press" => "已记录新闻发布会。",
-        "severity" => "已调整级别，时限随之更新。",
-        "note" => "已添加备注。",
-        "merge" => "已合并。",
-        "split" => "已拆分为新事件。",
-        "close" => "已结案。",
-        "dismiss" => "已判定为误报并撤销，时限取消，不计入考核。",
-        _ => "完成。",
-    }
-    .to_string()
 }
 
 enum Outcome {
