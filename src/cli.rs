@@ -619,31 +619,6 @@ pub(crate) fn rfc3339(t: i64, tz: chrono_tz::Tz) -> String {
     crate::vocab::clock::rfc3339(from_secs(t), tz)
 }
 
-/// A source's health in one word: `new` (never polled), `unreachable` (failing), `silent`
-/// (answers, but its `stale_after` passed with nothing new, or its list page finds no
-/// items), or `ok`.
-fn source_health_state(st: &crate::store::SourceState) -> &'static str {
-    if st.last_attempt.is_none() && st.last_success.is_none() {
-        "new"
-    } else if st.failures > 0 {
-        "unreachable"
-    } else if st.silent_since.is_some() || st.alert.as_deref() == Some("empty") {
-        "silent"
-    } else {
-        "ok"
-    }
-}
-
-/// The state as the console words it.
-fn state_zh(state: &str) -> &'static str {
-    match state {
-        "new" => "尚未读取",
-        "unreachable" => "无法访问",
-        "silent" => "无新内容",
-        _ => "正常",
-    }
-}
-
 pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
@@ -670,7 +645,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                     "failures": st.failures,
                     "next_poll": if st.next_poll > 0 { Some(rfc3339(st.next_poll, tz)) } else { None },
                     "items_last_poll": st.last_count,
-                    "state": source_health_state(st),
+                    "state": st.health(),
                     "stale_after": s.stale_after.map(|d| d.to_string()),
                     "last_new_item": st.last_new_at.map(|t| rfc3339(t, tz)),
                     "silent_since": st.silent_since.map(|t| rfc3339(t, tz)),
@@ -727,7 +702,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             outln!(
                 "{}\t{}\t{}\t{} 次\t{}\t{error}",
                 id,
-                state_zh(source_health_state(st)),
+                crate::vocab::words::source_health_zh(st.health()),
                 when(st.last_success),
                 st.failures,
                 if st.next_poll > 0 {

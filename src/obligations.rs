@@ -260,3 +260,51 @@ pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
         })
         .collect()
 }
+
+/// From 1 December, when next year's working-day calendar is still missing (or this
+/// year's at any time), mails the operators once for that year, as `yuqing check` warns.
+/// Only a kept calendar (a folder with at least one year) is watched: a deployment that
+/// never set one up hears of it from `check` alone.
+/// Once survives restarts and several daemons: a `job_runs` row (`calendar_missing:YEAR`)
+/// written in the transaction that queues the mail. Returns whether it queued the mail.
+pub async fn fire_calendar_missing(
+    store: &Store,
+    config: &Config,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let tz = config.daemon.timezone;
+    if calendar.years().next().is_none() {
+        return Ok(false);
+    }
+    let Some(year) = calendar.missing_year(now.with_timezone(&tz).date_naive()) else {
+        return Ok(false);
+    };
+    let to = &config.people.operators;
+    if to.is_empty() {
+        return Ok(false);
+    }
+    let job = format!("calendar_missing:{year}");
+    if store.job_last_run(&job).await?.is_some() {
+        return Ok(false);
+    }
+    let draft = crate::notify::mail::calendar_missing(
+        year,
+        calendar.dir(),
+        calendar.is_placeholder(year),
+        config.daemon.calendar_url.as_ref().map(|u| u.as_str()),
+        tz,
+        now,
+        to,
+    );
+    let mut tx = store.begin().await?;
+    if !store.set_job_run(&mut tx, &job, None, secs(now)).await? {
+        return Ok(false);
+    }
+    store
+        .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+        .await?;
+    tx.commit().await?;
+    tracing::warn!(year, "working-day calendar missing; operators mailed");
+    Ok(true)
+}

@@ -151,3 +151,94 @@ async fn calendar_update_fetches_checks_and_writes_this_and_next_year() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// From 1 December, next year's calendar still missing: the operators are mailed once,
+/// not on every turn, not again after a restart, and not at all before December or once
+/// the file is there. On a manual clock in Asia/Shanghai.
+#[tokio::test]
+async fn operators_are_mailed_once_when_next_years_calendar_is_missing_in_december() {
+    use chrono::TimeZone;
+    use yuqing::vocab::clock::ManualClock;
+    let dirs = TempDirs::new();
+    let calendar = dirs.root().join("calendar");
+    std::fs::create_dir_all(&calendar).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/calendar/2026.json"),
+        calendar.join("2026.json"),
+    )
+    .unwrap();
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+             calendar = \"{cal}\"\n\n[people]\noperators = [\"运维 <ops@example.gov.cn>\"]\n",
+            root = dirs.root().display(),
+            cal = calendar.display(),
+        ),
+    );
+    let sh = |m: u32, d: u32, h: u32| {
+        chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2026, m, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let missing = |d: &yuqing::daemon::scheduler::Daemon| {
+        let store = d.store.clone();
+        async move {
+            store
+                .outbox()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.kind == "calendar_missing")
+                .collect::<Vec<_>>()
+        }
+    };
+    // 30 November: not yet.
+    let clock = ManualClock::new(sh(11, 30, 23));
+    let d = common::start(&config, &clock).await;
+    d.housekeeping().await.unwrap();
+    assert!(missing(&d).await.is_empty());
+
+    // 1 December, 00:00 local: once, however many turns.
+    clock.set(sh(12, 1, 0));
+    d.housekeeping().await.unwrap();
+    d.housekeeping().await.unwrap();
+    let mail = missing(&d).await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(mail[0].recipients.contains("ops@example.gov.cn"));
+    assert_eq!(
+        mail[0].subject,
+        "【舆情·工作日历缺失】尚无 2027 年节假日安排，工作日期限将按周一至周五计算"
+    );
+    let body = &mail[0].body_text;
+    assert!(
+        body.contains(&calendar.display().to_string())
+            && body.contains("2027.json")
+            && body.contains("calendar_url"),
+        "{body}"
+    );
+
+    // A restart a week later does not send it again.
+    drop(d);
+    clock.set(sh(12, 8, 9));
+    let d = common::start(&config, &clock).await;
+    d.housekeeping().await.unwrap();
+    assert_eq!(missing(&d).await.len(), 1);
+
+    // With 2027 added, a new deployment on the same day hears nothing.
+    std::fs::write(
+        calendar.join("2027.json"),
+        year_file(2027, &[("01-01", "元旦", true)], true),
+    )
+    .unwrap();
+    drop(d);
+    std::fs::remove_dir_all(dirs.root().join("var")).unwrap();
+    let d = common::start(&config, &clock).await;
+    d.housekeeping().await.unwrap();
+    assert!(missing(&d).await.is_empty());
+}

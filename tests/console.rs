@@ -574,6 +574,74 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
     );
 }
 
+/// The state of the source `id` on `/sources`: the words of its state cell.
+fn source_row_state(body: &str, id: &str) -> String {
+    let row = &body[body
+        .find(&format!("<tr data-source=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no row for {id}: {body}"))..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let at = row.find("<span class=\"state ").unwrap();
+    let cell = &row[at..];
+    cell[..cell.find("</span>").unwrap() + 7].to_string()
+}
+
+/// Silent means what the CLI and the mail mean: a source's own `stale_after` passed with
+/// nothing new. A source without one is not called silent however quiet it is.
+#[tokio::test]
+async fn sources_call_a_source_silent_by_its_stale_after_as_the_cli_does() {
+    let quiet = common::HttpServer::start().await;
+    quiet.set(
+        "/weibo.xml",
+        common::Response::rss(common::rss(&[(
+            "市政府发布天气提示",
+            "https://weibo.example/1",
+            "w1",
+            "",
+        )])),
+    );
+    let extra = format!(
+        "[[source]]\nid = \"weibo\"\nname = \"市政府微博\"\nkind = \"feed\"\nurl = \"{}\"\n\
+         every = \"10m\"\nstale_after = \"12h\"\n",
+        quiet.url("/weibo.xml")
+    );
+    let site = site_with(&None, &extra, &first_items()).await;
+    // A day and more of the same feeds: nothing new anywhere.
+    for _ in 0..5 {
+        site.s.clock.advance(Duration::hours(6));
+        for (id, r) in site.s.daemon.poll_once(None).await.unwrap() {
+            r.unwrap_or_else(|e| panic!("{id}: {e}"));
+        }
+    }
+    let b = logged_in(&site, OPERATOR).await;
+    let p = b.get("/sources").await;
+    assert_eq!(
+        source_row_state(&p.body, "weibo"),
+        "<span class=\"state silent\">无新内容</span>"
+    );
+    assert_eq!(
+        source_row_state(&p.body, "news"),
+        "<span class=\"state ok\">正常</span>",
+        "30 hours without news but no stale_after: not silent"
+    );
+    // The CLI says the same.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["sources", "--json", "--config"])
+        .arg(&site.s.config)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let state = |id: &str| {
+        json["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["state"].clone())
+    };
+    assert_eq!(state("weibo"), Some("silent".into()), "{json:#}");
+    assert_eq!(state("news"), Some("ok".into()), "{json:#}");
+}
+
 #[tokio::test]
 async fn a_disabled_user_or_a_changed_password_ends_the_session() {
     let site = site(&None).await;

@@ -275,7 +275,23 @@ impl Daemon {
         let now = self.clock.now();
         if self.lead(&settings, now).await? {
             self.fire_timed(&settings, now).await?;
-            self.update_calendar(&settings, now).await;
+            // A file written now is read on the next turn's reload; until then the
+            // calendar in force would still call it missing.
+            if !self.update_calendar(&settings, now).await {
+                if let Err(e) = crate::obligations::fire_calendar_missing(
+                    &self.store,
+                    &settings.config,
+                    &settings.calendar,
+                    now,
+                )
+                .await
+                {
+                    self.report(
+                        "cannot queue the mail about a missing calendar; will retry",
+                        &e,
+                    );
+                }
+            }
         }
         // Instant messages first (they wake people; a mail relay timing out must not hold
         // them back), then mail, including any fallback the messages just queued.
@@ -300,11 +316,16 @@ impl Daemon {
     /// Once a local day, with `[daemon] calendar_url` set: this year's and next year's
     /// holiday-cn files, as `yuqing calendar update` does. A written file changes the
     /// calendar folder's fingerprint, so the next turn's `reload_if_changed` reads it.
-    async fn update_calendar(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) {
+    /// Returns whether it wrote a file.
+    async fn update_calendar(
+        &self,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
         use crate::polling::calendar::YearUpdate;
         use chrono::Datelike;
         let Some(base) = &settings.config.daemon.calendar_url else {
-            return;
+            return false;
         };
         let today = now
             .with_timezone(&settings.config.daemon.timezone)
@@ -315,16 +336,18 @@ impl Daemon {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             if *done == Some(today) {
-                return;
+                return false;
             }
             *done = Some(today);
         }
         let dir = &settings.config.daemon.calendar;
         let year = today.year();
+        let mut wrote = false;
         for r in crate::polling::calendar::update(&self.fetcher, base, dir, &[year, year + 1]).await
         {
             match r {
                 YearUpdate::Written { year, changes, .. } => {
+                    wrote = true;
                     tracing::warn!(year, changes = ?changes, "working-day calendar updated");
                 }
                 YearUpdate::Unchanged { year } => {
@@ -338,6 +361,7 @@ impl Daemon {
                 }
             }
         }
+        wrote
     }
 
     /// Takes or renews the housekeeping lease; returns whether this daemon holds it. Only

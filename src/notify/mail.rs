@@ -908,7 +908,7 @@ pub fn reload_rejected(
         mistakes.len()
     );
     let mut text = format!(
-        "{} 重新加载配置和专题词表时发现错误，本次修改未生效，系统仍按修改前的配置运行。         请改正以下错误并保存，系统会自动重新加载：\n\n",
+        "{} 重新加载配置和专题词表时发现错误，本次修改未生效，系统仍按修改前的配置运行。请改正以下错误并保存，系统会自动重新加载：\n\n",
         local(now, tz)
     );
     for m in mistakes {
@@ -925,6 +925,61 @@ pub fn reload_rejected(
     );
     Draft {
         kind: "reload_rejected".into(),
+        incident_id: None,
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+        notify: Vec::new(),
+    }
+}
+
+/// Mail to the operators, once a year, when next year's working-day calendar is still
+/// missing on 1 December (or this year's at any time): working-day deadlines that reach
+/// it are counted Monday to Friday until it is added.
+pub fn calendar_missing(
+    year: i32,
+    dir: &std::path::Path,
+    placeholder: bool,
+    calendar_url: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+    to: &[Mailbox],
+) -> Draft {
+    let subject =
+        format!("【舆情·工作日历缺失】尚无 {year} 年节假日安排，工作日期限将按周一至周五计算");
+    let mut text = format!(
+        "截至 {}，工作日历目录 {} 中没有 {year} 年的节假日安排（{year}.json）{}。\n\n\
+         在添加之前，落在 {year} 年的工作日期限（如依申请公开的 20 个工作日）按周一至周五计算，\
+         不计法定节假日和调休，并标注为\u{201c}不确定\u{201d}。\n\n",
+        local(now, tz),
+        dir.display(),
+        if placeholder {
+            "：现有文件是 holiday-cn 的空占位文件，尚未列出任何日期"
+        } else {
+            ""
+        },
+    );
+    match calendar_url {
+        Some(url) => text.push_str(&format!(
+            "系统每日从 {url} 自动更新日历；国务院办公厅公布 {year} 年节假日安排、holiday-cn 收录后即会自动添加。\
+             如需立即更新，请运行：yuqing calendar update\n"
+        )),
+        None => text.push_str(&format!(
+            "国务院办公厅公布 {year} 年节假日安排后，请从 https://github.com/NateScarlet/holiday-cn 下载 {year}.json 放入上述目录，\
+             或在配置 [daemon] 中设置 calendar_url，由系统每日自动更新（yuqing calendar update）。\n"
+        )),
+    }
+    text.push_str(&format!(
+        "\n本提醒每年只发送一次。时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
+        tz.name()
+    ));
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        html_escape::encode_text(&text)
+    );
+    Draft {
+        kind: "calendar_missing".into(),
         incident_id: None,
         recipients: to.iter().map(|m| m.to_string()).collect(),
         subject,

@@ -285,14 +285,30 @@ impl Calendar {
     /// From 1 December, a warning when next year's calendar is absent; at any time of year,
     /// one when this year's is. In English, for the operator's log and `yuqing check`,
     /// naming the folder and the holiday-cn file to add.
-    pub fn next_year_missing_warning(&self, today: NaiveDate) -> Option<String> {
-        let year = if !self.covers(today.year()) {
-            today.year()
+    /// The year whose file should be here by `today` and is not: this year at any time,
+    /// next year from 1 December.
+    pub fn missing_year(&self, today: NaiveDate) -> Option<i32> {
+        if !self.covers(today.year()) {
+            Some(today.year())
         } else if today.month() == 12 && !self.covers(today.year() + 1) {
-            today.year() + 1
+            Some(today.year() + 1)
         } else {
-            return None;
-        };
+            None
+        }
+    }
+
+    /// Whether the file of `year` is an empty holiday-cn placeholder.
+    pub fn is_placeholder(&self, year: i32) -> bool {
+        self.placeholders.contains_key(&year)
+    }
+
+    /// The folder the files were read from.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    pub fn next_year_missing_warning(&self, today: NaiveDate) -> Option<String> {
+        let year = self.missing_year(today)?;
         let placeholder = match self.placeholders.get(&year) {
             Some(p) => format!(
                 " ({} lists no days yet: holiday-cn publishes an empty file until the \

@@ -599,22 +599,24 @@ impl Store {
         .await?)
     }
 
-    /// The items of an incident, oldest first.
-    /// The latest `limit` items of an incident (highest id first) as grouping compares
-    /// them: id, fetched at, and the stored signature (`None` until first compared). Reads
-    /// `limit` rows through the primary key however large the incident is.
+    /// Up to `limit` items of an incident with ids below `before`, highest id first, as
+    /// grouping compares them: id, fetched at, and the stored signature (`None` until first
+    /// compared). Reads `limit` rows through the primary key however large the incident is.
     pub async fn latest_signatures(
         &self,
         tx: &mut Tx,
         incident: i64,
+        before: i64,
         limit: i64,
     ) -> Result<Vec<(i64, i64, Option<String>)>> {
         Ok(sqlx::query_as(
             "SELECT i.id, i.fetched_at, i.signature \
              FROM incident_items ii JOIN items i ON i.id = ii.item_id \
-             WHERE ii.incident_id = $1 ORDER BY ii.item_id DESC LIMIT $2",
+             WHERE ii.incident_id = $1 AND ii.item_id < $2 \
+             ORDER BY ii.item_id DESC LIMIT $3",
         )
         .bind(incident)
+        .bind(before)
         .bind(limit)
         .fetch_all(&mut **tx)
         .await?)

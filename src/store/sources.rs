@@ -33,6 +33,23 @@ pub struct SourceState {
     pub last_warning_at: Option<i64>,
 }
 
+impl SourceState {
+    /// The source's health in one word, the same in the CLI, the console and the mail:
+    /// `new` (never polled), `unreachable` (failing), `silent` (answers, but its
+    /// `stale_after` passed with nothing new, or its document reads as empty), or `ok`.
+    pub fn health(&self) -> &'static str {
+        if self.last_attempt.is_none() && self.last_success.is_none() {
+            "new"
+        } else if self.failures > 0 {
+            "unreachable"
+        } else if self.silent_since.is_some() || self.alert.as_deref() == Some("empty") {
+            "silent"
+        } else {
+            "ok"
+        }
+    }
+}
+
 /// What a successful poll records beyond its time.
 #[derive(Debug, Clone, Default)]
 pub struct PollSuccess<'a> {

@@ -122,6 +122,16 @@ pub fn record_zh(action: &str, detail: Option<&str>) -> String {
     }
 }
 
+/// A source's health word (`store::SourceState::health`) as people read it.
+pub fn source_health_zh(state: &str) -> &'static str {
+    match state {
+        "new" => "尚未读取",
+        "unreachable" => "无法访问",
+        "silent" => "无新内容",
+        _ => "正常",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

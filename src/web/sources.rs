@@ -8,7 +8,7 @@ use super::Console;
 use crate::notify::mail::local;
 use crate::obligations;
 use crate::rules::duty::State as DutyState;
-use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::clock::from_secs;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -16,9 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum_csrf::CsrfToken;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-
-/// A source that answers but has brought nothing new this long is `silent`.
-const SILENT_AFTER: i64 = 24 * 3600;
 
 /// One source or channel's health as a person reads it.
 pub struct Health {
@@ -52,20 +49,11 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
         t.map(|t| local(from_secs(t), tz))
             .unwrap_or_else(|| "从未".into())
     };
-    let one = |id: &str, name: &str, kind: &'static str, channel: bool| {
+    let one = |id: &str, name: &str, kind: &'static str| {
         let st = states.get(id).cloned().unwrap_or_default();
         let last_item = last_items.get(id).copied();
-        let (state, state_zh) = if st.last_attempt.is_none() && st.last_success.is_none() {
-            ("new", "尚未读取")
-        } else if st.failures > 0 {
-            ("unreachable", "无法访问")
-        } else if st.alert.as_deref() == Some("empty")
-            || (!channel && last_item.is_none_or(|t| secs(now) - t > SILENT_AFTER))
-        {
-            ("silent", "无新内容")
-        } else {
-            ("ok", "正常")
-        };
+        let state = st.health();
+        let state_zh = crate::vocab::words::source_health_zh(state);
         Health {
             id: id.to_string(),
             name: name.to_string(),
@@ -84,13 +72,13 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
     let mut out: Vec<Health> = config
         .sources
         .iter()
-        .map(|s| one(&s.id, &s.name, "来源", false))
+        .map(|s| one(&s.id, &s.name, "来源"))
         .collect();
     out.extend(
         config
             .channels
             .iter()
-            .map(|ch| one(&ch.id, &ch.name, "自有渠道", true)),
+            .map(|ch| one(&ch.id, &ch.name, "自有渠道")),
     );
     Ok(out)
 }
