@@ -668,7 +668,7 @@ pub(crate) async fn act_in(
     }
     let t = secs(now);
     // Any step a person takes on the incident shows they have it in hand: it acknowledges
-    // the incident if nobody did yet, so mail stops saying 尚无人确认收到 and the leaders
+    // the incident if nobody did yet, so mail stops saying 尚无人确认接报 and the leaders
     // are not told it went unacknowledged. A note does not (a leader's comment changes no
     // state), nor do yuqing's own steps (a release confirmed from an own channel).
     if !matches!(step, Step::Acknowledge | Step::Note(_))

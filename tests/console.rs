@@ -640,6 +640,41 @@ async fn sources_call_a_source_silent_by_its_stale_after_as_the_cli_does() {
     };
     assert_eq!(state("weibo"), Some("silent".into()), "{json:#}");
     assert_eq!(state("news"), Some("ok".into()), "{json:#}");
+
+    // A document that reads only after a repair is shown as read, with what was repaired.
+    quiet.set(
+        "/weibo.xml",
+        common::Response::rss(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>\
+             <title>微博</title><link>http://weibo.example/</link><description>d</description>\
+             <item><title>第一条</title><link>http://weibo.example/1</link></item>\
+             <item><title>错配</titel><link>http://weibo.example/2</link></item>\
+             </channel></rss>"
+                .to_string(),
+        ),
+    );
+    site.s.clock.advance(Duration::minutes(10));
+    for (id, r) in site.s.daemon.poll_once(None).await.unwrap() {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    let p = b.get("/sources").await;
+    let row = &p.body[p.body.find("<tr data-source=\"weibo\">").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("<span class=\"state ok\">正常</span>") && row.contains("已修复后读取："),
+        "{row}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["sources", "--config"])
+        .arg(&site.s.config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("weibo")).unwrap_or("");
+    assert!(
+        line.contains("正常") && line.contains("已修复后读取："),
+        "{text}"
+    );
 }
 
 #[tokio::test]

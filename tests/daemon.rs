@@ -227,7 +227,7 @@ async fn incident_opens_mails_duty_and_escalates_a_missed_release() {
     let late = text(&leaders);
     assert!(late.contains("已超时") || late.contains("已到期"), "{late}");
     // The leaders see at once that nobody has taken the incident up yet.
-    assert!(late.contains("确认情况：尚无人确认收到"), "{late}");
+    assert!(late.contains("确认情况：尚无人确认接报"), "{late}");
 
     // One thread: the escalation answers the opening mail.
     let root = duty.message_id.clone().expect("Message-ID");

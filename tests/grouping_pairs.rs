@@ -5,6 +5,8 @@
 //!
 //! `cargo test --test grouping_pairs -- --nocapture` prints the measure.
 
+mod common;
+
 use yuqing::classify::grouping::{Grouping, ItemSignature};
 use yuqing::classify::watchlist;
 use yuqing::classify::Classifier;
@@ -131,4 +133,140 @@ fn follow_ups_of_the_starter_watchlists_join_their_first_report() {
         joined * 10 >= matched * 8,
         "{joined}/{matched} follow-ups join: {apart:#?}"
     );
+}
+
+/// The store decides as the signatures say (issue 18). Through the real `incident::on_match`
+/// on an SQLite file, whose comparison reads an incident's items newest first and stops
+/// once more items cannot change the answer:
+/// - each labelled pair, in a topic of its own: the second joins the first exactly when
+///   their similarity reaches the threshold;
+/// - all 160 headlines in one topic, one after another, against many candidate incidents:
+///   each item goes where a full comparison with every item of every incident sends it
+///   (the most alike incident at or above the threshold, the newest on a tie).
+#[tokio::test]
+async fn the_store_groups_as_a_full_comparison_would() {
+    use chrono::TimeZone;
+    use yuqing::incident::{self, Outcome};
+    use yuqing::store::{NewItem, Store, Stored};
+    use yuqing::vocab::severity::Severity;
+
+    let pairs = pairs();
+    let dirs = common::TempDirs::new();
+    let mut topics = String::new();
+    for i in 0..pairs.len() {
+        topics.push_str(&format!(
+            "[[topic]]\nid = \"p{i}\"\nname = \"对{i}\"\nany = [\"景区\"]\n\n"
+        ));
+    }
+    topics.push_str("[[topic]]\nid = \"all\"\nname = \"全部\"\nany = [\"景区\"]\n");
+    dirs.write("watchlists/w.toml", topics);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{0}/watchlists\"\nstate_dir = \"{0}/var\"\n\n\
+             [mail]\ntransport = \"file\"\n",
+            dirs.root().display()
+        ),
+    );
+    let settings =
+        yuqing::config::settings::Settings::load(&config).unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(&settings.config.daemon.database).await.unwrap();
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let mut n = 0;
+    let mut add = |topic: String, text: String| {
+        n += 1;
+        let (store, settings, guid) = (&store, &settings, format!("g{n}"));
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let Stored::New(id) = store
+                .store_item(
+                    &mut tx,
+                    &NewItem {
+                        source_id: "s",
+                        guid: &guid,
+                        link: None,
+                        title: &text,
+                        summary: "",
+                        published_at: None,
+                        content_hash: &guid,
+                    },
+                    now.timestamp(),
+                )
+                .await
+                .unwrap()
+            else {
+                panic!("a new item")
+            };
+            let item = store.item_in(&mut tx, id).await.unwrap().unwrap();
+            let out = incident::on_match(
+                store,
+                &mut tx,
+                settings,
+                &item,
+                &topic,
+                "测试",
+                Severity::Large,
+                &[],
+                now,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            out
+        }
+    };
+
+    let t = Grouping::default().similarity;
+    for (i, p) in pairs.iter().enumerate() {
+        let Outcome::Opened(first) = add(format!("p{i}"), p.a.clone()).await else {
+            panic!("the first of pair {i} opens")
+        };
+        let second = add(format!("p{i}"), p.b.clone()).await;
+        let joins = sim(&p.a, &p.b) >= t;
+        assert_eq!(
+            second == Outcome::Joined(first),
+            joins,
+            "{} / {}: similarity {:.3}, {second:?}",
+            p.a,
+            p.b,
+            sim(&p.a, &p.b)
+        );
+    }
+
+    // One topic, many candidates: the reference compares with every item of every incident.
+    let mut incidents: Vec<(i64, Vec<ItemSignature>)> = Vec::new();
+    let mut joined = 0;
+    for text in pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]) {
+        let sig = ItemSignature::of(&text, "");
+        let mut expected: Option<(f64, i64)> = None;
+        // Newest incident first, a later one only when strictly more alike.
+        for (id, items) in incidents.iter().rev() {
+            let score = items.iter().map(|s| s.similarity(&sig)).fold(0.0, f64::max);
+            if score >= t && expected.is_none_or(|(b, _)| score > b) {
+                expected = Some((score, *id));
+            }
+        }
+        match add("all".into(), text.clone()).await {
+            Outcome::Opened(id) => {
+                assert_eq!(expected, None, "{text} opened #{id}");
+                incidents.push((id, vec![sig]));
+            }
+            Outcome::Joined(id) => {
+                assert_eq!(expected.map(|(_, e)| e), Some(id), "{text}");
+                incidents
+                    .iter_mut()
+                    .find(|(i, _)| *i == id)
+                    .unwrap()
+                    .1
+                    .push(sig);
+                joined += 1;
+            }
+        }
+    }
+    assert!(
+        incidents.len() > 10 && joined > 10,
+        "{} incidents, {joined} joins",
+        incidents.len()
+    );
+    store.close().await;
 }

@@ -145,7 +145,7 @@ async fn full_day_on(backend: Option<String>) {
     assert!(
         breached[0]
             .body_text
-            .contains("确认情况：duty 于 2026-11-24 09:10 确认收到"),
+            .contains("确认情况：duty 于 2026-11-24 09:10 确认接报"),
         "the leaders see who took it up: {}",
         breached[0].body_text
     );

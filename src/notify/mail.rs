@@ -82,7 +82,7 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draf
         ));
     }
     let next = [
-        format!("确认收到：yuqing incident ack {id}"),
+        format!("确认接报：yuqing incident ack {id}"),
         format!("记录权威信息发布：yuqing incident release {id} --url <发布链接>"),
         format!("记录新闻发布会：yuqing incident press {id}"),
         format!("查看详情：yuqing incident show {id}"),
@@ -183,12 +183,12 @@ pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draf
         one_line(&v.first.title, 40)
     );
     let lead = format!(
-        "舆情事件 #{id} 于 {} 立案并已通知值班员，{} 后仍无人确认收到。请督促值班员立即研判处置。",
+        "舆情事件 #{id} 于 {} 立案并已通知值班员，{} 后仍无人确认接报。请督促值班员立即研判处置。",
         local(crate::vocab::clock::from_secs(v.incident.opened_at), v.tz),
         after
     );
     let next = vec![
-        format!("确认收到：yuqing incident ack {id}"),
+        format!("确认接报：yuqing incident ack {id}"),
         format!("查看详情：yuqing incident show {id}"),
     ];
     render("unacknowledged", v, to, subject, &lead, &next)
@@ -423,11 +423,11 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
             "确认情况",
             match (&v.incident.acknowledged_at, &v.incident.acknowledged_by) {
                 (Some(at), by) => format!(
-                    "{} 于 {} 确认收到",
+                    "{} 于 {} 确认接报",
                     by.as_deref().unwrap_or("值班员"),
                     local(crate::vocab::clock::from_secs(*at), v.tz)
                 ),
-                (None, _) => "尚无人确认收到".to_string(),
+                (None, _) => "尚无人确认接报".to_string(),
             },
         ),
     ];
@@ -609,7 +609,7 @@ pub fn resurgence(
     }
     let mut next = Vec::new();
     if reopened {
-        next.push(format!("确认收到：yuqing incident ack {id}"));
+        next.push(format!("确认接报：yuqing incident ack {id}"));
     }
     next.push(format!(
         "记录再次回应：yuqing incident note {id} \"<回应情况>\""
@@ -857,7 +857,7 @@ pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mail
         v.severity()
     );
     let next = vec![
-        format!("确认收到：yuqing incident ack {id}"),
+        format!("确认接报：yuqing incident ack {id}"),
         format!("查看详情：yuqing incident show {id}"),
         format!("原事件：yuqing incident show {from}"),
     ];

@@ -63,9 +63,12 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
             last_success: when(st.last_success),
             last_item: last_item.map(|t| ago(t, now)).unwrap_or_else(|| "—".into()),
             failures: st.failures,
+            // The error while failing; while it reads, what had to be repaired to read
+            // its last document (as `yuqing sources` shows it).
             last_error: st
                 .last_error
                 .filter(|_| st.failures > 0)
+                .or_else(|| st.last_warning.map(|w| format!("已修复后读取：{w}")))
                 .unwrap_or_default(),
         }
     };
