@@ -643,10 +643,17 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
 
 /// The daily briefing of the known day, mailed through a loopback SMTP relay that first
 /// refuses it: the resent message is the same message (its Message-ID) with its charts,
-/// to the recipients `[jobs.to]` names. With `YUQING_BRIEFING_MAIL_DIR` set, the HTML part
+/// to the recipients `[jobs.to]` names; on SQLite and PostgreSQL (the PNGs a BLOB and a
+/// BYTEA). With `YUQING_BRIEFING_MAIL_DIR` set, the HTML part
 /// and its PNGs are written there (the `cid:` links made file names) to look at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them() {
+    for backend in common::db::backends().await {
+        mail_on(backend).await;
+    }
+}
+
+async fn mail_on(backend: Option<String>) {
     let dirs = TempDirs::new();
     let smtp = common::smtp::SmtpServer::start().await;
     let path = config(
@@ -655,7 +662,7 @@ async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them() {
         "http://127.0.0.1:9/f",
         "daily_briefing = \"0 8 * * *\"\n\n[jobs.to]\n\
          daily_briefing = [\"leaders\", \"宣传科 <xck@example.gov.cn>\"]",
-        &None,
+        &backend,
     );
     let text = std::fs::read_to_string(&path).unwrap()
         + &format!(

@@ -462,6 +462,8 @@ async fn a_leader_reads_the_briefing_and_moves_to_the_week() {
     let site = site(&None).await;
     let c = browser(&d).await;
     login(&c, &site, LEADER).await;
+    // 09:10: the incident of 09:00 and its item are in today's briefing so far.
+    site.s.clock.advance(chrono::Duration::minutes(10));
     c.goto(&format!(
         "{}/briefing?from=2026-11-24&to=2026-11-24",
         site.url
@@ -479,8 +481,12 @@ async fn a_leader_reads_the_briefing_and_moves_to_the_week() {
         .click()
         .await
         .unwrap();
-    let head = text_until(&c, "h1", |t| t.contains("周报")).await;
-    assert!(head.starts_with("舆情周报"), "{head}");
+    // The week so far, by day.
+    let head = text_until(&c, "h1", |t| t.contains("2026-11-23 00:00")).await;
+    assert!(
+        head.starts_with("舆情简报 2026-11-23 00:00 至 2026-11-24 09:10"),
+        "{head}"
+    );
     screenshots(&c, "briefing-week").await;
     c.close().await.unwrap();
 }

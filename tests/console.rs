@@ -973,7 +973,7 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     for link in [
         "href=\"/briefing?from=2026-11-22&#38;to=2026-11-22\" id=\"prev\">前一日",
         "href=\"/briefing?from=2026-11-24&#38;to=2026-11-24\" id=\"next\">后一日",
-        "href=\"/briefing?from=2026-11-23&#38;to=2026-11-29\" id=\"week\">本周周报",
+        "href=\"/briefing?from=2026-11-23&#38;to=2026-11-29\" id=\"week\">所在周",
     ] {
         assert!(p.body.contains(link), "{link}\n{}", p.body);
     }

@@ -134,7 +134,7 @@ fn links(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Vec<Link> {
         push("prev", p, from - step, to - step);
         push("next", n, from + step, to + step);
         let m = monday(from);
-        push("week", "本周周报", m, m + Duration::days(6));
+        push("week", "所在周", m, m + Duration::days(6));
     }
     out
 }
