@@ -405,8 +405,14 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let daemon = daemon(raw.daemon, source, &mut errs, &at);
     let mail = mail(raw.mail, &daemon.state_dir, &mut errs, &at);
     let (people, office_span) = raw.people.check(people_notify, &mut errs, &at);
-    let jobs =
-        crate::rules::jobs::check(raw.jobs, !raw.channels.is_empty(), &mut errs, path, source);
+    let jobs = crate::rules::jobs::check(
+        raw.jobs,
+        !raw.channels.is_empty(),
+        &people,
+        &mut errs,
+        path,
+        source,
+    );
     let deadlines = raw.deadlines.check(&mut errs, &at);
     let escalation = raw.escalation.check(
         deadlines.unacknowledged_after,
@@ -737,13 +743,7 @@ fn check_office_reached(
         let office_jobs: Vec<&str> = jobs
             .0
             .iter()
-            .filter(|j| {
-                use crate::rules::jobs::Kind;
-                !matches!(
-                    j.kind,
-                    Kind::DailyDigest | Kind::DailyBriefing | Kind::WeeklyBriefing
-                )
-            })
+            .filter(|j| j.to.contains(&crate::rules::escalation::Recipient::Office))
             .map(|j| j.kind.name())
             .collect();
         let ownerless: Vec<&str> = channels

@@ -3,6 +3,7 @@
 //! (WeCom, DingTalk, Feishu robots, a webhook, SMS) that go with the alerts.
 
 pub mod briefing;
+pub mod briefing_charts;
 pub mod dingtalk;
 pub mod dispatch;
 pub mod duty_mail;

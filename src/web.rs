@@ -13,6 +13,7 @@
 mod actions;
 mod assets;
 mod auth;
+mod briefing;
 mod charts;
 mod csrf;
 mod dashboard;
@@ -96,6 +97,7 @@ impl Console {
             .route("/items", get(items::page))
             .route("/sources", get(sources::page))
             .route("/report", get(report::page))
+            .route("/briefing", get(briefing::page))
             .route("/classify", get(pages::classify_page).post(pages::classify))
             .route("/events", get(events::stream))
             .route("/assets/{name}", get(assets::file))

@@ -258,6 +258,79 @@ async fn data_set(store: &Store) {
     tx.commit().await.unwrap();
 }
 
+/// A briefing mail as a client shows it: the text part, the HTML part and the images the
+/// HTML shows inline, each checked on the way: multipart/alternative(text/plain,
+/// multipart/related(text/html, image/png…)), every image inline under a Content-ID that
+/// the HTML refers to as `cid:`, a PNG of the size the HTML gives it.
+struct Shown {
+    text: String,
+    html: String,
+    /// (Content-ID, PNG bytes, width, height)
+    images: Vec<(String, Vec<u8>, u32, u32)>,
+}
+
+fn shown(m: &mailparse::ParsedMail<'_>) -> Shown {
+    assert_eq!(m.ctype.mimetype, "multipart/alternative");
+    assert_eq!(m.subparts.len(), 2);
+    assert_eq!(m.subparts[0].ctype.mimetype, "text/plain");
+    let text = m.subparts[0].get_body().unwrap();
+    let related = &m.subparts[1];
+    if related.ctype.mimetype == "text/html" {
+        // No charts (a period without items): the HTML alone.
+        let html = related.get_body().unwrap();
+        assert!(!html.contains("cid:"), "{html}");
+        return Shown {
+            text,
+            html,
+            images: Vec::new(),
+        };
+    }
+    assert_eq!(related.ctype.mimetype, "multipart/related");
+    assert_eq!(related.subparts[0].ctype.mimetype, "text/html");
+    let html = related.subparts[0].get_body().unwrap();
+    let mut images = Vec::new();
+    for part in &related.subparts[1..] {
+        assert_eq!(part.ctype.mimetype, "image/png");
+        let header = |name: &str| {
+            part.headers
+                .iter()
+                .find(|h| h.get_key().eq_ignore_ascii_case(name))
+                .map(|h| h.get_value())
+                .unwrap_or_else(|| panic!("an image without {name}"))
+        };
+        assert!(header("Content-Disposition").starts_with("inline"));
+        let cid = header("Content-ID");
+        let cid = cid
+            .strip_prefix('<')
+            .and_then(|c| c.strip_suffix('>'))
+            .unwrap_or_else(|| panic!("Content-ID {cid} without <>"))
+            .to_string();
+        let bytes = part.get_body_raw().unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{cid} is no PNG");
+        let info = png::Decoder::new(std::io::Cursor::new(&bytes))
+            .read_info()
+            .unwrap_or_else(|e| panic!("{cid} does not decode: {e}"));
+        let (w, h) = (info.info().width, info.info().height);
+        // The HTML shows it, at its own size.
+        let img = format!("<img src=\"cid:{cid}\"");
+        let at = html
+            .find(&img)
+            .unwrap_or_else(|| panic!("the HTML does not show {cid}:\n{html}"));
+        let tag = &html[at..at + html[at..].find('>').unwrap()];
+        assert!(
+            tag.contains(&format!("width=\"{w}\" height=\"{h}\"")),
+            "{tag} for a {w}x{h} PNG"
+        );
+        images.push((cid, bytes, w, h));
+    }
+    assert_eq!(
+        html.matches("src=\"cid:").count(),
+        images.len(),
+        "every cid: in the HTML has its part"
+    );
+    Shown { text, html, images }
+}
+
 fn row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
     text.lines()
         .map(str::trim)
@@ -530,6 +603,7 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
 
     // As a mail client reads it: multipart/alternative, text and HTML, in the folder.
     let mut found = 0;
+    let mut charts = 0;
     for entry in std::fs::read_dir(dirs.mail()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let m = mailparse::parse_mail(&bytes).unwrap();
@@ -544,23 +618,17 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
             continue;
         }
         found += 1;
-        assert_eq!(m.ctype.mimetype, "multipart/alternative", "{subject}");
-        let plain = m
-            .subparts
-            .iter()
-            .find(|p| p.ctype.mimetype == "text/plain")
-            .unwrap()
-            .get_body()
-            .unwrap();
-        let html = m
-            .subparts
-            .iter()
-            .find(|p| p.ctype.mimetype == "text/html")
-            .unwrap()
-            .get_body()
-            .unwrap();
-        assert!(plain.contains("一、超时时限"), "{plain}");
-        assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
+        let shown = shown(&m);
+        assert!(shown.text.contains("一、超时时限"), "{}", shown.text);
+        assert!(
+            shown.html.contains("<html lang=\"zh-CN\">"),
+            "{}",
+            shown.html
+        );
+        // The folder's .eml carries the charts too; a day without items has none.
+        let empty = shown.text.contains("未监测到信息");
+        assert_eq!(shown.images.len(), if empty { 0 } else { 3 }, "{subject}");
+        charts += shown.images.len();
         let to = m
             .headers
             .iter()
@@ -570,4 +638,126 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         assert!(to.contains("leader@example.gov.cn") && to.contains("boss@example.gov.cn"));
     }
     assert_eq!(found, 3, "two daily briefings and one weekly");
+    assert_eq!(charts, 6, "Monday's and the week's, not empty Sunday's");
+}
+
+/// The daily briefing of the known day, mailed through a loopback SMTP relay that first
+/// refuses it: the resent message is the same message (its Message-ID) with its charts,
+/// to the recipients `[jobs.to]` names; on SQLite and PostgreSQL (the PNGs a BLOB and a
+/// BYTEA). With `YUQING_BRIEFING_MAIL_DIR` set, the HTML part
+/// and its PNGs are written there (the `cid:` links made file names) to look at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them() {
+    for backend in common::db::backends().await {
+        mail_on(backend).await;
+    }
+}
+
+async fn mail_on(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let smtp = common::smtp::SmtpServer::start().await;
+    let path = config(
+        &dirs,
+        "http://127.0.0.1:9/n",
+        "http://127.0.0.1:9/f",
+        "daily_briefing = \"0 8 * * *\"\n\n[jobs.to]\n\
+         daily_briefing = [\"leaders\", \"宣传科 <xck@example.gov.cn>\"]",
+        &backend,
+    );
+    let text = std::fs::read_to_string(&path).unwrap()
+        + &format!(
+            "\n[mail]\ntransport = \"smtp\"\nfrom = \"舆情值班 <yuqing@example.gov.cn>\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {}, tls = \"none\" }}\nretry_min = \"1m\"\n",
+            smtp.port()
+        );
+    std::fs::write(&path, text).unwrap();
+    let clock = ManualClock::new(sh(2026, 11, 23, 7, 0));
+    let d = common::start(&path, &clock).await;
+    d.housekeeping().await.unwrap();
+    data_set(&d.store).await;
+
+    // Tuesday 08:00: the briefing of Monday is queued; the relay is down.
+    smtp.set_down(true);
+    clock.set(sh(2026, 11, 24, 8, 0));
+    d.housekeeping().await.unwrap();
+    let rows: Vec<_> = d
+        .store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "daily_briefing")
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].sent_at.is_none() && rows[0].last_error.is_some());
+    let parts = d.store.outbox_parts(rows[0].id).await.unwrap();
+    assert_eq!(parts.len(), 3, "the charts are stored with the row");
+
+    // The relay is back: the same message goes out, charts and all.
+    smtp.set_down(false);
+    clock.set(sh(2026, 11, 24, 8, 5));
+    d.housekeeping().await.unwrap();
+    let got: Vec<_> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.subject.starts_with("【舆情日报】2026-11-23"))
+        .collect();
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(
+        m.subject,
+        "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项"
+    );
+    assert_eq!(m.message_id.as_deref(), Some(rows[0].message_id.as_str()));
+    assert!(m.parse_error.is_none(), "{:?}", m.parse_error);
+    // [jobs.to]: the leaders and the publicity section, not the principal.
+    assert_eq!(m.to, ["leader@example.gov.cn", "xck@example.gov.cn"]);
+
+    let parsed = mailparse::parse_mail(&m.raw).unwrap();
+    let shown = shown(&parsed);
+    let sizes: Vec<(u32, u32)> = shown.images.iter().map(|i| (i.2, i.3)).collect();
+    // By hour; 3 topics (with the unmatched row); 2 sources.
+    assert_eq!(sizes, [(720, 320), (720, 160), (720, 130)]);
+    for (cid, _, _, _) in &shown.images {
+        assert!(cid.ends_with("@example.gov.cn"), "{cid}");
+    }
+    assert!(shown.images[0].0.starts_with("briefing-volume-"));
+    assert!(shown.html.contains("alt=\"按小时信息量与负面占比\""));
+    // The tables stay in the HTML, for clients that show no images; the text part is
+    // whole without either.
+    assert!(
+        shown.html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"),
+        "{}",
+        shown.html
+    );
+    assert!(
+        shown
+            .html
+            .find("按小时信息量与负面占比")
+            .is_some_and(|at| at < shown.html.find(">11-23 09时<").unwrap()),
+        "the chart above its table"
+    );
+    assert!(
+        shown.text.contains("  景区安全\t3\t3\t100.0%"),
+        "{}",
+        shown.text
+    );
+    assert!(shown
+        .text
+        .contains("本日监测信息 10 条，负面 4 条（40.0%）"));
+    assert!(!shown.text.contains("cid:"));
+
+    if let Ok(dir) = std::env::var("YUQING_BRIEFING_MAIL_DIR") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut html = shown.html.clone();
+        for (k, (cid, bytes, _, _)) in shown.images.iter().enumerate() {
+            let name = format!("chart-{k}.png");
+            std::fs::write(dir.join(&name), bytes).unwrap();
+            html = html.replace(&format!("cid:{cid}"), &name);
+        }
+        std::fs::write(dir.join("briefing.html"), html).unwrap();
+        std::fs::write(dir.join("briefing.txt"), &shown.text).unwrap();
+        std::fs::write(dir.join("briefing.eml"), &m.raw).unwrap();
+    }
 }

@@ -455,3 +455,38 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     screenshots(&c, "classify").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_leader_reads_the_briefing_and_moves_to_the_week() {
+    let d = driver().await;
+    let site = site(&None).await;
+    let c = browser(&d).await;
+    login(&c, &site, LEADER).await;
+    // 09:10: the incident of 09:00 and its item are in today's briefing so far.
+    site.s.clock.advance(chrono::Duration::minutes(10));
+    c.goto(&format!(
+        "{}/briefing?from=2026-11-24&to=2026-11-24",
+        site.url
+    ))
+    .await
+    .unwrap();
+    let seen = text_until(&c, "#summary", |t| t.contains("本日监测信息")).await;
+    assert!(seen.starts_with("本日监测信息 1 条"), "{seen}");
+    let topics = text(&c, "#by-topic").await;
+    assert!(topics.contains("景区安全"), "{topics}");
+    screenshots(&c, "briefing").await;
+    c.find(Locator::Id("week"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The week so far, by day.
+    let head = text_until(&c, "h1", |t| t.contains("2026-11-23 00:00")).await;
+    assert!(
+        head.starts_with("舆情简报 2026-11-23 00:00 至 2026-11-24 09:10"),
+        "{head}"
+    );
+    screenshots(&c, "briefing-week").await;
+    c.close().await.unwrap();
+}

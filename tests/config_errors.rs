@@ -167,3 +167,73 @@ fn one_check_reports_every_mistake_in_every_section_and_file() {
     );
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn job_recipients_are_roles_or_addresses_that_reach_someone() {
+    let jobs = |to: &str| {
+        format!(
+            "\n[jobs]\ndaily_briefing = \"0 8 * * *\"\nweekly_briefing = \"30 8 * * Mon\"\n\n\
+             [jobs.to]\n{to}\n"
+        )
+    };
+    // Line 11 is the first line after [jobs.to].
+    let (code, _, err) = check(
+        "",
+        &jobs("daily_briefing = [\"leaders\", \"boss\"]"),
+        WATCHLIST,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(
+            "yuqing.toml:11: [jobs.to] daily_briefing: `boss` is neither a role (duty, leaders, \
+             principal, operators, office) nor a mail address"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = check(
+        "",
+        &format!(
+            "{}\n[people]\nleaders = []\n",
+            jobs("weekly_briefing = [\"leaders\"]")
+        ),
+        WATCHLIST,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(
+            "yuqing.toml:11: [jobs.to] weekly_briefing reaches nobody ([people] leaders empty)"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = check("", &jobs("daily_briefing = [\"notify:wecom\"]"), WATCHLIST);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(
+            "yuqing.toml:11: [jobs.to] daily_briefing: `notify:wecom`: scheduled reports go by \
+             mail only"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = check("", &jobs("monthly_briefing = [\"leaders\"]"), WATCHLIST);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("yuqing.toml:11:") && err.contains("monthly_briefing"),
+        "{err}"
+    );
+    // Written: that list; left out: leaders and principal. `check` says whom each job mails.
+    let (code, out, err) = check(
+        "",
+        &jobs("daily_briefing = [\"principal\", \"宣传科 <xck@example.gov.cn>\"]"),
+        WATCHLIST,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("scheduled jobs:\n  daily_briefing \"0 8 * * *\" to principal+")
+            && out.contains("xck@example.gov.cn"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  weekly_briefing \"30 8 * * Mon\" to leaders+principal\n"),
+        "{out}"
+    );
+}

@@ -149,6 +149,7 @@ async fn every_page_carries_a_strict_content_security_policy() {
         "/items",
         "/sources",
         "/report",
+        "/briefing",
         "/classify",
     ] {
         let p = b.get(path).await;
@@ -1038,4 +1039,124 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         page.contains("判定误报并撤销") && page.contains("艺术展览名称，非安全事件"),
         "the timeline says what was done and why"
     );
+}
+
+/// `/briefing`: yesterday's 日报 by default (here empty, said plainly), any day or week by
+/// its dates, with links to the days around it and to its week; the same numbers as the
+/// mail; every role may read it, nobody logged out.
+#[tokio::test]
+async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
+    let site = site(&None).await;
+    assert_eq!(Browser::new(&site.url).get("/briefing").await.status, 303);
+    let b = logged_in(&site, LEADER).await;
+    let dash = b.get("/").await;
+    assert!(
+        dash.body.contains("<a href=\"/briefing\">简报</a>"),
+        "{}",
+        dash.body
+    );
+
+    // Now is 2026-11-24 09:00 in Shanghai: yesterday had nothing.
+    let p = b.get("/briefing").await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains(
+            "<h1>舆情日报 <small id=\"period\">2026-11-23 00:00 至 2026-11-24 00:00</small>"
+        ),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("<p class=\"notice\" id=\"summary\">本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。</p>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("本日未监测到信息。</p>"));
+    assert!(!p.body.contains("<svg"), "no chart of nothing");
+    for link in [
+        "href=\"/briefing?from=2026-11-22&#38;to=2026-11-22\" id=\"prev\">前一日",
+        "href=\"/briefing?from=2026-11-24&#38;to=2026-11-24\" id=\"next\">后一日",
+        "href=\"/briefing?from=2026-11-23&#38;to=2026-11-29\" id=\"week\">所在周",
+    ] {
+        assert!(p.body.contains(link), "{link}\n{}", p.body);
+    }
+
+    // Today so far (09:10): the incident of 09:00, its item, the chart; no link into
+    // tomorrow.
+    site.s.clock.advance(Duration::minutes(10));
+    let p = b.get("/briefing?from=2026-11-24&to=2026-11-24").await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains("id=\"summary\">本日监测信息 1 条"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("新立案事件 1 起"), "{}", p.body);
+    assert!(p.body.contains("<svg class=\"chart\""));
+    assert!(p.body.contains("<td>景区安全</td><td>1</td>"), "{}", p.body);
+    assert!(p.body.contains("<a href=\"/incidents/1\">#1</a>"));
+    assert!(!p.body.contains("id=\"next\""), "{}", p.body);
+    // The same paragraph as `yuqing briefing` prints for the same period.
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args([
+            "briefing",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+            "--config",
+        ])
+        .arg(&site.s.config)
+        .output()
+        .unwrap();
+    let cli = String::from_utf8(out.stdout).unwrap();
+    let summary = cli.lines().nth(4).unwrap_or_default();
+    assert!(summary.starts_with("本日监测信息 1 条"), "{cli}");
+
+    // Last week: a 周报, the weeks around it and its last day.
+    let p = b.get("/briefing?from=2026-11-16&to=2026-11-22").await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains(
+            "<h1>舆情周报 <small id=\"period\">2026-11-16 00:00 至 2026-11-23 00:00</small>"
+        ),
+        "{}",
+        p.body
+    );
+    for link in [
+        "href=\"/briefing?from=2026-11-09&#38;to=2026-11-15\" id=\"prev\">上一周",
+        "href=\"/briefing?from=2026-11-23&#38;to=2026-11-29\" id=\"next\">下一周",
+        "href=\"/briefing?from=2026-11-22&#38;to=2026-11-22\" id=\"day\">当周最后一日日报",
+    ] {
+        assert!(p.body.contains(link), "{link}\n{}", p.body);
+    }
+    // This week, up to now: by day, and what it covers said plainly.
+    let p = b.get("/briefing?from=2026-11-23&to=2026-11-29").await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains(
+            "<h1>舆情简报 <small id=\"period\">2026-11-23 00:00 至 2026-11-24 09:10</small>"
+        ),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("<th>日期</th>"));
+    assert!(p.body.contains("本期监测信息 1 条"));
+
+    for bad in [
+        "/briefing?from=2026-11-30&to=2026-11-01",
+        "/briefing?from=23/11/2026",
+        "/briefing?from=2026-12-01",
+        "/briefing?from=2026-01-01&to=2026-11-01",
+    ] {
+        let p = b.get(bad).await;
+        assert_eq!(p.status, 400, "{bad}");
+        assert!(p.body.contains("日期格式为 2026-11-01"), "{bad}");
+    }
+    for who in [DUTY, OPERATOR] {
+        assert_eq!(
+            logged_in(&site, who).await.get("/briefing").await.status,
+            200
+        );
+    }
 }

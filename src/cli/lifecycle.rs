@@ -129,7 +129,8 @@ pub fn state_lines(i: &IncidentRow, tz: chrono_tz::Tz) -> Vec<String> {
     out
 }
 
-/// What `yuqing check` adds: the escalation policy in force, the calendar years, the
+/// What `yuqing check` adds: the escalation policy in force, the scheduled jobs and whom
+/// they mail, the calendar years, the
 /// warning when this or (from 1 December) next year's calendar is missing, and the
 /// working-day deadlines of active incidents counted without calendar data.
 pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
@@ -137,6 +138,12 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
     outln!("escalation policy:");
     for line in config.escalation.describe() {
         outln!("  {line}");
+    }
+    if !config.jobs.0.is_empty() {
+        outln!("scheduled jobs:");
+        for job in &config.jobs.0 {
+            outln!("  {}", job.describe());
+        }
     }
     let years: Vec<String> = settings.calendar.years().map(|y| y.to_string()).collect();
     outln!(

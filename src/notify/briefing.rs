@@ -7,10 +7,11 @@
 //! clients drop style sheets): incidents and missed deadlines first, missed in red. The
 //! text part is complete on its own.
 
+use crate::notify::briefing_charts::{self as charts, Kind as ChartKind};
 use crate::notify::mail::local;
 use crate::notify::report::outcome_of;
 use crate::rules::duty::State;
-use crate::store::{DeadlineRow, Draft, IncidentRow, ItemTally};
+use crate::store::{DeadlineRow, Draft, IncidentRow, ItemTally, OutboxPart};
 use crate::vocab::clock::from_secs;
 use crate::vocab::state::{DeadlineState, IncidentStatus};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
@@ -639,8 +640,38 @@ fn none(h: &mut String) {
     h.push_str("<p style=\"color:#555\">无</p>");
 }
 
+/// An image the HTML shows above a table of section 五: where it is (`cid:…` in mail).
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub kind: ChartKind,
+    pub src: String,
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn figure(h: &mut String, figures: &[Figure], kind: ChartKind) {
+    if let Some(f) = figures.iter().find(|f| f.kind == kind) {
+        let _ = write!(
+            h,
+            "<p style=\"margin:8px 0 4px 0\"><img src=\"{}\" alt=\"{}\" width=\"{}\" height=\"{}\" \
+             style=\"display:block;max-width:100%;height:auto;border:0\"></p>",
+            esc(&f.src),
+            esc(&f.alt),
+            f.width,
+            f.height
+        );
+    }
+}
+
 /// The HTML part: the same content, as tables.
 pub fn html(n: &Numbers) -> String {
+    html_with(n, &[])
+}
+
+/// The HTML part with the charts: each figure above the table it draws (which stays, for
+/// mail clients that do not show images).
+pub fn html_with(n: &Numbers, figures: &[Figure]) -> String {
     let mut h = String::from(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\
          <body style=\"font-family:'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;\
@@ -701,12 +732,15 @@ pub fn html(n: &Numbers) -> String {
     if n.total.total == 0 {
         let _ = write!(h, "<p>{}未监测到信息。</p>", n.period_word);
     } else {
+        figure(&mut h, figures, ChartKind::Volume);
         count_table(&mut h, if n.hourly { "时段" } else { "日期" }, &{
             let mut v = n.by_time.clone();
             v.push(n.total.clone());
             v
         });
+        figure(&mut h, figures, ChartKind::Topics);
         count_table(&mut h, "专题", &n.by_topic);
+        figure(&mut h, figures, ChartKind::Sources);
         count_table(&mut h, "来源", &n.by_source);
     }
     h.push_str("<h3>六、本单位发布渠道</h3>");
@@ -774,17 +808,47 @@ pub fn html(n: &Numbers) -> String {
     h
 }
 
-/// The briefing as mail to `to` (kind `daily_briefing` or `weekly_briefing`).
-pub fn draft(n: &Numbers, kind: &str, to: &[Mailbox]) -> Draft {
-    Draft {
+/// The briefing as mail to `to` (kind `daily_briefing` or `weekly_briefing`), and its
+/// charts as inline PNG parts, under Content-IDs made of the chart, the period and
+/// `domain` (the same briefing, the same ids).
+pub fn mail(n: &Numbers, kind: &str, to: &[Mailbox], domain: &str) -> (Draft, Vec<OutboxPart>) {
+    let charts = charts::draw(n);
+    let cid = |k: ChartKind| {
+        format!(
+            "briefing-{}-{}-{}@{domain}",
+            k.name(),
+            n.from.timestamp(),
+            n.to.timestamp()
+        )
+    };
+    let figures: Vec<Figure> = charts
+        .iter()
+        .map(|c| Figure {
+            kind: c.kind,
+            src: format!("cid:{}", cid(c.kind)),
+            alt: c.title.clone(),
+            width: c.width,
+            height: c.height,
+        })
+        .collect();
+    let draft = Draft {
         kind: kind.to_string(),
         incident_id: None,
         recipients: to.iter().map(|m| m.to_string()).collect(),
         subject: subject(n),
         text: text(n),
-        html: html(n),
+        html: html_with(n, &figures),
         notify: Vec::new(),
-    }
+    };
+    let parts = charts
+        .into_iter()
+        .map(|c| OutboxPart {
+            content_id: cid(c.kind),
+            content_type: "image/png".into(),
+            bytes: c.png,
+        })
+        .collect();
+    (draft, parts)
 }
 
 #[cfg(test)]

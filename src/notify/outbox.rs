@@ -8,7 +8,7 @@
 //! stays unsent with the reason in `last_error`.
 
 use crate::config::{self, Tls};
-use crate::store::{OutboxRow, Store};
+use crate::store::{OutboxPart, OutboxRow, Store};
 use crate::vocab::clock::secs;
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Utc};
@@ -137,7 +137,10 @@ impl Sender {
                 each(false);
                 continue;
             }
-            let sent = self.send(&row).instrument(span.clone()).await;
+            let sent = match store.outbox_parts(row.id).await {
+                Ok(parts) => self.send(&row, &parts).instrument(span.clone()).await,
+                Err(e) => Err(e.context("cannot read the message's inline parts")),
+            };
             match sent {
                 Ok(()) => {
                     store.mark_sent(row.id, secs(now)).await?;
@@ -170,8 +173,8 @@ impl Sender {
         self.retry_min.saturating_mul(factor).min(self.retry_max)
     }
 
-    async fn send(&self, row: &OutboxRow) -> Result<()> {
-        let message = build(row, &self.from)?;
+    async fn send(&self, row: &OutboxRow, parts: &[OutboxPart]) -> Result<()> {
+        let message = build(row, parts, &self.from)?;
         match &self.transport {
             Transport::Folder(dir) => {
                 let dir = dir.clone();
@@ -191,15 +194,17 @@ impl Sender {
     }
 }
 
-/// Builds the MIME message of an outbox row: multipart plain + HTML, threaded.
 /// Mail that says a deadline passed or nobody acknowledged: flagged as important.
 fn is_urgent(row: &OutboxRow) -> bool {
     matches!(row.kind.as_str(), "breached" | "unacknowledged") || row.subject.contains("已超时")
 }
 
-/// The message of an outbox row. Subject and bodies lose any bidi override from the web
-/// (`vocab::text::without_bidi`): a title must show in the order it was written.
-pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
+/// The message of an outbox row: multipart/alternative of the text and the HTML, threaded.
+/// With inline `parts` (the briefing's charts) the HTML goes into multipart/related beside
+/// them, each under its Content-ID and shown inline; the text part is the same either way.
+/// Subject and bodies lose any bidi override from the web (`vocab::text::without_bidi`): a
+/// title must show in the order it was written.
+pub fn build(row: &OutboxRow, parts: &[OutboxPart], from: &Mailbox) -> Result<Message> {
     let shown = |s: &str| crate::vocab::text::without_bidi(s).into_owned();
     let recipients: Vec<String> = serde_json::from_str(&row.recipients)
         .with_context(|| format!("outbox row {} has unreadable recipients", row.id))?;
@@ -226,17 +231,30 @@ pub fn build(row: &OutboxRow, from: &Mailbox) -> Result<Message> {
             ));
         }
     }
-    let body = MultiPart::alternative()
-        .singlepart(
-            SinglePart::builder()
-                .header(header::ContentType::TEXT_PLAIN)
-                .body(shown(&row.body_text)),
-        )
-        .singlepart(
-            SinglePart::builder()
-                .header(header::ContentType::TEXT_HTML)
-                .body(shown(&row.body_html)),
-        );
+    let text = SinglePart::builder()
+        .header(header::ContentType::TEXT_PLAIN)
+        .body(shown(&row.body_text));
+    let html = SinglePart::builder()
+        .header(header::ContentType::TEXT_HTML)
+        .body(shown(&row.body_html));
+    let body = if parts.is_empty() {
+        MultiPart::alternative().singlepart(text).singlepart(html)
+    } else {
+        let mut related = MultiPart::related().singlepart(html);
+        for p in parts {
+            let kind = header::ContentType::parse(&p.content_type).with_context(|| {
+                format!(
+                    "outbox row {} has a part of unknown type {}",
+                    row.id, p.content_type
+                )
+            })?;
+            related = related.singlepart(
+                lettre::message::Attachment::new_inline(p.content_id.clone())
+                    .body(p.bytes.clone(), kind),
+            );
+        }
+        MultiPart::alternative().singlepart(text).multipart(related)
+    };
     let body = match (&row.attachment_name, &row.attachment) {
         (Some(name), Some(text)) => MultiPart::mixed().multipart(body).singlepart(
             lettre::message::Attachment::new(name.clone()).body(
@@ -316,7 +334,7 @@ mod tests {
     fn breaches_and_overdue_mail_are_flagged_important_and_others_are_not() {
         let from: Mailbox = "yuqing@example.gov.cn".parse().unwrap();
         let headers = |r: &OutboxRow| {
-            let m = String::from_utf8(build(r, &from).unwrap().formatted()).unwrap();
+            let m = String::from_utf8(build(r, &[], &from).unwrap().formatted()).unwrap();
             m.split("\r\n\r\n").next().unwrap().to_string()
         };
         for urgent in [

@@ -13,8 +13,8 @@ use crate::notify::duty_mail;
 use crate::notify::outbox::domain_of;
 use crate::rules::calendar::Calendar;
 use crate::rules::duty;
-use crate::rules::jobs::{latest_due, Kind};
-use crate::store::{Draft, Store};
+use crate::rules::jobs::{latest_due, Job, Kind};
+use crate::store::{Draft, OutboxPart, Store};
 use crate::vocab::clock::{from_secs, midnight, secs};
 use anyhow::Result;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -40,7 +40,11 @@ pub async fn fire(
         let Some(at) = latest_due(job, from_secs(last), now, tz) else {
             continue;
         };
-        let (draft, attachment) = build(job.kind, store, settings, calendar, at).await?;
+        let Built {
+            draft,
+            attachment,
+            parts,
+        } = build(job, store, settings, calendar, at).await?;
         let mut tx = store.begin().await?;
         if !store
             .set_job_run(&mut tx, name, Some(last), secs(at))
@@ -55,6 +59,7 @@ pub async fn fire(
             if let Some((file, text)) = attachment {
                 store.set_attachment(&mut tx, id, &file, &text).await?;
             }
+            store.add_outbox_parts(&mut tx, id, &parts).await?;
         }
         tx.commit().await?;
         tracing::info!(job = name, scheduled = %at, "scheduled job ran");
@@ -71,18 +76,29 @@ fn previous_month(d: NaiveDate) -> (NaiveDate, NaiveDate) {
     (prev, this)
 }
 
-/// The mail of one run of `kind` for the scheduled time `at`, and its attachment.
+/// The mail of one run of a job.
+pub struct Built {
+    pub draft: Draft,
+    /// A file attached (the ledger's CSV): name and text.
+    pub attachment: Option<(String, String)>,
+    /// Images shown inline (the briefing's charts).
+    pub parts: Vec<OutboxPart>,
+}
+
+/// The mail of one run of `job` for the scheduled time `at`, to the job's recipients.
 pub async fn build(
-    kind: Kind,
+    job: &Job,
     store: &Store,
     settings: &Settings,
     calendar: Option<&Calendar>,
     at: DateTime<Utc>,
-) -> Result<(Draft, Option<(String, String)>)> {
+) -> Result<Built> {
     let config = &settings.config;
     let tz = config.daemon.timezone;
-    let office = &config.people.office;
-    Ok(match kind {
+    let recipients = job.mailboxes(&config.people);
+    let kind = job.kind;
+    let mut parts = Vec::new();
+    let (draft, attachment) = match kind {
         Kind::WeeklyReport => {
             let monday = duty::week_monday(at, tz) - Duration::days(7);
             let from = midnight(monday, tz);
@@ -100,7 +116,10 @@ pub async fn build(
                     status: d.status.as_ref(),
                 })
                 .collect();
-            (duty_mail::weekly_report(from, to, &rows, tz, office), None)
+            (
+                duty_mail::weekly_report(from, to, &rows, tz, &recipients),
+                None,
+            )
         }
         Kind::Ledger => {
             let (first, next) = previous_month(at.with_timezone(&tz).date_naive());
@@ -114,7 +133,7 @@ pub async fn build(
             let month = first.format("%Y-%m").to_string();
             let csv = duty_mail::ledger_csv(&config.channels, &posts, tz);
             (
-                duty_mail::ledger(&month, &config.channels, &posts, tz, office),
+                duty_mail::ledger(&month, &config.channels, &posts, tz, &recipients),
                 Some((format!("ledger-{month}.csv"), csv)),
             )
         }
@@ -130,34 +149,42 @@ pub async fn build(
                 due
             };
             (
-                duty_mail::work_report_reminder(&due.format("%Y-%m-%d").to_string(), tz, office),
+                duty_mail::work_report_reminder(
+                    &due.format("%Y-%m-%d").to_string(),
+                    tz,
+                    &recipients,
+                ),
                 None,
             )
         }
         Kind::DailyBriefing | Kind::WeeklyBriefing => {
             let weekly = kind == Kind::WeeklyBriefing;
-            let (from, to) = super::briefing::period_of(weekly, at, tz);
-            let numbers = super::briefing::gather(store, settings, calendar, from, to, at).await?;
-            let mut to: Vec<lettre::message::Mailbox> = config.people.leaders.clone();
-            for p in &config.people.principal {
-                if !to.iter().any(|m| m.email == p.email) {
-                    to.push(p.clone());
-                }
-            }
-            (
-                crate::notify::briefing::draft(&numbers, kind.name(), &to),
-                None,
-            )
+            let (from, until) = super::briefing::period_of(weekly, at, tz);
+            let numbers =
+                super::briefing::gather(store, settings, calendar, from, until, at).await?;
+            let (draft, charts) = crate::notify::briefing::mail(
+                &numbers,
+                kind.name(),
+                &recipients,
+                &domain_of(&config.mail.from),
+            );
+            parts = charts;
+            (draft, None)
         }
         Kind::DailyDigest => {
             let from = at - Duration::hours(24);
             let items = store.items(None, secs(from), 1000).await?;
             let open = store.incidents(false).await?;
             (
-                duty_mail::daily_digest(from, &items, &open, tz, at, &config.people.duty),
+                duty_mail::daily_digest(from, &items, &open, tz, at, &recipients),
                 None,
             )
         }
+    };
+    Ok(Built {
+        draft,
+        attachment,
+        parts,
     })
 }
 

@@ -120,7 +120,7 @@ pub enum Recipient {
 }
 
 impl Recipient {
-    fn parse(text: &str) -> Result<Recipient, String> {
+    pub(crate) fn parse(text: &str) -> Result<Recipient, String> {
         match text.trim() {
             "duty" => Ok(Recipient::Duty),
             "leaders" => Ok(Recipient::Leaders),
@@ -142,7 +142,7 @@ impl Recipient {
         }
     }
 
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match self {
             Recipient::Duty => "duty".into(),
             Recipient::Leaders => "leaders".into(),
@@ -263,7 +263,9 @@ impl Escalation {
     }
 }
 
-fn resolve(people: &People, list: &[Recipient]) -> Vec<Mailbox> {
+/// The addresses of `list`: roles resolved from `people`, each address once, in the
+/// order named.
+pub fn resolve(people: &People, list: &[Recipient]) -> Vec<Mailbox> {
     let mut out: Vec<Mailbox> = Vec::new();
     for r in list {
         let group: Vec<Mailbox> = match r {

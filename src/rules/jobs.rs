@@ -11,6 +11,12 @@
 //!
 //! The office's three are on by default only when the config has `[[channel]]`s.
 //!
+//! `[jobs.to]` chooses who gets a job's mail, as `[escalation]` does for an incident's
+//! steps: per job a list of roles (`duty`, `leaders`, `principal`, `operators`, `office`,
+//! from `[people]`) or addresses, e.g. `daily_briefing = ["leaders", "宣传科 <xck@…>"]`.
+//! A job left out keeps the "to" of the table above. A list that reaches nobody is a
+//! config error at its line. Scheduled mail goes by mail only: `notify:ID` is refused.
+//!
 //! The ledger covers the previous calendar month: the month's posts are complete and can
 //! be signed, and the 24th leaves a day to collect signatures before the 25th.
 //!
@@ -23,9 +29,11 @@
 //! This file holds the `[jobs]` section and the cron arithmetic; running the jobs and the
 //! reports they send are `obligations::reports`.
 
+use crate::rules::escalation::{resolve, People, Recipient};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use lettre::message::Mailbox;
 use serde::Deserialize;
 use std::path::Path;
 use std::str::FromStr;
@@ -41,6 +49,21 @@ pub struct RawJobs {
     daily_digest: Option<Spanned<String>>,
     daily_briefing: Option<Spanned<String>>,
     weekly_briefing: Option<Spanned<String>>,
+    to: Option<RawTo>,
+}
+
+type RawList = Option<Spanned<Vec<Spanned<String>>>>;
+
+/// `[jobs.to]` as written: per job, roles or addresses.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTo {
+    weekly_report: RawList,
+    ledger: RawList,
+    work_report_reminder: RawList,
+    daily_digest: RawList,
+    daily_briefing: RawList,
+    weekly_briefing: RawList,
 }
 
 /// The jobs that the daemon runs.
@@ -55,6 +78,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Who gets the job's mail when `[jobs.to]` does not say.
+    pub fn default_to(self) -> Vec<Recipient> {
+        match self {
+            Kind::WeeklyReport | Kind::Ledger | Kind::WorkReportReminder => {
+                vec![Recipient::Office]
+            }
+            Kind::DailyDigest => vec![Recipient::Duty],
+            Kind::DailyBriefing | Kind::WeeklyBriefing => {
+                vec![Recipient::Leaders, Recipient::Principal]
+            }
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::WeeklyReport => "weekly_report",
@@ -74,6 +110,28 @@ pub struct Job {
     /// As written (5 or 6 fields, crontab weekday numbers).
     pub expr: String,
     pub schedule: cron::Schedule,
+    /// Who gets its mail (`[jobs.to]`, or the job's default).
+    pub to: Vec<Recipient>,
+}
+
+impl Job {
+    /// The addresses the job's mail goes to, roles resolved from `people`.
+    pub fn mailboxes(&self, people: &People) -> Vec<Mailbox> {
+        resolve(people, &self.to)
+    }
+
+    /// `daily_briefing "0 8 * * *" to leaders+principal`, for `yuqing check`.
+    pub fn describe(&self) -> String {
+        let to: Vec<String> = self.to.iter().map(Recipient::label).collect();
+        format!("{} \"{}\" to {}", self.kind.name(), self.expr, to.join("+"))
+    }
+}
+
+impl Jobs {
+    /// The job of `kind`, if it is on.
+    pub fn get(&self, kind: Kind) -> Option<&Job> {
+        self.0.iter().find(|j| j.kind == kind)
+    }
 }
 
 /// The enabled jobs.
@@ -170,14 +228,23 @@ fn crontab_weekdays(field: &str) -> Result<String, String> {
 
 /// Checks `[jobs]`: every expression parses; defaults for the ones not given. The
 /// office's jobs are on by default when the config has own channels (without them there
-/// is nothing to report); the daily digest only when set.
+/// is nothing to report); the daily digest only when set. `[jobs.to]`: every entry is a
+/// role or an address, and a list written there reaches someone.
 pub fn check(
-    raw: RawJobs,
+    mut raw: RawJobs,
     has_channels: bool,
+    people: &People,
     errs: &mut Diagnostics,
     path: &Path,
     source: &str,
 ) -> Jobs {
+    let mut tos = check_to(
+        raw.to.take().unwrap_or_default(),
+        people,
+        errs,
+        path,
+        source,
+    );
     let mut jobs = Vec::new();
     let office = |expr: &'static str| if has_channels { expr } else { "off" };
     for (kind, value, default) in [
@@ -204,6 +271,11 @@ pub fn check(
                 kind,
                 expr,
                 schedule,
+                to: tos
+                    .iter_mut()
+                    .find(|(k, _)| *k == kind)
+                    .and_then(|(_, to)| to.take())
+                    .unwrap_or_else(|| kind.default_to()),
             }),
             Err(e) => errs.push(Diagnostic::at(
                 path,
@@ -214,6 +286,72 @@ pub fn check(
         }
     }
     Jobs(jobs)
+}
+
+/// `[jobs.to]`, checked: per job the recipients written there (None where not written).
+fn check_to(
+    raw: RawTo,
+    people: &People,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) -> Vec<(Kind, Option<Vec<Recipient>>)> {
+    let lists = [
+        (Kind::WeeklyReport, raw.weekly_report),
+        (Kind::Ledger, raw.ledger),
+        (Kind::WorkReportReminder, raw.work_report_reminder),
+        (Kind::DailyDigest, raw.daily_digest),
+        (Kind::DailyBriefing, raw.daily_briefing),
+        (Kind::WeeklyBriefing, raw.weekly_briefing),
+    ];
+    let mut out = Vec::new();
+    for (kind, list) in lists {
+        let Some(list) = list else {
+            out.push((kind, None));
+            continue;
+        };
+        let span = list.span();
+        let mut who = Vec::new();
+        let mut bad = false;
+        for entry in list.into_inner() {
+            let at = |msg: String| Diagnostic::at(path, source, entry.span().start, msg);
+            match Recipient::parse(entry.get_ref()) {
+                Ok(Recipient::Notify(id)) => {
+                    bad = true;
+                    errs.push(at(format!(
+                        "[jobs.to] {}: `notify:{id}`: scheduled reports go by mail only; \
+                         name roles or addresses",
+                        kind.name()
+                    )));
+                }
+                Ok(r) => who.push(r),
+                Err(e) => {
+                    bad = true;
+                    errs.push(at(format!("[jobs.to] {}: {e}", kind.name())));
+                }
+            }
+        }
+        if !bad && resolve(people, &who).is_empty() {
+            let roles: Vec<String> = who.iter().map(Recipient::label).collect();
+            errs.push(Diagnostic::at(
+                path,
+                source,
+                span.start,
+                format!(
+                    "[jobs.to] {} reaches nobody{}: its mail would never be delivered; name a \
+                     role with addresses in [people] or an address",
+                    kind.name(),
+                    if roles.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ([people] {} empty)", roles.join(", "))
+                    }
+                ),
+            ));
+        }
+        out.push((kind, Some(who)));
+    }
+    out
 }
 
 /// The latest scheduled time of `job` after `last` and at or before `now`.
@@ -259,6 +397,7 @@ mod tests {
             kind: Kind::Ledger,
             expr: expr.into(),
             schedule: parse_cron(expr).unwrap(),
+            to: Kind::Ledger.default_to(),
         }
     }
 

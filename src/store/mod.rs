@@ -29,7 +29,7 @@ pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{ItemRow, ItemTally, NewItem, Stored};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
-pub use outbox::{Draft, OutboxRow};
+pub use outbox::{Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use sources::{PollSuccess, SourceState};
 pub use users::UserRow;

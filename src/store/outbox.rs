@@ -37,6 +37,16 @@ pub struct OutboxRow {
     pub attachment: Option<String>,
 }
 
+/// A part shown inside a message, not attached to it: an image the HTML refers to as
+/// `cid:CONTENT_ID` (the briefing's charts). Stored in `outbox_parts`, with its row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxPart {
+    /// Without the angle brackets.
+    pub content_id: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
 pub(super) const COLUMNS: &str = "id, created_at, incident_id, kind, recipients, subject, \
                                   body_text, body_html, message_id, in_reply_to, attempts, \
                                   sent_at, last_error, attachment_name, attachment";
@@ -94,6 +104,40 @@ impl Store {
             }
         }
         Ok(id)
+    }
+
+    /// Adds `parts` to the queued message `outbox_id`, in the transaction that queued it.
+    pub async fn add_outbox_parts(
+        &self,
+        tx: &mut Tx,
+        outbox_id: i64,
+        parts: &[OutboxPart],
+    ) -> Result<()> {
+        for (position, part) in (0i64..).zip(parts) {
+            sqlx::query(
+                "INSERT INTO outbox_parts (outbox_id, position, content_id, content_type, bytes) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(outbox_id)
+            .bind(position)
+            .bind(&part.content_id)
+            .bind(&part.content_type)
+            .bind(&part.bytes)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The inline parts of a message, in the order they were added (none for most mail).
+    pub async fn outbox_parts(&self, outbox_id: i64) -> Result<Vec<OutboxPart>> {
+        Ok(sqlx::query_as(
+            "SELECT content_id, content_type, bytes FROM outbox_parts WHERE outbox_id = $1 \
+             ORDER BY position",
+        )
+        .bind(outbox_id)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Messages due to be (re)sent, oldest first.

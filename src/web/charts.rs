@@ -117,29 +117,50 @@ pub fn items_per_hour(clock_start: i64, times: &[i64], now: i64, tz: Tz) -> Stri
 
 /// Horizontal bars: one per (label, count), largest first as given.
 pub fn bars(rows: &[(String, i64)]) -> String {
+    let rows: Vec<(String, i64, i64)> = rows.iter().map(|(l, n)| (l.clone(), *n, 0)).collect();
+    stacked_bars("各来源信息数", &rows)
+}
+
+/// Horizontal bars: one per (label, total, of which negative), largest first as given;
+/// the negative part red from the left.
+pub fn stacked_bars(title: &str, rows: &[(String, i64, i64)]) -> String {
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let row_h = 30.0;
     let h = (rows.len().max(1) as f64) * row_h + 8.0;
     let label_w = 190.0;
     let plot_w = W - label_w - 48.0;
     let mut s = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"各来源信息数\" \
-        ><title>各来源信息数</title>"
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\" \
+        ><title>{}</title>",
+        esc(title),
+        esc(title)
     );
-    for (k, (label, n)) in rows.iter().enumerate() {
+    for (k, (label, n, negative)) in rows.iter().enumerate() {
         let y = 4.0 + k as f64 * row_h;
         let w = plot_w * (*n as f64) / (max as f64);
         let short: String = label.chars().take(12).collect();
         let _ = write!(
             s,
             "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
-             <rect class=\"bar\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\"><title>{} {n}</title></rect>\
-             <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{n}</text>",
+             <rect class=\"bar\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\"><title>{} {n}</title></rect>",
             label_w - 6.0,
             y + 19.0,
             esc(&short),
             row_h - 6.0,
             esc(label),
+        );
+        if *negative > 0 {
+            let nw = plot_w * (*negative as f64) / (max as f64);
+            let _ = write!(
+                s,
+                "<rect class=\"overdue\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{nw:.1}\" height=\"{:.1}\"><title>{} 负面 {negative}</title></rect>",
+                row_h - 6.0,
+                esc(label),
+            );
+        }
+        let _ = write!(
+            s,
+            "<text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{n}</text>",
             label_w + w + 4.0,
             y + 19.0,
         );
