@@ -1075,7 +1075,7 @@ pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -
     let numbers =
         crate::obligations::briefing::gather(&store, &settings, calendar, start, end, now).await?;
     if html {
-        outln!("{}", crate::notify::briefing::html(&numbers));
+        outln!("{}", crate::notify::briefing::standalone_html(&numbers));
     } else {
         outln!("{}", crate::notify::briefing::subject(&numbers));
         outln!("");

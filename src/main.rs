@@ -125,7 +125,7 @@ enum Command {
         /// Last day, included (2026-11-29); without it, up to now.
         #[arg(long)]
         to: Option<String>,
-        /// `text` (default) or `html` (the mail's HTML part).
+        /// `text` (default) or `html` (the mail's HTML part, charts included as data: images).
         #[arg(long, default_value = "text", value_parser = ["text", "html"])]
         format: String,
     },

@@ -453,6 +453,20 @@ async fn numbers_on(backend: Option<String>) {
         html.find("一、超时时限").unwrap() < html.find("五、信息量").unwrap(),
         "incidents and missed deadlines first"
     );
+    // The page on its own carries the mail's three charts, as PNG data a browser shows.
+    let images: Vec<&str> = html
+        .split("<img src=\"data:image/png;base64,")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert_eq!(images.len(), 3, "volume, topics and sources");
+    for b64 in images {
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    }
     if let Ok(path) = std::env::var("YUQING_BRIEFING_HTML") {
         std::fs::write(path, &html).unwrap();
     }

@@ -669,6 +669,26 @@ pub fn html(n: &Numbers) -> String {
     html_with(n, &[])
 }
 
+/// A page on its own (`yuqing briefing --format html`): the mail's HTML with its charts
+/// inside as `data:` URIs, so a browser shows what the leaders' mail client shows.
+pub fn standalone_html(n: &Numbers) -> String {
+    use base64::Engine;
+    let figures: Vec<Figure> = charts::draw(n)
+        .into_iter()
+        .map(|c| Figure {
+            kind: c.kind,
+            src: format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&c.png)
+            ),
+            alt: c.title,
+            width: c.width,
+            height: c.height,
+        })
+        .collect();
+    html_with(n, &figures)
+}
+
 /// The HTML part with the charts: each figure above the table it draws (which stays, for
 /// mail clients that do not show images).
 pub fn html_with(n: &Numbers, figures: &[Figure]) -> String {
