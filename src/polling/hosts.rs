@@ -67,7 +67,7 @@ pub async fn tell_operators(
                 sources = h.sources,
                 pass_s = h.pass.as_secs(),
                 shortest_every_s = h.shortest.as_secs(),
-                "a host's sources cannot all be polled within their intervals; operators mailed"
+                "a host cannot be asked as often as its sources' intervals need; operators mailed"
             );
             mailed.push(h.host.clone());
         }
