@@ -1,5 +1,7 @@
 //! `cargo bench --bench poll`: one full polling cycle of 2,000 feeds through the real
-//! fetch → parse → store → classify path, then a second cycle in which every feed is 304.
+//! fetch → parse → store → classify path, then a second cycle in which every feed is 304,
+//! then a surge: the same 2,000 feeds again on a fresh database, with 5% of the items
+//! (2,000) about one event, all joining one incident (issue 18).
 //!
 //! An axum server on its own thread and current-thread runtime serves 2,000 RSS 2.0 feeds
 //! of 20 items each on loopback (real UTF-8 bytes built once before the clock starts, each
@@ -10,10 +12,20 @@
 //! `scheduler::MAX_CONCURRENT_POLLS` (16) permits, as the scheduler runs them. One item in
 //! 400 carries a sentence a watchlist matches, so classification opens and joins incidents.
 //!
+//! The surge feeds replace the quiet ones on the server (one set in memory at a time), and
+//! are polled into a new SQLite file as the quiet ones were: every item new, the first
+//! about the event opens the incident and the other 1,999 join it, so the cycle pays for
+//! 2,000 joins into an incident that grows to 2,000 items. `join_cost_ratio` is the median
+//! time of one `incident::on_match` join into an incident of 10,000 items over one into an
+//! incident of 10 (as `benches/grouping.rs` measures it, here on its own SQLite file).
+//!
 //! Prints a few lines for people on stderr, then, last, one JSON line on stdout:
-//! `{"feeds", "cycle_s", "cycle_304_s", "items_per_s", "peak_rss_mb"}`. Peak RSS is
-//! `VmHWM` of the whole process, so it includes the server's 2,000 prepared bodies
-//! (`rss_before_mb` on stderr is the resident size just before the first cycle).
+//! `{"feeds", "cycle_s", "cycle_304_s", "items_per_s", "surge_cycle_s", "surge_ratio",
+//! "surge_joined", "join_cost_ratio", "vs_rss2email", "peak_rss_mb"}`: `surge_ratio` is the
+//! surge cycle over the quiet one, `vs_rss2email` is rss2email's first pass of the same
+//! 40,000 items (73 s, measured in issue 18) over the quiet cycle. Peak RSS is `VmHWM` of the
+//! whole process, so it includes the server's 2,000 prepared bodies (`rss_before_mb` on
+//! stderr is the resident size just before the first cycle).
 //! Deterministic data; a benchmark, not a timed test: it fails only if a poll fails or the
 //! counts are not what the feeds hold.
 
@@ -40,6 +52,27 @@ const ITEMS: usize = 20;
 /// One item in this many carries a sentence a watchlist matches.
 const MATCH_EVERY: usize = 400;
 const WATCHLISTS: &[&str] = &["scenic-safety.toml", "tourism-market.toml", "hotels.toml"];
+/// In the surge, one item in this many (5%) is about the one event.
+const SURGE_EVERY: usize = 20;
+/// rss2email's first pass of the same 40,000 items, single-threaded (issue 18).
+const RSS2EMAIL_FIRST_PASS_S: f64 = 73.0;
+
+/// The surge's event as its reports title it: the headline (a starter watchlist's own
+/// example) with each report's own words after it; all match `scenic-safety` only.
+fn surge_title(k: usize) -> String {
+    const TAILS: &[&str] = &[
+        "现场视频",
+        "最新进展",
+        "网友热议",
+        "官方通报",
+        "目击者讲述",
+        "被困游客已全部获救",
+    ];
+    format!(
+        "景区索道突发故障 40余名游客被困空中 消防正在救援 {}",
+        TAILS[k % TAILS.len()]
+    )
+}
 
 /// Sentences the starter watchlists match (their own `expect = true` examples).
 const MATCHING: &[&str] = &[
@@ -92,6 +125,7 @@ fn feed_body(
     rng: &mut Rng,
     pool: &[char],
     now: chrono::DateTime<chrono::Utc>,
+    surge: bool,
 ) -> Vec<u8> {
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
@@ -105,7 +139,13 @@ fn feed_body(
         let published = now - chrono::Duration::minutes((j * 7 + n % 60) as i64);
         let mut title = String::new();
         let mut summary = String::new();
-        if k % MATCH_EVERY == 0 {
+        if surge {
+            if k % SURGE_EVERY == 0 {
+                title.push_str(&surge_title(k / SURGE_EVERY));
+            } else {
+                filler(rng, pool, 12, 14, &mut title);
+            }
+        } else if k % MATCH_EVERY == 0 {
             title.push_str(MATCHING[(k / MATCH_EVERY) % MATCHING.len()]);
         } else {
             filler(rng, pool, 12, 14, &mut title);
@@ -129,11 +169,15 @@ struct Feed {
     body: axum::body::Bytes,
 }
 
+/// What the server serves; replaced between scenarios (one set of bodies in memory).
+type Feeds = Arc<std::sync::RwLock<Arc<Vec<Feed>>>>;
+
 async fn serve(
-    State(feeds): State<Arc<Vec<Feed>>>,
+    State(feeds): State<Feeds>,
     UrlPath(n): UrlPath<usize>,
     request: HeaderMap,
 ) -> Response {
+    let feeds = feeds.read().expect("feeds lock").clone();
     let Some(feed) = feeds.get(n) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -155,7 +199,7 @@ async fn serve(
 }
 
 /// Starts the server on its own thread and runtime; returns its port.
-fn start_server(feeds: Vec<Feed>) -> u16 {
+fn start_server(feeds: Feeds) -> u16 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("feed-server".into())
@@ -172,7 +216,7 @@ fn start_server(feeds: Vec<Feed>) -> u16 {
                     .expect("send port");
                 let app = Router::new()
                     .route("/feed/{n}", get(serve))
-                    .with_state(Arc::new(feeds));
+                    .with_state(feeds);
                 axum::serve(listener, app).await.expect("serve");
             });
         })
@@ -192,6 +236,7 @@ fn proc_status_mb(field: &str) -> f64 {
 
 /// Writes the config (2,000 sources) and three starter watchlists into `dir`.
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).expect("config folder");
     let watchlists = dir.join("watchlists");
     std::fs::create_dir_all(&watchlists).expect("watchlists folder");
     let starter = Path::new(env!("CARGO_MANIFEST_DIR")).join("watchlists");
@@ -273,23 +318,28 @@ fn main() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let pool: Vec<char> = POOL.chars().collect();
     let now = chrono::Utc::now();
-    let t0 = Instant::now();
-    let feeds: Vec<Feed> = (0..FEEDS)
-        .map(|n| Feed {
-            etag: format!("\"feed-{n}-v1\""),
-            body: feed_body(n, &mut rng, &pool, now).into(),
-        })
-        .collect();
-    let feed_bytes: usize = feeds.iter().map(|f| f.body.len()).sum();
-    eprintln!(
-        "built {FEEDS} feeds x {ITEMS} items, {:.1} MB of RSS, in {:.2?}",
-        feed_bytes as f64 / 1e6,
-        t0.elapsed()
-    );
-    let port = start_server(feeds);
+    let mut build = |surge: bool| -> Arc<Vec<Feed>> {
+        let t0 = Instant::now();
+        let feeds: Vec<Feed> = (0..FEEDS)
+            .map(|n| Feed {
+                etag: format!("\"feed-{n}-v1-{surge}\""),
+                body: feed_body(n, &mut rng, &pool, now, surge).into(),
+            })
+            .collect();
+        let feed_bytes: usize = feeds.iter().map(|f| f.body.len()).sum();
+        eprintln!(
+            "built {FEEDS} feeds x {ITEMS} items{}, {:.1} MB of RSS, in {:.2?}",
+            if surge { " (surge)" } else { "" },
+            feed_bytes as f64 / 1e6,
+            t0.elapsed()
+        );
+        Arc::new(feeds)
+    };
+    let feeds: Feeds = Arc::new(std::sync::RwLock::new(build(false)));
+    let port = start_server(feeds.clone());
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = write_config(dir.path(), port);
+    let root = tempfile::tempdir().expect("temp dir");
+    let config = write_config(&root.path().join("quiet"), port);
     let t0 = Instant::now();
     let settings = Arc::new(Settings::load(&config).unwrap_or_else(|e| panic!("{e}")));
     eprintln!(
@@ -328,11 +378,175 @@ fn main() {
         store.close().await;
         (cycle_s, time.as_secs_f64(), items_per_s)
     });
-    let db = std::fs::metadata(dir.path().join("var/yuqing.db")).map_or(0, |m| m.len());
-    eprintln!("database file: {:.1} MB", db as f64 / 1e6);
-
-    println!(
-        "{{\"feeds\": {FEEDS}, \"cycle_s\": {cycle_s:.2}, \"cycle_304_s\": {cycle_304_s:.3}, \"items_per_s\": {items_per_s:.0}, \"peak_rss_mb\": {:.1}}}",
+    let db = std::fs::metadata(root.path().join("quiet/var/yuqing.db")).map_or(0, |m| m.len());
+    eprintln!(
+        "database file: {:.1} MB; peak RSS so far (quiet and 304 cycles): {:.1} MB",
+        db as f64 / 1e6,
         proc_status_mb("VmHWM")
     );
+
+    // The surge: the same feeds with 5% of the items about one event, on a fresh database.
+    *feeds.write().expect("feeds lock") = Arc::new(Vec::new());
+    *feeds.write().expect("feeds lock") = build(true);
+    let config = write_config(&root.path().join("surge"), port);
+    let settings = Arc::new(Settings::load(&config).unwrap_or_else(|e| panic!("{e}")));
+    let (surge_cycle_s, surge_joined) = rt.block_on(async {
+        let store = Store::open(&settings.config.daemon.database)
+            .await
+            .expect("open store");
+        let fetcher = Fetcher::new(FetchSettings::new(
+            settings.config.daemon.user_agent.clone(),
+        ))
+        .expect("HTTP client");
+        let (time, t) = cycle(&store, &fetcher, &settings).await;
+        eprintln!("surge cycle: {time:.2?}  {t:?}");
+        assert_eq!(t.failed, 0, "every poll succeeds");
+        assert_eq!(t.new, FEEDS * ITEMS, "every item is new");
+        assert_eq!(
+            t.matched,
+            FEEDS * ITEMS / SURGE_EVERY,
+            "the event's items match"
+        );
+        assert_eq!(
+            (t.opened, t.joined),
+            (1, FEEDS * ITEMS / SURGE_EVERY - 1),
+            "the event's first item opens one incident and the others join it"
+        );
+        store.close().await;
+        (time.as_secs_f64(), t.joined)
+    });
+    let join_cost_ratio = rt.block_on(join_cost_ratio(&root.path().join("joins")));
+
+    println!(
+        "{{\"feeds\": {FEEDS}, \"cycle_s\": {cycle_s:.2}, \"cycle_304_s\": {cycle_304_s:.3}, \"items_per_s\": {items_per_s:.0}, \"surge_cycle_s\": {surge_cycle_s:.2}, \"surge_ratio\": {:.2}, \"surge_joined\": {surge_joined}, \"join_cost_ratio\": {join_cost_ratio:.2}, \"vs_rss2email\": {:.1}, \"peak_rss_mb\": {:.1}}}",
+        surge_cycle_s / cycle_s,
+        RSS2EMAIL_FIRST_PASS_S / cycle_s,
+        proc_status_mb("VmHWM")
+    );
+}
+
+/// The median time of one join into an incident of 10,000 items over one into an incident
+/// of 10: items stored and joined through the store and `incident::on_match`, on an SQLite
+/// file in `dir` (as `benches/grouping.rs` does; that bench has the details).
+async fn join_cost_ratio(dir: &Path) -> f64 {
+    use chrono::TimeZone;
+    use yuqing::incident::{self, Outcome};
+    use yuqing::store::{NewItem, Stored};
+    use yuqing::vocab::severity::Severity;
+
+    const ROUNDS: usize = 15;
+    std::fs::create_dir_all(dir.join("watchlists")).expect("folder");
+    std::fs::write(
+        dir.join("watchlists/w.toml"),
+        "[[topic]]\nid = \"small\"\nname = \"景区安全\"\nany = [\"景区\"]\n\n\
+         [[topic]]\nid = \"large\"\nname = \"景区安全\"\nany = [\"景区\"]\n",
+    )
+    .expect("watchlist");
+    let config = dir.join("yuqing.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nwatchlists = \"{0}/watchlists\"\nstate_dir = \"{0}/var\"\n\n\
+             [mail]\ntransport = \"file\"\n\n[grouping]\nwindow = \"3650d\"\n",
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let settings = Settings::load(&config).unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(&settings.config.daemon.database)
+        .await
+        .expect("open store");
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let title = |topic: &str, n: usize| {
+        let base = if topic == "small" {
+            "示例山景区索道故障 游客被困空中"
+        } else {
+            "古城景区一碗面卖98元 网友称被宰客"
+        };
+        format!("{base} 第{n}条 现场视频 网友热议 {}", n * 7919 % 10_007)
+    };
+    // Joins `count` items (from `from`) to the topic's incident, `batch` per transaction.
+    let add = |topic: &'static str, from: usize, count: usize, batch: usize| {
+        let (store, settings, title) = (&store, &settings, &title);
+        async move {
+            let mut last = None;
+            for chunk in (from..from + count).collect::<Vec<_>>().chunks(batch) {
+                let mut tx = store.begin().await.expect("begin");
+                for &n in chunk {
+                    let (guid, hash, t) = (
+                        format!("{topic}-{n}"),
+                        format!("h-{topic}-{n}"),
+                        title(topic, n),
+                    );
+                    let item = NewItem {
+                        source_id: topic,
+                        guid: &guid,
+                        link: None,
+                        title: &t,
+                        summary: "",
+                        published_at: None,
+                        content_hash: &hash,
+                    };
+                    let Stored::New(id) = store
+                        .store_item(&mut tx, &item, now.timestamp())
+                        .await
+                        .expect("store")
+                    else {
+                        panic!("a new item")
+                    };
+                    let row = store
+                        .item_in(&mut tx, id)
+                        .await
+                        .expect("read")
+                        .expect("stored");
+                    let at = now + chrono::Duration::seconds(n as i64 % 1000);
+                    last = Some(
+                        incident::on_match(
+                            store,
+                            &mut tx,
+                            settings,
+                            &row,
+                            topic,
+                            "景区安全",
+                            Severity::Major,
+                            &[],
+                            at,
+                        )
+                        .await
+                        .expect("on_match"),
+                    );
+                }
+                tx.commit().await.expect("commit");
+            }
+            last.expect("at least one item")
+        }
+    };
+    let t0 = Instant::now();
+    add("small", 0, 10, 10).await;
+    add("large", 0, 10_000, 250).await;
+    eprintln!(
+        "built incidents of 10 and 10,000 items in {:.1?}",
+        t0.elapsed()
+    );
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut small, mut large) = (Vec::new(), Vec::new());
+    for r in 0..ROUNDS {
+        for (topic, times) in [("small", &mut small), ("large", &mut large)] {
+            let t = Instant::now();
+            let o = add(topic, 100_000 + r, 1, 1).await;
+            times.push(t.elapsed().as_secs_f64());
+            assert!(matches!(o, Outcome::Joined(_)), "{o:?}");
+        }
+    }
+    store.close().await;
+    let (small, large) = (median(small), median(large));
+    eprintln!(
+        "one join into 10 items: {:.2} ms; into 10,000: {:.2} ms",
+        small * 1e3,
+        large * 1e3
+    );
+    large / small
 }

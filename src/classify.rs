@@ -247,7 +247,7 @@ impl Classifier {
         // Most items match nothing: fold without the way back to the original, and fold
         // again with it only for evidence (the folded text is the same either way).
         let norm = Normalized::unmapped(normalize_text(text));
-        let tone = self.tone.tone(text);
+        let tone = self.tone.tone_of_folded(&norm.text);
         let hits = self.hits(&norm);
         let mut matched = Vec::new();
         for (ti, rules) in self.candidates(&hits) {

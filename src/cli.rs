@@ -365,6 +365,10 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     // The working-day calendar was read (and a missing or broken one reported where it is
     // needed) by `Settings::load`.
     crate::cli::lifecycle::check_lines(&settings, SystemClock.now()).await;
+    overloaded_hosts(
+        &crate::fetch::politeness::host_loads(&settings.config),
+        "warning: ",
+    );
     let examples: usize = settings
         .watchlists
         .topics
@@ -631,6 +635,8 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     for c in &config.channels {
         channels.push((c, store.source_state(&c.id).await?));
     }
+    // Whether each host's sources can all be polled within their intervals.
+    let hosts = crate::fetch::politeness::host_loads(&config);
     if json_out {
         let list: Vec<_> = rows
             .iter()
@@ -666,6 +672,18 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                     "last_error": st.last_error,
                     "failures": st.failures,
                     "next_poll": if st.next_poll > 0 { Some(rfc3339(st.next_poll, tz)) } else { None },
+                })).collect::<Vec<_>>(),
+                "hosts": hosts.iter().map(|h| json!({
+                    "host": h.host,
+                    "sources": h.sources,
+                    "per_host": h.per_host,
+                    "host_delay_ms": h.delay.as_millis() as u64,
+                    "pass_s": h.pass.as_secs_f64(),
+                    "shortest_every_s": h.shortest.as_secs_f64(),
+                    "load": h.load,
+                    "overloaded": h.overloaded(),
+                    "host_delay_to_fit_ms": h.overloaded().then(|| h.delay_to_fit().as_millis() as u64),
+                    "every_to_fit_s": h.overloaded().then(|| h.every_to_fit().as_secs()),
                 })).collect::<Vec<_>>(),
             }))?
         );
@@ -712,8 +730,23 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 },
             );
         }
+        overloaded_hosts(&hosts, "");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A line per host whose sources cannot all be polled within their intervals, with the
+/// settings that would fix it (`yuqing sources`, `yuqing check`).
+fn overloaded_hosts(hosts: &[crate::fetch::politeness::HostLoad], prefix: &str) {
+    use crate::notify::mail::{host_overload_fix, host_overload_line};
+    let over: Vec<_> = hosts.iter().filter(|h| h.overloaded()).collect();
+    if over.is_empty() {
+        return;
+    }
+    outln!("{prefix}以下主机的信息源无法在设定的间隔内抓完一轮：");
+    for h in over {
+        outln!("  {}。{}。", host_overload_line(h), host_overload_fix(h));
+    }
 }
 
 /// `yuqing calendar update`: this year's and next year's holiday-cn files from

@@ -48,6 +48,28 @@ pub struct Config {
     pub notify: notify::Notifiers,
     /// The duty console (`[web]`).
     pub web: web::Web,
+    /// Politeness of particular hosts (`[[host]]`), by host name; the others use
+    /// `[daemon] per_host` and `host_delay`.
+    pub hosts: BTreeMap<String, Politeness>,
+}
+
+/// How politely one host is polled: at most `per_host` requests at once, their starts at
+/// least `delay` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Politeness {
+    pub per_host: usize,
+    pub delay: Span,
+}
+
+impl Config {
+    /// The politeness of `host`: its `[[host]]` entry, else `[daemon] per_host` and
+    /// `host_delay`.
+    pub fn politeness(&self, host: &str) -> Politeness {
+        self.hosts.get(host).copied().unwrap_or(Politeness {
+            per_host: self.daemon.per_host,
+            delay: self.daemon.host_delay,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +255,17 @@ struct RawConfig {
     web: web::RawWeb,
     #[serde(default, rename = "notify")]
     notifiers: Vec<Spanned<notify::RawNotifier>>,
+    #[serde(default, rename = "host")]
+    hosts: Vec<RawHost>,
+}
+
+/// `[[host]]`: one host's own politeness.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: Spanned<String>,
+    per_host: Option<usize>,
+    host_delay: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -426,6 +459,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         sources_and_channels(raw.sources, raw.channels, &mut errs, path, source);
     check_office_reached(office_span, &people, &jobs, &channels, &mut errs, &at);
     let surge = raw.surge.check(&mut errs, &at);
+    let hosts = hosts(raw.hosts, &daemon, &mut errs, &at);
 
     errs.into_result(Config {
         path: path.to_path_buf(),
@@ -441,7 +475,50 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         escalation,
         notify,
         web,
+        hosts,
     })
+}
+
+/// `[[host]]`: a host name as URLs carry it (no scheme, port or path), once each; what is
+/// left out is `[daemon]`'s.
+fn hosts(
+    raw: Vec<RawHost>,
+    daemon: &Daemon,
+    errs: &mut Diagnostics,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+) -> BTreeMap<String, Politeness> {
+    let mut hosts = BTreeMap::new();
+    for h in raw {
+        let written = h.name.get_ref().trim();
+        // As a URL's host_str has it: domain names in lower case (and punycode).
+        let name = url::Url::parse(&format!("http://{written}/"))
+            .ok()
+            .filter(|u| u.port().is_none() && u.host_str().is_some())
+            .and_then(|u| u.host_str().map(str::to_string))
+            .filter(|_| !written.is_empty() && !written.contains(['/', '@']));
+        let Some(name) = name else {
+            errs.push(at(
+                h.name.span(),
+                format!(
+                    "[[host]] name `{}` is not a host name: write it as in the sources' URLs, \
+                     without scheme, port or path, like \"www.example.gov.cn\"",
+                    h.name.get_ref()
+                ),
+            ));
+            continue;
+        };
+        let politeness = Politeness {
+            per_host: h.per_host.unwrap_or(daemon.per_host).max(1),
+            delay: h.host_delay.unwrap_or(daemon.host_delay),
+        };
+        if hosts.insert(name.clone(), politeness).is_some() {
+            errs.push(at(
+                h.name.span(),
+                format!("[[host]] `{name}` is given twice: give each host one entry"),
+            ));
+        }
+    }
+    hosts
 }
 
 /// `[daemon]`: where the state, the database, the watchlists and the calendar are, and

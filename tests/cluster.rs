@@ -80,6 +80,7 @@ state_dir = "var"
 database = "{db}"
 tick = "200ms"
 lease = "{LEASE_S}s"
+host_delay = "200ms"
 
 [mail]
 transport = "smtp"

@@ -85,6 +85,7 @@ watchlists = "watchlists"
 state_dir = "var"
 tick = "200ms"
 lease = "2s"
+host_delay = "200ms"
 {db}{extra_daemon}
 
 [mail]

@@ -130,3 +130,61 @@ async fn the_open_incident_gauges_count_neither_closed_nor_merged_incidents() {
         }
     }
 }
+
+/// An item is stored once: by GUID (a changed text is an update), and not again when the
+/// same text comes under another GUID; a new item's tone is stored with it.
+#[tokio::test]
+async fn an_item_is_stored_once_by_guid_or_content_with_its_tone() {
+    for backend in common::db::backends().await {
+        let dirs = TempDirs::new();
+        let store = open(&dirs, &backend).await;
+        let item = |guid: &'static str, title: &'static str, hash: &'static str| NewItem {
+            source_id: "forum",
+            guid,
+            link: None,
+            title,
+            summary: "",
+            published_at: None,
+            content_hash: hash,
+        };
+        let tone = yuqing::classify::tone::Tone {
+            label: yuqing::classify::tone::ToneLabel::Negative,
+            score: -0.8,
+        };
+        let mut tx = store.begin().await.unwrap();
+        let mut put = async |i: NewItem<'static>, tone| {
+            store
+                .store_item_with_tone(&mut tx, &i, tone, 1_000)
+                .await
+                .unwrap()
+        };
+        let Stored::New(id) = put(item("g1", "景区踩踏", "h1"), Some(tone)).await else {
+            panic!("new")
+        };
+        assert_eq!(put(item("g1", "景区踩踏", "h1"), None).await, Stored::Seen);
+        assert_eq!(
+            put(item("g2", "景区踩踏", "h1"), None).await,
+            Stored::Seen,
+            "the same text under another GUID"
+        );
+        assert_eq!(
+            put(item("g1", "景区踩踏 3人受伤", "h2"), None).await,
+            Stored::Updated(id)
+        );
+        assert!(matches!(
+            put(item("g3", "另一条", "h3"), None).await,
+            Stored::New(_)
+        ));
+        tx.commit().await.unwrap();
+        let row = store.item(id).await.unwrap().unwrap();
+        assert_eq!(row.title, "景区踩踏 3人受伤");
+        assert_eq!(row.tone().unwrap(), Some(tone));
+        assert_eq!(
+            store
+                .known_guids("forum", &["g1", "g2", "g3", "g4"])
+                .await
+                .unwrap(),
+            ["g1", "g3"].into_iter().map(String::from).collect()
+        );
+    }
+}

@@ -459,8 +459,13 @@ impl ToneScorer {
 
     /// The tone of `text`.
     pub fn tone(&self, text: &str) -> Tone {
-        let folded = normalize_text(text);
-        let (sum, _) = self.parts(&folded);
+        self.tone_of_folded(&normalize_text(text))
+    }
+
+    /// The tone of a text already folded by `normalize_text` (the classifier folds each
+    /// item once for its topics and its tone).
+    pub fn tone_of_folded(&self, folded: &str) -> Tone {
+        let (sum, _) = self.parts(folded);
         Tone::from_score(squash(sum))
     }
 

@@ -112,6 +112,8 @@ pub async fn run(seconds: Option<u64>, keep: bool) -> Result<ExitCode> {
 watchlists = "{dir}/watchlists"
 state_dir = "{dir}/var"
 tick = "500ms"
+# The feeds are served by this process: three of them every 2s fit 200ms between requests.
+host_delay = "200ms"
 
 [mail]
 transport = "file"

@@ -34,6 +34,15 @@ pub struct SourceLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HostLabel {
+    pub host: String,
+}
+
+/// At most this many hosts get their own `yuqing_host_…` series (the most loaded), so a
+/// config of many small sites cannot blow up the label set.
+pub const MAX_HOST_SERIES: usize = 20;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SeverityLabel {
     pub severity: String,
 }
@@ -69,6 +78,12 @@ pub struct Metrics {
     pub notify_retries: Counter,
     pub notify_fallbacks: Counter,
     pub notify_queue: Gauge,
+    /// Hosts whose sources cannot all be polled within their intervals (see
+    /// `fetch::politeness::host_loads`): how many, and for each (at most
+    /// `MAX_HOST_SERIES`) the least time one round takes and the shortest interval.
+    pub hosts_overloaded: Gauge,
+    pub host_pass: Family<HostLabel, Seconds>,
+    pub host_shortest_interval: Family<HostLabel, Seconds>,
 }
 
 fn poll_histogram() -> Histogram {
@@ -100,6 +115,9 @@ impl Metrics {
             notify_retries: Counter::default(),
             notify_fallbacks: Counter::default(),
             notify_queue: Gauge::default(),
+            hosts_overloaded: Gauge::default(),
+            host_pass: Family::default(),
+            host_shortest_interval: Family::default(),
         };
         let mut r = Registry::with_prefix("yuqing");
         r.register(
@@ -201,6 +219,21 @@ impl Metrics {
             "notify_queue",
             "Instant messages queued, neither delivered nor refused",
             m.notify_queue.clone(),
+        );
+        r.register(
+            "hosts_overloaded",
+            "Hosts whose sources cannot all be polled within their intervals under per_host and host_delay",
+            m.hosts_overloaded.clone(),
+        );
+        r.register(
+            "host_pass_seconds",
+            "Least time one round of an overloaded host's sources takes (sources x host_delay)",
+            m.host_pass.clone(),
+        );
+        r.register(
+            "host_shortest_interval_seconds",
+            "Shortest every among an overloaded host's sources",
+            m.host_shortest_interval.clone(),
         );
         Metrics { registry: r, ..m }
     }
@@ -404,12 +437,32 @@ pub async fn refresh(d: &Daemon) {
         }
     };
     m.store_up.set(up);
+    record_hosts(&d.settings.get());
     let age = LIVENESS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .last_turn
         .map_or(0.0, |t| t.elapsed().as_secs_f64());
     m.last_turn_age.set(age);
+}
+
+/// The overloaded hosts of the running settings (computed from the config, no database).
+fn record_hosts(settings: &crate::config::settings::Settings) {
+    let m = get();
+    let over = crate::polling::hosts::overloaded(settings);
+    m.hosts_overloaded.set(over.len() as i64);
+    // Hosts that fit again (after a reload) lose their series.
+    m.host_pass.clear();
+    m.host_shortest_interval.clear();
+    for (h, _) in over.iter().take(MAX_HOST_SERIES) {
+        let label = HostLabel {
+            host: h.host.clone(),
+        };
+        m.host_pass.get_or_create(&label).set(h.pass.as_secs_f64());
+        m.host_shortest_interval
+            .get_or_create(&label)
+            .set(h.shortest.as_secs_f64());
+    }
 }
 
 async fn read_gauges(d: &Daemon) -> Result<()> {

@@ -66,6 +66,9 @@ pub struct Daemon {
     rejected: Arc<Mutex<Rejected>>,
     /// The local day the calendar was last updated from `[daemon] calendar_url`.
     calendar_updated: Arc<Mutex<Option<chrono::NaiveDate>>>,
+    /// The overloaded hosts and settings last reconciled with the operators' mail (see
+    /// `polling::hosts`): the store is asked again only when these change.
+    hosts_told: Arc<Mutex<Option<Vec<String>>>>,
 }
 
 /// A rejected reload, mailed to the operators once per set of mistakes.
@@ -144,6 +147,7 @@ impl Daemon {
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
             calendar_updated: Arc::new(Mutex::new(None)),
+            hosts_told: Arc::default(),
             rejected: Arc::default(),
             leading: Arc::new(AtomicBool::new(false)),
             errors: Arc::default(),
@@ -187,7 +191,7 @@ impl Daemon {
         // `per_host` at a time with `host_delay` between requests. Results in config order.
         let d = &settings.config.daemon;
         let permits = Arc::new(Semaphore::new(d.max_concurrent_polls));
-        let gate = Arc::new(HostGate::new(d.per_host, d.host_delay.std()));
+        let gate = Arc::new(HostGate::of(&settings.config));
         let sources: Vec<(Source, Option<Channel>)> = settings
             .config
             .sources
@@ -215,8 +219,10 @@ impl Daemon {
                     gate.clone(),
                 );
                 polls.spawn(async move {
-                    let _permit = permits.acquire_owned().await;
-                    let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
+                    // A permit once the host has a slot: a poll queued behind a busy host
+                    // holds none that another host's poll could use.
+                    let host = source.url.host_str().unwrap_or("");
+                    let (_pass, _permit) = gate.enter_after(host, permits.acquire_owned()).await;
                     let r = me.poll_one(&settings, &source, channel.as_ref()).await;
                     (n, source.id.clone(), r.map_err(|e| e.to_string()))
                 });
@@ -293,6 +299,7 @@ impl Daemon {
                 }
             }
         }
+        self.tell_overloaded_hosts(&settings, now).await;
         // Instant messages first (they wake people; a mail relay timing out must not hold
         // them back), then mail, including any fallback the messages just queued.
         let messaged = self
@@ -311,6 +318,31 @@ impl Daemon {
             .context("cannot send mail")?;
         messaged.context("cannot send instant messages")?;
         Ok(())
+    }
+
+    /// Tells the operators, once, about each host whose sources cannot all be polled within
+    /// their intervals (`polling::hosts`); a database failure is retried next turn.
+    async fn tell_overloaded_hosts(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) {
+        let keys: Vec<String> = crate::polling::hosts::overloaded(settings)
+            .into_iter()
+            .map(|(h, key)| format!("{} {key}", h.host))
+            .collect();
+        if self
+            .hosts_told
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            == Some(&keys)
+        {
+            return;
+        }
+        match crate::polling::hosts::tell_operators(&self.store, settings, now).await {
+            Ok(_) => *self.hosts_told.lock().unwrap_or_else(|e| e.into_inner()) = Some(keys),
+            Err(e) => self.report(
+                "cannot queue the mail about overloaded hosts; will retry",
+                &e,
+            ),
+        }
     }
 
     /// Once a local day, with `[daemon] calendar_url` set: this year's and next year's
@@ -431,10 +463,7 @@ impl Daemon {
         let permits = Arc::new(Semaphore::new(
             self.settings.get().config.daemon.max_concurrent_polls,
         ));
-        let gate = {
-            let d = &self.settings.get().config.daemon;
-            Arc::new(HostGate::new(d.per_host, d.host_delay.std()))
-        };
+        let mut gate = Arc::new(HostGate::of(&self.settings.get().config));
         let mut polls: JoinSet<String> = JoinSet::new();
         let mut in_flight: HashSet<String> = HashSet::new();
         let mut reload = reload_signal()?;
@@ -454,6 +483,11 @@ impl Daemon {
         loop {
             self.reload_if_changed();
             let settings = self.settings.get();
+            if !gate.keeps(&settings.config) {
+                // A reload changed the politeness: new polls go through a gate of the new
+                // limits (those in flight finish under the old).
+                gate = Arc::new(HostGate::of(&settings.config));
+            }
             let now = self.clock.now();
             self.mail_rejected_reload().await;
             sd.turn_started();
@@ -496,8 +530,10 @@ impl Daemon {
                                 gate.clone(),
                             );
                             polls.spawn(async move {
-                                let _permit = permits.acquire_owned().await;
-                                let _pass = gate.enter(source.url.host_str().unwrap_or("")).await;
+                                // A permit once the host has a slot (see `poll_once`).
+                                let host = source.url.host_str().unwrap_or("");
+                                let (_pass, _permit) =
+                                    gate.enter_after(host, permits.acquire_owned()).await;
                                 let _ = d.poll_one(&settings, &source, channel.as_ref()).await;
                                 if let Err(e) = d.store.release_source(&source.id, me).await {
                                     tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");

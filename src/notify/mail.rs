@@ -8,7 +8,9 @@
 //! incident into a [`Draft`] that the caller queues in the outbox in the same transaction as
 //! the change that caused it.
 
+use crate::fetch::politeness::HostLoad;
 use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
+use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::DeadlineKind as Kind;
 use crate::vocab::state::DeadlineState;
@@ -1065,6 +1067,105 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
     }
 }
 
+/// A host whose sources cannot all be polled within their intervals, in one line, as
+/// `yuqing sources`, `yuqing check` and the mail word it: "主机 X：N 个信息源，按每 1秒 1 次、
+/// 同时 2 个，一轮需 约33分钟，超过最短间隔 5分钟".
+pub fn host_overload_line(h: &HostLoad) -> String {
+    format!(
+        "主机 {}：{} 个信息源，按每 {} 1 次、同时 {} 个，一轮需 {}，超过最短间隔 {}",
+        one_line(&h.host, 100),
+        h.sources,
+        zh_exact(h.delay),
+        h.per_host,
+        zh_about(h.pass),
+        zh_exact(h.shortest)
+    )
+}
+
+/// The settings that would make the host's sources fit, in one line.
+pub fn host_overload_fix(h: &HostLoad) -> String {
+    format!(
+        "可为该主机加 [[host]]：name = \"{}\"、host_delay = \"{}\" 或更短（只影响该主机），或将其信息源的 every 延长到至少 \"{}\"",
+        one_line(&h.host, 100),
+        Span(h.delay_to_fit()),
+        Span(h.every_to_fit())
+    )
+}
+
+/// Mail to the operators, once per host and settings: a host's sources cannot all be
+/// polled within their intervals, and which setting would fix it.
+pub fn host_overloaded(h: &HostLoad, tz: Tz, now: DateTime<Utc>, to: &[Mailbox]) -> Draft {
+    let host = one_line(&h.host, 100);
+    let subject = format!(
+        "【舆情·抓取跟不上】主机 {host}：{} 个信息源一轮需 {}",
+        h.sources,
+        zh_about(h.pass)
+    );
+    let text = format!(
+        "主机 {host} 上有 {n} 个信息源。为免被网站当作攻击而封禁，系统对同一主机每 {delay} 最多发起 1 次请求（host_delay = \"{delay_cfg}\"），同时最多 {per_host} 个（per_host）。\
+         照此抓完一轮至少需要 {pass}，超过这些信息源中最短的抓取间隔 {shortest}（every）。\
+         这些信息源无法按设定的间隔抓取：积压越来越多，新舆情会被越来越晚发现。\n\n\
+         解决办法（任选其一）：\n\
+         \x20 1. 在配置文件中为该主机单独设置更短的请求间隔（只影响该主机，请先确认网站允许这样的频率）：\n\
+         \x20     [[host]]\n\
+         \x20     name = \"{host}\"\n\
+         \x20     host_delay = \"{fit_delay}\"\n\
+         \x20 2. 将该主机信息源的 every 延长到至少 \"{fit_every}\"。\n\n\
+         时间：{at}\n\
+         查看各主机情况：yuqing sources\n\n\
+         每个主机只提醒一次；上述设置改变后仍跟不上时会再提醒。时间均为 {zone} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
+        n = h.sources,
+        delay = zh_exact(h.delay),
+        delay_cfg = Span(h.delay),
+        per_host = h.per_host,
+        pass = zh_about(h.pass),
+        shortest = zh_exact(h.shortest),
+        fit_delay = Span(h.delay_to_fit()),
+        fit_every = Span(h.every_to_fit()),
+        at = local(now, tz),
+        zone = tz.name(),
+    );
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
+        html_escape::encode_text(&text)
+    );
+    Draft {
+        kind: "host_overloaded".into(),
+        incident_id: None,
+        recipients: to.iter().map(|m| m.to_string()).collect(),
+        subject,
+        text,
+        html,
+        notify: Vec::new(),
+    }
+}
+
+/// A short span exactly: "150毫秒", "1.5秒", "1秒", "5分钟".
+fn zh_exact(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}毫秒")
+    } else if ms % 1000 != 0 && ms < 60_000 {
+        format!("{}秒", (ms as f64 / 1000.0 * 10.0).round() / 10.0)
+    } else {
+        crate::vocab::span::zh_span(chrono::Duration::seconds(d.as_secs() as i64))
+    }
+}
+
+/// A long span to the minute: "约33分钟" (2,000s), "1小时30分"; short ones exactly.
+fn zh_about(d: std::time::Duration) -> String {
+    if d < std::time::Duration::from_secs(120) {
+        return zh_exact(d);
+    }
+    let minutes = (d.as_secs_f64() / 60.0).round() as i64;
+    let text = crate::vocab::span::zh_span(chrono::Duration::minutes(minutes));
+    if minutes * 60 == d.as_secs() as i64 && d.subsec_nanos() == 0 {
+        text
+    } else {
+        format!("约{text}")
+    }
+}
+
 /// A time as mail shows it, in the configured zone.
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
     use chrono::Timelike;
@@ -1100,6 +1201,46 @@ pub fn one_line(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_overloaded_host_is_worded_with_its_pass_and_the_settings_that_fix_it() {
+        use std::time::Duration;
+        let targets = (0..2000).map(|_| ("www.gov.example.cn", Duration::from_secs(300)));
+        let p = crate::config::Politeness {
+            per_host: 2,
+            delay: Span::from_secs(1),
+        };
+        let h = &crate::fetch::politeness::loads(targets, &|_| p)[0];
+        assert_eq!(
+            host_overload_line(h),
+            "主机 www.gov.example.cn：2000 个信息源，按每 1秒 1 次、同时 2 个，一轮需 约33分钟，超过最短间隔 5分钟"
+        );
+        assert_eq!(
+            host_overload_fix(h),
+            "可为该主机加 [[host]]：name = \"www.gov.example.cn\"、host_delay = \"150ms\" 或更短（只影响该主机），或将其信息源的 every 延长到至少 \"34m\""
+        );
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 2, 30, 0).unwrap();
+        let to = [crate::rules::escalation::mailbox("运维 <ops@example.gov.cn>").unwrap()];
+        let d = host_overloaded(h, chrono_tz::Asia::Shanghai, now, &to);
+        assert_eq!(d.kind, "host_overloaded");
+        assert_eq!(
+            d.subject,
+            "【舆情·抓取跟不上】主机 www.gov.example.cn：2000 个信息源一轮需 约33分钟"
+        );
+        for part in [
+            "主机 www.gov.example.cn 上有 2000 个信息源",
+            "每 1秒 最多发起 1 次请求（host_delay = \"1s\"）",
+            "至少需要 约33分钟，超过这些信息源中最短的抓取间隔 5分钟",
+            "      [[host]]\n      name = \"www.gov.example.cn\"\n      host_delay = \"150ms\"\n",
+            "  2. 将该主机信息源的 every 延长到至少 \"34m\"",
+            "时间：2026-11-24 10:30",
+        ] {
+            assert!(d.text.contains(part), "{part}\n{}", d.text);
+        }
+        assert_eq!(zh_exact(Duration::from_millis(1500)), "1.5秒");
+        assert_eq!(zh_about(Duration::from_secs(5400)), "1小时30分");
+        assert_eq!(zh_about(Duration::from_secs(90)), "1分30秒");
+    }
 
     fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
         let t0 = Utc

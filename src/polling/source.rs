@@ -1,13 +1,16 @@
 //! Polling one source: fetch, store what is new, classify it, open or join incidents.
 //!
-//! The new items of one fetch are stored, classified and turned into incidents and mail in
+//! The new items of one fetch are hashed and classified first, outside any transaction
+//! (folding and matching are most of a new item's CPU, and the write lock is one for all
+//! polls), then stored and turned into incidents and mail in
 //! transactions of `ITEMS_PER_TRANSACTION` items (not one per item: taking the write lock
 //! dominated in the poll bench; not one per page: a page of huge items held the lock long
 //! enough to stall every other source). The source's new HTTP validators are saved only
 //! after the last commit, so a crash mid-poll re-reads the same page next time and loses
 //! nothing; the store's de-duplication makes the second reading harmless.
 
-use crate::classify::normalize::normalize;
+use crate::classify::normalize::normalize_text;
+use crate::classify::Classification;
 use crate::config::settings::Settings;
 use crate::config::Source;
 use crate::fetch::feed::Entry;
@@ -185,16 +188,23 @@ pub(crate) async fn poll_into(
                 // A few items per transaction: the write lock is held for milliseconds, so a
                 // page of thousands of items cannot stall the other sources' polls.
                 for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
+                    let mut prepared = match sink {
+                        Sink::Items => prepare(store, settings, &source.id, chunk).await?,
+                        Sink::Posts(_) => Vec::new(),
+                    }
+                    .into_iter();
                     let mut tx = store.begin().await?;
                     for entry in chunk {
                         match sink {
                             Sink::Items => {
+                                let prepared = prepared.next().expect("one per entry");
                                 ingest(
                                     store,
                                     &mut tx,
                                     settings,
                                     &source.id,
                                     entry,
+                                    prepared,
                                     now,
                                     &mut report,
                                 )
@@ -498,23 +508,72 @@ fn retry_wait(e: &SourceError, failures: i64, every: u64) -> i64 {
     every.saturating_mul(factor).min(cap) as i64
 }
 
-/// Stores one entry and, when it is new and recent, classifies it into incidents, in the
+/// What an entry needs before its write transaction, computed outside it.
+struct Prepared {
+    hash: String,
+    guid: String,
+    /// Title and summary, as classified.
+    text: String,
+    /// `None` when the store knew the entry's GUID already (it is then classified only if
+    /// it turns out new after all).
+    classification: Option<Classification>,
+}
+
+/// Hashes each entry of `chunk` and classifies the ones whose GUID the store does not
+/// know, before the write transaction: so that polls fold and match in parallel instead
+/// of one at a time under the write lock, and an unchanged entry is not classified.
+async fn prepare(
+    store: &Store,
+    settings: &Settings,
+    source_id: &str,
+    chunk: &[Entry],
+) -> Result<Vec<Prepared>> {
+    let mut out: Vec<Prepared> = chunk
+        .iter()
+        .map(|entry| {
+            let hash = content_hash(entry);
+            let guid = entry
+                .guid
+                .clone()
+                .or_else(|| entry.link.clone())
+                .unwrap_or_else(|| hash.clone());
+            Prepared {
+                hash,
+                guid,
+                text: format!("{}\n{}", entry.title, entry.summary),
+                classification: None,
+            }
+        })
+        .collect();
+    let guids: Vec<&str> = out.iter().map(|p| p.guid.as_str()).collect();
+    let known = store.known_guids(source_id, &guids).await?;
+    for p in &mut out {
+        if !known.contains(&p.guid) {
+            p.classification = Some(settings.classifier.classify(&p.text, Some(source_id)));
+        }
+    }
+    Ok(out)
+}
+
+/// Stores one entry and, when it is new and recent, files it into incidents, in the
 /// caller's transaction.
+#[allow(clippy::too_many_arguments)]
 async fn ingest(
     store: &Store,
     tx: &mut Tx,
     settings: &Settings,
     source_id: &str,
     entry: &Entry,
+    prepared: Prepared,
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
-    let hash = content_hash(entry);
-    let guid = entry
-        .guid
-        .clone()
-        .or_else(|| entry.link.clone())
-        .unwrap_or_else(|| hash.clone());
+    let Prepared {
+        hash,
+        guid,
+        text,
+        classification,
+    } = prepared;
     let item = NewItem {
         source_id,
         guid: &guid,
@@ -524,7 +583,13 @@ async fn ingest(
         published_at: entry.published.map(secs),
         content_hash: &hash,
     };
-    let id = match store.store_item(tx, &item, secs(now)).await? {
+    // Classified before the transaction when the GUID looked new; the tone goes in with
+    // the item.
+    let tone = classification.as_ref().map(|c| c.tone);
+    let id = match store
+        .store_item_with_tone(tx, &item, tone, secs(now))
+        .await?
+    {
         Stored::Seen => return Ok(()),
         Stored::Updated(_) => {
             report.updated += 1;
@@ -533,9 +598,14 @@ async fn ingest(
         Stored::New(id) => id,
     };
     report.new += 1;
-    let text = format!("{}\n{}", entry.title, entry.summary);
-    let classification = settings.classifier.classify(&text, Some(source_id));
-    store.set_item_tone(tx, id, classification.tone).await?;
+    let classification = match classification {
+        Some(c) => c,
+        None => {
+            let c = settings.classifier.classify(&text, Some(source_id));
+            store.set_item_tone(tx, id, c.tone).await?;
+            c
+        }
+    };
     if !classification.topics.is_empty() {
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
         store.set_item_topics(tx, id, &ids).await?;
@@ -590,9 +660,10 @@ async fn ingest(
 /// The same article under another URL, or re-ordered on a list page, hashes the same.
 pub(crate) fn content_hash(entry: &Entry) -> String {
     let mut h = Sha256::new();
-    h.update(normalize(&entry.title).text.as_bytes());
+    // The folded text alone (the same as `normalize(…).text`, without the offsets).
+    h.update(normalize_text(&entry.title).as_bytes());
     h.update(b"\n");
-    h.update(normalize(&entry.summary).text.as_bytes());
+    h.update(normalize_text(&entry.summary).as_bytes());
     let digest = h.finalize();
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }

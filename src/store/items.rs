@@ -82,13 +82,32 @@ impl Store {
     /// Stores an item unless it is already known by GUID/link, or by content under another
     /// URL of the same source.
     pub async fn store_item(&self, tx: &mut Tx, item: &NewItem<'_>, now: i64) -> Result<Stored> {
-        let existing: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, content_hash FROM items WHERE source_id = $1 AND guid = $2")
-                .bind(item.source_id)
-                .bind(item.guid)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some((id, hash)) = existing {
+        self.store_item_with_tone(tx, item, None, now).await
+    }
+
+    /// As [`store_item`](Self::store_item), recording the item's tone with it when it is
+    /// new (a poll classifies before it stores): two statements for a new item, one
+    /// lookup by GUID or content and the insert.
+    pub async fn store_item_with_tone(
+        &self,
+        tx: &mut Tx,
+        item: &NewItem<'_>,
+        tone: Option<crate::classify::tone::Tone>,
+        now: i64,
+    ) -> Result<Stored> {
+        // The same GUID, else the same content under another URL of the source: one
+        // statement, each half on its own index (an `OR` would scan the source's items).
+        let found: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND guid = $2 \
+             UNION ALL \
+             SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND content_hash = $3",
+        )
+        .bind(item.source_id)
+        .bind(item.guid)
+        .bind(item.content_hash)
+        .fetch_all(&mut **tx)
+        .await?;
+        if let Some((id, _, hash)) = found.iter().find(|(_, guid, _)| guid == item.guid) {
             if hash == item.content_hash {
                 return Ok(Stored::Seen);
             }
@@ -103,22 +122,15 @@ impl Store {
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            return Ok(Stored::Updated(id));
+            return Ok(Stored::Updated(*id));
         }
-        let same_content: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM items WHERE source_id = $1 AND content_hash = $2 LIMIT 1",
-        )
-        .bind(item.source_id)
-        .bind(item.content_hash)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if same_content.is_some() {
+        if !found.is_empty() {
             return Ok(Stored::Seen);
         }
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
-                                content_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                                content_hash, tone, tone_score) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(item.source_id)
         .bind(item.guid)
@@ -128,9 +140,38 @@ impl Store {
         .bind(item.published_at)
         .bind(now)
         .bind(item.content_hash)
+        .bind(tone.map(|t| t.label.as_str()))
+        .bind(tone.map(|t| (t.score * 100.0).round() as i64))
         .fetch_one(&mut **tx)
         .await?;
         Ok(Stored::New(id))
+    }
+
+    /// Which of `guids` the source already has items for: read outside any write
+    /// transaction, so that a poll prepares (hashes, classifies) only what looks new
+    /// before it takes the write lock. `store_item` decides again inside the transaction.
+    pub async fn known_guids(
+        &self,
+        source_id: &str,
+        guids: &[&str],
+    ) -> Result<std::collections::HashSet<String>> {
+        if guids.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
+        for g in guids {
+            q = q.bind(*g);
+        }
+        Ok(q.fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|(g,)| g)
+            .collect())
     }
 
     /// Whether the source already has an item with this GUID (or link).

@@ -224,4 +224,49 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// The hosts the operators were told cannot keep up, with the settings they were told
+    /// about (`host_alerts`, migration 0018).
+    pub async fn host_alerts(&self) -> Result<Vec<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT host, settings FROM host_alerts ORDER BY host")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// Records, in the transaction that queues the mail, that the operators are told about
+    /// `host` under `settings`; false when the row says so already (another daemon was
+    /// first), and then no mail is queued.
+    pub async fn set_host_alert(
+        &self,
+        tx: &mut super::Tx,
+        host: &str,
+        settings: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO host_alerts (host, settings, mailed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (host) DO UPDATE SET settings = $2, mailed_at = $3 \
+             WHERE host_alerts.settings <> $2",
+        )
+        .bind(host)
+        .bind(settings)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets what the operators were told about `host`: its sources fit again, and a
+    /// later overload is news.
+    pub async fn clear_host_alert(&self, host: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM host_alerts WHERE host = $1")
+            .bind(host)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
