@@ -234,13 +234,27 @@ fn proc_status_mb(field: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Writes the config (2,000 sources) and three starter watchlists into `dir`.
+/// Writes the config (2,000 sources) and three starter watchlists (or all of them, see
+/// `YUQING_BENCH_WATCHLISTS`) into `dir`.
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
     std::fs::create_dir_all(dir).expect("config folder");
     let watchlists = dir.join("watchlists");
     std::fs::create_dir_all(&watchlists).expect("watchlists folder");
     let starter = Path::new(env!("CARGO_MANIFEST_DIR")).join("watchlists");
-    for name in WATCHLISTS {
+    // `YUQING_BENCH_WATCHLISTS=all`: every starter watchlist, as `yuqing poll` runs with the
+    // shipped config, to see what the other topics cost.
+    let all = std::env::var("YUQING_BENCH_WATCHLISTS").is_ok_and(|v| v == "all");
+    let names: Vec<String> = if all {
+        std::fs::read_dir(&starter)
+            .expect("starter watchlists")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".toml"))
+            .collect()
+    } else {
+        WATCHLISTS.iter().map(|s| s.to_string()).collect()
+    };
+    for name in &names {
         std::fs::copy(starter.join(name), watchlists.join(name)).expect("copy watchlist");
     }
     let mut config = format!(
