@@ -264,9 +264,15 @@ fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
         dir.join("var").display()
     );
     for n in 0..FEEDS {
+        // With every watchlist, the 12345-hotline topic needs its sources: the last feeds.
+        let id = match FEEDS - 1 - n {
+            0 if all => "hotline-12345".to_string(),
+            1 if all => "mayor-mailbox".to_string(),
+            _ => format!("forum-{n:04}"),
+        };
         let _ = write!(
             config,
-            "[[source]]\nid = \"forum-{n:04}\"\nname = \"区县政务论坛 {n}\"\nkind = \"feed\"\n\
+            "[[source]]\nid = \"{id}\"\nname = \"区县政务论坛 {n}\"\nkind = \"feed\"\n\
              url = \"http://127.0.0.1:{port}/feed/{n}\"\nevery = \"5m\"\n\n"
         );
     }
@@ -421,11 +427,15 @@ fn main() {
             FEEDS * ITEMS / SURGE_EVERY,
             "the event's items match"
         );
-        assert_eq!(
-            (t.opened, t.joined),
-            (1, FEEDS * ITEMS / SURGE_EVERY - 1),
-            "the event's first item opens one incident and the others join it"
-        );
+        // With every starter watchlist some of the event's reports are also an emergency
+        // (another topic, another incident), so only the three-watchlist run is exact.
+        if !std::env::var("YUQING_BENCH_WATCHLISTS").is_ok_and(|v| v == "all") {
+            assert_eq!(
+                (t.opened, t.joined),
+                (1, FEEDS * ITEMS / SURGE_EVERY - 1),
+                "the event's first item opens one incident and the others join it"
+            );
+        }
         store.close().await;
         (time.as_secs_f64(), t.joined)
     });

@@ -104,10 +104,12 @@ impl Settings {
                              define (known: {})",
                             topic.id,
                             path.display(),
-                            if known.is_empty() {
-                                "none".to_string()
-                            } else {
-                                known.join(", ")
+                            match known.len() {
+                                0 => "none".to_string(),
+                                // A config of thousands of sources must not make a
+                                // thousand-name line.
+                                n if n > 10 => format!("{}, … {n} in all", known[..10].join(", ")),
+                                _ => known.join(", "),
                             }
                         ),
                     ));
