@@ -503,10 +503,7 @@ fn operators_notice(config: &Config, service: &str, id: &str, error: &str) -> Dr
 }
 
 fn html(text: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-        html_escape::encode_text(text)
-    )
+    super::duty_mail::html_of(text)
 }
 
 #[cfg(test)]

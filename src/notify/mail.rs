@@ -921,10 +921,7 @@ pub fn reload_rejected(
         config.display(),
         tz.name()
     ));
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-        html_escape::encode_text(&text)
-    );
+    let html = super::duty_mail::html_of(&text);
     Draft {
         kind: "reload_rejected".into(),
         incident_id: None,
@@ -976,10 +973,7 @@ pub fn calendar_missing(
         "\n本提醒每年只发送一次。时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
         tz.name()
     ));
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-        html_escape::encode_text(&text)
-    );
+    let html = super::duty_mail::html_of(&text);
     Draft {
         kind: "calendar_missing".into(),
         incident_id: None,
@@ -1045,10 +1039,7 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
         v.id,
         v.tz.name()
     ));
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-        html_escape::encode_text(&text)
-    );
+    let html = super::duty_mail::html_of(&text);
     Draft {
         kind: match health {
             SourceHealth::Failing => "source_failing",
@@ -1125,10 +1116,7 @@ pub fn host_overloaded(h: &HostLoad, tz: Tz, now: DateTime<Utc>, to: &[Mailbox])
         at = local(now, tz),
         zone = tz.name(),
     );
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head><body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{}</pre></body></html>",
-        html_escape::encode_text(&text)
-    );
+    let html = super::duty_mail::html_of(&text);
     Draft {
         kind: "host_overloaded".into(),
         incident_id: None,
