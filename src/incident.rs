@@ -83,15 +83,19 @@ pub async fn on_match(
         let current = open.severity;
         if severity > current {
             regrade(store, tx, config, &open, severity, "yuqing", now).await?;
-        } else if let Some(surge) = config.surge {
-            // Spreading fast: at least N items from K sources within the window.
+        } else if let Some(surge) = config
+            .surge
+            .filter(|_| open.surged_at.is_none() && current < Severity::EspeciallyMajor)
+        {
+            // Spreading fast: at least N items from K sources within the window. Counted
+            // only until the rule has fired, which it does once: so the joins into an
+            // event that keeps growing read no more than the first ones did.
             let since = secs(now) - surge.within.as_secs() as i64;
             let (items, sources) = store
                 .recent_spread(tx, open.id, since, surge.negative_only)
                 .await?;
             if items >= surge.items
                 && sources >= surge.sources
-                && current < Severity::EspeciallyMajor
                 && store.mark_surged(tx, open.id, secs(now)).await?
             {
                 let by = format!(

@@ -903,6 +903,7 @@ mod tests {
             reopened_at: None,
             merged_into: None,
             split_from: None,
+            surged_at: None,
         }
     }
 

@@ -1252,6 +1252,7 @@ mod tests {
             reopened_at: None,
             merged_into: None,
             split_from: None,
+            surged_at: None,
         };
         let item = ItemRow {
             id: 1,

@@ -254,6 +254,7 @@ mod tests {
             reopened_at: None,
             merged_into,
             split_from: None,
+            surged_at: None,
         }
     }
 

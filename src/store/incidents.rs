@@ -32,6 +32,8 @@ pub struct IncidentRow {
     pub merged_into: Option<i64>,
     /// The incident it was split from.
     pub split_from: Option<i64>,
+    /// When the surge rule raised it (once).
+    pub surged_at: Option<i64>,
 }
 
 /// SQL condition: the incident is still being handled (not closed, not merged).
@@ -72,9 +74,10 @@ pub struct NewIncident<'a> {
     pub first_item_id: i64,
 }
 
-const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
+pub(super) const INCIDENT: &str =
+    "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
                         first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by, \
-                        monitoring_until, reopened_at, merged_into, split_from";
+                        monitoring_until, reopened_at, merged_into, split_from, surged_at";
 const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
                         breach_mailed_at, reminded_before, duty, uncertain";
 
@@ -172,7 +175,10 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO incident_items (incident_id, item_id, added_at) VALUES ($1, $2, $3) \
+            "INSERT INTO incident_items (incident_id, item_id, added_at, source_id, fetched_at, \
+                                         negative) \
+             SELECT $1, id, $3, source_id, fetched_at, \
+                    CASE WHEN tone = 'negative' THEN 1 ELSE 0 END FROM items WHERE id = $2 \
              ON CONFLICT DO NOTHING",
         )
         .bind(incident)
@@ -527,16 +533,18 @@ impl Store {
         since: i64,
         negative_only: bool,
     ) -> Result<(i64, i64)> {
+        // The link rows carry the item's source, time and tone (migration 0019): no join
+        // with the items themselves.
         let tone = if negative_only {
-            " AND i.tone = 'negative'"
+            " AND negative = 1"
         } else {
             ""
         };
         Ok(sqlx::query_as(&format!(
             "SELECT COUNT(*), COUNT(DISTINCT source_id) FROM (\
-               SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
-               WHERE ii.incident_id = $1 AND i.fetched_at >= $2{tone} \
-               ORDER BY ii.item_id DESC LIMIT $3) AS recent"
+               SELECT source_id FROM incident_items \
+               WHERE incident_id = $1 AND fetched_at >= $2{tone} \
+               ORDER BY item_id DESC LIMIT $3) AS recent"
         ))
         .bind(incident)
         .bind(since)

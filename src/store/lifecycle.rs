@@ -1,13 +1,9 @@
 //! The incident lifecycle after the response: state changes, monitoring, resurgence
 //! (回温), merge and split, working-day obligations.
 
-use super::incidents::ACTIVE;
+use super::incidents::{ACTIVE, INCIDENT};
 use super::{IncidentRow, Store, Tx};
 use anyhow::Result;
-
-const INCIDENT: &str = "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
-                        first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by, \
-                        monitoring_until, reopened_at, merged_into, split_from";
 
 impl Store {
     /// Incidents of `topic_id` an item may belong to: the active ones, and the ones closed
