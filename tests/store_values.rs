@@ -188,3 +188,124 @@ async fn an_item_is_stored_once_by_guid_or_content_with_its_tone() {
         );
     }
 }
+
+/// A poll stores a page's items in one go (`store_items`): each item is decided exactly as
+/// storing them one after another decides it, including the awkward pages (the same GUID
+/// twice with other text, the same text under two GUIDs, an item whose text is the one
+/// another item of the page was just changed to). Random pages over a few GUIDs and texts
+/// go to two sources of one database, one by one into the first and as pages into the
+/// second; what each entry did and what ends up stored must be the same.
+#[tokio::test]
+async fn a_page_stored_at_once_is_decided_as_one_by_one() {
+    use yuqing::classify::tone::{Tone, ToneLabel};
+    use yuqing::store::Incoming;
+    for backend in common::db::backends().await {
+        let dirs = TempDirs::new();
+        let store = open(&dirs, &backend).await;
+        let tone = Tone {
+            label: ToneLabel::Negative,
+            score: -0.5,
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut new, mut updated, mut seen) = (0, 0, 0);
+        for page in 0..150 {
+            let len = 1 + next(8) as usize;
+            let entries: Vec<(String, String, bool)> = (0..len)
+                .map(|_| {
+                    let g = next(6);
+                    let h = next(5);
+                    (format!("g{g}"), format!("h{h}"), next(3) == 0)
+                })
+                .collect();
+            let now = 1_000 + page as i64;
+            let mut tx = store.begin().await.unwrap();
+            fn item<'a>(source_id: &'a str, (g, h, _): &'a (String, String, bool)) -> NewItem<'a> {
+                NewItem {
+                    source_id,
+                    guid: g,
+                    link: None,
+                    title: h,
+                    summary: "",
+                    published_at: None,
+                    content_hash: h,
+                }
+            }
+            let mut one_by_one = Vec::new();
+            for e in &entries {
+                let t = e.2.then_some(tone);
+                let s = store
+                    .store_item_with_tone(&mut tx, &item("one", e), t, now)
+                    .await
+                    .unwrap();
+                if let (Stored::New(id), true) = (s, e.2) {
+                    store
+                        .set_item_topics(&mut tx, id, &["scenic".to_string()])
+                        .await
+                        .unwrap();
+                }
+                one_by_one.push(s);
+            }
+            let pages: Vec<Incoming> = entries
+                .iter()
+                .map(|e| Incoming {
+                    item: item("page", e),
+                    tone: e.2.then_some(tone),
+                    topics: e.2.then_some("[\"scenic\"]"),
+                })
+                .collect();
+            let at_once = store
+                .store_items(&mut tx, "page", &pages, now)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            // Ids differ between the sources; which item an id is, by its GUID, may not.
+            let guid_of = async |s: Stored| match s {
+                Stored::New(id) => format!("new {}", store.item(id).await.unwrap().unwrap().guid),
+                Stored::Updated(id) => {
+                    format!("updated {}", store.item(id).await.unwrap().unwrap().guid)
+                }
+                Stored::Seen => "seen".to_string(),
+            };
+            for (k, (a, b)) in one_by_one.iter().zip(&at_once).enumerate() {
+                assert_eq!(
+                    guid_of(*a).await,
+                    guid_of(*b).await,
+                    "page {page} entry {k} of {entries:?}"
+                );
+                match a {
+                    Stored::New(_) => new += 1,
+                    Stored::Updated(_) => updated += 1,
+                    Stored::Seen => seen += 1,
+                }
+            }
+        }
+        // The random pages did exercise every outcome.
+        assert!(
+            new >= 6 && updated > 20 && seen > 100,
+            "{new} {updated} {seen}"
+        );
+        let rows = |source: &'static str| {
+            let store = &store;
+            async move {
+                let mut v: Vec<(String, String, String, Option<String>, String)> = store
+                    .items(Some(source), 0, 1_000)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| (r.guid, r.title, r.topics, r.tone, r.fetched_at.to_string()))
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        let one = rows("one").await;
+        assert!(one.len() >= 3, "{one:?}");
+        assert_eq!(one, rows("page").await);
+    }
+}

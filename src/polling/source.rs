@@ -18,7 +18,7 @@ use crate::fetch::{Fetcher, Polled, SourceError, Validators};
 use crate::incident::{self, Outcome};
 use crate::notify::mail::{self, SourceHealth, SourceView};
 use crate::notify::outbox::domain_of;
-use crate::store::{ItemRow, NewItem, Store, Stored};
+use crate::store::{Incoming, ItemRow, NewItem, Store, Stored};
 use crate::store::{PollSuccess, SourceState, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
 use anyhow::Result;
@@ -188,16 +188,14 @@ pub(crate) async fn poll_into(
                 // A few items per transaction: the write lock is held for milliseconds, so a
                 // page of thousands of items cannot stall the other sources' polls.
                 for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
-                    let mut prepared = match sink {
-                        Sink::Items => prepare(store, settings, &source.id, chunk).await?,
-                        Sink::Posts(_) => Vec::new(),
-                    }
-                    .into_iter();
-                    let mut tx = store.begin().await?;
-                    for entry in chunk {
-                        match sink {
-                            Sink::Items => {
-                                let prepared = prepared.next().expect("one per entry");
+                    let tx = match sink {
+                        Sink::Items => {
+                            let prepared = prepare(store, settings, &source.id, chunk).await?;
+                            let mut tx = store.begin().await?;
+                            let stored = store
+                                .store_items(&mut tx, &source.id, &incoming(&source.id, chunk, &prepared), secs(now))
+                                .await?;
+                            for ((entry, prepared), stored) in chunk.iter().zip(prepared).zip(stored) {
                                 ingest(
                                     store,
                                     &mut tx,
@@ -205,12 +203,17 @@ pub(crate) async fn poll_into(
                                     &source.id,
                                     entry,
                                     prepared,
+                                    stored,
                                     now,
                                     &mut report,
                                 )
                                 .await?
                             }
-                            Sink::Posts(_) => {
+                            tx
+                        }
+                        Sink::Posts(_) => {
+                            let mut tx = store.begin().await?;
+                            for entry in chunk {
                                 if let Some(id) =
                                     crate::polling::channel::store_post(store, &mut tx, &source.id, entry, now)
                                         .await?
@@ -219,8 +222,9 @@ pub(crate) async fn poll_into(
                                     posts.push(id);
                                 }
                             }
+                            tx
                         }
-                    }
+                    };
                     tx.commit().await?;
                 }
                 match sink {
@@ -517,6 +521,9 @@ struct Prepared {
     /// `None` when the store knew the entry's GUID already (it is then classified only if
     /// it turns out new after all).
     classification: Option<Classification>,
+    /// The ids of the topics it matched, as the JSON array stored with it; `None` when it
+    /// matched none or was not classified.
+    topics: Option<String>,
 }
 
 /// Hashes each entry of `chunk` and classifies the ones whose GUID the store does not
@@ -542,6 +549,7 @@ async fn prepare(
                 guid,
                 text: format!("{}\n{}", entry.title, entry.summary),
                 classification: None,
+                topics: None,
             }
         })
         .collect();
@@ -549,13 +557,43 @@ async fn prepare(
     let known = store.known_guids(source_id, &guids).await?;
     for p in &mut out {
         if !known.contains(&p.guid) {
-            p.classification = Some(settings.classifier.classify(&p.text, Some(source_id)));
+            let c = settings.classifier.classify(&p.text, Some(source_id));
+            if !c.topics.is_empty() {
+                let ids: Vec<&str> = c.topics.iter().map(|t| t.id.as_str()).collect();
+                p.topics = Some(serde_json::to_string(&ids)?);
+            }
+            p.classification = Some(c);
         }
     }
     Ok(out)
 }
 
-/// Stores one entry and, when it is new and recent, files it into incidents, in the
+/// The chunk's entries as the store takes them, with what `prepare` learnt of each.
+fn incoming<'a>(
+    source_id: &'a str,
+    chunk: &'a [Entry],
+    prepared: &'a [Prepared],
+) -> Vec<Incoming<'a>> {
+    chunk
+        .iter()
+        .zip(prepared)
+        .map(|(entry, p)| Incoming {
+            item: NewItem {
+                source_id,
+                guid: &p.guid,
+                link: entry.link.as_deref(),
+                title: &entry.title,
+                summary: &entry.summary,
+                published_at: entry.published.map(secs),
+                content_hash: &p.hash,
+            },
+            tone: p.classification.as_ref().map(|c| c.tone),
+            topics: p.topics.as_deref(),
+        })
+        .collect()
+}
+
+/// Counts one stored entry and, when it is new and recent, files it into incidents, in the
 /// caller's transaction.
 #[allow(clippy::too_many_arguments)]
 async fn ingest(
@@ -565,31 +603,17 @@ async fn ingest(
     source_id: &str,
     entry: &Entry,
     prepared: Prepared,
+    stored: Stored,
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
     let Prepared {
-        hash,
         guid,
         text,
         classification,
+        ..
     } = prepared;
-    let item = NewItem {
-        source_id,
-        guid: &guid,
-        link: entry.link.as_deref(),
-        title: &entry.title,
-        summary: &entry.summary,
-        published_at: entry.published.map(secs),
-        content_hash: &hash,
-    };
-    // Classified before the transaction when the GUID looked new; the tone goes in with
-    // the item.
-    let tone = classification.as_ref().map(|c| c.tone);
-    let id = match store
-        .store_item_with_tone(tx, &item, tone, secs(now))
-        .await?
-    {
+    let id = match stored {
         Stored::Seen => return Ok(()),
         Stored::Updated(_) => {
             report.updated += 1;
@@ -598,17 +622,21 @@ async fn ingest(
         Stored::New(id) => id,
     };
     report.new += 1;
-    let classification = match classification {
-        Some(c) => c,
+    // Classified before the transaction when the GUID looked new, and stored with its tone
+    // and topics; otherwise (the GUID was known, yet the item is new) classified now.
+    let (classification, stored_topics) = match classification {
+        Some(c) => (c, true),
         None => {
             let c = settings.classifier.classify(&text, Some(source_id));
             store.set_item_tone(tx, id, c.tone).await?;
-            c
+            (c, false)
         }
     };
     if !classification.topics.is_empty() {
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
-        store.set_item_topics(tx, id, &ids).await?;
+        if !stored_topics {
+            store.set_item_topics(tx, id, &ids).await?;
+        }
         report.matched += 1;
         let too_old = entry
             .published

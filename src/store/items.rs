@@ -16,6 +16,15 @@ pub struct NewItem<'a> {
     pub content_hash: &'a str,
 }
 
+/// A new entry of a page with what the poll learnt of it before storing it: its tone and,
+/// when it matched topics, their ids as a JSON array.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    pub item: NewItem<'a>,
+    pub tone: Option<crate::classify::tone::Tone>,
+    pub topics: Option<&'a str>,
+}
+
 /// What storing an item found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -111,17 +120,7 @@ impl Store {
             if hash == item.content_hash {
                 return Ok(Stored::Seen);
             }
-            sqlx::query(
-                "UPDATE items SET title = $2, summary = $3, content_hash = $4, updated_at = $5 \
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(item.title)
-            .bind(item.summary)
-            .bind(item.content_hash)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+            self.update_item_text(tx, *id, item, now).await?;
             return Ok(Stored::Updated(*id));
         }
         if !found.is_empty() {
@@ -145,6 +144,185 @@ impl Store {
         .fetch_one(&mut **tx)
         .await?;
         Ok(Stored::New(id))
+    }
+
+    /// Stores a page's items of one source, deciding for each exactly as
+    /// [`store_item_with_tone`](Self::store_item_with_tone) would one after another, in a
+    /// few statements instead of two per item: one lookup of all their GUIDs and content
+    /// hashes, and one insert of the new ones (each with its tone, and its topics when it
+    /// matched some). An entry that repeats one earlier in the same page (same GUID or same
+    /// content) first stores those before it, then goes the one-by-one way, so repeats are
+    /// decided as they always were. Results are in the order of `items`.
+    pub async fn store_items(
+        &self,
+        tx: &mut Tx,
+        source_id: &str,
+        items: &[Incoming<'_>],
+        now: i64,
+    ) -> Result<Vec<Stored>> {
+        debug_assert!(items.iter().all(|i| i.item.source_id == source_id));
+        let mut out = vec![Stored::Seen; items.len()];
+        if items.is_empty() {
+            return Ok(out);
+        }
+        let n = items.len();
+        let guids = (0..n).map(|i| format!("${}", i + 2)).collect::<Vec<_>>();
+        let hashes = (0..n)
+            .map(|i| format!("${}", n + i + 2))
+            .collect::<Vec<_>>();
+        let sql = format!(
+            "SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND guid IN ({}) \
+             UNION ALL \
+             SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND content_hash IN ({})",
+            guids.join(", "),
+            hashes.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(source_id);
+        for i in items {
+            q = q.bind(i.item.guid);
+        }
+        for i in items {
+            q = q.bind(i.item.content_hash);
+        }
+        let found = q.fetch_all(&mut **tx).await?;
+        let by_guid: std::collections::HashMap<&str, (i64, &str)> = found
+            .iter()
+            .map(|(id, g, h)| (g.as_str(), (*id, h.as_str())))
+            .collect();
+        // Which rows hold each content hash: an update below moves a row off its hash.
+        let mut by_hash: std::collections::HashMap<&str, std::collections::HashSet<i64>> =
+            Default::default();
+        for (id, _, h) in &found {
+            by_hash.entry(h.as_str()).or_default().insert(*id);
+        }
+
+        // New items not inserted yet; and every item this call inserts or changes, which
+        // the lookup above could not see.
+        let mut pending: Vec<usize> = Vec::new();
+        let mut touched: Vec<usize> = Vec::new();
+        for (k, incoming) in items.iter().enumerate() {
+            let item = &incoming.item;
+            let repeats = touched.iter().any(|&p| {
+                items[p].item.guid == item.guid || items[p].item.content_hash == item.content_hash
+            });
+            if repeats {
+                touched.push(k);
+                self.insert_items(tx, items, &pending, now, &mut out)
+                    .await?;
+                pending.clear();
+                out[k] = self
+                    .store_item_with_tone(tx, item, incoming.tone, now)
+                    .await?;
+                if let (Stored::New(id), Some(topics)) = (out[k], incoming.topics) {
+                    self.set_item_topics_json(tx, id, topics).await?;
+                }
+                continue;
+            }
+            out[k] = match by_guid.get(item.guid) {
+                Some(&(_, hash)) if hash == item.content_hash => Stored::Seen,
+                Some(&(id, old)) => {
+                    self.update_item_text(tx, id, item, now).await?;
+                    if let Some(ids) = by_hash.get_mut(old) {
+                        ids.remove(&id);
+                    }
+                    touched.push(k);
+                    Stored::Updated(id)
+                }
+                None if by_hash
+                    .get(item.content_hash)
+                    .is_some_and(|ids| !ids.is_empty()) =>
+                {
+                    Stored::Seen
+                }
+                None => {
+                    pending.push(k);
+                    touched.push(k);
+                    continue;
+                }
+            };
+        }
+        self.insert_items(tx, items, &pending, now, &mut out)
+            .await?;
+        Ok(out)
+    }
+
+    /// One `INSERT` of the items at `which`, their ids written into `out`.
+    async fn insert_items(
+        &self,
+        tx: &mut Tx,
+        items: &[Incoming<'_>],
+        which: &[usize],
+        now: i64,
+        out: &mut [Stored],
+    ) -> Result<()> {
+        const COLS: usize = 11;
+        if which.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..which.len())
+            .map(|r| {
+                let marks: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
+                                content_hash, tone, tone_score, topics) \
+             VALUES {} RETURNING id, guid",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for &k in which {
+            let Incoming { item, tone, topics } = &items[k];
+            q = q
+                .bind(item.source_id)
+                .bind(item.guid)
+                .bind(item.link)
+                .bind(item.title)
+                .bind(item.summary)
+                .bind(item.published_at)
+                .bind(now)
+                .bind(item.content_hash)
+                .bind(tone.map(|t| t.label.as_str()))
+                .bind(tone.map(|t| (t.score * 100.0).round() as i64))
+                .bind(topics.unwrap_or("[]"));
+        }
+        // RETURNING's row order is not promised: matched by GUID, unique in the batch.
+        let ids: std::collections::HashMap<String, i64> = q
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .map(|(id, g)| (g, id))
+            .collect();
+        for &k in which {
+            let id = ids.get(items[k].item.guid).copied().ok_or_else(|| {
+                anyhow::anyhow!("item {:?} was inserted without an id", items[k].item.guid)
+            })?;
+            out[k] = Stored::New(id);
+        }
+        Ok(())
+    }
+
+    /// A known item's new title and text (the same GUID, changed content).
+    async fn update_item_text(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        item: &NewItem<'_>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE items SET title = $2, summary = $3, content_hash = $4, updated_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(item.title)
+        .bind(item.summary)
+        .bind(item.content_hash)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Which of `guids` the source already has items for: read outside any write
@@ -192,9 +370,14 @@ impl Store {
         item_id: i64,
         topics: &[String],
     ) -> Result<()> {
+        self.set_item_topics_json(tx, item_id, &serde_json::to_string(topics)?)
+            .await
+    }
+
+    async fn set_item_topics_json(&self, tx: &mut Tx, item_id: i64, topics: &str) -> Result<()> {
         sqlx::query("UPDATE items SET topics = $2 WHERE id = $1")
             .bind(item_id)
-            .bind(serde_json::to_string(topics)?)
+            .bind(topics)
             .execute(&mut **tx)
             .await?;
         Ok(())
