@@ -15,9 +15,9 @@
 //! The surge feeds replace the quiet ones on the server (one set in memory at a time), and
 //! are polled into a new SQLite file as the quiet ones were: every item new, the first
 //! about the event opens the incident and the other 1,999 join it, so the cycle pays for
-//! 2,000 joins into an incident that grows to 2,000 items. `join_cost_ratio` is the median
-//! time of one `incident::on_match` join into an incident of 10,000 items over one into an
-//! incident of 10 (as `benches/grouping.rs` measures it, here on its own SQLite file).
+//! 2,000 joins into an incident that grows to 2,000 items. `join_cost_ratio` is the time of
+//! one `incident::on_match` join into an incident of 10,000 items over one into an incident
+//! of 10 (the medians of 15 alternating blocks of 20 joins each, on its own SQLite file).
 //!
 //! Prints a few lines for people on stderr, then, last, one JSON line on stdout:
 //! `{"feeds", "cycle_s", "cycle_304_s", "items_per_s", "surge_cycle_s", "surge_ratio",
@@ -449,9 +449,11 @@ fn main() {
     );
 }
 
-/// The median time of one join into an incident of 10,000 items over one into an incident
-/// of 10: items stored and joined through the store and `incident::on_match`, on an SQLite
-/// file in `dir` (as `benches/grouping.rs` does; that bench has the details).
+/// The time of one join into an incident of 10,000 items over one into an incident of 10:
+/// items stored and joined through the store and `incident::on_match`, each in its own
+/// transaction, on an SQLite file in `dir`. Timed in blocks of 20 joins (one into each of
+/// 20 incidents of 10 items, or 20 into the large one), 15 blocks of each alternating;
+/// the medians of the blocks' means.
 async fn join_cost_ratio(dir: &Path) -> f64 {
     use chrono::TimeZone;
     use yuqing::incident::{self, Outcome};
@@ -459,11 +461,20 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
     use yuqing::vocab::severity::Severity;
 
     const ROUNDS: usize = 15;
+    /// Incidents of 10 items, each joined once per round: a block of `SMALL` joins is
+    /// timed against `SMALL` joins into the large one, so that one slow wake-up of a
+    /// thread does not decide a sub-millisecond figure.
+    const SMALL: usize = 20;
     std::fs::create_dir_all(dir.join("watchlists")).expect("folder");
     std::fs::write(
         dir.join("watchlists/w.toml"),
-        "[[topic]]\nid = \"small\"\nname = \"景区安全\"\nany = [\"景区\"]\n\n\
-         [[topic]]\nid = \"large\"\nname = \"景区安全\"\nany = [\"景区\"]\n",
+        (0..SMALL)
+            .map(|k| format!("small{k}"))
+            .chain(["large".to_string()])
+            .map(|id| {
+                format!("[[topic]]\nid = \"{id}\"\nname = \"景区安全\"\nany = [\"景区\"]\n\n")
+            })
+            .collect::<String>(),
     )
     .expect("watchlist");
     let config = dir.join("yuqing.toml");
@@ -482,7 +493,7 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
         .expect("open store");
     let now = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
     let title = |topic: &str, n: usize| {
-        let base = if topic == "small" {
+        let base = if topic.starts_with("small") {
             "示例山景区索道故障 游客被困空中"
         } else {
             "古城景区一碗面卖98元 网友称被宰客"
@@ -490,7 +501,8 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
         format!("{base} 第{n}条 现场视频 网友热议 {}", n * 7919 % 10_007)
     };
     // Joins `count` items (from `from`) to the topic's incident, `batch` per transaction.
-    let add = |topic: &'static str, from: usize, count: usize, batch: usize| {
+    let add = |topic: &str, from: usize, count: usize, batch: usize| {
+        let topic = topic.to_string();
         let (store, settings, title) = (&store, &settings, &title);
         async move {
             let mut last = None;
@@ -500,10 +512,10 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
                     let (guid, hash, t) = (
                         format!("{topic}-{n}"),
                         format!("h-{topic}-{n}"),
-                        title(topic, n),
+                        title(&topic, n),
                     );
                     let item = NewItem {
-                        source_id: topic,
+                        source_id: &topic,
                         guid: &guid,
                         link: None,
                         title: &t,
@@ -530,7 +542,7 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
                             &mut tx,
                             settings,
                             &row,
-                            topic,
+                            &topic,
                             "景区安全",
                             Severity::Major,
                             &[],
@@ -546,10 +558,13 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
         }
     };
     let t0 = Instant::now();
-    add("small", 0, 10, 10).await;
+    let small_topics: Vec<String> = (0..SMALL).map(|k| format!("small{k}")).collect();
+    for topic in &small_topics {
+        add(topic, 0, 10, 10).await;
+    }
     add("large", 0, 10_000, 250).await;
     eprintln!(
-        "built incidents of 10 and 10,000 items in {:.1?}",
+        "built {SMALL} incidents of 10 items and one of 10,000 in {:.1?}",
         t0.elapsed()
     );
     let median = |mut v: Vec<f64>| {
@@ -557,19 +572,37 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
         v[v.len() / 2]
     };
     let (mut small, mut large) = (Vec::new(), Vec::new());
-    for r in 0..ROUNDS {
-        for (topic, times) in [("small", &mut small), ("large", &mut large)] {
+    // Each join is its own transaction, as a poll's page is; the two blocks alternate
+    // which goes first, so that drift in the machine's load falls on both.
+    let block = |topics: Vec<String>, from: usize| {
+        let add = &add;
+        async move {
             let t = Instant::now();
-            let o = add(topic, 100_000 + r, 1, 1).await;
-            times.push(t.elapsed().as_secs_f64());
-            assert!(matches!(o, Outcome::Joined(_)), "{o:?}");
+            for (k, topic) in topics.iter().enumerate() {
+                let o = add(topic, from + k, 1, 1).await;
+                assert!(matches!(o, Outcome::Joined(_)), "{o:?}");
+            }
+            t.elapsed().as_secs_f64() / topics.len() as f64
+        }
+    };
+    for r in 0..ROUNDS {
+        let into_large = vec!["large".to_string(); SMALL];
+        let from = 100_000 + r * SMALL;
+        if r % 2 == 0 {
+            small.push(block(small_topics.clone(), from).await);
+            large.push(block(into_large, from).await);
+        } else {
+            large.push(block(into_large, from).await);
+            small.push(block(small_topics.clone(), from).await);
         }
     }
     store.close().await;
     let (small, large) = (median(small), median(large));
     eprintln!(
-        "one join into 10 items: {:.2} ms; into 10,000: {:.2} ms",
+        "one join into 10 to {} items: {:.2} ms; into 10,000 to {}: {:.2} ms",
+        10 + ROUNDS,
         small * 1e3,
+        10_000 + ROUNDS * SMALL,
         large * 1e3
     );
     large / small
