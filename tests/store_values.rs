@@ -257,6 +257,7 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one() {
                     item: item("page", e),
                     tone: e.2.then_some(tone),
                     topics: e.2.then_some("[\"scenic\"]"),
+                    signature: None,
                 })
                 .collect();
             let at_once = store

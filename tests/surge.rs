@@ -67,6 +67,26 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
         let expect = if i < 2 { "ordinary" } else { "large" };
         assert_eq!(severity(&d).await, expect, "after source {name}");
     }
+    // Each item's grouping signature was stored with it by the poll, and is the one its
+    // text gives (grouping compares these and never recomputes them).
+    let mut tx = d.store.begin().await.unwrap();
+    let stored = d
+        .store
+        .latest_signatures(&mut tx, 1, i64::MAX, 10)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stored.len(), 4);
+    for (id, _, signature) in stored {
+        let item = d.store.item(id).await.unwrap().unwrap();
+        assert_eq!(
+            signature,
+            Some(
+                yuqing::classify::grouping::ItemSignature::of(&item.title, &item.summary).to_text()
+            ),
+            "item {id}"
+        );
+    }
     let regrades: Vec<String> = d
         .store
         .outbox()

@@ -59,10 +59,16 @@ pub(super) async fn same_event(
     now: DateTime<Utc>,
 ) -> Result<Option<IncidentRow>> {
     let g = config.grouping;
-    // Computed once per item and stored: an incident's items are compared by their
-    // stored signatures, never recomputed from text.
-    let sig = ItemSignature::of(&item.title, &item.summary);
-    store.set_signature(tx, item.id, &sig.to_text()).await?;
+    // Computed once per item and stored (by a poll with the item itself): an incident's
+    // items are compared by their stored signatures, never recomputed from text.
+    let sig = match item.signature.as_deref().and_then(ItemSignature::from_text) {
+        Some(sig) => sig,
+        None => {
+            let sig = ItemSignature::of(&item.title, &item.summary);
+            store.set_signature(tx, item.id, &sig.to_text()).await?;
+            sig
+        }
+    };
     let window_since = secs(now) - g.window.as_secs() as i64;
     let closed_since = secs(now) - g.reopen_within.as_secs() as i64;
     let candidates = store

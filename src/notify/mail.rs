@@ -1266,6 +1266,7 @@ mod tests {
             topics: "[]".into(),
             tone: None,
             tone_score: None,
+            signature: None,
         };
         let dl = |id, kind: &str, h: i64| DeadlineRow {
             id,

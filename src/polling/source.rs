@@ -9,6 +9,7 @@
 //! after the last commit, so a crash mid-poll re-reads the same page next time and loses
 //! nothing; the store's de-duplication makes the second reading harmless.
 
+use crate::classify::grouping::ItemSignature;
 use crate::classify::normalize::normalize_text;
 use crate::classify::Classification;
 use crate::config::settings::Settings;
@@ -521,9 +522,10 @@ struct Prepared {
     /// `None` when the store knew the entry's GUID already (it is then classified only if
     /// it turns out new after all).
     classification: Option<Classification>,
-    /// The ids of the topics it matched, as the JSON array stored with it; `None` when it
-    /// matched none or was not classified.
+    /// The ids of the topics it matched, as the JSON array stored with it, and its grouping
+    /// signature; `None` when it matched none or was not classified.
     topics: Option<String>,
+    signature: Option<String>,
 }
 
 /// Hashes each entry of `chunk` and classifies the ones whose GUID the store does not
@@ -550,17 +552,20 @@ async fn prepare(
                 text: format!("{}\n{}", entry.title, entry.summary),
                 classification: None,
                 topics: None,
+                signature: None,
             }
         })
         .collect();
     let guids: Vec<&str> = out.iter().map(|p| p.guid.as_str()).collect();
     let known = store.known_guids(source_id, &guids).await?;
-    for p in &mut out {
+    for (p, entry) in out.iter_mut().zip(chunk) {
         if !known.contains(&p.guid) {
             let c = settings.classifier.classify(&p.text, Some(source_id));
             if !c.topics.is_empty() {
                 let ids: Vec<&str> = c.topics.iter().map(|t| t.id.as_str()).collect();
                 p.topics = Some(serde_json::to_string(&ids)?);
+                // Grouping compares it: computed here, outside the write lock.
+                p.signature = Some(ItemSignature::of(&entry.title, &entry.summary).to_text());
             }
             p.classification = Some(c);
         }
@@ -589,6 +594,7 @@ fn incoming<'a>(
             },
             tone: p.classification.as_ref().map(|c| c.tone),
             topics: p.topics.as_deref(),
+            signature: p.signature.as_deref(),
         })
         .collect()
 }
@@ -611,6 +617,7 @@ async fn ingest(
         guid,
         text,
         classification,
+        signature,
         ..
     } = prepared;
     let id = match stored {
@@ -659,6 +666,8 @@ async fn ingest(
                 topics: serde_json::to_string(&ids)?,
                 tone: Some(classification.tone.label.as_str().to_string()),
                 tone_score: Some((classification.tone.score * 100.0).round() as i64),
+                // Stored with the item when it was classified before the transaction.
+                signature,
             };
             for m in &classification.topics {
                 let chars: Vec<char> = text.chars().collect();

@@ -23,6 +23,9 @@ pub struct Incoming<'a> {
     pub item: NewItem<'a>,
     pub tone: Option<crate::classify::tone::Tone>,
     pub topics: Option<&'a str>,
+    /// Its grouping signature (`ItemSignature::to_text`), for an item that matched topics:
+    /// stored with it, so that grouping neither computes nor writes it under the lock.
+    pub signature: Option<&'a str>,
 }
 
 /// What storing an item found.
@@ -54,6 +57,11 @@ pub struct ItemRow {
     /// The tone's score in hundredths (-100..=100).
     #[sqlx(default)]
     pub tone_score: Option<i64>,
+    /// The grouping signature when the caller stored it with the item (a poll does);
+    /// `None` as the store reads items, and grouping then computes and stores it.
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub signature: Option<String>,
 }
 
 impl ItemRow {
@@ -216,6 +224,9 @@ impl Store {
                 if let (Stored::New(id), Some(topics)) = (out[k], incoming.topics) {
                     self.set_item_topics_json(tx, id, topics).await?;
                 }
+                if let (Stored::New(id), Some(signature)) = (out[k], incoming.signature) {
+                    self.set_signature(tx, id, signature).await?;
+                }
                 continue;
             }
             out[k] = match by_guid.get(item.guid) {
@@ -255,7 +266,7 @@ impl Store {
         now: i64,
         out: &mut [Stored],
     ) -> Result<()> {
-        const COLS: usize = 11;
+        const COLS: usize = 12;
         if which.is_empty() {
             return Ok(());
         }
@@ -267,13 +278,18 @@ impl Store {
             .collect();
         let sql = format!(
             "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
-                                content_hash, tone, tone_score, topics) \
+                                content_hash, tone, tone_score, topics, signature) \
              VALUES {} RETURNING id, guid",
             rows.join(", ")
         );
         let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
         for &k in which {
-            let Incoming { item, tone, topics } = &items[k];
+            let Incoming {
+                item,
+                tone,
+                topics,
+                signature,
+            } = &items[k];
             q = q
                 .bind(item.source_id)
                 .bind(item.guid)
@@ -285,7 +301,8 @@ impl Store {
                 .bind(item.content_hash)
                 .bind(tone.map(|t| t.label.as_str()))
                 .bind(tone.map(|t| (t.score * 100.0).round() as i64))
-                .bind(topics.unwrap_or("[]"));
+                .bind(topics.unwrap_or("[]"))
+                .bind(*signature);
         }
         // RETURNING's row order is not promised: matched by GUID, unique in the batch.
         let ids: std::collections::HashMap<String, i64> = q
