@@ -134,24 +134,16 @@ impl Store {
         if !found.is_empty() {
             return Ok(Stored::Seen);
         }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
-                                content_hash, tone, tone_score) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(item.source_id)
-        .bind(item.guid)
-        .bind(item.link)
-        .bind(item.title)
-        .bind(item.summary)
-        .bind(item.published_at)
-        .bind(now)
-        .bind(item.content_hash)
-        .bind(tone.map(|t| t.label.as_str()))
-        .bind(tone.map(|t| (t.score * 100.0).round() as i64))
-        .fetch_one(&mut **tx)
-        .await?;
-        Ok(Stored::New(id))
+        let new = Incoming {
+            item: item.clone(),
+            tone,
+            topics: None,
+            signature: None,
+        };
+        let mut out = [Stored::Seen];
+        self.insert_items(tx, std::slice::from_ref(&new), &[0], now, &mut out)
+            .await?;
+        Ok(out[0])
     }
 
     /// Stores a page's items of one source, deciding for each exactly as
