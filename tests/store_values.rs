@@ -305,6 +305,48 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one() {
                 v
             }
         };
+        // A page longer than one statement takes: stored a batch at a time, a repeat in a
+        // later batch still seen as one.
+        let big: Vec<(String, String)> = (0..1_100)
+            .map(|k| (format!("big{k}"), format!("bh{k}")))
+            .chain([
+                ("big3".into(), "bh3".into()),
+                ("big9".into(), "changed".into()),
+            ])
+            .collect();
+        let page: Vec<Incoming> = big
+            .iter()
+            .map(|(g, h)| Incoming {
+                item: NewItem {
+                    source_id: "big",
+                    guid: g,
+                    link: None,
+                    title: h,
+                    summary: "",
+                    published_at: None,
+                    content_hash: h,
+                },
+                tone: None,
+                topics: None,
+                signature: None,
+            })
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        let stored = store
+            .store_items(&mut tx, "big", &page, 2_000)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(stored.len(), 1_102);
+        assert!(stored[..1_100].iter().all(|s| matches!(s, Stored::New(_))));
+        assert_eq!(stored[1_100], Stored::Seen);
+        assert_eq!(
+            stored[1_101],
+            Stored::Updated(match stored[9] {
+                Stored::New(id) => id,
+                other => panic!("{other:?}"),
+            })
+        );
         let one = rows("one").await;
         assert!(one.len() >= 3, "{one:?}");
         assert_eq!(one, rows("page").await);

@@ -28,6 +28,9 @@ pub struct Incoming<'a> {
     pub signature: Option<&'a str>,
 }
 
+/// At most this many items per statement in `store_items` (12 parameters each).
+const STORE_BATCH: usize = 500;
+
 /// What storing an item found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -152,7 +155,9 @@ impl Store {
     /// hashes, and one insert of the new ones (each with its tone, and its topics when it
     /// matched some). An entry that repeats one earlier in the same page (same GUID or same
     /// content) first stores those before it, then goes the one-by-one way, so repeats are
-    /// decided as they always were. Results are in the order of `items`.
+    /// decided as they always were. Results are in the order of `items`. Any number of
+    /// items: more than `STORE_BATCH` go a batch at a time (each statement's parameters
+    /// stay within SQLite's and PostgreSQL's limits).
     pub async fn store_items(
         &self,
         tx: &mut Tx,
@@ -160,7 +165,26 @@ impl Store {
         items: &[Incoming<'_>],
         now: i64,
     ) -> Result<Vec<Stored>> {
-        debug_assert!(items.iter().all(|i| i.item.source_id == source_id));
+        let mut out = Vec::with_capacity(items.len());
+        for batch in items.chunks(STORE_BATCH) {
+            out.extend(self.store_batch(tx, source_id, batch, now).await?);
+        }
+        Ok(out)
+    }
+
+    async fn store_batch(
+        &self,
+        tx: &mut Tx,
+        source_id: &str,
+        items: &[Incoming<'_>],
+        now: i64,
+    ) -> Result<Vec<Stored>> {
+        if let Some(other) = items.iter().find(|i| i.item.source_id != source_id) {
+            anyhow::bail!(
+                "store_items for source {source_id:?} was given an item of {:?}",
+                other.item.source_id
+            );
+        }
         let mut out = vec![Stored::Seen; items.len()];
         if items.is_empty() {
             return Ok(out);
