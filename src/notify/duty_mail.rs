@@ -99,7 +99,8 @@ pub(crate) fn html_of(text: &str) -> String {
     )
 }
 
-fn draft(kind: &str, to: &[Mailbox], subject: String, text: String) -> Draft {
+/// A plain mail to people (not about one incident): the text, and the same text as HTML.
+pub(crate) fn draft(kind: &str, to: &[Mailbox], subject: String, text: String) -> Draft {
     Draft {
         kind: kind.to_string(),
         incident_id: None,

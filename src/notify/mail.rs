@@ -921,16 +921,7 @@ pub fn reload_rejected(
         config.display(),
         tz.name()
     ));
-    let html = super::duty_mail::html_of(&text);
-    Draft {
-        kind: "reload_rejected".into(),
-        incident_id: None,
-        recipients: to.iter().map(|m| m.to_string()).collect(),
-        subject,
-        text,
-        html,
-        notify: Vec::new(),
-    }
+    super::duty_mail::draft("reload_rejected", to, subject, text)
 }
 
 /// Mail to the operators, once a year, when next year's working-day calendar is still
@@ -973,16 +964,7 @@ pub fn calendar_missing(
         "\n本提醒每年只发送一次。时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
         tz.name()
     ));
-    let html = super::duty_mail::html_of(&text);
-    Draft {
-        kind: "calendar_missing".into(),
-        incident_id: None,
-        recipients: to.iter().map(|m| m.to_string()).collect(),
-        subject,
-        text,
-        html,
-        notify: Vec::new(),
-    }
+    super::duty_mail::draft("calendar_missing", to, subject, text)
 }
 
 /// Mail to the operators when a source stops being seen, or is seen again.
@@ -1039,23 +1021,14 @@ pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -
         v.id,
         v.tz.name()
     ));
-    let html = super::duty_mail::html_of(&text);
-    Draft {
-        kind: match health {
-            SourceHealth::Failing => "source_failing",
-            SourceHealth::Empty => "source_empty",
-            SourceHealth::Recovered => "source_recovered",
-            SourceHealth::Silent => "source_silent",
-            SourceHealth::Resumed => "source_resumed",
-        }
-        .to_string(),
-        incident_id: None,
-        recipients: to.iter().map(|m| m.to_string()).collect(),
-        subject,
-        text,
-        html,
-        notify: Vec::new(),
-    }
+    let kind = match health {
+        SourceHealth::Failing => "source_failing",
+        SourceHealth::Empty => "source_empty",
+        SourceHealth::Recovered => "source_recovered",
+        SourceHealth::Silent => "source_silent",
+        SourceHealth::Resumed => "source_resumed",
+    };
+    super::duty_mail::draft(kind, to, subject, text)
 }
 
 /// A host whose sources cannot all be polled within their intervals, in one line, as
@@ -1116,16 +1089,7 @@ pub fn host_overloaded(h: &HostLoad, tz: Tz, now: DateTime<Utc>, to: &[Mailbox])
         at = local(now, tz),
         zone = tz.name(),
     );
-    let html = super::duty_mail::html_of(&text);
-    Draft {
-        kind: "host_overloaded".into(),
-        incident_id: None,
-        recipients: to.iter().map(|m| m.to_string()).collect(),
-        subject,
-        text,
-        html,
-        notify: Vec::new(),
-    }
+    super::duty_mail::draft("host_overloaded", to, subject, text)
 }
 
 /// A short span exactly: "150毫秒", "1.5秒", "1秒", "5分钟".
