@@ -142,7 +142,7 @@ fn one_check_reports_every_mistake_in_every_section_and_file() {
         ),
         ("yuqing.toml:20: ", "evry"),
         ("w.toml:4: ", ""),
-        ("w.toml:9: ", "huge"),
+        ("w.toml:10: ", "huge"),
     ] {
         assert!(
             lines.iter().any(|l| l.contains(at) && l.contains(says)),
@@ -236,4 +236,137 @@ fn job_recipients_are_roles_or_addresses_that_reach_someone() {
         out.contains("  weekly_briefing \"30 8 * * Mon\" to leaders+principal\n"),
         "{out}"
     );
+}
+
+/// Issue 28: a one-word typo in the starter scenic-safety watchlist (multi-byte text above
+/// it, a second mistake after it) once panicked inside the diagnostics and killed the
+/// daemon; it must read as `file:line: unknown field` like any config typo.
+#[test]
+fn a_typo_in_a_chinese_watchlist_is_a_line_not_a_panic() {
+    let starter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("watchlists/scenic-safety.toml"),
+    )
+    .unwrap();
+    // The typo under the first [[topic]], and a broken value in a later rule.
+    let typo = starter.replacen(
+        "severity = \"major\"\n",
+        "severity = \"major\"\nseverty = \"major\"\n",
+        1,
+    );
+    assert_ne!(typo, starter, "the starter watchlist changed shape");
+    let typo_line = typo.lines().position(|l| l.starts_with("severty")).unwrap() + 1;
+    let (code, out, err) = check("", "", &typo);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains(&format!("w.toml:{typo_line}: unknown field `severty`")),
+        "{err}"
+    );
+    // Two mistakes, each below Chinese text, each at its own line.
+    let both = format!("{typo}\n[[topic]]\nid = \"x\"\nname = \"某某石窟\"\nany = 3\n");
+    let any_line = both.lines().count();
+    let (code, out, err) = check("", "", &both);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(&format!("w.toml:{typo_line}: ")), "{err}");
+    assert!(err.contains(&format!("w.toml:{any_line}: ")), "{err}");
+}
+
+mod fuzzed {
+    //! The diagnostics path fuzzed with multi-byte text in every kind of operator file:
+    //! the config (with its `[[channel]]`s), each starter watchlist and a holiday-cn
+    //! calendar. Whatever the edit, loading gives diagnostics at lines of the file, never a
+    //! panic (issue 28: a span of one text once sliced another inside a character).
+
+    use proptest::prelude::*;
+    use std::path::{Path, PathBuf};
+
+    fn starter(relative: &str) -> String {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)).unwrap()
+    }
+
+    /// Edits an operator might make by mistake, many of them in Chinese.
+    const SNIPPETS: &[&str] = &[
+        "\nseverty = \"major\"\n",
+        "\n名称 = \"石窟\"\n",
+        "石",
+        "\"",
+        "[[",
+        "]\n",
+        "\n[[topic]]\nid = \"石窟\"\nany = 3\n",
+        "\n[[channel]]\nid = \"公众号\"\nevry = \"每周\"\n",
+        "= \"未闭合\n",
+        "\n[daemon]\ntick = \"五秒\"\n",
+        "，",
+        "\u{feff}",
+        "{\"date\": \"二〇二六\"}",
+        ",",
+        "𠀀",
+    ];
+
+    fn edited(text: &str, at: usize, cut: usize, snippet: &str) -> String {
+        let bounds: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .collect();
+        let start = bounds[at % bounds.len()];
+        let end = bounds[(at % bounds.len() + cut).min(bounds.len() - 1)];
+        format!("{}{}{}", &text[..start], snippet, &text[end..])
+    }
+
+    fn lines_ok(text: &str, diags: &yuqing::vocab::diagnostic::Diagnostics) {
+        let lines = text.lines().count() + 1;
+        for d in &diags.0 {
+            let _ = d.to_string();
+            if let Some(line) = d.line {
+                assert!(line >= 1 && line <= lines, "line {line} of {lines}: {d}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn a_watchlist_edit_is_diagnosed_not_a_panic(
+            file in prop::sample::select(vec![
+                "scenic-safety.toml", "relics.toml", "hotels.toml", "3-emergencies.toml",
+            ]),
+            at in 0usize..20_000, cut in 0usize..40, snippet in prop::sample::select(SNIPPETS),
+            again in 0usize..20_000,
+        ) {
+            let text = edited(&starter(&format!("watchlists/{file}")), at, cut, snippet);
+            let text = edited(&text, again, 0, snippet);
+            if let Err(diags) = yuqing::classify::watchlist::parse_file(Path::new(file), &text) {
+                lines_ok(&text, &diags);
+            }
+        }
+
+        #[test]
+        fn a_config_edit_is_diagnosed_not_a_panic(
+            at in 0usize..40_000, cut in 0usize..40, snippet in prop::sample::select(SNIPPETS),
+            again in 0usize..40_000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let text = edited(&starter("config/yuqing.toml"), at, cut, snippet);
+            let text = edited(&text, again, 0, snippet);
+            let path = dir.path().join("yuqing.toml");
+            std::fs::write(&path, &text).unwrap();
+            if let Err(diags) = yuqing::config::load(&path) {
+                lines_ok(&text, &diags);
+            }
+        }
+
+        #[test]
+        fn a_calendar_edit_is_diagnosed_not_a_panic(
+            at in 0usize..20_000, cut in 0usize..40, snippet in prop::sample::select(SNIPPETS),
+        ) {
+            let text = edited(&starter("config/calendar/2026.json"), at, cut, snippet);
+            let files = [(PathBuf::from("calendar/2026.json"), text.clone())];
+            if let Err(diags) = yuqing::rules::calendar::Calendar::from_files(&files) {
+                lines_ok(&text, &diags);
+            }
+        }
+    }
 }

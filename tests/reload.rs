@@ -114,3 +114,68 @@ async fn rejected_mail(d: &Daemon) -> Vec<yuqing::store::OutboxRow> {
         .filter(|m| m.kind == "reload_rejected")
         .collect()
 }
+
+/// Issue 28: `severty = "major"` under the first `[[topic]]` of the starter scenic-safety
+/// watchlist (Chinese comments and rules around it) once panicked in the diagnostics and
+/// killed the running daemon. Now the reload is refused at its line, the running set stays
+/// and the operators get 【舆情·配置未生效】.
+#[tokio::test]
+async fn a_typo_in_the_starter_scenic_watchlist_keeps_the_daemon_and_mails_its_line() {
+    let dirs = TempDirs::new();
+    let starter = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("watchlists/scenic-safety.toml"),
+    )
+    .unwrap();
+    dirs.write("watchlists/scenic-safety.toml", &starter);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n",
+            root = dirs.root().display()
+        ),
+    );
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let accident = "某景区发生踩踏事故，3人受伤";
+    assert_eq!(topics(&d, accident), vec!["scenic-safety"]);
+
+    let typo = starter.replacen(
+        "severity = \"major\"\n",
+        "severity = \"major\"\nseverty = \"major\"\n",
+        1,
+    );
+    let line = typo.lines().position(|l| l.starts_with("severty")).unwrap() + 1;
+    dirs.write("watchlists/scenic-safety.toml", &typo);
+    assert!(d.reload_if_changed());
+    assert_eq!(
+        topics(&d, accident),
+        vec!["scenic-safety"],
+        "the running set stays"
+    );
+    d.mail_rejected_reload().await;
+    let rejected = rejected_mail(&d).await;
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    let file = dirs.root().join("watchlists/scenic-safety.toml");
+    assert!(
+        rejected[0].body_text.contains(&format!(
+            "{}:{line}: unknown field `severty`",
+            file.display()
+        )),
+        "{}",
+        rejected[0].body_text
+    );
+    // A restart on the bad file is refused with the same line, not a panic.
+    let errs = match Settings::load(&config) {
+        Ok(_) => panic!("the typo loads"),
+        Err(errs) => errs.to_string(),
+    };
+    assert!(
+        errs.contains(&format!(":{line}: unknown field `severty`")),
+        "{errs}"
+    );
+}

@@ -6,7 +6,7 @@
 use crate::classify::watchlist::{self, Watchlists};
 use crate::classify::Classifier;
 use crate::config::{self, Config};
-use crate::vocab::diagnostic::Diagnostics;
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -21,7 +21,34 @@ pub struct Settings {
 impl Settings {
     /// Loads the config at `path` and the watchlists it names; every mistake of every file
     /// is reported, not only the first.
+    ///
+    /// A bug in reading the files (a panic) is reported as a diagnostic of the config file
+    /// too, never unwound into the caller: a reload must keep the running set and a start
+    /// must say which file to look at, whatever an operator wrote (issue 28: a one-word
+    /// typo in a watchlist once killed the daemon and its restarts).
     pub fn load(path: &Path) -> Result<Settings, Diagnostics> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Settings::read(path))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("unknown");
+                Err(Diagnostic::new(
+                    path,
+                    None,
+                    format!(
+                        "internal error while reading the config, watchlists or calendars \
+                         ({what}); nothing was changed. Undo the last edit and report this"
+                    ),
+                )
+                .into())
+            }
+        }
+    }
+
+    fn read(path: &Path) -> Result<Settings, Diagnostics> {
         let config = match config::load(path) {
             Ok(c) => c,
             Err(mut errs) => {

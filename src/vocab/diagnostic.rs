@@ -71,7 +71,7 @@ impl Diagnostic {
         // is taken from the line.
         let message = err.message().trim().to_string();
         let key = err.span().and_then(|s| {
-            let start = source[..s.start.min(source.len())]
+            let start = source[..floor_boundary(source, s.start)]
                 .rfind('\n')
                 .map_or(0, |i| i + 1);
             let line = source[start..].lines().next()?;
@@ -114,10 +114,19 @@ pub fn read_toml<T: serde::de::DeserializeOwned>(
                 if start >= end {
                     return (None, errs);
                 }
+                // Blanked byte for byte, so that every later span of `text` is also a
+                // span of `source` (a 3-byte '石' becomes three spaces, not one).
                 let blank: String = text[start..end]
                     .chars()
-                    .map(|c| if c == '\n' { '\n' } else { ' ' })
+                    .map(|c| {
+                        if c == '\n' {
+                            "\n".to_string()
+                        } else {
+                            " ".repeat(c.len_utf8())
+                        }
+                    })
                     .collect();
+                debug_assert_eq!(blank.len(), end - start);
                 text.replace_range(start..end, &blank);
             }
         }
@@ -128,28 +137,35 @@ pub fn read_toml<T: serde::de::DeserializeOwned>(
 /// The byte range of the section of `text` holding byte `at`: from its `[header]` line to
 /// the next header, or the line of `at` when it comes before any header.
 fn section_around(text: &str, at: usize) -> (usize, usize) {
-    let at = at.min(text.len());
+    let at = floor_boundary(text, at);
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-    let mut headers = Vec::new();
+    // Each header's position and name (`topic.rule` of `[[topic.rule]]`).
+    let mut headers: Vec<(usize, &str)> = Vec::new();
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
-        if line.trim_start().starts_with('[') {
-            headers.push(pos);
+        let head = line.trim();
+        if head.starts_with('[') {
+            let name = head.trim_start_matches('[');
+            let name = name.split(']').next().unwrap_or("").trim();
+            headers.push((pos, name));
         }
         pos += line.len();
     }
-    match headers.iter().rev().find(|&&h| h <= line_start) {
-        Some(&h) => {
-            let end = headers
-                .iter()
-                .find(|&&n| n > h)
-                .copied()
-                .unwrap_or(text.len());
-            (h, end)
-        }
-        None => (line_start, line_end),
-    }
+    let Some(k) = headers.iter().rposition(|&(h, _)| h <= line_start) else {
+        return (line_start, line_end);
+    };
+    let (h, name) = headers[k];
+    // An entry of an array of tables takes its sub-tables with it (`[[topic]]` its
+    // `[[topic.rule]]`s): left behind, they would make a map of `topic` and a false
+    // mistake of every one of them.
+    let array = text[h..].trim_start().starts_with("[[");
+    let child = format!("{name}.");
+    let end = headers[k + 1..]
+        .iter()
+        .find(|(_, n)| !(array && n.starts_with(&child)))
+        .map_or(text.len(), |&(p, _)| p);
+    (h, end)
 }
 
 impl fmt::Display for Diagnostic {
@@ -203,6 +219,17 @@ impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
         Diagnostics(vec![d])
     }
+}
+
+/// `offset`, moved back to the start of the character it falls in (and to the end of
+/// `text` when past it), so that a span from another reading of the file never slices
+/// inside a character.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// 1-based line number of byte `offset` in `source`.
