@@ -193,8 +193,10 @@ fn pid_of(holder: &str) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_daemons_share_sources_and_mail_and_survive_losing_the_leader() {
     let Some(db) = common::db::fresh_postgres().await else {
-        eprintln!("note: YUQING_TEST_POSTGRES is not set; the cluster test needs PostgreSQL");
-        return;
+        return common::db::skipped(
+            "cluster::three_daemons_share_sources_and_mail_and_survive_losing_the_leader",
+            "needs PostgreSQL (none on 127.0.0.1:5432, YUQING_TEST_POSTGRES unset or off)",
+        );
     };
     let c = Cluster::new(db).await;
     let mut daemons: Vec<Running> = (0..3).map(|n| c.start(n)).collect();
@@ -410,8 +412,10 @@ fn breach_delay(breach: &ReceivedMail, opened: &ReceivedMail) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_daemons_reading_one_event_on_two_sites_open_one_incident() {
     let Some(db) = common::db::fresh_postgres().await else {
-        eprintln!("note: YUQING_TEST_POSTGRES is not set; the cluster test needs PostgreSQL");
-        return;
+        return common::db::skipped(
+            "cluster::two_daemons_reading_one_event_on_two_sites_open_one_incident",
+            "needs PostgreSQL (none on 127.0.0.1:5432, YUQING_TEST_POSTGRES unset or off)",
+        );
     };
     const KEYWORDS: [&str; 8] = [
         "踩踏", "坍塌", "落水", "火灾", "中毒", "爆炸", "停电", "塌方",
