@@ -140,12 +140,12 @@ fn feed_body(
         let mut title = String::new();
         let mut summary = String::new();
         if surge {
-            if k % SURGE_EVERY == 0 {
+            if k.is_multiple_of(SURGE_EVERY) {
                 title.push_str(&surge_title(k / SURGE_EVERY));
             } else {
                 filler(rng, pool, 12, 14, &mut title);
             }
-        } else if k % MATCH_EVERY == 0 {
+        } else if k.is_multiple_of(MATCH_EVERY) {
             title.push_str(MATCHING[(k / MATCH_EVERY) % MATCHING.len()]);
         } else {
             filler(rng, pool, 12, 14, &mut title);

@@ -72,3 +72,52 @@ fn a_link_outside_the_repository_is_found() {
         ["../shared/domain.md", "docs/a.md", "../shared/seeds/"]
     );
 }
+
+/// Issue 28: the README said Rust 1.83 while `Cargo.lock` needed 1.89. The Rust the README
+/// names is Cargo.toml's `rust-version`, and no locked dependency needs a newer one (read
+/// with `cargo metadata`, offline, from the registry cache the build just used).
+#[test]
+fn the_readme_names_the_rust_version_the_locked_dependencies_need() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let ours = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("Cargo.toml sets rust-version");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("Rust {ours} or later")),
+        "the README names another Rust than rust-version {ours}"
+    );
+    // `1.89` and `1.89.0` are the same version.
+    let version = |v: &str| -> [u64; 3] {
+        let mut parts = v.split('.').map(|n| n.parse().unwrap_or(0));
+        [0; 3].map(|_| parts.next().unwrap_or(0))
+    };
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(root)
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let newer: Vec<String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let needs = p["rust_version"].as_str()?;
+            (version(needs) > version(ours))
+                .then(|| format!("{} {} needs {needs}", p["name"], p["version"]))
+        })
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "rust-version {ours} is too old: {newer:?}"
+    );
+}

@@ -157,7 +157,7 @@ fn wide(bytes: &[u8]) -> Option<Decoded> {
         let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
         (text.into_owned(), had_errors)
     } else {
-        let mut had_errors = bytes.len() % 4 != 0;
+        let mut had_errors = !bytes.len().is_multiple_of(4);
         let text = bytes
             .chunks_exact(4)
             .map(|c| {
