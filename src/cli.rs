@@ -18,6 +18,30 @@ use crate::incident::{self, Step};
 use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow, Store};
 use crate::vocab::clock::{from_secs, parse_typed, secs, Clock, SystemClock};
+
+/// The clock of a command run from the shell: the real clock, or, when `YUQING_NOW` holds an
+/// RFC 3339 time, that instant standing still. It lets a test (or a replay of a past night
+/// on a copy of the database) run `items`, `incidents` or `briefing` as of the database's
+/// own time rather than today's. `yuqing run` and `demo` always use the real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommandClock;
+
+impl Clock for CommandClock {
+    fn now(&self) -> DateTime<Utc> {
+        static NOW: std::sync::OnceLock<Option<DateTime<Utc>>> = std::sync::OnceLock::new();
+        let fixed = NOW.get_or_init(|| {
+            let text = std::env::var("YUQING_NOW").ok()?;
+            match DateTime::parse_from_rfc3339(text.trim()) {
+                Ok(t) => Some(t.with_timezone(&Utc)),
+                Err(e) => {
+                    eprintln!("error: YUQING_NOW=`{text}` is not an RFC 3339 time ({e}); unset it or write e.g. 2026-11-24T09:00:00+08:00");
+                    std::process::exit(2);
+                }
+            }
+        });
+        fixed.unwrap_or_else(|| SystemClock.now())
+    }
+}
 use crate::vocab::diagnostic::Diagnostics;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -364,7 +388,7 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     }
     // The working-day calendar was read (and a missing or broken one reported where it is
     // needed) by `Settings::load`.
-    crate::cli::lifecycle::check_lines(&settings, SystemClock.now()).await;
+    crate::cli::lifecycle::check_lines(&settings, CommandClock.now()).await;
     overloaded_hosts(
         &crate::fetch::politeness::host_loads(&settings.config),
         "warning: ",
@@ -453,17 +477,19 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
         Err(e) => return Ok(invalid(&e)),
     };
     if let Some(id) = only {
+        // An own channel is polled like a source (`poll --source weibo-wenlv`).
         let known: Vec<&str> = settings
             .config
             .sources
             .iter()
             .map(|s| s.id.as_str())
+            .chain(settings.config.channels.iter().map(|c| c.id.as_str()))
             .collect();
         or_exit!(known_source(c, id, &known));
     }
-    let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
+    let daemon = Daemon::start(c.config.clone(), settings, Arc::new(CommandClock)).await?;
     let results = daemon.poll_once(only).await?;
-    let now = SystemClock.now();
+    let now = CommandClock.now();
     let tz = daemon.settings.get().config.daemon.timezone;
     let mut failed = false;
     let mut overdue = Vec::new();
@@ -533,7 +559,7 @@ pub async fn items(
         or_exit!(known_source(c, id, &known));
     }
     let tz = config.daemon.timezone;
-    let now = SystemClock.now();
+    let now = CommandClock.now();
     let since = match since {
         None => now - chrono::Duration::days(7),
         Some(s) => match parse_since(s, now, tz) {
@@ -614,7 +640,7 @@ pub async fn items(
 /// The zone the text output's times are in, as people read it: `Asia/Shanghai, UTC+08:00`.
 fn zone(tz: chrono_tz::Tz) -> String {
     use chrono::Offset;
-    let offset = SystemClock.now().with_timezone(&tz).offset().fix();
+    let offset = CommandClock.now().with_timezone(&tz).offset().fix();
     format!("{tz}, UTC{offset}")
 }
 
@@ -768,7 +794,7 @@ pub async fn calendar_update(c: &ConfigArg) -> Result<ExitCode> {
     let fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchSettings::new(
         config.daemon.user_agent.clone(),
     ))?;
-    let year = SystemClock
+    let year = CommandClock
         .now()
         .with_timezone(&config.daemon.timezone)
         .year();
@@ -816,7 +842,7 @@ pub async fn obligations(c: &ConfigArg, at: Option<&str>, json_out: bool) -> Res
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
     let at = match at {
-        None => SystemClock.now(),
+        None => CommandClock.now(),
         Some(s) => match parse_typed(s, tz) {
             Some(t) => t.at,
             None => {
@@ -943,8 +969,16 @@ async fn incident_json(
 pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
-    let now = SystemClock.now();
-    let list = store.incidents(all).await?;
+    let now = CommandClock.now();
+    // The most urgent first, as on the console's dashboard: the nearest deadline owed.
+    let mut list = Vec::new();
+    for i in store.incidents(all).await? {
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let nearest = crate::store::nearest_owed(&i, &deadlines, now);
+        list.push((crate::store::urgency(nearest, i.id), i));
+    }
+    list.sort_by_key(|(key, _)| *key);
+    let list: Vec<IncidentRow> = list.into_iter().map(|(_, i)| i).collect();
     if json_out {
         let mut out = Vec::new();
         for i in &list {
@@ -1033,7 +1067,7 @@ pub async fn report_incidents(
 ) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
-    let now = SystemClock.now();
+    let now = CommandClock.now();
     let Some((start, end)) = period("report", from, to, now, tz) else {
         return Ok(ExitCode::from(2));
     };
@@ -1061,11 +1095,15 @@ pub async fn report_incidents(
         }
     } else {
         outln!("{}", crate::notify::report::HEADER.join("\t"));
-        let mut apart = false;
+        let mut group = (false, false);
         for l in &lines {
-            if l.dismissed && !apart {
-                outln!("误报（已撤销，不计入考核）：");
-                apart = true;
+            if (l.dismissed, l.dismissed_late) != group && l.dismissed {
+                if l.dismissed_late {
+                    outln!("超时后认定误报（时限到期未完成，其后判定为误报；单列备查）：");
+                } else {
+                    outln!("误报（已撤销，不计入考核）：");
+                }
+                group = (l.dismissed, l.dismissed_late);
             }
             outln!("{}", l.record().join("\t"));
         }
@@ -1081,19 +1119,21 @@ pub async fn report_incidents(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `yuqing briefing`: the leaders' briefing of --from up to the end of --to (or now).
+/// `yuqing briefing`: the leaders' briefing of --from up to the end of --to (or of --from).
 pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -> Result<ExitCode> {
     let settings = match Settings::load(&c.config) {
         Ok(s) => s,
         Err(e) => return Ok(invalid(&e)),
     };
     let tz = settings.config.daemon.timezone;
-    let now = SystemClock.now();
+    let now = CommandClock.now();
+    // Without --to, the one day of --from (a 日报), as the console's /briefing shows it.
+    let to = to.or(Some(from));
     let Some((start, end)) = period("briefing", from, to, now, tz) else {
         return Ok(ExitCode::from(2));
     };
-    if end <= start {
-        eprintln!("error: --from {from} is in the future; the briefing covers --from up to now");
+    if end <= start || start > now {
+        eprintln!("error: --from {from} is in the future; a briefing covers days up to today");
         return Ok(ExitCode::from(2));
     }
     let store = match Store::open(&settings.config.daemon.database).await {
@@ -1234,7 +1274,7 @@ async fn apply(
     who: &Who,
 ) -> Result<ExitCode> {
     let by = or_exit!(who.name_or_refuse());
-    match incident::act(store, config, IncidentId(id), step, &by, SystemClock.now()).await {
+    match incident::act(store, config, IncidentId(id), step, &by, CommandClock.now()).await {
         Ok(said) => {
             outln!("{said}");
             Ok(ExitCode::SUCCESS)
@@ -1294,7 +1334,7 @@ async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result
 async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
-    let now = SystemClock.now();
+    let now = CommandClock.now();
     let Some(i) = store.incident(store.pool(), id).await? else {
         eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));

@@ -122,7 +122,7 @@ enum Command {
         /// First day (2026-11-23).
         #[arg(long)]
         from: String,
-        /// Last day, included (2026-11-29); without it, up to now.
+        /// Last day, included (2026-11-29); without it, the one day of --from.
         #[arg(long)]
         to: Option<String>,
         /// `text` (default) or `html` (the mail's HTML part, charts included as data: images).

@@ -311,6 +311,7 @@ fn obeyed(text: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_title_is_shown_not_obeyed_in_the_terminal_mail_and_console() {
     use common::console::{logged_in, site_with, DUTY};
+    use yuqing::vocab::clock::Clock;
     let quiet = [(
         "文旅局发布周末出行提示",
         "https://news.example.cn/0.html",
@@ -350,6 +351,8 @@ async fn a_hostile_title_is_shown_not_obeyed_in_the_terminal_mail_and_console() 
             .args(args)
             .arg("--config")
             .arg(&site.s.config)
+            // As of the scenario's clock, not today's: `items` shows the last 7 days.
+            .env("YUQING_NOW", site.s.clock.now().to_rfc3339())
             .output()
             .expect("run yuqing");
         assert!(out.status.success(), "{args:?}: {out:?}");

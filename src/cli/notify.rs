@@ -5,7 +5,7 @@
 use super::{load_config, ConfigArg};
 use crate::notify::dispatch::Dispatcher;
 use crate::notify::im::Outcome;
-use crate::vocab::clock::{Clock, SystemClock};
+use crate::vocab::clock::Clock;
 use anyhow::Result;
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,7 +31,9 @@ pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let dispatcher = Dispatcher::new(&config)?;
-    let result = dispatcher.test(&config, n, SystemClock.now()).await;
+    let result = dispatcher
+        .test(&config, n, crate::cli::CommandClock.now())
+        .await;
     let mut out = std::io::stdout();
     let head = format!("{} ({}, {})", n.id, n.kind.zh(), n.url.describe());
     let (line, answer, ok) = match &result.outcome {

@@ -4,7 +4,7 @@
 
 use crate::cli::{open, ConfigArg};
 use crate::notify::mail::local;
-use crate::vocab::clock::{from_secs, secs, Clock, SystemClock};
+use crate::vocab::clock::{from_secs, secs, Clock};
 use crate::web::{hash_password, Role};
 use anyhow::Result;
 use clap::Subcommand;
@@ -83,7 +83,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
-    let now = secs(SystemClock.now());
+    let now = secs(crate::cli::CommandClock.now());
     match cmd {
         UserCommand::Add {
             name,
