@@ -434,3 +434,57 @@ async fn had_items_now_none_on(backend: Option<String>) {
     assert_eq!(mail.len(), 2);
     assert!(mail[1].contains("信息源恢复"), "{}", mail[1]);
 }
+
+/// Issue 28: after the README's first run against addresses that do not resolve, the
+/// operator fixes the URL and restarts. The source must not keep the old failure (and
+/// wait out its back-off): a source whose URL changed starts fresh and is due at once. A
+/// source whose URL did not change keeps its state across the restart.
+#[tokio::test]
+async fn a_source_whose_url_changed_starts_fresh_after_a_restart() {
+    for backend in common::db::backends().await {
+        url_changed_on(backend).await;
+    }
+}
+
+async fn url_changed_on(backend: Option<String>) {
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
+    http.set("/portal.xml", Response::status(503));
+    http.set("/forum.html", Response::status(503));
+    let d = deployment(&dirs, &http, &clock, &backend).await;
+    d.poll_once(None).await.unwrap();
+    d.poll_once(None).await.unwrap();
+    for id in ["portal", "forum"] {
+        let state = d.store.source_state(id).await.unwrap();
+        assert_eq!((state.health(), state.failures), ("unreachable", 2), "{id}");
+    }
+    drop(d);
+
+    // The operator fixes the portal's URL and restarts; the forum's stays as it was.
+    let config = dirs.root().join("yuqing.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let fixed = text.replace(&http.url("/portal.xml"), &http.url("/portal-new.xml"));
+    assert_ne!(fixed, text);
+    std::fs::write(&config, fixed).unwrap();
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let portal = d.store.source_state("portal").await.unwrap();
+    assert_eq!(portal.health(), "new", "{portal:?}");
+    assert_eq!((portal.failures, portal.last_error), (0, None));
+    use yuqing::vocab::clock::Clock;
+    assert!(portal.next_poll <= clock.now().timestamp(), "due at once");
+    let forum = d.store.source_state("forum").await.unwrap();
+    assert_eq!((forum.health(), forum.failures), ("unreachable", 2));
+
+    http.set(
+        "/portal-new.xml",
+        Response::rss(rss(&[("天气预报", "https://x/1", "1", "")])),
+    );
+    d.poll_once(Some("portal")).await.unwrap();
+    assert_eq!(d.store.source_state("portal").await.unwrap().health(), "ok");
+}

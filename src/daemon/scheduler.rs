@@ -142,6 +142,7 @@ impl Daemon {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
         }
+        sync_source_urls(&store, &settings.config).await;
         let d = &settings.config.daemon;
         let seen = fingerprint(&config_path, &d.watchlists, &d.calendar).unwrap_or_default();
         Ok(Daemon {
@@ -480,9 +481,15 @@ impl Daemon {
                 "yuqing running"
             );
         }
+        let mut synced = self.settings.get();
         loop {
             self.reload_if_changed();
             let settings = self.settings.get();
+            if !Arc::ptr_eq(&settings, &synced) {
+                // A reload (a file change or SIGHUP) may have moved a source.
+                sync_source_urls(&self.store, &settings.config).await;
+                synced = settings.clone();
+            }
             if !gate.keeps(&settings.config) {
                 // A reload changed the politeness: new polls go through a gate of the new
                 // limits (those in flight finish under the old).
@@ -755,6 +762,33 @@ impl Daemon {
                     r.pending = Some(mistakes);
                 }
             }
+        }
+    }
+}
+
+/// A source or own channel whose URL an operator changed starts fresh: its failures, last
+/// error and back-off belonged to the old address (issue 28: a fixed URL kept showing the
+/// old DNS error for up to two hours). A database failure here is logged, not fatal.
+async fn sync_source_urls(store: &Store, config: &crate::config::Config) {
+    let current: Vec<(&str, &str)> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.url.as_str()))
+        .chain(
+            config
+                .channels
+                .iter()
+                .map(|c| (c.id.as_str(), c.url.as_str())),
+        )
+        .collect();
+    match store.sync_source_urls(&current).await {
+        Ok(moved) => {
+            for id in moved {
+                tracing::info!(source_id = %id, "the source's URL changed: its health starts fresh");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "cannot compare the sources' URLs with the store")
         }
     }
 }

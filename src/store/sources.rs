@@ -157,6 +157,55 @@ impl Store {
         Ok(())
     }
 
+    /// Makes the store agree with the configured URL of each source and own channel
+    /// (`(id, url)`): one whose recorded URL differs forgets its state (failures, last
+    /// error, validators, back-off, alerts) and is due now, as a new source is; the others
+    /// record their URL. Returns the ids that started fresh.
+    pub async fn sync_source_urls(&self, current: &[(&str, &str)]) -> Result<Vec<String>> {
+        // Read once and write only what differs: a restart with nothing changed writes
+        // nothing, however many sources there are.
+        let known: std::collections::HashMap<String, Option<String>> =
+            sqlx::query_as::<_, (String, Option<String>)>(
+                "SELECT source_id, url FROM source_state",
+            )
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .collect();
+        let changed: Vec<&(&str, &str)> = current
+            .iter()
+            .filter(|(id, url)| known.get(*id).is_none_or(|u| u.as_deref() != Some(*url)))
+            .collect();
+        if changed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut moved = Vec::new();
+        let mut tx = self.begin().await?;
+        for (id, url) in changed {
+            let forgotten = sqlx::query(
+                "DELETE FROM source_state WHERE source_id = $1 AND url IS NOT NULL AND url <> $2",
+            )
+            .bind(*id)
+            .bind(*url)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if forgotten > 0 {
+                moved.push(id.to_string());
+            }
+            sqlx::query(
+                "INSERT INTO source_state (source_id, url, failures, next_poll) VALUES ($1, $2, 0, 0) \
+                 ON CONFLICT (source_id) DO UPDATE SET url = $2",
+            )
+            .bind(*id)
+            .bind(*url)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(moved)
+    }
+
     /// Sets only when to poll the source again: a poll that the database, not the source,
     /// failed leaves the source's health (failures, last error) as it was.
     pub async fn defer_poll(&self, source_id: &str, now: i64, next_poll: i64) -> Result<()> {
