@@ -7,6 +7,7 @@
 
 pub mod release;
 
+use crate::classify::grouping::SameItem;
 use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::notify::mail::{self, IncidentView};
@@ -114,6 +115,39 @@ pub async fn on_match(
         return Ok(Outcome::Joined(open.id));
     }
 
+    // The same item may already have opened an incident under another topic (a cable-car
+    // accident under 冰雪旅游安全 and under 景区安全): one report, two statutory clocks.
+    // `[grouping] same_item = "merge"` makes it one incident at the higher severity; by
+    // default each topic has its own, and both say so.
+    let siblings = store
+        .active_incidents_with_item(tx, item.id, topic_id)
+        .await?;
+    if let (SameItem::Merge, Some(first)) = (config.grouping.same_item, siblings.first()) {
+        store
+            .record_action(
+                tx,
+                IncidentId(first.id),
+                secs(now),
+                "yuqing",
+                "linked",
+                Some(&format!(
+                    "item {} also matches {topic_name}; merged",
+                    item.id
+                )),
+            )
+            .await?;
+        if severity > first.severity {
+            regrade(store, tx, config, first, severity, "yuqing", now).await?;
+        }
+        tracing::info!(
+            incident_id = first.id,
+            item_id = item.id,
+            topic = topic_id,
+            "item matched another topic too; kept in one incident ([grouping] same_item = merge)"
+        );
+        return Ok(Outcome::Joined(first.id));
+    }
+
     // Incidents of the topic still being handled that this item's text did not match: a
     // follow-up worded differently (市大剧院后台起火后续…) may be the same event, and the
     // duty officer is shown them with the merge command rather than left with two clocks.
@@ -158,6 +192,34 @@ pub async fn on_match(
             Some(&format!("first item {}", item.id)),
         )
         .await?;
+    for sibling in &siblings {
+        store
+            .record_action(
+                tx,
+                IncidentId(id),
+                secs(now),
+                "yuqing",
+                "linked",
+                Some(&format!(
+                    "item {}: also opened #{} ({})",
+                    item.id, sibling.id, sibling.topic_name
+                )),
+            )
+            .await?;
+        store
+            .record_action(
+                tx,
+                IncidentId(sibling.id),
+                secs(now),
+                "yuqing",
+                "linked",
+                Some(&format!(
+                    "item {}: also opened #{id} ({topic_name})",
+                    item.id
+                )),
+            )
+            .await?;
+    }
     let incident = store
         .incident(&mut **tx, id)
         .await?
@@ -178,14 +240,17 @@ pub async fn on_match(
     let to = config
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
-    let related: Vec<mail::Related> = related
+    let related: Vec<mail::Related> = siblings
         .iter()
-        .map(|r| mail::Related {
+        .map(|r| (r, Some(r.topic_name.clone())))
+        .chain(related.iter().map(|r| (r, None)))
+        .map(|(r, same_item)| mail::Related {
             id: r.id,
             severity: r.severity,
             status: r.status,
             opened_at: from_secs(r.opened_at),
             link: config.notify.incident_link(r.id),
+            same_item,
         })
         .collect();
     let mut draft = mail::opened(&view, &to, &related);

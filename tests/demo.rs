@@ -1,16 +1,67 @@
 //! `yuqing demo` works on a fresh machine with no network: it serves the bundled feeds
-//! (one GBK) on loopback and shows the incidents they open.
+//! (one GBK) on loopback and shows the incidents they open, and serves the duty console
+//! with a demo user whose password it prints.
 
-use std::process::Command;
+mod common;
 
-#[test]
-fn demo_opens_incidents_from_the_bundled_feeds() {
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_opens_incidents_from_the_bundled_feeds() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yuqing"))
         .args(["demo", "--seconds", "16"])
         .current_dir(std::env::temp_dir())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Read what it prints as it runs: the console's line comes first, while it serves.
+    let (console_tx, console_rx) = std::sync::mpsc::channel();
+    let lines = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(lines).lines().map_while(Result::ok) {
+            if line.starts_with("the duty console: ") {
+                let _ = console_tx.send(line.clone());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let console = console_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the demo prints its console's address");
+    // `the duty console: http://127.0.0.1:PORT/  (user 演示值班员, password XXXX)`
+    let url = console
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let (user, password) = console
+        .split_once("(user ")
+        .and_then(|(_, r)| r.trim_end_matches(')').split_once(", password "))
+        .unwrap_or_else(|| panic!("{console}"));
+    let b = common::console::Browser::new(&url);
+    assert_eq!(b.get("/login").await.status, 200);
+    let p = b
+        .post(
+            "/login",
+            &[("username", user), ("password", password), ("next", "/")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "the printed password logs in: {}", p.body);
+    let page = b.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(user), "{}", page.body);
+
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = reader.join().unwrap();
     assert!(
         out.status.success(),
         "{stdout}{}",

@@ -28,6 +28,11 @@ fn rfc2822(t: DateTime<Utc>) -> String {
 /// A city bureau watching a forum feed and its own Weibo account, with one major incident
 /// opened at 01:00 UTC (09:00 in Shanghai) and its release due at 06:00 UTC.
 async fn bureau(backend: &Option<String>, auto: bool) -> Scenario {
+    bureau_watching(backend, auto, SCENIC_MAJOR).await
+}
+
+/// [`bureau`] with its own watchlist.
+async fn bureau_watching(backend: &Option<String>, auto: bool, watchlist: &str) -> Scenario {
     let opened = rfc2822(utc(1, 0));
     let news = [(
         "某景区栈道坍塌 多名游客受伤",
@@ -69,6 +74,8 @@ async fn bureau(backend: &Option<String>, auto: bool) -> Scenario {
         ),
     )
     .unwrap();
+    // The watchlist too may name the channel, now that the config defines it.
+    s.dirs.write("watchlists/w.toml", watchlist);
     let daemon = common::start(&s.config, &s.clock).await;
     Scenario { daemon, ..s }
 }
@@ -298,4 +305,32 @@ async fn published_first_on(backend: Option<String>) {
     );
     poll(&s).await;
     assert_eq!(mails(&s, "release_candidate").await.len(), 1, "once");
+}
+
+/// Issue 28: a topic restricted to some sources takes an own post as its release only when
+/// it lists that channel too. An own-site post once matched the 12345 topic by one word and
+/// was offered (and, with `auto_confirm_release`, would have been recorded) as the reply to
+/// an unrelated complaint.
+#[tokio::test]
+async fn a_topic_restricted_to_sources_takes_a_release_only_from_a_channel_it_lists() {
+    let only_news = format!("{SCENIC_MAJOR}sources = [\"news\"]\n");
+    let s = bureau_watching(&None, true, &only_news).await;
+    poll(&s).await;
+    assert_eq!(mails(&s, "opened").await.len(), 1, "the incident opened");
+    s.clock.set(utc(3, 0));
+    publish_notice(&s);
+    poll(&s).await;
+    assert!(
+        mails(&s, "release_candidate").await.is_empty(),
+        "the own Weibo is not among the topic's sources"
+    );
+    assert_eq!(release_deadline(&s).await.met_at, None, "nothing recorded");
+
+    let listed = format!("{SCENIC_MAJOR}sources = [\"news\", \"weibo-wenlv\"]\n");
+    let s = bureau_watching(&None, false, &listed).await;
+    poll(&s).await;
+    s.clock.set(utc(3, 0));
+    publish_notice(&s);
+    poll(&s).await;
+    assert_eq!(mails(&s, "release_candidate").await.len(), 1);
 }

@@ -213,6 +213,35 @@ impl Classifier {
         }
     }
 
+    /// Topics that overlap: every `[[topic.example]]` that should match its topic and also
+    /// matches others, as `(file, line, topic, the other topics' ids)`. One such item opens
+    /// an incident under each topic, with a statutory clock each, unless `[grouping]
+    /// same_item = "merge"`.
+    pub fn overlapping_examples(
+        &self,
+        w: &Watchlists,
+    ) -> Vec<(std::path::PathBuf, usize, String, Vec<String>)> {
+        let mut out = Vec::new();
+        for topic in &w.topics {
+            for ex in topic.examples.iter().filter(|e| e.expect) {
+                let got = self.classify(&ex.text, ex.source.as_deref());
+                if !got.topics.iter().any(|m| m.id == topic.id) {
+                    continue;
+                }
+                let others: Vec<String> = got
+                    .topics
+                    .iter()
+                    .filter(|m| m.id != topic.id)
+                    .map(|m| m.id.clone())
+                    .collect();
+                if !others.is_empty() {
+                    out.push((topic.file.clone(), ex.line, topic.id.clone(), others));
+                }
+            }
+        }
+        out
+    }
+
     /// Classifies every `[[topic.example]]` of `w` and reports those that do not come
     /// out as the operator expects, at the example's line.
     pub fn run_examples(&self, w: &Watchlists) -> Diagnostics {

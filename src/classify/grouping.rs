@@ -24,6 +24,21 @@ pub struct Grouping {
     pub window: Span,
     pub similarity: f64,
     pub reopen_within: Span,
+    /// What an item that matches several topics does once it has opened an incident under
+    /// one of them (`[grouping] same_item`).
+    pub same_item: SameItem,
+}
+
+/// `[grouping] same_item`: an item matching two topics (a cable-car accident under both
+/// 冰雪旅游安全 and 景区安全) either opens an incident under each, linked to each other
+/// in the record and the mail (`link`, the default: two topics may have two owners), or
+/// joins the incident it opened first, raising it to the higher severity (`merge`: one
+/// event, one set of statutory clocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SameItem {
+    #[default]
+    Link,
+    Merge,
 }
 
 impl Default for Grouping {
@@ -32,6 +47,7 @@ impl Default for Grouping {
             window: Span::from_secs(72 * 3600),
             similarity: 0.2,
             reopen_within: Span::from_secs(30 * 86_400),
+            same_item: SameItem::Link,
         }
     }
 }
@@ -189,6 +205,7 @@ pub struct RawGrouping {
     window: Option<Span>,
     similarity: Option<Spanned<f64>>,
     reopen_within: Option<Span>,
+    same_item: Option<Spanned<String>>,
 }
 
 impl RawGrouping {
@@ -217,6 +234,24 @@ impl RawGrouping {
                 }
             },
             reopen_within: self.reopen_within.unwrap_or(g.reopen_within),
+            same_item: match self.same_item {
+                None => g.same_item,
+                Some(s) => match s.get_ref().as_str() {
+                    "link" => SameItem::Link,
+                    "merge" => SameItem::Merge,
+                    other => {
+                        errs.push(at(
+                            s.span(),
+                            format!(
+                                "[grouping] same_item = \"{other}\": expected \"link\" (an \
+                                 incident per topic, linked) or \"merge\" (one incident at \
+                                 the higher severity)"
+                            ),
+                        ));
+                        g.same_item
+                    }
+                },
+            },
         }
     }
 }

@@ -98,6 +98,11 @@ pub async fn run(seconds: Option<u64>, keep: bool) -> Result<ExitCode> {
         let _ = axum::serve(listener, app).await;
     });
 
+    // The console on a free loopback port, with a demo user whose password is printed.
+    let console_port = {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+        free.local_addr()?.port()
+    };
     let dir = tempfile_dir()?;
     std::fs::create_dir_all(dir.join("watchlists"))?;
     for (name, text) in WATCHLISTS {
@@ -114,6 +119,9 @@ state_dir = "{dir}/var"
 tick = "500ms"
 # The feeds are served by this process: three of them every 2s fit 200ms between requests.
 host_delay = "200ms"
+
+[web]
+listen = "127.0.0.1:{console_port}"
 
 [mail]
 transport = "file"
@@ -176,6 +184,13 @@ poll_every = "2s"
     let store = daemon.store.clone();
     let shutdown = CancellationToken::new();
     crate::cli::spawn_signal_handler(shutdown.clone());
+    let password = demo_user(&store).await?;
+    match daemon.serve_console(shutdown.clone()).await? {
+        Some((addr, _)) => {
+            println!("the duty console: http://{addr}/  (user {DEMO_USER}, password {password})\n")
+        }
+        None => println!("the duty console is off in this demo's config\n"),
+    }
     let running = tokio::spawn(daemon.run(shutdown.clone()));
 
     // After a few polls, the follow-up report appears in the news feed and joins the incident.
@@ -240,6 +255,29 @@ poll_every = "2s"
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The console user the demo creates (a duty officer, so every action can be tried).
+const DEMO_USER: &str = "演示值班员";
+
+/// Adds [`DEMO_USER`] with a random password, which is returned to be printed.
+async fn demo_user(store: &crate::store::Store) -> Result<String> {
+    use argon2::password_hash::{rand_core::OsRng, SaltString};
+    let password: String = SaltString::generate(&mut OsRng)
+        .as_str()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    let hash = {
+        let p = password.clone();
+        tokio::task::spawn_blocking(move || crate::web::hash_password(&p)).await??
+    };
+    let now = chrono::Utc::now().timestamp();
+    store
+        .add_user(DEMO_USER, crate::web::Role::Duty.as_str(), &hash, now)
+        .await?;
+    Ok(password)
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {

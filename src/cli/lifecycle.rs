@@ -5,7 +5,7 @@ use crate::cli::{open, IncidentCommand};
 use crate::config::settings::Settings;
 use crate::notify::mail::local;
 use crate::store::{IncidentRow, Store};
-use crate::vocab::clock::{from_secs, Clock, SystemClock};
+use crate::vocab::clock::{from_secs, Clock};
 use crate::vocab::ids::{IncidentId, ItemId};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -22,7 +22,7 @@ macro_rules! outln {
 
 /// `yuqing incident merge INTO FROM` and `yuqing incident split ID ITEM…`.
 pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
-    let now = SystemClock.now();
+    let now = crate::cli::CommandClock.now();
     let result = match &cmd {
         IncidentCommand::Merge {
             into,
@@ -181,6 +181,22 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
                         .join(", ")
                 );
             }
+        }
+    }
+    // Topics whose examples match each other: one item would open two incidents.
+    if config.grouping.same_item == crate::classify::grouping::SameItem::Link {
+        for (file, line, topic, others) in settings
+            .classifier
+            .overlapping_examples(&settings.watchlists)
+        {
+            outln!(
+                "warning: {}:{line}: an example of topic `{topic}` also matches `{}`: such an \
+                 item opens an incident under each, with a statutory clock each; narrow one \
+                 topic, or set [grouping] same_item = \"merge\" for one incident at the higher \
+                 severity",
+                file.display(),
+                others.join("`, `")
+            );
         }
     }
     // Deadlines already computed: only when the database exists (check never creates one).

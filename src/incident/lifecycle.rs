@@ -497,7 +497,8 @@ pub async fn merge(
         .iter()
         .map(|i| i.id)
         .collect();
-    store.move_items(&mut tx, from, into, &items).await?;
+    // What moves is what INTO did not have already (one item can be in both).
+    let moved = store.move_items(&mut tx, from, into, &items).await?;
     store.copy_actions(&mut tx, from, into).await?;
     store.mark_merged(&mut tx, from, into, t, by).await?;
     store
@@ -526,8 +527,7 @@ pub async fn merge(
             by,
             "merged",
             Some(&format!(
-                "#{from} merged in ({} items); clock start {}",
-                items.len(),
+                "#{from} merged in ({moved} items); clock start {}",
                 local(from_secs(start), config.daemon.timezone)
             )),
         )
@@ -547,10 +547,14 @@ pub async fn merge(
         .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
     tx.commit().await?;
-    Ok(format!(
-        "事件 #{from} 已并入 #{into}（移入 {} 条信息）",
-        items.len()
-    ))
+    Ok(if moved == items.len() {
+        format!("事件 #{from} 已并入 #{into}（移入 {moved} 条信息）")
+    } else {
+        format!(
+            "事件 #{from} 已并入 #{into}（移入 {moved} 条信息；另 {} 条已在 #{into} 中）",
+            items.len() - moved
+        )
+    })
 }
 
 /// Moves `items` of incident `from` into a new incident of the same topic and severity,

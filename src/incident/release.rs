@@ -4,8 +4,11 @@
 //! auto_confirm_release` is set.
 //!
 //! A post matches an incident when
-//! - the classifier puts it under the incident's topic (every topic applies, whatever its
-//!   `sources` restriction: the agency's own words are not a monitored source),
+//! - the classifier puts it under the incident's topic by the topic's own rules, its
+//!   `sources` restriction included: a topic limited to some sources takes a post only from
+//!   a channel it lists (issue 28: an own-site post on 强制购物 matched the 12345 topic
+//!   `netizen-messages`, restricted to the messages board, by one word, and was offered as
+//!   the reply to a noise complaint),
 //! - it counts (published, else first seen) at or after the incident's clock start, and
 //! - the incident is the only active one of that topic owing a release, response or
 //!   working-day obligation, or else the one most like the post (MinHash over title and
@@ -45,7 +48,7 @@ pub async fn detect(
     let mut active: Option<Vec<IncidentRow>> = None;
     for post in &posts {
         let text = format!("{}\n{}", post.title, post.summary);
-        let matched = settings.classifier.classify(&text, None);
+        let matched = settings.classifier.classify(&text, Some(&channel.id));
         if matched.topics.is_empty() {
             continue;
         }

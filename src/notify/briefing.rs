@@ -115,7 +115,13 @@ pub struct Numbers {
     pub by_time: Vec<Count>,
     pub by_topic: Vec<Count>,
     pub by_source: Vec<Count>,
+    /// Incidents opened in the period that are events of their own: not merged into
+    /// another, not dismissed as false positives.
     pub opened: Vec<EventLine>,
+    /// Opened in the period but merged into another incident, and dismissed (误报): said
+    /// beside the count, not counted as events (issue 28: 6 for 3 events).
+    pub opened_merged: usize,
+    pub opened_dismissed: usize,
     pub closed: Vec<EventLine>,
     /// The incidents of the period with the most items, then sources (at most five).
     pub top: Vec<EventLine>,
@@ -133,7 +139,7 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -285,18 +291,26 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             .collect(),
     };
     let mut opened = Vec::new();
+    let (mut opened_merged, mut opened_dismissed) = (0, 0);
     let mut closed = Vec::new();
     let mut missed = Vec::new();
     let mut top: Vec<EventLine> = Vec::new();
     for (i, deadlines, spread) in input.incidents {
         let line = event(i, deadlines, *spread);
         if in_period(i.opened_at) {
-            opened.push(line.clone());
+            match i.status {
+                IncidentStatus::Merged => opened_merged += 1,
+                IncidentStatus::Dismissed => opened_dismissed += 1,
+                _ => opened.push(line.clone()),
+            }
         }
         if matches!(i.status, IncidentStatus::Closed) && i.closed_at.is_some_and(in_period) {
             closed.push(line.clone());
         }
-        if i.status != IncidentStatus::Dismissed {
+        // The main events: not false positives, not those merged away (their items are
+        // counted in the incident they joined), and only with items in them.
+        if !matches!(i.status, IncidentStatus::Dismissed | IncidentStatus::Merged) && line.items > 0
+        {
             top.push(line);
         }
         for d in deadlines {
@@ -304,6 +318,11 @@ pub fn compute(input: &Input<'_>) -> Numbers {
                 DeadlineState::Missed { .. } => in_period(d.due_at) || d.due_at < from.timestamp(),
                 DeadlineState::Met { late_by, .. } if !late_by.is_zero() => {
                     d.met_at.is_some_and(in_period)
+                }
+                // Missed, then dismissed as a false positive: the leaders still see it.
+                DeadlineState::Cancelled { .. } => {
+                    crate::notify::report::overdue_when_dismissed(i, d).is_some()
+                        && (in_period(d.due_at) || i.closed_at.is_some_and(in_period))
                 }
                 _ => false,
             };
@@ -333,6 +352,8 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         by_topic,
         by_source,
         opened,
+        opened_merged,
+        opened_dismissed,
         closed,
         top,
         missed,
@@ -377,12 +398,19 @@ fn summary(n: &Numbers) -> String {
         s.push('。');
         s
     };
-    let _ = write!(
-        s,
-        "新立案事件 {} 起，结案 {} 起",
-        n.opened.len(),
-        n.closed.len()
-    );
+    let _ = write!(s, "新立案事件 {} 起", n.opened.len());
+    let aside: Vec<String> = [
+        (n.opened_merged, "并入其他事件"),
+        (n.opened_dismissed, "判定为误报"),
+    ]
+    .iter()
+    .filter(|(k, _)| *k > 0)
+    .map(|(k, what)| format!("{what} {k} 起"))
+    .collect();
+    if !aside.is_empty() {
+        let _ = write!(s, "（另有{}，不计入）", aside.join("、"));
+    }
+    let _ = write!(s, "，结案 {} 起", n.closed.len());
     if n.missed.is_empty() {
         s.push_str("，无超时时限。");
     } else {

@@ -43,6 +43,15 @@ impl IncidentView<'_> {
     fn severity(&self) -> String {
         self.incident.severity.zh().to_string()
     }
+
+    /// `确认接报：yuqing incident ack N` while nobody has acknowledged the incident: every
+    /// mail about it then says how (issue 28: the 新增 and reminder mails did not).
+    fn ack_step(&self) -> Option<String> {
+        self.incident
+            .acknowledged_at
+            .is_none()
+            .then(|| format!("确认接报：yuqing incident ack {}", self.incident.id))
+    }
 }
 
 /// An incident of the same topic still being handled when another opens: perhaps the same
@@ -55,6 +64,9 @@ pub struct Related {
     pub opened_at: DateTime<Utc>,
     /// Its page on the console.
     pub link: String,
+    /// `Some(topic name)` when the same item opened it under another topic (not a
+    /// lookalike of the same topic).
+    pub same_item: Option<String>,
 }
 
 /// Mail to the duty officer when an incident opens; `related` are the topic's incidents
@@ -68,11 +80,25 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draf
         v.incident.topic_name,
         one_line(&v.first.title, 60)
     );
-    if let Some(r) = related.first() {
+    if let Some(r) = related.iter().find(|r| r.same_item.is_some()) {
+        subject.push_str(&format!("（同一信息亦立案 #{}）", r.id));
+    } else if let Some(r) = related.first() {
         subject.push_str(&format!("（或与 #{} 为同一事件）", r.id));
     }
     let mut lead = format!("新舆情事件 #{id} 已立案，请立即研判处置。");
     for r in related {
+        if let Some(topic) = &r.same_item {
+            lead.push_str(&format!(
+                "同一信息亦立案 #{}（专题「{topic}」，{}，{}：{}），两个事件各自计时；\
+                 如为同一事件请合并：yuqing incident merge {} {id}。",
+                r.id,
+                r.severity.zh(),
+                r.status.zh(),
+                r.link,
+                r.id,
+            ));
+            continue;
+        }
         lead.push_str(&format!(
             "可能与 #{} 为同一事件（同一专题，{}，{} 立案，{}：{}），如是请合并：yuqing incident merge {} {id}。",
             r.id,
@@ -169,7 +195,11 @@ pub fn new_items(
             item.link.as_deref().unwrap_or("")
         ));
     }
-    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    let next: Vec<String> = v
+        .ack_step()
+        .into_iter()
+        .chain([format!("查看详情：yuqing incident show {id}")])
+        .collect();
     render("new_items", v, to, subject, &lead, &next)
 }
 
@@ -218,14 +248,18 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
         what,
         left
     );
-    let next = vec![
-        format!(
-            "记录完成：{}",
-            kind.map(|k| k.command(id))
-                .unwrap_or_else(|| format!("yuqing incident show {id}"))
-        ),
-        format!("查看详情：yuqing incident show {id}"),
-    ];
+    let next: Vec<String> = v
+        .ack_step()
+        .into_iter()
+        .chain([
+            format!(
+                "记录完成：{}",
+                kind.map(|k| k.command(id))
+                    .unwrap_or_else(|| format!("yuqing incident show {id}"))
+            ),
+            format!("查看详情：yuqing incident show {id}"),
+        ])
+        .collect();
     render("reminder", v, to, subject, &lead, &next)
 }
 
@@ -1097,7 +1131,7 @@ fn zh_exact(d: std::time::Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}毫秒")
-    } else if ms % 1000 != 0 && ms < 60_000 {
+    } else if !ms.is_multiple_of(1000) && ms < 60_000 {
         format!("{}秒", (ms as f64 / 1000.0 * 10.0).round() / 10.0)
     } else {
         crate::vocab::span::zh_span(chrono::Duration::seconds(d.as_secs() as i64))
@@ -1329,6 +1363,7 @@ mod tests {
             status: IncidentStatus::Acknowledged,
             opened_at: crate::vocab::clock::from_secs(incident.opened_at - 3600),
             link: "http://yq.example.gov.cn/incidents/2".into(),
+            same_item: None,
         }];
         let d = opened(&v, &duty, &related);
         assert!(
@@ -1393,5 +1428,38 @@ mod tests {
         );
         assert!(d.text.contains("已超时 10分钟"), "{}", d.text);
         assert!(d.text.contains("共 3 条"), "{}", d.text);
+    }
+
+    #[test]
+    fn new_items_and_reminders_of_an_unacknowledged_incident_say_how_to_acknowledge() {
+        let (mut incident, item, deadlines) = sample();
+        incident.acknowledged_at = None;
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: "本地论坛",
+            items: 3,
+            deadlines: &deadlines,
+            evidence: &[],
+            owners: &[],
+            people: &Default::default(),
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::vocab::clock::from_secs(deadlines[0].due_at - 1800),
+        };
+        let ack = "确认接报：yuqing incident ack 7";
+        let fresh = new_items(&v, std::slice::from_ref(&item), &|s| s.to_string(), &[]);
+        assert!(fresh.text.contains(ack), "{}", fresh.text);
+        let soon = reminder(&v, &deadlines[0], &[]);
+        assert!(soon.text.contains(ack), "{}", soon.text);
+        // Once acknowledged, they do not ask again.
+        let mut acked = incident.clone();
+        acked.acknowledged_at = Some(incident.opened_at + 60);
+        let v = IncidentView {
+            incident: &acked,
+            ..v
+        };
+        assert!(!reminder(&v, &deadlines[0], &[]).text.contains(ack));
+        let fresh = new_items(&v, std::slice::from_ref(&item), &|s| s.to_string(), &[]);
+        assert!(!fresh.text.contains(ack));
     }
 }

@@ -27,6 +27,9 @@ pub struct Line {
     pub state: String,
     /// Dismissed as a false positive: listed apart, never counted as unmet.
     pub dismissed: bool,
+    /// Dismissed after this deadline was already missed (超时后认定误报): listed apart
+    /// from both the counted lines and the plain false positives.
+    pub dismissed_late: bool,
 }
 
 pub const HEADER: [&str; 11] = [
@@ -82,7 +85,14 @@ pub fn outcome_of(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> Strin
         } => "因级别调整取消".to_string(),
         DeadlineState::Cancelled {
             by: CancelledBy::Dismissal,
-        } => "误报撤销（不计入考核）".to_string(),
+        } => match overdue_when_dismissed(i, d) {
+            Some(by) => format!(
+                "超时后认定误报（认定时已超时 {}，{} 认定）",
+                zh_span(by),
+                i.closed_by.as_deref().unwrap_or("未记录")
+            ),
+            None => "误报撤销（不计入考核）".to_string(),
+        },
         DeadlineState::Missed { overdue_by, ended } => {
             let when = if ended { "结案时" } else { "" };
             if overdue_by == zero {
@@ -94,6 +104,18 @@ pub fn outcome_of(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> Strin
         DeadlineState::Unmet { left } => format!("未完成（结案时剩余 {}）", zh_span(left)),
         DeadlineState::Pending { left } => format!("进行中（剩余 {}）", zh_span(left)),
     }
+}
+
+/// How long deadline `d` was already overdue when its incident `i` was dismissed as a false
+/// positive; `None` when it was not (or the incident was not dismissed). Such a deadline is
+/// not hidden by the dismissal: the report lists it apart as 超时后认定误报 with who
+/// decided, and the briefing shows it among the deadlines missed (issue 28).
+pub fn overdue_when_dismissed(i: &IncidentRow, d: &DeadlineRow) -> Option<chrono::Duration> {
+    let cancelled = d.cancelled_at?;
+    let by_dismissal = i.status == IncidentStatus::Dismissed
+        && d.met_at.is_none()
+        && cancelled >= i.closed_at.unwrap_or(cancelled);
+    (by_dismissal && cancelled > d.due_at).then(|| from_secs(cancelled) - from_secs(d.due_at))
 }
 
 /// The on-time rate per kind of deadline, as the report's last line says it:
@@ -179,11 +201,14 @@ pub fn lines(
                 outcome: outcome_of(i, d, now),
                 state: state_zh(i),
                 dismissed: i.status == IncidentStatus::Dismissed,
+                dismissed_late: overdue_when_dismissed(i, d).is_some(),
             });
         }
     }
-    // Stable: the incidents keep their order within each group.
-    out.sort_by_key(|l| l.dismissed);
+    // Stable: the incidents keep their order within each group. Counted lines first, then
+    // the false positives decided after a deadline was missed, then the other false
+    // positives.
+    out.sort_by_key(|l| (l.dismissed, !l.dismissed_late));
     out
 }
 

@@ -70,6 +70,16 @@ pub async fn gather(
         .await?
         .into_iter()
         .filter(|s| s.failures > 0 || s.alert.as_deref() == Some("empty"))
+        // Failing since after the period is not the period's news (a day's briefing made
+        // the next morning once listed a failure 自 the next day 起).
+        .filter(|s| {
+            let since = if s.failures > 0 {
+                s.failing_since
+            } else {
+                s.alerted_at
+            };
+            since.is_none_or(|t| t < secs(to))
+        })
         .map(|s| FailingSource {
             silent: s.failures == 0,
             name: source_names

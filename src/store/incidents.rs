@@ -130,6 +130,32 @@ impl DeadlineRow {
 /// How many of an incident's latest items the surge rule counts (see `recent_spread`).
 pub const SPREAD_SCAN: i64 = 200;
 
+/// The due time of the nearest deadline `incident` still owes at `now`, pending or already
+/// overdue; `None` when it owes nothing more.
+pub fn nearest_owed(
+    incident: &IncidentRow,
+    deadlines: &[DeadlineRow],
+    now: DateTime<Utc>,
+) -> Option<i64> {
+    deadlines
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.state(incident, now),
+                DeadlineState::Pending { .. } | DeadlineState::Missed { ended: false, .. }
+            )
+        })
+        .map(|d| d.due_at)
+        .min()
+}
+
+/// The order in which incidents are listed, on the dashboard and by `yuqing incidents`: the
+/// nearest deadline owed first (the most overdue at the top), then those owing nothing more,
+/// newest first. `nearest` is [`nearest_owed`].
+pub fn urgency(nearest: Option<i64>, id: i64) -> (bool, i64, i64) {
+    (nearest.is_none(), nearest.unwrap_or(0), -id)
+}
+
 impl Store {
     /// The incidents of `topic_id` still being handled, newest first (at most `limit`).
     pub async fn active_incidents_of_topic(
@@ -144,6 +170,24 @@ impl Store {
         ))
         .bind(topic_id)
         .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
+    /// The incidents still being handled that `item` is in, of topics other than `topic_id`:
+    /// the same item opened them under another topic (two statutory clocks for one report).
+    pub async fn active_incidents_with_item(
+        &self,
+        tx: &mut Tx,
+        item: i64,
+        topic_id: &str,
+    ) -> Result<Vec<IncidentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {INCIDENT} FROM incidents WHERE topic_id <> $2 AND {ACTIVE} \
+               AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
+        ))
+        .bind(item)
+        .bind(topic_id)
         .fetch_all(&mut **tx)
         .await?)
     }

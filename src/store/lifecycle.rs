@@ -182,9 +182,18 @@ impl Store {
 
     /// Moves items from one incident to another (merge, split); the first item of the
     /// source becomes its oldest remaining one.
-    pub async fn move_items(&self, tx: &mut Tx, from: i64, to: i64, items: &[i64]) -> Result<()> {
+    /// Moves `items` of incident `from` into `to`; returns how many were not already in
+    /// `to` (an item in both is only taken out of `from`).
+    pub async fn move_items(
+        &self,
+        tx: &mut Tx,
+        from: i64,
+        to: i64,
+        items: &[i64],
+    ) -> Result<usize> {
+        let mut moved = 0;
         for item in items {
-            sqlx::query(
+            moved += sqlx::query(
                 "UPDATE incident_items SET incident_id = $2 WHERE incident_id = $1 AND item_id = $3 \
                    AND NOT EXISTS (SELECT 1 FROM incident_items x WHERE x.incident_id = $2 \
                                    AND x.item_id = $3)",
@@ -193,7 +202,8 @@ impl Store {
             .bind(to)
             .bind(item)
             .execute(&mut **tx)
-            .await?;
+            .await?
+            .rows_affected() as usize;
             sqlx::query("DELETE FROM incident_items WHERE incident_id = $1 AND item_id = $2")
                 .bind(from)
                 .bind(item)
@@ -208,7 +218,7 @@ impl Store {
         .bind(from)
         .execute(&mut **tx)
         .await?;
-        Ok(())
+        Ok(moved)
     }
 
     /// Ends an incident merged into `into`: its running deadlines are cancelled.

@@ -25,7 +25,7 @@ mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
 pub use console::{ItemFilter, MailRow};
-pub use incidents::{Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
+pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Stored};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};

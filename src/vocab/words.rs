@@ -28,6 +28,7 @@ pub fn action_zh(action: &str) -> &'static str {
         "monitoring" => "进入监测期",
         "reopened" => "回温，重新打开",
         "resurgence" => "回温",
+        "linked" => "关联",
         "release_candidate" => "发现本单位渠道疑似权威发布",
         "dismissed" => "判定误报并撤销",
         "clock_start" => "计时起点提前",
@@ -41,7 +42,9 @@ pub fn detail_zh(action: &str, detail: &str) -> String {
     // `(from #3) …`: a record copied from a merged incident.
     if let Some(rest) = detail.strip_prefix("(from #") {
         if let Some((n, rest)) = rest.split_once(") ") {
-            return format!("（原 #{n}）{}", detail_zh(action, rest));
+            // `原 #6：首条信息 #4`, not `（原 #6）…`: the detail is shown in brackets
+            // already, and brackets in brackets read 立案（（原 #6）首条信息 #4）.
+            return format!("原 #{n}：{}", detail_zh(action, rest));
         }
     }
     let item = |s: &str| s.strip_prefix("item ").map(|n| format!("信息 #{n}"));
@@ -82,6 +85,29 @@ pub fn detail_zh(action: &str, detail: &str) -> String {
             .map(|t| format!("至 {t}"))
             .unwrap_or_else(|| d.to_string()),
         ("resurgence", d) => item(d).unwrap_or_else(|| d.to_string()),
+        // `item 12: also opened #4 (景区安全)` / `item 12 also matches 景区安全; merged`
+        ("linked", d) => {
+            if let Some((n, rest)) = d
+                .strip_prefix("item ")
+                .and_then(|r| r.split_once(": also opened #"))
+            {
+                let (other, topic) = rest.split_once(" (").unwrap_or((rest, ""));
+                format!(
+                    "同一信息 #{n} 亦立案 #{other}（{}），两事件各自计时",
+                    topic.trim_end_matches(')')
+                )
+            } else if let Some((n, rest)) = d
+                .strip_prefix("item ")
+                .and_then(|r| r.split_once(" also matches "))
+            {
+                format!(
+                    "信息 #{n} 亦命中专题「{}」，按 [grouping] same_item = \"merge\" 并入本事件",
+                    rest.trim_end_matches("; merged")
+                )
+            } else {
+                d.to_string()
+            }
+        }
         ("reopened", d) => match d.split_once(", closed ") {
             Some((i, t)) => format!("{}，原结案于 {t}", item(i).unwrap_or_else(|| i.into())),
             None => d.to_string(),
@@ -183,7 +209,7 @@ mod tests {
             ),
             "11-24 09:00 → 11-23 21:00（信息 #8 发布更早）"
         );
-        assert_eq!(detail_zh("note", "(from #3) 请跟进"), "（原 #3）请跟进");
+        assert_eq!(detail_zh("note", "(from #3) 请跟进"), "原 #3：请跟进");
         // What a person wrote stays as written, English included.
         assert_eq!(
             detail_zh("note", "call back re release"),

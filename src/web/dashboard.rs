@@ -100,11 +100,7 @@ pub async fn build(
                 .iter()
                 .map(|d| DeadlineView::new(i, d, now, tz))
                 .collect();
-            let nearest = views
-                .iter()
-                .filter(|v| v.countdown.is_some())
-                .map(|v| v.due)
-                .min();
+            let nearest = crate::store::nearest_owed(i, &ds, now);
             Row {
                 id: i.id,
                 topic: i.topic_name.clone(),
@@ -120,7 +116,7 @@ pub async fn build(
         })
         .collect();
     // Nearest deadline first; incidents owing nothing more after, newest first.
-    rows.sort_by_key(|r| (r.nearest.is_none(), r.nearest.unwrap_or(0), -r.id));
+    rows.sort_by_key(|r| crate::store::urgency(r.nearest, r.id));
     let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
     let counts = words::statuses()
         .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
