@@ -174,7 +174,9 @@ async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once_on(backend
         &clock,
         "某景区发生坍塌 游客被困",
         &format!(
-            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-ding\"]\noperators = [\"ops@x.cn\"]\n\n\
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-ding\"]\noperators = [\"ops@x.cn\"]\n\
+             leaders = [\"notify:duty-ding\"]\n\n\
+             [escalation.major]\nunacknowledged = [\"leaders\"]\n\n\
              [[notify]]\nid = \"duty-ding\"\nkind = \"dingtalk\"\nurl = \"{}\"\nsecret = \"env:YQ_T2_DING\"\n",
             ding.url()
         ),
@@ -200,10 +202,24 @@ async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once_on(backend
         .iter()
         .filter(|(s, _)| s.starts_with("【改发邮件】"))
         .collect();
-    assert!(fallback.len() >= 2, "opened and a reminder: {all:#?}");
-    assert!(fallback[0].0.contains("【舆情·重大】#1") && fallback[0].1.contains("duty@x.cn"));
+    // The opening alert and the reminder were mailed to the duty officer too: no second
+    // copy of either reaches that inbox (issue 28). The leaders' 未确认 alert went only
+    // through the robot: that one is mailed instead, to the duty officer.
+    for alert in ["【舆情·重大】#1", "【舆情·提醒】"] {
+        assert!(
+            all.iter()
+                .any(|(s, to)| s.starts_with(alert) && to.contains("duty@x.cn")),
+            "{alert} mailed: {all:#?}"
+        );
+        assert!(
+            !fallback.iter().any(|(s, _)| s.contains(alert)),
+            "{alert} copied again: {all:#?}"
+        );
+    }
+    assert_eq!(fallback.len(), 1, "{all:#?}");
     assert!(
-        fallback.iter().any(|(s, _)| s.contains("【舆情·提醒】")),
+        fallback[0].0.starts_with("【改发邮件】【舆情·未确认】")
+            && fallback[0].1.contains("duty@x.cn"),
         "{all:#?}"
     );
     let told: Vec<&(String, String)> = all
@@ -548,12 +564,12 @@ async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("duty-ding (钉钉, http://127.0.0.1:"),
+        stdout.contains("duty-ding（钉钉，http://127.0.0.1:"),
         "{stdout}"
     );
-    assert!(stdout.contains("delivered"), "{stdout}");
+    assert!(stdout.contains("）：已送达"), "{stdout}");
     assert!(
-        stdout.contains(r#"answer: HTTP 200 {"errcode":0,"errmsg":"ok"}"#),
+        stdout.contains(r#"服务答复：HTTP 200 {"errcode":0,"errmsg":"ok"}"#),
         "{stdout}"
     );
     assert!(
@@ -576,7 +592,7 @@ async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("refused") && all.contains("310000"), "{all}");
+    assert!(all.contains("被拒收") && all.contains("310000"), "{all}");
     assert!(!all.contains("SECnot-it"), "{all}");
 
     let out = yuqing(&root, &["notify", "test", "nope", "--config", &config]);
@@ -684,10 +700,18 @@ async fn leaders_get_sms_from_aliyun_and_tencent_and_a_refused_number_goes_by_ma
         .as_deref()
         .unwrap()
         .contains("PhoneNumberInBlacklist"));
-    assert!(subjects(&d.store)
-        .await
-        .iter()
-        .any(|(s, _)| s.starts_with("【改发邮件】【舆情·未确认】")));
+    // Those the refused SMS was for got the same alert by mail already: no second copy
+    // (issue 28).
+    let all = subjects(&d.store).await;
+    assert!(
+        all.iter()
+            .any(|(s, to)| s.starts_with("【舆情·未确认】") && !to.is_empty()),
+        "{all:#?}"
+    );
+    assert!(
+        !all.iter().any(|(s, _)| s.starts_with("【改发邮件】")),
+        "{all:#?}"
+    );
     let text = all_text(&d.store).await;
     assert!(!text.contains("ali-secret-8") && !text.contains("tc-secret-8"));
 }
@@ -924,4 +948,61 @@ async fn a_publication_duty_at_risk_reaches_the_office_and_missed_the_leaders_to
         "missed: {l:#?}"
     );
     assert!(!l.iter().any(|t| t.contains("【发布提醒】")), "{l:#?}");
+}
+
+/// Issue 28: a misconfigured robot passed `check`. Now `check` lists every notifier with
+/// the roles that use it, and warns (in Chinese, exit 0: the daemon's environment may hold
+/// what this shell lacks) when its secret cannot be read here, when a DingTalk secret is
+/// not one, and when robot links would point at a console on loopback.
+#[tokio::test]
+async fn check_lists_the_notifiers_and_warns_of_what_would_stop_them() {
+    let s = site(
+        &clock(),
+        "无关",
+        "[people]\nduty = [\"duty@x.cn\", \"notify:duty-ding\"]\n\n\
+         [[notify]]\nid = \"duty-ding\"\nkind = \"dingtalk\"\n\
+         url = \"https://oapi.dingtalk.com/robot/send?access_token=tok-11\"\n\
+         secret = \"env:YQ_T11_DING\"\n",
+    )
+    .await;
+    let root = s._dirs.root().to_path_buf();
+    let config = s.config.to_str().unwrap().to_string();
+    let check = |secret: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"));
+        c.current_dir(&root).args(["check", "--config", &config]);
+        match secret {
+            Some(v) => c.env("YQ_T11_DING", v),
+            None => c.env_remove("YQ_T11_DING"),
+        };
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let unset = check(None);
+    assert!(
+        unset.contains("即时消息通道（[[notify]]）：\n  duty-ding 钉钉 https://oapi.dingtalk.com/robot/send，密钥 env:YQ_T11_DING；用于 duty"),
+        "{unset}"
+    );
+    assert!(
+        !unset.contains("tok-11"),
+        "the robot's token stays out: {unset}"
+    );
+    assert!(
+        unset.contains(
+            "警告：通道 duty-ding 的密钥读不到：the environment variable YQ_T11_DING is not set"
+        ),
+        "{unset}"
+    );
+    assert!(
+        unset.contains("警告：[web] url 未设置：即时消息里的链接指向 http://127.0.0.1:8700/"),
+        "{unset}"
+    );
+    let wrong = check(Some("not-a-signing-secret"));
+    assert!(
+        wrong.contains("不像钉钉加签密钥（应以 SEC 开头）"),
+        "{wrong}"
+    );
+    assert!(!wrong.contains("not-a-signing-secret"), "{wrong}");
+    let right = check(Some("SECright11"));
+    assert!(!right.contains("警告：通道 duty-ding"), "{right}");
 }

@@ -67,9 +67,7 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             let topics = crate::classify::watchlist::load_dir(&config.daemon.watchlists)
                 .map(|w| w.topics)
                 .unwrap_or_else(|e| {
-                    eprintln!(
-                        "warning: watchlists not read ({e}); no working-day obligation added"
-                    );
+                    eprintln!("警告：关注清单读取失败（{e}），拆出的事件不加工作日时限");
                     Vec::new()
                 });
             let dir = &config.daemon.calendar;
@@ -135,29 +133,31 @@ pub fn state_lines(i: &IncidentRow, tz: chrono_tz::Tz) -> Vec<String> {
 /// working-day deadlines of active incidents counted without calendar data.
 pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
     let config = &settings.config;
-    outln!("escalation policy:");
+    // What operators read is Chinese; the config's own keys and values stay as written.
+    outln!("升级通知（[escalation]）：");
     for line in config.escalation.describe() {
         outln!("  {line}");
     }
     if !config.jobs.0.is_empty() {
-        outln!("scheduled jobs:");
+        outln!("定时任务（[jobs]）：");
         for job in &config.jobs.0 {
             outln!("  {}", job.describe());
         }
     }
+    notifier_lines(settings);
     let years: Vec<String> = settings.calendar.years().map(|y| y.to_string()).collect();
     outln!(
-        "working-day calendar {}: {}",
+        "工作日日历 {}：{}",
         config.daemon.calendar.display(),
         if years.is_empty() {
-            "no data".to_string()
+            "无数据".to_string()
         } else {
             years.join(", ")
         }
     );
     let today = now.with_timezone(&config.daemon.timezone).date_naive();
     if let Some(w) = settings.calendar.next_year_missing_warning(today) {
-        outln!("warning: {w}");
+        outln!("警告：{w}");
     }
     for topic in &settings.watchlists.topics {
         if let Some(o) = topic.obligation {
@@ -167,13 +167,13 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
                     .add_working_days(now, o.working_days(), config.daemon.timezone);
             if !due.is_certain() {
                 outln!(
-                    "warning: topic `{}` ({}:{}) owes {} within {} working days; counted from \
-                     today that reaches {} without calendar data (Monday–Friday assumed)",
+                    "警告：专题 `{}`（{}:{}）须在 {} 个工作日内完成 {}；从今天算起会跨入 {} 年，\
+                     而该年没有工作日日历（暂按周一至周五计算）",
                     topic.id,
                     topic.file.display(),
                     topic.line,
-                    o.as_str(),
                     o.working_days(),
+                    o.as_str(),
                     due.uncertain_years
                         .iter()
                         .map(|y| y.to_string())
@@ -190,12 +190,11 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
             .overlapping_examples(&settings.watchlists)
         {
             outln!(
-                "warning: {}:{line}: an example of topic `{topic}` also matches `{}`: such an \
-                 item opens an incident under each, with a statutory clock each; narrow one \
-                 topic, or set [grouping] same_item = \"merge\" for one incident at the higher \
-                 severity",
+                "警告：{}:{line}：专题 `{topic}` 的示例也命中专题 `{}`：这样的一条信息会在每个专题下\
+                 各立一案、各自计时。请收窄其中一个专题，或设置 [grouping] same_item = \"merge\"\
+                 （只立一案，取较高级别）",
                 file.display(),
-                others.join("`, `")
+                others.join("`、`")
             );
         }
     }
@@ -214,10 +213,82 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
     let rows = store.uncertain_deadlines().await.unwrap_or_default();
     for (id, duty, due, years) in rows {
         outln!(
-            "warning: incident #{id}: {duty} due {} was counted without calendar data for {years} \
-             (Monday–Friday assumed); add the calendar and check the date",
+            "警告：事件 #{id}：{duty} 的截止时间 {} 是在没有 {years} 年工作日日历时算出的（按周一至\
+             周五计算）；请补充日历并核对该时间",
             local(from_secs(due), config.daemon.timezone)
         );
     }
     store.close().await;
+}
+
+/// The `[[notify]]` channels as `check` lists them, each with the roles that name it and
+/// what would stop it: a secret that cannot be read here, a DingTalk secret that is not one,
+/// links to a console on loopback that nobody's phone can open (issue 28: a misconfigured
+/// robot passed `check`).
+fn notifier_lines(settings: &Settings) {
+    use crate::config::notify::{Kind, Secret};
+    let config = &settings.config;
+    let notify = &config.notify;
+    if notify.list.is_empty() {
+        return;
+    }
+    outln!("即时消息通道（[[notify]]）：");
+    let mut warnings = Vec::new();
+    for n in &notify.list {
+        let roles = config.people.notify.roles_of(&n.id);
+        outln!(
+            "  {} {} {}{}；{}",
+            n.id,
+            n.kind.zh(),
+            n.url.describe(),
+            n.secret
+                .as_ref()
+                .map(|s| format!("，密钥 {s}"))
+                .unwrap_or_default(),
+            if roles.is_empty() {
+                "未被任何角色引用（[people] 中写 notify:ID）".to_string()
+            } else {
+                format!("用于 {}", roles.join("、"))
+            }
+        );
+        if let Secret::From(r) = &n.url {
+            if let Err(e) = r.read() {
+                warnings.push(format!("通道 {} 的地址读不到：{e}", n.id));
+            }
+        }
+        if let Some(secret) = &n.secret {
+            match secret.read() {
+                Err(e) => warnings.push(format!(
+                    "通道 {} 的密钥读不到：{e}；守护进程的环境里也须有它（systemd：Environment= 或 \
+                     EnvironmentFile=，或 LoadCredential=）",
+                    n.id
+                )),
+                Ok(v) if n.kind == Kind::Dingtalk && !v.starts_with("SEC") => warnings.push(format!(
+                    "通道 {} 的密钥 {secret} 不像钉钉加签密钥（应以 SEC 开头）：钉钉会以 310000 拒收",
+                    n.id
+                )),
+                Ok(v) if v.trim().is_empty() => {
+                    warnings.push(format!("通道 {} 的密钥 {secret} 是空的", n.id))
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    let console = &notify.console;
+    let loopback = match console.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => true,
+    };
+    if config.web.url.is_none() && loopback {
+        warnings.push(format!(
+            "[web] url 未设置：即时消息里的链接指向 {console}，只有本机能打开；请写上值班人员能访问的\
+             控制台地址，如 url = \"https://yq.example.gov.cn/\""
+        ));
+    }
+    for w in warnings {
+        outln!("警告：{w}");
+    }
+    outln!("  （发一条测试消息：yuqing notify test ID）");
 }

@@ -284,7 +284,7 @@ impl Dispatcher {
         let service = n.map(|n| n.kind.zh()).unwrap_or("即时消息");
         let fallback: Vec<Draft> = rows
             .iter()
-            .map(|r| fallback_mail(config, service, id, error, r))
+            .filter_map(|r| fallback_mail(config, service, id, error, r))
             .collect();
         let tell = operators_notice(config, service, id, error);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -443,24 +443,30 @@ pub fn digests(alerts: Vec<Alert>, max: usize) -> Vec<Message> {
     out
 }
 
-/// The mail that replaces an instant message the service refused: to the mail's own
-/// recipients (the role the notifier stood for), or the duty officers when it had none.
+/// The mail that replaces an instant message the service refused, to those who did not get
+/// the alert's own mail: when that mail had recipients, they have the alert already and a
+/// copy would only reach their inbox twice (issue 28), so there is none (`None`); when it
+/// had none (a step that reaches people only through notifiers), the duty officers get it.
 fn fallback_mail(
     config: &Config,
     service: &str,
     id: &str,
     error: &str,
     r: &NotificationRow,
-) -> Draft {
-    let mut recipients: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
+) -> Option<Draft> {
+    let mailed: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
+    if !mailed.is_empty() {
+        return None;
+    }
+    let recipients: Vec<String> = config.people.duty.iter().map(|m| m.to_string()).collect();
     if recipients.is_empty() {
-        recipients = config.people.duty.iter().map(|m| m.to_string()).collect();
+        return None;
     }
     let text = format!(
         "此提醒原应通过{service}（通知通道 {id}）送达，但该通道拒收（{error}），现改以邮件发送。\n\n{}",
         r.body_text
     );
-    Draft {
+    Some(Draft {
         kind: "notify_fallback".into(),
         incident_id: r.incident_id,
         recipients,
@@ -468,14 +474,14 @@ fn fallback_mail(
         html: html(&text),
         text,
         notify: Vec::new(),
-    }
+    })
 }
 
 /// The operators' notice that a notifier refuses messages (once per notifier).
 fn operators_notice(config: &Config, service: &str, id: &str, error: &str) -> Draft {
     let text = format!(
         "通知通道 {id}（{service}）拒收消息：{error}\n\n\
-         拒收的提醒已改以邮件发给相应人员；在通道恢复之前，以后的提醒也都会这样改发，本通知不再重复。\n\
+         拒收的提醒，已收到同一提醒邮件的人员不再重复发送；只经此通道送达的提醒已改以邮件发给值班员。在通道恢复之前，以后的提醒也都会这样处理，本通知不再重复。\n\
          请检查配置中的 [[notify]] id = \"{id}\"（地址、密钥、关键词或 IP 白名单），修正后运行：\n  \
          yuqing notify test {id}\n\n此邮件由舆情监测系统 yuqing 自动发送。"
     );

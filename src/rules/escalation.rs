@@ -67,6 +67,23 @@ pub struct RoleNotifiers {
     pub office: Vec<String>,
 }
 
+impl RoleNotifiers {
+    /// The roles (`duty`, `leaders`, …) that name notifier `id`.
+    pub fn roles_of(&self, id: &str) -> Vec<&'static str> {
+        [
+            ("duty", &self.duty),
+            ("leaders", &self.leaders),
+            ("principal", &self.principal),
+            ("operators", &self.operators),
+            ("office", &self.office),
+        ]
+        .into_iter()
+        .filter(|(_, ids)| ids.iter().any(|n| n == id))
+        .map(|(role, _)| role)
+        .collect()
+    }
+}
+
 /// The moments of an incident that mail someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
