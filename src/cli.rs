@@ -391,7 +391,7 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     crate::cli::lifecycle::check_lines(&settings, CommandClock.now()).await;
     overloaded_hosts(
         &crate::fetch::politeness::host_loads(&settings.config),
-        "warning: ",
+        "警告：",
     );
     let examples: usize = settings
         .watchlists
@@ -400,7 +400,7 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
         .map(|t| t.examples.len())
         .sum();
     outln!(
-        "{}: ok ({} sources, {} channels, {} jobs, {} topics in {} watchlist files, {} examples pass)",
+        "{}：检查通过（信息源 {} 个，本单位渠道 {} 个，定时任务 {} 个，专题 {} 个（关注清单文件 {} 个），示例 {} 条全部通过）",
         c.config.display(),
         settings.config.sources.len(),
         settings.config.channels.len(),
@@ -787,7 +787,7 @@ pub async fn calendar_update(c: &ConfigArg) -> Result<ExitCode> {
     };
     let Some(base) = &config.daemon.calendar_url else {
         eprintln!(
-            "错误：未设置 [daemon] calendar_url（holiday-cn 文件所在的网址，如镜像的 \".../holiday-cn/\"）"
+            "error: 未设置 [daemon] calendar_url（holiday-cn 文件所在的网址，如镜像的 \".../holiday-cn/\"）"
         );
         return Ok(ExitCode::from(2));
     };

@@ -120,6 +120,47 @@ fn retry_note(retry_after: Option<Duration>) -> String {
     }
 }
 
+/// The reason a stored poll error (`SourceError`'s text, as `source_state.last_error`
+/// keeps it) gives, in Chinese for the duty console: the raw text (`could not connect:
+/// error sending request … dns error`) stays below it as the detail for an operator.
+pub fn failure_zh(error: &str) -> String {
+    let e = error.to_ascii_lowercase();
+    if e.starts_with("timed out") {
+        "超时：服务器未在时限内发完答复".into()
+    } else if e.starts_with("could not connect") {
+        if e.contains("dns") || e.contains("failed to lookup") || e.contains("name or service") {
+            "无法连接：域名解析失败（地址写错，或本机无法访问外网 DNS）".into()
+        } else if e.contains("refused") {
+            "无法连接：对方拒绝连接（服务未启动或端口不对）".into()
+        } else if e.contains("certificate") || e.contains("tls") {
+            "无法连接：HTTPS 证书或加密握手失败".into()
+        } else {
+            "无法连接到网站".into()
+        }
+    } else if let Some(rest) = e.strip_prefix("http ") {
+        let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        match code.as_str() {
+            "404" | "410" => format!("网站返回 HTTP {code}：地址已不存在（网站改版或地址写错）"),
+            "401" | "403" => {
+                format!("网站返回 HTTP {code}：拒绝访问（可能需要登录，或屏蔽了本机）")
+            }
+            "429" => "网站返回 HTTP 429：访问过于频繁，网站要求放慢".into(),
+            c if c.starts_with('5') => format!("网站返回 HTTP {c}：网站故障"),
+            c => format!("网站返回 HTTP {c}"),
+        }
+    } else if e.contains("larger than") {
+        "内容超过大小上限，已停止下载".into()
+    } else if e.starts_with("too many redirects") {
+        "重定向过多（循环重定向）".into()
+    } else if e.starts_with("redirect to a non-http") {
+        "重定向到非 HTTP 地址，已拒绝".into()
+    } else if e.starts_with("the feed lists no entries") {
+        "订阅源不再列出任何条目（RSS 桥接的登录可能已过期）".into()
+    } else {
+        "内容无法读取或解析".into()
+    }
+}
+
 /// A poll that failed, at whichever step.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SourceError {
@@ -402,6 +443,44 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_stored_failure_reads_as_a_chinese_reason() {
+        let dns = FetchError::Connect(
+            "error sending request for url (http://example.gov.cn/rss): client error \
+             (Connect): dns error: failed to lookup address information"
+                .into(),
+        );
+        for (error, reason) in [
+            (dns.to_string(), "域名解析失败"),
+            (FetchError::Timeout.to_string(), "超时"),
+            (
+                FetchError::Status {
+                    status: 404,
+                    retry_after: None,
+                }
+                .to_string(),
+                "HTTP 404：地址已不存在",
+            ),
+            (
+                FetchError::Status {
+                    status: 503,
+                    retry_after: None,
+                }
+                .to_string(),
+                "HTTP 503：网站故障",
+            ),
+            (
+                SourceError::NoLongerListed { before: 20 }.to_string(),
+                "不再列出任何条目",
+            ),
+            ("not well-formed XML".to_string(), "无法读取或解析"),
+        ] {
+            let zh = failure_zh(&error);
+            assert!(zh.contains(reason), "{error} -> {zh}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -185,9 +185,11 @@ enum Report {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    // The demo prints its mail on the terminal: only warnings and errors interleave with
-    // it, not a line per poll (RUST_LOG still decides when it is set).
-    let quiet = matches!(args.command, Command::Demo { .. });
+    // Only the daemon logs what it does; a command says it in its own (Chinese) output, and
+    // logs only warnings and errors beside it: the demo's mail is not interleaved with a
+    // line per poll, and `incident dismiss` prints no English log line (RUST_LOG still
+    // decides when it is set).
+    let quiet = !matches!(args.command, Command::Run(_));
     cli::init_logging(&args.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -988,7 +988,7 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     assert!(two.contains("亦立案 #1（冰雪旅游安全）"), "{two}");
     let (checked, err) = text(&yq(&sc, &["check"]));
     assert!(
-        checked.contains("an example of topic `scenic` also matches `snow`"),
+        checked.contains("专题 `scenic` 的示例也命中专题 `snow`"),
         "{checked}{err}"
     );
 
@@ -1010,5 +1010,5 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
         "{deadlines:?}"
     );
     let (checked, _) = text(&yq(&sc, &["check"]));
-    assert!(!checked.contains("also matches"), "{checked}");
+    assert!(!checked.contains("的示例也命中"), "{checked}");
 }

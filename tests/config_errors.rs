@@ -75,7 +75,7 @@ fn a_missing_calendar_is_an_error_at_its_key_when_working_days_are_counted() {
     // Nothing counts working days: the folder may be missing.
     let (code, out, err) = check("calendar = \"no/such/folder\"", "", WATCHLIST);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("ok ("), "{out}");
+    assert!(out.contains("：检查通过（"), "{out}");
 }
 
 #[test]
@@ -228,7 +228,7 @@ fn job_recipients_are_roles_or_addresses_that_reach_someone() {
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("scheduled jobs:\n  daily_briefing \"0 8 * * *\" to principal+")
+        out.contains("定时任务（[jobs]）：\n  daily_briefing \"0 8 * * *\" to principal+")
             && out.contains("xck@example.gov.cn"),
         "{out}"
     );

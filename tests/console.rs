@@ -340,10 +340,14 @@ async fn the_watchlist_test_is_for_operators_and_explains_the_match() {
         .await;
     assert_eq!(p.status, 200);
     assert!(p.body.contains("命中，最高级别 重大"), "{}", p.body);
-    assert!(p.body.contains("matched"), "the --explain line");
+    assert!(
+        p.body.contains("规则 1（第 "),
+        "the --explain lines: {}",
+        p.body
+    );
     let p = op.post("/classify", &[("text", "景区秋色正好")]).await;
     assert!(p.body.contains("未命中"), "{}", p.body);
-    assert!(p.body.contains("not matched"));
+    assert!(!p.body.contains("matched"), "{}", p.body);
 }
 
 #[tokio::test]
@@ -550,6 +554,15 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
     assert!(p.body.contains("500"));
     let dash = b.get("/").await;
     assert!(dash.body.contains("异常来源") && dash.body.contains("无法访问"));
+    // A reason in Chinese first, the raw error below it as the detail (issue 28).
+    for page in [&p, &dash] {
+        let reason = page
+            .body
+            .find("<span class=\"reason\">网站返回 HTTP 500：网站故障</span>")
+            .unwrap_or_else(|| panic!("{}", page.body));
+        let detail = page.body.find("HTTP 500 Internal Server Error").unwrap();
+        assert!(reason < detail, "{}", page.body);
+    }
 
     let p = b.get("/report?from=2026-11-01&to=2026-11-30").await;
     assert_eq!(p.status, 200);

@@ -677,13 +677,13 @@ async fn no_calendar_on(backend: Option<String>) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("escalation policy:")
+        text.contains("升级通知（[escalation]）：")
             && text.contains("ordinary: opened=duty reminder=duty breach=leaders+principal+duty"),
         "{text}"
     );
     assert!(
-        text.contains("warning: incident #1: 网民留言答复（5个工作日）")
-            && text.contains("without calendar data for 2027"),
+        text.contains("警告：事件 #1：网民留言答复（5个工作日） 的截止时间")
+            && text.contains("没有 2027 年工作日日历"),
         "{text}"
     );
 }

@@ -218,7 +218,7 @@ async fn sources_and_check_show_the_host_that_cannot_keep_up_and_json_carries_it
 
     let check = stdout(&yq(&config, &["check"]));
     assert!(
-        check.contains("warning: 以下主机的信息源无法在设定的间隔内抓完一轮："),
+        check.contains("警告：以下主机的信息源无法在设定的间隔内抓完一轮："),
         "{check}"
     );
     assert!(check.lines().any(|l| l == expected), "{check}");

@@ -16,7 +16,7 @@ fn shipped_config_and_watchlists_pass_check() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("examples pass"), "{stdout}");
+    assert!(stdout.contains("全部通过"), "{stdout}");
 }
 
 #[test]

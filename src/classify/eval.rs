@@ -105,6 +105,21 @@ impl fmt::Display for Unmet<'_> {
     }
 }
 
+impl Unmet<'_> {
+    /// In Chinese, for `classify --explain` and the console's watchlist test.
+    pub fn zh(&self) -> String {
+        match self {
+            Unmet::Any(t) => format!("`any` 的词 {} 都不在文中", list(t)),
+            Unmet::All(t) => format!("缺少 `all` 的词 \"{}\"", t.written),
+            Unmet::Regex(t) => format!("`regex` {} 都没有匹配", list(t)),
+            Unmet::NearAbsent(t) => format!("`near` 的词 {} 没有全部出现", list(t)),
+            Unmet::NearApart(t, gap, within) => {
+                format!("`near` 的词 {} 相距 {gap} 字，超过 {within} 字", list(t))
+            }
+        }
+    }
+}
+
 /// How much of a rule to evaluate.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Depth {

@@ -59,8 +59,9 @@ pub enum Verdict {
     Matched,
     /// Every positive clause held, but these `none` terms are in the text.
     Excluded(Vec<Word>),
-    /// These positive clauses do not hold (and the `none` terms present, if any).
-    Unmet(Vec<String>, Vec<Word>),
+    /// These positive clauses do not hold, in English (for `file:line` diagnostics) and
+    /// in Chinese (for people reading `--explain`), and the `none` terms present, if any.
+    Unmet(Vec<(String, String)>, Vec<Word>),
 }
 
 /// A word of the text a clause looked at, with the original characters it covers.
@@ -281,7 +282,11 @@ fn verdict(trace: &Trace<'_>, norm: &Normalized, chars: &[char]) -> Verdict {
     let excluded = words(&trace.excluded_by, norm, chars);
     if !trace.unmet.is_empty() {
         Verdict::Unmet(
-            trace.unmet.iter().map(ToString::to_string).collect(),
+            trace
+                .unmet
+                .iter()
+                .map(|u| (u.to_string(), u.zh()))
+                .collect(),
             excluded,
         )
     } else if !excluded.is_empty() {
@@ -335,6 +340,7 @@ impl fmt::Display for Verdict {
             Verdict::Matched => f.write_str("matched"),
             Verdict::Excluded(by) => write!(f, "excluded by {}", join(by)),
             Verdict::Unmet(why, by) => {
+                let why: Vec<&str> = why.iter().map(|(en, _)| en.as_str()).collect();
                 write!(f, "not matched: {}", why.join("; "))?;
                 if !by.is_empty() {
                     write!(f, "; also excluded by {}", join(by))?;
@@ -343,6 +349,55 @@ impl fmt::Display for Verdict {
             }
         }
     }
+}
+
+impl TopicExplanation {
+    /// [`TopicExplanation::summary`] in Chinese, for people (the console's watchlist test).
+    pub fn summary_zh(&self) -> String {
+        if let Some(s) = &self.skipped_source {
+            return format!("该专题不监测来源 `{s}`");
+        }
+        if let Some(t) = self.tone_unmet {
+            return format!("规则都符合，但该专题只收语气为 `{t}` 的信息");
+        }
+        self.rules
+            .iter()
+            .map(|r| format!("规则 {}（第 {} 行）{}", r.number, r.line, r.verdict.zh()))
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+impl Verdict {
+    /// The verdict in Chinese, as `classify --explain` prints it.
+    pub fn zh(&self) -> String {
+        match self {
+            Verdict::Matched => "命中".to_string(),
+            Verdict::Excluded(by) => format!("被排除：{}", join_zh(by)),
+            Verdict::Unmet(why, by) => {
+                let why: Vec<&str> = why.iter().map(|(_, zh)| zh.as_str()).collect();
+                let mut s = format!("未命中：{}", why.join("；"));
+                if !by.is_empty() {
+                    s.push_str(&format!("；另被排除：{}", join_zh(by)));
+                }
+                s
+            }
+        }
+    }
+}
+
+impl Word {
+    /// `none "演练" 第 8–10 字「演练」`.
+    pub fn zh(&self) -> String {
+        format!(
+            "{} \"{}\" 第 {}–{} 字「{}」",
+            self.clause, self.term, self.start, self.end, self.quote
+        )
+    }
+}
+
+fn join_zh(words: &[Word]) -> String {
+    words.iter().map(Word::zh).collect::<Vec<_>>().join("，")
 }
 
 impl fmt::Display for Word {
@@ -364,32 +419,34 @@ fn join(words: &[Word]) -> String {
 }
 
 impl fmt::Display for Explanation {
+    /// What `classify --explain` prints, in Chinese; the watchlist's own words (topic ids,
+    /// clauses `any`/`all`/`none`, terms) as the operator wrote them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.classification.severity {
             Some(s) => writeln!(
                 f,
-                "Matched {} topic(s); highest severity {} ({}).",
+                "命中 {} 个专题，最高级别 {}（{}）。",
                 self.classification.topics.len(),
-                s,
-                s.zh()
+                s.zh(),
+                s
             )?,
-            None => writeln!(f, "No topic matched.")?,
+            None => writeln!(f, "未命中任何专题。")?,
         }
         for t in &self.topics {
             writeln!(f)?;
             let state = match (&t.skipped_source, t.matched) {
-                (Some(s), _) => format!("skipped: it does not watch source `{s}`"),
+                (Some(s), _) => format!("跳过：该专题不监测来源 `{s}`"),
                 (None, None) if t.tone_unmet.is_some() => format!(
-                    "not matched: its rules match, but it needs tone `{}` and the text is `{}`",
+                    "未命中：规则都符合，但该专题只收语气为 `{}` 的信息，本文为 `{}`",
                     t.tone_unmet.map(|t| t.as_str()).unwrap_or_default(),
                     self.tone.tone.label
                 ),
-                (None, Some(sev)) => format!("MATCHED, {sev} ({})", sev.zh()),
-                (None, None) => "not matched".to_string(),
+                (None, Some(sev)) => format!("命中，{}（{sev}）", sev.zh()),
+                (None, None) => "未命中".to_string(),
             };
             writeln!(
                 f,
-                "Topic {} ({}) [{}]: {state}",
+                "专题 {}（{}）[{}]：{state}",
                 t.id,
                 t.name,
                 t.file.display()
@@ -397,21 +454,20 @@ impl fmt::Display for Explanation {
             for r in &t.rules {
                 writeln!(
                     f,
-                    "  rule {} (line {}, {}): {}",
-                    r.number, r.line, r.severity, r.verdict
+                    "  规则 {}（第 {} 行，{}）：{}",
+                    r.number,
+                    r.line,
+                    r.severity.zh(),
+                    r.verdict.zh()
                 )?;
                 for w in &r.found {
-                    writeln!(f, "    found {w}")?;
+                    writeln!(f, "    找到 {}", w.zh())?;
                 }
             }
         }
         if self.untouched > 0 {
             writeln!(f)?;
-            writeln!(
-                f,
-                "{} other topic(s) had none of their terms or regexes in the text.",
-                self.untouched
-            )?;
+            writeln!(f, "另有 {} 个专题的词语和正则都不在文中。", self.untouched)?;
         }
         writeln!(f)?;
         write!(f, "{}", self.tone)

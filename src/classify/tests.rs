@@ -141,27 +141,38 @@ fn explain_names_rule_words_and_exclusion() {
     let e = c.explain("景区举行踩踏应急演练", None);
     assert!(e.classification.topics.is_empty());
     let text = e.to_string();
-    assert!(text.contains("No topic matched."), "{text}");
+    assert!(text.contains("未命中任何专题。"), "{text}");
     assert!(
-        text.contains("Topic scenic-safety (景区安全) [t.toml]: not matched"),
+        text.contains("专题 scenic-safety（景区安全）[t.toml]：未命中"),
         "{text}"
     );
     assert!(
-        text.contains("rule 1 (line 3, major): excluded by none \"演练\" at 8..10 «演练»"),
+        text.contains("规则 1（第 3 行，重大）：被排除：none \"演练\" 第 8–10 字「演练」"),
         "{text}"
     );
-    assert!(text.contains("found any \"踩踏\" at 4..6 «踩踏»"), "{text}");
+    assert!(
+        text.contains("找到 any \"踩踏\" 第 4–6 字「踩踏」"),
+        "{text}"
+    );
+    // People read Chinese; the watchlist's own words stay as written.
+    assert!(
+        !text.contains("matched") && !text.contains("rule "),
+        "{text}"
+    );
 
     let e = c.explain("酒店附近的一栋居民楼起火", None);
+    assert!(e.to_string().contains("相距 8 字，超过 4 字"), "{e}");
+    // The diagnostics of `check` (file:line: message) keep the English.
     assert!(
-        e.to_string()
-            .contains("are 8 characters apart, more than 4"),
+        e.topics
+            .iter()
+            .any(|t| t.summary().contains("are 8 characters apart, more than 4")),
         "{e}"
     );
 
     let e = c.explain("景区宰客", Some("gov-news"));
     assert!(
-        e.to_string().contains("does not watch source `gov-news`"),
+        e.to_string().contains("跳过：该专题不监测来源 `gov-news`"),
         "{e}"
     );
 }
@@ -301,7 +312,7 @@ any = ["门票"]
     let why = c
         .explain("关于调整景区门票预约方式的公告", None)
         .to_string();
-    assert!(why.contains("needs tone `negative`"), "{why}");
+    assert!(why.contains("只收语气为 `negative` 的信息"), "{why}");
     let bad = parse_file(
         Path::new("t.toml"),
         "[[topic]]\nid = \"x\"\nany = [\"a\"]\ntone = \"angry\"\n",

@@ -706,6 +706,14 @@ mod tests {
             s.tone("景区工作人员帮忙找回钱包，游客送来锦旗点赞").label,
             ToneLabel::Positive
         );
+        // The demo's own sample (issue 28: once 负面 -1.00): a precaution is not an accident,
+        // while the accident itself still reads negative.
+        let precaution = s.explain("市文旅局部署“五一”假期景区安全工作 严防踩踏事故");
+        assert_ne!(precaution.tone.label, ToneLabel::Negative, "{precaution}");
+        assert_eq!(
+            s.tone("示例山景区发生踩踏事件 多名游客受伤").label,
+            ToneLabel::Negative
+        );
     }
 
     #[test]

@@ -35,24 +35,28 @@ pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
         .test(&config, n, crate::cli::CommandClock.now())
         .await;
     let mut out = std::io::stdout();
-    let head = format!("{} ({}, {})", n.id, n.kind.zh(), n.url.describe());
+    let head = format!("{}（{}，{}）", n.id, n.kind.zh(), n.url.describe());
+    // The verdict in Chinese for the operator; the service's own error and answer as it
+    // sent them, for looking up its error code.
     let (line, answer, ok) = match &result.outcome {
-        Outcome::Delivered { answer } => ("delivered".to_string(), Some(answer.clone()), true),
+        Outcome::Delivered { answer } => ("已送达".to_string(), Some(answer.clone()), true),
         Outcome::Retry { error, answer, .. } => (
-            format!("not delivered, would be retried: {error}"),
+            format!("未送达，稍后会重试（暂时性故障）：{error}"),
             answer.clone(),
             false,
         ),
-        Outcome::Permanent { error, answer } => {
-            (format!("refused: {error}"), answer.clone(), false)
-        }
+        Outcome::Permanent { error, answer } => (
+            format!("被拒收（请检查地址、密钥、关键词或 IP 白名单）：{error}"),
+            answer.clone(),
+            false,
+        ),
         Outcome::Unexpected { error, answer } => {
-            (format!("unexpected answer: {error}"), answer.clone(), false)
+            (format!("答复无法识别：{error}"), answer.clone(), false)
         }
     };
-    let _ = writeln!(out, "{head}: {line}");
+    let _ = writeln!(out, "{head}：{line}");
     if let Some(a) = answer {
-        let _ = writeln!(out, "answer: {a}");
+        let _ = writeln!(out, "服务答复：{a}");
     }
     Ok(if ok {
         ExitCode::SUCCESS

@@ -311,17 +311,14 @@ impl Calendar {
         let year = self.missing_year(today)?;
         let placeholder = match self.placeholders.get(&year) {
             Some(p) => format!(
-                " ({} lists no days yet: holiday-cn publishes an empty file until the \
-                 schedule is announced)",
+                "（{} 里还没有日期：节假日安排公布前 holiday-cn 发布的是空文件）",
                 p.display()
             ),
             None => String::new(),
         };
         Some(format!(
-            "the working-day calendar for {year} is missing{placeholder}: add {year}.json from \
-             {HOLIDAY_CN} to {dir} once the State Council has published the {year} holiday \
-             schedule; until then working-day deadlines that reach {year} are counted \
-             Monday–Friday and flagged as uncertain",
+            "缺少 {year} 年的工作日日历{placeholder}：国务院公布 {year} 年节假日安排后，把 {HOLIDAY_CN} \
+             的 {year}.json 放入 {dir}；在此之前，跨入 {year} 年的工作日时限按周一至周五计算并标为不确定",
             dir = self.dir.display()
         ))
     }
@@ -752,10 +749,9 @@ mod tests {
                 &cal,
                 "2026-12-01",
                 Some(&[
-                    "for 2027 is missing",
-                    "add 2027.json",
+                    "缺少 2027 年的工作日日历",
+                    "的 2027.json 放入 config/calendar",
                     HOLIDAY_CN,
-                    "to config/calendar",
                 ]),
             ),
             (&cal, "2026-12-31", Some(&["2027"])),
@@ -763,10 +759,14 @@ mod tests {
             (
                 &placeholder,
                 "2026-12-01",
-                Some(&["2027.json lists no days yet"]),
+                Some(&["2027.json 里还没有日期"]),
             ),
             // In a year with no data at all the warning does not wait for December.
-            (&with_2027, "2028-03-01", Some(&["for 2028 is missing"])),
+            (
+                &with_2027,
+                "2028-03-01",
+                Some(&["缺少 2028 年的工作日日历"]),
+            ),
         ];
         for (cal, today, want) in table {
             let got = cal.next_year_missing_warning(date(today));

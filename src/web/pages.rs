@@ -199,11 +199,11 @@ pub async fn classify(
                 id: t.id.clone(),
                 name: t.name.clone(),
                 matched: t.matched.map(|s| s.zh()),
-                summary: t.summary(),
+                summary: t.summary_zh(),
                 words: t
                     .rules
                     .iter()
-                    .flat_map(|r| r.found.iter().map(|w| w.to_string()))
+                    .flat_map(|r| r.found.iter().map(|w| w.zh()))
                     .collect::<Vec<_>>()
                     .join("；"),
             })

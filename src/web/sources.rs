@@ -7,7 +7,6 @@ use super::words::ago;
 use super::Console;
 use crate::notify::mail::local;
 use crate::obligations;
-use crate::rules::duty::State as DutyState;
 use crate::vocab::clock::from_secs;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,6 +27,9 @@ pub struct Health {
     pub last_success: String,
     pub last_item: String,
     pub failures: i64,
+    /// Why it fails, in Chinese (`fetch::failure_zh`); empty while it reads.
+    pub reason: String,
+    /// The stored error itself (or what had to be repaired), as the detail under it.
     pub last_error: String,
 }
 
@@ -63,6 +65,12 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
             last_success: when(st.last_success),
             last_item: last_item.map(|t| ago(t, now)).unwrap_or_else(|| "—".into()),
             failures: st.failures,
+            reason: st
+                .last_error
+                .as_deref()
+                .filter(|_| st.failures > 0)
+                .map(crate::fetch::failure_zh)
+                .unwrap_or_default(),
             // The error while failing; while it reads, what had to be repaired to read
             // its last document (as `yuqing sources` shows it).
             last_error: st
@@ -106,12 +114,8 @@ pub async fn duties(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Duty>
         .into_iter()
         .filter_map(|d| {
             let s = d.status?;
-            let (state, state_zh) = match s.state {
-                DutyState::Ok => ("ok", "正常"),
-                DutyState::AtRisk => ("at_risk", "有风险"),
-                DutyState::Missed => ("missed", "已违规"),
-                DutyState::Unknown => ("unknown", "未知"),
-            };
+            // The same words as `yuqing obligations` and the mail (无法判断, not 未知).
+            let (state, state_zh) = (s.state.as_str(), s.state.zh());
             Some(Duty {
                 name: d.channel.name.clone(),
                 state,
