@@ -462,8 +462,8 @@ fn active(i: &IncidentRow) -> bool {
 }
 
 /// Merges incident `from` into `into`: its items and record move over, it ends as
-/// `merged`, and `into` keeps the earlier clock start and the higher severity, with its
-/// running deadlines recomputed from them.
+/// `merged`, and `into` keeps its title, the earlier clock start and the higher severity,
+/// with its running deadlines recomputed from them.
 pub async fn merge(
     store: &Store,
     config: &Config,
@@ -548,8 +548,9 @@ pub async fn merge(
         .await?;
     tx.commit().await?;
     Ok(format!(
-        "事件 #{from} 已并入 #{into}（移入 {} 条信息）",
-        items.len()
+        "事件 #{from} 已并入 #{into}（移入 {} 条信息），标题仍为「{}」",
+        items.len(),
+        a.title
     ))
 }
 
@@ -601,12 +602,15 @@ pub async fn split(
         .unwrap_or(now);
     let severity = a.severity;
     let t = secs(now);
+    // The new incident is named by its own first item, not by what it was split from.
+    let title = super::default_title(&moved[0].title, &a.topic_name);
     let id = store
         .insert_incident(
             &mut tx,
             &NewIncident {
                 topic_id: &a.topic_id,
                 topic_name: &a.topic_name,
+                title: &title,
                 severity,
                 opened_at: t,
                 clock_start: secs(start),
@@ -685,6 +689,6 @@ pub async fn split(
     tx.commit().await?;
     Ok((
         IncidentId(id),
-        format!("事件 #{from} 的信息 {list} 已拆分为新事件 #{id}"),
+        format!("事件 #{from} 的信息 {list} 已拆分为新事件 #{id}「{title}」"),
     ))
 }
