@@ -672,6 +672,39 @@ impl Store {
         .await?)
     }
 
+    /// One page of an incident's items, oldest first: at most `limit`, skipping `offset`.
+    pub async fn incident_items_page(
+        &self,
+        incident: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<super::ItemRow>> {
+        Ok(sqlx::query_as(
+            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
+                    i.fetched_at, i.topics \
+             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+             WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
+        )
+        .bind(incident)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Each item of an incident as its charts count it, oldest first: its source and when
+    /// it was published (else fetched); none of its text, however large the incident.
+    pub async fn incident_item_times(&self, incident: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) \
+             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+             WHERE ii.incident_id = $1 ORDER BY i.id",
+        )
+        .bind(incident)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn actions_of(&self, incident: i64) -> Result<Vec<Action>> {
         Ok(sqlx::query_as(
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
