@@ -1201,11 +1201,11 @@ async fn titles_on(backend: Option<String>) {
     // The dashboard's cards: the title is the main line, the topic a tag beside it.
     let dash = b.get("/").await;
     assert!(
-        dash.body
-            .contains(&format!("href=\"/incidents/1\">#1 {FIRST}</a>"))
-            && dash
-                .body
-                .contains("<span class=\"tag topic\">景区安全</span>"),
+        dash.body.contains(&format!(
+            "href=\"/incidents/1\" title=\"{FIRST}\">#1 {FIRST}</a>"
+        )) && dash
+            .body
+            .contains("<span class=\"tag topic\">景区安全</span>"),
         "{}",
         dash.body
     );

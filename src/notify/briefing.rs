@@ -391,7 +391,13 @@ fn summary(n: &Numbers) -> String {
         n.opened.len(),
         n.closed.len()
     );
-    if let Some(e) = n.top.first().filter(|e| e.items > 0) {
+    // Named only when one stands out: of three incidents of one item each, none does.
+    let standing_out = match n.top.as_slice() {
+        [e] => Some(e),
+        [e, next, ..] if e.items > next.items => Some(e),
+        _ => None,
+    };
+    if let Some(e) = standing_out.filter(|e| e.items > 0) {
         let _ = write!(
             s,
             "，信息最多的事件为 #{}「{}」{} 条",
