@@ -601,3 +601,87 @@ async fn incidents_of_one_topic_are_told_apart_by_their_titles() {
     screenshots(&c, "titles-briefing").await;
     c.close().await.unwrap();
 }
+
+/// An incident of 250 items with 2 KB titles: the page shows the forms first, 100 items a
+/// page with links to the others, and the split form lists only this page's items.
+#[tokio::test]
+async fn a_large_incident_shows_its_items_a_page_at_a_time() {
+    use yuqing::store::{Incoming, NewItem, Stored};
+    use yuqing::vocab::clock::Clock;
+    let d = driver().await;
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    let titles: Vec<String> = (0..249)
+        .map(|n| {
+            format!(
+                "某景区栈道坍塌 后续报道 {n:03} {}",
+                "现场情况仍在核实中".repeat(75)
+            )
+        })
+        .collect();
+    let guids: Vec<String> = (0..249).map(|n| format!("big-{n}")).collect();
+    let incoming: Vec<Incoming> = titles
+        .iter()
+        .zip(&guids)
+        .map(|(title, guid)| Incoming {
+            item: NewItem {
+                source_id: "news",
+                guid,
+                link: Some("https://bbs.example.cn/t/big"),
+                title,
+                summary: "",
+                published_at: None,
+                content_hash: guid,
+            },
+            tone: None,
+            topics: None,
+            signature: None,
+        })
+        .collect();
+    let now = site.s.clock.now().timestamp();
+    let mut tx = store.begin().await.unwrap();
+    for s in store
+        .store_items(&mut tx, "news", &incoming, now)
+        .await
+        .unwrap()
+    {
+        let Stored::New(id) = s else { panic!("{s:?}") };
+        store.add_incident_item(&mut tx, 1, id, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let c = browser(&d).await;
+    login(&c, &site, DUTY).await;
+    c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
+    let head = text_until(&c, "#items", |t| !t.is_empty()).await;
+    assert!(head.contains("后续报道 098"), "{head}");
+    assert!(
+        !head.contains("后续报道 099"),
+        "the second page's first item: {head}"
+    );
+    c.find(Locator::LinkText("下一页"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let second = text_until(&c, "#items", |t| t.contains("后续报道 099")).await;
+    assert!(second.contains("后续报道 099"), "{second}");
+    assert!(
+        c.find(Locator::Id("do-close")).await.is_ok(),
+        "the forms stay"
+    );
+    c.find(Locator::Css("details.more > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let split = c.find_all(Locator::Css("label.check")).await.unwrap().len();
+    assert_eq!(split, 100, "the split form lists this page's items");
+    screenshots(&c, "incident-large").await;
+    c.execute("document.getElementById('items').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    screenshots(&c, "incident-large-items").await;
+    c.close().await.unwrap();
+}

@@ -1423,8 +1423,10 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
         assert!(page.body.contains(&format!("id=\"{form}\"")), "{form}");
     }
     assert!(
-        page.body
-            .contains("相关信息（921 条） <small>第 1/10 页</small>"),
+        page.body.contains("相关信息（921 条）</h2>")
+            && page
+                .body
+                .contains("<nav class=\"pager\"><span>第 1/10 页，共 921 条</span>"),
         "{}",
         &page.body[..2000]
     );
