@@ -1401,6 +1401,21 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
             .await
             .unwrap();
     }
+    // And 150 short ones: the record has two pages.
+    for n in 0..150 {
+        let note = format!("备注 {n:03}");
+        store
+            .record_action(
+                &mut tx,
+                yuqing::vocab::ids::IncidentId(1),
+                now,
+                LEADER,
+                "note",
+                Some(&note),
+            )
+            .await
+            .unwrap();
+    }
     tx.commit().await.unwrap();
 
     let b = logged_in(&site, DUTY).await;
@@ -1433,9 +1448,11 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
     assert!(page
         .body
         .contains("<a href=\"/incidents/1?items=2#items\">下一页</a>"));
+    // The record opens on its latest page.
+    assert!(page.body.contains("备注 149") && !page.body.contains("备注 000"));
     assert!(page
         .body
-        .contains("（共 650000 字，全文见 yuqing incident show 1）"));
+        .contains("<a href=\"/incidents/1?record=1#timeline\">上一页</a>"));
     // The forms come before the lists: however long they are, the actions are at the top.
     assert!(
         page.body.find("id=\"do-close\"").unwrap() < page.body.find("id=\"timeline\"").unwrap()
@@ -1443,6 +1460,16 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
     // The last page of items, and the first of the record.
     let last = b.get("/incidents/1?items=10&record=1").await;
     assert_eq!(last.status, 200);
+    assert!(last.body.len() < 2 << 20, "{} bytes", last.body.len());
+    assert!(last.body.contains("<span class=\"what\">立案</span>"));
+    assert!(last.body.contains("备注 000") && !last.body.contains("备注 149"));
+    // A note stored before the limit is cut on the page, and says where it is whole.
+    assert_eq!(
+        last.body
+            .matches("（共 650000 字，全文见 yuqing incident show 1）")
+            .count(),
+        6
+    );
     assert!(last.body.contains("后续 919"), "the last item");
     assert!(!last.body.contains("后续 000 "), "not the first");
     assert!(last.body.contains("第 10/10 页"));
