@@ -619,7 +619,11 @@ fn esc(s: &str) -> String {
 fn table(h: &mut String, head: &[&str], rows: &[Vec<(String, bool, bool)>]) {
     let _ = write!(h, "<table style=\"{TABLE}\"><tr>");
     for c in head {
-        let _ = write!(h, "<th style=\"{CELL};background:#f2f2f2\">{}</th>", esc(c));
+        let _ = write!(
+            h,
+            "<th style=\"{CELL};background:#f2f2f2;white-space:nowrap\">{}</th>",
+            esc(c)
+        );
     }
     h.push_str("</tr>");
     for row in rows {
