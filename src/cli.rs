@@ -206,7 +206,19 @@ pub enum IncidentCommand {
         #[command(flatten)]
         who: Who,
     },
-    /// Add a note to the record.
+    /// Name the incident: the title every list, page, mail and report shows (by default
+    /// its first item's title), at most 100 characters; kept in the record (留痕).
+    Title {
+        /// The incident number (see `yuqing incidents`).
+        id: i64,
+        /// The new title, on one line.
+        text: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Add a note to the record (at most 10,000 characters).
     Note {
         /// The incident number (see `yuqing incidents`).
         id: i64,
@@ -947,6 +959,7 @@ async fn incident_json(
         "id": i.id,
         "topic": i.topic_id,
         "topic_name": i.topic_name,
+        "title": i.title,
         "severity": i.severity,
         "status": i.status,
         "opened_at": rfc3339(i.opened_at, tz),
@@ -1005,13 +1018,13 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let sev = i.severity.zh();
         outln!(
-            "#{} 【{}】{} {} — {} 条信息，首条：{}",
+            "#{} {} 【{}】{} {} — {} 条信息",
             i.id,
+            i.title,
             i.status.zh(),
             sev,
             i.topic_name,
-            items.len(),
-            items.first().map(|x| x.title.as_str()).unwrap_or("-")
+            items.len()
         );
         if let (Some(t), "monitoring") = (i.monitoring_until, i.status.as_str()) {
             outln!("    监测期至 {}（届时自动结案）", local(from_secs(t), tz));
@@ -1088,7 +1101,7 @@ pub async fn report_incidents(
         let mut w = csv::Writer::from_writer(std::io::stdout());
         w.write_record(crate::notify::report::HEADER)?;
         for l in &lines {
-            w.write_record(l.record())?;
+            w.write_record(l.csv_record())?;
         }
         if w.flush().is_err() {
             return Ok(ExitCode::SUCCESS);
@@ -1196,6 +1209,9 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         IncidentCommand::Note {
             text, config, who, ..
         } => (config, Step::Note(text.clone()), who),
+        IncidentCommand::Title {
+            text, config, who, ..
+        } => (config, Step::Title(text.clone()), who),
         IncidentCommand::Close { config, who, .. } => (config, Step::Close, who),
         IncidentCommand::Dismiss {
             reason,
@@ -1218,6 +1234,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
         | IncidentCommand::Press { id, .. }
         | IncidentCommand::Severity { id, .. }
         | IncidentCommand::Note { id, .. }
+        | IncidentCommand::Title { id, .. }
         | IncidentCommand::Close { id, .. }
         | IncidentCommand::Dismiss { id, .. } => *id,
         IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
@@ -1359,7 +1376,8 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let sev = i.severity.zh();
-    outln!("#{} {} — {} — {}", i.id, i.topic_name, sev, i.status.zh());
+    outln!("#{} {}", i.id, i.title);
+    outln!("专题 {} — {} — {}", i.topic_name, sev, i.status.zh());
     outln!(
         "立案时间 {}，计时起点 {}",
         local(from_secs(i.opened_at), tz),

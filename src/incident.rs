@@ -27,6 +27,26 @@ mod lifecycle;
 
 pub use lifecycle::{fire_lifecycle, merge, split};
 
+/// The longest title a person may give an incident, in characters: one line of a list, a
+/// mail's subject, a row of the briefing.
+pub const TITLE_MAX_CHARS: usize = 100;
+
+/// The longest note (and press-conference note, and dismissal reason) in characters: a
+/// record holds what was done, not documents; six notes of 650 KB once made the incident's
+/// page too large to show (issue 26).
+pub const NOTE_MAX_CHARS: usize = 10_000;
+
+/// An incident's title until a person sets one: its first item's title on one line, cut
+/// to `TITLE_MAX_CHARS` with `…`; the topic's name when the item has no title.
+pub fn default_title(item_title: &str, topic_name: &str) -> String {
+    let title = mail::one_line(item_title, TITLE_MAX_CHARS - 1);
+    if title.is_empty() {
+        topic_name.to_string()
+    } else {
+        title
+    }
+}
+
 /// What a matched item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -157,12 +177,14 @@ pub async fn on_match(
         item.published_at.map(from_secs),
         from_secs(item.fetched_at),
     );
+    let title = default_title(&item.title, topic_name);
     let id = store
         .insert_incident(
             tx,
             &NewIncident {
                 topic_id,
                 topic_name,
+                title: &title,
                 severity,
                 opened_at: secs(now),
                 clock_start: secs(start),
@@ -651,6 +673,8 @@ pub enum Step {
         note: Option<String>,
     },
     Severity(Severity),
+    /// Renames the incident (at most `TITLE_MAX_CHARS` characters, on one line).
+    Title(String),
     Note(String),
     Close,
 }
@@ -724,10 +748,12 @@ pub(crate) async fn act_in(
             incident.merged_into.unwrap_or(0)
         );
     }
-    if incident.status == IncidentStatus::Closed && !matches!(step, Step::Note(_)) {
+    // An ended incident can still be annotated, and renamed: the report names it.
+    let any_state = matches!(step, Step::Note(_) | Step::Title(_));
+    if incident.status == IncidentStatus::Closed && !any_state {
         refuse!("事件 #{id} 已结案");
     }
-    if incident.status == IncidentStatus::Dismissed && !matches!(step, Step::Note(_)) {
+    if incident.status == IncidentStatus::Dismissed && !any_state {
         refuse!("事件 #{id} 已判定为误报并撤销");
     }
     if let Step::Dismiss { reason } = step {
@@ -735,6 +761,34 @@ pub(crate) async fn act_in(
             refuse!("请说明事件 #{id} 为何是误报：--reason 理由");
         }
     }
+    let written = match step {
+        Step::Note(text) => Some(("备注", text.as_str())),
+        Step::Dismiss { reason } => Some(("误报原因", reason.as_str())),
+        Step::PressConference { note: Some(note) } => Some(("发布会说明", note.as_str())),
+        _ => None,
+    };
+    if let Some((what, text)) = written {
+        let n = text.chars().count();
+        if n > NOTE_MAX_CHARS {
+            refuse!(
+                "{what}过长：{n} 个字，最多 {NOTE_MAX_CHARS} 个字。请分成几条，或把长文放在别处并附上链接"
+            );
+        }
+    }
+    let title = match step {
+        Step::Title(text) => {
+            let title = mail::one_line(text, usize::MAX);
+            let n = title.chars().count();
+            if n == 0 {
+                refuse!("标题不能为空");
+            }
+            if n > TITLE_MAX_CHARS {
+                refuse!("标题过长：{n} 个字，最多 {TITLE_MAX_CHARS} 个字");
+            }
+            title
+        }
+        _ => String::new(),
+    };
     let t = secs(now);
     // Any step a person takes on the incident shows they have it in hand: it acknowledges
     // the incident if nobody did yet, so mail stops saying 尚无人确认接报 and the leaders
@@ -853,6 +907,16 @@ pub(crate) async fn act_in(
         Step::Severity(to) => {
             regrade(store, tx, config, &incident, *to, by, now).await?;
             format!("事件 #{id}：级别调整为{}", to.zh())
+        }
+        Step::Title(_) => {
+            if store.set_title(tx, id, &title).await? {
+                store
+                    .record_action(tx, IncidentId(id), t, by, "title", Some(&title))
+                    .await?;
+                format!("事件 #{id} 标题改为：{title}")
+            } else {
+                format!("事件 #{id} 的标题已是：{title}")
+            }
         }
         Step::Note(text) => {
             store

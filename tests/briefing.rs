@@ -166,6 +166,7 @@ async fn data_set(store: &Store) {
             &NewIncident {
                 topic_id: "scenic",
                 topic_name: "景区安全",
+                title: "某景区栈道坍塌 游客受伤",
                 severity: Severity::Large,
                 opened_at: day(9, 10).timestamp(),
                 clock_start: day(9, 10).timestamp(),
@@ -195,6 +196,7 @@ async fn data_set(store: &Store) {
             &NewIncident {
                 topic_id: "price",
                 topic_name: "门票价格",
+                title: "景区门票涨价引发投诉",
                 severity: Severity::Ordinary,
                 opened_at: sh(2026, 11, 20, 8, 0).timestamp(),
                 clock_start: sh(2026, 11, 20, 8, 0).timestamp(),
@@ -376,7 +378,9 @@ async fn numbers_on(backend: Option<String>) {
     assert!(
         out.contains(
             "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
-             信息最多的来源为「新闻网」6 条（负面 50.0%）。新立案事件 1 起，结案 1 起，超时时限 1 项。\
+             信息最多的来源为「新闻网」6 条（负面 50.0%）。新立案事件 1 起，结案 1 起，\
+             信息最多的事件为 #1「某景区栈道坍塌 游客受伤」3 条，\
+             超时时限 1 项（#1「某景区栈道坍塌 游客受伤」）。\
              采集失败的信息源 1 个。读不出条目的信息源 1 个。"
         ),
         "{out}"
@@ -406,18 +410,18 @@ async fn numbers_on(backend: Option<String>) {
     let missed = out.find("一、超时时限").unwrap();
     assert!(
         out[missed..].starts_with(
-            "一、超时时限\n  - #1 景区安全：回应社会关切，截止 2026-11-23 14:10，未完成（已超时 9小时50分）\n"
+            "一、超时时限\n  - #1 某景区栈道坍塌 游客受伤【景区安全】：回应社会关切，截止 2026-11-23 14:10，未完成（已超时 9小时50分）\n"
         ),
         "{out}"
     );
     assert!(
         out.contains(
-            "  - #1 景区安全（较大）立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"
+            "  - #1 某景区栈道坍塌 游客受伤【景区安全，较大】立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"
         ),
         "{out}"
     );
     assert!(
-        out.contains("  - #2 门票价格（一般）立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）"),
+        out.contains("  - #2 景区门票涨价引发投诉【门票价格，一般】立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）"),
         "{out}"
     );
     assert!(

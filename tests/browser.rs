@@ -408,8 +408,8 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
         .await
         .unwrap();
     assert_eq!(on, json!("on"), "the choice is kept for the next visit");
-    let seen = text_until(&c, "#incidents", |t| t.contains("#2 景区安全")).await;
-    assert!(seen.contains("#2 景区安全"), "{seen}");
+    let seen = text_until(&c, "#incidents", |t| t.contains("#2 西山景区观景台坍塌")).await;
+    assert!(seen.contains("#2 西山景区观景台坍塌 道路封闭"), "{seen}");
     screenshots(&c, "dashboard-two").await;
     c.close().await.unwrap();
 }
@@ -488,5 +488,200 @@ async fn a_leader_reads_the_briefing_and_moves_to_the_week() {
         "{head}"
     );
     screenshots(&c, "briefing-week").await;
+    c.close().await.unwrap();
+}
+
+/// Three incidents of one topic told apart by their titles: the duty officer renames one on
+/// its page, another is renamed elsewhere and the open dashboard follows without a reload,
+/// and the briefing names each. Screenshots of the three pages at both sizes.
+#[tokio::test]
+async fn incidents_of_one_topic_are_told_apart_by_their_titles() {
+    let d = driver().await;
+    let long = "南山景区玻璃栈道坍塌 多名游客坠落受伤 景区已暂停开放 当地应急管理部门和消防救援人员正在现场处置 \
+                伤者已送往市人民医院救治 事故原因正在调查中 景区管理方表示将全力配合调查并做好善后工作 目前现场秩序已基本恢复";
+    let mut items = first_items();
+    items.push((
+        "西山景区观景台坍塌 道路封闭",
+        "https://bbs.example.cn/t/9",
+        "t9",
+        "Tue, 24 Nov 2026 08:40:00 +0800",
+    ));
+    items.push((
+        long,
+        "https://bbs.example.cn/t/10",
+        "t10",
+        "Tue, 24 Nov 2026 08:50:00 +0800",
+    ));
+    let site = site_with(&None, "", &items).await;
+    assert_eq!(site.s.daemon.store.incidents(false).await.unwrap().len(), 3);
+    let c = browser(&d).await;
+    login(&c, &site, DUTY).await;
+
+    // The duty officer names #1 on its page.
+    c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
+    let field = c.find(Locator::Id("title-text")).await.unwrap();
+    field.clear().await.unwrap();
+    field
+        .send_keys("栈道坍塌 12 名游客受伤 3 人重伤")
+        .await
+        .unwrap();
+    c.find(Locator::Id("do-title"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let head = text_until(&c, "#incident-title", |t| t.contains("3 人重伤")).await;
+    assert_eq!(head, "#1 栈道坍塌 12 名游客受伤 3 人重伤");
+    let timeline = text_until(&c, "#timeline", |t| t.contains("修改标题")).await;
+    assert!(
+        timeline.contains("张三 修改标题 栈道坍塌 12 名游客受伤 3 人重伤"),
+        "{timeline}"
+    );
+    screenshots(&c, "titles-incident").await;
+
+    // The dashboard: each card headed by its title, the topic a tag.
+    c.goto(&format!("{}/", site.url)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("html[data-events=on]"))
+        .await
+        .unwrap();
+    c.execute("window.sameDocument = 'yes';", vec![])
+        .await
+        .unwrap();
+    let cards = text(&c, "#incidents").await;
+    for t in [
+        "#1 栈道坍塌 12 名游客受伤 3 人重伤",
+        "#2 西山景区观景台坍塌 道路封闭",
+        "#3 南山景区玻璃栈道坍塌",
+    ] {
+        assert!(cards.contains(t), "{t}: {cards}");
+    }
+    // Renamed from the command line: the open dashboard follows (server-sent events).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let cfg = site.s.daemon.settings.get().config.clone();
+    yuqing::incident::act(
+        &site.s.daemon.store,
+        &cfg,
+        yuqing::vocab::ids::IncidentId(2),
+        &yuqing::incident::Step::Title("西山观景台坍塌 环山路封闭".into()),
+        "李值班",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let cards = text_until(&c, "[data-incident=\"2\"] a.title", |t| {
+        t.contains("环山路")
+    })
+    .await;
+    assert_eq!(cards, "#2 西山观景台坍塌 环山路封闭");
+    let same = c
+        .execute("return window.sameDocument;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, json!("yes"), "the page was reloaded");
+    screenshots(&c, "titles-dashboard").await;
+
+    // The briefing of the day so far names them too.
+    site.s.clock.advance(chrono::Duration::minutes(10));
+    c.goto(&format!(
+        "{}/briefing?from=2026-11-24&to=2026-11-24",
+        site.url
+    ))
+    .await
+    .unwrap();
+    let opened = text_until(&c, "#opened", |t| t.contains("#3")).await;
+    for t in [
+        "#1 栈道坍塌 12 名游客受伤 3 人重伤",
+        "#2 西山观景台坍塌 环山路封闭",
+        "#3 南山景区玻璃栈道坍塌",
+    ] {
+        assert!(opened.contains(t), "{t}: {opened}");
+    }
+    screenshots(&c, "titles-briefing").await;
+    c.close().await.unwrap();
+}
+
+/// An incident of 250 items with 2 KB titles: the page shows the forms first, 100 items a
+/// page with links to the others, and the split form lists only this page's items.
+#[tokio::test]
+async fn a_large_incident_shows_its_items_a_page_at_a_time() {
+    use yuqing::store::{Incoming, NewItem, Stored};
+    use yuqing::vocab::clock::Clock;
+    let d = driver().await;
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    let titles: Vec<String> = (0..249)
+        .map(|n| {
+            format!(
+                "某景区栈道坍塌 后续报道 {n:03} {}",
+                "现场情况仍在核实中".repeat(75)
+            )
+        })
+        .collect();
+    let guids: Vec<String> = (0..249).map(|n| format!("big-{n}")).collect();
+    let incoming: Vec<Incoming> = titles
+        .iter()
+        .zip(&guids)
+        .map(|(title, guid)| Incoming {
+            item: NewItem {
+                source_id: "news",
+                guid,
+                link: Some("https://bbs.example.cn/t/big"),
+                title,
+                summary: "",
+                published_at: None,
+                content_hash: guid,
+            },
+            tone: None,
+            topics: None,
+            signature: None,
+        })
+        .collect();
+    let now = site.s.clock.now().timestamp();
+    let mut tx = store.begin().await.unwrap();
+    for s in store
+        .store_items(&mut tx, "news", &incoming, now)
+        .await
+        .unwrap()
+    {
+        let Stored::New(id) = s else { panic!("{s:?}") };
+        store.add_incident_item(&mut tx, 1, id, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let c = browser(&d).await;
+    login(&c, &site, DUTY).await;
+    c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
+    let head = text_until(&c, "#items", |t| !t.is_empty()).await;
+    assert!(head.contains("后续报道 098"), "{head}");
+    assert!(
+        !head.contains("后续报道 099"),
+        "the second page's first item: {head}"
+    );
+    c.find(Locator::LinkText("下一页"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let second = text_until(&c, "#items", |t| t.contains("后续报道 099")).await;
+    assert!(second.contains("后续报道 099"), "{second}");
+    assert!(
+        c.find(Locator::Id("do-close")).await.is_ok(),
+        "the forms stay"
+    );
+    c.find(Locator::Css("details.more > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let split = c.find_all(Locator::Css("label.check")).await.unwrap().len();
+    assert_eq!(split, 100, "the split form lists this page's items");
+    screenshots(&c, "incident-large").await;
+    c.execute("document.getElementById('items').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    screenshots(&c, "incident-large-items").await;
     c.close().await.unwrap();
 }

@@ -463,14 +463,16 @@ async fn late_release_on(backend: Option<String>) {
     let (report, err) = text(&yq(&sc, &["report", "incidents", "--from", "2026-11-01"]));
     assert!(report.contains("超时完成（超时 1分1秒）"), "{report}{err}");
     let header: Vec<&str> = report.lines().next().unwrap().split('\t').collect();
-    assert_eq!(header[4], "确认用时", "{report}");
+    assert_eq!(header[1], "标题", "{report}");
+    assert_eq!(header[5], "确认用时", "{report}");
     let row: Vec<&str> = report
         .lines()
         .find(|l| l.starts_with("#1\t") && l.contains("发布权威信息"))
         .unwrap()
         .split('\t')
         .collect();
-    assert_ne!(row[4], "未确认", "acknowledged by acting: {row:?}");
+    assert_eq!(row[1], "某景区发生坍塌 游客被困", "{row:?}");
+    assert_ne!(row[5], "未确认", "acknowledged by acting: {row:?}");
     // A day after this story the press conference is overdue too, and neither counts as
     // on time.
     assert!(
@@ -1011,4 +1013,169 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     );
     let (checked, _) = text(&yq(&sc, &["check"]));
     assert!(!checked.contains("的示例也命中"), "{checked}");
+}
+
+#[tokio::test]
+async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set() {
+    for backend in common::db::backends().await {
+        titles_on(backend).await;
+    }
+}
+
+async fn titles_on(backend: Option<String>) {
+    // A headline longer than a title: the default is cut on a character, with `…`.
+    let long = format!("某景区发生坍塌 游客被困{}", "现场救援仍在进行".repeat(20));
+    let sc = common::scenario(
+        SCENIC_ORDINARY,
+        &[
+            (long.as_str(), "https://n.example.cn/1", "1", ""),
+            (
+                "山顶索道突发故障停运 滞留游客已转移",
+                "https://n.example.cn/2",
+                "2",
+                "",
+            ),
+        ],
+        "",
+        &backend,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let title_of = |id: i64| async move {
+        d.store
+            .incident(d.store.pool(), id)
+            .await
+            .unwrap()
+            .unwrap()
+            .title
+    };
+    let first = title_of(1).await;
+    assert_eq!(first.chars().count(), 100, "{first}");
+    assert!(
+        first.starts_with("某景区发生坍塌 游客被困现场救援") && first.ends_with('…'),
+        "{first}"
+    );
+    assert_eq!(title_of(2).await, "山顶索道突发故障停运 滞留游客已转移");
+
+    // Lists name each incident by its title, the topic beside it; JSON has "title".
+    let (list, _) = text(&yq(&sc, &["incidents"]));
+    assert!(
+        list.lines().any(
+            |l| l.starts_with("#2 山顶索道突发故障停运 滞留游客已转移 【")
+                && l.contains("景区安全")
+        ),
+        "{list}"
+    );
+    let (json, _) = text(&yq(&sc, &["incidents", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let titles: Vec<&str> = v["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["山顶索道突发故障停运 滞留游客已转移", first.as_str()]
+    );
+
+    // The duty officer names it; the record says who did.
+    let o = yq(&sc, &["incident", "title", "2", "  索道停运\n游客已转移  "]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("事件 #2 标题改为：索道停运 游客已转移"),
+        "{out}"
+    );
+    let (shown, _) = text(&yq(&sc, &["incident", "show", "2"]));
+    assert!(
+        shown.starts_with("#2 索道停运 游客已转移\n专题 景区安全"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("tester 修改标题（索道停运 游客已转移）"),
+        "{shown}"
+    );
+    let (json, _) = text(&yq(&sc, &["incident", "show", "2", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["title"], "索道停运 游客已转移");
+    assert!(
+        v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "title" && a["by"] == "tester"),
+        "{v:#}"
+    );
+
+    // Too long, or empty: refused with what the limit is, nothing changes.
+    for (args, says) in [
+        (
+            vec!["incident", "title", "2", &*"题".repeat(101)],
+            "标题过长：101 个字，最多 100 个字",
+        ),
+        (vec!["incident", "title", "2", " \n "], "标题不能为空"),
+        (
+            vec!["incident", "note", "2", &*"注".repeat(10_001)],
+            "备注过长：10001 个字，最多 10000 个字",
+        ),
+    ] {
+        let o = yq(&sc, &args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}{err}");
+        assert!(err.contains(says), "{err}");
+    }
+    assert_eq!(title_of(2).await, "索道停运 游客已转移");
+    let o = yq(&sc, &["incident", "note", "2", &"注".repeat(10_000)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    // A merged incident keeps INTO's title; a split one takes its first item's.
+    let o = yq(&sc, &["incident", "merge", "1", "2"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains(&format!("标题仍为「{first}」")), "{out}");
+    assert_eq!(title_of(1).await, first);
+    let cable = d.store.incident_items(d.store.pool(), 1).await.unwrap()[1].id;
+    let o = yq(&sc, &["incident", "split", "1", &cable.to_string()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("已拆分为新事件 #3「山顶索道突发故障停运 滞留游客已转移」"),
+        "{out}"
+    );
+    assert_eq!(title_of(3).await, "山顶索道突发故障停运 滞留游客已转移");
+    assert_eq!(title_of(1).await, first);
+
+    // A database from before titles: migration 0021 names each incident by its first item.
+    sqlx::query("ALTER TABLE incidents DROP COLUMN title")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 21")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    let (json, err) = text(&yq(&sc, &["incidents", "--all", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let titles: Vec<(i64, String)> = v["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_i64().unwrap(),
+                i["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            (3, "山顶索道突发故障停运 滞留游客已转移".to_string()),
+            (2, "山顶索道突发故障停运 滞留游客已转移".to_string()),
+            (1, first.clone()),
+        ],
+        "the officer's title was not stored before 0021; each takes its first item's"
+    );
 }

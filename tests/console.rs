@@ -103,7 +103,7 @@ async fn a_duty_officer_logs_in_sees_the_countdown_and_logs_out() {
     let dash = b.get("/").await;
     assert_eq!(dash.status, 200);
     assert!(dash.body.contains("张三（值班员）"));
-    assert!(dash.body.contains("#1 景区安全"));
+    assert!(dash.body.contains(&format!("#1 {FIRST}</a>")));
     assert!(
         dash.body.contains("class=\"countdown ok\""),
         "{}",
@@ -580,8 +580,12 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
         csv.body.starts_with('\u{feff}'),
         "a byte order mark for Excel"
     );
-    assert!(csv.body.contains("事件编号,专题,级别"));
-    assert!(csv.body.contains("#1,景区安全,重大"));
+    assert!(csv.body.contains("事件编号,标题,专题,级别"));
+    assert!(
+        csv.body.contains(&format!("#1,{FIRST},景区安全,重大")),
+        "{}",
+        csv.body
+    );
     assert_eq!(
         b.get("/report?from=2026-11-30&to=2026-11-01").await.status,
         400
@@ -1107,7 +1111,19 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     assert!(p.body.contains("新立案事件 1 起"), "{}", p.body);
     assert!(p.body.contains("<svg class=\"chart\""));
     assert!(p.body.contains("<td>景区安全</td><td>1</td>"), "{}", p.body);
-    assert!(p.body.contains("<a href=\"/incidents/1\">#1</a>"));
+    assert!(
+        p.body.contains(&format!(
+            "<td class=\"event\"><a href=\"/incidents/1\">#1 {FIRST}</a></td>"
+        )),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body
+            .contains(&format!("信息最多的事件为 #1「{FIRST}」1 条")),
+        "{}",
+        p.body
+    );
     assert!(!p.body.contains("id=\"next\""), "{}", p.body);
     // The same paragraph as `yuqing briefing` prints for the same period.
     let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
@@ -1172,4 +1188,309 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
             200
         );
     }
+}
+
+#[tokio::test]
+async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set() {
+    for backend in common::db::backends().await {
+        titles_on(backend).await;
+    }
+}
+
+async fn titles_on(backend: Option<String>) {
+    let items = [
+        (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
+        (
+            "另一处山体塌方导致景区道路坍塌中断",
+            "https://bbs.example.cn/t/2",
+            "t2",
+            "Tue, 24 Nov 2026 08:30:00 +0800",
+        ),
+    ];
+    let site = site_with(&backend, "", &items).await;
+    let store = &site.s.daemon.store;
+    let b = logged_in(&site, DUTY).await;
+
+    // The dashboard's cards: the title is the main line, the topic a tag beside it.
+    let dash = b.get("/").await;
+    assert!(
+        dash.body.contains(&format!(
+            "href=\"/incidents/1\" title=\"{FIRST}\">#1 {FIRST}</a>"
+        )) && dash
+            .body
+            .contains("<span class=\"tag topic\">景区安全</span>"),
+        "{}",
+        dash.body
+    );
+    // The incident page's heading, the rename field, and the merge form naming the other
+    // incident by its title.
+    let page = b.get("/incidents/1").await;
+    assert!(
+        page.body
+            .contains(&format!("<span class=\"incident-title\" id=\"incident-title\">#1 {FIRST}</span> <span class=\"tag topic\">景区安全</span>")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("<title>#1 {FIRST}")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!(
+            "name=\"title\" id=\"title-text\" value=\"{FIRST}\" maxlength=\"100\""
+        )),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(
+            "<option value=\"2\">#2 另一处山体塌方导致景区道路坍塌中断（景区安全）</option>"
+        ),
+        "{}",
+        page.body
+    );
+
+    // The duty officer renames it; the record says who; the live marker moves, so open
+    // dashboards fetch the card again.
+    let before = store.change_marker().await.unwrap();
+    let p = b
+        .post("/incidents/1/title", &[("title", "栈道坍塌 12 名游客受伤")])
+        .await;
+    assert_eq!((p.status, p.location()), (303, "/incidents/1"));
+    assert_ne!(store.change_marker().await.unwrap(), before);
+    let page = b.get("/incidents/1").await;
+    assert!(
+        page.body
+            .contains("事件 #1 标题改为：栈道坍塌 12 名游客受伤"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("#1 栈道坍塌 12 名游客受伤</span>"));
+    assert!(page.body.contains("<span class=\"what\">修改标题</span>"));
+    let list = store.actions_of(1).await.unwrap();
+    assert_eq!(actors(&list, "title"), [DUTY]);
+    assert!(b
+        .get("/")
+        .await
+        .body
+        .contains("#1 栈道坍塌 12 名游客受伤</a>"));
+
+    // Too long, empty, or a note past the limit: said on the page, nothing changes.
+    for (path, field, text, says) in [
+        (
+            "/incidents/1/title",
+            "title",
+            "题".repeat(101),
+            "未执行：标题过长：101 个字，最多 100 个字",
+        ),
+        (
+            "/incidents/1/title",
+            "title",
+            "   ".to_string(),
+            "标题不能为空。",
+        ),
+        (
+            "/incidents/1/note",
+            "text",
+            "注".repeat(10_001),
+            "未执行：备注过长：10001 个字，最多 10000 个字",
+        ),
+    ] {
+        let p = b.post(path, &[(field, text.as_str())]).await;
+        assert_eq!(p.status, 303, "{path}");
+        let page = b.get("/incidents/1").await;
+        assert!(page.body.contains(says), "{path}: {}", page.body);
+    }
+    assert_eq!(
+        store
+            .incident(store.pool(), 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .title,
+        "栈道坍塌 12 名游客受伤"
+    );
+    assert!(actors(&store.actions_of(1).await.unwrap(), "note").is_empty());
+
+    // A leader reads the title but cannot change it.
+    let leader = logged_in(&site, LEADER).await;
+    let page = leader.get("/incidents/1").await;
+    assert!(page.body.contains("#1 栈道坍塌 12 名游客受伤</span>"));
+    assert!(!page.body.contains("id=\"do-title\""));
+    assert_eq!(
+        leader
+            .post("/incidents/1/title", &[("title", "领导改的")])
+            .await
+            .status,
+        403
+    );
+
+    // Merged, INTO keeps its title; split, the new one takes its first item's.
+    b.get("/incidents/1").await;
+    assert_eq!(
+        b.post("/incidents/1/merge", &[("from", "2")]).await.status,
+        303
+    );
+    assert_eq!(
+        store
+            .incident(store.pool(), 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .title,
+        "栈道坍塌 12 名游客受伤"
+    );
+    let page = b.get("/incidents/1").await;
+    assert!(
+        page.body.contains("标题仍为「栈道坍塌 12 名游客受伤」"),
+        "{}",
+        page.body
+    );
+    let p = b.post("/incidents/1/split", &[("item", "2")]).await;
+    assert_eq!(p.location(), "/incidents/3");
+    let three = b.get("/incidents/3").await;
+    assert!(
+        three
+            .body
+            .contains("#3 另一处山体塌方导致景区道路坍塌中断</span>"),
+        "{}",
+        three.body
+    );
+}
+
+#[tokio::test]
+async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at_a_time() {
+    use yuqing::store::{Incoming, NewItem};
+    use yuqing::vocab::clock::Clock;
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    // 920 items with 2 KB titles, and six notes of 650,000 characters written before notes
+    // had a limit: together over 16 MiB, which once made the page an empty 500.
+    let titles: Vec<String> = (0..920)
+        .map(|n| format!("某景区栈道坍塌 后续 {n:03} {}", "详".repeat(680)))
+        .collect();
+    let guids: Vec<String> = (0..920).map(|n| format!("big-{n}")).collect();
+    let incoming: Vec<Incoming> = titles
+        .iter()
+        .zip(&guids)
+        .map(|(title, guid)| Incoming {
+            item: NewItem {
+                source_id: "news",
+                guid,
+                link: None,
+                title,
+                summary: "",
+                published_at: None,
+                content_hash: guid,
+            },
+            tone: None,
+            topics: None,
+            signature: None,
+        })
+        .collect();
+    let now = site.s.clock.now().timestamp();
+    let mut tx = store.begin().await.unwrap();
+    let stored = store
+        .store_items(&mut tx, "news", &incoming, now)
+        .await
+        .unwrap();
+    for s in &stored {
+        let yuqing::store::Stored::New(id) = s else {
+            panic!("{s:?}")
+        };
+        store.add_incident_item(&mut tx, 1, *id, now).await.unwrap();
+    }
+    for _ in 0..6 {
+        store
+            .record_action(
+                &mut tx,
+                yuqing::vocab::ids::IncidentId(1),
+                now,
+                LEADER,
+                "note",
+                Some(&"注".repeat(650_000)),
+            )
+            .await
+            .unwrap();
+    }
+    // And 150 short ones: the record has two pages.
+    for n in 0..150 {
+        let note = format!("备注 {n:03}");
+        store
+            .record_action(
+                &mut tx,
+                yuqing::vocab::ids::IncidentId(1),
+                now,
+                LEADER,
+                "note",
+                Some(&note),
+            )
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let b = logged_in(&site, DUTY).await;
+    let page = b.get("/incidents/1").await;
+    assert_eq!(
+        page.status,
+        200,
+        "{}",
+        &page.body[..page.body.len().min(500)]
+    );
+    assert!(page.body.len() < 2 << 20, "{} bytes", page.body.len());
+    for form in [
+        "do-title",
+        "do-ack",
+        "do-release",
+        "do-note",
+        "do-close",
+        "do-dismiss",
+    ] {
+        assert!(page.body.contains(&format!("id=\"{form}\"")), "{form}");
+    }
+    assert!(
+        page.body.contains("相关信息（921 条）</h2>")
+            && page
+                .body
+                .contains("<nav class=\"pager\"><span>第 1/10 页，共 921 条</span>"),
+        "{}",
+        &page.body[..2000]
+    );
+    assert!(page
+        .body
+        .contains("<a href=\"/incidents/1?items=2#items\">下一页</a>"));
+    // The record opens on its latest page.
+    assert!(page.body.contains("备注 149") && !page.body.contains("备注 000"));
+    assert!(page
+        .body
+        .contains("<a href=\"/incidents/1?record=1#timeline\">上一页</a>"));
+    // The forms come before the lists: however long they are, the actions are at the top.
+    assert!(
+        page.body.find("id=\"do-close\"").unwrap() < page.body.find("id=\"timeline\"").unwrap()
+    );
+    // The last page of items, and the first of the record.
+    let last = b.get("/incidents/1?items=10&record=1").await;
+    assert_eq!(last.status, 200);
+    assert!(last.body.len() < 2 << 20, "{} bytes", last.body.len());
+    assert!(last.body.contains("<span class=\"what\">立案</span>"));
+    assert!(last.body.contains("备注 000") && !last.body.contains("备注 149"));
+    // A note stored before the limit is cut on the page, and says where it is whole.
+    assert_eq!(
+        last.body
+            .matches("（共 650000 字，全文见 yuqing incident show 1）")
+            .count(),
+        6
+    );
+    assert!(last.body.contains("后续 919"), "the last item");
+    assert!(!last.body.contains("后续 000 "), "not the first");
+    assert!(last.body.contains("第 10/10 页"));
+    // Out of range, or not a number: the nearest page, never an error.
+    assert_eq!(b.get("/incidents/1?items=999").await.status, 200);
+    assert_eq!(b.get("/incidents/1?items=x&record=-1").await.status, 200);
+    // The note form still works on it.
+    let p = b.post("/incidents/1/note", &[("text", "已分页查看")]).await;
+    assert_eq!(p.status, 303);
+    assert!(actors(&store.actions_of(1).await.unwrap(), "note").contains(&DUTY.to_string()));
 }

@@ -244,6 +244,7 @@ async fn incident_opens_mails_duty_and_escalates_a_missed_release() {
     assert_eq!(incident["topic"], "scenic-safety");
     assert_eq!(incident["severity"], "major");
     assert_eq!(incident["items"][0]["title"], TITLE);
+    assert_eq!(incident["title"], TITLE, "named by its first item");
     let kinds: Vec<&str> = incident["deadlines"]
         .as_array()
         .unwrap()
@@ -335,11 +336,14 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
     assert_eq!(lines.len(), 3, "header and two deadlines:\n{csv}");
     assert!(
         lines[0].starts_with(
-            "\u{feff}事件编号,专题,级别,立案时间,确认用时,计时起点,时限,截止时间,完成时间,结果"
+            "\u{feff}事件编号,标题,专题,级别,立案时间,确认用时,计时起点,时限,截止时间,完成时间,结果"
         ),
         "{csv}"
     );
-    assert!(lines[1].starts_with("#1,景区安全,重大,"), "{csv}");
+    assert!(
+        lines[1].starts_with(&format!("#1,{TITLE},景区安全,重大,")),
+        "{csv}"
+    );
     assert!(
         lines[1].contains("发布权威信息") && lines[1].contains("按时完成"),
         "{csv}"

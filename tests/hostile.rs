@@ -359,18 +359,29 @@ async fn a_hostile_title_is_shown_not_obeyed_in_the_terminal_mail_and_console() 
         String::from_utf8(out.stdout).expect("UTF-8 output")
     };
     let id = incident.to_string();
+    // `items` from a fixed date: the scenario's clock is not the machine's.
     for args in [
-        &["items"][..],
+        &["items", "--since", "2026-11-01"][..],
         &["incidents"][..],
         &["incident", "show", &id][..],
     ] {
         let text = run(args);
-        assert!(text.contains("\u{FFFD}]0;pwned"), "{args:?}:\n{text}");
+        if args[0] == "incidents" {
+            // Listed by the incident's title: the first item's on one line, its control
+            // characters already made spaces when the title was made.
+            assert!(
+                text.contains("游客受伤 ]0;pwned 附件 photognp.exe"),
+                "{args:?}:\n{text}"
+            );
+        } else {
+            assert!(text.contains("\u{FFFD}]0;pwned"), "{args:?}:\n{text}");
+        }
         assert!(text.contains("photognp.exe"), "{args:?}:\n{text}");
         assert_eq!(obeyed(&text), Vec::<String>::new(), "{args:?}:\n{text:?}");
     }
     // --json stays exact: a script gets the title as the site sent it.
-    let json: serde_json::Value = serde_json::from_str(&run(&["items", "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["items", "--since", "2026-11-01", "--json"])).unwrap();
     assert!(
         json["items"]
             .as_array()

@@ -316,7 +316,9 @@ async fn weekly_report_and_daily_digest() {
         "【舆情日报】2026-11-07：新增 1 条（命中 1 条），未结事件 1 起"
     );
     assert!(
-        digest[0].2.contains("#1 景区安全（较大，未确认）"),
+        digest[0]
+            .2
+            .contains("#1 某景区发生踩踏 多人受伤（景区安全，较大，未确认）"),
         "{}",
         digest[0].2
     );

@@ -115,6 +115,15 @@ async fn full_day_on(backend: Option<String>) {
     act(&daemon, 1, Step::Severity(Severity::Major), clock.now()).await;
     let regraded = mails(&daemon, "regraded").await;
     assert!(regraded[0].recipients.contains("leader@"), "{regraded:#?}");
+    // And names it: reminders and escalations are about 「景区坍塌 游客被困救援」 from now on.
+    let said = act(
+        &daemon,
+        1,
+        Step::Title("景区坍塌 游客被困救援".into()),
+        clock.now(),
+    )
+    .await;
+    assert_eq!(said, "事件 #1 标题改为：景区坍塌 游客被困救援");
 
     // Walk to 03:00, then the daemon goes down and a new one starts on the same database.
     for _ in 0..9 {
@@ -125,7 +134,10 @@ async fn full_day_on(backend: Option<String>) {
     let unack = mails(&daemon, "unacknowledged").await;
     assert_eq!(unack.len(), 1, "{unack:#?}");
     assert!(
-        unack[0].incident_id == Some(2) && unack[0].subject.contains("立案 2小时 仍无人确认"),
+        unack[0].incident_id == Some(2)
+            && unack[0]
+                .subject
+                .ends_with("立案 2小时 仍无人确认：山顶索道突发故障停运 滞留游客已转移"),
         "{}",
         unack[0].subject
     );
@@ -141,7 +153,17 @@ async fn full_day_on(backend: Option<String>) {
     }
     let breached = mails(&d, "breached").await;
     assert_eq!(breached.len(), 1, "{breached:#?}");
-    assert!(breached[0].subject.contains("#1 发布权威信息时限已过"));
+    assert_eq!(
+        breached[0].subject,
+        "【舆情·超时】#1 发布权威信息时限已过：景区坍塌 游客被困救援"
+    );
+    assert!(
+        breached[0]
+            .body_text
+            .contains("标题：景区坍塌 游客被困救援"),
+        "{}",
+        breached[0].body_text
+    );
     assert!(
         breached[0]
             .body_text
@@ -158,7 +180,8 @@ async fn full_day_on(backend: Option<String>) {
     assert!(
         reminders
             .iter()
-            .any(|m| m.subject.contains("#1 发布权威信息")),
+            .any(|m| m.subject.contains("#1 发布权威信息")
+                && m.subject.ends_with("：景区坍塌 游客被困救援")),
         "reminded before the release: {reminders:#?}"
     );
 

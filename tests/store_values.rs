@@ -45,6 +45,7 @@ async fn major_incident(store: &Store) -> i64 {
             &NewIncident {
                 topic_id: "scenic",
                 topic_name: "景区安全",
+                title: "某景区栈道坍塌",
                 severity: Severity::Major,
                 opened_at: 1_000,
                 clock_start: 1_000,

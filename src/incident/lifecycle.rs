@@ -462,8 +462,8 @@ fn active(i: &IncidentRow) -> bool {
 }
 
 /// Merges incident `from` into `into`: its items and record move over, it ends as
-/// `merged`, and `into` keeps the earlier clock start and the higher severity, with its
-/// running deadlines recomputed from them.
+/// `merged`, and `into` keeps its title, the earlier clock start and the higher severity,
+/// with its running deadlines recomputed from them.
 pub async fn merge(
     store: &Store,
     config: &Config,
@@ -547,14 +547,15 @@ pub async fn merge(
         .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
         .await?;
     tx.commit().await?;
-    Ok(if moved == items.len() {
-        format!("事件 #{from} 已并入 #{into}（移入 {moved} 条信息）")
+    let already = if moved == items.len() {
+        String::new()
     } else {
-        format!(
-            "事件 #{from} 已并入 #{into}（移入 {moved} 条信息；另 {} 条已在 #{into} 中）",
-            items.len() - moved
-        )
-    })
+        format!("；另 {} 条已在 #{into} 中", items.len() - moved)
+    };
+    Ok(format!(
+        "事件 #{from} 已并入 #{into}（移入 {moved} 条信息{already}），标题仍为「{}」",
+        a.title
+    ))
 }
 
 /// Moves `items` of incident `from` into a new incident of the same topic and severity,
@@ -605,12 +606,15 @@ pub async fn split(
         .unwrap_or(now);
     let severity = a.severity;
     let t = secs(now);
+    // The new incident is named by its own first item, not by what it was split from.
+    let title = super::default_title(&moved[0].title, &a.topic_name);
     let id = store
         .insert_incident(
             &mut tx,
             &NewIncident {
                 topic_id: &a.topic_id,
                 topic_name: &a.topic_name,
+                title: &title,
                 severity,
                 opened_at: t,
                 clock_start: secs(start),
@@ -689,6 +693,6 @@ pub async fn split(
     tx.commit().await?;
     Ok((
         IncidentId(id),
-        format!("事件 #{from} 的信息 {list} 已拆分为新事件 #{id}"),
+        format!("事件 #{from} 的信息 {list} 已拆分为新事件 #{id}「{title}」"),
     ))
 }

@@ -80,6 +80,8 @@ impl Count {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventLine {
     pub id: i64,
+    /// What happened (the incident's title); the topic is named beside it.
+    pub title: String,
     pub topic: String,
     pub severity: String,
     pub opened: String,
@@ -94,6 +96,7 @@ pub struct EventLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissedLine {
     pub incident: i64,
+    pub title: String,
     pub topic: String,
     pub what: String,
     pub due: String,
@@ -274,6 +277,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     let in_period = |t: i64| t >= from.timestamp() && t < to.timestamp();
     let event = |i: &IncidentRow, d: &[DeadlineRow], spread: (i64, i64)| EventLine {
         id: i.id,
+        title: i.title.clone(),
         topic: i.topic_name.clone(),
         severity: i.severity.zh().to_string(),
         opened: local(from_secs(i.opened_at), tz),
@@ -329,6 +333,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             if late {
                 missed.push(MissedLine {
                     incident: i.id,
+                    title: i.title.clone(),
                     topic: i.topic_name.clone(),
                     what: crate::notify::mail::deadline_what(d),
                     due: local(from_secs(d.due_at), tz),
@@ -364,6 +369,9 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     n.summary = summary(&n);
     n
 }
+
+/// How much of an incident's title the summary quotes, in characters.
+const SUMMARY_TITLE_CHARS: usize = 30;
 
 /// The one paragraph, written only from the numbers.
 fn summary(n: &Numbers) -> String {
@@ -411,10 +419,48 @@ fn summary(n: &Numbers) -> String {
         let _ = write!(s, "（另有{}，不计入）", aside.join("、"));
     }
     let _ = write!(s, "，结案 {} 起", n.closed.len());
+    // Named only when one stands out: of three incidents of one item each, none does.
+    let standing_out = match n.top.as_slice() {
+        [e] => Some(e),
+        [e, next, ..] if e.items > next.items => Some(e),
+        _ => None,
+    };
+    if let Some(e) = standing_out.filter(|e| e.items > 0) {
+        let _ = write!(
+            s,
+            "，信息最多的事件为 #{}「{}」{} 条",
+            e.id,
+            crate::notify::mail::one_line(&e.title, SUMMARY_TITLE_CHARS),
+            thousands(e.items.max(0) as usize)
+        );
+    }
     if n.missed.is_empty() {
         s.push_str("，无超时时限。");
     } else {
-        let _ = write!(s, "，超时时限 {} 项。", n.missed.len());
+        // Which incidents missed, by name: leaders act on 「…」, not on a number.
+        let mut late: Vec<String> = Vec::new();
+        for m in &n.missed {
+            let named = format!(
+                "#{}「{}」",
+                m.incident,
+                crate::notify::mail::one_line(&m.title, SUMMARY_TITLE_CHARS)
+            );
+            if !late.contains(&named) {
+                late.push(named);
+            }
+        }
+        let more = if late.len() > 3 {
+            format!("等 {} 起事件", late.len())
+        } else {
+            String::new()
+        };
+        late.truncate(3);
+        let _ = write!(
+            s,
+            "，超时时限 {} 项（{}{more}）。",
+            n.missed.len(),
+            late.join("、")
+        );
     }
     let violated = n.duties.iter().filter(|d| d.state == State::Missed).count();
     let at_risk = n.duties.iter().filter(|d| d.state == State::AtRisk).count();
@@ -482,8 +528,15 @@ fn count_rows(t: &mut String, head: &str, counts: &[Count]) {
 fn event_text(t: &mut String, e: &EventLine) {
     let _ = writeln!(
         t,
-        "  - #{} {}（{}）立案于 {}，{}；信息 {} 条，来源 {} 个",
-        e.id, e.topic, e.severity, e.opened, e.state, e.items, e.sources
+        "  - #{} {}【{}，{}】立案于 {}，{}；信息 {} 条，来源 {} 个",
+        e.id,
+        crate::notify::mail::one_line(&e.title, 200),
+        e.topic,
+        e.severity,
+        e.opened,
+        e.state,
+        e.items,
+        e.sources
     );
     for (what, outcome) in &e.deadlines {
         let _ = writeln!(t, "      {what}：{outcome}");
@@ -500,8 +553,13 @@ pub fn text(n: &Numbers) -> String {
     for m in &n.missed {
         let _ = writeln!(
             t,
-            "  - #{} {}：{}，截止 {}，{}",
-            m.incident, m.topic, m.what, m.due, m.outcome
+            "  - #{} {}【{}】：{}，截止 {}，{}",
+            m.incident,
+            crate::notify::mail::one_line(&m.title, 200),
+            m.topic,
+            m.what,
+            m.due,
+            m.outcome
         );
     }
     t.push_str("\n二、新立案事件\n");
@@ -589,7 +647,11 @@ fn esc(s: &str) -> String {
 fn table(h: &mut String, head: &[&str], rows: &[Vec<(String, bool, bool)>]) {
     let _ = write!(h, "<table style=\"{TABLE}\"><tr>");
     for c in head {
-        let _ = write!(h, "<th style=\"{CELL};background:#f2f2f2\">{}</th>", esc(c));
+        let _ = write!(
+            h,
+            "<th style=\"{CELL};background:#f2f2f2;white-space:nowrap\">{}</th>",
+            esc(c)
+        );
     }
     h.push_str("</tr>");
     for row in rows {
@@ -630,6 +692,7 @@ fn event_table(h: &mut String, events: &[EventLine]) {
             let missed = e.deadlines.iter().any(|(_, o)| o.contains("超时"));
             vec![
                 (format!("#{}", e.id), false, false),
+                (e.title.clone(), false, false),
                 (e.topic.clone(), false, false),
                 (e.severity.clone(), false, false),
                 (e.opened.clone(), false, false),
@@ -652,6 +715,7 @@ fn event_table(h: &mut String, events: &[EventLine]) {
         h,
         &[
             "事件",
+            "标题",
             "专题",
             "级别",
             "立案时间",
@@ -755,6 +819,7 @@ pub fn html_with(n: &Numbers, figures: &[Figure]) -> String {
             .map(|m| {
                 vec![
                     (format!("#{}", m.incident), false, false),
+                    (m.title.clone(), false, false),
                     (m.topic.clone(), false, false),
                     (m.what.clone(), false, false),
                     (m.due.clone(), false, false),
@@ -762,7 +827,11 @@ pub fn html_with(n: &Numbers, figures: &[Figure]) -> String {
                 ]
             })
             .collect();
-        table(&mut h, &["事件", "专题", "时限", "截止时间", "结果"], &rows);
+        table(
+            &mut h,
+            &["事件", "标题", "专题", "时限", "截止时间", "结果"],
+            &rows,
+        );
     }
     for (head, events) in [
         ("二、新立案事件", &n.opened),
@@ -918,6 +987,7 @@ mod tests {
             id,
             topic_id: "t".into(),
             topic_name: "专题".into(),
+            title: format!("第 {id} 起事件"),
             severity: crate::vocab::severity::Severity::Large,
             status: IncidentStatus::Open,
             opened_at: opened.timestamp(),
@@ -1004,7 +1074,13 @@ mod tests {
         assert_eq!(n.by_time.len(), 24);
         assert_eq!(
             n.summary,
-            "本日未监测到信息。新立案事件 3 起，结案 0 起，超时时限 1 项。"
+            "本日未监测到信息。新立案事件 3 起，结案 0 起，信息最多的事件为 #2「第 2 起事件」4 条，\
+             超时时限 1 项（#1「第 1 起事件」）。"
+        );
+        let text = text(&n);
+        assert!(
+            text.contains("一、超时时限\n  - #1 第 1 起事件【专题】："),
+            "{text}"
         );
     }
 }

@@ -283,7 +283,7 @@ pub fn ledger_csv(channels: &[Channel], posts: &[PostRow], tz: Tz) -> String {
 
 /// Text from the web that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first)
 /// is prefixed with an apostrophe, which spreadsheets show as text.
-fn spreadsheet_safe(cell: &str) -> String {
+pub(crate) fn spreadsheet_safe(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@']) {
         format!("'{cell}")
     } else {
@@ -354,8 +354,9 @@ pub fn daily_digest(
             let sev = i.severity.zh();
             let _ = writeln!(
                 t,
-                "  - #{} {}（{}，{}）立案于 {}；查看：yuqing incident show {}",
+                "  - #{} {}（{}，{}，{}）立案于 {}；查看：yuqing incident show {}",
                 i.id,
+                one_line(&i.title, 80),
                 i.topic_name,
                 sev,
                 if i.status == crate::vocab::state::IncidentStatus::Acknowledged {

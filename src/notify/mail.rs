@@ -78,7 +78,7 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draf
         v.severity(),
         id,
         v.incident.topic_name,
-        one_line(&v.first.title, 60)
+        one_line(&v.incident.title, 60)
     );
     if let Some(r) = related.iter().find(|r| r.same_item.is_some()) {
         subject.push_str(&format!("（同一信息亦立案 #{}）", r.id));
@@ -145,7 +145,7 @@ pub fn regraded(
         if overdue { "·已超时" } else { "" },
         id,
         to_level.zh(),
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "舆情事件 #{id}（{}）级别由{}调整为{}（调整人：{}）。时限自计时起点 {} 重新计算{}。",
@@ -212,7 +212,7 @@ pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draf
         v.incident.topic_name,
         v.severity(),
         after,
-        one_line(&v.first.title, 40)
+        one_line(&v.incident.title, 40)
     );
     let lead = format!(
         "舆情事件 #{id} 于 {} 立案并已通知值班员，{} 后仍无人确认接报。请督促值班员立即研判处置。",
@@ -238,7 +238,7 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
         id,
         what,
         left.replace(' ', ""),
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "舆情事件 #{id}（{}，{}）须在 {} 前{}，{}，尚未记录完成。",
@@ -275,7 +275,7 @@ pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[M
         if again { "·再次提醒" } else { "" },
         id,
         what,
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "舆情事件 #{id}（{}，{}）{}的时限 {} 已过，尚未记录完成，{}。请督促责任人立即处置。",
@@ -427,6 +427,7 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
     };
     let mut rows = vec![
         ("事件编号", format!("#{}", v.incident.id)),
+        ("标题", one_line(&v.incident.title, 200)),
         (
             "专题",
             format!("{}（{}）", v.incident.topic_name, v.incident.topic_id),
@@ -738,7 +739,7 @@ pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
         "【舆情·结案】#{} {}：{}",
         id,
         v.incident.topic_name,
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = if by == "yuqing" {
         format!(
@@ -799,7 +800,7 @@ pub fn clock_moved(
         },
         id,
         local(start, v.tz),
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "舆情事件 #{id}（{}）新增信息《{}》（{}）发布于 {}，早于原计时起点 {}。计时起点提前至 {}，\
@@ -828,7 +829,7 @@ pub fn dismissed(v: &IncidentView<'_>, reason: &str, by: &str, to: &[Mailbox]) -
         "【舆情·误报撤销】#{} {}：{}",
         id,
         v.incident.topic_name,
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "舆情事件 #{id}（{}）已由 {by} 判定为误报并撤销，原因：{}。其时限已取消，不计入考核；\
@@ -849,7 +850,7 @@ pub fn handled(v: &IncidentView<'_>, what: &str, by: &str, to: &[Mailbox]) -> Dr
         "【舆情·已处置】#{} 已{}：{}",
         id,
         what,
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "此前通报的舆情事件 #{id}（{}，{}），{by} 已于 {} 记录{what}。各项时限的完成情况见下。",
@@ -866,13 +867,20 @@ pub fn handled(v: &IncidentView<'_>, what: &str, by: &str, to: &[Mailbox]) -> Dr
 pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
     let subject = format!(
-        "【舆情·合并】#{} 并入 #{} {}",
-        merged.id, id, v.incident.topic_name
+        "【舆情·合并】#{} 并入 #{} {}：{}",
+        merged.id,
+        id,
+        v.incident.topic_name,
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
-        "舆情事件 #{}（{}）已由 {by} 并入事件 #{id}：其信息和处置记录移入 #{id}，#{} 不再单独计时。\
-         #{id} 的计时起点取两者中较早者，时限据此重新计算。",
-        merged.id, merged.topic_name, merged.id
+        "舆情事件 #{}「{}」（{}）已由 {by} 并入事件 #{id}「{}」：其信息和处置记录移入 #{id}，#{} 不再单独计时，\
+         #{id} 保留自己的标题。#{id} 的计时起点取两者中较早者，时限据此重新计算。",
+        merged.id,
+        one_line(&merged.title, 100),
+        merged.topic_name,
+        one_line(&v.incident.title, 100),
+        merged.id
     );
     let next = vec![format!("查看详情：yuqing incident show {id}")];
     render("merged", v, to, subject, &lead, &next)
@@ -885,7 +893,7 @@ pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mail
         "【舆情·拆分】#{} 拆分出新事件 #{}：{}",
         from,
         id,
-        one_line(&v.first.title, 50)
+        one_line(&v.incident.title, 50)
     );
     let lead = format!(
         "{by} 将 {moved} 条信息从舆情事件 #{from} 拆分为新事件 #{id}（{}，{}），新事件按这些信息的计时起点单独计算时限。",
@@ -1237,6 +1245,7 @@ mod tests {
             id: 7,
             topic_id: "scenic-safety".into(),
             topic_name: "景区安全".into(),
+            title: "某景区发生踩踏\r\nBcc: evil@example.com <script>".into(),
             severity: Severity::Major,
             status: crate::vocab::state::IncidentStatus::Open,
             opened_at: t0,

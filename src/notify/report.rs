@@ -13,6 +13,8 @@ use chrono_tz::Tz;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub incident: i64,
+    /// The incident's title: what happened, as every list names it.
+    pub title: String,
     pub topic: String,
     pub severity: String,
     pub opened: String,
@@ -32,8 +34,9 @@ pub struct Line {
     pub dismissed_late: bool,
 }
 
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 12] = [
     "事件编号",
+    "标题",
     "专题",
     "级别",
     "立案时间",
@@ -48,9 +51,10 @@ pub const HEADER: [&str; 11] = [
 
 impl Line {
     /// The fields in the order of [`HEADER`].
-    pub fn record(&self) -> [String; 11] {
+    pub fn record(&self) -> [String; 12] {
         [
             format!("#{}", self.incident),
+            self.title.clone(),
             self.topic.clone(),
             self.severity.clone(),
             self.opened.clone(),
@@ -62,6 +66,14 @@ impl Line {
             self.outcome.clone(),
             self.state.clone(),
         ]
+    }
+
+    /// [`Line::record`] for a CSV file: a title from the web that begins like a formula
+    /// (`=`, `+`, `-`, `@`) is not run by the spreadsheet that opens it.
+    pub fn csv_record(&self) -> [String; 12] {
+        let mut r = self.record();
+        r[1] = crate::notify::duty_mail::spreadsheet_safe(&r[1]);
+        r
     }
 }
 
@@ -180,6 +192,7 @@ pub fn lines(
         for d in deadlines {
             out.push(Line {
                 incident: i.id,
+                title: i.title.clone(),
                 topic: i.topic_name.clone(),
                 severity: severity.clone(),
                 opened: local(from_secs(i.opened_at), tz),
@@ -266,6 +279,7 @@ mod tests {
             id: 2,
             topic_id: "scenic".into(),
             topic_name: "景区安全".into(),
+            title: "某景区栈道坍塌 多名游客受伤".into(),
             severity: Severity::Major,
             status: status.parse().unwrap(),
             opened_at: 0,

@@ -15,6 +15,10 @@ pub struct IncidentRow {
     pub id: i64,
     pub topic_id: String,
     pub topic_name: String,
+    /// What happened, in a line: the first item's title cut cleanly, or what the duty
+    /// officer set (`incident title`). Every list, page, mail and report names the
+    /// incident by it, with the topic beside it.
+    pub title: String,
     pub severity: Severity,
     pub status: IncidentStatus,
     pub opened_at: i64,
@@ -68,6 +72,7 @@ pub struct Action {
 pub struct NewIncident<'a> {
     pub topic_id: &'a str,
     pub topic_name: &'a str,
+    pub title: &'a str,
     pub severity: Severity,
     pub opened_at: i64,
     pub clock_start: i64,
@@ -75,7 +80,7 @@ pub struct NewIncident<'a> {
 }
 
 pub(super) const INCIDENT: &str =
-    "id, topic_id, topic_name, severity, status, opened_at, clock_start, \
+    "id, topic_id, topic_name, title, severity, status, opened_at, clock_start, \
                         first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by, \
                         monitoring_until, reopened_at, merged_into, split_from, surged_at";
 const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
@@ -195,8 +200,8 @@ impl Store {
     pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO incidents (topic_id, topic_name, severity, status, opened_at, clock_start, \
-                                    first_item_id) \
-             VALUES ($1, $2, $3, 'open', $4, $5, $6) RETURNING id",
+                                    first_item_id, title) \
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, $7) RETURNING id",
         )
         .bind(new.topic_id)
         .bind(new.topic_name)
@@ -204,6 +209,7 @@ impl Store {
         .bind(new.opened_at)
         .bind(new.clock_start)
         .bind(new.first_item_id)
+        .bind(new.title)
         .fetch_one(&mut **tx)
         .await?;
         self.add_incident_item(tx, id, new.first_item_id, new.opened_at)
@@ -231,6 +237,16 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// Renames an incident; false when its title already was `title` (nothing to record).
+    pub async fn set_title(&self, tx: &mut Tx, incident: i64, title: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE incidents SET title = $2 WHERE id = $1 AND title <> $2")
+            .bind(incident)
+            .bind(title)
+            .execute(&mut **tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn set_severity(&self, tx: &mut Tx, incident: i64, severity: Severity) -> Result<()> {
@@ -697,6 +713,39 @@ impl Store {
         )
         .bind(incident)
         .fetch_all(ex)
+        .await?)
+    }
+
+    /// One page of an incident's items, oldest first: at most `limit`, skipping `offset`.
+    pub async fn incident_items_page(
+        &self,
+        incident: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<super::ItemRow>> {
+        Ok(sqlx::query_as(
+            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
+                    i.fetched_at, i.topics \
+             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+             WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
+        )
+        .bind(incident)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Each item of an incident as its charts count it, oldest first: its source and when
+    /// it was published (else fetched); none of its text, however large the incident.
+    pub async fn incident_item_times(&self, incident: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) \
+             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+             WHERE ii.incident_id = $1 ORDER BY i.id",
+        )
+        .bind(incident)
+        .fetch_all(self.pool())
         .await?)
     }
 

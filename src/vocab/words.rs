@@ -20,6 +20,7 @@ pub fn action_zh(action: &str) -> &'static str {
         "press_conference" => "记录召开新闻发布会",
         "severity" => "调整级别",
         "note" => "备注",
+        "title" => "修改标题",
         "state" => "状态变为",
         "escalated" => "通报领导",
         "closed" => "结案",

@@ -17,8 +17,8 @@ use axum_csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// The actions of the route contract.
-pub const ACTIONS: [&str; 9] = [
-    "ack", "release", "press", "severity", "note", "merge", "split", "close", "dismiss",
+pub const ACTIONS: [&str; 10] = [
+    "ack", "release", "press", "severity", "title", "note", "merge", "split", "close", "dismiss",
 ];
 
 pub async fn act(
@@ -122,6 +122,10 @@ async fn run(
         "severity" => match text("level").map(str::parse::<Severity>) {
             Some(Ok(s)) => Step::Severity(s),
             _ => return Err(refused("请选择级别。")),
+        },
+        "title" => match text("title") {
+            Some(t) => Step::Title(t.to_string()),
+            None => return Err(refused("标题不能为空。")),
         },
         "note" => match text("text") {
             Some(t) => Step::Note(t.to_string()),

@@ -55,6 +55,8 @@ impl DeadlineView {
 
 pub struct Row {
     pub id: i64,
+    /// The card's main line; the topic is a tag beside it.
+    pub title: String,
     pub topic: String,
     pub severity: &'static str,
     pub severity_class: &'static str,
@@ -103,6 +105,7 @@ pub async fn build(
             let nearest = crate::store::nearest_owed(i, &ds, now);
             Row {
                 id: i.id,
+                title: i.title.clone(),
                 topic: i.topic_name.clone(),
                 severity: words::severity_zh(i.severity),
                 severity_class: words::severity_class(i.severity),

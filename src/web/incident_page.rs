@@ -1,6 +1,10 @@
-//! `/incidents/{id}`: clock start and deadlines, the items with the matched words marked,
-//! one timeline of everything (actions, mail, escalations) with who and when, the forms of
-//! the duty officer's actions, and two charts.
+//! `/incidents/{id}`: the incident's title and topic, clock start and deadlines, the items
+//! with the matched words marked, one timeline of everything (actions, mail, escalations)
+//! with who and when, the forms of the duty officer's actions, and two charts.
+//!
+//! Items and record are shown a page at a time (`?items=N`, `?record=N`): an incident of
+//! 920 items with 2 KB titles once made a page too large to serve, and took its action
+//! forms with it (issue 26). The forms come before both lists and do not depend on them.
 
 use super::auth::User;
 use super::charts;
@@ -13,7 +17,7 @@ use crate::store::{IncidentRow, ItemRow};
 use crate::vocab::clock::{from_secs, secs};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_csrf::CsrfToken;
@@ -37,6 +41,61 @@ pub struct ItemView {
     pub excerpt: Marked,
 }
 
+/// Items on one page of an incident.
+pub const ITEMS_PER_PAGE: usize = 100;
+/// Entries of the record on one page of an incident.
+pub const RECORD_PER_PAGE: usize = 100;
+
+/// Which page of the items and of the record to show (1-based; the record's last page,
+/// the latest entries, when not given).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Paging {
+    items: Option<String>,
+    record: Option<String>,
+}
+
+/// Where a list stands: page `page` of `pages`, `total` entries, and the links around it.
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub first: String,
+    pub prev: String,
+    pub next: String,
+    pub last: String,
+}
+
+impl Pager {
+    /// `total` entries by `per` a page, at `page` (clamped); `href(n)` links page `n`.
+    fn new(total: usize, per: usize, page: usize, href: impl Fn(usize) -> String) -> Pager {
+        let pages = total.div_ceil(per).max(1);
+        let page = page.clamp(1, pages);
+        let link = |n: usize, show: bool| if show { href(n) } else { String::new() };
+        Pager {
+            page,
+            pages,
+            total,
+            first: link(1, page > 2),
+            prev: link(page.saturating_sub(1), page > 1),
+            next: link(page + 1, page < pages),
+            last: link(pages, page + 1 < pages),
+        }
+    }
+
+    /// The entries of this page: the range of indices into the whole list.
+    fn range(&self, per: usize) -> std::ops::Range<usize> {
+        let start = (self.page - 1) * per;
+        start.min(self.total)..(start + per).min(self.total)
+    }
+}
+
+/// Another incident still being handled, as the merge form offers it.
+pub struct Other {
+    pub id: i64,
+    pub title: String,
+    pub topic: String,
+}
+
 pub struct Entry {
     pub at: String,
     pub who: String,
@@ -51,6 +110,7 @@ pub struct IncidentPage {
     pub layout: Layout,
     pub now: i64,
     pub id: i64,
+    pub title: String,
     pub topic: String,
     pub severity: &'static str,
     pub severity_class: &'static str,
@@ -67,8 +127,16 @@ pub struct IncidentPage {
     pub links: Vec<(String, i64)>,
     pub deadlines: Vec<DeadlineView>,
     pub items: Vec<ItemView>,
+    pub items_pager: Pager,
     pub timeline: Vec<Entry>,
+    pub record_pager: Pager,
+    /// The other incidents still being handled, for the merge form: the same topic's first.
+    pub others: Vec<Other>,
     pub can_act: bool,
+    /// May rename it (a duty officer, also once it has ended: the report names it).
+    pub can_rename: bool,
+    pub title_max: usize,
+    pub note_max: usize,
     pub can_note: bool,
     pub flash: Option<(bool, String)>,
     pub authenticity_token: String,
@@ -128,6 +196,19 @@ fn excerpt(summary: &str) -> String {
     }
 }
 
+/// A record's detail as the page shows it: a note stored before notes had a limit (one
+/// of 650 KB once was) is cut to the limit, saying how long it is and where to read it whole.
+fn shown(detail: String, id: i64) -> String {
+    let n = detail.chars().count();
+    if n <= crate::incident::NOTE_MAX_CHARS {
+        return detail;
+    }
+    format!(
+        "{}（共 {n} 字，全文见 yuqing incident show {id}）",
+        crate::notify::mail::one_line(&detail, crate::incident::NOTE_MAX_CHARS)
+    )
+}
+
 pub async fn build(
     c: &Console,
     layout: Layout,
@@ -135,6 +216,7 @@ pub async fn build(
     token: &CsrfToken,
     incident: IncidentRow,
     flash: Option<(bool, String)>,
+    paging: &Paging,
 ) -> anyhow::Result<IncidentPage> {
     let settings = c.settings.get();
     let config = &settings.config;
@@ -143,7 +225,26 @@ pub async fn build(
     let store = &c.store;
     let id = incident.id;
     let deadlines = store.deadlines_of(store.pool(), id).await?;
-    let rows: Vec<ItemRow> = store.incident_items(store.pool(), id).await?;
+    let number = |s: &Option<String>| s.as_deref().and_then(|n| n.trim().parse::<usize>().ok());
+    let (items_at, record_at) = (number(&paging.items), number(&paging.record));
+    let href = |items: Option<usize>, record: Option<usize>, anchor: &str| {
+        let mut q = Vec::new();
+        if let Some(n) = items {
+            q.push(format!("items={n}"));
+        }
+        if let Some(n) = record {
+            q.push(format!("record={n}"));
+        }
+        format!("/incidents/{id}?{}#{anchor}", q.join("&"))
+    };
+    let counted = store.incident_item_times(id).await?;
+    let items_pager = Pager::new(counted.len(), ITEMS_PER_PAGE, items_at.unwrap_or(1), |n| {
+        href(Some(n), record_at, "items")
+    });
+    let range = items_pager.range(ITEMS_PER_PAGE);
+    let rows: Vec<ItemRow> = store
+        .incident_items_page(id, range.start as i64, ITEMS_PER_PAGE as i64)
+        .await?;
     let name_of = |s: &str| crate::incident::source_name(config, s);
     let items = rows
         .iter()
@@ -171,7 +272,10 @@ pub async fn build(
                     at: local(from_secs(a.at), tz),
                     who: a.actor,
                     what: words::action_zh(&a.action),
-                    detail: words::detail_zh(&a.action, a.detail.as_deref().unwrap_or("")),
+                    detail: shown(
+                        words::detail_zh(&a.action, a.detail.as_deref().unwrap_or("")),
+                        id,
+                    ),
                     mail: false,
                 },
             )
@@ -195,6 +299,36 @@ pub async fn build(
         ));
     }
     timeline.sort_by_key(|(t, _)| *t);
+    // The record reads oldest first; without a page asked for, its latest entries show.
+    let record_pager = Pager::new(
+        timeline.len(),
+        RECORD_PER_PAGE,
+        record_at.unwrap_or(usize::MAX),
+        |n| href(items_at, Some(n), "timeline"),
+    );
+    let keep = record_pager.range(RECORD_PER_PAGE);
+    let timeline: Vec<Entry> = timeline
+        .into_iter()
+        .skip(keep.start)
+        .take(keep.len())
+        .map(|(_, e)| e)
+        .collect();
+    let mut others: Vec<Other> = if user.can_act() && words::is_active(&incident) {
+        store
+            .incidents(false)
+            .await?
+            .into_iter()
+            .filter(|o| o.id != id)
+            .map(|o| Other {
+                id: o.id,
+                title: o.title,
+                topic: o.topic_name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    others.sort_by_key(|o| (o.topic != incident.topic_name, -o.id));
     let mut links = Vec::new();
     if let Some(into) = incident.merged_into {
         links.push(("已并入".to_string(), into));
@@ -202,14 +336,11 @@ pub async fn build(
     if let Some(from) = incident.split_from {
         links.push(("拆分自".to_string(), from));
     }
-    let times: Vec<i64> = rows
-        .iter()
-        .map(|i| i.published_at.unwrap_or(i.fetched_at))
-        .collect();
+    let times: Vec<i64> = counted.iter().map(|(_, t)| *t).collect();
     let per_hour = charts::items_per_hour(incident.clock_start, &times, secs(now), tz);
     let mut by: Vec<(String, i64)> = Vec::new();
-    for it in &rows {
-        let n = name_of(&it.source_id);
+    for (source, _) in &counted {
+        let n = name_of(source);
         match by.iter_mut().find(|(s, _)| *s == n) {
             Some((_, k)) => *k += 1,
             None => by.push((n, 1)),
@@ -221,6 +352,7 @@ pub async fn build(
         layout,
         now: secs(now),
         id,
+        title: incident.title.clone(),
         topic: incident.topic_name.clone(),
         severity: words::severity_zh(incident.severity),
         severity_class: words::severity_class(incident.severity),
@@ -245,8 +377,15 @@ pub async fn build(
             .map(|d| DeadlineView::new(&incident, d, now, tz))
             .collect(),
         items,
-        timeline: timeline.into_iter().map(|(_, e)| e).collect(),
+        items_pager,
+        timeline,
+        record_pager,
+        others,
         can_act: user.can_act() && words::is_active(&incident),
+        can_rename: user.can_act()
+            && incident.status != crate::vocab::state::IncidentStatus::Merged,
+        title_max: crate::incident::TITLE_MAX_CHARS,
+        note_max: crate::incident::NOTE_MAX_CHARS,
         can_note: user.can_note(),
         flash,
         authenticity_token: token.authenticity_token().unwrap_or_default(),
@@ -267,6 +406,7 @@ pub async fn page(
     token: CsrfToken,
     session: Session,
     Path(id): Path<i64>,
+    Query(paging): Query<Paging>,
 ) -> Response {
     let incident = match c.store.incident(c.store.pool(), id).await {
         Ok(Some(i)) => i,
@@ -276,8 +416,8 @@ pub async fn page(
         Err(e) => return pages::failure(&e),
     };
     let flash: Option<(bool, String)> = session.remove(FLASH).await.ok().flatten();
-    let layout = Layout::new(format!("事件 #{id}"), &user, &token, "");
-    match build(&c, layout, &user, &token, incident, flash).await {
+    let layout = Layout::new(format!("#{id} {}", incident.title), &user, &token, "");
+    match build(&c, layout, &user, &token, incident, flash, &paging).await {
         Ok(p) => (token, p).into_response(),
         Err(e) => pages::failure(&e),
     }

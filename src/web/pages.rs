@@ -55,8 +55,6 @@ impl Layout {
 /// otherwise show `gnp.exe` as `exe.png` (`vocab::text::without_bidi`). Templates escape
 /// markup, not these, so the whole HTML page is filtered on its way out.
 pub async fn without_bidi(req: Request, next: Next) -> Response {
-    /// A page is a few hundred kilobytes at most; anything larger passes as it is.
-    const MAX_PAGE: usize = 16 << 20;
     let res = next.run(req).await;
     let html = res
         .headers()
@@ -67,8 +65,16 @@ pub async fn without_bidi(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    // Pages are rendered whole in memory (askama) before they reach this point: collecting
+    // the body costs no more memory, and no size may turn a page into an empty 500 (an
+    // incident of 920 items with 2 KB titles once did, at a limit of 16 MiB). The pages
+    // keep themselves small by showing long lists a page at a time.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "console page could not be read back");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     };
     let page = match std::str::from_utf8(&bytes) {
         Ok(text) => match crate::vocab::text::without_bidi(text) {

@@ -93,7 +93,7 @@ pub async fn page(
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(report::HEADER);
         for l in &lines {
-            let _ = w.write_record(l.record());
+            let _ = w.write_record(l.csv_record());
         }
         let body = match w.into_inner() {
             Ok(b) => b,
