@@ -462,3 +462,82 @@ async fn earlier_item_on(backend: Option<String>) {
         .count();
     assert_eq!(moved, 1);
 }
+
+/// Issue 26 §3: one poll of 320 reports of one event, listed newest first as feeds list
+/// them, once moved the clock start back item by item and sent 71 计时提前 mails. Taken
+/// oldest first, the incident opens at its earliest report: no 计时提前 at all. A later
+/// poll that brings 50 still older reports moves it back once, and says so once.
+#[tokio::test]
+async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
+    // The scenario's clock starts here.
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let reports = |from: i64, n: i64| -> Vec<(String, String, String, String)> {
+        (from..from + n)
+            .map(|k| {
+                (
+                    format!("某景区发生坍塌 游客被困 现场续报第{k}条"),
+                    format!("https://n.example.cn/{k}"),
+                    format!("g{k}"),
+                    (t0 - Duration::minutes(k)).to_rfc2822(),
+                )
+            })
+            .collect()
+    };
+    let as_items = |r: &[(String, String, String, String)]| {
+        r.iter()
+            .map(|(a, b, c, d)| (a.clone(), b.clone(), c.clone(), d.clone()))
+            .collect::<Vec<_>>()
+    };
+    let page = reports(0, 320);
+    let owned = as_items(&page);
+    let items: Vec<common::RssItem<'_>> = owned
+        .iter()
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+        .collect();
+    let sc = common::scenario(common::SCENIC_MAJOR, &items, "", &None).await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let incidents = d.store.incidents(true).await.unwrap();
+    assert_eq!(incidents.len(), 1, "one event");
+    assert_eq!(
+        incidents[0].clock_start,
+        (t0 - Duration::minutes(319)).timestamp(),
+        "the clock starts at the earliest report"
+    );
+    let moved = |d: &yuqing::daemon::scheduler::Daemon| {
+        let d = d.store.clone();
+        async move {
+            d.outbox()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|m| m.kind == "clock_moved")
+                .count()
+        }
+    };
+    assert_eq!(
+        moved(d).await,
+        0,
+        "opened at the earliest report: nothing moved"
+    );
+
+    // Fifty older reports, newest first again, in one later poll: one 计时提前.
+    let older = as_items(&reports(320, 50));
+    let all: Vec<common::RssItem<'_>> = owned
+        .iter()
+        .chain(older.iter())
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+        .collect();
+    sc.clock.advance(Duration::minutes(10));
+    sc.http
+        .set("/news.xml", common::Response::rss(common::rss(&all)));
+    d.poll_once(None).await.unwrap();
+    assert_eq!(moved(d).await, 1, "told once per poll, not once per item");
+    let i = d
+        .store
+        .incident(d.store.pool(), incidents[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(i.clock_start, (t0 - Duration::minutes(369)).timestamp());
+}
