@@ -353,3 +353,26 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one() {
         assert_eq!(one, rows("page").await);
     }
 }
+
+/// A daemon whose release of a source failed (the disk was full) claims it again at its
+/// next turn rather than waiting out its own lease; another daemon still waits for it.
+#[tokio::test]
+async fn a_source_lease_a_daemon_failed_to_release_is_its_own_to_claim_again() {
+    for backend in common::db::backends().await {
+        let dirs = TempDirs::new();
+        let store = open(&dirs, &backend).await;
+        let ids = vec!["a".to_string()];
+        let claimed = store.claim_sources(&ids, "me:1", 1000, 1060).await.unwrap();
+        assert_eq!(claimed, ids);
+        // Not released. A turn later:
+        assert!(store
+            .claim_sources(&ids, "other:2", 1001, 1061)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store.claim_sources(&ids, "me:1", 1001, 1061).await.unwrap(),
+            ids
+        );
+    }
+}

@@ -133,6 +133,9 @@ impl Store {
 
     /// Claims, for `holder` until `until`, those of `sources` that are due and not claimed
     /// by a live lease; returns the ids claimed. A source never polled is due.
+    /// A source this holder still holds is claimed again: the caller never asks for one it
+    /// is polling, so such a lease is one whose release failed (a full disk), and waiting
+    /// for it to run out would leave the source unpolled for a whole lease.
     pub async fn claim_sources(
         &self,
         sources: &[String],
@@ -169,7 +172,8 @@ impl Store {
                 "UPDATE source_state SET lease_holder = $1, lease_until = $2 \
                  WHERE source_id IN (SELECT source_id FROM source_state \
                                      WHERE next_poll <= $3 \
-                                       AND (lease_until IS NULL OR lease_until <= $3) \
+                                       AND (lease_until IS NULL OR lease_until <= $3 \
+                                            OR lease_holder = $1) \
                                        AND source_id IN ({}){}) \
                  RETURNING source_id",
                 placeholders(4, chunk.len()),
