@@ -751,7 +751,8 @@ async fn incidents_are_listed_by_the_nearest_deadline_owed() {
 
     let (list, err) = text(&yq_env(&sc, &["incidents"], &env));
     let at = |id: &str| {
-        list.find(&format!("{id} 【"))
+        list.lines()
+            .position(|l| l.starts_with(&format!("{id} ")))
             .unwrap_or_else(|| panic!("{id} missing:\n{list}{err}"))
     };
     assert!(at("#1") < at("#2"), "the 5-hour clock first:\n{list}");
@@ -1158,7 +1159,7 @@ async fn titles_on(backend: Option<String>) {
         .unwrap();
     let (json, err) = text(&yq(&sc, &["incidents", "--all", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let titles: Vec<(i64, String)> = v["incidents"]
+    let mut titles: Vec<(i64, String)> = v["incidents"]
         .as_array()
         .unwrap()
         .iter()
@@ -1169,6 +1170,8 @@ async fn titles_on(backend: Option<String>) {
             )
         })
         .collect();
+    // Listed by urgency; compared newest first.
+    titles.sort_by_key(|(id, _)| -id);
     assert_eq!(
         titles,
         [
