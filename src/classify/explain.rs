@@ -215,7 +215,7 @@ impl Classifier {
     }
 
     /// Topics that overlap: every `[[topic.example]]` that should match its topic and also
-    /// matches others, as `(file, line, topic, the other topics' ids)`. One such item opens
+    /// matches others (of the example's `source`, else those not restricted to sources), as `(file, line, topic, the other topics' ids)`. One such item opens
     /// an incident under each topic, with a statutory clock each, unless `[grouping]
     /// same_item = "merge"`.
     pub fn overlapping_examples(
@@ -229,6 +229,12 @@ impl Classifier {
                 if !got.topics.iter().any(|m| m.id == topic.id) {
                     continue;
                 }
+                // An example without `source` stands for an item of any general source: a
+                // topic restricted to some sources (the 12345 board's) is not counted then.
+                let got = match &ex.source {
+                    Some(_) => got,
+                    None => self.classify(&ex.text, Some("")),
+                };
                 let others: Vec<String> = got
                     .topics
                     .iter()
