@@ -839,6 +839,10 @@ async fn a_breach_dismissed_afterwards_is_shown_apart_not_hidden() {
         &env,
     );
     assert!(o.status.success(), "{:?}", text(&o));
+    // The terminal gets the Chinese line, not an English log line beside it.
+    let (said, logged) = text(&o);
+    assert!(said.contains("已判定为误报并撤销"), "{said}");
+    assert!(!logged.contains("INFO"), "{logged}");
 
     let (report, err) = text(&yq_env(
         &sc,
@@ -993,6 +997,14 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     assert!(
         checked.contains("专题 `scenic` 的示例也命中专题 `snow`"),
         "{checked}{err}"
+    );
+    // Merged by hand: the item was in #1 already, so nothing moves, and it says so.
+    let o = yq(&sc, &["incident", "merge", "1", "2", "--by", "王值班"]);
+    let (said, err) = text(&o);
+    assert!(o.status.success(), "{said}{err}");
+    assert!(
+        said.contains("（移入 0 条信息；另 1 条已在 #1 中）"),
+        "{said}"
     );
 
     // Declared one event: one incident, at the higher severity, with its 5-hour clock.
