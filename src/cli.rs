@@ -675,6 +675,10 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     }
     // Whether each host's sources can all be polled within their intervals.
     let hosts = crate::fetch::politeness::host_loads(&config);
+    // How late each source is heard, over the last 7 days.
+    let lags = store
+        .source_lags(secs(CommandClock.now()) - LAG_WINDOW_S)
+        .await?;
     if json_out {
         let list: Vec<_> = rows
             .iter()
@@ -694,6 +698,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                     "last_new_item": st.last_new_at.map(|t| rfc3339(t, tz)),
                     "silent_since": st.silent_since.map(|t| rfc3339(t, tz)),
                     "last_warning": st.last_warning,
+                    "lag": lags.get(&s.id),
                 })
             })
             .collect();
@@ -734,10 +739,11 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             .map(|(s, st)| (s.id.clone(), st))
             .chain(channel_rows);
         outln!(
-            "来源\t状态\t上次成功（{}）\t连续失败\t下次抓取\t错误",
+            "来源\t状态\t上次成功（{}）\t连续失败\t下次抓取\t发现延迟（近7天 中位/95%，条数）\t错误",
             zone(tz)
         );
         for (id, st) in rows {
+            let lag = crate::notify::mail::lag_zh(lags.get(&st.source_id));
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "从未".into())
@@ -756,7 +762,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                 })
                 .unwrap_or_else(|| "-".into());
             outln!(
-                "{}\t{}\t{}\t{} 次\t{}\t{error}",
+                "{}\t{}\t{}\t{} 次\t{}\t{lag}\t{error}",
                 id,
                 crate::vocab::words::source_health_zh(st.health()),
                 when(st.last_success),
@@ -772,6 +778,9 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The window of `yuqing sources`' lag figures (and the console's): 7 days.
+const LAG_WINDOW_S: i64 = 7 * 86_400;
 
 /// A line per host whose sources cannot all be polled within their intervals, with the
 /// settings that would fix it (`yuqing sources`, `yuqing check`).

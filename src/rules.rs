@@ -9,4 +9,5 @@ pub mod deadline;
 pub mod duty;
 pub mod escalation;
 pub mod jobs;
+pub mod lag;
 pub mod surge;

@@ -1194,3 +1194,58 @@ async fn titles_on(backend: Option<String>) {
         "the officer's title was not stored before 0021; each takes its first item's"
     );
 }
+
+/// Issue 24 §4: how late we heard it. A report published 2小时13分 before yuqing first saw
+/// it: the opening mail (and the instant message made from its lead) says how much of the
+/// 5-hour clock had gone, and `yuqing sources` gives the source's lag, in text and JSON.
+#[tokio::test]
+async fn the_opening_mail_and_sources_say_how_late_the_report_was_heard() {
+    let published = chrono::DateTime::parse_from_rfc3339("2026-11-23T22:47:00Z")
+        .unwrap()
+        .to_rfc2822();
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[(
+            "某景区发生坍塌 游客被困",
+            "https://n.example.cn/1",
+            "1",
+            &published,
+        )],
+        "",
+        &None,
+    )
+    .await;
+    sc.daemon.poll_once(None).await.unwrap();
+    let outbox = sc.daemon.store.outbox().await.unwrap();
+    let opened = outbox.iter().find(|m| m.kind == "opened").unwrap();
+    assert!(
+        opened
+            .body_text
+            .contains("首条信息发布于 2026-11-24 06:47，发现时已过 2小时13分。"),
+        "{}",
+        opened.body_text
+    );
+    let im = yuqing::notify::im::alert(1, Some(1), &opened.subject, &opened.body_text, None);
+    assert!(
+        im.lines[0].contains("发现时已过 2小时13分"),
+        "{:?}",
+        im.lines
+    );
+
+    let (text_out, err) = text(&yq(&sc, &["sources"]));
+    assert!(
+        text_out.contains("发现延迟（近7天 中位/95%，条数）"),
+        "{text_out}{err}"
+    );
+    let news = text_out.lines().find(|l| l.starts_with("news\t")).unwrap();
+    assert!(
+        news.contains("中位 2小时13分 / 95% 2小时13分（1 条）"),
+        "{news}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&yq(&sc, &["sources", "--json"]).stdout).unwrap();
+    assert_eq!(
+        json["sources"][0]["lag"],
+        serde_json::json!({"p50_s": 7980, "p95_s": 7980, "n": 1})
+    );
+}

@@ -552,6 +552,14 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
         p.body
     );
     assert!(p.body.contains("500"));
+    // How late its items were heard (issue 24 §4): the forum's first report was seen as
+    // it was published.
+    assert!(
+        p.body
+            .contains("<td class=\"lag\">中位 0秒 / 95% 0秒（1 条）</td>"),
+        "{}",
+        p.body
+    );
     let dash = b.get("/").await;
     assert!(dash.body.contains("异常来源") && dash.body.contains("无法访问"));
     // A reason in Chinese first, the raw error below it as the detail (issue 28).

@@ -86,6 +86,13 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draf
         subject.push_str(&format!("（或与 #{} 为同一事件）", r.id));
     }
     let mut lead = format!("新舆情事件 #{id} 已立案，请立即研判处置。");
+    if let Some(gone) = heard_after(v.incident) {
+        // The statutory clock started at publication: say how much of it had gone.
+        lead.push_str(&format!(
+            "首条信息发布于 {}，发现时已过 {gone}。",
+            local(crate::vocab::clock::from_secs(v.incident.clock_start), v.tz)
+        ));
+    }
     for r in related {
         if let Some(topic) = &r.same_item {
             lead.push_str(&format!(
@@ -1161,6 +1168,29 @@ fn zh_about(d: std::time::Duration) -> String {
 }
 
 /// A time as mail shows it, in the configured zone.
+/// How much of the statutory clock had gone when yuqing heard of the incident (its clock
+/// start, the first report's publication, to its opening), as `2小时13分`; `None` under a
+/// minute.
+pub fn heard_after(i: &IncidentRow) -> Option<String> {
+    let gone = i.opened_at - i.clock_start;
+    (gone >= 60).then(|| crate::vocab::span::zh_span(chrono::Duration::seconds(gone)))
+}
+
+/// A source's lag as people read it: `中位 12分钟 / 95% 2小时13分（38 条）`, or `-` when no
+/// item of the window carried a publication time.
+pub fn lag_zh(lag: Option<&crate::rules::lag::Lag>) -> String {
+    use crate::vocab::span::zh_span;
+    match lag {
+        None => "-".into(),
+        Some(l) => format!(
+            "中位 {} / 95% {}（{} 条）",
+            zh_span(chrono::Duration::seconds(l.p50_s)),
+            zh_span(chrono::Duration::seconds(l.p95_s)),
+            l.n
+        ),
+    }
+}
+
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
     use chrono::Timelike;
     // Minutes are what a person reads; seconds only when they are not zero, which in

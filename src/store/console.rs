@@ -173,6 +173,29 @@ impl Store {
 }
 
 impl Store {
+    /// Each source's lag (`rules::lag`) over the items first seen since `since`: those that
+    /// carry a publication time.
+    pub async fn source_lags(
+        &self,
+        since: i64,
+    ) -> Result<std::collections::HashMap<String, crate::rules::lag::Lag>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT source_id, fetched_at - published_at FROM items \
+             WHERE fetched_at >= $1 AND published_at IS NOT NULL",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_source: std::collections::HashMap<String, Vec<i64>> = Default::default();
+        for (source, lag) in rows {
+            by_source.entry(source).or_default().push(lag);
+        }
+        Ok(by_source
+            .into_iter()
+            .filter_map(|(s, v)| crate::rules::lag::Lag::of(v).map(|l| (s, l)))
+            .collect())
+    }
+
     /// When each source's newest item was fetched.
     pub async fn last_item_per_source(&self) -> Result<Vec<(String, i64)>> {
         Ok(

@@ -370,7 +370,14 @@ pub async fn build(
             _ => "未确认".into(),
         },
         opened: local(from_secs(incident.opened_at), tz),
-        clock_start: local(from_secs(incident.clock_start), tz),
+        clock_start: match crate::notify::mail::heard_after(&incident) {
+            // How much of the clock had gone when yuqing heard of it.
+            Some(gone) => format!(
+                "{}（发现时已过 {gone}）",
+                local(from_secs(incident.clock_start), tz)
+            ),
+            None => local(from_secs(incident.clock_start), tz),
+        },
         links,
         deadlines: deadlines
             .iter()

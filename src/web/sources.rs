@@ -27,6 +27,8 @@ pub struct Health {
     pub last_success: String,
     pub last_item: String,
     pub failures: i64,
+    /// How late its items were first seen over the last 7 days (`rules::lag`), in words.
+    pub lag: String,
     /// Why it fails, in Chinese (`fetch::failure_zh`); empty while it reads.
     pub reason: String,
     /// The stored error itself (or what had to be repaired), as the detail under it.
@@ -47,6 +49,7 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
         .collect();
     let last_items: HashMap<String, i64> =
         c.store.last_item_per_source().await?.into_iter().collect();
+    let lags = c.store.source_lags(now.timestamp() - 7 * 86_400).await?;
     let when = |t: Option<i64>| {
         t.map(|t| local(from_secs(t), tz))
             .unwrap_or_else(|| "从未".into())
@@ -65,6 +68,7 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
             last_success: when(st.last_success),
             last_item: last_item.map(|t| ago(t, now)).unwrap_or_else(|| "—".into()),
             failures: st.failures,
+            lag: crate::notify::mail::lag_zh(lags.get(id)),
             reason: st
                 .last_error
                 .as_deref()
