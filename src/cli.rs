@@ -677,7 +677,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     let hosts = crate::fetch::politeness::host_loads(&config);
     // How late each source is heard, over the last 7 days.
     let lags = store
-        .source_lags(secs(CommandClock.now()) - LAG_WINDOW_S)
+        .source_lags(secs(CommandClock.now()) - crate::rules::lag::WINDOW_S)
         .await?;
     if json_out {
         let list: Vec<_> = rows
@@ -778,9 +778,6 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
-
-/// The window of `yuqing sources`' lag figures (and the console's): 7 days.
-const LAG_WINDOW_S: i64 = 7 * 86_400;
 
 /// A line per host whose sources cannot all be polled within their intervals, with the
 /// settings that would fix it (`yuqing sources`, `yuqing check`).

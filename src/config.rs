@@ -168,6 +168,9 @@ pub struct Source {
     /// No new item for this long mails the operators that the source is silent (answers,
     /// but brings nothing: an RSSHub route whose cookie expired); off when `None`.
     pub stale_after: Option<Span>,
+    /// When the 95th percentile of how late its items are first seen (over 7 days) passes
+    /// this, the operators are mailed, once per crossing (`rules::lag`); off when `None`.
+    pub max_lag: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +223,7 @@ impl Channel {
             kind: self.source_kind.clone(),
             body: None,
             stale_after: None,
+            max_lag: None,
         }
     }
 }
@@ -330,6 +334,7 @@ struct RawSource {
     summary: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
     stale_after: Option<Spanned<Span>>,
+    max_lag: Option<Span>,
 }
 
 #[derive(Deserialize)]
@@ -1012,6 +1017,7 @@ fn check_source(
     });
     Some(Source {
         stale_after,
+        max_lag: s.max_lag,
         name: s.name.unwrap_or_else(|| id.clone()),
         url: url?,
         every,

@@ -488,3 +488,85 @@ async fn url_changed_on(backend: Option<String>) {
     d.poll_once(Some("portal")).await.unwrap();
     assert_eq!(d.store.source_state("portal").await.unwrap().health(), "ok");
 }
+
+/// Issue 24 §4: `max_lag`. A source whose items are heard three hours after publication,
+/// against a `max_lag` of one hour, mails the operators once; more late items do not mail
+/// again; once its 95th percentile is back within the hour the alert is cleared, and the
+/// next crossing is mailed again.
+#[tokio::test]
+async fn a_source_heard_later_than_its_max_lag_is_mailed_once_per_crossing() {
+    use yuqing::vocab::clock::Clock;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let item = |k: i64, published: chrono::DateTime<Utc>| {
+        (
+            format!("天气预报第{k}期"),
+            format!("https://x/{k}"),
+            format!("g{k}"),
+            published.to_rfc2822(),
+        )
+    };
+    let feed = |items: &[(String, String, String, String)]| {
+        let refs: Vec<common::RssItem<'_>> = items
+            .iter()
+            .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+            .collect();
+        Response::rss(rss(&refs))
+    };
+    let sc = common::scenario(common::SCENIC_MAJOR, &[], "max_lag = \"1h\"\n", &None).await;
+    let d = &sc.daemon;
+    let lag_mail = || async {
+        d.store
+            .outbox()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == "source_lag")
+            .collect::<Vec<_>>()
+    };
+    let mut items = vec![item(0, t0 - Duration::hours(3))];
+    sc.http.set("/news.xml", feed(&items));
+    d.poll_once(None).await.unwrap();
+    let mail = lag_mail().await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(
+        mail[0]
+            .subject
+            .starts_with("【舆情·信息源延迟】news（news）近7天 95% 的信息发现时已过 3小时"),
+        "{}",
+        mail[0].subject
+    );
+    assert!(
+        mail[0].body_text.contains("max_lag（1h）"),
+        "{}",
+        mail[0].body_text
+    );
+
+    // Another late item: still over, not mailed again.
+    sc.clock.advance(Duration::minutes(10));
+    items.push(item(1, sc.clock.now() - Duration::hours(2)));
+    sc.http.set("/news.xml", feed(&items));
+    d.poll_once(None).await.unwrap();
+    assert_eq!(lag_mail().await.len(), 1);
+
+    // Forty items heard as they are published: the 95th percentile is back within the hour.
+    sc.clock.advance(Duration::minutes(10));
+    for k in 2..42 {
+        items.push(item(k, sc.clock.now()));
+    }
+    sc.http.set("/news.xml", feed(&items));
+    d.poll_once(None).await.unwrap();
+    assert_eq!(
+        d.store.source_state("news").await.unwrap().lag_alerted_at,
+        None
+    );
+    assert_eq!(lag_mail().await.len(), 1);
+
+    // Late again, enough to pass it: the second crossing is mailed.
+    sc.clock.advance(Duration::minutes(10));
+    for k in 42..62 {
+        items.push(item(k, sc.clock.now() - Duration::hours(4)));
+    }
+    sc.http.set("/news.xml", feed(&items));
+    d.poll_once(None).await.unwrap();
+    assert_eq!(lag_mail().await.len(), 2);
+}

@@ -1016,6 +1016,38 @@ pub fn calendar_missing(
     super::duty_mail::draft("calendar_missing", to, subject, text)
 }
 
+/// Mail to the operators when a source's items are heard later than its `max_lag` (the
+/// 95th percentile over 7 days): the 5-hour clock starts at publication, so each hour of
+/// lag is an hour the duty officer does not have.
+pub fn source_lagging(
+    name: &str,
+    id: &str,
+    lag: &crate::rules::lag::Lag,
+    max: crate::vocab::duration::Span,
+    tz: Tz,
+    to: &[Mailbox],
+) -> Draft {
+    use crate::vocab::span::zh_span;
+    let p95 = zh_span(chrono::Duration::seconds(lag.p95_s));
+    let subject = format!(
+        "【舆情·信息源延迟】{}（{id}）近7天 95% 的信息发现时已过 {p95}",
+        one_line(name, 60)
+    );
+    let text = format!(
+        "信息源 {name}（{id}）近7天的 {} 条带发布时间的信息，发现时间比发布时间晚：中位 {}，95% 在 {p95} 以内，         超过设定的 max_lag（{}）。重大舆情须在发布后 5 小时内发布权威信息，计时从发布时起算，         这段延迟会占用处置时间。
+
+         常见原因：抓取间隔（every）过长、所在主机的礼貌限制（host_delay、per_host）使其排不上、         转换服务（如 RSSHub）缓存过久。查看各来源的延迟：yuqing sources
+
+         延迟回到 max_lag 以内后，如再次超过会再通知。时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。
+",
+        lag.n,
+        zh_span(chrono::Duration::seconds(lag.p50_s)),
+        max,
+        tz.name()
+    );
+    super::duty_mail::draft("source_lag", to, subject, text)
+}
+
 /// Mail to the operators when a source stops being seen, or is seen again.
 pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -> Draft {
     let (tag, lead) = match health {

@@ -272,6 +272,9 @@ pub(crate) async fn poll_into(
             };
             record_success(store, source, now, success, next_ok).await;
             watch_silence(store, settings, source, &state, report.new > 0, now, sink).await;
+            if report.new > 0 && matches!(sink, Sink::Items) {
+                watch_lag(store, settings, source, &state, now).await;
+            }
             let layout_broke = page_items_matched == Some(0) && state.last_count.unwrap_or(0) > 0;
             let change = match state.alert.as_deref() {
                 None if layout_broke => Some(SourceHealth::Empty),
@@ -358,6 +361,61 @@ async fn watch_silence(
     let mut state = before.clone();
     state.last_new_at = last_new;
     tell_operators(store, settings, source, &state, health, now, sink).await;
+}
+
+/// After a poll that brought new items: a source with `max_lag` whose items, over the
+/// last 7 days, are first seen later than that at the 95th percentile mails the operators
+/// once, and may be mailed again once it has come back within it. A database failure is
+/// logged; the next poll looks again.
+async fn watch_lag(
+    store: &Store,
+    settings: &Settings,
+    source: &Source,
+    before: &SourceState,
+    now: DateTime<Utc>,
+) {
+    let Some(max) = source.max_lag else {
+        return;
+    };
+    let config = &settings.config;
+    let result = async {
+        let lag = store
+            .source_lag(&source.id, secs(now) - crate::rules::lag::WINDOW_S)
+            .await?;
+        let over = lag.is_some_and(|l| l.p95_s > max.as_secs() as i64);
+        match (over, before.lag_alerted_at) {
+            (true, None) => {
+                let Some(lag) = lag else { return anyhow::Ok(()) };
+                let draft = mail::source_lagging(
+                    &source.name,
+                    &source.id,
+                    &lag,
+                    max,
+                    config.daemon.timezone,
+                    &config.people.operators,
+                );
+                let mut tx = store.begin().await?;
+                store.set_lag_alert(&mut tx, &source.id, Some(secs(now))).await?;
+                store
+                    .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
+                    .await?;
+                tx.commit().await?;
+                tracing::warn!(source_id = %source.id, p95_s = lag.p95_s, max_lag = %max, "operators mailed: the source is heard late");
+            }
+            (false, Some(_)) => {
+                let mut tx = store.begin().await?;
+                store.set_lag_alert(&mut tx, &source.id, None).await?;
+                tx.commit().await?;
+                tracing::info!(source_id = %source.id, "the source's lag is back within max_lag");
+            }
+            _ => {}
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot check the source's lag");
+    }
 }
 
 /// Most follow-up fetches per poll: a source that suddenly lists hundreds of new links is

@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+/// The window a source's lag is read over (`yuqing sources`, the console, `max_lag`).
+pub const WINDOW_S: i64 = 7 * 86_400;
+
 /// A source's lag over a window: the median, the 95th percentile and how many items
 /// carried a publication time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

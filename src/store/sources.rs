@@ -31,6 +31,8 @@ pub struct SourceState {
     /// a JSON field of the wrong type); `None` when it read cleanly.
     pub last_warning: Option<String>,
     pub last_warning_at: Option<i64>,
+    /// Set while the operators have been told its lag passed `max_lag`.
+    pub lag_alerted_at: Option<i64>,
 }
 
 impl SourceState {
@@ -66,7 +68,8 @@ pub struct PollSuccess<'a> {
 
 const COLUMNS: &str = "source_id, etag, last_modified, last_attempt, last_success, last_error, \
                        last_error_at, failures, next_poll, last_count, failing_since, alert, \
-                       alerted_at, last_new_at, silent_since, last_warning, last_warning_at";
+                       alerted_at, last_new_at, silent_since, last_warning, last_warning_at, \
+                       lag_alerted_at";
 
 impl Store {
     /// The recorded state of a source; a source never polled has the default state (due now).
@@ -204,6 +207,41 @@ impl Store {
         }
         tx.commit().await?;
         Ok(moved)
+    }
+
+    /// Records (`Some(now)`) or clears the operators' lag alert of a source, in the
+    /// transaction that queues its mail.
+    pub async fn set_lag_alert(
+        &self,
+        tx: &mut super::Tx,
+        source_id: &str,
+        at: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE source_state SET lag_alerted_at = $2 WHERE source_id = $1")
+            .bind(source_id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// One source's lag over the items first seen since `since`.
+    pub async fn source_lag(
+        &self,
+        source_id: &str,
+        since: i64,
+    ) -> Result<Option<crate::rules::lag::Lag>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT fetched_at - published_at FROM items \
+             WHERE source_id = $1 AND fetched_at >= $2 AND published_at IS NOT NULL",
+        )
+        .bind(source_id)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(crate::rules::lag::Lag::of(
+            rows.into_iter().map(|r| r.0).collect(),
+        ))
     }
 
     /// Sets only when to poll the source again: a poll that the database, not the source,

@@ -49,7 +49,10 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
         .collect();
     let last_items: HashMap<String, i64> =
         c.store.last_item_per_source().await?.into_iter().collect();
-    let lags = c.store.source_lags(now.timestamp() - 7 * 86_400).await?;
+    let lags = c
+        .store
+        .source_lags(now.timestamp() - crate::rules::lag::WINDOW_S)
+        .await?;
     let when = |t: Option<i64>| {
         t.map(|t| local(from_secs(t), tz))
             .unwrap_or_else(|| "从未".into())
