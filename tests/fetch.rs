@@ -48,6 +48,7 @@ fn source(server: &HttpServer, path: &str, kind: SourceKind) -> Source {
         kind,
         body: None,
         stale_after: None,
+        max_lag: None,
     }
 }
 
