@@ -8,6 +8,7 @@
 //! under `state_dir`).
 
 pub mod notify;
+pub mod search;
 pub mod settings;
 pub mod web;
 
@@ -37,6 +38,8 @@ pub struct Config {
     /// `None` when `[surge] enabled = false`.
     pub surge: Option<Surge>,
     pub sources: Vec<Source>,
+    /// The `[[search]]`es, whose terms are among `sources` (`SEARCH-ID/TERM`).
+    pub searches: Vec<search::Search>,
     pub channels: Vec<Channel>,
     /// The scheduled reports and reminders (`[jobs]`, see `jobs`).
     pub jobs: crate::rules::jobs::Jobs,
@@ -251,6 +254,8 @@ struct RawConfig {
     escalation: crate::rules::escalation::RawEscalation,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
+    #[serde(default, rename = "search")]
+    searches: Vec<search::RawSearch>,
     #[serde(default, rename = "channel")]
     channels: Vec<RawChannel>,
     #[serde(default)]
@@ -460,8 +465,16 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         &at,
     );
     let grouping = raw.grouping.check(&mut errs, &at);
-    let (sources, channels) =
+    let (mut sources, channels) =
         sources_and_channels(raw.sources, raw.channels, &mut errs, path, source);
+    // Each term of a `[[search]]` is a source of its own (`weibo/某某景区`).
+    let mut ids: HashSet<String> = sources
+        .iter()
+        .map(|s| s.id.clone())
+        .chain(channels.iter().map(|c| c.id.clone()))
+        .collect();
+    let (searches, found) = search::expand(raw.searches, &mut ids, &mut errs, &at);
+    sources.extend(found);
     check_office_reached(office_span, &people, &jobs, &channels, &mut errs, &at);
     let surge = raw.surge.check(&mut errs, &at);
     let hosts = hosts(raw.hosts, &daemon, &mut errs, &at);
@@ -474,6 +487,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         deadlines,
         surge,
         sources,
+        searches,
         channels,
         jobs,
         grouping,

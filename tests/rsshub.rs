@@ -257,3 +257,149 @@ every = "30m"
         "{mail:#?}"
     );
 }
+
+/// Bing's news search answering RSS (`format=rss`): RSS 2.0 in the `News:` namespace, the
+/// story's own URL wrapped in Bing's redirect, RFC 822 dates in GMT.
+fn bing_news(posts: &[(&str, &str)]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\" ?><rss version=\"2.0\" \
+         xmlns:News=\"https://www.bing.com:443/news/search?q=x&amp;format=rss\"><channel>\
+         <title>x - 必应 资讯</title><link>https://www.bing.com:443/news/search?q=x&amp;format=rss</link>\
+         <description>搜索结果</description>",
+    );
+    for (id, text) in posts {
+        out.push_str(&format!(
+            "<item><title>{text}</title><link>http://www.bing.com/news/apiclick.aspx?ref=FexRss&amp;aid=&amp;tid={id}&amp;url=https%3a%2f%2fnews.example.cn%2f{id}.html</link>\
+             <description>{text}……</description><pubDate>Tue, 24 Nov 2026 00:40:00 GMT</pubDate>\
+             <News:Source>示例新闻网</News:Source></item>"
+        ));
+    }
+    out.push_str("</channel></rss>");
+    out
+}
+
+/// Issue 24 §1: keyword searches. Each term of a `[[search]]` is a source of its own
+/// (`weibo/某某景区`), requested at the provider's URL with the term percent-encoded; what it
+/// finds is classified like any item; `check` says what the searches cost, and `sources`
+/// lists each term.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_search_term_is_a_source_of_its_own() {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let enc = |t: &str| utf8_percent_encode(t, NON_ALPHANUMERIC).to_string();
+    http.set(
+        &format!("/weibo/keyword/{}", enc("某某景区")),
+        Response::rss(rsshub(
+            "微博关键词 - 某某景区",
+            &[("Q1", "某某景区玻璃栈道坍塌 多名游客受伤")],
+        )),
+    );
+    http.set(
+        &format!("/weibo/keyword/{}", enc("某市文旅局")),
+        Response::rss(rsshub(
+            "微博关键词 - 某市文旅局",
+            &[("Q2", "某市文旅局发布冬季出行提示")],
+        )),
+    );
+    http.set(
+        &format!("/news/search?q={}&format=rss", enc("某某景区")),
+        Response::rss(bing_news(&[("n7", "某某景区游客投诉门票涨价")])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[search]]\nid = \"weibo\"\nprovider = \"rsshub-weibo\"\nbase = \"{base}\"\n\
+             terms = [\"某某景区\", \"某市文旅局\"]\nevery = \"5m\"\n\n\
+             [[search]]\nid = \"news\"\nurl = \"{base}/news/search?q={{q}}&format=rss\"\n\
+             terms = [\"某某景区\"]\nevery = \"10m\"\n",
+            root = dirs.root().display(),
+            base = http.url("").trim_end_matches('/'),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let polled: Vec<String> = d
+        .poll_once(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, r)| {
+            r.unwrap_or_else(|e| panic!("{id}: {e}"));
+            id
+        })
+        .collect();
+    assert_eq!(
+        polled,
+        ["weibo/某某景区", "weibo/某市文旅局", "news/某某景区"]
+    );
+    let items = d.store.items(None, 0, 10).await.unwrap();
+    assert_eq!(items.len(), 3, "{items:#?}");
+    let incidents = d.store.incidents(false).await.unwrap();
+    assert_eq!(
+        incidents.len(),
+        1,
+        "the collapse opens an incident: {incidents:#?}"
+    );
+
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .env("YUQING_NOW", "2026-11-24T09:00:00+08:00")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let checked = run(&["check"]);
+    assert!(
+        checked.contains("  weibo：2 个词，每 5m 一次，共每小时 24 次请求；http://127.0.0.1:")
+            && checked.contains("  news：1 个词，每 10m 一次，共每小时 6 次请求；"),
+        "{checked}"
+    );
+    let sources = run(&["sources"]);
+    assert!(
+        sources
+            .lines()
+            .any(|l| l.starts_with("weibo/某某景区\t正常")),
+        "{sources}"
+    );
+
+    // A template without {q}, an unknown provider, a preset without its RSSHub: each at
+    // its line.
+    let bad = dirs.write(
+        "bad.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[search]]\nid = \"a\"\nurl = \"http://x/search\"\nterms = [\"景区\"]\n\n\
+             [[search]]\nid = \"b\"\nprovider = \"rsshub-douyin\"\nterms = [\"景区\"]\n\n\
+             [[search]]\nid = \"c\"\nprovider = \"rsshub-tieba\"\nterms = [\"景区\"]\n",
+            root = dirs.root().display(),
+        ),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.toml:7: [[search]] a: the URL `http://x/search` has no {q}"),
+        "{err}"
+    );
+    assert!(err.contains("bad.toml:12: [[search]] b: unknown provider `rsshub-douyin`; known: rsshub-weibo, rsshub-tieba, bing-news"), "{err}");
+    assert!(
+        err.contains("bad.toml:17: [[search]] c: provider `rsshub-tieba` needs `base`"),
+        "{err}"
+    );
+}

@@ -145,6 +145,19 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
         }
     }
     notifier_lines(settings);
+    if !config.searches.is_empty() {
+        outln!("关键词搜索（[[search]]）：");
+        for s in &config.searches {
+            outln!(
+                "  {}：{} 个词，每 {} 一次，共每小时 {:.0} 次请求；{}",
+                s.id,
+                s.terms.len(),
+                s.every,
+                s.requests_per_hour(),
+                s.template
+            );
+        }
+    }
     let years: Vec<String> = settings.calendar.years().map(|y| y.to_string()).collect();
     outln!(
         "工作日日历 {}：{}",
