@@ -981,8 +981,23 @@ async fn incident_json(
             "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
             "published": it.published_at.map(|t| rfc3339(t, tz)),
         })).collect::<Vec<_>>(),
+        "spread": spread_json(&crate::notify::spread::Spread::of(&items), tz),
         "deadlines": deadlines.iter().map(|d| deadline_json(i, d, now, tz)).collect::<Vec<_>>(),
     }))
+}
+
+/// `"spread"` of `incident show --json`: times in RFC 3339 in the configured zone.
+fn spread_json(s: &crate::notify::spread::Spread, tz: chrono_tz::Tz) -> serde_json::Value {
+    json!({
+        "first_source": s.first_source,
+        "first_published": s.first_published.map(|t| rfc3339(t, tz)),
+        "sources": s.sources,
+        "reposts": s.reposts,
+        "per_source": s.per_source.iter().map(|p| json!({
+            "source": p.source, "items": p.items,
+            "first": rfc3339(p.first, tz), "last": rfc3339(p.last, tz),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitCode> {
@@ -1396,8 +1411,12 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     for d in store.deadlines_of(store.pool(), id).await? {
         outln!("  {}", deadline_line(&i, &d, now, tz));
     }
+    let items = store.incident_items(store.pool(), id).await?;
+    for line in crate::notify::spread::Spread::of(&items).lines(tz) {
+        outln!("{line}");
+    }
     outln!("信息：");
-    for it in store.incident_items(store.pool(), id).await? {
+    for it in items {
         outln!(
             "  #{} {} 【{}】{} {}",
             it.id,

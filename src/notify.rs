@@ -14,5 +14,6 @@ pub mod outbox;
 pub mod report;
 pub mod robot;
 pub mod sms;
+pub mod spread;
 pub mod webhook;
 pub mod wecom;

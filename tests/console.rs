@@ -283,6 +283,13 @@ async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_
     let leader = logged_in(&site, LEADER).await;
     let page = leader.get("/incidents/1").await;
     assert_eq!(page.status, 200);
+    // How it spread (issue 24 §3), under the heading.
+    assert!(
+        page.body
+            .contains("<div>传播：首发 【news】 2026-11-24 09:00；来源 1 个，转载 0 条</div>"),
+        "{}",
+        page.body
+    );
     assert!(
         !page.body.contains("id=\"do-ack\""),
         "no act buttons for a leader"

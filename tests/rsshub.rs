@@ -303,7 +303,10 @@ async fn each_search_term_is_a_source_of_its_own() {
     );
     http.set(
         &format!("/news/search?q={}&format=rss", enc("某某景区")),
-        Response::rss(bing_news(&[("n7", "某某景区游客投诉门票涨价")])),
+        Response::rss(bing_news(&[
+            ("n7", "某某景区游客投诉门票涨价"),
+            ("n8", "某某景区玻璃栈道坍塌 多名游客受伤"),
+        ])),
     );
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
     let config = dirs.write(
@@ -341,7 +344,7 @@ async fn each_search_term_is_a_source_of_its_own() {
         ["weibo/某某景区", "weibo/某市文旅局", "news/某某景区"]
     );
     let items = d.store.items(None, 0, 10).await.unwrap();
-    assert_eq!(items.len(), 3, "{items:#?}");
+    assert_eq!(items.len(), 4, "{items:#?}");
     let incidents = d.store.incidents(false).await.unwrap();
     assert_eq!(
         incidents.len(),
@@ -366,6 +369,19 @@ async fn each_search_term_is_a_source_of_its_own() {
             && checked.contains("  news：1 个词，每 10m 一次，共每小时 6 次请求；"),
         "{checked}"
     );
+    // How it spread (issue 24 §3): the news search carried the headline first (00:40
+    // GMT), Weibo re-posted it (02:30 GMT).
+    let shown = run(&["incident", "show", "1"]);
+    assert!(
+        shown.contains("传播：首发 【news/某某景区】 2026-11-24 08:40；来源 2 个，转载 1 条")
+            && shown.contains("  【weibo/某某景区】1 条，2026-11-24 10:30 至 2026-11-24 10:30"),
+        "{shown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["incident", "show", "1", "--json"])).unwrap();
+    assert_eq!(json["spread"]["sources"], 2, "{json}");
+    assert_eq!(json["spread"]["reposts"], 1, "{json}");
+    assert_eq!(json["spread"]["first_source"], "news/某某景区", "{json}");
     let sources = run(&["sources"]);
     assert!(
         sources

@@ -128,6 +128,9 @@ pub struct IncidentPage {
     pub deadlines: Vec<DeadlineView>,
     pub items: Vec<ItemView>,
     pub items_pager: Pager,
+    /// How it spread (`notify::spread`): the first source, sources, re-posts, then at most
+    /// ten sources' lines.
+    pub spread: Vec<String>,
     pub timeline: Vec<Entry>,
     pub record_pager: Pager,
     /// The other incidents still being handled, for the merge form: the same topic's first.
@@ -238,6 +241,12 @@ pub async fn build(
         format!("/incidents/{id}?{}#{anchor}", q.join("&"))
     };
     let counted = store.incident_item_times(id).await?;
+    let spread: Vec<String> =
+        crate::notify::spread::Spread::of(&store.incident_items(store.pool(), id).await?)
+            .lines(tz)
+            .into_iter()
+            .take(11)
+            .collect();
     let items_pager = Pager::new(counted.len(), ITEMS_PER_PAGE, items_at.unwrap_or(1), |n| {
         href(Some(n), record_at, "items")
     });
@@ -385,6 +394,7 @@ pub async fn build(
             .collect(),
         items,
         items_pager,
+        spread,
         timeline,
         record_pager,
         others,

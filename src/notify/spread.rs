@@ -1,0 +1,163 @@
+//! How an incident spread (issue 24 §3): where it was first published, how many sources
+//! carried it, each source's items over time, and re-posts (the same text from another
+//! source). Pure: computed from the incident's items, as `incident show`, its JSON and the
+//! console's incident page show it.
+
+use crate::classify::normalize::normalize_text;
+use crate::store::ItemRow;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One source's part in an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceSpread {
+    pub source: String,
+    pub items: usize,
+    /// Its first and last item, by publication (else first seen), in seconds.
+    pub first: i64,
+    pub last: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spread {
+    /// The source of the earliest item and that item's time.
+    pub first_source: Option<String>,
+    pub first_published: Option<i64>,
+    pub sources: usize,
+    /// Items whose text an earlier item of another source carried already.
+    pub reposts: usize,
+    /// Sources in the order they first carried the incident.
+    pub per_source: Vec<SourceSpread>,
+}
+
+impl Spread {
+    pub fn of(items: &[ItemRow]) -> Spread {
+        let at = |i: &ItemRow| i.published_at.unwrap_or(i.fetched_at);
+        let mut ordered: Vec<&ItemRow> = items.iter().collect();
+        ordered.sort_by_key(|i| (at(i), i.id));
+        let mut per: BTreeMap<&str, SourceSpread> = BTreeMap::new();
+        // Each text, with the source that carried it first.
+        let mut texts: BTreeMap<String, &str> = BTreeMap::new();
+        let mut reposts = 0;
+        for i in &ordered {
+            let e = per.entry(i.source_id.as_str()).or_insert(SourceSpread {
+                source: i.source_id.clone(),
+                items: 0,
+                first: at(i),
+                last: at(i),
+            });
+            e.items += 1;
+            e.last = e.last.max(at(i));
+            let text = normalize_text(&i.title);
+            match texts.get(&text) {
+                Some(source) if *source != i.source_id => reposts += 1,
+                Some(_) => {}
+                None => {
+                    texts.insert(text, i.source_id.as_str());
+                }
+            }
+        }
+        let mut per_source: Vec<SourceSpread> = per.into_values().collect();
+        per_source.sort_by_key(|s| (s.first, s.source.clone()));
+        Spread {
+            first_source: ordered.first().map(|i| i.source_id.clone()),
+            first_published: ordered.first().map(|i| at(i)),
+            sources: per_source.len(),
+            reposts,
+            per_source,
+        }
+    }
+}
+
+impl Spread {
+    /// In words, as `incident show` and the console's incident page show it:
+    /// `传播：首发 【weibo/某景区】 2026-11-24 09:00；来源 3 个，转载 2 条`, then a line per
+    /// source. Nothing for an incident without items.
+    pub fn lines(&self, tz: chrono_tz::Tz) -> Vec<String> {
+        use crate::notify::mail::local;
+        use crate::vocab::clock::from_secs;
+        let (Some(first), Some(at)) = (&self.first_source, self.first_published) else {
+            return Vec::new();
+        };
+        let mut out = vec![format!(
+            "传播：首发 【{first}】 {}；来源 {} 个，转载 {} 条",
+            local(from_secs(at), tz),
+            self.sources,
+            self.reposts
+        )];
+        for p in &self.per_source {
+            out.push(format!(
+                "  【{}】{} 条，{} 至 {}",
+                p.source,
+                p.items,
+                local(from_secs(p.first), tz),
+                local(from_secs(p.last), tz)
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: i64, source: &str, title: &str, published: Option<i64>, fetched: i64) -> ItemRow {
+        ItemRow {
+            id,
+            source_id: source.into(),
+            guid: id.to_string(),
+            link: None,
+            title: title.into(),
+            summary: String::new(),
+            published_at: published,
+            fetched_at: fetched,
+            topics: "[]".into(),
+            tone: None,
+            tone_score: None,
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn first_source_per_source_and_reposts() {
+        let items = [
+            item(3, "news", "某景区栈道坍塌 多名游客受伤", Some(2_000), 2_100),
+            item(
+                1,
+                "weibo/某景区",
+                "某景区栈道坍塌 多名游客受伤",
+                Some(1_000),
+                1_500,
+            ),
+            item(2, "weibo/某景区", "现场视频：栈道坍塌瞬间", None, 1_800),
+            // The same headline in Traditional script from a third source: a re-post.
+            item(
+                4,
+                "forum",
+                "某景區棧道坍塌 多名遊客受傷",
+                Some(3_000),
+                3_100,
+            ),
+        ];
+        let s = Spread::of(&items);
+        assert_eq!(s.first_source.as_deref(), Some("weibo/某景区"));
+        assert_eq!(s.first_published, Some(1_000));
+        assert_eq!(s.sources, 3);
+        assert_eq!(s.reposts, 2);
+        let order: Vec<(&str, usize, i64, i64)> = s
+            .per_source
+            .iter()
+            .map(|p| (p.source.as_str(), p.items, p.first, p.last))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("weibo/某景区", 2, 1_000, 1_800),
+                ("news", 1, 2_000, 2_000),
+                ("forum", 1, 3_000, 3_000)
+            ]
+        );
+        assert_eq!(Spread::of(&[]).sources, 0);
+    }
+}
