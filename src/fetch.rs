@@ -14,6 +14,7 @@ pub mod bounds;
 pub mod charset;
 pub mod chinese_date;
 pub mod feed;
+pub mod links;
 pub mod page;
 pub mod politeness;
 
@@ -357,7 +358,11 @@ impl Fetcher {
         };
         let encoding = decoded.name();
         drop(decoded.text);
-        let entries: Vec<_> = entries.into_iter().map(bounds::bound).collect();
+        let entries: Vec<_> = entries
+            .into_iter()
+            .map(links::canonical)
+            .map(bounds::bound)
+            .collect();
         tracing::debug!(entries = entries.len(), encoding, "polled");
         Ok(Polled::Entries {
             entries,

@@ -584,3 +584,40 @@ async fn a_refused_connection_is_a_connect_error() {
 
     assert!(matches!(result, Err(FetchError::Connect(_))), "{result:?}");
 }
+
+/// Issue 24 §2: the same story shared with different tracking parameters is one link (and
+/// one GUID, when the GUID is the link), so the store keeps it once.
+#[tokio::test]
+async fn tracking_parameters_are_taken_out_of_links_and_guids() {
+    let server = HttpServer::start().await;
+    server.set(
+        "/rss.xml",
+        Response::rss(common::rss(&[
+            (
+                "某景区栈道坍塌",
+                "https://news.example.cn/a/1.html?utm_source=weibo&utm_medium=share",
+                "https://news.example.cn/a/1.html?utm_source=weibo&utm_medium=share",
+                "",
+            ),
+            (
+                "某景区栈道坍塌",
+                "https://news.example.cn/a/1.html?at_medium=rss&at_campaign=feed",
+                "",
+                "",
+            ),
+        ])),
+    );
+    let (entries, _, _) = poll(&feed_source(&server, "/rss.xml")).await;
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert_eq!(
+            e.link.as_deref(),
+            Some("https://news.example.cn/a/1.html"),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        entries[0].guid.as_deref(),
+        Some("https://news.example.cn/a/1.html")
+    );
+}
