@@ -47,7 +47,6 @@ pub struct Console {
     pub settings: Current,
     pub clock: Arc<dyn Clock>,
     csrf: axum_csrf::CsrfConfig,
-    throttle: Arc<auth::Throttle>,
     /// Moves when the store changed (new incident, item, action): `/events` tells browsers.
     changes: watch::Receiver<u64>,
     /// Ends the live streams when the daemon stops.
@@ -77,7 +76,6 @@ impl Console {
                 settings,
                 clock,
                 csrf: csrf::config(&secret, &web),
-                throttle: Arc::default(),
                 changes: rx,
                 shutdown,
             },

@@ -703,26 +703,154 @@ async fn a_disabled_user_or_a_changed_password_ends_the_session() {
 }
 
 #[tokio::test]
-async fn repeated_failed_logins_are_slowed() {
+async fn repeated_failed_logins_wait_longer_each_time_on_the_clock() {
     let site = site(&None).await;
     let b = Browser::new(&site.url);
     b.get("/login").await;
+    let guess = || b.post("/login", &[("username", DUTY), ("password", "guess")]);
+    // Three attempts are checked at once; the fourth must wait a second, unchecked.
     for _ in 0..3 {
-        let p = b
-            .post("/login", &[("username", DUTY), ("password", "guess")])
-            .await;
-        assert_eq!(p.status, 401);
+        assert_eq!(guess().await.status, 401);
     }
-    let t = std::time::Instant::now();
-    let p = b
-        .post("/login", &[("username", DUTY), ("password", "guess")])
+    let p = guess().await;
+    assert_eq!(p.status, 429, "{}", p.body);
+    assert!(p.body.contains("请 1 秒后再试"), "{}", p.body);
+    assert_eq!(p.header("retry-after"), "1");
+    // A second later one more is checked, and then the wait is two seconds.
+    let clock = &site.s.clock;
+    clock.set(clock.now() + Duration::seconds(1));
+    assert_eq!(guess().await.status, 401);
+    assert_eq!(guess().await.status, 429);
+    clock.set(clock.now() + Duration::seconds(2));
+    // The real user, once the wait is over, gets in; their count starts again.
+    let ok = b
+        .post("/login", &[("username", DUTY), ("password", PASSWORD)])
         .await;
-    assert_eq!(p.status, 401);
-    assert!(
-        t.elapsed() >= std::time::Duration::from_millis(900),
-        "{:?}",
-        t.elapsed()
-    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+}
+
+/// The status of `POST /login` with `password` on each of `passwords.len()` connections,
+/// each sent but for its last byte, then all last bytes at once (issue 26 §2.1).
+async fn guesses_at_once(url: &str, cookie: &str, token: &str, passwords: &[&str]) -> Vec<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = url.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for password in passwords {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("authenticity_token", token),
+                ("username", DUTY),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .finish();
+        let request = format!(
+            "POST /login HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut c = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let bytes = request.into_bytes();
+        c.write_all(&bytes[..bytes.len() - 1]).await.unwrap();
+        held.push((c, bytes[bytes.len() - 1]));
+    }
+    let go = std::sync::Arc::new(tokio::sync::Barrier::new(held.len()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (mut c, last) in held {
+        let go = go.clone();
+        tasks.spawn(async move {
+            go.wait().await;
+            c.write_all(&[last]).await.unwrap();
+            let mut answer = Vec::new();
+            let _ = c.read_to_end(&mut answer).await;
+            let head = String::from_utf8_lossy(&answer[..answer.len().min(12)]).to_string();
+            head.get(9..12)
+                .and_then(|s| s.parse::<u16>().ok())
+                .unwrap_or_else(|| panic!("no status: {head:?}"))
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = tasks.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_guesses_at_once_are_checked_only_as_far_as_the_limit() {
+    for backend in common::db::backends().await {
+        let site = site(&backend).await;
+        let b = Browser::new(&site.url);
+        b.get("/login").await;
+        let (cookie, token) = (b.cookie_header(), b.last_token().unwrap());
+        // 200 wrong guesses at once: three are checked (the account's free attempts), the
+        // rest answered 429 unchecked.
+        let first = guesses_at_once(&site.url, &cookie, &token, &["guess"; 200]).await;
+        let checked: Vec<u16> = first.iter().copied().filter(|s| *s != 429).collect();
+        assert_eq!(checked, vec![401; 3], "{backend:?}: {first:?}");
+        // Again, with the right password among them: over the limit, nobody gets in.
+        let mut passwords = vec!["guess"; 199];
+        passwords.insert(117, PASSWORD);
+        let second = guesses_at_once(&site.url, &cookie, &token, &passwords).await;
+        assert!(second.iter().all(|s| *s == 429), "{backend:?}: {second:?}");
+        // The count is in the store: a restarted daemon on the database keeps it.
+        let again = common::start(&site.s.config, &site.s.clock).await;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (addr, _) = again.serve_console(stop.clone()).await.unwrap().unwrap();
+        let other = Browser::new(&format!("http://{addr}"));
+        other.get("/login").await;
+        let p = other
+            .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+            .await;
+        assert_eq!(p.status, 429, "{backend:?}: another daemon forgot the count");
+        // Once the wait is over, the real user gets in.
+        site.s.clock.set(site.s.clock.now() + Duration::seconds(1));
+        let p = other
+            .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+            .await;
+        assert_eq!(p.status, 303, "{backend:?}: {}", p.body);
+        stop.cancel();
+    }
+}
+
+#[tokio::test]
+async fn x_real_ip_counts_only_from_a_trusted_proxy() {
+    for (trusted, real_user_waits) in [("trusted_proxies = [\"127.0.0.1\"]\n", false), ("", true)] {
+        let site = site_with(&None, trusted, &first_items()).await;
+        let b = Browser::new(&site.url);
+        b.get("/login").await;
+        // A guesser behind nginx tries eleven names from one address: that address waits.
+        for n in 0..11 {
+            let name = format!("guess{n}");
+            let p = b
+                .post_with(
+                    "/login",
+                    &[
+                        ("authenticity_token", &b.last_token().unwrap()),
+                        ("username", &name),
+                        ("password", "guess"),
+                    ],
+                    &[("x-real-ip", "203.0.113.9")],
+                )
+                .await;
+            assert_eq!(p.status, if n < 10 { 401 } else { 429 }, "guess {n}");
+        }
+        // The real user, from another address, is not held up by it unless the header
+        // was not trusted (then both are the proxy's 127.0.0.1).
+        let p = b
+            .post_with(
+                "/login",
+                &[
+                    ("authenticity_token", &b.last_token().unwrap()),
+                    ("username", DUTY),
+                    ("password", PASSWORD),
+                ],
+                &[("x-real-ip", "198.51.100.2")],
+            )
+            .await;
+        assert_eq!(p.status, if real_user_waits { 429 } else { 303 }, "{trusted}");
+    }
 }
 
 #[tokio::test]

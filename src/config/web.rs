@@ -7,7 +7,7 @@
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use toml::Spanned;
 
@@ -27,6 +27,10 @@ pub struct Web {
     /// `[web] url`: the console's address as people reach it (through nginx), for the
     /// links in instant messages; without it, one made from `listen`.
     pub url: Option<url::Url>,
+    /// `[web] trusted_proxies`: the peers (nginx) whose `X-Real-IP` names the client. From
+    /// any other peer the header is ignored, so a client cannot pick the address the login
+    /// throttle counts.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Web {
@@ -53,6 +57,7 @@ impl Default for Web {
             secure_cookies: false,
             session_idle: Span::from_secs(8 * 3600),
             url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -66,6 +71,7 @@ pub struct RawWeb {
     secure_cookies: Option<bool>,
     session_idle: Option<Spanned<Span>>,
     url: Option<Spanned<String>>,
+    trusted_proxies: Option<Vec<Spanned<String>>>,
 }
 
 /// Checks `[web]`; mistakes go to `errs` with their line.
@@ -116,11 +122,26 @@ pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> 
             None
         }
     });
+    let mut trusted_proxies = Vec::new();
+    for p in raw.trusted_proxies.unwrap_or_default() {
+        match p.get_ref().trim().parse::<IpAddr>() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => errs.push(at(
+                p.span(),
+                format!(
+                    "[web] trusted_proxies: `{}` is not an IP address; list the addresses nginx \
+                     connects from, such as [\"127.0.0.1\", \"::1\"]",
+                    p.get_ref()
+                ),
+            )),
+        }
+    }
     Web {
         listen,
         secure_cookies: raw.secure_cookies.unwrap_or(false),
         session_idle,
         url,
+        trusted_proxies,
     }
 }
 
@@ -185,5 +206,19 @@ mod tests {
         );
         let e = parse("[web]\nurl = \"ftp://x\"\n").unwrap_err().to_string();
         assert!(e.contains("y.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_and_none_by_default() {
+        assert!(Web::default().trusted_proxies.is_empty());
+        let w = parse("[web]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        assert_eq!(w.trusted_proxies.len(), 2);
+        let e = parse("[web]\ntrusted_proxies = [\"127.0.0.1\", \"nginx.local\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("y.toml:2") && e.contains("`nginx.local` is not an IP address"),
+            "{e}"
+        );
     }
 }

@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 /// How often the store is looked at.
 pub const EVERY: Duration = Duration::from_secs(2);
 
-/// Moves `changes` whenever the store's change marker moves; removes expired sessions
-/// once an hour. Ends with `shutdown`.
+/// Moves `changes` whenever the store's change marker moves; removes expired sessions and
+/// old login counts once an hour. Ends with `shutdown`.
 pub async fn watch_store(store: Store, changes: watch::Sender<u64>, shutdown: CancellationToken) {
     let mut last = None;
     let mut tick = tokio::time::interval(EVERY);
@@ -47,6 +47,13 @@ pub async fn watch_store(store: Store, changes: watch::Sender<u64>, shutdown: Ca
             let now = chrono::Utc::now().timestamp();
             if let Err(e) = store.delete_expired_sessions(now).await {
                 tracing::debug!(error = %format!("{e:#}"), "console: cannot remove expired sessions");
+            }
+            // Login counts idle past their window; a count still making someone wait stays.
+            if let Err(e) = store
+                .delete_stale_login_attempts(now - super::auth::FORGET_AFTER)
+                .await
+            {
+                tracing::debug!(error = %format!("{e:#}"), "console: cannot remove old login counts");
             }
         }
     }
