@@ -1288,3 +1288,46 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn next_after_login_stays_on_the_console_whatever_it_holds() {
+    let site = site(&None).await;
+    // A tab or newline in `next` (issue 26 §2.6): a browser drops them, so `/\t/evil`
+    // would be `//evil`; a newline made a 500 after the session was created.
+    for (next, to) in [
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\r\nSet-Cookie: planted=1", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/incidents/1?from=mail", "/incidents/1?from=mail"),
+    ] {
+        let b = Browser::new(&site.url);
+        let form = b
+            .get(&format!("/login?next={}", urlencode(next)))
+            .await;
+        assert!(
+            form.body
+                .contains(&format!("name=\"next\" value=\"{}\"", html_attr(to))),
+            "{next:?}: {}",
+            form.body
+        );
+        let p = b
+            .post(
+                "/login",
+                &[("username", DUTY), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!((p.status, p.location()), (303, to), "{next:?}: {}", p.body);
+        assert_eq!(b.get("/").await.status, 200, "{next:?}: logged in");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&#34;")
+}

@@ -173,10 +173,27 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Only a path on this site: never `//host` or a full URL.
+/// Only a path on this site (issue 26 §2.6): `next` must parse as a relative reference
+/// whose target is on this origin, else `/`. Browsers drop tabs and newlines inside a URL,
+/// so `/<TAB>/evil.example` is read as `//evil.example`: any control character, white
+/// space or backslash is refused outright, and what is returned is the reference as
+/// `url` serializes it, so it is always a valid `Location`.
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+    const HERE: &str = "http://console.invalid/";
+    let Some(n) = next else {
+        return "/".into();
+    };
+    if !n.starts_with('/')
+        || n.starts_with("//")
+        || n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return "/".into();
+    }
+    let Ok(base) = url::Url::parse(HERE) else {
+        return "/".into();
+    };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => u[url::Position::BeforePath..].to_string(),
         _ => "/".into(),
     }
 }
@@ -429,8 +446,28 @@ mod tests {
     #[test]
     fn next_is_only_a_local_path() {
         assert_eq!(local_path(Some("/incidents/3")), "/incidents/3");
-        assert_eq!(local_path(Some("//evil.example")), "/");
-        assert_eq!(local_path(Some("https://evil.example")), "/");
+        assert_eq!(
+            local_path(Some("/items?topic=scenic&q=%E6%99%AF")),
+            "/items?topic=scenic&q=%E6%99%AF"
+        );
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/\\evil.example",
+            "/ /evil.example",
+            "\t//evil.example",
+            "/\u{0}",
+            "/\u{3000}/evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
+        }
+        // What is kept is a valid header value: non-ASCII is percent-encoded.
+        assert_eq!(local_path(Some("/items?q=景区")), "/items?q=%E6%99%AF%E5%8C%BA");
         assert_eq!(local_path(None), "/");
     }
 }
