@@ -431,6 +431,25 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     b.post("/incidents/1/release", &[("url", "not a url")])
         .await;
     assert!(b.get("/incidents/1").await.body.contains("不是网址"));
+    // Any scheme but http and https is refused (issue 26 §2.7): it would be a link.
+    for hostile in ["javascript:alert(1)", "data:text/html,x", "ftp://gov.example.cn/n"] {
+        b.get("/incidents/1").await;
+        b.post("/incidents/1/release", &[("url", hostile)]).await;
+        let page = b.get("/incidents/1").await.body;
+        assert!(
+            page.contains("只接受 http:// 或 https:// 开头的链接"),
+            "{hostile}: {page}"
+        );
+    }
+    let store = &site.s.daemon.store;
+    let recorded = store.actions_of(1).await.unwrap();
+    assert!(
+        recorded.iter().all(|a| {
+            let d = a.detail.as_deref().unwrap_or("");
+            !d.contains("javascript:") && !d.contains("data:") && !d.contains("ftp:")
+        }),
+        "{recorded:#?}"
+    );
     assert_eq!(b.post("/incidents/1/explode", &[]).await.status, 404);
     assert_eq!(b.get("/incidents/99").await.status, 404);
 }

@@ -97,9 +97,9 @@ async fn run(
             let Some(u) = text("url") else {
                 return Err(refused("请填写权威信息发布的链接（URL）。"));
             };
-            if url::Url::parse(u).is_err() {
+            if crate::vocab::text::http_link(u).is_none() {
                 return Err(refused(format!(
-                    "「{u}」不是网址：请填写发布页面的完整链接。"
+                    "「{u}」不是网址（只接受 http:// 或 https:// 开头的链接）：请填写发布页面的完整链接。"
                 )));
             }
             // A detected candidate with this link counts at its own publication time.
