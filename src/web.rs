@@ -99,6 +99,10 @@ impl Console {
             .route("/classify", get(pages::classify_page).post(pages::classify))
             .route("/events", get(events::stream))
             .route("/assets/{name}", get(assets::file))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                csrf::same_origin,
+            ))
             .layer(sessions::layer(self.store.clone(), &web))
             .layer(axum::middleware::from_fn(pages::security_headers))
             .layer(axum::middleware::from_fn(pages::without_bidi))

@@ -1350,3 +1350,132 @@ fn urlencode(s: &str) -> String {
 fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('"', "&#34;")
 }
+
+#[tokio::test]
+async fn a_planted_csrf_cookie_and_its_token_record_nothing() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    b.get("/incidents/1").await;
+    // A page elsewhere on the site (another port, a sibling subdomain) gets a CSRF cookie
+    // and token of its own, plants the cookie in the duty officer's browser and posts.
+    let evil = Browser::new(&site.url);
+    let token = evil.get("/login").await.token().unwrap();
+    b.plant("yuqing_csrf", &evil.cookie("yuqing_csrf").unwrap());
+    let p = b
+        .post_raw(
+            "/incidents/1/note",
+            &[("authenticity_token", &token), ("text", "planted note")],
+        )
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    let actions = site.s.daemon.store.actions_of(1).await.unwrap();
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.detail.as_deref() != Some("planted note")),
+        "{actions:#?}"
+    );
+    // The page's own token, bound to the session, still works whatever the cookie.
+    let own = b.get("/incidents/1").await.token().unwrap();
+    assert_ne!(own, token);
+    let p = b
+        .post_raw(
+            "/incidents/1/note",
+            &[("authenticity_token", &own), ("text", "own note")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+}
+
+#[tokio::test]
+async fn a_post_from_another_origin_is_refused_whatever_its_token() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    let here = site.url.clone();
+    for (headers, status) in [
+        (vec![("origin", "http://127.0.0.1:1")], 403),
+        (vec![("origin", "null")], 403),
+        (vec![("sec-fetch-site", "same-site")], 403),
+        (vec![("sec-fetch-site", "cross-site")], 403),
+        (
+            vec![("origin", here.as_str()), ("sec-fetch-site", "same-origin")],
+            303,
+        ),
+        (vec![], 303),
+    ] {
+        let token = b.get("/incidents/1").await.token().unwrap();
+        let p = b
+            .post_with(
+                "/incidents/1/note",
+                &[("authenticity_token", &token), ("text", "备注")],
+                &headers,
+            )
+            .await;
+        assert_eq!(p.status, status, "{headers:?}: {}", p.body);
+    }
+    // The login form too.
+    let anon = Browser::new(&site.url);
+    let token = anon.get("/login").await.token().unwrap();
+    let p = anon
+        .post_with(
+            "/login",
+            &[
+                ("authenticity_token", &token),
+                ("username", DUTY),
+                ("password", PASSWORD),
+            ],
+            &[("origin", "http://evil.example")],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+}
+
+#[tokio::test]
+async fn behind_tls_the_cookies_are_host_only() {
+    let site = site_with(
+        &None,
+        "url = \"https://yq.example.gov.cn/\"\n",
+        &first_items(),
+    )
+    .await;
+    let b = Browser::new(&site.url);
+    let p = b.get("/login").await;
+    let cookies: Vec<String> = p
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .collect();
+    let csrf = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-yuqing_csrf="))
+        .unwrap_or_else(|| panic!("{cookies:?}"));
+    assert!(
+        csrf.contains("Secure") && csrf.contains("Path=/") && !csrf.contains("Domain"),
+        "{csrf}"
+    );
+    let ok = b
+        .post_with(
+            "/login",
+            &[
+                ("authenticity_token", &p.token().unwrap()),
+                ("username", DUTY),
+                ("password", PASSWORD),
+            ],
+            &[("origin", "https://yq.example.gov.cn")],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let session = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-yuqing_session="))
+        .expect("a __Host- session cookie");
+    assert!(
+        session.contains("Secure") && session.contains("Path=/") && !session.contains("Domain"),
+        "{session}"
+    );
+    assert_eq!(b.get("/").await.status, 200);
+}

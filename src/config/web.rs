@@ -34,6 +34,12 @@ pub struct Web {
 }
 
 impl Web {
+    /// The console is reached over TLS: `[web] url` is https. Cookies are then `Secure` and
+    /// named `__Host-…`, which a browser keeps only from this very origin.
+    pub fn behind_tls(&self) -> bool {
+        self.url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+
     /// The console's address for links (`…/incidents/{id}`), ending in `/`: `url`, else
     /// `http://` + `listen` (loopback when it listens on every interface), else the default.
     pub fn console(&self) -> url::Url {

@@ -13,7 +13,7 @@ use crate::vocab::severity::Severity;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// The actions of the route contract.

@@ -17,7 +17,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 use crate::store::Claim;
 use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
@@ -107,7 +107,7 @@ impl User {
     }
 }
 
-const USER_KEY: &str = "user";
+pub(super) const USER_KEY: &str = "user";
 /// The session holds a stamp of the password hash it was opened with: a new password (a
 /// new salt, so a new hash) ends every session opened before, even within the second.
 const STAMP_KEY: &str = "stamp";
@@ -378,6 +378,11 @@ pub async fn login(
             }
             let _ = session.insert(USER_KEY, &u.name).await;
             let _ = session.insert(STAMP_KEY, stamp(&u.password_hash)).await;
+            // The forms' token belongs to this session: a token or cookie planted before
+            // cannot be ridden either.
+            if let Err(r) = csrf::new_session_token(&session).await {
+                return r;
+            }
             tracing::info!(user = %u.name, role = %u.role, address = %address, "console login");
             (token, Redirect::to(&next)).into_response()
         }

@@ -16,7 +16,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(serde::Deserialize, Default)]

@@ -16,7 +16,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// A piece of text; `marked` when it is a word the topic matched on.

@@ -11,7 +11,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 use chrono::{NaiveDate, TimeZone};
 use serde_json::json;
 

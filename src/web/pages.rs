@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 
 /// The frame around a page.
 pub struct Layout {

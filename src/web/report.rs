@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
+use super::csrf::CsrfToken;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 
 #[derive(serde::Deserialize, Default)]
