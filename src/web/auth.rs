@@ -159,6 +159,10 @@ impl FromRequestParts<Console> for User {
                     && stamped.as_deref() == Some(&*stamp(&u.password_hash)) =>
             {
                 let role = u.role.parse().unwrap_or(Role::Leader);
+                // Someone is logged in on this connection: the listener keeps it longest.
+                if let Some(peer) = parts.extensions.get::<super::listener::Peer>() {
+                    peer.logged_in();
+                }
                 Ok(User { name: u.name, role })
             }
             _ => {
