@@ -51,6 +51,8 @@ pub struct Console {
     changes: watch::Receiver<u64>,
     /// Ends the live streams when the daemon stops.
     shutdown: CancellationToken,
+    /// The live streams of each session, ended with it.
+    streams: Arc<events::Streams>,
 }
 
 impl axum::extract::FromRef<Console> for axum_csrf::CsrfConfig {
@@ -78,6 +80,7 @@ impl Console {
                 csrf: csrf::config(&secret, &web),
                 changes: rx,
                 shutdown,
+                streams: Arc::default(),
             },
             tx,
         ))

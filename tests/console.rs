@@ -1479,3 +1479,60 @@ async fn behind_tls_the_cookies_are_host_only() {
     );
     assert_eq!(b.get("/").await.status, 200);
 }
+
+/// `/events` with `b`'s session cookie.
+async fn events_of(site: &common::console::Site, b: &Browser) -> reqwest::Response {
+    let r = reqwest::Client::new()
+        .get(format!("{}/events", site.url))
+        .header("cookie", b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r
+}
+
+/// Whether the stream ends within `within` (it sends nothing but keep-alives meanwhile).
+async fn ends_within(mut r: reqwest::Response, within: std::time::Duration) -> bool {
+    tokio::time::timeout(within, async {
+        while let Ok(Some(_)) = r.chunk().await {}
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn live_streams_end_with_their_session_and_a_session_holds_only_a_few() {
+    use std::time::Duration as Wait;
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    // Logout here: the stream ends at once.
+    let b = logged_in(&site, DUTY).await;
+    let live = events_of(&site, &b).await;
+    b.get("/").await;
+    assert_eq!(b.post("/logout", &[]).await.status, 303);
+    assert!(ends_within(live, Wait::from_secs(3)).await, "outlived logout");
+    // Expired, or the user disabled: within the recheck.
+    let b = logged_in(&site, LEADER).await;
+    let live = events_of(&site, &b).await;
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(ends_within(live, Wait::from_secs(12)).await, "outlived expiry");
+    let b = logged_in(&site, OPERATOR).await;
+    let live = events_of(&site, &b).await;
+    store.disable_user(OPERATOR, 10).await.unwrap();
+    assert!(ends_within(live, Wait::from_secs(12)).await, "outlived disable");
+    // One session opening stream after stream: its oldest end, the newest stay.
+    let b = logged_in(&site, DUTY).await;
+    let mut streams = Vec::new();
+    for _ in 0..8 {
+        streams.push(events_of(&site, &b).await);
+    }
+    let newest = streams.split_off(2);
+    for (i, s) in streams.into_iter().enumerate() {
+        assert!(ends_within(s, Wait::from_secs(3)).await, "stream {i} kept");
+    }
+    assert_eq!(newest.len(), 6);
+}

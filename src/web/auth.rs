@@ -110,9 +110,9 @@ impl User {
 pub(super) const USER_KEY: &str = "user";
 /// The session holds a stamp of the password hash it was opened with: a new password (a
 /// new salt, so a new hash) ends every session opened before, even within the second.
-const STAMP_KEY: &str = "stamp";
+pub(super) const STAMP_KEY: &str = "stamp";
 
-fn stamp(password_hash: &str) -> String {
+pub(super) fn stamp(password_hash: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(password_hash.as_bytes())[..12]
         .iter()
@@ -404,9 +404,18 @@ pub async fn login(
     }
 }
 
-pub async fn logout(session: Session, token: CsrfToken, form: Form) -> Response {
+pub async fn logout(
+    State(c): State<Console>,
+    session: Session,
+    token: CsrfToken,
+    form: Form,
+) -> Response {
     if let Err(r) = csrf::verify(&token, &form) {
         return r;
+    }
+    // The session's live streams end with it (on other daemons within `events::RECHECK`).
+    if let Some(id) = session.id() {
+        c.streams.end(&id.to_string());
     }
     let _ = session.flush().await;
     Redirect::to("/login").into_response()

@@ -4,20 +4,95 @@
 //!
 //! One task per daemon looks at a marker in the store every two seconds (any daemon, or a
 //! command line, may have written the change), and each browser's stream waits on it.
+//!
+//! A stream belongs to its session and ends with it (issue 26 §2.5: streams outlived
+//! logout, and 261 from one operator filled the console): at once at a logout on this
+//! daemon, and within `RECHECK` when the session ended otherwise (a logout on another
+//! daemon, expiry, the user disabled or their password changed). A session holds at most
+//! `PER_SESSION` streams; a new one ends its oldest (a reloaded page's).
 
 use super::auth::User;
 use super::Console;
 use crate::store::Store;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tower_sessions::Session;
 
 /// How often the store is looked at.
 pub const EVERY: Duration = Duration::from_secs(2);
+
+/// How often a stream checks that its session still stands.
+pub const RECHECK: Duration = Duration::from_secs(5);
+
+/// Streams one session may hold at once.
+pub const PER_SESSION: usize = 6;
+
+/// The live streams of this daemon, by session id, oldest first.
+#[derive(Default)]
+pub struct Streams {
+    by_session: Mutex<HashMap<String, Vec<(u64, CancellationToken)>>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Streams {
+    /// A new stream of `session`, ending its oldest when it holds `PER_SESSION` already.
+    fn open(&self, session: &str) -> (u64, CancellationToken) {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let end = CancellationToken::new();
+        let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
+        let list = m.entry(session.to_string()).or_default();
+        while list.len() >= PER_SESSION {
+            list.remove(0).1.cancel();
+        }
+        list.push((n, end.clone()));
+        (n, end)
+    }
+
+    fn close(&self, session: &str, n: u64) {
+        let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = m.get_mut(session) {
+            list.retain(|(k, _)| *k != n);
+            if list.is_empty() {
+                m.remove(session);
+            }
+        }
+    }
+
+    /// Ends every stream of `session` (its logout).
+    pub fn end(&self, session: &str) {
+        let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, end) in m.remove(session).unwrap_or_default() {
+            end.cancel();
+        }
+    }
+
+    /// How many streams are open, for tests and the log.
+    pub fn count(&self) -> usize {
+        let m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
+        m.values().map(Vec::len).sum()
+    }
+}
+
+/// Takes a stream out of the registry when it ends, however it ends.
+struct Registered {
+    streams: std::sync::Arc<Streams>,
+    session: String,
+    n: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.streams.close(&self.session, self.n);
+    }
+}
 
 /// Moves `changes` whenever the store's change marker moves; removes expired sessions and
 /// old login counts once an hour. Ends with `shutdown`.
@@ -59,23 +134,69 @@ pub async fn watch_store(store: Store, changes: watch::Sender<u64>, shutdown: Ca
     }
 }
 
-pub async fn stream(
-    State(c): State<Console>,
-    _user: User,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// Whether the session `id`, opened for `user` with the password `stamp`, still stands.
+async fn still_stands(c: &Console, id: &str, user: &str, stamp: Option<&str>) -> bool {
+    let now = c.clock.now().timestamp();
+    match c.store.load_session(id, now).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return false,
+        Err(_) => return true, // the database failing is not the user logging out
+    }
+    match c.store.user(user).await {
+        Ok(Some(u)) => {
+            u.disabled_at.is_none() && stamp == Some(&*super::auth::stamp(&u.password_hash))
+        }
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
+pub async fn stream(State(c): State<Console>, user: User, session: Session) -> Response {
+    let Some(id) = session.id().map(|i| i.to_string()) else {
+        return (axum::http::StatusCode::UNAUTHORIZED, "请先登录 (log in first)").into_response();
+    };
+    let stamp: Option<String> = session.get(super::auth::STAMP_KEY).await.ok().flatten();
+    let (n, end) = c.streams.open(&id);
+    let registered = Registered {
+        streams: c.streams.clone(),
+        session: id.clone(),
+        n,
+    };
     let rx = c.changes.clone();
     let stop = c.shutdown.clone();
-    let events = stream::unfold((rx, stop), |(mut rx, stop)| async move {
-        tokio::select! {
-            _ = stop.cancelled() => None,
-            r = rx.changed() => match r {
-                Ok(()) => {
-                    let n = *rx.borrow_and_update();
-                    Some((Ok(Event::default().event("change").data(n.to_string())), (rx, stop)))
+    let mut check = tokio::time::interval(RECHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    check.reset();
+    let state = (rx, stop, end, check, c, id, user.name, stamp, registered);
+    let events = stream::unfold(state, |state| async move {
+        let (mut rx, stop, end, mut check, c, id, name, stamp, registered) = state;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return None,
+                _ = end.cancelled() => return None,
+                _ = check.tick() => {
+                    if !still_stands(&c, &id, &name, stamp.as_deref()).await {
+                        tracing::debug!(user = %name, "console: a live stream ended with its session");
+                        return None;
+                    }
                 }
-                Err(_) => None,
-            },
+                r = rx.changed() => return match r {
+                    Ok(()) => {
+                        let n = *rx.borrow_and_update();
+                        let event: Result<Event, Infallible> =
+                            Ok(Event::default().event("change").data(n.to_string()));
+                        Some((event, (rx, stop, end, check, c, id, name, stamp, registered)))
+                    }
+                    Err(_) => None,
+                },
+            }
         }
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+    events_response(events)
+}
+
+fn events_response(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+        .into_response()
 }
