@@ -22,12 +22,14 @@ mod incident_page;
 mod items;
 pub mod listener;
 mod pages;
+mod passwords;
 mod report;
 mod sessions;
 mod sources;
 mod words;
 
 pub use auth::{hash_password, Role};
+pub use passwords::problem as password_problem;
 
 use crate::config::settings::Current;
 use crate::store::Store;

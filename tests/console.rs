@@ -909,6 +909,27 @@ async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms() {
 }
 
 #[tokio::test]
+async fn a_session_ends_at_its_lifetime_however_busy() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    let clock = &site.s.clock;
+    // Used every hour for 11 h 59 min: still logged in.
+    for _ in 0..11 {
+        clock.set(clock.now() + Duration::hours(1));
+        assert_eq!(b.get("/").await.status, 200);
+    }
+    clock.set(clock.now() + Duration::minutes(59));
+    assert_eq!(b.get("/").await.status, 200);
+    // At 12 h, the default [web] session_max, it ends.
+    clock.set(clock.now() + Duration::minutes(1));
+    let p = b.get("/").await;
+    assert_eq!((p.status, p.location()), (303, "/login?next=%2F"));
+    assert_eq!(b.get("/").await.status, 303, "ended for good");
+    b.login(DUTY).await;
+    assert_eq!(b.get("/").await.status, 200);
+}
+
+#[tokio::test]
 async fn an_expired_session_is_not_accepted() {
     let site = site(&None).await;
     let b = logged_in(&site, DUTY).await;
@@ -1043,6 +1064,27 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
             vec!["add", DUTY, "--role", "duty", "--password-stdin"],
             "short\n",
             "at least 8",
+        ),
+        // Eight spaces, the commonest password, one kind of character (issue 26 §2.9).
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "        \n",
+            "only white space",
+        ),
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "12345678\n",
+            "most common passwords",
+        ),
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "woaini1314\n",
+            "most common passwords",
+        ),
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "98127364\n",
+            "two kinds of characters",
         ),
         (
             vec!["add", DUTY, "--role", "boss", "--password-stdin"],

@@ -24,6 +24,9 @@ pub struct Web {
     pub secure_cookies: bool,
     /// A session unused this long expires (default 8h: a duty shift).
     pub session_idle: Span,
+    /// A session this old expires however much it is used (default 12h: a shift and its
+    /// handover), so a stolen or forgotten session does not last for good.
+    pub session_max: Span,
     /// `[web] url`: the console's address as people reach it (through nginx), for the
     /// links in instant messages; without it, one made from `listen`.
     pub url: Option<url::Url>,
@@ -62,6 +65,7 @@ impl Default for Web {
             listen: DEFAULT_LISTEN.parse().ok(),
             secure_cookies: false,
             session_idle: Span::from_secs(8 * 3600),
+            session_max: Span::from_secs(12 * 3600),
             url: None,
             trusted_proxies: Vec::new(),
         }
@@ -76,6 +80,7 @@ pub struct RawWeb {
     public: Option<bool>,
     secure_cookies: Option<bool>,
     session_idle: Option<Spanned<Span>>,
+    session_max: Option<Spanned<Span>>,
     url: Option<Spanned<String>>,
     trusted_proxies: Option<Vec<Spanned<String>>>,
 }
@@ -106,6 +111,19 @@ pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> 
                     .into(),
             ));
             d.session_idle
+        }
+        Some(s) => s.into_inner(),
+    };
+    let session_max = match raw.session_max {
+        None => d.session_max,
+        Some(s) if s.get_ref().as_secs() < 60 => {
+            errs.push(at(
+                s.span(),
+                "[web] session_max shorter than 1m would log people out while they work; \
+                 give e.g. \"12h\""
+                    .into(),
+            ));
+            d.session_max
         }
         Some(s) => s.into_inner(),
     };
@@ -146,6 +164,7 @@ pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> 
         listen,
         secure_cookies: raw.secure_cookies.unwrap_or(false),
         session_idle,
+        session_max,
         url,
         trusted_proxies,
     }
@@ -212,6 +231,17 @@ mod tests {
         );
         let e = parse("[web]\nurl = \"ftp://x\"\n").unwrap_err().to_string();
         assert!(e.contains("y.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn a_session_lives_twelve_hours_at_most_unless_told() {
+        assert_eq!(Web::default().session_max.as_secs(), 12 * 3600);
+        let w = parse("[web]\nsession_max = \"24h\"\n").unwrap();
+        assert_eq!(w.session_max.as_secs(), 24 * 3600);
+        let e = parse("[web]\nsession_max = \"10s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("y.toml:2") && e.contains("session_max"), "{e}");
     }
 
     #[test]

@@ -111,6 +111,9 @@ pub(super) const USER_KEY: &str = "user";
 /// The session holds a stamp of the password hash it was opened with: a new password (a
 /// new salt, so a new hash) ends every session opened before, even within the second.
 pub(super) const STAMP_KEY: &str = "stamp";
+/// When the session was opened (UTC seconds): it ends `[web] session_max` later, however
+/// much it is used.
+pub(super) const SINCE_KEY: &str = "since";
 
 pub(super) fn stamp(password_hash: &str) -> String {
     use sha2::Digest;
@@ -149,6 +152,21 @@ impl FromRequestParts<Console> for User {
             return Err(to_login());
         };
         let stamped: Option<String> = session.get(STAMP_KEY).await.ok().flatten();
+        let now = c.clock.now().timestamp();
+        let since: i64 = match session.get(SINCE_KEY).await.ok().flatten() {
+            Some(t) => t,
+            None => {
+                // Opened before sessions had a lifetime: it starts now.
+                let _ = session.insert(SINCE_KEY, now).await;
+                now
+            }
+        };
+        let max = c.settings.get().config.web.session_max.as_secs() as i64;
+        if now - since >= max {
+            tracing::info!(user = %name, "console session ended: older than [web] session_max");
+            let _ = session.flush().await;
+            return Err(to_login());
+        }
         let row = match c.store.user(&name).await {
             Ok(r) => r,
             Err(e) => return Err(pages::failure(&e)),
@@ -382,6 +400,7 @@ pub async fn login(
             }
             let _ = session.insert(USER_KEY, &u.name).await;
             let _ = session.insert(STAMP_KEY, stamp(&u.password_hash)).await;
+            let _ = session.insert(SINCE_KEY, c.clock.now().timestamp()).await;
             // The forms' token belongs to this session: a token or cookie planted before
             // cannot be ridden either.
             if let Err(r) = csrf::new_session_token(&session).await {

@@ -134,9 +134,20 @@ pub async fn watch_store(store: Store, changes: watch::Sender<u64>, shutdown: Ca
     }
 }
 
-/// Whether the session `id`, opened for `user` with the password `stamp`, still stands.
-async fn still_stands(c: &Console, id: &str, user: &str, stamp: Option<&str>) -> bool {
+/// Whether the session `id`, opened for `user` with the password `stamp` at `since`,
+/// still stands.
+async fn still_stands(
+    c: &Console,
+    id: &str,
+    user: &str,
+    stamp: Option<&str>,
+    since: Option<i64>,
+) -> bool {
     let now = c.clock.now().timestamp();
+    let max = c.settings.get().config.web.session_max.as_secs() as i64;
+    if since.is_some_and(|t| now - t >= max) {
+        return false;
+    }
     match c.store.load_session(id, now).await {
         Ok(Some(_)) => {}
         Ok(None) => return false,
@@ -156,6 +167,7 @@ pub async fn stream(State(c): State<Console>, user: User, session: Session) -> R
         return (axum::http::StatusCode::UNAUTHORIZED, "请先登录 (log in first)").into_response();
     };
     let stamp: Option<String> = session.get(super::auth::STAMP_KEY).await.ok().flatten();
+    let since: Option<i64> = session.get(super::auth::SINCE_KEY).await.ok().flatten();
     let (n, end) = c.streams.open(&id);
     let registered = Registered {
         streams: c.streams.clone(),
@@ -167,7 +179,7 @@ pub async fn stream(State(c): State<Console>, user: User, session: Session) -> R
     let mut check = tokio::time::interval(RECHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.reset();
-    let state = (rx, stop, end, check, c, id, user.name, stamp, registered);
+    let state = (rx, stop, end, check, c, id, user.name, (stamp, since), registered);
     let events = stream::unfold(state, |state| async move {
         let (mut rx, stop, end, mut check, c, id, name, stamp, registered) = state;
         loop {
@@ -175,7 +187,7 @@ pub async fn stream(State(c): State<Console>, user: User, session: Session) -> R
                 _ = stop.cancelled() => return None,
                 _ = end.cancelled() => return None,
                 _ = check.tick() => {
-                    if !still_stands(&c, &id, &name, stamp.as_deref()).await {
+                    if !still_stands(&c, &id, &name, stamp.0.as_deref(), stamp.1).await {
                         tracing::debug!(user = %name, "console: a live stream ended with its session");
                         return None;
                     }
