@@ -73,12 +73,6 @@ impl Streams {
             end.cancel();
         }
     }
-
-    /// How many streams are open, for tests and the log.
-    pub fn count(&self) -> usize {
-        let m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        m.values().map(Vec::len).sum()
-    }
 }
 
 /// Takes a stream out of the registry when it ends, however it ends.
