@@ -146,6 +146,7 @@ pub async fn serve(
     }
     tokio::spawn(events::watch_store(
         store.clone(),
+        console.clock.clone(),
         changes,
         shutdown.clone(),
     ));

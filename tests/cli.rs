@@ -336,7 +336,12 @@ async fn a_release_url_must_be_http_or_https() {
     .await;
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    for url in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "gov.cn/n/1"] {
+    for url in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "gov.cn/n/1",
+    ] {
         let o = yq_env(
             &sc.config,
             &["incident", "release", "1", "--url", url],
@@ -356,7 +361,13 @@ async fn a_release_url_must_be_http_or_https() {
     );
     let o = yq_env(
         &sc.config,
-        &["incident", "release", "1", "--url", "https://gov.example.cn/n/1"],
+        &[
+            "incident",
+            "release",
+            "1",
+            "--url",
+            "https://gov.example.cn/n/1",
+        ],
         &[("YUQING_USER", "李值班")],
     );
     assert!(o.status.success(), "{:?}", text(&o));

@@ -12,6 +12,7 @@ use common::console::{
     OPERATOR, PASSWORD,
 };
 use std::process::Command;
+use yuqing::vocab::clock::Clock;
 
 fn actors(actions: &[yuqing::store::Action], action: &str) -> Vec<String> {
     actions
@@ -432,7 +433,11 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .await;
     assert!(b.get("/incidents/1").await.body.contains("不是网址"));
     // Any scheme but http and https is refused (issue 26 §2.7): it would be a link.
-    for hostile in ["javascript:alert(1)", "data:text/html,x", "ftp://gov.example.cn/n"] {
+    for hostile in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "ftp://gov.example.cn/n",
+    ] {
         b.get("/incidents/1").await;
         b.post("/incidents/1/release", &[("url", hostile)]).await;
         let page = b.get("/incidents/1").await.body;
@@ -822,7 +827,10 @@ async fn two_hundred_guesses_at_once_are_checked_only_as_far_as_the_limit() {
         let p = other
             .post("/login", &[("username", DUTY), ("password", PASSWORD)])
             .await;
-        assert_eq!(p.status, 429, "{backend:?}: another daemon forgot the count");
+        assert_eq!(
+            p.status, 429,
+            "{backend:?}: another daemon forgot the count"
+        );
         // Once the wait is over, the real user gets in.
         site.s.clock.set(site.s.clock.now() + Duration::seconds(1));
         let p = other
@@ -868,7 +876,11 @@ async fn x_real_ip_counts_only_from_a_trusted_proxy() {
                 &[("x-real-ip", "198.51.100.2")],
             )
             .await;
-        assert_eq!(p.status, if real_user_waits { 429 } else { 303 }, "{trusted}");
+        assert_eq!(
+            p.status,
+            if real_user_waits { 429 } else { 303 },
+            "{trusted}"
+        );
     }
 }
 
@@ -1365,9 +1377,7 @@ async fn next_after_login_stays_on_the_console_whatever_it_holds() {
         ("/incidents/1?from=mail", "/incidents/1?from=mail"),
     ] {
         let b = Browser::new(&site.url);
-        let form = b
-            .get(&format!("/login?next={}", urlencode(next)))
-            .await;
+        let form = b.get(&format!("/login?next={}", urlencode(next))).await;
         assert!(
             form.body
                 .contains(&format!("name=\"next\" value=\"{}\"", html_attr(to))),
@@ -1536,11 +1546,9 @@ async fn events_of(site: &common::console::Site, b: &Browser) -> reqwest::Respon
 
 /// Whether the stream ends within `within` (it sends nothing but keep-alives meanwhile).
 async fn ends_within(mut r: reqwest::Response, within: std::time::Duration) -> bool {
-    tokio::time::timeout(within, async {
-        while let Ok(Some(_)) = r.chunk().await {}
-    })
-    .await
-    .is_ok()
+    tokio::time::timeout(within, async { while let Ok(Some(_)) = r.chunk().await {} })
+        .await
+        .is_ok()
 }
 
 #[tokio::test]
@@ -1553,7 +1561,10 @@ async fn live_streams_end_with_their_session_and_a_session_holds_only_a_few() {
     let live = events_of(&site, &b).await;
     b.get("/").await;
     assert_eq!(b.post("/logout", &[]).await.status, 303);
-    assert!(ends_within(live, Wait::from_secs(3)).await, "outlived logout");
+    assert!(
+        ends_within(live, Wait::from_secs(3)).await,
+        "outlived logout"
+    );
     // Expired, or the user disabled: within the recheck.
     let b = logged_in(&site, LEADER).await;
     let live = events_of(&site, &b).await;
@@ -1561,11 +1572,17 @@ async fn live_streams_end_with_their_session_and_a_session_holds_only_a_few() {
         .execute(store.pool())
         .await
         .unwrap();
-    assert!(ends_within(live, Wait::from_secs(12)).await, "outlived expiry");
+    assert!(
+        ends_within(live, Wait::from_secs(12)).await,
+        "outlived expiry"
+    );
     let b = logged_in(&site, OPERATOR).await;
     let live = events_of(&site, &b).await;
     store.disable_user(OPERATOR, 10).await.unwrap();
-    assert!(ends_within(live, Wait::from_secs(12)).await, "outlived disable");
+    assert!(
+        ends_within(live, Wait::from_secs(12)).await,
+        "outlived disable"
+    );
     // One session opening stream after stream: its oldest end, the newest stay.
     let b = logged_in(&site, DUTY).await;
     let mut streams = Vec::new();

@@ -320,7 +320,9 @@ async fn healthz_answers_through_400_idle_connections_with_256_handles() {
 /// A `POST /login` whose headers promise 100,000 bytes of body and send 10 (issue 26 §2.2).
 async fn slow_body(port: u16) -> Option<tokio::net::TcpStream> {
     use tokio::io::AsyncWriteExt;
-    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
     c.write_all(
         format!(
             "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
@@ -362,15 +364,25 @@ async fn slow_request_bodies_neither_hold_the_console_nor_keep_others_out() {
         tasks.spawn(async move {
             let mut answer = Vec::new();
             let r = tokio::time::timeout(let_go_within, c.read_to_end(&mut answer)).await;
-            (r.is_ok(), String::from_utf8_lossy(&answer).contains(" 408 "))
+            (
+                r.is_ok(),
+                String::from_utf8_lossy(&answer).contains(" 408 "),
+            )
         });
     }
     while let Some(r) = tasks.join_next().await {
         let (closed, was_408) = r.unwrap();
-        assert!(closed, "a slow body still held after {:?}", started.elapsed());
+        assert!(
+            closed,
+            "a slow body still held after {:?}",
+            started.elapsed()
+        );
         timed_out += usize::from(was_408);
     }
-    assert!(timed_out > 0, "none timed out: all were closed to make room");
+    assert!(
+        timed_out > 0,
+        "none timed out: all were closed to make room"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1353,15 +1353,38 @@ mod tests {
         let was = crate::vocab::clock::from_secs(incident.clock_start + 600);
         let drafts = [
             ("opened", opened(&v, &duty, &related)),
-            ("regraded", regraded(&v, Severity::Ordinary, Severity::Major, HOSTILE, &duty)),
-            ("new_items", new_items(&v, std::slice::from_ref(&item), &|_| HOSTILE.to_string(), &duty)),
+            (
+                "regraded",
+                regraded(&v, Severity::Ordinary, Severity::Major, HOSTILE, &duty),
+            ),
+            (
+                "new_items",
+                new_items(
+                    &v,
+                    std::slice::from_ref(&item),
+                    &|_| HOSTILE.to_string(),
+                    &duty,
+                ),
+            ),
             ("unacknowledged", unacknowledged(&v, HOSTILE, &duty)),
             ("reminder", reminder(&v, &deadlines[0], &duty)),
             ("breached", breached(&v, &deadlines[0], true, &duty)),
-            ("resurgence", resurgence(&v, &item, HOSTILE, true, &history, &duty)),
-            ("resurgence_open", resurgence(&v, &item, HOSTILE, false, &history, &duty)),
-            ("release_candidate", release_candidate(&v, HOSTILE, &post, false, &duty)),
-            ("release_recorded", release_candidate(&v, HOSTILE, &post, true, &duty)),
+            (
+                "resurgence",
+                resurgence(&v, &item, HOSTILE, true, &history, &duty),
+            ),
+            (
+                "resurgence_open",
+                resurgence(&v, &item, HOSTILE, false, &history, &duty),
+            ),
+            (
+                "release_candidate",
+                release_candidate(&v, HOSTILE, &post, false, &duty),
+            ),
+            (
+                "release_recorded",
+                release_candidate(&v, HOSTILE, &post, true, &duty),
+            ),
             ("monitoring", monitoring(&v, v.now, &duty)),
             ("closed", closed(&v, HOSTILE, &duty)),
             ("clock_moved", clock_moved(&v, was, &item, HOSTILE, &duty)),

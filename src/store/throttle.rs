@@ -29,20 +29,26 @@ impl Store {
         forget_after: i64,
         delay: &(dyn Fn(i64) -> i64 + Sync),
     ) -> Result<Claim> {
-        sqlx::query(
-            "INSERT INTO login_throttle (key, attempts, allowed_at, last_at) \
-             VALUES ($1, 0, 0, 0) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .execute(self.pool())
-        .await?;
         loop {
-            let (attempts, allowed_at, last_at): (i64, i64, i64) = sqlx::query_as(
+            // A key seen for the first time counts from nothing, as of now (so the hourly
+            // removal of old counts does not take it away between here and the update).
+            sqlx::query(
+                "INSERT INTO login_throttle (key, attempts, allowed_at, last_at) \
+                 VALUES ($1, 0, 0, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
                 "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
             )
             .bind(key)
-            .fetch_one(self.pool())
+            .fetch_optional(self.pool())
             .await?;
+            let Some((attempts, allowed_at, last_at)) = row else {
+                continue; // removed in between: insert again
+            };
             if allowed_at > now {
                 return Ok(Claim::Wait { until: allowed_at });
             }
@@ -84,13 +90,13 @@ impl Store {
     /// Removes counts whose last attempt is before `before`; returns how many. Guessing
     /// many names or from many addresses cannot grow the table for good.
     pub async fn delete_stale_login_attempts(&self, before: i64) -> Result<u64> {
-        Ok(sqlx::query(
-            "DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1",
+        Ok(
+            sqlx::query("DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
         )
-        .bind(before)
-        .execute(self.pool())
-        .await?
-        .rows_affected())
     }
 }
 
@@ -128,25 +134,40 @@ mod tests {
         granted.sort();
         assert_eq!(granted, vec![1, 2, 3]);
         assert_eq!(
-            store.claim_login_attempt("user:a", 100, 900, &delay).await.unwrap(),
+            store
+                .claim_login_attempt("user:a", 100, 900, &delay)
+                .await
+                .unwrap(),
             Claim::Wait { until: 101 }
         );
         assert_eq!(
-            store.claim_login_attempt("user:a", 101, 900, &delay).await.unwrap(),
+            store
+                .claim_login_attempt("user:a", 101, 900, &delay)
+                .await
+                .unwrap(),
             Claim::Granted(4)
         );
         // Another key counts apart; a cleared key starts again; an old count is forgotten.
         assert_eq!(
-            store.claim_login_attempt("addr:x", 101, 900, &delay).await.unwrap(),
+            store
+                .claim_login_attempt("addr:x", 101, 900, &delay)
+                .await
+                .unwrap(),
             Claim::Granted(1)
         );
         store.clear_login_attempts("user:a").await.unwrap();
         assert_eq!(
-            store.claim_login_attempt("user:a", 101, 900, &delay).await.unwrap(),
+            store
+                .claim_login_attempt("user:a", 101, 900, &delay)
+                .await
+                .unwrap(),
             Claim::Granted(1)
         );
         assert_eq!(
-            store.claim_login_attempt("addr:x", 2000, 900, &delay).await.unwrap(),
+            store
+                .claim_login_attempt("addr:x", 2000, 900, &delay)
+                .await
+                .unwrap(),
             Claim::Granted(1)
         );
         assert_eq!(store.delete_stale_login_attempts(2000).await.unwrap(), 1);

@@ -66,7 +66,10 @@ mod tests {
 
     #[test]
     fn a_link_is_http_or_https_and_nothing_else() {
-        for good in ["https://www.gov.cn/xinwen/1.html", "http://10.0.0.1:8080/a?b=c"] {
+        for good in [
+            "https://www.gov.cn/xinwen/1.html",
+            "http://10.0.0.1:8080/a?b=c",
+        ] {
             assert!(http_link(good).is_some(), "{good}");
         }
         for bad in [

@@ -3,6 +3,7 @@
 //! user's name). The role is checked here, on the server, for every request.
 
 use super::auth::User;
+use super::csrf::CsrfToken;
 use super::csrf::{self, Form};
 use super::incident_page::FLASH;
 use super::pages;
@@ -13,7 +14,6 @@ use crate::vocab::severity::Severity;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use super::csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// The actions of the route contract.

@@ -6,9 +6,11 @@
 //! store before the password is checked, per name and per address, and slowed by growing
 //! waits (see `Limit`); each failure is logged.
 
+use super::csrf::CsrfToken;
 use super::csrf::{self, Form};
 use super::pages::{self, Layout};
 use super::Console;
+use crate::store::Claim;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use askama::Template;
@@ -17,8 +19,6 @@ use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use super::csrf::CsrfToken;
-use crate::store::Claim;
 use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
@@ -207,7 +207,8 @@ fn local_path(next: Option<&str>) -> String {
     };
     if !n.starts_with('/')
         || n.starts_with("//")
-        || n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        || n.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
     {
         return "/".into();
     }
@@ -461,7 +462,10 @@ mod tests {
         let remote: SocketAddr = "198.51.100.1:5000".parse().unwrap();
         let nginx: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
         assert_eq!(client_address(local, &h, &nginx).to_string(), "203.0.113.7");
-        assert_eq!(client_address(remote, &h, &nginx).to_string(), "198.51.100.1");
+        assert_eq!(
+            client_address(remote, &h, &nginx).to_string(),
+            "198.51.100.1"
+        );
         // Loopback is not trusted unless listed: a local client cannot choose its address.
         assert_eq!(client_address(local, &h, &[]).to_string(), "127.0.0.1");
         assert_eq!(
@@ -504,7 +508,10 @@ mod tests {
             assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
         }
         // What is kept is a valid header value: non-ASCII is percent-encoded.
-        assert_eq!(local_path(Some("/items?q=景区")), "/items?q=%E6%99%AF%E5%8C%BA");
+        assert_eq!(
+            local_path(Some("/items?q=景区")),
+            "/items?q=%E6%99%AF%E5%8C%BA"
+        );
         assert_eq!(local_path(None), "/");
     }
 }

@@ -160,7 +160,10 @@ impl IntoResponseParts for CsrfToken {
 
 /// 403, logged with why.
 fn refuse(why: &'static str) -> Response {
-    tracing::warn!(why, "console POST refused: possible cross-site request forgery");
+    tracing::warn!(
+        why,
+        "console POST refused: possible cross-site request forgery"
+    );
     (
         StatusCode::FORBIDDEN,
         "CSRF 校验失败：请刷新页面后重试 (CSRF token missing or wrong, or sent from another site)",
@@ -237,7 +240,11 @@ mod tests {
         let url = url::Url::parse("https://yq.example.gov.cn/").unwrap();
         let host = Some("127.0.0.1:8700");
         assert!(origin_allowed("http://127.0.0.1:8700", host, None));
-        assert!(origin_allowed("https://yq.example.gov.cn", host, Some(&url)));
+        assert!(origin_allowed(
+            "https://yq.example.gov.cn",
+            host,
+            Some(&url)
+        ));
         for other in [
             "http://127.0.0.1:9999",
             "http://evil.example",

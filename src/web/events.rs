@@ -90,7 +90,12 @@ impl Drop for Registered {
 
 /// Moves `changes` whenever the store's change marker moves; removes expired sessions and
 /// old login counts once an hour. Ends with `shutdown`.
-pub async fn watch_store(store: Store, changes: watch::Sender<u64>, shutdown: CancellationToken) {
+pub async fn watch_store(
+    store: Store,
+    clock: std::sync::Arc<dyn crate::vocab::clock::Clock>,
+    changes: watch::Sender<u64>,
+    shutdown: CancellationToken,
+) {
     let mut last = None;
     let mut tick = tokio::time::interval(EVERY);
     let mut turns: u64 = 0;
@@ -118,8 +123,10 @@ pub async fn watch_store(store: Store, changes: watch::Sender<u64>, shutdown: Ca
                 tracing::debug!(error = %format!("{e:#}"), "console: cannot remove expired sessions");
             }
             // Login counts idle past their window; a count still making someone wait stays.
+            // They are written on the console's clock, so read it here too.
+            let counted = clock.now().timestamp();
             if let Err(e) = store
-                .delete_stale_login_attempts(now - super::auth::FORGET_AFTER)
+                .delete_stale_login_attempts(counted - super::auth::FORGET_AFTER)
                 .await
             {
                 tracing::debug!(error = %format!("{e:#}"), "console: cannot remove old login counts");
@@ -158,7 +165,11 @@ async fn still_stands(
 
 pub async fn stream(State(c): State<Console>, user: User, session: Session) -> Response {
     let Some(id) = session.id().map(|i| i.to_string()) else {
-        return (axum::http::StatusCode::UNAUTHORIZED, "请先登录 (log in first)").into_response();
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            "请先登录 (log in first)",
+        )
+            .into_response();
     };
     let stamp: Option<String> = session.get(super::auth::STAMP_KEY).await.ok().flatten();
     let since: Option<i64> = session.get(super::auth::SINCE_KEY).await.ok().flatten();
@@ -173,7 +184,17 @@ pub async fn stream(State(c): State<Console>, user: User, session: Session) -> R
     let mut check = tokio::time::interval(RECHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.reset();
-    let state = (rx, stop, end, check, c, id, user.name, (stamp, since), registered);
+    let state = (
+        rx,
+        stop,
+        end,
+        check,
+        c,
+        id,
+        user.name,
+        (stamp, since),
+        registered,
+    );
     let events = stream::unfold(state, |state| async move {
         let (mut rx, stop, end, mut check, c, id, name, stamp, registered) = state;
         loop {
@@ -201,7 +222,9 @@ pub async fn stream(State(c): State<Console>, user: User, session: Session) -> R
     events_response(events)
 }
 
-fn events_response(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+fn events_response(
+    events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
+) -> Response {
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
         .into_response()

@@ -4,6 +4,7 @@
 
 use super::auth::User;
 use super::charts;
+use super::csrf::CsrfToken;
 use super::dashboard::DeadlineView;
 use super::pages::{self, Layout};
 use super::words;
@@ -16,7 +17,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use super::csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// A piece of text; `marked` when it is a word the topic matched on.

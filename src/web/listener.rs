@@ -323,7 +323,11 @@ pub async fn serve(
         };
         if let Some(closed) = closed {
             evicted += 1;
-            tracing::debug!(listener = what, age_ms = closed.0.opened.elapsed().as_millis() as u64, "closed a connection to make room");
+            tracing::debug!(
+                listener = what,
+                age_ms = closed.0.opened.elapsed().as_millis() as u64,
+                "closed a connection to make room"
+            );
             say(&mut refused, &mut evicted, None);
         }
         let _ = stream.set_nodelay(true);
@@ -389,10 +393,19 @@ mod tests {
         assert_eq!(room(&[BUSY, IDLE, BUSY, IN_BUSY], &limits), Room::Evict(1));
         assert_eq!(room(&[BUSY, BUSY, BUSY], &limits), Room::Evict(0));
         // Full: an idle connection goes first, a logged-in idle one before a busy one.
-        assert_eq!(room(&[IN_BUSY, IN_IDLE, BUSY, IN_BUSY], &limits), Room::Evict(1));
-        assert_eq!(room(&[IN_BUSY, BUSY, IN_BUSY, IN_BUSY], &limits), Room::Evict(1));
+        assert_eq!(
+            room(&[IN_BUSY, IN_IDLE, BUSY, IN_BUSY], &limits),
+            Room::Evict(1)
+        );
+        assert_eq!(
+            room(&[IN_BUSY, BUSY, IN_BUSY, IN_BUSY], &limits),
+            Room::Evict(1)
+        );
         assert_eq!(room(&[IN_BUSY; 4], &limits), Room::Full);
         let l = Limits::new(256, Duration::from_secs(10)).keeping_for_logged_in();
-        assert_eq!((l.anonymous, l.request_timeout), (224, Duration::from_secs(30)));
+        assert_eq!(
+            (l.anonymous, l.request_timeout),
+            (224, Duration::from_secs(30))
+        );
     }
 }

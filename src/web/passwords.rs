@@ -91,6 +91,8 @@ mod tests {
         ] {
             assert_eq!(problem(good, "zhangsan"), None, "{good}");
         }
-        assert!(COMMON.lines().all(|l| l.chars().count() >= MIN_LEN && l == l.to_lowercase()));
+        assert!(COMMON
+            .lines()
+            .all(|l| l.chars().count() >= MIN_LEN && l == l.to_lowercase()));
     }
 }
