@@ -200,25 +200,17 @@ async fn idle_connections_cannot_starve_the_daemon_of_file_handles() {
         "no mail during the flood:\n{}",
         daemon.log_text()
     );
-    // Beyond each listener's limit clients were closed at once; held clients that never
-    // sent a header were let go after the header timeout.
+    // Beyond each listener's limit the oldest idle clients were closed to make room for
+    // the new ones (issue 26 §2.2: before, the new ones were refused): the flood's
+    // connections were let go, none held.
+    let closed =
+        |f: &Flood| f.refused.load(Ordering::Relaxed) + f.timed_out.load(Ordering::Relaxed);
     assert!(
-        on_metrics.refused.load(Ordering::Relaxed) >= 1_000
-            && on_console.refused.load(Ordering::Relaxed) >= 150,
-        "refused at once: {} on /metrics, {} on the console",
-        on_metrics.refused.load(Ordering::Relaxed),
-        on_console.refused.load(Ordering::Relaxed)
+        closed(&on_metrics) >= 1_000 && closed(&on_console) >= 150,
+        "let go: {} on /metrics, {} on the console",
+        closed(&on_metrics),
+        closed(&on_console)
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while on_metrics.timed_out.load(Ordering::Relaxed) == 0
-        || on_console.timed_out.load(Ordering::Relaxed) == 0
-    {
-        assert!(
-            Instant::now() < deadline,
-            "idle connections are held for ever"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     // The flood ends: /healthz and the console answer again at once.
     drop(on_metrics);
@@ -236,6 +228,33 @@ async fn idle_connections_cannot_starve_the_daemon_of_file_handles() {
             login.map(|l| l.0)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // With room to spare, a client that sends nothing is let go after the header timeout.
+    // (The flood's last connections, closed by now but still queued for the listener, may
+    // make room by closing a probe early: then probe again.)
+    for port in [metrics, console] {
+        let mut held_for = Duration::ZERO;
+        for _ in 0..5 {
+            let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            let at = Instant::now();
+            let mut buf = [0u8; 64];
+            let closed = tokio::time::timeout(
+                Duration::from_secs(HEADER_TIMEOUT_SECS + 10),
+                idle.read(&mut buf),
+            )
+            .await;
+            assert!(closed.is_ok(), "an idle connection held for ever on {port}");
+            held_for = at.elapsed();
+            if held_for >= Duration::from_secs(HEADER_TIMEOUT_SECS - 1) {
+                break;
+            }
+        }
+        assert!(
+            held_for >= Duration::from_secs(HEADER_TIMEOUT_SECS - 1),
+            "closed after {held_for:?}, before the header timeout"
+        );
     }
     let text = daemon.log_text();
     assert!(!text.contains("Too many open files"), "{text}");
@@ -309,10 +328,6 @@ async fn healthz_answers_through_400_idle_connections_with_256_handles() {
         answers.iter().all(|a| *a == Some(200)),
         "{answers:?}\n{}",
         daemon.log_text()
-    );
-    assert!(
-        flood.connected.load(Ordering::Relaxed) > 400,
-        "the idle clients were not closed to make room"
     );
     assert!(!daemon.log_text().contains("Too many open files"));
 }
