@@ -1317,7 +1317,7 @@ mod tests {
         let (incident, mut item, deadlines) = sample();
         item.title = HOSTILE.into();
         item.summary = HOSTILE.into();
-        item.link = Some(format!("https://bbs.example.cn/\"onmouseover=\"alert(5)\""));
+        item.link = Some("https://bbs.example.cn/\"onmouseover=\"alert(5)\"".to_string());
         let duty: Vec<Mailbox> = vec!["值班员 <duty@example.gov.cn>".parse().unwrap()];
         let evidence = [HOSTILE.to_string()];
         let v = IncidentView {
@@ -1347,7 +1347,7 @@ mod tests {
             severity: Severity::Major,
             status: IncidentStatus::Open,
             opened_at: v.now,
-            link: format!("http://127.0.0.1:8700/incidents/3\"onmouseover=\"alert(7)\""),
+            link: "http://127.0.0.1:8700/incidents/3\"onmouseover=\"alert(7)\"".to_string(),
         }];
         let history = [HOSTILE.to_string()];
         let was = crate::vocab::clock::from_secs(incident.clock_start + 600);

@@ -115,18 +115,18 @@ fn room(held: &[(bool, bool)], limits: &Limits) -> Room {
     if !full && anonymous < limits.anonymous.max(1) {
         return Room::Free;
     }
-    // Within the total but over the anonymous share: only an anonymous one makes room.
-    let candidates: [&dyn Fn(&(bool, bool)) -> bool; 3] = [
-        &|(busy, logged_in)| !busy && !logged_in,
-        &|(busy, _)| full && !busy,
-        &|(_, logged_in)| !logged_in,
-    ];
-    for pick in candidates {
-        if let Some(i) = held.iter().position(pick) {
-            return Room::Evict(i);
-        }
+    // The oldest idle anonymous one; when full, the oldest idle one; else the oldest
+    // anonymous one. Within the total but over the anonymous share only an anonymous one
+    // makes room.
+    let idle_anonymous = held
+        .iter()
+        .position(|&(busy, logged_in)| !busy && !logged_in);
+    let idle = held.iter().position(|&(busy, _)| full && !busy);
+    let anonymous = held.iter().position(|&(_, logged_in)| !logged_in);
+    match idle_anonymous.or(idle).or(anonymous) {
+        Some(i) => Room::Evict(i),
+        None => Room::Full,
     }
-    Room::Full
 }
 
 impl Table {
