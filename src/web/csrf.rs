@@ -160,9 +160,18 @@ impl IntoResponseParts for CsrfToken {
 
 /// 403, logged with why.
 fn refuse(why: &'static str) -> Response {
+    refuse_with(why, "", "")
+}
+
+/// 403, logged with why and the request's `Origin` and `Host` (behind nginx, a console
+/// that refuses every form wants `proxy_set_header Host $host;` or `[web] url`).
+fn refuse_with(why: &'static str, origin: &str, host: &str) -> Response {
     tracing::warn!(
         why,
-        "console POST refused: possible cross-site request forgery"
+        origin,
+        host,
+        "console POST refused: possible cross-site request forgery (if this is the console's \
+         own form behind a proxy, set [web] url or have the proxy pass the Host header)"
     );
     (
         StatusCode::FORBIDDEN,
@@ -210,8 +219,9 @@ pub async fn same_origin(State(c): State<Console>, req: Request, next: Next) -> 
     if let Some(origin) = headers.get(header::ORIGIN) {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         let url = c.settings.get().config.web.url.clone();
-        if !origin_allowed(origin.to_str().unwrap_or(""), host, url.as_ref()) {
-            return refuse("Origin is not this console");
+        let origin = origin.to_str().unwrap_or("");
+        if !origin_allowed(origin, host, url.as_ref()) {
+            return refuse_with("Origin is not this console", origin, host.unwrap_or(""));
         }
     }
     next.run(req).await
