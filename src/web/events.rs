@@ -9,7 +9,8 @@
 //! logout, and 261 from one operator filled the console): at once at a logout on this
 //! daemon, and within `RECHECK` when the session ended otherwise (a logout on another
 //! daemon, expiry, the user disabled or their password changed). A session holds at most
-//! `PER_SESSION` streams; a new one ends its oldest (a reloaded page's).
+//! `PER_SESSION` streams and a user `PER_USER`; a new one ends the oldest (a reloaded
+//! page's).
 
 use super::auth::User;
 use super::Console;
@@ -18,7 +19,6 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -35,56 +35,81 @@ pub const RECHECK: Duration = Duration::from_secs(5);
 /// Streams one session may hold at once.
 pub const PER_SESSION: usize = 6;
 
-/// The live streams of this daemon, by session id, oldest first.
+/// Streams one user may hold at once, over all their sessions on this daemon (a script
+/// logging in again and again must not fill the console either).
+pub const PER_USER: usize = 12;
+
+/// One live stream.
+struct Live {
+    n: u64,
+    user: String,
+    session: String,
+    end: CancellationToken,
+}
+
+/// The live streams of this daemon, oldest first (a few hundred at most: each holds a
+/// connection of the listener).
 #[derive(Default)]
 pub struct Streams {
-    by_session: Mutex<HashMap<String, Vec<(u64, CancellationToken)>>>,
+    live: Mutex<Vec<Live>>,
     next: std::sync::atomic::AtomicU64,
 }
 
 impl Streams {
-    /// A new stream of `session`, ending its oldest when it holds `PER_SESSION` already.
-    fn open(&self, session: &str) -> (u64, CancellationToken) {
+    /// A new stream of `session` of `user`, ending the session's oldest when it holds
+    /// `PER_SESSION` already, and the user's oldest when they hold `PER_USER`.
+    fn open(&self, user: &str, session: &str) -> (u64, CancellationToken) {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let end = CancellationToken::new();
-        let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        let list = m.entry(session.to_string()).or_default();
-        while list.len() >= PER_SESSION {
-            list.remove(0).1.cancel();
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        for (limit, mine) in [
+            (
+                PER_SESSION,
+                &(|l: &Live| l.session == session) as &dyn Fn(&Live) -> bool,
+            ),
+            (PER_USER, &|l: &Live| l.user == user),
+        ] {
+            while live.iter().filter(|l| mine(l)).count() >= limit {
+                if let Some(i) = live.iter().position(mine) {
+                    live.remove(i).end.cancel();
+                }
+            }
         }
-        list.push((n, end.clone()));
+        live.push(Live {
+            n,
+            user: user.to_string(),
+            session: session.to_string(),
+            end: end.clone(),
+        });
         (n, end)
     }
 
-    fn close(&self, session: &str, n: u64) {
-        let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(list) = m.get_mut(session) {
-            list.retain(|(k, _)| *k != n);
-            if list.is_empty() {
-                m.remove(session);
-            }
-        }
+    fn close(&self, n: u64) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|l| l.n != n);
     }
 
     /// Ends every stream of `session` (its logout).
     pub fn end(&self, session: &str) {
-        let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        for (_, end) in m.remove(session).unwrap_or_default() {
-            end.cancel();
-        }
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|l| {
+            if l.session == session {
+                l.end.cancel();
+            }
+            l.session != session
+        });
     }
 }
 
 /// Takes a stream out of the registry when it ends, however it ends.
 struct Registered {
     streams: std::sync::Arc<Streams>,
-    session: String,
     n: u64,
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        self.streams.close(&self.session, self.n);
+        self.streams.close(self.n);
     }
 }
 
@@ -173,10 +198,9 @@ pub async fn stream(State(c): State<Console>, user: User, session: Session) -> R
     };
     let stamp: Option<String> = session.get(super::auth::STAMP_KEY).await.ok().flatten();
     let since: Option<i64> = session.get(super::auth::SINCE_KEY).await.ok().flatten();
-    let (n, end) = c.streams.open(&id);
+    let (n, end) = c.streams.open(&user.name, &id);
     let registered = Registered {
         streams: c.streams.clone(),
-        session: id.clone(),
         n,
     };
     let rx = c.changes.clone();
@@ -228,4 +252,40 @@ fn events_response(
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_stream_ends_the_oldest_of_its_session_and_of_its_user() {
+        let streams = Streams::default();
+        let mut opened = Vec::new();
+        for i in 0..8 {
+            opened.push(streams.open("王五", "s1").1);
+            assert_eq!(
+                opened.iter().filter(|e| !e.is_cancelled()).count(),
+                (i + 1).min(PER_SESSION)
+            );
+        }
+        // Other sessions of the same user: at most PER_USER over all of them.
+        for s in 2..6 {
+            for _ in 0..PER_SESSION {
+                opened.push(streams.open("王五", &format!("s{s}")).1);
+            }
+        }
+        assert_eq!(
+            opened.iter().filter(|e| !e.is_cancelled()).count(),
+            PER_USER
+        );
+        // Another user is not touched; a logout ends its session's streams.
+        let other = streams.open("张三", "t1").1;
+        streams.end("s5");
+        assert!(!other.is_cancelled());
+        assert_eq!(
+            opened.iter().filter(|e| !e.is_cancelled()).count(),
+            PER_USER - PER_SESSION
+        );
+    }
 }
