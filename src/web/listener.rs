@@ -14,9 +14,10 @@
 //! - a connection nobody has logged in on may hold only `anonymous` of the slots; the rest
 //!   are kept for people logged in (the console marks a connection with [`Peer`]);
 //! - when a new connection finds no room, the listener closes the oldest idle one (no
-//!   request under way: a keep-alive or a client that never sent a byte), else the oldest
-//!   anonymous one, as nginx reuses its idle connections, and refuses the newcomer only
-//!   when every slot is busy with people logged in. A flood of idle clients thus cannot
+//!   request under way, and its task found nothing to read: a keep-alive or a client that
+//!   never sent a byte), else the oldest anonymous one taken in over a quarter of a
+//!   second ago (a slow client, not one whose request is still on its way), as nginx reuses its idle connections, and refuses the newcomer
+//!   only when no connection can make room. A flood of idle clients thus cannot
 //!   keep a probe of `/healthz` or a duty officer out.
 
 use axum::extract::ConnectInfo;
@@ -65,6 +66,10 @@ impl Limits {
     }
 }
 
+/// A connection taken in this recently is not closed to make room unless it is idle: its
+/// request may be on its way, and a burst of newcomers must not close it unread.
+const GRACE: Duration = Duration::from_millis(250);
+
 /// How long connections still open at shutdown may take to finish their request.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -81,8 +86,37 @@ struct State {
     opened: Instant,
     /// A request is under way: bytes arrived since the last answer ended.
     busy: AtomicBool,
+    /// The socket, to see whether a request waits in it unread (a probe must not be closed
+    /// to make room before its task has even read it).
+    #[cfg(unix)]
+    fd: std::os::fd::RawFd,
     logged_in: AtomicBool,
     close: CancellationToken,
+}
+
+impl State {
+    /// Bytes wait in the socket, unread: a request is on its way.
+    fn unread(&self) -> bool {
+        #[cfg(unix)]
+        {
+            let mut byte = 0u8;
+            // SAFETY: recv writes at most one byte into `byte`; MSG_PEEK leaves it queued and
+            // MSG_DONTWAIT never blocks. `fd` is the socket of a connection in the table
+            // (its task takes it out as it ends; at shutdown, just after closing it, when a
+            // stale number at worst peeks at nothing or at another socket).
+            let n = unsafe {
+                libc::recv(
+                    self.fd,
+                    (&mut byte as *mut u8).cast(),
+                    1,
+                    libc::MSG_PEEK | libc::MSG_DONTWAIT,
+                )
+            };
+            n > 0
+        }
+        #[cfg(not(unix))]
+        false
+    }
 }
 
 impl Peer {
@@ -132,17 +166,40 @@ fn room(held: &[(bool, bool)], limits: &Limits) -> Room {
 impl Table {
     /// A slot for a new connection, closing another to make room if need be; `None` when
     /// every slot is busy with people logged in.
-    fn admit(&self, limits: &Limits) -> Option<(Peer, Option<Peer>)> {
+    fn admit(
+        &self,
+        limits: &Limits,
+        stream: &tokio::net::TcpStream,
+    ) -> Option<(Peer, Option<Peer>)> {
         let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let anonymous = held
+            .iter()
+            .filter(|p| !p.0.logged_in.load(Ordering::Relaxed))
+            .count();
+        let crowded =
+            held.len() >= limits.max_connections.max(1) || anonymous >= limits.anonymous.max(1);
         let states: Vec<(bool, bool)> = held
             .iter()
+            .filter(|_| crowded)
             .map(|p| {
+                let idle = !p.0.busy.load(Ordering::Relaxed) && !p.0.unread();
+                // A busy connection taken in less than `GRACE` ago is kept like a logged-in
+                // one: only a slow one (or one nobody has read yet for that long) makes room.
+                let young = p.0.opened.elapsed() < GRACE;
                 (
-                    p.0.busy.load(Ordering::Relaxed),
-                    p.0.logged_in.load(Ordering::Relaxed),
+                    !idle,
+                    p.0.logged_in.load(Ordering::Relaxed) || (!idle && young),
                 )
             })
             .collect();
+        let states = if crowded {
+            states
+        } else {
+            // Room to spare: no need to look at every socket.
+            held.iter()
+                .map(|p| (true, p.0.logged_in.load(Ordering::Relaxed)))
+                .collect()
+        };
         let evicted = match room(&states, limits) {
             Room::Free => None,
             Room::Evict(i) => {
@@ -155,6 +212,8 @@ impl Table {
         let peer = Peer(Arc::new(State {
             opened: Instant::now(),
             busy: AtomicBool::new(false),
+            #[cfg(unix)]
+            fd: std::os::fd::AsRawFd::as_raw_fd(stream),
             logged_in: AtomicBool::new(false),
             close: CancellationToken::new(),
         }));
@@ -314,7 +373,7 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some((peer, closed)) = table.admit(&limits) else {
+        let Some((peer, closed)) = table.admit(&limits, &stream) else {
             // Closed at once: the handle is given back now, and the client learns it.
             drop(stream);
             refused += 1;
@@ -368,6 +427,10 @@ pub async fn serve(
             let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
             table.leave(&peer);
         });
+        // Let the new connection's task look at its socket before the next one is taken in:
+        // until it has, nobody knows whether it is idle, and a burst of newcomers would
+        // make room by closing it.
+        tokio::task::yield_now().await;
     }
 }
 
