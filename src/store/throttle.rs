@@ -78,6 +78,50 @@ impl Store {
         }
     }
 
+    /// Takes back one attempt on `key` (a correct password: logging in must not use up the
+    /// address's attempts, or one office behind one address would soon wait). The wait
+    /// becomes the one after the attempt before, counted from the last attempt, and never
+    /// longer than it was.
+    pub async fn refund_login_attempt(
+        &self,
+        key: &str,
+        delay: &(dyn Fn(i64) -> i64 + Sync),
+    ) -> Result<()> {
+        loop {
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+            let Some((attempts, allowed_at, last_at)) = row else {
+                return Ok(());
+            };
+            if attempts == 0 {
+                return Ok(());
+            }
+            let n = attempts - 1;
+            let wait = if n == 0 { 0 } else { delay(n).max(0) };
+            let allowed = allowed_at.min(last_at.saturating_add(wait));
+            let done = sqlx::query(
+                "UPDATE login_throttle SET attempts = $2, allowed_at = $3 \
+                 WHERE key = $1 AND attempts = $4 AND allowed_at = $5 AND last_at = $6",
+            )
+            .bind(key)
+            .bind(n)
+            .bind(allowed)
+            .bind(attempts)
+            .bind(allowed_at)
+            .bind(last_at)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+            if done == 1 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Forgets the count of `key` (a correct password for the account).
     pub async fn clear_login_attempts(&self, key: &str) -> Result<()> {
         sqlx::query("UPDATE login_throttle SET attempts = 0, allowed_at = 0 WHERE key = $1")
@@ -171,5 +215,27 @@ mod tests {
             Claim::Granted(1)
         );
         assert_eq!(store.delete_stale_login_attempts(2000).await.unwrap(), 1);
+        // A refunded attempt gives back its place and its wait.
+        for _ in 0..2 {
+            store
+                .claim_login_attempt("addr:y", 3000, 900, &delay)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store
+                .claim_login_attempt("addr:y", 3000, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(3)
+        );
+        store.refund_login_attempt("addr:y", &delay).await.unwrap();
+        assert_eq!(
+            store
+                .claim_login_attempt("addr:y", 3000, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(3)
+        );
     }
 }

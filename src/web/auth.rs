@@ -392,7 +392,17 @@ pub async fn login(
         .unwrap_or(false);
     match user {
         Some(u) if ok => {
+            // The name's count starts again; the address gets its attempt back, so that
+            // people logging in do not use up the attempts of an office behind one
+            // address (failures still count there).
             if let Err(e) = c.store.clear_login_attempts(&by_name).await {
+                return pages::failure(&e);
+            }
+            if let Err(e) = c
+                .store
+                .refund_login_attempt(&by_addr, &|n| PER_ADDRESS.wait_after(n))
+                .await
+            {
                 return pages::failure(&e);
             }
             // A new id at login: a session id planted before cannot be ridden.
