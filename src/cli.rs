@@ -1209,8 +1209,15 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             config,
             who,
         } => {
-            if let Some(url) = url.as_deref().filter(|u| url::Url::parse(u).is_err()) {
-                eprintln!("error: --url `{url}` is not a URL; give the address where the release was published");
+            if let Some(url) = url
+                .as_deref()
+                .filter(|u| crate::vocab::text::http_link(u).is_none())
+            {
+                eprintln!(
+                    "error: --url `{}` is not an http:// or https:// address; give the address \
+                     where the release was published",
+                    crate::vocab::text::for_terminal(url)
+                );
                 return Ok(ExitCode::from(2));
             }
             return release(config, *id, url.as_deref(), who).await;

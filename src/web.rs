@@ -22,12 +22,14 @@ mod incident_page;
 mod items;
 pub mod listener;
 mod pages;
+mod passwords;
 mod report;
 mod sessions;
 mod sources;
 mod words;
 
 pub use auth::{hash_password, Role};
+pub use passwords::problem as password_problem;
 
 use crate::config::settings::Current;
 use crate::store::Store;
@@ -47,11 +49,12 @@ pub struct Console {
     pub settings: Current,
     pub clock: Arc<dyn Clock>,
     csrf: axum_csrf::CsrfConfig,
-    throttle: Arc<auth::Throttle>,
     /// Moves when the store changed (new incident, item, action): `/events` tells browsers.
     changes: watch::Receiver<u64>,
     /// Ends the live streams when the daemon stops.
     shutdown: CancellationToken,
+    /// The live streams of each session, ended with it.
+    streams: Arc<events::Streams>,
 }
 
 impl axum::extract::FromRef<Console> for axum_csrf::CsrfConfig {
@@ -77,9 +80,9 @@ impl Console {
                 settings,
                 clock,
                 csrf: csrf::config(&secret, &web),
-                throttle: Arc::default(),
                 changes: rx,
                 shutdown,
+                streams: Arc::default(),
             },
             tx,
         ))
@@ -101,6 +104,10 @@ impl Console {
             .route("/classify", get(pages::classify_page).post(pages::classify))
             .route("/events", get(events::stream))
             .route("/assets/{name}", get(assets::file))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                csrf::same_origin,
+            ))
             .layer(sessions::layer(self.store.clone(), &web))
             .layer(axum::middleware::from_fn(pages::security_headers))
             .layer(axum::middleware::from_fn(pages::without_bidi))
@@ -139,6 +146,7 @@ pub async fn serve(
     }
     tokio::spawn(events::watch_store(
         store.clone(),
+        console.clock.clone(),
         changes,
         shutdown.clone(),
     ));

@@ -685,3 +685,47 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
     screenshots(&c, "incident-large-items").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_tab_in_next_does_not_take_the_browser_off_the_console() {
+    // Issue 26 §2.6: `Location: /\t/evil.example` is read by a browser as `//evil.example`.
+    let d = driver().await;
+    let site = site(&None).await;
+    let c = browser(&d).await;
+    c.goto(&format!("{}/login?next=%2F%09%2Fevil.example%2F", site.url))
+        .await
+        .unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(DUTY)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Wherever the redirect went, the page has left /login within 10 s.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let mut at = c.current_url().await.unwrap();
+    while at.path() == "/login" && std::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        at = c.current_url().await.unwrap();
+    }
+    let console = url::Url::parse(&site.url).unwrap();
+    assert_eq!(
+        (at.host_str(), at.port()),
+        (console.host_str(), console.port()),
+        "the browser went to {at}"
+    );
+    assert_eq!(at.path(), "/", "{at}");
+    c.close().await.unwrap();
+}

@@ -325,6 +325,54 @@ async fn the_record_names_a_person_or_the_step_is_refused() {
 }
 
 #[tokio::test]
+async fn a_release_url_must_be_http_or_https() {
+    let sc = common::scenario(
+        SCENIC_ORDINARY,
+        &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
+        "",
+        &None,
+    )
+    .await;
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    for url in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "gov.cn/n/1",
+    ] {
+        let o = yq_env(
+            &sc,
+            &["incident", "release", "1", "--url", url],
+            &[("YUQING_USER", "李值班")],
+        );
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{url}: {out}{err}");
+        assert!(
+            err.contains("is not an http:// or https:// address"),
+            "{url}: {err}"
+        );
+    }
+    let actions = d.store.actions_of(1).await.unwrap();
+    assert!(
+        actions.iter().all(|a| a.actor != "李值班"),
+        "nothing recorded: {actions:#?}"
+    );
+    let o = yq_env(
+        &sc,
+        &[
+            "incident",
+            "release",
+            "1",
+            "--url",
+            "https://gov.example.cn/n/1",
+        ],
+        &[("YUQING_USER", "李值班")],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+#[tokio::test]
 async fn output_for_spreadsheets_scripts_and_help() {
     let sc = common::scenario(
         SCENIC_ORDINARY,

@@ -12,6 +12,7 @@ use common::console::{
     OPERATOR, PASSWORD,
 };
 use std::process::Command;
+use yuqing::vocab::clock::Clock;
 
 fn actors(actions: &[yuqing::store::Action], action: &str) -> Vec<String> {
     actions
@@ -442,6 +443,29 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     b.post("/incidents/1/release", &[("url", "not a url")])
         .await;
     assert!(b.get("/incidents/1").await.body.contains("不是网址"));
+    // Any scheme but http and https is refused (issue 26 §2.7): it would be a link.
+    for hostile in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "ftp://gov.example.cn/n",
+    ] {
+        b.get("/incidents/1").await;
+        b.post("/incidents/1/release", &[("url", hostile)]).await;
+        let page = b.get("/incidents/1").await.body;
+        assert!(
+            page.contains("只接受 http:// 或 https:// 开头的链接"),
+            "{hostile}: {page}"
+        );
+    }
+    let store = &site.s.daemon.store;
+    let recorded = store.actions_of(1).await.unwrap();
+    assert!(
+        recorded.iter().all(|a| {
+            let d = a.detail.as_deref().unwrap_or("");
+            !d.contains("javascript:") && !d.contains("data:") && !d.contains("ftp:")
+        }),
+        "{recorded:#?}"
+    );
     assert_eq!(b.post("/incidents/1/explode", &[]).await.status, 404);
     assert_eq!(b.get("/incidents/99").await.status, 404);
 }
@@ -735,26 +759,183 @@ async fn a_disabled_user_or_a_changed_password_ends_the_session() {
 }
 
 #[tokio::test]
-async fn repeated_failed_logins_are_slowed() {
+async fn repeated_failed_logins_wait_longer_each_time_on_the_clock() {
     let site = site(&None).await;
     let b = Browser::new(&site.url);
     b.get("/login").await;
+    let guess = || b.post("/login", &[("username", DUTY), ("password", "guess")]);
+    // Three attempts are checked at once; the fourth must wait a second, unchecked.
     for _ in 0..3 {
-        let p = b
-            .post("/login", &[("username", DUTY), ("password", "guess")])
-            .await;
-        assert_eq!(p.status, 401);
+        assert_eq!(guess().await.status, 401);
     }
-    let t = std::time::Instant::now();
-    let p = b
-        .post("/login", &[("username", DUTY), ("password", "guess")])
+    let p = guess().await;
+    assert_eq!(p.status, 429, "{}", p.body);
+    assert!(p.body.contains("请 1 秒后再试"), "{}", p.body);
+    assert_eq!(p.header("retry-after"), "1");
+    // A second later one more is checked, and then the wait is two seconds.
+    let clock = &site.s.clock;
+    clock.set(clock.now() + Duration::seconds(1));
+    assert_eq!(guess().await.status, 401);
+    assert_eq!(guess().await.status, 429);
+    clock.set(clock.now() + Duration::seconds(2));
+    // The real user, once the wait is over, gets in; their count starts again.
+    let ok = b
+        .post("/login", &[("username", DUTY), ("password", PASSWORD)])
         .await;
-    assert_eq!(p.status, 401);
-    assert!(
-        t.elapsed() >= std::time::Duration::from_millis(900),
-        "{:?}",
-        t.elapsed()
-    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+}
+
+/// The status of `POST /login` with `password` on each of `passwords.len()` connections,
+/// each sent but for its last byte, then all last bytes at once (issue 26 §2.1).
+async fn guesses_at_once(url: &str, cookie: &str, token: &str, passwords: &[&str]) -> Vec<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = url.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for password in passwords {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("authenticity_token", token),
+                ("username", DUTY),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .finish();
+        let request = format!(
+            "POST /login HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut c = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let bytes = request.into_bytes();
+        c.write_all(&bytes[..bytes.len() - 1]).await.unwrap();
+        held.push((c, bytes[bytes.len() - 1]));
+    }
+    let go = std::sync::Arc::new(tokio::sync::Barrier::new(held.len()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (mut c, last) in held {
+        let go = go.clone();
+        tasks.spawn(async move {
+            go.wait().await;
+            c.write_all(&[last]).await.unwrap();
+            let mut answer = Vec::new();
+            let _ = c.read_to_end(&mut answer).await;
+            let head = String::from_utf8_lossy(&answer[..answer.len().min(12)]).to_string();
+            head.get(9..12)
+                .and_then(|s| s.parse::<u16>().ok())
+                .unwrap_or_else(|| panic!("no status: {head:?}"))
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = tasks.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_guesses_at_once_are_checked_only_as_far_as_the_limit() {
+    for backend in common::db::backends().await {
+        let site = site(&backend).await;
+        let b = Browser::new(&site.url);
+        b.get("/login").await;
+        let (cookie, token) = (b.cookie_header(), b.last_token().unwrap());
+        // 200 wrong guesses at once: three are checked (the account's free attempts), the
+        // rest answered 429 unchecked.
+        let first = guesses_at_once(&site.url, &cookie, &token, &["guess"; 200]).await;
+        let checked: Vec<u16> = first.iter().copied().filter(|s| *s != 429).collect();
+        assert_eq!(checked, vec![401; 3], "{backend:?}: {first:?}");
+        // Again, with the right password among them: over the limit, nobody gets in.
+        let mut passwords = vec!["guess"; 199];
+        passwords.insert(117, PASSWORD);
+        let second = guesses_at_once(&site.url, &cookie, &token, &passwords).await;
+        assert!(second.iter().all(|s| *s == 429), "{backend:?}: {second:?}");
+        // The count is in the store: a restarted daemon on the database keeps it.
+        let again = common::start(&site.s.config, &site.s.clock).await;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (addr, _) = again.serve_console(stop.clone()).await.unwrap().unwrap();
+        let other = Browser::new(&format!("http://{addr}"));
+        other.get("/login").await;
+        let p = other
+            .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+            .await;
+        assert_eq!(
+            p.status, 429,
+            "{backend:?}: another daemon forgot the count"
+        );
+        // Once the wait is over, the real user gets in.
+        site.s.clock.set(site.s.clock.now() + Duration::seconds(1));
+        let p = other
+            .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+            .await;
+        assert_eq!(p.status, 303, "{backend:?}: {}", p.body);
+        stop.cancel();
+    }
+}
+
+#[tokio::test]
+async fn people_logging_in_from_one_address_do_not_use_up_its_attempts() {
+    // One office behind one address (or nginx without trusted_proxies): twenty logins in
+    // the same second, and a few typos, never wait.
+    let site = site(&None).await;
+    for i in 0..20 {
+        let b = Browser::new(&site.url);
+        b.get("/login").await;
+        if i % 5 == 0 {
+            let p = b
+                .post("/login", &[("username", LEADER), ("password", "typo")])
+                .await;
+            assert_eq!(p.status, 401, "typo {i}");
+        }
+        let name = [DUTY, LEADER, OPERATOR][i % 3];
+        let p = b
+            .post("/login", &[("username", name), ("password", PASSWORD)])
+            .await;
+        assert_eq!(p.status, 303, "login {i}: {}", p.body);
+    }
+}
+
+#[tokio::test]
+async fn x_real_ip_counts_only_from_a_trusted_proxy() {
+    for (trusted, real_user_waits) in [("trusted_proxies = [\"127.0.0.1\"]\n", false), ("", true)] {
+        let site = site_with(&None, trusted, &first_items()).await;
+        let b = Browser::new(&site.url);
+        b.get("/login").await;
+        // A guesser behind nginx tries eleven names from one address: that address waits.
+        for n in 0..11 {
+            let name = format!("guess{n}");
+            let p = b
+                .post_with(
+                    "/login",
+                    &[
+                        ("authenticity_token", &b.last_token().unwrap()),
+                        ("username", &name),
+                        ("password", "guess"),
+                    ],
+                    &[("x-real-ip", "203.0.113.9")],
+                )
+                .await;
+            assert_eq!(p.status, if n < 10 { 401 } else { 429 }, "guess {n}");
+        }
+        // The real user, from another address, is not held up by it unless the header
+        // was not trusted (then both are the proxy's 127.0.0.1).
+        let p = b
+            .post_with(
+                "/login",
+                &[
+                    ("authenticity_token", &b.last_token().unwrap()),
+                    ("username", DUTY),
+                    ("password", PASSWORD),
+                ],
+                &[("x-real-ip", "198.51.100.2")],
+            )
+            .await;
+        assert_eq!(
+            p.status,
+            if real_user_waits { 429 } else { 303 },
+            "{trusted}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -791,6 +972,27 @@ async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms() {
         assert_eq!(on_a.get("/").await.status, 303);
         stop.cancel();
     }
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_lifetime_however_busy() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    let clock = &site.s.clock;
+    // Used every hour for 11 h 59 min: still logged in.
+    for _ in 0..11 {
+        clock.set(clock.now() + Duration::hours(1));
+        assert_eq!(b.get("/").await.status, 200);
+    }
+    clock.set(clock.now() + Duration::minutes(59));
+    assert_eq!(b.get("/").await.status, 200);
+    // At 12 h, the default [web] session_max, it ends.
+    clock.set(clock.now() + Duration::minutes(1));
+    let p = b.get("/").await;
+    assert_eq!((p.status, p.location()), (303, "/login?next=%2F"));
+    assert_eq!(b.get("/").await.status, 303, "ended for good");
+    b.login(DUTY).await;
+    assert_eq!(b.get("/").await.status, 200);
 }
 
 #[tokio::test]
@@ -928,6 +1130,27 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
             vec!["add", DUTY, "--role", "duty", "--password-stdin"],
             "short\n",
             "at least 8",
+        ),
+        // Eight spaces, the commonest password, one kind of character (issue 26 §2.9).
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "        \n",
+            "only white space",
+        ),
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "12345678\n",
+            "most common passwords",
+        ),
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "woaini1314\n",
+            "most common passwords",
+        ),
+        (
+            vec!["add", DUTY, "--role", "duty", "--password-stdin"],
+            "98127364\n",
+            "two kinds of characters",
         ),
         (
             vec!["add", DUTY, "--role", "boss", "--password-stdin"],
@@ -1508,4 +1731,238 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
     let p = b.post("/incidents/1/note", &[("text", "已分页查看")]).await;
     assert_eq!(p.status, 303);
     assert!(actors(&store.actions_of(1).await.unwrap(), "note").contains(&DUTY.to_string()));
+}
+
+#[tokio::test]
+async fn next_after_login_stays_on_the_console_whatever_it_holds() {
+    let site = site(&None).await;
+    // A tab or newline in `next` (issue 26 §2.6): a browser drops them, so `/\t/evil`
+    // would be `//evil`; a newline made a 500 after the session was created.
+    for (next, to) in [
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\r\nSet-Cookie: planted=1", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/incidents/1?from=mail", "/incidents/1?from=mail"),
+    ] {
+        let b = Browser::new(&site.url);
+        let form = b.get(&format!("/login?next={}", urlencode(next))).await;
+        assert!(
+            form.body
+                .contains(&format!("name=\"next\" value=\"{}\"", html_attr(to))),
+            "{next:?}: {}",
+            form.body
+        );
+        let p = b
+            .post(
+                "/login",
+                &[("username", DUTY), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!((p.status, p.location()), (303, to), "{next:?}: {}", p.body);
+        assert_eq!(b.get("/").await.status, 200, "{next:?}: logged in");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&#34;")
+}
+
+#[tokio::test]
+async fn a_planted_csrf_cookie_and_its_token_record_nothing() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    b.get("/incidents/1").await;
+    // A page elsewhere on the site (another port, a sibling subdomain) gets a CSRF cookie
+    // and token of its own, plants the cookie in the duty officer's browser and posts.
+    let evil = Browser::new(&site.url);
+    let token = evil.get("/login").await.token().unwrap();
+    b.plant("yuqing_csrf", &evil.cookie("yuqing_csrf").unwrap());
+    let p = b
+        .post_raw(
+            "/incidents/1/note",
+            &[("authenticity_token", &token), ("text", "planted note")],
+        )
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    let actions = site.s.daemon.store.actions_of(1).await.unwrap();
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.detail.as_deref() != Some("planted note")),
+        "{actions:#?}"
+    );
+    // The page's own token, bound to the session, still works whatever the cookie.
+    let own = b.get("/incidents/1").await.token().unwrap();
+    assert_ne!(own, token);
+    let p = b
+        .post_raw(
+            "/incidents/1/note",
+            &[("authenticity_token", &own), ("text", "own note")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+}
+
+#[tokio::test]
+async fn a_post_from_another_origin_is_refused_whatever_its_token() {
+    let site = site(&None).await;
+    let b = logged_in(&site, DUTY).await;
+    let here = site.url.clone();
+    for (headers, status) in [
+        (vec![("origin", "http://127.0.0.1:1")], 403),
+        (vec![("origin", "null")], 403),
+        (vec![("sec-fetch-site", "same-site")], 403),
+        (vec![("sec-fetch-site", "cross-site")], 403),
+        (
+            vec![("origin", here.as_str()), ("sec-fetch-site", "same-origin")],
+            303,
+        ),
+        (vec![], 303),
+    ] {
+        let token = b.get("/incidents/1").await.token().unwrap();
+        let p = b
+            .post_with(
+                "/incidents/1/note",
+                &[("authenticity_token", &token), ("text", "备注")],
+                &headers,
+            )
+            .await;
+        assert_eq!(p.status, status, "{headers:?}: {}", p.body);
+    }
+    // The login form too.
+    let anon = Browser::new(&site.url);
+    let token = anon.get("/login").await.token().unwrap();
+    let p = anon
+        .post_with(
+            "/login",
+            &[
+                ("authenticity_token", &token),
+                ("username", DUTY),
+                ("password", PASSWORD),
+            ],
+            &[("origin", "http://evil.example")],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+}
+
+#[tokio::test]
+async fn behind_tls_the_cookies_are_host_only() {
+    let site = site_with(
+        &None,
+        "url = \"https://yq.example.gov.cn/\"\n",
+        &first_items(),
+    )
+    .await;
+    let b = Browser::new(&site.url);
+    let p = b.get("/login").await;
+    let cookies: Vec<String> = p
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .collect();
+    let csrf = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-yuqing_csrf="))
+        .unwrap_or_else(|| panic!("{cookies:?}"));
+    assert!(
+        csrf.contains("Secure") && csrf.contains("Path=/") && !csrf.contains("Domain"),
+        "{csrf}"
+    );
+    let ok = b
+        .post_with(
+            "/login",
+            &[
+                ("authenticity_token", &p.token().unwrap()),
+                ("username", DUTY),
+                ("password", PASSWORD),
+            ],
+            &[("origin", "https://yq.example.gov.cn")],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let session = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-yuqing_session="))
+        .expect("a __Host- session cookie");
+    assert!(
+        session.contains("Secure") && session.contains("Path=/") && !session.contains("Domain"),
+        "{session}"
+    );
+    assert_eq!(b.get("/").await.status, 200);
+}
+
+/// `/events` with `b`'s session cookie.
+async fn events_of(site: &common::console::Site, b: &Browser) -> reqwest::Response {
+    let r = reqwest::Client::new()
+        .get(format!("{}/events", site.url))
+        .header("cookie", b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r
+}
+
+/// Whether the stream ends within `within` (it sends nothing but keep-alives meanwhile).
+async fn ends_within(mut r: reqwest::Response, within: std::time::Duration) -> bool {
+    tokio::time::timeout(within, async { while let Ok(Some(_)) = r.chunk().await {} })
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn live_streams_end_with_their_session_and_a_session_holds_only_a_few() {
+    use std::time::Duration as Wait;
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    // Logout here: the stream ends at once.
+    let b = logged_in(&site, DUTY).await;
+    let live = events_of(&site, &b).await;
+    b.get("/").await;
+    assert_eq!(b.post("/logout", &[]).await.status, 303);
+    assert!(
+        ends_within(live, Wait::from_secs(3)).await,
+        "outlived logout"
+    );
+    // Expired, or the user disabled: within the recheck.
+    let b = logged_in(&site, LEADER).await;
+    let live = events_of(&site, &b).await;
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(
+        ends_within(live, Wait::from_secs(12)).await,
+        "outlived expiry"
+    );
+    let b = logged_in(&site, OPERATOR).await;
+    let live = events_of(&site, &b).await;
+    store.disable_user(OPERATOR, 10).await.unwrap();
+    assert!(
+        ends_within(live, Wait::from_secs(12)).await,
+        "outlived disable"
+    );
+    // One session opening stream after stream: its oldest end, the newest stay.
+    let b = logged_in(&site, DUTY).await;
+    let mut streams = Vec::new();
+    for _ in 0..8 {
+        streams.push(events_of(&site, &b).await);
+    }
+    let newest = streams.split_off(2);
+    for (i, s) in streams.into_iter().enumerate() {
+        assert!(ends_within(s, Wait::from_secs(3)).await, "stream {i} kept");
+    }
+    assert_eq!(newest.len(), 6);
 }

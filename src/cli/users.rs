@@ -48,10 +48,9 @@ pub enum UserCommand {
     },
 }
 
-/// The shortest password accepted.
-const MIN_LEN: usize = 8;
-
-fn read_password(from_stdin: bool) -> Result<String, ExitCode> {
+/// The password for `name`, from a prompt or stdin; exit 2 when it is refused (see
+/// `web::password_problem`).
+fn read_password(from_stdin: bool, name: &str) -> Result<String, ExitCode> {
     let password = if from_stdin {
         let mut line = String::new();
         if std::io::stdin().lock().read_line(&mut line).is_err() {
@@ -71,8 +70,8 @@ fn read_password(from_stdin: bool) -> Result<String, ExitCode> {
         }
         first
     };
-    if password.chars().count() < MIN_LEN {
-        eprintln!("error: the password must have at least {MIN_LEN} characters");
+    if let Some(why) = crate::web::password_problem(&password, name) {
+        eprintln!("error: {why}");
         return Err(ExitCode::from(2));
     }
     Ok(password)
@@ -112,7 +111,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 eprintln!("error: user `{name}` exists; change the password with `yuqing user passwd {name}`");
                 return Ok(ExitCode::from(2));
             }
-            let password = match read_password(password_stdin) {
+            let password = match read_password(password_stdin, &name) {
                 Ok(p) => p,
                 Err(code) => return Ok(code),
             };
@@ -159,7 +158,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 eprintln!("error: there is no user `{name}` (see `yuqing user list`)");
                 return Ok(ExitCode::from(2));
             }
-            let password = match read_password(password_stdin) {
+            let password = match read_password(password_stdin, &name) {
                 Ok(p) => p,
                 Err(code) => return Ok(code),
             };

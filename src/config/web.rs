@@ -7,7 +7,7 @@
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use toml::Spanned;
 
@@ -24,12 +24,25 @@ pub struct Web {
     pub secure_cookies: bool,
     /// A session unused this long expires (default 8h: a duty shift).
     pub session_idle: Span,
+    /// A session this old expires however much it is used (default 12h: a shift and its
+    /// handover), so a stolen or forgotten session does not last for good.
+    pub session_max: Span,
     /// `[web] url`: the console's address as people reach it (through nginx), for the
     /// links in instant messages; without it, one made from `listen`.
     pub url: Option<url::Url>,
+    /// `[web] trusted_proxies`: the peers (nginx) whose `X-Real-IP` names the client. From
+    /// any other peer the header is ignored, so a client cannot pick the address the login
+    /// throttle counts.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Web {
+    /// The console is reached over TLS: `[web] url` is https. Cookies are then `Secure` and
+    /// named `__Host-…`, which a browser keeps only from this very origin.
+    pub fn behind_tls(&self) -> bool {
+        self.url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+
     /// The console's address for links (`…/incidents/{id}`), ending in `/`: `url`, else
     /// `http://` + `listen` (loopback when it listens on every interface), else the default.
     pub fn console(&self) -> url::Url {
@@ -52,7 +65,9 @@ impl Default for Web {
             listen: DEFAULT_LISTEN.parse().ok(),
             secure_cookies: false,
             session_idle: Span::from_secs(8 * 3600),
+            session_max: Span::from_secs(12 * 3600),
             url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -65,7 +80,9 @@ pub struct RawWeb {
     public: Option<bool>,
     secure_cookies: Option<bool>,
     session_idle: Option<Spanned<Span>>,
+    session_max: Option<Spanned<Span>>,
     url: Option<Spanned<String>>,
+    trusted_proxies: Option<Vec<Spanned<String>>>,
 }
 
 /// Checks `[web]`; mistakes go to `errs` with their line.
@@ -97,6 +114,19 @@ pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> 
         }
         Some(s) => s.into_inner(),
     };
+    let session_max = match raw.session_max {
+        None => d.session_max,
+        Some(s) if s.get_ref().as_secs() < 60 => {
+            errs.push(at(
+                s.span(),
+                "[web] session_max shorter than 1m would log people out while they work; \
+                 give e.g. \"12h\""
+                    .into(),
+            ));
+            d.session_max
+        }
+        Some(s) => s.into_inner(),
+    };
     let url = raw.url.and_then(|u| match url::Url::parse(u.get_ref().trim()) {
         Ok(mut parsed) if matches!(parsed.scheme(), "http" | "https") => {
             if !parsed.path().ends_with('/') {
@@ -116,11 +146,27 @@ pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> 
             None
         }
     });
+    let mut trusted_proxies = Vec::new();
+    for p in raw.trusted_proxies.unwrap_or_default() {
+        match p.get_ref().trim().parse::<IpAddr>() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => errs.push(at(
+                p.span(),
+                format!(
+                    "[web] trusted_proxies: `{}` is not an IP address; list the addresses nginx \
+                     connects from, such as [\"127.0.0.1\", \"::1\"]",
+                    p.get_ref()
+                ),
+            )),
+        }
+    }
     Web {
         listen,
         secure_cookies: raw.secure_cookies.unwrap_or(false),
         session_idle,
+        session_max,
         url,
+        trusted_proxies,
     }
 }
 
@@ -185,5 +231,30 @@ mod tests {
         );
         let e = parse("[web]\nurl = \"ftp://x\"\n").unwrap_err().to_string();
         assert!(e.contains("y.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn a_session_lives_twelve_hours_at_most_unless_told() {
+        assert_eq!(Web::default().session_max.as_secs(), 12 * 3600);
+        let w = parse("[web]\nsession_max = \"24h\"\n").unwrap();
+        assert_eq!(w.session_max.as_secs(), 24 * 3600);
+        let e = parse("[web]\nsession_max = \"10s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("y.toml:2") && e.contains("session_max"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_and_none_by_default() {
+        assert!(Web::default().trusted_proxies.is_empty());
+        let w = parse("[web]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        assert_eq!(w.trusted_proxies.len(), 2);
+        let e = parse("[web]\ntrusted_proxies = [\"127.0.0.1\", \"nginx.local\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("y.toml:2") && e.contains("`nginx.local` is not an IP address"),
+            "{e}"
+        );
     }
 }

@@ -533,10 +533,10 @@ pub async fn serve(
         return Ok(None);
     };
     let handles = crate::daemon::handles::raise_limit();
-    let limits = crate::web::listener::Limits {
-        max_connections: crate::daemon::handles::budget(handles).metrics,
-        header_timeout: d.settings.get().config.daemon.header_timeout.std(),
-    };
+    let limits = crate::web::listener::Limits::new(
+        crate::daemon::handles::budget(handles).metrics,
+        d.settings.get().config.daemon.header_timeout.std(),
+    );
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on [daemon] metrics = \"{addr}\""))?;

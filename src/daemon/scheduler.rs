@@ -167,11 +167,12 @@ impl Daemon {
         &self,
         shutdown: CancellationToken,
     ) -> Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
-        let limits = crate::web::listener::Limits {
-            max_connections: crate::daemon::handles::budget(crate::daemon::handles::raise_limit())
-                .console,
-            header_timeout: self.settings.get().config.daemon.header_timeout.std(),
-        };
+        // An eighth of the console's slots is kept for people logged in.
+        let limits = crate::web::listener::Limits::new(
+            crate::daemon::handles::budget(crate::daemon::handles::raise_limit()).console,
+            self.settings.get().config.daemon.header_timeout.std(),
+        )
+        .keeping_for_logged_in();
         crate::web::serve(
             self.store.clone(),
             self.settings.clone(),

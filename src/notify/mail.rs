@@ -398,8 +398,12 @@ fn render(
     }
 }
 
-/// Escaped text with its `http(s)://` addresses made links. An address ends at white space
-/// or at the first character that is not ASCII (Chinese punctuation closes it).
+/// Escaped text with its `http(s)://` addresses made links. An address ends at white space,
+/// at a quote or a bracket, or at the first character that is not ASCII (Chinese
+/// punctuation closes it). The text was escaped for an element, where quotes may stay, but
+/// an address goes into an attribute too (issue 26 §2.8: a title ending
+/// `http://evil.example/"onmouseover="alert(1)"` became an attribute): there the address is
+/// escaped for a double-quoted attribute as well, whatever it holds.
 fn linkify(escaped: &str) -> String {
     let mut out = String::with_capacity(escaped.len());
     let mut rest = escaped;
@@ -411,13 +415,32 @@ fn linkify(escaped: &str) -> String {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
         let end = tail
-            .find(|c: char| c.is_whitespace() || !c.is_ascii() || c == '<')
+            .find(|c: char| {
+                c.is_whitespace() || !c.is_ascii() || matches!(c, '<' | '>' | '"' | '\'' | '`')
+            })
             .unwrap_or(tail.len());
         let url = &tail[..end];
-        let _ = write!(out, "<a href=\"{url}\">{url}</a>");
+        let _ = write!(out, "<a href=\"{}\">{url}</a>", attribute(url));
         rest = &tail[end..];
     }
     out.push_str(rest);
+    out
+}
+
+/// Already-escaped text made safe inside a double-quoted attribute: its quotes (and any
+/// bracket) as references; the `&…;` references it holds stay as they are.
+fn attribute(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    for c in escaped.chars() {
+        match c {
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push_str("&#96;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -1356,6 +1379,149 @@ mod tests {
             item,
             vec![dl(1, "release", 5), dl(2, "press_conference", 24)],
         )
+    }
+
+    /// The tags of `html`: what a mail reader obeys. Text is escaped, so a `<` opens a tag.
+    fn tags(html: &str) -> Vec<&str> {
+        html.split('<')
+            .skip(1)
+            .map(|t| &t[..t.find('>').unwrap_or(t.len())])
+            .collect()
+    }
+
+    /// Every tag holds only the attributes the builders write, each value in double quotes:
+    /// outside the quoted values, no event handler, no second tag, no stray quote.
+    fn assert_obeys_nothing(what: &str, html: &str) {
+        for tag in tags(html) {
+            assert_eq!(tag.matches('"').count() % 2, 0, "{what}: <{tag}>");
+            let outside: String = tag
+                .split('"')
+                .step_by(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_ascii_lowercase();
+            let handler = outside
+                .split(|c: char| c.is_whitespace() || c == '=' || c == '/')
+                .any(|w| w.starts_with("on") && w.len() > 2);
+            assert!(
+                !handler
+                    && !outside.contains('\'')
+                    && !outside.contains('`')
+                    && !outside.starts_with("img")
+                    && !outside.starts_with("script"),
+                "{what}: a hostile attribute or tag <{tag}> in\n{html}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_mail_builder_keeps_hostile_titles_and_notes_as_text() {
+        const HOSTILE: &str = "某景区坍塌 http://evil.example/\"onmouseover=\"alert(1)\" \
+             https://x.example/'onmouseover='alert(2)' <img src=x onerror=alert(3)> \
+             http://y.example/`onmouseover=alert(4)`";
+        let (incident, mut item, deadlines) = sample();
+        item.title = HOSTILE.into();
+        item.summary = HOSTILE.into();
+        item.link = Some("https://bbs.example.cn/\"onmouseover=\"alert(5)\"".to_string());
+        let duty: Vec<Mailbox> = vec!["值班员 <duty@example.gov.cn>".parse().unwrap()];
+        let evidence = [HOSTILE.to_string()];
+        let v = IncidentView {
+            incident: &incident,
+            first: &item,
+            source_name: HOSTILE,
+            items: 3,
+            deadlines: &deadlines,
+            evidence: &evidence,
+            owners: &duty,
+            people: &Default::default(),
+            tz: chrono_tz::Asia::Shanghai,
+            now: crate::vocab::clock::from_secs(incident.opened_at + 7 * 3600),
+        };
+        let post = crate::store::PostRow {
+            id: 1,
+            channel_id: "wechat".into(),
+            guid: "p1".into(),
+            title: HOSTILE.into(),
+            summary: HOSTILE.into(),
+            link: Some("https://mp.example.cn/\"onmouseover=\"alert(6)\"".into()),
+            published_at: Some(incident.opened_at),
+            first_seen: incident.opened_at,
+        };
+        let related = [Related {
+            id: 3,
+            severity: Severity::Major,
+            status: IncidentStatus::Open,
+            opened_at: v.now,
+            link: "http://127.0.0.1:8700/incidents/3\"onmouseover=\"alert(7)\"".to_string(),
+            same_item: Some(HOSTILE.to_string()),
+        }];
+        let history = [HOSTILE.to_string()];
+        let was = crate::vocab::clock::from_secs(incident.clock_start + 600);
+        let drafts = [
+            ("opened", opened(&v, &duty, &related)),
+            (
+                "regraded",
+                regraded(&v, Severity::Ordinary, Severity::Major, HOSTILE, &duty),
+            ),
+            (
+                "new_items",
+                new_items(
+                    &v,
+                    std::slice::from_ref(&item),
+                    &|_| HOSTILE.to_string(),
+                    &duty,
+                ),
+            ),
+            ("unacknowledged", unacknowledged(&v, HOSTILE, &duty)),
+            ("reminder", reminder(&v, &deadlines[0], &duty)),
+            ("breached", breached(&v, &deadlines[0], true, &duty)),
+            (
+                "resurgence",
+                resurgence(&v, &item, HOSTILE, true, &history, &duty),
+            ),
+            (
+                "resurgence_open",
+                resurgence(&v, &item, HOSTILE, false, &history, &duty),
+            ),
+            (
+                "release_candidate",
+                release_candidate(&v, HOSTILE, &post, false, &duty),
+            ),
+            (
+                "release_recorded",
+                release_candidate(&v, HOSTILE, &post, true, &duty),
+            ),
+            ("monitoring", monitoring(&v, v.now, &duty)),
+            ("closed", closed(&v, HOSTILE, &duty)),
+            ("clock_moved", clock_moved(&v, was, &item, HOSTILE, &duty)),
+            ("dismissed", dismissed(&v, HOSTILE, HOSTILE, &duty)),
+            ("handled", handled(&v, HOSTILE, HOSTILE, &duty)),
+            ("merged", merged(&v, &incident, HOSTILE, &duty)),
+            ("split", split(&v, 3, 2, HOSTILE, &duty)),
+        ];
+        for (what, d) in &drafts {
+            assert_obeys_nothing(what, &d.html);
+            assert!(!d.subject.contains('\n'), "{what}: {}", d.subject);
+        }
+        // The address before the quote is still a link, and the rest shows as text.
+        let reopened = &drafts[6].1.html;
+        assert!(
+            reopened.contains("<a href=\"http://evil.example/\">http://evil.example/</a>\"onmouseover=\"alert(1)\""),
+            "{reopened}"
+        );
+    }
+
+    #[test]
+    fn linkify_escapes_the_attribute_whatever_the_address_holds() {
+        assert_eq!(
+            linkify("见 http://evil.example/\"onmouseover=\"alert(1)\" 。"),
+            "见 <a href=\"http://evil.example/\">http://evil.example/</a>\"onmouseover=\"alert(1)\" 。"
+        );
+        assert_eq!(
+            linkify("https://a.example/?x=1&amp;y=2"),
+            "<a href=\"https://a.example/?x=1&amp;y=2\">https://a.example/?x=1&amp;y=2</a>"
+        );
+        assert_eq!(attribute("a\"b'c<d>`"), "a&quot;b&#39;c&lt;d&gt;&#96;");
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod outbox;
 mod releases;
 mod sessions;
 mod sources;
+mod throttle;
 mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
@@ -32,6 +33,7 @@ pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use sources::{PollSuccess, SourceState};
+pub use throttle::Claim;
 pub use users::UserRow;
 
 use anyhow::{Context, Result};

@@ -8,6 +8,15 @@
 
 use std::borrow::Cow;
 
+/// `text` as a link people may be sent to: an absolute `http` or `https` URL with a host,
+/// nothing else (issue 26 §2.7: `javascript:alert(1)` parses as a URL too, and a release
+/// link is shown as a link in the console and in mail).
+pub fn http_link(text: &str) -> Option<url::Url> {
+    let u = url::Url::parse(text.trim()).ok()?;
+    (matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
+        .then_some(u)
+}
+
 /// The bidi embeddings, overrides and isolates: LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -54,6 +63,30 @@ pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_is_http_or_https_and_nothing_else() {
+        for good in [
+            "https://www.gov.cn/xinwen/1.html",
+            "http://10.0.0.1:8080/a?b=c",
+        ] {
+            assert!(http_link(good).is_some(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox",
+            "file:///etc/passwd",
+            "ftp://example.cn/x",
+            "//evil.example/",
+            "www.gov.cn",
+            "http://",
+            "",
+        ] {
+            assert!(http_link(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn escapes_and_controls_are_shown_not_obeyed() {

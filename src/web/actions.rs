@@ -3,6 +3,7 @@
 //! user's name). The role is checked here, on the server, for every request.
 
 use super::auth::User;
+use super::csrf::CsrfToken;
 use super::csrf::{self, Form};
 use super::incident_page::FLASH;
 use super::pages;
@@ -13,7 +14,6 @@ use crate::vocab::severity::Severity;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// The actions of the route contract.
@@ -97,9 +97,9 @@ async fn run(
             let Some(u) = text("url") else {
                 return Err(refused("请填写权威信息发布的链接（URL）。"));
             };
-            if url::Url::parse(u).is_err() {
+            if crate::vocab::text::http_link(u).is_none() {
                 return Err(refused(format!(
-                    "「{u}」不是网址：请填写发布页面的完整链接。"
+                    "「{u}」不是网址（只接受 http:// 或 https:// 开头的链接）：请填写发布页面的完整链接。"
                 )));
             }
             // A detected candidate with this link counts at its own publication time.

@@ -2,12 +2,15 @@
 //!
 //! Passwords are hashed with argon2id (the `argon2` crate's defaults, OWASP's minimum);
 //! the user and their role are read from the database on every request, so a disabled user
-//! or a changed password ends their sessions at once. Failed logins for one name or one
-//! address are slowed, then refused for a while, and logged.
+//! or a changed password ends their sessions at once. Login attempts are counted in the
+//! store before the password is checked, per name and per address, and slowed by growing
+//! waits (see `Limit`); each failure is logged.
 
+use super::csrf::CsrfToken;
 use super::csrf::{self, Form};
 use super::pages::{self, Layout};
 use super::Console;
+use crate::store::Claim;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use askama::Template;
@@ -16,11 +19,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_csrf::CsrfToken;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
 /// What a person may do in the console.
@@ -108,12 +107,15 @@ impl User {
     }
 }
 
-const USER_KEY: &str = "user";
+pub(super) const USER_KEY: &str = "user";
 /// The session holds a stamp of the password hash it was opened with: a new password (a
 /// new salt, so a new hash) ends every session opened before, even within the second.
-const STAMP_KEY: &str = "stamp";
+pub(super) const STAMP_KEY: &str = "stamp";
+/// When the session was opened (UTC seconds): it ends `[web] session_max` later, however
+/// much it is used.
+pub(super) const SINCE_KEY: &str = "since";
 
-fn stamp(password_hash: &str) -> String {
+pub(super) fn stamp(password_hash: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(password_hash.as_bytes())[..12]
         .iter()
@@ -150,6 +152,21 @@ impl FromRequestParts<Console> for User {
             return Err(to_login());
         };
         let stamped: Option<String> = session.get(STAMP_KEY).await.ok().flatten();
+        let now = c.clock.now().timestamp();
+        let since: i64 = match session.get(SINCE_KEY).await.ok().flatten() {
+            Some(t) => t,
+            None => {
+                // Opened before sessions had a lifetime: it starts now.
+                let _ = session.insert(SINCE_KEY, now).await;
+                now
+            }
+        };
+        let max = c.settings.get().config.web.session_max.as_secs() as i64;
+        if now - since >= max {
+            tracing::info!(user = %name, "console session ended: older than [web] session_max");
+            let _ = session.flush().await;
+            return Err(to_login());
+        }
         let row = match c.store.user(&name).await {
             Ok(r) => r,
             Err(e) => return Err(pages::failure(&e)),
@@ -160,6 +177,10 @@ impl FromRequestParts<Console> for User {
                     && stamped.as_deref() == Some(&*stamp(&u.password_hash)) =>
             {
                 let role = u.role.parse().unwrap_or(Role::Leader);
+                // Someone is logged in on this connection: the listener keeps it longest.
+                if let Some(peer) = parts.extensions.get::<super::listener::Peer>() {
+                    peer.logged_in();
+                }
                 Ok(User { name: u.name, role })
             }
             _ => {
@@ -174,10 +195,28 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Only a path on this site: never `//host` or a full URL.
+/// Only a path on this site (issue 26 §2.6): `next` must parse as a relative reference
+/// whose target is on this origin, else `/`. Browsers drop tabs and newlines inside a URL,
+/// so `/<TAB>/evil.example` is read as `//evil.example`: any control character, white
+/// space or backslash is refused outright, and what is returned is the reference as
+/// `url` serializes it, so it is always a valid `Location`.
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+    const HERE: &str = "http://console.invalid/";
+    let Some(n) = next else {
+        return "/".into();
+    };
+    if !n.starts_with('/')
+        || n.starts_with("//")
+        || n.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return "/".into();
+    }
+    let Ok(base) = url::Url::parse(HERE) else {
+        return "/".into();
+    };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => u[url::Position::BeforePath..].to_string(),
         _ => "/".into(),
     }
 }
@@ -185,37 +224,44 @@ fn local_path(next: Option<&str>) -> String {
 // ---------------------------------------------------------------------------------------
 // Throttling
 
-/// Failed logins per name and per address within the window.
-#[derive(Default)]
-pub struct Throttle(Mutex<HashMap<String, Vec<Instant>>>);
+/// How logins are slowed (issue 26). Every attempt is counted in the store before its
+/// password is checked (`Store::claim_login_attempt`), once for the account and once for
+/// the address, so concurrent guesses cannot outrun the count, a restart does not clear it
+/// and all daemons share it. Past a few free attempts each key must wait longer before its
+/// next attempt is checked; an attempt that comes too soon is answered 429 unchecked. The
+/// account's wait stays short, so guesses from elsewhere slow the real user down but never
+/// lock them out for long; an address's wait grows to a quarter of an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Attempts checked without a wait.
+    pub free: i64,
+    /// The longest wait, in seconds.
+    pub max_wait: i64,
+}
 
-/// Failures kept this long.
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// From this many failures on, each answer is slowed.
-const SLOW_AFTER: usize = 3;
-/// From this many failures on, logins are refused until the window has passed.
-const REFUSE_AFTER: usize = 10;
+/// Per account: three attempts, then 1 s, 2 s, 4 s … up to a minute between attempts.
+pub const PER_ACCOUNT: Limit = Limit {
+    free: 3,
+    max_wait: 60,
+};
+/// Per address: ten attempts, then 1 s, 2 s, 4 s … up to 15 minutes between attempts.
+pub const PER_ADDRESS: Limit = Limit {
+    free: 10,
+    max_wait: 15 * 60,
+};
+/// A count whose last attempt is this old starts again.
+pub(super) const FORGET_AFTER: i64 = 15 * 60;
 
-impl Throttle {
-    fn failures(&self, key: &str) -> usize {
-        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let list = m.entry(key.to_string()).or_default();
-        list.retain(|t| now.duration_since(*t) < WINDOW);
-        list.len()
-    }
-    fn fail(&self, key: &str) {
-        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        // Names tried once and long ago are forgotten, so guessing many names cannot fill
-        // the memory.
-        if m.len() > 10_000 {
-            m.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < WINDOW));
+impl Limit {
+    /// Seconds to wait after the `n`-th attempt: none within the free ones, then doubling
+    /// from one second.
+    pub fn wait_after(self, n: i64) -> i64 {
+        if n < self.free {
+            0
+        } else {
+            let doublings = u32::try_from(n - self.free).unwrap_or(u32::MAX).min(30);
+            (1i64 << doublings).min(self.max_wait)
         }
-        m.entry(key.to_string()).or_default().push(now);
-    }
-    fn clear(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -271,10 +317,11 @@ async fn render_login(
     (status, token, page).into_response()
 }
 
-/// The client's address: the peer's, or, when the peer is this machine (nginx in front),
-/// the `X-Real-IP` nginx sets.
-fn client_address(peer: SocketAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
-    if peer.ip().is_loopback() {
+/// The client's address: the peer's, or, when the peer is one of `[web] trusted_proxies`
+/// (nginx in front), the `X-Real-IP` it sets. From any other peer the header is ignored: a
+/// client must not choose the address the throttle counts.
+fn client_address(peer: SocketAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if trusted.contains(&peer.ip()) {
         if let Some(ip) = headers
             .get("x-real-ip")
             .and_then(|v| v.to_str().ok())
@@ -300,26 +347,37 @@ pub async fn login(
     let name = form.get("username").unwrap_or("").trim().to_string();
     let password = form.get("password").unwrap_or("").to_string();
     let next = local_path(form.get("next"));
-    let address = client_address(peer, &headers);
+    let trusted = c.settings.get().config.web.trusted_proxies.clone();
+    let address = client_address(peer, &headers, &trusted);
     let (by_name, by_addr) = (format!("user:{name}"), format!("addr:{address}"));
-    let failures = c
-        .throttle
-        .failures(&by_name)
-        .max(c.throttle.failures(&by_addr));
-    if failures >= REFUSE_AFTER {
-        tracing::warn!(user = %name, address = %address, failures, "console login refused: too many failures");
-        return render_login(
-            &c,
-            token,
-            next,
-            Some("失败次数过多，请 15 分钟后再试。".into()),
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await;
-    }
-    if failures >= SLOW_AFTER {
-        let pause = Duration::from_secs((failures - SLOW_AFTER + 1).min(5) as u64);
-        tokio::time::sleep(pause).await;
+    let now = c.clock.now().timestamp();
+    // Counted before the check, the address first: an address that must wait does not move
+    // the account's count.
+    for (key, limit) in [(&by_addr, PER_ADDRESS), (&by_name, PER_ACCOUNT)] {
+        match c
+            .store
+            .claim_login_attempt(key, now, FORGET_AFTER, &|n| limit.wait_after(n))
+            .await
+        {
+            Ok(Claim::Granted(_)) => {}
+            Ok(Claim::Wait { until }) => {
+                let wait = (until - now).max(1);
+                tracing::warn!(user = %name, address = %address, key = %key, wait, "console login refused unchecked: too many attempts");
+                let mut r = render_login(
+                    &c,
+                    token,
+                    next,
+                    Some(format!("登录尝试过于频繁，请 {wait} 秒后再试。")),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await;
+                if let Ok(v) = wait.to_string().parse() {
+                    r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                }
+                return r;
+            }
+            Err(e) => return pages::failure(&e),
+        }
     }
     let user = match c.store.user(&name).await {
         Ok(u) => u.filter(|u| u.disabled_at.is_none()),
@@ -334,20 +392,36 @@ pub async fn login(
         .unwrap_or(false);
     match user {
         Some(u) if ok => {
-            c.throttle.clear(&by_name);
+            // The name's count starts again; the address gets its attempt back, so that
+            // people logging in do not use up the attempts of an office behind one
+            // address (failures still count there).
+            if let Err(e) = c.store.clear_login_attempts(&by_name).await {
+                return pages::failure(&e);
+            }
+            if let Err(e) = c
+                .store
+                .refund_login_attempt(&by_addr, &|n| PER_ADDRESS.wait_after(n))
+                .await
+            {
+                return pages::failure(&e);
+            }
             // A new id at login: a session id planted before cannot be ridden.
             if let Err(e) = session.cycle_id().await {
                 return pages::failure(&anyhow::anyhow!("{e}"));
             }
             let _ = session.insert(USER_KEY, &u.name).await;
             let _ = session.insert(STAMP_KEY, stamp(&u.password_hash)).await;
+            let _ = session.insert(SINCE_KEY, c.clock.now().timestamp()).await;
+            // The forms' token belongs to this session: a token or cookie planted before
+            // cannot be ridden either.
+            if let Err(r) = csrf::new_session_token(&session).await {
+                return r;
+            }
             tracing::info!(user = %u.name, role = %u.role, address = %address, "console login");
             (token, Redirect::to(&next)).into_response()
         }
         _ => {
-            c.throttle.fail(&by_name);
-            c.throttle.fail(&by_addr);
-            tracing::warn!(user = %name, address = %address, failures = failures + 1, "console login failed");
+            tracing::warn!(user = %name, address = %address, "console login failed");
             render_login(
                 &c,
                 token,
@@ -360,9 +434,18 @@ pub async fn login(
     }
 }
 
-pub async fn logout(session: Session, token: CsrfToken, form: Form) -> Response {
+pub async fn logout(
+    State(c): State<Console>,
+    session: Session,
+    token: CsrfToken,
+    form: Form,
+) -> Response {
     if let Err(r) = csrf::verify(&token, &form) {
         return r;
+    }
+    // The session's live streams end with it (on other daemons within `events::RECHECK`).
+    if let Some(id) = session.id() {
+        c.streams.end(&id.to_string());
     }
     let _ = session.flush().await;
     Redirect::to("/login").into_response()
@@ -382,24 +465,63 @@ mod tests {
     }
 
     #[test]
-    fn the_address_behind_nginx_is_its_x_real_ip_and_only_from_loopback() {
+    fn the_address_behind_nginx_is_its_x_real_ip_and_only_from_a_trusted_proxy() {
         let mut h = axum::http::HeaderMap::new();
         h.insert("x-real-ip", "203.0.113.7".parse().unwrap());
         let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         let remote: SocketAddr = "198.51.100.1:5000".parse().unwrap();
-        assert_eq!(client_address(local, &h).to_string(), "203.0.113.7");
-        assert_eq!(client_address(remote, &h).to_string(), "198.51.100.1");
+        let nginx: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        assert_eq!(client_address(local, &h, &nginx).to_string(), "203.0.113.7");
         assert_eq!(
-            client_address(local, &Default::default()).to_string(),
+            client_address(remote, &h, &nginx).to_string(),
+            "198.51.100.1"
+        );
+        // Loopback is not trusted unless listed: a local client cannot choose its address.
+        assert_eq!(client_address(local, &h, &[]).to_string(), "127.0.0.1");
+        assert_eq!(
+            client_address(local, &Default::default(), &nginx).to_string(),
             "127.0.0.1"
         );
     }
 
     #[test]
+    fn waits_grow_after_the_free_attempts_up_to_the_limit() {
+        let waits: Vec<i64> = (1..=10).map(|n| PER_ACCOUNT.wait_after(n)).collect();
+        assert_eq!(waits, vec![0, 0, 1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(PER_ADDRESS.wait_after(9), 0);
+        assert_eq!(PER_ADDRESS.wait_after(10), 1);
+        assert_eq!(PER_ADDRESS.wait_after(40), 900);
+        assert_eq!(PER_ADDRESS.wait_after(i64::MAX), 900);
+    }
+
+    #[test]
     fn next_is_only_a_local_path() {
         assert_eq!(local_path(Some("/incidents/3")), "/incidents/3");
-        assert_eq!(local_path(Some("//evil.example")), "/");
-        assert_eq!(local_path(Some("https://evil.example")), "/");
+        assert_eq!(
+            local_path(Some("/items?topic=scenic&q=%E6%99%AF")),
+            "/items?topic=scenic&q=%E6%99%AF"
+        );
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/\\evil.example",
+            "/ /evil.example",
+            "\t//evil.example",
+            "/\u{0}",
+            "/\u{3000}/evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
+        }
+        // What is kept is a valid header value: non-ASCII is percent-encoded.
+        assert_eq!(
+            local_path(Some("/items?q=景区")),
+            "/items?q=%E6%99%AF%E5%8C%BA"
+        );
         assert_eq!(local_path(None), "/");
     }
 }

@@ -6,6 +6,7 @@
 
 use super::auth::User;
 use super::charts;
+use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::briefing::{self, Count, EventLine, Numbers};
@@ -16,7 +17,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
 use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(serde::Deserialize, Default)]

@@ -2,6 +2,7 @@
 //! countdown, counts by state, the own channels' duties, sources failing or silent.
 
 use super::auth::User;
+use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::sources::{self, Duty, Health};
 use super::words::{self, DeadlineState};
@@ -13,7 +14,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;

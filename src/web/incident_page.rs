@@ -8,6 +8,7 @@
 
 use super::auth::User;
 use super::charts;
+use super::csrf::CsrfToken;
 use super::dashboard::DeadlineView;
 use super::pages::{self, Layout};
 use super::words;
@@ -20,7 +21,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
 use tower_sessions::Session;
 
 /// A piece of text; `marked` when it is a word the topic matched on.

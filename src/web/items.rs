@@ -2,6 +2,7 @@
 //! in the URL), a page at a time; `?format=json` for scripts.
 
 use super::auth::User;
+use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::mail::local;
@@ -11,7 +12,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json, Response};
-use axum_csrf::CsrfToken;
 use chrono::{NaiveDate, TimeZone};
 use serde_json::json;
 

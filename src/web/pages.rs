@@ -2,6 +2,7 @@
 //! form), the security headers, the error pages; and the watchlist test page.
 
 use super::auth::User;
+use super::csrf::CsrfToken;
 use super::csrf::{self, Form};
 use super::Console;
 use askama::Template;
@@ -10,7 +11,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
 
 /// The frame around a page.
 pub struct Layout {

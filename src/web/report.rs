@@ -4,6 +4,7 @@
 
 use super::auth::User;
 use super::charts;
+use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::report::{self, Line};
@@ -13,7 +14,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 
 #[derive(serde::Deserialize, Default)]

@@ -73,14 +73,20 @@ impl SessionStore for DbSessions {
     }
 }
 
-/// The session layer: cookie `yuqing_session`, HttpOnly, SameSite=Strict, Secure behind
-/// TLS, expiring after `[web] session_idle` without a request.
+/// The session layer: cookie `yuqing_session` (`__Host-yuqing_session` behind TLS, so that
+/// no other origin of the site can set it), HttpOnly, SameSite=Strict, Path=/, Secure
+/// behind TLS, expiring after `[web] session_idle` without a request.
 pub fn layer(store: Store, web: &Web) -> SessionManagerLayer<DbSessions> {
     let idle = time::Duration::seconds(i64::try_from(web.session_idle.as_secs()).unwrap_or(28800));
     SessionManagerLayer::new(DbSessions(store))
-        .with_name("yuqing_session")
+        .with_name(if web.behind_tls() {
+            "__Host-yuqing_session"
+        } else {
+            "yuqing_session"
+        })
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Strict)
-        .with_secure(web.secure_cookies)
+        .with_secure(web.secure_cookies || web.behind_tls())
         .with_expiry(Expiry::OnInactivity(idle))
 }

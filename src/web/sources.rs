@@ -2,6 +2,7 @@
 //! board of publication duties.
 
 use super::auth::User;
+use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::words::ago;
 use super::Console;
@@ -12,7 +13,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum_csrf::CsrfToken;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 

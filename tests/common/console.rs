@@ -145,7 +145,21 @@ impl Browser {
         self.cookies.lock().unwrap().remove(name);
     }
 
-    fn cookie_header(&self) -> String {
+    /// Sets a cookie as a page of another origin on the same site could (issue 26 §2.3).
+    pub fn plant(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), value.to_string());
+    }
+
+    /// The CSRF token of the last page that had a form.
+    pub fn last_token(&self) -> Option<String> {
+        self.token.lock().unwrap().clone()
+    }
+
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header(&self) -> String {
         let c = self.cookies.lock().unwrap();
         c.iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -200,18 +214,28 @@ impl Browser {
 
     /// Posts exactly these fields.
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_with(path, fields, &[]).await
+    }
+
+    /// Posts exactly these fields with these extra headers (`Origin`, `X-Real-IP` …).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        let r = self
+        let mut req = self
             .http
             .post(format!("{}{path}", self.base))
             .header(COOKIE, self.cookie_header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .header("content-type", "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.body(body).send().await.unwrap();
         self.finish(r).await
     }
 

@@ -1,0 +1,241 @@
+//! Login attempts, counted before the password is checked (issue 26): 200 guesses sent at
+//! once all read "no failures yet" when the count was read before the check and written
+//! after it. Here an attempt is granted by one compare-and-set on its key's row, so of
+//! concurrent attempts only as many are granted as the rule allows, on every daemon of the
+//! database and across restarts. The rule itself (how long to wait after the n-th attempt)
+//! is the console's: it is passed in.
+
+use super::Store;
+use anyhow::Result;
+
+/// What the count says about one more attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Check it: it is the `n`-th attempt counted on this key.
+    Granted(i64),
+    /// Do not check it before `until` (UTC seconds).
+    Wait { until: i64 },
+}
+
+impl Store {
+    /// Counts one attempt on `key` at `now` unless the key must wait. A count whose last
+    /// attempt is `forget_after` seconds old starts again at one; after the `n`-th attempt
+    /// the next waits `delay(n)` seconds. Atomic: concurrent callers, in this process or
+    /// another, are granted one at a time.
+    pub async fn claim_login_attempt(
+        &self,
+        key: &str,
+        now: i64,
+        forget_after: i64,
+        delay: &(dyn Fn(i64) -> i64 + Sync),
+    ) -> Result<Claim> {
+        loop {
+            // A key seen for the first time counts from nothing, as of now (so the hourly
+            // removal of old counts does not take it away between here and the update).
+            sqlx::query(
+                "INSERT INTO login_throttle (key, attempts, allowed_at, last_at) \
+                 VALUES ($1, 0, 0, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+            let Some((attempts, allowed_at, last_at)) = row else {
+                continue; // removed in between: insert again
+            };
+            if allowed_at > now {
+                return Ok(Claim::Wait { until: allowed_at });
+            }
+            let n = if now - last_at >= forget_after {
+                1
+            } else {
+                attempts + 1
+            };
+            let won = sqlx::query(
+                "UPDATE login_throttle SET attempts = $2, allowed_at = $3, last_at = $4 \
+                 WHERE key = $1 AND attempts = $5 AND allowed_at = $6 AND last_at = $7",
+            )
+            .bind(key)
+            .bind(n)
+            .bind(now.saturating_add(delay(n).max(0)))
+            .bind(now)
+            .bind(attempts)
+            .bind(allowed_at)
+            .bind(last_at)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+            if won == 1 {
+                return Ok(Claim::Granted(n));
+            }
+            // Another attempt was counted between the read and the write: read again.
+        }
+    }
+
+    /// Takes back one attempt on `key` (a correct password: logging in must not use up the
+    /// address's attempts, or one office behind one address would soon wait). The wait
+    /// becomes the one after the attempt before, counted from the last attempt, and never
+    /// longer than it was.
+    pub async fn refund_login_attempt(
+        &self,
+        key: &str,
+        delay: &(dyn Fn(i64) -> i64 + Sync),
+    ) -> Result<()> {
+        loop {
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+            let Some((attempts, allowed_at, last_at)) = row else {
+                return Ok(());
+            };
+            if attempts == 0 {
+                return Ok(());
+            }
+            let n = attempts - 1;
+            let wait = if n == 0 { 0 } else { delay(n).max(0) };
+            let allowed = allowed_at.min(last_at.saturating_add(wait));
+            let done = sqlx::query(
+                "UPDATE login_throttle SET attempts = $2, allowed_at = $3 \
+                 WHERE key = $1 AND attempts = $4 AND allowed_at = $5 AND last_at = $6",
+            )
+            .bind(key)
+            .bind(n)
+            .bind(allowed)
+            .bind(attempts)
+            .bind(allowed_at)
+            .bind(last_at)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+            if done == 1 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Forgets the count of `key` (a correct password for the account).
+    pub async fn clear_login_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE login_throttle SET attempts = 0, allowed_at = 0 WHERE key = $1")
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Removes counts whose last attempt is before `before`; returns how many. Guessing
+    /// many names or from many addresses cannot grow the table for good.
+    pub async fn delete_stale_login_attempts(&self, before: i64) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn concurrent_attempts_are_granted_only_as_the_rule_allows() {
+        let (_dir, store) = store().await;
+        // Three free attempts, then a second's wait after the third.
+        let delay = |n: i64| if n >= 3 { 1 } else { 0 };
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let s = store.clone();
+            tasks.spawn(async move {
+                s.claim_login_attempt("user:a", 100, 900, &delay)
+                    .await
+                    .unwrap()
+            });
+        }
+        let mut granted = Vec::new();
+        while let Some(c) = tasks.join_next().await {
+            if let Claim::Granted(n) = c.unwrap() {
+                granted.push(n);
+            }
+        }
+        granted.sort();
+        assert_eq!(granted, vec![1, 2, 3]);
+        assert_eq!(
+            store
+                .claim_login_attempt("user:a", 100, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Wait { until: 101 }
+        );
+        assert_eq!(
+            store
+                .claim_login_attempt("user:a", 101, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(4)
+        );
+        // Another key counts apart; a cleared key starts again; an old count is forgotten.
+        assert_eq!(
+            store
+                .claim_login_attempt("addr:x", 101, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(1)
+        );
+        store.clear_login_attempts("user:a").await.unwrap();
+        assert_eq!(
+            store
+                .claim_login_attempt("user:a", 101, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(1)
+        );
+        assert_eq!(
+            store
+                .claim_login_attempt("addr:x", 2000, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(1)
+        );
+        assert_eq!(store.delete_stale_login_attempts(2000).await.unwrap(), 1);
+        // A refunded attempt gives back its place and its wait.
+        for _ in 0..2 {
+            store
+                .claim_login_attempt("addr:y", 3000, 900, &delay)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store
+                .claim_login_attempt("addr:y", 3000, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(3)
+        );
+        store.refund_login_attempt("addr:y", &delay).await.unwrap();
+        assert_eq!(
+            store
+                .claim_login_attempt("addr:y", 3000, 900, &delay)
+                .await
+                .unwrap(),
+            Claim::Granted(3)
+        );
+    }
+}
