@@ -74,6 +74,7 @@ async fn add(
         Severity::Major,
         &[],
         now,
+        &mut Default::default(),
     )
     .await
     .unwrap();

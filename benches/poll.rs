@@ -547,6 +547,7 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
                             Severity::Major,
                             &[],
                             at,
+                            &mut Default::default(),
                         )
                         .await
                         .expect("on_match"),

@@ -47,6 +47,13 @@ pub fn default_title(item_title: &str, topic_name: &str) -> String {
     }
 }
 
+/// The clock starts one poll moved back, by incident: the clock start before the poll's
+/// first move and the 计时提前 mail queued for it. A page listed newest first moves an
+/// incident's clock back item by item; the poll mails it once, from where it was to where
+/// it ends (issue 26: one poll of 320 items once sent 71 such mails).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClockMoves(std::collections::HashMap<i64, (i64, i64)>);
+
 /// What a matched item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -70,6 +77,7 @@ pub async fn on_match(
     severity: Severity,
     evidence: &[String],
     now: DateTime<Utc>,
+    moves: &mut ClockMoves,
 ) -> Result<Outcome> {
     let config = &settings.config;
     if let Some(open) = lifecycle::same_event(store, tx, config, item, topic_id, now).await? {
@@ -94,7 +102,7 @@ pub async fn on_match(
             from_secs(item.fetched_at),
         );
         let open = if secs(start) < open.clock_start {
-            move_clock_start(store, tx, config, &open, item, start, now).await?
+            move_clock_start(store, tx, config, &open, item, start, now, moves).await?
         } else {
             open
         };
@@ -290,6 +298,7 @@ pub async fn on_match(
 /// `item`, which joined it; its deadlines are counted again from there (met ones move too,
 /// so that met or missed is judged against the clock as it now stands), and the people
 /// told of a regrade are told, with what is now overdue. Returns the incident as it is.
+#[allow(clippy::too_many_arguments)]
 async fn move_clock_start(
     store: &Store,
     tx: &mut Tx,
@@ -298,8 +307,12 @@ async fn move_clock_start(
     item: &ItemRow,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
+    moves: &mut ClockMoves,
 ) -> Result<IncidentRow> {
     let was = from_secs(incident.clock_start);
+    // Moved already in this poll: the mail says where it was before the poll.
+    let earlier = moves.0.get(&incident.id).copied();
+    let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
     store.set_clock_start(tx, incident.id, secs(start)).await?;
     for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
         store
@@ -328,13 +341,22 @@ async fn move_clock_start(
     let to = config
         .escalation
         .mailboxes(&config.people, snap.severity(), EStep::Regraded);
-    let mut draft = mail::clock_moved(&view, was, item, &source, &to);
+    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &to);
     draft.notify = config
         .escalation
         .notifiers(&config.people, snap.severity(), EStep::Regraded);
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    // One mail per incident per poll: the one queued by this poll's earlier move says the
+    // latest start instead, unless it went out meanwhile.
+    let replaced = match earlier {
+        Some((_, queued)) => store.replace_unsent(tx, queued, &draft).await?,
+        None => false,
+    };
+    if !replaced {
+        let queued = store
+            .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
+            .await?;
+        moves.0.insert(incident.id, (secs(mailed_was), queued));
+    }
     tracing::info!(
         incident_id = incident.id,
         item_id = item.id,

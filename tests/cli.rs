@@ -406,7 +406,7 @@ async fn output_for_spreadsheets_scripts_and_help() {
     let (sources, _) = text(&yq(&sc, &["sources"]));
     assert!(
         sources.starts_with(
-            "来源\t状态\t上次成功（Asia/Shanghai, UTC+08:00）\t连续失败\t下次抓取\t错误\nnews\t正常\t2026-11-24 09:00\t0 次\t"
+            "来源\t状态\t上次成功（Asia/Shanghai, UTC+08:00）\t连续失败\t下次抓取\t发现延迟（近7天 中位/95%，条数）\t错误\nnews\t正常\t2026-11-24 09:00\t0 次\t"
         ),
         "{sources}"
     );

@@ -1175,7 +1175,10 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         &format!("{PASSWORD}\n"),
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("added as duty"));
+    assert!(
+        out.contains("已添加用户") && out.contains("（duty）"),
+        "{out}"
+    );
     let (code, out) = user_cmd(
         &dirs,
         &config,

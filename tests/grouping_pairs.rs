@@ -208,6 +208,7 @@ async fn the_store_groups_as_a_full_comparison_would() {
                 Severity::Large,
                 &[],
                 now,
+                &mut Default::default(),
             )
             .await
             .unwrap();

@@ -464,9 +464,9 @@ async fn earlier_item_on(backend: Option<String>) {
 }
 
 /// Issue 26 §3: one poll of 320 reports of one event, listed newest first as feeds list
-/// them, once moved the clock start back item by item and sent 71 计时提前 mails. Taken
-/// oldest first, the incident opens at its earliest report: no 计时提前 at all. A later
-/// poll that brings 50 still older reports moves it back once, and says so once.
+/// them, moves the clock start back item by item; it once sent 71 计时提前 mails. Now the
+/// poll mails one, from where the clock stood before it to where it ends; a later poll
+/// that brings 50 still older reports mails one more.
 #[tokio::test]
 async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
     // The scenario's clock starts here.
@@ -517,8 +517,16 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
     };
     assert_eq!(
         moved(d).await,
-        0,
-        "opened at the earliest report: nothing moved"
+        1,
+        "one 计时提前 for the poll, not one per item"
+    );
+    let mail = d.store.outbox().await.unwrap();
+    let mail = mail.iter().find(|m| m.kind == "clock_moved").unwrap();
+    assert!(
+        mail.body_text
+            .contains("早于原计时起点 2026-11-24 09:00。计时起点提前至 2026-11-24 03:41"),
+        "from where it was before the poll to where it ended: {}",
+        mail.body_text
     );
 
     // Fifty older reports, newest first again, in one later poll: one 计时提前.
@@ -532,7 +540,11 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
     sc.http
         .set("/news.xml", common::Response::rss(common::rss(&all)));
     d.poll_once(None).await.unwrap();
-    assert_eq!(moved(d).await, 1, "told once per poll, not once per item");
+    assert_eq!(
+        moved(d).await,
+        2,
+        "one more for the second poll, not one per item"
+    );
     let i = d
         .store
         .incident(d.store.pool(), incidents[0].id)

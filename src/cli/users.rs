@@ -54,18 +54,18 @@ fn read_password(from_stdin: bool, name: &str) -> Result<String, ExitCode> {
     let password = if from_stdin {
         let mut line = String::new();
         if std::io::stdin().lock().read_line(&mut line).is_err() {
-            eprintln!("error: cannot read the password from stdin");
+            eprintln!("error: 无法从标准输入读取密码");
             return Err(ExitCode::from(2));
         }
         line.trim_end_matches(['\r', '\n']).to_string()
     } else {
-        let first = rpassword::prompt_password("password: ").map_err(|e| {
-            eprintln!("error: cannot read the password ({e}); use --password-stdin");
+        let first = rpassword::prompt_password("密码：").map_err(|e| {
+            eprintln!("error: 无法读取密码（{e}）；可改用 --password-stdin");
             ExitCode::from(2)
         })?;
-        let again = rpassword::prompt_password("again: ").map_err(|_| ExitCode::from(2))?;
+        let again = rpassword::prompt_password("再输入一次：").map_err(|_| ExitCode::from(2))?;
         if first != again {
-            eprintln!("error: the two passwords differ");
+            eprintln!("error: 两次输入的密码不一致");
             return Err(ExitCode::from(2));
         }
         first
@@ -108,7 +108,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             if store.user(&name).await?.is_some() {
-                eprintln!("error: user `{name}` exists; change the password with `yuqing user passwd {name}`");
+                eprintln!("error: 用户 `{name}` 已存在；修改密码请用 `yuqing user passwd {name}`");
                 return Ok(ExitCode::from(2));
             }
             let password = match read_password(password_stdin, &name) {
@@ -117,10 +117,10 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             };
             let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
             if !store.add_user(&name, role.as_str(), &hash, now).await? {
-                eprintln!("error: user `{name}` exists");
+                eprintln!("error: 用户 `{name}` 已存在");
                 return Ok(ExitCode::from(2));
             }
-            println!("user {name} added as {} ({})", role.as_str(), role.zh());
+            println!("已添加用户 {name}，角色 {}（{}）", role.zh(), role.as_str());
         }
         UserCommand::List { config } => {
             let (config, store) = match open(&config).await {
@@ -130,15 +130,15 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             let tz = config.daemon.timezone;
             let users = store.users().await?;
             if users.is_empty() {
-                println!("no users; add one with `yuqing user add NAME --role duty`");
+                println!("还没有用户；添加：yuqing user add 姓名 --role duty");
             }
             for u in users {
                 let state = match u.disabled_at {
-                    Some(t) => format!("disabled {}", local(from_secs(t), tz)),
-                    None => "active".into(),
+                    Some(t) => format!("已停用 {}", local(from_secs(t), tz)),
+                    None => "可登录".into(),
                 };
                 println!(
-                    "{}\t{}\t{state}\tpassword set {}",
+                    "{}\t{}\t{state}\t密码设置于 {}",
                     u.name,
                     u.role,
                     local(from_secs(u.changed_at), tz)
@@ -155,7 +155,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             if store.user(&name).await?.is_none() {
-                eprintln!("error: there is no user `{name}` (see `yuqing user list`)");
+                eprintln!("error: 没有用户 `{name}`（`yuqing user list` 列出全部用户）");
                 return Ok(ExitCode::from(2));
             }
             let password = match read_password(password_stdin, &name) {
@@ -164,7 +164,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             };
             let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
             store.set_password(&name, &hash, now).await?;
-            println!("password of {name} changed; their open sessions have ended");
+            println!("已修改 {name} 的密码；其已登录的会话均已结束");
         }
         UserCommand::Disable { name, config } => {
             let (_, store) = match open(&config).await {
@@ -172,10 +172,10 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             if !store.disable_user(&name, now).await? {
-                eprintln!("error: there is no user `{name}` (see `yuqing user list`)");
+                eprintln!("error: 没有用户 `{name}`（`yuqing user list` 列出全部用户）");
                 return Ok(ExitCode::from(2));
             }
-            println!("user {name} disabled; their open sessions have ended");
+            println!("已停用用户 {name}；其已登录的会话均已结束");
         }
     }
     Ok(ExitCode::SUCCESS)

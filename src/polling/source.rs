@@ -40,6 +40,8 @@ pub struct Report {
     pub opened: Vec<i64>,
     pub joined: Vec<i64>,
     pub not_modified: bool,
+    /// The clock starts this poll moved back, so that it mails one 计时提前 per incident.
+    pub clock_moves: incident::ClockMoves,
 }
 
 /// Why a poll yielded nothing, by cause.
@@ -177,12 +179,6 @@ pub(crate) async fn poll_into(
             if let Some(selector) = &source.body {
                 follow_up(store, fetcher, source, selector, &mut entries).await;
             }
-            // Oldest first (entries without a date after those with one, in the feed's
-            // order): feeds list the newest first, and taken in that order each older
-            // report of an event moved its incident's clock start back again, with a
-            // 计时提前 mail each (issue 26: one poll of 320 items sent 71). Taken oldest first,
-            // the incident opens at its earliest report and the clock stays where it is.
-            entries.sort_by_key(|e| e.published.map_or((1, 0), |p| (0, p.timestamp())));
             let mut report = Report {
                 fetched: entries.len(),
                 ..Report::default()
@@ -745,7 +741,16 @@ async fn ingest(
                     }
                 }
                 match incident::on_match(
-                    store, tx, settings, &row, &m.id, &m.name, m.severity, &words, now,
+                    store,
+                    tx,
+                    settings,
+                    &row,
+                    &m.id,
+                    &m.name,
+                    m.severity,
+                    &words,
+                    now,
+                    &mut report.clock_moves,
                 )
                 .await?
                 {

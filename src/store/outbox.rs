@@ -55,6 +55,23 @@ impl Store {
     /// Queues a message. Its Message-ID is fixed here, so a retry after a crash is the same
     /// message to a mail client, and all mail of one incident hangs off the incident's first
     /// message (the thread root).
+    /// Rewrites the subject and text of message `id`, when no daemon has sent or claimed
+    /// it yet; false otherwise (the caller then queues a new one). Its instant messages read
+    /// the row when they go out, so they carry the new text too.
+    pub async fn replace_unsent(&self, tx: &mut Tx, id: i64, draft: &Draft) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET subject = $2, body_text = $3, body_html = $4 \
+             WHERE id = $1 AND sent_at IS NULL AND lease_holder IS NULL",
+        )
+        .bind(id)
+        .bind(&draft.subject)
+        .bind(&draft.text)
+        .bind(&draft.html)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn enqueue(&self, tx: &mut Tx, draft: &Draft, now: i64, domain: &str) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO outbox (created_at, incident_id, kind, recipients, subject, body_text, \
