@@ -1101,7 +1101,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
     );
     let (code, out) = user_cmd(&dirs, &config, &["list"], "");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("no users"), "{out}");
+    assert!(out.contains("还没有用户"), "{out}");
 
     let log = dirs.root().join("run.log");
     let mut daemon = common::process::run(dirs.root(), &config, &log);
@@ -1160,9 +1160,9 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         (
             vec!["passwd", "nobody", "--password-stdin"],
             "a long password\n",
-            "no user",
+            "没有用户 `nobody`",
         ),
-        (vec!["disable", "nobody"], "", "no user"),
+        (vec!["disable", "nobody"], "", "没有用户 `nobody`"),
     ] {
         let (code, out) = user_cmd(&dirs, &config, &args, stdin);
         assert_eq!(code, 2, "{args:?}: {out}");
@@ -1210,7 +1210,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         .await;
     assert_eq!(p.status, 401);
     let (_, out) = user_cmd(&dirs, &config, &["list"], "");
-    assert!(out.contains("张三\tduty\tdisabled"), "{out}");
+    assert!(out.contains("张三\tduty\t已停用"), "{out}");
     daemon.terminate();
 }
 
