@@ -71,8 +71,8 @@ impl Spread {
 
 impl Spread {
     /// In words, as `incident show` and the console's incident page show it:
-    /// `传播：首发 【weibo/某景区】 2026-11-24 09:00；来源 3 个，转载 2 条`, then a line per
-    /// source. Nothing for an incident without items.
+    /// `传播：首发 【weibo/某景区】 2026-11-24 09:00；来源 3 个，转载 2 条`, then, when there
+    /// are several, a line per source. Nothing for an incident without items.
     pub fn lines(&self, tz: chrono_tz::Tz) -> Vec<String> {
         use crate::notify::mail::local;
         use crate::vocab::clock::from_secs;
@@ -85,7 +85,8 @@ impl Spread {
             self.sources,
             self.reposts
         )];
-        for p in &self.per_source {
+        // One source: its line would only repeat the first.
+        for p in self.per_source.iter().filter(|_| self.sources > 1) {
             out.push(format!(
                 "  【{}】{} 条，{} 至 {}",
                 p.source,
@@ -159,5 +160,13 @@ mod tests {
             ]
         );
         assert_eq!(Spread::of(&[]).sources, 0);
+        let tz = chrono_tz::Asia::Shanghai;
+        assert_eq!(s.lines(tz).len(), 4, "the first line and one per source");
+        assert_eq!(
+            Spread::of(&items[..1]).lines(tz).len(),
+            1,
+            "one source: one line"
+        );
+        assert!(Spread::of(&[]).lines(tz).is_empty());
     }
 }
