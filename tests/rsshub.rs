@@ -382,6 +382,12 @@ async fn each_search_term_is_a_source_of_its_own() {
     assert_eq!(json["spread"]["sources"], 2, "{json}");
     assert_eq!(json["spread"]["reposts"], 1, "{json}");
     assert_eq!(json["spread"]["first_source"], "news/某某景区", "{json}");
+    // The leaders' briefing names where it broke first among its main events.
+    let briefing = run(&["briefing", "--from", "2026-11-24"]);
+    assert!(
+        briefing.contains("信息 2 条，来源 2 个，首发「news 搜索「某某景区」」"),
+        "{briefing}"
+    );
     let sources = run(&["sources"]);
     assert!(
         sources

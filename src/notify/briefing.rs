@@ -57,6 +57,8 @@ pub struct Input<'a> {
     /// Incidents open at some time in the period, with their deadlines and how many items
     /// and sources each holds.
     pub incidents: &'a [(IncidentRow, Vec<DeadlineRow>, (i64, i64))],
+    /// The source of each incident's earliest item, by incident id (how it spread).
+    pub first_sources: &'a BTreeMap<i64, String>,
     pub duties: Vec<DutyLine>,
     pub failing: Vec<FailingSource>,
 }
@@ -88,6 +90,8 @@ pub struct EventLine {
     pub state: String,
     pub items: i64,
     pub sources: i64,
+    /// The source that carried it first, by name; `None` when unknown.
+    pub first_source: Option<String>,
     /// Each deadline: what, and its outcome (`按时完成（提前 1小时）`, `未完成（已超时 2小时）`).
     pub deadlines: Vec<(String, String)>,
 }
@@ -284,6 +288,13 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         state: i.status.zh().to_string(),
         items: spread.0,
         sources: spread.1,
+        first_source: input.first_sources.get(&i.id).map(|s| {
+            input
+                .source_names
+                .get(s)
+                .cloned()
+                .unwrap_or_else(|| s.clone())
+        }),
         deadlines: d
             .iter()
             .map(|d| {
@@ -538,6 +549,11 @@ fn event_text(t: &mut String, e: &EventLine) {
         e.items,
         e.sources
     );
+    // Where it broke first, when more than one source carried it.
+    if let (Some(first), true) = (&e.first_source, e.sources > 1) {
+        t.pop();
+        let _ = writeln!(t, "，首发「{first}」");
+    }
     for (what, outcome) in &e.deadlines {
         let _ = writeln!(t, "      {what}：{outcome}");
     }
@@ -698,7 +714,14 @@ fn event_table(h: &mut String, events: &[EventLine]) {
                 (e.opened.clone(), false, false),
                 (e.state.clone(), false, false),
                 (e.items.to_string(), true, false),
-                (e.sources.to_string(), true, false),
+                (
+                    match (&e.first_source, e.sources > 1) {
+                        (Some(first), true) => format!("{}（首发 {first}）", e.sources),
+                        _ => e.sources.to_string(),
+                    },
+                    true,
+                    false,
+                ),
                 (
                     e.deadlines
                         .iter()
@@ -1061,6 +1084,7 @@ mod tests {
             topic_names: &none,
             source_names: &none,
             incidents: &incidents,
+            first_sources: &BTreeMap::new(),
             duties: vec![],
             failing: vec![],
         });

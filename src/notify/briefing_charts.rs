@@ -434,6 +434,7 @@ mod tests {
             topic_names: &names("t", topic),
             source_names: &names("s", source),
             incidents: &[],
+            first_sources: &Default::default(),
             duties: vec![],
             failing: vec![],
         })

@@ -44,9 +44,13 @@ pub async fn gather(
         )
         .collect();
     let mut incidents = Vec::new();
+    let mut first_sources = BTreeMap::new();
     for i in store.incidents_touching(secs(from), secs(to)).await? {
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let spread = store.incident_spread(i.id).await?;
+        if let Some(first) = store.incident_first_source(i.id).await? {
+            first_sources.insert(i.id, first);
+        }
         incidents.push((i, deadlines, spread));
     }
     let at = now.min(to);
@@ -99,6 +103,7 @@ pub async fn gather(
         topic_names: &topic_names,
         source_names: &source_names,
         incidents: &incidents,
+        first_sources: &first_sources,
         duties,
         failing,
     }))

@@ -772,6 +772,19 @@ impl Store {
     }
 
     /// How many items, and from how many sources, an incident holds.
+    /// The source of the incident's earliest item (by publication, else first seen).
+    pub async fn incident_first_source(&self, incident: i64) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
+             WHERE ii.incident_id = $1 \
+             ORDER BY COALESCE(i.published_at, i.fetched_at), i.id LIMIT 1",
+        )
+        .bind(incident)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     pub async fn incident_spread(&self, incident: i64) -> Result<(i64, i64)> {
         let (items, sources): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COUNT(DISTINCT i.source_id) \
