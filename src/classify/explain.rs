@@ -393,11 +393,16 @@ impl Verdict {
 }
 
 impl Word {
-    /// `none "演练" 第 8–10 字「演练」`.
+    /// `none "演练" 第 9–10 字「演练」`: characters counted from 1, both ends included, as a
+    /// person counts them (`start..end` is 0-based and half-open).
     pub fn zh(&self) -> String {
         format!(
             "{} \"{}\" 第 {}–{} 字「{}」",
-            self.clause, self.term, self.start, self.end, self.quote
+            self.clause,
+            self.term,
+            self.start + 1,
+            self.end.max(self.start + 1),
+            self.quote
         )
     }
 }

@@ -147,11 +147,11 @@ fn explain_names_rule_words_and_exclusion() {
         "{text}"
     );
     assert!(
-        text.contains("规则 1（第 3 行，重大）：被排除：none \"演练\" 第 8–10 字「演练」"),
+        text.contains("规则 1（第 3 行，重大）：被排除：none \"演练\" 第 9–10 字「演练」"),
         "{text}"
     );
     assert!(
-        text.contains("找到 any \"踩踏\" 第 4–6 字「踩踏」"),
+        text.contains("找到 any \"踩踏\" 第 5–6 字「踩踏」"),
         "{text}"
     );
     // People read Chinese; the watchlist's own words stay as written.
