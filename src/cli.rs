@@ -583,6 +583,8 @@ pub async fn items(
         },
     };
     let rows = store.items(source, secs(since), 1000).await?;
+    let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
+    let sightings = store.sightings(store.pool(), &ids).await?;
     if json_out {
         let items: Vec<serde_json::Value> = rows
             .iter()
@@ -596,6 +598,7 @@ pub async fn items(
                     "fetched": rfc3339(i.fetched_at, tz),
                     "topics": serde_json::from_str::<Vec<String>>(&i.topics).unwrap_or_default(),
                     "tone": i.tone()?,
+                    "seen_by": seen_by_json(&sightings, i.id, tz),
                 }))
             })
             .collect::<Result<_>>()?;
@@ -628,11 +631,21 @@ pub async fn items(
                 || "-".into(),
                 |t| format!("{} {:+.2}", t.label.zh(), t.score),
             );
+            // The other sources that carried it, after its own (issue 24 §2).
+            let also: Vec<&str> = sightings
+                .iter()
+                .filter(|s| s.item_id == i.id)
+                .map(|s| s.source_id.as_str())
+                .collect();
+            let source = if also.is_empty() {
+                i.source_id.clone()
+            } else {
+                format!("{}（亦见于 {}）", i.source_id, also.join("、"))
+            };
             outln!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{tone}",
+                "{}\t{}\t{source}\t{}\t{}\t{}\t{}\t{tone}",
                 i.id,
                 local(from_secs(i.fetched_at), tz),
-                i.source_id,
                 i.published_at
                     .map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "-".into()),
@@ -961,6 +974,7 @@ async fn incident_json(
 ) -> Result<serde_json::Value> {
     let deadlines = store.deadlines_of(store.pool(), i.id).await?;
     let items = store.incident_items(store.pool(), i.id).await?;
+    let sightings = store.incident_sightings(store.pool(), i.id).await?;
     Ok(json!({
         "id": i.id,
         "topic": i.topic_id,
@@ -980,10 +994,31 @@ async fn incident_json(
         "items": items.iter().map(|it| json!({
             "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
             "published": it.published_at.map(|t| rfc3339(t, tz)),
+            "seen_by": seen_by_json(&sightings, it.id, tz),
         })).collect::<Vec<_>>(),
-        "spread": spread_json(&crate::notify::spread::Spread::of(&items), tz),
+        "spread": spread_json(&crate::notify::spread::Spread::of(&items, &sightings), tz),
         "deadlines": deadlines.iter().map(|d| deadline_json(i, d, now, tz)).collect::<Vec<_>>(),
     }))
+}
+
+/// `"seen_by"` of an item in JSON: every other source that carried it (issue 24 §2), with
+/// its link there and when it was seen there.
+fn seen_by_json(
+    sightings: &[crate::store::Sighting],
+    item: i64,
+    tz: chrono_tz::Tz,
+) -> serde_json::Value {
+    sightings
+        .iter()
+        .filter(|s| s.item_id == item)
+        .map(|s| {
+            json!({
+                "source": s.source_id, "link": s.link,
+                "published": s.published_at.map(|t| rfc3339(t, tz)),
+                "seen": rfc3339(s.seen_at, tz),
+            })
+        })
+        .collect()
 }
 
 /// `"spread"` of `incident show --json`: times in RFC 3339 in the configured zone.
@@ -1419,7 +1454,8 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         outln!("  {}", deadline_line(&i, &d, now, tz));
     }
     let items = store.incident_items(store.pool(), id).await?;
-    for line in crate::notify::spread::Spread::of(&items).lines(tz) {
+    let sightings = store.incident_sightings(store.pool(), id).await?;
+    for line in crate::notify::spread::Spread::of(&items, &sightings).lines(tz) {
         outln!("{line}");
     }
     outln!("信息：");
@@ -1434,6 +1470,14 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             it.title,
             it.link.as_deref().unwrap_or("")
         );
+        let also: Vec<String> = sightings
+            .iter()
+            .filter(|s| s.item_id == it.id)
+            .map(|s| format!("【{}】", s.source_id))
+            .collect();
+        if !also.is_empty() {
+            outln!("      亦见于 {}", also.concat());
+        }
     }
     if !candidates.is_empty() {
         outln!("本单位渠道上发现的疑似权威发布：");

@@ -7,6 +7,7 @@
 //! has a default that runs on one machine with nothing installed (SQLite and a mail folder
 //! under `state_dir`).
 
+pub mod every;
 pub mod notify;
 pub mod search;
 pub mod settings;
@@ -161,7 +162,12 @@ pub struct Source {
     pub id: String,
     pub name: String,
     pub url: url::Url,
+    /// How long between polls; with `every = "auto"`, the longest (`every_max`), which
+    /// back-off and `stale_after` count from.
     pub every: Span,
+    /// `every = "auto"`: polled between `every_min` and `every_max` by how often it
+    /// publishes (`rules::cadence`); `None` for a fixed `every`.
+    pub auto: Option<crate::rules::cadence::Auto>,
     pub timeout: Span,
     pub headers: BTreeMap<String, String>,
     pub kind: SourceKind,
@@ -174,6 +180,13 @@ pub struct Source {
     /// When the 95th percentile of how late its items are first seen (over 7 days) passes
     /// this, the operators are mailed, once per crossing (`rules::lag`); off when `None`.
     pub max_lag: Option<Span>,
+}
+
+impl Source {
+    /// The shortest interval it may be polled at: what a host's politeness must allow for.
+    pub fn shortest_every(&self) -> Span {
+        self.auto.map_or(self.every, |a| a.min)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +234,7 @@ impl Channel {
             name: self.name.clone(),
             url: self.url.clone(),
             every: self.poll_every,
+            auto: None,
             timeout: self.timeout,
             headers: self.headers.clone(),
             kind: self.source_kind.clone(),
@@ -328,7 +342,9 @@ struct RawSource {
     name: Option<String>,
     kind: Spanned<String>,
     url: Spanned<String>,
-    every: Option<Span>,
+    every: Option<Spanned<every::RawEvery>>,
+    every_min: Option<Spanned<Span>>,
+    every_max: Option<Spanned<Span>>,
     timeout: Option<Span>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
@@ -1004,15 +1020,15 @@ fn check_source(
         .body
         .as_ref()
         .and_then(|b| check_selector(b, "body", &id, errs, path, source));
-    let every = s.every.unwrap_or(Span::from_secs(300));
-    if every.as_secs() == 0 {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            s.id.span().start,
-            format!("source `{id}`: `every` must be longer than 0s"),
-        ));
-    }
+    let (every, auto) = every::resolve(
+        s.every.as_ref(),
+        s.every_min.as_ref(),
+        s.every_max.as_ref(),
+        Span::from_secs(300),
+        &format!("source `{id}`"),
+        errs,
+        &|span, message| Diagnostic::at(path, source, span.start, message),
+    );
     let stale_after = s.stale_after.map(|st| {
         let v = *st.get_ref();
         if v.std() <= every.std() {
@@ -1035,6 +1051,7 @@ fn check_source(
         name: s.name.unwrap_or_else(|| id.clone()),
         url: url?,
         every,
+        auto,
         timeout: s.timeout.unwrap_or(Span::from_secs(30)),
         headers: s.headers,
         kind: kind?,

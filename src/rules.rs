@@ -4,6 +4,7 @@
 //!
 //! Imports only `vocab`.
 
+pub mod cadence;
 pub mod calendar;
 pub mod deadline;
 pub mod duty;

@@ -43,6 +43,7 @@ fn source(server: &HttpServer, path: &str, kind: SourceKind) -> Source {
         name: "测试来源".into(),
         url: server.url(path).parse().expect("server url"),
         every: Span::from_secs(300),
+        auto: None,
         timeout: Span::from_secs(5),
         headers: BTreeMap::new(),
         kind,

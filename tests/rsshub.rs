@@ -425,3 +425,265 @@ async fn each_search_term_is_a_source_of_its_own() {
         "{err}"
     );
 }
+
+/// Issue 24 §2: one story, one item. The same Weibo post found by two search terms, the
+/// same news story behind Bing's click redirect under two terms (one link carrying
+/// `utm_source`), and the same text re-posted by a feed under its own link: each is one
+/// item, listed with every source that found it, and the incident's spread counts them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_story_found_by_several_searches_is_one_item() {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let enc = |t: &str| utf8_percent_encode(t, NON_ALPHANUMERIC).to_string();
+    let post = "某某景区玻璃栈道坍塌 多名游客受伤";
+    for term in ["某某景区", "玻璃栈道"] {
+        http.set(
+            &format!("/weibo/keyword/{}", enc(term)),
+            Response::rss(rsshub(&format!("微博关键词 - {term}"), &[("Q1", post)])),
+        );
+    }
+    let story = "某某景区栈道坍塌事故致多人受伤 景区已停业整顿";
+    // Bing under the first term: the story's URL with a tracking parameter in it.
+    http.set(
+        &format!("/news/search?q={}&format=rss", enc("某某景区")),
+        Response::rss(bing_news(&[("n8", story)]).replace(
+            "n8.html</link>",
+            "n8.html%3futm_source%3dbing%26utm_medium%3drss</link>",
+        )),
+    );
+    http.set(
+        &format!("/news/search?q={}&format=rss", enc("景区坍塌")),
+        Response::rss(bing_news(&[("n8", story)]).replace("tid=n8", "tid=x42")),
+    );
+    // A site that re-posts the story word for word under its own link.
+    http.set(
+        "/repost.xml",
+        Response::rss(
+            bing_news(&[("r1", story)])
+                .replace("http://www.bing.com/news/apiclick.aspx?ref=FexRss&amp;aid=&amp;tid=r1&amp;url=https%3a%2f%2fnews.example.cn%2fr1.html", "https://repost.example.cn/r1.html"),
+        ),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[search]]\nid = \"weibo\"\nprovider = \"rsshub-weibo\"\nbase = \"{base}\"\n\
+             terms = [\"某某景区\", \"玻璃栈道\"]\n\n\
+             [[search]]\nid = \"news\"\nurl = \"{base}/news/search?q={{q}}&format=rss\"\n\
+             terms = [\"某某景区\", \"景区坍塌\"]\n\n\
+             [[source]]\nid = \"repost\"\nname = \"转载网\"\nkind = \"feed\"\nurl = \"{base}/repost.xml\"\n",
+            root = dirs.root().display(),
+            base = http.url("").trim_end_matches('/'),
+        ),
+    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap());
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let mut new = 0;
+    for round in 0..2 {
+        for (id, r) in d.poll_once(None).await.unwrap() {
+            let r = r.unwrap_or_else(|e| panic!("{id}: {e}"));
+            if round == 1 {
+                assert_eq!(r.new, 0, "{id}: nothing is new the second time");
+            }
+            new += r.new;
+        }
+        clock.advance(Duration::minutes(10));
+    }
+    assert_eq!(new, 2, "two stories, two items");
+
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .env("YUQING_NOW", "2026-11-24T11:30:00+08:00")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["items", "--json"])).unwrap();
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{json:#}");
+    let found_by = |title: &str| -> (String, Option<String>, Vec<String>) {
+        let it = items.iter().find(|i| i["title"] == title).unwrap();
+        let mut seen: Vec<String> = it["seen_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["source"].as_str().unwrap(),
+                    s["link"].as_str().unwrap()
+                )
+            })
+            .collect();
+        seen.sort();
+        (
+            it["source"].as_str().unwrap().to_string(),
+            it["link"].as_str().map(String::from),
+            seen,
+        )
+    };
+    assert_eq!(
+        found_by(post),
+        (
+            "weibo/某某景区".to_string(),
+            Some("https://weibo.com/1234567890/Q1".to_string()),
+            vec!["weibo/玻璃栈道 https://weibo.com/1234567890/Q1".to_string()]
+        )
+    );
+    // The feed was polled first; both news searches found the same story: by its text, and
+    // by the link compared as the story's own, without Bing's redirect or the tracking.
+    assert_eq!(
+        found_by(story),
+        (
+            "repost".to_string(),
+            Some("https://repost.example.cn/r1.html".to_string()),
+            vec![
+                "news/景区坍塌 https://news.example.cn/n8.html".to_string(),
+                "news/某某景区 https://news.example.cn/n8.html".to_string(),
+            ]
+        )
+    );
+    // A search's own list holds what it found after another source too.
+    let by_term = run(&["items", "--source", "news/景区坍塌"]);
+    assert!(
+        by_term.contains("\trepost（亦见于 news/景区坍塌、news/某某景区）\t"),
+        "{by_term}"
+    );
+
+    // One incident: five sources carried it; the re-post and the other Weibo term count
+    // as re-posts (the same text from another source).
+    let incidents = d.store.incidents(false).await.unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let shown = run(&["incident", "show", "1"]);
+    assert!(
+        shown.contains("来源 5 个，转载 3 条")
+            && shown.contains("      亦见于 【news/景区坍塌】【news/某某景区】"),
+        "{shown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["incident", "show", "1", "--json"])).unwrap();
+    assert_eq!(json["spread"]["sources"], 5, "{json:#}");
+    // Each search's lag counts what it found after another source too.
+    let sources: serde_json::Value = serde_json::from_str(&run(&["sources", "--json"])).unwrap();
+    let glass = sources["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "weibo/玻璃栈道")
+        .unwrap();
+    assert_eq!(glass["lag"]["n"], 1, "{glass:#}");
+}
+
+/// Issue 24 §5: `every = "auto"` polls a source that publishes often sooner than a quiet
+/// one, between `every_min` and `every_max`; `check` says what it may cost, and mistakes in
+/// the bounds are reported at their line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_polls_a_busy_search_sooner_than_a_quiet_one() {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
+    let enc = |t: &str| utf8_percent_encode(t, NON_ALPHANUMERIC).to_string();
+    let posts: Vec<(String, String)> = (0..10)
+        .map(|i| (format!("P{i}"), format!("某某景区今日游客第{i}条动态")))
+        .collect();
+    let posts: Vec<(&str, &str)> = posts
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    http.set(
+        &format!("/weibo/keyword/{}", enc("某某景区")),
+        Response::rss(rsshub("微博关键词 - 某某景区", &posts)),
+    );
+    http.set(
+        &format!("/weibo/keyword/{}", enc("冷门词")),
+        Response::rss(rsshub("微博关键词 - 冷门词", &[])),
+    );
+    dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
+    let config = dirs.write(
+        "yuqing.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[search]]\nid = \"weibo\"\nprovider = \"rsshub-weibo\"\nbase = \"{base}\"\n\
+             terms = [\"某某景区\", \"冷门词\"]\nevery = \"auto\"\nevery_min = \"2m\"\nevery_max = \"1h\"\n",
+            root = dirs.root().display(),
+            base = http.url("").trim_end_matches('/'),
+        ),
+    );
+    let at = Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
+    let clock = ManualClock::new(at);
+    let d = Daemon::start(
+        config.clone(),
+        Settings::load(&config).unwrap(),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    for (id, r) in d.poll_once(None).await.unwrap() {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    let next = |id: &str| {
+        let s = d.store.clone();
+        let id = id.to_string();
+        async move { s.source_state(&id).await.unwrap().next_poll - at.timestamp() }
+    };
+    // Ten new posts in the last hour: a gap of 360 s, polled after √(120 × 360) ≈ 208 s,
+    // plus at most a tenth of jitter; nothing at all: after every_max.
+    let busy = next("weibo/某某景区").await;
+    let quiet = next("weibo/冷门词").await;
+    assert!((208..=229).contains(&busy), "{busy}");
+    assert!((3_600..=3_960).contains(&quiet), "{quiet}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let checked = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        checked.contains("  weibo：2 个词，自动，每 2m 至 1h 一次，共每小时 2–60 次请求；"),
+        "{checked}"
+    );
+
+    let bad = dirs.write(
+        "bad.toml",
+        format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+             [[search]]\nid = \"a\"\nprovider = \"rsshub-weibo\"\nbase = \"http://x\"\nterms = [\"景区\"]\n\
+             every = \"auto\"\nevery_min = \"2h\"\nevery_max = \"1h\"\n\n\
+             [[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"http://x/b.xml\"\nevery = \"5m\"\nevery_min = \"1m\"\n\n\
+             [[source]]\nid = \"c\"\nkind = \"feed\"\nurl = \"http://x/c.xml\"\nevery = \"sometimes\"\n",
+            root = dirs.root().display(),
+        ),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "bad.toml:12: [[search]] a: every_min = \"2h\" is longer than every_max = \"1h\""
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.toml:19: source `b`: `every_min` bounds every = \"auto\"; with a fixed `every` it has no use"),
+        "{err}"
+    );
+    assert!(
+        err.contains("invalid duration `sometimes`") && err.contains("or \"auto\""),
+        "{err}"
+    );
+}

@@ -273,6 +273,7 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one() {
                     format!("updated {}", store.item(id).await.unwrap().unwrap().guid)
                 }
                 Stored::Seen => "seen".to_string(),
+                Stored::Sighted(id) => format!("sighted {id}"),
             };
             for (k, (a, b)) in one_by_one.iter().zip(&at_once).enumerate() {
                 assert_eq!(
@@ -283,7 +284,7 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one() {
                 match a {
                     Stored::New(_) => new += 1,
                     Stored::Updated(_) => updated += 1,
-                    Stored::Seen => seen += 1,
+                    Stored::Seen | Stored::Sighted(_) => seen += 1,
                 }
             }
         }

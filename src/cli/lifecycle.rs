@@ -148,14 +148,15 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
     if !config.searches.is_empty() {
         outln!("关键词搜索（[[search]]）：");
         for s in &config.searches {
-            outln!(
-                "  {}：{} 个词，每 {} 一次，共每小时 {:.0} 次请求；{}",
-                s.id,
-                s.terms.len(),
-                s.every,
-                s.requests_per_hour(),
-                s.template
-            );
+            let (least, most) = s.requests_per_hour();
+            let cost = match s.auto {
+                None => format!("每 {} 一次，共每小时 {least:.0} 次请求", s.every),
+                Some(a) => format!(
+                    "自动，每 {} 至 {} 一次，共每小时 {least:.0}–{most:.0} 次请求",
+                    a.min, a.max
+                ),
+            };
+            outln!("  {}：{} 个词，{cost}；{}", s.id, s.terms.len(), s.template);
         }
     }
     let years: Vec<String> = settings.calendar.years().map(|y| y.to_string()).collect();

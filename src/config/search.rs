@@ -38,7 +38,9 @@ pub struct RawSearch {
     base: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
     terms: Spanned<Vec<String>>,
-    every: Option<Span>,
+    every: Option<Spanned<super::every::RawEvery>>,
+    every_min: Option<Spanned<Span>>,
+    every_max: Option<Spanned<Span>>,
     timeout: Option<Span>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
@@ -54,12 +56,23 @@ pub struct Search {
     pub template: String,
     pub terms: Vec<String>,
     pub every: Span,
+    /// `every = "auto"`: each term polled between these bounds.
+    pub auto: Option<crate::rules::cadence::Auto>,
 }
 
 impl Search {
-    /// Requests per hour that its terms cost together.
-    pub fn requests_per_hour(&self) -> f64 {
-        self.terms.len() as f64 * 3600.0 / self.every.as_secs().max(1) as f64
+    /// Requests per hour that its terms cost together: the fewest and the most (the same
+    /// for a fixed `every`).
+    pub fn requests_per_hour(&self) -> (f64, f64) {
+        let n = self.terms.len() as f64;
+        let (least, most) = match self.auto {
+            Some(a) => a.requests_per_hour(),
+            None => {
+                let r = 3600.0 / self.every.as_secs().max(1) as f64;
+                (r, r)
+            }
+        };
+        (n * least, n * most)
     }
 }
 
@@ -159,7 +172,15 @@ pub fn expand(
             ));
             continue;
         }
-        let every = s.every.unwrap_or(Span::from_secs(5 * 60));
+        let (every, auto) = super::every::resolve(
+            s.every.as_ref(),
+            s.every_min.as_ref(),
+            s.every_max.as_ref(),
+            Span::from_secs(5 * 60),
+            &format!("[[search]] {id}"),
+            errs,
+            at,
+        );
         for term in &terms {
             let source_id = format!("{id}/{term}");
             if !ids.insert(source_id.clone()) {
@@ -179,6 +200,7 @@ pub fn expand(
                 name: format!("{id} 搜索「{term}」"),
                 url,
                 every,
+                auto,
                 timeout: s.timeout.unwrap_or(Span::from_secs(30)),
                 headers: s.headers.clone(),
                 kind: SourceKind::Feed,
@@ -192,6 +214,7 @@ pub fn expand(
             template,
             terms,
             every,
+            auto,
         });
     }
     (searches, sources)

@@ -1,6 +1,8 @@
 //! One story, one link: tracking parameters (`utm_*`, `at_medium`, `at_campaign`, `spm`, …)
-//! make the same article look like several links, and so several items. They are taken out
-//! of each entry's link, and of a GUID that is a link, before the store compares them.
+//! and a search engine's click redirect (Bing News wraps each story in
+//! `bing.com/news/apiclick.aspx?…&url=…`) make the same article look like several links, and
+//! so several items. They are taken out of each entry's link, and of a GUID that is a link,
+//! before the store compares them.
 
 use url::Url;
 
@@ -13,12 +15,29 @@ fn tracking(name: &str) -> bool {
         || matches!(n.as_str(), "spm" | "fbclid" | "gclid" | "mc_cid" | "mc_eid")
 }
 
-/// `link` without its tracking parameters (the rest, and their order, kept); a text that is
-/// not an http(s) URL, or has none, is returned as it was.
+/// The story's own URL when `url` is a search engine's click redirect to it: Bing News'
+/// `apiclick.aspx`, which carries it in its `url` parameter. Only an http(s) target counts.
+fn redirect_target(url: &Url) -> Option<Url> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    let bing = host == "bing.com" || host.ends_with(".bing.com");
+    if !bing || !url.path().eq_ignore_ascii_case("/news/apiclick.aspx") {
+        return None;
+    }
+    let (_, target) = url.query_pairs().find(|(k, _)| k == "url")?;
+    let target = Url::parse(&target).ok()?;
+    matches!(target.scheme(), "http" | "https").then_some(target)
+}
+
+/// `link` without its tracking parameters (the rest, and their order, kept), and a search
+/// engine's click redirect replaced by the URL it leads to; a text that is not an http(s)
+/// URL, or has neither, is returned as it was.
 pub fn without_tracking(link: &str) -> String {
     let Ok(mut url) = Url::parse(link) else {
         return link.to_string();
     };
+    if let Some(target) = redirect_target(&url) {
+        return without_tracking(target.as_str());
+    }
     if !matches!(url.scheme(), "http" | "https") || url.query().is_none() {
         return link.to_string();
     }
@@ -67,6 +86,15 @@ mod tests {
             (
                 "https://news.example.cn/a?id=7",
                 "https://news.example.cn/a?id=7",
+            ),
+            // Bing News' click redirect: the story's own URL, its tracking taken out too.
+            (
+                "http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=n7&url=https%3a%2f%2fnews.example.cn%2fn7.html%3futm_source%3dbing&c=1",
+                "https://news.example.cn/n7.html",
+            ),
+            (
+                "https://cn.bing.com/news/apiclick.aspx?url=javascript%3aalert(1)",
+                "https://cn.bing.com/news/apiclick.aspx?url=javascript%3aalert(1)",
             ),
             ("not a link", "not a link"),
             ("tag:example.cn,2026:1", "tag:example.cn,2026:1"),

@@ -198,7 +198,7 @@ pub fn host_loads(config: &Config) -> Vec<HostLoad> {
             .sources
             .iter()
             .chain(&channels)
-            .map(|s| (s.url.host_str().unwrap_or(""), s.every.std())),
+            .map(|s| (s.url.host_str().unwrap_or(""), s.shortest_every().std())),
         &|host| config.politeness(host),
     )
 }

@@ -1,10 +1,11 @@
 //! How an incident spread (issue 24 §3): where it was first published, how many sources
 //! carried it, each source's items over time, and re-posts (the same text from another
-//! source). Pure: computed from the incident's items, as `incident show`, its JSON and the
-//! console's incident page show it.
+//! source). Pure: computed from the incident's items and their sightings (another source
+//! that carried the same item, issue 24 §2), as `incident show`, its JSON, the console's
+//! incident page and the briefing show it.
 
 use crate::classify::normalize::normalize_text;
-use crate::store::ItemRow;
+use crate::store::{ItemRow, Sighting};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,37 +32,52 @@ pub struct Spread {
 }
 
 impl Spread {
-    pub fn of(items: &[ItemRow]) -> Spread {
-        let at = |i: &ItemRow| i.published_at.unwrap_or(i.fetched_at);
-        let mut ordered: Vec<&ItemRow> = items.iter().collect();
-        ordered.sort_by_key(|i| (at(i), i.id));
+    /// `sightings`: other sources that carried the same items; each counts as that
+    /// source's item, at its own publication time (else when it was seen there).
+    pub fn of(items: &[ItemRow], sightings: &[Sighting]) -> Spread {
+        // (when, the item's id, whether a sighting, source, title): an item before its
+        // sightings at the same time.
+        let mut ordered: Vec<(i64, i64, bool, &str, &str)> = items
+            .iter()
+            .map(|i| {
+                let at = i.published_at.unwrap_or(i.fetched_at);
+                (at, i.id, false, i.source_id.as_str(), i.title.as_str())
+            })
+            .collect();
+        for s in sightings {
+            if let Some(i) = items.iter().find(|i| i.id == s.item_id) {
+                let at = s.published_at.unwrap_or(s.seen_at);
+                ordered.push((at, i.id, true, s.source_id.as_str(), i.title.as_str()));
+            }
+        }
+        ordered.sort();
         let mut per: BTreeMap<&str, SourceSpread> = BTreeMap::new();
         // Each text, with the source that carried it first.
         let mut texts: BTreeMap<String, &str> = BTreeMap::new();
         let mut reposts = 0;
-        for i in &ordered {
-            let e = per.entry(i.source_id.as_str()).or_insert(SourceSpread {
-                source: i.source_id.clone(),
+        for &(at, _, _, source, title) in &ordered {
+            let e = per.entry(source).or_insert(SourceSpread {
+                source: source.to_string(),
                 items: 0,
-                first: at(i),
-                last: at(i),
+                first: at,
+                last: at,
             });
             e.items += 1;
-            e.last = e.last.max(at(i));
-            let text = normalize_text(&i.title);
+            e.last = e.last.max(at);
+            let text = normalize_text(title);
             match texts.get(&text) {
-                Some(source) if *source != i.source_id => reposts += 1,
+                Some(first) if *first != source => reposts += 1,
                 Some(_) => {}
                 None => {
-                    texts.insert(text, i.source_id.as_str());
+                    texts.insert(text, source);
                 }
             }
         }
         let mut per_source: Vec<SourceSpread> = per.into_values().collect();
         per_source.sort_by_key(|s| (s.first, s.source.clone()));
         Spread {
-            first_source: ordered.first().map(|i| i.source_id.clone()),
-            first_published: ordered.first().map(|i| at(i)),
+            first_source: ordered.first().map(|o| o.3.to_string()),
+            first_published: ordered.first().map(|o| o.0),
             sources: per_source.len(),
             reposts,
             per_source,
@@ -141,7 +157,7 @@ mod tests {
                 3_100,
             ),
         ];
-        let s = Spread::of(&items);
+        let s = Spread::of(&items, &[]);
         assert_eq!(s.first_source.as_deref(), Some("weibo/某景区"));
         assert_eq!(s.first_published, Some(1_000));
         assert_eq!(s.sources, 3);
@@ -159,14 +175,49 @@ mod tests {
                 ("forum", 1, 3_000, 3_000)
             ]
         );
-        assert_eq!(Spread::of(&[]).sources, 0);
+        assert_eq!(Spread::of(&[], &[]).sources, 0);
         let tz = chrono_tz::Asia::Shanghai;
         assert_eq!(s.lines(tz).len(), 4, "the first line and one per source");
         assert_eq!(
-            Spread::of(&items[..1]).lines(tz).len(),
+            Spread::of(&items[..1], &[]).lines(tz).len(),
             1,
             "one source: one line"
         );
-        assert!(Spread::of(&[]).lines(tz).is_empty());
+        assert!(Spread::of(&[], &[]).lines(tz).is_empty());
+    }
+
+    #[test]
+    fn a_sighting_is_its_source_carrying_the_item() {
+        let items = [item(
+            1,
+            "news/某景区",
+            "某景区栈道坍塌 多名游客受伤",
+            Some(2_000),
+            2_100,
+        )];
+        let seen = |source: &str, published: Option<i64>, seen_at: i64| Sighting {
+            item_id: 1,
+            source_id: source.into(),
+            link: None,
+            published_at: published,
+            seen_at,
+        };
+        // Weibo had it earlier than the news search; a second search term found the same
+        // post later; a sighting of an item not in the list is no part of it.
+        let sightings = [
+            seen("weibo/某景区", Some(1_000), 2_500),
+            seen("weibo/栈道", None, 2_600),
+            Sighting {
+                item_id: 9,
+                ..seen("forum", Some(10), 20)
+            },
+        ];
+        let s = Spread::of(&items, &sightings);
+        assert_eq!(s.first_source.as_deref(), Some("weibo/某景区"));
+        assert_eq!(s.first_published, Some(1_000));
+        assert_eq!(s.sources, 3);
+        assert_eq!(s.reposts, 2, "the same text from two other sources");
+        let order: Vec<&str> = s.per_source.iter().map(|p| p.source.as_str()).collect();
+        assert_eq!(order, ["weibo/某景区", "news/某景区", "weibo/栈道"]);
     }
 }

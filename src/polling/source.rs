@@ -145,6 +145,7 @@ pub(crate) async fn poll_into(
             Err(PollError::Source(e))
         }
         Ok(Polled::NotModified) => {
+            let next_ok = next_poll(store, source, now, next_ok).await;
             record_success(store, source, now, PollSuccess::default(), next_ok).await;
             watch_silence(store, settings, source, &state, false, now, sink).await;
             if state.alert.as_deref() == Some("failing") {
@@ -266,6 +267,7 @@ pub(crate) async fn poll_into(
                 new_items: report.new > 0,
                 warning: Some(warning.as_deref()),
             };
+            let next_ok = next_poll(store, source, now, next_ok).await;
             record_success(store, source, now, success, next_ok).await;
             watch_silence(store, settings, source, &state, report.new > 0, now, sink).await;
             if report.new > 0 && matches!(sink, Sink::Items) {
@@ -545,6 +547,25 @@ async fn tell_operators(
     }
 }
 
+/// When to poll again after a successful poll: `fixed` for a fixed `every`; for
+/// `every = "auto"`, after the interval `rules::cadence` gives for the items the source
+/// carried in the last hour and day (this poll's included), jittered like a fixed one. If
+/// the store cannot say, after `every_max`.
+async fn next_poll(store: &Store, source: &Source, now: DateTime<Utc>, fixed: i64) -> i64 {
+    let Some(auto) = source.auto else {
+        return fixed;
+    };
+    let interval = match store.recent_item_counts(&source.id, secs(now)).await {
+        Ok((hour, day)) => auto.interval(hour, day),
+        Err(e) => {
+            tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot count the source's recent items; next poll after every_max");
+            auto.max.as_secs()
+        }
+    };
+    tracing::debug!(source_id = %source.id, interval_s = interval, "automatic interval");
+    secs(now) + interval as i64 + jitter(&source.id, now, interval)
+}
+
 /// Up to a tenth of the interval, different per source and per poll, so that sources
 /// configured alike do not fire in lockstep.
 fn jitter(source_id: &str, now: DateTime<Utc>, every: u64) -> i64 {
@@ -681,7 +702,8 @@ async fn ingest(
         ..
     } = prepared;
     let id = match stored {
-        Stored::Seen => return Ok(()),
+        // Another source carried it first: filed then, under that source.
+        Stored::Seen | Stored::Sighted(_) => return Ok(()),
         Stored::Updated(_) => {
             report.updated += 1;
             return Ok(());

@@ -43,7 +43,11 @@ impl ItemFilter {
             texts.push(format!("%\"{}\"%", like_escape(t)));
         }
         if let Some(s) = &self.source {
-            cond.push(format!("source_id = ${}", next()));
+            // Its own items and those it found after another source (issue 24 §2).
+            let n = next();
+            cond.push(format!(
+                "(source_id = ${n} OR id IN (SELECT item_id FROM item_sightings WHERE source_id = ${n}))"
+            ));
             texts.push(s.clone());
         }
         if let Some(q) = &self.text {
@@ -174,14 +178,16 @@ impl Store {
 
 impl Store {
     /// Each source's lag (`rules::lag`) over the items first seen since `since`: those that
-    /// carry a publication time.
+    /// carry a publication time, its own and those it found after another source.
     pub async fn source_lags(
         &self,
         since: i64,
     ) -> Result<std::collections::HashMap<String, crate::rules::lag::Lag>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT source_id, fetched_at - published_at FROM items \
-             WHERE fetched_at >= $1 AND published_at IS NOT NULL",
+             WHERE fetched_at >= $1 AND published_at IS NOT NULL \
+             UNION ALL SELECT source_id, seen_at - published_at FROM item_sightings \
+             WHERE seen_at >= $1 AND published_at IS NOT NULL",
         )
         .bind(since)
         .fetch_all(self.pool())
@@ -196,12 +202,15 @@ impl Store {
             .collect())
     }
 
-    /// When each source's newest item was fetched.
+    /// When each source's newest item was fetched (or found after another source).
     pub async fn last_item_per_source(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT source_id, MAX(fetched_at) FROM items GROUP BY source_id")
-                .fetch_all(self.pool())
-                .await?,
+        Ok(sqlx::query_as(
+            "SELECT source_id, MAX(at) FROM (\
+               SELECT source_id, MAX(fetched_at) AS at FROM items GROUP BY source_id \
+               UNION ALL SELECT source_id, MAX(seen_at) FROM item_sightings GROUP BY source_id\
+             ) t GROUP BY source_id",
         )
+        .fetch_all(self.pool())
+        .await?)
     }
 }

@@ -771,13 +771,19 @@ impl Store {
         .await?)
     }
 
-    /// How many items, and from how many sources, an incident holds.
     /// The source of the incident's earliest item (by publication, else first seen).
     pub async fn incident_first_source(&self, incident: i64) -> Result<Option<String>> {
+        // Another source that carried one of its items counts at its own time, after the
+        // item's source at the same time (as `notify::spread` orders them).
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
-             WHERE ii.incident_id = $1 \
-             ORDER BY COALESCE(i.published_at, i.fetched_at), i.id LIMIT 1",
+            "SELECT source_id FROM (\
+               SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) AS at, i.id, 0 AS k \
+               FROM incident_items ii JOIN items i ON i.id = ii.item_id WHERE ii.incident_id = $1 \
+               UNION ALL \
+               SELECT s.source_id, COALESCE(s.published_at, s.seen_at), s.item_id, 1 \
+               FROM incident_items ii JOIN item_sightings s ON s.item_id = ii.item_id \
+               WHERE ii.incident_id = $1\
+             ) t ORDER BY at, id, k, source_id LIMIT 1",
         )
         .bind(incident)
         .fetch_optional(self.pool())
@@ -785,10 +791,17 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
+    /// How many items, and from how many sources (those that found them after another source
+    /// included), an incident holds.
     pub async fn incident_spread(&self, incident: i64) -> Result<(i64, i64)> {
         let (items, sources): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COUNT(DISTINCT i.source_id) \
-             FROM incident_items ii JOIN items i ON i.id = ii.item_id WHERE ii.incident_id = $1",
+            "SELECT (SELECT COUNT(*) FROM incident_items WHERE incident_id = $1), \
+                    COUNT(DISTINCT source_id) FROM (\
+               SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
+               WHERE ii.incident_id = $1 \
+               UNION ALL SELECT s.source_id FROM incident_items ii \
+               JOIN item_sightings s ON s.item_id = ii.item_id WHERE ii.incident_id = $1\
+             ) t",
         )
         .bind(incident)
         .fetch_one(self.pool())

@@ -40,6 +40,25 @@ pub enum Stored {
     Updated(i64),
     /// Seen before (same GUID or same content under another URL): nothing to do.
     Seen,
+    /// Another source stored it first (the same link, or the same text under another link):
+    /// recorded as that item's sighting by this source (issue 24 §2), nothing else to do.
+    Sighted(i64),
+}
+
+/// Another source's item counts as the same story by its text only while it is this recent,
+/// and only when the text is at least this long: two agencies' 通知公告 are not one story.
+const SAME_TEXT_WINDOW_S: i64 = 7 * 86_400;
+const SAME_TEXT_MIN_CHARS: usize = 10;
+
+/// Another source carrying an item: its link and publication time as that source gave
+/// them, and when yuqing saw it there.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Sighting {
+    pub item_id: i64,
+    pub source_id: String,
+    pub link: Option<String>,
+    pub published_at: Option<i64>,
+    pub seen_at: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -134,8 +153,17 @@ impl Store {
             self.update_item_text(tx, *id, item, now).await?;
             return Ok(Stored::Updated(*id));
         }
-        if !found.is_empty() {
+        if !found.is_empty()
+            || !self
+                .sighted_guids(tx, item.source_id, &[item.guid])
+                .await?
+                .is_empty()
+        {
             return Ok(Stored::Seen);
+        }
+        if let Some(id) = self.elsewhere(tx, item.source_id, &[item], now).await?[0] {
+            self.record_sightings(tx, &[(item, id)], now).await?;
+            return Ok(Stored::Sighted(id));
         }
         let new = Incoming {
             item: item.clone(),
@@ -209,6 +237,13 @@ impl Store {
             q = q.bind(i.item.content_hash);
         }
         let found = q.fetch_all(&mut **tx).await?;
+        let guids: Vec<&str> = items.iter().map(|i| i.item.guid).collect();
+        // Entries this source found before and were another source's items then.
+        let sighted = self.sighted_guids(tx, source_id, &guids).await?;
+        // Which entries another source already carries, by link or text.
+        let all: Vec<&NewItem> = items.iter().map(|i| &i.item).collect();
+        let elsewhere = self.elsewhere(tx, source_id, &all, now).await?;
+        let mut sightings: Vec<(&NewItem, i64)> = Vec::new();
         let by_guid: std::collections::HashMap<&str, (i64, &str)> = found
             .iter()
             .map(|(id, g, h)| (g.as_str(), (*id, h.as_str())))
@@ -234,6 +269,8 @@ impl Store {
                 self.insert_items(tx, items, &pending, now, &mut out)
                     .await?;
                 pending.clear();
+                self.record_sightings(tx, &sightings, now).await?;
+                sightings.clear();
                 out[k] = self
                     .store_item_with_tone(tx, item, incoming.tone, now)
                     .await?;
@@ -257,9 +294,17 @@ impl Store {
                 }
                 None if by_hash
                     .get(item.content_hash)
-                    .is_some_and(|ids| !ids.is_empty()) =>
+                    .is_some_and(|ids| !ids.is_empty())
+                    || sighted.contains(item.guid) =>
                 {
                     Stored::Seen
+                }
+                None if elsewhere[k].is_some() => {
+                    let id = elsewhere[k].unwrap_or_default();
+                    sightings.push((item, id));
+                    // A repeat later in the page is then known by its GUID.
+                    touched.push(k);
+                    Stored::Sighted(id)
                 }
                 None => {
                     pending.push(k);
@@ -270,7 +315,167 @@ impl Store {
         }
         self.insert_items(tx, items, &pending, now, &mut out)
             .await?;
+        self.record_sightings(tx, &sightings, now).await?;
         Ok(out)
+    }
+
+    /// For each of `items` (all of `source_id`), the oldest item of another source with the
+    /// same link, else with the same text seen within `SAME_TEXT_WINDOW_S` (a text of at least
+    /// `SAME_TEXT_MIN_CHARS`): one statement, each half on its own index.
+    async fn elsewhere(
+        &self,
+        tx: &mut Tx,
+        source_id: &str,
+        items: &[&NewItem<'_>],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>> {
+        let links: Vec<&str> = items.iter().filter_map(|i| i.link).collect();
+        let texts: Vec<&str> = items
+            .iter()
+            .filter(|i| i.title.chars().count() + i.summary.chars().count() >= SAME_TEXT_MIN_CHARS)
+            .map(|i| i.content_hash)
+            .collect();
+        if links.is_empty() && texts.is_empty() {
+            return Ok(vec![None; items.len()]);
+        }
+        let marks = |from: usize, n: usize| {
+            let m: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
+            // `IN ()` is not SQL: an empty list matches nothing.
+            if m.is_empty() {
+                "NULL".to_string()
+            } else {
+                m.join(", ")
+            }
+        };
+        let sql = format!(
+            "SELECT id, link, content_hash FROM items WHERE source_id <> $1 AND link IN ({}) \
+             UNION ALL \
+             SELECT id, link, content_hash FROM items \
+             WHERE source_id <> $1 AND fetched_at >= $2 AND content_hash IN ({})",
+            marks(3, links.len()),
+            marks(3 + links.len(), texts.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, Option<String>, String)>(&sql)
+            .bind(source_id)
+            .bind(now - SAME_TEXT_WINDOW_S);
+        for l in &links {
+            q = q.bind(*l);
+        }
+        for h in &texts {
+            q = q.bind(*h);
+        }
+        let found = q.fetch_all(&mut **tx).await?;
+        let mut by_link: std::collections::HashMap<&str, i64> = Default::default();
+        let mut by_text: std::collections::HashMap<&str, i64> = Default::default();
+        for (id, link, hash) in &found {
+            if let Some(l) = link.as_deref().filter(|l| links.contains(l)) {
+                let e = by_link.entry(l).or_insert(*id);
+                *e = (*e).min(*id);
+            }
+            if texts.contains(&hash.as_str()) {
+                let e = by_text.entry(hash.as_str()).or_insert(*id);
+                *e = (*e).min(*id);
+            }
+        }
+        Ok(items
+            .iter()
+            .map(|i| {
+                i.link.and_then(|l| by_link.get(l).copied()).or_else(|| {
+                    texts
+                        .contains(&i.content_hash)
+                        .then(|| by_text.get(i.content_hash).copied())
+                        .flatten()
+                })
+            })
+            .collect())
+    }
+
+    /// Which of `guids` the source found before as another source's item.
+    async fn sighted_guids(
+        &self,
+        tx: &mut Tx,
+        source_id: &str,
+        guids: &[&str],
+    ) -> Result<std::collections::HashSet<String>> {
+        if guids.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
+        for g in guids {
+            q = q.bind(*g);
+        }
+        Ok(q.fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .map(|(g,)| g)
+            .collect())
+    }
+
+    /// Records that each entry's source carried another source's item.
+    async fn record_sightings(
+        &self,
+        tx: &mut Tx,
+        sightings: &[(&NewItem<'_>, i64)],
+        now: i64,
+    ) -> Result<()> {
+        for (item, id) in sightings {
+            sqlx::query(
+                "INSERT INTO item_sightings (source_id, guid, item_id, link, published_at, seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, guid) DO NOTHING",
+            )
+            .bind(item.source_id)
+            .bind(item.guid)
+            .bind(id)
+            .bind(item.link)
+            .bind(item.published_at)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Every other source that carried an incident's items, in the order they were seen.
+    pub async fn incident_sightings<'c>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        incident: i64,
+    ) -> Result<Vec<Sighting>> {
+        Ok(sqlx::query_as(
+            "SELECT s.item_id, s.source_id, s.link, s.published_at, s.seen_at \
+             FROM item_sightings s JOIN incident_items ii ON ii.item_id = s.item_id \
+             WHERE ii.incident_id = $1 ORDER BY s.seen_at, s.source_id",
+        )
+        .bind(incident)
+        .fetch_all(db)
+        .await?)
+    }
+
+    /// Every other source that carried these items, in the order they were seen.
+    pub async fn sightings<'c>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        item_ids: &[i64],
+    ) -> Result<Vec<Sighting>> {
+        if item_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=item_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT item_id, source_id, link, published_at, seen_at FROM item_sightings \
+             WHERE item_id IN ({}) ORDER BY seen_at, source_id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, Sighting>(&sql);
+        for id in item_ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(db).await?)
     }
 
     /// One `INSERT` of the items at `which`, their ids written into `out`.
@@ -371,7 +576,8 @@ impl Store {
         }
         let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({})",
+            "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({0}) \
+             UNION SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({0})",
             marks.join(", ")
         );
         let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
@@ -458,8 +664,9 @@ impl Store {
         since: i64,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
+        // Its own items and those it found after another source (issue 24 §2).
         let filter = if source.is_some() {
-            "AND source_id = $3"
+            "AND (source_id = $3 OR id IN (SELECT item_id FROM item_sightings WHERE source_id = $3))"
         } else {
             ""
         };

@@ -27,7 +27,7 @@ mod users;
 pub use channels::{DutyAlert, NewPost, PostRow};
 pub use console::{ItemFilter, MailRow};
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
-pub use items::{Incoming, ItemRow, ItemTally, NewItem, Stored};
+pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};

@@ -225,6 +225,23 @@ impl Store {
         Ok(())
     }
 
+    /// How many items the source first carried (its own, and those another source carried
+    /// first) in the hour and in the day before `now`: what `every = "auto"` polls by.
+    pub async fn recent_item_counts(&self, source_id: &str, now: i64) -> Result<(u64, u64)> {
+        let (hour, day): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(CASE WHEN at >= $2 THEN 1 END), COUNT(*) FROM (\
+               SELECT fetched_at AS at FROM items WHERE source_id = $1 AND fetched_at >= $3 \
+               UNION ALL SELECT seen_at FROM item_sightings WHERE source_id = $1 AND seen_at >= $3\
+             ) t",
+        )
+        .bind(source_id)
+        .bind(now - 3_600)
+        .bind(now - 86_400)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((hour.max(0) as u64, day.max(0) as u64))
+    }
+
     /// One source's lag over the items first seen since `since`.
     pub async fn source_lag(
         &self,
@@ -233,7 +250,9 @@ impl Store {
     ) -> Result<Option<crate::rules::lag::Lag>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT fetched_at - published_at FROM items \
-             WHERE source_id = $1 AND fetched_at >= $2 AND published_at IS NOT NULL",
+             WHERE source_id = $1 AND fetched_at >= $2 AND published_at IS NOT NULL \
+             UNION ALL SELECT seen_at - published_at FROM item_sightings \
+             WHERE source_id = $1 AND seen_at >= $2 AND published_at IS NOT NULL",
         )
         .bind(source_id)
         .bind(since)

@@ -39,6 +39,9 @@ pub struct ItemView {
     pub link: String,
     pub title: Marked,
     pub excerpt: Marked,
+    /// The other sources that carried it (issue 24 §2): each one's name and its link there
+    /// (empty when not http).
+    pub also: Vec<(String, String)>,
 }
 
 /// Items on one page of an incident.
@@ -241,12 +244,15 @@ pub async fn build(
         format!("/incidents/{id}?{}#{anchor}", q.join("&"))
     };
     let counted = store.incident_item_times(id).await?;
-    let spread: Vec<String> =
-        crate::notify::spread::Spread::of(&store.incident_items(store.pool(), id).await?)
-            .lines(tz)
-            .into_iter()
-            .take(11)
-            .collect();
+    let sightings = store.incident_sightings(store.pool(), id).await?;
+    let spread: Vec<String> = crate::notify::spread::Spread::of(
+        &store.incident_items(store.pool(), id).await?,
+        &sightings,
+    )
+    .lines(tz)
+    .into_iter()
+    .take(11)
+    .collect();
     let items_pager = Pager::new(counted.len(), ITEMS_PER_PAGE, items_at.unwrap_or(1), |n| {
         href(Some(n), record_at, "items")
     });
@@ -268,6 +274,14 @@ pub async fn build(
                 .unwrap_or_default(),
             title: mark(c, &it.title, &incident.topic_id, &it.source_id),
             excerpt: mark(c, &excerpt(&it.summary), &incident.topic_id, &it.source_id),
+            also: sightings
+                .iter()
+                .filter(|s| s.item_id == it.id)
+                .map(|s| {
+                    let link = s.link.clone().filter(|l| l.starts_with("http"));
+                    (name_of(&s.source_id), link.unwrap_or_default())
+                })
+                .collect(),
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store

@@ -120,6 +120,13 @@ pub async fn page(
         Ok(r) => r,
         Err(e) => return pages::failure(&e),
     };
+    let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
+    let sightings = match c.store.sightings(c.store.pool(), &ids).await {
+        Ok(s) => s,
+        Err(e) => return pages::failure(&e),
+    };
+    // The other sources that carried an item, after its own (issue 24 §2).
+    let seen_by = |id: i64| sightings.iter().filter(move |s| s.item_id == id);
     let topic_name = |id: &str| {
         settings
             .watchlists
@@ -138,7 +145,17 @@ pub async fn page(
                 .published_at
                 .map(|t| local(from_secs(t), tz))
                 .unwrap_or_default(),
-            source: crate::incident::source_name(config, &i.source_id),
+            source: {
+                let own = crate::incident::source_name(config, &i.source_id);
+                let also: Vec<String> = seen_by(i.id)
+                    .map(|s| crate::incident::source_name(config, &s.source_id))
+                    .collect();
+                if also.is_empty() {
+                    own
+                } else {
+                    format!("{own}（亦见于 {}）", also.join("、"))
+                }
+            },
             title: i.title.clone(),
             link: i
                 .link
@@ -172,6 +189,10 @@ pub async fn page(
                     "fetched": from_secs(i.fetched_at).with_timezone(&tz).to_rfc3339(),
                     "topics": serde_json::from_str::<serde_json::Value>(&i.topics).unwrap_or(json!([])),
                     "tone": i.tone().ok().flatten(),
+                    "seen_by": seen_by(i.id).map(|s| json!({
+                        "source": s.source_id, "link": s.link,
+                        "seen": from_secs(s.seen_at).with_timezone(&tz).to_rfc3339(),
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
