@@ -59,9 +59,14 @@ enum Command {
         config: cli::ConfigArg,
         #[arg(long)]
         source: Option<String>,
-        /// A date (`2026-11-24`), a time (RFC 3339) or a span back from now (`24h`); default 7d.
+        /// A date (`2026-11-24`), a time (RFC 3339) or a span back from now (`24h`); default 7d
+        /// (with `--q`: all that is kept).
         #[arg(long)]
         since: Option<String>,
+        /// Only items whose title or text holds every word of TEXT (looked up in the search
+        /// index), newest first, the matches marked 【】.
+        #[arg(long, value_name = "TEXT")]
+        q: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -217,8 +222,18 @@ fn main() -> ExitCode {
                 config,
                 source,
                 since,
+                q,
                 json,
-            } => cli::items(&config, source.as_deref(), since.as_deref(), json).await,
+            } => {
+                cli::items(
+                    &config,
+                    source.as_deref(),
+                    since.as_deref(),
+                    q.as_deref(),
+                    json,
+                )
+                .await
+            }
             Command::Sources { config, json } => cli::sources(&config, json).await,
             Command::Obligations { config, at, json } => {
                 cli::obligations(&config, at.as_deref(), json).await

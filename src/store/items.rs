@@ -327,13 +327,16 @@ impl Store {
             .into_iter()
             .map(|(id, g)| (g, id))
             .collect();
+        let mut indexed = Vec::with_capacity(which.len());
         for &k in which {
             let id = ids.get(items[k].item.guid).copied().ok_or_else(|| {
                 anyhow::anyhow!("item {:?} was inserted without an id", items[k].item.guid)
             })?;
             out[k] = Stored::New(id);
+            indexed.push((id, items[k].item.title, items[k].item.summary));
         }
-        Ok(())
+        // Searchable from the transaction that stores it (`store::search`).
+        self.index_items(tx, &indexed).await
     }
 
     /// A known item's new title and text (the same GUID, changed content).
@@ -355,7 +358,8 @@ impl Store {
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        Ok(())
+        self.index_items(tx, &[(id, item.title, item.summary)])
+            .await
     }
 
     /// Which of `guids` the source already has items for: read outside any write
