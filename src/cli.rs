@@ -682,6 +682,46 @@ pub async fn items(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `yuqing prune [--dry-run]`: retention now (see `store::retention`).
+pub async fn prune(c: &ConfigArg, dry_run: bool) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let Some(keep) = config.retention.items else {
+        eprintln!(
+            "error: {}: no [retention] items: nothing is ever deleted. Add e.g.\n\n[retention]\nitems = \"90d\"",
+            c.config.display()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let tz = config.daemon.timezone;
+    let before = secs(CommandClock.now()) - keep.as_secs() as i64;
+    let cutoff = local(from_secs(before), tz);
+    let (unheld, held) = store.prunable_items(before).await?;
+    if dry_run {
+        outln!("将删除 {unheld} 条抓取早于 {cutoff} 且不属于任何事件的信息（按小时、来源、专题、语气留存计数）；事件相关的 {held} 条保留。未删除任何内容（--dry-run）。");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let size_before = store.file_size().await?;
+    let mut deleted = 0;
+    loop {
+        let n = store.prune_items(before, 2_000).await?;
+        deleted += n;
+        if n == 0 {
+            break;
+        }
+    }
+    store.compact().await?;
+    let size_after = store.file_size().await?;
+    outln!("已删除 {deleted} 条抓取早于 {cutoff} 且不属于任何事件的信息（按小时、来源、专题、语气留存计数）；事件相关的 {held} 条保留。");
+    if let (Some(b), Some(a)) = (size_before, size_after) {
+        outln!(
+            "数据库文件：{:.1} MB → {:.1} MB。",
+            b as f64 / 1e6,
+            a as f64 / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// At most this many items are listed by `yuqing items`.
 const ITEMS_SHOWN: i64 = 1000;
 

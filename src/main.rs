@@ -70,6 +70,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deletes the items older than `[retention] items` that no incident holds, now, keeping
+    /// their counts for the briefings; then compacts the database file (SQLite).
+    Prune {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// Say what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Each source's health: last success, last error, failures in a row, next poll.
     Sources {
         #[command(flatten)]
@@ -235,6 +244,7 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Sources { config, json } => cli::sources(&config, json).await,
+            Command::Prune { config, dry_run } => cli::prune(&config, dry_run).await,
             Command::Obligations { config, at, json } => {
                 cli::obligations(&config, at.as_deref(), json).await
             }

@@ -270,3 +270,158 @@ async fn the_console_and_the_command_line_mark_what_a_search_found() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--q"));
 }
+
+/// 2026-01-05 00:00 Shanghai (a Monday), in UTC seconds.
+const MONDAY: i64 = 1_767_542_400;
+
+/// Stores `(guid, title, tone, topics)` items of `source` fetched at `at`.
+async fn store_at(
+    s: &Store,
+    source: &str,
+    items: &[(&str, &str, Option<&str>, &str)],
+    at: i64,
+) -> Vec<i64> {
+    let incoming: Vec<Incoming> = items
+        .iter()
+        .map(|(guid, title, tone, topics)| Incoming {
+            item: NewItem {
+                source_id: source,
+                guid,
+                link: None,
+                title,
+                summary: "",
+                published_at: None,
+                content_hash: guid,
+            },
+            tone: tone.map(|t| yuqing::classify::tone::Tone {
+                label: t.parse().unwrap(),
+                score: if t == "negative" { -0.5 } else { 0.0 },
+            }),
+            topics: Some(topics),
+            signature: None,
+        })
+        .collect();
+    let mut tx = s.begin().await.unwrap();
+    let out = s.store_items(&mut tx, source, &incoming, at).await.unwrap();
+    tx.commit().await.unwrap();
+    out.into_iter()
+        .map(|r| match r {
+            Stored::New(id) => id,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn prune_deletes_old_items_outside_incidents_and_the_weeks_briefing_reads_the_same() {
+    let dirs = TempDirs::new();
+    dirs.write(
+        "watchlists/scenic.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.write(
+        "yuqing.toml",
+        format!("[daemon]\nwatchlists = \"{}\"\nstate_dir = \"{}\"\ntimezone = \"Asia/Shanghai\"\n\n\
+         [[source]]\nid = \"forum\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/a.xml\"\nevery = \"5m\"\n\n\
+         [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/b.xml\"\nevery = \"5m\"\n\n\
+         [retention]\nitems = \"90d\"\n",
+            dirs.root().join("watchlists").display(),
+            dirs.state().display()
+        ),
+    );
+    let s = Store::open(&dirs.database_url()).await.unwrap();
+    // An old week: Monday 09:xx and Wednesday 15:xx, two sources, topics and tones.
+    let held = store_at(
+        &s,
+        "forum",
+        &[
+            ("f1", "景区踩踏", Some("negative"), r#"["scenic"]"#),
+            ("f2", "景区游客多", Some("neutral"), "[]"),
+            ("f3", "又一起踩踏", Some("negative"), r#"["scenic"]"#),
+        ],
+        MONDAY + 9 * 3600 + 120,
+    )
+    .await[0];
+    store_at(
+        &s,
+        "news",
+        &[
+            ("n1", "文旅新闻", None, "[]"),
+            ("n2", "踩踏事件回顾", Some("negative"), r#"["scenic"]"#),
+        ],
+        MONDAY + 2 * 86_400 + 15 * 3600 + 1_800,
+    )
+    .await;
+    // The first item opened an incident: it is a record and stays.
+    let mut tx = s.begin().await.unwrap();
+    s.insert_incident(
+        &mut tx,
+        &yuqing::store::NewIncident {
+            topic_id: "scenic",
+            topic_name: "景区安全",
+            title: "景区踩踏",
+            severity: yuqing::vocab::severity::Severity::Major,
+            opened_at: MONDAY + 9 * 3600 + 120,
+            clock_start: MONDAY + 9 * 3600 + 120,
+            first_item_id: held,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // And yesterday's item, as of the night we prune (2026-06-01).
+    let now = MONDAY + 147 * 86_400;
+    store_at(&s, "news", &[("r1", "踩踏演练", None, "[]")], now - 86_400).await;
+    s.close().await;
+
+    let yuqing = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .env("YUQING_NOW", "2026-06-01T00:00:00+08:00")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{args:?}: {out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    };
+    let week = ["briefing", "--from", "2026-01-05", "--to", "2026-01-11"];
+    let before = yuqing(&week);
+    assert!(before.contains("景区安全"), "{before}");
+
+    let dry = yuqing(&["prune", "--dry-run"]);
+    assert!(
+        dry.contains("将删除 4 条") && dry.contains("事件相关的 1 条保留"),
+        "{dry}"
+    );
+    let s = Store::open(&dirs.database_url()).await.unwrap();
+    assert_eq!(
+        search(&s, "踩踏", None).await.1,
+        4,
+        "the dry run deleted nothing"
+    );
+    s.close().await;
+
+    let done = yuqing(&["prune"]);
+    assert!(
+        done.contains("已删除 4 条") && done.contains("数据库文件"),
+        "{done}"
+    );
+    let s = Store::open(&dirs.database_url()).await.unwrap();
+    // The incident's item and yesterday's remain, searchable; the rest is gone, index too.
+    assert_eq!(search(&s, "踩踏", None).await.0, ["踩踏演练", "景区踩踏"]);
+    assert!(s.item(held).await.unwrap().is_some());
+    assert_eq!(s.prunable_items(now - 90 * 86_400).await.unwrap(), (0, 1));
+    s.close().await;
+    // The week's briefing counts the same items by day, topic, source and tone.
+    assert_eq!(yuqing(&week), before);
+    // The day's too, by the hour.
+    let day = ["briefing", "--from", "2026-01-07"];
+    assert!(yuqing(&day).contains("15时"));
+    assert!(yuqing(&["prune"]).contains("已删除 0 条"));
+}

@@ -19,6 +19,7 @@ mod metrics;
 mod notifications;
 mod outbox;
 mod releases;
+mod retention;
 mod search;
 mod sessions;
 mod sources;

@@ -288,6 +288,26 @@ impl Store {
         Ok(())
     }
 
+    /// Removes items from the search index (before the items themselves go).
+    pub(crate) async fn unindex_items(&self, tx: &mut Tx, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "DELETE FROM item_search WHERE rowid IN ({})",
+                list.join(", ")
+            ),
+            Backend::Postgres => format!(
+                "DELETE FROM item_search WHERE item_id IN ({})",
+                list.join(", ")
+            ),
+        };
+        sqlx::query(&sql).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     /// Indexes up to `batch` of the items stored before the index existed, newest first,
     /// in one transaction. Returns how many it indexed: 0 when none are left.
     pub async fn index_backlog(&self, batch: i64) -> Result<usize> {
