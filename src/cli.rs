@@ -563,9 +563,20 @@ pub async fn items(
     c: &ConfigArg,
     source: Option<&str>,
     since: Option<&str>,
+    text: Option<&str>,
     json_out: bool,
 ) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
+    let query = match text {
+        None => None,
+        Some(t) => match crate::store::SearchQuery::parse(t) {
+            Some(q) => Some(q),
+            None => {
+                eprintln!("error: --q `{t}`: nothing to search for (write a word, e.g. --q 踩踏)");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
     if let Some(id) = source {
         let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
         or_exit!(known_source(c, id, &known));
@@ -573,16 +584,31 @@ pub async fn items(
     let tz = config.daemon.timezone;
     let now = CommandClock.now();
     let since = match since {
-        None => now - chrono::Duration::days(7),
+        None if query.is_some() => None,
+        None => Some(now - chrono::Duration::days(7)),
         Some(s) => match parse_since(s, now, tz) {
-            Some(t) => t,
+            Some(t) => Some(t),
             None => {
                 eprintln!("error: --since `{s}`: write a date (2026-11-24), an RFC 3339 time or a span (24h)");
                 return Ok(ExitCode::from(2));
             }
         },
     };
-    let rows = store.items(source, secs(since), 1000).await?;
+    let rows = match &query {
+        None => {
+            store
+                .items(source, since.map_or(0, secs), ITEMS_SHOWN)
+                .await?
+        }
+        Some(q) => {
+            let filter = crate::store::ItemFilter {
+                source: source.map(str::to_string),
+                since: since.map(secs),
+                ..Default::default()
+            };
+            store.search_items(&filter, q, ITEMS_SHOWN, 0).await?.rows
+        }
+    };
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let sightings = store.sightings(store.pool(), &ids).await?;
     if json_out {
@@ -599,6 +625,10 @@ pub async fn items(
                     "topics": serde_json::from_str::<Vec<String>>(&i.topics).unwrap_or_default(),
                     "tone": i.tone()?,
                     "seen_by": seen_by_json(&sightings, i.id, tz),
+                    "marks": query.as_ref().map(|q| json!({
+                        "title": q.marks(&i.title),
+                        "summary": q.marks(&i.summary),
+                    })),
                 }))
             })
             .collect::<Result<_>>()?;
@@ -649,7 +679,10 @@ pub async fn items(
                 i.published_at
                     .map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "-".into()),
-                i.title,
+                match &query {
+                    Some(q) => bracket(&i.title, &q.marks(&i.title)),
+                    None => i.title.clone(),
+                },
                 i.link.as_deref().unwrap_or("-"),
                 if topics.is_empty() {
                     "-".to_string()
@@ -660,6 +693,64 @@ pub async fn items(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `yuqing prune [--dry-run]`: retention now (see `store::retention`).
+pub async fn prune(c: &ConfigArg, dry_run: bool) -> Result<ExitCode> {
+    let (config, store) = or_exit!(open(c).await);
+    let Some(keep) = config.retention.items else {
+        eprintln!(
+            "error: {}: no [retention] items: nothing is ever deleted. Add e.g.\n\n[retention]\nitems = \"90d\"",
+            c.config.display()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let tz = config.daemon.timezone;
+    let before = secs(CommandClock.now()) - keep.as_secs() as i64;
+    let cutoff = local(from_secs(before), tz);
+    let (unheld, held) = store.prunable_items(before).await?;
+    if dry_run {
+        outln!("将删除 {unheld} 条抓取早于 {cutoff} 且不属于任何事件的信息（按小时、来源、专题、语气留存计数）；事件相关的 {held} 条保留。未删除任何内容（--dry-run）。");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let size_before = store.file_size().await?;
+    let mut deleted = 0;
+    loop {
+        let n = store.prune_items(before, 2_000).await?;
+        deleted += n;
+        if n == 0 {
+            break;
+        }
+    }
+    store.compact().await?;
+    let size_after = store.file_size().await?;
+    outln!("已删除 {deleted} 条抓取早于 {cutoff} 且不属于任何事件的信息（按小时、来源、专题、语气留存计数）；事件相关的 {held} 条保留。");
+    if let (Some(b), Some(a)) = (size_before, size_after) {
+        outln!(
+            "数据库文件：{:.1} MB → {:.1} MB。",
+            b as f64 / 1e6,
+            a as f64 / 1e6
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// At most this many items are listed by `yuqing items`.
+const ITEMS_SHOWN: i64 = 1000;
+
+/// `text` with the char ranges `marks` put in 【】.
+fn bracket(text: &str, marks: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    for (k, c) in text.chars().enumerate() {
+        if marks.iter().any(|&(s, _)| s == k) {
+            out.push('【');
+        }
+        out.push(c);
+        if marks.iter().any(|&(_, e)| e == k + 1) {
+            out.push('】');
+        }
+    }
+    out
 }
 
 /// The zone the text output's times are in, as people read it: `Asia/Shanghai, UTC+08:00`.

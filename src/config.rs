@@ -9,6 +9,7 @@
 
 pub mod every;
 pub mod notify;
+pub mod retention;
 pub mod search;
 pub mod settings;
 pub mod web;
@@ -55,6 +56,8 @@ pub struct Config {
     /// Politeness of particular hosts (`[[host]]`), by host name; the others use
     /// `[daemon] per_host` and `host_delay`.
     pub hosts: BTreeMap<String, Politeness>,
+    /// How long items outside incidents are kept (`[retention]`).
+    pub retention: retention::Retention,
 }
 
 /// How politely one host is polled: at most `per_host` requests at once, their starts at
@@ -280,6 +283,8 @@ struct RawConfig {
     notifiers: Vec<Spanned<notify::RawNotifier>>,
     #[serde(default, rename = "host")]
     hosts: Vec<RawHost>,
+    #[serde(default)]
+    retention: retention::RawRetention,
 }
 
 /// `[[host]]`: one host's own politeness.
@@ -441,6 +446,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     // messages link to the console.
     let notifier_ids = notify::declared_ids(&raw.notifiers);
     let web = web::check(std::mem::take(&mut raw.web), &mut errs, path, source);
+    let retention = retention::check(std::mem::take(&mut raw.retention), &mut errs, path, source);
     let notify = notify::check(
         web.console(),
         std::mem::take(&mut raw.notifiers),
@@ -511,6 +517,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         notify,
         web,
         hosts,
+        retention,
     })
 }
 

@@ -59,11 +59,25 @@ enum Command {
         config: cli::ConfigArg,
         #[arg(long)]
         source: Option<String>,
-        /// A date (`2026-11-24`), a time (RFC 3339) or a span back from now (`24h`); default 7d.
+        /// A date (`2026-11-24`), a time (RFC 3339) or a span back from now (`24h`); default 7d
+        /// (with `--q`: all that is kept).
         #[arg(long)]
         since: Option<String>,
+        /// Only items whose title or text holds every word of TEXT (looked up in the search
+        /// index), newest first, the matches marked 【】.
+        #[arg(long, value_name = "TEXT")]
+        q: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Deletes the items older than `[retention] items` that no incident holds, now, keeping
+    /// their counts for the briefings; then compacts the database file (SQLite).
+    Prune {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// Say what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Each source's health: last success, last error, failures in a row, next poll.
     Sources {
@@ -217,9 +231,20 @@ fn main() -> ExitCode {
                 config,
                 source,
                 since,
+                q,
                 json,
-            } => cli::items(&config, source.as_deref(), since.as_deref(), json).await,
+            } => {
+                cli::items(
+                    &config,
+                    source.as_deref(),
+                    since.as_deref(),
+                    q.as_deref(),
+                    json,
+                )
+                .await
+            }
             Command::Sources { config, json } => cli::sources(&config, json).await,
+            Command::Prune { config, dry_run } => cli::prune(&config, dry_run).await,
             Command::Obligations { config, at, json } => {
                 cli::obligations(&config, at.as_deref(), json).await
             }

@@ -66,10 +66,16 @@ pub struct Daemon {
     rejected: Arc<Mutex<Rejected>>,
     /// The local day the calendar was last updated from `[daemon] calendar_url`.
     calendar_updated: Arc<Mutex<Option<chrono::NaiveDate>>>,
+    /// The local day retention last finished pruning, and how many items it deleted that
+    /// day so far (`[retention] items`).
+    pruned: Arc<Mutex<(Option<chrono::NaiveDate>, i64)>>,
     /// The overloaded hosts and settings last reconciled with the operators' mail (see
     /// `polling::hosts`): the store is asked again only when these change.
     hosts_told: Arc<Mutex<Option<Vec<String>>>>,
 }
+
+/// Items retention deletes per transaction (one per housekeeping turn).
+const PRUNE_BATCH: i64 = 500;
 
 /// A rejected reload, mailed to the operators once per set of mistakes.
 #[derive(Default)]
@@ -148,6 +154,7 @@ impl Daemon {
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
             calendar_updated: Arc::new(Mutex::new(None)),
+            pruned: Arc::new(Mutex::new((None, 0))),
             hosts_told: Arc::default(),
             rejected: Arc::default(),
             leading: Arc::new(AtomicBool::new(false)),
@@ -300,6 +307,9 @@ impl Daemon {
                     );
                 }
             }
+            if let Err(e) = self.prune(&settings, now).await {
+                self.report("cannot prune old items; will retry", &e);
+            }
         }
         self.tell_overloaded_hosts(&settings, now).await;
         // Instant messages first (they wake people; a mail relay timing out must not hold
@@ -319,6 +329,30 @@ impl Daemon {
             .await
             .context("cannot send mail")?;
         messaged.context("cannot send instant messages")?;
+        Ok(())
+    }
+
+    /// With `[retention] items`: once a local day, deletes the items older than that which no
+    /// incident holds, one batch of [`PRUNE_BATCH`] per turn, so the write lock is never held
+    /// long and polls go on between batches.
+    async fn prune(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let Some(keep) = settings.config.retention.items else {
+            return Ok(());
+        };
+        let today = now
+            .with_timezone(&settings.config.daemon.timezone)
+            .date_naive();
+        if self.pruned.lock().unwrap_or_else(|e| e.into_inner()).0 == Some(today) {
+            return Ok(());
+        }
+        let before = crate::vocab::clock::secs(now) - keep.as_secs() as i64;
+        let n = self.store.prune_items(before, PRUNE_BATCH).await?;
+        let mut pruned = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+        pruned.1 += n;
+        if n < PRUNE_BATCH {
+            tracing::info!(items = pruned.1, before, "pruned old items");
+            *pruned = (Some(today), 0);
+        }
         Ok(())
     }
 

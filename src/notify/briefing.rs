@@ -230,9 +230,10 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     };
     let mut sources: BTreeMap<String, Count> = BTreeMap::new();
     for item in input.items {
-        let neg = usize::from(negative(item));
+        let n = item.n.max(0) as usize;
+        let neg = usize::from(negative(item)) * n;
         let add = |c: &mut Count| {
-            c.total += 1;
+            c.total += n;
             c.negative += neg;
         };
         add(&mut total);

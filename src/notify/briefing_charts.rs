@@ -420,6 +420,7 @@ mod tests {
                 source_id: "s".into(),
                 topics: r#"["t"]"#.into(),
                 tone: (k % 3 == 0).then(|| "negative".to_string()),
+                n: 1,
             })
             .collect();
         let names = |id: &str, name: &str| {

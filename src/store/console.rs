@@ -2,7 +2,7 @@
 //! once, counts by state, the mail of one incident, a filtered page of items, and a marker
 //! that changes whenever incidents do (for live updates).
 
-use super::{incidents::ACTIVE, DeadlineRow, ItemRow, Store};
+use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
 use anyhow::Result;
 
 /// A message of the outbox as the incident's timeline shows it.
@@ -27,9 +27,9 @@ pub struct ItemFilter {
 }
 
 impl ItemFilter {
-    /// The WHERE clause, its text and then its integer arguments (numbered from `$1`), and
-    /// the number of the last.
-    fn sql(&self) -> (String, Vec<String>, Vec<i64>, usize) {
+    /// The WHERE clause (all but `text`, which the search index answers), its text and then
+    /// its integer arguments (numbered from `$1`), and the number of the last.
+    pub(super) fn sql(&self) -> (String, Vec<String>, Vec<i64>, usize) {
         let mut cond = vec!["1 = 1".to_string()];
         let mut texts = Vec::new();
         let mut ints = Vec::new();
@@ -49,11 +49,6 @@ impl ItemFilter {
                 "(source_id = ${n} OR id IN (SELECT item_id FROM item_sightings WHERE source_id = ${n}))"
             ));
             texts.push(s.clone());
-        }
-        if let Some(q) = &self.text {
-            let a = next();
-            cond.push(format!("(title LIKE ${a} OR summary LIKE ${a})"));
-            texts.push(format!("%{}%", like_escape(q)));
         }
         let mut int_cond = Vec::new();
         if let Some(s) = self.since {
@@ -120,13 +115,26 @@ impl Store {
         .await?)
     }
 
-    /// One page of the items `filter` selects, newest first, and how many it selects.
+    /// One page of the items `filter` selects, newest first, and how many it selects. A
+    /// text filter is looked up in the search index (`store::search`), its count capped at
+    /// [`SEARCH_COUNT_CAP`](super::SEARCH_COUNT_CAP); a text with nothing searchable in it
+    /// (only punctuation) selects nothing.
     pub async fn items_page(
         &self,
         filter: &ItemFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<ItemRow>, i64)> {
+    ) -> Result<ItemPage> {
+        if let Some(text) = &filter.text {
+            return match SearchQuery::parse(text) {
+                Some(query) => self.search_items(filter, &query, limit, offset).await,
+                None => Ok(ItemPage {
+                    rows: Vec::new(),
+                    total: 0,
+                    more: false,
+                }),
+            };
+        }
         let (cond, texts, ints, last) = filter.sql();
         let sql = format!(
             "SELECT id, source_id, guid, link, title, summary, published_at, fetched_at, topics, \
@@ -151,7 +159,11 @@ impl Store {
             c = c.bind(*i);
         }
         let (total,) = c.fetch_one(self.pool()).await?;
-        Ok((rows, total))
+        Ok(ItemPage {
+            rows,
+            total,
+            more: false,
+        })
     }
 
     /// Ids of the topics that items matched, for the filter's list.

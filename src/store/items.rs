@@ -102,8 +102,9 @@ impl ItemRow {
     }
 }
 
-/// One item as the briefing counts it: when it was fetched, from where, which topics and
-/// which tone.
+/// Items as the briefing counts them: when they were fetched, from where, which topics and
+/// which tone, and how many (one for a stored item; an hour's pruned items of one source,
+/// topics and tone are one tally, `store::retention`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemTally {
     pub fetched_at: i64,
@@ -112,6 +113,7 @@ pub struct ItemTally {
     pub topics: String,
     #[sqlx(default)]
     pub tone: Option<String>,
+    pub n: i64,
 }
 
 const COLUMNS: &str =
@@ -532,13 +534,16 @@ impl Store {
             .into_iter()
             .map(|(id, g)| (g, id))
             .collect();
+        let mut indexed = Vec::with_capacity(which.len());
         for &k in which {
             let id = ids.get(items[k].item.guid).copied().ok_or_else(|| {
                 anyhow::anyhow!("item {:?} was inserted without an id", items[k].item.guid)
             })?;
             out[k] = Stored::New(id);
+            indexed.push((id, items[k].item.title, items[k].item.summary));
         }
-        Ok(())
+        // Searchable from the transaction that stores it (`store::search`).
+        self.index_items(tx, &indexed).await
     }
 
     /// A known item's new title and text (the same GUID, changed content).
@@ -560,7 +565,8 @@ impl Store {
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        Ok(())
+        self.index_items(tx, &[(id, item.title, item.summary)])
+            .await
     }
 
     /// Which of `guids` the source already has items for: read outside any write
@@ -681,11 +687,15 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
-    /// Every item fetched in [`from`, `to`), slim, for the briefing's counts.
+    /// Every item fetched in [`from`, `to`), slim, for the briefing's counts, with the
+    /// counts of the items retention deleted (by the hour: `from` and `to` on whole hours).
     pub async fn item_tallies(&self, from: i64, to: i64) -> Result<Vec<ItemTally>> {
         Ok(sqlx::query_as(
-            "SELECT fetched_at, source_id, topics, tone FROM items \
-             WHERE fetched_at >= $1 AND fetched_at < $2 ORDER BY fetched_at, id",
+            "SELECT fetched_at, source_id, topics, tone, CAST(1 AS BIGINT) AS n FROM items \
+             WHERE fetched_at >= $1 AND fetched_at < $2 \
+             UNION ALL \
+             SELECT hour, source_id, topics, NULLIF(tone, ''), n FROM item_counts \
+             WHERE hour >= $1 AND hour < $2 ORDER BY 1",
         )
         .bind(from)
         .bind(to)

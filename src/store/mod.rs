@@ -19,6 +19,8 @@ mod metrics;
 mod notifications;
 mod outbox;
 mod releases;
+mod retention;
+mod search;
 mod sessions;
 mod sources;
 mod throttle;
@@ -32,6 +34,7 @@ pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
+pub use search::{ItemPage, SearchQuery, SEARCH_COUNT_CAP};
 pub use sources::{PollSuccess, SourceState};
 pub use throttle::Claim;
 pub use users::UserRow;
@@ -134,11 +137,18 @@ impl Store {
                 }
             }
         }
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             known_sources: Default::default(),
-        })
+        };
+        // Once after the upgrade to migration 0025: items stored before it become
+        // searchable, newest first (a few seconds per 100,000 items).
+        store
+            .index_all_backlog()
+            .await
+            .context("cannot index the stored items for search")?;
+        Ok(store)
     }
 
     /// Starts a write transaction holding the write lock.

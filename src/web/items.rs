@@ -1,12 +1,15 @@
 //! `/items`: what was fetched, filtered by topic, source, time and text (the filters stay
-//! in the URL), a page at a time; `?format=json` for scripts.
+//! in the URL), a page at a time; `?format=json` for scripts. The text is looked up in the
+//! search index (`store::search`) and its words are marked in each title, and in an
+//! excerpt of the item's text when they are found there.
 
 use super::auth::User;
 use super::csrf::CsrfToken;
+use super::incident_page::{Marked, Piece};
 use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::mail::local;
-use crate::store::ItemFilter;
+use crate::store::{ItemFilter, SearchQuery};
 use crate::vocab::clock::{from_secs, secs};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -39,7 +42,9 @@ pub struct ItemLine {
     pub fetched: String,
     pub published: String,
     pub source: String,
-    pub title: String,
+    pub title: Marked,
+    /// Around the first match in the item's text, when a search found it there.
+    pub excerpt: Marked,
     pub link: String,
     pub topics: Vec<String>,
     /// 负面 -0.62, empty for items stored before tone existed.
@@ -57,6 +62,8 @@ struct ItemsPage {
     sources: Vec<(String, String)>,
     lines: Vec<ItemLine>,
     total: i64,
+    /// The search found more than `total` (its count stops there).
+    more: bool,
     page: i64,
     pages: i64,
     prev: Option<String>,
@@ -112,7 +119,7 @@ pub async fn page(
         text: nonempty(&p.q),
     };
     let page = p.page.unwrap_or(1).max(1);
-    let (rows, total) = match c
+    let found = match c
         .store
         .items_page(&filter, PER_PAGE, (page - 1) * PER_PAGE)
         .await
@@ -120,6 +127,8 @@ pub async fn page(
         Ok(r) => r,
         Err(e) => return pages::failure(&e),
     };
+    let (rows, total, more) = (found.rows, found.total, found.more);
+    let query = filter.text.as_deref().and_then(SearchQuery::parse);
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let sightings = match c.store.sightings(c.store.pool(), &ids).await {
         Ok(s) => s,
@@ -156,7 +165,11 @@ pub async fn page(
                     format!("{own}（亦见于 {}）", also.join("、"))
                 }
             },
-            title: i.title.clone(),
+            title: marked(&i.title, query.as_ref().map(|q| q.marks(&i.title))),
+            excerpt: query
+                .as_ref()
+                .map(|q| excerpt(&i.summary, &q.marks(&i.summary)))
+                .unwrap_or_default(),
             link: i
                 .link
                 .clone()
@@ -197,7 +210,7 @@ pub async fn page(
             })
             .collect();
         return Json(json!({
-            "total": total, "page": page, "per_page": PER_PAGE, "items": list,
+            "total": total, "more": more, "page": page, "per_page": PER_PAGE, "items": list,
             "as_of": from_secs(secs(c.clock.now())).with_timezone(&tz).to_rfc3339(),
         }))
         .into_response();
@@ -218,6 +231,7 @@ pub async fn page(
             .collect(),
         lines,
         total,
+        more,
         page,
         pages,
         prev: (page > 1).then(|| link(&p, page - 1, None)),
@@ -226,4 +240,107 @@ pub async fn page(
         p,
     };
     (token, view).into_response()
+}
+
+/// `text` in pieces, the char ranges `marks` marked.
+fn marked(text: &str, marks: Option<Vec<(usize, usize)>>) -> Marked {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (s, e) in marks.unwrap_or_default() {
+        let (s, e) = (s.max(at).min(chars.len()), e.min(chars.len()));
+        if s >= e {
+            continue;
+        }
+        if s > at {
+            out.push(Piece {
+                text: chars[at..s].iter().collect(),
+                marked: false,
+            });
+        }
+        out.push(Piece {
+            text: chars[s..e].iter().collect(),
+            marked: true,
+        });
+        at = e;
+    }
+    if at < chars.len() || out.is_empty() {
+        out.push(Piece {
+            text: chars[at..].iter().collect(),
+            marked: false,
+        });
+    }
+    out
+}
+
+/// About 100 characters of `summary` around its first mark, the marks in it marked; empty
+/// when nothing in the summary is marked.
+fn excerpt(summary: &str, marks: &[(usize, usize)]) -> Marked {
+    const BEFORE: usize = 30;
+    const LENGTH: usize = 100;
+    let Some(&(first, _)) = marks.first() else {
+        return Vec::new();
+    };
+    let chars: Vec<char> = summary.chars().collect();
+    let start = first.saturating_sub(BEFORE);
+    let end = (start + LENGTH).min(chars.len());
+    let window: String = chars[start..end]
+        .iter()
+        .map(|&c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    let inside: Vec<(usize, usize)> = marks
+        .iter()
+        .filter(|(s, _)| *s < end)
+        .map(|&(s, e)| (s - start, e.min(end) - start))
+        .collect();
+    let mut out = marked(&window, Some(inside));
+    if start > 0 {
+        out.insert(
+            0,
+            Piece {
+                text: "…".into(),
+                marked: false,
+            },
+        );
+    }
+    if end < chars.len() {
+        out.push(Piece {
+            text: "…".into(),
+            marked: false,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(m: &Marked) -> String {
+        m.iter()
+            .map(|p| {
+                if p.marked {
+                    format!("[{}]", p.text)
+                } else {
+                    p.text.clone()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_search_marks_its_words_in_the_title_and_around_them_in_the_text() {
+        let q = SearchQuery::parse("踩踏").unwrap();
+        assert_eq!(
+            show(&marked("景區發生踩踏", Some(q.marks("景區發生踩踏")))),
+            "景區發生[踩踏]"
+        );
+        assert_eq!(show(&marked("无关", None)), "无关");
+        let text = format!("{}踩踏事故\n{}", "前".repeat(40), "后".repeat(100));
+        let shown = show(&excerpt(&text, &q.marks(&text)));
+        assert!(shown.starts_with("…前前"), "{shown}");
+        assert!(shown.contains("[踩踏]事故 后"), "{shown}");
+        assert!(shown.ends_with("后…"), "{shown}");
+        assert!(excerpt("无关", &q.marks("无关")).is_empty());
+    }
 }
