@@ -636,11 +636,11 @@ async fn auto_polls_a_busy_search_sooner_than_a_quiet_one() {
         let id = id.to_string();
         async move { s.source_state(&id).await.unwrap().next_poll - at.timestamp() }
     };
-    // Ten new posts in the last hour: a gap of 360 s, polled after √(120 × 360) ≈ 208 s,
-    // plus at most a tenth of jitter; nothing at all: after every_max.
+    // Ten new posts in the last quarter hour: a gap of 90 s, so polled again after
+    // every_min (plus at most a tenth of jitter); nothing at all: after every_max.
     let busy = next("weibo/某某景区").await;
     let quiet = next("weibo/冷门词").await;
-    assert!((208..=229).contains(&busy), "{busy}");
+    assert!((120..=132).contains(&busy), "{busy}");
     assert!((3_600..=3_960).contains(&quiet), "{quiet}");
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))

@@ -549,14 +549,14 @@ async fn tell_operators(
 
 /// When to poll again after a successful poll: `fixed` for a fixed `every`; for
 /// `every = "auto"`, after the interval `rules::cadence` gives for the items the source
-/// carried in the last hour and day (this poll's included), jittered like a fixed one. If
+/// carried in the last quarter hour, hour and day (this poll's included), jittered like a fixed one. If
 /// the store cannot say, after `every_max`.
 async fn next_poll(store: &Store, source: &Source, now: DateTime<Utc>, fixed: i64) -> i64 {
     let Some(auto) = source.auto else {
         return fixed;
     };
     let interval = match store.recent_item_counts(&source.id, secs(now)).await {
-        Ok((hour, day)) => auto.interval(hour, day),
+        Ok(recent) => auto.interval(recent),
         Err(e) => {
             tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot count the source's recent items; next poll after every_max");
             auto.max.as_secs()

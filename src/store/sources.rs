@@ -226,10 +226,16 @@ impl Store {
     }
 
     /// How many items the source first carried (its own, and those another source carried
-    /// first) in the hour and in the day before `now`: what `every = "auto"` polls by.
-    pub async fn recent_item_counts(&self, source_id: &str, now: i64) -> Result<(u64, u64)> {
-        let (hour, day): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(CASE WHEN at >= $2 THEN 1 END), COUNT(*) FROM (\
+    /// first) in the quarter hour, the hour and the day before `now`: what `every = "auto"`
+    /// polls by.
+    pub async fn recent_item_counts(
+        &self,
+        source_id: &str,
+        now: i64,
+    ) -> Result<crate::rules::cadence::Recent> {
+        let (quarter, hour, day): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(CASE WHEN at >= $4 THEN 1 END), COUNT(CASE WHEN at >= $2 THEN 1 END), \
+                    COUNT(*) FROM (\
                SELECT fetched_at AS at FROM items WHERE source_id = $1 AND fetched_at >= $3 \
                UNION ALL SELECT seen_at FROM item_sightings WHERE source_id = $1 AND seen_at >= $3\
              ) t",
@@ -237,9 +243,14 @@ impl Store {
         .bind(source_id)
         .bind(now - 3_600)
         .bind(now - 86_400)
+        .bind(now - 900)
         .fetch_one(self.pool())
         .await?;
-        Ok((hour.max(0) as u64, day.max(0) as u64))
+        Ok(crate::rules::cadence::Recent {
+            quarter: quarter.max(0) as u64,
+            hour: hour.max(0) as u64,
+            day: day.max(0) as u64,
+        })
     }
 
     /// One source's lag over the items first seen since `since`.
