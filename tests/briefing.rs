@@ -3,24 +3,16 @@
 //! period, and the `daily_briefing` / `weekly_briefing` jobs mailing the leaders and the
 //! principal once per scheduled time, as valid MIME in the mail folder.
 
-mod common;
+use crate::common;
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
-use common::{rss, HttpServer, Response, TempDirs};
+use chrono::{DateTime, Utc};
+use common::{rss, sh, HttpServer, Response, TempDirs};
 use std::path::{Path, PathBuf};
 use yuqing::classify::tone::{Tone, ToneLabel};
 use yuqing::store::{NewIncident, NewItem, Store, Stored};
 use yuqing::vocab::clock::ManualClock;
 use yuqing::vocab::severity::Severity;
 use yuqing::vocab::state::DeadlineKind;
-
-fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Shanghai
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 const WATCHLIST: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"large\"\n\
     any = [\"踩踏\"]\n\n[[topic]]\nid = \"price\"\nname = \"门票价格\"\nseverity = \"ordinary\"\n\
@@ -34,13 +26,8 @@ fn config(
     backend: &Option<String>,
 ) -> PathBuf {
     dirs.write("watchlists/w.toml", WATCHLIST);
-    dirs.write(
-        "yuqing.toml",
-        format!(
-            r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-timezone = "Asia/Shanghai"
+    dirs.config(&format!(
+        r#"timezone = "Asia/Shanghai"
 {db}
 [people]
 duty = ["值班员 <duty@example.gov.cn>"]
@@ -62,10 +49,8 @@ name = "本地论坛"
 kind = "feed"
 url = "{forum}"
 "#,
-            root = dirs.root().display(),
-            db = common::db::config_line(backend),
-        ),
-    )
+        db = common::db::config_line(backend),
+    ))
 }
 
 fn briefing(root: &Path, config: &Path, args: &[&str]) -> (String, String, i32) {
@@ -342,14 +327,8 @@ fn row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_numbers_of_a_known_day() {
-    for backend in common::db::backends().await {
-        numbers_on(backend).await;
-    }
-}
-
-async fn numbers_on(backend: Option<String>) {
+backend_test!(the_numbers_of_a_known_day);
+async fn the_numbers_of_a_known_day(backend: Option<String>) {
     let dirs = TempDirs::new();
     let config = config(
         &dirs,
@@ -536,16 +515,16 @@ async fn an_empty_period_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
+    let http = HttpServer::feed(
         "/news.xml",
-        Response::rss(rss(&[(
+        &[(
             "某景区发生踩踏 多人受伤 游客愤怒",
             "https://news.example.cn/1",
             "n1",
             "",
-        )])),
-    );
+        )],
+    )
+    .await;
     http.set("/forum.xml", Response::rss(rss(&[])));
     let config = config(
         &dirs,
@@ -570,14 +549,7 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
     drop(d);
     let d = common::start(&config, &clock).await;
     d.housekeeping().await.unwrap();
-    let mail: Vec<_> = d
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.kind == "daily_briefing")
-        .collect();
+    let mail: Vec<_> = common::mail(&d.store, "daily_briefing").await;
     assert_eq!(mail.len(), 1, "{mail:#?}");
     assert!(mail[0].recipients.contains("leader@example.gov.cn"));
     assert!(mail[0].recipients.contains("boss@example.gov.cn"));
@@ -659,19 +631,16 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
     assert_eq!(charts, 6, "Monday's and the week's, not empty Sunday's");
 }
 
+backend_test!(
+    the_mail_shows_its_charts_inline_and_a_resend_keeps_them,
+    multi_thread
+);
 /// The daily briefing of the known day, mailed through a loopback SMTP relay that first
 /// refuses it: the resent message is the same message (its Message-ID) with its charts,
 /// to the recipients `[jobs.to]` names; on SQLite and PostgreSQL (the PNGs a BLOB and a
 /// BYTEA). With `YUQING_BRIEFING_MAIL_DIR` set, the HTML part
 /// and its PNGs are written there (the `cid:` links made file names) to look at.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them() {
-    for backend in common::db::backends().await {
-        mail_on(backend).await;
-    }
-}
-
-async fn mail_on(backend: Option<String>) {
+async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them(backend: Option<String>) {
     let dirs = TempDirs::new();
     let smtp = common::smtp::SmtpServer::start().await;
     let path = config(
@@ -698,14 +667,7 @@ async fn mail_on(backend: Option<String>) {
     smtp.set_down(true);
     clock.set(sh(2026, 11, 24, 8, 0));
     d.housekeeping().await.unwrap();
-    let rows: Vec<_> = d
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.kind == "daily_briefing")
-        .collect();
+    let rows: Vec<_> = common::mail(&d.store, "daily_briefing").await;
     assert_eq!(rows.len(), 1);
     assert!(rows[0].sent_at.is_none() && rows[0].last_error.is_some());
     let parts = d.store.outbox_parts(rows[0].id).await.unwrap();

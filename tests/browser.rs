@@ -7,7 +7,7 @@
 //! Chromium missing is a failure, never a pass: install `chromium chromium-driver
 //! fonts-noto-cjk` (`.ci/run` does).
 
-mod common;
+use crate::common;
 
 use common::console::{first_items, publish, site, site_with, Site, DUTY, LEADER, PASSWORD};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -41,14 +41,6 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn driver() -> Driver {
     let bin = [
         "chromedriver",
@@ -63,7 +55,7 @@ async fn driver() -> Driver {
                  `apt-get install -y chromium chromium-driver fonts-noto-cjk` (.ci/run does)"
         )
     });
-    let port = free_port();
+    let port = common::free_port();
     let tmp = tempfile::TempDir::new().expect("a temporary folder for Chromium");
     let child = Command::new(bin)
         .arg(format!("--port={port}"))

@@ -2,7 +2,7 @@
 //! `[daemon] calendar_url`, on loopback: an ETag round trip, an atomic write, the changes
 //! listed day by day, an empty placeholder for next year refused, a failure keeping the copy.
 
-mod common;
+use crate::common;
 
 use chrono::Datelike;
 use common::{HttpServer, Response, TempDirs};
@@ -171,15 +171,11 @@ async fn operators_are_mailed_once_when_next_years_calendar_is_missing_in_decemb
         "watchlists/w.toml",
         "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+    let config = dirs.config(&format!(
+        "\
              calendar = \"{cal}\"\n\n[people]\noperators = [\"运维 <ops@example.gov.cn>\"]\n",
-            root = dirs.root().display(),
-            cal = calendar.display(),
-        ),
-    );
+        cal = calendar.display(),
+    ));
     let sh = |m: u32, d: u32, h: u32| {
         chrono_tz::Asia::Shanghai
             .with_ymd_and_hms(2026, m, d, h, 0, 0)
@@ -188,15 +184,7 @@ async fn operators_are_mailed_once_when_next_years_calendar_is_missing_in_decemb
     };
     let missing = |d: &yuqing::daemon::scheduler::Daemon| {
         let store = d.store.clone();
-        async move {
-            store
-                .outbox()
-                .await
-                .unwrap()
-                .into_iter()
-                .filter(|m| m.kind == "calendar_missing")
-                .collect::<Vec<_>>()
-        }
+        async move { common::mail(&store, "calendar_missing").await }
     };
     // 30 November: not yet.
     let clock = ManualClock::new(sh(11, 30, 23));

@@ -3,7 +3,7 @@
 //! why a merged incident's deadlines were cancelled, exit code 2 for a user's mistake, a
 //! record that always names a person, and output that a spreadsheet or a script can read.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 use yuqing::incident::{self, Step};
@@ -42,14 +42,10 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today() {
-    for backend in common::db::backends().await {
-        closed_overdue_on(backend).await;
-    }
-}
-
-async fn closed_overdue_on(backend: Option<String>) {
+backend_test!(a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today);
+async fn a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today(
+    backend: Option<String>,
+) {
     let sc = common::scenario(
         common::SCENIC_MAJOR,
         &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
@@ -157,14 +153,8 @@ async fn closed_overdue_on(backend: Option<String>) {
     assert_eq!(of("press_conference")["state"], "unmet", "{v:#}");
 }
 
-#[tokio::test]
-async fn item_ids_merge_reasons_and_exit_codes() {
-    for backend in common::db::backends().await {
-        ids_and_codes_on(backend).await;
-    }
-}
-
-async fn ids_and_codes_on(backend: Option<String>) {
+backend_test!(item_ids_merge_reasons_and_exit_codes);
+async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
     let sc = common::scenario(
         SCENIC_ORDINARY,
         &[
@@ -442,14 +432,10 @@ async fn output_for_spreadsheets_scripts_and_help() {
     );
 }
 
-#[tokio::test]
-async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges() {
-    for backend in common::db::backends().await {
-        late_release_on(backend).await;
-    }
-}
-
-async fn late_release_on(backend: Option<String>) {
+backend_test!(a_late_release_reads_late_everywhere_and_recording_it_acknowledges);
+async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges(
+    backend: Option<String>,
+) {
     let sc = common::scenario(
         common::SCENIC_MAJOR,
         &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
@@ -529,14 +515,10 @@ async fn late_release_on(backend: Option<String>) {
     );
 }
 
-#[tokio::test]
-async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again() {
-    for backend in common::db::backends().await {
-        dismissed_on(backend).await;
-    }
-}
-
-async fn dismissed_on(backend: Option<String>) {
+backend_test!(a_false_positive_is_dismissed_counted_apart_and_never_alerts_again);
+async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again(
+    backend: Option<String>,
+) {
     let title = "景区美术馆新展《坍塌之美》开幕";
     let sc = common::scenario(
         common::SCENIC_MAJOR,
@@ -1076,14 +1058,8 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     assert!(!checked.contains("的示例也命中"), "{checked}");
 }
 
-#[tokio::test]
-async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set() {
-    for backend in common::db::backends().await {
-        titles_on(backend).await;
-    }
-}
-
-async fn titles_on(backend: Option<String>) {
+backend_test!(an_incident_is_named_by_its_title_which_the_duty_officer_can_set);
+async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backend: Option<String>) {
     // A headline longer than a title: the default is cut on a character, with `…`.
     let long = format!("某景区发生坍塌 游客被困{}", "现场救援仍在进行".repeat(20));
     let sc = common::scenario(

@@ -6,7 +6,7 @@
 //! Runs only when `YUQING_TEST_POSTGRES` names a server (SQLite is one host's file, where
 //! one daemon is the deployment).
 
-mod common;
+use crate::common;
 
 use common::process::{self, Running};
 use common::{rss, HttpServer, ReceivedMail, Response, SmtpServer, TempDirs};
@@ -70,23 +70,13 @@ impl Cluster {
                 )
             })
             .collect();
-        let config = dirs.write(
-            "yuqing.toml",
-            format!(
-                r#"
-[daemon]
-watchlists = "watchlists"
-state_dir = "var"
-database = "{db}"
+        let config = dirs.config(&format!(
+            r#"database = "{db}"
 tick = "200ms"
 lease = "{LEASE_S}s"
 host_delay = "200ms"
 
-[mail]
-transport = "smtp"
-from = "舆情值班 <yuqing@example.gov.cn>"
-smtp = {{ host = "127.0.0.1", port = {port}, tls = "none" }}
-retry_min = "1s"
+{mail}retry_min = "1s"
 
 [people]
 duty = ["值班员 <duty@example.gov.cn>"]
@@ -99,9 +89,8 @@ release_reminders = []
 press_conference_reminders = []
 
 {sources}"#,
-                port = smtp.port(),
-            ),
-        );
+            mail = smtp.mail_section(),
+        ));
         Cluster {
             dirs,
             http,
@@ -195,7 +184,7 @@ async fn three_daemons_share_sources_and_mail_and_survive_losing_the_leader() {
     let Some(db) = common::db::fresh_postgres().await else {
         return common::db::skipped(
             "cluster::three_daemons_share_sources_and_mail_and_survive_losing_the_leader",
-            "needs PostgreSQL (none on 127.0.0.1:5432, YUQING_TEST_POSTGRES unset or off)",
+            common::db::NO_SERVER,
         );
     };
     let c = Cluster::new(db).await;
@@ -414,7 +403,7 @@ async fn two_daemons_reading_one_event_on_two_sites_open_one_incident() {
     let Some(db) = common::db::fresh_postgres().await else {
         return common::db::skipped(
             "cluster::two_daemons_reading_one_event_on_two_sites_open_one_incident",
-            "needs PostgreSQL (none on 127.0.0.1:5432, YUQING_TEST_POSTGRES unset or off)",
+            common::db::NO_SERVER,
         );
     };
     const KEYWORDS: [&str; 8] = [
@@ -430,17 +419,13 @@ async fn two_daemons_reading_one_event_on_two_sites_open_one_incident() {
         })
         .collect();
     dirs.write("watchlists/w.toml", topics);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\ndatabase = \"{db}\"\n\n\
+    let config = dirs.config(&format!(
+        "database = \"{db}\"\n\n\
              [[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"{a}\"\n\n\
              [[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"{b}\"\n",
-            root = dirs.root().display(),
-            a = http.url("/a.xml"),
-            b = http.url("/b.xml"),
-        ),
-    );
+        a = http.url("/a.xml"),
+        b = http.url("/b.xml"),
+    ));
     let clock = yuqing::vocab::clock::ManualClock::new(chrono::Utc::now());
     let (one, two) = (
         common::start(&config, &clock).await,

@@ -1,7 +1,7 @@
 //! What `yuqing check` tells an operator about config values that would load but could
 //! never work: mail to nobody, impossible timings, a missing working-day calendar.
 
-mod common;
+use crate::common;
 
 use common::TempDirs;
 use std::process::Command;
@@ -15,13 +15,7 @@ const MESSAGES: &str = "[[topic]]\nid = \"messages\"\nname = \"市长信箱留�
 fn check(daemon: &str, rest: &str, watchlist: &str) -> (i32, String, String) {
     let dirs = TempDirs::new();
     dirs.write("watchlists/w.toml", watchlist);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{daemon}\n{rest}",
-            root = dirs.root().display()
-        ),
-    );
+    let config = dirs.config(&format!("{daemon}\n{rest}",));
     let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
         .args(["check", "--config"])
         .arg(&config)

@@ -4,7 +4,7 @@
 //! loopback, a real SQLite file (and PostgreSQL when `YUQING_TEST_POSTGRES` is set), time
 //! from a manual clock.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::console::{
@@ -25,13 +25,7 @@ fn actors(actions: &[yuqing::store::Action], action: &str) -> Vec<String> {
 #[tokio::test]
 async fn with_no_users_the_login_page_says_how_to_create_one_and_nothing_logs_in() {
     let dirs = common::TempDirs::new();
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n[web]\nlisten = \"127.0.0.1:0\"\n",
-            root = dirs.root().display()
-        ),
-    );
+    let config = dirs.config("[web]\nlisten = \"127.0.0.1:0\"\n");
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
     let clock = yuqing::vocab::clock::ManualClock::new(Utc::now());
     let daemon = common::start(&config, &clock).await;
@@ -218,64 +212,64 @@ async fn a_form_without_its_csrf_token_changes_nothing() {
     assert!(i.acknowledged_by.is_none(), "acknowledged by a forged form");
 }
 
-#[tokio::test]
-async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names_them() {
-    for backend in common::db::backends().await {
-        let site = site(&backend).await;
-        let b = logged_in(&site, DUTY).await;
-        site.s.clock.advance(Duration::minutes(12));
-        b.get("/incidents/1").await;
-        let p = b.post("/incidents/1/ack", &[]).await;
-        assert_eq!(p.status, 303);
-        assert_eq!(p.location(), "/incidents/1");
-        let page = b.get("/incidents/1").await;
-        assert!(
-            page.body.contains("事件 #1 已由 张三 确认接报"),
-            "the flash"
-        );
-        assert!(
-            page.body.contains("张三（2026-11-24 09:12）"),
-            "{}",
-            page.body
-        );
-        site.s.clock.advance(Duration::minutes(30));
-        let p = b
-            .post(
-                "/incidents/1/release",
-                &[("url", "https://www.example.gov.cn/notice/1")],
-            )
-            .await;
-        assert_eq!(p.status, 303);
-        let page = b.get("/incidents/1").await;
-        assert!(page.body.contains("按时完成"), "{}", page.body);
-        // The timeline: who and when, for the acknowledgement and the release.
-        let timeline = &page.body[page.body.find("id=\"timeline\"").unwrap()..];
-        assert!(timeline.contains("<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>"), "{timeline}");
-        assert!(timeline
-            .contains("<b class=\"who\">张三</b> <span class=\"what\">记录发布权威信息</span>"));
-        assert!(timeline.contains("https://www.example.gov.cn/notice/1"));
-        assert!(
-            timeline.contains("class=\"mail\""),
-            "the opening mail is on the timeline"
-        );
+backend_test!(the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names_them);
+async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names_them(
+    backend: Option<String>,
+) {
+    let site = site(&backend).await;
+    let b = logged_in(&site, DUTY).await;
+    site.s.clock.advance(Duration::minutes(12));
+    b.get("/incidents/1").await;
+    let p = b.post("/incidents/1/ack", &[]).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(p.location(), "/incidents/1");
+    let page = b.get("/incidents/1").await;
+    assert!(
+        page.body.contains("事件 #1 已由 张三 确认接报"),
+        "the flash"
+    );
+    assert!(
+        page.body.contains("张三（2026-11-24 09:12）"),
+        "{}",
+        page.body
+    );
+    site.s.clock.advance(Duration::minutes(30));
+    let p = b
+        .post(
+            "/incidents/1/release",
+            &[("url", "https://www.example.gov.cn/notice/1")],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let page = b.get("/incidents/1").await;
+    assert!(page.body.contains("按时完成"), "{}", page.body);
+    // The timeline: who and when, for the acknowledgement and the release.
+    let timeline = &page.body[page.body.find("id=\"timeline\"").unwrap()..];
+    assert!(timeline.contains("<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>"), "{timeline}");
+    assert!(
+        timeline.contains("<b class=\"who\">张三</b> <span class=\"what\">记录发布权威信息</span>")
+    );
+    assert!(timeline.contains("https://www.example.gov.cn/notice/1"));
+    assert!(
+        timeline.contains("class=\"mail\""),
+        "the opening mail is on the timeline"
+    );
 
-        let store = &site.s.daemon.store;
-        let list = store.actions_of(1).await.unwrap();
-        assert_eq!(actors(&list, "acknowledged"), [DUTY]);
-        assert_eq!(actors(&list, "release"), [DUTY]);
-        // The command line shows the same record.
-        let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+    let store = &site.s.daemon.store;
+    let list = store.actions_of(1).await.unwrap();
+    assert_eq!(actors(&list, "acknowledged"), [DUTY]);
+    assert_eq!(actors(&list, "release"), [DUTY]);
+    // The command line shows the same record.
+    let text = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
             .args(["incident", "show", "1", "--config"])
-            .arg(&site.s.config)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("张三 确认接报"), "{text}");
-        assert!(
-            text.contains("张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"),
-            "{text}"
-        );
-    }
+            .arg(&site.s.config),
+    );
+    assert!(text.contains("张三 确认接报"), "{text}");
+    assert!(
+        text.contains("张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -723,12 +717,11 @@ async fn sources_call_a_source_silent_by_its_stale_after_as_the_cli_does() {
         row.contains("<span class=\"state ok\">正常</span>") && row.contains("已修复后读取："),
         "{row}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["sources", "--config"])
-        .arg(&site.s.config)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["sources", "--config"])
+            .arg(&site.s.config),
+    );
     let line = text.lines().find(|l| l.starts_with("weibo")).unwrap_or("");
     assert!(
         line.contains("正常") && line.contains("已修复后读取："),
@@ -835,44 +828,45 @@ async fn guesses_at_once(url: &str, cookie: &str, token: &str, passwords: &[&str
     statuses
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_guesses_at_once_are_checked_only_as_far_as_the_limit() {
-    for backend in common::db::backends().await {
-        let site = site(&backend).await;
-        let b = Browser::new(&site.url);
-        b.get("/login").await;
-        let (cookie, token) = (b.cookie_header(), b.last_token().unwrap());
-        // 200 wrong guesses at once: three are checked (the account's free attempts), the
-        // rest answered 429 unchecked.
-        let first = guesses_at_once(&site.url, &cookie, &token, &["guess"; 200]).await;
-        let checked: Vec<u16> = first.iter().copied().filter(|s| *s != 429).collect();
-        assert_eq!(checked, vec![401; 3], "{backend:?}: {first:?}");
-        // Again, with the right password among them: over the limit, nobody gets in.
-        let mut passwords = vec!["guess"; 199];
-        passwords.insert(117, PASSWORD);
-        let second = guesses_at_once(&site.url, &cookie, &token, &passwords).await;
-        assert!(second.iter().all(|s| *s == 429), "{backend:?}: {second:?}");
-        // The count is in the store: a restarted daemon on the database keeps it.
-        let again = common::start(&site.s.config, &site.s.clock).await;
-        let stop = tokio_util::sync::CancellationToken::new();
-        let (addr, _) = again.serve_console(stop.clone()).await.unwrap().unwrap();
-        let other = Browser::new(&format!("http://{addr}"));
-        other.get("/login").await;
-        let p = other
-            .post("/login", &[("username", DUTY), ("password", PASSWORD)])
-            .await;
-        assert_eq!(
-            p.status, 429,
-            "{backend:?}: another daemon forgot the count"
-        );
-        // Once the wait is over, the real user gets in.
-        site.s.clock.set(site.s.clock.now() + Duration::seconds(1));
-        let p = other
-            .post("/login", &[("username", DUTY), ("password", PASSWORD)])
-            .await;
-        assert_eq!(p.status, 303, "{backend:?}: {}", p.body);
-        stop.cancel();
-    }
+backend_test!(
+    two_hundred_guesses_at_once_are_checked_only_as_far_as_the_limit,
+    multi_thread
+);
+async fn two_hundred_guesses_at_once_are_checked_only_as_far_as_the_limit(backend: Option<String>) {
+    let site = site(&backend).await;
+    let b = Browser::new(&site.url);
+    b.get("/login").await;
+    let (cookie, token) = (b.cookie_header(), b.last_token().unwrap());
+    // 200 wrong guesses at once: three are checked (the account's free attempts), the
+    // rest answered 429 unchecked.
+    let first = guesses_at_once(&site.url, &cookie, &token, &["guess"; 200]).await;
+    let checked: Vec<u16> = first.iter().copied().filter(|s| *s != 429).collect();
+    assert_eq!(checked, vec![401; 3], "{backend:?}: {first:?}");
+    // Again, with the right password among them: over the limit, nobody gets in.
+    let mut passwords = vec!["guess"; 199];
+    passwords.insert(117, PASSWORD);
+    let second = guesses_at_once(&site.url, &cookie, &token, &passwords).await;
+    assert!(second.iter().all(|s| *s == 429), "{backend:?}: {second:?}");
+    // The count is in the store: a restarted daemon on the database keeps it.
+    let again = common::start(&site.s.config, &site.s.clock).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (addr, _) = again.serve_console(stop.clone()).await.unwrap().unwrap();
+    let other = Browser::new(&format!("http://{addr}"));
+    other.get("/login").await;
+    let p = other
+        .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+        .await;
+    assert_eq!(
+        p.status, 429,
+        "{backend:?}: another daemon forgot the count"
+    );
+    // Once the wait is over, the real user gets in.
+    site.s.clock.set(site.s.clock.now() + Duration::seconds(1));
+    let p = other
+        .post("/login", &[("username", DUTY), ("password", PASSWORD)])
+        .await;
+    assert_eq!(p.status, 303, "{backend:?}: {}", p.body);
+    stop.cancel();
 }
 
 #[tokio::test]
@@ -940,40 +934,38 @@ async fn x_real_ip_counts_only_from_a_trusted_proxy() {
     }
 }
 
-#[tokio::test]
-async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms() {
-    for backend in common::db::backends().await {
-        let a = site(&backend).await;
-        // A second daemon on the same config and database.
-        let clock = a.s.clock.clone();
-        let daemon = common::start(&a.s.config, &clock).await;
-        let stop = tokio_util::sync::CancellationToken::new();
-        let (addr, _) = daemon.serve_console(stop.clone()).await.unwrap().unwrap();
-        let on_a = logged_in(&a, DUTY).await;
-        on_a.get("/incidents/1").await;
-        let on_b = on_a.at(&format!("http://{addr}"));
-        let p = on_b.get("/").await;
-        assert_eq!(p.status, 200, "the session from A is known to B");
-        let ta = on_a.get("/").await.token();
-        let tb = on_b.get("/").await.token();
-        assert_eq!(ta, tb, "one CSRF secret for both daemons");
-        // The form served by A is accepted by B.
-        on_a.get("/incidents/1").await;
-        let p = on_b.post("/incidents/1/ack", &[]).await;
-        assert_eq!(p.status, 303, "{}", p.body);
-        let i = daemon
-            .store
-            .incident(daemon.store.pool(), 1)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(i.acknowledged_by.as_deref(), Some(DUTY));
-        // Logged out on B, gone on A.
-        on_b.get("/").await;
-        assert_eq!(on_b.post("/logout", &[]).await.status, 303);
-        assert_eq!(on_a.get("/").await.status, 303);
-        stop.cancel();
-    }
+backend_test!(two_daemons_on_one_database_serve_the_same_sessions_and_forms);
+async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms(backend: Option<String>) {
+    let a = site(&backend).await;
+    // A second daemon on the same config and database.
+    let clock = a.s.clock.clone();
+    let daemon = common::start(&a.s.config, &clock).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (addr, _) = daemon.serve_console(stop.clone()).await.unwrap().unwrap();
+    let on_a = logged_in(&a, DUTY).await;
+    on_a.get("/incidents/1").await;
+    let on_b = on_a.at(&format!("http://{addr}"));
+    let p = on_b.get("/").await;
+    assert_eq!(p.status, 200, "the session from A is known to B");
+    let ta = on_a.get("/").await.token();
+    let tb = on_b.get("/").await.token();
+    assert_eq!(ta, tb, "one CSRF secret for both daemons");
+    // The form served by A is accepted by B.
+    on_a.get("/incidents/1").await;
+    let p = on_b.post("/incidents/1/ack", &[]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let i = daemon
+        .store
+        .incident(daemon.store.pool(), 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(i.acknowledged_by.as_deref(), Some(DUTY));
+    // Logged out on B, gone on A.
+    on_b.get("/").await;
+    assert_eq!(on_b.post("/logout", &[]).await.status, 303);
+    assert_eq!(on_a.get("/").await.status, 303);
+    stop.cancel();
 }
 
 #[tokio::test]
@@ -1224,12 +1216,7 @@ async fn a_console_beyond_loopback_must_be_asked_for() {
         "yuqing.toml",
         "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n\n[web]\nlisten = \"0.0.0.0:8700\"\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .current_dir(dirs.root())
-        .args(["check", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = common::process::check(&config);
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{text}");
@@ -1241,12 +1228,7 @@ async fn a_console_beyond_loopback_must_be_asked_for() {
         "yuqing.toml",
         "[daemon]\nwatchlists = \"watchlists\"\nstate_dir = \"var\"\n\n[web]\nlisten = \"0.0.0.0:8700\"\npublic = true\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .current_dir(dirs.root())
-        .args(["check", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = common::process::check(&config);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1433,14 +1415,10 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     }
 }
 
-#[tokio::test]
-async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set() {
-    for backend in common::db::backends().await {
-        titles_on(backend).await;
-    }
-}
-
-async fn titles_on(backend: Option<String>) {
+backend_test!(every_incident_is_named_by_its_title_which_the_duty_officer_can_set);
+async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
+    backend: Option<String>,
+) {
     let items = [
         (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
         (

@@ -2,7 +2,7 @@
 //! deadlines of seconds, and a real SMTP server that receives the mail the duty officer and
 //! the leaders would read.
 
-mod common;
+use crate::common;
 
 use common::{rss, HttpServer, ReceivedMail, Response, SmtpServer, TempDirs};
 use std::path::PathBuf;
@@ -32,32 +32,22 @@ struct Deployment {
 impl Deployment {
     async fn new() -> Deployment {
         let dirs = TempDirs::new();
-        let http = HttpServer::start().await;
         let smtp = SmtpServer::start().await;
-        http.set(
+        let http = HttpServer::feed(
             "/forum.xml",
-            Response::rss(rss(&[(
+            &[(
                 "文旅局发布周末出行提示",
                 "https://bbs.example.cn/t-1.html",
                 "t-1",
                 "",
-            )])),
-        );
+            )],
+        )
+        .await;
         dirs.write("watchlists/scenic.toml", WATCHLIST);
-        let config = dirs.write(
-            "yuqing.toml",
-            format!(
-                r#"
-[daemon]
-watchlists = "watchlists"
-state_dir = "var"
-tick = "200ms"
+        let config = dirs.config(&format!(
+            r#"tick = "200ms"
 
-[mail]
-transport = "smtp"
-from = "舆情值班 <yuqing@example.gov.cn>"
-smtp = {{ host = "127.0.0.1", port = {port}, tls = "none" }}
-retry_min = "1s"
+{mail}retry_min = "1s"
 
 [people]
 duty = ["值班员 <duty@example.gov.cn>"]
@@ -76,10 +66,9 @@ kind = "feed"
 url = "{url}"
 every = "1s"
 "#,
-                port = smtp.port(),
-                url = http.url("/forum.xml")
-            ),
-        );
+            mail = smtp.mail_section(),
+            url = http.url("/forum.xml")
+        ));
         Deployment {
             dirs,
             http,
@@ -360,12 +349,7 @@ fn check_names_file_and_line_of_a_typo() {
     let dirs = TempDirs::new();
     dirs.write("watchlists/a.toml", WATCHLIST);
     let config = dirs.write("yuqing.toml", "[daemon]\nwatchlists = \"watchlists\"\n\n[[source]]\nid = \"x\"\nkind = \"feed\"\nurl = \"https://example.cn/rss\"\nevry = \"5m\"\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .current_dir(dirs.root())
-        .args(["check", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = common::process::check(&config);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

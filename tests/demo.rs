@@ -2,7 +2,7 @@
 //! (one GBK) on loopback and shows the incidents they open, and serves the duty console
 //! with a demo user whose password it prints.
 
-mod common;
+use crate::common;
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};

@@ -3,7 +3,7 @@
 //! an HTML page where the feed was, a redesign). Each test is one poll as the daemon makes
 //! it, through `Fetcher::fetch_source`, against bytes saved under `tests/fixtures/`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

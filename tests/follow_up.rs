@@ -1,13 +1,10 @@
 //! A feed or list page often carries only a title; with `body = "SELECTOR"` the daemon
 //! reads each new item's own page (in whatever charset it is) and classifies that text too.
 
-mod common;
+use crate::common;
 
 use chrono::{TimeZone, Utc};
 use common::{rss, HttpServer, Response, TempDirs};
-use std::sync::Arc;
-use yuqing::config::settings::Settings;
-use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
 
 #[tokio::test]
@@ -25,23 +22,13 @@ async fn the_item_page_is_read_once_and_classified() {
         "watchlists/w.toml",
         "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"踩踏\"]\nall = [\"景区\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let config = dirs.config(&format!(
+            "\n\
              [[source]]\nid = \"board\"\nkind = \"feed\"\nurl = \"{url}\"\nbody = \"div.content\"\n",
-            root = dirs.root().display(),
             url = http.url("/board.xml")
-        ),
-    );
+    ));
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock),
-    )
-    .await
-    .unwrap();
+    let d = common::start(&config, &clock).await;
 
     let r = d.poll_once(None).await.unwrap();
     assert_eq!(

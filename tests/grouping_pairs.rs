@@ -5,7 +5,7 @@
 //!
 //! `cargo test --test grouping_pairs -- --nocapture` prints the measure.
 
-mod common;
+use crate::common;
 
 use yuqing::classify::grouping::{Grouping, ItemSignature};
 use yuqing::classify::watchlist;

@@ -1,7 +1,7 @@
 //! Proves the test harness itself: if these fail, every story test built on `common` is
 //! suspect. Mail goes through lettre over real TCP, fetches through reqwest.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! a site hangs; titles full of terminal escapes and bidi overrides; a URL of a megabyte;
 //! a page of ten-megabyte titles. Each story fails without the fix it guards.
 
-mod common;
+use crate::common;
 
 use common::{process, rss, HttpServer, Response, SmtpServer, TempDirs, SCENIC_MAJOR};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,26 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 /// GET `http://127.0.0.1:PORT/path`: status and body, or `None` when refused or timed out.
 async fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let r = client
-        .get(format!("http://127.0.0.1:{port}{path}"))
-        .send()
-        .await
-        .ok()?;
-    let status = r.status().as_u16();
-    Some((status, r.text().await.ok()?))
+    common::get(port, path, Duration::from_secs(5)).await
 }
 
 /// The daemon's `header_timeout` in the flood test, and the time under which a closed
@@ -109,61 +92,32 @@ fn open_handles(pid: u32) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_cannot_starve_the_daemon_of_file_handles() {
-    use std::os::unix::process::CommandExt;
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
+    let http = HttpServer::feed(
         "/news.xml",
-        Response::rss(rss(&[(
+        &[(
             "文旅局发布周末出行提示",
             "https://news.example.cn/1.html",
             "n-1",
             "",
-        )])),
-    );
+        )],
+    )
+    .await;
     let smtp = SmtpServer::start().await;
-    let (metrics, console) = (free_port(), free_port());
+    let (metrics, console) = (common::free_port(), common::free_port());
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+    let config = dirs.config(&format!(
+            "\
              tick = \"200ms\"\nmetrics = \"127.0.0.1:{metrics}\"\nheader_timeout = \"{HEADER_TIMEOUT_SECS}s\"\n\n\
              [web]\nlisten = \"127.0.0.1:{console}\"\n\n\
-             [mail]\ntransport = \"smtp\"\nfrom = \"舆情值班 <yuqing@example.gov.cn>\"\n\
-             smtp = {{ host = \"127.0.0.1\", port = {smtp}, tls = \"none\" }}\n\n\
+             {mail}\n\
              [people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1s\"\n",
-            root = dirs.root().display(),
-            smtp = smtp.port(),
+            mail = smtp.mail_section(),
             url = http.url("/news.xml"),
-        ),
-    );
+    ));
     // The probe's setting: a daemon with 1,024 file handles, soft and hard.
-    let log = dirs.root().join("daemon.log");
-    let mut command = process::yuqing(dirs.root(), &config, &["run"], &log);
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 1024,
-                rlim_max: 1024,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let daemon = process::Running::from_child(command.spawn().expect("start yuqing run"), &log);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(metrics, "/healthz").await.map(|(s, _)| s) != Some(200) {
-        assert!(
-            Instant::now() < deadline,
-            "never healthy:\n{}",
-            daemon.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let daemon = run_with_handles(&dirs, &config, 1024, metrics).await;
 
     // 1,100 idle clients on /metrics and 400 on the console, more than the daemon's handles.
     let on_metrics = Flood::start(metrics, 1_100);
@@ -273,19 +227,26 @@ async fn daemon_with_handles(
     metrics: u16,
     console: u16,
 ) -> process::Running {
-    use std::os::unix::process::CommandExt;
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+    let config = dirs.config(&format!(
+            "\
              tick = \"200ms\"\nmetrics = \"127.0.0.1:{metrics}\"\nheader_timeout = \"{HEADER_TIMEOUT_SECS}s\"\n\n\
              [web]\nlisten = \"127.0.0.1:{console}\"\n",
-            root = dirs.root().display(),
-        ),
-    );
+    ));
+    run_with_handles(dirs, &config, limit, metrics).await
+}
+
+/// `yuqing run` of `config` with `limit` file handles (soft and hard), waited for until its
+/// `/healthz` on `metrics` answers.
+async fn run_with_handles(
+    dirs: &TempDirs,
+    config: &std::path::Path,
+    limit: u64,
+    metrics: u16,
+) -> process::Running {
+    use std::os::unix::process::CommandExt;
     let log = dirs.root().join("daemon.log");
-    let mut command = process::yuqing(dirs.root(), &config, &["run"], &log);
+    let mut command = process::yuqing(dirs.root(), config, &["run"], &log);
     unsafe {
         command.pre_exec(move || {
             let l = libc::rlimit {
@@ -314,7 +275,7 @@ async fn daemon_with_handles(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_through_400_idle_connections_with_256_handles() {
     let dirs = TempDirs::new();
-    let (metrics, console) = (free_port(), free_port());
+    let (metrics, console) = (common::free_port(), common::free_port());
     let daemon = daemon_with_handles(&dirs, 256, metrics, console).await;
     let flood = Flood::start(metrics, 400);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -393,7 +354,7 @@ async fn slow_body(port: u16) -> Option<tokio::net::TcpStream> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_request_bodies_neither_hold_the_console_nor_keep_others_out() {
     let dirs = TempDirs::new();
-    let (metrics, console) = (free_port(), free_port());
+    let (metrics, console) = (common::free_port(), common::free_port());
     let daemon = daemon_with_handles(&dirs, 1024, metrics, console).await;
     // 270 slow bodies, more than the console's 192 slots (a 1,024-handle limit).
     let mut held = Vec::new();
@@ -466,15 +427,11 @@ async fn a_site_that_hangs_until_its_timeout_backs_off_from_the_failure() {
     });
     let dirs = TempDirs::new();
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let config = dirs.config(&format!(
+            "\n\
              [[source]]\nid = \"slow\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:{port}/feed.xml\"\n\
              every = \"5s\"\ntimeout = \"1s\"\n",
-            root = dirs.root().display(),
-        ),
-    );
+    ));
     let t0 = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
     let clock = ManualClock::new(t0);
     let daemon = common::start(&config, &clock).await;
@@ -647,19 +604,11 @@ async fn a_url_no_client_can_send_is_refused_by_check_and_errors_stay_short() {
     let dirs = TempDirs::new();
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
     let huge = format!("http://127.0.0.1:9/{}", "a".repeat(1 << 20));
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let config = dirs.config(&format!(
+        "\n\
              [[source]]\nid = \"huge\"\nkind = \"feed\"\nurl = \"{huge}\"\n",
-            root = dirs.root().display(),
-        ),
-    );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["check", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    ));
+    let out = common::process::check(&config);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(said.contains("yuqing.toml:8:"), "{said}");
@@ -691,22 +640,14 @@ async fn messages_say_what_is_wrong_encoding_read_only_database_non_http_redirec
     let dirs = TempDirs::new();
     let (gbk, _, _) = encoding_rs::GBK.encode(SCENIC_MAJOR);
     dirs.write("watchlists/w.toml", gbk.as_ref());
-    let http = HttpServer::start().await;
-    http.set("/news.xml", Response::redirect(302, "file:///etc/passwd"));
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let http =
+        HttpServer::serving("/news.xml", Response::redirect(302, "file:///etc/passwd")).await;
+    let config = dirs.config(&format!(
+        "\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["check", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+        url = http.url("/news.xml"),
+    ));
+    let out = common::process::check(&config);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(

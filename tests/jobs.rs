@@ -5,25 +5,13 @@
 //! digest tells the duty officer of new items and open incidents. Mail goes to the mail
 //! folder and is read back as a mail client would.
 
-mod common;
+use crate::common;
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
-use common::{rss, HttpServer, Response, TempDirs};
+use chrono::{DateTime, Utc};
+use common::{pub_date, rss, sh, HttpServer, Response, TempDirs};
 use std::path::PathBuf;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
-
-fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Shanghai
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn pub_date(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).to_rfc2822()
-}
 
 struct Deployment {
     dirs: TempDirs,
@@ -83,13 +71,8 @@ async fn deployment(start: DateTime<Utc>, jobs: &str, backend: &Option<String>) 
         "watchlists/w.toml",
         "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"large\"\nany = [\"踩踏\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-{db}
+    let config = dirs.config(&format!(
+        r#"{db}
 [people]
 duty = ["值班员 <duty@example.gov.cn>"]
 office = ["办公室 <office@example.gov.cn>"]
@@ -110,12 +93,10 @@ feed = "{feed}"
 owner = "media@example.gov.cn"
 duty = "weekly"
 "#,
-            root = dirs.root().display(),
-            feed = http.url("/wechat.xml"),
-            news = http.url("/news.xml"),
-            db = common::db::config_line(backend),
-        ),
-    );
+        feed = http.url("/wechat.xml"),
+        news = http.url("/news.xml"),
+        db = common::db::config_line(backend),
+    ));
     Deployment {
         dirs,
         http,
@@ -126,12 +107,9 @@ duty = "weekly"
 
 /// Job mail so far: (kind, recipients, subject, body).
 async fn job_mail(d: &Daemon, kind: &str) -> Vec<(String, String, String)> {
-    d.store
-        .outbox()
+    common::mail(&d.store, kind)
         .await
-        .unwrap()
         .into_iter()
-        .filter(|m| m.kind == kind)
         .map(|m| (m.recipients, m.subject, m.body_text))
         .collect()
 }
@@ -149,14 +127,8 @@ fn mail_files(dirs: &TempDirs) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[tokio::test]
-async fn monthly_jobs_fire_once_each_also_across_a_restart() {
-    for backend in common::db::backends().await {
-        monthly_on(backend).await;
-    }
-}
-
-async fn monthly_on(backend: Option<String>) {
+backend_test!(monthly_jobs_fire_once_each_also_across_a_restart);
+async fn monthly_jobs_fire_once_each_also_across_a_restart(backend: Option<String>) {
     let dep = deployment(
         sh(2026, 11, 10, 8, 0),
         "weekly_report = \"off\"\ndaily_digest = \"off\"",

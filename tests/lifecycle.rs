@@ -4,7 +4,7 @@
 //! resurgence, a restart in the middle; merge and split through the real binary; working-day
 //! obligations across the 2026 National Day holiday and into a year without calendar data.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{rss, Response};
@@ -23,13 +23,7 @@ const PEOPLE: &str = "[people]\nduty = [\"值班员 <duty@example.gov.cn>\"]\n\
                       principal = [\"主要负责人 <head@example.gov.cn>\"]\n\n";
 
 async fn mails(d: &Daemon, kind: &str) -> Vec<OutboxRow> {
-    d.store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.kind == kind)
-        .collect()
+    common::mail(&d.store, kind).await
 }
 
 async fn status(d: &Daemon, id: i64) -> yuqing::vocab::state::IncidentStatus {
@@ -74,14 +68,8 @@ async fn act(d: &Daemon, id: i64, step: Step, now: DateTime<Utc>) -> String {
     .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
-#[tokio::test]
-async fn a_full_day_and_a_week_of_one_incident() {
-    for backend in common::db::backends().await {
-        full_day_on(backend).await;
-    }
-}
-
-async fn full_day_on(backend: Option<String>) {
+backend_test!(a_full_day_and_a_week_of_one_incident);
+async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
     let started = std::time::Instant::now();
     let extra = format!(
         "{PEOPLE}[deadlines]\nmonitoring = \"2d\"\n\n\
@@ -350,12 +338,11 @@ async fn full_day_on(backend: Option<String>) {
     ] {
         assert!(actions.iter().any(|a| a == step), "{step}: {actions:#?}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["incident", "show", "1", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
+    let shown = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["incident", "show", "1", "--config"])
+            .arg(&config),
+    );
     assert!(
         shown.contains("状态：监测中") && shown.contains("因回温于"),
         "{shown}"
@@ -397,14 +384,8 @@ fn yuqing(config: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-#[tokio::test]
-async fn the_duty_officer_merges_and_splits_incidents_with_the_cli() {
-    for backend in common::db::backends().await {
-        merge_and_split_on(backend).await;
-    }
-}
-
-async fn merge_and_split_on(backend: Option<String>) {
+backend_test!(the_duty_officer_merges_and_splits_incidents_with_the_cli);
+async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Option<String>) {
     let sc = common::scenario(
         TOPIC,
         &[
@@ -588,14 +569,10 @@ async fn merge_and_split_on(backend: Option<String>) {
 const MESSAGES: &str = "[[topic]]\nid = \"messages\"\nname = \"市长信箱留言\"\n\
                         obligation = \"netizen_message_reply\"\nany = [\"留言\"]\n";
 
-#[tokio::test]
-async fn a_netizen_message_is_due_in_five_working_days_across_national_day() {
-    for backend in common::db::backends().await {
-        national_day_on(backend).await;
-    }
-}
-
-async fn national_day_on(backend: Option<String>) {
+backend_test!(a_netizen_message_is_due_in_five_working_days_across_national_day);
+async fn a_netizen_message_is_due_in_five_working_days_across_national_day(
+    backend: Option<String>,
+) {
     let sc = common::scenario(MESSAGES, &[], PEOPLE, &backend).await;
     let (d, clock) = (&sc.daemon, &sc.clock);
     // Wednesday 2026-09-30 10:00 in Shanghai, the day before the National Day holiday.
@@ -650,14 +627,8 @@ async fn national_day_on(backend: Option<String>) {
         .any(|m| m.subject.contains("网民留言答复")));
 }
 
-#[tokio::test]
-async fn a_working_day_deadline_in_a_year_without_calendar_is_flagged() {
-    for backend in common::db::backends().await {
-        no_calendar_on(backend).await;
-    }
-}
-
-async fn no_calendar_on(backend: Option<String>) {
+backend_test!(a_working_day_deadline_in_a_year_without_calendar_is_flagged);
+async fn a_working_day_deadline_in_a_year_without_calendar_is_flagged(backend: Option<String>) {
     let sc = common::scenario(MESSAGES, &[], PEOPLE, &backend).await;
     let (d, clock) = (&sc.daemon, &sc.clock);
     // Monday 2026-12-28: five working days reach into 2027, which has no calendar yet.
@@ -686,18 +657,12 @@ async fn no_calendar_on(backend: Option<String>) {
     assert!(late[0].recipients.contains("leader@"));
 
     // `yuqing check` names the incident whose deadline was guessed.
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .arg("check")
-        .arg("--config")
-        .arg(&sc.config)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .arg("check")
+            .arg("--config")
+            .arg(&sc.config)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
     );
     assert!(
         text.contains("升级通知（[escalation]）：")
@@ -711,16 +676,10 @@ async fn no_calendar_on(backend: Option<String>) {
     );
 }
 
+backend_test!(a_merge_moves_met_deadlines_with_the_clock_start);
 /// A merge moves the clock start earlier: a deadline already met is judged against the new
 /// due time too, so the report cannot call a late press conference "met".
-#[tokio::test]
-async fn a_merge_moves_met_deadlines_with_the_clock_start() {
-    for backend in common::db::backends().await {
-        merge_moves_met_on(backend).await;
-    }
-}
-
-async fn merge_moves_met_on(backend: Option<String>) {
+async fn a_merge_moves_met_deadlines_with_the_clock_start(backend: Option<String>) {
     let sc = common::scenario(
         common::SCENIC_MAJOR,
         &[

@@ -1,34 +1,14 @@
 //! `/metrics` and `/healthz` as an operator's Prometheus sees them: the real `yuqing`
 //! binary against a feed and an SMTP server on loopback, scraped over real HTTP.
 
-mod common;
+use crate::common;
 
-use common::{db, rss, HttpServer, Response, SmtpServer, TempDirs, SCENIC_MAJOR};
+use common::{db, process, rss, HttpServer, Response, SmtpServer, TempDirs, SCENIC_MAJOR};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The daemon process; SIGTERM and wait when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
-fn start(dirs: &TempDirs, config: &PathBuf) -> Running {
+fn start(dirs: &TempDirs, config: &PathBuf) -> process::Running {
     let child = Command::new(env!("CARGO_BIN_EXE_yuqing"))
         .current_dir(dirs.root())
         .env("RUST_LOG", "info")
@@ -38,22 +18,12 @@ fn start(dirs: &TempDirs, config: &PathBuf) -> Running {
         .stderr(common::log_file(dirs.root()))
         .spawn()
         .expect("start yuqing run");
-    Running(child)
+    process::Running::from_child(child, &dirs.root().join("yuqing.log"))
 }
 
 /// GET `path`: status and body, or `None` while nothing listens yet.
 async fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let r = client
-        .get(format!("http://127.0.0.1:{port}{path}"))
-        .send()
-        .await
-        .ok()?;
-    let status = r.status().as_u16();
-    Some((status, r.text().await.ok()?))
+    common::get(port, path, Duration::from_secs(10)).await
 }
 
 /// The value of one series (`name{labels}` exactly as exported), if present.
@@ -115,31 +85,23 @@ const ITEMS: [(&str, &str, &str, &str); 3] = [
     ),
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_scrape_shows_items_incidents_deadlines_and_the_outbox() {
-    for backend in db::backends().await {
-        let dirs = TempDirs::new();
-        let http = HttpServer::start().await;
-        http.set("/news.xml", Response::rss(rss(&ITEMS)));
-        let smtp = SmtpServer::start().await;
-        smtp.set_down(true);
-        let port = free_port();
-        dirs.write("watchlists/w.toml", SCENIC_MAJOR);
-        let config = dirs.write(
-            "yuqing.toml",
-            format!(
-                r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-{db}
+backend_test!(
+    a_scrape_shows_items_incidents_deadlines_and_the_outbox,
+    multi_thread
+);
+async fn a_scrape_shows_items_incidents_deadlines_and_the_outbox(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let http = HttpServer::serving("/news.xml", Response::rss(rss(&ITEMS))).await;
+    let smtp = SmtpServer::start().await;
+    smtp.set_down(true);
+    let port = common::free_port();
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let config = dirs.config(&format!(
+        r#"{db}
 tick = "200ms"
 metrics = "127.0.0.1:{port}"
 
-[mail]
-transport = "smtp"
-from = "舆情值班 <yuqing@example.gov.cn>"
-smtp = {{ host = "127.0.0.1", port = {smtp}, tls = "none" }}
-retry_min = "1s"
+{mail}retry_min = "1s"
 retry_max = "1s"
 
 [people]
@@ -162,96 +124,81 @@ kind = "feed"
 url = "{broken}"
 every = "1h"
 "#,
-                root = dirs.root().display(),
-                db = db::config_line(&backend),
-                smtp = smtp.port(),
-                news = http.url("/news.xml"),
-                broken = http.url("/gone.xml"),
-            ),
-        );
-        let _daemon = start(&dirs, &config);
+        db = db::config_line(&backend),
+        mail = smtp.mail_section(),
+        news = http.url("/news.xml"),
+        broken = http.url("/gone.xml"),
+    ));
+    let _daemon = start(&dirs, &config);
 
-        // SMTP is down: the opening mail stays queued and its failures are counted.
-        let text = scrape_until(port, "a polled feed and a failed send", |t| {
-            value(t, "yuqing_items_fetched_total{source=\"news\"}") == Some(3.0)
-                && value(t, "yuqing_mail_failures_total").unwrap_or(0.0) >= 1.0
-                && value(t, "yuqing_deadlines_missed{kind=\"release\"}") == Some(1.0)
-        })
-        .await;
-        for (series, want) in [
-            ("yuqing_items_new_total{source=\"news\"}", 3.0),
-            ("yuqing_items_matched_total{source=\"news\"}", 1.0),
-            ("yuqing_source_failures_total{source=\"news\"}", 0.0),
-            ("yuqing_source_failures_total{source=\"broken\"}", 1.0),
-            ("yuqing_poll_duration_seconds_count{source=\"news\"}", 1.0),
-            ("yuqing_incidents_open{severity=\"major\"}", 1.0),
-            ("yuqing_incidents_open{severity=\"ordinary\"}", 0.0),
-            ("yuqing_incidents_open{severity=\"especially_major\"}", 0.0),
-            ("yuqing_deadlines_at_risk{kind=\"press_conference\"}", 1.0),
-            ("yuqing_deadlines_at_risk{kind=\"release\"}", 0.0),
-            ("yuqing_deadlines_missed{kind=\"press_conference\"}", 0.0),
-            ("yuqing_mail_sent_total", 0.0),
-            ("yuqing_store_up", 1.0),
-        ] {
-            assert_eq!(value(&text, series), Some(want), "{series} in\n{text}");
-        }
-        let depth = value(&text, "yuqing_outbox_depth").unwrap();
-        assert!(depth >= 1.0, "the opening mail is queued:\n{text}");
-        assert!(value(&text, "yuqing_loop_turns_total").unwrap() >= 1.0);
-        assert!(text.contains("# TYPE yuqing_poll_duration_seconds histogram"));
-        let oldest = scrape_until(port, "the queued mail to age", |t| {
-            value(t, "yuqing_outbox_oldest_age_seconds").unwrap_or(0.0) >= 1.0
-        })
-        .await;
-        assert!(value(&oldest, "yuqing_outbox_oldest_age_seconds").unwrap() < 60.0);
-        health_until(port, 200, "ok: last loop turn", Duration::from_secs(5)).await;
-
-        // SMTP back: the queue drains and the sends are counted.
-        smtp.set_down(false);
-        let text = scrape_until(port, "the outbox to drain", |t| {
-            value(t, "yuqing_outbox_depth") == Some(0.0)
-        })
-        .await;
-        let sent = value(&text, "yuqing_mail_sent_total").unwrap();
-        assert!(sent >= depth, "{depth} queued, {sent} sent:\n{text}");
-        assert_eq!(value(&text, "yuqing_outbox_oldest_age_seconds"), Some(0.0));
-        assert!(smtp
-            .messages()
-            .iter()
-            .any(|m| m.to.iter().any(|t| t.contains("duty@")) && m.subject.contains("景区安全")));
+    // SMTP is down: the opening mail stays queued and its failures are counted.
+    let text = scrape_until(port, "a polled feed and a failed send", |t| {
+        value(t, "yuqing_items_fetched_total{source=\"news\"}") == Some(3.0)
+            && value(t, "yuqing_mail_failures_total").unwrap_or(0.0) >= 1.0
+            && value(t, "yuqing_deadlines_missed{kind=\"release\"}") == Some(1.0)
+    })
+    .await;
+    for (series, want) in [
+        ("yuqing_items_new_total{source=\"news\"}", 3.0),
+        ("yuqing_items_matched_total{source=\"news\"}", 1.0),
+        ("yuqing_source_failures_total{source=\"news\"}", 0.0),
+        ("yuqing_source_failures_total{source=\"broken\"}", 1.0),
+        ("yuqing_poll_duration_seconds_count{source=\"news\"}", 1.0),
+        ("yuqing_incidents_open{severity=\"major\"}", 1.0),
+        ("yuqing_incidents_open{severity=\"ordinary\"}", 0.0),
+        ("yuqing_incidents_open{severity=\"especially_major\"}", 0.0),
+        ("yuqing_deadlines_at_risk{kind=\"press_conference\"}", 1.0),
+        ("yuqing_deadlines_at_risk{kind=\"release\"}", 0.0),
+        ("yuqing_deadlines_missed{kind=\"press_conference\"}", 0.0),
+        ("yuqing_mail_sent_total", 0.0),
+        ("yuqing_store_up", 1.0),
+    ] {
+        assert_eq!(value(&text, series), Some(want), "{series} in\n{text}");
     }
+    let depth = value(&text, "yuqing_outbox_depth").unwrap();
+    assert!(depth >= 1.0, "the opening mail is queued:\n{text}");
+    assert!(value(&text, "yuqing_loop_turns_total").unwrap() >= 1.0);
+    assert!(text.contains("# TYPE yuqing_poll_duration_seconds histogram"));
+    let oldest = scrape_until(port, "the queued mail to age", |t| {
+        value(t, "yuqing_outbox_oldest_age_seconds").unwrap_or(0.0) >= 1.0
+    })
+    .await;
+    assert!(value(&oldest, "yuqing_outbox_oldest_age_seconds").unwrap() < 60.0);
+    health_until(port, 200, "ok: last loop turn", Duration::from_secs(5)).await;
+
+    // SMTP back: the queue drains and the sends are counted.
+    smtp.set_down(false);
+    let text = scrape_until(port, "the outbox to drain", |t| {
+        value(t, "yuqing_outbox_depth") == Some(0.0)
+    })
+    .await;
+    let sent = value(&text, "yuqing_mail_sent_total").unwrap();
+    assert!(sent >= depth, "{depth} queued, {sent} sent:\n{text}");
+    assert_eq!(value(&text, "yuqing_outbox_oldest_age_seconds"), Some(0.0));
+    assert!(smtp
+        .messages()
+        .iter()
+        .any(|m| m.to.iter().any(|t| t.contains("duty@")) && m.subject.contains("景区安全")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_fails_while_the_loop_is_held_and_recovers() {
-    use sqlx::Connection;
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set("/news.xml", Response::rss(rss(&ITEMS[1..])));
-    let port = free_port();
+    let http = HttpServer::serving("/news.xml", Response::rss(rss(&ITEMS[1..]))).await;
+    let port = common::free_port();
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+    let config = dirs.config(&format!(
+        "\
              tick = \"100ms\"\nstuck_after = \"2s\"\nmetrics = \"127.0.0.1:{port}\"\n\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
+        url = http.url("/news.xml"),
+    ));
     let _daemon = start(&dirs, &config);
     health_until(port, 200, "ok", Duration::from_secs(20)).await;
 
     // Another process takes the write lock and keeps it: the loop's next write waits on
     // the busy timeout (15s), so no turn completes.
-    let mut holder = sqlx::SqliteConnection::connect(&dirs.database_url())
-        .await
-        .expect("open the daemon's database");
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut holder)
-        .await
-        .expect("take the write lock");
+    let mut holder = common::db::hold_write_lock(&dirs.database_url()).await;
     let body = health_until(
         port,
         503,
@@ -290,18 +237,13 @@ async fn healthz_fails_while_the_loop_is_held_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_a_line_with_the_span_of_the_poll() {
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set("/news.xml", Response::rss(rss(&ITEMS)));
+    let http = HttpServer::serving("/news.xml", Response::rss(rss(&ITEMS))).await;
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let config = dirs.config(&format!(
+        "\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
+        url = http.url("/news.xml"),
+    ));
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
         .current_dir(dirs.root())
         .env("RUST_LOG", "info")

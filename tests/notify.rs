@@ -5,11 +5,11 @@
 //! digests that name every incident; `kill -9` mid-send loses nothing. The services are
 //! loopback emulators (`common::im`) that check signatures and limits as documented.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::im::{Emulator, Service};
-use common::{rss, HttpServer, Response, TempDirs};
+use common::{HttpServer, Response, TempDirs};
 use std::sync::Arc;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::store::{Draft, Store};
@@ -34,22 +34,14 @@ async fn site(clock: &ManualClock, title: &str, notify: &str) -> Site {
 /// `site` on a database: `None` is the SQLite default (see `common::db::backends`).
 async fn site_on(clock: &ManualClock, title: &str, notify: &str, backend: &Option<String>) -> Site {
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
-        "/news.xml",
-        Response::rss(rss(&[(title, "https://n.example.cn/1", "1", "")])),
-    );
+    let http = HttpServer::feed("/news.xml", &[(title, "https://n.example.cn/1", "1", "")]).await;
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
+    let config = dirs.config(&format!(
+        "{db}\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n\n{notify}",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-            db = common::db::config_line(backend),
-        ),
-    );
+        url = http.url("/news.xml"),
+        db = common::db::config_line(backend),
+    ));
     Site {
         _dirs: dirs,
         _http: http,
@@ -87,14 +79,8 @@ async fn subjects(store: &Store) -> Vec<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group() {
-    for backend in common::db::backends().await {
-        an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend).await;
-    }
-}
-
-async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend: Option<String>) {
+backend_test!(an_incident_reaches_a_wecom_group_and_a_dingtalk_group);
+async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group(backend: Option<String>) {
     let clock = clock();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let wecom = Emulator::start(Service::Wecom, "wk-1", "", shared.clone()).await;
@@ -117,6 +103,8 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend: Opti
     )
     .await;
     let d = daemon(&s).await;
+    // The counter is the process's, shared with the tests running beside this one.
+    let delivered = yuqing::daemon::metrics::get().notify_delivered.get();
     d.poll_once(None).await.unwrap();
 
     let w = wecom.accepted();
@@ -149,7 +137,7 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend: Opti
 
     let rows = d.store.notifications().await.unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(yuqing::daemon::metrics::get().notify_delivered.get() >= 2);
+    assert!(yuqing::daemon::metrics::get().notify_delivered.get() >= delivered + 2);
     assert!(rows
         .iter()
         .all(|r| r.sent_at.is_some() && r.failed_at.is_none()));
@@ -158,14 +146,8 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group_on(backend: Opti
     assert!(!all_text(&d.store).await.contains("SECding1"));
 }
 
-#[tokio::test]
-async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once() {
-    for backend in common::db::backends().await {
-        a_bad_secret_falls_back_to_mail_and_tells_the_operators_once_on(backend).await;
-    }
-}
-
-async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once_on(backend: Option<String>) {
+backend_test!(a_bad_secret_falls_back_to_mail_and_tells_the_operators_once);
+async fn a_bad_secret_falls_back_to_mail_and_tells_the_operators_once(backend: Option<String>) {
     let clock = clock();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let ding = Emulator::start(Service::Dingtalk, "dt-2", "SECright2", shared).await;
@@ -318,14 +300,8 @@ fn named(e: &Emulator) -> std::collections::BTreeSet<i64> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits() {
-    for backend in common::db::backends().await {
-        a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(backend).await;
-    }
-}
-
-async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits_on(
+backend_test!(a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits);
+async fn a_hundred_incidents_in_a_minute_reach_every_group_within_its_limits(
     backend: Option<String>,
 ) {
     let clock = clock();
@@ -551,17 +527,11 @@ async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
     .await;
     let root = s._dirs.root().to_path_buf();
     let config = s.config.to_str().unwrap().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .current_dir(&root)
-        .env("YQ_T7_DING", "SECding7")
-        .args(["notify", "test", "duty-ding", "--config", &config])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = common::process::stdout_of(
+        std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(&root)
+            .env("YQ_T7_DING", "SECding7")
+            .args(["notify", "test", "duty-ding", "--config", &config]),
     );
     assert!(
         stdout.contains("duty-ding（钉钉，http://127.0.0.1:"),
@@ -899,33 +869,29 @@ async fn a_publication_duty_at_risk_reaches_the_office_and_missed_the_leaders_to
     let office = Emulator::start(Service::Wecom, "office-k", "", shared.clone()).await;
     let leaders = Emulator::start(Service::Wecom, "lead-k", "", shared.clone()).await;
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
+    let http = HttpServer::feed(
         "/wechat.xml",
-        Response::rss(rss(&[(
+        &[(
             "周末文旅活动推荐",
             "https://mp.example.cn/1",
             "p1",
             "Fri, 20 Nov 2026 10:00:00 +0800",
-        )])),
-    );
+        )],
+    )
+    .await;
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let config = dirs.config(&format!(
+            "\n\
              [people]\noffice = [\"office@x.cn\", \"notify:office-w\"]\n\
              leaders = [\"lead@x.cn\", \"notify:lead-w\"]\n\n\
              [jobs]\nweekly_report = \"off\"\nledger = \"off\"\nwork_report_reminder = \"off\"\ndaily_digest = \"off\"\n\n\
              [[channel]]\nid = \"wechat-wenlv\"\nname = \"银川文旅\"\nkind = \"wechat\"\nfeed = \"{feed}\"\nduty = \"weekly\"\n\n\
              [[notify]]\nid = \"office-w\"\nkind = \"wecom\"\nurl = \"{o}\"\n\n\
              [[notify]]\nid = \"lead-w\"\nkind = \"wecom\"\nurl = \"{l}\"\n",
-            root = dirs.root().display(),
             feed = http.url("/wechat.xml"),
             o = office.url(),
             l = leaders.url(),
-        ),
-    );
+    ));
     let d = common::start(&config, &clock).await;
     // A week and a day, a turn every six hours.
     for _ in 0..33 {

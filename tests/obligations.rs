@@ -5,27 +5,14 @@
 //! are served as real RSS / HTML on loopback, time is a manual clock, and
 //! `yuqing obligations --json` is asked through the real binary.
 
-mod common;
+use crate::common;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
-use common::{rss, HttpServer, Response, TempDirs};
+use chrono::{DateTime, Duration, Utc};
+use common::{pub_date, rss, sh, HttpServer, Response, TempDirs};
 use std::path::PathBuf;
 use std::process::Command;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
-
-fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Shanghai
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-/// RFC 2822 in +0800, as Chinese feeds write it.
-fn pub_date(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).to_rfc2822()
-}
 
 struct Deployment {
     dirs: TempDirs,
@@ -39,8 +26,7 @@ struct Deployment {
 /// (`working_days = 45`, an HTML list page); the scheduled jobs are off here (tests/jobs.rs).
 async fn deployment(start: DateTime<Utc>, backend: &Option<String>) -> Deployment {
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set("/wechat.xml", Response::rss(rss(&[])));
+    let http = HttpServer::feed("/wechat.xml", &[]).await;
     http.set(
         "/column.html",
         Response::ok("text/html; charset=utf-8", "<ul class=\"list\"></ul>"),
@@ -49,13 +35,8 @@ async fn deployment(start: DateTime<Utc>, backend: &Option<String>) -> Deploymen
         "watchlists/w.toml",
         "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-calendar = "{calendar}"
+    let config = dirs.config(&format!(
+        r#"calendar = "{calendar}"
 source_alert_after = "1h"
 {db}
 [people]
@@ -88,13 +69,11 @@ date = "span.date"
 owner = ["办公室 <office@example.gov.cn>"]
 working_days = 45
 "#,
-            root = dirs.root().display(),
-            calendar = concat!(env!("CARGO_MANIFEST_DIR"), "/config/calendar"),
-            feed = http.url("/wechat.xml"),
-            page = http.url("/column.html"),
-            db = common::db::config_line(backend),
-        ),
-    );
+        calendar = concat!(env!("CARGO_MANIFEST_DIR"), "/config/calendar"),
+        feed = http.url("/wechat.xml"),
+        page = http.url("/column.html"),
+        db = common::db::config_line(backend),
+    ));
     let clock = ManualClock::new(start);
     let daemon = common::start(&config, &clock).await;
     Deployment {
@@ -145,14 +124,10 @@ fn state_of<'a>(json: &'a serde_json::Value, id: &str) -> &'a serde_json::Value 
         .unwrap_or_else(|| panic!("no duty of {id} in {json:#}"))
 }
 
-#[tokio::test]
-async fn a_silent_week_is_at_risk_on_thursday_missed_on_monday_and_recovers_with_a_post() {
-    for backend in common::db::backends().await {
-        silent_week_on(backend).await;
-    }
-}
-
-async fn silent_week_on(backend: Option<String>) {
+backend_test!(a_silent_week_is_at_risk_on_thursday_missed_on_monday_and_recovers_with_a_post);
+async fn a_silent_week_is_at_risk_on_thursday_missed_on_monday_and_recovers_with_a_post(
+    backend: Option<String>,
+) {
     // Monday 2026-11-16 10:00; the account last posted on Thursday of the week before.
     let dep = deployment(sh(2026, 11, 16, 10, 0), &backend).await;
     let last = sh(2026, 11, 12, 10, 0);
@@ -318,14 +293,8 @@ async fn a_post_on_sunday_2359_counts_for_that_week() {
     assert!(duty_mail(&dep.daemon).await.is_empty());
 }
 
-#[tokio::test]
-async fn a_column_45_working_days_without_update_across_national_day() {
-    for backend in common::db::backends().await {
-        column_on(backend).await;
-    }
-}
-
-async fn column_on(backend: Option<String>) {
+backend_test!(a_column_45_working_days_without_update_across_national_day);
+async fn a_column_45_working_days_without_update_across_national_day(backend: Option<String>) {
     // Last update Friday 2026-08-21. Working days after it: 中秋 (9-25..27) and 国庆
     // (10-1..7) are off, the make-up days Sunday 9-20 and Saturday 10-10 are on, so the
     // 40th working day is 10-22 and the 45th is Thursday 10-29.
@@ -440,14 +409,7 @@ async fn a_channel_that_cannot_be_read_is_unknown_and_the_operators_are_told() {
         wx["last_error"].as_str().unwrap_or("").contains("503"),
         "{wx:#}"
     );
-    let ops: Vec<_> = d
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.recipients.contains("ops@example.gov.cn"))
-        .collect();
+    let ops: Vec<_> = common::mail_to(&d.store, "ops@example.gov.cn").await;
     assert_eq!(ops.len(), 1, "{ops:#?}");
     assert!(
         ops[0].subject.contains("wechat-wenlv"),
@@ -467,12 +429,7 @@ fn yuqing_check_reports_a_bad_duty_with_its_line() {
         "yuqing.toml",
         "[daemon]\nwatchlists = \"watchlists\"\n\n[[channel]]\nid = \"wx\"\nkind = \"wechat\"\nfeed = \"https://example.cn/f.xml\"\nduty = \"weekly\"\nat_risk = \"someday\"\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .current_dir(dirs.root())
-        .args(["check", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = common::process::check(&config);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

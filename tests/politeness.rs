@@ -4,14 +4,12 @@
 //! mailed to the operators once per host and settings, not per turn nor per restart; a
 //! `[[host]]` entry gives one host its own limits.
 
-mod common;
+use crate::common;
 
 use common::{HttpServer, TempDirs};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use yuqing::config::settings::Settings;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
 
@@ -54,35 +52,22 @@ fn write_config(
 }
 
 async fn start(config: &Path, clock: &ManualClock) -> Daemon {
-    Daemon::start(
-        config.to_path_buf(),
-        Settings::load(config).unwrap_or_else(|e| panic!("{e}")),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap()
+    common::start(config, clock).await
 }
 
 async fn host_mail(d: &Daemon) -> Vec<String> {
-    d.store
-        .outbox()
+    common::mail(&d.store, "host_overloaded")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|m| m.kind == "host_overloaded")
         .inspect(|m| assert!(m.recipients.contains("ops@example.gov.cn"), "{m:?}"))
         .map(|m| format!("{}\n{}", m.subject, m.body_text))
         .collect()
 }
 
-#[tokio::test]
-async fn an_overloaded_host_is_mailed_once_per_settings_across_turns_and_restarts() {
-    for backend in common::db::backends().await {
-        mailed_once_on(backend).await;
-    }
-}
-
-async fn mailed_once_on(backend: Option<String>) {
+backend_test!(an_overloaded_host_is_mailed_once_per_settings_across_turns_and_restarts);
+async fn an_overloaded_host_is_mailed_once_per_settings_across_turns_and_restarts(
+    backend: Option<String>,
+) {
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     let clock = ManualClock::new(chrono::Utc::now());
@@ -282,18 +267,11 @@ async fn a_host_entry_that_is_not_a_host_name_is_refused_at_its_line() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_export_the_overloaded_host_and_only_it() {
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
-    let port = free_port();
+    let port = common::free_port();
     let config = write_config(
         &dirs,
         &http,

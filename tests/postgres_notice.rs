@@ -8,27 +8,43 @@
 #[allow(dead_code)]
 mod db;
 
-/// Tests that need PostgreSQL and return early, loudly, without it: every
-/// call of `common::db`'s `skipped` with a test's name in `tests/`, read from the sources so the list cannot
-/// go stale.
+/// Tests that need PostgreSQL and return early, loudly, without it, read from the sources
+/// so the list cannot go stale: the `NAME::postgres` half of every `backend_test!(NAME)` in
+/// `tests/FILE.rs` (as `FILE::NAME::postgres`), and every call of `common::db`'s `skipped`
+/// with a test's name.
 fn postgres_only() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+        let path = entry.path();
+        let Some(module) = path.file_stem().and_then(|s| s.to_str()) else {
             continue;
         };
-        for (_, rest) in text
-            .match_indices("db::skipped(")
-            .map(|(i, _)| text.split_at(i))
-        {
-            if let Some(name) = rest.split('"').nth(1) {
-                names.push(name.to_string());
-            }
+        // This file and the binary's root name the calls without making any.
+        if ["postgres_notice", "tests"].contains(&module) {
+            continue;
         }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        names.extend(first_arguments(&text, "backend_test!(", |a| {
+            let name = a.split([',', ')']).next()?.trim();
+            let ident = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+            ident.then(|| format!("{module}::{name}::postgres"))
+        }));
+        names.extend(first_arguments(&text, "db::skipped(", |a| {
+            a.strip_prefix('"')?.split('"').next().map(str::to_string)
+        }));
     }
     names.sort();
     names
+}
+
+/// What `read` makes of the text after each `call` in `text` (white space trimmed).
+fn first_arguments(text: &str, call: &str, read: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    text.match_indices(call)
+        .filter_map(|(i, _)| read(text[i + call.len()..].trim_start()))
+        .collect()
 }
 
 fn main() {

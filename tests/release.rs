@@ -5,11 +5,11 @@
 //! it by itself. Feeds are real RSS on loopback, time is a manual clock, on SQLite and
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use common::{db, rss, scenario, Response, Scenario, SCENIC_MAJOR};
+use common::{rss, scenario, Response, Scenario, SCENIC_MAJOR};
 use std::process::Command;
 use yuqing::store::OutboxRow;
 use yuqing::vocab::clock::Clock;
@@ -120,14 +120,8 @@ async fn release_deadline(s: &Scenario) -> yuqing::store::DeadlineRow {
     all.into_iter().find(|d| d.kind == "release").unwrap()
 }
 
-#[tokio::test]
-async fn the_duty_officer_confirms_a_release_found_on_the_own_weibo() {
-    for backend in db::backends().await {
-        confirm_on(backend).await;
-    }
-}
-
-async fn confirm_on(backend: Option<String>) {
+backend_test!(the_duty_officer_confirms_a_release_found_on_the_own_weibo);
+async fn the_duty_officer_confirms_a_release_found_on_the_own_weibo(backend: Option<String>) {
     let s = bureau(&backend, false).await;
     poll(&s).await;
     assert_eq!(mails(&s, "opened").await.len(), 1, "the incident opened");
@@ -174,17 +168,11 @@ async fn confirm_on(backend: Option<String>) {
     );
 
     // The duty officer confirms with the real binary, without retyping the link.
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["incident", "release", "1", "--config"])
-        .arg(&s.config)
-        .args(["--by", "张值班"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["incident", "release", "1", "--config"])
+            .arg(&s.config)
+            .args(["--by", "张值班"]),
     );
     assert!(stdout.contains("已记录发布权威信息"), "{stdout}");
     let d = release_deadline(&s).await;
@@ -214,14 +202,8 @@ async fn confirm_on(backend: Option<String>) {
     assert_eq!(s.clock.now(), utc(6, 30));
 }
 
-#[tokio::test]
-async fn with_auto_confirm_the_daemon_records_the_release_itself() {
-    for backend in db::backends().await {
-        auto_on(backend).await;
-    }
-}
-
-async fn auto_on(backend: Option<String>) {
+backend_test!(with_auto_confirm_the_daemon_records_the_release_itself);
+async fn with_auto_confirm_the_daemon_records_the_release_itself(backend: Option<String>) {
     let s = bureau(&backend, true).await;
     poll(&s).await;
     s.clock.set(utc(3, 0));
@@ -265,14 +247,10 @@ async fn without_a_detected_release_the_cli_asks_for_the_url() {
     assert_eq!(release_deadline(&s).await.met_at, None);
 }
 
-#[tokio::test]
-async fn a_release_published_before_the_opinion_was_detected_is_found_when_it_opens() {
-    for backend in db::backends().await {
-        published_first_on(backend).await;
-    }
-}
-
-async fn published_first_on(backend: Option<String>) {
+backend_test!(a_release_published_before_the_opinion_was_detected_is_found_when_it_opens);
+async fn a_release_published_before_the_opinion_was_detected_is_found_when_it_opens(
+    backend: Option<String>,
+) {
     let s = bureau(&backend, false).await;
     // The forum post (01:00) is not in the feed yet; the bureau's notice (02:30) is.
     s.http.set("/news.xml", Response::rss(rss(&[])));

@@ -1,7 +1,7 @@
 //! Operators edit watchlists while the daemon runs: a change to a file in the watchlists
 //! folder reloads them atomically, and a bad edit keeps the running set.
 
-mod common;
+use crate::common;
 
 use common::TempDirs;
 use std::sync::Arc;
@@ -27,20 +27,8 @@ async fn an_edited_watchlist_reloads_and_a_broken_one_is_refused() {
         "watchlists/a.toml",
         "[[topic]]\nid = \"scenic\"\nname = \"景区\"\nany = [\"踩踏\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n",
-            root = dirs.root().display()
-        ),
-    );
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
+    let config = dirs.config("");
+    let d = common::start_on(&config, Arc::new(SystemClock)).await;
     assert!(!d.reload_if_changed(), "nothing changed yet");
     assert_eq!(topics(&d, "文物被盗"), Vec::<String>::new());
 
@@ -106,13 +94,7 @@ async fn an_edited_watchlist_reloads_and_a_broken_one_is_refused() {
 }
 
 async fn rejected_mail(d: &Daemon) -> Vec<yuqing::store::OutboxRow> {
-    d.store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.kind == "reload_rejected")
-        .collect()
+    common::mail(&d.store, "reload_rejected").await
 }
 
 /// Issue 28: `severty = "major"` under the first `[[topic]]` of the starter scenic-safety
@@ -127,20 +109,8 @@ async fn a_typo_in_the_starter_scenic_watchlist_keeps_the_daemon_and_mails_its_l
     )
     .unwrap();
     dirs.write("watchlists/scenic-safety.toml", &starter);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n",
-            root = dirs.root().display()
-        ),
-    );
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
+    let config = dirs.config("");
+    let d = common::start_on(&config, Arc::new(SystemClock)).await;
     let accident = "某景区发生踩踏事故，3人受伤";
     assert_eq!(topics(&d, accident), vec!["scenic-safety"]);
 

@@ -2,7 +2,7 @@
 //! conference −4h, −1h); after it, the leaders are mailed again every hour until it is met.
 //! A 24-hour incident runs in milliseconds on a manual clock.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, Response};
@@ -19,14 +19,8 @@ async fn subjects(d: &Daemon) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn reminders_before_and_repeated_escalation_after() {
-    for backend in common::db::backends().await {
-        reminders_before_and_repeated_escalation_after_on(backend).await;
-    }
-}
-
-async fn reminders_before_and_repeated_escalation_after_on(backend: Option<String>) {
+backend_test!(reminders_before_and_repeated_escalation_after);
+async fn reminders_before_and_repeated_escalation_after(backend: Option<String>) {
     let sc = common::scenario(
         common::SCENIC_MAJOR,
         &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
@@ -89,14 +83,8 @@ async fn reminders_before_and_repeated_escalation_after_on(backend: Option<Strin
     assert_eq!(press.len(), 2, "press conference −4h and −1h: {s:#?}");
 }
 
-#[tokio::test]
-async fn after_a_long_pause_only_the_latest_reminder_goes_out() {
-    for backend in common::db::backends().await {
-        after_a_long_pause_only_the_latest_reminder_goes_out_on(backend).await;
-    }
-}
-
-async fn after_a_long_pause_only_the_latest_reminder_goes_out_on(backend: Option<String>) {
+backend_test!(after_a_long_pause_only_the_latest_reminder_goes_out);
+async fn after_a_long_pause_only_the_latest_reminder_goes_out(backend: Option<String>) {
     let sc = common::scenario(
         common::SCENIC_MAJOR,
         &[("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "")],
@@ -116,14 +104,8 @@ async fn after_a_long_pause_only_the_latest_reminder_goes_out_on(backend: Option
     assert!(reminders[0].contains("剩余20分钟"), "{s:#?}");
 }
 
-#[tokio::test]
-async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so() {
-    for backend in common::db::backends().await {
-        raising_on(backend).await;
-    }
-}
-
-async fn raising_on(backend: Option<String>) {
+backend_test!(raising_an_old_incident_to_major_is_overdue_at_once_and_says_so);
+async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so(backend: Option<String>) {
     let sc = common::scenario(
         "[[topic]]\nid = \"queue\"\nname = \"景区服务\"\nany = [\"投诉\"]\nall = [\"景区\"]\n",
         &[("景区游客投诉排队太久", "https://n.example.cn/2", "2", "")],
@@ -255,12 +237,9 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
     let batches = |d: &Daemon| {
         let store = d.store.clone();
         async move {
-            store
-                .outbox()
+            common::mail(&store, "new_items")
                 .await
-                .unwrap()
                 .into_iter()
-                .filter(|m| m.kind == "new_items")
                 .map(|m| (m.subject, m.body_text))
                 .collect::<Vec<_>>()
         }
@@ -317,15 +296,7 @@ async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
     d.poll_once(None).await.unwrap();
     let unack = |d: &Daemon| {
         let store = d.store.clone();
-        async move {
-            store
-                .outbox()
-                .await
-                .unwrap()
-                .into_iter()
-                .filter(|m| m.kind == "unacknowledged")
-                .collect::<Vec<_>>()
-        }
+        async move { common::mail(&store, "unacknowledged").await }
     };
     clock.advance(Duration::minutes(29));
     d.housekeeping().await.unwrap();
@@ -348,14 +319,10 @@ async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
     );
 }
 
-#[tokio::test]
-async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so() {
-    for backend in common::db::backends().await {
-        earlier_item_on(backend).await;
-    }
-}
-
-async fn earlier_item_on(backend: Option<String>) {
+backend_test!(an_item_published_before_the_clock_start_moves_it_back_and_says_so);
+async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so(
+    backend: Option<String>,
+) {
     let first = ("某景区发生坍塌 游客被困", "https://n.example.cn/1", "1", "");
     let sc = common::scenario(common::SCENIC_MAJOR, &[first], "", &backend).await;
     let d = &sc.daemon;
@@ -404,14 +371,7 @@ async fn earlier_item_on(backend: Option<String>) {
         start + 5 * 3600,
         "the deadline follows the clock start"
     );
-    let mail: Vec<_> = d
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.kind == "clock_moved")
-        .collect();
+    let mail: Vec<_> = common::mail(&d.store, "clock_moved").await;
     assert_eq!(mail.len(), 1, "told once");
     assert!(
         mail[0].subject.contains("计时起点提前至"),
@@ -452,14 +412,7 @@ async fn earlier_item_on(backend: Option<String>) {
     );
     d.poll_once(None).await.unwrap();
     assert_eq!(due(d).await.0, start);
-    let moved = d
-        .store
-        .outbox()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|m| m.kind == "clock_moved")
-        .count();
+    let moved = common::mail(&d.store, "clock_moved").await.len();
     assert_eq!(moved, 1);
 }
 
@@ -506,14 +459,7 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
     );
     let moved = |d: &yuqing::daemon::scheduler::Daemon| {
         let d = d.store.clone();
-        async move {
-            d.outbox()
-                .await
-                .unwrap()
-                .iter()
-                .filter(|m| m.kind == "clock_moved")
-                .count()
-        }
+        async move { common::mail(&d, "clock_moved").await.len() }
     };
     assert_eq!(
         moved(d).await,

@@ -2,13 +2,10 @@
 //! down fires on the next start, once. Time is a ManualClock, not sleeps; mail goes to the
 //! folder transport, one .eml file per message.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::{rss, HttpServer, Response, TempDirs};
-use std::sync::Arc;
-use yuqing::config::settings::Settings;
-use yuqing::daemon::scheduler::Daemon;
+use common::{HttpServer, TempDirs};
 use yuqing::vocab::clock::ManualClock;
 
 fn mail_files(dir: &std::path::Path) -> Vec<String> {
@@ -24,51 +21,35 @@ fn mail_files(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
-#[tokio::test]
-async fn a_deadline_missed_while_down_fires_once_on_start() {
-    for backend in common::db::backends().await {
-        a_deadline_missed_while_down_fires_once_on_start_on(backend).await;
-    }
-}
-
-async fn a_deadline_missed_while_down_fires_once_on_start_on(backend: Option<String>) {
+backend_test!(a_deadline_missed_while_down_fires_once_on_start);
+async fn a_deadline_missed_while_down_fires_once_on_start(backend: Option<String>) {
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
+    let http = HttpServer::feed(
         "/news.xml",
-        Response::rss(rss(&[(
+        &[(
             "某景区发生坍塌 游客被困",
             "https://news.example.cn/a/1.html",
             "a-1",
             "",
-        )])),
-    );
+        )],
+    )
+    .await;
     dirs.write(
         "watchlists/w.toml",
         "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"坍塌\"]\nall = [\"景区\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n{db}\n\
+    let config = dirs.config(&format!(
+        "{db}\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-            db = common::db::config_line(&backend),
-        ),
-    );
+        url = http.url("/news.xml"),
+        db = common::db::config_line(&backend),
+    ));
     let mail_dir = dirs.root().join("var/mail");
     let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
     let clock = ManualClock::new(t0);
 
     // First run: the item opens an incident and the duty officer is mailed.
-    let daemon = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let daemon = common::start(&config, &clock).await;
     let polled = daemon.poll_once(None).await.unwrap();
     assert_eq!(polled[0].1.as_ref().unwrap().opened, vec![1]);
     assert_eq!(mail_files(&mail_dir).len(), 1, "the opening mail");
@@ -89,13 +70,7 @@ async fn a_deadline_missed_while_down_fires_once_on_start_on(backend: Option<Str
 
     // Down for six hours: the 5-hour release deadline passes unseen.
     clock.advance(Duration::hours(6));
-    let daemon = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let daemon = common::start(&config, &clock).await;
     daemon.housekeeping().await.unwrap();
     let files = mail_files(&mail_dir);
     assert_eq!(
@@ -114,13 +89,7 @@ async fn a_deadline_missed_while_down_fires_once_on_start_on(backend: Option<Str
     daemon.housekeeping().await.unwrap();
     daemon.store.close().await;
     drop(daemon);
-    let daemon = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let daemon = common::start(&config, &clock).await;
     daemon.housekeeping().await.unwrap();
     assert_eq!(mail_files(&mail_dir).len(), 2, "fired once");
 

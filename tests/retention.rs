@@ -2,7 +2,7 @@
 //! (FTS5) and PostgreSQL (GIN), by the console's `/items?q=` and `yuqing items --q`, newest
 //! first with the words marked.
 
-mod common;
+use crate::common;
 
 use common::console::{logged_in, site_with, LEADER};
 use common::TempDirs;
@@ -63,139 +63,137 @@ async fn search(store: &Store, text: &str, source: Option<&str>) -> (Vec<String>
     )
 }
 
-#[tokio::test]
-async fn two_characters_traditional_letters_and_several_words_are_found_newest_first() {
-    for backend in common::db::backends().await {
-        let dirs = TempDirs::new();
-        let s = open(&dirs, &backend).await;
-        store(
-            &s,
-            "forum",
-            &[
-                ("a", "某景区发生踩踏", "游客十余人受伤"),
-                ("b", "景區踩踏後續", "Yinchuan 文旅局通报"),
-                ("c", "演唱会秩序良好", "现场无人踩到踏板"),
-                ("d", "第5期简报", "第50期"),
-            ],
-            1_000,
-        )
-        .await;
-        store(&s, "news", &[("e", "银川新闻", "昨日踩踏事件追踪")], 2_000).await;
-        let on = format!("{backend:?}");
+backend_test!(two_characters_traditional_letters_and_several_words_are_found_newest_first);
+async fn two_characters_traditional_letters_and_several_words_are_found_newest_first(
+    backend: Option<String>,
+) {
+    let dirs = TempDirs::new();
+    let s = open(&dirs, &backend).await;
+    store(
+        &s,
+        "forum",
+        &[
+            ("a", "某景区发生踩踏", "游客十余人受伤"),
+            ("b", "景區踩踏後續", "Yinchuan 文旅局通报"),
+            ("c", "演唱会秩序良好", "现场无人踩到踏板"),
+            ("d", "第5期简报", "第50期"),
+        ],
+        1_000,
+    )
+    .await;
+    store(&s, "news", &[("e", "银川新闻", "昨日踩踏事件追踪")], 2_000).await;
+    let on = format!("{backend:?}");
 
-        // Two characters side by side, in title or text, newest first; not 踩 … 踏 apart.
-        let (titles, total, more) = search(&s, "踩踏", None).await;
-        assert_eq!(
-            titles,
-            ["银川新闻", "景區踩踏後續", "某景区发生踩踏"],
-            "{on}"
-        );
-        assert_eq!((total, more), (3, false), "{on}");
-        // Traditional in the query finds Simplified in the text, and the other way round.
-        assert_eq!(search(&s, "景區", None).await.0.len(), 2, "{on}");
-        assert_eq!(search(&s, "后续", None).await.0, ["景區踩踏後續"], "{on}");
-        // Every word must appear; a word of letters is a prefix, case folded.
-        assert_eq!(
-            search(&s, "踩踏 YINCH", None).await.0,
-            ["景區踩踏後續"],
-            "{on}"
-        );
-        assert_eq!(search(&s, "受伤 yinch", None).await.1, 0, "{on}");
-        // Digits are whole words inside a phrase: 第5期 is not 第50期.
-        assert_eq!(search(&s, "第5期", None).await.0, ["第5期简报"], "{on}");
-        // With the other filters.
-        assert_eq!(
-            search(&s, "踩踏", Some("news")).await.0,
-            ["银川新闻"],
-            "{on}"
-        );
-        // Nothing searchable selects nothing rather than everything.
-        assert_eq!(search(&s, "%_ ，", None).await.1, 0, "{on}");
+    // Two characters side by side, in title or text, newest first; not 踩 … 踏 apart.
+    let (titles, total, more) = search(&s, "踩踏", None).await;
+    assert_eq!(
+        titles,
+        ["银川新闻", "景區踩踏後續", "某景区发生踩踏"],
+        "{on}"
+    );
+    assert_eq!((total, more), (3, false), "{on}");
+    // Traditional in the query finds Simplified in the text, and the other way round.
+    assert_eq!(search(&s, "景區", None).await.0.len(), 2, "{on}");
+    assert_eq!(search(&s, "后续", None).await.0, ["景區踩踏後續"], "{on}");
+    // Every word must appear; a word of letters is a prefix, case folded.
+    assert_eq!(
+        search(&s, "踩踏 YINCH", None).await.0,
+        ["景區踩踏後續"],
+        "{on}"
+    );
+    assert_eq!(search(&s, "受伤 yinch", None).await.1, 0, "{on}");
+    // Digits are whole words inside a phrase: 第5期 is not 第50期.
+    assert_eq!(search(&s, "第5期", None).await.0, ["第5期简报"], "{on}");
+    // With the other filters.
+    assert_eq!(
+        search(&s, "踩踏", Some("news")).await.0,
+        ["银川新闻"],
+        "{on}"
+    );
+    // Nothing searchable selects nothing rather than everything.
+    assert_eq!(search(&s, "%_ ，", None).await.1, 0, "{on}");
 
-        // A changed text is searched as it is now.
-        let mut tx = s.begin().await.unwrap();
-        let changed = NewItem {
-            source_id: "news",
-            guid: "e",
-            link: None,
-            title: "银川新闻（更正）",
-            summary: "昨日人群拥挤事件追踪",
-            published_at: None,
-            content_hash: "e2",
-        };
-        assert!(matches!(
-            s.store_item(&mut tx, &changed, 3_000).await.unwrap(),
-            Stored::Updated(_)
-        ));
-        tx.commit().await.unwrap();
-        assert_eq!(search(&s, "踩踏", None).await.1, 2, "{on}");
-        assert_eq!(
-            search(&s, "拥挤", None).await.0,
-            ["银川新闻（更正）"],
-            "{on}"
-        );
-    }
+    // A changed text is searched as it is now.
+    let mut tx = s.begin().await.unwrap();
+    let changed = NewItem {
+        source_id: "news",
+        guid: "e",
+        link: None,
+        title: "银川新闻（更正）",
+        summary: "昨日人群拥挤事件追踪",
+        published_at: None,
+        content_hash: "e2",
+    };
+    assert!(matches!(
+        s.store_item(&mut tx, &changed, 3_000).await.unwrap(),
+        Stored::Updated(_)
+    ));
+    tx.commit().await.unwrap();
+    assert_eq!(search(&s, "踩踏", None).await.1, 2, "{on}");
+    assert_eq!(
+        search(&s, "拥挤", None).await.0,
+        ["银川新闻（更正）"],
+        "{on}"
+    );
 }
 
-#[tokio::test]
-async fn a_search_counts_up_to_its_cap_and_pages_through_the_newest() {
-    for backend in common::db::backends().await {
-        let dirs = TempDirs::new();
-        let s = open(&dirs, &backend).await;
-        let n = SEARCH_COUNT_CAP as usize + 20;
-        let rows: Vec<(String, String)> = (0..n)
-            .map(|k| (format!("g{k}"), format!("火灾通报 第{k}号")))
-            .collect();
-        let items: Vec<(&str, &str, &str)> = rows
-            .iter()
-            .map(|(g, t)| (g.as_str(), t.as_str(), ""))
-            .collect();
-        store(&s, "forum", &items, 1_000).await;
-        let (titles, total, more) = search(&s, "火灾", None).await;
-        assert_eq!((total, more), (SEARCH_COUNT_CAP, true), "{backend:?}");
-        assert_eq!(titles[0], format!("火灾通报 第{}号", n - 1));
-        let filter = ItemFilter {
-            text: Some("火灾".into()),
-            ..Default::default()
-        };
-        let page = s.items_page(&filter, 50, 50).await.unwrap();
-        assert_eq!(page.rows[0].title, format!("火灾通报 第{}号", n - 51));
-    }
+backend_test!(a_search_counts_up_to_its_cap_and_pages_through_the_newest);
+async fn a_search_counts_up_to_its_cap_and_pages_through_the_newest(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let s = open(&dirs, &backend).await;
+    let n = SEARCH_COUNT_CAP as usize + 20;
+    let rows: Vec<(String, String)> = (0..n)
+        .map(|k| (format!("g{k}"), format!("火灾通报 第{k}号")))
+        .collect();
+    let items: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str(), ""))
+        .collect();
+    store(&s, "forum", &items, 1_000).await;
+    let (titles, total, more) = search(&s, "火灾", None).await;
+    assert_eq!((total, more), (SEARCH_COUNT_CAP, true), "{backend:?}");
+    assert_eq!(titles[0], format!("火灾通报 第{}号", n - 1));
+    let filter = ItemFilter {
+        text: Some("火灾".into()),
+        ..Default::default()
+    };
+    let page = s.items_page(&filter, 50, 50).await.unwrap();
+    assert_eq!(page.rows[0].title, format!("火灾通报 第{}号", n - 51));
 }
 
-#[tokio::test]
-async fn items_stored_before_the_index_become_searchable_when_the_store_opens() {
-    for backend in common::db::backends().await {
-        let dirs = TempDirs::new();
-        let s = open(&dirs, &backend).await;
-        store(
-            &s,
-            "forum",
-            &[
-                ("a", "旧闻踩踏", ""),
-                ("b", "旧闻火灾", ""),
-                ("c", "新闻踩踏", ""),
-            ],
-            1_000,
-        )
-        .await;
-        // As a database upgraded to migration 0025 finds it: items, an empty index, and
-        // every item still to do.
-        sqlx::query("DELETE FROM item_search")
-            .execute(s.pool())
-            .await
-            .unwrap();
-        sqlx::query("UPDATE item_search_backlog SET below = (SELECT MAX(id) + 1 FROM items)")
-            .execute(s.pool())
-            .await
-            .unwrap();
-        assert_eq!(search(&s, "踩踏", None).await.1, 0);
-        s.close().await;
-        let s = open(&dirs, &backend).await;
-        assert_eq!(search(&s, "踩踏", None).await.0, ["新闻踩踏", "旧闻踩踏"]);
-        assert_eq!(search(&s, "火灾", None).await.1, 1);
-        assert_eq!(s.index_backlog(10).await.unwrap(), 0, "done once");
-    }
+backend_test!(items_stored_before_the_index_become_searchable_when_the_store_opens);
+async fn items_stored_before_the_index_become_searchable_when_the_store_opens(
+    backend: Option<String>,
+) {
+    let dirs = TempDirs::new();
+    let s = open(&dirs, &backend).await;
+    store(
+        &s,
+        "forum",
+        &[
+            ("a", "旧闻踩踏", ""),
+            ("b", "旧闻火灾", ""),
+            ("c", "新闻踩踏", ""),
+        ],
+        1_000,
+    )
+    .await;
+    // As a database upgraded to migration 0025 finds it: items, an empty index, and
+    // every item still to do.
+    sqlx::query("DELETE FROM item_search")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE item_search_backlog SET below = (SELECT MAX(id) + 1 FROM items)")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(search(&s, "踩踏", None).await.1, 0);
+    s.close().await;
+    let s = open(&dirs, &backend).await;
+    assert_eq!(search(&s, "踩踏", None).await.0, ["新闻踩踏", "旧闻踩踏"]);
+    assert_eq!(search(&s, "火灾", None).await.1, 1);
+    assert_eq!(s.index_backlog(10).await.unwrap(), 0, "done once");
 }
 
 #[tokio::test]

@@ -3,13 +3,10 @@
 //! (503, the anti-crawler 418 and 432, an empty feed once its cookie expires, the same items
 //! for days) ending as `unreachable` or `silent`, with the operators mailed.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{HttpServer, Response, TempDirs};
-use std::sync::Arc;
-use yuqing::config::settings::Settings;
-use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
 
 /// An RSSHub route's answer: RSS 2.0 with an atom:link to itself, CDATA descriptions, RFC
@@ -103,13 +100,8 @@ async fn bridged_platforms_are_read_and_their_failures_are_unreachable_or_silent
         "watchlists/w.toml",
         "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
     );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-
+    let config = dirs.config(&format!(
+        r#"
 [people]
 operators = ["运维 <ops@example.gov.cn>"]
 
@@ -135,26 +127,15 @@ kind = "feed"
 url = "{wechat}"
 every = "30m"
 "#,
-            root = dirs.root().display(),
-            weibo = http.url("/weibo/user/1234567890"),
-            liuyan = http.url("/people/liuyan/539/1"),
-            wechat = http.url("/feeds/MP_WXS_1234567890.atom"),
-        ),
-    );
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+        weibo = http.url("/weibo/user/1234567890"),
+        liuyan = http.url("/people/liuyan/539/1"),
+        wechat = http.url("/feeds/MP_WXS_1234567890.atom"),
+    ));
+    let d = common::start(&config, &clock).await;
     let ops = || async {
-        d.store
-            .outbox()
+        common::mail_to(&d.store, "ops@example.gov.cn")
             .await
-            .unwrap()
             .into_iter()
-            .filter(|m| m.recipients.contains("ops@example.gov.cn"))
             .map(|m| m.subject)
             .collect::<Vec<_>>()
     };
@@ -309,26 +290,16 @@ async fn each_search_term_is_a_source_of_its_own() {
         ])),
     );
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let config = dirs.config(&format!(
+        "\n\
              [[search]]\nid = \"weibo\"\nprovider = \"rsshub-weibo\"\nbase = \"{base}\"\n\
              terms = [\"某某景区\", \"某市文旅局\"]\nevery = \"5m\"\n\n\
              [[search]]\nid = \"news\"\nurl = \"{base}/news/search?q={{q}}&format=rss\"\n\
              terms = [\"某某景区\"]\nevery = \"10m\"\n",
-            root = dirs.root().display(),
-            base = http.url("").trim_end_matches('/'),
-        ),
-    );
+        base = http.url("").trim_end_matches('/'),
+    ));
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let d = common::start(&config, &clock).await;
     let polled: Vec<String> = d
         .poll_once(None)
         .await
@@ -408,11 +379,7 @@ async fn each_search_term_is_a_source_of_its_own() {
             root = dirs.root().display(),
         ),
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["check", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = common::process::check(&bad);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -478,13 +445,7 @@ async fn one_story_found_by_several_searches_is_one_item() {
         ),
     );
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let d = common::start_on(&config, std::sync::Arc::new(clock.clone())).await;
     let mut new = 0;
     for round in 0..2 {
         for (id, r) in d.poll_once(None).await.unwrap() {
@@ -621,13 +582,7 @@ async fn auto_polls_a_busy_search_sooner_than_a_quiet_one() {
     );
     let at = Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
     let clock = ManualClock::new(at);
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let d = common::start_on(&config, std::sync::Arc::new(clock.clone())).await;
     for (id, r) in d.poll_once(None).await.unwrap() {
         r.unwrap_or_else(|e| panic!("{id}: {e}"));
     }

@@ -2,12 +2,10 @@
 //! `source_alert_after`, or a list page whose selectors suddenly find nothing, mails the
 //! operators once, and again when it recovers. Other sources keep being polled.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{fixture, rss, HttpServer, Response, TempDirs};
-use std::sync::Arc;
-use yuqing::config::settings::Settings;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
 
@@ -17,21 +15,8 @@ async fn deployment(
     clock: &ManualClock,
     backend: &Option<String>,
 ) -> Daemon {
-    dirs.write(
-        "watchlists/w.toml",
-        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-{db}
-[people]
-operators = ["运维 <ops@example.gov.cn>"]
-
-[[source]]
+    let sources = format!(
+        r#"[[source]]
 id = "portal"
 name = "市政府门户"
 kind = "feed"
@@ -47,40 +32,41 @@ title = "a.title"
 link = "a.title@href"
 date = "span.time"
 "#,
-            root = dirs.root().display(),
-            feed = http.url("/portal.xml"),
-            page = http.url("/forum.html"),
-            db = common::db::config_line(backend),
-        ),
+        feed = http.url("/portal.xml"),
+        page = http.url("/forum.html"),
     );
-    Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap()
+    deploy(dirs, clock, backend, &sources).await.0
+}
+
+/// `sources` on a database, with a watchlist and the operators to mail; the daemon and its
+/// config file.
+async fn deploy(
+    dirs: &TempDirs,
+    clock: &ManualClock,
+    backend: &Option<String>,
+    sources: &str,
+) -> (Daemon, std::path::PathBuf) {
+    dirs.write(
+        "watchlists/w.toml",
+        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
+    );
+    let config = dirs.config(&format!(
+        "{db}\n[people]\noperators = [\"运维 <ops@example.gov.cn>\"]\n\n{sources}",
+        db = common::db::config_line(backend),
+    ));
+    (common::start(&config, clock).await, config)
 }
 
 async fn operator_mail(d: &Daemon) -> Vec<String> {
-    d.store
-        .outbox()
+    common::mail_to(&d.store, "ops@example.gov.cn")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|m| m.recipients.contains("ops@example.gov.cn"))
         .map(|m| format!("{}\n{}", m.subject, m.body_text))
         .collect()
 }
 
-#[tokio::test]
-async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too() {
-    for backend in common::db::backends().await {
-        a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too_on(backend).await;
-    }
-}
-
-async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too_on(
+backend_test!(a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too);
+async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too(
     backend: Option<String>,
 ) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
@@ -145,14 +131,8 @@ async fn a_source_failing_for_six_hours_is_reported_once_and_its_recovery_too_on
     assert_eq!((state.failures, state.alert), (0, None));
 }
 
-#[tokio::test]
-async fn a_page_whose_layout_changed_is_reported() {
-    for backend in common::db::backends().await {
-        a_page_whose_layout_changed_is_reported_on(backend).await;
-    }
-}
-
-async fn a_page_whose_layout_changed_is_reported_on(backend: Option<String>) {
+backend_test!(a_page_whose_layout_changed_is_reported);
+async fn a_page_whose_layout_changed_is_reported(backend: Option<String>) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
     http.set("/portal.xml", Response::rss(rss(&[])));
@@ -190,14 +170,8 @@ async fn a_page_whose_layout_changed_is_reported_on(backend: Option<String>) {
     assert!(mail[1].contains("信息源恢复"), "{}", mail[1]);
 }
 
-#[tokio::test]
-async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website() {
-    for backend in common::db::backends().await {
-        a_database_failure_during_a_poll_is_not_blamed_on_the_website_on(backend).await;
-    }
-}
-
-async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website_on(backend: Option<String>) {
+backend_test!(a_database_failure_during_a_poll_is_not_blamed_on_the_website);
+async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website(backend: Option<String>) {
     let dirs = TempDirs::new();
     let http = HttpServer::start().await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
@@ -242,50 +216,6 @@ async fn a_database_failure_during_a_poll_is_not_blamed_on_the_website_on(backen
     assert_eq!(state.last_error, None);
 }
 
-/// A deployment with one feed that has `stale_after = "12h"`.
-async fn watched(
-    dirs: &TempDirs,
-    http: &HttpServer,
-    clock: &ManualClock,
-    backend: &Option<String>,
-) -> (Daemon, std::path::PathBuf) {
-    dirs.write(
-        "watchlists/w.toml",
-        "[[topic]]\nid = \"t\"\nname = \"测试\"\nany = [\"踩踏\"]\n",
-    );
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            r#"[daemon]
-watchlists = "{root}/watchlists"
-state_dir = "{root}/var"
-{db}
-[people]
-operators = ["运维 <ops@example.gov.cn>"]
-
-[[source]]
-id = "weibo-city"
-name = "市政府微博（RSSHub）"
-kind = "feed"
-url = "{feed}"
-every = "10m"
-stale_after = "12h"
-"#,
-            root = dirs.root().display(),
-            feed = http.url("/weibo/user/1234567890"),
-            db = common::db::config_line(backend),
-        ),
-    );
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
-    (d, config)
-}
-
 fn sources_json(config: &std::path::Path) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
         .args(["sources", "--json", "--config", config.to_str().unwrap()])
@@ -295,19 +225,30 @@ fn sources_json(config: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_that_brings_nothing_new_past_stale_after_is_reported_silent_then_back() {
-    for backend in common::db::backends().await {
-        silent_then_back_on(backend).await;
-    }
-}
-
-async fn silent_then_back_on(backend: Option<String>) {
+backend_test!(
+    a_source_that_brings_nothing_new_past_stale_after_is_reported_silent_then_back,
+    multi_thread
+);
+async fn a_source_that_brings_nothing_new_past_stale_after_is_reported_silent_then_back(
+    backend: Option<String>,
+) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
     let first = rss(&[("市政府发布天气提示", "https://weibo.example/1", "1", "")]);
     http.set("/weibo/user/1234567890", Response::rss(first.clone()));
-    let (d, config) = watched(&dirs, &http, &clock, &backend).await;
+    // One feed that has `stale_after = "12h"`.
+    let sources = format!(
+        r#"[[source]]
+id = "weibo-city"
+name = "市政府微博（RSSHub）"
+kind = "feed"
+url = "{feed}"
+every = "10m"
+stale_after = "12h"
+"#,
+        feed = http.url("/weibo/user/1234567890"),
+    );
+    let (d, config) = deploy(&dirs, &clock, &backend, &sources).await;
     d.poll_once(None).await.unwrap();
 
     // The same feed again and again: it answers, but nothing is new.
@@ -362,14 +303,8 @@ async fn silent_then_back_on(backend: Option<String>) {
     }
 }
 
-#[tokio::test]
-async fn a_feed_that_had_items_and_now_lists_none_is_a_source_error() {
-    for backend in common::db::backends().await {
-        had_items_now_none_on(backend).await;
-    }
-}
-
-async fn had_items_now_none_on(backend: Option<String>) {
+backend_test!(a_feed_that_had_items_and_now_lists_none_is_a_source_error);
+async fn a_feed_that_had_items_and_now_lists_none_is_a_source_error(backend: Option<String>) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
     http.set(
@@ -435,18 +370,12 @@ async fn had_items_now_none_on(backend: Option<String>) {
     assert!(mail[1].contains("信息源恢复"), "{}", mail[1]);
 }
 
+backend_test!(a_source_whose_url_changed_starts_fresh_after_a_restart);
 /// Issue 28: after the README's first run against addresses that do not resolve, the
 /// operator fixes the URL and restarts. The source must not keep the old failure (and
 /// wait out its back-off): a source whose URL changed starts fresh and is due at once. A
 /// source whose URL did not change keeps its state across the restart.
-#[tokio::test]
-async fn a_source_whose_url_changed_starts_fresh_after_a_restart() {
-    for backend in common::db::backends().await {
-        url_changed_on(backend).await;
-    }
-}
-
-async fn url_changed_on(backend: Option<String>) {
+async fn a_source_whose_url_changed_starts_fresh_after_a_restart(backend: Option<String>) {
     let (dirs, http) = (TempDirs::new(), HttpServer::start().await);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap());
     http.set("/portal.xml", Response::status(503));
@@ -466,13 +395,7 @@ async fn url_changed_on(backend: Option<String>) {
     let fixed = text.replace(&http.url("/portal.xml"), &http.url("/portal-new.xml"));
     assert_ne!(fixed, text);
     std::fs::write(&config, fixed).unwrap();
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let d = common::start(&config, &clock).await;
     let portal = d.store.source_state("portal").await.unwrap();
     assert_eq!(portal.health(), "new", "{portal:?}");
     assert_eq!((portal.failures, portal.last_error), (0, None));
@@ -514,15 +437,7 @@ async fn a_source_heard_later_than_its_max_lag_is_mailed_once_per_crossing() {
     };
     let sc = common::scenario(common::SCENIC_MAJOR, &[], "max_lag = \"1h\"\n", &None).await;
     let d = &sc.daemon;
-    let lag_mail = || async {
-        d.store
-            .outbox()
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|m| m.kind == "source_lag")
-            .collect::<Vec<_>>()
-    };
+    let lag_mail = || async { common::mail(&d.store, "source_lag").await };
     let mut items = vec![item(0, t0 - Duration::hours(3))];
     sc.http.set("/news.xml", feed(&items));
     d.poll_once(None).await.unwrap();

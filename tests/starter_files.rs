@@ -5,16 +5,10 @@ use std::process::Command;
 
 #[test]
 fn shipped_config_and_watchlists_pass_check() {
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "--config", "config/yuqing.toml"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = crate::common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "--config", "config/yuqing.toml"]),
     );
     assert!(stdout.contains("全部通过"), "{stdout}");
 }

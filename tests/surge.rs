@@ -1,14 +1,25 @@
 //! The surge rule: an incident that spreads fast (N items from K sources within M minutes)
 //! is raised one level, once, and the mail says why.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, HttpServer, Response, TempDirs};
-use std::sync::Arc;
-use yuqing::config::settings::Settings;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::vocab::clock::ManualClock;
+
+/// A feed source per name, each serving an empty feed at `/NAME.xml` for now: their config.
+fn empty_feeds(http: &HttpServer, names: &[&str]) -> String {
+    let mut sources = String::new();
+    for name in names {
+        http.set(&format!("/{name}.xml"), Response::rss(rss(&[])));
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{name}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
+            http.url(&format!("/{name}.xml"))
+        ));
+    }
+    sources
+}
 
 #[tokio::test]
 async fn three_sources_within_the_hour_raise_the_incident_once() {
@@ -17,30 +28,13 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
         "watchlists/w.toml",
         "[[topic]]\nid = \"price\"\nname = \"景区宰客\"\nseverity = \"ordinary\"\nany = [\"宰客\"]\n",
     );
-    let mut sources = String::new();
-    for name in ["a", "b", "c", "d"] {
-        http.set(&format!("/{name}.xml"), Response::rss(rss(&[])));
-        sources.push_str(&format!(
-            "[[source]]\nid = \"{name}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
-            http.url(&format!("/{name}.xml"))
-        ));
-    }
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let sources = empty_feeds(&http, &["a", "b", "c", "d"]);
+    let config = dirs.config(&format!(
+        "\n\
              [surge]\nitems = 3\nsources = 3\nwithin = \"60m\"\n\n{sources}",
-            root = dirs.root().display(),
-        ),
-    );
+    ));
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let d = common::start(&config, &clock).await;
     let severity = |d: &Daemon| {
         let store = d.store.clone();
         async move {
@@ -87,13 +81,9 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
             "item {id}"
         );
     }
-    let regrades: Vec<String> = d
-        .store
-        .outbox()
+    let regrades: Vec<String> = common::mail(&d.store, "regraded")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|m| m.kind == "regraded")
         .map(|m| m.body_text)
         .collect();
     assert_eq!(regrades.len(), 1, "raised once: {regrades:#?}");
@@ -113,31 +103,14 @@ async fn negative_only_counts_negative_items() {
         "watchlists/w.toml",
         "[[topic]]\nid = \"tickets\"\nname = \"门票\"\nseverity = \"ordinary\"\nany = [\"门票\"]\n",
     );
-    let mut sources = String::new();
-    for name in ["a", "b", "c"] {
-        http.set(&format!("/{name}.xml"), Response::rss(rss(&[])));
-        sources.push_str(&format!(
-            "[[source]]\nid = \"{name}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
-            http.url(&format!("/{name}.xml"))
-        ));
-    }
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\n\
+    let sources = empty_feeds(&http, &["a", "b", "c"]);
+    let config = dirs.config(&format!(
+        "\n\
              [grouping]\nsimilarity = 0\n\n\
              [surge]\nitems = 2\nsources = 2\nwithin = \"60m\"\nnegative_only = true\n\n{sources}",
-            root = dirs.root().display(),
-        ),
-    );
+    ));
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap());
-    let d = Daemon::start(
-        config.clone(),
-        Settings::load(&config).unwrap(),
-        Arc::new(clock.clone()),
-    )
-    .await
-    .unwrap();
+    let d = common::start(&config, &clock).await;
     let texts = [
         ("a", "凭什么景区门票一年三涨？游客吐槽被宰", "ordinary"),
         ("b", "关于调整景区门票预约方式的公告", "ordinary"),

@@ -1,43 +1,31 @@
 //! `Type=notify` as systemd sees it: the real `yuqing` binary with `NOTIFY_SOCKET` and
 //! `WATCHDOG_USEC` set, and the datagrams it sends read from a socket bound here.
 
-mod common;
+use crate::common;
 
-use common::{rss, HttpServer, Response, TempDirs};
+use common::{process, rss, HttpServer, Response, TempDirs};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::UnixDatagram;
 
-struct Running(Child);
-
-impl Running {
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.0.id().to_string())
-            .status()
-            .expect("run kill")
-            .success();
-        assert!(ok, "kill -{name}");
-    }
-
-    /// Waits for the exit (after a signal) without signalling again.
-    fn wait(mut self) -> std::process::ExitStatus {
-        let status = self.0.wait().expect("wait for yuqing");
-        std::mem::forget(self);
-        status
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
+/// A `yuqing run` started here, logging to `ROOT/yuqing.log`.
+/// `yuqing run` of `config` in `ROOT`, logging to `ROOT/yuqing.log`, its environment set by
+/// `env`.
+fn run(
+    dirs: &TempDirs,
+    config: &std::path::Path,
+    env: impl FnOnce(&mut Command) -> &mut Command,
+) -> process::Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_yuqing"));
+    command
+        .current_dir(dirs.root())
+        .args(["run", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(common::log_file(dirs.root()));
+    let child = env(&mut command).spawn().expect("start yuqing run");
+    process::Running::from_child(child, &dirs.root().join("yuqing.log"))
 }
 
 /// What systemd would read on its notification socket.
@@ -98,47 +86,34 @@ fn count(messages: &[String], line: &str) -> usize {
 /// (more sections) around the one source `news`.
 async fn site(title: &str, tick: &str, extra: &str) -> (TempDirs, HttpServer, PathBuf) {
     let dirs = TempDirs::new();
-    let http = HttpServer::start().await;
-    http.set(
+    let http = HttpServer::feed(
         "/news.xml",
-        Response::rss(rss(&[(title, "https://news.example.cn/1.html", "n-1", "")])),
-    );
+        &[(title, "https://news.example.cn/1.html", "n-1", "")],
+    )
+    .await;
     dirs.write("watchlists/w.toml", common::SCENIC_MAJOR);
-    let config = dirs.write(
-        "yuqing.toml",
-        format!(
-            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n\
+    let config = dirs.config(&format!(
+        "\
              tick = \"{tick}\"\n\n{extra}\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
-            root = dirs.root().display(),
-            url = http.url("/news.xml"),
-        ),
-    );
+        url = http.url("/news.xml"),
+    ));
     (dirs, http, config)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_watchdog_reload_and_stopping_reach_systemd() {
-    use sqlx::Connection;
     // A tick of a minute: the loop must still wake often enough to feed the watchdog.
     let (dirs, _http, config) = site("文旅局发布周末出行提示", "60s", "").await;
     let socket_path = dirs.root().join("notify.sock");
     let systemd = Systemd {
         socket: UnixDatagram::bind(&socket_path).expect("bind the notify socket"),
     };
-    let daemon = Running(
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .current_dir(dirs.root())
-            .env("RUST_LOG", "info")
+    let mut daemon = run(&dirs, &config, |c| {
+        c.env("RUST_LOG", "info")
             .env("NOTIFY_SOCKET", &socket_path)
             .env("WATCHDOG_USEC", "800000")
-            .args(["run", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(common::log_file(dirs.root()))
-            .spawn()
-            .expect("start yuqing run"),
-    );
+    });
 
     // READY=1 first, then the status line and the watchdog.
     let first = systemd
@@ -164,13 +139,7 @@ async fn ready_watchdog_reload_and_stopping_reach_systemd() {
 
     // A hung loop stops feeding: another process holds the database's write lock, so the
     // loop's next write waits (busy timeout 15s) and no turn completes.
-    let mut holder = sqlx::SqliteConnection::connect(&dirs.database_url())
-        .await
-        .expect("open the daemon's database");
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut holder)
-        .await
-        .expect("take the write lock");
+    let mut holder = common::db::hold_write_lock(&dirs.database_url()).await;
     let _ = systemd.during(Duration::from_secs(1)).await;
     let held = systemd.during(Duration::from_secs(3)).await;
     assert_eq!(count(&held, "WATCHDOG=1"), 0, "fed while hung: {held:?}");
@@ -198,18 +167,9 @@ async fn without_notify_socket_the_daemon_runs_as_before() {
     // A plain `yuqing run` outside systemd must not depend on it: with NOTIFY_SOCKET unset
     // (and a stray WATCHDOG_USEC) the daemon starts, polls and stops cleanly.
     let (dirs, http, config) = site("文旅局发布周末出行提示", "100ms", "").await;
-    let daemon = Running(
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .current_dir(dirs.root())
-            .env_remove("NOTIFY_SOCKET")
-            .env("WATCHDOG_USEC", "100000")
-            .args(["run", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start yuqing run"),
-    );
+    let mut daemon = run(&dirs, &config, |c| {
+        c.env_remove("NOTIFY_SOCKET").env("WATCHDOG_USEC", "100000")
+    });
     let deadline = Instant::now() + Duration::from_secs(20);
     while http.requests("/news.xml").is_empty() {
         assert!(Instant::now() < deadline, "the daemon never polled");
@@ -237,18 +197,10 @@ async fn the_smtp_password_comes_from_the_systemd_credential() {
     .await;
     let credentials = dirs.root().join("credentials");
     dirs.write("credentials/smtp-password", "s3cret-from-systemd\n");
-    let _daemon = Running(
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .current_dir(dirs.root())
-            .env_remove("YUQING_SMTP_PASSWORD")
+    let _daemon = run(&dirs, &config, |c| {
+        c.env_remove("YUQING_SMTP_PASSWORD")
             .env("CREDENTIALS_DIRECTORY", &credentials)
-            .args(["run", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(common::log_file(dirs.root()))
-            .spawn()
-            .expect("start yuqing run"),
-    );
+    });
     let mail = smtp
         .wait_for(|m| m.subject.contains("景区安全"), Duration::from_secs(20))
         .await

@@ -311,6 +311,14 @@ impl Store {
     /// Indexes up to `batch` of the items stored before the index existed, newest first,
     /// in one transaction. Returns how many it indexed: 0 when none are left.
     pub async fn index_backlog(&self, batch: i64) -> Result<usize> {
+        // Read first: with nothing left (the usual case) no write, so a read-only database
+        // opens, and a command does not take the write lock to learn that.
+        let left: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
+            .fetch_optional(self.pool())
+            .await?;
+        if !left.is_some_and(|(b,)| b > 0) {
+            return Ok(0);
+        }
         let mut tx = self.begin().await?;
         let below: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
             .fetch_optional(&mut *tx)

@@ -3,7 +3,7 @@
 //! loopback port, and a small cookie-keeping client that fills in each form's CSRF token
 //! as a browser would.
 
-use super::{db, rss, scenario, RssItem, Scenario, SCENIC_MAJOR};
+use super::{rss, scenario, RssItem, Scenario, SCENIC_MAJOR};
 use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -258,5 +258,3 @@ pub async fn logged_in(site: &Site, name: &str) -> Browser {
     b.login(name).await;
     b
 }
-
-pub use db::backends;

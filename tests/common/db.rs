@@ -1,5 +1,6 @@
-//! Databases for behaviour tests: each test runs on a fresh SQLite file, and also on a fresh
-//! PostgreSQL database when a server can be had: the one `YUQING_TEST_POSTGRES` names
+//! Databases for behaviour tests: each test written with `backend_test!` (`common/mod.rs`)
+//! runs on a fresh SQLite file, and again on a fresh PostgreSQL database when a server can be
+//! had: the one `YUQING_TEST_POSTGRES` names
 //! (e.g. `postgres://postgres@127.0.0.1/test`), or else a local server answering on
 //! 127.0.0.1:5432 (`postgres://postgres@127.0.0.1:5432/test`, as `.ci/run` and a
 //! developer's machine usually have). `YUQING_TEST_POSTGRES=off` runs SQLite only.
@@ -17,14 +18,15 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// The server tried when `YUQING_TEST_POSTGRES` is unset.
 pub const LOCAL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// The database URLs a behaviour test should run against: `None` means the default
-/// SQLite file under the test's state dir.
-pub async fn backends() -> Vec<Option<String>> {
-    let mut all = vec![None];
-    if let Some(url) = fresh_postgres().await {
-        all.push(Some(url));
-    }
-    all
+/// Why a test that needs PostgreSQL did not run.
+pub const NO_SERVER: &str =
+    "needs PostgreSQL (none on 127.0.0.1:5432, YUQING_TEST_POSTGRES unset or off)";
+
+/// A test's name as libtest prints it: `module_path` without the crate's name, then `last`
+/// (`reminders::after_a_long_pause::postgres`).
+pub fn test_name(module_path: &str, last: &str) -> String {
+    let path = module_path.split_once("::").map_or("", |(_, p)| p);
+    format!("{path}::{last}")
 }
 
 /// The PostgreSQL server the tests use: `YUQING_TEST_POSTGRES` when set (`off` for none),
@@ -76,6 +78,19 @@ pub async fn fresh_postgres() -> Option<String> {
     let mut url = url::Url::parse(&server).expect("the PostgreSQL server is a URL");
     url.set_path(&name);
     Some(url.to_string())
+}
+
+/// A connection to the SQLite database at `url` that holds its write lock (`BEGIN
+/// EXCLUSIVE`) until it rolls back or is dropped, as another process would.
+pub async fn hold_write_lock(url: &str) -> sqlx::SqliteConnection {
+    let mut holder = sqlx::SqliteConnection::connect(url)
+        .await
+        .expect("open the daemon's database");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .expect("take the write lock");
+    holder
 }
 
 /// The `database = …` line for a config, or nothing for the SQLite default.

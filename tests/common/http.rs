@@ -177,6 +177,18 @@ impl HttpServer {
     }
 
     /// From now on `path` (optionally with `?query`) answers `response`.
+    /// A server that answers `path` with `response` from the start (one feed, most often).
+    pub async fn serving(path: &str, response: Response) -> HttpServer {
+        let server = HttpServer::start().await;
+        server.set(path, response);
+        server
+    }
+
+    /// A server that answers `path` with an RSS feed of `items` from the start.
+    pub async fn feed(path: &str, items: &[crate::common::RssItem<'_>]) -> HttpServer {
+        HttpServer::serving(path, Response::rss(crate::common::rss(items))).await
+    }
+
     pub fn set(&self, path: &str, response: Response) {
         self.shared
             .routes

@@ -1,9 +1,55 @@
 //! The one test harness (style habit 8): real servers on loopback and a temp state dir, so
 //! each integration test reads as a story of a duty officer's night rather than a pile of
-//! mocks. Include it with `mod common;` from a file under `tests/`.
+//! mocks. `tests/tests.rs` declares it once; a test module reaches it as `crate::common`.
 //!
-//! Each test binary uses a different part of it, hence the blanket `dead_code` allowance.
-#![allow(dead_code, unused_imports)]
+//! A few parts are there for the tests to come (`HttpServer::remove`, `Browser::forget`,
+//! `Request::method`), hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+/// A behaviour test written once that runs on each database, as two tests:
+/// `NAME::sqlite` on a fresh SQLite file under the test's state dir, and `NAME::postgres`
+/// on a fresh PostgreSQL database ([`db::fresh_postgres`]). Without a server the
+/// PostgreSQL test says SKIPPED, NOT PASSED on the terminal ([`db::skipped`]) and
+/// `tests/postgres_notice.rs` lists it, since libtest counts it as passed.
+///
+/// Beside it stands `async fn NAME(backend: Option<String>)`, the story itself (`None`
+/// means SQLite, as [`scenario`] and [`db::config_line`] take it); a module and a function
+/// may share a name. Add `, multi_thread` for a runtime of two worker threads:
+///
+/// ```ignore
+/// backend_test!(a_deadline_missed_while_down_fires_once_on_start);
+/// async fn a_deadline_missed_while_down_fires_once_on_start(backend: Option<String>) {
+///     let sc = common::scenario(common::SCENIC_MAJOR, &[], "", &backend).await;
+///     …
+/// }
+/// ```
+macro_rules! backend_test {
+    ($name:ident) => {
+        backend_test!(@tests $name, #[tokio::test]);
+    };
+    ($name:ident, multi_thread) => {
+        backend_test!(@tests $name, #[tokio::test(flavor = "multi_thread", worker_threads = 2)]);
+    };
+    (@tests $name:ident, #[$runtime:meta]) => {
+        mod $name {
+            #[$runtime]
+            async fn sqlite() {
+                super::$name(None).await;
+            }
+
+            #[$runtime]
+            async fn postgres() {
+                match $crate::common::db::fresh_postgres().await {
+                    Some(url) => super::$name(Some(url)).await,
+                    None => $crate::common::db::skipped(
+                        &$crate::common::db::test_name(module_path!(), "postgres"),
+                        $crate::common::db::NO_SERVER,
+                    ),
+                }
+            }
+        }
+    };
+}
 
 pub mod console;
 pub mod db;
@@ -12,8 +58,8 @@ pub mod im;
 pub mod process;
 pub mod smtp;
 
-pub use http::{HttpServer, Request, Response};
-pub use smtp::{Auth, ReceivedMail, SmtpServer};
+pub use http::{HttpServer, Response};
+pub use smtp::{ReceivedMail, SmtpServer};
 
 use std::path::{Path, PathBuf};
 
@@ -118,6 +164,16 @@ impl TempDirs {
         format!("sqlite://{}", self.state().join("yuqing.db").display())
     }
 
+    /// Writes `root/yuqing.toml`: a `[daemon]` section naming `root/watchlists` and the state
+    /// dir, then `rest` (more `[daemon]` keys, other sections); returns its path.
+    pub fn config(&self, rest: &str) -> PathBuf {
+        let head = format!(
+            "[daemon]\nwatchlists = \"{root}/watchlists\"\nstate_dir = \"{root}/var\"\n",
+            root = self.root().display()
+        );
+        self.write("yuqing.toml", head + rest)
+    }
+
     /// Writes `contents` at `root/relative`, creating folders; returns the full path.
     pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.root().join(relative);
@@ -185,15 +241,72 @@ pub async fn start(
     config: &Path,
     clock: &yuqing::vocab::clock::ManualClock,
 ) -> yuqing::daemon::scheduler::Daemon {
+    start_on(config, std::sync::Arc::new(clock.clone())).await
+}
+
+/// [`start`] on any clock (the system's, for a story told in real time).
+pub async fn start_on(
+    config: &Path,
+    clock: std::sync::Arc<dyn yuqing::vocab::clock::Clock>,
+) -> yuqing::daemon::scheduler::Daemon {
     let settings =
         yuqing::config::settings::Settings::load(config).unwrap_or_else(|e| panic!("{e}"));
-    yuqing::daemon::scheduler::Daemon::start(
-        config.to_path_buf(),
-        settings,
-        std::sync::Arc::new(clock.clone()),
-    )
-    .await
-    .expect("start the daemon")
+    yuqing::daemon::scheduler::Daemon::start(config.to_path_buf(), settings, clock)
+        .await
+        .expect("start the daemon")
+}
+
+/// A loopback port nothing listens on (a daemon's `metrics` or `[web] listen`, given before
+/// it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// `GET http://127.0.0.1:PORT/path`: the status and body, or `None` while nothing answers
+/// within `timeout`.
+pub async fn get(port: u16, path: &str, timeout: std::time::Duration) -> Option<(u16, String)> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("an HTTP client");
+    let r = client
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.text().await.ok()?))
+}
+
+/// A time on the wall clocks of Beijing (`sh(2026, 11, 24, 9, 0)`), in UTC as the store keeps it.
+pub fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// RFC 2822 in +0800, as Chinese feeds write a `pubDate`.
+pub fn pub_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc2822()
+}
+
+/// The messages the outbox holds for `address` (one of their recipients), oldest first.
+pub async fn mail_to(store: &yuqing::store::Store, address: &str) -> Vec<yuqing::store::OutboxRow> {
+    let all = store.outbox().await.expect("read the outbox");
+    all.into_iter()
+        .filter(|m| m.recipients.contains(address))
+        .collect()
+}
+
+/// The messages of one kind the outbox holds (`opened`, `daily_briefing`, …), oldest first.
+pub async fn mail(store: &yuqing::store::Store, kind: &str) -> Vec<yuqing::store::OutboxRow> {
+    let all = store.outbox().await.expect("read the outbox");
+    all.into_iter().filter(|m| m.kind == kind).collect()
 }
 
 /// A major scenic-safety topic, as most deadline stories use.

@@ -31,6 +31,31 @@ pub fn yuqing(root: &Path, config: &Path, args: &[&str], log: &Path) -> Command 
     c
 }
 
+/// `yuqing check --config CONFIG`, run in the config's folder (where its relative paths
+/// start), to its end.
+pub fn check(config: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .current_dir(config.parent().expect("the config is in a folder"))
+        .args(["check", "--config"])
+        .arg(config)
+        .output()
+        .expect("run yuqing check")
+}
+
+/// Runs a command to its end and returns its stdout, after asserting that it succeeded
+/// (a failure shows the command, its status and both outputs).
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().expect("run the command");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Starts `yuqing run`.
 pub fn run(root: &Path, config: &Path, log: &Path) -> Running {
     let child = yuqing(root, config, &["run"], log)
@@ -61,6 +86,23 @@ impl Running {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Sends the signal `name` (`HUP`, `TERM`) without waiting, as systemd would.
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    /// Waits for the exit (after a [`signal`](Running::signal)) without signalling again.
+    pub fn wait(&mut self) -> ExitStatus {
+        let mut c = self.child.take().expect("running");
+        c.wait().expect("wait for yuqing")
     }
 
     /// SIGTERM, as systemd stops it; waits for the exit.

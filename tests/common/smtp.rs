@@ -174,6 +174,15 @@ impl SmtpServer {
         self.port
     }
 
+    /// The `[mail]` section of a config that sends here (no TLS), for more keys to follow.
+    pub fn mail_section(&self) -> String {
+        format!(
+            "[mail]\ntransport = \"smtp\"\nfrom = \"舆情值班 <yuqing@example.gov.cn>\"\n\
+             smtp = {{ host = \"127.0.0.1\", port = {}, tls = \"none\" }}\n",
+            self.port
+        )
+    }
+
     pub fn host(&self) -> &'static str {
         "127.0.0.1"
     }
