@@ -10,9 +10,7 @@
 
 use std::path::Path;
 use std::time::Instant;
-use yuqing::classify::tone::{
-    label_of, ToneLabel, ToneLexicon, ToneScorer, MODEL_CENTRE,
-};
+use yuqing::classify::tone::{label_of, ToneLabel, ToneLexicon, ToneScorer, MODEL_CENTRE};
 
 struct Row {
     negative: bool,
@@ -103,12 +101,20 @@ fn main() {
         for (r, &(lex, logit)) in rows.iter().zip(&components[si]) {
             let said = scorer.tone(&r.text).label == ToneLabel::Negative;
             tone.add(r.negative, said);
-            rules.add(r.negative, label_of(lex, 0.0, 0.0, 0.0) == ToneLabel::Negative);
+            rules.add(
+                r.negative,
+                label_of(lex, 0.0, 0.0, 0.0) == ToneLabel::Negative,
+            );
             model.add(r.negative, logit > MODEL_CENTRE);
             let (neg, pos) = scorer.lexicon_counts(&r.text);
             base.add(r.negative, neg > pos);
             if si == 0 && said != r.negative && std::env::var_os("TONE_SHOW_ERRORS").is_some() {
-                println!("truth {} said {}\n{}", r.negative, said, scorer.explain(&r.text));
+                println!(
+                    "truth {} said {}\n{}",
+                    r.negative,
+                    said,
+                    scorer.explain(&r.text)
+                );
             }
         }
         println!("  {}", tone.line("tone scorer (lexicon+rules+model)"));

@@ -17,7 +17,11 @@ use std::sync::OnceLock;
 const MODEL: &[u8] = include_bytes!("../../../data/tone/model.bin");
 const MAGIC: &[u8; 8] = b"YQTONE1\0";
 /// The multipliers of the three n-gram hashes (see `scripts/train_tone.py`).
-const MUL: [u64; 3] = [0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F, 0x1656_67B1_9E37_79F9];
+const MUL: [u64; 3] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xC2B2_AE3D_27D4_EB4F,
+    0x1656_67B1_9E37_79F9,
+];
 
 /// The weights, decoded once per process.
 pub struct ToneModel {
@@ -89,38 +93,11 @@ impl ToneModel {
 
     /// The model's log-odds that a folded text is negative (0 for an empty text).
     pub fn logit(&self, folded: &str) -> f32 {
-        let (mut a, mut b) = (0u64, 0u64);
-        let mut sum: i64 = 0;
-        let mut n = 0u32;
-        let mut last_space = true; // leading whitespace is dropped, runs become one
-        for ch in folded.chars() {
-            let c = match ch {
-                '0'..='9' => '0',
-                c if c.is_whitespace() => {
-                    if last_space {
-                        continue;
-                    }
-                    ' '
-                }
-                c => c,
-            };
-            last_space = c == ' ';
-            let c = c as u64;
-            for i in self.buckets(a, b, c) {
-                sum += i64::from(self.weights[i]);
-            }
-            n += 3;
-            (a, b) = (b, c);
+        let mut acc = Accumulator::default();
+        for c in folded.chars() {
+            acc.push(self, c);
         }
-        if last_space && n > 0 {
-            // A trailing space: the training fold strips it; undo its three n-grams.
-            // (Rare: the text fold already trims; kept so both sides agree exactly.)
-            return self.logit(folded.trim_end());
-        }
-        if n == 0 {
-            return 0.0;
-        }
-        self.bias + self.scale * sum as f32 / (n as f32).sqrt()
+        acc.logit(self)
     }
 
     /// The fragments that weighed most, for `--explain`: up to `k` toward negative and
@@ -172,6 +149,53 @@ impl ToneModel {
     }
 }
 
+/// The model's sum over a text fed one char at a time, so that the tone scorer can run
+/// it inside its own pass over the text.
+#[derive(Default)]
+pub struct Accumulator {
+    a: u64,
+    b: u64,
+    sum: i64,
+    n: u32,
+    /// A whitespace run seen and not yet counted: counted as one space when a char
+    /// follows it, dropped at the ends (the training fold strips the text).
+    space: bool,
+}
+
+impl Accumulator {
+    #[inline]
+    pub fn push(&mut self, model: &ToneModel, ch: char) {
+        let c = match ch {
+            '0'..='9' => '0',
+            c if c.is_whitespace() => {
+                self.space = self.n > 0;
+                return;
+            }
+            c => c,
+        };
+        if std::mem::take(&mut self.space) {
+            self.count(model, u64::from(' '));
+        }
+        self.count(model, c as u64);
+    }
+
+    #[inline]
+    fn count(&mut self, model: &ToneModel, c: u64) {
+        for i in model.buckets(self.a, self.b, c) {
+            self.sum += i64::from(model.weights[i]);
+        }
+        self.n += 3;
+        (self.a, self.b) = (self.b, c);
+    }
+
+    pub fn logit(&self, model: &ToneModel) -> f32 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        model.bias + model.scale * self.sum as f32 / (self.n as f32).sqrt()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,18 +207,24 @@ mod tests {
         assert!(m.logit("质量太差了，非常失望，再也不会买了") > 0.0);
         assert!(m.logit("服务很好，环境干净，下次还来") < 0.0);
         assert_eq!(m.logit(""), 0.0);
-        // Digits all read as 0, so a price is a price whatever its value.
+        // Digits all read as 0, so a price is a price whatever its value; whitespace
+        // runs are one space, and none at the ends.
         assert_eq!(m.logit("收费88元"), m.logit("收费35元"));
+        assert_eq!(m.logit(" 收费 \n 88元 "), m.logit("收费 00元"));
     }
 
     #[test]
     fn a_broken_file_is_refused_with_a_reason() {
-        assert!(ToneModel::parse(b"nonsense").unwrap_err().contains("magic"));
+        let refused = |bytes: &[u8]| match ToneModel::parse(bytes) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted a broken model"),
+        };
+        assert!(refused(b"nonsense").contains("magic"));
         let mut short = MAGIC.to_vec();
         short.extend_from_slice(&19u32.to_le_bytes());
         short.extend_from_slice(&[0; 8]);
         short.extend_from_slice(&[0; 10]);
-        assert!(ToneModel::parse(&short).unwrap_err().contains("bytes of weights"));
+        assert!(refused(&short).contains("bytes of weights"));
     }
 
     #[test]
