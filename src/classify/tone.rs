@@ -655,8 +655,7 @@ impl ToneScorer {
         let (mut sentence_byte, mut sentence_char) = (0, 0);
         let mut ironic: Vec<usize> = Vec::new(); // a single praise char quoted, its index
         let mut prev = ' ';
-        let mut n = 0;
-        for (b, c) in folded.char_indices() {
+        for (n, (b, c)) in folded.char_indices().enumerate() {
             model.push(self.model, c);
             if is_clause_end(c) {
                 breaks.push((n, is_sentence_end(c)));
@@ -689,7 +688,6 @@ impl ToneScorer {
                 sentence_byte = b + c.len_utf8();
                 sentence_char = n + 1;
             }
-            n += 1;
         }
         let logit = f64::from(model.logit(self.model));
         // Char offsets of the matches, counted on from the previous one (matches come in
