@@ -142,11 +142,11 @@ async fn serve(State(sim): State<Arc<Sim>>, UrlPath(n): UrlPath<usize>) -> Respo
             .timestamp_opt(sim.start + times[k], 0)
             .single()
             .expect("time");
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<item><title>来源{n}发布的第{k}条消息</title><link>http://127.0.0.1/s/{n}/{k}</link>\
              <guid isPermaLink=\"false\">s{n}-{k}</guid><pubDate>{}</pubDate>\
-             <description>第{k}条消息的正文</description></item>\n",
+             <description>第{k}条消息的正文</description></item>",
             at.to_rfc2822()
         );
     }

@@ -316,7 +316,7 @@ impl Store {
         let left: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
             .fetch_optional(self.pool())
             .await?;
-        if !left.is_some_and(|(b,)| b > 0) {
+        if left.is_none_or(|(b,)| b <= 0) {
             return Ok(0);
         }
         let mut tx = self.begin().await?;
