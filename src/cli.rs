@@ -1594,7 +1594,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             "  {} {} {}",
             local(from_secs(a.at), tz),
             a.actor,
-            crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
+            crate::vocab::words::record_zh(a.action, a.detail.as_deref())
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -15,6 +15,7 @@ use crate::notify::outbox::domain_of;
 use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -157,7 +158,7 @@ pub async fn on_match(
                 IncidentId(first.id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {} also matches {topic_name}; merged",
                     item.id
@@ -218,7 +219,7 @@ pub async fn on_match(
             IncidentId(id),
             secs(now),
             "yuqing",
-            "opened",
+            ActionKind::Opened,
             Some(&format!("first item {}", item.id)),
         )
         .await?;
@@ -229,7 +230,7 @@ pub async fn on_match(
                 IncidentId(id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {}: also opened #{} ({})",
                     item.id, sibling.id, sibling.topic_name
@@ -242,7 +243,7 @@ pub async fn on_match(
                 IncidentId(sibling.id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {}: also opened #{id} ({topic_name})",
                     item.id
@@ -326,7 +327,7 @@ async fn move_clock_start(
             IncidentId(incident.id),
             secs(now),
             "yuqing",
-            "clock_start",
+            ActionKind::ClockStart,
             Some(&format!(
                 "{} -> {} (item {}, published earlier)",
                 mail::local(was, tz),
@@ -400,7 +401,7 @@ pub async fn regrade(
             IncidentId(incident.id),
             secs(now),
             by,
-            "severity",
+            ActionKind::Severity,
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
@@ -511,7 +512,7 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
                 IncidentId(d.incident_id),
                 secs(now),
                 "yuqing",
-                "escalated",
+                ActionKind::Escalated,
                 Some(d.kind.as_str()),
             )
             .await?;
@@ -621,7 +622,7 @@ pub async fn fire_unacknowledged(
                 IncidentId(*id),
                 secs(now),
                 "yuqing",
-                "escalated",
+                ActionKind::Escalated,
                 Some("unacknowledged"),
             )
             .await?;
@@ -821,14 +822,21 @@ pub(crate) async fn act_in(
         && store.acknowledge(tx, id, t, by).await?
     {
         store
-            .record_action(tx, IncidentId(id), t, by, "acknowledged", Some("by acting"))
+            .record_action(
+                tx,
+                IncidentId(id),
+                t,
+                by,
+                ActionKind::Acknowledged,
+                Some("by acting"),
+            )
             .await?;
     }
     let said = match step {
         Step::Acknowledge => {
             if store.acknowledge(tx, id, t, by).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, "acknowledged", None)
+                    .record_action(tx, IncidentId(id), t, by, ActionKind::Acknowledged, None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
                 lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -874,7 +882,7 @@ pub(crate) async fn act_in(
                 None => url.clone(),
             };
             store
-                .record_action(tx, IncidentId(id), t, by, kind.as_str(), Some(&detail))
+                .record_action(tx, IncidentId(id), t, by, kind.into(), Some(&detail))
                 .await?;
             store.settle_release_candidates(tx, id, Some(url)).await?;
             if matches!(
@@ -883,7 +891,14 @@ pub(crate) async fn act_in(
             ) {
                 store.set_status(tx, id, IncidentStatus::Released).await?;
                 store
-                    .record_action(tx, IncidentId(id), t, by, "state", Some("released"))
+                    .record_action(
+                        tx,
+                        IncidentId(id),
+                        t,
+                        by,
+                        ActionKind::State,
+                        Some("released"),
+                    )
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -906,7 +921,7 @@ pub(crate) async fn act_in(
                     IncidentId(id),
                     t,
                     by,
-                    "press_conference",
+                    ActionKind::PressConference,
                     note.as_deref(),
                 )
                 .await?;
@@ -918,7 +933,14 @@ pub(crate) async fn act_in(
                     .set_status(tx, id, IncidentStatus::PressConference)
                     .await?;
                 store
-                    .record_action(tx, IncidentId(id), t, by, "state", Some("press_conference"))
+                    .record_action(
+                        tx,
+                        IncidentId(id),
+                        t,
+                        by,
+                        ActionKind::State,
+                        Some("press_conference"),
+                    )
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -933,7 +955,7 @@ pub(crate) async fn act_in(
         Step::Title(_) => {
             if store.set_title(tx, id, &title).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, "title", Some(&title))
+                    .record_action(tx, IncidentId(id), t, by, ActionKind::Title, Some(&title))
                     .await?;
                 format!("事件 #{id} 标题改为：{title}")
             } else {
@@ -942,7 +964,7 @@ pub(crate) async fn act_in(
         }
         Step::Note(text) => {
             store
-                .record_action(tx, IncidentId(id), t, by, "note", Some(text))
+                .record_action(tx, IncidentId(id), t, by, ActionKind::Note, Some(text))
                 .await?;
             format!("事件 #{id}：已记录备注")
         }

@@ -1629,7 +1629,7 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
                 yuqing::vocab::ids::IncidentId(1),
                 now,
                 LEADER,
-                "note",
+                yuqing::vocab::action::ActionKind::Note,
                 Some(&"注".repeat(650_000)),
             )
             .await
@@ -1644,7 +1644,7 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
                 yuqing::vocab::ids::IncidentId(1),
                 now,
                 LEADER,
-                "note",
+                yuqing::vocab::action::ActionKind::Note,
                 Some(&note),
             )
             .await

@@ -6,6 +6,8 @@ use crate::common;
 
 use common::TempDirs;
 use yuqing::store::{NewIncident, NewItem, Store, Stored};
+use yuqing::vocab::action::ActionKind;
+use yuqing::vocab::ids::IncidentId;
 use yuqing::vocab::severity::Severity;
 use yuqing::vocab::state::{DeadlineKind, IncidentStatus};
 
@@ -102,6 +104,34 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     let e = store.deadlines_of(store.pool(), id).await.unwrap_err();
     assert!(
         format!("{e:#}").contains("unknown deadline kind `relase`"),
+        "{backend:?}: {e:#}"
+    );
+
+    // The record's actions: each one written reads back as itself; one the enum does not
+    // know is named, never shown as a generic 操作.
+    let mut tx = store.begin().await.unwrap();
+    for (n, kind) in ActionKind::ALL.into_iter().enumerate() {
+        store
+            .record_action(&mut tx, IncidentId(id), n as i64, "tester", kind, None)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let read: Vec<ActionKind> = store
+        .actions_of(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(read, ActionKind::ALL, "{backend:?}");
+    sqlx::query("UPDATE actions SET action = 'renamed' WHERE action = 'note'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.actions_of(id).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains("unknown action `renamed`"),
         "{backend:?}: {e:#}"
     );
 }

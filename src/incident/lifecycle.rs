@@ -26,6 +26,7 @@ use crate::rules::calendar::{Calendar, Obligation};
 use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
 use crate::vocab::state::IncidentStatus;
@@ -144,7 +145,7 @@ pub(super) async fn resurge(
                     IncidentId(incident.id),
                     t,
                     "yuqing",
-                    "reopened",
+                    ActionKind::Reopened,
                     Some(&format!(
                         "item {}, closed {}",
                         item.id,
@@ -165,7 +166,7 @@ pub(super) async fn resurge(
                     IncidentId(incident.id),
                     t,
                     "yuqing",
-                    "resurgence",
+                    ActionKind::Resurgence,
                     Some(&format!("item {}", item.id)),
                 )
                 .await?;
@@ -187,7 +188,7 @@ pub(super) async fn resurge(
                 "{} {} {}",
                 local(from_secs(a.at), tz),
                 a.actor,
-                crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
+                crate::vocab::words::record_zh(a.action, a.detail.as_deref())
             )
         })
         .collect();
@@ -274,7 +275,7 @@ pub(super) async fn settle(
                 IncidentId(id),
                 t,
                 by,
-                "state",
+                ActionKind::State,
                 Some("released (monitoring ended: new deadline)"),
             )
             .await?;
@@ -293,7 +294,7 @@ pub(super) async fn settle(
             IncidentId(id),
             t,
             "yuqing",
-            "monitoring",
+            ActionKind::Monitoring,
             Some(&format!("until {}", local(until, config.daemon.timezone))),
         )
         .await?;
@@ -323,7 +324,7 @@ pub(super) async fn close(
     }
     let detail = (by == "yuqing").then_some("monitoring ended");
     store
-        .record_action(tx, IncidentId(id), t, by, "closed", detail)
+        .record_action(tx, IncidentId(id), t, by, ActionKind::Closed, detail)
         .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
@@ -419,7 +420,14 @@ pub(super) async fn dismiss(
         return Ok(());
     }
     store
-        .record_action(tx, IncidentId(id), t, by, "dismissed", Some(reason))
+        .record_action(
+            tx,
+            IncidentId(id),
+            t,
+            by,
+            ActionKind::Dismissed,
+            Some(reason),
+        )
         .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
@@ -507,7 +515,7 @@ pub async fn merge(
             IncidentId(from),
             t,
             by,
-            "merged",
+            ActionKind::Merged,
             Some(&format!("into #{into}")),
         )
         .await?;
@@ -525,7 +533,7 @@ pub async fn merge(
             IncidentId(into),
             t,
             by,
-            "merged",
+            ActionKind::Merged,
             Some(&format!(
                 "#{from} merged in ({moved} items); clock start {}",
                 local(from_secs(start), config.daemon.timezone)
@@ -659,7 +667,7 @@ pub async fn split(
             IncidentId(id),
             t,
             by,
-            "split",
+            ActionKind::Split,
             Some(&format!("from #{from}: items {list}")),
         )
         .await?;
@@ -669,7 +677,7 @@ pub async fn split(
             IncidentId(from),
             t,
             by,
-            "split",
+            ActionKind::Split,
             Some(&format!("items {list} to #{id}")),
         )
         .await?;

@@ -26,6 +26,7 @@ use crate::incident::{self, Step};
 use crate::notify::mail;
 use crate::notify::outbox::domain_of;
 use crate::store::{IncidentRow, PostRow, Store};
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
@@ -167,7 +168,7 @@ async fn propose(
             IncidentId(incident.id),
             t,
             "yuqing",
-            "release_candidate",
+            ActionKind::ReleaseCandidate,
             Some(&format!("{} 《{}》 {url}", channel.name, post.title)),
         )
         .await?;

@@ -2,6 +2,7 @@
 //! enum does not know is an error naming the value (a corrupt row, or a database written
 //! by a newer yuqing), never a silent default.
 
+use crate::vocab::action::ActionKind;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{DeadlineKind, IncidentStatus};
 use sqlx::any::AnyTypeInfo;
@@ -38,3 +39,4 @@ macro_rules! text_column {
 text_column!(Severity);
 text_column!(IncidentStatus);
 text_column!(DeadlineKind);
+text_column!(ActionKind);

@@ -2,6 +2,7 @@
 
 use super::{Store, Tx};
 use crate::rules::deadline;
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::from_secs;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -65,7 +66,7 @@ pub struct DeadlineRow {
 pub struct Action {
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: ActionKind,
     pub detail: Option<String>,
 }
 
@@ -171,7 +172,7 @@ impl Store {
     ) -> Result<Vec<IncidentRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
-               AND status NOT IN ('closed', 'merged', 'dismissed') ORDER BY id DESC LIMIT $2"
+               AND {ACTIVE} ORDER BY id DESC LIMIT $2"
         ))
         .bind(topic_id)
         .bind(limit)
@@ -336,7 +337,7 @@ impl Store {
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
                AND d.cancelled_at IS NULL \
                AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -355,7 +356,7 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
                AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -389,11 +390,11 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE incidents SET status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, \
                     acknowledged_at = $2, acknowledged_by = $3 \
-             WHERE id = $1 AND acknowledged_at IS NULL AND status NOT IN ('closed', 'merged', 'dismissed')",
-        )
+             WHERE id = $1 AND acknowledged_at IS NULL AND {ACTIVE}"
+        ))
         .bind(incident)
         .bind(now)
         .bind(by)
@@ -411,10 +412,10 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE incidents SET status = 'dismissed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND status NOT IN ('closed', 'merged', 'dismissed')",
-        )
+             WHERE id = $1 AND {ACTIVE}"
+        ))
         .bind(incident)
         .bind(now)
         .bind(by)
@@ -441,10 +442,10 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND status NOT IN ('closed', 'merged', 'dismissed')",
-        )
+             WHERE id = $1 AND {ACTIVE}"
+        ))
         .bind(incident)
         .bind(now)
         .bind(by)
@@ -460,7 +461,7 @@ impl Store {
         incident: IncidentId,
         now: i64,
         actor: &str,
-        action: &str,
+        action: ActionKind,
         detail: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
@@ -492,9 +493,9 @@ impl Store {
     /// Open incidents (or all of them), newest first.
     pub async fn incidents(&self, include_closed: bool) -> Result<Vec<IncidentRow>> {
         let filter = if include_closed {
-            ""
+            String::new()
         } else {
-            "WHERE status NOT IN ('closed', 'merged', 'dismissed')"
+            format!("WHERE {ACTIVE}")
         };
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"
@@ -511,13 +512,13 @@ impl Store {
         tx: &mut Tx,
         mailed_before: i64,
     ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
-        let ids: Vec<(i64, i64)> = sqlx::query_as(
+        let ids: Vec<(i64, i64)> = sqlx::query_as(&format!(
             "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
-             WHERE i.status NOT IN ('closed', 'merged', 'dismissed') AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+             WHERE i.{ACTIVE} AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
                AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
                            AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
-             ORDER BY i.id",
-        )
+             ORDER BY i.id"
+        ))
         .bind(mailed_before)
         .fetch_all(&mut **tx)
         .await?;

@@ -253,7 +253,12 @@ impl Store {
 
     /// Copies the record of actions of `from` into `to`, each marked with its origin.
     pub async fn copy_actions(&self, tx: &mut Tx, from: i64, to: i64) -> Result<()> {
-        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(
+            i64,
+            String,
+            crate::vocab::action::ActionKind,
+            Option<String>,
+        )> = sqlx::query_as(
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
         )
         .bind(from)
@@ -266,7 +271,7 @@ impl Store {
                 crate::vocab::ids::IncidentId(to),
                 at,
                 &actor,
-                &action,
+                action,
                 Some(detail.trim_end()),
             )
             .await?;

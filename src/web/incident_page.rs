@@ -294,9 +294,9 @@ pub async fn build(
                 Entry {
                     at: local(from_secs(a.at), tz),
                     who: a.actor,
-                    what: words::action_zh(&a.action),
+                    what: words::action_zh(a.action),
                     detail: shown(
-                        words::detail_zh(&a.action, a.detail.as_deref().unwrap_or("")),
+                        words::detail_zh(a.action, a.detail.as_deref().unwrap_or("")),
                         id,
                     ),
                     mail: false,
