@@ -57,7 +57,12 @@ async fn major_incident(store: &Store) -> i64 {
         .await
         .unwrap();
     store
-        .insert_deadline(&mut tx, id, DeadlineKind::Release, 1_000 + 5 * 3600)
+        .insert_deadline(
+            &mut tx,
+            IncidentId(id),
+            DeadlineKind::Release,
+            1_000 + 5 * 3600,
+        )
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -72,10 +77,17 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     let store = open(&dirs, &backend).await;
     let id = major_incident(&store).await;
 
-    let incident = store.incident(store.pool(), id).await.unwrap().unwrap();
+    let incident = store
+        .incident(store.pool(), IncidentId(id))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(incident.severity, Severity::Major);
     assert_eq!(incident.status, IncidentStatus::Open);
-    let deadlines = store.deadlines_of(store.pool(), id).await.unwrap();
+    let deadlines = store
+        .deadlines_of(store.pool(), IncidentId(id))
+        .await
+        .unwrap();
     assert_eq!(deadlines[0].kind, DeadlineKind::Release);
 
     // A value written by hand, or by a newer yuqing, is not read as 一般.
@@ -90,7 +102,10 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         ),
     ] {
         sqlx::query(sql).execute(store.pool()).await.unwrap();
-        let e = store.incident(store.pool(), id).await.unwrap_err();
+        let e = store
+            .incident(store.pool(), IncidentId(id))
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains(says), "{backend:?}: {e:#}");
         sqlx::query("UPDATE incidents SET severity = 'major', status = 'open'")
             .execute(store.pool())
@@ -101,7 +116,10 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         .execute(store.pool())
         .await
         .unwrap();
-    let e = store.deadlines_of(store.pool(), id).await.unwrap_err();
+    let e = store
+        .deadlines_of(store.pool(), IncidentId(id))
+        .await
+        .unwrap_err();
     assert!(
         format!("{e:#}").contains("unknown deadline kind `relase`"),
         "{backend:?}: {e:#}"
@@ -118,7 +136,7 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     }
     tx.commit().await.unwrap();
     let read: Vec<ActionKind> = store
-        .actions_of(id)
+        .actions_of(IncidentId(id))
         .await
         .unwrap()
         .into_iter()
@@ -129,7 +147,7 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         .execute(store.pool())
         .await
         .unwrap();
-    let e = store.actions_of(id).await.unwrap_err();
+    let e = store.actions_of(IncidentId(id)).await.unwrap_err();
     assert!(
         format!("{e:#}").contains("unknown action `renamed`"),
         "{backend:?}: {e:#}"
