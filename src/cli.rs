@@ -530,10 +530,18 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     // Items published days ago open incidents whose clock started then: their breach
     // mail goes out with the opening mail, and this says why.
     for id in overdue {
-        let Some(i) = daemon.store.incident(daemon.store.pool(), id).await? else {
+        let Some(i) = daemon
+            .store
+            .incident(daemon.store.pool(), IncidentId(id))
+            .await?
+        else {
             continue;
         };
-        for d in daemon.store.deadlines_of(daemon.store.pool(), id).await? {
+        for d in daemon
+            .store
+            .deadlines_of(daemon.store.pool(), IncidentId(id))
+            .await?
+        {
             if let DeadlineState::Missed { overdue_by, .. } = d.state(&i, now) {
                 outln!(
                     "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\
@@ -1065,9 +1073,11 @@ async fn incident_json(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> Result<serde_json::Value> {
-    let deadlines = store.deadlines_of(store.pool(), i.id).await?;
-    let items = store.incident_items(store.pool(), i.id).await?;
-    let sightings = store.incident_sightings(store.pool(), i.id).await?;
+    let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+    let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(i.id))
+        .await?;
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
     Ok(json!({
         "id": i.id,
@@ -1162,7 +1172,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     // The most urgent first, as on the console's dashboard: the nearest deadline owed.
     let mut list = Vec::new();
     for i in store.incidents(all).await? {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let nearest = crate::store::nearest_owed(&i, &deadlines, now);
         list.push((crate::store::urgency(nearest, i.id), i));
     }
@@ -1190,8 +1200,8 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         );
     }
     for i in &list {
-        let items = store.incident_items(store.pool(), i.id).await?;
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let sev = i.severity.zh();
         outln!(
             "#{} {} 【{}】{} {} — {} 条信息",
@@ -1266,7 +1276,7 @@ pub async fn report_incidents(
         .incidents_opened_between(secs(start), secs(end))
         .await?
     {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         rows.push((i, deadlines));
     }
     let lines = crate::notify::report::lines(&rows, now, tz);
@@ -1426,7 +1436,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     let code = apply(&store, &config, id, &step, who).await?;
     if let Step::Dismiss { .. } = step {
         let dismissed = store
-            .incident(store.pool(), id)
+            .incident(store.pool(), IncidentId(id))
             .await?
             .is_some_and(|i| i.status == crate::vocab::state::IncidentStatus::Dismissed);
         if dismissed {
@@ -1442,10 +1452,10 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
 /// stopped it (`classify --explain` on the item); nothing when the watchlists cannot be
 /// read now.
 async fn dismissal_hint(config: &Config, store: &Store, id: i64) -> Result<Vec<String>> {
-    let Some(i) = store.incident(store.pool(), id).await? else {
+    let Some(i) = store.incident(store.pool(), IncidentId(id)).await? else {
         return Ok(Vec::new());
     };
-    let items = store.incident_items(store.pool(), id).await?;
+    let items = store.incident_items(store.pool(), IncidentId(id)).await?;
     let Some(first) = items
         .iter()
         .find(|x| x.id == i.first_item_id)
@@ -1487,7 +1497,7 @@ async fn apply(
 async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let pending: Vec<_> = store
-        .release_candidates(store.pool(), id)
+        .release_candidates(store.pool(), IncidentId(id))
         .await?
         .into_iter()
         .filter(|c| c.status == "candidate")
@@ -1535,12 +1545,14 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
     let now = CommandClock.now();
-    let Some(i) = store.incident(store.pool(), id).await? else {
+    let Some(i) = store.incident(store.pool(), IncidentId(id)).await? else {
         eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));
     };
-    let actions = store.actions_of(id).await?;
-    let candidates = store.release_candidates(store.pool(), id).await?;
+    let actions = store.actions_of(IncidentId(id)).await?;
+    let candidates = store
+        .release_candidates(store.pool(), IncidentId(id))
+        .await?;
     if json_out {
         let mut v = incident_json(&store, &i, now, tz).await?;
         v["release_candidates"] = json!(candidates
@@ -1570,11 +1582,13 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         outln!("{line}");
     }
     outln!("时限：");
-    for d in store.deadlines_of(store.pool(), id).await? {
+    for d in store.deadlines_of(store.pool(), IncidentId(id)).await? {
         outln!("  {}", deadline_line(&i, &d, now, tz));
     }
-    let items = store.incident_items(store.pool(), id).await?;
-    let sightings = store.incident_sightings(store.pool(), id).await?;
+    let items = store.incident_items(store.pool(), IncidentId(id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(id))
+        .await?;
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
     for line in crate::notify::spread::Spread::of(&items, &sightings).lines(tz) {
         outln!("{line}");
@@ -1627,7 +1641,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             "  {} {} {}",
             local(from_secs(a.at), tz),
             a.actor,
-            crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
+            crate::vocab::words::record_zh(a.action, a.detail.as_deref())
         );
     }
     Ok(ExitCode::SUCCESS)
