@@ -30,6 +30,8 @@ mod console;
 mod daemon;
 mod demo;
 mod docs_links;
+mod evidence;
+mod exchange;
 mod faults;
 mod feed_corpus;
 mod fetch;
