@@ -31,6 +31,7 @@ mod console;
 mod daemon;
 mod demo;
 mod docs_links;
+mod evidence;
 mod exchange;
 mod faults;
 mod feed_corpus;

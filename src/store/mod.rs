@@ -11,6 +11,7 @@
 mod channels;
 mod columns;
 mod console;
+mod evidence;
 mod incidents;
 mod items;
 pub mod leases;
@@ -28,6 +29,7 @@ mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
 pub use console::{ItemFilter, MailRow};
+pub use evidence::{EvidenceRow, EvidenceTask, EvidenceWork, NewEvidence};
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored};
 pub use metrics::UnmetDeadline;
