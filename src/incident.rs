@@ -40,7 +40,7 @@ pub const NOTE_MAX_CHARS: usize = 10_000;
 /// An incident's title until a person sets one: its first item's title on one line, cut
 /// to `TITLE_MAX_CHARS` with `…`; the topic's name when the item has no title.
 pub fn default_title(item_title: &str, topic_name: &str) -> String {
-    let title = mail::one_line(item_title, TITLE_MAX_CHARS - 1);
+    let title = crate::vocab::text::one_line(item_title, TITLE_MAX_CHARS - 1);
     if title.is_empty() {
         topic_name.to_string()
     } else {
@@ -336,8 +336,8 @@ async fn move_clock_start(
             ActionKind::ClockStart,
             Some(&format!(
                 "{} -> {} (item {}, published earlier)",
-                mail::local(was, tz),
-                mail::local(start, tz),
+                crate::vocab::clock::local(was, tz),
+                crate::vocab::clock::local(start, tz),
                 item.id
             )),
         )
@@ -806,7 +806,7 @@ pub(crate) async fn act_in(
     }
     let title = match step {
         Step::Title(text) => {
-            let title = mail::one_line(text, usize::MAX);
+            let title = crate::vocab::text::one_line(text, usize::MAX);
             let n = title.chars().count();
             if n == 0 {
                 refuse!("标题不能为空");
@@ -886,7 +886,7 @@ pub(crate) async fn act_in(
             let detail = match at {
                 Some(at) => format!(
                     "{url} (published {})",
-                    mail::local(*at, config.daemon.timezone)
+                    crate::vocab::clock::local(*at, config.daemon.timezone)
                 ),
                 None => url.clone(),
             };

@@ -228,7 +228,7 @@ pub fn to_json(duties: &[ChannelDuty], at: DateTime<Utc>, tz: chrono_tz::Tz) -> 
 /// `yuqing obligations`: one line per channel, tab-separated.
 pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
     let when = |t: Option<DateTime<Utc>>| {
-        t.map(|t| crate::notify::mail::local(t, tz))
+        t.map(|t| crate::vocab::clock::local(t, tz))
             .unwrap_or_else(|| "-".into())
     };
     duties

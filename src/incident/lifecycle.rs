@@ -20,13 +20,14 @@
 use super::{refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
 use crate::config::Config;
-use crate::notify::mail::{self, local};
+use crate::notify::mail;
 use crate::notify::outbox::domain_of;
 use crate::rules::calendar::{Calendar, Obligation};
 use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use crate::vocab::action::ActionKind;
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
 use crate::vocab::state::IncidentStatus;
