@@ -5,7 +5,9 @@
 //! scripts. Exit codes: 0 success, 1 runtime failure, 2 a user's mistake (bad usage, invalid
 //! configuration, an unknown source or incident, a step the incident refuses).
 
+pub mod article;
 pub mod demo;
+pub mod evidence;
 pub mod lifecycle;
 pub mod notify;
 pub mod users;
@@ -1076,6 +1078,7 @@ async fn incident_json(
     let sightings = store
         .incident_sightings(store.pool(), IncidentId(i.id))
         .await?;
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
     Ok(json!({
         "id": i.id,
         "topic": i.topic_id,
@@ -1096,10 +1099,36 @@ async fn incident_json(
             "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
             "published": it.published_at.map(|t| rfc3339(t, tz)),
             "seen_by": seen_by_json(&sightings, it.id, tz),
+            "evidence": evidence.get(&it.id).map(|e| json!({
+                "state": e.state, "captured_at": rfc3339(e.captured_at, tz),
+                "checked_at": rfc3339(e.checked_at, tz), "sha256": e.sha256,
+                "versions": e.versions, "error": e.error,
+            })),
         })).collect::<Vec<_>>(),
         "spread": spread_json(&crate::notify::spread::Spread::of(&items, &sightings), tz),
         "deadlines": deadlines.iter().map(|d| deadline_json(i, d, now, tz)).collect::<Vec<_>>(),
     }))
+}
+
+/// An item's evidence in one line: `原帖已删除（2026-11-24 09:05 保存，共 1 版，SHA-256
+/// 3f2a…；2026-11-24 09:35 复查）`.
+fn evidence_line(e: &crate::store::EvidenceSummary, tz: chrono_tz::Tz) -> String {
+    let checked = local(from_secs(e.checked_at), tz);
+    match &e.sha256 {
+        Some(sha) => format!(
+            "{}（{} 保存，共 {} 版，SHA-256 {}…；{} 复查）",
+            e.state.zh(),
+            local(from_secs(e.captured_at), tz),
+            e.versions,
+            &sha[..sha.len().min(16)],
+            checked
+        ),
+        None => format!(
+            "未能保存（{} 尝试：{}）",
+            checked,
+            e.error.as_deref().unwrap_or("原因不明")
+        ),
+    }
 }
 
 /// `"seen_by"` of an item in JSON: every other source that carried it (issue 24 §2), with
@@ -1560,6 +1589,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let sightings = store
         .incident_sightings(store.pool(), IncidentId(id))
         .await?;
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
     for line in crate::notify::spread::Spread::of(&items, &sightings).lines(tz) {
         outln!("{line}");
     }
@@ -1582,6 +1612,9 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             .collect();
         if !also.is_empty() {
             outln!("      亦见于 {}", also.concat());
+        }
+        if let Some(e) = evidence.get(&it.id) {
+            outln!("      证据：{}", evidence_line(e, tz));
         }
     }
     if !candidates.is_empty() {
