@@ -17,8 +17,8 @@ use crate::config::settings::Settings;
 use crate::config::{self, Config};
 use crate::daemon::scheduler::Daemon;
 use crate::incident::{self, Step};
-use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow, Store};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, parse_typed, secs, Clock, SystemClock};
 
 /// The clock of a command run from the shell: the real clock, or, when `YUQING_NOW` holds an
@@ -645,7 +645,7 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
                 outln!(
                     "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\
                      已超时 {}；超时通报随立案通知一并发出",
-                    crate::notify::mail::deadline_what(&d),
+                    d.what(),
                     local(from_secs(d.due_at), tz),
                     local(from_secs(i.clock_start), tz),
                     zh_span(overdue_by)
@@ -1144,7 +1144,7 @@ fn deadline_line(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> String {
-    let what = crate::notify::mail::deadline_what(d);
+    let what = d.what();
     let due = from_secs(d.due_at);
     let state = match d.state(i, now) {
         // Done or ended: the words of the 考核 report, with when and by whom.
@@ -1162,7 +1162,7 @@ fn deadline_line(
     format!(
         "{what}：{} 前，{state}{}",
         local(due, tz),
-        crate::notify::mail::uncertain_note(d)
+        d.uncertain_note()
     )
 }
 
