@@ -5,6 +5,7 @@
 //! scripts. Exit codes: 0 success, 1 runtime failure, 2 a user's mistake (bad usage, invalid
 //! configuration, an unknown source or incident, a step the incident refuses).
 
+pub mod article;
 pub mod demo;
 pub mod evidence;
 pub mod lifecycle;
