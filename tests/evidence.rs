@@ -375,7 +375,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
             "text/html; charset=utf-8",
             article_html(
                 "某景区栈道坍塌",
-                "今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
+                "某景区今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
             ),
         ),
     );
@@ -408,7 +408,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
             .map(|t| serde_json::from_value(t["found_in"].clone()).unwrap())
             .unwrap_or_default()
     };
-    assert_eq!(found("scenic"), ["title", "body"], "{topics}");
+    assert_eq!(found("scenic"), ["title", "body"], "{topics} {:?}", e.text);
     assert_eq!(found("fire"), ["body"], "{topics}");
     assert_eq!(d.store.incidents(true).await.unwrap().len(), 1);
     // The WARC file passes warcio, and its metadata names the item and the incident.
@@ -671,4 +671,106 @@ async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_no
     assert_eq!(opened[0].incident_id, Some(incidents[0].id));
     // Its rechecks are scheduled (it is an open incident's item); the other's are not.
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
+}
+
+backend_test!(the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it);
+async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it(
+    backend: Option<String>,
+) {
+    use common::console::{logged_in, DUTY, FIRST, LEADER, OPERATOR};
+    // The page quotes markup as text, and carries a script of its own.
+    let article = common::HttpServer::serving(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>某景区栈道坍塌</title>\
+             <script>document.title='pwned'</script></head><body><article><h1>某景区栈道坍塌</h1>\
+             <p>某景区今日上午栈道坍塌，多名游客受伤。网友留言称&lt;script&gt;alert(1)&lt;/script&gt;。</p>\
+             <p>景区管理方表示正在核实情况，伤者已送医救治，现场已封闭。</p></article></body></html>",
+        ),
+    )
+    .await;
+    let link = article.url("/p/1.html");
+    let site = common::console::site_with(
+        &backend,
+        "",
+        &[(FIRST, &link, "t1", "Tue, 24 Nov 2026 09:00:00 +0800")],
+    )
+    .await;
+    let done = site.s.daemon.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    let kept = site
+        .s
+        .daemon
+        .store
+        .latest_evidence(done[0].0)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let duty = logged_in(&site, DUTY).await;
+    let p = duty.get("/incidents/1").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("证据：<b>原帖在线</b>"), "{}", p.body);
+    assert!(
+        p.body.contains(&format!("href=\"/evidence/{}\"", kept.id)),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("href=\"/incidents/1/evidence.warc.gz\""),
+        "{}",
+        p.body
+    );
+
+    // The archived text, escaped: the page's script is not served, the quoted markup is text.
+    let p = duty.get(&format!("/evidence/{}", kept.id)).await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("多名游客受伤"), "{}", p.body);
+    assert!(
+        p.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("pwned") && !p.body.contains("<script>alert"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains(kept.sha256.as_deref().unwrap()),
+        "{}",
+        p.body
+    );
+    std::fs::write(site.s.dirs.root().join("evidence-page.html"), &p.body).unwrap();
+
+    // The WARC file: duty and leaders, not operators.
+    let download = |b: &common::console::Browser| {
+        let cookie = b.cookie_header();
+        let url = format!("{}/incidents/1/evidence.warc.gz", site.url);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = download(&duty).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/gzip");
+    let bytes = r.bytes().await.unwrap();
+    let file = site.s.dirs.root().join("downloaded.warc.gz");
+    std::fs::write(&file, &bytes).unwrap();
+    assert_warcio_passes(&file);
+    let leader = logged_in(&site, LEADER).await;
+    assert_eq!(download(&leader).await.status(), 200);
+    let operator = logged_in(&site, OPERATOR).await;
+    assert_eq!(download(&operator).await.status(), 403);
+    assert!(!operator
+        .get("/incidents/1")
+        .await
+        .body
+        .contains("evidence.warc.gz"));
 }
