@@ -10,9 +10,9 @@ use super::auth::User;
 use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
-use crate::notify::mail::local;
 use crate::store::EvidenceSummary;
 use crate::vocab::clock::from_secs;
+use crate::vocab::clock::local;
 use crate::vocab::state::EvidenceState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -47,7 +47,7 @@ impl EvidenceView {
                 local(from_secs(e.captured_at), tz),
                 e.versions
             ),
-            (None, Some(err)) => format!("未能保存：{}", crate::notify::mail::one_line(err, 200)),
+            (None, Some(err)) => format!("未能保存：{}", crate::vocab::text::one_line(err, 200)),
             (None, None) => "未能保存".into(),
         };
         EvidenceView {
@@ -149,7 +149,11 @@ pub async fn download(State(c): State<Console>, user: User, Path(id): Path<i64>)
     if !user.can_note() {
         return pages::error_page(StatusCode::FORBIDDEN, "只有值班员和领导可以下载证据存档。");
     }
-    match c.store.incident(c.store.pool(), id).await {
+    match c
+        .store
+        .incident(c.store.pool(), crate::vocab::ids::IncidentId(id))
+        .await
+    {
         Ok(Some(_)) => {}
         Ok(None) => {
             return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))
