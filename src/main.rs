@@ -131,6 +131,11 @@ enum Command {
         #[command(subcommand)]
         action: cli::IncidentCommand,
     },
+    /// The pages of incidents' items kept as evidence (WARC).
+    Evidence {
+        #[command(subcommand)]
+        action: cli::evidence::EvidenceCommand,
+    },
     /// The working-day calendar (holiday-cn files).
     Calendar {
         #[command(subcommand)]
@@ -289,6 +294,7 @@ fn main() -> ExitCode {
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
             Command::User { action } => cli::users::run(action).await,
+            Command::Evidence { action } => cli::evidence::run(action).await,
             Command::Calendar {
                 action: CalendarCommand::Update(config),
             } => cli::calendar_update(&config).await,
