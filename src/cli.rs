@@ -956,7 +956,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             zone(tz)
         );
         for (id, st) in rows {
-            let lag = crate::notify::mail::lag_zh(lags.get(&st.source_id));
+            let lag = crate::notify::operator_mail::lag_zh(lags.get(&st.source_id));
             let when = |t: Option<i64>| {
                 t.map(|t| local(from_secs(t), tz))
                     .unwrap_or_else(|| "从未".into())
@@ -995,7 +995,7 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
 /// A line per host whose sources cannot all be polled within their intervals, with the
 /// settings that would fix it (`yuqing sources`, `yuqing check`).
 fn overloaded_hosts(hosts: &[crate::fetch::politeness::HostLoad], prefix: &str) {
-    use crate::notify::mail::{host_overload_fix, host_overload_line};
+    use crate::notify::operator_mail::{host_overload_fix, host_overload_line};
     let over: Vec<_> = hosts.iter().filter(|h| h.overloaded()).collect();
     if over.is_empty() {
         return;

@@ -11,6 +11,7 @@ pub mod duty_mail;
 pub mod feishu;
 pub mod im;
 pub mod mail;
+pub mod operator_mail;
 pub mod outbox;
 pub mod report;
 pub mod robot;

@@ -286,7 +286,7 @@ pub async fn fire_calendar_missing(
     if store.job_last_run(&job).await?.is_some() {
         return Ok(false);
     }
-    let draft = crate::notify::mail::calendar_missing(
+    let draft = crate::notify::operator_mail::calendar_missing(
         year,
         calendar.dir(),
         calendar.is_placeholder(year),

@@ -791,7 +791,7 @@ impl Daemon {
             return;
         };
         let c = &settings.config;
-        let draft = crate::notify::mail::reload_rejected(
+        let draft = crate::notify::operator_mail::reload_rejected(
             &self.config_path,
             &mistakes,
             c.daemon.timezone,

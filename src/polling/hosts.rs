@@ -47,7 +47,7 @@ pub async fn tell_operators(
         if told.iter().any(|(host, k)| host == &h.host && k == key) {
             continue;
         }
-        let draft = crate::notify::mail::host_overloaded(
+        let draft = crate::notify::operator_mail::host_overloaded(
             h,
             config.daemon.timezone,
             now,

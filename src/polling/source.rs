@@ -18,7 +18,7 @@ use crate::fetch::feed::Entry;
 use crate::fetch::{Fetcher, Polled, SourceError, Validators};
 use crate::incident::{self, Outcome};
 use crate::notify::alert::queue;
-use crate::notify::mail::{self, SourceHealth, SourceView};
+use crate::notify::operator_mail::{self, SourceHealth, SourceView};
 use crate::store::{Incoming, ItemRow, NewItem, Store, Stored};
 use crate::store::{PollSuccess, SourceState, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
@@ -384,7 +384,7 @@ async fn watch_lag(
         match (over, before.lag_alerted_at) {
             (true, None) => {
                 let Some(lag) = lag else { return anyhow::Ok(()) };
-                let draft = mail::source_lagging(
+                let draft = operator_mail::source_lagging(
                     &source.name,
                     &source.id,
                     &lag,
@@ -498,7 +498,7 @@ async fn tell_operators(
             tz: config.daemon.timezone,
             now,
         };
-        let mut draft = mail::source_health(&view, health, &config.people.operators);
+        let mut draft = operator_mail::source_health(&view, health, &config.people.operators);
         if matches!(
             health,
             SourceHealth::Failing | SourceHealth::Empty | SourceHealth::Silent

@@ -77,7 +77,7 @@ pub async fn health(c: &Console, now: DateTime<Utc>, reading: bool) -> anyhow::R
             last_success: when(st.last_success),
             last_item: last_item.map(|t| ago(t, now)).unwrap_or_else(|| "—".into()),
             failures: st.failures,
-            lag: crate::notify::mail::lag_zh(lags.get(id)),
+            lag: crate::notify::operator_mail::lag_zh(lags.get(id)),
             reason: st
                 .last_error
                 .as_deref()
