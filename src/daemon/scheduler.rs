@@ -75,7 +75,7 @@ pub struct Daemon {
 }
 
 /// Items retention deletes per transaction (one per housekeeping turn).
-const PRUNE_BATCH: i64 = 500;
+const PRUNE_BATCH: i64 = crate::store::PRUNE_BATCH;
 
 /// A rejected reload, mailed to the operators once per set of mistakes.
 #[derive(Default)]

@@ -40,7 +40,8 @@ pub struct IncidentRow {
     pub surged_at: Option<i64>,
 }
 
-/// SQL condition: the incident is still being handled (not closed, not merged).
+/// SQL condition: the incident is still being handled (not closed, not merged). The
+/// partial index `incidents_active` (migration 0030) is on this very condition: change both.
 pub const ACTIVE: &str = "status NOT IN ('closed', 'merged', 'dismissed')";
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -494,6 +495,7 @@ impl Store {
         let filter = if include_closed {
             ""
         } else {
+            // `ACTIVE`, which the partial index `incidents_active` answers.
             "WHERE status NOT IN ('closed', 'merged', 'dismissed')"
         };
         Ok(sqlx::query_as(&format!(
