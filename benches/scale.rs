@@ -28,6 +28,7 @@ use yuqing::config::settings::Settings;
 use yuqing::daemon::scheduler::Daemon;
 use yuqing::store::{Incoming, NewIncident, NewItem, Store, Stored};
 use yuqing::vocab::clock::ManualClock;
+use yuqing::vocab::ids::IncidentId;
 use yuqing::vocab::severity::Severity;
 use yuqing::vocab::state::DeadlineKind;
 
@@ -252,7 +253,7 @@ async fn grow(store: &Store, have: &mut i64, to: i64, open: &mut Vec<(i64, i64)>
                 .unwrap();
             for item in &hour.topical[1..] {
                 store
-                    .add_incident_item(&mut tx, id, *item, at)
+                    .add_incident_item(&mut tx, IncidentId(id), *item, at)
                     .await
                     .unwrap();
             }
@@ -266,14 +267,21 @@ async fn grow(store: &Store, have: &mut i64, to: i64, open: &mut Vec<(i64, i64)>
             };
             for (kind, span) in kinds {
                 store
-                    .insert_deadline(&mut tx, id, *kind, at + span)
+                    .insert_deadline(&mut tx, IncidentId(id), *kind, at + span)
                     .await
                     .unwrap();
             }
             // Most met in time, some late.
             let met_after = if id % 5 == 0 { 7 * 3600 } else { 3 * 3600 };
             store
-                .meet_deadline(&mut tx, id, kinds[0].0, at + met_after, "张三", None)
+                .meet_deadline(
+                    &mut tx,
+                    IncidentId(id),
+                    kinds[0].0,
+                    at + met_after,
+                    "张三",
+                    None,
+                )
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -284,7 +292,10 @@ async fn grow(store: &Store, have: &mut i64, to: i64, open: &mut Vec<(i64, i64)>
         for (id, opened) in open.drain(..) {
             if opened + 3 * 86_400 <= at {
                 let mut tx = store.begin().await.unwrap();
-                store.close_incident(&mut tx, id, at, "张三").await.unwrap();
+                store
+                    .close_incident(&mut tx, IncidentId(id), at, "张三")
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
             } else {
                 still.push((id, opened));

@@ -8,5 +8,7 @@
 //! stores a version of the evidence. Rechecks of an open incident's pages tell the duty
 //! officer when a post was deleted or edited.
 
+pub mod capture;
+pub mod export;
 pub mod verdict;
 pub mod warc;

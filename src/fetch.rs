@@ -10,6 +10,7 @@
 //! [`Fetcher::fetch_source`] is the whole pipeline the poller calls: fetch, decode the
 //! charset, parse the feed or list page.
 
+pub mod article;
 pub mod bounds;
 pub mod charset;
 pub mod chinese_date;

@@ -44,7 +44,26 @@ enum Command {
         /// Classify as if the text came from this source (topics may be restricted).
         #[arg(long)]
         source: Option<String>,
+        /// Classify an item in its parts: this is its title, FILE (if given) its body, and
+        /// each topic says where it matched (title, summary, body).
+        #[arg(long)]
+        title: Option<String>,
+        /// The item's summary (with `--title` or `--url`).
+        #[arg(long)]
+        summary: Option<String>,
+        /// Read the article at this URL as the body (and its title, unless `--title`).
+        #[arg(long, conflicts_with = "file")]
+        url: Option<String>,
         file: Option<PathBuf>,
+    },
+    /// Fetch one page and read it as an article: title, publication time, byline, body.
+    Article {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// One JSON document on stdout (`url`, `final_url`, `title`, `published`, `text`).
+        #[arg(long)]
+        json: bool,
+        url: String,
     },
     /// One polling pass over every source (or one), then exit.
     Poll {
@@ -111,6 +130,11 @@ enum Command {
     Incident {
         #[command(subcommand)]
         action: cli::IncidentCommand,
+    },
+    /// The pages of incidents' items kept as evidence (WARC).
+    Evidence {
+        #[command(subcommand)]
+        action: cli::evidence::EvidenceCommand,
     },
     /// The working-day calendar (holiday-cn files).
     Calendar {
@@ -224,8 +248,27 @@ fn main() -> ExitCode {
                 json,
                 explain,
                 source,
+                title,
+                summary,
+                url,
                 file,
-            } => cli::classify(&config, json, explain, source.as_deref(), file.as_deref()).await,
+            } => {
+                let parts = cli::ItemParts {
+                    title,
+                    summary,
+                    url,
+                };
+                cli::classify(
+                    &config,
+                    json,
+                    explain,
+                    source.as_deref(),
+                    &parts,
+                    file.as_deref(),
+                )
+                .await
+            }
+            Command::Article { config, json, url } => cli::article::read(&config, &url, json).await,
             Command::Poll { config, source } => cli::poll(&config, source.as_deref()).await,
             Command::Items {
                 config,
@@ -251,6 +294,7 @@ fn main() -> ExitCode {
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
             Command::User { action } => cli::users::run(action).await,
+            Command::Evidence { action } => cli::evidence::run(action).await,
             Command::Calendar {
                 action: CalendarCommand::Update(config),
             } => cli::calendar_update(&config).await,

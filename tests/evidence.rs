@@ -6,6 +6,7 @@ use chrono::TimeZone;
 use std::path::Path;
 use yuqing::evidence::warc::{CaptureMeta, HopRecord, Writer};
 use yuqing::store::{EvidenceWork, NewEvidence, Store};
+use yuqing::vocab::clock::Clock;
 use yuqing::vocab::state::EvidenceState;
 
 /// Runs `warcio ARGS` and returns its output; fails, saying how to install it, when it is
@@ -321,4 +322,353 @@ async fn capture_work_is_claimed_once_and_versions_are_kept(backend: Option<Stri
         (first.warc_offset, first.warc_length),
         (Some(100), Some(900))
     );
+}
+
+/// An article page, as a news site serves it.
+fn article_html(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{title}</h1><div class=\"content\"><p>{body}</p></div></body></html>"
+    )
+}
+
+/// The gate the polls would share: no pause, so the manual clock is never waited on.
+fn gate() -> yuqing::fetch::politeness::HostGate {
+    yuqing::fetch::politeness::HostGate::new(2, std::time::Duration::ZERO)
+}
+
+const TOPICS: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\n\
+                      any = [\"坍塌\"]\nall = [\"景区\"]\n\n\
+                      [[topic]]\nid = \"fire\"\nname = \"火灾\"\nseverity = \"large\"\n\
+                      any = [\"起火\"]\n";
+
+backend_test!(a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion_are_told);
+async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion_are_told(
+    backend: Option<String>,
+) {
+    let dirs_link;
+    let sc = {
+        let s = common::scenario(
+            TOPICS,
+            &[],
+            "[people]\nduty = [\"duty@x.cn\", \"notify:duty-wecom\"]\n\n\
+             [[notify]]\nid = \"duty-wecom\"\nkind = \"wecom\"\nurl = \"http://127.0.0.1:9/\"\n",
+            &backend,
+        )
+        .await;
+        dirs_link = s.http.url("/p/1.html");
+        s
+    };
+    let when = common::pub_date(sc.clock.now());
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[(
+            "某景区栈道坍塌 多名游客受伤",
+            &dirs_link,
+            "g1",
+            &when,
+        )])),
+    );
+    sc.http.set(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html(
+                "某景区栈道坍塌",
+                "今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
+            ),
+        ),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    // The alert is queued; the page is not fetched by the poll itself.
+    let opened = common::mail(&d.store, "opened").await;
+    assert_eq!(opened.len(), 1);
+    assert!(
+        sc.http.requests("/p/1.html").is_empty(),
+        "the poll does not wait for the capture"
+    );
+    assert_eq!(d.store.evidence_backlog().await.unwrap(), (1, 0));
+
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    let item = done[0].0;
+    let e = d.store.latest_evidence(item).await.unwrap().expect("kept");
+    assert_eq!((e.version, e.state), (1, EvidenceState::Online));
+    assert!(e.text.as_deref().unwrap().contains("多名游客受伤"), "{e:?}");
+    assert_eq!(e.status, Some(200));
+    // Where each topic matched: the fire only in the body, recorded, no incident of its own.
+    let topics: serde_json::Value = serde_json::from_str(e.topics.as_deref().unwrap()).unwrap();
+    let found = |id: &str| -> Vec<String> {
+        topics
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| serde_json::from_value(t["found_in"].clone()).unwrap())
+            .unwrap_or_default()
+    };
+    assert_eq!(found("scenic"), ["title", "body"], "{topics}");
+    assert_eq!(found("fire"), ["body"], "{topics}");
+    assert_eq!(d.store.incidents(true).await.unwrap().len(), 1);
+    // The WARC file passes warcio, and its metadata names the item and the incident.
+    let file = sc
+        .dirs
+        .state()
+        .join("evidence")
+        .join(e.warc_file.as_deref().unwrap());
+    assert_warcio_passes(&file);
+    let incident = opened[0].incident_id.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(&std::fs::read(&file).unwrap()[..]),
+        &mut text,
+    )
+    .unwrap();
+    assert!(
+        text.contains(&format!("item-id: {item}\r\nincident-ids: {incident}\r\n")),
+        "{text}"
+    );
+    let sha = e.sha256.clone().unwrap();
+    assert!(text.contains(&format!("payload-sha256: {sha}")), "{text}");
+    // Rechecks at 30m, 2h, 6h, 24h and 72h after capture.
+    assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
+
+    // 30 minutes on: unchanged.
+    sc.clock.advance(chrono::Duration::minutes(31));
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        done,
+        [(
+            item,
+            yuqing::evidence::capture::Done::Checked(EvidenceState::Online)
+        )]
+    );
+
+    // Edited: a new version is kept, the old one stays, the duty officer is told in the
+    // incident's thread, by mail and on the duty role's WeCom.
+    sc.http.set(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html("某景区栈道坍塌", "今日上午栈道发生轻微变形，无人受伤。"),
+        ),
+    );
+    sc.clock.advance(chrono::Duration::hours(2));
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        done,
+        [(
+            item,
+            yuqing::evidence::capture::Done::Captured {
+                state: EvidenceState::Changed,
+                version: 2
+            }
+        )]
+    );
+    let changed = common::mail(&d.store, "evidence_changed").await;
+    assert_eq!(changed.len(), 1);
+    assert!(
+        changed[0].subject.contains("原帖已修改"),
+        "{}",
+        changed[0].subject
+    );
+    assert!(
+        changed[0].body_text.contains("第 2 版"),
+        "{}",
+        changed[0].body_text
+    );
+    assert_eq!(
+        changed[0].in_reply_to.as_deref(),
+        Some(opened[0].message_id.as_str())
+    );
+    let notes = d.store.notifications().await.unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.outbox_id == changed[0].id && n.notifier == "duty-wecom"),
+        "{notes:?}"
+    );
+
+    // Deleted: a notice page in place of the article.
+    sc.http.set(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html("提示", "抱歉，该内容已被删除。"),
+        ),
+    );
+    sc.clock.advance(chrono::Duration::hours(4));
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        done,
+        [(
+            item,
+            yuqing::evidence::capture::Done::Checked(EvidenceState::Deleted)
+        )]
+    );
+    let deleted = common::mail(&d.store, "evidence_deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert!(
+        deleted[0].subject.contains("原帖已删除（证据已保存）"),
+        "{}",
+        deleted[0].subject
+    );
+    assert_eq!(
+        deleted[0].in_reply_to.as_deref(),
+        Some(opened[0].message_id.as_str())
+    );
+    // Gone for good (404) at the next check: still deleted, told once.
+    sc.http.set("/p/1.html", common::Response::status(404));
+    sc.clock.advance(chrono::Duration::hours(19));
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        done,
+        [(
+            item,
+            yuqing::evidence::capture::Done::Checked(EvidenceState::Deleted)
+        )]
+    );
+    assert_eq!(common::mail(&d.store, "evidence_deleted").await.len(), 1);
+    let all = d.store.incident_evidence(incident).await.unwrap();
+    assert_eq!(all.len(), 2, "both versions kept");
+    assert_eq!(all[0].sha256.as_deref(), Some(sha.as_str()));
+
+    // `incident show` says what became of the page; `--json` gives its evidence.
+    let (out, _) = yq(&sc, &["incident", "show", &incident.to_string()]);
+    assert!(out.contains("证据：原帖已删除（"), "{out}");
+    assert!(out.contains("共 2 版"), "{out}");
+    let (json, _) = yq(&sc, &["incident", "show", &incident.to_string(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ev = &v["items"][0]["evidence"];
+    assert_eq!(ev["state"], "deleted", "{v}");
+    assert_eq!(ev["sha256"], all[1].sha256.clone().unwrap(), "{v}");
+    assert!(
+        ev["captured_at"].as_str().unwrap().ends_with("+08:00"),
+        "{v}"
+    );
+    assert!(ev["checked_at"].is_string(), "{v}");
+
+    // The export: every version's records in one file that warcio checks, a manifest beside.
+    let out_file = sc.dirs.root().join(format!("事件{incident}.warc.gz"));
+    let out_arg = out_file.display().to_string();
+    let (said, err) = yq(
+        &sc,
+        &[
+            "evidence",
+            "export",
+            &incident.to_string(),
+            "--out",
+            &out_arg,
+        ],
+    );
+    assert!(said.contains("2 个版本"), "{said}{err}");
+    assert_warcio_passes(&out_file);
+    let (ok, index) = warcio(&["index", "-f", "warc-type", &out_arg]);
+    assert!(ok, "{index}");
+    assert_eq!(index.matches("\"response\"").count(), 2, "{index}");
+    assert_eq!(index.matches("\"metadata\"").count(), 2, "{index}");
+    let manifest =
+        std::fs::read_to_string(sc.dirs.root().join(format!("事件{incident}.manifest.csv")))
+            .unwrap();
+    let lines: Vec<&str> = manifest.lines().collect();
+    assert_eq!(lines.len(), 3, "{manifest}");
+    assert!(
+        lines[0].starts_with("\u{feff}item,version,url"),
+        "{manifest}"
+    );
+    assert!(lines[1].contains(&sha), "{manifest}");
+    // Never overwritten.
+    let again = yq_status(
+        &sc,
+        &[
+            "evidence",
+            "export",
+            &incident.to_string(),
+            "--out",
+            &out_arg,
+        ],
+    );
+    assert_eq!(again, Some(2));
+}
+
+/// `yuqing ARGS --config CONFIG` as of the scenario's clock: stdout and stderr.
+fn yq(sc: &common::Scenario, args: &[&str]) -> (String, String) {
+    let o = yq_command(sc, args).output().expect("run yuqing");
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn yq_status(sc: &common::Scenario, args: &[&str]) -> Option<i32> {
+    yq_command(sc, args)
+        .output()
+        .expect("run yuqing")
+        .status
+        .code()
+}
+
+fn yq_command(sc: &common::Scenario, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"));
+    c.args(args)
+        .arg("--config")
+        .arg(&sc.config)
+        .env("USER", "tester")
+        .env("YUQING_NOW", sc.clock.now().to_rfc3339());
+    c
+}
+
+backend_test!(with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_not);
+async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_not(
+    backend: Option<String>,
+) {
+    let sc = common::scenario(TOPICS, &[], "[evidence]\ncapture = \"all\"\n", &backend).await;
+    let when = common::pub_date(sc.clock.now());
+    let (a, b) = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            ("市民反映：周末出行注意安全", &a, "ga", &when),
+            ("今日天气晴好", &b, "gb", &when),
+        ])),
+    );
+    sc.http.set(
+        "/p/a.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html(
+                "周末出行注意安全",
+                "据网友反映，某景区一处栈道今晨坍塌，现场已封闭。",
+            ),
+        ),
+    );
+    sc.http.set(
+        "/p/b.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html("天气", "晴，微风。"),
+        ),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    assert!(
+        d.store.incidents(true).await.unwrap().is_empty(),
+        "no title matched"
+    );
+    assert_eq!(
+        d.store.evidence_backlog().await.unwrap(),
+        (2, 0),
+        "every item is captured"
+    );
+    d.keep_evidence(&gate()).await.unwrap();
+    let incidents = d.store.incidents(true).await.unwrap();
+    assert_eq!(incidents.len(), 1, "the page of the first opened one");
+    assert_eq!(incidents[0].topic_id, "scenic");
+    d.housekeeping().await.unwrap();
+    let opened = common::mail(&d.store, "opened").await;
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].incident_id, Some(incidents[0].id));
+    // Its rechecks are scheduled (it is an open incident's item); the other's are not.
+    assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
 }

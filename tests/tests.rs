@@ -19,6 +19,7 @@
 #[macro_use]
 mod common;
 
+mod article;
 mod briefing;
 mod browser;
 mod calendar_update;

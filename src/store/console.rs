@@ -3,6 +3,7 @@
 //! that changes whenever incidents do (for live updates).
 
 use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
 /// A message of the outbox as the incident's timeline shows it.
@@ -105,7 +106,7 @@ impl Store {
     }
 
     /// The mail queued about an incident, oldest first.
-    pub async fn mails_of(&self, incident: i64) -> Result<Vec<MailRow>> {
+    pub async fn mails_of(&self, incident: IncidentId) -> Result<Vec<MailRow>> {
         Ok(sqlx::query_as(
             "SELECT created_at, kind, recipients, subject, sent_at FROM outbox \
              WHERE incident_id = $1 ORDER BY created_at, id",

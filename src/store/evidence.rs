@@ -417,3 +417,50 @@ impl Store {
         Ok(due)
     }
 }
+
+/// What an item's evidence comes to: its state and last check (from the latest version),
+/// and the page last kept (the latest version with a payload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceSummary {
+    pub state: EvidenceState,
+    /// When the page last kept was captured (or the failed capture was tried).
+    pub captured_at: i64,
+    pub checked_at: i64,
+    /// The last kept payload's SHA-256; `None` while none could be fetched.
+    pub sha256: Option<String>,
+    /// Versions kept (with a payload).
+    pub versions: i64,
+    /// The latest version's error (why it could not be fetched or written).
+    pub error: Option<String>,
+    /// The row of the page last kept, for the console's text view.
+    pub kept_id: Option<i64>,
+}
+
+/// Each item's [`EvidenceSummary`] of `rows` (versions by item then version, as
+/// `incident_evidence` gives them).
+pub fn summaries(rows: &[EvidenceRow]) -> std::collections::BTreeMap<i64, EvidenceSummary> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in rows {
+        let s = out.entry(r.item_id).or_insert(EvidenceSummary {
+            state: r.state,
+            captured_at: r.captured_at,
+            checked_at: r.checked_at,
+            sha256: None,
+            versions: 0,
+            error: None,
+            kept_id: None,
+        });
+        s.state = r.state;
+        s.checked_at = r.checked_at;
+        s.error = r.error.clone();
+        if r.sha256.is_some() {
+            s.captured_at = r.captured_at;
+            s.sha256 = r.sha256.clone();
+            s.versions += 1;
+            s.kept_id = Some(r.id);
+        } else if s.sha256.is_none() {
+            s.captured_at = r.captured_at;
+        }
+    }
+    out
+}

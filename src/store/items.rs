@@ -1,6 +1,7 @@
 //! Items fetched from sources, each stored once.
 
 use super::{Store, Tx};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
 /// An item as a parser produced it, ready to store.
@@ -447,7 +448,7 @@ impl Store {
     pub async fn incident_sightings<'c>(
         &self,
         db: impl sqlx::Executor<'c, Database = sqlx::Any>,
-        incident: i64,
+        incident: IncidentId,
     ) -> Result<Vec<Sighting>> {
         Ok(sqlx::query_as(
             "SELECT s.item_id, s.source_id, s.link, s.published_at, s.seen_at \

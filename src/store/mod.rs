@@ -29,7 +29,10 @@ mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
 pub use console::{ItemFilter, MailRow};
-pub use evidence::{EvidenceRow, EvidenceTask, EvidenceWork, NewEvidence};
+pub use evidence::{
+    summaries as evidence_summaries, EvidenceRow, EvidenceSummary, EvidenceTask, EvidenceWork,
+    NewEvidence,
+};
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored};
 pub use metrics::UnmetDeadline;
