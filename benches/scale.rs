@@ -12,8 +12,8 @@
 //! briefing (`/briefing?from=yesterday`), the weekly briefing (the last whole week), the
 //! 考核 report of that week (`/report`) and the sources page (`/sources`): the median, and
 //! the least (which the other processes on a shared machine disturb least). Then
-//! retention with `items = "90d"`: the time of `prune_items` (batches of 2,000 as
-//! `yuqing prune` does) and of `VACUUM`, the file before and after, and the reads again.
+//! retention with `items = "90d"`: the time of `prune_items` (batches of `PRUNE_BATCH`
+//! as the daemon and `yuqing prune` do, the longest batch too) and of `VACUUM`, the file before and after, and the reads again.
 //!
 //! Prints progress on stderr, then, last, one JSON line on stdout:
 //! `{"rate_per_day", "sources", "sizes": [{"items", "days", "file_bytes", "ms": {read: median},
@@ -496,8 +496,12 @@ fn main() {
             results.push((size, grow_s, file, ms));
         }
 
-        // Retention at the largest size: 90 days kept.
-        let before = now - 90 * 86_400;
+        // Retention at the largest size: 90 days kept (`YUQING_BENCH_KEEP_DAYS`).
+        let keep_days: i64 = std::env::var("YUQING_BENCH_KEEP_DAYS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(90);
+        let before = now - keep_days * 86_400;
         let (prunable, held) = store.prunable_items(before).await.unwrap();
         let file_before = store.file_size().await.unwrap().unwrap_or(0);
         let t = Instant::now();
@@ -506,7 +510,7 @@ fn main() {
         let mut longest_batch = 0f64;
         loop {
             let b = Instant::now();
-            let n = store.prune_items(before, 2_000).await.unwrap();
+            let n = store.prune_items(before, yuqing::store::PRUNE_BATCH).await.unwrap();
             longest_batch = longest_batch.max(b.elapsed().as_secs_f64() * 1000.0);
             if n == 0 {
                 break;
@@ -556,7 +560,7 @@ fn main() {
                 "ratios_least": by_least,
                 "worst_ratio_least": worst(&by_least),
                 "prune": {
-                    "kept_days": 90,
+                    "kept_days": keep_days,
                     "deleted": pruned,
                     "held_by_incidents": held,
                     "batches": batches,

@@ -825,7 +825,7 @@ pub async fn prune(c: &ConfigArg, dry_run: bool) -> Result<ExitCode> {
     let size_before = store.file_size().await?;
     let mut deleted = 0;
     loop {
-        let n = store.prune_items(before, 2_000).await?;
+        let n = store.prune_items(before, crate::store::PRUNE_BATCH).await?;
         deleted += n;
         if n == 0 {
             break;

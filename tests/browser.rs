@@ -679,6 +679,37 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
         .await
         .unwrap();
     screenshots(&c, "incident-large-items").await;
+    // 350 more: /items counts ten pages of 50 past the first and says there are more.
+    let guids: Vec<String> = (0..350).map(|n| format!("more-{n}")).collect();
+    let more: Vec<Incoming> = guids
+        .iter()
+        .map(|guid| Incoming {
+            item: NewItem {
+                source_id: "news",
+                guid,
+                link: None,
+                title: guid,
+                summary: "",
+                published_at: None,
+                content_hash: guid,
+            },
+            tone: None,
+            topics: None,
+            signature: None,
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    store
+        .store_items(&mut tx, "news", &more, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    c.goto(&format!("{}/items", site.url)).await.unwrap();
+    let head = text_until(&c, "h1", |t| t.contains("条")).await;
+    assert!(head.contains("550 条以上"), "{head}");
+    let pager = text(&c, "nav.pager").await;
+    assert!(pager.contains("第 1 / 11+ 页"), "{pager}");
+    screenshots(&c, "items-more").await;
     c.close().await.unwrap();
 }
 

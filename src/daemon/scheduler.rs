@@ -82,7 +82,7 @@ const EVIDENCE_BATCH: i64 = 8;
 pub const EVIDENCE_AT_ONCE: usize = 4;
 
 /// Items retention deletes per transaction (one per housekeeping turn).
-const PRUNE_BATCH: i64 = 500;
+const PRUNE_BATCH: i64 = crate::store::PRUNE_BATCH;
 
 /// A rejected reload, mailed to the operators once per set of mistakes.
 #[derive(Default)]

@@ -41,7 +41,8 @@ pub struct IncidentRow {
     pub surged_at: Option<i64>,
 }
 
-/// SQL condition: the incident is still being handled (not closed, not merged).
+/// SQL condition: the incident is still being handled (not closed, not merged). The
+/// partial index `incidents_active` (migration 0030) is on this very condition: change both.
 pub const ACTIVE: &str = "status NOT IN ('closed', 'merged', 'dismissed')";
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -510,6 +511,7 @@ impl Store {
         let filter = if include_closed {
             String::new()
         } else {
+            // Answered by the partial index `incidents_active`.
             format!("WHERE {ACTIVE}")
         };
         Ok(sqlx::query_as(&format!(

@@ -39,7 +39,7 @@ pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
-pub use retention::Intake;
+pub use retention::{Intake, PRUNE_BATCH};
 pub use search::{ItemPage, SearchQuery, COUNT_PAGES_AHEAD};
 pub use sources::{PollSuccess, SourceState};
 pub use throttle::Claim;

@@ -12,6 +12,12 @@
 use super::{Backend, Store};
 use anyhow::{Context, Result};
 
+/// Items deleted per transaction, by the daemon and by `yuqing prune` alike. Deleting an
+/// item updates each of its indexes (some on random keys: link, content hash), so a batch
+/// of a large store takes seconds of the write lock per few thousand; 500 keeps it short
+/// (docs/bench-scale.md).
+pub const PRUNE_BATCH: i64 = 500;
+
 /// An item no incident holds (`items` aliased as itself).
 const UNHELD: &str = "NOT EXISTS (SELECT 1 FROM incident_items ii WHERE ii.item_id = items.id) \
      AND NOT EXISTS (SELECT 1 FROM incidents inc WHERE inc.first_item_id = items.id)";
