@@ -5,7 +5,9 @@
 //! scripts. Exit codes: 0 success, 1 runtime failure, 2 a user's mistake (bad usage, invalid
 //! configuration, an unknown source or incident, a step the incident refuses).
 
+pub mod article;
 pub mod demo;
+pub mod evidence;
 pub mod lifecycle;
 pub mod notify;
 pub mod users;
@@ -528,10 +530,18 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     // Items published days ago open incidents whose clock started then: their breach
     // mail goes out with the opening mail, and this says why.
     for id in overdue {
-        let Some(i) = daemon.store.incident(daemon.store.pool(), id).await? else {
+        let Some(i) = daemon
+            .store
+            .incident(daemon.store.pool(), IncidentId(id))
+            .await?
+        else {
             continue;
         };
-        for d in daemon.store.deadlines_of(daemon.store.pool(), id).await? {
+        for d in daemon
+            .store
+            .deadlines_of(daemon.store.pool(), IncidentId(id))
+            .await?
+        {
             if let DeadlineState::Missed { overdue_by, .. } = d.state(&i, now) {
                 outln!(
                     "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\
@@ -1063,9 +1073,12 @@ async fn incident_json(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> Result<serde_json::Value> {
-    let deadlines = store.deadlines_of(store.pool(), i.id).await?;
-    let items = store.incident_items(store.pool(), i.id).await?;
-    let sightings = store.incident_sightings(store.pool(), i.id).await?;
+    let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+    let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(i.id))
+        .await?;
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
     Ok(json!({
         "id": i.id,
         "topic": i.topic_id,
@@ -1086,10 +1099,36 @@ async fn incident_json(
             "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
             "published": it.published_at.map(|t| rfc3339(t, tz)),
             "seen_by": seen_by_json(&sightings, it.id, tz),
+            "evidence": evidence.get(&it.id).map(|e| json!({
+                "state": e.state, "captured_at": rfc3339(e.captured_at, tz),
+                "checked_at": rfc3339(e.checked_at, tz), "sha256": e.sha256,
+                "versions": e.versions, "error": e.error,
+            })),
         })).collect::<Vec<_>>(),
         "spread": spread_json(&crate::notify::spread::Spread::of(&items, &sightings), tz),
         "deadlines": deadlines.iter().map(|d| deadline_json(i, d, now, tz)).collect::<Vec<_>>(),
     }))
+}
+
+/// An item's evidence in one line: `原帖已删除（2026-11-24 09:05 保存，共 1 版，SHA-256
+/// 3f2a…；2026-11-24 09:35 复查）`.
+fn evidence_line(e: &crate::store::EvidenceSummary, tz: chrono_tz::Tz) -> String {
+    let checked = local(from_secs(e.checked_at), tz);
+    match &e.sha256 {
+        Some(sha) => format!(
+            "{}（{} 保存，共 {} 版，SHA-256 {}…；{} 复查）",
+            e.state.zh(),
+            local(from_secs(e.captured_at), tz),
+            e.versions,
+            &sha[..sha.len().min(16)],
+            checked
+        ),
+        None => format!(
+            "未能保存（{} 尝试：{}）",
+            checked,
+            e.error.as_deref().unwrap_or("原因不明")
+        ),
+    }
 }
 
 /// `"seen_by"` of an item in JSON: every other source that carried it (issue 24 §2), with
@@ -1133,7 +1172,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     // The most urgent first, as on the console's dashboard: the nearest deadline owed.
     let mut list = Vec::new();
     for i in store.incidents(all).await? {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let nearest = crate::store::nearest_owed(&i, &deadlines, now);
         list.push((crate::store::urgency(nearest, i.id), i));
     }
@@ -1161,8 +1200,8 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         );
     }
     for i in &list {
-        let items = store.incident_items(store.pool(), i.id).await?;
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let sev = i.severity.zh();
         outln!(
             "#{} {} 【{}】{} {} — {} 条信息",
@@ -1237,7 +1276,7 @@ pub async fn report_incidents(
         .incidents_opened_between(secs(start), secs(end))
         .await?
     {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         rows.push((i, deadlines));
     }
     let lines = crate::notify::report::lines(&rows, now, tz);
@@ -1397,7 +1436,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     let code = apply(&store, &config, id, &step, who).await?;
     if let Step::Dismiss { .. } = step {
         let dismissed = store
-            .incident(store.pool(), id)
+            .incident(store.pool(), IncidentId(id))
             .await?
             .is_some_and(|i| i.status == crate::vocab::state::IncidentStatus::Dismissed);
         if dismissed {
@@ -1413,10 +1452,10 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
 /// stopped it (`classify --explain` on the item); nothing when the watchlists cannot be
 /// read now.
 async fn dismissal_hint(config: &Config, store: &Store, id: i64) -> Result<Vec<String>> {
-    let Some(i) = store.incident(store.pool(), id).await? else {
+    let Some(i) = store.incident(store.pool(), IncidentId(id)).await? else {
         return Ok(Vec::new());
     };
-    let items = store.incident_items(store.pool(), id).await?;
+    let items = store.incident_items(store.pool(), IncidentId(id)).await?;
     let Some(first) = items
         .iter()
         .find(|x| x.id == i.first_item_id)
@@ -1458,7 +1497,7 @@ async fn apply(
 async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let pending: Vec<_> = store
-        .release_candidates(store.pool(), id)
+        .release_candidates(store.pool(), IncidentId(id))
         .await?
         .into_iter()
         .filter(|c| c.status == "candidate")
@@ -1506,12 +1545,14 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
     let now = CommandClock.now();
-    let Some(i) = store.incident(store.pool(), id).await? else {
+    let Some(i) = store.incident(store.pool(), IncidentId(id)).await? else {
         eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));
     };
-    let actions = store.actions_of(id).await?;
-    let candidates = store.release_candidates(store.pool(), id).await?;
+    let actions = store.actions_of(IncidentId(id)).await?;
+    let candidates = store
+        .release_candidates(store.pool(), IncidentId(id))
+        .await?;
     if json_out {
         let mut v = incident_json(&store, &i, now, tz).await?;
         v["release_candidates"] = json!(candidates
@@ -1541,11 +1582,14 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         outln!("{line}");
     }
     outln!("时限：");
-    for d in store.deadlines_of(store.pool(), id).await? {
+    for d in store.deadlines_of(store.pool(), IncidentId(id)).await? {
         outln!("  {}", deadline_line(&i, &d, now, tz));
     }
-    let items = store.incident_items(store.pool(), id).await?;
-    let sightings = store.incident_sightings(store.pool(), id).await?;
+    let items = store.incident_items(store.pool(), IncidentId(id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(id))
+        .await?;
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
     for line in crate::notify::spread::Spread::of(&items, &sightings).lines(tz) {
         outln!("{line}");
     }
@@ -1568,6 +1612,9 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             .collect();
         if !also.is_empty() {
             outln!("      亦见于 {}", also.concat());
+        }
+        if let Some(e) = evidence.get(&it.id) {
+            outln!("      证据：{}", evidence_line(e, tz));
         }
     }
     if !candidates.is_empty() {
@@ -1594,7 +1641,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             "  {} {} {}",
             local(from_secs(a.at), tz),
             a.actor,
-            crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
+            crate::vocab::words::record_zh(a.action, a.detail.as_deref())
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -8,6 +8,7 @@
 //! under `state_dir`).
 
 pub mod every;
+pub mod evidence;
 pub mod notify;
 pub mod retention;
 pub mod search;
@@ -58,6 +59,9 @@ pub struct Config {
     pub hosts: BTreeMap<String, Politeness>,
     /// How long items outside incidents are kept (`[retention]`).
     pub retention: retention::Retention,
+    /// Which items' pages are kept as evidence, where, and when they are checked again
+    /// (`[evidence]`).
+    pub evidence: evidence::Evidence,
 }
 
 /// How politely one host is polled: at most `per_host` requests at once, their starts at
@@ -285,6 +289,8 @@ struct RawConfig {
     hosts: Vec<RawHost>,
     #[serde(default)]
     retention: retention::RawRetention,
+    #[serde(default)]
+    evidence: evidence::RawEvidence,
 }
 
 /// `[[host]]`: one host's own politeness.
@@ -469,6 +475,13 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
 
     let daemon = daemon(raw.daemon, source, &mut errs, &at);
     let mail = mail(raw.mail, &daemon.state_dir, &mut errs, &at);
+    let evidence = evidence::check(
+        std::mem::take(&mut raw.evidence),
+        &daemon.state_dir,
+        &mut errs,
+        path,
+        source,
+    );
     let (people, office_span) = raw.people.check(people_notify, &mut errs, &at);
     let jobs = crate::rules::jobs::check(
         raw.jobs,
@@ -518,6 +531,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         web,
         hosts,
         retention,
+        evidence,
     })
 }
 

@@ -10,9 +10,11 @@
 //! [`Fetcher::fetch_source`] is the whole pipeline the poller calls: fetch, decode the
 //! charset, parse the feed or list page.
 
+pub mod article;
 pub mod bounds;
 pub mod charset;
 pub mod chinese_date;
+pub mod exchange;
 pub mod feed;
 pub mod links;
 pub mod page;
@@ -41,16 +43,20 @@ pub struct FetchSettings {
     pub max_redirects: usize,
     /// Largest body accepted, counted after decompression.
     pub max_body: u64,
+    /// Time for one whole [`Fetcher::exchange`] (every hop, heads and bodies): a page that
+    /// never ends is cut off here.
+    pub page_timeout: Duration,
 }
 
 impl FetchSettings {
-    /// 10s to connect, 5 redirects, 10 MiB.
+    /// 10s to connect, 5 redirects, 10 MiB, 30s for a page.
     pub fn new(user_agent: impl Into<String>) -> FetchSettings {
         FetchSettings {
             user_agent: user_agent.into(),
             connect_timeout: Duration::from_secs(10),
             max_redirects: 5,
             max_body: 10 * 1024 * 1024,
+            page_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -60,6 +66,12 @@ impl FetchSettings {
 pub struct Fetcher {
     client: reqwest::Client,
     max_body: u64,
+    /// The same client without redirects followed, for [`Fetcher::exchange`], which follows
+    /// them itself to record each hop.
+    page_client: reqwest::Client,
+    user_agent: String,
+    max_redirects: usize,
+    page_timeout: Duration,
 }
 
 /// The cache validators a server gave with a body, sent back on the next poll.
@@ -103,6 +115,9 @@ pub enum FetchError {
     /// as the bare `HTTP 302 Found` it came with.
     #[error("redirect to a non-HTTP URL refused (HTTP {status} to a `{scheme}:` URL)")]
     NonHttpRedirect { status: u16, scheme: String },
+    /// A link that is not `http:` or `https:` (`ftp:`, `javascript:`, `file:`): never fetched.
+    #[error("not an HTTP link: `{scheme}:` URLs are not fetched")]
+    NotHttp { scheme: String },
     #[error("fetch failed: {0}")]
     Other(String),
 }
@@ -155,6 +170,8 @@ pub fn failure_zh(error: &str) -> String {
         "重定向过多（循环重定向）".into()
     } else if e.starts_with("redirect to a non-http") {
         "重定向到非 HTTP 地址，已拒绝".into()
+    } else if e.starts_with("not an http link") {
+        "不是 HTTP 链接，不抓取".into()
     } else if e.starts_with("the feed lists no entries") {
         "订阅源不再列出任何条目（RSS 桥接的登录可能已过期）".into()
     } else {
@@ -205,14 +222,24 @@ pub enum Polled {
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
         let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent)
+            .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.connect_timeout)
             .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .build()
+            .map_err(|e| FetchError::Other(chain(&e)))?;
+        let page_client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Other(chain(&e)))?;
         Ok(Fetcher {
             client,
             max_body: settings.max_body,
+            page_client,
+            user_agent: settings.user_agent,
+            max_redirects: settings.max_redirects,
+            page_timeout: settings.page_timeout,
         })
     }
 

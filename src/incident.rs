@@ -15,6 +15,7 @@ use crate::notify::outbox::domain_of;
 use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -84,7 +85,7 @@ pub async fn on_match(
         if open.status == IncidentStatus::Dismissed {
             // More of what a person judged a false positive: kept with it, told to nobody.
             store
-                .add_incident_item(tx, open.id, item.id, secs(now))
+                .add_incident_item(tx, IncidentId(open.id), item.id, secs(now))
                 .await?;
             tracing::info!(
                 incident_id = open.id,
@@ -107,7 +108,7 @@ pub async fn on_match(
             open
         };
         store
-            .add_incident_item(tx, open.id, item.id, secs(now))
+            .add_incident_item(tx, IncidentId(open.id), item.id, secs(now))
             .await?;
         let current = open.severity;
         if severity > current {
@@ -121,11 +122,13 @@ pub async fn on_match(
             // event that keeps growing read no more than the first ones did.
             let since = secs(now) - surge.within.as_secs() as i64;
             let (items, sources) = store
-                .recent_spread(tx, open.id, since, surge.negative_only)
+                .recent_spread(tx, IncidentId(open.id), since, surge.negative_only)
                 .await?;
             if items >= surge.items
                 && sources >= surge.sources
-                && store.mark_surged(tx, open.id, secs(now)).await?
+                && store
+                    .mark_surged(tx, IncidentId(open.id), secs(now))
+                    .await?
             {
                 let by = format!(
                     "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
@@ -157,7 +160,7 @@ pub async fn on_match(
                 IncidentId(first.id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {} also matches {topic_name}; merged",
                     item.id
@@ -201,7 +204,9 @@ pub async fn on_match(
         )
         .await?;
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(tx, id, kind, secs(due)).await?;
+        store
+            .insert_deadline(tx, IncidentId(id), kind, secs(due))
+            .await?;
     }
     let obligation = settings
         .watchlists
@@ -218,7 +223,7 @@ pub async fn on_match(
             IncidentId(id),
             secs(now),
             "yuqing",
-            "opened",
+            ActionKind::Opened,
             Some(&format!("first item {}", item.id)),
         )
         .await?;
@@ -229,7 +234,7 @@ pub async fn on_match(
                 IncidentId(id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {}: also opened #{} ({})",
                     item.id, sibling.id, sibling.topic_name
@@ -242,7 +247,7 @@ pub async fn on_match(
                 IncidentId(sibling.id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {}: also opened #{id} ({topic_name})",
                     item.id
@@ -251,10 +256,10 @@ pub async fn on_match(
             .await?;
     }
     let incident = store
-        .incident(&mut **tx, id)
+        .incident(&mut **tx, IncidentId(id))
         .await?
         .context("incident vanished")?;
-    let deadlines = store.deadlines_of(&mut **tx, id).await?;
+    let deadlines = store.deadlines_of(&mut **tx, IncidentId(id)).await?;
     let view = IncidentView {
         incident: &incident,
         first: item,
@@ -313,10 +318,12 @@ async fn move_clock_start(
     // Moved already in this poll: the mail says where it was before the poll.
     let earlier = moves.0.get(&incident.id).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
-    store.set_clock_start(tx, incident.id, secs(start)).await?;
+    store
+        .set_clock_start(tx, IncidentId(incident.id), secs(start))
+        .await?;
     for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
         store
-            .reschedule_deadline(tx, incident.id, kind, secs(due))
+            .reschedule_deadline(tx, IncidentId(incident.id), kind, secs(due))
             .await?;
     }
     let tz = config.daemon.timezone;
@@ -326,7 +333,7 @@ async fn move_clock_start(
             IncidentId(incident.id),
             secs(now),
             "yuqing",
-            "clock_start",
+            ActionKind::ClockStart,
             Some(&format!(
                 "{} -> {} (item {}, published earlier)",
                 mail::local(was, tz),
@@ -379,19 +386,19 @@ pub async fn regrade(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let from = incident.severity;
-    store.set_severity(tx, incident.id, to).await?;
+    store.set_severity(tx, IncidentId(incident.id), to).await?;
     let start = from_secs(incident.clock_start);
     let owed = deadline::schedule(to, start, &config.deadlines);
     for kind in [Kind::Release, Kind::PressConference, Kind::Response] {
         if !owed.iter().any(|(k, _)| *k == kind) {
             store
-                .cancel_deadline(tx, incident.id, kind, secs(now))
+                .cancel_deadline(tx, IncidentId(incident.id), kind, secs(now))
                 .await?;
         }
     }
     for (kind, due) in owed {
         store
-            .insert_deadline(tx, incident.id, kind, secs(due))
+            .insert_deadline(tx, IncidentId(incident.id), kind, secs(due))
             .await?;
     }
     store
@@ -400,7 +407,7 @@ pub async fn regrade(
             IncidentId(incident.id),
             secs(now),
             by,
-            "severity",
+            ActionKind::Severity,
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
@@ -430,14 +437,14 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub(crate) async fn read(store: &Store, tx: &mut Tx, id: i64) -> Result<Snapshot> {
         let incident = store
-            .incident(&mut **tx, id)
+            .incident(&mut **tx, IncidentId(id))
             .await?
             .with_context(|| format!("incident {id} vanished"))?;
-        let items = store.incident_items(&mut **tx, id).await?;
+        let items = store.incident_items(&mut **tx, IncidentId(id)).await?;
         if items.is_empty() {
             bail!("incident {id} has no items");
         }
-        let deadlines = store.deadlines_of(&mut **tx, id).await?;
+        let deadlines = store.deadlines_of(&mut **tx, IncidentId(id)).await?;
         Ok(Snapshot {
             incident,
             items,
@@ -511,7 +518,7 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
                 IncidentId(d.incident_id),
                 secs(now),
                 "yuqing",
-                "escalated",
+                ActionKind::Escalated,
                 Some(d.kind.as_str()),
             )
             .await?;
@@ -621,7 +628,7 @@ pub async fn fire_unacknowledged(
                 IncidentId(*id),
                 secs(now),
                 "yuqing",
-                "escalated",
+                ActionKind::Escalated,
                 Some("unacknowledged"),
             )
             .await?;
@@ -653,7 +660,7 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
             .await?;
         let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
         store
-            .mark_items_mailed(&mut tx, *id, upto, secs(now))
+            .mark_items_mailed(&mut tx, IncidentId(*id), upto, secs(now))
             .await?;
     }
     tx.commit().await?;
@@ -761,7 +768,7 @@ pub(crate) async fn act_in(
     now: DateTime<Utc>,
 ) -> Result<String, StepError> {
     let IncidentId(id) = id;
-    let Some(incident) = store.incident(&mut **tx, id).await? else {
+    let Some(incident) = store.incident(&mut **tx, IncidentId(id)).await? else {
         refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
     };
     if incident.status == IncidentStatus::Merged && !matches!(step, Step::Note(_)) {
@@ -818,17 +825,24 @@ pub(crate) async fn act_in(
     // state), nor do yuqing's own steps (a release confirmed from an own channel).
     if !matches!(step, Step::Acknowledge | Step::Note(_))
         && is_person(by)
-        && store.acknowledge(tx, id, t, by).await?
+        && store.acknowledge(tx, IncidentId(id), t, by).await?
     {
         store
-            .record_action(tx, IncidentId(id), t, by, "acknowledged", Some("by acting"))
+            .record_action(
+                tx,
+                IncidentId(id),
+                t,
+                by,
+                ActionKind::Acknowledged,
+                Some("by acting"),
+            )
             .await?;
     }
     let said = match step {
         Step::Acknowledge => {
-            if store.acknowledge(tx, id, t, by).await? {
+            if store.acknowledge(tx, IncidentId(id), t, by).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, "acknowledged", None)
+                    .record_action(tx, IncidentId(id), t, by, ActionKind::Acknowledged, None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
                 lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -848,7 +862,10 @@ pub(crate) async fn act_in(
             // The first open one of these is what a release answers.
             let mut kind = None;
             for k in [Kind::Release, Kind::Response, Kind::Obligation] {
-                if store.meet_deadline(tx, id, k, met, by, Some(url)).await? {
+                if store
+                    .meet_deadline(tx, IncidentId(id), k, met, by, Some(url))
+                    .await?
+                {
                     kind = Some(k);
                     break;
                 }
@@ -859,7 +876,7 @@ pub(crate) async fn act_in(
             // A reply that answers the public also discharges a working-day duty to reply.
             let also = if kind != Kind::Obligation
                 && store
-                    .meet_deadline(tx, id, Kind::Obligation, met, by, Some(url))
+                    .meet_deadline(tx, IncidentId(id), Kind::Obligation, met, by, Some(url))
                     .await?
             {
                 "，并履行时限义务"
@@ -874,16 +891,27 @@ pub(crate) async fn act_in(
                 None => url.clone(),
             };
             store
-                .record_action(tx, IncidentId(id), t, by, kind.as_str(), Some(&detail))
+                .record_action(tx, IncidentId(id), t, by, kind.into(), Some(&detail))
                 .await?;
-            store.settle_release_candidates(tx, id, Some(url)).await?;
+            store
+                .settle_release_candidates(tx, IncidentId(id), Some(url))
+                .await?;
             if matches!(
                 incident.status,
                 IncidentStatus::Open | IncidentStatus::Acknowledged
             ) {
-                store.set_status(tx, id, IncidentStatus::Released).await?;
                 store
-                    .record_action(tx, IncidentId(id), t, by, "state", Some("released"))
+                    .set_status(tx, IncidentId(id), IncidentStatus::Released)
+                    .await?;
+                store
+                    .record_action(
+                        tx,
+                        IncidentId(id),
+                        t,
+                        by,
+                        ActionKind::State,
+                        Some("released"),
+                    )
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -895,7 +923,14 @@ pub(crate) async fn act_in(
         }
         Step::PressConference { note } => {
             if !store
-                .meet_deadline(tx, id, Kind::PressConference, t, by, note.as_deref())
+                .meet_deadline(
+                    tx,
+                    IncidentId(id),
+                    Kind::PressConference,
+                    t,
+                    by,
+                    note.as_deref(),
+                )
                 .await?
             {
                 refuse!("事件 #{id} 没有待完成的新闻发布会时限可记录");
@@ -906,7 +941,7 @@ pub(crate) async fn act_in(
                     IncidentId(id),
                     t,
                     by,
-                    "press_conference",
+                    ActionKind::PressConference,
                     note.as_deref(),
                 )
                 .await?;
@@ -915,10 +950,17 @@ pub(crate) async fn act_in(
                 IncidentStatus::Open | IncidentStatus::Acknowledged | IncidentStatus::Released
             ) {
                 store
-                    .set_status(tx, id, IncidentStatus::PressConference)
+                    .set_status(tx, IncidentId(id), IncidentStatus::PressConference)
                     .await?;
                 store
-                    .record_action(tx, IncidentId(id), t, by, "state", Some("press_conference"))
+                    .record_action(
+                        tx,
+                        IncidentId(id),
+                        t,
+                        by,
+                        ActionKind::State,
+                        Some("press_conference"),
+                    )
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -931,9 +973,9 @@ pub(crate) async fn act_in(
             format!("事件 #{id}：级别调整为{}", to.zh())
         }
         Step::Title(_) => {
-            if store.set_title(tx, id, &title).await? {
+            if store.set_title(tx, IncidentId(id), &title).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, "title", Some(&title))
+                    .record_action(tx, IncidentId(id), t, by, ActionKind::Title, Some(&title))
                     .await?;
                 format!("事件 #{id} 标题改为：{title}")
             } else {
@@ -942,7 +984,7 @@ pub(crate) async fn act_in(
         }
         Step::Note(text) => {
             store
-                .record_action(tx, IncidentId(id), t, by, "note", Some(text))
+                .record_action(tx, IncidentId(id), t, by, ActionKind::Note, Some(text))
                 .await?;
             format!("事件 #{id}：已记录备注")
         }

@@ -22,11 +22,13 @@ pub mod notify;
 pub mod incident;
 // 8. Publication duties of the agency's own channels: alerts and scheduled reports.
 pub mod obligations;
-// 9. One poll of a source or an own channel: items or posts, health.
+// 9. Evidence: the pages of items kept as WARC records, checked again for deletion and edits.
+pub mod evidence;
+// 10. One poll of a source or an own channel: items or posts, health.
 pub mod polling;
-// 10. The duty console: pages, sessions and roles over the store and the workflows.
+// 11. The duty console: pages, sessions and roles over the store and the workflows.
 pub mod web;
-// 11. The loop, reload and shutdown, /metrics and /healthz, systemd.
+// 12. The loop, reload and shutdown, /metrics and /healthz, systemd.
 pub mod daemon;
-// 12. Commands and output formats.
+// 13. Commands and output formats.
 pub mod cli;

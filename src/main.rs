@@ -46,6 +46,15 @@ enum Command {
         source: Option<String>,
         file: Option<PathBuf>,
     },
+    /// Fetch one page and read it as an article: title, publication time, byline, body.
+    Article {
+        #[command(flatten)]
+        config: cli::ConfigArg,
+        /// One JSON document on stdout (`url`, `final_url`, `title`, `published`, `text`).
+        #[arg(long)]
+        json: bool,
+        url: String,
+    },
     /// One polling pass over every source (or one), then exit.
     Poll {
         #[command(flatten)]
@@ -111,6 +120,11 @@ enum Command {
     Incident {
         #[command(subcommand)]
         action: cli::IncidentCommand,
+    },
+    /// The pages of incidents' items kept as evidence (WARC).
+    Evidence {
+        #[command(subcommand)]
+        action: cli::evidence::EvidenceCommand,
     },
     /// The working-day calendar (holiday-cn files).
     Calendar {
@@ -226,6 +240,7 @@ fn main() -> ExitCode {
                 source,
                 file,
             } => cli::classify(&config, json, explain, source.as_deref(), file.as_deref()).await,
+            Command::Article { config, json, url } => cli::article::read(&config, &url, json).await,
             Command::Poll { config, source } => cli::poll(&config, source.as_deref()).await,
             Command::Items {
                 config,
@@ -251,6 +266,7 @@ fn main() -> ExitCode {
             Command::Incidents { config, all, json } => cli::incidents(&config, all, json).await,
             Command::Incident { action } => cli::incident(action).await,
             Command::User { action } => cli::users::run(action).await,
+            Command::Evidence { action } => cli::evidence::run(action).await,
             Command::Calendar {
                 action: CalendarCommand::Update(config),
             } => cli::calendar_update(&config).await,

@@ -19,6 +19,7 @@
 #[macro_use]
 mod common;
 
+mod article;
 mod briefing;
 mod browser;
 mod calendar_update;
@@ -30,6 +31,8 @@ mod console;
 mod daemon;
 mod demo;
 mod docs_links;
+mod evidence;
+mod exchange;
 mod faults;
 mod feed_corpus;
 mod fetch;

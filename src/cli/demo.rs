@@ -141,6 +141,10 @@ release_reminders = ["10s"]
 press_conference_reminders = ["15s"]
 response_reminders = ["10s"]
 
+# The sample items link to example.cn pages that do not exist: nothing to keep as evidence.
+[evidence]
+capture = "off"
+
 [[source]]
 id = "city-news"
 name = "示例日报·本地新闻"

@@ -54,6 +54,8 @@ pub struct Daemon {
     pub sender: Arc<Sender>,
     /// The instant-message sender (`[[notify]]`).
     pub dispatcher: Arc<Dispatcher>,
+    /// The WARC files this daemon writes evidence into (`[evidence] dir`).
+    pub archive: crate::evidence::capture::Archive,
     /// The config file, for reloads.
     pub config_path: PathBuf,
     /// What the operator's files looked like at the last (re)load.
@@ -73,6 +75,10 @@ pub struct Daemon {
     /// `polling::hosts`): the store is asked again only when these change.
     hosts_told: Arc<Mutex<Option<Vec<String>>>>,
 }
+
+/// Evidence rows claimed at a time, and fetched at once (each through the host gate).
+const EVIDENCE_BATCH: i64 = 8;
+pub const EVIDENCE_AT_ONCE: usize = 4;
 
 /// Items retention deletes per transaction (one per housekeeping turn).
 const PRUNE_BATCH: i64 = 500;
@@ -149,6 +155,7 @@ impl Daemon {
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot check for stale leases"),
         }
         sync_source_urls(&store, &settings.config).await;
+        let archive = crate::evidence::capture::Archive::new(&settings);
         let d = &settings.config.daemon;
         let seen = fingerprint(&config_path, &d.watchlists, &d.calendar).unwrap_or_default();
         Ok(Daemon {
@@ -165,8 +172,58 @@ impl Daemon {
             fetcher,
             sender,
             dispatcher,
+            archive,
             config_path,
         })
+    }
+
+    /// Claims the evidence work that is due (captures of new items, rechecks of kept pages)
+    /// and does it, [`EVIDENCE_AT_ONCE`] rows at a time, each request through `gate`, the
+    /// polls' host gate; returns what each row came to. A row the database failed to record
+    /// is let go, to be tried again a minute later.
+    pub async fn keep_evidence(
+        &self,
+        gate: &HostGate,
+    ) -> Result<Vec<(i64, crate::evidence::capture::Done)>> {
+        use futures_util::StreamExt;
+        let settings = self.settings.get();
+        let now = self.clock.now();
+        let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
+        let tasks = self
+            .store
+            .claim_evidence(leases::identity(), secs(now), until, EVIDENCE_BATCH)
+            .await?;
+        let ctx = crate::evidence::capture::Ctx {
+            store: &self.store,
+            fetcher: &self.fetcher,
+            settings: &settings,
+            archive: &self.archive,
+            gate,
+            clock: &*self.clock,
+        };
+        let ctx = &ctx;
+        let done: Vec<_> = futures_util::stream::iter(tasks)
+            .map(|task| async move {
+                let result = crate::evidence::capture::work(ctx, &task).await;
+                (task, result)
+            })
+            .buffer_unordered(EVIDENCE_AT_ONCE)
+            .collect()
+            .await;
+        let mut out = Vec::new();
+        for (task, result) in done {
+            match result {
+                Ok(d) => out.push((task.item_id, d)),
+                Err(e) => {
+                    tracing::error!(item_id = task.item_id, error = %format!("{e:#}"), "cannot record the evidence; trying again in a minute");
+                    let retry = secs(self.clock.now()) + 60;
+                    if let Err(e) = self.store.retry_evidence(task.id, retry).await {
+                        tracing::warn!(item_id = task.item_id, error = %format!("{e:#}"), "cannot let go of the evidence row; its lease runs out");
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Serves the duty console on `[web] listen` (see `web::serve`) until `shutdown`.
@@ -502,6 +559,9 @@ impl Daemon {
         let mut gate = Arc::new(HostGate::of(&self.settings.get().config));
         let mut polls: JoinSet<String> = JoinSet::new();
         let mut in_flight: HashSet<String> = HashSet::new();
+        // One batch of evidence work at a time, beside the polls and never before them in
+        // a turn: an item's alert was queued when its poll committed.
+        let mut evidence: Option<tokio::task::JoinHandle<()>> = None;
         let mut reload = reload_signal()?;
         let mut sd = crate::daemon::systemd::Notifier::from_env();
         {
@@ -588,6 +648,17 @@ impl Daemon {
                 Err(e) => self.report("cannot claim due sources", &e),
             }
 
+            if evidence.as_ref().is_none_or(|h| h.is_finished()) {
+                let (d, gate) = (self.clone(), gate.clone());
+                evidence = Some(tokio::spawn(async move {
+                    if let Err(e) = d.keep_evidence(&gate).await {
+                        d.report("cannot claim due evidence work", &e);
+                    }
+                }));
+            } else if let Err(e) = self.store.renew_evidence(me, until).await {
+                self.report("cannot renew the claims on evidence work", &e);
+            }
+
             let turn = self.housekeeping().await;
             if let Err(e) = &turn {
                 self.report("housekeeping failed; will retry", e);
@@ -622,6 +693,11 @@ impl Daemon {
 
         sd.stopping();
         let stop_started = std::time::Instant::now();
+        // Evidence work in flight is cut: its rows are let go with the leases below, and
+        // done again on the next start (a WARC file keeps whole records only).
+        if let Some(h) = evidence.take() {
+            h.abort();
+        }
         tracing::info!(
             in_flight = polls.len(),
             grace_s = STOP_POLLS.as_secs(),

@@ -871,6 +871,56 @@ pub fn dismissed(v: &IncidentView<'_>, reason: &str, by: &str, to: &[Mailbox]) -
     render("dismissed", v, to, subject, &lead, &next)
 }
 
+/// Mail to the duty officer, in the incident's thread, when the page of one of its items
+/// was found deleted or edited after it was kept as evidence (issue 23 §4): 原帖已删除
+/// （证据已保存） or 原帖已修改, with the kept version and how to export it.
+pub fn original_changed(
+    v: &IncidentView<'_>,
+    item: &ItemRow,
+    state: crate::vocab::state::EvidenceState,
+    kept: DateTime<Utc>,
+    version: i64,
+    to: &[Mailbox],
+) -> Draft {
+    use crate::vocab::state::EvidenceState;
+    let id = v.incident.id;
+    let (what, kind) = match state {
+        EvidenceState::Deleted => ("原帖已删除（证据已保存）", "evidence_deleted"),
+        _ => ("原帖已修改", "evidence_changed"),
+    };
+    let subject = format!(
+        "【舆情·{what}】#{id} {}：{}",
+        v.incident.topic_name,
+        one_line(&item.title, 50)
+    );
+    let link = item.link.as_deref().unwrap_or("（无）");
+    let lead = match state {
+        EvidenceState::Deleted => format!(
+            "舆情事件 #{id}（{}）的信息 #{}「{}」{what}：{} 复查时原网页已不存在或显示删除提示（{link}）。\
+             {} 保存的原帖（第 {version} 版）已存档，可导出作为证据。",
+            v.incident.topic_name,
+            item.id,
+            one_line(&item.title, 100),
+            local(v.now, v.tz),
+            local(kept, v.tz),
+        ),
+        _ => format!(
+            "舆情事件 #{id}（{}）的信息 #{}「{}」{what}：{} 复查时原网页（{link}）的正文与此前保存的版本不同，\
+             修改后的内容已于 {} 另存为第 {version} 版，此前各版均保留。",
+            v.incident.topic_name,
+            item.id,
+            one_line(&item.title, 100),
+            local(v.now, v.tz),
+            local(kept, v.tz),
+        ),
+    };
+    let next = vec![
+        format!("导出证据：yuqing evidence export {id} --out 事件{id}.warc.gz"),
+        format!("查看详情：yuqing incident show {id}"),
+    ];
+    render(kind, v, to, subject, &lead, &next)
+}
+
 /// Mail to the people told of an incident's escalation when `what` (发布权威信息 …) was
 /// recorded: the matter they were asked to press is handled, and the deadlines say how
 /// late.

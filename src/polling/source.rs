@@ -721,6 +721,12 @@ async fn ingest(
             (c, false)
         }
     };
+    // Its page is kept as evidence after this transaction commits, and so after the alert
+    // it queues (`evidence::capture`): a row due now, claimed apart from the polls.
+    let capture = settings.config.evidence.capture;
+    if entry.link.is_some() && capture.wants(!classification.topics.is_empty()) {
+        store.queue_capture(tx, id, secs(now)).await?;
+    }
     if !classification.topics.is_empty() {
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
         if !stored_topics {

@@ -250,7 +250,7 @@ impl Store {
             .bind(holder)
             .execute(&mut *tx)
             .await?;
-        for table in ["source_state", "outbox", "notifications"] {
+        for table in ["source_state", "outbox", "notifications", "evidence_tasks"] {
             sqlx::query(&format!(
                 "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
                  WHERE lease_holder = $1"
@@ -271,7 +271,8 @@ impl Store {
             "SELECT holder FROM leases \
              UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL \
-             UNION SELECT lease_holder FROM notifications WHERE lease_holder IS NOT NULL",
+             UNION SELECT lease_holder FROM notifications WHERE lease_holder IS NOT NULL \
+             UNION SELECT lease_holder FROM evidence_tasks WHERE lease_holder IS NOT NULL",
         )
         .fetch_all(self.pool())
         .await?;

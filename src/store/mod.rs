@@ -11,6 +11,7 @@
 mod channels;
 mod columns;
 mod console;
+mod evidence;
 mod incidents;
 mod items;
 pub mod leases;
@@ -28,13 +29,18 @@ mod users;
 
 pub use channels::{DutyAlert, NewPost, PostRow};
 pub use console::{ItemFilter, MailRow};
+pub use evidence::{
+    summaries as evidence_summaries, EvidenceRow, EvidenceSummary, EvidenceTask, EvidenceWork,
+    NewEvidence,
+};
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
-pub use search::{ItemPage, SearchQuery, SEARCH_COUNT_CAP};
+pub use retention::Intake;
+pub use search::{ItemPage, SearchQuery, COUNT_PAGES_AHEAD};
 pub use sources::{PollSuccess, SourceState};
 pub use throttle::Claim;
 pub use users::UserRow;

@@ -240,3 +240,63 @@ impl DeadlineState {
         }
     }
 }
+
+/// What became of the page behind an item that was kept as evidence (issue 23 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceState {
+    /// The page is there and its text is as captured.
+    Online,
+    /// Its text differs from the last capture; the new version was captured too.
+    Changed,
+    /// 404 or 410, or a notice page (该内容已被删除, 内容不存在 …).
+    Deleted,
+    /// The page could not be fetched (a timeout, a refused connection, a 5xx, a body over
+    /// the cap): said apart from deleted, for a site down is not a post withdrawn.
+    Unreachable,
+}
+
+impl EvidenceState {
+    pub const ALL: [EvidenceState; 4] = [
+        EvidenceState::Online,
+        EvidenceState::Changed,
+        EvidenceState::Deleted,
+        EvidenceState::Unreachable,
+    ];
+
+    /// The name in the database and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceState::Online => "online",
+            EvidenceState::Changed => "changed",
+            EvidenceState::Deleted => "deleted",
+            EvidenceState::Unreachable => "unreachable",
+        }
+    }
+
+    /// The name people read.
+    pub fn zh(self) -> &'static str {
+        match self {
+            EvidenceState::Online => "原帖在线",
+            EvidenceState::Changed => "原帖已修改",
+            EvidenceState::Deleted => "原帖已删除",
+            EvidenceState::Unreachable => "原帖无法访问",
+        }
+    }
+}
+
+impl fmt::Display for EvidenceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EvidenceState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        EvidenceState::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| format!("unknown evidence state `{s}`"))
+    }
+}

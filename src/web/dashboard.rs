@@ -125,7 +125,8 @@ pub async fn build(
         .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
         .collect();
     let duties = sources::duties(c, now).await?;
-    let troubled = sources::health(c, now)
+    // Which sources are in trouble: their states, not a week of their items.
+    let troubled = sources::health(c, now, false)
         .await?
         .into_iter()
         .filter(|h| matches!(h.state, "unreachable" | "silent"))

@@ -16,6 +16,7 @@ use super::Console;
 use crate::notify::mail::local;
 use crate::store::{IncidentRow, ItemRow};
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -230,7 +231,7 @@ pub async fn build(
     let now = c.clock.now();
     let store = &c.store;
     let id = incident.id;
-    let deadlines = store.deadlines_of(store.pool(), id).await?;
+    let deadlines = store.deadlines_of(store.pool(), IncidentId(id)).await?;
     let number = |s: &Option<String>| s.as_deref().and_then(|n| n.trim().parse::<usize>().ok());
     let (items_at, record_at) = (number(&paging.items), number(&paging.record));
     let href = |items: Option<usize>, record: Option<usize>, anchor: &str| {
@@ -243,10 +244,12 @@ pub async fn build(
         }
         format!("/incidents/{id}?{}#{anchor}", q.join("&"))
     };
-    let counted = store.incident_item_times(id).await?;
-    let sightings = store.incident_sightings(store.pool(), id).await?;
+    let counted = store.incident_item_times(IncidentId(id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(id))
+        .await?;
     let spread: Vec<String> = crate::notify::spread::Spread::of(
-        &store.incident_items(store.pool(), id).await?,
+        &store.incident_items(store.pool(), IncidentId(id)).await?,
         &sightings,
     )
     .lines(tz)
@@ -258,7 +261,7 @@ pub async fn build(
     });
     let range = items_pager.range(ITEMS_PER_PAGE);
     let rows: Vec<ItemRow> = store
-        .incident_items_page(id, range.start as i64, ITEMS_PER_PAGE as i64)
+        .incident_items_page(IncidentId(id), range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
     let name_of = |s: &str| crate::incident::source_name(config, s);
     let items = rows
@@ -285,7 +288,7 @@ pub async fn build(
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store
-        .actions_of(id)
+        .actions_of(IncidentId(id))
         .await?
         .into_iter()
         .map(|a| {
@@ -294,9 +297,9 @@ pub async fn build(
                 Entry {
                     at: local(from_secs(a.at), tz),
                     who: a.actor,
-                    what: words::action_zh(&a.action),
+                    what: words::action_zh(a.action),
                     detail: shown(
-                        words::detail_zh(&a.action, a.detail.as_deref().unwrap_or("")),
+                        words::detail_zh(a.action, a.detail.as_deref().unwrap_or("")),
                         id,
                     ),
                     mail: false,
@@ -304,7 +307,7 @@ pub async fn build(
             )
         })
         .collect();
-    for m in store.mails_of(id).await? {
+    for m in store.mails_of(IncidentId(id)).await? {
         let to: Vec<String> = serde_json::from_str(&m.recipients).unwrap_or_default();
         let sent = match m.sent_at {
             Some(t) => format!("已发送 {}", local(from_secs(t), tz)),
@@ -439,7 +442,7 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(paging): Query<Paging>,
 ) -> Response {
-    let incident = match c.store.incident(c.store.pool(), id).await {
+    let incident = match c.store.incident(c.store.pool(), IncidentId(id)).await {
         Ok(Some(i)) => i,
         Ok(None) => {
             return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))
