@@ -17,8 +17,8 @@ use crate::config::settings::Settings;
 use crate::config::{self, Config};
 use crate::daemon::scheduler::Daemon;
 use crate::incident::{self, Step};
-use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow, Store};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, parse_typed, secs, Clock, SystemClock};
 
 /// The clock of a command run from the shell: the real clock, or, when `YUQING_NOW` holds an
@@ -426,11 +426,26 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `classify --title/--summary/--url`: the item's parts, when it is classified in them.
+#[derive(Debug, Clone, Default)]
+pub struct ItemParts {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub url: Option<String>,
+}
+
+impl ItemParts {
+    fn given(&self) -> bool {
+        self.title.is_some() || self.summary.is_some() || self.url.is_some()
+    }
+}
+
 pub async fn classify(
     c: &ConfigArg,
     json_out: bool,
     explain: bool,
     source: Option<&str>,
+    parts: &ItemParts,
     file: Option<&Path>,
 ) -> Result<ExitCode> {
     let settings = match Settings::load(&c.config) {
@@ -445,6 +460,9 @@ pub async fn classify(
             .map(|s| s.id.as_str())
             .collect();
         or_exit!(known_source(c, id, &known));
+    }
+    if parts.given() {
+        return classify_parts(&settings, json_out, explain, source, parts, file).await;
     }
     let text = match file {
         Some(p) if p != Path::new("-") => {
@@ -482,6 +500,87 @@ pub async fn classify(
             outln!("语气\t{}\t{:+.2}", t.label.zh(), t.score);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `classify` of an item in its parts: the title and summary as given, the body from FILE
+/// (`-` for stdin) or from the article at `--url`, whose title stands in for a missing
+/// `--title`. Each topic says where it matched.
+async fn classify_parts(
+    settings: &Settings,
+    json_out: bool,
+    explain: bool,
+    source: Option<&str>,
+    given: &ItemParts,
+    file: Option<&Path>,
+) -> Result<ExitCode> {
+    let mut title = given.title.clone().unwrap_or_default();
+    let summary = given.summary.clone().unwrap_or_default();
+    let body = match (&given.url, file) {
+        (Some(url), _) => match article::fetch(&settings.config, url).await? {
+            Ok((_, a)) => {
+                if given.title.is_none() {
+                    title = a.title;
+                }
+                a.text
+            }
+            Err(code) => return Ok(code),
+        },
+        (None, Some(p)) if p != Path::new("-") => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        (None, Some(_)) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read stdin")?;
+            s
+        }
+        (None, None) => String::new(),
+    };
+    let parts = crate::classify::Parts {
+        title: &title,
+        summary: &summary,
+        body: &body,
+    };
+    let classifier: &Classifier = &settings.classifier;
+    if explain {
+        out!("{}", classifier.explain_parts(&parts, source));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = classifier.classify_parts(&parts, source);
+    if json_out {
+        // The plain `classify --json` shape, each topic with `found_in` and `body_only`.
+        let mut value = serde_json::to_value(&result.classification)?;
+        if let Some(topics) = value["topics"].as_array_mut() {
+            for (t, m) in topics.iter_mut().zip(&result.matches) {
+                t["found_in"] = serde_json::to_value(&m.found_in)?;
+                t["body_only"] = m.body_only.into();
+            }
+        }
+        jsonln!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if result.matches.is_empty() {
+        outln!("no topic matched");
+    }
+    for m in &result.matches {
+        let places: Vec<&str> = m.found_in.iter().map(|p| p.zh()).collect();
+        let only = if m.body_only {
+            "（仅因正文）"
+        } else {
+            ""
+        };
+        outln!(
+            "{}\t{}\t{}\t{}{only}",
+            m.id,
+            m.name,
+            m.severity,
+            places.join("、")
+        );
+    }
+    let t = result.classification.tone;
+    outln!("语气\t{}\t{:+.2}", t.label.zh(), t.score);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -546,7 +645,7 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
                 outln!(
                     "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\
                      已超时 {}；超时通报随立案通知一并发出",
-                    crate::notify::mail::deadline_what(&d),
+                    d.what(),
                     local(from_secs(d.due_at), tz),
                     local(from_secs(i.clock_start), tz),
                     zh_span(overdue_by)
@@ -1045,7 +1144,7 @@ fn deadline_line(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> String {
-    let what = crate::notify::mail::deadline_what(d);
+    let what = d.what();
     let due = from_secs(d.due_at);
     let state = match d.state(i, now) {
         // Done or ended: the words of the 考核 report, with when and by whom.
@@ -1063,7 +1162,7 @@ fn deadline_line(
     format!(
         "{what}：{} 前，{state}{}",
         local(due, tz),
-        crate::notify::mail::uncertain_note(d)
+        d.uncertain_note()
     )
 }
 

@@ -10,8 +10,8 @@ pub mod release;
 use crate::classify::grouping::SameItem;
 use crate::config::settings::Settings;
 use crate::config::Config;
+use crate::notify::alert::{alert, queue};
 use crate::notify::mail::{self, IncidentView};
-use crate::notify::outbox::domain_of;
 use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
@@ -40,7 +40,7 @@ pub const NOTE_MAX_CHARS: usize = 10_000;
 /// An incident's title until a person sets one: its first item's title on one line, cut
 /// to `TITLE_MAX_CHARS` with `…`; the topic's name when the item has no title.
 pub fn default_title(item_title: &str, topic_name: &str) -> String {
-    let title = mail::one_line(item_title, TITLE_MAX_CHARS - 1);
+    let title = crate::vocab::text::one_line(item_title, TITLE_MAX_CHARS - 1);
     if title.is_empty() {
         topic_name.to_string()
     } else {
@@ -115,26 +115,24 @@ pub async fn on_match(
             regrade(store, tx, config, &open, severity, "yuqing", now).await?;
         } else if let Some(surge) = config
             .surge
-            .filter(|_| open.surged_at.is_none() && current < Severity::EspeciallyMajor)
+            .filter(|s| s.applies(current, open.surged_at.is_some()))
         {
-            // Spreading fast: at least N items from K sources within the window. Counted
-            // only until the rule has fired, which it does once: so the joins into an
-            // event that keeps growing read no more than the first ones did.
-            let since = secs(now) - surge.within.as_secs() as i64;
+            // Counted only until the rule has fired, which it does once: so the joins into
+            // an event that keeps growing read no more than the first ones did.
             let (items, sources) = store
-                .recent_spread(tx, IncidentId(open.id), since, surge.negative_only)
+                .recent_spread(
+                    tx,
+                    IncidentId(open.id),
+                    surge.since(secs(now)),
+                    surge.negative_only,
+                )
                 .await?;
-            if items >= surge.items
-                && sources >= surge.sources
+            if surge.reached(items, sources)
                 && store
                     .mark_surged(tx, IncidentId(open.id), secs(now))
                     .await?
             {
-                let by = format!(
-                    "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
-                    if surge.negative_only { "负面" } else { "" },
-                    surge.within
-                );
+                let by = surge.raised_by(items, sources);
                 regrade(store, tx, config, &open, current.raised(), &by, now).await?;
             }
         }
@@ -272,9 +270,9 @@ pub async fn on_match(
         tz: config.daemon.timezone,
         now,
     };
-    let to = config
+    let who = config
         .escalation
-        .mailboxes(&config.people, severity, EStep::Opened);
+        .audience(&config.people, severity, EStep::Opened);
     let related: Vec<mail::Related> = siblings
         .iter()
         .map(|r| (r, Some(r.topic_name.clone())))
@@ -288,13 +286,10 @@ pub async fn on_match(
             same_item,
         })
         .collect();
-    let mut draft = mail::opened(&view, &to, &related);
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, severity, EStep::Opened);
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    alert(store, tx, config, who, now, |to| {
+        mail::opened(&view, to, &related)
+    })
+    .await?;
     tracing::info!(incident_id = id, topic = topic_id, severity = %severity, "incident opened");
     Ok(Outcome::Opened(id))
 }
@@ -336,8 +331,8 @@ async fn move_clock_start(
             ActionKind::ClockStart,
             Some(&format!(
                 "{} -> {} (item {}, published earlier)",
-                mail::local(was, tz),
-                mail::local(start, tz),
+                crate::vocab::clock::local(was, tz),
+                crate::vocab::clock::local(start, tz),
                 item.id
             )),
         )
@@ -345,13 +340,11 @@ async fn move_clock_start(
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let source = source_name(config, &item.source_id);
     let view = snap.view(config, &source, now);
-    let to = config
+    let who = config
         .escalation
-        .mailboxes(&config.people, snap.severity(), EStep::Regraded);
-    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &to);
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, snap.severity(), EStep::Regraded);
+        .audience(&config.people, snap.severity(), EStep::Regraded);
+    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &who.mailboxes);
+    draft.notify = who.notifiers;
     // One mail per incident per poll: the one queued by this poll's earlier move says the
     // latest start instead, unless it went out meanwhile.
     let replaced = match earlier {
@@ -359,9 +352,7 @@ async fn move_clock_start(
         None => false,
     };
     if !replaced {
-        let queued = store
-            .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+        let queued = queue(store, tx, config, &draft, now).await?;
         moves.0.insert(incident.id, (secs(mailed_was), queued));
     }
     tracing::info!(
@@ -414,15 +405,12 @@ pub async fn regrade(
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let to_people = config.escalation.regraded(&config.people, from, to);
+    let who = config.escalation.regraded(&config.people, from, to);
     lifecycle::settle(store, tx, config, incident.id, by, now).await?;
-    let mut draft = mail::regraded(&view, from, to, by, &to_people);
-    draft.notify = config
-        .escalation
-        .regraded_notifiers(&config.people, from, to);
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    alert(store, tx, config, who, now, |people| {
+        mail::regraded(&view, from, to, by, people)
+    })
+    .await?;
     tracing::info!(incident_id = incident.id, from = %from, to = %to, "incident regraded");
     Ok(())
 }
@@ -501,16 +489,13 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         } else {
             EStep::Breach
         };
-        let to = config
+        let who = config
             .escalation
-            .mailboxes(&config.people, snap.severity(), step);
-        let mut draft = mail::breached(&view, d, again, &to);
-        draft.notify = config
-            .escalation
-            .notifiers(&config.people, snap.severity(), step);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+            .audience(&config.people, snap.severity(), step);
+        alert(store, &mut tx, config, who, now, |to| {
+            mail::breached(&view, d, again, to)
+        })
+        .await?;
         store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
         store
             .record_action(
@@ -573,17 +558,13 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         };
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let to = config
+        let who = config
             .escalation
-            .mailboxes(&config.people, snap.severity(), EStep::Reminder);
-        let mut draft = mail::reminder(&view, dl, &to);
-        draft.notify =
-            config
-                .escalation
-                .notifiers(&config.people, snap.severity(), EStep::Reminder);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+            .audience(&config.people, snap.severity(), EStep::Reminder);
+        alert(store, &mut tx, config, who, now, |to| {
+            mail::reminder(&view, dl, to)
+        })
+        .await?;
         store.mark_reminded(&mut tx, dl.id, offset).await?;
         tracing::info!(incident_id = dl.incident_id, deadline = %dl.kind, left_s = left, "deadline reminder queued");
         sent += 1;
@@ -609,19 +590,14 @@ pub async fn fire_unacknowledged(
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let after = policy(snap.incident.severity);
-        let to =
+        let who =
             config
                 .escalation
-                .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
-        let mut draft =
-            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), &to);
-        draft.notify =
-            config
-                .escalation
-                .notifiers(&config.people, snap.severity(), EStep::Unacknowledged);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+                .audience(&config.people, snap.severity(), EStep::Unacknowledged);
+        alert(store, &mut tx, config, who, now, |to| {
+            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), to)
+        })
+        .await?;
         store
             .record_action(
                 &mut tx,
@@ -655,9 +631,7 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
             .escalation
             .mailboxes(&config.people, snap.severity(), EStep::NewItems);
         let draft = mail::new_items(&view, items, &names, &to);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+        queue(store, &mut tx, config, &draft, now).await?;
         let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
         store
             .mark_items_mailed(&mut tx, IncidentId(*id), upto, secs(now))
@@ -806,7 +780,7 @@ pub(crate) async fn act_in(
     }
     let title = match step {
         Step::Title(text) => {
-            let title = mail::one_line(text, usize::MAX);
+            let title = crate::vocab::text::one_line(text, usize::MAX);
             let n = title.chars().count();
             if n == 0 {
                 refuse!("标题不能为空");
@@ -886,7 +860,7 @@ pub(crate) async fn act_in(
             let detail = match at {
                 Some(at) => format!(
                     "{url} (published {})",
-                    mail::local(*at, config.daemon.timezone)
+                    crate::vocab::clock::local(*at, config.daemon.timezone)
                 ),
                 None => url.clone(),
             };

@@ -3,8 +3,8 @@
 
 use crate::cli::{open, IncidentCommand};
 use crate::config::settings::Settings;
-use crate::notify::mail::local;
 use crate::store::{IncidentRow, Store};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, Clock};
 use crate::vocab::ids::{IncidentId, ItemId};
 use anyhow::Result;

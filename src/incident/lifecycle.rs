@@ -20,13 +20,15 @@
 use super::{refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
 use crate::config::Config;
-use crate::notify::mail::{self, local};
-use crate::notify::outbox::domain_of;
+use crate::notify::alert::{alert, queue};
+use crate::notify::mail;
 use crate::rules::calendar::{Calendar, Obligation};
 use crate::rules::deadline;
+use crate::rules::escalation::Audience;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
 use crate::vocab::action::ActionKind;
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
 use crate::vocab::state::IncidentStatus;
@@ -204,23 +206,20 @@ pub(super) async fn resurge(
         .collect();
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let to = config
+    let who = config
         .escalation
-        .mailboxes(&config.people, snap.severity(), EStep::Resurgence);
-    let mut draft = mail::resurgence(
-        &view,
-        item,
-        &source_name(config, &item.source_id),
-        reopened,
-        &history,
-        &to,
-    );
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, snap.severity(), EStep::Resurgence);
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+        .audience(&config.people, snap.severity(), EStep::Resurgence);
+    alert(store, tx, config, who, now, |to| {
+        mail::resurgence(
+            &view,
+            item,
+            &source_name(config, &item.source_id),
+            reopened,
+            &history,
+            to,
+        )
+    })
+    .await?;
     tracing::info!(incident_id = incident.id, reopened, "resurgence (回温)");
     Ok(snap.incident)
 }
@@ -317,9 +316,7 @@ pub(super) async fn settle(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let draft = mail::monitoring(&view, until, &config.people.duty);
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, tx, config, &draft, now).await?;
     tracing::info!(incident_id = id, "response duties met; monitoring");
     Ok(())
 }
@@ -345,14 +342,15 @@ pub(super) async fn close(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     // The leaders told of an escalation hear that it closed, too.
-    let (told, told_notify) = escalation_audience(store, tx, config, id, snap.severity()).await?;
-    let mut to = config.people.duty.clone();
-    add_each(&mut to, told);
-    let mut draft = mail::closed(&view, by, &to);
-    draft.notify = told_notify;
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    let mut who = Audience {
+        mailboxes: config.people.duty.clone(),
+        notifiers: Vec::new(),
+    };
+    who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
+    alert(store, tx, config, who, now, |to| {
+        mail::closed(&view, by, to)
+    })
+    .await?;
     tracing::info!(incident_id = id, by, "incident closed");
     Ok(())
 }
@@ -366,21 +364,14 @@ pub(super) async fn escalation_audience(
     config: &Config,
     id: i64,
     severity: crate::vocab::severity::Severity,
-) -> Result<(Vec<lettre::message::Mailbox>, Vec<String>)> {
-    let (mut to, mut notify) = (Vec::new(), Vec::new());
+) -> Result<Audience> {
+    let mut who = Audience::default();
     if store.was_escalated(tx, IncidentId(id)).await? {
         for step in [EStep::Breach, EStep::Unacknowledged] {
-            add_each(
-                &mut to,
-                config.escalation.mailboxes(&config.people, severity, step),
-            );
-            add_each(
-                &mut notify,
-                config.escalation.notifiers(&config.people, severity, step),
-            );
+            who.add(config.escalation.audience(&config.people, severity, step));
         }
     }
-    Ok((to, notify))
+    Ok(who)
 }
 
 /// After `what` (发布权威信息, 召开新闻发布会) was recorded on incident `id`: the people
@@ -395,27 +386,17 @@ pub(super) async fn tell_handled(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let snap = Snapshot::read(store, tx, id).await?;
-    let (to, notify) = escalation_audience(store, tx, config, id, snap.severity()).await?;
-    if to.is_empty() && notify.is_empty() {
+    let who = escalation_audience(store, tx, config, id, snap.severity()).await?;
+    if who.is_empty() {
         return Ok(());
     }
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let mut draft = mail::handled(&view, what, by, &to);
-    draft.notify = notify;
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    alert(store, tx, config, who, now, |to| {
+        mail::handled(&view, what, by, to)
+    })
+    .await?;
     Ok(())
-}
-
-/// Adds `more` to `list`, each once.
-fn add_each<T: PartialEq>(list: &mut Vec<T>, more: Vec<T>) {
-    for m in more {
-        if !list.contains(&m) {
-            list.push(m);
-        }
-    }
 }
 
 /// Ends incident `id` as a false positive (误报) for `reason`: its deadlines are cancelled,
@@ -448,19 +429,14 @@ pub(super) async fn dismiss(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let severity = snap.severity();
-    let (told, told_notify) = escalation_audience(store, tx, config, id, severity).await?;
-    let mut to = config
+    let mut who = config
         .escalation
-        .mailboxes(&config.people, severity, EStep::Opened);
-    add_each(&mut to, told);
-    let mut draft = mail::dismissed(&view, reason, by, &to);
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, severity, EStep::Opened);
-    add_each(&mut draft.notify, told_notify);
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+        .audience(&config.people, severity, EStep::Opened);
+    who.add(escalation_audience(store, tx, config, id, severity).await?);
+    alert(store, tx, config, who, now, |to| {
+        mail::dismissed(&view, reason, by, to)
+    })
+    .await?;
     tracing::info!(
         incident_id = id,
         by,
@@ -572,9 +548,7 @@ pub async fn merge(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let draft = mail::merged(&view, &b, by, &config.people.duty);
-    store
-        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     let already = if moved == items.len() {
         String::new()
@@ -717,14 +691,10 @@ pub async fn split(
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
     let opened = mail::opened(&view, &to, &[]);
-    store
-        .enqueue(&mut tx, &opened, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &opened, now).await?;
     let mut draft = mail::split(&view, from, ids.len(), by, &config.people.duty);
     draft.incident_id = Some(from);
-    store
-        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     Ok((
         IncidentId(id),

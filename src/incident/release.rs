@@ -23,8 +23,8 @@ use crate::classify::grouping::ItemSignature;
 use crate::config::settings::Settings;
 use crate::config::Channel;
 use crate::incident::{self, Step};
+use crate::notify::alert::queue;
 use crate::notify::mail;
-use crate::notify::outbox::domain_of;
 use crate::store::{IncidentRow, PostRow, Store};
 use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
@@ -195,9 +195,7 @@ async fn propose(
     let source = incident::source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let draft = mail::release_candidate(&view, &channel.name, post, auto, &config.people.duty);
-    store
-        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     tracing::info!(
         incident_id = incident.id,

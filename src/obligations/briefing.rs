@@ -5,10 +5,10 @@
 
 use crate::config::settings::Settings;
 use crate::notify::briefing::{self, DutyLine, FailingSource, Input, Numbers};
-use crate::notify::mail::local;
 use crate::rules::calendar::Calendar;
 use crate::rules::duty;
 use crate::store::Store;
+use crate::vocab::clock::local;
 use crate::vocab::clock::{midnight, secs};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;

@@ -100,6 +100,16 @@ impl IncidentRow {
 }
 
 impl DeadlineRow {
+    /// What it asks, in the words everyone reads (`vocab::words::deadline_zh`).
+    pub fn what(&self) -> String {
+        crate::vocab::words::deadline_zh(self.kind, self.duty.as_deref())
+    }
+
+    /// The flag of one counted without calendar data, empty otherwise.
+    pub fn uncertain_note(&self) -> String {
+        crate::vocab::words::uncertain_zh(self.uncertain.as_deref())
+    }
+
     /// The incident a merge of `incident` cancelled this deadline into (a deadline that a
     /// regrade cancelled earlier keeps that reason).
     pub fn merged_into(&self, incident: &IncidentRow) -> Option<i64> {

@@ -149,6 +149,27 @@ pub fn record_zh(action: ActionKind, detail: Option<&str>) -> String {
     }
 }
 
+/// What a deadline asks: the duty of a working-day obligation (网民留言答复), else the
+/// kind's words (发布权威信息). Mail, report, briefing, console and terminal name it so.
+pub fn deadline_zh(kind: DeadlineKind, duty: Option<&str>) -> String {
+    match duty {
+        Some(duty) => duty.to_string(),
+        None => kind.zh().to_string(),
+    }
+}
+
+/// The flag of a working-day deadline counted without calendar data for `years`
+/// (comma-separated), empty otherwise.
+pub fn uncertain_zh(years: Option<&str>) -> String {
+    match years.filter(|u| !u.is_empty()) {
+        Some(years) => format!(
+            "（日历缺少{}年数据，截止时间按周末推算，请核对）",
+            years.replace(',', "、")
+        ),
+        None => String::new(),
+    }
+}
+
 /// A source's health word (`store::SourceState::health`) as people read it.
 pub fn source_health_zh(state: &str) -> &'static str {
     match state {

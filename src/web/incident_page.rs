@@ -13,8 +13,8 @@ use super::dashboard::DeadlineView;
 use super::pages::{self, Layout};
 use super::words;
 use super::Console;
-use crate::notify::mail::local;
 use crate::store::{IncidentRow, ItemRow};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use askama::Template;
@@ -212,7 +212,7 @@ fn shown(detail: String, id: i64) -> String {
     }
     format!(
         "{}（共 {n} 字，全文见 yuqing incident show {id}）",
-        crate::notify::mail::one_line(&detail, crate::incident::NOTE_MAX_CHARS)
+        crate::vocab::text::one_line(&detail, crate::incident::NOTE_MAX_CHARS)
     )
 }
 
