@@ -19,6 +19,7 @@ use yuqing::classify::grouping::ItemSignature;
 use yuqing::config::settings::Settings;
 use yuqing::incident::{self, Outcome};
 use yuqing::store::{NewItem, Store, Stored};
+use yuqing::vocab::ids::IncidentId;
 use yuqing::vocab::severity::Severity;
 
 const ROUNDS: usize = 30;
@@ -156,7 +157,10 @@ fn main() {
             // Baseline: what each join used to add, reading the incident's items and
             // recomputing the latest 200 signatures from their text.
             let t = Instant::now();
-            let items = store.incident_items(store.pool(), 2).await.unwrap();
+            let items = store
+                .incident_items(store.pool(), IncidentId(2))
+                .await
+                .unwrap();
             let sig = ItemSignature::of(&title(1, 999_999), "");
             let best = items
                 .iter()

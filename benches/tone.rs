@@ -8,12 +8,13 @@
 //! (even rows), and `untuned.tsv`, written before the scorer of issue 25 and never looked
 //! at item by item: `TONE_SHOW_ERRORS=1` lists the dev half's errors only.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-use yuqing::classify::tone::{label_of, ToneLabel, ToneLexicon, ToneScorer, MODEL_CENTRE};
+use yuqing::classify::tone::{label_of_lexicon, ToneLabel, ToneLexicon, ToneScorer};
 
 struct Row {
     negative: bool,
+    neutral: bool,
     text: String,
 }
 
@@ -53,8 +54,12 @@ impl Counts {
 }
 
 fn read(root: &Path, name: &str, columns: usize) -> Vec<Row> {
-    let path = root.join("tests/fixtures/tone").join(name);
-    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    read_path(&root.join("tests/fixtures/tone").join(name), columns)
+}
+
+fn read_path(path: &Path, columns: usize) -> Vec<Row> {
+    let name = path.display();
+    let data = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut rows = Vec::new();
     for (i, line) in data.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
@@ -64,29 +69,72 @@ fn read(root: &Path, name: &str, columns: usize) -> Vec<Row> {
             .unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1));
         rows.push(Row {
             negative: label == ToneLabel::Negative,
+            neutral: label == ToneLabel::Neutral,
             text: f[1..].join("\n"),
         });
     }
     rows
 }
 
+/// The second untuned source: SMP2020-EWECT's Weibo test split, not kept in the
+/// repository (see `tests/fixtures/tone/README.md`; `scripts/tone_second_set.py` writes
+/// it), read from `$YUQING_TONE_SECOND_SET`, else
+/// `~/.cache/yuqing-tone-eval/smp2020-usual-test.tsv`.
+fn second_set() -> Option<Vec<Row>> {
+    let path = match std::env::var_os("YUQING_TONE_SECOND_SET") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(std::env::var_os("HOME")?)
+            .join(".cache/yuqing-tone-eval/smp2020-usual-test.tsv"),
+    };
+    if !path.is_file() {
+        println!(
+            "second set: {} not found; see tests/fixtures/tone/README.md",
+            path.display()
+        );
+        return None;
+    }
+    Some(read_path(&path, 2))
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `TONE_COMPONENTS=FILE`: for each line of FILE, the lexicon's sum, the model's
+    // log-odds and the folded length (for scripts that study how the halves combine).
+    if let Some(file) = std::env::var_os("TONE_COMPONENTS") {
+        let lexicon = ToneLexicon::for_watchlists(&root.join("watchlists")).expect("tone lexicon");
+        let scorer = ToneScorer::new(&lexicon);
+        let data = std::fs::read_to_string(&file).expect("TONE_COMPONENTS file");
+        for line in data.lines() {
+            let line = line.replace("\\n", "\n");
+            let (lex, logit, _) = scorer.components(&line);
+            let folded = yuqing::classify::normalize::normalize_text(&line);
+            let chars = folded.chars().count();
+            println!(
+                "{lex:.4}\t{logit:.4}\t{chars}\t{}",
+                folded.replace(['\t', '\n'], " ")
+            );
+        }
+        return;
+    }
     let headlines = read(root, "headlines.tsv", 3);
     let untuned = read(root, "untuned.tsv", 2);
+    let second = second_set();
     let lexicon = ToneLexicon::for_watchlists(&root.join("watchlists")).expect("tone lexicon");
     let scorer = ToneScorer::new(&lexicon);
 
     // The sets: dev (index 0, 2, … of headlines: odd data rows), held out, untuned.
     let dev: Vec<&Row> = headlines.iter().step_by(2).collect();
     let held: Vec<&Row> = headlines.iter().skip(1).step_by(2).collect();
-    let sets: [(&str, Vec<&Row>); 3] = [
+    let mut sets: Vec<(&str, Vec<&Row>)> = vec![
         ("headlines dev (tuned)", dev),
         ("headlines held out", held),
         ("untuned set", untuned.iter().collect()),
     ];
+    if let Some(rows) = &second {
+        sets.push(("second source (SMP2020-EWECT)", rows.iter().collect()));
+    }
     println!("lexicon {:?}", lexicon.size());
-    let components: Vec<Vec<(f64, f64)>> = sets
+    let components: Vec<Vec<(f64, f64, usize)>> = sets
         .iter()
         .map(|(_, rows)| rows.iter().map(|r| scorer.components(&r.text)).collect())
         .collect();
@@ -98,14 +146,17 @@ fn main() {
         let mut rules = Counts::default();
         let mut model = Counts::default();
         let mut base = Counts::default();
-        for (r, &(lex, logit)) in rows.iter().zip(&components[si]) {
-            let said = scorer.tone(&r.text).label == ToneLabel::Negative;
+        // Neutral items: how many the scorer calls negative, neutral, positive.
+        let mut neutral = [0usize; 3];
+        for (r, &(lex, logit, _)) in rows.iter().zip(&components[si]) {
+            let label = scorer.tone(&r.text).label;
+            if r.neutral {
+                neutral[label as usize] += 1;
+            }
+            let said = label == ToneLabel::Negative;
             tone.add(r.negative, said);
-            rules.add(
-                r.negative,
-                label_of(lex, 0.0, 0.0, 0.0) == ToneLabel::Negative,
-            );
-            model.add(r.negative, logit > MODEL_CENTRE);
+            rules.add(r.negative, label_of_lexicon(lex) == ToneLabel::Negative);
+            model.add(r.negative, logit > 0.0);
             let (neg, pos) = scorer.lexicon_counts(&r.text);
             base.add(r.negative, neg > pos);
             if si == 0 && said != r.negative && std::env::var_os("TONE_SHOW_ERRORS").is_some() {
@@ -121,6 +172,17 @@ fn main() {
         println!("  {}", rules.line("lexicon and rules alone"));
         println!("  {}", model.line("model alone"));
         println!("  {}", base.line("lexicon count (baseline)"));
+        let n: usize = neutral.iter().sum();
+        if n > 0 {
+            println!(
+                "  neutral items ({n}): called negative {} ({:.3}), neutral {}, positive {} ({:.3})",
+                neutral[0],
+                neutral[0] as f64 / n as f64,
+                neutral[1],
+                neutral[2],
+                neutral[2] as f64 / n as f64
+            );
+        }
     }
 
     // Speed, as a ratio to the baseline's pass over the same texts.

@@ -14,6 +14,7 @@
 
 pub mod grouping;
 pub mod normalize;
+pub mod parts;
 pub mod tone;
 pub mod watchlist;
 
@@ -23,6 +24,7 @@ mod explain;
 mod literals;
 
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
+pub use parts::{Match, Part, Parts, PartsClassification};
 
 use crate::classify::normalize::{normalize, normalize_term, normalize_text, Normalized};
 use crate::classify::watchlist::{regex_source, Watchlists};

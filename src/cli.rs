@@ -17,8 +17,8 @@ use crate::config::settings::Settings;
 use crate::config::{self, Config};
 use crate::daemon::scheduler::Daemon;
 use crate::incident::{self, Step};
-use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow, Store};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, parse_typed, secs, Clock, SystemClock};
 
 /// The clock of a command run from the shell: the real clock, or, when `YUQING_NOW` holds an
@@ -426,11 +426,26 @@ pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `classify --title/--summary/--url`: the item's parts, when it is classified in them.
+#[derive(Debug, Clone, Default)]
+pub struct ItemParts {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub url: Option<String>,
+}
+
+impl ItemParts {
+    fn given(&self) -> bool {
+        self.title.is_some() || self.summary.is_some() || self.url.is_some()
+    }
+}
+
 pub async fn classify(
     c: &ConfigArg,
     json_out: bool,
     explain: bool,
     source: Option<&str>,
+    parts: &ItemParts,
     file: Option<&Path>,
 ) -> Result<ExitCode> {
     let settings = match Settings::load(&c.config) {
@@ -445,6 +460,9 @@ pub async fn classify(
             .map(|s| s.id.as_str())
             .collect();
         or_exit!(known_source(c, id, &known));
+    }
+    if parts.given() {
+        return classify_parts(&settings, json_out, explain, source, parts, file).await;
     }
     let text = match file {
         Some(p) if p != Path::new("-") => {
@@ -482,6 +500,87 @@ pub async fn classify(
             outln!("语气\t{}\t{:+.2}", t.label.zh(), t.score);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `classify` of an item in its parts: the title and summary as given, the body from FILE
+/// (`-` for stdin) or from the article at `--url`, whose title stands in for a missing
+/// `--title`. Each topic says where it matched.
+async fn classify_parts(
+    settings: &Settings,
+    json_out: bool,
+    explain: bool,
+    source: Option<&str>,
+    given: &ItemParts,
+    file: Option<&Path>,
+) -> Result<ExitCode> {
+    let mut title = given.title.clone().unwrap_or_default();
+    let summary = given.summary.clone().unwrap_or_default();
+    let body = match (&given.url, file) {
+        (Some(url), _) => match article::fetch(&settings.config, url).await? {
+            Ok((_, a)) => {
+                if given.title.is_none() {
+                    title = a.title;
+                }
+                a.text
+            }
+            Err(code) => return Ok(code),
+        },
+        (None, Some(p)) if p != Path::new("-") => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        (None, Some(_)) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read stdin")?;
+            s
+        }
+        (None, None) => String::new(),
+    };
+    let parts = crate::classify::Parts {
+        title: &title,
+        summary: &summary,
+        body: &body,
+    };
+    let classifier: &Classifier = &settings.classifier;
+    if explain {
+        out!("{}", classifier.explain_parts(&parts, source));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = classifier.classify_parts(&parts, source);
+    if json_out {
+        // The plain `classify --json` shape, each topic with `found_in` and `body_only`.
+        let mut value = serde_json::to_value(&result.classification)?;
+        if let Some(topics) = value["topics"].as_array_mut() {
+            for (t, m) in topics.iter_mut().zip(&result.matches) {
+                t["found_in"] = serde_json::to_value(&m.found_in)?;
+                t["body_only"] = m.body_only.into();
+            }
+        }
+        jsonln!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if result.matches.is_empty() {
+        outln!("no topic matched");
+    }
+    for m in &result.matches {
+        let places: Vec<&str> = m.found_in.iter().map(|p| p.zh()).collect();
+        let only = if m.body_only {
+            "（仅因正文）"
+        } else {
+            ""
+        };
+        outln!(
+            "{}\t{}\t{}\t{}{only}",
+            m.id,
+            m.name,
+            m.severity,
+            places.join("、")
+        );
+    }
+    let t = result.classification.tone;
+    outln!("语气\t{}\t{:+.2}", t.label.zh(), t.score);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -530,15 +629,23 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     // Items published days ago open incidents whose clock started then: their breach
     // mail goes out with the opening mail, and this says why.
     for id in overdue {
-        let Some(i) = daemon.store.incident(daemon.store.pool(), id).await? else {
+        let Some(i) = daemon
+            .store
+            .incident(daemon.store.pool(), IncidentId(id))
+            .await?
+        else {
             continue;
         };
-        for d in daemon.store.deadlines_of(daemon.store.pool(), id).await? {
+        for d in daemon
+            .store
+            .deadlines_of(daemon.store.pool(), IncidentId(id))
+            .await?
+        {
             if let DeadlineState::Missed { overdue_by, .. } = d.state(&i, now) {
                 outln!(
                     "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\
                      已超时 {}；超时通报随立案通知一并发出",
-                    crate::notify::mail::deadline_what(&d),
+                    d.what(),
                     local(from_secs(d.due_at), tz),
                     local(from_secs(i.clock_start), tz),
                     zh_span(overdue_by)
@@ -1037,7 +1144,7 @@ fn deadline_line(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> String {
-    let what = crate::notify::mail::deadline_what(d);
+    let what = d.what();
     let due = from_secs(d.due_at);
     let state = match d.state(i, now) {
         // Done or ended: the words of the 考核 report, with when and by whom.
@@ -1055,7 +1162,7 @@ fn deadline_line(
     format!(
         "{what}：{} 前，{state}{}",
         local(due, tz),
-        crate::notify::mail::uncertain_note(d)
+        d.uncertain_note()
     )
 }
 
@@ -1065,9 +1172,11 @@ async fn incident_json(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> Result<serde_json::Value> {
-    let deadlines = store.deadlines_of(store.pool(), i.id).await?;
-    let items = store.incident_items(store.pool(), i.id).await?;
-    let sightings = store.incident_sightings(store.pool(), i.id).await?;
+    let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+    let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(i.id))
+        .await?;
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
     Ok(json!({
         "id": i.id,
@@ -1162,7 +1271,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     // The most urgent first, as on the console's dashboard: the nearest deadline owed.
     let mut list = Vec::new();
     for i in store.incidents(all).await? {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let nearest = crate::store::nearest_owed(&i, &deadlines, now);
         list.push((crate::store::urgency(nearest, i.id), i));
     }
@@ -1190,8 +1299,8 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         );
     }
     for i in &list {
-        let items = store.incident_items(store.pool(), i.id).await?;
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let sev = i.severity.zh();
         outln!(
             "#{} {} 【{}】{} {} — {} 条信息",
@@ -1266,7 +1375,7 @@ pub async fn report_incidents(
         .incidents_opened_between(secs(start), secs(end))
         .await?
     {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         rows.push((i, deadlines));
     }
     let lines = crate::notify::report::lines(&rows, now, tz);
@@ -1426,7 +1535,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
     let code = apply(&store, &config, id, &step, who).await?;
     if let Step::Dismiss { .. } = step {
         let dismissed = store
-            .incident(store.pool(), id)
+            .incident(store.pool(), IncidentId(id))
             .await?
             .is_some_and(|i| i.status == crate::vocab::state::IncidentStatus::Dismissed);
         if dismissed {
@@ -1442,10 +1551,10 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
 /// stopped it (`classify --explain` on the item); nothing when the watchlists cannot be
 /// read now.
 async fn dismissal_hint(config: &Config, store: &Store, id: i64) -> Result<Vec<String>> {
-    let Some(i) = store.incident(store.pool(), id).await? else {
+    let Some(i) = store.incident(store.pool(), IncidentId(id)).await? else {
         return Ok(Vec::new());
     };
-    let items = store.incident_items(store.pool(), id).await?;
+    let items = store.incident_items(store.pool(), IncidentId(id)).await?;
     let Some(first) = items
         .iter()
         .find(|x| x.id == i.first_item_id)
@@ -1487,7 +1596,7 @@ async fn apply(
 async fn release(c: &ConfigArg, id: i64, url: Option<&str>, who: &Who) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let pending: Vec<_> = store
-        .release_candidates(store.pool(), id)
+        .release_candidates(store.pool(), IncidentId(id))
         .await?
         .into_iter()
         .filter(|c| c.status == "candidate")
@@ -1535,12 +1644,14 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let (config, store) = or_exit!(open(c).await);
     let tz = config.daemon.timezone;
     let now = CommandClock.now();
-    let Some(i) = store.incident(store.pool(), id).await? else {
+    let Some(i) = store.incident(store.pool(), IncidentId(id)).await? else {
         eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));
     };
-    let actions = store.actions_of(id).await?;
-    let candidates = store.release_candidates(store.pool(), id).await?;
+    let actions = store.actions_of(IncidentId(id)).await?;
+    let candidates = store
+        .release_candidates(store.pool(), IncidentId(id))
+        .await?;
     if json_out {
         let mut v = incident_json(&store, &i, now, tz).await?;
         v["release_candidates"] = json!(candidates
@@ -1570,11 +1681,13 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
         outln!("{line}");
     }
     outln!("时限：");
-    for d in store.deadlines_of(store.pool(), id).await? {
+    for d in store.deadlines_of(store.pool(), IncidentId(id)).await? {
         outln!("  {}", deadline_line(&i, &d, now, tz));
     }
-    let items = store.incident_items(store.pool(), id).await?;
-    let sightings = store.incident_sightings(store.pool(), id).await?;
+    let items = store.incident_items(store.pool(), IncidentId(id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(id))
+        .await?;
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
     for line in crate::notify::spread::Spread::of(&items, &sightings).lines(tz) {
         outln!("{line}");
@@ -1627,7 +1740,7 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
             "  {} {} {}",
             local(from_secs(a.at), tz),
             a.actor,
-            crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
+            crate::vocab::words::record_zh(a.action, a.detail.as_deref())
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -10,11 +10,12 @@ pub mod release;
 use crate::classify::grouping::SameItem;
 use crate::config::settings::Settings;
 use crate::config::Config;
+use crate::notify::alert::{alert, queue};
 use crate::notify::mail::{self, IncidentView};
-use crate::notify::outbox::domain_of;
 use crate::rules::deadline;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -39,7 +40,7 @@ pub const NOTE_MAX_CHARS: usize = 10_000;
 /// An incident's title until a person sets one: its first item's title on one line, cut
 /// to `TITLE_MAX_CHARS` with `…`; the topic's name when the item has no title.
 pub fn default_title(item_title: &str, topic_name: &str) -> String {
-    let title = mail::one_line(item_title, TITLE_MAX_CHARS - 1);
+    let title = crate::vocab::text::one_line(item_title, TITLE_MAX_CHARS - 1);
     if title.is_empty() {
         topic_name.to_string()
     } else {
@@ -84,7 +85,7 @@ pub async fn on_match(
         if open.status == IncidentStatus::Dismissed {
             // More of what a person judged a false positive: kept with it, told to nobody.
             store
-                .add_incident_item(tx, open.id, item.id, secs(now))
+                .add_incident_item(tx, IncidentId(open.id), item.id, secs(now))
                 .await?;
             tracing::info!(
                 incident_id = open.id,
@@ -107,31 +108,31 @@ pub async fn on_match(
             open
         };
         store
-            .add_incident_item(tx, open.id, item.id, secs(now))
+            .add_incident_item(tx, IncidentId(open.id), item.id, secs(now))
             .await?;
         let current = open.severity;
         if severity > current {
             regrade(store, tx, config, &open, severity, "yuqing", now).await?;
         } else if let Some(surge) = config
             .surge
-            .filter(|_| open.surged_at.is_none() && current < Severity::EspeciallyMajor)
+            .filter(|s| s.applies(current, open.surged_at.is_some()))
         {
-            // Spreading fast: at least N items from K sources within the window. Counted
-            // only until the rule has fired, which it does once: so the joins into an
-            // event that keeps growing read no more than the first ones did.
-            let since = secs(now) - surge.within.as_secs() as i64;
+            // Counted only until the rule has fired, which it does once: so the joins into
+            // an event that keeps growing read no more than the first ones did.
             let (items, sources) = store
-                .recent_spread(tx, open.id, since, surge.negative_only)
+                .recent_spread(
+                    tx,
+                    IncidentId(open.id),
+                    surge.since(secs(now)),
+                    surge.negative_only,
+                )
                 .await?;
-            if items >= surge.items
-                && sources >= surge.sources
-                && store.mark_surged(tx, open.id, secs(now)).await?
+            if surge.reached(items, sources)
+                && store
+                    .mark_surged(tx, IncidentId(open.id), secs(now))
+                    .await?
             {
-                let by = format!(
-                    "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
-                    if surge.negative_only { "负面" } else { "" },
-                    surge.within
-                );
+                let by = surge.raised_by(items, sources);
                 regrade(store, tx, config, &open, current.raised(), &by, now).await?;
             }
         }
@@ -157,7 +158,7 @@ pub async fn on_match(
                 IncidentId(first.id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {} also matches {topic_name}; merged",
                     item.id
@@ -201,7 +202,9 @@ pub async fn on_match(
         )
         .await?;
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(tx, id, kind, secs(due)).await?;
+        store
+            .insert_deadline(tx, IncidentId(id), kind, secs(due))
+            .await?;
     }
     let obligation = settings
         .watchlists
@@ -218,7 +221,7 @@ pub async fn on_match(
             IncidentId(id),
             secs(now),
             "yuqing",
-            "opened",
+            ActionKind::Opened,
             Some(&format!("first item {}", item.id)),
         )
         .await?;
@@ -229,7 +232,7 @@ pub async fn on_match(
                 IncidentId(id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {}: also opened #{} ({})",
                     item.id, sibling.id, sibling.topic_name
@@ -242,7 +245,7 @@ pub async fn on_match(
                 IncidentId(sibling.id),
                 secs(now),
                 "yuqing",
-                "linked",
+                ActionKind::Linked,
                 Some(&format!(
                     "item {}: also opened #{id} ({topic_name})",
                     item.id
@@ -251,10 +254,10 @@ pub async fn on_match(
             .await?;
     }
     let incident = store
-        .incident(&mut **tx, id)
+        .incident(&mut **tx, IncidentId(id))
         .await?
         .context("incident vanished")?;
-    let deadlines = store.deadlines_of(&mut **tx, id).await?;
+    let deadlines = store.deadlines_of(&mut **tx, IncidentId(id)).await?;
     let view = IncidentView {
         incident: &incident,
         first: item,
@@ -267,9 +270,9 @@ pub async fn on_match(
         tz: config.daemon.timezone,
         now,
     };
-    let to = config
+    let who = config
         .escalation
-        .mailboxes(&config.people, severity, EStep::Opened);
+        .audience(&config.people, severity, EStep::Opened);
     let related: Vec<mail::Related> = siblings
         .iter()
         .map(|r| (r, Some(r.topic_name.clone())))
@@ -283,13 +286,10 @@ pub async fn on_match(
             same_item,
         })
         .collect();
-    let mut draft = mail::opened(&view, &to, &related);
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, severity, EStep::Opened);
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    alert(store, tx, config, who, now, |to| {
+        mail::opened(&view, to, &related)
+    })
+    .await?;
     tracing::info!(incident_id = id, topic = topic_id, severity = %severity, "incident opened");
     Ok(Outcome::Opened(id))
 }
@@ -313,10 +313,12 @@ async fn move_clock_start(
     // Moved already in this poll: the mail says where it was before the poll.
     let earlier = moves.0.get(&incident.id).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
-    store.set_clock_start(tx, incident.id, secs(start)).await?;
+    store
+        .set_clock_start(tx, IncidentId(incident.id), secs(start))
+        .await?;
     for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
         store
-            .reschedule_deadline(tx, incident.id, kind, secs(due))
+            .reschedule_deadline(tx, IncidentId(incident.id), kind, secs(due))
             .await?;
     }
     let tz = config.daemon.timezone;
@@ -326,11 +328,11 @@ async fn move_clock_start(
             IncidentId(incident.id),
             secs(now),
             "yuqing",
-            "clock_start",
+            ActionKind::ClockStart,
             Some(&format!(
                 "{} -> {} (item {}, published earlier)",
-                mail::local(was, tz),
-                mail::local(start, tz),
+                crate::vocab::clock::local(was, tz),
+                crate::vocab::clock::local(start, tz),
                 item.id
             )),
         )
@@ -338,13 +340,11 @@ async fn move_clock_start(
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let source = source_name(config, &item.source_id);
     let view = snap.view(config, &source, now);
-    let to = config
+    let who = config
         .escalation
-        .mailboxes(&config.people, snap.severity(), EStep::Regraded);
-    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &to);
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, snap.severity(), EStep::Regraded);
+        .audience(&config.people, snap.severity(), EStep::Regraded);
+    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &who.mailboxes);
+    draft.notify = who.notifiers;
     // One mail per incident per poll: the one queued by this poll's earlier move says the
     // latest start instead, unless it went out meanwhile.
     let replaced = match earlier {
@@ -352,9 +352,7 @@ async fn move_clock_start(
         None => false,
     };
     if !replaced {
-        let queued = store
-            .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+        let queued = queue(store, tx, config, &draft, now).await?;
         moves.0.insert(incident.id, (secs(mailed_was), queued));
     }
     tracing::info!(
@@ -379,19 +377,19 @@ pub async fn regrade(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let from = incident.severity;
-    store.set_severity(tx, incident.id, to).await?;
+    store.set_severity(tx, IncidentId(incident.id), to).await?;
     let start = from_secs(incident.clock_start);
     let owed = deadline::schedule(to, start, &config.deadlines);
     for kind in [Kind::Release, Kind::PressConference, Kind::Response] {
         if !owed.iter().any(|(k, _)| *k == kind) {
             store
-                .cancel_deadline(tx, incident.id, kind, secs(now))
+                .cancel_deadline(tx, IncidentId(incident.id), kind, secs(now))
                 .await?;
         }
     }
     for (kind, due) in owed {
         store
-            .insert_deadline(tx, incident.id, kind, secs(due))
+            .insert_deadline(tx, IncidentId(incident.id), kind, secs(due))
             .await?;
     }
     store
@@ -400,22 +398,19 @@ pub async fn regrade(
             IncidentId(incident.id),
             secs(now),
             by,
-            "severity",
+            ActionKind::Severity,
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let to_people = config.escalation.regraded(&config.people, from, to);
+    let who = config.escalation.regraded(&config.people, from, to);
     lifecycle::settle(store, tx, config, incident.id, by, now).await?;
-    let mut draft = mail::regraded(&view, from, to, by, &to_people);
-    draft.notify = config
-        .escalation
-        .regraded_notifiers(&config.people, from, to);
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    alert(store, tx, config, who, now, |people| {
+        mail::regraded(&view, from, to, by, people)
+    })
+    .await?;
     tracing::info!(incident_id = incident.id, from = %from, to = %to, "incident regraded");
     Ok(())
 }
@@ -430,14 +425,14 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub(crate) async fn read(store: &Store, tx: &mut Tx, id: i64) -> Result<Snapshot> {
         let incident = store
-            .incident(&mut **tx, id)
+            .incident(&mut **tx, IncidentId(id))
             .await?
             .with_context(|| format!("incident {id} vanished"))?;
-        let items = store.incident_items(&mut **tx, id).await?;
+        let items = store.incident_items(&mut **tx, IncidentId(id)).await?;
         if items.is_empty() {
             bail!("incident {id} has no items");
         }
-        let deadlines = store.deadlines_of(&mut **tx, id).await?;
+        let deadlines = store.deadlines_of(&mut **tx, IncidentId(id)).await?;
         Ok(Snapshot {
             incident,
             items,
@@ -494,16 +489,13 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         } else {
             EStep::Breach
         };
-        let to = config
+        let who = config
             .escalation
-            .mailboxes(&config.people, snap.severity(), step);
-        let mut draft = mail::breached(&view, d, again, &to);
-        draft.notify = config
-            .escalation
-            .notifiers(&config.people, snap.severity(), step);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+            .audience(&config.people, snap.severity(), step);
+        alert(store, &mut tx, config, who, now, |to| {
+            mail::breached(&view, d, again, to)
+        })
+        .await?;
         store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
         store
             .record_action(
@@ -511,7 +503,7 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
                 IncidentId(d.incident_id),
                 secs(now),
                 "yuqing",
-                "escalated",
+                ActionKind::Escalated,
                 Some(d.kind.as_str()),
             )
             .await?;
@@ -566,17 +558,13 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         };
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let to = config
+        let who = config
             .escalation
-            .mailboxes(&config.people, snap.severity(), EStep::Reminder);
-        let mut draft = mail::reminder(&view, dl, &to);
-        draft.notify =
-            config
-                .escalation
-                .notifiers(&config.people, snap.severity(), EStep::Reminder);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+            .audience(&config.people, snap.severity(), EStep::Reminder);
+        alert(store, &mut tx, config, who, now, |to| {
+            mail::reminder(&view, dl, to)
+        })
+        .await?;
         store.mark_reminded(&mut tx, dl.id, offset).await?;
         tracing::info!(incident_id = dl.incident_id, deadline = %dl.kind, left_s = left, "deadline reminder queued");
         sent += 1;
@@ -602,26 +590,21 @@ pub async fn fire_unacknowledged(
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let after = policy(snap.incident.severity);
-        let to =
+        let who =
             config
                 .escalation
-                .mailboxes(&config.people, snap.severity(), EStep::Unacknowledged);
-        let mut draft =
-            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), &to);
-        draft.notify =
-            config
-                .escalation
-                .notifiers(&config.people, snap.severity(), EStep::Unacknowledged);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+                .audience(&config.people, snap.severity(), EStep::Unacknowledged);
+        alert(store, &mut tx, config, who, now, |to| {
+            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), to)
+        })
+        .await?;
         store
             .record_action(
                 &mut tx,
                 IncidentId(*id),
                 secs(now),
                 "yuqing",
-                "escalated",
+                ActionKind::Escalated,
                 Some("unacknowledged"),
             )
             .await?;
@@ -648,12 +631,10 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
             .escalation
             .mailboxes(&config.people, snap.severity(), EStep::NewItems);
         let draft = mail::new_items(&view, items, &names, &to);
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+        queue(store, &mut tx, config, &draft, now).await?;
         let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
         store
-            .mark_items_mailed(&mut tx, *id, upto, secs(now))
+            .mark_items_mailed(&mut tx, IncidentId(*id), upto, secs(now))
             .await?;
     }
     tx.commit().await?;
@@ -761,7 +742,7 @@ pub(crate) async fn act_in(
     now: DateTime<Utc>,
 ) -> Result<String, StepError> {
     let IncidentId(id) = id;
-    let Some(incident) = store.incident(&mut **tx, id).await? else {
+    let Some(incident) = store.incident(&mut **tx, IncidentId(id)).await? else {
         refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
     };
     if incident.status == IncidentStatus::Merged && !matches!(step, Step::Note(_)) {
@@ -799,7 +780,7 @@ pub(crate) async fn act_in(
     }
     let title = match step {
         Step::Title(text) => {
-            let title = mail::one_line(text, usize::MAX);
+            let title = crate::vocab::text::one_line(text, usize::MAX);
             let n = title.chars().count();
             if n == 0 {
                 refuse!("标题不能为空");
@@ -818,17 +799,24 @@ pub(crate) async fn act_in(
     // state), nor do yuqing's own steps (a release confirmed from an own channel).
     if !matches!(step, Step::Acknowledge | Step::Note(_))
         && is_person(by)
-        && store.acknowledge(tx, id, t, by).await?
+        && store.acknowledge(tx, IncidentId(id), t, by).await?
     {
         store
-            .record_action(tx, IncidentId(id), t, by, "acknowledged", Some("by acting"))
+            .record_action(
+                tx,
+                IncidentId(id),
+                t,
+                by,
+                ActionKind::Acknowledged,
+                Some("by acting"),
+            )
             .await?;
     }
     let said = match step {
         Step::Acknowledge => {
-            if store.acknowledge(tx, id, t, by).await? {
+            if store.acknowledge(tx, IncidentId(id), t, by).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, "acknowledged", None)
+                    .record_action(tx, IncidentId(id), t, by, ActionKind::Acknowledged, None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
                 lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -848,7 +836,10 @@ pub(crate) async fn act_in(
             // The first open one of these is what a release answers.
             let mut kind = None;
             for k in [Kind::Release, Kind::Response, Kind::Obligation] {
-                if store.meet_deadline(tx, id, k, met, by, Some(url)).await? {
+                if store
+                    .meet_deadline(tx, IncidentId(id), k, met, by, Some(url))
+                    .await?
+                {
                     kind = Some(k);
                     break;
                 }
@@ -859,7 +850,7 @@ pub(crate) async fn act_in(
             // A reply that answers the public also discharges a working-day duty to reply.
             let also = if kind != Kind::Obligation
                 && store
-                    .meet_deadline(tx, id, Kind::Obligation, met, by, Some(url))
+                    .meet_deadline(tx, IncidentId(id), Kind::Obligation, met, by, Some(url))
                     .await?
             {
                 "，并履行时限义务"
@@ -869,21 +860,32 @@ pub(crate) async fn act_in(
             let detail = match at {
                 Some(at) => format!(
                     "{url} (published {})",
-                    mail::local(*at, config.daemon.timezone)
+                    crate::vocab::clock::local(*at, config.daemon.timezone)
                 ),
                 None => url.clone(),
             };
             store
-                .record_action(tx, IncidentId(id), t, by, kind.as_str(), Some(&detail))
+                .record_action(tx, IncidentId(id), t, by, kind.into(), Some(&detail))
                 .await?;
-            store.settle_release_candidates(tx, id, Some(url)).await?;
+            store
+                .settle_release_candidates(tx, IncidentId(id), Some(url))
+                .await?;
             if matches!(
                 incident.status,
                 IncidentStatus::Open | IncidentStatus::Acknowledged
             ) {
-                store.set_status(tx, id, IncidentStatus::Released).await?;
                 store
-                    .record_action(tx, IncidentId(id), t, by, "state", Some("released"))
+                    .set_status(tx, IncidentId(id), IncidentStatus::Released)
+                    .await?;
+                store
+                    .record_action(
+                        tx,
+                        IncidentId(id),
+                        t,
+                        by,
+                        ActionKind::State,
+                        Some("released"),
+                    )
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -895,7 +897,14 @@ pub(crate) async fn act_in(
         }
         Step::PressConference { note } => {
             if !store
-                .meet_deadline(tx, id, Kind::PressConference, t, by, note.as_deref())
+                .meet_deadline(
+                    tx,
+                    IncidentId(id),
+                    Kind::PressConference,
+                    t,
+                    by,
+                    note.as_deref(),
+                )
                 .await?
             {
                 refuse!("事件 #{id} 没有待完成的新闻发布会时限可记录");
@@ -906,7 +915,7 @@ pub(crate) async fn act_in(
                     IncidentId(id),
                     t,
                     by,
-                    "press_conference",
+                    ActionKind::PressConference,
                     note.as_deref(),
                 )
                 .await?;
@@ -915,10 +924,17 @@ pub(crate) async fn act_in(
                 IncidentStatus::Open | IncidentStatus::Acknowledged | IncidentStatus::Released
             ) {
                 store
-                    .set_status(tx, id, IncidentStatus::PressConference)
+                    .set_status(tx, IncidentId(id), IncidentStatus::PressConference)
                     .await?;
                 store
-                    .record_action(tx, IncidentId(id), t, by, "state", Some("press_conference"))
+                    .record_action(
+                        tx,
+                        IncidentId(id),
+                        t,
+                        by,
+                        ActionKind::State,
+                        Some("press_conference"),
+                    )
                     .await?;
             }
             lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -931,9 +947,9 @@ pub(crate) async fn act_in(
             format!("事件 #{id}：级别调整为{}", to.zh())
         }
         Step::Title(_) => {
-            if store.set_title(tx, id, &title).await? {
+            if store.set_title(tx, IncidentId(id), &title).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, "title", Some(&title))
+                    .record_action(tx, IncidentId(id), t, by, ActionKind::Title, Some(&title))
                     .await?;
                 format!("事件 #{id} 标题改为：{title}")
             } else {
@@ -942,7 +958,7 @@ pub(crate) async fn act_in(
         }
         Step::Note(text) => {
             store
-                .record_action(tx, IncidentId(id), t, by, "note", Some(text))
+                .record_action(tx, IncidentId(id), t, by, ActionKind::Note, Some(text))
                 .await?;
             format!("事件 #{id}：已记录备注")
         }

@@ -44,6 +44,16 @@ enum Command {
         /// Classify as if the text came from this source (topics may be restricted).
         #[arg(long)]
         source: Option<String>,
+        /// Classify an item in its parts: this is its title, FILE (if given) its body, and
+        /// each topic says where it matched (title, summary, body).
+        #[arg(long)]
+        title: Option<String>,
+        /// The item's summary (with `--title` or `--url`).
+        #[arg(long)]
+        summary: Option<String>,
+        /// Read the article at this URL as the body (and its title, unless `--title`).
+        #[arg(long, conflicts_with = "file")]
+        url: Option<String>,
         file: Option<PathBuf>,
     },
     /// Fetch one page and read it as an article: title, publication time, byline, body.
@@ -238,8 +248,26 @@ fn main() -> ExitCode {
                 json,
                 explain,
                 source,
+                title,
+                summary,
+                url,
                 file,
-            } => cli::classify(&config, json, explain, source.as_deref(), file.as_deref()).await,
+            } => {
+                let parts = cli::ItemParts {
+                    title,
+                    summary,
+                    url,
+                };
+                cli::classify(
+                    &config,
+                    json,
+                    explain,
+                    source.as_deref(),
+                    &parts,
+                    file.as_deref(),
+                )
+                .await
+            }
             Command::Article { config, json, url } => cli::article::read(&config, &url, json).await,
             Command::Poll { config, source } => cli::poll(&config, source.as_deref()).await,
             Command::Items {

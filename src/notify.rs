@@ -2,6 +2,7 @@
 //! 考核 report, and the outbox sender that delivers them; and the instant messages
 //! (WeCom, DingTalk, Feishu robots, a webhook, SMS) that go with the alerts.
 
+pub mod alert;
 pub mod briefing;
 pub mod briefing_charts;
 pub mod dingtalk;

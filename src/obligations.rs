@@ -11,8 +11,8 @@ pub mod briefing;
 pub mod reports;
 
 use crate::config::{Channel, Config};
+use crate::notify::alert::queue;
 use crate::notify::duty_mail::{self, ChannelView};
-use crate::notify::outbox::domain_of;
 use crate::rules::calendar::Calendar;
 use crate::rules::duty::{self, Facts, State, Status};
 use crate::store::{DutyAlert, SourceState, Store};
@@ -172,9 +172,7 @@ pub async fn fire(
             // Another daemon mailed it first.
             continue;
         }
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+        queue(store, &mut tx, config, &draft, now).await?;
         tx.commit().await?;
         tracing::info!(channel_id = %cd.channel.id, mail = what, "publication duty mail queued");
     }
@@ -228,7 +226,7 @@ pub fn to_json(duties: &[ChannelDuty], at: DateTime<Utc>, tz: chrono_tz::Tz) -> 
 /// `yuqing obligations`: one line per channel, tab-separated.
 pub fn to_lines(duties: &[ChannelDuty], tz: chrono_tz::Tz) -> Vec<String> {
     let when = |t: Option<DateTime<Utc>>| {
-        t.map(|t| crate::notify::mail::local(t, tz))
+        t.map(|t| crate::vocab::clock::local(t, tz))
             .unwrap_or_else(|| "-".into())
     };
     duties
@@ -301,9 +299,7 @@ pub async fn fire_calendar_missing(
     if !store.set_job_run(&mut tx, &job, None, secs(now)).await? {
         return Ok(false);
     }
-    store
-        .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     tracing::warn!(year, "working-day calendar missing; operators mailed");
     Ok(true)

@@ -4,6 +4,7 @@
 //! The lowest floor: nothing here imports anything else of the crate, so every other layer
 //! can speak these words.
 
+pub mod action;
 pub mod clock;
 pub mod diagnostic;
 pub mod duration;

@@ -272,3 +272,78 @@ async fn yuqing_article_reads_a_gbk_page_from_a_server() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 404"));
 }
+
+/// `classify --explain --url`: the article is read and classified with its title; each
+/// topic says where it matched, and one that only the body holds says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn classify_says_where_each_topic_matched() {
+    let server = HttpServer::serving(
+        "/tzgg/1.html",
+        Response::ok("text/html", fixture("article/gbk-notice.html")),
+    )
+    .await;
+    let dirs = common::TempDirs::new();
+    dirs.write(
+        "watchlists/city.toml",
+        "[[topic]]\nid = \"water\"\nname = \"停水\"\nseverity = \"ordinary\"\nany = [\"停水\"]\n\n\
+         [[topic]]\nid = \"school\"\nname = \"校园周边\"\nseverity = \"large\"\nany = [\"小学\"]\n",
+    );
+    let config = dirs.config("");
+    let classify = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .arg("classify")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .env("NO_COLOR", "1")
+            .env("YUQING_NOW", now().to_rfc3339())
+            .output()
+            .expect("run yuqing classify");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let url = server.url("/tzgg/1.html");
+    let explained = classify(&["--explain", "--url", &url]);
+    assert!(
+        explained.contains("专题 water（停水）") && explained.contains("命中位置：标题、正文"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("命中位置：正文（标题和摘要本身不命中，因正文命中）"),
+        "{explained}"
+    );
+    assert!(explained.contains("字「停水」（标题）"), "{explained}");
+    assert!(explained.contains("字「小学」（正文）"), "{explained}");
+
+    let json: serde_json::Value = serde_json::from_str(&classify(&[
+        "--json",
+        "--url",
+        &url,
+        "--summary",
+        "明日停水",
+    ]))
+    .unwrap();
+    let topics = json["topics"].as_array().unwrap();
+    let water = topics.iter().find(|t| t["id"] == "water").unwrap();
+    assert_eq!(
+        water["found_in"],
+        serde_json::json!(["title", "summary", "body"])
+    );
+    assert_eq!(water["body_only"], false);
+    let school = topics.iter().find(|t| t["id"] == "school").unwrap();
+    assert_eq!(school["found_in"], serde_json::json!(["body"]));
+    assert_eq!(school["body_only"], true);
+
+    // A feed item's title and summary, the body from a file.
+    let body = dirs.write("body.txt", "镕城第二小学门口设临时供水点。");
+    let plain = classify(&["--title", "镕城区明日停水", body.to_str().unwrap()]);
+    assert!(plain.contains("water\t停水\tordinary\t标题\n"), "{plain}");
+    assert!(
+        plain.contains("school\t校园周边\tlarge\t正文（仅因正文）\n"),
+        "{plain}"
+    );
+}

@@ -8,6 +8,7 @@
 //! fonts-noto-cjk` (`.ci/run` does).
 
 use crate::common;
+use yuqing::vocab::ids::IncidentId;
 
 use common::console::{first_items, publish, site, site_with, Site, DUTY, LEADER, PASSWORD};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -303,7 +304,7 @@ async fn a_leader_cannot_act_even_by_posting_the_form() {
         .s
         .daemon
         .store
-        .incident(site.s.daemon.store.pool(), 1)
+        .incident(site.s.daemon.store.pool(), IncidentId(1))
         .await
         .unwrap()
         .unwrap();
@@ -638,7 +639,10 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
         .unwrap()
     {
         let Stored::New(id) = s else { panic!("{s:?}") };
-        store.add_incident_item(&mut tx, 1, id, now).await.unwrap();
+        store
+            .add_incident_item(&mut tx, IncidentId(1), id, now)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     let c = browser(&d).await;

@@ -55,7 +55,11 @@ async fn a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today(
     .await;
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    let deadlines = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    let deadlines = d
+        .store
+        .deadlines_of(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     let release = deadlines.iter().find(|x| x.kind == "release").unwrap();
     let press = deadlines
         .iter()
@@ -172,7 +176,11 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
     .await;
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    let two = d.store.incident_items(d.store.pool(), 2).await.unwrap();
+    let two = d
+        .store
+        .incident_items(d.store.pool(), IncidentId(2))
+        .await
+        .unwrap();
     let cable = two[0].id;
 
     // Item ids in text, as `incident split ID ITEM…` needs them.
@@ -255,7 +263,7 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
     );
     assert_eq!(
         d.store
-            .incident(d.store.pool(), 2)
+            .incident(d.store.pool(), IncidentId(2))
             .await
             .unwrap()
             .unwrap()
@@ -294,7 +302,7 @@ async fn the_record_names_a_person_or_the_step_is_refused() {
     nobody(&["incident", "ack", "1"]);
     nobody(&["incident", "note", "1", "已电话核实"]);
     nobody(&["incident", "split", "1", "1"]);
-    let actions = d.store.actions_of(1).await.unwrap();
+    let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions
             .iter()
@@ -305,7 +313,7 @@ async fn the_record_names_a_person_or_the_step_is_refused() {
 
     let o = yq_env(&sc, &["incident", "ack", "1"], &[("YUQING_USER", "李值班")]);
     assert!(o.status.success(), "{:?}", text(&o));
-    let actions = d.store.actions_of(1).await.unwrap();
+    let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions
             .iter()
@@ -343,7 +351,7 @@ async fn a_release_url_must_be_http_or_https() {
             "{url}: {err}"
         );
     }
-    let actions = d.store.actions_of(1).await.unwrap();
+    let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions.iter().all(|a| a.actor != "李值班"),
         "nothing recorded: {actions:#?}"
@@ -445,7 +453,11 @@ async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges(
     .await;
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    let deadlines = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    let deadlines = d
+        .store
+        .deadlines_of(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     let release = deadlines.iter().find(|x| x.kind == "release").unwrap();
     // Nobody acknowledged; the release is recorded 61 s after its deadline.
     let late = yuqing::vocab::clock::from_secs(release.due_at + 61);
@@ -459,13 +471,18 @@ async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges(
         .unwrap();
     sc.clock.set(late);
 
-    let i = d.store.incident(d.store.pool(), 1).await.unwrap().unwrap();
+    let i = d
+        .store
+        .incident(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         i.acknowledged_by.as_deref(),
         Some("王值班"),
         "acting acknowledges"
     );
-    let actions = d.store.actions_of(1).await.unwrap();
+    let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions
             .iter()
@@ -634,7 +651,11 @@ async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again(
         kinds(&d.store.outbox().await.unwrap()),
         ["opened", "dismissed"]
     );
-    let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
+    let items = d
+        .store
+        .incident_items(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     assert_eq!(items.len(), 2, "kept with the dismissed incident");
     let (open, _) = text(&yq(&sc, &["incidents"]));
     assert!(open.contains("没有处置中的事件"), "{open}");
@@ -1047,7 +1068,7 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     let deadlines = sc
         .daemon
         .store
-        .deadlines_of(sc.daemon.store.pool(), all[0].id)
+        .deadlines_of(sc.daemon.store.pool(), IncidentId(all[0].id))
         .await
         .unwrap();
     assert!(
@@ -1081,7 +1102,7 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     d.poll_once(None).await.unwrap();
     let title_of = |id: i64| async move {
         d.store
-            .incident(d.store.pool(), id)
+            .incident(d.store.pool(), IncidentId(id))
             .await
             .unwrap()
             .unwrap()
@@ -1173,7 +1194,12 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     assert!(o.status.success(), "{out}{err}");
     assert!(out.contains(&format!("标题仍为「{first}」")), "{out}");
     assert_eq!(title_of(1).await, first);
-    let cable = d.store.incident_items(d.store.pool(), 1).await.unwrap()[1].id;
+    let cable = d
+        .store
+        .incident_items(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap()[1]
+        .id;
     let o = yq(&sc, &["incident", "split", "1", &cable.to_string()]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");

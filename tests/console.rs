@@ -5,6 +5,7 @@
 //! from a manual clock.
 
 use crate::common;
+use yuqing::vocab::ids::IncidentId;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::console::{
@@ -205,7 +206,7 @@ async fn a_form_without_its_csrf_token_changes_nothing() {
         .s
         .daemon
         .store
-        .incident(site.s.daemon.store.pool(), 1)
+        .incident(site.s.daemon.store.pool(), IncidentId(1))
         .await
         .unwrap()
         .unwrap();
@@ -256,7 +257,7 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
     );
 
     let store = &site.s.daemon.store;
-    let list = store.actions_of(1).await.unwrap();
+    let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert_eq!(actors(&list, "acknowledged"), [DUTY]);
     assert_eq!(actors(&list, "release"), [DUTY]);
     // The command line shows the same record.
@@ -321,9 +322,13 @@ async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_
     assert_eq!(p.status, 403);
 
     let store = &site.s.daemon.store;
-    let list = store.actions_of(1).await.unwrap();
+    let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert_eq!(actors(&list, "note"), [LEADER]);
-    let i = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    let i = store
+        .incident(store.pool(), IncidentId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((i.status.as_str(), i.severity.as_str()), ("open", "major"));
     assert!(i.acknowledged_by.is_none());
 }
@@ -393,9 +398,17 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .contains("未执行：不能把事件 #1 并入它自己"));
     let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
     assert_eq!(p.status, 303);
-    let two = store.incident(store.pool(), 2).await.unwrap().unwrap();
+    let two = store
+        .incident(store.pool(), IncidentId(2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((two.status.as_str(), two.merged_into), ("merged", Some(1)));
-    let one = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    let one = store
+        .incident(store.pool(), IncidentId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(one.severity, "especially_major");
     assert_eq!(
         one.clock_start,
@@ -413,13 +426,17 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     assert!(three.body.contains("拆分自"), "{}", three.body);
     let p = b.post("/incidents/3/close", &[]).await;
     assert_eq!(p.status, 303);
-    let three = store.incident(store.pool(), 3).await.unwrap().unwrap();
+    let three = store
+        .incident(store.pool(), IncidentId(3))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(three.status, "closed");
     assert_eq!(three.closed_by.as_deref(), Some(DUTY));
     let page = b.get("/incidents/3").await;
     assert!(page.body.contains("不能再处置"));
     assert!(!page.body.contains("id=\"do-ack\""));
-    let list = store.actions_of(1).await.unwrap();
+    let list = store.actions_of(IncidentId(1)).await.unwrap();
     for action in ["press_conference", "severity", "merged", "split"] {
         assert!(
             actors(&list, action).contains(&DUTY.to_string()),
@@ -454,7 +471,7 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         );
     }
     let store = &site.s.daemon.store;
-    let recorded = store.actions_of(1).await.unwrap();
+    let recorded = store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         recorded.iter().all(|a| {
             let d = a.detail.as_deref().unwrap_or("");
@@ -956,7 +973,7 @@ async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms(backend: 
     assert_eq!(p.status, 303, "{}", p.body);
     let i = daemon
         .store
-        .incident(daemon.store.pool(), 1)
+        .incident(daemon.store.pool(), IncidentId(1))
         .await
         .unwrap()
         .unwrap();
@@ -1254,7 +1271,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
     let store = &site.s.daemon.store;
     assert_eq!(
         store
-            .incident(store.pool(), 1)
+            .incident(store.pool(), IncidentId(1))
             .await
             .unwrap()
             .unwrap()
@@ -1268,10 +1285,14 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         )
         .await;
     assert_eq!(p.status, 303);
-    let one = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    let one = store
+        .incident(store.pool(), IncidentId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(one.status, "dismissed");
     assert_eq!(one.closed_by.as_deref(), Some(DUTY));
-    let list = store.actions_of(1).await.unwrap();
+    let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actors(&list, "dismissed").contains(&DUTY.to_string()),
         "{list:?}"
@@ -1489,7 +1510,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
     );
     assert!(page.body.contains("#1 栈道坍塌 12 名游客受伤</span>"));
     assert!(page.body.contains("<span class=\"what\">修改标题</span>"));
-    let list = store.actions_of(1).await.unwrap();
+    let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert_eq!(actors(&list, "title"), [DUTY]);
     assert!(b
         .get("/")
@@ -1525,14 +1546,14 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
     }
     assert_eq!(
         store
-            .incident(store.pool(), 1)
+            .incident(store.pool(), IncidentId(1))
             .await
             .unwrap()
             .unwrap()
             .title,
         "栈道坍塌 12 名游客受伤"
     );
-    assert!(actors(&store.actions_of(1).await.unwrap(), "note").is_empty());
+    assert!(actors(&store.actions_of(IncidentId(1)).await.unwrap(), "note").is_empty());
 
     // A leader reads the title but cannot change it.
     let leader = logged_in(&site, LEADER).await;
@@ -1555,7 +1576,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
     );
     assert_eq!(
         store
-            .incident(store.pool(), 1)
+            .incident(store.pool(), IncidentId(1))
             .await
             .unwrap()
             .unwrap()
@@ -1620,7 +1641,10 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
         let yuqing::store::Stored::New(id) = s else {
             panic!("{s:?}")
         };
-        store.add_incident_item(&mut tx, 1, *id, now).await.unwrap();
+        store
+            .add_incident_item(&mut tx, IncidentId(1), *id, now)
+            .await
+            .unwrap();
     }
     for _ in 0..6 {
         store
@@ -1629,7 +1653,7 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
                 yuqing::vocab::ids::IncidentId(1),
                 now,
                 LEADER,
-                "note",
+                yuqing::vocab::action::ActionKind::Note,
                 Some(&"注".repeat(650_000)),
             )
             .await
@@ -1644,7 +1668,7 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
                 yuqing::vocab::ids::IncidentId(1),
                 now,
                 LEADER,
-                "note",
+                yuqing::vocab::action::ActionKind::Note,
                 Some(&note),
             )
             .await
@@ -1713,7 +1737,9 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
     // The note form still works on it.
     let p = b.post("/incidents/1/note", &[("text", "已分页查看")]).await;
     assert_eq!(p.status, 303);
-    assert!(actors(&store.actions_of(1).await.unwrap(), "note").contains(&DUTY.to_string()));
+    assert!(
+        actors(&store.actions_of(IncidentId(1)).await.unwrap(), "note").contains(&DUTY.to_string())
+    );
 }
 
 #[tokio::test]
@@ -1774,7 +1800,7 @@ async fn a_planted_csrf_cookie_and_its_token_record_nothing() {
         )
         .await;
     assert_eq!(p.status, 403, "{}", p.body);
-    let actions = site.s.daemon.store.actions_of(1).await.unwrap();
+    let actions = site.s.daemon.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions
             .iter()

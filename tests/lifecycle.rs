@@ -5,6 +5,7 @@
 //! obligations across the 2026 National Day holiday and into a year without calendar data.
 
 use crate::common;
+use yuqing::vocab::ids::IncidentId;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{rss, Response};
@@ -28,7 +29,7 @@ async fn mails(d: &Daemon, kind: &str) -> Vec<OutboxRow> {
 
 async fn status(d: &Daemon, id: i64) -> yuqing::vocab::state::IncidentStatus {
     d.store
-        .incident(d.store.pool(), id)
+        .incident(d.store.pool(), IncidentId(id))
         .await
         .unwrap()
         .unwrap()
@@ -318,7 +319,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
     // The record shows every step with who and when; the CLI shows the state.
     let actions: Vec<String> = d
         .store
-        .actions_of(1)
+        .actions_of(IncidentId(1))
         .await
         .unwrap()
         .into_iter()
@@ -408,7 +409,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
         let store = d.store.clone();
         async move {
             store
-                .incident(store.pool(), id)
+                .incident(store.pool(), IncidentId(id))
                 .await
                 .unwrap()
                 .unwrap()
@@ -449,13 +450,21 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert!(out.contains("事件 #2 已并入 #1（移入 1 条信息）"), "{out}");
     assert_eq!(status(d, 2).await, "merged");
     assert_eq!(clock_start(1).await, c2, "the earlier clock start is kept");
-    let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    let dl = d
+        .store
+        .deadlines_of(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     assert_eq!(
         (dl[0].kind.as_str(), dl[0].due_at),
         ("response", c2 + 48 * 3600),
         "recomputed from it"
     );
-    let items = d.store.incident_items(d.store.pool(), 1).await.unwrap();
+    let items = d
+        .store
+        .incident_items(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     assert_eq!(items.len(), 2);
     let merged = mails(d, "merged").await;
     assert_eq!(merged.len(), 1);
@@ -477,7 +486,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     );
     let (ok, _, err) = yuqing(&sc.config, &["incident", "ack", "2"]);
     assert!(!ok && err.contains("已并入 #1"), "{err}");
-    let actions = d.store.actions_of(1).await.unwrap();
+    let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions.iter().any(
             |a| a.action == "opened" && a.detail.as_deref().unwrap_or("").contains("(from #2)")
@@ -514,16 +523,24 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert!(out.contains("已拆分为新事件 #3"), "{out}");
     assert_eq!(
         d.store
-            .incident_items(d.store.pool(), 1)
+            .incident_items(d.store.pool(), IncidentId(1))
             .await
             .unwrap()
             .len(),
         1
     );
-    let three = d.store.incident_items(d.store.pool(), 3).await.unwrap();
+    let three = d
+        .store
+        .incident_items(d.store.pool(), IncidentId(3))
+        .await
+        .unwrap();
     assert_eq!(three.len(), 1);
     assert!(three[0].title.contains("索道"));
-    let dl = d.store.deadlines_of(d.store.pool(), 3).await.unwrap();
+    let dl = d
+        .store
+        .deadlines_of(d.store.pool(), IncidentId(3))
+        .await
+        .unwrap();
     assert_eq!(dl.len(), 1, "{dl:?}");
     assert_eq!(dl[0].kind, "response");
     assert_eq!(
@@ -536,7 +553,11 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
         c1,
         "#1 is back to its own clock start"
     );
-    let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
+    let dl = d
+        .store
+        .deadlines_of(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     assert_eq!(dl[0].due_at, c1 + 48 * 3600);
     let split = mails(d, "split").await;
     assert_eq!(split.len(), 1);
@@ -699,7 +720,7 @@ async fn a_merge_moves_met_deadlines_with_the_clock_start(backend: Option<String
     d.poll_once(None).await.unwrap();
     let store = &d.store;
     let c2 = store
-        .incident(store.pool(), 2)
+        .incident(store.pool(), IncidentId(2))
         .await
         .unwrap()
         .unwrap()
@@ -708,7 +729,10 @@ async fn a_merge_moves_met_deadlines_with_the_clock_start(backend: Option<String
     assert!(ok, "{out}{err}");
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
     assert!(ok, "{out}{err}");
-    let deadlines = store.deadlines_of(store.pool(), 1).await.unwrap();
+    let deadlines = store
+        .deadlines_of(store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     let due = |kind: &str| {
         deadlines
             .iter()

@@ -6,6 +6,7 @@
 //! PostgreSQL.
 
 use crate::common;
+use yuqing::vocab::ids::IncidentId;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -116,7 +117,10 @@ async fn poll(s: &Scenario) {
 
 async fn release_deadline(s: &Scenario) -> yuqing::store::DeadlineRow {
     let store = &s.daemon.store;
-    let all = store.deadlines_of(store.pool(), 1).await.unwrap();
+    let all = store
+        .deadlines_of(store.pool(), IncidentId(1))
+        .await
+        .unwrap();
     all.into_iter().find(|d| d.kind == "release").unwrap()
 }
 
@@ -213,7 +217,11 @@ async fn with_auto_confirm_the_daemon_records_the_release_itself(backend: Option
     assert_eq!(d.met_at, Some(utc(2, 30).timestamp()));
     assert_eq!(d.met_by.as_deref(), Some("yuqing (channel weibo-wenlv)"));
     let store = &s.daemon.store;
-    let incident = store.incident(store.pool(), 1).await.unwrap().unwrap();
+    let incident = store
+        .incident(store.pool(), IncidentId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(incident.status, "released");
     let told = mails(&s, "release_candidate").await;
     assert_eq!(told.len(), 1);

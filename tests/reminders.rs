@@ -3,6 +3,7 @@
 //! A 24-hour incident runs in milliseconds on a manual clock.
 
 use crate::common;
+use yuqing::vocab::ids::IncidentId;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, Response};
@@ -122,7 +123,12 @@ async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so(backend
             .collect()
     };
     assert_eq!(
-        kinds(d.store.deadlines_of(d.store.pool(), 1).await.unwrap()),
+        kinds(
+            d.store
+                .deadlines_of(d.store.pool(), IncidentId(1))
+                .await
+                .unwrap()
+        ),
         [("response".to_string(), true)]
     );
 
@@ -189,7 +195,12 @@ async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so(backend
     )
     .await
     .unwrap();
-    let k = kinds(d.store.deadlines_of(d.store.pool(), 1).await.unwrap());
+    let k = kinds(
+        d.store
+            .deadlines_of(d.store.pool(), IncidentId(1))
+            .await
+            .unwrap(),
+    );
     assert!(
         k.contains(&("response".to_string(), true)) && k.contains(&("release".to_string(), false)),
         "{k:?}"
@@ -204,7 +215,12 @@ async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so(backend
     )
     .await
     .unwrap();
-    let k = kinds(d.store.deadlines_of(d.store.pool(), 1).await.unwrap());
+    let k = kinds(
+        d.store
+            .deadlines_of(d.store.pool(), IncidentId(1))
+            .await
+            .unwrap(),
+    );
     assert!(
         k.contains(&("release".to_string(), true)) && k.contains(&("response".to_string(), false)),
         "{k:?}"
@@ -331,8 +347,17 @@ async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so(
     let due = |d: &yuqing::daemon::scheduler::Daemon| {
         let d = d.clone();
         async move {
-            let dl = d.store.deadlines_of(d.store.pool(), 1).await.unwrap();
-            let i = d.store.incident(d.store.pool(), 1).await.unwrap().unwrap();
+            let dl = d
+                .store
+                .deadlines_of(d.store.pool(), IncidentId(1))
+                .await
+                .unwrap();
+            let i = d
+                .store
+                .incident(d.store.pool(), IncidentId(1))
+                .await
+                .unwrap()
+                .unwrap();
             (
                 i.clock_start,
                 dl.iter().find(|x| x.kind == "release").unwrap().due_at,
@@ -383,7 +408,7 @@ async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so(
         "{}",
         mail[0].body_text
     );
-    let actions = d.store.actions_of(1).await.unwrap();
+    let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions.iter().any(|a| a.action == "clock_start"),
         "{actions:?}"
@@ -493,7 +518,7 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
     );
     let i = d
         .store
-        .incident(d.store.pool(), incidents[0].id)
+        .incident(d.store.pool(), IncidentId(incidents[0].id))
         .await
         .unwrap()
         .unwrap();

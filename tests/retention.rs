@@ -6,7 +6,8 @@ use crate::common;
 
 use common::console::{logged_in, site_with, LEADER};
 use common::TempDirs;
-use yuqing::store::{Incoming, ItemFilter, NewItem, Store, Stored, SEARCH_COUNT_CAP};
+use yuqing::store::{Incoming, ItemFilter, NewItem, Store, Stored, COUNT_PAGES_AHEAD};
+use yuqing::vocab::clock::Clock;
 
 async fn open(dirs: &TempDirs, backend: &Option<String>) -> Store {
     let url = match backend {
@@ -137,11 +138,12 @@ async fn two_characters_traditional_letters_and_several_words_are_found_newest_f
     );
 }
 
-backend_test!(a_search_counts_up_to_its_cap_and_pages_through_the_newest);
-async fn a_search_counts_up_to_its_cap_and_pages_through_the_newest(backend: Option<String>) {
+backend_test!(a_list_counts_ten_pages_ahead_and_pages_through_the_newest);
+async fn a_list_counts_ten_pages_ahead_and_pages_through_the_newest(backend: Option<String>) {
     let dirs = TempDirs::new();
     let s = open(&dirs, &backend).await;
-    let n = SEARCH_COUNT_CAP as usize + 20;
+    // Eleven pages of 50 and 40 more: the first page counts 11 pages and says "more".
+    let n = 50 * (COUNT_PAGES_AHEAD as usize + 1) + 40;
     let rows: Vec<(String, String)> = (0..n)
         .map(|k| (format!("g{k}"), format!("火灾通报 第{k}号")))
         .collect();
@@ -151,14 +153,28 @@ async fn a_search_counts_up_to_its_cap_and_pages_through_the_newest(backend: Opt
         .collect();
     store(&s, "forum", &items, 1_000).await;
     let (titles, total, more) = search(&s, "火灾", None).await;
-    assert_eq!((total, more), (SEARCH_COUNT_CAP, true), "{backend:?}");
+    assert_eq!((total, more), (550, true), "{backend:?}");
     assert_eq!(titles[0], format!("火灾通报 第{}号", n - 1));
-    let filter = ItemFilter {
-        text: Some("火灾".into()),
-        ..Default::default()
-    };
-    let page = s.items_page(&filter, 50, 50).await.unwrap();
-    assert_eq!(page.rows[0].title, format!("火灾通报 第{}号", n - 51));
+    for text in [Some("火灾".to_string()), None] {
+        let filter = ItemFilter {
+            text: text.clone(),
+            ..Default::default()
+        };
+        let first = s.items_page(&filter, 50, 0).await.unwrap();
+        assert_eq!(
+            (first.total, first.more),
+            (550, true),
+            "{text:?} {backend:?}"
+        );
+        // The second page counts to its own tenth page ahead: all of them.
+        let page = s.items_page(&filter, 50, 50).await.unwrap();
+        assert_eq!(page.rows[0].title, format!("火灾通报 第{}号", n - 51));
+        assert_eq!(
+            (page.total, page.more),
+            (n as i64, false),
+            "{text:?} {backend:?}"
+        );
+    }
 }
 
 backend_test!(items_stored_before_the_index_become_searchable_when_the_store_opens);
@@ -422,4 +438,245 @@ async fn prune_deletes_old_items_outside_incidents_and_the_weeks_briefing_reads_
     let day = ["briefing", "--from", "2026-01-07"];
     assert!(yuqing(&day).contains("15时"));
     assert!(yuqing(&["prune"]).contains("已删除 0 条"));
+}
+
+/// The briefing's tallies of [`from`, `to`) summed by (hour, source, topics, tone).
+async fn tallies(s: &Store, from: i64, to: i64) -> Vec<(i64, String, String, Option<String>, i64)> {
+    let mut by: std::collections::BTreeMap<(i64, String, String, Option<String>), i64> =
+        Default::default();
+    for t in s.item_tallies(from, to).await.unwrap() {
+        *by.entry((t.fetched_at, t.source_id, t.topics, t.tone))
+            .or_default() += t.n;
+    }
+    by.into_iter()
+        .map(|((h, s, t, tone), n)| (h, s, t, tone, n))
+        .collect()
+}
+
+backend_test!(the_counts_follow_an_items_topics_and_tone_and_outlive_it);
+async fn the_counts_follow_an_items_topics_and_tone_and_outlive_it(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let s = open(&dirs, &backend).await;
+    let on = format!("{backend:?}");
+    // Monday 09:02 and 09:40 (one hour), and 10:05.
+    let nine = MONDAY + 9 * 3600;
+    let a = store_at(
+        &s,
+        "forum",
+        &[("a", "景区踩踏", Some("negative"), "[]")],
+        nine + 120,
+    )
+    .await[0];
+    store_at(
+        &s,
+        "forum",
+        &[("b", "游客多", Some("neutral"), "[]")],
+        nine + 2_400,
+    )
+    .await;
+    store_at(&s, "news", &[("c", "新闻", None, "[]")], nine + 3_900).await;
+    let day = (MONDAY, MONDAY + 86_400);
+    let neg = Some("negative".to_string());
+    let neu = Some("neutral".to_string());
+    assert_eq!(
+        tallies(&s, day.0, day.1).await,
+        [
+            (nine, "forum".into(), "[]".into(), neg.clone(), 1),
+            (nine, "forum".into(), "[]".into(), neu.clone(), 1),
+            (nine + 3600, "news".into(), "[]".into(), None, 1),
+        ],
+        "{on}"
+    );
+    // Topics and tone recorded after the item was stored move it to its new count.
+    let mut tx = s.begin().await.unwrap();
+    s.set_item_topics(&mut tx, a, &["scenic".to_string()])
+        .await
+        .unwrap();
+    s.set_item_tone(
+        &mut tx,
+        a,
+        yuqing::classify::tone::Tone {
+            label: "neutral".parse().unwrap(),
+            score: 0.0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let after = [
+        (nine, "forum".into(), r#"["scenic"]"#.into(), neu.clone(), 1),
+        (nine, "forum".into(), "[]".into(), neu.clone(), 1),
+        (nine + 3600, "news".into(), "[]".into(), None, 1),
+    ];
+    assert_eq!(tallies(&s, day.0, day.1).await, after, "{on}");
+    // A period holds its whole hours only.
+    assert_eq!(tallies(&s, nine + 3600, day.1).await.len(), 1, "{on}");
+    // Pruned, the items are gone and their counts are the same.
+    let mut pruned = 0;
+    loop {
+        let n = s.prune_items(MONDAY + 86_400, 2).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        pruned += n;
+    }
+    assert_eq!(pruned, 3, "{on}");
+    assert!(s.item(a).await.unwrap().is_none(), "{on}");
+    assert_eq!(tallies(&s, day.0, day.1).await, after, "{on}");
+    // An item stored afterwards in a pruned hour joins its count.
+    store_at(
+        &s,
+        "forum",
+        &[("d", "游客多", Some("neutral"), "[]")],
+        nine + 3_000,
+    )
+    .await;
+    assert_eq!(tallies(&s, day.0, day.1).await[1].4, 2, "{on}");
+}
+
+backend_test!(the_daemon_prunes_once_a_local_day_a_batch_a_turn);
+async fn the_daemon_prunes_once_a_local_day_a_batch_a_turn(backend: Option<String>) {
+    let sc = common::scenario(
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"踩踏\"]\n",
+        &[],
+        "[retention]\nitems = \"7d\"\n",
+        &backend,
+    )
+    .await;
+    let on = format!("{backend:?}");
+    let s = &sc.daemon.store;
+    // 2026-11-24 09:00 in Shanghai.
+    let t0 = sc.clock.now().timestamp();
+    let week = 7 * 86_400;
+    // 600 items of ten days ago, one of them an incident's; one that turns a week old at
+    // 11:00 today; yesterday's.
+    let old: Vec<(String, String)> = (0..600)
+        .map(|k| (format!("old{k}"), format!("旧闻 第{k}号")))
+        .collect();
+    let old: Vec<(&str, &str, Option<&str>, &str)> = old
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str(), None, "[]"))
+        .collect();
+    let ten_days_ago = t0 - 10 * 86_400;
+    let held = store_at(s, "news", &old, ten_days_ago).await[0];
+    let mut tx = s.begin().await.unwrap();
+    s.insert_incident(
+        &mut tx,
+        &yuqing::store::NewIncident {
+            topic_id: "scenic",
+            topic_name: "景区安全",
+            title: "旧闻 第0号",
+            severity: yuqing::vocab::severity::Severity::Major,
+            opened_at: ten_days_ago,
+            clock_start: ten_days_ago,
+            first_item_id: held,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store_at(
+        s,
+        "news",
+        &[("soon", "将过期", None, "[]")],
+        t0 - week + 2 * 3600,
+    )
+    .await;
+    store_at(s, "news", &[("new", "昨日新闻", None, "[]")], t0 - 86_400).await;
+    let hour = (ten_days_ago / 3600) * 3600;
+    let before = tallies(s, hour, hour + 3600).await;
+    assert_eq!(before[0].4, 600, "{on}");
+
+    // The first turn of the day deletes a batch of 500, the next the rest.
+    sc.daemon.housekeeping().await.unwrap();
+    assert_eq!(s.prunable_items(t0 - week).await.unwrap(), (99, 1), "{on}");
+    sc.daemon.housekeeping().await.unwrap();
+    assert_eq!(s.prunable_items(t0 - week).await.unwrap(), (0, 1), "{on}");
+    // Later that day an item turns a week old; the day's pruning is done.
+    sc.clock.advance(chrono::Duration::hours(3));
+    let now = sc.clock.now().timestamp();
+    sc.daemon.housekeeping().await.unwrap();
+    assert_eq!(s.prunable_items(now - week).await.unwrap(), (1, 1), "{on}");
+    // The next local day (00:30 in Shanghai, still the 24th in UTC) takes it.
+    sc.clock.set(common::sh(2026, 11, 25, 0, 30));
+    sc.daemon.housekeeping().await.unwrap();
+    let now = sc.clock.now().timestamp();
+    assert_eq!(s.prunable_items(now - week).await.unwrap(), (0, 1), "{on}");
+    assert!(s.item(held).await.unwrap().is_some(), "{on}");
+    assert_eq!(search(s, "昨日新闻", None).await.1, 1, "{on}");
+    // What the briefing counts of that old hour did not change.
+    assert_eq!(tallies(s, hour, hour + 3600).await, before, "{on}");
+}
+
+#[tokio::test]
+async fn check_says_how_big_the_store_grows_at_the_last_weeks_intake() {
+    let dirs = TempDirs::new();
+    dirs.write(
+        "watchlists/scenic.toml",
+        "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\nany = [\"踩踏\"]\n",
+    );
+    let config = |retention: &str| {
+        dirs.write(
+            "yuqing.toml",
+            format!(
+                "[daemon]\nwatchlists = \"{}\"\nstate_dir = \"{}\"\ntimezone = \"Asia/Shanghai\"\n\n\
+                 [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/b.xml\"\n\n{retention}",
+                dirs.root().join("watchlists").display(),
+                dirs.state().display()
+            ),
+        )
+    };
+    let check = |path: &std::path::Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["check", "--config"])
+            .arg(path)
+            .env("YUQING_NOW", "2026-06-01T00:00:00+08:00")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out.lines()
+            .find(|l| l.starts_with("数据库增长"))
+            .unwrap_or_else(|| panic!("no growth line in {out}"))
+            .to_string()
+    };
+    // No database yet: check creates none and says nothing of growth.
+    let path = config("");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("数据库增长"));
+    // A week of 100 items a day (and an older month that is not the current intake).
+    let s = Store::open(&dirs.database_url()).await.unwrap();
+    let now = 1_780_243_200; // 2026-06-01 00:00 Shanghai
+    for day in 1..=37 {
+        let rows: Vec<(String, String)> = (0..if day <= 7 { 100 } else { 300 })
+            .map(|k| (format!("d{day}-{k}"), format!("第{day}天的第{k}条新闻")))
+            .collect();
+        let rows: Vec<(&str, &str, Option<&str>, &str)> = rows
+            .iter()
+            .map(|(g, t)| (g.as_str(), t.as_str(), None, "[]"))
+            .collect();
+        store_at(&s, "news", &rows, now - day * 86_400).await;
+    }
+    s.close().await;
+    let line = check(&path);
+    assert!(
+        line.starts_with("数据库增长：按近 7 天的收录量估算，每天约 100 条、每条约 ")
+            && line.contains("一年约 ")
+            && line.contains("未设置 [retention] items"),
+        "{line}"
+    );
+    let line = check(&config("[retention]\nitems = \"90d\"\n"));
+    assert!(
+        line.contains("[retention] items = \"90d\"：保留约 9,000 条、约 ")
+            && line.contains("后不再增长"),
+        "{line}"
+    );
 }

@@ -6,6 +6,8 @@ use crate::common;
 
 use common::TempDirs;
 use yuqing::store::{NewIncident, NewItem, Store, Stored};
+use yuqing::vocab::action::ActionKind;
+use yuqing::vocab::ids::IncidentId;
 use yuqing::vocab::severity::Severity;
 use yuqing::vocab::state::{DeadlineKind, IncidentStatus};
 
@@ -55,7 +57,12 @@ async fn major_incident(store: &Store) -> i64 {
         .await
         .unwrap();
     store
-        .insert_deadline(&mut tx, id, DeadlineKind::Release, 1_000 + 5 * 3600)
+        .insert_deadline(
+            &mut tx,
+            IncidentId(id),
+            DeadlineKind::Release,
+            1_000 + 5 * 3600,
+        )
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -70,10 +77,17 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     let store = open(&dirs, &backend).await;
     let id = major_incident(&store).await;
 
-    let incident = store.incident(store.pool(), id).await.unwrap().unwrap();
+    let incident = store
+        .incident(store.pool(), IncidentId(id))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(incident.severity, Severity::Major);
     assert_eq!(incident.status, IncidentStatus::Open);
-    let deadlines = store.deadlines_of(store.pool(), id).await.unwrap();
+    let deadlines = store
+        .deadlines_of(store.pool(), IncidentId(id))
+        .await
+        .unwrap();
     assert_eq!(deadlines[0].kind, DeadlineKind::Release);
 
     // A value written by hand, or by a newer yuqing, is not read as 一般.
@@ -88,7 +102,10 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         ),
     ] {
         sqlx::query(sql).execute(store.pool()).await.unwrap();
-        let e = store.incident(store.pool(), id).await.unwrap_err();
+        let e = store
+            .incident(store.pool(), IncidentId(id))
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains(says), "{backend:?}: {e:#}");
         sqlx::query("UPDATE incidents SET severity = 'major', status = 'open'")
             .execute(store.pool())
@@ -99,9 +116,40 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         .execute(store.pool())
         .await
         .unwrap();
-    let e = store.deadlines_of(store.pool(), id).await.unwrap_err();
+    let e = store
+        .deadlines_of(store.pool(), IncidentId(id))
+        .await
+        .unwrap_err();
     assert!(
         format!("{e:#}").contains("unknown deadline kind `relase`"),
+        "{backend:?}: {e:#}"
+    );
+
+    // The record's actions: each one written reads back as itself; one the enum does not
+    // know is named, never shown as a generic 操作.
+    let mut tx = store.begin().await.unwrap();
+    for (n, kind) in ActionKind::ALL.into_iter().enumerate() {
+        store
+            .record_action(&mut tx, IncidentId(id), n as i64, "tester", kind, None)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let read: Vec<ActionKind> = store
+        .actions_of(IncidentId(id))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(read, ActionKind::ALL, "{backend:?}");
+    sqlx::query("UPDATE actions SET action = 'renamed' WHERE action = 'note'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.actions_of(IncidentId(id)).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains("unknown action `renamed`"),
         "{backend:?}: {e:#}"
     );
 }

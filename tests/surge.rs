@@ -2,6 +2,7 @@
 //! is raised one level, once, and the mail says why.
 
 use crate::common;
+use yuqing::vocab::ids::IncidentId;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{rss, HttpServer, Response, TempDirs};
@@ -39,7 +40,7 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
         let store = d.store.clone();
         async move {
             store
-                .incident(store.pool(), 1)
+                .incident(store.pool(), IncidentId(1))
                 .await
                 .unwrap()
                 .unwrap()
@@ -66,7 +67,7 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
     let mut tx = d.store.begin().await.unwrap();
     let stored = d
         .store
-        .latest_signatures(&mut tx, 1, i64::MAX, 10)
+        .latest_signatures(&mut tx, IncidentId(1), i64::MAX, 10)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -128,7 +129,12 @@ async fn negative_only_counts_negative_items() {
         );
         clock.advance(Duration::minutes(10));
         d.poll_once(Some(name)).await.unwrap();
-        let i = d.store.incident(d.store.pool(), 1).await.unwrap().unwrap();
+        let i = d
+            .store
+            .incident(d.store.pool(), IncidentId(1))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(i.severity, expect, "after source {name}");
     }
     let mut negative = Vec::new();

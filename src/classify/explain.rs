@@ -26,6 +26,9 @@ pub struct Explanation {
     pub untouched: usize,
     /// The tone and the words that made it.
     pub tone: super::tone::ToneExplanation,
+    /// For an item explained in its parts (`explain_parts`): where each word and each
+    /// matched topic was.
+    pub parts: Option<super::parts::PartsFound>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +214,7 @@ impl Classifier {
             topics,
             untouched,
             tone,
+            parts: None,
         }
     }
 
@@ -429,6 +433,27 @@ fn join(words: &[Word]) -> String {
         .join(", ")
 }
 
+impl Explanation {
+    /// `，命中位置：标题、正文` for a topic of an item explained in its parts, and whether
+    /// only the body made it match; empty otherwise.
+    fn where_zh(&self, topic: &str) -> String {
+        let Some(m) = self
+            .parts
+            .as_ref()
+            .and_then(|p| p.matches.iter().find(|m| m.id == topic))
+        else {
+            return String::new();
+        };
+        let places: Vec<&str> = m.found_in.iter().map(|p| p.zh()).collect();
+        let only = if m.body_only {
+            "（标题和摘要本身不命中，因正文命中）"
+        } else {
+            ""
+        };
+        format!("，命中位置：{}{only}", places.join("、"))
+    }
+}
+
 impl fmt::Display for Explanation {
     /// What `classify --explain` prints, in Chinese; the watchlist's own words (topic ids,
     /// clauses `any`/`all`/`none`, terms) as the operator wrote them.
@@ -452,7 +477,7 @@ impl fmt::Display for Explanation {
                     t.tone_unmet.map(|t| t.as_str()).unwrap_or_default(),
                     self.tone.tone.label
                 ),
-                (None, Some(sev)) => format!("命中，{}（{sev}）", sev.zh()),
+                (None, Some(sev)) => format!("命中，{}（{sev}）{}", sev.zh(), self.where_zh(&t.id)),
                 (None, None) => "未命中".to_string(),
             };
             writeln!(
@@ -472,7 +497,15 @@ impl fmt::Display for Explanation {
                     r.verdict.zh()
                 )?;
                 for w in &r.found {
-                    writeln!(f, "    找到 {}", w.zh())?;
+                    match &self.parts {
+                        Some(p) => writeln!(
+                            f,
+                            "    找到 {}（{}）",
+                            w.zh(),
+                            p.bounds.part_at(w.start).zh()
+                        )?,
+                        None => writeln!(f, "    找到 {}", w.zh())?,
+                    }
                 }
             }
         }

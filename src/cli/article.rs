@@ -5,6 +5,7 @@
 
 use super::{load_config, CommandClock, ConfigArg};
 use crate::fetch::article::{self, Article};
+use crate::fetch::exchange::Exchange;
 use crate::fetch::{FetchError, FetchSettings, Fetcher};
 use crate::vocab::clock::Clock;
 use crate::vocab::text::for_terminal;
@@ -21,45 +22,9 @@ pub async fn read(c: &ConfigArg, url: &str, json: bool) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let tz = config.daemon.timezone;
-    let fetcher = Fetcher::new(FetchSettings::new(config.daemon.user_agent.clone()))?;
-    let now = CommandClock.now();
-    let exchange = match fetcher.exchange(url, now).await {
-        Ok(x) => x,
-        Err(e) => {
-            let code = match e {
-                FetchError::NotHttp { .. } | FetchError::Other(_) => 2,
-                _ => 1,
-            };
-            eprintln!(
-                "error: {}（{}）",
-                crate::fetch::failure_zh(&e.to_string()),
-                e
-            );
-            return Ok(ExitCode::from(code));
-        }
-    };
-    let status = exchange.status();
-    if !(200..300).contains(&status) {
-        eprintln!(
-            "error: {} 返回 HTTP {status}，没有可读的文章",
-            for_terminal(&exchange.final_url)
-        );
-        return Ok(ExitCode::from(1));
-    }
-    let content_type = exchange.content_type();
-    let read = article::read(
-        exchange.body(),
-        content_type.as_deref(),
-        &exchange.final_url,
-        now,
-        tz,
-    );
-    let a = match read {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {}：{e}", for_terminal(&exchange.final_url));
-            return Ok(ExitCode::from(1));
-        }
+    let (exchange, a) = match fetch(&config, url).await? {
+        Ok(read) => read,
+        Err(code) => return Ok(code),
     };
     let mut out = std::io::stdout();
     let written = if json {
@@ -85,6 +50,55 @@ pub async fn read(c: &ConfigArg, url: &str, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches `url` and reads its article, or says on stderr why not and gives the exit code:
+/// 2 for a link that is not HTTP, 1 for a page that cannot be fetched or read.
+pub(super) async fn fetch(
+    config: &crate::config::Config,
+    url: &str,
+) -> Result<Result<(Exchange, Article), ExitCode>> {
+    let tz = config.daemon.timezone;
+    let fetcher = Fetcher::new(FetchSettings::new(config.daemon.user_agent.clone()))?;
+    let now = CommandClock.now();
+    let exchange = match fetcher.exchange(url, now).await {
+        Ok(x) => x,
+        Err(e) => {
+            let code = match e {
+                FetchError::NotHttp { .. } | FetchError::Other(_) => 2,
+                _ => 1,
+            };
+            eprintln!(
+                "error: {}（{}）",
+                crate::fetch::failure_zh(&e.to_string()),
+                e
+            );
+            return Ok(Err(ExitCode::from(code)));
+        }
+    };
+    let status = exchange.status();
+    if !(200..300).contains(&status) {
+        eprintln!(
+            "error: {} 返回 HTTP {status}，没有可读的文章",
+            for_terminal(&exchange.final_url)
+        );
+        return Ok(Err(ExitCode::from(1)));
+    }
+    let content_type = exchange.content_type();
+    let read = article::read(
+        exchange.body(),
+        content_type.as_deref(),
+        &exchange.final_url,
+        now,
+        tz,
+    );
+    match read {
+        Ok(a) => Ok(Ok((exchange, a))),
+        Err(e) => {
+            eprintln!("error: {}：{e}", for_terminal(&exchange.final_url));
+            Ok(Err(ExitCode::from(1)))
+        }
+    }
 }
 
 /// The article for a person: a few labelled lines, a blank line, the body.

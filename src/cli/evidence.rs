@@ -29,7 +29,11 @@ pub async fn run(cmd: EvidenceCommand) -> Result<ExitCode> {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };
-    if store.incident(store.pool(), id).await?.is_none() {
+    if store
+        .incident(store.pool(), crate::vocab::ids::IncidentId(id))
+        .await?
+        .is_none()
+    {
         eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));
     }

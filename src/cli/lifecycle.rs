@@ -3,8 +3,8 @@
 
 use crate::cli::{open, IncidentCommand};
 use crate::config::settings::Settings;
-use crate::notify::mail::local;
 use crate::store::{IncidentRow, Store};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, Clock};
 use crate::vocab::ids::{IncidentId, ItemId};
 use anyhow::Result;
@@ -232,7 +232,66 @@ pub async fn check_lines(settings: &Settings, now: DateTime<Utc>) {
             local(from_secs(due), config.daemon.timezone)
         );
     }
+    if let Ok(intake) = store
+        .intake(now.timestamp() - GROWTH_WINDOW_S, now.timestamp())
+        .await
+    {
+        outln!("{}", growth_line(intake, config.retention.items));
+    }
     store.close().await;
+}
+
+/// The intake `check` measures its estimate of the store's growth over.
+const GROWTH_WINDOW_S: i64 = 7 * 86_400;
+
+/// How big the store grows at the intake of the last week (issue 29 §3): per day and per
+/// year, or, with `[retention] items`, where it stops (the items incidents hold, a few,
+/// come on top).
+fn growth_line(
+    intake: Option<crate::store::Intake>,
+    keep: Option<crate::vocab::duration::Span>,
+) -> String {
+    let Some(i) = intake else {
+        return "数据库增长：近 7 天没有收录信息，无法估算。".to_string();
+    };
+    let per_day = i.per_day();
+    let size = |items: f64| megabytes(items * i.bytes_per_item);
+    let head = format!(
+        "数据库增长：按近 {}的收录量估算，每天约 {} 条、每条约 {:.1} KB，每天约 {}",
+        if i.seconds >= GROWTH_WINDOW_S {
+            "7 天".to_string()
+        } else {
+            crate::vocab::span::zh_span(chrono::Duration::seconds(i.seconds))
+        },
+        crate::notify::briefing::thousands(per_day.round() as usize),
+        i.bytes_per_item / 1e3,
+        size(per_day)
+    );
+    match keep {
+        None => format!(
+            "{head}，一年约 {}；未设置 [retention] items，信息永不删除。",
+            size(per_day * 365.0)
+        ),
+        Some(k) => {
+            let days = k.0.as_secs() as f64 / 86_400.0;
+            format!(
+                "{head}；[retention] items = \"{k}\"：保留约 {} 条、约 {} 后不再增长（事件相关的信息另计）。",
+                crate::notify::briefing::thousands((per_day * days).round() as usize),
+                size(per_day * days)
+            )
+        }
+    }
+}
+
+/// `35.2 KB`, `812.4 MB`, `2.1 GB`.
+fn megabytes(bytes: f64) -> String {
+    if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else if bytes >= 1e6 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else {
+        format!("{:.1} KB", bytes / 1e3)
+    }
 }
 
 /// The `[[notify]]` channels as `check` lists them, each with the roles that name it and

@@ -3,7 +3,7 @@
 //! not echo, or from the first line of stdin with `--password-stdin` (for scripts).
 
 use crate::cli::{open, ConfigArg};
-use crate::notify::mail::local;
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs, Clock};
 use crate::web::{hash_password, Role};
 use anyhow::Result;

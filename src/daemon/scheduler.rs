@@ -15,8 +15,9 @@ use crate::daemon::metrics;
 use crate::fetch::politeness::HostGate;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::incident;
+use crate::notify::alert::queue;
 use crate::notify::dispatch::Dispatcher;
-use crate::notify::outbox::{domain_of, Drained, Sender};
+use crate::notify::outbox::{Drained, Sender};
 use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
 use crate::vocab::clock::{secs, Clock};
@@ -799,9 +800,7 @@ impl Daemon {
         );
         let queued = async {
             let mut tx = self.store.begin().await?;
-            self.store
-                .enqueue(&mut tx, &draft, secs(now), &domain_of(&c.mail.from))
-                .await?;
+            queue(&self.store, &mut tx, c, &draft, now).await?;
             tx.commit().await?;
             anyhow::Ok(())
         }

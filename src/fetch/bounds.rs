@@ -52,10 +52,7 @@ pub fn cut(text: &mut String, max: usize) -> Option<usize> {
     if text.len() <= max {
         return None;
     }
-    let mut at = max;
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
+    let at = crate::vocab::text::head(text, max).len();
     text.truncate(at);
     text.push_str(CUT_MARK);
     text.shrink_to_fit();

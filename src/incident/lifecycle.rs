@@ -20,12 +20,15 @@
 use super::{refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
 use crate::config::Config;
-use crate::notify::mail::{self, local};
-use crate::notify::outbox::domain_of;
+use crate::notify::alert::{alert, queue};
+use crate::notify::mail;
 use crate::rules::calendar::{Calendar, Obligation};
 use crate::rules::deadline;
+use crate::rules::escalation::Audience;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::vocab::action::ActionKind;
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
 use crate::vocab::state::IncidentStatus;
@@ -86,7 +89,7 @@ pub(super) async fn same_event(
         let mut before = i64::MAX;
         'pages: for page in PAGES {
             let rows = store
-                .latest_signatures(tx, cand.id, before, page as i64)
+                .latest_signatures(tx, IncidentId(cand.id), before, page as i64)
                 .await?;
             let last_page = rows.len() < page;
             for (id, fetched_at, stored) in rows {
@@ -136,7 +139,7 @@ pub(super) async fn resurge(
     let t = secs(now);
     let reopened = match incident.status.as_str() {
         "closed" => {
-            store.reopen(tx, incident.id, t).await?;
+            store.reopen(tx, IncidentId(incident.id), t).await?;
             let closed = incident.closed_at.unwrap_or(t);
             store
                 .record_action(
@@ -144,7 +147,7 @@ pub(super) async fn resurge(
                     IncidentId(incident.id),
                     t,
                     "yuqing",
-                    "reopened",
+                    ActionKind::Reopened,
                     Some(&format!(
                         "item {}, closed {}",
                         item.id,
@@ -155,8 +158,14 @@ pub(super) async fn resurge(
             true
         }
         "monitoring" => {
-            let since = store.last_met_at(tx, incident.id).await?.unwrap_or(0);
-            if !store.mark_resurged(tx, incident.id, since, t).await? {
+            let since = store
+                .last_met_at(tx, IncidentId(incident.id))
+                .await?
+                .unwrap_or(0);
+            if !store
+                .mark_resurged(tx, IncidentId(incident.id), since, t)
+                .await?
+            {
                 return Ok(incident);
             }
             store
@@ -165,7 +174,7 @@ pub(super) async fn resurge(
                     IncidentId(incident.id),
                     t,
                     "yuqing",
-                    "resurgence",
+                    ActionKind::Resurgence,
                     Some(&format!("item {}", item.id)),
                 )
                 .await?;
@@ -173,13 +182,17 @@ pub(super) async fn resurge(
         }
         _ => return Ok(incident),
     };
-    store.add_incident_item(tx, incident.id, item.id, t).await?;
+    store
+        .add_incident_item(tx, IncidentId(incident.id), item.id, t)
+        .await?;
     // The resurgence mail reports this item itself: later items go into new-items batches.
-    store.mark_items_mailed(tx, incident.id, item.id, t).await?;
+    store
+        .mark_items_mailed(tx, IncidentId(incident.id), item.id, t)
+        .await?;
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let tz = config.daemon.timezone;
     let history: Vec<String> = store
-        .actions_in(tx, incident.id)
+        .actions_in(tx, IncidentId(incident.id))
         .await?
         .into_iter()
         .map(|a| {
@@ -187,29 +200,26 @@ pub(super) async fn resurge(
                 "{} {} {}",
                 local(from_secs(a.at), tz),
                 a.actor,
-                crate::vocab::words::record_zh(&a.action, a.detail.as_deref())
+                crate::vocab::words::record_zh(a.action, a.detail.as_deref())
             )
         })
         .collect();
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let to = config
+    let who = config
         .escalation
-        .mailboxes(&config.people, snap.severity(), EStep::Resurgence);
-    let mut draft = mail::resurgence(
-        &view,
-        item,
-        &source_name(config, &item.source_id),
-        reopened,
-        &history,
-        &to,
-    );
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, snap.severity(), EStep::Resurgence);
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+        .audience(&config.people, snap.severity(), EStep::Resurgence);
+    alert(store, tx, config, who, now, |to| {
+        mail::resurgence(
+            &view,
+            item,
+            &source_name(config, &item.source_id),
+            reopened,
+            &history,
+            to,
+        )
+    })
+    .await?;
     tracing::info!(incident_id = incident.id, reopened, "resurgence (回温)");
     Ok(snap.incident)
 }
@@ -235,7 +245,7 @@ pub(super) async fn add_obligation(
     store
         .insert_obligation(
             tx,
-            incident,
+            IncidentId(incident),
             secs(due.due),
             &duty,
             (!years.is_empty()).then(|| years.join(",")).as_deref(),
@@ -261,20 +271,22 @@ pub(super) async fn settle(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(incident) = store.incident(&mut **tx, id).await? else {
+    let Some(incident) = store.incident(&mut **tx, IncidentId(id)).await? else {
         return Ok(());
     };
-    let running = store.open_deadline_count(tx, id).await?;
+    let running = store.open_deadline_count(tx, IncidentId(id)).await?;
     let t = secs(now);
     if running > 0 && incident.status == IncidentStatus::Monitoring {
-        store.set_status(tx, id, IncidentStatus::Released).await?;
+        store
+            .set_status(tx, IncidentId(id), IncidentStatus::Released)
+            .await?;
         store
             .record_action(
                 tx,
                 IncidentId(id),
                 t,
                 by,
-                "state",
+                ActionKind::State,
                 Some("released (monitoring ended: new deadline)"),
             )
             .await?;
@@ -284,7 +296,10 @@ pub(super) async fn settle(
         return Ok(());
     }
     let until = now + config.deadlines.monitoring.chrono();
-    if !store.start_monitoring(tx, id, secs(until)).await? {
+    if !store
+        .start_monitoring(tx, IncidentId(id), secs(until))
+        .await?
+    {
         return Ok(());
     }
     store
@@ -293,7 +308,7 @@ pub(super) async fn settle(
             IncidentId(id),
             t,
             "yuqing",
-            "monitoring",
+            ActionKind::Monitoring,
             Some(&format!("until {}", local(until, config.daemon.timezone))),
         )
         .await?;
@@ -301,9 +316,7 @@ pub(super) async fn settle(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let draft = mail::monitoring(&view, until, &config.people.duty);
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, tx, config, &draft, now).await?;
     tracing::info!(incident_id = id, "response duties met; monitoring");
     Ok(())
 }
@@ -318,25 +331,26 @@ pub(super) async fn close(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let t = secs(now);
-    if !store.close_incident(tx, id, t, by).await? {
+    if !store.close_incident(tx, IncidentId(id), t, by).await? {
         return Ok(());
     }
     let detail = (by == "yuqing").then_some("monitoring ended");
     store
-        .record_action(tx, IncidentId(id), t, by, "closed", detail)
+        .record_action(tx, IncidentId(id), t, by, ActionKind::Closed, detail)
         .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     // The leaders told of an escalation hear that it closed, too.
-    let (told, told_notify) = escalation_audience(store, tx, config, id, snap.severity()).await?;
-    let mut to = config.people.duty.clone();
-    add_each(&mut to, told);
-    let mut draft = mail::closed(&view, by, &to);
-    draft.notify = told_notify;
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    let mut who = Audience {
+        mailboxes: config.people.duty.clone(),
+        notifiers: Vec::new(),
+    };
+    who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
+    alert(store, tx, config, who, now, |to| {
+        mail::closed(&view, by, to)
+    })
+    .await?;
     tracing::info!(incident_id = id, by, "incident closed");
     Ok(())
 }
@@ -350,21 +364,14 @@ pub(super) async fn escalation_audience(
     config: &Config,
     id: i64,
     severity: crate::vocab::severity::Severity,
-) -> Result<(Vec<lettre::message::Mailbox>, Vec<String>)> {
-    let (mut to, mut notify) = (Vec::new(), Vec::new());
-    if store.was_escalated(tx, id).await? {
+) -> Result<Audience> {
+    let mut who = Audience::default();
+    if store.was_escalated(tx, IncidentId(id)).await? {
         for step in [EStep::Breach, EStep::Unacknowledged] {
-            add_each(
-                &mut to,
-                config.escalation.mailboxes(&config.people, severity, step),
-            );
-            add_each(
-                &mut notify,
-                config.escalation.notifiers(&config.people, severity, step),
-            );
+            who.add(config.escalation.audience(&config.people, severity, step));
         }
     }
-    Ok((to, notify))
+    Ok(who)
 }
 
 /// After `what` (发布权威信息, 召开新闻发布会) was recorded on incident `id`: the people
@@ -379,27 +386,17 @@ pub(super) async fn tell_handled(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let snap = Snapshot::read(store, tx, id).await?;
-    let (to, notify) = escalation_audience(store, tx, config, id, snap.severity()).await?;
-    if to.is_empty() && notify.is_empty() {
+    let who = escalation_audience(store, tx, config, id, snap.severity()).await?;
+    if who.is_empty() {
         return Ok(());
     }
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
-    let mut draft = mail::handled(&view, what, by, &to);
-    draft.notify = notify;
-    store
-        .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-        .await?;
+    alert(store, tx, config, who, now, |to| {
+        mail::handled(&view, what, by, to)
+    })
+    .await?;
     Ok(())
-}
-
-/// Adds `more` to `list`, each once.
-fn add_each<T: PartialEq>(list: &mut Vec<T>, more: Vec<T>) {
-    for m in more {
-        if !list.contains(&m) {
-            list.push(m);
-        }
-    }
 }
 
 /// Ends incident `id` as a false positive (误报) for `reason`: its deadlines are cancelled,
@@ -415,29 +412,31 @@ pub(super) async fn dismiss(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let t = secs(now);
-    if !store.dismiss_incident(tx, id, t, by).await? {
+    if !store.dismiss_incident(tx, IncidentId(id), t, by).await? {
         return Ok(());
     }
     store
-        .record_action(tx, IncidentId(id), t, by, "dismissed", Some(reason))
+        .record_action(
+            tx,
+            IncidentId(id),
+            t,
+            by,
+            ActionKind::Dismissed,
+            Some(reason),
+        )
         .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let severity = snap.severity();
-    let (told, told_notify) = escalation_audience(store, tx, config, id, severity).await?;
-    let mut to = config
+    let mut who = config
         .escalation
-        .mailboxes(&config.people, severity, EStep::Opened);
-    add_each(&mut to, told);
-    let mut draft = mail::dismissed(&view, reason, by, &to);
-    draft.notify = config
-        .escalation
-        .notifiers(&config.people, severity, EStep::Opened);
-    add_each(&mut draft.notify, told_notify);
-    store
-        .enqueue(tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+        .audience(&config.people, severity, EStep::Opened);
+    who.add(escalation_audience(store, tx, config, id, severity).await?);
+    alert(store, tx, config, who, now, |to| {
+        mail::dismissed(&view, reason, by, to)
+    })
+    .await?;
     tracing::info!(
         incident_id = id,
         by,
@@ -477,10 +476,10 @@ pub async fn merge(
         refuse!("不能把事件 #{into} 并入它自己");
     }
     let mut tx = store.begin().await?;
-    let Some(a) = store.incident(&mut *tx, into).await? else {
+    let Some(a) = store.incident(&mut *tx, IncidentId(into)).await? else {
         refuse!("没有事件 #{into}");
     };
-    let Some(b) = store.incident(&mut *tx, from).await? else {
+    let Some(b) = store.incident(&mut *tx, IncidentId(from)).await? else {
         refuse!("没有事件 #{from}");
     };
     if !active(&a) || !active(&b) {
@@ -492,31 +491,37 @@ pub async fn merge(
     }
     let t = secs(now);
     let items: Vec<i64> = store
-        .incident_items(&mut *tx, from)
+        .incident_items(&mut *tx, IncidentId(from))
         .await?
         .iter()
         .map(|i| i.id)
         .collect();
     // What moves is what INTO did not have already (one item can be in both).
     let moved = store.move_items(&mut tx, from, into, &items).await?;
-    store.copy_actions(&mut tx, from, into).await?;
-    store.mark_merged(&mut tx, from, into, t, by).await?;
+    store
+        .copy_actions(&mut tx, IncidentId(from), IncidentId(into))
+        .await?;
+    store
+        .mark_merged(&mut tx, IncidentId(from), into, t, by)
+        .await?;
     store
         .record_action(
             &mut tx,
             IncidentId(from),
             t,
             by,
-            "merged",
+            ActionKind::Merged,
             Some(&format!("into #{into}")),
         )
         .await?;
     let start = a.clock_start.min(b.clock_start);
-    store.set_clock_start(&mut tx, into, start).await?;
+    store
+        .set_clock_start(&mut tx, IncidentId(into), start)
+        .await?;
     let (sa, sb) = (a.severity, b.severity);
     for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
         store
-            .reschedule_deadline(&mut tx, into, kind, secs(due))
+            .reschedule_deadline(&mut tx, IncidentId(into), kind, secs(due))
             .await?;
     }
     store
@@ -525,7 +530,7 @@ pub async fn merge(
             IncidentId(into),
             t,
             by,
-            "merged",
+            ActionKind::Merged,
             Some(&format!(
                 "#{from} merged in ({moved} items); clock start {}",
                 local(from_secs(start), config.daemon.timezone)
@@ -534,7 +539,7 @@ pub async fn merge(
         .await?;
     if sb > sa {
         let a = store
-            .incident(&mut *tx, into)
+            .incident(&mut *tx, IncidentId(into))
             .await?
             .context("incident vanished")?;
         super::regrade(store, &mut tx, config, &a, sb, by, now).await?;
@@ -543,9 +548,7 @@ pub async fn merge(
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let draft = mail::merged(&view, &b, by, &config.people.duty);
-    store
-        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     let already = if moved == items.len() {
         String::new()
@@ -574,13 +577,13 @@ pub async fn split(
 ) -> Result<(IncidentId, String), StepError> {
     let IncidentId(from) = from;
     let mut tx = store.begin().await?;
-    let Some(a) = store.incident(&mut *tx, from).await? else {
+    let Some(a) = store.incident(&mut *tx, IncidentId(from)).await? else {
         refuse!("没有事件 #{from}");
     };
     if !active(&a) {
         refuse!("事件 #{from} {}，只能拆分处置中的事件", a.status.zh());
     }
-    let all = store.incident_items(&mut *tx, from).await?;
+    let all = store.incident_items(&mut *tx, IncidentId(from)).await?;
     let mut moved: Vec<&ItemRow> = Vec::new();
     for ItemId(id) in items {
         match all.iter().find(|i| i.id == *id) {
@@ -624,7 +627,9 @@ pub async fn split(
         .await?;
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
     store.move_items(&mut tx, from, id, &ids).await?;
-    store.set_split_from(&mut tx, id, from).await?;
+    store
+        .set_split_from(&mut tx, IncidentId(id), IncidentId(from))
+        .await?;
     // What stays behind keeps the clock start of its own items, and its deadlines follow.
     let rest = all
         .iter()
@@ -635,15 +640,19 @@ pub async fn split(
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
-        store.set_clock_start(&mut tx, from, secs(rest)).await?;
+        store
+            .set_clock_start(&mut tx, IncidentId(from), secs(rest))
+            .await?;
         for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
             store
-                .reschedule_deadline(&mut tx, from, kind, secs(due))
+                .reschedule_deadline(&mut tx, IncidentId(from), kind, secs(due))
                 .await?;
         }
     }
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
+        store
+            .insert_deadline(&mut tx, IncidentId(id), kind, secs(due))
+            .await?;
     }
     if let Some(o) = obligation_of(&a.topic_id) {
         add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
@@ -659,7 +668,7 @@ pub async fn split(
             IncidentId(id),
             t,
             by,
-            "split",
+            ActionKind::Split,
             Some(&format!("from #{from}: items {list}")),
         )
         .await?;
@@ -669,7 +678,7 @@ pub async fn split(
             IncidentId(from),
             t,
             by,
-            "split",
+            ActionKind::Split,
             Some(&format!("items {list} to #{id}")),
         )
         .await?;
@@ -682,14 +691,10 @@ pub async fn split(
         .escalation
         .mailboxes(&config.people, severity, EStep::Opened);
     let opened = mail::opened(&view, &to, &[]);
-    store
-        .enqueue(&mut tx, &opened, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &opened, now).await?;
     let mut draft = mail::split(&view, from, ids.len(), by, &config.people.duty);
     draft.incident_id = Some(from);
-    store
-        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     Ok((
         IncidentId(id),

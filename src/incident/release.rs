@@ -23,9 +23,10 @@ use crate::classify::grouping::ItemSignature;
 use crate::config::settings::Settings;
 use crate::config::Channel;
 use crate::incident::{self, Step};
+use crate::notify::alert::queue;
 use crate::notify::mail;
-use crate::notify::outbox::domain_of;
 use crate::store::{IncidentRow, PostRow, Store};
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
@@ -83,7 +84,7 @@ pub async fn after_opened(
     }
     let mut since = i64::MAX;
     for id in opened {
-        if let Some(i) = store.incident(store.pool(), *id).await? {
+        if let Some(i) = store.incident(store.pool(), IncidentId(*id)).await? {
             since = since.min(i.clock_start);
         }
     }
@@ -116,12 +117,12 @@ async fn best_incident<'a>(
         .iter()
         .filter(|i| i.topic_id == topic && i.clock_start <= post.at())
     {
-        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
         let owes = deadlines.iter().any(|d| {
             AWAITING.contains(&d.kind.as_str()) && d.met_at.is_none() && d.cancelled_at.is_none()
         });
         if owes {
-            let items = store.incident_items(store.pool(), i.id).await?;
+            let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
             let score = items
                 .iter()
                 .map(|it| ItemSignature::of(&it.title, &it.summary).similarity(&sig))
@@ -154,7 +155,7 @@ async fn propose(
     let t = secs(now);
     let mut tx = store.begin().await?;
     if store
-        .insert_release_candidate(&mut tx, incident.id, post, similarity, t)
+        .insert_release_candidate(&mut tx, IncidentId(incident.id), post, similarity, t)
         .await?
         .is_none()
     {
@@ -167,7 +168,7 @@ async fn propose(
             IncidentId(incident.id),
             t,
             "yuqing",
-            "release_candidate",
+            ActionKind::ReleaseCandidate,
             Some(&format!("{} 《{}》 {url}", channel.name, post.title)),
         )
         .await?;
@@ -194,9 +195,7 @@ async fn propose(
     let source = incident::source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
     let draft = mail::release_candidate(&view, &channel.name, post, auto, &config.people.duty);
-    store
-        .enqueue(&mut tx, &draft, t, &domain_of(&config.mail.from))
-        .await?;
+    queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     tracing::info!(
         incident_id = incident.id,

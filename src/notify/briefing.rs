@@ -8,11 +8,11 @@
 //! text part is complete on its own.
 
 use crate::notify::briefing_charts::{self as charts, Kind as ChartKind};
-use crate::notify::mail::local;
 use crate::notify::report::outcome_of;
 use crate::rules::duty::State;
 use crate::store::{DeadlineRow, Draft, IncidentRow, ItemTally, OutboxPart};
 use crate::vocab::clock::from_secs;
+use crate::vocab::clock::local;
 use crate::vocab::state::{DeadlineState, IncidentStatus};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -298,12 +298,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         }),
         deadlines: d
             .iter()
-            .map(|d| {
-                (
-                    crate::notify::mail::deadline_what(d),
-                    outcome_of(i, d, judged),
-                )
-            })
+            .map(|d| (d.what(), outcome_of(i, d, judged)))
             .collect(),
     };
     let mut opened = Vec::new();
@@ -347,7 +342,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
                     incident: i.id,
                     title: i.title.clone(),
                     topic: i.topic_name.clone(),
-                    what: crate::notify::mail::deadline_what(d),
+                    what: d.what(),
                     due: local(from_secs(d.due_at), tz),
                     outcome: outcome_of(i, d, judged),
                 });
@@ -442,7 +437,7 @@ fn summary(n: &Numbers) -> String {
             s,
             "，信息最多的事件为 #{}「{}」{} 条",
             e.id,
-            crate::notify::mail::one_line(&e.title, SUMMARY_TITLE_CHARS),
+            crate::vocab::text::one_line(&e.title, SUMMARY_TITLE_CHARS),
             thousands(e.items.max(0) as usize)
         );
     }
@@ -455,7 +450,7 @@ fn summary(n: &Numbers) -> String {
             let named = format!(
                 "#{}「{}」",
                 m.incident,
-                crate::notify::mail::one_line(&m.title, SUMMARY_TITLE_CHARS)
+                crate::vocab::text::one_line(&m.title, SUMMARY_TITLE_CHARS)
             );
             if !late.contains(&named) {
                 late.push(named);
@@ -542,7 +537,7 @@ fn event_text(t: &mut String, e: &EventLine) {
         t,
         "  - #{} {}【{}，{}】立案于 {}，{}；信息 {} 条，来源 {} 个",
         e.id,
-        crate::notify::mail::one_line(&e.title, 200),
+        crate::vocab::text::one_line(&e.title, 200),
         e.topic,
         e.severity,
         e.opened,
@@ -572,7 +567,7 @@ pub fn text(n: &Numbers) -> String {
             t,
             "  - #{} {}【{}】：{}，截止 {}，{}",
             m.incident,
-            crate::notify::mail::one_line(&m.title, 200),
+            crate::vocab::text::one_line(&m.title, 200),
             m.topic,
             m.what,
             m.due,
@@ -640,7 +635,7 @@ pub fn text(n: &Numbers) -> String {
             let _ = write!(t, "，自 {} 起", local(from_secs(s), n.tz));
         }
         if let Some(e) = &f.error {
-            let _ = write!(t, "（{}）", crate::notify::mail::one_line(e, 120));
+            let _ = write!(t, "（{}）", crate::vocab::text::one_line(e, 120));
         }
         t.push('\n');
     }
@@ -931,7 +926,7 @@ pub fn html_with(n: &Numbers, figures: &[Figure]) -> String {
                     (
                         f.error
                             .as_deref()
-                            .map(|e| crate::notify::mail::one_line(e, 120))
+                            .map(|e| crate::vocab::text::one_line(e, 120))
                             .unwrap_or_default(),
                         false,
                         false,

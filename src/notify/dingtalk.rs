@@ -10,9 +10,10 @@
 //! only highlights mentions that appear there). 20 messages a minute per robot: over it
 //! the answer is 130101 and the robot is throttled for 10 minutes.
 
-use super::im::{cut, Message};
+use super::im::Message;
 use super::robot::{self, Request};
 use crate::config::notify::Notifier;
+use crate::vocab::text::cut;
 use serde_json::json;
 
 /// Our cap on a message's text (DingTalk documents none for markdown; long messages are
@@ -37,7 +38,12 @@ pub fn request(
             .append_pair("timestamp", &now_ms.to_string())
             .append_pair("sign", &sign(secret, now_ms));
     }
-    let mut text = cut(&robot::markdown(msg), MARKDOWN_MAX, &robot::tail(msg, true));
+    let mut text = cut(
+        &robot::markdown(msg),
+        MARKDOWN_MAX,
+        &robot::cut_mark(msg, true),
+    )
+    .into_owned();
     if !n.mention_mobiles.is_empty() {
         text.push_str("\n\n");
         let at: Vec<String> = n.mention_mobiles.iter().map(|m| format!("@{m}")).collect();

@@ -5,10 +5,11 @@
 //! `mail`. Pure: each function turns a snapshot into a [`Draft`].
 
 use crate::config::Channel;
-use crate::notify::mail::{local, one_line};
 use crate::rules::duty::{State, Status};
 use crate::store::{Draft, IncidentRow, ItemRow, PostRow};
+use crate::vocab::clock::local;
 use crate::vocab::span::zh_left;
+use crate::vocab::text::one_line;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;

@@ -8,8 +8,9 @@
 //! minute and 5 a second per bot (11232 "frequency limited"), a request body of at most
 //! 20 KB. A `text` message: Feishu links URLs in text by itself.
 
-use super::im::{cut, Message};
+use super::im::Message;
 use super::robot::{self, Request};
+use crate::vocab::text::cut;
 use serde_json::json;
 
 /// Our cap on the text, well under the 20 KB request body.
@@ -21,7 +22,7 @@ pub fn sign(secret: &str, timestamp_s: i64) -> String {
 }
 
 pub fn request(url: url::Url, secret: Option<&str>, msg: &Message, now_s: i64) -> Request {
-    let text = cut(&robot::plain(msg), TEXT_MAX, &robot::tail(msg, false));
+    let text = cut(&robot::plain(msg), TEXT_MAX, &robot::cut_mark(msg, false)).into_owned();
     let mut body = json!({"msg_type": "text", "content": {"text": text}});
     if let Some(secret) = secret {
         body["timestamp"] = json!(now_s.to_string());

@@ -10,6 +10,7 @@
 //! in Chinese text and are never markup in any of them.
 
 use crate::config::notify::Kind;
+use crate::vocab::text::one_line;
 use std::time::Duration;
 
 /// One alert, as plain (already sanitized) text.
@@ -75,7 +76,7 @@ pub fn alert(
     let mut lines = Vec::new();
     let mut paragraphs = body.split("\n\n");
     if let Some(lead) = paragraphs.next() {
-        lines.push(one_line(lead));
+        lines.push(one_line(lead, usize::MAX));
     }
     let mut in_deadlines = false;
     for l in body.lines() {
@@ -86,7 +87,7 @@ pub fn alert(
         }
         if in_deadlines {
             match t.strip_prefix("- ") {
-                Some(d) => lines.push(one_line(d)),
+                Some(d) => lines.push(one_line(d, usize::MAX)),
                 None => break,
             }
         }
@@ -100,10 +101,6 @@ pub fn alert(
         lines: lines.iter().map(|l| sanitize(l)).collect(),
         link,
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Text from the web made harmless in a group chat: mentions removed, line breaks,
@@ -152,21 +149,6 @@ pub fn sanitize(text: &str) -> String {
         out.push(mapped);
     }
     out
-}
-
-/// `text` cut to at most `max` bytes on a UTF-8 boundary; a cut text ends with `…` and
-/// the `tail` (the link to the incident's page), which always fits.
-pub fn cut(text: &str, max: usize, tail: &str) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let ending = format!("…{tail}");
-    let room = max.saturating_sub(ending.len());
-    let mut end = room.min(text.len());
-    while end > 0 && !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{ending}", &text[..end])
 }
 
 /// What the service did with a request.
@@ -292,8 +274,9 @@ pub fn outcome_of(kind: Kind, status: u16, body: &str) -> Outcome {
     }
 }
 
+/// A service's answer for the log and the stored error: trimmed, at most `max` bytes.
 pub fn truncate(s: &str, max: usize) -> String {
-    cut(s.trim(), max, "")
+    crate::vocab::text::cut(s.trim(), max, "…").into_owned()
 }
 
 /// A network failure: a timeout may have reached the service (its outcome is unknown);
@@ -322,16 +305,6 @@ mod tests {
             "景区［踩踏］（http://x） ＠13800000000 ＠all ＊＊通知＊＊ ＃ 标题"
         );
         assert!(!s.contains('@') && !s.contains('<') && !s.contains('['));
-    }
-
-    #[test]
-    fn a_cut_ends_on_a_character_with_the_link() {
-        let text = "景".repeat(1000); // 3000 bytes
-        let c = cut(&text, 2048, "\nhttp://h/incidents/1");
-        assert!(c.len() <= 2048, "{}", c.len());
-        assert!(c.ends_with("…\nhttp://h/incidents/1"));
-        assert!(c.starts_with("景景"));
-        assert_eq!(cut("短", 2048, "x"), "短");
     }
 
     #[test]

@@ -10,11 +10,13 @@
 
 use crate::fetch::politeness::HostLoad;
 use crate::store::{DeadlineRow, Draft, IncidentRow, ItemRow};
+use crate::vocab::clock::local;
 use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::DeadlineKind as Kind;
 use crate::vocab::state::DeadlineState;
 use crate::vocab::state::IncidentStatus;
+use crate::vocab::text::one_line;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -237,7 +239,7 @@ pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draf
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
     let kind = Some(upcoming.kind);
-    let what = &deadline_what(upcoming);
+    let what = &upcoming.what();
     let due = crate::vocab::clock::from_secs(upcoming.due_at);
     let left = crate::vocab::span::zh_left(due, v.now);
     let subject = format!(
@@ -275,7 +277,7 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
 pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
     let kind = Some(missed.kind);
-    let what = &deadline_what(missed);
+    let what = &missed.what();
     let due = crate::vocab::clock::from_secs(missed.due_at);
     let subject = format!(
         "【舆情·超时{}】#{} {}时限已过：{}",
@@ -580,7 +582,7 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
     v.deadlines
         .iter()
         .map(|d| {
-            let what = deadline_what(d);
+            let what = d.what();
             let due = crate::vocab::clock::from_secs(d.due_at);
             // Done or ended in the words of the 考核 report, so every view says the same.
             let state = match d.state(v.incident, v.now) {
@@ -597,30 +599,10 @@ fn deadline_lines(v: &IncidentView<'_>) -> Vec<String> {
             format!(
                 "{what}：{} 前，{state}{}",
                 local(due, v.tz),
-                uncertain_note(d)
+                d.uncertain_note()
             )
         })
         .collect()
-}
-
-/// What a deadline obliges, in Chinese: the duty of a working-day obligation (e.g.
-/// 网民留言答复（5个工作日）), else the regulation's words for the kind.
-pub fn deadline_what(d: &DeadlineRow) -> String {
-    match &d.duty {
-        Some(duty) => duty.clone(),
-        None => d.kind.zh().to_string(),
-    }
-}
-
-/// The flag of a working-day deadline counted without calendar data, empty otherwise.
-pub fn uncertain_note(d: &DeadlineRow) -> String {
-    match d.uncertain.as_deref().filter(|u| !u.is_empty()) {
-        Some(years) => format!(
-            "（日历缺少{}年数据，截止时间按周末推算，请核对）",
-            years.replace(',', "、")
-        ),
-        None => String::new(),
-    }
 }
 
 /// Mail when an incident of the same event comes back (回温): while it is monitored
@@ -792,7 +774,7 @@ fn overdue_deadlines(v: &IncidentView<'_>) -> Vec<String> {
     v.deadlines
         .iter()
         .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none() && d.due_at < now)
-        .map(deadline_what)
+        .map(DeadlineRow::what)
         .collect()
 }
 
@@ -1293,36 +1275,6 @@ pub fn lag_zh(lag: Option<&crate::rules::lag::Lag>) -> String {
             zh_span(chrono::Duration::seconds(l.p95_s)),
             l.n
         ),
-    }
-}
-
-pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
-    use chrono::Timelike;
-    // Minutes are what a person reads; seconds only when they are not zero, which in
-    // practice means deadlines of seconds (the demo, tests) stay readable too.
-    let fmt = if t.second() == 0 {
-        "%Y-%m-%d %H:%M"
-    } else {
-        "%Y-%m-%d %H:%M:%S"
-    };
-    t.with_timezone(&tz).format(fmt).to_string()
-}
-
-/// Text from the web made safe for a header: no line breaks, at most `max` characters.
-pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if flat.chars().count() > max {
-        let mut cut: String = flat.chars().take(max).collect();
-        cut.push('…');
-        cut
-    } else {
-        flat
     }
 }
 

@@ -1,9 +1,9 @@
 //! Reports for the agency's assessment (考核): each incident, its clock start, each deadline,
 //! when it was met, and whether it was met or missed and by how much.
 
-use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::from_secs;
+use crate::vocab::clock::local;
 use crate::vocab::span::zh_span;
 use crate::vocab::state::{CancelledBy, DeadlineKind, DeadlineState, IncidentStatus};
 use chrono::{DateTime, Utc};
@@ -201,11 +201,7 @@ pub fn lines(
                     None => "未确认".to_string(),
                 },
                 clock_start: local(from_secs(i.clock_start), tz),
-                deadline: format!(
-                    "{}{}",
-                    crate::notify::mail::deadline_what(d),
-                    crate::notify::mail::uncertain_note(d)
-                ),
+                deadline: format!("{}{}", d.what(), d.uncertain_note()),
                 due: local(from_secs(d.due_at), tz),
                 met: d
                     .met_at

@@ -82,12 +82,12 @@ pub fn markdown(msg: &Message) -> String {
     }
 }
 
-/// The tail of a cut message: the link to the (first) incident's page.
-pub fn tail(msg: &Message, markdown: bool) -> String {
+/// What ends a cut message: `…` and the link to the (first) incident's page.
+pub fn cut_mark(msg: &Message, markdown: bool) -> String {
     match (msg.link(), markdown) {
-        (Some(l), true) => format!("\n[查看事件]({l})"),
-        (Some(l), false) => format!("\n详情：{l}"),
-        (None, _) => String::new(),
+        (Some(l), true) => format!("…\n[查看事件]({l})"),
+        (Some(l), false) => format!("…\n详情：{l}"),
+        (None, _) => "…".to_string(),
     }
 }
 

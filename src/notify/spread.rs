@@ -90,8 +90,8 @@ impl Spread {
     /// `传播：首发 【weibo/某景区】 2026-11-24 09:00；来源 3 个，转载 2 条`, then, when there
     /// are several, a line per source. Nothing for an incident without items.
     pub fn lines(&self, tz: chrono_tz::Tz) -> Vec<String> {
-        use crate::notify::mail::local;
         use crate::vocab::clock::from_secs;
+        use crate::vocab::clock::local;
         let (Some(first), Some(at)) = (&self.first_source, self.first_published) else {
             return Vec::new();
         };

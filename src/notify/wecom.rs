@@ -8,9 +8,10 @@
 //! A longer message is cut on a UTF-8 boundary, ending with `…` and the incident's link.
 //! 20 messages a minute per robot; over it the answer is errcode 45009.
 
-use super::im::{cut, Message};
+use super::im::Message;
 use super::robot::{self, Request};
 use crate::config::notify::Notifier;
+use crate::vocab::text::cut;
 use serde_json::json;
 
 pub const TEXT_MAX: usize = 2048;
@@ -18,10 +19,15 @@ pub const MARKDOWN_MAX: usize = 4096;
 
 pub fn request(n: &Notifier, url: url::Url, msg: &Message) -> Request {
     let body = if n.mention_mobiles.is_empty() {
-        let content = cut(&robot::markdown(msg), MARKDOWN_MAX, &robot::tail(msg, true));
+        let content = cut(
+            &robot::markdown(msg),
+            MARKDOWN_MAX,
+            &robot::cut_mark(msg, true),
+        )
+        .into_owned();
         json!({"msgtype": "markdown", "markdown": {"content": content}})
     } else {
-        let content = cut(&robot::plain(msg), TEXT_MAX, &robot::tail(msg, false));
+        let content = cut(&robot::plain(msg), TEXT_MAX, &robot::cut_mark(msg, false)).into_owned();
         json!({
             "msgtype": "text",
             "text": {"content": content, "mentioned_mobile_list": n.mention_mobiles}

@@ -9,6 +9,7 @@
 //! clock only begins: nothing from before is sent.
 
 use crate::config::settings::Settings;
+use crate::notify::alert::queue;
 use crate::notify::duty_mail;
 use crate::notify::outbox::domain_of;
 use crate::rules::calendar::Calendar;
@@ -53,9 +54,7 @@ pub async fn fire(
             continue;
         }
         if !draft.recipients.is_empty() {
-            let id = store
-                .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-                .await?;
+            let id = queue(store, &mut tx, config, &draft, now).await?;
             if let Some((file, text)) = attachment {
                 store.set_attachment(&mut tx, id, &file, &text).await?;
             }

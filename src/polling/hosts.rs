@@ -7,7 +7,7 @@
 
 use crate::config::settings::Settings;
 use crate::fetch::politeness::{host_loads, HostLoad};
-use crate::notify::outbox::domain_of;
+use crate::notify::alert::queue;
 use crate::store::Store;
 use crate::vocab::clock::secs;
 use anyhow::Result;
@@ -58,9 +58,7 @@ pub async fn tell_operators(
             .set_host_alert(&mut tx, &h.host, key, secs(now))
             .await?
         {
-            store
-                .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-                .await?;
+            queue(store, &mut tx, config, &draft, now).await?;
             tx.commit().await?;
             tracing::warn!(
                 host = %h.host,

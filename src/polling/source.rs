@@ -17,8 +17,8 @@ use crate::config::Source;
 use crate::fetch::feed::Entry;
 use crate::fetch::{Fetcher, Polled, SourceError, Validators};
 use crate::incident::{self, Outcome};
+use crate::notify::alert::queue;
 use crate::notify::mail::{self, SourceHealth, SourceView};
-use crate::notify::outbox::domain_of;
 use crate::store::{Incoming, ItemRow, NewItem, Store, Stored};
 use crate::store::{PollSuccess, SourceState, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
@@ -394,9 +394,7 @@ async fn watch_lag(
                 );
                 let mut tx = store.begin().await?;
                 store.set_lag_alert(&mut tx, &source.id, Some(secs(now))).await?;
-                store
-                    .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-                    .await?;
+                queue(store, &mut tx, config, &draft, now).await?;
                 tx.commit().await?;
                 tracing::warn!(source_id = %source.id, p95_s = lag.p95_s, max_lag = %max, "operators mailed: the source is heard late");
             }
@@ -530,9 +528,7 @@ async fn tell_operators(
                     .await?
             }
         }
-        store
-            .enqueue(&mut tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await?;
+        queue(store, &mut tx, config, &draft, now).await?;
         tx.commit().await?;
         anyhow::Ok(())
     }

@@ -242,18 +242,17 @@ impl Escalation {
         notifiers_of(people, self.policy(severity).recipients(step))
     }
 
-    /// The notifiers of a regrade from `from` to `to`: both severities' `regraded` lists.
-    pub fn regraded_notifiers(&self, people: &People, from: Severity, to: Severity) -> Vec<String> {
-        let mut all: Vec<Recipient> = self.policy(to).recipients(Step::Regraded).to_vec();
-        all.extend_from_slice(self.policy(from).recipients(Step::Regraded));
-        notifiers_of(people, &all)
+    /// Everyone `step` of an incident of `severity` reaches: the addresses mailed and the
+    /// notifiers messaged, resolved together so that no alert forgets either.
+    pub fn audience(&self, people: &People, severity: Severity, step: Step) -> Audience {
+        Audience::of(people, self.policy(severity).recipients(step))
     }
 
-    /// Who gets a regrade from `from` to `to`: both severities' `regraded` lists.
-    pub fn regraded(&self, people: &People, from: Severity, to: Severity) -> Vec<Mailbox> {
+    /// Who hears of a regrade from `from` to `to`: both severities' `regraded` lists.
+    pub fn regraded(&self, people: &People, from: Severity, to: Severity) -> Audience {
         let mut all: Vec<Recipient> = self.policy(to).recipients(Step::Regraded).to_vec();
         all.extend_from_slice(self.policy(from).recipients(Step::Regraded));
-        resolve(people, &all)
+        Audience::of(people, &all)
     }
 
     /// One line per severity, for `yuqing check`.
@@ -277,6 +276,42 @@ impl Escalation {
                 )
             })
             .collect()
+    }
+}
+
+/// The people one alert reaches: the addresses it is mailed to and the instant-message
+/// notifiers (`[[notify]]` ids) it is also sent to, each once, in the order named.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Audience {
+    pub mailboxes: Vec<Mailbox>,
+    pub notifiers: Vec<String>,
+}
+
+impl Audience {
+    /// The addresses and notifiers of `list`, roles resolved from `people`.
+    pub fn of(people: &People, list: &[Recipient]) -> Audience {
+        Audience {
+            mailboxes: resolve(people, list),
+            notifiers: notifiers_of(people, list),
+        }
+    }
+
+    /// Adds `more`, each address and notifier once.
+    pub fn add(&mut self, more: Audience) {
+        for m in more.mailboxes {
+            if !self.mailboxes.contains(&m) {
+                self.mailboxes.push(m);
+            }
+        }
+        for n in more.notifiers {
+            if !self.notifiers.contains(&n) {
+                self.notifiers.push(n);
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.mailboxes.is_empty() && self.notifiers.is_empty()
     }
 }
 
@@ -635,11 +670,17 @@ mod tests {
             );
         }
         assert_eq!(
-            emails(e.regraded(&p, Severity::Major, Severity::Ordinary)),
+            emails(
+                e.regraded(&p, Severity::Major, Severity::Ordinary)
+                    .mailboxes
+            ),
             ["duty@x.cn", "lead@x.cn", "head@x.cn"]
         );
         assert_eq!(
-            emails(e.regraded(&p, Severity::Ordinary, Severity::Large)),
+            emails(
+                e.regraded(&p, Severity::Ordinary, Severity::Large)
+                    .mailboxes
+            ),
             ["duty@x.cn"]
         );
         assert_eq!(

@@ -3,6 +3,7 @@
 
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
+use crate::vocab::severity::Severity;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -27,6 +28,34 @@ impl Default for Surge {
             within: Span::from_secs(3600),
             negative_only: false,
         }
+    }
+}
+
+impl Surge {
+    /// Whether the rule still counts an incident of `severity`: it fires once (`surged`
+    /// says it did), and there is no level above 特别重大.
+    pub fn applies(&self, severity: Severity, surged: bool) -> bool {
+        !surged && severity < Severity::EspeciallyMajor
+    }
+
+    /// The start of the window that ends at `now` (UTC seconds).
+    pub fn since(&self, now: i64) -> i64 {
+        now - self.within.as_secs() as i64
+    }
+
+    /// Whether `items` from `sources` within the window are a surge.
+    pub fn reached(&self, items: i64, sources: i64) -> bool {
+        items >= self.items && sources >= self.sources
+    }
+
+    /// Who raised the incident, for the record and the mail:
+    /// `yuqing（12 条负面信息、3 个来源在 1小时 内）`.
+    pub fn raised_by(&self, items: i64, sources: i64) -> String {
+        format!(
+            "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
+            if self.negative_only { "负面" } else { "" },
+            self.within
+        )
     }
 }
 

@@ -2,6 +2,8 @@
 //! enum does not know is an error naming the value (a corrupt row, or a database written
 //! by a newer yuqing), never a silent default.
 
+use crate::vocab::action::ActionKind;
+use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{DeadlineKind, IncidentStatus};
 use sqlx::any::AnyTypeInfo;
@@ -38,3 +40,26 @@ macro_rules! text_column {
 text_column!(Severity);
 text_column!(IncidentStatus);
 text_column!(DeadlineKind);
+text_column!(ActionKind);
+
+/// An incident's number binds and reads as the integer it is.
+impl Type<Any> for IncidentId {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Any> for IncidentId {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as Decode<Any>>::decode(value).map(IncidentId)
+    }
+}
+
+impl<'q> Encode<'q, Any> for IncidentId {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<Any>>::encode(self.0, buf)
+    }
+}

@@ -3,6 +3,7 @@
 //! that changes whenever incidents do (for live updates).
 
 use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
 /// A message of the outbox as the incident's timeline shows it.
@@ -105,7 +106,7 @@ impl Store {
     }
 
     /// The mail queued about an incident, oldest first.
-    pub async fn mails_of(&self, incident: i64) -> Result<Vec<MailRow>> {
+    pub async fn mails_of(&self, incident: IncidentId) -> Result<Vec<MailRow>> {
         Ok(sqlx::query_as(
             "SELECT created_at, kind, recipients, subject, sent_at FROM outbox \
              WHERE incident_id = $1 ORDER BY created_at, id",
@@ -115,10 +116,11 @@ impl Store {
         .await?)
     }
 
-    /// One page of the items `filter` selects, newest first, and how many it selects. A
-    /// text filter is looked up in the search index (`store::search`), its count capped at
-    /// [`SEARCH_COUNT_CAP`](super::SEARCH_COUNT_CAP); a text with nothing searchable in it
-    /// (only punctuation) selects nothing.
+    /// One page of the items `filter` selects, newest first, and how many it selects,
+    /// counted up to [`COUNT_PAGES_AHEAD`](super::COUNT_PAGES_AHEAD) pages past this one
+    /// (so a page costs the same with years of items behind it). A text filter is looked up
+    /// in the search index (`store::search`); a text with nothing searchable in it (only
+    /// punctuation) selects nothing.
     pub async fn items_page(
         &self,
         filter: &ItemFilter,
@@ -150,7 +152,11 @@ impl Store {
             q = q.bind(*i);
         }
         let rows = q.bind(limit).bind(offset).fetch_all(self.pool()).await?;
-        let count_sql = format!("SELECT COUNT(*) FROM items WHERE {cond}");
+        let cap = super::search::count_cap(limit, offset);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE {cond} LIMIT {}) AS found",
+            cap + 1
+        );
         let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
         for t in &texts {
             c = c.bind(t.clone());
@@ -158,11 +164,11 @@ impl Store {
         for i in &ints {
             c = c.bind(*i);
         }
-        let (total,) = c.fetch_one(self.pool()).await?;
+        let (found,) = c.fetch_one(self.pool()).await?;
         Ok(ItemPage {
             rows,
-            total,
-            more: false,
+            total: found.min(cap),
+            more: found > cap,
         })
     }
 
@@ -214,12 +220,24 @@ impl Store {
             .collect())
     }
 
-    /// When each source's newest item was fetched (or found after another source).
+    /// When each source's newest item was fetched (or found after another source): each
+    /// source found by skipping from one to the next in an index (a loose index scan, the
+    /// same in both databases), then its newest row by the same index, so the cost grows
+    /// with the number of sources, not of items.
     pub async fn last_item_per_source(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
-            "SELECT source_id, MAX(at) FROM (\
-               SELECT source_id, MAX(fetched_at) AS at FROM items GROUP BY source_id \
-               UNION ALL SELECT source_id, MAX(seen_at) FROM item_sightings GROUP BY source_id\
+            "WITH RECURSIVE \
+               si(id) AS (SELECT MIN(source_id) FROM items \
+                 UNION ALL SELECT (SELECT MIN(source_id) FROM items WHERE source_id > si.id) \
+                 FROM si WHERE si.id IS NOT NULL), \
+               ss(id) AS (SELECT MIN(source_id) FROM item_sightings \
+                 UNION ALL SELECT (SELECT MIN(source_id) FROM item_sightings WHERE source_id > ss.id) \
+                 FROM ss WHERE ss.id IS NOT NULL) \
+             SELECT source_id, MAX(at) FROM (\
+               SELECT id AS source_id, (SELECT MAX(fetched_at) FROM items WHERE source_id = si.id) AS at \
+               FROM si WHERE id IS NOT NULL \
+               UNION ALL SELECT id, (SELECT MAX(seen_at) FROM item_sightings WHERE source_id = ss.id) \
+               FROM ss WHERE id IS NOT NULL\
              ) t GROUP BY source_id",
         )
         .fetch_all(self.pool())

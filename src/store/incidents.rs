@@ -2,6 +2,7 @@
 
 use super::{Store, Tx};
 use crate::rules::deadline;
+use crate::vocab::action::ActionKind;
 use crate::vocab::clock::from_secs;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -65,7 +66,7 @@ pub struct DeadlineRow {
 pub struct Action {
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: ActionKind,
     pub detail: Option<String>,
 }
 
@@ -99,6 +100,16 @@ impl IncidentRow {
 }
 
 impl DeadlineRow {
+    /// What it asks, in the words everyone reads (`vocab::words::deadline_zh`).
+    pub fn what(&self) -> String {
+        crate::vocab::words::deadline_zh(self.kind, self.duty.as_deref())
+    }
+
+    /// The flag of one counted without calendar data, empty otherwise.
+    pub fn uncertain_note(&self) -> String {
+        crate::vocab::words::uncertain_zh(self.uncertain.as_deref())
+    }
+
     /// The incident a merge of `incident` cancelled this deadline into (a deadline that a
     /// regrade cancelled earlier keeps that reason).
     pub fn merged_into(&self, incident: &IncidentRow) -> Option<i64> {
@@ -171,7 +182,7 @@ impl Store {
     ) -> Result<Vec<IncidentRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
-               AND status NOT IN ('closed', 'merged', 'dismissed') ORDER BY id DESC LIMIT $2"
+               AND {ACTIVE} ORDER BY id DESC LIMIT $2"
         ))
         .bind(topic_id)
         .bind(limit)
@@ -212,7 +223,7 @@ impl Store {
         .bind(new.title)
         .fetch_one(&mut **tx)
         .await?;
-        self.add_incident_item(tx, id, new.first_item_id, new.opened_at)
+        self.add_incident_item(tx, IncidentId(id), new.first_item_id, new.opened_at)
             .await?;
         Ok(id)
     }
@@ -220,7 +231,7 @@ impl Store {
     pub async fn add_incident_item(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         item: i64,
         now: i64,
     ) -> Result<()> {
@@ -240,7 +251,7 @@ impl Store {
     }
 
     /// Renames an incident; false when its title already was `title` (nothing to record).
-    pub async fn set_title(&self, tx: &mut Tx, incident: i64, title: &str) -> Result<bool> {
+    pub async fn set_title(&self, tx: &mut Tx, incident: IncidentId, title: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE incidents SET title = $2 WHERE id = $1 AND title <> $2")
             .bind(incident)
             .bind(title)
@@ -249,7 +260,12 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn set_severity(&self, tx: &mut Tx, incident: i64, severity: Severity) -> Result<()> {
+    pub async fn set_severity(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        severity: Severity,
+    ) -> Result<()> {
         sqlx::query("UPDATE incidents SET severity = $2 WHERE id = $1")
             .bind(incident)
             .bind(severity)
@@ -263,7 +279,7 @@ impl Store {
     pub async fn insert_deadline(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         kind: DeadlineKind,
         due_at: i64,
     ) -> Result<()> {
@@ -284,7 +300,7 @@ impl Store {
     pub async fn cancel_deadline(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         kind: DeadlineKind,
         now: i64,
     ) -> Result<()> {
@@ -304,7 +320,7 @@ impl Store {
     pub async fn meet_deadline(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         kind: DeadlineKind,
         now: i64,
         by: &str,
@@ -336,7 +352,7 @@ impl Store {
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
                AND d.cancelled_at IS NULL \
                AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -355,7 +371,7 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
                AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
+               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
              ORDER BY d.due_at, d.id"
         ))
         .bind(now)
@@ -385,15 +401,15 @@ impl Store {
     pub async fn acknowledge(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE incidents SET status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, \
                     acknowledged_at = $2, acknowledged_by = $3 \
-             WHERE id = $1 AND acknowledged_at IS NULL AND status NOT IN ('closed', 'merged', 'dismissed')",
-        )
+             WHERE id = $1 AND acknowledged_at IS NULL AND {ACTIVE}"
+        ))
         .bind(incident)
         .bind(now)
         .bind(by)
@@ -407,14 +423,14 @@ impl Store {
     pub async fn dismiss_incident(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE incidents SET status = 'dismissed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND status NOT IN ('closed', 'merged', 'dismissed')",
-        )
+             WHERE id = $1 AND {ACTIVE}"
+        ))
         .bind(incident)
         .bind(now)
         .bind(by)
@@ -437,14 +453,14 @@ impl Store {
     pub async fn close_incident(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND status NOT IN ('closed', 'merged', 'dismissed')",
-        )
+             WHERE id = $1 AND {ACTIVE}"
+        ))
         .bind(incident)
         .bind(now)
         .bind(by)
@@ -460,7 +476,7 @@ impl Store {
         incident: IncidentId,
         now: i64,
         actor: &str,
-        action: &str,
+        action: ActionKind,
         detail: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
@@ -479,7 +495,7 @@ impl Store {
     pub async fn incident<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,
-        id: i64,
+        id: IncidentId,
     ) -> Result<Option<IncidentRow>> {
         Ok(
             sqlx::query_as(&format!("SELECT {INCIDENT} FROM incidents WHERE id = $1"))
@@ -492,9 +508,9 @@ impl Store {
     /// Open incidents (or all of them), newest first.
     pub async fn incidents(&self, include_closed: bool) -> Result<Vec<IncidentRow>> {
         let filter = if include_closed {
-            ""
+            String::new()
         } else {
-            "WHERE status NOT IN ('closed', 'merged', 'dismissed')"
+            format!("WHERE {ACTIVE}")
         };
         Ok(sqlx::query_as(&format!(
             "SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"
@@ -511,13 +527,13 @@ impl Store {
         tx: &mut Tx,
         mailed_before: i64,
     ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
-        let ids: Vec<(i64, i64)> = sqlx::query_as(
+        let ids: Vec<(i64, i64)> = sqlx::query_as(&format!(
             "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
-             WHERE i.status NOT IN ('closed', 'merged', 'dismissed') AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+             WHERE i.{ACTIVE} AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
                AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
                            AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
-             ORDER BY i.id",
-        )
+             ORDER BY i.id"
+        ))
         .bind(mailed_before)
         .fetch_all(&mut **tx)
         .await?;
@@ -540,7 +556,7 @@ impl Store {
 
     /// Whether anyone was told of an escalation of incident `id`: a missed deadline, or
     /// nobody acknowledging it.
-    pub async fn was_escalated(&self, tx: &mut Tx, id: i64) -> Result<bool> {
+    pub async fn was_escalated(&self, tx: &mut Tx, id: IncidentId) -> Result<bool> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 \
                        AND breach_mailed_at IS NOT NULL) \
@@ -589,7 +605,7 @@ impl Store {
     pub async fn recent_spread(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         since: i64,
         negative_only: bool,
     ) -> Result<(i64, i64)> {
@@ -614,7 +630,7 @@ impl Store {
     }
 
     /// Marks the incident as raised by the surge rule; false when it already was.
-    pub async fn mark_surged(&self, tx: &mut Tx, incident: i64, now: i64) -> Result<bool> {
+    pub async fn mark_surged(&self, tx: &mut Tx, incident: IncidentId, now: i64) -> Result<bool> {
         let done =
             sqlx::query("UPDATE incidents SET surged_at = $2 WHERE id = $1 AND surged_at IS NULL")
                 .bind(incident)
@@ -628,7 +644,7 @@ impl Store {
     pub async fn mark_items_mailed(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         upto: i64,
         now: i64,
     ) -> Result<()> {
@@ -657,7 +673,7 @@ impl Store {
     pub async fn deadlines_of<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,
-        incident: i64,
+        incident: IncidentId,
     ) -> Result<Vec<DeadlineRow>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines WHERE incident_id = $1 ORDER BY due_at, id"
@@ -673,7 +689,7 @@ impl Store {
     pub async fn latest_signatures(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         before: i64,
         limit: i64,
     ) -> Result<Vec<(i64, i64, Option<String>)>> {
@@ -703,7 +719,7 @@ impl Store {
     pub async fn incident_items<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,
-        incident: i64,
+        incident: IncidentId,
     ) -> Result<Vec<super::ItemRow>> {
         Ok(sqlx::query_as(
             "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
@@ -719,7 +735,7 @@ impl Store {
     /// One page of an incident's items, oldest first: at most `limit`, skipping `offset`.
     pub async fn incident_items_page(
         &self,
-        incident: i64,
+        incident: IncidentId,
         offset: i64,
         limit: i64,
     ) -> Result<Vec<super::ItemRow>> {
@@ -738,7 +754,7 @@ impl Store {
 
     /// Each item of an incident as its charts count it, oldest first: its source and when
     /// it was published (else fetched); none of its text, however large the incident.
-    pub async fn incident_item_times(&self, incident: i64) -> Result<Vec<(String, i64)>> {
+    pub async fn incident_item_times(&self, incident: IncidentId) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
             "SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) \
              FROM items i JOIN incident_items ii ON ii.item_id = i.id \
@@ -749,7 +765,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn actions_of(&self, incident: i64) -> Result<Vec<Action>> {
+    pub async fn actions_of(&self, incident: IncidentId) -> Result<Vec<Action>> {
         Ok(sqlx::query_as(
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
         )
@@ -772,7 +788,7 @@ impl Store {
     }
 
     /// The source of the incident's earliest item (by publication, else first seen).
-    pub async fn incident_first_source(&self, incident: i64) -> Result<Option<String>> {
+    pub async fn incident_first_source(&self, incident: IncidentId) -> Result<Option<String>> {
         // Another source that carried one of its items counts at its own time, after the
         // item's source at the same time (as `notify::spread` orders them).
         let row: Option<(String,)> = sqlx::query_as(
@@ -793,7 +809,7 @@ impl Store {
 
     /// How many items, and from how many sources (those that found them after another source
     /// included), an incident holds.
-    pub async fn incident_spread(&self, incident: i64) -> Result<(i64, i64)> {
+    pub async fn incident_spread(&self, incident: IncidentId) -> Result<(i64, i64)> {
         let (items, sources): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM incident_items WHERE incident_id = $1), \
                     COUNT(DISTINCT source_id) FROM (\

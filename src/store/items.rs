@@ -1,6 +1,7 @@
 //! Items fetched from sources, each stored once.
 
 use super::{Store, Tx};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
 /// An item as a parser produced it, ready to store.
@@ -102,11 +103,12 @@ impl ItemRow {
     }
 }
 
-/// Items as the briefing counts them: when they were fetched, from where, which topics and
-/// which tone, and how many (one for a stored item; an hour's pruned items of one source,
-/// topics and tone are one tally, `store::retention`).
+/// Items as the briefing counts them: the hour they were fetched in, from where, which
+/// topics and which tone, and how many (an hour's items of one source, topics and tone,
+/// stored or pruned, are one tally).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemTally {
+    /// The start of the UTC hour they were fetched in.
     pub fetched_at: i64,
     pub source_id: String,
     /// A JSON array of topic ids.
@@ -446,7 +448,7 @@ impl Store {
     pub async fn incident_sightings<'c>(
         &self,
         db: impl sqlx::Executor<'c, Database = sqlx::Any>,
-        incident: i64,
+        incident: IncidentId,
     ) -> Result<Vec<Sighting>> {
         Ok(sqlx::query_as(
             "SELECT s.item_id, s.source_id, s.link, s.published_at, s.seen_at \
@@ -687,15 +689,14 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
-    /// Every item fetched in [`from`, `to`), slim, for the briefing's counts, with the
-    /// counts of the items retention deleted (by the hour: `from` and `to` on whole hours).
+    /// The items fetched in [`from`, `to`) as the briefing counts them: an hour's items of
+    /// one source, topics and tone are one tally, stored or pruned alike (`item_counts`,
+    /// kept by the database as items are stored and changed, migration 0029), so a week
+    /// reads its hours' counts, never its item rows. `from` and `to` on whole hours.
     pub async fn item_tallies(&self, from: i64, to: i64) -> Result<Vec<ItemTally>> {
         Ok(sqlx::query_as(
-            "SELECT fetched_at, source_id, topics, tone, CAST(1 AS BIGINT) AS n FROM items \
-             WHERE fetched_at >= $1 AND fetched_at < $2 \
-             UNION ALL \
-             SELECT hour, source_id, topics, NULLIF(tone, ''), n FROM item_counts \
-             WHERE hour >= $1 AND hour < $2 ORDER BY 1",
+            "SELECT hour AS fetched_at, source_id, topics, NULLIF(tone, '') AS tone, n \
+             FROM item_counts WHERE hour >= $1 AND hour < $2 AND n > 0 ORDER BY hour",
         )
         .bind(from)
         .bind(to)

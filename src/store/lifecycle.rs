@@ -3,6 +3,7 @@
 
 use super::incidents::{ACTIVE, INCIDENT};
 use super::{IncidentRow, Store, Tx};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
 impl Store {
@@ -29,7 +30,7 @@ impl Store {
     pub async fn set_status(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         status: crate::vocab::state::IncidentStatus,
     ) -> Result<()> {
         sqlx::query(&format!(
@@ -43,7 +44,12 @@ impl Store {
     }
 
     /// Starts monitoring until `until`; false when already monitoring or not active.
-    pub async fn start_monitoring(&self, tx: &mut Tx, incident: i64, until: i64) -> Result<bool> {
+    pub async fn start_monitoring(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        until: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(&format!(
             "UPDATE incidents SET status = 'monitoring', monitoring_until = $2 \
              WHERE id = $1 AND status <> 'monitoring' AND {ACTIVE}"
@@ -69,7 +75,7 @@ impl Store {
 
     /// A closed incident live again after a resurgence: it must be acknowledged again, and
     /// the unacknowledged rule counts from now.
-    pub async fn reopen(&self, tx: &mut Tx, incident: i64, now: i64) -> Result<()> {
+    pub async fn reopen(&self, tx: &mut Tx, incident: IncidentId, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE incidents SET status = 'open', closed_at = NULL, closed_by = NULL, \
                     acknowledged_at = NULL, acknowledged_by = NULL, monitoring_until = NULL, \
@@ -88,7 +94,7 @@ impl Store {
     pub async fn mark_resurged(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         since: i64,
         now: i64,
     ) -> Result<bool> {
@@ -105,7 +111,7 @@ impl Store {
     }
 
     /// When the incident's current monitoring period began (its last response duty met).
-    pub async fn last_met_at(&self, tx: &mut Tx, incident: i64) -> Result<Option<i64>> {
+    pub async fn last_met_at(&self, tx: &mut Tx, incident: IncidentId) -> Result<Option<i64>> {
         let (at,): (Option<i64>,) =
             sqlx::query_as("SELECT MAX(met_at) FROM deadlines WHERE incident_id = $1")
                 .bind(incident)
@@ -115,7 +121,7 @@ impl Store {
     }
 
     /// Deadlines still running (neither met nor cancelled).
-    pub async fn open_deadline_count(&self, tx: &mut Tx, incident: i64) -> Result<i64> {
+    pub async fn open_deadline_count(&self, tx: &mut Tx, incident: IncidentId) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 AND met_at IS NULL \
                AND cancelled_at IS NULL",
@@ -132,7 +138,7 @@ impl Store {
     pub async fn reschedule_deadline(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         kind: crate::vocab::state::DeadlineKind,
         due_at: i64,
     ) -> Result<()> {
@@ -153,7 +159,7 @@ impl Store {
     pub async fn insert_obligation(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         due_at: i64,
         duty: &str,
         uncertain: Option<&str>,
@@ -171,7 +177,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_clock_start(&self, tx: &mut Tx, incident: i64, start: i64) -> Result<()> {
+    pub async fn set_clock_start(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        start: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE incidents SET clock_start = $2 WHERE id = $1")
             .bind(incident)
             .bind(start)
@@ -225,7 +236,7 @@ impl Store {
     pub async fn mark_merged(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         into: i64,
         now: i64,
         by: &str,
@@ -252,8 +263,13 @@ impl Store {
     }
 
     /// Copies the record of actions of `from` into `to`, each marked with its origin.
-    pub async fn copy_actions(&self, tx: &mut Tx, from: i64, to: i64) -> Result<()> {
-        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+    pub async fn copy_actions(&self, tx: &mut Tx, from: IncidentId, to: IncidentId) -> Result<()> {
+        let rows: Vec<(
+            i64,
+            String,
+            crate::vocab::action::ActionKind,
+            Option<String>,
+        )> = sqlx::query_as(
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
         )
         .bind(from)
@@ -263,10 +279,10 @@ impl Store {
             let detail = format!("(from #{from}) {}", detail.unwrap_or_default());
             self.record_action(
                 tx,
-                crate::vocab::ids::IncidentId(to),
+                crate::vocab::ids::IncidentId(to.0),
                 at,
                 &actor,
-                &action,
+                action,
                 Some(detail.trim_end()),
             )
             .await?;
@@ -274,7 +290,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_split_from(&self, tx: &mut Tx, incident: i64, from: i64) -> Result<()> {
+    pub async fn set_split_from(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        from: IncidentId,
+    ) -> Result<()> {
         sqlx::query("UPDATE incidents SET split_from = $2 WHERE id = $1")
             .bind(incident)
             .bind(from)
@@ -284,7 +305,11 @@ impl Store {
     }
 
     /// The record of actions, in a transaction (for mail written with the change).
-    pub async fn actions_in(&self, tx: &mut Tx, incident: i64) -> Result<Vec<super::Action>> {
+    pub async fn actions_in(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+    ) -> Result<Vec<super::Action>> {
         Ok(sqlx::query_as(
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
         )

@@ -1,5 +1,6 @@
 //! The counts behind the Prometheus gauges: open incidents, unmet deadlines.
 
+use super::incidents::ACTIVE;
 use super::Store;
 use anyhow::Result;
 
@@ -13,23 +14,23 @@ pub struct UnmetDeadline {
 impl Store {
     /// Incidents still being handled (neither closed nor merged), by severity.
     pub async fn open_incidents_by_severity(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT severity, COUNT(*) FROM incidents WHERE status NOT IN ('closed', 'merged', 'dismissed') \
-             GROUP BY severity ORDER BY severity",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT severity, COUNT(*) FROM incidents WHERE {ACTIVE} \
+             GROUP BY severity ORDER BY severity"
+        ))
         .fetch_all(self.pool())
         .await?)
     }
 
     /// Deadlines neither met nor cancelled, of incidents not closed.
     pub async fn unmet_deadlines(&self) -> Result<Vec<UnmetDeadline>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(&format!(
             "SELECT d.kind, d.due_at FROM deadlines d \
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
                AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
-                             AND i.status NOT IN ('closed', 'merged', 'dismissed')) \
-             ORDER BY d.due_at",
-        )
+                             AND i.{ACTIVE}) \
+             ORDER BY d.due_at"
+        ))
         .fetch_all(self.pool())
         .await?)
     }

@@ -1,6 +1,7 @@
 //! Candidate authoritative releases: own-channel posts that match an active incident.
 
 use super::{PostRow, Store, Tx};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
 /// A post found to match an incident, waiting for (or given) the duty officer's word.
@@ -45,7 +46,7 @@ impl Store {
     pub async fn insert_release_candidate(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         post: &PostRow,
         similarity: f64,
         now: i64,
@@ -73,7 +74,7 @@ impl Store {
     pub async fn release_candidates<'c>(
         &self,
         conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
-        incident: i64,
+        incident: IncidentId,
     ) -> Result<Vec<ReleaseCandidate>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {CANDIDATE} FROM release_candidates WHERE incident_id = $1 \
@@ -89,7 +90,7 @@ impl Store {
     pub async fn settle_release_candidates(
         &self,
         tx: &mut Tx,
-        incident: i64,
+        incident: IncidentId,
         link: Option<&str>,
     ) -> Result<()> {
         sqlx::query(

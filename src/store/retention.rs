@@ -1,7 +1,8 @@
 //! Retention (issue 29 §1): deleting the items that no incident holds once they are older
 //! than `[retention] items`, a small batch per transaction so that the write lock is never
-//! held long, and keeping what the briefings and reports count of them in `item_counts`
-//! (one row per hour, source, topics and tone), so a pruned period reads the same numbers.
+//! held long. What the briefings and reports count of them stays in `item_counts` (one row
+//! per hour, source, topics and tone, kept for every item as it is stored: migration 0029),
+//! so a pruned period reads the same numbers.
 //!
 //! Kept for good: every item an incident holds (open or closed, its first item included),
 //! the record of actions, the mail, the channel posts. SQLite reuses the freed pages; only
@@ -33,8 +34,8 @@ impl Store {
     }
 
     /// Deletes up to `batch` of the oldest items fetched before `before` that no incident
-    /// holds, in one transaction: their counts go to `item_counts`, their entries leave
-    /// the search index. Returns how many it deleted: 0 when none are left.
+    /// holds, in one transaction: their entries leave the search index, their counts stay
+    /// in `item_counts`. Returns how many it deleted: 0 when none are left.
     pub async fn prune_items(&self, before: i64, batch: i64) -> Result<i64> {
         let mut tx = self.begin().await?;
         let ids: Vec<(i64,)> = sqlx::query_as(&format!(
@@ -55,15 +56,7 @@ impl Store {
             .map(|id| id.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        sqlx::query(&format!(
-            "INSERT INTO item_counts (hour, source_id, topics, tone, n) \
-             SELECT (fetched_at / 3600) * 3600, source_id, topics, COALESCE(tone, ''), COUNT(*) \
-             FROM items WHERE id IN ({list}) GROUP BY 1, 2, 3, 4 \
-             ON CONFLICT (hour, source_id, topics, tone) DO UPDATE SET n = item_counts.n + excluded.n"
-        ))
-        .execute(&mut *tx)
-        .await
-        .context("cannot count the pruned items")?;
+        // Their counts stay in `item_counts`, where they were kept since they were stored.
         self.unindex_items(&mut tx, &ids).await?;
         sqlx::query(&format!("DELETE FROM items WHERE id IN ({list})"))
             .execute(&mut *tx)
@@ -100,28 +93,58 @@ impl Store {
         Ok(Some(pages * size))
     }
 
-    /// How many items were stored in [`from`, `to`), and the bytes a page of the database
-    /// holds per item (SQLite; `None` on PostgreSQL or when there are no items): what
-    /// `yuqing check` grows the store by.
-    pub async fn intake(&self, from: i64, to: i64) -> Result<(i64, Option<f64>)> {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM items WHERE fetched_at >= $1 AND fetched_at < $2")
-                .bind(from)
-                .bind(to)
-                .fetch_one(self.pool())
-                .await?;
-        if self.backend != Backend::Sqlite {
-            return Ok((n, None));
-        }
+    /// What the store takes in over [`from`, `to`): how many items were stored then, over
+    /// how many seconds of that span the store held items (a store younger than the span
+    /// counts from its first item), and the bytes the database takes per item it holds
+    /// now (the SQLite file, or the PostgreSQL database, over its items): what `yuqing
+    /// check` grows the store by. `None` when the span holds no items.
+    pub async fn intake(&self, from: i64, to: i64) -> Result<Option<Intake>> {
+        let (n, first): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(fetched_at) FROM items WHERE fetched_at >= $1 AND fetched_at < $2",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(self.pool())
+        .await?;
+        let Some(first) = first.filter(|_| n > 0) else {
+            return Ok(None);
+        };
         let (all,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
             .fetch_one(self.pool())
             .await?;
-        let (pages,): (i64,) = sqlx::query_as("SELECT page_count FROM pragma_page_count()")
-            .fetch_one(self.pool())
-            .await?;
-        let (size,): (i64,) = sqlx::query_as("SELECT page_size FROM pragma_page_size()")
-            .fetch_one(self.pool())
-            .await?;
-        Ok((n, (all > 0).then(|| (pages * size) as f64 / all as f64)))
+        let bytes = match self.backend {
+            Backend::Sqlite => self.file_size().await?.unwrap_or(0),
+            Backend::Postgres => {
+                let (b,): (i64,) =
+                    sqlx::query_as("SELECT CAST(pg_database_size(current_database()) AS BIGINT)")
+                        .fetch_one(self.pool())
+                        .await?;
+                b
+            }
+        };
+        // The span since the first item, at least an hour, so a store a minute old does not
+        // read as a torrent.
+        let seconds = (to - first.max(from)).max(3_600);
+        Ok(Some(Intake {
+            items: n,
+            seconds,
+            bytes_per_item: bytes as f64 / all.max(1) as f64,
+        }))
+    }
+}
+
+/// What the store took in over a span (`Store::intake`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Intake {
+    pub items: i64,
+    /// How long the span the items came in over was.
+    pub seconds: i64,
+    /// The database's size over the items it holds.
+    pub bytes_per_item: f64,
+}
+
+impl Intake {
+    pub fn per_day(&self) -> f64 {
+        self.items as f64 * 86_400.0 / self.seconds as f64
     }
 }

@@ -12,15 +12,22 @@
 //! SQLite keeps the tokens in the FTS5 table `item_search` (rowid = item id), PostgreSQL
 //! as a tsvector with positions under a GIN index (migration 0025). Results come newest
 //! first (by item id, the order items were stored), a page at a time, and the count of a
-//! search stops at [`SEARCH_COUNT_CAP`], so neither grows with the years of history behind
-//! the matches shown.
+//! search stops [`COUNT_PAGES_AHEAD`] pages past the page shown, so neither grows with the
+//! years of history behind the matches shown.
 
 use super::{Backend, ItemFilter, ItemRow, Store, Tx};
 use crate::classify::normalize::{is_han, normalize};
 use anyhow::Result;
 
-/// A search counts its matches up to this many; the page says "more than" beyond it.
-pub const SEARCH_COUNT_CAP: i64 = 5_000;
+/// A list of items (a search or not) counts this many pages past the page shown, and
+/// says "more than" beyond them (`550 条以上` on the first page of 50): page 50 reads 60
+/// pages' rows of the index, never the whole history.
+pub const COUNT_PAGES_AHEAD: i64 = 10;
+
+/// How many items a list counts at most when it shows `limit` from `offset` on.
+pub(super) fn count_cap(limit: i64, offset: i64) -> i64 {
+    offset.max(0) + limit.max(1) * (COUNT_PAGES_AHEAD + 1)
+}
 
 /// A word longer than this many characters is indexed by its first ones.
 const WORD_MAX: usize = 64;
@@ -229,12 +236,13 @@ fn document(backend: Backend, title: &str, summary: &str) -> String {
     }
 }
 
-/// One page of a search and how many items it found, counted up to [`SEARCH_COUNT_CAP`].
+/// One page of a list of items and how many it holds, counted up to
+/// [`COUNT_PAGES_AHEAD`] pages past this one.
 #[derive(Debug, Clone)]
 pub struct ItemPage {
     pub rows: Vec<ItemRow>,
     pub total: i64,
-    /// The search found more than `total`: the count stopped at the cap.
+    /// The list holds more than `total`: the count stopped there.
     pub more: bool,
 }
 
@@ -362,7 +370,8 @@ impl Store {
     }
 
     /// One page of the items that `filter` selects and whose title or text holds every
-    /// term of `query`, newest first, with their count up to [`SEARCH_COUNT_CAP`].
+    /// term of `query`, newest first, with their count up to [`COUNT_PAGES_AHEAD`] pages
+    /// past this one.
     pub async fn search_items(
         &self,
         filter: &ItemFilter,
@@ -408,10 +417,11 @@ impl Store {
             .bind(offset)
             .fetch_all(self.pool())
             .await?;
+        let cap = count_cap(limit, offset);
         let count_sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {cond} AND {matches} \
              LIMIT {}) AS found",
-            SEARCH_COUNT_CAP + 1
+            cap + 1
         );
         let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
         for t in &texts {
@@ -423,8 +433,8 @@ impl Store {
         let (found,) = c.bind(q).fetch_one(self.pool()).await?;
         Ok(ItemPage {
             rows,
-            total: found.min(SEARCH_COUNT_CAP),
-            more: found > SEARCH_COUNT_CAP,
+            total: found.min(cap),
+            more: found > cap,
         })
     }
 }

@@ -73,6 +73,20 @@ pub fn midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     })
 }
 
+/// A time as people read it in mail, reports and on the console: `2026-11-24 09:00` in the
+/// configured zone, with seconds only when they are not zero.
+pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    use chrono::Timelike;
+    // Minutes are what a person reads; seconds only when they are not zero, which in
+    // practice means deadlines of seconds (the demo, tests) stay readable too.
+    let fmt = if t.second() == 0 {
+        "%Y-%m-%d %H:%M"
+    } else {
+        "%Y-%m-%d %H:%M:%S"
+    };
+    t.with_timezone(&tz).format(fmt).to_string()
+}
+
 /// A time in RFC 3339, in `tz`, as JSON output gives it.
 pub fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).to_rfc3339()

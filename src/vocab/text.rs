@@ -46,6 +46,29 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// The longest start of `text` within `max` bytes that ends on a character boundary. Every
+/// cut of text in yuqing is made here: a field of a feed entry, an error text, a robot's
+/// message, a line of mail.
+pub fn head(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `text` within `max` bytes: as it is when it fits, else its [`head`] and then `mark`
+/// (`…` and the link to the incident, say), the mark counted within `max` and always kept.
+pub fn cut<'a>(text: &'a str, max: usize, mark: &str) -> Cow<'a, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(format!(
+        "{}{mark}",
+        head(text, max.saturating_sub(mark.len()))
+    ))
+}
+
 /// `text` cut to at most `max` bytes on a character boundary; a cut text ends with
 /// `… (N bytes in all)`, so a reader knows it was cut and how much there was. For error
 /// texts that are stored or logged: a megabyte URL must not become a megabyte log line.
@@ -53,11 +76,31 @@ pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
         return Cow::Borrowed(text);
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    Cow::Owned(format!(
+        "{}… ({} bytes in all)",
+        head(text, max),
+        text.len()
+    ))
+}
+
+/// Text from the web on one line, for a subject, a header or a list: control characters
+/// and runs of white space become one space, and a text over `max` characters is cut
+/// there and ends with `…`.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if flat.chars().count() > max {
+        let mut cut: String = flat.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        flat
     }
-    Cow::Owned(format!("{}… ({} bytes in all)", &text[..end], text.len()))
 }
 
 #[cfg(test)]
@@ -120,5 +163,26 @@ mod tests {
         }
         // The marks that only hint a direction are not overrides; they stay.
         assert_eq!(without_bidi("a\u{200F}b"), "a\u{200F}b");
+    }
+
+    #[test]
+    fn a_cut_ends_on_a_character_with_its_mark_within_the_limit() {
+        let text = "景".repeat(1000); // 3000 bytes
+        let c = cut(&text, 2048, "…\nhttp://h/incidents/1");
+        assert!(c.len() <= 2048, "{}", c.len());
+        assert!(c.ends_with("…\nhttp://h/incidents/1"));
+        assert!(c.starts_with("景景"));
+        assert_eq!(cut("短", 2048, "…x"), "短");
+        assert_eq!(head("a景", 3), "a");
+        assert_eq!(head("a景", 4), "a景");
+        assert_eq!(head("a景", 99), "a景");
+        assert_eq!(bounded("a景b", 3), "a… (5 bytes in all)");
+    }
+
+    #[test]
+    fn one_line_flattens_and_cuts_by_characters() {
+        assert_eq!(one_line("  景区\n\t踩踏\u{7}事件  ", 100), "景区 踩踏 事件");
+        assert_eq!(one_line("景区踩踏事件", 4), "景区踩踏…");
+        assert_eq!(one_line("景区踩踏", 4), "景区踩踏");
     }
 }

@@ -6,40 +6,40 @@
 //! Records written before the sentences were Chinese (`first item 7`, `until …`) are
 //! translated here too, so an old database reads the same.
 
+use crate::vocab::action::ActionKind;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{DeadlineKind, IncidentStatus};
 
 /// A recorded action in Chinese.
-pub fn action_zh(action: &str) -> &'static str {
+pub fn action_zh(action: ActionKind) -> &'static str {
     match action {
-        "opened" => "立案",
-        "acknowledged" => "确认接报",
-        "release" => "记录发布权威信息",
-        "response" => "记录回应",
-        "obligation" => "记录履行时限义务",
-        "press_conference" => "记录召开新闻发布会",
-        "severity" => "调整级别",
-        "note" => "备注",
-        "title" => "修改标题",
-        "state" => "状态变为",
-        "escalated" => "通报领导",
-        "closed" => "结案",
-        "merged" => "合并",
-        "split" => "拆分",
-        "monitoring" => "进入监测期",
-        "reopened" => "回温，重新打开",
-        "resurgence" => "回温",
-        "linked" => "关联",
-        "release_candidate" => "发现本单位渠道疑似权威发布",
-        "dismissed" => "判定误报并撤销",
-        "clock_start" => "计时起点提前",
-        _ => "操作",
+        ActionKind::Opened => "立案",
+        ActionKind::Acknowledged => "确认接报",
+        ActionKind::Release => "记录发布权威信息",
+        ActionKind::Response => "记录回应",
+        ActionKind::Obligation => "记录履行时限义务",
+        ActionKind::PressConference => "记录召开新闻发布会",
+        ActionKind::Severity => "调整级别",
+        ActionKind::Note => "备注",
+        ActionKind::Title => "修改标题",
+        ActionKind::State => "状态变为",
+        ActionKind::Escalated => "通报领导",
+        ActionKind::Closed => "结案",
+        ActionKind::Merged => "合并",
+        ActionKind::Split => "拆分",
+        ActionKind::Monitoring => "进入监测期",
+        ActionKind::Reopened => "回温，重新打开",
+        ActionKind::Resurgence => "回温",
+        ActionKind::Linked => "关联",
+        ActionKind::ReleaseCandidate => "发现本单位渠道疑似权威发布",
+        ActionKind::Dismissed => "判定误报并撤销",
+        ActionKind::ClockStart => "计时起点提前",
     }
 }
 
 /// A recorded action's detail in Chinese: codes are named, old English sentences
 /// translated, and anything a person wrote (a note, a URL, a reason) kept as written.
-pub fn detail_zh(action: &str, detail: &str) -> String {
+pub fn detail_zh(action: ActionKind, detail: &str) -> String {
     // `(from #3) …`: a record copied from a merged incident.
     if let Some(rest) = detail.strip_prefix("(from #") {
         if let Some((n, rest)) = rest.split_once(") ") {
@@ -50,7 +50,7 @@ pub fn detail_zh(action: &str, detail: &str) -> String {
     }
     let item = |s: &str| s.strip_prefix("item ").map(|n| format!("信息 #{n}"));
     match (action, detail) {
-        ("state", d) => {
+        (ActionKind::State, d) => {
             let code = d.split_once(' ').map_or(d, |(c, _)| c);
             let status = code
                 .parse::<IncidentStatus>()
@@ -61,33 +61,33 @@ pub fn detail_zh(action: &str, detail: &str) -> String {
                 status
             }
         }
-        ("escalated", d) => d
+        (ActionKind::Escalated, d) => d
             .parse::<DeadlineKind>()
             .map(|k| format!("{}未按时完成", k.zh()))
             .unwrap_or_else(|_| match d {
                 "unacknowledged" => "逾时无人确认".to_string(),
                 other => other.to_string(),
             }),
-        ("opened", d) => d
+        (ActionKind::Opened, d) => d
             .strip_prefix("first item ")
             .map(|n| format!("首条信息 #{n}"))
             .unwrap_or_else(|| d.to_string()),
-        ("severity", d) => match d.split_once(" -> ") {
+        (ActionKind::Severity, d) => match d.split_once(" -> ") {
             Some((a, b)) => match (a.parse::<Severity>(), b.parse::<Severity>()) {
                 (Ok(a), Ok(b)) => format!("{} → {}", a.zh(), b.zh()),
                 _ => d.to_string(),
             },
             None => d.to_string(),
         },
-        ("acknowledged", "by acting") => "因记录处置而确认".to_string(),
-        ("closed", "monitoring ended") => "监测期满".to_string(),
-        ("monitoring", d) => d
+        (ActionKind::Acknowledged, "by acting") => "因记录处置而确认".to_string(),
+        (ActionKind::Closed, "monitoring ended") => "监测期满".to_string(),
+        (ActionKind::Monitoring, d) => d
             .strip_prefix("until ")
             .map(|t| format!("至 {t}"))
             .unwrap_or_else(|| d.to_string()),
-        ("resurgence", d) => item(d).unwrap_or_else(|| d.to_string()),
+        (ActionKind::Resurgence, d) => item(d).unwrap_or_else(|| d.to_string()),
         // `item 12: also opened #4 (景区安全)` / `item 12 also matches 景区安全; merged`
-        ("linked", d) => {
+        (ActionKind::Linked, d) => {
             if let Some((n, rest)) = d
                 .strip_prefix("item ")
                 .and_then(|r| r.split_once(": also opened #"))
@@ -109,27 +109,27 @@ pub fn detail_zh(action: &str, detail: &str) -> String {
                 d.to_string()
             }
         }
-        ("reopened", d) => match d.split_once(", closed ") {
+        (ActionKind::Reopened, d) => match d.split_once(", closed ") {
             Some((i, t)) => format!("{}，原结案于 {t}", item(i).unwrap_or_else(|| i.into())),
             None => d.to_string(),
         },
-        ("merged", d) if d.starts_with("into #") => format!("并入 {}", &d[5..]),
-        ("merged", d) if d.contains(" merged in (") => {
+        (ActionKind::Merged, d) if d.starts_with("into #") => format!("并入 {}", &d[5..]),
+        (ActionKind::Merged, d) if d.contains(" merged in (") => {
             // `#4 merged in (3 items); clock start 2026-…`
             let (from, rest) = d.split_once(" merged in (").unwrap_or((d, ""));
             let (n, rest) = rest.split_once(" items)").unwrap_or(("?", rest));
             let start = rest.strip_prefix("; clock start ").unwrap_or(rest);
             format!("{from} 并入（{n} 条信息），计时起点 {start}")
         }
-        ("split", d) if d.starts_with("from #") => match d.split_once(": items ") {
+        (ActionKind::Split, d) if d.starts_with("from #") => match d.split_once(": items ") {
             Some((from, list)) => format!("自 {} 拆出信息 {list}", &from[5..]),
             None => d.to_string(),
         },
-        ("split", d) if d.starts_with("items ") => match d[6..].split_once(" to ") {
+        (ActionKind::Split, d) if d.starts_with("items ") => match d[6..].split_once(" to ") {
             Some((list, to)) => format!("信息 {list} 拆至 {to}"),
             None => d.to_string(),
         },
-        ("clock_start", d) => match d.split_once(" (item ") {
+        (ActionKind::ClockStart, d) => match d.split_once(" (item ") {
             Some((span, rest)) => {
                 let n = rest.trim_end_matches(", published earlier)");
                 format!("{}（信息 #{n} 发布更早）", span.replace(" -> ", " → "))
@@ -141,11 +141,32 @@ pub fn detail_zh(action: &str, detail: &str) -> String {
 }
 
 /// One line of the record: `立案（首条信息 #7）`, or the action alone without a detail.
-pub fn record_zh(action: &str, detail: Option<&str>) -> String {
+pub fn record_zh(action: ActionKind, detail: Option<&str>) -> String {
     let what = action_zh(action);
     match detail.map(|d| detail_zh(action, d)) {
         Some(d) if !d.is_empty() => format!("{what}（{d}）"),
         _ => what.to_string(),
+    }
+}
+
+/// What a deadline asks: the duty of a working-day obligation (网民留言答复), else the
+/// kind's words (发布权威信息). Mail, report, briefing, console and terminal name it so.
+pub fn deadline_zh(kind: DeadlineKind, duty: Option<&str>) -> String {
+    match duty {
+        Some(duty) => duty.to_string(),
+        None => kind.zh().to_string(),
+    }
+}
+
+/// The flag of a working-day deadline counted without calendar data for `years`
+/// (comma-separated), empty otherwise.
+pub fn uncertain_zh(years: Option<&str>) -> String {
+    match years.filter(|u| !u.is_empty()) {
+        Some(years) => format!(
+            "（日历缺少{}年数据，截止时间按周末推算，请核对）",
+            years.replace(',', "、")
+        ),
+        None => String::new(),
     }
 }
 
@@ -165,55 +186,73 @@ mod tests {
 
     #[test]
     fn codes_and_old_sentences_read_in_chinese() {
-        assert_eq!(detail_zh("state", "released"), "已发布");
+        assert_eq!(detail_zh(ActionKind::State, "released"), "已发布");
         assert_eq!(
-            detail_zh("state", "released (monitoring ended: new deadline)"),
+            detail_zh(
+                ActionKind::State,
+                "released (monitoring ended: new deadline)"
+            ),
             "已发布（监测期内出现新时限）"
         );
-        assert_eq!(detail_zh("opened", "first item 7"), "首条信息 #7");
+        assert_eq!(detail_zh(ActionKind::Opened, "first item 7"), "首条信息 #7");
         assert_eq!(
-            record_zh("opened", Some("first item 7")),
+            record_zh(ActionKind::Opened, Some("first item 7")),
             "立案（首条信息 #7）"
         );
         assert_eq!(
-            detail_zh("severity", "major -> especially_major"),
+            detail_zh(ActionKind::Severity, "major -> especially_major"),
             "重大 → 特别重大"
         );
-        assert_eq!(detail_zh("escalated", "release"), "发布权威信息未按时完成");
-        assert_eq!(detail_zh("escalated", "unacknowledged"), "逾时无人确认");
         assert_eq!(
-            detail_zh("monitoring", "until 2026-12-01 10:00"),
+            detail_zh(ActionKind::Escalated, "release"),
+            "发布权威信息未按时完成"
+        );
+        assert_eq!(
+            detail_zh(ActionKind::Escalated, "unacknowledged"),
+            "逾时无人确认"
+        );
+        assert_eq!(
+            detail_zh(ActionKind::Monitoring, "until 2026-12-01 10:00"),
             "至 2026-12-01 10:00"
         );
-        assert_eq!(detail_zh("acknowledged", "by acting"), "因记录处置而确认");
-        assert_eq!(detail_zh("merged", "into #3"), "并入 #3");
+        assert_eq!(
+            detail_zh(ActionKind::Acknowledged, "by acting"),
+            "因记录处置而确认"
+        );
+        assert_eq!(detail_zh(ActionKind::Merged, "into #3"), "并入 #3");
         assert_eq!(
             detail_zh(
-                "merged",
+                ActionKind::Merged,
                 "#4 merged in (3 items); clock start 2026-11-24 09:00"
             ),
             "#4 并入（3 条信息），计时起点 2026-11-24 09:00"
         );
         assert_eq!(
-            detail_zh("split", "from #2: items 5, 6"),
+            detail_zh(ActionKind::Split, "from #2: items 5, 6"),
             "自 #2 拆出信息 5, 6"
         );
-        assert_eq!(detail_zh("split", "items 5, 6 to #9"), "信息 5, 6 拆至 #9");
         assert_eq!(
-            detail_zh("reopened", "item 12, closed 2026-11-20 08:00"),
+            detail_zh(ActionKind::Split, "items 5, 6 to #9"),
+            "信息 5, 6 拆至 #9"
+        );
+        assert_eq!(
+            detail_zh(ActionKind::Reopened, "item 12, closed 2026-11-20 08:00"),
             "信息 #12，原结案于 2026-11-20 08:00"
         );
         assert_eq!(
             detail_zh(
-                "clock_start",
+                ActionKind::ClockStart,
                 "11-24 09:00 -> 11-23 21:00 (item 8, published earlier)"
             ),
             "11-24 09:00 → 11-23 21:00（信息 #8 发布更早）"
         );
-        assert_eq!(detail_zh("note", "(from #3) 请跟进"), "原 #3：请跟进");
+        assert_eq!(
+            detail_zh(ActionKind::Note, "(from #3) 请跟进"),
+            "原 #3：请跟进"
+        );
         // What a person wrote stays as written, English included.
         assert_eq!(
-            detail_zh("note", "call back re release"),
+            detail_zh(ActionKind::Note, "call back re release"),
             "call back re release"
         );
     }

@@ -105,7 +105,7 @@ async fn run(
             // A detected candidate with this link counts at its own publication time.
             let at = c
                 .store
-                .release_candidates(c.store.pool(), id)
+                .release_candidates(c.store.pool(), IncidentId(id))
                 .await
                 .map_err(Failed)?
                 .into_iter()

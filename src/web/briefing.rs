@@ -10,7 +10,7 @@ use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::briefing::{self, Count, EventLine, Numbers};
-use crate::notify::mail::local;
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, midnight};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -280,7 +280,7 @@ pub async fn page(
             error: f
                 .error
                 .as_deref()
-                .map(|e| crate::notify::mail::one_line(e, 160))
+                .map(|e| crate::vocab::text::one_line(e, 160))
                 .unwrap_or_default(),
         })
         .collect();

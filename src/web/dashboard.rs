@@ -5,11 +5,12 @@ use super::auth::User;
 use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::sources::{self, Duty, Health};
-use super::words::{self, DeadlineState};
+use super::words;
 use super::Console;
-use crate::notify::mail::local;
 use crate::store::{DeadlineRow, IncidentRow};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::state::DeadlineState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -32,18 +33,20 @@ pub struct DeadlineView {
 
 impl DeadlineView {
     pub fn new(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>, tz: Tz) -> DeadlineView {
-        let (countdown, outcome) = match words::deadline_state(i, d, now) {
-            DeadlineState::Pending => (
+        // Still owed (pending, or overdue while the incident is handled): a countdown;
+        // otherwise what became of it, in the report's words.
+        let (countdown, outcome) = match d.state(i, now) {
+            DeadlineState::Pending { .. } | DeadlineState::Missed { ended: false, .. } => (
                 Some((
                     words::countdown(d.due_at, now),
                     words::urgency(d.due_at, now),
                 )),
                 String::new(),
             ),
-            DeadlineState::Met(s) | DeadlineState::Ended(s) => (None, s),
+            _ => (None, crate::notify::report::outcome_of(i, d, now)),
         };
         DeadlineView {
-            label: words::kind_zh(d),
+            label: d.what(),
             due: d.due_at,
             due_local: local(from_secs(d.due_at), tz),
             countdown,
@@ -125,7 +128,8 @@ pub async fn build(
         .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
         .collect();
     let duties = sources::duties(c, now).await?;
-    let troubled = sources::health(c, now)
+    // Which sources are in trouble: their states, not a week of their items.
+    let troubled = sources::health(c, now, false)
         .await?
         .into_iter()
         .filter(|h| matches!(h.state, "unreachable" | "silent"))

@@ -13,9 +13,10 @@ use super::dashboard::DeadlineView;
 use super::pages::{self, Layout};
 use super::words;
 use super::Console;
-use crate::notify::mail::local;
 use crate::store::{IncidentRow, ItemRow};
+use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -215,7 +216,7 @@ fn shown(detail: String, id: i64) -> String {
     }
     format!(
         "{}（共 {n} 字，全文见 yuqing incident show {id}）",
-        crate::notify::mail::one_line(&detail, crate::incident::NOTE_MAX_CHARS)
+        crate::vocab::text::one_line(&detail, crate::incident::NOTE_MAX_CHARS)
     )
 }
 
@@ -234,7 +235,7 @@ pub async fn build(
     let now = c.clock.now();
     let store = &c.store;
     let id = incident.id;
-    let deadlines = store.deadlines_of(store.pool(), id).await?;
+    let deadlines = store.deadlines_of(store.pool(), IncidentId(id)).await?;
     let number = |s: &Option<String>| s.as_deref().and_then(|n| n.trim().parse::<usize>().ok());
     let (items_at, record_at) = (number(&paging.items), number(&paging.record));
     let href = |items: Option<usize>, record: Option<usize>, anchor: &str| {
@@ -247,10 +248,12 @@ pub async fn build(
         }
         format!("/incidents/{id}?{}#{anchor}", q.join("&"))
     };
-    let counted = store.incident_item_times(id).await?;
-    let sightings = store.incident_sightings(store.pool(), id).await?;
+    let counted = store.incident_item_times(IncidentId(id)).await?;
+    let sightings = store
+        .incident_sightings(store.pool(), IncidentId(id))
+        .await?;
     let spread: Vec<String> = crate::notify::spread::Spread::of(
-        &store.incident_items(store.pool(), id).await?,
+        &store.incident_items(store.pool(), IncidentId(id)).await?,
         &sightings,
     )
     .lines(tz)
@@ -262,7 +265,7 @@ pub async fn build(
     });
     let range = items_pager.range(ITEMS_PER_PAGE);
     let rows: Vec<ItemRow> = store
-        .incident_items_page(id, range.start as i64, ITEMS_PER_PAGE as i64)
+        .incident_items_page(IncidentId(id), range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
     let name_of = |s: &str| crate::incident::source_name(config, s);
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
@@ -293,7 +296,7 @@ pub async fn build(
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store
-        .actions_of(id)
+        .actions_of(IncidentId(id))
         .await?
         .into_iter()
         .map(|a| {
@@ -302,9 +305,9 @@ pub async fn build(
                 Entry {
                     at: local(from_secs(a.at), tz),
                     who: a.actor,
-                    what: words::action_zh(&a.action),
+                    what: words::action_zh(a.action),
                     detail: shown(
-                        words::detail_zh(&a.action, a.detail.as_deref().unwrap_or("")),
+                        words::detail_zh(a.action, a.detail.as_deref().unwrap_or("")),
                         id,
                     ),
                     mail: false,
@@ -312,7 +315,7 @@ pub async fn build(
             )
         })
         .collect();
-    for m in store.mails_of(id).await? {
+    for m in store.mails_of(IncidentId(id)).await? {
         let to: Vec<String> = serde_json::from_str(&m.recipients).unwrap_or_default();
         let sent = match m.sent_at {
             Some(t) => format!("已发送 {}", local(from_secs(t), tz)),
@@ -448,7 +451,7 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(paging): Query<Paging>,
 ) -> Response {
-    let incident = match c.store.incident(c.store.pool(), id).await {
+    let incident = match c.store.incident(c.store.pool(), IncidentId(id)).await {
         Ok(Some(i)) => i,
         Ok(None) => {
             return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))

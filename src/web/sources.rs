@@ -6,9 +6,9 @@ use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::words::ago;
 use super::Console;
-use crate::notify::mail::local;
 use crate::obligations;
 use crate::vocab::clock::from_secs;
+use crate::vocab::clock::local;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -36,7 +36,9 @@ pub struct Health {
 }
 
 /// The health of every source (and, with `channels`, every own channel).
-pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Health>> {
+/// `reading`: also when each source's newest item came and how late its items were heard
+/// (a week of items read), which the sources page shows and the dashboard does not.
+pub async fn health(c: &Console, now: DateTime<Utc>, reading: bool) -> anyhow::Result<Vec<Health>> {
     let settings = c.settings.get();
     let config = &settings.config;
     let tz = config.daemon.timezone;
@@ -47,12 +49,16 @@ pub async fn health(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Healt
         .into_iter()
         .map(|s| (s.source_id.clone(), s))
         .collect();
-    let last_items: HashMap<String, i64> =
-        c.store.last_item_per_source().await?.into_iter().collect();
-    let lags = c
-        .store
-        .source_lags(now.timestamp() - crate::rules::lag::WINDOW_S)
-        .await?;
+    let (last_items, lags): (HashMap<String, i64>, _) = if reading {
+        (
+            c.store.last_item_per_source().await?.into_iter().collect(),
+            c.store
+                .source_lags(now.timestamp() - crate::rules::lag::WINDOW_S)
+                .await?,
+        )
+    } else {
+        Default::default()
+    };
     let when = |t: Option<i64>| {
         t.map(|t| local(from_secs(t), tz))
             .unwrap_or_else(|| "从未".into())
@@ -149,7 +155,7 @@ struct SourcesPage {
 
 pub async fn page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
     let now = c.clock.now();
-    let (health, duties) = match (health(&c, now).await, duties(&c, now).await) {
+    let (health, duties) = match (health(&c, now, true).await, duties(&c, now).await) {
         (Ok(h), Ok(d)) => (h, d),
         (Err(e), _) | (_, Err(e)) => return pages::failure(&e),
     };

@@ -5,7 +5,7 @@ use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::severity::Severity;
 use crate::vocab::span::zh_span;
-use crate::vocab::state::{DeadlineKind, IncidentStatus};
+use crate::vocab::state::IncidentStatus;
 use chrono::{DateTime, Utc};
 
 /// Every incident status, for the counts on the dashboard, with its Chinese name.
@@ -36,38 +36,9 @@ pub fn severity_class(s: Severity) -> &'static str {
     }
 }
 
-/// What the deadline asks, with its statutory span.
-pub fn kind_zh(d: &DeadlineRow) -> String {
-    match d.kind {
-        DeadlineKind::Obligation => d.duty.clone().unwrap_or_else(|| d.kind.zh().into()),
-        kind => kind.zh().into(),
-    }
-}
-
 /// Neither met nor cancelled.
 pub fn is_open(d: &DeadlineRow) -> bool {
     d.met_at.is_none() && d.cancelled_at.is_none()
-}
-
-/// Where a deadline stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeadlineState {
-    /// Still running: a countdown.
-    Pending,
-    /// Done; the words say on time or late, and by how much.
-    Met(String),
-    /// Cancelled (a regrade or a merge), or left unmet by a close: the words say which.
-    Ended(String),
-}
-
-pub fn deadline_state(i: &IncidentRow, d: &DeadlineRow, now: DateTime<Utc>) -> DeadlineState {
-    if d.met_at.is_some() {
-        return DeadlineState::Met(crate::notify::report::outcome_of(i, d, now));
-    }
-    if d.cancelled_at.is_some() || !is_active(i) {
-        return DeadlineState::Ended(crate::notify::report::outcome_of(i, d, now));
-    }
-    DeadlineState::Pending
 }
 
 /// The countdown's colour: `ok`, `soon` (under an hour left) or `overdue`.

@@ -188,6 +188,11 @@ impl Accumulator {
         (self.a, self.b) = (self.b, c);
     }
 
+    /// How many chars were counted (a whitespace run is one).
+    pub fn chars(&self) -> usize {
+        (self.n / 3) as usize
+    }
+
     pub fn logit(&self, model: &ToneModel) -> f32 {
         if self.n == 0 {
             return 0.0;

@@ -1,0 +1,141 @@
+//! What the record of actions (留痕) says was done to an incident, as an enum. The store
+//! writes its name and decodes it at its edge: a name it does not know is an error that
+//! names it, never read as a generic "操作".
+
+use crate::vocab::state::DeadlineKind;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// One kind of entry in the record of actions; the detail beside it is free text (or a
+/// code, worded by `vocab::words::detail_zh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Opened,
+    Acknowledged,
+    /// A deadline recorded as met: 发布权威信息, 回应 or a working-day duty.
+    Release,
+    Response,
+    Obligation,
+    PressConference,
+    Severity,
+    Note,
+    Title,
+    /// The status changed; the detail names the new one.
+    State,
+    Escalated,
+    Closed,
+    Merged,
+    Split,
+    Monitoring,
+    Reopened,
+    Resurgence,
+    Linked,
+    ReleaseCandidate,
+    Dismissed,
+    ClockStart,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 21] = [
+        ActionKind::Opened,
+        ActionKind::Acknowledged,
+        ActionKind::Release,
+        ActionKind::Response,
+        ActionKind::Obligation,
+        ActionKind::PressConference,
+        ActionKind::Severity,
+        ActionKind::Note,
+        ActionKind::Title,
+        ActionKind::State,
+        ActionKind::Escalated,
+        ActionKind::Closed,
+        ActionKind::Merged,
+        ActionKind::Split,
+        ActionKind::Monitoring,
+        ActionKind::Reopened,
+        ActionKind::Resurgence,
+        ActionKind::Linked,
+        ActionKind::ReleaseCandidate,
+        ActionKind::Dismissed,
+        ActionKind::ClockStart,
+    ];
+
+    /// The name in the database and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Opened => "opened",
+            ActionKind::Acknowledged => "acknowledged",
+            ActionKind::Release => "release",
+            ActionKind::Response => "response",
+            ActionKind::Obligation => "obligation",
+            ActionKind::PressConference => "press_conference",
+            ActionKind::Severity => "severity",
+            ActionKind::Note => "note",
+            ActionKind::Title => "title",
+            ActionKind::State => "state",
+            ActionKind::Escalated => "escalated",
+            ActionKind::Closed => "closed",
+            ActionKind::Merged => "merged",
+            ActionKind::Split => "split",
+            ActionKind::Monitoring => "monitoring",
+            ActionKind::Reopened => "reopened",
+            ActionKind::Resurgence => "resurgence",
+            ActionKind::Linked => "linked",
+            ActionKind::ReleaseCandidate => "release_candidate",
+            ActionKind::Dismissed => "dismissed",
+            ActionKind::ClockStart => "clock_start",
+        }
+    }
+}
+
+/// Recording a deadline as met is recorded under the deadline's own name.
+impl From<DeadlineKind> for ActionKind {
+    fn from(kind: DeadlineKind) -> Self {
+        match kind {
+            DeadlineKind::Release => ActionKind::Release,
+            DeadlineKind::PressConference => ActionKind::PressConference,
+            DeadlineKind::Response => ActionKind::Response,
+            DeadlineKind::Obligation => ActionKind::Obligation,
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActionKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ActionKind::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| format!("unknown action `{s}`"))
+    }
+}
+
+crate::vocab::state::compares_with_its_name!(ActionKind);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_reads_back_and_an_unknown_one_is_named() {
+        for kind in ActionKind::ALL {
+            assert_eq!(kind.as_str().parse::<ActionKind>(), Ok(kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+        }
+        assert_eq!(
+            "renamed".parse::<ActionKind>(),
+            Err("unknown action `renamed`".to_string())
+        );
+    }
+}
