@@ -530,7 +530,11 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
         )]
     );
     assert_eq!(common::mail(&d.store, "evidence_deleted").await.len(), 1);
-    let all = d.store.incident_evidence(incident).await.unwrap();
+    let all = d
+        .store
+        .incident_evidence(yuqing::vocab::ids::IncidentId(incident))
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2, "both versions kept");
     assert_eq!(all[0].sha256.as_deref(), Some(sha.as_str()));
 
@@ -1106,7 +1110,12 @@ async fn pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_file
     };
     let before = files(&dir);
     let held = d.store.incidents(true).await.unwrap()[0].id;
-    let held_item = d.store.incident_items(d.store.pool(), held).await.unwrap()[0].id;
+    let held_item = d
+        .store
+        .incident_items(d.store.pool(), yuqing::vocab::ids::IncidentId(held))
+        .await
+        .unwrap()[0]
+        .id;
     let loose = done
         .iter()
         .map(|(i, _)| *i)

@@ -10,9 +10,9 @@ use super::auth::User;
 use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
-use crate::notify::mail::local;
 use crate::store::EvidenceSummary;
 use crate::vocab::clock::from_secs;
+use crate::vocab::clock::local;
 use crate::vocab::state::EvidenceState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -47,7 +47,7 @@ impl EvidenceView {
                 local(from_secs(e.captured_at), tz),
                 e.versions
             ),
-            (None, Some(err)) => format!("未能保存：{}", crate::notify::mail::one_line(err, 200)),
+            (None, Some(err)) => format!("未能保存：{}", crate::vocab::text::one_line(err, 200)),
             (None, None) => "未能保存".into(),
         };
         EvidenceView {
@@ -103,7 +103,11 @@ pub async fn page(
         let incidents = c.store.incidents_of_item(row.item_id).await?;
         let mut versions = Vec::new();
         for i in &incidents {
-            for v in c.store.incident_evidence(*i).await? {
+            for v in c
+                .store
+                .incident_evidence(crate::vocab::ids::IncidentId(*i))
+                .await?
+            {
                 if v.item_id == row.item_id
                     && v.sha256.is_some()
                     && !versions.iter().any(|(id, _, _)| *id == v.id)
@@ -149,14 +153,22 @@ pub async fn download(State(c): State<Console>, user: User, Path(id): Path<i64>)
     if !user.can_note() {
         return pages::error_page(StatusCode::FORBIDDEN, "只有值班员和领导可以下载证据存档。");
     }
-    match c.store.incident(c.store.pool(), id).await {
+    match c
+        .store
+        .incident(c.store.pool(), crate::vocab::ids::IncidentId(id))
+        .await
+    {
         Ok(Some(_)) => {}
         Ok(None) => {
             return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))
         }
         Err(e) => return pages::failure(&e),
     }
-    let rows = match c.store.incident_evidence(id).await {
+    let rows = match c
+        .store
+        .incident_evidence(crate::vocab::ids::IncidentId(id))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return pages::failure(&e),
     };
