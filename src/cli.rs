@@ -1177,7 +1177,11 @@ async fn incident_json(
     let sightings = store
         .incident_sightings(store.pool(), IncidentId(i.id))
         .await?;
-    let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
+    let evidence = crate::store::evidence_summaries(
+        &store
+            .incident_evidence(crate::vocab::ids::IncidentId(i.id))
+            .await?,
+    );
     Ok(json!({
         "id": i.id,
         "topic": i.topic_id,
@@ -1688,7 +1692,11 @@ async fn show(c: &ConfigArg, id: i64, json_out: bool) -> Result<ExitCode> {
     let sightings = store
         .incident_sightings(store.pool(), IncidentId(id))
         .await?;
-    let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
+    let evidence = crate::store::evidence_summaries(
+        &store
+            .incident_evidence(crate::vocab::ids::IncidentId(id))
+            .await?,
+    );
     for line in crate::notify::spread::Spread::of(&items, &sightings).lines(tz) {
         outln!("{line}");
     }

@@ -530,7 +530,11 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
         )]
     );
     assert_eq!(common::mail(&d.store, "evidence_deleted").await.len(), 1);
-    let all = d.store.incident_evidence(incident).await.unwrap();
+    let all = d
+        .store
+        .incident_evidence(yuqing::vocab::ids::IncidentId(incident))
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2, "both versions kept");
     assert_eq!(all[0].sha256.as_deref(), Some(sha.as_str()));
 

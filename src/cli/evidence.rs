@@ -37,7 +37,9 @@ pub async fn run(cmd: EvidenceCommand) -> Result<ExitCode> {
         eprintln!("error: 没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
         return Ok(ExitCode::from(2));
     }
-    let rows = store.incident_evidence(id).await?;
+    let rows = store
+        .incident_evidence(crate::vocab::ids::IncidentId(id))
+        .await?;
     let exported = match crate::evidence::export::export(
         id,
         &rows,

@@ -16,6 +16,7 @@
 
 use super::verdict;
 use super::warc::{CaptureMeta, HopRecord, Writer};
+use crate::classify::parts::Parts;
 use crate::config::evidence::Capture;
 use crate::config::settings::Settings;
 use crate::fetch::exchange::Exchange;
@@ -23,7 +24,7 @@ use crate::fetch::politeness::HostGate;
 use crate::fetch::Fetcher;
 use crate::incident::{self, ClockMoves, Snapshot};
 use crate::notify::mail;
-use crate::notify::outbox::domain_of;
+use crate::rules::escalation::Audience;
 use crate::store::{EvidenceRow, EvidenceTask, EvidenceWork, ItemRow, NewEvidence, Store, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
 use crate::vocab::state::EvidenceState;
@@ -185,50 +186,42 @@ fn read(ctx: &Ctx<'_>, ex: &Exchange, now: DateTime<Utc>) -> Reading {
     }
 }
 
-/// The topics of title, summary and article text, and where each matched (`title`,
-/// `summary`, `body`), as JSON for the evidence row; and those that matched only in the
-/// body.
+/// The topics of title, summary and article text (`Classifier::classify_parts`), and where
+/// each matched (`title`, `summary`, `body`), as JSON for the evidence row; the joined text
+/// the matches' offsets point into; and the topics that matched only in the body.
 fn reclassify(
     settings: &Settings,
     item: &ItemRow,
     text: &str,
-) -> (String, Vec<crate::classify::TopicMatch>) {
-    let c = &settings.classifier;
-    let source = Some(item.source_id.as_str());
-    let parts = [
-        ("title", c.classify(&item.title, source)),
-        ("summary", c.classify(&item.summary, source)),
-        ("body", c.classify(text, source)),
-    ];
-    let head = c.classify(&format!("{}\n{}", item.title, item.summary), source);
-    let mut topics: Vec<serde_json::Value> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    let mut body_only = Vec::new();
-    for m in head
+) -> (String, String, Vec<crate::classify::TopicMatch>) {
+    let parts = Parts {
+        title: &item.title,
+        summary: &item.summary,
+        body: text,
+    };
+    let found = settings
+        .classifier
+        .classify_parts(&parts, Some(item.source_id.as_str()));
+    let topics: Vec<serde_json::Value> = found
+        .matches
+        .iter()
+        .map(|m| {
+            let found_in: Vec<&str> = m.found_in.iter().map(|p| p.as_str()).collect();
+            serde_json::json!({"id": m.id, "name": m.name, "found_in": found_in})
+        })
+        .collect();
+    let body_only = found
+        .classification
         .topics
         .iter()
-        .chain(parts.iter().flat_map(|(_, p)| p.topics.iter()))
-    {
-        if seen.contains(&m.id) {
-            continue;
-        }
-        seen.push(m.id.clone());
-        let mut found_in: Vec<&str> = parts
-            .iter()
-            .filter(|(_, p)| p.topics.iter().any(|t| t.id == m.id))
-            .map(|(part, _)| *part)
-            .collect();
-        let in_head = head.topics.iter().any(|t| t.id == m.id);
-        if found_in.is_empty() && in_head {
-            // Title and summary together, neither alone (an `all` of words in both).
-            found_in = vec!["title", "summary"];
-        }
-        if !in_head && found_in == ["body"] {
-            body_only.push(m.clone());
-        }
-        topics.push(serde_json::json!({"id": m.id, "name": m.name, "found_in": found_in}));
-    }
-    (serde_json::Value::Array(topics).to_string(), body_only)
+        .filter(|t| found.matches.iter().any(|m| m.id == t.id && m.body_only))
+        .cloned()
+        .collect();
+    (
+        serde_json::Value::Array(topics).to_string(),
+        parts.joined(),
+        body_only,
+    )
 }
 
 /// Captures the item's page as a new version; `recheck` is the kept version a recheck
@@ -294,7 +287,7 @@ async fn capture(
         }
     };
     let reading = read(ctx, &ex, now);
-    let (topics, body_only) = reclassify(ctx.settings, item, &reading.text);
+    let (topics, joined, body_only) = reclassify(ctx.settings, item, &reading.text);
     let incidents = store.active_incidents_holding(item.id).await?;
     let version = store
         .latest_evidence(item.id)
@@ -334,7 +327,7 @@ async fn capture(
         && item.topics == "[]"
         && !body_only.is_empty()
     {
-        file_by_body(ctx, &mut tx, item, &body_only, &reading.text, now).await?;
+        file_by_body(ctx, &mut tx, item, &body_only, &joined, now).await?;
     }
     let row = store
         .insert_evidence(
@@ -403,7 +396,8 @@ async fn schedule_rechecks(
     ctx.store.queue_rechecks(tx, item.id, &dues).await
 }
 
-/// Files an item by the topics its page matched (`capture = "all"`).
+/// Files an item by the topics its page matched (`capture = "all"`); `text` is the joined
+/// title, summary and body the topics' evidence points into.
 async fn file_by_body(
     ctx: &Ctx<'_>,
     tx: &mut Tx,
@@ -529,19 +523,15 @@ async fn tell_duty(
         let snap = Snapshot::read(ctx.store, tx, incident).await?;
         let source = incident::source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
-        let mut draft = mail::original_changed(
-            &view,
-            item,
-            state,
-            from_secs(kept.captured_at),
-            version,
-            &config.people.duty,
-        );
-        draft.notify = config.people.notify.duty.clone();
-        ctx.store
-            .enqueue(tx, &draft, secs(now), &domain_of(&config.mail.from))
-            .await
-            .context("cannot queue the mail about the original post")?;
+        let duty = Audience {
+            mailboxes: config.people.duty.clone(),
+            notifiers: config.people.notify.duty.clone(),
+        };
+        crate::notify::alert::alert(ctx.store, tx, config, duty, now, |to| {
+            mail::original_changed(&view, item, state, from_secs(kept.captured_at), version, to)
+        })
+        .await
+        .context("cannot queue the mail about the original post")?;
         tracing::warn!(incident_id = incident, item_id = item.id, state = %state, "the original post changed; duty officer told");
     }
     Ok(())

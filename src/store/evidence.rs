@@ -8,6 +8,7 @@
 //! lets its lease run out and another does the work again.
 
 use super::{Store, Tx, ACTIVE};
+use crate::vocab::ids::IncidentId;
 use crate::vocab::state::EvidenceState;
 use anyhow::{anyhow, Context, Result};
 
@@ -360,13 +361,13 @@ impl Store {
     }
 
     /// Every version of the pages of `incident`'s items, by item then version.
-    pub async fn incident_evidence(&self, incident: i64) -> Result<Vec<EvidenceRow>> {
+    pub async fn incident_evidence(&self, incident: IncidentId) -> Result<Vec<EvidenceRow>> {
         let rows: Vec<RawRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM evidence \
              WHERE item_id IN (SELECT item_id FROM incident_items WHERE incident_id = $1) \
              ORDER BY item_id, version"
         ))
-        .bind(incident)
+        .bind(incident.0)
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(RawRow::decode).collect()

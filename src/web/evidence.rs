@@ -103,7 +103,11 @@ pub async fn page(
         let incidents = c.store.incidents_of_item(row.item_id).await?;
         let mut versions = Vec::new();
         for i in &incidents {
-            for v in c.store.incident_evidence(*i).await? {
+            for v in c
+                .store
+                .incident_evidence(crate::vocab::ids::IncidentId(*i))
+                .await?
+            {
                 if v.item_id == row.item_id
                     && v.sha256.is_some()
                     && !versions.iter().any(|(id, _, _)| *id == v.id)
@@ -160,7 +164,11 @@ pub async fn download(State(c): State<Console>, user: User, Path(id): Path<i64>)
         }
         Err(e) => return pages::failure(&e),
     }
-    let rows = match c.store.incident_evidence(id).await {
+    let rows = match c
+        .store
+        .incident_evidence(crate::vocab::ids::IncidentId(id))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return pages::failure(&e),
     };

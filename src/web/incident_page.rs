@@ -268,7 +268,11 @@ pub async fn build(
         .incident_items_page(IncidentId(id), range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
     let name_of = |s: &str| crate::incident::source_name(config, s);
-    let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
+    let evidence = crate::store::evidence_summaries(
+        &store
+            .incident_evidence(crate::vocab::ids::IncidentId(id))
+            .await?,
+    );
     let items = rows
         .iter()
         .map(|it| ItemView {
