@@ -152,9 +152,16 @@ fn feed_body(
         }
         let _ = write!(title, "（第{k}号）");
         filler(rng, pool, 80, 160, &mut summary);
+        // The surge's items link to pages this server serves (relative, resolved against
+        // the feed's URL), so that capture fetches real pages.
+        let link = if surge {
+            format!("/thread/{n}/{k}")
+        } else {
+            format!("http://127.0.0.1/forum/{n}/thread/{k}")
+        };
         let _ = write!(
             out,
-            "<item>\n  <title>{title}</title>\n  <link>http://127.0.0.1/forum/{n}/thread/{k}</link>\n  \
+            "<item>\n  <title>{title}</title>\n  <link>{link}</link>\n  \
              <guid isPermaLink=\"false\">forum-{n}-{k}</guid>\n  <pubDate>{}</pubDate>\n  \
              <description>{summary}</description>\n</item>\n",
             published.to_rfc2822()
@@ -198,6 +205,34 @@ async fn serve(
         .into_response()
 }
 
+/// An item's own page: a news article of about 3 KB, its text about the surge's event.
+async fn article(UrlPath((n, k)): UrlPath<(usize, usize)>) -> Response {
+    let mut body = String::with_capacity(4096);
+    let _ = write!(
+        body,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{} - 区县政务论坛 {n}</title>\
+         <meta name=\"publishdate\" content=\"2026-11-24 09:00\"></head><body>\
+         <div class=\"nav\">首页 > 论坛 > 民生</div><div class=\"article\"><h1>{}</h1>\
+         <div class=\"info\">发布时间：2026-11-24 09:00　来源：区县政务论坛</div>",
+        surge_title(k / SURGE_EVERY),
+        surge_title(k / SURGE_EVERY)
+    );
+    for p in 0..8 {
+        let _ = write!(
+            body,
+            "<p>第{p}段：今日上午，某景区索道突发故障，40余名游客被困空中。景区管理方已启动应急预案，\
+             消防、公安等部门赶赴现场开展救援，被困游客正陆续转移至安全地带，具体原因正在调查中（第{k}号）。</p>"
+        );
+    }
+    body.push_str("</div><div class=\"footer\">版权所有</div></body></html>");
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
 /// Starts the server on its own thread and runtime; returns its port.
 fn start_server(feeds: Feeds) -> u16 {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -216,6 +251,7 @@ fn start_server(feeds: Feeds) -> u16 {
                     .expect("send port");
                 let app = Router::new()
                     .route("/feed/{n}", get(serve))
+                    .route("/thread/{n}/{k}", get(article))
                     .with_state(feeds);
                 axum::serve(listener, app).await.expect("serve");
             });
@@ -440,11 +476,25 @@ fn main() {
         (time.as_secs_f64(), t.joined)
     });
     let join_cost_ratio = rt.block_on(join_cost_ratio(&root.path().join("joins")));
+    // Issue 23 §8: the surge again, as the daemon runs it (housekeeping sending mail every
+    // 50 ms beside the polls), with capture off and then on for the matched items; the
+    // time from the cycle's start to the event's alert being sent, in the same run.
+    let off = rt.block_on(alert_latency(&root.path().join("alert-off"), port, false));
+    let on = rt.block_on(alert_latency(&root.path().join("alert-on"), port, true));
+    eprintln!("alert latency, capture off: {off:?}");
+    eprintln!("alert latency, capture on:  {on:?}");
 
     println!(
-        "{{\"feeds\": {FEEDS}, \"cycle_s\": {cycle_s:.2}, \"cycle_304_s\": {cycle_304_s:.3}, \"items_per_s\": {items_per_s:.0}, \"surge_cycle_s\": {surge_cycle_s:.2}, \"surge_ratio\": {:.2}, \"surge_joined\": {surge_joined}, \"join_cost_ratio\": {join_cost_ratio:.2}, \"vs_rss2email\": {:.1}, \"peak_rss_mb\": {:.1}}}",
+        "{{\"feeds\": {FEEDS}, \"cycle_s\": {cycle_s:.2}, \"cycle_304_s\": {cycle_304_s:.3}, \"items_per_s\": {items_per_s:.0}, \"surge_cycle_s\": {surge_cycle_s:.2}, \"surge_ratio\": {:.2}, \"surge_joined\": {surge_joined}, \"join_cost_ratio\": {join_cost_ratio:.2}, \"vs_rss2email\": {:.1}, \"alert_s_capture_off\": {:.3}, \"alert_s_capture_on\": {:.3}, \"alert_ratio\": {:.2}, \"surge_cycle_s_capture_off\": {:.2}, \"surge_cycle_s_capture_on\": {:.2}, \"captured\": {}, \"capture_s\": {:.2}, \"peak_rss_mb\": {:.1}}}",
         surge_cycle_s / cycle_s,
         RSS2EMAIL_FIRST_PASS_S / cycle_s,
+        off.alert_s,
+        on.alert_s,
+        on.alert_s / off.alert_s,
+        off.cycle_s,
+        on.cycle_s,
+        on.captured,
+        on.capture_s,
         proc_status_mb("VmHWM")
     );
 }
@@ -607,4 +657,109 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
         large * 1e3
     );
     large / small
+}
+
+/// What one surge run with the daemon's housekeeping (and evidence work) beside the polls
+/// measured.
+#[derive(Debug, Default)]
+struct Alert {
+    /// From the cycle's start until the event's `opened` mail was sent.
+    alert_s: f64,
+    /// The polling cycle alone.
+    cycle_s: f64,
+    /// Pages kept, and from the cycle's start until the last was.
+    captured: usize,
+    capture_s: f64,
+}
+
+/// The surge polled into a fresh database in `dir` by a started `Daemon` (`[evidence]
+/// capture` "matched" or "off"), its housekeeping (mail) every 50 ms and, with capture, its
+/// evidence work in a loop beside the polls, as `Daemon::run` spawns them.
+async fn alert_latency(dir: &Path, port: u16, capture: bool) -> Alert {
+    use yuqing::daemon::scheduler::Daemon;
+    use yuqing::fetch::politeness::HostGate;
+    let config = write_config(dir, port);
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text = text.replacen(
+        "[mail]\n",
+        &format!(
+            "[evidence]\ncapture = \"{}\"\n\n[people]\nduty = [\"duty@example.gov.cn\"]\n\n[mail]\n",
+            if capture { "matched" } else { "off" }
+        ),
+        1,
+    );
+    std::fs::write(&config, text).expect("config");
+    let settings = Settings::load(&config).unwrap_or_else(|e| panic!("{e}"));
+    let daemon = Daemon::start(config.clone(), settings, Arc::new(SystemClock))
+        .await
+        .expect("start the daemon");
+    let settings = daemon.settings.get();
+    let gate = Arc::new(HostGate::of(&settings.config));
+    let started = Instant::now();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mail = {
+        let (d, done) = (daemon.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut sent_at = None;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || sent_at.is_none() {
+                d.housekeeping().await.expect("housekeeping");
+                if sent_at.is_none() {
+                    let out = d.store.outbox().await.expect("outbox");
+                    if out
+                        .iter()
+                        .any(|m| m.kind == "opened" && m.sent_at.is_some())
+                    {
+                        sent_at = Some(started.elapsed());
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            sent_at.expect("the alert was sent")
+        })
+    };
+    let evidence = {
+        let (d, done, gate) = (daemon.clone(), done.clone(), gate.clone());
+        tokio::spawn(async move {
+            let (mut captured, mut last) = (0, Duration::ZERO);
+            loop {
+                let batch = d.keep_evidence(&gate).await.expect("evidence");
+                captured += batch.len();
+                if !batch.is_empty() {
+                    last = started.elapsed();
+                }
+                let idle = batch.is_empty();
+                if idle && done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (captures, _rechecks) = d.store.evidence_backlog().await.expect("backlog");
+                    if captures == 0 {
+                        break;
+                    }
+                }
+                if idle {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            (captured, last)
+        })
+    };
+    let (time, t) = cycle(&daemon.store, &daemon.fetcher, &settings).await;
+    assert_eq!(t.failed, 0, "every poll succeeds");
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let alert = mail.await.expect("mail task");
+    let (captured, last) = evidence.await.expect("evidence task");
+    if capture {
+        assert_eq!(
+            captured,
+            FEEDS * ITEMS / SURGE_EVERY,
+            "every matched item's page is kept"
+        );
+    } else {
+        assert_eq!(captured, 0);
+    }
+    daemon.store.close().await;
+    Alert {
+        alert_s: alert.as_secs_f64(),
+        cycle_s: time.as_secs_f64(),
+        captured,
+        capture_s: last.as_secs_f64(),
+    }
 }

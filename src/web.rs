@@ -18,6 +18,7 @@ mod charts;
 mod csrf;
 mod dashboard;
 mod events;
+mod evidence;
 mod incident_page;
 mod items;
 pub mod listener;
@@ -96,7 +97,9 @@ impl Console {
             .route("/logout", post(auth::logout))
             .route("/", get(dashboard::page))
             .route("/incidents/{id}", get(incident_page::page))
+            .route("/incidents/{id}/evidence.warc.gz", get(evidence::download))
             .route("/incidents/{id}/{action}", post(actions::act))
+            .route("/evidence/{id}", get(evidence::page))
             .route("/items", get(items::page))
             .route("/sources", get(sources::page))
             .route("/report", get(report::page))

@@ -180,6 +180,39 @@ fn gne_test_pages_read_as_gne_reads_them() {
     }
 }
 
+/// The other Chinese pages of GNE's test set, which GNE's `result.txt` does not read:
+/// government and local news sites (`tests/fixtures/article/gov/`). Each one's title, time
+/// and source are what the page shows, checked by hand (`expected.json` quotes where).
+#[test]
+fn government_and_local_news_pages_read_as_they_show() {
+    let expected: serde_json::Value =
+        serde_json::from_slice(&fixture("article/gov/expected.json")).unwrap();
+    let mut wrong = Vec::new();
+    for (name, want) in expected.as_object().unwrap() {
+        let a = article::read(
+            &fixture(&format!("article/gov/{name}.html")),
+            Some("text/html"),
+            "http://www.example.gov.cn/a.html",
+            now(),
+            TZ,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let published = a.published.map(|t| t.with_timezone(&TZ).to_rfc3339());
+        let got = serde_json::json!({
+            "title": a.title,
+            "published": published,
+            "site": a.site,
+        });
+        for key in ["title", "published", "site"] {
+            if got[key] != want[key] {
+                wrong.push(format!("{name} {key}: got {} want {}", got[key], want[key]));
+            }
+        }
+        assert!(a.text.chars().count() > 100, "{name}: {}", a.text);
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn a_gbk_government_notice_reads_fully() {
     let a = article::read(

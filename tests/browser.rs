@@ -725,3 +725,64 @@ async fn a_tab_in_next_does_not_take_the_browser_off_the_console() {
     assert_eq!(at.path(), "/", "{at}");
     c.close().await.unwrap();
 }
+
+/// Issue 23 §6: the incident page shows what became of each item's page; the archived text
+/// opens as plain text, the page's own script never runs.
+#[tokio::test]
+async fn a_duty_officer_reads_an_items_archived_text() {
+    let d = driver().await;
+    let article = common::HttpServer::serving(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>某景区栈道坍塌</title>\
+             <script>alert('archived')</script></head><body><article><h1>某景区栈道坍塌 多名游客受伤</h1>\
+             <p>今日上午9时许，某景区观景栈道一段发生坍塌，多名游客受伤，已送医救治。</p>\
+             <p>景区管理方表示，事发栈道已封闭，正在核实情况并配合调查；网友留言称&lt;img src=x onerror=alert(1)&gt;。</p>\
+             <p>据现场游客介绍，坍塌时栈道上约有二十人，部分游客自行撤离。</p></article></body></html>",
+        ),
+    )
+    .await;
+    let link = article.url("/p/1.html");
+    let site = site_with(
+        &None,
+        "",
+        &[(
+            common::console::FIRST,
+            &link,
+            "t1",
+            "Tue, 24 Nov 2026 09:00:00 +0800",
+        )],
+    )
+    .await;
+    let gate = yuqing::fetch::politeness::HostGate::new(2, Duration::ZERO);
+    site.s.daemon.keep_evidence(&gate).await.unwrap();
+    let c = browser(&d).await;
+    login(&c, &site, DUTY).await;
+    c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
+    let ev = text(&c, "#items .evidence").await;
+    assert!(ev.starts_with("证据：原帖在线"), "{ev}");
+    c.find(Locator::Css("#items .evidence"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    screenshots(&c, "incident-evidence").await;
+    c.find(Locator::Css("#items .evidence a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = text_until(&c, "pre.archived", |t| t.contains("多名游客受伤")).await;
+    assert!(shown.contains("<img src=x onerror=alert(1)>"), "{shown}");
+    assert!(c
+        .find_all(Locator::Css("pre.archived img"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(c.get_alert_text().await.is_err(), "an alert ran");
+    screenshots(&c, "evidence-text").await;
+    c.close().await.unwrap();
+}

@@ -375,7 +375,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
             "text/html; charset=utf-8",
             article_html(
                 "某景区栈道坍塌",
-                "今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
+                "某景区今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
             ),
         ),
     );
@@ -408,7 +408,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
             .map(|t| serde_json::from_value(t["found_in"].clone()).unwrap())
             .unwrap_or_default()
     };
-    assert_eq!(found("scenic"), ["title", "body"], "{topics}");
+    assert_eq!(found("scenic"), ["title", "body"], "{topics} {:?}", e.text);
     assert_eq!(found("fire"), ["body"], "{topics}");
     assert_eq!(d.store.incidents(true).await.unwrap().len(), 1);
     // The WARC file passes warcio, and its metadata names the item and the incident.
@@ -671,4 +671,463 @@ async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_no
     assert_eq!(opened[0].incident_id, Some(incidents[0].id));
     // Its rechecks are scheduled (it is an open incident's item); the other's are not.
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
+}
+
+backend_test!(the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it);
+async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it(
+    backend: Option<String>,
+) {
+    use common::console::{logged_in, DUTY, FIRST, LEADER, OPERATOR};
+    // The page quotes markup as text, and carries a script of its own.
+    let article = common::HttpServer::serving(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>某景区栈道坍塌</title>\
+             <script>document.title='pwned'</script></head><body><article><h1>某景区栈道坍塌</h1>\
+             <p>某景区今日上午栈道坍塌，多名游客受伤。网友留言称&lt;script&gt;alert(1)&lt;/script&gt;。</p>\
+             <p>景区管理方表示正在核实情况，伤者已送医救治，现场已封闭。</p></article></body></html>",
+        ),
+    )
+    .await;
+    let link = article.url("/p/1.html");
+    let site = common::console::site_with(
+        &backend,
+        "",
+        &[(FIRST, &link, "t1", "Tue, 24 Nov 2026 09:00:00 +0800")],
+    )
+    .await;
+    let done = site.s.daemon.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    let kept = site
+        .s
+        .daemon
+        .store
+        .latest_evidence(done[0].0)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let duty = logged_in(&site, DUTY).await;
+    let p = duty.get("/incidents/1").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("证据：<b>原帖在线</b>"), "{}", p.body);
+    assert!(
+        p.body.contains(&format!("href=\"/evidence/{}\"", kept.id)),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("href=\"/incidents/1/evidence.warc.gz\""),
+        "{}",
+        p.body
+    );
+
+    // The archived text, escaped: the page's script is not served, the quoted markup is text.
+    let p = duty.get(&format!("/evidence/{}", kept.id)).await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("多名游客受伤"), "{}", p.body);
+    assert!(
+        p.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("pwned") && !p.body.contains("<script>alert"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains(kept.sha256.as_deref().unwrap()),
+        "{}",
+        p.body
+    );
+    std::fs::write(site.s.dirs.root().join("evidence-page.html"), &p.body).unwrap();
+
+    // The WARC file: duty and leaders, not operators.
+    let download = |b: &common::console::Browser| {
+        let cookie = b.cookie_header();
+        let url = format!("{}/incidents/1/evidence.warc.gz", site.url);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = download(&duty).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/gzip");
+    let bytes = r.bytes().await.unwrap();
+    let file = site.s.dirs.root().join("downloaded.warc.gz");
+    std::fs::write(&file, &bytes).unwrap();
+    assert_warcio_passes(&file);
+    let leader = logged_in(&site, LEADER).await;
+    assert_eq!(download(&leader).await.status(), 200);
+    let operator = logged_in(&site, OPERATOR).await;
+    assert_eq!(download(&operator).await.status(), 403);
+    assert!(!operator
+        .get("/incidents/1")
+        .await
+        .body
+        .contains("evidence.warc.gz"));
+}
+
+/// A server that sends a head and then a byte of body at a time, for ever.
+async fn endless_page() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/endless.html", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\
+                            Transfer-Encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    if socket.write_all(b"1\r\nx\r\n").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, task)
+}
+
+/// The daemon of `sc` with a page timeout of a second, so that a page that never ends is
+/// given up on quickly.
+fn impatient(sc: &common::Scenario) -> yuqing::daemon::scheduler::Daemon {
+    let mut d = sc.daemon.clone();
+    let mut settings = yuqing::fetch::FetchSettings::new("yuqing-test/0.1");
+    settings.page_timeout = std::time::Duration::from_secs(1);
+    d.fetcher = yuqing::fetch::Fetcher::new(settings).unwrap();
+    d
+}
+
+/// Issue 23 §7: a link that is not HTTP, a huge page, an endless redirect and a page that
+/// never ends each leave a clear error on the item; the alert went out all the same.
+#[tokio::test]
+async fn pages_that_cannot_be_kept_say_why_on_the_item_and_the_alert_goes_out() {
+    let sc = common::scenario(common::SCENIC_MAJOR, &[], "", &None).await;
+    let (endless, server) = endless_page().await;
+    sc.http.set(
+        "/huge.html",
+        common::Response::ok("text/html", vec![b'x'; 11 * 1024 * 1024]),
+    );
+    sc.http
+        .set("/loop.html", common::Response::redirect(302, "/loop.html"));
+    let when = common::pub_date(sc.clock.now());
+    let (huge, looping) = (sc.http.url("/huge.html"), sc.http.url("/loop.html"));
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            (
+                "景区栈道坍塌 其一",
+                "ftp://files.example.cn/a.html",
+                "a",
+                &when,
+            ),
+            ("景区栈道坍塌 其二", &huge, "b", &when),
+            ("景区栈道坍塌 其三", &looping, "c", &when),
+            ("景区栈道坍塌 其四", &endless, "d", &when),
+        ])),
+    );
+    let d = impatient(&sc);
+    d.poll_once(None).await.unwrap();
+    let opened = common::mail(&d.store, "opened").await;
+    assert_eq!(opened.len(), 1);
+    assert!(
+        opened[0].sent_at.is_some(),
+        "the alert went out before any capture"
+    );
+    let started = std::time::Instant::now();
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    server.abort();
+    // The feed reader keeps no link that is not http(s) (the first item has none, and so no
+    // capture); a list page's selector may still yield one, as below.
+    assert_eq!(done.len(), 3, "{done:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut errors = Vec::new();
+    for (item, _) in &done {
+        let e = d.store.latest_evidence(*item).await.unwrap().unwrap();
+        assert_eq!(e.state, EvidenceState::Unreachable, "{e:?}");
+        assert!(e.sha256.is_none() && e.warc_file.is_none(), "{e:?}");
+        let item = d.store.item(*item).await.unwrap().unwrap();
+        errors.push((item.title, e.error.unwrap()));
+    }
+    errors.sort();
+    let error_of = |t: &str| {
+        &errors
+            .iter()
+            .find(|(title, _)| title.ends_with(t))
+            .unwrap()
+            .1
+    };
+    assert!(error_of("其二").contains("larger than"), "{errors:?}");
+    assert!(
+        error_of("其三").contains("too many redirects"),
+        "{errors:?}"
+    );
+    assert!(error_of("其四").contains("timed out"), "{errors:?}");
+
+    // A link that is not HTTP, as a list page's selector could give it.
+    let mut tx = d.store.begin().await.unwrap();
+    let item = yuqing::store::NewItem {
+        source_id: "news",
+        guid: "ftp-1",
+        link: Some("ftp://files.example.cn/a.html"),
+        title: "景区栈道坍塌 其五",
+        summary: "",
+        published_at: None,
+        content_hash: "ftp-1",
+    };
+    let yuqing::store::Stored::New(ftp) = d.store.store_item(&mut tx, &item, 0).await.unwrap()
+    else {
+        panic!("stored")
+    };
+    d.store
+        .queue_capture(&mut tx, ftp, sc.clock.now().timestamp())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    d.keep_evidence(&gate()).await.unwrap();
+    let e = d.store.latest_evidence(ftp).await.unwrap().unwrap();
+    assert_eq!(e.state, EvidenceState::Unreachable);
+    assert!(
+        e.error.as_deref().unwrap().contains("not an HTTP link"),
+        "{e:?}"
+    );
+
+    // Nothing more is sent, nothing is pending.
+    assert_eq!(d.store.evidence_backlog().await.unwrap().0, 0);
+    let (said, _) = yq(&sc, &["incident", "show", "1"]);
+    assert!(said.contains("证据：未能保存（"), "{said}");
+    assert!(said.contains("larger than"), "{said}");
+}
+
+/// Issue 23 §7: an evidence folder that is full, or cannot be created: the error names the
+/// file or folder, the page's text and digest are kept in the database, the file keeps only
+/// whole records, and the next capture, once there is room, begins a new file.
+#[tokio::test]
+async fn a_full_or_unwritable_evidence_folder_loses_nothing_kept() {
+    let dirs = common::TempDirs::new();
+    let disk_dir = dirs.root().join("evidence-disk");
+    let Some(disk) = crate::faults::small_disk(&disk_dir, "512k") else {
+        return;
+    };
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[],
+        &format!("[evidence]\ndir = \"{}\"\n", disk_dir.display()),
+        &None,
+    )
+    .await;
+    // Each page long and hard to compress (pseudo-random characters): its records need
+    // new blocks of the disk, not only the slack of the file's last one.
+    let page = |n: u32| {
+        let mut x: u32 = n.wrapping_mul(2_654_435_761);
+        let noise: String = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                char::from_u32(0x4E00 + x % 0x5000).unwrap()
+            })
+            .collect();
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html(
+                "某景区栈道坍塌",
+                &format!("第 {n} 篇：某景区栈道坍塌，多名游客受伤。{noise}"),
+            ),
+        )
+    };
+    let when = common::pub_date(sc.clock.now());
+    let links: Vec<String> = (1..=3)
+        .map(|n| sc.http.url(&format!("/p/{n}.html")))
+        .collect();
+    for n in 1..=3 {
+        sc.http.set(&format!("/p/{n}.html"), page(n));
+    }
+    let publish = |n: usize| {
+        let items: Vec<(String, String, String)> = (0..n)
+            .map(|k| {
+                (
+                    format!("景区栈道坍塌 第{}条", k + 1),
+                    links[k].clone(),
+                    format!("g{k}"),
+                )
+            })
+            .collect();
+        let items: Vec<common::RssItem<'_>> = items
+            .iter()
+            .map(|(t, l, g)| (t.as_str(), l.as_str(), g.as_str(), when.as_str()))
+            .collect();
+        sc.http
+            .set("/news.xml", common::Response::rss(common::rss(&items)));
+    };
+    let d = &sc.daemon;
+    publish(1);
+    d.poll_once(None).await.unwrap();
+    let first = d.keep_evidence(&gate()).await.unwrap();
+    let kept = d.store.latest_evidence(first[0].0).await.unwrap().unwrap();
+    let file = disk_dir.join(kept.warc_file.as_deref().unwrap());
+
+    // Full: the write fails, named; the text and digest are kept; the file is whole.
+    let filler = disk.fill();
+    publish(2);
+    d.poll_once(None).await.unwrap();
+    let second = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(second.len(), 1);
+    let e = d.store.latest_evidence(second[0].0).await.unwrap().unwrap();
+    let error = e.error.clone().unwrap();
+    assert!(error.contains("No space left on device"), "{error}");
+    assert!(error.contains(&disk_dir.display().to_string()), "{error}");
+    assert!(
+        e.sha256.is_some() && e.text.as_deref().unwrap().contains("第 2 篇"),
+        "{e:?}"
+    );
+    assert!(e.warc_file.is_none());
+    assert_eq!(common::mail(&d.store, "opened").await.len(), 1);
+    assert_warcio_passes(&file);
+
+    // Room again: the next capture goes to a new file; both files pass.
+    std::fs::remove_file(filler).unwrap();
+    publish(3);
+    d.poll_once(None).await.unwrap();
+    let third = d.keep_evidence(&gate()).await.unwrap();
+    let e3 = d.store.latest_evidence(third[0].0).await.unwrap().unwrap();
+    assert!(e3.error.is_none(), "{e3:?}");
+    let file3 = disk_dir.join(e3.warc_file.as_deref().unwrap());
+    assert_ne!(file3, file, "a new file after the failed write");
+    assert_warcio_passes(&file);
+    assert_warcio_passes(&file3);
+    drop(disk);
+
+    // A folder that cannot be made (its parent is a file): the error names it.
+    let blocker = dirs.write("blocker", "a file, not a folder");
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[],
+        &format!("[evidence]\ndir = \"{}/evidence\"\n", blocker.display()),
+        &None,
+    )
+    .await;
+    let link = sc.http.url("/p/1.html");
+    sc.http.set("/p/1.html", page(1));
+    let when = common::pub_date(sc.clock.now());
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[("景区栈道坍塌", &link, "g", &when)])),
+    );
+    sc.daemon.poll_once(None).await.unwrap();
+    let done = sc.daemon.keep_evidence(&gate()).await.unwrap();
+    let e = sc
+        .daemon
+        .store
+        .latest_evidence(done[0].0)
+        .await
+        .unwrap()
+        .unwrap();
+    let error = e.error.unwrap();
+    assert!(
+        error.starts_with("cannot create the evidence folder"),
+        "{error}"
+    );
+    assert!(error.contains(&blocker.display().to_string()), "{error}");
+    assert!(e.sha256.is_some(), "the page's digest and text are kept");
+    assert_eq!(common::mail(&sc.daemon.store, "opened").await.len(), 1);
+}
+
+backend_test!(pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_files);
+async fn pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_files(
+    backend: Option<String>,
+) {
+    let sc = common::scenario(
+        common::SCENIC_MAJOR,
+        &[],
+        "[evidence]\ncapture = \"all\"\n\n[retention]\nitems = \"30d\"\n",
+        &backend,
+    )
+    .await;
+    let when = common::pub_date(sc.clock.now());
+    let (a, b) = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            ("某景区栈道坍塌 多名游客受伤", &a, "ga", &when),
+            ("今日天气晴好", &b, "gb", &when),
+        ])),
+    );
+    sc.http.set(
+        "/p/a.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html("坍塌", "某景区栈道坍塌。"),
+        ),
+    );
+    sc.http.set(
+        "/p/b.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html("天气", "晴，微风。"),
+        ),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(done.len(), 2);
+    let dir = sc.dirs.state().join("evidence");
+    let files = |dir: &Path| -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().unwrap().len(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&dir);
+    let held = d.store.incidents(true).await.unwrap()[0].id;
+    let held_item = d
+        .store
+        .incident_items(d.store.pool(), yuqing::vocab::ids::IncidentId(held))
+        .await
+        .unwrap()[0]
+        .id;
+    let loose = done
+        .iter()
+        .map(|(i, _)| *i)
+        .find(|i| *i != held_item)
+        .unwrap();
+
+    // 40 days on, pruned: the incident's item keeps its evidence; the other's rows go with
+    // it; the WARC file is as it was.
+    sc.clock.advance(chrono::Duration::days(40));
+    let cutoff = sc.clock.now().timestamp() - 30 * 86_400;
+    assert_eq!(d.store.prune_items(cutoff, 100).await.unwrap(), 1);
+    assert!(d.store.latest_evidence(held_item).await.unwrap().is_some());
+    assert!(d.store.latest_evidence(loose).await.unwrap().is_none());
+    assert_eq!(d.store.evidence_backlog().await.unwrap().0, 0);
+    assert_eq!(files(&dir), before);
+    for (name, _) in &before {
+        assert_warcio_passes(&dir.join(name));
+    }
 }

@@ -557,7 +557,7 @@ async fn a_busy_sqlite_database_is_waited_for_not_failed() {
 }
 
 /// A tmpfs of `size` at `dir`, or `None` (with a note) where mounting is not permitted.
-fn small_disk(dir: &Path, size: &str) -> Option<Mount> {
+pub(crate) fn small_disk(dir: &Path, size: &str) -> Option<Mount> {
     std::fs::create_dir_all(dir).unwrap();
     let ok = std::process::Command::new("mount")
         .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -571,11 +571,11 @@ fn small_disk(dir: &Path, size: &str) -> Option<Mount> {
     Some(Mount(dir.to_path_buf()))
 }
 
-struct Mount(PathBuf);
+pub(crate) struct Mount(PathBuf);
 
 impl Mount {
     /// Fills the disk to the last byte; returns the filler to remove later.
-    fn fill(&self) -> PathBuf {
+    pub(crate) fn fill(&self) -> PathBuf {
         use std::io::Write;
         let path = self.0.join("filler");
         let mut f = std::fs::File::create(&path).unwrap();

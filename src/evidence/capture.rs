@@ -158,15 +158,23 @@ struct Reading {
 fn read(ctx: &Ctx<'_>, ex: &Exchange, now: DateTime<Utc>) -> Reading {
     let last = ex.last();
     let ok = (200..300).contains(&last.status);
-    let article = ok.then(|| {
-        article_of(
-            &last.body,
-            ex.content_type().as_deref(),
-            &ex.final_url,
-            now,
-            ctx.settings.config.daemon.timezone,
-        )
-    });
+    let article = ok
+        .then(|| {
+            crate::fetch::article::read(
+                &last.body,
+                ex.content_type().as_deref(),
+                &ex.final_url,
+                now,
+                ctx.settings.config.daemon.timezone,
+            )
+        })
+        .and_then(|r| match r {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::info!(url = %ex.final_url, error = %e, "the page holds no readable article; kept as fetched");
+                None
+            }
+        });
     let (title, text) = article.map(|a| (a.title, a.text)).unwrap_or_default();
     Reading {
         status: last.status,
@@ -175,31 +183,6 @@ fn read(ctx: &Ctx<'_>, ex: &Exchange, now: DateTime<Utc>) -> Reading {
         title,
         text,
     }
-}
-
-/// The article of a page: its title and text.
-// TODO(issue 23 §1): `fetch::article::read` once it lands; until then the page's own
-// `<title>` and the text of its body, as a list page's follow-up reads it.
-fn article_of(
-    body: &[u8],
-    content_type: Option<&str>,
-    _url: &str,
-    _now: DateTime<Utc>,
-    _tz: chrono_tz::Tz,
-) -> Article {
-    let decoded = crate::fetch::charset::decode(body, content_type);
-    let text = crate::fetch::page::body_text(&decoded.text, None);
-    let title = scraper::Html::parse_document(&decoded.text)
-        .select(&scraper::Selector::parse("title").expect("a valid selector"))
-        .next()
-        .map(|t| t.text().collect::<String>().trim().to_string())
-        .unwrap_or_default();
-    Article { title, text }
-}
-
-struct Article {
-    title: String,
-    text: String,
 }
 
 /// The topics of title, summary and article text, and where each matched (`title`,

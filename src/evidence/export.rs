@@ -72,39 +72,33 @@ pub fn manifest_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{stem}.manifest.csv"))
 }
 
-/// Writes `rows` (an incident's versions, by item then version) from the files under `dir`
-/// into `out`, and the manifest beside it.
-pub fn export(
+/// The export of `rows` (an incident's versions, by item then version) from the files
+/// under `dir`, in memory: the WARC file named `name`, and its manifest.
+pub struct Bundle {
+    pub warc: Vec<u8>,
+    pub manifest: Vec<u8>,
+    pub versions: usize,
+    pub without_records: usize,
+}
+
+/// Reads and checks every version's records (see the module's note) into a [`Bundle`].
+pub fn bundle(
     incident: i64,
     rows: &[EvidenceRow],
     dir: &Path,
-    out: &Path,
+    name: &str,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<Exported, ExportError> {
-    let manifest = manifest_path(out);
-    for p in [out, manifest.as_path()] {
-        if p.exists() {
-            return Err(ExportError::Exists(p.to_path_buf()));
-        }
-    }
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Write { path, source }
-    };
+) -> Result<Bundle, ExportError> {
     // Everything is read and checked before a byte is written.
     let mut ranges: Vec<Option<Vec<u8>>> = Vec::with_capacity(rows.len());
     for r in rows {
         ranges.push(records_of(r, dir)?);
     }
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut body = warc::warcinfo(
         &warc::record_id(),
         now,
-        &name,
+        name,
         &format!(
             "evidence of incident #{incident} exported by yuqing (舆情事件 #{incident} 证据导出)"
         ),
@@ -155,24 +149,56 @@ pub fn export(
             r.error.clone().unwrap_or_default(),
         ]);
     }
-    let csv = csv.into_inner().unwrap_or_default();
+    Ok(Bundle {
+        warc: body,
+        manifest: csv.into_inner().unwrap_or_default(),
+        versions,
+        without_records: without,
+    })
+}
+
+/// Writes the [`bundle`] of `rows` into `out` and the manifest beside it; neither file may
+/// exist.
+pub fn export(
+    incident: i64,
+    rows: &[EvidenceRow],
+    dir: &Path,
+    out: &Path,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Exported, ExportError> {
+    let manifest = manifest_path(out);
+    for p in [out, manifest.as_path()] {
+        if p.exists() {
+            return Err(ExportError::Exists(p.to_path_buf()));
+        }
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let b = bundle(incident, rows, dir, &name, tz, now)?;
     let create = |p: &Path, bytes: &[u8]| -> Result<(), ExportError> {
+        let write_err = |source| ExportError::Write {
+            path: p.to_path_buf(),
+            source,
+        };
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(p)
-            .map_err(write_err(p))?;
+            .map_err(write_err)?;
         f.write_all(bytes)
             .and_then(|()| f.sync_all())
-            .map_err(write_err(p))
+            .map_err(write_err)
     };
-    create(out, &body)?;
-    create(&manifest, &csv)?;
+    create(out, &b.warc)?;
+    create(&manifest, &b.manifest)?;
     Ok(Exported {
         warc: out.to_path_buf(),
         manifest,
-        versions,
-        without_records: without,
+        versions: b.versions,
+        without_records: b.without_records,
     })
 }
 

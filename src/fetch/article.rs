@@ -76,11 +76,15 @@ pub fn read(
     let decoded = charset::decode(body, content_type);
     let document = Document::from(decoded.text.as_str());
     let raw_title = collapse(&document.select("head title").text());
+    // Government CMSes put the headline in `div.title` or `span.Title` as often as in `h1`.
     let headlines: Vec<String> = document
-        .select("h1, h2, meta[property='og:title'], meta[name='ArticleTitle']")
+        .select(
+            "h1, h2, h3, [class*='title'], [class*='Title'], [id*='title'], \
+             meta[property='og:title'], meta[name='ArticleTitle']",
+        )
         .iter()
         .map(|h| collapse(&h.attr("content").unwrap_or_else(|| h.text())))
-        .filter(|h| !h.is_empty())
+        .filter(|h| !h.is_empty() && h.chars().count() <= 200)
         .collect();
     let title = title(&raw_title, &headlines);
     let found = byline::Found::read(&document, &title, now, tz);
@@ -121,7 +125,7 @@ pub fn read(
         byline: found
             .byline
             .or(readable_byline.map(|b| unlabel(&collapse(&b))))
-            .filter(|b| !b.is_empty()),
+            .filter(|b| byline::plausible_byline(b)),
         site: found.site.or(readable_site.map(|s| collapse(&s))),
         text,
     })
@@ -216,7 +220,7 @@ fn unlabel(byline: &str) -> String {
 }
 
 /// Separators between a headline and the site's name in `<title>`.
-const SEPARATORS: [&str; 9] = ["_", " - ", " | ", "|", " — ", "——", " – ", "－", "丨"];
+const SEPARATORS: [&str; 10] = ["_", " - ", "-", " | ", "|", " — ", "——", " – ", "－", "丨"];
 
 /// The headline: a heading of the page (or its `og:title`) that the `<title>` contains is
 /// taken as written; otherwise the `<title>` without its trailing site names; otherwise
@@ -250,6 +254,10 @@ fn strip_site(title: &str) -> String {
         if head.chars().count() < 4 || head.chars().count() <= tail.chars().count() {
             break;
         }
+        // A bare `-` is a separator only before a name (`…-新华网`), not in `1-10月` or a date.
+        if &kept[at..at + len] == "-" && tail.contains(|c: char| c.is_ascii_digit()) {
+            break;
+        }
         kept = head;
     }
     kept.to_string()
@@ -276,6 +284,15 @@ mod tests {
                 "通告 - 镕城区人民政府门户网站",
             ),
             ("No separator here", "No separator here"),
+            (
+                "法国全国大罢工再次严重影响交通-新华网",
+                "法国全国大罢工再次严重影响交通",
+            ),
+            (
+                "1-10月德清县固定资产投资结构趋稳趋优",
+                "1-10月德清县固定资产投资结构趋稳趋优",
+            ),
+            ("2019年工作报告-2019-09-07", "2019年工作报告-2019-09-07"),
         ] {
             assert_eq!(strip_site(raw), want, "{raw}");
         }

@@ -397,6 +397,17 @@ impl Store {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
+    /// The ids of every incident that holds `item`, ended ones too.
+    pub async fn incidents_of_item(&self, item: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT incident_id FROM incident_items WHERE item_id = $1 ORDER BY incident_id",
+        )
+        .bind(item)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Evidence work not done yet, for tests and health: (captures, rechecks).
     pub async fn evidence_backlog(&self) -> Result<(i64, i64)> {
         let rows: Vec<(String, i64)> = sqlx::query_as(

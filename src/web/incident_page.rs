@@ -43,6 +43,8 @@ pub struct ItemView {
     /// The other sources that carried it (issue 24 §2): each one's name and its link there
     /// (empty when not http).
     pub also: Vec<(String, String)>,
+    /// What became of its page, when it was captured (issue 23).
+    pub evidence: Option<super::evidence::EvidenceView>,
 }
 
 /// Items on one page of an incident.
@@ -151,6 +153,8 @@ pub struct IncidentPage {
     pub by_source: String,
     /// Each severity's key and name, and whether it is the incident's.
     pub severities: Vec<(&'static str, &'static str, bool)>,
+    /// A version of an item's page is kept, and the user may download the WARC file.
+    pub can_download: bool,
 }
 
 /// Cuts `text` at the evidence spans of `topic` (character offsets).
@@ -264,6 +268,7 @@ pub async fn build(
         .incident_items_page(IncidentId(id), range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
     let name_of = |s: &str| crate::incident::source_name(config, s);
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
     let items = rows
         .iter()
         .map(|it| ItemView {
@@ -285,6 +290,9 @@ pub async fn build(
                     (name_of(&s.source_id), link.unwrap_or_default())
                 })
                 .collect(),
+            evidence: evidence
+                .get(&it.id)
+                .map(|e| super::evidence::EvidenceView::of(e, tz)),
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store
@@ -429,6 +437,7 @@ pub async fn build(
             .iter()
             .map(|s| (s.as_str(), s.zh(), *s == incident.severity))
             .collect(),
+        can_download: user.can_note() && evidence.values().any(|e| e.kept_id.is_some()),
     })
 }
 

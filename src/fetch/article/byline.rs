@@ -87,7 +87,7 @@ static SOURCE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("source label")
 });
 static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:作者|撰稿|撰文|文)\s*[:：]\s*([^\s|｜:：]{1,40})").expect("author label")
+    Regex::new(r"(?:作者|撰稿|撰文)\s*[:：]\s*([^\s|｜:：]{1,40})").expect("author label")
 });
 
 /// Labels that can follow a value without a space (`来源：新华网作者：张三`).
@@ -130,19 +130,33 @@ impl Found {
         let from_meta = DATE_META
             .iter()
             .filter_map(|name| meta.get(name))
-            .find_map(|v| date::parse(v, zone));
-        let from_ld = ld.date.as_deref().and_then(|d| date::parse(d, zone));
-        let published = from_meta
-            .or(from_ld)
-            .or_else(|| visible_date(&lines, headline, now, tz));
+            .find_map(|v| date::parse(v, zone).map(|t| (t, v.contains(':'))));
+        let from_ld = ld
+            .date
+            .as_deref()
+            .and_then(|d| date::parse(d, zone).map(|t| (t, d.contains(':'))));
+        let (visible, visible_day) = visible_date(&lines, headline, now, tz);
+        let day_of = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+        let published = match from_meta.or(from_ld) {
+            Some((t, true)) => Some(t),
+            // A day without its time (`publishdate` = `2019-06-15`): the page's own line of
+            // the same day gives the time (`2019年06月15日08:18`).
+            Some((day, false)) => {
+                Some(visible.filter(|v| day_of(*v) == day_of(day)).unwrap_or(day))
+            }
+            // Baidu's `pubDate` is the last update on some sites (`最后更新`): below what the
+            // page shows, above a bare day.
+            None => visible
+                .or_else(|| ld.baidu_date.as_deref().and_then(|d| date::parse(d, zone)))
+                .or(visible_day),
+        };
 
         let site = first_value(&lines, &SOURCE)
             .or_else(|| SOURCE_META.iter().find_map(|n| meta.get(n)).map(collapse));
         let byline = first_value(&lines, &AUTHOR)
             .or(ld.author)
             .or_else(|| AUTHOR_META.iter().find_map(|n| meta.get(n)).map(collapse))
-            // Templates leave placeholders (`name, email@gmail.com`) and lists in `author`.
-            .filter(|a| !a.is_empty() && a.chars().count() <= 30 && !a.contains(['@', ',']));
+            .filter(|a| plausible_byline(a));
         Found {
             published,
             byline,
@@ -158,13 +172,14 @@ impl Found {
 }
 
 /// The publication time shown on the page: a labelled one anywhere, else the first date
-/// with a time of day on or below the headline's line.
+/// with a time of day on or below the headline's line; and apart, a day alone at the start
+/// of one of the four lines under the headline (`2019年09月11日 · 作者`).
 fn visible_date(
     lines: &[String],
     headline: &str,
     now: DateTime<Utc>,
     tz: Tz,
-) -> Option<DateTime<Utc>> {
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
     let zone = Some((now, tz));
     for label in LABELLED.iter() {
         let found = lines
@@ -172,17 +187,41 @@ fn visible_date(
             .filter_map(|l| label.captures(l))
             .find_map(|c| date::parse(&c[1], zone));
         if found.is_some() {
-            return found;
+            return (found, None);
         }
     }
-    let start = match headline.is_empty() {
-        true => 0,
-        false => lines.iter().position(|l| l.contains(headline)).unwrap_or(0),
+    let headline_at = match headline.is_empty() {
+        true => None,
+        false => lines.iter().position(|l| l.contains(headline)),
     };
-    lines[start..]
+    let below = &lines[headline_at.unwrap_or(0)..];
+    let with_time = below
         .iter()
         .filter_map(|l| DATE_TIME.find(l))
-        .find_map(|m| date::parse(m.as_str(), zone))
+        .find_map(|m| date::parse(m.as_str(), zone));
+    let day = match headline_at {
+        None => None,
+        Some(_) => below
+            .iter()
+            .take(4)
+            .filter_map(|l| DAY.find(l))
+            .find_map(|m| date::parse(m.as_str(), zone)),
+    };
+    (with_time, day)
+}
+
+/// A date without a time, at the start of a line.
+static DAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?").expect("a day")
+});
+
+/// Whether an author's name looks like one: templates leave placeholders (`name,
+/// email@gmail.com`) and lists in `author`, and a CMS its user number (`104363`).
+pub(super) fn plausible_byline(a: &str) -> bool {
+    !a.is_empty()
+        && a.chars().count() <= 30
+        && !a.contains(['@', ','])
+        && !a.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The first value of a `来源：`/`作者：` line, cut at a label that follows it unspaced.
@@ -241,6 +280,8 @@ impl Meta {
 #[derive(Default)]
 struct LinkedData {
     date: Option<String>,
+    /// `pubDate` of Baidu's JSON-LD (熊掌号), found on many Chinese sites.
+    baidu_date: Option<String>,
     author: Option<String>,
 }
 
@@ -251,9 +292,6 @@ fn json_ld(document: &Document) -> LinkedData {
             continue;
         };
         walk(&value, &mut out, 0);
-        if out.date.is_some() {
-            break;
-        }
     }
     out
 }
@@ -267,8 +305,14 @@ fn walk(value: &serde_json::Value, out: &mut LinkedData, depth: usize) {
         Value::Array(items) => items.iter().for_each(|v| walk(v, out, depth + 1)),
         Value::Object(map) => {
             if out.date.is_none() {
-                out.date = map
-                    .get("datePublished")
+                out.date = ["datePublished", "dateCreated"]
+                    .iter()
+                    .find_map(|k| map.get(*k).and_then(Value::as_str))
+                    .map(str::to_string);
+            }
+            if out.baidu_date.is_none() {
+                out.baidu_date = map
+                    .get("pubDate")
                     .and_then(Value::as_str)
                     .map(str::to_string);
             }
@@ -360,5 +404,20 @@ mod tests {
         );
         let f = found("<body><h1>标题</h1><p>日期：2019-09-26</p></body>");
         assert_eq!(f.published, Some(beijing(2019, 9, 26, 0, 0)));
+        let f = found("<body><h1>标题</h1><p>2019年09月11日 · 南都</p></body>");
+        assert_eq!(
+            f.published,
+            Some(beijing(2019, 9, 11, 0, 0)),
+            "a day right under the headline"
+        );
+        let f = found(
+            "<head><meta name=publishdate content=2019-06-15></head>\
+             <body><h1>标题</h1><p>2019年06月15日08:18 来源：人民网</p></body>",
+        );
+        assert_eq!(
+            f.published,
+            Some(beijing(2019, 6, 15, 8, 18)),
+            "the meta day, the line's time"
+        );
     }
 }

@@ -1,0 +1,193 @@
+//! The evidence of an incident's items on the console (issue 23 §6): each item's state on
+//! the incident page (`view`), a kept version's text as plain text (`/evidence/{id}`), and
+//! the incident's WARC file for duty officers and leaders
+//! (`/incidents/{id}/evidence.warc.gz`).
+//!
+//! The archived HTML is never served, nor its scripts: the page shows the text the article
+//! reader extracted, escaped like every text on the console.
+
+use super::auth::User;
+use super::csrf::CsrfToken;
+use super::pages::{self, Layout};
+use super::Console;
+use crate::store::EvidenceSummary;
+use crate::vocab::clock::from_secs;
+use crate::vocab::clock::local;
+use crate::vocab::state::EvidenceState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// An item's evidence as the incident page shows it.
+pub struct EvidenceView {
+    /// `原帖已删除` …, or `未能保存`.
+    pub state: &'static str,
+    /// `ev-online`, `ev-changed`, `ev-deleted`, `ev-unreachable`: its colour.
+    pub class: &'static str,
+    /// `2026-11-24 09:05 保存（共 2 版）`, or why nothing could be kept.
+    pub kept: String,
+    pub checked: String,
+    /// The kept text's page, when a version holds one.
+    pub href: String,
+}
+
+impl EvidenceView {
+    pub fn of(e: &EvidenceSummary, tz: chrono_tz::Tz) -> EvidenceView {
+        let class = match e.state {
+            EvidenceState::Online => "ev-online",
+            EvidenceState::Changed => "ev-changed",
+            EvidenceState::Deleted => "ev-deleted",
+            EvidenceState::Unreachable => "ev-unreachable",
+        };
+        let kept = match (&e.sha256, &e.error) {
+            (Some(_), _) => format!(
+                "{} 保存（共 {} 版）",
+                local(from_secs(e.captured_at), tz),
+                e.versions
+            ),
+            (None, Some(err)) => format!("未能保存：{}", crate::vocab::text::one_line(err, 200)),
+            (None, None) => "未能保存".into(),
+        };
+        EvidenceView {
+            state: e.state.zh(),
+            class,
+            kept,
+            checked: format!("{} 复查", local(from_secs(e.checked_at), tz)),
+            href: e
+                .kept_id
+                .map(|id| format!("/evidence/{id}"))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One version of an item's page, as text.
+#[derive(Template, WebTemplate)]
+#[template(path = "evidence.html")]
+pub struct EvidencePage {
+    pub layout: Layout,
+    pub item: i64,
+    pub incidents: Vec<i64>,
+    pub title: String,
+    pub url: String,
+    pub final_url: String,
+    pub version: i64,
+    pub state: &'static str,
+    pub captured: String,
+    pub checked: String,
+    pub sha256: String,
+    pub text: String,
+    /// The item's other versions: (row id, version, captured).
+    pub versions: Vec<(i64, i64, String)>,
+}
+
+/// `GET /evidence/{id}`: a kept version's title and text, escaped; any role that reads
+/// incidents.
+pub async fn page(
+    State(c): State<Console>,
+    user: User,
+    token: CsrfToken,
+    Path(id): Path<i64>,
+) -> Response {
+    let row = match c.store.evidence_version(id).await {
+        Ok(Some(r)) if r.sha256.is_some() => r,
+        Ok(_) => {
+            return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 {id} 的存档。"))
+        }
+        Err(e) => return pages::failure(&e),
+    };
+    let tz = c.settings.get().config.daemon.timezone;
+    let (incidents, versions) = match async {
+        let incidents = c.store.incidents_of_item(row.item_id).await?;
+        let mut versions = Vec::new();
+        for i in &incidents {
+            for v in c.store.incident_evidence(*i).await? {
+                if v.item_id == row.item_id
+                    && v.sha256.is_some()
+                    && !versions.iter().any(|(id, _, _)| *id == v.id)
+                {
+                    versions.push((v.id, v.version, local(from_secs(v.captured_at), tz)));
+                }
+            }
+        }
+        anyhow::Ok((incidents, versions))
+    }
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => return pages::failure(&e),
+    };
+    let title = row
+        .title
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "（无标题）".into());
+    let layout = Layout::new(format!("存档：{title}"), &user, &token, "");
+    let page = EvidencePage {
+        layout,
+        item: row.item_id,
+        incidents,
+        title,
+        url: row.url.clone(),
+        final_url: row.final_url.clone().unwrap_or_default(),
+        version: row.version,
+        state: row.state.zh(),
+        captured: local(from_secs(row.captured_at), tz),
+        checked: local(from_secs(row.checked_at), tz),
+        sha256: row.sha256.clone().unwrap_or_default(),
+        text: row.text.clone().unwrap_or_default(),
+        versions,
+    };
+    (token, page).into_response()
+}
+
+/// `GET /incidents/{id}/evidence.warc.gz`: the incident's evidence as one WARC file, as
+/// `yuqing evidence export` writes it; duty officers and leaders only.
+pub async fn download(State(c): State<Console>, user: User, Path(id): Path<i64>) -> Response {
+    if !user.can_note() {
+        return pages::error_page(StatusCode::FORBIDDEN, "只有值班员和领导可以下载证据存档。");
+    }
+    match c
+        .store
+        .incident(c.store.pool(), crate::vocab::ids::IncidentId(id))
+        .await
+    {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))
+        }
+        Err(e) => return pages::failure(&e),
+    }
+    let rows = match c.store.incident_evidence(id).await {
+        Ok(r) => r,
+        Err(e) => return pages::failure(&e),
+    };
+    let settings = c.settings.get();
+    let name = format!("incident-{id}.warc.gz");
+    let dir = settings.config.evidence.dir.clone();
+    let (tz, now) = (settings.config.daemon.timezone, c.clock.now());
+    let built = tokio::task::spawn_blocking(move || {
+        crate::evidence::export::bundle(id, &rows, &dir, &name, tz, now)
+    })
+    .await;
+    match built {
+        Ok(Ok(b)) => {
+            tracing::info!(incident_id = id, user = %user.name, versions = b.versions, "evidence downloaded");
+            (
+                [
+                    (header::CONTENT_TYPE, "application/gzip".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"incident-{id}.warc.gz\""),
+                    ),
+                ],
+                b.warc,
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => pages::failure(&anyhow::Error::new(e)),
+        Err(e) => pages::failure(&anyhow::anyhow!("the export failed: {e}")),
+    }
+}
