@@ -72,7 +72,6 @@ pub struct ItemRow {
     pub summary: String,
     pub published_at: Option<i64>,
     pub fetched_at: i64,
-    #[sqlx(try_from = "String")]
     pub topics: Topics,
     /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed
     /// (and from queries that do not select it).
@@ -95,12 +94,20 @@ pub struct ItemRow {
 #[serde(transparent)]
 pub struct Topics(pub Vec<String>);
 
+/// Stored topics that are not a JSON list of topic ids.
+#[derive(Debug, thiserror::Error)]
+#[error("stored topics `{text}` are not a list of topic ids: {why}")]
+pub struct BadTopics {
+    text: String,
+    why: serde_json::Error,
+}
+
 impl TryFrom<String> for Topics {
-    type Error = String;
-    fn try_from(text: String) -> std::result::Result<Self, String> {
+    type Error = BadTopics;
+    fn try_from(text: String) -> std::result::Result<Self, BadTopics> {
         serde_json::from_str(&text)
             .map(Topics)
-            .map_err(|e| format!("stored topics `{text}` are not a list of topic ids: {e}"))
+            .map_err(|why| BadTopics { text, why })
     }
 }
 
@@ -135,7 +142,6 @@ pub struct ItemTally {
     /// The start of the UTC hour they were fetched in.
     pub fetched_at: i64,
     pub source_id: String,
-    #[sqlx(try_from = "String")]
     pub topics: Topics,
     #[sqlx(default)]
     pub tone: Option<String>,
