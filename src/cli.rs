@@ -731,7 +731,7 @@ pub async fn items(
                     "link": i.link,
                     "published": i.published_at.map(|t| rfc3339(t, tz)),
                     "fetched": rfc3339(i.fetched_at, tz),
-                    "topics": serde_json::from_str::<Vec<String>>(&i.topics).unwrap_or_default(),
+                    "topics": i.topics,
                     "tone": i.tone()?,
                     "seen_by": seen_by_json(&sightings, i.id, tz),
                     "marks": query.as_ref().map(|q| json!({
@@ -761,11 +761,7 @@ pub async fn items(
             zone(tz)
         );
         for i in &rows {
-            let topics: Vec<String> = serde_json::from_str::<Vec<String>>(&i.topics)
-                .unwrap_or_default()
-                .iter()
-                .map(|t| name_of(t))
-                .collect();
+            let topics: Vec<String> = i.topics.iter().map(|t| name_of(t)).collect();
             let tone = i.tone()?.map_or_else(
                 || "-".into(),
                 |t| format!("{} {:+.2}", t.label.zh(), t.score),

@@ -445,8 +445,13 @@ async fn tallies(s: &Store, from: i64, to: i64) -> Vec<(i64, String, String, Opt
     let mut by: std::collections::BTreeMap<(i64, String, String, Option<String>), i64> =
         Default::default();
     for t in s.item_tallies(from, to).await.unwrap() {
-        *by.entry((t.fetched_at, t.source_id, t.topics, t.tone))
-            .or_default() += t.n;
+        *by.entry((
+            t.fetched_at,
+            t.source_id,
+            serde_json::to_string(&t.topics).unwrap(),
+            t.tone,
+        ))
+        .or_default() += t.n;
     }
     by.into_iter()
         .map(|((h, s, t, tone), n)| (h, s, t, tone, n))

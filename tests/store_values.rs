@@ -152,6 +152,26 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         format!("{e:#}").contains("unknown action `renamed`"),
         "{backend:?}: {e:#}"
     );
+
+    // An item's topics: a stored value that is not a list of topic ids is named, never
+    // read as "no topic".
+    let first = store
+        .incident(store.pool(), IncidentId(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .first_item_id;
+    let item = store.item(first).await.unwrap().unwrap();
+    assert!(item.topics.is_empty(), "{backend:?}: {:?}", item.topics);
+    sqlx::query("UPDATE items SET topics = 'scenic'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.item(first).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains("stored topics `scenic` are not a list of topic ids"),
+        "{backend:?}: {e:#}"
+    );
 }
 
 backend_test!(the_open_incident_gauges_count_neither_closed_nor_merged_incidents);
@@ -346,7 +366,10 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|r| (r.guid, r.title, r.topics, r.tone, r.fetched_at.to_string()))
+                .map(|r| {
+                    let topics = serde_json::to_string(&r.topics).unwrap();
+                    (r.guid, r.title, topics, r.tone, r.fetched_at.to_string())
+                })
                 .collect();
             v.sort();
             v

@@ -324,7 +324,7 @@ async fn capture(
     // filed like any other matched item; its alert is queued in this transaction.
     if ctx.settings.config.evidence.capture == Capture::All
         && changed_from.is_none()
-        && item.topics == "[]"
+        && item.topics.is_empty()
         && !body_only.is_empty()
     {
         file_by_body(ctx, &mut tx, item, &body_only, &joined, now).await?;
@@ -419,7 +419,7 @@ async fn file_by_body(
         return Ok(());
     }
     let mut row = item.clone();
-    row.topics = serde_json::to_string(&ids)?;
+    row.topics = crate::store::Topics(ids);
     let chars: Vec<char> = text.chars().collect();
     let mut moves = ClockMoves::default();
     for m in topics {

@@ -243,13 +243,13 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         if let Some((_, c)) = slot.checked_sub(1).and_then(|i| by_time.get_mut(i)) {
             add(c);
         }
-        let ids: Vec<String> = serde_json::from_str(&item.topics).unwrap_or_default();
+        let ids = &item.topics;
         if ids.is_empty() {
             add(&mut unmatched);
         }
-        for id in ids {
-            let label = input.topic_names.get(&id).cloned().unwrap_or(id.clone());
-            add(topics.entry(id).or_insert_with(|| Count {
+        for id in ids.iter() {
+            let label = input.topic_names.get(id).cloned().unwrap_or(id.clone());
+            add(topics.entry(id.clone()).or_insert_with(|| Count {
                 label,
                 ..Count::default()
             }));

@@ -418,7 +418,7 @@ mod tests {
             .map(|k| ItemTally {
                 fetched_at: from.timestamp() + 600 * k as i64,
                 source_id: "s".into(),
-                topics: r#"["t"]"#.into(),
+                topics: crate::store::Topics(vec!["t".into()]),
                 tone: (k % 3 == 0).then(|| "negative".to_string()),
                 n: 1,
             })

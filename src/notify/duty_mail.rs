@@ -334,7 +334,7 @@ pub fn daily_digest(
     now: DateTime<Utc>,
     to: &[Mailbox],
 ) -> Draft {
-    let matched: Vec<&ItemRow> = items.iter().filter(|i| i.topics != "[]").collect();
+    let matched: Vec<&ItemRow> = items.iter().filter(|i| !i.topics.is_empty()).collect();
     let subject = format!(
         "【舆情日报】{}：新增 {} 条（命中 {} 条），未结事件 {} 起",
         now.with_timezone(&tz).format("%Y-%m-%d"),

@@ -129,7 +129,7 @@ mod tests {
             summary: String::new(),
             published_at: published,
             fetched_at: fetched,
-            topics: "[]".into(),
+            topics: Default::default(),
             tone: None,
             tone_score: None,
             signature: None,

@@ -747,7 +747,7 @@ async fn ingest(
                 summary: entry.summary.clone(),
                 published_at: entry.published.map(secs),
                 fetched_at: secs(now),
-                topics: serde_json::to_string(&ids)?,
+                topics: crate::store::Topics(ids.clone()),
                 tone: Some(classification.tone.label.as_str().to_string()),
                 tone_score: Some((classification.tone.score * 100.0).round() as i64),
                 // Stored with the item when it was classified before the transaction.

@@ -63,3 +63,17 @@ impl<'q> Encode<'q, Any> for IncidentId {
         <i64 as Encode<Any>>::encode(self.0, buf)
     }
 }
+
+/// An item's topics read from their stored JSON array; another value is an error naming it.
+impl Type<Any> for super::Topics {
+    fn type_info() -> AnyTypeInfo {
+        <str as Type<Any>>::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Any> for super::Topics {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <String as Decode<Any>>::decode(value)?;
+        Ok(super::Topics::try_from(text)?)
+    }
+}

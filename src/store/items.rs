@@ -72,7 +72,7 @@ pub struct ItemRow {
     pub summary: String,
     pub published_at: Option<i64>,
     pub fetched_at: i64,
-    pub topics: String,
+    pub topics: Topics,
     /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed
     /// (and from queries that do not select it).
     #[sqlx(default)]
@@ -85,6 +85,37 @@ pub struct ItemRow {
     #[sqlx(default)]
     #[serde(skip)]
     pub signature: Option<String>,
+}
+
+/// The ids of the topics an item matched, decoded at the store's edge from the JSON array
+/// stored with it: a stored value that is not such an array is an error naming it, never
+/// read as "no topic".
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Topics(pub Vec<String>);
+
+/// Stored topics that are not a JSON list of topic ids.
+#[derive(Debug, thiserror::Error)]
+#[error("stored topics `{text}` are not a list of topic ids: {why}")]
+pub struct BadTopics {
+    text: String,
+    why: serde_json::Error,
+}
+
+impl TryFrom<String> for Topics {
+    type Error = BadTopics;
+    fn try_from(text: String) -> std::result::Result<Self, BadTopics> {
+        serde_json::from_str(&text)
+            .map(Topics)
+            .map_err(|why| BadTopics { text, why })
+    }
+}
+
+impl std::ops::Deref for Topics {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
 }
 
 impl ItemRow {
@@ -111,8 +142,7 @@ pub struct ItemTally {
     /// The start of the UTC hour they were fetched in.
     pub fetched_at: i64,
     pub source_id: String,
-    /// A JSON array of topic ids.
-    pub topics: String,
+    pub topics: Topics,
     #[sqlx(default)]
     pub tone: Option<String>,
     pub n: i64,

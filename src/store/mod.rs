@@ -34,7 +34,7 @@ pub use evidence::{
     NewEvidence,
 };
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
-pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored};
+pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored, Topics};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};

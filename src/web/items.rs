@@ -175,11 +175,7 @@ pub async fn page(
                 .clone()
                 .filter(|l| l.starts_with("http"))
                 .unwrap_or_default(),
-            topics: serde_json::from_str::<Vec<String>>(&i.topics)
-                .unwrap_or_default()
-                .iter()
-                .map(|t| topic_name(t))
-                .collect(),
+            topics: i.topics.iter().map(|t| topic_name(t)).collect(),
             tone: i
                 .tone()
                 .ok()
@@ -200,7 +196,7 @@ pub async fn page(
                     "link": i.link,
                     "published": i.published_at.map(|t| crate::vocab::clock::from_secs(t).with_timezone(&tz).to_rfc3339()),
                     "fetched": from_secs(i.fetched_at).with_timezone(&tz).to_rfc3339(),
-                    "topics": serde_json::from_str::<serde_json::Value>(&i.topics).unwrap_or(json!([])),
+                    "topics": i.topics,
                     "tone": i.tone().ok().flatten(),
                     "seen_by": seen_by(i.id).map(|s| json!({
                         "source": s.source_id, "link": s.link,

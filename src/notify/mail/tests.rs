@@ -37,7 +37,7 @@ fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
         summary: String::new(),
         published_at: Some(t0),
         fetched_at: t0,
-        topics: "[]".into(),
+        topics: Default::default(),
         tone: None,
         tone_score: None,
         signature: None,
