@@ -183,6 +183,19 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<EvidenceTask>> {
+        // A read first: an idle daemon asks every turn, and must not take SQLite's write
+        // lock each time (a command waiting for it could starve).
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM evidence_tasks WHERE done_at IS NULL AND due_at <= $1 \
+               AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await
+        .context("cannot read due evidence work")?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "UPDATE evidence_tasks SET lease_holder = $1, lease_until = $2 \
              WHERE id IN (SELECT id FROM evidence_tasks \
