@@ -449,7 +449,7 @@ async fn tallies(s: &Store, from: i64, to: i64) -> Vec<(i64, String, String, Opt
             t.fetched_at,
             t.source_id,
             serde_json::to_string(&t.topics).unwrap(),
-            t.tone,
+            t.tone.map(|l| l.as_str().to_string()),
         ))
         .or_default() += t.n;
     }

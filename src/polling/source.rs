@@ -713,8 +713,7 @@ async fn ingest(
         None => {
             let c = settings.classifier.classify(&text, Some(source_id));
             store.set_item_tone(tx, id, c.tone).await?;
-            row.tone = Some(c.tone.label.as_str().to_string());
-            row.tone_score = Some((c.tone.score * 100.0).round() as i64);
+            row.tone = Some(c.tone);
             (c, false)
         }
     };
