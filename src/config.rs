@@ -471,45 +471,44 @@ item = "ul >"
         );
     }
 
-    /// The first error of `text`, which must have exactly one.
-    fn one_error(text: &str) -> String {
-        let errs = errors(text);
-        assert_eq!(errs.len(), 1, "{text:?} gave {errs:#?}");
-        errs.into_iter().next().unwrap_or_default()
+    /// Each config text gives exactly one error, at the line and with the words a person
+    /// fixing the file reads first.
+    fn assert_one_error_each(cases: &[(&str, &str)]) {
+        for (text, expect) in cases {
+            let errs = errors(text);
+            assert_eq!(errs.len(), 1, "{text:?} gave {errs:#?}");
+            assert!(errs[0].starts_with(expect), "{text:?} gave {errs:#?}");
+        }
     }
 
     #[test]
     fn daemon_timings_that_cannot_work_are_errors_at_their_line() {
-        let e = one_error("[daemon]\nheader_timeout = \"10ms\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] header_timeout = \"10ms\" leaves a client"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\nlease = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] lease = \"0s\" is below 1s"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\nlease = \"500ms\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\ntick = \"30s\"\nlease = \"10s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [daemon] lease = \"10s\" is shorter than tick (30s)"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\ntick = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] tick = \"0s\""),
-            "{e}"
-        );
+        assert_one_error_each(&[
+            (
+                "[daemon]\nheader_timeout = \"10ms\"\n",
+                "yuqing.toml:2: [daemon] header_timeout = \"10ms\" leaves a client",
+            ),
+            (
+                "[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n",
+                "yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick",
+            ),
+            (
+                "[daemon]\nlease = \"0s\"\n",
+                "yuqing.toml:2: [daemon] lease = \"0s\" is below 1s",
+            ),
+            (
+                "[daemon]\nlease = \"500ms\"\n",
+                "yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s",
+            ),
+            (
+                "[daemon]\ntick = \"30s\"\nlease = \"10s\"\n",
+                "yuqing.toml:3: [daemon] lease = \"10s\" is shorter than tick (30s)",
+            ),
+            (
+                "[daemon]\ntick = \"0s\"\n",
+                "yuqing.toml:2: [daemon] tick = \"0s\"",
+            ),
+        ]);
         // What the tests and the example config use stays valid.
         assert_eq!(
             errors("[daemon]\ntick = \"200ms\"\nlease = \"1s\"\nstuck_after = \"2s\"\n"),
@@ -519,78 +518,76 @@ item = "ul >"
 
     #[test]
     fn retry_min_above_retry_max_is_an_error() {
-        let e = one_error("[mail]\nretry_min = \"2h\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [mail] retry_min (2h) is longer than retry_max (1h)"),
-            "{e}"
-        );
-        let e = one_error("[mail]\n\nretry_max = \"10s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [mail] retry_min (30s) is longer than retry_max (10s)"),
-            "{e}"
-        );
+        assert_one_error_each(&[
+            (
+                "[mail]\nretry_min = \"2h\"\n",
+                "yuqing.toml:2: [mail] retry_min (2h) is longer than retry_max (1h)",
+            ),
+            (
+                "[mail]\n\nretry_max = \"10s\"\n",
+                "yuqing.toml:3: [mail] retry_min (30s) is longer than retry_max (10s)",
+            ),
+        ]);
     }
 
     #[test]
     fn deadlines_may_be_tighter_than_the_statutory_ones_never_looser() {
-        let e = one_error("[deadlines]\nmajor_release = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [deadlines] major_release = \"0s\": a deadline must be longer than 0s"),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nmajor_release = \"6h\"\n");
-        assert!(
-            e.starts_with(
-                "yuqing.toml:2: [deadlines] major_release = \"6h\" is looser than the statutory 5h \
-                 (特别重大/重大: publish authoritative information within 5 hours)"
+        assert_one_error_each(&[
+            (
+                "[deadlines]\nmajor_release = \"0s\"\n",
+                "yuqing.toml:2: [deadlines] major_release = \"0s\": a deadline must be longer than 0s",
             ),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nmajor_press_conference = \"25h\"\n");
-        assert!(
-            e.contains("statutory 1d") && e.contains("press conference within 24 hours"),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\n\nordinary_response = \"3d\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3:") && e.contains("respond within 48 hours"),
-            "{e}"
-        );
+            (
+                "[deadlines]\nmajor_release = \"6h\"\n",
+                "yuqing.toml:2: [deadlines] major_release = \"6h\" is looser than the statutory 5h \
+                 (特别重大/重大: publish authoritative information within 5 hours)",
+            ),
+            (
+                "[deadlines]\nmajor_press_conference = \"25h\"\n",
+                "yuqing.toml:2: [deadlines] major_press_conference = \"1d1h\" is looser than the \
+                 statutory 1d (特别重大/重大: hold a press conference within 24 hours)",
+            ),
+            (
+                "[deadlines]\n\nordinary_response = \"3d\"\n",
+                "yuqing.toml:3: [deadlines] ordinary_response = \"3d\" is looser than the \
+                 statutory 2d (较大/一般: respond within 48 hours)",
+            ),
+            // A reminder at or beyond the deadline.
+            (
+                "[deadlines]\nrelease_reminders = [\"6h\"]\n",
+                "yuqing.toml:2: [deadlines] release_reminders: a reminder 6h before the deadline \
+                 is not within it (major_release is 5h)",
+            ),
+            (
+                "[deadlines]\nmajor_release = \"2h\"\nrelease_reminders = [\"2h\"]\n",
+                "yuqing.toml:3: [deadlines] release_reminders: a reminder 2h before the deadline \
+                 is not within it (major_release is 2h)",
+            ),
+            (
+                "[deadlines]\nresponse_reminders = [\"0s\"]\n",
+                "yuqing.toml:2: [deadlines] response_reminders: a reminder 0s before the deadline \
+                 is the deadline itself",
+            ),
+        ]);
         let c = parse(
             Path::new("y.toml"),
             "[deadlines]\nmajor_release = \"3h\"\nrelease_reminders = [\"1h\"]\n",
         )
         .unwrap();
         assert_eq!(c.deadlines.major_release.as_secs(), 3 * 3600);
-        // A reminder at or beyond the deadline.
-        let e = one_error("[deadlines]\nrelease_reminders = [\"6h\"]\n");
-        assert!(
-            e.starts_with(
-                "yuqing.toml:2: [deadlines] release_reminders: a reminder 6h before the deadline \
-                 is not within it (major_release is 5h)"
-            ),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nmajor_release = \"2h\"\nrelease_reminders = [\"2h\"]\n");
-        assert!(
-            e.starts_with("yuqing.toml:3:") && e.contains("not within it"),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nresponse_reminders = [\"0s\"]\n");
-        assert!(e.contains("is the deadline itself"), "{e}");
     }
 
     #[test]
     fn a_zero_surge_threshold_is_an_error() {
-        let e = one_error("[surge]\nitems = 0\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [surge] items = 0 is no threshold"),
-            "{e}"
-        );
-        let e = one_error("[surge]\nitems = 5\nsources = 0\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [surge] sources = 0 is no threshold"),
-            "{e}"
-        );
+        assert_one_error_each(&[
+            (
+                "[surge]\nitems = 0\n",
+                "yuqing.toml:2: [surge] items = 0 is no threshold",
+            ),
+            (
+                "[surge]\nitems = 5\nsources = 0\n",
+                "yuqing.toml:3: [surge] sources = 0 is no threshold",
+            ),
+        ]);
     }
 }
