@@ -428,16 +428,10 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = 'dismissed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND {ACTIVE}"
-        ))
-        .bind(incident)
-        .bind(now)
-        .bind(by)
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !self
+            .end_incident(tx, incident, IncidentStatus::Dismissed, now, by)
+            .await?
+        {
             return Ok(false);
         }
         sqlx::query(
@@ -451,6 +445,7 @@ impl Store {
         Ok(true)
     }
 
+    /// Closes an active incident (结案); false when it was not active.
     pub async fn close_incident(
         &self,
         tx: &mut Tx,
@@ -458,13 +453,28 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
+        self.end_incident(tx, incident, IncidentStatus::Closed, now, by)
+            .await
+    }
+
+    /// Ends an active incident as `status` (closed or dismissed), by whom and when;
+    /// false when it was not active.
+    async fn end_incident(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        status: IncidentStatus,
+        now: i64,
+        by: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
+            "UPDATE incidents SET status = $4, closed_at = $2, closed_by = $3 \
              WHERE id = $1 AND {ACTIVE}"
         ))
         .bind(incident)
         .bind(now)
         .bind(by)
+        .bind(status)
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() > 0)
