@@ -494,12 +494,14 @@ pub async fn merge(
         .map(|i| i.id)
         .collect();
     // What moves is what INTO did not have already (one item can be in both).
-    let moved = store.move_items(&mut tx, from, into, &items).await?;
+    let moved = store
+        .move_items(&mut tx, IncidentId(from), IncidentId(into), &items)
+        .await?;
     store
         .copy_actions(&mut tx, IncidentId(from), IncidentId(into))
         .await?;
     store
-        .mark_merged(&mut tx, IncidentId(from), into, t, by)
+        .mark_merged(&mut tx, IncidentId(from), IncidentId(into), t, by)
         .await?;
     store
         .record_action(
@@ -623,7 +625,9 @@ pub async fn split(
         )
         .await?;
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
-    store.move_items(&mut tx, from, id, &ids).await?;
+    store
+        .move_items(&mut tx, IncidentId(from), IncidentId(id), &ids)
+        .await?;
     store
         .set_split_from(&mut tx, IncidentId(id), IncidentId(from))
         .await?;

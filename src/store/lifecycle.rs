@@ -204,8 +204,8 @@ impl Store {
     pub async fn move_items(
         &self,
         tx: &mut Tx,
-        from: i64,
-        to: i64,
+        from: IncidentId,
+        to: IncidentId,
         items: &[i64],
     ) -> Result<usize> {
         let mut moved = 0;
@@ -243,7 +243,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         incident: IncidentId,
-        into: i64,
+        into: IncidentId,
         now: i64,
         by: &str,
     ) -> Result<()> {
