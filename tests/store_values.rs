@@ -365,12 +365,9 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                     (&row.source_id[..], &row.guid, &row.title, row.fetched_at),
                     ("page", &e.0, &e.1, now)
                 );
-                let topics: &[String] = if e.2 { &["scenic".to_string()] } else { &[] };
-                assert_eq!(
-                    (&row.topics[..], row.tone.is_some()),
-                    (topics, e.2),
-                    "{row:?}"
-                );
+                let topics: &[&str] = if e.2 { &["scenic"] } else { &[] };
+                assert_eq!(row.topics[..], topics[..], "{row:?}");
+                assert_eq!(row.tone.is_some(), e.2, "{row:?}");
             }
         }
         // Ids differ between the sources; which item an id is, by its GUID, may not.

@@ -248,8 +248,12 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             add(&mut unmatched);
         }
         for id in ids.iter() {
-            let label = input.topic_names.get(id).cloned().unwrap_or(id.clone());
-            add(topics.entry(id.clone()).or_insert_with(|| Count {
+            let label = input
+                .topic_names
+                .get(id.as_str())
+                .cloned()
+                .unwrap_or_else(|| id.to_string());
+            add(topics.entry(id.to_string()).or_insert_with(|| Count {
                 label,
                 ..Count::default()
             }));

@@ -727,7 +727,7 @@ async fn ingest(
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
         if !stored_topics {
             store.set_item_topics(tx, id, &ids).await?;
-            row.topics = crate::store::Topics(ids);
+            row.topics = ids.into();
         }
         report.matched += 1;
         let too_old = entry

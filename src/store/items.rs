@@ -2,7 +2,7 @@
 
 use super::{Store, Tx};
 use crate::classify::tone::{Tone, ToneLabel};
-use crate::vocab::ids::IncidentId;
+use crate::vocab::ids::{IncidentId, TopicId};
 use anyhow::Result;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -156,7 +156,13 @@ fn tone_columns(tone: Option<Tone>) -> (Option<&'static str>, Option<i64>) {
 /// read as "no topic".
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
-pub struct Topics(pub Vec<String>);
+pub struct Topics(pub Vec<TopicId>);
+
+impl From<Vec<String>> for Topics {
+    fn from(ids: Vec<String>) -> Self {
+        Topics(ids.into_iter().map(TopicId::from).collect())
+    }
+}
 
 /// Stored topics that are not a JSON list of topic ids.
 #[derive(Debug, thiserror::Error)]
@@ -176,8 +182,8 @@ impl TryFrom<String> for Topics {
 }
 
 impl std::ops::Deref for Topics {
-    type Target = [String];
-    fn deref(&self) -> &[String] {
+    type Target = [TopicId];
+    fn deref(&self) -> &[TopicId] {
         &self.0
     }
 }
