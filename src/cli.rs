@@ -724,21 +724,12 @@ pub async fn items(
         let items: Vec<serde_json::Value> = rows
             .iter()
             .map(|i| {
-                Ok(json!({
-                    "id": i.id,
-                    "source": i.source_id,
-                    "title": i.title,
-                    "link": i.link,
-                    "published": i.published_at.map(|t| rfc3339(t, tz)),
-                    "fetched": rfc3339(i.fetched_at, tz),
-                    "topics": i.topics,
-                    "tone": i.tone,
-                    "seen_by": seen_by_json(&sightings, i.id, tz),
-                    "marks": query.as_ref().map(|q| json!({
-                        "title": q.marks(&i.title),
-                        "summary": q.marks(&i.summary),
-                    })),
-                }))
+                let mut item = serde_json::to_value(i.json(&sightings, tz))?;
+                item["marks"] = json!(query.as_ref().map(|q| json!({
+                    "title": q.marks(&i.title),
+                    "summary": q.marks(&i.summary),
+                })));
+                Ok(item)
             })
             .collect::<Result<_>>()?;
         jsonln!(
@@ -1194,16 +1185,15 @@ async fn incident_json(
         "merged_into": i.merged_into,
         "split_from": i.split_from,
         "reopened_at": i.reopened_at.map(|t| rfc3339(t, tz)),
-        "items": items.iter().map(|it| json!({
-            "id": it.id, "source": it.source_id, "title": it.title, "link": it.link,
-            "published": it.published_at.map(|t| rfc3339(t, tz)),
-            "seen_by": seen_by_json(&sightings, it.id, tz),
-            "evidence": evidence.get(&it.id).map(|e| json!({
+        "items": items.iter().map(|it| {
+            let mut item = serde_json::to_value(it.json(&sightings, tz))?;
+            item["evidence"] = json!(evidence.get(&it.id).map(|e| json!({
                 "state": e.state, "captured_at": rfc3339(e.captured_at, tz),
                 "checked_at": rfc3339(e.checked_at, tz), "sha256": e.sha256,
                 "versions": e.versions, "error": e.error,
-            })),
-        })).collect::<Vec<_>>(),
+            })));
+            Ok(item)
+        }).collect::<Result<Vec<_>>>()?,
         "spread": spread_json(&crate::notify::spread::Spread::of(&items, &sightings), tz),
         "deadlines": deadlines.iter().map(|d| deadline_json(i, d, now, tz)).collect::<Vec<_>>(),
     }))
@@ -1228,26 +1218,6 @@ fn evidence_line(e: &crate::store::EvidenceSummary, tz: chrono_tz::Tz) -> String
             e.error.as_deref().unwrap_or("原因不明")
         ),
     }
-}
-
-/// `"seen_by"` of an item in JSON: every other source that carried it (issue 24 §2), with
-/// its link there and when it was seen there.
-fn seen_by_json(
-    sightings: &[crate::store::Sighting],
-    item: i64,
-    tz: chrono_tz::Tz,
-) -> serde_json::Value {
-    sightings
-        .iter()
-        .filter(|s| s.item_id == item)
-        .map(|s| {
-            json!({
-                "source": s.source_id, "link": s.link,
-                "published": s.published_at.map(|t| rfc3339(t, tz)),
-                "seen": rfc3339(s.seen_at, tz),
-            })
-        })
-        .collect()
 }
 
 /// `"spread"` of `incident show --json`: times in RFC 3339 in the configured zone.

@@ -198,6 +198,29 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         "{items}"
     );
     assert!(line.ends_with("\t景区安全\t负面 -0.94"), "{items}");
+    // One shape of an item in JSON: `items --json` and `incident show --json` give the
+    // same object, apart from the search's marks and the evidence.
+    let (listed, _) = text(&yq(&sc, &["items", "--since", "2026-11-01", "--json"]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let mut listed = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == cable)
+        .unwrap()
+        .clone();
+    let (shown, _) = text(&yq(&sc, &["incident", "show", "2", "--json"]));
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let mut shown = shown["items"][0].clone();
+    assert!(listed.as_object_mut().unwrap().remove("marks").is_some());
+    assert!(shown.as_object_mut().unwrap().remove("evidence").is_some());
+    assert_eq!(listed, shown);
+    assert_eq!(shown["tone"]["label"], "negative", "{shown:#}");
+    assert_eq!(
+        shown["topics"].as_array().map(Vec::len),
+        Some(1),
+        "{shown:#}"
+    );
 
     // A merged incident's deadlines say why they were cancelled.
     let o = yq(&sc, &["incident", "merge", "1", "2"]);
