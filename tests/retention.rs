@@ -44,7 +44,7 @@ async fn store(store: &Store, source: &str, items: &[(&str, &str, &str)], now: i
     tx.commit().await.unwrap();
     out.into_iter()
         .map(|s| match s {
-            Stored::New(id) => id,
+            Stored::New(row) => row.id,
             other => panic!("stored {other:?}"),
         })
         .collect()
@@ -320,7 +320,7 @@ async fn store_at(
     tx.commit().await.unwrap();
     out.into_iter()
         .map(|r| match r {
-            Stored::New(id) => id,
+            Stored::New(row) => row.id,
             other => panic!("{other:?}"),
         })
         .collect()

@@ -22,7 +22,7 @@ async fn open(dirs: &TempDirs, backend: &Option<String>) -> Store {
 /// An incident of severity 重大 with its 5-hour release deadline; its id.
 async fn major_incident(store: &Store) -> i64 {
     let mut tx = store.begin().await.unwrap();
-    let Stored::New(item) = store
+    let Stored::New(row) = store
         .store_item(
             &mut tx,
             &NewItem {
@@ -41,6 +41,7 @@ async fn major_incident(store: &Store) -> i64 {
     else {
         panic!("a new item")
     };
+    let item = row.id;
     let id = store
         .insert_incident(
             &mut tx,
@@ -226,9 +227,10 @@ async fn an_item_is_stored_once_by_guid_or_content_with_its_tone(backend: Option
             .await
             .unwrap()
     };
-    let Stored::New(id) = put(item("g1", "景区踩踏", "h1"), Some(tone)).await else {
+    let Stored::New(row) = put(item("g1", "景区踩踏", "h1"), Some(tone)).await else {
         panic!("new")
     };
+    let id = row.id;
     assert_eq!(put(item("g1", "景区踩踏", "h1"), None).await, Stored::Seen);
     assert_eq!(
         put(item("g2", "景区踩踏", "h1"), None).await,
@@ -309,9 +311,9 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                 .store_item_with_tone(&mut tx, &item("one", e), t, now)
                 .await
                 .unwrap();
-            if let (Stored::New(id), true) = (s, e.2) {
+            if let (Stored::New(row), true) = (&s, e.2) {
                 store
-                    .set_item_topics(&mut tx, id, &["scenic".to_string()])
+                    .set_item_topics(&mut tx, row.id, &["scenic".to_string()])
                     .await
                     .unwrap();
             }
@@ -331,9 +333,24 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        // A new item comes back as the row stored: its GUID, text, time, tone and topics.
+        for (e, s) in entries.iter().zip(&at_once) {
+            if let Stored::New(row) = s {
+                assert_eq!(
+                    (&row.source_id[..], &row.guid, &row.title, row.fetched_at),
+                    ("page", &e.0, &e.1, now)
+                );
+                let topics: &[String] = if e.2 { &["scenic".to_string()] } else { &[] };
+                assert_eq!(
+                    (&row.topics[..], row.tone.is_some()),
+                    (topics, e.2),
+                    "{row:?}"
+                );
+            }
+        }
         // Ids differ between the sources; which item an id is, by its GUID, may not.
         let guid_of = async |s: Stored| match s {
-            Stored::New(id) => format!("new {}", store.item(id).await.unwrap().unwrap().guid),
+            Stored::New(row) => format!("new {}", store.item(row.id).await.unwrap().unwrap().guid),
             Stored::Updated(id) => {
                 format!("updated {}", store.item(id).await.unwrap().unwrap().guid)
             }
@@ -342,8 +359,8 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
         };
         for (k, (a, b)) in one_by_one.iter().zip(&at_once).enumerate() {
             assert_eq!(
-                guid_of(*a).await,
-                guid_of(*b).await,
+                guid_of(a.clone()).await,
+                guid_of(b.clone()).await,
                 "page {page} entry {k} of {entries:?}"
             );
             match a {
@@ -412,8 +429,8 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
     assert_eq!(stored[1_100], Stored::Seen);
     assert_eq!(
         stored[1_101],
-        Stored::Updated(match stored[9] {
-            Stored::New(id) => id,
+        Stored::Updated(match &stored[9] {
+            Stored::New(row) => row.id,
             other => panic!("{other:?}"),
         })
     );

@@ -33,10 +33,11 @@ pub struct Incoming<'a> {
 const STORE_BATCH: usize = 500;
 
 /// What storing an item found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Stored {
-    /// Never seen: classify it.
-    New(i64),
+    /// Never seen: classify it. The row as stored (read back from the insert), tone, topics
+    /// and grouping signature included, so the caller files it without rebuilding it.
+    New(Box<ItemRow>),
     /// Same item, changed title or text.
     Updated(i64),
     /// Seen before (same GUID or same content under another URL): nothing to do.
@@ -62,7 +63,7 @@ pub struct Sighting {
     pub seen_at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
 pub struct ItemRow {
     pub id: i64,
     pub source_id: String,
@@ -168,6 +169,19 @@ impl Store {
         tone: Option<crate::classify::tone::Tone>,
         now: i64,
     ) -> Result<Stored> {
+        let new = Incoming {
+            item: item.clone(),
+            tone,
+            topics: None,
+            signature: None,
+        };
+        self.store_one(tx, &new, now).await
+    }
+
+    /// One item, decided on its own: a lookup by GUID or content, then the insert (with
+    /// its tone, topics and signature) when it is new.
+    async fn store_one(&self, tx: &mut Tx, new: &Incoming<'_>, now: i64) -> Result<Stored> {
+        let item = &new.item;
         // The same GUID, else the same content under another URL of the source: one
         // statement, each half on its own index (an `OR` would scan the source's items).
         let found: Vec<(i64, String, String)> = sqlx::query_as(
@@ -199,16 +213,11 @@ impl Store {
             self.record_sightings(tx, &[(item, id)], now).await?;
             return Ok(Stored::Sighted(id));
         }
-        let new = Incoming {
-            item: item.clone(),
-            tone,
-            topics: None,
-            signature: None,
-        };
         let mut out = [Stored::Seen];
-        self.insert_items(tx, std::slice::from_ref(&new), &[0], now, &mut out)
+        self.insert_items(tx, std::slice::from_ref(new), &[0], now, &mut out)
             .await?;
-        Ok(out[0])
+        let [stored] = out;
+        Ok(stored)
     }
 
     /// Stores a page's items of one source, deciding for each exactly as
@@ -305,15 +314,7 @@ impl Store {
                 pending.clear();
                 self.record_sightings(tx, &sightings, now).await?;
                 sightings.clear();
-                out[k] = self
-                    .store_item_with_tone(tx, item, incoming.tone, now)
-                    .await?;
-                if let (Stored::New(id), Some(topics)) = (out[k], incoming.topics) {
-                    self.set_item_topics_json(tx, id, topics).await?;
-                }
-                if let (Stored::New(id), Some(signature)) = (out[k], incoming.signature) {
-                    self.set_signature(tx, id, signature).await?;
-                }
+                out[k] = self.store_one(tx, incoming, now).await?;
                 continue;
             }
             out[k] = match by_guid.get(item.guid) {
@@ -534,10 +535,10 @@ impl Store {
         let sql = format!(
             "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
                                 content_hash, tone, tone_score, topics, signature) \
-             VALUES {} RETURNING id, guid",
+             VALUES {} RETURNING {COLUMNS}, signature",
             rows.join(", ")
         );
-        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        let mut q = sqlx::query_as::<_, ItemRow>(&sql);
         for &k in which {
             let Incoming {
                 item,
@@ -560,19 +561,19 @@ impl Store {
                 .bind(*signature);
         }
         // RETURNING's row order is not promised: matched by GUID, unique in the batch.
-        let ids: std::collections::HashMap<String, i64> = q
+        let mut rows: std::collections::HashMap<String, ItemRow> = q
             .fetch_all(&mut **tx)
             .await?
             .into_iter()
-            .map(|(id, g)| (g, id))
+            .map(|row| (row.guid.clone(), row))
             .collect();
         let mut indexed = Vec::with_capacity(which.len());
         for &k in which {
-            let id = ids.get(items[k].item.guid).copied().ok_or_else(|| {
+            let row = rows.remove(items[k].item.guid).ok_or_else(|| {
                 anyhow::anyhow!("item {:?} was inserted without an id", items[k].item.guid)
             })?;
-            out[k] = Stored::New(id);
-            indexed.push((id, items[k].item.title, items[k].item.summary));
+            indexed.push((row.id, items[k].item.title, items[k].item.summary));
+            out[k] = Stored::New(Box::new(row));
         }
         // Searchable from the transaction that stores it (`store::search`).
         self.index_items(tx, &indexed).await
@@ -647,14 +648,9 @@ impl Store {
         item_id: i64,
         topics: &[String],
     ) -> Result<()> {
-        self.set_item_topics_json(tx, item_id, &serde_json::to_string(topics)?)
-            .await
-    }
-
-    async fn set_item_topics_json(&self, tx: &mut Tx, item_id: i64, topics: &str) -> Result<()> {
         sqlx::query("UPDATE items SET topics = $2 WHERE id = $1")
             .bind(item_id)
-            .bind(topics)
+            .bind(serde_json::to_string(topics)?)
             .execute(&mut **tx)
             .await?;
         Ok(())
