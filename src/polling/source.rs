@@ -71,10 +71,7 @@ impl Target for Items {
             )
             .await?;
         for ((entry, prepared), stored) in chunk.iter().zip(prepared).zip(stored) {
-            ingest(
-                store, &mut tx, settings, &source.id, entry, prepared, stored, now, report,
-            )
-            .await?
+            ingest(poll, &mut tx, entry, prepared, stored, now, report).await?
         }
         tx.commit().await?;
         Ok(())
@@ -187,18 +184,19 @@ fn incoming<'a>(
 
 /// Counts one stored entry and, when it is new and recent, files it into incidents, in the
 /// caller's transaction.
-#[allow(clippy::too_many_arguments)]
 async fn ingest(
-    store: &Store,
+    poll: &Poll<'_>,
     tx: &mut Tx,
-    settings: &Settings,
-    source_id: &str,
     entry: &Entry,
     prepared: Prepared,
     stored: Stored,
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
+    let Poll {
+        store, settings, ..
+    } = *poll;
+    let source_id = poll.source.id.as_str();
     let Prepared {
         text,
         classification,
