@@ -121,10 +121,25 @@ pub fn log_file(root: &Path) -> std::process::Stdio {
 }
 
 /// The bytes of a fixture under `tests/fixtures/`, e.g. `fixture("charset/gbk-meta.html")`.
+/// Third-party pages are kept gzipped (`NAME.html.gz`, see `tests/fixtures/article/README.md`):
+/// when `relative` is absent and `relative.gz` exists, its decompressed bytes are returned, so
+/// a test sees the page byte for byte as it was published.
 pub fn fixture(relative: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(relative);
+    let gzipped = path.with_file_name(format!(
+        "{}.gz",
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    if !path.exists() && gzipped.exists() {
+        let mut bytes = Vec::new();
+        let file = std::fs::File::open(&gzipped)
+            .unwrap_or_else(|e| panic!("open fixture {}: {e}", gzipped.display()));
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut bytes)
+            .unwrap_or_else(|e| panic!("gunzip fixture {}: {e}", gzipped.display()));
+        return bytes;
+    }
     std::fs::read(&path).unwrap_or_else(|e| panic!("read fixture {}: {e}", path.display()))
 }
 
