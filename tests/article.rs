@@ -234,8 +234,8 @@ fn a_gbk_government_notice_reads_fully() {
     );
     assert_eq!(a.site.as_deref(), Some("镕城区水务局"));
     assert_eq!(a.byline.as_deref(), Some("李明"));
-    assert!(a.text.contains("堃山路段供水主管网"), "{}", a.text);
-    assert!(a.text.contains("特此通告。"), "{}", a.text);
+    assert_has!(a.text, "堃山路段供水主管网");
+    assert_has!(a.text, "特此通告。");
     assert!(
         !a.text.contains("网站标识码"),
         "the footer is not the article: {}",

@@ -562,18 +562,8 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         "{}",
         mail[0].subject
     );
-    assert!(
-        mail[0]
-            .body_text
-            .contains("本日监测信息 1 条，负面 1 条（100.0%）"),
-        "{}",
-        mail[0].body_text
-    );
-    assert!(
-        mail[0].body_text.contains("新立案事件 1 起"),
-        "{}",
-        mail[0].body_text
-    );
+    assert_has!(mail[0].body_text, "本日监测信息 1 条，负面 1 条（100.0%）");
+    assert_has!(mail[0].body_text, "新立案事件 1 起");
 
     // The next Monday 08:30: the weekly briefing of the 23rd–29th, and the daily one of
     // Sunday, once (the days the daemon slept through are not sent one by one).
@@ -610,12 +600,8 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         }
         found += 1;
         let shown = shown(&m);
-        assert!(shown.text.contains("一、超时时限"), "{}", shown.text);
-        assert!(
-            shown.html.contains("<html lang=\"zh-CN\">"),
-            "{}",
-            shown.html
-        );
+        assert_has!(shown.text, "一、超时时限");
+        assert_has!(shown.html, "<html lang=\"zh-CN\">");
         // The folder's .eml carries the charts too; a day without items has none.
         let empty = shown.text.contains("未监测到信息");
         assert_eq!(shown.images.len(), if empty { 0 } else { 3 }, "{subject}");
@@ -706,10 +692,9 @@ async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them(backend: Optio
     assert!(shown.html.contains("alt=\"按小时信息量与负面占比\""));
     // The tables stay in the HTML, for clients that show no images; the text part is
     // whole without either.
-    assert!(
-        shown.html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"),
-        "{}",
-        shown.html
+    assert_has!(
+        shown.html,
+        ">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"
     );
     assert!(
         shown
@@ -718,11 +703,7 @@ async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them(backend: Optio
             .is_some_and(|at| at < shown.html.find(">11-23 09时<").unwrap()),
         "the chart above its table"
     );
-    assert!(
-        shown.text.contains("  景区安全\t3\t3\t100.0%"),
-        "{}",
-        shown.text
-    );
+    assert_has!(shown.text, "  景区安全\t3\t3\t100.0%");
     assert!(shown
         .text
         .contains("本日监测信息 10 条，负面 4 条（40.0%）"));

@@ -1024,11 +1024,7 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
         .iter()
         .find(|m| m.kind == "opened" && m.incident_id == Some(2))
         .unwrap();
-    assert!(
-        second.subject.contains("（同一信息亦立案 #1）"),
-        "{}",
-        second.subject
-    );
+    assert_has!(second.subject, "（同一信息亦立案 #1）");
     assert!(
         second
             .body_text
@@ -1268,12 +1264,9 @@ async fn the_opening_mail_and_sources_say_how_late_the_report_was_heard() {
     sc.daemon.poll_once(None).await.unwrap();
     let outbox = sc.daemon.store.outbox().await.unwrap();
     let opened = outbox.iter().find(|m| m.kind == "opened").unwrap();
-    assert!(
-        opened
-            .body_text
-            .contains("首条信息发布于 2026-11-24 06:47，发现时已过 2小时13分。"),
-        "{}",
-        opened.body_text
+    assert_has!(
+        opened.body_text,
+        "首条信息发布于 2026-11-24 06:47，发现时已过 2小时13分。"
     );
     let im = yuqing::notify::im::alert(1, Some(1), &opened.subject, &opened.body_text, None);
     assert!(

@@ -55,7 +55,7 @@ async fn demo_opens_incidents_from_the_bundled_feeds() {
     assert_eq!(p.status, 303, "the printed password logs in: {}", p.body);
     let page = b.get("/").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains(user), "{}", page.body);
+    assert_has!(page.body, user);
 
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await

@@ -468,16 +468,8 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     );
     let changed = common::mail(&d.store, "evidence_changed").await;
     assert_eq!(changed.len(), 1);
-    assert!(
-        changed[0].subject.contains("原帖已修改"),
-        "{}",
-        changed[0].subject
-    );
-    assert!(
-        changed[0].body_text.contains("第 2 版"),
-        "{}",
-        changed[0].body_text
-    );
+    assert_has!(changed[0].subject, "原帖已修改");
+    assert_has!(changed[0].body_text, "第 2 版");
     assert_eq!(
         changed[0].in_reply_to.as_deref(),
         Some(opened[0].message_id.as_str())
@@ -509,11 +501,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     );
     let deleted = common::mail(&d.store, "evidence_deleted").await;
     assert_eq!(deleted.len(), 1);
-    assert!(
-        deleted[0].subject.contains("原帖已删除（证据已保存）"),
-        "{}",
-        deleted[0].subject
-    );
+    assert_has!(deleted[0].subject, "原帖已删除（证据已保存）");
     assert_eq!(
         deleted[0].in_reply_to.as_deref(),
         Some(opened[0].message_id.as_str())
@@ -715,37 +703,21 @@ async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_downlo
     let duty = logged_in(&site, DUTY).await;
     let p = duty.get("/incidents/1").await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("证据：<b>原帖在线</b>"), "{}", p.body);
-    assert!(
-        p.body.contains(&format!("href=\"/evidence/{}\"", kept.id)),
-        "{}",
-        p.body
-    );
-    assert!(
-        p.body.contains("href=\"/incidents/1/evidence.warc.gz\""),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "证据：<b>原帖在线</b>");
+    assert_has!(p.body, &format!("href=\"/evidence/{}\"", kept.id));
+    assert_has!(p.body, "href=\"/incidents/1/evidence.warc.gz\"");
 
     // The archived text, escaped: the page's script is not served, the quoted markup is text.
     let p = duty.get(&format!("/evidence/{}", kept.id)).await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("多名游客受伤"), "{}", p.body);
-    assert!(
-        p.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "多名游客受伤");
+    assert_has!(p.body, "&#60;script&#62;alert(1)&#60;/script&#62;");
     assert!(
         !p.body.contains("pwned") && !p.body.contains("<script>alert"),
         "{}",
         p.body
     );
-    assert!(
-        p.body.contains(kept.sha256.as_deref().unwrap()),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, kept.sha256.as_deref().unwrap());
     std::fs::write(site.s.dirs.root().join("evidence-page.html"), &p.body).unwrap();
 
     // The WARC file: duty and leaders, not operators.

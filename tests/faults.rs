@@ -396,7 +396,7 @@ async fn sigterm_during_a_slow_poll_finishes_its_write(backend: Option<String>) 
         "{:?}",
         mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
-    assert!(mail[0].subject.contains("景区踩踏"), "{}", mail[0].subject);
+    assert_has!(mail[0].subject, "景区踩踏");
     let rows = store.outbox().await.unwrap();
     assert!(
         rows.iter().all(|r| r.sent_at.is_some()),

@@ -146,13 +146,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         breached[0].subject,
         "【舆情·超时】#1 发布权威信息时限已过：景区坍塌 游客被困救援"
     );
-    assert!(
-        breached[0]
-            .body_text
-            .contains("标题：景区坍塌 游客被困救援"),
-        "{}",
-        breached[0].body_text
-    );
+    assert_has!(breached[0].body_text, "标题：景区坍塌 游客被困救援");
     assert!(
         breached[0]
             .body_text
@@ -199,12 +193,9 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
     );
     let to = &handled[0].recipients;
     assert!(to.contains("leader@") && to.contains("press@"), "{to}");
-    assert!(
-        handled[0].body_text.contains(
-            "发布权威信息：2026-11-24 14:00 前，超时完成（超时 30分钟），2026-11-24 14:30 记录"
-        ),
-        "{}",
-        handled[0].body_text
+    assert_has!(
+        handled[0].body_text,
+        "发布权威信息：2026-11-24 14:00 前，超时完成（超时 30分钟），2026-11-24 14:30 记录"
     );
     assert!(mails(&d, "monitoring").await.is_empty());
     clock.set(t0 + Duration::hours(9));
@@ -246,11 +237,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         back[0].subject
     );
     assert!(back[0].recipients.contains("leader@") && back[0].recipients.contains("duty@"));
-    assert!(
-        back[0].body_text.contains("最新进展"),
-        "{}",
-        back[0].body_text
-    );
+    assert_has!(back[0].body_text, "最新进展");
     assert_eq!(status(&d, 1).await, "monitoring");
     assert_eq!(mails(&d, "opened").await.len(), 2, "no new incident");
 
@@ -273,11 +260,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         2,
         "and that the press conference was held"
     );
-    assert!(
-        closed[0].body_text.contains("监测期满"),
-        "{}",
-        closed[0].body_text
-    );
+    assert_has!(closed[0].body_text, "监测期满");
 
     // A week later the event comes back: #1 reopens, and the mail carries its record.
     clock.advance(Duration::days(7));
@@ -468,16 +451,8 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert_eq!(items.len(), 2);
     let merged = mails(d, "merged").await;
     assert_eq!(merged.len(), 1);
-    assert!(
-        merged[0].subject.contains("#2 并入 #1"),
-        "{}",
-        merged[0].subject
-    );
-    assert!(
-        merged[0].body_text.contains("张值班"),
-        "{}",
-        merged[0].body_text
-    );
+    assert_has!(merged[0].subject, "#2 并入 #1");
+    assert_has!(merged[0].body_text, "张值班");
     let opened = mails(d, "opened").await;
     assert_eq!(
         merged[0].in_reply_to.as_deref(),
@@ -561,11 +536,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert_eq!(dl[0].due_at, c1 + 48 * 3600);
     let split = mails(d, "split").await;
     assert_eq!(split.len(), 1);
-    assert!(
-        split[0].subject.contains("#1 拆分出新事件 #3"),
-        "{}",
-        split[0].subject
-    );
+    assert_has!(split[0].subject, "#1 拆分出新事件 #3");
     assert!(split[0].recipients.contains("duty@"));
     assert_eq!(
         split[0].in_reply_to.as_deref(),
@@ -606,12 +577,9 @@ async fn a_netizen_message_is_due_in_five_working_days_across_national_day(
     // Oct 1–7 off; Thu 8, Fri 9, Sat 10 (调休 make-up day), Mon 12, Tue 13.
     let opened = mails(d, "opened").await;
     assert_eq!(opened.len(), 1);
-    assert!(
-        opened[0]
-            .body_text
-            .contains("网民留言答复（5个工作日）：2026-10-13 23:59:59 前"),
-        "{}",
-        opened[0].body_text
+    assert_has!(
+        opened[0].body_text,
+        "网民留言答复（5个工作日）：2026-10-13 23:59:59 前"
     );
     assert!(!opened[0].body_text.contains("日历缺少"));
 
@@ -658,12 +626,9 @@ async fn a_working_day_deadline_in_a_year_without_calendar_is_flagged(backend: O
         .set("/news.xml", feed(&["网友留言：博物馆预约系统无法登录"]));
     d.poll_once(None).await.unwrap();
     let opened = mails(d, "opened").await;
-    assert!(
-        opened[0]
-            .body_text
-            .contains("（日历缺少2027年数据，截止时间按周末推算，请核对）"),
-        "{}",
-        opened[0].body_text
+    assert_has!(
+        opened[0].body_text,
+        "（日历缺少2027年数据，截止时间按周末推算，请核对）"
     );
     // Unanswered, it escalates like any deadline, still flagged.
     clock.set(Utc.with_ymd_and_hms(2027, 1, 5, 0, 0, 0).unwrap());

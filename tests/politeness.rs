@@ -114,13 +114,9 @@ async fn an_overloaded_host_is_mailed_once_per_settings_across_turns_and_restart
     d.housekeeping().await.unwrap();
     let mail = host_mail(&d).await;
     assert_eq!(mail.len(), 2, "{mail:#?}");
-    assert!(
-        mail[1].contains("每 500毫秒 最多发起 1 次请求"),
-        "{}",
-        mail[1]
-    );
-    assert!(mail[1].contains("至少需要 15秒"), "{}", mail[1]);
-    assert!(mail[1].contains("host_delay = \"333ms\"\n"), "{}", mail[1]);
+    assert_has!(mail[1], "每 500毫秒 最多发起 1 次请求");
+    assert_has!(mail[1], "至少需要 15秒");
+    assert_has!(mail[1], "host_delay = \"333ms\"\n");
 
     // Fixed, as the mail said: nothing is sent and the host is forgotten ...
     let config = write_config(&dirs, &http, "10s", "", &own("333ms"), &backend);

@@ -6,6 +6,16 @@
 //! `Request::method`), hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+/// `assert_has!(text, needle)`: `text` contains `needle` (a `&str`, a `char` or a pattern),
+/// or the test fails showing what was looked for and the whole text.
+macro_rules! assert_has {
+    ($text:expr, $needle:expr $(,)?) => {{
+        let text = &$text;
+        let needle = $needle;
+        assert!(text.contains(needle), "expected {:?} in:\n{}", needle, text);
+    }};
+}
+
 /// A behaviour test written once that runs on each database, as two tests:
 /// `NAME::sqlite` on a fresh SQLite file under the test's state dir, and `NAME::postgres`
 /// on a fresh PostgreSQL database ([`db::fresh_postgres`]). Without a server the
