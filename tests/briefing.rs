@@ -355,15 +355,13 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
         "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项",
         "{out}"
     );
-    assert!(
-        out.contains(
-            "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
+    assert_has!(
+        out,
+        "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
              信息最多的来源为「新闻网」6 条（负面 50.0%）。新立案事件 1 起，结案 1 起，\
              信息最多的事件为 #1「某景区栈道坍塌 游客受伤」3 条，\
              超时时限 1 项（#1「某景区栈道坍塌 游客受伤」）。\
              采集失败的信息源 1 个。读不出条目的信息源 1 个。"
-        ),
-        "{out}"
     );
     // By hour: 24 rows, the empty ones too.
     assert_eq!(row(&out, "11-23 09时"), ["11-23 09时", "3", "3", "100.0%"]);
@@ -394,24 +392,10 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
         ),
         "{out}"
     );
-    assert!(
-        out.contains(
-            "  - #1 某景区栈道坍塌 游客受伤【景区安全，较大】立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"
-        ),
-        "{out}"
-    );
-    assert!(
-        out.contains("  - #2 景区门票涨价引发投诉【门票价格，一般】立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）"),
-        "{out}"
-    );
-    assert!(
-        out.contains("  - 新闻网（news）：列表读不出条目（可能网站改版）\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains("  - 本地论坛（forum）：连续失败 1 次，自 2026-11-23 20:00 起（HTTP 503 Service Unavailable）"),
-        "{out}"
-    );
+    assert_has!(out, "  - #1 某景区栈道坍塌 游客受伤【景区安全，较大】立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个");
+    assert_has!(out, "  - #2 景区门票涨价引发投诉【门票价格，一般】立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）");
+    assert_has!(out, "  - 新闻网（news）：列表读不出条目（可能网站改版）\n");
+    assert_has!(out, "  - 本地论坛（forum）：连续失败 1 次，自 2026-11-23 20:00 起（HTTP 503 Service Unavailable）");
 
     // The HTML part: the same numbers in tables, the missed deadline in red.
     let (html, err, code) = briefing(
@@ -431,8 +415,11 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
         html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
         "{html}"
     );
-    assert!(html.contains("<td style=\"border:1px solid #ccc;padding:4px 8px;text-align:left;color:#b00020;font-weight:bold\">未完成（已超时 9小时50分）</td>"), "{html}");
-    assert!(html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"), "{html}");
+    assert_has!(html, "<td style=\"border:1px solid #ccc;padding:4px 8px;text-align:left;color:#b00020;font-weight:bold\">未完成（已超时 9小时50分）</td>");
+    assert_has!(
+        html,
+        ">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"
+    );
     assert!(
         html.find("一、超时时限").unwrap() < html.find("五、信息量").unwrap(),
         "incidents and missed deadlines first"
@@ -470,17 +457,14 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
     assert_eq!(row(&week, "11-23"), ["11-23", "10", "4", "40.0%"]);
     assert_eq!(row(&week, "11-24"), ["11-24", "1", "1", "100.0%"]);
     assert_eq!(row(&week, "11-28"), ["11-28", "0", "0", "-"]);
-    assert!(
-        week.contains("本周监测信息 12 条，负面 6 条（50.0%）"),
-        "{week}"
-    );
+    assert_has!(week, "本周监测信息 12 条，负面 6 条（50.0%）");
 
     // Bad dates: exit 2 with what to write.
     let (_, err, code) = briefing(dirs.root(), &config, &["--from", "23/11/2026"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("--from and --to are dates like 2026-11-01 (the briefing covers"),
-        "{err}"
+    assert_has!(
+        err,
+        "--from and --to are dates like 2026-11-01 (the briefing covers"
     );
 }
 
@@ -506,11 +490,11 @@ async fn an_empty_period_says_so() {
         out.starts_with("【舆情日报】2026-11-01：信息 0 条，负面 -\n"),
         "{out}"
     );
-    assert!(
-        out.contains("本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。"),
-        "{out}"
+    assert_has!(
+        out,
+        "本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。"
     );
-    assert!(out.contains("五、信息量\n  本日未监测到信息。\n"), "{out}");
+    assert_has!(out, "五、信息量\n  本日未监测到信息。\n");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

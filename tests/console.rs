@@ -236,7 +236,7 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
     assert_has!(page.body, "按时完成");
     // The timeline: who and when, for the acknowledgement and the release.
     let timeline = &page.body[page.body.find("id=\"timeline\"").unwrap()..];
-    assert!(timeline.contains("<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>"), "{timeline}");
+    assert_has!(timeline, "<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>");
     assert!(
         timeline.contains("<b class=\"who\">张三</b> <span class=\"what\">记录发布权威信息</span>")
     );
@@ -256,10 +256,10 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
             .args(["incident", "show", "1", "--config"])
             .arg(&site.s.config),
     );
-    assert!(text.contains("张三 确认接报"), "{text}");
-    assert!(
-        text.contains("张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"),
-        "{text}"
+    assert_has!(text, "张三 确认接报");
+    assert_has!(
+        text,
+        "张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"
     );
 }
 
@@ -1032,7 +1032,7 @@ async fn events_announce_a_new_incident() {
     })
     .await
     .expect("a change event within 10s");
-    assert!(got.contains("event: change"), "{got}");
+    assert_has!(got, "event: change");
 }
 
 /// `yuqing user …` with the password on stdin; exit code and output.
@@ -1086,7 +1086,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
     );
     let (code, out) = user_cmd(&dirs, &config, &["list"], "");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("还没有用户"), "{out}");
+    assert_has!(out, "还没有用户");
 
     let log = dirs.root().join("run.log");
     let mut daemon = common::process::run(dirs.root(), &config, &log);
@@ -1098,10 +1098,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(
-        text.contains(&format!("url=http://127.0.0.1:{port}/")),
-        "{text}"
-    );
+    assert_has!(text, &format!("url=http://127.0.0.1:{port}/"));
     assert!(
         text.contains("yuqing user add NAME --role duty"),
         "the log says how to add a user: {text}"
@@ -1195,7 +1192,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         .await;
     assert_eq!(p.status, 401);
     let (_, out) = user_cmd(&dirs, &config, &["list"], "");
-    assert!(out.contains("张三\tduty\t已停用"), "{out}");
+    assert_has!(out, "张三\tduty\t已停用");
     daemon.terminate();
 }
 
@@ -1211,9 +1208,9 @@ async fn a_console_beyond_loopback_must_be_asked_for() {
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(
-        text.contains("yuqing.toml:6: [web] listen `0.0.0.0:8700` is not a loopback address"),
-        "{text}"
+    assert_has!(
+        text,
+        "yuqing.toml:6: [web] listen `0.0.0.0:8700` is not a loopback address"
     );
     dirs.write(
         "yuqing.toml",

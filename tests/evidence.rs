@@ -155,15 +155,9 @@ fn captures_are_written_as_warc_files_that_warcio_checks() {
     let mut text = String::new();
     let mut gz = flate2::read::MultiGzDecoder::new(range);
     std::io::Read::read_to_string(&mut gz, &mut text).unwrap();
-    assert!(
-        text.contains("item-id: 12\r\nincident-ids: 3\r\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("title: 某景区栈道坍塌X-Injected: 1\r\n"),
-        "{text}"
-    );
-    assert!(text.contains("WARC-Payload-Digest: sha1:"), "{text}");
+    assert_has!(text, "item-id: 12\r\nincident-ids: 3\r\n");
+    assert_has!(text, "title: 某景区栈道坍塌X-Injected: 1\r\n");
+    assert_has!(text, "WARC-Payload-Digest: sha1:");
 }
 
 #[test]
@@ -425,12 +419,12 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
         &mut text,
     )
     .unwrap();
-    assert!(
-        text.contains(&format!("item-id: {item}\r\nincident-ids: {incident}\r\n")),
-        "{text}"
+    assert_has!(
+        text,
+        &format!("item-id: {item}\r\nincident-ids: {incident}\r\n")
     );
     let sha = e.sha256.clone().unwrap();
-    assert!(text.contains(&format!("payload-sha256: {sha}")), "{text}");
+    assert_has!(text, &format!("payload-sha256: {sha}"));
     // Rechecks at 30m, 2h, 6h, 24h and 72h after capture.
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
 
@@ -528,8 +522,8 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
 
     // `incident show` says what became of the page; `--json` gives its evidence.
     let (out, _) = yq(&sc, &["incident", "show", &incident.to_string()]);
-    assert!(out.contains("证据：原帖已删除（"), "{out}");
-    assert!(out.contains("共 2 版"), "{out}");
+    assert_has!(out, "证据：原帖已删除（");
+    assert_has!(out, "共 2 版");
     let (json, _) = yq(&sc, &["incident", "show", &incident.to_string(), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let ev = &v["items"][0]["evidence"];
@@ -889,8 +883,8 @@ async fn pages_that_cannot_be_kept_say_why_on_the_item_and_the_alert_goes_out() 
     // Nothing more is sent, nothing is pending.
     assert_eq!(d.store.evidence_backlog().await.unwrap().0, 0);
     let (said, _) = yq(&sc, &["incident", "show", "1"]);
-    assert!(said.contains("证据：未能保存（"), "{said}");
-    assert!(said.contains("larger than"), "{said}");
+    assert_has!(said, "证据：未能保存（");
+    assert_has!(said, "larger than");
 }
 
 /// Issue 23 §7: an evidence folder that is full, or cannot be created: the error names the
@@ -969,8 +963,8 @@ async fn a_full_or_unwritable_evidence_folder_loses_nothing_kept() {
     assert_eq!(second.len(), 1);
     let e = d.store.latest_evidence(second[0].0).await.unwrap().unwrap();
     let error = e.error.clone().unwrap();
-    assert!(error.contains("No space left on device"), "{error}");
-    assert!(error.contains(&disk_dir.display().to_string()), "{error}");
+    assert_has!(error, "No space left on device");
+    assert_has!(error, &disk_dir.display().to_string());
     assert!(
         e.sha256.is_some() && e.text.as_deref().unwrap().contains("第 2 篇"),
         "{e:?}"
@@ -1022,7 +1016,7 @@ async fn a_full_or_unwritable_evidence_folder_loses_nothing_kept() {
         error.starts_with("cannot create the evidence folder"),
         "{error}"
     );
-    assert!(error.contains(&blocker.display().to_string()), "{error}");
+    assert_has!(error, &blocker.display().to_string());
     assert!(e.sha256.is_some(), "the page's digest and text are kept");
     assert_eq!(common::mail(&sc.daemon.store, "opened").await.len(), 1);
 }

@@ -179,7 +179,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         clock.now(),
     )
     .await;
-    assert!(said.contains("已记录发布权威信息"), "{said}");
+    assert_has!(said, "已记录发布权威信息");
     assert_eq!(status(&d, 1).await, "released");
     // The leaders and 新闻办, told of the breach, hear that it is handled, and how late.
     let handled = mails(&d, "handled").await;
@@ -430,7 +430,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     let args: Vec<&str> = merge.split(' ').skip(1).collect();
     let (ok, out, err) = yuqing(&sc.config, &args);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("事件 #2 已并入 #1（移入 1 条信息）"), "{out}");
+    assert_has!(out, "事件 #2 已并入 #1（移入 1 条信息）");
     assert_eq!(status(d, 2).await, "merged");
     assert_eq!(clock_start(1).await, c2, "the earlier clock start is kept");
     let dl = d
@@ -495,7 +495,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     let cable = items.iter().find(|i| i.title.contains("索道")).unwrap().id;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &cable.to_string()]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("已拆分为新事件 #3"), "{out}");
+    assert_has!(out, "已拆分为新事件 #3");
     assert_eq!(
         d.store
             .incident_items(d.store.pool(), IncidentId(1))
@@ -603,10 +603,7 @@ async fn a_netizen_message_is_due_in_five_working_days_across_national_day(
         clock.now(),
     )
     .await;
-    assert!(
-        said.contains("已记录回应社会关切，并履行时限义务"),
-        "{said}"
-    );
+    assert_has!(said, "已记录回应社会关切，并履行时限义务");
     assert_eq!(status(d, 1).await, "monitoring");
     clock.set(Utc.with_ymd_and_hms(2026, 10, 14, 2, 0, 0).unwrap());
     d.housekeeping().await.unwrap();

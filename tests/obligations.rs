@@ -205,9 +205,9 @@ async fn a_silent_week_is_at_risk_on_thursday_missed_on_monday_and_recovers_with
         subject.starts_with("【发布违规】微信公众号「银川文旅」"),
         "{subject}"
     );
-    assert!(
-        body.contains("在 2026-11-16（周一）至 2026-11-22（周日）这一周发布不足 1 条，已构成违规"),
-        "{body}"
+    assert_has!(
+        body,
+        "在 2026-11-16（周一）至 2026-11-22（周日）这一周发布不足 1 条，已构成违规"
     );
 
     // What the office sees, as of any time.
@@ -425,11 +425,11 @@ fn yuqing_check_reports_a_bad_duty_with_its_line() {
     let out = common::process::check(&config);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!(
+    assert_has!(
+        err,
+        &format!(
             "{}:9: channel `wx`: `at_risk` for a weekly duty is a weekday",
             config.display()
-        )),
-        "{err}"
+        )
     );
 }

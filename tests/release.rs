@@ -170,7 +170,7 @@ async fn the_duty_officer_confirms_a_release_found_on_the_own_weibo(backend: Opt
             .arg(&s.config)
             .args(["--by", "张值班"]),
     );
-    assert!(stdout.contains("已记录发布权威信息"), "{stdout}");
+    assert_has!(stdout, "已记录发布权威信息");
     let d = release_deadline(&s).await;
     assert_eq!(
         d.met_at,

@@ -137,8 +137,5 @@ async fn a_typo_in_the_starter_scenic_watchlist_keeps_the_daemon_and_mails_its_l
         Ok(_) => panic!("the typo loads"),
         Err(errs) => errs.to_string(),
     };
-    assert!(
-        errs.contains(&format!(":{line}: unknown field `severty`")),
-        "{errs}"
-    );
+    assert_has!(errs, &format!(":{line}: unknown field `severty`"));
 }

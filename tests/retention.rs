@@ -266,7 +266,7 @@ async fn the_console_and_the_command_line_mark_what_a_search_found() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(out.contains("某景區发生【踩踏】 多人受伤"), "{out}");
+    assert_has!(out, "某景區发生【踩踏】 多人受伤");
     assert!(!out.contains("演唱会"), "{out}");
     let o = run(&["--q", "踩踏", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -397,7 +397,7 @@ async fn prune_deletes_old_items_outside_incidents_and_the_weeks_briefing_reads_
     };
     let week = ["briefing", "--from", "2026-01-05", "--to", "2026-01-11"];
     let before = yuqing(&week);
-    assert!(before.contains("景区安全"), "{before}");
+    assert_has!(before, "景区安全");
 
     let dry = yuqing(&["prune", "--dry-run"]);
     assert!(
