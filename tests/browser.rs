@@ -300,14 +300,7 @@ async fn a_leader_cannot_act_even_by_posting_the_form() {
         .unwrap();
     let seen = text_until(&c, "#timeline", |t| t.contains("李四 备注 请宣传部门跟进")).await;
     assert_has!(seen, "李四 备注 请宣传部门跟进");
-    let i = site
-        .s
-        .daemon
-        .store
-        .incident(site.s.daemon.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&site.s.daemon.store, 1).await;
     assert!(i.acknowledged_by.is_none());
     screenshots(&c, "incident-leader").await;
     c.close().await.unwrap();

@@ -258,15 +258,7 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         "{:?}",
         text(&o)
     );
-    assert_eq!(
-        d.store
-            .incident(d.store.pool(), IncidentId(2))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        "merged"
-    );
+    assert_eq!(common::incident(&d.store, 2).await.status, "merged");
 }
 
 #[tokio::test]
@@ -468,12 +460,7 @@ async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges(
         .unwrap();
     sc.clock.set(late);
 
-    let i = d
-        .store
-        .incident(d.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&d.store, 1).await;
     assert_eq!(
         i.acknowledged_by.as_deref(),
         Some("王值班"),
@@ -1087,14 +1074,7 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     .await;
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    let title_of = |id: i64| async move {
-        d.store
-            .incident(d.store.pool(), IncidentId(id))
-            .await
-            .unwrap()
-            .unwrap()
-            .title
-    };
+    let title_of = |id: i64| async move { common::incident(&d.store, id).await.title };
     let first = title_of(1).await;
     assert_eq!(first.chars().count(), 100, "{first}");
     assert!(

@@ -196,14 +196,7 @@ async fn a_form_without_its_csrf_token_changes_nothing() {
         .post_raw("/login", &[("username", DUTY), ("password", PASSWORD)])
         .await;
     assert_eq!(p.status, 403);
-    let i = site
-        .s
-        .daemon
-        .store
-        .incident(site.s.daemon.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&site.s.daemon.store, 1).await;
     assert!(i.acknowledged_by.is_none(), "acknowledged by a forged form");
 }
 
@@ -312,11 +305,7 @@ async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_
     let store = &site.s.daemon.store;
     let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert_eq!(actors(&list, "note"), [LEADER]);
-    let i = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&store, 1).await;
     assert_eq!((i.status.as_str(), i.severity.as_str()), ("open", "major"));
     assert!(i.acknowledged_by.is_none());
 }
@@ -386,17 +375,9 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .contains("未执行：不能把事件 #1 并入它自己"));
     let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
     assert_eq!(p.status, 303);
-    let two = store
-        .incident(store.pool(), IncidentId(2))
-        .await
-        .unwrap()
-        .unwrap();
+    let two = common::incident(&store, 2).await;
     assert_eq!((two.status.as_str(), two.merged_into), ("merged", Some(1)));
-    let one = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let one = common::incident(&store, 1).await;
     assert_eq!(one.severity, "especially_major");
     assert_eq!(
         one.clock_start,
@@ -414,11 +395,7 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     assert_has!(three.body, "拆分自");
     let p = b.post("/incidents/3/close", &[]).await;
     assert_eq!(p.status, 303);
-    let three = store
-        .incident(store.pool(), IncidentId(3))
-        .await
-        .unwrap()
-        .unwrap();
+    let three = common::incident(&store, 3).await;
     assert_eq!(three.status, "closed");
     assert_eq!(three.closed_by.as_deref(), Some(DUTY));
     let page = b.get("/incidents/3").await;
@@ -945,12 +922,7 @@ async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms(backend: 
     on_a.get("/incidents/1").await;
     let p = on_b.post("/incidents/1/ack", &[]).await;
     assert_eq!(p.status, 303, "{}", p.body);
-    let i = daemon
-        .store
-        .incident(daemon.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&daemon.store, 1).await;
     assert_eq!(i.acknowledged_by.as_deref(), Some(DUTY));
     // Logged out on B, gone on A.
     on_b.get("/").await;
@@ -1240,15 +1212,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         .body
         .contains("请说明为何判定为误报"));
     let store = &site.s.daemon.store;
-    assert_eq!(
-        store
-            .incident(store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        "open"
-    );
+    assert_eq!(common::incident(&store, 1).await.status, "open");
     let p = b
         .post(
             "/incidents/1/dismiss",
@@ -1256,11 +1220,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         )
         .await;
     assert_eq!(p.status, 303);
-    let one = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let one = common::incident(&store, 1).await;
     assert_eq!(one.status, "dismissed");
     assert_eq!(one.closed_by.as_deref(), Some(DUTY));
     let list = store.actions_of(IncidentId(1)).await.unwrap();
@@ -1467,12 +1427,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
         assert!(page.body.contains(says), "{path}: {}", page.body);
     }
     assert_eq!(
-        store
-            .incident(store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .title,
+        common::incident(&store, 1).await.title,
         "栈道坍塌 12 名游客受伤"
     );
     assert!(actors(&store.actions_of(IncidentId(1)).await.unwrap(), "note").is_empty());
@@ -1497,12 +1452,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
         303
     );
     assert_eq!(
-        store
-            .incident(store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .title,
+        common::incident(&store, 1).await.title,
         "栈道坍塌 12 名游客受伤"
     );
     let page = b.get("/incidents/1").await;

@@ -28,12 +28,7 @@ async fn mails(d: &Daemon, kind: &str) -> Vec<OutboxRow> {
 }
 
 async fn status(d: &Daemon, id: i64) -> yuqing::vocab::state::IncidentStatus {
-    d.store
-        .incident(d.store.pool(), IncidentId(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .status
+    common::incident(&d.store, id).await.status
 }
 
 fn feed(items: &[&str]) -> Response {
@@ -390,14 +385,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert_eq!(mails(d, "opened").await.len(), 2);
     let clock_start = |id: i64| {
         let store = d.store.clone();
-        async move {
-            store
-                .incident(store.pool(), IncidentId(id))
-                .await
-                .unwrap()
-                .unwrap()
-                .clock_start
-        }
+        async move { common::incident(&store, id).await.clock_start }
     };
     let (c1, c2) = (clock_start(1).await, clock_start(2).await);
     assert!(
@@ -681,12 +669,7 @@ async fn a_merge_moves_met_deadlines_with_the_clock_start(backend: Option<String
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     let store = &d.store;
-    let c2 = store
-        .incident(store.pool(), IncidentId(2))
-        .await
-        .unwrap()
-        .unwrap()
-        .clock_start;
+    let c2 = common::incident(&store, 2).await.clock_start;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "press", "1"]);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);

@@ -341,12 +341,7 @@ async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so(
                 .deadlines_of(d.store.pool(), IncidentId(1))
                 .await
                 .unwrap();
-            let i = d
-                .store
-                .incident(d.store.pool(), IncidentId(1))
-                .await
-                .unwrap()
-                .unwrap();
+            let i = common::incident(&d.store, 1).await;
             (
                 i.clock_start,
                 dl.iter().find(|x| x.kind == "release").unwrap().due_at,
@@ -497,11 +492,6 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
         2,
         "one more for the second poll, not one per item"
     );
-    let i = d
-        .store
-        .incident(d.store.pool(), IncidentId(incidents[0].id))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&d.store, incidents[0].id).await;
     assert_eq!(i.clock_start, (t0 - Duration::minutes(369)).timestamp());
 }

@@ -130,6 +130,15 @@ pub fn log_file(root: &Path) -> std::process::Stdio {
         .expect("open the daemon's log file")
 }
 
+/// Incident `#id` as the store holds it now; the test fails if there is none.
+pub async fn incident(store: &yuqing::store::Store, id: i64) -> yuqing::store::IncidentRow {
+    store
+        .incident(store.pool(), yuqing::vocab::ids::IncidentId(id))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no incident #{id}"))
+}
+
 /// The bytes of a fixture under `tests/fixtures/`, e.g. `fixture("charset/gbk-meta.html")`.
 /// Third-party pages are kept gzipped (`NAME.html.gz`, see `tests/fixtures/article/README.md`):
 /// when `relative` is absent and `relative.gz` exists, its decompressed bytes are returned, so
