@@ -78,11 +78,7 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     let store = open(&dirs, &backend).await;
     let id = major_incident(&store).await;
 
-    let incident = store
-        .incident(store.pool(), IncidentId(id))
-        .await
-        .unwrap()
-        .unwrap();
+    let incident = common::incident(&store, id).await;
     assert_eq!(incident.severity, Severity::Major);
     assert_eq!(incident.status, IncidentStatus::Open);
     let deadlines = store
@@ -156,12 +152,7 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
 
     // An item's topics: a stored value that is not a list of topic ids is named, never
     // read as "no topic".
-    let first = store
-        .incident(store.pool(), IncidentId(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .first_item_id;
+    let first = common::incident(&store, id).await.first_item_id;
     let item = store.item(first).await.unwrap().unwrap();
     assert!(item.topics.is_empty(), "{backend:?}: {:?}", item.topics);
     sqlx::query("UPDATE items SET topics = 'scenic'")

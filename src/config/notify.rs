@@ -317,6 +317,7 @@ pub(crate) fn check(
     Notifiers { list, console }
 }
 
+/// One `[[notify]]`, field by field; `None` when any of them has a mistake.
 fn check_one(
     n: RawNotifier,
     whole: std::ops::Range<usize>,
@@ -359,182 +360,18 @@ fn check_one(
         return None;
     };
 
-    // The URL: written, or read like a secret; SMS kinds have the provider's by default.
-    let url = match &n.url {
-        Some(u) if SecretRef::parse(u.get_ref().trim()).is_some() => {
-            Secret::From(SecretRef::parse(u.get_ref().trim()).expect("checked just above"))
-        }
-        Some(u) => match url::Url::parse(u.get_ref().trim()) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Secret::Plain(parsed),
-            _ => {
-                // The robots' URLs carry their key: never repeat it.
-                errs.push(at(
-                    u.span(),
-                    format!(
-                        "[[notify]] {id}: url is not an http(s) URL (nor env:NAME or \
-                         credential:NAME)"
-                    ),
-                ));
-                Secret::Plain(url::Url::parse("http://invalid/").expect("parses"))
-            }
-        },
-        None => match default_url(kind) {
-            Some(u) => Secret::Plain(url::Url::parse(u).expect("the providers' URLs parse")),
-            None => {
-                errs.push(at(
-                    whole.clone(),
-                    format!("[[notify]] {id}: a {} notifier needs `url`", kind.as_str()),
-                ));
-                Secret::Plain(url::Url::parse("http://invalid/").expect("parses"))
-            }
-        },
+    let mut c = Checking {
+        id: &id,
+        kind,
+        whole,
+        errs: &mut *errs,
+        at,
     };
-
-    let secret = match &n.secret {
-        None => None,
-        Some(s) => match SecretRef::parse(s.get_ref().trim()) {
-            Some(r) => Some(r),
-            None => {
-                errs.push(at(
-                    s.span(),
-                    format!(
-                        "[[notify]] {id}: secret must be \"env:NAME\" or \"credential:NAME\", \
-                         never the secret itself (it would end up in backups and version \
-                         control); move it to the environment or a systemd credential"
-                    ),
-                ));
-                None
-            }
-        },
-    };
-    if n.secret.is_none() && kind.is_sms() {
-        errs.push(at(
-            whole.clone(),
-            format!(
-                "[[notify]] {id}: {} needs `secret` (the API key, as env:NAME or \
-                 credential:NAME)",
-                kind.as_str()
-            ),
-        ));
-    }
-
-    let mut mention_mobiles = Vec::new();
-    for m in &n.mention_mobiles {
-        let digits = m.get_ref().trim().trim_start_matches('+');
-        if digits.len() < 5 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
-            errs.push(at(
-                m.span(),
-                format!(
-                    "[[notify]] {id}: mention_mobiles entry `{}` is not a mobile number",
-                    m.get_ref()
-                ),
-            ));
-        } else {
-            mention_mobiles.push(m.get_ref().trim().to_string());
-        }
-    }
-    if kind == Kind::Feishu {
-        if let Some(m) = n.mention_mobiles.first() {
-            errs.push(at(
-                m.span(),
-                format!(
-                    "[[notify]] {id}: a Feishu custom bot cannot @ people by mobile number; \
-                     remove mention_mobiles (or use a WeCom or DingTalk robot for that)"
-                ),
-            ));
-        }
-    }
-    if kind.is_sms() && mention_mobiles.is_empty() {
-        errs.push(at(
-            whole.clone(),
-            format!("[[notify]] {id}: SMS needs the numbers to send to in `mention_mobiles`"),
-        ));
-    }
-
-    let mut limit = kind.default_limit();
-    if let Some(p) = &n.per_minute {
-        if *p.get_ref() == 0 {
-            errs.push(at(
-                p.span(),
-                format!("[[notify]] {id}: per_minute = 0 would never send; give at least 1"),
-            ));
-        }
-        limit.per_minute = (*p.get_ref()).max(1);
-    }
-    if let Some(p) = &n.per_second {
-        if *p.get_ref() == 0 {
-            errs.push(at(
-                p.span(),
-                format!("[[notify]] {id}: per_second = 0 would never send; give at least 1"),
-            ));
-        }
-        limit.per_second = Some((*p.get_ref()).max(1));
-    }
-
-    let sms_keys = [
-        ("key_id", &n.key_id),
-        ("sign_name", &n.sign_name),
-        ("template", &n.template),
-        ("app_id", &n.app_id),
-    ];
-    let sms = if kind.is_sms() {
-        let mut need = |key: &str, v: &Option<Spanned<String>>| -> String {
-            match v {
-                Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
-                _ => {
-                    errs.push(at(
-                        whole.clone(),
-                        format!("[[notify]] {id}: {} needs `{key}`", kind.as_str()),
-                    ));
-                    String::new()
-                }
-            }
-        };
-        let key_id = need("key_id", &n.key_id);
-        let sign_name = need("sign_name", &n.sign_name);
-        let template = need("template", &n.template);
-        let app_id = (kind == Kind::TencentSms).then(|| need("app_id", &n.app_id));
-        let params = match &n.params {
-            None => SMS_PARAMS.iter().map(|s| s.to_string()).collect(),
-            Some(list) => {
-                let mut out = Vec::new();
-                for p in list.get_ref() {
-                    if SMS_PARAMS.contains(&p.get_ref().as_str()) {
-                        out.push(p.get_ref().clone());
-                    } else {
-                        errs.push(at(
-                            p.span(),
-                            format!(
-                                "[[notify]] {id}: unknown template parameter `{}`: use {}",
-                                p.get_ref(),
-                                SMS_PARAMS.join(", ")
-                            ),
-                        ));
-                    }
-                }
-                out
-            }
-        };
-        Some(Sms {
-            key_id,
-            sign_name,
-            template,
-            app_id,
-            region: n.region.clone().unwrap_or_else(|| "ap-guangzhou".into()),
-            params,
-        })
-    } else {
-        for (key, v) in sms_keys {
-            if let Some(v) = v {
-                errs.push(at(
-                    v.span(),
-                    format!("[[notify]] {id}: `{key}` is for aliyun_sms and tencent_sms only"),
-                ));
-            }
-        }
-        None
-    };
-
+    let url = c.url(&n);
+    let secret = c.secret(&n);
+    let mention_mobiles = c.mention_mobiles(&n);
+    let limit = c.limit(&n);
+    let sms = c.sms(&n);
     (errs.0.len() == before).then_some(Notifier {
         id,
         kind,
@@ -544,6 +381,221 @@ fn check_one(
         limit,
         sms,
     })
+}
+
+/// The fields of one `[[notify]]` of a known kind, checked one at a time, each mistake
+/// told at its line (`whole`: the table's, for a missing key).
+struct Checking<'a> {
+    id: &'a str,
+    kind: Kind,
+    whole: std::ops::Range<usize>,
+    errs: &'a mut Diagnostics,
+    at: &'a dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+}
+
+impl Checking<'_> {
+    fn push(&mut self, span: std::ops::Range<usize>, message: String) {
+        self.errs.push((self.at)(span, message));
+    }
+
+    /// The URL: written, or read like a secret; SMS kinds have the provider's by default.
+    fn url(&mut self, n: &RawNotifier) -> Secret<url::Url> {
+        let (id, kind) = (self.id, self.kind);
+        match &n.url {
+            Some(u) if SecretRef::parse(u.get_ref().trim()).is_some() => {
+                Secret::From(SecretRef::parse(u.get_ref().trim()).expect("checked just above"))
+            }
+            Some(u) => match url::Url::parse(u.get_ref().trim()) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Secret::Plain(parsed),
+                _ => {
+                    // The robots' URLs carry their key: never repeat it.
+                    self.push(
+                        u.span(),
+                        format!(
+                            "[[notify]] {id}: url is not an http(s) URL (nor env:NAME or \
+                             credential:NAME)"
+                        ),
+                    );
+                    Secret::Plain(url::Url::parse("http://invalid/").expect("parses"))
+                }
+            },
+            None => match default_url(kind) {
+                Some(u) => Secret::Plain(url::Url::parse(u).expect("the providers' URLs parse")),
+                None => {
+                    self.push(
+                        self.whole.clone(),
+                        format!("[[notify]] {id}: a {} notifier needs `url`", kind.as_str()),
+                    );
+                    Secret::Plain(url::Url::parse("http://invalid/").expect("parses"))
+                }
+            },
+        }
+    }
+
+    /// The signing secret or API key, only ever as `env:NAME` or `credential:NAME`.
+    fn secret(&mut self, n: &RawNotifier) -> Option<SecretRef> {
+        let (id, kind) = (self.id, self.kind);
+        let secret = match &n.secret {
+            None => None,
+            Some(s) => match SecretRef::parse(s.get_ref().trim()) {
+                Some(r) => Some(r),
+                None => {
+                    self.push(
+                        s.span(),
+                        format!(
+                            "[[notify]] {id}: secret must be \"env:NAME\" or \"credential:NAME\", \
+                             never the secret itself (it would end up in backups and version \
+                             control); move it to the environment or a systemd credential"
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        if n.secret.is_none() && kind.is_sms() {
+            self.push(
+                self.whole.clone(),
+                format!(
+                    "[[notify]] {id}: {} needs `secret` (the API key, as env:NAME or \
+                     credential:NAME)",
+                    kind.as_str()
+                ),
+            );
+        }
+        secret
+    }
+
+    /// Whom a robot's message @s, or whom an SMS goes to.
+    fn mention_mobiles(&mut self, n: &RawNotifier) -> Vec<String> {
+        let (id, kind) = (self.id, self.kind);
+        let mut mention_mobiles = Vec::new();
+        for m in &n.mention_mobiles {
+            let digits = m.get_ref().trim().trim_start_matches('+');
+            if digits.len() < 5 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit())
+            {
+                self.push(
+                    m.span(),
+                    format!(
+                        "[[notify]] {id}: mention_mobiles entry `{}` is not a mobile number",
+                        m.get_ref()
+                    ),
+                );
+            } else {
+                mention_mobiles.push(m.get_ref().trim().to_string());
+            }
+        }
+        if kind == Kind::Feishu {
+            if let Some(m) = n.mention_mobiles.first() {
+                self.push(
+                    m.span(),
+                    format!(
+                        "[[notify]] {id}: a Feishu custom bot cannot @ people by mobile number; \
+                         remove mention_mobiles (or use a WeCom or DingTalk robot for that)"
+                    ),
+                );
+            }
+        }
+        if kind.is_sms() && mention_mobiles.is_empty() {
+            self.push(
+                self.whole.clone(),
+                format!("[[notify]] {id}: SMS needs the numbers to send to in `mention_mobiles`"),
+            );
+        }
+        mention_mobiles
+    }
+
+    /// The kind's rate limit, or the one written.
+    fn limit(&mut self, n: &RawNotifier) -> RateLimit {
+        let (id, kind) = (self.id, self.kind);
+        let mut limit = kind.default_limit();
+        if let Some(p) = &n.per_minute {
+            if *p.get_ref() == 0 {
+                self.push(
+                    p.span(),
+                    format!("[[notify]] {id}: per_minute = 0 would never send; give at least 1"),
+                );
+            }
+            limit.per_minute = (*p.get_ref()).max(1);
+        }
+        if let Some(p) = &n.per_second {
+            if *p.get_ref() == 0 {
+                self.push(
+                    p.span(),
+                    format!("[[notify]] {id}: per_second = 0 would never send; give at least 1"),
+                );
+            }
+            limit.per_second = Some((*p.get_ref()).max(1));
+        }
+        limit
+    }
+
+    /// The SMS provider's keys, template and parameters; for other kinds, none written.
+    fn sms(&mut self, n: &RawNotifier) -> Option<Sms> {
+        let (id, kind) = (self.id, self.kind);
+        let sms_keys = [
+            ("key_id", &n.key_id),
+            ("sign_name", &n.sign_name),
+            ("template", &n.template),
+            ("app_id", &n.app_id),
+        ];
+        if kind.is_sms() {
+            let mut need = |key: &str, v: &Option<Spanned<String>>| -> String {
+                match v {
+                    Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
+                    _ => {
+                        self.push(
+                            self.whole.clone(),
+                            format!("[[notify]] {id}: {} needs `{key}`", kind.as_str()),
+                        );
+                        String::new()
+                    }
+                }
+            };
+            let key_id = need("key_id", &n.key_id);
+            let sign_name = need("sign_name", &n.sign_name);
+            let template = need("template", &n.template);
+            let app_id = (kind == Kind::TencentSms).then(|| need("app_id", &n.app_id));
+            let params = match &n.params {
+                None => SMS_PARAMS.iter().map(|s| s.to_string()).collect(),
+                Some(list) => {
+                    let mut out = Vec::new();
+                    for p in list.get_ref() {
+                        if SMS_PARAMS.contains(&p.get_ref().as_str()) {
+                            out.push(p.get_ref().clone());
+                        } else {
+                            self.push(
+                                p.span(),
+                                format!(
+                                    "[[notify]] {id}: unknown template parameter `{}`: use {}",
+                                    p.get_ref(),
+                                    SMS_PARAMS.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                    out
+                }
+            };
+            Some(Sms {
+                key_id,
+                sign_name,
+                template,
+                app_id,
+                region: n.region.clone().unwrap_or_else(|| "ap-guangzhou".into()),
+                params,
+            })
+        } else {
+            for (key, v) in sms_keys {
+                if let Some(v) = v {
+                    self.push(
+                        v.span(),
+                        format!("[[notify]] {id}: `{key}` is for aliyun_sms and tencent_sms only"),
+                    );
+                }
+            }
+            None
+        }
+    }
 }
 
 /// Takes the `notify:ID` entries out of one `[people]` role as written (the rest are mail

@@ -247,7 +247,6 @@ pub(super) fn check(
 
 /// The selectors of an HTML list page (`item`, `title`, `link` required; `date`,
 /// `summary` optional), each checked; a missing one is reported at `at` with `missing`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn page_selectors(
     [item, title, link, date, summary]: [&Option<Spanned<String>>; 5],
     at: usize,

@@ -1,15 +1,15 @@
 //! Reading the agency's own channels: each is fetched and parsed like a source of its kind
 //! (feed or HTML list page, conditional GET, charset, politeness, health and operator
-//! mail are the sources' own, see `source::poll_into`), but what it lists is stored as
+//! mail are the poll's, see `polling::poll`), but what it lists is stored as
 //! posts (`channel_posts`), never as monitored items: the agency's own posts open no
 //! incident. The duties on those posts are `duty` (pure) and `obligations` (mail).
 
+use super::{content_hash, Poll, PollError, Report, Target};
 use crate::config::settings::Settings;
 use crate::config::Channel;
 use crate::fetch::feed::Entry;
 use crate::fetch::Fetcher;
-use crate::polling::source::{self, PollError, Report, Sink};
-use crate::store::{NewPost, Store, Tx};
+use crate::store::{Draft, NewPost, Store, Tx};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -24,15 +24,47 @@ pub async fn poll(
     clock: &dyn Clock,
 ) -> Result<Report, PollError> {
     let as_source = channel.as_source();
-    source::poll_into(
-        store,
-        fetcher,
-        settings,
-        &as_source,
-        clock,
-        Sink::Posts(channel),
-    )
-    .await
+    let mut posts = Posts {
+        channel,
+        new: Vec::new(),
+    };
+    super::poll(store, fetcher, settings, &as_source, clock, &mut posts).await
+}
+
+/// A channel's entries as its posts; the new ones (`new`, their ids) are looked at for an
+/// authoritative release once all are stored.
+pub(crate) struct Posts<'a> {
+    channel: &'a Channel,
+    new: Vec<i64>,
+}
+
+impl Target for Posts<'_> {
+    async fn store(
+        &mut self,
+        poll: &Poll<'_>,
+        chunk: &[Entry],
+        now: DateTime<Utc>,
+        report: &mut Report,
+    ) -> Result<()> {
+        let mut tx = poll.store.begin().await?;
+        for entry in chunk {
+            if let Some(id) = store_post(poll.store, &mut tx, &poll.source.id, entry, now).await? {
+                report.new += 1;
+                self.new.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn committed(&mut self, poll: &Poll<'_>, _report: &Report, now: DateTime<Utc>) {
+        after_new_posts(poll.store, poll.settings, self.channel, &self.new, now).await
+    }
+
+    /// While a channel cannot be read, nobody can tell whether it posts as it must.
+    fn health_mail(&self, draft: Draft) -> Draft {
+        crate::notify::duty_mail::as_channel_health(draft)
+    }
 }
 
 /// Stores one listed entry as a post of `channel_id`; its id when new.
@@ -47,7 +79,7 @@ pub(crate) async fn store_post(
         .guid
         .clone()
         .or_else(|| entry.link.clone())
-        .unwrap_or_else(|| source::content_hash(entry));
+        .unwrap_or_else(|| content_hash(entry));
     // A post dated in the future (a wrong clock or time zone on the site) counts when seen.
     let published = entry.published.filter(|p| *p <= now).map(secs);
     store
