@@ -21,12 +21,24 @@ fn main() {
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| e.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "html"))
+            .filter(|p| {
+                let name = p.to_string_lossy();
+                name.ends_with(".html") || name.ends_with(".html.gz")
+            })
             .collect();
         names.sort();
         for p in names {
-            let bytes = std::fs::read(&p).expect("read page");
-            pages.push((p.file_name().unwrap().to_string_lossy().into_owned(), bytes));
+            // Third-party pages are kept gzipped; read them as published.
+            let mut bytes = Vec::new();
+            let file = std::fs::File::open(&p).expect("open page");
+            if p.extension().is_some_and(|x| x == "gz") {
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut bytes)
+            } else {
+                std::io::Read::read_to_end(&mut { file }, &mut bytes)
+            }
+            .expect("read page");
+            let name = p.file_name().unwrap().to_string_lossy();
+            pages.push((name.trim_end_matches(".gz").to_string(), bytes));
         }
     }
     let bytes: usize = pages.iter().map(|(_, b)| b.len()).sum();

@@ -234,8 +234,8 @@ fn a_gbk_government_notice_reads_fully() {
     );
     assert_eq!(a.site.as_deref(), Some("镕城区水务局"));
     assert_eq!(a.byline.as_deref(), Some("李明"));
-    assert!(a.text.contains("堃山路段供水主管网"), "{}", a.text);
-    assert!(a.text.contains("特此通告。"), "{}", a.text);
+    assert_has!(a.text, "堃山路段供水主管网");
+    assert_has!(a.text, "特此通告。");
     assert!(
         !a.text.contains("网站标识码"),
         "the footer is not the article: {}",
@@ -290,12 +290,9 @@ async fn yuqing_article_reads_a_gbk_page_from_a_server() {
         text.starts_with("标题：关于镕城区供水管网改造期间临时停水的通告\n"),
         "{text}"
     );
-    assert!(
-        text.contains("发布时间：2026-11-24 10:56:00 +08:00\n"),
-        "{text}"
-    );
-    assert!(text.contains("来源：镕城区水务局\n"), "{text}");
-    assert!(text.contains("临时供水点三处"), "{text}");
+    assert_has!(text, "发布时间：2026-11-24 10:56:00 +08:00\n");
+    assert_has!(text, "来源：镕城区水务局\n");
+    assert_has!(text, "临时供水点三处");
 
     let out = run(&["ftp://example.gov.cn/a.html"]);
     assert_eq!(out.status.code(), Some(2));
@@ -345,12 +342,12 @@ async fn classify_says_where_each_topic_matched() {
         explained.contains("专题 water（停水）") && explained.contains("命中位置：标题、正文"),
         "{explained}"
     );
-    assert!(
-        explained.contains("命中位置：正文（标题和摘要本身不命中，因正文命中）"),
-        "{explained}"
+    assert_has!(
+        explained,
+        "命中位置：正文（标题和摘要本身不命中，因正文命中）"
     );
-    assert!(explained.contains("字「停水」（标题）"), "{explained}");
-    assert!(explained.contains("字「小学」（正文）"), "{explained}");
+    assert_has!(explained, "字「停水」（标题）");
+    assert_has!(explained, "字「小学」（正文）");
 
     let json: serde_json::Value = serde_json::from_str(&classify(&[
         "--json",
@@ -374,9 +371,6 @@ async fn classify_says_where_each_topic_matched() {
     // A feed item's title and summary, the body from a file.
     let body = dirs.write("body.txt", "镕城第二小学门口设临时供水点。");
     let plain = classify(&["--title", "镕城区明日停水", body.to_str().unwrap()]);
-    assert!(plain.contains("water\t停水\tordinary\t标题\n"), "{plain}");
-    assert!(
-        plain.contains("school\t校园周边\tlarge\t正文（仅因正文）\n"),
-        "{plain}"
-    );
+    assert_has!(plain, "water\t停水\tordinary\t标题\n");
+    assert_has!(plain, "school\t校园周边\tlarge\t正文（仅因正文）\n");
 }

@@ -356,15 +356,13 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
         "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项",
         "{out}"
     );
-    assert!(
-        out.contains(
-            "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
+    assert_has!(
+        out,
+        "本日监测信息 10 条，负面 4 条（40.0%）；信息最多的专题为「门票价格」4 条（负面 25.0%）；\
              信息最多的来源为「新闻网」6 条（负面 50.0%）。新立案事件 1 起，结案 1 起，\
              信息最多的事件为 #1「某景区栈道坍塌 游客受伤」3 条，\
              超时时限 1 项（#1「某景区栈道坍塌 游客受伤」）。\
              采集失败的信息源 1 个。读不出条目的信息源 1 个。"
-        ),
-        "{out}"
     );
     // By hour: 24 rows, the empty ones too.
     assert_eq!(row(&out, "11-23 09时"), ["11-23 09时", "3", "3", "100.0%"]);
@@ -395,24 +393,10 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
         ),
         "{out}"
     );
-    assert!(
-        out.contains(
-            "  - #1 某景区栈道坍塌 游客受伤【景区安全，较大】立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个"
-        ),
-        "{out}"
-    );
-    assert!(
-        out.contains("  - #2 景区门票涨价引发投诉【门票价格，一般】立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）"),
-        "{out}"
-    );
-    assert!(
-        out.contains("  - 新闻网（news）：列表读不出条目（可能网站改版）\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains("  - 本地论坛（forum）：连续失败 1 次，自 2026-11-23 20:00 起（HTTP 503 Service Unavailable）"),
-        "{out}"
-    );
+    assert_has!(out, "  - #1 某景区栈道坍塌 游客受伤【景区安全，较大】立案于 2026-11-23 09:10，待确认；信息 3 条，来源 2 个");
+    assert_has!(out, "  - #2 景区门票涨价引发投诉【门票价格，一般】立案于 2026-11-20 08:00，已结案；信息 1 条，来源 1 个\n      回应社会关切：按时完成（提前 1天）");
+    assert_has!(out, "  - 新闻网（news）：列表读不出条目（可能网站改版）\n");
+    assert_has!(out, "  - 本地论坛（forum）：连续失败 1 次，自 2026-11-23 20:00 起（HTTP 503 Service Unavailable）");
 
     // The HTML part: the same numbers in tables, the missed deadline in red.
     let (html, err, code) = briefing(
@@ -432,8 +416,11 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
         html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"),
         "{html}"
     );
-    assert!(html.contains("<td style=\"border:1px solid #ccc;padding:4px 8px;text-align:left;color:#b00020;font-weight:bold\">未完成（已超时 9小时50分）</td>"), "{html}");
-    assert!(html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"), "{html}");
+    assert_has!(html, "<td style=\"border:1px solid #ccc;padding:4px 8px;text-align:left;color:#b00020;font-weight:bold\">未完成（已超时 9小时50分）</td>");
+    assert_has!(
+        html,
+        ">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"
+    );
     assert!(
         html.find("一、超时时限").unwrap() < html.find("五、信息量").unwrap(),
         "incidents and missed deadlines first"
@@ -471,17 +458,14 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
     assert_eq!(row(&week, "11-23"), ["11-23", "10", "4", "40.0%"]);
     assert_eq!(row(&week, "11-24"), ["11-24", "1", "1", "100.0%"]);
     assert_eq!(row(&week, "11-28"), ["11-28", "0", "0", "-"]);
-    assert!(
-        week.contains("本周监测信息 12 条，负面 6 条（50.0%）"),
-        "{week}"
-    );
+    assert_has!(week, "本周监测信息 12 条，负面 6 条（50.0%）");
 
     // Bad dates: exit 2 with what to write.
     let (_, err, code) = briefing(dirs.root(), &config, &["--from", "23/11/2026"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("--from and --to are dates like 2026-11-01 (the briefing covers"),
-        "{err}"
+    assert_has!(
+        err,
+        "--from and --to are dates like 2026-11-01 (the briefing covers"
     );
 }
 
@@ -507,11 +491,11 @@ async fn an_empty_period_says_so() {
         out.starts_with("【舆情日报】2026-11-01：信息 0 条，负面 -\n"),
         "{out}"
     );
-    assert!(
-        out.contains("本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。"),
-        "{out}"
+    assert_has!(
+        out,
+        "本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。"
     );
-    assert!(out.contains("五、信息量\n  本日未监测到信息。\n"), "{out}");
+    assert_has!(out, "五、信息量\n  本日未监测到信息。\n");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -563,18 +547,8 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         "{}",
         mail[0].subject
     );
-    assert!(
-        mail[0]
-            .body_text
-            .contains("本日监测信息 1 条，负面 1 条（100.0%）"),
-        "{}",
-        mail[0].body_text
-    );
-    assert!(
-        mail[0].body_text.contains("新立案事件 1 起"),
-        "{}",
-        mail[0].body_text
-    );
+    assert_has!(mail[0].body_text, "本日监测信息 1 条，负面 1 条（100.0%）");
+    assert_has!(mail[0].body_text, "新立案事件 1 起");
 
     // The next Monday 08:30: the weekly briefing of the 23rd–29th, and the daily one of
     // Sunday, once (the days the daemon slept through are not sent one by one).
@@ -611,12 +585,8 @@ async fn the_jobs_mail_leaders_and_principal_once_per_scheduled_time() {
         }
         found += 1;
         let shown = shown(&m);
-        assert!(shown.text.contains("一、超时时限"), "{}", shown.text);
-        assert!(
-            shown.html.contains("<html lang=\"zh-CN\">"),
-            "{}",
-            shown.html
-        );
+        assert_has!(shown.text, "一、超时时限");
+        assert_has!(shown.html, "<html lang=\"zh-CN\">");
         // The folder's .eml carries the charts too; a day without items has none.
         let empty = shown.text.contains("未监测到信息");
         assert_eq!(shown.images.len(), if empty { 0 } else { 3 }, "{subject}");
@@ -707,10 +677,9 @@ async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them(backend: Optio
     assert!(shown.html.contains("alt=\"按小时信息量与负面占比\""));
     // The tables stay in the HTML, for clients that show no images; the text part is
     // whole without either.
-    assert!(
-        shown.html.contains(">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"),
-        "{}",
-        shown.html
+    assert_has!(
+        shown.html,
+        ">景区安全</td><td style=\"border:1px solid #ccc;padding:4px 8px;text-align:right\">3</td>"
     );
     assert!(
         shown
@@ -719,11 +688,7 @@ async fn the_mail_shows_its_charts_inline_and_a_resend_keeps_them(backend: Optio
             .is_some_and(|at| at < shown.html.find(">11-23 09时<").unwrap()),
         "the chart above its table"
     );
-    assert!(
-        shown.text.contains("  景区安全\t3\t3\t100.0%"),
-        "{}",
-        shown.text
-    );
+    assert_has!(shown.text, "  景区安全\t3\t3\t100.0%");
     assert!(shown
         .text
         .contains("本日监测信息 10 条，负面 4 条（40.0%）"));

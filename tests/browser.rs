@@ -191,7 +191,7 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
     screenshots(&c, "login").await;
     login(&c, &site, DUTY).await;
     let seen = text_until(&c, "#who", |t| t.contains("张三")).await;
-    assert!(seen.contains("张三"), "{seen}");
+    assert_has!(seen, "张三");
 
     // The countdown ticks in the page: from the server's 01:00 the release is 5h away.
     let first = text(&c, "#incidents .countdown").await;
@@ -218,7 +218,7 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
         .await
         .unwrap();
     let flash = text_until(&c, "#flash", |t| t.contains("已由 张三 确认接报")).await;
-    assert!(flash.contains("事件 #1 已由 张三 确认接报"), "{flash}");
+    assert_has!(flash, "事件 #1 已由 张三 确认接报");
     c.find(Locator::Id("release-url"))
         .await
         .unwrap()
@@ -232,10 +232,10 @@ async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_releas
         .await
         .unwrap();
     let timeline = text_until(&c, "#timeline", |t| t.contains("张三 记录发布权威信息")).await;
-    assert!(timeline.contains("张三 确认接报"), "{timeline}");
-    assert!(timeline.contains("张三 记录发布权威信息"), "{timeline}");
+    assert_has!(timeline, "张三 确认接报");
+    assert_has!(timeline, "张三 记录发布权威信息");
     let seen = text_until(&c, "#acknowledged", |t| t.contains("张三")).await;
-    assert!(seen.contains("张三"), "{seen}");
+    assert_has!(seen, "张三");
     screenshots(&c, "incident").await;
     // The folded actions (severity, merge, split, 误报), opened and scrolled into view.
     c.find(Locator::Css("details.more > summary"))
@@ -299,15 +299,8 @@ async fn a_leader_cannot_act_even_by_posting_the_form() {
         .await
         .unwrap();
     let seen = text_until(&c, "#timeline", |t| t.contains("李四 备注 请宣传部门跟进")).await;
-    assert!(seen.contains("李四 备注 请宣传部门跟进"), "{seen}");
-    let i = site
-        .s
-        .daemon
-        .store
-        .incident(site.s.daemon.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    assert_has!(seen, "李四 备注 请宣传部门跟进");
+    let i = common::incident(&site.s.daemon.store, 1).await;
     assert!(i.acknowledged_by.is_none());
     screenshots(&c, "incident-leader").await;
     c.close().await.unwrap();
@@ -339,7 +332,7 @@ async fn a_hostile_title_shows_as_text() {
         t.contains("<img src=x onerror=alert(1)>")
     })
     .await;
-    assert!(seen.contains("<img src=x onerror=alert(1)>"), "{seen}");
+    assert_has!(seen, "<img src=x onerror=alert(1)>");
     assert!(c.get_alert_text().await.is_err(), "an alert ran");
     screenshots(&c, "items").await;
     c.close().await.unwrap();
@@ -366,7 +359,7 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
         .await
         .unwrap();
     let seen = text_until(&c, "#alerts-on", |t| t.contains("已开启")).await;
-    assert!(seen.contains("已开启"), "{seen}");
+    assert_has!(seen, "已开启");
     assert_eq!(
         c.find_all(Locator::Css("[data-incident]"))
             .await
@@ -402,7 +395,7 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
         .unwrap();
     assert_eq!(on, json!("on"), "the choice is kept for the next visit");
     let seen = text_until(&c, "#incidents", |t| t.contains("#2 西山景区观景台坍塌")).await;
-    assert!(seen.contains("#2 西山景区观景台坍塌 道路封闭"), "{seen}");
+    assert_has!(seen, "#2 西山景区观景台坍塌 道路封闭");
     screenshots(&c, "dashboard-two").await;
     c.close().await.unwrap();
 }
@@ -418,7 +411,7 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     login(&c, &site, common::console::OPERATOR).await;
     c.goto(&format!("{}/sources", site.url)).await.unwrap();
     let seen = text_until(&c, "#health", |t| t.contains("无法访问")).await;
-    assert!(seen.contains("无法访问"), "{seen}");
+    assert_has!(seen, "无法访问");
     screenshots(&c, "sources").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",
@@ -427,7 +420,7 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     .await
     .unwrap();
     let seen = text_until(&c, "#report", |t| t.contains("景区安全")).await;
-    assert!(seen.contains("景区安全"), "{seen}");
+    assert_has!(seen, "景区安全");
     screenshots(&c, "report").await;
     c.goto(&format!("{}/classify", site.url)).await.unwrap();
     c.find(Locator::Id("classify-text"))
@@ -444,7 +437,7 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
         .unwrap();
     c.wait().for_element(Locator::Id("explain")).await.unwrap();
     let seen = text_until(&c, "#explain", |t| t.contains("命中")).await;
-    assert!(seen.contains("命中"), "{seen}");
+    assert_has!(seen, "命中");
     screenshots(&c, "classify").await;
     c.close().await.unwrap();
 }
@@ -466,7 +459,7 @@ async fn a_leader_reads_the_briefing_and_moves_to_the_week() {
     let seen = text_until(&c, "#summary", |t| t.contains("本日监测信息")).await;
     assert!(seen.starts_with("本日监测信息 1 条"), "{seen}");
     let topics = text(&c, "#by-topic").await;
-    assert!(topics.contains("景区安全"), "{topics}");
+    assert_has!(topics, "景区安全");
     screenshots(&c, "briefing").await;
     c.find(Locator::Id("week"))
         .await
@@ -527,10 +520,7 @@ async fn incidents_of_one_topic_are_told_apart_by_their_titles() {
     let head = text_until(&c, "#incident-title", |t| t.contains("3 人重伤")).await;
     assert_eq!(head, "#1 栈道坍塌 12 名游客受伤 3 人重伤");
     let timeline = text_until(&c, "#timeline", |t| t.contains("修改标题")).await;
-    assert!(
-        timeline.contains("张三 修改标题 栈道坍塌 12 名游客受伤 3 人重伤"),
-        "{timeline}"
-    );
+    assert_has!(timeline, "张三 修改标题 栈道坍塌 12 名游客受伤 3 人重伤");
     screenshots(&c, "titles-incident").await;
 
     // The dashboard: each card headed by its title, the topic a tag.
@@ -649,7 +639,7 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
     login(&c, &site, DUTY).await;
     c.goto(&format!("{}/incidents/1", site.url)).await.unwrap();
     let head = text_until(&c, "#items", |t| !t.is_empty()).await;
-    assert!(head.contains("后续报道 098"), "{head}");
+    assert_has!(head, "后续报道 098");
     assert!(
         !head.contains("后续报道 099"),
         "the second page's first item: {head}"
@@ -661,7 +651,7 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
         .await
         .unwrap();
     let second = text_until(&c, "#items", |t| t.contains("后续报道 099")).await;
-    assert!(second.contains("后续报道 099"), "{second}");
+    assert_has!(second, "后续报道 099");
     assert!(
         c.find(Locator::Id("do-close")).await.is_ok(),
         "the forms stay"
@@ -706,9 +696,9 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
     tx.commit().await.unwrap();
     c.goto(&format!("{}/items", site.url)).await.unwrap();
     let head = text_until(&c, "h1", |t| t.contains("条")).await;
-    assert!(head.contains("550 条以上"), "{head}");
+    assert_has!(head, "550 条以上");
     let pager = text(&c, "nav.pager").await;
-    assert!(pager.contains("第 1 / 11+ 页"), "{pager}");
+    assert_has!(pager, "第 1 / 11+ 页");
     screenshots(&c, "items-more").await;
     c.close().await.unwrap();
 }
@@ -807,7 +797,7 @@ async fn a_duty_officer_reads_an_items_archived_text() {
         .await
         .unwrap();
     let shown = text_until(&c, "pre.archived", |t| t.contains("多名游客受伤")).await;
-    assert!(shown.contains("<img src=x onerror=alert(1)>"), "{shown}");
+    assert_has!(shown, "<img src=x onerror=alert(1)>");
     assert!(c
         .find_all(Locator::Css("pre.archived img"))
         .await

@@ -83,8 +83,8 @@ async fn calendar_update_fetches_checks_and_writes_this_and_next_year() {
 
     let (out, code) = update(&config);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("{year} 年：新增")), "{out}");
-    assert!(out.contains(&format!("{next} 年：尚未发布")), "{out}");
+    assert_has!(out, &format!("{year} 年：新增"));
+    assert_has!(out, &format!("{next} 年：尚未发布"));
     assert_eq!(
         std::fs::read_to_string(calendar.join(format!("{year}.json"))).unwrap(),
         this_year
@@ -97,7 +97,7 @@ async fn calendar_update_fetches_checks_and_writes_this_and_next_year() {
     // Again: the ETag is sent back, 304, nothing changes.
     let (out, code) = update(&config);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("{year} 年：无变化")), "{out}");
+    assert_has!(out, &format!("{year} 年：无变化"));
     let sent = http.requests(&format!("/holiday-cn/{year}.json"));
     assert_eq!(sent.last().unwrap().header("if-none-match"), Some("\"v1\""));
 
@@ -128,7 +128,7 @@ async fn calendar_update_fetches_checks_and_writes_this_and_next_year() {
             && out.contains(&format!("{year}-{sat} 国庆节 上班 → 休息")),
         "{out}"
     );
-    assert!(out.contains(&format!("{next} 年：新增")), "{out}");
+    assert_has!(out, &format!("{next} 年：新增"));
     assert!(calendar.join(format!("{next}.json")).exists());
 
     // A failing server keeps the copy and says so, exit 1.

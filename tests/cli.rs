@@ -123,10 +123,7 @@ async fn a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today(
         ],
     );
     let (report, _) = text(&o);
-    assert!(
-        report.contains("\t未完成（结案时已超时 55秒）\t已结案"),
-        "{report}"
-    );
+    assert_has!(report, "\t未完成（结案时已超时 55秒）\t已结案");
 
     // `incident show` and `incidents --all` count to the close too.
     let (shown, err) = text(&yq(&sc, &["incident", "show", "1"]));
@@ -137,9 +134,9 @@ async fn a_closed_incident_is_overdue_by_the_time_to_its_close_not_to_today(
         "{shown}{err}"
     );
     let (all, _) = text(&yq(&sc, &["incidents", "--all"]));
-    assert!(
-        all.contains("发布权威信息：2026-11-24 14:00 前，未完成（结案时已超时 55秒）"),
-        "{all}"
+    assert_has!(
+        all,
+        "发布权威信息：2026-11-24 14:00 前，未完成（结案时已超时 55秒）"
     );
     let (json, _) = text(&yq(&sc, &["incident", "show", "1", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -198,6 +195,29 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         "{items}"
     );
     assert!(line.ends_with("\t景区安全\t负面 -0.94"), "{items}");
+    // One shape of an item in JSON: `items --json` and `incident show --json` give the
+    // same object, apart from the search's marks and the evidence.
+    let (listed, _) = text(&yq(&sc, &["items", "--since", "2026-11-01", "--json"]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let mut listed = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == cable)
+        .unwrap()
+        .clone();
+    let (shown, _) = text(&yq(&sc, &["incident", "show", "2", "--json"]));
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let mut shown = shown["items"][0].clone();
+    assert!(listed.as_object_mut().unwrap().remove("marks").is_some());
+    assert!(shown.as_object_mut().unwrap().remove("evidence").is_some());
+    assert_eq!(listed, shown);
+    assert_eq!(shown["tone"]["label"], "negative", "{shown:#}");
+    assert_eq!(
+        shown["topics"].as_array().map(Vec::len),
+        Some(1),
+        "{shown:#}"
+    );
 
     // A merged incident's deadlines say why they were cancelled.
     let o = yq(&sc, &["incident", "merge", "1", "2"]);
@@ -208,7 +228,7 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         "{shown}"
     );
     let (all, _) = text(&yq(&sc, &["incidents", "--all"]));
-    assert!(all.contains("，因并入 #1 取消"), "{all}");
+    assert_has!(all, "，因并入 #1 取消");
 
     // A user's mistake exits 2, with what to do; nothing changes.
     let refused = |args: &[&str], says: &[&str]| {
@@ -261,15 +281,7 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         "{:?}",
         text(&o)
     );
-    assert_eq!(
-        d.store
-            .incident(d.store.pool(), IncidentId(2))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        "merged"
-    );
+    assert_eq!(common::incident(&d.store, 2).await.status, "merged");
 }
 
 #[tokio::test]
@@ -471,12 +483,7 @@ async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges(
         .unwrap();
     sc.clock.set(late);
 
-    let i = d
-        .store
-        .incident(d.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&d.store, 1).await;
     assert_eq!(
         i.acknowledged_by.as_deref(),
         Some("王值班"),
@@ -526,9 +533,9 @@ async fn a_late_release_reads_late_everywhere_and_recording_it_acknowledges(
     assert_ne!(row[5], "未确认", "acknowledged by acting: {row:?}");
     // A day after this story the press conference is overdue too, and neither counts as
     // on time.
-    assert!(
-        report.contains("按时完成率：发布权威信息 0/1（0%）；召开新闻发布会 0/1（0%）\n"),
-        "{report}"
+    assert_has!(
+        report,
+        "按时完成率：发布权威信息 0/1（0%）；召开新闻发布会 0/1（0%）\n"
     );
 }
 
@@ -582,10 +589,7 @@ async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again(
             && said.contains("命中了 “景区”、“坍塌”"),
         "{said}"
     );
-    assert!(
-        said.contains("none = [\"景区美术馆新展\", \"坍塌之美\"]"),
-        "{said}"
-    );
+    assert_has!(said, "none = [\"景区美术馆新展\", \"坍塌之美\"]");
     let o = yq(&sc, &["incident", "dismiss", "1", "--reason", "again"]);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(
@@ -595,8 +599,8 @@ async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again(
     );
 
     let (shown, _) = text(&yq(&sc, &["incident", "show", "1"]));
-    assert!(shown.contains("状态：误报"), "{shown}");
-    assert!(shown.contains("误报撤销（不计入考核）"), "{shown}");
+    assert_has!(shown, "状态：误报");
+    assert_has!(shown, "误报撤销（不计入考核）");
     let (json, _) = text(&yq(&sc, &["incident", "show", "1", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     for dl in v["deadlines"].as_array().unwrap() {
@@ -658,7 +662,7 @@ async fn a_false_positive_is_dismissed_counted_apart_and_never_alerts_again(
         .unwrap();
     assert_eq!(items.len(), 2, "kept with the dismissed incident");
     let (open, _) = text(&yq(&sc, &["incidents"]));
-    assert!(open.contains("没有处置中的事件"), "{open}");
+    assert_has!(open, "没有处置中的事件");
 }
 
 // Multi-threaded: the feed is served on this runtime while the test waits for the binary.
@@ -689,7 +693,7 @@ async fn a_one_off_poll_says_which_incidents_opened_already_overdue() {
             && out.contains("已超时 1天19小时；超时通报随立案通知一并发出"),
         "{out}"
     );
-    assert!(out.contains("召开新闻发布会应于 "), "{out}");
+    assert_has!(out, "召开新闻发布会应于 ");
 }
 
 /// The English words left in `text` once what may be English is taken out: addresses,
@@ -853,7 +857,7 @@ async fn a_one_off_poll_takes_an_own_channel_id() {
     let o = yq(&sc, &["poll", "--source", "weibo"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err.contains("known: news, weibo-wenlv"), "{err}");
+    assert_has!(err, "known: news, weibo-wenlv");
 }
 
 /// Issue 28: dismissing an incident after its deadline was missed (and the leaders were
@@ -892,7 +896,7 @@ async fn a_breach_dismissed_afterwards_is_shown_apart_not_hidden() {
     assert!(o.status.success(), "{:?}", text(&o));
     // The terminal gets the Chinese line, not an English log line beside it.
     let (said, logged) = text(&o);
-    assert!(said.contains("已判定为误报并撤销"), "{said}");
+    assert_has!(said, "已判定为误报并撤销");
     assert!(!logged.contains("INFO"), "{logged}");
 
     let (report, err) = text(&yq_env(
@@ -985,9 +989,9 @@ async fn the_briefing_counts_events_not_rows_and_covers_one_day() {
 
     let (b, err) = text(&yq_env(&sc, &["briefing", "--from", "2026-11-24"], &env));
     assert!(b.contains("日报"), "one day without --to:\n{b}{err}");
-    assert!(
-        b.contains("新立案事件 2 起（另有并入其他事件 1 起、判定为误报 1 起，不计入）"),
-        "{b}"
+    assert_has!(
+        b,
+        "新立案事件 2 起（另有并入其他事件 1 起、判定为误报 1 起，不计入）"
     );
     let top = &b[b.find("四、主要事件").unwrap_or_else(|| panic!("{b}"))..];
     let top = &top[..top.find("\n五、").unwrap_or(top.len())];
@@ -999,7 +1003,7 @@ async fn the_briefing_counts_events_not_rows_and_covers_one_day() {
     );
     assert!(!b.contains("连续"), "failing since the 25th:\n{b}");
     let (b, _) = text(&yq_env(&sc, &["briefing", "--from", "2026-11-25"], &env));
-    assert!(b.contains("采集失败的信息源 1 个"), "{b}");
+    assert_has!(b, "采集失败的信息源 1 个");
 }
 
 /// Issue 28: one cable-car item matched a new 冰雪旅游安全 topic and the starter scenic
@@ -1024,11 +1028,7 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
         .iter()
         .find(|m| m.kind == "opened" && m.incident_id == Some(2))
         .unwrap();
-    assert!(
-        second.subject.contains("（同一信息亦立案 #1）"),
-        "{}",
-        second.subject
-    );
+    assert_has!(second.subject, "（同一信息亦立案 #1）");
     assert!(
         second
             .body_text
@@ -1038,12 +1038,12 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
         second.body_text
     );
     let (one, _) = text(&yq(&sc, &["incident", "show", "1"]));
-    assert!(
-        one.contains("关联（同一信息 #1 亦立案 #2（景区安全），两事件各自计时）"),
-        "{one}"
+    assert_has!(
+        one,
+        "关联（同一信息 #1 亦立案 #2（景区安全），两事件各自计时）"
     );
     let (two, _) = text(&yq(&sc, &["incident", "show", "2"]));
-    assert!(two.contains("亦立案 #1（冰雪旅游安全）"), "{two}");
+    assert_has!(two, "亦立案 #1（冰雪旅游安全）");
     let (checked, err) = text(&yq(&sc, &["check"]));
     assert!(
         checked.contains("专题 `scenic` 的示例也命中专题 `snow`"),
@@ -1053,10 +1053,7 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     let o = yq(&sc, &["incident", "merge", "1", "2", "--by", "王值班"]);
     let (said, err) = text(&o);
     assert!(o.status.success(), "{said}{err}");
-    assert!(
-        said.contains("（移入 0 条信息；另 1 条已在 #1 中）"),
-        "{said}"
-    );
+    assert_has!(said, "（移入 0 条信息；另 1 条已在 #1 中）");
 
     // Declared one event: one incident, at the higher severity, with its 5-hour clock.
     let merge = "\n[grouping]\nsame_item = \"merge\"\n";
@@ -1100,14 +1097,7 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     .await;
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
-    let title_of = |id: i64| async move {
-        d.store
-            .incident(d.store.pool(), IncidentId(id))
-            .await
-            .unwrap()
-            .unwrap()
-            .title
-    };
+    let title_of = |id: i64| async move { common::incident(&d.store, id).await.title };
     let first = title_of(1).await;
     assert_eq!(first.chars().count(), 100, "{first}");
     assert!(
@@ -1142,19 +1132,13 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     let o = yq(&sc, &["incident", "title", "2", "  索道停运\n游客已转移  "]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert!(
-        out.contains("事件 #2 标题改为：索道停运 游客已转移"),
-        "{out}"
-    );
+    assert_has!(out, "事件 #2 标题改为：索道停运 游客已转移");
     let (shown, _) = text(&yq(&sc, &["incident", "show", "2"]));
     assert!(
         shown.starts_with("#2 索道停运 游客已转移\n专题 景区安全"),
         "{shown}"
     );
-    assert!(
-        shown.contains("tester 修改标题（索道停运 游客已转移）"),
-        "{shown}"
-    );
+    assert_has!(shown, "tester 修改标题（索道停运 游客已转移）");
     let (json, _) = text(&yq(&sc, &["incident", "show", "2", "--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["title"], "索道停运 游客已转移");
@@ -1182,7 +1166,7 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
         let o = yq(&sc, &args);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{out}{err}");
-        assert!(err.contains(says), "{err}");
+        assert_has!(err, says);
     }
     assert_eq!(title_of(2).await, "索道停运 游客已转移");
     let o = yq(&sc, &["incident", "note", "2", &"注".repeat(10_000)]);
@@ -1192,7 +1176,7 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     let o = yq(&sc, &["incident", "merge", "1", "2"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert!(out.contains(&format!("标题仍为「{first}」")), "{out}");
+    assert_has!(out, &format!("标题仍为「{first}」"));
     assert_eq!(title_of(1).await, first);
     let cable = d
         .store
@@ -1203,9 +1187,9 @@ async fn an_incident_is_named_by_its_title_which_the_duty_officer_can_set(backen
     let o = yq(&sc, &["incident", "split", "1", &cable.to_string()]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert!(
-        out.contains("已拆分为新事件 #3「山顶索道突发故障停运 滞留游客已转移」"),
-        "{out}"
+    assert_has!(
+        out,
+        "已拆分为新事件 #3「山顶索道突发故障停运 滞留游客已转移」"
     );
     assert_eq!(title_of(3).await, "山顶索道突发故障停运 滞留游客已转移");
     assert_eq!(title_of(1).await, first);
@@ -1268,12 +1252,9 @@ async fn the_opening_mail_and_sources_say_how_late_the_report_was_heard() {
     sc.daemon.poll_once(None).await.unwrap();
     let outbox = sc.daemon.store.outbox().await.unwrap();
     let opened = outbox.iter().find(|m| m.kind == "opened").unwrap();
-    assert!(
-        opened
-            .body_text
-            .contains("首条信息发布于 2026-11-24 06:47，发现时已过 2小时13分。"),
-        "{}",
-        opened.body_text
+    assert_has!(
+        opened.body_text,
+        "首条信息发布于 2026-11-24 06:47，发现时已过 2小时13分。"
     );
     let im = yuqing::notify::im::alert(1, Some(1), &opened.subject, &opened.body_text, None);
     assert!(
@@ -1288,10 +1269,7 @@ async fn the_opening_mail_and_sources_say_how_late_the_report_was_heard() {
         "{text_out}{err}"
     );
     let news = text_out.lines().find(|l| l.starts_with("news\t")).unwrap();
-    assert!(
-        news.contains("中位 2小时13分 / 95% 2小时13分（1 条）"),
-        "{news}"
-    );
+    assert_has!(news, "中位 2小时13分 / 95% 2小时13分（1 条）");
     let json: serde_json::Value =
         serde_json::from_slice(&yq(&sc, &["sources", "--json"]).stdout).unwrap();
     assert_eq!(

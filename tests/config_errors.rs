@@ -69,7 +69,7 @@ fn a_missing_calendar_is_an_error_at_its_key_when_working_days_are_counted() {
     // Nothing counts working days: the folder may be missing.
     let (code, out, err) = check("calendar = \"no/such/folder\"", "", WATCHLIST);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("：检查通过（"), "{out}");
+    assert_has!(out, "：检查通过（");
 }
 
 #[test]
@@ -150,9 +150,9 @@ fn one_check_reports_every_mistake_in_every_section_and_file() {
         WATCHLIST,
     );
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("yuqing.toml:10: [people.phones] `call me` is not a telephone number"),
-        "{err}"
+    assert_has!(
+        err,
+        "yuqing.toml:10: [people.phones] `call me` is not a telephone number"
     );
     let (code, out, err) = check(
         "",
@@ -226,9 +226,9 @@ fn job_recipients_are_roles_or_addresses_that_reach_someone() {
             && out.contains("xck@example.gov.cn"),
         "{out}"
     );
-    assert!(
-        out.contains("  weekly_briefing \"30 8 * * Mon\" to leaders+principal\n"),
-        "{out}"
+    assert_has!(
+        out,
+        "  weekly_briefing \"30 8 * * Mon\" to leaders+principal\n"
     );
 }
 
@@ -252,18 +252,15 @@ fn a_typo_in_a_chinese_watchlist_is_a_line_not_a_panic() {
     let (code, out, err) = check("", "", &typo);
     assert_eq!(code, 2, "{out}{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(
-        err.contains(&format!("w.toml:{typo_line}: unknown field `severty`")),
-        "{err}"
-    );
+    assert_has!(err, &format!("w.toml:{typo_line}: unknown field `severty`"));
     // Two mistakes, each below Chinese text, each at its own line.
     let both = format!("{typo}\n[[topic]]\nid = \"x\"\nname = \"某某石窟\"\nany = 3\n");
     let any_line = both.lines().count();
     let (code, out, err) = check("", "", &both);
     assert_eq!(code, 2, "{out}{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains(&format!("w.toml:{typo_line}: ")), "{err}");
-    assert!(err.contains(&format!("w.toml:{any_line}: ")), "{err}");
+    assert_has!(err, &format!("w.toml:{typo_line}: "));
+    assert_has!(err, &format!("w.toml:{any_line}: "));
 }
 
 mod fuzzed {

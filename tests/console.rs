@@ -35,7 +35,7 @@ async fn with_no_users_the_login_page_says_how_to_create_one_and_nothing_logs_in
     let b = Browser::new(&format!("http://{addr}"));
     let p = b.get("/login").await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("yuqing user add"), "{}", p.body);
+    assert_has!(p.body, "yuqing user add");
     for (user, password) in [("admin", "admin"), ("admin", ""), ("root", "password")] {
         let p = b
             .post("/login", &[("username", user), ("password", password)])
@@ -100,11 +100,7 @@ async fn a_duty_officer_logs_in_sees_the_countdown_and_logs_out() {
     assert_eq!(dash.status, 200);
     assert!(dash.body.contains("张三（值班员）"));
     assert!(dash.body.contains(&format!("#1 {FIRST}</a>")));
-    assert!(
-        dash.body.contains("class=\"countdown ok\""),
-        "{}",
-        dash.body
-    );
+    assert_has!(dash.body, "class=\"countdown ok\"");
     assert!(dash.body.contains("剩余 5:00:00"));
     assert!(
         dash.body.contains("剩余 1天 00:00:00"),
@@ -116,11 +112,9 @@ async fn a_duty_officer_logs_in_sees_the_countdown_and_logs_out() {
         .clock
         .set(Utc.with_ymd_and_hms(2026, 11, 24, 5, 30, 0).unwrap());
     let dash = b.get("/").await;
-    assert!(
-        dash.body
-            .contains("<span class=\"countdown soon\" data-due=\"1795500000\">剩余 0:30:00</span>"),
-        "{}",
-        dash.body
+    assert_has!(
+        dash.body,
+        "<span class=\"countdown soon\" data-due=\"1795500000\">剩余 0:30:00</span>"
     );
     site.s
         .clock
@@ -202,14 +196,7 @@ async fn a_form_without_its_csrf_token_changes_nothing() {
         .post_raw("/login", &[("username", DUTY), ("password", PASSWORD)])
         .await;
     assert_eq!(p.status, 403);
-    let i = site
-        .s
-        .daemon
-        .store
-        .incident(site.s.daemon.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&site.s.daemon.store, 1).await;
     assert!(i.acknowledged_by.is_none(), "acknowledged by a forged form");
 }
 
@@ -229,11 +216,7 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
         page.body.contains("事件 #1 已由 张三 确认接报"),
         "the flash"
     );
-    assert!(
-        page.body.contains("张三（2026-11-24 09:12）"),
-        "{}",
-        page.body
-    );
+    assert_has!(page.body, "张三（2026-11-24 09:12）");
     site.s.clock.advance(Duration::minutes(30));
     let p = b
         .post(
@@ -243,10 +226,10 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
         .await;
     assert_eq!(p.status, 303);
     let page = b.get("/incidents/1").await;
-    assert!(page.body.contains("按时完成"), "{}", page.body);
+    assert_has!(page.body, "按时完成");
     // The timeline: who and when, for the acknowledgement and the release.
     let timeline = &page.body[page.body.find("id=\"timeline\"").unwrap()..];
-    assert!(timeline.contains("<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>"), "{timeline}");
+    assert_has!(timeline, "<time>2026-11-24 09:12</time> <b class=\"who\">张三</b> <span class=\"what\">确认接报</span>");
     assert!(
         timeline.contains("<b class=\"who\">张三</b> <span class=\"what\">记录发布权威信息</span>")
     );
@@ -266,10 +249,10 @@ async fn the_duty_officer_acknowledges_and_records_the_release_and_the_cli_names
             .args(["incident", "show", "1", "--config"])
             .arg(&site.s.config),
     );
-    assert!(text.contains("张三 确认接报"), "{text}");
-    assert!(
-        text.contains("张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"),
-        "{text}"
+    assert_has!(text, "张三 确认接报");
+    assert_has!(
+        text,
+        "张三 记录发布权威信息（https://www.example.gov.cn/notice/1）"
     );
 }
 
@@ -280,11 +263,9 @@ async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_
     let page = leader.get("/incidents/1").await;
     assert_eq!(page.status, 200);
     // How it spread (issue 24 §3), under the heading.
-    assert!(
-        page.body
-            .contains("<div>传播：首发 【news】 2026-11-24 09:00；来源 1 个，转载 0 条</div>"),
-        "{}",
-        page.body
+    assert_has!(
+        page.body,
+        "<div>传播：首发 【news】 2026-11-24 09:00；来源 1 个，转载 0 条</div>"
     );
     assert!(
         !page.body.contains("id=\"do-ack\""),
@@ -324,11 +305,7 @@ async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_
     let store = &site.s.daemon.store;
     let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert_eq!(actors(&list, "note"), [LEADER]);
-    let i = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(store, 1).await;
     assert_eq!((i.status.as_str(), i.severity.as_str()), ("open", "major"));
     assert!(i.acknowledged_by.is_none());
 }
@@ -346,7 +323,7 @@ async fn the_watchlist_test_is_for_operators_and_explains_the_match() {
         .post("/classify", &[("text", "某景区发生坍塌"), ("source", "")])
         .await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("命中，最高级别 重大"), "{}", p.body);
+    assert_has!(p.body, "命中，最高级别 重大");
     // The --explain lines in Chinese, characters counted from 1 as people count them.
     assert!(
         p.body.contains("规则 1（第 2 行）命中")
@@ -355,7 +332,7 @@ async fn the_watchlist_test_is_for_operators_and_explains_the_match() {
         p.body
     );
     let p = op.post("/classify", &[("text", "景区秋色正好")]).await;
-    assert!(p.body.contains("未命中"), "{}", p.body);
+    assert_has!(p.body, "未命中");
     assert!(!p.body.contains("matched"), "{}", p.body);
 }
 
@@ -398,17 +375,9 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .contains("未执行：不能把事件 #1 并入它自己"));
     let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
     assert_eq!(p.status, 303);
-    let two = store
-        .incident(store.pool(), IncidentId(2))
-        .await
-        .unwrap()
-        .unwrap();
+    let two = common::incident(store, 2).await;
     assert_eq!((two.status.as_str(), two.merged_into), ("merged", Some(1)));
-    let one = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let one = common::incident(store, 1).await;
     assert_eq!(one.severity, "especially_major");
     assert_eq!(
         one.clock_start,
@@ -423,14 +392,10 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     assert_eq!(p.status, 303);
     assert_eq!(p.location(), "/incidents/3");
     let three = b.get("/incidents/3").await;
-    assert!(three.body.contains("拆分自"), "{}", three.body);
+    assert_has!(three.body, "拆分自");
     let p = b.post("/incidents/3/close", &[]).await;
     assert_eq!(p.status, 303);
-    let three = store
-        .incident(store.pool(), IncidentId(3))
-        .await
-        .unwrap()
-        .unwrap();
+    let three = common::incident(store, 3).await;
     assert_eq!(three.status, "closed");
     assert_eq!(three.closed_by.as_deref(), Some(DUTY));
     let page = b.get("/incidents/3").await;
@@ -558,7 +523,7 @@ async fn items_filter_by_topic_source_time_and_text_page_by_page_and_as_json() {
     let p = b.get("/items?topic=scenic").await;
     assert!(p.body.contains("共 1 条") && p.body.contains("<span class=\"tag\">景区安全</span>"));
     let p = b.get("/items?q=%E7%AC%AC5%E6%9C%9F").await; // 第5期
-    assert!(p.body.contains("共 1 条"), "{}", p.body);
+    assert_has!(p.body, "共 1 条");
     assert!(
         p.body.contains("value=\"第5期\""),
         "the filter stays in the form"
@@ -589,21 +554,11 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
     let _ = site.s.daemon.poll_once(None).await.unwrap();
     let b = logged_in(&site, OPERATOR).await;
     let p = b.get("/sources").await;
-    assert!(
-        p.body
-            .contains("<span class=\"state unreachable\">无法访问</span>"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "<span class=\"state unreachable\">无法访问</span>");
     assert!(p.body.contains("500"));
     // How late its items were heard (issue 24 §4): the forum's first report was seen as
     // it was published.
-    assert!(
-        p.body
-            .contains("<td class=\"lag\">中位 0秒 / 95% 0秒（1 条）</td>"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "<td class=\"lag\">中位 0秒 / 95% 0秒（1 条）</td>");
     let dash = b.get("/").await;
     assert!(dash.body.contains("异常来源") && dash.body.contains("无法访问"));
     // A reason in Chinese first, the raw error below it as the detail (issue 28).
@@ -618,7 +573,7 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
 
     let p = b.get("/report?from=2026-11-01&to=2026-11-30").await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("1 起事件，2 项时限"), "{}", p.body);
+    assert_has!(p.body, "1 起事件，2 项时限");
     assert!(p.body.contains("<svg class=\"chart\""));
     assert!(p.body.contains("进行中（剩余"));
     let csv = b
@@ -633,11 +588,7 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
         "a byte order mark for Excel"
     );
     assert!(csv.body.contains("事件编号,标题,专题,级别"));
-    assert!(
-        csv.body.contains(&format!("#1,{FIRST},景区安全,重大")),
-        "{}",
-        csv.body
-    );
+    assert_has!(csv.body, &format!("#1,{FIRST},景区安全,重大"));
     assert_eq!(
         b.get("/report?from=2026-11-30&to=2026-11-01").await.status,
         400
@@ -782,7 +733,7 @@ async fn repeated_failed_logins_wait_longer_each_time_on_the_clock() {
     }
     let p = guess().await;
     assert_eq!(p.status, 429, "{}", p.body);
-    assert!(p.body.contains("请 1 秒后再试"), "{}", p.body);
+    assert_has!(p.body, "请 1 秒后再试");
     assert_eq!(p.header("retry-after"), "1");
     // A second later one more is checked, and then the wait is two seconds.
     let clock = &site.s.clock;
@@ -971,12 +922,7 @@ async fn two_daemons_on_one_database_serve_the_same_sessions_and_forms(backend: 
     on_a.get("/incidents/1").await;
     let p = on_b.post("/incidents/1/ack", &[]).await;
     assert_eq!(p.status, 303, "{}", p.body);
-    let i = daemon
-        .store
-        .incident(daemon.store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&daemon.store, 1).await;
     assert_eq!(i.acknowledged_by.as_deref(), Some(DUTY));
     // Logged out on B, gone on A.
     on_b.get("/").await;
@@ -1058,7 +1004,7 @@ async fn events_announce_a_new_incident() {
     })
     .await
     .expect("a change event within 10s");
-    assert!(got.contains("event: change"), "{got}");
+    assert_has!(got, "event: change");
 }
 
 /// `yuqing user …` with the password on stdin; exit code and output.
@@ -1112,7 +1058,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
     );
     let (code, out) = user_cmd(&dirs, &config, &["list"], "");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("还没有用户"), "{out}");
+    assert_has!(out, "还没有用户");
 
     let log = dirs.root().join("run.log");
     let mut daemon = common::process::run(dirs.root(), &config, &log);
@@ -1124,10 +1070,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(
-        text.contains(&format!("url=http://127.0.0.1:{port}/")),
-        "{text}"
-    );
+    assert_has!(text, &format!("url=http://127.0.0.1:{port}/"));
     assert!(
         text.contains("yuqing user add NAME --role duty"),
         "the log says how to add a user: {text}"
@@ -1221,7 +1164,7 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
         .await;
     assert_eq!(p.status, 401);
     let (_, out) = user_cmd(&dirs, &config, &["list"], "");
-    assert!(out.contains("张三\tduty\t已停用"), "{out}");
+    assert_has!(out, "张三\tduty\t已停用");
     daemon.terminate();
 }
 
@@ -1237,9 +1180,9 @@ async fn a_console_beyond_loopback_must_be_asked_for() {
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(
-        text.contains("yuqing.toml:6: [web] listen `0.0.0.0:8700` is not a loopback address"),
-        "{text}"
+    assert_has!(
+        text,
+        "yuqing.toml:6: [web] listen `0.0.0.0:8700` is not a loopback address"
     );
     dirs.write(
         "yuqing.toml",
@@ -1259,7 +1202,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
     let site = site(&None).await;
     let b = logged_in(&site, DUTY).await;
     let page = b.get("/incidents/1").await;
-    assert!(page.body.contains("id=\"do-dismiss\""), "{}", page.body);
+    assert_has!(page.body, "id=\"do-dismiss\"");
     // No reason: refused with the workflow's words, nothing changes.
     let p = b.post("/incidents/1/dismiss", &[("reason", " ")]).await;
     assert_eq!(p.status, 303);
@@ -1269,15 +1212,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         .body
         .contains("请说明为何判定为误报"));
     let store = &site.s.daemon.store;
-    assert_eq!(
-        store
-            .incident(store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        "open"
-    );
+    assert_eq!(common::incident(store, 1).await.status, "open");
     let p = b
         .post(
             "/incidents/1/dismiss",
@@ -1285,11 +1220,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         )
         .await;
     assert_eq!(p.status, 303);
-    let one = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let one = common::incident(store, 1).await;
     assert_eq!(one.status, "dismissed");
     assert_eq!(one.closed_by.as_deref(), Some(DUTY));
     let list = store.actions_of(IncidentId(1)).await.unwrap();
@@ -1313,27 +1244,16 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     assert_eq!(Browser::new(&site.url).get("/briefing").await.status, 303);
     let b = logged_in(&site, LEADER).await;
     let dash = b.get("/").await;
-    assert!(
-        dash.body.contains("<a href=\"/briefing\">简报</a>"),
-        "{}",
-        dash.body
-    );
+    assert_has!(dash.body, "<a href=\"/briefing\">简报</a>");
 
     // Now is 2026-11-24 09:00 in Shanghai: yesterday had nothing.
     let p = b.get("/briefing").await;
     assert_eq!(p.status, 200);
-    assert!(
-        p.body.contains(
-            "<h1>舆情日报 <small id=\"period\">2026-11-23 00:00 至 2026-11-24 00:00</small>"
-        ),
-        "{}",
-        p.body
+    assert_has!(
+        p.body,
+        "<h1>舆情日报 <small id=\"period\">2026-11-23 00:00 至 2026-11-24 00:00</small>"
     );
-    assert!(
-        p.body.contains("<p class=\"notice\" id=\"summary\">本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。</p>"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "<p class=\"notice\" id=\"summary\">本日未监测到信息。新立案事件 0 起，结案 0 起，无超时时限。</p>");
     assert!(p.body.contains("本日未监测到信息。</p>"));
     assert!(!p.body.contains("<svg"), "no chart of nothing");
     for link in [
@@ -1349,27 +1269,15 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     site.s.clock.advance(Duration::minutes(10));
     let p = b.get("/briefing?from=2026-11-24&to=2026-11-24").await;
     assert_eq!(p.status, 200);
-    assert!(
-        p.body.contains("id=\"summary\">本日监测信息 1 条"),
-        "{}",
-        p.body
-    );
-    assert!(p.body.contains("新立案事件 1 起"), "{}", p.body);
+    assert_has!(p.body, "id=\"summary\">本日监测信息 1 条");
+    assert_has!(p.body, "新立案事件 1 起");
     assert!(p.body.contains("<svg class=\"chart\""));
-    assert!(p.body.contains("<td>景区安全</td><td>1</td>"), "{}", p.body);
-    assert!(
-        p.body.contains(&format!(
-            "<td class=\"event\"><a href=\"/incidents/1\">#1 {FIRST}</a></td>"
-        )),
-        "{}",
-        p.body
+    assert_has!(p.body, "<td>景区安全</td><td>1</td>");
+    assert_has!(
+        p.body,
+        &format!("<td class=\"event\"><a href=\"/incidents/1\">#1 {FIRST}</a></td>")
     );
-    assert!(
-        p.body
-            .contains(&format!("信息最多的事件为 #1「{FIRST}」1 条")),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, &format!("信息最多的事件为 #1「{FIRST}」1 条"));
     assert!(!p.body.contains("id=\"next\""), "{}", p.body);
     // The same paragraph as `yuqing briefing` prints for the same period.
     let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
@@ -1391,12 +1299,9 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     // Last week: a 周报, the weeks around it and its last day.
     let p = b.get("/briefing?from=2026-11-16&to=2026-11-22").await;
     assert_eq!(p.status, 200);
-    assert!(
-        p.body.contains(
-            "<h1>舆情周报 <small id=\"period\">2026-11-16 00:00 至 2026-11-23 00:00</small>"
-        ),
-        "{}",
-        p.body
+    assert_has!(
+        p.body,
+        "<h1>舆情周报 <small id=\"period\">2026-11-16 00:00 至 2026-11-23 00:00</small>"
     );
     for link in [
         "href=\"/briefing?from=2026-11-09&#38;to=2026-11-15\" id=\"prev\">上一周",
@@ -1408,12 +1313,9 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
     // This week, up to now: by day, and what it covers said plainly.
     let p = b.get("/briefing?from=2026-11-23&to=2026-11-29").await;
     assert_eq!(p.status, 200);
-    assert!(
-        p.body.contains(
-            "<h1>舆情简报 <small id=\"period\">2026-11-23 00:00 至 2026-11-24 09:10</small>"
-        ),
-        "{}",
-        p.body
+    assert_has!(
+        p.body,
+        "<h1>舆情简报 <small id=\"period\">2026-11-23 00:00 至 2026-11-24 09:10</small>"
     );
     assert!(p.body.contains("<th>日期</th>"));
     assert!(p.body.contains("本期监测信息 1 条"));
@@ -1467,30 +1369,15 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
     // The incident page's heading, the rename field, and the merge form naming the other
     // incident by its title.
     let page = b.get("/incidents/1").await;
-    assert!(
-        page.body
-            .contains(&format!("<span class=\"incident-title\" id=\"incident-title\">#1 {FIRST}</span> <span class=\"tag topic\">景区安全</span>")),
-        "{}",
-        page.body
+    assert_has!(page.body, &format!("<span class=\"incident-title\" id=\"incident-title\">#1 {FIRST}</span> <span class=\"tag topic\">景区安全</span>"));
+    assert_has!(page.body, &format!("<title>#1 {FIRST}"));
+    assert_has!(
+        page.body,
+        &format!("name=\"title\" id=\"title-text\" value=\"{FIRST}\" maxlength=\"100\"")
     );
-    assert!(
-        page.body.contains(&format!("<title>#1 {FIRST}")),
-        "{}",
-        page.body
-    );
-    assert!(
-        page.body.contains(&format!(
-            "name=\"title\" id=\"title-text\" value=\"{FIRST}\" maxlength=\"100\""
-        )),
-        "{}",
-        page.body
-    );
-    assert!(
-        page.body.contains(
-            "<option value=\"2\">#2 另一处山体塌方导致景区道路坍塌中断（景区安全）</option>"
-        ),
-        "{}",
-        page.body
+    assert_has!(
+        page.body,
+        "<option value=\"2\">#2 另一处山体塌方导致景区道路坍塌中断（景区安全）</option>"
     );
 
     // The duty officer renames it; the record says who; the live marker moves, so open
@@ -1502,12 +1389,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
     assert_eq!((p.status, p.location()), (303, "/incidents/1"));
     assert_ne!(store.change_marker().await.unwrap(), before);
     let page = b.get("/incidents/1").await;
-    assert!(
-        page.body
-            .contains("事件 #1 标题改为：栈道坍塌 12 名游客受伤"),
-        "{}",
-        page.body
-    );
+    assert_has!(page.body, "事件 #1 标题改为：栈道坍塌 12 名游客受伤");
     assert!(page.body.contains("#1 栈道坍塌 12 名游客受伤</span>"));
     assert!(page.body.contains("<span class=\"what\">修改标题</span>"));
     let list = store.actions_of(IncidentId(1)).await.unwrap();
@@ -1545,12 +1427,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
         assert!(page.body.contains(says), "{path}: {}", page.body);
     }
     assert_eq!(
-        store
-            .incident(store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .title,
+        common::incident(store, 1).await.title,
         "栈道坍塌 12 名游客受伤"
     );
     assert!(actors(&store.actions_of(IncidentId(1)).await.unwrap(), "note").is_empty());
@@ -1575,30 +1452,15 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
         303
     );
     assert_eq!(
-        store
-            .incident(store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap()
-            .title,
+        common::incident(store, 1).await.title,
         "栈道坍塌 12 名游客受伤"
     );
     let page = b.get("/incidents/1").await;
-    assert!(
-        page.body.contains("标题仍为「栈道坍塌 12 名游客受伤」"),
-        "{}",
-        page.body
-    );
+    assert_has!(page.body, "标题仍为「栈道坍塌 12 名游客受伤」");
     let p = b.post("/incidents/1/split", &[("item", "2")]).await;
     assert_eq!(p.location(), "/incidents/3");
     let three = b.get("/incidents/3").await;
-    assert!(
-        three
-            .body
-            .contains("#3 另一处山体塌方导致景区道路坍塌中断</span>"),
-        "{}",
-        three.body
-    );
+    assert_has!(three.body, "#3 另一处山体塌方导致景区道路坍塌中断</span>");
 }
 
 #[tokio::test]

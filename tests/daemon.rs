@@ -216,7 +216,7 @@ async fn incident_opens_mails_duty_and_escalates_a_missed_release() {
     let late = text(&leaders);
     assert!(late.contains("已超时") || late.contains("已到期"), "{late}");
     // The leaders see at once that nobody has taken the incident up yet.
-    assert!(late.contains("确认情况：尚无人确认接报"), "{late}");
+    assert_has!(late, "确认情况：尚无人确认接报");
 
     // One thread: the escalation answers the opening mail.
     let root = duty.message_id.clone().expect("Message-ID");
@@ -267,7 +267,7 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
         "--url",
         "https://wlj.example.gov.cn/notice/1",
     ]);
-    assert!(said.contains("已记录发布权威信息"), "{said}");
+    assert_has!(said, "已记录发布权威信息");
 
     // The press conference deadline (12s) passes after the release deadline (6s): once its
     // escalation has arrived, the release escalation would have arrived too.
@@ -300,9 +300,9 @@ async fn recording_the_release_in_time_prevents_the_escalation() {
     );
 
     let show = d.cli(&["incident", "show", "1"]);
-    assert!(
-        show.contains("tester 记录发布权威信息（https://wlj.example.gov.cn/notice/1）"),
-        "{show}"
+    assert_has!(
+        show,
+        "tester 记录发布权威信息（https://wlj.example.gov.cn/notice/1）"
     );
 
     // The assessment report: the release met on time, the press conference missed.
@@ -352,8 +352,8 @@ fn check_names_file_and_line_of_a_typo() {
     let out = common::process::check(&config);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!("{}:8: unknown field `evry`", config.display())),
-        "{err}"
+    assert_has!(
+        err,
+        &format!("{}:8: unknown field `evry`", config.display())
     );
 }

@@ -55,7 +55,7 @@ async fn demo_opens_incidents_from_the_bundled_feeds() {
     assert_eq!(p.status, 303, "the printed password logs in: {}", p.body);
     let page = b.get("/").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains(user), "{}", page.body);
+    assert_has!(page.body, user);
 
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
@@ -80,27 +80,25 @@ async fn demo_opens_incidents_from_the_bundled_feeds() {
         .and_then(|rest| rest.split_once(' '))
         .map(|(n, _)| n.to_string())
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(
-        stdout.contains(&format!(
-            "【舆情·新增】#{stampede} A级景区安全事故：新增 1 条相关信息"
-        )),
-        "{stdout}"
+    assert_has!(
+        stdout,
+        &format!("【舆情·新增】#{stampede} A级景区安全事故：新增 1 条相关信息")
     );
     assert!(!stdout.contains("#3 "), "{stdout}");
     // From the GBK-encoded forum feed, decoded right.
-    assert!(stdout.contains("跟团一日游被拉进玉器店"), "{stdout}");
+    assert_has!(stdout, "跟团一日游被拉进玉器店");
     // The silent own account: a missed weekly publication duty, to its owner and leaders.
-    assert!(
-        stdout.contains("【发布违规】微信公众号「示例文旅」（wechat-demo） 未按要求更新"),
-        "{stdout}"
+    assert_has!(
+        stdout,
+        "【发布违规】微信公众号「示例文旅」（wechat-demo） 未按要求更新"
     );
-    assert!(stdout.contains("demo stopped"), "{stdout}");
+    assert_has!(stdout, "demo stopped");
     // The commands its mail prints work once the printed export is run.
     let export = stdout
         .lines()
         .find_map(|l| l.trim().strip_prefix("export YUQING_CONFIG="))
         .unwrap_or_else(|| panic!("no export line: {stdout}"));
-    assert!(export.contains("yuqing.toml YUQING_USER="), "{export}");
+    assert_has!(export, "yuqing.toml YUQING_USER=");
     // Its poll logs stay out of the mail it prints.
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("polled"), "{stderr}");

@@ -155,15 +155,9 @@ fn captures_are_written_as_warc_files_that_warcio_checks() {
     let mut text = String::new();
     let mut gz = flate2::read::MultiGzDecoder::new(range);
     std::io::Read::read_to_string(&mut gz, &mut text).unwrap();
-    assert!(
-        text.contains("item-id: 12\r\nincident-ids: 3\r\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("title: 某景区栈道坍塌X-Injected: 1\r\n"),
-        "{text}"
-    );
-    assert!(text.contains("WARC-Payload-Digest: sha1:"), "{text}");
+    assert_has!(text, "item-id: 12\r\nincident-ids: 3\r\n");
+    assert_has!(text, "title: 某景区栈道坍塌X-Injected: 1\r\n");
+    assert_has!(text, "WARC-Payload-Digest: sha1:");
 }
 
 #[test]
@@ -425,12 +419,12 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
         &mut text,
     )
     .unwrap();
-    assert!(
-        text.contains(&format!("item-id: {item}\r\nincident-ids: {incident}\r\n")),
-        "{text}"
+    assert_has!(
+        text,
+        &format!("item-id: {item}\r\nincident-ids: {incident}\r\n")
     );
     let sha = e.sha256.clone().unwrap();
-    assert!(text.contains(&format!("payload-sha256: {sha}")), "{text}");
+    assert_has!(text, &format!("payload-sha256: {sha}"));
     // Rechecks at 30m, 2h, 6h, 24h and 72h after capture.
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
 
@@ -468,16 +462,8 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     );
     let changed = common::mail(&d.store, "evidence_changed").await;
     assert_eq!(changed.len(), 1);
-    assert!(
-        changed[0].subject.contains("原帖已修改"),
-        "{}",
-        changed[0].subject
-    );
-    assert!(
-        changed[0].body_text.contains("第 2 版"),
-        "{}",
-        changed[0].body_text
-    );
+    assert_has!(changed[0].subject, "原帖已修改");
+    assert_has!(changed[0].body_text, "第 2 版");
     assert_eq!(
         changed[0].in_reply_to.as_deref(),
         Some(opened[0].message_id.as_str())
@@ -509,11 +495,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     );
     let deleted = common::mail(&d.store, "evidence_deleted").await;
     assert_eq!(deleted.len(), 1);
-    assert!(
-        deleted[0].subject.contains("原帖已删除（证据已保存）"),
-        "{}",
-        deleted[0].subject
-    );
+    assert_has!(deleted[0].subject, "原帖已删除（证据已保存）");
     assert_eq!(
         deleted[0].in_reply_to.as_deref(),
         Some(opened[0].message_id.as_str())
@@ -540,8 +522,8 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
 
     // `incident show` says what became of the page; `--json` gives its evidence.
     let (out, _) = yq(&sc, &["incident", "show", &incident.to_string()]);
-    assert!(out.contains("证据：原帖已删除（"), "{out}");
-    assert!(out.contains("共 2 版"), "{out}");
+    assert_has!(out, "证据：原帖已删除（");
+    assert_has!(out, "共 2 版");
     let (json, _) = yq(&sc, &["incident", "show", &incident.to_string(), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let ev = &v["items"][0]["evidence"];
@@ -715,37 +697,21 @@ async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_downlo
     let duty = logged_in(&site, DUTY).await;
     let p = duty.get("/incidents/1").await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("证据：<b>原帖在线</b>"), "{}", p.body);
-    assert!(
-        p.body.contains(&format!("href=\"/evidence/{}\"", kept.id)),
-        "{}",
-        p.body
-    );
-    assert!(
-        p.body.contains("href=\"/incidents/1/evidence.warc.gz\""),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "证据：<b>原帖在线</b>");
+    assert_has!(p.body, &format!("href=\"/evidence/{}\"", kept.id));
+    assert_has!(p.body, "href=\"/incidents/1/evidence.warc.gz\"");
 
     // The archived text, escaped: the page's script is not served, the quoted markup is text.
     let p = duty.get(&format!("/evidence/{}", kept.id)).await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("多名游客受伤"), "{}", p.body);
-    assert!(
-        p.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "多名游客受伤");
+    assert_has!(p.body, "&#60;script&#62;alert(1)&#60;/script&#62;");
     assert!(
         !p.body.contains("pwned") && !p.body.contains("<script>alert"),
         "{}",
         p.body
     );
-    assert!(
-        p.body.contains(kept.sha256.as_deref().unwrap()),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, kept.sha256.as_deref().unwrap());
     std::fs::write(site.s.dirs.root().join("evidence-page.html"), &p.body).unwrap();
 
     // The WARC file: duty and leaders, not operators.
@@ -918,8 +884,8 @@ async fn pages_that_cannot_be_kept_say_why_on_the_item_and_the_alert_goes_out() 
     // Nothing more is sent, nothing is pending.
     assert_eq!(d.store.evidence_backlog().await.unwrap().0, 0);
     let (said, _) = yq(&sc, &["incident", "show", "1"]);
-    assert!(said.contains("证据：未能保存（"), "{said}");
-    assert!(said.contains("larger than"), "{said}");
+    assert_has!(said, "证据：未能保存（");
+    assert_has!(said, "larger than");
 }
 
 /// Issue 23 §7: an evidence folder that is full, or cannot be created: the error names the
@@ -998,8 +964,8 @@ async fn a_full_or_unwritable_evidence_folder_loses_nothing_kept() {
     assert_eq!(second.len(), 1);
     let e = d.store.latest_evidence(second[0].0).await.unwrap().unwrap();
     let error = e.error.clone().unwrap();
-    assert!(error.contains("No space left on device"), "{error}");
-    assert!(error.contains(&disk_dir.display().to_string()), "{error}");
+    assert_has!(error, "No space left on device");
+    assert_has!(error, &disk_dir.display().to_string());
     assert!(
         e.sha256.is_some() && e.text.as_deref().unwrap().contains("第 2 篇"),
         "{e:?}"
@@ -1051,7 +1017,7 @@ async fn a_full_or_unwritable_evidence_folder_loses_nothing_kept() {
         error.starts_with("cannot create the evidence folder"),
         "{error}"
     );
-    assert!(error.contains(&blocker.display().to_string()), "{error}");
+    assert_has!(error, &blocker.display().to_string());
     assert!(e.sha256.is_some(), "the page's digest and text are kept");
     assert_eq!(common::mail(&sc.daemon.store, "opened").await.len(), 1);
 }

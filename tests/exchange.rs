@@ -64,14 +64,8 @@ async fn a_redirect_chain_is_recorded_hop_by_hop() {
         second.starts_with("GET /moved?from=short HTTP/1.1\r\n"),
         "{second}"
     );
-    assert!(
-        second.contains(&format!("host: 127.0.0.1:{}\r\n", server.port())),
-        "{second}"
-    );
-    assert!(
-        second.contains("user-agent: yuqing-test/0.1\r\n"),
-        "{second}"
-    );
+    assert_has!(second, &format!("host: 127.0.0.1:{}\r\n", server.port()));
+    assert_has!(second, "user-agent: yuqing-test/0.1\r\n");
     assert!(second.ends_with("\r\n\r\n"));
     // The server saw what the head says was sent.
     let seen = &server.requests("/moved")[0];
@@ -83,14 +77,14 @@ async fn a_redirect_chain_is_recorded_hop_by_hop() {
         first.starts_with("HTTP/1.1 301 Moved Permanently\r\n"),
         "{first}"
     );
-    assert!(first.contains("location: /moved?from=short\r\n"), "{first}");
+    assert_has!(first, "location: /moved?from=short\r\n");
     assert_eq!(
         x.hops[0].header("Location").as_deref(),
         Some("/moved?from=short")
     );
     let last = head(&x.last().response_head);
     assert!(last.starts_with("HTTP/1.1 200 OK\r\n"), "{last}");
-    assert!(last.contains("x-served-by: loopback\r\n"), "{last}");
+    assert_has!(last, "x-served-by: loopback\r\n");
     assert!(last.ends_with("\r\n\r\n"));
     assert_eq!(x.body(), "<html><title>通告</title></html>".as_bytes());
     assert_eq!(
@@ -123,10 +117,7 @@ async fn a_gzip_body_is_kept_decoded_under_a_head_that_says_so() {
         Some(page.len().to_string())
     );
     let request = head(&x.last().request_head);
-    assert!(
-        request.contains("accept-encoding: gzip, deflate, br\r\n"),
-        "{request}"
-    );
+    assert_has!(request, "accept-encoding: gzip, deflate, br\r\n");
     assert_eq!(
         server.requests("/a.html")[0].header("accept-encoding"),
         Some("gzip, deflate, br")

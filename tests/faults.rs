@@ -376,7 +376,7 @@ async fn sigterm_during_a_slow_poll_finishes_its_write(backend: Option<String>) 
         "the feed answered after SIGTERM, so the poll was in flight: {answered:?}"
     );
     let log = site.log_text();
-    assert!(log.contains("finishing polls in flight"), "{log}");
+    assert_has!(log, "finishing polls in flight");
 
     // The in-flight poll stored its page, recorded itself, and the mail it caused went out.
     let store = Store::open(&site.database).await.unwrap();
@@ -396,7 +396,7 @@ async fn sigterm_during_a_slow_poll_finishes_its_write(backend: Option<String>) 
         "{:?}",
         mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
-    assert!(mail[0].subject.contains("景区踩踏"), "{}", mail[0].subject);
+    assert_has!(mail[0].subject, "景区踩踏");
     let rows = store.outbox().await.unwrap();
     assert!(
         rows.iter().all(|r| r.sent_at.is_some()),
@@ -665,7 +665,7 @@ async fn a_full_mail_folder_is_reported_and_the_mail_waits() {
     assert!(daemon.terminate().is_some_and(|s| s.success()));
     assert_eq!(eml(&dirs.mail()), ["00000001.eml"]);
     let body = std::fs::read_to_string(dirs.mail().join("00000001.eml")).unwrap();
-    assert!(body.contains("Message-ID: <yuqing.1@localhost>"), "{body}");
+    assert_has!(body, "Message-ID: <yuqing.1@localhost>");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

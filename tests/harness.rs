@@ -71,13 +71,10 @@ async fn smtp_receives_chinese_multipart_mail_from_lettre() {
     );
     assert!(got.header("From").is_some_and(|f| f.contains("舆情值班")));
     let text = got.text.expect("text/plain part");
-    assert!(text.contains("5小时内须发布权威信息"), "{text}");
-    assert!(
-        text.contains("yuqing incident release YQ-2026-0042"),
-        "{text}"
-    );
+    assert_has!(text, "5小时内须发布权威信息");
+    assert_has!(text, "yuqing incident release YQ-2026-0042");
     let html = got.html.expect("text/html part");
-    assert!(html.contains("&lt;景区&gt; 踩踏 &amp; 拥挤"), "{html}");
+    assert_has!(html, "&lt;景区&gt; 踩踏 &amp; 拥挤");
     // The wire form really was encoded: the raw bytes are ASCII, not UTF-8 Chinese.
     assert!(got.raw.is_ascii(), "lettre encodes non-ASCII bodies");
 }
@@ -154,7 +151,7 @@ async fn smtp_unstuffs_dots_in_data() {
     let text = got.text.expect("plain body").replace("\r\n", "\n");
     assert_eq!(text.trim_end(), "first\n.leading dot\n.\n..two\nlast");
     let raw = String::from_utf8_lossy(&got.raw);
-    assert!(raw.contains("\r\n.\r\n..two\r\n"), "{raw}");
+    assert_has!(raw, "\r\n.\r\n..two\r\n");
 }
 
 #[tokio::test]

@@ -580,7 +580,7 @@ async fn a_hostile_title_is_shown_not_obeyed_in_the_terminal_mail_and_console() 
     assert_eq!(obeyed(&subject), Vec::<String>::new(), "{subject:?}");
     assert_eq!(bodies.len(), 2);
     for body in &bodies {
-        assert!(body.contains("photognp.exe"), "{body}");
+        assert_has!(body, "photognp.exe");
         // Mail lines end in CRLF on the wire; any other control would be the title's.
         let body = body.replace("\r\n", "\n");
         assert_eq!(obeyed(&body), Vec::<String>::new(), "{body:?}");
@@ -611,8 +611,8 @@ async fn a_url_no_client_can_send_is_refused_by_check_and_errors_stay_short() {
     let out = common::process::check(&config);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{said}");
-    assert!(said.contains("yuqing.toml:8:"), "{said}");
-    assert!(said.contains("is 1048595 bytes long"), "{said}");
+    assert_has!(said, "yuqing.toml:8:");
+    assert_has!(said, "is 1048595 bytes long");
     assert!(said.len() < 2_000, "a {}-byte message", said.len());
 
     // A URL just under the limit passes, and its failures are stored and logged short.
@@ -662,10 +662,7 @@ async fn messages_say_what_is_wrong_encoding_read_only_database_non_http_redirec
     let daemon = common::start(&config, &clock).await;
     let results = daemon.poll_once(Some("news")).await.unwrap();
     let error = results[0].1.as_ref().unwrap_err();
-    assert!(
-        error.contains("redirect to a non-HTTP URL refused"),
-        "{error}"
-    );
+    assert_has!(error, "redirect to a non-HTTP URL refused");
     assert!(!error.contains("302 Found"), "{error}");
 
     // The same database opened read-only: a write says the database is read-only.
@@ -675,7 +672,7 @@ async fn messages_say_what_is_wrong_encoding_read_only_database_non_http_redirec
         Ok(_) => panic!("a read-only database took a write"),
         Err(e) => format!("{e:#}"),
     };
-    assert!(e.contains("the database is read-only"), "{e}");
+    assert_has!(e, "the database is read-only");
     assert!(!e.contains("holds it too long"), "{e}");
 }
 

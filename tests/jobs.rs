@@ -148,7 +148,7 @@ async fn monthly_jobs_fire_once_each_also_across_a_restart(backend: Option<Strin
     d.housekeeping().await.unwrap();
     let r = job_mail(&d, "work_report_reminder").await;
     assert_eq!(r.len(), 1, "{r:#?}");
-    assert!(r[0].0.contains("office@example.gov.cn"), "{}", r[0].0);
+    assert_has!(r[0].0, "office@example.gov.cn");
     assert_eq!(
         r[0].1,
         "【报送提醒】本月重要工作情况及下月工作计划请于 2026-11-20 前报送"
@@ -171,13 +171,8 @@ async fn monthly_jobs_fire_once_each_also_across_a_restart(backend: Option<Strin
     assert_eq!(l.len(), 1, "{l:#?}");
     assert!(l[0].0.contains("office@example.gov.cn"));
     assert_eq!(l[0].1, "【发布信息台账】2026-10：共 2 条");
-    assert!(
-        l[0].2
-            .contains("微信公众号「银川文旅」（wechat-wenlv）：2 条"),
-        "{}",
-        l[0].2
-    );
-    assert!(l[0].2.contains("25 日前"), "{}", l[0].2);
+    assert_has!(l[0].2, "微信公众号「银川文旅」（wechat-wenlv）：2 条");
+    assert_has!(l[0].2, "25 日前");
     drop(d);
     let d = common::start(&dep.config, &dep.clock).await;
     d.housekeeping().await.unwrap();
@@ -287,18 +282,11 @@ async fn weekly_report_and_daily_digest() {
         digest[0].1,
         "【舆情日报】2026-11-07：新增 1 条（命中 1 条），未结事件 1 起"
     );
-    assert!(
-        digest[0]
-            .2
-            .contains("#1 某景区发生踩踏 多人受伤（景区安全，较大，未确认）"),
-        "{}",
-        digest[0].2
+    assert_has!(
+        digest[0].2,
+        "#1 某景区发生踩踏 多人受伤（景区安全，较大，未确认）"
     );
-    assert!(
-        digest[0].2.contains("某景区发生踩踏 多人受伤"),
-        "{}",
-        digest[0].2
-    );
+    assert_has!(digest[0].2, "某景区发生踩踏 多人受伤");
 
     // Monday 09:00: the weekly report to the office covers the week before, 11-02 .. 11-08,
     // in which the account posted nothing (its 11-01 post, a Sunday, belongs to the week
@@ -312,12 +300,9 @@ async fn weekly_report_and_daily_digest() {
         week[0].1,
         "【政务新媒体周报】2026-11-02 至 2026-11-08：1 个渠道，1 个需关注"
     );
-    assert!(
-        week[0]
-            .2
-            .contains("微信公众号「银川文旅」（wechat-wenlv）：上周发布 0 条；当前状态：已违规"),
-        "{}",
-        week[0].2
+    assert_has!(
+        week[0].2,
+        "微信公众号「银川文旅」（wechat-wenlv）：上周发布 0 条；当前状态：已违规"
     );
 
     // The next Monday, with a post that week: listed with its time and link.
@@ -336,17 +321,10 @@ async fn weekly_report_and_daily_digest() {
     d.housekeeping().await.unwrap();
     let week = job_mail(&d, "weekly_report").await;
     assert_eq!(week.len(), 2, "{week:#?}");
-    assert!(
-        week[1].2.contains("上周发布 1 条；当前状态：正常"),
-        "{}",
-        week[1].2
-    );
-    assert!(
-        week[1]
-            .2
-            .contains("2026-11-11 15:00 周三发布的新文章 https://mp.example.cn/s/4"),
-        "{}",
-        week[1].2
+    assert_has!(week[1].2, "上周发布 1 条；当前状态：正常");
+    assert_has!(
+        week[1].2,
+        "2026-11-11 15:00 周三发布的新文章 https://mp.example.cn/s/4"
     );
     // The daemon only turned on the 7th, 9th, 12th and 16th: each turn sends the latest
     // digest due, never one per day it slept through.

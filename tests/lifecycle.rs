@@ -28,12 +28,7 @@ async fn mails(d: &Daemon, kind: &str) -> Vec<OutboxRow> {
 }
 
 async fn status(d: &Daemon, id: i64) -> yuqing::vocab::state::IncidentStatus {
-    d.store
-        .incident(d.store.pool(), IncidentId(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .status
+    common::incident(&d.store, id).await.status
 }
 
 fn feed(items: &[&str]) -> Response {
@@ -146,13 +141,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         breached[0].subject,
         "【舆情·超时】#1 发布权威信息时限已过：景区坍塌 游客被困救援"
     );
-    assert!(
-        breached[0]
-            .body_text
-            .contains("标题：景区坍塌 游客被困救援"),
-        "{}",
-        breached[0].body_text
-    );
+    assert_has!(breached[0].body_text, "标题：景区坍塌 游客被困救援");
     assert!(
         breached[0]
             .body_text
@@ -185,7 +174,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         clock.now(),
     )
     .await;
-    assert!(said.contains("已记录发布权威信息"), "{said}");
+    assert_has!(said, "已记录发布权威信息");
     assert_eq!(status(&d, 1).await, "released");
     // The leaders and 新闻办, told of the breach, hear that it is handled, and how late.
     let handled = mails(&d, "handled").await;
@@ -199,12 +188,9 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
     );
     let to = &handled[0].recipients;
     assert!(to.contains("leader@") && to.contains("press@"), "{to}");
-    assert!(
-        handled[0].body_text.contains(
-            "发布权威信息：2026-11-24 14:00 前，超时完成（超时 30分钟），2026-11-24 14:30 记录"
-        ),
-        "{}",
-        handled[0].body_text
+    assert_has!(
+        handled[0].body_text,
+        "发布权威信息：2026-11-24 14:00 前，超时完成（超时 30分钟），2026-11-24 14:30 记录"
     );
     assert!(mails(&d, "monitoring").await.is_empty());
     clock.set(t0 + Duration::hours(9));
@@ -246,11 +232,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         back[0].subject
     );
     assert!(back[0].recipients.contains("leader@") && back[0].recipients.contains("duty@"));
-    assert!(
-        back[0].body_text.contains("最新进展"),
-        "{}",
-        back[0].body_text
-    );
+    assert_has!(back[0].body_text, "最新进展");
     assert_eq!(status(&d, 1).await, "monitoring");
     assert_eq!(mails(&d, "opened").await.len(), 2, "no new incident");
 
@@ -273,11 +255,7 @@ async fn a_full_day_and_a_week_of_one_incident(backend: Option<String>) {
         2,
         "and that the press conference was held"
     );
-    assert!(
-        closed[0].body_text.contains("监测期满"),
-        "{}",
-        closed[0].body_text
-    );
+    assert_has!(closed[0].body_text, "监测期满");
 
     // A week later the event comes back: #1 reopens, and the mail carries its record.
     clock.advance(Duration::days(7));
@@ -407,14 +385,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert_eq!(mails(d, "opened").await.len(), 2);
     let clock_start = |id: i64| {
         let store = d.store.clone();
-        async move {
-            store
-                .incident(store.pool(), IncidentId(id))
-                .await
-                .unwrap()
-                .unwrap()
-                .clock_start
-        }
+        async move { common::incident(&store, id).await.clock_start }
     };
     let (c1, c2) = (clock_start(1).await, clock_start(2).await);
     assert!(
@@ -447,7 +418,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     let args: Vec<&str> = merge.split(' ').skip(1).collect();
     let (ok, out, err) = yuqing(&sc.config, &args);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("事件 #2 已并入 #1（移入 1 条信息）"), "{out}");
+    assert_has!(out, "事件 #2 已并入 #1（移入 1 条信息）");
     assert_eq!(status(d, 2).await, "merged");
     assert_eq!(clock_start(1).await, c2, "the earlier clock start is kept");
     let dl = d
@@ -468,16 +439,8 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert_eq!(items.len(), 2);
     let merged = mails(d, "merged").await;
     assert_eq!(merged.len(), 1);
-    assert!(
-        merged[0].subject.contains("#2 并入 #1"),
-        "{}",
-        merged[0].subject
-    );
-    assert!(
-        merged[0].body_text.contains("张值班"),
-        "{}",
-        merged[0].body_text
-    );
+    assert_has!(merged[0].subject, "#2 并入 #1");
+    assert_has!(merged[0].body_text, "张值班");
     let opened = mails(d, "opened").await;
     assert_eq!(
         merged[0].in_reply_to.as_deref(),
@@ -520,7 +483,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     let cable = items.iter().find(|i| i.title.contains("索道")).unwrap().id;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &cable.to_string()]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("已拆分为新事件 #3"), "{out}");
+    assert_has!(out, "已拆分为新事件 #3");
     assert_eq!(
         d.store
             .incident_items(d.store.pool(), IncidentId(1))
@@ -561,11 +524,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     assert_eq!(dl[0].due_at, c1 + 48 * 3600);
     let split = mails(d, "split").await;
     assert_eq!(split.len(), 1);
-    assert!(
-        split[0].subject.contains("#1 拆分出新事件 #3"),
-        "{}",
-        split[0].subject
-    );
+    assert_has!(split[0].subject, "#1 拆分出新事件 #3");
     assert!(split[0].recipients.contains("duty@"));
     assert_eq!(
         split[0].in_reply_to.as_deref(),
@@ -606,12 +565,9 @@ async fn a_netizen_message_is_due_in_five_working_days_across_national_day(
     // Oct 1–7 off; Thu 8, Fri 9, Sat 10 (调休 make-up day), Mon 12, Tue 13.
     let opened = mails(d, "opened").await;
     assert_eq!(opened.len(), 1);
-    assert!(
-        opened[0]
-            .body_text
-            .contains("网民留言答复（5个工作日）：2026-10-13 23:59:59 前"),
-        "{}",
-        opened[0].body_text
+    assert_has!(
+        opened[0].body_text,
+        "网民留言答复（5个工作日）：2026-10-13 23:59:59 前"
     );
     assert!(!opened[0].body_text.contains("日历缺少"));
 
@@ -635,10 +591,7 @@ async fn a_netizen_message_is_due_in_five_working_days_across_national_day(
         clock.now(),
     )
     .await;
-    assert!(
-        said.contains("已记录回应社会关切，并履行时限义务"),
-        "{said}"
-    );
+    assert_has!(said, "已记录回应社会关切，并履行时限义务");
     assert_eq!(status(d, 1).await, "monitoring");
     clock.set(Utc.with_ymd_and_hms(2026, 10, 14, 2, 0, 0).unwrap());
     d.housekeeping().await.unwrap();
@@ -658,12 +611,9 @@ async fn a_working_day_deadline_in_a_year_without_calendar_is_flagged(backend: O
         .set("/news.xml", feed(&["网友留言：博物馆预约系统无法登录"]));
     d.poll_once(None).await.unwrap();
     let opened = mails(d, "opened").await;
-    assert!(
-        opened[0]
-            .body_text
-            .contains("（日历缺少2027年数据，截止时间按周末推算，请核对）"),
-        "{}",
-        opened[0].body_text
+    assert_has!(
+        opened[0].body_text,
+        "（日历缺少2027年数据，截止时间按周末推算，请核对）"
     );
     // Unanswered, it escalates like any deadline, still flagged.
     clock.set(Utc.with_ymd_and_hms(2027, 1, 5, 0, 0, 0).unwrap());
@@ -719,12 +669,7 @@ async fn a_merge_moves_met_deadlines_with_the_clock_start(backend: Option<String
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     let store = &d.store;
-    let c2 = store
-        .incident(store.pool(), IncidentId(2))
-        .await
-        .unwrap()
-        .unwrap()
-        .clock_start;
+    let c2 = common::incident(store, 2).await.clock_start;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "press", "1"]);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);

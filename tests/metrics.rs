@@ -225,7 +225,7 @@ async fn healthz_fails_while_the_loop_is_held_and_recovers() {
     // Past the busy timeout the write fails and the turn completes with that error: the
     // loop is alive but cannot write, and /healthz says so.
     let body = health_until(port, 503, "last loop turn failed", Duration::from_secs(30)).await;
-    assert!(body.contains("database is locked"), "{body}");
+    assert_has!(body, "database is locked");
 
     sqlx::query("ROLLBACK")
         .execute(&mut holder)

@@ -116,10 +116,7 @@ async fn an_incident_reaches_a_wecom_group_and_a_dingtalk_group(backend: Option<
         text.contains("发布权威信息") && text.contains("剩余"),
         "{text}"
     );
-    assert!(
-        text.contains("(http://127.0.0.1:8700/incidents/1)"),
-        "{text}"
-    );
+    assert_has!(text, "(http://127.0.0.1:8700/incidents/1)");
     for bad in ["@all", "<@", "](http://evil", "[点此"] {
         assert!(!text.contains(bad), "`{bad}` got through: {text}");
     }
@@ -495,7 +492,7 @@ async fn kill_9_mid_send_loses_nothing() {
         "sent again after an unknown outcome: flagged"
     );
     let logged = std::fs::read_to_string(&log).unwrap();
-    assert!(logged.contains("instant message delivered"), "{logged}");
+    assert_has!(logged, "instant message delivered");
     assert!(
         !logged.contains("wk-6"),
         "the robot's key never reaches the log: {logged}"
@@ -533,15 +530,9 @@ async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
             .env("YQ_T7_DING", "SECding7")
             .args(["notify", "test", "duty-ding", "--config", &config]),
     );
-    assert!(
-        stdout.contains("duty-ding（钉钉，http://127.0.0.1:"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("）：已送达"), "{stdout}");
-    assert!(
-        stdout.contains(r#"服务答复：HTTP 200 {"errcode":0,"errmsg":"ok"}"#),
-        "{stdout}"
-    );
+    assert_has!(stdout, "duty-ding（钉钉，http://127.0.0.1:");
+    assert_has!(stdout, "）：已送达");
+    assert_has!(stdout, r#"服务答复：HTTP 200 {"errcode":0,"errmsg":"ok"}"#);
     assert!(
         !stdout.contains("dt-7"),
         "the robot's token stays out: {stdout}"
@@ -586,15 +577,10 @@ async fn notify_test_prints_the_answer_and_check_never_prints_a_secret() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(2), "{all}");
-    assert!(
-        all.contains("bad.toml:14: [[notify]] duty-ding: secret must be"),
-        "{all}"
-    );
-    assert!(
-        all.contains(
-            "bad.toml:17: [people] duty: no [[notify]] has the id `nobody` (known: duty-ding)"
-        ),
-        "{all}"
+    assert_has!(all, "bad.toml:14: [[notify]] duty-ding: secret must be");
+    assert_has!(
+        all,
+        "bad.toml:17: [people] duty: no [[notify]] has the id `nobody` (known: duty-ding)"
     );
     assert!(!all.contains("SECliteral-do-not-print"), "{all}");
 }
@@ -945,29 +931,21 @@ async fn check_lists_the_notifiers_and_warns_of_what_would_stop_them() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let unset = check(None);
-    assert!(
-        unset.contains("即时消息通道（[[notify]]）：\n  duty-ding 钉钉 https://oapi.dingtalk.com/robot/send，密钥 env:YQ_T11_DING；用于 duty"),
-        "{unset}"
-    );
+    assert_has!(unset, "即时消息通道（[[notify]]）：\n  duty-ding 钉钉 https://oapi.dingtalk.com/robot/send，密钥 env:YQ_T11_DING；用于 duty");
     assert!(
         !unset.contains("tok-11"),
         "the robot's token stays out: {unset}"
     );
-    assert!(
-        unset.contains(
-            "警告：通道 duty-ding 的密钥读不到：the environment variable YQ_T11_DING is not set"
-        ),
-        "{unset}"
+    assert_has!(
+        unset,
+        "警告：通道 duty-ding 的密钥读不到：the environment variable YQ_T11_DING is not set"
     );
-    assert!(
-        unset.contains("警告：[web] url 未设置：即时消息里的链接指向 http://127.0.0.1:8700/"),
-        "{unset}"
+    assert_has!(
+        unset,
+        "警告：[web] url 未设置：即时消息里的链接指向 http://127.0.0.1:8700/"
     );
     let wrong = check(Some("not-a-signing-secret"));
-    assert!(
-        wrong.contains("不像钉钉加签密钥（应以 SEC 开头）"),
-        "{wrong}"
-    );
+    assert_has!(wrong, "不像钉钉加签密钥（应以 SEC 开头）");
     assert!(!wrong.contains("not-a-signing-secret"), "{wrong}");
     let right = check(Some("SECright11"));
     assert!(!right.contains("警告：通道 duty-ding"), "{right}");

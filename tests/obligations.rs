@@ -205,9 +205,9 @@ async fn a_silent_week_is_at_risk_on_thursday_missed_on_monday_and_recovers_with
         subject.starts_with("【发布违规】微信公众号「银川文旅」"),
         "{subject}"
     );
-    assert!(
-        body.contains("在 2026-11-16（周一）至 2026-11-22（周日）这一周发布不足 1 条，已构成违规"),
-        "{body}"
+    assert_has!(
+        body,
+        "在 2026-11-16（周一）至 2026-11-22（周日）这一周发布不足 1 条，已构成违规"
     );
 
     // What the office sees, as of any time.
@@ -367,12 +367,9 @@ async fn a_column_45_working_days_without_update_across_national_day(backend: Op
         "{}",
         mail[1].2
     );
-    assert!(
-        mail[1]
-            .3
-            .contains("自上次发布（2026-08-21 00:00）起已超过 45 个工作日未更新"),
-        "{}",
-        mail[1].3
+    assert_has!(
+        mail[1].3,
+        "自上次发布（2026-08-21 00:00）起已超过 45 个工作日未更新"
     );
 }
 
@@ -411,11 +408,7 @@ async fn a_channel_that_cannot_be_read_is_unknown_and_the_operators_are_told() {
     );
     let ops: Vec<_> = common::mail_to(&d.store, "ops@example.gov.cn").await;
     assert_eq!(ops.len(), 1, "{ops:#?}");
-    assert!(
-        ops[0].subject.contains("wechat-wenlv"),
-        "{}",
-        ops[0].subject
-    );
+    assert_has!(ops[0].subject, "wechat-wenlv");
 }
 
 #[test]
@@ -432,11 +425,11 @@ fn yuqing_check_reports_a_bad_duty_with_its_line() {
     let out = common::process::check(&config);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!(
+    assert_has!(
+        err,
+        &format!(
             "{}:9: channel `wx`: `at_risk` for a weekly duty is a weekday",
             config.display()
-        )),
-        "{err}"
+        )
     );
 }

@@ -114,13 +114,9 @@ async fn an_overloaded_host_is_mailed_once_per_settings_across_turns_and_restart
     d.housekeeping().await.unwrap();
     let mail = host_mail(&d).await;
     assert_eq!(mail.len(), 2, "{mail:#?}");
-    assert!(
-        mail[1].contains("每 500毫秒 最多发起 1 次请求"),
-        "{}",
-        mail[1]
-    );
-    assert!(mail[1].contains("至少需要 15秒"), "{}", mail[1]);
-    assert!(mail[1].contains("host_delay = \"333ms\"\n"), "{}", mail[1]);
+    assert_has!(mail[1], "每 500毫秒 最多发起 1 次请求");
+    assert_has!(mail[1], "至少需要 15秒");
+    assert_has!(mail[1], "host_delay = \"333ms\"\n");
 
     // Fixed, as the mail said: nothing is sent and the host is forgotten ...
     let config = write_config(&dirs, &http, "10s", "", &own("333ms"), &backend);
@@ -171,10 +167,7 @@ async fn sources_and_check_show_the_host_that_cannot_keep_up_and_json_carries_it
     let expected = "  主机 127.0.0.1：30 个信息源，按每 1秒 1 次、同时 2 个，一轮需 30秒，超过最短间隔 10秒。\
                     可为该主机加 [[host]]：name = \"127.0.0.1\"、host_delay = \"333ms\" 或更短（只影响该主机），\
                     或将其信息源的 every 延长到至少 \"1m\"。";
-    assert!(
-        text.contains("以下主机的信息源无法在设定的间隔内抓完一轮："),
-        "{text}"
-    );
+    assert_has!(text, "以下主机的信息源无法在设定的间隔内抓完一轮：");
     assert!(
         text.lines().any(|l| l == expected),
         "no line\n{expected}\nin\n{text}"
@@ -202,10 +195,7 @@ async fn sources_and_check_show_the_host_that_cannot_keep_up_and_json_carries_it
     assert!(l["host_delay_to_fit_ms"].is_null());
 
     let check = stdout(&yq(&config, &["check"]));
-    assert!(
-        check.contains("警告：以下主机的信息源无法在设定的间隔内抓完一轮："),
-        "{check}"
-    );
+    assert_has!(check, "警告：以下主机的信息源无法在设定的间隔内抓完一轮：");
     assert!(check.lines().any(|l| l == expected), "{check}");
 
     // Once it fits, neither says anything.
@@ -253,17 +243,13 @@ async fn a_host_entry_that_is_not_a_host_name_is_refused_at_its_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     // Past the 32 sources' names, the three hosts' names.
     let (bad, twice) = (line_of(33), line_of(34));
-    assert!(
-        err.contains(&format!(
-            "yuqing.toml:{bad}: [[host]] name `http://127.0.0.1:8080/` is not a host name"
-        )),
-        "{err}"
+    assert_has!(
+        err,
+        &format!("yuqing.toml:{bad}: [[host]] name `http://127.0.0.1:8080/` is not a host name")
     );
-    assert!(
-        err.contains(&format!(
-            "yuqing.toml:{twice}: [[host]] `127.0.0.1` is given twice"
-        )),
-        "{err}"
+    assert_has!(
+        err,
+        &format!("yuqing.toml:{twice}: [[host]] `127.0.0.1` is given twice")
     );
 }
 

@@ -142,18 +142,10 @@ async fn the_duty_officer_confirms_a_release_found_on_the_own_weibo(backend: Opt
     assert_eq!(proposed.len(), 1, "one proposal for one post");
     let m = &proposed[0];
     assert_eq!(m.incident_id, Some(1));
-    assert!(
-        m.recipients.contains("duty@example.gov.cn"),
-        "{}",
-        m.recipients
-    );
-    assert!(m.subject.contains("疑似发布"), "{}", m.subject);
-    assert!(
-        m.subject.contains("关于某景区栈道坍塌事件的情况通报"),
-        "{}",
-        m.subject
-    );
-    assert!(m.body_text.contains("银川文旅微博"), "{}", m.body_text);
+    assert_has!(m.recipients, "duty@example.gov.cn");
+    assert_has!(m.subject, "疑似发布");
+    assert_has!(m.subject, "关于某景区栈道坍塌事件的情况通报");
+    assert_has!(m.body_text, "银川文旅微博");
     assert!(
         m.body_text
             .contains(&format!("yuqing incident release 1 --url {NOTICE_LINK}")),
@@ -178,7 +170,7 @@ async fn the_duty_officer_confirms_a_release_found_on_the_own_weibo(backend: Opt
             .arg(&s.config)
             .args(["--by", "张值班"]),
     );
-    assert!(stdout.contains("已记录发布权威信息"), "{stdout}");
+    assert_has!(stdout, "已记录发布权威信息");
     let d = release_deadline(&s).await;
     assert_eq!(
         d.met_at,
@@ -217,20 +209,12 @@ async fn with_auto_confirm_the_daemon_records_the_release_itself(backend: Option
     assert_eq!(d.met_at, Some(utc(2, 30).timestamp()));
     assert_eq!(d.met_by.as_deref(), Some("yuqing (channel weibo-wenlv)"));
     let store = &s.daemon.store;
-    let incident = store
-        .incident(store.pool(), IncidentId(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let incident = common::incident(store, 1).await;
     assert_eq!(incident.status, "released");
     let told = mails(&s, "release_candidate").await;
     assert_eq!(told.len(), 1);
-    assert!(told[0].subject.contains("已发布"), "{}", told[0].subject);
-    assert!(
-        told[0].body_text.contains("已按配置自动记录为权威信息发布"),
-        "{}",
-        told[0].body_text
-    );
+    assert_has!(told[0].subject, "已发布");
+    assert_has!(told[0].body_text, "已按配置自动记录为权威信息发布");
     s.clock.set(utc(6, 30));
     s.daemon.housekeeping().await.unwrap();
     assert!(mails(&s, "reminder").await.is_empty(), "reminders stopped");
@@ -284,11 +268,7 @@ async fn a_release_published_before_the_opinion_was_detected_is_found_when_it_op
     assert_eq!(mails(&s, "opened").await.len(), 1);
     let proposed = mails(&s, "release_candidate").await;
     assert_eq!(proposed.len(), 1, "the notice already out is proposed");
-    assert!(
-        proposed[0].body_text.contains(NOTICE_LINK),
-        "{}",
-        proposed[0].body_text
-    );
+    assert_has!(proposed[0].body_text, NOTICE_LINK);
     poll(&s).await;
     assert_eq!(mails(&s, "release_candidate").await.len(), 1, "once");
 }

@@ -65,12 +65,9 @@ async fn an_edited_watchlist_reloads_and_a_broken_one_is_refused() {
         rejected[0].subject
     );
     let b = dirs.root().join("watchlists/b.toml");
-    assert!(
-        rejected[0]
-            .body_text
-            .contains(&format!("{}:4: unknown field `ayn`", b.display())),
-        "{}",
-        rejected[0].body_text
+    assert_has!(
+        rejected[0].body_text,
+        &format!("{}:4: unknown field `ayn`", b.display())
     );
     assert!(rejected[0].body_text.contains("yuqing check --config "));
 
@@ -131,21 +128,14 @@ async fn a_typo_in_the_starter_scenic_watchlist_keeps_the_daemon_and_mails_its_l
     let rejected = rejected_mail(&d).await;
     assert_eq!(rejected.len(), 1, "{rejected:#?}");
     let file = dirs.root().join("watchlists/scenic-safety.toml");
-    assert!(
-        rejected[0].body_text.contains(&format!(
-            "{}:{line}: unknown field `severty`",
-            file.display()
-        )),
-        "{}",
-        rejected[0].body_text
+    assert_has!(
+        rejected[0].body_text,
+        &format!("{}:{line}: unknown field `severty`", file.display())
     );
     // A restart on the bad file is refused with the same line, not a panic.
     let errs = match Settings::load(&config) {
         Ok(_) => panic!("the typo loads"),
         Err(errs) => errs.to_string(),
     };
-    assert!(
-        errs.contains(&format!(":{line}: unknown field `severty`")),
-        "{errs}"
-    );
+    assert_has!(errs, &format!(":{line}: unknown field `severty`"));
 }

@@ -158,12 +158,9 @@ async fn raising_an_old_incident_to_major_is_overdue_at_once_and_says_so(backend
         "{}",
         regraded.subject
     );
-    assert!(
-        regraded
-            .body_text
-            .contains("发布权威信息：2026-11-24 14:00 前，已超时 1小时"),
-        "{}",
-        regraded.body_text
+    assert_has!(
+        regraded.body_text,
+        "发布权威信息：2026-11-24 14:00 前，已超时 1小时"
     );
     assert!(
         regraded.recipients.contains("leaders@"),
@@ -275,7 +272,7 @@ async fn items_joining_an_incident_are_batched_into_one_mail_per_half_hour() {
     d.housekeeping().await.unwrap();
     let b = batches(d).await;
     assert_eq!(b.len(), 1, "{b:#?}");
-    assert!(b[0].0.contains("新增 2 条相关信息"), "{}", b[0].0);
+    assert_has!(b[0].0, "新增 2 条相关信息");
     assert!(
         b[0].1.contains("第2报") && b[0].1.contains("第3报") && b[0].1.contains("累计 3 条"),
         "{}",
@@ -323,16 +320,8 @@ async fn an_incident_nobody_acknowledges_reaches_the_leaders_once() {
     d.housekeeping().await.unwrap();
     let mail = unack(d).await;
     assert_eq!(mail.len(), 1, "once");
-    assert!(
-        mail[0].subject.contains("立案 30分钟 仍无人确认"),
-        "{}",
-        mail[0].subject
-    );
-    assert!(
-        mail[0].recipients.contains("leaders@"),
-        "{}",
-        mail[0].recipients
-    );
+    assert_has!(mail[0].subject, "立案 30分钟 仍无人确认");
+    assert_has!(mail[0].recipients, "leaders@");
 }
 
 backend_test!(an_item_published_before_the_clock_start_moves_it_back_and_says_so);
@@ -352,12 +341,7 @@ async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so(
                 .deadlines_of(d.store.pool(), IncidentId(1))
                 .await
                 .unwrap();
-            let i = d
-                .store
-                .incident(d.store.pool(), IncidentId(1))
-                .await
-                .unwrap()
-                .unwrap();
+            let i = common::incident(&d.store, 1).await;
             (
                 i.clock_start,
                 dl.iter().find(|x| x.kind == "release").unwrap().due_at,
@@ -398,16 +382,8 @@ async fn an_item_published_before_the_clock_start_moves_it_back_and_says_so(
     );
     let mail: Vec<_> = common::mail(&d.store, "clock_moved").await;
     assert_eq!(mail.len(), 1, "told once");
-    assert!(
-        mail[0].subject.contains("计时起点提前至"),
-        "{}",
-        mail[0].subject
-    );
-    assert!(
-        mail[0].body_text.contains("早于原计时起点"),
-        "{}",
-        mail[0].body_text
-    );
+    assert_has!(mail[0].subject, "计时起点提前至");
+    assert_has!(mail[0].body_text, "早于原计时起点");
     let actions = d.store.actions_of(IncidentId(1)).await.unwrap();
     assert!(
         actions.iter().any(|a| a.action == "clock_start"),
@@ -516,11 +492,6 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
         2,
         "one more for the second poll, not one per item"
     );
-    let i = d
-        .store
-        .incident(d.store.pool(), IncidentId(incidents[0].id))
-        .await
-        .unwrap()
-        .unwrap();
+    let i = common::incident(&d.store, incidents[0].id).await;
     assert_eq!(i.clock_start, (t0 - Duration::minutes(369)).timestamp());
 }

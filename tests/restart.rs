@@ -79,7 +79,7 @@ async fn a_deadline_missed_while_down_fires_once_on_start(backend: Option<String
         "the missed release escalates on start: {files:?}"
     );
     let escalation = std::fs::read_to_string(mail_dir.join(&files[1])).unwrap();
-    assert!(escalation.contains("Subject:"), "{escalation}");
+    assert_has!(escalation, "Subject:");
     assert!(
         escalation.contains("In-Reply-To: <yuqing.1@localhost>"),
         "threaded:\n{escalation}"

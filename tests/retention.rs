@@ -232,23 +232,14 @@ async fn the_console_and_the_command_line_mark_what_a_search_found() {
     let b = logged_in(&site, LEADER).await;
     // One word is one phrase: 景区踩踏 is not in the title, 發生踩踏 (Traditional) is.
     let p = b.get("/items?q=%E6%99%AF%E5%8C%BA%E8%B8%A9%E8%B8%8F").await; // 景区踩踏
-    assert!(p.body.contains("共 0 条"), "{}", p.body);
+    assert_has!(p.body, "共 0 条");
     let p = b.get("/items?q=%E7%99%BC%E7%94%9F%E8%B8%A9%E8%B8%8F").await; // 發生踩踏
-    assert!(p.body.contains("共 1 条"), "{}", p.body);
-    assert!(
-        p.body.contains("某景區<mark>发生踩踏</mark> 多人受伤"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "共 1 条");
+    assert_has!(p.body, "某景區<mark>发生踩踏</mark> 多人受伤");
     let p = b
         .get("/items?q=%E6%99%AF%E5%8C%BA+%E8%B8%A9%E8%B8%8F")
         .await; // 景区 踩踏
-    assert!(
-        p.body
-            .contains("某<mark>景區</mark>发生<mark>踩踏</mark> 多人受伤"),
-        "{}",
-        p.body
-    );
+    assert_has!(p.body, "某<mark>景區</mark>发生<mark>踩踏</mark> 多人受伤");
     let j = b.get("/items?q=%E8%B8%A9%E8%B8%8F&format=json").await;
     let v: serde_json::Value = serde_json::from_str(&j.body).unwrap();
     assert_eq!(
@@ -275,7 +266,7 @@ async fn the_console_and_the_command_line_mark_what_a_search_found() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(out.contains("某景區发生【踩踏】 多人受伤"), "{out}");
+    assert_has!(out, "某景區发生【踩踏】 多人受伤");
     assert!(!out.contains("演唱会"), "{out}");
     let o = run(&["--q", "踩踏", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -406,7 +397,7 @@ async fn prune_deletes_old_items_outside_incidents_and_the_weeks_briefing_reads_
     };
     let week = ["briefing", "--from", "2026-01-05", "--to", "2026-01-11"];
     let before = yuqing(&week);
-    assert!(before.contains("景区安全"), "{before}");
+    assert_has!(before, "景区安全");
 
     let dry = yuqing(&["prune", "--dry-run"]);
     assert!(
@@ -449,7 +440,7 @@ async fn tallies(s: &Store, from: i64, to: i64) -> Vec<(i64, String, String, Opt
             t.fetched_at,
             t.source_id,
             serde_json::to_string(&t.topics).unwrap(),
-            t.tone,
+            t.tone.map(|l| l.as_str().to_string()),
         ))
         .or_default() += t.n;
     }

@@ -355,9 +355,9 @@ async fn each_search_term_is_a_source_of_its_own() {
     assert_eq!(json["spread"]["first_source"], "news/某某景区", "{json}");
     // The leaders' briefing names where it broke first among its main events.
     let briefing = run(&["briefing", "--from", "2026-11-24"]);
-    assert!(
-        briefing.contains("信息 2 条，来源 2 个，首发「news 搜索「某某景区」」"),
-        "{briefing}"
+    assert_has!(
+        briefing,
+        "信息 2 条，来源 2 个，首发「news 搜索「某某景区」」"
     );
     let sources = run(&["sources"]);
     assert!(
@@ -382,14 +382,14 @@ async fn each_search_term_is_a_source_of_its_own() {
     let out = common::process::check(&bad);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("bad.toml:7: [[search]] a: the URL `http://x/search` has no {q}"),
-        "{err}"
+    assert_has!(
+        err,
+        "bad.toml:7: [[search]] a: the URL `http://x/search` has no {q}"
     );
-    assert!(err.contains("bad.toml:12: [[search]] b: unknown provider `rsshub-douyin`; known: rsshub-weibo, rsshub-tieba, bing-news"), "{err}");
-    assert!(
-        err.contains("bad.toml:17: [[search]] c: provider `rsshub-tieba` needs `base`"),
-        "{err}"
+    assert_has!(err, "bad.toml:12: [[search]] b: unknown provider `rsshub-douyin`; known: rsshub-weibo, rsshub-tieba, bing-news");
+    assert_has!(
+        err,
+        "bad.toml:17: [[search]] c: provider `rsshub-tieba` needs `base`"
     );
 }
 
@@ -526,10 +526,7 @@ async fn one_story_found_by_several_searches_is_one_item() {
     );
     // A search's own list holds what it found after another source too.
     let by_term = run(&["items", "--source", "news/景区坍塌"]);
-    assert!(
-        by_term.contains("\trepost（亦见于 news/景区坍塌、news/某某景区）\t"),
-        "{by_term}"
-    );
+    assert_has!(by_term, "\trepost（亦见于 news/景区坍塌、news/某某景区）\t");
 
     // One incident: five sources carried it; the re-post and the other Weibo term count
     // as re-posts (the same text from another source).
@@ -613,9 +610,9 @@ async fn auto_polls_a_busy_search_sooner_than_a_quiet_one() {
         .output()
         .unwrap();
     let checked = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        checked.contains("  weibo：2 个词，自动，每 2m 至 1h 一次，共每小时 2–60 次请求；"),
-        "{checked}"
+    assert_has!(
+        checked,
+        "  weibo：2 个词，自动，每 2m 至 1h 一次，共每小时 2–60 次请求；"
     );
 
     let bad = dirs.write(
@@ -636,16 +633,11 @@ async fn auto_polls_a_busy_search_sooner_than_a_quiet_one() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains(
-            "bad.toml:12: [[search]] a: every_min = \"2h\" is longer than every_max = \"1h\""
-        ),
-        "{err}"
+    assert_has!(
+        err,
+        "bad.toml:12: [[search]] a: every_min = \"2h\" is longer than every_max = \"1h\""
     );
-    assert!(
-        err.contains("bad.toml:19: source `b`: `every_min` bounds every = \"auto\"; with a fixed `every` it has no use"),
-        "{err}"
-    );
+    assert_has!(err, "bad.toml:19: source `b`: `every_min` bounds every = \"auto\"; with a fixed `every` it has no use");
     assert!(
         err.contains("invalid duration `sometimes`") && err.contains("or \"auto\""),
         "{err}"

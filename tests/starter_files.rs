@@ -10,7 +10,7 @@ fn shipped_config_and_watchlists_pass_check() {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["check", "--config", "config/yuqing.toml"]),
     );
-    assert!(stdout.contains("全部通过"), "{stdout}");
+    assert_has!(stdout, "全部通过");
 }
 
 #[test]

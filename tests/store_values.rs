@@ -78,11 +78,7 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     let store = open(&dirs, &backend).await;
     let id = major_incident(&store).await;
 
-    let incident = store
-        .incident(store.pool(), IncidentId(id))
-        .await
-        .unwrap()
-        .unwrap();
+    let incident = common::incident(&store, id).await;
     assert_eq!(incident.severity, Severity::Major);
     assert_eq!(incident.status, IncidentStatus::Open);
     let deadlines = store
@@ -156,12 +152,7 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
 
     // An item's topics: a stored value that is not a list of topic ids is named, never
     // read as "no topic".
-    let first = store
-        .incident(store.pool(), IncidentId(id))
-        .await
-        .unwrap()
-        .unwrap()
-        .first_item_id;
+    let first = common::incident(&store, id).await.first_item_id;
     let item = store.item(first).await.unwrap().unwrap();
     assert!(item.topics.is_empty(), "{backend:?}: {:?}", item.topics);
     sqlx::query("UPDATE items SET topics = 'scenic'")
@@ -170,7 +161,32 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         .unwrap();
     let e = store.item(first).await.unwrap_err();
     assert!(
-        format!("{e:#}").contains("stored topics `scenic` are not a list of topic ids"),
+        format!("{e:#}").contains(&format!(
+            "item {first}: stored topics `scenic` are not a list of topic ids"
+        )),
+        "{backend:?}: {e:#}"
+    );
+
+    // Its tone likewise: a label the classifier does not give, or a score out of range, is
+    // named with the item, never read as "no tone".
+    sqlx::query("UPDATE items SET topics = '[]', tone = 'angry', tone_score = -50")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.item(first).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains(&format!("item {first}: unknown tone `angry`")),
+        "{backend:?}: {e:#}"
+    );
+    sqlx::query("UPDATE items SET tone = 'negative', tone_score = 250")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.item(first).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains(&format!(
+            "item {first}: stored tone `negative` with score `250` is not a tone"
+        )),
         "{backend:?}: {e:#}"
     );
 }
@@ -248,7 +264,7 @@ async fn an_item_is_stored_once_by_guid_or_content_with_its_tone(backend: Option
     tx.commit().await.unwrap();
     let row = store.item(id).await.unwrap().unwrap();
     assert_eq!(row.title, "景区踩踏 3人受伤");
-    assert_eq!(row.tone().unwrap(), Some(tone));
+    assert_eq!(row.tone, Some(tone));
     assert_eq!(
         store
             .known_guids("forum", &["g1", "g2", "g3", "g4"])
@@ -340,12 +356,9 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                     (&row.source_id[..], &row.guid, &row.title, row.fetched_at),
                     ("page", &e.0, &e.1, now)
                 );
-                let topics: &[String] = if e.2 { &["scenic".to_string()] } else { &[] };
-                assert_eq!(
-                    (&row.topics[..], row.tone.is_some()),
-                    (topics, e.2),
-                    "{row:?}"
-                );
+                let topics: &[&str] = if e.2 { &["scenic"] } else { &[] };
+                assert_eq!(row.topics[..], topics[..], "{row:?}");
+                assert_eq!(row.tone.is_some(), e.2, "{row:?}");
             }
         }
         // Ids differ between the sources; which item an id is, by its GUID, may not.
@@ -385,7 +398,8 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                 .into_iter()
                 .map(|r| {
                     let topics = serde_json::to_string(&r.topics).unwrap();
-                    (r.guid, r.title, topics, r.tone, r.fetched_at.to_string())
+                    let tone = r.tone.map(|t| format!("{} {}", t.label.as_str(), t.score));
+                    (r.guid, r.title, topics, tone, r.fetched_at.to_string())
                 })
                 .collect();
             v.sort();

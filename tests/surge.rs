@@ -38,14 +38,7 @@ async fn three_sources_within_the_hour_raise_the_incident_once() {
     let d = common::start(&config, &clock).await;
     let severity = |d: &Daemon| {
         let store = d.store.clone();
-        async move {
-            store
-                .incident(store.pool(), IncidentId(1))
-                .await
-                .unwrap()
-                .unwrap()
-                .severity
-        }
+        async move { common::incident(&store, 1).await.severity }
     };
     for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
         http.set(
@@ -129,18 +122,13 @@ async fn negative_only_counts_negative_items() {
         );
         clock.advance(Duration::minutes(10));
         d.poll_once(Some(name)).await.unwrap();
-        let i = d
-            .store
-            .incident(d.store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .unwrap();
+        let i = common::incident(&d.store, 1).await;
         assert_eq!(i.severity, expect, "after source {name}");
     }
     let mut negative = Vec::new();
     for id in 1..=3 {
         let row = d.store.item(id).await.unwrap().expect("item stored");
-        let tone = row.tone().unwrap().expect("tone stored");
+        let tone = row.tone.expect("tone stored");
         negative.push(tone.label.as_str() == "negative");
     }
     assert_eq!(negative, [true, false, true]);

@@ -296,7 +296,7 @@ async fn a_stop_while_a_site_hangs_ends_well_inside_the_units_stop_timeout() {
         "the poll that was reading its page had time to finish: {took:?}"
     );
     // The hung poll was cut; the other one's page was stored and its mail flushed.
-    assert!(text.contains("stopping them"), "{text}");
+    assert_has!(text, "stopping them");
     let mail = smtp.messages();
     assert!(
         mail.iter().any(|m| m.subject.contains("景区安全")),

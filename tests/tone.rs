@@ -40,8 +40,8 @@ fn assert_tone(c: &Classifier, text: &str, negative: bool) {
                 .any(|w| text.contains(w) || text.contains(&fast2s::convert(w))),
         "{text}\n{explained}"
     );
-    assert!(explained.contains("语气："), "{explained}");
-    assert!(explained.contains("模型（字组）"), "{explained}");
+    assert_has!(explained, "语气：");
+    assert_has!(explained, "模型（字组）");
 }
 
 #[test]

@@ -419,7 +419,7 @@ async fn file_by_body(
         return Ok(());
     }
     let mut row = item.clone();
-    row.topics = crate::store::Topics(ids);
+    row.topics = ids.into();
     let mut moves = ClockMoves::default();
     for m in topics {
         let words = incident::matched_words(text, m);

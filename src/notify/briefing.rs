@@ -178,7 +178,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     } else {
         ("简报", "本期")
     };
-    let negative = |i: &ItemTally| i.tone.as_deref() == Some("negative");
+    let negative = |i: &ItemTally| i.tone == Some(crate::classify::tone::ToneLabel::Negative);
 
     // By time: every hour (or day) of the period, empty ones included.
     let mut by_time: Vec<(DateTime<Utc>, Count)> = Vec::new();
@@ -248,8 +248,12 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             add(&mut unmatched);
         }
         for id in ids.iter() {
-            let label = input.topic_names.get(id).cloned().unwrap_or(id.clone());
-            add(topics.entry(id.clone()).or_insert_with(|| Count {
+            let label = input
+                .topic_names
+                .get(id.as_str())
+                .cloned()
+                .unwrap_or_else(|| id.to_string());
+            add(topics.entry(id.to_string()).or_insert_with(|| Count {
                 label,
                 ..Count::default()
             }));

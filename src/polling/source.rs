@@ -220,8 +220,7 @@ async fn ingest(
         None => {
             let c = settings.classifier.classify(&text, Some(source_id));
             store.set_item_tone(tx, id, c.tone).await?;
-            row.tone = Some(c.tone.label.as_str().to_string());
-            row.tone_score = Some((c.tone.score * 100.0).round() as i64);
+            row.tone = Some(c.tone);
             (c, false)
         }
     };
@@ -235,7 +234,7 @@ async fn ingest(
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
         if !stored_topics {
             store.set_item_topics(tx, id, &ids).await?;
-            row.topics = crate::store::Topics(ids);
+            row.topics = ids.into();
         }
         report.matched += 1;
         let too_old = entry

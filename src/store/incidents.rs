@@ -551,12 +551,11 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for (id, upto) in ids {
-            let items: Vec<super::ItemRow> = sqlx::query_as(
-                "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
-                        i.fetched_at, i.topics \
-                 FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                 WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
-            )
+            let items: Vec<super::ItemRow> = sqlx::query_as(&format!(
+                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                     WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
+                super::items::COLUMNS_OF_I
+            ))
             .bind(id)
             .bind(upto)
             .fetch_all(&mut **tx)
@@ -733,12 +732,11 @@ impl Store {
         ex: impl Executor<'c, Database = Any>,
         incident: IncidentId,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(sqlx::query_as(
-            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
-                    i.fetched_at, i.topics \
-             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-             WHERE ii.incident_id = $1 ORDER BY i.id",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                 WHERE ii.incident_id = $1 ORDER BY i.id",
+            super::items::COLUMNS_OF_I
+        ))
         .bind(incident)
         .fetch_all(ex)
         .await?)
@@ -751,12 +749,11 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(sqlx::query_as(
-            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
-                    i.fetched_at, i.topics \
-             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-             WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                 WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
+            super::items::COLUMNS_OF_I
+        ))
         .bind(incident)
         .bind(limit)
         .bind(offset)

@@ -1,8 +1,11 @@
 //! Items fetched from sources, each stored once.
 
 use super::{Store, Tx};
-use crate::vocab::ids::IncidentId;
+use crate::classify::tone::{Tone, ToneLabel};
+use crate::vocab::ids::{IncidentId, TopicId};
 use anyhow::Result;
+use sqlx::any::AnyRow;
+use sqlx::Row;
 
 /// An item as a parser produced it, ready to store.
 #[derive(Debug, Clone)]
@@ -22,7 +25,7 @@ pub struct NewItem<'a> {
 #[derive(Debug, Clone)]
 pub struct Incoming<'a> {
     pub item: NewItem<'a>,
-    pub tone: Option<crate::classify::tone::Tone>,
+    pub tone: Option<Tone>,
     pub topics: Option<&'a str>,
     /// Its grouping signature (`ItemSignature::to_text`), for an item that matched topics:
     /// stored with it, so that grouping neither computes nor writes it under the lock.
@@ -63,7 +66,9 @@ pub struct Sighting {
     pub seen_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+/// An item as stored, decoded at the store's edge (`FromRow` below): its topics and tone
+/// typed, a stored value that does not decode an error naming it and the item.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ItemRow {
     pub id: i64,
     pub source_id: String,
@@ -74,18 +79,76 @@ pub struct ItemRow {
     pub published_at: Option<i64>,
     pub fetched_at: i64,
     pub topics: Topics,
-    /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed
-    /// (and from queries that do not select it).
-    #[sqlx(default)]
-    pub tone: Option<String>,
-    /// The tone's score in hundredths (-100..=100).
-    #[sqlx(default)]
-    pub tone_score: Option<i64>,
+    /// As the classifier scored it when the item was stored; `None` for items stored
+    /// before tone existed. Stored as a label and a score in hundredths (-100..=100).
+    pub tone: Option<Tone>,
     /// The grouping signature when the caller stored it with the item (a poll does);
     /// `None` as the store reads items, and grouping then computes and stores it.
-    #[sqlx(default)]
-    #[serde(skip)]
     pub signature: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for ItemRow {
+    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
+        let id: i64 = row.try_get("id")?;
+        // A value that does not decode names the item it belongs to.
+        let bad = |column: &str, why: String| sqlx::Error::ColumnDecode {
+            index: column.to_string(),
+            source: format!("item {id}: {why}").into(),
+        };
+        let topics = match row.try_get::<String, _>("topics") {
+            Ok(text) => Topics::try_from(text).map_err(|e| bad("topics", e.to_string()))?,
+            Err(e) => return Err(e),
+        };
+        let label: Option<String> = row.try_get("tone")?;
+        let score: Option<i64> = row.try_get("tone_score")?;
+        let tone = decode_tone(label, score).map_err(|why| bad("tone", why))?;
+        // Only the insert that stores an item reads its signature back.
+        let signature = match row.try_get("signature") {
+            Ok(s) => s,
+            Err(sqlx::Error::ColumnNotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(ItemRow {
+            id,
+            source_id: row.try_get("source_id")?,
+            guid: row.try_get("guid")?,
+            link: row.try_get("link")?,
+            title: row.try_get("title")?,
+            summary: row.try_get("summary")?,
+            published_at: row.try_get("published_at")?,
+            fetched_at: row.try_get("fetched_at")?,
+            topics,
+            tone,
+            signature,
+        })
+    }
+}
+
+/// A stored tone: a label and a score in hundredths, both or neither.
+fn decode_tone(label: Option<String>, score: Option<i64>) -> Result<Option<Tone>, String> {
+    match (label, score) {
+        (None, None) => Ok(None),
+        (Some(label), Some(score)) if (-100..=100).contains(&score) => Ok(Some(Tone {
+            label: label.parse::<ToneLabel>()?,
+            score: score as f64 / 100.0,
+        })),
+        (label, score) => Err(format!(
+            "stored tone `{}` with score `{}` is not a tone (a label with a score in -100..=100)",
+            label.as_deref().unwrap_or("NULL"),
+            score.map_or_else(|| "NULL".to_string(), |s| s.to_string())
+        )),
+    }
+}
+
+/// A tone as stored: its label, and its score in hundredths.
+fn tone_columns(tone: Option<Tone>) -> (Option<&'static str>, Option<i64>) {
+    match tone {
+        Some(t) => (
+            Some(t.label.as_str()),
+            Some((t.score * 100.0).round() as i64),
+        ),
+        None => (None, None),
+    }
 }
 
 /// The ids of the topics an item matched, decoded at the store's edge from the JSON array
@@ -93,7 +156,13 @@ pub struct ItemRow {
 /// read as "no topic".
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
-pub struct Topics(pub Vec<String>);
+pub struct Topics(pub Vec<TopicId>);
+
+impl From<Vec<String>> for Topics {
+    fn from(ids: Vec<String>) -> Self {
+        Topics(ids.into_iter().map(TopicId::from).collect())
+    }
+}
 
 /// Stored topics that are not a JSON list of topic ids.
 #[derive(Debug, thiserror::Error)]
@@ -113,25 +182,9 @@ impl TryFrom<String> for Topics {
 }
 
 impl std::ops::Deref for Topics {
-    type Target = [String];
-    fn deref(&self) -> &[String] {
+    type Target = [TopicId];
+    fn deref(&self) -> &[TopicId] {
         &self.0
-    }
-}
-
-impl ItemRow {
-    /// The stored tone, decoded; an unknown stored value is an error.
-    pub fn tone(&self) -> Result<Option<crate::classify::tone::Tone>> {
-        let (Some(label), Some(score)) = (&self.tone, self.tone_score) else {
-            return Ok(None);
-        };
-        let label = label
-            .parse::<crate::classify::tone::ToneLabel>()
-            .map_err(|e| anyhow::anyhow!("item {}: {e}", self.id))?;
-        Ok(Some(crate::classify::tone::Tone {
-            label,
-            score: score as f64 / 100.0,
-        }))
     }
 }
 
@@ -144,13 +197,16 @@ pub struct ItemTally {
     pub fetched_at: i64,
     pub source_id: String,
     pub topics: Topics,
-    #[sqlx(default)]
-    pub tone: Option<String>,
+    pub tone: Option<ToneLabel>,
     pub n: i64,
 }
 
-const COLUMNS: &str =
+/// What an [`ItemRow`] reads, of `items`, and of `items i` in a join: every query of items
+/// reads them all, so an item's tone and topics are never missing for want of a column.
+pub(super) const COLUMNS: &str =
     "id, source_id, guid, link, title, summary, published_at, fetched_at, topics, tone, tone_score";
+pub(super) const COLUMNS_OF_I: &str = "i.id, i.source_id, i.guid, i.link, i.title, i.summary, \
+     i.published_at, i.fetched_at, i.topics, i.tone, i.tone_score";
 
 impl Store {
     /// Stores an item unless it is already known by GUID/link, or by content under another
@@ -166,7 +222,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         item: &NewItem<'_>,
-        tone: Option<crate::classify::tone::Tone>,
+        tone: Option<Tone>,
         now: i64,
     ) -> Result<Stored> {
         let new = Incoming {
@@ -555,8 +611,8 @@ impl Store {
                 .bind(item.published_at)
                 .bind(now)
                 .bind(item.content_hash)
-                .bind(tone.map(|t| t.label.as_str()))
-                .bind(tone.map(|t| (t.score * 100.0).round() as i64))
+                .bind(tone_columns(*tone).0)
+                .bind(tone_columns(*tone).1)
                 .bind(topics.unwrap_or("[]"))
                 .bind(*signature);
         }
@@ -667,16 +723,12 @@ impl Store {
     }
 
     /// Records an item's tone, as the classifier scored it.
-    pub async fn set_item_tone(
-        &self,
-        tx: &mut Tx,
-        item_id: i64,
-        tone: crate::classify::tone::Tone,
-    ) -> Result<()> {
+    pub async fn set_item_tone(&self, tx: &mut Tx, item_id: i64, tone: Tone) -> Result<()> {
+        let (label, score) = tone_columns(Some(tone));
         sqlx::query("UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1")
             .bind(item_id)
-            .bind(tone.label.as_str())
-            .bind((tone.score * 100.0).round() as i64)
+            .bind(label)
+            .bind(score)
             .execute(&mut **tx)
             .await?;
         Ok(())

@@ -13,6 +13,7 @@ mod columns;
 mod console;
 mod evidence;
 mod incidents;
+mod item_json;
 mod items;
 pub mod leases;
 mod lifecycle;
@@ -34,6 +35,7 @@ pub use evidence::{
     NewEvidence,
 };
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
+pub use item_json::{ItemJson, SeenByJson};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored, Topics};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};

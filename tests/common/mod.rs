@@ -6,6 +6,16 @@
 //! `Request::method`), hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+/// `assert_has!(text, needle)`: `text` contains `needle` (a `&str`, a `char` or a pattern),
+/// or the test fails showing what was looked for and the whole text.
+macro_rules! assert_has {
+    ($text:expr, $needle:expr $(,)?) => {{
+        let text = &$text;
+        let needle = $needle;
+        assert!(text.contains(needle), "expected {:?} in:\n{}", needle, text);
+    }};
+}
+
 /// A behaviour test written once that runs on each database, as two tests:
 /// `NAME::sqlite` on a fresh SQLite file under the test's state dir, and `NAME::postgres`
 /// on a fresh PostgreSQL database ([`db::fresh_postgres`]). Without a server the
@@ -120,11 +130,35 @@ pub fn log_file(root: &Path) -> std::process::Stdio {
         .expect("open the daemon's log file")
 }
 
+/// Incident `#id` as the store holds it now; the test fails if there is none.
+pub async fn incident(store: &yuqing::store::Store, id: i64) -> yuqing::store::IncidentRow {
+    store
+        .incident(store.pool(), yuqing::vocab::ids::IncidentId(id))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no incident #{id}"))
+}
+
 /// The bytes of a fixture under `tests/fixtures/`, e.g. `fixture("charset/gbk-meta.html")`.
+/// Third-party pages are kept gzipped (`NAME.html.gz`, see `tests/fixtures/article/README.md`):
+/// when `relative` is absent and `relative.gz` exists, its decompressed bytes are returned, so
+/// a test sees the page byte for byte as it was published.
 pub fn fixture(relative: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(relative);
+    let gzipped = path.with_file_name(format!(
+        "{}.gz",
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    if !path.exists() && gzipped.exists() {
+        let mut bytes = Vec::new();
+        let file = std::fs::File::open(&gzipped)
+            .unwrap_or_else(|e| panic!("open fixture {}: {e}", gzipped.display()));
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut bytes)
+            .unwrap_or_else(|e| panic!("gunzip fixture {}: {e}", gzipped.display()));
+        return bytes;
+    }
     std::fs::read(&path).unwrap_or_else(|e| panic!("read fixture {}: {e}", path.display()))
 }
 
