@@ -62,6 +62,22 @@ pub enum Outcome {
     Joined(i64),
 }
 
+/// The words of `text` that made `m` match (its evidence, in characters), each once, in
+/// the order found: what an alert quotes as the reason.
+pub fn matched_words(text: &str, m: &crate::classify::TopicMatch) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    for ev in &m.evidence {
+        let w: String = chars[ev.start.min(chars.len())..ev.end.min(chars.len())]
+            .iter()
+            .collect();
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    words
+}
+
 /// Opens an incident for `topic` with `item` as its first item, or joins the incident of
 /// the same event (same topic, similar text: see `grouping`); raises the incident's
 /// severity when the item matched at a higher one. An item about an incident under

@@ -420,18 +420,9 @@ async fn file_by_body(
     }
     let mut row = item.clone();
     row.topics = ids.into();
-    let chars: Vec<char> = text.chars().collect();
     let mut moves = ClockMoves::default();
     for m in topics {
-        let mut words: Vec<String> = Vec::new();
-        for ev in &m.evidence {
-            let w: String = chars[ev.start.min(chars.len())..ev.end.min(chars.len())]
-                .iter()
-                .collect();
-            if !words.contains(&w) {
-                words.push(w);
-            }
-        }
+        let words = incident::matched_words(text, m);
         let outcome = incident::on_match(
             ctx.store,
             tx,

@@ -247,16 +247,7 @@ async fn ingest(
             );
         } else {
             for m in &classification.topics {
-                let chars: Vec<char> = text.chars().collect();
-                let mut words: Vec<String> = Vec::new();
-                for ev in &m.evidence {
-                    let w: String = chars[ev.start.min(chars.len())..ev.end.min(chars.len())]
-                        .iter()
-                        .collect();
-                    if !words.contains(&w) {
-                        words.push(w);
-                    }
-                }
+                let words = incident::matched_words(&text, m);
                 match incident::on_match(
                     store,
                     tx,
