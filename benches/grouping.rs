@@ -44,7 +44,7 @@ async fn add(
     let mut tx = store.begin().await.unwrap();
     let guid = format!("{src}-{n}");
     let hash = format!("h-{src}-{n}");
-    let Stored::New(id) = store
+    let Stored::New(row) = store
         .store_item(
             &mut tx,
             &NewItem {
@@ -63,6 +63,7 @@ async fn add(
     else {
         panic!("new item")
     };
+    let id = row.id;
     let item = store.item_in(&mut tx, id).await.unwrap().unwrap();
     let topic = if src == "a" { "scenic-a" } else { "scenic-b" };
     let out = incident::on_match(

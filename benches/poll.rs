@@ -573,18 +573,13 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
                         published_at: None,
                         content_hash: &hash,
                     };
-                    let Stored::New(id) = store
+                    let Stored::New(row) = store
                         .store_item(&mut tx, &item, now.timestamp())
                         .await
                         .expect("store")
                     else {
                         panic!("a new item")
                     };
-                    let row = store
-                        .item_in(&mut tx, id)
-                        .await
-                        .expect("read")
-                        .expect("stored");
                     let at = now + chrono::Duration::seconds(n as i64 % 1000);
                     last = Some(
                         incident::on_match(

@@ -211,9 +211,9 @@ async fn store_hour(
             .await
             .unwrap();
         for (r, (_, _, _, _, t, link, _)) in stored.iter().zip(&texts) {
-            if let Stored::New(id) = r {
+            if let Stored::New(row) = r {
                 if *t {
-                    topical.push(*id);
+                    topical.push(row.id);
                 }
                 if links.len() < 3 {
                     links.push(link.clone());

@@ -732,7 +732,7 @@ pub async fn items(
                     "published": i.published_at.map(|t| rfc3339(t, tz)),
                     "fetched": rfc3339(i.fetched_at, tz),
                     "topics": i.topics,
-                    "tone": i.tone()?,
+                    "tone": i.tone,
                     "seen_by": seen_by_json(&sightings, i.id, tz),
                     "marks": query.as_ref().map(|q| json!({
                         "title": q.marks(&i.title),
@@ -762,7 +762,7 @@ pub async fn items(
         );
         for i in &rows {
             let topics: Vec<String> = i.topics.iter().map(|t| name_of(t)).collect();
-            let tone = i.tone()?.map_or_else(
+            let tone = i.tone.map_or_else(
                 || "-".into(),
                 |t| format!("{} {:+.2}", t.label.zh(), t.score),
             );

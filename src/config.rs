@@ -5,27 +5,37 @@
 //! value: durations are [`Span`]s, recipients are [`Mailbox`]es, time zones are [`Tz`]s.
 //! A file holding nothing but `[daemon] watchlists = "DIR"` is valid; every other setting
 //! has a default that runs on one machine with nothing installed (SQLite and a mail folder
-//! under `state_dir`).
+//! under `state_dir`). Each section is checked in its own file (`daemon`, `mail`, `source`,
+//! `channel`, …, or beside the rule it configures); this one assembles them.
+//!
+//! [`Span`]: crate::vocab::duration::Span
+//! [`Mailbox`]: lettre::message::Mailbox
+//! [`Tz`]: chrono_tz::Tz
 
+pub mod channel;
+pub mod daemon;
 pub mod every;
 pub mod evidence;
+pub mod mail;
 pub mod notify;
 pub mod retention;
 pub mod search;
 pub mod settings;
+pub mod source;
 pub mod web;
+
+pub use channel::Channel;
+pub use daemon::{listen_address, Daemon, Politeness};
+pub use mail::{Mail, Smtp, Tls, Transport};
+pub use source::{PageSelectors, Source, SourceKind, MAX_URL_BYTES};
 
 use crate::classify::grouping::Grouping;
 use crate::rules::deadline::Deadlines;
 use crate::rules::escalation::People;
 use crate::rules::surge::Surge;
 use crate::vocab::diagnostic::{read_toml, Diagnostic, Diagnostics};
-use crate::vocab::duration::Span;
-use chrono_tz::Tz;
-use lettre::message::Mailbox;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -64,14 +74,6 @@ pub struct Config {
     pub evidence: evidence::Evidence,
 }
 
-/// How politely one host is polled: at most `per_host` requests at once, their starts at
-/// least `delay` apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Politeness {
-    pub per_host: usize,
-    pub delay: Span,
-}
-
 impl Config {
     /// The politeness of `host`: its `[[host]]` entry, else `[daemon] per_host` and
     /// `host_delay`.
@@ -83,175 +85,6 @@ impl Config {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Daemon {
-    pub watchlists: PathBuf,
-    pub timezone: Tz,
-    /// `sqlite://…` (default `sqlite://<state_dir>/yuqing.db`) or `postgres://…`.
-    pub database: String,
-    /// The folder of holiday-cn calendar files, one `*.json` per year (see `calendar`);
-    /// default `config/calendar`.
-    pub calendar: PathBuf,
-    /// The line of `calendar` in the config file, when written there (for the error when
-    /// a working-day count needs the folder and it is missing).
-    pub calendar_line: Option<usize>,
-    /// Where `yuqing calendar update` (and the daemon, once a day) fetches holiday-cn files
-    /// (`<calendar_url>/2027.json`); `None`: the calendar is kept by hand.
-    pub calendar_url: Option<url::Url>,
-    pub state_dir: PathBuf,
-    /// How often the scheduler looks for due work when nothing is due sooner.
-    pub tick: Span,
-    pub user_agent: String,
-    /// A source failing for longer than this mails the operators (once, and again when it
-    /// recovers).
-    pub source_alert_after: Span,
-    /// Requests to one host at the same time.
-    pub per_host: usize,
-    /// Polls running at the same time, over all hosts (default 16).
-    pub max_concurrent_polls: usize,
-    /// Minimum pause between two requests to one host.
-    pub host_delay: Span,
-    /// Where `/metrics` and `/healthz` are served; `None` (the default) serves nothing.
-    pub metrics: Option<std::net::SocketAddr>,
-    /// `/healthz` fails when no loop turn completed for this long (default: 3 ticks, at
-    /// least 60s).
-    pub stuck_after: Span,
-    /// A client of the console or of `/metrics` must send a request's headers within this
-    /// time (default 10s), or its connection is closed (see `web::listener`).
-    pub header_timeout: Span,
-    /// How long a daemon's claim on shared work (the housekeeping lead, a source being
-    /// polled, a message being sent) lasts unless renewed: when a daemon dies, another
-    /// takes over its work within this time. Must exceed the longest poll.
-    pub lease: Span,
-}
-
-#[derive(Debug, Clone)]
-pub struct Mail {
-    pub transport: Transport,
-    pub from: Mailbox,
-    /// How long to wait before retrying a message that could not be delivered; doubles on
-    /// each failure up to `retry_max`.
-    pub retry_min: Span,
-    pub retry_max: Span,
-    /// At most one "new items" mail per incident this often.
-    pub new_items_every: Span,
-}
-
-#[derive(Debug, Clone)]
-pub enum Transport {
-    /// One `.eml` file per message in this folder.
-    File {
-        dir: PathBuf,
-    },
-    Smtp(Smtp),
-}
-
-#[derive(Debug, Clone)]
-pub struct Smtp {
-    pub host: String,
-    pub port: u16,
-    pub tls: Tls,
-    pub user: Option<String>,
-    pub timeout: Span,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tls {
-    None,
-    Starttls,
-    Tls,
-}
-
-/// A web source that is polled for opinion.
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub id: String,
-    pub name: String,
-    pub url: url::Url,
-    /// How long between polls; with `every = "auto"`, the longest (`every_max`), which
-    /// back-off and `stale_after` count from.
-    pub every: Span,
-    /// `every = "auto"`: polled between `every_min` and `every_max` by how often it
-    /// publishes (`rules::cadence`); `None` for a fixed `every`.
-    pub auto: Option<crate::rules::cadence::Auto>,
-    pub timeout: Span,
-    pub headers: BTreeMap<String, String>,
-    pub kind: SourceKind,
-    /// When set, each new item's own page is fetched and the text under this CSS selector
-    /// is classified with its title (list pages and feeds often carry only a title).
-    pub body: Option<String>,
-    /// No new item for this long mails the operators that the source is silent (answers,
-    /// but brings nothing: an RSSHub route whose cookie expired); off when `None`.
-    pub stale_after: Option<Span>,
-    /// When the 95th percentile of how late its items are first seen (over 7 days) passes
-    /// this, the operators are mailed, once per crossing (`rules::lag`); off when `None`.
-    pub max_lag: Option<Span>,
-}
-
-impl Source {
-    /// The shortest interval it may be polled at: what a host's politeness must allow for.
-    pub fn shortest_every(&self) -> Span {
-        self.auto.map_or(self.every, |a| a.min)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum SourceKind {
-    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
-    Feed,
-    /// An HTML list page read with CSS selectors.
-    Page(PageSelectors),
-}
-
-/// CSS selectors of an HTML list page, checked to be valid selectors at load.
-#[derive(Debug, Clone)]
-pub struct PageSelectors {
-    pub item: String,
-    pub title: String,
-    /// Selector and attribute, e.g. `a.title@href`; without `@`, the element's `href`.
-    pub link: String,
-    pub date: Option<String>,
-    pub summary: Option<String>,
-}
-
-/// One of the agency's own channels (website, column, WeChat, Weibo, app).
-#[derive(Debug, Clone)]
-pub struct Channel {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
-    pub url: url::Url,
-    pub owner: Vec<Mailbox>,
-    /// The publication duty; `None` when the channel is only read (its posts are kept).
-    pub duty: Option<crate::rules::duty::Duty>,
-    /// Feed or list page, read like a source of that kind.
-    pub source_kind: SourceKind,
-    /// How often the channel is read (`poll_every`, default 30m).
-    pub poll_every: Span,
-    pub timeout: Span,
-    pub headers: BTreeMap<String, String>,
-}
-
-impl Channel {
-    /// The channel as a source, so that fetching, parsing and health are the sources' own.
-    pub fn as_source(&self) -> Source {
-        Source {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            url: self.url.clone(),
-            every: self.poll_every,
-            auto: None,
-            timeout: self.timeout,
-            headers: self.headers.clone(),
-            kind: self.source_kind.clone(),
-            body: None,
-            stale_after: None,
-            max_lag: None,
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The file as written. Spanned fields are the ones checked after parsing, so that their
 // errors can name a line.
@@ -260,9 +93,9 @@ impl Channel {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
-    daemon: RawDaemon,
+    daemon: daemon::RawDaemon,
     #[serde(default)]
-    mail: RawMail,
+    mail: mail::RawMail,
     #[serde(default)]
     people: crate::rules::escalation::RawPeople,
     #[serde(default)]
@@ -274,11 +107,11 @@ struct RawConfig {
     #[serde(default)]
     escalation: crate::rules::escalation::RawEscalation,
     #[serde(default, rename = "source")]
-    sources: Vec<RawSource>,
+    sources: Vec<source::RawSource>,
     #[serde(default, rename = "search")]
     searches: Vec<search::RawSearch>,
     #[serde(default, rename = "channel")]
-    channels: Vec<RawChannel>,
+    channels: Vec<channel::RawChannel>,
     #[serde(default)]
     jobs: crate::rules::jobs::RawJobs,
     #[serde(default)]
@@ -286,128 +119,11 @@ struct RawConfig {
     #[serde(default, rename = "notify")]
     notifiers: Vec<Spanned<notify::RawNotifier>>,
     #[serde(default, rename = "host")]
-    hosts: Vec<RawHost>,
+    hosts: Vec<daemon::RawHost>,
     #[serde(default)]
     retention: retention::RawRetention,
     #[serde(default)]
     evidence: evidence::RawEvidence,
-}
-
-/// `[[host]]`: one host's own politeness.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHost {
-    name: Spanned<String>,
-    per_host: Option<usize>,
-    host_delay: Option<Span>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawDaemon {
-    watchlists: Option<PathBuf>,
-    timezone: Option<Spanned<String>>,
-    database: Option<Spanned<String>>,
-    calendar: Option<Spanned<PathBuf>>,
-    calendar_url: Option<Spanned<String>>,
-    state_dir: Option<PathBuf>,
-    tick: Option<Spanned<Span>>,
-    user_agent: Option<String>,
-    source_alert_after: Option<Span>,
-    per_host: Option<usize>,
-    max_concurrent_polls: Option<usize>,
-    host_delay: Option<Span>,
-    metrics: Option<Spanned<String>>,
-    metrics_public: Option<bool>,
-    stuck_after: Option<Spanned<Span>>,
-    lease: Option<Spanned<Span>>,
-    header_timeout: Option<Spanned<Span>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawMail {
-    transport: Option<Spanned<String>>,
-    dir: Option<PathBuf>,
-    from: Option<Spanned<String>>,
-    smtp: Option<RawSmtp>,
-    retry_min: Option<Spanned<Span>>,
-    retry_max: Option<Spanned<Span>>,
-    new_items_every: Option<Span>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSmtp {
-    host: String,
-    port: Option<u16>,
-    tls: Option<Tls>,
-    user: Option<String>,
-    timeout: Option<Span>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSource {
-    id: Spanned<String>,
-    name: Option<String>,
-    kind: Spanned<String>,
-    url: Spanned<String>,
-    every: Option<Spanned<every::RawEvery>>,
-    every_min: Option<Spanned<Span>>,
-    every_max: Option<Spanned<Span>>,
-    timeout: Option<Span>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-    item: Option<Spanned<String>>,
-    title: Option<Spanned<String>>,
-    link: Option<Spanned<String>>,
-    date: Option<Spanned<String>>,
-    summary: Option<Spanned<String>>,
-    body: Option<Spanned<String>>,
-    stale_after: Option<Spanned<Span>>,
-    max_lag: Option<Span>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawChannel {
-    id: Spanned<String>,
-    name: Option<String>,
-    kind: Spanned<String>,
-    feed: Option<Spanned<String>>,
-    url: Option<Spanned<String>>,
-    owner: Option<Spanned<OneOrMany>>,
-    duty: Option<Spanned<String>>,
-    posts: Option<Spanned<u32>>,
-    at_risk: Option<Spanned<toml::Value>>,
-    every: Option<Spanned<String>>,
-    working_days: Option<Spanned<u32>>,
-    poll_every: Option<Span>,
-    timeout: Option<Span>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-    item: Option<Spanned<String>>,
-    title: Option<Spanned<String>>,
-    link: Option<Spanned<String>>,
-    date: Option<Spanned<String>>,
-    summary: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize, Clone)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
-        }
-    }
 }
 
 /// Reads and checks the config file at `path`.
@@ -473,8 +189,8 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let at =
         |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
 
-    let daemon = daemon(raw.daemon, source, &mut errs, &at);
-    let mail = mail(raw.mail, &daemon.state_dir, &mut errs, &at);
+    let daemon = daemon::check(raw.daemon, source, &mut errs, &at);
+    let mail = mail::check(raw.mail, &daemon.state_dir, &mut errs, &at);
     let evidence = evidence::check(
         std::mem::take(&mut raw.evidence),
         &daemon.state_dir,
@@ -512,7 +228,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     sources.extend(found);
     check_office_reached(office_span, &people, &jobs, &channels, &mut errs, &at);
     let surge = raw.surge.check(&mut errs, &at);
-    let hosts = hosts(raw.hosts, &daemon, &mut errs, &at);
+    let hosts = daemon::hosts(raw.hosts, &daemon, &mut errs, &at);
 
     errs.into_result(Config {
         path: path.to_path_buf(),
@@ -535,313 +251,11 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     })
 }
 
-/// `[[host]]`: a host name as URLs carry it (no scheme, port or path), once each; what is
-/// left out is `[daemon]`'s.
-fn hosts(
-    raw: Vec<RawHost>,
-    daemon: &Daemon,
-    errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-) -> BTreeMap<String, Politeness> {
-    let mut hosts = BTreeMap::new();
-    for h in raw {
-        let written = h.name.get_ref().trim();
-        // As a URL's host_str has it: domain names in lower case (and punycode).
-        let name = url::Url::parse(&format!("http://{written}/"))
-            .ok()
-            .filter(|u| u.port().is_none() && u.host_str().is_some())
-            .and_then(|u| u.host_str().map(str::to_string))
-            .filter(|_| !written.is_empty() && !written.contains(['/', '@']));
-        let Some(name) = name else {
-            errs.push(at(
-                h.name.span(),
-                format!(
-                    "[[host]] name `{}` is not a host name: write it as in the sources' URLs, \
-                     without scheme, port or path, like \"www.example.gov.cn\"",
-                    h.name.get_ref()
-                ),
-            ));
-            continue;
-        };
-        let politeness = Politeness {
-            per_host: h.per_host.unwrap_or(daemon.per_host).max(1),
-            delay: h.host_delay.unwrap_or(daemon.host_delay),
-        };
-        if hosts.insert(name.clone(), politeness).is_some() {
-            errs.push(at(
-                h.name.span(),
-                format!("[[host]] `{name}` is given twice: give each host one entry"),
-            ));
-        }
-    }
-    hosts
-}
-
-/// `[daemon]`: where the state, the database, the watchlists and the calendar are, and
-/// how the loop runs.
-fn daemon(
-    raw: RawDaemon,
-    source: &str,
-    errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-) -> Daemon {
-    // [daemon]
-    // Under systemd (StateDirectory=yuqing) the state goes where systemd says, since the
-    // config folder is read-only there; elsewhere `var` beside the working directory.
-    let state_dir = raw.state_dir.unwrap_or_else(|| {
-        std::env::var("STATE_DIRECTORY")
-            .ok()
-            .and_then(|v| v.split(':').next().map(PathBuf::from))
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| PathBuf::from("var"))
-    });
-    let timezone = match raw.timezone {
-        None => chrono_tz::Asia::Shanghai,
-        Some(tz) => match tz.get_ref().parse::<Tz>() {
-            Ok(tz) => tz,
-            Err(_) => {
-                errs.push(at(
-                    tz.span(),
-                    format!(
-                        "unknown time zone `{}`: use an IANA name such as \"Asia/Shanghai\"",
-                        tz.get_ref()
-                    ),
-                ));
-                chrono_tz::Asia::Shanghai
-            }
-        },
-    };
-    let database = match raw.database {
-        None => format!("sqlite://{}", state_dir.join("yuqing.db").display()),
-        Some(db) => {
-            let url = db.get_ref().trim().to_string();
-            if !(url.starts_with("sqlite:")
-                || url.starts_with("postgres:")
-                || url.starts_with("postgresql:"))
-            {
-                errs.push(at(
-                    db.span(),
-                    format!("database `{url}` is neither `sqlite://PATH` nor `postgres://…`"),
-                ));
-            }
-            url
-        }
-    };
-    let metrics = raw.metrics.and_then(|m| {
-        listen_address(m.get_ref(), raw.metrics_public.unwrap_or(false))
-            .map_err(|msg| errs.push(at(m.span(), msg)))
-            .ok()
-    });
-    let tick = raw.tick.map_or(Span::from_secs(1), |t| {
-        if t.get_ref().std().is_zero() {
-            errs.push(at(
-                t.span(),
-                "[daemon] tick = \"0s\": the scheduler would never rest; give e.g. \"1s\"".into(),
-            ));
-        }
-        *t.get_ref()
-    });
-    let stuck_after = match raw.stuck_after {
-        None => Span((tick.std() * 3).max(std::time::Duration::from_secs(60))),
-        Some(s) => {
-            if s.get_ref().std() <= tick.std() {
-                errs.push(at(
-                    s.span(),
-                    format!(
-                        "[daemon] stuck_after = \"{}\" is not longer than tick ({tick}): /healthz \
-                         would report the daemon stuck while it works; leave it out for the \
-                         default (3 ticks, at least 60s)",
-                        s.get_ref()
-                    ),
-                ));
-            }
-            *s.get_ref()
-        }
-    };
-    let lease = match raw.lease {
-        None => Span::from_secs(60),
-        Some(l) => {
-            let v = *l.get_ref();
-            if v.std() < std::time::Duration::from_secs(1) {
-                errs.push(at(
-                    l.span(),
-                    format!(
-                        "[daemon] lease = \"{v}\" is below 1s: another daemon would take over \
-                         work still in progress; give at least 1s (default 60s)"
-                    ),
-                ));
-            } else if v.std() < tick.std() {
-                errs.push(at(
-                    l.span(),
-                    format!(
-                        "[daemon] lease = \"{v}\" is shorter than tick ({tick}): a claim would \
-                         lapse before the daemon renews it; give at least the tick"
-                    ),
-                ));
-            }
-            v
-        }
-    };
-    let header_timeout = match raw.header_timeout {
-        None => Span::from_secs(10),
-        Some(h) => {
-            if h.get_ref().std() < std::time::Duration::from_millis(100) {
-                errs.push(at(
-                    h.span(),
-                    format!(
-                        "[daemon] header_timeout = \"{}\" leaves a client no time to send a \
-                         request; give at least 100ms (default 10s)",
-                        h.get_ref()
-                    ),
-                ));
-            }
-            *h.get_ref()
-        }
-    };
-    let calendar_url = raw
-        .calendar_url
-        .and_then(|u| match url::Url::parse(u.get_ref().trim()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
-            _ => {
-                errs.push(at(
-                    u.span(),
-                    format!(
-                        "[daemon] calendar_url = \"{}\" is not an http(s) URL: give the folder \
-                         that holds the holiday-cn files, e.g. a mirror's \".../holiday-cn/\"",
-                        u.get_ref()
-                    ),
-                ));
-                None
-            }
-        });
-    let calendar_line = raw
-        .calendar
-        .as_ref()
-        .map(|c| crate::vocab::diagnostic::line_of(source, c.span().start));
-    Daemon {
-        metrics,
-        stuck_after,
-        header_timeout,
-        watchlists: raw
-            .watchlists
-            .unwrap_or_else(|| PathBuf::from("watchlists")),
-        timezone,
-        database,
-        calendar: raw
-            .calendar
-            .map(Spanned::into_inner)
-            .unwrap_or_else(|| PathBuf::from(crate::rules::calendar::DEFAULT_DIR)),
-        calendar_line,
-        calendar_url,
-        tick,
-        user_agent: raw.user_agent.unwrap_or_else(|| {
-            format!(
-                "yuqing/{} (public opinion monitor)",
-                env!("CARGO_PKG_VERSION")
-            )
-        }),
-        state_dir: state_dir.clone(),
-        source_alert_after: raw.source_alert_after.unwrap_or(Span::from_secs(6 * 3600)),
-        per_host: raw.per_host.unwrap_or(2).max(1),
-        max_concurrent_polls: raw.max_concurrent_polls.unwrap_or(16).clamp(1, 512),
-        host_delay: raw.host_delay.unwrap_or(Span::from_secs(1)),
-        lease,
-    }
-}
-
-/// `[mail]`: the sender, the transport and the retries.
-fn mail(
-    raw: RawMail,
-    state_dir: &Path,
-    errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-) -> Mail {
-    // [mail]
-    let from = match raw.from {
-        None => crate::rules::escalation::mailbox("舆情值班 <yuqing@localhost>")
-            .expect("default sender parses"),
-        Some(f) => crate::rules::escalation::mailbox(f.get_ref()).unwrap_or_else(|e| {
-            errs.push(at(f.span(), e));
-            crate::rules::escalation::mailbox("yuqing@localhost").expect("fallback parses")
-        }),
-    };
-    let transport = match raw
-        .transport
-        .as_ref()
-        .map(|t| (t.get_ref().as_str(), t.span()))
-    {
-        None | Some(("file", _)) => Transport::File {
-            dir: raw.dir.clone().unwrap_or_else(|| state_dir.join("mail")),
-        },
-        Some(("smtp", span)) => match raw.smtp {
-            Some(s) => {
-                let tls = s.tls.unwrap_or(Tls::Starttls);
-                Transport::Smtp(Smtp {
-                    port: s.port.unwrap_or(match tls {
-                        Tls::None => 25,
-                        Tls::Starttls => 587,
-                        Tls::Tls => 465,
-                    }),
-                    host: s.host,
-                    tls,
-                    user: s.user,
-                    timeout: s.timeout.unwrap_or(Span::from_secs(30)),
-                })
-            }
-            None => {
-                errs.push(at(
-                    span,
-                    "transport = \"smtp\" needs `smtp = { host = \"…\", port = 587, tls = \"starttls\", user = \"…\" }`".into(),
-                ));
-                Transport::File {
-                    dir: state_dir.join("mail"),
-                }
-            }
-        },
-        Some((other, span)) => {
-            errs.push(at(
-                span,
-                format!("unknown mail transport `{other}`: expected \"file\" or \"smtp\""),
-            ));
-            Transport::File {
-                dir: state_dir.join("mail"),
-            }
-        }
-    };
-    let retry_min = raw.retry_min.as_ref().map(|r| *r.get_ref());
-    let retry_max = raw.retry_max.as_ref().map(|r| *r.get_ref());
-    let retry_min = retry_min.unwrap_or(Span::from_secs(30));
-    let retry_max = retry_max.unwrap_or(Span::from_secs(3600));
-    if retry_min.std() > retry_max.std() {
-        // At the line of whichever was written (the other is its default).
-        let span = raw
-            .retry_min
-            .as_ref()
-            .or(raw.retry_max.as_ref())
-            .map(|r| r.span())
-            .unwrap_or(0..0);
-        errs.push(at(
-            span,
-            format!(
-                "[mail] retry_min ({retry_min}) is longer than retry_max ({retry_max}): the wait \
-                 before a retry starts at retry_min and doubles up to retry_max"
-            ),
-        ));
-    }
-    Mail {
-        transport,
-        from,
-        retry_min,
-        retry_max,
-        new_items_every: raw.new_items_every.unwrap_or(Span::from_secs(30 * 60)),
-    }
-}
-
 /// `[[source]]` and `[[channel]]`: ids are unique across both, since items and health are
 /// recorded by id.
 fn sources_and_channels(
-    raw_sources: Vec<RawSource>,
-    raw_channels: Vec<RawChannel>,
+    raw_sources: Vec<source::RawSource>,
+    raw_channels: Vec<channel::RawChannel>,
     errs: &mut Diagnostics,
     path: &Path,
     source: &str,
@@ -849,13 +263,13 @@ fn sources_and_channels(
     let mut ids = HashSet::new();
     let mut sources = Vec::new();
     for s in raw_sources {
-        if let Some(src) = check_source(s, &mut ids, errs, path, source) {
+        if let Some(src) = source::check(s, &mut ids, errs, path, source) {
             sources.push(src);
         }
     }
     let mut channels = Vec::new();
     for c in raw_channels {
-        if let Some(ch) = check_channel(c, &mut ids, errs, path, source) {
+        if let Some(ch) = channel::check(c, &mut ids, errs, path, source) {
             channels.push(ch);
         }
     }
@@ -904,394 +318,6 @@ fn check_office_reached(
                 ),
             ));
         }
-    }
-}
-
-/// Checks `[daemon] metrics`: an `address:port`, on loopback unless `public`.
-pub fn listen_address(text: &str, public: bool) -> Result<SocketAddr, String> {
-    let addr: SocketAddr = text.trim().parse().map_err(|_| {
-        format!("metrics `{text}` is not an address:port such as \"127.0.0.1:9464\"")
-    })?;
-    if !addr.ip().is_loopback() && !public {
-        return Err(format!(
-            "metrics `{text}` is not a loopback address; /metrics has no authentication, so \
-             serving it beyond this machine needs `metrics_public = true` (and a firewall)"
-        ));
-    }
-    Ok(addr)
-}
-
-fn check_id(
-    id: &Spanned<String>,
-    ids: &mut HashSet<String>,
-    errs: &mut Diagnostics,
-    path: &Path,
-    source: &str,
-) -> bool {
-    let value = id.get_ref();
-    let ok_chars = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok_chars {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            id.span().start,
-            format!("id `{value}` must be non-empty ASCII letters, digits, `-`, `_` or `.`"),
-        ));
-        return false;
-    }
-    if !ids.insert(value.clone()) {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            id.span().start,
-            format!("duplicate id `{value}`: every source and channel needs its own id"),
-        ));
-        return false;
-    }
-    true
-}
-
-/// The longest source URL accepted. Web servers refuse request lines much over 8 KiB
-/// (nginx, Apache) and the HTTP client cannot send a URL of 64 KiB or more: a longer one
-/// passed `check` and then failed every poll (issue 16).
-pub const MAX_URL_BYTES: usize = 8 * 1024;
-
-fn check_url(
-    url: &Spanned<String>,
-    errs: &mut Diagnostics,
-    path: &Path,
-    source: &str,
-) -> Option<url::Url> {
-    let shown = crate::vocab::text::bounded(url.get_ref().trim(), 120);
-    let problem = match url::Url::parse(url.get_ref().trim()) {
-        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
-            format!("url `{shown}` must be http:// or https://")
-        }
-        Ok(u) if u.as_str().len() > MAX_URL_BYTES => format!(
-            "url `{shown}` is {} bytes long; web servers refuse URLs over {MAX_URL_BYTES} \
-             bytes and the HTTP client cannot send them: give the feed's or page's own address",
-            u.as_str().len()
-        ),
-        Ok(u) => return Some(u),
-        Err(e) => format!("invalid url `{shown}`: {e}"),
-    };
-    errs.push(Diagnostic::at(path, source, url.span().start, problem));
-    None
-}
-
-fn check_source(
-    s: RawSource,
-    ids: &mut HashSet<String>,
-    errs: &mut Diagnostics,
-    path: &Path,
-    source: &str,
-) -> Option<Source> {
-    let id_ok = check_id(&s.id, ids, errs, path, source);
-    let url = check_url(&s.url, errs, path, source);
-    let id = s.id.get_ref().clone();
-    let kind = match s.kind.get_ref().as_str() {
-        "feed" => {
-            for (field, value) in [
-                ("item", &s.item),
-                ("title", &s.title),
-                ("link", &s.link),
-                ("date", &s.date),
-                ("summary", &s.summary),
-            ] {
-                if let Some(v) = value {
-                    errs.push(Diagnostic::at(
-                        path,
-                        source,
-                        v.span().start,
-                        format!("source `{id}`: `{field}` is a selector for kind = \"page\"; a feed needs none"),
-                    ));
-                }
-            }
-            Some(SourceKind::Feed)
-        }
-        "page" => page_selectors(
-            [&s.item, &s.title, &s.link, &s.date, &s.summary],
-            s.kind.span().start,
-            &|field| {
-                format!(
-                    "source `{id}` of kind \"page\" needs {} `{field}` selector",
-                    article(field)
-                )
-            },
-            &id,
-            errs,
-            path,
-            source,
-        )
-        .map(SourceKind::Page),
-        other => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                s.kind.span().start,
-                format!("source `{id}`: unknown kind `{other}`: expected \"feed\" or \"page\""),
-            ));
-            None
-        }
-    };
-    let body = s
-        .body
-        .as_ref()
-        .and_then(|b| check_selector(b, "body", &id, errs, path, source));
-    let (every, auto) = every::resolve(
-        s.every.as_ref(),
-        s.every_min.as_ref(),
-        s.every_max.as_ref(),
-        Span::from_secs(300),
-        &format!("source `{id}`"),
-        errs,
-        &|span, message| Diagnostic::at(path, source, span.start, message),
-    );
-    let stale_after = s.stale_after.map(|st| {
-        let v = *st.get_ref();
-        if v.std() <= every.std() {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                st.span().start,
-                format!(
-                    "source `{id}`: stale_after = \"{v}\" is not longer than every ({every}): \
-                     the source would be reported silent between two polls; give at least \
-                     a few polls' worth, e.g. \"24h\""
-                ),
-            ));
-        }
-        v
-    });
-    Some(Source {
-        stale_after,
-        max_lag: s.max_lag,
-        name: s.name.unwrap_or_else(|| id.clone()),
-        url: url?,
-        every,
-        auto,
-        timeout: s.timeout.unwrap_or(Span::from_secs(30)),
-        headers: s.headers,
-        kind: kind?,
-        body,
-        id,
-    })
-    .filter(|_| id_ok)
-}
-
-/// Checks that a CSS selector (with an optional `@attribute` suffix) parses.
-/// The selectors of an HTML list page (`item`, `title`, `link` required; `date`,
-/// `summary` optional), each checked; a missing one is reported at `at` with `missing`.
-#[allow(clippy::too_many_arguments)]
-fn page_selectors(
-    [item, title, link, date, summary]: [&Option<Spanned<String>>; 5],
-    at: usize,
-    missing: &dyn Fn(&str) -> String,
-    id: &str,
-    errs: &mut Diagnostics,
-    path: &Path,
-    source: &str,
-) -> Option<PageSelectors> {
-    let mut required = |field: &str, v: &Option<Spanned<String>>| match v {
-        Some(v) => check_selector(v, field, id, errs, path, source),
-        None => {
-            errs.push(Diagnostic::at(path, source, at, missing(field)));
-            None
-        }
-    };
-    let item = required("item", item);
-    let title = required("title", title);
-    let link = required("link", link);
-    let mut optional = |field: &str, v: &Option<Spanned<String>>| {
-        v.as_ref()
-            .and_then(|v| check_selector(v, field, id, errs, path, source))
-    };
-    let date = optional("date", date);
-    let summary = optional("summary", summary);
-    Some(PageSelectors {
-        item: item?,
-        title: title?,
-        link: link?,
-        date,
-        summary,
-    })
-}
-
-fn check_selector(
-    v: &Spanned<String>,
-    field: &str,
-    id: &str,
-    errs: &mut Diagnostics,
-    path: &Path,
-    source: &str,
-) -> Option<String> {
-    let text = v.get_ref().trim();
-    let css = text.split_once('@').map_or(text, |(css, _)| css).trim();
-    let css = if css.is_empty() { ":scope" } else { css };
-    match scraper::Selector::parse(css) {
-        Ok(_) => Some(text.to_string()),
-        Err(_) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                v.span().start,
-                format!("source `{id}`: `{field}` selector `{text}` is not valid CSS"),
-            ));
-            None
-        }
-    }
-}
-
-fn check_channel(
-    c: RawChannel,
-    ids: &mut HashSet<String>,
-    errs: &mut Diagnostics,
-    path: &Path,
-    source: &str,
-) -> Option<Channel> {
-    let id_ok = check_id(&c.id, ids, errs, path, source);
-    let id = c.id.get_ref().clone();
-    let kind = c.kind.get_ref().clone();
-    if !matches!(
-        kind.as_str(),
-        "website" | "column" | "wechat" | "weibo" | "app"
-    ) {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            c.kind.span().start,
-            format!("channel `{id}`: unknown kind `{kind}`: expected website, column, wechat, weibo or app"),
-        ));
-    }
-    let selectors = [
-        ("item", &c.item),
-        ("title", &c.title),
-        ("link", &c.link),
-        ("date", &c.date),
-        ("summary", &c.summary),
-    ];
-    // `feed = URL` is read as RSS/Atom/JSON Feed; `url = URL` as an HTML list page with
-    // the same selectors as a page source.
-    let (url, source_kind) = match (&c.feed, &c.url) {
-        (Some(f), Some(u)) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                u.span().start,
-                format!("channel `{id}`: give either `feed` (a feed) or `url` (an HTML list page with selectors), not both (feed is {})", f.get_ref()),
-            ));
-            (None, None)
-        }
-        (Some(f), None) => {
-            for (field, value) in selectors {
-                if let Some(v) = value {
-                    errs.push(Diagnostic::at(
-                        path,
-                        source,
-                        v.span().start,
-                        format!("channel `{id}`: `{field}` is a selector for an HTML list page (`url = …`); a `feed` needs none"),
-                    ));
-                }
-            }
-            (check_url(f, errs, path, source), Some(SourceKind::Feed))
-        }
-        (None, Some(u)) => {
-            let kind = page_selectors(
-                [&c.item, &c.title, &c.link, &c.date, &c.summary],
-                u.span().start,
-                &|field| {
-                    format!(
-                        "channel `{id}` read from an HTML list page (`url`) needs {} `{field}` selector (or use `feed = …` for a feed)",
-                        article(field)
-                    )
-                },
-                &id,
-                errs,
-                path,
-                source,
-            )
-            .map(SourceKind::Page);
-            (check_url(u, errs, path, source), kind)
-        }
-        (None, None) => {
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                c.id.span().start,
-                format!("channel `{id}` needs a `feed` (or a list page `url` with selectors) to read its posts from"),
-            ));
-            (None, None)
-        }
-    };
-    let owner = match c.owner {
-        None => Vec::new(),
-        Some(o) => {
-            let span = o.span();
-            o.into_inner()
-                .into_vec()
-                .iter()
-                .filter_map(|a| match crate::rules::escalation::mailbox(a) {
-                    Ok(m) => Some(m),
-                    Err(e) => {
-                        errs.push(Diagnostic::at(
-                            path,
-                            source,
-                            span.start,
-                            format!("channel `{id}`: {e}"),
-                        ));
-                        None
-                    }
-                })
-                .collect()
-        }
-    };
-    let duty = crate::rules::duty::check_duty(
-        &id,
-        &c.id,
-        crate::rules::duty::RawDuty {
-            duty: c.duty,
-            posts: c.posts,
-            at_risk: c.at_risk,
-            every: c.every,
-            working_days: c.working_days,
-        },
-        errs,
-        path,
-        source,
-    );
-    let poll_every = c.poll_every.unwrap_or(Span::from_secs(30 * 60));
-    if poll_every.as_secs() == 0 {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            c.id.span().start,
-            format!("channel `{id}`: `poll_every` must be longer than 0s"),
-        ));
-    }
-    Some(Channel {
-        name: c.name.unwrap_or_else(|| id.clone()),
-        url: url?,
-        owner,
-        duty: duty.ok()?,
-        source_kind: source_kind?,
-        poll_every,
-        timeout: c.timeout.unwrap_or(Span::from_secs(30)),
-        headers: c.headers,
-        kind,
-        id,
-    })
-    .filter(|_| id_ok)
-}
-
-/// "a" or "an" before a selector's name, for messages.
-fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
     }
 }
 
@@ -1445,45 +471,44 @@ item = "ul >"
         );
     }
 
-    /// The first error of `text`, which must have exactly one.
-    fn one_error(text: &str) -> String {
-        let errs = errors(text);
-        assert_eq!(errs.len(), 1, "{text:?} gave {errs:#?}");
-        errs.into_iter().next().unwrap_or_default()
+    /// Each config text gives exactly one error, at the line and with the words a person
+    /// fixing the file reads first.
+    fn assert_one_error_each(cases: &[(&str, &str)]) {
+        for (text, expect) in cases {
+            let errs = errors(text);
+            assert_eq!(errs.len(), 1, "{text:?} gave {errs:#?}");
+            assert!(errs[0].starts_with(expect), "{text:?} gave {errs:#?}");
+        }
     }
 
     #[test]
     fn daemon_timings_that_cannot_work_are_errors_at_their_line() {
-        let e = one_error("[daemon]\nheader_timeout = \"10ms\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] header_timeout = \"10ms\" leaves a client"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\nlease = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] lease = \"0s\" is below 1s"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\nlease = \"500ms\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\ntick = \"30s\"\nlease = \"10s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [daemon] lease = \"10s\" is shorter than tick (30s)"),
-            "{e}"
-        );
-        let e = one_error("[daemon]\ntick = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [daemon] tick = \"0s\""),
-            "{e}"
-        );
+        assert_one_error_each(&[
+            (
+                "[daemon]\nheader_timeout = \"10ms\"\n",
+                "yuqing.toml:2: [daemon] header_timeout = \"10ms\" leaves a client",
+            ),
+            (
+                "[daemon]\nwatchlists = \"w\"\nstuck_after = \"0s\"\n",
+                "yuqing.toml:3: [daemon] stuck_after = \"0s\" is not longer than tick",
+            ),
+            (
+                "[daemon]\nlease = \"0s\"\n",
+                "yuqing.toml:2: [daemon] lease = \"0s\" is below 1s",
+            ),
+            (
+                "[daemon]\nlease = \"500ms\"\n",
+                "yuqing.toml:2: [daemon] lease = \"500ms\" is below 1s",
+            ),
+            (
+                "[daemon]\ntick = \"30s\"\nlease = \"10s\"\n",
+                "yuqing.toml:3: [daemon] lease = \"10s\" is shorter than tick (30s)",
+            ),
+            (
+                "[daemon]\ntick = \"0s\"\n",
+                "yuqing.toml:2: [daemon] tick = \"0s\"",
+            ),
+        ]);
         // What the tests and the example config use stays valid.
         assert_eq!(
             errors("[daemon]\ntick = \"200ms\"\nlease = \"1s\"\nstuck_after = \"2s\"\n"),
@@ -1493,78 +518,76 @@ item = "ul >"
 
     #[test]
     fn retry_min_above_retry_max_is_an_error() {
-        let e = one_error("[mail]\nretry_min = \"2h\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [mail] retry_min (2h) is longer than retry_max (1h)"),
-            "{e}"
-        );
-        let e = one_error("[mail]\n\nretry_max = \"10s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [mail] retry_min (30s) is longer than retry_max (10s)"),
-            "{e}"
-        );
+        assert_one_error_each(&[
+            (
+                "[mail]\nretry_min = \"2h\"\n",
+                "yuqing.toml:2: [mail] retry_min (2h) is longer than retry_max (1h)",
+            ),
+            (
+                "[mail]\n\nretry_max = \"10s\"\n",
+                "yuqing.toml:3: [mail] retry_min (30s) is longer than retry_max (10s)",
+            ),
+        ]);
     }
 
     #[test]
     fn deadlines_may_be_tighter_than_the_statutory_ones_never_looser() {
-        let e = one_error("[deadlines]\nmajor_release = \"0s\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [deadlines] major_release = \"0s\": a deadline must be longer than 0s"),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nmajor_release = \"6h\"\n");
-        assert!(
-            e.starts_with(
-                "yuqing.toml:2: [deadlines] major_release = \"6h\" is looser than the statutory 5h \
-                 (特别重大/重大: publish authoritative information within 5 hours)"
+        assert_one_error_each(&[
+            (
+                "[deadlines]\nmajor_release = \"0s\"\n",
+                "yuqing.toml:2: [deadlines] major_release = \"0s\": a deadline must be longer than 0s",
             ),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nmajor_press_conference = \"25h\"\n");
-        assert!(
-            e.contains("statutory 1d") && e.contains("press conference within 24 hours"),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\n\nordinary_response = \"3d\"\n");
-        assert!(
-            e.starts_with("yuqing.toml:3:") && e.contains("respond within 48 hours"),
-            "{e}"
-        );
+            (
+                "[deadlines]\nmajor_release = \"6h\"\n",
+                "yuqing.toml:2: [deadlines] major_release = \"6h\" is looser than the statutory 5h \
+                 (特别重大/重大: publish authoritative information within 5 hours)",
+            ),
+            (
+                "[deadlines]\nmajor_press_conference = \"25h\"\n",
+                "yuqing.toml:2: [deadlines] major_press_conference = \"1d1h\" is looser than the \
+                 statutory 1d (特别重大/重大: hold a press conference within 24 hours)",
+            ),
+            (
+                "[deadlines]\n\nordinary_response = \"3d\"\n",
+                "yuqing.toml:3: [deadlines] ordinary_response = \"3d\" is looser than the \
+                 statutory 2d (较大/一般: respond within 48 hours)",
+            ),
+            // A reminder at or beyond the deadline.
+            (
+                "[deadlines]\nrelease_reminders = [\"6h\"]\n",
+                "yuqing.toml:2: [deadlines] release_reminders: a reminder 6h before the deadline \
+                 is not within it (major_release is 5h)",
+            ),
+            (
+                "[deadlines]\nmajor_release = \"2h\"\nrelease_reminders = [\"2h\"]\n",
+                "yuqing.toml:3: [deadlines] release_reminders: a reminder 2h before the deadline \
+                 is not within it (major_release is 2h)",
+            ),
+            (
+                "[deadlines]\nresponse_reminders = [\"0s\"]\n",
+                "yuqing.toml:2: [deadlines] response_reminders: a reminder 0s before the deadline \
+                 is the deadline itself",
+            ),
+        ]);
         let c = parse(
             Path::new("y.toml"),
             "[deadlines]\nmajor_release = \"3h\"\nrelease_reminders = [\"1h\"]\n",
         )
         .unwrap();
         assert_eq!(c.deadlines.major_release.as_secs(), 3 * 3600);
-        // A reminder at or beyond the deadline.
-        let e = one_error("[deadlines]\nrelease_reminders = [\"6h\"]\n");
-        assert!(
-            e.starts_with(
-                "yuqing.toml:2: [deadlines] release_reminders: a reminder 6h before the deadline \
-                 is not within it (major_release is 5h)"
-            ),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nmajor_release = \"2h\"\nrelease_reminders = [\"2h\"]\n");
-        assert!(
-            e.starts_with("yuqing.toml:3:") && e.contains("not within it"),
-            "{e}"
-        );
-        let e = one_error("[deadlines]\nresponse_reminders = [\"0s\"]\n");
-        assert!(e.contains("is the deadline itself"), "{e}");
     }
 
     #[test]
     fn a_zero_surge_threshold_is_an_error() {
-        let e = one_error("[surge]\nitems = 0\n");
-        assert!(
-            e.starts_with("yuqing.toml:2: [surge] items = 0 is no threshold"),
-            "{e}"
-        );
-        let e = one_error("[surge]\nitems = 5\nsources = 0\n");
-        assert!(
-            e.starts_with("yuqing.toml:3: [surge] sources = 0 is no threshold"),
-            "{e}"
-        );
+        assert_one_error_each(&[
+            (
+                "[surge]\nitems = 0\n",
+                "yuqing.toml:2: [surge] items = 0 is no threshold",
+            ),
+            (
+                "[surge]\nitems = 5\nsources = 0\n",
+                "yuqing.toml:3: [surge] sources = 0 is no threshold",
+            ),
+        ]);
     }
 }

@@ -875,16 +875,13 @@ pub(crate) async fn act_in(
                 IncidentStatus::Open | IncidentStatus::Acknowledged
             ) {
                 store
-                    .set_status(tx, IncidentId(id), IncidentStatus::Released)
-                    .await?;
-                store
-                    .record_action(
+                    .set_status(
                         tx,
                         IncidentId(id),
+                        IncidentStatus::Released,
                         t,
                         by,
-                        ActionKind::State,
-                        Some("released"),
+                        "released",
                     )
                     .await?;
             }
@@ -924,16 +921,13 @@ pub(crate) async fn act_in(
                 IncidentStatus::Open | IncidentStatus::Acknowledged | IncidentStatus::Released
             ) {
                 store
-                    .set_status(tx, IncidentId(id), IncidentStatus::PressConference)
-                    .await?;
-                store
-                    .record_action(
+                    .set_status(
                         tx,
                         IncidentId(id),
+                        IncidentStatus::PressConference,
                         t,
                         by,
-                        ActionKind::State,
-                        Some("press_conference"),
+                        "press_conference",
                     )
                     .await?;
             }

@@ -83,7 +83,7 @@ async fn item(
     let mut tx = store.begin().await.unwrap();
     let guid = format!("{source}-{n}");
     let title = format!("信息 {n}");
-    let Stored::New(id) = store
+    let Stored::New(row) = store
         .store_item(
             &mut tx,
             &NewItem {
@@ -102,6 +102,7 @@ async fn item(
     else {
         panic!("item {n} not new")
     };
+    let id = row.id;
     let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
     store.set_item_topics(&mut tx, id, &topics).await.unwrap();
     let score = match tone {

@@ -638,9 +638,9 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
         .await
         .unwrap()
     {
-        let Stored::New(id) = s else { panic!("{s:?}") };
+        let Stored::New(row) = s else { panic!("{s:?}") };
         store
-            .add_incident_item(&mut tx, IncidentId(1), id, now)
+            .add_incident_item(&mut tx, IncidentId(1), row.id, now)
             .await
             .unwrap();
     }

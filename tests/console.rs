@@ -1638,11 +1638,11 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
         .await
         .unwrap();
     for s in &stored {
-        let yuqing::store::Stored::New(id) = s else {
+        let yuqing::store::Stored::New(row) = s else {
             panic!("{s:?}")
         };
         store
-            .add_incident_item(&mut tx, IncidentId(1), *id, now)
+            .add_incident_item(&mut tx, IncidentId(1), row.id, now)
             .await
             .unwrap();
     }

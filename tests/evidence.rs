@@ -217,7 +217,7 @@ async fn capture_work_is_claimed_once_and_versions_are_kept(backend: Option<Stri
         content_hash: "h1",
     };
     let id = match store.store_item(&mut tx, &item, now).await.unwrap() {
-        yuqing::store::Stored::New(id) => id,
+        yuqing::store::Stored::New(row) => row.id,
         other => panic!("{other:?}"),
     };
     store.queue_capture(&mut tx, id, now).await.unwrap();
@@ -897,10 +897,11 @@ async fn pages_that_cannot_be_kept_say_why_on_the_item_and_the_alert_goes_out() 
         published_at: None,
         content_hash: "ftp-1",
     };
-    let yuqing::store::Stored::New(ftp) = d.store.store_item(&mut tx, &item, 0).await.unwrap()
+    let yuqing::store::Stored::New(row) = d.store.store_item(&mut tx, &item, 0).await.unwrap()
     else {
         panic!("stored")
     };
+    let ftp = row.id;
     d.store
         .queue_capture(&mut tx, ftp, sc.clock.now().timestamp())
         .await

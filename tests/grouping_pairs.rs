@@ -178,7 +178,7 @@ async fn the_store_groups_as_a_full_comparison_would() {
         let (store, settings, guid) = (&store, &settings, format!("g{n}"));
         async move {
             let mut tx = store.begin().await.unwrap();
-            let Stored::New(id) = store
+            let Stored::New(row) = store
                 .store_item(
                     &mut tx,
                     &NewItem {
@@ -197,6 +197,7 @@ async fn the_store_groups_as_a_full_comparison_would() {
             else {
                 panic!("a new item")
             };
+            let id = row.id;
             let item = store.item_in(&mut tx, id).await.unwrap().unwrap();
             let out = incident::on_match(
                 store,

@@ -44,7 +44,7 @@ async fn store(store: &Store, source: &str, items: &[(&str, &str, &str)], now: i
     tx.commit().await.unwrap();
     out.into_iter()
         .map(|s| match s {
-            Stored::New(id) => id,
+            Stored::New(row) => row.id,
             other => panic!("stored {other:?}"),
         })
         .collect()
@@ -320,7 +320,7 @@ async fn store_at(
     tx.commit().await.unwrap();
     out.into_iter()
         .map(|r| match r {
-            Stored::New(id) => id,
+            Stored::New(row) => row.id,
             other => panic!("{other:?}"),
         })
         .collect()
@@ -449,7 +449,7 @@ async fn tallies(s: &Store, from: i64, to: i64) -> Vec<(i64, String, String, Opt
             t.fetched_at,
             t.source_id,
             serde_json::to_string(&t.topics).unwrap(),
-            t.tone,
+            t.tone.map(|l| l.as_str().to_string()),
         ))
         .or_default() += t.n;
     }

@@ -22,7 +22,7 @@ async fn open(dirs: &TempDirs, backend: &Option<String>) -> Store {
 /// An incident of severity 重大 with its 5-hour release deadline; its id.
 async fn major_incident(store: &Store) -> i64 {
     let mut tx = store.begin().await.unwrap();
-    let Stored::New(item) = store
+    let Stored::New(row) = store
         .store_item(
             &mut tx,
             &NewItem {
@@ -41,6 +41,7 @@ async fn major_incident(store: &Store) -> i64 {
     else {
         panic!("a new item")
     };
+    let item = row.id;
     let id = store
         .insert_incident(
             &mut tx,
@@ -169,7 +170,32 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
         .unwrap();
     let e = store.item(first).await.unwrap_err();
     assert!(
-        format!("{e:#}").contains("stored topics `scenic` are not a list of topic ids"),
+        format!("{e:#}").contains(&format!(
+            "item {first}: stored topics `scenic` are not a list of topic ids"
+        )),
+        "{backend:?}: {e:#}"
+    );
+
+    // Its tone likewise: a label the classifier does not give, or a score out of range, is
+    // named with the item, never read as "no tone".
+    sqlx::query("UPDATE items SET topics = '[]', tone = 'angry', tone_score = -50")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.item(first).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains(&format!("item {first}: unknown tone `angry`")),
+        "{backend:?}: {e:#}"
+    );
+    sqlx::query("UPDATE items SET tone = 'negative', tone_score = 250")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.item(first).await.unwrap_err();
+    assert!(
+        format!("{e:#}").contains(&format!(
+            "item {first}: stored tone `negative` with score `250` is not a tone"
+        )),
         "{backend:?}: {e:#}"
     );
 }
@@ -226,9 +252,10 @@ async fn an_item_is_stored_once_by_guid_or_content_with_its_tone(backend: Option
             .await
             .unwrap()
     };
-    let Stored::New(id) = put(item("g1", "景区踩踏", "h1"), Some(tone)).await else {
+    let Stored::New(row) = put(item("g1", "景区踩踏", "h1"), Some(tone)).await else {
         panic!("new")
     };
+    let id = row.id;
     assert_eq!(put(item("g1", "景区踩踏", "h1"), None).await, Stored::Seen);
     assert_eq!(
         put(item("g2", "景区踩踏", "h1"), None).await,
@@ -246,7 +273,7 @@ async fn an_item_is_stored_once_by_guid_or_content_with_its_tone(backend: Option
     tx.commit().await.unwrap();
     let row = store.item(id).await.unwrap().unwrap();
     assert_eq!(row.title, "景区踩踏 3人受伤");
-    assert_eq!(row.tone().unwrap(), Some(tone));
+    assert_eq!(row.tone, Some(tone));
     assert_eq!(
         store
             .known_guids("forum", &["g1", "g2", "g3", "g4"])
@@ -309,9 +336,9 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                 .store_item_with_tone(&mut tx, &item("one", e), t, now)
                 .await
                 .unwrap();
-            if let (Stored::New(id), true) = (s, e.2) {
+            if let (Stored::New(row), true) = (&s, e.2) {
                 store
-                    .set_item_topics(&mut tx, id, &["scenic".to_string()])
+                    .set_item_topics(&mut tx, row.id, &["scenic".to_string()])
                     .await
                     .unwrap();
             }
@@ -331,9 +358,24 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        // A new item comes back as the row stored: its GUID, text, time, tone and topics.
+        for (e, s) in entries.iter().zip(&at_once) {
+            if let Stored::New(row) = s {
+                assert_eq!(
+                    (&row.source_id[..], &row.guid, &row.title, row.fetched_at),
+                    ("page", &e.0, &e.1, now)
+                );
+                let topics: &[String] = if e.2 { &["scenic".to_string()] } else { &[] };
+                assert_eq!(
+                    (&row.topics[..], row.tone.is_some()),
+                    (topics, e.2),
+                    "{row:?}"
+                );
+            }
+        }
         // Ids differ between the sources; which item an id is, by its GUID, may not.
         let guid_of = async |s: Stored| match s {
-            Stored::New(id) => format!("new {}", store.item(id).await.unwrap().unwrap().guid),
+            Stored::New(row) => format!("new {}", store.item(row.id).await.unwrap().unwrap().guid),
             Stored::Updated(id) => {
                 format!("updated {}", store.item(id).await.unwrap().unwrap().guid)
             }
@@ -342,8 +384,8 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
         };
         for (k, (a, b)) in one_by_one.iter().zip(&at_once).enumerate() {
             assert_eq!(
-                guid_of(*a).await,
-                guid_of(*b).await,
+                guid_of(a.clone()).await,
+                guid_of(b.clone()).await,
                 "page {page} entry {k} of {entries:?}"
             );
             match a {
@@ -368,7 +410,8 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                 .into_iter()
                 .map(|r| {
                     let topics = serde_json::to_string(&r.topics).unwrap();
-                    (r.guid, r.title, topics, r.tone, r.fetched_at.to_string())
+                    let tone = r.tone.map(|t| format!("{} {}", t.label.as_str(), t.score));
+                    (r.guid, r.title, topics, tone, r.fetched_at.to_string())
                 })
                 .collect();
             v.sort();
@@ -412,8 +455,8 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
     assert_eq!(stored[1_100], Stored::Seen);
     assert_eq!(
         stored[1_101],
-        Stored::Updated(match stored[9] {
-            Stored::New(id) => id,
+        Stored::Updated(match &stored[9] {
+            Stored::New(row) => row.id,
             other => panic!("{other:?}"),
         })
     );

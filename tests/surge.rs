@@ -140,7 +140,7 @@ async fn negative_only_counts_negative_items() {
     let mut negative = Vec::new();
     for id in 1..=3 {
         let row = d.store.item(id).await.unwrap().expect("item stored");
-        let tone = row.tone().unwrap().expect("tone stored");
+        let tone = row.tone.expect("tone stored");
         negative.push(tone.label.as_str() == "negative");
     }
     assert_eq!(negative, [true, false, true]);

@@ -278,16 +278,13 @@ pub(super) async fn settle(
     let t = secs(now);
     if running > 0 && incident.status == IncidentStatus::Monitoring {
         store
-            .set_status(tx, IncidentId(id), IncidentStatus::Released)
-            .await?;
-        store
-            .record_action(
+            .set_status(
                 tx,
                 IncidentId(id),
+                IncidentStatus::Released,
                 t,
                 by,
-                ActionKind::State,
-                Some("released (monitoring ended: new deadline)"),
+                "released (monitoring ended: new deadline)",
             )
             .await?;
         return Ok(());

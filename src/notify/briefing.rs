@@ -178,7 +178,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     } else {
         ("简报", "本期")
     };
-    let negative = |i: &ItemTally| i.tone.as_deref() == Some("negative");
+    let negative = |i: &ItemTally| i.tone == Some(crate::classify::tone::ToneLabel::Negative);
 
     // By time: every hour (or day) of the period, empty ones included.
     let mut by_time: Vec<(DateTime<Utc>, Count)> = Vec::new();

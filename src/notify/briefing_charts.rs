@@ -419,7 +419,7 @@ mod tests {
                 fetched_at: from.timestamp() + 600 * k as i64,
                 source_id: "s".into(),
                 topics: crate::store::Topics(vec!["t".into()]),
-                tone: (k % 3 == 0).then(|| "negative".to_string()),
+                tone: (k % 3 == 0).then_some(crate::classify::tone::ToneLabel::Negative),
                 n: 1,
             })
             .collect();

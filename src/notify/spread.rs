@@ -131,7 +131,6 @@ mod tests {
             fetched_at: fetched,
             topics: Default::default(),
             tone: None,
-            tone_score: None,
             signature: None,
         }
     }

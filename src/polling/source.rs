@@ -19,7 +19,7 @@ use crate::fetch::{Fetcher, Polled, SourceError, Validators};
 use crate::incident::{self, Outcome};
 use crate::notify::alert::queue;
 use crate::notify::operator_mail::{self, SourceHealth, SourceView};
-use crate::store::{Incoming, ItemRow, NewItem, Store, Stored};
+use crate::store::{Incoming, NewItem, Store, Stored};
 use crate::store::{PollSuccess, SourceState, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
 use anyhow::Result;
@@ -691,21 +691,20 @@ async fn ingest(
     report: &mut Report,
 ) -> Result<()> {
     let Prepared {
-        guid,
         text,
         classification,
-        signature,
         ..
     } = prepared;
-    let id = match stored {
+    let mut row = match stored {
         // Another source carried it first: filed then, under that source.
         Stored::Seen | Stored::Sighted(_) => return Ok(()),
         Stored::Updated(_) => {
             report.updated += 1;
             return Ok(());
         }
-        Stored::New(id) => id,
+        Stored::New(row) => row,
     };
+    let id = row.id;
     report.new += 1;
     // Classified before the transaction when the GUID looked new, and stored with its tone
     // and topics; otherwise (the GUID was known, yet the item is new) classified now.
@@ -714,6 +713,7 @@ async fn ingest(
         None => {
             let c = settings.classifier.classify(&text, Some(source_id));
             store.set_item_tone(tx, id, c.tone).await?;
+            row.tone = Some(c.tone);
             (c, false)
         }
     };
@@ -727,6 +727,7 @@ async fn ingest(
         let ids: Vec<String> = classification.topics.iter().map(|t| t.id.clone()).collect();
         if !stored_topics {
             store.set_item_topics(tx, id, &ids).await?;
+            row.topics = crate::store::Topics(ids);
         }
         report.matched += 1;
         let too_old = entry
@@ -738,21 +739,6 @@ async fn ingest(
                 "matched, but published too long ago to open an incident"
             );
         } else {
-            let row = ItemRow {
-                id,
-                source_id: source_id.to_string(),
-                guid,
-                link: entry.link.clone(),
-                title: entry.title.clone(),
-                summary: entry.summary.clone(),
-                published_at: entry.published.map(secs),
-                fetched_at: secs(now),
-                topics: crate::store::Topics(ids.clone()),
-                tone: Some(classification.tone.label.as_str().to_string()),
-                tone_score: Some((classification.tone.score * 100.0).round() as i64),
-                // Stored with the item when it was classified before the transaction.
-                signature,
-            };
             for m in &classification.topics {
                 let chars: Vec<char> = text.chars().collect();
                 let mut words: Vec<String> = Vec::new();

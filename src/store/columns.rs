@@ -2,6 +2,7 @@
 //! enum does not know is an error naming the value (a corrupt row, or a database written
 //! by a newer yuqing), never a silent default.
 
+use crate::classify::tone::ToneLabel;
 use crate::vocab::action::ActionKind;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -41,6 +42,7 @@ text_column!(Severity);
 text_column!(IncidentStatus);
 text_column!(DeadlineKind);
 text_column!(ActionKind);
+text_column!(ToneLabel);
 
 /// An incident's number binds and reads as the integer it is.
 impl Type<Any> for IncidentId {

@@ -139,8 +139,8 @@ impl Store {
         }
         let (cond, texts, ints, last) = filter.sql();
         let sql = format!(
-            "SELECT id, source_id, guid, link, title, summary, published_at, fetched_at, topics, \
-             tone, tone_score FROM items WHERE {cond} ORDER BY fetched_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {} FROM items WHERE {cond} ORDER BY fetched_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            super::items::COLUMNS,
             last + 1,
             last + 2
         );

@@ -428,16 +428,10 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = 'dismissed', closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND {ACTIVE}"
-        ))
-        .bind(incident)
-        .bind(now)
-        .bind(by)
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !self
+            .end_incident(tx, incident, IncidentStatus::Dismissed, now, by)
+            .await?
+        {
             return Ok(false);
         }
         sqlx::query(
@@ -451,6 +445,7 @@ impl Store {
         Ok(true)
     }
 
+    /// Closes an active incident (结案); false when it was not active.
     pub async fn close_incident(
         &self,
         tx: &mut Tx,
@@ -458,13 +453,28 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
+        self.end_incident(tx, incident, IncidentStatus::Closed, now, by)
+            .await
+    }
+
+    /// Ends an active incident as `status` (closed or dismissed), by whom and when;
+    /// false when it was not active.
+    async fn end_incident(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        status: IncidentStatus,
+        now: i64,
+        by: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3 \
+            "UPDATE incidents SET status = $4, closed_at = $2, closed_by = $3 \
              WHERE id = $1 AND {ACTIVE}"
         ))
         .bind(incident)
         .bind(now)
         .bind(by)
+        .bind(status)
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() > 0)
@@ -541,12 +551,11 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for (id, upto) in ids {
-            let items: Vec<super::ItemRow> = sqlx::query_as(
-                "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
-                        i.fetched_at, i.topics \
-                 FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                 WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
-            )
+            let items: Vec<super::ItemRow> = sqlx::query_as(&format!(
+                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                     WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
+                super::items::COLUMNS_OF_I
+            ))
             .bind(id)
             .bind(upto)
             .fetch_all(&mut **tx)
@@ -723,12 +732,11 @@ impl Store {
         ex: impl Executor<'c, Database = Any>,
         incident: IncidentId,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(sqlx::query_as(
-            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
-                    i.fetched_at, i.topics \
-             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-             WHERE ii.incident_id = $1 ORDER BY i.id",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                 WHERE ii.incident_id = $1 ORDER BY i.id",
+            super::items::COLUMNS_OF_I
+        ))
         .bind(incident)
         .fetch_all(ex)
         .await?)
@@ -741,12 +749,11 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(sqlx::query_as(
-            "SELECT i.id, i.source_id, i.guid, i.link, i.title, i.summary, i.published_at, \
-                    i.fetched_at, i.topics \
-             FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-             WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                 WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
+            super::items::COLUMNS_OF_I
+        ))
         .bind(incident)
         .bind(limit)
         .bind(offset)

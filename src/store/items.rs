@@ -1,8 +1,11 @@
 //! Items fetched from sources, each stored once.
 
 use super::{Store, Tx};
+use crate::classify::tone::{Tone, ToneLabel};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
+use sqlx::any::AnyRow;
+use sqlx::Row;
 
 /// An item as a parser produced it, ready to store.
 #[derive(Debug, Clone)]
@@ -22,7 +25,7 @@ pub struct NewItem<'a> {
 #[derive(Debug, Clone)]
 pub struct Incoming<'a> {
     pub item: NewItem<'a>,
-    pub tone: Option<crate::classify::tone::Tone>,
+    pub tone: Option<Tone>,
     pub topics: Option<&'a str>,
     /// Its grouping signature (`ItemSignature::to_text`), for an item that matched topics:
     /// stored with it, so that grouping neither computes nor writes it under the lock.
@@ -33,10 +36,11 @@ pub struct Incoming<'a> {
 const STORE_BATCH: usize = 500;
 
 /// What storing an item found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Stored {
-    /// Never seen: classify it.
-    New(i64),
+    /// Never seen: classify it. The row as stored (read back from the insert), tone, topics
+    /// and grouping signature included, so the caller files it without rebuilding it.
+    New(Box<ItemRow>),
     /// Same item, changed title or text.
     Updated(i64),
     /// Seen before (same GUID or same content under another URL): nothing to do.
@@ -62,7 +66,9 @@ pub struct Sighting {
     pub seen_at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+/// An item as stored, decoded at the store's edge (`FromRow` below): its topics and tone
+/// typed, a stored value that does not decode an error naming it and the item.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ItemRow {
     pub id: i64,
     pub source_id: String,
@@ -73,18 +79,76 @@ pub struct ItemRow {
     pub published_at: Option<i64>,
     pub fetched_at: i64,
     pub topics: Topics,
-    /// `negative`, `neutral` or `positive`; `None` for items stored before tone existed
-    /// (and from queries that do not select it).
-    #[sqlx(default)]
-    pub tone: Option<String>,
-    /// The tone's score in hundredths (-100..=100).
-    #[sqlx(default)]
-    pub tone_score: Option<i64>,
+    /// As the classifier scored it when the item was stored; `None` for items stored
+    /// before tone existed. Stored as a label and a score in hundredths (-100..=100).
+    pub tone: Option<Tone>,
     /// The grouping signature when the caller stored it with the item (a poll does);
     /// `None` as the store reads items, and grouping then computes and stores it.
-    #[sqlx(default)]
-    #[serde(skip)]
     pub signature: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for ItemRow {
+    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
+        let id: i64 = row.try_get("id")?;
+        // A value that does not decode names the item it belongs to.
+        let bad = |column: &str, why: String| sqlx::Error::ColumnDecode {
+            index: column.to_string(),
+            source: format!("item {id}: {why}").into(),
+        };
+        let topics = match row.try_get::<String, _>("topics") {
+            Ok(text) => Topics::try_from(text).map_err(|e| bad("topics", e.to_string()))?,
+            Err(e) => return Err(e),
+        };
+        let label: Option<String> = row.try_get("tone")?;
+        let score: Option<i64> = row.try_get("tone_score")?;
+        let tone = decode_tone(label, score).map_err(|why| bad("tone", why))?;
+        // Only the insert that stores an item reads its signature back.
+        let signature = match row.try_get("signature") {
+            Ok(s) => s,
+            Err(sqlx::Error::ColumnNotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(ItemRow {
+            id,
+            source_id: row.try_get("source_id")?,
+            guid: row.try_get("guid")?,
+            link: row.try_get("link")?,
+            title: row.try_get("title")?,
+            summary: row.try_get("summary")?,
+            published_at: row.try_get("published_at")?,
+            fetched_at: row.try_get("fetched_at")?,
+            topics,
+            tone,
+            signature,
+        })
+    }
+}
+
+/// A stored tone: a label and a score in hundredths, both or neither.
+fn decode_tone(label: Option<String>, score: Option<i64>) -> Result<Option<Tone>, String> {
+    match (label, score) {
+        (None, None) => Ok(None),
+        (Some(label), Some(score)) if (-100..=100).contains(&score) => Ok(Some(Tone {
+            label: label.parse::<ToneLabel>()?,
+            score: score as f64 / 100.0,
+        })),
+        (label, score) => Err(format!(
+            "stored tone `{}` with score `{}` is not a tone (a label with a score in -100..=100)",
+            label.as_deref().unwrap_or("NULL"),
+            score.map_or_else(|| "NULL".to_string(), |s| s.to_string())
+        )),
+    }
+}
+
+/// A tone as stored: its label, and its score in hundredths.
+fn tone_columns(tone: Option<Tone>) -> (Option<&'static str>, Option<i64>) {
+    match tone {
+        Some(t) => (
+            Some(t.label.as_str()),
+            Some((t.score * 100.0).round() as i64),
+        ),
+        None => (None, None),
+    }
 }
 
 /// The ids of the topics an item matched, decoded at the store's edge from the JSON array
@@ -118,22 +182,6 @@ impl std::ops::Deref for Topics {
     }
 }
 
-impl ItemRow {
-    /// The stored tone, decoded; an unknown stored value is an error.
-    pub fn tone(&self) -> Result<Option<crate::classify::tone::Tone>> {
-        let (Some(label), Some(score)) = (&self.tone, self.tone_score) else {
-            return Ok(None);
-        };
-        let label = label
-            .parse::<crate::classify::tone::ToneLabel>()
-            .map_err(|e| anyhow::anyhow!("item {}: {e}", self.id))?;
-        Ok(Some(crate::classify::tone::Tone {
-            label,
-            score: score as f64 / 100.0,
-        }))
-    }
-}
-
 /// Items as the briefing counts them: the hour they were fetched in, from where, which
 /// topics and which tone, and how many (an hour's items of one source, topics and tone,
 /// stored or pruned, are one tally).
@@ -143,13 +191,16 @@ pub struct ItemTally {
     pub fetched_at: i64,
     pub source_id: String,
     pub topics: Topics,
-    #[sqlx(default)]
-    pub tone: Option<String>,
+    pub tone: Option<ToneLabel>,
     pub n: i64,
 }
 
-const COLUMNS: &str =
+/// What an [`ItemRow`] reads, of `items`, and of `items i` in a join: every query of items
+/// reads them all, so an item's tone and topics are never missing for want of a column.
+pub(super) const COLUMNS: &str =
     "id, source_id, guid, link, title, summary, published_at, fetched_at, topics, tone, tone_score";
+pub(super) const COLUMNS_OF_I: &str = "i.id, i.source_id, i.guid, i.link, i.title, i.summary, \
+     i.published_at, i.fetched_at, i.topics, i.tone, i.tone_score";
 
 impl Store {
     /// Stores an item unless it is already known by GUID/link, or by content under another
@@ -165,9 +216,22 @@ impl Store {
         &self,
         tx: &mut Tx,
         item: &NewItem<'_>,
-        tone: Option<crate::classify::tone::Tone>,
+        tone: Option<Tone>,
         now: i64,
     ) -> Result<Stored> {
+        let new = Incoming {
+            item: item.clone(),
+            tone,
+            topics: None,
+            signature: None,
+        };
+        self.store_one(tx, &new, now).await
+    }
+
+    /// One item, decided on its own: a lookup by GUID or content, then the insert (with
+    /// its tone, topics and signature) when it is new.
+    async fn store_one(&self, tx: &mut Tx, new: &Incoming<'_>, now: i64) -> Result<Stored> {
+        let item = &new.item;
         // The same GUID, else the same content under another URL of the source: one
         // statement, each half on its own index (an `OR` would scan the source's items).
         let found: Vec<(i64, String, String)> = sqlx::query_as(
@@ -199,16 +263,11 @@ impl Store {
             self.record_sightings(tx, &[(item, id)], now).await?;
             return Ok(Stored::Sighted(id));
         }
-        let new = Incoming {
-            item: item.clone(),
-            tone,
-            topics: None,
-            signature: None,
-        };
         let mut out = [Stored::Seen];
-        self.insert_items(tx, std::slice::from_ref(&new), &[0], now, &mut out)
+        self.insert_items(tx, std::slice::from_ref(new), &[0], now, &mut out)
             .await?;
-        Ok(out[0])
+        let [stored] = out;
+        Ok(stored)
     }
 
     /// Stores a page's items of one source, deciding for each exactly as
@@ -305,15 +364,7 @@ impl Store {
                 pending.clear();
                 self.record_sightings(tx, &sightings, now).await?;
                 sightings.clear();
-                out[k] = self
-                    .store_item_with_tone(tx, item, incoming.tone, now)
-                    .await?;
-                if let (Stored::New(id), Some(topics)) = (out[k], incoming.topics) {
-                    self.set_item_topics_json(tx, id, topics).await?;
-                }
-                if let (Stored::New(id), Some(signature)) = (out[k], incoming.signature) {
-                    self.set_signature(tx, id, signature).await?;
-                }
+                out[k] = self.store_one(tx, incoming, now).await?;
                 continue;
             }
             out[k] = match by_guid.get(item.guid) {
@@ -534,10 +585,10 @@ impl Store {
         let sql = format!(
             "INSERT INTO items (source_id, guid, link, title, summary, published_at, fetched_at, \
                                 content_hash, tone, tone_score, topics, signature) \
-             VALUES {} RETURNING id, guid",
+             VALUES {} RETURNING {COLUMNS}, signature",
             rows.join(", ")
         );
-        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        let mut q = sqlx::query_as::<_, ItemRow>(&sql);
         for &k in which {
             let Incoming {
                 item,
@@ -554,25 +605,25 @@ impl Store {
                 .bind(item.published_at)
                 .bind(now)
                 .bind(item.content_hash)
-                .bind(tone.map(|t| t.label.as_str()))
-                .bind(tone.map(|t| (t.score * 100.0).round() as i64))
+                .bind(tone_columns(*tone).0)
+                .bind(tone_columns(*tone).1)
                 .bind(topics.unwrap_or("[]"))
                 .bind(*signature);
         }
         // RETURNING's row order is not promised: matched by GUID, unique in the batch.
-        let ids: std::collections::HashMap<String, i64> = q
+        let mut rows: std::collections::HashMap<String, ItemRow> = q
             .fetch_all(&mut **tx)
             .await?
             .into_iter()
-            .map(|(id, g)| (g, id))
+            .map(|row| (row.guid.clone(), row))
             .collect();
         let mut indexed = Vec::with_capacity(which.len());
         for &k in which {
-            let id = ids.get(items[k].item.guid).copied().ok_or_else(|| {
+            let row = rows.remove(items[k].item.guid).ok_or_else(|| {
                 anyhow::anyhow!("item {:?} was inserted without an id", items[k].item.guid)
             })?;
-            out[k] = Stored::New(id);
-            indexed.push((id, items[k].item.title, items[k].item.summary));
+            indexed.push((row.id, items[k].item.title, items[k].item.summary));
+            out[k] = Stored::New(Box::new(row));
         }
         // Searchable from the transaction that stores it (`store::search`).
         self.index_items(tx, &indexed).await
@@ -647,14 +698,9 @@ impl Store {
         item_id: i64,
         topics: &[String],
     ) -> Result<()> {
-        self.set_item_topics_json(tx, item_id, &serde_json::to_string(topics)?)
-            .await
-    }
-
-    async fn set_item_topics_json(&self, tx: &mut Tx, item_id: i64, topics: &str) -> Result<()> {
         sqlx::query("UPDATE items SET topics = $2 WHERE id = $1")
             .bind(item_id)
-            .bind(topics)
+            .bind(serde_json::to_string(topics)?)
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -671,16 +717,12 @@ impl Store {
     }
 
     /// Records an item's tone, as the classifier scored it.
-    pub async fn set_item_tone(
-        &self,
-        tx: &mut Tx,
-        item_id: i64,
-        tone: crate::classify::tone::Tone,
-    ) -> Result<()> {
+    pub async fn set_item_tone(&self, tx: &mut Tx, item_id: i64, tone: Tone) -> Result<()> {
+        let (label, score) = tone_columns(Some(tone));
         sqlx::query("UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1")
             .bind(item_id)
-            .bind(tone.label.as_str())
-            .bind((tone.score * 100.0).round() as i64)
+            .bind(label)
+            .bind(score)
             .execute(&mut **tx)
             .await?;
         Ok(())

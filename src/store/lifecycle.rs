@@ -3,6 +3,7 @@
 
 use super::incidents::{ACTIVE, INCIDENT};
 use super::{IncidentRow, Store, Tx};
+use crate::vocab::action::ActionKind;
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
@@ -26,12 +27,16 @@ impl Store {
         .await?)
     }
 
-    /// Moves an active incident to `status` (any short of closed).
+    /// Moves an active incident to `status` (any short of closed) and records the change
+    /// in its record (留痕), by whom, when and why (`detail`).
     pub async fn set_status(
         &self,
         tx: &mut Tx,
         incident: IncidentId,
         status: crate::vocab::state::IncidentStatus,
+        now: i64,
+        by: &str,
+        detail: &str,
     ) -> Result<()> {
         sqlx::query(&format!(
             "UPDATE incidents SET status = $2 WHERE id = $1 AND {ACTIVE}"
@@ -40,7 +45,8 @@ impl Store {
         .bind(status)
         .execute(&mut **tx)
         .await?;
-        Ok(())
+        self.record_action(tx, incident, now, by, ActionKind::State, Some(detail))
+            .await
     }
 
     /// Starts monitoring until `until`; false when already monitoring or not active.

@@ -246,8 +246,7 @@ pub struct ItemPage {
     pub more: bool,
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.source_id, i.guid, i.link, i.title, i.summary, \
-     i.published_at, i.fetched_at, i.topics, i.tone, i.tone_score";
+use super::items::COLUMNS_OF_I as ITEM_COLUMNS;
 
 impl Store {
     /// Indexes items for search (`(id, title, summary)`), in the transaction that stores

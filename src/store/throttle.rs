@@ -155,19 +155,30 @@ mod tests {
         (dir, store)
     }
 
+    /// Three free attempts, then a second's wait after the third.
+    fn delay(n: i64) -> i64 {
+        if n >= 3 {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// One attempt of `key` at `now`, counts forgotten after 900s.
+    async fn claim(store: &Store, key: &str, now: i64) -> Claim {
+        store
+            .claim_login_attempt(key, now, 900, &delay)
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn concurrent_attempts_are_granted_only_as_the_rule_allows() {
         let (_dir, store) = store().await;
-        // Three free attempts, then a second's wait after the third.
-        let delay = |n: i64| if n >= 3 { 1 } else { 0 };
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..50 {
             let s = store.clone();
-            tasks.spawn(async move {
-                s.claim_login_attempt("user:a", 100, 900, &delay)
-                    .await
-                    .unwrap()
-            });
+            tasks.spawn(async move { claim(&s, "user:a", 100).await });
         }
         let mut granted = Vec::new();
         while let Some(c) = tasks.join_next().await {
@@ -178,64 +189,22 @@ mod tests {
         granted.sort();
         assert_eq!(granted, vec![1, 2, 3]);
         assert_eq!(
-            store
-                .claim_login_attempt("user:a", 100, 900, &delay)
-                .await
-                .unwrap(),
+            claim(&store, "user:a", 100).await,
             Claim::Wait { until: 101 }
         );
-        assert_eq!(
-            store
-                .claim_login_attempt("user:a", 101, 900, &delay)
-                .await
-                .unwrap(),
-            Claim::Granted(4)
-        );
+        assert_eq!(claim(&store, "user:a", 101).await, Claim::Granted(4));
         // Another key counts apart; a cleared key starts again; an old count is forgotten.
-        assert_eq!(
-            store
-                .claim_login_attempt("addr:x", 101, 900, &delay)
-                .await
-                .unwrap(),
-            Claim::Granted(1)
-        );
+        assert_eq!(claim(&store, "addr:x", 101).await, Claim::Granted(1));
         store.clear_login_attempts("user:a").await.unwrap();
-        assert_eq!(
-            store
-                .claim_login_attempt("user:a", 101, 900, &delay)
-                .await
-                .unwrap(),
-            Claim::Granted(1)
-        );
-        assert_eq!(
-            store
-                .claim_login_attempt("addr:x", 2000, 900, &delay)
-                .await
-                .unwrap(),
-            Claim::Granted(1)
-        );
+        assert_eq!(claim(&store, "user:a", 101).await, Claim::Granted(1));
+        assert_eq!(claim(&store, "addr:x", 2000).await, Claim::Granted(1));
         assert_eq!(store.delete_stale_login_attempts(2000).await.unwrap(), 1);
         // A refunded attempt gives back its place and its wait.
         for _ in 0..2 {
-            store
-                .claim_login_attempt("addr:y", 3000, 900, &delay)
-                .await
-                .unwrap();
+            claim(&store, "addr:y", 3000).await;
         }
-        assert_eq!(
-            store
-                .claim_login_attempt("addr:y", 3000, 900, &delay)
-                .await
-                .unwrap(),
-            Claim::Granted(3)
-        );
+        assert_eq!(claim(&store, "addr:y", 3000).await, Claim::Granted(3));
         store.refund_login_attempt("addr:y", &delay).await.unwrap();
-        assert_eq!(
-            store
-                .claim_login_attempt("addr:y", 3000, 900, &delay)
-                .await
-                .unwrap(),
-            Claim::Granted(3)
-        );
+        assert_eq!(claim(&store, "addr:y", 3000).await, Claim::Granted(3));
     }
 }

@@ -186,74 +186,62 @@ mod tests {
 
     #[test]
     fn codes_and_old_sentences_read_in_chinese() {
-        assert_eq!(detail_zh(ActionKind::State, "released"), "已发布");
-        assert_eq!(
-            detail_zh(
+        for (action, detail, zh) in [
+            (ActionKind::State, "released", "已发布"),
+            (
                 ActionKind::State,
-                "released (monitoring ended: new deadline)"
+                "released (monitoring ended: new deadline)",
+                "已发布（监测期内出现新时限）",
             ),
-            "已发布（监测期内出现新时限）"
-        );
-        assert_eq!(detail_zh(ActionKind::Opened, "first item 7"), "首条信息 #7");
+            (ActionKind::Opened, "first item 7", "首条信息 #7"),
+            (
+                ActionKind::Severity,
+                "major -> especially_major",
+                "重大 → 特别重大",
+            ),
+            (ActionKind::Escalated, "release", "发布权威信息未按时完成"),
+            (ActionKind::Escalated, "unacknowledged", "逾时无人确认"),
+            (
+                ActionKind::Monitoring,
+                "until 2026-12-01 10:00",
+                "至 2026-12-01 10:00",
+            ),
+            (ActionKind::Acknowledged, "by acting", "因记录处置而确认"),
+            (ActionKind::Merged, "into #3", "并入 #3"),
+            (
+                ActionKind::Merged,
+                "#4 merged in (3 items); clock start 2026-11-24 09:00",
+                "#4 并入（3 条信息），计时起点 2026-11-24 09:00",
+            ),
+            (
+                ActionKind::Split,
+                "from #2: items 5, 6",
+                "自 #2 拆出信息 5, 6",
+            ),
+            (ActionKind::Split, "items 5, 6 to #9", "信息 5, 6 拆至 #9"),
+            (
+                ActionKind::Reopened,
+                "item 12, closed 2026-11-20 08:00",
+                "信息 #12，原结案于 2026-11-20 08:00",
+            ),
+            (
+                ActionKind::ClockStart,
+                "11-24 09:00 -> 11-23 21:00 (item 8, published earlier)",
+                "11-24 09:00 → 11-23 21:00（信息 #8 发布更早）",
+            ),
+            (ActionKind::Note, "(from #3) 请跟进", "原 #3：请跟进"),
+            // What a person wrote stays as written, English included.
+            (
+                ActionKind::Note,
+                "call back re release",
+                "call back re release",
+            ),
+        ] {
+            assert_eq!(detail_zh(action, detail), zh, "{action:?} {detail:?}");
+        }
         assert_eq!(
             record_zh(ActionKind::Opened, Some("first item 7")),
             "立案（首条信息 #7）"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Severity, "major -> especially_major"),
-            "重大 → 特别重大"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Escalated, "release"),
-            "发布权威信息未按时完成"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Escalated, "unacknowledged"),
-            "逾时无人确认"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Monitoring, "until 2026-12-01 10:00"),
-            "至 2026-12-01 10:00"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Acknowledged, "by acting"),
-            "因记录处置而确认"
-        );
-        assert_eq!(detail_zh(ActionKind::Merged, "into #3"), "并入 #3");
-        assert_eq!(
-            detail_zh(
-                ActionKind::Merged,
-                "#4 merged in (3 items); clock start 2026-11-24 09:00"
-            ),
-            "#4 并入（3 条信息），计时起点 2026-11-24 09:00"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Split, "from #2: items 5, 6"),
-            "自 #2 拆出信息 5, 6"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Split, "items 5, 6 to #9"),
-            "信息 5, 6 拆至 #9"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Reopened, "item 12, closed 2026-11-20 08:00"),
-            "信息 #12，原结案于 2026-11-20 08:00"
-        );
-        assert_eq!(
-            detail_zh(
-                ActionKind::ClockStart,
-                "11-24 09:00 -> 11-23 21:00 (item 8, published earlier)"
-            ),
-            "11-24 09:00 → 11-23 21:00（信息 #8 发布更早）"
-        );
-        assert_eq!(
-            detail_zh(ActionKind::Note, "(from #3) 请跟进"),
-            "原 #3：请跟进"
-        );
-        // What a person wrote stays as written, English included.
-        assert_eq!(
-            detail_zh(ActionKind::Note, "call back re release"),
-            "call back re release"
         );
     }
 }

@@ -177,12 +177,10 @@ pub async fn page(
                 .unwrap_or_default(),
             topics: i.topics.iter().map(|t| topic_name(t)).collect(),
             tone: i
-                .tone()
-                .ok()
-                .flatten()
+                .tone
                 .map(|t| format!("{} {:+.2}", t.label.zh(), t.score))
                 .unwrap_or_default(),
-            tone_class: i.tone().ok().flatten().map_or("", |t| t.label.as_str()),
+            tone_class: i.tone.map_or("", |t| t.label.as_str()),
         })
         .collect();
     if p.format.as_deref() == Some("json") {
@@ -197,7 +195,7 @@ pub async fn page(
                     "published": i.published_at.map(|t| crate::vocab::clock::from_secs(t).with_timezone(&tz).to_rfc3339()),
                     "fetched": from_secs(i.fetched_at).with_timezone(&tz).to_rfc3339(),
                     "topics": i.topics,
-                    "tone": i.tone().ok().flatten(),
+                    "tone": i.tone,
                     "seen_by": seen_by(i.id).map(|s| json!({
                         "source": s.source_id, "link": s.link,
                         "seen": from_secs(s.seen_at).with_timezone(&tz).to_rfc3339(),

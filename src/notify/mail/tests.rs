@@ -39,7 +39,6 @@ fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
         fetched_at: t0,
         topics: Default::default(),
         tone: None,
-        tone_score: None,
         signature: None,
     };
     let dl = |id, kind: &str, h: i64| DeadlineRow {
