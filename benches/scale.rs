@@ -12,13 +12,16 @@
 //! briefing (`/briefing?from=yesterday`), the weekly briefing (the last whole week), the
 //! 考核 report of that week (`/report`) and the sources page (`/sources`): the median, and
 //! the least (which the other processes on a shared machine disturb least). Then
-//! retention with `items = "90d"`: the time of `prune_items` (batches of `PRUNE_BATCH`
-//! as the daemon and `yuqing prune` do, the longest batch too) and of `VACUUM`, the file before and after, and the reads again.
+//! retention with `items = "90d"`: `prune_items` batch after batch as `yuqing prune` does
+//! (sized by `PruneBatch`, the lock free between two), how long each held the write lock
+//! (the longest, the 99th percentile, the median), and meanwhile an item inserted through
+//! `store_items` every 50 ms, as a poll would (how long each took, waiting for the lock
+//! included); then `VACUUM`, the file before and after, and the reads again.
 //!
 //! Prints progress on stderr, then, last, one JSON line on stdout:
 //! `{"rate_per_day", "sources", "sizes": [{"items", "days", "file_bytes", "ms": {read: median},
 //! "ms_least"}], "ratios": {read: median at the largest / at 40k}, "worst_ratio",
-//! "ratios_least", "worst_ratio_least", "prune": {...}}`.
+//! "ratios_least", "worst_ratio_least", "prune": {"hold_ms", "insert_during_prune_ms", ...}}`.
 //! The issue's aim: every ratio at most 2.
 
 use std::collections::BTreeMap;
@@ -144,6 +147,11 @@ async fn store_hour(
         let mut texts = Vec::new();
         while texts.len() < per && k < first + n {
             let (title, summary, negative, topics) = item_text(k);
+            // The text's hash as the poll stores it: random order in its indexes.
+            let hash = format!(
+                "{:016x}",
+                (k as u64 ^ 0x5bd1_e995).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            );
             texts.push((
                 k,
                 title,
@@ -151,6 +159,7 @@ async fn store_hour(
                 negative,
                 topics,
                 format!("https://news.example.cn/{k}.html"),
+                hash,
             ));
             k += 1;
         }
@@ -158,25 +167,27 @@ async fn store_hour(
         let repost = (s == 0).then(|| prev_links.pop()).flatten();
         let mut incoming: Vec<Incoming> = texts
             .iter()
-            .map(|(k, title, summary, negative, topics, link)| Incoming {
-                item: NewItem {
-                    source_id: &source,
-                    guid: link,
-                    link: Some(link),
-                    title,
-                    summary,
-                    published_at: Some(at - 600 - k % 3000),
-                    content_hash: link,
+            .map(
+                |(k, title, summary, negative, topics, link, hash)| Incoming {
+                    item: NewItem {
+                        source_id: &source,
+                        guid: link,
+                        link: Some(link),
+                        title,
+                        summary,
+                        published_at: Some(at - 600 - k % 3000),
+                        content_hash: hash,
+                    },
+                    tone: Some(yuqing::classify::tone::Tone {
+                        label: if *negative { "negative" } else { "neutral" }
+                            .parse()
+                            .unwrap(),
+                        score: if *negative { -0.6 } else { 0.1 },
+                    }),
+                    topics: Some(if *topics { r#"["scenic"]"# } else { "[]" }),
+                    signature: None,
                 },
-                tone: Some(yuqing::classify::tone::Tone {
-                    label: if *negative { "negative" } else { "neutral" }
-                        .parse()
-                        .unwrap(),
-                    score: if *negative { -0.6 } else { 0.1 },
-                }),
-                topics: Some(if *topics { r#"["scenic"]"# } else { "[]" }),
-                signature: None,
-            })
+            )
             .collect();
         let repost_guid = repost.as_ref().map(|l| format!("{l}#{source}"));
         if let (Some(link), Some(guid)) = (&repost, &repost_guid) {
@@ -199,7 +210,7 @@ async fn store_hour(
             .store_items(&mut tx, &source, &incoming, at + 60 * s as i64)
             .await
             .unwrap();
-        for (r, (_, _, _, _, t, link)) in stored.iter().zip(&texts) {
+        for (r, (_, _, _, _, t, link, _)) in stored.iter().zip(&texts) {
             if let Stored::New(row) = r {
                 if *t {
                     topical.push(row.id);
@@ -504,26 +515,92 @@ fn main() {
         let before = now - keep_days * 86_400;
         let (prunable, held) = store.prunable_items(before).await.unwrap();
         let file_before = store.file_size().await.unwrap().unwrap_or(0);
+        // A poll's insert every 50 ms while prune runs: how long it waits for the lock.
+        let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let writer = {
+            let store = store.clone();
+            let writing = writing.clone();
+            tokio::spawn(async move {
+                let mut waits = Vec::new();
+                let mut k = 0;
+                while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                    let guid = format!("https://writer.example.cn/{k}.html");
+                    let title = format!("并发写入 {k}");
+                    let incoming = [Incoming {
+                        item: NewItem {
+                            source_id: "src0",
+                            guid: &guid,
+                            link: Some(&guid),
+                            title: &title,
+                            summary: "",
+                            published_at: Some(now - 60),
+                            content_hash: &guid,
+                        },
+                        tone: None,
+                        topics: Some("[]"),
+                        signature: None,
+                    }];
+                    let t = Instant::now();
+                    let mut tx = store.begin().await.unwrap();
+                    store.store_items(&mut tx, "src0", &incoming, now).await.unwrap();
+                    tx.commit().await.unwrap();
+                    waits.push(t.elapsed().as_secs_f64() * 1000.0);
+                    k += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                waits
+            })
+        };
         let t = Instant::now();
         let mut pruned = 0;
         let mut batches = 0;
-        let mut longest_batch = 0f64;
+        let mut holds = Vec::new();
+        let mut sizes = Vec::new();
+        let mut batch = yuqing::store::PruneBatch::default();
         loop {
-            let b = Instant::now();
-            let n = store.prune_items(before, yuqing::store::PRUNE_BATCH).await.unwrap();
-            longest_batch = longest_batch.max(b.elapsed().as_secs_f64() * 1000.0);
-            if n == 0 {
+            sizes.push(batch.size());
+            let b = store.prune_items(before, batch.size()).await.unwrap();
+            holds.push(b.held.as_secs_f64() * 1000.0);
+            pruned += b.deleted;
+            batches += 1;
+            batch.after(b.deleted, b.held);
+            if !b.more {
                 break;
             }
-            pruned += n;
-            batches += 1;
+            // As `yuqing prune` does: the lock free between batches.
+            tokio::time::sleep(b.held.max(yuqing::store::PRUNE_PAUSE)).await;
         }
+        writing.store(false, std::sync::atomic::Ordering::Relaxed);
+        let mut waits = writer.await.unwrap();
+        let pct = |v: &mut Vec<f64>, p: f64| {
+            if v.is_empty() {
+                return 0.0;
+            }
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let r = v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+            (r * 10.0).round() / 10.0
+        };
+        let hold_max = pct(&mut holds, 1.0);
+        let hold_p99 = pct(&mut holds, 0.99);
+        let hold_p50 = pct(&mut holds, 0.5);
+        let wait_max = pct(&mut waits, 1.0);
+        let wait_p99 = pct(&mut waits, 0.99);
+        let wait_p50 = pct(&mut waits, 0.5);
+        sizes.sort_unstable();
+        let (size_min, size_median, size_max) =
+            (sizes[0], sizes[sizes.len() / 2], sizes[sizes.len() - 1]);
+        let longest_batch = hold_max;
         let prune_s = t.elapsed().as_secs_f64();
         let file_pruned = store.file_size().await.unwrap().unwrap_or(0);
         let t = Instant::now();
         store.compact().await.unwrap();
         let vacuum_s = t.elapsed().as_secs_f64();
         let file_after = store.file_size().await.unwrap().unwrap_or(0);
+        eprintln!(
+            "prune: holds p50 {hold_p50} p99 {hold_p99} max {hold_max} ms; batch sizes {size_min}..{size_median}..{size_max}; \
+             a concurrent insert ({} of them) took p50 {wait_p50} p99 {wait_p99} max {wait_max} ms",
+            waits.len()
+        );
         eprintln!(
             "prune: {pruned} of {prunable} items ({held} held by incidents) in {prune_s:.1} s, {batches} batches, \
              the longest {longest_batch:.0} ms; VACUUM {vacuum_s:.1} s; file {:.1} MB → {:.1} MB (before VACUUM {:.1} MB)",
@@ -564,7 +641,9 @@ fn main() {
                     "deleted": pruned,
                     "held_by_incidents": held,
                     "batches": batches,
-                    "longest_batch_ms": longest_batch.round(),
+                    "hold_ms": {"max": hold_max, "p99": hold_p99, "p50": hold_p50},
+                    "batch_size": {"min": size_min, "median": size_median, "max": size_max},
+                    "insert_during_prune_ms": {"n": waits.len(), "max": wait_max, "p99": wait_p99, "p50": wait_p50},
                     "prune_s": (prune_s * 10.0).round() / 10.0,
                     "vacuum_s": (vacuum_s * 10.0).round() / 10.0,
                     "file_bytes_before": file_before,

@@ -1093,7 +1093,7 @@ async fn pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_file
     // it; the WARC file is as it was.
     sc.clock.advance(chrono::Duration::days(40));
     let cutoff = sc.clock.now().timestamp() - 30 * 86_400;
-    assert_eq!(d.store.prune_items(cutoff, 100).await.unwrap(), 1);
+    assert_eq!(d.store.prune_items(cutoff, 100).await.unwrap().deleted, 1);
     assert!(d.store.latest_evidence(held_item).await.unwrap().is_some());
     assert!(d.store.latest_evidence(loose).await.unwrap().is_none());
     assert_eq!(d.store.evidence_backlog().await.unwrap().0, 0);

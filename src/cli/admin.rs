@@ -57,12 +57,16 @@ pub async fn prune(c: &ConfigArg, dry_run: bool) -> Result<ExitCode> {
     }
     let size_before = store.file_size().await?;
     let mut deleted = 0;
+    let mut batch = crate::store::PruneBatch::default();
     loop {
-        let n = store.prune_items(before, crate::store::PRUNE_BATCH).await?;
-        deleted += n;
-        if n == 0 {
+        let b = store.prune_items(before, batch.size()).await?;
+        deleted += b.deleted;
+        batch.after(b.deleted, b.held);
+        if !b.more {
             break;
         }
+        // The lock free as long as the batch held it: the daemon's polls get in.
+        tokio::time::sleep(b.held.max(crate::store::PRUNE_PAUSE)).await;
     }
     store.compact().await?;
     let size_after = store.file_size().await?;

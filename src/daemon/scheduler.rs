@@ -69,9 +69,8 @@ pub struct Daemon {
     rejected: Arc<Mutex<Rejected>>,
     /// The local day the calendar was last updated from `[daemon] calendar_url`.
     calendar_updated: Arc<Mutex<Option<chrono::NaiveDate>>>,
-    /// The local day retention last finished pruning, and how many items it deleted that
-    /// day so far (`[retention] items`).
-    pruned: Arc<Mutex<(Option<chrono::NaiveDate>, i64)>>,
+    /// Retention's state (`[retention] items`): the day it last finished, the batch size.
+    pruned: Arc<Mutex<Pruning>>,
     /// The overloaded hosts and settings last reconciled with the operators' mail (see
     /// `polling::hosts`): the store is asked again only when these change.
     hosts_told: Arc<Mutex<Option<Vec<String>>>>,
@@ -81,8 +80,18 @@ pub struct Daemon {
 const EVIDENCE_BATCH: i64 = 8;
 pub const EVIDENCE_AT_ONCE: usize = 4;
 
-/// Items retention deletes per transaction (one per housekeeping turn).
-const PRUNE_BATCH: i64 = crate::store::PRUNE_BATCH;
+/// The daemon's daily retention (`Daemon::prune`).
+#[derive(Default)]
+struct Pruning {
+    /// The local day whose pruning is done.
+    day: Option<chrono::NaiveDate>,
+    /// Items deleted so far in the pruning under way.
+    items: i64,
+    /// The size of the next batch.
+    batch: crate::store::PruneBatch,
+    /// The longest a batch of it held the write lock.
+    longest: std::time::Duration,
+}
 
 /// A rejected reload, mailed to the operators once per set of mistakes.
 #[derive(Default)]
@@ -162,7 +171,7 @@ impl Daemon {
         Ok(Daemon {
             files_seen: Arc::new(Mutex::new(seen)),
             calendar_updated: Arc::new(Mutex::new(None)),
-            pruned: Arc::new(Mutex::new((None, 0))),
+            pruned: Default::default(),
             hosts_told: Arc::default(),
             rejected: Arc::default(),
             leading: Arc::new(AtomicBool::new(false)),
@@ -391,8 +400,8 @@ impl Daemon {
     }
 
     /// With `[retention] items`: once a local day, deletes the items older than that which no
-    /// incident holds, one batch of [`PRUNE_BATCH`] per turn, so the write lock is never held
-    /// long and polls go on between batches.
+    /// incident holds, one batch per turn, sized to hold the write lock about
+    /// `store::PRUNE_HOLD` at most (`store::PruneBatch`), so polls go on between batches.
     async fn prune(&self, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         let Some(keep) = settings.config.retention.items else {
             return Ok(());
@@ -400,16 +409,31 @@ impl Daemon {
         let today = now
             .with_timezone(&settings.config.daemon.timezone)
             .date_naive();
-        if self.pruned.lock().unwrap_or_else(|e| e.into_inner()).0 == Some(today) {
-            return Ok(());
-        }
+        let size = {
+            let p = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+            if p.day == Some(today) {
+                return Ok(());
+            }
+            p.batch.size()
+        };
         let before = crate::vocab::clock::secs(now) - keep.as_secs() as i64;
-        let n = self.store.prune_items(before, PRUNE_BATCH).await?;
-        let mut pruned = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
-        pruned.1 += n;
-        if n < PRUNE_BATCH {
-            tracing::info!(items = pruned.1, before, "pruned old items");
-            *pruned = (Some(today), 0);
+        let batch = self.store.prune_items(before, size).await?;
+        let mut p = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+        p.items += batch.deleted;
+        p.batch.after(batch.deleted, batch.held);
+        p.longest = p.longest.max(batch.held);
+        if !batch.more {
+            tracing::info!(
+                items = p.items,
+                before,
+                longest_hold_ms = p.longest.as_millis() as u64,
+                "pruned old items"
+            );
+            *p = Pruning {
+                day: Some(today),
+                batch: p.batch,
+                ..Pruning::default()
+            };
         }
         Ok(())
     }

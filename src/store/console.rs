@@ -196,27 +196,47 @@ impl Store {
 
 impl Store {
     /// Each source's lag (`rules::lag`) over the items first seen since `since`: those that
-    /// carry a publication time, its own and those it found after another source.
+    /// carry a publication time, its own and those it found after another source. The
+    /// database ranks the lags (a negative one counts as none) and returns the median and
+    /// the 95th percentile by the nearest rank, as `Lag::of` would: two rows a source,
+    /// never the window's samples, read from the indexes by time (`items_by_fetched`,
+    /// `item_sightings_by_seen`, migration 0031) without the item rows. `MATERIALIZED`:
+    /// otherwise SQLite reads the window in the order of the partition, by scanning every
+    /// item of every source through `items_by_source_fetched`.
     pub async fn source_lags(
         &self,
         since: i64,
     ) -> Result<std::collections::HashMap<String, crate::rules::lag::Lag>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT source_id, fetched_at - published_at FROM items \
-             WHERE fetched_at >= $1 AND published_at IS NOT NULL \
-             UNION ALL SELECT source_id, seen_at - published_at FROM item_sightings \
-             WHERE seen_at >= $1 AND published_at IS NOT NULL",
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "WITH l AS MATERIALIZED (\
+               SELECT source_id, CASE WHEN fetched_at < published_at THEN 0 \
+                 ELSE fetched_at - published_at END AS lag FROM items \
+               WHERE fetched_at >= $1 AND published_at IS NOT NULL \
+               UNION ALL SELECT source_id, CASE WHEN seen_at < published_at THEN 0 \
+                 ELSE seen_at - published_at END FROM item_sightings \
+               WHERE seen_at >= $1 AND published_at IS NOT NULL), \
+             r AS (SELECT source_id, lag, \
+                 ROW_NUMBER() OVER (PARTITION BY source_id ORDER BY lag) AS k, \
+                 COUNT(*) OVER (PARTITION BY source_id) AS n FROM l) \
+             SELECT source_id, n, \
+               MAX(CASE WHEN k = (50 * n + 99) / 100 THEN lag END), \
+               MAX(CASE WHEN k = (95 * n + 99) / 100 THEN lag END) \
+             FROM r WHERE k = (50 * n + 99) / 100 OR k = (95 * n + 99) / 100 \
+             GROUP BY source_id, n",
         )
         .bind(since)
         .fetch_all(self.pool())
         .await?;
-        let mut by_source: std::collections::HashMap<String, Vec<i64>> = Default::default();
-        for (source, lag) in rows {
-            by_source.entry(source).or_default().push(lag);
-        }
-        Ok(by_source
+        Ok(rows
             .into_iter()
-            .filter_map(|(s, v)| crate::rules::lag::Lag::of(v).map(|l| (s, l)))
+            .map(|(source, n, p50_s, p95_s)| {
+                let lag = crate::rules::lag::Lag {
+                    p50_s,
+                    p95_s,
+                    n: n as usize,
+                };
+                (source, lag)
+            })
             .collect())
     }
 

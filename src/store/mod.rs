@@ -41,7 +41,7 @@ pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
 pub use outbox::{Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
-pub use retention::{Intake, PRUNE_BATCH};
+pub use retention::{Intake, PruneBatch, Pruned, PRUNE_BATCH, PRUNE_HOLD, PRUNE_PAUSE};
 pub use search::{ItemPage, SearchQuery, COUNT_PAGES_AHEAD};
 pub use sources::{PollSuccess, SourceState};
 pub use throttle::Claim;
@@ -166,17 +166,7 @@ impl Store {
             .begin()
             .await
             .context("cannot start a transaction")?;
-        // On PostgreSQL too (migration 0009): without it two daemons polling sources that
-        // match one topic could each open an incident.
-        {
-            if let Err(e) = sqlx::query("UPDATE write_lock SET n = n + 1")
-                .execute(&mut *tx)
-                .await
-            {
-                let why = write_refused(&e);
-                return Err(anyhow::Error::new(e).context(why));
-            }
-        }
+        take_write_lock(&mut tx).await?;
         Ok(tx)
     }
 
@@ -187,6 +177,19 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Takes the write lock in the transaction on `conn`: on PostgreSQL too (migration 0009),
+/// without it two daemons polling sources that match one topic could each open an incident.
+async fn take_write_lock(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    if let Err(e) = sqlx::query("UPDATE write_lock SET n = n + 1")
+        .execute(&mut *conn)
+        .await
+    {
+        let why = write_refused(&e);
+        return Err(anyhow::Error::new(e).context(why));
+    }
+    Ok(())
 }
 
 /// Why a write was refused, in words an operator can act on.

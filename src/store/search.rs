@@ -296,7 +296,11 @@ impl Store {
     }
 
     /// Removes items from the search index (before the items themselves go).
-    pub(crate) async fn unindex_items(&self, tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    pub(crate) async fn unindex_items(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        ids: &[i64],
+    ) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -311,7 +315,7 @@ impl Store {
                 list.join(", ")
             ),
         };
-        sqlx::query(&sql).execute(&mut **tx).await?;
+        sqlx::query(&sql).execute(&mut *conn).await?;
         Ok(())
     }
 
