@@ -305,7 +305,7 @@ async fn a_leader_sees_and_notes_but_changes_nothing_and_an_operator_only_reads_
     let store = &site.s.daemon.store;
     let list = store.actions_of(IncidentId(1)).await.unwrap();
     assert_eq!(actors(&list, "note"), [LEADER]);
-    let i = common::incident(&store, 1).await;
+    let i = common::incident(store, 1).await;
     assert_eq!((i.status.as_str(), i.severity.as_str()), ("open", "major"));
     assert!(i.acknowledged_by.is_none());
 }
@@ -375,9 +375,9 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
         .contains("未执行：不能把事件 #1 并入它自己"));
     let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
     assert_eq!(p.status, 303);
-    let two = common::incident(&store, 2).await;
+    let two = common::incident(store, 2).await;
     assert_eq!((two.status.as_str(), two.merged_into), ("merged", Some(1)));
-    let one = common::incident(&store, 1).await;
+    let one = common::incident(store, 1).await;
     assert_eq!(one.severity, "especially_major");
     assert_eq!(
         one.clock_start,
@@ -395,7 +395,7 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     assert_has!(three.body, "拆分自");
     let p = b.post("/incidents/3/close", &[]).await;
     assert_eq!(p.status, 303);
-    let three = common::incident(&store, 3).await;
+    let three = common::incident(store, 3).await;
     assert_eq!(three.status, "closed");
     assert_eq!(three.closed_by.as_deref(), Some(DUTY));
     let page = b.get("/incidents/3").await;
@@ -1212,7 +1212,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         .body
         .contains("请说明为何判定为误报"));
     let store = &site.s.daemon.store;
-    assert_eq!(common::incident(&store, 1).await.status, "open");
+    assert_eq!(common::incident(store, 1).await.status, "open");
     let p = b
         .post(
             "/incidents/1/dismiss",
@@ -1220,7 +1220,7 @@ async fn the_duty_officer_dismisses_a_false_positive_with_a_reason() {
         )
         .await;
     assert_eq!(p.status, 303);
-    let one = common::incident(&store, 1).await;
+    let one = common::incident(store, 1).await;
     assert_eq!(one.status, "dismissed");
     assert_eq!(one.closed_by.as_deref(), Some(DUTY));
     let list = store.actions_of(IncidentId(1)).await.unwrap();
@@ -1427,7 +1427,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
         assert!(page.body.contains(says), "{path}: {}", page.body);
     }
     assert_eq!(
-        common::incident(&store, 1).await.title,
+        common::incident(store, 1).await.title,
         "栈道坍塌 12 名游客受伤"
     );
     assert!(actors(&store.actions_of(IncidentId(1)).await.unwrap(), "note").is_empty());
@@ -1452,7 +1452,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
         303
     );
     assert_eq!(
-        common::incident(&store, 1).await.title,
+        common::incident(store, 1).await.title,
         "栈道坍塌 12 名游客受伤"
     );
     let page = b.get("/incidents/1").await;

@@ -669,7 +669,7 @@ async fn a_merge_moves_met_deadlines_with_the_clock_start(backend: Option<String
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     let store = &d.store;
-    let c2 = common::incident(&store, 2).await.clock_start;
+    let c2 = common::incident(store, 2).await.clock_start;
     let (ok, out, err) = yuqing(&sc.config, &["incident", "press", "1"]);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);

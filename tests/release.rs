@@ -209,7 +209,7 @@ async fn with_auto_confirm_the_daemon_records_the_release_itself(backend: Option
     assert_eq!(d.met_at, Some(utc(2, 30).timestamp()));
     assert_eq!(d.met_by.as_deref(), Some("yuqing (channel weibo-wenlv)"));
     let store = &s.daemon.store;
-    let incident = common::incident(&store, 1).await;
+    let incident = common::incident(store, 1).await;
     assert_eq!(incident.status, "released");
     let told = mails(&s, "release_candidate").await;
     assert_eq!(told.len(), 1);
