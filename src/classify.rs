@@ -4,11 +4,12 @@
 //! Everything a duty officer acts on starts here, so a match must be explainable down to
 //! the characters of the original text, and the cost per item must not grow with the
 //! number of topics. All topics compile into one matcher: every literal term of every
-//! rule (deduplicated after folding) goes into a single Aho–Corasick automaton, together
-//! with literals that every match of a regex must contain (`literals`). One pass of the
-//! automaton over the folded text yields the term hits and says which regexes can match;
-//! only those run (regexes without such literals run as one `RegexSet` on every text).
-//! Only rules that a hit touches are then evaluated (`eval`). The classifier is
+//! rule (deduplicated after folding) goes into a single trie (`dictionary`), together
+//! with literals that every match of a regex must contain (`literals`) and the tone's
+//! words. One walk of the trie over the folded text yields the term hits, the tone's
+//! words, and which regexes can match; only those run (regexes without such literals run
+//! as one `RegexSet` on every text). Only rules that a hit touches are then evaluated
+//! (`eval`). The classifier is
 //! immutable after [`Classifier::new`], `Send + Sync`, and meant to be shared in an `Arc`
 //! and swapped on reload.
 
@@ -19,6 +20,7 @@ pub mod tone;
 pub mod watchlist;
 
 mod alphabet;
+mod dictionary;
 mod eval;
 mod explain;
 mod literals;
@@ -30,7 +32,6 @@ use crate::classify::normalize::{normalize, normalize_term, normalize_text, Norm
 use crate::classify::watchlist::{regex_source, Watchlists};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::severity::Severity;
-use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -70,9 +71,9 @@ pub struct Evidence {
 
 /// All watchlists compiled into one matcher.
 pub struct Classifier {
-    /// Every distinct folded literal term, encoded by `alphabet` when there is one.
-    terms: AhoCorasick,
-    alphabet: Option<alphabet::Alphabet>,
+    /// Every distinct folded literal term (then the regexes' literals that are no term),
+    /// and the tone's words: one trie walked once per item.
+    dictionary: dictionary::Dictionary,
     /// Char length of each term, to turn a match's start into its end without a search.
     term_chars: Vec<u32>,
     /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
@@ -122,7 +123,7 @@ struct TermRef {
 
 impl Classifier {
     /// Compiles every topic of `w`. `load_dir` has validated each regex; this can still
-    /// fail if the combined automaton outgrows its size limits, reported at the rule.
+    /// fail if the regex set outgrows its size limits, reported at the rule.
     pub fn new(w: &Watchlists) -> Result<Classifier, Diagnostics> {
         let mut b = Builder::default();
         let mut rules = Vec::new();
@@ -163,9 +164,6 @@ impl Classifier {
             });
         }
 
-        // The default (contiguous NFA) measured faster than a full DFA for 10,000 Chinese
-        // terms: the DFA's tables outgrow the cache. No prefilter: in the compact alphabet
-        // every char starts with one of a few lead bytes, so skipping ahead gains nothing.
         let term_count = b.terms.len();
         let mut literal_patterns = b.terms.clone();
         let mut gates: Vec<Vec<u32>> = vec![Vec::new(); term_count];
@@ -190,23 +188,8 @@ impl Classifier {
                 }
             }
         }
-        let alphabet = alphabet::Alphabet::new(&literal_patterns);
-        let patterns: Vec<Vec<u8>> = literal_patterns
-            .iter()
-            .map(|t| match &alphabet {
-                Some(a) => {
-                    let mut bytes = Vec::new();
-                    a.encode(t, &mut bytes);
-                    bytes
-                }
-                None => t.as_bytes().to_vec(),
-            })
-            .collect();
-        let terms = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            .build(&patterns)
-            .map_err(|e| whole_set_error(w, format!("cannot compile the terms: {e}")))?;
+        let tone = tone::ToneScorer::new(&w.tone);
+        let dictionary = dictionary::Dictionary::with_terms(tone.dictionary(), &literal_patterns);
         let regex_set = RegexSetBuilder::new(ungated.iter().map(|&i| &b.regex_sources[i as usize]))
             .size_limit(256 << 20)
             .dfa_size_limit(64 << 20)
@@ -227,8 +210,7 @@ impl Classifier {
             }
         }
         diags.into_result(Classifier {
-            terms,
-            alphabet,
+            dictionary,
             term_chars: b.terms.iter().map(|t| t.chars().count() as u32).collect(),
             term_uses: b.term_uses,
             gates,
@@ -238,7 +220,7 @@ impl Classifier {
             regex_uses: b.regex_uses,
             rules,
             topics,
-            tone: tone::ToneScorer::new(&w.tone),
+            tone,
         })
     }
 
@@ -249,8 +231,13 @@ impl Classifier {
         // Most items match nothing: fold without the way back to the original, and fold
         // again with it only for evidence (the folded text is the same either way).
         let norm = Normalized::unmapped(normalize_text(text));
-        let tone = self.tone.tone_of_folded(&norm.text);
-        let hits = self.hits(&norm);
+        // One pass over the folded chars (codes, and what the tone reads of them), one
+        // walk of the dictionary (terms and tone words).
+        let mut codes = Vec::new();
+        let reading = self.tone.read(&norm.text, &self.dictionary, &mut codes);
+        let mut tone_words = Vec::new();
+        let hits = self.hits_of(&norm, &codes, &mut tone_words);
+        let tone = self.tone.tone_of_reading(&norm.text, reading, &tone_words);
         let mut matched = Vec::new();
         for (ti, rules) in self.candidates(&hits) {
             if !self.applies(ti, source) || !self.tone_fits(ti, tone.label) {

@@ -1,45 +1,50 @@
-//! A compact re-encoding of folded text for the term automaton.
+//! A number for each character of the words the matcher looks for.
 //!
-//! Chinese is three bytes a character in UTF-8, and an automaton over 10,000 Chinese terms
-//! spends its time walking those bytes through tables that outgrow the cache. Watchlist
-//! terms use only a few thousand distinct characters, so each character of the terms gets
-//! a number, every other character shares number 0 (it can be part of no term), and text
-//! and terms are written two bytes a character: `0x80 | code >> 7`, then `code & 0x7F`.
-//! The two bytes come from disjoint ranges, so a term can only match at a character
-//! boundary, and the character offset of a match is its byte offset halved — no index to
-//! search.
+//! Watchlist terms and tone words use only a few thousand distinct characters, so each
+//! of them gets a small number, most frequent first, and every other character shares
+//! number 0 (it can be part of no word). The dictionary's trie is indexed by these
+//! numbers, so it stays dense and small enough for the cache.
 
 use std::collections::HashMap;
 
-/// At most this many distinct characters across all terms (14 bits).
-const CAPACITY: usize = 1 << 14;
-
 pub(super) struct Alphabet {
-    /// Code of each BMP char; 0 for chars in no term.
-    bmp: Vec<u16>,
-    /// Codes of chars outside the BMP (rare in terms).
-    astral: HashMap<char, u16>,
+    /// Code of each BMP char; 0 for chars in no word.
+    bmp: Vec<u32>,
+    /// Codes of chars outside the BMP (rare in words).
+    astral: HashMap<char, u32>,
+    /// The largest code.
+    len: u32,
 }
 
 impl Alphabet {
-    /// Numbers the characters of `terms`, most frequent first; `None` when there are more
-    /// than the encoding can number (the caller then matches UTF-8 directly).
-    pub fn new(terms: &[String]) -> Option<Alphabet> {
-        let mut freq: HashMap<char, usize> = HashMap::new();
-        for c in terms.iter().flat_map(|t| t.chars()) {
-            *freq.entry(c).or_default() += 1;
+    /// Numbers the characters of `words`, most frequent first, from 1.
+    pub fn new<'a>(words: impl Iterator<Item = &'a str>) -> Alphabet {
+        Alphabet {
+            bmp: vec![0; 0x10000],
+            astral: HashMap::new(),
+            len: 0,
         }
-        if freq.len() >= CAPACITY {
-            return None;
+        .extended(words)
+    }
+
+    /// This alphabet, with the characters of `words` that it has no code for numbered on
+    /// after its own, most frequent first.
+    pub fn extended<'a>(&self, words: impl Iterator<Item = &'a str>) -> Alphabet {
+        let mut freq: HashMap<char, usize> = HashMap::new();
+        for c in words.flat_map(|t| t.chars()) {
+            if self.code(c) == 0 {
+                *freq.entry(c).or_default() += 1;
+            }
         }
         let mut chars: Vec<(char, usize)> = freq.into_iter().collect();
         chars.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut alphabet = Alphabet {
-            bmp: vec![0; 0x10000],
-            astral: HashMap::new(),
+            bmp: self.bmp.clone(),
+            astral: self.astral.clone(),
+            len: self.len + chars.len() as u32,
         };
         for (i, (c, _)) in chars.into_iter().enumerate() {
-            let code = (i + 1) as u16;
+            let code = self.len + (i + 1) as u32;
             match alphabet.bmp.get_mut(c as usize) {
                 Some(slot) => *slot = code,
                 None => {
@@ -47,25 +52,21 @@ impl Alphabet {
                 }
             }
         }
-        Some(alphabet)
+        alphabet
     }
 
+    /// The code of `c`: 1 to `len()`, or 0 for a char in no word.
     #[inline]
-    fn code(&self, c: char) -> u16 {
+    pub fn code(&self, c: char) -> u32 {
         match self.bmp.get(c as usize) {
             Some(&code) => code,
             None => self.astral.get(&c).copied().unwrap_or(0),
         }
     }
 
-    /// Appends the encoding of `text` to `out`: exactly two bytes per char.
-    pub fn encode(&self, text: &str, out: &mut Vec<u8>) {
-        out.reserve(text.len());
-        for c in text.chars() {
-            let code = self.code(c);
-            out.push(0x80 | (code >> 7) as u8);
-            out.push((code & 0x7F) as u8);
-        }
+    /// The largest code.
+    pub fn max_code(&self) -> u32 {
+        self.len
     }
 }
 
@@ -74,18 +75,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn terms_match_only_at_char_boundaries() {
-        let a = Alphabet::new(&["景区".into(), "区景".into()]).expect("small");
-        let mut text = Vec::new();
-        a.encode("x景区y", &mut text);
-        assert_eq!(text.len(), 8);
-        let mut term = Vec::new();
-        a.encode("景区", &mut term);
-        let at = text.windows(4).position(|w| w == term.as_slice());
-        assert_eq!(at, Some(2));
-        // Unknown chars share code 0, which no term contains.
-        let mut unknown = Vec::new();
-        a.encode("xy", &mut unknown);
-        assert_eq!(unknown, [0x80, 0, 0x80, 0]);
+    fn frequent_chars_get_small_codes() {
+        let a = Alphabet::new(["景区", "区景", "区", "𠀀"].into_iter());
+        assert_eq!(a.code('区'), 1);
+        assert_eq!(a.code('景'), 2);
+        assert_eq!(a.code('𠀀'), 3);
+        assert_eq!(a.max_code(), 3);
+        // Chars in no word share code 0.
+        assert_eq!(a.code('x'), 0);
+        assert_eq!(a.code('𠀁'), 0);
+        let b = a.extended(["景点", "点"].into_iter());
+        assert_eq!((b.code('景'), b.code('点'), b.max_code()), (2, 4, 4));
     }
 }

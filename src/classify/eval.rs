@@ -4,6 +4,7 @@
 //! exactly one definition of what "a rule matches" means: `classify` keeps the verdict,
 //! `explain` prints the whole trace.
 
+use super::dictionary::ToneHit;
 use super::{evidence_at, Classifier, Evidence, TermRef};
 use crate::classify::normalize::Normalized;
 use std::fmt;
@@ -130,36 +131,32 @@ pub(super) enum Depth {
 }
 
 impl Classifier {
-    /// Runs the automaton and the regex set once over the folded text.
+    /// Walks the dictionary and runs the gated regexes once over the folded text.
     pub(super) fn hits(&self, norm: &Normalized) -> Hits {
+        let mut codes = Vec::new();
+        self.dictionary.encode(&norm.text, &mut codes);
+        self.hits_of(norm, &codes, &mut Vec::new())
+    }
+
+    /// [`Classifier::hits`] of a text whose char codes are known; the tone's words found
+    /// on the way go to `tone`.
+    pub(super) fn hits_of(
+        &self,
+        norm: &Normalized,
+        codes: &[u32],
+        tone: &mut Vec<ToneHit>,
+    ) -> Hits {
         let term_count = self.term_chars.len();
         let mut terms: Vec<(u32, u32, u32)> = Vec::new();
         let mut armed: Vec<u32> = Vec::new();
-        let mut hit = |id: aho_corasick::PatternID, start: usize| {
-            let id = id.as_usize();
-            if id < term_count {
-                let start = start as u32;
-                terms.push((id as u32, start, start + self.term_chars[id]));
+        let hit = |id: u32, start: u32| {
+            let i = id as usize;
+            if i < term_count {
+                terms.push((id, start, start + self.term_chars[i]));
             }
-            armed.extend_from_slice(&self.gates[id]);
+            armed.extend_from_slice(&self.gates[i]);
         };
-        match &self.alphabet {
-            Some(alphabet) => {
-                let mut encoded = Vec::new();
-                alphabet.encode(&norm.text, &mut encoded);
-                for m in self.terms.find_overlapping_iter(encoded.as_slice()) {
-                    hit(m.pattern(), m.start() / 2);
-                }
-            }
-            None => {
-                // Byte offset of every char, to convert match starts by binary search.
-                let starts: Vec<u32> = norm.text.char_indices().map(|(b, _)| b as u32).collect();
-                for m in self.terms.find_overlapping_iter(norm.text.as_str()) {
-                    let b = m.start() as u32;
-                    hit(m.pattern(), starts.partition_point(|&s| s < b));
-                }
-            }
-        }
+        self.dictionary.walk(codes, hit, tone);
         terms.sort_unstable();
         let mut regexes = vec![false; self.regexes.len()];
         if !self.ungated.is_empty() {

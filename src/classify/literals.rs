@@ -1,9 +1,9 @@
 //! Literals a regex cannot match without: the gate that keeps regexes off most texts.
 //!
-//! Running the regex set over every item costs as much as the term automaton, yet most
+//! Running the regex set over every item costs as much as the term matcher, yet most
 //! watchlist regexes name a Chinese word (`死亡\d+人`) that most items do not contain. For
 //! each regex this finds a set of literal strings of which every match must contain at
-//! least one; the literals join the term automaton, and a regex runs only on texts where
+//! least one; the literals join the terms' dictionary, and a regex runs only on texts where
 //! one of its literals occurs.
 //!
 //! The parser is deliberately small and conservative: it understands plain chars,

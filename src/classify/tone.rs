@@ -37,10 +37,9 @@ pub use model::{Fragment, ToneModel};
 
 use model::Accumulator;
 
-use crate::classify::alphabet::Alphabet;
+use crate::classify::dictionary::{Dictionary, ToneHit};
 use crate::classify::normalize::{normalize, normalize_term, normalize_text};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
-use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -431,11 +430,9 @@ const IRONIC_CHARS: &[char] = &['好', '棒', '美', '赞', '香', '强', '妙',
 
 /// The compiled scorer; immutable, shared by the classifier.
 pub struct ToneScorer {
-    /// The words, over `alphabet`'s two bytes a char when there is one (as the topic
-    /// terms are: a third fewer steps than UTF-8's three bytes a Chinese char, and a
-    /// match's char offsets are its byte offsets halved).
-    words: AhoCorasick,
-    alphabet: Option<Alphabet>,
+    /// The words alone, for scoring outside a classifier (a classifier puts them into
+    /// its own dictionary, beside its terms, with the same numbers).
+    words: Dictionary,
     /// Per pattern: the folded word, its char length and entry.
     patterns: Vec<(String, usize, Entry)>,
     model: &'static ToneModel,
@@ -490,13 +487,26 @@ enum Source {
     Rule(&'static str, f64),
 }
 
+/// Why a part's value differs from its weight; worded only for `--explain`, so that
+/// scoring copies no word and formats no text. Words are pattern indexes.
+#[derive(Debug, Clone, Copy)]
+enum Note {
+    Degree(usize, f64),
+    Negation(usize),
+    Remedy(usize),
+    BeforeAdversative(usize),
+    AfterAdversative(usize),
+    Irony,
+    QuotedName,
+}
+
 /// A counted word or rule while scoring, in folded char offsets.
 struct Part {
     source: Source,
     start: usize,
     end: usize,
     value: f64,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     /// The sentence it is in (counted from 0), for irony.
     sentence: usize,
     /// A praise word inside quotes: irony if its sentence has a cue, else nothing.
@@ -541,30 +551,8 @@ impl ToneScorer {
             .map(|(w, e)| (w.clone(), w.chars().count(), e.clone()))
             .collect();
         let folded: Vec<String> = patterns.iter().map(|p| p.0.clone()).collect();
-        let alphabet = Alphabet::new(&folded);
-        let encoded: Vec<Vec<u8>> = folded
-            .iter()
-            .map(|w| match &alphabet {
-                Some(a) => {
-                    let mut bytes = Vec::new();
-                    a.encode(w, &mut bytes);
-                    bytes
-                }
-                None => w.as_bytes().to_vec(),
-            })
-            .collect();
-        // Leftmost-longest over two-byte codes picks what it picks over UTF-8: two words
-        // that match at one place are prefixes of one another, so the longer in chars is
-        // the longer in bytes. No prefilter: every char of the text starts with one of a
-        // few lead bytes.
-        let words = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .prefilter(alphabet.is_none())
-            .build(&encoded)
-            .expect("a tone lexicon of folded words always compiles");
         ToneScorer {
-            words,
-            alphabet,
+            words: Dictionary::of_tone(&folded),
             patterns,
             model: ToneModel::shipped(),
         }
@@ -575,10 +563,27 @@ impl ToneScorer {
         self.tone_of_folded(&normalize_text(text))
     }
 
-    /// The tone of a text already folded by `normalize_text` (the classifier folds each
-    /// item once for its topics and its tone).
+    /// The tone of a text already folded by `normalize_text`.
     pub fn tone_of_folded(&self, folded: &str) -> Tone {
         let (lexicon, _, model) = self.parts(folded);
+        Tone::from_score(squash(combine(lexicon, model)))
+    }
+
+    /// The dictionary of the lexicon's words, which a classifier's dictionary extends
+    /// with its terms.
+    pub(super) fn dictionary(&self) -> &Dictionary {
+        &self.words
+    }
+
+    /// The tone of a folded text that a classifier read (`read`, with the codes of its
+    /// dictionary) and walked (`words`: this scorer's words, leftmost-longest).
+    pub(super) fn tone_of_reading(
+        &self,
+        folded: &str,
+        reading: Reading,
+        words: &[ToneHit],
+    ) -> Tone {
+        let (lexicon, _, model) = self.score(folded, reading, words);
         Tone::from_score(squash(combine(lexicon, model)))
     }
 
@@ -619,7 +624,7 @@ impl ToneScorer {
                     end,
                     weight,
                     value: round2(p.value),
-                    notes: p.notes,
+                    notes: p.notes.iter().map(|&n| self.note(n)).collect(),
                     origin,
                 }
             })
@@ -653,7 +658,7 @@ impl ToneScorer {
         let folded = normalize_text(text);
         let (mut neg, mut pos) = (0, 0);
         for (pi, _, _) in self.word_matches(&folded) {
-            let e = &self.patterns[pi].2;
+            let e = &self.patterns[pi as usize].2;
             match e.kind {
                 Kind::Sentiment | Kind::Rhetorical if e.weight < 0.0 => neg += 1,
                 Kind::Sentiment if e.weight > 0.0 => pos += 1,
@@ -665,44 +670,34 @@ impl ToneScorer {
 
     /// The lexicon's words in `folded`, leftmost-longest, in order: (pattern, start char,
     /// end char).
-    fn word_matches(&self, folded: &str) -> Vec<(usize, usize, usize)> {
+    fn word_matches(&self, folded: &str) -> Vec<ToneHit> {
+        let mut codes = Vec::new();
+        self.words.encode(folded, &mut codes);
         let mut out = Vec::new();
-        match &self.alphabet {
-            Some(a) => {
-                let mut encoded = Vec::with_capacity(folded.len());
-                a.encode(folded, &mut encoded);
-                for m in self.words.find_iter(encoded.as_slice()) {
-                    out.push((m.pattern().as_usize(), m.start() / 2, m.end() / 2));
-                }
-            }
-            None => {
-                // Char offsets counted on from the previous match (matches come in order
-                // and do not overlap): no table of a char per byte.
-                let bytes = folded.as_bytes();
-                let (mut at_byte, mut at_char) = (0usize, 0usize);
-                let mut char_at = |b: usize| -> usize {
-                    at_char += bytes[at_byte..b]
-                        .iter()
-                        .filter(|&&x| (x as i8) >= -0x40)
-                        .count();
-                    at_byte = b;
-                    at_char
-                };
-                for m in self.words.find_iter(bytes) {
-                    let start = char_at(m.start());
-                    out.push((m.pattern().as_usize(), start, char_at(m.end())));
-                }
-            }
-        }
+        self.words.tone_words(&codes, &mut out);
         out
     }
 
-    /// Walks the matches clause by clause; returns the sum, the counted words and the
-    /// model's log-odds (the model rides on the same pass over the chars).
+    /// Reads, walks and scores a folded text with this scorer's own dictionary.
     fn parts(&self, folded: &str) -> (f64, Vec<Part>, ModelSay) {
-        // One pass over the chars: the clause/sentence breaks, the quoted spans, the
-        // sentences that end in a question mark, and the model's sum.
-        let mut model = Accumulator::default();
+        let mut codes = Vec::new();
+        let reading = self.read(folded, &self.words, &mut codes);
+        let mut words = Vec::new();
+        self.words.tone_words(&codes, &mut words);
+        self.score(folded, reading, &words)
+    }
+
+    /// One pass over the chars of a folded text: each char's code in `dictionary` into
+    /// `codes`, the clause and sentence breaks, the quoted spans, the sentences that end
+    /// in a question mark, and the model's sum.
+    pub(super) fn read(
+        &self,
+        folded: &str,
+        dictionary: &Dictionary,
+        codes: &mut Vec<u32>,
+    ) -> Reading {
+        codes.reserve(folded.len() / 2);
+        let mut model = Accumulator::for_text(folded.len());
         let mut breaks: Vec<(usize, bool)> = Vec::new(); // (char index, sentence end)
         let mut quotes: Vec<(usize, usize)> = Vec::new(); // chars inside, [start, end)
         let mut open_quote: Option<usize> = None;
@@ -712,7 +707,13 @@ impl ToneScorer {
         let mut ironic: Vec<usize> = Vec::new(); // a single praise char quoted, its index
         let mut prev = ' ';
         for (n, (b, c)) in folded.char_indices().enumerate() {
+            codes.push(dictionary.code(c));
             model.push(self.model, c);
+            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+                // Most chars: Han, none of the marks below.
+                prev = c;
+                continue;
+            }
             if is_clause_end(c) {
                 breaks.push((n, is_sentence_end(c)));
             }
@@ -749,22 +750,47 @@ impl ToneScorer {
             logit: f64::from(model.logit(self.model)),
             chars: model.chars(),
         };
+        Reading {
+            say,
+            breaks,
+            quotes,
+            questions,
+            ironic,
+        }
+    }
+
+    /// Walks the words clause by clause; returns the sum, the counted words and the
+    /// model's log-odds.
+    fn score(
+        &self,
+        folded: &str,
+        reading: Reading,
+        words: &[ToneHit],
+    ) -> (f64, Vec<Part>, ModelSay) {
+        let Reading {
+            say,
+            breaks,
+            quotes,
+            questions,
+            ironic,
+        } = reading;
         let quoted = |start: usize, end: usize| quotes.iter().any(|&(s, e)| s <= start && end <= e);
 
         let mut parts: Vec<Part> = Vec::new();
         let mut next_break = 0;
         let mut sentence = 0;
         let mut irony_in: Vec<usize> = Vec::new(); // sentences with an irony cue
-                                                   // Clause state.
-        let mut negation: Option<(usize, String)> = None; // (end char, word)
-        let mut degree: Option<(usize, f64, String)> = None;
-        let mut remedy: Option<String> = None;
+                                                   // Clause state; words are pattern indexes.
+        let mut negation: Option<(usize, usize)> = None; // (end char, word)
+        let mut degree: Option<(usize, f64, usize)> = None;
+        let mut remedy: Option<usize> = None;
         let mut clause_first = 0; // index in parts of the clause's first word
                                   // Sentence state.
         let mut sentence_first = 0;
-        let mut after_adversative: Option<String> = None;
+        let mut after_adversative: Option<usize> = None;
 
-        for (pi, start, end) in self.word_matches(folded) {
+        for &(pi, start, end) in words {
+            let (pi, start, end) = (pi as usize, start as usize, end as usize);
             while next_break < breaks.len() && breaks[next_break].0 < start {
                 negation = None;
                 degree = None;
@@ -777,17 +803,17 @@ impl ToneScorer {
                 }
                 next_break += 1;
             }
-            let (word, _, entry) = &self.patterns[pi];
+            let entry = &self.patterns[pi].2;
             match entry.kind {
-                Kind::Negation => negation = Some((end, word.clone())),
-                Kind::Degree => degree = Some((end, entry.weight, word.clone())),
+                Kind::Negation => negation = Some((end, pi)),
+                Kind::Degree => degree = Some((end, entry.weight, pi)),
                 Kind::Irony => irony_in.push(sentence),
                 Kind::Adversative => {
                     for p in &mut parts[sentence_first..] {
                         p.value *= 0.5;
-                        p.notes.push(format!("转折前（{word}）×0.5"));
+                        p.notes.push(Note::BeforeAdversative(pi));
                     }
-                    after_adversative = Some(word.clone());
+                    after_adversative = Some(pi);
                 }
                 Kind::Remedy => {
                     // Complaint words already in the clause are what is being fixed.
@@ -796,10 +822,10 @@ impl ToneScorer {
                             if self.patterns[i].2.kind == Kind::Sentiment);
                         if p.value < 0.0 && sentiment {
                             p.value *= 0.2;
-                            p.notes.push(format!("整治（{word}）×0.2"));
+                            p.notes.push(Note::Remedy(pi));
                         }
                     }
-                    remedy = Some(word.clone());
+                    remedy = Some(pi);
                 }
                 Kind::Sentiment | Kind::Rhetorical => {
                     if entry.weight == 0.0 {
@@ -812,7 +838,7 @@ impl ToneScorer {
                         if let Some((at, mult, w)) = degree.take() {
                             if start.saturating_sub(at) <= 3 {
                                 value *= mult;
-                                notes.push(format!("程度（{w}）×{mult}"));
+                                notes.push(Note::Degree(w, mult));
                             }
                         }
                         if let Some((at, w)) = negation.take() {
@@ -822,13 +848,13 @@ impl ToneScorer {
                                 } else {
                                     -value * 0.9
                                 };
-                                notes.push(format!("否定（{w}）"));
+                                notes.push(Note::Negation(w));
                             }
                         }
-                        if let Some(w) = &remedy {
+                        if let Some(w) = remedy {
                             if value < 0.0 {
                                 value *= 0.2;
-                                notes.push(format!("整治（{w}）×0.2"));
+                                notes.push(Note::Remedy(w));
                             }
                         }
                         if value > 0.0 && quoted(start, end) {
@@ -837,9 +863,9 @@ impl ToneScorer {
                             quoted_praise = true;
                         }
                     }
-                    if let Some(w) = &after_adversative {
+                    if let Some(w) = after_adversative {
                         value *= 1.5;
-                        notes.push(format!("转折后（{w}）×1.5"));
+                        notes.push(Note::AfterAdversative(w));
                     }
                     parts.push(Part {
                         source: Source::Word(pi),
@@ -859,10 +885,10 @@ impl ToneScorer {
             }
             if irony_in.contains(&p.sentence) {
                 p.value *= IRONY;
-                p.notes.push(format!("引号里的反话 ×{IRONY}"));
+                p.notes.push(Note::Irony);
             } else {
                 p.value = 0.0;
-                p.notes.push("引号里的名称，不计".to_string());
+                p.notes.push(Note::QuotedName);
             }
         }
         // A single praise character in quotes: 真是“好”服务.
@@ -894,6 +920,35 @@ impl ToneScorer {
         }
         let sum = parts.iter().map(|p| p.value).sum();
         (sum, parts, say)
+    }
+}
+
+/// What one pass over a folded text's chars gathered for the scorer (`ToneScorer::read`).
+pub(super) struct Reading {
+    say: ModelSay,
+    /// (char index, sentence end).
+    breaks: Vec<(usize, bool)>,
+    /// Chars inside quotes, [start, end).
+    quotes: Vec<(usize, usize)>,
+    /// Sentences ending in a question mark: bytes [start, end), chars [start, end).
+    questions: Vec<(usize, usize, usize, usize)>,
+    /// A single praise char quoted: its index.
+    ironic: Vec<usize>,
+}
+
+impl ToneScorer {
+    /// A note in words: 否定（不）, 程度（非常）×1.8, 转折后（但是）×1.5 …
+    fn note(&self, note: Note) -> String {
+        let word = |i: usize| &self.patterns[i].0;
+        match note {
+            Note::Degree(w, mult) => format!("程度（{}）×{mult}", word(w)),
+            Note::Negation(w) => format!("否定（{}）", word(w)),
+            Note::Remedy(w) => format!("整治（{}）×0.2", word(w)),
+            Note::BeforeAdversative(w) => format!("转折前（{}）×0.5", word(w)),
+            Note::AfterAdversative(w) => format!("转折后（{}）×1.5", word(w)),
+            Note::Irony => format!("引号里的反话 ×{IRONY}"),
+            Note::QuotedName => "引号里的名称，不计".to_string(),
+        }
     }
 }
 

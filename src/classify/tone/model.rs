@@ -151,24 +151,39 @@ impl ToneModel {
 
 /// The model's sum over a text fed one char at a time, so that the tone scorer can run
 /// it inside its own pass over the text.
+///
+/// The pass only computes where each n-gram's weight is; the weights are read afterwards
+/// in one tight loop (`logit`). Read inside the pass, each of the three reads a char into
+/// a table larger than the cache waited behind the pass's other work; read together, many
+/// are under way at once. The sum is of integers, so its order changes nothing.
 #[derive(Default)]
 pub struct Accumulator {
     a: u64,
     b: u64,
-    sum: i64,
-    n: u32,
+    /// The table index of every n-gram counted.
+    buckets: Vec<u32>,
     /// A whitespace run seen and not yet counted: counted as one space when a char
     /// follows it, dropped at the ends (the training fold strips the text).
     space: bool,
 }
 
 impl Accumulator {
+    /// For a text of `bytes` bytes: three n-grams a char, and a Chinese char is three
+    /// bytes.
+    pub fn for_text(bytes: usize) -> Accumulator {
+        Accumulator {
+            buckets: Vec::with_capacity(bytes + 8),
+            ..Default::default()
+        }
+    }
+
     #[inline]
     pub fn push(&mut self, model: &ToneModel, ch: char) {
         let c = match ch {
             '0'..='9' => '0',
-            c if c.is_whitespace() => {
-                self.space = self.n > 0;
+            // Nothing above U+3000 is whitespace: Chinese skips the table lookup.
+            c if c <= '\u{3000}' && c.is_whitespace() => {
+                self.space = !self.buckets.is_empty();
                 return;
             }
             c => c,
@@ -181,23 +196,29 @@ impl Accumulator {
 
     #[inline]
     fn count(&mut self, model: &ToneModel, c: u64) {
-        for i in model.buckets(self.a, self.b, c) {
-            self.sum += i64::from(model.weights[i]);
-        }
-        self.n += 3;
+        // Indexes fit in u32: the table has at most 2^24 weights (`parse`).
+        self.buckets
+            .extend(model.buckets(self.a, self.b, c).map(|i| i as u32));
         (self.a, self.b) = (self.b, c);
     }
 
     /// How many chars were counted (a whitespace run is one).
     pub fn chars(&self) -> usize {
-        (self.n / 3) as usize
+        self.buckets.len() / 3
     }
 
     pub fn logit(&self, model: &ToneModel) -> f32 {
-        if self.n == 0 {
+        if self.buckets.is_empty() {
             return 0.0;
         }
-        model.bias + model.scale * self.sum as f32 / (self.n as f32).sqrt()
+        let weights = model.weights.as_slice();
+        let sum: i64 = self
+            .buckets
+            .iter()
+            .map(|&i| i64::from(weights[i as usize]))
+            .sum();
+        let n = self.buckets.len() as u32;
+        model.bias + model.scale * sum as f32 / (n as f32).sqrt()
     }
 }
 
