@@ -745,33 +745,6 @@ async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_downlo
         .contains("evidence.warc.gz"));
 }
 
-/// A server that sends a head and then a byte of body at a time, for ever.
-async fn endless_page() -> (String, tokio::task::JoinHandle<()>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/endless.html", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = [0u8; 4096];
-                let _ = socket.read(&mut request).await;
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\
-                            Transfer-Encoding: chunked\r\n\r\n";
-                if socket.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    if socket.write_all(b"1\r\nx\r\n").await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, task)
-}
-
 /// The daemon of `sc` with a page timeout of a second, so that a page that never ends is
 /// given up on quickly.
 fn impatient(sc: &common::Scenario) -> yuqing::daemon::scheduler::Daemon {
@@ -787,7 +760,7 @@ fn impatient(sc: &common::Scenario) -> yuqing::daemon::scheduler::Daemon {
 #[tokio::test]
 async fn pages_that_cannot_be_kept_say_why_on_the_item_and_the_alert_goes_out() {
     let sc = common::scenario(common::SCENIC_MAJOR, &[], "", &None).await;
-    let (endless, server) = endless_page().await;
+    let (endless, server) = common::http::endless_server("/endless.html").await;
     sc.http.set(
         "/huge.html",
         common::Response::ok("text/html", vec![b'x'; 11 * 1024 * 1024]),

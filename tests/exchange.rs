@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::{fixture, HttpServer, Response};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use yuqing::fetch::{FetchError, FetchSettings, Fetcher};
 
 /// 14:00 Beijing time on Tuesday 24 November 2026.
@@ -209,39 +208,12 @@ async fn a_body_over_the_cap_is_refused() {
     }
 }
 
-/// A server that sends a head and then a byte of body at a time, for ever.
-async fn endless_server() -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/endless", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = [0u8; 4096];
-                let _ = socket.read(&mut request).await;
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\
-                            Transfer-Encoding: chunked\r\n\r\n";
-                if socket.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let mut tick = tokio::time::interval(Duration::from_millis(20));
-                loop {
-                    tick.tick().await;
-                    if socket.write_all(b"1\r\nx\r\n").await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, task)
-}
-
 #[tokio::test]
 async fn a_body_that_never_ends_times_out() {
     let mut settings = FetchSettings::new("yuqing-test/0.1");
     settings.page_timeout = Duration::from_millis(500);
     let fetcher = Fetcher::new(settings).expect("fetcher");
-    let (url, server) = endless_server().await;
+    let (url, server) = common::http::endless_server("/endless").await;
     let started = std::time::Instant::now();
     let error = fetcher.exchange(&url, now()).await.unwrap_err();
     server.abort();

@@ -1,0 +1,189 @@
+use super::*;
+
+fn scorer() -> Arc<ToneScorer> {
+    ToneScorer::new(&ToneLexicon::default())
+}
+
+#[test]
+fn complaints_are_negative_and_news_is_not() {
+    let s = scorer();
+    assert_eq!(
+        s.tone("游客吐槽古镇餐馆宰客，一盘青菜要价188元").label,
+        ToneLabel::Negative
+    );
+    assert_ne!(
+        s.tone("市博物馆发布春节期间开放时间安排").label,
+        ToneLabel::Negative
+    );
+    assert_eq!(
+        s.tone("景区工作人员帮忙找回钱包，游客送来锦旗点赞").label,
+        ToneLabel::Positive
+    );
+    // The demo's own sample (issue 28: once 负面 -1.00): a precaution is not an accident,
+    // while the accident itself still reads negative.
+    let precaution = s.explain("市文旅局部署“五一”假期景区安全工作 严防踩踏事故");
+    assert_ne!(precaution.tone.label, ToneLabel::Negative, "{precaution}");
+    assert_eq!(
+        s.tone("示例山景区发生踩踏事件 多名游客受伤").label,
+        ToneLabel::Negative
+    );
+}
+
+#[test]
+fn notices_do_not_read_positive() {
+    // Issue 25: 召开周例会 read positive (the model's "not negative" counted as praise,
+    // and one formal NTUSD word made a notice 正面).
+    let s = scorer();
+    for text in [
+        "召开周例会",
+        "今天多云",
+        "会议通知",
+        "市图书馆12月起周一闭馆改为周二闭馆",
+    ] {
+        let e = s.explain(text);
+        assert_ne!(e.tone.label, ToneLabel::Positive, "{e}");
+    }
+    let e = s.explain("景区工作人员帮忙找回钱包，游客送来锦旗点赞，服务真贴心");
+    assert_eq!(e.tone.label, ToneLabel::Positive, "{e}");
+}
+
+#[test]
+fn the_model_alone_makes_nothing_positive() {
+    // "Not negative" is no praise: without praise words the model can cancel
+    // complaint words (a drill) but not make a text positive.
+    let s = scorer();
+    let e = s.explain("市博物馆春节期间除夕闭馆，正月初一至初七正常开放，观众需提前预约。");
+    assert!(e.model.logit < 0.0, "{e}");
+    assert_ne!(e.tone.label, ToneLabel::Positive, "{e}");
+    assert!(
+        e.sum <= e.words.iter().map(|w| w.value).sum::<f64>().max(0.0) + 0.05,
+        "{e}"
+    );
+}
+
+#[test]
+fn negation_flips_and_weakens() {
+    let s = scorer();
+    let plain = s.explain("发生安全事故");
+    // The lexicon's half alone: the model has its own say.
+    let lex = |e: &ToneExplanation| e.sum - e.model.value;
+    let negated = s.explain("没有发生安全事故");
+    assert!(lex(&plain) < 0.0, "{plain}");
+    assert!(lex(&negated) > 0.0, "{negated}");
+    assert!(lex(&negated).abs() < lex(&plain).abs(), "{negated}");
+    let unhappy = s.explain("游客很不满意");
+    assert!(lex(&unhappy) < 0.0, "{unhappy}");
+}
+
+#[test]
+fn degree_scales() {
+    let mut lex = ToneLexicon::ntusd_only();
+    lex.add_file(Path::new("grammar.toml"), GRAMMAR).unwrap();
+    lex.add_file(Path::new("t.toml"), "[terms]\n\"差劲\" = -2\n")
+        .unwrap();
+    let s = ToneScorer::new(&lex);
+    let a = s.explain("服务差劲").sum;
+    let b = s.explain("服务非常差劲").sum;
+    let c = s.explain("服务稍微差劲").sum;
+    assert!(b < a && a < c, "{a} {b} {c}");
+}
+
+#[test]
+fn after_but_weighs_more() {
+    let s = scorer();
+    let e = s.explain("风景很美，但是管理混乱，服务态度恶劣");
+    assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+    let e = s.explain("虽然排队有点久，但是秩序井然，服务贴心");
+    assert_eq!(e.tone.label, ToneLabel::Positive, "{e}");
+}
+
+#[test]
+fn rhetorical_complaints_read_negative() {
+    let s = scorer();
+    let e = s.explain("凭什么外地游客门票要贵一倍？");
+    assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+    assert!(e.words.iter().any(|w| w.quote == "凭什么"), "{e}");
+    let e = s.explain("投诉了三次，还有没有人管？");
+    assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+}
+
+#[test]
+fn remedy_is_not_a_complaint() {
+    let s = scorer();
+    let e = s.explain("我市严厉打击强制购物，旅游市场秩序明显好转");
+    assert_ne!(e.tone.label, ToneLabel::Negative, "{e}");
+}
+
+#[test]
+fn traditional_fullwidth_and_pinyin_score_as_simplified() {
+    let s = scorer();
+    let simplified = s.tone("游客投诉景区宰客，一碗面收费八十元，商家态度恶劣");
+    let traditional = s.tone("遊客投訴景區宰客，一碗麵收費八十元，商家態度惡劣");
+    let full_width = s.tone("游客投诉景区宰客，一碗面收费８０元，商家态度恶劣");
+    let pinyin = s.tone("游客投诉景区宰(zǎi)客，一碗面收费八十元，商家态度恶劣");
+    assert_eq!(simplified.label, ToneLabel::Negative);
+    assert_eq!(simplified, traditional);
+    assert_eq!(simplified, full_width);
+    assert_eq!(simplified, pinyin);
+}
+
+#[test]
+fn explanation_points_at_the_original_words() {
+    let s = scorer();
+    let text = "遊客吐槽：景區宰客";
+    let e = s.explain(text);
+    let w = e
+        .words
+        .iter()
+        .find(|w| w.word == "宰客")
+        .expect("宰客 counted");
+    assert_eq!(w.quote, "宰客");
+    let chars: Vec<char> = text.chars().collect();
+    assert_eq!(chars[w.start..w.end].iter().collect::<String>(), "宰客");
+    assert_eq!(w.origin, "culture-tourism.toml");
+    let text = e.to_string();
+    assert!(text.contains("语气：负面"), "{text}");
+}
+
+#[test]
+fn ntusd_is_decoded_and_folded() {
+    let words = ntusd();
+    assert!(words.len() > 18_000, "{}", words.len());
+    // 失望 is in NTUSD's negative list (Traditional 失望), 不滿 folds to 不满.
+    assert!(words.iter().any(|(w, v)| w == "不满" && *v < 0.0));
+    assert!(words.iter().all(|(w, _)| w.chars().count() >= 2));
+}
+
+#[test]
+fn tone_files_are_checked_with_lines() {
+    let mut lex = ToneLexicon::ntusd_only();
+    let src = "[terms]\n\"宰客\" = -3\n\"坑\" = -9\n\"  \" = -1\n";
+    let err = lex.add_file(Path::new("t.toml"), src).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("t.toml:3"), "{text}");
+    assert!(text.contains("between -5 and 5"), "{text}");
+    assert!(text.contains("t.toml:4"), "{text}");
+    let err = lex
+        .add_file(Path::new("u.toml"), "[grammer]\nnegation = []\n")
+        .unwrap_err();
+    assert!(err.to_string().contains("u.toml:1"), "{err}");
+    let err = lex
+        .add_file(Path::new("v.toml"), "[degree]\n\"很\" = 0\n")
+        .unwrap_err();
+    assert!(err.to_string().contains("more than 0"), "{err}");
+}
+
+#[test]
+fn operator_words_override_ntusd() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("local.toml"),
+        "[terms]\n\"不满\" = 0\n\"门票贵\" = -2\n",
+    )
+    .unwrap();
+    let lex = ToneLexicon::load_dir(dir.path()).unwrap();
+    let s = ToneScorer::new(&lex);
+    // The lexicon's half (the model is not the operator's to silence).
+    assert_eq!(s.components("群众不满").0, 0.0);
+    assert!(s.components("门票贵").0 < 0.0);
+}
