@@ -155,40 +155,30 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     let first = common::incident(&store, id).await.first_item_id;
     let item = store.item(first).await.unwrap().unwrap();
     assert!(item.topics.is_empty(), "{backend:?}: {:?}", item.topics);
-    sqlx::query("UPDATE items SET topics = 'scenic'")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let e = store.item(first).await.unwrap_err();
-    assert!(
-        format!("{e:#}").contains(&format!(
-            "item {first}: stored topics `scenic` are not a list of topic ids"
-        )),
-        "{backend:?}: {e:#}"
-    );
-
-    // Its tone likewise: a label the classifier does not give, or a score out of range, is
-    // named with the item, never read as "no tone".
-    sqlx::query("UPDATE items SET topics = '[]', tone = 'angry', tone_score = -50")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let e = store.item(first).await.unwrap_err();
-    assert!(
-        format!("{e:#}").contains(&format!("item {first}: unknown tone `angry`")),
-        "{backend:?}: {e:#}"
-    );
-    sqlx::query("UPDATE items SET tone = 'negative', tone_score = 250")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let e = store.item(first).await.unwrap_err();
-    assert!(
-        format!("{e:#}").contains(&format!(
-            "item {first}: stored tone `negative` with score `250` is not a tone"
-        )),
-        "{backend:?}: {e:#}"
-    );
+    // Its topics and its tone: a stored value that is not a list of topic ids, a label the
+    // classifier does not give, or a score out of range is named with the item, never read
+    // as "no topic" or "no tone".
+    for (update, expected) in [
+        (
+            "UPDATE items SET topics = 'scenic'",
+            format!("item {first}: stored topics `scenic` are not a list of topic ids"),
+        ),
+        (
+            "UPDATE items SET topics = '[]', tone = 'angry', tone_score = -50",
+            format!("item {first}: unknown tone `angry`"),
+        ),
+        (
+            "UPDATE items SET tone = 'negative', tone_score = 250",
+            format!("item {first}: stored tone `negative` with score `250` is not a tone"),
+        ),
+    ] {
+        sqlx::query(update).execute(store.pool()).await.unwrap();
+        let e = store.item(first).await.unwrap_err();
+        assert!(
+            format!("{e:#}").contains(&expected),
+            "{backend:?}, {update}: {e:#}"
+        );
+    }
 }
 
 backend_test!(the_open_incident_gauges_count_neither_closed_nor_merged_incidents);
