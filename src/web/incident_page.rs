@@ -168,6 +168,12 @@ fn mark(c: &Console, text: &str, topic: &str, source: &str) -> Marked {
         .flat_map(|t| t.evidence.iter().map(|e| (e.start, e.end)))
         .collect();
     spans.sort();
+    pieces(text, spans)
+}
+
+/// `text` in pieces, the char ranges `spans` (sorted) marked; one empty piece for an empty
+/// text.
+pub(super) fn pieces(text: &str, spans: Vec<(usize, usize)>) -> Marked {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut at = 0;
@@ -188,7 +194,7 @@ fn mark(c: &Console, text: &str, topic: &str, source: &str) -> Marked {
         });
         at = e;
     }
-    if at < chars.len() {
+    if at < chars.len() || out.is_empty() {
         out.push(Piece {
             text: chars[at..].iter().collect(),
             marked: false,

@@ -220,33 +220,7 @@ pub async fn page(
 
 /// `text` in pieces, the char ranges `marks` marked.
 fn marked(text: &str, marks: Option<Vec<(usize, usize)>>) -> Marked {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut at = 0;
-    for (s, e) in marks.unwrap_or_default() {
-        let (s, e) = (s.max(at).min(chars.len()), e.min(chars.len()));
-        if s >= e {
-            continue;
-        }
-        if s > at {
-            out.push(Piece {
-                text: chars[at..s].iter().collect(),
-                marked: false,
-            });
-        }
-        out.push(Piece {
-            text: chars[s..e].iter().collect(),
-            marked: true,
-        });
-        at = e;
-    }
-    if at < chars.len() || out.is_empty() {
-        out.push(Piece {
-            text: chars[at..].iter().collect(),
-            marked: false,
-        });
-    }
-    out
+    super::incident_page::pieces(text, marks.unwrap_or_default())
 }
 
 /// About 100 characters of `summary` around its first mark, the marks in it marked; empty
