@@ -182,6 +182,24 @@ async fn text_until(c: &Client, css: &str, done: impl Fn(&str) -> bool) -> Strin
     }
 }
 
+/// Clicks `what`, found afresh on every try for the same reason as [`text_until`]: a live
+/// update can replace the element between finding and clicking it (a stale reference).
+/// Fails after 10 s with the last error.
+async fn click(c: &Client, what: Locator<'_>) {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let tried = match c.find(what).await {
+            Ok(e) => e.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match tried {
+            Ok(()) => return,
+            Err(e) if std::time::Instant::now() > until => panic!("click {what:?}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_duty_officer_logs_in_watches_the_countdown_and_records_ack_and_release() {
     let d = driver().await;
@@ -589,7 +607,7 @@ async fn incidents_of_one_topic_are_told_apart_by_their_titles() {
 /// page with links to the others, and the split form lists only this page's items.
 #[tokio::test]
 async fn a_large_incident_shows_its_items_a_page_at_a_time() {
-    use yuqing::store::{Incoming, NewItem, Stored};
+    use yuqing::store::{Incoming, Stored};
     use yuqing::vocab::clock::Clock;
     let d = driver().await;
     let site = site(&None).await;
@@ -606,20 +624,7 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
     let incoming: Vec<Incoming> = titles
         .iter()
         .zip(&guids)
-        .map(|(title, guid)| Incoming {
-            item: NewItem {
-                source_id: "news",
-                guid,
-                link: Some("https://bbs.example.cn/t/big"),
-                title,
-                summary: "",
-                published_at: None,
-                content_hash: guid,
-            },
-            tone: None,
-            topics: None,
-            signature: None,
-        })
+        .map(|(title, guid)| common::news_item(guid, title, Some("https://bbs.example.cn/t/big")))
         .collect();
     let now = site.s.clock.now().timestamp();
     let mut tx = store.begin().await.unwrap();
@@ -644,24 +649,14 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
         !head.contains("后续报道 099"),
         "the second page's first item: {head}"
     );
-    c.find(Locator::LinkText("下一页"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("下一页")).await;
     let second = text_until(&c, "#items", |t| t.contains("后续报道 099")).await;
     assert_has!(second, "后续报道 099");
     assert!(
         c.find(Locator::Id("do-close")).await.is_ok(),
         "the forms stay"
     );
-    c.find(Locator::Css("details.more > summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("details.more > summary")).await;
     let split = c.find_all(Locator::Css("label.check")).await.unwrap().len();
     assert_eq!(split, 100, "the split form lists this page's items");
     screenshots(&c, "incident-large").await;
@@ -673,20 +668,7 @@ async fn a_large_incident_shows_its_items_a_page_at_a_time() {
     let guids: Vec<String> = (0..350).map(|n| format!("more-{n}")).collect();
     let more: Vec<Incoming> = guids
         .iter()
-        .map(|guid| Incoming {
-            item: NewItem {
-                source_id: "news",
-                guid,
-                link: None,
-                title: guid,
-                summary: "",
-                published_at: None,
-                content_hash: guid,
-            },
-            tone: None,
-            topics: None,
-            signature: None,
-        })
+        .map(|guid| common::news_item(guid, guid, None))
         .collect();
     let mut tx = store.begin().await.unwrap();
     store

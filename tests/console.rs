@@ -1465,7 +1465,7 @@ async fn every_incident_is_named_by_its_title_which_the_duty_officer_can_set(
 
 #[tokio::test]
 async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at_a_time() {
-    use yuqing::store::{Incoming, NewItem};
+    use yuqing::store::Incoming;
     use yuqing::vocab::clock::Clock;
     let site = site(&None).await;
     let store = &site.s.daemon.store;
@@ -1478,20 +1478,7 @@ async fn a_huge_incident_page_shows_its_forms_and_its_items_and_record_a_page_at
     let incoming: Vec<Incoming> = titles
         .iter()
         .zip(&guids)
-        .map(|(title, guid)| Incoming {
-            item: NewItem {
-                source_id: "news",
-                guid,
-                link: None,
-                title,
-                summary: "",
-                published_at: None,
-                content_hash: guid,
-            },
-            tone: None,
-            topics: None,
-            signature: None,
-        })
+        .map(|(title, guid)| common::news_item(guid, title, None))
         .collect();
     let now = site.s.clock.now().timestamp();
     let mut tx = store.begin().await.unwrap();

@@ -130,6 +130,29 @@ pub fn log_file(root: &Path) -> std::process::Stdio {
         .expect("open the daemon's log file")
 }
 
+/// A bare item of source `news` as a poll would hand it to `store_items`: no summary, no
+/// publication time, no tone, topics or signature; its content hash is its GUID.
+pub fn news_item<'a>(
+    guid: &'a str,
+    title: &'a str,
+    link: Option<&'a str>,
+) -> yuqing::store::Incoming<'a> {
+    yuqing::store::Incoming {
+        item: yuqing::store::NewItem {
+            source_id: "news",
+            guid,
+            link,
+            title,
+            summary: "",
+            published_at: None,
+            content_hash: guid,
+        },
+        tone: None,
+        topics: None,
+        signature: None,
+    }
+}
+
 /// Incident `#id` as the store holds it now; the test fails if there is none.
 pub async fn incident(store: &yuqing::store::Store, id: i64) -> yuqing::store::IncidentRow {
     store
