@@ -238,18 +238,9 @@ impl Store {
     /// its tone, topics and signature) when it is new.
     async fn store_one(&self, tx: &mut Tx, new: &Incoming<'_>, now: i64) -> Result<Stored> {
         let item = &new.item;
-        // The same GUID, else the same content under another URL of the source: one
-        // statement, each half on its own index (an `OR` would scan the source's items).
-        let found: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND guid = $2 \
-             UNION ALL \
-             SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND content_hash = $3",
-        )
-        .bind(item.source_id)
-        .bind(item.guid)
-        .bind(item.content_hash)
-        .fetch_all(&mut **tx)
-        .await?;
+        let found = self
+            .own_items(tx, item.source_id, &[item.guid], &[item.content_hash])
+            .await?;
         if let Some((id, _, hash)) = found.iter().find(|(_, guid, _)| guid == item.guid) {
             if hash == item.content_hash {
                 return Ok(Stored::Seen);
@@ -299,6 +290,50 @@ impl Store {
         Ok(out)
     }
 
+    /// The source's items with one of these GUIDs, or else with one of these contents
+    /// under another URL: `(id, guid, content_hash)`. One statement, each half on its own
+    /// index (an `OR` would scan the source's items). The content half asks
+    /// `items_by_content` alone and leaves other sources' rows out here: with
+    /// `source_id = $1` in it SQLite would walk the source's items instead (a content hash
+    /// is nearly unique, a source has thousands of items), and an index on
+    /// `(source_id, content_hash)` only for this lookup costs every insert and every
+    /// prune a page write at a random key (migration 0032).
+    async fn own_items(
+        &self,
+        tx: &mut Tx,
+        source_id: &str,
+        guids: &[&str],
+        hashes: &[&str],
+    ) -> Result<Vec<(i64, String, String)>> {
+        let params = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = format!(
+            "SELECT id, guid, content_hash, source_id FROM items \
+             WHERE source_id = $1 AND guid IN ({}) \
+             UNION ALL \
+             SELECT id, guid, content_hash, source_id FROM items WHERE content_hash IN ({})",
+            params(2, guids.len()),
+            params(2 + guids.len(), hashes.len()),
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String, String)>(&sql).bind(source_id);
+        for g in guids {
+            q = q.bind(*g);
+        }
+        for h in hashes {
+            q = q.bind(*h);
+        }
+        let rows = q.fetch_all(&mut **tx).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, _, _, source)| source == source_id)
+            .map(|(id, guid, hash, _)| (id, guid, hash))
+            .collect())
+    }
+
     async fn store_batch(
         &self,
         tx: &mut Tx,
@@ -316,27 +351,9 @@ impl Store {
         if items.is_empty() {
             return Ok(out);
         }
-        let n = items.len();
-        let guids = (0..n).map(|i| format!("${}", i + 2)).collect::<Vec<_>>();
-        let hashes = (0..n)
-            .map(|i| format!("${}", n + i + 2))
-            .collect::<Vec<_>>();
-        let sql = format!(
-            "SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND guid IN ({}) \
-             UNION ALL \
-             SELECT id, guid, content_hash FROM items WHERE source_id = $1 AND content_hash IN ({})",
-            guids.join(", "),
-            hashes.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(source_id);
-        for i in items {
-            q = q.bind(i.item.guid);
-        }
-        for i in items {
-            q = q.bind(i.item.content_hash);
-        }
-        let found = q.fetch_all(&mut **tx).await?;
         let guids: Vec<&str> = items.iter().map(|i| i.item.guid).collect();
+        let hashes: Vec<&str> = items.iter().map(|i| i.item.content_hash).collect();
+        let found = self.own_items(tx, source_id, &guids, &hashes).await?;
         // Entries this source found before and were another source's items then.
         let sighted = self.sighted_guids(tx, source_id, &guids).await?;
         // Which entries another source already carries, by link or text.
