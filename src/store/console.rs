@@ -2,7 +2,7 @@
 //! once, counts by state, the mail of one incident, a filtered page of items, and a marker
 //! that changes whenever incidents do (for live updates).
 
-use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
+use super::{incidents::active_ids, DeadlineRow, ItemPage, SearchQuery, Store};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
@@ -79,8 +79,8 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
                     d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
-             FROM deadlines d JOIN incidents i ON i.id = d.incident_id WHERE i.{ACTIVE} \
-             ORDER BY d.due_at, d.id"
+             FROM deadlines d WHERE d.incident_id IN {} ORDER BY d.due_at, d.id",
+            active_ids()
         ))
         .fetch_all(self.pool())
         .await?)
@@ -98,8 +98,9 @@ impl Store {
     /// How many items each incident still being handled has.
     pub async fn active_item_counts(&self) -> Result<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT ii.incident_id, COUNT(*) FROM incident_items ii \
-             JOIN incidents i ON i.id = ii.incident_id WHERE i.{ACTIVE} GROUP BY ii.incident_id"
+            "SELECT incident_id, COUNT(*) FROM incident_items WHERE incident_id IN {} \
+             GROUP BY incident_id",
+            active_ids()
         ))
         .fetch_all(self.pool())
         .await?)

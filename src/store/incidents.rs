@@ -45,6 +45,15 @@ pub struct IncidentRow {
 /// partial index `incidents_active` (migration 0030) is on this very condition: change both.
 pub const ACTIVE: &str = "status NOT IN ('closed', 'merged', 'dismissed')";
 
+/// The incidents still being handled, as a subquery for `incident_id IN`: read from the
+/// partial index `incidents_active` (the `ORDER BY` is what makes SQLite's planner take it),
+/// so that a query about their deadlines or items costs what is being handled now. A join
+/// or an `EXISTS` per row let SQLite walk every deadline or incident item of the years
+/// behind them instead (issue 29).
+pub fn active_ids() -> String {
+    format!("(SELECT id FROM incidents WHERE {ACTIVE} ORDER BY id)")
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeadlineRow {
     pub id: i64,
@@ -353,8 +362,8 @@ impl Store {
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
                AND d.cancelled_at IS NULL \
                AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
-             ORDER BY d.due_at, d.id"
+               AND d.incident_id IN {} ORDER BY d.due_at, d.id",
+            active_ids()
         ))
         .bind(now)
         .bind(repeat_before)
@@ -372,8 +381,8 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
                AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
-             ORDER BY d.due_at, d.id"
+               AND d.incident_id IN {} ORDER BY d.due_at, d.id",
+            active_ids()
         ))
         .bind(now)
         .bind(until)

@@ -1,7 +1,7 @@
 //! The incident lifecycle after the response: state changes, monitoring, resurgence
 //! (回温), merge and split, working-day obligations.
 
-use super::incidents::{ACTIVE, INCIDENT};
+use super::incidents::{active_ids, ACTIVE, INCIDENT};
 use super::{IncidentRow, Store, Tx};
 use crate::vocab::action::ActionKind;
 use crate::vocab::ids::IncidentId;
@@ -329,9 +329,10 @@ impl Store {
     pub async fn uncertain_deadlines(&self) -> Result<Vec<(i64, String, i64, String)>> {
         Ok(sqlx::query_as(&format!(
             "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain \
-             FROM deadlines d JOIN incidents i ON i.id = d.incident_id \
+             FROM deadlines d \
              WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
-               AND d.cancelled_at IS NULL AND i.{ACTIVE} ORDER BY d.due_at"
+               AND d.cancelled_at IS NULL AND d.incident_id IN {} ORDER BY d.due_at",
+            active_ids()
         ))
         .fetch_all(self.pool())
         .await?)

@@ -1,6 +1,6 @@
 //! The counts behind the Prometheus gauges: open incidents, unmet deadlines.
 
-use super::incidents::ACTIVE;
+use super::incidents::{active_ids, ACTIVE};
 use super::Store;
 use anyhow::Result;
 
@@ -27,9 +27,8 @@ impl Store {
         Ok(sqlx::query_as(&format!(
             "SELECT d.kind, d.due_at FROM deadlines d \
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
-                             AND i.{ACTIVE}) \
-             ORDER BY d.due_at"
+               AND d.incident_id IN {} ORDER BY d.due_at",
+            active_ids()
         ))
         .fetch_all(self.pool())
         .await?)
