@@ -72,6 +72,7 @@ macro_rules! outln {
         }
     }};
 }
+pub(crate) use outln;
 
 macro_rules! out {
     ($($arg:tt)*) => {{
@@ -314,6 +315,11 @@ fn load_config(c: &ConfigArg) -> Result<Config, ExitCode> {
     config::load(&c.config).map_err(|e| invalid(&e))
 }
 
+/// The config with its watchlists and classifier; its mistakes told, exit 2, when it has any.
+fn load_settings(c: &ConfigArg) -> Result<Settings, ExitCode> {
+    Settings::load(&c.config).map_err(|e| invalid(&e))
+}
+
 pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), ExitCode> {
     let config = load_config(c)?;
     match Store::open(&config.daemon.database).await {
@@ -325,6 +331,8 @@ pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), ExitCode> {
     }
 }
 
+/// The value, or the command ends with the exit code it was refused with (the reason
+/// already told).
 macro_rules! or_exit {
     ($e:expr) => {
         match $e {
@@ -333,6 +341,7 @@ macro_rules! or_exit {
         }
     };
 }
+pub(crate) use or_exit;
 
 // The commands by family; declared after the macros above, which they use.
 mod admin;
@@ -350,8 +359,14 @@ fn known_source(c: &ConfigArg, id: &str, known: &[&str]) -> Result<(), ExitCode>
     if known.contains(&id) {
         return Ok(());
     }
+    Err(unknown(c, "source", id, known))
+}
+
+/// Says that the config defines no `what` (a source, a `[[notify]]`) `id`, and which ids it
+/// does define: exit code 2.
+fn unknown(c: &ConfigArg, what: &str, id: &str, known: &[&str]) -> ExitCode {
     eprintln!(
-        "error: {} defines no source `{id}`; known: {}",
+        "error: {} defines no {what} `{id}`; known: {}",
         c.config.display(),
         if known.is_empty() {
             "none".to_string()
@@ -359,14 +374,11 @@ fn known_source(c: &ConfigArg, id: &str, known: &[&str]) -> Result<(), ExitCode>
             known.join(", ")
         }
     );
-    Err(ExitCode::from(2))
+    ExitCode::from(2)
 }
 
 pub async fn run(c: &ConfigArg) -> Result<ExitCode> {
-    let settings = match Settings::load(&c.config) {
-        Ok(s) => s,
-        Err(e) => return Ok(invalid(&e)),
-    };
+    let settings = or_exit!(load_settings(c));
     let daemon = Daemon::start(c.config.clone(), settings, Arc::new(SystemClock)).await?;
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());

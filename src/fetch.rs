@@ -220,6 +220,28 @@ pub enum Polled {
 }
 
 impl Fetcher {
+    /// The body of `response`, within `max_body` bytes: one announced longer is refused
+    /// unread, one that runs longer as soon as it does.
+    async fn body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        let too_large = || FetchError::TooLarge {
+            limit: self.max_body,
+        };
+        let announced = response.content_length().unwrap_or(0);
+        if announced > self.max_body {
+            return Err(too_large());
+        }
+        // Sized once when the length is announced: growing by doubling would hold a 10 MB
+        // body twice over while it is copied.
+        let mut body = Vec::with_capacity(announced as usize);
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() as u64 + chunk.len() as u64 > self.max_body {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
         let client = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
@@ -293,12 +315,6 @@ impl Fetcher {
                 retry_after: retry_after(response.headers()),
             });
         }
-        let too_large = FetchError::TooLarge {
-            limit: self.max_body,
-        };
-        if response.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(too_large);
-        }
         let header = |name: &str| {
             response
                 .headers()
@@ -313,16 +329,7 @@ impl Fetcher {
             last_modified: header("last-modified"),
         };
         let final_url = response.url().clone();
-        // Sized once when the length is announced: growing by doubling would hold a 10 MB
-        // body twice over while it is copied.
-        let announced = response.content_length().unwrap_or(0).min(self.max_body);
-        let mut bytes = Vec::with_capacity(announced as usize);
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
-                return Err(too_large);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = self.body(&mut response).await?;
         Ok(Fetched::Body {
             bytes,
             content_type,

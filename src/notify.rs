@@ -9,6 +9,8 @@ pub mod dingtalk;
 pub mod dispatch;
 pub mod duty_mail;
 pub mod feishu;
+#[cfg(test)]
+mod fixtures;
 pub mod im;
 pub mod mail;
 pub mod operator_mail;

@@ -20,6 +20,7 @@ mod dashboard;
 mod events;
 mod evidence;
 mod incident_page;
+mod item;
 mod items;
 pub mod listener;
 mod pages;

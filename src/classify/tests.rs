@@ -5,13 +5,7 @@ use crate::classify::watchlist::parse_file;
 use std::path::Path;
 
 fn classifier(src: &str) -> Classifier {
-    let topics = parse_file(Path::new("t.toml"), src).unwrap_or_else(|d| panic!("{d}"));
-    let w = Watchlists {
-        topics,
-        files: vec![PathBuf::from("t.toml")],
-        ..Default::default()
-    };
-    Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"))
+    Classifier::new(&Watchlists::of_file("t.toml", src)).unwrap_or_else(|d| panic!("{d}"))
 }
 
 const SCENIC: &str = r#"
@@ -202,12 +196,7 @@ expect = true
 text = "天气晴"
 expect = true
 "#;
-    let topics = parse_file(Path::new("t.toml"), src).expect("valid");
-    let w = Watchlists {
-        topics,
-        files: vec![],
-        ..Default::default()
-    };
+    let w = Watchlists::of_file("t.toml", src);
     let c = Classifier::new(&w).expect("compiles");
     let d = c.run_examples(&w);
     let got: Vec<_> = d.0.iter().map(|d| (d.line, d.message.as_str())).collect();
@@ -267,15 +256,10 @@ fn terms_of_every_chinese_char_still_match() {
 
 #[test]
 fn a_dismissal_is_explained_with_the_phrase_to_exclude() {
-    let w = crate::classify::watchlist::Watchlists {
-        topics: crate::classify::watchlist::parse_file(
-            std::path::Path::new("w/fire.toml"),
-            "[[topic]]\nid = \"fire\"\nname = \"火灾\"\nseverity = \"major\"\nany = [\"起火\"]\n",
-        )
-        .unwrap(),
-        files: vec![],
-        ..Default::default()
-    };
+    let w = Watchlists::of_file(
+        "w/fire.toml",
+        "[[topic]]\nid = \"fire\"\nname = \"火灾\"\nseverity = \"major\"\nany = [\"起火\"]\n",
+    );
     let c = crate::classify::Classifier::new(&w).unwrap();
     let text = "美术馆新展\"起火的颜色\"开幕";
     let hint = c.explain(text, None).dismissal_hint(text, "fire");

@@ -152,6 +152,20 @@ pub fn load_dir(dir: &Path) -> Result<Watchlists, Diagnostics> {
     })
 }
 
+#[cfg(test)]
+impl Watchlists {
+    /// The watchlists of one file, `path` holding `src`, with the built-in tone lexicon; a
+    /// mistake in it panics, naming its line (for tests).
+    pub fn of_file(path: &str, src: &str) -> Watchlists {
+        let topics = parse_file(Path::new(path), src).unwrap_or_else(|d| panic!("{d}"));
+        Watchlists {
+            topics,
+            files: vec![PathBuf::from(path)],
+            ..Default::default()
+        }
+    }
+}
+
 fn duplicate(t: &Topic, first: &Topic) -> Diagnostic {
     Diagnostic::new(
         &t.file,

@@ -3,10 +3,7 @@
 use super::*;
 
 pub async fn check(c: &ConfigArg) -> Result<ExitCode> {
-    let settings = match Settings::load(&c.config) {
-        Ok(s) => s,
-        Err(e) => return Ok(invalid(&e)),
-    };
+    let settings = or_exit!(load_settings(c));
     let failures = settings.classifier.run_examples(&settings.watchlists);
     if !failures.is_empty() {
         return Ok(invalid(&failures));
@@ -219,10 +216,7 @@ fn overloaded_hosts(hosts: &[crate::fetch::politeness::HostLoad], prefix: &str) 
 pub async fn calendar_update(c: &ConfigArg) -> Result<ExitCode> {
     use crate::polling::calendar::YearUpdate;
     use chrono::Datelike;
-    let config = match load_config(c) {
-        Ok(config) => config,
-        Err(code) => return Ok(code),
-    };
+    let config = or_exit!(load_config(c));
     let Some(base) = &config.daemon.calendar_url else {
         eprintln!(
             "error: 未设置 [daemon] calendar_url（holiday-cn 文件所在的网址，如镜像的 \".../holiday-cn/\"）"

@@ -3,7 +3,7 @@
 //! published, the byline and source, and the body as plain text. The way to check what the
 //! daemon will keep of a page, and why its time or body reads as it does.
 
-use super::{load_config, CommandClock, ConfigArg};
+use super::{load_config, or_exit, CommandClock, ConfigArg};
 use crate::fetch::article::{self, Article};
 use crate::fetch::exchange::Exchange;
 use crate::fetch::{FetchError, FetchSettings, Fetcher};
@@ -17,15 +17,9 @@ use std::process::ExitCode;
 /// Fetches and reads `url`; exit 0 with the article, 1 when the page could not be fetched
 /// or holds no article, 2 when `url` is not an HTTP link.
 pub async fn read(c: &ConfigArg, url: &str, json: bool) -> Result<ExitCode> {
-    let config = match load_config(c) {
-        Ok(config) => config,
-        Err(code) => return Ok(code),
-    };
+    let config = or_exit!(load_config(c));
     let tz = config.daemon.timezone;
-    let (exchange, a) = match fetch(&config, url).await? {
-        Ok(read) => read,
-        Err(code) => return Ok(code),
-    };
+    let (exchange, a) = or_exit!(fetch(&config, url).await?);
     let mut out = std::io::stdout();
     let written = if json {
         let value = serde_json::json!({

@@ -1,7 +1,7 @@
 //! `yuqing evidence export ID --out FILE.warc.gz`: an incident's evidence as one WARC file
 //! and a manifest beside it (see `evidence::export`).
 
-use crate::cli::{open, CommandClock, ConfigArg};
+use crate::cli::{open, or_exit, CommandClock, ConfigArg};
 use crate::vocab::clock::Clock;
 use anyhow::Result;
 use clap::Subcommand;
@@ -25,10 +25,7 @@ pub enum EvidenceCommand {
 
 pub async fn run(cmd: EvidenceCommand) -> Result<ExitCode> {
     let EvidenceCommand::Export { id, out, config } = cmd;
-    let (config, store) = match open(&config).await {
-        Ok(v) => v,
-        Err(code) => return Ok(code),
-    };
+    let (config, store) = or_exit!(open(&config).await);
     if store
         .incident(store.pool(), crate::vocab::ids::IncidentId(id))
         .await?

@@ -25,10 +25,7 @@ pub async fn classify(
     parts: &ItemParts,
     file: Option<&Path>,
 ) -> Result<ExitCode> {
-    let settings = match Settings::load(&c.config) {
-        Ok(s) => s,
-        Err(e) => return Ok(invalid(&e)),
-    };
+    let settings = or_exit!(load_settings(c));
     if let Some(id) = source {
         let known: Vec<&str> = settings
             .config
@@ -162,10 +159,7 @@ async fn classify_parts(
 }
 
 pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
-    let settings = match Settings::load(&c.config) {
-        Ok(s) => s,
-        Err(e) => return Ok(invalid(&e)),
-    };
+    let settings = or_exit!(load_settings(c));
     if let Some(id) = only {
         // An own channel is polled like a source (`poll --source weibo-wenlv`).
         let known: Vec<&str> = settings

@@ -1,7 +1,7 @@
 //! The duty officer's lifecycle commands (`incident merge`, `incident split`), the state
 //! lines of `incident show`, and what `yuqing check` says about escalation and calendars.
 
-use crate::cli::{open, IncidentCommand};
+use crate::cli::{open, or_exit, outln, IncidentCommand};
 use crate::config::settings::Settings;
 use crate::store::{IncidentRow, Store};
 use crate::vocab::clock::local;
@@ -11,33 +11,18 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
-macro_rules! outln {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        if writeln!(std::io::stdout(), $($arg)*).is_err() {
-            std::process::exit(0);
-        }
-    }};
-}
-
 /// `yuqing incident merge INTO FROM` and `yuqing incident split ID ITEM…`.
 pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
     let now = crate::cli::CommandClock.now();
+    let (IncidentCommand::Merge { config, who, .. } | IncidentCommand::Split { config, who, .. }) =
+        &cmd
+    else {
+        unreachable!("only merge and split are regrouping")
+    };
+    let by = or_exit!(who.name_or_refuse());
+    let (config, store) = or_exit!(open(config).await);
     let result = match &cmd {
-        IncidentCommand::Merge {
-            into,
-            from,
-            config,
-            who,
-        } => {
-            let by = match who.name_or_refuse() {
-                Ok(by) => by,
-                Err(code) => return Ok(code),
-            };
-            let (config, store) = match open(config).await {
-                Ok(v) => v,
-                Err(code) => return Ok(code),
-            };
+        IncidentCommand::Merge { into, from, .. } => {
             crate::incident::merge(
                 &store,
                 &config,
@@ -48,20 +33,7 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             )
             .await
         }
-        IncidentCommand::Split {
-            id,
-            items,
-            config,
-            who,
-        } => {
-            let by = match who.name_or_refuse() {
-                Ok(by) => by,
-                Err(code) => return Ok(code),
-            };
-            let (config, store) = match open(config).await {
-                Ok(v) => v,
-                Err(code) => return Ok(code),
-            };
+        IncidentCommand::Split { id, items, .. } => {
             // The new incident owes its topic's obligation; a broken watchlist or calendar
             // must not stop the duty officer, so it is split without one, and says so.
             let topics = crate::classify::watchlist::load_dir(&config.daemon.watchlists)

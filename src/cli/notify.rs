@@ -2,7 +2,7 @@
 //! what the service answered — the way to check a `[[notify]]` after setting it up or
 //! after the operators were told it refuses messages.
 
-use super::{load_config, ConfigArg};
+use super::{load_config, or_exit, ConfigArg};
 use crate::notify::dispatch::Dispatcher;
 use crate::notify::im::Outcome;
 use crate::vocab::clock::Clock;
@@ -13,22 +13,10 @@ use std::process::ExitCode;
 /// Sends the test message; exit 0 when the service accepted it, 1 when it did not, 2 when
 /// the config names no such notifier.
 pub async fn test(c: &ConfigArg, id: &str) -> Result<ExitCode> {
-    let config = match load_config(c) {
-        Ok(config) => config,
-        Err(code) => return Ok(code),
-    };
+    let config = or_exit!(load_config(c));
     let Some(n) = config.notify.get(id) else {
         let known: Vec<&str> = config.notify.list.iter().map(|n| n.id.as_str()).collect();
-        eprintln!(
-            "error: {} defines no [[notify]] `{id}`; known: {}",
-            c.config.display(),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        );
-        return Ok(ExitCode::from(2));
+        return Ok(super::unknown(c, "[[notify]]", id, &known));
     };
     let dispatcher = Dispatcher::new(&config)?;
     let result = dispatcher

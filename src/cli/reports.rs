@@ -142,10 +142,7 @@ pub async fn report_incidents(
 
 /// `yuqing briefing`: the leaders' briefing of --from up to the end of --to (or of --from).
 pub async fn briefing(c: &ConfigArg, from: &str, to: Option<&str>, html: bool) -> Result<ExitCode> {
-    let settings = match Settings::load(&c.config) {
-        Ok(s) => s,
-        Err(e) => return Ok(invalid(&e)),
-    };
+    let settings = or_exit!(load_settings(c));
     let tz = settings.config.daemon.timezone;
     let now = CommandClock.now();
     // Without --to, the one day of --from (a 日报), as the console's /briefing shows it.

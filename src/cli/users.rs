@@ -2,7 +2,7 @@
 //! is no default user and no default password; the password comes from a prompt that does
 //! not echo, or from the first line of stdin with `--password-stdin` (for scripts).
 
-use crate::cli::{open, ConfigArg};
+use crate::cli::{open, or_exit, ConfigArg};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs, Clock};
 use crate::web::{hash_password, Role};
@@ -46,6 +46,15 @@ pub enum UserCommand {
         #[command(flatten)]
         config: ConfigArg,
     },
+}
+
+/// The hash of `name`'s new password, read as [`read_password`] reads it (argon2 off the
+/// async threads: it takes a while on purpose).
+async fn new_password_hash(from_stdin: bool, name: &str) -> Result<Result<String, ExitCode>> {
+    Ok(match read_password(from_stdin, name) {
+        Ok(password) => Ok(tokio::task::spawn_blocking(move || hash_password(&password)).await??),
+        Err(code) => Err(code),
+    })
 }
 
 /// The password for `name`, from a prompt or stdin; exit 2 when it is refused (see
@@ -103,19 +112,12 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(2));
             }
-            let (_, store) = match open(&config).await {
-                Ok(v) => v,
-                Err(code) => return Ok(code),
-            };
+            let (_, store) = or_exit!(open(&config).await);
             if store.user(&name).await?.is_some() {
                 eprintln!("error: 用户 `{name}` 已存在；修改密码请用 `yuqing user passwd {name}`");
                 return Ok(ExitCode::from(2));
             }
-            let password = match read_password(password_stdin, &name) {
-                Ok(p) => p,
-                Err(code) => return Ok(code),
-            };
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            let hash = or_exit!(new_password_hash(password_stdin, &name).await?);
             if !store.add_user(&name, role.as_str(), &hash, now).await? {
                 eprintln!("error: 用户 `{name}` 已存在");
                 return Ok(ExitCode::from(2));
@@ -123,10 +125,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             println!("已添加用户 {name}，角色 {}（{}）", role.zh(), role.as_str());
         }
         UserCommand::List { config } => {
-            let (config, store) = match open(&config).await {
-                Ok(v) => v,
-                Err(code) => return Ok(code),
-            };
+            let (config, store) = or_exit!(open(&config).await);
             let tz = config.daemon.timezone;
             let users = store.users().await?;
             if users.is_empty() {
@@ -150,27 +149,17 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             password_stdin,
             config,
         } => {
-            let (_, store) = match open(&config).await {
-                Ok(v) => v,
-                Err(code) => return Ok(code),
-            };
+            let (_, store) = or_exit!(open(&config).await);
             if store.user(&name).await?.is_none() {
                 eprintln!("error: 没有用户 `{name}`（`yuqing user list` 列出全部用户）");
                 return Ok(ExitCode::from(2));
             }
-            let password = match read_password(password_stdin, &name) {
-                Ok(p) => p,
-                Err(code) => return Ok(code),
-            };
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            let hash = or_exit!(new_password_hash(password_stdin, &name).await?);
             store.set_password(&name, &hash, now).await?;
             println!("已修改 {name} 的密码；其已登录的会话均已结束");
         }
         UserCommand::Disable { name, config } => {
-            let (_, store) = match open(&config).await {
-                Ok(v) => v,
-                Err(code) => return Ok(code),
-            };
+            let (_, store) = or_exit!(open(&config).await);
             if !store.disable_user(&name, now).await? {
                 eprintln!("error: 没有用户 `{name}`（`yuqing user list` 列出全部用户）");
                 return Ok(ExitCode::from(2));

@@ -1,7 +1,9 @@
 //! `[[channel]]`: the agency's own channels, read like a source (a feed or a list page),
 //! with the publication duty their posts are checked against.
 
-use super::source::{article, check_id, check_url, page_selectors, Source, SourceKind};
+use super::source::{
+    article, check_id, check_url, no_selectors, page_selectors, selectors, Source, SourceKind,
+};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::duration::Span;
 use lettre::message::Mailbox;
@@ -109,15 +111,9 @@ pub(super) fn check(
             format!("channel `{id}`: unknown kind `{kind}`: expected website, column, wechat, weibo or app"),
         ));
     }
-    let selectors = [
-        ("item", &c.item),
-        ("title", &c.title),
-        ("link", &c.link),
-        ("date", &c.date),
-        ("summary", &c.summary),
-    ];
     // `feed = URL` is read as RSS/Atom/JSON Feed; `url = URL` as an HTML list page with
     // the same selectors as a page source.
+    let written = selectors([&c.item, &c.title, &c.link, &c.date, &c.summary]);
     let (url, source_kind) = match (&c.feed, &c.url) {
         (Some(f), Some(u)) => {
             errs.push(Diagnostic::at(
@@ -129,21 +125,20 @@ pub(super) fn check(
             (None, None)
         }
         (Some(f), None) => {
-            for (field, value) in selectors {
-                if let Some(v) = value {
-                    errs.push(Diagnostic::at(
-                        path,
-                        source,
-                        v.span().start,
-                        format!("channel `{id}`: `{field}` is a selector for an HTML list page (`url = …`); a `feed` needs none"),
-                    ));
-                }
-            }
+            no_selectors(
+                written,
+                &|field| {
+                    format!("channel `{id}`: `{field}` is a selector for an HTML list page (`url = …`); a `feed` needs none")
+                },
+                errs,
+                path,
+                source,
+            );
             (check_url(f, errs, path, source), Some(SourceKind::Feed))
         }
         (None, Some(u)) => {
             let kind = page_selectors(
-                [&c.item, &c.title, &c.link, &c.date, &c.summary],
+                written,
                 u.span().start,
                 &|field| {
                     format!(

@@ -327,11 +327,7 @@ fn check_one(
 ) -> Option<Notifier> {
     let before = errs.0.len();
     let id = n.id.get_ref().clone();
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    if !super::source::is_id(&id) {
         errs.push(at(
             n.id.span(),
             format!(

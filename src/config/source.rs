@@ -84,6 +84,22 @@ pub(super) struct RawSource {
     max_lag: Option<Span>,
 }
 
+/// The selectors of an HTML list page as written, by name, in this order: `item`, `title`,
+/// `link` (required), `date`, `summary` (optional).
+pub(super) type RawSelectors<'a> = [(&'static str, &'a Option<Spanned<String>>); 5];
+
+/// `[item, title, link, date, summary]` as written, each with its name.
+pub(super) fn selectors(written: [&Option<Spanned<String>>; 5]) -> RawSelectors<'_> {
+    let [item, title, link, date, summary] = written;
+    [
+        ("item", item),
+        ("title", title),
+        ("link", link),
+        ("date", date),
+        ("summary", summary),
+    ]
+}
+
 pub(super) fn check_id(
     id: &Spanned<String>,
     ids: &mut HashSet<String>,
@@ -92,29 +108,24 @@ pub(super) fn check_id(
     source: &str,
 ) -> bool {
     let value = id.get_ref();
-    let ok_chars = !value.is_empty()
-        && value
+    let problem = if !is_id(value) {
+        format!("id `{value}` must be non-empty ASCII letters, digits, `-`, `_` or `.`")
+    } else if !ids.insert(value.clone()) {
+        format!("duplicate id `{value}`: every source and channel needs its own id")
+    } else {
+        return true;
+    };
+    errs.push(Diagnostic::at(path, source, id.span().start, problem));
+    false
+}
+
+/// Whether `id` may name a source, channel or notifier: non-empty ASCII letters, digits,
+/// `-`, `_` or `.`, for it goes into commands, URLs and file names.
+pub(crate) fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok_chars {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            id.span().start,
-            format!("id `{value}` must be non-empty ASCII letters, digits, `-`, `_` or `.`"),
-        ));
-        return false;
-    }
-    if !ids.insert(value.clone()) {
-        errs.push(Diagnostic::at(
-            path,
-            source,
-            id.span().start,
-            format!("duplicate id `{value}`: every source and channel needs its own id"),
-        ));
-        return false;
-    }
-    true
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// The longest source URL accepted. Web servers refuse request lines much over 8 KiB
@@ -155,28 +166,22 @@ pub(super) fn check(
     let id_ok = check_id(&s.id, ids, errs, path, source);
     let url = check_url(&s.url, errs, path, source);
     let id = s.id.get_ref().clone();
+    let written = selectors([&s.item, &s.title, &s.link, &s.date, &s.summary]);
     let kind = match s.kind.get_ref().as_str() {
         "feed" => {
-            for (field, value) in [
-                ("item", &s.item),
-                ("title", &s.title),
-                ("link", &s.link),
-                ("date", &s.date),
-                ("summary", &s.summary),
-            ] {
-                if let Some(v) = value {
-                    errs.push(Diagnostic::at(
-                        path,
-                        source,
-                        v.span().start,
-                        format!("source `{id}`: `{field}` is a selector for kind = \"page\"; a feed needs none"),
-                    ));
-                }
-            }
+            no_selectors(
+                written,
+                &|field| {
+                    format!("source `{id}`: `{field}` is a selector for kind = \"page\"; a feed needs none")
+                },
+                errs,
+                path,
+                source,
+            );
             Some(SourceKind::Feed)
         }
         "page" => page_selectors(
-            [&s.item, &s.title, &s.link, &s.date, &s.summary],
+            written,
             s.kind.span().start,
             &|field| {
                 format!(
@@ -245,10 +250,25 @@ pub(super) fn check(
     .filter(|_| id_ok)
 }
 
+/// Each selector written for a feed, which reads none, told at its line: `why(field)`.
+pub(super) fn no_selectors(
+    selectors: RawSelectors,
+    why: &dyn Fn(&str) -> String,
+    errs: &mut Diagnostics,
+    path: &Path,
+    source: &str,
+) {
+    for (field, value) in selectors {
+        if let Some(v) = value {
+            errs.push(Diagnostic::at(path, source, v.span().start, why(field)));
+        }
+    }
+}
+
 /// The selectors of an HTML list page (`item`, `title`, `link` required; `date`,
 /// `summary` optional), each checked; a missing one is reported at `at` with `missing`.
 pub(super) fn page_selectors(
-    [item, title, link, date, summary]: [&Option<Spanned<String>>; 5],
+    [item, title, link, date, summary]: RawSelectors,
     at: usize,
     missing: &dyn Fn(&str) -> String,
     id: &str,
@@ -263,15 +283,12 @@ pub(super) fn page_selectors(
             None
         }
     };
-    let item = required("item", item);
-    let title = required("title", title);
-    let link = required("link", link);
+    let [item, title, link] = [item, title, link].map(|(field, v)| required(field, v));
     let mut optional = |field: &str, v: &Option<Spanned<String>>| {
         v.as_ref()
             .and_then(|v| check_selector(v, field, id, errs, path, source))
     };
-    let date = optional("date", date);
-    let summary = optional("summary", summary);
+    let [date, summary] = [date, summary].map(|(field, v)| optional(field, v));
     Some(PageSelectors {
         item: item?,
         title: title?,

@@ -101,32 +101,24 @@ pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> 
             }
         },
     };
-    let session_idle = match raw.session_idle {
-        None => d.session_idle,
+    // A session of under a minute would log people out mid-task: the default instead.
+    let mut session = |raw: Option<Spanned<Span>>, default: Span, key: &str, doing: &str| match raw
+    {
+        None => default,
         Some(s) if s.get_ref().as_secs() < 60 => {
             errs.push(at(
                 s.span(),
-                "[web] session_idle shorter than 1m would log people out while they read; \
-                 give e.g. \"8h\""
-                    .into(),
+                format!(
+                    "[web] {key} shorter than 1m would log people out while they {doing}; \
+                         give e.g. \"{default}\""
+                ),
             ));
-            d.session_idle
+            default
         }
         Some(s) => s.into_inner(),
     };
-    let session_max = match raw.session_max {
-        None => d.session_max,
-        Some(s) if s.get_ref().as_secs() < 60 => {
-            errs.push(at(
-                s.span(),
-                "[web] session_max shorter than 1m would log people out while they work; \
-                 give e.g. \"12h\""
-                    .into(),
-            ));
-            d.session_max
-        }
-        Some(s) => s.into_inner(),
-    };
+    let session_idle = session(raw.session_idle, d.session_idle, "session_idle", "read");
+    let session_max = session(raw.session_max, d.session_max, "session_max", "work");
     let url = raw.url.and_then(|u| match url::Url::parse(u.get_ref().trim()) {
         Ok(mut parsed) if matches!(parsed.scheme(), "http" | "https") => {
             if !parsed.path().ends_with('/') {

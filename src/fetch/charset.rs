@@ -361,34 +361,41 @@ mod tests {
 
     const TITLE: &str = "关于做好2026年冬季旅游景区安全生产工作的通知";
 
+    /// Which bytes, under which `Content-Type`, are read how, in which encoding, and hold
+    /// which text (cleanly: no replacement characters).
     #[test]
-    fn meta_charset_gbk() {
-        let d = decode(GBK_META, Some("text/html"));
-        assert_eq!(d.how, How::Meta);
-        assert_eq!(d.encoding, GBK);
-        assert!(!d.had_errors);
-        assert!(d.text.contains(TITLE));
-        assert!(d.text.contains("主办单位：银川市文化旅游广电局"));
-    }
-
-    #[test]
-    fn header_charset_wins_when_it_is_right() {
-        let d = decode(GBK_META, Some("text/html; charset=\"GB2312\""));
-        assert_eq!(d.how, How::Header);
-        assert_eq!(d.encoding, GBK);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
-    fn xml_declaration_gb2312_decodes_gbk_only_characters() {
-        let d = decode(GB2312_FEED, Some("application/rss+xml"));
-        assert_eq!(d.how, How::XmlDecl);
-        assert_eq!(
-            d.encoding, GBK,
-            "gb2312 is read as the GBK/GB18030 superset"
-        );
-        assert!(!d.had_errors);
-        assert!(d.text.contains("陈喆、王镕等同志参加调研"));
+    fn each_page_is_read_by_the_declaration_it_can_be_trusted_by() {
+        let over = |declared: &str| How::DetectedOverWrongDeclaration {
+            declared: declared.into(),
+        };
+        // One case a line, to read down the columns.
+        #[rustfmt::skip]
+        let cases = [
+            ("a meta charset", GBK_META, Some("text/html"), How::Meta, GBK, "主办单位：银川市文化旅游广电局"),
+            ("a right header wins", GBK_META, Some("text/html; charset=\"GB2312\""), How::Header, GBK, TITLE),
+            // gb2312 is read as the GBK/GB18030 superset: 喆 and 镕 are GBK only.
+            ("an XML declaration of gb2312", GB2312_FEED, Some("application/rss+xml"), How::XmlDecl, GBK, "陈喆、王镕等同志参加调研"),
+            ("a Big5 http-equiv", BIG5, None, How::Meta, encoding_rs::BIG5, "關於加強冬季旅遊景區安全管理工作的通知"),
+            ("undeclared GBK", GBK_BARE, Some("text/html"), How::Detected, GBK, TITLE),
+            ("undeclared UTF-8", UTF8_BARE, None, How::Detected, UTF_8, TITLE),
+            ("a wrong UTF-8 header", GBK_BARE, Some("text/html; charset=utf-8"), over("utf-8"), GBK, TITLE),
+            ("a wrong UTF-8 meta", GBK_LYING_META, None, over("utf-8"), GBK, TITLE),
+            ("a wrong header, a right meta", GBK_META, Some("text/html; charset=UTF-8"), How::Meta, GBK, TITLE),
+            ("a Latin-1 header over GBK", GBK_BARE, Some("text/html; charset=ISO-8859-1"), over("ISO-8859-1"), GBK, TITLE),
+            ("a BOM over a stale header", UTF8_BOM, Some("text/html; charset=gbk"), How::Bom, UTF_8, TITLE),
+            ("an unknown label", GBK_BARE, Some("text/html; charset=x-no-such-thing"), How::Detected, GBK, TITLE),
+        ];
+        for (what, bytes, content_type, how, encoding, holds) in cases {
+            let d = decode(bytes, content_type);
+            assert_eq!((&d.how, d.encoding), (&how, encoding), "{what}");
+            assert!(
+                !d.had_errors && d.text.contains(holds),
+                "{what}: {}",
+                d.text
+            );
+        }
+        let d = decode(UTF8_BOM, None);
+        assert!(d.text.starts_with("<!DOCTYPE html>"), "BOM removed");
     }
 
     #[test]
@@ -426,23 +433,6 @@ mod tests {
     }
 
     #[test]
-    fn big5_http_equiv() {
-        let d = decode(BIG5, None);
-        assert_eq!(d.how, How::Meta);
-        assert_eq!(d.encoding, encoding_rs::BIG5);
-        assert!(d.text.contains("關於加強冬季旅遊景區安全管理工作的通知"));
-    }
-
-    #[test]
-    fn undeclared_gbk_is_detected() {
-        let d = decode(GBK_BARE, Some("text/html"));
-        assert_eq!(d.how, How::Detected);
-        assert_eq!(d.encoding, GBK);
-        assert!(!d.had_errors);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
     fn undeclared_big5_is_detected() {
         // The Big5 fixture without its <meta>: detection alone must tell it from GBK.
         let text = String::from_utf8_lossy(BIG5).replace("charset=big5", "");
@@ -459,82 +449,10 @@ mod tests {
     }
 
     #[test]
-    fn undeclared_utf8_is_detected() {
-        let d = decode(UTF8_BARE, None);
-        assert_eq!(d.how, How::Detected);
-        assert_eq!(d.encoding, UTF_8);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
-    fn wrong_utf8_header_is_overridden_by_detection() {
-        let d = decode(GBK_BARE, Some("text/html; charset=utf-8"));
-        assert_eq!(
-            d.how,
-            How::DetectedOverWrongDeclaration {
-                declared: "utf-8".into()
-            }
-        );
-        assert_eq!(d.encoding, GBK);
-        assert!(!d.had_errors);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
-    fn wrong_utf8_meta_is_overridden_by_detection() {
-        let d = decode(GBK_LYING_META, None);
-        assert_eq!(
-            d.how,
-            How::DetectedOverWrongDeclaration {
-                declared: "utf-8".into()
-            }
-        );
-        assert_eq!(d.encoding, GBK);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
-    fn wrong_header_but_right_meta_reads_by_the_meta() {
-        let d = decode(GBK_META, Some("text/html; charset=UTF-8"));
-        assert_eq!(d.how, How::Meta);
-        assert_eq!(d.encoding, GBK);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
-    fn latin1_header_over_gbk_is_not_believed() {
-        let d = decode(GBK_BARE, Some("text/html; charset=ISO-8859-1"));
-        assert_eq!(
-            d.how,
-            How::DetectedOverWrongDeclaration {
-                declared: "ISO-8859-1".into()
-            }
-        );
-        assert_eq!(d.encoding, GBK);
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
     fn latin1_header_over_ascii_is_fine() {
         let d = decode(b"<p>plain ASCII</p>", Some("text/html; charset=iso-8859-1"));
         assert_eq!(d.how, How::Header);
         assert_eq!(d.text, "<p>plain ASCII</p>");
-    }
-
-    #[test]
-    fn bom_beats_a_stale_meta() {
-        let d = decode(UTF8_BOM, Some("text/html; charset=gbk"));
-        assert_eq!(d.how, How::Bom);
-        assert_eq!(d.encoding, UTF_8);
-        assert!(d.text.starts_with("<!DOCTYPE html>"), "BOM removed");
-        assert!(d.text.contains(TITLE));
-    }
-
-    #[test]
-    fn unknown_label_is_ignored() {
-        let d = decode(GBK_BARE, Some("text/html; charset=x-no-such-thing"));
-        assert_eq!(d.how, How::Detected);
-        assert_eq!(d.encoding, GBK);
     }
 
     #[test]

@@ -141,12 +141,6 @@ impl Fetcher {
             .send()
             .await
             .map_err(classify)?;
-        let too_large = FetchError::TooLarge {
-            limit: self.max_body,
-        };
-        if response.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(too_large);
-        }
         let ip = response.remote_addr().map(|a| a.ip());
         let status = response.status();
         let reason = response
@@ -156,14 +150,7 @@ impl Fetcher {
             .or_else(|| status.canonical_reason().map(str::to_string))
             .unwrap_or_default();
         let headers = response.headers().clone();
-        let announced = response.content_length().unwrap_or(0).min(self.max_body);
-        let mut body = Vec::with_capacity(announced as usize);
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() as u64 + chunk.len() as u64 > self.max_body {
-                return Err(too_large);
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self.body(&mut response).await?;
         Ok(Hop {
             url: url.to_string(),
             at,

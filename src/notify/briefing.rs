@@ -1007,41 +1007,22 @@ mod tests {
 
     fn incident(id: i64, opened: DateTime<Utc>) -> IncidentRow {
         IncidentRow {
-            id,
             topic_id: "t".into(),
             topic_name: "专题".into(),
-            title: format!("第 {id} 起事件"),
             severity: crate::vocab::severity::Severity::Large,
-            status: IncidentStatus::Open,
-            opened_at: opened.timestamp(),
-            clock_start: opened.timestamp(),
-            first_item_id: 1,
-            acknowledged_at: None,
-            acknowledged_by: None,
-            closed_at: None,
-            closed_by: None,
-            monitoring_until: None,
-            reopened_at: None,
-            merged_into: None,
-            split_from: None,
-            surged_at: None,
+            ..crate::notify::fixtures::incident(id, opened.timestamp())
         }
     }
 
     fn deadline(incident: i64, due: DateTime<Utc>, met: Option<DateTime<Utc>>) -> DeadlineRow {
         DeadlineRow {
-            id: incident,
-            incident_id: incident,
-            kind: crate::vocab::state::DeadlineKind::Response,
-            due_at: due.timestamp(),
             met_at: met.map(|t| t.timestamp()),
-            met_by: None,
-            evidence: None,
-            cancelled_at: None,
-            breach_mailed_at: None,
-            reminded_before: None,
-            duty: None,
-            uncertain: None,
+            ..crate::notify::fixtures::deadline(
+                incident,
+                incident,
+                crate::vocab::state::DeadlineKind::Response,
+                due.timestamp(),
+            )
         }
     }
 

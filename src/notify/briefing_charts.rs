@@ -107,20 +107,21 @@ pub fn draw(n: &Numbers) -> Vec<Chart> {
     out
 }
 
-/// An RGB buffer of `w`×`h` drawn by `paint`, as PNG; None if drawing failed (logged).
-fn png_of(
-    w: u32,
-    h: u32,
-    what: &str,
+/// Chart `kind`, `w`×`h` pixels drawn by `paint` into an RGB buffer, as PNG; None if
+/// drawing failed (logged).
+fn chart_of(
+    kind: Kind,
+    title: &str,
+    (w, h): (u32, u32),
     paint: impl FnOnce(
         &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
     ) -> Result<(), Box<dyn std::error::Error>>,
-) -> Option<Vec<u8>> {
+) -> Option<Chart> {
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         if let Err(e) = paint(&root).and_then(|_| root.present().map_err(Into::into)) {
-            tracing::warn!(chart = what, error = %e, "briefing chart not drawn");
+            tracing::warn!(chart = kind.name(), error = %e, "briefing chart not drawn");
             return None;
         }
     }
@@ -134,12 +135,52 @@ fn png_of(
         wr.finish()
     });
     match written {
-        Ok(()) => Some(png),
+        Ok(()) => Some(Chart {
+            kind,
+            title: title.to_string(),
+            width: w,
+            height: h,
+            png,
+        }),
         Err(e) => {
-            tracing::warn!(chart = what, error = %e, "briefing chart not encoded");
+            tracing::warn!(chart = kind.name(), error = %e, "briefing chart not encoded");
             None
         }
     }
+}
+
+/// A chart on `root`, cleared to white, with `title` atop it.
+fn titled<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+) -> Result<ChartBuilder<'a, 'b, BitMapBackend<'b>>, Box<dyn std::error::Error>> {
+    root.fill(&WHITE)?;
+    let mut builder = ChartBuilder::on(root);
+    builder.caption(title, font(17)).margin(12);
+    Ok(builder)
+}
+
+/// The legend's mark for a series drawn in `color`: a small filled box.
+fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+}
+
+/// The legend, at `at`, on a white ground that lets the grid show through.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font(font(12))
+        .draw()?;
+    Ok(())
 }
 
 fn font(size: u32) -> TextStyle<'static> {
@@ -182,11 +223,8 @@ fn draw_volume(title: &str, counts: &[Count], labels: &[String]) -> Option<Chart
     let top = ceiling(counts.iter().map(|c| c.total).max().unwrap_or(0));
     // Labels at least ~44 px apart.
     let every = ((44 * n) / (WIDTH - 120)).max(1);
-    let png = png_of(w, h, "volume", |root| {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, font(17))
-            .margin(12)
+    chart_of(Kind::Volume, title, (w, h), |root| {
+        let mut chart = titled(root, title)?
             .x_label_area_size(28)
             .y_label_area_size(44)
             .right_y_label_area_size(48)
@@ -239,7 +277,7 @@ fn draw_volume(title: &str, counts: &[Count], labels: &[String]) -> Option<Chart
                     .map(|(c, i)| bar(i, c.total, OTHER)),
             )?
             .label("其他")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], OTHER.filled()));
+            .legend(swatch(OTHER));
         chart
             .draw_series(
                 counts
@@ -249,7 +287,7 @@ fn draw_volume(title: &str, counts: &[Count], labels: &[String]) -> Option<Chart
                     .map(|(c, i)| bar(i, c.negative, NEGATIVE)),
             )?
             .label("负面")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], NEGATIVE.filled()));
+            .legend(swatch(NEGATIVE));
         // The negative share of each hour or day that has items; a gap where none.
         let points: Vec<Option<(f64, f64)>> = counts
             .iter()
@@ -281,21 +319,7 @@ fn draw_volume(title: &str, counts: &[Count], labels: &[String]) -> Option<Chart
                 .flatten()
                 .map(|p| Circle::new(*p, 3, SHARE.filled())),
         )?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GRID)
-            .label_font(font(12))
-            .draw()?;
-        Ok(())
-    })?;
-    Some(Chart {
-        kind: Kind::Volume,
-        title: title.to_string(),
-        width: w,
-        height: h,
-        png,
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -305,11 +329,8 @@ fn draw_bars(kind: Kind, title: &str, counts: &[Count]) -> Option<Chart> {
     let most = counts.iter().map(|c| c.total).max().unwrap_or(0).max(1);
     // Room on the right of the longest bar for its numbers.
     let right = (most as f64 * 1.45).ceil() as u32 + 1;
-    let png = png_of(w, h, kind.name(), |root| {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, font(17))
-            .margin(12)
+    chart_of(kind, title, (w, h), |root| {
+        let mut chart = titled(root, title)?
             .x_label_area_size(0)
             .y_label_area_size(170)
             .build_cartesian_2d(0u32..right, (0..n.max(2) - 1).into_segmented())?;
@@ -348,7 +369,7 @@ fn draw_bars(kind: Kind, title: &str, counts: &[Count]) -> Option<Chart> {
                     .map(|(k, c)| bar(row(k), c.total, OTHER)),
             )?
             .label("其他")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], OTHER.filled()));
+            .legend(swatch(OTHER));
         chart
             .draw_series(
                 counts
@@ -358,7 +379,7 @@ fn draw_bars(kind: Kind, title: &str, counts: &[Count]) -> Option<Chart> {
                     .map(|(k, c)| bar(row(k), c.negative, NEGATIVE)),
             )?
             .label("负面")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], NEGATIVE.filled()));
+            .legend(swatch(NEGATIVE));
         let anchor = Pos::new(HPos::Left, VPos::Center);
         chart.draw_series(counts.iter().enumerate().map(|(k, c)| {
             Text::new(
@@ -372,21 +393,7 @@ fn draw_bars(kind: Kind, title: &str, counts: &[Count]) -> Option<Chart> {
                 font(12).pos(anchor),
             )
         }))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GRID)
-            .label_font(font(12))
-            .draw()?;
-        Ok(())
-    })?;
-    Some(Chart {
-        kind,
-        title: title.to_string(),
-        width: w,
-        height: h,
-        png,
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
 

@@ -44,6 +44,57 @@ impl IncidentView<'_> {
         self.incident.severity.zh().to_string()
     }
 
+    /// `【舆情·TAG】#N ABOUT：TITLE`: the subject every mail about one incident shares, so
+    /// a mailbox sorts and threads them alike.
+    fn subject(&self, tag: &str, about: &str, title: &str) -> String {
+        format!("【舆情·{tag}】#{} {about}：{title}", self.incident.id)
+    }
+
+    /// The incident's title on one line, cut to `max` characters.
+    fn title(&self, max: usize) -> String {
+        one_line(&self.incident.title, max)
+    }
+
+    /// `#N（专题，级别）`: the incident as a lead names it.
+    fn named(&self) -> String {
+        format!(
+            "#{}（{}，{}）",
+            self.incident.id,
+            self.incident.topic_name,
+            self.severity()
+        )
+    }
+
+    /// `#N（专题）`, when the severity is beside the point.
+    fn named_by_topic(&self) -> String {
+        format!("#{}（{}）", self.incident.id, self.incident.topic_name)
+    }
+
+    /// Stored UTC seconds as the reader's local time.
+    fn local(&self, secs: i64) -> String {
+        local(crate::vocab::clock::from_secs(secs), self.tz)
+    }
+
+    /// An item in a lead: `when title（source） link`, when it was published (else found).
+    fn item_line(&self, item: &ItemRow, source: &str) -> String {
+        format!(
+            "{} {}（{source}） {}",
+            self.local(item.published_at.unwrap_or(item.fetched_at)),
+            one_line(&item.title, 80),
+            item.link.as_deref().unwrap_or("")
+        )
+    }
+
+    /// `查看详情：yuqing incident show N`, the last step of nearly every mail.
+    fn show_step(&self) -> String {
+        format!("查看详情：yuqing incident show {}", self.incident.id)
+    }
+
+    /// `记录完成：` and the command that records the deadline `d` as met.
+    fn record_step(&self, d: &DeadlineRow) -> String {
+        format!("记录完成：{}", d.kind.command(self.incident.id))
+    }
+
     /// `确认接报：yuqing incident ack N` while nobody has acknowledged the incident: every
     /// mail about it then says how (issue 28: the 新增 and reminder mails did not).
     fn ack_step(&self) -> Option<String> {
@@ -73,13 +124,7 @@ pub struct Related {
 /// still being handled, named as possibly the same event, with the merge command.
 pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draft {
     let id = v.incident.id;
-    let mut subject = format!(
-        "【舆情·{}】#{} {}：{}",
-        v.severity(),
-        id,
-        v.incident.topic_name,
-        one_line(&v.incident.title, 60)
-    );
+    let mut subject = v.subject(&v.severity(), &v.incident.topic_name, &v.title(60));
     if let Some(r) = related.iter().find(|r| r.same_item.is_some()) {
         subject.push_str(&format!("（同一信息亦立案 #{}）", r.id));
     } else if let Some(r) = related.first() {
@@ -90,7 +135,7 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draf
         // The statutory clock started at publication: say how much of it had gone.
         lead.push_str(&format!(
             "首条信息发布于 {}，发现时已过 {gone}。",
-            local(crate::vocab::clock::from_secs(v.incident.clock_start), v.tz)
+            v.local(v.incident.clock_start)
         ));
     }
     for r in related {
@@ -120,7 +165,7 @@ pub fn opened(v: &IncidentView<'_>, to: &[Mailbox], related: &[Related]) -> Draf
         format!("确认接报：yuqing incident ack {id}"),
         format!("记录权威信息发布：yuqing incident release {id} --url <发布链接>"),
         format!("记录新闻发布会：yuqing incident press {id}"),
-        format!("查看详情：yuqing incident show {id}"),
+        v.show_step(),
     ];
     let next: Vec<String> = if v.deadlines.iter().any(|d| d.kind == Kind::PressConference) {
         next.to_vec()
@@ -144,23 +189,19 @@ pub fn regraded(
     by: &str,
     to: &[Mailbox],
 ) -> Draft {
-    let id = v.incident.id;
     let overdue = !overdue_deadlines(v).is_empty();
-    let subject = format!(
-        "【舆情·{}{}】#{} 级别调整为{}：{}",
-        to_level.zh(),
-        if overdue { "·已超时" } else { "" },
-        id,
-        to_level.zh(),
-        one_line(&v.incident.title, 50)
+    let subject = v.subject(
+        &format!("{}{}", to_level.zh(), if overdue { "·已超时" } else { "" }),
+        &format!("级别调整为{}", to_level.zh()),
+        &v.title(50),
     );
     let lead = format!(
-        "舆情事件 #{id}（{}）级别由{}调整为{}（调整人：{}）。时限自计时起点 {} 重新计算{}。",
-        v.incident.topic_name,
+        "舆情事件 {}级别由{}调整为{}（调整人：{}）。时限自计时起点 {} 重新计算{}。",
+        v.named_by_topic(),
         from.zh(),
         to_level.zh(),
         by,
-        local(crate::vocab::clock::from_secs(v.incident.clock_start), v.tz),
+        v.local(v.incident.clock_start),
         if overdue {
             "，部分时限已经超过，请立即处置"
         } else {
@@ -178,79 +219,59 @@ pub fn new_items(
     sources: &dyn Fn(&str) -> String,
     to: &[Mailbox],
 ) -> Draft {
-    let id = v.incident.id;
-    let subject = format!(
-        "【舆情·新增】#{} {}：新增 {} 条相关信息",
-        id,
-        v.incident.topic_name,
-        new.len()
+    let subject = v.subject(
+        "新增",
+        &v.incident.topic_name,
+        &format!("新增 {} 条相关信息", new.len()),
     );
     let mut lead = format!(
-        "舆情事件 #{id}（{}，{}）新增 {} 条相关信息，累计 {} 条：",
-        v.incident.topic_name,
-        v.severity(),
+        "舆情事件 {}新增 {} 条相关信息，累计 {} 条：",
+        v.named(),
         new.len(),
         v.items
     );
     for item in new {
-        let when = item.published_at.unwrap_or(item.fetched_at);
-        lead.push_str(&format!(
-            "\n  · {} {}（{}） {}",
-            local(crate::vocab::clock::from_secs(when), v.tz),
-            one_line(&item.title, 80),
-            sources(&item.source_id),
-            item.link.as_deref().unwrap_or("")
-        ));
+        let line = v.item_line(item, &sources(&item.source_id));
+        lead.push_str(&format!("\n  · {line}"));
     }
-    let next: Vec<String> = v
-        .ack_step()
-        .into_iter()
-        .chain([format!("查看详情：yuqing incident show {id}")])
-        .collect();
+    let next: Vec<String> = v.ack_step().into_iter().chain([v.show_step()]).collect();
     render("new_items", v, to, subject, &lead, &next)
 }
 
 /// Mail to the leaders when nobody acknowledged an incident in time.
 pub fn unacknowledged(v: &IncidentView<'_>, after: &str, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
-    let subject = format!(
-        "【舆情·未确认】#{} {}（{}）立案 {} 仍无人确认：{}",
-        id,
-        v.incident.topic_name,
-        v.severity(),
-        after,
-        one_line(&v.incident.title, 40)
+    let subject = v.subject(
+        "未确认",
+        &format!(
+            "{}（{}）立案 {after} 仍无人确认",
+            v.incident.topic_name,
+            v.severity()
+        ),
+        &v.title(40),
     );
     let lead = format!(
         "舆情事件 #{id} 于 {} 立案并已通知值班员，{} 后仍无人确认接报。请督促值班员立即研判处置。",
-        local(crate::vocab::clock::from_secs(v.incident.opened_at), v.tz),
+        v.local(v.incident.opened_at),
         after
     );
-    let next = vec![
-        format!("确认接报：yuqing incident ack {id}"),
-        format!("查看详情：yuqing incident show {id}"),
-    ];
+    let next = vec![format!("确认接报：yuqing incident ack {id}"), v.show_step()];
     render("unacknowledged", v, to, subject, &lead, &next)
 }
 
 /// Mail to the duty officer before a deadline.
 pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) -> Draft {
-    let id = v.incident.id;
-    let kind = Some(upcoming.kind);
     let what = &upcoming.what();
     let due = crate::vocab::clock::from_secs(upcoming.due_at);
     let left = crate::vocab::span::zh_left(due, v.now);
-    let subject = format!(
-        "【舆情·提醒】#{} {}时限{}：{}",
-        id,
-        what,
-        left.replace(' ', ""),
-        one_line(&v.incident.title, 50)
+    let subject = v.subject(
+        "提醒",
+        &format!("{what}时限{}", left.replace(' ', "")),
+        &v.title(50),
     );
     let lead = format!(
-        "舆情事件 #{id}（{}，{}）须在 {} 前{}，{}，尚未记录完成。",
-        v.incident.topic_name,
-        v.severity(),
+        "舆情事件 {}须在 {} 前{}，{}，尚未记录完成。",
+        v.named(),
         local(due, v.tz),
         what,
         left
@@ -258,14 +279,7 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
     let next: Vec<String> = v
         .ack_step()
         .into_iter()
-        .chain([
-            format!(
-                "记录完成：{}",
-                kind.map(|k| k.command(id))
-                    .unwrap_or_else(|| format!("yuqing incident show {id}"))
-            ),
-            format!("查看详情：yuqing incident show {id}"),
-        ])
+        .chain([v.record_step(upcoming), v.show_step()])
         .collect();
     render("reminder", v, to, subject, &lead, &next)
 }
@@ -273,33 +287,22 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
 /// Mail to leaders, the principal and the duty officer when a deadline passed unmet;
 /// `again` when it is the repeated escalation of a deadline still not met.
 pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[Mailbox]) -> Draft {
-    let id = v.incident.id;
-    let kind = Some(missed.kind);
     let what = &missed.what();
     let due = crate::vocab::clock::from_secs(missed.due_at);
-    let subject = format!(
-        "【舆情·超时{}】#{} {}时限已过：{}",
-        if again { "·再次提醒" } else { "" },
-        id,
-        what,
-        one_line(&v.incident.title, 50)
-    );
+    let tag = if again {
+        "超时·再次提醒"
+    } else {
+        "超时"
+    };
+    let subject = v.subject(tag, &format!("{what}时限已过"), &v.title(50));
     let lead = format!(
-        "舆情事件 #{id}（{}，{}）{}的时限 {} 已过，尚未记录完成，{}。请督促责任人立即处置。",
-        v.incident.topic_name,
-        v.severity(),
+        "舆情事件 {}{}的时限 {} 已过，尚未记录完成，{}。请督促责任人立即处置。",
+        v.named(),
         what,
         local(due, v.tz),
         crate::vocab::span::zh_left(due, v.now)
     );
-    let next = vec![
-        format!(
-            "记录完成：{}",
-            kind.map(|k| k.command(id))
-                .unwrap_or_else(|| format!("yuqing incident show {id}"))
-        ),
-        format!("查看详情：yuqing incident show {id}"),
-    ];
+    let next = vec![v.record_step(missed), v.show_step()];
     render("breached", v, to, subject, &lead, &next)
 }
 
@@ -457,7 +460,7 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
     };
     let mut rows = vec![
         ("事件编号", format!("#{}", v.incident.id)),
-        ("标题", one_line(&v.incident.title, 200)),
+        ("标题", v.title(200)),
         (
             "专题",
             format!("{}（{}）", v.incident.topic_name, v.incident.topic_id),
@@ -473,17 +476,11 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
             "发布时间",
             first
                 .published_at
-                .map(|t| local(crate::vocab::clock::from_secs(t), v.tz))
+                .map(|t| v.local(t))
                 .unwrap_or_else(|| "未知".into()),
         ),
-        (
-            "发现时间",
-            local(crate::vocab::clock::from_secs(first.fetched_at), v.tz),
-        ),
-        (
-            "计时起点",
-            local(crate::vocab::clock::from_secs(v.incident.clock_start), v.tz),
-        ),
+        ("发现时间", v.local(first.fetched_at)),
+        ("计时起点", v.local(v.incident.clock_start)),
         ("相关信息", format!("共 {} 条", v.items)),
         ("责任人", owners),
         (
@@ -492,7 +489,7 @@ fn facts(v: &IncidentView<'_>) -> Vec<(&'static str, String)> {
                 (Some(at), by) => format!(
                     "{} 于 {} 确认接报",
                     by.as_deref().unwrap_or("值班员"),
-                    local(crate::vocab::clock::from_secs(*at), v.tz)
+                    v.local(*at)
                 ),
                 (None, _) => "尚无人确认接报".to_string(),
             },
@@ -615,39 +612,26 @@ pub fn resurgence(
     to: &[Mailbox],
 ) -> Draft {
     let id = v.incident.id;
-    let subject = format!(
-        "【舆情·回温】#{} {}{}：{}",
-        id,
-        v.incident.topic_name,
-        if reopened {
-            "（已重新打开）"
-        } else {
-            "（监测期内）"
-        },
-        one_line(&item.title, 50)
-    );
+    let state = if reopened {
+        "（已重新打开）"
+    } else {
+        "（监测期内）"
+    };
+    let about = format!("{}{state}", v.incident.topic_name);
+    let subject = v.subject("回温", &about, &one_line(&item.title, 50));
     let mut lead = if reopened {
         format!(
-            "已关闭的舆情事件 #{id}（{}，{}）出现新的相关信息，舆情回温。事件 #{id} 已重新打开，\
+            "已关闭的舆情事件 {}出现新的相关信息，舆情回温。事件 #{id} 已重新打开，\
              请重新确认并研判是否需要再次回应。",
-            v.incident.topic_name,
-            v.severity()
+            v.named()
         )
     } else {
         format!(
-            "处于监测期的舆情事件 #{id}（{}，{}）出现新的相关信息，舆情回温。请研判是否需要再次回应。",
-            v.incident.topic_name,
-            v.severity()
+            "处于监测期的舆情事件 {}出现新的相关信息，舆情回温。请研判是否需要再次回应。",
+            v.named()
         )
     };
-    let when = item.published_at.unwrap_or(item.fetched_at);
-    lead.push_str(&format!(
-        "\n新信息：{} {}（{}） {}",
-        local(crate::vocab::clock::from_secs(when), v.tz),
-        one_line(&item.title, 80),
-        source,
-        item.link.as_deref().unwrap_or("")
-    ));
+    lead.push_str(&format!("\n新信息：{}", v.item_line(item, source)));
     if !history.is_empty() {
         lead.push_str(&format!("\n事件 #{id} 处置记录："));
         for h in history {
@@ -661,7 +645,7 @@ pub fn resurgence(
     next.push(format!(
         "记录再次回应：yuqing incident note {id} \"<回应情况>\""
     ));
-    next.push(format!("查看详情：yuqing incident show {id}"));
+    next.push(v.show_step());
     render("resurgence", v, to, subject, &lead, &next)
 }
 
@@ -677,26 +661,25 @@ pub fn release_candidate(
 ) -> Draft {
     let id = v.incident.id;
     let title = one_line(&post.title, 60);
-    let at = local(crate::vocab::clock::from_secs(post.at()), v.tz);
+    let at = v.local(post.at());
     let link = post.link.as_deref().unwrap_or("（无链接）");
+    let channel = one_line(channel, 30);
     let subject = if recorded {
-        format!(
-            "【舆情·已发布】#{id} {}：本单位「{}」已发布《{title}》",
-            v.incident.topic_name,
-            one_line(channel, 30)
+        v.subject(
+            "已发布",
+            &v.incident.topic_name,
+            &format!("本单位「{channel}」已发布《{title}》"),
         )
     } else {
-        format!(
-            "【舆情·疑似发布】#{id} {}：请确认「{}」的《{title}》",
-            v.incident.topic_name,
-            one_line(channel, 30)
+        v.subject(
+            "疑似发布",
+            &v.incident.topic_name,
+            &format!("请确认「{channel}」的《{title}》"),
         )
     };
     let mut lead = format!(
-        "本单位渠道「{}」于 {at} 发布的《{title}》（{link}）与舆情事件 #{id}（{}，{}）的主题相符，",
-        one_line(channel, 30),
-        v.incident.topic_name,
-        v.severity()
+        "本单位渠道「{channel}」于 {at} 发布的《{title}》（{link}）与舆情事件 {}的主题相符，",
+        v.named()
     );
     let mut next = Vec::new();
     if recorded {
@@ -714,7 +697,7 @@ pub fn release_candidate(
             "不是本事件的发布：无需操作；另有发布请执行 yuqing incident release {id} --url <链接>"
         ));
     }
-    next.push(format!("查看详情：yuqing incident show {id}"));
+    next.push(v.show_step());
     render("release_candidate", v, to, subject, &lead, &next)
 }
 
@@ -722,47 +705,39 @@ pub fn release_candidate(
 /// monitored for 回温 until `until`.
 pub fn monitoring(v: &IncidentView<'_>, until: DateTime<Utc>, to: &[Mailbox]) -> Draft {
     let id = v.incident.id;
-    let subject = format!(
-        "【舆情·监测】#{} {}：处置时限均已完成，监测至 {}",
-        id,
-        v.incident.topic_name,
-        local(until, v.tz)
+    let until = local(until, v.tz);
+    let subject = v.subject(
+        "监测",
+        &v.incident.topic_name,
+        &format!("处置时限均已完成，监测至 {until}"),
     );
     let lead = format!(
-        "舆情事件 #{id}（{}，{}）的处置时限均已记录完成，进入监测期，至 {} 止。期间出现同一事件的新信息将作为回温通知；\
+        "舆情事件 {}的处置时限均已记录完成，进入监测期，至 {until} 止。期间出现同一事件的新信息将作为回温通知；\
          监测期满自动结案。",
-        v.incident.topic_name,
-        v.severity(),
-        local(until, v.tz)
+        v.named()
     );
     let next = vec![
         format!("提前结案：yuqing incident close {id}"),
-        format!("查看详情：yuqing incident show {id}"),
+        v.show_step(),
     ];
     render("monitoring", v, to, subject, &lead, &next)
 }
 
 /// Mail to the duty officer when an incident closes (`by` "yuqing" when monitoring ended).
 pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
-    let id = v.incident.id;
-    let subject = format!(
-        "【舆情·结案】#{} {}：{}",
-        id,
-        v.incident.topic_name,
-        one_line(&v.incident.title, 50)
-    );
+    let subject = v.subject("结案", &v.incident.topic_name, &v.title(50));
     let lead = if by == "yuqing" {
         format!(
-            "舆情事件 #{id}（{}）监测期满，已自动结案。此后出现同一事件的新信息将重新打开本事件（回温）。",
-            v.incident.topic_name
+            "舆情事件 {}监测期满，已自动结案。此后出现同一事件的新信息将重新打开本事件（回温）。",
+            v.named_by_topic()
         )
     } else {
         format!(
-            "舆情事件 #{id}（{}）已由 {by} 结案。此后出现同一事件的新信息将重新打开本事件。",
-            v.incident.topic_name
+            "舆情事件 {}已由 {by} 结案。此后出现同一事件的新信息将重新打开本事件。",
+            v.named_by_topic()
         )
     };
-    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    let next = vec![v.show_step()];
     render("closed", v, to, subject, &lead, &next)
 }
 
@@ -785,7 +760,7 @@ fn steps_still_owed(v: &IncidentView<'_>) -> Vec<String> {
         .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
         .map(|d| format!("{}：{}", d.kind.zh(), d.kind.command(id)))
         .collect();
-    next.push(format!("查看详情：yuqing incident show {id}"));
+    next.push(v.show_step());
     next
 }
 
@@ -798,29 +773,21 @@ pub fn clock_moved(
     item_source: &str,
     to: &[Mailbox],
 ) -> Draft {
-    let id = v.incident.id;
     let overdue = overdue_deadlines(v);
-    let start = crate::vocab::clock::from_secs(v.incident.clock_start);
-    let subject = format!(
-        "【舆情·计时提前{}】#{} 计时起点提前至 {}：{}",
-        if overdue.is_empty() {
-            ""
-        } else {
-            "·已超时"
-        },
-        id,
-        local(start, v.tz),
-        one_line(&v.incident.title, 50)
-    );
+    let start = v.local(v.incident.clock_start);
+    let tag = if overdue.is_empty() {
+        "计时提前"
+    } else {
+        "计时提前·已超时"
+    };
+    let subject = v.subject(tag, &format!("计时起点提前至 {start}"), &v.title(50));
     let lead = format!(
-        "舆情事件 #{id}（{}）新增信息《{}》（{}）发布于 {}，早于原计时起点 {}。计时起点提前至 {}，\
+        "舆情事件 {}新增信息《{}》（{}）发布于 {start}，早于原计时起点 {}。计时起点提前至 {start}，\
          时限据此重新计算{}。",
-        v.incident.topic_name,
+        v.named_by_topic(),
         one_line(&item.title, 80),
         item_source,
-        local(start, v.tz),
         local(was, v.tz),
-        local(start, v.tz),
         if overdue.is_empty() {
             String::new()
         } else {
@@ -834,20 +801,14 @@ pub fn clock_moved(
 /// Mail to those who were told of an incident when a person dismissed it as a false
 /// positive (误报).
 pub fn dismissed(v: &IncidentView<'_>, reason: &str, by: &str, to: &[Mailbox]) -> Draft {
-    let id = v.incident.id;
-    let subject = format!(
-        "【舆情·误报撤销】#{} {}：{}",
-        id,
-        v.incident.topic_name,
-        one_line(&v.incident.title, 50)
-    );
+    let subject = v.subject("误报撤销", &v.incident.topic_name, &v.title(50));
     let lead = format!(
-        "舆情事件 #{id}（{}）已由 {by} 判定为误报并撤销，原因：{}。其时限已取消，不计入考核；\
+        "舆情事件 {}已由 {by} 判定为误报并撤销，原因：{}。其时限已取消，不计入考核；\
          此后同一内容的新信息归入本事件，不再通知。",
-        v.incident.topic_name,
+        v.named_by_topic(),
         one_line(reason, 200)
     );
-    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    let next = vec![v.show_step()];
     render("dismissed", v, to, subject, &lead, &next)
 }
 
@@ -868,26 +829,22 @@ pub fn original_changed(
         EvidenceState::Deleted => ("原帖已删除（证据已保存）", "evidence_deleted"),
         _ => ("原帖已修改", "evidence_changed"),
     };
-    let subject = format!(
-        "【舆情·{what}】#{id} {}：{}",
-        v.incident.topic_name,
-        one_line(&item.title, 50)
-    );
+    let subject = v.subject(what, &v.incident.topic_name, &one_line(&item.title, 50));
     let link = item.link.as_deref().unwrap_or("（无）");
     let lead = match state {
         EvidenceState::Deleted => format!(
-            "舆情事件 #{id}（{}）的信息 #{}「{}」{what}：{} 复查时原网页已不存在或显示删除提示（{link}）。\
+            "舆情事件 {}的信息 #{}「{}」{what}：{} 复查时原网页已不存在或显示删除提示（{link}）。\
              {} 保存的原帖（第 {version} 版）已存档，可导出作为证据。",
-            v.incident.topic_name,
+            v.named_by_topic(),
             item.id,
             one_line(&item.title, 100),
             local(v.now, v.tz),
             local(kept, v.tz),
         ),
         _ => format!(
-            "舆情事件 #{id}（{}）的信息 #{}「{}」{what}：{} 复查时原网页（{link}）的正文与此前保存的版本不同，\
+            "舆情事件 {}的信息 #{}「{}」{what}：{} 复查时原网页（{link}）的正文与此前保存的版本不同，\
              修改后的内容已于 {} 另存为第 {version} 版，此前各版均保留。",
-            v.incident.topic_name,
+            v.named_by_topic(),
             item.id,
             one_line(&item.title, 100),
             local(v.now, v.tz),
@@ -896,7 +853,7 @@ pub fn original_changed(
     };
     let next = vec![
         format!("导出证据：yuqing evidence export {id} --out 事件{id}.warc.gz"),
-        format!("查看详情：yuqing incident show {id}"),
+        v.show_step(),
     ];
     render(kind, v, to, subject, &lead, &next)
 }
@@ -905,17 +862,10 @@ pub fn original_changed(
 /// recorded: the matter they were asked to press is handled, and the deadlines say how
 /// late.
 pub fn handled(v: &IncidentView<'_>, what: &str, by: &str, to: &[Mailbox]) -> Draft {
-    let id = v.incident.id;
-    let subject = format!(
-        "【舆情·已处置】#{} 已{}：{}",
-        id,
-        what,
-        one_line(&v.incident.title, 50)
-    );
+    let subject = v.subject("已处置", &format!("已{what}"), &v.title(50));
     let lead = format!(
-        "此前通报的舆情事件 #{id}（{}，{}），{by} 已于 {} 记录{what}。各项时限的完成情况见下。",
-        v.incident.topic_name,
-        v.severity(),
+        "此前通报的舆情事件 {}，{by} 已于 {} 记录{what}。各项时限的完成情况见下。",
+        v.named(),
         local(v.now, v.tz)
     );
     let next = steps_still_owed(v);
@@ -931,7 +881,7 @@ pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbo
         merged.id,
         id,
         v.incident.topic_name,
-        one_line(&v.incident.title, 50)
+        v.title(50)
     );
     let lead = format!(
         "舆情事件 #{}「{}」（{}）已由 {by} 并入事件 #{id}「{}」：其信息和处置记录移入 #{id}，#{} 不再单独计时，\
@@ -939,10 +889,10 @@ pub fn merged(v: &IncidentView<'_>, merged: &IncidentRow, by: &str, to: &[Mailbo
         merged.id,
         one_line(&merged.title, 100),
         merged.topic_name,
-        one_line(&v.incident.title, 100),
+        v.title(100),
         merged.id
     );
-    let next = vec![format!("查看详情：yuqing incident show {id}")];
+    let next = vec![v.show_step()];
     render("merged", v, to, subject, &lead, &next)
 }
 
@@ -953,16 +903,15 @@ pub fn split(v: &IncidentView<'_>, from: i64, moved: usize, by: &str, to: &[Mail
         "【舆情·拆分】#{} 拆分出新事件 #{}：{}",
         from,
         id,
-        one_line(&v.incident.title, 50)
+        v.title(50)
     );
     let lead = format!(
-        "{by} 将 {moved} 条信息从舆情事件 #{from} 拆分为新事件 #{id}（{}，{}），新事件按这些信息的计时起点单独计算时限。",
-        v.incident.topic_name,
-        v.severity()
+        "{by} 将 {moved} 条信息从舆情事件 #{from} 拆分为新事件 {}，新事件按这些信息的计时起点单独计算时限。",
+        v.named()
     );
     let next = vec![
         format!("确认接报：yuqing incident ack {id}"),
-        format!("查看详情：yuqing incident show {id}"),
+        v.show_step(),
         format!("原事件：yuqing incident show {from}"),
     ];
     render("split", v, to, subject, &lead, &next)

@@ -224,7 +224,6 @@ pub fn lines(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocab::severity::Severity;
 
     /// The outcome of `d` of an incident still being handled.
     fn outcome(d: &DeadlineRow, now: DateTime<Utc>) -> String {
@@ -233,18 +232,9 @@ mod tests {
 
     fn dl(due: i64, met: Option<i64>, cancelled: Option<i64>) -> DeadlineRow {
         DeadlineRow {
-            id: 1,
-            incident_id: 1,
-            kind: DeadlineKind::Release,
-            due_at: due,
             met_at: met,
-            met_by: None,
-            evidence: None,
             cancelled_at: cancelled,
-            breach_mailed_at: None,
-            reminded_before: None,
-            duty: None,
-            uncertain: None,
+            ..crate::notify::fixtures::deadline(1, 1, DeadlineKind::Release, due)
         }
     }
 
@@ -272,24 +262,13 @@ mod tests {
 
     fn incident(status: &str, closed_at: Option<i64>, merged_into: Option<i64>) -> IncidentRow {
         IncidentRow {
-            id: 2,
             topic_id: "scenic".into(),
-            topic_name: "景区安全".into(),
             title: "某景区栈道坍塌 多名游客受伤".into(),
-            severity: Severity::Major,
             status: status.parse().unwrap(),
-            opened_at: 0,
-            clock_start: 0,
-            first_item_id: 1,
-            acknowledged_at: None,
-            acknowledged_by: None,
             closed_at,
             closed_by: closed_at.map(|_| "duty".into()),
-            monitoring_until: None,
-            reopened_at: None,
             merged_into,
-            split_from: None,
-            surged_at: None,
+            ..crate::notify::fixtures::incident(2, 0)
         }
     }
 

@@ -4,8 +4,6 @@
 
 use crate::vocab::state::DeadlineKind;
 use serde::Serialize;
-use std::fmt;
-use std::str::FromStr;
 
 /// One kind of entry in the record of actions; the detail beside it is free text (or a
 /// code, worded by `vocab::words::detail_zh`).
@@ -102,23 +100,7 @@ impl From<DeadlineKind> for ActionKind {
     }
 }
 
-impl fmt::Display for ActionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ActionKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        ActionKind::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown action `{s}`"))
-    }
-}
-
-crate::vocab::state::compares_with_its_name!(ActionKind);
+crate::vocab::state::stored_by_name!(ActionKind, "action");
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,6 @@
 //! ordinary response time.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 /// Severity of an incident or of a watchlist topic, ordered from least to most severe.
@@ -65,13 +64,7 @@ impl Severity {
     }
 }
 
-crate::vocab::state::compares_with_its_name!(Severity);
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocab::state::shown_by_name!(Severity);
 
 #[derive(Debug, thiserror::Error)]
 #[error("unknown severity `{0}`: expected especially_major, major, large or ordinary")]

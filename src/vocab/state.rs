@@ -4,8 +4,44 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use std::fmt;
-use std::str::FromStr;
+
+/// An enum shown by its name (`as_str`): `Display` writes the name, and `status == "open"`
+/// compares with it, for tests and scripts that read the names from JSON.
+macro_rules! shown_by_name {
+    ($ty:ty) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+pub(crate) use shown_by_name;
+
+/// An enum stored by its name, one of its `ALL`: shown by it, and read back by `FromStr`
+/// (an unknown name is an error naming `what` it was meant to be).
+macro_rules! stored_by_name {
+    ($ty:ty, $what:literal) => {
+        $crate::vocab::state::shown_by_name!($ty);
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                <$ty>::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == s)
+                    .ok_or_else(|| format!(concat!("unknown ", $what, " `{}`"), s))
+            }
+        }
+    };
+}
+pub(crate) use stored_by_name;
 
 /// Where an incident stands (domain.md, "Incident lifecycle"), in order; `Merged` ends
 /// one that was merged into another.
@@ -77,21 +113,7 @@ impl IncidentStatus {
     }
 }
 
-impl fmt::Display for IncidentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for IncidentStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        IncidentStatus::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown incident status `{s}`"))
-    }
-}
+stored_by_name!(IncidentStatus, "incident status");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,6 +130,13 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 4] = [
+        DeadlineKind::Release,
+        DeadlineKind::PressConference,
+        DeadlineKind::Response,
+        DeadlineKind::Obligation,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeadlineKind::Release => "release",
@@ -138,40 +167,7 @@ impl DeadlineKind {
     }
 }
 
-impl fmt::Display for DeadlineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DeadlineKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "release" => Ok(DeadlineKind::Release),
-            "press_conference" => Ok(DeadlineKind::PressConference),
-            "response" => Ok(DeadlineKind::Response),
-            "obligation" => Ok(DeadlineKind::Obligation),
-            other => Err(format!("unknown deadline kind `{other}`")),
-        }
-    }
-}
-
-/// `status == "open"`: enums compare with their names, for tests and scripts that read
-/// the names from JSON.
-macro_rules! compares_with_its_name {
-    ($ty:ty) => {
-        impl PartialEq<&str> for $ty {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-    };
-}
-pub(crate) use compares_with_its_name;
-
-compares_with_its_name!(IncidentStatus);
-compares_with_its_name!(DeadlineKind);
+stored_by_name!(DeadlineKind, "deadline kind");
 
 /// Where one deadline stands, computed once (`rules::deadline::state`) for the terminal,
 /// JSON, mail and the 考核 report alike.
@@ -285,18 +281,4 @@ impl EvidenceState {
     }
 }
 
-impl fmt::Display for EvidenceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EvidenceState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        EvidenceState::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown evidence state `{s}`"))
-    }
-}
+stored_by_name!(EvidenceState, "evidence state");

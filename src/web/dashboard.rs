@@ -56,14 +56,32 @@ impl DeadlineView {
     }
 }
 
-pub struct Row {
+/// An incident's heading, on its card here and atop its own page: its number and title
+/// (the main line; the topic a tag beside it), its severity and status in words.
+pub struct Heading {
     pub id: i64,
-    /// The card's main line; the topic is a tag beside it.
     pub title: String,
     pub topic: String,
     pub severity: &'static str,
     pub severity_class: &'static str,
     pub status: &'static str,
+}
+
+impl Heading {
+    pub fn of(i: &IncidentRow) -> Heading {
+        Heading {
+            id: i.id,
+            title: i.title.clone(),
+            topic: i.topic_name.clone(),
+            severity: words::severity_zh(i.severity),
+            severity_class: words::severity_class(i.severity),
+            status: words::status_zh(i.status),
+        }
+    }
+}
+
+pub struct Row {
+    pub head: Heading,
     pub acknowledged_by: String,
     pub opened: String,
     pub items: i64,
@@ -107,12 +125,7 @@ pub async fn build(
                 .collect();
             let nearest = crate::store::nearest_owed(i, &ds, now);
             Row {
-                id: i.id,
-                title: i.title.clone(),
-                topic: i.topic_name.clone(),
-                severity: words::severity_zh(i.severity),
-                severity_class: words::severity_class(i.severity),
-                status: words::status_zh(i.status),
+                head: Heading::of(i),
                 acknowledged_by: i.acknowledged_by.clone().unwrap_or_default(),
                 opened: local(from_secs(i.opened_at), tz),
                 items: items.get(&i.id).copied().unwrap_or(0),
@@ -122,7 +135,7 @@ pub async fn build(
         })
         .collect();
     // Nearest deadline first; incidents owing nothing more after, newest first.
-    rows.sort_by_key(|r| crate::store::urgency(r.nearest, r.id));
+    rows.sort_by_key(|r| crate::store::urgency(r.nearest, r.head.id));
     let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
     let counts = words::statuses()
         .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))

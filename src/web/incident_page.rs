@@ -9,7 +9,8 @@
 use super::auth::User;
 use super::charts;
 use super::csrf::CsrfToken;
-use super::dashboard::DeadlineView;
+use super::dashboard::{DeadlineView, Heading};
+use super::item::{pieces, ItemView, Marked};
 use super::pages::{self, Layout};
 use super::words;
 use super::Console;
@@ -23,29 +24,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
-
-/// A piece of text; `marked` when it is a word the topic matched on.
-pub struct Piece {
-    pub text: String,
-    pub marked: bool,
-}
-
-/// Text in pieces, the matched words marked.
-pub type Marked = Vec<Piece>;
-
-pub struct ItemView {
-    pub id: i64,
-    pub source: String,
-    pub time: String,
-    pub link: String,
-    pub title: Marked,
-    pub excerpt: Marked,
-    /// The other sources that carried it (issue 24 §2): each one's name and its link there
-    /// (empty when not http).
-    pub also: Vec<(String, String)>,
-    /// What became of its page, when it was captured (issue 23).
-    pub evidence: Option<super::evidence::EvidenceView>,
-}
 
 /// Items on one page of an incident.
 pub const ITEMS_PER_PAGE: usize = 100;
@@ -115,12 +93,7 @@ pub struct Entry {
 pub struct IncidentPage {
     pub layout: Layout,
     pub now: i64,
-    pub id: i64,
-    pub title: String,
-    pub topic: String,
-    pub severity: &'static str,
-    pub severity_class: &'static str,
-    pub status: &'static str,
+    pub head: Heading,
     pub active: bool,
     pub unacked: bool,
     /// A release (or response, or working-day duty) deadline is still open.
@@ -169,38 +142,6 @@ fn mark(c: &Console, text: &str, topic: &str, source: &str) -> Marked {
         .collect();
     spans.sort();
     pieces(text, spans)
-}
-
-/// `text` in pieces, the char ranges `spans` (sorted) marked; one empty piece for an empty
-/// text.
-pub(super) fn pieces(text: &str, spans: Vec<(usize, usize)>) -> Marked {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut at = 0;
-    for (s, e) in spans {
-        let (s, e) = (s.max(at).min(chars.len()), e.min(chars.len()));
-        if s >= e {
-            continue;
-        }
-        if s > at {
-            out.push(Piece {
-                text: chars[at..s].iter().collect(),
-                marked: false,
-            });
-        }
-        out.push(Piece {
-            text: chars[s..e].iter().collect(),
-            marked: true,
-        });
-        at = e;
-    }
-    if at < chars.len() || out.is_empty() {
-        out.push(Piece {
-            text: chars[at..].iter().collect(),
-            marked: false,
-        });
-    }
-    out
 }
 
 fn excerpt(summary: &str) -> String {
@@ -273,7 +214,6 @@ pub async fn build(
     let rows: Vec<ItemRow> = store
         .incident_items_page(IncidentId(id), range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
-    let name_of = |s: &str| crate::incident::source_name(config, s);
     let evidence = crate::store::evidence_summaries(
         &store
             .incident_evidence(crate::vocab::ids::IncidentId(id))
@@ -282,27 +222,12 @@ pub async fn build(
     let items = rows
         .iter()
         .map(|it| ItemView {
-            id: it.id,
-            source: name_of(&it.source_id),
-            time: local(from_secs(it.published_at.unwrap_or(it.fetched_at)), tz),
-            link: it
-                .link
-                .clone()
-                .filter(|l| l.starts_with("http"))
-                .unwrap_or_default(),
             title: mark(c, &it.title, &incident.topic_id, &it.source_id),
             excerpt: mark(c, &excerpt(&it.summary), &incident.topic_id, &it.source_id),
-            also: sightings
-                .iter()
-                .filter(|s| s.item_id == it.id)
-                .map(|s| {
-                    let link = s.link.clone().filter(|l| l.starts_with("http"));
-                    (name_of(&s.source_id), link.unwrap_or_default())
-                })
-                .collect(),
             evidence: evidence
                 .get(&it.id)
                 .map(|e| super::evidence::EvidenceView::of(e, tz)),
+            ..ItemView::of(it, &sightings, &settings)
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store
@@ -384,7 +309,7 @@ pub async fn build(
     let per_hour = charts::items_per_hour(incident.clock_start, &times, secs(now), tz);
     let mut by: Vec<(String, i64)> = Vec::new();
     for (source, _) in &counted {
-        let n = name_of(source);
+        let n = crate::incident::source_name(config, source);
         match by.iter_mut().find(|(s, _)| *s == n) {
             Some((_, k)) => *k += 1,
             None => by.push((n, 1)),
@@ -395,12 +320,7 @@ pub async fn build(
     Ok(IncidentPage {
         layout,
         now: secs(now),
-        id,
-        title: incident.title.clone(),
-        topic: incident.topic_name.clone(),
-        severity: words::severity_zh(incident.severity),
-        severity_class: words::severity_class(incident.severity),
-        status: words::status_zh(incident.status),
+        head: Heading::of(&incident),
         active: words::is_active(&incident),
         unacked: incident.acknowledged_by.is_none(),
         owes_release: deadlines

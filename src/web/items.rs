@@ -5,11 +5,10 @@
 
 use super::auth::User;
 use super::csrf::CsrfToken;
-use super::incident_page::{Marked, Piece};
+use super::item::{pieces, ItemView, Marked, Piece};
 use super::pages::{self, Layout};
 use super::Console;
 use crate::store::{ItemFilter, SearchQuery};
-use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -37,22 +36,6 @@ pub struct Params {
     format: Option<String>,
 }
 
-pub struct ItemLine {
-    pub id: i64,
-    pub fetched: String,
-    pub published: String,
-    pub source: String,
-    pub title: Marked,
-    /// Around the first match in the item's text, when a search found it there.
-    pub excerpt: Marked,
-    pub link: String,
-    pub topics: Vec<String>,
-    /// 负面 -0.62, empty for items stored before tone existed.
-    pub tone: String,
-    /// `negative`, `neutral`, `positive` (a CSS class), or empty.
-    pub tone_class: &'static str,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "items.html")]
 struct ItemsPage {
@@ -60,7 +43,9 @@ struct ItemsPage {
     p: Params,
     topics: Vec<(String, String)>,
     sources: Vec<(String, String)>,
-    lines: Vec<ItemLine>,
+    /// Each item's title with the search's words marked, and the text around the first
+    /// of them when a search found it there.
+    lines: Vec<ItemView>,
     total: i64,
     /// The search found more than `total` (its count stops there).
     more: bool,
@@ -134,53 +119,15 @@ pub async fn page(
         Ok(s) => s,
         Err(e) => return pages::failure(&e),
     };
-    // The other sources that carried an item, after its own (issue 24 §2).
-    let seen_by = |id: i64| sightings.iter().filter(move |s| s.item_id == id);
-    let topic_name = |id: &str| {
-        settings
-            .watchlists
-            .topics
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let lines: Vec<ItemLine> = rows
+    let lines: Vec<ItemView> = rows
         .iter()
-        .map(|i| ItemLine {
-            id: i.id,
-            fetched: local(from_secs(i.fetched_at), tz),
-            published: i
-                .published_at
-                .map(|t| local(from_secs(t), tz))
-                .unwrap_or_default(),
-            source: {
-                let own = crate::incident::source_name(config, &i.source_id);
-                let also: Vec<String> = seen_by(i.id)
-                    .map(|s| crate::incident::source_name(config, &s.source_id))
-                    .collect();
-                if also.is_empty() {
-                    own
-                } else {
-                    format!("{own}（亦见于 {}）", also.join("、"))
-                }
-            },
+        .map(|i| ItemView {
             title: marked(&i.title, query.as_ref().map(|q| q.marks(&i.title))),
             excerpt: query
                 .as_ref()
                 .map(|q| excerpt(&i.summary, &q.marks(&i.summary)))
                 .unwrap_or_default(),
-            link: i
-                .link
-                .clone()
-                .filter(|l| l.starts_with("http"))
-                .unwrap_or_default(),
-            topics: i.topics.iter().map(|t| topic_name(t)).collect(),
-            tone: i
-                .tone
-                .map(|t| format!("{} {:+.2}", t.label.zh(), t.score))
-                .unwrap_or_default(),
-            tone_class: i.tone.map_or("", |t| t.label.as_str()),
+            ..ItemView::of(i, &sightings, &settings)
         })
         .collect();
     if p.format.as_deref() == Some("json") {
@@ -220,7 +167,7 @@ pub async fn page(
 
 /// `text` in pieces, the char ranges `marks` marked.
 fn marked(text: &str, marks: Option<Vec<(usize, usize)>>) -> Marked {
-    super::incident_page::pieces(text, marks.unwrap_or_default())
+    pieces(text, marks.unwrap_or_default())
 }
 
 /// About 100 characters of `summary` around its first mark, the marks in it marked; empty

@@ -9,24 +9,8 @@ fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
         .unwrap()
         .timestamp();
     let incident = IncidentRow {
-        id: 7,
-        topic_id: "scenic-safety".into(),
-        topic_name: "景区安全".into(),
         title: "某景区发生踩踏\r\nBcc: evil@example.com <script>".into(),
-        severity: Severity::Major,
-        status: crate::vocab::state::IncidentStatus::Open,
-        opened_at: t0,
-        clock_start: t0,
-        first_item_id: 1,
-        acknowledged_at: None,
-        acknowledged_by: None,
-        closed_at: None,
-        closed_by: None,
-        monitoring_until: None,
-        reopened_at: None,
-        merged_into: None,
-        split_from: None,
-        surged_at: None,
+        ..crate::notify::fixtures::incident(7, t0)
     };
     let item = ItemRow {
         id: 1,
@@ -41,25 +25,37 @@ fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
         tone: None,
         signature: None,
     };
-    let dl = |id, kind: &str, h: i64| DeadlineRow {
-        id,
-        incident_id: 7,
-        kind: kind.parse().unwrap(),
-        due_at: t0 + h * 3600,
-        met_at: None,
-        met_by: None,
-        evidence: None,
-        cancelled_at: None,
-        breach_mailed_at: None,
-        reminded_before: None,
-        duty: None,
-        uncertain: None,
+    let dl = |id, kind: &str, h: i64| {
+        crate::notify::fixtures::deadline(id, 7, kind.parse().unwrap(), t0 + h * 3600)
     };
     (
         incident,
         item,
         vec![dl(1, "release", 5), dl(2, "press_conference", 24)],
     )
+}
+
+/// The view of `incident` the tests read, as of its opening: three items, the first from
+/// 本地论坛, no matched words, nobody owning it yet, in Shanghai time.
+fn view<'a>(
+    incident: &'a IncidentRow,
+    first: &'a ItemRow,
+    deadlines: &'a [DeadlineRow],
+) -> IncidentView<'a> {
+    static NOBODY: std::sync::LazyLock<crate::rules::escalation::People> =
+        std::sync::LazyLock::new(Default::default);
+    IncidentView {
+        incident,
+        first,
+        source_name: "本地论坛",
+        items: 3,
+        deadlines,
+        evidence: &[],
+        owners: &[],
+        people: &NOBODY,
+        tz: chrono_tz::Asia::Shanghai,
+        now: crate::vocab::clock::from_secs(incident.opened_at),
+    }
 }
 
 /// The tags of `html`: what a mail reader obeys. Text is escaped, so a `<` opens a tag.
@@ -107,16 +103,11 @@ fn every_mail_builder_keeps_hostile_titles_and_notes_as_text() {
     let duty: Vec<Mailbox> = vec!["值班员 <duty@example.gov.cn>".parse().unwrap()];
     let evidence = [HOSTILE.to_string()];
     let v = IncidentView {
-        incident: &incident,
-        first: &item,
         source_name: HOSTILE,
-        items: 3,
-        deadlines: &deadlines,
         evidence: &evidence,
         owners: &duty,
-        people: &Default::default(),
-        tz: chrono_tz::Asia::Shanghai,
         now: crate::vocab::clock::from_secs(incident.opened_at + 7 * 3600),
+        ..view(&incident, &item, &deadlines)
     };
     let post = crate::store::PostRow {
         id: 1,
@@ -212,16 +203,10 @@ fn opening_mail_stands_alone() {
     let (incident, item, deadlines) = sample();
     let duty: Vec<Mailbox> = vec!["值班员 <duty@example.gov.cn>".parse().unwrap()];
     let v = IncidentView {
-        incident: &incident,
-        first: &item,
-        source_name: "本地论坛",
         items: 1,
-        deadlines: &deadlines,
         evidence: &["踩踏".to_string(), "景区".to_string()],
         owners: &duty,
-        people: &Default::default(),
-        tz: chrono_tz::Asia::Shanghai,
-        now: crate::vocab::clock::from_secs(incident.opened_at),
+        ..view(&incident, &item, &deadlines)
     };
     let d = opened(&v, &duty, &[]);
     assert!(
@@ -266,16 +251,11 @@ fn opening_mail_marks_the_matched_words_names_whom_to_call_and_the_related_incid
         .insert("duty@example.gov.cn".into(), "010-6512 3456".into());
     let evidence = ["起火".to_string(), "大剧院".to_string()];
     let v = IncidentView {
-        incident: &incident,
-        first: &item,
-        source_name: "本地论坛",
         items: 1,
-        deadlines: &deadlines,
         evidence: &evidence,
         owners: &duty,
         people: &people,
-        tz: chrono_tz::Asia::Shanghai,
-        now: crate::vocab::clock::from_secs(incident.opened_at),
+        ..view(&incident, &item, &deadlines)
     };
     let related = [Related {
         id: 2,
@@ -314,16 +294,8 @@ fn opening_mail_marks_the_matched_words_names_whom_to_call_and_the_related_incid
 fn breach_mail_says_how_late() {
     let (incident, item, deadlines) = sample();
     let v = IncidentView {
-        incident: &incident,
-        first: &item,
-        source_name: "本地论坛",
-        items: 3,
-        deadlines: &deadlines,
-        evidence: &[],
-        owners: &[],
-        people: &Default::default(),
-        tz: chrono_tz::Asia::Shanghai,
         now: crate::vocab::clock::from_secs(deadlines[0].due_at + 600),
+        ..view(&incident, &item, &deadlines)
     };
     let d = breached(&v, &deadlines[0], false, &[]);
     assert!(
@@ -355,16 +327,8 @@ fn new_items_and_reminders_of_an_unacknowledged_incident_say_how_to_acknowledge(
     let (mut incident, item, deadlines) = sample();
     incident.acknowledged_at = None;
     let v = IncidentView {
-        incident: &incident,
-        first: &item,
-        source_name: "本地论坛",
-        items: 3,
-        deadlines: &deadlines,
-        evidence: &[],
-        owners: &[],
-        people: &Default::default(),
-        tz: chrono_tz::Asia::Shanghai,
         now: crate::vocab::clock::from_secs(deadlines[0].due_at - 1800),
+        ..view(&incident, &item, &deadlines)
     };
     let ack = "确认接报：yuqing incident ack 7";
     let fresh = new_items(&v, std::slice::from_ref(&item), &|s| s.to_string(), &[]);
