@@ -2,6 +2,7 @@
 //! once, counts by state, the mail of one incident, a filtered page of items, and a marker
 //! that changes whenever incidents do (for live updates).
 
+use super::query;
 use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
@@ -76,43 +77,50 @@ fn like_escape(s: &str) -> String {
 impl Store {
     /// The deadlines of every incident still being handled.
     pub async fn active_deadlines(&self) -> Result<Vec<DeadlineRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
-                    d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
-             FROM deadlines d JOIN incidents i ON i.id = d.incident_id WHERE i.{ACTIVE} \
-             ORDER BY d.due_at, d.id"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
+                        d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
+                 FROM deadlines d JOIN incidents i ON i.id = d.incident_id WHERE i.{ACTIVE} \
+                 ORDER BY d.due_at, d.id"
+            ),
+            (),
+        )
         .await?)
     }
 
     /// How many incidents are in each state.
     pub async fn incident_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT status, COUNT(*) FROM incidents GROUP BY status")
-                .fetch_all(self.pool())
-                .await?,
+        Ok(query::all(
+            self.pool(),
+            "SELECT status, COUNT(*) FROM incidents GROUP BY status",
+            (),
         )
+        .await?)
     }
 
     /// How many items each incident still being handled has.
     pub async fn active_item_counts(&self) -> Result<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT ii.incident_id, COUNT(*) FROM incident_items ii \
-             JOIN incidents i ON i.id = ii.incident_id WHERE i.{ACTIVE} GROUP BY ii.incident_id"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT ii.incident_id, COUNT(*) FROM incident_items ii \
+                 JOIN incidents i ON i.id = ii.incident_id WHERE i.{ACTIVE} GROUP BY ii.incident_id"
+            ),
+            (),
+        )
         .await?)
     }
 
     /// The mail queued about an incident, oldest first.
     pub async fn mails_of(&self, incident: IncidentId) -> Result<Vec<MailRow>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT created_at, kind, recipients, subject, sent_at FROM outbox \
              WHERE incident_id = $1 ORDER BY created_at, id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(self.pool())
         .await?)
     }
 
@@ -174,22 +182,25 @@ impl Store {
 
     /// Ids of the topics that items matched, for the filter's list.
     pub async fn item_sources(&self) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT source_id FROM items ORDER BY source_id")
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<(String,)> = query::all(
+            self.pool(),
+            "SELECT DISTINCT source_id FROM items ORDER BY source_id",
+            (),
+        )
+        .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// Changes whenever an incident opens, an item is stored or anything is recorded: the
     /// console's live pages reload their content when it moves.
     pub async fn change_marker(&self) -> Result<(i64, i64, i64)> {
-        Ok(sqlx::query_as(
+        Ok(query::one(
+            self.pool(),
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents), \
                     (SELECT COALESCE(MAX(id), 0) FROM actions), \
                     (SELECT COALESCE(MAX(id), 0) FROM items)",
+            (),
         )
-        .fetch_one(self.pool())
         .await?)
     }
 }
@@ -207,7 +218,8 @@ impl Store {
         &self,
         since: i64,
     ) -> Result<std::collections::HashMap<String, crate::rules::lag::Lag>> {
-        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64, i64, i64)> = query::all(
+            self.pool(),
             "WITH l AS MATERIALIZED (\
                SELECT source_id, CASE WHEN fetched_at < published_at THEN 0 \
                  ELSE fetched_at - published_at END AS lag FROM items \
@@ -223,9 +235,8 @@ impl Store {
                MAX(CASE WHEN k = (95 * n + 99) / 100 THEN lag END) \
              FROM r WHERE k = (50 * n + 99) / 100 OR k = (95 * n + 99) / 100 \
              GROUP BY source_id, n",
+            (since,),
         )
-        .bind(since)
-        .fetch_all(self.pool())
         .await?;
         Ok(rows
             .into_iter()
@@ -245,7 +256,8 @@ impl Store {
     /// same in both databases), then its newest row by the same index, so the cost grows
     /// with the number of sources, not of items.
     pub async fn last_item_per_source(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "WITH RECURSIVE \
                si(id) AS (SELECT MIN(source_id) FROM items \
                  UNION ALL SELECT (SELECT MIN(source_id) FROM items WHERE source_id > si.id) \
@@ -259,8 +271,8 @@ impl Store {
                UNION ALL SELECT id, (SELECT MAX(seen_at) FROM item_sightings WHERE source_id = ss.id) \
                FROM ss WHERE id IS NOT NULL\
              ) t GROUP BY source_id",
+            (),
         )
-        .fetch_all(self.pool())
         .await?)
     }
 }

@@ -1,5 +1,6 @@
 //! Items fetched from sources, each stored once.
 
+use super::query;
 use super::{Store, Tx};
 use crate::classify::tone::{Tone, ToneLabel};
 use crate::vocab::ids::{IncidentId, TopicId};
@@ -532,17 +533,12 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         for (item, id) in sightings {
-            sqlx::query(
+            query::execute(
+                &mut **tx,
                 "INSERT INTO item_sightings (source_id, guid, item_id, link, published_at, seen_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, guid) DO NOTHING",
+                (item.source_id, item.guid, id, item.link, item.published_at, now),
             )
-            .bind(item.source_id)
-            .bind(item.guid)
-            .bind(id)
-            .bind(item.link)
-            .bind(item.published_at)
-            .bind(now)
-            .execute(&mut **tx)
             .await?;
         }
         Ok(())
@@ -554,13 +550,13 @@ impl Store {
         db: impl sqlx::Executor<'c, Database = sqlx::Any>,
         incident: IncidentId,
     ) -> Result<Vec<Sighting>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            db,
             "SELECT s.item_id, s.source_id, s.link, s.published_at, s.seen_at \
              FROM item_sightings s JOIN incident_items ii ON ii.item_id = s.item_id \
              WHERE ii.incident_id = $1 ORDER BY s.seen_at, s.source_id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(db)
         .await?)
     }
 
@@ -660,16 +656,12 @@ impl Store {
         item: &NewItem<'_>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE items SET title = $2, summary = $3, content_hash = $4, updated_at = $5 \
              WHERE id = $1",
+            (id, item.title, item.summary, item.content_hash, now),
         )
-        .bind(id)
-        .bind(item.title)
-        .bind(item.summary)
-        .bind(item.content_hash)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         self.index_items(tx, &[(id, item.title, item.summary)])
             .await
@@ -705,12 +697,12 @@ impl Store {
 
     /// Whether the source already has an item with this GUID (or link).
     pub async fn item_known(&self, source_id: &str, guid: &str) -> Result<bool> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM items WHERE source_id = $1 AND guid = $2")
-                .bind(source_id)
-                .bind(guid)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<(i64,)> = query::optional(
+            self.pool(),
+            "SELECT id FROM items WHERE source_id = $1 AND guid = $2",
+            (source_id, guid),
+        )
+        .await?;
         Ok(row.is_some())
     }
 
@@ -721,43 +713,44 @@ impl Store {
         item_id: i64,
         topics: &[String],
     ) -> Result<()> {
-        sqlx::query("UPDATE items SET topics = $2 WHERE id = $1")
-            .bind(item_id)
-            .bind(serde_json::to_string(topics)?)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE items SET topics = $2 WHERE id = $1",
+            (item_id, serde_json::to_string(topics)?),
+        )
+        .await?;
         Ok(())
     }
 
     /// An item, read in the transaction `tx`.
     pub async fn item_in(&self, tx: &mut Tx, id: i64) -> Result<Option<ItemRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?,
+        Ok(query::optional(
+            &mut **tx,
+            &format!("SELECT {COLUMNS} FROM items WHERE id = $1"),
+            (id,),
         )
+        .await?)
     }
 
     /// Records an item's tone, as the classifier scored it.
     pub async fn set_item_tone(&self, tx: &mut Tx, item_id: i64, tone: Tone) -> Result<()> {
         let (label, score) = tone_columns(Some(tone));
-        sqlx::query("UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1")
-            .bind(item_id)
-            .bind(label)
-            .bind(score)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1",
+            (item_id, label, score),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn item(&self, id: i64) -> Result<Option<ItemRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?,
+        Ok(query::optional(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM items WHERE id = $1"),
+            (id,),
         )
+        .await?)
     }
 
     /// Items fetched since `since`, newest first, optionally of one source.
@@ -789,13 +782,12 @@ impl Store {
     /// kept by the database as items are stored and changed, migration 0029), so a week
     /// reads its hours' counts, never its item rows. `from` and `to` on whole hours.
     pub async fn item_tallies(&self, from: i64, to: i64) -> Result<Vec<ItemTally>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT hour AS fetched_at, source_id, topics, NULLIF(tone, '') AS tone, n \
              FROM item_counts WHERE hour >= $1 AND hour < $2 AND n > 0 ORDER BY hour",
+            (from, to),
         )
-        .bind(from)
-        .bind(to)
-        .fetch_all(self.pool())
         .await?)
     }
 }

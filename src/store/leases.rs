@@ -16,6 +16,7 @@
 //! run out and the others take its work over; a daemon starting on the same host frees at
 //! once the leases of local processes that no longer exist ([`Store::free_dead_local`]).
 
+use super::query;
 use super::{Backend, OutboxRow, Store};
 use anyhow::Result;
 use std::sync::OnceLock;
@@ -107,28 +108,25 @@ impl Store {
     /// Takes or renews the lease `name` for `holder` until `until`; returns whether
     /// `holder` has it. It is free when nobody holds it or the holder's time ran out.
     pub async fn take_lease(&self, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
-        let done = sqlx::query(
+        let done = query::execute(
+            self.pool(),
             "INSERT INTO leases (name, holder, held_until) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = $2, held_until = $3 \
              WHERE leases.holder = $2 OR leases.held_until <= $4",
+            (name, holder, until, now),
         )
-        .bind(name)
-        .bind(holder)
-        .bind(until)
-        .bind(now)
-        .execute(self.pool())
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Who holds the lease `name` and until when (also after it ran out).
     pub async fn lease(&self, name: &str) -> Result<Option<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT holder, held_until FROM leases WHERE name = $1")
-                .bind(name)
-                .fetch_optional(self.pool())
-                .await?,
+        Ok(query::optional(
+            self.pool(),
+            "SELECT holder, held_until FROM leases WHERE name = $1",
+            (name,),
         )
+        .await?)
     }
 
     /// Claims, for `holder` until `until`, those of `sources` that are due and not claimed
@@ -195,23 +193,23 @@ impl Store {
     /// Extends the claims of `holder` on the sources it is polling, so a poll slower than
     /// the lease is not taken over while it runs.
     pub async fn renew_sources(&self, holder: &str, until: i64) -> Result<()> {
-        sqlx::query("UPDATE source_state SET lease_until = $2 WHERE lease_holder = $1")
-            .bind(holder)
-            .bind(until)
-            .execute(self.pool())
-            .await?;
+        query::execute(
+            self.pool(),
+            "UPDATE source_state SET lease_until = $2 WHERE lease_holder = $1",
+            (holder, until),
+        )
+        .await?;
         Ok(())
     }
 
     /// Lets go of a source after its poll was recorded.
     pub async fn release_source(&self, source_id: &str, holder: &str) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "UPDATE source_state SET lease_holder = NULL, lease_until = NULL \
              WHERE source_id = $1 AND lease_holder = $2",
+            (source_id, holder),
         )
-        .bind(source_id)
-        .bind(holder)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -234,29 +232,23 @@ impl Store {
             self.skip_locked(),
             super::outbox::COLUMNS
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(holder)
-            .bind(until)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(query::optional(self.pool(), &sql, (holder, until, now)).await?)
     }
 
     /// Gives up every lease of `holder` (on a clean shutdown), so another daemon takes
     /// over at once rather than when the leases run out.
     pub async fn release_leases(&self, holder: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM leases WHERE holder = $1")
-            .bind(holder)
-            .execute(&mut *tx)
-            .await?;
+        query::execute(&mut *tx, "DELETE FROM leases WHERE holder = $1", (holder,)).await?;
         for table in ["source_state", "outbox", "notifications", "evidence_tasks"] {
-            sqlx::query(&format!(
-                "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
-                 WHERE lease_holder = $1"
-            ))
-            .bind(holder)
-            .execute(&mut *tx)
+            query::execute(
+                &mut *tx,
+                &format!(
+                    "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
+                     WHERE lease_holder = $1"
+                ),
+                (holder,),
+            )
             .await?;
         }
         tx.commit().await?;
@@ -267,14 +259,15 @@ impl Store {
     /// killed and restarted need not wait for its own leases to run out); returns the
     /// holders freed. Runs when a daemon starts.
     pub async fn free_dead_local(&self, me: &str) -> Result<Vec<String>> {
-        let holders: Vec<(String,)> = sqlx::query_as(
+        let holders: Vec<(String,)> = query::all(
+            self.pool(),
             "SELECT holder FROM leases \
              UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM notifications WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM evidence_tasks WHERE lease_holder IS NOT NULL",
+            (),
         )
-        .fetch_all(self.pool())
         .await?;
         let mut freed = Vec::new();
         for (holder,) in holders {

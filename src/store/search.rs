@@ -15,6 +15,7 @@
 //! search stops [`COUNT_PAGES_AHEAD`] pages past the page shown, so neither grows with the
 //! years of history behind the matches shown.
 
+use super::query;
 use super::{Backend, ItemFilter, ItemRow, Store, Tx};
 use crate::classify::normalize::{is_han, normalize};
 use anyhow::Result;
@@ -269,11 +270,14 @@ impl Store {
                 Backend::Sqlite => {
                     // A contentless table has no REPLACE: an item indexed before leaves first.
                     let ids: Vec<String> = docs.iter().map(|(id, _)| id.to_string()).collect();
-                    sqlx::query(&format!(
-                        "DELETE FROM item_search WHERE rowid IN ({})",
-                        ids.join(", ")
-                    ))
-                    .execute(&mut **tx)
+                    query::execute(
+                        &mut **tx,
+                        &format!(
+                            "DELETE FROM item_search WHERE rowid IN ({})",
+                            ids.join(", ")
+                        ),
+                        (),
+                    )
                     .await?;
                     format!(
                         "INSERT INTO item_search (rowid, doc) VALUES {}",
@@ -315,7 +319,7 @@ impl Store {
                 list.join(", ")
             ),
         };
-        sqlx::query(&sql).execute(&mut *conn).await?;
+        query::execute(&mut *conn, &sql, ()).await?;
         Ok(())
     }
 
@@ -324,25 +328,22 @@ impl Store {
     pub async fn index_backlog(&self, batch: i64) -> Result<usize> {
         // Read first: with nothing left (the usual case) no write, so a read-only database
         // opens, and a command does not take the write lock to learn that.
-        let left: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
-            .fetch_optional(self.pool())
-            .await?;
+        let left: Option<(i64,)> =
+            query::optional(self.pool(), "SELECT below FROM item_search_backlog", ()).await?;
         if left.is_none_or(|(b,)| b <= 0) {
             return Ok(0);
         }
         let mut tx = self.begin().await?;
-        let below: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let below: Option<(i64,)> =
+            query::optional(&mut *tx, "SELECT below FROM item_search_backlog", ()).await?;
         let Some((below,)) = below.filter(|(b,)| *b > 0) else {
             return Ok(0);
         };
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String)> = query::all(
+            &mut *tx,
             "SELECT id, title, summary FROM items WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            (below, batch),
         )
-        .bind(below)
-        .bind(batch)
-        .fetch_all(&mut *tx)
         .await?;
         let refs: Vec<(i64, &str, &str)> = rows
             .iter()
@@ -350,10 +351,12 @@ impl Store {
             .collect();
         self.index_items(&mut tx, &refs).await?;
         let next = rows.last().map_or(0, |r| r.0);
-        sqlx::query("UPDATE item_search_backlog SET below = $1")
-            .bind(if rows.len() < batch as usize { 0 } else { next })
-            .execute(&mut *tx)
-            .await?;
+        query::execute(
+            &mut *tx,
+            "UPDATE item_search_backlog SET below = $1",
+            (if rows.len() < batch as usize { 0 } else { next },),
+        )
+        .await?;
         tx.commit().await?;
         Ok(rows.len())
     }

@@ -5,6 +5,7 @@
 //! database and across restarts. The rule itself (how long to wait after the n-th attempt)
 //! is the console's: it is passed in.
 
+use super::query;
 use super::Store;
 use anyhow::Result;
 
@@ -32,19 +33,18 @@ impl Store {
         loop {
             // A key seen for the first time counts from nothing, as of now (so the hourly
             // removal of old counts does not take it away between here and the update).
-            sqlx::query(
+            query::execute(
+                self.pool(),
                 "INSERT INTO login_throttle (key, attempts, allowed_at, last_at) \
                  VALUES ($1, 0, 0, $2) ON CONFLICT (key) DO NOTHING",
+                (key, now),
             )
-            .bind(key)
-            .bind(now)
-            .execute(self.pool())
             .await?;
-            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            let row: Option<(i64, i64, i64)> = query::optional(
+                self.pool(),
                 "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+                (key,),
             )
-            .bind(key)
-            .fetch_optional(self.pool())
             .await?;
             let Some((attempts, allowed_at, last_at)) = row else {
                 continue; // removed in between: insert again
@@ -57,20 +57,21 @@ impl Store {
             } else {
                 attempts + 1
             };
-            let won = sqlx::query(
+            let won = query::execute(
+                self.pool(),
                 "UPDATE login_throttle SET attempts = $2, allowed_at = $3, last_at = $4 \
                  WHERE key = $1 AND attempts = $5 AND allowed_at = $6 AND last_at = $7",
+                (
+                    key,
+                    n,
+                    now.saturating_add(delay(n).max(0)),
+                    now,
+                    attempts,
+                    allowed_at,
+                    last_at,
+                ),
             )
-            .bind(key)
-            .bind(n)
-            .bind(now.saturating_add(delay(n).max(0)))
-            .bind(now)
-            .bind(attempts)
-            .bind(allowed_at)
-            .bind(last_at)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+            .await?;
             if won == 1 {
                 return Ok(Claim::Granted(n));
             }
@@ -88,11 +89,11 @@ impl Store {
         delay: &(dyn Fn(i64) -> i64 + Sync),
     ) -> Result<()> {
         loop {
-            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            let row: Option<(i64, i64, i64)> = query::optional(
+                self.pool(),
                 "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+                (key,),
             )
-            .bind(key)
-            .fetch_optional(self.pool())
             .await?;
             let Some((attempts, allowed_at, last_at)) = row else {
                 return Ok(());
@@ -103,19 +104,13 @@ impl Store {
             let n = attempts - 1;
             let wait = if n == 0 { 0 } else { delay(n).max(0) };
             let allowed = allowed_at.min(last_at.saturating_add(wait));
-            let done = sqlx::query(
+            let done = query::execute(
+                self.pool(),
                 "UPDATE login_throttle SET attempts = $2, allowed_at = $3 \
                  WHERE key = $1 AND attempts = $4 AND allowed_at = $5 AND last_at = $6",
+                (key, n, allowed, attempts, allowed_at, last_at),
             )
-            .bind(key)
-            .bind(n)
-            .bind(allowed)
-            .bind(attempts)
-            .bind(allowed_at)
-            .bind(last_at)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+            .await?;
             if done == 1 {
                 return Ok(());
             }
@@ -124,23 +119,24 @@ impl Store {
 
     /// Forgets the count of `key` (a correct password for the account).
     pub async fn clear_login_attempts(&self, key: &str) -> Result<()> {
-        sqlx::query("UPDATE login_throttle SET attempts = 0, allowed_at = 0 WHERE key = $1")
-            .bind(key)
-            .execute(self.pool())
-            .await?;
+        query::execute(
+            self.pool(),
+            "UPDATE login_throttle SET attempts = 0, allowed_at = 0 WHERE key = $1",
+            (key,),
+        )
+        .await?;
         Ok(())
     }
 
     /// Removes counts whose last attempt is before `before`; returns how many. Guessing
     /// many names or from many addresses cannot grow the table for good.
     pub async fn delete_stale_login_attempts(&self, before: i64) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1")
-                .bind(before)
-                .execute(self.pool())
-                .await?
-                .rows_affected(),
+        Ok(query::execute(
+            self.pool(),
+            "DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1",
+            (before,),
         )
+        .await?)
     }
 }
 
