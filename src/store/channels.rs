@@ -50,7 +50,7 @@ const POST: &str = "id, channel_id, guid, title, summary, link, published_at, fi
 impl Store {
     /// Stores a post; returns its id when it was not known before.
     pub async fn insert_post(&self, tx: &mut Tx, p: &NewPost<'_>, now: i64) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = query::optional(
+        Ok(query::optional_scalar(
             &mut **tx,
             "INSERT INTO channel_posts (channel_id, guid, title, summary, link, published_at, \
                                         first_seen) \
@@ -66,8 +66,7 @@ impl Store {
                 now,
             ),
         )
-        .await?;
-        Ok(row.map(|(id,)| id))
+        .await?)
     }
 
     /// Posts of one channel (or all) that count at or after `since` (published, else first
@@ -94,7 +93,7 @@ impl Store {
     /// latest before `since` (so that the last post is known however long ago it was):
     /// what the duty arithmetic needs, without reading a channel's whole history.
     pub async fn post_times(&self, channel: &str, since: i64, until: i64) -> Result<Vec<i64>> {
-        let mut rows: Vec<(i64,)> = query::all(
+        let mut times: Vec<i64> = query::scalars(
             self.pool(),
             "SELECT COALESCE(published_at, first_seen) FROM channel_posts \
              WHERE channel_id = $1 AND COALESCE(published_at, first_seen) >= $2 \
@@ -102,17 +101,15 @@ impl Store {
             (channel, since, until),
         )
         .await?;
-        let before: Option<(Option<i64>,)> = query::optional(
+        let before: Option<i64> = query::scalar(
             self.pool(),
             "SELECT MAX(COALESCE(published_at, first_seen)) FROM channel_posts \
              WHERE channel_id = $1 AND COALESCE(published_at, first_seen) < $2",
             (channel, since),
         )
         .await?;
-        if let Some((Some(t),)) = before {
-            rows.push((t,));
-        }
-        Ok(rows.into_iter().map(|(t,)| t).collect())
+        times.extend(before);
+        Ok(times)
     }
 
     pub async fn duty_alert(&self, channel: &str) -> Result<DutyAlert> {
@@ -170,13 +167,12 @@ impl Store {
 
     /// The scheduled time `job` last ran for, if it ever did.
     pub async fn job_last_run(&self, job: &str) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = query::optional(
+        Ok(query::optional_scalar(
             self.pool(),
             "SELECT last_run FROM job_runs WHERE job = $1",
             (job,),
         )
-        .await?;
-        Ok(row.map(|(t,)| t))
+        .await?)
     }
 
     /// Moves `job`'s last run from `before` to `run`, in the transaction that queues its

@@ -2,7 +2,7 @@
 //! once, counts by state, the mail of one incident, a filtered page of items, and a marker
 //! that changes whenever incidents do (for live updates).
 
-use super::query;
+use super::query::{self, Params};
 use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
@@ -152,43 +152,21 @@ impl Store {
             last + 1,
             last + 2
         );
-        let mut q = sqlx::query_as(&sql);
-        for t in &texts {
-            q = q.bind(t.clone());
-        }
-        for i in &ints {
-            q = q.bind(*i);
-        }
-        let rows = q.bind(limit).bind(offset).fetch_all(self.pool()).await?;
-        let cap = super::search::count_cap(limit, offset);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE {cond} LIMIT {}) AS found",
-            cap + 1
-        );
-        let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
-        for t in &texts {
-            c = c.bind(t.clone());
-        }
-        for i in &ints {
-            c = c.bind(*i);
-        }
-        let (found,) = c.fetch_one(self.pool()).await?;
-        Ok(ItemPage {
-            rows,
-            total: found.min(cap),
-            more: found > cap,
-        })
+        let filtered = || texts.clone().then(ints.clone());
+        let rows = query::all(self.pool(), &sql, filtered().then((limit, offset))).await?;
+        let from_where = format!("items WHERE {cond}");
+        self.counted(rows, &from_where, filtered(), limit, offset)
+            .await
     }
 
     /// Ids of the topics that items matched, for the filter's list.
     pub async fn item_sources(&self) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = query::all(
+        Ok(query::scalars(
             self.pool(),
             "SELECT DISTINCT source_id FROM items ORDER BY source_id",
             (),
         )
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        .await?)
     }
 
     /// Changes whenever an incident opens, an item is stored or anything is recorded: the

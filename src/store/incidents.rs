@@ -213,7 +213,7 @@ impl Store {
     }
 
     pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<i64> {
-        let (id,): (i64,) = query::one(
+        let id: i64 = query::scalar(
             &mut **tx,
             "INSERT INTO incidents (topic_id, topic_name, severity, status, opened_at, clock_start, \
                                     first_item_id, title) \
@@ -569,7 +569,7 @@ impl Store {
     /// Whether anyone was told of an escalation of incident `id`: a missed deadline, or
     /// nobody acknowledging it.
     pub async fn was_escalated(&self, tx: &mut Tx, id: IncidentId) -> Result<bool> {
-        let (n,): (i64,) = query::one(
+        let n: i64 = query::scalar(
             &mut **tx,
             "SELECT (SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 \
                        AND breach_mailed_at IS NOT NULL) \
@@ -805,7 +805,7 @@ impl Store {
     pub async fn incident_first_source(&self, incident: IncidentId) -> Result<Option<String>> {
         // Another source that carried one of its items counts at its own time, after the
         // item's source at the same time (as `notify::spread` orders them).
-        let row: Option<(String,)> = query::optional(
+        Ok(query::optional_scalar(
             self.pool(),
             "SELECT source_id FROM (\
                SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) AS at, i.id, 0 AS k \
@@ -817,8 +817,7 @@ impl Store {
              ) t ORDER BY at, id, k, source_id LIMIT 1",
             (incident,),
         )
-        .await?;
-        Ok(row.map(|r| r.0))
+        .await?)
     }
 
     /// How many items, and from how many sources (those that found them after another source

@@ -1,6 +1,6 @@
 //! Items fetched from sources, each stored once.
 
-use super::query;
+use super::query::{self, Params};
 use super::{Store, Tx};
 use crate::classify::tone::{Tone, ToneLabel};
 use crate::vocab::ids::{IncidentId, TopicId};
@@ -306,28 +306,16 @@ impl Store {
         guids: &[&str],
         hashes: &[&str],
     ) -> Result<Vec<(i64, String, String)>> {
-        let params = |from: usize, n: usize| {
-            (from..from + n)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let sql = format!(
             "SELECT id, guid, content_hash, source_id FROM items \
              WHERE source_id = $1 AND guid IN ({}) \
              UNION ALL \
              SELECT id, guid, content_hash, source_id FROM items WHERE content_hash IN ({})",
-            params(2, guids.len()),
-            params(2 + guids.len(), hashes.len()),
+            query::placeholders(2, guids.len()),
+            query::placeholders(2 + guids.len(), hashes.len()),
         );
-        let mut q = sqlx::query_as::<_, (i64, String, String, String)>(&sql).bind(source_id);
-        for g in guids {
-            q = q.bind(*g);
-        }
-        for h in hashes {
-            q = q.bind(*h);
-        }
-        let rows = q.fetch_all(&mut **tx).await?;
+        let params = (source_id,).then(guids.to_vec()).then(hashes.to_vec());
+        let rows: Vec<(i64, String, String, String)> = query::all(&mut **tx, &sql, params).await?;
         Ok(rows
             .into_iter()
             .filter(|(_, _, _, source)| source == source_id)
@@ -447,33 +435,18 @@ impl Store {
         if links.is_empty() && texts.is_empty() {
             return Ok(vec![None; items.len()]);
         }
-        let marks = |from: usize, n: usize| {
-            let m: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
-            // `IN ()` is not SQL: an empty list matches nothing.
-            if m.is_empty() {
-                "NULL".to_string()
-            } else {
-                m.join(", ")
-            }
-        };
         let sql = format!(
             "SELECT id, link, content_hash FROM items WHERE source_id <> $1 AND link IN ({}) \
              UNION ALL \
              SELECT id, link, content_hash FROM items \
              WHERE source_id <> $1 AND fetched_at >= $2 AND content_hash IN ({})",
-            marks(3, links.len()),
-            marks(3 + links.len(), texts.len())
+            query::placeholders(3, links.len()),
+            query::placeholders(3 + links.len(), texts.len())
         );
-        let mut q = sqlx::query_as::<_, (i64, Option<String>, String)>(&sql)
-            .bind(source_id)
-            .bind(now - SAME_TEXT_WINDOW_S);
-        for l in &links {
-            q = q.bind(*l);
-        }
-        for h in &texts {
-            q = q.bind(*h);
-        }
-        let found = q.fetch_all(&mut **tx).await?;
+        let params = (source_id, now - SAME_TEXT_WINDOW_S)
+            .then(links.clone())
+            .then(texts.clone());
+        let found: Vec<(i64, Option<String>, String)> = query::all(&mut **tx, &sql, params).await?;
         let mut by_link: std::collections::HashMap<&str, i64> = Default::default();
         let mut by_text: std::collections::HashMap<&str, i64> = Default::default();
         for (id, link, hash) in &found {
@@ -506,23 +479,8 @@ impl Store {
         source_id: &str,
         guids: &[&str],
     ) -> Result<std::collections::HashSet<String>> {
-        if guids.is_empty() {
-            return Ok(Default::default());
-        }
-        let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({})",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
-        for g in guids {
-            q = q.bind(*g);
-        }
-        Ok(q.fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|(g,)| g)
-            .collect())
+        let select = "SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({list})";
+        guids_found(&mut **tx, select, source_id, guids).await
     }
 
     /// Records that each entry's source carried another source's item.
@@ -569,17 +527,12 @@ impl Store {
         if item_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (1..=item_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT item_id, source_id, link, published_at, seen_at FROM item_sightings \
              WHERE item_id IN ({}) ORDER BY seen_at, source_id",
-            marks.join(", ")
+            query::placeholders(1, item_ids.len())
         );
-        let mut q = sqlx::query_as::<_, Sighting>(&sql);
-        for id in item_ids {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(db).await?)
+        Ok(query::all(db, &sql, item_ids.to_vec()).await?)
     }
 
     /// One `INSERT` of the items at `which`, their ids written into `out`.
@@ -675,24 +628,10 @@ impl Store {
         source_id: &str,
         guids: &[&str],
     ) -> Result<std::collections::HashSet<String>> {
-        if guids.is_empty() {
-            return Ok(Default::default());
-        }
-        let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({0}) \
-             UNION SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({0})",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
-        for g in guids {
-            q = q.bind(*g);
-        }
-        Ok(q.fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|(g,)| g)
-            .collect())
+        let select = "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({list}) \
+                      UNION SELECT guid FROM item_sightings \
+                      WHERE source_id = $1 AND guid IN ({list})";
+        guids_found(self.pool(), select, source_id, guids).await
     }
 
     /// Whether the source already has an item with this GUID (or link).
@@ -790,4 +729,20 @@ impl Store {
         )
         .await?)
     }
+}
+
+/// Which of `guids` the statement `select` finds for the source: it reads one text column,
+/// with `$1` the source and `{list}` standing for the GUIDs' placeholders.
+async fn guids_found<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    select: &str,
+    source_id: &str,
+    guids: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    if guids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = select.replace("{list}", &query::placeholders(2, guids.len()));
+    let found: Vec<String> = query::scalars(ex, &sql, (source_id,).then(guids.to_vec())).await?;
+    Ok(found.into_iter().collect())
 }

@@ -16,7 +16,7 @@
 //! run out and the others take its work over; a daemon starting on the same host frees at
 //! once the leases of local processes that no longer exist ([`Store::free_dead_local`]).
 
-use super::query;
+use super::query::{self, Params};
 use super::{Backend, OutboxRow, Store};
 use anyhow::Result;
 use std::sync::OnceLock;
@@ -90,19 +90,33 @@ pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
 /// How many sources one claiming statement names.
 const CLAIM_CHUNK: usize = 500;
 
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     pub(super) fn skip_locked(&self) -> &'static str {
         match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         }
+    }
+
+    /// The statement that claims rows of `table` for `$1` until `$2`: the rows `due`
+    /// selects (its parameters from `$3`) that no live lease holds at `now` (one of them),
+    /// taken in the order and number of `order_limit`; it answers `returning` of each.
+    pub(super) fn claim_rows_sql(
+        &self,
+        table: &str,
+        due: &str,
+        now: &str,
+        order_limit: &str,
+        returning: &str,
+    ) -> String {
+        format!(
+            "UPDATE {table} SET lease_holder = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM {table} WHERE {due} \
+                            AND (lease_until IS NULL OR lease_until <= {now}) \
+                          {order_limit}{}) \
+             RETURNING {returning}",
+            self.skip_locked()
+        )
     }
 
     /// Takes or renews the lease `name` for `holder` until `until`; returns whether
@@ -156,11 +170,7 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let mut insert = sqlx::query(&sql);
-            for s in chunk {
-                insert = insert.bind(*s);
-            }
-            insert.execute(self.pool()).await?;
+            query::execute(self.pool(), &sql, chunk.to_vec()).await?;
             let mut known = self.known_sources.lock().unwrap_or_else(|e| e.into_inner());
             known.extend(chunk.iter().map(|s| (*s).clone()));
         }
@@ -174,17 +184,11 @@ impl Store {
                                             OR lease_holder = $1) \
                                        AND source_id IN ({}){}) \
                  RETURNING source_id",
-                placeholders(4, chunk.len()),
+                query::placeholders(4, chunk.len()),
                 self.skip_locked()
             );
-            let mut q = sqlx::query_as::<_, (String,)>(&sql)
-                .bind(holder)
-                .bind(until)
-                .bind(now);
-            for s in chunk {
-                q = q.bind(s);
-            }
-            claimed.extend(q.fetch_all(self.pool()).await?.into_iter().map(|(id,)| id));
+            let params = (holder, until, now).then(chunk.to_vec());
+            claimed.extend(query::scalars::<String>(self.pool(), &sql, params).await?);
         }
         claimed.sort();
         Ok(claimed)
@@ -222,15 +226,12 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Option<OutboxRow>> {
-        let sql = format!(
-            "UPDATE outbox SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL AND next_attempt_at <= $3 \
-                            AND (lease_until IS NULL OR lease_until <= $3) \
-                          ORDER BY id LIMIT 1{}) \
-             RETURNING {}",
-            self.skip_locked(),
-            super::outbox::COLUMNS
+        let sql = self.claim_rows_sql(
+            "outbox",
+            "sent_at IS NULL AND next_attempt_at <= $3",
+            "$3",
+            "ORDER BY id LIMIT 1",
+            super::outbox::COLUMNS,
         );
         Ok(query::optional(self.pool(), &sql, (holder, until, now)).await?)
     }
@@ -259,7 +260,7 @@ impl Store {
     /// killed and restarted need not wait for its own leases to run out); returns the
     /// holders freed. Runs when a daemon starts.
     pub async fn free_dead_local(&self, me: &str) -> Result<Vec<String>> {
-        let holders: Vec<(String,)> = query::all(
+        let holders: Vec<String> = query::scalars(
             self.pool(),
             "SELECT holder FROM leases \
              UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
@@ -270,7 +271,7 @@ impl Store {
         )
         .await?;
         let mut freed = Vec::new();
-        for (holder,) in holders {
+        for holder in holders {
             if holder == me {
                 continue;
             }

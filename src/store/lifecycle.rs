@@ -71,14 +71,13 @@ impl Store {
 
     /// Monitoring incidents whose monitoring period ended at or before `now`.
     pub async fn monitoring_ended(&self, tx: &mut Tx, now: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = query::all(
+        Ok(query::scalars(
             &mut **tx,
             "SELECT id FROM incidents WHERE status = 'monitoring' AND monitoring_until <= $1 \
              ORDER BY id",
             (now,),
         )
-        .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        .await?)
     }
 
     /// A closed incident live again after a resurgence: it must be acknowledged again, and
@@ -117,7 +116,7 @@ impl Store {
 
     /// When the incident's current monitoring period began (its last response duty met).
     pub async fn last_met_at(&self, tx: &mut Tx, incident: IncidentId) -> Result<Option<i64>> {
-        let (at,): (Option<i64>,) = query::one(
+        let at: Option<i64> = query::scalar(
             &mut **tx,
             "SELECT MAX(met_at) FROM deadlines WHERE incident_id = $1",
             (incident,),
@@ -128,7 +127,7 @@ impl Store {
 
     /// Deadlines still running (neither met nor cancelled).
     pub async fn open_deadline_count(&self, tx: &mut Tx, incident: IncidentId) -> Result<i64> {
-        let (n,): (i64,) = query::one(
+        let n: i64 = query::scalar(
             &mut **tx,
             "SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 AND met_at IS NULL \
                AND cancelled_at IS NULL",

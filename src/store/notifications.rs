@@ -91,20 +91,17 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<NotificationRow>> {
-        let sql = format!(
-            "UPDATE notifications SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM notifications \
-                          WHERE notifier = $3 AND sent_at IS NULL AND failed_at IS NULL \
-                            AND next_attempt_at <= $4 \
-                            AND (lease_until IS NULL OR lease_until <= $4) \
-                          ORDER BY id LIMIT $5{}) \
-             RETURNING id",
-            self.skip_locked()
+        let sql = self.claim_rows_sql(
+            "notifications",
+            "notifier = $3 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $4",
+            "$4",
+            "ORDER BY id LIMIT $5",
+            "id",
         );
-        let ids: Vec<(i64,)> =
-            query::all(self.pool(), &sql, (holder, until, notifier, now, limit)).await?;
+        let ids: Vec<i64> =
+            query::scalars(self.pool(), &sql, (holder, until, notifier, now, limit)).await?;
         let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        for id in ids {
             if let Some(row) = self.notification(id).await? {
                 out.push(row);
             }
@@ -169,13 +166,12 @@ impl Store {
 
     /// Requests made to `notifier` at or after `since_ms`.
     pub async fn requests_since(&self, notifier: &str, since_ms: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = query::all(
+        Ok(query::scalars(
             self.pool(),
             "SELECT at_ms FROM notify_requests WHERE notifier = $1 AND at_ms >= $2 ORDER BY at_ms",
             (notifier, since_ms),
         )
-        .await?;
-        Ok(rows.into_iter().map(|(t,)| t).collect())
+        .await?)
     }
 
     /// Forgets requests older than `before_ms` (the log only ever needs the last minute).
@@ -334,7 +330,7 @@ impl Store {
 
     /// Instant messages not yet delivered nor failed, for health reports.
     pub async fn notifications_pending(&self) -> Result<i64> {
-        let (n,): (i64,) = query::one(
+        let n: i64 = query::scalar(
             self.pool(),
             "SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL",
             (),

@@ -71,7 +71,7 @@ impl Store {
     }
 
     pub async fn enqueue(&self, tx: &mut Tx, draft: &Draft, now: i64, domain: &str) -> Result<i64> {
-        let (id,): (i64,) = query::one(
+        let id: i64 = query::scalar(
             &mut **tx,
             "INSERT INTO outbox (created_at, incident_id, kind, recipients, subject, body_text, \
                                  body_html, message_id, next_attempt_at) \

@@ -52,7 +52,7 @@ impl Store {
         similarity: f64,
         now: i64,
     ) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = query::optional(
+        Ok(query::optional_scalar(
             &mut **tx,
             "INSERT INTO release_candidates \
                (incident_id, post_id, channel_id, title, link, posted_at, similarity, found_at) \
@@ -69,8 +69,7 @@ impl Store {
                 now,
             ),
         )
-        .await?;
-        Ok(row.map(|(id,)| id))
+        .await?)
     }
 
     /// The candidates of `incident`, oldest post first.

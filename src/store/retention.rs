@@ -98,13 +98,13 @@ impl Store {
     /// How many items fetched before `before` retention would delete, and how many of that
     /// age it keeps because incidents hold them.
     pub async fn prunable_items(&self, before: i64) -> Result<(i64, i64)> {
-        let (old,): (i64,) = query::one(
+        let old: i64 = query::scalar(
             self.pool(),
             "SELECT COUNT(*) FROM items WHERE fetched_at < $1",
             (before,),
         )
         .await?;
-        let (unheld,): (i64,) = query::one(
+        let unheld: i64 = query::scalar(
             self.pool(),
             &format!("SELECT COUNT(*) FROM items WHERE fetched_at < $1 AND {UNHELD}"),
             (before,),
@@ -151,7 +151,7 @@ impl Store {
         super::take_write_lock(&mut tx).await?;
         // The lock is taken (after any wait for it): the hold starts now.
         let start = Instant::now();
-        let ids: Vec<(i64,)> = query::all(
+        let ids: Vec<i64> = query::scalars(
             &mut *tx,
             &format!(
                 "SELECT id FROM items WHERE fetched_at < $1 AND {UNHELD} \
@@ -160,7 +160,6 @@ impl Store {
             (before, batch),
         )
         .await?;
-        let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
         let mut more = ids.len() as i64 >= batch;
         let mut deleted = 0;
         for chunk in ids.chunks(PRUNE_CHUNK) {
@@ -235,11 +234,11 @@ impl Store {
         let Some(first) = first.filter(|_| n > 0) else {
             return Ok(None);
         };
-        let (all,): (i64,) = query::one(self.pool(), "SELECT COUNT(*) FROM items", ()).await?;
+        let all: i64 = query::scalar(self.pool(), "SELECT COUNT(*) FROM items", ()).await?;
         let bytes = match self.backend {
             Backend::Sqlite => self.file_size().await?.unwrap_or(0),
             Backend::Postgres => {
-                let (b,): (i64,) = query::one(
+                let b: i64 = query::scalar(
                     self.pool(),
                     "SELECT CAST(pg_database_size(current_database()) AS BIGINT)",
                     (),

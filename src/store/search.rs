@@ -15,7 +15,7 @@
 //! search stops [`COUNT_PAGES_AHEAD`] pages past the page shown, so neither grows with the
 //! years of history behind the matches shown.
 
-use super::query;
+use super::query::{self, Params};
 use super::{Backend, ItemFilter, ItemRow, Store, Tx};
 use crate::classify::normalize::{is_han, normalize};
 use anyhow::Result;
@@ -26,7 +26,7 @@ use anyhow::Result;
 pub const COUNT_PAGES_AHEAD: i64 = 10;
 
 /// How many items a list counts at most when it shows `limit` from `offset` on.
-pub(super) fn count_cap(limit: i64, offset: i64) -> i64 {
+fn count_cap(limit: i64, offset: i64) -> i64 {
     offset.max(0) + limit.max(1) * (COUNT_PAGES_AHEAD + 1)
 }
 
@@ -328,15 +328,16 @@ impl Store {
     pub async fn index_backlog(&self, batch: i64) -> Result<usize> {
         // Read first: with nothing left (the usual case) no write, so a read-only database
         // opens, and a command does not take the write lock to learn that.
-        let left: Option<(i64,)> =
-            query::optional(self.pool(), "SELECT below FROM item_search_backlog", ()).await?;
-        if left.is_none_or(|(b,)| b <= 0) {
+        let left: Option<i64> =
+            query::optional_scalar(self.pool(), "SELECT below FROM item_search_backlog", ())
+                .await?;
+        if left.is_none_or(|b| b <= 0) {
             return Ok(0);
         }
         let mut tx = self.begin().await?;
-        let below: Option<(i64,)> =
-            query::optional(&mut *tx, "SELECT below FROM item_search_backlog", ()).await?;
-        let Some((below,)) = below.filter(|(b,)| *b > 0) else {
+        let below: Option<i64> =
+            query::optional_scalar(&mut *tx, "SELECT below FROM item_search_backlog", ()).await?;
+        let Some(below) = below.filter(|b| *b > 0) else {
             return Ok(0);
         };
         let rows: Vec<(i64, String, String)> = query::all(
@@ -410,33 +411,30 @@ impl Store {
             last + 2,
             last + 3
         );
-        let mut p = sqlx::query_as::<_, ItemRow>(&page_sql);
-        for t in &texts {
-            p = p.bind(t.clone());
-        }
-        for i in &ints {
-            p = p.bind(*i);
-        }
-        let rows = p
-            .bind(q.clone())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.pool())
-            .await?;
+        let filtered = || texts.clone().then(ints.clone());
+        let page = filtered().then((q.clone(), limit, offset));
+        let rows = query::all(self.pool(), &page_sql, page).await?;
+        let from_where = format!("{from} WHERE {cond} AND {matches}");
+        self.counted(rows, &from_where, filtered().then((q,)), limit, offset)
+            .await
+    }
+
+    /// The page `rows` of what `from_where` (`… FROM … WHERE …` with `params`) selects,
+    /// with its count up to [`COUNT_PAGES_AHEAD`] pages past the one at `offset`.
+    pub(super) async fn counted(
+        &self,
+        rows: Vec<ItemRow>,
+        from_where: &str,
+        params: impl for<'q> Params<'q>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<ItemPage> {
         let cap = count_cap(limit, offset);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {cond} AND {matches} \
-             LIMIT {}) AS found",
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) AS found",
             cap + 1
         );
-        let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
-        for t in &texts {
-            c = c.bind(t.clone());
-        }
-        for i in &ints {
-            c = c.bind(*i);
-        }
-        let (found,) = c.bind(q).fetch_one(self.pool()).await?;
+        let found: i64 = query::scalar(self.pool(), &sql, params).await?;
         Ok(ItemPage {
             rows,
             total: found.min(cap),

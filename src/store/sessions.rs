@@ -34,13 +34,12 @@ impl Store {
 
     /// The data of a session that has not expired at `now`.
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<String>> {
-        let row: Option<(String,)> = query::optional(
+        Ok(query::optional_scalar(
             self.pool(),
             "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2",
             (id, now),
         )
-        .await?;
-        Ok(row.map(|r| r.0))
+        .await?)
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<()> {
@@ -69,7 +68,7 @@ impl Store {
             (candidate,),
         )
         .await?;
-        let (s,): (String,) = query::one(
+        let s: String = query::scalar(
             self.pool(),
             "SELECT secret FROM console_secret WHERE id = 1",
             (),

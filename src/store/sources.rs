@@ -257,7 +257,7 @@ impl Store {
         source_id: &str,
         since: i64,
     ) -> Result<Option<crate::rules::lag::Lag>> {
-        let rows: Vec<(i64,)> = query::all(
+        let lags: Vec<i64> = query::scalars(
             self.pool(),
             "SELECT fetched_at - published_at FROM items \
              WHERE source_id = $1 AND fetched_at >= $2 AND published_at IS NOT NULL \
@@ -266,9 +266,7 @@ impl Store {
             (source_id, since),
         )
         .await?;
-        Ok(crate::rules::lag::Lag::of(
-            rows.into_iter().map(|r| r.0).collect(),
-        ))
+        Ok(crate::rules::lag::Lag::of(lags))
     }
 
     /// Sets only when to poll the source again: a poll that the database, not the source,
@@ -296,7 +294,7 @@ impl Store {
         next_poll: i64,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let (failures,): (i64,) = query::one(
+        let failures: i64 = query::scalar(
             &mut *tx,
             "INSERT INTO source_state (source_id, last_attempt, last_error, last_error_at, \
                                        failures, failing_since, next_poll) \

@@ -18,6 +18,15 @@ pub enum Claim {
     Wait { until: i64 },
 }
 
+/// A key's row: how many attempts it counted, when the next may be checked, and when
+/// the last was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+struct Count {
+    attempts: i64,
+    allowed_at: i64,
+    last_at: i64,
+}
+
 impl Store {
     /// Counts one attempt on `key` at `now` unless the key must wait. A count whose last
     /// attempt is `forget_after` seconds old starts again at one; after the `n`-th attempt
@@ -40,42 +49,27 @@ impl Store {
                 (key, now),
             )
             .await?;
-            let row: Option<(i64, i64, i64)> = query::optional(
-                self.pool(),
-                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
-                (key,),
-            )
-            .await?;
-            let Some((attempts, allowed_at, last_at)) = row else {
+            let Some(old) = self.login_count(key).await? else {
                 continue; // removed in between: insert again
             };
-            if allowed_at > now {
-                return Ok(Claim::Wait { until: allowed_at });
+            if old.allowed_at > now {
+                return Ok(Claim::Wait {
+                    until: old.allowed_at,
+                });
             }
-            let n = if now - last_at >= forget_after {
+            let n = if now - old.last_at >= forget_after {
                 1
             } else {
-                attempts + 1
+                old.attempts + 1
             };
-            let won = query::execute(
-                self.pool(),
-                "UPDATE login_throttle SET attempts = $2, allowed_at = $3, last_at = $4 \
-                 WHERE key = $1 AND attempts = $5 AND allowed_at = $6 AND last_at = $7",
-                (
-                    key,
-                    n,
-                    now.saturating_add(delay(n).max(0)),
-                    now,
-                    attempts,
-                    allowed_at,
-                    last_at,
-                ),
-            )
-            .await?;
-            if won == 1 {
+            let new = Count {
+                attempts: n,
+                allowed_at: now.saturating_add(delay(n).max(0)),
+                last_at: now,
+            };
+            if self.swap_login_count(key, old, new).await? {
                 return Ok(Claim::Granted(n));
             }
-            // Another attempt was counted between the read and the write: read again.
         }
     }
 
@@ -89,32 +83,53 @@ impl Store {
         delay: &(dyn Fn(i64) -> i64 + Sync),
     ) -> Result<()> {
         loop {
-            let row: Option<(i64, i64, i64)> = query::optional(
-                self.pool(),
-                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
-                (key,),
-            )
-            .await?;
-            let Some((attempts, allowed_at, last_at)) = row else {
+            let Some(old) = self.login_count(key).await? else {
                 return Ok(());
             };
-            if attempts == 0 {
+            if old.attempts == 0 {
                 return Ok(());
             }
-            let n = attempts - 1;
+            let n = old.attempts - 1;
             let wait = if n == 0 { 0 } else { delay(n).max(0) };
-            let allowed = allowed_at.min(last_at.saturating_add(wait));
-            let done = query::execute(
-                self.pool(),
-                "UPDATE login_throttle SET attempts = $2, allowed_at = $3 \
-                 WHERE key = $1 AND attempts = $4 AND allowed_at = $5 AND last_at = $6",
-                (key, n, allowed, attempts, allowed_at, last_at),
-            )
-            .await?;
-            if done == 1 {
+            let new = Count {
+                attempts: n,
+                allowed_at: old.allowed_at.min(old.last_at.saturating_add(wait)),
+                last_at: old.last_at,
+            };
+            if self.swap_login_count(key, old, new).await? {
                 return Ok(());
             }
         }
+    }
+
+    async fn login_count(&self, key: &str) -> Result<Option<Count>> {
+        Ok(query::optional(
+            self.pool(),
+            "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+            (key,),
+        )
+        .await?)
+    }
+
+    /// Replaces the count of `key` by `new` if it still is `old`: false when another
+    /// attempt was counted between the read and this write (read again then).
+    async fn swap_login_count(&self, key: &str, old: Count, new: Count) -> Result<bool> {
+        let done = query::execute(
+            self.pool(),
+            "UPDATE login_throttle SET attempts = $2, allowed_at = $3, last_at = $4 \
+             WHERE key = $1 AND attempts = $5 AND allowed_at = $6 AND last_at = $7",
+            (
+                key,
+                new.attempts,
+                new.allowed_at,
+                new.last_at,
+                old.attempts,
+                old.allowed_at,
+                old.last_at,
+            ),
+        )
+        .await?;
+        Ok(done == 1)
     }
 
     /// Forgets the count of `key` (a correct password for the account).

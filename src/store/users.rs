@@ -60,7 +60,7 @@ impl Store {
 
     /// How many users can log in (not disabled).
     pub async fn active_user_count(&self) -> Result<i64> {
-        let (n,): (i64,) = query::one(
+        let n: i64 = query::scalar(
             self.pool(),
             "SELECT COUNT(*) FROM users WHERE disabled_at IS NULL",
             (),
