@@ -3,8 +3,7 @@
 //! user's name). The role is checked here, on the server, for every request.
 
 use super::auth::User;
-use super::csrf::CsrfToken;
-use super::csrf::{self, Form};
+use super::csrf::{Form, Posted};
 use super::incident_page::FLASH;
 use super::pages;
 use super::Console;
@@ -24,14 +23,10 @@ pub const ACTIONS: [&str; 10] = [
 pub async fn act(
     State(c): State<Console>,
     user: User,
-    token: CsrfToken,
     session: Session,
     Path((id, action)): Path<(i64, String)>,
-    form: Form,
+    Posted { token, form }: Posted,
 ) -> Response {
-    if let Err(r) = csrf::verify(&token, &form) {
-        return r;
-    }
     if !ACTIONS.contains(&action.as_str()) {
         return pages::error_page(StatusCode::NOT_FOUND, "没有这个操作。");
     }

@@ -7,7 +7,7 @@
 //! waits (see `Limit`); each failure is logged.
 
 use super::csrf::CsrfToken;
-use super::csrf::{self, Form};
+use super::csrf::{self, Posted};
 use super::pages::{self, Layout};
 use super::Console;
 use crate::store::Claim;
@@ -338,12 +338,8 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: axum::http::HeaderMap,
     session: Session,
-    token: CsrfToken,
-    form: Form,
+    Posted { token, form }: Posted,
 ) -> Response {
-    if let Err(r) = csrf::verify(&token, &form) {
-        return r;
-    }
     let name = form.get("username").unwrap_or("").trim().to_string();
     let password = form.get("password").unwrap_or("").to_string();
     let next = local_path(form.get("next"));
@@ -437,12 +433,9 @@ pub async fn login(
 pub async fn logout(
     State(c): State<Console>,
     session: Session,
-    token: CsrfToken,
-    form: Form,
+    // Only a form with this session's token logs out.
+    _: Posted,
 ) -> Response {
-    if let Err(r) = csrf::verify(&token, &form) {
-        return r;
-    }
     // The session's live streams end with it (on other daemons within `events::RECHECK`).
     if let Some(id) = session.id() {
         c.streams.end(&id.to_string());

@@ -197,6 +197,25 @@ pub fn verify(token: &CsrfToken, form: &Form) -> Result<(), Response> {
     }
 }
 
+/// A POSTed form whose token checked out ([`verify`]), and the token for the response: a
+/// handler that takes one cannot forget the check.
+pub struct Posted {
+    pub token: CsrfToken,
+    pub form: Form,
+}
+
+impl FromRequest<Console> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, c: &Console) -> Result<Posted, Response> {
+        let (mut parts, body) = req.into_parts();
+        let token = CsrfToken::from_request_parts(&mut parts, c).await?;
+        let form = Form::from_request(Request::from_parts(parts, body), c).await?;
+        verify(&token, &form)?;
+        Ok(Posted { token, form })
+    }
+}
+
 /// Equal, in a time that does not depend on where they differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

@@ -3,7 +3,7 @@
 
 use super::auth::User;
 use super::csrf::CsrfToken;
-use super::csrf::{self, Form};
+use super::csrf::Posted;
 use super::Console;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -181,12 +181,8 @@ pub async fn classify_page(State(c): State<Console>, user: User, token: CsrfToke
 pub async fn classify(
     State(c): State<Console>,
     user: User,
-    token: CsrfToken,
-    form: Form,
+    Posted { token, form }: Posted,
 ) -> Response {
-    if let Err(r) = csrf::verify(&token, &form) {
-        return r;
-    }
     if !user.can_classify() {
         return forbidden("测试监测词表（仅运维）");
     }

@@ -305,21 +305,16 @@ fn breach_mail_says_how_late() {
         d.subject
     );
     // Chinese punctuation renders as Chinese; 重大 and the overdue line stand out.
-    assert!(d.html.contains("<html lang=\"zh-CN\">"), "{}", d.html);
-    assert!(
-        d.html
-            .contains("<td style=\"color:#b00020;font-weight:bold\">重大"),
-        "{}",
-        d.html
-    );
-    assert!(
-        d.html
-            .contains("<li style=\"color:#b00020;font-weight:bold\">发布权威信息"),
-        "{}",
-        d.html
-    );
-    assert!(d.text.contains("已超时 10分钟"), "{}", d.text);
-    assert!(d.text.contains("共 3 条"), "{}", d.text);
+    for needle in [
+        "<html lang=\"zh-CN\">",
+        "<td style=\"color:#b00020;font-weight:bold\">重大",
+        "<li style=\"color:#b00020;font-weight:bold\">发布权威信息",
+    ] {
+        assert!(d.html.contains(needle), "missing {needle:?} in\n{}", d.html);
+    }
+    for needle in ["已超时 10分钟", "共 3 条"] {
+        assert!(d.text.contains(needle), "missing {needle:?} in\n{}", d.text);
+    }
 }
 
 #[test]
