@@ -886,23 +886,7 @@ pub(crate) async fn act_in(
             store
                 .settle_release_candidates(tx, IncidentId(id), Some(url))
                 .await?;
-            if matches!(
-                incident.status,
-                IncidentStatus::Open | IncidentStatus::Acknowledged
-            ) {
-                store
-                    .set_status(
-                        tx,
-                        IncidentId(id),
-                        IncidentStatus::Released,
-                        t,
-                        by,
-                        "released",
-                    )
-                    .await?;
-            }
-            lifecycle::settle(store, tx, config, id, by, now).await?;
-            lifecycle::tell_handled(store, tx, config, id, kind.zh(), by, now).await?;
+            handled(store, tx, config, &incident, kind, by, now).await?;
             format!(
                 "事件 #{id}：已记录{}{also}（{url}），相关提醒停止",
                 kind.zh()
@@ -932,24 +916,7 @@ pub(crate) async fn act_in(
                     note.as_deref(),
                 )
                 .await?;
-            if matches!(
-                incident.status,
-                IncidentStatus::Open | IncidentStatus::Acknowledged | IncidentStatus::Released
-            ) {
-                store
-                    .set_status(
-                        tx,
-                        IncidentId(id),
-                        IncidentStatus::PressConference,
-                        t,
-                        by,
-                        "press_conference",
-                    )
-                    .await?;
-            }
-            lifecycle::settle(store, tx, config, id, by, now).await?;
-            let what = Kind::PressConference.zh();
-            lifecycle::tell_handled(store, tx, config, id, what, by, now).await?;
+            handled(store, tx, config, &incident, Kind::PressConference, by, now).await?;
             format!("事件 #{id}：已记录召开新闻发布会")
         }
         Step::Severity(to) => {
@@ -982,4 +949,41 @@ pub(crate) async fn act_in(
         }
     };
     Ok(said)
+}
+
+/// After a deadline of `kind` was met, by a release (or a response) or a press conference:
+/// the incident moves on to released or press_conference if it had not got that far, is
+/// monitored once it owes nothing more, and whoever heard of its escalation is told.
+async fn handled(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    incident: &IncidentRow,
+    kind: Kind,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let to = match kind {
+        Kind::PressConference => IncidentStatus::PressConference,
+        _ => IncidentStatus::Released,
+    };
+    // The statuses of an incident in hand, in the order it passes them.
+    let order = [
+        IncidentStatus::Open,
+        IncidentStatus::Acknowledged,
+        IncidentStatus::Released,
+        IncidentStatus::PressConference,
+    ];
+    let id = incident.id;
+    if order
+        .iter()
+        .take_while(|s| **s != to)
+        .any(|s| *s == incident.status)
+    {
+        store
+            .set_status(tx, IncidentId(id), to, secs(now), by, to.as_str())
+            .await?;
+    }
+    lifecycle::settle(store, tx, config, id, by, now).await?;
+    lifecycle::tell_handled(store, tx, config, id, kind.zh(), by, now).await
 }

@@ -288,19 +288,12 @@ impl Daemon {
         for targets in [sources, channels] {
             let mut polls = JoinSet::new();
             for (n, (source, channel)) in targets.into_iter().enumerate() {
-                let (me, settings, permits, gate) = (
-                    self.clone(),
-                    settings.clone(),
-                    permits.clone(),
-                    gate.clone(),
-                );
+                let (me, settings) = (self.clone(), settings.clone());
+                let (permits, gate) = (permits.clone(), gate.clone());
                 polls.spawn(async move {
-                    // A permit once the host has a slot: a poll queued behind a busy host
-                    // holds none that another host's poll could use.
-                    let host = source.url.host_str().unwrap_or("");
-                    let (_pass, _permit) = gate.enter_after(host, permits.acquire_owned()).await;
-                    let r = me.poll_one(&settings, &source, channel.as_ref()).await;
-                    (n, source.id.clone(), r.map_err(|e| e.to_string()))
+                    let channel = channel.as_ref();
+                    let r = me.poll_admitted(&settings, &source, channel, permits, &gate);
+                    (n, source.id.clone(), r.await.map_err(|e| e.to_string()))
                 });
             }
             let mut done = Vec::new();
@@ -314,6 +307,21 @@ impl Daemon {
         // A one-off command lets go of the housekeeping lead at once, not after the lease.
         self.store.release_leases(leases::identity()).await?;
         Ok(out)
+    }
+
+    /// [`poll_one`](Self::poll_one) once the source's host has a slot, then a permit: a
+    /// poll queued behind a busy host holds no permit that another host's poll could use.
+    async fn poll_admitted(
+        &self,
+        settings: &Settings,
+        source: &Source,
+        channel: Option<&Channel>,
+        permits: Arc<Semaphore>,
+        gate: &HostGate,
+    ) -> Result<source::Report, PollError> {
+        let host = source.url.host_str().unwrap_or("");
+        let (_pass, _permit) = gate.enter_after(host, permits.acquire_owned()).await;
+        self.poll_one(settings, source, channel).await
     }
 
     /// Polls one source, or one own channel (`channel`, whose source is `source`), and
@@ -649,19 +657,13 @@ impl Daemon {
                     for (s, channel) in targets {
                         if claimed.contains(&s.id) {
                             in_flight.insert(s.id.clone());
-                            let (d, settings, source, permits, gate) = (
-                                self.clone(),
-                                settings.clone(),
-                                s,
-                                permits.clone(),
-                                gate.clone(),
-                            );
+                            let (d, settings, source) = (self.clone(), settings.clone(), s);
+                            let (permits, gate) = (permits.clone(), gate.clone());
                             polls.spawn(async move {
-                                // A permit once the host has a slot (see `poll_once`).
-                                let host = source.url.host_str().unwrap_or("");
-                                let (_pass, _permit) =
-                                    gate.enter_after(host, permits.acquire_owned()).await;
-                                let _ = d.poll_one(&settings, &source, channel.as_ref()).await;
+                                let channel = channel.as_ref();
+                                let _ = d
+                                    .poll_admitted(&settings, &source, channel, permits, &gate)
+                                    .await;
                                 if let Err(e) = d.store.release_source(&source.id, me).await {
                                     tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
                                 }

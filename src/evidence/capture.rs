@@ -288,7 +288,9 @@ async fn capture(
     };
     let reading = read(ctx, &ex, now);
     let (topics, joined, body_only) = reclassify(ctx.settings, item, &reading.text);
-    let incidents = store.active_incidents_holding(item.id).await?;
+    let incidents = store
+        .active_incidents_holding(store.pool(), item.id)
+        .await?;
     let version = store
         .latest_evidence(item.id)
         .await?
@@ -381,7 +383,10 @@ async fn schedule_rechecks(
     if task.work != EvidenceWork::Capture {
         return Ok(());
     }
-    let held = ctx.store.incidents_holding_in(tx, item.id).await?;
+    let held = ctx
+        .store
+        .active_incidents_holding(&mut **tx, item.id)
+        .await?;
     if held.is_empty() {
         return Ok(());
     }
@@ -444,7 +449,11 @@ async fn file_by_body(
 /// Checks a kept page again, while an incident still being handled holds its item.
 async fn recheck(ctx: &Ctx<'_>, task: &EvidenceTask, item: &ItemRow) -> Result<Done> {
     let store = ctx.store;
-    if store.active_incidents_holding(item.id).await?.is_empty() {
+    if store
+        .active_incidents_holding(store.pool(), item.id)
+        .await?
+        .is_empty()
+    {
         finish_only(ctx, task).await?;
         return Ok(Done::Skipped);
     }
@@ -509,7 +518,10 @@ async fn tell_duty(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let config = &ctx.settings.config;
-    let held = ctx.store.incidents_holding_in(tx, item.id).await?;
+    let held = ctx
+        .store
+        .active_incidents_holding(&mut **tx, item.id)
+        .await?;
     for incident in held {
         let snap = Snapshot::read(ctx.store, tx, incident).await?;
         let source = incident::source_name(config, &snap.first().source_id);

@@ -350,35 +350,19 @@ pub fn status(duty: &Duty, facts: &Facts<'_>, at: DateTime<Utc>) -> Status {
                 monday + Duration::days(i64::from(at_risk.num_days_from_monday())),
                 tz,
             );
-            let (state, missed) = if now_count >= *need {
-                (State::Ok, None)
-            } else if prev_count < *need {
-                let key = (monday - Duration::days(7)).format("%Y-%m-%d").to_string();
-                (
-                    State::Missed,
-                    Some(Missed {
-                        key,
-                        from: prev,
-                        due: start,
-                    }),
-                )
-            } else if at >= risk {
-                (State::AtRisk, None)
-            } else {
-                (State::Ok, None)
+            // A week that ended short is missed until this one has its posts.
+            let missed = (now_count < *need && prev_count < *need).then(|| Missed {
+                key: (monday - Duration::days(7)).format("%Y-%m-%d").to_string(),
+                from: prev,
+                due: start,
+            });
+            let period = Period {
+                start,
+                due: end,
+                risk,
+                key: monday.format("%Y-%m-%d").to_string(),
             };
-            Status {
-                state,
-                last_post,
-                posts_this_period: now_count,
-                period_start: Some(start),
-                due: Some(end),
-                at_risk_from: Some(risk),
-                missed,
-                period_key: monday.format("%Y-%m-%d").to_string(),
-                uncertain_years: Vec::new(),
-                note: None,
-            }
+            period.status(at, now_count, now_count < *need, missed, Vec::new())
         }
         Duty::Every { every, at_risk } => {
             let window = at - every.chrono();
@@ -432,31 +416,57 @@ fn since_last(
     uncertain_years: Vec<i32>,
 ) -> Status {
     let key = due.timestamp().to_string();
-    let (state, missed) = if at >= due {
-        (
-            State::Missed,
-            Some(Missed {
-                key: key.clone(),
-                from: last,
-                due,
-            }),
-        )
-    } else if at >= risk {
-        (State::AtRisk, None)
-    } else {
-        (State::Ok, None)
+    let missed = (at >= due).then(|| Missed {
+        key: key.clone(),
+        from: last,
+        due,
+    });
+    let period = Period {
+        start: last,
+        due,
+        risk,
+        key,
     };
-    Status {
-        state,
-        last_post: Some(last),
-        posts_this_period: in_window,
-        period_start: Some(last),
-        due: Some(due),
-        at_risk_from: Some(risk),
-        missed,
-        period_key: key,
-        uncertain_years,
-        note: None,
+    period.status(at, in_window, true, missed, uncertain_years)
+}
+
+/// A duty's current period: from `start`, due at `due`, at risk from `risk`, mailed about
+/// once under `key`.
+struct Period {
+    start: DateTime<Utc>,
+    due: DateTime<Utc>,
+    risk: DateTime<Utc>,
+    key: String,
+}
+
+impl Period {
+    /// Its status at `at` with `posts` in it: missed while `missed` names a period that
+    /// ended short, else at risk from `risk` on while it still `owes` posts, else fine.
+    fn status(
+        self,
+        at: DateTime<Utc>,
+        posts: u32,
+        owes: bool,
+        missed: Option<Missed>,
+        uncertain_years: Vec<i32>,
+    ) -> Status {
+        let state = match &missed {
+            Some(_) => State::Missed,
+            None if owes && at >= self.risk => State::AtRisk,
+            None => State::Ok,
+        };
+        Status {
+            state,
+            last_post: None,
+            posts_this_period: posts,
+            period_start: Some(self.start),
+            due: Some(self.due),
+            at_risk_from: Some(self.risk),
+            missed,
+            period_key: self.key,
+            uncertain_years,
+            note: None,
+        }
     }
 }
 

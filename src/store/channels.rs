@@ -1,6 +1,7 @@
 //! Posts on the agency's own channels, the duty mail already sent, and the last run of each
 //! scheduled job.
 
+use super::query;
 use super::{Store, Tx};
 use anyhow::Result;
 
@@ -49,22 +50,23 @@ const POST: &str = "id, channel_id, guid, title, summary, link, published_at, fi
 impl Store {
     /// Stores a post; returns its id when it was not known before.
     pub async fn insert_post(&self, tx: &mut Tx, p: &NewPost<'_>, now: i64) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as(
+        Ok(query::optional_scalar(
+            &mut **tx,
             "INSERT INTO channel_posts (channel_id, guid, title, summary, link, published_at, \
                                         first_seen) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (channel_id, guid) DO NOTHING RETURNING id",
+            (
+                p.channel_id,
+                p.guid,
+                p.title,
+                p.summary,
+                p.link,
+                p.published_at,
+                now,
+            ),
         )
-        .bind(p.channel_id)
-        .bind(p.guid)
-        .bind(p.title)
-        .bind(p.summary)
-        .bind(p.link)
-        .bind(p.published_at)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        Ok(row.map(|(id,)| id))
+        .await?)
     }
 
     /// Posts of one channel (or all) that count at or after `since` (published, else first
@@ -91,37 +93,32 @@ impl Store {
     /// latest before `since` (so that the last post is known however long ago it was):
     /// what the duty arithmetic needs, without reading a channel's whole history.
     pub async fn post_times(&self, channel: &str, since: i64, until: i64) -> Result<Vec<i64>> {
-        let mut rows: Vec<(i64,)> = sqlx::query_as(
+        let mut times: Vec<i64> = query::scalars(
+            self.pool(),
             "SELECT COALESCE(published_at, first_seen) FROM channel_posts \
              WHERE channel_id = $1 AND COALESCE(published_at, first_seen) >= $2 \
                AND COALESCE(published_at, first_seen) <= $3",
+            (channel, since, until),
         )
-        .bind(channel)
-        .bind(since)
-        .bind(until)
-        .fetch_all(self.pool())
         .await?;
-        let before: Option<(Option<i64>,)> = sqlx::query_as(
+        let before: Option<i64> = query::scalar(
+            self.pool(),
             "SELECT MAX(COALESCE(published_at, first_seen)) FROM channel_posts \
              WHERE channel_id = $1 AND COALESCE(published_at, first_seen) < $2",
+            (channel, since),
         )
-        .bind(channel)
-        .bind(since)
-        .fetch_optional(self.pool())
         .await?;
-        if let Some((Some(t),)) = before {
-            rows.push((t,));
-        }
-        Ok(rows.into_iter().map(|(t,)| t).collect())
+        times.extend(before);
+        Ok(times)
     }
 
     pub async fn duty_alert(&self, channel: &str) -> Result<DutyAlert> {
-        let row: Option<DutyAlert> = sqlx::query_as(
+        let row: Option<DutyAlert> = query::optional(
+            self.pool(),
             "SELECT channel_id, mailed_state, at_risk_key, missed_key FROM duty_alerts \
              WHERE channel_id = $1",
+            (channel,),
         )
-        .bind(channel)
-        .fetch_optional(self.pool())
         .await?;
         Ok(row.unwrap_or_else(|| DutyAlert {
             channel_id: channel.to_string(),
@@ -139,41 +136,43 @@ impl Store {
         after: &DutyAlert,
         now: i64,
     ) -> Result<bool> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO duty_alerts (channel_id, mailed_state, at_risk_key, missed_key, updated_at) \
              VALUES ($1, NULL, NULL, NULL, $2) ON CONFLICT (channel_id) DO NOTHING",
+            (&after.channel_id, now),
         )
-        .bind(&after.channel_id)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
-        let done = sqlx::query(
+        let done = query::execute(
+            &mut **tx,
             "UPDATE duty_alerts SET mailed_state = $2, at_risk_key = $3, missed_key = $4, \
                                     updated_at = $5 \
              WHERE channel_id = $1 \
                AND COALESCE(mailed_state, '') = $6 AND COALESCE(at_risk_key, '') = $7 \
                AND COALESCE(missed_key, '') = $8",
+            (
+                &after.channel_id,
+                &after.mailed_state,
+                &after.at_risk_key,
+                &after.missed_key,
+                now,
+                before.mailed_state.as_deref().unwrap_or(""),
+                before.at_risk_key.as_deref().unwrap_or(""),
+                before.missed_key.as_deref().unwrap_or(""),
+            ),
         )
-        .bind(&after.channel_id)
-        .bind(&after.mailed_state)
-        .bind(&after.at_risk_key)
-        .bind(&after.missed_key)
-        .bind(now)
-        .bind(before.mailed_state.as_deref().unwrap_or(""))
-        .bind(before.at_risk_key.as_deref().unwrap_or(""))
-        .bind(before.missed_key.as_deref().unwrap_or(""))
-        .execute(&mut **tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// The scheduled time `job` last ran for, if it ever did.
     pub async fn job_last_run(&self, job: &str) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT last_run FROM job_runs WHERE job = $1")
-            .bind(job)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map(|(t,)| t))
+        Ok(query::optional_scalar(
+            self.pool(),
+            "SELECT last_run FROM job_runs WHERE job = $1",
+            (job,),
+        )
+        .await?)
     }
 
     /// Moves `job`'s last run from `before` to `run`, in the transaction that queues its
@@ -187,25 +186,24 @@ impl Store {
     ) -> Result<bool> {
         let done = match before {
             None => {
-                sqlx::query(
+                query::execute(
+                    &mut **tx,
                     "INSERT INTO job_runs (job, last_run) VALUES ($1, $2) \
                      ON CONFLICT (job) DO NOTHING",
+                    (job, run),
                 )
-                .bind(job)
-                .bind(run)
-                .execute(&mut **tx)
                 .await?
             }
             Some(b) => {
-                sqlx::query("UPDATE job_runs SET last_run = $3 WHERE job = $1 AND last_run = $2")
-                    .bind(job)
-                    .bind(b)
-                    .bind(run)
-                    .execute(&mut **tx)
-                    .await?
+                query::execute(
+                    &mut **tx,
+                    "UPDATE job_runs SET last_run = $3 WHERE job = $1 AND last_run = $2",
+                    (job, b, run),
+                )
+                .await?
             }
         };
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Attaches a text file (e.g. the monthly ledger CSV) to a queued message.
@@ -216,12 +214,12 @@ impl Store {
         name: &str,
         text: &str,
     ) -> Result<()> {
-        sqlx::query("UPDATE outbox SET attachment_name = $2, attachment = $3 WHERE id = $1")
-            .bind(outbox_id)
-            .bind(name)
-            .bind(text)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE outbox SET attachment_name = $2, attachment = $3 WHERE id = $1",
+            (outbox_id, name, text),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use crate::classify::tone::ToneLabel;
 use crate::vocab::action::ActionKind;
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
-use crate::vocab::state::{DeadlineKind, IncidentStatus};
+use crate::vocab::state::{DeadlineKind, EvidenceState, IncidentStatus};
 use sqlx::any::AnyTypeInfo;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -43,6 +43,8 @@ text_column!(IncidentStatus);
 text_column!(DeadlineKind);
 text_column!(ActionKind);
 text_column!(ToneLabel);
+text_column!(EvidenceState);
+text_column!(super::EvidenceWork);
 
 /// An incident's number binds and reads as the integer it is.
 impl Type<Any> for IncidentId {

@@ -2,7 +2,8 @@
 //! once, counts by state, the mail of one incident, a filtered page of items, and a marker
 //! that changes whenever incidents do (for live updates).
 
-use super::{incidents::ACTIVE, DeadlineRow, ItemPage, SearchQuery, Store};
+use super::query::{self, Params};
+use super::{incidents::active_ids, DeadlineRow, ItemPage, SearchQuery, Store};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
@@ -76,43 +77,51 @@ fn like_escape(s: &str) -> String {
 impl Store {
     /// The deadlines of every incident still being handled.
     pub async fn active_deadlines(&self) -> Result<Vec<DeadlineRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
-                    d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
-             FROM deadlines d JOIN incidents i ON i.id = d.incident_id WHERE i.{ACTIVE} \
-             ORDER BY d.due_at, d.id"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
+                        d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
+                 FROM deadlines d WHERE d.incident_id IN {} ORDER BY d.due_at, d.id",
+                active_ids()
+            ),
+            (),
+        )
         .await?)
     }
 
     /// How many incidents are in each state.
     pub async fn incident_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT status, COUNT(*) FROM incidents GROUP BY status")
-                .fetch_all(self.pool())
-                .await?,
+        Ok(query::all(
+            self.pool(),
+            "SELECT status, COUNT(*) FROM incidents GROUP BY status",
+            (),
         )
+        .await?)
     }
 
     /// How many items each incident still being handled has.
     pub async fn active_item_counts(&self) -> Result<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT ii.incident_id, COUNT(*) FROM incident_items ii \
-             JOIN incidents i ON i.id = ii.incident_id WHERE i.{ACTIVE} GROUP BY ii.incident_id"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT incident_id, COUNT(*) FROM incident_items WHERE incident_id IN {} \
+                 GROUP BY incident_id",
+                active_ids()
+            ),
+            (),
+        )
         .await?)
     }
 
     /// The mail queued about an incident, oldest first.
     pub async fn mails_of(&self, incident: IncidentId) -> Result<Vec<MailRow>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT created_at, kind, recipients, subject, sent_at FROM outbox \
              WHERE incident_id = $1 ORDER BY created_at, id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(self.pool())
         .await?)
     }
 
@@ -144,52 +153,33 @@ impl Store {
             last + 1,
             last + 2
         );
-        let mut q = sqlx::query_as(&sql);
-        for t in &texts {
-            q = q.bind(t.clone());
-        }
-        for i in &ints {
-            q = q.bind(*i);
-        }
-        let rows = q.bind(limit).bind(offset).fetch_all(self.pool()).await?;
-        let cap = super::search::count_cap(limit, offset);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE {cond} LIMIT {}) AS found",
-            cap + 1
-        );
-        let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
-        for t in &texts {
-            c = c.bind(t.clone());
-        }
-        for i in &ints {
-            c = c.bind(*i);
-        }
-        let (found,) = c.fetch_one(self.pool()).await?;
-        Ok(ItemPage {
-            rows,
-            total: found.min(cap),
-            more: found > cap,
-        })
+        let filtered = || texts.clone().then(ints.clone());
+        let rows = query::all(self.pool(), &sql, filtered().then((limit, offset))).await?;
+        let from_where = format!("items WHERE {cond}");
+        self.counted(rows, &from_where, filtered(), limit, offset)
+            .await
     }
 
     /// Ids of the topics that items matched, for the filter's list.
     pub async fn item_sources(&self) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT source_id FROM items ORDER BY source_id")
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        Ok(query::scalars(
+            self.pool(),
+            "SELECT DISTINCT source_id FROM items ORDER BY source_id",
+            (),
+        )
+        .await?)
     }
 
     /// Changes whenever an incident opens, an item is stored or anything is recorded: the
     /// console's live pages reload their content when it moves.
     pub async fn change_marker(&self) -> Result<(i64, i64, i64)> {
-        Ok(sqlx::query_as(
+        Ok(query::one(
+            self.pool(),
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents), \
                     (SELECT COALESCE(MAX(id), 0) FROM actions), \
                     (SELECT COALESCE(MAX(id), 0) FROM items)",
+            (),
         )
-        .fetch_one(self.pool())
         .await?)
     }
 }
@@ -207,7 +197,8 @@ impl Store {
         &self,
         since: i64,
     ) -> Result<std::collections::HashMap<String, crate::rules::lag::Lag>> {
-        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64, i64, i64)> = query::all(
+            self.pool(),
             "WITH l AS MATERIALIZED (\
                SELECT source_id, CASE WHEN fetched_at < published_at THEN 0 \
                  ELSE fetched_at - published_at END AS lag FROM items \
@@ -223,9 +214,8 @@ impl Store {
                MAX(CASE WHEN k = (95 * n + 99) / 100 THEN lag END) \
              FROM r WHERE k = (50 * n + 99) / 100 OR k = (95 * n + 99) / 100 \
              GROUP BY source_id, n",
+            (since,),
         )
-        .bind(since)
-        .fetch_all(self.pool())
         .await?;
         Ok(rows
             .into_iter()
@@ -245,7 +235,8 @@ impl Store {
     /// same in both databases), then its newest row by the same index, so the cost grows
     /// with the number of sources, not of items.
     pub async fn last_item_per_source(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "WITH RECURSIVE \
                si(id) AS (SELECT MIN(source_id) FROM items \
                  UNION ALL SELECT (SELECT MIN(source_id) FROM items WHERE source_id > si.id) \
@@ -259,8 +250,8 @@ impl Store {
                UNION ALL SELECT id, (SELECT MAX(seen_at) FROM item_sightings WHERE source_id = ss.id) \
                FROM ss WHERE id IS NOT NULL\
              ) t GROUP BY source_id",
+            (),
         )
-        .fetch_all(self.pool())
         .await?)
     }
 }

@@ -7,10 +7,12 @@
 //! daemons sharing PostgreSQL exactly one fetches a given item; a daemon that dies mid-way
 //! lets its lease run out and another does the work again.
 
+use super::query;
 use super::{Store, Tx, ACTIVE};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::state::EvidenceState;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
+use sqlx::{Any, Executor};
 
 /// What a due row asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +24,7 @@ pub enum EvidenceWork {
 }
 
 impl EvidenceWork {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             EvidenceWork::Capture => "capture",
             EvidenceWork::Recheck => "recheck",
@@ -30,11 +32,23 @@ impl EvidenceWork {
     }
 }
 
+impl std::str::FromStr for EvidenceWork {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "capture" => Ok(EvidenceWork::Capture),
+            "recheck" => Ok(EvidenceWork::Recheck),
+            other => Err(format!("unknown evidence work `{other}`")),
+        }
+    }
+}
+
 /// A claimed row of `evidence_tasks`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EvidenceTask {
     pub id: i64,
     pub item_id: i64,
+    #[sqlx(rename = "kind")]
     pub work: EvidenceWork,
     pub due_at: i64,
     /// Tries before this one (a database failure leaves the row to be tried again).
@@ -42,7 +56,7 @@ pub struct EvidenceTask {
 }
 
 /// One version of an item's page, as stored; the latest carries the item's state.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct EvidenceRow {
     pub id: i64,
     pub item_id: i64,
@@ -67,57 +81,9 @@ pub struct EvidenceRow {
     pub error: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct RawRow {
-    id: i64,
-    item_id: i64,
-    version: i64,
-    url: String,
-    final_url: Option<String>,
-    captured_at: i64,
-    checked_at: i64,
-    state: String,
-    status: Option<i64>,
-    sha256: Option<String>,
-    title: Option<String>,
-    text: Option<String>,
-    topics: Option<String>,
-    warc_file: Option<String>,
-    warc_offset: Option<i64>,
-    warc_length: Option<i64>,
-    error: Option<String>,
-}
-
 const COLUMNS: &str = "id, item_id, version, url, final_url, captured_at, checked_at, state, \
                        status, sha256, title, text, topics, warc_file, warc_offset, \
                        warc_length, error";
-
-impl RawRow {
-    fn decode(self) -> Result<EvidenceRow> {
-        let state = self.state.parse::<EvidenceState>().map_err(|e| {
-            anyhow!(e).context(format!("evidence row {} of item {}", self.id, self.item_id))
-        })?;
-        Ok(EvidenceRow {
-            id: self.id,
-            item_id: self.item_id,
-            version: self.version,
-            url: self.url,
-            final_url: self.final_url,
-            captured_at: self.captured_at,
-            checked_at: self.checked_at,
-            state,
-            status: self.status,
-            sha256: self.sha256,
-            title: self.title,
-            text: self.text,
-            topics: self.topics,
-            warc_file: self.warc_file,
-            warc_offset: self.warc_offset,
-            warc_length: self.warc_length,
-            error: self.error,
-        })
-    }
-}
 
 /// A version to store: a capture, successful or not.
 #[derive(Debug, Clone, Default)]
@@ -161,14 +127,12 @@ impl Store {
         work: EvidenceWork,
         due: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO evidence_tasks (item_id, kind, due_at) VALUES ($1, $2, $3) \
              ON CONFLICT (item_id, kind, due_at) DO NOTHING",
+            (item, work, due),
         )
-        .bind(item)
-        .bind(work.as_str())
-        .bind(due)
-        .execute(&mut **tx)
         .await
         .with_context(|| format!("cannot queue the {} of item {item}", work.as_str()))?;
         Ok(())
@@ -196,55 +160,29 @@ impl Store {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "UPDATE evidence_tasks SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM evidence_tasks \
-                          WHERE done_at IS NULL AND due_at <= $3 \
-                            AND (lease_until IS NULL OR lease_until <= $3) \
-                          ORDER BY kind, due_at, id LIMIT $4{}) \
-             RETURNING id, item_id, kind, due_at, attempts",
-            self.skip_locked()
+        let sql = self.claim_rows_sql(
+            "evidence_tasks",
+            "done_at IS NULL AND due_at <= $3",
+            "$3",
+            "ORDER BY kind, due_at, id LIMIT $4",
+            "id, item_id, kind, due_at, attempts",
         );
-        let rows: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(&sql)
-            .bind(holder)
-            .bind(until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await
-            .context("cannot claim due evidence work")?;
-        let mut tasks = rows
-            .into_iter()
-            .map(|(id, item_id, kind, due_at, attempts)| {
-                let work = match kind.as_str() {
-                    "capture" => EvidenceWork::Capture,
-                    "recheck" => EvidenceWork::Recheck,
-                    other => {
-                        return Err(anyhow!("evidence task {id} has the unknown kind `{other}`"))
-                    }
-                };
-                Ok(EvidenceTask {
-                    id,
-                    item_id,
-                    work,
-                    due_at,
-                    attempts,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut tasks: Vec<EvidenceTask> =
+            query::all(self.pool(), &sql, (holder, until, now, limit))
+                .await
+                .context("cannot claim due evidence work")?;
         tasks.sort_by_key(|t| (t.work != EvidenceWork::Capture, t.due_at, t.id));
         Ok(tasks)
     }
 
     /// Ends a claimed row, in the transaction that stored what it found.
     pub async fn finish_evidence(&self, tx: &mut Tx, task: i64, now: i64) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE evidence_tasks SET done_at = $2, attempts = attempts + 1, \
                                        lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            (task, now),
         )
-        .bind(task)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -252,65 +190,66 @@ impl Store {
     /// Lets go of a claimed row that could not be recorded (the database failed), to be
     /// tried again at `retry_at`.
     pub async fn retry_evidence(&self, task: i64, retry_at: i64) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "UPDATE evidence_tasks SET due_at = $2, attempts = attempts + 1, \
                                        lease_holder = NULL, lease_until = NULL \
              WHERE id = $1 AND done_at IS NULL",
+            (task, retry_at),
         )
-        .bind(task)
-        .bind(retry_at)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
 
     /// Extends the claims of `holder` on the rows it is working on.
     pub async fn renew_evidence(&self, holder: &str, until: i64) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "UPDATE evidence_tasks SET lease_until = $2 WHERE lease_holder = $1 AND done_at IS NULL",
+            (holder, until),
         )
-        .bind(holder)
-        .bind(until)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
 
     /// Stores a new version of an item's page (the next number); returns its row id.
     pub async fn insert_evidence(&self, tx: &mut Tx, new: &NewEvidence<'_>) -> Result<i64> {
-        let (last,): (Option<i64>,) =
-            sqlx::query_as("SELECT MAX(version) FROM evidence WHERE item_id = $1")
-                .bind(new.item_id)
-                .fetch_one(&mut **tx)
-                .await?;
+        let last: Option<i64> = query::scalar(
+            &mut **tx,
+            "SELECT MAX(version) FROM evidence WHERE item_id = $1",
+            (new.item_id,),
+        )
+        .await?;
         let state = new.state.unwrap_or(EvidenceState::Online);
         let (file, offset, length) = match new.warc {
             Some((f, o, l)) => (Some(f), Some(o), Some(l)),
             None => (None, None, None),
         };
-        let (id,): (i64,) = sqlx::query_as(
+        let id: i64 = query::scalar(
+            &mut **tx,
             "INSERT INTO evidence (item_id, version, url, final_url, captured_at, checked_at, \
                                    state, status, sha256, title, text, topics, warc_file, \
                                    warc_offset, warc_length, error) \
              VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              RETURNING id",
+            (
+                new.item_id,
+                last.unwrap_or(0) + 1,
+                new.url,
+                new.final_url,
+                new.at,
+                state,
+                new.status,
+                new.sha256,
+                new.title,
+                new.text,
+                new.topics,
+                file,
+                offset,
+                length,
+                new.error,
+            ),
         )
-        .bind(new.item_id)
-        .bind(last.unwrap_or(0) + 1)
-        .bind(new.url)
-        .bind(new.final_url)
-        .bind(new.at)
-        .bind(state.as_str())
-        .bind(new.status)
-        .bind(new.sha256)
-        .bind(new.title)
-        .bind(new.text)
-        .bind(new.topics)
-        .bind(file)
-        .bind(offset)
-        .bind(length)
-        .bind(new.error)
-        .fetch_one(&mut **tx)
         .await
         .with_context(|| format!("cannot store the evidence of item {}", new.item_id))?;
         Ok(id)
@@ -326,108 +265,90 @@ impl Store {
         status: Option<i64>,
         error: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE evidence SET state = $2, checked_at = $3, status = COALESCE($4, status), \
                                  error = $5 WHERE id = $1",
+            (id, state, at, status, error),
         )
-        .bind(id)
-        .bind(state.as_str())
-        .bind(at)
-        .bind(status)
-        .bind(error)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
 
     /// The latest version of `item`'s page (its state), if it was ever captured.
     pub async fn latest_evidence(&self, item: i64) -> Result<Option<EvidenceRow>> {
-        let row: Option<RawRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence WHERE item_id = $1 ORDER BY version DESC LIMIT 1"
-        ))
-        .bind(item)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(RawRow::decode).transpose()
+        self.one_evidence("item_id = $1 ORDER BY version DESC LIMIT 1", item)
+            .await
     }
 
     /// The latest version that holds a payload (the page as last kept), if any.
     pub async fn latest_kept_evidence(&self, item: i64) -> Result<Option<EvidenceRow>> {
-        let row: Option<RawRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence WHERE item_id = $1 AND sha256 IS NOT NULL \
-             ORDER BY version DESC LIMIT 1"
-        ))
-        .bind(item)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(RawRow::decode).transpose()
+        self.one_evidence(
+            "item_id = $1 AND sha256 IS NOT NULL ORDER BY version DESC LIMIT 1",
+            item,
+        )
+        .await
     }
 
     /// One stored version by its row id.
     pub async fn evidence_version(&self, id: i64) -> Result<Option<EvidenceRow>> {
-        let row: Option<RawRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM evidence WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
-        row.map(RawRow::decode).transpose()
+        self.one_evidence("id = $1", id).await
+    }
+
+    /// The version that `filter` (on `$1` = `key`) finds first.
+    async fn one_evidence(&self, filter: &str, key: i64) -> Result<Option<EvidenceRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM evidence WHERE {filter}");
+        Ok(query::optional(self.pool(), &sql, (key,)).await?)
     }
 
     /// Every version of the pages of `incident`'s items, by item then version.
     pub async fn incident_evidence(&self, incident: IncidentId) -> Result<Vec<EvidenceRow>> {
-        let rows: Vec<RawRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM evidence \
-             WHERE item_id IN (SELECT item_id FROM incident_items WHERE incident_id = $1) \
-             ORDER BY item_id, version"
-        ))
-        .bind(incident.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter().map(RawRow::decode).collect()
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT {COLUMNS} FROM evidence \
+                 WHERE item_id IN (SELECT item_id FROM incident_items WHERE incident_id = $1) \
+                 ORDER BY item_id, version"
+            ),
+            (incident,),
+        )
+        .await?)
     }
 
-    /// The ids of the incidents still being handled that hold `item`.
-    pub async fn active_incidents_holding(&self, item: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(&format!(
-            "SELECT id FROM incidents WHERE {ACTIVE} \
-               AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
-        ))
-        .bind(item)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-
-    /// [`active_incidents_holding`](Self::active_incidents_holding), in `tx` (so that an
-    /// incident the same transaction opened counts).
-    pub async fn incidents_holding_in(&self, tx: &mut Tx, item: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(&format!(
-            "SELECT id FROM incidents WHERE {ACTIVE} \
-               AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
-        ))
-        .bind(item)
-        .fetch_all(&mut **tx)
-        .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+    /// The ids of the incidents still being handled that hold `item`; in a transaction,
+    /// an incident it opened counts.
+    pub async fn active_incidents_holding<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        item: i64,
+    ) -> Result<Vec<i64>> {
+        Ok(query::scalars(
+            ex,
+            &format!(
+                "SELECT id FROM incidents WHERE {ACTIVE} \
+                   AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
+            ),
+            (item,),
+        ).await?)
     }
 
     /// The ids of every incident that holds `item`, ended ones too.
     pub async fn incidents_of_item(&self, item: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        Ok(query::scalars(
+            self.pool(),
             "SELECT incident_id FROM incident_items WHERE item_id = $1 ORDER BY incident_id",
+            (item,),
         )
-        .bind(item)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        .await?)
     }
 
     /// Evidence work not done yet, for tests and health: (captures, rechecks).
     pub async fn evidence_backlog(&self) -> Result<(i64, i64)> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64)> = query::all(
+            self.pool(),
             "SELECT kind, COUNT(*) FROM evidence_tasks WHERE done_at IS NULL GROUP BY kind",
+            (),
         )
-        .fetch_all(self.pool())
         .await?;
         let n = |k: &str| rows.iter().find(|(x, _)| x == k).map_or(0, |(_, n)| *n);
         Ok((n("capture"), n("recheck")))
@@ -435,10 +356,12 @@ impl Store {
 
     /// When the next evidence row falls due (claimed or not), if any is left.
     pub async fn next_evidence_due(&self) -> Result<Option<i64>> {
-        let (due,): (Option<i64>,) =
-            sqlx::query_as("SELECT MIN(due_at) FROM evidence_tasks WHERE done_at IS NULL")
-                .fetch_one(self.pool())
-                .await?;
+        let due: Option<i64> = query::scalar(
+            self.pool(),
+            "SELECT MIN(due_at) FROM evidence_tasks WHERE done_at IS NULL",
+            (),
+        )
+        .await?;
         Ok(due)
     }
 }

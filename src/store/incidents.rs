@@ -1,5 +1,6 @@
 //! Incidents, the items that belong to them, their deadlines and the record of who did what.
 
+use super::query;
 use super::{Store, Tx};
 use crate::rules::deadline;
 use crate::vocab::action::ActionKind;
@@ -44,6 +45,15 @@ pub struct IncidentRow {
 /// SQL condition: the incident is still being handled (not closed, not merged). The
 /// partial index `incidents_active` (migration 0030) is on this very condition: change both.
 pub const ACTIVE: &str = "status NOT IN ('closed', 'merged', 'dismissed')";
+
+/// The incidents still being handled, as a subquery for `incident_id IN`: read from the
+/// partial index `incidents_active` (the `ORDER BY` is what makes SQLite's planner take it),
+/// so that a query about their deadlines or items costs what is being handled now. A join
+/// or an `EXISTS` per row let SQLite walk every deadline or incident item of the years
+/// behind them instead (issue 29).
+pub fn active_ids() -> String {
+    format!("(SELECT id FROM incidents WHERE {ACTIVE} ORDER BY id)")
+}
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeadlineRow {
@@ -181,13 +191,14 @@ impl Store {
         topic_id: &str,
         limit: i64,
     ) -> Result<Vec<IncidentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
-               AND {ACTIVE} ORDER BY id DESC LIMIT $2"
-        ))
-        .bind(topic_id)
-        .bind(limit)
-        .fetch_all(&mut **tx)
+        Ok(query::all(
+            &mut **tx,
+            &format!(
+                "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
+                   AND {ACTIVE} ORDER BY id DESC LIMIT $2"
+            ),
+            (topic_id, limit),
+        )
         .await?)
     }
 
@@ -199,30 +210,33 @@ impl Store {
         item: i64,
         topic_id: &str,
     ) -> Result<Vec<IncidentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE topic_id <> $2 AND {ACTIVE} \
-               AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
-        ))
-        .bind(item)
-        .bind(topic_id)
-        .fetch_all(&mut **tx)
+        Ok(query::all(
+            &mut **tx,
+            &format!(
+                "SELECT {INCIDENT} FROM incidents WHERE topic_id <> $2 AND {ACTIVE} \
+                   AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
+            ),
+            (item, topic_id),
+        )
         .await?)
     }
 
     pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<i64> {
-        let (id,): (i64,) = sqlx::query_as(
+        let id: i64 = query::scalar(
+            &mut **tx,
             "INSERT INTO incidents (topic_id, topic_name, severity, status, opened_at, clock_start, \
                                     first_item_id, title) \
              VALUES ($1, $2, $3, 'open', $4, $5, $6, $7) RETURNING id",
+            (
+                new.topic_id,
+                new.topic_name,
+                new.severity,
+                new.opened_at,
+                new.clock_start,
+                new.first_item_id,
+                new.title,
+            ),
         )
-        .bind(new.topic_id)
-        .bind(new.topic_name)
-        .bind(new.severity)
-        .bind(new.opened_at)
-        .bind(new.clock_start)
-        .bind(new.first_item_id)
-        .bind(new.title)
-        .fetch_one(&mut **tx)
         .await?;
         self.add_incident_item(tx, IncidentId(id), new.first_item_id, new.opened_at)
             .await?;
@@ -236,29 +250,28 @@ impl Store {
         item: i64,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO incident_items (incident_id, item_id, added_at, source_id, fetched_at, \
                                          negative) \
              SELECT $1, id, $3, source_id, fetched_at, \
                     CASE WHEN tone = 'negative' THEN 1 ELSE 0 END FROM items WHERE id = $2 \
              ON CONFLICT DO NOTHING",
+            (incident, item, now),
         )
-        .bind(incident)
-        .bind(item)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
 
     /// Renames an incident; false when its title already was `title` (nothing to record).
     pub async fn set_title(&self, tx: &mut Tx, incident: IncidentId, title: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE incidents SET title = $2 WHERE id = $1 AND title <> $2")
-            .bind(incident)
-            .bind(title)
-            .execute(&mut **tx)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let done = query::execute(
+            &mut **tx,
+            "UPDATE incidents SET title = $2 WHERE id = $1 AND title <> $2",
+            (incident, title),
+        )
+        .await?;
+        Ok(done > 0)
     }
 
     pub async fn set_severity(
@@ -267,11 +280,12 @@ impl Store {
         incident: IncidentId,
         severity: Severity,
     ) -> Result<()> {
-        sqlx::query("UPDATE incidents SET severity = $2 WHERE id = $1")
-            .bind(incident)
-            .bind(severity)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE incidents SET severity = $2 WHERE id = $1",
+            (incident, severity),
+        )
+        .await?;
         Ok(())
     }
 
@@ -284,15 +298,13 @@ impl Store {
         kind: DeadlineKind,
         due_at: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO deadlines (incident_id, kind, due_at) VALUES ($1, $2, $3) \
              ON CONFLICT (incident_id, kind) DO UPDATE SET due_at = $3, cancelled_at = NULL \
              WHERE deadlines.met_at IS NULL AND deadlines.cancelled_at IS NOT NULL",
+            (incident, kind, due_at),
         )
-        .bind(incident)
-        .bind(kind)
-        .bind(due_at)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -305,14 +317,12 @@ impl Store {
         kind: DeadlineKind,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE deadlines SET cancelled_at = $3 \
              WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+            (incident, kind, now),
         )
-        .bind(incident)
-        .bind(kind)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -327,18 +337,14 @@ impl Store {
         by: &str,
         evidence: Option<&str>,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = query::execute(
+            &mut **tx,
             "UPDATE deadlines SET met_at = $3, met_by = $4, evidence = $5 \
              WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+            (incident, kind, now, by, evidence),
         )
-        .bind(incident)
-        .bind(kind)
-        .bind(now)
-        .bind(by)
-        .bind(evidence)
-        .execute(&mut **tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     /// Deadlines that have passed unmet on open incidents and whose breach was not mailed
@@ -349,16 +355,17 @@ impl Store {
         now: i64,
         repeat_before: i64,
     ) -> Result<Vec<DeadlineRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
-               AND d.cancelled_at IS NULL \
-               AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
-             ORDER BY d.due_at, d.id"
-        ))
-        .bind(now)
-        .bind(repeat_before)
-        .fetch_all(&mut **tx)
+        Ok(query::all(
+            &mut **tx,
+            &format!(
+                "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
+                   AND d.cancelled_at IS NULL \
+                   AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
+                   AND d.incident_id IN {} ORDER BY d.due_at, d.id",
+                active_ids()
+            ),
+            (now, repeat_before),
+        )
         .await?)
     }
 
@@ -369,33 +376,36 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Vec<DeadlineRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
-               AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id AND i.{ACTIVE}) \
-             ORDER BY d.due_at, d.id"
-        ))
-        .bind(now)
-        .bind(until)
-        .fetch_all(&mut **tx)
+        Ok(query::all(
+            &mut **tx,
+            &format!(
+                "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
+                   AND d.met_at IS NULL AND d.cancelled_at IS NULL \
+                   AND d.incident_id IN {} ORDER BY d.due_at, d.id",
+                active_ids()
+            ),
+            (now, until),
+        )
         .await?)
     }
 
     pub async fn mark_reminded(&self, tx: &mut Tx, deadline: i64, before_s: i64) -> Result<()> {
-        sqlx::query("UPDATE deadlines SET reminded_before = $2 WHERE id = $1")
-            .bind(deadline)
-            .bind(before_s)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE deadlines SET reminded_before = $2 WHERE id = $1",
+            (deadline, before_s),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn mark_breach_mailed(&self, tx: &mut Tx, deadline: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE deadlines SET breach_mailed_at = $2 WHERE id = $1")
-            .bind(deadline)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE deadlines SET breach_mailed_at = $2 WHERE id = $1",
+            (deadline, now),
+        )
+        .await?;
         Ok(())
     }
 
@@ -406,17 +416,18 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, \
-                    acknowledged_at = $2, acknowledged_by = $3 \
-             WHERE id = $1 AND acknowledged_at IS NULL AND {ACTIVE}"
-        ))
-        .bind(incident)
-        .bind(now)
-        .bind(by)
-        .execute(&mut **tx)
+        let done = query::execute(
+            &mut **tx,
+            &format!(
+                "UPDATE incidents \
+                 SET status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END, \
+                     acknowledged_at = $2, acknowledged_by = $3 \
+                 WHERE id = $1 AND acknowledged_at IS NULL AND {ACTIVE}"
+            ),
+            (incident, now, by),
+        )
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     /// Ends an active incident as a false positive (误报), and cancels its deadlines not
@@ -434,13 +445,12 @@ impl Store {
         {
             return Ok(false);
         }
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE deadlines SET cancelled_at = $2 \
              WHERE incident_id = $1 AND met_at IS NULL AND cancelled_at IS NULL",
+            (incident, now),
         )
-        .bind(incident)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(true)
     }
@@ -467,17 +477,16 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = $4, closed_at = $2, closed_by = $3 \
-             WHERE id = $1 AND {ACTIVE}"
-        ))
-        .bind(incident)
-        .bind(now)
-        .bind(by)
-        .bind(status)
-        .execute(&mut **tx)
+        let done = query::execute(
+            &mut **tx,
+            &format!(
+                "UPDATE incidents SET status = $4, closed_at = $2, closed_by = $3 \
+                 WHERE id = $1 AND {ACTIVE}"
+            ),
+            (incident, now, by, status),
+        )
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     /// 留痕: records who did what to an incident, in the transaction that did it.
@@ -490,15 +499,12 @@ impl Store {
         action: ActionKind,
         detail: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO actions (incident_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)",
+        query::execute(
+            &mut **tx,
+            "INSERT INTO actions (incident_id, at, actor, action, detail) \
+             VALUES ($1, $2, $3, $4, $5)",
+            (incident.0, now, actor, action, detail),
         )
-        .bind(incident.0)
-        .bind(now)
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -508,12 +514,12 @@ impl Store {
         ex: impl Executor<'c, Database = Any>,
         id: IncidentId,
     ) -> Result<Option<IncidentRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {INCIDENT} FROM incidents WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(ex)
-                .await?,
+        Ok(query::optional(
+            ex,
+            &format!("SELECT {INCIDENT} FROM incidents WHERE id = $1"),
+            (id,),
         )
+        .await?)
     }
 
     /// Open incidents (or all of them), newest first.
@@ -524,10 +530,11 @@ impl Store {
             // Answered by the partial index `incidents_active`.
             format!("WHERE {ACTIVE}")
         };
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!("SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"),
+            (),
+        )
         .await?)
     }
 
@@ -539,26 +546,29 @@ impl Store {
         tx: &mut Tx,
         mailed_before: i64,
     ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
-        let ids: Vec<(i64, i64)> = sqlx::query_as(&format!(
-            "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
-             WHERE i.{ACTIVE} AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
-               AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
-                           AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
-             ORDER BY i.id"
-        ))
-        .bind(mailed_before)
-        .fetch_all(&mut **tx)
+        let ids: Vec<(i64, i64)> = query::all(
+            &mut **tx,
+            &format!(
+                "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
+                 WHERE i.{ACTIVE} AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+                   AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
+                               AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
+                 ORDER BY i.id"
+            ),
+            (mailed_before,),
+        )
         .await?;
         let mut out = Vec::new();
         for (id, upto) in ids {
-            let items: Vec<super::ItemRow> = sqlx::query_as(&format!(
-                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                     WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
-                super::items::COLUMNS_OF_I
-            ))
-            .bind(id)
-            .bind(upto)
-            .fetch_all(&mut **tx)
+            let items: Vec<super::ItemRow> = query::all(
+                &mut **tx,
+                &format!(
+                    "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                         WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
+                    super::items::COLUMNS_OF_I
+                ),
+                (id, upto),
+            )
             .await?;
             out.push((id, items));
         }
@@ -568,13 +578,13 @@ impl Store {
     /// Whether anyone was told of an escalation of incident `id`: a missed deadline, or
     /// nobody acknowledging it.
     pub async fn was_escalated(&self, tx: &mut Tx, id: IncidentId) -> Result<bool> {
-        let (n,): (i64,) = sqlx::query_as(
+        let n: i64 = query::scalar(
+            &mut **tx,
             "SELECT (SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 \
                        AND breach_mailed_at IS NOT NULL) \
                   + (SELECT COUNT(*) FROM incidents WHERE id = $1 AND unack_mailed_at IS NOT NULL)",
+            (id,),
         )
-        .bind(id)
-        .fetch_one(&mut **tx)
         .await?;
         Ok(n > 0)
     }
@@ -588,22 +598,24 @@ impl Store {
         now: i64,
         after: &(dyn Fn(Severity) -> i64 + Sync),
     ) -> Result<Vec<i64>> {
-        let rows: Vec<(i64, Severity, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, Severity, i64)> = query::all(
+            &mut **tx,
             "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
              WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",
+            (),
         )
-        .fetch_all(&mut **tx)
         .await?;
         let mut ids = Vec::new();
         for (id, severity, since) in rows {
             if since + after(severity) > now {
                 continue;
             }
-            sqlx::query("UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            query::execute(
+                &mut **tx,
+                "UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1",
+                (id, now),
+            )
+            .await?;
             ids.push(id);
         }
         Ok(ids)
@@ -627,28 +639,28 @@ impl Store {
         } else {
             ""
         };
-        Ok(sqlx::query_as(&format!(
-            "SELECT COUNT(*), COUNT(DISTINCT source_id) FROM (\
-               SELECT source_id FROM incident_items \
-               WHERE incident_id = $1 AND fetched_at >= $2{tone} \
-               ORDER BY item_id DESC LIMIT $3) AS recent"
-        ))
-        .bind(incident)
-        .bind(since)
-        .bind(SPREAD_SCAN)
-        .fetch_one(&mut **tx)
+        Ok(query::one(
+            &mut **tx,
+            &format!(
+                "SELECT COUNT(*), COUNT(DISTINCT source_id) FROM (\
+                   SELECT source_id FROM incident_items \
+                   WHERE incident_id = $1 AND fetched_at >= $2{tone} \
+                   ORDER BY item_id DESC LIMIT $3) AS recent"
+            ),
+            (incident, since, SPREAD_SCAN),
+        )
         .await?)
     }
 
     /// Marks the incident as raised by the surge rule; false when it already was.
     pub async fn mark_surged(&self, tx: &mut Tx, incident: IncidentId, now: i64) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE incidents SET surged_at = $2 WHERE id = $1 AND surged_at IS NULL")
-                .bind(incident)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-        Ok(done.rows_affected() > 0)
+        let done = query::execute(
+            &mut **tx,
+            "UPDATE incidents SET surged_at = $2 WHERE id = $1 AND surged_at IS NULL",
+            (incident, now),
+        )
+        .await?;
+        Ok(done > 0)
     }
 
     /// Records that the items of `incident` up to `upto` were mailed at `now`.
@@ -659,25 +671,25 @@ impl Store {
         upto: i64,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE incidents SET items_mailed_at = $2, items_mailed_upto = $3 WHERE id = $1",
+            (incident, now, upto),
         )
-        .bind(incident)
-        .bind(now)
-        .bind(upto)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
 
     /// Incidents opened in [`from`, `to`), oldest first, for reports.
     pub async fn incidents_opened_between(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"
-        ))
-        .bind(from)
-        .bind(to)
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT {INCIDENT} FROM incidents \
+                 WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"
+            ),
+            (from, to),
+        )
         .await?)
     }
 
@@ -686,11 +698,11 @@ impl Store {
         ex: impl Executor<'c, Database = Any>,
         incident: IncidentId,
     ) -> Result<Vec<DeadlineRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {DEADLINE} FROM deadlines WHERE incident_id = $1 ORDER BY due_at, id"
-        ))
-        .bind(incident)
-        .fetch_all(ex)
+        Ok(query::all(
+            ex,
+            &format!("SELECT {DEADLINE} FROM deadlines WHERE incident_id = $1 ORDER BY due_at, id"),
+            (incident,),
+        )
         .await?)
     }
 
@@ -704,26 +716,25 @@ impl Store {
         before: i64,
         limit: i64,
     ) -> Result<Vec<(i64, i64, Option<String>)>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            &mut **tx,
             "SELECT i.id, i.fetched_at, i.signature \
              FROM incident_items ii JOIN items i ON i.id = ii.item_id \
              WHERE ii.incident_id = $1 AND ii.item_id < $2 \
              ORDER BY ii.item_id DESC LIMIT $3",
+            (incident, before, limit),
         )
-        .bind(incident)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&mut **tx)
         .await?)
     }
 
     /// Stores an item's grouping signature (`ItemSignature::to_text`).
     pub async fn set_signature(&self, tx: &mut Tx, item: i64, signature: &str) -> Result<()> {
-        sqlx::query("UPDATE items SET signature = $2 WHERE id = $1")
-            .bind(item)
-            .bind(signature)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE items SET signature = $2 WHERE id = $1",
+            (item, signature),
+        )
+        .await?;
         Ok(())
     }
 
@@ -732,13 +743,15 @@ impl Store {
         ex: impl Executor<'c, Database = Any>,
         incident: IncidentId,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                 WHERE ii.incident_id = $1 ORDER BY i.id",
-            super::items::COLUMNS_OF_I
-        ))
-        .bind(incident)
-        .fetch_all(ex)
+        Ok(query::all(
+            ex,
+            &format!(
+                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                     WHERE ii.incident_id = $1 ORDER BY i.id",
+                super::items::COLUMNS_OF_I
+            ),
+            (incident,),
+        )
         .await?)
     }
 
@@ -749,50 +762,51 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                 WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
-            super::items::COLUMNS_OF_I
-        ))
-        .bind(incident)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                     WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
+                super::items::COLUMNS_OF_I
+            ),
+            (incident, limit, offset),
+        )
         .await?)
     }
 
     /// Each item of an incident as its charts count it, oldest first: its source and when
     /// it was published (else fetched); none of its text, however large the incident.
     pub async fn incident_item_times(&self, incident: IncidentId) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) \
              FROM items i JOIN incident_items ii ON ii.item_id = i.id \
              WHERE ii.incident_id = $1 ORDER BY i.id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(self.pool())
         .await?)
     }
 
     pub async fn actions_of(&self, incident: IncidentId) -> Result<Vec<Action>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(self.pool())
         .await?)
     }
 
     /// Incidents that were open at some time in [`from`, `to`): opened before `to` and not
     /// ended before `from`; oldest first.
     pub async fn incidents_touching(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents \
-             WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1) ORDER BY id"
-        ))
-        .bind(from)
-        .bind(to)
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT {INCIDENT} FROM incidents \
+                 WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1) ORDER BY id"
+            ),
+            (from, to),
+        )
         .await?)
     }
 
@@ -800,7 +814,8 @@ impl Store {
     pub async fn incident_first_source(&self, incident: IncidentId) -> Result<Option<String>> {
         // Another source that carried one of its items counts at its own time, after the
         // item's source at the same time (as `notify::spread` orders them).
-        let row: Option<(String,)> = sqlx::query_as(
+        Ok(query::optional_scalar(
+            self.pool(),
             "SELECT source_id FROM (\
                SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) AS at, i.id, 0 AS k \
                FROM incident_items ii JOIN items i ON i.id = ii.item_id WHERE ii.incident_id = $1 \
@@ -809,17 +824,16 @@ impl Store {
                FROM incident_items ii JOIN item_sightings s ON s.item_id = ii.item_id \
                WHERE ii.incident_id = $1\
              ) t ORDER BY at, id, k, source_id LIMIT 1",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|r| r.0))
+        .await?)
     }
 
     /// How many items, and from how many sources (those that found them after another source
     /// included), an incident holds.
     pub async fn incident_spread(&self, incident: IncidentId) -> Result<(i64, i64)> {
-        let (items, sources): (i64, i64) = sqlx::query_as(
+        let (items, sources): (i64, i64) = query::one(
+            self.pool(),
             "SELECT (SELECT COUNT(*) FROM incident_items WHERE incident_id = $1), \
                     COUNT(DISTINCT source_id) FROM (\
                SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
@@ -827,9 +841,8 @@ impl Store {
                UNION ALL SELECT s.source_id FROM incident_items ii \
                JOIN item_sightings s ON s.item_id = ii.item_id WHERE ii.incident_id = $1\
              ) t",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_one(self.pool())
         .await?;
         Ok((items, sources))
     }

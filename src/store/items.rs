@@ -1,5 +1,6 @@
 //! Items fetched from sources, each stored once.
 
+use super::query::{self, Params};
 use super::{Store, Tx};
 use crate::classify::tone::{Tone, ToneLabel};
 use crate::vocab::ids::{IncidentId, TopicId};
@@ -305,28 +306,16 @@ impl Store {
         guids: &[&str],
         hashes: &[&str],
     ) -> Result<Vec<(i64, String, String)>> {
-        let params = |from: usize, n: usize| {
-            (from..from + n)
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let sql = format!(
             "SELECT id, guid, content_hash, source_id FROM items \
              WHERE source_id = $1 AND guid IN ({}) \
              UNION ALL \
              SELECT id, guid, content_hash, source_id FROM items WHERE content_hash IN ({})",
-            params(2, guids.len()),
-            params(2 + guids.len(), hashes.len()),
+            query::placeholders(2, guids.len()),
+            query::placeholders(2 + guids.len(), hashes.len()),
         );
-        let mut q = sqlx::query_as::<_, (i64, String, String, String)>(&sql).bind(source_id);
-        for g in guids {
-            q = q.bind(*g);
-        }
-        for h in hashes {
-            q = q.bind(*h);
-        }
-        let rows = q.fetch_all(&mut **tx).await?;
+        let params = (source_id,).then(guids.to_vec()).then(hashes.to_vec());
+        let rows: Vec<(i64, String, String, String)> = query::all(&mut **tx, &sql, params).await?;
         Ok(rows
             .into_iter()
             .filter(|(_, _, _, source)| source == source_id)
@@ -446,33 +435,18 @@ impl Store {
         if links.is_empty() && texts.is_empty() {
             return Ok(vec![None; items.len()]);
         }
-        let marks = |from: usize, n: usize| {
-            let m: Vec<String> = (from..from + n).map(|i| format!("${i}")).collect();
-            // `IN ()` is not SQL: an empty list matches nothing.
-            if m.is_empty() {
-                "NULL".to_string()
-            } else {
-                m.join(", ")
-            }
-        };
         let sql = format!(
             "SELECT id, link, content_hash FROM items WHERE source_id <> $1 AND link IN ({}) \
              UNION ALL \
              SELECT id, link, content_hash FROM items \
              WHERE source_id <> $1 AND fetched_at >= $2 AND content_hash IN ({})",
-            marks(3, links.len()),
-            marks(3 + links.len(), texts.len())
+            query::placeholders(3, links.len()),
+            query::placeholders(3 + links.len(), texts.len())
         );
-        let mut q = sqlx::query_as::<_, (i64, Option<String>, String)>(&sql)
-            .bind(source_id)
-            .bind(now - SAME_TEXT_WINDOW_S);
-        for l in &links {
-            q = q.bind(*l);
-        }
-        for h in &texts {
-            q = q.bind(*h);
-        }
-        let found = q.fetch_all(&mut **tx).await?;
+        let params = (source_id, now - SAME_TEXT_WINDOW_S)
+            .then(links.clone())
+            .then(texts.clone());
+        let found: Vec<(i64, Option<String>, String)> = query::all(&mut **tx, &sql, params).await?;
         let mut by_link: std::collections::HashMap<&str, i64> = Default::default();
         let mut by_text: std::collections::HashMap<&str, i64> = Default::default();
         for (id, link, hash) in &found {
@@ -505,23 +479,8 @@ impl Store {
         source_id: &str,
         guids: &[&str],
     ) -> Result<std::collections::HashSet<String>> {
-        if guids.is_empty() {
-            return Ok(Default::default());
-        }
-        let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({})",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
-        for g in guids {
-            q = q.bind(*g);
-        }
-        Ok(q.fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|(g,)| g)
-            .collect())
+        let select = "SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({list})";
+        guids_found(&mut **tx, select, source_id, guids).await
     }
 
     /// Records that each entry's source carried another source's item.
@@ -532,17 +491,12 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         for (item, id) in sightings {
-            sqlx::query(
+            query::execute(
+                &mut **tx,
                 "INSERT INTO item_sightings (source_id, guid, item_id, link, published_at, seen_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, guid) DO NOTHING",
+                (item.source_id, item.guid, id, item.link, item.published_at, now),
             )
-            .bind(item.source_id)
-            .bind(item.guid)
-            .bind(id)
-            .bind(item.link)
-            .bind(item.published_at)
-            .bind(now)
-            .execute(&mut **tx)
             .await?;
         }
         Ok(())
@@ -554,13 +508,13 @@ impl Store {
         db: impl sqlx::Executor<'c, Database = sqlx::Any>,
         incident: IncidentId,
     ) -> Result<Vec<Sighting>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            db,
             "SELECT s.item_id, s.source_id, s.link, s.published_at, s.seen_at \
              FROM item_sightings s JOIN incident_items ii ON ii.item_id = s.item_id \
              WHERE ii.incident_id = $1 ORDER BY s.seen_at, s.source_id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(db)
         .await?)
     }
 
@@ -573,17 +527,12 @@ impl Store {
         if item_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (1..=item_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT item_id, source_id, link, published_at, seen_at FROM item_sightings \
              WHERE item_id IN ({}) ORDER BY seen_at, source_id",
-            marks.join(", ")
+            query::placeholders(1, item_ids.len())
         );
-        let mut q = sqlx::query_as::<_, Sighting>(&sql);
-        for id in item_ids {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(db).await?)
+        Ok(query::all(db, &sql, item_ids.to_vec()).await?)
     }
 
     /// One `INSERT` of the items at `which`, their ids written into `out`.
@@ -660,16 +609,12 @@ impl Store {
         item: &NewItem<'_>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE items SET title = $2, summary = $3, content_hash = $4, updated_at = $5 \
              WHERE id = $1",
+            (id, item.title, item.summary, item.content_hash, now),
         )
-        .bind(id)
-        .bind(item.title)
-        .bind(item.summary)
-        .bind(item.content_hash)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         self.index_items(tx, &[(id, item.title, item.summary)])
             .await
@@ -683,34 +628,20 @@ impl Store {
         source_id: &str,
         guids: &[&str],
     ) -> Result<std::collections::HashSet<String>> {
-        if guids.is_empty() {
-            return Ok(Default::default());
-        }
-        let marks: Vec<String> = (0..guids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({0}) \
-             UNION SELECT guid FROM item_sightings WHERE source_id = $1 AND guid IN ({0})",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(source_id);
-        for g in guids {
-            q = q.bind(*g);
-        }
-        Ok(q.fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|(g,)| g)
-            .collect())
+        let select = "SELECT guid FROM items WHERE source_id = $1 AND guid IN ({list}) \
+                      UNION SELECT guid FROM item_sightings \
+                      WHERE source_id = $1 AND guid IN ({list})";
+        guids_found(self.pool(), select, source_id, guids).await
     }
 
     /// Whether the source already has an item with this GUID (or link).
     pub async fn item_known(&self, source_id: &str, guid: &str) -> Result<bool> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM items WHERE source_id = $1 AND guid = $2")
-                .bind(source_id)
-                .bind(guid)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<(i64,)> = query::optional(
+            self.pool(),
+            "SELECT id FROM items WHERE source_id = $1 AND guid = $2",
+            (source_id, guid),
+        )
+        .await?;
         Ok(row.is_some())
     }
 
@@ -721,43 +652,44 @@ impl Store {
         item_id: i64,
         topics: &[String],
     ) -> Result<()> {
-        sqlx::query("UPDATE items SET topics = $2 WHERE id = $1")
-            .bind(item_id)
-            .bind(serde_json::to_string(topics)?)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE items SET topics = $2 WHERE id = $1",
+            (item_id, serde_json::to_string(topics)?),
+        )
+        .await?;
         Ok(())
     }
 
     /// An item, read in the transaction `tx`.
     pub async fn item_in(&self, tx: &mut Tx, id: i64) -> Result<Option<ItemRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?,
+        Ok(query::optional(
+            &mut **tx,
+            &format!("SELECT {COLUMNS} FROM items WHERE id = $1"),
+            (id,),
         )
+        .await?)
     }
 
     /// Records an item's tone, as the classifier scored it.
     pub async fn set_item_tone(&self, tx: &mut Tx, item_id: i64, tone: Tone) -> Result<()> {
         let (label, score) = tone_columns(Some(tone));
-        sqlx::query("UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1")
-            .bind(item_id)
-            .bind(label)
-            .bind(score)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE items SET tone = $2, tone_score = $3 WHERE id = $1",
+            (item_id, label, score),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn item(&self, id: i64) -> Result<Option<ItemRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM items WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?,
+        Ok(query::optional(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM items WHERE id = $1"),
+            (id,),
         )
+        .await?)
     }
 
     /// Items fetched since `since`, newest first, optionally of one source.
@@ -789,13 +721,28 @@ impl Store {
     /// kept by the database as items are stored and changed, migration 0029), so a week
     /// reads its hours' counts, never its item rows. `from` and `to` on whole hours.
     pub async fn item_tallies(&self, from: i64, to: i64) -> Result<Vec<ItemTally>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT hour AS fetched_at, source_id, topics, NULLIF(tone, '') AS tone, n \
              FROM item_counts WHERE hour >= $1 AND hour < $2 AND n > 0 ORDER BY hour",
+            (from, to),
         )
-        .bind(from)
-        .bind(to)
-        .fetch_all(self.pool())
         .await?)
     }
+}
+
+/// Which of `guids` the statement `select` finds for the source: it reads one text column,
+/// with `$1` the source and `{list}` standing for the GUIDs' placeholders.
+async fn guids_found<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    select: &str,
+    source_id: &str,
+    guids: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    if guids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = select.replace("{list}", &query::placeholders(2, guids.len()));
+    let found: Vec<String> = query::scalars(ex, &sql, (source_id,).then(guids.to_vec())).await?;
+    Ok(found.into_iter().collect())
 }

@@ -16,6 +16,7 @@
 //! run out and the others take its work over; a daemon starting on the same host frees at
 //! once the leases of local processes that no longer exist ([`Store::free_dead_local`]).
 
+use super::query::{self, Params};
 use super::{Backend, OutboxRow, Store};
 use anyhow::Result;
 use std::sync::OnceLock;
@@ -89,13 +90,6 @@ pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
 /// How many sources one claiming statement names.
 const CLAIM_CHUNK: usize = 500;
 
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     pub(super) fn skip_locked(&self) -> &'static str {
         match self.backend {
@@ -104,31 +98,49 @@ impl Store {
         }
     }
 
+    /// The statement that claims rows of `table` for `$1` until `$2`: the rows `due`
+    /// selects (its parameters from `$3`) that no live lease holds at `now` (one of them),
+    /// taken in the order and number of `order_limit`; it answers `returning` of each.
+    pub(super) fn claim_rows_sql(
+        &self,
+        table: &str,
+        due: &str,
+        now: &str,
+        order_limit: &str,
+        returning: &str,
+    ) -> String {
+        format!(
+            "UPDATE {table} SET lease_holder = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM {table} WHERE {due} \
+                            AND (lease_until IS NULL OR lease_until <= {now}) \
+                          {order_limit}{}) \
+             RETURNING {returning}",
+            self.skip_locked()
+        )
+    }
+
     /// Takes or renews the lease `name` for `holder` until `until`; returns whether
     /// `holder` has it. It is free when nobody holds it or the holder's time ran out.
     pub async fn take_lease(&self, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
-        let done = sqlx::query(
+        let done = query::execute(
+            self.pool(),
             "INSERT INTO leases (name, holder, held_until) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = $2, held_until = $3 \
              WHERE leases.holder = $2 OR leases.held_until <= $4",
+            (name, holder, until, now),
         )
-        .bind(name)
-        .bind(holder)
-        .bind(until)
-        .bind(now)
-        .execute(self.pool())
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Who holds the lease `name` and until when (also after it ran out).
     pub async fn lease(&self, name: &str) -> Result<Option<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT holder, held_until FROM leases WHERE name = $1")
-                .bind(name)
-                .fetch_optional(self.pool())
-                .await?,
+        Ok(query::optional(
+            self.pool(),
+            "SELECT holder, held_until FROM leases WHERE name = $1",
+            (name,),
         )
+        .await?)
     }
 
     /// Claims, for `holder` until `until`, those of `sources` that are due and not claimed
@@ -158,11 +170,7 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let mut insert = sqlx::query(&sql);
-            for s in chunk {
-                insert = insert.bind(*s);
-            }
-            insert.execute(self.pool()).await?;
+            query::execute(self.pool(), &sql, chunk.to_vec()).await?;
             let mut known = self.known_sources.lock().unwrap_or_else(|e| e.into_inner());
             known.extend(chunk.iter().map(|s| (*s).clone()));
         }
@@ -176,17 +184,11 @@ impl Store {
                                             OR lease_holder = $1) \
                                        AND source_id IN ({}){}) \
                  RETURNING source_id",
-                placeholders(4, chunk.len()),
+                query::placeholders(4, chunk.len()),
                 self.skip_locked()
             );
-            let mut q = sqlx::query_as::<_, (String,)>(&sql)
-                .bind(holder)
-                .bind(until)
-                .bind(now);
-            for s in chunk {
-                q = q.bind(s);
-            }
-            claimed.extend(q.fetch_all(self.pool()).await?.into_iter().map(|(id,)| id));
+            let params = (holder, until, now).then(chunk.to_vec());
+            claimed.extend(query::scalars::<String>(self.pool(), &sql, params).await?);
         }
         claimed.sort();
         Ok(claimed)
@@ -195,23 +197,23 @@ impl Store {
     /// Extends the claims of `holder` on the sources it is polling, so a poll slower than
     /// the lease is not taken over while it runs.
     pub async fn renew_sources(&self, holder: &str, until: i64) -> Result<()> {
-        sqlx::query("UPDATE source_state SET lease_until = $2 WHERE lease_holder = $1")
-            .bind(holder)
-            .bind(until)
-            .execute(self.pool())
-            .await?;
+        query::execute(
+            self.pool(),
+            "UPDATE source_state SET lease_until = $2 WHERE lease_holder = $1",
+            (holder, until),
+        )
+        .await?;
         Ok(())
     }
 
     /// Lets go of a source after its poll was recorded.
     pub async fn release_source(&self, source_id: &str, holder: &str) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "UPDATE source_state SET lease_holder = NULL, lease_until = NULL \
              WHERE source_id = $1 AND lease_holder = $2",
+            (source_id, holder),
         )
-        .bind(source_id)
-        .bind(holder)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -224,39 +226,30 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Option<OutboxRow>> {
-        let sql = format!(
-            "UPDATE outbox SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL AND next_attempt_at <= $3 \
-                            AND (lease_until IS NULL OR lease_until <= $3) \
-                          ORDER BY id LIMIT 1{}) \
-             RETURNING {}",
-            self.skip_locked(),
-            super::outbox::COLUMNS
+        let sql = self.claim_rows_sql(
+            "outbox",
+            "sent_at IS NULL AND next_attempt_at <= $3",
+            "$3",
+            "ORDER BY id LIMIT 1",
+            super::outbox::COLUMNS,
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(holder)
-            .bind(until)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(query::optional(self.pool(), &sql, (holder, until, now)).await?)
     }
 
     /// Gives up every lease of `holder` (on a clean shutdown), so another daemon takes
     /// over at once rather than when the leases run out.
     pub async fn release_leases(&self, holder: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM leases WHERE holder = $1")
-            .bind(holder)
-            .execute(&mut *tx)
-            .await?;
+        query::execute(&mut *tx, "DELETE FROM leases WHERE holder = $1", (holder,)).await?;
         for table in ["source_state", "outbox", "notifications", "evidence_tasks"] {
-            sqlx::query(&format!(
-                "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
-                 WHERE lease_holder = $1"
-            ))
-            .bind(holder)
-            .execute(&mut *tx)
+            query::execute(
+                &mut *tx,
+                &format!(
+                    "UPDATE {table} SET lease_holder = NULL, lease_until = NULL \
+                     WHERE lease_holder = $1"
+                ),
+                (holder,),
+            )
             .await?;
         }
         tx.commit().await?;
@@ -267,17 +260,18 @@ impl Store {
     /// killed and restarted need not wait for its own leases to run out); returns the
     /// holders freed. Runs when a daemon starts.
     pub async fn free_dead_local(&self, me: &str) -> Result<Vec<String>> {
-        let holders: Vec<(String,)> = sqlx::query_as(
+        let holders: Vec<String> = query::scalars(
+            self.pool(),
             "SELECT holder FROM leases \
              UNION SELECT lease_holder FROM source_state WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM outbox WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM notifications WHERE lease_holder IS NOT NULL \
              UNION SELECT lease_holder FROM evidence_tasks WHERE lease_holder IS NOT NULL",
+            (),
         )
-        .fetch_all(self.pool())
         .await?;
         let mut freed = Vec::new();
-        for (holder,) in holders {
+        for holder in holders {
             if holder == me {
                 continue;
             }

@@ -1,7 +1,8 @@
 //! The incident lifecycle after the response: state changes, monitoring, resurgence
 //! (回温), merge and split, working-day obligations.
 
-use super::incidents::{ACTIVE, INCIDENT};
+use super::incidents::{active_ids, ACTIVE, INCIDENT};
+use super::query;
 use super::{IncidentRow, Store, Tx};
 use crate::vocab::action::ActionKind;
 use crate::vocab::ids::IncidentId;
@@ -16,14 +17,15 @@ impl Store {
         topic_id: &str,
         closed_since: i64,
     ) -> Result<Vec<IncidentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
-               AND ({ACTIVE} OR (status IN ('closed', 'dismissed') AND closed_at >= $2)) \
-             ORDER BY id DESC"
-        ))
-        .bind(topic_id)
-        .bind(closed_since)
-        .fetch_all(&mut **tx)
+        Ok(query::all(
+            &mut **tx,
+            &format!(
+                "SELECT {INCIDENT} FROM incidents WHERE topic_id = $1 \
+                   AND ({ACTIVE} OR (status IN ('closed', 'dismissed') AND closed_at >= $2)) \
+                 ORDER BY id DESC"
+            ),
+            (topic_id, closed_since),
+        )
         .await?)
     }
 
@@ -38,12 +40,11 @@ impl Store {
         by: &str,
         detail: &str,
     ) -> Result<()> {
-        sqlx::query(&format!(
-            "UPDATE incidents SET status = $2 WHERE id = $1 AND {ACTIVE}"
-        ))
-        .bind(incident)
-        .bind(status)
-        .execute(&mut **tx)
+        query::execute(
+            &mut **tx,
+            &format!("UPDATE incidents SET status = $2 WHERE id = $1 AND {ACTIVE}"),
+            (incident, status),
+        )
         .await?;
         self.record_action(tx, incident, now, by, ActionKind::State, Some(detail))
             .await
@@ -56,41 +57,40 @@ impl Store {
         incident: IncidentId,
         until: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(&format!(
-            "UPDATE incidents SET status = 'monitoring', monitoring_until = $2 \
-             WHERE id = $1 AND status <> 'monitoring' AND {ACTIVE}"
-        ))
-        .bind(incident)
-        .bind(until)
-        .execute(&mut **tx)
+        let done = query::execute(
+            &mut **tx,
+            &format!(
+                "UPDATE incidents SET status = 'monitoring', monitoring_until = $2 \
+                 WHERE id = $1 AND status <> 'monitoring' AND {ACTIVE}"
+            ),
+            (incident, until),
+        )
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     /// Monitoring incidents whose monitoring period ended at or before `now`.
     pub async fn monitoring_ended(&self, tx: &mut Tx, now: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        Ok(query::scalars(
+            &mut **tx,
             "SELECT id FROM incidents WHERE status = 'monitoring' AND monitoring_until <= $1 \
              ORDER BY id",
+            (now,),
         )
-        .bind(now)
-        .fetch_all(&mut **tx)
-        .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        .await?)
     }
 
     /// A closed incident live again after a resurgence: it must be acknowledged again, and
     /// the unacknowledged rule counts from now.
     pub async fn reopen(&self, tx: &mut Tx, incident: IncidentId, now: i64) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE incidents SET status = 'open', closed_at = NULL, closed_by = NULL, \
                     acknowledged_at = NULL, acknowledged_by = NULL, monitoring_until = NULL, \
                     unack_mailed_at = NULL, reopened_at = $2, resurged_at = $2 \
              WHERE id = $1 AND status = 'closed'",
+            (incident, now),
         )
-        .bind(incident)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -104,36 +104,35 @@ impl Store {
         since: i64,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = query::execute(
+            &mut **tx,
             "UPDATE incidents SET resurged_at = $3 \
              WHERE id = $1 AND (resurged_at IS NULL OR resurged_at < $2)",
+            (incident, since, now),
         )
-        .bind(incident)
-        .bind(since)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     /// When the incident's current monitoring period began (its last response duty met).
     pub async fn last_met_at(&self, tx: &mut Tx, incident: IncidentId) -> Result<Option<i64>> {
-        let (at,): (Option<i64>,) =
-            sqlx::query_as("SELECT MAX(met_at) FROM deadlines WHERE incident_id = $1")
-                .bind(incident)
-                .fetch_one(&mut **tx)
-                .await?;
+        let at: Option<i64> = query::scalar(
+            &mut **tx,
+            "SELECT MAX(met_at) FROM deadlines WHERE incident_id = $1",
+            (incident,),
+        )
+        .await?;
         Ok(at)
     }
 
     /// Deadlines still running (neither met nor cancelled).
     pub async fn open_deadline_count(&self, tx: &mut Tx, incident: IncidentId) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
+        let n: i64 = query::scalar(
+            &mut **tx,
             "SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 AND met_at IS NULL \
                AND cancelled_at IS NULL",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_one(&mut **tx)
         .await?;
         Ok(n)
     }
@@ -148,15 +147,13 @@ impl Store {
         kind: crate::vocab::state::DeadlineKind,
         due_at: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE deadlines SET due_at = $3, \
                reminded_before = CASE WHEN met_at IS NULL THEN NULL ELSE reminded_before END \
              WHERE incident_id = $1 AND kind = $2 AND cancelled_at IS NULL",
+            (incident, kind, due_at),
         )
-        .bind(incident)
-        .bind(kind)
-        .bind(due_at)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -170,15 +167,12 @@ impl Store {
         duty: &str,
         uncertain: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO deadlines (incident_id, kind, due_at, duty, uncertain) \
              VALUES ($1, 'obligation', $2, $3, $4) ON CONFLICT (incident_id, kind) DO NOTHING",
+            (incident, due_at, duty, uncertain),
         )
-        .bind(incident)
-        .bind(due_at)
-        .bind(duty)
-        .bind(uncertain)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -189,11 +183,12 @@ impl Store {
         incident: IncidentId,
         start: i64,
     ) -> Result<()> {
-        sqlx::query("UPDATE incidents SET clock_start = $2 WHERE id = $1")
-            .bind(incident)
-            .bind(start)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE incidents SET clock_start = $2 WHERE id = $1",
+            (incident, start),
+        )
+        .await?;
         Ok(())
     }
 
@@ -210,30 +205,28 @@ impl Store {
     ) -> Result<usize> {
         let mut moved = 0;
         for item in items {
-            moved += sqlx::query(
+            moved += query::execute(
+                &mut **tx,
                 "UPDATE incident_items SET incident_id = $2 WHERE incident_id = $1 AND item_id = $3 \
                    AND NOT EXISTS (SELECT 1 FROM incident_items x WHERE x.incident_id = $2 \
                                    AND x.item_id = $3)",
+                (from, to, item),
             )
-            .bind(from)
-            .bind(to)
-            .bind(item)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected() as usize;
-            sqlx::query("DELETE FROM incident_items WHERE incident_id = $1 AND item_id = $2")
-                .bind(from)
-                .bind(item)
-                .execute(&mut **tx)
-                .await?;
+            .await? as usize;
+            query::execute(
+                &mut **tx,
+                "DELETE FROM incident_items WHERE incident_id = $1 AND item_id = $2",
+                (from, item),
+            )
+            .await?;
         }
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE incidents SET first_item_id = COALESCE( \
                (SELECT MIN(item_id) FROM incident_items WHERE incident_id = $1), first_item_id) \
              WHERE id = $1",
+            (from,),
         )
-        .bind(from)
-        .execute(&mut **tx)
         .await?;
         Ok(moved)
     }
@@ -247,23 +240,19 @@ impl Store {
         now: i64,
         by: &str,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE incidents SET status = 'merged', merged_into = $2, closed_at = $3, \
                     closed_by = $4 WHERE id = $1",
+            (incident, into, now, by),
         )
-        .bind(incident)
-        .bind(into)
-        .bind(now)
-        .bind(by)
-        .execute(&mut **tx)
         .await?;
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE deadlines SET cancelled_at = $2 WHERE incident_id = $1 AND met_at IS NULL \
                AND cancelled_at IS NULL",
+            (incident, now),
         )
-        .bind(incident)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -275,11 +264,11 @@ impl Store {
             String,
             crate::vocab::action::ActionKind,
             Option<String>,
-        )> = sqlx::query_as(
+        )> = query::all(
+            &mut **tx,
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+            (from,),
         )
-        .bind(from)
-        .fetch_all(&mut **tx)
         .await?;
         for (at, actor, action, detail) in rows {
             let detail = format!("(from #{from}) {}", detail.unwrap_or_default());
@@ -302,11 +291,12 @@ impl Store {
         incident: IncidentId,
         from: IncidentId,
     ) -> Result<()> {
-        sqlx::query("UPDATE incidents SET split_from = $2 WHERE id = $1")
-            .bind(incident)
-            .bind(from)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE incidents SET split_from = $2 WHERE id = $1",
+            (incident, from),
+        )
+        .await?;
         Ok(())
     }
 
@@ -316,24 +306,28 @@ impl Store {
         tx: &mut Tx,
         incident: IncidentId,
     ) -> Result<Vec<super::Action>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            &mut **tx,
             "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+            (incident,),
         )
-        .bind(incident)
-        .fetch_all(&mut **tx)
         .await?)
     }
 
     /// Running working-day deadlines of active incidents counted without calendar data:
     /// (incident, duty, due, years), for `yuqing check`.
     pub async fn uncertain_deadlines(&self) -> Result<Vec<(i64, String, i64, String)>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain \
-             FROM deadlines d JOIN incidents i ON i.id = d.incident_id \
-             WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
-               AND d.cancelled_at IS NULL AND i.{ACTIVE} ORDER BY d.due_at"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain \
+                 FROM deadlines d \
+                 WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
+                   AND d.cancelled_at IS NULL AND d.incident_id IN {} ORDER BY d.due_at",
+                active_ids()
+            ),
+            (),
+        )
         .await?)
     }
 }

@@ -1,6 +1,7 @@
 //! The counts behind the Prometheus gauges: open incidents, unmet deadlines.
 
-use super::incidents::ACTIVE;
+use super::incidents::{active_ids, ACTIVE};
+use super::query;
 use super::Store;
 use anyhow::Result;
 
@@ -14,30 +15,35 @@ pub struct UnmetDeadline {
 impl Store {
     /// Incidents still being handled (neither closed nor merged), by severity.
     pub async fn open_incidents_by_severity(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT severity, COUNT(*) FROM incidents WHERE {ACTIVE} \
-             GROUP BY severity ORDER BY severity"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT severity, COUNT(*) FROM incidents WHERE {ACTIVE} \
+                 GROUP BY severity ORDER BY severity"
+            ),
+            (),
+        )
         .await?)
     }
 
     /// Deadlines neither met nor cancelled, of incidents not closed.
     pub async fn unmet_deadlines(&self) -> Result<Vec<UnmetDeadline>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT d.kind, d.due_at FROM deadlines d \
-             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
-               AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
-                             AND i.{ACTIVE}) \
-             ORDER BY d.due_at"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT d.kind, d.due_at FROM deadlines d \
+                 WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
+                   AND d.incident_id IN {} ORDER BY d.due_at",
+                active_ids()
+            ),
+            (),
+        )
         .await?)
     }
 
     /// Whether the database answers at all.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        query::execute(self.pool(), "SELECT 1", ()).await?;
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ mod lifecycle;
 mod metrics;
 mod notifications;
 mod outbox;
+mod query;
 mod releases;
 mod retention;
 mod search;
@@ -182,10 +183,7 @@ impl Store {
 /// Takes the write lock in the transaction on `conn`: on PostgreSQL too (migration 0009),
 /// without it two daemons polling sources that match one topic could each open an incident.
 async fn take_write_lock(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    if let Err(e) = sqlx::query("UPDATE write_lock SET n = n + 1")
-        .execute(&mut *conn)
-        .await
-    {
+    if let Err(e) = query::execute(&mut *conn, "UPDATE write_lock SET n = n + 1", ()).await {
         let why = write_refused(&e);
         return Err(anyhow::Error::new(e).context(why));
     }

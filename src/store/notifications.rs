@@ -3,6 +3,7 @@
 //! notify sender keeps per notifier (its rolling-minute request log, a pause the service
 //! imposed, whether the operators were told that it fails for good).
 
+use super::query;
 use super::{Draft, Store, Tx};
 use anyhow::Result;
 
@@ -56,15 +57,12 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         for notifier in &draft.notify {
-            sqlx::query(
+            query::execute(
+                &mut **tx,
                 "INSERT INTO notifications (outbox_id, notifier, incident_id, created_at, \
                                             next_attempt_at) VALUES ($1, $2, $3, $4, $4)",
+                (outbox_id, notifier, draft.incident_id, now),
             )
-            .bind(outbox_id)
-            .bind(notifier)
-            .bind(draft.incident_id)
-            .bind(now)
-            .execute(&mut **tx)
             .await?;
         }
         Ok(())
@@ -72,14 +70,14 @@ impl Store {
 
     /// The notifiers with something due at `now`, in the order of their oldest row.
     pub async fn notifiers_due(&self, now: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64)> = query::all(
+            self.pool(),
             "SELECT notifier, MIN(id) FROM notifications \
              WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
                AND (lease_until IS NULL OR lease_until <= $1) \
              GROUP BY notifier ORDER BY 2",
+            (now,),
         )
-        .bind(now)
-        .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(|(n, _)| n).collect())
     }
@@ -93,26 +91,17 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<NotificationRow>> {
-        let sql = format!(
-            "UPDATE notifications SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM notifications \
-                          WHERE notifier = $3 AND sent_at IS NULL AND failed_at IS NULL \
-                            AND next_attempt_at <= $4 \
-                            AND (lease_until IS NULL OR lease_until <= $4) \
-                          ORDER BY id LIMIT $5{}) \
-             RETURNING id",
-            self.skip_locked()
+        let sql = self.claim_rows_sql(
+            "notifications",
+            "notifier = $3 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $4",
+            "$4",
+            "ORDER BY id LIMIT $5",
+            "id",
         );
-        let ids: Vec<(i64,)> = sqlx::query_as(&sql)
-            .bind(holder)
-            .bind(until)
-            .bind(notifier)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+        let ids: Vec<i64> =
+            query::scalars(self.pool(), &sql, (holder, until, notifier, now, limit)).await?;
         let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        for id in ids {
             if let Some(row) = self.notification(id).await? {
                 out.push(row);
             }
@@ -122,22 +111,27 @@ impl Store {
     }
 
     pub async fn notification(&self, id: i64) -> Result<Option<NotificationRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
-             WHERE n.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
+        Ok(query::optional(
+            self.pool(),
+            &format!(
+                "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
+                 WHERE n.id = $1"
+            ),
+            (id,),
+        )
         .await?)
     }
 
     /// Every notification, oldest first (for tests and `yuqing notify`).
     pub async fn notifications(&self) -> Result<Vec<NotificationRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
-             ORDER BY n.id"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
+                 ORDER BY n.id"
+            ),
+            (),
+        )
         .await?)
     }
 
@@ -153,41 +147,41 @@ impl Store {
     ) -> Result<()> {
         for id in ids {
             // A row already begun and never marked was maybe delivered: say it may double.
-            sqlx::query(
+            query::execute(
+                self.pool(),
                 "UPDATE notifications SET maybe_doubled = CASE WHEN started_at IS NULL \
                         THEN maybe_doubled ELSE 1 END, started_at = $2 WHERE id = $1",
+                (id, now),
             )
-            .bind(id)
-            .bind(now)
-            .execute(self.pool())
             .await?;
         }
-        sqlx::query("INSERT INTO notify_requests (notifier, at_ms) VALUES ($1, $2)")
-            .bind(notifier)
-            .bind(at_ms)
-            .execute(self.pool())
-            .await?;
+        query::execute(
+            self.pool(),
+            "INSERT INTO notify_requests (notifier, at_ms) VALUES ($1, $2)",
+            (notifier, at_ms),
+        )
+        .await?;
         Ok(())
     }
 
     /// Requests made to `notifier` at or after `since_ms`.
     pub async fn requests_since(&self, notifier: &str, since_ms: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        Ok(query::scalars(
+            self.pool(),
             "SELECT at_ms FROM notify_requests WHERE notifier = $1 AND at_ms >= $2 ORDER BY at_ms",
+            (notifier, since_ms),
         )
-        .bind(notifier)
-        .bind(since_ms)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|(t,)| t).collect())
+        .await?)
     }
 
     /// Forgets requests older than `before_ms` (the log only ever needs the last minute).
     pub async fn prune_requests(&self, before_ms: i64) -> Result<()> {
-        sqlx::query("DELETE FROM notify_requests WHERE at_ms < $1")
-            .bind(before_ms)
-            .execute(self.pool())
-            .await?;
+        query::execute(
+            self.pool(),
+            "DELETE FROM notify_requests WHERE at_ms < $1",
+            (before_ms,),
+        )
+        .await?;
         Ok(())
     }
 
@@ -196,16 +190,13 @@ impl Store {
     pub async fn mark_notified(&self, ids: &[i64], now: i64, answer: &str) -> Result<()> {
         let first = ids.first().copied();
         for id in ids {
-            sqlx::query(
+            query::execute(
+                self.pool(),
                 "UPDATE notifications SET sent_at = $2, attempts = attempts + 1, answer = $3, \
                         last_error = NULL, digest_of = $4, started_at = NULL, \
                         lease_holder = NULL, lease_until = NULL WHERE id = $1",
+                (id, now, answer, if ids.len() > 1 { first } else { None }),
             )
-            .bind(id)
-            .bind(now)
-            .bind(answer)
-            .bind(if ids.len() > 1 { first } else { None })
-            .execute(self.pool())
             .await?;
         }
         Ok(())
@@ -222,18 +213,14 @@ impl Store {
         doubled: bool,
     ) -> Result<()> {
         for id in ids {
-            sqlx::query(
+            query::execute(
+                self.pool(),
                 "UPDATE notifications SET attempts = attempts + 1, last_error = $2, \
                         answer = COALESCE($3, answer), next_attempt_at = $4, started_at = NULL, \
                         maybe_doubled = CASE WHEN $5 THEN 1 ELSE maybe_doubled END, \
                         lease_holder = NULL, lease_until = NULL WHERE id = $1",
+                (id, error, answer, next, doubled),
             )
-            .bind(id)
-            .bind(error)
-            .bind(answer)
-            .bind(next)
-            .bind(doubled)
-            .execute(self.pool())
             .await?;
         }
         Ok(())
@@ -242,11 +229,11 @@ impl Store {
     /// Gives rows back unsent and untried (the rate limit left no room for them now).
     pub async fn release_notifications(&self, ids: &[i64]) -> Result<()> {
         for id in ids {
-            sqlx::query(
+            query::execute(
+                self.pool(),
                 "UPDATE notifications SET lease_holder = NULL, lease_until = NULL WHERE id = $1",
+                (id,),
             )
-            .bind(id)
-            .execute(self.pool())
             .await?;
         }
         Ok(())
@@ -269,37 +256,31 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         for id in ids {
-            sqlx::query(
+            query::execute(
+                &mut *tx,
                 "UPDATE notifications SET attempts = attempts + 1, failed_at = $2, \
                         last_error = $3, answer = COALESCE($4, answer), started_at = NULL, \
                         lease_holder = NULL, lease_until = NULL WHERE id = $1",
+                (id, now, error, answer),
             )
-            .bind(id)
-            .bind(now)
-            .bind(error)
-            .bind(answer)
-            .execute(&mut *tx)
             .await?;
         }
         for draft in fallback {
             self.enqueue(&mut tx, draft, now, domain).await?;
         }
-        sqlx::query(
+        query::execute(
+            &mut *tx,
             "INSERT INTO notifier_state (notifier) VALUES ($1) ON CONFLICT (notifier) DO NOTHING",
+            (notifier,),
         )
-        .bind(notifier)
-        .execute(&mut *tx)
         .await?;
-        let told = sqlx::query(
+        let told = query::execute(
+            &mut *tx,
             "UPDATE notifier_state SET broken_since = $2, broken_error = $3 \
              WHERE notifier = $1 AND broken_since IS NULL",
+            (notifier, now, error),
         )
-        .bind(notifier)
-        .bind(now)
-        .bind(error)
-        .execute(&mut *tx)
         .await?
-        .rows_affected()
             > 0;
         if told {
             self.enqueue(&mut tx, tell, now, domain).await?;
@@ -310,35 +291,34 @@ impl Store {
 
     /// The notifier worked: the operators are told again if it breaks again.
     pub async fn notifier_works(&self, notifier: &str) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "UPDATE notifier_state SET broken_since = NULL, broken_error = NULL \
              WHERE notifier = $1 AND broken_since IS NOT NULL",
+            (notifier,),
         )
-        .bind(notifier)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
 
     /// No request to `notifier` before `until` (UTC seconds).
     pub async fn block_notifier(&self, notifier: &str, until: i64) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "INSERT INTO notifier_state (notifier, blocked_until) VALUES ($1, $2) \
              ON CONFLICT (notifier) DO UPDATE SET blocked_until = $2",
+            (notifier, until),
         )
-        .bind(notifier)
-        .bind(until)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
 
     pub async fn notifier_state(&self, notifier: &str) -> Result<NotifierState> {
-        let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        let row: Option<(Option<i64>, Option<i64>)> = query::optional(
+            self.pool(),
             "SELECT blocked_until, broken_since FROM notifier_state WHERE notifier = $1",
+            (notifier,),
         )
-        .bind(notifier)
-        .fetch_optional(self.pool())
         .await?;
         Ok(row
             .map(|(blocked_until, broken_since)| NotifierState {
@@ -350,10 +330,11 @@ impl Store {
 
     /// Instant messages not yet delivered nor failed, for health reports.
     pub async fn notifications_pending(&self) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
+        let n: i64 = query::scalar(
+            self.pool(),
             "SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL",
+            (),
         )
-        .fetch_one(self.pool())
         .await?;
         Ok(n)
     }

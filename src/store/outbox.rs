@@ -1,5 +1,6 @@
 //! The outbox: mail written in the transaction that causes it, drained by the sender.
 
+use super::query;
 use super::{Store, Tx};
 use anyhow::Result;
 
@@ -59,65 +60,63 @@ impl Store {
     /// it yet; false otherwise (the caller then queues a new one). Its instant messages read
     /// the row when they go out, so they carry the new text too.
     pub async fn replace_unsent(&self, tx: &mut Tx, id: i64, draft: &Draft) -> Result<bool> {
-        let done = sqlx::query(
+        let done = query::execute(
+            &mut **tx,
             "UPDATE outbox SET subject = $2, body_text = $3, body_html = $4 \
              WHERE id = $1 AND sent_at IS NULL AND lease_holder IS NULL",
+            (id, &draft.subject, &draft.text, &draft.html),
         )
-        .bind(id)
-        .bind(&draft.subject)
-        .bind(&draft.text)
-        .bind(&draft.html)
-        .execute(&mut **tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     pub async fn enqueue(&self, tx: &mut Tx, draft: &Draft, now: i64, domain: &str) -> Result<i64> {
-        let (id,): (i64,) = sqlx::query_as(
+        let id: i64 = query::scalar(
+            &mut **tx,
             "INSERT INTO outbox (created_at, incident_id, kind, recipients, subject, body_text, \
                                  body_html, message_id, next_attempt_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, '', $1) RETURNING id",
+            (
+                now,
+                draft.incident_id,
+                &draft.kind,
+                serde_json::to_string(&draft.recipients)?,
+                &draft.subject,
+                &draft.text,
+                &draft.html,
+            ),
         )
-        .bind(now)
-        .bind(draft.incident_id)
-        .bind(&draft.kind)
-        .bind(serde_json::to_string(&draft.recipients)?)
-        .bind(&draft.subject)
-        .bind(&draft.text)
-        .bind(&draft.html)
-        .fetch_one(&mut **tx)
         .await?;
         let message_id = format!("<yuqing.{id}@{domain}>");
         let root: Option<(String,)> = match draft.incident_id {
             Some(incident) => {
-                sqlx::query_as(
+                query::optional(
+                    &mut **tx,
                     "SELECT message_id FROM outbox WHERE incident_id = $1 AND id < $2 \
                      ORDER BY id LIMIT 1",
+                    (incident, id),
                 )
-                .bind(incident)
-                .bind(id)
-                .fetch_optional(&mut **tx)
                 .await?
             }
             None => None,
         };
-        sqlx::query("UPDATE outbox SET message_id = $2, in_reply_to = $3 WHERE id = $1")
-            .bind(id)
-            .bind(&message_id)
-            .bind(root.map(|(r,)| r))
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE outbox SET message_id = $2, in_reply_to = $3 WHERE id = $1",
+            (id, &message_id, root.map(|(r,)| r)),
+        )
+        .await?;
         if !draft.notify.is_empty() {
             self.enqueue_notifications(tx, draft, id, now).await?;
             // A step that reaches people only by instant message has no mail to send; its
             // row stays as the text of the notifications (and of a mail fallback).
             if draft.recipients.is_empty() {
-                sqlx::query("UPDATE outbox SET sent_at = $2, last_error = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(now)
-                    .bind("no mail recipients: sent as instant messages only")
-                    .execute(&mut **tx)
-                    .await?;
+                query::execute(
+                    &mut **tx,
+                    "UPDATE outbox SET sent_at = $2, last_error = $3 WHERE id = $1",
+                    (id, now, "no mail recipients: sent as instant messages only"),
+                )
+                .await?;
             }
         }
         Ok(id)
@@ -131,16 +130,18 @@ impl Store {
         parts: &[OutboxPart],
     ) -> Result<()> {
         for (position, part) in (0i64..).zip(parts) {
-            sqlx::query(
+            query::execute(
+                &mut **tx,
                 "INSERT INTO outbox_parts (outbox_id, position, content_id, content_type, bytes) \
                  VALUES ($1, $2, $3, $4, $5)",
+                (
+                    outbox_id,
+                    position,
+                    &part.content_id,
+                    &part.content_type,
+                    &part.bytes,
+                ),
             )
-            .bind(outbox_id)
-            .bind(position)
-            .bind(&part.content_id)
-            .bind(&part.content_type)
-            .bind(&part.bytes)
-            .execute(&mut **tx)
             .await?;
         }
         Ok(())
@@ -148,24 +149,25 @@ impl Store {
 
     /// The inline parts of a message, in the order they were added (none for most mail).
     pub async fn outbox_parts(&self, outbox_id: i64) -> Result<Vec<OutboxPart>> {
-        Ok(sqlx::query_as(
+        Ok(query::all(
+            self.pool(),
             "SELECT content_id, content_type, bytes FROM outbox_parts WHERE outbox_id = $1 \
              ORDER BY position",
+            (outbox_id,),
         )
-        .bind(outbox_id)
-        .fetch_all(self.pool())
         .await?)
     }
 
     /// Messages due to be (re)sent, oldest first.
     pub async fn pending_mail(&self, now: i64, limit: i64) -> Result<Vec<OutboxRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-             ORDER BY id LIMIT $2"
-        ))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!(
+                "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 ORDER BY id LIMIT $2"
+            ),
+            (now, limit),
+        )
         .await?)
     }
 
@@ -173,28 +175,25 @@ impl Store {
     /// mark a crash sends the message again, so the mark must not wait for a poll's
     /// transaction (see `store::leases`).
     pub async fn mark_sent(&self, id: i64, now: i64) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            self.pool(),
             "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, \
                                lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            (id, now),
         )
-        .bind(id)
-        .bind(now)
-        .execute(self.pool())
         .await?;
         Ok(())
     }
 
     pub async fn mark_failed(&self, id: i64, error: &str, next_attempt: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        query::execute(
+            &mut *tx,
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
                                lease_holder = NULL, lease_until = NULL \
              WHERE id = $1",
+            (id, error, next_attempt),
         )
-        .bind(id)
-        .bind(error)
-        .bind(next_attempt)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -202,19 +201,22 @@ impl Store {
 
     /// Unsent messages and the age of the oldest, for health reports.
     pub async fn outbox_depth(&self) -> Result<(i64, Option<i64>)> {
-        let (n, oldest): (i64, Option<i64>) =
-            sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL")
-                .fetch_one(self.pool())
-                .await?;
+        let (n, oldest): (i64, Option<i64>) = query::one(
+            self.pool(),
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL",
+            (),
+        )
+        .await?;
         Ok((n, oldest))
     }
 
     /// Every message, oldest first (for `yuqing mail` and tests).
     pub async fn outbox(&self) -> Result<Vec<OutboxRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox ORDER BY id"))
-                .fetch_all(self.pool())
-                .await?,
+        Ok(query::all(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM outbox ORDER BY id"),
+            (),
         )
+        .await?)
     }
 }

@@ -1,5 +1,6 @@
 //! Candidate authoritative releases: own-channel posts that match an active incident.
 
+use super::query;
 use super::{PostRow, Store, Tx};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
@@ -29,12 +30,12 @@ impl Store {
     pub async fn posts_by_id(&self, ids: &[i64]) -> Result<Vec<PostRow>> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let row: Option<PostRow> = sqlx::query_as(
+            let row: Option<PostRow> = query::optional(
+                self.pool(),
                 "SELECT id, channel_id, guid, title, summary, link, published_at, first_seen \
                  FROM channel_posts WHERE id = $1",
+                (id,),
             )
-            .bind(id)
-            .fetch_optional(self.pool())
             .await?;
             out.extend(row);
         }
@@ -51,23 +52,24 @@ impl Store {
         similarity: f64,
         now: i64,
     ) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as(
+        Ok(query::optional_scalar(
+            &mut **tx,
             "INSERT INTO release_candidates \
                (incident_id, post_id, channel_id, title, link, posted_at, similarity, found_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (incident_id, post_id) DO NOTHING RETURNING id",
+            (
+                incident,
+                post.id,
+                &post.channel_id,
+                &post.title,
+                &post.link,
+                post.at(),
+                similarity,
+                now,
+            ),
         )
-        .bind(incident)
-        .bind(post.id)
-        .bind(&post.channel_id)
-        .bind(&post.title)
-        .bind(&post.link)
-        .bind(post.at())
-        .bind(similarity)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        Ok(row.map(|(id,)| id))
+        .await?)
     }
 
     /// The candidates of `incident`, oldest post first.
@@ -76,12 +78,14 @@ impl Store {
         conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
         incident: IncidentId,
     ) -> Result<Vec<ReleaseCandidate>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CANDIDATE} FROM release_candidates WHERE incident_id = $1 \
-             ORDER BY posted_at, id"
-        ))
-        .bind(incident)
-        .fetch_all(conn)
+        Ok(query::all(
+            conn,
+            &format!(
+                "SELECT {CANDIDATE} FROM release_candidates WHERE incident_id = $1 \
+                 ORDER BY posted_at, id"
+            ),
+            (incident,),
+        )
         .await?)
     }
 
@@ -93,14 +97,13 @@ impl Store {
         incident: IncidentId,
         link: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "UPDATE release_candidates \
              SET status = CASE WHEN link = $2 THEN 'confirmed' ELSE 'superseded' END \
              WHERE incident_id = $1 AND status = 'candidate'",
+            (incident, link),
         )
-        .bind(incident)
-        .bind(link)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }

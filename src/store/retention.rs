@@ -9,6 +9,7 @@
 //! `yuqing prune` gives them back to the file system (`VACUUM`). PostgreSQL's autovacuum
 //! makes the deleted rows' space reusable.
 
+use super::query;
 use super::{Backend, Store};
 use anyhow::{Context, Result};
 use std::time::{Duration, Instant};
@@ -97,15 +98,17 @@ impl Store {
     /// How many items fetched before `before` retention would delete, and how many of that
     /// age it keeps because incidents hold them.
     pub async fn prunable_items(&self, before: i64) -> Result<(i64, i64)> {
-        let (old,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items WHERE fetched_at < $1")
-            .bind(before)
-            .fetch_one(self.pool())
-            .await?;
-        let (unheld,): (i64,) = sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM items WHERE fetched_at < $1 AND {UNHELD}"
-        ))
-        .bind(before)
-        .fetch_one(self.pool())
+        let old: i64 = query::scalar(
+            self.pool(),
+            "SELECT COUNT(*) FROM items WHERE fetched_at < $1",
+            (before,),
+        )
+        .await?;
+        let unheld: i64 = query::scalar(
+            self.pool(),
+            &format!("SELECT COUNT(*) FROM items WHERE fetched_at < $1 AND {UNHELD}"),
+            (before,),
+        )
         .await?;
         Ok((unheld, old - unheld))
     }
@@ -124,19 +127,13 @@ impl Store {
         let mut conn = self.pool().acquire().await?;
         let sqlite = self.backend == Backend::Sqlite;
         if sqlite {
-            sqlx::query("PRAGMA wal_autocheckpoint = 0")
-                .execute(&mut *conn)
-                .await?;
+            query::execute(&mut *conn, "PRAGMA wal_autocheckpoint = 0", ()).await?;
         }
         let pruned = self.prune_batch(&mut conn, before, batch).await;
         if sqlite {
-            let checkpoint = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut *conn)
-                .await;
+            let checkpoint = query::execute(&mut *conn, "PRAGMA wal_checkpoint(PASSIVE)", ()).await;
             // SQLite's default, as on every other connection.
-            sqlx::query("PRAGMA wal_autocheckpoint = 1000")
-                .execute(&mut *conn)
-                .await?;
+            query::execute(&mut *conn, "PRAGMA wal_autocheckpoint = 1000", ()).await?;
             checkpoint?;
         }
         pruned
@@ -154,15 +151,15 @@ impl Store {
         super::take_write_lock(&mut tx).await?;
         // The lock is taken (after any wait for it): the hold starts now.
         let start = Instant::now();
-        let ids: Vec<(i64,)> = sqlx::query_as(&format!(
-            "SELECT id FROM items WHERE fetched_at < $1 AND {UNHELD} \
-             ORDER BY fetched_at LIMIT $2"
-        ))
-        .bind(before)
-        .bind(batch)
-        .fetch_all(&mut *tx)
+        let ids: Vec<i64> = query::scalars(
+            &mut *tx,
+            &format!(
+                "SELECT id FROM items WHERE fetched_at < $1 AND {UNHELD} \
+                 ORDER BY fetched_at LIMIT $2"
+            ),
+            (before, batch),
+        )
         .await?;
-        let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
         let mut more = ids.len() as i64 >= batch;
         let mut deleted = 0;
         for chunk in ids.chunks(PRUNE_CHUNK) {
@@ -178,9 +175,12 @@ impl Store {
                 .join(", ");
             // Their counts stay in `item_counts`, where they were kept since they were stored.
             self.unindex_items(&mut tx, chunk).await?;
-            sqlx::query(&format!("DELETE FROM items WHERE id IN ({list})"))
-                .execute(&mut *tx)
-                .await?;
+            query::execute(
+                &mut *tx,
+                &format!("DELETE FROM items WHERE id IN ({list})"),
+                (),
+            )
+            .await?;
             deleted += chunk.len() as i64;
         }
         tx.commit().await?;
@@ -197,8 +197,7 @@ impl Store {
     pub async fn compact(&self) -> Result<()> {
         if self.backend == Backend::Sqlite {
             let mut conn = self.pool().acquire().await?;
-            sqlx::query("VACUUM")
-                .execute(&mut *conn)
+            query::execute(&mut *conn, "VACUUM", ())
                 .await
                 .context("cannot VACUUM the database")?;
         }
@@ -210,11 +209,12 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
-        let (pages, size): (i64, i64) = sqlx::query_as(
+        let (pages, size): (i64, i64) = query::one(
+            self.pool(),
             "SELECT (SELECT page_count FROM pragma_page_count()), \
                     (SELECT page_size FROM pragma_page_size())",
+            (),
         )
-        .fetch_one(self.pool())
         .await?;
         Ok(Some(pages * size))
     }
@@ -225,26 +225,25 @@ impl Store {
     /// now (the SQLite file, or the PostgreSQL database, over its items): what `yuqing
     /// check` grows the store by. `None` when the span holds no items.
     pub async fn intake(&self, from: i64, to: i64) -> Result<Option<Intake>> {
-        let (n, first): (i64, Option<i64>) = sqlx::query_as(
+        let (n, first): (i64, Option<i64>) = query::one(
+            self.pool(),
             "SELECT COUNT(*), MIN(fetched_at) FROM items WHERE fetched_at >= $1 AND fetched_at < $2",
+            (from, to),
         )
-        .bind(from)
-        .bind(to)
-        .fetch_one(self.pool())
         .await?;
         let Some(first) = first.filter(|_| n > 0) else {
             return Ok(None);
         };
-        let (all,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
-            .fetch_one(self.pool())
-            .await?;
+        let all: i64 = query::scalar(self.pool(), "SELECT COUNT(*) FROM items", ()).await?;
         let bytes = match self.backend {
             Backend::Sqlite => self.file_size().await?.unwrap_or(0),
             Backend::Postgres => {
-                let (b,): (i64,) =
-                    sqlx::query_as("SELECT CAST(pg_database_size(current_database()) AS BIGINT)")
-                        .fetch_one(self.pool())
-                        .await?;
+                let b: i64 = query::scalar(
+                    self.pool(),
+                    "SELECT CAST(pg_database_size(current_database()) AS BIGINT)",
+                    (),
+                )
+                .await?;
                 b
             }
         };

@@ -15,6 +15,7 @@
 //! search stops [`COUNT_PAGES_AHEAD`] pages past the page shown, so neither grows with the
 //! years of history behind the matches shown.
 
+use super::query::{self, Params};
 use super::{Backend, ItemFilter, ItemRow, Store, Tx};
 use crate::classify::normalize::{is_han, normalize};
 use anyhow::Result;
@@ -25,7 +26,7 @@ use anyhow::Result;
 pub const COUNT_PAGES_AHEAD: i64 = 10;
 
 /// How many items a list counts at most when it shows `limit` from `offset` on.
-pub(super) fn count_cap(limit: i64, offset: i64) -> i64 {
+fn count_cap(limit: i64, offset: i64) -> i64 {
     offset.max(0) + limit.max(1) * (COUNT_PAGES_AHEAD + 1)
 }
 
@@ -269,11 +270,14 @@ impl Store {
                 Backend::Sqlite => {
                     // A contentless table has no REPLACE: an item indexed before leaves first.
                     let ids: Vec<String> = docs.iter().map(|(id, _)| id.to_string()).collect();
-                    sqlx::query(&format!(
-                        "DELETE FROM item_search WHERE rowid IN ({})",
-                        ids.join(", ")
-                    ))
-                    .execute(&mut **tx)
+                    query::execute(
+                        &mut **tx,
+                        &format!(
+                            "DELETE FROM item_search WHERE rowid IN ({})",
+                            ids.join(", ")
+                        ),
+                        (),
+                    )
                     .await?;
                     format!(
                         "INSERT INTO item_search (rowid, doc) VALUES {}",
@@ -315,7 +319,7 @@ impl Store {
                 list.join(", ")
             ),
         };
-        sqlx::query(&sql).execute(&mut *conn).await?;
+        query::execute(&mut *conn, &sql, ()).await?;
         Ok(())
     }
 
@@ -324,25 +328,23 @@ impl Store {
     pub async fn index_backlog(&self, batch: i64) -> Result<usize> {
         // Read first: with nothing left (the usual case) no write, so a read-only database
         // opens, and a command does not take the write lock to learn that.
-        let left: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
-            .fetch_optional(self.pool())
-            .await?;
-        if left.is_none_or(|(b,)| b <= 0) {
+        let left: Option<i64> =
+            query::optional_scalar(self.pool(), "SELECT below FROM item_search_backlog", ())
+                .await?;
+        if left.is_none_or(|b| b <= 0) {
             return Ok(0);
         }
         let mut tx = self.begin().await?;
-        let below: Option<(i64,)> = sqlx::query_as("SELECT below FROM item_search_backlog")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((below,)) = below.filter(|(b,)| *b > 0) else {
+        let below: Option<i64> =
+            query::optional_scalar(&mut *tx, "SELECT below FROM item_search_backlog", ()).await?;
+        let Some(below) = below.filter(|b| *b > 0) else {
             return Ok(0);
         };
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String)> = query::all(
+            &mut *tx,
             "SELECT id, title, summary FROM items WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            (below, batch),
         )
-        .bind(below)
-        .bind(batch)
-        .fetch_all(&mut *tx)
         .await?;
         let refs: Vec<(i64, &str, &str)> = rows
             .iter()
@@ -350,10 +352,12 @@ impl Store {
             .collect();
         self.index_items(&mut tx, &refs).await?;
         let next = rows.last().map_or(0, |r| r.0);
-        sqlx::query("UPDATE item_search_backlog SET below = $1")
-            .bind(if rows.len() < batch as usize { 0 } else { next })
-            .execute(&mut *tx)
-            .await?;
+        query::execute(
+            &mut *tx,
+            "UPDATE item_search_backlog SET below = $1",
+            (if rows.len() < batch as usize { 0 } else { next },),
+        )
+        .await?;
         tx.commit().await?;
         Ok(rows.len())
     }
@@ -407,33 +411,30 @@ impl Store {
             last + 2,
             last + 3
         );
-        let mut p = sqlx::query_as::<_, ItemRow>(&page_sql);
-        for t in &texts {
-            p = p.bind(t.clone());
-        }
-        for i in &ints {
-            p = p.bind(*i);
-        }
-        let rows = p
-            .bind(q.clone())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.pool())
-            .await?;
+        let filtered = || texts.clone().then(ints.clone());
+        let page = filtered().then((q.clone(), limit, offset));
+        let rows = query::all(self.pool(), &page_sql, page).await?;
+        let from_where = format!("{from} WHERE {cond} AND {matches}");
+        self.counted(rows, &from_where, filtered().then((q,)), limit, offset)
+            .await
+    }
+
+    /// The page `rows` of what `from_where` (`… FROM … WHERE …` with `params`) selects,
+    /// with its count up to [`COUNT_PAGES_AHEAD`] pages past the one at `offset`.
+    pub(super) async fn counted(
+        &self,
+        rows: Vec<ItemRow>,
+        from_where: &str,
+        params: impl for<'q> Params<'q>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<ItemPage> {
         let cap = count_cap(limit, offset);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {cond} AND {matches} \
-             LIMIT {}) AS found",
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) AS found",
             cap + 1
         );
-        let mut c = sqlx::query_as::<_, (i64,)>(&count_sql);
-        for t in &texts {
-            c = c.bind(t.clone());
-        }
-        for i in &ints {
-            c = c.bind(*i);
-        }
-        let (found,) = c.bind(q).fetch_one(self.pool()).await?;
+        let found: i64 = query::scalar(self.pool(), &sql, params).await?;
         Ok(ItemPage {
             rows,
             total: found.min(cap),

@@ -1,5 +1,6 @@
 //! Health and HTTP validators of each source, by config id.
 
+use super::query;
 use super::Store;
 use anyhow::Result;
 
@@ -74,11 +75,11 @@ const COLUMNS: &str = "source_id, etag, last_modified, last_attempt, last_succes
 impl Store {
     /// The recorded state of a source; a source never polled has the default state (due now).
     pub async fn source_state(&self, source_id: &str) -> Result<SourceState> {
-        let row: Option<SourceState> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM source_state WHERE source_id = $1"
-        ))
-        .bind(source_id)
-        .fetch_optional(self.pool())
+        let row: Option<SourceState> = query::optional(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM source_state WHERE source_id = $1"),
+            (source_id,),
+        )
         .await?;
         Ok(row.unwrap_or_else(|| SourceState {
             source_id: source_id.to_string(),
@@ -87,10 +88,11 @@ impl Store {
     }
 
     pub async fn source_states(&self) -> Result<Vec<SourceState>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM source_state ORDER BY source_id"
-        ))
-        .fetch_all(self.pool())
+        Ok(query::all(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM source_state ORDER BY source_id"),
+            (),
+        )
         .await?)
     }
 
@@ -108,7 +110,8 @@ impl Store {
             Some(w) => (1i64, w),
             None => (0i64, None),
         };
-        sqlx::query(
+        query::execute(
+            &mut *tx,
             "INSERT INTO source_state (source_id, etag, last_modified, last_attempt, last_success, \
                                        failures, next_poll, last_count, last_new_at, \
                                        last_warning, last_warning_at) \
@@ -125,17 +128,18 @@ impl Store {
                 last_warning_at = CASE WHEN $9 = 1 AND $8 IS NOT NULL THEN $4 \
                                        WHEN $9 = 1 THEN NULL \
                                        ELSE source_state.last_warning_at END",
+            (
+                source_id,
+                polled.etag,
+                polled.last_modified,
+                now,
+                next_poll,
+                polled.count,
+                i64::from(polled.new_items),
+                warning,
+                set_warning,
+            ),
         )
-        .bind(source_id)
-        .bind(polled.etag)
-        .bind(polled.last_modified)
-        .bind(now)
-        .bind(next_poll)
-        .bind(polled.count)
-        .bind(i64::from(polled.new_items))
-        .bind(warning)
-        .bind(set_warning)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -149,13 +153,12 @@ impl Store {
         source_id: &str,
         since: Option<i64>,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO source_state (source_id, silent_since) VALUES ($1, $2) \
              ON CONFLICT (source_id) DO UPDATE SET silent_since = $2",
+            (source_id, since),
         )
-        .bind(source_id)
-        .bind(since)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -185,24 +188,21 @@ impl Store {
         let mut moved = Vec::new();
         let mut tx = self.begin().await?;
         for (id, url) in changed {
-            let forgotten = sqlx::query(
+            let forgotten = query::execute(
+                &mut *tx,
                 "DELETE FROM source_state WHERE source_id = $1 AND url IS NOT NULL AND url <> $2",
+                (*id, *url),
             )
-            .bind(*id)
-            .bind(*url)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .await?;
             if forgotten > 0 {
                 moved.push(id.to_string());
             }
-            sqlx::query(
+            query::execute(
+                &mut *tx,
                 "INSERT INTO source_state (source_id, url, failures, next_poll) VALUES ($1, $2, 0, 0) \
                  ON CONFLICT (source_id) DO UPDATE SET url = $2",
+                (*id, *url),
             )
-            .bind(*id)
-            .bind(*url)
-            .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
@@ -217,11 +217,12 @@ impl Store {
         source_id: &str,
         at: Option<i64>,
     ) -> Result<()> {
-        sqlx::query("UPDATE source_state SET lag_alerted_at = $2 WHERE source_id = $1")
-            .bind(source_id)
-            .bind(at)
-            .execute(&mut **tx)
-            .await?;
+        query::execute(
+            &mut **tx,
+            "UPDATE source_state SET lag_alerted_at = $2 WHERE source_id = $1",
+            (source_id, at),
+        )
+        .await?;
         Ok(())
     }
 
@@ -233,18 +234,15 @@ impl Store {
         source_id: &str,
         now: i64,
     ) -> Result<crate::rules::cadence::Recent> {
-        let (quarter, hour, day): (i64, i64, i64) = sqlx::query_as(
+        let (quarter, hour, day): (i64, i64, i64) = query::one(
+            self.pool(),
             "SELECT COUNT(CASE WHEN at >= $4 THEN 1 END), COUNT(CASE WHEN at >= $2 THEN 1 END), \
                     COUNT(*) FROM (\
                SELECT fetched_at AS at FROM items WHERE source_id = $1 AND fetched_at >= $3 \
                UNION ALL SELECT seen_at FROM item_sightings WHERE source_id = $1 AND seen_at >= $3\
              ) t",
+            (source_id, now - 3_600, now - 86_400, now - 900),
         )
-        .bind(source_id)
-        .bind(now - 3_600)
-        .bind(now - 86_400)
-        .bind(now - 900)
-        .fetch_one(self.pool())
         .await?;
         Ok(crate::rules::cadence::Recent {
             quarter: quarter.max(0) as u64,
@@ -259,34 +257,29 @@ impl Store {
         source_id: &str,
         since: i64,
     ) -> Result<Option<crate::rules::lag::Lag>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        let lags: Vec<i64> = query::scalars(
+            self.pool(),
             "SELECT fetched_at - published_at FROM items \
              WHERE source_id = $1 AND fetched_at >= $2 AND published_at IS NOT NULL \
              UNION ALL SELECT seen_at - published_at FROM item_sightings \
              WHERE source_id = $1 AND seen_at >= $2 AND published_at IS NOT NULL",
+            (source_id, since),
         )
-        .bind(source_id)
-        .bind(since)
-        .fetch_all(self.pool())
         .await?;
-        Ok(crate::rules::lag::Lag::of(
-            rows.into_iter().map(|r| r.0).collect(),
-        ))
+        Ok(crate::rules::lag::Lag::of(lags))
     }
 
     /// Sets only when to poll the source again: a poll that the database, not the source,
     /// failed leaves the source's health (failures, last error) as it was.
     pub async fn defer_poll(&self, source_id: &str, now: i64, next_poll: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        query::execute(
+            &mut *tx,
             "INSERT INTO source_state (source_id, last_attempt, failures, next_poll) \
              VALUES ($1, $2, 0, $3) \
              ON CONFLICT (source_id) DO UPDATE SET last_attempt = $2, next_poll = $3",
+            (source_id, now, next_poll),
         )
-        .bind(source_id)
-        .bind(now)
-        .bind(next_poll)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -301,7 +294,8 @@ impl Store {
         next_poll: i64,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let (failures,): (i64,) = sqlx::query_as(
+        let failures: i64 = query::scalar(
+            &mut *tx,
             "INSERT INTO source_state (source_id, last_attempt, last_error, last_error_at, \
                                        failures, failing_since, next_poll) \
              VALUES ($1, $2, $3, $2, 1, $2, $4) \
@@ -310,12 +304,8 @@ impl Store {
                 failures = source_state.failures + 1, \
                 failing_since = COALESCE(source_state.failing_since, $2), next_poll = $4 \
              RETURNING failures",
+            (source_id, now, error, next_poll),
         )
-        .bind(source_id)
-        .bind(now)
-        .bind(error)
-        .bind(next_poll)
-        .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(failures)
@@ -330,14 +320,12 @@ impl Store {
         alert: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        query::execute(
+            &mut **tx,
             "INSERT INTO source_state (source_id, alert, alerted_at) VALUES ($1, $2, $3) \
              ON CONFLICT (source_id) DO UPDATE SET alert = $2, alerted_at = $3",
+            (source_id, alert, now),
         )
-        .bind(source_id)
-        .bind(alert)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
@@ -345,11 +333,12 @@ impl Store {
     /// The hosts the operators were told cannot keep up, with the settings they were told
     /// about (`host_alerts`, migration 0018).
     pub async fn host_alerts(&self) -> Result<Vec<(String, String)>> {
-        Ok(
-            sqlx::query_as("SELECT host, settings FROM host_alerts ORDER BY host")
-                .fetch_all(self.pool())
-                .await?,
+        Ok(query::all(
+            self.pool(),
+            "SELECT host, settings FROM host_alerts ORDER BY host",
+            (),
         )
+        .await?)
     }
 
     /// Records, in the transaction that queues the mail, that the operators are told about
@@ -362,27 +351,22 @@ impl Store {
         settings: &str,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = query::execute(
+            &mut **tx,
             "INSERT INTO host_alerts (host, settings, mailed_at) VALUES ($1, $2, $3) \
              ON CONFLICT (host) DO UPDATE SET settings = $2, mailed_at = $3 \
              WHERE host_alerts.settings <> $2",
+            (host, settings, now),
         )
-        .bind(host)
-        .bind(settings)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Forgets what the operators were told about `host`: its sources fit again, and a
     /// later overload is news.
     pub async fn clear_host_alert(&self, host: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM host_alerts WHERE host = $1")
-            .bind(host)
-            .execute(&mut *tx)
-            .await?;
+        query::execute(&mut *tx, "DELETE FROM host_alerts WHERE host = $1", (host,)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! database and across restarts. The rule itself (how long to wait after the n-th attempt)
 //! is the console's: it is passed in.
 
+use super::query;
 use super::Store;
 use anyhow::Result;
 
@@ -15,6 +16,15 @@ pub enum Claim {
     Granted(i64),
     /// Do not check it before `until` (UTC seconds).
     Wait { until: i64 },
+}
+
+/// A key's row: how many attempts it counted, when the next may be checked, and when
+/// the last was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+struct Count {
+    attempts: i64,
+    allowed_at: i64,
+    last_at: i64,
 }
 
 impl Store {
@@ -32,49 +42,34 @@ impl Store {
         loop {
             // A key seen for the first time counts from nothing, as of now (so the hourly
             // removal of old counts does not take it away between here and the update).
-            sqlx::query(
+            query::execute(
+                self.pool(),
                 "INSERT INTO login_throttle (key, attempts, allowed_at, last_at) \
                  VALUES ($1, 0, 0, $2) ON CONFLICT (key) DO NOTHING",
+                (key, now),
             )
-            .bind(key)
-            .bind(now)
-            .execute(self.pool())
             .await?;
-            let row: Option<(i64, i64, i64)> = sqlx::query_as(
-                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
-            )
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
-            let Some((attempts, allowed_at, last_at)) = row else {
+            let Some(old) = self.login_count(key).await? else {
                 continue; // removed in between: insert again
             };
-            if allowed_at > now {
-                return Ok(Claim::Wait { until: allowed_at });
+            if old.allowed_at > now {
+                return Ok(Claim::Wait {
+                    until: old.allowed_at,
+                });
             }
-            let n = if now - last_at >= forget_after {
+            let n = if now - old.last_at >= forget_after {
                 1
             } else {
-                attempts + 1
+                old.attempts + 1
             };
-            let won = sqlx::query(
-                "UPDATE login_throttle SET attempts = $2, allowed_at = $3, last_at = $4 \
-                 WHERE key = $1 AND attempts = $5 AND allowed_at = $6 AND last_at = $7",
-            )
-            .bind(key)
-            .bind(n)
-            .bind(now.saturating_add(delay(n).max(0)))
-            .bind(now)
-            .bind(attempts)
-            .bind(allowed_at)
-            .bind(last_at)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-            if won == 1 {
+            let new = Count {
+                attempts: n,
+                allowed_at: now.saturating_add(delay(n).max(0)),
+                last_at: now,
+            };
+            if self.swap_login_count(key, old, new).await? {
                 return Ok(Claim::Granted(n));
             }
-            // Another attempt was counted between the read and the write: read again.
         }
     }
 
@@ -88,59 +83,75 @@ impl Store {
         delay: &(dyn Fn(i64) -> i64 + Sync),
     ) -> Result<()> {
         loop {
-            let row: Option<(i64, i64, i64)> = sqlx::query_as(
-                "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
-            )
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
-            let Some((attempts, allowed_at, last_at)) = row else {
+            let Some(old) = self.login_count(key).await? else {
                 return Ok(());
             };
-            if attempts == 0 {
+            if old.attempts == 0 {
                 return Ok(());
             }
-            let n = attempts - 1;
+            let n = old.attempts - 1;
             let wait = if n == 0 { 0 } else { delay(n).max(0) };
-            let allowed = allowed_at.min(last_at.saturating_add(wait));
-            let done = sqlx::query(
-                "UPDATE login_throttle SET attempts = $2, allowed_at = $3 \
-                 WHERE key = $1 AND attempts = $4 AND allowed_at = $5 AND last_at = $6",
-            )
-            .bind(key)
-            .bind(n)
-            .bind(allowed)
-            .bind(attempts)
-            .bind(allowed_at)
-            .bind(last_at)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-            if done == 1 {
+            let new = Count {
+                attempts: n,
+                allowed_at: old.allowed_at.min(old.last_at.saturating_add(wait)),
+                last_at: old.last_at,
+            };
+            if self.swap_login_count(key, old, new).await? {
                 return Ok(());
             }
         }
     }
 
+    async fn login_count(&self, key: &str) -> Result<Option<Count>> {
+        Ok(query::optional(
+            self.pool(),
+            "SELECT attempts, allowed_at, last_at FROM login_throttle WHERE key = $1",
+            (key,),
+        )
+        .await?)
+    }
+
+    /// Replaces the count of `key` by `new` if it still is `old`: false when another
+    /// attempt was counted between the read and this write (read again then).
+    async fn swap_login_count(&self, key: &str, old: Count, new: Count) -> Result<bool> {
+        let done = query::execute(
+            self.pool(),
+            "UPDATE login_throttle SET attempts = $2, allowed_at = $3, last_at = $4 \
+             WHERE key = $1 AND attempts = $5 AND allowed_at = $6 AND last_at = $7",
+            (
+                key,
+                new.attempts,
+                new.allowed_at,
+                new.last_at,
+                old.attempts,
+                old.allowed_at,
+                old.last_at,
+            ),
+        )
+        .await?;
+        Ok(done == 1)
+    }
+
     /// Forgets the count of `key` (a correct password for the account).
     pub async fn clear_login_attempts(&self, key: &str) -> Result<()> {
-        sqlx::query("UPDATE login_throttle SET attempts = 0, allowed_at = 0 WHERE key = $1")
-            .bind(key)
-            .execute(self.pool())
-            .await?;
+        query::execute(
+            self.pool(),
+            "UPDATE login_throttle SET attempts = 0, allowed_at = 0 WHERE key = $1",
+            (key,),
+        )
+        .await?;
         Ok(())
     }
 
     /// Removes counts whose last attempt is before `before`; returns how many. Guessing
     /// many names or from many addresses cannot grow the table for good.
     pub async fn delete_stale_login_attempts(&self, before: i64) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1")
-                .bind(before)
-                .execute(self.pool())
-                .await?
-                .rows_affected(),
+        Ok(query::execute(
+            self.pool(),
+            "DELETE FROM login_throttle WHERE last_at < $1 AND allowed_at < $1",
+            (before,),
         )
+        .await?)
     }
 }
 

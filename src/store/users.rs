@@ -1,6 +1,7 @@
 //! The people who log in to the console: name, role, password hash (argon2id, hashed by the
 //! caller: the store never sees a password), disabled or not.
 
+use super::query;
 use super::Store;
 use anyhow::Result;
 
@@ -22,50 +23,49 @@ impl Store {
     /// Adds a user; `false` when the name is taken.
     pub async fn add_user(&self, name: &str, role: &str, hash: &str, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let taken: Option<(String,)> = sqlx::query_as("SELECT name FROM users WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let taken: Option<(String,)> =
+            query::optional(&mut *tx, "SELECT name FROM users WHERE name = $1", (name,)).await?;
         if taken.is_some() {
             return Ok(false);
         }
-        sqlx::query(
+        query::execute(
+            &mut *tx,
             "INSERT INTO users (name, role, password_hash, created_at, changed_at) \
              VALUES ($1, $2, $3, $4, $4)",
+            (name, role, hash, now),
         )
-        .bind(name)
-        .bind(role)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     pub async fn user(&self, name: &str) -> Result<Option<UserRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE name = $1"))
-                .bind(name)
-                .fetch_optional(self.pool())
-                .await?,
+        Ok(query::optional(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM users WHERE name = $1"),
+            (name,),
         )
+        .await?)
     }
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<UserRow>> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY name"))
-                .fetch_all(self.pool())
-                .await?,
+        Ok(query::all(
+            self.pool(),
+            &format!("SELECT {COLUMNS} FROM users ORDER BY name"),
+            (),
         )
+        .await?)
     }
 
     /// How many users can log in (not disabled).
     pub async fn active_user_count(&self) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE disabled_at IS NULL")
-            .fetch_one(self.pool())
-            .await?;
+        let n: i64 = query::scalar(
+            self.pool(),
+            "SELECT COUNT(*) FROM users WHERE disabled_at IS NULL",
+            (),
+        )
+        .await?;
         Ok(n)
     }
 
@@ -73,16 +73,13 @@ impl Store {
     /// is no such user.
     pub async fn set_password(&self, name: &str, hash: &str, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let n = sqlx::query(
+        let n = query::execute(
+            &mut *tx,
             "UPDATE users SET password_hash = $2, changed_at = $3, disabled_at = NULL \
              WHERE name = $1",
+            (name, hash, now),
         )
-        .bind(name)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .await?;
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -91,13 +88,12 @@ impl Store {
     /// the next request on (the console reads the user on every request).
     pub async fn disable_user(&self, name: &str, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let n =
-            sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $2) WHERE name = $1")
-                .bind(name)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let n = query::execute(
+            &mut *tx,
+            "UPDATE users SET disabled_at = COALESCE(disabled_at, $2) WHERE name = $1",
+            (name, now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(n > 0)
     }
