@@ -298,12 +298,15 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
     }
 
+    /// Each link's id and where it goes.
+    fn hrefs(l: &[Link]) -> Vec<(&str, &str)> {
+        l.iter().map(|l| (l.id, l.href.as_str())).collect()
+    }
+
     #[test]
     fn a_day_links_to_its_neighbours_and_its_week_a_week_to_its() {
-        let l = links(d(24), d(24), d(26));
-        let hrefs: Vec<(&str, &str)> = l.iter().map(|l| (l.id, l.href.as_str())).collect();
         assert_eq!(
-            hrefs,
+            hrefs(&links(d(24), d(24), d(26))),
             [
                 ("prev", "/briefing?from=2026-11-23&to=2026-11-23"),
                 ("next", "/briefing?from=2026-11-25&to=2026-11-25"),
@@ -314,10 +317,8 @@ mod tests {
         let l = links(d(24), d(24), d(24));
         assert!(!l.iter().any(|l| l.id == "next"), "today is the last day");
         // A week from Monday: the weeks around it and its last day before today.
-        let l = links(d(23), d(29), d(26));
-        let hrefs: Vec<(&str, &str)> = l.iter().map(|l| (l.id, l.href.as_str())).collect();
         assert_eq!(
-            hrefs,
+            hrefs(&links(d(23), d(29), d(26))),
             [
                 ("prev", "/briefing?from=2026-11-16&to=2026-11-22"),
                 ("day", "/briefing?from=2026-11-25&to=2026-11-25"),

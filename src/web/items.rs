@@ -9,12 +9,12 @@ use super::item::{pieces, ItemView, Marked, Piece};
 use super::pages::{self, Layout};
 use super::Console;
 use crate::store::{ItemFilter, SearchQuery};
-use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::clock::{from_secs, midnight, secs};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json, Response};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde_json::json;
 
 pub const PER_PAGE: i64 = 50;
@@ -56,11 +56,10 @@ struct ItemsPage {
     json_link: String,
 }
 
+/// The start of the day `text` (`YYYY-MM-DD`) in `tz`, in UTC seconds.
 fn day(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
     let d = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|t| t.timestamp())
+    Some(midnight(d, tz).timestamp())
 }
 
 /// The URL of this listing with another page (or format), filters kept.

@@ -8,14 +8,14 @@ use super::csrf::CsrfToken;
 use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::report::{self, Line};
-use crate::vocab::clock::secs;
+use crate::vocab::clock::{midnight, secs};
 use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Duration, NaiveDate, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(serde::Deserialize, Default)]
 pub struct Params {
@@ -71,12 +71,7 @@ pub async fn page(
             return (StatusCode::BAD_REQUEST, token, page).into_response();
         }
     };
-    let at = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .earliest()
-            .map(|t| t.timestamp())
-            .unwrap_or(0)
-    };
+    let at = |d: NaiveDate| midnight(d, tz).timestamp();
     let (start, end) = (at(from), at(to + Duration::days(1)));
     let mut rows = Vec::new();
     let incidents = match c.store.incidents_opened_between(start, end).await {
