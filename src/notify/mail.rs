@@ -261,7 +261,7 @@ pub fn reminder(v: &IncidentView<'_>, upcoming: &DeadlineRow, to: &[Mailbox]) ->
         .chain([
             format!(
                 "记录完成：{}",
-                kind.map(|k| k.command(id))
+                kind.map(|k| k.command(id.0))
                     .unwrap_or_else(|| format!("yuqing incident show {id}"))
             ),
             format!("查看详情：yuqing incident show {id}"),
@@ -295,7 +295,7 @@ pub fn breached(v: &IncidentView<'_>, missed: &DeadlineRow, again: bool, to: &[M
     let next = vec![
         format!(
             "记录完成：{}",
-            kind.map(|k| k.command(id))
+            kind.map(|k| k.command(id.0))
                 .unwrap_or_else(|| format!("yuqing incident show {id}"))
         ),
         format!("查看详情：yuqing incident show {id}"),
@@ -389,7 +389,7 @@ fn render(
 
     Draft {
         kind: kind.to_string(),
-        incident_id: Some(v.incident.id),
+        incident_id: Some(v.incident.id.0),
         recipients: to.iter().map(|m| m.to_string()).collect(),
         subject,
         text,
@@ -783,7 +783,7 @@ fn steps_still_owed(v: &IncidentView<'_>) -> Vec<String> {
         .deadlines
         .iter()
         .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
-        .map(|d| format!("{}：{}", d.kind.zh(), d.kind.command(id)))
+        .map(|d| format!("{}：{}", d.kind.zh(), d.kind.command(id.0)))
         .collect();
     next.push(format!("查看详情：yuqing incident show {id}"));
     next

@@ -175,7 +175,7 @@ pub fn state_zh(i: &IncidentRow) -> String {
         IncidentStatus::PressConference => "已召开发布会".to_string(),
         IncidentStatus::Monitoring => "监测中".to_string(),
         IncidentStatus::Closed => "已结案".to_string(),
-        IncidentStatus::Merged => format!("已并入 #{}", i.merged_into.unwrap_or(0)),
+        IncidentStatus::Merged => format!("已并入 #{}", i.merged_into.map_or(0, |m| m.0)),
         IncidentStatus::Dismissed => "误报".to_string(),
     }
 }
@@ -191,7 +191,7 @@ pub fn lines(
         let severity = i.severity.zh().to_string();
         for d in deadlines {
             out.push(Line {
-                incident: i.id,
+                incident: i.id.0,
                 title: i.title.clone(),
                 topic: i.topic_name.clone(),
                 severity: severity.clone(),
@@ -224,6 +224,7 @@ pub fn lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::ids::IncidentId;
     use crate::vocab::severity::Severity;
 
     /// The outcome of `d` of an incident still being handled.
@@ -234,7 +235,7 @@ mod tests {
     fn dl(due: i64, met: Option<i64>, cancelled: Option<i64>) -> DeadlineRow {
         DeadlineRow {
             id: 1,
-            incident_id: 1,
+            incident_id: IncidentId(1),
             kind: DeadlineKind::Release,
             due_at: due,
             met_at: met,
@@ -272,7 +273,7 @@ mod tests {
 
     fn incident(status: &str, closed_at: Option<i64>, merged_into: Option<i64>) -> IncidentRow {
         IncidentRow {
-            id: 2,
+            id: IncidentId(2),
             topic_id: "scenic".into(),
             topic_name: "景区安全".into(),
             title: "某景区栈道坍塌 多名游客受伤".into(),
@@ -287,7 +288,7 @@ mod tests {
             closed_by: closed_at.map(|_| "duty".into()),
             monitoring_until: None,
             reopened_at: None,
-            merged_into,
+            merged_into: merged_into.map(IncidentId),
             split_from: None,
             surged_at: None,
         }

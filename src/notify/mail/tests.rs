@@ -1,6 +1,7 @@
 //! The incident mails, read as the duty officer reads them.
 
 use super::*;
+use crate::vocab::ids::IncidentId;
 use chrono::TimeZone;
 
 fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
@@ -9,7 +10,7 @@ fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
         .unwrap()
         .timestamp();
     let incident = IncidentRow {
-        id: 7,
+        id: IncidentId(7),
         topic_id: "scenic-safety".into(),
         topic_name: "景区安全".into(),
         title: "某景区发生踩踏\r\nBcc: evil@example.com <script>".into(),
@@ -43,7 +44,7 @@ fn sample() -> (IncidentRow, ItemRow, Vec<DeadlineRow>) {
     };
     let dl = |id, kind: &str, h: i64| DeadlineRow {
         id,
-        incident_id: 7,
+        incident_id: IncidentId(7),
         kind: kind.parse().unwrap(),
         due_at: t0 + h * 3600,
         met_at: None,
