@@ -184,7 +184,11 @@ async fn store_hour(
                             .unwrap(),
                         score: if *negative { -0.6 } else { 0.1 },
                     }),
-                    topics: Some(if *topics { r#"["scenic"]"# } else { "[]" }),
+                    topics: if *topics {
+                        vec!["scenic".to_string()].into()
+                    } else {
+                        Default::default()
+                    },
                     signature: None,
                 },
             )
@@ -202,7 +206,7 @@ async fn store_hour(
                     content_hash: guid,
                 },
                 tone: None,
-                topics: None,
+                topics: Default::default(),
                 signature: None,
             });
         }
@@ -264,7 +268,7 @@ async fn grow(store: &Store, have: &mut i64, to: i64, open: &mut Vec<(i64, i64)>
                 .unwrap();
             for item in &hour.topical[1..] {
                 store
-                    .add_incident_item(&mut tx, IncidentId(id), *item, at)
+                    .add_incident_item(&mut tx, id, *item, at)
                     .await
                     .unwrap();
             }
@@ -278,25 +282,18 @@ async fn grow(store: &Store, have: &mut i64, to: i64, open: &mut Vec<(i64, i64)>
             };
             for (kind, span) in kinds {
                 store
-                    .insert_deadline(&mut tx, IncidentId(id), *kind, at + span)
+                    .insert_deadline(&mut tx, id, *kind, at + span)
                     .await
                     .unwrap();
             }
             // Most met in time, some late.
-            let met_after = if id % 5 == 0 { 7 * 3600 } else { 3 * 3600 };
+            let met_after = if id.0 % 5 == 0 { 7 * 3600 } else { 3 * 3600 };
             store
-                .meet_deadline(
-                    &mut tx,
-                    IncidentId(id),
-                    kinds[0].0,
-                    at + met_after,
-                    "张三",
-                    None,
-                )
+                .meet_deadline(&mut tx, id, kinds[0].0, at + met_after, "张三", None)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
-            open.push((id, at));
+            open.push((id.0, at));
         }
         // Close what opened 3 days ago.
         let mut still = Vec::new();
@@ -537,7 +534,7 @@ fn main() {
                             content_hash: &guid,
                         },
                         tone: None,
-                        topics: Some("[]"),
+                        topics: Default::default(),
                         signature: None,
                     }];
                     let t = Instant::now();

@@ -101,14 +101,14 @@ pub async fn on_match(
         if open.status == IncidentStatus::Dismissed {
             // More of what a person judged a false positive: kept with it, told to nobody.
             store
-                .add_incident_item(tx, IncidentId(open.id), item.id, secs(now))
+                .add_incident_item(tx, open.id, item.id, secs(now))
                 .await?;
             tracing::info!(
-                incident_id = open.id,
+                incident_id = open.id.0,
                 item_id = item.id,
                 "item joined an incident dismissed as a false positive; nobody is told"
             );
-            return Ok(Outcome::Joined(open.id));
+            return Ok(Outcome::Joined(open.id.0));
         }
         let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
         // The statutory clock runs from the earliest credible moment: an item published
@@ -124,7 +124,7 @@ pub async fn on_match(
             open
         };
         store
-            .add_incident_item(tx, IncidentId(open.id), item.id, secs(now))
+            .add_incident_item(tx, open.id, item.id, secs(now))
             .await?;
         let current = open.severity;
         if severity > current {
@@ -136,28 +136,19 @@ pub async fn on_match(
             // Counted only until the rule has fired, which it does once: so the joins into
             // an event that keeps growing read no more than the first ones did.
             let (items, sources) = store
-                .recent_spread(
-                    tx,
-                    IncidentId(open.id),
-                    surge.since(secs(now)),
-                    surge.negative_only,
-                )
+                .recent_spread(tx, open.id, surge.since(secs(now)), surge.negative_only)
                 .await?;
-            if surge.reached(items, sources)
-                && store
-                    .mark_surged(tx, IncidentId(open.id), secs(now))
-                    .await?
-            {
+            if surge.reached(items, sources) && store.mark_surged(tx, open.id, secs(now)).await? {
                 let by = surge.raised_by(items, sources);
                 regrade(store, tx, config, &open, current.raised(), &by, now).await?;
             }
         }
         tracing::info!(
-            incident_id = open.id,
+            incident_id = open.id.0,
             item_id = item.id,
             "item joined incident"
         );
-        return Ok(Outcome::Joined(open.id));
+        return Ok(Outcome::Joined(open.id.0));
     }
 
     // The same item may already have opened an incident under another topic (a cable-car
@@ -171,7 +162,7 @@ pub async fn on_match(
         store
             .record_action(
                 tx,
-                IncidentId(first.id),
+                first.id,
                 secs(now),
                 "yuqing",
                 ActionKind::Linked,
@@ -185,12 +176,12 @@ pub async fn on_match(
             regrade(store, tx, config, first, severity, "yuqing", now).await?;
         }
         tracing::info!(
-            incident_id = first.id,
+            incident_id = first.id.0,
             item_id = item.id,
             topic = topic_id,
             "item matched another topic too; kept in one incident ([grouping] same_item = merge)"
         );
-        return Ok(Outcome::Joined(first.id));
+        return Ok(Outcome::Joined(first.id.0));
     }
 
     // Incidents of the topic still being handled that this item's text did not match: a
@@ -218,9 +209,7 @@ pub async fn on_match(
         )
         .await?;
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store
-            .insert_deadline(tx, IncidentId(id), kind, secs(due))
-            .await?;
+        store.insert_deadline(tx, id, kind, secs(due)).await?;
     }
     let obligation = settings
         .watchlists
@@ -234,7 +223,7 @@ pub async fn on_match(
     store
         .record_action(
             tx,
-            IncidentId(id),
+            id,
             secs(now),
             "yuqing",
             ActionKind::Opened,
@@ -245,7 +234,7 @@ pub async fn on_match(
         store
             .record_action(
                 tx,
-                IncidentId(id),
+                id,
                 secs(now),
                 "yuqing",
                 ActionKind::Linked,
@@ -258,7 +247,7 @@ pub async fn on_match(
         store
             .record_action(
                 tx,
-                IncidentId(sibling.id),
+                sibling.id,
                 secs(now),
                 "yuqing",
                 ActionKind::Linked,
@@ -270,10 +259,10 @@ pub async fn on_match(
             .await?;
     }
     let incident = store
-        .incident(&mut **tx, IncidentId(id))
+        .incident(&mut **tx, id)
         .await?
         .context("incident vanished")?;
-    let deadlines = store.deadlines_of(&mut **tx, IncidentId(id)).await?;
+    let deadlines = store.deadlines_of(&mut **tx, id).await?;
     let view = IncidentView {
         incident: &incident,
         first: item,
@@ -294,11 +283,11 @@ pub async fn on_match(
         .map(|r| (r, Some(r.topic_name.clone())))
         .chain(related.iter().map(|r| (r, None)))
         .map(|(r, same_item)| mail::Related {
-            id: r.id,
+            id: r.id.0,
             severity: r.severity,
             status: r.status,
             opened_at: from_secs(r.opened_at),
-            link: config.notify.incident_link(r.id),
+            link: config.notify.incident_link(r.id.0),
             same_item,
         })
         .collect();
@@ -306,8 +295,8 @@ pub async fn on_match(
         mail::opened(&view, to, &related)
     })
     .await?;
-    tracing::info!(incident_id = id, topic = topic_id, severity = %severity, "incident opened");
-    Ok(Outcome::Opened(id))
+    tracing::info!(incident_id = id.0, topic = topic_id, severity = %severity, "incident opened");
+    Ok(Outcome::Opened(id.0))
 }
 
 /// Moves `incident`'s clock start back to `start`, the credible publication time of
@@ -327,21 +316,19 @@ async fn move_clock_start(
 ) -> Result<IncidentRow> {
     let was = from_secs(incident.clock_start);
     // Moved already in this poll: the mail says where it was before the poll.
-    let earlier = moves.0.get(&incident.id).copied();
+    let earlier = moves.0.get(&incident.id.0).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
-    store
-        .set_clock_start(tx, IncidentId(incident.id), secs(start))
-        .await?;
+    store.set_clock_start(tx, incident.id, secs(start)).await?;
     for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
         store
-            .reschedule_deadline(tx, IncidentId(incident.id), kind, secs(due))
+            .reschedule_deadline(tx, incident.id, kind, secs(due))
             .await?;
     }
     let tz = config.daemon.timezone;
     store
         .record_action(
             tx,
-            IncidentId(incident.id),
+            incident.id,
             secs(now),
             "yuqing",
             ActionKind::ClockStart,
@@ -369,10 +356,10 @@ async fn move_clock_start(
     };
     if !replaced {
         let queued = queue(store, tx, config, &draft, now).await?;
-        moves.0.insert(incident.id, (secs(mailed_was), queued));
+        moves.0.insert(incident.id.0, (secs(mailed_was), queued));
     }
     tracing::info!(
-        incident_id = incident.id,
+        incident_id = incident.id.0,
         item_id = item.id,
         from = %was,
         to = %start,
@@ -393,25 +380,25 @@ pub async fn regrade(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let from = incident.severity;
-    store.set_severity(tx, IncidentId(incident.id), to).await?;
+    store.set_severity(tx, incident.id, to).await?;
     let start = from_secs(incident.clock_start);
     let owed = deadline::schedule(to, start, &config.deadlines);
     for kind in [Kind::Release, Kind::PressConference, Kind::Response] {
         if !owed.iter().any(|(k, _)| *k == kind) {
             store
-                .cancel_deadline(tx, IncidentId(incident.id), kind, secs(now))
+                .cancel_deadline(tx, incident.id, kind, secs(now))
                 .await?;
         }
     }
     for (kind, due) in owed {
         store
-            .insert_deadline(tx, IncidentId(incident.id), kind, secs(due))
+            .insert_deadline(tx, incident.id, kind, secs(due))
             .await?;
     }
     store
         .record_action(
             tx,
-            IncidentId(incident.id),
+            incident.id,
             secs(now),
             by,
             ActionKind::Severity,
@@ -427,7 +414,7 @@ pub async fn regrade(
         mail::regraded(&view, from, to, by, people)
     })
     .await?;
-    tracing::info!(incident_id = incident.id, from = %from, to = %to, "incident regraded");
+    tracing::info!(incident_id = incident.id.0, from = %from, to = %to, "incident regraded");
     Ok(())
 }
 
@@ -439,16 +426,16 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    pub(crate) async fn read(store: &Store, tx: &mut Tx, id: i64) -> Result<Snapshot> {
+    pub(crate) async fn read(store: &Store, tx: &mut Tx, id: IncidentId) -> Result<Snapshot> {
         let incident = store
-            .incident(&mut **tx, IncidentId(id))
+            .incident(&mut **tx, id)
             .await?
             .with_context(|| format!("incident {id} vanished"))?;
-        let items = store.incident_items(&mut **tx, IncidentId(id)).await?;
+        let items = store.incident_items(&mut **tx, id).await?;
         if items.is_empty() {
             bail!("incident {id} has no items");
         }
-        let deadlines = store.deadlines_of(&mut **tx, IncidentId(id)).await?;
+        let deadlines = store.deadlines_of(&mut **tx, id).await?;
         Ok(Snapshot {
             incident,
             items,
@@ -516,14 +503,14 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         store
             .record_action(
                 &mut tx,
-                IncidentId(d.incident_id),
+                d.incident_id,
                 secs(now),
                 "yuqing",
                 ActionKind::Escalated,
                 Some(d.kind.as_str()),
             )
             .await?;
-        tracing::warn!(incident_id = d.incident_id, deadline = %d.kind, "deadline missed; leaders mailed");
+        tracing::warn!(incident_id = d.incident_id.0, deadline = %d.kind, "deadline missed; leaders mailed");
     }
     tx.commit().await?;
     Ok(due.len())
@@ -582,7 +569,7 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
         })
         .await?;
         store.mark_reminded(&mut tx, dl.id, offset).await?;
-        tracing::info!(incident_id = dl.incident_id, deadline = %dl.kind, left_s = left, "deadline reminder queued");
+        tracing::info!(incident_id = dl.incident_id.0, deadline = %dl.kind, left_s = left, "deadline reminder queued");
         sent += 1;
     }
     tx.commit().await?;
@@ -602,7 +589,7 @@ pub async fn fire_unacknowledged(
         .take_unacknowledged(&mut tx, secs(now), &|s| policy(s).as_secs() as i64)
         .await?;
     for id in &ids {
-        let snap = Snapshot::read(store, &mut tx, *id).await?;
+        let snap = Snapshot::read(store, &mut tx, IncidentId(*id)).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let after = policy(snap.incident.severity);
@@ -639,7 +626,7 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         .incidents_with_new_items(&mut tx, mailed_before)
         .await?;
     for (id, items) in &batches {
-        let snap = Snapshot::read(store, &mut tx, *id).await?;
+        let snap = Snapshot::read(store, &mut tx, IncidentId(*id)).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let names = |s: &str| source_name(config, s);
@@ -757,14 +744,13 @@ pub(crate) async fn act_in(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<String, StepError> {
-    let IncidentId(id) = id;
-    let Some(incident) = store.incident(&mut **tx, IncidentId(id)).await? else {
+    let Some(incident) = store.incident(&mut **tx, id).await? else {
         refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
     };
     if incident.status == IncidentStatus::Merged && !matches!(step, Step::Note(_)) {
         refuse!(
             "事件 #{id} 已并入 #{}，请在该事件上操作",
-            incident.merged_into.unwrap_or(0)
+            incident.merged_into.unwrap_or(IncidentId(0))
         );
     }
     // An ended incident can still be annotated, and renamed: the report names it.
@@ -815,24 +801,17 @@ pub(crate) async fn act_in(
     // state), nor do yuqing's own steps (a release confirmed from an own channel).
     if !matches!(step, Step::Acknowledge | Step::Note(_))
         && is_person(by)
-        && store.acknowledge(tx, IncidentId(id), t, by).await?
+        && store.acknowledge(tx, id, t, by).await?
     {
         store
-            .record_action(
-                tx,
-                IncidentId(id),
-                t,
-                by,
-                ActionKind::Acknowledged,
-                Some("by acting"),
-            )
+            .record_action(tx, id, t, by, ActionKind::Acknowledged, Some("by acting"))
             .await?;
     }
     let said = match step {
         Step::Acknowledge => {
-            if store.acknowledge(tx, IncidentId(id), t, by).await? {
+            if store.acknowledge(tx, id, t, by).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, ActionKind::Acknowledged, None)
+                    .record_action(tx, id, t, by, ActionKind::Acknowledged, None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
                 lifecycle::settle(store, tx, config, id, by, now).await?;
@@ -852,10 +831,7 @@ pub(crate) async fn act_in(
             // The first open one of these is what a release answers.
             let mut kind = None;
             for k in [Kind::Release, Kind::Response, Kind::Obligation] {
-                if store
-                    .meet_deadline(tx, IncidentId(id), k, met, by, Some(url))
-                    .await?
-                {
+                if store.meet_deadline(tx, id, k, met, by, Some(url)).await? {
                     kind = Some(k);
                     break;
                 }
@@ -866,7 +842,7 @@ pub(crate) async fn act_in(
             // A reply that answers the public also discharges a working-day duty to reply.
             let also = if kind != Kind::Obligation
                 && store
-                    .meet_deadline(tx, IncidentId(id), Kind::Obligation, met, by, Some(url))
+                    .meet_deadline(tx, id, Kind::Obligation, met, by, Some(url))
                     .await?
             {
                 "，并履行时限义务"
@@ -881,11 +857,9 @@ pub(crate) async fn act_in(
                 None => url.clone(),
             };
             store
-                .record_action(tx, IncidentId(id), t, by, kind.into(), Some(&detail))
+                .record_action(tx, id, t, by, kind.into(), Some(&detail))
                 .await?;
-            store
-                .settle_release_candidates(tx, IncidentId(id), Some(url))
-                .await?;
+            store.settle_release_candidates(tx, id, Some(url)).await?;
             handled(store, tx, config, &incident, kind, by, now).await?;
             format!(
                 "事件 #{id}：已记录{}{also}（{url}），相关提醒停止",
@@ -894,27 +868,13 @@ pub(crate) async fn act_in(
         }
         Step::PressConference { note } => {
             if !store
-                .meet_deadline(
-                    tx,
-                    IncidentId(id),
-                    Kind::PressConference,
-                    t,
-                    by,
-                    note.as_deref(),
-                )
+                .meet_deadline(tx, id, Kind::PressConference, t, by, note.as_deref())
                 .await?
             {
                 refuse!("事件 #{id} 没有待完成的新闻发布会时限可记录");
             }
             store
-                .record_action(
-                    tx,
-                    IncidentId(id),
-                    t,
-                    by,
-                    ActionKind::PressConference,
-                    note.as_deref(),
-                )
+                .record_action(tx, id, t, by, ActionKind::PressConference, note.as_deref())
                 .await?;
             handled(store, tx, config, &incident, Kind::PressConference, by, now).await?;
             format!("事件 #{id}：已记录召开新闻发布会")
@@ -924,9 +884,9 @@ pub(crate) async fn act_in(
             format!("事件 #{id}：级别调整为{}", to.zh())
         }
         Step::Title(_) => {
-            if store.set_title(tx, IncidentId(id), &title).await? {
+            if store.set_title(tx, id, &title).await? {
                 store
-                    .record_action(tx, IncidentId(id), t, by, ActionKind::Title, Some(&title))
+                    .record_action(tx, id, t, by, ActionKind::Title, Some(&title))
                     .await?;
                 format!("事件 #{id} 标题改为：{title}")
             } else {
@@ -935,7 +895,7 @@ pub(crate) async fn act_in(
         }
         Step::Note(text) => {
             store
-                .record_action(tx, IncidentId(id), t, by, ActionKind::Note, Some(text))
+                .record_action(tx, id, t, by, ActionKind::Note, Some(text))
                 .await?;
             format!("事件 #{id}：已记录备注")
         }
@@ -981,7 +941,7 @@ async fn handled(
         .any(|s| *s == incident.status)
     {
         store
-            .set_status(tx, IncidentId(id), to, secs(now), by, to.as_str())
+            .set_status(tx, id, to, secs(now), by, to.as_str())
             .await?;
     }
     lifecycle::settle(store, tx, config, id, by, now).await?;

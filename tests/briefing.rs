@@ -4,7 +4,6 @@
 //! principal once per scheduled time, as valid MIME in the mail folder.
 
 use crate::common;
-use yuqing::vocab::ids::IncidentId;
 
 use chrono::{DateTime, Utc};
 use common::{rss, sh, HttpServer, Response, TempDirs};
@@ -164,14 +163,14 @@ async fn data_set(store: &Store) {
         .unwrap();
     for i in [1, 6] {
         store
-            .add_incident_item(&mut tx, IncidentId(one), ids[i], day(9, 30).timestamp())
+            .add_incident_item(&mut tx, one, ids[i], day(9, 30).timestamp())
             .await
             .unwrap();
     }
     store
         .insert_deadline(
             &mut tx,
-            IncidentId(one),
+            one,
             DeadlineKind::Response,
             day(14, 10).timestamp(),
         )
@@ -195,7 +194,7 @@ async fn data_set(store: &Store) {
     store
         .insert_deadline(
             &mut tx,
-            IncidentId(two),
+            two,
             DeadlineKind::Response,
             sh(2026, 11, 22, 8, 0).timestamp(),
         )
@@ -204,7 +203,7 @@ async fn data_set(store: &Store) {
     store
         .meet_deadline(
             &mut tx,
-            IncidentId(two),
+            two,
             DeadlineKind::Response,
             sh(2026, 11, 21, 8, 0).timestamp(),
             "值班员",
@@ -213,7 +212,7 @@ async fn data_set(store: &Store) {
         .await
         .unwrap();
     store
-        .close_incident(&mut tx, IncidentId(two), day(12, 0).timestamp(), "值班员")
+        .close_incident(&mut tx, two, day(12, 0).timestamp(), "值班员")
         .await
         .unwrap();
     tx.commit().await.unwrap();

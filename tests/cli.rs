@@ -1065,7 +1065,7 @@ async fn one_item_under_two_topics_links_its_incidents_or_keeps_one() {
     let deadlines = sc
         .daemon
         .store
-        .deadlines_of(sc.daemon.store.pool(), IncidentId(all[0].id))
+        .deadlines_of(sc.daemon.store.pool(), all[0].id)
         .await
         .unwrap();
     assert!(

@@ -376,7 +376,10 @@ async fn press_severity_merge_split_and_close_go_through_the_workflow() {
     let p = b.post("/incidents/1/merge", &[("from", "#2")]).await;
     assert_eq!(p.status, 303);
     let two = common::incident(store, 2).await;
-    assert_eq!((two.status.as_str(), two.merged_into), ("merged", Some(1)));
+    assert_eq!(
+        (two.status.as_str(), two.merged_into),
+        ("merged", Some(IncidentId(1)))
+    );
     let one = common::incident(store, 1).await;
     assert_eq!(one.severity, "especially_major");
     assert_eq!(

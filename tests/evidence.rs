@@ -654,7 +654,7 @@ async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_no
     d.housekeeping().await.unwrap();
     let opened = common::mail(&d.store, "opened").await;
     assert_eq!(opened.len(), 1);
-    assert_eq!(opened[0].incident_id, Some(incidents[0].id));
+    assert_eq!(opened[0].incident_id, Some(incidents[0].id.0));
     // Its rechecks are scheduled (it is an open incident's item); the other's are not.
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
 }
@@ -1050,12 +1050,7 @@ async fn pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_file
     };
     let before = files(&dir);
     let held = d.store.incidents(true).await.unwrap()[0].id;
-    let held_item = d
-        .store
-        .incident_items(d.store.pool(), yuqing::vocab::ids::IncidentId(held))
-        .await
-        .unwrap()[0]
-        .id;
+    let held_item = d.store.incident_items(d.store.pool(), held).await.unwrap()[0].id;
     let loose = done
         .iter()
         .map(|(i, _)| *i)

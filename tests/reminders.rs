@@ -492,6 +492,6 @@ async fn a_page_of_older_reports_moves_the_clock_once_not_once_per_item() {
         2,
         "one more for the second poll, not one per item"
     );
-    let i = common::incident(&d.store, incidents[0].id).await;
+    let i = common::incident(&d.store, incidents[0].id.0).await;
     assert_eq!(i.clock_start, (t0 - Duration::minutes(369)).timestamp());
 }

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::console::{logged_in, site_with, LEADER};
 use common::TempDirs;
-use yuqing::store::{Incoming, ItemFilter, NewItem, Store, Stored, COUNT_PAGES_AHEAD};
+use yuqing::store::{Incoming, ItemFilter, NewItem, Store, Stored, Topics, COUNT_PAGES_AHEAD};
 use yuqing::vocab::clock::Clock;
 
 async fn open(dirs: &TempDirs, backend: &Option<String>) -> Store {
@@ -32,7 +32,7 @@ async fn store(store: &Store, source: &str, items: &[(&str, &str, &str)], now: i
                 content_hash: guid,
             },
             tone: None,
-            topics: None,
+            topics: Default::default(),
             signature: None,
         })
         .collect();
@@ -302,7 +302,7 @@ async fn store_at(
                 label: t.parse().unwrap(),
                 score: if t == "negative" { -0.5 } else { 0.0 },
             }),
-            topics: Some(topics),
+            topics: Topics::try_from(topics.to_string()).unwrap(),
             signature: None,
         })
         .collect();
@@ -732,7 +732,7 @@ async fn each_sources_lag_is_ranked_by_the_database_as_the_rule_ranks_it(backend
                 content_hash: link,
             },
             tone: None,
-            topics: None,
+            topics: Default::default(),
             signature: None,
         }];
         let mut tx = s.begin().await.unwrap();

@@ -58,16 +58,11 @@ async fn major_incident(store: &Store) -> i64 {
         .await
         .unwrap();
     store
-        .insert_deadline(
-            &mut tx,
-            IncidentId(id),
-            DeadlineKind::Release,
-            1_000 + 5 * 3600,
-        )
+        .insert_deadline(&mut tx, id, DeadlineKind::Release, 1_000 + 5 * 3600)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    id
+    id.0
 }
 
 backend_test!(severity_status_and_deadline_kind_round_trip_and_unknown_values_are_errors);
@@ -330,7 +325,11 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
             .map(|e| Incoming {
                 item: item("page", e),
                 tone: e.2.then_some(tone),
-                topics: e.2.then_some("[\"scenic\"]"),
+                topics: if e.2 {
+                    vec!["scenic".to_string()].into()
+                } else {
+                    Default::default()
+                },
                 signature: None,
             })
             .collect();
@@ -418,7 +417,7 @@ async fn a_page_stored_at_once_is_decided_as_one_by_one(backend: Option<String>)
                 content_hash: h,
             },
             tone: None,
-            topics: None,
+            topics: Default::default(),
             signature: None,
         })
         .collect();

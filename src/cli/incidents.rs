@@ -66,16 +66,10 @@ async fn incident_json(
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> Result<serde_json::Value> {
-    let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
-    let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
-    let sightings = store
-        .incident_sightings(store.pool(), IncidentId(i.id))
-        .await?;
-    let evidence = crate::store::evidence_summaries(
-        &store
-            .incident_evidence(crate::vocab::ids::IncidentId(i.id))
-            .await?,
-    );
+    let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+    let items = store.incident_items(store.pool(), i.id).await?;
+    let sightings = store.incident_sightings(store.pool(), i.id).await?;
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
     Ok(json!({
         "id": i.id,
         "topic": i.topic_id,
@@ -148,7 +142,7 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     // The most urgent first, as on the console's dashboard: the nearest deadline owed.
     let mut list = Vec::new();
     for i in store.incidents(all).await? {
-        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let nearest = crate::store::nearest_owed(&i, &deadlines, now);
         list.push((crate::store::urgency(nearest, i.id), i));
     }
@@ -176,8 +170,8 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
         );
     }
     for i in &list {
-        let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
-        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+        let items = store.incident_items(store.pool(), i.id).await?;
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let sev = i.severity.zh();
         outln!(
             "#{} {} 【{}】{} {} — {} 条信息",

@@ -98,7 +98,7 @@ pub async fn report_incidents(
         .incidents_opened_between(secs(start), secs(end))
         .await?
     {
-        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         rows.push((i, deadlines));
     }
     let lines = crate::notify::report::lines(&rows, now, tz);

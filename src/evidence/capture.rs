@@ -27,6 +27,7 @@ use crate::notify::mail;
 use crate::rules::escalation::Audience;
 use crate::store::{EvidenceRow, EvidenceTask, EvidenceWork, ItemRow, NewEvidence, Store, Tx};
 use crate::vocab::clock::{from_secs, secs, Clock};
+use crate::vocab::ids::IncidentId;
 use crate::vocab::state::EvidenceState;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -523,7 +524,7 @@ async fn tell_duty(
         .active_incidents_holding(&mut **tx, item.id)
         .await?;
     for incident in held {
-        let snap = Snapshot::read(ctx.store, tx, incident).await?;
+        let snap = Snapshot::read(ctx.store, tx, IncidentId(incident)).await?;
         let source = incident::source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let duty = Audience {

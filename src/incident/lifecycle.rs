@@ -89,7 +89,7 @@ pub(super) async fn same_event(
         let mut before = i64::MAX;
         'pages: for page in PAGES {
             let rows = store
-                .latest_signatures(tx, IncidentId(cand.id), before, page as i64)
+                .latest_signatures(tx, cand.id, before, page as i64)
                 .await?;
             let last_page = rows.len() < page;
             for (id, fetched_at, stored) in rows {
@@ -139,12 +139,12 @@ pub(super) async fn resurge(
     let t = secs(now);
     let reopened = match incident.status.as_str() {
         "closed" => {
-            store.reopen(tx, IncidentId(incident.id), t).await?;
+            store.reopen(tx, incident.id, t).await?;
             let closed = incident.closed_at.unwrap_or(t);
             store
                 .record_action(
                     tx,
-                    IncidentId(incident.id),
+                    incident.id,
                     t,
                     "yuqing",
                     ActionKind::Reopened,
@@ -158,20 +158,14 @@ pub(super) async fn resurge(
             true
         }
         "monitoring" => {
-            let since = store
-                .last_met_at(tx, IncidentId(incident.id))
-                .await?
-                .unwrap_or(0);
-            if !store
-                .mark_resurged(tx, IncidentId(incident.id), since, t)
-                .await?
-            {
+            let since = store.last_met_at(tx, incident.id).await?.unwrap_or(0);
+            if !store.mark_resurged(tx, incident.id, since, t).await? {
                 return Ok(incident);
             }
             store
                 .record_action(
                     tx,
-                    IncidentId(incident.id),
+                    incident.id,
                     t,
                     "yuqing",
                     ActionKind::Resurgence,
@@ -182,17 +176,13 @@ pub(super) async fn resurge(
         }
         _ => return Ok(incident),
     };
-    store
-        .add_incident_item(tx, IncidentId(incident.id), item.id, t)
-        .await?;
+    store.add_incident_item(tx, incident.id, item.id, t).await?;
     // The resurgence mail reports this item itself: later items go into new-items batches.
-    store
-        .mark_items_mailed(tx, IncidentId(incident.id), item.id, t)
-        .await?;
+    store.mark_items_mailed(tx, incident.id, item.id, t).await?;
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let tz = config.daemon.timezone;
     let history: Vec<String> = store
-        .actions_in(tx, IncidentId(incident.id))
+        .actions_in(tx, incident.id)
         .await?
         .into_iter()
         .map(|a| {
@@ -220,7 +210,7 @@ pub(super) async fn resurge(
         )
     })
     .await?;
-    tracing::info!(incident_id = incident.id, reopened, "resurgence (回温)");
+    tracing::info!(incident_id = incident.id.0, reopened, "resurgence (回温)");
     Ok(snap.incident)
 }
 
@@ -231,7 +221,7 @@ pub(super) async fn add_obligation(
     tx: &mut Tx,
     config: &Config,
     calendar: &Calendar,
-    incident: i64,
+    incident: IncidentId,
     obligation: Obligation,
     start: DateTime<Utc>,
 ) -> Result<()> {
@@ -245,7 +235,7 @@ pub(super) async fn add_obligation(
     store
         .insert_obligation(
             tx,
-            IncidentId(incident),
+            incident,
             secs(due.due),
             &duty,
             (!years.is_empty()).then(|| years.join(",")).as_deref(),
@@ -253,7 +243,7 @@ pub(super) async fn add_obligation(
         .await?;
     if !due.is_certain() {
         tracing::warn!(
-            incident_id = incident,
+            incident_id = incident.0,
             years = %years.join(","),
             "working-day deadline counted without calendar data (Monday–Friday); flagged in mail"
         );
@@ -267,20 +257,20 @@ pub(super) async fn settle(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(incident) = store.incident(&mut **tx, IncidentId(id)).await? else {
+    let Some(incident) = store.incident(&mut **tx, id).await? else {
         return Ok(());
     };
-    let running = store.open_deadline_count(tx, IncidentId(id)).await?;
+    let running = store.open_deadline_count(tx, id).await?;
     let t = secs(now);
     if running > 0 && incident.status == IncidentStatus::Monitoring {
         store
             .set_status(
                 tx,
-                IncidentId(id),
+                id,
                 IncidentStatus::Released,
                 t,
                 by,
@@ -293,16 +283,13 @@ pub(super) async fn settle(
         return Ok(());
     }
     let until = now + config.deadlines.monitoring.chrono();
-    if !store
-        .start_monitoring(tx, IncidentId(id), secs(until))
-        .await?
-    {
+    if !store.start_monitoring(tx, id, secs(until)).await? {
         return Ok(());
     }
     store
         .record_action(
             tx,
-            IncidentId(id),
+            id,
             t,
             "yuqing",
             ActionKind::Monitoring,
@@ -314,7 +301,7 @@ pub(super) async fn settle(
     let view = snap.view(config, &source, now);
     let draft = mail::monitoring(&view, until, &config.people.duty);
     queue(store, tx, config, &draft, now).await?;
-    tracing::info!(incident_id = id, "response duties met; monitoring");
+    tracing::info!(incident_id = id.0, "response duties met; monitoring");
     Ok(())
 }
 
@@ -323,17 +310,17 @@ pub(super) async fn close(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let t = secs(now);
-    if !store.close_incident(tx, IncidentId(id), t, by).await? {
+    if !store.close_incident(tx, id, t, by).await? {
         return Ok(());
     }
     let detail = (by == "yuqing").then_some("monitoring ended");
     store
-        .record_action(tx, IncidentId(id), t, by, ActionKind::Closed, detail)
+        .record_action(tx, id, t, by, ActionKind::Closed, detail)
         .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
@@ -348,7 +335,7 @@ pub(super) async fn close(
         mail::closed(&view, by, to)
     })
     .await?;
-    tracing::info!(incident_id = id, by, "incident closed");
+    tracing::info!(incident_id = id.0, by, "incident closed");
     Ok(())
 }
 
@@ -359,11 +346,11 @@ pub(super) async fn escalation_audience(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     severity: crate::vocab::severity::Severity,
 ) -> Result<Audience> {
     let mut who = Audience::default();
-    if store.was_escalated(tx, IncidentId(id)).await? {
+    if store.was_escalated(tx, id).await? {
         for step in [EStep::Breach, EStep::Unacknowledged] {
             who.add(config.escalation.audience(&config.people, severity, step));
         }
@@ -377,7 +364,7 @@ pub(super) async fn tell_handled(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     what: &str,
     by: &str,
     now: DateTime<Utc>,
@@ -403,24 +390,17 @@ pub(super) async fn dismiss(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    id: i64,
+    id: IncidentId,
     reason: &str,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let t = secs(now);
-    if !store.dismiss_incident(tx, IncidentId(id), t, by).await? {
+    if !store.dismiss_incident(tx, id, t, by).await? {
         return Ok(());
     }
     store
-        .record_action(
-            tx,
-            IncidentId(id),
-            t,
-            by,
-            ActionKind::Dismissed,
-            Some(reason),
-        )
+        .record_action(tx, id, t, by, ActionKind::Dismissed, Some(reason))
         .await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
@@ -435,7 +415,7 @@ pub(super) async fn dismiss(
     })
     .await?;
     tracing::info!(
-        incident_id = id,
+        incident_id = id.0,
         by,
         "incident dismissed as a false positive"
     );
@@ -447,7 +427,7 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut tx = store.begin().await?;
     let ids = store.monitoring_ended(&mut tx, secs(now)).await?;
     for id in &ids {
-        close(store, &mut tx, config, *id, "yuqing", now).await?;
+        close(store, &mut tx, config, IncidentId(*id), "yuqing", now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -468,15 +448,14 @@ pub async fn merge(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<String, StepError> {
-    let (IncidentId(into), IncidentId(from)) = (into, from);
     if into == from {
         refuse!("不能把事件 #{into} 并入它自己");
     }
     let mut tx = store.begin().await?;
-    let Some(a) = store.incident(&mut *tx, IncidentId(into)).await? else {
+    let Some(a) = store.incident(&mut *tx, into).await? else {
         refuse!("没有事件 #{into}");
     };
-    let Some(b) = store.incident(&mut *tx, IncidentId(from)).await? else {
+    let Some(b) = store.incident(&mut *tx, from).await? else {
         refuse!("没有事件 #{from}");
     };
     if !active(&a) || !active(&b) {
@@ -488,25 +467,19 @@ pub async fn merge(
     }
     let t = secs(now);
     let items: Vec<i64> = store
-        .incident_items(&mut *tx, IncidentId(from))
+        .incident_items(&mut *tx, from)
         .await?
         .iter()
         .map(|i| i.id)
         .collect();
     // What moves is what INTO did not have already (one item can be in both).
-    let moved = store
-        .move_items(&mut tx, IncidentId(from), IncidentId(into), &items)
-        .await?;
-    store
-        .copy_actions(&mut tx, IncidentId(from), IncidentId(into))
-        .await?;
-    store
-        .mark_merged(&mut tx, IncidentId(from), IncidentId(into), t, by)
-        .await?;
+    let moved = store.move_items(&mut tx, from, into, &items).await?;
+    store.copy_actions(&mut tx, from, into).await?;
+    store.mark_merged(&mut tx, from, into, t, by).await?;
     store
         .record_action(
             &mut tx,
-            IncidentId(from),
+            from,
             t,
             by,
             ActionKind::Merged,
@@ -514,19 +487,17 @@ pub async fn merge(
         )
         .await?;
     let start = a.clock_start.min(b.clock_start);
-    store
-        .set_clock_start(&mut tx, IncidentId(into), start)
-        .await?;
+    store.set_clock_start(&mut tx, into, start).await?;
     let (sa, sb) = (a.severity, b.severity);
     for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
         store
-            .reschedule_deadline(&mut tx, IncidentId(into), kind, secs(due))
+            .reschedule_deadline(&mut tx, into, kind, secs(due))
             .await?;
     }
     store
         .record_action(
             &mut tx,
-            IncidentId(into),
+            into,
             t,
             by,
             ActionKind::Merged,
@@ -538,7 +509,7 @@ pub async fn merge(
         .await?;
     if sb > sa {
         let a = store
-            .incident(&mut *tx, IncidentId(into))
+            .incident(&mut *tx, into)
             .await?
             .context("incident vanished")?;
         super::regrade(store, &mut tx, config, &a, sb, by, now).await?;
@@ -574,15 +545,14 @@ pub async fn split(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(IncidentId, String), StepError> {
-    let IncidentId(from) = from;
     let mut tx = store.begin().await?;
-    let Some(a) = store.incident(&mut *tx, IncidentId(from)).await? else {
+    let Some(a) = store.incident(&mut *tx, from).await? else {
         refuse!("没有事件 #{from}");
     };
     if !active(&a) {
         refuse!("事件 #{from} {}，只能拆分处置中的事件", a.status.zh());
     }
-    let all = store.incident_items(&mut *tx, IncidentId(from)).await?;
+    let all = store.incident_items(&mut *tx, from).await?;
     let mut moved: Vec<&ItemRow> = Vec::new();
     for ItemId(id) in items {
         match all.iter().find(|i| i.id == *id) {
@@ -625,12 +595,8 @@ pub async fn split(
         )
         .await?;
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
-    store
-        .move_items(&mut tx, IncidentId(from), IncidentId(id), &ids)
-        .await?;
-    store
-        .set_split_from(&mut tx, IncidentId(id), IncidentId(from))
-        .await?;
+    store.move_items(&mut tx, from, id, &ids).await?;
+    store.set_split_from(&mut tx, id, from).await?;
     // What stays behind keeps the clock start of its own items, and its deadlines follow.
     let rest = all
         .iter()
@@ -641,19 +607,15 @@ pub async fn split(
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
-        store
-            .set_clock_start(&mut tx, IncidentId(from), secs(rest))
-            .await?;
+        store.set_clock_start(&mut tx, from, secs(rest)).await?;
         for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
             store
-                .reschedule_deadline(&mut tx, IncidentId(from), kind, secs(due))
+                .reschedule_deadline(&mut tx, from, kind, secs(due))
                 .await?;
         }
     }
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store
-            .insert_deadline(&mut tx, IncidentId(id), kind, secs(due))
-            .await?;
+        store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
     }
     if let Some(o) = obligation_of(&a.topic_id) {
         add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
@@ -666,7 +628,7 @@ pub async fn split(
     store
         .record_action(
             &mut tx,
-            IncidentId(id),
+            id,
             t,
             by,
             ActionKind::Split,
@@ -676,7 +638,7 @@ pub async fn split(
     store
         .record_action(
             &mut tx,
-            IncidentId(from),
+            from,
             t,
             by,
             ActionKind::Split,
@@ -693,12 +655,12 @@ pub async fn split(
         .mailboxes(&config.people, severity, EStep::Opened);
     let opened = mail::opened(&view, &to, &[]);
     queue(store, &mut tx, config, &opened, now).await?;
-    let mut draft = mail::split(&view, from, ids.len(), by, &config.people.duty);
-    draft.incident_id = Some(from);
+    let mut draft = mail::split(&view, from.0, ids.len(), by, &config.people.duty);
+    draft.incident_id = Some(from.0);
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     Ok((
-        IncidentId(id),
+        id,
         format!("事件 #{from} 的信息 {list} 已拆分为新事件 #{id}「{title}」"),
     ))
 }

@@ -117,12 +117,12 @@ async fn best_incident<'a>(
         .iter()
         .filter(|i| i.topic_id == topic && i.clock_start <= post.at())
     {
-        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let owes = deadlines.iter().any(|d| {
             AWAITING.contains(&d.kind.as_str()) && d.met_at.is_none() && d.cancelled_at.is_none()
         });
         if owes {
-            let items = store.incident_items(store.pool(), IncidentId(i.id)).await?;
+            let items = store.incident_items(store.pool(), i.id).await?;
             let score = items
                 .iter()
                 .map(|it| ItemSignature::of(&it.title, &it.summary).similarity(&sig))
@@ -155,7 +155,7 @@ async fn propose(
     let t = secs(now);
     let mut tx = store.begin().await?;
     if store
-        .insert_release_candidate(&mut tx, IncidentId(incident.id), post, similarity, t)
+        .insert_release_candidate(&mut tx, incident.id, post, similarity, t)
         .await?
         .is_none()
     {
@@ -165,7 +165,7 @@ async fn propose(
     store
         .record_action(
             &mut tx,
-            IncidentId(incident.id),
+            incident.id,
             t,
             "yuqing",
             ActionKind::ReleaseCandidate,
@@ -179,17 +179,9 @@ async fn propose(
             at: Some(from_secs(post.at()).min(now)),
         };
         let by = format!("yuqing (channel {})", channel.id);
-        incident::act_in(
-            store,
-            &mut tx,
-            config,
-            IncidentId(incident.id),
-            &step,
-            &by,
-            now,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+        incident::act_in(store, &mut tx, config, incident.id, &step, &by, now)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
     }
     let snap = incident::Snapshot::read(store, &mut tx, incident.id).await?;
     let source = incident::source_name(config, &snap.first().source_id);
@@ -198,7 +190,7 @@ async fn propose(
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     tracing::info!(
-        incident_id = incident.id,
+        incident_id = incident.id.0,
         channel_id = %channel.id,
         post = %post.title,
         similarity,

@@ -285,7 +285,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     let judged = input.now.min(to);
     let in_period = |t: i64| t >= from.timestamp() && t < to.timestamp();
     let event = |i: &IncidentRow, d: &[DeadlineRow], spread: (i64, i64)| EventLine {
-        id: i.id,
+        id: i.id.0,
         title: i.title.clone(),
         topic: i.topic_name.clone(),
         severity: i.severity.zh().to_string(),
@@ -293,7 +293,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         state: i.status.zh().to_string(),
         items: spread.0,
         sources: spread.1,
-        first_source: input.first_sources.get(&i.id).map(|s| {
+        first_source: input.first_sources.get(&i.id.0).map(|s| {
             input
                 .source_names
                 .get(s)
@@ -343,7 +343,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             };
             if late {
                 missed.push(MissedLine {
-                    incident: i.id,
+                    incident: i.id.0,
                     title: i.title.clone(),
                     topic: i.topic_name.clone(),
                     what: d.what(),

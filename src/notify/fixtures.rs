@@ -2,6 +2,7 @@
 //! each test changing only the fields its story is about (`..fixtures::incident(…)`).
 
 use crate::store::{DeadlineRow, IncidentRow};
+use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{DeadlineKind, IncidentStatus};
 
@@ -9,7 +10,7 @@ use crate::vocab::state::{DeadlineKind, IncidentStatus};
 /// started then; nobody has acknowledged it.
 pub fn incident(id: i64, opened: i64) -> IncidentRow {
     IncidentRow {
-        id,
+        id: IncidentId(id),
         topic_id: "scenic-safety".into(),
         topic_name: "景区安全".into(),
         title: format!("第 {id} 起事件"),
@@ -35,7 +36,7 @@ pub fn incident(id: i64, opened: i64) -> IncidentRow {
 pub fn deadline(id: i64, incident: i64, kind: DeadlineKind, due: i64) -> DeadlineRow {
     DeadlineRow {
         id,
-        incident_id: incident,
+        incident_id: IncidentId(incident),
         kind,
         due_at: due,
         met_at: None,

@@ -92,7 +92,7 @@ impl IncidentView<'_> {
 
     /// `记录完成：` and the command that records the deadline `d` as met.
     fn record_step(&self, d: &DeadlineRow) -> String {
-        format!("记录完成：{}", d.kind.command(self.incident.id))
+        format!("记录完成：{}", d.kind.command(self.incident.id.0))
     }
 
     /// `确认接报：yuqing incident ack N` while nobody has acknowledged the incident: every
@@ -392,7 +392,7 @@ fn render(
 
     Draft {
         kind: kind.to_string(),
-        incident_id: Some(v.incident.id),
+        incident_id: Some(v.incident.id.0),
         recipients: to.iter().map(|m| m.to_string()).collect(),
         subject,
         text,
@@ -758,7 +758,7 @@ fn steps_still_owed(v: &IncidentView<'_>) -> Vec<String> {
         .deadlines
         .iter()
         .filter(|d| d.met_at.is_none() && d.cancelled_at.is_none())
-        .map(|d| format!("{}：{}", d.kind.zh(), d.kind.command(id)))
+        .map(|d| format!("{}：{}", d.kind.zh(), d.kind.command(id.0)))
         .collect();
     next.push(v.show_step());
     next

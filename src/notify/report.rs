@@ -175,7 +175,7 @@ pub fn state_zh(i: &IncidentRow) -> String {
         IncidentStatus::PressConference => "已召开发布会".to_string(),
         IncidentStatus::Monitoring => "监测中".to_string(),
         IncidentStatus::Closed => "已结案".to_string(),
-        IncidentStatus::Merged => format!("已并入 #{}", i.merged_into.unwrap_or(0)),
+        IncidentStatus::Merged => format!("已并入 #{}", i.merged_into.map_or(0, |m| m.0)),
         IncidentStatus::Dismissed => "误报".to_string(),
     }
 }
@@ -191,7 +191,7 @@ pub fn lines(
         let severity = i.severity.zh().to_string();
         for d in deadlines {
             out.push(Line {
-                incident: i.id,
+                incident: i.id.0,
                 title: i.title.clone(),
                 topic: i.topic_name.clone(),
                 severity: severity.clone(),
@@ -267,7 +267,7 @@ mod tests {
             status: status.parse().unwrap(),
             closed_at,
             closed_by: closed_at.map(|_| "duty".into()),
-            merged_into,
+            merged_into: merged_into.map(crate::vocab::ids::IncidentId),
             ..crate::notify::fixtures::incident(2, 0)
         }
     }

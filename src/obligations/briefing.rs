@@ -10,7 +10,6 @@ use crate::rules::duty;
 use crate::store::Store;
 use crate::vocab::clock::local;
 use crate::vocab::clock::{midnight, secs};
-use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
@@ -47,10 +46,10 @@ pub async fn gather(
     let mut incidents = Vec::new();
     let mut first_sources = BTreeMap::new();
     for i in store.incidents_touching(secs(from), secs(to)).await? {
-        let deadlines = store.deadlines_of(store.pool(), IncidentId(i.id)).await?;
-        let spread = store.incident_spread(IncidentId(i.id)).await?;
-        if let Some(first) = store.incident_first_source(IncidentId(i.id)).await? {
-            first_sources.insert(i.id, first);
+        let deadlines = store.deadlines_of(store.pool(), i.id).await?;
+        let spread = store.incident_spread(i.id).await?;
+        if let Some(first) = store.incident_first_source(i.id).await? {
+            first_sources.insert(i.id.0, first);
         }
         incidents.push((i, deadlines, spread));
     }

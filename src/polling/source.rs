@@ -20,7 +20,7 @@ use crate::config::Source;
 use crate::fetch::feed::Entry;
 use crate::fetch::Fetcher;
 use crate::incident::{self, Outcome};
-use crate::store::{Incoming, NewItem, Store, Stored, Tx};
+use crate::store::{Incoming, NewItem, Store, Stored, Topics, Tx};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
@@ -105,9 +105,9 @@ struct Prepared {
     /// `None` when the store knew the entry's GUID already (it is then classified only if
     /// it turns out new after all).
     classification: Option<Classification>,
-    /// The ids of the topics it matched, as the JSON array stored with it, and its grouping
-    /// signature; `None` when it matched none or was not classified.
-    topics: Option<String>,
+    /// The topics it matched, stored with it, and its grouping signature; none when it
+    /// matched none or was not classified.
+    topics: Topics,
     signature: Option<String>,
 }
 
@@ -134,7 +134,7 @@ async fn prepare(
                 guid,
                 text: format!("{}\n{}", entry.title, entry.summary),
                 classification: None,
-                topics: None,
+                topics: Topics::default(),
                 signature: None,
             }
         })
@@ -145,8 +145,7 @@ async fn prepare(
         if !known.contains(&p.guid) {
             let c = settings.classifier.classify(&p.text, Some(source_id));
             if !c.topics.is_empty() {
-                let ids: Vec<&str> = c.topics.iter().map(|t| t.id.as_str()).collect();
-                p.topics = Some(serde_json::to_string(&ids)?);
+                p.topics = Topics(c.topics.iter().map(|t| t.id.as_str().into()).collect());
                 // Grouping compares it: computed here, outside the write lock.
                 p.signature = Some(ItemSignature::of(&entry.title, &entry.summary).to_text());
             }
@@ -176,7 +175,7 @@ fn incoming<'a>(
                 content_hash: &p.hash,
             },
             tone: p.classification.as_ref().map(|c| c.tone),
-            topics: p.topics.as_deref(),
+            topics: p.topics.clone(),
             signature: p.signature.as_deref(),
         })
         .collect()

@@ -281,6 +281,7 @@ impl RawDeadlines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::ids::IncidentId;
     use chrono::{Duration, TimeZone};
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -323,7 +324,7 @@ mod tests {
     #[test]
     fn a_deadline_is_counted_to_now_or_to_the_incidents_end() {
         let due = t(7, 0);
-        let state = |met, cancelled: bool, merged: Option<i64>, ended, now| {
+        let state = |met, cancelled: bool, merged: Option<IncidentId>, ended, now| {
             let by = cancelled.then_some(merged.map_or(CancelledBy::Regrade, CancelledBy::Merge));
             state(due, met, by, ended, now)
         };
@@ -364,9 +365,9 @@ mod tests {
             }
         );
         assert_eq!(
-            state(None, true, Some(4), Some(t(6, 0)), t(9, 0)),
+            state(None, true, Some(IncidentId(4)), Some(t(6, 0)), t(9, 0)),
             DeadlineState::Cancelled {
-                by: CancelledBy::Merge(4)
+                by: CancelledBy::Merge(IncidentId(4))
             }
         );
         assert_eq!(

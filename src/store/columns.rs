@@ -4,7 +4,7 @@
 
 use crate::classify::tone::ToneLabel;
 use crate::vocab::action::ActionKind;
-use crate::vocab::ids::IncidentId;
+use crate::vocab::ids::{IncidentId, TopicId};
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{DeadlineKind, EvidenceState, IncidentStatus};
 use sqlx::any::AnyTypeInfo;
@@ -68,6 +68,28 @@ impl<'q> Encode<'q, Any> for IncidentId {
     }
 }
 
+/// A topic's id binds and reads as its text.
+impl Type<Any> for TopicId {
+    fn type_info() -> AnyTypeInfo {
+        <str as Type<Any>>::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Any> for TopicId {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <String as Decode<Any>>::decode(value).map(TopicId::from)
+    }
+}
+
+impl<'q> Encode<'q, Any> for TopicId {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <String as Encode<Any>>::encode(self.as_str().to_string(), buf)
+    }
+}
+
 /// An item's topics read from their stored JSON array; another value is an error naming it.
 impl Type<Any> for super::Topics {
     fn type_info() -> AnyTypeInfo {
@@ -79,5 +101,15 @@ impl<'r> Decode<'r, Any> for super::Topics {
     fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
         let text = <String as Decode<Any>>::decode(value)?;
         Ok(super::Topics::try_from(text)?)
+    }
+}
+
+/// An item's topics are stored as the JSON array of their ids.
+impl<'q> Encode<'q, Any> for super::Topics {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <String as Encode<Any>>::encode(serde_json::to_string(&self.0)?, buf)
     }
 }

@@ -5,7 +5,7 @@ use super::{Store, Tx};
 use crate::rules::deadline;
 use crate::vocab::action::ActionKind;
 use crate::vocab::clock::from_secs;
-use crate::vocab::ids::IncidentId;
+use crate::vocab::ids::{IncidentId, TopicId};
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{CancelledBy, DeadlineKind, DeadlineState, IncidentStatus};
 use anyhow::Result;
@@ -14,8 +14,8 @@ use sqlx::{Any, Executor};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct IncidentRow {
-    pub id: i64,
-    pub topic_id: String,
+    pub id: IncidentId,
+    pub topic_id: TopicId,
     pub topic_name: String,
     /// What happened, in a line: the first item's title cut cleanly, or what the duty
     /// officer set (`incident title`). Every list, page, mail and report names the
@@ -35,9 +35,9 @@ pub struct IncidentRow {
     /// When a resurgence (回温) last reopened it.
     pub reopened_at: Option<i64>,
     /// `status` `merged`: the incident it was merged into.
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<IncidentId>,
     /// The incident it was split from.
-    pub split_from: Option<i64>,
+    pub split_from: Option<IncidentId>,
     /// When the surge rule raised it (once).
     pub surged_at: Option<i64>,
 }
@@ -58,7 +58,7 @@ pub fn active_ids() -> String {
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeadlineRow {
     pub id: i64,
-    pub incident_id: i64,
+    pub incident_id: IncidentId,
     pub kind: DeadlineKind,
     pub due_at: i64,
     pub met_at: Option<i64>,
@@ -123,7 +123,7 @@ impl DeadlineRow {
 
     /// The incident a merge of `incident` cancelled this deadline into (a deadline that a
     /// regrade cancelled earlier keeps that reason).
-    pub fn merged_into(&self, incident: &IncidentRow) -> Option<i64> {
+    pub fn merged_into(&self, incident: &IncidentRow) -> Option<IncidentId> {
         match (incident.merged_into, self.met_at, self.cancelled_at) {
             (Some(into), None, Some(c)) if c >= incident.closed_at.unwrap_or(c) => Some(into),
             _ => None,
@@ -179,8 +179,8 @@ pub fn nearest_owed(
 /// The order in which incidents are listed, on the dashboard and by `yuqing incidents`: the
 /// nearest deadline owed first (the most overdue at the top), then those owing nothing more,
 /// newest first. `nearest` is [`nearest_owed`].
-pub fn urgency(nearest: Option<i64>, id: i64) -> (bool, i64, i64) {
-    (nearest.is_none(), nearest.unwrap_or(0), -id)
+pub fn urgency(nearest: Option<i64>, id: IncidentId) -> (bool, i64, i64) {
+    (nearest.is_none(), nearest.unwrap_or(0), -id.0)
 }
 
 impl Store {
@@ -221,8 +221,8 @@ impl Store {
         .await?)
     }
 
-    pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<i64> {
-        let id: i64 = query::scalar(
+    pub async fn insert_incident(&self, tx: &mut Tx, new: &NewIncident<'_>) -> Result<IncidentId> {
+        let id: IncidentId = query::scalar(
             &mut **tx,
             "INSERT INTO incidents (topic_id, topic_name, severity, status, opened_at, clock_start, \
                                     first_item_id, title) \
@@ -238,7 +238,7 @@ impl Store {
             ),
         )
         .await?;
-        self.add_incident_item(tx, IncidentId(id), new.first_item_id, new.opened_at)
+        self.add_incident_item(tx, id, new.first_item_id, new.opened_at)
             .await?;
         Ok(id)
     }

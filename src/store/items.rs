@@ -21,13 +21,13 @@ pub struct NewItem<'a> {
     pub content_hash: &'a str,
 }
 
-/// A new entry of a page with what the poll learnt of it before storing it: its tone and,
-/// when it matched topics, their ids as a JSON array.
+/// A new entry of a page with what the poll learnt of it before storing it: its tone and
+/// the topics it matched (none: empty).
 #[derive(Debug, Clone)]
 pub struct Incoming<'a> {
     pub item: NewItem<'a>,
     pub tone: Option<Tone>,
-    pub topics: Option<&'a str>,
+    pub topics: Topics,
     /// Its grouping signature (`ItemSignature::to_text`), for an item that matched topics:
     /// stored with it, so that grouping neither computes nor writes it under the lock.
     pub signature: Option<&'a str>,
@@ -229,7 +229,7 @@ impl Store {
         let new = Incoming {
             item: item.clone(),
             tone,
-            topics: None,
+            topics: Topics::default(),
             signature: None,
         };
         self.store_one(tx, &new, now).await
@@ -579,7 +579,7 @@ impl Store {
                 .bind(item.content_hash)
                 .bind(tone_columns(*tone).0)
                 .bind(tone_columns(*tone).1)
-                .bind(topics.unwrap_or("[]"))
+                .bind(topics)
                 .bind(*signature);
         }
         // RETURNING's row order is not promised: matched by GUID, unique in the batch.

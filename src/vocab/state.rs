@@ -2,6 +2,7 @@
 //! text columns into these at its edge: an unknown value is an error there, never a
 //! default (a status read wrong could schedule 48 hours instead of 5).
 
+use crate::vocab::ids::IncidentId;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -196,7 +197,7 @@ pub enum CancelledBy {
     /// A regrade made it moot (a 48-hour response once 5 hours apply).
     Regrade,
     /// Its incident was merged into this one.
-    Merge(i64),
+    Merge(IncidentId),
     /// Its incident was dismissed as a false positive (误报).
     Dismissal,
 }

@@ -10,6 +10,7 @@ use super::Console;
 use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::ids::IncidentId;
 use crate::vocab::state::DeadlineState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -70,7 +71,7 @@ pub struct Heading {
 impl Heading {
     pub fn of(i: &IncidentRow) -> Heading {
         Heading {
-            id: i.id,
+            id: i.id.0,
             title: i.title.clone(),
             topic: i.topic_name.clone(),
             severity: words::severity_zh(i.severity),
@@ -110,7 +111,7 @@ pub async fn build(
     let settings = c.settings.get();
     let tz = settings.config.daemon.timezone;
     let incidents = c.store.incidents(false).await?;
-    let mut deadlines: HashMap<i64, Vec<DeadlineRow>> = HashMap::new();
+    let mut deadlines: HashMap<IncidentId, Vec<DeadlineRow>> = HashMap::new();
     for d in c.store.active_deadlines().await? {
         deadlines.entry(d.incident_id).or_default().push(d);
     }
@@ -128,14 +129,14 @@ pub async fn build(
                 head: Heading::of(i),
                 acknowledged_by: i.acknowledged_by.clone().unwrap_or_default(),
                 opened: local(from_secs(i.opened_at), tz),
-                items: items.get(&i.id).copied().unwrap_or(0),
+                items: items.get(&i.id.0).copied().unwrap_or(0),
                 deadlines: views,
                 nearest,
             }
         })
         .collect();
     // Nearest deadline first; incidents owing nothing more after, newest first.
-    rows.sort_by_key(|r| crate::store::urgency(r.nearest, r.head.id));
+    rows.sort_by_key(|r| crate::store::urgency(r.nearest, IncidentId(r.head.id)));
     let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
     let counts = words::statuses()
         .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))

@@ -181,7 +181,7 @@ pub async fn build(
     let tz = config.daemon.timezone;
     let now = c.clock.now();
     let store = &c.store;
-    let id = incident.id;
+    let id = incident.id.0;
     let deadlines = store.deadlines_of(store.pool(), IncidentId(id)).await?;
     let number = |s: &Option<String>| s.as_deref().and_then(|n| n.trim().parse::<usize>().ok());
     let (items_at, record_at) = (number(&paging.items), number(&paging.record));
@@ -287,9 +287,9 @@ pub async fn build(
             .incidents(false)
             .await?
             .into_iter()
-            .filter(|o| o.id != id)
+            .filter(|o| o.id.0 != id)
             .map(|o| Other {
-                id: o.id,
+                id: o.id.0,
                 title: o.title,
                 topic: o.topic_name,
             })
@@ -300,10 +300,10 @@ pub async fn build(
     others.sort_by_key(|o| (o.topic != incident.topic_name, -o.id));
     let mut links = Vec::new();
     if let Some(into) = incident.merged_into {
-        links.push(("已并入".to_string(), into));
+        links.push(("已并入".to_string(), into.0));
     }
     if let Some(from) = incident.split_from {
-        links.push(("拆分自".to_string(), from));
+        links.push(("拆分自".to_string(), from.0));
     }
     let times: Vec<i64> = counted.iter().map(|(_, t)| *t).collect();
     let per_hour = charts::items_per_hour(incident.clock_start, &times, secs(now), tz);

@@ -9,7 +9,6 @@ use super::pages::{self, Layout};
 use super::Console;
 use crate::notify::report::{self, Line};
 use crate::vocab::clock::{midnight, secs};
-use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -79,7 +78,7 @@ pub async fn page(
         Err(e) => return pages::failure(&e),
     };
     for i in incidents {
-        match c.store.deadlines_of(c.store.pool(), IncidentId(i.id)).await {
+        match c.store.deadlines_of(c.store.pool(), i.id).await {
             Ok(d) => rows.push((i, d)),
             Err(e) => return pages::failure(&e),
         }

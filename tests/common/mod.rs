@@ -148,7 +148,7 @@ pub fn news_item<'a>(
             content_hash: guid,
         },
         tone: None,
-        topics: None,
+        topics: Default::default(),
         signature: None,
     }
 }
