@@ -9,7 +9,8 @@
 //! "baseline_cpu_mb_s", "cpu_ratio"}` — the `cpu` figures per second of the thread's CPU
 //! time, which on a shared machine say what one core does. Deterministic: a fixed seed,
 //! no clock in the data. A benchmark, not a timed test: nothing here fails on speed.
-//! `CLASSIFY_DUMP=FILE` writes every verdict instead (see `dump`).
+//! `CLASSIFY_DUMP=FILE` writes every verdict instead (see `dump`); `CLASSIFY_PROFILE=SECONDS`
+//! runs the engine alone, for a profiler.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -366,6 +367,23 @@ fn main() {
     // Warm up lazy tables (the 繁→简 table, regex caches) outside the measurement.
     for it in corpus.iter().take(50) {
         engine.classify(it, None);
+    }
+
+    // `CLASSIFY_PROFILE=SECONDS`: the engine alone for that long, for a profiler
+    // (`perf record`, `valgrind --tool=callgrind`) to see nothing of the baseline.
+    if let Some(secs) = std::env::var("CLASSIFY_PROFILE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
+        let e = measure(&corpus, Duration::from_secs_f64(secs), |t| {
+            engine.classify(t, None).topics.len()
+        });
+        eprintln!(
+            "engine alone: {} items, {:.1} MB per CPU second",
+            e.items,
+            e.cpu_mb_s()
+        );
+        return;
     }
     let baseline = Baseline::new(&w);
     let sample = &corpus[..corpus.len().min(300)];

@@ -28,7 +28,7 @@ mod literals;
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 pub use parts::{Match, Part, Parts, PartsClassification};
 
-use crate::classify::normalize::{normalize, normalize_term, normalize_text, Normalized};
+use crate::classify::normalize::{normalize, normalize_term, normalize_text_into, Normalized};
 use crate::classify::watchlist::{regex_source, Watchlists};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::severity::Severity;
@@ -228,14 +228,20 @@ impl Classifier {
     /// to other sources are skipped; with `None` no restriction applies (a person asking
     /// `yuqing classify` sees every topic).
     pub fn classify(&self, text: &str, source: Option<&str>) -> Classification {
+        let scratch = Scratch::take();
         // Most items match nothing: fold without the way back to the original, and fold
         // again with it only for evidence (the folded text is the same either way).
-        let norm = Normalized::unmapped(normalize_text(text));
+        let norm = Normalized::unmapped(normalize_text_into(text, scratch.text));
         // One pass over the folded chars (codes, and what the tone reads of them), one
         // walk of the dictionary (terms and tone words).
-        let mut codes = Vec::new();
+        let Scratch {
+            mut codes,
+            mut tone_words,
+            ..
+        } = scratch;
+        codes.clear();
+        tone_words.clear();
         let reading = self.tone.read(&norm.text, &self.dictionary, &mut codes);
-        let mut tone_words = Vec::new();
         let hits = self.hits_of(&norm, &codes, &mut tone_words);
         let tone = self.tone.tone_of_reading(&norm.text, reading, &tone_words);
         let mut matched = Vec::new();
@@ -257,16 +263,12 @@ impl Classifier {
                 matched.push((ti, severity, found));
             }
         }
-        let mapped = if matched.is_empty() {
-            norm
-        } else {
-            let full = normalize(text);
-            debug_assert_eq!(full.text, norm.text);
-            full
-        };
+        let full = (!matched.is_empty()).then(|| normalize(text));
+        debug_assert!(full.as_ref().is_none_or(|f| f.text == norm.text));
+        let mapped = full.as_ref().unwrap_or(&norm);
         let mut topics = Vec::with_capacity(matched.len());
         for (ti, severity, found) in matched {
-            let mut evidence: Vec<Evidence> = found.iter().map(|f| f.evidence(&mapped)).collect();
+            let mut evidence: Vec<Evidence> = found.iter().map(|f| f.evidence(mapped)).collect();
             evidence.sort_by(|a, b| (a.start, a.end, &a.term).cmp(&(b.start, b.end, &b.term)));
             evidence.dedup();
             let t = &self.topics[ti];
@@ -278,6 +280,12 @@ impl Classifier {
             });
         }
         let severity = topics.iter().map(|t| t.severity).max();
+        Scratch {
+            text: norm.text,
+            codes,
+            tone_words,
+        }
+        .put_back();
         Classification {
             topics,
             severity,
@@ -316,6 +324,38 @@ impl Classifier {
             self.term_chars.len(),
             self.regexes.len(),
         )
+    }
+}
+
+/// The buffers one classification works in, kept per thread between items: an item
+/// then allocates little beyond what it returns (the poll classifies items one after the
+/// other on a few threads).
+#[derive(Default)]
+struct Scratch {
+    /// The folded text.
+    text: String,
+    /// The code of each folded char in the dictionary's alphabet.
+    codes: Vec<u32>,
+    /// The tone's words found by the walk.
+    tone_words: Vec<dictionary::ToneHit>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::default();
+}
+
+impl Scratch {
+    /// This thread's buffers (empty ones the first time, or if they are in use).
+    fn take() -> Scratch {
+        SCRATCH.with(|s| s.take())
+    }
+
+    /// Keeps the buffers for the thread's next item, unless an outsized item grew them.
+    fn put_back(self) {
+        const KEEP_BYTES: usize = 1 << 20;
+        if self.text.capacity() + 4 * self.codes.capacity() <= KEEP_BYTES {
+            SCRATCH.with(|s| s.set(self));
+        }
     }
 }
 

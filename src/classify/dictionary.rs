@@ -40,6 +40,9 @@ struct Slot {
 /// One set of words as a double-array trie over char codes.
 pub(super) struct Trie {
     slots: Vec<Slot>,
+    /// The root's base (its slot's, without the flag), read once per walk step from a
+    /// char rather than from the array.
+    root: u32,
     /// For a slot flagged `WORD`: the id of the word that ends there.
     words: Vec<u32>,
 }
@@ -108,6 +111,7 @@ impl Trie {
         }
         place.finish();
         Trie {
+            root: place.slots[ROOT as usize].base & !WORD,
             slots: place.slots,
             words: place.words,
         }
@@ -117,10 +121,9 @@ impl Trie {
     #[inline]
     fn from(&self, codes: &[u32], i: usize, mut found: impl FnMut(u32, usize)) {
         let slots = self.slots.as_slice();
-        let root = slots[ROOT as usize].base & !WORD;
         // A code past this trie's (a char of the other set only) finds no child either:
         // outside the array, or a slot that is no child of the root.
-        let mut at = (root + codes[i]) as usize;
+        let mut at = (self.root + codes[i]) as usize;
         match slots.get(at) {
             Some(s) if s.check == ROOT => {}
             _ => return,
@@ -189,22 +192,29 @@ impl Dictionary {
     /// Walks the tries from every char of `codes`: `term(id, start)` for every occurrence
     /// of every term (in order of start, then end), and the tone words leftmost-longest
     /// into `tone`.
+    ///
+    /// The two tries are walked in two loops over the codes rather than one: each loop
+    /// then keeps its state in registers (one loop over both spilled to the stack).
     pub fn walk(&self, codes: &[u32], mut term: impl FnMut(u32, u32), tone: &mut Vec<ToneHit>) {
-        // The tone scan's next possible start: a word taken covers its chars.
-        let mut resume = 0usize;
-        for i in 0..codes.len() {
-            if codes[i] == 0 {
-                continue;
+        for (i, &code) in codes.iter().enumerate() {
+            if code != 0 {
+                self.terms.from(codes, i, |id, _| term(id, i as u32));
             }
-            self.terms.from(codes, i, |id, _| term(id, i as u32));
-            if i >= resume {
-                let mut longest: Option<(u32, usize)> = None;
+        }
+        // Leftmost-longest: a word taken covers its chars, the scan goes on after it.
+        let mut i = 0;
+        while i < codes.len() {
+            let mut longest: Option<(u32, usize)> = None;
+            if codes[i] != 0 {
                 self.tone
                     .from(codes, i, |id, end| longest = Some((id, end)));
-                if let Some((w, end)) = longest {
+            }
+            match longest {
+                Some((w, end)) => {
                     tone.push((w, i as u32, end as u32));
-                    resume = end;
+                    i = end;
                 }
+                None => i += 1,
             }
         }
     }

@@ -81,15 +81,25 @@ impl Normalized {
 /// Pushes folded chars, converting Traditional → Simplified on the way. fast2s decides a
 /// few chars by their (unconverted) neighbours; those wait for their next neighbour.
 struct Simplifier<'t> {
-    table: &'t [u32],
+    table: &'t FoldTable,
     prev_raw: Option<char>,
     /// Contextual chars: (byte offset in text, prev, char, next) with unconverted neighbours.
     pending: Vec<(usize, Option<char>, char, Option<char>)>,
+    /// The last pending char still waits for its next neighbour: the next push must go
+    /// through [`Simplifier::push_entry`].
+    open: bool,
 }
 
 impl Simplifier<'_> {
     #[inline]
     fn push(&mut self, text: &mut String, c: char) {
+        let entry = self.table.entry(c);
+        self.push_entry(text, c, entry);
+    }
+
+    /// [`Simplifier::push`] of a char whose table entry is known.
+    #[inline]
+    fn push_entry(&mut self, text: &mut String, c: char, entry: u32) {
         if let Some(last) = self.pending.last_mut() {
             if last.3.is_none()
                 && self.prev_raw == Some(last.2)
@@ -98,17 +108,25 @@ impl Simplifier<'_> {
                 last.3 = Some(c);
             }
         }
-        let cp = c as u32;
-        let converted = match self.table.get((cp as usize).wrapping_sub(0x800)) {
-            Some(&v) if v & CONTEXT_FLAG != 0 => {
-                self.pending.push((text.len(), self.prev_raw, c, None));
-                c
-            }
-            Some(&v) => char::from_u32(v).unwrap_or(c),
-            None => c,
+        let converted = if entry & CONTEXTUAL_CHAR != 0 {
+            self.pending.push((text.len(), self.prev_raw, c, None));
+            c
+        } else {
+            char::from_u32(entry & CHAR_BITS).unwrap_or(c)
         };
+        self.open = self.pending.last().is_some_and(|last| last.3.is_none());
         self.prev_raw = Some(c);
         text.push(converted);
+    }
+
+    /// [`Simplifier::push_entry`] of a char that converts on its own (no
+    /// `CONTEXTUAL_CHAR`) when no pending char waits for it (`!self.open`): all that
+    /// push would do.
+    #[inline(always)]
+    fn push_plain(&mut self, text: &mut String, c: char, entry: u32) {
+        debug_assert!(!self.open && entry & CONTEXTUAL_CHAR == 0);
+        self.prev_raw = Some(c);
+        text.push(char::from_u32(entry & CHAR_BITS).unwrap_or(c));
     }
 
     fn finish(self, text: &mut String) {
@@ -140,6 +158,26 @@ impl<const SPANS: bool> Tail<'_, SPANS> {
     #[inline]
     fn emit(&mut self, c: char, span: (u32, u32)) {
         self.simplifier.push(&mut self.text, c);
+        if SPANS {
+            self.spans.push(span);
+        }
+    }
+
+    /// Whether a `SIMPLE` char with this table entry can be emitted by
+    /// [`Tail::emit_simple`]: the tail is clear and the simplifier has nothing to do but
+    /// convert it.
+    #[inline(always)]
+    fn takes_simple(&self, entry: u32) -> bool {
+        entry & (SIMPLE | CONTEXTUAL_CHAR) == SIMPLE
+            && self.space.is_none()
+            && self.paren.is_empty()
+            && !self.simplifier.open
+    }
+
+    /// Emits a char that [`Tail::takes_simple`].
+    #[inline(always)]
+    fn emit_simple(&mut self, c: char, entry: u32, span: (u32, u32)) {
+        self.simplifier.push_plain(&mut self.text, c, entry);
         if SPANS {
             self.spans.push(span);
         }
@@ -231,14 +269,20 @@ impl<const SPANS: bool> Tail<'_, SPANS> {
 
 /// Folds `original` for matching; see the module documentation for the steps.
 pub fn normalize(original: &str) -> Normalized {
-    let (text, spans) = fold::<true>(original);
+    let (text, spans) = fold::<true, true>(original, String::new());
     Normalized { text, spans }
 }
 
 /// The folded text alone, as [`normalize`] gives it, without recording where each char
 /// came from: what matching needs when no evidence is asked for.
 pub fn normalize_text(original: &str) -> String {
-    fold::<false>(original).0
+    fold::<false, true>(original, String::new()).0
+}
+
+/// [`normalize_text`] into `buffer`'s allocation (its text is replaced): for a caller that
+/// folds item after item.
+pub(crate) fn normalize_text_into(original: &str, buffer: String) -> String {
+    fold::<false, true>(original, buffer).0
 }
 
 /// The same fold for a watchlist term, trimmed: the form the matcher searches for. An
@@ -257,105 +301,155 @@ pub fn fold_pattern(pattern: &str) -> String {
 }
 
 /// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range
-/// goes straight on to steps 4–6.
-fn fold<const SPANS: bool>(original: &str) -> (String, Vec<(u32, u32)>) {
+/// goes straight on to steps 4–6. `FAST` takes the table's fast path for `SIMPLE` chars;
+/// the tests compare it with the way every char went before the table (`FAST = false`).
+fn fold<const SPANS: bool, const FAST: bool>(
+    original: &str,
+    mut text: String,
+) -> (String, Vec<(u32, u32)>) {
+    let table = fold_table();
+    text.clear();
+    text.reserve(original.len());
     let mut tail = Tail::<SPANS> {
-        text: String::with_capacity(original.len()),
+        text,
         spans: if SPANS {
             Vec::with_capacity(original.len() / 2 + 8)
         } else {
             Vec::new()
         },
         simplifier: Simplifier {
-            table: t2s_table(),
+            table,
             prev_raw: None,
             pending: Vec::new(),
+            open: false,
         },
         space: None,
         paren: Vec::new(),
         toned: false,
     };
     let out = &mut tail;
-    let mut chars = original.char_indices().peekable();
-    let mut pos: u32 = 0; // char offset in `original` of the char being read
-    while let Some((byte, c)) = chars.next() {
-        // Fast paths: ASCII and the CJK Unified Ideographs block are NFKC-stable, have no
-        // combining class and (Han) no case; they are nearly all of what we read.
-        let next_is_mark = chars
-            .peek()
-            .is_some_and(|&(_, n)| !is_plain(n) && canonical_combining_class(n) != 0);
-        if c == '&' {
-            if let Some((decoded, len_bytes, len_chars)) = decode_entity(&original[byte..]) {
-                for _ in 1..len_chars {
-                    chars.next();
-                }
-                let span = (pos, pos + len_chars as u32);
-                for d in decoded.chars() {
-                    fold_one(d, span, out);
-                }
-                pos += len_chars as u32;
-                debug_assert!(len_bytes > 1);
-                continue;
+    let bytes = original.as_bytes();
+    let mut at = 0usize; // byte offset in `original` of the char being read
+    let mut pos: u32 = 0; // its char offset
+    let mut current = char_at(bytes, 0);
+    while let Some((c, len)) = current {
+        let entry = table.entry(c);
+        let next = char_at(bytes, at + len);
+        // A base char followed by combining marks is NFKC'd as a whole (below).
+        let next_is_mark = next.is_some_and(|(n, _)| table.is_mark(n));
+        if FAST && !next_is_mark && out.takes_simple(entry) {
+            // Nearly every char: Han, ASCII lower case and digits, the CJK punctuation
+            // that NFKC leaves alone. One table read, no NFKC, no tail state to look at.
+            out.emit_simple(c, entry, (pos, pos + 1));
+        } else if let Some((decoded, len_bytes, len_chars)) =
+            (c == '&').then(|| decode_entity(&original[at..])).flatten()
+        {
+            let span = (pos, pos + len_chars as u32);
+            for d in decoded.chars() {
+                fold_one(d, span, out);
             }
-        }
-        if !next_is_mark {
+            debug_assert!(len_bytes > 1);
+            at += len_bytes;
+            pos += len_chars as u32;
+            current = char_at(bytes, at);
+            continue;
+        } else if !next_is_mark {
             fold_one(c, (pos, pos + 1), out);
+        } else {
+            // A base char with combining marks: NFKC the whole cluster (`a` + U+0301 →
+            // `á`).
+            let mut cluster = String::new();
+            cluster.push(c);
+            let start = pos;
+            let mut end = at + len;
             pos += 1;
+            while let Some((n, n_len)) = char_at(bytes, end) {
+                if !table.is_mark(n) {
+                    break;
+                }
+                cluster.push(n);
+                end += n_len;
+                pos += 1;
+            }
+            for d in cluster.nfkc() {
+                push_lower(d, (start, pos), out);
+            }
+            at = end;
+            current = char_at(bytes, at);
             continue;
         }
-        // A base char with combining marks: NFKC the whole cluster (e.g. `a` + U+0301 → `á`).
-        let mut cluster = String::new();
-        cluster.push(c);
-        let start = pos;
+        at += len;
         pos += 1;
-        while let Some(&(_, n)) = chars.peek() {
-            if is_plain(n) || canonical_combining_class(n) == 0 {
-                break;
-            }
-            cluster.push(n);
-            chars.next();
-            pos += 1;
-        }
-        for d in cluster.nfkc() {
-            push_lower(d, (start, pos), out);
-        }
+        current = next;
     }
     tail.finish()
+}
+
+/// The char that starts at byte `at` of a str's `bytes` and its length in bytes; `None`
+/// at the end. Decoded here rather than by `str::chars` so that the fold reads each char
+/// once while it looks one ahead (for combining marks). The bytes are valid UTF-8, so a
+/// lead byte says the length and its continuation bytes follow.
+#[inline(always)]
+fn char_at(bytes: &[u8], at: usize) -> Option<(char, usize)> {
+    let b0 = *bytes.get(at)?;
+    if b0 < 0x80 {
+        return Some((char::from(b0), 1));
+    }
+    let cont = |i: usize| u32::from(bytes.get(at + i).map_or(0, |b| b & 0x3F));
+    let (cp, len) = if b0 < 0xE0 {
+        ((u32::from(b0 & 0x1F) << 6) | cont(1), 2)
+    } else if b0 < 0xF0 {
+        ((u32::from(b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        let cp = (u32::from(b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3);
+        (cp, 4)
+    };
+    Some((
+        char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER),
+        len,
+    ))
 }
 
 /// NFKC and lower-case one char (without combining marks after it).
 #[inline]
 fn fold_one<const S: bool>(c: char, span: (u32, u32), out: &mut Tail<'_, S>) {
+    fold_char(c, |d| out.feed(d, span));
+}
+
+/// The chars that NFKC and lower case make of one char (without combining marks after
+/// it): what [`fold_one`] feeds on, and what the `SIMPLE` flag of the table is computed
+/// from.
+#[inline]
+fn fold_char(c: char, mut to: impl FnMut(char)) {
     if c.is_ascii() {
-        out.feed(c.to_ascii_lowercase(), span);
+        to(c.to_ascii_lowercase());
     } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-        out.feed(c, span);
+        to(c);
     } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
         // Full-width ASCII: NFKC is exactly this shift.
         let half = char::from_u32(c as u32 - 0xFEE0).unwrap_or(c);
-        out.feed(half.to_ascii_lowercase(), span);
+        to(half.to_ascii_lowercase());
     } else {
         for d in std::iter::once(c).nfkc() {
-            push_lower(d, span, out);
+            lower(d, &mut to);
         }
     }
 }
 
 #[inline]
 fn push_lower<const S: bool>(c: char, span: (u32, u32), out: &mut Tail<'_, S>) {
-    if c.is_ascii() {
-        out.feed(c.to_ascii_lowercase(), span);
-    } else {
-        for l in c.to_lowercase() {
-            out.feed(l, span);
-        }
-    }
+    lower(c, |l| out.feed(l, span));
 }
 
-/// Chars known to need no NFKC composition with a following mark and to be no mark.
 #[inline]
-fn is_plain(c: char) -> bool {
-    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+fn lower(c: char, mut to: impl FnMut(char)) {
+    if c.is_ascii() {
+        to(c.to_ascii_lowercase());
+    } else {
+        for l in c.to_lowercase() {
+            to(l);
+        }
+    }
 }
 
 /// Decodes one HTML entity at the start of `s` (which starts with `&`). Returns the
@@ -417,38 +511,116 @@ const CONTEXTUAL: &[char] = &[
     '兒', '覆', '夥', '藉', '瞭', '麽', '幺', '於', '乾', '著', '苧', '闔', '鍾', '讎', '畫',
 ];
 
-/// Marks a contextual char in the table.
-const CONTEXT_FLAG: u32 = 1 << 31;
+/// In a [`FoldTable`] entry: the char the entry's char simplifies to (fast2s, on its own).
+const CHAR_BITS: u32 = (1 << 21) - 1;
+/// The char folds to itself (NFKC, lower case) and steps 4–6 pass it through when no
+/// whitespace run or `(` is waiting: not whitespace, zero-width, `(` or `&`.
+const SIMPLE: u32 = 1 << 31;
+/// The char has a canonical combining class other than 0: it joins the char before it
+/// for NFKC.
+const MARK: u32 = 1 << 30;
+/// fast2s converts the char depending on its neighbours (`CONTEXTUAL`).
+const CONTEXTUAL_CHAR: u32 = 1 << 29;
 
-/// A table of fast2s's per-char conversion for the BMP's three-byte range (U+0800 up),
-/// built once: fast2s does two to three hash lookups per char, which would dominate the
-/// fold. Contextual chars carry `CONTEXT_FLAG`.
-fn t2s_table() -> &'static [u32] {
-    static TABLE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table = Vec::with_capacity(0x10000 - 0x800);
+/// What the fold does with each BMP char, one read per char: the char it simplifies to
+/// and the flags above. Computed once from the same functions the fold calls
+/// (`unicode-normalization`'s NFKC and combining classes, `char::to_lowercase`, fast2s),
+/// so the fast path cannot disagree with the slow one; astral chars take the slow one.
+///
+/// The table is 256 KiB, and a read that misses the cache costs more than the rest of a
+/// char's fold, so the Han chars that stay as they are (most of any Simplified text) are
+/// also kept as one bit each (`same_han`, 2.6 KiB), which stays in the L1 cache.
+struct FoldTable {
+    entries: Vec<u32>,
+    /// Bit `c - U+4E00` for each char of U+4E00..U+9FFF whose entry is `c | SIMPLE`.
+    same_han: Vec<u64>,
+}
+
+/// The block of CJK Unified Ideographs that `same_han` covers.
+const HAN_START: u32 = 0x4E00;
+const HAN_LEN: u32 = 0xA000 - HAN_START;
+
+impl FoldTable {
+    fn build() -> FoldTable {
+        let mut table = Vec::with_capacity(0x10000);
         let mut buf = String::with_capacity(4);
-        for cp in 0x800u32..0x10000 {
-            let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
-            if CONTEXTUAL.contains(&c) {
-                table.push(cp | CONTEXT_FLAG);
+        let mut folded = Vec::with_capacity(4);
+        for cp in 0u32..0x10000 {
+            let Some(c) = char::from_u32(cp) else {
+                table.push(0); // a surrogate: no char has it
                 continue;
+            };
+            let mut entry = if CONTEXTUAL.contains(&c) {
+                cp | CONTEXTUAL_CHAR
+            } else if is_han(c) {
+                buf.clear();
+                buf.push(c);
+                let converted = fast2s::convert(&buf);
+                let mut it = converted.chars();
+                match (it.next(), it.next()) {
+                    (Some(s), None) => s as u32,
+                    _ => cp,
+                }
+            } else {
+                cp
+            };
+            if canonical_combining_class(c) != 0 {
+                entry |= MARK;
             }
-            if !is_han(c) {
-                table.push(cp);
-                continue;
+            folded.clear();
+            fold_char(c, |d| folded.push(d));
+            if folded == [c] && !is_space(c) && !is_zero_width(c) && c != '(' && c != '&' {
+                entry |= SIMPLE;
             }
-            buf.clear();
-            buf.push(c);
-            let converted = fast2s::convert(&buf);
-            let mut it = converted.chars();
-            table.push(match (it.next(), it.next()) {
-                (Some(s), None) => s as u32,
-                _ => cp,
-            });
+            table.push(entry);
         }
-        table
-    })
+        let mut same_han = vec![0u64; HAN_LEN.div_ceil(64) as usize];
+        for i in 0..HAN_LEN {
+            let cp = HAN_START + i;
+            if table[cp as usize] == cp | SIMPLE {
+                same_han[(i / 64) as usize] |= 1 << (i % 64);
+            }
+        }
+        FoldTable {
+            entries: table,
+            same_han,
+        }
+    }
+
+    /// The entry of `c`; for an astral char, itself with no flags.
+    #[inline(always)]
+    fn entry(&self, c: char) -> u32 {
+        let cp = c as u32;
+        let han = cp.wrapping_sub(HAN_START);
+        if han < HAN_LEN && (self.same_han[(han / 64) as usize] >> (han % 64)) & 1 != 0 {
+            return cp | SIMPLE;
+        }
+        match self.entries.get(cp as usize) {
+            Some(&e) => e,
+            None => cp,
+        }
+    }
+
+    /// Whether `c` has a canonical combining class other than 0.
+    #[inline(always)]
+    fn is_mark(&self, c: char) -> bool {
+        // ASCII and the Han block have none: no table read for most chars.
+        if c.is_ascii() || (HAN_START..HAN_START + HAN_LEN).contains(&(c as u32)) {
+            return false;
+        }
+        match self.entries.get(c as usize) {
+            Some(&e) => e & MARK != 0,
+            None => canonical_combining_class(c) != 0,
+        }
+    }
+}
+
+/// The table, built once per process (about 65,000 chars through NFKC and fast2s's
+/// per-char conversion, which does two or three hash lookups a char and would otherwise
+/// dominate the fold).
+fn fold_table() -> &'static FoldTable {
+    static TABLE: std::sync::OnceLock<FoldTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(FoldTable::build)
 }
 
 /// Traditional → Simplified in place, char for char (the char count never changes).
@@ -458,9 +630,10 @@ fn to_simplified(text: &mut String) {
     }
     let mut out = String::with_capacity(text.len());
     let mut simplifier = Simplifier {
-        table: t2s_table(),
+        table: fold_table(),
         prev_raw: None,
         pending: Vec::new(),
+        open: false,
     };
     for c in text.chars() {
         simplifier.push(&mut out, c);
@@ -564,6 +737,81 @@ mod tests {
         assert_eq!(normalize_term(" 景區 "), "景区");
         assert_eq!(normalize_term("\u{200B}"), "");
         assert_eq!(normalize_term("ＡＢＣ News"), "abc news");
+    }
+
+    #[test]
+    fn the_fold_table_says_what_nfkc_and_lower_case_do() {
+        let table = fold_table();
+        for cp in 0u32..0x10000 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let e = table.entry(c);
+            assert_eq!(
+                e & MARK != 0,
+                canonical_combining_class(c) != 0,
+                "U+{cp:04X}"
+            );
+            assert_eq!(table.is_mark(c), e & MARK != 0, "U+{cp:04X}");
+            if e & SIMPLE != 0 {
+                // Checked by the general route, not by the fold's own shortcuts.
+                assert!(std::iter::once(c).nfkc().eq([c]), "U+{cp:04X}");
+                assert!(c.to_lowercase().eq([c]), "U+{cp:04X}");
+                assert!(!is_space(c) && !is_zero_width(c) && c != '(' && c != '&');
+            }
+        }
+        // The Han bitmap says what the entries say.
+        for cp in HAN_START..HAN_START + HAN_LEN {
+            let c = char::from_u32(cp).unwrap_or_default();
+            assert_eq!(table.entry(c), table.entries[cp as usize], "U+{cp:04X}");
+        }
+        // The chars the fast path exists for; full-width punctuation is not among them
+        // (NFKC makes `，` a `,`).
+        for c in "景区發生踩踏。、“”《》「」abc123-".chars() {
+            assert!(table.entry(c) & SIMPLE != 0, "{c}");
+        }
+        for c in "，；：！？…ABＡ１　 \u{200B}(&".chars() {
+            assert!(table.entry(c) & SIMPLE == 0, "{c:?}");
+        }
+    }
+
+    /// Texts made of the fold's hard cases: Han (Traditional, contextual), CJK and ASCII
+    /// punctuation, full-width forms, combining marks, entities, spaces, zero-width chars,
+    /// inline pinyin and astral chars.
+    fn random_texts() -> Vec<String> {
+        let pieces = [
+            "景", "區", "發", "乾", "著", "於", "兒", "，", "。", "、", "“", "”", "（", "）", "(",
+            ")", "pán", "pan", "A", "b", "Ｃ", "１", " ", "\u{3000}", "\n", "\u{200B}", "\u{301}",
+            "\u{3099}", "e", "&amp;", "&#21306;", "&bogus;", "&", "𠀀", "ﬁ", "Ⅻ", "ｶ", "\u{FF9E}",
+            "ß", "İ", "Σ",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        (0..3000)
+            .map(|_| (0..next(24)).map(|_| pieces[next(pieces.len())]).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_path_folds_as_the_general_one() {
+        for text in random_texts() {
+            let reused = String::from("left over");
+            assert_eq!(
+                fold::<true, true>(&text, String::new()),
+                fold::<true, false>(&text, String::new()),
+                "{text:?}"
+            );
+            assert_eq!(
+                fold::<false, true>(&text, reused).0,
+                fold::<false, false>(&text, String::new()).0,
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

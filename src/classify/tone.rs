@@ -696,8 +696,12 @@ impl ToneScorer {
         dictionary: &Dictionary,
         codes: &mut Vec<u32>,
     ) -> Reading {
-        codes.reserve(folded.len() / 2);
-        let mut model = Accumulator::for_text(folded.len());
+        // Sized by chars, not bytes: a folded text with ASCII or half-width forms has more
+        // chars than a third of its bytes, and the model's three n-grams a char would
+        // otherwise grow its buffer twice (`for_text` counts three bytes a char).
+        let chars = folded.chars().count();
+        codes.reserve(chars);
+        let mut model = Accumulator::for_text(3 * chars);
         let mut breaks: Vec<(usize, bool)> = Vec::new(); // (char index, sentence end)
         let mut quotes: Vec<(usize, usize)> = Vec::new(); // chars inside, [start, end)
         let mut open_quote: Option<usize> = None;
