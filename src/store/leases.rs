@@ -226,6 +226,19 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Option<OutboxRow>> {
+        // A read first, as `claim_evidence`: the daemon asks every turn, and an UPDATE
+        // takes SQLite's write lock even when it claims nothing (a command waiting for the
+        // lock could starve behind an idle daemon).
+        let due: Option<i64> = query::optional_scalar(
+            self.pool(),
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+               AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
+            (now,),
+        )
+        .await?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let sql = self.claim_rows_sql(
             "outbox",
             "sent_at IS NULL AND next_attempt_at <= $3",

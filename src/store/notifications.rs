@@ -91,6 +91,19 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<NotificationRow>> {
+        // A read first, as `claim_mail`: an UPDATE that claims nothing still takes
+        // SQLite's write lock, every turn.
+        let due: Option<i64> = query::optional_scalar(
+            self.pool(),
+            "SELECT id FROM notifications WHERE notifier = $1 AND sent_at IS NULL \
+               AND failed_at IS NULL AND next_attempt_at <= $2 \
+               AND (lease_until IS NULL OR lease_until <= $2) LIMIT 1",
+            (notifier, now),
+        )
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let sql = self.claim_rows_sql(
             "notifications",
             "notifier = $3 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $4",
