@@ -122,6 +122,18 @@ impl Store {
     /// Takes or renews the lease `name` for `holder` until `until`; returns whether
     /// `holder` has it. It is free when nobody holds it or the holder's time ran out.
     pub async fn take_lease(&self, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
+        // A read first: the daemon asks every turn, and a write takes SQLite's write lock
+        // (a command waiting for it could starve). A live lease of another holder is not
+        // taken; this holder's own is renewed once less than half of it is left, so it
+        // still runs out within one lease of this holder's last turn.
+        if let Some((current, held_until)) = self.lease(name).await? {
+            if current != holder && held_until > now {
+                return Ok(false);
+            }
+            if current == holder && held_until - now >= (until - now) / 2 {
+                return Ok(true);
+            }
+        }
         let done = query::execute(
             self.pool(),
             "INSERT INTO leases (name, holder, held_until) VALUES ($1, $2, $3) \
