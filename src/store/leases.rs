@@ -18,7 +18,7 @@
 
 use super::query::{self, Params};
 use super::{Backend, OutboxRow, Store};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::sync::OnceLock;
 
 /// The name of the lease whose holder fires deadlines and other timed mail.
@@ -247,7 +247,8 @@ impl Store {
                AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
             (now,),
         )
-        .await?;
+        .await
+        .context("cannot read the outbox for mail due")?;
         if due.is_none() {
             return Ok(None);
         }

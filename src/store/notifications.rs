@@ -5,7 +5,7 @@
 
 use super::query;
 use super::{Draft, Store, Tx};
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 /// A queued instant message, with the text of the mail it accompanies.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -100,7 +100,8 @@ impl Store {
                AND (lease_until IS NULL OR lease_until <= $2) LIMIT 1",
             (notifier, now),
         )
-        .await?;
+        .await
+        .with_context(|| format!("cannot read the messages due for notifier {notifier}"))?;
         if due.is_none() {
             return Ok(Vec::new());
         }
