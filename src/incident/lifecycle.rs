@@ -17,7 +17,7 @@
 //! recorded); once acknowledged it is monitored again, and the duty officer records any
 //! further response as a note.
 
-use super::{refuse, source_name, Snapshot, StepError};
+use super::{clock_start_of, record_both, record_own, refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
 use crate::config::Config;
 use crate::notify::alert::{alert, queue};
@@ -141,20 +141,12 @@ pub(super) async fn resurge(
         "closed" => {
             store.reopen(tx, incident.id, t).await?;
             let closed = incident.closed_at.unwrap_or(t);
-            store
-                .record_action(
-                    tx,
-                    incident.id,
-                    t,
-                    "yuqing",
-                    ActionKind::Reopened,
-                    Some(&format!(
-                        "item {}, closed {}",
-                        item.id,
-                        local(from_secs(closed), config.daemon.timezone)
-                    )),
-                )
-                .await?;
+            let why = format!(
+                "item {}, closed {}",
+                item.id,
+                local(from_secs(closed), config.daemon.timezone)
+            );
+            record_own(store, tx, incident.id, now, ActionKind::Reopened, &why).await?;
             true
         }
         "monitoring" => {
@@ -162,16 +154,8 @@ pub(super) async fn resurge(
             if !store.mark_resurged(tx, incident.id, since, t).await? {
                 return Ok(incident);
             }
-            store
-                .record_action(
-                    tx,
-                    incident.id,
-                    t,
-                    "yuqing",
-                    ActionKind::Resurgence,
-                    Some(&format!("item {}", item.id)),
-                )
-                .await?;
+            let why = format!("item {}", item.id);
+            record_own(store, tx, incident.id, now, ActionKind::Resurgence, &why).await?;
             false
         }
         _ => return Ok(incident),
@@ -286,16 +270,8 @@ pub(super) async fn settle(
     if !store.start_monitoring(tx, id, secs(until)).await? {
         return Ok(());
     }
-    store
-        .record_action(
-            tx,
-            id,
-            t,
-            "yuqing",
-            ActionKind::Monitoring,
-            Some(&format!("until {}", local(until, config.daemon.timezone))),
-        )
-        .await?;
+    let until_zh = format!("until {}", local(until, config.daemon.timezone));
+    record_own(store, tx, id, now, ActionKind::Monitoring, &until_zh).await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
@@ -427,7 +403,7 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut tx = store.begin().await?;
     let ids = store.monitoring_ended(&mut tx, secs(now)).await?;
     for id in &ids {
-        close(store, &mut tx, config, IncidentId(*id), "yuqing", now).await?;
+        close(store, &mut tx, config, *id, "yuqing", now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -476,17 +452,20 @@ pub async fn merge(
     let moved = store.move_items(&mut tx, from, into, &items).await?;
     store.copy_actions(&mut tx, from, into).await?;
     store.mark_merged(&mut tx, from, into, t, by).await?;
-    store
-        .record_action(
-            &mut tx,
-            from,
-            t,
-            by,
-            ActionKind::Merged,
-            Some(&format!("into #{into}")),
-        )
-        .await?;
     let start = a.clock_start.min(b.clock_start);
+    let merged_in = format!(
+        "#{from} merged in ({moved} items); clock start {}",
+        local(from_secs(start), config.daemon.timezone)
+    );
+    record_both(
+        store,
+        &mut tx,
+        by,
+        t,
+        ActionKind::Merged,
+        [(from, format!("into #{into}")), (into, merged_in)],
+    )
+    .await?;
     store.set_clock_start(&mut tx, into, start).await?;
     let (sa, sb) = (a.severity, b.severity);
     for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
@@ -494,19 +473,6 @@ pub async fn merge(
             .reschedule_deadline(&mut tx, into, kind, secs(due))
             .await?;
     }
-    store
-        .record_action(
-            &mut tx,
-            into,
-            t,
-            by,
-            ActionKind::Merged,
-            Some(&format!(
-                "#{from} merged in ({moved} items); clock start {}",
-                local(from_secs(start), config.daemon.timezone)
-            )),
-        )
-        .await?;
     if sb > sa {
         let a = store
             .incident(&mut *tx, into)
@@ -571,9 +537,8 @@ pub async fn split(
     moved.sort_by_key(|i| i.id);
     let start = moved
         .iter()
-        .map(|i| {
-            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
-        })
+        .copied()
+        .map(clock_start_of)
         .min()
         .unwrap_or(now);
     let severity = a.severity;
@@ -601,9 +566,7 @@ pub async fn split(
     let rest = all
         .iter()
         .filter(|i| !ids.contains(&i.id))
-        .map(|i| {
-            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
-        })
+        .map(clock_start_of)
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
@@ -625,26 +588,18 @@ pub async fn split(
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    store
-        .record_action(
-            &mut tx,
-            id,
-            t,
-            by,
-            ActionKind::Split,
-            Some(&format!("from #{from}: items {list}")),
-        )
-        .await?;
-    store
-        .record_action(
-            &mut tx,
-            from,
-            t,
-            by,
-            ActionKind::Split,
-            Some(&format!("items {list} to #{id}")),
-        )
-        .await?;
+    record_both(
+        store,
+        &mut tx,
+        by,
+        t,
+        ActionKind::Split,
+        [
+            (id, format!("from #{from}: items {list}")),
+            (from, format!("items {list} to #{id}")),
+        ],
+    )
+    .await?;
     let snap = Snapshot::read(store, &mut tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);

@@ -545,8 +545,8 @@ impl Store {
         &self,
         tx: &mut Tx,
         mailed_before: i64,
-    ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
-        let ids: Vec<(i64, i64)> = query::all(
+    ) -> Result<Vec<(IncidentId, Vec<super::ItemRow>)>> {
+        let ids: Vec<(IncidentId, i64)> = query::all(
             &mut **tx,
             &format!(
                 "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
@@ -597,8 +597,8 @@ impl Store {
         tx: &mut Tx,
         now: i64,
         after: &(dyn Fn(Severity) -> i64 + Sync),
-    ) -> Result<Vec<i64>> {
-        let rows: Vec<(i64, Severity, i64)> = query::all(
+    ) -> Result<Vec<IncidentId>> {
+        let rows: Vec<(IncidentId, Severity, i64)> = query::all(
             &mut **tx,
             "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
              WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",

@@ -70,7 +70,7 @@ impl Store {
     }
 
     /// Monitoring incidents whose monitoring period ended at or before `now`.
-    pub async fn monitoring_ended(&self, tx: &mut Tx, now: i64) -> Result<Vec<i64>> {
+    pub async fn monitoring_ended(&self, tx: &mut Tx, now: i64) -> Result<Vec<IncidentId>> {
         Ok(query::scalars(
             &mut **tx,
             "SELECT id FROM incidents WHERE status = 'monitoring' AND monitoring_until <= $1 \
