@@ -5,7 +5,7 @@
 use super::auth::User;
 use super::csrf::{Form, Posted};
 use super::incident_page::FLASH;
-use super::pages;
+use super::pages::{self, Viewer};
 use super::Console;
 use crate::incident::{self, Step};
 use crate::vocab::ids::{IncidentId, ItemId};
@@ -30,6 +30,8 @@ pub async fn act(
     if !ACTIONS.contains(&action.as_str()) {
         return pages::error_page(StatusCode::NOT_FOUND, "没有这个操作。");
     }
+    let v = Viewer::new(&c, user, token);
+    let user = &v.user;
     let allowed = if action == "note" {
         user.can_note()
     } else {
@@ -41,7 +43,7 @@ pub async fn act(
     }
     let back = format!("/incidents/{id}");
     // The new incident of a split is where the duty officer looks next.
-    let (result, target) = match run(&c, &user, id, &action, &form).await {
+    let (result, target) = match run(&c, &v, id, &action, &form).await {
         Ok((said, to)) => {
             tracing::info!(user = %user.name, incident_id = id, action, "console action: {said}");
             ((true, said), to.unwrap_or(back))
@@ -50,7 +52,7 @@ pub async fn act(
         Err(Failed(e)) => return pages::failure(&e),
     };
     let _ = session.insert(FLASH, result).await;
-    (token, Redirect::to(&target)).into_response()
+    (v.token, Redirect::to(&target)).into_response()
 }
 
 enum Outcome {
@@ -76,15 +78,13 @@ fn sort(e: incident::StepError) -> Outcome {
 /// What the workflow said, and where to go next when not back to the incident.
 async fn run(
     c: &Console,
-    user: &User,
+    v: &Viewer,
     id: i64,
     action: &str,
     form: &Form,
 ) -> Result<(String, Option<String>), Outcome> {
-    let settings = c.settings.get();
+    let (settings, now, by) = (&v.settings, v.now, v.user.name.as_str());
     let config = &settings.config;
-    let now = c.clock.now();
-    let by = user.name.as_str();
     let text = |k: &str| form.get(k).map(str::trim).filter(|s| !s.is_empty());
     let step = match action {
         "ack" => Step::Acknowledge,

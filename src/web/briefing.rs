@@ -4,10 +4,8 @@
 //! default yesterday's 日报; links to the day before and after, and to the week (Monday
 //! to Sunday) that holds the day. Read-only: every role may look.
 
-use super::auth::User;
 use super::charts;
-use super::csrf::CsrfToken;
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::Console;
 use crate::notify::briefing::{self, Count, EventLine, Numbers};
 use crate::vocab::clock::local;
@@ -139,23 +137,14 @@ fn links(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Vec<Link> {
     out
 }
 
-pub async fn page(
-    State(c): State<Console>,
-    user: User,
-    token: CsrfToken,
-    Query(p): Query<Params>,
-) -> Response {
-    let settings = c.settings.get();
-    let tz = settings.config.daemon.timezone;
-    let now = c.clock.now();
-    let today = now.with_timezone(&tz).date_naive();
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+    let (tz, now, today) = (v.tz, v.now, v.today());
     let yesterday = today - Duration::days(1);
     let from_s = p.from.clone().unwrap_or_else(|| yesterday.to_string());
     let to_s = p.to.clone().unwrap_or_else(|| from_s.clone());
     let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let layout = Layout::new("舆情简报", &user, &token, "/briefing");
     let mut page = BriefingPage {
-        layout,
+        layout: v.layout("舆情简报", "/briefing"),
         from: from_s.clone(),
         to: to_s.clone(),
         error: None,
@@ -177,16 +166,17 @@ pub async fn page(
                 "日期格式为 2026-11-01；起始日期不晚于结束日期，也不晚于今天；一次最多 92 天。"
                     .into(),
             );
-            return (StatusCode::BAD_REQUEST, token, page).into_response();
+            return (StatusCode::BAD_REQUEST, v.token, page).into_response();
         }
     };
     // Up to the end of `to`, or now for a period that has not ended.
     let start = midnight(from, tz);
     let end = midnight(to + Duration::days(1), tz).min(now);
+    let settings = &v.settings;
     let calendar =
         crate::obligations::needs_calendar(&settings.config).then_some(&settings.calendar);
     let n =
-        match crate::obligations::briefing::gather(&c.store, &settings, calendar, start, end, now)
+        match crate::obligations::briefing::gather(&c.store, settings, calendar, start, end, now)
             .await
         {
             Ok(n) => n,
@@ -287,7 +277,7 @@ pub async fn page(
     page.from = from.to_string();
     page.to = to.to_string();
     page.n = Some(n);
-    (token, page).into_response()
+    (v.token, page).into_response()
 }
 
 #[cfg(test)]

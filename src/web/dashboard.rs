@@ -1,9 +1,7 @@
 //! `/` (总览): open incidents by the nearest deadline, each pending deadline with a live
 //! countdown, counts by state, the own channels' duties, sources failing or silent.
 
-use super::auth::User;
-use super::csrf::CsrfToken;
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::sources::{self, Duty, Health};
 use super::words;
 use super::Console;
@@ -102,14 +100,9 @@ pub struct DashboardPage {
     pub troubled: Vec<Health>,
 }
 
-/// Everything the dashboard shows, as of `now`.
-pub async fn build(
-    c: &Console,
-    layout: Layout,
-    now: DateTime<Utc>,
-) -> anyhow::Result<DashboardPage> {
-    let settings = c.settings.get();
-    let tz = settings.config.daemon.timezone;
+/// Everything the dashboard shows, as `v` sees it.
+pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
+    let (tz, now) = (v.tz, v.now);
     let incidents = c.store.incidents(false).await?;
     let mut deadlines: HashMap<IncidentId, Vec<DeadlineRow>> = HashMap::new();
     for d in c.store.active_deadlines().await? {
@@ -141,15 +134,15 @@ pub async fn build(
     let counts = words::statuses()
         .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
         .collect();
-    let duties = sources::duties(c, now).await?;
+    let duties = sources::duties(c, v).await?;
     // Which sources are in trouble: their states, not a week of their items.
-    let troubled = sources::health(c, now, false)
+    let troubled = sources::health(c, v, false)
         .await?
         .into_iter()
         .filter(|h| matches!(h.state, "unreachable" | "silent"))
         .collect();
     Ok(DashboardPage {
-        layout,
+        layout: v.layout("总览", "/"),
         now: secs(now),
         rows,
         counts,
@@ -158,10 +151,9 @@ pub async fn build(
     })
 }
 
-pub async fn page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
-    let layout = Layout::new("总览", &user, &token, "/");
-    match build(&c, layout, c.clock.now()).await {
-        Ok(p) => (token, p).into_response(),
+pub async fn page(State(c): State<Console>, v: Viewer) -> Response {
+    match build(&c, &v).await {
+        Ok(p) => (v.token, p).into_response(),
         Err(e) => pages::failure(&e),
     }
 }

@@ -6,9 +6,7 @@
 //! The archived HTML is never served, nor its scripts: the page shows the text the article
 //! reader extracted, escaped like every text on the console.
 
-use super::auth::User;
-use super::csrf::CsrfToken;
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::Console;
 use crate::store::EvidenceSummary;
 use crate::vocab::clock::from_secs;
@@ -85,12 +83,7 @@ pub struct EvidencePage {
 
 /// `GET /evidence/{id}`: a kept version's title and text, escaped; any role that reads
 /// incidents.
-pub async fn page(
-    State(c): State<Console>,
-    user: User,
-    token: CsrfToken,
-    Path(id): Path<i64>,
-) -> Response {
+pub async fn page(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> Response {
     let row = match c.store.evidence_version(id).await {
         Ok(Some(r)) if r.sha256.is_some() => r,
         Ok(_) => {
@@ -98,7 +91,7 @@ pub async fn page(
         }
         Err(e) => return pages::failure(&e),
     };
-    let tz = c.settings.get().config.daemon.timezone;
+    let tz = v.tz;
     let (incidents, versions) = match async {
         let incidents = c.store.incidents_of_item(row.item_id).await?;
         let mut versions = Vec::new();
@@ -128,9 +121,8 @@ pub async fn page(
         .clone()
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "（无标题）".into());
-    let layout = Layout::new(format!("存档：{title}"), &user, &token, "");
     let page = EvidencePage {
-        layout,
+        layout: v.layout(format!("存档：{title}"), ""),
         item: row.item_id,
         incidents,
         title,
@@ -144,13 +136,13 @@ pub async fn page(
         text: row.text.clone().unwrap_or_default(),
         versions,
     };
-    (token, page).into_response()
+    (v.token, page).into_response()
 }
 
 /// `GET /incidents/{id}/evidence.warc.gz`: the incident's evidence as one WARC file, as
 /// `yuqing evidence export` writes it; duty officers and leaders only.
-pub async fn download(State(c): State<Console>, user: User, Path(id): Path<i64>) -> Response {
-    if !user.can_note() {
+pub async fn download(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> Response {
+    if !v.user.can_note() {
         return pages::error_page(StatusCode::FORBIDDEN, "只有值班员和领导可以下载证据存档。");
     }
     match c
@@ -172,17 +164,16 @@ pub async fn download(State(c): State<Console>, user: User, Path(id): Path<i64>)
         Ok(r) => r,
         Err(e) => return pages::failure(&e),
     };
-    let settings = c.settings.get();
     let name = format!("incident-{id}.warc.gz");
-    let dir = settings.config.evidence.dir.clone();
-    let (tz, now) = (settings.config.daemon.timezone, c.clock.now());
+    let dir = v.settings.config.evidence.dir.clone();
+    let (tz, now) = (v.tz, v.now);
     let built = tokio::task::spawn_blocking(move || {
         crate::evidence::export::bundle(id, &rows, &dir, &name, tz, now)
     })
     .await;
     match built {
         Ok(Ok(b)) => {
-            tracing::info!(incident_id = id, user = %user.name, versions = b.versions, "evidence downloaded");
+            tracing::info!(incident_id = id, user = %v.user.name, versions = b.versions, "evidence downloaded");
             (
                 [
                     (header::CONTENT_TYPE, "application/gzip".to_string()),

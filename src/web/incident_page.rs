@@ -6,14 +6,13 @@
 //! 920 items with 2 KB titles once made a page too large to serve, and took its action
 //! forms with it (issue 26). The forms come before both lists and do not depend on them.
 
-use super::auth::User;
 use super::charts;
-use super::csrf::CsrfToken;
 use super::dashboard::{DeadlineView, Heading};
 use super::item::{pieces, ItemView, Marked};
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::words;
 use super::Console;
+use crate::config::settings::Settings;
 use crate::store::{IncidentRow, ItemRow};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
@@ -131,8 +130,7 @@ pub struct IncidentPage {
 }
 
 /// Cuts `text` at the evidence spans of `topic` (character offsets).
-fn mark(c: &Console, text: &str, topic: &str, source: &str) -> Marked {
-    let settings = c.settings.get();
+fn mark(settings: &Settings, text: &str, topic: &str, source: &str) -> Marked {
     let found = settings.classifier.classify(text, Some(source));
     let mut spans: Vec<(usize, usize)> = found
         .topics
@@ -167,19 +165,16 @@ fn shown(detail: String, id: i64) -> String {
     )
 }
 
+/// The page of `incident` as `v` sees it, `flash` the answer to their last action on it.
 pub async fn build(
     c: &Console,
-    layout: Layout,
-    user: &User,
-    token: &CsrfToken,
+    v: &Viewer,
     incident: IncidentRow,
     flash: Option<(bool, String)>,
     paging: &Paging,
 ) -> anyhow::Result<IncidentPage> {
-    let settings = c.settings.get();
+    let (settings, user, tz, now) = (&*v.settings, &v.user, v.tz, v.now);
     let config = &settings.config;
-    let tz = config.daemon.timezone;
-    let now = c.clock.now();
     let store = &c.store;
     let id = incident.id.0;
     let deadlines = store.deadlines_of(store.pool(), IncidentId(id)).await?;
@@ -222,12 +217,17 @@ pub async fn build(
     let items = rows
         .iter()
         .map(|it| ItemView {
-            title: mark(c, &it.title, &incident.topic_id, &it.source_id),
-            excerpt: mark(c, &excerpt(&it.summary), &incident.topic_id, &it.source_id),
+            title: mark(settings, &it.title, &incident.topic_id, &it.source_id),
+            excerpt: mark(
+                settings,
+                &excerpt(&it.summary),
+                &incident.topic_id,
+                &it.source_id,
+            ),
             evidence: evidence
                 .get(&it.id)
                 .map(|e| super::evidence::EvidenceView::of(e, tz)),
-            ..ItemView::of(it, &sightings, &settings)
+            ..ItemView::of(it, &sightings, settings)
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store
@@ -318,7 +318,7 @@ pub async fn build(
     by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let by_source = charts::bars(&by);
     Ok(IncidentPage {
-        layout,
+        layout: v.layout(format!("#{id} {}", incident.title), ""),
         now: secs(now),
         head: Heading::of(&incident),
         active: words::is_active(&incident),
@@ -360,7 +360,7 @@ pub async fn build(
         note_max: crate::incident::NOTE_MAX_CHARS,
         can_note: user.can_note(),
         flash,
-        authenticity_token: token.authenticity_token().unwrap_or_default(),
+        authenticity_token: v.token.authenticity_token().unwrap_or_default(),
         per_hour,
         by_source,
         severities: crate::vocab::severity::Severity::ALL
@@ -375,8 +375,7 @@ pub const FLASH: &str = "flash";
 
 pub async fn page(
     State(c): State<Console>,
-    user: User,
-    token: CsrfToken,
+    v: Viewer,
     session: Session,
     Path(id): Path<i64>,
     Query(paging): Query<Paging>,
@@ -389,9 +388,8 @@ pub async fn page(
         Err(e) => return pages::failure(&e),
     };
     let flash: Option<(bool, String)> = session.remove(FLASH).await.ok().flatten();
-    let layout = Layout::new(format!("#{id} {}", incident.title), &user, &token, "");
-    match build(&c, layout, &user, &token, incident, flash, &paging).await {
-        Ok(p) => (token, p).into_response(),
+    match build(&c, &v, incident, flash, &paging).await {
+        Ok(p) => (v.token, p).into_response(),
         Err(e) => pages::failure(&e),
     }
 }

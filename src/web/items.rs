@@ -3,10 +3,8 @@
 //! search index (`store::search`) and its words are marked in each title, and in an
 //! excerpt of the item's text when they are found there.
 
-use super::auth::User;
-use super::csrf::CsrfToken;
 use super::item::{pieces, ItemView, Marked, Piece};
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::Console;
 use crate::store::{ItemFilter, SearchQuery};
 use crate::vocab::clock::{from_secs, midnight, secs};
@@ -85,15 +83,9 @@ fn link(p: &Params, page: i64, format: Option<&str>) -> String {
     format!("/items?{}", s.finish())
 }
 
-pub async fn page(
-    State(c): State<Console>,
-    user: User,
-    token: CsrfToken,
-    Query(p): Query<Params>,
-) -> Response {
-    let settings = c.settings.get();
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+    let (settings, tz) = (&v.settings, v.tz);
     let config = &settings.config;
-    let tz = config.daemon.timezone;
     let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = ItemFilter {
         topic: nonempty(&p.topic),
@@ -126,20 +118,20 @@ pub async fn page(
                 .as_ref()
                 .map(|q| excerpt(&i.summary, &q.marks(&i.summary)))
                 .unwrap_or_default(),
-            ..ItemView::of(i, &sightings, &settings)
+            ..ItemView::of(i, &sightings, settings)
         })
         .collect();
     if p.format.as_deref() == Some("json") {
         let list: Vec<_> = rows.iter().map(|i| i.json(&sightings, tz)).collect();
         return Json(json!({
             "total": total, "more": more, "page": page, "per_page": PER_PAGE, "items": list,
-            "as_of": from_secs(secs(c.clock.now())).with_timezone(&tz).to_rfc3339(),
+            "as_of": from_secs(secs(v.now)).with_timezone(&tz).to_rfc3339(),
         }))
         .into_response();
     }
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let view = ItemsPage {
-        layout: Layout::new("信息", &user, &token, "/items"),
+        layout: v.layout("信息", "/items"),
         topics: settings
             .watchlists
             .topics
@@ -161,7 +153,7 @@ pub async fn page(
         json_link: link(&p, page, Some("json")),
         p,
     };
-    (token, view).into_response()
+    (v.token, view).into_response()
 }
 
 /// `text` in pieces, the char ranges `marks` marked.

@@ -1,16 +1,69 @@
-//! What every page shares: the frame (title, navigation, who is logged in, the logout
-//! form), the security headers, the error pages; and the watchlist test page.
+//! What every page shares: who is looking and as of when (`Viewer`), the frame (title,
+//! navigation, who is logged in, the logout form), the security headers, the error pages;
+//! and the watchlist test page.
 
 use super::auth::User;
 use super::csrf::CsrfToken;
 use super::csrf::Posted;
 use super::Console;
+use crate::config::settings::Settings;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use std::sync::Arc;
+
+/// Who is looking, and as of when: the logged-in user, the token their forms carry, one
+/// snapshot of the settings (a reload halfway through a page does not mix two), their
+/// time zone, and the instant the page shows. Every page's handler takes one; a request
+/// without a session is sent to log in first (`User`).
+pub struct Viewer {
+    pub user: User,
+    pub token: CsrfToken,
+    pub settings: Arc<Settings>,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+impl Viewer {
+    /// `user` with `token`, as of now: for a form's answer, whose token was checked
+    /// (`Posted`).
+    pub fn new(c: &Console, user: User, token: CsrfToken) -> Viewer {
+        let settings = c.settings.get();
+        Viewer {
+            user,
+            token,
+            tz: settings.config.daemon.timezone,
+            settings,
+            now: c.clock.now(),
+        }
+    }
+
+    /// The frame of a page titled `title`, under the navigation entry `nav`.
+    pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
+        Layout::new(title, &self.user, &self.token, nav)
+    }
+
+    /// The local date now.
+    pub fn today(&self) -> NaiveDate {
+        self.now.with_timezone(&self.tz).date_naive()
+    }
+}
+
+impl FromRequestParts<Console> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, c: &Console) -> Result<Viewer, Response> {
+        let user = User::from_request_parts(parts, c).await?;
+        let token = CsrfToken::from_request_parts(parts, c).await?;
+        Ok(Viewer::new(c, user, token))
+    }
+}
 
 /// The frame around a page.
 pub struct Layout {
@@ -35,12 +88,7 @@ impl Layout {
         }
     }
 
-    pub fn new(
-        title: impl Into<String>,
-        user: &User,
-        token: &CsrfToken,
-        nav: &'static str,
-    ) -> Layout {
+    fn new(title: impl Into<String>, user: &User, token: &CsrfToken, nav: &'static str) -> Layout {
         Layout {
             title: title.into(),
             user: Some((user.name.clone(), user.role.zh())),
@@ -174,8 +222,8 @@ struct ExplainedTopic {
     words: String,
 }
 
-pub async fn classify_page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
-    render_classify(&c, &user, token, String::new(), String::new(), None)
+pub async fn classify_page(v: Viewer) -> Response {
+    render_classify(v, String::new(), String::new(), None)
 }
 
 pub async fn classify(
@@ -186,10 +234,11 @@ pub async fn classify(
     if !user.can_classify() {
         return forbidden("测试监测词表（仅运维）");
     }
+    let v = Viewer::new(&c, user, token);
     let text = form.get("text").unwrap_or("").to_string();
     let source = form.get("source").unwrap_or("").to_string();
-    let settings = c.settings.get();
-    let e = settings
+    let e = v
+        .settings
         .classifier
         .explain(&text, Some(source.as_str()).filter(|s| !s.is_empty()));
     let result = Explained {
@@ -212,27 +261,20 @@ pub async fn classify(
             .collect(),
         untouched: e.untouched,
     };
-    render_classify(&c, &user, token, text, source, Some(result))
+    render_classify(v, text, source, Some(result))
 }
 
-fn render_classify(
-    c: &Console,
-    user: &User,
-    token: CsrfToken,
-    text: String,
-    source: String,
-    result: Option<Explained>,
-) -> Response {
-    if !user.can_classify() {
+fn render_classify(v: Viewer, text: String, source: String, result: Option<Explained>) -> Response {
+    if !v.user.can_classify() {
         return forbidden("测试监测词表（仅运维）");
     }
-    let settings = c.settings.get();
     let page = ClassifyPage {
-        layout: Layout::new("词表测试", user, &token, "/classify"),
-        authenticity_token: token.authenticity_token().unwrap_or_default(),
+        layout: v.layout("词表测试", "/classify"),
+        authenticity_token: v.token.authenticity_token().unwrap_or_default(),
         text,
         source,
-        sources: settings
+        sources: v
+            .settings
             .config
             .sources
             .iter()
@@ -240,5 +282,5 @@ fn render_classify(
             .collect(),
         result,
     };
-    (token, page).into_response()
+    (v.token, page).into_response()
 }

@@ -2,10 +2,8 @@
 //! incidents`, with `&format=csv` giving the same CSV; charts of incidents per day by
 //! severity and of deadlines met versus missed.
 
-use super::auth::User;
 use super::charts;
-use super::csrf::CsrfToken;
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::Console;
 use crate::notify::report::{self, Line};
 use crate::vocab::clock::{midnight, secs};
@@ -38,16 +36,8 @@ struct ReportPage {
     csv_link: String,
 }
 
-pub async fn page(
-    State(c): State<Console>,
-    user: User,
-    token: CsrfToken,
-    Query(p): Query<Params>,
-) -> Response {
-    let settings = c.settings.get();
-    let tz = settings.config.daemon.timezone;
-    let now = c.clock.now();
-    let today = now.with_timezone(&tz).date_naive();
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+    let (tz, now, today) = (v.tz, v.now, v.today());
     let month_start = today.with_day(1).unwrap_or(today);
     let from_s = p.from.clone().unwrap_or_else(|| month_start.to_string());
     let to_s = p.to.clone().unwrap_or_else(|| today.to_string());
@@ -56,7 +46,7 @@ pub async fn page(
         (Some(f), Some(t)) if f <= t => (f, t),
         _ => {
             let page = ReportPage {
-                layout: Layout::new("考核报表", &user, &token, "/report"),
+                layout: v.layout("考核报表", "/report"),
                 error: Some("日期格式为 2026-11-01，且起始日期不晚于结束日期。".into()),
                 from: from_s,
                 to: to_s,
@@ -67,7 +57,7 @@ pub async fn page(
                 met_missed: String::new(),
                 csv_link: String::new(),
             };
-            return (StatusCode::BAD_REQUEST, token, page).into_response();
+            return (StatusCode::BAD_REQUEST, v.token, page).into_response();
         }
     };
     let at = |d: NaiveDate| midnight(d, tz).timestamp();
@@ -172,7 +162,7 @@ pub async fn page(
             .finish()
     );
     let page = ReportPage {
-        layout: Layout::new("考核报表", &user, &token, "/report"),
+        layout: v.layout("考核报表", "/report"),
         from: from.to_string(),
         to: to.to_string(),
         error: None,
@@ -183,5 +173,5 @@ pub async fn page(
         met_missed,
         csv_link,
     };
-    (token, page).into_response()
+    (v.token, page).into_response()
 }

@@ -1,9 +1,7 @@
 //! `/sources`: each source's and own channel's health (unreachable versus silent), and the
 //! board of publication duties.
 
-use super::auth::User;
-use super::csrf::CsrfToken;
-use super::pages::{self, Layout};
+use super::pages::{self, Layout, Viewer};
 use super::words::ago;
 use super::Console;
 use crate::obligations;
@@ -13,7 +11,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// One source or channel's health as a person reads it.
@@ -35,13 +32,11 @@ pub struct Health {
     pub last_error: String,
 }
 
-/// The health of every source (and, with `channels`, every own channel).
+/// The health of every source and every own channel, as `v` sees it.
 /// `reading`: also when each source's newest item came and how late its items were heard
 /// (a week of items read), which the sources page shows and the dashboard does not.
-pub async fn health(c: &Console, now: DateTime<Utc>, reading: bool) -> anyhow::Result<Vec<Health>> {
-    let settings = c.settings.get();
-    let config = &settings.config;
-    let tz = config.daemon.timezone;
+pub async fn health(c: &Console, v: &Viewer, reading: bool) -> anyhow::Result<Vec<Health>> {
+    let (config, tz, now) = (&v.settings.config, v.tz, v.now);
     let states: HashMap<String, crate::store::SourceState> = c
         .store
         .source_states()
@@ -118,11 +113,11 @@ pub struct Duty {
     pub note: String,
 }
 
-pub async fn duties(c: &Console, now: DateTime<Utc>) -> anyhow::Result<Vec<Duty>> {
-    let settings = c.settings.get();
-    let tz = settings.config.daemon.timezone;
+/// The publication duty of every own channel, as `v` sees it.
+pub async fn duties(c: &Console, v: &Viewer) -> anyhow::Result<Vec<Duty>> {
+    let (settings, tz) = (&v.settings, v.tz);
     let all =
-        obligations::evaluate(&c.store, &settings.config, Some(&settings.calendar), now).await?;
+        obligations::evaluate(&c.store, &settings.config, Some(&settings.calendar), v.now).await?;
     Ok(all
         .into_iter()
         .filter_map(|d| {
@@ -153,16 +148,15 @@ struct SourcesPage {
     duties: Vec<Duty>,
 }
 
-pub async fn page(State(c): State<Console>, user: User, token: CsrfToken) -> Response {
-    let now = c.clock.now();
-    let (health, duties) = match (health(&c, now, true).await, duties(&c, now).await) {
+pub async fn page(State(c): State<Console>, v: Viewer) -> Response {
+    let (health, duties) = match (health(&c, &v, true).await, duties(&c, &v).await) {
         (Ok(h), Ok(d)) => (h, d),
         (Err(e), _) | (_, Err(e)) => return pages::failure(&e),
     };
     let page = SourcesPage {
-        layout: Layout::new("来源与渠道", &user, &token, "/sources"),
+        layout: v.layout("来源与渠道", "/sources"),
         health,
         duties,
     };
-    (token, page).into_response()
+    (v.token, page).into_response()
 }
