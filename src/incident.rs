@@ -498,11 +498,19 @@ impl Snapshot {
 }
 
 /// Mails leaders about every deadline that passed unmet, once each; returns how many.
+///
+/// Like every step of the loop, it reads before it takes the write lock: on SQLite a
+/// write transaction holds the database's one write lock, and an idle daemon that took it
+/// every turn would keep a command or the console waiting, and write every turn.
 pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
-    let mut tx = store.begin().await?;
     let repeat_before = secs(now) - config.deadlines.repeat_escalation.as_secs() as i64;
+    let pending = store.breached_deadlines(store.pool(), secs(now), repeat_before);
+    if pending.await?.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
     let due = store
-        .breached_deadlines(&mut tx, secs(now), repeat_before)
+        .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
     for d in &due {
         let snap = Snapshot::read(store, &mut tx, d.incident_id).await?;
@@ -561,23 +569,36 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     if horizon == 0 {
         return Ok(0);
     }
+    // The closest-to-due offset already reached and not yet reminded. Offsets reached
+    // before the incident opened are skipped: the opening mail told the time left.
+    let offset_due = |dl: &crate::store::DeadlineRow, opened_at: i64| {
+        offsets(dl.kind)
+            .into_iter()
+            .filter(|o| *o >= dl.due_at - secs(now) && dl.due_at - o > opened_at)
+            .filter(|o| dl.reminded_before.is_none_or(|r| *o < r))
+            .min()
+    };
+    // Read first (see `fire_breaches`): a deadline is upcoming for hours, a reminder due
+    // for one turn.
+    let mut pending = false;
+    let (from, until) = (secs(now), secs(now) + horizon);
+    for dl in store.upcoming_deadlines(store.pool(), from, until).await? {
+        let incident = store.incident(store.pool(), dl.incident_id).await?;
+        if incident.is_some_and(|i| offset_due(&dl, i.opened_at).is_some()) {
+            pending = true;
+            break;
+        }
+    }
+    if !pending {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
-    let upcoming = store
-        .upcoming_deadlines(&mut tx, secs(now), secs(now) + horizon)
-        .await?;
+    let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
     let mut sent = 0;
     for dl in &upcoming {
         let snap = Snapshot::read(store, &mut tx, dl.incident_id).await?;
-        let incident = &snap.incident;
         let left = dl.due_at - secs(now);
-        // The closest-to-due offset already reached and not yet reminded. Offsets reached
-        // before the incident opened are skipped: the opening mail told the time left.
-        let Some(offset) = offsets(dl.kind)
-            .into_iter()
-            .filter(|o| *o >= left && dl.due_at - o > incident.opened_at)
-            .filter(|o| dl.reminded_before.is_none_or(|r| *o < r))
-            .min()
-        else {
+        let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
             continue;
         };
         let source = source_name(config, &snap.first().source_id);
@@ -605,9 +626,18 @@ pub async fn fire_unacknowledged(
     now: DateTime<Utc>,
 ) -> Result<usize> {
     let policy = |severity: Severity| config.escalation.policy(severity).unacknowledged_after;
+    let after = |s| policy(s).as_secs() as i64;
+    // Read first (see `fire_breaches`).
+    if store
+        .unacknowledged(store.pool(), secs(now), &after)
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
     let ids = store
-        .take_unacknowledged(&mut tx, secs(now), &|s| policy(s).as_secs() as i64)
+        .take_unacknowledged(&mut tx, secs(now), &after)
         .await?;
     for id in &ids {
         let snap = Snapshot::read(store, &mut tx, *id).await?;
@@ -644,6 +674,11 @@ pub async fn fire_unacknowledged(
 /// incident per `[mail] new_items_every`; returns how many mails were queued.
 pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
     let mailed_before = secs(now) - config.mail.new_items_every.as_secs() as i64;
+    // Read first (see `fire_breaches`).
+    let pending = store.with_new_items(store.pool(), mailed_before);
+    if pending.await?.is_empty() {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
     let batches = store
         .incidents_with_new_items(&mut tx, mailed_before)

@@ -400,8 +400,16 @@ pub(super) async fn dismiss(
 
 /// Closes the incidents whose monitoring period ended; returns how many.
 pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
+    // Read first (see `fire_breaches`).
+    if store
+        .monitoring_ended(store.pool(), secs(now))
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
-    let ids = store.monitoring_ended(&mut tx, secs(now)).await?;
+    let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
     for id in &ids {
         close(store, &mut tx, config, *id, "yuqing", now).await?;
     }
