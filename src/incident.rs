@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 
 mod lifecycle;
 
-pub use lifecycle::{fire_lifecycle, merge, split};
+pub use lifecycle::{fire_lifecycle, merge, split, Obligations};
 
 /// The longest title a person may give an incident, in characters: one line of a list, a
 /// mail's subject, a row of the briefing.
@@ -257,15 +257,8 @@ pub async fn on_match(
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
         store.insert_deadline(tx, id, kind, secs(due)).await?;
     }
-    let obligation = settings
-        .watchlists
-        .topics
-        .iter()
-        .find(|t| t.id == topic_id)
-        .and_then(|t| t.obligation);
-    if let Some(o) = obligation {
-        lifecycle::add_obligation(store, tx, config, &settings.calendar, id, o, start).await?;
-    }
+    let obligations = Obligations::of_settings(settings);
+    lifecycle::add_obligation(store, tx, config, obligations, id, topic_id, start).await?;
     let first = format!("first item {}", item.id);
     record_own(store, tx, id, now, ActionKind::Opened, &first).await?;
     let also = |other: IncidentId, topic: &str| {

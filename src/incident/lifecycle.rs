@@ -19,6 +19,8 @@
 
 use super::{clock_start_of, record_both, record_own, refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
+use crate::classify::watchlist::Topic;
+use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::notify::alert::{alert, queue};
 use crate::notify::mail;
@@ -198,18 +200,52 @@ pub(super) async fn resurge(
     Ok(snap.incident)
 }
 
-/// Adds the working-day deadline of `obligation` counted from `start` on the calendar; a
-/// count that reaches a year without data is counted Monday–Friday and flagged.
+/// The working-day duties a new incident owes: its topic's `obligation` (e.g. a reply to a
+/// 市长信箱 message within 5 working days), counted on the calendar. An incident an item
+/// opens and one split off another owe them alike.
+#[derive(Clone, Copy)]
+pub struct Obligations<'a> {
+    pub calendar: &'a Calendar,
+    pub topics: &'a [Topic],
+}
+
+impl<'a> Obligations<'a> {
+    /// The running settings' calendar and watchlists.
+    pub fn of_settings(settings: &'a Settings) -> Obligations<'a> {
+        Obligations {
+            calendar: &settings.calendar,
+            topics: &settings.watchlists.topics,
+        }
+    }
+
+    fn of(&self, topic_id: &str) -> Option<Obligation> {
+        self.topics
+            .iter()
+            .find(|t| t.id == topic_id)
+            .and_then(|t| t.obligation)
+    }
+}
+
+/// Adds the working-day deadline that incidents of `topic_id` owe, if any, counted from
+/// `start` on the calendar; a count that reaches a year without data is counted
+/// Monday–Friday and flagged.
 pub(super) async fn add_obligation(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    calendar: &Calendar,
+    obligations: Obligations<'_>,
     incident: IncidentId,
-    obligation: Obligation,
+    topic_id: &str,
     start: DateTime<Utc>,
 ) -> Result<()> {
-    let due = calendar.add_working_days(start, obligation.working_days(), config.daemon.timezone);
+    let Some(obligation) = obligations.of(topic_id) else {
+        return Ok(());
+    };
+    let due = obligations.calendar.add_working_days(
+        start,
+        obligation.working_days(),
+        config.daemon.timezone,
+    );
     let years: Vec<String> = due.uncertain_years.iter().map(|y| y.to_string()).collect();
     let duty = format!(
         "{}（{}个工作日）",
@@ -506,14 +542,12 @@ pub async fn merge(
 }
 
 /// Moves `items` of incident `from` into a new incident of the same topic and severity,
-/// with its own deadlines counted from those items' clock start (and the working-day
-/// obligation `obligation_of` gives for the topic); returns the new id.
-#[allow(clippy::too_many_arguments)]
+/// with its own deadlines counted from those items' clock start (and the topic's working-day
+/// obligation); returns the new id.
 pub async fn split(
     store: &Store,
     config: &Config,
-    calendar: &Calendar,
-    obligation_of: &(dyn Fn(&str) -> Option<Obligation> + Sync),
+    obligations: Obligations<'_>,
     from: IncidentId,
     items: &[ItemId],
     by: &str,
@@ -588,9 +622,7 @@ pub async fn split(
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
         store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
     }
-    if let Some(o) = obligation_of(&a.topic_id) {
-        add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
-    }
+    add_obligation(store, &mut tx, config, obligations, id, &a.topic_id, start).await?;
     let list = ids
         .iter()
         .map(|i| i.to_string())

@@ -162,16 +162,16 @@ async fn propose(
         return Ok(false);
     }
     let url = post.link.clone().unwrap_or_else(|| channel.url.to_string());
-    store
-        .record_action(
-            &mut tx,
-            incident.id,
-            t,
-            "yuqing",
-            ActionKind::ReleaseCandidate,
-            Some(&format!("{} 《{}》 {url}", channel.name, post.title)),
-        )
-        .await?;
+    let found = format!("{} 《{}》 {url}", channel.name, post.title);
+    incident::record_own(
+        store,
+        &mut tx,
+        incident.id,
+        now,
+        ActionKind::ReleaseCandidate,
+        &found,
+    )
+    .await?;
     let auto = config.deadlines.auto_confirm_release;
     if auto {
         let step = Step::Release {
