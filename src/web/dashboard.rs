@@ -1,7 +1,7 @@
 //! `/` (总览): open incidents by the nearest deadline, each pending deadline with a live
 //! countdown, counts by state, the own channels' duties, sources failing or silent.
 
-use super::pages::{self, Layout, Viewer};
+use super::pages::{Answer, Layout, Viewer};
 use super::sources::{self, Duty, Health};
 use super::words;
 use super::Console;
@@ -13,7 +13,7 @@ use crate::vocab::state::DeadlineState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
@@ -151,9 +151,7 @@ pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
     })
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer) -> Response {
-    match build(&c, &v).await {
-        Ok(p) => (v.token, p).into_response(),
-        Err(e) => pages::failure(&e),
-    }
+pub async fn page(State(c): State<Console>, v: Viewer) -> Answer {
+    let page = build(&c, &v).await?;
+    Ok((v.token, page).into_response())
 }

@@ -4,14 +4,14 @@
 //! excerpt of the item's text when they are found there.
 
 use super::item::{pieces, ItemView, Marked, Piece};
-use super::pages::{self, Layout, Viewer};
+use super::pages::{Answer, Layout, Viewer};
 use super::Console;
 use crate::store::{ItemFilter, SearchQuery};
 use crate::vocab::clock::{from_secs, midnight, secs};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Json};
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -83,7 +83,7 @@ fn link(p: &Params, page: i64, format: Option<&str>) -> String {
     format!("/items?{}", s.finish())
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
     let (settings, tz) = (&v.settings, v.tz);
     let config = &settings.config;
     let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
@@ -95,21 +95,14 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         text: nonempty(&p.q),
     };
     let page = p.page.unwrap_or(1).max(1);
-    let found = match c
+    let found = c
         .store
         .items_page(&filter, PER_PAGE, (page - 1) * PER_PAGE)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return pages::failure(&e),
-    };
+        .await?;
     let (rows, total, more) = (found.rows, found.total, found.more);
     let query = filter.text.as_deref().and_then(SearchQuery::parse);
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
-    let sightings = match c.store.sightings(c.store.pool(), &ids).await {
-        Ok(s) => s,
-        Err(e) => return pages::failure(&e),
-    };
+    let sightings = c.store.sightings(c.store.pool(), &ids).await?;
     let lines: Vec<ItemView> = rows
         .iter()
         .map(|i| ItemView {
@@ -123,11 +116,11 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         .collect();
     if p.format.as_deref() == Some("json") {
         let list: Vec<_> = rows.iter().map(|i| i.json(&sightings, tz)).collect();
-        return Json(json!({
+        return Ok(Json(json!({
             "total": total, "more": more, "page": page, "per_page": PER_PAGE, "items": list,
             "as_of": from_secs(secs(v.now)).with_timezone(&tz).to_rfc3339(),
         }))
-        .into_response();
+        .into_response());
     }
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let view = ItemsPage {
@@ -153,7 +146,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         json_link: link(&p, page, Some("json")),
         p,
     };
-    (v.token, view).into_response()
+    Ok((v.token, view).into_response())
 }
 
 /// `text` in pieces, the char ranges `marks` marked.

@@ -3,15 +3,15 @@
 //! severity and of deadlines met versus missed.
 
 use super::charts;
-use super::pages::{self, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
 use super::Console;
 use crate::notify::report::{self, Line};
 use crate::vocab::clock::{midnight, secs};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(serde::Deserialize, Default)]
@@ -36,7 +36,7 @@ struct ReportPage {
     csv_link: String,
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
     let (tz, now, today) = (v.tz, v.now, v.today());
     let month_start = today.with_day(1).unwrap_or(today);
     let from_s = p.from.clone().unwrap_or_else(|| month_start.to_string());
@@ -57,21 +57,15 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
                 met_missed: String::new(),
                 csv_link: String::new(),
             };
-            return (StatusCode::BAD_REQUEST, v.token, page).into_response();
+            return Ok((StatusCode::BAD_REQUEST, v.token, page).into_response());
         }
     };
     let at = |d: NaiveDate| midnight(d, tz).timestamp();
     let (start, end) = (at(from), at(to + Duration::days(1)));
     let mut rows = Vec::new();
-    let incidents = match c.store.incidents_opened_between(start, end).await {
-        Ok(i) => i,
-        Err(e) => return pages::failure(&e),
-    };
-    for i in incidents {
-        match c.store.deadlines_of(c.store.pool(), i.id).await {
-            Ok(d) => rows.push((i, d)),
-            Err(e) => return pages::failure(&e),
-        }
+    for i in c.store.incidents_opened_between(start, end).await? {
+        let d = c.store.deadlines_of(c.store.pool(), i.id).await?;
+        rows.push((i, d));
     }
     let lines = report::lines(&rows, now, tz);
     if p.format.as_deref() == Some("csv") {
@@ -80,25 +74,12 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         for l in &lines {
             let _ = w.write_record(l.csv_record());
         }
-        let body = match w.into_inner() {
-            Ok(b) => b,
-            Err(e) => return pages::failure(&anyhow::anyhow!("{e}")),
-        };
+        let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
         // A byte order mark first, as the CLI's CSV: Excel then reads the Chinese right.
         let mut out = "\u{feff}".as_bytes().to_vec();
         out.extend(body);
         let name = format!("yuqing-report-{from}-{to}.csv");
-        return (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            out,
-        )
-            .into_response();
+        return Ok(pages::attachment(&name, "text/csv; charset=utf-8", out));
     }
     // Incidents per day by severity.
     let days = (to - from).num_days().clamp(0, 92) + 1;
@@ -173,5 +154,5 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         met_missed,
         csv_link,
     };
-    (v.token, page).into_response()
+    Ok((v.token, page).into_response())
 }
