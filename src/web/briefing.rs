@@ -5,7 +5,7 @@
 //! to Sunday) that holds the day. Read-only: every role may look.
 
 use super::charts;
-use super::pages::{Answer, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
 use super::Console;
 use crate::notify::briefing::{self, Count, EventLine, Numbers};
 use crate::vocab::clock::local;
@@ -92,13 +92,8 @@ fn rows(counts: &[Count]) -> Vec<CountRow> {
 }
 
 fn href(from: NaiveDate, to: NaiveDate) -> String {
-    format!(
-        "/briefing?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("from", &from.to_string())
-            .append_pair("to", &to.to_string())
-            .finish()
-    )
+    let (from, to) = (from.to_string(), to.to_string());
+    pages::href("/briefing", [("from", from.as_str()), ("to", to.as_str())])
 }
 
 /// The day before and after (or week, for a week from a Monday), and the week that holds
@@ -142,7 +137,6 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     let yesterday = today - Duration::days(1);
     let from_s = p.from.clone().unwrap_or_else(|| yesterday.to_string());
     let to_s = p.to.clone().unwrap_or_else(|| from_s.clone());
-    let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
     let mut page = BriefingPage {
         layout: v.layout("舆情简报", "/briefing"),
         from: from_s.clone(),
@@ -159,7 +153,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         source_chart: String::new(),
         failing: Vec::new(),
     };
-    let (from, to) = match (parse(&from_s), parse(&to_s)) {
+    let (from, to) = match (pages::date(&from_s), pages::date(&to_s)) {
         (Some(f), Some(t)) if f <= t && f <= today && (t - f).num_days() < 92 => (f, t),
         _ => {
             page.error = Some(

@@ -4,7 +4,7 @@
 //! excerpt of the item's text when they are found there.
 
 use super::item::{pieces, ItemView, Marked, Piece};
-use super::pages::{Answer, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
 use super::Console;
 use crate::store::{ItemFilter, SearchQuery};
 use crate::vocab::clock::{from_secs, midnight, secs};
@@ -12,7 +12,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json};
-use chrono::NaiveDate;
 use serde_json::json;
 
 pub const PER_PAGE: i64 = 50;
@@ -56,31 +55,27 @@ struct ItemsPage {
 
 /// The start of the day `text` (`YYYY-MM-DD`) in `tz`, in UTC seconds.
 fn day(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
-    let d = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    Some(midnight(d, tz).timestamp())
+    Some(midnight(pages::date(text)?, tz).timestamp())
 }
 
 /// The URL of this listing with another page (or format), filters kept.
 fn link(p: &Params, page: i64, format: Option<&str>) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [
+    let filters = [
         ("topic", &p.topic),
         ("source", &p.source),
         ("from", &p.from),
         ("to", &p.to),
         ("q", &p.q),
-    ] {
-        if !v.is_empty() {
-            s.append_pair(k, v);
-        }
-    }
-    if page > 1 {
-        s.append_pair("page", &page.to_string());
-    }
-    if let Some(f) = format {
-        s.append_pair("format", f);
-    }
-    format!("/items?{}", s.finish())
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k, v.as_str()));
+    let number = page.to_string();
+    let page = (page > 1).then_some(("page", number.as_str()));
+    pages::href(
+        "/items",
+        filters.chain(page).chain(format.map(|f| ("format", f))),
+    )
 }
 
 pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
@@ -223,5 +218,21 @@ mod tests {
         assert!(shown.contains("[踩踏]事故 后"), "{shown}");
         assert!(shown.ends_with("后…"), "{shown}");
         assert!(excerpt("无关", &q.marks("无关")).is_empty());
+    }
+
+    #[test]
+    fn a_link_keeps_the_filters_given_encoded_and_moves_the_page() {
+        let p = Params {
+            topic: "scenic".into(),
+            q: "踩踏 事故".into(),
+            ..Params::default()
+        };
+        let q = "q=%E8%B8%A9%E8%B8%8F+%E4%BA%8B%E6%95%85";
+        assert_eq!(link(&p, 2, None), format!("/items?topic=scenic&{q}&page=2"));
+        assert_eq!(
+            link(&p, 1, Some("json")),
+            format!("/items?topic=scenic&{q}&format=json")
+        );
+        assert_eq!(link(&Params::default(), 1, None), "/items?");
     }
 }

@@ -171,6 +171,18 @@ struct ErrorPage {
     message: String,
 }
 
+/// A date as forms and links carry it, `2026-11-01` (white space around it ignored).
+pub fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// A link to `path` with `pairs` as its query, each encoded.
+pub fn href<'a>(path: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(pairs);
+    format!("{path}?{}", query.finish())
+}
+
 /// Why a page could not be shown, by cause: something broke (the store, mostly: a 500,
 /// logged, `failure`) or what was asked for is not there (a 404 saying so). Handlers answer
 /// `Answer` and use `?` (axum's `anyhow-error-response` example) instead of a `match` at

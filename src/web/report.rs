@@ -41,8 +41,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     let month_start = today.with_day(1).unwrap_or(today);
     let from_s = p.from.clone().unwrap_or_else(|| month_start.to_string());
     let to_s = p.to.clone().unwrap_or_else(|| today.to_string());
-    let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let (from, to) = match (parse(&from_s), parse(&to_s)) {
+    let (from, to) = match (pages::date(&from_s), pages::date(&to_s)) {
         (Some(f), Some(t)) if f <= t => (f, t),
         _ => {
             let page = ReportPage {
@@ -134,18 +133,15 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
             ("进行中".into(), vec![(pending, "bar")]),
         ],
     );
-    let csv_link = format!(
-        "/report?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("from", &from.to_string())
-            .append_pair("to", &to.to_string())
-            .append_pair("format", "csv")
-            .finish()
+    let (from, to) = (from.to_string(), to.to_string());
+    let csv_link = pages::href(
+        "/report",
+        [("from", from.as_str()), ("to", &to), ("format", "csv")],
     );
     let page = ReportPage {
         layout: v.layout("考核报表", "/report"),
-        from: from.to_string(),
-        to: to.to_string(),
+        from,
+        to,
         error: None,
         header: report::HEADER.to_vec(),
         incidents: rows.len(),
