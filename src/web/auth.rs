@@ -10,7 +10,7 @@ use super::csrf::CsrfToken;
 use super::csrf::{self, Posted};
 use super::pages::{self, Answer, Layout};
 use super::Console;
-use crate::store::Claim;
+use crate::store::{Claim, UserRow};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use askama::Template;
@@ -123,6 +123,17 @@ pub(super) fn stamp(password_hash: &str) -> String {
         .collect()
 }
 
+/// A session opened at `since` (UTC seconds) has lived its `[web] session_max` at `now`.
+pub(super) fn too_old(c: &Console, since: i64, now: i64) -> bool {
+    now - since >= c.settings.get().config.web.session_max.as_secs() as i64
+}
+
+/// `u` may go on using a session opened with the password stamped `stamped`: not
+/// disabled since, nor their password changed.
+pub(super) fn still_admitted(u: &UserRow, stamped: Option<&str>) -> bool {
+    u.disabled_at.is_none() && stamped == Some(&*stamp(&u.password_hash))
+}
+
 impl FromRequestParts<Console> for User {
     type Rejection = Response;
 
@@ -161,8 +172,7 @@ impl FromRequestParts<Console> for User {
                 now
             }
         };
-        let max = c.settings.get().config.web.session_max.as_secs() as i64;
-        if now - since >= max {
+        if too_old(c, since, now) {
             tracing::info!(user = %name, "console session ended: older than [web] session_max");
             let _ = session.flush().await;
             return Err(to_login());
@@ -172,10 +182,7 @@ impl FromRequestParts<Console> for User {
             Err(e) => return Err(pages::failure(&e)),
         };
         match row {
-            Some(u)
-                if u.disabled_at.is_none()
-                    && stamped.as_deref() == Some(&*stamp(&u.password_hash)) =>
-            {
+            Some(u) if still_admitted(&u, stamped.as_deref()) => {
                 let role = u.role.parse().unwrap_or(Role::Leader);
                 // Someone is logged in on this connection: the listener keeps it longest.
                 if let Some(peer) = parts.extensions.get::<super::listener::Peer>() {
