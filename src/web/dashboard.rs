@@ -9,7 +9,7 @@ use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
-use crate::vocab::state::DeadlineState;
+use crate::vocab::state::{DeadlineState, IncidentStatus};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -72,9 +72,9 @@ impl Heading {
             id: i.id.0,
             title: i.title.clone(),
             topic: i.topic_name.clone(),
-            severity: words::severity_zh(i.severity),
+            severity: i.severity.zh(),
             severity_class: words::severity_class(i.severity),
-            status: words::status_zh(i.status),
+            status: i.status.zh(),
         }
     }
 }
@@ -131,8 +131,15 @@ pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
     // Nearest deadline first; incidents owing nothing more after, newest first.
     rows.sort_by_key(|r| crate::store::urgency(r.nearest, IncidentId(r.head.id)));
     let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
-    let counts = words::statuses()
-        .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
+    let counts = IncidentStatus::ALL
+        .into_iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                s.zh(),
+                have.get(s.as_str()).copied().unwrap_or(0),
+            )
+        })
         .collect();
     let duties = sources::duties(c, v).await?;
     // Which sources are in trouble: their states, not a week of their items.

@@ -281,7 +281,7 @@ pub async fn build(
         .take(keep.len())
         .map(|(_, e)| e)
         .collect();
-    let mut others: Vec<Other> = if user.can_act() && words::is_active(&incident) {
+    let mut others: Vec<Other> = if user.can_act() && incident.status.is_active() {
         store
             .incidents(false)
             .await?
@@ -320,7 +320,7 @@ pub async fn build(
         layout: v.layout(format!("#{id} {}", incident.title), ""),
         now: secs(now),
         head: Heading::of(&incident),
-        active: words::is_active(&incident),
+        active: incident.status.is_active(),
         unacked: incident.acknowledged_by.is_none(),
         owes_release: deadlines
             .iter()
@@ -352,7 +352,7 @@ pub async fn build(
         timeline,
         record_pager,
         others,
-        can_act: user.can_act() && words::is_active(&incident),
+        can_act: user.can_act() && incident.status.is_active(),
         can_rename: user.can_act()
             && incident.status != crate::vocab::state::IncidentStatus::Merged,
         title_max: crate::incident::TITLE_MAX_CHARS,

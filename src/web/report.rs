@@ -4,9 +4,11 @@
 
 use super::charts;
 use super::pages::{self, Answer, Layout, Viewer};
+use super::words;
 use super::Console;
 use crate::notify::report::{self, Line};
-use crate::vocab::clock::{midnight, secs};
+use crate::vocab::clock::{from_secs, midnight, secs};
+use crate::vocab::severity::Severity;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -34,6 +36,39 @@ struct ReportPage {
     per_day: String,
     met_missed: String,
     csv_link: String,
+}
+
+/// A column a day from `from` to `to` (92 at most) of the incidents `opened` (when, how
+/// severe), each in a part per severity: 一般 (`Severity::ALL`'s first) at the bottom.
+fn per_day(
+    opened: impl Iterator<Item = (i64, Severity)>,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: chrono_tz::Tz,
+) -> Vec<(String, Vec<(i64, &'static str)>)> {
+    let days = (to - from).num_days().clamp(0, 92) + 1;
+    let mut columns: Vec<(String, Vec<(i64, &'static str)>)> = (0..days)
+        .map(|k| {
+            let d = from + Duration::days(k);
+            (
+                d.format("%m-%d").to_string(),
+                Severity::ALL
+                    .map(|s| (0, words::severity_class(s)))
+                    .to_vec(),
+            )
+        })
+        .collect();
+    for (at, severity) in opened {
+        let d = from_secs(at).with_timezone(&tz).date_naive();
+        let day = usize::try_from((d - from).num_days())
+            .ok()
+            .and_then(|k| columns.get_mut(k));
+        let slot = Severity::ALL.iter().position(|&s| s == severity);
+        if let (Some((_, parts)), Some(slot)) = (day, slot) {
+            parts[slot].0 += 1;
+        }
+    }
+    columns
 }
 
 pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
@@ -80,32 +115,12 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         let name = format!("yuqing-report-{from}-{to}.csv");
         return Ok(pages::attachment(&name, "text/csv; charset=utf-8", out));
     }
-    // Incidents per day by severity.
-    let days = (to - from).num_days().clamp(0, 92) + 1;
-    let mut per_day: Vec<(String, Vec<(i64, &'static str)>)> = (0..days)
-        .map(|k| {
-            let d = from + Duration::days(k);
-            (
-                d.format("%m-%d").to_string(),
-                vec![(0, "sev-4"), (0, "sev-3"), (0, "sev-2"), (0, "sev-1")],
-            )
-        })
-        .collect();
-    for (i, _) in &rows {
-        let d = crate::vocab::clock::from_secs(i.opened_at)
-            .with_timezone(&tz)
-            .date_naive();
-        let k = (d - from).num_days();
-        if let Some((_, parts)) = usize::try_from(k).ok().and_then(|k| per_day.get_mut(k)) {
-            let slot = match super::words::severity_class(i.severity) {
-                "sev-1" => 3,
-                "sev-2" => 2,
-                "sev-3" => 1,
-                _ => 0,
-            };
-            parts[slot].0 += 1;
-        }
-    }
+    let per_day = per_day(
+        rows.iter().map(|(i, _)| (i.opened_at, i.severity)),
+        from,
+        to,
+        tz,
+    );
     let (mut met, mut late, mut missed, mut pending) = (0, 0, 0, 0);
     for (i, ds) in &rows {
         for d in ds {
@@ -151,4 +166,45 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         csv_link,
     };
     Ok((v.token, page).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_day_counts_its_incidents_by_severity_the_ordinary_at_the_bottom() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        // 2026-11-01 23:30 and 2026-11-02 00:30 in Shanghai; one before the period.
+        let (late, early, before) = (1_793_547_000, 1_793_550_600, 1_793_419_200);
+        let opened = [
+            (late, Severity::Major),
+            (early, Severity::Ordinary),
+            (early, Severity::EspeciallyMajor),
+            (before, Severity::Major),
+        ];
+        let columns = per_day(opened.into_iter(), day(1), day(3), tz);
+        let shown: Vec<(&str, Vec<(i64, &str)>)> = columns
+            .iter()
+            .map(|(d, parts)| (d.as_str(), parts.clone()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "11-01",
+                    vec![(0, "sev-4"), (0, "sev-3"), (1, "sev-2"), (0, "sev-1")]
+                ),
+                (
+                    "11-02",
+                    vec![(1, "sev-4"), (0, "sev-3"), (0, "sev-2"), (1, "sev-1")]
+                ),
+                (
+                    "11-03",
+                    vec![(0, "sev-4"), (0, "sev-3"), (0, "sev-2"), (0, "sev-1")]
+                ),
+            ]
+        );
+    }
 }
