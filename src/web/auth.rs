@@ -8,9 +8,9 @@
 
 use super::csrf::CsrfToken;
 use super::csrf::{self, Posted};
-use super::pages::{self, Layout};
+use super::pages::{self, Answer, Layout};
 use super::Console;
-use crate::store::Claim;
+use crate::store::{Claim, UserRow};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use askama::Template;
@@ -123,6 +123,17 @@ pub(super) fn stamp(password_hash: &str) -> String {
         .collect()
 }
 
+/// A session opened at `since` (UTC seconds) has lived its `[web] session_max` at `now`.
+pub(super) fn too_old(c: &Console, since: i64, now: i64) -> bool {
+    now - since >= c.settings.get().config.web.session_max.as_secs() as i64
+}
+
+/// `u` may go on using a session opened with the password stamped `stamped`: not
+/// disabled since, nor their password changed.
+pub(super) fn still_admitted(u: &UserRow, stamped: Option<&str>) -> bool {
+    u.disabled_at.is_none() && stamped == Some(&*stamp(&u.password_hash))
+}
+
 impl FromRequestParts<Console> for User {
     type Rejection = Response;
 
@@ -161,8 +172,7 @@ impl FromRequestParts<Console> for User {
                 now
             }
         };
-        let max = c.settings.get().config.web.session_max.as_secs() as i64;
-        if now - since >= max {
+        if too_old(c, since, now) {
             tracing::info!(user = %name, "console session ended: older than [web] session_max");
             let _ = session.flush().await;
             return Err(to_login());
@@ -172,10 +182,7 @@ impl FromRequestParts<Console> for User {
             Err(e) => return Err(pages::failure(&e)),
         };
         match row {
-            Some(u)
-                if u.disabled_at.is_none()
-                    && stamped.as_deref() == Some(&*stamp(&u.password_hash)) =>
-            {
+            Some(u) if still_admitted(&u, stamped.as_deref()) => {
                 let role = u.role.parse().unwrap_or(Role::Leader);
                 // Someone is logged in on this connection: the listener keeps it longest.
                 if let Some(peer) = parts.extensions.get::<super::listener::Peer>() {
@@ -339,7 +346,7 @@ pub async fn login(
     headers: axum::http::HeaderMap,
     session: Session,
     Posted { token, form }: Posted,
-) -> Response {
+) -> Answer {
     let name = form.get("username").unwrap_or("").trim().to_string();
     let password = form.get("password").unwrap_or("").to_string();
     let next = local_path(form.get("next"));
@@ -353,10 +360,10 @@ pub async fn login(
         match c
             .store
             .claim_login_attempt(key, now, FORGET_AFTER, &|n| limit.wait_after(n))
-            .await
+            .await?
         {
-            Ok(Claim::Granted(_)) => {}
-            Ok(Claim::Wait { until }) => {
+            Claim::Granted(_) => {}
+            Claim::Wait { until } => {
                 let wait = (until - now).max(1);
                 tracing::warn!(user = %name, address = %address, key = %key, wait, "console login refused unchecked: too many attempts");
                 let mut r = render_login(
@@ -370,15 +377,15 @@ pub async fn login(
                 if let Ok(v) = wait.to_string().parse() {
                     r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
                 }
-                return r;
+                return Ok(r);
             }
-            Err(e) => return pages::failure(&e),
         }
     }
-    let user = match c.store.user(&name).await {
-        Ok(u) => u.filter(|u| u.disabled_at.is_none()),
-        Err(e) => return pages::failure(&e),
-    };
+    let user = c
+        .store
+        .user(&name)
+        .await?
+        .filter(|u| u.disabled_at.is_none());
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
@@ -391,41 +398,36 @@ pub async fn login(
             // The name's count starts again; the address gets its attempt back, so that
             // people logging in do not use up the attempts of an office behind one
             // address (failures still count there).
-            if let Err(e) = c.store.clear_login_attempts(&by_name).await {
-                return pages::failure(&e);
-            }
-            if let Err(e) = c
-                .store
+            c.store.clear_login_attempts(&by_name).await?;
+            c.store
                 .refund_login_attempt(&by_addr, &|n| PER_ADDRESS.wait_after(n))
-                .await
-            {
-                return pages::failure(&e);
-            }
+                .await?;
             // A new id at login: a session id planted before cannot be ridden.
-            if let Err(e) = session.cycle_id().await {
-                return pages::failure(&anyhow::anyhow!("{e}"));
-            }
+            session
+                .cycle_id()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let _ = session.insert(USER_KEY, &u.name).await;
             let _ = session.insert(STAMP_KEY, stamp(&u.password_hash)).await;
             let _ = session.insert(SINCE_KEY, c.clock.now().timestamp()).await;
             // The forms' token belongs to this session: a token or cookie planted before
             // cannot be ridden either.
             if let Err(r) = csrf::new_session_token(&session).await {
-                return r;
+                return Ok(r);
             }
             tracing::info!(user = %u.name, role = %u.role, address = %address, "console login");
-            (token, Redirect::to(&next)).into_response()
+            Ok((token, Redirect::to(&next)).into_response())
         }
         _ => {
             tracing::warn!(user = %name, address = %address, "console login failed");
-            render_login(
+            Ok(render_login(
                 &c,
                 token,
                 next,
                 Some("用户名或密码不正确。".into()),
                 StatusCode::UNAUTHORIZED,
             )
-            .await
+            .await)
         }
     }
 }

@@ -5,7 +5,7 @@
 //! to Sunday) that holds the day. Read-only: every role may look.
 
 use super::charts;
-use super::pages::{self, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
 use super::Console;
 use crate::notify::briefing::{self, Count, EventLine, Numbers};
 use crate::vocab::clock::local;
@@ -14,7 +14,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(serde::Deserialize, Default)]
@@ -92,13 +92,8 @@ fn rows(counts: &[Count]) -> Vec<CountRow> {
 }
 
 fn href(from: NaiveDate, to: NaiveDate) -> String {
-    format!(
-        "/briefing?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("from", &from.to_string())
-            .append_pair("to", &to.to_string())
-            .finish()
-    )
+    let (from, to) = (from.to_string(), to.to_string());
+    pages::href("/briefing", [("from", from.as_str()), ("to", to.as_str())])
 }
 
 /// The day before and after (or week, for a week from a Monday), and the week that holds
@@ -137,12 +132,11 @@ fn links(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Vec<Link> {
     out
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
     let (tz, now, today) = (v.tz, v.now, v.today());
     let yesterday = today - Duration::days(1);
     let from_s = p.from.clone().unwrap_or_else(|| yesterday.to_string());
     let to_s = p.to.clone().unwrap_or_else(|| from_s.clone());
-    let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
     let mut page = BriefingPage {
         layout: v.layout("舆情简报", "/briefing"),
         from: from_s.clone(),
@@ -159,14 +153,14 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         source_chart: String::new(),
         failing: Vec::new(),
     };
-    let (from, to) = match (parse(&from_s), parse(&to_s)) {
+    let (from, to) = match (pages::date(&from_s), pages::date(&to_s)) {
         (Some(f), Some(t)) if f <= t && f <= today && (t - f).num_days() < 92 => (f, t),
         _ => {
             page.error = Some(
                 "日期格式为 2026-11-01；起始日期不晚于结束日期，也不晚于今天；一次最多 92 天。"
                     .into(),
             );
-            return (StatusCode::BAD_REQUEST, v.token, page).into_response();
+            return Ok((StatusCode::BAD_REQUEST, v.token, page).into_response());
         }
     };
     // Up to the end of `to`, or now for a period that has not ended.
@@ -176,12 +170,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     let calendar =
         crate::obligations::needs_calendar(&settings.config).then_some(&settings.calendar);
     let n =
-        match crate::obligations::briefing::gather(&c.store, settings, calendar, start, end, now)
-            .await
-        {
-            Ok(n) => n,
-            Err(e) => return pages::failure(&e),
-        };
+        crate::obligations::briefing::gather(&c.store, settings, calendar, start, end, now).await?;
     page.links = links(from, to, today);
     page.heading = format!("舆情{}", n.title);
     page.period = briefing::period(&n);
@@ -277,7 +266,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     page.from = from.to_string();
     page.to = to.to_string();
     page.n = Some(n);
-    (v.token, page).into_response()
+    Ok((v.token, page).into_response())
 }
 
 #[cfg(test)]

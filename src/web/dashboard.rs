@@ -1,7 +1,7 @@
 //! `/` (总览): open incidents by the nearest deadline, each pending deadline with a live
 //! countdown, counts by state, the own channels' duties, sources failing or silent.
 
-use super::pages::{self, Layout, Viewer};
+use super::pages::{Answer, Layout, Viewer};
 use super::sources::{self, Duty, Health};
 use super::words;
 use super::Console;
@@ -9,11 +9,11 @@ use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
-use crate::vocab::state::DeadlineState;
+use crate::vocab::state::{DeadlineState, IncidentStatus};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
@@ -72,9 +72,9 @@ impl Heading {
             id: i.id.0,
             title: i.title.clone(),
             topic: i.topic_name.clone(),
-            severity: words::severity_zh(i.severity),
+            severity: i.severity.zh(),
             severity_class: words::severity_class(i.severity),
-            status: words::status_zh(i.status),
+            status: i.status.zh(),
         }
     }
 }
@@ -131,8 +131,15 @@ pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
     // Nearest deadline first; incidents owing nothing more after, newest first.
     rows.sort_by_key(|r| crate::store::urgency(r.nearest, IncidentId(r.head.id)));
     let have: HashMap<String, i64> = c.store.incident_counts().await?.into_iter().collect();
-    let counts = words::statuses()
-        .map(|(s, z)| (s.as_str(), z, have.get(s.as_str()).copied().unwrap_or(0)))
+    let counts = IncidentStatus::ALL
+        .into_iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                s.zh(),
+                have.get(s.as_str()).copied().unwrap_or(0),
+            )
+        })
         .collect();
     let duties = sources::duties(c, v).await?;
     // Which sources are in trouble: their states, not a week of their items.
@@ -151,9 +158,7 @@ pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
     })
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer) -> Response {
-    match build(&c, &v).await {
-        Ok(p) => (v.token, p).into_response(),
-        Err(e) => pages::failure(&e),
-    }
+pub async fn page(State(c): State<Console>, v: Viewer) -> Answer {
+    let page = build(&c, &v).await?;
+    Ok((v.token, page).into_response())
 }

@@ -170,8 +170,7 @@ async fn still_stands(
     since: Option<i64>,
 ) -> bool {
     let now = c.clock.now().timestamp();
-    let max = c.settings.get().config.web.session_max.as_secs() as i64;
-    if since.is_some_and(|t| now - t >= max) {
+    if since.is_some_and(|t| super::auth::too_old(c, t, now)) {
         return false;
     }
     match c.store.load_session(id, now).await {
@@ -180,9 +179,7 @@ async fn still_stands(
         Err(_) => return true, // the database failing is not the user logging out
     }
     match c.store.user(user).await {
-        Ok(Some(u)) => {
-            u.disabled_at.is_none() && stamp == Some(&*super::auth::stamp(&u.password_hash))
-        }
+        Ok(Some(u)) => super::auth::still_admitted(&u, stamp),
         Ok(None) => false,
         Err(_) => true,
     }

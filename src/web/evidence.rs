@@ -6,17 +6,18 @@
 //! The archived HTML is never served, nor its scripts: the page shows the text the article
 //! reader extracted, escaped like every text on the console.
 
-use super::pages::{self, Layout, Viewer};
+use super::pages::{self, Answer, Layout, PageError, Viewer};
 use super::Console;
 use crate::store::EvidenceSummary;
 use crate::vocab::clock::from_secs;
 use crate::vocab::clock::local;
+use crate::vocab::ids::IncidentId;
 use crate::vocab::state::EvidenceState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 
 /// An item's evidence as the incident page shows it.
 pub struct EvidenceView {
@@ -83,39 +84,24 @@ pub struct EvidencePage {
 
 /// `GET /evidence/{id}`: a kept version's title and text, escaped; any role that reads
 /// incidents.
-pub async fn page(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> Response {
-    let row = match c.store.evidence_version(id).await {
-        Ok(Some(r)) if r.sha256.is_some() => r,
-        Ok(_) => {
-            return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 {id} 的存档。"))
-        }
-        Err(e) => return pages::failure(&e),
+pub async fn page(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> Answer {
+    let row = match c.store.evidence_version(id).await? {
+        Some(r) if r.sha256.is_some() => r,
+        _ => return Err(PageError::NotFound(format!("没有编号为 {id} 的存档。"))),
     };
     let tz = v.tz;
-    let (incidents, versions) = match async {
-        let incidents = c.store.incidents_of_item(row.item_id).await?;
-        let mut versions = Vec::new();
-        for i in &incidents {
-            for v in c
-                .store
-                .incident_evidence(crate::vocab::ids::IncidentId(*i))
-                .await?
+    let incidents = c.store.incidents_of_item(row.item_id).await?;
+    let mut versions = Vec::new();
+    for i in &incidents {
+        for e in c.store.incident_evidence(IncidentId(*i)).await? {
+            if e.item_id == row.item_id
+                && e.sha256.is_some()
+                && !versions.iter().any(|(id, _, _)| *id == e.id)
             {
-                if v.item_id == row.item_id
-                    && v.sha256.is_some()
-                    && !versions.iter().any(|(id, _, _)| *id == v.id)
-                {
-                    versions.push((v.id, v.version, local(from_secs(v.captured_at), tz)));
-                }
+                versions.push((e.id, e.version, local(from_secs(e.captured_at), tz)));
             }
         }
-        anyhow::Ok((incidents, versions))
     }
-    .await
-    {
-        Ok(v) => v,
-        Err(e) => return pages::failure(&e),
-    };
     let title = row
         .title
         .clone()
@@ -136,57 +122,29 @@ pub async fn page(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> R
         text: row.text.clone().unwrap_or_default(),
         versions,
     };
-    (v.token, page).into_response()
+    Ok((v.token, page).into_response())
 }
 
 /// `GET /incidents/{id}/evidence.warc.gz`: the incident's evidence as one WARC file, as
 /// `yuqing evidence export` writes it; duty officers and leaders only.
-pub async fn download(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> Response {
+pub async fn download(State(c): State<Console>, v: Viewer, Path(id): Path<i64>) -> Answer {
     if !v.user.can_note() {
-        return pages::error_page(StatusCode::FORBIDDEN, "只有值班员和领导可以下载证据存档。");
+        return Ok(pages::error_page(
+            StatusCode::FORBIDDEN,
+            "只有值班员和领导可以下载证据存档。",
+        ));
     }
-    match c
-        .store
-        .incident(c.store.pool(), crate::vocab::ids::IncidentId(id))
-        .await
-    {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))
-        }
-        Err(e) => return pages::failure(&e),
-    }
-    let rows = match c
-        .store
-        .incident_evidence(crate::vocab::ids::IncidentId(id))
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return pages::failure(&e),
-    };
+    pages::incident(&c, id).await?;
+    let rows = c.store.incident_evidence(IncidentId(id)).await?;
     let name = format!("incident-{id}.warc.gz");
     let dir = v.settings.config.evidence.dir.clone();
     let (tz, now) = (v.tz, v.now);
-    let built = tokio::task::spawn_blocking(move || {
-        crate::evidence::export::bundle(id, &rows, &dir, &name, tz, now)
+    let file = name.clone();
+    let b = tokio::task::spawn_blocking(move || {
+        crate::evidence::export::bundle(id, &rows, &dir, &file, tz, now)
     })
-    .await;
-    match built {
-        Ok(Ok(b)) => {
-            tracing::info!(incident_id = id, user = %v.user.name, versions = b.versions, "evidence downloaded");
-            (
-                [
-                    (header::CONTENT_TYPE, "application/gzip".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"incident-{id}.warc.gz\""),
-                    ),
-                ],
-                b.warc,
-            )
-                .into_response()
-        }
-        Ok(Err(e)) => pages::failure(&anyhow::Error::new(e)),
-        Err(e) => pages::failure(&anyhow::anyhow!("the export failed: {e}")),
-    }
+    .await
+    .map_err(|e| anyhow::anyhow!("the export failed: {e}"))??;
+    tracing::info!(incident_id = id, user = %v.user.name, versions = b.versions, "evidence downloaded");
+    Ok(pages::attachment(&name, "application/gzip", b.warc))
 }

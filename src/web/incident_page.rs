@@ -9,7 +9,7 @@
 use super::charts;
 use super::dashboard::{DeadlineView, Heading};
 use super::item::{pieces, ItemView, Marked};
-use super::pages::{self, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
 use super::words;
 use super::Console;
 use crate::config::settings::Settings;
@@ -20,8 +20,7 @@ use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use tower_sessions::Session;
 
 /// Items on one page of an incident.
@@ -282,7 +281,7 @@ pub async fn build(
         .take(keep.len())
         .map(|(_, e)| e)
         .collect();
-    let mut others: Vec<Other> = if user.can_act() && words::is_active(&incident) {
+    let mut others: Vec<Other> = if user.can_act() && incident.status.is_active() {
         store
             .incidents(false)
             .await?
@@ -321,7 +320,7 @@ pub async fn build(
         layout: v.layout(format!("#{id} {}", incident.title), ""),
         now: secs(now),
         head: Heading::of(&incident),
-        active: words::is_active(&incident),
+        active: incident.status.is_active(),
         unacked: incident.acknowledged_by.is_none(),
         owes_release: deadlines
             .iter()
@@ -353,7 +352,7 @@ pub async fn build(
         timeline,
         record_pager,
         others,
-        can_act: user.can_act() && words::is_active(&incident),
+        can_act: user.can_act() && incident.status.is_active(),
         can_rename: user.can_act()
             && incident.status != crate::vocab::state::IncidentStatus::Merged,
         title_max: crate::incident::TITLE_MAX_CHARS,
@@ -379,17 +378,9 @@ pub async fn page(
     session: Session,
     Path(id): Path<i64>,
     Query(paging): Query<Paging>,
-) -> Response {
-    let incident = match c.store.incident(c.store.pool(), IncidentId(id)).await {
-        Ok(Some(i)) => i,
-        Ok(None) => {
-            return pages::error_page(StatusCode::NOT_FOUND, &format!("没有编号为 #{id} 的事件。"))
-        }
-        Err(e) => return pages::failure(&e),
-    };
+) -> Answer {
+    let incident = pages::incident(&c, id).await?;
     let flash: Option<(bool, String)> = session.remove(FLASH).await.ok().flatten();
-    match build(&c, &v, incident, flash, &paging).await {
-        Ok(p) => (v.token, p).into_response(),
-        Err(e) => pages::failure(&e),
-    }
+    let page = build(&c, &v, incident, flash, &paging).await?;
+    Ok((v.token, page).into_response())
 }

@@ -4,15 +4,14 @@
 //! excerpt of the item's text when they are found there.
 
 use super::item::{pieces, ItemView, Marked, Piece};
-use super::pages::{self, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
 use super::Console;
 use crate::store::{ItemFilter, SearchQuery};
 use crate::vocab::clock::{from_secs, midnight, secs};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Json, Response};
-use chrono::NaiveDate;
+use axum::response::{IntoResponse, Json};
 use serde_json::json;
 
 pub const PER_PAGE: i64 = 50;
@@ -56,34 +55,30 @@ struct ItemsPage {
 
 /// The start of the day `text` (`YYYY-MM-DD`) in `tz`, in UTC seconds.
 fn day(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
-    let d = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    Some(midnight(d, tz).timestamp())
+    Some(midnight(pages::date(text)?, tz).timestamp())
 }
 
 /// The URL of this listing with another page (or format), filters kept.
 fn link(p: &Params, page: i64, format: Option<&str>) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [
+    let filters = [
         ("topic", &p.topic),
         ("source", &p.source),
         ("from", &p.from),
         ("to", &p.to),
         ("q", &p.q),
-    ] {
-        if !v.is_empty() {
-            s.append_pair(k, v);
-        }
-    }
-    if page > 1 {
-        s.append_pair("page", &page.to_string());
-    }
-    if let Some(f) = format {
-        s.append_pair("format", f);
-    }
-    format!("/items?{}", s.finish())
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k, v.as_str()));
+    let number = page.to_string();
+    let page = (page > 1).then_some(("page", number.as_str()));
+    pages::href(
+        "/items",
+        filters.chain(page).chain(format.map(|f| ("format", f))),
+    )
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
     let (settings, tz) = (&v.settings, v.tz);
     let config = &settings.config;
     let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
@@ -95,21 +90,14 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         text: nonempty(&p.q),
     };
     let page = p.page.unwrap_or(1).max(1);
-    let found = match c
+    let found = c
         .store
         .items_page(&filter, PER_PAGE, (page - 1) * PER_PAGE)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return pages::failure(&e),
-    };
+        .await?;
     let (rows, total, more) = (found.rows, found.total, found.more);
     let query = filter.text.as_deref().and_then(SearchQuery::parse);
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
-    let sightings = match c.store.sightings(c.store.pool(), &ids).await {
-        Ok(s) => s,
-        Err(e) => return pages::failure(&e),
-    };
+    let sightings = c.store.sightings(c.store.pool(), &ids).await?;
     let lines: Vec<ItemView> = rows
         .iter()
         .map(|i| ItemView {
@@ -123,11 +111,11 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         .collect();
     if p.format.as_deref() == Some("json") {
         let list: Vec<_> = rows.iter().map(|i| i.json(&sightings, tz)).collect();
-        return Json(json!({
+        return Ok(Json(json!({
             "total": total, "more": more, "page": page, "per_page": PER_PAGE, "items": list,
             "as_of": from_secs(secs(v.now)).with_timezone(&tz).to_rfc3339(),
         }))
-        .into_response();
+        .into_response());
     }
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let view = ItemsPage {
@@ -153,7 +141,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         json_link: link(&p, page, Some("json")),
         p,
     };
-    (v.token, view).into_response()
+    Ok((v.token, view).into_response())
 }
 
 /// `text` in pieces, the char ranges `marks` marked.
@@ -230,5 +218,21 @@ mod tests {
         assert!(shown.contains("[踩踏]事故 后"), "{shown}");
         assert!(shown.ends_with("后…"), "{shown}");
         assert!(excerpt("无关", &q.marks("无关")).is_empty());
+    }
+
+    #[test]
+    fn a_link_keeps_the_filters_given_encoded_and_moves_the_page() {
+        let p = Params {
+            topic: "scenic".into(),
+            q: "踩踏 事故".into(),
+            ..Params::default()
+        };
+        let q = "q=%E8%B8%A9%E8%B8%8F+%E4%BA%8B%E6%95%85";
+        assert_eq!(link(&p, 2, None), format!("/items?topic=scenic&{q}&page=2"));
+        assert_eq!(
+            link(&p, 1, Some("json")),
+            format!("/items?topic=scenic&{q}&format=json")
+        );
+        assert_eq!(link(&Params::default(), 1, None), "/items?");
     }
 }

@@ -7,6 +7,8 @@ use super::csrf::CsrfToken;
 use super::csrf::Posted;
 use super::Console;
 use crate::config::settings::Settings;
+use crate::store::IncidentRow;
+use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{FromRequestParts, Request, State};
@@ -169,6 +171,53 @@ struct ErrorPage {
     message: String,
 }
 
+/// A date as forms and links carry it, `2026-11-01` (white space around it ignored).
+pub fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// A link to `path` with `pairs` as its query, each encoded.
+pub fn href<'a>(path: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(pairs);
+    format!("{path}?{}", query.finish())
+}
+
+/// Why a page could not be shown, by cause: something broke (the store, mostly: a 500,
+/// logged, `failure`) or what was asked for is not there (a 404 saying so). Handlers answer
+/// `Answer` and use `?` (axum's `anyhow-error-response` example) instead of a `match` at
+/// every call.
+pub enum PageError {
+    Failed(anyhow::Error),
+    NotFound(String),
+}
+
+/// A handler's answer: the page, or why there is none.
+pub type Answer = Result<Response, PageError>;
+
+impl<E: Into<anyhow::Error>> From<E> for PageError {
+    fn from(e: E) -> PageError {
+        PageError::Failed(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Failed(e) => failure(&e),
+            PageError::NotFound(what) => error_page(StatusCode::NOT_FOUND, &what),
+        }
+    }
+}
+
+/// The incident `id`, or the 404 saying there is none.
+pub async fn incident(c: &Console, id: i64) -> Result<IncidentRow, PageError> {
+    c.store
+        .incident(c.store.pool(), IncidentId(id))
+        .await?
+        .ok_or_else(|| PageError::NotFound(format!("没有编号为 #{id} 的事件。")))
+}
+
 /// 500, logged with the cause; the page says only that something failed.
 pub fn failure(e: &anyhow::Error) -> Response {
     tracing::error!(error = %format!("{e:#}"), "console request failed");
@@ -187,6 +236,21 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         Ok(html) => (status, axum::response::Html(html)).into_response(),
         Err(_) => (status, message.to_string()).into_response(),
     }
+}
+
+/// `body` as a file to save, named `name`.
+pub fn attachment(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub fn forbidden(what: &str) -> Response {

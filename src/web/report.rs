@@ -3,15 +3,17 @@
 //! severity and of deadlines met versus missed.
 
 use super::charts;
-use super::pages::{self, Layout, Viewer};
+use super::pages::{self, Answer, Layout, Viewer};
+use super::words;
 use super::Console;
 use crate::notify::report::{self, Line};
-use crate::vocab::clock::{midnight, secs};
+use crate::vocab::clock::{from_secs, midnight, secs};
+use crate::vocab::severity::Severity;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use chrono::{Datelike, Duration, NaiveDate};
 
 #[derive(serde::Deserialize, Default)]
@@ -36,13 +38,45 @@ struct ReportPage {
     csv_link: String,
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Response {
+/// A column a day from `from` to `to` (92 at most) of the incidents `opened` (when, how
+/// severe), each in a part per severity: 一般 (`Severity::ALL`'s first) at the bottom.
+fn per_day(
+    opened: impl Iterator<Item = (i64, Severity)>,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: chrono_tz::Tz,
+) -> Vec<(String, Vec<(i64, &'static str)>)> {
+    let days = (to - from).num_days().clamp(0, 92) + 1;
+    let mut columns: Vec<(String, Vec<(i64, &'static str)>)> = (0..days)
+        .map(|k| {
+            let d = from + Duration::days(k);
+            (
+                d.format("%m-%d").to_string(),
+                Severity::ALL
+                    .map(|s| (0, words::severity_class(s)))
+                    .to_vec(),
+            )
+        })
+        .collect();
+    for (at, severity) in opened {
+        let d = from_secs(at).with_timezone(&tz).date_naive();
+        let day = usize::try_from((d - from).num_days())
+            .ok()
+            .and_then(|k| columns.get_mut(k));
+        let slot = Severity::ALL.iter().position(|&s| s == severity);
+        if let (Some((_, parts)), Some(slot)) = (day, slot) {
+            parts[slot].0 += 1;
+        }
+    }
+    columns
+}
+
+pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) -> Answer {
     let (tz, now, today) = (v.tz, v.now, v.today());
     let month_start = today.with_day(1).unwrap_or(today);
     let from_s = p.from.clone().unwrap_or_else(|| month_start.to_string());
     let to_s = p.to.clone().unwrap_or_else(|| today.to_string());
-    let parse = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let (from, to) = match (parse(&from_s), parse(&to_s)) {
+    let (from, to) = match (pages::date(&from_s), pages::date(&to_s)) {
         (Some(f), Some(t)) if f <= t => (f, t),
         _ => {
             let page = ReportPage {
@@ -57,21 +91,15 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
                 met_missed: String::new(),
                 csv_link: String::new(),
             };
-            return (StatusCode::BAD_REQUEST, v.token, page).into_response();
+            return Ok((StatusCode::BAD_REQUEST, v.token, page).into_response());
         }
     };
     let at = |d: NaiveDate| midnight(d, tz).timestamp();
     let (start, end) = (at(from), at(to + Duration::days(1)));
     let mut rows = Vec::new();
-    let incidents = match c.store.incidents_opened_between(start, end).await {
-        Ok(i) => i,
-        Err(e) => return pages::failure(&e),
-    };
-    for i in incidents {
-        match c.store.deadlines_of(c.store.pool(), i.id).await {
-            Ok(d) => rows.push((i, d)),
-            Err(e) => return pages::failure(&e),
-        }
+    for i in c.store.incidents_opened_between(start, end).await? {
+        let d = c.store.deadlines_of(c.store.pool(), i.id).await?;
+        rows.push((i, d));
     }
     let lines = report::lines(&rows, now, tz);
     if p.format.as_deref() == Some("csv") {
@@ -80,52 +108,19 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         for l in &lines {
             let _ = w.write_record(l.csv_record());
         }
-        let body = match w.into_inner() {
-            Ok(b) => b,
-            Err(e) => return pages::failure(&anyhow::anyhow!("{e}")),
-        };
+        let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
         // A byte order mark first, as the CLI's CSV: Excel then reads the Chinese right.
         let mut out = "\u{feff}".as_bytes().to_vec();
         out.extend(body);
         let name = format!("yuqing-report-{from}-{to}.csv");
-        return (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            out,
-        )
-            .into_response();
+        return Ok(pages::attachment(&name, "text/csv; charset=utf-8", out));
     }
-    // Incidents per day by severity.
-    let days = (to - from).num_days().clamp(0, 92) + 1;
-    let mut per_day: Vec<(String, Vec<(i64, &'static str)>)> = (0..days)
-        .map(|k| {
-            let d = from + Duration::days(k);
-            (
-                d.format("%m-%d").to_string(),
-                vec![(0, "sev-4"), (0, "sev-3"), (0, "sev-2"), (0, "sev-1")],
-            )
-        })
-        .collect();
-    for (i, _) in &rows {
-        let d = crate::vocab::clock::from_secs(i.opened_at)
-            .with_timezone(&tz)
-            .date_naive();
-        let k = (d - from).num_days();
-        if let Some((_, parts)) = usize::try_from(k).ok().and_then(|k| per_day.get_mut(k)) {
-            let slot = match super::words::severity_class(i.severity) {
-                "sev-1" => 3,
-                "sev-2" => 2,
-                "sev-3" => 1,
-                _ => 0,
-            };
-            parts[slot].0 += 1;
-        }
-    }
+    let per_day = per_day(
+        rows.iter().map(|(i, _)| (i.opened_at, i.severity)),
+        from,
+        to,
+        tz,
+    );
     let (mut met, mut late, mut missed, mut pending) = (0, 0, 0, 0);
     for (i, ds) in &rows {
         for d in ds {
@@ -153,18 +148,15 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
             ("进行中".into(), vec![(pending, "bar")]),
         ],
     );
-    let csv_link = format!(
-        "/report?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("from", &from.to_string())
-            .append_pair("to", &to.to_string())
-            .append_pair("format", "csv")
-            .finish()
+    let (from, to) = (from.to_string(), to.to_string());
+    let csv_link = pages::href(
+        "/report",
+        [("from", from.as_str()), ("to", &to), ("format", "csv")],
     );
     let page = ReportPage {
         layout: v.layout("考核报表", "/report"),
-        from: from.to_string(),
-        to: to.to_string(),
+        from,
+        to,
         error: None,
         header: report::HEADER.to_vec(),
         incidents: rows.len(),
@@ -173,5 +165,46 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         met_missed,
         csv_link,
     };
-    (v.token, page).into_response()
+    Ok((v.token, page).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_day_counts_its_incidents_by_severity_the_ordinary_at_the_bottom() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        // 2026-11-01 23:30 and 2026-11-02 00:30 in Shanghai; one before the period.
+        let (late, early, before) = (1_793_547_000, 1_793_550_600, 1_793_419_200);
+        let opened = [
+            (late, Severity::Major),
+            (early, Severity::Ordinary),
+            (early, Severity::EspeciallyMajor),
+            (before, Severity::Major),
+        ];
+        let columns = per_day(opened.into_iter(), day(1), day(3), tz);
+        let shown: Vec<(&str, Vec<(i64, &str)>)> = columns
+            .iter()
+            .map(|(d, parts)| (d.as_str(), parts.clone()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "11-01",
+                    vec![(0, "sev-4"), (0, "sev-3"), (1, "sev-2"), (0, "sev-1")]
+                ),
+                (
+                    "11-02",
+                    vec![(1, "sev-4"), (0, "sev-3"), (0, "sev-2"), (1, "sev-1")]
+                ),
+                (
+                    "11-03",
+                    vec![(0, "sev-4"), (0, "sev-3"), (0, "sev-2"), (0, "sev-1")]
+                ),
+            ]
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! `/sources`: each source's and own channel's health (unreachable versus silent), and the
 //! board of publication duties.
 
-use super::pages::{self, Layout, Viewer};
+use super::pages::{Answer, Layout, Viewer};
 use super::words::ago;
 use super::Console;
 use crate::obligations;
@@ -10,7 +10,7 @@ use crate::vocab::clock::local;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use std::collections::HashMap;
 
 /// One source or channel's health as a person reads it.
@@ -148,15 +148,11 @@ struct SourcesPage {
     duties: Vec<Duty>,
 }
 
-pub async fn page(State(c): State<Console>, v: Viewer) -> Response {
-    let (health, duties) = match (health(&c, &v, true).await, duties(&c, &v).await) {
-        (Ok(h), Ok(d)) => (h, d),
-        (Err(e), _) | (_, Err(e)) => return pages::failure(&e),
-    };
+pub async fn page(State(c): State<Console>, v: Viewer) -> Answer {
     let page = SourcesPage {
         layout: v.layout("来源与渠道", "/sources"),
-        health,
-        duties,
+        health: health(&c, &v, true).await?,
+        duties: duties(&c, &v).await?,
     };
-    (v.token, page).into_response()
+    Ok((v.token, page).into_response())
 }

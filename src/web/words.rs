@@ -1,30 +1,11 @@
-//! The console's words for the domain's values (incident status, severity, deadline kind
-//! and state), in Chinese.
+//! What the console adds to the domain's words (`vocab`: status, severity, actions, spans,
+//! all in Chinese): a severity's colour, a countdown and its colour, a time ago.
 
-use crate::store::{DeadlineRow, IncidentRow};
+use crate::store::DeadlineRow;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::severity::Severity;
 use crate::vocab::span::zh_span;
-use crate::vocab::state::IncidentStatus;
 use chrono::{DateTime, Utc};
-
-/// Every incident status, for the counts on the dashboard, with its Chinese name.
-pub fn statuses() -> impl Iterator<Item = (IncidentStatus, &'static str)> {
-    IncidentStatus::ALL.into_iter().map(|s| (s, s.zh()))
-}
-
-pub fn status_zh(status: IncidentStatus) -> &'static str {
-    status.zh()
-}
-
-/// Still being handled: the duty officer can act on it.
-pub fn is_active(i: &IncidentRow) -> bool {
-    i.status.is_active()
-}
-
-pub fn severity_zh(s: Severity) -> &'static str {
-    s.zh()
-}
 
 /// CSS class of a severity: `sev-1` (特别重大) … `sev-4` (一般).
 pub fn severity_class(s: Severity) -> &'static str {
