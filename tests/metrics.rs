@@ -245,14 +245,16 @@ async fn healthz_fails_while_the_loop_is_held_and_recovers() {
     dirs.write("watchlists/w.toml", SCENIC_MAJOR);
     let config = dirs.config(&format!(
         "\
-             tick = \"100ms\"\nstuck_after = \"2s\"\nmetrics = \"127.0.0.1:{port}\"\n\n\
+             tick = \"100ms\"\nstuck_after = \"2s\"\nlease = \"3s\"\n\
+             metrics = \"127.0.0.1:{port}\"\n\n\
              [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
         url = http.url("/news.xml"),
     ));
     let _daemon = start(&dirs, &config);
     health_until(port, 200, "ok", Duration::from_secs(20)).await;
 
-    // Another process takes the write lock and keeps it: the loop's next write waits on
+    // Another process takes the write lock and keeps it. An idle turn only reads, but the
+    // housekeeping lease (3 s) is renewed once less than half is left: that write waits on
     // the busy timeout (15s), so no turn completes.
     let mut holder = common::db::hold_write_lock(&dirs.database_url()).await;
     let body = health_until(

@@ -186,17 +186,35 @@ impl Store {
             let mut known = self.known_sources.lock().unwrap_or_else(|e| e.into_inner());
             known.extend(chunk.iter().map(|s| (*s).clone()));
         }
+        // Which of `chunk` are due for `holder` at `now` (parameters named by the caller).
+        let due = |holder: &str, now: &str, chunk: &[String], first: usize| {
+            format!(
+                "next_poll <= {now} AND (lease_until IS NULL OR lease_until <= {now} \
+                                         OR lease_holder = {holder}) \
+                 AND source_id IN ({})",
+                query::placeholders(first, chunk.len())
+            )
+        };
         let mut claimed: Vec<String> = Vec::new();
         for chunk in sources.chunks(CLAIM_CHUNK) {
+            // A read first, as for every claim: most turns find nothing due, and an
+            // `UPDATE` takes SQLite's write lock even when it changes no row.
+            let any = format!(
+                "SELECT source_id FROM source_state WHERE {} LIMIT 1",
+                due("$1", "$2", chunk, 3)
+            );
+            let params = (holder, now).then(chunk.to_vec());
+            if query::optional_scalar::<String>(self.pool(), &any, params)
+                .await?
+                .is_none()
+            {
+                continue;
+            }
             let sql = format!(
                 "UPDATE source_state SET lease_holder = $1, lease_until = $2 \
-                 WHERE source_id IN (SELECT source_id FROM source_state \
-                                     WHERE next_poll <= $3 \
-                                       AND (lease_until IS NULL OR lease_until <= $3 \
-                                            OR lease_holder = $1) \
-                                       AND source_id IN ({}){}) \
+                 WHERE source_id IN (SELECT source_id FROM source_state WHERE {}{}) \
                  RETURNING source_id",
-                query::placeholders(4, chunk.len()),
+                due("$1", "$3", chunk, 4),
                 self.skip_locked()
             );
             let params = (holder, until, now).then(chunk.to_vec());

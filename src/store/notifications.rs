@@ -189,7 +189,18 @@ impl Store {
     }
 
     /// Forgets requests older than `before_ms` (the log only ever needs the last minute).
+    /// Read first: on SQLite a `DELETE` takes the write lock even when it deletes nothing,
+    /// and the dispatcher asks every turn.
     pub async fn prune_requests(&self, before_ms: i64) -> Result<()> {
+        let old: Option<i64> = query::optional_scalar(
+            self.pool(),
+            "SELECT at_ms FROM notify_requests WHERE at_ms < $1 LIMIT 1",
+            (before_ms,),
+        )
+        .await?;
+        if old.is_none() {
+            return Ok(());
+        }
         query::execute(
             self.pool(),
             "DELETE FROM notify_requests WHERE at_ms < $1",
