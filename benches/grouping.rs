@@ -66,20 +66,16 @@ async fn add(
     let id = row.id;
     let item = store.item_in(&mut tx, id).await.unwrap().unwrap();
     let topic = if src == "a" { "scenic-a" } else { "scenic-b" };
-    let out = incident::on_match(
-        store,
-        &mut tx,
-        s,
-        &item,
-        topic,
-        "景区安全",
-        Severity::Major,
-        &[],
-        now,
-        &mut Default::default(),
-    )
-    .await
-    .unwrap();
+    let matched = incident::Match {
+        item: &item,
+        topic_id: topic,
+        topic_name: "景区安全",
+        severity: Severity::Major,
+        words: Vec::new(),
+    };
+    let out = incident::on_match(store, &mut tx, s, &matched, now, &mut Default::default())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     out
 }

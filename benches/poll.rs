@@ -581,16 +581,19 @@ async fn join_cost_ratio(dir: &Path) -> f64 {
                         panic!("a new item")
                     };
                     let at = now + chrono::Duration::seconds(n as i64 % 1000);
+                    let matched = incident::Match {
+                        item: &row,
+                        topic_id: &topic,
+                        topic_name: "景区安全",
+                        severity: Severity::Major,
+                        words: Vec::new(),
+                    };
                     last = Some(
                         incident::on_match(
                             store,
                             &mut tx,
                             settings,
-                            &row,
-                            &topic,
-                            "景区安全",
-                            Severity::Major,
-                            &[],
+                            &matched,
                             at,
                             &mut Default::default(),
                         )

@@ -8,6 +8,7 @@
 pub mod release;
 
 use crate::classify::grouping::SameItem;
+use crate::classify::TopicMatch;
 use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::notify::alert::{alert, queue};
@@ -26,7 +27,7 @@ use chrono::{DateTime, Utc};
 
 mod lifecycle;
 
-pub use lifecycle::{fire_lifecycle, merge, split};
+pub use lifecycle::{fire_lifecycle, merge, split, Obligations};
 
 /// The longest title a person may give an incident, in characters: one line of a list, a
 /// mail's subject, a row of the briefing.
@@ -53,18 +54,44 @@ pub fn default_title(item_title: &str, topic_name: &str) -> String {
 /// incident's clock back item by item; the poll mails it once, from where it was to where
 /// it ends (issue 26: one poll of 320 items once sent 71 such mails).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ClockMoves(std::collections::HashMap<i64, (i64, i64)>);
+pub struct ClockMoves(std::collections::HashMap<IncidentId, (i64, i64)>);
 
 /// What a matched item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    Opened(i64),
-    Joined(i64),
+    Opened(IncidentId),
+    Joined(IncidentId),
+}
+
+/// An item that matched a topic, as `on_match` files it: the poll and the capture of its
+/// page build it the same way (`Match::new`).
+#[derive(Debug, Clone)]
+pub struct Match<'a> {
+    pub item: &'a ItemRow,
+    pub topic_id: &'a str,
+    pub topic_name: &'a str,
+    /// The severity the topic matched at.
+    pub severity: Severity,
+    /// The words that made it match (`matched_words`): what an alert quotes as the reason.
+    pub words: Vec<String>,
+}
+
+impl<'a> Match<'a> {
+    /// `item` matched `topic` in `text`, the text the topic's evidence points into.
+    pub fn new(item: &'a ItemRow, topic: &'a TopicMatch, text: &str) -> Match<'a> {
+        Match {
+            item,
+            topic_id: &topic.id,
+            topic_name: &topic.name,
+            severity: topic.severity,
+            words: matched_words(text, topic),
+        }
+    }
 }
 
 /// The words of `text` that made `m` match (its evidence, in characters), each once, in
 /// the order found: what an alert quotes as the reason.
-pub fn matched_words(text: &str, m: &crate::classify::TopicMatch) -> Vec<String> {
+pub fn matched_words(text: &str, m: &TopicMatch) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut words: Vec<String> = Vec::new();
     for ev in &m.evidence {
@@ -78,24 +105,68 @@ pub fn matched_words(text: &str, m: &crate::classify::TopicMatch) -> Vec<String>
     words
 }
 
+/// When the statutory clock starts for an incident of `item`: at the earliest credible
+/// moment, its publication, or when it was fetched.
+fn clock_start_of(item: &ItemRow) -> DateTime<Utc> {
+    deadline::clock_start(
+        None,
+        item.published_at.map(from_secs),
+        from_secs(item.fetched_at),
+    )
+}
+
+/// Writes a step yuqing took by itself into incident `id`'s record (留痕), at `now`.
+async fn record_own(
+    store: &Store,
+    tx: &mut Tx,
+    id: IncidentId,
+    now: DateTime<Utc>,
+    kind: ActionKind,
+    detail: &str,
+) -> Result<()> {
+    store
+        .record_action(tx, id, secs(now), "yuqing", kind, Some(detail))
+        .await
+}
+
+/// Writes one step that concerns two incidents into the record (留痕) of each, with what
+/// each needs to say: an item that opened both, a merge, a split.
+async fn record_both(
+    store: &Store,
+    tx: &mut Tx,
+    by: &str,
+    at: i64,
+    kind: ActionKind,
+    both: [(IncidentId, String); 2],
+) -> Result<()> {
+    for (id, detail) in both {
+        store
+            .record_action(tx, id, at, by, kind, Some(&detail))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Opens an incident for `topic` with `item` as its first item, or joins the incident of
 /// the same event (same topic, similar text: see `grouping`); raises the incident's
 /// severity when the item matched at a higher one. An item about an incident under
 /// monitoring or recently closed is a resurgence (回温): it is mailed, and a closed incident
 /// is reopened.
-#[allow(clippy::too_many_arguments)]
 pub async fn on_match(
     store: &Store,
     tx: &mut Tx,
     settings: &Settings,
-    item: &ItemRow,
-    topic_id: &str,
-    topic_name: &str,
-    severity: Severity,
-    evidence: &[String],
+    matched: &Match<'_>,
     now: DateTime<Utc>,
     moves: &mut ClockMoves,
 ) -> Result<Outcome> {
+    let &Match {
+        item,
+        topic_id,
+        topic_name,
+        severity,
+        ref words,
+    } = matched;
     let config = &settings.config;
     if let Some(open) = lifecycle::same_event(store, tx, config, item, topic_id, now).await? {
         if open.status == IncidentStatus::Dismissed {
@@ -108,21 +179,10 @@ pub async fn on_match(
                 item_id = item.id,
                 "item joined an incident dismissed as a false positive; nobody is told"
             );
-            return Ok(Outcome::Joined(open.id.0));
+            return Ok(Outcome::Joined(open.id));
         }
         let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
-        // The statutory clock runs from the earliest credible moment: an item published
-        // before the incident's clock start moves it back, and the deadlines follow.
-        let start = deadline::clock_start(
-            None,
-            item.published_at.map(from_secs),
-            from_secs(item.fetched_at),
-        );
-        let open = if secs(start) < open.clock_start {
-            move_clock_start(store, tx, config, &open, item, start, now, moves).await?
-        } else {
-            open
-        };
+        let open = move_clock_back(store, tx, config, open, item, now, moves).await?;
         store
             .add_incident_item(tx, open.id, item.id, secs(now))
             .await?;
@@ -138,9 +198,10 @@ pub async fn on_match(
             let (items, sources) = store
                 .recent_spread(tx, open.id, surge.since(secs(now)), surge.negative_only)
                 .await?;
-            if surge.reached(items, sources) && store.mark_surged(tx, open.id, secs(now)).await? {
-                let by = surge.raised_by(items, sources);
-                regrade(store, tx, config, &open, current.raised(), &by, now).await?;
+            if let Some(by) = surge.raised_by(items, sources) {
+                if store.mark_surged(tx, open.id, secs(now)).await? {
+                    regrade(store, tx, config, &open, current.raised(), &by, now).await?;
+                }
             }
         }
         tracing::info!(
@@ -148,7 +209,7 @@ pub async fn on_match(
             item_id = item.id,
             "item joined incident"
         );
-        return Ok(Outcome::Joined(open.id.0));
+        return Ok(Outcome::Joined(open.id));
     }
 
     // The same item may already have opened an incident under another topic (a cable-car
@@ -159,19 +220,8 @@ pub async fn on_match(
         .active_incidents_with_item(tx, item.id, topic_id)
         .await?;
     if let (SameItem::Merge, Some(first)) = (config.grouping.same_item, siblings.first()) {
-        store
-            .record_action(
-                tx,
-                first.id,
-                secs(now),
-                "yuqing",
-                ActionKind::Linked,
-                Some(&format!(
-                    "item {} also matches {topic_name}; merged",
-                    item.id
-                )),
-            )
-            .await?;
+        let merged = format!("item {} also matches {topic_name}; merged", item.id);
+        record_own(store, tx, first.id, now, ActionKind::Linked, &merged).await?;
         if severity > first.severity {
             regrade(store, tx, config, first, severity, "yuqing", now).await?;
         }
@@ -181,18 +231,14 @@ pub async fn on_match(
             topic = topic_id,
             "item matched another topic too; kept in one incident ([grouping] same_item = merge)"
         );
-        return Ok(Outcome::Joined(first.id.0));
+        return Ok(Outcome::Joined(first.id));
     }
 
     // Incidents of the topic still being handled that this item's text did not match: a
     // follow-up worded differently (市大剧院后台起火后续…) may be the same event, and the
     // duty officer is shown them with the merge command rather than left with two clocks.
     let related = store.active_incidents_of_topic(tx, topic_id, 3).await?;
-    let start = deadline::clock_start(
-        None,
-        item.published_at.map(from_secs),
-        from_secs(item.fetched_at),
-    );
+    let start = clock_start_of(item);
     let title = default_title(&item.title, topic_name);
     let id = store
         .insert_incident(
@@ -211,52 +257,26 @@ pub async fn on_match(
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
         store.insert_deadline(tx, id, kind, secs(due)).await?;
     }
-    let obligation = settings
-        .watchlists
-        .topics
-        .iter()
-        .find(|t| t.id == topic_id)
-        .and_then(|t| t.obligation);
-    if let Some(o) = obligation {
-        lifecycle::add_obligation(store, tx, config, &settings.calendar, id, o, start).await?;
-    }
-    store
-        .record_action(
+    let obligations = Obligations::of_settings(settings);
+    lifecycle::add_obligation(store, tx, config, obligations, id, topic_id, start).await?;
+    let first = format!("first item {}", item.id);
+    record_own(store, tx, id, now, ActionKind::Opened, &first).await?;
+    let also = |other: IncidentId, topic: &str| {
+        format!("item {}: also opened #{other} ({topic})", item.id)
+    };
+    for sibling in &siblings {
+        record_both(
+            store,
             tx,
-            id,
-            secs(now),
             "yuqing",
-            ActionKind::Opened,
-            Some(&format!("first item {}", item.id)),
+            secs(now),
+            ActionKind::Linked,
+            [
+                (id, also(sibling.id, &sibling.topic_name)),
+                (sibling.id, also(id, topic_name)),
+            ],
         )
         .await?;
-    for sibling in &siblings {
-        store
-            .record_action(
-                tx,
-                id,
-                secs(now),
-                "yuqing",
-                ActionKind::Linked,
-                Some(&format!(
-                    "item {}: also opened #{} ({})",
-                    item.id, sibling.id, sibling.topic_name
-                )),
-            )
-            .await?;
-        store
-            .record_action(
-                tx,
-                sibling.id,
-                secs(now),
-                "yuqing",
-                ActionKind::Linked,
-                Some(&format!(
-                    "item {}: also opened #{id} ({topic_name})",
-                    item.id
-                )),
-            )
-            .await?;
     }
     let incident = store
         .incident(&mut **tx, id)
@@ -269,7 +289,7 @@ pub async fn on_match(
         source_name: &source_name(config, &item.source_id),
         items: 1,
         deadlines: &deadlines,
-        evidence,
+        evidence: words,
         owners: &config.people.duty,
         people: &config.people,
         tz: config.daemon.timezone,
@@ -296,27 +316,30 @@ pub async fn on_match(
     })
     .await?;
     tracing::info!(incident_id = id.0, topic = topic_id, severity = %severity, "incident opened");
-    Ok(Outcome::Opened(id.0))
+    Ok(Outcome::Opened(id))
 }
 
-/// Moves `incident`'s clock start back to `start`, the credible publication time of
-/// `item`, which joined it; its deadlines are counted again from there (met ones move too,
-/// so that met or missed is judged against the clock as it now stands), and the people
-/// told of a regrade are told, with what is now overdue. Returns the incident as it is.
-#[allow(clippy::too_many_arguments)]
-async fn move_clock_start(
+/// The statutory clock runs from the earliest credible moment: when `item`, which joined
+/// `incident`, was published before the incident's clock start, moves the clock start
+/// back to it. Its deadlines are counted again from there (met ones move too, so that met
+/// or missed is judged against the clock as it now stands), and the people told of a
+/// regrade are told, with what is now overdue. Returns the incident as it is.
+async fn move_clock_back(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    incident: &IncidentRow,
+    incident: IncidentRow,
     item: &ItemRow,
-    start: DateTime<Utc>,
     now: DateTime<Utc>,
     moves: &mut ClockMoves,
 ) -> Result<IncidentRow> {
+    let start = clock_start_of(item);
+    if secs(start) >= incident.clock_start {
+        return Ok(incident);
+    }
     let was = from_secs(incident.clock_start);
     // Moved already in this poll: the mail says where it was before the poll.
-    let earlier = moves.0.get(&incident.id.0).copied();
+    let earlier = moves.0.get(&incident.id).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
     store.set_clock_start(tx, incident.id, secs(start)).await?;
     for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
@@ -325,21 +348,13 @@ async fn move_clock_start(
             .await?;
     }
     let tz = config.daemon.timezone;
-    store
-        .record_action(
-            tx,
-            incident.id,
-            secs(now),
-            "yuqing",
-            ActionKind::ClockStart,
-            Some(&format!(
-                "{} -> {} (item {}, published earlier)",
-                crate::vocab::clock::local(was, tz),
-                crate::vocab::clock::local(start, tz),
-                item.id
-            )),
-        )
-        .await?;
+    let moved = format!(
+        "{} -> {} (item {}, published earlier)",
+        crate::vocab::clock::local(was, tz),
+        crate::vocab::clock::local(start, tz),
+        item.id
+    );
+    record_own(store, tx, incident.id, now, ActionKind::ClockStart, &moved).await?;
     let snap = Snapshot::read(store, tx, incident.id).await?;
     let source = source_name(config, &item.source_id);
     let view = snap.view(config, &source, now);
@@ -356,7 +371,7 @@ async fn move_clock_start(
     };
     if !replaced {
         let queued = queue(store, tx, config, &draft, now).await?;
-        moves.0.insert(incident.id.0, (secs(mailed_was), queued));
+        moves.0.insert(incident.id, (secs(mailed_was), queued));
     }
     tracing::info!(
         incident_id = incident.id.0,
@@ -476,11 +491,19 @@ impl Snapshot {
 }
 
 /// Mails leaders about every deadline that passed unmet, once each; returns how many.
+///
+/// Like every step of the loop, it reads before it takes the write lock: on SQLite a
+/// write transaction holds the database's one write lock, and an idle daemon that took it
+/// every turn would keep a command or the console waiting, and write every turn.
 pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
-    let mut tx = store.begin().await?;
     let repeat_before = secs(now) - config.deadlines.repeat_escalation.as_secs() as i64;
+    let pending = store.breached_deadlines(store.pool(), secs(now), repeat_before);
+    if pending.await?.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
     let due = store
-        .breached_deadlines(&mut tx, secs(now), repeat_before)
+        .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
     for d in &due {
         let snap = Snapshot::read(store, &mut tx, d.incident_id).await?;
@@ -500,16 +523,15 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         })
         .await?;
         store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
-        store
-            .record_action(
-                &mut tx,
-                d.incident_id,
-                secs(now),
-                "yuqing",
-                ActionKind::Escalated,
-                Some(d.kind.as_str()),
-            )
-            .await?;
+        record_own(
+            store,
+            &mut tx,
+            d.incident_id,
+            now,
+            ActionKind::Escalated,
+            d.kind.as_str(),
+        )
+        .await?;
         tracing::warn!(incident_id = d.incident_id.0, deadline = %d.kind, "deadline missed; leaders mailed");
     }
     tx.commit().await?;
@@ -540,23 +562,36 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     if horizon == 0 {
         return Ok(0);
     }
+    // The closest-to-due offset already reached and not yet reminded. Offsets reached
+    // before the incident opened are skipped: the opening mail told the time left.
+    let offset_due = |dl: &crate::store::DeadlineRow, opened_at: i64| {
+        offsets(dl.kind)
+            .into_iter()
+            .filter(|o| *o >= dl.due_at - secs(now) && dl.due_at - o > opened_at)
+            .filter(|o| dl.reminded_before.is_none_or(|r| *o < r))
+            .min()
+    };
+    // Read first (see `fire_breaches`): a deadline is upcoming for hours, a reminder due
+    // for one turn.
+    let mut pending = false;
+    let (from, until) = (secs(now), secs(now) + horizon);
+    for dl in store.upcoming_deadlines(store.pool(), from, until).await? {
+        let incident = store.incident(store.pool(), dl.incident_id).await?;
+        if incident.is_some_and(|i| offset_due(&dl, i.opened_at).is_some()) {
+            pending = true;
+            break;
+        }
+    }
+    if !pending {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
-    let upcoming = store
-        .upcoming_deadlines(&mut tx, secs(now), secs(now) + horizon)
-        .await?;
+    let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
     let mut sent = 0;
     for dl in &upcoming {
         let snap = Snapshot::read(store, &mut tx, dl.incident_id).await?;
-        let incident = &snap.incident;
         let left = dl.due_at - secs(now);
-        // The closest-to-due offset already reached and not yet reminded. Offsets reached
-        // before the incident opened are skipped: the opening mail told the time left.
-        let Some(offset) = offsets(dl.kind)
-            .into_iter()
-            .filter(|o| *o >= left && dl.due_at - o > incident.opened_at)
-            .filter(|o| dl.reminded_before.is_none_or(|r| *o < r))
-            .min()
-        else {
+        let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
             continue;
         };
         let source = source_name(config, &snap.first().source_id);
@@ -584,12 +619,21 @@ pub async fn fire_unacknowledged(
     now: DateTime<Utc>,
 ) -> Result<usize> {
     let policy = |severity: Severity| config.escalation.policy(severity).unacknowledged_after;
+    let after = |s| policy(s).as_secs() as i64;
+    // Read first (see `fire_breaches`).
+    if store
+        .unacknowledged(store.pool(), secs(now), &after)
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
     let ids = store
-        .take_unacknowledged(&mut tx, secs(now), &|s| policy(s).as_secs() as i64)
+        .take_unacknowledged(&mut tx, secs(now), &after)
         .await?;
     for id in &ids {
-        let snap = Snapshot::read(store, &mut tx, IncidentId(*id)).await?;
+        let snap = Snapshot::read(store, &mut tx, *id).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let after = policy(snap.incident.severity);
@@ -601,17 +645,19 @@ pub async fn fire_unacknowledged(
             mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), to)
         })
         .await?;
-        store
-            .record_action(
-                &mut tx,
-                IncidentId(*id),
-                secs(now),
-                "yuqing",
-                ActionKind::Escalated,
-                Some("unacknowledged"),
-            )
-            .await?;
-        tracing::warn!(incident_id = id, "not acknowledged in time; leaders mailed");
+        record_own(
+            store,
+            &mut tx,
+            *id,
+            now,
+            ActionKind::Escalated,
+            "unacknowledged",
+        )
+        .await?;
+        tracing::warn!(
+            incident_id = id.0,
+            "not acknowledged in time; leaders mailed"
+        );
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -621,12 +667,17 @@ pub async fn fire_unacknowledged(
 /// incident per `[mail] new_items_every`; returns how many mails were queued.
 pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
     let mailed_before = secs(now) - config.mail.new_items_every.as_secs() as i64;
+    // Read first (see `fire_breaches`).
+    let pending = store.with_new_items(store.pool(), mailed_before);
+    if pending.await?.is_empty() {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
     let batches = store
         .incidents_with_new_items(&mut tx, mailed_before)
         .await?;
     for (id, items) in &batches {
-        let snap = Snapshot::read(store, &mut tx, IncidentId(*id)).await?;
+        let snap = Snapshot::read(store, &mut tx, *id).await?;
         let source = source_name(config, &snap.first().source_id);
         let view = snap.view(config, &source, now);
         let names = |s: &str| source_name(config, s);
@@ -637,7 +688,7 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         queue(store, &mut tx, config, &draft, now).await?;
         let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
         store
-            .mark_items_mailed(&mut tx, IncidentId(*id), upto, secs(now))
+            .mark_items_mailed(&mut tx, *id, upto, secs(now))
             .await?;
     }
     tx.commit().await?;

@@ -22,6 +22,7 @@ use crate::incident;
 use crate::notify::operator_mail::SourceHealth;
 use crate::store::{Draft, PollSuccess, SourceState, Store};
 use crate::vocab::clock::{secs, Clock};
+use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -34,8 +35,8 @@ pub struct Report {
     pub new: usize,
     pub updated: usize,
     pub matched: usize,
-    pub opened: Vec<i64>,
-    pub joined: Vec<i64>,
+    pub opened: Vec<IncidentId>,
+    pub joined: Vec<IncidentId>,
     pub not_modified: bool,
     /// The clock starts this poll moved back, so that it mails one 计时提前 per incident.
     pub clock_moves: incident::ClockMoves,

@@ -6,6 +6,7 @@ use crate::common;
 use chrono::{TimeZone, Utc};
 use common::{rss, HttpServer, Response, TempDirs};
 use yuqing::vocab::clock::ManualClock;
+use yuqing::vocab::ids::IncidentId;
 
 #[tokio::test]
 async fn the_item_page_is_read_once_and_classified() {
@@ -33,7 +34,7 @@ async fn the_item_page_is_read_once_and_classified() {
     let r = d.poll_once(None).await.unwrap();
     assert_eq!(
         r[0].1.as_ref().unwrap().opened,
-        vec![1],
+        vec![IncidentId(1)],
         "the body text matched: {r:?}"
     );
     let item = d.store.item(1).await.unwrap().unwrap();

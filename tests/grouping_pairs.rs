@@ -148,6 +148,7 @@ async fn the_store_groups_as_a_full_comparison_would() {
     use chrono::TimeZone;
     use yuqing::incident::{self, Outcome};
     use yuqing::store::{NewItem, Store, Stored};
+    use yuqing::vocab::ids::IncidentId;
     use yuqing::vocab::severity::Severity;
 
     let pairs = pairs();
@@ -199,15 +200,18 @@ async fn the_store_groups_as_a_full_comparison_would() {
             };
             let id = row.id;
             let item = store.item_in(&mut tx, id).await.unwrap().unwrap();
+            let matched = incident::Match {
+                item: &item,
+                topic_id: &topic,
+                topic_name: "测试",
+                severity: Severity::Large,
+                words: Vec::new(),
+            };
             let out = incident::on_match(
                 store,
                 &mut tx,
                 settings,
-                &item,
-                &topic,
-                "测试",
-                Severity::Large,
-                &[],
+                &matched,
                 now,
                 &mut Default::default(),
             )
@@ -236,11 +240,11 @@ async fn the_store_groups_as_a_full_comparison_would() {
     }
 
     // One topic, many candidates: the reference compares with every item of every incident.
-    let mut incidents: Vec<(i64, Vec<ItemSignature>)> = Vec::new();
+    let mut incidents: Vec<(IncidentId, Vec<ItemSignature>)> = Vec::new();
     let mut joined = 0;
     for text in pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]) {
         let sig = ItemSignature::of(&text, "");
-        let mut expected: Option<(f64, i64)> = None;
+        let mut expected: Option<(f64, IncidentId)> = None;
         // Newest incident first, a later one only when strictly more alike.
         for (id, items) in incidents.iter().rev() {
             let score = items.iter().map(|s| s.similarity(&sig)).fold(0.0, f64::max);

@@ -601,6 +601,54 @@ async fn a_netizen_message_is_due_in_five_working_days_across_national_day(
         .any(|m| m.subject.contains("网民留言答复")));
 }
 
+backend_test!(an_incident_split_off_owes_its_topics_working_days_too);
+async fn an_incident_split_off_owes_its_topics_working_days_too(backend: Option<String>) {
+    let sc = common::scenario(MESSAGES, &[], PEOPLE, &backend).await;
+    let (d, clock) = (&sc.daemon, &sc.clock);
+    // Wednesday 2026-09-30 10:00 in Shanghai, as above: due Tuesday 2026-10-13.
+    clock.set(Utc.with_ymd_and_hms(2026, 9, 30, 2, 0, 0).unwrap());
+    sc.http.set(
+        "/news.xml",
+        feed(&[
+            "市民留言：景区周边停车难 希望增设停车位",
+            "网友留言：博物馆预约系统无法登录",
+        ]),
+    );
+    d.poll_once(None).await.unwrap();
+    let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
+    assert!(ok, "{out}{err}");
+    let museum = d
+        .store
+        .incident_items(d.store.pool(), IncidentId(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.title.contains("博物馆"))
+        .unwrap()
+        .id;
+    // Split off by the command line, which reads the watchlists and the calendar itself.
+    let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &museum.to_string()]);
+    assert!(ok, "{out}{err}");
+    assert_has!(out, "已拆分为新事件 #3");
+    let owed: Vec<_> = d
+        .store
+        .deadlines_of(d.store.pool(), IncidentId(3))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|dl| dl.kind == yuqing::vocab::state::DeadlineKind::Obligation)
+        .map(|dl| (dl.duty, dl.due_at))
+        .collect();
+    let due = Utc.with_ymd_and_hms(2026, 10, 13, 15, 59, 59).unwrap();
+    assert_eq!(
+        owed,
+        vec![(
+            Some("网民留言答复（5个工作日）".to_string()),
+            due.timestamp()
+        )]
+    );
+}
+
 backend_test!(a_working_day_deadline_in_a_year_without_calendar_is_flagged);
 async fn a_working_day_deadline_in_a_year_without_calendar_is_flagged(backend: Option<String>) {
     let sc = common::scenario(MESSAGES, &[], PEOPLE, &backend).await;

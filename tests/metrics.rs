@@ -181,6 +181,62 @@ every = "1h"
         .any(|m| m.to.iter().any(|t| t.contains("duty@")) && m.subject.contains("景区安全")));
 }
 
+/// An idle daemon (every source polled, nothing due, no mail queued) turns its loop
+/// without writing: on SQLite each write takes the one write lock that the CLI and the
+/// console need too (README, "Storage"). `PRAGMA data_version` on another connection
+/// changes whenever any other connection commits. The lease is an hour, so the holder
+/// has no reason to renew it (it does once less than half is left).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_daemon_turns_without_writing_to_sqlite() {
+    use sqlx::{Connection, Row};
+    let dirs = TempDirs::new();
+    let http = HttpServer::serving("/news.xml", Response::rss(rss(&ITEMS[1..]))).await;
+    let port = common::free_port();
+    dirs.write("watchlists/w.toml", SCENIC_MAJOR);
+    let config = dirs.config(&format!(
+        "\
+             tick = \"100ms\"\nlease = \"1h\"\nmetrics = \"127.0.0.1:{port}\"\n\n\
+             [[source]]\nid = \"news\"\nkind = \"feed\"\nurl = \"{url}\"\nevery = \"1h\"\n",
+        url = http.url("/news.xml"),
+    ));
+    let _daemon = start(&dirs, &config);
+    let polled = scrape_until(port, "the first poll", |t| {
+        value(t, "yuqing_items_new_total{source=\"news\"}") == Some(2.0)
+    })
+    .await;
+    let turns = |t: &str| value(t, "yuqing_loop_turns_total").unwrap_or(0.0);
+    // A few turns more, so that whatever the poll left to do is done.
+    let settled = turns(&polled) + 5.0;
+    let text = scrape_until(port, "five more turns", |t| turns(t) >= settled).await;
+
+    let url = format!("{}?mode=ro", dirs.database_url());
+    let mut reader = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let version = |row: sqlx::sqlite::SqliteRow| row.get::<i64, _>(0);
+    let before = version(
+        sqlx::query("PRAGMA data_version")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap(),
+    );
+    let from = turns(&text);
+    let idle_since = Instant::now();
+    let text = scrape_until(port, "twenty idle turns", |t| turns(t) >= from + 20.0).await;
+    let after = version(
+        sqlx::query("PRAGMA data_version")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        before,
+        after,
+        "{} idle turns in {:?} wrote to the database; the daemon's log:\n{}",
+        turns(&text) - from,
+        idle_since.elapsed(),
+        std::fs::read_to_string(dirs.root().join("yuqing.log")).unwrap_or_default()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_fails_while_the_loop_is_held_and_recovers() {
     let dirs = TempDirs::new();

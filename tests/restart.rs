@@ -7,6 +7,7 @@ use crate::common;
 use chrono::{Duration, TimeZone, Utc};
 use common::{HttpServer, TempDirs};
 use yuqing::vocab::clock::ManualClock;
+use yuqing::vocab::ids::IncidentId;
 
 fn mail_files(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -51,7 +52,7 @@ async fn a_deadline_missed_while_down_fires_once_on_start(backend: Option<String
     // First run: the item opens an incident and the duty officer is mailed.
     let daemon = common::start(&config, &clock).await;
     let polled = daemon.poll_once(None).await.unwrap();
-    assert_eq!(polled[0].1.as_ref().unwrap().opened, vec![1]);
+    assert_eq!(polled[0].1.as_ref().unwrap().opened, vec![IncidentId(1)]);
     assert_eq!(mail_files(&mail_dir).len(), 1, "the opening mail");
     // The duty officer acknowledges (else the leaders would also hear it went unanswered).
     let config_now = daemon.settings.get().config.clone();

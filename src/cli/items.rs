@@ -200,18 +200,10 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     // Items published days ago open incidents whose clock started then: their breach
     // mail goes out with the opening mail, and this says why.
     for id in overdue {
-        let Some(i) = daemon
-            .store
-            .incident(daemon.store.pool(), IncidentId(id))
-            .await?
-        else {
+        let Some(i) = daemon.store.incident(daemon.store.pool(), id).await? else {
             continue;
         };
-        for d in daemon
-            .store
-            .deadlines_of(daemon.store.pool(), IncidentId(id))
-            .await?
-        {
+        for d in daemon.store.deadlines_of(daemon.store.pool(), id).await? {
             if let DeadlineState::Missed { overdue_by, .. } = d.state(&i, now) {
                 outln!(
                     "事件 #{id} 立案时已超时：{}应于 {} 前完成（计时起点是首条信息的发布时间 {}），\

@@ -45,17 +45,14 @@ pub async fn regroup(cmd: IncidentCommand) -> Result<ExitCode> {
             let dir = &config.daemon.calendar;
             let calendar = crate::rules::calendar::Calendar::load_dir(dir)
                 .unwrap_or_else(|_| crate::rules::calendar::Calendar::empty(dir));
-            let obligation_of = |topic: &str| {
-                topics
-                    .iter()
-                    .find(|t| t.id == topic)
-                    .and_then(|t| t.obligation)
+            let obligations = crate::incident::Obligations {
+                calendar: &calendar,
+                topics: &topics,
             };
             crate::incident::split(
                 &store,
                 &config,
-                &calendar,
-                &obligation_of,
+                obligations,
                 IncidentId(*id),
                 &items.iter().copied().map(ItemId).collect::<Vec<_>>(),
                 &by,

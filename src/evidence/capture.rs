@@ -428,20 +428,9 @@ async fn file_by_body(
     row.topics = ids.into();
     let mut moves = ClockMoves::default();
     for m in topics {
-        let words = incident::matched_words(text, m);
-        let outcome = incident::on_match(
-            ctx.store,
-            tx,
-            ctx.settings,
-            &row,
-            &m.id,
-            &m.name,
-            m.severity,
-            &words,
-            now,
-            &mut moves,
-        )
-        .await?;
+        let matched = incident::Match::new(&row, m, text);
+        let outcome =
+            incident::on_match(ctx.store, tx, ctx.settings, &matched, now, &mut moves).await?;
         tracing::info!(item_id = item.id, topic = %m.id, outcome = ?outcome, "filed by the text of its page");
     }
     Ok(())

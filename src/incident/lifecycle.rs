@@ -17,8 +17,10 @@
 //! recorded); once acknowledged it is monitored again, and the duty officer records any
 //! further response as a note.
 
-use super::{refuse, source_name, Snapshot, StepError};
+use super::{clock_start_of, record_both, record_own, refuse, source_name, Snapshot, StepError};
 use crate::classify::grouping::ItemSignature;
+use crate::classify::watchlist::Topic;
+use crate::config::settings::Settings;
 use crate::config::Config;
 use crate::notify::alert::{alert, queue};
 use crate::notify::mail;
@@ -141,20 +143,12 @@ pub(super) async fn resurge(
         "closed" => {
             store.reopen(tx, incident.id, t).await?;
             let closed = incident.closed_at.unwrap_or(t);
-            store
-                .record_action(
-                    tx,
-                    incident.id,
-                    t,
-                    "yuqing",
-                    ActionKind::Reopened,
-                    Some(&format!(
-                        "item {}, closed {}",
-                        item.id,
-                        local(from_secs(closed), config.daemon.timezone)
-                    )),
-                )
-                .await?;
+            let why = format!(
+                "item {}, closed {}",
+                item.id,
+                local(from_secs(closed), config.daemon.timezone)
+            );
+            record_own(store, tx, incident.id, now, ActionKind::Reopened, &why).await?;
             true
         }
         "monitoring" => {
@@ -162,16 +156,8 @@ pub(super) async fn resurge(
             if !store.mark_resurged(tx, incident.id, since, t).await? {
                 return Ok(incident);
             }
-            store
-                .record_action(
-                    tx,
-                    incident.id,
-                    t,
-                    "yuqing",
-                    ActionKind::Resurgence,
-                    Some(&format!("item {}", item.id)),
-                )
-                .await?;
+            let why = format!("item {}", item.id);
+            record_own(store, tx, incident.id, now, ActionKind::Resurgence, &why).await?;
             false
         }
         _ => return Ok(incident),
@@ -214,18 +200,52 @@ pub(super) async fn resurge(
     Ok(snap.incident)
 }
 
-/// Adds the working-day deadline of `obligation` counted from `start` on the calendar; a
-/// count that reaches a year without data is counted Monday–Friday and flagged.
+/// The working-day duties a new incident owes: its topic's `obligation` (e.g. a reply to a
+/// 市长信箱 message within 5 working days), counted on the calendar. An incident an item
+/// opens and one split off another owe them alike.
+#[derive(Clone, Copy)]
+pub struct Obligations<'a> {
+    pub calendar: &'a Calendar,
+    pub topics: &'a [Topic],
+}
+
+impl<'a> Obligations<'a> {
+    /// The running settings' calendar and watchlists.
+    pub fn of_settings(settings: &'a Settings) -> Obligations<'a> {
+        Obligations {
+            calendar: &settings.calendar,
+            topics: &settings.watchlists.topics,
+        }
+    }
+
+    fn of(&self, topic_id: &str) -> Option<Obligation> {
+        self.topics
+            .iter()
+            .find(|t| t.id == topic_id)
+            .and_then(|t| t.obligation)
+    }
+}
+
+/// Adds the working-day deadline that incidents of `topic_id` owe, if any, counted from
+/// `start` on the calendar; a count that reaches a year without data is counted
+/// Monday–Friday and flagged.
 pub(super) async fn add_obligation(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    calendar: &Calendar,
+    obligations: Obligations<'_>,
     incident: IncidentId,
-    obligation: Obligation,
+    topic_id: &str,
     start: DateTime<Utc>,
 ) -> Result<()> {
-    let due = calendar.add_working_days(start, obligation.working_days(), config.daemon.timezone);
+    let Some(obligation) = obligations.of(topic_id) else {
+        return Ok(());
+    };
+    let due = obligations.calendar.add_working_days(
+        start,
+        obligation.working_days(),
+        config.daemon.timezone,
+    );
     let years: Vec<String> = due.uncertain_years.iter().map(|y| y.to_string()).collect();
     let duty = format!(
         "{}（{}个工作日）",
@@ -286,16 +306,8 @@ pub(super) async fn settle(
     if !store.start_monitoring(tx, id, secs(until)).await? {
         return Ok(());
     }
-    store
-        .record_action(
-            tx,
-            id,
-            t,
-            "yuqing",
-            ActionKind::Monitoring,
-            Some(&format!("until {}", local(until, config.daemon.timezone))),
-        )
-        .await?;
+    let until_zh = format!("until {}", local(until, config.daemon.timezone));
+    record_own(store, tx, id, now, ActionKind::Monitoring, &until_zh).await?;
     let snap = Snapshot::read(store, tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);
@@ -424,10 +436,18 @@ pub(super) async fn dismiss(
 
 /// Closes the incidents whose monitoring period ended; returns how many.
 pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<usize> {
+    // Read first (see `fire_breaches`).
+    if store
+        .monitoring_ended(store.pool(), secs(now))
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
-    let ids = store.monitoring_ended(&mut tx, secs(now)).await?;
+    let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
     for id in &ids {
-        close(store, &mut tx, config, IncidentId(*id), "yuqing", now).await?;
+        close(store, &mut tx, config, *id, "yuqing", now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -476,17 +496,20 @@ pub async fn merge(
     let moved = store.move_items(&mut tx, from, into, &items).await?;
     store.copy_actions(&mut tx, from, into).await?;
     store.mark_merged(&mut tx, from, into, t, by).await?;
-    store
-        .record_action(
-            &mut tx,
-            from,
-            t,
-            by,
-            ActionKind::Merged,
-            Some(&format!("into #{into}")),
-        )
-        .await?;
     let start = a.clock_start.min(b.clock_start);
+    let merged_in = format!(
+        "#{from} merged in ({moved} items); clock start {}",
+        local(from_secs(start), config.daemon.timezone)
+    );
+    record_both(
+        store,
+        &mut tx,
+        by,
+        t,
+        ActionKind::Merged,
+        [(from, format!("into #{into}")), (into, merged_in)],
+    )
+    .await?;
     store.set_clock_start(&mut tx, into, start).await?;
     let (sa, sb) = (a.severity, b.severity);
     for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
@@ -494,19 +517,6 @@ pub async fn merge(
             .reschedule_deadline(&mut tx, into, kind, secs(due))
             .await?;
     }
-    store
-        .record_action(
-            &mut tx,
-            into,
-            t,
-            by,
-            ActionKind::Merged,
-            Some(&format!(
-                "#{from} merged in ({moved} items); clock start {}",
-                local(from_secs(start), config.daemon.timezone)
-            )),
-        )
-        .await?;
     if sb > sa {
         let a = store
             .incident(&mut *tx, into)
@@ -532,14 +542,12 @@ pub async fn merge(
 }
 
 /// Moves `items` of incident `from` into a new incident of the same topic and severity,
-/// with its own deadlines counted from those items' clock start (and the working-day
-/// obligation `obligation_of` gives for the topic); returns the new id.
-#[allow(clippy::too_many_arguments)]
+/// with its own deadlines counted from those items' clock start (and the topic's working-day
+/// obligation); returns the new id.
 pub async fn split(
     store: &Store,
     config: &Config,
-    calendar: &Calendar,
-    obligation_of: &(dyn Fn(&str) -> Option<Obligation> + Sync),
+    obligations: Obligations<'_>,
     from: IncidentId,
     items: &[ItemId],
     by: &str,
@@ -571,9 +579,8 @@ pub async fn split(
     moved.sort_by_key(|i| i.id);
     let start = moved
         .iter()
-        .map(|i| {
-            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
-        })
+        .copied()
+        .map(clock_start_of)
         .min()
         .unwrap_or(now);
     let severity = a.severity;
@@ -601,9 +608,7 @@ pub async fn split(
     let rest = all
         .iter()
         .filter(|i| !ids.contains(&i.id))
-        .map(|i| {
-            deadline::clock_start(None, i.published_at.map(from_secs), from_secs(i.fetched_at))
-        })
+        .map(clock_start_of)
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
@@ -617,34 +622,24 @@ pub async fn split(
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
         store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
     }
-    if let Some(o) = obligation_of(&a.topic_id) {
-        add_obligation(store, &mut tx, config, calendar, id, o, start).await?;
-    }
+    add_obligation(store, &mut tx, config, obligations, id, &a.topic_id, start).await?;
     let list = ids
         .iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    store
-        .record_action(
-            &mut tx,
-            id,
-            t,
-            by,
-            ActionKind::Split,
-            Some(&format!("from #{from}: items {list}")),
-        )
-        .await?;
-    store
-        .record_action(
-            &mut tx,
-            from,
-            t,
-            by,
-            ActionKind::Split,
-            Some(&format!("items {list} to #{id}")),
-        )
-        .await?;
+    record_both(
+        store,
+        &mut tx,
+        by,
+        t,
+        ActionKind::Split,
+        [
+            (id, format!("from #{from}: items {list}")),
+            (from, format!("items {list} to #{id}")),
+        ],
+    )
+    .await?;
     let snap = Snapshot::read(store, &mut tx, id).await?;
     let source = source_name(config, &snap.first().source_id);
     let view = snap.view(config, &source, now);

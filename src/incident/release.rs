@@ -76,7 +76,7 @@ pub async fn detect(
 pub async fn after_opened(
     store: &Store,
     settings: &Settings,
-    opened: &[i64],
+    opened: &[IncidentId],
     now: DateTime<Utc>,
 ) -> Result<usize> {
     if opened.is_empty() || settings.config.channels.is_empty() {
@@ -84,7 +84,7 @@ pub async fn after_opened(
     }
     let mut since = i64::MAX;
     for id in opened {
-        if let Some(i) = store.incident(store.pool(), IncidentId(*id)).await? {
+        if let Some(i) = store.incident(store.pool(), *id).await? {
             since = since.min(i.clock_start);
         }
     }
@@ -162,16 +162,16 @@ async fn propose(
         return Ok(false);
     }
     let url = post.link.clone().unwrap_or_else(|| channel.url.to_string());
-    store
-        .record_action(
-            &mut tx,
-            incident.id,
-            t,
-            "yuqing",
-            ActionKind::ReleaseCandidate,
-            Some(&format!("{} 《{}》 {url}", channel.name, post.title)),
-        )
-        .await?;
+    let found = format!("{} 《{}》 {url}", channel.name, post.title);
+    incident::record_own(
+        store,
+        &mut tx,
+        incident.id,
+        now,
+        ActionKind::ReleaseCandidate,
+        &found,
+    )
+    .await?;
     let auto = config.deadlines.auto_confirm_release;
     if auto {
         let step = Step::Release {

@@ -246,16 +246,12 @@ async fn ingest(
             );
         } else {
             for m in &classification.topics {
-                let words = incident::matched_words(&text, m);
+                let matched = incident::Match::new(&row, m, &text);
                 match incident::on_match(
                     store,
                     tx,
                     settings,
-                    &row,
-                    &m.id,
-                    &m.name,
-                    m.severity,
-                    &words,
+                    &matched,
                     now,
                     &mut report.clock_moves,
                 )

@@ -488,16 +488,10 @@ fn unknown_base(in_window: u32, note: &str) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
     use proptest::prelude::*;
 
-    fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        Shanghai
-            .with_ymd_and_hms(y, m, d, h, min, 0)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::vocab::clock::beijing as sh;
 
     fn weekly() -> Duty {
         Duty::Weekly {

@@ -385,12 +385,7 @@ mod tests {
     use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
 
-    fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        Shanghai
-            .with_ymd_and_hms(y, m, d, h, min, 0)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::vocab::clock::beijing as sh;
 
     fn job(expr: &str) -> Job {
         Job {

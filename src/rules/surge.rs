@@ -43,19 +43,18 @@ impl Surge {
         now - self.within.as_secs() as i64
     }
 
-    /// Whether `items` from `sources` within the window are a surge.
-    pub fn reached(&self, items: i64, sources: i64) -> bool {
-        items >= self.items && sources >= self.sources
-    }
-
-    /// Who raised the incident, for the record and the mail:
-    /// `yuqing（12 条负面信息、3 个来源在 1小时 内）`.
-    pub fn raised_by(&self, items: i64, sources: i64) -> String {
-        format!(
-            "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
-            if self.negative_only { "负面" } else { "" },
-            self.within
-        )
+    /// Whether `items` from `sources` within the window are a surge; if they are, who
+    /// raised the incident, for the record and the mail:
+    /// `yuqing（12 条负面信息、3 个来源在 1h 内）`.
+    pub fn raised_by(&self, items: i64, sources: i64) -> Option<String> {
+        let reached = items >= self.items && sources >= self.sources;
+        reached.then(|| {
+            format!(
+                "yuqing（{items} 条{}信息、{sources} 个来源在 {} 内）",
+                if self.negative_only { "负面" } else { "" },
+                self.within
+            )
+        })
     }
 }
 
@@ -105,5 +104,53 @@ impl RawSurge {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_counts_until_it_fired_and_below_the_top_level() {
+        let s = Surge::default();
+        for (severity, surged, applies) in [
+            (Severity::Ordinary, false, true),
+            (Severity::Major, false, true),
+            (Severity::Major, true, false),
+            (Severity::EspeciallyMajor, false, false),
+        ] {
+            assert_eq!(
+                s.applies(severity, surged),
+                applies,
+                "{severity:?} {surged}"
+            );
+        }
+    }
+
+    #[test]
+    fn it_raises_at_enough_items_from_enough_sources() {
+        let s = Surge::default();
+        for (items, sources, raised) in
+            [(10, 3, true), (9, 3, false), (10, 2, false), (40, 9, true)]
+        {
+            assert_eq!(
+                s.raised_by(items, sources).is_some(),
+                raised,
+                "{items} {sources}"
+            );
+        }
+        assert_eq!(
+            s.raised_by(12, 3).as_deref(),
+            Some("yuqing（12 条信息、3 个来源在 1h 内）")
+        );
+        let negative = Surge {
+            negative_only: true,
+            ..s
+        };
+        assert_eq!(
+            negative.raised_by(12, 3).as_deref(),
+            Some("yuqing（12 条负面信息、3 个来源在 1h 内）")
+        );
     }
 }

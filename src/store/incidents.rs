@@ -349,14 +349,14 @@ impl Store {
 
     /// Deadlines that have passed unmet on open incidents and whose breach was not mailed
     /// yet, or last mailed at or before `repeat_before`.
-    pub async fn breached_deadlines(
+    pub async fn breached_deadlines<'c>(
         &self,
-        tx: &mut Tx,
+        ex: impl Executor<'c, Database = Any>,
         now: i64,
         repeat_before: i64,
     ) -> Result<Vec<DeadlineRow>> {
         Ok(query::all(
-            &mut **tx,
+            ex,
             &format!(
                 "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
                    AND d.cancelled_at IS NULL \
@@ -370,14 +370,14 @@ impl Store {
     }
 
     /// Unmet deadlines of open incidents that fall due within (`now`, `until`].
-    pub async fn upcoming_deadlines(
+    pub async fn upcoming_deadlines<'c>(
         &self,
-        tx: &mut Tx,
+        ex: impl Executor<'c, Database = Any>,
         now: i64,
         until: i64,
     ) -> Result<Vec<DeadlineRow>> {
         Ok(query::all(
-            &mut **tx,
+            ex,
             &format!(
                 "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
                    AND d.met_at IS NULL AND d.cancelled_at IS NULL \
@@ -545,19 +545,8 @@ impl Store {
         &self,
         tx: &mut Tx,
         mailed_before: i64,
-    ) -> Result<Vec<(i64, Vec<super::ItemRow>)>> {
-        let ids: Vec<(i64, i64)> = query::all(
-            &mut **tx,
-            &format!(
-                "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
-                 WHERE i.{ACTIVE} AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
-                   AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
-                               AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
-                 ORDER BY i.id"
-            ),
-            (mailed_before,),
-        )
-        .await?;
+    ) -> Result<Vec<(IncidentId, Vec<super::ItemRow>)>> {
+        let ids = self.with_new_items(&mut **tx, mailed_before).await?;
         let mut out = Vec::new();
         for (id, upto) in ids {
             let items: Vec<super::ItemRow> = query::all(
@@ -573,6 +562,27 @@ impl Store {
             out.push((id, items));
         }
         Ok(out)
+    }
+
+    /// The incidents of [`incidents_with_new_items`](Self::incidents_with_new_items), each
+    /// with the last item mailed (or its first item).
+    pub async fn with_new_items<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        mailed_before: i64,
+    ) -> Result<Vec<(IncidentId, i64)>> {
+        Ok(query::all(
+            ex,
+            &format!(
+                "SELECT i.id, COALESCE(i.items_mailed_upto, i.first_item_id) FROM incidents i \
+                 WHERE i.{ACTIVE} AND COALESCE(i.items_mailed_at, i.opened_at) <= $1 \
+                   AND EXISTS (SELECT 1 FROM incident_items ii WHERE ii.incident_id = i.id \
+                               AND ii.item_id > COALESCE(i.items_mailed_upto, i.first_item_id)) \
+                 ORDER BY i.id"
+            ),
+            (mailed_before,),
+        )
+        .await?)
     }
 
     /// Whether anyone was told of an escalation of incident `id`: a missed deadline, or
@@ -597,28 +607,39 @@ impl Store {
         tx: &mut Tx,
         now: i64,
         after: &(dyn Fn(Severity) -> i64 + Sync),
-    ) -> Result<Vec<i64>> {
-        let rows: Vec<(i64, Severity, i64)> = query::all(
-            &mut **tx,
-            "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
-             WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",
-            (),
-        )
-        .await?;
-        let mut ids = Vec::new();
-        for (id, severity, since) in rows {
-            if since + after(severity) > now {
-                continue;
-            }
+    ) -> Result<Vec<IncidentId>> {
+        let ids = self.unacknowledged(&mut **tx, now, after).await?;
+        for id in &ids {
             query::execute(
                 &mut **tx,
                 "UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1",
                 (id, now),
             )
             .await?;
-            ids.push(id);
         }
         Ok(ids)
+    }
+
+    /// The incidents [`take_unacknowledged`](Self::take_unacknowledged) would take, read
+    /// without marking them.
+    pub async fn unacknowledged<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        now: i64,
+        after: &(dyn Fn(Severity) -> i64 + Sync),
+    ) -> Result<Vec<IncidentId>> {
+        let rows: Vec<(IncidentId, Severity, i64)> = query::all(
+            ex,
+            "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
+             WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",
+            (),
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, severity, since)| since + after(*severity) <= now)
+            .map(|(id, _, _)| id)
+            .collect())
     }
 
     /// Items of the incident fetched since `since`, and from how many distinct sources,

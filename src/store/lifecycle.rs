@@ -7,6 +7,7 @@ use super::{IncidentRow, Store, Tx};
 use crate::vocab::action::ActionKind;
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
+use sqlx::{Any, Executor};
 
 impl Store {
     /// Incidents of `topic_id` an item may belong to: the active ones, and the ones closed
@@ -70,9 +71,13 @@ impl Store {
     }
 
     /// Monitoring incidents whose monitoring period ended at or before `now`.
-    pub async fn monitoring_ended(&self, tx: &mut Tx, now: i64) -> Result<Vec<i64>> {
+    pub async fn monitoring_ended<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        now: i64,
+    ) -> Result<Vec<IncidentId>> {
         Ok(query::scalars(
-            &mut **tx,
+            ex,
             "SELECT id FROM incidents WHERE status = 'monitoring' AND monitoring_until <= $1 \
              ORDER BY id",
             (now,),

@@ -126,6 +126,15 @@ pub fn parse_typed(text: &str, tz: Tz) -> Option<Typed> {
     })
 }
 
+/// A wall time in Beijing, for tests: `beijing(2026, 11, 24, 10, 30)`.
+#[cfg(test)]
+pub fn beijing(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

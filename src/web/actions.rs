@@ -153,18 +153,10 @@ async fn run(
             if items.is_empty() {
                 return Err(refused("请勾选要拆分出去的信息。"));
             }
-            let topics = &settings.watchlists.topics;
-            let obligation_of = |topic: &str| {
-                topics
-                    .iter()
-                    .find(|t| t.id == topic)
-                    .and_then(|t| t.obligation)
-            };
             let (new, said) = incident::split(
                 &c.store,
                 config,
-                &settings.calendar,
-                &obligation_of,
+                incident::Obligations::of_settings(&settings),
                 IncidentId(id),
                 &items,
                 by,

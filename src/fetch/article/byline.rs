@@ -346,11 +346,7 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0).unwrap()
     }
 
-    fn beijing(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        TZ.with_ymd_and_hms(y, m, d, h, min, 0)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::vocab::clock::beijing;
 
     fn found(html: &str) -> Found {
         Found::read(&Document::from(html), "标题", now(), TZ)
