@@ -156,7 +156,7 @@ async fn run(
             let (new, said) = incident::split(
                 &c.store,
                 config,
-                incident::Obligations::of_settings(&settings),
+                incident::Obligations::of_settings(settings),
                 IncidentId(id),
                 &items,
                 by,
