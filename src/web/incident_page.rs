@@ -26,6 +26,8 @@ use tower_sessions::Session;
 pub const ITEMS_PER_PAGE: usize = 100;
 /// Entries of the record on one page of an incident.
 pub const RECORD_PER_PAGE: usize = 100;
+/// Characters of an item's text shown under its title, on one line.
+const EXCERPT_CHARS: usize = 160;
 
 /// Which page of the items and of the record to show (1-based; the record's last page,
 /// the latest entries, when not given).
@@ -140,16 +142,6 @@ fn mark(settings: &Settings, text: &str, topic: &str, source: &str) -> Marked {
     pieces(text, spans)
 }
 
-fn excerpt(summary: &str) -> String {
-    const MAX: usize = 160;
-    let s: String = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > MAX {
-        format!("{}…", s.chars().take(MAX).collect::<String>())
-    } else {
-        s
-    }
-}
-
 /// A record's detail as the page shows it: a note stored before notes had a limit (one
 /// of 650 KB once was) is cut to the limit, saying how long it is and where to read it whole.
 fn shown(detail: String, id: i64) -> String {
@@ -212,7 +204,7 @@ pub async fn build(
             title: mark(settings, &it.title, &incident.topic_id, &it.source_id),
             excerpt: mark(
                 settings,
-                &excerpt(&it.summary),
+                &crate::vocab::text::one_line(&it.summary, EXCERPT_CHARS),
                 &incident.topic_id,
                 &it.source_id,
             ),
