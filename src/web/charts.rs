@@ -16,6 +16,17 @@ const BOTTOM: f64 = 28.0;
 /// Room above the tallest column for its value.
 const TOP: f64 = 22.0;
 
+/// The start of a chart `height` high, named `title` (its accessible name); the caller
+/// draws it and closes it with `</svg>`.
+fn open(title: &str, height: f64) -> String {
+    format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {height}\" role=\"img\" aria-label=\"{}\" \
+        ><title>{}</title>",
+        esc(title),
+        esc(title)
+    )
+}
+
 /// Column chart of `series` stacked per column: `columns` labels, each a list of
 /// (value, CSS class) from the bottom up. `title` is the chart's accessible name.
 pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> String {
@@ -30,12 +41,7 @@ pub fn columns(title: &str, columns: &[(String, Vec<(i64, &'static str)>)]) -> S
     let plot_h = H - BOTTOM - TOP;
     let step = plot_w / n;
     let bar = (step * 0.7).clamp(1.0, 48.0);
-    let mut s = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" \
-        ><title>{}</title>",
-        esc(title),
-        esc(title)
-    );
+    let mut s = open(title, H);
     // Axis and the maximum.
     let _ = write!(
         s,
@@ -129,12 +135,7 @@ pub fn stacked_bars(title: &str, rows: &[(String, i64, i64)]) -> String {
     let h = (rows.len().max(1) as f64) * row_h + 8.0;
     let label_w = 190.0;
     let plot_w = W - label_w - 48.0;
-    let mut s = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\" \
-        ><title>{}</title>",
-        esc(title),
-        esc(title)
-    );
+    let mut s = open(title, h);
     for (k, (label, n, negative)) in rows.iter().enumerate() {
         let y = 4.0 + k as f64 * row_h;
         let w = plot_w * (*n as f64) / (max as f64);

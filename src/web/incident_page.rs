@@ -16,7 +16,6 @@ use crate::config::settings::Settings;
 use crate::store::{IncidentRow, ItemRow};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
-use crate::vocab::ids::IncidentId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -27,6 +26,8 @@ use tower_sessions::Session;
 pub const ITEMS_PER_PAGE: usize = 100;
 /// Entries of the record on one page of an incident.
 pub const RECORD_PER_PAGE: usize = 100;
+/// Characters of an item's text shown under its title, on one line.
+const EXCERPT_CHARS: usize = 160;
 
 /// Which page of the items and of the record to show (1-based; the record's last page,
 /// the latest entries, when not given).
@@ -141,16 +142,6 @@ fn mark(settings: &Settings, text: &str, topic: &str, source: &str) -> Marked {
     pieces(text, spans)
 }
 
-fn excerpt(summary: &str) -> String {
-    const MAX: usize = 160;
-    let s: String = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > MAX {
-        format!("{}…", s.chars().take(MAX).collect::<String>())
-    } else {
-        s
-    }
-}
-
 /// A record's detail as the page shows it: a note stored before notes had a limit (one
 /// of 650 KB once was) is cut to the limit, saying how long it is and where to read it whole.
 fn shown(detail: String, id: i64) -> String {
@@ -175,8 +166,8 @@ pub async fn build(
     let (settings, user, tz, now) = (&*v.settings, &v.user, v.tz, v.now);
     let config = &settings.config;
     let store = &c.store;
-    let id = incident.id.0;
-    let deadlines = store.deadlines_of(store.pool(), IncidentId(id)).await?;
+    let id = incident.id;
+    let deadlines = store.deadlines_of(store.pool(), id).await?;
     let number = |s: &Option<String>| s.as_deref().and_then(|n| n.trim().parse::<usize>().ok());
     let (items_at, record_at) = (number(&paging.items), number(&paging.record));
     let href = |items: Option<usize>, record: Option<usize>, anchor: &str| {
@@ -189,12 +180,10 @@ pub async fn build(
         }
         format!("/incidents/{id}?{}#{anchor}", q.join("&"))
     };
-    let counted = store.incident_item_times(IncidentId(id)).await?;
-    let sightings = store
-        .incident_sightings(store.pool(), IncidentId(id))
-        .await?;
+    let counted = store.incident_item_times(id).await?;
+    let sightings = store.incident_sightings(store.pool(), id).await?;
     let spread: Vec<String> = crate::notify::spread::Spread::of(
-        &store.incident_items(store.pool(), IncidentId(id)).await?,
+        &store.incident_items(store.pool(), id).await?,
         &sightings,
     )
     .lines(tz)
@@ -206,20 +195,16 @@ pub async fn build(
     });
     let range = items_pager.range(ITEMS_PER_PAGE);
     let rows: Vec<ItemRow> = store
-        .incident_items_page(IncidentId(id), range.start as i64, ITEMS_PER_PAGE as i64)
+        .incident_items_page(id, range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
-    let evidence = crate::store::evidence_summaries(
-        &store
-            .incident_evidence(crate::vocab::ids::IncidentId(id))
-            .await?,
-    );
+    let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
     let items = rows
         .iter()
         .map(|it| ItemView {
             title: mark(settings, &it.title, &incident.topic_id, &it.source_id),
             excerpt: mark(
                 settings,
-                &excerpt(&it.summary),
+                &crate::vocab::text::one_line(&it.summary, EXCERPT_CHARS),
                 &incident.topic_id,
                 &it.source_id,
             ),
@@ -230,7 +215,7 @@ pub async fn build(
         })
         .collect();
     let mut timeline: Vec<(i64, Entry)> = store
-        .actions_of(IncidentId(id))
+        .actions_of(id)
         .await?
         .into_iter()
         .map(|a| {
@@ -242,14 +227,14 @@ pub async fn build(
                     what: words::action_zh(a.action),
                     detail: shown(
                         words::detail_zh(a.action, a.detail.as_deref().unwrap_or("")),
-                        id,
+                        id.0,
                     ),
                     mail: false,
                 },
             )
         })
         .collect();
-    for m in store.mails_of(IncidentId(id)).await? {
+    for m in store.mails_of(id).await? {
         let to: Vec<String> = serde_json::from_str(&m.recipients).unwrap_or_default();
         let sent = match m.sent_at {
             Some(t) => format!("已发送 {}", local(from_secs(t), tz)),
@@ -286,7 +271,7 @@ pub async fn build(
             .incidents(false)
             .await?
             .into_iter()
-            .filter(|o| o.id.0 != id)
+            .filter(|o| o.id != id)
             .map(|o| Other {
                 id: o.id.0,
                 title: o.title,
