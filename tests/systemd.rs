@@ -105,6 +105,11 @@ async fn site(title: &str, tick: &str, extra: &str) -> (TempDirs, HttpServer, Pa
 async fn ready_watchdog_reload_and_stopping_reach_systemd() {
     // A tick of a minute: the loop must still wake often enough to feed the watchdog.
     let (dirs, _http, config) = site("文旅局发布周末出行提示", "60s", "").await;
+    // The source due every second: an idle turn only reads, and the hung loop below needs
+    // a write to wait on (claiming the due source).
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("every = \"1h\""), "{text}");
+    std::fs::write(&config, text.replace("every = \"1h\"", "every = \"1s\"")).unwrap();
     let socket_path = dirs.root().join("notify.sock");
     let systemd = Systemd {
         socket: UnixDatagram::bind(&socket_path).expect("bind the notify socket"),
@@ -138,7 +143,8 @@ async fn ready_watchdog_reload_and_stopping_reach_systemd() {
     assert!((3..=8).contains(&pings), "{pings} pings in 3s: {steady:?}");
 
     // A hung loop stops feeding: another process holds the database's write lock, so the
-    // loop's next write waits (busy timeout 15s) and no turn completes.
+    // loop's next write (claiming the source, due again within a second) waits (busy
+    // timeout 15s) and no turn completes.
     let mut holder = common::db::hold_write_lock(&dirs.database_url()).await;
     let _ = systemd.during(Duration::from_secs(1)).await;
     let held = systemd.during(Duration::from_secs(3)).await;
