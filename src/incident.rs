@@ -14,9 +14,9 @@ use crate::config::Config;
 use crate::notify::alert::{alert, queue};
 use crate::notify::mail::{self, IncidentView};
 use crate::rules::deadline;
-use crate::rules::escalation::Step as EStep;
+use crate::rules::escalation::{Audience, Step as EStep};
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
-use crate::vocab::action::ActionKind;
+use crate::vocab::action::{is_own_actor, ActionKind, OWN_ACTOR};
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -125,7 +125,7 @@ async fn record_own(
     detail: &str,
 ) -> Result<()> {
     store
-        .record_action(tx, id, secs(now), "yuqing", kind, Some(detail))
+        .record_action(tx, id, secs(now), OWN_ACTOR, kind, Some(detail))
         .await
 }
 
@@ -188,7 +188,7 @@ pub async fn on_match(
             .await?;
         let current = open.severity;
         if severity > current {
-            regrade(store, tx, config, &open, severity, "yuqing", now).await?;
+            regrade(store, tx, config, &open, severity, OWN_ACTOR, now).await?;
         } else if let Some(surge) = config
             .surge
             .filter(|s| s.applies(current, open.surged_at.is_some()))
@@ -223,7 +223,7 @@ pub async fn on_match(
         let merged = format!("item {} also matches {topic_name}; merged", item.id);
         record_own(store, tx, first.id, now, ActionKind::Linked, &merged).await?;
         if severity > first.severity {
-            regrade(store, tx, config, first, severity, "yuqing", now).await?;
+            regrade(store, tx, config, first, severity, OWN_ACTOR, now).await?;
         }
         tracing::info!(
             incident_id = first.id.0,
@@ -268,7 +268,7 @@ pub async fn on_match(
         record_both(
             store,
             tx,
-            "yuqing",
+            OWN_ACTOR,
             secs(now),
             ActionKind::Linked,
             [
@@ -278,26 +278,13 @@ pub async fn on_match(
         )
         .await?;
     }
-    let incident = store
-        .incident(&mut **tx, id)
-        .await?
-        .context("incident vanished")?;
-    let deadlines = store.deadlines_of(&mut **tx, id).await?;
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    // The opening mail quotes the words that matched.
     let view = IncidentView {
-        incident: &incident,
-        first: item,
-        source_name: &source_name(config, &item.source_id),
-        items: 1,
-        deadlines: &deadlines,
         evidence: words,
-        owners: &config.people.duty,
-        people: &config.people,
-        tz: config.daemon.timezone,
-        now,
+        ..snap.view()
     };
-    let who = config
-        .escalation
-        .audience(&config.people, severity, EStep::Opened);
+    let who = snap.audience(EStep::Opened);
     let related: Vec<mail::Related> = siblings
         .iter()
         .map(|r| (r, Some(r.topic_name.clone())))
@@ -355,13 +342,10 @@ async fn move_clock_back(
         item.id
     );
     record_own(store, tx, incident.id, now, ActionKind::ClockStart, &moved).await?;
-    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
+    let who = snap.audience(EStep::Regraded);
     let source = source_name(config, &item.source_id);
-    let view = snap.view(config, &source, now);
-    let who = config
-        .escalation
-        .audience(&config.people, snap.severity(), EStep::Regraded);
-    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &who.mailboxes);
+    let mut draft = mail::clock_moved(&snap.view(), mailed_was, item, &source, &who.mailboxes);
     draft.notify = who.notifiers;
     // One mail per incident per poll: the one queued by this poll's earlier move says the
     // latest start instead, unless it went out meanwhile.
@@ -420,28 +404,37 @@ pub async fn regrade(
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
-    let snap = Snapshot::read(store, tx, incident.id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
+    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
     let who = config.escalation.regraded(&config.people, from, to);
     lifecycle::settle(store, tx, config, incident.id, by, now).await?;
     alert(store, tx, config, who, now, |people| {
-        mail::regraded(&view, from, to, by, people)
+        mail::regraded(&snap.view(), from, to, by, people)
     })
     .await?;
     tracing::info!(incident_id = incident.id.0, from = %from, to = %to, "incident regraded");
     Ok(())
 }
 
-/// An incident with its items (oldest first) and deadlines, read in `tx`.
-pub(crate) struct Snapshot {
+/// An incident as its mail shows it, read in `tx` at `now`: its row, its items (oldest
+/// first), its deadlines and the name of its first item's source. Every mail about an
+/// incident is worded from `view`, and sent to `audience` of its step.
+pub(crate) struct Snapshot<'c> {
     incident: IncidentRow,
     items: Vec<ItemRow>,
     deadlines: Vec<crate::store::DeadlineRow>,
+    source_name: String,
+    config: &'c Config,
+    now: DateTime<Utc>,
 }
 
-impl Snapshot {
-    pub(crate) async fn read(store: &Store, tx: &mut Tx, id: IncidentId) -> Result<Snapshot> {
+impl<'c> Snapshot<'c> {
+    pub(crate) async fn read(
+        store: &Store,
+        tx: &mut Tx,
+        config: &'c Config,
+        id: IncidentId,
+        now: DateTime<Utc>,
+    ) -> Result<Snapshot<'c>> {
         let incident = store
             .incident(&mut **tx, id)
             .await?
@@ -451,31 +444,41 @@ impl Snapshot {
             bail!("incident {id} has no items");
         }
         let deadlines = store.deadlines_of(&mut **tx, id).await?;
-        Ok(Snapshot {
+        let mut snap = Snapshot {
             incident,
             items,
             deadlines,
-        })
+            source_name: String::new(),
+            config,
+            now,
+        };
+        snap.source_name = source_name(config, &snap.first().source_id);
+        Ok(snap)
     }
 
-    pub(crate) fn view<'a>(
-        &'a self,
-        config: &'a Config,
-        source_name: &'a str,
-        now: DateTime<Utc>,
-    ) -> IncidentView<'a> {
+    /// What a mail about the incident says of it.
+    pub(crate) fn view(&self) -> IncidentView<'_> {
+        let config = self.config;
         IncidentView {
             incident: &self.incident,
             first: self.first(),
-            source_name,
+            source_name: &self.source_name,
             items: self.items.len(),
             deadlines: &self.deadlines,
             evidence: &[],
             owners: &config.people.duty,
             people: &config.people,
             tz: config.daemon.timezone,
-            now,
+            now: self.now,
         }
+    }
+
+    /// Who is told of `step` on the incident, at its severity.
+    pub(crate) fn audience(&self, step: EStep) -> Audience {
+        let config = self.config;
+        config
+            .escalation
+            .audience(&config.people, self.severity(), step)
     }
 
     pub(crate) fn severity(&self) -> Severity {
@@ -506,20 +509,15 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
     for d in &due {
-        let snap = Snapshot::read(store, &mut tx, d.incident_id).await?;
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
+        let snap = Snapshot::read(store, &mut tx, config, d.incident_id, now).await?;
         let again = d.breach_mailed_at.is_some();
         let step = if again {
             EStep::RepeatBreach
         } else {
             EStep::Breach
         };
-        let who = config
-            .escalation
-            .audience(&config.people, snap.severity(), step);
-        alert(store, &mut tx, config, who, now, |to| {
-            mail::breached(&view, d, again, to)
+        alert(store, &mut tx, config, snap.audience(step), now, |to| {
+            mail::breached(&snap.view(), d, again, to)
         })
         .await?;
         store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
@@ -589,18 +587,14 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
     let mut sent = 0;
     for dl in &upcoming {
-        let snap = Snapshot::read(store, &mut tx, dl.incident_id).await?;
+        let snap = Snapshot::read(store, &mut tx, config, dl.incident_id, now).await?;
         let left = dl.due_at - secs(now);
         let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
             continue;
         };
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
-        let who = config
-            .escalation
-            .audience(&config.people, snap.severity(), EStep::Reminder);
+        let who = snap.audience(EStep::Reminder);
         alert(store, &mut tx, config, who, now, |to| {
-            mail::reminder(&view, dl, to)
+            mail::reminder(&snap.view(), dl, to)
         })
         .await?;
         store.mark_reminded(&mut tx, dl.id, offset).await?;
@@ -633,16 +627,11 @@ pub async fn fire_unacknowledged(
         .take_unacknowledged(&mut tx, secs(now), &after)
         .await?;
     for id in &ids {
-        let snap = Snapshot::read(store, &mut tx, *id).await?;
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
-        let after = policy(snap.incident.severity);
-        let who =
-            config
-                .escalation
-                .audience(&config.people, snap.severity(), EStep::Unacknowledged);
+        let snap = Snapshot::read(store, &mut tx, config, *id, now).await?;
+        let after = crate::vocab::span::zh_span(policy(snap.severity()).chrono());
+        let who = snap.audience(EStep::Unacknowledged);
         alert(store, &mut tx, config, who, now, |to| {
-            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), to)
+            mail::unacknowledged(&snap.view(), &after, to)
         })
         .await?;
         record_own(
@@ -677,14 +666,12 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         .incidents_with_new_items(&mut tx, mailed_before)
         .await?;
     for (id, items) in &batches {
-        let snap = Snapshot::read(store, &mut tx, *id).await?;
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
+        let snap = Snapshot::read(store, &mut tx, config, *id, now).await?;
         let names = |s: &str| source_name(config, s);
         let to = config
             .escalation
             .mailboxes(&config.people, snap.severity(), EStep::NewItems);
-        let draft = mail::new_items(&view, items, &names, &to);
+        let draft = mail::new_items(&snap.view(), items, &names, &to);
         queue(store, &mut tx, config, &draft, now).await?;
         let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
         store
@@ -755,11 +742,6 @@ impl From<sqlx::Error> for StepError {
     fn from(e: sqlx::Error) -> Self {
         StepError::Failed(e.into())
     }
-}
-
-/// Whether `by` names a person, not yuqing itself (`yuqing`, `yuqing (channel …)`).
-fn is_person(by: &str) -> bool {
-    !(by == "yuqing" || by.starts_with("yuqing ("))
 }
 
 /// Returns `StepError::Refused` with a formatted reason.
@@ -851,7 +833,7 @@ pub(crate) async fn act_in(
     // are not told it went unacknowledged. A note does not (a leader's comment changes no
     // state), nor do yuqing's own steps (a release confirmed from an own channel).
     if !matches!(step, Step::Acknowledge | Step::Note(_))
-        && is_person(by)
+        && !is_own_actor(by)
         && store.acknowledge(tx, id, t, by).await?
     {
         store

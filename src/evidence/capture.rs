@@ -513,15 +513,20 @@ async fn tell_duty(
         .active_incidents_holding(&mut **tx, item.id)
         .await?;
     for incident in held {
-        let snap = Snapshot::read(ctx.store, tx, IncidentId(incident)).await?;
-        let source = incident::source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
+        let snap = Snapshot::read(ctx.store, tx, config, IncidentId(incident), now).await?;
         let duty = Audience {
             mailboxes: config.people.duty.clone(),
             notifiers: config.people.notify.duty.clone(),
         };
         crate::notify::alert::alert(ctx.store, tx, config, duty, now, |to| {
-            mail::original_changed(&view, item, state, from_secs(kept.captured_at), version, to)
+            mail::original_changed(
+                &snap.view(),
+                item,
+                state,
+                from_secs(kept.captured_at),
+                version,
+                to,
+            )
         })
         .await
         .context("cannot queue the mail about the original post")?;

@@ -29,7 +29,7 @@ use crate::rules::deadline;
 use crate::rules::escalation::Audience;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
-use crate::vocab::action::ActionKind;
+use crate::vocab::action::{ActionKind, OWN_ACTOR};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
@@ -165,7 +165,7 @@ pub(super) async fn resurge(
     store.add_incident_item(tx, incident.id, item.id, t).await?;
     // The resurgence mail reports this item itself: later items go into new-items batches.
     store.mark_items_mailed(tx, incident.id, item.id, t).await?;
-    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
     let tz = config.daemon.timezone;
     let history: Vec<String> = store
         .actions_in(tx, incident.id)
@@ -180,14 +180,10 @@ pub(super) async fn resurge(
             )
         })
         .collect();
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let who = config
-        .escalation
-        .audience(&config.people, snap.severity(), EStep::Resurgence);
+    let who = snap.audience(EStep::Resurgence);
     alert(store, tx, config, who, now, |to| {
         mail::resurgence(
-            &view,
+            &snap.view(),
             item,
             &source_name(config, &item.source_id),
             reopened,
@@ -308,10 +304,8 @@ pub(super) async fn settle(
     }
     let until_zh = format!("until {}", local(until, config.daemon.timezone));
     record_own(store, tx, id, now, ActionKind::Monitoring, &until_zh).await?;
-    let snap = Snapshot::read(store, tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let draft = mail::monitoring(&view, until, &config.people.duty);
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let draft = mail::monitoring(&snap.view(), until, &config.people.duty);
     queue(store, tx, config, &draft, now).await?;
     tracing::info!(incident_id = id.0, "response duties met; monitoring");
     Ok(())
@@ -330,13 +324,11 @@ pub(super) async fn close(
     if !store.close_incident(tx, id, t, by).await? {
         return Ok(());
     }
-    let detail = (by == "yuqing").then_some("monitoring ended");
+    let detail = (by == OWN_ACTOR).then_some("monitoring ended");
     store
         .record_action(tx, id, t, by, ActionKind::Closed, detail)
         .await?;
-    let snap = Snapshot::read(store, tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
     // The leaders told of an escalation hear that it closed, too.
     let mut who = Audience {
         mailboxes: config.people.duty.clone(),
@@ -344,7 +336,7 @@ pub(super) async fn close(
     };
     who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
     alert(store, tx, config, who, now, |to| {
-        mail::closed(&view, by, to)
+        mail::closed(&snap.view(), by, to)
     })
     .await?;
     tracing::info!(incident_id = id.0, by, "incident closed");
@@ -381,15 +373,13 @@ pub(super) async fn tell_handled(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let snap = Snapshot::read(store, tx, id).await?;
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
     let who = escalation_audience(store, tx, config, id, snap.severity()).await?;
     if who.is_empty() {
         return Ok(());
     }
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
     alert(store, tx, config, who, now, |to| {
-        mail::handled(&view, what, by, to)
+        mail::handled(&snap.view(), what, by, to)
     })
     .await?;
     Ok(())
@@ -414,16 +404,11 @@ pub(super) async fn dismiss(
     store
         .record_action(tx, id, t, by, ActionKind::Dismissed, Some(reason))
         .await?;
-    let snap = Snapshot::read(store, tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let severity = snap.severity();
-    let mut who = config
-        .escalation
-        .audience(&config.people, severity, EStep::Opened);
-    who.add(escalation_audience(store, tx, config, id, severity).await?);
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let mut who = snap.audience(EStep::Opened);
+    who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
     alert(store, tx, config, who, now, |to| {
-        mail::dismissed(&view, reason, by, to)
+        mail::dismissed(&snap.view(), reason, by, to)
     })
     .await?;
     tracing::info!(
@@ -447,7 +432,7 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut tx = store.begin().await?;
     let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
     for id in &ids {
-        close(store, &mut tx, config, *id, "yuqing", now).await?;
+        close(store, &mut tx, config, *id, OWN_ACTOR, now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -524,10 +509,8 @@ pub async fn merge(
             .context("incident vanished")?;
         super::regrade(store, &mut tx, config, &a, sb, by, now).await?;
     }
-    let snap = Snapshot::read(store, &mut tx, into).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let draft = mail::merged(&view, &b, by, &config.people.duty);
+    let snap = Snapshot::read(store, &mut tx, config, into, now).await?;
+    let draft = mail::merged(&snap.view(), &b, by, &config.people.duty);
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     let already = if moved == items.len() {
@@ -640,9 +623,8 @@ pub async fn split(
         ],
     )
     .await?;
-    let snap = Snapshot::read(store, &mut tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
+    let snap = Snapshot::read(store, &mut tx, config, id, now).await?;
+    let view = snap.view();
     // The new incident's own thread starts with its opening mail; the split is told in
     // the thread of the incident it came from.
     let to = config

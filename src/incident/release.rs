@@ -26,7 +26,7 @@ use crate::incident::{self, Step};
 use crate::notify::alert::queue;
 use crate::notify::mail;
 use crate::store::{IncidentRow, PostRow, Store};
-use crate::vocab::action::ActionKind;
+use crate::vocab::action::{own_channel_actor, ActionKind};
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
@@ -178,15 +178,14 @@ async fn propose(
             url: url.clone(),
             at: Some(from_secs(post.at()).min(now)),
         };
-        let by = format!("yuqing (channel {})", channel.id);
+        let by = own_channel_actor(&channel.id);
         incident::act_in(store, &mut tx, config, incident.id, &step, &by, now)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
     }
-    let snap = incident::Snapshot::read(store, &mut tx, incident.id).await?;
-    let source = incident::source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let draft = mail::release_candidate(&view, &channel.name, post, auto, &config.people.duty);
+    let snap = incident::Snapshot::read(store, &mut tx, config, incident.id, now).await?;
+    let draft =
+        mail::release_candidate(&snap.view(), &channel.name, post, auto, &config.people.duty);
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     tracing::info!(
