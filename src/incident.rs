@@ -33,6 +33,10 @@ pub use lifecycle::{fire_lifecycle, merge, split, Obligations};
 /// mail's subject, a row of the briefing.
 pub const TITLE_MAX_CHARS: usize = 100;
 
+/// The deadlines a release (or a reply) discharges; the first of them still open is the
+/// one it answers.
+pub(crate) const RELEASE_MEETS: [Kind; 3] = [Kind::Release, Kind::Response, Kind::Obligation];
+
 /// The longest note (and press-conference note, and dismissal reason) in characters: a
 /// record holds what was done, not documents; six notes of 650 KB once made the incident's
 /// page too large to show (issue 26).
@@ -861,9 +865,8 @@ pub(crate) async fn act_in(
                 Some(at) => secs(*at),
                 None => t,
             };
-            // The first open one of these is what a release answers.
             let mut kind = None;
-            for k in [Kind::Release, Kind::Response, Kind::Obligation] {
+            for k in RELEASE_MEETS {
                 if store.meet_deadline(tx, id, k, met, by, Some(url)).await? {
                     kind = Some(k);
                     break;
@@ -960,15 +963,9 @@ async fn handled(
         Kind::PressConference => IncidentStatus::PressConference,
         _ => IncidentStatus::Released,
     };
-    // The statuses of an incident in hand, in the order it passes them.
-    let order = [
-        IncidentStatus::Open,
-        IncidentStatus::Acknowledged,
-        IncidentStatus::Released,
-        IncidentStatus::PressConference,
-    ];
     let id = incident.id;
-    if order
+    // Not yet this far: `ALL` is in the order an incident passes its statuses.
+    if IncidentStatus::ALL
         .iter()
         .take_while(|s| **s != to)
         .any(|s| *s == incident.status)

@@ -86,7 +86,10 @@ pub(super) async fn same_event(
     };
     let mut best: Option<(f64, IncidentRow)> = None;
     for cand in candidates {
-        let settled = matches!(cand.status.as_str(), "monitoring" | "closed");
+        let settled = matches!(
+            cand.status,
+            IncidentStatus::Monitoring | IncidentStatus::Closed
+        );
         let mut score = f64::NEG_INFINITY;
         let mut before = i64::MAX;
         'pages: for page in PAGES {
@@ -139,8 +142,8 @@ pub(super) async fn resurge(
     now: DateTime<Utc>,
 ) -> Result<IncidentRow> {
     let t = secs(now);
-    let reopened = match incident.status.as_str() {
-        "closed" => {
+    let reopened = match incident.status {
+        IncidentStatus::Closed => {
             store.reopen(tx, incident.id, t).await?;
             let closed = incident.closed_at.unwrap_or(t);
             let why = format!(
@@ -151,7 +154,7 @@ pub(super) async fn resurge(
             record_own(store, tx, incident.id, now, ActionKind::Reopened, &why).await?;
             true
         }
-        "monitoring" => {
+        IncidentStatus::Monitoring => {
             let since = store.last_met_at(tx, incident.id).await?.unwrap_or(0);
             if !store.mark_resurged(tx, incident.id, since, t).await? {
                 return Ok(incident);
@@ -295,7 +298,11 @@ pub(super) async fn settle(
             .await?;
         return Ok(());
     }
-    if running > 0 || matches!(incident.status.as_str(), "monitoring" | "closed" | "merged") {
+    let ended = matches!(
+        incident.status,
+        IncidentStatus::Monitoring | IncidentStatus::Closed | IncidentStatus::Merged
+    );
+    if running > 0 || ended {
         return Ok(());
     }
     let until = now + config.deadlines.monitoring.chrono();

@@ -32,9 +32,6 @@ use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-/// The deadlines a release (or a reply) discharges.
-const AWAITING: [&str; 3] = ["release", "response", "obligation"];
-
 /// Looks at the new posts `post_ids` of `channel` for releases of active incidents;
 /// returns how many candidates were recorded.
 pub async fn detect(
@@ -119,7 +116,9 @@ async fn best_incident<'a>(
     {
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let owes = deadlines.iter().any(|d| {
-            AWAITING.contains(&d.kind.as_str()) && d.met_at.is_none() && d.cancelled_at.is_none()
+            incident::RELEASE_MEETS.contains(&d.kind)
+                && d.met_at.is_none()
+                && d.cancelled_at.is_none()
         });
         if owes {
             let items = store.incident_items(store.pool(), i.id).await?;
