@@ -244,25 +244,17 @@ pub async fn on_match(
     let related = store.active_incidents_of_topic(tx, topic_id, 3).await?;
     let start = clock_start_of(item);
     let title = default_title(&item.title, topic_name);
-    let id = store
-        .insert_incident(
-            tx,
-            &NewIncident {
-                topic_id,
-                topic_name,
-                title: &title,
-                severity,
-                opened_at: secs(now),
-                clock_start: secs(start),
-                first_item_id: item.id,
-            },
-        )
-        .await?;
-    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(tx, id, kind, secs(due)).await?;
-    }
+    let new = NewIncident {
+        topic_id,
+        topic_name,
+        title: &title,
+        severity,
+        opened_at: secs(now),
+        clock_start: secs(start),
+        first_item_id: item.id,
+    };
     let obligations = Obligations::of_settings(settings);
-    lifecycle::add_obligation(store, tx, config, obligations, id, topic_id, start).await?;
+    let id = lifecycle::open(store, tx, config, obligations, &new).await?;
     let first = format!("first item {}", item.id);
     record_own(store, tx, id, now, ActionKind::Opened, &first).await?;
     let also = |other: IncidentId, topic: &str| {
@@ -332,12 +324,7 @@ async fn move_clock_back(
     // Moved already in this poll: the mail says where it was before the poll.
     let earlier = moves.0.get(&incident.id).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
-    store.set_clock_start(tx, incident.id, secs(start)).await?;
-    for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
-        store
-            .reschedule_deadline(tx, incident.id, kind, secs(due))
-            .await?;
-    }
+    lifecycle::restart_clock(store, tx, config, incident.id, incident.severity, start).await?;
     let tz = config.daemon.timezone;
     let moved = format!(
         "{} -> {} (item {}, published earlier)",

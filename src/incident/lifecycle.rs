@@ -33,6 +33,7 @@ use crate::vocab::action::{ActionKind, OWN_ACTOR};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
+use crate::vocab::severity::Severity;
 use crate::vocab::state::IncidentStatus;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -225,10 +226,47 @@ impl<'a> Obligations<'a> {
     }
 }
 
+/// Opens incident `new` with the deadlines it owes from its clock start: the statutory ones
+/// of its severity, and its topic's working-day obligation. An incident an item opens and
+/// one split off another are opened alike.
+pub(super) async fn open(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    obligations: Obligations<'_>,
+    new: &NewIncident<'_>,
+) -> Result<IncidentId> {
+    let id = store.insert_incident(tx, new).await?;
+    let start = from_secs(new.clock_start);
+    for (kind, due) in deadline::schedule(new.severity, start, &config.deadlines) {
+        store.insert_deadline(tx, id, kind, secs(due)).await?;
+    }
+    add_obligation(store, tx, config, obligations, id, new.topic_id, start).await?;
+    Ok(id)
+}
+
+/// Moves incident `id`'s clock start to `start` and counts its deadlines at `severity`
+/// again from there; met ones move too, so that met or missed is judged against the clock
+/// as it now stands.
+pub(super) async fn restart_clock(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: IncidentId,
+    severity: Severity,
+    start: DateTime<Utc>,
+) -> Result<()> {
+    store.set_clock_start(tx, id, secs(start)).await?;
+    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
+        store.reschedule_deadline(tx, id, kind, secs(due)).await?;
+    }
+    Ok(())
+}
+
 /// Adds the working-day deadline that incidents of `topic_id` owe, if any, counted from
 /// `start` on the calendar; a count that reaches a year without data is counted
 /// Monday–Friday and flagged.
-pub(super) async fn add_obligation(
+async fn add_obligation(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
@@ -358,7 +396,7 @@ pub(super) async fn escalation_audience(
     tx: &mut Tx,
     config: &Config,
     id: IncidentId,
-    severity: crate::vocab::severity::Severity,
+    severity: Severity,
 ) -> Result<Audience> {
     let mut who = Audience::default();
     if store.was_escalated(tx, id).await? {
@@ -502,13 +540,8 @@ pub async fn merge(
         [(from, format!("into #{into}")), (into, merged_in)],
     )
     .await?;
-    store.set_clock_start(&mut tx, into, start).await?;
     let (sa, sb) = (a.severity, b.severity);
-    for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
-        store
-            .reschedule_deadline(&mut tx, into, kind, secs(due))
-            .await?;
-    }
+    restart_clock(store, &mut tx, config, into, sa, from_secs(start)).await?;
     if sb > sa {
         let a = store
             .incident(&mut *tx, into)
@@ -577,20 +610,16 @@ pub async fn split(
     let t = secs(now);
     // The new incident is named by its own first item, not by what it was split from.
     let title = super::default_title(&moved[0].title, &a.topic_name);
-    let id = store
-        .insert_incident(
-            &mut tx,
-            &NewIncident {
-                topic_id: &a.topic_id,
-                topic_name: &a.topic_name,
-                title: &title,
-                severity,
-                opened_at: t,
-                clock_start: secs(start),
-                first_item_id: moved[0].id,
-            },
-        )
-        .await?;
+    let new = NewIncident {
+        topic_id: &a.topic_id,
+        topic_name: &a.topic_name,
+        title: &title,
+        severity,
+        opened_at: t,
+        clock_start: secs(start),
+        first_item_id: moved[0].id,
+    };
+    let id = open(store, &mut tx, config, obligations, &new).await?;
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
     store.move_items(&mut tx, from, id, &ids).await?;
     store.set_split_from(&mut tx, id, from).await?;
@@ -602,17 +631,8 @@ pub async fn split(
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
-        store.set_clock_start(&mut tx, from, secs(rest)).await?;
-        for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
-            store
-                .reschedule_deadline(&mut tx, from, kind, secs(due))
-                .await?;
-        }
+        restart_clock(store, &mut tx, config, from, severity, rest).await?;
     }
-    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
-    }
-    add_obligation(store, &mut tx, config, obligations, id, &a.topic_id, start).await?;
     let list = ids
         .iter()
         .map(|i| i.to_string())
