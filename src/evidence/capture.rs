@@ -514,19 +514,13 @@ async fn tell_duty(
         .await?;
     for incident in held {
         let snap = Snapshot::read(ctx.store, tx, config, IncidentId(incident), now).await?;
+        let view = snap.view();
         let duty = Audience {
             mailboxes: config.people.duty.clone(),
             notifiers: config.people.notify.duty.clone(),
         };
         crate::notify::alert::alert(ctx.store, tx, config, duty, now, |to| {
-            mail::original_changed(
-                &snap.view(),
-                item,
-                state,
-                from_secs(kept.captured_at),
-                version,
-                to,
-            )
+            mail::original_changed(&view, item, state, from_secs(kept.captured_at), version, to)
         })
         .await
         .context("cannot queue the mail about the original post")?;
