@@ -14,9 +14,9 @@ use crate::config::Config;
 use crate::notify::alert::{alert, queue};
 use crate::notify::mail::{self, IncidentView};
 use crate::rules::deadline;
-use crate::rules::escalation::Step as EStep;
+use crate::rules::escalation::{Audience, Step as EStep};
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
-use crate::vocab::action::ActionKind;
+use crate::vocab::action::{is_own_actor, ActionKind, OWN_ACTOR};
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
@@ -32,6 +32,10 @@ pub use lifecycle::{fire_lifecycle, merge, split, Obligations};
 /// The longest title a person may give an incident, in characters: one line of a list, a
 /// mail's subject, a row of the briefing.
 pub const TITLE_MAX_CHARS: usize = 100;
+
+/// The deadlines a release (or a reply) discharges; the first of them still open is the
+/// one it answers.
+pub(crate) const RELEASE_MEETS: [Kind; 3] = [Kind::Release, Kind::Response, Kind::Obligation];
 
 /// The longest note (and press-conference note, and dismissal reason) in characters: a
 /// record holds what was done, not documents; six notes of 650 KB once made the incident's
@@ -125,7 +129,7 @@ async fn record_own(
     detail: &str,
 ) -> Result<()> {
     store
-        .record_action(tx, id, secs(now), "yuqing", kind, Some(detail))
+        .record_action(tx, id, secs(now), OWN_ACTOR, kind, Some(detail))
         .await
 }
 
@@ -188,7 +192,7 @@ pub async fn on_match(
             .await?;
         let current = open.severity;
         if severity > current {
-            regrade(store, tx, config, &open, severity, "yuqing", now).await?;
+            regrade(store, tx, config, &open, severity, OWN_ACTOR, now).await?;
         } else if let Some(surge) = config
             .surge
             .filter(|s| s.applies(current, open.surged_at.is_some()))
@@ -223,7 +227,7 @@ pub async fn on_match(
         let merged = format!("item {} also matches {topic_name}; merged", item.id);
         record_own(store, tx, first.id, now, ActionKind::Linked, &merged).await?;
         if severity > first.severity {
-            regrade(store, tx, config, first, severity, "yuqing", now).await?;
+            regrade(store, tx, config, first, severity, OWN_ACTOR, now).await?;
         }
         tracing::info!(
             incident_id = first.id.0,
@@ -240,25 +244,17 @@ pub async fn on_match(
     let related = store.active_incidents_of_topic(tx, topic_id, 3).await?;
     let start = clock_start_of(item);
     let title = default_title(&item.title, topic_name);
-    let id = store
-        .insert_incident(
-            tx,
-            &NewIncident {
-                topic_id,
-                topic_name,
-                title: &title,
-                severity,
-                opened_at: secs(now),
-                clock_start: secs(start),
-                first_item_id: item.id,
-            },
-        )
-        .await?;
-    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(tx, id, kind, secs(due)).await?;
-    }
+    let new = NewIncident {
+        topic_id,
+        topic_name,
+        title: &title,
+        severity,
+        opened_at: secs(now),
+        clock_start: secs(start),
+        first_item_id: item.id,
+    };
     let obligations = Obligations::of_settings(settings);
-    lifecycle::add_obligation(store, tx, config, obligations, id, topic_id, start).await?;
+    let id = lifecycle::open(store, tx, config, obligations, &new).await?;
     let first = format!("first item {}", item.id);
     record_own(store, tx, id, now, ActionKind::Opened, &first).await?;
     let also = |other: IncidentId, topic: &str| {
@@ -268,7 +264,7 @@ pub async fn on_match(
         record_both(
             store,
             tx,
-            "yuqing",
+            OWN_ACTOR,
             secs(now),
             ActionKind::Linked,
             [
@@ -278,26 +274,13 @@ pub async fn on_match(
         )
         .await?;
     }
-    let incident = store
-        .incident(&mut **tx, id)
-        .await?
-        .context("incident vanished")?;
-    let deadlines = store.deadlines_of(&mut **tx, id).await?;
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    // The opening mail quotes the words that matched.
     let view = IncidentView {
-        incident: &incident,
-        first: item,
-        source_name: &source_name(config, &item.source_id),
-        items: 1,
-        deadlines: &deadlines,
         evidence: words,
-        owners: &config.people.duty,
-        people: &config.people,
-        tz: config.daemon.timezone,
-        now,
+        ..snap.view()
     };
-    let who = config
-        .escalation
-        .audience(&config.people, severity, EStep::Opened);
+    let who = snap.audience(EStep::Opened);
     let related: Vec<mail::Related> = siblings
         .iter()
         .map(|r| (r, Some(r.topic_name.clone())))
@@ -341,12 +324,7 @@ async fn move_clock_back(
     // Moved already in this poll: the mail says where it was before the poll.
     let earlier = moves.0.get(&incident.id).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
-    store.set_clock_start(tx, incident.id, secs(start)).await?;
-    for (kind, due) in deadline::schedule(incident.severity, start, &config.deadlines) {
-        store
-            .reschedule_deadline(tx, incident.id, kind, secs(due))
-            .await?;
-    }
+    lifecycle::restart_clock(store, tx, config, incident.id, incident.severity, start).await?;
     let tz = config.daemon.timezone;
     let moved = format!(
         "{} -> {} (item {}, published earlier)",
@@ -355,13 +333,10 @@ async fn move_clock_back(
         item.id
     );
     record_own(store, tx, incident.id, now, ActionKind::ClockStart, &moved).await?;
-    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
+    let who = snap.audience(EStep::Regraded);
     let source = source_name(config, &item.source_id);
-    let view = snap.view(config, &source, now);
-    let who = config
-        .escalation
-        .audience(&config.people, snap.severity(), EStep::Regraded);
-    let mut draft = mail::clock_moved(&view, mailed_was, item, &source, &who.mailboxes);
+    let mut draft = mail::clock_moved(&snap.view(), mailed_was, item, &source, &who.mailboxes);
     draft.notify = who.notifiers;
     // One mail per incident per poll: the one queued by this poll's earlier move says the
     // latest start instead, unless it went out meanwhile.
@@ -420,28 +395,37 @@ pub async fn regrade(
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
-    let snap = Snapshot::read(store, tx, incident.id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
+    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
     let who = config.escalation.regraded(&config.people, from, to);
     lifecycle::settle(store, tx, config, incident.id, by, now).await?;
     alert(store, tx, config, who, now, |people| {
-        mail::regraded(&view, from, to, by, people)
+        mail::regraded(&snap.view(), from, to, by, people)
     })
     .await?;
     tracing::info!(incident_id = incident.id.0, from = %from, to = %to, "incident regraded");
     Ok(())
 }
 
-/// An incident with its items (oldest first) and deadlines, read in `tx`.
-pub(crate) struct Snapshot {
+/// An incident as its mail shows it, read in `tx` at `now`: its row, its items (oldest
+/// first), its deadlines and the name of its first item's source. Every mail about an
+/// incident is worded from `view`, and sent to `audience` of its step.
+pub(crate) struct Snapshot<'c> {
     incident: IncidentRow,
     items: Vec<ItemRow>,
     deadlines: Vec<crate::store::DeadlineRow>,
+    source_name: String,
+    config: &'c Config,
+    now: DateTime<Utc>,
 }
 
-impl Snapshot {
-    pub(crate) async fn read(store: &Store, tx: &mut Tx, id: IncidentId) -> Result<Snapshot> {
+impl<'c> Snapshot<'c> {
+    pub(crate) async fn read(
+        store: &Store,
+        tx: &mut Tx,
+        config: &'c Config,
+        id: IncidentId,
+        now: DateTime<Utc>,
+    ) -> Result<Snapshot<'c>> {
         let incident = store
             .incident(&mut **tx, id)
             .await?
@@ -451,31 +435,41 @@ impl Snapshot {
             bail!("incident {id} has no items");
         }
         let deadlines = store.deadlines_of(&mut **tx, id).await?;
-        Ok(Snapshot {
+        let mut snap = Snapshot {
             incident,
             items,
             deadlines,
-        })
+            source_name: String::new(),
+            config,
+            now,
+        };
+        snap.source_name = source_name(config, &snap.first().source_id);
+        Ok(snap)
     }
 
-    pub(crate) fn view<'a>(
-        &'a self,
-        config: &'a Config,
-        source_name: &'a str,
-        now: DateTime<Utc>,
-    ) -> IncidentView<'a> {
+    /// What a mail about the incident says of it.
+    pub(crate) fn view(&self) -> IncidentView<'_> {
+        let config = self.config;
         IncidentView {
             incident: &self.incident,
             first: self.first(),
-            source_name,
+            source_name: &self.source_name,
             items: self.items.len(),
             deadlines: &self.deadlines,
             evidence: &[],
             owners: &config.people.duty,
             people: &config.people,
             tz: config.daemon.timezone,
-            now,
+            now: self.now,
         }
+    }
+
+    /// Who is told of `step` on the incident, at its severity.
+    pub(crate) fn audience(&self, step: EStep) -> Audience {
+        let config = self.config;
+        config
+            .escalation
+            .audience(&config.people, self.severity(), step)
     }
 
     pub(crate) fn severity(&self) -> Severity {
@@ -506,20 +500,15 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
     for d in &due {
-        let snap = Snapshot::read(store, &mut tx, d.incident_id).await?;
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
+        let snap = Snapshot::read(store, &mut tx, config, d.incident_id, now).await?;
         let again = d.breach_mailed_at.is_some();
         let step = if again {
             EStep::RepeatBreach
         } else {
             EStep::Breach
         };
-        let who = config
-            .escalation
-            .audience(&config.people, snap.severity(), step);
-        alert(store, &mut tx, config, who, now, |to| {
-            mail::breached(&view, d, again, to)
+        alert(store, &mut tx, config, snap.audience(step), now, |to| {
+            mail::breached(&snap.view(), d, again, to)
         })
         .await?;
         store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
@@ -589,18 +578,14 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
     let mut sent = 0;
     for dl in &upcoming {
-        let snap = Snapshot::read(store, &mut tx, dl.incident_id).await?;
+        let snap = Snapshot::read(store, &mut tx, config, dl.incident_id, now).await?;
         let left = dl.due_at - secs(now);
         let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
             continue;
         };
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
-        let who = config
-            .escalation
-            .audience(&config.people, snap.severity(), EStep::Reminder);
+        let who = snap.audience(EStep::Reminder);
         alert(store, &mut tx, config, who, now, |to| {
-            mail::reminder(&view, dl, to)
+            mail::reminder(&snap.view(), dl, to)
         })
         .await?;
         store.mark_reminded(&mut tx, dl.id, offset).await?;
@@ -633,16 +618,11 @@ pub async fn fire_unacknowledged(
         .take_unacknowledged(&mut tx, secs(now), &after)
         .await?;
     for id in &ids {
-        let snap = Snapshot::read(store, &mut tx, *id).await?;
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
-        let after = policy(snap.incident.severity);
-        let who =
-            config
-                .escalation
-                .audience(&config.people, snap.severity(), EStep::Unacknowledged);
+        let snap = Snapshot::read(store, &mut tx, config, *id, now).await?;
+        let after = crate::vocab::span::zh_span(policy(snap.severity()).chrono());
+        let who = snap.audience(EStep::Unacknowledged);
         alert(store, &mut tx, config, who, now, |to| {
-            mail::unacknowledged(&view, &crate::vocab::span::zh_span(after.chrono()), to)
+            mail::unacknowledged(&snap.view(), &after, to)
         })
         .await?;
         record_own(
@@ -677,14 +657,12 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         .incidents_with_new_items(&mut tx, mailed_before)
         .await?;
     for (id, items) in &batches {
-        let snap = Snapshot::read(store, &mut tx, *id).await?;
-        let source = source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
+        let snap = Snapshot::read(store, &mut tx, config, *id, now).await?;
         let names = |s: &str| source_name(config, s);
         let to = config
             .escalation
             .mailboxes(&config.people, snap.severity(), EStep::NewItems);
-        let draft = mail::new_items(&view, items, &names, &to);
+        let draft = mail::new_items(&snap.view(), items, &names, &to);
         queue(store, &mut tx, config, &draft, now).await?;
         let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
         store
@@ -755,11 +733,6 @@ impl From<sqlx::Error> for StepError {
     fn from(e: sqlx::Error) -> Self {
         StepError::Failed(e.into())
     }
-}
-
-/// Whether `by` names a person, not yuqing itself (`yuqing`, `yuqing (channel …)`).
-fn is_person(by: &str) -> bool {
-    !(by == "yuqing" || by.starts_with("yuqing ("))
 }
 
 /// Returns `StepError::Refused` with a formatted reason.
@@ -851,7 +824,7 @@ pub(crate) async fn act_in(
     // are not told it went unacknowledged. A note does not (a leader's comment changes no
     // state), nor do yuqing's own steps (a release confirmed from an own channel).
     if !matches!(step, Step::Acknowledge | Step::Note(_))
-        && is_person(by)
+        && !is_own_actor(by)
         && store.acknowledge(tx, id, t, by).await?
     {
         store
@@ -879,9 +852,8 @@ pub(crate) async fn act_in(
                 Some(at) => secs(*at),
                 None => t,
             };
-            // The first open one of these is what a release answers.
             let mut kind = None;
-            for k in [Kind::Release, Kind::Response, Kind::Obligation] {
+            for k in RELEASE_MEETS {
                 if store.meet_deadline(tx, id, k, met, by, Some(url)).await? {
                     kind = Some(k);
                     break;
@@ -978,15 +950,9 @@ async fn handled(
         Kind::PressConference => IncidentStatus::PressConference,
         _ => IncidentStatus::Released,
     };
-    // The statuses of an incident in hand, in the order it passes them.
-    let order = [
-        IncidentStatus::Open,
-        IncidentStatus::Acknowledged,
-        IncidentStatus::Released,
-        IncidentStatus::PressConference,
-    ];
     let id = incident.id;
-    if order
+    // Not yet this far: `ALL` is in the order an incident passes its statuses.
+    if IncidentStatus::ALL
         .iter()
         .take_while(|s| **s != to)
         .any(|s| *s == incident.status)

@@ -513,9 +513,8 @@ async fn tell_duty(
         .active_incidents_holding(&mut **tx, item.id)
         .await?;
     for incident in held {
-        let snap = Snapshot::read(ctx.store, tx, IncidentId(incident)).await?;
-        let source = incident::source_name(config, &snap.first().source_id);
-        let view = snap.view(config, &source, now);
+        let snap = Snapshot::read(ctx.store, tx, config, IncidentId(incident), now).await?;
+        let view = snap.view();
         let duty = Audience {
             mailboxes: config.people.duty.clone(),
             notifiers: config.people.notify.duty.clone(),

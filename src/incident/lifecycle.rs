@@ -29,10 +29,11 @@ use crate::rules::deadline;
 use crate::rules::escalation::Audience;
 use crate::rules::escalation::Step as EStep;
 use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
-use crate::vocab::action::ActionKind;
+use crate::vocab::action::{ActionKind, OWN_ACTOR};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::{IncidentId, ItemId};
+use crate::vocab::severity::Severity;
 use crate::vocab::state::IncidentStatus;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -86,7 +87,10 @@ pub(super) async fn same_event(
     };
     let mut best: Option<(f64, IncidentRow)> = None;
     for cand in candidates {
-        let settled = matches!(cand.status.as_str(), "monitoring" | "closed");
+        let settled = matches!(
+            cand.status,
+            IncidentStatus::Monitoring | IncidentStatus::Closed
+        );
         let mut score = f64::NEG_INFINITY;
         let mut before = i64::MAX;
         'pages: for page in PAGES {
@@ -139,8 +143,8 @@ pub(super) async fn resurge(
     now: DateTime<Utc>,
 ) -> Result<IncidentRow> {
     let t = secs(now);
-    let reopened = match incident.status.as_str() {
-        "closed" => {
+    let reopened = match incident.status {
+        IncidentStatus::Closed => {
             store.reopen(tx, incident.id, t).await?;
             let closed = incident.closed_at.unwrap_or(t);
             let why = format!(
@@ -151,7 +155,7 @@ pub(super) async fn resurge(
             record_own(store, tx, incident.id, now, ActionKind::Reopened, &why).await?;
             true
         }
-        "monitoring" => {
+        IncidentStatus::Monitoring => {
             let since = store.last_met_at(tx, incident.id).await?.unwrap_or(0);
             if !store.mark_resurged(tx, incident.id, since, t).await? {
                 return Ok(incident);
@@ -165,7 +169,7 @@ pub(super) async fn resurge(
     store.add_incident_item(tx, incident.id, item.id, t).await?;
     // The resurgence mail reports this item itself: later items go into new-items batches.
     store.mark_items_mailed(tx, incident.id, item.id, t).await?;
-    let snap = Snapshot::read(store, tx, incident.id).await?;
+    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
     let tz = config.daemon.timezone;
     let history: Vec<String> = store
         .actions_in(tx, incident.id)
@@ -180,14 +184,10 @@ pub(super) async fn resurge(
             )
         })
         .collect();
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let who = config
-        .escalation
-        .audience(&config.people, snap.severity(), EStep::Resurgence);
+    let who = snap.audience(EStep::Resurgence);
     alert(store, tx, config, who, now, |to| {
         mail::resurgence(
-            &view,
+            &snap.view(),
             item,
             &source_name(config, &item.source_id),
             reopened,
@@ -226,10 +226,47 @@ impl<'a> Obligations<'a> {
     }
 }
 
+/// Opens incident `new` with the deadlines it owes from its clock start: the statutory ones
+/// of its severity, and its topic's working-day obligation. An incident an item opens and
+/// one split off another are opened alike.
+pub(super) async fn open(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    obligations: Obligations<'_>,
+    new: &NewIncident<'_>,
+) -> Result<IncidentId> {
+    let id = store.insert_incident(tx, new).await?;
+    let start = from_secs(new.clock_start);
+    for (kind, due) in deadline::schedule(new.severity, start, &config.deadlines) {
+        store.insert_deadline(tx, id, kind, secs(due)).await?;
+    }
+    add_obligation(store, tx, config, obligations, id, new.topic_id, start).await?;
+    Ok(id)
+}
+
+/// Moves incident `id`'s clock start to `start` and counts its deadlines at `severity`
+/// again from there; met ones move too, so that met or missed is judged against the clock
+/// as it now stands.
+pub(super) async fn restart_clock(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: IncidentId,
+    severity: Severity,
+    start: DateTime<Utc>,
+) -> Result<()> {
+    store.set_clock_start(tx, id, secs(start)).await?;
+    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
+        store.reschedule_deadline(tx, id, kind, secs(due)).await?;
+    }
+    Ok(())
+}
+
 /// Adds the working-day deadline that incidents of `topic_id` owe, if any, counted from
 /// `start` on the calendar; a count that reaches a year without data is counted
 /// Monday–Friday and flagged.
-pub(super) async fn add_obligation(
+async fn add_obligation(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
@@ -299,7 +336,11 @@ pub(super) async fn settle(
             .await?;
         return Ok(());
     }
-    if running > 0 || matches!(incident.status.as_str(), "monitoring" | "closed" | "merged") {
+    let ended = matches!(
+        incident.status,
+        IncidentStatus::Monitoring | IncidentStatus::Closed | IncidentStatus::Merged
+    );
+    if running > 0 || ended {
         return Ok(());
     }
     let until = now + config.deadlines.monitoring.chrono();
@@ -308,10 +349,8 @@ pub(super) async fn settle(
     }
     let until_zh = format!("until {}", local(until, config.daemon.timezone));
     record_own(store, tx, id, now, ActionKind::Monitoring, &until_zh).await?;
-    let snap = Snapshot::read(store, tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let draft = mail::monitoring(&view, until, &config.people.duty);
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let draft = mail::monitoring(&snap.view(), until, &config.people.duty);
     queue(store, tx, config, &draft, now).await?;
     tracing::info!(incident_id = id.0, "response duties met; monitoring");
     Ok(())
@@ -330,13 +369,11 @@ pub(super) async fn close(
     if !store.close_incident(tx, id, t, by).await? {
         return Ok(());
     }
-    let detail = (by == "yuqing").then_some("monitoring ended");
+    let detail = (by == OWN_ACTOR).then_some("monitoring ended");
     store
         .record_action(tx, id, t, by, ActionKind::Closed, detail)
         .await?;
-    let snap = Snapshot::read(store, tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
     // The leaders told of an escalation hear that it closed, too.
     let mut who = Audience {
         mailboxes: config.people.duty.clone(),
@@ -344,7 +381,7 @@ pub(super) async fn close(
     };
     who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
     alert(store, tx, config, who, now, |to| {
-        mail::closed(&view, by, to)
+        mail::closed(&snap.view(), by, to)
     })
     .await?;
     tracing::info!(incident_id = id.0, by, "incident closed");
@@ -359,7 +396,7 @@ pub(super) async fn escalation_audience(
     tx: &mut Tx,
     config: &Config,
     id: IncidentId,
-    severity: crate::vocab::severity::Severity,
+    severity: Severity,
 ) -> Result<Audience> {
     let mut who = Audience::default();
     if store.was_escalated(tx, id).await? {
@@ -381,15 +418,13 @@ pub(super) async fn tell_handled(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let snap = Snapshot::read(store, tx, id).await?;
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
     let who = escalation_audience(store, tx, config, id, snap.severity()).await?;
     if who.is_empty() {
         return Ok(());
     }
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
     alert(store, tx, config, who, now, |to| {
-        mail::handled(&view, what, by, to)
+        mail::handled(&snap.view(), what, by, to)
     })
     .await?;
     Ok(())
@@ -414,16 +449,11 @@ pub(super) async fn dismiss(
     store
         .record_action(tx, id, t, by, ActionKind::Dismissed, Some(reason))
         .await?;
-    let snap = Snapshot::read(store, tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let severity = snap.severity();
-    let mut who = config
-        .escalation
-        .audience(&config.people, severity, EStep::Opened);
-    who.add(escalation_audience(store, tx, config, id, severity).await?);
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let mut who = snap.audience(EStep::Opened);
+    who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
     alert(store, tx, config, who, now, |to| {
-        mail::dismissed(&view, reason, by, to)
+        mail::dismissed(&snap.view(), reason, by, to)
     })
     .await?;
     tracing::info!(
@@ -447,7 +477,7 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut tx = store.begin().await?;
     let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
     for id in &ids {
-        close(store, &mut tx, config, *id, "yuqing", now).await?;
+        close(store, &mut tx, config, *id, OWN_ACTOR, now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -510,13 +540,8 @@ pub async fn merge(
         [(from, format!("into #{into}")), (into, merged_in)],
     )
     .await?;
-    store.set_clock_start(&mut tx, into, start).await?;
     let (sa, sb) = (a.severity, b.severity);
-    for (kind, due) in deadline::schedule(sa, from_secs(start), &config.deadlines) {
-        store
-            .reschedule_deadline(&mut tx, into, kind, secs(due))
-            .await?;
-    }
+    restart_clock(store, &mut tx, config, into, sa, from_secs(start)).await?;
     if sb > sa {
         let a = store
             .incident(&mut *tx, into)
@@ -524,10 +549,8 @@ pub async fn merge(
             .context("incident vanished")?;
         super::regrade(store, &mut tx, config, &a, sb, by, now).await?;
     }
-    let snap = Snapshot::read(store, &mut tx, into).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let draft = mail::merged(&view, &b, by, &config.people.duty);
+    let snap = Snapshot::read(store, &mut tx, config, into, now).await?;
+    let draft = mail::merged(&snap.view(), &b, by, &config.people.duty);
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     let already = if moved == items.len() {
@@ -587,20 +610,16 @@ pub async fn split(
     let t = secs(now);
     // The new incident is named by its own first item, not by what it was split from.
     let title = super::default_title(&moved[0].title, &a.topic_name);
-    let id = store
-        .insert_incident(
-            &mut tx,
-            &NewIncident {
-                topic_id: &a.topic_id,
-                topic_name: &a.topic_name,
-                title: &title,
-                severity,
-                opened_at: t,
-                clock_start: secs(start),
-                first_item_id: moved[0].id,
-            },
-        )
-        .await?;
+    let new = NewIncident {
+        topic_id: &a.topic_id,
+        topic_name: &a.topic_name,
+        title: &title,
+        severity,
+        opened_at: t,
+        clock_start: secs(start),
+        first_item_id: moved[0].id,
+    };
+    let id = open(store, &mut tx, config, obligations, &new).await?;
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
     store.move_items(&mut tx, from, id, &ids).await?;
     store.set_split_from(&mut tx, id, from).await?;
@@ -612,17 +631,8 @@ pub async fn split(
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
-        store.set_clock_start(&mut tx, from, secs(rest)).await?;
-        for (kind, due) in deadline::schedule(severity, rest, &config.deadlines) {
-            store
-                .reschedule_deadline(&mut tx, from, kind, secs(due))
-                .await?;
-        }
+        restart_clock(store, &mut tx, config, from, severity, rest).await?;
     }
-    for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
-        store.insert_deadline(&mut tx, id, kind, secs(due)).await?;
-    }
-    add_obligation(store, &mut tx, config, obligations, id, &a.topic_id, start).await?;
     let list = ids
         .iter()
         .map(|i| i.to_string())
@@ -640,9 +650,8 @@ pub async fn split(
         ],
     )
     .await?;
-    let snap = Snapshot::read(store, &mut tx, id).await?;
-    let source = source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
+    let snap = Snapshot::read(store, &mut tx, config, id, now).await?;
+    let view = snap.view();
     // The new incident's own thread starts with its opening mail; the split is told in
     // the thread of the incident it came from.
     let to = config

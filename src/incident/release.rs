@@ -26,14 +26,11 @@ use crate::incident::{self, Step};
 use crate::notify::alert::queue;
 use crate::notify::mail;
 use crate::store::{IncidentRow, PostRow, Store};
-use crate::vocab::action::ActionKind;
+use crate::vocab::action::{own_channel_actor, ActionKind};
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-
-/// The deadlines a release (or a reply) discharges.
-const AWAITING: [&str; 3] = ["release", "response", "obligation"];
 
 /// Looks at the new posts `post_ids` of `channel` for releases of active incidents;
 /// returns how many candidates were recorded.
@@ -119,7 +116,9 @@ async fn best_incident<'a>(
     {
         let deadlines = store.deadlines_of(store.pool(), i.id).await?;
         let owes = deadlines.iter().any(|d| {
-            AWAITING.contains(&d.kind.as_str()) && d.met_at.is_none() && d.cancelled_at.is_none()
+            incident::RELEASE_MEETS.contains(&d.kind)
+                && d.met_at.is_none()
+                && d.cancelled_at.is_none()
         });
         if owes {
             let items = store.incident_items(store.pool(), i.id).await?;
@@ -178,15 +177,14 @@ async fn propose(
             url: url.clone(),
             at: Some(from_secs(post.at()).min(now)),
         };
-        let by = format!("yuqing (channel {})", channel.id);
+        let by = own_channel_actor(&channel.id);
         incident::act_in(store, &mut tx, config, incident.id, &step, &by, now)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
     }
-    let snap = incident::Snapshot::read(store, &mut tx, incident.id).await?;
-    let source = incident::source_name(config, &snap.first().source_id);
-    let view = snap.view(config, &source, now);
-    let draft = mail::release_candidate(&view, &channel.name, post, auto, &config.people.duty);
+    let snap = incident::Snapshot::read(store, &mut tx, config, incident.id, now).await?;
+    let draft =
+        mail::release_candidate(&snap.view(), &channel.name, post, auto, &config.people.duty);
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
     tracing::info!(

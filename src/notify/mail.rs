@@ -723,10 +723,11 @@ pub fn monitoring(v: &IncidentView<'_>, until: DateTime<Utc>, to: &[Mailbox]) ->
     render("monitoring", v, to, subject, &lead, &next)
 }
 
-/// Mail to the duty officer when an incident closes (`by` "yuqing" when monitoring ended).
+/// Mail to the duty officer when an incident closes (`by` yuqing itself, `OWN_ACTOR`, when
+/// monitoring ended).
 pub fn closed(v: &IncidentView<'_>, by: &str, to: &[Mailbox]) -> Draft {
     let subject = v.subject("结案", &v.incident.topic_name, &v.title(50));
-    let lead = if by == "yuqing" {
+    let lead = if by == crate::vocab::action::OWN_ACTOR {
         format!(
             "舆情事件 {}监测期满，已自动结案。此后出现同一事件的新信息将重新打开本事件（回温）。",
             v.named_by_topic()

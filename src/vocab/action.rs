@@ -5,6 +5,23 @@
 use crate::vocab::state::DeadlineKind;
 use serde::Serialize;
 
+/// yuqing itself as the one who did something (the record's actor, the sender of a mail):
+/// a step no person took, such as an incident closed when its monitoring ended.
+pub const OWN_ACTOR: &str = "yuqing";
+
+/// yuqing acting on what its own channel `channel_id` published (a release it confirmed).
+pub fn own_channel_actor(channel_id: &str) -> String {
+    format!("{OWN_ACTOR} (channel {channel_id})")
+}
+
+/// Whether `by` names yuqing itself (`OWN_ACTOR`, or `own_channel_actor`), not a person.
+pub fn is_own_actor(by: &str) -> bool {
+    by == OWN_ACTOR
+        || by
+            .strip_prefix(OWN_ACTOR)
+            .is_some_and(|rest| rest.starts_with(" ("))
+}
+
 /// One kind of entry in the record of actions; the detail beside it is free text (or a
 /// code, worded by `vocab::words::detail_zh`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -105,6 +122,16 @@ crate::vocab::state::stored_by_name!(ActionKind, "action");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yuqing_is_its_own_actor_and_a_person_is_not() {
+        assert!(is_own_actor(OWN_ACTOR));
+        assert!(is_own_actor(&own_channel_actor("gov-weibo")));
+        assert_eq!(own_channel_actor("gov-weibo"), "yuqing (channel gov-weibo)");
+        for person in ["张三", "yuqingfan", "yuqing-ops", ""] {
+            assert!(!is_own_actor(person), "{person}");
+        }
+    }
 
     #[test]
     fn every_name_reads_back_and_an_unknown_one_is_named() {

@@ -244,7 +244,7 @@ pub async fn build(
             m.created_at,
             Entry {
                 at: local(from_secs(m.created_at), tz),
-                who: "yuqing".into(),
+                who: crate::vocab::action::OWN_ACTOR.into(),
                 what: "邮件",
                 detail: format!("《{}》 致 {}（{sent}）", m.subject, to.join("、")),
                 mail: true,
