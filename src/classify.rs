@@ -237,26 +237,45 @@ impl Classifier {
         let Scratch {
             mut codes,
             mut tone_words,
+            mut reading,
+            mut hits,
+            mut rules,
             ..
         } = scratch;
         codes.clear();
         tone_words.clear();
-        let reading = self.tone.read(&norm.text, &self.dictionary, &mut codes);
-        let hits = self.hits_of(&norm, &codes, &mut tone_words);
-        let tone = self.tone.tone_of_reading(&norm.text, reading, &tone_words);
+        self.tone
+            .read(&norm.text, &self.dictionary, &mut codes, &mut reading);
+        self.hits_into(&norm, &codes, &mut tone_words, &mut hits);
+        let tone = self
+            .tone
+            .tone_of_reading(&norm.text, &mut reading, &tone_words);
+        self.candidate_rules(&hits, &mut rules);
         let mut matched = Vec::new();
-        for (ti, rules) in self.candidates(&hits) {
+        let mut trace = eval::Trace::default();
+        // The candidate rules are in rule order, so a topic's are contiguous.
+        let mut at = 0;
+        while at < rules.len() {
+            let ti = self.rules[rules[at] as usize].topic;
+            let end = at
+                + rules[at..]
+                    .iter()
+                    .position(|&r| self.rules[r as usize].topic != ti)
+                    .unwrap_or(rules.len() - at);
+            let topic_rules = &rules[at..end];
+            at = end;
             if !self.applies(ti, source) || !self.tone_fits(ti, tone.label) {
                 continue;
             }
             let mut best: Option<Severity> = None;
             let mut found = Vec::new();
-            for ri in rules {
-                let trace = self.eval(ri, &hits, &norm, eval::Depth::Verdict);
+            for &ri in topic_rules {
+                let ri = ri as usize;
+                self.eval_into(ri, &hits, &norm, eval::Depth::Verdict, &mut trace);
                 if trace.matched() {
                     let sev = self.rules[ri].severity;
                     best = Some(best.map_or(sev, |b| b.max(sev)));
-                    found.extend(trace.found);
+                    found.append(&mut trace.found);
                 }
             }
             if let Some(severity) = best {
@@ -284,6 +303,9 @@ impl Classifier {
             text: norm.text,
             codes,
             tone_words,
+            reading,
+            hits,
+            rules,
         }
         .put_back();
         Classification {
@@ -338,6 +360,12 @@ struct Scratch {
     codes: Vec<u32>,
     /// The tone's words found by the walk.
     tone_words: Vec<dictionary::ToneHit>,
+    /// What the tone's pass over the chars gathered, and the parts it counted.
+    reading: tone::Reading,
+    /// Where terms and regexes hit.
+    hits: eval::Hits,
+    /// The rules the hits make candidates.
+    rules: Vec<u32>,
 }
 
 thread_local! {
@@ -353,7 +381,13 @@ impl Scratch {
     /// Keeps the buffers for the thread's next item, unless an outsized item grew them.
     fn put_back(self) {
         const KEEP_BYTES: usize = 1 << 20;
-        if self.text.capacity() + 4 * self.codes.capacity() <= KEEP_BYTES {
+        let bytes = self.text.capacity()
+            + 4 * self.codes.capacity()
+            + 12 * self.tone_words.capacity()
+            + self.reading.capacity_bytes()
+            + self.hits.capacity_bytes()
+            + 4 * self.rules.capacity();
+        if bytes <= KEEP_BYTES {
             SCRATCH.with(|s| s.set(self));
         }
     }

@@ -580,10 +580,10 @@ impl ToneScorer {
     pub(super) fn tone_of_reading(
         &self,
         folded: &str,
-        reading: Reading,
+        reading: &mut Reading,
         words: &[ToneHit],
     ) -> Tone {
-        let (lexicon, _, model) = self.score(folded, reading, words);
+        let (lexicon, model) = self.score(folded, reading, words);
         Tone::from_score(squash(combine(lexicon, model)))
     }
 
@@ -681,34 +681,44 @@ impl ToneScorer {
     /// Reads, walks and scores a folded text with this scorer's own dictionary.
     fn parts(&self, folded: &str) -> (f64, Vec<Part>, ModelSay) {
         let mut codes = Vec::new();
-        let reading = self.read(folded, &self.words, &mut codes);
+        let mut reading = Reading::default();
+        self.read(folded, &self.words, &mut codes, &mut reading);
         let mut words = Vec::new();
         self.words.tone_words(&codes, &mut words);
-        self.score(folded, reading, &words)
+        let (sum, say) = self.score(folded, &mut reading, &words);
+        (sum, reading.parts, say)
     }
 
     /// One pass over the chars of a folded text: each char's code in `dictionary` into
-    /// `codes`, the clause and sentence breaks, the quoted spans, the sentences that end
-    /// in a question mark, and the model's sum.
+    /// `codes`, and into `reading` (whose buffers are reused) the clause and sentence
+    /// breaks, the quoted spans, the sentences that end in a question mark, and the
+    /// model's sum.
     pub(super) fn read(
         &self,
         folded: &str,
         dictionary: &Dictionary,
         codes: &mut Vec<u32>,
-    ) -> Reading {
+        reading: &mut Reading,
+    ) {
+        reading.clear();
         // Sized by chars, not bytes: a folded text with ASCII or half-width forms has more
         // chars than a third of its bytes, and the model's three n-grams a char would
-        // otherwise grow its buffer twice (`for_text` counts three bytes a char).
+        // otherwise grow its buffer twice.
         let chars = folded.chars().count();
         codes.reserve(chars);
-        let mut model = Accumulator::for_text(3 * chars);
-        let mut breaks: Vec<(usize, bool)> = Vec::new(); // (char index, sentence end)
-        let mut quotes: Vec<(usize, usize)> = Vec::new(); // chars inside, [start, end)
+        let Reading {
+            say,
+            model,
+            breaks,
+            quotes,
+            questions,
+            ironic,
+            ..
+        } = reading;
+        model.reserve(3 * chars);
         let mut open_quote: Option<usize> = None;
         let mut ascii_quote: Option<usize> = None;
-        let mut questions: Vec<(usize, usize, usize, usize)> = Vec::new(); // bytes, chars
         let (mut sentence_byte, mut sentence_char) = (0, 0);
-        let mut ironic: Vec<usize> = Vec::new(); // a single praise char quoted, its index
         let mut prev = ' ';
         for (n, (b, c)) in folded.char_indices().enumerate() {
             codes.push(dictionary.code(c));
@@ -750,37 +760,29 @@ impl ToneScorer {
                 sentence_char = n + 1;
             }
         }
-        let say = ModelSay {
+        *say = ModelSay {
             logit: f64::from(model.logit(self.model)),
             chars: model.chars(),
         };
-        Reading {
-            say,
-            breaks,
-            quotes,
-            questions,
-            ironic,
-        }
     }
 
-    /// Walks the words clause by clause; returns the sum, the counted words and the
-    /// model's log-odds.
-    fn score(
-        &self,
-        folded: &str,
-        reading: Reading,
-        words: &[ToneHit],
-    ) -> (f64, Vec<Part>, ModelSay) {
+    /// Walks the words clause by clause; returns the sum and the model's log-odds, the
+    /// counted words left in `reading.parts`.
+    fn score(&self, folded: &str, reading: &mut Reading, words: &[ToneHit]) -> (f64, ModelSay) {
         let Reading {
             say,
             breaks,
             quotes,
             questions,
             ironic,
+            parts,
+            ..
         } = reading;
+        let (say, breaks, quotes, questions, ironic) =
+            (*say, &*breaks, &*quotes, &*questions, &*ironic);
         let quoted = |start: usize, end: usize| quotes.iter().any(|&(s, e)| s <= start && end <= e);
 
-        let mut parts: Vec<Part> = Vec::new();
+        parts.clear();
         let mut next_break = 0;
         let mut sentence = 0;
         let mut irony_in: Vec<usize> = Vec::new(); // sentences with an irony cue
@@ -883,7 +885,7 @@ impl ToneScorer {
                 }
             }
         }
-        for p in &mut parts {
+        for p in parts.iter_mut() {
             if !p.quoted_praise {
                 continue;
             }
@@ -896,7 +898,7 @@ impl ToneScorer {
             }
         }
         // A single praise character in quotes: 真是“好”服务.
-        for &s in &ironic {
+        for &s in ironic {
             parts.push(Part {
                 source: Source::Rule("反语", IRONY),
                 start: s.saturating_sub(1),
@@ -908,7 +910,7 @@ impl ToneScorer {
             });
         }
         // A complaint asked as a question.
-        for &(bs, be, cs, ce) in &questions {
+        for &(bs, be, cs, ce) in questions {
             let q = &folded[bs..be];
             if QUESTION_CUES.iter().any(|cue| q.contains(cue)) {
                 parts.push(Part {
@@ -923,13 +925,18 @@ impl ToneScorer {
             }
         }
         let sum = parts.iter().map(|p| p.value).sum();
-        (sum, parts, say)
+        (sum, say)
     }
 }
 
-/// What one pass over a folded text's chars gathered for the scorer (`ToneScorer::read`).
+/// What one pass over a folded text's chars gathered for the scorer (`ToneScorer::read`),
+/// and the parts the scorer counted; kept between items by a classifier (its buffers are
+/// reused, so that scoring an item allocates nothing once they have grown).
+#[derive(Default)]
 pub(super) struct Reading {
     say: ModelSay,
+    /// The model's sum while the chars are read.
+    model: Accumulator,
     /// (char index, sentence end).
     breaks: Vec<(usize, bool)>,
     /// Chars inside quotes, [start, end).
@@ -938,6 +945,30 @@ pub(super) struct Reading {
     questions: Vec<(usize, usize, usize, usize)>,
     /// A single praise char quoted: its index.
     ironic: Vec<usize>,
+    /// What `score` counted.
+    parts: Vec<Part>,
+}
+
+impl Reading {
+    fn clear(&mut self) {
+        self.say = ModelSay::default();
+        self.model.clear();
+        self.breaks.clear();
+        self.quotes.clear();
+        self.questions.clear();
+        self.ironic.clear();
+        self.parts.clear();
+    }
+
+    /// Bytes its buffers hold, so that a caller can drop them after an outsized item.
+    pub(super) fn capacity_bytes(&self) -> usize {
+        self.model.capacity_bytes()
+            + 16 * self.breaks.capacity()
+            + 16 * self.quotes.capacity()
+            + 32 * self.questions.capacity()
+            + 8 * self.ironic.capacity()
+            + std::mem::size_of::<Part>() * self.parts.capacity()
+    }
 }
 
 impl ToneScorer {
@@ -957,7 +988,7 @@ impl ToneScorer {
 }
 
 /// The model's verdict on a text before it is combined with the lexicon's.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct ModelSay {
     logit: f64,
     /// How many chars it read (its evidence).
