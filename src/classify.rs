@@ -28,7 +28,7 @@ mod literals;
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 pub use parts::{Match, Part, Parts, PartsClassification};
 
-use crate::classify::normalize::{normalize, normalize_term, normalize_text_into, Normalized};
+use crate::classify::normalize::{normalize, normalize_term, normalize_text_reading, Normalized};
 use crate::classify::watchlist::{regex_source, Watchlists};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::severity::Severity;
@@ -228,24 +228,25 @@ impl Classifier {
     /// to other sources are skipped; with `None` no restriction applies (a person asking
     /// `yuqing classify` sees every topic).
     pub fn classify(&self, text: &str, source: Option<&str>) -> Classification {
-        let scratch = Scratch::take();
-        // Most items match nothing: fold without the way back to the original, and fold
-        // again with it only for evidence (the folded text is the same either way).
-        let norm = Normalized::unmapped(normalize_text_into(text, scratch.text));
-        // One pass over the folded chars (codes, and what the tone reads of them), one
-        // walk of the dictionary (terms and tone words).
         let Scratch {
+            text: buffer,
             mut codes,
             mut tone_words,
             mut reading,
             mut hits,
             mut rules,
-            ..
-        } = scratch;
+        } = Scratch::take();
         codes.clear();
         tone_words.clear();
-        self.tone
-            .read(&norm.text, &self.dictionary, &mut codes, &mut reading);
+        // Most items match nothing: fold without the way back to the original, and fold
+        // again with it only for evidence (the folded text is the same either way). The
+        // tone reads each folded char as the fold makes it (codes, the model's n-grams,
+        // clause marks); then one walk of the dictionary (terms and tone words).
+        let mut reader = self
+            .tone
+            .reader(&self.dictionary, &mut codes, &mut reading, text.len());
+        let norm = Normalized::unmapped(normalize_text_reading(text, buffer, &mut reader));
+        reader.finish();
         self.hits_into(&norm, &codes, &mut tone_words, &mut hits);
         let tone = self
             .tone

@@ -38,7 +38,7 @@ pub use model::{Fragment, ToneModel};
 use model::Accumulator;
 
 use crate::classify::dictionary::{Dictionary, ToneHit};
-use crate::classify::normalize::{normalize, normalize_term, normalize_text};
+use crate::classify::normalize::{normalize, normalize_term, normalize_text, FoldReader};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -692,7 +692,8 @@ impl ToneScorer {
     /// One pass over the chars of a folded text: each char's code in `dictionary` into
     /// `codes`, and into `reading` (whose buffers are reused) the clause and sentence
     /// breaks, the quoted spans, the sentences that end in a question mark, and the
-    /// model's sum.
+    /// model's sum. A classifier makes the same pass inside the fold
+    /// ([`ToneScorer::reader`]).
     pub(super) fn read(
         &self,
         folded: &str,
@@ -700,70 +701,40 @@ impl ToneScorer {
         codes: &mut Vec<u32>,
         reading: &mut Reading,
     ) {
-        reading.clear();
         // Sized by chars, not bytes: a folded text with ASCII or half-width forms has more
-        // chars than a third of its bytes, and the model's three n-grams a char would
-        // otherwise grow its buffer twice.
-        let chars = folded.chars().count();
-        codes.reserve(chars);
-        let Reading {
-            say,
-            model,
-            breaks,
-            quotes,
-            questions,
-            ironic,
-            ..
-        } = reading;
-        model.reserve(3 * chars);
-        let mut open_quote: Option<usize> = None;
-        let mut ascii_quote: Option<usize> = None;
-        let (mut sentence_byte, mut sentence_char) = (0, 0);
-        let mut prev = ' ';
-        for (n, (b, c)) in folded.char_indices().enumerate() {
-            codes.push(dictionary.code(c));
-            model.push(self.model, c);
-            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-                // Most chars: Han, none of the marks below.
-                prev = c;
-                continue;
-            }
-            if is_clause_end(c) {
-                breaks.push((n, is_sentence_end(c)));
-            }
-            if opens_quote(c) {
-                open_quote = Some(n + 1);
-            } else if closes_quote(c) {
-                if let Some(s) = open_quote.take() {
-                    quotes.push((s, n));
-                    if n == s + 1 && IRONIC_CHARS.contains(&prev) {
-                        ironic.push(s);
-                    }
-                }
-            } else if c == '"' {
-                match ascii_quote.take() {
-                    Some(s) => {
-                        quotes.push((s, n));
-                        if n == s + 1 && IRONIC_CHARS.contains(&prev) {
-                            ironic.push(s);
-                        }
-                    }
-                    None => ascii_quote = Some(n + 1),
-                }
-            }
-            prev = c;
-            if is_sentence_end(c) {
-                if c == '?' || c == '？' {
-                    questions.push((sentence_byte, b, sentence_char, n + 1));
-                }
-                sentence_byte = b + c.len_utf8();
-                sentence_char = n + 1;
-            }
+        // chars than a third of its bytes.
+        let mut reader = self.reader(dictionary, codes, reading, folded.chars().count());
+        for (b, c) in folded.char_indices() {
+            reader.read(c, b);
         }
-        *say = ModelSay {
-            logit: f64::from(model.logit(self.model)),
-            chars: model.chars(),
-        };
+        reader.finish();
+    }
+
+    /// The pass of [`ToneScorer::read`] as a reader of folded chars, for the fold to feed
+    /// (`normalize_text_reading`) while it makes them: the text is then decoded once.
+    /// `chars` is how many chars to make room for.
+    pub(super) fn reader<'a>(
+        &'a self,
+        dictionary: &'a Dictionary,
+        codes: &'a mut Vec<u32>,
+        reading: &'a mut Reading,
+        chars: usize,
+    ) -> ToneReader<'a> {
+        reading.clear();
+        codes.reserve(chars);
+        reading.model.reserve(3 * chars);
+        ToneReader {
+            model: self.model,
+            dictionary,
+            codes,
+            reading,
+            n: 0,
+            prev: ' ',
+            open_quote: None,
+            ascii_quote: None,
+            sentence_byte: 0,
+            sentence_char: 0,
+        }
     }
 
     /// Walks the words clause by clause; returns the sum and the model's log-odds, the
@@ -926,6 +897,89 @@ impl ToneScorer {
         }
         let sum = parts.iter().map(|p| p.value).sum();
         (sum, say)
+    }
+}
+
+/// The tone's pass over the chars of a folded text, a char at a time
+/// ([`ToneScorer::reader`]).
+pub(super) struct ToneReader<'a> {
+    model: &'a ToneModel,
+    dictionary: &'a Dictionary,
+    codes: &'a mut Vec<u32>,
+    reading: &'a mut Reading,
+    /// The char's index.
+    n: usize,
+    /// The char before.
+    prev: char,
+    /// Where the open quote's text starts (chars), for `“”` and the like and for `"`.
+    open_quote: Option<usize>,
+    ascii_quote: Option<usize>,
+    /// Where the sentence started: byte and char.
+    sentence_byte: usize,
+    sentence_char: usize,
+}
+
+impl FoldReader for ToneReader<'_> {
+    #[inline(always)]
+    fn read(&mut self, c: char, b: usize) {
+        let n = self.n;
+        self.n += 1;
+        self.codes.push(self.dictionary.code(c));
+        self.reading.model.push(self.model, c);
+        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            // Most chars: Han, none of the marks below.
+            self.prev = c;
+            return;
+        }
+        self.mark(c, b, n);
+    }
+}
+
+impl ToneReader<'_> {
+    /// What a char other than Han says of clauses, quotes and questions.
+    fn mark(&mut self, c: char, b: usize, n: usize) {
+        let r = &mut *self.reading;
+        if is_clause_end(c) {
+            r.breaks.push((n, is_sentence_end(c)));
+        }
+        if opens_quote(c) {
+            self.open_quote = Some(n + 1);
+        } else if closes_quote(c) {
+            if let Some(s) = self.open_quote.take() {
+                r.quotes.push((s, n));
+                if n == s + 1 && IRONIC_CHARS.contains(&self.prev) {
+                    r.ironic.push(s);
+                }
+            }
+        } else if c == '"' {
+            match self.ascii_quote.take() {
+                Some(s) => {
+                    r.quotes.push((s, n));
+                    if n == s + 1 && IRONIC_CHARS.contains(&self.prev) {
+                        r.ironic.push(s);
+                    }
+                }
+                None => self.ascii_quote = Some(n + 1),
+            }
+        }
+        self.prev = c;
+        if is_sentence_end(c) {
+            if c == '?' || c == '？' {
+                r.questions
+                    .push((self.sentence_byte, b, self.sentence_char, n + 1));
+            }
+            self.sentence_byte = b + c.len_utf8();
+            self.sentence_char = n + 1;
+        }
+    }
+
+    /// The model's verdict, once every char is read.
+    pub(super) fn finish(self) {
+        let model = &self.reading.model;
+        self.reading.say = ModelSay {
+            logit: f64::from(model.logit(self.model)),
+            chars: model.chars(),
+        };
     }
 }
 

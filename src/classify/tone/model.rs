@@ -120,7 +120,7 @@ impl ToneModel {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn buckets(&self, a: u64, b: u64, c: u64) -> [usize; 3] {
         let k2 = (b << 21) | c;
         let k3 = (a << 42) | k2;
@@ -226,7 +226,9 @@ impl Accumulator {
         4 * self.buckets.capacity()
     }
 
-    #[inline]
+    // Always inlined: it runs for every char inside the fold (`ToneReader`), which is
+    // large enough that the compiler otherwise calls it, a call per char.
+    #[inline(always)]
     pub fn push(&mut self, model: &ToneModel, ch: char) {
         let c = match ch {
             '0'..='9' => '0',
@@ -243,7 +245,7 @@ impl Accumulator {
         self.count(model, c as u64);
     }
 
-    #[inline]
+    #[inline(always)]
     fn count(&mut self, model: &ToneModel, c: u64) {
         // Indexes fit in u32: the table has at most 2^24 weights (`parse`).
         self.buckets
