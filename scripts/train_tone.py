@@ -9,6 +9,11 @@ the scaling. Run it again after changing either side:
     pip install scikit-learn          # training only; the daemon needs no Python
     python3 scripts/train_tone.py     # fetches what it needs, each file checked by sha256
 
+The defaults write the shipped model. For experiments: TONE_BITS (a table of 2^bits
+weights, 19), TONE_WIDTH (bytes a weight: 2 = i16, magic YQTONE1; 1 = i8, magic YQTONE2,
+one scale), TONE_C (liblinear's C, 4) and TONE_OUT (where to write). Smaller tables were
+tried for speed and not shipped (docs/tone.md).
+
 Training data (no network at run time; the corpora are not committed, the weights are).
 Every file is pinned by its sha256; a file already in $TONE_DATA (default
 ~/.cache/yuqing-tone-train) is used as it is, else it is downloaded first.

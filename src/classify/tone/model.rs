@@ -9,8 +9,11 @@
 //! time. Features and hash must match the script exactly: the script's docstring and
 //! this file change together.
 //!
-//! Cost: three multiplications and three table reads per character, no allocation; the
-//! table (2^19 × i16) fits the L2 cache.
+//! Cost: three multiplications and three table reads per character, no allocation. The
+//! table (2^19 × i16, 1 MiB) is larger than a core's L2 cache, and its reads are about a
+//! seventh of classification's time (`docs/bench-classify.md`); the file may also hold
+//! one-byte weights (`YQTONE2`), which halve it, but a smaller table cost recall on text
+//! the scorer was not tuned on (`docs/tone.md`), so the shipped one is the i16 table.
 
 use std::sync::OnceLock;
 
