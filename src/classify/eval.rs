@@ -9,12 +9,16 @@ use super::{evidence_at, Classifier, Evidence, TermRef};
 use crate::classify::normalize::Normalized;
 use std::fmt;
 
-/// Where terms and regexes hit the folded text; offsets are folded chars.
+/// Where terms and regexes hit the folded text; offsets are folded chars. Its buffers
+/// are reused from item to item (`Classifier::hits_into` clears them).
+#[derive(Default)]
 pub(super) struct Hits {
     /// `(term, start, end)`, sorted by term then start.
     terms: Vec<(u32, u32, u32)>,
     /// Whether each regex matches somewhere.
     regexes: Vec<bool>,
+    /// The gated regexes that a literal armed, while the dictionary is walked.
+    armed: Vec<u32>,
 }
 
 impl Hits {
@@ -26,6 +30,11 @@ impl Hits {
 
     fn first(&self, term: u32) -> Option<(usize, usize)> {
         self.of(term).first().map(|h| (h.1 as usize, h.2 as usize))
+    }
+
+    /// Bytes its buffers hold.
+    pub fn capacity_bytes(&self) -> usize {
+        12 * self.terms.capacity() + self.regexes.capacity() + 4 * self.armed.capacity()
     }
 }
 
@@ -66,6 +75,7 @@ impl Found<'_> {
 }
 
 /// Everything the evaluation of one rule saw.
+#[derive(Default)]
 pub(super) struct Trace<'a> {
     /// Words of the positive clauses.
     pub found: Vec<Found<'a>>,
@@ -135,20 +145,28 @@ impl Classifier {
     pub(super) fn hits(&self, norm: &Normalized) -> Hits {
         let mut codes = Vec::new();
         self.dictionary.encode(&norm.text, &mut codes);
-        self.hits_of(norm, &codes, &mut Vec::new())
+        let mut hits = Hits::default();
+        self.hits_into(norm, &codes, &mut Vec::new(), &mut hits);
+        hits
     }
 
-    /// [`Classifier::hits`] of a text whose char codes are known; the tone's words found
-    /// on the way go to `tone`.
-    pub(super) fn hits_of(
+    /// [`Classifier::hits`] of a text whose char codes are known, into `hits` (cleared
+    /// first); the tone's words found on the way go to `tone`.
+    pub(super) fn hits_into(
         &self,
         norm: &Normalized,
         codes: &[u32],
         tone: &mut Vec<ToneHit>,
-    ) -> Hits {
+        hits: &mut Hits,
+    ) {
         let term_count = self.term_chars.len();
-        let mut terms: Vec<(u32, u32, u32)> = Vec::new();
-        let mut armed: Vec<u32> = Vec::new();
+        let Hits {
+            terms,
+            regexes,
+            armed,
+        } = hits;
+        terms.clear();
+        armed.clear();
         let hit = |id: u32, start: u32| {
             let i = id as usize;
             if i < term_count {
@@ -158,7 +176,8 @@ impl Classifier {
         };
         self.dictionary.walk(codes, hit, tone);
         terms.sort_unstable();
-        let mut regexes = vec![false; self.regexes.len()];
+        regexes.clear();
+        regexes.resize(self.regexes.len(), false);
         if !self.ungated.is_empty() {
             for i in self.regex_set.matches(&norm.text).iter() {
                 regexes[self.ungated[i] as usize] = true;
@@ -166,15 +185,15 @@ impl Classifier {
         }
         armed.sort_unstable();
         armed.dedup();
-        for r in armed {
+        for &r in armed.iter() {
             regexes[r as usize] = self.regexes[r as usize].is_match(&norm.text);
         }
-        Hits { terms, regexes }
     }
 
-    /// Rules that a hit makes worth evaluating, grouped by topic in topic order.
-    pub(super) fn candidates(&self, hits: &Hits) -> Vec<(usize, Vec<usize>)> {
-        let mut rules: Vec<u32> = Vec::new();
+    /// The rules that a hit makes worth evaluating, in rule order (so grouped by topic,
+    /// in topic order), into `rules` (cleared first).
+    pub(super) fn candidate_rules(&self, hits: &Hits, rules: &mut Vec<u32>) {
+        rules.clear();
         let mut last = u32::MAX;
         for &(term, _, _) in &hits.terms {
             if term != last {
@@ -187,6 +206,12 @@ impl Classifier {
         }
         rules.sort_unstable();
         rules.dedup();
+    }
+
+    /// [`Classifier::candidate_rules`] grouped by topic, in topic order.
+    pub(super) fn candidates(&self, hits: &Hits) -> Vec<(usize, Vec<usize>)> {
+        let mut rules = Vec::new();
+        self.candidate_rules(hits, &mut rules);
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
         for r in rules {
             let topic = self.rules[r as usize].topic;
@@ -207,12 +232,25 @@ impl Classifier {
         norm: &Normalized,
         depth: Depth,
     ) -> Trace<'a> {
+        let mut t = Trace::default();
+        self.eval_into(ri, hits, norm, depth, &mut t);
+        t
+    }
+
+    /// [`Classifier::eval`] into `t` (cleared first), so that a caller evaluating rule
+    /// after rule reuses its lists.
+    pub(super) fn eval_into<'a>(
+        &'a self,
+        ri: usize,
+        hits: &Hits,
+        norm: &Normalized,
+        depth: Depth,
+        t: &mut Trace<'a>,
+    ) {
         let rule = &self.rules[ri];
-        let mut t = Trace {
-            found: Vec::new(),
-            excluded_by: Vec::new(),
-            unmet: Vec::new(),
-        };
+        t.found.clear();
+        t.excluded_by.clear();
+        t.unmet.clear();
         let stop = |t: &Trace<'_>| depth == Depth::Verdict && !t.matched();
         let found = |clause, term: &'a TermRef, (start, end): (usize, usize)| Found {
             clause,
@@ -227,8 +265,8 @@ impl Classifier {
                 None => t.unmet.push(Unmet::All(term)),
             }
         }
-        if stop(&t) {
-            return t;
+        if stop(t) {
+            return;
         }
         let any_before = t.found.len();
         for term in &rule.any {
@@ -244,8 +282,8 @@ impl Classifier {
                 t.excluded_by.push(found(Clause::None, term, at));
             }
         }
-        if stop(&t) {
-            return t;
+        if stop(t) {
+            return;
         }
         if let Some((terms, within)) = &rule.near {
             match nearest(terms, hits) {
@@ -258,8 +296,8 @@ impl Classifier {
                 None => t.unmet.push(Unmet::NearAbsent(terms)),
             }
         }
-        if stop(&t) {
-            return t;
+        if stop(t) {
+            return;
         }
         let mut regex_found = false;
         for re in &rule.regex {
@@ -276,7 +314,6 @@ impl Classifier {
         if !rule.regex.is_empty() && !regex_found {
             t.unmet.push(Unmet::Regex(&rule.regex));
         }
-        t
     }
 }
 

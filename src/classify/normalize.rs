@@ -78,74 +78,119 @@ impl Normalized {
     }
 }
 
-/// Pushes folded chars, converting Traditional → Simplified on the way. fast2s decides a
-/// few chars by their (unconverted) neighbours; those wait for their next neighbour.
-struct Simplifier<'t> {
-    table: &'t FoldTable,
-    prev_raw: Option<char>,
-    /// Contextual chars: (byte offset in text, prev, char, next) with unconverted neighbours.
-    pending: Vec<(usize, Option<char>, char, Option<char>)>,
-    /// The last pending char still waits for its next neighbour: the next push must go
-    /// through [`Simplifier::push_entry`].
-    open: bool,
+/// What the fold hands every char of the folded text to, in order, as soon as the char is
+/// final, with its byte offset in the folded text: so that a caller can read the folded
+/// chars while they are made instead of decoding the text again afterwards. A contextual
+/// char (`CONTEXTUAL`) is final once its next neighbour is known, so it comes one push
+/// late.
+pub(crate) trait FoldReader {
+    fn read(&mut self, c: char, byte: usize);
 }
 
-impl Simplifier<'_> {
+/// No reader: the fold alone.
+impl FoldReader for () {
+    #[inline(always)]
+    fn read(&mut self, _: char, _: usize) {}
+}
+
+impl<T: FoldReader> FoldReader for &mut T {
+    #[inline(always)]
+    fn read(&mut self, c: char, byte: usize) {
+        (**self).read(c, byte);
+    }
+}
+
+/// Pushes folded chars, converting Traditional → Simplified on the way, and hands each to
+/// the reader once it is final. fast2s decides a few chars by their (unconverted)
+/// neighbours; such a char waits for its next neighbour, which is the next push.
+struct Simplifier<'t, R> {
+    table: &'t FoldTable,
+    prev_raw: Option<char>,
+    /// A contextual char waiting for its next neighbour: (byte offset in text, prev, char),
+    /// its neighbour unconverted. While it waits, the next push must go through
+    /// [`Simplifier::push_entry`].
+    held: Option<(usize, Option<char>, char)>,
+    reader: R,
+}
+
+impl<R: FoldReader> Simplifier<'_, R> {
     #[inline]
     fn push(&mut self, text: &mut String, c: char) {
         let entry = self.table.entry(c);
         self.push_entry(text, c, entry);
     }
 
+    /// Whether a contextual char waits for the next push.
+    #[inline(always)]
+    fn open(&self) -> bool {
+        self.held.is_some()
+    }
+
     /// [`Simplifier::push`] of a char whose table entry is known.
     #[inline]
     fn push_entry(&mut self, text: &mut String, c: char, entry: u32) {
-        if let Some(last) = self.pending.last_mut() {
-            if last.3.is_none()
-                && self.prev_raw == Some(last.2)
-                && text.len() == last.0 + last.2.len_utf8()
-            {
-                last.3 = Some(c);
-            }
+        if let Some((at, prev, held)) = self.held.take() {
+            self.settle(text, at, prev, held, Some(c));
         }
-        let converted = if entry & CONTEXTUAL_CHAR != 0 {
-            self.pending.push((text.len(), self.prev_raw, c, None));
-            c
+        if entry & CONTEXTUAL_CHAR != 0 {
+            self.held = Some((text.len(), self.prev_raw, c));
+            text.push(c);
         } else {
-            char::from_u32(entry & CHAR_BITS).unwrap_or(c)
-        };
-        self.open = self.pending.last().is_some_and(|last| last.3.is_none());
+            let converted = char::from_u32(entry & CHAR_BITS).unwrap_or(c);
+            self.reader.read(converted, text.len());
+            text.push(converted);
+        }
         self.prev_raw = Some(c);
-        text.push(converted);
     }
 
     /// [`Simplifier::push_entry`] of a char that converts on its own (no
-    /// `CONTEXTUAL_CHAR`) when no pending char waits for it (`!self.open`): all that
-    /// push would do.
+    /// `CONTEXTUAL_CHAR`) when no contextual char waits for it (`!self.open()`): all
+    /// that push would do.
     #[inline(always)]
     fn push_plain(&mut self, text: &mut String, c: char, entry: u32) {
-        debug_assert!(!self.open && entry & CONTEXTUAL_CHAR == 0);
+        debug_assert!(!self.open() && entry & CONTEXTUAL_CHAR == 0);
         self.prev_raw = Some(c);
-        text.push(char::from_u32(entry & CHAR_BITS).unwrap_or(c));
+        let converted = char::from_u32(entry & CHAR_BITS).unwrap_or(c);
+        self.reader.read(converted, text.len());
+        text.push(converted);
     }
 
-    fn finish(self, text: &mut String) {
-        for (at, prev, c, next) in self.pending {
-            let s = convert_in_context(prev, c, next);
-            if s != c && s.len_utf8() == c.len_utf8() {
-                let mut buf = [0u8; 4];
-                text.replace_range(at..at + c.len_utf8(), s.encode_utf8(&mut buf));
-            }
+    /// Converts the contextual char `c` at byte `at`, now that its neighbours are known,
+    /// and hands it on.
+    #[cold]
+    fn settle(
+        &mut self,
+        text: &mut String,
+        at: usize,
+        prev: Option<char>,
+        c: char,
+        next: Option<char>,
+    ) {
+        let s = convert_in_context(prev, c, next);
+        let settled = if s != c && s.len_utf8() == c.len_utf8() {
+            let mut buf = [0u8; 4];
+            text.replace_range(at..at + c.len_utf8(), s.encode_utf8(&mut buf));
+            s
+        } else {
+            c
+        };
+        self.reader.read(settled, at);
+    }
+
+    fn finish(mut self, text: &mut String) -> R {
+        if let Some((at, prev, held)) = self.held.take() {
+            self.settle(text, at, prev, held, None);
         }
+        self.reader
     }
 }
 
 /// Steps 4–6 as folded chars stream in from steps 1–3: no intermediate buffer. Spans are
 /// recorded only when `SPANS`; matching alone does not need them.
-struct Tail<'t, const SPANS: bool> {
+struct Tail<'t, const SPANS: bool, R> {
     text: String,
     spans: Vec<(u32, u32)>,
-    simplifier: Simplifier<'t>,
+    simplifier: Simplifier<'t, R>,
     /// Span of the first char of a whitespace run not yet decided on (the run waits for
     /// the char after it).
     space: Option<(u32, u32)>,
@@ -154,7 +199,7 @@ struct Tail<'t, const SPANS: bool> {
     toned: bool,
 }
 
-impl<const SPANS: bool> Tail<'_, SPANS> {
+impl<const SPANS: bool, R: FoldReader> Tail<'_, SPANS, R> {
     #[inline]
     fn emit(&mut self, c: char, span: (u32, u32)) {
         self.simplifier.push(&mut self.text, c);
@@ -171,7 +216,7 @@ impl<const SPANS: bool> Tail<'_, SPANS> {
         entry & (SIMPLE | CONTEXTUAL_CHAR) == SIMPLE
             && self.space.is_none()
             && self.paren.is_empty()
-            && !self.simplifier.open
+            && !self.simplifier.open()
     }
 
     /// Emits a char that [`Tail::takes_simple`].
@@ -253,7 +298,7 @@ impl<const SPANS: bool> Tail<'_, SPANS> {
         }
     }
 
-    fn finish(mut self) -> (String, Vec<(u32, u32)>) {
+    fn finish(mut self) -> (String, Vec<(u32, u32)>, R) {
         while !self.paren.is_empty() {
             self.give_back();
         }
@@ -262,27 +307,33 @@ impl<const SPANS: bool> Tail<'_, SPANS> {
                 self.emit(' ', first);
             }
         }
-        self.simplifier.finish(&mut self.text);
-        (self.text, self.spans)
+        let reader = self.simplifier.finish(&mut self.text);
+        (self.text, self.spans, reader)
     }
 }
 
 /// Folds `original` for matching; see the module documentation for the steps.
 pub fn normalize(original: &str) -> Normalized {
-    let (text, spans) = fold::<true, true>(original, String::new());
+    let (text, spans, ()) = fold::<true, true, _>(original, String::new(), ());
     Normalized { text, spans }
 }
 
 /// The folded text alone, as [`normalize`] gives it, without recording where each char
 /// came from: what matching needs when no evidence is asked for.
 pub fn normalize_text(original: &str) -> String {
-    fold::<false, true>(original, String::new()).0
+    fold::<false, true, _>(original, String::new(), ()).0
 }
 
-/// [`normalize_text`] into `buffer`'s allocation (its text is replaced): for a caller that
-/// folds item after item.
-pub(crate) fn normalize_text_into(original: &str, buffer: String) -> String {
-    fold::<false, true>(original, buffer).0
+/// [`normalize_text`] into `buffer`'s allocation (its text is replaced), for a caller that
+/// folds item after item, handing every folded char to `reader` as it is made (see
+/// [`FoldReader`]): the chars it gets, with their byte offsets, are those of the text it
+/// returns.
+pub(crate) fn normalize_text_reading(
+    original: &str,
+    buffer: String,
+    reader: &mut impl FoldReader,
+) -> String {
+    fold::<false, true, _>(original, buffer, reader).0
 }
 
 /// The same fold for a watchlist term, trimmed: the form the matcher searches for. An
@@ -303,14 +354,15 @@ pub fn fold_pattern(pattern: &str) -> String {
 /// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range
 /// goes straight on to steps 4–6. `FAST` takes the table's fast path for `SIMPLE` chars;
 /// the tests compare it with the way every char went before the table (`FAST = false`).
-fn fold<const SPANS: bool, const FAST: bool>(
+fn fold<const SPANS: bool, const FAST: bool, R: FoldReader>(
     original: &str,
     mut text: String,
-) -> (String, Vec<(u32, u32)>) {
+    reader: R,
+) -> (String, Vec<(u32, u32)>, R) {
     let table = fold_table();
     text.clear();
     text.reserve(original.len());
-    let mut tail = Tail::<SPANS> {
+    let mut tail = Tail::<SPANS, R> {
         text,
         spans: if SPANS {
             Vec::with_capacity(original.len() / 2 + 8)
@@ -320,8 +372,8 @@ fn fold<const SPANS: bool, const FAST: bool>(
         simplifier: Simplifier {
             table,
             prev_raw: None,
-            pending: Vec::new(),
-            open: false,
+            held: None,
+            reader,
         },
         space: None,
         paren: Vec::new(),
@@ -412,7 +464,7 @@ fn char_at(bytes: &[u8], at: usize) -> Option<(char, usize)> {
 
 /// NFKC and lower-case one char (without combining marks after it).
 #[inline]
-fn fold_one<const S: bool>(c: char, span: (u32, u32), out: &mut Tail<'_, S>) {
+fn fold_one<const S: bool, R: FoldReader>(c: char, span: (u32, u32), out: &mut Tail<'_, S, R>) {
     fold_char(c, |d| out.feed(d, span));
 }
 
@@ -437,7 +489,7 @@ fn fold_char(c: char, mut to: impl FnMut(char)) {
 }
 
 #[inline]
-fn push_lower<const S: bool>(c: char, span: (u32, u32), out: &mut Tail<'_, S>) {
+fn push_lower<const S: bool, R: FoldReader>(c: char, span: (u32, u32), out: &mut Tail<'_, S, R>) {
     lower(c, |l| out.feed(l, span));
 }
 
@@ -632,8 +684,8 @@ fn to_simplified(text: &mut String) {
     let mut simplifier = Simplifier {
         table: fold_table(),
         prev_raw: None,
-        pending: Vec::new(),
-        open: false,
+        held: None,
+        reader: (),
     };
     for c in text.chars() {
         simplifier.push(&mut out, c);
@@ -802,15 +854,39 @@ mod tests {
         for text in random_texts() {
             let reused = String::from("left over");
             assert_eq!(
-                fold::<true, true>(&text, String::new()),
-                fold::<true, false>(&text, String::new()),
+                fold::<true, true, _>(&text, String::new(), ()),
+                fold::<true, false, _>(&text, String::new(), ()),
                 "{text:?}"
             );
             assert_eq!(
-                fold::<false, true>(&text, reused).0,
-                fold::<false, false>(&text, String::new()).0,
+                fold::<false, true, _>(&text, reused, ()).0,
+                fold::<false, false, _>(&text, String::new(), ()).0,
                 "{text:?}"
             );
+        }
+    }
+
+    /// Records what the fold hands on.
+    #[derive(Default)]
+    struct Recorder(Vec<(usize, char)>);
+
+    impl FoldReader for Recorder {
+        fn read(&mut self, c: char, byte: usize) {
+            self.0.push((byte, c));
+        }
+    }
+
+    #[test]
+    fn a_reader_gets_the_folded_text_char_by_char() {
+        let mut texts = random_texts();
+        // Contextual chars next to each other, at the ends, and before a space.
+        texts.extend(["乾", "乾乾著", "著 於", "於(pán)", "兒&amp;乾"].map(String::from));
+        for text in texts {
+            let mut seen = Recorder::default();
+            let folded = normalize_text_reading(&text, String::from("left over"), &mut seen);
+            assert_eq!(folded, normalize_text(&text), "{text:?}");
+            let expected: Vec<(usize, char)> = folded.char_indices().collect();
+            assert_eq!(seen.0, expected, "{text:?}");
         }
     }
 

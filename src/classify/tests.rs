@@ -316,3 +316,75 @@ fn classify_json_has_the_tone() {
     let score = json["tone"]["score"].as_f64().unwrap();
     assert!((-1.0..=-0.2).contains(&score), "{json}");
 }
+
+/// Texts of the tone's and the fold's hard cases: complaint and praise words, negation,
+/// quotes (a single praise char quoted), questions, Traditional chars that convert by
+/// their neighbours (乾 著 於), full-width forms, entities, spaces and inline pinyin.
+pub(super) fn tone_texts() -> Vec<String> {
+    let pieces = [
+        "景区",
+        "太差",
+        "失望",
+        "不",
+        "很好",
+        "但是",
+        "“",
+        "好",
+        "”",
+        "\"",
+        "服务",
+        "？",
+        "?",
+        "吗",
+        "凭什么",
+        "。",
+        "，",
+        "！",
+        "\n",
+        " ",
+        "乾",
+        "著",
+        "於",
+        "兒",
+        "發",
+        "區",
+        "ＡＢ",
+        "１２",
+        "&amp;",
+        "&#21306;",
+        "盤(pán)",
+        "(",
+        "整治",
+        "演练",
+        "宰客",
+        "\u{200B}",
+        "ﬁ",
+    ];
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    (0..2000)
+        .map(|_| (0..next(30)).map(|_| pieces[next(pieces.len())]).collect())
+        .collect()
+}
+
+#[test]
+fn the_tone_read_inside_the_fold_is_the_tone_of_the_folded_text() {
+    // `classify` reads the tone's chars as the fold makes them, in buffers kept from the
+    // item before; the scorer alone folds first and reads the folded text afterwards.
+    let c = classifier(SCENIC);
+    let scorer = c.tone_scorer();
+    let texts = tone_texts();
+    for (i, text) in texts.iter().enumerate() {
+        let fused = c.classify(text, None);
+        assert_eq!(fused.tone, scorer.tone(text), "{text:?}");
+        // The same verdict again after another item has used the buffers.
+        let other = &texts[(i * 7 + 3) % texts.len()];
+        c.classify(other, None);
+        assert_eq!(c.classify(text, None), fused, "{text:?}");
+    }
+}

@@ -38,7 +38,7 @@ pub use model::{Fragment, ToneModel};
 use model::Accumulator;
 
 use crate::classify::dictionary::{Dictionary, ToneHit};
-use crate::classify::normalize::{normalize, normalize_term, normalize_text};
+use crate::classify::normalize::{normalize, normalize_term, normalize_text, FoldReader};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -580,10 +580,10 @@ impl ToneScorer {
     pub(super) fn tone_of_reading(
         &self,
         folded: &str,
-        reading: Reading,
+        reading: &mut Reading,
         words: &[ToneHit],
     ) -> Tone {
-        let (lexicon, _, model) = self.score(folded, reading, words);
+        let (lexicon, model) = self.score(folded, reading, words);
         Tone::from_score(squash(combine(lexicon, model)))
     }
 
@@ -681,106 +681,79 @@ impl ToneScorer {
     /// Reads, walks and scores a folded text with this scorer's own dictionary.
     fn parts(&self, folded: &str) -> (f64, Vec<Part>, ModelSay) {
         let mut codes = Vec::new();
-        let reading = self.read(folded, &self.words, &mut codes);
+        let mut reading = Reading::default();
+        self.read(folded, &self.words, &mut codes, &mut reading);
         let mut words = Vec::new();
         self.words.tone_words(&codes, &mut words);
-        self.score(folded, reading, &words)
+        let (sum, say) = self.score(folded, &mut reading, &words);
+        (sum, reading.parts, say)
     }
 
     /// One pass over the chars of a folded text: each char's code in `dictionary` into
-    /// `codes`, the clause and sentence breaks, the quoted spans, the sentences that end
-    /// in a question mark, and the model's sum.
+    /// `codes`, and into `reading` (whose buffers are reused) the clause and sentence
+    /// breaks, the quoted spans, the sentences that end in a question mark, and the
+    /// model's sum. A classifier makes the same pass inside the fold
+    /// ([`ToneScorer::reader`]).
     pub(super) fn read(
         &self,
         folded: &str,
         dictionary: &Dictionary,
         codes: &mut Vec<u32>,
-    ) -> Reading {
+        reading: &mut Reading,
+    ) {
         // Sized by chars, not bytes: a folded text with ASCII or half-width forms has more
-        // chars than a third of its bytes, and the model's three n-grams a char would
-        // otherwise grow its buffer twice (`for_text` counts three bytes a char).
-        let chars = folded.chars().count();
-        codes.reserve(chars);
-        let mut model = Accumulator::for_text(3 * chars);
-        let mut breaks: Vec<(usize, bool)> = Vec::new(); // (char index, sentence end)
-        let mut quotes: Vec<(usize, usize)> = Vec::new(); // chars inside, [start, end)
-        let mut open_quote: Option<usize> = None;
-        let mut ascii_quote: Option<usize> = None;
-        let mut questions: Vec<(usize, usize, usize, usize)> = Vec::new(); // bytes, chars
-        let (mut sentence_byte, mut sentence_char) = (0, 0);
-        let mut ironic: Vec<usize> = Vec::new(); // a single praise char quoted, its index
-        let mut prev = ' ';
-        for (n, (b, c)) in folded.char_indices().enumerate() {
-            codes.push(dictionary.code(c));
-            model.push(self.model, c);
-            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-                // Most chars: Han, none of the marks below.
-                prev = c;
-                continue;
-            }
-            if is_clause_end(c) {
-                breaks.push((n, is_sentence_end(c)));
-            }
-            if opens_quote(c) {
-                open_quote = Some(n + 1);
-            } else if closes_quote(c) {
-                if let Some(s) = open_quote.take() {
-                    quotes.push((s, n));
-                    if n == s + 1 && IRONIC_CHARS.contains(&prev) {
-                        ironic.push(s);
-                    }
-                }
-            } else if c == '"' {
-                match ascii_quote.take() {
-                    Some(s) => {
-                        quotes.push((s, n));
-                        if n == s + 1 && IRONIC_CHARS.contains(&prev) {
-                            ironic.push(s);
-                        }
-                    }
-                    None => ascii_quote = Some(n + 1),
-                }
-            }
-            prev = c;
-            if is_sentence_end(c) {
-                if c == '?' || c == '？' {
-                    questions.push((sentence_byte, b, sentence_char, n + 1));
-                }
-                sentence_byte = b + c.len_utf8();
-                sentence_char = n + 1;
-            }
+        // chars than a third of its bytes.
+        let mut reader = self.reader(dictionary, codes, reading, folded.chars().count());
+        for (b, c) in folded.char_indices() {
+            reader.read(c, b);
         }
-        let say = ModelSay {
-            logit: f64::from(model.logit(self.model)),
-            chars: model.chars(),
-        };
-        Reading {
-            say,
-            breaks,
-            quotes,
-            questions,
-            ironic,
+        reader.finish();
+    }
+
+    /// The pass of [`ToneScorer::read`] as a reader of folded chars, for the fold to feed
+    /// (`normalize_text_reading`) while it makes them: the text is then decoded once.
+    /// `chars` is how many chars to make room for.
+    pub(super) fn reader<'a>(
+        &'a self,
+        dictionary: &'a Dictionary,
+        codes: &'a mut Vec<u32>,
+        reading: &'a mut Reading,
+        chars: usize,
+    ) -> ToneReader<'a> {
+        reading.clear();
+        codes.reserve(chars);
+        reading.model.reserve(3 * chars);
+        ToneReader {
+            model: self.model,
+            dictionary,
+            codes,
+            reading,
+            n: 0,
+            prev: ' ',
+            open_quote: None,
+            ascii_quote: None,
+            sentence_byte: 0,
+            sentence_char: 0,
         }
     }
 
-    /// Walks the words clause by clause; returns the sum, the counted words and the
-    /// model's log-odds.
-    fn score(
-        &self,
-        folded: &str,
-        reading: Reading,
-        words: &[ToneHit],
-    ) -> (f64, Vec<Part>, ModelSay) {
+    /// Walks the words clause by clause; returns the sum and the model's log-odds, the
+    /// counted words left in `reading.parts`.
+    fn score(&self, folded: &str, reading: &mut Reading, words: &[ToneHit]) -> (f64, ModelSay) {
         let Reading {
             say,
             breaks,
             quotes,
             questions,
             ironic,
+            parts,
+            ..
         } = reading;
+        let (say, breaks, quotes, questions, ironic) =
+            (*say, &*breaks, &*quotes, &*questions, &*ironic);
         let quoted = |start: usize, end: usize| quotes.iter().any(|&(s, e)| s <= start && end <= e);
 
-        let mut parts: Vec<Part> = Vec::new();
+        parts.clear();
         let mut next_break = 0;
         let mut sentence = 0;
         let mut irony_in: Vec<usize> = Vec::new(); // sentences with an irony cue
@@ -883,7 +856,7 @@ impl ToneScorer {
                 }
             }
         }
-        for p in &mut parts {
+        for p in parts.iter_mut() {
             if !p.quoted_praise {
                 continue;
             }
@@ -896,7 +869,7 @@ impl ToneScorer {
             }
         }
         // A single praise character in quotes: 真是“好”服务.
-        for &s in &ironic {
+        for &s in ironic {
             parts.push(Part {
                 source: Source::Rule("反语", IRONY),
                 start: s.saturating_sub(1),
@@ -908,7 +881,7 @@ impl ToneScorer {
             });
         }
         // A complaint asked as a question.
-        for &(bs, be, cs, ce) in &questions {
+        for &(bs, be, cs, ce) in questions {
             let q = &folded[bs..be];
             if QUESTION_CUES.iter().any(|cue| q.contains(cue)) {
                 parts.push(Part {
@@ -923,13 +896,101 @@ impl ToneScorer {
             }
         }
         let sum = parts.iter().map(|p| p.value).sum();
-        (sum, parts, say)
+        (sum, say)
     }
 }
 
-/// What one pass over a folded text's chars gathered for the scorer (`ToneScorer::read`).
+/// The tone's pass over the chars of a folded text, a char at a time
+/// ([`ToneScorer::reader`]).
+pub(super) struct ToneReader<'a> {
+    model: &'a ToneModel,
+    dictionary: &'a Dictionary,
+    codes: &'a mut Vec<u32>,
+    reading: &'a mut Reading,
+    /// The char's index.
+    n: usize,
+    /// The char before.
+    prev: char,
+    /// Where the open quote's text starts (chars), for `“”` and the like and for `"`.
+    open_quote: Option<usize>,
+    ascii_quote: Option<usize>,
+    /// Where the sentence started: byte and char.
+    sentence_byte: usize,
+    sentence_char: usize,
+}
+
+impl FoldReader for ToneReader<'_> {
+    #[inline(always)]
+    fn read(&mut self, c: char, b: usize) {
+        let n = self.n;
+        self.n += 1;
+        self.codes.push(self.dictionary.code(c));
+        self.reading.model.push(self.model, c);
+        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            // Most chars: Han, none of the marks below.
+            self.prev = c;
+            return;
+        }
+        self.mark(c, b, n);
+    }
+}
+
+impl ToneReader<'_> {
+    /// What a char other than Han says of clauses, quotes and questions.
+    fn mark(&mut self, c: char, b: usize, n: usize) {
+        let r = &mut *self.reading;
+        if is_clause_end(c) {
+            r.breaks.push((n, is_sentence_end(c)));
+        }
+        if opens_quote(c) {
+            self.open_quote = Some(n + 1);
+        } else if closes_quote(c) {
+            if let Some(s) = self.open_quote.take() {
+                r.quotes.push((s, n));
+                if n == s + 1 && IRONIC_CHARS.contains(&self.prev) {
+                    r.ironic.push(s);
+                }
+            }
+        } else if c == '"' {
+            match self.ascii_quote.take() {
+                Some(s) => {
+                    r.quotes.push((s, n));
+                    if n == s + 1 && IRONIC_CHARS.contains(&self.prev) {
+                        r.ironic.push(s);
+                    }
+                }
+                None => self.ascii_quote = Some(n + 1),
+            }
+        }
+        self.prev = c;
+        if is_sentence_end(c) {
+            if c == '?' || c == '？' {
+                r.questions
+                    .push((self.sentence_byte, b, self.sentence_char, n + 1));
+            }
+            self.sentence_byte = b + c.len_utf8();
+            self.sentence_char = n + 1;
+        }
+    }
+
+    /// The model's verdict, once every char is read.
+    pub(super) fn finish(self) {
+        let model = &self.reading.model;
+        self.reading.say = ModelSay {
+            logit: f64::from(model.logit(self.model)),
+            chars: model.chars(),
+        };
+    }
+}
+
+/// What one pass over a folded text's chars gathered for the scorer (`ToneScorer::read`),
+/// and the parts the scorer counted; kept between items by a classifier (its buffers are
+/// reused, so that scoring an item allocates nothing once they have grown).
+#[derive(Default)]
 pub(super) struct Reading {
     say: ModelSay,
+    /// The model's sum while the chars are read.
+    model: Accumulator,
     /// (char index, sentence end).
     breaks: Vec<(usize, bool)>,
     /// Chars inside quotes, [start, end).
@@ -938,6 +999,30 @@ pub(super) struct Reading {
     questions: Vec<(usize, usize, usize, usize)>,
     /// A single praise char quoted: its index.
     ironic: Vec<usize>,
+    /// What `score` counted.
+    parts: Vec<Part>,
+}
+
+impl Reading {
+    fn clear(&mut self) {
+        self.say = ModelSay::default();
+        self.model.clear();
+        self.breaks.clear();
+        self.quotes.clear();
+        self.questions.clear();
+        self.ironic.clear();
+        self.parts.clear();
+    }
+
+    /// Bytes its buffers hold, so that a caller can drop them after an outsized item.
+    pub(super) fn capacity_bytes(&self) -> usize {
+        self.model.capacity_bytes()
+            + 16 * self.breaks.capacity()
+            + 16 * self.quotes.capacity()
+            + 32 * self.questions.capacity()
+            + 8 * self.ironic.capacity()
+            + std::mem::size_of::<Part>() * self.parts.capacity()
+    }
 }
 
 impl ToneScorer {
@@ -957,7 +1042,7 @@ impl ToneScorer {
 }
 
 /// The model's verdict on a text before it is combined with the lexicon's.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct ModelSay {
     logit: f64,
     /// How many chars it read (its evidence).

@@ -9,13 +9,19 @@
 //! time. Features and hash must match the script exactly: the script's docstring and
 //! this file change together.
 //!
-//! Cost: three multiplications and three table reads per character, no allocation; the
-//! table (2^19 × i16) fits the L2 cache.
+//! Cost: three multiplications and three table reads per character, no allocation. The
+//! table (2^19 × i16, 1 MiB) is larger than a core's L2 cache, and its reads are about a
+//! seventh of classification's time (`docs/bench-classify.md`); the file may also hold
+//! one-byte weights (`YQTONE2`), which halve it, but a smaller table cost recall on text
+//! the scorer was not tuned on (`docs/tone.md`), so the shipped one is the i16 table.
 
 use std::sync::OnceLock;
 
 const MODEL: &[u8] = include_bytes!("../../../data/tone/model.bin");
+/// The file's first bytes: `YQTONE1` for weights of two bytes (i16), `YQTONE2` for one
+/// (i8).
 const MAGIC: &[u8; 8] = b"YQTONE1\0";
+const MAGIC_I8: &[u8; 8] = b"YQTONE2\0";
 /// The multipliers of the three n-gram hashes (see `scripts/train_tone.py`).
 const MUL: [u64; 3] = [
     0x9E37_79B9_7F4A_7C15,
@@ -28,7 +34,38 @@ pub struct ToneModel {
     shift: u32,
     bias: f32,
     scale: f32,
-    weights: Vec<i16>,
+    weights: Weights,
+}
+
+/// The table, in the width the file gives.
+enum Weights {
+    I16(Vec<i16>),
+    I8(Vec<i8>),
+}
+
+impl Weights {
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        match self {
+            Weights::I16(w) => w.len(),
+            Weights::I8(w) => w.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> i16 {
+        match self {
+            Weights::I16(w) => w[i],
+            Weights::I8(w) => i16::from(w[i]),
+        }
+    }
+
+    /// The sum of the weights at `buckets`.
+    fn sum(&self, buckets: &[u32]) -> i64 {
+        match self {
+            Weights::I16(w) => buckets.iter().map(|&i| i64::from(w[i as usize])).sum(),
+            Weights::I8(w) => buckets.iter().map(|&i| i64::from(w[i as usize])).sum(),
+        }
+    }
 }
 
 /// A fragment of the text that weighed in the model's verdict, in folded chars.
@@ -50,9 +87,10 @@ impl ToneModel {
     }
 
     fn parse(bytes: &[u8]) -> Result<ToneModel, String> {
-        if bytes.len() < 20 || &bytes[..8] != MAGIC {
-            return Err("not a yuqing tone model (magic YQTONE1)".into());
+        if bytes.len() < 20 || (&bytes[..8] != MAGIC && &bytes[..8] != MAGIC_I8) {
+            return Err("not a yuqing tone model (magic YQTONE1 or YQTONE2)".into());
         }
+        let width = if &bytes[..8] == MAGIC { 2 } else { 1 };
         let word = |at: usize| [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
         let bits = u32::from_le_bytes(word(8));
         let bias = f32::from_le_bytes(word(12));
@@ -61,17 +99,22 @@ impl ToneModel {
             return Err(format!("table of 2^{bits} weights, expected 2^8..2^24"));
         }
         let body = &bytes[20..];
-        if body.len() != 2 << bits {
+        if body.len() != width << bits {
             return Err(format!(
                 "{} bytes of weights, expected {}",
                 body.len(),
-                2u64 << bits
+                (width as u64) << bits
             ));
         }
-        let weights = body
-            .chunks_exact(2)
-            .map(|c| i16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let weights = if width == 2 {
+            Weights::I16(
+                body.chunks_exact(2)
+                    .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                    .collect(),
+            )
+        } else {
+            Weights::I8(body.iter().map(|&b| b as i8).collect())
+        };
         Ok(ToneModel {
             shift: 64 - bits,
             bias,
@@ -80,7 +123,7 @@ impl ToneModel {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn buckets(&self, a: u64, b: u64, c: u64) -> [usize; 3] {
         let k2 = (b << 21) | c;
         let k3 = (a << 42) | k2;
@@ -117,7 +160,7 @@ impl ToneModel {
                 if len > i {
                     continue; // padded at the start: no text to show
                 }
-                let weight = self.scale * f32::from(self.weights[bucket]);
+                let weight = self.scale * f32::from(self.weights.get(bucket));
                 all.push(Fragment {
                     start,
                     end: i + 1,
@@ -168,16 +211,27 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
-    /// For a text of `bytes` bytes: three n-grams a char, and a Chinese char is three
-    /// bytes.
-    pub fn for_text(bytes: usize) -> Accumulator {
-        Accumulator {
-            buckets: Vec::with_capacity(bytes + 8),
-            ..Default::default()
-        }
+    /// Ready for the next text, keeping its buffer.
+    pub fn clear(&mut self) {
+        self.a = 0;
+        self.b = 0;
+        self.buckets.clear();
+        self.space = false;
     }
 
-    #[inline]
+    /// Room for `n` more n-grams (three a char).
+    pub fn reserve(&mut self, n: usize) {
+        self.buckets.reserve(n);
+    }
+
+    /// Bytes its buffer holds.
+    pub fn capacity_bytes(&self) -> usize {
+        4 * self.buckets.capacity()
+    }
+
+    // Always inlined: it runs for every char inside the fold (`ToneReader`), which is
+    // large enough that the compiler otherwise calls it, a call per char.
+    #[inline(always)]
     pub fn push(&mut self, model: &ToneModel, ch: char) {
         let c = match ch {
             '0'..='9' => '0',
@@ -194,7 +248,7 @@ impl Accumulator {
         self.count(model, c as u64);
     }
 
-    #[inline]
+    #[inline(always)]
     fn count(&mut self, model: &ToneModel, c: u64) {
         // Indexes fit in u32: the table has at most 2^24 weights (`parse`).
         self.buckets
@@ -211,12 +265,7 @@ impl Accumulator {
         if self.buckets.is_empty() {
             return 0.0;
         }
-        let weights = model.weights.as_slice();
-        let sum: i64 = self
-            .buckets
-            .iter()
-            .map(|&i| i64::from(weights[i as usize]))
-            .sum();
+        let sum = model.weights.sum(&self.buckets);
         let n = self.buckets.len() as u32;
         model.bias + model.scale * sum as f32 / (n as f32).sqrt()
     }
@@ -251,6 +300,29 @@ mod tests {
         short.extend_from_slice(&[0; 8]);
         short.extend_from_slice(&[0; 10]);
         assert!(refused(&short).contains("bytes of weights"));
+    }
+
+    #[test]
+    fn a_table_of_one_byte_weights_scores_as_one_of_two_bytes() {
+        // The same weights (2^8 of them, within i8) in both widths: the same sums.
+        let file = |magic: &[u8; 8], width: usize| {
+            let mut f = magic.to_vec();
+            f.extend_from_slice(&8u32.to_le_bytes());
+            f.extend_from_slice(&0.5f32.to_le_bytes());
+            f.extend_from_slice(&0.01f32.to_le_bytes());
+            for i in 0..256i32 {
+                let w = ((i * 37) % 255 - 127) as i16;
+                f.extend_from_slice(&w.to_le_bytes()[..width]);
+            }
+            ToneModel::parse(&f).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (wide, narrow) = (file(MAGIC, 2), file(MAGIC_I8, 1));
+        assert!(matches!(narrow.weights, Weights::I8(_)));
+        for text in ["质量太差了，非常失望", "服务很好 下次还来", "a", ""] {
+            assert_eq!(wide.logit(text), narrow.logit(text), "{text}");
+            assert_eq!(wide.fragments(text, 3), narrow.fragments(text, 3), "{text}");
+        }
+        assert_ne!(wide.logit("质量太差了"), 0.5);
     }
 
     #[test]

@@ -187,3 +187,34 @@ fn operator_words_override_ntusd() {
     assert_eq!(s.components("群众不满").0, 0.0);
     assert!(s.components("门票贵").0 < 0.0);
 }
+
+#[test]
+fn reading_inside_the_fold_reads_what_reading_the_folded_text_reads() {
+    // The classifier's path: the fold hands each char to the reader as it makes it (a
+    // Traditional char that converts by its neighbours one char late), into buffers
+    // left over from another text. The general path: fold, then read the folded text.
+    let s = scorer();
+    let (mut codes, mut reading) = (Vec::new(), Reading::default());
+    for text in crate::classify::tests::tone_texts() {
+        let folded = normalize_text(&text);
+        let (mut want_codes, mut want) = (Vec::new(), Reading::default());
+        s.read(&folded, s.dictionary(), &mut want_codes, &mut want);
+
+        codes.clear();
+        let mut reader = s.reader(s.dictionary(), &mut codes, &mut reading, text.len());
+        let got = crate::classify::normalize::normalize_text_reading(
+            &text,
+            String::from("left over"),
+            &mut reader,
+        );
+        reader.finish();
+        assert_eq!(got, folded, "{text:?}");
+        assert_eq!(codes, want_codes, "{text:?}");
+        assert_eq!(reading.say.logit, want.say.logit, "{text:?}");
+        assert_eq!(reading.say.chars, want.say.chars, "{text:?}");
+        assert_eq!(reading.breaks, want.breaks, "{text:?}");
+        assert_eq!(reading.quotes, want.quotes, "{text:?}");
+        assert_eq!(reading.questions, want.questions, "{text:?}");
+        assert_eq!(reading.ironic, want.ironic, "{text:?}");
+    }
+}
