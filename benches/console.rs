@@ -199,7 +199,7 @@ fn main() {
         fill(&daemon.store, now.timestamp()).await;
         eprintln!("filled {ITEMS} items, {INCIDENTS} incidents in {:.1}s", t.elapsed().as_secs_f64());
         let hash = yuqing::web::hash_password("bench password 1").unwrap();
-        daemon.store.add_user("张三", "duty", &hash, 0).await.unwrap();
+        daemon.store.add_user("张三", yuqing::web::Role::Duty, &hash, 0).await.unwrap();
         let stop = tokio_util::sync::CancellationToken::new();
         let (addr, _) = daemon.serve_console(stop.clone()).await.unwrap().unwrap();
         let base = format!("http://{addr}");

@@ -475,7 +475,7 @@ fn main() {
         let daemon = Daemon::start(path.clone(), settings, Arc::new(clock.clone())).await.unwrap();
         let store = daemon.store.clone();
         let hash = yuqing::web::hash_password("bench password 1").unwrap();
-        store.add_user("张三", "duty", &hash, 0).await.unwrap();
+        store.add_user("张三", yuqing::web::Role::Duty, &hash, 0).await.unwrap();
         let stop = tokio_util::sync::CancellationToken::new();
         let (addr, _) = daemon.serve_console(stop.clone()).await.unwrap().unwrap();
         let base = format!("http://{addr}");

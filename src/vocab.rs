@@ -9,6 +9,7 @@ pub mod clock;
 pub mod diagnostic;
 pub mod duration;
 pub mod ids;
+pub mod role;
 pub mod severity;
 pub mod span;
 pub mod state;

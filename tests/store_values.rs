@@ -176,6 +176,29 @@ async fn severity_status_and_deadline_kind_round_trip_and_unknown_values_are_err
     }
 }
 
+backend_test!(a_console_users_role_reads_back_and_an_unknown_one_is_an_error);
+/// A role the store does not know was read as 领导 by the console; now it is an error
+/// naming the value, as for every stored word.
+async fn a_console_users_role_reads_back_and_an_unknown_one_is_an_error(backend: Option<String>) {
+    use yuqing::web::Role;
+    let dirs = TempDirs::new();
+    let store = open(&dirs, &backend).await;
+    for (name, role) in [("张三", Role::Duty), ("李四", Role::Operator)] {
+        assert!(store.add_user(name, role, "hash", 0).await.unwrap());
+        assert_eq!(store.user(name).await.unwrap().unwrap().role, role);
+    }
+    sqlx::query("UPDATE users SET role = 'admin' WHERE name = '张三'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let e = store.user("张三").await.unwrap_err();
+    assert!(format!("{e:#}").contains("unknown role `admin`"), "{e:#}");
+    assert_eq!(
+        store.user("李四").await.unwrap().unwrap().role,
+        Role::Operator
+    );
+}
+
 backend_test!(the_open_incident_gauges_count_neither_closed_nor_merged_incidents);
 async fn the_open_incident_gauges_count_neither_closed_nor_merged_incidents(
     backend: Option<String>,

@@ -279,7 +279,7 @@ async fn demo_user(store: &crate::store::Store) -> Result<String> {
     };
     let now = chrono::Utc::now().timestamp();
     store
-        .add_user(DEMO_USER, crate::web::Role::Duty.as_str(), &hash, now)
+        .add_user(DEMO_USER, crate::web::Role::Duty, &hash, now)
         .await?;
     Ok(password)
 }

@@ -118,7 +118,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
             let hash = or_exit!(new_password_hash(password_stdin, &name).await?);
-            if !store.add_user(&name, role.as_str(), &hash, now).await? {
+            if !store.add_user(&name, role, &hash, now).await? {
                 eprintln!("error: 用户 `{name}` 已存在");
                 return Ok(ExitCode::from(2));
             }

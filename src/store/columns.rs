@@ -44,6 +44,7 @@ text_column!(DeadlineKind);
 text_column!(ActionKind);
 text_column!(ToneLabel);
 text_column!(EvidenceState);
+text_column!(crate::vocab::role::Role);
 text_column!(super::EvidenceWork);
 
 /// An incident's number binds and reads as the integer it is.

@@ -3,13 +3,13 @@
 
 use super::query;
 use super::Store;
+use crate::vocab::role::Role;
 use anyhow::Result;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct UserRow {
     pub name: String,
-    /// `duty`, `leader` or `operator`.
-    pub role: String,
+    pub role: Role,
     #[serde(skip)]
     pub password_hash: String,
     pub created_at: i64,
@@ -21,7 +21,7 @@ const COLUMNS: &str = "name, role, password_hash, created_at, changed_at, disabl
 
 impl Store {
     /// Adds a user; `false` when the name is taken.
-    pub async fn add_user(&self, name: &str, role: &str, hash: &str, now: i64) -> Result<bool> {
+    pub async fn add_user(&self, name: &str, role: Role, hash: &str, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let taken: Option<(String,)> =
             query::optional(&mut *tx, "SELECT name FROM users WHERE name = $1", (name,)).await?;

@@ -22,46 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
-/// What a person may do in the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// 值班员: every incident action.
-    Duty,
-    /// 领导: sees everything, adds notes, changes no state.
-    Leader,
-    /// 运维: sources, channels, obligations, the watchlist test; reads incidents.
-    Operator,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Duty => "duty",
-            Role::Leader => "leader",
-            Role::Operator => "operator",
-        }
-    }
-
-    pub fn zh(self) -> &'static str {
-        match self {
-            Role::Duty => "值班员",
-            Role::Leader => "领导",
-            Role::Operator => "运维",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Role, String> {
-        match s {
-            "duty" => Ok(Role::Duty),
-            "leader" => Ok(Role::Leader),
-            "operator" => Ok(Role::Operator),
-            _ => Err(format!("unknown role `{s}`: duty, leader or operator")),
-        }
-    }
-}
+pub use crate::vocab::role::Role;
 
 /// An argon2id PHC string for `password`.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -183,7 +144,7 @@ impl FromRequestParts<Console> for User {
         };
         match row {
             Some(u) if still_admitted(&u, stamped.as_deref()) => {
-                let role = u.role.parse().unwrap_or(Role::Leader);
+                let role = u.role;
                 // Someone is logged in on this connection: the listener keeps it longest.
                 if let Some(peer) = parts.extensions.get::<super::listener::Peer>() {
                     peer.logged_in();

@@ -64,7 +64,12 @@ pub async fn site(backend: &Option<String>) -> Site {
 
 pub async fn add_users(s: &Scenario) {
     let hash = yuqing::web::hash_password(PASSWORD).unwrap();
-    for (name, role) in [(DUTY, "duty"), (LEADER, "leader"), (OPERATOR, "operator")] {
+    use yuqing::web::Role;
+    for (name, role) in [
+        (DUTY, Role::Duty),
+        (LEADER, Role::Leader),
+        (OPERATOR, Role::Operator),
+    ] {
         assert!(s.daemon.store.add_user(name, role, &hash, 0).await.unwrap());
     }
 }
