@@ -25,6 +25,27 @@ mod eval;
 mod explain;
 mod literals;
 
+/// Random texts for the tests that check a fast path against the general one: `count`
+/// texts of up to `max` of `pieces` each, the same for the same `seed` (xorshift).
+#[cfg(test)]
+pub(crate) fn random_texts(pieces: &[&str], count: usize, max: usize, seed: u64) -> Vec<String> {
+    let mut next = xorshift(seed);
+    (0..count)
+        .map(|_| (0..next(max)).map(|_| pieces[next(pieces.len())]).collect())
+        .collect()
+}
+
+/// A seeded xorshift: `next(n)` is in `0..n`.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 pub use explain::{Explanation, RuleExplanation, TopicExplanation, Verdict, Word};
 pub use parts::{Match, Part, Parts, PartsClassification};
 

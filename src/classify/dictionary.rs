@@ -430,13 +430,7 @@ mod tests {
     #[test]
     fn random_words_and_texts_agree_with_brute_force() {
         let pool: Vec<char> = "景区踩踏不满意见ab是的".chars().collect();
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::classify::xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..200 {
             let mut words = |count: usize, max: usize| -> Vec<String> {
                 let mut out: Vec<String> = (0..count)

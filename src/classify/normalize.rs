@@ -837,16 +837,7 @@ mod tests {
             "\u{3099}", "e", "&amp;", "&#21306;", "&bogus;", "&", "𠀀", "ﬁ", "Ⅻ", "ｶ", "\u{FF9E}",
             "ß", "İ", "Σ",
         ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        (0..3000)
-            .map(|_| (0..next(24)).map(|_| pieces[next(pieces.len())]).collect())
-            .collect()
+        crate::classify::random_texts(&pieces, 3000, 24, 0x9E37_79B9_7F4A_7C15)
     }
 
     #[test]

@@ -360,16 +360,7 @@ pub(super) fn tone_texts() -> Vec<String> {
         "\u{200B}",
         "ﬁ",
     ];
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
-    (0..2000)
-        .map(|_| (0..next(30)).map(|_| pieces[next(pieces.len())]).collect())
-        .collect()
+    super::random_texts(&pieces, 2000, 30, 0x2545_F491_4F6C_DD1D)
 }
 
 #[test]
