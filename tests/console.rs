@@ -1120,6 +1120,8 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
             "没有用户 `nobody`",
         ),
         (vec!["disable", "nobody"], "", "没有用户 `nobody`"),
+        (vec!["role", "nobody", "leader"], "", "没有用户 `nobody`"),
+        (vec!["role", DUTY, "boss"], "", "unknown role `boss`"),
     ] {
         let (code, out) = user_cmd(&dirs, &config, &args, stdin);
         assert_eq!(code, 2, "{args:?}: {out}");
@@ -1145,7 +1147,39 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
     assert_eq!(code, 2, "a second 张三: {out}");
     assert!(!b.get("/login").await.body.contains("尚未创建任何用户"));
     b.login(DUTY).await;
+    let home = b.get("/").await;
+    assert_eq!(home.status, 200);
+    assert_has!(home.body, "张三（值班员）");
+
+    // A new role holds from the next request on, in the same session.
+    let (code, out) = user_cmd(&dirs, &config, &["role", DUTY, "leader"], "");
+    assert_eq!(code, 0, "{out}");
+    assert_has!(out, "角色改为 领导（leader）");
+    let home = b.get("/").await;
+    assert_eq!(home.status, 200);
+    assert_has!(home.body, "张三（领导）");
+    let (_, out) = user_cmd(&dirs, &config, &["list"], "");
+    assert_has!(out, "张三\tleader\t可登录");
+
+    // A role this version does not know (written by hand, or by a newer version) stops
+    // the list with the value and the way to repair it; `user role` repairs it.
+    let db = dirs.root().join("var/yuqing.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET role = 'admin'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (code, out) = user_cmd(&dirs, &config, &["list"], "");
+    assert_ne!(code, 0, "{out}");
+    assert_has!(out, "unknown role `admin`");
+    assert_has!(out, "yuqing user role NAME duty|leader|operator");
+    assert_eq!(b.get("/").await.status, 500);
+    let (code, out) = user_cmd(&dirs, &config, &["role", DUTY, "duty"], "");
+    assert_eq!(code, 0, "{out}");
     assert_eq!(b.get("/").await.status, 200);
+    pool.close().await;
 
     // A new password ends the session; disabling ends logging in.
     let (code, _) = user_cmd(
@@ -1198,6 +1232,29 @@ async fn a_console_beyond_loopback_must_be_asked_for() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The incident page lists the mail sent about it, to whom; a row whose recipients cannot
+/// be read says so instead of showing mail to nobody.
+#[tokio::test]
+async fn the_incident_page_names_whom_mail_went_to_and_never_shows_nobody() {
+    let site = site_with(
+        &None,
+        "[people]\nduty = [\"值班室 <duty@x.cn>\"]\n",
+        &first_items(),
+    )
+    .await;
+    let b = logged_in(&site, DUTY).await;
+    let page = b.get("/incidents/1").await;
+    assert_has!(page.body, "》 致 值班室 &#60;duty@x.cn&#62;（已发送");
+    sqlx::query("UPDATE outbox SET recipients = 'duty@x.cn' WHERE incident_id = 1")
+        .execute(site.s.daemon.store.pool())
+        .await
+        .unwrap();
+    let page = b.get("/incidents/1").await;
+    assert_eq!(page.status, 200);
+    assert_has!(page.body, "收件人记录无法读取（邮件 1，详见日志）");
+    assert!(!page.body.contains("》 致 （"), "{}", page.body);
 }
 
 #[tokio::test]

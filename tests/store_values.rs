@@ -197,6 +197,13 @@ async fn a_console_users_role_reads_back_and_an_unknown_one_is_an_error(backend:
         store.user("李四").await.unwrap().unwrap().role,
         Role::Operator
     );
+    // Setting the role repairs the row; nobody to set is `false`.
+    assert!(store.set_role("张三", Role::Leader).await.unwrap());
+    assert_eq!(
+        store.user("张三").await.unwrap().unwrap().role,
+        Role::Leader
+    );
+    assert!(!store.set_role("王五", Role::Duty).await.unwrap());
 }
 
 backend_test!(the_open_incident_gauges_count_neither_closed_nor_merged_incidents);

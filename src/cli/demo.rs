@@ -225,7 +225,8 @@ poll_every = "2s"
                 .filter(|r| r.id > printed && r.sent_at.is_some())
                 .collect();
             for row in fresh_rows {
-                let to: Vec<String> = serde_json::from_str(&row.recipients).unwrap_or_default();
+                let to = crate::store::read_recipients(&row.recipients, row.id)
+                    .unwrap_or_else(|e| vec![format!("({e:#})")]);
                 println!("━━━━━━━━ mail {} ━━━━━━━━", row.id);
                 println!(
                     "收件人: {}\n主题: {}\n\n{}",

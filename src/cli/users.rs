@@ -1,4 +1,4 @@
-//! `yuqing user add|list|passwd|disable`: the people who may log in to the console. There
+//! `yuqing user add|list|passwd|role|disable`: the people who may log in to the console. There
 //! is no default user and no default password; the password comes from a prompt that does
 //! not echo, or from the first line of stdin with `--password-stdin` (for scripts).
 
@@ -6,7 +6,7 @@ use crate::cli::{open, or_exit, ConfigArg};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs, Clock};
 use crate::web::{hash_password, Role};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -37,6 +37,15 @@ pub enum UserCommand {
         name: String,
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Change a user's role; it holds from their next request on. Also repairs a user whose
+    /// stored role the console does not know.
+    Role {
+        name: String,
+        /// duty, leader or operator (see `yuqing user add --help`).
+        role: String,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -86,6 +95,14 @@ fn read_password(from_stdin: bool, name: &str) -> Result<String, ExitCode> {
     Ok(password)
 }
 
+/// A role as typed; exit 2 with the roles there are when it is none of them.
+fn parse_role(role: &str) -> Result<Role, ExitCode> {
+    role.parse().map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn valid_name(name: &str) -> bool {
     !name.trim().is_empty() && name.chars().count() <= 64 && !name.chars().any(char::is_control)
 }
@@ -99,13 +116,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             password_stdin,
             config,
         } => {
-            let role: Role = match role.parse() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let role = or_exit!(parse_role(&role));
             if !valid_name(&name) {
                 eprintln!(
                     "error: a user name is 1 to 64 characters, none of them control characters"
@@ -127,7 +138,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
         UserCommand::List { config } => {
             let (config, store) = or_exit!(open(&config).await);
             let tz = config.daemon.timezone;
-            let users = store.users().await?;
+            let users = store.users().await.context(crate::vocab::role::REPAIR)?;
             if users.is_empty() {
                 println!("还没有用户；添加：yuqing user add 姓名 --role duty");
             }
@@ -157,6 +168,19 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             let hash = or_exit!(new_password_hash(password_stdin, &name).await?);
             store.set_password(&name, &hash, now).await?;
             println!("已修改 {name} 的密码；其已登录的会话均已结束");
+        }
+        UserCommand::Role { name, role, config } => {
+            let role = or_exit!(parse_role(&role));
+            let (_, store) = or_exit!(open(&config).await);
+            if !store.set_role(&name, role).await? {
+                eprintln!("error: 没有用户 `{name}`（`yuqing user list` 列出全部用户）");
+                return Ok(ExitCode::from(2));
+            }
+            println!(
+                "已将 {name} 的角色改为 {}（{}）；其下一次操作起生效",
+                role.zh(),
+                role.as_str()
+            );
         }
         UserCommand::Disable { name, config } => {
             let (_, store) = or_exit!(open(&config).await);

@@ -454,9 +454,14 @@ fn fallback_mail(
     error: &str,
     r: &NotificationRow,
 ) -> Option<Draft> {
-    let mailed: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
-    if !mailed.is_empty() {
-        return None;
+    // Unreadable, it cannot show that anyone got the alert: the duty officers get the copy.
+    match crate::store::read_recipients(&r.recipients, r.outbox_id) {
+        Ok(mailed) if !mailed.is_empty() => return None,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(
+            notification_id = r.id,
+            "{e:#}; the fallback mail goes to [people] duty"
+        ),
     }
     let recipients: Vec<String> = config.people.duty.iter().map(|m| m.to_string()).collect();
     if recipients.is_empty() {
@@ -524,6 +529,43 @@ mod tests {
             lines: vec!["x".into()],
             link: Some(format!("http://127.0.0.1:8700/incidents/{i}")),
         }
+    }
+
+    /// The fallback mail goes to the duty officers when the alert's own mail went to nobody,
+    /// and also when its recipients cannot be read: that proves no one got it.
+    #[test]
+    fn a_fallback_goes_to_duty_unless_the_alert_was_mailed_to_someone() {
+        let config = crate::config::parse(
+            std::path::Path::new("yuqing.toml"),
+            "[daemon]\nwatchlists = \"w\"\n[people]\nduty = [\"duty@x.cn\"]\n",
+        )
+        .unwrap();
+        let row = |recipients: &str| NotificationRow {
+            id: 7,
+            outbox_id: 3,
+            notifier: "duty-ding".into(),
+            incident_id: Some(1),
+            created_at: 0,
+            attempts: 1,
+            started_at: None,
+            sent_at: None,
+            digest_of: None,
+            failed_at: None,
+            last_error: None,
+            answer: None,
+            maybe_doubled: 0,
+            kind: "opened".into(),
+            subject: "【舆情·重大】#1".into(),
+            body_text: "正文".into(),
+            recipients: recipients.into(),
+        };
+        let to = |recipients: &str| {
+            fallback_mail(&config, "钉钉", "duty-ding", "310000", &row(recipients))
+                .map(|d| d.recipients)
+        };
+        assert_eq!(to(r#"["leader@x.cn"]"#), None);
+        assert_eq!(to("[]"), Some(vec!["duty@x.cn".to_string()]));
+        assert_eq!(to("not json"), Some(vec!["duty@x.cn".to_string()]));
     }
 
     #[test]

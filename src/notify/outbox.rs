@@ -8,7 +8,7 @@
 //! stays unsent with the reason in `last_error`.
 
 use crate::config::{self, Tls};
-use crate::store::{OutboxPart, OutboxRow, Store};
+use crate::store::{read_recipients, OutboxPart, OutboxRow, Store};
 use crate::vocab::clock::secs;
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Utc};
@@ -129,7 +129,7 @@ impl Sender {
             let span = tracing::info_span!("mail", outbox_id = row.id, kind = %row.kind);
             // Mail to nobody can never be delivered (the config forbids it; a row queued
             // before that check): keep it unsent with the reason, but never retry it.
-            if serde_json::from_str::<Vec<String>>(&row.recipients).is_ok_and(|r| r.is_empty()) {
+            if read_recipients(&row.recipients, row.id).is_ok_and(|r| r.is_empty()) {
                 let error = "no recipients: fix [people]/[escalation] in the config";
                 span.in_scope(|| tracing::error!(subject = %row.subject, "mail not sent, not retried: {error}"));
                 store.mark_failed(row.id, error, i64::MAX).await?;
@@ -206,8 +206,7 @@ fn is_urgent(row: &OutboxRow) -> bool {
 /// title must show in the order it was written.
 pub fn build(row: &OutboxRow, parts: &[OutboxPart], from: &Mailbox) -> Result<Message> {
     let shown = |s: &str| crate::vocab::text::without_bidi(s).into_owned();
-    let recipients: Vec<String> = serde_json::from_str(&row.recipients)
-        .with_context(|| format!("outbox row {} has unreadable recipients", row.id))?;
+    let recipients = read_recipients(&row.recipients, row.id)?;
     let mut b = Message::builder()
         .from(from.clone())
         .subject(shown(&row.subject))

@@ -10,6 +10,7 @@ use anyhow::Result;
 /// A message of the outbox as the incident's timeline shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MailRow {
+    pub id: i64,
     pub created_at: i64,
     pub kind: String,
     /// JSON array of mailboxes.
@@ -118,7 +119,7 @@ impl Store {
     pub async fn mails_of(&self, incident: IncidentId) -> Result<Vec<MailRow>> {
         Ok(query::all(
             self.pool(),
-            "SELECT created_at, kind, recipients, subject, sent_at FROM outbox \
+            "SELECT id, created_at, kind, recipients, subject, sent_at FROM outbox \
              WHERE incident_id = $1 ORDER BY created_at, id",
             (incident,),
         )

@@ -40,7 +40,7 @@ pub use item_json::{ItemJson, SeenByJson};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored, Topics};
 pub use metrics::UnmetDeadline;
 pub use notifications::{NotificationRow, NotifierState};
-pub use outbox::{Draft, OutboxPart, OutboxRow};
+pub use outbox::{read_recipients, Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use retention::{Intake, PruneBatch, Pruned, PRUNE_BATCH, PRUNE_HOLD, PRUNE_PAUSE};
 pub use search::{ItemPage, SearchQuery, COUNT_PAGES_AHEAD};

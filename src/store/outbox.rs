@@ -2,7 +2,7 @@
 
 use super::query;
 use super::{Store, Tx};
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 /// A message ready to be queued: recipients as mailbox strings, bodies already rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,18 @@ pub struct Draft {
     /// Instant-message notifiers (`[[notify]]` ids) that also get this message: one
     /// `notifications` row each, queued with the mail.
     pub notify: Vec<String>,
+}
+
+/// The mailboxes of outbox row `row`'s stored `recipients` (a JSON array of strings). An
+/// unreadable value is an error naming the row and the value, never "nobody": every reader
+/// of the column goes through here.
+pub fn read_recipients(json: &str, row: i64) -> Result<Vec<String>> {
+    serde_json::from_str(json).with_context(|| {
+        format!(
+            "outbox row {row} has unreadable recipients `{}`",
+            crate::vocab::text::bounded(json, 200)
+        )
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

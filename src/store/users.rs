@@ -84,6 +84,21 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Sets a user's role; `false` when there is no such user. The console reads the user
+    /// on every request, so the new role holds from their next request on. Works on a row
+    /// whose stored role is unknown, which is how such a row is repaired.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = query::execute(
+            &mut *tx,
+            "UPDATE users SET role = $2 WHERE name = $1",
+            (name, role),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     /// Disables a user; `false` when there is no such user. Their sessions are refused from
     /// the next request on (the console reads the user on every request).
     pub async fn disable_user(&self, name: &str, now: i64) -> Result<bool> {

@@ -16,6 +16,11 @@ pub enum Role {
     Operator,
 }
 
+/// What an operator reads beside a stored role that is none of these (a row written by
+/// hand, or by a newer version): how to repair it.
+pub const REPAIR: &str =
+    "reading a console user (repair an unknown role with `yuqing user role NAME duty|leader|operator`)";
+
 impl Role {
     pub const ALL: [Role; 3] = [Role::Duty, Role::Leader, Role::Operator];
 

@@ -140,7 +140,7 @@ impl FromRequestParts<Console> for User {
         }
         let row = match c.store.user(&name).await {
             Ok(r) => r,
-            Err(e) => return Err(pages::failure(&e)),
+            Err(e) => return Err(pages::failure(&e.context(crate::vocab::role::REPAIR))),
         };
         match row {
             Some(u) if still_admitted(&u, stamped.as_deref()) => {

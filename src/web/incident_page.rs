@@ -235,7 +235,13 @@ pub async fn build(
         })
         .collect();
     for m in store.mails_of(id).await? {
-        let to: Vec<String> = serde_json::from_str(&m.recipients).unwrap_or_default();
+        let to = match crate::store::read_recipients(&m.recipients, m.id) {
+            Ok(to) => format!("致 {}", to.join("、")),
+            Err(e) => {
+                tracing::warn!("{e:#}");
+                format!("收件人记录无法读取（邮件 {}，详见日志）", m.id)
+            }
+        };
         let sent = match m.sent_at {
             Some(t) => format!("已发送 {}", local(from_secs(t), tz)),
             None => "待发送".into(),
@@ -246,7 +252,7 @@ pub async fn build(
                 at: local(from_secs(m.created_at), tz),
                 who: crate::vocab::action::OWN_ACTOR.into(),
                 what: "邮件",
-                detail: format!("《{}》 致 {}（{sent}）", m.subject, to.join("、")),
+                detail: format!("《{}》 {to}（{sent}）", m.subject),
                 mail: true,
             },
         ));
