@@ -178,10 +178,51 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     } else {
         ("简报", "本期")
     };
-    let negative = |i: &ItemTally| i.tone == Some(crate::classify::tone::ToneLabel::Negative);
+    let mut by_time = buckets(from, to, tz, hourly);
+    let (total, by_topic, by_source) = tally(input, &mut by_time);
+    let events = events(input);
+    let mut n = Numbers {
+        from,
+        to,
+        tz,
+        title,
+        period_word,
+        hourly,
+        total,
+        by_time: by_time.into_iter().map(|(_, c)| c).collect(),
+        by_topic,
+        by_source,
+        opened: events.opened,
+        opened_merged: events.opened_merged,
+        opened_dismissed: events.opened_dismissed,
+        closed: events.closed,
+        top: events.top,
+        missed: events.missed,
+        duties: input.duties.clone(),
+        failing: input.failing.clone(),
+        summary: String::new(),
+    };
+    n.summary = summary(&n);
+    n
+}
 
-    // By time: every hour (or day) of the period, empty ones included.
-    let mut by_time: Vec<(DateTime<Utc>, Count)> = Vec::new();
+/// A count of nothing yet, under `label`.
+fn count(label: impl Into<String>) -> Count {
+    Count {
+        label: label.into(),
+        ..Count::default()
+    }
+}
+
+/// Every hour (or day) of [`from`, `to`), empty ones included, each with the moment it
+/// starts, in order.
+fn buckets(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    tz: Tz,
+    hourly: bool,
+) -> Vec<(DateTime<Utc>, Count)> {
+    let mut by_time = Vec::new();
     if hourly {
         let start = from
             .with_timezone(&tz)
@@ -190,13 +231,9 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             .map_or(from, |t| t.with_timezone(&Utc));
         let mut t = start;
         while t < to {
-            let label = t.with_timezone(&tz).format("%m-%d %H时").to_string();
             by_time.push((
                 t,
-                Count {
-                    label,
-                    ..Count::default()
-                },
+                count(t.with_timezone(&tz).format("%m-%d %H时").to_string()),
             ));
             t += Duration::hours(1);
         }
@@ -208,26 +245,23 @@ pub fn compute(input: &Input<'_>) -> Numbers {
                 .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
                 .earliest()
                 .map_or(from, |t| t.with_timezone(&Utc));
-            let label = d.format("%m-%d").to_string();
-            by_time.push((
-                at.max(from),
-                Count {
-                    label,
-                    ..Count::default()
-                },
-            ));
+            by_time.push((at.max(from), count(d.format("%m-%d").to_string())));
             d = d.succ_opt().expect("a next day");
         }
     }
-    let mut total = Count {
-        label: "合计".into(),
-        ..Count::default()
-    };
+    by_time
+}
+
+/// The items counted in all, into `by_time`'s buckets, by topic (most first, then the
+/// unmatched) and by source (most first).
+fn tally(
+    input: &Input<'_>,
+    by_time: &mut [(DateTime<Utc>, Count)],
+) -> (Count, Vec<Count>, Vec<Count>) {
+    let negative = |i: &ItemTally| i.tone == Some(crate::classify::tone::ToneLabel::Negative);
+    let mut total = count("合计");
     let mut topics: BTreeMap<String, Count> = BTreeMap::new();
-    let mut unmatched = Count {
-        label: UNMATCHED.into(),
-        ..Count::default()
-    };
+    let mut unmatched = count(UNMATCHED);
     let mut sources: BTreeMap<String, Count> = BTreeMap::new();
     for item in input.items {
         let n = item.n.max(0) as usize;
@@ -253,10 +287,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
                 .get(id.as_str())
                 .cloned()
                 .unwrap_or_else(|| id.to_string());
-            add(topics.entry(id.to_string()).or_insert_with(|| Count {
-                label,
-                ..Count::default()
-            }));
+            add(topics.entry(id.to_string()).or_insert_with(|| count(label)));
         }
         let label = input
             .source_names
@@ -265,10 +296,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             .unwrap_or(item.source_id.clone());
         add(sources
             .entry(item.source_id.clone())
-            .or_insert_with(|| Count {
-                label,
-                ..Count::default()
-            }));
+            .or_insert_with(|| count(label)));
     }
     let most_first = |m: BTreeMap<String, Count>| {
         let mut v: Vec<Count> = m.into_values().collect();
@@ -279,9 +307,24 @@ pub fn compute(input: &Input<'_>) -> Numbers {
     if unmatched.total > 0 {
         by_topic.push(unmatched);
     }
-    let by_source = most_first(sources);
+    (total, by_topic, most_first(sources))
+}
 
-    // Incidents: judged at the end of the period (or now, if earlier).
+/// What the period's incidents come to in the briefing.
+struct Events {
+    opened: Vec<EventLine>,
+    opened_merged: usize,
+    opened_dismissed: usize,
+    closed: Vec<EventLine>,
+    /// The main events, most items first, at most five.
+    top: Vec<EventLine>,
+    missed: Vec<MissedLine>,
+}
+
+/// The incidents opened and closed in the period, the main ones, and the deadlines missed
+/// or met late in it: judged at the end of the period (or now, if earlier).
+fn events(input: &Input<'_>) -> Events {
+    let (from, to, tz) = (input.from, input.to, input.tz);
     let judged = input.now.min(to);
     let in_period = |t: i64| t >= from.timestamp() && t < to.timestamp();
     let event = |i: &IncidentRow, d: &[DeadlineRow], spread: (i64, i64)| EventLine {
@@ -305,28 +348,31 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             .map(|d| (d.what(), outcome_of(i, d, judged)))
             .collect(),
     };
-    let mut opened = Vec::new();
-    let (mut opened_merged, mut opened_dismissed) = (0, 0);
-    let mut closed = Vec::new();
-    let mut missed = Vec::new();
-    let mut top: Vec<EventLine> = Vec::new();
+    let mut e = Events {
+        opened: Vec::new(),
+        opened_merged: 0,
+        opened_dismissed: 0,
+        closed: Vec::new(),
+        top: Vec::new(),
+        missed: Vec::new(),
+    };
     for (i, deadlines, spread) in input.incidents {
         let line = event(i, deadlines, *spread);
         if in_period(i.opened_at) {
             match i.status {
-                IncidentStatus::Merged => opened_merged += 1,
-                IncidentStatus::Dismissed => opened_dismissed += 1,
-                _ => opened.push(line.clone()),
+                IncidentStatus::Merged => e.opened_merged += 1,
+                IncidentStatus::Dismissed => e.opened_dismissed += 1,
+                _ => e.opened.push(line.clone()),
             }
         }
         if matches!(i.status, IncidentStatus::Closed) && i.closed_at.is_some_and(in_period) {
-            closed.push(line.clone());
+            e.closed.push(line.clone());
         }
         // The main events: not false positives, not those merged away (their items are
         // counted in the incident they joined), and only with items in them.
         if !matches!(i.status, IncidentStatus::Dismissed | IncidentStatus::Merged) && line.items > 0
         {
-            top.push(line);
+            e.top.push(line);
         }
         for d in deadlines {
             let late = match d.state(i, judged) {
@@ -342,7 +388,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
                 _ => false,
             };
             if late {
-                missed.push(MissedLine {
+                e.missed.push(MissedLine {
                     incident: i.id.0,
                     title: i.title.clone(),
                     topic: i.topic_name.clone(),
@@ -353,32 +399,10 @@ pub fn compute(input: &Input<'_>) -> Numbers {
             }
         }
     }
-    top.sort_by(|a, b| b.items.cmp(&a.items).then(b.sources.cmp(&a.sources)));
-    top.truncate(5);
-
-    let mut n = Numbers {
-        from,
-        to,
-        tz,
-        title,
-        period_word,
-        hourly,
-        total,
-        by_time: by_time.into_iter().map(|(_, c)| c).collect(),
-        by_topic,
-        by_source,
-        opened,
-        opened_merged,
-        opened_dismissed,
-        closed,
-        top,
-        missed,
-        duties: input.duties.clone(),
-        failing: input.failing.clone(),
-        summary: String::new(),
-    };
-    n.summary = summary(&n);
-    n
+    e.top
+        .sort_by(|a, b| b.items.cmp(&a.items).then(b.sources.cmp(&a.sources)));
+    e.top.truncate(5);
+    e
 }
 
 /// How much of an incident's title the summary quotes, in characters.

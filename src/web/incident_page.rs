@@ -16,6 +16,8 @@ use crate::config::settings::Settings;
 use crate::store::{IncidentRow, ItemRow};
 use crate::vocab::clock::local;
 use crate::vocab::clock::{from_secs, secs};
+use crate::vocab::ids::IncidentId;
+use crate::vocab::state::DeadlineKind;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -214,50 +216,7 @@ pub async fn build(
             ..ItemView::of(it, &sightings, settings)
         })
         .collect();
-    let mut timeline: Vec<(i64, Entry)> = store
-        .actions_of(id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            (
-                a.at,
-                Entry {
-                    at: local(from_secs(a.at), tz),
-                    who: a.actor,
-                    what: words::action_zh(a.action),
-                    detail: shown(
-                        words::detail_zh(a.action, a.detail.as_deref().unwrap_or("")),
-                        id.0,
-                    ),
-                    mail: false,
-                },
-            )
-        })
-        .collect();
-    for m in store.mails_of(id).await? {
-        let to = match crate::store::read_recipients(&m.recipients, m.id) {
-            Ok(to) => format!("致 {}", to.join("、")),
-            Err(e) => {
-                tracing::warn!("{e:#}");
-                format!("收件人记录无法读取（邮件 {}，详见日志）", m.id)
-            }
-        };
-        let sent = match m.sent_at {
-            Some(t) => format!("已发送 {}", local(from_secs(t), tz)),
-            None => "待发送".into(),
-        };
-        timeline.push((
-            m.created_at,
-            Entry {
-                at: local(from_secs(m.created_at), tz),
-                who: crate::vocab::action::OWN_ACTOR.into(),
-                what: "邮件",
-                detail: format!("《{}》 {to}（{sent}）", m.subject),
-                mail: true,
-            },
-        ));
-    }
-    timeline.sort_by_key(|(t, _)| *t);
+    let timeline = record(store, id, tz).await?;
     // The record reads oldest first; without a page asked for, its latest entries show.
     let record_pager = Pager::new(
         timeline.len(),
@@ -272,22 +231,11 @@ pub async fn build(
         .take(keep.len())
         .map(|(_, e)| e)
         .collect();
-    let mut others: Vec<Other> = if user.can_act() && incident.status.is_active() {
-        store
-            .incidents(false)
-            .await?
-            .into_iter()
-            .filter(|o| o.id != id)
-            .map(|o| Other {
-                id: o.id.0,
-                title: o.title,
-                topic: o.topic_name,
-            })
-            .collect()
+    let others = if user.can_act() && incident.status.is_active() {
+        merge_targets(store, &incident).await?
     } else {
         Vec::new()
     };
-    others.sort_by_key(|o| (o.topic != incident.topic_name, -o.id));
     let mut links = Vec::new();
     if let Some(into) = incident.merged_into {
         links.push(("已并入".to_string(), into.0));
@@ -297,16 +245,7 @@ pub async fn build(
     }
     let times: Vec<i64> = counted.iter().map(|(_, t)| *t).collect();
     let per_hour = charts::items_per_hour(incident.clock_start, &times, secs(now), tz);
-    let mut by: Vec<(String, i64)> = Vec::new();
-    for (source, _) in &counted {
-        let n = crate::incident::source_name(config, source);
-        match by.iter_mut().find(|(s, _)| *s == n) {
-            Some((_, k)) => *k += 1,
-            None => by.push((n, 1)),
-        }
-    }
-    by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let by_source = charts::bars(&by);
+    let by_source = charts::bars(&per_source(config, &counted));
     Ok(IncidentPage {
         layout: v.layout(format!("#{id} {}", incident.title), ""),
         now: secs(now),
@@ -315,10 +254,10 @@ pub async fn build(
         unacked: incident.acknowledged_by.is_none(),
         owes_release: deadlines
             .iter()
-            .any(|d| words::is_open(d) && d.kind != "press_conference"),
+            .any(|d| words::is_open(d) && d.kind != DeadlineKind::PressConference),
         owes_press: deadlines
             .iter()
-            .any(|d| words::is_open(d) && d.kind == "press_conference"),
+            .any(|d| words::is_open(d) && d.kind == DeadlineKind::PressConference),
         acknowledged: match (&incident.acknowledged_by, incident.acknowledged_at) {
             (Some(by), Some(at)) => format!("{by}（{}）", local(from_secs(at), tz)),
             _ => "未确认".into(),
@@ -359,6 +298,89 @@ pub async fn build(
             .collect(),
         can_download: user.can_note() && evidence.values().any(|e| e.kept_id.is_some()),
     })
+}
+
+/// The incident's record (留痕) and the mail sent about it, in one timeline, oldest first,
+/// each entry with its time.
+async fn record(
+    store: &crate::store::Store,
+    id: IncidentId,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<Vec<(i64, Entry)>> {
+    let mut timeline: Vec<(i64, Entry)> = store
+        .actions_of(id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let detail = words::detail_zh(a.action, a.detail.as_deref().unwrap_or(""));
+            let entry = Entry {
+                at: local(from_secs(a.at), tz),
+                who: a.actor,
+                what: words::action_zh(a.action),
+                detail: shown(detail, id.0),
+                mail: false,
+            };
+            (a.at, entry)
+        })
+        .collect();
+    for m in store.mails_of(id).await? {
+        let to = match crate::store::read_recipients(&m.recipients, m.id) {
+            Ok(to) => format!("致 {}", to.join("、")),
+            Err(e) => {
+                tracing::warn!("{e:#}");
+                format!("收件人记录无法读取（邮件 {}，详见日志）", m.id)
+            }
+        };
+        let sent = match m.sent_at {
+            Some(t) => format!("已发送 {}", local(from_secs(t), tz)),
+            None => "待发送".into(),
+        };
+        let entry = Entry {
+            at: local(from_secs(m.created_at), tz),
+            who: crate::vocab::action::OWN_ACTOR.into(),
+            what: "邮件",
+            detail: format!("《{}》 {to}（{sent}）", m.subject),
+            mail: true,
+        };
+        timeline.push((m.created_at, entry));
+    }
+    timeline.sort_by_key(|(t, _)| *t);
+    Ok(timeline)
+}
+
+/// The active incidents `incident` could be merged into: its own topic's first, newest
+/// first within each.
+async fn merge_targets(
+    store: &crate::store::Store,
+    incident: &IncidentRow,
+) -> anyhow::Result<Vec<Other>> {
+    let mut others: Vec<Other> = store
+        .incidents(false)
+        .await?
+        .into_iter()
+        .filter(|o| o.id != incident.id)
+        .map(|o| Other {
+            id: o.id.0,
+            title: o.title,
+            topic: o.topic_name,
+        })
+        .collect();
+    others.sort_by_key(|o| (o.topic != incident.topic_name, -o.id));
+    Ok(others)
+}
+
+/// How many of the incident's items each source (by name) gave, most first.
+fn per_source(config: &crate::config::Config, counted: &[(String, i64)]) -> Vec<(String, i64)> {
+    let mut by: Vec<(String, i64)> = Vec::new();
+    for (source, _) in counted {
+        let n = crate::incident::source_name(config, source);
+        match by.iter_mut().find(|(s, _)| *s == n) {
+            Some((_, k)) => *k += 1,
+            None => by.push((n, 1)),
+        }
+    }
+    by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    by
 }
 
 pub const FLASH: &str = "flash";
