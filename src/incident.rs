@@ -173,47 +173,7 @@ pub async fn on_match(
     } = matched;
     let config = &settings.config;
     if let Some(open) = lifecycle::same_event(store, tx, config, item, topic_id, now).await? {
-        if open.status == IncidentStatus::Dismissed {
-            // More of what a person judged a false positive: kept with it, told to nobody.
-            store
-                .add_incident_item(tx, open.id, item.id, secs(now))
-                .await?;
-            tracing::info!(
-                incident_id = open.id.0,
-                item_id = item.id,
-                "item joined an incident dismissed as a false positive; nobody is told"
-            );
-            return Ok(Outcome::Joined(open.id));
-        }
-        let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
-        let open = move_clock_back(store, tx, config, open, item, now, moves).await?;
-        store
-            .add_incident_item(tx, open.id, item.id, secs(now))
-            .await?;
-        let current = open.severity;
-        if severity > current {
-            regrade(store, tx, config, &open, severity, OWN_ACTOR, now).await?;
-        } else if let Some(surge) = config
-            .surge
-            .filter(|s| s.applies(current, open.surged_at.is_some()))
-        {
-            // Counted only until the rule has fired, which it does once: so the joins into
-            // an event that keeps growing read no more than the first ones did.
-            let (items, sources) = store
-                .recent_spread(tx, open.id, surge.since(secs(now)), surge.negative_only)
-                .await?;
-            if let Some(by) = surge.raised_by(items, sources) {
-                if store.mark_surged(tx, open.id, secs(now)).await? {
-                    regrade(store, tx, config, &open, current.raised(), &by, now).await?;
-                }
-            }
-        }
-        tracing::info!(
-            incident_id = open.id.0,
-            item_id = item.id,
-            "item joined incident"
-        );
-        return Ok(Outcome::Joined(open.id));
+        return join(store, tx, config, open, matched, now, moves).await;
     }
 
     // The same item may already have opened an incident under another topic (a cable-car
@@ -300,6 +260,63 @@ pub async fn on_match(
     .await?;
     tracing::info!(incident_id = id.0, topic = topic_id, severity = %severity, "incident opened");
     Ok(Outcome::Opened(id))
+}
+
+/// `item` joins `open`, the incident of the same event: kept with it and told to nobody
+/// when it was dismissed as a false positive; otherwise a resurgence if it was monitored or
+/// closed, its clock moved back if the item is older, and its severity raised by the item's
+/// own or by the surge rule.
+async fn join(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    open: IncidentRow,
+    matched: &Match<'_>,
+    now: DateTime<Utc>,
+    moves: &mut ClockMoves,
+) -> Result<Outcome> {
+    let &Match { item, severity, .. } = matched;
+    if open.status == IncidentStatus::Dismissed {
+        // More of what a person judged a false positive: kept with it, told to nobody.
+        store
+            .add_incident_item(tx, open.id, item.id, secs(now))
+            .await?;
+        tracing::info!(
+            incident_id = open.id.0,
+            item_id = item.id,
+            "item joined an incident dismissed as a false positive; nobody is told"
+        );
+        return Ok(Outcome::Joined(open.id));
+    }
+    let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
+    let open = move_clock_back(store, tx, config, open, item, now, moves).await?;
+    store
+        .add_incident_item(tx, open.id, item.id, secs(now))
+        .await?;
+    let current = open.severity;
+    if severity > current {
+        regrade(store, tx, config, &open, severity, OWN_ACTOR, now).await?;
+    } else if let Some(surge) = config
+        .surge
+        .filter(|s| s.applies(current, open.surged_at.is_some()))
+    {
+        // Counted only until the rule has fired, which it does once: so the joins into
+        // an event that keeps growing read no more than the first ones did.
+        let (items, sources) = store
+            .recent_spread(tx, open.id, surge.since(secs(now)), surge.negative_only)
+            .await?;
+        if let Some(by) = surge.raised_by(items, sources) {
+            if store.mark_surged(tx, open.id, secs(now)).await? {
+                regrade(store, tx, config, &open, current.raised(), &by, now).await?;
+            }
+        }
+    }
+    tracing::info!(
+        incident_id = open.id.0,
+        item_id = item.id,
+        "item joined incident"
+    );
+    Ok(Outcome::Joined(open.id))
 }
 
 /// The statutory clock runs from the earliest credible moment: when `item`, which joined
@@ -743,34 +760,10 @@ macro_rules! refuse {
 }
 pub(crate) use refuse;
 
-/// Applies a duty officer's step; returns a sentence for the terminal.
-pub async fn act(
-    store: &Store,
-    config: &Config,
-    id: IncidentId,
-    step: &Step,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<String, StepError> {
-    let mut tx = store.begin().await?;
-    let said = act_in(store, &mut tx, config, id, step, by, now).await?;
-    tx.commit().await?;
-    Ok(said)
-}
-
-/// [`act`] inside the caller's transaction.
-pub(crate) async fn act_in(
-    store: &Store,
-    tx: &mut Tx,
-    config: &Config,
-    id: IncidentId,
-    step: &Step,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<String, StepError> {
-    let Some(incident) = store.incident(&mut **tx, id).await? else {
-        refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
-    };
+/// Refuses `step` on `incident` in its state, or a text the step carries that is empty or
+/// too long; otherwise returns the new title on one line (empty for other steps).
+fn admissible(incident: &IncidentRow, step: &Step) -> Result<String, StepError> {
+    let id = incident.id;
     if incident.status == IncidentStatus::Merged && !matches!(step, Step::Note(_)) {
         refuse!(
             "事件 #{id} 已并入 #{}，请在该事件上操作",
@@ -818,6 +811,38 @@ pub(crate) async fn act_in(
         }
         _ => String::new(),
     };
+    Ok(title)
+}
+
+/// Applies a duty officer's step; returns a sentence for the terminal.
+pub async fn act(
+    store: &Store,
+    config: &Config,
+    id: IncidentId,
+    step: &Step,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<String, StepError> {
+    let mut tx = store.begin().await?;
+    let said = act_in(store, &mut tx, config, id, step, by, now).await?;
+    tx.commit().await?;
+    Ok(said)
+}
+
+/// [`act`] inside the caller's transaction.
+pub(crate) async fn act_in(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: IncidentId,
+    step: &Step,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<String, StepError> {
+    let Some(incident) = store.incident(&mut **tx, id).await? else {
+        refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
+    };
+    let title = admissible(&incident, step)?;
     let t = secs(now);
     // Any step a person takes on the incident shows they have it in hand: it acknowledges
     // the incident if nobody did yet, so mail stops saying 尚无人确认接报 and the leaders
