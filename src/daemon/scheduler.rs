@@ -586,12 +586,7 @@ impl Daemon {
 
     /// Runs until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        let permits = Arc::new(Semaphore::new(
-            self.settings.get().config.daemon.max_concurrent_polls,
-        ));
-        let mut gate = Arc::new(HostGate::of(&self.settings.get().config));
-        let mut polls: JoinSet<String> = JoinSet::new();
-        let mut in_flight: HashSet<String> = HashSet::new();
+        let mut polls = Polls::new(&self.settings.get().config);
         // One batch of evidence work at a time, beside the polls and never before them in
         // a turn: an item's alert was queued when its poll committed.
         let mut evidence: Option<tokio::task::JoinHandle<()>> = None;
@@ -618,65 +613,17 @@ impl Daemon {
                 sync_source_urls(&self.store, &settings.config).await;
                 synced = settings.clone();
             }
-            if !gate.keeps(&settings.config) {
-                // A reload changed the politeness: new polls go through a gate of the new
-                // limits (those in flight finish under the old).
-                gate = Arc::new(HostGate::of(&settings.config));
-            }
+            polls.keep_up_with(&settings.config);
             let now = self.clock.now();
             self.mail_rejected_reload().await;
             sd.turn_started();
-
-            // Sources and the own channels (read the same way, into posts) whose next poll
-            // is due and that no daemon is polling: claimed with a lease (see
-            // `store::leases`), let go once the poll is recorded.
-            let targets: Vec<(crate::config::Source, Option<crate::config::Channel>)> = settings
-                .config
-                .sources
-                .iter()
-                .map(|s| (s.clone(), None))
-                .chain(
-                    settings
-                        .config
-                        .channels
-                        .iter()
-                        .map(|c| (c.as_source(), Some(c.clone()))),
-                )
-                .filter(|(s, _)| !in_flight.contains(&s.id))
-                .collect();
-            let ids: Vec<String> = targets.iter().map(|(s, _)| s.id.clone()).collect();
             let until = leases::lease_end(secs(now), settings.config.daemon.lease.std());
             let me = leases::identity();
-            if !in_flight.is_empty() {
-                if let Err(e) = self.store.renew_sources(me, until).await {
-                    self.report("cannot renew the claims on sources being polled", &e);
-                }
-            }
-            match self.store.claim_sources(&ids, me, secs(now), until).await {
-                Ok(claimed) => {
-                    for (s, channel) in targets {
-                        if claimed.contains(&s.id) {
-                            in_flight.insert(s.id.clone());
-                            let (d, settings, source) = (self.clone(), settings.clone(), s);
-                            let (permits, gate) = (permits.clone(), gate.clone());
-                            polls.spawn(async move {
-                                let channel = channel.as_ref();
-                                let _ = d
-                                    .poll_admitted(&settings, &source, channel, permits, &gate)
-                                    .await;
-                                if let Err(e) = d.store.release_source(&source.id, me).await {
-                                    tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
-                                }
-                                source.id
-                            });
-                        }
-                    }
-                }
-                Err(e) => self.report("cannot claim due sources", &e),
-            }
+            self.start_due_polls(&settings, &mut polls, now, until)
+                .await;
 
             if evidence.as_ref().is_none_or(|h| h.is_finished()) {
-                let (d, gate) = (self.clone(), gate.clone());
+                let (d, gate) = (self.clone(), polls.gate.clone());
                 evidence = Some(tokio::spawn(async move {
                     if let Err(e) = d.keep_evidence(&gate).await {
                         d.report("cannot claim due evidence work", &e);
@@ -690,7 +637,7 @@ impl Daemon {
             if let Err(e) = &turn {
                 self.report("housekeeping failed; will retry", e);
             }
-            sd.turn_done(&self, in_flight.len(), &turn).await;
+            sd.turn_done(&self, polls.in_flight.len(), &turn).await;
 
             let tick = settings
                 .config
@@ -702,23 +649,86 @@ impl Daemon {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(tick) => {}
-                Some(done) = polls.join_next(), if !polls.is_empty() => {
+                Some(done) = polls.set.join_next(), if !polls.set.is_empty() => {
                     if let Ok(id) = done {
-                        in_flight.remove(&id);
-                    }
-                    // Drain the rest that finished meanwhile.
-                    while let Some(Ok(id)) = polls.try_join_next() {
-                        in_flight.remove(&id);
+                        polls.in_flight.remove(&id);
                     }
                 }
                 _ = reload.recv() => sd.reloading(|| self.reload()),
             }
-            while let Some(Ok(id)) = polls.try_join_next() {
-                in_flight.remove(&id);
-            }
+            // The rest that finished meanwhile.
+            polls.reap();
         }
 
         sd.stopping();
+        self.stop(polls.set, evidence).await;
+        Ok(())
+    }
+
+    /// Sources and the own channels (read the same way, into posts) whose next poll is due
+    /// and that no daemon is polling: claimed with a lease until `until` (see
+    /// `store::leases`), polled in `polls`, and let go once the poll is recorded. The claims
+    /// on those still in flight are renewed first.
+    async fn start_due_polls(
+        &self,
+        settings: &Arc<Settings>,
+        polls: &mut Polls,
+        now: chrono::DateTime<chrono::Utc>,
+        until: i64,
+    ) {
+        let targets: Vec<(Source, Option<Channel>)> = settings
+            .config
+            .sources
+            .iter()
+            .map(|s| (s.clone(), None))
+            .chain(
+                settings
+                    .config
+                    .channels
+                    .iter()
+                    .map(|c| (c.as_source(), Some(c.clone()))),
+            )
+            .filter(|(s, _)| !polls.in_flight.contains(&s.id))
+            .collect();
+        let ids: Vec<String> = targets.iter().map(|(s, _)| s.id.clone()).collect();
+        let me = leases::identity();
+        if !polls.in_flight.is_empty() {
+            if let Err(e) = self.store.renew_sources(me, until).await {
+                self.report("cannot renew the claims on sources being polled", &e);
+            }
+        }
+        let claimed = match self.store.claim_sources(&ids, me, secs(now), until).await {
+            Ok(claimed) => claimed,
+            Err(e) => return self.report("cannot claim due sources", &e),
+        };
+        for (source, channel) in targets {
+            if !claimed.contains(&source.id) {
+                continue;
+            }
+            polls.in_flight.insert(source.id.clone());
+            let (d, settings) = (self.clone(), settings.clone());
+            let (permits, gate) = (polls.permits.clone(), polls.gate.clone());
+            polls.set.spawn(async move {
+                let channel = channel.as_ref();
+                let _ = d
+                    .poll_admitted(&settings, &source, channel, permits, &gate)
+                    .await;
+                if let Err(e) = d.store.release_source(&source.id, me).await {
+                    tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot let go of the source; its lease runs out");
+                }
+                source.id
+            });
+        }
+    }
+
+    /// Stops: evidence work is cut, polls in flight get [`STOP_POLLS`] to finish (their
+    /// claims kept alive meanwhile), queued mail one last pass, and the leases are given
+    /// up for other daemons.
+    async fn stop(
+        &self,
+        mut polls: JoinSet<String>,
+        mut evidence: Option<tokio::task::JoinHandle<()>>,
+    ) {
         let stop_started = std::time::Instant::now();
         // Evidence work in flight is cut: its rows are let go with the leases below, and
         // done again on the next start (a WARC file keeps whole records only).
@@ -781,7 +791,6 @@ impl Daemon {
             took_ms = stop_started.elapsed().as_millis() as u64,
             "yuqing stopped"
         );
-        Ok(())
     }
 
     /// Logs an error of the loop; the same cause again within a minute (a full disk, a
@@ -954,5 +963,40 @@ impl ReloadSignal {
         }
         #[cfg(not(unix))]
         std::future::pending().await
+    }
+}
+
+/// The polls a daemon runs at once: the tasks, the sources they poll, the permits that
+/// bound them (`[daemon] max_concurrent_polls`) and the politeness gate they go through.
+struct Polls {
+    set: JoinSet<String>,
+    in_flight: HashSet<String>,
+    permits: Arc<Semaphore>,
+    gate: Arc<HostGate>,
+}
+
+impl Polls {
+    fn new(config: &crate::config::Config) -> Polls {
+        Polls {
+            set: JoinSet::new(),
+            in_flight: HashSet::new(),
+            permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_polls)),
+            gate: Arc::new(HostGate::of(config)),
+        }
+    }
+
+    /// A reload changed the politeness: new polls go through a gate of the new limits
+    /// (those in flight finish under the old).
+    fn keep_up_with(&mut self, config: &crate::config::Config) {
+        if !self.gate.keeps(config) {
+            self.gate = Arc::new(HostGate::of(config));
+        }
+    }
+
+    /// Forgets the polls that have finished.
+    fn reap(&mut self) {
+        while let Some(Ok(id)) = self.set.try_join_next() {
+            self.in_flight.remove(&id);
+        }
     }
 }
