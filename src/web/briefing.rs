@@ -213,42 +213,57 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         },
     ];
     if n.total.total > 0 {
-        let cols: Vec<(String, Vec<(i64, &'static str)>)> = n
-            .by_time
-            .iter()
-            .map(|c| {
-                (
-                    c.label.rsplit(' ').next().unwrap_or(&c.label).to_string(),
-                    vec![
-                        (c.negative as i64, "overdue"),
-                        ((c.total - c.negative) as i64, "bar"),
-                    ],
-                )
-            })
-            .collect();
-        page.volume_chart = charts::columns(
-            if n.hourly {
-                "按小时信息量（红色为负面）"
-            } else {
-                "按日信息量（红色为负面）"
-            },
-            &cols,
-        );
-        let bars = |title: &str, counts: &[Count]| {
-            let rows: Vec<(String, i64, i64)> = counts
-                .iter()
-                .take(10)
-                .map(|c| (c.label.clone(), c.total as i64, c.negative as i64))
-                .collect();
-            charts::stacked_bars(title, &rows)
-        };
-        page.topic_chart = bars("按专题信息量（红色为负面）", &n.by_topic);
-        page.source_chart = bars("按来源信息量（红色为负面）", &n.by_source);
+        (page.volume_chart, page.topic_chart, page.source_chart) = volume_charts(&n);
     }
-    page.failing = n
-        .failing
+    page.failing = n.failing.iter().map(|f| Failing::of(f, tz)).collect();
+    page.from = from.to_string();
+    page.to = to.to_string();
+    page.n = Some(n);
+    Ok((v.token, page).into_response())
+}
+
+/// The period's volume by hour or day, and the ten topics and sources with most items,
+/// each as an SVG chart with the negative part in red.
+fn volume_charts(n: &Numbers) -> (String, String, String) {
+    let cols: Vec<(String, Vec<(i64, &'static str)>)> = n
+        .by_time
         .iter()
-        .map(|f| Failing {
+        .map(|c| {
+            (
+                c.label.rsplit(' ').next().unwrap_or(&c.label).to_string(),
+                vec![
+                    (c.negative as i64, "overdue"),
+                    ((c.total - c.negative) as i64, "bar"),
+                ],
+            )
+        })
+        .collect();
+    let volume = charts::columns(
+        if n.hourly {
+            "按小时信息量（红色为负面）"
+        } else {
+            "按日信息量（红色为负面）"
+        },
+        &cols,
+    );
+    let bars = |title: &str, counts: &[Count]| {
+        let rows: Vec<(String, i64, i64)> = counts
+            .iter()
+            .take(10)
+            .map(|c| (c.label.clone(), c.total as i64, c.negative as i64))
+            .collect();
+        charts::stacked_bars(title, &rows)
+    };
+    (
+        volume,
+        bars("按专题信息量（红色为负面）", &n.by_topic),
+        bars("按来源信息量（红色为负面）", &n.by_source),
+    )
+}
+
+impl Failing {
+    fn of(f: &briefing::FailingSource, tz: chrono_tz::Tz) -> Failing {
+        Failing {
             name: f.name.clone(),
             what: if f.silent {
                 "列表读不出条目（可能网站改版）".into()
@@ -261,12 +276,8 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
                 .as_deref()
                 .map(|e| crate::vocab::text::one_line(e, 160))
                 .unwrap_or_default(),
-        })
-        .collect();
-    page.from = from.to_string();
-    page.to = to.to_string();
-    page.n = Some(n);
-    Ok((v.token, page).into_response())
+        }
+    }
 }
 
 #[cfg(test)]
