@@ -109,10 +109,84 @@ pub async fn run(seconds: Option<u64>, keep: bool) -> Result<ExitCode> {
         std::fs::write(dir.join("watchlists").join(name), text)?;
     }
     let config = dir.join("yuqing.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"# Written by `yuqing demo`: deadlines of seconds instead of hours.
+    std::fs::write(&config, demo_config(&dir, port, console_port))?;
+    println!(
+        "yuqing demo: sample feeds on http://127.0.0.1:{port}/, state and mail under {}",
+        dir.display()
+    );
+    println!("deadlines are seconds here (release 20s, press conference 40s, response 30s; reminders 10-15s before); Ctrl-C stops.");
+    println!(
+        "the commands in the mail work in another terminal once you run:\n  export YUQING_CONFIG={} YUQING_USER=演示值班员\n",
+        dir.join("yuqing.toml").display()
+    );
+
+    let settings = Settings::load(&config).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
+    let daemon = Daemon::start(config, settings, Arc::new(SystemClock)).await?;
+    let store = daemon.store.clone();
+    let shutdown = CancellationToken::new();
+    crate::cli::spawn_signal_handler(shutdown.clone());
+    let password = demo_user(&store).await?;
+    match daemon.serve_console(shutdown.clone()).await? {
+        Some((addr, _)) => {
+            println!("the duty console: http://{addr}/  (user {DEMO_USER}, password {password})\n")
+        }
+        None => println!("the duty console is off in this demo's config\n"),
+    }
+    let running = tokio::spawn(daemon.run(shutdown.clone()));
+
+    // After a few polls, the follow-up report appears in the news feed and joins the incident.
+    let later_feeds = feeds.clone();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(8)) => {
+                later_feeds.lock().unwrap_or_else(|e| e.into_inner()).insert("city-news.xml".into(), fresh(LATER));
+                println!("(demo) a follow-up report was published on 示例日报\n");
+            }
+            _ = stop.cancelled() => {}
+        }
+    });
+    if let Some(s) = seconds {
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(s)).await;
+            stop.cancel();
+        });
+    }
+
+    let mut printed = 0i64;
+    loop {
+        printed = print_sent(&store, printed).await;
+        if shutdown.is_cancelled() {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+    running.await.context("daemon task failed")??;
+    if keep {
+        println!(
+            "demo stopped; its config, database and mail are kept in {}",
+            dir.display()
+        );
+    } else {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove the demo folder {}", dir.display()))?;
+        println!(
+            "demo stopped; its folder {} is removed (run `yuqing demo --keep` to keep it)",
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's config: deadlines of seconds, the sample feeds on loopback `port`, the
+/// console on `console_port`, state and mail under `dir`.
+fn demo_config(dir: &std::path::Path, port: u16, console_port: u16) -> String {
+    format!(
+        r#"# Written by `yuqing demo`: deadlines of seconds instead of hours.
 [daemon]
 watchlists = "{dir}/watchlists"
 state_dir = "{dir}/var"
@@ -170,96 +244,29 @@ owner = "新媒体科 <media@demo.example.gov.cn>"
 duty = "weekly"
 poll_every = "2s"
 "#,
-            dir = dir.display()
-        ),
-    )?;
-    println!(
-        "yuqing demo: sample feeds on http://127.0.0.1:{port}/, state and mail under {}",
-        dir.display()
-    );
-    println!("deadlines are seconds here (release 20s, press conference 40s, response 30s; reminders 10-15s before); Ctrl-C stops.");
-    println!(
-        "the commands in the mail work in another terminal once you run:\n  export YUQING_CONFIG={} YUQING_USER=演示值班员\n",
-        dir.join("yuqing.toml").display()
-    );
+        dir = dir.display()
+    )
+}
 
-    let settings = Settings::load(&config).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
-    let daemon = Daemon::start(config, settings, Arc::new(SystemClock)).await?;
-    let store = daemon.store.clone();
-    let shutdown = CancellationToken::new();
-    crate::cli::spawn_signal_handler(shutdown.clone());
-    let password = demo_user(&store).await?;
-    match daemon.serve_console(shutdown.clone()).await? {
-        Some((addr, _)) => {
-            println!("the duty console: http://{addr}/  (user {DEMO_USER}, password {password})\n")
-        }
-        None => println!("the duty console is off in this demo's config\n"),
-    }
-    let running = tokio::spawn(daemon.run(shutdown.clone()));
-
-    // After a few polls, the follow-up report appears in the news feed and joins the incident.
-    let later_feeds = feeds.clone();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(8)) => {
-                later_feeds.lock().unwrap_or_else(|e| e.into_inner()).insert("city-news.xml".into(), fresh(LATER));
-                println!("(demo) a follow-up report was published on 示例日报\n");
-            }
-            _ = stop.cancelled() => {}
-        }
-    });
-    if let Some(s) = seconds {
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(s)).await;
-            stop.cancel();
-        });
-    }
-
-    let mut printed = 0i64;
-    loop {
-        if let Ok(rows) = store.outbox().await {
-            let fresh_rows: Vec<_> = rows
-                .iter()
-                .filter(|r| r.id > printed && r.sent_at.is_some())
-                .collect();
-            for row in fresh_rows {
-                let to = crate::store::read_recipients(&row.recipients, row.id)
-                    .unwrap_or_else(|e| vec![format!("({e:#})")]);
-                println!("━━━━━━━━ mail {} ━━━━━━━━", row.id);
-                println!(
-                    "收件人: {}\n主题: {}\n\n{}",
-                    to.join(", "),
-                    row.subject,
-                    row.body_text
-                );
-                printed = row.id;
-            }
-        }
-        if shutdown.is_cancelled() {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            _ = shutdown.cancelled() => {}
-        }
-    }
-    running.await.context("daemon task failed")??;
-    if keep {
+/// Prints the mail sent since outbox row `printed`; returns the last row printed.
+async fn print_sent(store: &crate::store::Store, since: i64) -> i64 {
+    let Ok(rows) = store.outbox().await else {
+        return since;
+    };
+    let mut printed = since;
+    for row in rows.iter().filter(|r| r.id > since && r.sent_at.is_some()) {
+        let to = crate::store::read_recipients(&row.recipients, row.id)
+            .unwrap_or_else(|e| vec![format!("({e:#})")]);
+        println!("━━━━━━━━ mail {} ━━━━━━━━", row.id);
         println!(
-            "demo stopped; its config, database and mail are kept in {}",
-            dir.display()
+            "收件人: {}\n主题: {}\n\n{}",
+            to.join(", "),
+            row.subject,
+            row.body_text
         );
-    } else {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("cannot remove the demo folder {}", dir.display()))?;
-        println!(
-            "demo stopped; its folder {} is removed (run `yuqing demo --keep` to keep it)",
-            dir.display()
-        );
+        printed = row.id;
     }
-    Ok(ExitCode::SUCCESS)
+    printed
 }
 
 /// The console user the demo creates (a duty officer, so every action can be tried).
