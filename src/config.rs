@@ -31,7 +31,7 @@ pub use source::{PageSelectors, Source, SourceKind, MAX_URL_BYTES};
 
 use crate::classify::grouping::Grouping;
 use crate::rules::deadline::Deadlines;
-use crate::rules::escalation::People;
+use crate::rules::escalation::{Group, People, Recipient};
 use crate::rules::surge::Surge;
 use crate::vocab::diagnostic::{read_toml, Diagnostic, Diagnostics};
 use serde::Deserialize;
@@ -179,13 +179,9 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut role_notifiers = |role: &str, list: &mut Option<Spanned<Vec<Spanned<String>>>>| {
         notify::take_from_role(role, list, &notifier_ids, &mut errs, path, source)
     };
-    let people_notify = crate::rules::escalation::RoleNotifiers {
-        duty: role_notifiers("duty", &mut raw.people.duty),
-        leaders: role_notifiers("leaders", &mut raw.people.leaders),
-        principal: role_notifiers("principal", &mut raw.people.principal),
-        operators: role_notifiers("operators", &mut raw.people.operators),
-        office: role_notifiers("office", &mut raw.people.office),
-    };
+    let people_notify = crate::rules::escalation::RoleNotifiers::new(
+        Group::ALL.map(|g| (g, role_notifiers(g.as_str(), raw.people.list_mut(g)))),
+    );
     let at =
         |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
 
@@ -290,7 +286,7 @@ fn check_office_reached(
         let office_jobs: Vec<&str> = jobs
             .0
             .iter()
-            .filter(|j| j.to.contains(&crate::rules::escalation::Recipient::Office))
+            .filter(|j| j.to.contains(&Recipient::Group(Group::Office)))
             .map(|j| j.kind.name())
             .collect();
         let ownerless: Vec<&str> = channels

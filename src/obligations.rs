@@ -152,10 +152,11 @@ pub async fn fire(
             _ => duty_mail::recovered(&view, &owners),
         };
         // The office's instant messages hear of a duty at risk; the leaders' too when missed.
+        use crate::rules::escalation::Group;
         let notify = &config.people.notify;
         draft.notify = match what {
-            "missed" => [notify.office.clone(), notify.leaders.clone()].concat(),
-            "at_risk" => notify.office.clone(),
+            "missed" => [notify.of(Group::Office), notify.of(Group::Leaders)].concat(),
+            "at_risk" => notify.of(Group::Office).to_vec(),
             _ => Vec::new(),
         };
         let mut seen = Vec::new();

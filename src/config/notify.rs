@@ -673,7 +673,10 @@ mod tests {
         )
         .unwrap();
         assert!(c.people.leaders.is_empty());
-        assert_eq!(c.people.notify.leaders, ["w"]);
+        assert_eq!(
+            c.people.notify.of(crate::rules::escalation::Group::Leaders),
+            ["w"]
+        );
         let e = errors(&format!("[people]\nduty = [\"notify:w\"]\n{n}"));
         assert!(
             e[0].starts_with("y.toml:2:") && e[0].contains("duty is empty"),

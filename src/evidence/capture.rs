@@ -517,7 +517,11 @@ async fn tell_duty(
         let view = snap.view();
         let duty = Audience {
             mailboxes: config.people.duty.clone(),
-            notifiers: config.people.notify.duty.clone(),
+            notifiers: config
+                .people
+                .notify
+                .of(crate::rules::escalation::Group::Duty)
+                .to_vec(),
         };
         crate::notify::alert::alert(ctx.store, tx, config, duty, now, |to| {
             mail::original_changed(&view, item, state, from_secs(kept.captured_at), version, to)

@@ -505,7 +505,7 @@ fn operators_notice(config: &Config, service: &str, id: &str, error: &str) -> Dr
         notify: config
             .people
             .notify
-            .operators
+            .of(crate::rules::escalation::Group::Operators)
             .iter()
             .filter(|o| *o != id)
             .cloned()

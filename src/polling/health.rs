@@ -6,6 +6,7 @@
 use super::{Poll, Target};
 use crate::notify::alert::queue;
 use crate::notify::operator_mail::{self, SourceHealth, SourceView};
+use crate::rules::escalation::Group;
 use crate::store::SourceState;
 use crate::vocab::clock::{from_secs, secs};
 use chrono::{DateTime, Utc};
@@ -125,7 +126,7 @@ pub(super) async fn tell_operators(
             health,
             SourceHealth::Failing | SourceHealth::Empty | SourceHealth::Silent
         ) {
-            draft.notify = config.people.notify.operators.clone();
+            draft.notify = config.people.notify.of(Group::Operators).to_vec();
         }
         let draft = target.health_mail(draft);
         let mut tx = store.begin().await?;

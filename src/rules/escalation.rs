@@ -57,30 +57,79 @@ impl People {
     }
 }
 
-/// `notify:ID` entries of each role in `[people]`, by notifier id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleNotifiers {
-    pub duty: Vec<String>,
-    pub leaders: Vec<String>,
-    pub principal: Vec<String>,
-    pub operators: Vec<String>,
-    pub office: Vec<String>,
+impl People {
+    /// The addresses of one group of `[people]`.
+    pub fn mailboxes(&self, group: Group) -> &[Mailbox] {
+        match group {
+            Group::Duty => &self.duty,
+            Group::Leaders => &self.leaders,
+            Group::Principal => &self.principal,
+            Group::Operators => &self.operators,
+            Group::Office => &self.office,
+        }
+    }
 }
 
+/// A group of people `[people]` names, as a recipient list writes it (`duty`, `leaders`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// 值班员.
+    Duty,
+    /// 分管领导.
+    Leaders,
+    /// 主要负责人.
+    Principal,
+    /// 运维.
+    Operators,
+    /// 办公室.
+    Office,
+}
+
+impl Group {
+    pub const ALL: [Group; 5] = [
+        Group::Duty,
+        Group::Leaders,
+        Group::Principal,
+        Group::Operators,
+        Group::Office,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Duty => "duty",
+            Group::Leaders => "leaders",
+            Group::Principal => "principal",
+            Group::Operators => "operators",
+            Group::Office => "office",
+        }
+    }
+
+    fn named(text: &str) -> Option<Group> {
+        Group::ALL.into_iter().find(|g| g.as_str() == text)
+    }
+}
+
+/// `notify:ID` entries of each group in `[people]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleNotifiers(std::collections::BTreeMap<Group, Vec<String>>);
+
 impl RoleNotifiers {
-    /// The roles (`duty`, `leaders`, …) that name notifier `id`.
+    pub fn new(by_group: impl IntoIterator<Item = (Group, Vec<String>)>) -> RoleNotifiers {
+        RoleNotifiers(by_group.into_iter().collect())
+    }
+
+    /// The notifiers one group names.
+    pub fn of(&self, group: Group) -> &[String] {
+        self.0.get(&group).map_or(&[], Vec::as_slice)
+    }
+
+    /// The groups (`duty`, `leaders`, …) that name notifier `id`.
     pub fn roles_of(&self, id: &str) -> Vec<&'static str> {
-        [
-            ("duty", &self.duty),
-            ("leaders", &self.leaders),
-            ("principal", &self.principal),
-            ("operators", &self.operators),
-            ("office", &self.office),
-        ]
-        .into_iter()
-        .filter(|(_, ids)| ids.iter().any(|n| n == id))
-        .map(|(role, _)| role)
-        .collect()
+        Group::ALL
+            .into_iter()
+            .filter(|g| self.of(*g).iter().any(|n| n == id))
+            .map(Group::as_str)
+            .collect()
     }
 }
 
@@ -126,11 +175,8 @@ impl Step {
 /// Someone named in the policy.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recipient {
-    Duty,
-    Leaders,
-    Principal,
-    Operators,
-    Office,
+    /// A group of `[people]`.
+    Group(Group),
     Address(Mailbox),
     /// An instant-message notifier, `notify:ID`.
     Notify(String),
@@ -138,12 +184,11 @@ pub enum Recipient {
 
 impl Recipient {
     pub(crate) fn parse(text: &str) -> Result<Recipient, String> {
-        match text.trim() {
-            "duty" => Ok(Recipient::Duty),
-            "leaders" => Ok(Recipient::Leaders),
-            "principal" => Ok(Recipient::Principal),
-            "operators" => Ok(Recipient::Operators),
-            "office" => Ok(Recipient::Office),
+        let text = text.trim();
+        if let Some(group) = Group::named(text) {
+            return Ok(Recipient::Group(group));
+        }
+        match text {
             other if other.starts_with("notify:") => Ok(Recipient::Notify(
                 other.trim_start_matches("notify:").trim().to_string(),
             )),
@@ -161,11 +206,7 @@ impl Recipient {
 
     pub fn label(&self) -> String {
         match self {
-            Recipient::Duty => "duty".into(),
-            Recipient::Leaders => "leaders".into(),
-            Recipient::Principal => "principal".into(),
-            Recipient::Operators => "operators".into(),
-            Recipient::Office => "office".into(),
+            Recipient::Group(g) => g.as_str().into(),
             Recipient::Address(m) => m.to_string(),
             Recipient::Notify(id) => format!("notify:{id}"),
         }
@@ -182,15 +223,16 @@ pub struct Policy {
 
 impl Policy {
     fn default_for(severity: Severity, unacknowledged_after: Span) -> Policy {
-        use Recipient::*;
-        let escalate = vec![Leaders, Principal, Duty];
+        use Group::*;
+        let groups = |gs: &[Group]| gs.iter().map(|g| Recipient::Group(*g)).collect::<Vec<_>>();
+        let escalate = groups(&[Leaders, Principal, Duty]);
         let steps = Step::ALL
             .iter()
             .map(|s| match s {
-                Step::Opened | Step::Reminder | Step::NewItems => vec![Duty],
+                Step::Opened | Step::Reminder | Step::NewItems => groups(&[Duty]),
                 Step::Breach | Step::RepeatBreach | Step::Unacknowledged => escalate.clone(),
                 Step::Regraded | Step::Resurgence if severity.is_major() => escalate.clone(),
-                Step::Regraded | Step::Resurgence => vec![Duty],
+                Step::Regraded | Step::Resurgence => groups(&[Duty]),
             })
             .collect();
         Policy {
@@ -320,18 +362,14 @@ impl Audience {
 pub fn resolve(people: &People, list: &[Recipient]) -> Vec<Mailbox> {
     let mut out: Vec<Mailbox> = Vec::new();
     for r in list {
-        let group: Vec<Mailbox> = match r {
-            Recipient::Duty => people.duty.clone(),
-            Recipient::Leaders => people.leaders.clone(),
-            Recipient::Principal => people.principal.clone(),
-            Recipient::Operators => people.operators.clone(),
-            Recipient::Office => people.office.clone(),
-            Recipient::Address(m) => vec![m.clone()],
-            Recipient::Notify(_) => Vec::new(),
+        let group: &[Mailbox] = match r {
+            Recipient::Group(g) => people.mailboxes(*g),
+            Recipient::Address(m) => std::slice::from_ref(m),
+            Recipient::Notify(_) => &[],
         };
         for m in group {
             if !out.iter().any(|a| a.email == m.email) {
-                out.push(m);
+                out.push(m.clone());
             }
         }
     }
@@ -343,11 +381,7 @@ pub fn notifiers_of(people: &People, list: &[Recipient]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in list {
         let group: &[String] = match r {
-            Recipient::Duty => &people.notify.duty,
-            Recipient::Leaders => &people.notify.leaders,
-            Recipient::Principal => &people.notify.principal,
-            Recipient::Operators => &people.notify.operators,
-            Recipient::Office => &people.notify.office,
+            Recipient::Group(g) => people.notify.of(*g),
             Recipient::Address(_) => &[],
             Recipient::Notify(id) => std::slice::from_ref(id),
         };
@@ -495,6 +529,17 @@ pub struct RawPeople {
 }
 
 impl RawPeople {
+    /// The list written for one group, if any.
+    pub(crate) fn list_mut(&mut self, group: Group) -> &mut Option<Spanned<Vec<Spanned<String>>>> {
+        match group {
+            Group::Duty => &mut self.duty,
+            Group::Leaders => &mut self.leaders,
+            Group::Principal => &mut self.principal,
+            Group::Operators => &mut self.operators,
+            Group::Office => &mut self.office,
+        }
+    }
+
     /// The checked addresses (with `notify`, the `notify:ID`s config took out of the
     /// lists), and where `office` was written (an empty office is an error only when
     /// something mails it, which the whole config tells); `at` turns a span into a
@@ -574,16 +619,10 @@ impl RawPeople {
         // [people.phones]: keyed by an address some role lists, so a typo in either is seen.
         for (address, phone) in self.phones.unwrap_or_default() {
             let key = address.get_ref().trim().to_lowercase();
-            let known = [
-                &people.duty,
-                &people.leaders,
-                &people.principal,
-                &people.operators,
-                &people.office,
-            ]
-            .iter()
-            .flat_map(|l| l.iter())
-            .any(|m| m.email.to_string().to_lowercase() == key);
+            let known = Group::ALL
+                .iter()
+                .flat_map(|g| people.mailboxes(*g))
+                .any(|m| m.email.to_string().to_lowercase() == key);
             if !known {
                 errs.push(at(
                     address.span(),

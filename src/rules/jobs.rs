@@ -29,7 +29,7 @@
 //! This file holds the `[jobs]` section and the cron arithmetic; running the jobs and the
 //! reports they send are `obligations::reports`.
 
-use crate::rules::escalation::{resolve, People, Recipient};
+use crate::rules::escalation::{resolve, Group, People, Recipient};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -82,11 +82,14 @@ impl Kind {
     pub fn default_to(self) -> Vec<Recipient> {
         match self {
             Kind::WeeklyReport | Kind::Ledger | Kind::WorkReportReminder => {
-                vec![Recipient::Office]
+                vec![Recipient::Group(Group::Office)]
             }
-            Kind::DailyDigest => vec![Recipient::Duty],
+            Kind::DailyDigest => vec![Recipient::Group(Group::Duty)],
             Kind::DailyBriefing | Kind::WeeklyBriefing => {
-                vec![Recipient::Leaders, Recipient::Principal]
+                vec![
+                    Recipient::Group(Group::Leaders),
+                    Recipient::Group(Group::Principal),
+                ]
             }
         }
     }
