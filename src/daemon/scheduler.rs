@@ -649,10 +649,8 @@ impl Daemon {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(tick) => {}
-                Some(done) = polls.set.join_next(), if !polls.set.is_empty() => {
-                    if let Ok(id) = done {
-                        polls.in_flight.remove(&id);
-                    }
+                Some(done) = polls.set.join_next_with_id(), if !polls.set.is_empty() => {
+                    polls.finished(done);
                 }
                 _ = reload.recv() => sd.reloading(|| self.reload()),
             }
@@ -705,10 +703,9 @@ impl Daemon {
             if !claimed.contains(&source.id) {
                 continue;
             }
-            polls.in_flight.insert(source.id.clone());
             let (d, settings) = (self.clone(), settings.clone());
             let (permits, gate) = (polls.permits.clone(), polls.gate.clone());
-            polls.set.spawn(async move {
+            polls.spawn(source.id.clone(), async move {
                 let channel = channel.as_ref();
                 let _ = d
                     .poll_admitted(&settings, &source, channel, permits, &gate)
@@ -971,6 +968,8 @@ impl ReloadSignal {
 struct Polls {
     set: JoinSet<String>,
     in_flight: HashSet<String>,
+    /// The source each task polls, so that a task that panicked still frees its source.
+    tasks: HashMap<tokio::task::Id, String>,
     permits: Arc<Semaphore>,
     gate: Arc<HostGate>,
 }
@@ -980,6 +979,7 @@ impl Polls {
         Polls {
             set: JoinSet::new(),
             in_flight: HashSet::new(),
+            tasks: HashMap::new(),
             permits: Arc::new(Semaphore::new(config.daemon.max_concurrent_polls)),
             gate: Arc::new(HostGate::of(config)),
         }
@@ -993,10 +993,71 @@ impl Polls {
         }
     }
 
-    /// Forgets the polls that have finished.
-    fn reap(&mut self) {
-        while let Some(Ok(id)) = self.set.try_join_next() {
-            self.in_flight.remove(&id);
+    /// Polls `source` in a task of its own; it returns the source's id.
+    fn spawn(
+        &mut self,
+        source: String,
+        poll: impl std::future::Future<Output = String> + Send + 'static,
+    ) {
+        let task = self.set.spawn(poll).id();
+        self.in_flight.insert(source.clone());
+        self.tasks.insert(task, source);
+    }
+
+    /// Forgets a finished poll, so that its source can be polled again. A poll that
+    /// panicked is logged with its source; its claim runs out with its lease.
+    fn finished(&mut self, done: Result<(tokio::task::Id, String), tokio::task::JoinError>) {
+        let task = match done {
+            Ok((task, _)) => task,
+            Err(e) => {
+                let source = self.tasks.get(&e.id()).map_or("?", String::as_str);
+                tracing::error!(source_id = %source, error = %e, "a poll failed unexpectedly; the source is polled again when its claim runs out");
+                e.id()
+            }
+        };
+        if let Some(source) = self.tasks.remove(&task) {
+            self.in_flight.remove(&source);
         }
+    }
+
+    /// Forgets every poll that has finished.
+    fn reap(&mut self) {
+        while let Some(done) = self.set.try_join_next_with_id() {
+            self.finished(done);
+        }
+    }
+}
+
+#[cfg(test)]
+mod polls_tests {
+    use super::*;
+
+    /// A poll that panics (a bug on some hostile page) must not keep its source marked as
+    /// in flight, or this daemon would never poll it again.
+    #[tokio::test]
+    async fn a_poll_that_panics_frees_its_source() {
+        let config =
+            crate::config::parse(Path::new("yuqing.toml"), "[daemon]\nwatchlists = \"w\"\n")
+                .unwrap();
+        let mut polls = Polls::new(&config);
+        polls.spawn("good".into(), async { "good".to_string() });
+        polls.spawn("bad".into(), async { panic!("a bug in a parser") });
+        assert_eq!(polls.in_flight.len(), 2);
+        while let Some(done) = polls.set.join_next_with_id().await {
+            polls.finished(done);
+        }
+        assert!(polls.in_flight.is_empty(), "{:?}", polls.in_flight);
+        assert!(polls.tasks.is_empty());
+        // And through `reap`, as the loop does between turns.
+        polls.spawn("bad".into(), async { panic!("again") });
+        tokio::task::yield_now().await;
+        for _ in 0..100 {
+            if polls.set.is_empty() {
+                break;
+            }
+            tokio::task::yield_now().await;
+            polls.reap();
+        }
+        assert!(polls.in_flight.is_empty(), "{:?}", polls.in_flight);
     }
 }
