@@ -3,10 +3,11 @@
 //! lexicon: more negative words than positive ones is negative; no grammar, no model),
 //! the lexicon with its rules alone, and the learned model alone.
 //!
-//! Five sets (`tests/fixtures/tone/README.md`): the dev half of `headlines.tsv` (odd
+//! Six sets (`tests/fixtures/tone/README.md`): the dev half of `headlines.tsv` (odd
 //! data rows: the lexicon was tuned and the model trained on them), its held-out half
 //! (even rows), `untuned.tsv`, written before the scorer of issue 25 and never looked
-//! at item by item, and two sources nobody here wrote, kept out of the repository and
+//! at item by item, `fresh.tsv`, written later blind to the scorer and committed
+//! before it was scored (aggregate lines only, like `untuned.tsv`), and two sources nobody here wrote, kept out of the repository and
 //! read when present (SMP2020-EWECT's Weibo emotion test split; CCF BDCI 2019's
 //! internet news sentiment set): `TONE_SHOW_ERRORS=1` lists the dev half's errors only.
 
@@ -128,6 +129,7 @@ fn main() {
     }
     let headlines = read(root, "headlines.tsv", 3);
     let untuned = read(root, "untuned.tsv", 2);
+    let fresh = read(root, "fresh.tsv", 2);
     // The second source: SMP2020-EWECT's Weibo test split (emotion labels).
     let second = untuned_source(
         "second source (SMP2020-EWECT)",
@@ -155,6 +157,7 @@ fn main() {
         ("headlines dev (tuned)", dev),
         ("headlines held out", held),
         ("untuned set", untuned.iter().collect()),
+        ("fresh set (blind)", fresh.iter().collect()),
     ];
     if let Some(rows) = &second {
         sets.push(("second source (SMP2020-EWECT)", rows.iter().collect()));
