@@ -174,6 +174,8 @@ pub fn failure_zh(error: &str) -> String {
         "不是 HTTP 链接，不抓取".into()
     } else if e.starts_with("the feed lists no entries") {
         "订阅源不再列出任何条目（RSS 桥接的登录可能已过期）".into()
+    } else if e.starts_with("internal error") {
+        "读取时遇到本系统的内部错误（已记入日志，请报告运维）".into()
     } else {
         "内容无法读取或解析".into()
     }
@@ -195,6 +197,12 @@ pub enum SourceError {
          (an RSS bridge whose login expired, or a broken template); open the URL to check"
     )]
     NoLongerListed { before: i64 },
+    /// Reading the answer hit a bug in yuqing or a library it uses (a panic): the poll
+    /// fails like any other, is retried, and the operators hear of it if it lasts.
+    #[error(
+        "internal error while reading the source's answer ({0}); please report it with the log"
+    )]
+    Internal(String),
 }
 
 /// Bodies larger than this are decoded and parsed one at a time (see `fetch_source`).

@@ -137,10 +137,8 @@ pub(crate) async fn poll<T: Target + Send>(
         last_modified: state.last_modified.clone(),
     };
     let tz = settings.config.daemon.timezone;
-    let polled = no_longer_listed(
-        fetcher.fetch_source(source, &validators, now, tz).await,
-        &state,
-    );
+    let fetched = caught(fetcher.fetch_source(source, &validators, now, tz)).await;
+    let polled = no_longer_listed(fetched, &state);
     let poll = Poll {
         store,
         settings,
@@ -410,6 +408,24 @@ fn jitter(source_id: &str, now: DateTime<Utc>, every: u64) -> i64 {
 
 /// Seconds to wait before the next try: what the server asked for, else exponential
 /// backoff from the source's interval, capped at an hour (or the interval, if longer).
+/// `read`, with a panic inside it (a bug on some hostile page, in yuqing or a parser it
+/// uses) turned into a failed poll of that one source: counted, retried with backoff and
+/// told to the operators like any failure, while the daemon and the other sources go on.
+async fn caught<T>(read: impl Future<Output = Result<T, SourceError>>) -> Result<T, SourceError> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(read).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(SourceError::Internal(what))
+        }
+    }
+}
+
 fn retry_wait(e: &SourceError, failures: i64, every: u64) -> i64 {
     if let SourceError::Fetch(crate::fetch::FetchError::Status {
         retry_after: Some(d),
@@ -436,6 +452,25 @@ pub(crate) fn content_hash(entry: &Entry) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_panic_while_reading_is_a_failed_poll_of_that_source() {
+        let read = async {
+            if true {
+                panic!("index out of bounds: the len is 3 but the index is 7");
+            }
+            Ok(1)
+        };
+        let e = super::caught(read).await.unwrap_err();
+        assert!(matches!(e, super::SourceError::Internal(_)), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("the len is 3 but the index is 7"), "{text}");
+        assert_eq!(
+            crate::fetch::failure_zh(&text),
+            "读取时遇到本系统的内部错误（已记入日志，请报告运维）"
+        );
+        assert_eq!(super::caught(async { Ok(2) }).await.unwrap(), 2);
+    }
+
     use super::*;
     use crate::fetch::FetchError;
 

@@ -162,13 +162,21 @@ fn read(ctx: &Ctx<'_>, ex: &Exchange, now: DateTime<Utc>) -> Reading {
     let ok = (200..300).contains(&last.status);
     let article = ok
         .then(|| {
-            crate::fetch::article::read(
-                &last.body,
-                ex.content_type().as_deref(),
-                &ex.final_url,
-                now,
-                ctx.settings.config.daemon.timezone,
-            )
+            // A bug on some hostile page (in yuqing or the readability port) must not lose
+            // the page: it is kept as fetched, like a page with no readable article.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::fetch::article::read(
+                    &last.body,
+                    ex.content_type().as_deref(),
+                    &ex.final_url,
+                    now,
+                    ctx.settings.config.daemon.timezone,
+                )
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!(url = %ex.final_url, "reading the article hit an internal error (a panic, logged above); the page is kept as fetched");
+                Err(crate::fetch::article::ArticleError::Internal)
+            })
         })
         .and_then(|r| match r {
             Ok(a) => Some(a),

@@ -46,6 +46,9 @@ pub enum ArticleError {
     NotHtml(String),
     #[error("no article text found on the page (an empty page, or one built by script)")]
     NoText,
+    /// Reading it hit a bug (a panic, caught by the caller and logged).
+    #[error("internal error while reading the article")]
+    Internal,
 }
 
 /// Elements past this many are not scored for the body (a pathological page); the title,
