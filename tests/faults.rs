@@ -823,3 +823,64 @@ async fn a_poll_slower_than_the_lease_is_not_taken_over(backend: Option<String>)
         );
     }
 }
+
+backend_test!(a_row_that_stops_one_timed_step_does_not_hold_back_the_mail);
+/// A timed step that fails every turn (here: an incident whose stored severity this
+/// version cannot read, so the unacknowledged check stops on it) used to end the turn
+/// before the mail was sent: one bad row silenced every alert, a new incident's too. Now
+/// the step is reported, the other steps run, and the queued mail goes out.
+async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Option<String>) {
+    let first: common::RssItem = (
+        "某景区栈道坍塌 多名游客受伤",
+        "https://news.example.cn/1",
+        "t1",
+        "Tue, 24 Nov 2026 09:00:00 +0800",
+    );
+    let watchlist = format!(
+        "{}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n",
+        common::SCENIC_MAJOR
+    );
+    let s = common::scenario(&watchlist, &[first], "", &backend).await;
+    let d = &s.daemon;
+    for (id, r) in d.poll_once(None).await.expect("poll") {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    let sent =
+        |rows: &[yuqing::store::OutboxRow]| rows.iter().filter(|r| r.sent_at.is_some()).count();
+    assert_eq!(
+        sent(&d.store.outbox().await.unwrap()),
+        1,
+        "incident #1's alert"
+    );
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+
+    // A second event, of another topic: a new incident, whose alert the poll queues.
+    s.clock.advance(ChronoDuration::minutes(10));
+    let second: common::RssItem = (
+        "某博物馆展品失窃 警方已介入",
+        "https://news.example.cn/2",
+        "t2",
+        "Tue, 24 Nov 2026 09:10:00 +0800",
+    );
+    s.http
+        .set("/news.xml", Response::rss(rss(&[first, second])));
+    let e = d.poll_once(None).await.unwrap_err();
+    let text = format!("{e:#}");
+    assert_has!(text, "cannot queue unacknowledged-incident mail");
+    assert_has!(text, "catastrophic");
+    let mail = d.store.outbox().await.unwrap();
+    assert_eq!(mail.len(), 2, "{mail:#?}");
+    assert_eq!(
+        sent(&mail),
+        2,
+        "incident #2's alert went out anyway: {mail:#?}"
+    );
+    assert!(mail[1].subject.contains("#2"), "{}", mail[1].subject);
+    // The next turns say the same and send nothing twice.
+    s.clock.advance(ChronoDuration::minutes(10));
+    assert!(d.housekeeping().await.is_err());
+    assert_eq!(d.store.outbox().await.unwrap().len(), 2);
+}

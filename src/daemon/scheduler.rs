@@ -363,8 +363,11 @@ impl Daemon {
     pub async fn housekeeping(&self) -> Result<()> {
         let settings = self.settings.get();
         let now = self.clock.now();
+        // A timed step that failed is returned at the end: the mail already queued (an
+        // incident's opening alert) still goes out this turn.
+        let mut fired = Ok(());
         if self.lead(&settings, now).await? {
-            self.fire_timed(&settings, now).await?;
+            fired = self.fire_timed(&settings, now).await;
             // A file written now is read on the next turn's reload; until then the
             // calendar in force would still call it missing.
             if !self.update_calendar(&settings, now).await {
@@ -404,7 +407,7 @@ impl Daemon {
             .await
             .context("cannot send mail")?;
         messaged.context("cannot send instant messages")?;
-        Ok(())
+        fired
     }
 
     /// With `[retention] items`: once a local day, deletes the items older than that which no
@@ -552,18 +555,41 @@ impl Daemon {
         settings: &Settings,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
-        incident::fire_unacknowledged(&self.store, &settings.config, now)
-            .await
-            .context("cannot queue unacknowledged-incident mail")?;
-        incident::fire_new_items(&self.store, &settings.config, now)
-            .await
-            .context("cannot queue new-item mail")?;
-        incident::fire_reminders(&self.store, &settings.config, now)
-            .await
-            .context("cannot queue deadline reminders")?;
-        incident::fire_breaches(&self.store, &settings.config, now)
-            .await
-            .context("cannot fire due deadlines")?;
+        let config = &settings.config;
+        // Each step on its own: one that fails (a database error, a stored value this
+        // version cannot read) is reported and returned at the end, and the others, and
+        // the mail after them, still go out.
+        let mut first: Option<anyhow::Error> = None;
+        let mut step = |result: Result<()>, what: &'static str| {
+            if let Err(e) = result {
+                self.report(what, &e);
+                first.get_or_insert(e.context(what));
+            }
+        };
+        step(
+            incident::fire_unacknowledged(&self.store, config, now)
+                .await
+                .map(drop),
+            "cannot queue unacknowledged-incident mail",
+        );
+        step(
+            incident::fire_new_items(&self.store, config, now)
+                .await
+                .map(drop),
+            "cannot queue new-item mail",
+        );
+        step(
+            incident::fire_reminders(&self.store, config, now)
+                .await
+                .map(drop),
+            "cannot queue deadline reminders",
+        );
+        step(
+            incident::fire_breaches(&self.store, config, now)
+                .await
+                .map(drop),
+            "cannot fire due deadlines",
+        );
         // The own channels' publication duties and the scheduled reports.
         let calendar = crate::obligations::needs_calendar(&settings.config)
             .then_some(&settings.calendar)
@@ -578,10 +604,13 @@ impl Daemon {
         {
             self.report("cannot run scheduled jobs; will retry", &e);
         }
-        incident::fire_lifecycle(&self.store, &settings.config, now)
-            .await
-            .context("cannot close incidents whose monitoring ended")?;
-        Ok(())
+        step(
+            incident::fire_lifecycle(&self.store, config, now)
+                .await
+                .map(drop),
+            "cannot close incidents whose monitoring ended",
+        );
+        first.map_or(Ok(()), Err)
     }
 
     /// Runs until `shutdown` is cancelled.
