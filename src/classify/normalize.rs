@@ -169,7 +169,13 @@ impl<'h, R: FoldReader<'h>> Simplifier<'_, R> {
             self.held = Some((text.len(), self.prev_raw, c));
             text.push(c);
         } else {
-            let converted = char::from_u32(entry & CHAR_BITS).unwrap_or(c);
+            // A `FOLDED` entry's char is what the fold makes of `c`, not what `c`
+            // simplifies to: `c` simplifies to itself.
+            let converted = if entry & FOLDED != 0 {
+                c
+            } else {
+                char::from_u32(entry & CHAR_BITS).unwrap_or(c)
+            };
             self.reader.read(converted, text.len());
             text.push(converted);
         }
@@ -182,8 +188,9 @@ impl<'h, R: FoldReader<'h>> Simplifier<'_, R> {
     #[inline(always)]
     fn push_plain(&mut self, text: &mut String, c: char, entry: u32) {
         debug_assert!(!self.open() && entry & CONTEXTUAL_CHAR == 0);
-        self.prev_raw = Some(c);
         let converted = char::from_u32(entry & CHAR_BITS).unwrap_or(c);
+        // What push would have been given: `c` folded (NFKC, lower case) first.
+        self.prev_raw = Some(if entry & FOLDED != 0 { converted } else { c });
         self.reader.read(converted, text.len());
         text.push(converted);
     }
@@ -706,9 +713,13 @@ const CONTEXTUAL: &[char] = &[
 
 /// In a [`FoldTable`] entry: the char the entry's char simplifies to (fast2s, on its own).
 const CHAR_BITS: u32 = (1 << 21) - 1;
-/// The char folds to itself (NFKC, lower case) and steps 4–6 pass it through when no
-/// whitespace run or `(` is waiting: not whitespace, zero-width, `(` or `&`.
+/// The char folds to itself (NFKC, lower case), or with `FOLDED` to one other char, and
+/// steps 4–6 pass it through when no whitespace run or `(` is waiting: not whitespace,
+/// zero-width, `(` or `&`.
 const SIMPLE: u32 = 1 << 31;
+/// With `SIMPLE`: the char is not itself but folds (NFKC, lower case) to the one char in
+/// `CHAR_BITS`, which simplifies to itself; the simplifier is given that char.
+const FOLDED: u32 = 1 << 28;
 /// The char has a canonical combining class other than 0: it joins the char before it
 /// for NFKC.
 const MARK: u32 = 1 << 30;
@@ -738,6 +749,9 @@ impl FoldTable {
         let mut table = Vec::with_capacity(0x10000);
         let mut buf = String::with_capacity(4);
         let mut folded = Vec::with_capacity(4);
+        let mut one_of = Vec::new();
+        // Chars that steps 4–6 pass through when nothing waits.
+        let passes = |c: char| !is_space(c) && !is_zero_width(c) && c != '(';
         for cp in 0u32..0x10000 {
             let Some(c) = char::from_u32(cp) else {
                 table.push(0); // a surrogate: no char has it
@@ -762,10 +776,24 @@ impl FoldTable {
             }
             folded.clear();
             fold_char(c, |d| folded.push(d));
-            if folded == [c] && !is_space(c) && !is_zero_width(c) && c != '(' && c != '&' {
+            if folded == [c] && passes(c) && c != '&' {
                 entry |= SIMPLE;
             }
             table.push(entry);
+            if let [d] = folded[..] {
+                if d != c && passes(c) && c != '&' && passes(d) {
+                    one_of.push((cp, d));
+                }
+            }
+        }
+        // A char that NFKC or lower case make another single char (`，` `Ａ` `B`), which
+        // steps 4–6 pass through and which simplifies to itself on its own: the same fast
+        // path, to that char.
+        for (cp, d) in one_of {
+            let to = table.get(d as usize).copied().unwrap_or(d as u32);
+            if to & (CHAR_BITS | CONTEXTUAL_CHAR) == d as u32 {
+                table[cp as usize] = (table[cp as usize] & MARK) | d as u32 | SIMPLE | FOLDED;
+            }
         }
         let mut same_han = vec![0u64; HAN_LEN.div_ceil(64) as usize];
         for i in 0..HAN_LEN {
@@ -890,7 +918,7 @@ impl HanTable {
                 let e = char::from_u32(cp).map_or(0, |c| table.entry(c));
                 let to = e & CHAR_BITS;
                 let code = char::from_u32(to).map_or(u32::MAX, &code);
-                let plain = e & (SIMPLE | MARK | CONTEXTUAL_CHAR) == SIMPLE
+                let plain = e & (SIMPLE | FOLDED | MARK | CONTEXTUAL_CHAR) == SIMPLE
                     && to.wrapping_sub(HAN_START) < HAN_LEN
                     && code <= HAN_CODE;
                 if plain {
@@ -1056,9 +1084,23 @@ mod tests {
             assert_eq!(table.is_mark(c), e & MARK != 0, "U+{cp:04X}");
             if e & SIMPLE != 0 {
                 // Checked by the general route, not by the fold's own shortcuts.
-                assert!(std::iter::once(c).nfkc().eq([c]), "U+{cp:04X}");
-                assert!(c.to_lowercase().eq([c]), "U+{cp:04X}");
-                assert!(!is_space(c) && !is_zero_width(c) && c != '(' && c != '&');
+                let to = if e & FOLDED != 0 {
+                    char::from_u32(e & CHAR_BITS).unwrap_or_default()
+                } else {
+                    c
+                };
+                let folded = std::iter::once(c).nfkc().flat_map(char::to_lowercase);
+                assert!(folded.eq([to]), "U+{cp:04X}");
+                for c in [c, to] {
+                    assert!(!is_space(c) && !is_zero_width(c) && c != '(', "U+{cp:04X}");
+                }
+                assert_ne!(c, '&');
+                if e & FOLDED != 0 {
+                    assert_ne!(c, to, "U+{cp:04X}");
+                    assert_eq!(table.entry(to) & (CHAR_BITS | CONTEXTUAL_CHAR), to as u32);
+                }
+            } else {
+                assert_eq!(e & FOLDED, 0, "U+{cp:04X}");
             }
         }
         // The Han bitmap says what the entries say.
@@ -1066,12 +1108,22 @@ mod tests {
             let c = char::from_u32(cp).unwrap_or_default();
             assert_eq!(table.entry(c), table.entries[cp as usize], "U+{cp:04X}");
         }
-        // The chars the fast path exists for; full-width punctuation is not among them
-        // (NFKC makes `，` a `,`).
+        // The chars the fast path exists for: as they are, or folded to one char (NFKC
+        // makes `，` a `,`); not those that fold to several, to a space or to `(`.
         for c in "景区發生踩踏。、“”《》「」abc123-".chars() {
-            assert!(table.entry(c) & SIMPLE != 0, "{c}");
+            assert!(table.entry(c) & (SIMPLE | FOLDED) == SIMPLE, "{c}");
         }
-        for c in "，；：！？…ABＡ１　 \u{200B}(&".chars() {
+        for (c, to) in [
+            ('，', ','),
+            ('；', ';'),
+            ('！', '!'),
+            ('A', 'a'),
+            ('Ａ', 'a'),
+            ('１', '1'),
+        ] {
+            assert_eq!(table.entry(c), to as u32 | SIMPLE | FOLDED, "{c}");
+        }
+        for c in "…　 \u{200B}(（&".chars() {
             assert!(table.entry(c) & SIMPLE == 0, "{c:?}");
         }
     }
@@ -1084,7 +1136,7 @@ mod tests {
             "景", "區", "發", "乾", "著", "於", "兒", "，", "。", "、", "“", "”", "（", "）", "(",
             ")", "pán", "pan", "A", "b", "Ｃ", "１", " ", "\u{3000}", "\n", "\u{200B}", "\u{301}",
             "\u{3099}", "e", "&amp;", "&#21306;", "&bogus;", "&", "𠀀", "ﬁ", "Ⅻ", "ｶ", "\u{FF9E}",
-            "ß", "İ", "Σ",
+            "ß", "İ", "Σ", "；", "！", "？", "＆", "Ｉ", "＂", "丽",
         ];
         crate::classify::random_texts(&pieces, 3000, 24, 0x9E37_79B9_7F4A_7C15)
     }
@@ -1235,6 +1287,8 @@ mod tests {
         let mut ours = sample.to_string();
         to_simplified(&mut ours);
         assert_eq!(ours, fast2s::convert(sample));
+        // Patterns are only simplified: full-width forms and case stay.
+        assert_eq!(fold_pattern("景區，ＡB（"), "景区，ＡB（");
         for part in sample.split('，') {
             assert_eq!(normalize(part).text, fast2s::convert(part), "{part}");
         }
