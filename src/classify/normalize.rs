@@ -287,7 +287,7 @@ impl<'h, const SPANS: bool, R: FoldReader<'h>> Tail<'_, SPANS, R> {
     /// combining mark end the run (the general way takes them). `pos` is the char offset
     /// of `first` in `original`, moved past the run. Returns the byte offset where the run
     /// ends, `start` if it took no char.
-    #[inline(always)]
+    #[inline(never)]
     fn han_run(
         &mut self,
         han: &HanTable,
@@ -315,8 +315,9 @@ impl<'h, const SPANS: bool, R: FoldReader<'h>> Tail<'_, SPANS, R> {
                 break;
             }
             let j = i + 3;
+            // The next char's code point if it is of the block, else 0.
             let next = han_at(bytes, j);
-            if next.is_none() && char_at(bytes, j).is_some_and(|(n, _)| marks.is_mark(n)) {
+            if next == 0 && char_at(bytes, j).is_some_and(|(n, _)| marks.is_mark(n)) {
                 break; // NFKC'd together with its marks, the general way
             }
             let to = HAN_START + (e >> HAN_CHAR_SHIFT);
@@ -338,10 +339,10 @@ impl<'h, const SPANS: bool, R: FoldReader<'h>> Tail<'_, SPANS, R> {
                 k = 0;
             }
             i = j;
-            match next {
-                Some(n) => cp = n,
-                None => break,
+            if next == 0 {
+                break;
             }
+            cp = next;
         }
         if i > start {
             if k > 0 {
@@ -842,13 +843,19 @@ fn in_han_block(c: char) -> bool {
     (c as u32).wrapping_sub(HAN_START) < HAN_LEN
 }
 
-/// The char of the Han block whose UTF-8 starts at byte `at` of `bytes`, if one does.
+/// The char of the Han block whose UTF-8 starts at byte `at` of `bytes`, as a code
+/// point; 0 if none does.
 #[inline(always)]
-fn han_at(bytes: &[u8], at: usize) -> Option<u32> {
-    let s = bytes.get(at..at + 3)?;
-    let cp =
-        (u32::from(s[0] & 0x0F) << 12) | (u32::from(s[1] & 0x3F) << 6) | u32::from(s[2] & 0x3F);
-    (s[0] & 0xF0 == 0xE0 && cp.wrapping_sub(HAN_START) < HAN_LEN).then_some(cp)
+fn han_at(bytes: &[u8], at: usize) -> u32 {
+    let Some(&[b0, b1, b2]) = bytes.get(at..).and_then(|s| s.first_chunk::<3>()) else {
+        return 0;
+    };
+    let cp = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+    if b0 & 0xF0 == 0xE0 && cp.wrapping_sub(HAN_START) < HAN_LEN {
+        cp
+    } else {
+        0
+    }
 }
 
 /// In a [`HanTable`] entry: the char's code in the reader's alphabet.
