@@ -203,8 +203,8 @@ impl ToneModel {
 pub struct Accumulator {
     a: u64,
     b: u64,
-    /// The table index of every n-gram counted.
-    buckets: Vec<u32>,
+    /// The table index of every n-gram counted: a char's 1-, 2- and 3-gram.
+    buckets: Vec<[u32; 3]>,
     /// A whitespace run seen and not yet counted: counted as one space when a char
     /// follows it, dropped at the ends (the training fold strips the text).
     space: bool,
@@ -221,12 +221,12 @@ impl Accumulator {
 
     /// Room for `n` more n-grams (three a char).
     pub fn reserve(&mut self, n: usize) {
-        self.buckets.reserve(n);
+        self.buckets.reserve(n.div_ceil(3));
     }
 
     /// Bytes its buffer holds.
     pub fn capacity_bytes(&self) -> usize {
-        4 * self.buckets.capacity()
+        12 * self.buckets.capacity()
     }
 
     // Always inlined: it runs for every char inside the fold (`ToneReader`), which is
@@ -259,18 +259,15 @@ impl Accumulator {
         if std::mem::take(&mut self.space) {
             self.count(model, u64::from(' '));
         }
-        let start = self.buckets.len();
-        self.buckets.resize(start + 3 * chars.len(), 0);
         let (mut a, mut b) = (self.a, self.b);
-        for (slots, c) in self.buckets[start..].chunks_exact_mut(3).zip(chars) {
+        // One reservation for all (a map of a slice's iterator has an exact length).
+        self.buckets.extend(chars.map(|c| {
             let c = u64::from(c);
             // Indexes fit in u32: the table has at most 2^24 weights (`parse`).
-            let [x, y, z] = model.buckets(a, b, c);
-            slots[0] = x as u32;
-            slots[1] = y as u32;
-            slots[2] = z as u32;
+            let n = model.buckets(a, b, c).map(|i| i as u32);
             (a, b) = (b, c);
-        }
+            n
+        }));
         (self.a, self.b) = (a, b);
     }
 
@@ -278,21 +275,21 @@ impl Accumulator {
     fn count(&mut self, model: &ToneModel, c: u64) {
         // Indexes fit in u32: the table has at most 2^24 weights (`parse`).
         self.buckets
-            .extend(model.buckets(self.a, self.b, c).map(|i| i as u32));
+            .push(model.buckets(self.a, self.b, c).map(|i| i as u32));
         (self.a, self.b) = (self.b, c);
     }
 
     /// How many chars were counted (a whitespace run is one).
     pub fn chars(&self) -> usize {
-        self.buckets.len() / 3
+        self.buckets.len()
     }
 
     pub fn logit(&self, model: &ToneModel) -> f32 {
         if self.buckets.is_empty() {
             return 0.0;
         }
-        let sum = model.weights.sum(&self.buckets);
-        let n = self.buckets.len() as u32;
+        let sum = model.weights.sum(self.buckets.as_flattened());
+        let n = 3 * self.buckets.len() as u32;
         model.bias + model.scale * sum as f32 / (n as f32).sqrt()
     }
 }
