@@ -20,6 +20,7 @@
 //! hundred words, not twenty thousand.
 
 use crate::classify::alphabet::Alphabet;
+use crate::classify::normalize::HanTable;
 use std::sync::Arc;
 
 /// A slot's `check` when no node owns it.
@@ -150,6 +151,8 @@ impl Trie {
 /// The terms and the tone words, over one alphabet.
 pub(super) struct Dictionary {
     alphabet: Alphabet,
+    /// How the fold's Han runs fold each Han char and code it in `alphabet`.
+    han: HanTable,
     terms: Trie,
     tone: Arc<Trie>,
 }
@@ -161,6 +164,7 @@ impl Dictionary {
         Dictionary {
             terms: Trie::new(&[], &alphabet),
             tone: Arc::new(Trie::new(tone, &alphabet)),
+            han: HanTable::new(|c| alphabet.code(c)),
             alphabet,
         }
     }
@@ -172,6 +176,7 @@ impl Dictionary {
         Dictionary {
             terms: Trie::new(terms, &alphabet),
             tone: tone.tone.clone(),
+            han: HanTable::new(|c| alphabet.code(c)),
             alphabet,
         }
     }
@@ -181,6 +186,11 @@ impl Dictionary {
     pub fn encode(&self, text: &str, out: &mut Vec<u32>) {
         out.reserve(text.len() / 2);
         out.extend(text.chars().map(|c| self.alphabet.code(c)));
+    }
+
+    /// The fold's table of Han chars with their codes.
+    pub fn han(&self) -> &HanTable {
+        &self.han
     }
 
     /// The code of one char (0 for a char in no word).

@@ -83,20 +83,53 @@ impl Normalized {
 /// chars while they are made instead of decoding the text again afterwards. A contextual
 /// char (`CONTEXTUAL`) is final once its next neighbour is known, so it comes one push
 /// late.
-pub(crate) trait FoldReader {
+///
+/// Runs of plain Han chars take a faster way ([`HanTable`]) and are handed to
+/// [`FoldReader::read_han`] a piece at a time, with each char's code from the reader's
+/// table, `'h` being how long that table lives.
+pub(crate) trait FoldReader<'h> {
     fn read(&mut self, c: char, byte: usize);
+
+    /// The table the fold's Han runs take each char's simplified form and code from; the
+    /// codes are those the reader reads ([`HanTable::plain`]'s are all 0).
+    fn han(&self) -> &'h HanTable {
+        HanTable::plain()
+    }
+
+    /// [`FoldReader::read`] of each char of a run of chars of the Han block
+    /// (U+4E00..U+9FFF), the first at byte `byte`, each three bytes long; with their
+    /// codes in [`FoldReader::han`]'s table.
+    #[inline(always)]
+    fn read_han(&mut self, run: HanRun<'_>, byte: usize) {
+        for (k, c) in run.chars().enumerate() {
+            self.read(c, byte + 3 * k);
+        }
+    }
 }
 
 /// No reader: the fold alone.
-impl FoldReader for () {
+impl FoldReader<'static> for () {
     #[inline(always)]
     fn read(&mut self, _: char, _: usize) {}
+
+    #[inline(always)]
+    fn read_han(&mut self, _: HanRun<'_>, _: usize) {}
 }
 
-impl<T: FoldReader> FoldReader for &mut T {
+impl<'h, T: FoldReader<'h>> FoldReader<'h> for &mut T {
     #[inline(always)]
     fn read(&mut self, c: char, byte: usize) {
         (**self).read(c, byte);
+    }
+
+    #[inline(always)]
+    fn han(&self) -> &'h HanTable {
+        (**self).han()
+    }
+
+    #[inline(always)]
+    fn read_han(&mut self, run: HanRun<'_>, byte: usize) {
+        (**self).read_han(run, byte);
     }
 }
 
@@ -113,7 +146,7 @@ struct Simplifier<'t, R> {
     reader: R,
 }
 
-impl<R: FoldReader> Simplifier<'_, R> {
+impl<'h, R: FoldReader<'h>> Simplifier<'_, R> {
     #[inline]
     fn push(&mut self, text: &mut String, c: char) {
         let entry = self.table.entry(c);
@@ -136,7 +169,13 @@ impl<R: FoldReader> Simplifier<'_, R> {
             self.held = Some((text.len(), self.prev_raw, c));
             text.push(c);
         } else {
-            let converted = char::from_u32(entry & CHAR_BITS).unwrap_or(c);
+            // A `FOLDED` entry's char is what the fold makes of `c`, not what `c`
+            // simplifies to: `c` simplifies to itself.
+            let converted = if entry & FOLDED != 0 {
+                c
+            } else {
+                char::from_u32(entry & CHAR_BITS).unwrap_or(c)
+            };
             self.reader.read(converted, text.len());
             text.push(converted);
         }
@@ -149,8 +188,9 @@ impl<R: FoldReader> Simplifier<'_, R> {
     #[inline(always)]
     fn push_plain(&mut self, text: &mut String, c: char, entry: u32) {
         debug_assert!(!self.open() && entry & CONTEXTUAL_CHAR == 0);
-        self.prev_raw = Some(c);
         let converted = char::from_u32(entry & CHAR_BITS).unwrap_or(c);
+        // What push would have been given: `c` folded (NFKC, lower case) first.
+        self.prev_raw = Some(if entry & FOLDED != 0 { converted } else { c });
         self.reader.read(converted, text.len());
         text.push(converted);
     }
@@ -199,7 +239,7 @@ struct Tail<'t, const SPANS: bool, R> {
     toned: bool,
 }
 
-impl<const SPANS: bool, R: FoldReader> Tail<'_, SPANS, R> {
+impl<'h, const SPANS: bool, R: FoldReader<'h>> Tail<'_, SPANS, R> {
     #[inline]
     fn emit(&mut self, c: char, span: (u32, u32)) {
         self.simplifier.push(&mut self.text, c);
@@ -226,6 +266,97 @@ impl<const SPANS: bool, R: FoldReader> Tail<'_, SPANS, R> {
         if SPANS {
             self.spans.push(span);
         }
+    }
+
+    /// Whether no whitespace run, `(` or contextual char waits: a char that folds to
+    /// itself can go straight to the simplifier.
+    #[inline(always)]
+    fn clear(&self) -> bool {
+        self.space.is_none() && self.paren.is_empty() && !self.simplifier.open()
+    }
+
+    /// Folds the run of plain Han chars that starts at byte `start` of `original` with
+    /// `first` (a char of the Han block), while the tail is [`Tail::clear`]: one read of
+    /// `han` a char gives the char it simplifies to and its code, and nothing else is
+    /// looked at — a Han char is no space, `(`, entity or mark, so none of the fold's
+    /// other steps has anything to do until the run ends. The chars that stay as they
+    /// are, most of them, are copied to the text in one piece when the run ends or a char
+    /// converts; the reader gets the chars' table entries a piece at a time, so that its
+    /// own loop over them keeps its state in registers. A char that converts by its
+    /// neighbours, one that converts to a char out of the block, and one followed by a
+    /// combining mark end the run (the general way takes them). `pos` is the char offset
+    /// of `first` in `original`, moved past the run. Returns the byte offset where the run
+    /// ends, `start` if it took no char.
+    #[inline(never)]
+    fn han_run(
+        &mut self,
+        han: &HanTable,
+        original: &str,
+        start: usize,
+        first: char,
+        pos: &mut u32,
+    ) -> usize {
+        const PIECE: usize = 64;
+        let bytes = original.as_bytes();
+        let marks = self.simplifier.table;
+        let mut piece = [0u32; PIECE];
+        let mut k = 0;
+        // Every char of the run is three bytes in and three bytes out (the block's chars
+        // simplify to chars of the block, or end the run): the piece's first char is at
+        // byte `piece_at` of the folded text.
+        let mut piece_at = self.text.len();
+        let mut copied = start; // bytes [copied, i) of the run are still to be copied
+        let mut i = start;
+        let mut cp = first as u32;
+        let mut p = *pos;
+        loop {
+            let e = han.entry(cp);
+            if e & HAN_SLOW != 0 {
+                break;
+            }
+            let j = i + 3;
+            // The next char's code point if it is of the block, else 0.
+            let next = han_at(bytes, j);
+            if next == 0 && char_at(bytes, j).is_some_and(|(n, _)| marks.is_mark(n)) {
+                break; // NFKC'd together with its marks, the general way
+            }
+            let to = HAN_START + (e >> HAN_CHAR_SHIFT);
+            if to != cp {
+                self.text.push_str(&original[copied..i]);
+                self.text
+                    .push(char::from_u32(to).unwrap_or(char::REPLACEMENT_CHARACTER));
+                copied = j;
+            }
+            if SPANS {
+                self.spans.push((p, p + 1));
+            }
+            p += 1;
+            piece[k] = e;
+            k += 1;
+            if k == PIECE {
+                self.simplifier.reader.read_han(HanRun(&piece), piece_at);
+                piece_at += 3 * PIECE;
+                k = 0;
+            }
+            i = j;
+            if next == 0 {
+                break;
+            }
+            cp = next;
+        }
+        if i > start {
+            if k > 0 {
+                self.simplifier
+                    .reader
+                    .read_han(HanRun(&piece[..k]), piece_at);
+            }
+            self.text.push_str(&original[copied..i]);
+            // The raw char before the next one (a contextual char's neighbour).
+            let last = char_at(bytes, i - 3).map(|(c, _)| c);
+            self.simplifier.prev_raw = last;
+            *pos = p;
+        }
+        i
     }
 
     #[inline]
@@ -328,10 +459,10 @@ pub fn normalize_text(original: &str) -> String {
 /// folds item after item, handing every folded char to `reader` as it is made (see
 /// [`FoldReader`]): the chars it gets, with their byte offsets, are those of the text it
 /// returns.
-pub(crate) fn normalize_text_reading(
+pub(crate) fn normalize_text_reading<'h>(
     original: &str,
     buffer: String,
-    reader: &mut impl FoldReader,
+    reader: &mut impl FoldReader<'h>,
 ) -> String {
     fold::<false, true, _>(original, buffer, reader).0
 }
@@ -354,12 +485,13 @@ pub fn fold_pattern(pattern: &str) -> String {
 /// Steps 1–3: entities, NFKC, lower-case; each output char with its original char range
 /// goes straight on to steps 4–6. `FAST` takes the table's fast path for `SIMPLE` chars;
 /// the tests compare it with the way every char went before the table (`FAST = false`).
-fn fold<const SPANS: bool, const FAST: bool, R: FoldReader>(
+fn fold<'h, const SPANS: bool, const FAST: bool, R: FoldReader<'h>>(
     original: &str,
     mut text: String,
     reader: R,
 ) -> (String, Vec<(u32, u32)>, R) {
     let table = fold_table();
+    let han = reader.han();
     text.clear();
     text.reserve(original.len());
     let mut tail = Tail::<SPANS, R> {
@@ -385,6 +517,15 @@ fn fold<const SPANS: bool, const FAST: bool, R: FoldReader>(
     let mut pos: u32 = 0; // its char offset
     let mut current = char_at(bytes, 0);
     while let Some((c, len)) = current {
+        if FAST && in_han_block(c) && out.clear() {
+            // Most chars: a run of Han chars, folded in one go.
+            let end = out.han_run(han, original, at, c, &mut pos);
+            if end > at {
+                at = end;
+                current = char_at(bytes, at);
+                continue;
+            }
+        }
         let entry = table.entry(c);
         let next = char_at(bytes, at + len);
         // A base char followed by combining marks is NFKC'd as a whole (below).
@@ -464,7 +605,11 @@ fn char_at(bytes: &[u8], at: usize) -> Option<(char, usize)> {
 
 /// NFKC and lower-case one char (without combining marks after it).
 #[inline]
-fn fold_one<const S: bool, R: FoldReader>(c: char, span: (u32, u32), out: &mut Tail<'_, S, R>) {
+fn fold_one<'h, const S: bool, R: FoldReader<'h>>(
+    c: char,
+    span: (u32, u32),
+    out: &mut Tail<'_, S, R>,
+) {
     fold_char(c, |d| out.feed(d, span));
 }
 
@@ -489,7 +634,11 @@ fn fold_char(c: char, mut to: impl FnMut(char)) {
 }
 
 #[inline]
-fn push_lower<const S: bool, R: FoldReader>(c: char, span: (u32, u32), out: &mut Tail<'_, S, R>) {
+fn push_lower<'h, const S: bool, R: FoldReader<'h>>(
+    c: char,
+    span: (u32, u32),
+    out: &mut Tail<'_, S, R>,
+) {
     lower(c, |l| out.feed(l, span));
 }
 
@@ -565,9 +714,13 @@ const CONTEXTUAL: &[char] = &[
 
 /// In a [`FoldTable`] entry: the char the entry's char simplifies to (fast2s, on its own).
 const CHAR_BITS: u32 = (1 << 21) - 1;
-/// The char folds to itself (NFKC, lower case) and steps 4–6 pass it through when no
-/// whitespace run or `(` is waiting: not whitespace, zero-width, `(` or `&`.
+/// The char folds to itself (NFKC, lower case), or with `FOLDED` to one other char, and
+/// steps 4–6 pass it through when no whitespace run or `(` is waiting: not whitespace,
+/// zero-width, `(` or `&`.
 const SIMPLE: u32 = 1 << 31;
+/// With `SIMPLE`: the char is not itself but folds (NFKC, lower case) to the one char in
+/// `CHAR_BITS`, which simplifies to itself; the simplifier is given that char.
+const FOLDED: u32 = 1 << 28;
 /// The char has a canonical combining class other than 0: it joins the char before it
 /// for NFKC.
 const MARK: u32 = 1 << 30;
@@ -597,6 +750,9 @@ impl FoldTable {
         let mut table = Vec::with_capacity(0x10000);
         let mut buf = String::with_capacity(4);
         let mut folded = Vec::with_capacity(4);
+        let mut one_of = Vec::new();
+        // Chars that steps 4–6 pass through when nothing waits.
+        let passes = |c: char| !is_space(c) && !is_zero_width(c) && c != '(';
         for cp in 0u32..0x10000 {
             let Some(c) = char::from_u32(cp) else {
                 table.push(0); // a surrogate: no char has it
@@ -621,10 +777,24 @@ impl FoldTable {
             }
             folded.clear();
             fold_char(c, |d| folded.push(d));
-            if folded == [c] && !is_space(c) && !is_zero_width(c) && c != '(' && c != '&' {
+            if folded == [c] && passes(c) && c != '&' {
                 entry |= SIMPLE;
             }
             table.push(entry);
+            if let [d] = folded[..] {
+                if d != c && passes(c) && c != '&' && passes(d) {
+                    one_of.push((cp, d));
+                }
+            }
+        }
+        // A char that NFKC or lower case make another single char (`，` `Ａ` `B`), which
+        // steps 4–6 pass through and which simplifies to itself on its own: the same fast
+        // path, to that char.
+        for (cp, d) in one_of {
+            let to = table.get(d as usize).copied().unwrap_or(d as u32);
+            if to & (CHAR_BITS | CONTEXTUAL_CHAR) == d as u32 {
+                table[cp as usize] = (table[cp as usize] & MARK) | d as u32 | SIMPLE | FOLDED;
+            }
         }
         let mut same_han = vec![0u64; HAN_LEN.div_ceil(64) as usize];
         for i in 0..HAN_LEN {
@@ -664,6 +834,120 @@ impl FoldTable {
             Some(&e) => e & MARK != 0,
             None => canonical_combining_class(c) != 0,
         }
+    }
+}
+
+/// Whether `c` is in the block of CJK Unified Ideographs (U+4E00..U+9FFF).
+#[inline(always)]
+fn in_han_block(c: char) -> bool {
+    (c as u32).wrapping_sub(HAN_START) < HAN_LEN
+}
+
+/// The char of the Han block whose UTF-8 starts at byte `at` of `bytes`, as a code
+/// point; 0 if none does.
+#[inline(always)]
+fn han_at(bytes: &[u8], at: usize) -> u32 {
+    let Some(&[b0, b1, b2]) = bytes.get(at..).and_then(|s| s.first_chunk::<3>()) else {
+        return 0;
+    };
+    let cp = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+    if b0 & 0xF0 == 0xE0 && cp.wrapping_sub(HAN_START) < HAN_LEN {
+        cp
+    } else {
+        0
+    }
+}
+
+/// In a [`HanTable`] entry: the char's code in the reader's alphabet.
+const HAN_CODE: u32 = 0xFFFF;
+/// In a [`HanTable`] entry: where the char it simplifies to is, as an offset in the block.
+const HAN_CHAR_SHIFT: u32 = 16;
+/// In a [`HanTable`] entry: the char ends a Han run (it converts by its neighbours, to a
+/// char outside the block, or its code does not fit in `HAN_CODE`).
+const HAN_SLOW: u32 = 1 << 31;
+
+/// A piece of a run of Han chars, as the fold hands it to a reader
+/// ([`FoldReader::read_han`]): each char's [`HanTable`] entry.
+#[derive(Clone, Copy)]
+pub(crate) struct HanRun<'r>(&'r [u32]);
+
+impl<'r> HanRun<'r> {
+    /// How many chars.
+    #[inline(always)]
+    pub(crate) fn len(self) -> usize {
+        self.0.len()
+    }
+
+    /// Each char's code in the table's alphabet.
+    #[inline(always)]
+    pub(crate) fn codes(self) -> impl ExactSizeIterator<Item = u32> + 'r {
+        self.0.iter().map(|&e| e & HAN_CODE)
+    }
+
+    /// Each (folded) char, as a code point of the Han block.
+    #[inline(always)]
+    pub(crate) fn code_points(self) -> impl ExactSizeIterator<Item = u32> + 'r {
+        self.0.iter().map(|&e| HAN_START + (e >> HAN_CHAR_SHIFT))
+    }
+
+    /// Each (folded) char.
+    #[inline(always)]
+    pub(crate) fn chars(self) -> impl ExactSizeIterator<Item = char> + 'r {
+        self.code_points()
+            .map(|cp| char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
+
+    /// The last char.
+    #[inline(always)]
+    pub(crate) fn last(self) -> Option<char> {
+        let cp = HAN_START + (self.0.last()? >> HAN_CHAR_SHIFT);
+        char::from_u32(cp)
+    }
+}
+
+/// For each char of the Han block (U+4E00..U+9FFF, 20,992 chars; most chars of any
+/// Chinese text), in one `u32`: the char it simplifies to and that char's code in a
+/// reader's alphabet, or `HAN_SLOW`. A Han char otherwise takes three lookups in three
+/// tables (the fold's, the alphabet's, and the hashing of the model): here the first two
+/// are one read of an 82 KiB table. Built from the [`FoldTable`] and the reader's own
+/// code function, so it cannot disagree with either; a dictionary keeps one for its
+/// alphabet.
+pub(crate) struct HanTable {
+    entries: Box<[u32]>,
+}
+
+impl HanTable {
+    /// The table for a reader whose code of a (folded) char is `code(c)`.
+    pub(crate) fn new(code: impl Fn(char) -> u32) -> HanTable {
+        let table = fold_table();
+        let entries = (HAN_START..HAN_START + HAN_LEN)
+            .map(|cp| {
+                let e = char::from_u32(cp).map_or(0, |c| table.entry(c));
+                let to = e & CHAR_BITS;
+                let code = char::from_u32(to).map_or(u32::MAX, &code);
+                let plain = e & (SIMPLE | FOLDED | MARK | CONTEXTUAL_CHAR) == SIMPLE
+                    && to.wrapping_sub(HAN_START) < HAN_LEN
+                    && code <= HAN_CODE;
+                if plain {
+                    ((to - HAN_START) << HAN_CHAR_SHIFT) | code
+                } else {
+                    HAN_SLOW
+                }
+            })
+            .collect();
+        HanTable { entries }
+    }
+
+    /// The table of a fold without a reader: every code 0.
+    pub(crate) fn plain() -> &'static HanTable {
+        static PLAIN: std::sync::OnceLock<HanTable> = std::sync::OnceLock::new();
+        PLAIN.get_or_init(|| HanTable::new(|_| 0))
+    }
+
+    /// The entry of `cp`, a char of the block.
+    #[inline(always)]
+    fn entry(&self, cp: u32) -> u32 {
+        self.entries[(cp - HAN_START) as usize]
     }
 }
 
@@ -807,9 +1091,23 @@ mod tests {
             assert_eq!(table.is_mark(c), e & MARK != 0, "U+{cp:04X}");
             if e & SIMPLE != 0 {
                 // Checked by the general route, not by the fold's own shortcuts.
-                assert!(std::iter::once(c).nfkc().eq([c]), "U+{cp:04X}");
-                assert!(c.to_lowercase().eq([c]), "U+{cp:04X}");
-                assert!(!is_space(c) && !is_zero_width(c) && c != '(' && c != '&');
+                let to = if e & FOLDED != 0 {
+                    char::from_u32(e & CHAR_BITS).unwrap_or_default()
+                } else {
+                    c
+                };
+                let folded = std::iter::once(c).nfkc().flat_map(char::to_lowercase);
+                assert!(folded.eq([to]), "U+{cp:04X}");
+                for c in [c, to] {
+                    assert!(!is_space(c) && !is_zero_width(c) && c != '(', "U+{cp:04X}");
+                }
+                assert_ne!(c, '&');
+                if e & FOLDED != 0 {
+                    assert_ne!(c, to, "U+{cp:04X}");
+                    assert_eq!(table.entry(to) & (CHAR_BITS | CONTEXTUAL_CHAR), to as u32);
+                }
+            } else {
+                assert_eq!(e & FOLDED, 0, "U+{cp:04X}");
             }
         }
         // The Han bitmap says what the entries say.
@@ -817,12 +1115,22 @@ mod tests {
             let c = char::from_u32(cp).unwrap_or_default();
             assert_eq!(table.entry(c), table.entries[cp as usize], "U+{cp:04X}");
         }
-        // The chars the fast path exists for; full-width punctuation is not among them
-        // (NFKC makes `，` a `,`).
+        // The chars the fast path exists for: as they are, or folded to one char (NFKC
+        // makes `，` a `,`); not those that fold to several, to a space or to `(`.
         for c in "景区發生踩踏。、“”《》「」abc123-".chars() {
-            assert!(table.entry(c) & SIMPLE != 0, "{c}");
+            assert!(table.entry(c) & (SIMPLE | FOLDED) == SIMPLE, "{c}");
         }
-        for c in "，；：！？…ABＡ１　 \u{200B}(&".chars() {
+        for (c, to) in [
+            ('，', ','),
+            ('；', ';'),
+            ('！', '!'),
+            ('A', 'a'),
+            ('Ａ', 'a'),
+            ('１', '1'),
+        ] {
+            assert_eq!(table.entry(c), to as u32 | SIMPLE | FOLDED, "{c}");
+        }
+        for c in "…　 \u{200B}(（&".chars() {
             assert!(table.entry(c) & SIMPLE == 0, "{c:?}");
         }
     }
@@ -835,7 +1143,7 @@ mod tests {
             "景", "區", "發", "乾", "著", "於", "兒", "，", "。", "、", "“", "”", "（", "）", "(",
             ")", "pán", "pan", "A", "b", "Ｃ", "１", " ", "\u{3000}", "\n", "\u{200B}", "\u{301}",
             "\u{3099}", "e", "&amp;", "&#21306;", "&bogus;", "&", "𠀀", "ﬁ", "Ⅻ", "ｶ", "\u{FF9E}",
-            "ß", "İ", "Σ",
+            "ß", "İ", "Σ", "；", "！", "？", "＆", "Ｉ", "＂", "丽",
         ];
         crate::classify::random_texts(&pieces, 3000, 24, 0x9E37_79B9_7F4A_7C15)
     }
@@ -861,7 +1169,7 @@ mod tests {
     #[derive(Default)]
     struct Recorder(Vec<(usize, char)>);
 
-    impl FoldReader for Recorder {
+    impl FoldReader<'static> for Recorder {
         fn read(&mut self, c: char, byte: usize) {
             self.0.push((byte, c));
         }
@@ -881,6 +1189,103 @@ mod tests {
         }
     }
 
+    /// A code for every char, as an alphabet would give (any function will do).
+    fn code_of(c: char) -> u32 {
+        (c as u32).wrapping_mul(7) % 1000
+    }
+
+    #[test]
+    fn the_han_table_says_what_the_fold_table_and_the_codes_say() {
+        let han = HanTable::new(code_of);
+        let fold = fold_table();
+        let mut slow = Vec::new();
+        for cp in HAN_START..HAN_START + HAN_LEN {
+            let c = char::from_u32(cp).unwrap_or_default();
+            let (e, f) = (han.entry(cp), fold.entry(c));
+            let to = f & CHAR_BITS;
+            if e & HAN_SLOW != 0 {
+                assert!(
+                    f & CONTEXTUAL_CHAR != 0 || !(HAN_START..HAN_START + HAN_LEN).contains(&to)
+                );
+                slow.push(c);
+                continue;
+            }
+            assert_eq!(f & (SIMPLE | MARK | CONTEXTUAL_CHAR), SIMPLE, "U+{cp:04X}");
+            assert_eq!(HAN_START + (e >> HAN_CHAR_SHIFT), to, "U+{cp:04X}");
+            assert_eq!(
+                e & HAN_CODE,
+                code_of(char::from_u32(to).unwrap_or_default())
+            );
+        }
+        // The contextual chars of the block end a run; nearly every other char is in one.
+        let contextual: Vec<char> = CONTEXTUAL
+            .iter()
+            .copied()
+            .filter(|&c| in_han_block(c))
+            .collect();
+        assert!(contextual.iter().all(|c| slow.contains(c)), "{slow:?}");
+        assert!(slow.len() < 40, "{slow:?}");
+    }
+
+    /// Records what the fold hands on, with the codes of its own Han table.
+    struct Coder<'h> {
+        han: &'h HanTable,
+        seen: Vec<(usize, char, u32)>,
+    }
+
+    impl<'h> FoldReader<'h> for Coder<'h> {
+        fn read(&mut self, c: char, byte: usize) {
+            self.seen.push((byte, c, code_of(c)));
+        }
+
+        fn han(&self) -> &'h HanTable {
+            self.han
+        }
+
+        fn read_han(&mut self, run: HanRun<'_>, byte: usize) {
+            let chars = run.chars().zip(run.codes());
+            for (k, (c, code)) in chars.enumerate() {
+                self.seen.push((byte + 3 * k, c, code));
+            }
+            assert_eq!(run.last(), run.chars().last());
+        }
+    }
+
+    #[test]
+    fn han_runs_hand_on_each_char_with_its_code() {
+        let han = HanTable::new(code_of);
+        let mut texts = random_texts();
+        // Runs longer than the piece the fold hands on at once, broken by chars that
+        // convert, by contextual chars, by marks, at the ends.
+        let run: String = "景区發生踩踏".repeat(30);
+        texts.extend([
+            run.clone(),
+            format!("{run}乾{run}"),
+            format!("a{run}\u{301}{run}。"),
+            format!("區{run}著"),
+            "乾".repeat(70),
+        ]);
+        for text in texts {
+            let mut coder = Coder {
+                han: &han,
+                seen: Vec::new(),
+            };
+            let folded = normalize_text_reading(&text, String::from("left over"), &mut coder);
+            assert_eq!(folded, normalize_text(&text), "{text:?}");
+            let want: Vec<(usize, char, u32)> = folded
+                .char_indices()
+                .map(|(b, c)| (b, c, code_of(c)))
+                .collect();
+            assert_eq!(coder.seen, want, "{text:?}");
+            // And the general way, char by char, folds the same.
+            assert_eq!(
+                fold::<true, true, _>(&text, String::new(), ()),
+                fold::<true, false, _>(&text, String::new(), ()),
+                "{text:?}"
+            );
+        }
+    }
+
     #[test]
     fn table_conversion_agrees_with_fast2s() {
         let sample =
@@ -889,6 +1294,8 @@ mod tests {
         let mut ours = sample.to_string();
         to_simplified(&mut ours);
         assert_eq!(ours, fast2s::convert(sample));
+        // Patterns are only simplified: full-width forms and case stay.
+        assert_eq!(fold_pattern("景區，ＡB（"), "景区，ＡB（");
         for part in sample.split('，') {
             assert_eq!(normalize(part).text, fast2s::convert(part), "{part}");
         }

@@ -38,7 +38,9 @@ pub use model::{Fragment, ToneModel};
 use model::Accumulator;
 
 use crate::classify::dictionary::{Dictionary, ToneHit};
-use crate::classify::normalize::{normalize, normalize_term, normalize_text, FoldReader};
+use crate::classify::normalize::{
+    normalize, normalize_term, normalize_text, FoldReader, HanRun, HanTable,
+};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -919,7 +921,7 @@ pub(super) struct ToneReader<'a> {
     sentence_char: usize,
 }
 
-impl FoldReader for ToneReader<'_> {
+impl<'a> FoldReader<'a> for ToneReader<'a> {
     #[inline(always)]
     fn read(&mut self, c: char, b: usize) {
         let n = self.n;
@@ -932,6 +934,21 @@ impl FoldReader for ToneReader<'_> {
             return;
         }
         self.mark(c, b, n);
+    }
+
+    fn han(&self) -> &'a HanTable {
+        self.dictionary.han()
+    }
+
+    /// What `read` does with each char of a run of Han chars, their codes given.
+    #[inline(always)]
+    fn read_han(&mut self, run: HanRun<'_>, _: usize) {
+        self.n += run.len();
+        self.codes.extend(run.codes());
+        self.reading.model.push_han(self.model, run.code_points());
+        if let Some(c) = run.last() {
+            self.prev = c;
+        }
     }
 }
 
