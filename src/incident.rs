@@ -516,32 +516,78 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
     let due = store
         .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
+    let mut each = OneByOne::default();
     for d in &due {
-        let snap = Snapshot::read(store, &mut tx, config, d.incident_id, now).await?;
-        let again = d.breach_mailed_at.is_some();
-        let step = if again {
-            EStep::RepeatBreach
-        } else {
-            EStep::Breach
-        };
-        alert(store, &mut tx, config, snap.audience(step), now, |to| {
-            mail::breached(&snap.view(), d, again, to)
-        })
-        .await?;
-        store.mark_breach_mailed(&mut tx, d.id, secs(now)).await?;
-        record_own(
-            store,
-            &mut tx,
-            d.incident_id,
-            now,
-            ActionKind::Escalated,
-            d.kind.as_str(),
-        )
-        .await?;
-        tracing::warn!(incident_id = d.incident_id.0, deadline = %d.kind, "deadline missed; leaders mailed");
+        store.begin_one(&mut tx).await?;
+        let done = breach(store, &mut tx, config, d, now).await.map(|()| true);
+        each.settle(store, &mut tx, d, done).await?;
     }
     tx.commit().await?;
-    Ok(due.len())
+    each.into_result()
+}
+
+/// Mails the escalation of one missed deadline and records it.
+async fn breach(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    d: &crate::store::DeadlineRow,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let snap = Snapshot::read(store, tx, config, d.incident_id, now).await?;
+    let again = d.breach_mailed_at.is_some();
+    let step = if again {
+        EStep::RepeatBreach
+    } else {
+        EStep::Breach
+    };
+    alert(store, tx, config, snap.audience(step), now, |to| {
+        mail::breached(&snap.view(), d, again, to)
+    })
+    .await?;
+    store.mark_breach_mailed(tx, d.id, secs(now)).await?;
+    let kind = d.kind.as_str();
+    record_own(store, tx, d.incident_id, now, ActionKind::Escalated, kind).await?;
+    tracing::warn!(incident_id = d.incident_id.0, deadline = %d.kind, "deadline missed; leaders mailed");
+    Ok(())
+}
+
+/// The outcome of a timed step done one deadline at a time, each in a savepoint of the
+/// step's transaction: a deadline whose incident cannot be read or mailed is taken back
+/// and named, and the others' mail still goes out (one bad row must not silence every
+/// escalation). The step then fails with the first such error, for the log and /healthz.
+#[derive(Default)]
+struct OneByOne {
+    done: usize,
+    failed: Option<anyhow::Error>,
+}
+
+impl OneByOne {
+    async fn settle(
+        &mut self,
+        store: &Store,
+        tx: &mut Tx,
+        d: &crate::store::DeadlineRow,
+        done: Result<bool>,
+    ) -> Result<()> {
+        match done {
+            Ok(counted) => {
+                store.keep_one(tx).await?;
+                self.done += usize::from(counted);
+            }
+            Err(e) => {
+                store.undo_one(tx).await?;
+                let e = e.context(format!("incident #{} ({} deadline)", d.incident_id, d.kind));
+                tracing::debug!(error = %format!("{e:#}"), "skipped; the other deadlines go on");
+                self.failed.get_or_insert(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn into_result(self) -> Result<usize> {
+        self.failed.map_or(Ok(self.done), Err)
+    }
 }
 
 /// Reminds the duty officer before each deadline, at the configured offsets; returns how
@@ -593,24 +639,29 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     }
     let mut tx = store.begin().await?;
     let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
-    let mut sent = 0;
+    let mut each = OneByOne::default();
     for dl in &upcoming {
-        let snap = Snapshot::read(store, &mut tx, config, dl.incident_id, now).await?;
-        let left = dl.due_at - secs(now);
-        let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
-            continue;
-        };
-        let who = snap.audience(EStep::Reminder);
-        alert(store, &mut tx, config, who, now, |to| {
-            mail::reminder(&snap.view(), dl, to)
-        })
-        .await?;
-        store.mark_reminded(&mut tx, dl.id, offset).await?;
-        tracing::info!(incident_id = dl.incident_id.0, deadline = %dl.kind, left_s = left, "deadline reminder queued");
-        sent += 1;
+        store.begin_one(&mut tx).await?;
+        let done = async {
+            let snap = Snapshot::read(store, &mut tx, config, dl.incident_id, now).await?;
+            let left = dl.due_at - secs(now);
+            let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
+                return Ok(false);
+            };
+            let who = snap.audience(EStep::Reminder);
+            alert(store, &mut tx, config, who, now, |to| {
+                mail::reminder(&snap.view(), dl, to)
+            })
+            .await?;
+            store.mark_reminded(&mut tx, dl.id, offset).await?;
+            tracing::info!(incident_id = dl.incident_id.0, deadline = %dl.kind, left_s = left, "deadline reminder queued");
+            Ok(true)
+        }
+        .await;
+        each.settle(store, &mut tx, dl, done).await?;
     }
     tx.commit().await?;
-    Ok(sent)
+    each.into_result()
 }
 
 /// Mails the leaders about incidents nobody acknowledged within `unacknowledged_after`,

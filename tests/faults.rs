@@ -883,4 +883,32 @@ async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Op
     s.clock.advance(ChronoDuration::minutes(10));
     assert!(d.housekeeping().await.is_err());
     assert_eq!(d.store.outbox().await.unwrap().len(), 2);
+
+    // Inside one step, too: both incidents' 5-hour release deadlines pass. #1 cannot be
+    // read, so its breach is skipped and named; #2's leaders are still told.
+    s.clock.advance(ChronoDuration::hours(5));
+    let e = d.housekeeping().await.unwrap_err();
+    let mail = d.store.outbox().await.unwrap();
+    let breaches: Vec<&str> = mail
+        .iter()
+        .filter(|m| m.subject.contains("时限已过"))
+        .map(|m| m.subject.as_str())
+        .collect();
+    assert!(
+        breaches.iter().any(|s| s.contains("#2")),
+        "#2's breach is mailed: {breaches:?} ({e:#})"
+    );
+    assert!(!breaches.iter().any(|s| s.contains("#1")), "{breaches:?}");
+    assert_eq!(sent(&mail), mail.len(), "and sent: {mail:#?}");
+    let actions = d
+        .store
+        .actions_of(yuqing::vocab::ids::IncidentId(2))
+        .await
+        .unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.action == yuqing::vocab::action::ActionKind::Escalated),
+        "{actions:#?}"
+    );
 }

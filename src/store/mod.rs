@@ -161,6 +161,28 @@ impl Store {
     }
 
     /// Starts a write transaction holding the write lock.
+    /// Marks where the work on one incident starts inside `tx`, so that
+    /// [`Store::undo_one`] can take back that work alone when it fails and the rest of the
+    /// transaction goes on (an SQL savepoint; SQLite and PostgreSQL alike).
+    pub async fn begin_one(&self, tx: &mut Tx) -> Result<()> {
+        query::execute(&mut **tx, "SAVEPOINT one_incident", ()).await?;
+        Ok(())
+    }
+
+    /// Keeps the work since [`Store::begin_one`].
+    pub async fn keep_one(&self, tx: &mut Tx) -> Result<()> {
+        query::execute(&mut **tx, "RELEASE SAVEPOINT one_incident", ()).await?;
+        Ok(())
+    }
+
+    /// Takes back the work since [`Store::begin_one`] (on PostgreSQL this also ends the
+    /// failed state a statement's error leaves the transaction in).
+    pub async fn undo_one(&self, tx: &mut Tx) -> Result<()> {
+        query::execute(&mut **tx, "ROLLBACK TO SAVEPOINT one_incident", ()).await?;
+        query::execute(&mut **tx, "RELEASE SAVEPOINT one_incident", ()).await?;
+        Ok(())
+    }
+
     pub async fn begin(&self) -> Result<Tx> {
         let mut tx = self
             .pool
