@@ -40,9 +40,12 @@ pub enum UserCommand {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Change a user's role; it holds from their next request on. Also repairs a user whose
-    /// stored role the console does not know.
+    /// Change a user's role, from their next request on.
+    ///
+    /// Also repairs a user whose stored role the console does not know (a row edited by
+    /// hand, or written by a newer version).
     Role {
+        /// The login name (see `yuqing user list`).
         name: String,
         /// duty, leader or operator (see `yuqing user add --help`).
         role: String,
