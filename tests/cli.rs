@@ -194,7 +194,7 @@ async fn item_ids_merge_reasons_and_exit_codes(backend: Option<String>) {
         items.starts_with("编号\t抓取时间（Asia/Shanghai, UTC+08:00）\t来源\t"),
         "{items}"
     );
-    assert!(line.ends_with("\t景区安全\t负面 -0.94"), "{items}");
+    assert!(line.ends_with("\t景区安全\t负面 -0.93"), "{items}");
     // One shape of an item in JSON: `items --json` and `incident show --json` give the
     // same object, apart from the search's marks and the evidence.
     let (listed, _) = text(&yq(&sc, &["items", "--since", "2026-11-01", "--json"]));
