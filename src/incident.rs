@@ -628,8 +628,13 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut pending = false;
     let (from, until) = (secs(now), secs(now) + horizon);
     for dl in store.upcoming_deadlines(store.pool(), from, until).await? {
-        let incident = store.incident(store.pool(), dl.incident_id).await?;
-        if incident.is_some_and(|i| offset_due(&dl, i.opened_at).is_some()) {
+        // An incident that cannot be read is left to the loop below, which names it and
+        // goes on with the others.
+        let due = match store.incident(store.pool(), dl.incident_id).await {
+            Ok(incident) => incident.is_some_and(|i| offset_due(&dl, i.opened_at).is_some()),
+            Err(_) => true,
+        };
+        if due {
             pending = true;
             break;
         }

@@ -884,9 +884,24 @@ async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Op
     assert!(d.housekeeping().await.is_err());
     assert_eq!(d.store.outbox().await.unwrap().len(), 2);
 
-    // Inside one step, too: both incidents' 5-hour release deadlines pass. #1 cannot be
-    // read, so its breach is skipped and named; #2's leaders are still told.
-    s.clock.advance(ChronoDuration::hours(5));
+    // Inside one step, too. Two hours before #2's release deadline (due 14:10), the duty
+    // officer is reminded of #2, though #1 (due 14:00) cannot be read.
+    s.clock.advance(ChronoDuration::minutes(170));
+    let e = d.housekeeping().await.unwrap_err();
+    let mail = d.store.outbox().await.unwrap();
+    let reminders: Vec<&str> = mail
+        .iter()
+        .filter(|m| m.subject.contains("提醒"))
+        .map(|m| m.subject.as_str())
+        .collect();
+    assert!(
+        reminders.iter().any(|s| s.contains("#2")),
+        "#2's reminder is mailed: {reminders:?} ({e:#})"
+    );
+    assert!(!reminders.iter().any(|s| s.contains("#1")), "{reminders:?}");
+    // Both 5-hour release deadlines pass. #1's breach is skipped and named; #2's leaders
+    // are still told.
+    s.clock.advance(ChronoDuration::hours(3));
     let e = d.housekeeping().await.unwrap_err();
     let mail = d.store.outbox().await.unwrap();
     let breaches: Vec<&str> = mail
