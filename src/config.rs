@@ -83,6 +83,30 @@ impl Config {
             delay: self.daemon.host_delay,
         })
     }
+
+    /// Every source, then every own channel, by what the two share.
+    pub fn polled(&self) -> impl Iterator<Item = Polled<'_>> {
+        let sources = self.sources.iter().map(|s| Polled {
+            id: &s.id,
+            name: &s.name,
+            url: &s.url,
+        });
+        let channels = self.channels.iter().map(|c| Polled {
+            id: &c.id,
+            name: &c.name,
+            url: &c.url,
+        });
+        sources.chain(channels)
+    }
+}
+
+/// A source or an own channel by what the two share: both are polled from a URL, and
+/// named by an id that no other source or channel has (`source::check_id`).
+#[derive(Debug, Clone, Copy)]
+pub struct Polled<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub url: &'a url::Url,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -748,18 +748,10 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
 
 pub(crate) fn source_name(config: &Config, id: &str) -> String {
     config
-        .sources
-        .iter()
-        .find(|s| s.id == id)
-        .map(|s| s.name.clone())
-        .or_else(|| {
-            config
-                .channels
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.name.clone())
-        })
-        .unwrap_or_else(|| id.to_string())
+        .polled()
+        .find(|p| p.id == id)
+        .map_or(id, |p| p.name)
+        .to_string()
 }
 
 /// The duty officer's actions on an incident, each recorded with who and when.

@@ -162,13 +162,7 @@ pub async fn poll(c: &ConfigArg, only: Option<&str>) -> Result<ExitCode> {
     let settings = or_exit!(load_settings(c));
     if let Some(id) = only {
         // An own channel is polled like a source (`poll --source weibo-wenlv`).
-        let known: Vec<&str> = settings
-            .config
-            .sources
-            .iter()
-            .map(|s| s.id.as_str())
-            .chain(settings.config.channels.iter().map(|c| c.id.as_str()))
-            .collect();
+        let known: Vec<&str> = settings.config.polled().map(|p| p.id).collect();
         or_exit!(known_source(c, id, &known));
     }
     let daemon = Daemon::start(c.config.clone(), settings, Arc::new(CommandClock)).await?;

@@ -114,12 +114,7 @@ impl Settings {
             }
             crate::rules::calendar::Calendar::empty(dir)
         };
-        let known: Vec<&str> = config
-            .sources
-            .iter()
-            .map(|s| s.id.as_str())
-            .chain(config.channels.iter().map(|c| c.id.as_str()))
-            .collect();
+        let known: Vec<&str> = config.polled().map(|p| p.id).collect();
         for topic in &watchlists.topics {
             for s in topic.sources.iter().flatten() {
                 if !known.contains(&s.as_str()) {

@@ -941,17 +941,7 @@ impl Daemon {
 /// error and back-off belonged to the old address (issue 28: a fixed URL kept showing the
 /// old DNS error for up to two hours). A database failure here is logged, not fatal.
 async fn sync_source_urls(store: &Store, config: &crate::config::Config) {
-    let current: Vec<(&str, &str)> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.as_str(), s.url.as_str()))
-        .chain(
-            config
-                .channels
-                .iter()
-                .map(|c| (c.id.as_str(), c.url.as_str())),
-        )
-        .collect();
+    let current: Vec<(&str, &str)> = config.polled().map(|p| (p.id, p.url.as_str())).collect();
     match store.sync_source_urls(&current).await {
         Ok(moved) => {
             for id in moved {

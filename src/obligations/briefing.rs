@@ -33,15 +33,8 @@ pub async fn gather(
         .map(|t| (t.id.clone(), t.name.clone()))
         .collect();
     let source_names: BTreeMap<String, String> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.name.clone()))
-        .chain(
-            config
-                .channels
-                .iter()
-                .map(|c| (c.id.clone(), c.name.clone())),
-        )
+        .polled()
+        .map(|p| (p.id.to_string(), p.name.to_string()))
         .collect();
     let mut incidents = Vec::new();
     let mut first_sources = BTreeMap::new();
