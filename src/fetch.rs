@@ -166,20 +166,31 @@ pub fn failure_zh(error: &str) -> String {
         }
     } else if e.contains("larger than") {
         "内容超过大小上限，已停止下载".into()
-    } else if e.starts_with("too many redirects") {
-        "重定向过多（循环重定向）".into()
-    } else if e.starts_with("redirect to a non-http") {
-        "重定向到非 HTTP 地址，已拒绝".into()
-    } else if e.starts_with("not an http link") {
-        "不是 HTTP 链接，不抓取".into()
-    } else if e.starts_with("the feed lists no entries") {
-        "订阅源不再列出任何条目（RSS 桥接的登录可能已过期）".into()
-    } else if e.starts_with("internal error") {
-        "读取时遇到本系统的内部错误（已记入日志，请报告运维）".into()
     } else {
-        "内容无法读取或解析".into()
+        FAILURES_ZH
+            .iter()
+            .find(|(start, _)| e.starts_with(start))
+            .map_or("内容无法读取或解析", |(_, zh)| zh)
+            .into()
     }
 }
+
+/// The stored poll errors [`failure_zh`] knows by how they begin (lower case), each with
+/// its reason in Chinese; checked in this order, after the connection, status and size
+/// failures.
+const FAILURES_ZH: [(&str, &str); 5] = [
+    ("too many redirects", "重定向过多（循环重定向）"),
+    ("redirect to a non-http", "重定向到非 HTTP 地址，已拒绝"),
+    ("not an http link", "不是 HTTP 链接，不抓取"),
+    (
+        "the feed lists no entries",
+        "订阅源不再列出任何条目（RSS 桥接的登录可能已过期）",
+    ),
+    (
+        "internal error",
+        "读取时遇到本系统的内部错误（已记入日志，请报告运维）",
+    ),
+];
 
 /// A poll that failed, at whichever step.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
