@@ -131,32 +131,17 @@ fn at(naive: NaiveDateTime, offset: Option<i32>, tz: Option<Tz>) -> Option<DateT
     }
 }
 
+/// A month by its English name or its first three letters (any case, trailing dots
+/// allowed; also `Sept`), as 1 to 12. The names are chrono's, which takes exactly these two
+/// forms (`janu` and `septem` are no month).
 fn month(word: &str) -> Option<u32> {
-    let w = word.trim_end_matches('.').to_ascii_lowercase();
-    const NAMES: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    if w.len() < 3 {
-        return None;
-    }
-    if w == "sept" {
+    let w = word.trim_end_matches('.');
+    if w.eq_ignore_ascii_case("sept") {
         return Some(9);
     }
-    NAMES
-        .iter()
-        .position(|n| *n == w || (w.len() == 3 && n.starts_with(&w)))
-        .map(|i| i as u32 + 1)
+    w.parse::<chrono::Month>()
+        .ok()
+        .map(|m| m.number_from_month())
 }
 
 fn is_weekday(word: &str) -> bool {
@@ -322,6 +307,28 @@ mod tests {
             read("2026-11-24 10:30", Shanghai).as_deref(),
             Some("2026-11-24T02:30:00+00:00")
         );
+    }
+
+    #[test]
+    fn months_by_full_name_or_three_letters() {
+        for (word, want) in [
+            ("Jan", Some(1)),
+            ("january", Some(1)),
+            ("FEB.", Some(2)),
+            ("May", Some(5)),
+            ("Sept", Some(9)),
+            ("sept.", Some(9)),
+            ("September", Some(9)),
+            ("Dec", Some(12)),
+            ("janu", None),
+            ("Septem", None),
+            ("ja", None),
+            ("", None),
+            ("Mayo", None),
+            ("12", None),
+        ] {
+            assert_eq!(month(word), want, "{word}");
+        }
     }
 
     #[test]
