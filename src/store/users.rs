@@ -72,43 +72,37 @@ impl Store {
     /// Sets a user's password hash (and enables a disabled user again); `false` when there
     /// is no such user.
     pub async fn set_password(&self, name: &str, hash: &str, now: i64) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = query::execute(
-            &mut *tx,
+        self.update_user(
             "UPDATE users SET password_hash = $2, changed_at = $3, disabled_at = NULL \
              WHERE name = $1",
             (name, hash, now),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(n > 0)
+        .await
     }
 
     /// Sets a user's role; `false` when there is no such user. The console reads the user
     /// on every request, so the new role holds from their next request on. Works on a row
     /// whose stored role is unknown, which is how such a row is repaired.
     pub async fn set_role(&self, name: &str, role: Role) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = query::execute(
-            &mut *tx,
-            "UPDATE users SET role = $2 WHERE name = $1",
-            (name, role),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(n > 0)
+        self.update_user("UPDATE users SET role = $2 WHERE name = $1", (name, role))
+            .await
     }
 
     /// Disables a user; `false` when there is no such user. Their sessions are refused from
     /// the next request on (the console reads the user on every request).
     pub async fn disable_user(&self, name: &str, now: i64) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = query::execute(
-            &mut *tx,
+        self.update_user(
             "UPDATE users SET disabled_at = COALESCE(disabled_at, $2) WHERE name = $1",
             (name, now),
         )
-        .await?;
+        .await
+    }
+
+    /// Runs one `UPDATE users … WHERE name = $1` in its own transaction (under the write
+    /// lock); `false` when it changed no row, that is when there is no such user.
+    async fn update_user<'q>(&self, sql: &'q str, params: impl query::Params<'q>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = query::execute(&mut *tx, sql, params).await?;
         tx.commit().await?;
         Ok(n > 0)
     }
