@@ -22,6 +22,7 @@ use crate::polling::source::{self, PollError};
 use crate::store::{leases, Store};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::{Context, Result};
+use futures_util::future::{BoxFuture, FutureExt};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -566,30 +567,28 @@ impl Daemon {
                 first.get_or_insert(e.context(what));
             }
         };
-        step(
-            incident::fire_unacknowledged(&self.store, config, now)
-                .await
-                .map(drop),
-            "cannot queue unacknowledged-incident mail",
-        );
-        step(
-            incident::fire_new_items(&self.store, config, now)
-                .await
-                .map(drop),
-            "cannot queue new-item mail",
-        );
-        step(
-            incident::fire_reminders(&self.store, config, now)
-                .await
-                .map(drop),
-            "cannot queue deadline reminders",
-        );
-        step(
-            incident::fire_breaches(&self.store, config, now)
-                .await
-                .map(drop),
-            "cannot fire due deadlines",
-        );
+        // In this order: a future does nothing until it is awaited.
+        let incident_mail: [(BoxFuture<'_, Result<usize>>, &'static str); 4] = [
+            (
+                incident::fire_unacknowledged(&self.store, config, now).boxed(),
+                "cannot queue unacknowledged-incident mail",
+            ),
+            (
+                incident::fire_new_items(&self.store, config, now).boxed(),
+                "cannot queue new-item mail",
+            ),
+            (
+                incident::fire_reminders(&self.store, config, now).boxed(),
+                "cannot queue deadline reminders",
+            ),
+            (
+                incident::fire_breaches(&self.store, config, now).boxed(),
+                "cannot fire due deadlines",
+            ),
+        ];
+        for (fire, what) in incident_mail {
+            step(fire.await.map(drop), what);
+        }
         // The own channels' publication duties and the scheduled reports.
         let calendar = crate::obligations::needs_calendar(&settings.config)
             .then_some(&settings.calendar)
