@@ -165,6 +165,27 @@ fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
     move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
 }
 
+/// Bars of counts, as both charts of counts draw them: `totals` (其他), then over them
+/// `negatives` (负面), each series named in the legend by its colour.
+fn negative_over_total<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    totals: impl IntoIterator<Item = Rectangle<CT::From>>,
+    negatives: impl IntoIterator<Item = Rectangle<CT::From>>,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(totals)?
+        .label("其他")
+        .legend(swatch(OTHER));
+    chart
+        .draw_series(negatives)?
+        .label("负面")
+        .legend(swatch(NEGATIVE));
+    Ok(())
+}
+
 /// The legend, at `at`, on a white ground that lets the grid show through.
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
@@ -268,26 +289,19 @@ fn draw_volume(title: &str, counts: &[Count], labels: &[String]) -> Option<Chart
             r.set_margin(0, 0, 2, 2);
             r
         };
-        chart
-            .draw_series(
-                counts
-                    .iter()
-                    .zip(0u32..)
-                    .filter(|(c, _)| c.total > c.negative)
-                    .map(|(c, i)| bar(i, c.total, OTHER)),
-            )?
-            .label("其他")
-            .legend(swatch(OTHER));
-        chart
-            .draw_series(
-                counts
-                    .iter()
-                    .zip(0u32..)
-                    .filter(|(c, _)| c.negative > 0)
-                    .map(|(c, i)| bar(i, c.negative, NEGATIVE)),
-            )?
-            .label("负面")
-            .legend(swatch(NEGATIVE));
+        negative_over_total(
+            &mut chart,
+            counts
+                .iter()
+                .zip(0u32..)
+                .filter(|(c, _)| c.total > c.negative)
+                .map(|(c, i)| bar(i, c.total, OTHER)),
+            counts
+                .iter()
+                .zip(0u32..)
+                .filter(|(c, _)| c.negative > 0)
+                .map(|(c, i)| bar(i, c.negative, NEGATIVE)),
+        )?;
         // The negative share of each hour or day that has items; a gap where none.
         let points: Vec<Option<(f64, f64)>> = counts
             .iter()
@@ -361,25 +375,18 @@ fn draw_bars(kind: Kind, title: &str, counts: &[Count]) -> Option<Chart> {
             r.set_margin(5, 5, 0, 0);
             r
         };
-        chart
-            .draw_series(
-                counts
-                    .iter()
-                    .enumerate()
-                    .map(|(k, c)| bar(row(k), c.total, OTHER)),
-            )?
-            .label("其他")
-            .legend(swatch(OTHER));
-        chart
-            .draw_series(
-                counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.negative > 0)
-                    .map(|(k, c)| bar(row(k), c.negative, NEGATIVE)),
-            )?
-            .label("负面")
-            .legend(swatch(NEGATIVE));
+        negative_over_total(
+            &mut chart,
+            counts
+                .iter()
+                .enumerate()
+                .map(|(k, c)| bar(row(k), c.total, OTHER)),
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.negative > 0)
+                .map(|(k, c)| bar(row(k), c.negative, NEGATIVE)),
+        )?;
         let anchor = Pos::new(HPos::Left, VPos::Center);
         chart.draw_series(counts.iter().enumerate().map(|(k, c)| {
             Text::new(
