@@ -3,7 +3,7 @@
 //! notify sender keeps per notifier (its rolling-minute request log, a pause the service
 //! imposed, whether the operators were told that it fails for good).
 
-use super::query;
+use super::query::{self, Params};
 use super::{Draft, Store, Tx};
 use anyhow::{Context, Result};
 
@@ -159,16 +159,14 @@ impl Store {
         now: i64,
         at_ms: i64,
     ) -> Result<()> {
-        for id in ids {
-            // A row already begun and never marked was maybe delivered: say it may double.
-            query::execute(
-                self.pool(),
-                "UPDATE notifications SET maybe_doubled = CASE WHEN started_at IS NULL \
-                        THEN maybe_doubled ELSE 1 END, started_at = $2 WHERE id = $1",
-                (id, now),
-            )
-            .await?;
-        }
+        // A row already begun and never marked was maybe delivered: say it may double.
+        self.update_each(
+            ids,
+            "UPDATE notifications SET maybe_doubled = CASE WHEN started_at IS NULL \
+                    THEN maybe_doubled ELSE 1 END, started_at = $2 WHERE id = $1",
+            (now,),
+        )
+        .await?;
         query::execute(
             self.pool(),
             "INSERT INTO notify_requests (notifier, at_ms) VALUES ($1, $2)",
@@ -213,18 +211,15 @@ impl Store {
     /// The service accepted the request carrying `ids`; the first is the one that carried
     /// the rest when there are several (a digest).
     pub async fn mark_notified(&self, ids: &[i64], now: i64, answer: &str) -> Result<()> {
-        let first = ids.first().copied();
-        for id in ids {
-            query::execute(
-                self.pool(),
-                "UPDATE notifications SET sent_at = $2, attempts = attempts + 1, answer = $3, \
-                        last_error = NULL, digest_of = $4, started_at = NULL, \
-                        lease_holder = NULL, lease_until = NULL WHERE id = $1",
-                (id, now, answer, if ids.len() > 1 { first } else { None }),
-            )
-            .await?;
-        }
-        Ok(())
+        let digest_of = ids.first().copied().filter(|_| ids.len() > 1);
+        self.update_each(
+            ids,
+            "UPDATE notifications SET sent_at = $2, attempts = attempts + 1, answer = $3, \
+                    last_error = NULL, digest_of = $4, started_at = NULL, \
+                    lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            (now, answer, digest_of),
+        )
+        .await
     }
 
     /// The request failed in a way worth retrying at `next`. `doubled`: its outcome is
@@ -237,29 +232,38 @@ impl Store {
         next: i64,
         doubled: bool,
     ) -> Result<()> {
-        for id in ids {
-            query::execute(
-                self.pool(),
-                "UPDATE notifications SET attempts = attempts + 1, last_error = $2, \
-                        answer = COALESCE($3, answer), next_attempt_at = $4, started_at = NULL, \
-                        maybe_doubled = CASE WHEN $5 THEN 1 ELSE maybe_doubled END, \
-                        lease_holder = NULL, lease_until = NULL WHERE id = $1",
-                (id, error, answer, next, doubled),
-            )
-            .await?;
-        }
-        Ok(())
+        self.update_each(
+            ids,
+            "UPDATE notifications SET attempts = attempts + 1, last_error = $2, \
+                    answer = COALESCE($3, answer), next_attempt_at = $4, started_at = NULL, \
+                    maybe_doubled = CASE WHEN $5 THEN 1 ELSE maybe_doubled END, \
+                    lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            (error, answer, next, doubled),
+        )
+        .await
     }
 
     /// Gives rows back unsent and untried (the rate limit left no room for them now).
     pub async fn release_notifications(&self, ids: &[i64]) -> Result<()> {
+        self.update_each(
+            ids,
+            "UPDATE notifications SET lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            (),
+        )
+        .await
+    }
+
+    /// Runs `sql`, an UPDATE of the notification `WHERE id = $1`, for each of `ids` (the
+    /// rows of one request), each its own statement outside the write lock, with `values`
+    /// as `$2`, `$3`, …
+    async fn update_each<'q>(
+        &self,
+        ids: &[i64],
+        sql: &'q str,
+        values: impl Params<'q> + Clone,
+    ) -> Result<()> {
         for id in ids {
-            query::execute(
-                self.pool(),
-                "UPDATE notifications SET lease_holder = NULL, lease_until = NULL WHERE id = $1",
-                (id,),
-            )
-            .await?;
+            query::execute(self.pool(), sql, (*id,).then(values.clone())).await?;
         }
         Ok(())
     }
