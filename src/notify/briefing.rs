@@ -560,6 +560,15 @@ fn count_rows(t: &mut String, head: &str, counts: &[Count]) {
     }
 }
 
+/// The briefing's three sections of incidents, as the text and the HTML head them.
+fn event_sections(n: &Numbers) -> [(&'static str, &[EventLine]); 3] {
+    [
+        ("二、新立案事件", &n.opened),
+        ("三、结案事件", &n.closed),
+        ("四、主要事件（按信息数）", &n.top),
+    ]
+}
+
 fn event_text(t: &mut String, e: &EventLine) {
     let _ = writeln!(
         t,
@@ -602,26 +611,14 @@ pub fn text(n: &Numbers) -> String {
             m.outcome
         );
     }
-    t.push_str("\n二、新立案事件\n");
-    if n.opened.is_empty() {
-        t.push_str("  无\n");
-    }
-    for e in &n.opened {
-        event_text(&mut t, e);
-    }
-    t.push_str("\n三、结案事件\n");
-    if n.closed.is_empty() {
-        t.push_str("  无\n");
-    }
-    for e in &n.closed {
-        event_text(&mut t, e);
-    }
-    t.push_str("\n四、主要事件（按信息数）\n");
-    if n.top.is_empty() {
-        t.push_str("  无\n");
-    }
-    for e in &n.top {
-        event_text(&mut t, e);
+    for (head, events) in event_sections(n) {
+        let _ = writeln!(t, "\n{head}");
+        if events.is_empty() {
+            t.push_str("  无\n");
+        }
+        for e in events {
+            event_text(&mut t, e);
+        }
     }
     t.push_str("\n五、信息量\n");
     if n.total.total == 0 {
@@ -880,11 +877,7 @@ pub fn html_with(n: &Numbers, figures: &[Figure]) -> String {
             &rows,
         );
     }
-    for (head, events) in [
-        ("二、新立案事件", &n.opened),
-        ("三、结案事件", &n.closed),
-        ("四、主要事件（按信息数）", &n.top),
-    ] {
+    for (head, events) in event_sections(n) {
         let _ = write!(h, "<h3>{head}（{}）</h3>", events.len());
         if events.is_empty() {
             none(&mut h);
