@@ -269,20 +269,9 @@ impl Daemon {
         let d = &settings.config.daemon;
         let permits = Arc::new(Semaphore::new(d.max_concurrent_polls));
         let gate = Arc::new(HostGate::of(&settings.config));
-        let sources: Vec<(Source, Option<Channel>)> = settings
-            .config
-            .sources
-            .iter()
-            .filter(|s| only.is_none_or(|id| id == s.id))
-            .map(|s| (s.clone(), None))
-            .collect();
-        let channels: Vec<(Source, Option<Channel>)> = settings
-            .config
-            .channels
-            .iter()
-            .filter(|c| only.is_none_or(|id| id == c.id))
-            .map(|c| (c.as_source(), Some(c.clone())))
-            .collect();
+        let (sources, channels): (Vec<_>, Vec<_>) = poll_targets(&settings.config)
+            .filter(|(s, _)| only.is_none_or(|id| id == s.id))
+            .partition(|(_, channel)| channel.is_none());
         // The sources first, then the own channels, as a pass always went: a release
         // posted on a channel is matched against the incidents this pass opened.
         let mut out = Vec::new();
@@ -702,18 +691,7 @@ impl Daemon {
         now: chrono::DateTime<chrono::Utc>,
         until: i64,
     ) {
-        let targets: Vec<(Source, Option<Channel>)> = settings
-            .config
-            .sources
-            .iter()
-            .map(|s| (s.clone(), None))
-            .chain(
-                settings
-                    .config
-                    .channels
-                    .iter()
-                    .map(|c| (c.as_source(), Some(c.clone()))),
-            )
+        let targets: Vec<(Source, Option<Channel>)> = poll_targets(&settings.config)
             .filter(|(s, _)| !polls.in_flight.contains(&s.id))
             .collect();
         let ids: Vec<String> = targets.iter().map(|(s, _)| s.id.clone()).collect();
@@ -934,6 +912,19 @@ impl Daemon {
             }
         }
     }
+}
+
+/// What the daemon polls: each source, then each own channel read as a source (with the
+/// channel, whose poll keeps posts).
+fn poll_targets(
+    config: &crate::config::Config,
+) -> impl Iterator<Item = (Source, Option<Channel>)> + '_ {
+    let sources = config.sources.iter().map(|s| (s.clone(), None));
+    let channels = config
+        .channels
+        .iter()
+        .map(|c| (c.as_source(), Some(c.clone())));
+    sources.chain(channels)
 }
 
 /// A source or own channel whose URL an operator changed starts fresh: its failures, last
