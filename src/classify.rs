@@ -95,14 +95,16 @@ pub struct Classifier {
     /// Every distinct folded literal term (then the regexes' literals that are no term),
     /// and the tone's words: one trie walked once per item.
     dictionary: dictionary::Dictionary,
-    /// Char length of each term, to turn a match's start into its end without a search.
-    term_chars: Vec<u32>,
+    /// How many of the dictionary's patterns are terms (the rest are regexes' literals).
+    term_count: usize,
     /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
     /// candidates.
     term_uses: Vec<Vec<u32>>,
     /// For each pattern of `terms` (the terms, then literals that are no term): the
     /// regexes it arms. A regex with required literals runs only once one is found.
     gates: Vec<Vec<u32>>,
+    /// A bit for each pattern whose `gates` are not empty.
+    gated: Vec<u64>,
     /// The regexes without required literals, which run on every text, and their indexes.
     regex_set: RegexSet,
     ungated: Vec<u32>,
@@ -230,11 +232,18 @@ impl Classifier {
                 }
             }
         }
+        let mut gated = vec![0u64; gates.len().div_ceil(64)];
+        for (i, g) in gates.iter().enumerate() {
+            if !g.is_empty() {
+                gated[i / 64] |= 1 << (i % 64);
+            }
+        }
         diags.into_result(Classifier {
             dictionary,
-            term_chars: b.terms.iter().map(|t| t.chars().count() as u32).collect(),
+            term_count,
             term_uses: b.term_uses,
             gates,
+            gated,
             regex_set,
             ungated,
             regexes,
@@ -365,7 +374,7 @@ impl Classifier {
         (
             self.topics.len(),
             self.rules.len(),
-            self.term_chars.len(),
+            self.term_count,
             self.regexes.len(),
         )
     }

@@ -159,7 +159,7 @@ impl Classifier {
         tone: &mut Vec<ToneHit>,
         hits: &mut Hits,
     ) {
-        let term_count = self.term_chars.len();
+        let term_count = self.term_count;
         let Hits {
             terms,
             regexes,
@@ -167,12 +167,16 @@ impl Classifier {
         } = hits;
         terms.clear();
         armed.clear();
-        let hit = |id: u32, start: u32| {
+        // Called for every occurrence: what it reads first is a bit of a table that stays
+        // in the cache, not the gates' list of each term (most terms gate nothing).
+        let hit = |id: u32, start: u32, end: u32| {
             let i = id as usize;
             if i < term_count {
-                terms.push((id, start, start + self.term_chars[i]));
+                terms.push((id, start, end));
             }
-            armed.extend_from_slice(&self.gates[i]);
+            if self.gated[i / 64] & (1 << (i % 64)) != 0 {
+                armed.extend_from_slice(&self.gates[i]);
+            }
         };
         self.dictionary.walk(codes, hit, tone);
         terms.sort_unstable();
