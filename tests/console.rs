@@ -1066,9 +1066,11 @@ async fn the_first_user_is_made_on_the_command_line_and_yuqing_run_serves_the_co
     let log = dirs.root().join("run.log");
     let mut daemon = common::process::run(dirs.root(), &config, &log);
     let mut text = String::new();
+    // The hint comes just after the listening line (it reads the users first): wait for
+    // both, or a slow machine reads the log between them.
     for _ in 0..150 {
         text = daemon.log_text();
-        if text.contains("console listening") {
+        if text.contains("console listening") && text.contains("yuqing user add") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
