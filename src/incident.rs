@@ -520,7 +520,9 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
     for d in &due {
         store.begin_one(&mut tx).await?;
         let done = breach(store, &mut tx, config, d, now).await.map(|()| true);
-        each.settle(store, &mut tx, d, done).await?;
+        let what = format!("{} deadline", d.kind);
+        each.settle(store, &mut tx, d.incident_id, &what, done)
+            .await?;
     }
     tx.commit().await?;
     each.into_result()
@@ -552,9 +554,9 @@ async fn breach(
     Ok(())
 }
 
-/// The outcome of a timed step done one deadline at a time, each in a savepoint of the
-/// step's transaction: a deadline whose incident cannot be read or mailed is taken back
-/// and named, and the others' mail still goes out (one bad row must not silence every
+/// The outcome of a timed step done one incident (or deadline) at a time, each in a
+/// savepoint of the step's transaction: an incident that cannot be read or mailed is taken
+/// back and named, and the others' mail still goes out (one bad row must not silence every
 /// escalation). The step then fails with the first such error, for the log and /healthz.
 #[derive(Default)]
 struct OneByOne {
@@ -563,11 +565,14 @@ struct OneByOne {
 }
 
 impl OneByOne {
+    /// Keeps or takes back the work on incident `id` since [`Store::begin_one`]; `what`
+    /// the step was doing to it names a failure (`release deadline`, `new items`).
     async fn settle(
         &mut self,
         store: &Store,
         tx: &mut Tx,
-        d: &crate::store::DeadlineRow,
+        id: IncidentId,
+        what: &str,
         done: Result<bool>,
     ) -> Result<()> {
         match done {
@@ -577,8 +582,8 @@ impl OneByOne {
             }
             Err(e) => {
                 store.undo_one(tx).await?;
-                let e = e.context(format!("incident #{} ({} deadline)", d.incident_id, d.kind));
-                tracing::debug!(error = %format!("{e:#}"), "skipped; the other deadlines go on");
+                let e = e.context(format!("incident #{id} ({what})"));
+                tracing::debug!(error = %format!("{e:#}"), "skipped; the other incidents go on");
                 self.failed.get_or_insert(e);
             }
         }
@@ -663,7 +668,9 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
             Ok(true)
         }
         .await;
-        each.settle(store, &mut tx, dl, done).await?;
+        let what = format!("{} deadline", dl.kind);
+        each.settle(store, &mut tx, dl.incident_id, &what, done)
+            .await?;
     }
     tx.commit().await?;
     each.into_result()
