@@ -1046,3 +1046,75 @@ async fn an_incident_that_cannot_be_read_holds_back_no_other_incident(backend: O
         .unwrap();
     assert_eq!(status, "monitoring", "#1 is left as it was");
 }
+
+backend_test!(an_incident_that_cannot_be_read_holds_back_a_poll_that_loses_nothing);
+/// An item of a topic whose incident this version cannot read (#1's severity) cannot be
+/// filed: the poll fails and says which item under which topic, and stores nothing of that
+/// batch of items, so that the next poll reads them again. Once the row is repaired,
+/// everything is filed: #1's follow-up joins it, the other topic's item opens its own.
+async fn an_incident_that_cannot_be_read_holds_back_a_poll_that_loses_nothing(
+    backend: Option<String>,
+) {
+    let first: common::RssItem = (
+        "某景区栈道坍塌 多名游客受伤",
+        "https://news.example.cn/1",
+        "t1",
+        "Tue, 24 Nov 2026 09:00:00 +0800",
+    );
+    let watchlist = format!(
+        "{}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n",
+        common::SCENIC_MAJOR
+    );
+    let s = common::scenario(&watchlist, &[first], "", &backend).await;
+    let d = &s.daemon;
+    for (id, r) in d.poll_once(None).await.expect("poll") {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    s.clock.advance(ChronoDuration::minutes(5));
+    let later: [common::RssItem; 3] = [
+        (
+            "某博物馆展品失窃 警方已介入",
+            "https://news.example.cn/3",
+            "t3",
+            "Tue, 24 Nov 2026 09:04:00 +0800",
+        ),
+        (
+            "某景区栈道坍塌 伤者已送医",
+            "https://news.example.cn/2",
+            "t2",
+            "Tue, 24 Nov 2026 09:03:00 +0800",
+        ),
+        first,
+    ];
+    s.http.set("/news.xml", Response::rss(rss(&later)));
+    let polled = d.poll_once(None).await.expect("poll");
+    let e = match &polled[..] {
+        [(_, Err(e))] => format!("{e:#}"),
+        other => panic!("the poll fails: {other:?}"),
+    };
+    assert_has!(e, "under topic scenic");
+    assert_has!(e, "catastrophic");
+
+    sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    s.clock.advance(ChronoDuration::minutes(1));
+    for (id, r) in d.poll_once(None).await.expect("poll") {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    // (On PostgreSQL the attempt that was taken back used up an incident number.)
+    let incidents = d.store.incidents(false).await.unwrap();
+    assert_eq!(incidents.len(), 2, "{incidents:#?}");
+    for (incident, items) in incidents.iter().rev().zip([2, 1]) {
+        let joined = d.store.incident_items(d.store.pool(), incident.id);
+        assert_eq!(joined.await.unwrap().len(), items, "{incident:#?}");
+    }
+    assert_eq!(incidents[0].topic_id.as_str(), "museum");
+    let opened = common::mail(&d.store, "opened").await;
+    assert_eq!(opened.len(), 2, "{opened:#?}");
+}

@@ -22,7 +22,7 @@ use crate::fetch::Fetcher;
 use crate::incident::{self, Outcome};
 use crate::store::{Incoming, NewItem, Store, Stored, Topics, Tx};
 use crate::vocab::clock::{secs, Clock};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 
 /// Items older than this when first seen are recorded but open no incident: a new source's
@@ -255,7 +255,8 @@ async fn ingest(
                     now,
                     &mut report.clock_moves,
                 )
-                .await?
+                .await
+                .with_context(|| format!("cannot file item {id} under topic {}", m.id))?
                 {
                     Outcome::Opened(i) => report.opened.push(i),
                     Outcome::Joined(i) => report.joined.push(i),
