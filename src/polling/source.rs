@@ -72,9 +72,14 @@ impl Target for Items {
         let mut first = None;
         for entry in chunk {
             let before = report.clone();
-            if let Err(e) = file(poll, std::slice::from_ref(entry), now, report).await {
-                *report = before;
-                first.get_or_insert(e);
+            match file(poll, std::slice::from_ref(entry), now, report).await {
+                Ok(()) => {}
+                Err(e) if crate::store::unreadable(&e) => {
+                    *report = before;
+                    first.get_or_insert(e);
+                }
+                // The database itself failed: the rest would too.
+                Err(e) => return Err(e),
             }
         }
         first.map_or(Ok(()), Err)
