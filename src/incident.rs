@@ -520,7 +520,9 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
     for d in &due {
         store.begin_one(&mut tx).await?;
         let done = breach(store, &mut tx, config, d, now).await.map(|()| true);
-        each.settle(store, &mut tx, d, done).await?;
+        let what = format!("{} deadline", d.kind);
+        each.settle(store, &mut tx, d.incident_id, &what, done)
+            .await?;
     }
     tx.commit().await?;
     each.into_result()
@@ -552,9 +554,9 @@ async fn breach(
     Ok(())
 }
 
-/// The outcome of a timed step done one deadline at a time, each in a savepoint of the
-/// step's transaction: a deadline whose incident cannot be read or mailed is taken back
-/// and named, and the others' mail still goes out (one bad row must not silence every
+/// The outcome of a timed step done one incident (or deadline) at a time, each in a
+/// savepoint of the step's transaction: an incident that cannot be read or mailed is taken
+/// back and named, and the others' mail still goes out (one bad row must not silence every
 /// escalation). The step then fails with the first such error, for the log and /healthz.
 #[derive(Default)]
 struct OneByOne {
@@ -563,11 +565,14 @@ struct OneByOne {
 }
 
 impl OneByOne {
+    /// Keeps or takes back the work on incident `id` since [`Store::begin_one`]; `what`
+    /// the step was doing to it names a failure (`release deadline`, `new items`).
     async fn settle(
         &mut self,
         store: &Store,
         tx: &mut Tx,
-        d: &crate::store::DeadlineRow,
+        id: IncidentId,
+        what: &str,
         done: Result<bool>,
     ) -> Result<()> {
         match done {
@@ -577,8 +582,8 @@ impl OneByOne {
             }
             Err(e) => {
                 store.undo_one(tx).await?;
-                let e = e.context(format!("incident #{} ({} deadline)", d.incident_id, d.kind));
-                tracing::debug!(error = %format!("{e:#}"), "skipped; the other deadlines go on");
+                let e = e.context(format!("incident #{id} ({what})"));
+                tracing::debug!(error = %format!("{e:#}"), "skipped; the other incidents go on");
                 self.failed.get_or_insert(e);
             }
         }
@@ -663,7 +668,9 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
             Ok(true)
         }
         .await;
-        each.settle(store, &mut tx, dl, done).await?;
+        let what = format!("{} deadline", dl.kind);
+        each.settle(store, &mut tx, dl.incident_id, &what, done)
+            .await?;
     }
     tx.commit().await?;
     each.into_result()
@@ -678,42 +685,65 @@ pub async fn fire_unacknowledged(
 ) -> Result<usize> {
     let policy = |severity: Severity| config.escalation.policy(severity).unacknowledged_after;
     let after = |s| policy(s).as_secs() as i64;
-    // Read first (see `fire_breaches`).
-    if store
-        .unacknowledged(store.pool(), secs(now), &after)
-        .await?
-        .is_empty()
-    {
+    let due =
+        |i: &IncidentRow| i.reopened_at.unwrap_or(i.opened_at) + after(i.severity) <= secs(now);
+    // Opened long enough ago for the shortest policy; each then by its own.
+    let since = secs(now) - Severity::ALL.into_iter().map(after).min().unwrap_or(0);
+    // Read first (see `fire_breaches`). An incident that cannot be read is left to the
+    // loop below, which names it and goes on with the others.
+    let mut pending = false;
+    for id in store.unacknowledged(store.pool(), since).await? {
+        let read = store.incident(store.pool(), id).await;
+        if read.map_or(true, |i| i.is_some_and(|i| due(&i))) {
+            pending = true;
+            break;
+        }
+    }
+    if !pending {
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    let ids = store
-        .take_unacknowledged(&mut tx, secs(now), &after)
-        .await?;
-    for id in &ids {
-        let snap = Snapshot::read(store, &mut tx, config, *id, now).await?;
-        let after = crate::vocab::span::zh_span(policy(snap.severity()).chrono());
-        let who = snap.audience(EStep::Unacknowledged);
-        alert(store, &mut tx, config, who, now, |to| {
-            mail::unacknowledged(&snap.view(), &after, to)
-        })
-        .await?;
-        record_own(
-            store,
-            &mut tx,
-            *id,
-            now,
-            ActionKind::Escalated,
-            "unacknowledged",
-        )
-        .await?;
-        tracing::warn!(
-            incident_id = id.0,
-            "not acknowledged in time; leaders mailed"
-        );
+    let mut each = OneByOne::default();
+    for id in store.unacknowledged(&mut *tx, since).await? {
+        store.begin_one(&mut tx).await?;
+        let done = unacknowledged(store, &mut tx, config, id, &due, now).await;
+        each.settle(store, &mut tx, id, "unacknowledged", done)
+            .await?;
     }
     tx.commit().await?;
-    Ok(ids.len())
+    each.into_result()
+}
+
+/// Tells the leaders that nobody acknowledged incident `id`, when it is `due`; false when
+/// it is not. Marked told with its mail, so that none is marked unmailed or mailed twice.
+async fn unacknowledged(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: IncidentId,
+    due: &(dyn Fn(&IncidentRow) -> bool + Sync),
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let incident = store.incident(&mut **tx, id).await?;
+    if !incident.is_some_and(|i| due(&i))
+        || !store.mark_unacknowledged_mailed(tx, id, secs(now)).await?
+    {
+        return Ok(false);
+    }
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let policy = config.escalation.policy(snap.severity());
+    let after = crate::vocab::span::zh_span(policy.unacknowledged_after.chrono());
+    let who = snap.audience(EStep::Unacknowledged);
+    alert(store, tx, config, who, now, |to| {
+        mail::unacknowledged(&snap.view(), &after, to)
+    })
+    .await?;
+    record_own(store, tx, id, now, ActionKind::Escalated, "unacknowledged").await?;
+    tracing::warn!(
+        incident_id = id.0,
+        "not acknowledged in time; leaders mailed"
+    );
+    Ok(true)
 }
 
 /// Mails the duty officer the items that joined each open incident, at most once per
@@ -726,24 +756,37 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    let batches = store
-        .incidents_with_new_items(&mut tx, mailed_before)
-        .await?;
-    for (id, items) in &batches {
-        let snap = Snapshot::read(store, &mut tx, config, *id, now).await?;
-        let names = |s: &str| source_name(config, s);
-        let to = config
-            .escalation
-            .mailboxes(&config.people, snap.severity(), EStep::NewItems);
-        let draft = mail::new_items(&snap.view(), items, &names, &to);
-        queue(store, &mut tx, config, &draft, now).await?;
-        let upto = items.iter().map(|i| i.id).max().unwrap_or(0);
-        store
-            .mark_items_mailed(&mut tx, *id, upto, secs(now))
+    let mut each = OneByOne::default();
+    for (id, upto) in store.with_new_items(&mut *tx, mailed_before).await? {
+        store.begin_one(&mut tx).await?;
+        let done = new_items(store, &mut tx, config, id, upto, now).await;
+        each.settle(store, &mut tx, id, "new items", done.map(|()| true))
             .await?;
     }
     tx.commit().await?;
-    Ok(batches.len())
+    each.into_result()
+}
+
+/// Mails the duty officer the items that joined incident `id` after item `upto`, and marks
+/// them mailed with it.
+async fn new_items(
+    store: &Store,
+    tx: &mut Tx,
+    config: &Config,
+    id: IncidentId,
+    upto: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let items = store.new_items_of(tx, id, upto).await?;
+    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let names = |s: &str| source_name(config, s);
+    let to = config
+        .escalation
+        .mailboxes(&config.people, snap.severity(), EStep::NewItems);
+    let draft = mail::new_items(&snap.view(), &items, &names, &to);
+    queue(store, tx, config, &draft, now).await?;
+    let upto = items.iter().map(|i| i.id).max().unwrap_or(upto);
+    store.mark_items_mailed(tx, id, upto, secs(now)).await
 }
 
 pub(crate) fn source_name(config: &Config, id: &str) -> String {

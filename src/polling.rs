@@ -260,10 +260,18 @@ async fn store_entries(
         ..Report::default()
     };
     let stored = async {
+        // A chunk held back by a row this version cannot read holds back no other: the
+        // poll goes on, and fails at the end, so that the page is read again next time.
+        let mut unreadable = None;
         for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
-            target.store(poll, chunk, now, &mut report).await?;
+            match target.store(poll, chunk, now, &mut report).await {
+                Err(e) if crate::store::unreadable(&e) => {
+                    unreadable.get_or_insert(e);
+                }
+                done => done?,
+            }
         }
-        anyhow::Ok(())
+        unreadable.map_or(Ok(()), Err)
     }
     .await;
     if let Err(e) = stored {

@@ -17,7 +17,9 @@
 //! recorded); once acknowledged it is monitored again, and the duty officer records any
 //! further response as a note.
 
-use super::{clock_start_of, record_both, record_own, refuse, source_name, Snapshot, StepError};
+use super::{
+    clock_start_of, record_both, record_own, refuse, source_name, OneByOne, Snapshot, StepError,
+};
 use crate::classify::grouping::ItemSignature;
 use crate::classify::watchlist::Topic;
 use crate::config::settings::Settings;
@@ -475,12 +477,15 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
-    for id in &ids {
-        close(store, &mut tx, config, *id, OWN_ACTOR, now).await?;
+    let mut each = OneByOne::default();
+    for id in store.monitoring_ended(&mut *tx, secs(now)).await? {
+        store.begin_one(&mut tx).await?;
+        let done = close(store, &mut tx, config, id, OWN_ACTOR, now).await;
+        each.settle(store, &mut tx, id, "end of monitoring", done.map(|()| true))
+            .await?;
     }
     tx.commit().await?;
-    Ok(ids.len())
+    each.into_result()
 }
 
 fn active(i: &IncidentRow) -> bool {

@@ -8,8 +8,11 @@
 //! dominated in the poll bench; not one per page: a page of huge items held the lock long
 //! enough to stall every other source). The source's new HTTP validators are saved only
 //! after the last commit, so a crash mid-poll re-reads the same page next time and loses
-//! nothing; the store's de-duplication makes the second reading harmless. Fetching, health
-//! and the operators' mail are the poll's (`polling`).
+//! nothing; the store's de-duplication makes the second reading harmless. An item that
+//! cannot be filed because a row this version cannot read is in its way (an incident of
+//! its topic) holds back no other: its chunk is tried again one item at a time, the poll
+//! goes on and fails at the end, and only that item waits for the next reading. Fetching,
+//! health and the operators' mail are the poll's (`polling`).
 
 use super::{content_hash, Poll, Target};
 pub use super::{PollError, Report};
@@ -22,7 +25,7 @@ use crate::fetch::Fetcher;
 use crate::incident::{self, Outcome};
 use crate::store::{Incoming, NewItem, Store, Stored, Topics, Tx};
 use crate::vocab::clock::{secs, Clock};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 
 /// Items older than this when first seen are recorded but open no incident: a new source's
@@ -47,6 +50,10 @@ pub async fn poll(
 pub(crate) struct Items;
 
 impl Target for Items {
+    /// One transaction for the chunk. When an item in it cannot be filed because a row
+    /// this version cannot read is in the way (an incident of its topic), each item is
+    /// tried again alone: only the ones that fail wait for the next poll, and the others,
+    /// other topics' alerts among them, are not held back.
     async fn store(
         &mut self,
         poll: &Poll<'_>,
@@ -54,27 +61,28 @@ impl Target for Items {
         now: DateTime<Utc>,
         report: &mut Report,
     ) -> Result<()> {
-        let Poll {
-            store,
-            settings,
-            source,
-            ..
-        } = *poll;
-        let prepared = prepare(store, settings, &source.id, chunk).await?;
-        let mut tx = store.begin().await?;
-        let stored = store
-            .store_items(
-                &mut tx,
-                &source.id,
-                &incoming(&source.id, chunk, &prepared),
-                secs(now),
-            )
-            .await?;
-        for ((entry, prepared), stored) in chunk.iter().zip(prepared).zip(stored) {
-            ingest(poll, &mut tx, entry, prepared, stored, now, report).await?
+        let before = report.clone();
+        let Err(e) = file(poll, chunk, now, report).await else {
+            return Ok(());
+        };
+        *report = before;
+        if chunk.len() == 1 || !crate::store::unreadable(&e) {
+            return Err(e);
         }
-        tx.commit().await?;
-        Ok(())
+        let mut first = None;
+        for entry in chunk {
+            let before = report.clone();
+            match file(poll, std::slice::from_ref(entry), now, report).await {
+                Ok(()) => {}
+                Err(e) if crate::store::unreadable(&e) => {
+                    *report = before;
+                    first.get_or_insert(e);
+                }
+                // The database itself failed: the rest would too.
+                Err(e) => return Err(e),
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 
     /// Looks for releases of the incidents just opened; logged, not returned: the items and
@@ -94,6 +102,36 @@ impl Target for Items {
             super::health::watch_lag(poll, now).await;
         }
     }
+}
+
+/// Stores `chunk`'s entries and files them into incidents, in one transaction.
+async fn file(
+    poll: &Poll<'_>,
+    chunk: &[Entry],
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let Poll {
+        store,
+        settings,
+        source,
+        ..
+    } = *poll;
+    let prepared = prepare(store, settings, &source.id, chunk).await?;
+    let mut tx = store.begin().await?;
+    let stored = store
+        .store_items(
+            &mut tx,
+            &source.id,
+            &incoming(&source.id, chunk, &prepared),
+            secs(now),
+        )
+        .await?;
+    for ((entry, prepared), stored) in chunk.iter().zip(prepared).zip(stored) {
+        ingest(poll, &mut tx, entry, prepared, stored, now, report).await?
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// What an entry needs before its write transaction, computed outside it.
@@ -255,7 +293,8 @@ async fn ingest(
                     now,
                     &mut report.clock_moves,
                 )
-                .await?
+                .await
+                .with_context(|| format!("cannot file item {id} under topic {}", m.id))?
                 {
                     Outcome::Opened(i) => report.opened.push(i),
                     Outcome::Joined(i) => report.joined.push(i),

@@ -538,34 +538,30 @@ impl Store {
         .await?)
     }
 
-    /// Open incidents that items joined after the last "new items" mail (or after the
-    /// first item), when that mail (or the opening) was at or before `mailed_before`; with
-    /// those items, oldest first.
-    pub async fn incidents_with_new_items(
+    /// The items that joined incident `id` after item `upto` (see
+    /// [`with_new_items`](Self::with_new_items)), oldest first.
+    pub async fn new_items_of(
         &self,
         tx: &mut Tx,
-        mailed_before: i64,
-    ) -> Result<Vec<(IncidentId, Vec<super::ItemRow>)>> {
-        let ids = self.with_new_items(&mut **tx, mailed_before).await?;
-        let mut out = Vec::new();
-        for (id, upto) in ids {
-            let items: Vec<super::ItemRow> = query::all(
-                &mut **tx,
-                &format!(
-                    "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                         WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
-                    super::items::COLUMNS_OF_I
-                ),
-                (id, upto),
-            )
-            .await?;
-            out.push((id, items));
-        }
-        Ok(out)
+        id: IncidentId,
+        upto: i64,
+    ) -> Result<Vec<super::ItemRow>> {
+        Ok(query::all(
+            &mut **tx,
+            &format!(
+                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+                     WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
+                super::items::COLUMNS_OF_I
+            ),
+            (id, upto),
+        )
+        .await?)
     }
 
-    /// The incidents of [`incidents_with_new_items`](Self::incidents_with_new_items), each
-    /// with the last item mailed (or its first item).
+    /// Open incidents that items joined after the last "new items" mail (or after the
+    /// first item), when that mail (or the opening) was at or before `mailed_before`; each
+    /// with the last item mailed (or its first item). Ids only: each incident is then read
+    /// on its own, so that one this version cannot read holds back no other.
     pub async fn with_new_items<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,
@@ -599,47 +595,40 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Open incidents nobody acknowledged, whose leaders were not yet told, opened (or
-    /// reopened) at least `after(severity)` seconds before `now`; each is marked told in the
-    /// same transaction.
-    pub async fn take_unacknowledged(
-        &self,
-        tx: &mut Tx,
-        now: i64,
-        after: &(dyn Fn(Severity) -> i64 + Sync),
-    ) -> Result<Vec<IncidentId>> {
-        let ids = self.unacknowledged(&mut **tx, now, after).await?;
-        for id in &ids {
-            query::execute(
-                &mut **tx,
-                "UPDATE incidents SET unack_mailed_at = $2 WHERE id = $1",
-                (id, now),
-            )
-            .await?;
-        }
-        Ok(ids)
-    }
-
-    /// The incidents [`take_unacknowledged`](Self::take_unacknowledged) would take, read
-    /// without marking them.
+    /// Open incidents nobody acknowledged and whose leaders were not yet told, opened (or
+    /// reopened) at or before `since`: those the unacknowledged rule may be due for, each by
+    /// its own severity's time. Ids only: each incident is then read on its own, so that
+    /// one this version cannot read holds back no other.
     pub async fn unacknowledged<'c>(
         &self,
         ex: impl Executor<'c, Database = Any>,
-        now: i64,
-        after: &(dyn Fn(Severity) -> i64 + Sync),
+        since: i64,
     ) -> Result<Vec<IncidentId>> {
-        let rows: Vec<(IncidentId, Severity, i64)> = query::all(
+        Ok(query::scalars(
             ex,
-            "SELECT id, severity, COALESCE(reopened_at, opened_at) FROM incidents \
-             WHERE status = 'open' AND unack_mailed_at IS NULL ORDER BY id",
-            (),
+            "SELECT id FROM incidents WHERE status = 'open' AND unack_mailed_at IS NULL \
+               AND COALESCE(reopened_at, opened_at) <= $1 ORDER BY id",
+            (since,),
+        )
+        .await?)
+    }
+
+    /// Marks the leaders of incident `id` told that nobody acknowledged it; false when it
+    /// is no longer open or they were told already.
+    pub async fn mark_unacknowledged_mailed(
+        &self,
+        tx: &mut Tx,
+        id: IncidentId,
+        now: i64,
+    ) -> Result<bool> {
+        let done = query::execute(
+            &mut **tx,
+            "UPDATE incidents SET unack_mailed_at = $2 \
+             WHERE id = $1 AND status = 'open' AND unack_mailed_at IS NULL",
+            (id, now),
         )
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(_, severity, since)| since + after(*severity) <= now)
-            .map(|(id, _, _)| id)
-            .collect())
+        Ok(done > 0)
     }
 
     /// Items of the incident fetched since `since`, and from how many distinct sources,

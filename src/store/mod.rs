@@ -72,6 +72,18 @@ pub struct Store {
     known_sources: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
+/// Whether `e` is a stored value this version cannot read (a row written by a later
+/// version, or by hand) rather than the database failing: work that meets one can go on
+/// without that row, where a failing database would fail the rest of it too.
+pub fn unreadable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_))
+        )
+    })
+}
+
 impl Store {
     /// Opens (creating it if needed) the database at `url` and brings its schema up to date.
     pub async fn open(url: &str) -> Result<Store> {
