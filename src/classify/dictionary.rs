@@ -11,24 +11,28 @@
 //! A trie is a double array: a node's child for code `c` is slot `base + c`, which is the
 //! child if its `check` names the node. One load a step, no search.
 //!
-//! Two tries share the alphabet and the walk: the **terms** (of a classifier's topics)
-//! are reported wherever they occur, overlapping (every rule sees every occurrence); the
-//! **tone words** are chosen leftmost-longest, as a scan that jumps past each word it
-//! takes (`不满意` is one word, not 不满 and 满意). The tone's trie (20,700 words) is
-//! built once with its scorer and shared by every classifier, whose own trie holds its
-//! terms only, numbered on after the tone's chars: a reload, or a test, places a few
-//! hundred words, not twenty thousand.
+//! One trie holds both sets, so that one walk from each char finds both: the **terms**
+//! (of a classifier's topics) are reported wherever they occur, overlapping (every rule
+//! sees every occurrence); the **tone words** are chosen leftmost-longest, as a scan that
+//! jumps past each word it takes (`不满意` is one word, not 不满 and 满意). A node says
+//! which of the two end there. The tone's trie (20,700 words) is built once with its
+//! scorer; a classifier's is a copy of it into which its terms are inserted (their chars
+//! numbered on after the tone's), moving a node's children where a new child does not
+//! fit: a reload, or a test, places a few hundred words, not twenty thousand.
 
 use crate::classify::alphabet::Alphabet;
 use crate::classify::normalize::HanTable;
-use std::sync::Arc;
 
 /// A slot's `check` when no node owns it.
 const FREE: u32 = u32::MAX;
 /// The root's own slot (its children's `check`).
 const ROOT: u32 = 0;
-/// In `base`: the node ends a word (its id in `Trie::words`).
+/// In `base`: the node ends a tone word (its id in `Trie::words`).
 const WORD: u32 = 1 << 31;
+/// In `base`: the node ends a term (its id in `Trie::terms`).
+const TERM: u32 = 1 << 30;
+/// The flags of `base`; the rest is the base itself.
+const FLAGS: u32 = WORD | TERM;
 /// No word ends at the node.
 const NONE: u32 = u32::MAX;
 
@@ -44,8 +48,11 @@ pub(super) struct Trie {
     /// The root's base (its slot's, without the flag), read once per walk step from a
     /// char rather than from the array.
     root: u32,
-    /// For a slot flagged `WORD`: the id of the word that ends there.
+    /// For a slot flagged `WORD`: the id of the tone word that ends there.
     words: Vec<u32>,
+    /// For a slot flagged `TERM`: the id of the term that ends there (empty in a trie of
+    /// tone words alone).
+    terms: Vec<u32>,
 }
 
 /// A tone word found by [`Dictionary::walk`]: (word, start, end) in chars.
@@ -57,11 +64,9 @@ struct Node {
     word: u32,
 }
 
-impl Trie {
-    /// The trie of `words` (each folded and not empty; a duplicate keeps the last id),
-    /// coded by `alphabet`. Word ids are their indexes.
-    fn new(words: &[String], alphabet: &Alphabet) -> Trie {
-        // The trie as nodes with sorted children.
+impl Node {
+    /// The trie of `words` as nodes with sorted children, the root first.
+    fn tree(words: &[String], alphabet: &Alphabet) -> Vec<Node> {
         let mut nodes: Vec<Node> = vec![Node {
             children: Vec::new(),
             word: NONE,
@@ -88,6 +93,16 @@ impl Trie {
             }
         }
 
+        nodes
+    }
+}
+
+impl Trie {
+    /// The trie of `words` (each folded and not empty; a duplicate keeps the last id),
+    /// coded by `alphabet`. Word ids are their indexes.
+    fn new(words: &[String], alphabet: &Alphabet) -> Trie {
+        let nodes = Node::tree(words, alphabet);
+
         // Placement, breadth first: each node's children into free slots `base + code`.
         let mut place = Placement::new(alphabet.max_code());
         let mut slot_of = vec![0u32; nodes.len()];
@@ -112,15 +127,75 @@ impl Trie {
         }
         place.finish();
         Trie {
-            root: place.slots[ROOT as usize].base & !WORD,
+            root: place.slots[ROOT as usize].base & !FLAGS,
             slots: place.slots,
             words: place.words,
+            terms: Vec::new(),
         }
     }
 
-    /// Every word that starts at `codes[i]`, shortest first: `found(id, end)`.
+    /// This trie with `terms` (folded, not empty, distinct; coded by `alphabet`, which
+    /// extends this trie's) inserted, flagged `TERM`, their ids their indexes.
+    ///
+    /// A node's new children go into their slots `base + code` when those are free; when
+    /// one is not, the node's children move to a base where old and new fit, and their
+    /// own children are told where their parent went (the classic double-array
+    /// insertion). The children of every node are listed once, up front, to move them.
+    /// The copy is larger than a trie placed anew (the bench's 20,700 tone words and
+    /// 10,000 terms: 83,792 slots, 67% of them used), but placing anew takes each
+    /// classifier (each reload, each test) the tone's twenty thousand words again.
+    fn with_terms(&self, terms: &[String], alphabet: &Alphabet) -> Trie {
+        let nodes = Node::tree(terms, alphabet);
+        let mut place = Placement::resume(self, alphabet.max_code());
+        let mut kids: Vec<Vec<u32>> = vec![Vec::new(); place.slots.len()];
+        for (s, slot) in place.slots.iter().enumerate() {
+            if s != ROOT as usize && slot.check != FREE {
+                let parent = slot.check as usize;
+                let base = place.slots[parent].base & !FLAGS;
+                kids[parent].push(s as u32 - base);
+            }
+        }
+        // Breadth first, the terms' nodes beside the trie's: a node of the trie gets all
+        // its new children at once, so that its children move once at most, and a node's
+        // slot is final before its own children are placed.
+        let mut queue = std::collections::VecDeque::from([(0usize, ROOT as usize)]);
+        let mut new = Vec::new();
+        while let Some((n, at)) = queue.pop_front() {
+            let node = &nodes[n];
+            if node.word != NONE {
+                place.slots[at].base |= TERM;
+                place.terms[at] = node.word;
+            }
+            new.clear();
+            new.extend(
+                node.children
+                    .iter()
+                    .map(|&(c, _)| c)
+                    .filter(|c| kids[at].binary_search(c).is_err()),
+            );
+            if !new.is_empty() {
+                place.add_children(&mut kids, at, &new);
+            }
+            let base = place.slots[at].base & !FLAGS;
+            queue.extend(
+                node.children
+                    .iter()
+                    .map(|&(code, child)| (child as usize, (base + code) as usize)),
+            );
+        }
+        place.finish();
+        Trie {
+            root: place.slots[ROOT as usize].base & !FLAGS,
+            slots: place.slots,
+            words: place.words,
+            terms: place.terms,
+        }
+    }
+
+    /// Every node that ends a word (a tone word, a term or both) on the way from
+    /// `codes[i]`, shortest first: `found(base, slot, end)`, `base` with its flags.
     #[inline]
-    fn from(&self, codes: &[u32], i: usize, mut found: impl FnMut(u32, usize)) {
+    fn from(&self, codes: &[u32], i: usize, mut found: impl FnMut(u32, usize, usize)) {
         let slots = self.slots.as_slice();
         // A code past this trie's (a char of the other set only) finds no child either:
         // outside the array, or a slot that is no child of the root.
@@ -132,12 +207,12 @@ impl Trie {
         let mut j = i;
         loop {
             let slot = slots[at];
-            if slot.base & WORD != 0 {
-                found(self.words[at], j + 1);
+            if slot.base & FLAGS != 0 {
+                found(slot.base, at, j + 1);
             }
             j += 1;
             let Some(&code) = codes.get(j) else { return };
-            let next = ((slot.base & !WORD) + code) as usize;
+            let next = ((slot.base & !FLAGS) + code) as usize;
             // Past the end, or owned by another node: no child. Code 0 is no child of
             // any node (`base + 0` is never a child of that node).
             match slots.get(next) {
@@ -153,8 +228,8 @@ pub(super) struct Dictionary {
     alphabet: Alphabet,
     /// How the fold's Han runs fold each Han char and code it in `alphabet`.
     han: HanTable,
-    terms: Trie,
-    tone: Arc<Trie>,
+    /// The tone words, and in a classifier's the terms.
+    trie: Trie,
 }
 
 impl Dictionary {
@@ -162,20 +237,18 @@ impl Dictionary {
     pub fn of_tone(tone: &[String]) -> Dictionary {
         let alphabet = Alphabet::new(tone.iter().map(|s| s.as_str()));
         Dictionary {
-            terms: Trie::new(&[], &alphabet),
-            tone: Arc::new(Trie::new(tone, &alphabet)),
+            trie: Trie::new(tone, &alphabet),
             han: HanTable::new(|c| alphabet.code(c)),
             alphabet,
         }
     }
 
     /// A classifier's dictionary: `terms` (folded, not empty, distinct), beside the tone
-    /// words of `tone` (a scorer's dictionary), whose trie is shared.
+    /// words of `tone` (a scorer's dictionary).
     pub fn with_terms(tone: &Dictionary, terms: &[String]) -> Dictionary {
         let alphabet = tone.alphabet.extended(terms.iter().map(|s| s.as_str()));
         Dictionary {
-            terms: Trie::new(terms, &alphabet),
-            tone: tone.tone.clone(),
+            trie: tone.trie.with_terms(terms, &alphabet),
             han: HanTable::new(|c| alphabet.code(c)),
             alphabet,
         }
@@ -199,38 +272,39 @@ impl Dictionary {
         self.alphabet.code(c)
     }
 
-    /// Walks the tries from every char of `codes`: `term(id, start, end)` (in chars) for
+    /// Walks the trie from every char of `codes`: `term(id, start, end)` (in chars) for
     /// every occurrence of every term (in order of start, then end), and the tone words
     /// leftmost-longest into `tone`.
     ///
-    /// The two tries are walked in two loops over the codes rather than one: each loop
-    /// then keeps its state in registers (one loop over both spilled to the stack).
+    /// One walk a char serves both: the second step's slot, which is where a walk's time
+    /// goes (a read anywhere in the array), is read once, not once a trie.
     pub fn walk(
         &self,
         codes: &[u32],
         mut term: impl FnMut(u32, u32, u32),
         tone: &mut Vec<ToneHit>,
     ) {
+        let trie = &self.trie;
+        // Leftmost-longest: a tone word taken covers its chars; the next is looked for
+        // from `covered` on.
+        let mut covered = 0;
         for (i, &code) in codes.iter().enumerate() {
-            if code != 0 {
-                self.terms
-                    .from(codes, i, |id, end| term(id, i as u32, end as u32));
+            if code == 0 {
+                continue;
             }
-        }
-        // Leftmost-longest: a word taken covers its chars, the scan goes on after it.
-        let mut i = 0;
-        while i < codes.len() {
+            let open = i >= covered;
             let mut longest: Option<(u32, usize)> = None;
-            if codes[i] != 0 {
-                self.tone
-                    .from(codes, i, |id, end| longest = Some((id, end)));
-            }
-            match longest {
-                Some((w, end)) => {
-                    tone.push((w, i as u32, end as u32));
-                    i = end;
+            trie.from(codes, i, |flags, at, end| {
+                if flags & TERM != 0 {
+                    term(trie.terms[at], i as u32, end as u32);
                 }
-                None => i += 1,
+                if open && flags & WORD != 0 {
+                    longest = Some((trie.words[at], end));
+                }
+            });
+            if let Some((w, end)) = longest {
+                tone.push((w, i as u32, end as u32));
+                covered = end;
             }
         }
     }
@@ -245,6 +319,7 @@ impl Dictionary {
 struct Placement {
     slots: Vec<Slot>,
     words: Vec<u32>,
+    terms: Vec<u32>,
     /// `next_free[i]`: a slot at or after `i` that may be free (path-compressed; the
     /// smallest free one once followed through).
     next_free: Vec<u32>,
@@ -260,6 +335,7 @@ impl Placement {
         let mut p = Placement {
             slots: Vec::new(),
             words: Vec::new(),
+            terms: Vec::new(),
             next_free: Vec::new(),
             max_code,
             several_from: 0,
@@ -268,6 +344,98 @@ impl Placement {
         p.slots[ROOT as usize].check = ROOT;
         p.next_free[0] = 1;
         p
+    }
+
+    /// Placing goes on in a copy of `trie`, with codes up to `max_code`.
+    fn resume(trie: &Trie, max_code: u32) -> Placement {
+        let len = trie.slots.len();
+        let free = |i: usize| trie.slots[i].check == FREE;
+        Placement {
+            slots: trie.slots.clone(),
+            words: trie.words.clone(),
+            terms: if trie.terms.is_empty() {
+                vec![NONE; len]
+            } else {
+                trie.terms.clone()
+            },
+            next_free: (0..len)
+                .map(|i| if free(i) { i as u32 } else { i as u32 + 1 })
+                .collect(),
+            max_code,
+            several_from: 0,
+        }
+    }
+
+    /// Gives the node at slot `at` children coded `new` (sorted, none of them a child
+    /// yet): into their slots at its base if all are free, else all its children move
+    /// to a base where old and new fit. `kids` lists each node's children's codes,
+    /// sorted, and is kept so.
+    fn add_children(&mut self, kids: &mut Vec<Vec<u32>>, at: usize, new: &[u32]) {
+        let base = self.slots[at].base & !FLAGS;
+        let free = |p: &Placement, c: u32| {
+            p.slots
+                .get((base + c) as usize)
+                .is_none_or(|s| s.check == FREE)
+        };
+        let base = if kids[at].is_empty() {
+            let pairs: Vec<(u32, u32)> = new.iter().map(|&c| (c, 0)).collect();
+            let b = self.find_base(&pairs);
+            self.set_base(at, b);
+            b
+        } else if new.iter().all(|&c| free(self, c)) {
+            base
+        } else {
+            self.move_children(kids, at, new)
+        };
+        for &c in new {
+            self.take((base + c) as usize, at as u32);
+        }
+        if kids.len() < self.slots.len() {
+            kids.resize(self.slots.len(), Vec::new());
+        }
+        let list = &mut kids[at];
+        list.extend_from_slice(new);
+        list.sort_unstable();
+    }
+
+    fn set_base(&mut self, at: usize, base: u32) {
+        let flags = self.slots[at].base & FLAGS;
+        self.slots[at].base = base | flags;
+    }
+
+    /// Moves the children of the node at `at` to a base where they and new children
+    /// coded `more` all fit; returns the base. Each moved child keeps its flags and word
+    /// ids, and its own children are told where it went.
+    fn move_children(&mut self, kids: &mut Vec<Vec<u32>>, at: usize, more: &[u32]) -> u32 {
+        let old = self.slots[at].base & !FLAGS;
+        let mut codes: Vec<(u32, u32)> = kids[at].iter().chain(more).map(|&c| (c, 0)).collect();
+        codes.sort_unstable();
+        let new = self.find_base(&codes);
+        if kids.len() < self.slots.len() {
+            kids.resize(self.slots.len(), Vec::new());
+        }
+        for &c in &kids[at].clone() {
+            let (from, to) = ((old + c) as usize, (new + c) as usize);
+            self.take(to, at as u32);
+            self.slots[to].base = self.slots[from].base;
+            self.words[to] = self.words[from];
+            self.terms[to] = self.terms[from];
+            let grand = self.slots[from].base & !FLAGS;
+            for &g in &kids[from] {
+                self.slots[(grand + g) as usize].check = to as u32;
+            }
+            kids[to] = std::mem::take(&mut kids[from]);
+            // The old slot is free again (`free_from`, which only moves forward, may not
+            // offer it again: a little room lost, nothing wrong).
+            self.slots[from] = Slot {
+                base: 0,
+                check: FREE,
+            };
+            self.words[from] = NONE;
+            self.terms[from] = NONE;
+        }
+        self.set_base(at, new);
+        new
     }
 
     fn grow(&mut self, len: usize) {
@@ -283,6 +451,7 @@ impl Placement {
             },
         );
         self.words.resize(len, NONE);
+        self.terms.resize(len, NONE);
         self.next_free.extend((from as u32)..(len as u32));
     }
 
@@ -352,7 +521,7 @@ impl Placement {
         let max_base = self
             .slots
             .iter()
-            .map(|s| (s.base & !WORD) as usize)
+            .map(|s| (s.base & !FLAGS) as usize)
             .max()
             .unwrap_or(0);
         self.grow(max_base + self.max_code as usize + 1);
@@ -464,6 +633,58 @@ mod tests {
             let (t, w) = run(&d, &text);
             assert_eq!(t, naive_terms(&terms, &text), "{terms:?} {text}");
             assert_eq!(w, naive_tone(&tone, &text), "{tone:?} {text}");
+        }
+    }
+
+    /// Hundreds of terms into a trie of hundreds of tone words, over chars of which some
+    /// are in terms only: most insertions find their slot taken and move a node's
+    /// children (the root's too), with children of their own.
+    #[test]
+    fn terms_inserted_among_many_tone_words_agree_with_brute_force() {
+        let pool: Vec<char> = "景区踩踏不满意见是的游客投诉门票价格酒店服务差好"
+            .chars()
+            .collect();
+        let terms_only: Vec<char> = "坍塌溺水火灾中毒abc".chars().collect();
+        let mut next = crate::classify::xorshift(0x9E37_79B9_7F4A_7C15);
+        for round in 0..6 {
+            let mut words = |count: usize, max: usize, extra: &[char]| -> Vec<String> {
+                let mut out: Vec<String> = (0..count)
+                    .map(|_| {
+                        let len = 1 + next(max);
+                        (0..len)
+                            .map(|_| match next(4) {
+                                0 if !extra.is_empty() => extra[next(extra.len())],
+                                _ => pool[next(pool.len())],
+                            })
+                            .collect()
+                    })
+                    .collect();
+                out.sort();
+                out.dedup();
+                out
+            };
+            let tone = words(400, 4, &[]);
+            let terms = words(300, 5, &terms_only);
+            let d = Dictionary::with_terms(&Dictionary::of_tone(&tone), &terms);
+            for _ in 0..40 {
+                let text: String = (0..next(60))
+                    .map(|_| match next(6) {
+                        0 => terms_only[next(terms_only.len())],
+                        _ => pool[next(pool.len())],
+                    })
+                    .collect();
+                let (t, w) = run(&d, &text);
+                assert_eq!(t, naive_terms(&terms, &text), "round {round}: {text}");
+                assert_eq!(w, naive_tone(&tone, &text), "round {round}: {text}");
+            }
+            // The scorer's own dictionary is untouched by the terms put in the copy.
+            let alone = Dictionary::of_tone(&tone);
+            let text: String = (0..50).map(|_| pool[next(pool.len())]).collect();
+            let mut codes = Vec::new();
+            alone.encode(&text, &mut codes);
+            let mut w = Vec::new();
+            alone.tone_words(&codes, &mut w);
+            assert_eq!(w, naive_tone(&tone, &text));
         }
     }
 }
