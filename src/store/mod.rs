@@ -172,7 +172,6 @@ impl Store {
         Ok(store)
     }
 
-    /// Starts a write transaction holding the write lock.
     /// Marks where the work on one incident starts inside `tx`, so that
     /// [`Store::undo_one`] can take back that work alone when it fails and the rest of the
     /// transaction goes on (an SQL savepoint; SQLite and PostgreSQL alike).
@@ -195,6 +194,7 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a write transaction holding the write lock.
     pub async fn begin(&self) -> Result<Tx> {
         let mut tx = self
             .pool
