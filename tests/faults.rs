@@ -824,6 +824,31 @@ async fn a_poll_slower_than_the_lease_is_not_taken_over(backend: Option<String>)
     }
 }
 
+/// The scenic item that opens incident #1 in the fault tests below.
+const FIRST: common::RssItem = (
+    "某景区栈道坍塌 多名游客受伤",
+    "https://news.example.cn/1",
+    "t1",
+    "Tue, 24 Nov 2026 09:00:00 +0800",
+);
+
+/// A scenario watching the scenic topic and a museum topic (失窃 at a 博物馆), which has
+/// polled `items` once, every source well.
+async fn scenic_and_museum(
+    items: &[common::RssItem<'_>],
+    backend: &Option<String>,
+) -> common::Scenario {
+    let watchlist = format!(
+        "{}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n",
+        common::SCENIC_MAJOR
+    );
+    let s = common::scenario(&watchlist, items, "", backend).await;
+    for (id, r) in s.daemon.poll_once(None).await.expect("poll") {
+        r.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    s
+}
+
 backend_test!(a_row_that_stops_one_timed_step_does_not_hold_back_the_mail);
 /// A timed step that fails every turn (here: an incident whose stored severity this
 /// version cannot read, so the unacknowledged check stops on it once it is due) used to
@@ -831,21 +856,8 @@ backend_test!(a_row_that_stops_one_timed_step_does_not_hold_back_the_mail);
 /// incident's too. Now the step is reported, the other steps run, and the queued mail
 /// goes out.
 async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Option<String>) {
-    let first: common::RssItem = (
-        "某景区栈道坍塌 多名游客受伤",
-        "https://news.example.cn/1",
-        "t1",
-        "Tue, 24 Nov 2026 09:00:00 +0800",
-    );
-    let watchlist = format!(
-        "{}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n",
-        common::SCENIC_MAJOR
-    );
-    let s = common::scenario(&watchlist, &[first], "", &backend).await;
+    let s = scenic_and_museum(&[FIRST], &backend).await;
     let d = &s.daemon;
-    for (id, r) in d.poll_once(None).await.expect("poll") {
-        r.unwrap_or_else(|e| panic!("{id}: {e}"));
-    }
     let sent =
         |rows: &[yuqing::store::OutboxRow]| rows.iter().filter(|r| r.sent_at.is_some()).count();
     assert_eq!(
@@ -868,7 +880,7 @@ async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Op
         "Tue, 24 Nov 2026 09:10:00 +0800",
     );
     s.http
-        .set("/news.xml", Response::rss(rss(&[first, second])));
+        .set("/news.xml", Response::rss(rss(&[FIRST, second])));
     let e = d.poll_once(None).await.unwrap_err();
     let text = format!("{e:#}");
     assert_has!(text, "cannot queue unacknowledged-incident mail");
@@ -964,15 +976,8 @@ async fn an_incident_that_cannot_be_read_holds_back_no_other_incident(backend: O
             "Tue, 24 Nov 2026 09:03:00 +0800",
         ),
     ];
-    let watchlist = format!(
-        "{}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n",
-        common::SCENIC_MAJOR
-    );
-    let s = common::scenario(&watchlist, &items, "", &backend).await;
+    let s = scenic_and_museum(&items, &backend).await;
     let d = &s.daemon;
-    for (id, r) in d.poll_once(None).await.expect("poll") {
-        r.unwrap_or_else(|e| panic!("{id}: {e}"));
-    }
     // Two incidents of two items each: each has one new item for the duty officer.
     for id in [1, 2] {
         let joined = d
@@ -1054,21 +1059,8 @@ backend_test!(an_incident_that_cannot_be_read_holds_back_only_its_topics_items);
 /// waits: the poll fails naming it and its topic, the page is read again next time, and
 /// once the row is repaired the item joins #1.
 async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backend: Option<String>) {
-    let first: common::RssItem = (
-        "某景区栈道坍塌 多名游客受伤",
-        "https://news.example.cn/1",
-        "t1",
-        "Tue, 24 Nov 2026 09:00:00 +0800",
-    );
-    let watchlist = format!(
-        "{}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n",
-        common::SCENIC_MAJOR
-    );
-    let s = common::scenario(&watchlist, &[first], "", &backend).await;
+    let s = scenic_and_museum(&[FIRST], &backend).await;
     let d = &s.daemon;
-    for (id, r) in d.poll_once(None).await.expect("poll") {
-        r.unwrap_or_else(|e| panic!("{id}: {e}"));
-    }
     sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
         .execute(d.store.pool())
         .await
@@ -1093,7 +1085,7 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
             "t4",
             "Tue, 24 Nov 2026 09:02:00 +0800",
         ),
-        first,
+        FIRST,
     ];
     s.http.set("/news.xml", Response::rss(rss(&later)));
     let polled = d.poll_once(None).await.expect("poll");
