@@ -849,6 +849,15 @@ async fn scenic_and_museum(
     s
 }
 
+/// The subjects of the mail in `outbox` that contain `word`.
+fn subjects_with<'a>(outbox: &'a [yuqing::store::OutboxRow], word: &str) -> Vec<&'a str> {
+    outbox
+        .iter()
+        .filter(|m| m.subject.contains(word))
+        .map(|m| m.subject.as_str())
+        .collect()
+}
+
 backend_test!(a_row_that_stops_one_timed_step_does_not_hold_back_the_mail);
 /// A timed step that fails every turn (here: an incident whose stored severity this
 /// version cannot read, so the unacknowledged check stops on it once it is due) used to
@@ -903,11 +912,7 @@ async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Op
     s.clock.advance(ChronoDuration::minutes(150));
     let e = d.housekeeping().await.unwrap_err();
     let mail = d.store.outbox().await.unwrap();
-    let reminders: Vec<&str> = mail
-        .iter()
-        .filter(|m| m.subject.contains("提醒"))
-        .map(|m| m.subject.as_str())
-        .collect();
+    let reminders = subjects_with(&mail, "提醒");
     assert!(
         reminders.iter().any(|s| s.contains("#2")),
         "#2's reminder is mailed: {reminders:?} ({e:#})"
@@ -918,11 +923,7 @@ async fn a_row_that_stops_one_timed_step_does_not_hold_back_the_mail(backend: Op
     s.clock.advance(ChronoDuration::hours(3));
     let e = d.housekeeping().await.unwrap_err();
     let mail = d.store.outbox().await.unwrap();
-    let breaches: Vec<&str> = mail
-        .iter()
-        .filter(|m| m.subject.contains("时限已过"))
-        .map(|m| m.subject.as_str())
-        .collect();
+    let breaches = subjects_with(&mail, "时限已过");
     assert!(
         breaches.iter().any(|s| s.contains("#2")),
         "#2's breach is mailed: {breaches:?} ({e:#})"
