@@ -2,7 +2,9 @@
 //! `tests/tests.rs`): each `tests/*.rs` used to be a binary of its own that linked the whole
 //! crate, and linking them was most of a cold `cargo test` on two cores. `Cargo.toml` sets
 //! `autotests = false`, so a file under `tests/` runs only when it is declared here; the test
-//! at the end fails on one that is not.
+//! at the end fails on one that is not. A large module keeps its stories in a folder of its
+//! name (`tests/console/incidents.rs`), declared in `tests/console.rs`; the same test
+//! fails on one of those that is not declared.
 //!
 //! A test module reaches the harness as `crate::common` (`use crate::common;`), and writes a
 //! test that runs on SQLite and PostgreSQL once, with `backend_test!`. Tests of one module

@@ -11,14 +11,7 @@ use crate::common::console::{
 async fn events_announce_a_new_incident() {
     let site = site(&None).await;
     let b = logged_in(&site, DUTY).await;
-    let cookie = format!("yuqing_session={}", b.cookie("yuqing_session").unwrap());
-    let mut res = reqwest::Client::new()
-        .get(format!("{}/events", site.url))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let mut res = events_of(&site, &b).await;
     assert!(res.headers()["content-type"]
         .to_str()
         .unwrap()
