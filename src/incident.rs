@@ -15,7 +15,7 @@ use crate::notify::alert::{alert, queue};
 use crate::notify::mail::{self, IncidentView};
 use crate::rules::deadline;
 use crate::rules::escalation::{Audience, Step as EStep};
-use crate::store::{IncidentRow, ItemRow, NewIncident, Store, Tx};
+use crate::store::{DeadlineRow, IncidentRow, ItemRow, NewIncident, Store, Tx};
 use crate::vocab::action::{is_own_actor, ActionKind, OWN_ACTOR};
 use crate::vocab::clock::{from_secs, secs};
 use crate::vocab::ids::IncidentId;
@@ -429,7 +429,7 @@ pub async fn regrade(
 pub(crate) struct Snapshot<'c> {
     incident: IncidentRow,
     items: Vec<ItemRow>,
-    deadlines: Vec<crate::store::DeadlineRow>,
+    deadlines: Vec<DeadlineRow>,
     source_name: String,
     config: &'c Config,
     now: DateTime<Utc>,
@@ -516,16 +516,12 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
     let due = store
         .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
-    let mut each = OneByOne::default();
-    for d in &due {
-        store.begin_one(&mut tx).await?;
-        let done = breach(store, &mut tx, config, d, now).await.map(|()| true);
-        let what = format!("{} deadline", d.kind);
-        each.settle(store, &mut tx, d.incident_id, &what, done)
-            .await?;
-    }
-    tx.commit().await?;
-    each.into_result()
+    let about = |d: &DeadlineRow| (d.incident_id, format!("{} deadline", d.kind));
+    one_by_one(store, tx, due, about, |mut tx, d| async move {
+        let done = breach(store, &mut tx, config, &d, now).await;
+        (tx, done.map(|()| true))
+    })
+    .await
 }
 
 /// Mails the escalation of one missed deadline and records it.
@@ -533,7 +529,7 @@ async fn breach(
     store: &Store,
     tx: &mut Tx,
     config: &Config,
-    d: &crate::store::DeadlineRow,
+    d: &DeadlineRow,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let snap = Snapshot::read(store, tx, config, d.incident_id, now).await?;
@@ -554,45 +550,45 @@ async fn breach(
     Ok(())
 }
 
-/// The outcome of a timed step done one incident (or deadline) at a time, each in a
-/// savepoint of the step's transaction: an incident that cannot be read or mailed is taken
-/// back and named, and the others' mail still goes out (one bad row must not silence every
-/// escalation). The step then fails with the first such error, for the log and /healthz.
-#[derive(Default)]
-struct OneByOne {
-    done: usize,
-    failed: Option<anyhow::Error>,
-}
-
-impl OneByOne {
-    /// Keeps or takes back the work on incident `id` since [`Store::begin_one`]; `what`
-    /// the step was doing to it names a failure (`release deadline`, `new items`).
-    async fn settle(
-        &mut self,
-        store: &Store,
-        tx: &mut Tx,
-        id: IncidentId,
-        what: &str,
-        done: Result<bool>,
-    ) -> Result<()> {
+/// Does a timed step one incident (or deadline) at a time: `step` on each of `rows` (read
+/// in `tx`), each in a savepoint of `tx`, which is then committed. An incident that cannot
+/// be read or mailed is taken back and named, by what `about` says of its row (the
+/// incident, and `release deadline`, `new items` …), and the others' mail still goes out
+/// (one bad row must not silence every escalation). Returns how many rows `step` counted,
+/// or the first such error, for the log and /healthz. `step` is lent the transaction and
+/// hands it back with its outcome (a borrowed one would tie its future to every lifetime).
+async fn one_by_one<T, Fut>(
+    store: &Store,
+    mut tx: Tx,
+    rows: Vec<T>,
+    about: impl Fn(&T) -> (IncidentId, String),
+    mut step: impl FnMut(Tx, T) -> Fut,
+) -> Result<usize>
+where
+    Fut: std::future::Future<Output = (Tx, Result<bool>)>,
+{
+    let mut counted = 0;
+    let mut failed = None;
+    for row in rows {
+        store.begin_one(&mut tx).await?;
+        let (id, what) = about(&row);
+        let done;
+        (tx, done) = step(tx, row).await;
         match done {
-            Ok(counted) => {
-                store.keep_one(tx).await?;
-                self.done += usize::from(counted);
+            Ok(counts) => {
+                store.keep_one(&mut tx).await?;
+                counted += usize::from(counts);
             }
             Err(e) => {
-                store.undo_one(tx).await?;
+                store.undo_one(&mut tx).await?;
                 let e = e.context(format!("incident #{id} ({what})"));
                 tracing::debug!(error = %format!("{e:#}"), "skipped; the other incidents go on");
-                self.failed.get_or_insert(e);
+                failed.get_or_insert(e);
             }
         }
-        Ok(())
     }
-
-    fn into_result(self) -> Result<usize> {
-        self.failed.map_or(Ok(self.done), Err)
-    }
+    tx.commit().await?;
+    failed.map_or(Ok(counted), Err)
 }
 
 /// Reminds the duty officer before each deadline, at the configured offsets; returns how
@@ -621,7 +617,7 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     }
     // The closest-to-due offset already reached and not yet reminded. Offsets reached
     // before the incident opened are skipped: the opening mail told the time left.
-    let offset_due = |dl: &crate::store::DeadlineRow, opened_at: i64| {
+    let offset_due = |dl: &DeadlineRow, opened_at: i64| {
         offsets(dl.kind)
             .into_iter()
             .filter(|o| *o >= dl.due_at - secs(now) && dl.due_at - o > opened_at)
@@ -649,18 +645,18 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     }
     let mut tx = store.begin().await?;
     let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
-    let mut each = OneByOne::default();
-    for dl in &upcoming {
-        store.begin_one(&mut tx).await?;
+    let about = |dl: &DeadlineRow| (dl.incident_id, format!("{} deadline", dl.kind));
+    let offset_due = &offset_due;
+    one_by_one(store, tx, upcoming, about, |mut tx, dl| async move {
         let done = async {
             let snap = Snapshot::read(store, &mut tx, config, dl.incident_id, now).await?;
             let left = dl.due_at - secs(now);
-            let Some(offset) = offset_due(dl, snap.incident.opened_at) else {
+            let Some(offset) = offset_due(&dl, snap.incident.opened_at) else {
                 return Ok(false);
             };
             let who = snap.audience(EStep::Reminder);
             alert(store, &mut tx, config, who, now, |to| {
-                mail::reminder(&snap.view(), dl, to)
+                mail::reminder(&snap.view(), &dl, to)
             })
             .await?;
             store.mark_reminded(&mut tx, dl.id, offset).await?;
@@ -668,12 +664,9 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
             Ok(true)
         }
         .await;
-        let what = format!("{} deadline", dl.kind);
-        each.settle(store, &mut tx, dl.incident_id, &what, done)
-            .await?;
-    }
-    tx.commit().await?;
-    each.into_result()
+        (tx, done)
+    })
+    .await
 }
 
 /// Mails the leaders about incidents nobody acknowledged within `unacknowledged_after`,
@@ -703,15 +696,14 @@ pub async fn fire_unacknowledged(
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    let mut each = OneByOne::default();
-    for id in store.unacknowledged(&mut *tx, since).await? {
-        store.begin_one(&mut tx).await?;
-        let done = unacknowledged(store, &mut tx, config, id, &due, now).await;
-        each.settle(store, &mut tx, id, "unacknowledged", done)
-            .await?;
-    }
-    tx.commit().await?;
-    each.into_result()
+    let ids = store.unacknowledged(&mut *tx, since).await?;
+    let about = |id: &IncidentId| (*id, "unacknowledged".to_string());
+    let due = &due;
+    one_by_one(store, tx, ids, about, |mut tx, id| async move {
+        let done = unacknowledged(store, &mut tx, config, id, due, now).await;
+        (tx, done)
+    })
+    .await
 }
 
 /// Tells the leaders that nobody acknowledged incident `id`, when it is `due`; false when
@@ -756,15 +748,13 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    let mut each = OneByOne::default();
-    for (id, upto) in store.with_new_items(&mut *tx, mailed_before).await? {
-        store.begin_one(&mut tx).await?;
+    let rows = store.with_new_items(&mut *tx, mailed_before).await?;
+    let about = |&(id, _): &(IncidentId, i64)| (id, "new items".to_string());
+    one_by_one(store, tx, rows, about, |mut tx, (id, upto)| async move {
         let done = new_items(store, &mut tx, config, id, upto, now).await;
-        each.settle(store, &mut tx, id, "new items", done.map(|()| true))
-            .await?;
-    }
-    tx.commit().await?;
-    each.into_result()
+        (tx, done.map(|()| true))
+    })
+    .await
 }
 
 /// Mails the duty officer the items that joined incident `id` after item `upto`, and marks

@@ -24,6 +24,19 @@ fn now() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// `yuqing COMMAND ARGS --config CONFIG` as of [`now`], to its end.
+fn yuqing(config: &Path, command: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .arg(command)
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("NO_COLOR", "1")
+        .env("YUQING_NOW", now().to_rfc3339())
+        .output()
+        .unwrap_or_else(|e| panic!("run yuqing {command}: {e}"))
+}
+
 /// The body's agreement with GNE's: the F1 of the two texts' character multisets, spaces and
 /// punctuation left out. 1.0 is the same characters; a reading that adds a sidebar loses
 /// precision, one that misses paragraphs loses recall.
@@ -258,17 +271,7 @@ async fn yuqing_article_reads_a_gbk_page_from_a_server() {
     );
     let dirs = common::TempDirs::new();
     let config = dirs.config("");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .arg("article")
-            .args(args)
-            .arg("--config")
-            .arg(&config)
-            .env("NO_COLOR", "1")
-            .env("YUQING_NOW", now().to_rfc3339())
-            .output()
-            .expect("run yuqing article")
-    };
+    let run = |args: &[&str]| yuqing(&config, "article", args);
     let out = run(&["--json", &server.url("/old")]);
     assert!(
         out.status.success(),
@@ -320,15 +323,7 @@ async fn classify_says_where_each_topic_matched() {
     );
     let config = dirs.config("");
     let classify = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .arg("classify")
-            .args(args)
-            .arg("--config")
-            .arg(&config)
-            .env("NO_COLOR", "1")
-            .env("YUQING_NOW", now().to_rfc3339())
-            .output()
-            .expect("run yuqing classify");
+        let out = yuqing(&config, "classify", args);
         assert!(
             out.status.success(),
             "{}",

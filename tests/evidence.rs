@@ -1050,7 +1050,7 @@ async fn pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_file
     };
     let before = files(&dir);
     let held = d.store.incidents(true).await.unwrap()[0].id;
-    let held_item = d.store.incident_items(d.store.pool(), held).await.unwrap()[0].id;
+    let held_item = common::items_of(&d.store, held.0).await[0].id;
     let loose = done
         .iter()
         .map(|(i, _)| *i)

@@ -981,11 +981,7 @@ async fn an_incident_that_cannot_be_read_holds_back_no_other_incident(backend: O
     let d = &s.daemon;
     // Two incidents of two items each: each has one new item for the duty officer.
     for id in [1, 2] {
-        let joined = d
-            .store
-            .incident_items(d.store.pool(), yuqing::vocab::ids::IncidentId(id))
-            .await
-            .unwrap();
+        let joined = common::items_of(&d.store, id).await;
         assert_eq!(joined.len(), 2, "#{id}: {joined:#?}");
     }
     sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
@@ -1127,11 +1123,7 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
     for (id, r) in d.poll_once(None).await.expect("poll") {
         r.unwrap_or_else(|e| panic!("{id}: {e}"));
     }
-    let joined = d
-        .store
-        .incident_items(d.store.pool(), yuqing::vocab::ids::IncidentId(1))
-        .await
-        .unwrap();
+    let joined = common::items_of(&d.store, 1).await;
     assert_eq!(joined.len(), 2, "{joined:#?}");
     assert_eq!(topics().await, ["scenic", "museum"]);
 }

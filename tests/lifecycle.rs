@@ -431,11 +431,7 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
         ("response", c2 + 48 * 3600),
         "recomputed from it"
     );
-    let items = d
-        .store
-        .incident_items(d.store.pool(), IncidentId(1))
-        .await
-        .unwrap();
+    let items = common::items_of(&d.store, 1).await;
     assert_eq!(items.len(), 2);
     let merged = mails(d, "merged").await;
     assert_eq!(merged.len(), 1);
@@ -484,19 +480,8 @@ async fn the_duty_officer_merges_and_splits_incidents_with_the_cli(backend: Opti
     let (ok, out, err) = yuqing(&sc.config, &["incident", "split", "1", &cable.to_string()]);
     assert!(ok, "{out}{err}");
     assert_has!(out, "已拆分为新事件 #3");
-    assert_eq!(
-        d.store
-            .incident_items(d.store.pool(), IncidentId(1))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    let three = d
-        .store
-        .incident_items(d.store.pool(), IncidentId(3))
-        .await
-        .unwrap();
+    assert_eq!(common::items_of(&d.store, 1).await.len(), 1);
+    let three = common::items_of(&d.store, 3).await;
     assert_eq!(three.len(), 1);
     assert!(three[0].title.contains("索道"));
     let dl = d
@@ -617,11 +602,8 @@ async fn an_incident_split_off_owes_its_topics_working_days_too(backend: Option<
     d.poll_once(None).await.unwrap();
     let (ok, out, err) = yuqing(&sc.config, &["incident", "merge", "1", "2"]);
     assert!(ok, "{out}{err}");
-    let museum = d
-        .store
-        .incident_items(d.store.pool(), IncidentId(1))
+    let museum = common::items_of(&d.store, 1)
         .await
-        .unwrap()
         .into_iter()
         .find(|i| i.title.contains("博物馆"))
         .unwrap()

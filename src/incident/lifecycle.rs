@@ -18,7 +18,7 @@
 //! further response as a note.
 
 use super::{
-    clock_start_of, record_both, record_own, refuse, source_name, OneByOne, Snapshot, StepError,
+    clock_start_of, one_by_one, record_both, record_own, refuse, source_name, Snapshot, StepError,
 };
 use crate::classify::grouping::ItemSignature;
 use crate::classify::watchlist::Topic;
@@ -477,15 +477,13 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    let mut each = OneByOne::default();
-    for id in store.monitoring_ended(&mut *tx, secs(now)).await? {
-        store.begin_one(&mut tx).await?;
+    let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
+    let about = |id: &IncidentId| (*id, "end of monitoring".to_string());
+    one_by_one(store, tx, ids, about, |mut tx, id| async move {
         let done = close(store, &mut tx, config, id, OWN_ACTOR, now).await;
-        each.settle(store, &mut tx, id, "end of monitoring", done.map(|()| true))
-            .await?;
-    }
-    tx.commit().await?;
-    each.into_result()
+        (tx, done.map(|()| true))
+    })
+    .await
 }
 
 fn active(i: &IncidentRow) -> bool {

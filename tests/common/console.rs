@@ -211,24 +211,45 @@ impl Browser {
 
     /// Posts a form with the last page's CSRF token added.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.token.lock().unwrap().clone().unwrap_or_default();
-        let mut all: Vec<(&str, &str)> = vec![("authenticity_token", token.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
-    }
-
-    /// Posts exactly these fields.
-    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.post_with(path, fields, &[]).await
     }
 
-    /// Posts exactly these fields with these extra headers (`Origin`, `X-Real-IP` …).
+    /// Posts a form with the last page's CSRF token added and these extra headers
+    /// (`Origin`, `X-Real-IP` …).
     pub async fn post_with(
         &self,
         path: &str,
         fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> Page {
+        let token = self.token.lock().unwrap().clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("authenticity_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.send(path, &all, headers).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(path, fields, &[]).await
+    }
+
+    /// Posts the login form with this name and password (no `next`).
+    pub async fn try_login(&self, name: &str, password: &str) -> Page {
+        self.try_login_with(name, password, &[]).await
+    }
+
+    /// Posts the login form with this name and password and these extra headers.
+    pub async fn try_login_with(
+        &self,
+        name: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let fields = [("username", name), ("password", password)];
+        self.post_with("/login", &fields, headers).await
+    }
+
+    async fn send(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();

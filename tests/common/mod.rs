@@ -162,6 +162,23 @@ pub async fn incident(store: &yuqing::store::Store, id: i64) -> yuqing::store::I
         .unwrap_or_else(|| panic!("no incident #{id}"))
 }
 
+/// Incident `#id`'s items as the store holds them now, oldest first.
+pub async fn items_of(store: &yuqing::store::Store, id: i64) -> Vec<yuqing::store::ItemRow> {
+    store
+        .incident_items(store.pool(), yuqing::vocab::ids::IncidentId(id))
+        .await
+        .unwrap()
+}
+
+/// Who did `action` in a record, in order (`actors(&store.actions_of(id)…, "note")`).
+pub fn actors(actions: &[yuqing::store::Action], action: &str) -> Vec<String> {
+    actions
+        .iter()
+        .filter(|a| a.action == action)
+        .map(|a| a.actor.clone())
+        .collect()
+}
+
 /// The bytes of a fixture under `tests/fixtures/`, e.g. `fixture("charset/gbk-meta.html")`.
 /// Third-party pages are kept gzipped (`NAME.html.gz`, see `tests/fixtures/article/README.md`):
 /// when `relative` is absent and `relative.gz` exists, its decompressed bytes are returned, so
