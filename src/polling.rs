@@ -184,6 +184,7 @@ pub(crate) async fn poll<T: Target + Send>(
                 count: Some(count),
                 new_items: report.new > 0,
                 warning: Some(warning.as_deref()),
+                stored_all: true,
             };
             let next_ok = next_poll(store, source, now, next_ok).await;
             record_success(store, source, now, success, next_ok).await;
@@ -248,7 +249,8 @@ async fn failed(
 /// so a page of thousands of entries cannot stall the other sources' polls. On a crash the
 /// page is read again and the dedupe skips what was stored. When the database fails, the
 /// source's health stays as it was and its validators are not saved, so the next try
-/// reads the page again.
+/// reads the page again; when it was a row that cannot be read, the items it held back are
+/// recorded with the source until a poll stores them all.
 async fn store_entries(
     poll: &Poll<'_>,
     entries: &[Entry],
@@ -277,8 +279,16 @@ async fn store_entries(
     if let Err(e) = stored {
         let Poll { store, source, .. } = *poll;
         let retry = secs(now) + STORE_RETRY.min(source.every.as_secs() as i64).max(1);
-        tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot store the items; poll aborted");
-        if let Err(e) = store.defer_poll(&source.id, secs(now), retry).await {
+        let error = format!("{e:#}");
+        tracing::error!(source_id = %source.id, error = %error, "cannot store the items; poll aborted");
+        // Items held back by a row that cannot be read are the source's to show (the
+        // console, `/healthz`) until a poll stores them; a failing database is not.
+        let held = crate::store::unreadable(&e)
+            .then(|| crate::vocab::text::bounded(&error, MAX_ERROR_BYTES));
+        if let Err(e) = store
+            .defer_poll(&source.id, secs(now), retry, held.as_deref())
+            .await
+        {
             tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot set the source's next poll");
         }
         return Err(PollError::Store(e));

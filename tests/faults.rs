@@ -1054,8 +1054,10 @@ backend_test!(an_incident_that_cannot_be_read_holds_back_only_its_topics_items);
 /// filed: grouping reads the topic's incidents. It used to take its whole batch of items
 /// with it, every poll, an item of another topic and its alert too. Now only that item
 /// waits: the poll fails naming it and its topic, the page is read again next time, and
-/// once the row is repaired the item joins #1.
+/// once the row is repaired the item joins #1. While it waits, the source's state and
+/// `/healthz` say so (they used to say nothing: only the log did), until it gets through.
 async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backend: Option<String>) {
+    use yuqing::vocab::clock::Clock;
     let s = scenic_and_museum(&[FIRST], &backend).await;
     let d = &s.daemon;
     sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
@@ -1114,6 +1116,31 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
     };
     assert_eq!(stored("https://news.example.cn/4").await, 1);
     assert_eq!(stored("https://news.example.cn/2").await, 0, "waits");
+    // The wait is the source's to show, not only the log's: since when and why, in its
+    // state (the console's sources page) and in /healthz.
+    let since = s.clock.now().timestamp();
+    let held = |since: i64| async move {
+        let st = d.store.source_state("news").await.unwrap();
+        assert_eq!(st.held_since, Some(since), "{st:#?}");
+        let error = st.held_error.clone().unwrap_or_default();
+        assert_has!(error, "under topic scenic");
+        assert_has!(error, "catastrophic");
+        let health = yuqing::daemon::metrics::store_health(&d.store)
+            .await
+            .expect("/healthz is not ok while items are held back");
+        assert!(!health.is_ok());
+        let text = health.to_string();
+        for needle in ["items held back", "source `news`", "under topic scenic"] {
+            assert_has!(text, needle);
+        }
+        assert_has!(text, &yuqing::vocab::clock::from_secs(since).to_rfc3339());
+    };
+    held(since).await;
+    // The next poll meets the same row: still held back, since the first time.
+    s.clock.advance(ChronoDuration::minutes(1));
+    let polled = d.poll_once(None).await.expect("poll");
+    assert!(matches!(&polled[..], [(_, Err(_))]), "{polled:?}");
+    held(since).await;
 
     sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
         .execute(d.store.pool())
@@ -1126,4 +1153,9 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
     let joined = common::items_of(&d.store, 1).await;
     assert_eq!(joined.len(), 2, "{joined:#?}");
     assert_eq!(topics().await, ["scenic", "museum"]);
+    // Every item got through: the hold is cleared, and /healthz is well again.
+    let st = d.store.source_state("news").await.unwrap();
+    assert_eq!((st.held_since, st.held_error.as_deref()), (None, None));
+    let health = yuqing::daemon::metrics::store_health(&d.store).await;
+    assert!(health.is_none(), "{health:?}");
 }

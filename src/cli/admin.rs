@@ -115,6 +115,8 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                     "last_new_item": st.last_new_at.map(|t| rfc3339(t, tz)),
                     "silent_since": st.silent_since.map(|t| rfc3339(t, tz)),
                     "last_warning": st.last_warning,
+                    "held_since": st.held_since.map(|t| rfc3339(t, tz)),
+                    "held_error": st.held_error,
                     "lag": lags.get(&s.id),
                 })
             })
@@ -178,6 +180,22 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
                         .map(|w| format!("已修复后读取：{w}"))
                 })
                 .unwrap_or_else(|| "-".into());
+            // Items held back by a row that cannot be read come first: they are news
+            // waiting.
+            let error = match st.held_since {
+                Some(t) => {
+                    let held = crate::vocab::words::held_back_zh(
+                        &when(Some(t)),
+                        st.held_error.as_deref().unwrap_or_default(),
+                    );
+                    if error == "-" {
+                        held
+                    } else {
+                        format!("{held}；{error}")
+                    }
+                }
+                None => error,
+            };
             outln!(
                 "{}\t{}\t{}\t{} 次\t{}\t{lag}\t{error}",
                 id,

@@ -10,6 +10,7 @@
 //! of the scheduler's last completed loop turn (see `systemd::Notifier::turn_done`).
 
 use crate::daemon::scheduler::Daemon;
+use crate::store::{HeldBack, Store};
 use crate::vocab::clock::secs;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::DeadlineKind;
@@ -349,6 +350,10 @@ pub enum Health {
     TurnFailed(String),
     /// The database does not answer.
     StoreDown(String),
+    /// Sources whose items are held back: a stored row this version cannot read (an
+    /// incident of their topic) keeps them from being filed, every poll, until it is
+    /// repaired.
+    HeldBack(Vec<HeldBack>),
 }
 
 impl Health {
@@ -369,6 +374,20 @@ impl std::fmt::Display for Health {
             ),
             Health::TurnFailed(e) => write!(f, "last loop turn failed: {e}"),
             Health::StoreDown(e) => write!(f, "database unreachable: {e}"),
+            Health::HeldBack(held) => {
+                write!(f, "items held back in {} source(s)", held.len())?;
+                for h in held {
+                    // One line a source, whatever the stored error holds.
+                    let error = h.error.replace(['\r', '\n'], " ");
+                    write!(
+                        f,
+                        "\nsource `{}`: items held back since {}: {error}",
+                        h.source_id,
+                        crate::vocab::clock::from_secs(h.since).to_rfc3339(),
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -395,7 +414,8 @@ pub fn judge(
     }
 }
 
-/// The daemon's health now: the loop's last turn, then a round trip to the database.
+/// The daemon's health now: the loop's last turn, then what the database says
+/// ([`store_health`]).
 pub async fn health(d: &Daemon) -> Health {
     let stuck_after = d.settings.get().config.daemon.stuck_after.std();
     let judged = {
@@ -411,10 +431,21 @@ pub async fn health(d: &Daemon) -> Health {
     if !judged.is_ok() {
         return judged;
     }
-    match tokio::time::timeout(STORE_TIMEOUT, d.store.ping()).await {
-        Ok(Ok(())) => judged,
-        Ok(Err(e)) => Health::StoreDown(format!("{e:#}")),
-        Err(_) => Health::StoreDown(format!("no answer within {}s", STORE_TIMEOUT.as_secs())),
+    store_health(&d.store).await.unwrap_or(judged)
+}
+
+/// What the database adds to a live loop's health, or `None` when all is well: it does
+/// not answer within `STORE_TIMEOUT`, or a source's items are held back (the round trip
+/// that asks is the ping).
+pub async fn store_health(store: &Store) -> Option<Health> {
+    match tokio::time::timeout(STORE_TIMEOUT, store.held_back()).await {
+        Ok(Ok(held)) if held.is_empty() => None,
+        Ok(Ok(held)) => Some(Health::HeldBack(held)),
+        Ok(Err(e)) => Some(Health::StoreDown(format!("{e:#}"))),
+        Err(_) => Some(Health::StoreDown(format!(
+            "no answer within {}s",
+            STORE_TIMEOUT.as_secs()
+        ))),
     }
 }
 
@@ -616,6 +647,32 @@ mod tests {
         assert_eq!(
             Health::Stuck(s(75)).to_string(),
             "stuck: no loop turn completed for 75s"
+        );
+    }
+
+    #[test]
+    fn held_back_items_are_not_ok_and_named_one_line_a_source() {
+        let held = Health::HeldBack(vec![
+            HeldBack {
+                source_id: "news".into(),
+                since: 1_795_568_400,
+                error:
+                    "cannot file item 7 under topic scenic: incident #1:\nseverity `catastrophic`"
+                        .into(),
+            },
+            HeldBack {
+                source_id: "forum".into(),
+                since: 1_795_568_460,
+                error: "x".into(),
+            },
+        ]);
+        assert!(!held.is_ok());
+        assert_eq!(
+            held.to_string(),
+            "items held back in 2 source(s)\n\
+             source `news`: items held back since 2026-11-25T01:00:00+00:00: cannot file item 7 \
+             under topic scenic: incident #1: severity `catastrophic`\n\
+             source `forum`: items held back since 2026-11-25T01:01:00+00:00: x"
         );
     }
 

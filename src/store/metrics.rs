@@ -40,10 +40,4 @@ impl Store {
         )
         .await?)
     }
-
-    /// Whether the database answers at all.
-    pub async fn ping(&self) -> Result<()> {
-        query::execute(self.pool(), "SELECT 1", ()).await?;
-        Ok(())
-    }
 }

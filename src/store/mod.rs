@@ -44,7 +44,7 @@ pub use outbox::{read_recipients, Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use retention::{Intake, PruneBatch, Pruned, PRUNE_BATCH, PRUNE_HOLD, PRUNE_PAUSE};
 pub use search::{ItemPage, SearchQuery, COUNT_PAGES_AHEAD};
-pub use sources::{PollSuccess, SourceState};
+pub use sources::{HeldBack, PollSuccess, SourceState};
 pub use throttle::Claim;
 pub use users::UserRow;
 

@@ -180,6 +180,13 @@ pub fn source_health_zh(state: &str) -> &'static str {
     }
 }
 
+/// A source's items held back by a stored row that cannot be read, since `since` (local
+/// time, as the caller writes times), with the latest error: the console's sources page and
+/// `yuqing sources` say it alike.
+pub fn held_back_zh(since: &str, error: &str) -> String {
+    format!("有条目暂缓入库（自 {since}）：{error}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,11 +142,12 @@ pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
         })
         .collect();
     let duties = sources::duties(c, v).await?;
-    // Which sources are in trouble: their states, not a week of their items.
+    // Which sources are in trouble (their states, or items held back), not a week of
+    // their items.
     let troubled = sources::health(c, v, false)
         .await?
         .into_iter()
-        .filter(|h| matches!(h.state, "unreachable" | "silent"))
+        .filter(|h| matches!(h.state, "unreachable" | "silent") || !h.held.is_empty())
         .collect();
     Ok(DashboardPage {
         layout: v.layout("总览", "/"),

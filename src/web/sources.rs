@@ -30,6 +30,9 @@ pub struct Health {
     pub reason: String,
     /// The stored error itself (or what had to be repaired), as the detail under it.
     pub last_error: String,
+    /// While some of its items are held back (a stored row that cannot be read is in their
+    /// way): since when, and why; empty otherwise.
+    pub held: String,
 }
 
 /// The health of every source and every own channel, as `v` sees it.
@@ -85,6 +88,13 @@ pub async fn health(c: &Console, v: &Viewer, reading: bool) -> anyhow::Result<Ve
                 .last_error
                 .filter(|_| st.failures > 0)
                 .or_else(|| st.last_warning.map(|w| format!("已修复后读取：{w}")))
+                .unwrap_or_default(),
+            held: st
+                .held_since
+                .map(|t| {
+                    let error = st.held_error.as_deref().unwrap_or_default();
+                    crate::vocab::words::held_back_zh(&when(Some(t)), error)
+                })
                 .unwrap_or_default(),
         }
     };

@@ -156,6 +156,69 @@ fn source_row_state(body: &str, id: &str) -> String {
     cell[..cell.find("</span>").unwrap() + 7].to_string()
 }
 
+/// Items a poll held back (a stored row that cannot be read is in their way) are shown on
+/// the source's row, escaped, among the dashboard's troubled sources and by `yuqing
+/// sources`, until a poll stores them all.
+#[tokio::test]
+async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
+    use yuqing::vocab::clock::Clock;
+    let site = site(&None).await;
+    let store = &site.s.daemon.store;
+    let now = site.s.clock.now().timestamp();
+    let error = "cannot file item 9 under topic scenic: incident #1: <b>catastrophic</b>";
+    store
+        .defer_poll("news", now, now + 60, Some(error))
+        .await
+        .unwrap();
+    let b = logged_in(&site, OPERATOR).await;
+    let row = |body: String| {
+        let row = &body[body.find("<tr data-source=\"news\">").expect("news row")..];
+        row[..row.find("</tr>").unwrap()].to_string()
+    };
+    let held = "<span class=\"reason held\">有条目暂缓入库（自 2026-11-24 09:00）：\
+                cannot file item 9 under topic scenic: incident #1: \
+                &#60;b&#62;catastrophic&#60;/b&#62;</span>";
+    let r = row(b.get("/sources").await.body);
+    assert_has!(r, held);
+    assert!(!r.contains("<b>"), "{r}");
+    assert_has!(b.get("/").await.body, held);
+    // The CLI says the same.
+    let text = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["sources", "--config"])
+            .arg(&site.s.config),
+    );
+    let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
+    assert_has!(
+        line,
+        &format!("有条目暂缓入库（自 2026-11-24 09:00）：{error}")
+    );
+
+    // A poll that stores every item clears it.
+    store
+        .record_poll_success(
+            "news",
+            now + 60,
+            &yuqing::store::PollSuccess {
+                count: Some(1),
+                stored_all: true,
+                ..Default::default()
+            },
+            now + 120,
+        )
+        .await
+        .unwrap();
+    let r = row(b.get("/sources").await.body);
+    assert!(!r.contains("暂缓入库"), "{r}");
+    assert!(!b.get("/").await.body.contains("暂缓入库"));
+    let text = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["sources", "--config"])
+            .arg(&site.s.config),
+    );
+    assert!(!text.contains("暂缓入库"), "{text}");
+}
+
 /// Silent means what the CLI and the mail mean: a source's own `stale_after` passed with
 /// nothing new. A source without one is not called silent however quiet it is.
 #[tokio::test]
