@@ -1125,9 +1125,12 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         let error = st.held_error.clone().unwrap_or_default();
         assert_has!(error, "under topic scenic");
         assert_has!(error, "catastrophic");
-        let health = yuqing::daemon::metrics::store_health(&d.store)
+        let health = yuqing::daemon::metrics::store_health(&d.store, &["news"])
             .await
             .expect("/healthz is not ok while items are held back");
+        // A source taken out of the config is not polled again to clear it.
+        let gone = yuqing::daemon::metrics::store_health(&d.store, &["forum"]).await;
+        assert!(gone.is_none(), "{gone:?}");
         assert!(!health.is_ok());
         let text = health.to_string();
         for needle in ["items held back", "source `news`", "under topic scenic"] {
@@ -1156,6 +1159,6 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
     // Every item got through: the hold is cleared, and /healthz is well again.
     let st = d.store.source_state("news").await.unwrap();
     assert_eq!((st.held_since, st.held_error.as_deref()), (None, None));
-    let health = yuqing::daemon::metrics::store_health(&d.store).await;
+    let health = yuqing::daemon::metrics::store_health(&d.store, &["news"]).await;
     assert!(health.is_none(), "{health:?}");
 }

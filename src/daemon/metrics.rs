@@ -417,7 +417,8 @@ pub fn judge(
 /// The daemon's health now: the loop's last turn, then what the database says
 /// ([`store_health`]).
 pub async fn health(d: &Daemon) -> Health {
-    let stuck_after = d.settings.get().config.daemon.stuck_after.std();
+    let settings = d.settings.get();
+    let stuck_after = settings.config.daemon.stuck_after.std();
     let judged = {
         let l = LIVENESS.lock().unwrap_or_else(|e| e.into_inner());
         judge(
@@ -431,16 +432,23 @@ pub async fn health(d: &Daemon) -> Health {
     if !judged.is_ok() {
         return judged;
     }
-    store_health(&d.store).await.unwrap_or(judged)
+    let config = &settings.config;
+    let polled: Vec<&str> = (config.sources.iter().map(|s| s.id.as_str()))
+        .chain(config.channels.iter().map(|c| c.id.as_str()))
+        .collect();
+    store_health(&d.store, &polled).await.unwrap_or(judged)
 }
 
 /// What the database adds to a live loop's health, or `None` when all is well: it does
-/// not answer within `STORE_TIMEOUT`, or a source's items are held back (the round trip
-/// that asks is the ping).
-pub async fn store_health(store: &Store) -> Option<Health> {
+/// not answer within `STORE_TIMEOUT`, or one of the sources `polled` (the configured
+/// sources and channels: one taken out of the config is never polled again to clear its
+/// hold) has items held back. The round trip that asks is the ping.
+pub async fn store_health(store: &Store, polled: &[&str]) -> Option<Health> {
     match tokio::time::timeout(STORE_TIMEOUT, store.held_back()).await {
-        Ok(Ok(held)) if held.is_empty() => None,
-        Ok(Ok(held)) => Some(Health::HeldBack(held)),
+        Ok(Ok(mut held)) => {
+            held.retain(|h| polled.contains(&h.source_id.as_str()));
+            (!held.is_empty()).then_some(Health::HeldBack(held))
+        }
         Ok(Err(e)) => Some(Health::StoreDown(format!("{e:#}"))),
         Err(_) => Some(Health::StoreDown(format!(
             "no answer within {}s",
