@@ -432,10 +432,7 @@ pub async fn health(d: &Daemon) -> Health {
     if !judged.is_ok() {
         return judged;
     }
-    let config = &settings.config;
-    let polled: Vec<&str> = (config.sources.iter().map(|s| s.id.as_str()))
-        .chain(config.channels.iter().map(|c| c.id.as_str()))
-        .collect();
+    let polled: Vec<&str> = settings.config.polled().map(|p| p.id).collect();
     store_health(&d.store, &polled).await.unwrap_or(judged)
 }
 
