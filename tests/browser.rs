@@ -420,16 +420,26 @@ async fn the_dashboard_shows_a_new_incident_without_a_reload() {
 
 #[tokio::test]
 async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
+    use yuqing::vocab::clock::Clock;
     let d = driver().await;
     let site = site(&None).await;
     site.s.http.set("/news.xml", common::Response::status(503));
     site.s.clock.advance(chrono::Duration::minutes(10));
     let _ = site.s.daemon.poll_once(None).await.unwrap();
+    // Items an unreadable incident row held back earlier, still waiting.
+    let now = site.s.clock.now().timestamp();
+    let held = "cannot file item 9 under topic scenic: incident #1: \
+                unknown severity `catastrophic`";
+    (site.s.daemon.store)
+        .defer_poll("news", now - 300, now + 60, Some(held))
+        .await
+        .unwrap();
     let c = browser(&d).await;
     login(&c, &site, common::console::OPERATOR).await;
     c.goto(&format!("{}/sources", site.url)).await.unwrap();
     let seen = text_until(&c, "#health", |t| t.contains("无法访问")).await;
     assert_has!(seen, "无法访问");
+    assert_has!(seen, "有条目暂缓入库");
     screenshots(&c, "sources").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",

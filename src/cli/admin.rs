@@ -184,8 +184,9 @@ pub async fn sources(c: &ConfigArg, json_out: bool) -> Result<ExitCode> {
             // waiting.
             let error = match st.held_since {
                 Some(t) => {
-                    let held = crate::vocab::words::held_back_zh(
-                        &when(Some(t)),
+                    let held = format!(
+                        "{}（{}）",
+                        crate::vocab::words::held_back_zh(&when(Some(t))),
                         st.held_error.as_deref().unwrap_or_default(),
                     );
                     if error == "-" {

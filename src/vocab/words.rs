@@ -181,10 +181,11 @@ pub fn source_health_zh(state: &str) -> &'static str {
 }
 
 /// A source's items held back by a stored row that cannot be read, since `since` (local
-/// time, as the caller writes times), with the latest error: the console's sources page and
-/// `yuqing sources` say it alike.
-pub fn held_back_zh(since: &str, error: &str) -> String {
-    format!("有条目暂缓入库（自 {since}）：{error}")
+/// time, as the caller writes times): the console's sources page and `yuqing sources` say
+/// it alike, each with the stored error (English, for the operator who repairs the row)
+/// beside it.
+pub fn held_back_zh(since: &str) -> String {
+    format!("有条目暂缓入库（自 {since}）：库中相关事件记录无法读取，修复后自动补入")
 }
 
 #[cfg(test)]

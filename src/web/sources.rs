@@ -31,8 +31,10 @@ pub struct Health {
     /// The stored error itself (or what had to be repaired), as the detail under it.
     pub last_error: String,
     /// While some of its items are held back (a stored row that cannot be read is in their
-    /// way): since when, and why; empty otherwise.
+    /// way): since when, in Chinese; empty otherwise.
     pub held: String,
+    /// The stored error that holds them back, as the detail under it.
+    pub held_error: String,
 }
 
 /// The health of every source and every own channel, as `v` sees it.
@@ -91,11 +93,9 @@ pub async fn health(c: &Console, v: &Viewer, reading: bool) -> anyhow::Result<Ve
                 .unwrap_or_default(),
             held: st
                 .held_since
-                .map(|t| {
-                    let error = st.held_error.as_deref().unwrap_or_default();
-                    crate::vocab::words::held_back_zh(&when(Some(t)), error)
-                })
+                .map(|t| crate::vocab::words::held_back_zh(&when(Some(t))))
                 .unwrap_or_default(),
+            held_error: st.held_since.and(st.held_error.clone()).unwrap_or_default(),
         }
     };
     let mut out: Vec<Health> = config
