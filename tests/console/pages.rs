@@ -4,7 +4,8 @@
 
 use crate::common;
 use crate::common::console::{
-    first_items, logged_in, site, site_with, Browser, DUTY, FIRST, FIRST_LINK, LEADER, OPERATOR,
+    first_items, logged_in, site, site_with, Browser, Site, DUTY, FIRST, FIRST_LINK, LEADER,
+    OPERATOR,
 };
 
 use chrono::Duration;
@@ -156,6 +157,15 @@ fn source_row_state(body: &str, id: &str) -> String {
     cell[..cell.find("</span>").unwrap() + 7].to_string()
 }
 
+/// What `yuqing sources` prints for `site`.
+fn sources_cli(site: &Site) -> String {
+    common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["sources", "--config"])
+            .arg(&site.s.config),
+    )
+}
+
 /// Items a poll held back (a stored row that cannot be read is in their way) are shown on
 /// the source's row, escaped, among the dashboard's troubled sources and by `yuqing
 /// sources`, until a poll stores them all.
@@ -184,11 +194,7 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     assert!(!r.contains("<b>"), "{r}");
     assert_has!(b.get("/").await.body, held);
     // The CLI says the same.
-    let text = common::process::stdout_of(
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .args(["sources", "--config"])
-            .arg(&site.s.config),
-    );
+    let text = sources_cli(&site);
     let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
     assert_has!(
         line,
@@ -212,11 +218,7 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     let r = row(b.get("/sources").await.body);
     assert!(!r.contains("暂缓入库"), "{r}");
     assert!(!b.get("/").await.body.contains("暂缓入库"));
-    let text = common::process::stdout_of(
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .args(["sources", "--config"])
-            .arg(&site.s.config),
-    );
+    let text = sources_cli(&site);
     assert!(!text.contains("暂缓入库"), "{text}");
 }
 
@@ -299,11 +301,7 @@ async fn sources_call_a_source_silent_by_its_stale_after_as_the_cli_does() {
         row.contains("<span class=\"state ok\">正常</span>") && row.contains("已修复后读取："),
         "{row}"
     );
-    let text = common::process::stdout_of(
-        Command::new(env!("CARGO_BIN_EXE_yuqing"))
-            .args(["sources", "--config"])
-            .arg(&site.s.config),
-    );
+    let text = sources_cli(&site);
     let line = text.lines().find(|l| l.starts_with("weibo")).unwrap_or("");
     assert!(
         line.contains("正常") && line.contains("已修复后读取："),
