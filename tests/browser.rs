@@ -441,6 +441,11 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     assert_has!(seen, "无法访问");
     assert_has!(seen, "有条目暂缓入库");
     screenshots(&c, "sources").await;
+    // The dashboard lists the source among those in trouble, with the same words.
+    c.goto(&site.url).await.unwrap();
+    let seen = text_until(&c, "body", |t| t.contains("暂缓入库")).await;
+    assert_has!(seen, "有条目暂缓入库");
+    screenshots(&c, "dashboard-held").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",
         site.url

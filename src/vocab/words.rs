@@ -185,7 +185,7 @@ pub fn source_health_zh(state: &str) -> &'static str {
 /// it alike, each with the stored error (English, for the operator who repairs the row)
 /// beside it.
 pub fn held_back_zh(since: &str) -> String {
-    format!("有条目暂缓入库（自 {since}）：库中相关事件记录无法读取，修复后自动补入")
+    format!("有条目暂缓入库（自 {since}）：库中相关事件记录无法读取，请联系运维修复")
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
         row[..row.find("</tr>").unwrap()].to_string()
     };
     let held = "<span class=\"reason held\">有条目暂缓入库（自 2026-11-24 09:00）：\
-                库中相关事件记录无法读取，修复后自动补入</span>\
+                库中相关事件记录无法读取，请联系运维修复</span>\
                 <small class=\"error-text\">cannot file item 9 under topic scenic: \
                 incident #1: &#60;b&#62;catastrophic&#60;/b&#62;</small>";
     let r = row(b.get("/sources").await.body);
@@ -198,7 +198,7 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
     assert_has!(
         line,
-        &format!("有条目暂缓入库（自 2026-11-24 09:00）：库中相关事件记录无法读取，修复后自动补入（{error}）")
+        &format!("有条目暂缓入库（自 2026-11-24 09:00）：库中相关事件记录无法读取，请联系运维修复（{error}）")
     );
 
     // A poll that stores every item clears it.
