@@ -25,8 +25,10 @@ use crate::vocab::state::IncidentStatus;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
+mod held;
 mod lifecycle;
 
+pub use held::fire_held;
 pub use lifecycle::{fire_lifecycle, merge, split, Obligations};
 
 /// The longest title a person may give an incident, in characters: one line of a list, a

@@ -40,6 +40,9 @@ pub struct Report {
     pub not_modified: bool,
     /// The clock starts this poll moved back, so that it mails one 计时提前 per incident.
     pub clock_moves: incident::ClockMoves,
+    /// Filings of new items held back: a row this version cannot read was in the way
+    /// (`held_filings`).
+    pub held: usize,
 }
 
 /// Why a poll yielded nothing, by cause.
@@ -184,7 +187,6 @@ pub(crate) async fn poll<T: Target + Send>(
                 count: Some(count),
                 new_items: report.new > 0,
                 warning: Some(warning.as_deref()),
-                stored_all: true,
             };
             let next_ok = next_poll(store, source, now, next_ok).await;
             record_success(store, source, now, success, next_ok).await;
@@ -205,6 +207,7 @@ pub(crate) async fn poll<T: Target + Send>(
                 fetched = report.fetched,
                 new = report.new,
                 matched = report.matched,
+                held = report.held,
                 "polled"
             );
             Ok(report)
@@ -249,8 +252,7 @@ async fn failed(
 /// so a page of thousands of entries cannot stall the other sources' polls. On a crash the
 /// page is read again and the dedupe skips what was stored. When the database fails, the
 /// source's health stays as it was and its validators are not saved, so the next try
-/// reads the page again; when it was a row that cannot be read, the items it held back are
-/// recorded with the source until a poll stores them all.
+/// reads the page again.
 async fn store_entries(
     poll: &Poll<'_>,
     entries: &[Entry],
@@ -262,33 +264,17 @@ async fn store_entries(
         ..Report::default()
     };
     let stored = async {
-        // A chunk held back by a row this version cannot read holds back no other: the
-        // poll goes on, and fails at the end, so that the page is read again next time.
-        let mut unreadable = None;
         for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
-            match target.store(poll, chunk, now, &mut report).await {
-                Err(e) if crate::store::unreadable(&e) => {
-                    unreadable.get_or_insert(e);
-                }
-                done => done?,
-            }
+            target.store(poll, chunk, now, &mut report).await?;
         }
-        unreadable.map_or(Ok(()), Err)
+        anyhow::Ok(())
     }
     .await;
     if let Err(e) = stored {
         let Poll { store, source, .. } = *poll;
         let retry = secs(now) + STORE_RETRY.min(source.every.as_secs() as i64).max(1);
-        let error = format!("{e:#}");
-        tracing::error!(source_id = %source.id, error = %error, "cannot store the items; poll aborted");
-        // Items held back by a row that cannot be read are the source's to show (the
-        // console, `/healthz`) until a poll stores them; a failing database is not.
-        let held = crate::store::unreadable(&e)
-            .then(|| crate::vocab::text::bounded(&error, MAX_ERROR_BYTES));
-        if let Err(e) = store
-            .defer_poll(&source.id, secs(now), retry, held.as_deref())
-            .await
-        {
+        tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot store the items; poll aborted");
+        if let Err(e) = store.defer_poll(&source.id, secs(now), retry).await {
             tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), "cannot set the source's next poll");
         }
         return Err(PollError::Store(e));

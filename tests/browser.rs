@@ -426,25 +426,22 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     site.s.http.set("/news.xml", common::Response::status(503));
     site.s.clock.advance(chrono::Duration::minutes(10));
     let _ = site.s.daemon.poll_once(None).await.unwrap();
-    // Items an unreadable incident row held back earlier, still waiting.
+    // An item whose filing an unreadable incident row holds back, still waiting.
     let now = site.s.clock.now().timestamp();
     let held = "cannot file item 9 under topic scenic: incident #1: \
                 unknown severity `catastrophic`";
-    (site.s.daemon.store)
-        .defer_poll("news", now - 300, now + 60, Some(held))
-        .await
-        .unwrap();
+    common::hold_filing(&site.s.daemon.store, "news", 9, now - 300, held).await;
     let c = browser(&d).await;
     login(&c, &site, common::console::OPERATOR).await;
     c.goto(&format!("{}/sources", site.url)).await.unwrap();
     let seen = text_until(&c, "#health", |t| t.contains("无法访问")).await;
     assert_has!(seen, "无法访问");
-    assert_has!(seen, "有条目暂缓入库");
+    assert_has!(seen, "有条目暂未归入事件");
     screenshots(&c, "sources").await;
     // The dashboard lists the source among those in trouble, with the same words.
     c.goto(&site.url).await.unwrap();
-    let seen = text_until(&c, "body", |t| t.contains("暂缓入库")).await;
-    assert_has!(seen, "有条目暂缓入库");
+    let seen = text_until(&c, "body", |t| t.contains("暂未归入事件")).await;
+    assert_has!(seen, "有条目暂未归入事件");
     screenshots(&c, "dashboard-held").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",

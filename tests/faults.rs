@@ -1053,13 +1053,43 @@ async fn an_incident_that_cannot_be_read_holds_back_no_other_incident(backend: O
     assert_eq!(status, "monitoring", "#1 is left as it was");
 }
 
+backend_test!(a_held_filing_whose_item_no_longer_matches_is_dropped);
+/// A filing held back for an item that no longer matches its topic (the watchlist changed
+/// while it waited) or that is gone is dropped, not tried for ever, and `/healthz` is well.
+async fn a_held_filing_whose_item_no_longer_matches_is_dropped(backend: Option<String>) {
+    let weather: common::RssItem = (
+        "今日天气晴好",
+        "https://news.example.cn/4",
+        "t4",
+        "Tue, 24 Nov 2026 09:02:00 +0800",
+    );
+    let s = scenic_and_museum(&[FIRST, weather], &backend).await;
+    let d = &s.daemon;
+    let (weather_id,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = 't4'")
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+    common::hold_filing(&d.store, "news", weather_id, 1, "held by hand").await;
+    common::hold_filing(&d.store, "news", 999, 1, "an item that is gone").await;
+    assert!(yuqing::daemon::metrics::store_health(&d.store)
+        .await
+        .is_some());
+    d.housekeeping().await.expect("nothing left to file");
+    assert_eq!(d.store.held_filings().await.unwrap(), []);
+    assert!(yuqing::daemon::metrics::store_health(&d.store)
+        .await
+        .is_none());
+    assert_eq!(common::items_of(&d.store, 1).await.len(), 1, "not filed");
+}
+
 backend_test!(an_incident_that_cannot_be_read_holds_back_only_its_topics_items);
 /// An item of a topic whose incident this version cannot read (#1's severity) cannot be
 /// filed: grouping reads the topic's incidents. It used to take its whole batch of items
-/// with it, every poll, an item of another topic and its alert too. Now only that item
-/// waits: the poll fails naming it and its topic, the page is read again next time, and
-/// once the row is repaired the item joins #1. While it waits, the source's state and
-/// `/healthz` say so (they used to say nothing: only the log did), until it gets through.
+/// with it, every poll, an item of another topic and its alert too; then it waited
+/// unstored for the page to be read again, and was lost if it left the feed first. Now the
+/// poll stores every item and files all it can; only that item's filing waits, named in
+/// the source's state and `/healthz`, and the timed steps file it once the row is
+/// repaired, although the feed no longer lists it.
 async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backend: Option<String>) {
     use yuqing::vocab::clock::Clock;
     let s = scenic_and_museum(&[FIRST], &backend).await;
@@ -1069,37 +1099,41 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         .await
         .unwrap();
     s.clock.advance(ChronoDuration::minutes(5));
-    let later: [common::RssItem; 4] = [
-        (
-            "某博物馆展品失窃 警方已介入",
-            "https://news.example.cn/3",
-            "t3",
-            "Tue, 24 Nov 2026 09:04:00 +0800",
-        ),
-        (
-            "某景区栈道坍塌 伤者已送医",
-            "https://news.example.cn/2",
-            "t2",
-            "Tue, 24 Nov 2026 09:03:00 +0800",
-        ),
-        (
-            "今日天气晴好",
-            "https://news.example.cn/4",
-            "t4",
-            "Tue, 24 Nov 2026 09:02:00 +0800",
-        ),
-        FIRST,
-    ];
-    s.http.set("/news.xml", Response::rss(rss(&later)));
-    let polled = d.poll_once(None).await.expect("poll");
-    let e = match &polled[..] {
-        [(_, Err(e))] => format!("{e:#}"),
-        other => panic!("the poll fails: {other:?}"),
-    };
-    assert_has!(e, "under topic scenic");
-    assert_has!(e, "catastrophic");
+    let museum: common::RssItem = (
+        "某博物馆展品失窃 警方已介入",
+        "https://news.example.cn/3",
+        "t3",
+        "Tue, 24 Nov 2026 09:04:00 +0800",
+    );
+    let weather: common::RssItem = (
+        "今日天气晴好",
+        "https://news.example.cn/4",
+        "t4",
+        "Tue, 24 Nov 2026 09:02:00 +0800",
+    );
+    let collapse: common::RssItem = (
+        "某景区栈道坍塌 伤者已送医",
+        "https://news.example.cn/2",
+        "t2",
+        "Tue, 24 Nov 2026 09:03:00 +0800",
+    );
+    s.http.set(
+        "/news.xml",
+        Response::rss(rss(&[museum, collapse, weather, FIRST])),
+    );
+    // The poll succeeds; the turn's timed steps try the filing again at once, and say
+    // that it is still blocked.
+    let e = format!("{:#}", d.poll_once(None).await.unwrap_err());
+    assert_has!(e, "cannot file item 3 under topic scenic");
+    let polled_at = s.clock.now().timestamp();
+    let st = d.store.source_state("news").await.unwrap();
+    assert_eq!(
+        (st.last_success, st.failures),
+        (Some(polled_at), 0),
+        "{st:#?}"
+    );
     // The other topic's item opened its incident, and its alert is queued (on PostgreSQL
-    // the attempt taken back used up a number); the item of no topic is stored too.
+    // the attempt taken back used up a number); every item is stored, the held one too.
     let topics = || async {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT topic_id FROM incidents ORDER BY id")
             .fetch_all(d.store.pool())
@@ -1119,7 +1153,15 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         n
     };
     assert_eq!(stored("https://news.example.cn/4").await, 1);
-    assert_eq!(stored("https://news.example.cn/2").await, 0, "waits");
+    assert_eq!(
+        stored("https://news.example.cn/2").await,
+        1,
+        "stored, filing held"
+    );
+    assert_eq!(common::items_of(&d.store, 1).await.len(), 1);
+    // Retention keeps it like an incident's item: the two incidents' and the held one.
+    let (_, kept) = d.store.prunable_items(i64::MAX).await.unwrap();
+    assert_eq!(kept, 3);
     // The wait is the source's to show, not only the log's: since when and why, in its
     // state (the console's sources page) and in /healthz.
     let since = s.clock.now().timestamp();
@@ -1129,24 +1171,33 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         let error = st.held_error.clone().unwrap_or_default();
         assert_has!(error, "under topic scenic");
         assert_has!(error, "catastrophic");
-        let health = yuqing::daemon::metrics::store_health(&d.store, &["news"])
+        let health = yuqing::daemon::metrics::store_health(&d.store)
             .await
-            .expect("/healthz is not ok while items are held back");
-        // A source taken out of the config is not polled again to clear it.
-        let gone = yuqing::daemon::metrics::store_health(&d.store, &["forum"]).await;
-        assert!(gone.is_none(), "{gone:?}");
+            .expect("/healthz is not ok while a filing is held back");
         assert!(!health.is_ok());
         let text = health.to_string();
-        for needle in ["items held back", "source `news`", "under topic scenic"] {
+        for needle in [
+            "items held back",
+            "source `news`: 1 filing(s)",
+            "under topic scenic",
+        ] {
             assert_has!(text, needle);
         }
         assert_has!(text, &yuqing::vocab::clock::from_secs(since).to_rfc3339());
     };
     held(since).await;
-    // The next poll meets the same row: still held back, since the first time.
+    // The timed steps try it again: still blocked, held since the first time, and named.
     s.clock.advance(ChronoDuration::minutes(1));
-    let polled = d.poll_once(None).await.expect("poll");
-    assert!(matches!(&polled[..], [(_, Err(_))]), "{polled:?}");
+    let e = format!("{:#}", d.housekeeping().await.unwrap_err());
+    assert_has!(e, "under topic scenic");
+    held(since).await;
+    // The item leaves the feed before anyone repairs the row: it is not lost.
+    s.http
+        .set("/news.xml", Response::rss(rss(&[museum, weather, FIRST])));
+    s.clock.advance(ChronoDuration::minutes(1));
+    assert!(d.poll_once(None).await.is_err(), "still blocked");
+    let st = d.store.source_state("news").await.unwrap();
+    assert_eq!(st.last_count, Some(3), "{st:#?}");
     held(since).await;
 
     sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
@@ -1154,15 +1205,20 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         .await
         .unwrap();
     s.clock.advance(ChronoDuration::minutes(1));
-    for (id, r) in d.poll_once(None).await.expect("poll") {
-        r.unwrap_or_else(|e| panic!("{id}: {e}"));
-    }
+    d.housekeeping()
+        .await
+        .expect("the held filing goes through");
     let joined = common::items_of(&d.store, 1).await;
-    assert_eq!(joined.len(), 2, "{joined:#?}");
+    let links: Vec<_> = joined
+        .iter()
+        .map(|i| i.link.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(links.len(), 2, "{joined:#?}");
+    assert!(links.contains(&"https://news.example.cn/2"), "{links:?}");
     assert_eq!(topics().await, ["scenic", "museum"]);
-    // Every item got through: the hold is cleared, and /healthz is well again.
+    // Filed: the hold is gone, and /healthz is well again.
     let st = d.store.source_state("news").await.unwrap();
     assert_eq!((st.held_since, st.held_error.as_deref()), (None, None));
-    let health = yuqing::daemon::metrics::store_health(&d.store, &["news"]).await;
+    let health = yuqing::daemon::metrics::store_health(&d.store).await;
     assert!(health.is_none(), "{health:?}");
 }

@@ -350,9 +350,9 @@ pub enum Health {
     TurnFailed(String),
     /// The database does not answer.
     StoreDown(String),
-    /// Sources whose items are held back: a stored row this version cannot read (an
-    /// incident of their topic) keeps them from being filed, every poll, until it is
-    /// repaired.
+    /// Sources with items whose filing is held back: a stored row this version cannot
+    /// read (an incident of their topic) keeps them out of incidents until it is repaired
+    /// (the items are stored; the timed steps file them then).
     HeldBack(Vec<HeldBack>),
 }
 
@@ -381,8 +381,9 @@ impl std::fmt::Display for Health {
                     let error = h.error.replace(['\r', '\n'], " ");
                     write!(
                         f,
-                        "\nsource `{}`: items held back since {}: {error}",
+                        "\nsource `{}`: {} filing(s) held back since {}: {error}",
                         h.source_id,
+                        h.filings,
                         crate::vocab::clock::from_secs(h.since).to_rfc3339(),
                     )?;
                 }
@@ -432,20 +433,16 @@ pub async fn health(d: &Daemon) -> Health {
     if !judged.is_ok() {
         return judged;
     }
-    let polled: Vec<&str> = settings.config.polled().map(|p| p.id).collect();
-    store_health(&d.store, &polled).await.unwrap_or(judged)
+    store_health(&d.store).await.unwrap_or(judged)
 }
 
 /// What the database adds to a live loop's health, or `None` when all is well: it does
-/// not answer within `STORE_TIMEOUT`, or one of the sources `polled` (the configured
-/// sources and channels: one taken out of the config is never polled again to clear its
-/// hold) has items held back. The round trip that asks is the ping.
-pub async fn store_health(store: &Store, polled: &[&str]) -> Option<Health> {
+/// not answer within `STORE_TIMEOUT`, or a source has items whose filing is held back
+/// (whether or not it is still configured: the timed steps file its items all the same).
+/// The round trip that asks is the ping.
+pub async fn store_health(store: &Store) -> Option<Health> {
     match tokio::time::timeout(STORE_TIMEOUT, store.held_back()).await {
-        Ok(Ok(mut held)) => {
-            held.retain(|h| polled.contains(&h.source_id.as_str()));
-            (!held.is_empty()).then_some(Health::HeldBack(held))
-        }
+        Ok(Ok(held)) => (!held.is_empty()).then_some(Health::HeldBack(held)),
         Ok(Err(e)) => Some(Health::StoreDown(format!("{e:#}"))),
         Err(_) => Some(Health::StoreDown(format!(
             "no answer within {}s",
@@ -660,6 +657,7 @@ mod tests {
         let held = Health::HeldBack(vec![
             HeldBack {
                 source_id: "news".into(),
+                filings: 2,
                 since: 1_795_568_400,
                 error:
                     "cannot file item 7 under topic scenic: incident #1:\nseverity `catastrophic`"
@@ -667,6 +665,7 @@ mod tests {
             },
             HeldBack {
                 source_id: "forum".into(),
+                filings: 1,
                 since: 1_795_568_460,
                 error: "x".into(),
             },
@@ -675,9 +674,9 @@ mod tests {
         assert_eq!(
             held.to_string(),
             "items held back in 2 source(s)\n\
-             source `news`: items held back since 2026-11-25T01:00:00+00:00: cannot file item 7 \
-             under topic scenic: incident #1: severity `catastrophic`\n\
-             source `forum`: items held back since 2026-11-25T01:01:00+00:00: x"
+             source `news`: 2 filing(s) held back since 2026-11-25T01:00:00+00:00: cannot file \
+             item 7 under topic scenic: incident #1: severity `catastrophic`\n\
+             source `forum`: 1 filing(s) held back since 2026-11-25T01:01:00+00:00: x"
         );
     }
 

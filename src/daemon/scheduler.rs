@@ -557,7 +557,12 @@ impl Daemon {
             }
         };
         // In this order: a future does nothing until it is awaited.
-        let incident_mail: [(BoxFuture<'_, Result<usize>>, &'static str); 4] = [
+        let incident_mail: [(BoxFuture<'_, Result<usize>>, &'static str); 5] = [
+            // First: an item filed now is in the new-items mail and the escalations below.
+            (
+                incident::fire_held(&self.store, settings, now).boxed(),
+                "cannot file items held back by a row that cannot be read",
+            ),
             (
                 incident::fire_unacknowledged(&self.store, config, now).boxed(),
                 "cannot queue unacknowledged-incident mail",

@@ -8,22 +8,24 @@
 //! dominated in the poll bench; not one per page: a page of huge items held the lock long
 //! enough to stall every other source). The source's new HTTP validators are saved only
 //! after the last commit, so a crash mid-poll re-reads the same page next time and loses
-//! nothing; the store's de-duplication makes the second reading harmless. An item that
-//! cannot be filed because a row this version cannot read is in its way (an incident of
-//! its topic) holds back no other: its chunk is tried again one item at a time, the poll
-//! goes on and fails at the end, and only that item waits for the next reading. Fetching,
-//! health and the operators' mail are the poll's (`polling`).
+//! nothing; the store's de-duplication makes the second reading harmless. An item whose
+//! filing under a topic meets a row this version cannot read (an incident of that topic)
+//! is stored all the same, and only that filing waits (`held_filings`, savepoint by
+//! savepoint): the other items and topics are filed and alerted, and the timed steps file
+//! it once the row can be read (`incident::fire_held`), even after it leaves the feed.
+//! Fetching, //! health and the operators' mail are the poll's (`polling`).
 
 use super::{content_hash, Poll, Target};
 pub use super::{PollError, Report};
 use crate::classify::grouping::ItemSignature;
 use crate::classify::Classification;
+use crate::classify::TopicMatch;
 use crate::config::settings::Settings;
 use crate::config::Source;
 use crate::fetch::feed::Entry;
 use crate::fetch::Fetcher;
 use crate::incident::{self, Outcome};
-use crate::store::{Incoming, NewItem, Store, Stored, Topics, Tx};
+use crate::store::{HeldFiling, Incoming, ItemRow, NewItem, Store, Stored, Topics, Tx};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -50,10 +52,6 @@ pub async fn poll(
 pub(crate) struct Items;
 
 impl Target for Items {
-    /// One transaction for the chunk. When an item in it cannot be filed because a row
-    /// this version cannot read is in the way (an incident of its topic), each item is
-    /// tried again alone: only the ones that fail wait for the next poll, and the others,
-    /// other topics' alerts among them, are not held back.
     async fn store(
         &mut self,
         poll: &Poll<'_>,
@@ -61,28 +59,7 @@ impl Target for Items {
         now: DateTime<Utc>,
         report: &mut Report,
     ) -> Result<()> {
-        let before = report.clone();
-        let Err(e) = file(poll, chunk, now, report).await else {
-            return Ok(());
-        };
-        *report = before;
-        if chunk.len() == 1 || !crate::store::unreadable(&e) {
-            return Err(e);
-        }
-        let mut first = None;
-        for entry in chunk {
-            let before = report.clone();
-            match file(poll, std::slice::from_ref(entry), now, report).await {
-                Ok(()) => {}
-                Err(e) if crate::store::unreadable(&e) => {
-                    *report = before;
-                    first.get_or_insert(e);
-                }
-                // The database itself failed: the rest would too.
-                Err(e) => return Err(e),
-            }
-        }
-        first.map_or(Ok(()), Err)
+        file(poll, chunk, now, report).await
     }
 
     /// Looks for releases of the incidents just opened; logged, not returned: the items and
@@ -284,23 +261,65 @@ async fn ingest(
             );
         } else {
             for m in &classification.topics {
-                let matched = incident::Match::new(&row, m, &text);
-                match incident::on_match(
-                    store,
-                    tx,
-                    settings,
-                    &matched,
-                    now,
-                    &mut report.clock_moves,
-                )
-                .await
-                .with_context(|| format!("cannot file item {id} under topic {}", m.id))?
-                {
-                    Outcome::Opened(i) => report.opened.push(i),
-                    Outcome::Joined(i) => report.joined.push(i),
-                }
+                file_under(poll, tx, &row, m, &text, now, report).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Files stored item `row` under the topic it matched, in a savepoint of the caller's
+/// transaction. When a stored row this version cannot read is in the way (an incident of
+/// the topic), the attempt is taken back and the filing held back, named in the log: the
+/// item stays stored, the chunk's other items and topics go on, and the timed steps file
+/// it once the row can be read (`incident::fire_held`).
+async fn file_under(
+    poll: &Poll<'_>,
+    tx: &mut Tx,
+    row: &ItemRow,
+    m: &TopicMatch,
+    text: &str,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let store = poll.store;
+    let moves = report.clock_moves.clone();
+    store.begin_one(tx).await?;
+    let matched = incident::Match::new(row, m, text);
+    let filed = incident::on_match(
+        store,
+        tx,
+        poll.settings,
+        &matched,
+        now,
+        &mut report.clock_moves,
+    )
+    .await
+    .with_context(|| format!("cannot file item {} under topic {}", row.id, m.id));
+    match filed {
+        Ok(outcome) => {
+            store.keep_one(tx).await?;
+            match outcome {
+                Outcome::Opened(i) => report.opened.push(i),
+                Outcome::Joined(i) => report.joined.push(i),
+            }
+        }
+        Err(e) if crate::store::unreadable(&e) => {
+            store.undo_one(tx).await?;
+            report.clock_moves = moves;
+            let error = format!("{e:#}");
+            tracing::error!(source_id = %poll.source.id, item_id = row.id, topic = %m.id, error = %error, "filing held back until the row can be read; the item is stored");
+            let held = HeldFiling {
+                item_id: row.id,
+                topic_id: m.id.as_str().into(),
+                source_id: poll.source.id.clone(),
+                held_at: secs(now),
+                error,
+            };
+            store.hold_filing(tx, &held).await?;
+            report.held += 1;
+        }
+        Err(e) => return Err(e),
     }
     Ok(())
 }

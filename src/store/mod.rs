@@ -12,6 +12,7 @@ mod channels;
 mod columns;
 mod console;
 mod evidence;
+mod held;
 mod incidents;
 mod item_json;
 mod items;
@@ -35,6 +36,7 @@ pub use evidence::{
     summaries as evidence_summaries, EvidenceRow, EvidenceSummary, EvidenceTask, EvidenceWork,
     NewEvidence,
 };
+pub use held::{HeldBack, HeldFiling};
 pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
 pub use item_json::{ItemJson, SeenByJson};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored, Topics};
@@ -44,7 +46,7 @@ pub use outbox::{read_recipients, Draft, OutboxPart, OutboxRow};
 pub use releases::ReleaseCandidate;
 pub use retention::{Intake, PruneBatch, Pruned, PRUNE_BATCH, PRUNE_HOLD, PRUNE_PAUSE};
 pub use search::{ItemPage, SearchQuery, COUNT_PAGES_AHEAD};
-pub use sources::{HeldBack, PollSuccess, SourceState};
+pub use sources::{PollSuccess, SourceState};
 pub use throttle::Claim;
 pub use users::UserRow;
 

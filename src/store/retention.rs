@@ -4,7 +4,8 @@
 //! per hour, source, topics and tone, kept for every item as it is stored: migration 0029),
 //! so a pruned period reads the same numbers.
 //!
-//! Kept for good: every item an incident holds (open or closed, its first item included),
+//! Kept for good: every item an incident holds (open or closed, its first item included)
+//! or waits to hold (a filing held back),
 //! the record of actions, the mail, the channel posts. SQLite reuses the freed pages; only
 //! `yuqing prune` gives them back to the file system (`VACUUM`). PostgreSQL's autovacuum
 //! makes the deleted rows' space reusable.
@@ -90,9 +91,10 @@ pub struct Pruned {
     pub more: bool,
 }
 
-/// An item no incident holds (`items` aliased as itself).
+/// An item no incident holds and none waits to hold (`items` aliased as itself).
 const UNHELD: &str = "NOT EXISTS (SELECT 1 FROM incident_items ii WHERE ii.item_id = items.id) \
-     AND NOT EXISTS (SELECT 1 FROM incidents inc WHERE inc.first_item_id = items.id)";
+     AND NOT EXISTS (SELECT 1 FROM incidents inc WHERE inc.first_item_id = items.id) \
+     AND NOT EXISTS (SELECT 1 FROM held_filings hf WHERE hf.item_id = items.id)";
 
 impl Store {
     /// How many items fetched before `before` retention would delete, and how many of that

@@ -34,22 +34,13 @@ pub struct SourceState {
     pub last_warning_at: Option<i64>,
     /// Set while the operators have been told its lag passed `max_lag`.
     pub lag_alerted_at: Option<i64>,
-    /// Since when some of its items are held back: a stored row this version cannot read
-    /// (an incident of their topic) kept them from being filed (see `defer_poll`).
+    /// Since when some of its items' filings are held back: a stored row this version
+    /// cannot read (an incident of their topic) is in the way (`held_filings`, read with
+    /// the state).
     pub held_since: Option<i64>,
-    /// Why, as the latest poll that held them back said (it names the item, the topic and
-    /// the incident).
+    /// Why, as the latest attempt at the oldest of them said (it names the item, the topic
+    /// and the incident).
     pub held_error: Option<String>,
-}
-
-/// A source whose items are held back, as `/healthz` names it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct HeldBack {
-    pub source_id: String,
-    /// When the hold began; kept while it lasts.
-    pub since: i64,
-    /// The latest poll's error.
-    pub error: String,
 }
 
 impl SourceState {
@@ -81,22 +72,23 @@ pub struct PollSuccess<'a> {
     /// `Some` when a body was read: its warning, or `None` when it read cleanly. `None`
     /// (a 304) keeps the last one.
     pub warning: Option<Option<&'a str>>,
-    /// A body was read and every entry of it stored: items held back before are not any
-    /// more. False for a 304, which stores nothing and keeps a hold as it was.
-    pub stored_all: bool,
 }
 
 const COLUMNS: &str = "source_id, etag, last_modified, last_attempt, last_success, last_error, \
                        last_error_at, failures, next_poll, last_count, failing_since, alert, \
                        alerted_at, last_new_at, silent_since, last_warning, last_warning_at, \
-                       lag_alerted_at, held_since, held_error";
+                       lag_alerted_at, \
+                       (SELECT MIN(h.held_at) FROM held_filings h \
+                        WHERE h.source_id = s.source_id) AS held_since, \
+                       (SELECT h.error FROM held_filings h WHERE h.source_id = s.source_id \
+                        ORDER BY h.held_at, h.item_id, h.topic_id LIMIT 1) AS held_error";
 
 impl Store {
     /// The recorded state of a source; a source never polled has the default state (due now).
     pub async fn source_state(&self, source_id: &str) -> Result<SourceState> {
         let row: Option<SourceState> = query::optional(
             self.pool(),
-            &format!("SELECT {COLUMNS} FROM source_state WHERE source_id = $1"),
+            &format!("SELECT {COLUMNS} FROM source_state s WHERE source_id = $1"),
             (source_id,),
         )
         .await?;
@@ -109,7 +101,7 @@ impl Store {
     pub async fn source_states(&self) -> Result<Vec<SourceState>> {
         Ok(query::all(
             self.pool(),
-            &format!("SELECT {COLUMNS} FROM source_state ORDER BY source_id"),
+            &format!("SELECT {COLUMNS} FROM source_state s ORDER BY source_id"),
             (),
         )
         .await?)
@@ -146,9 +138,7 @@ impl Store {
                 last_warning = CASE WHEN $9 = 1 THEN $8 ELSE source_state.last_warning END, \
                 last_warning_at = CASE WHEN $9 = 1 AND $8 IS NOT NULL THEN $4 \
                                        WHEN $9 = 1 THEN NULL \
-                                       ELSE source_state.last_warning_at END, \
-                held_since = CASE WHEN $10 = 1 THEN NULL ELSE source_state.held_since END, \
-                held_error = CASE WHEN $10 = 1 THEN NULL ELSE source_state.held_error END",
+                                       ELSE source_state.last_warning_at END",
             (
                 source_id,
                 polled.etag,
@@ -159,7 +149,6 @@ impl Store {
                 i64::from(polled.new_items),
                 warning,
                 set_warning,
-                i64::from(polled.stored_all),
             ),
         )
         .await?;
@@ -292,43 +281,19 @@ impl Store {
     }
 
     /// Sets only when to poll the source again: a poll that the database, not the source,
-    /// failed leaves the source's health (failures, last error) as it was. `held`: the
-    /// error when the poll stored the rest of its items but held some back, because a row
-    /// this version cannot read is in their way; recorded (since `now`, unless they were
-    /// held back already) until a poll stores all (`PollSuccess::stored_all`).
-    pub async fn defer_poll(
-        &self,
-        source_id: &str,
-        now: i64,
-        next_poll: i64,
-        held: Option<&str>,
-    ) -> Result<()> {
+    /// failed leaves the source's health (failures, last error) as it was.
+    pub async fn defer_poll(&self, source_id: &str, now: i64, next_poll: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         query::execute(
             &mut *tx,
-            "INSERT INTO source_state (source_id, last_attempt, failures, next_poll, \
-                                       held_since, held_error) \
-             VALUES ($1, $2, 0, $3, CASE WHEN $4 IS NULL THEN NULL ELSE $2 END, $4) \
-             ON CONFLICT (source_id) DO UPDATE SET last_attempt = $2, next_poll = $3, \
-                held_since = CASE WHEN $4 IS NULL THEN source_state.held_since \
-                                  ELSE COALESCE(source_state.held_since, $2) END, \
-                held_error = COALESCE($4, source_state.held_error)",
-            (source_id, now, next_poll, held),
+            "INSERT INTO source_state (source_id, last_attempt, failures, next_poll) \
+             VALUES ($1, $2, 0, $3) \
+             ON CONFLICT (source_id) DO UPDATE SET last_attempt = $2, next_poll = $3",
+            (source_id, now, next_poll),
         )
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// The sources whose items are held back, by id.
-    pub async fn held_back(&self) -> Result<Vec<HeldBack>> {
-        Ok(query::all(
-            self.pool(),
-            "SELECT source_id, held_since AS since, COALESCE(held_error, '') AS error \
-             FROM source_state WHERE held_since IS NOT NULL ORDER BY source_id",
-            (),
-        )
-        .await?)
     }
 
     /// Records a failed poll and when to try again; returns the failures in a row.

@@ -180,12 +180,16 @@ pub fn source_health_zh(state: &str) -> &'static str {
     }
 }
 
-/// A source's items held back by a stored row that cannot be read, since `since` (local
-/// time, as the caller writes times): the console's sources page and `yuqing sources` say
-/// it alike, each with the stored error (English, for the operator who repairs the row)
-/// beside it.
+/// A source's items whose filing is held back by a stored row that cannot be read, since
+/// `since` (local time, as the caller writes times): the items are stored, and filed (with
+/// their alerts) once the row is repaired. The console's sources page and `yuqing
+/// sources` say it alike, each with the stored error (English, for the operator who
+/// repairs the row) beside it.
 pub fn held_back_zh(since: &str) -> String {
-    format!("有条目暂缓入库（自 {since}）：库中相关事件记录无法读取，请联系运维修复")
+    format!(
+        "有条目暂未归入事件（自 {since}）：条目已保存，相关事件记录无法读取；\
+         请联系运维修复，修复后自动归入"
+    )
 }
 
 #[cfg(test)]

@@ -170,6 +170,27 @@ pub async fn items_of(store: &yuqing::store::Store, id: i64) -> Vec<yuqing::stor
         .unwrap()
 }
 
+/// Holds back the filing of item `item` of `source` under topic `scenic` since `at`, as a
+/// poll does when an incident row of the topic cannot be read.
+pub async fn hold_filing(
+    store: &yuqing::store::Store,
+    source: &str,
+    item: i64,
+    at: i64,
+    error: &str,
+) {
+    let mut tx = store.begin().await.unwrap();
+    let held = yuqing::store::HeldFiling {
+        item_id: item,
+        topic_id: "scenic".into(),
+        source_id: source.into(),
+        held_at: at,
+        error: error.into(),
+    };
+    store.hold_filing(&mut tx, &held).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// Who did `action` in a record, in order (`actors(&store.actions_of(id)…, "note")`).
 pub fn actors(actions: &[yuqing::store::Action], action: &str) -> Vec<String> {
     actions

@@ -176,17 +176,14 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     let store = &site.s.daemon.store;
     let now = site.s.clock.now().timestamp();
     let error = "cannot file item 9 under topic scenic: incident #1: <b>catastrophic</b>";
-    store
-        .defer_poll("news", now, now + 60, Some(error))
-        .await
-        .unwrap();
+    common::hold_filing(store, "news", 9, now, error).await;
     let b = logged_in(&site, OPERATOR).await;
     let row = |body: String| {
         let row = &body[body.find("<tr data-source=\"news\">").expect("news row")..];
         row[..row.find("</tr>").unwrap()].to_string()
     };
-    let held = "<span class=\"reason held\">有条目暂缓入库（自 2026-11-24 09:00）：\
-                库中相关事件记录无法读取，请联系运维修复</span>\
+    let held = "<span class=\"reason held\">有条目暂未归入事件（自 2026-11-24 09:00）：\
+                条目已保存，相关事件记录无法读取；请联系运维修复，修复后自动归入</span>\
                 <small class=\"error-text\">cannot file item 9 under topic scenic: \
                 incident #1: &#60;b&#62;catastrophic&#60;/b&#62;</small>";
     let r = row(b.get("/sources").await.body);
@@ -198,28 +195,21 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
     assert_has!(
         line,
-        &format!("有条目暂缓入库（自 2026-11-24 09:00）：库中相关事件记录无法读取，请联系运维修复（{error}）")
+        &format!(
+            "有条目暂未归入事件（自 2026-11-24 09:00）：条目已保存，相关事件记录无法读取；\
+             请联系运维修复，修复后自动归入（{error}）"
+        )
     );
 
-    // A poll that stores every item clears it.
-    store
-        .record_poll_success(
-            "news",
-            now + 60,
-            &yuqing::store::PollSuccess {
-                count: Some(1),
-                stored_all: true,
-                ..Default::default()
-            },
-            now + 120,
-        )
-        .await
-        .unwrap();
+    // Filed (or no longer matching), it is gone.
+    let mut tx = store.begin().await.unwrap();
+    store.release_filing(&mut tx, 9, "scenic").await.unwrap();
+    tx.commit().await.unwrap();
     let r = row(b.get("/sources").await.body);
-    assert!(!r.contains("暂缓入库"), "{r}");
-    assert!(!b.get("/").await.body.contains("暂缓入库"));
+    assert!(!r.contains("暂未归入"), "{r}");
+    assert!(!b.get("/").await.body.contains("暂未归入"));
     let text = sources_cli(&site);
-    assert!(!text.contains("暂缓入库"), "{text}");
+    assert!(!text.contains("暂未归入"), "{text}");
 }
 
 /// Silent means what the CLI and the mail mean: a source's own `stale_after` passed with
