@@ -131,12 +131,13 @@ pub fn source_lagging(
         one_line(name, 60)
     );
     let text = format!(
-        "信息源 {name}（{id}）近7天的 {} 条带发布时间的信息，发现时间比发布时间晚：中位 {}，95% 在 {p95} 以内，         超过设定的 max_lag（{}）。重大舆情须在发布后 5 小时内发布权威信息，计时从发布时起算，         这段延迟会占用处置时间。
-
-         常见原因：抓取间隔（every）过长、所在主机的礼貌限制（host_delay、per_host）使其排不上、         转换服务（如 RSSHub）缓存过久。查看各来源的延迟：yuqing sources
-
-         延迟回到 max_lag 以内后，如再次超过会再通知。时间均为 {} 时间。此邮件由舆情监测系统 yuqing 自动发送。
-",
+        "信息源 {name}（{id}）近7天的 {} 条带发布时间的信息，发现时间比发布时间晚：中位 {}，\
+         95% 在 {p95} 以内，超过设定的 max_lag（{}）。重大舆情须在发布后 5 小时内发布权威信息，\
+         计时从发布时起算，这段延迟会占用处置时间。\n\n\
+         常见原因：抓取间隔（every）过长、所在主机的礼貌限制（host_delay、per_host）使其排不上、\
+         转换服务（如 RSSHub）缓存过久。查看各来源的延迟：yuqing sources\n\n\
+         延迟回到 max_lag 以内后，如再次超过会再通知。时间均为 {} 时间。\
+         此邮件由舆情监测系统 yuqing 自动发送。\n",
         lag.n,
         zh_span(chrono::Duration::seconds(lag.p50_s)),
         max,
@@ -315,6 +316,31 @@ pub fn lag_zh(lag: Option<&crate::rules::lag::Lag>) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// The lag mail read with runs of nine spaces in mid-sentence and at the start of each
+    /// paragraph (a string literal continued without `\`): three paragraphs, no gaps.
+    #[test]
+    fn the_lag_mail_reads_as_three_paragraphs_without_gaps() {
+        let lag = crate::rules::lag::Lag {
+            p50_s: 3_600,
+            p95_s: 3 * 3_600,
+            n: 40,
+        };
+        let to = [crate::rules::escalation::mailbox("运维 <ops@example.gov.cn>").unwrap()];
+        let max = Span::from_secs(7_200);
+        let d = source_lagging("某论坛", "forum", &lag, max, chrono_tz::Asia::Shanghai, &to);
+        let paragraphs: Vec<&str> = d.text.trim_end().split("\n\n").collect();
+        assert_eq!(paragraphs.len(), 3, "{}", d.text);
+        for p in &paragraphs {
+            assert!(
+                !p.starts_with(' ') && !p.contains("  ") && !p.contains('\n'),
+                "{p:?}"
+            );
+        }
+        assert!(paragraphs[0].starts_with("信息源 某论坛（forum）近7天的 40 条"));
+        assert!(paragraphs[0].ends_with("计时从发布时起算，这段延迟会占用处置时间。"));
+        assert!(paragraphs[2].ends_with("此邮件由舆情监测系统 yuqing 自动发送。"));
+    }
 
     #[test]
     fn an_overloaded_host_is_worded_with_its_pass_and_the_settings_that_fix_it() {
