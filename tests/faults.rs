@@ -1159,6 +1159,29 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         "stored, filing held"
     );
     assert_eq!(common::items_of(&d.store, 1).await.len(), 1);
+    // The duty officers and the operators are told at once: until the row is repaired
+    // the topic's items start no clock and alert nobody, so they must judge by hand.
+    let told = || async { common::mail(&d.store, "filing_held").await };
+    let mail = told().await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert_has!(
+        mail[0].subject,
+        "【舆情·暂未归入事件】景区安全（重大）：某景区栈道坍塌 伤者已送医"
+    );
+    for needle in [
+        "https://news.example.cn/2",
+        "命中词：",
+        "请值班员人工研判",
+        "catastrophic",
+    ] {
+        assert_has!(mail[0].body_text, needle);
+    }
+    if std::env::var_os("SHOW_MAIL").is_some() {
+        eprintln!(
+            "{}\n{}\n{}",
+            mail[0].recipients, mail[0].subject, mail[0].body_text
+        );
+    }
     // Retention keeps it like an incident's item: the two incidents' and the held one.
     let (_, kept) = d.store.prunable_items(i64::MAX).await.unwrap();
     assert_eq!(kept, 3);
@@ -1196,6 +1219,7 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         .set("/news.xml", Response::rss(rss(&[museum, weather, FIRST])));
     s.clock.advance(ChronoDuration::minutes(1));
     assert!(d.poll_once(None).await.is_err(), "still blocked");
+    assert_eq!(told().await.len(), 1, "told once, not each turn");
     let st = d.store.source_state("news").await.unwrap();
     assert_eq!(st.last_count, Some(3), "{st:#?}");
     held(since).await;

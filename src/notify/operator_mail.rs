@@ -146,6 +146,61 @@ pub fn source_lagging(
     super::duty_mail::draft("source_lag", to, subject, text)
 }
 
+/// An item that matched a topic but whose filing is held back: a stored incident row of
+/// the topic cannot be read (`held_filings`).
+pub struct HeldView<'a> {
+    pub topic_name: &'a str,
+    pub severity: crate::vocab::severity::Severity,
+    pub title: &'a str,
+    pub link: Option<&'a str>,
+    pub source_name: &'a str,
+    /// When it was published, else when it was found.
+    pub at: DateTime<Utc>,
+    /// The words that made it match.
+    pub words: &'a [String],
+    /// Why it cannot be filed (English, for the operators).
+    pub error: &'a str,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// Mail to the duty officers and the operators when a topic's first item is held back
+/// from filing: until the row is repaired, that topic's items open no incident, start no
+/// clock and send no alert of their own, so the duty officer must judge them by hand. Sent
+/// once a hold begins for the topic, not for each item held after it.
+pub fn filing_held(v: &HeldView<'_>, to: &[Mailbox]) -> Draft {
+    let title = one_line(v.title, 80);
+    let subject = format!(
+        "【舆情·暂未归入事件】{}（{}）：{title}",
+        one_line(v.topic_name, 30),
+        v.severity.zh()
+    );
+    let words = if v.words.is_empty() {
+        String::new()
+    } else {
+        format!("命中词：{}\n", v.words.join("、"))
+    };
+    let text = format!(
+        "{now} 有信息命中专题「{topic}」（{severity}），但库中该专题的事件记录无法读取，\
+         暂未能归入事件：未开始计时，也未发送事件告警。信息已保存；记录修复后系统自动归入，\
+         并按规定告警和计时（从信息发布或发现时起算）。在此之前，该专题的后续信息同样暂缓归入，\
+         请值班员人工研判，必要时直接处置。\n\n\
+         信息：{at} {title}（{source}） {link}\n{words}\n\
+         请运维修复无法读取的记录，修复后无需其他操作。原因（英文，供运维）：\n  {error}\n\n\
+         查看暂缓情况：yuqing sources\n\n\
+         时间均为 {zone} 时间。此邮件由舆情监测系统 yuqing 自动发送。\n",
+        now = local(v.now, v.tz),
+        topic = one_line(v.topic_name, 30),
+        severity = v.severity.zh(),
+        at = local(v.at, v.tz),
+        source = one_line(v.source_name, 40),
+        link = v.link.unwrap_or(""),
+        error = one_line(v.error, 500),
+        zone = v.tz.name(),
+    );
+    super::duty_mail::draft("filing_held", to, subject, text)
+}
+
 /// Mail to the operators when a source stops being seen, or is seen again.
 pub fn source_health(v: &SourceView<'_>, health: SourceHealth, to: &[Mailbox]) -> Draft {
     let (tag, lead) = match health {

@@ -309,6 +309,9 @@ async fn file_under(
             report.clock_moves = moves;
             let error = format!("{e:#}");
             tracing::error!(source_id = %poll.source.id, item_id = row.id, topic = %m.id, error = %error, "filing held back until the row can be read; the item is stored");
+            if !store.topic_held(tx, &m.id).await? {
+                tell_held(poll, tx, row, &matched, &error, now).await?;
+            }
             let held = HeldFiling {
                 item_id: row.id,
                 topic_id: m.id.as_str().into(),
@@ -321,5 +324,44 @@ async fn file_under(
         }
         Err(e) => return Err(e),
     }
+    Ok(())
+}
+
+/// Tells the duty officers (mail and their instant-message notifiers) and the operators,
+/// in the caller's transaction, that `row` matched a topic whose filing is now held back:
+/// the topic's items start no clock and send no alert until the row is repaired.
+async fn tell_held(
+    poll: &Poll<'_>,
+    tx: &mut Tx,
+    row: &ItemRow,
+    matched: &incident::Match<'_>,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use crate::notify::operator_mail::{filing_held, HeldView};
+    use crate::rules::escalation::Group;
+    let config = &poll.settings.config;
+    let people = &config.people;
+    let mut to = people.mailboxes(Group::Duty).to_vec();
+    for m in people.mailboxes(Group::Operators) {
+        if !to.contains(m) {
+            to.push(m.clone());
+        }
+    }
+    let view = HeldView {
+        topic_name: matched.topic_name,
+        severity: matched.severity,
+        title: &row.title,
+        link: row.link.as_deref(),
+        source_name: &poll.source.name,
+        at: crate::vocab::clock::from_secs(row.published_at.unwrap_or(row.fetched_at)),
+        words: &matched.words,
+        error,
+        tz: config.daemon.timezone,
+        now,
+    };
+    let mut draft = filing_held(&view, &to);
+    draft.notify = people.notify.of(Group::Duty).to_vec();
+    crate::notify::alert::queue(poll.store, tx, config, &draft, now).await?;
     Ok(())
 }

@@ -57,6 +57,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a filing under `topic` is held back already (a hold of the topic is under
+    /// way, and was told).
+    pub async fn topic_held(&self, tx: &mut Tx, topic: &str) -> Result<bool> {
+        let n: i64 = query::scalar(
+            &mut **tx,
+            "SELECT COUNT(*) FROM held_filings WHERE topic_id = $1",
+            (topic,),
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Every filing held back, oldest item first.
     pub async fn held_filings(&self) -> Result<Vec<HeldFiling>> {
         let rows: Vec<(i64, String, String, i64, String)> = query::all(
