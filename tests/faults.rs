@@ -1199,11 +1199,7 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
             .expect("/healthz is not ok while a filing is held back");
         assert!(!health.is_ok());
         let text = health.to_string();
-        for needle in [
-            "items held back",
-            "source `news`: 1 filing(s)",
-            "under topic scenic",
-        ] {
+        for needle in ["items held back", "source `news`: ", "under topic scenic"] {
             assert_has!(text, needle);
         }
         assert_has!(text, &yuqing::vocab::clock::from_secs(since).to_rfc3339());
@@ -1214,14 +1210,28 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
     let e = format!("{:#}", d.housekeeping().await.unwrap_err());
     assert_has!(e, "under topic scenic");
     held(since).await;
-    // The item leaves the feed before anyone repairs the row: it is not lost.
-    s.http
-        .set("/news.xml", Response::rss(rss(&[museum, weather, FIRST])));
+    // The item leaves the feed before anyone repairs the row: it is not lost. Another
+    // item of the topic waits with it, told in the mail already sent.
+    let another: common::RssItem = (
+        "某景区观景台坍塌 暂无人员受伤",
+        "https://news.example.cn/5",
+        "t5",
+        "Tue, 24 Nov 2026 09:06:00 +0800",
+    );
+    s.http.set(
+        "/news.xml",
+        Response::rss(rss(&[another, museum, weather, FIRST])),
+    );
     s.clock.advance(ChronoDuration::minutes(1));
     assert!(d.poll_once(None).await.is_err(), "still blocked");
-    assert_eq!(told().await.len(), 1, "told once, not each turn");
+    assert_eq!(
+        told().await.len(),
+        1,
+        "told once for the topic, not each item or turn"
+    );
     let st = d.store.source_state("news").await.unwrap();
-    assert_eq!(st.last_count, Some(3), "{st:#?}");
+    assert_eq!(st.last_count, Some(4), "{st:#?}");
+    assert_eq!(d.store.held_back().await.unwrap()[0].filings, 2);
     held(since).await;
 
     sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
@@ -1237,8 +1247,9 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         .iter()
         .map(|i| i.link.as_deref().unwrap_or(""))
         .collect();
-    assert_eq!(links.len(), 2, "{joined:#?}");
+    assert_eq!(links.len(), 3, "{joined:#?}");
     assert!(links.contains(&"https://news.example.cn/2"), "{links:?}");
+    assert!(links.contains(&"https://news.example.cn/5"), "{links:?}");
     assert_eq!(topics().await, ["scenic", "museum"]);
     // Filed: the hold is gone, and /healthz is well again.
     let st = d.store.source_state("news").await.unwrap();
