@@ -1172,7 +1172,7 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         "https://news.example.cn/2",
         "命中词：",
         "请值班员人工研判",
-        "catastrophic",
+        "incident #1 cannot be read",
     ] {
         assert_has!(mail[0].body_text, needle);
     }
@@ -1192,8 +1192,16 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
         let st = d.store.source_state("news").await.unwrap();
         assert_eq!(st.held_since, Some(since), "{st:#?}");
         let error = st.held_error.clone().unwrap_or_default();
-        assert_has!(error, "under topic scenic");
-        assert_has!(error, "catastrophic");
+        // It names the row to repair, and says its reason once.
+        assert_has!(
+            error,
+            "cannot file item 3 under topic scenic: incident #1 cannot be read"
+        );
+        assert_eq!(
+            error.matches("unknown severity `catastrophic`").count(),
+            1,
+            "{error}"
+        );
         let health = yuqing::daemon::metrics::store_health(&d.store)
             .await
             .expect("/healthz is not ok while a filing is held back");

@@ -804,7 +804,7 @@ impl Daemon {
     /// Logs an error of the loop; the same cause again within a minute (a full disk, a
     /// database that is down: every turn fails alike) is logged at debug level only.
     fn report(&self, what: &'static str, e: &anyhow::Error) {
-        let error = format!("{e:#}");
+        let error = crate::vocab::text::error_chain(e);
         // The same cause may surface through different statements turn by turn.
         let cause = e.root_cause().to_string();
         let now = std::time::Instant::now();

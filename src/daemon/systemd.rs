@@ -106,7 +106,9 @@ impl Notifier {
         polls_in_flight: usize,
         store: &anyhow::Result<()>,
     ) {
-        crate::daemon::metrics::turn_completed(store.as_ref().err().map(|e| format!("{e:#}")));
+        crate::daemon::metrics::turn_completed(
+            store.as_ref().err().map(crate::vocab::text::error_chain),
+        );
         if !self.enabled() {
             return;
         }

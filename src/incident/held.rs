@@ -59,11 +59,11 @@ pub async fn fire_held(store: &Store, settings: &Settings, now: DateTime<Utc>) -
             Err(e) if crate::store::unreadable(&e) => {
                 tx.rollback().await?;
                 moves = before;
+                let mut tx = store.begin().await?;
                 let again = HeldFiling {
-                    error: format!("{e:#}"),
+                    error: store.why_held(&mut tx, item, topic, &e).await?,
                     ..h
                 };
-                let mut tx = store.begin().await?;
                 store.hold_filing(&mut tx, &again).await?;
                 tx.commit().await?;
                 blocked.get_or_insert(e);

@@ -307,7 +307,7 @@ async fn file_under(
         Err(e) if crate::store::unreadable(&e) => {
             store.undo_one(tx).await?;
             report.clock_moves = moves;
-            let error = format!("{e:#}");
+            let error = store.why_held(tx, row.id, &m.id, &e).await?;
             tracing::error!(source_id = %poll.source.id, item_id = row.id, topic = %m.id, error = %error, "filing held back until the row can be read; the item is stored");
             if !store.topic_held(tx, &m.id).await? {
                 tell_held(poll, tx, row, &matched, &error, now).await?;

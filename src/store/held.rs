@@ -5,7 +5,7 @@
 
 use super::query;
 use super::{Store, Tx};
-use crate::vocab::ids::TopicId;
+use crate::vocab::ids::{IncidentId, TopicId};
 use anyhow::Result;
 
 /// The longest error text kept with a held-back filing.
@@ -67,6 +67,56 @@ impl Store {
         )
         .await?;
         Ok(n > 0)
+    }
+
+    /// The incidents of `topic` this version cannot read, each with why, read one by one:
+    /// what a held filing's error names, so that the operators know which row to repair
+    /// (the statement that failed read them all, and its error names none).
+    pub async fn unreadable_incidents(
+        &self,
+        tx: &mut Tx,
+        topic: &str,
+    ) -> Result<Vec<(IncidentId, String)>> {
+        let ids: Vec<IncidentId> = query::scalars(
+            &mut **tx,
+            "SELECT id FROM incidents WHERE topic_id = $1 ORDER BY id",
+            (topic,),
+        )
+        .await?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Err(e) = self.incident(&mut **tx, id).await {
+                if !super::unreadable(&e) {
+                    return Err(e);
+                }
+                out.push((id, crate::vocab::text::error_chain(&e)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Why item `item` cannot be filed under `topic`, `e` being the attempt's error: the
+    /// incidents of the topic that cannot be read, by number, each with its reason, or `e`
+    /// itself when none of them is the cause.
+    pub async fn why_held(
+        &self,
+        tx: &mut Tx,
+        item: i64,
+        topic: &str,
+        e: &anyhow::Error,
+    ) -> Result<String> {
+        let named = self.unreadable_incidents(tx, topic).await?;
+        if named.is_empty() {
+            return Ok(crate::vocab::text::error_chain(e));
+        }
+        let rows: Vec<String> = named
+            .iter()
+            .map(|(id, why)| format!("incident #{id} cannot be read: {why}"))
+            .collect();
+        Ok(format!(
+            "cannot file item {item} under topic {topic}: {}",
+            rows.join("; ")
+        ))
     }
 
     /// Every filing held back, oldest item first.

@@ -103,9 +103,49 @@ pub fn one_line(s: &str, max: usize) -> String {
     }
 }
 
+/// An error and its causes on one line, `a: b: c`, each said once: a cause whose text the
+/// message before it already ends with is left out (sqlx's decode error repeats its
+/// source, so `{:#}` read `unknown severity …: unknown severity …`).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        #[derive(Debug)]
+        struct Decode(&'static str);
+        impl std::fmt::Display for Decode {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "error decoding column \"severity\": {}", self.0)
+            }
+        }
+        impl std::error::Error for Decode {}
+        let inner = anyhow::anyhow!("unknown severity `x`");
+        let outer = anyhow::Error::new(Decode("unknown severity `x`"));
+        assert_eq!(
+            error_chain(&outer.context("cannot file item 3")),
+            "cannot file item 3: error decoding column \"severity\": unknown severity `x`"
+        );
+        assert_eq!(
+            error_chain(&inner.context("a").context("b")),
+            "b: a: unknown severity `x`"
+        );
+    }
 
     #[test]
     fn a_link_is_http_or_https_and_nothing_else() {
