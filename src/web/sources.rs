@@ -30,8 +30,9 @@ pub struct Health {
     pub reason: String,
     /// The stored error itself (or what had to be repaired), as the detail under it.
     pub last_error: String,
-    /// While some of its items are held back (a stored row that cannot be read is in their
-    /// way): since when, in Chinese; empty otherwise.
+    /// While some of its items' filing into incidents is held back (a stored row that
+    /// cannot be read is in the way; the items are stored): since when, in Chinese; empty
+    /// otherwise.
     pub held: String,
     /// The stored error that holds them back, as the detail under it.
     pub held_error: String,
