@@ -109,7 +109,10 @@ async fn sources_show_unreachable_and_the_report_gives_todays_csv() {
     assert!(p.body.contains("500"));
     // How late its items were heard (issue 24 §4): the forum's first report was seen as
     // it was published.
-    assert_has!(p.body, "<td class=\"lag\">中位 0秒 / 95% 0秒（1 条）</td>");
+    assert_has!(
+        p.body,
+        "<td class=\"lag\" data-label=\"发现延迟\">中位 0秒 / 95% 0秒（1 条）</td>"
+    );
     let dash = b.get("/").await;
     assert!(dash.body.contains("异常来源") && dash.body.contains("无法访问"));
     // A reason in Chinese first, the raw error below it as the detail (issue 28).
