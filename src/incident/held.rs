@@ -10,15 +10,21 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 /// Files each held-back filing whose row can be read now, one transaction each, oldest
-/// item first; returns how many were filed. One still blocked keeps its first time and
-/// takes the new error, and the others go on; its error is returned at the end, for the
-/// log. A filing whose item no longer matches its topic (the watchlist changed) or is gone
-/// is dropped, and logged.
+/// item first; returns how many were filed. When a topic's oldest filing is still blocked
+/// it keeps its first time and takes the new error, and the topic's later ones wait for
+/// the next turn without being tried (the same row is in their way, and their order is
+/// kept); the other topics go on, and the first blocked error is returned at the end, for
+/// the log. A filing whose item no longer matches its topic (the watchlist changed) or is
+/// gone is dropped, and logged.
 pub async fn fire_held(store: &Store, settings: &Settings, now: DateTime<Utc>) -> Result<usize> {
     let held = store.held_filings().await?;
     let (mut filed, mut opened, mut blocked) = (0, Vec::new(), None);
     let mut moves = ClockMoves::default();
+    let mut blocked_topics: Vec<crate::vocab::ids::TopicId> = Vec::new();
     for h in held {
+        if blocked_topics.contains(&h.topic_id) {
+            continue;
+        }
         let (item, topic) = (h.item_id, h.topic_id.as_str());
         let row = store.item(item).await?;
         let text = row.as_ref().map(|r| format!("{}\n{}", r.title, r.summary));
@@ -66,6 +72,7 @@ pub async fn fire_held(store: &Store, settings: &Settings, now: DateTime<Utc>) -
                 };
                 store.hold_filing(&mut tx, &again).await?;
                 tx.commit().await?;
+                blocked_topics.push(again.topic_id);
                 blocked.get_or_insert(e);
             }
             Err(e) => return Err(e),

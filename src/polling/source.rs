@@ -307,9 +307,16 @@ async fn file_under(
         Err(e) if crate::store::unreadable(&e) => {
             store.undo_one(tx).await?;
             report.clock_moves = moves;
-            let error = store.why_held(tx, row.id, &m.id, &e).await?;
+            // The first item of a hold names the row to repair (reading the topic's
+            // incidents one by one) and is told; the ones after it wait with it.
+            let first = !store.topic_held(tx, &m.id).await?;
+            let error = if first {
+                store.why_held(tx, row.id, &m.id, &e).await?
+            } else {
+                crate::vocab::text::error_chain(&e)
+            };
             tracing::error!(source_id = %poll.source.id, item_id = row.id, topic = %m.id, error = %error, "filing held back until the row can be read; the item is stored");
-            if !store.topic_held(tx, &m.id).await? {
+            if first {
                 tell_held(poll, tx, row, &matched, &error, now).await?;
             }
             let held = HeldFiling {
