@@ -13,7 +13,7 @@
 //! is stored all the same, and only that filing waits (`held_filings`, savepoint by
 //! savepoint): the other items and topics are filed and alerted, and the timed steps file
 //! it once the row can be read (`incident::fire_held`), even after it leaves the feed.
-//! Fetching, //! health and the operators' mail are the poll's (`polling`).
+//! Fetching, health and the operators' mail are the poll's (`polling`).
 
 use super::{content_hash, Poll, Target};
 pub use super::{PollError, Report};

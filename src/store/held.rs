@@ -60,13 +60,13 @@ impl Store {
     /// Whether a filing under `topic` is held back already (a hold of the topic is under
     /// way, and was told).
     pub async fn topic_held(&self, tx: &mut Tx, topic: &str) -> Result<bool> {
-        let n: i64 = query::scalar(
+        let any: Option<i64> = query::optional_scalar(
             &mut **tx,
-            "SELECT COUNT(*) FROM held_filings WHERE topic_id = $1",
+            "SELECT 1 FROM held_filings WHERE topic_id = $1 LIMIT 1",
             (topic,),
         )
         .await?;
-        Ok(n > 0)
+        Ok(any.is_some())
     }
 
     /// The incidents of `topic` this version cannot read, each with why, read one by one:
