@@ -428,9 +428,9 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     let _ = site.s.daemon.poll_once(None).await.unwrap();
     // An item whose filing an unreadable incident row holds back, still waiting.
     let now = site.s.clock.now().timestamp();
-    let held = "cannot file item 9 under topic scenic: incident #1: \
+    let held = "cannot file item 1 under topic scenic: incident #1 cannot be read: \
                 unknown severity `catastrophic`";
-    common::hold_filing(&site.s.daemon.store, "news", 9, now - 300, held).await;
+    common::hold_filing(&site.s.daemon.store, "news", 1, now - 300, held).await;
     let c = browser(&d).await;
     login(&c, &site, common::console::OPERATOR).await;
     c.goto(&format!("{}/sources", site.url)).await.unwrap();
@@ -442,6 +442,7 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     c.goto(&site.url).await.unwrap();
     let seen = text_until(&c, "body", |t| t.contains("暂未归入事件")).await;
     assert_has!(seen, "有条目暂未归入事件");
+    assert_has!(seen, "暂未归入事件的信息");
     screenshots(&c, "dashboard-held").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",

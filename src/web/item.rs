@@ -126,7 +126,7 @@ impl ItemView {
 }
 
 /// A link the page may make clickable: http(s) only, else empty.
-fn web_link(link: &Option<String>) -> String {
+pub fn web_link(link: &Option<String>) -> String {
     link.clone()
         .filter(|l| l.starts_with("http"))
         .unwrap_or_default()

@@ -169,17 +169,17 @@ fn sources_cli(site: &Site) -> String {
     )
 }
 
-/// Items a poll held back (a stored row that cannot be read is in their way) are shown on
-/// the source's row, escaped, among the dashboard's troubled sources and by `yuqing
-/// sources`, until a poll stores them all.
+/// Items whose filing is held back (a stored row that cannot be read is in the way) are
+/// shown on the source's row, escaped, among the dashboard's troubled sources and by
+/// `yuqing sources`, and each such item is listed on the dashboard, until they are filed.
 #[tokio::test]
 async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     use yuqing::vocab::clock::Clock;
     let site = site(&None).await;
     let store = &site.s.daemon.store;
     let now = site.s.clock.now().timestamp();
-    let error = "cannot file item 9 under topic scenic: incident #1: <b>catastrophic</b>";
-    common::hold_filing(store, "news", 9, now, error).await;
+    let error = "cannot file item 1 under topic scenic: incident #1: <b>catastrophic</b>";
+    common::hold_filing(store, "news", 1, now, error).await;
     let b = logged_in(&site, OPERATOR).await;
     let row = |body: String| {
         let row = &body[body.find("<tr data-source=\"news\">").expect("news row")..];
@@ -187,12 +187,27 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     };
     let held = "<span class=\"reason held\">有条目暂未归入事件（自 2026-11-24 09:00）：\
                 条目已保存，相关事件记录无法读取；请联系运维修复，修复后自动归入</span>\
-                <small class=\"error-text\">cannot file item 9 under topic scenic: \
+                <small class=\"error-text\">cannot file item 1 under topic scenic: \
                 incident #1: &#60;b&#62;catastrophic&#60;/b&#62;</small>";
     let r = row(b.get("/sources").await.body);
     assert_has!(r, held);
     assert!(!r.contains("<b>"), "{r}");
-    assert_has!(b.get("/").await.body, held);
+    let dash = b.get("/").await.body;
+    assert_has!(dash, held);
+    // The item itself, for the duty officer to judge by hand: its title, link,
+    // topic, source and since when.
+    let list = &dash[dash
+        .find("<section class=\"held\" id=\"held\">")
+        .expect("held list")..];
+    let list = &list[..list.find("</section>").unwrap()];
+    assert_has!(list, "暂未归入事件的信息");
+    assert_has!(
+        list,
+        &format!("<a href=\"{}\"", common::console::FIRST_LINK)
+    );
+    assert_has!(list, common::console::FIRST);
+    assert_has!(list, "<span class=\"tag topic\">景区安全</span>");
+    assert_has!(list, "news · 自 2026-11-24 09:00 暂未归入");
     // The CLI says the same.
     let text = sources_cli(&site);
     let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
@@ -206,7 +221,7 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
 
     // Filed (or no longer matching), it is gone.
     let mut tx = store.begin().await.unwrap();
-    store.release_filing(&mut tx, 9, "scenic").await.unwrap();
+    store.release_filing(&mut tx, 1, "scenic").await.unwrap();
     tx.commit().await.unwrap();
     let r = row(b.get("/sources").await.body);
     assert!(!r.contains("暂未归入"), "{r}");
