@@ -444,6 +444,11 @@ async fn an_operator_tests_a_watchlist_and_reads_sources_and_the_report() {
     assert_has!(seen, "有条目暂未归入事件");
     assert_has!(seen, "暂未归入事件的信息");
     screenshots(&c, "dashboard-held").await;
+    // The items list marks the waiting item.
+    c.goto(&format!("{}/items", site.url)).await.unwrap();
+    let seen = text_until(&c, "body", |t| t.contains("暂未归入事件")).await;
+    assert_has!(seen, "暂未归入事件");
+    screenshots(&c, "items-held").await;
     c.goto(&format!(
         "{}/report?from=2026-11-01&to=2026-11-30",
         site.url

@@ -72,6 +72,9 @@ pub struct ItemView {
     pub tone_class: &'static str,
     /// What became of its page, when it was captured (issue 23).
     pub evidence: Option<EvidenceView>,
+    /// Its filing under a topic waits: an incident row of the topic cannot be read
+    /// (`held_filings`), so no clock runs for it yet. Set by the page that asks.
+    pub held: bool,
 }
 
 impl ItemView {
@@ -112,6 +115,7 @@ impl ItemView {
                 .unwrap_or_default(),
             tone_class: item.tone.map_or("", |t| t.label.as_str()),
             evidence: None,
+            held: false,
         }
     }
 

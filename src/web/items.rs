@@ -98,9 +98,18 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     let query = filter.text.as_deref().and_then(SearchQuery::parse);
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let sightings = c.store.sightings(c.store.pool(), &ids).await?;
+    // Few if any: the filings held back by a row that cannot be read.
+    let held: Vec<i64> = c
+        .store
+        .held_filings()
+        .await?
+        .iter()
+        .map(|h| h.item_id)
+        .collect();
     let lines: Vec<ItemView> = rows
         .iter()
         .map(|i| ItemView {
+            held: held.contains(&i.id),
             title: marked(&i.title, query.as_ref().map(|q| q.marks(&i.title))),
             excerpt: query
                 .as_ref()

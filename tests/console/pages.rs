@@ -208,6 +208,9 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     assert_has!(list, common::console::FIRST);
     assert_has!(list, "<span class=\"tag topic\">景区安全</span>");
     assert_has!(list, "news · 自 2026-11-24 09:00 暂未归入");
+    // The items list marks it too.
+    let items = b.get("/items").await.body;
+    assert_has!(items, "<span class=\"tag held\"");
     // The CLI says the same.
     let text = sources_cli(&site);
     let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
@@ -226,6 +229,7 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     let r = row(b.get("/sources").await.body);
     assert!(!r.contains("暂未归入"), "{r}");
     assert!(!b.get("/").await.body.contains("暂未归入"));
+    assert!(!b.get("/items").await.body.contains("tag held"));
     let text = sources_cli(&site);
     assert!(!text.contains("暂未归入"), "{text}");
 }
