@@ -69,6 +69,7 @@ async fn incident_json(
     let deadlines = store.deadlines_of(store.pool(), i.id).await?;
     let items = store.incident_items(store.pool(), i.id).await?;
     let sightings = store.incident_sightings(store.pool(), i.id).await?;
+    let held = store.held_filings().await?;
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(i.id).await?);
     Ok(json!({
         "id": i.id,
@@ -87,7 +88,7 @@ async fn incident_json(
         "split_from": i.split_from,
         "reopened_at": i.reopened_at.map(|t| rfc3339(t, tz)),
         "items": items.iter().map(|it| {
-            let mut item = serde_json::to_value(it.json(&sightings, tz))?;
+            let mut item = serde_json::to_value(it.json(&sightings, &held, tz))?;
             item["evidence"] = json!(evidence.get(&it.id).map(|e| json!({
                 "state": e.state, "captured_at": rfc3339(e.captured_at, tz),
                 "checked_at": rfc3339(e.checked_at, tz), "sha256": e.sha256,

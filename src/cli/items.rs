@@ -277,11 +277,12 @@ pub async fn items(
     };
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let sightings = store.sightings(store.pool(), &ids).await?;
+    let held = store.held_filings().await?;
     if json_out {
         let items: Vec<serde_json::Value> = rows
             .iter()
             .map(|i| {
-                let mut item = serde_json::to_value(i.json(&sightings, tz))?;
+                let mut item = serde_json::to_value(i.json(&sightings, &held, tz))?;
                 item["marks"] = json!(query.as_ref().map(|q| json!({
                     "title": q.marks(&i.title),
                     "summary": q.marks(&i.summary),
@@ -309,7 +310,14 @@ pub async fn items(
             zone(tz)
         );
         for i in &rows {
-            let topics: Vec<String> = i.topics.iter().map(|t| name_of(t)).collect();
+            let mut topics: Vec<String> = i.topics.iter().map(|t| name_of(t)).collect();
+            // A topic its filing waits under: no clock runs for it yet.
+            for h in held.iter().filter(|h| h.item_id == i.id) {
+                let name = name_of(&h.topic_id);
+                if let Some(t) = topics.iter_mut().find(|t| **t == name) {
+                    t.push_str("（暂未归入事件）");
+                }
+            }
             let tone = i.tone.map_or_else(
                 || "-".into(),
                 |t| format!("{} {:+.2}", t.label.zh(), t.score),

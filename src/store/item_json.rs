@@ -2,7 +2,7 @@
 //! --json` and the console's `/items?format=json`, so a script reads the same keys from
 //! each. Times are RFC 3339 in the deployment's zone; what is stored shows exact.
 
-use super::{ItemRow, Sighting, Topics};
+use super::{HeldFiling, ItemRow, Sighting, Topics};
 use crate::classify::tone::Tone;
 use crate::vocab::clock::{from_secs, rfc3339};
 use serde::Serialize;
@@ -19,6 +19,10 @@ pub struct ItemJson<'a> {
     pub topics: &'a Topics,
     pub tone: Option<Tone>,
     pub seen_by: Vec<SeenByJson<'a>>,
+    /// The topics under which its filing waits, because an incident row of the topic
+    /// cannot be read (`held_filings`); left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_topics: Vec<&'a str>,
 }
 
 /// Another source that carried the item: its link and publication time as that source
@@ -32,8 +36,13 @@ pub struct SeenByJson<'a> {
 }
 
 impl ItemRow {
-    /// The item as JSON shows it, with those of `sightings` that are its own.
-    pub fn json<'a>(&'a self, sightings: &'a [Sighting], tz: chrono_tz::Tz) -> ItemJson<'a> {
+    /// The item as JSON shows it, with those of `sightings` and `held` that are its own.
+    pub fn json<'a>(
+        &'a self,
+        sightings: &'a [Sighting],
+        held: &'a [HeldFiling],
+        tz: chrono_tz::Tz,
+    ) -> ItemJson<'a> {
         let time = |t: i64| rfc3339(from_secs(t), tz);
         ItemJson {
             id: self.id,
@@ -53,6 +62,11 @@ impl ItemRow {
                     published: s.published_at.map(time),
                     seen: time(s.seen_at),
                 })
+                .collect(),
+            held_topics: held
+                .iter()
+                .filter(|h| h.item_id == self.id)
+                .map(|h| h.topic_id.as_str())
                 .collect(),
         }
     }

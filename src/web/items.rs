@@ -99,17 +99,11 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let sightings = c.store.sightings(c.store.pool(), &ids).await?;
     // Few if any: the filings held back by a row that cannot be read.
-    let held: Vec<i64> = c
-        .store
-        .held_filings()
-        .await?
-        .iter()
-        .map(|h| h.item_id)
-        .collect();
+    let held = c.store.held_filings().await?;
     let lines: Vec<ItemView> = rows
         .iter()
         .map(|i| ItemView {
-            held: held.contains(&i.id),
+            held: held.iter().any(|h| h.item_id == i.id),
             title: marked(&i.title, query.as_ref().map(|q| q.marks(&i.title))),
             excerpt: query
                 .as_ref()
@@ -119,7 +113,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         })
         .collect();
     if p.format.as_deref() == Some("json") {
-        let list: Vec<_> = rows.iter().map(|i| i.json(&sightings, tz)).collect();
+        let list: Vec<_> = rows.iter().map(|i| i.json(&sightings, &held, tz)).collect();
         return Ok(Json(json!({
             "total": total, "more": more, "page": page, "per_page": PER_PAGE, "items": list,
             "as_of": from_secs(secs(v.now)).with_timezone(&tz).to_rfc3339(),

@@ -208,9 +208,21 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     assert_has!(list, common::console::FIRST);
     assert_has!(list, "<span class=\"tag topic\">景区安全</span>");
     assert_has!(list, "news · 自 2026-11-24 09:00 暂未归入");
-    // The items list marks it too.
+    // The items list marks it too, its JSON and `yuqing items` as well.
     let items = b.get("/items").await.body;
     assert_has!(items, "<span class=\"tag held\"");
+    let json: serde_json::Value =
+        serde_json::from_str(&b.get("/items?format=json").await.body).unwrap();
+    assert_eq!(
+        json["items"][0]["held_topics"],
+        serde_json::json!(["scenic"])
+    );
+    let cli = common::process::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_yuqing"))
+            .args(["items", "--since", "2026-11-01", "--config"])
+            .arg(&site.s.config),
+    );
+    assert_has!(cli, "景区安全（暂未归入事件）");
     // The CLI says the same.
     let text = sources_cli(&site);
     let line = text.lines().find(|l| l.starts_with("news")).unwrap_or("");
@@ -230,6 +242,8 @@ async fn items_held_back_show_on_the_sources_row_until_they_get_through() {
     assert!(!r.contains("暂未归入"), "{r}");
     assert!(!b.get("/").await.body.contains("暂未归入"));
     assert!(!b.get("/items").await.body.contains("tag held"));
+    let json = b.get("/items?format=json").await.body;
+    assert!(!json.contains("held_topics"), "{json}");
     let text = sources_cli(&site);
     assert!(!text.contains("暂未归入"), "{text}");
 }
