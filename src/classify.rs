@@ -281,7 +281,7 @@ impl Classifier {
         let tone = self
             .tone
             .tone_of_reading(&norm.text, &mut reading, &tone_words);
-        self.candidate_rules(&hits, &mut rules);
+        self.candidate_rules(&mut hits, &mut rules);
         let mut matched = Vec::new();
         let mut trace = eval::Trace::default();
         // The candidate rules are in rule order, so a topic's are contiguous.

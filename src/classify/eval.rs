@@ -19,6 +19,8 @@ pub(super) struct Hits {
     regexes: Vec<bool>,
     /// The gated regexes that a literal armed, while the dictionary is walked.
     armed: Vec<u32>,
+    /// One bit a rule, while the candidate rules are gathered (kept all clear between).
+    seen: Vec<u64>,
 }
 
 impl Hits {
@@ -164,6 +166,7 @@ impl Classifier {
             terms,
             regexes,
             armed,
+            ..
         } = hits;
         terms.clear();
         armed.clear();
@@ -196,24 +199,37 @@ impl Classifier {
 
     /// The rules that a hit makes worth evaluating, in rule order (so grouped by topic,
     /// in topic order), into `rules` (cleared first).
-    pub(super) fn candidate_rules(&self, hits: &Hits, rules: &mut Vec<u32>) {
+    pub(super) fn candidate_rules(&self, hits: &mut Hits, rules: &mut Vec<u32>) {
         rules.clear();
+        // A bit a rule, then the bits in order: sorted and each once, without copying
+        // every hit term's list of rules and sorting them.
+        let seen = &mut hits.seen;
+        seen.resize(self.rules.len().div_ceil(64), 0);
+        let mut mark = |uses: &[u32]| {
+            for &r in uses {
+                seen[r as usize / 64] |= 1 << (r % 64);
+            }
+        };
         let mut last = u32::MAX;
         for &(term, _, _) in &hits.terms {
             if term != last {
-                rules.extend_from_slice(&self.term_uses[term as usize]);
+                mark(&self.term_uses[term as usize]);
                 last = term;
             }
         }
         for (r, _) in hits.regexes.iter().enumerate().filter(|(_, &m)| m) {
-            rules.extend_from_slice(&self.regex_uses[r]);
+            mark(&self.regex_uses[r]);
         }
-        rules.sort_unstable();
-        rules.dedup();
+        for (w, bits) in seen.iter_mut().enumerate() {
+            while *bits != 0 {
+                rules.push((w * 64) as u32 + bits.trailing_zeros());
+                *bits &= *bits - 1;
+            }
+        }
     }
 
     /// [`Classifier::candidate_rules`] grouped by topic, in topic order.
-    pub(super) fn candidates(&self, hits: &Hits) -> Vec<(usize, Vec<usize>)> {
+    pub(super) fn candidates(&self, hits: &mut Hits) -> Vec<(usize, Vec<usize>)> {
         let mut rules = Vec::new();
         self.candidate_rules(hits, &mut rules);
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();

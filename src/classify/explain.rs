@@ -166,8 +166,8 @@ impl Classifier {
     /// Classifies `text` and says why, rule by rule.
     pub fn explain(&self, text: &str, source: Option<&str>) -> Explanation {
         let norm = normalize(text);
-        let hits = self.hits(&norm);
-        let candidates = self.candidates(&hits);
+        let mut hits = self.hits(&norm);
+        let candidates = self.candidates(&mut hits);
         let untouched = self.topics.len() - candidates.len();
         let chars: Vec<char> = text.chars().collect();
         let tone = self.explain_tone(text);

@@ -655,7 +655,7 @@ fn lower(c: char, mut to: impl FnMut(char)) {
 
 /// Decodes one HTML entity at the start of `s` (which starts with `&`). Returns the
 /// decoded text, the entity's length in bytes and in chars.
-fn decode_entity(s: &str) -> Option<(String, usize, usize)> {
+fn decode_entity(s: &str) -> Option<(std::borrow::Cow<'static, str>, usize, usize)> {
     // Entities are ASCII: `&name;`, `&#123;`, `&#x1F;`; the longest named one is 33 bytes.
     let end = s
         .bytes()
@@ -667,12 +667,26 @@ fn decode_entity(s: &str) -> Option<(String, usize, usize)> {
         return None;
     }
     let entity = &s[..=end];
+    if let Some(&(_, decoded)) = COMMON_ENTITIES.iter().find(|(e, _)| *e == entity) {
+        return Some((decoded.into(), entity.len(), entity.len()));
+    }
     let decoded = html_escape::decode_html_entities(entity);
     if decoded == entity || decoded.is_empty() {
         return None;
     }
-    Some((decoded.into_owned(), entity.len(), entity.len()))
+    Some((decoded.into_owned().into(), entity.len(), entity.len()))
 }
+
+/// The entities news pages use most, decoded as `html_escape` decodes them (a test checks)
+/// without its search of the whole table and an allocation each.
+const COMMON_ENTITIES: [(&str, &str); 6] = [
+    ("&amp;", "&"),
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&quot;", "\""),
+    ("&apos;", "'"),
+    ("&nbsp;", "\u{a0}"),
+];
 
 fn is_toned_vowel(c: char) -> bool {
     "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ".contains(c)

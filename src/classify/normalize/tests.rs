@@ -305,3 +305,19 @@ fn table_conversion_agrees_with_fast2s() {
         assert_eq!(normalize(part).text, fast2s::convert(part), "{part}");
     }
 }
+
+#[test]
+fn the_common_entities_decode_as_html_escape_decodes_them() {
+    for (entity, decoded) in super::COMMON_ENTITIES {
+        assert_eq!(
+            html_escape::decode_html_entities(entity),
+            decoded,
+            "{entity}"
+        );
+        let (got, bytes, chars) = super::decode_entity(&format!("{entity}x")).unwrap();
+        assert_eq!(
+            (got.as_ref(), bytes, chars),
+            (decoded, entity.len(), entity.len())
+        );
+    }
+}
