@@ -99,17 +99,17 @@ pub struct Classifier {
     term_count: usize,
     /// Rules in which each term is positive (`any`, `all`, `near`): a hit makes them
     /// candidates.
-    term_uses: Vec<Vec<u32>>,
+    term_uses: Lists,
     /// For each pattern of `terms` (the terms, then literals that are no term): the
     /// regexes it arms. A regex with required literals runs only once one is found.
-    gates: Vec<Vec<u32>>,
+    gates: Lists,
     /// A bit for each pattern whose `gates` are not empty.
     gated: Vec<u64>,
     /// The regexes without required literals, which run on every text, and their indexes.
     regex_set: RegexSet,
     ungated: Vec<u32>,
     regexes: Vec<Regex>,
-    regex_uses: Vec<Vec<u32>>,
+    regex_uses: Lists,
     rules: Vec<CompiledRule>,
     topics: Vec<CompiledTopic>,
     /// The tone scorer of the watchlists' lexicon (`tone`).
@@ -241,13 +241,13 @@ impl Classifier {
         diags.into_result(Classifier {
             dictionary,
             term_count,
-            term_uses: b.term_uses,
-            gates,
+            term_uses: Lists::new(&b.term_uses),
+            gates: Lists::new(&gates),
             gated,
             regex_set,
             ungated,
             regexes,
-            regex_uses: b.regex_uses,
+            regex_uses: Lists::new(&b.regex_uses),
             rules,
             topics,
             tone,
@@ -421,6 +421,33 @@ impl Scratch {
         if bytes <= KEEP_BYTES {
             SCRATCH.with(|s| s.set(self));
         }
+    }
+}
+
+/// A list of indexes for each term, pattern or regex, all in one array: a hit reads its
+/// list from two compact arrays instead of following a pointer from a table of lists to
+/// an allocation of its own, two reads that each missed the cache (`docs/bench-classify.md`).
+struct Lists {
+    /// List `i` is `items[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Lists {
+    fn new(lists: &[Vec<u32>]) -> Lists {
+        let mut starts = Vec::with_capacity(lists.len() + 1);
+        starts.push(0);
+        let mut items = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        for list in lists {
+            items.extend_from_slice(list);
+            starts.push(u32::try_from(items.len()).expect("fewer than 2^32 uses"));
+        }
+        Lists { starts, items }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> &[u32] {
+        &self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
     }
 }
 

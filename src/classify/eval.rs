@@ -178,7 +178,7 @@ impl Classifier {
                 terms.push((id, start, end));
             }
             if self.gated[i / 64] & (1 << (i % 64)) != 0 {
-                armed.extend_from_slice(&self.gates[i]);
+                armed.extend_from_slice(self.gates.get(i));
             }
         };
         self.dictionary.walk(codes, hit, tone);
@@ -213,12 +213,12 @@ impl Classifier {
         let mut last = u32::MAX;
         for &(term, _, _) in &hits.terms {
             if term != last {
-                mark(&self.term_uses[term as usize]);
+                mark(self.term_uses.get(term as usize));
                 last = term;
             }
         }
         for (r, _) in hits.regexes.iter().enumerate().filter(|(_, &m)| m) {
-            mark(&self.regex_uses[r]);
+            mark(self.regex_uses.get(r));
         }
         for (w, bits) in seen.iter_mut().enumerate() {
             while *bits != 0 {
