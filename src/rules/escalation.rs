@@ -461,58 +461,83 @@ impl RawEscalation {
             ];
             for (step, list) in lists {
                 let Some(list) = list else { continue };
-                let span = list.span();
-                let list = list.into_inner();
-                let mut who = Vec::new();
-                let mut bad = false;
-                for entry in list {
-                    match Recipient::parse(entry.get_ref()) {
-                        Ok(Recipient::Notify(id)) if !notifiers.contains(&id) => {
-                            bad = true;
-                            errs.push(at(
-                                entry.span(),
-                                format!(
-                                    "[escalation.{}] {}: no [[notify]] has the id `{id}`{}",
-                                    sev.as_str(),
-                                    step.as_str(),
-                                    known_list(notifiers)
-                                ),
-                            ))
-                        }
-                        Ok(r) => who.push(r),
-                        Err(e) => {
-                            bad = true;
-                            errs.push(at(
-                                entry.span(),
-                                format!("[escalation.{}] {}: {e}", sev.as_str(), step.as_str()),
-                            ))
-                        }
-                    }
-                }
-                if !bad && resolve(people, &who).is_empty() && notifiers_of(people, &who).is_empty()
-                {
-                    let roles: Vec<String> = who.iter().map(|r| r.label()).collect();
-                    errs.push(at(
-                        span,
-                        format!(
-                            "[escalation.{}] {} reaches nobody{}: its mail would never be \
-                             delivered; name a role with addresses in [people] or an address",
-                            sev.as_str(),
-                            step.as_str(),
-                            if roles.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" ([people] {} empty)", roles.join(", "))
-                            }
-                        ),
-                    ));
-                }
+                let who = check_recipients(
+                    list,
+                    &format!("[escalation.{}] {}", sev.as_str(), step.as_str()),
+                    NotifyEntries::Known(notifiers),
+                    people,
+                    errs,
+                    at,
+                );
                 let i = Step::ALL.iter().position(|s| *s == step).unwrap_or(0);
                 policy.steps[i] = who;
             }
         }
         out
     }
+}
+
+/// What a recipient list may say of instant-message notifiers (`notify:ID`).
+pub(crate) enum NotifyEntries<'a> {
+    /// It may name one of these `[[notify]]` ids, and reaches someone through it.
+    Known(&'a [String]),
+    /// It may name none, for this reason: its mail goes by mail only.
+    Refused(&'a str),
+}
+
+/// One recipient list as written (a step of `[escalation.<severity>]`, a job of
+/// `[jobs.to]`), named `what` in messages: each entry a role, an address or, where
+/// `notify` allows, a notifier. A list that reaches nobody once its roles are resolved
+/// from `people` is an error at its line: mail to nobody is never delivered. The
+/// recipients that are valid, in the order written; `at` turns a span into a diagnostic.
+pub(crate) fn check_recipients(
+    list: Spanned<Vec<Spanned<String>>>,
+    what: &str,
+    notify: NotifyEntries,
+    people: &People,
+    errs: &mut Diagnostics,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+) -> Vec<Recipient> {
+    let span = list.span();
+    let mut who = Vec::new();
+    let mut bad = false;
+    for entry in list.into_inner() {
+        let problem = match (Recipient::parse(entry.get_ref()), &notify) {
+            (Ok(Recipient::Notify(id)), NotifyEntries::Known(known)) if !known.contains(&id) => {
+                format!("no [[notify]] has the id `{id}`{}", known_list(known))
+            }
+            (Ok(Recipient::Notify(id)), NotifyEntries::Refused(why)) => {
+                format!("`notify:{id}`: {why}")
+            }
+            (Ok(r), _) => {
+                who.push(r);
+                continue;
+            }
+            (Err(e), _) => e,
+        };
+        bad = true;
+        errs.push(at(entry.span(), format!("{what}: {problem}")));
+    }
+    let reached = match notify {
+        NotifyEntries::Known(_) => !Audience::of(people, &who).is_empty(),
+        NotifyEntries::Refused(_) => !resolve(people, &who).is_empty(),
+    };
+    if !bad && !reached {
+        let roles: Vec<String> = who.iter().map(Recipient::label).collect();
+        errs.push(at(
+            span,
+            format!(
+                "{what} reaches nobody{}: its mail would never be delivered; name a role with \
+                 addresses in [people] or an address",
+                if roles.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ([people] {} empty)", roles.join(", "))
+                }
+            ),
+        ));
+    }
+    who
 }
 
 #[derive(Deserialize, Default)]

@@ -29,7 +29,9 @@
 //! This file holds the `[jobs]` section and the cron arithmetic; running the jobs and the
 //! reports they send are `obligations::reports`.
 
-use crate::rules::escalation::{resolve, Group, People, Recipient};
+use crate::rules::escalation::{
+    check_recipients, resolve, Group, NotifyEntries, People, Recipient,
+};
 use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -307,54 +309,26 @@ fn check_to(
         (Kind::DailyBriefing, raw.daily_briefing),
         (Kind::WeeklyBriefing, raw.weekly_briefing),
     ];
-    let mut out = Vec::new();
-    for (kind, list) in lists {
-        let Some(list) = list else {
-            out.push((kind, None));
-            continue;
-        };
-        let span = list.span();
-        let mut who = Vec::new();
-        let mut bad = false;
-        for entry in list.into_inner() {
-            let at = |msg: String| Diagnostic::at(path, source, entry.span().start, msg);
-            match Recipient::parse(entry.get_ref()) {
-                Ok(Recipient::Notify(id)) => {
-                    bad = true;
-                    errs.push(at(format!(
-                        "[jobs.to] {}: `notify:{id}`: scheduled reports go by mail only; \
-                         name roles or addresses",
-                        kind.name()
-                    )));
-                }
-                Ok(r) => who.push(r),
-                Err(e) => {
-                    bad = true;
-                    errs.push(at(format!("[jobs.to] {}: {e}", kind.name())));
-                }
-            }
-        }
-        if !bad && resolve(people, &who).is_empty() {
-            let roles: Vec<String> = who.iter().map(Recipient::label).collect();
-            errs.push(Diagnostic::at(
-                path,
-                source,
-                span.start,
-                format!(
-                    "[jobs.to] {} reaches nobody{}: its mail would never be delivered; name a \
-                     role with addresses in [people] or an address",
-                    kind.name(),
-                    if roles.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ([people] {} empty)", roles.join(", "))
-                    }
-                ),
-            ));
-        }
-        out.push((kind, Some(who)));
-    }
-    out
+    let at =
+        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+    lists
+        .into_iter()
+        .map(|(kind, list)| {
+            let to = list.map(|list| {
+                check_recipients(
+                    list,
+                    &format!("[jobs.to] {}", kind.name()),
+                    NotifyEntries::Refused(
+                        "scheduled reports go by mail only; name roles or addresses",
+                    ),
+                    people,
+                    errs,
+                    &at,
+                )
+            });
+            (kind, to)
+        })
+        .collect()
 }
 
 /// The latest scheduled time of `job` after `last` and at or before `now`.
@@ -413,6 +387,27 @@ mod tests {
         assert_eq!(
             latest_due(&w, sh(2026, 11, 20, 0, 0), sh(2026, 11, 23, 9, 0), Shanghai),
             Some(sh(2026, 11, 23, 9, 0))
+        );
+    }
+
+    #[test]
+    fn jobs_to_refuses_notifiers_and_names_each_bad_entry_at_its_line() {
+        let errs = match crate::config::parse(
+            Path::new("y.toml"),
+            "[jobs.to]\nledger = [\"office\",\n  \"notify:ding\", \"nobody\"]\n",
+        ) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        };
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(
+            errs[0],
+            "y.toml:3: [jobs.to] ledger: `notify:ding`: scheduled reports go by mail only; \
+             name roles or addresses"
+        );
+        assert!(
+            errs[1].starts_with("y.toml:3: [jobs.to] ledger: `nobody` is neither a role"),
+            "{errs:?}"
         );
     }
 
