@@ -152,6 +152,19 @@ pub(crate) fn step_failure(e: &incident::StepError) -> ExitCode {
     }
 }
 
+/// The incident a duty officer's step is taken on, and who takes it (for the record). A
+/// step flattens it after its own `--option`s (help lists them first) and before its own
+/// arguments (ID comes first on the command line).
+#[derive(Args, Clone, Debug)]
+pub struct OnIncident {
+    /// The incident number (see `yuqing incidents`).
+    pub id: i64,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub who: Who,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum IncidentCommand {
     /// Everything about one incident: items, deadlines, the record of actions.
@@ -164,95 +177,57 @@ pub enum IncidentCommand {
         json: bool,
     },
     /// Acknowledge the alert.
-    Ack {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
-        #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
-    },
+    Ack(OnIncident),
     /// Record the authoritative release (below 重大: the response), ending that deadline.
     /// Without --url, confirms the release that yuqing detected on an own channel.
     Release {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
         /// Where it was published (a detected candidate's link confirms that candidate,
         /// at the time it was published).
         #[arg(long)]
         url: Option<String>,
         #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
+        on: OnIncident,
     },
     /// Record the press conference, ending that deadline.
     Press {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
         /// What to record about it (where, who spoke), kept in the record (留痕).
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
+        on: OnIncident,
     },
     /// Set the severity (especially_major | major | large | ordinary); deadlines follow.
     Severity {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
+        #[command(flatten)]
+        on: OnIncident,
         /// especially_major | major | large | ordinary.
         level: String,
-        #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
     },
     /// Name the incident: the title every list, page, mail and report shows (by default
     /// its first item's title), at most 100 characters; kept in the record (留痕).
     Title {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
+        #[command(flatten)]
+        on: OnIncident,
         /// The new title, on one line.
         text: String,
-        #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
     },
     /// Add a note to the record (at most 10,000 characters).
     Note {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
+        #[command(flatten)]
+        on: OnIncident,
         /// The note, kept in the record (留痕).
         text: String,
-        #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
     },
     /// Close the incident; its deadlines stop.
-    Close {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
-        #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
-    },
+    Close(OnIncident),
     /// Dismiss a false positive (误报): the incident ends, its deadlines are cancelled and
     /// the report lists it apart, never as unmet.
     Dismiss {
-        /// The incident number (see `yuqing incidents`).
-        id: i64,
         /// Why it is not about the agency's business (kept in the record and mailed).
         #[arg(long)]
         reason: String,
         #[command(flatten)]
-        config: ConfigArg,
-        #[command(flatten)]
-        who: Who,
+        on: OnIncident,
     },
     /// Merge incident FROM into INTO: items and record move, the earlier clock start wins.
     Merge {

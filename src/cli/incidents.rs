@@ -194,18 +194,12 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
 }
 
 pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
-    if let IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } = &cmd {
-        return crate::cli::lifecycle::regroup(cmd).await;
-    }
-    let (config_arg, step, who) = match &cmd {
-        IncidentCommand::Show { id, config, json } => return show(config, *id, *json).await,
-        IncidentCommand::Ack { config, who, .. } => (config, Step::Acknowledge, who),
-        IncidentCommand::Release {
-            id,
-            url,
-            config,
-            who,
-        } => {
+    let (on, step) = match cmd {
+        IncidentCommand::Show { id, config, json } => return show(&config, id, json).await,
+        IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => {
+            return crate::cli::lifecycle::regroup(cmd).await;
+        }
+        IncidentCommand::Release { on, url } => {
             if let Some(url) = url
                 .as_deref()
                 .filter(|u| crate::vocab::text::http_link(u).is_none())
@@ -217,55 +211,29 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(2));
             }
-            return release(config, *id, url.as_deref(), who).await;
+            return release(&on.config, on.id, url.as_deref(), &on.who).await;
         }
-        IncidentCommand::Press {
-            note, config, who, ..
-        } => (config, Step::PressConference { note: note.clone() }, who),
-        IncidentCommand::Severity {
-            level, config, who, ..
-        } => match level.parse::<Severity>() {
-            Ok(s) => (config, Step::Severity(s), who),
+        IncidentCommand::Ack(on) => (on, Step::Acknowledge),
+        IncidentCommand::Press { on, note } => (on, Step::PressConference { note }),
+        IncidentCommand::Severity { on, level } => match level.parse::<Severity>() {
+            Ok(s) => (on, Step::Severity(s)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return Ok(ExitCode::from(2));
             }
         },
-        IncidentCommand::Note {
-            text, config, who, ..
-        } => (config, Step::Note(text.clone()), who),
-        IncidentCommand::Title {
-            text, config, who, ..
-        } => (config, Step::Title(text.clone()), who),
-        IncidentCommand::Close { config, who, .. } => (config, Step::Close, who),
-        IncidentCommand::Dismiss {
-            reason,
-            config,
-            who,
-            ..
-        } => (
-            config,
-            Step::Dismiss {
-                reason: reason.clone(),
-            },
-            who,
-        ),
-        IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
+        IncidentCommand::Note { on, text } => (on, Step::Note(text)),
+        IncidentCommand::Title { on, text } => (on, Step::Title(text)),
+        IncidentCommand::Close(on) => (on, Step::Close),
+        IncidentCommand::Dismiss { on, reason } => (on, Step::Dismiss { reason }),
     };
-    let id = match &cmd {
-        IncidentCommand::Show { id, .. }
-        | IncidentCommand::Ack { id, .. }
-        | IncidentCommand::Release { id, .. }
-        | IncidentCommand::Press { id, .. }
-        | IncidentCommand::Severity { id, .. }
-        | IncidentCommand::Note { id, .. }
-        | IncidentCommand::Title { id, .. }
-        | IncidentCommand::Close { id, .. }
-        | IncidentCommand::Dismiss { id, .. } => *id,
-        IncidentCommand::Merge { .. } | IncidentCommand::Split { .. } => unreachable!(),
-    };
-    let (config, store) = or_exit!(open(config_arg).await);
-    let code = apply(&store, &config, id, &step, who).await?;
+    let OnIncident {
+        id,
+        config: config_arg,
+        who,
+    } = on;
+    let (config, store) = or_exit!(open(&config_arg).await);
+    let code = apply(&store, &config, id, &step, &who).await?;
     if let Step::Dismiss { .. } = step {
         let dismissed = store
             .incident(store.pool(), IncidentId(id))
