@@ -341,6 +341,16 @@ fn check_office_reached(
     }
 }
 
+/// The mistakes [`parse`] finds in `text` read as `y.toml`, each as `yuqing check` prints
+/// it; none when it parses. For the tests of each section's checks.
+#[cfg(test)]
+pub(crate) fn mistakes(text: &str) -> Vec<String> {
+    match parse(Path::new("y.toml"), text) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -635,16 +635,9 @@ pub(crate) fn take_from_role(
 
 #[cfg(test)]
 mod tests {
-    fn errors(text: &str) -> Vec<String> {
-        match crate::config::parse(std::path::Path::new("y.toml"), text) {
-            Ok(_) => Vec::new(),
-            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
-        }
-    }
-
     #[test]
     fn a_literal_secret_is_an_error_that_does_not_repeat_it() {
-        let e = errors(
+        let e = crate::config::mistakes(
             "[[notify]]\nid = \"d\"\nkind = \"dingtalk\"\nurl = \"https://oapi.dingtalk.com/robot/send?access_token=abc\"\nsecret = \"SEC0123456789abcdef\"\n",
         );
         assert_eq!(e.len(), 1, "{e:?}");
@@ -654,7 +647,7 @@ mod tests {
 
     #[test]
     fn a_bad_url_does_not_repeat_its_key() {
-        let e = errors(
+        let e = crate::config::mistakes(
             "[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"ftp://x/send?key=KEY-123\"\n",
         );
         assert_eq!(e.len(), 1, "{e:?}");
@@ -677,7 +670,7 @@ mod tests {
             c.people.notify.of(crate::rules::escalation::Group::Leaders),
             ["w"]
         );
-        let e = errors(&format!("[people]\nduty = [\"notify:w\"]\n{n}"));
+        let e = crate::config::mistakes(&format!("[people]\nduty = [\"notify:w\"]\n{n}"));
         assert!(
             e[0].starts_with("y.toml:2:") && e[0].contains("duty is empty"),
             "{e:?}"
@@ -686,16 +679,18 @@ mod tests {
 
     #[test]
     fn kinds_limits_and_sms_keys_are_checked() {
-        let e = errors("[[notify]]\nid = \"x\"\nkind = \"slack\"\nurl = \"https://x/\"\n");
+        let e = crate::config::mistakes(
+            "[[notify]]\nid = \"x\"\nkind = \"slack\"\nurl = \"https://x/\"\n",
+        );
         assert!(
             e[0].starts_with("y.toml:3:") && e[0].contains("wecom"),
             "{e:?}"
         );
-        let e = errors(
+        let e = crate::config::mistakes(
             "[[notify]]\nid = \"s\"\nkind = \"tencent_sms\"\nsecret = \"env:K\"\nmention_mobiles = [\"13800000000\"]\nkey_id = \"AKID\"\nsign_name = \"文旅\"\ntemplate = \"123\"\n",
         );
         assert!(e.iter().any(|e| e.contains("app_id")), "{e:?}");
-        let e = errors("[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"https://x/\"\nper_minute = 0\nmention_mobiles = [\"abc\"]\n");
+        let e = crate::config::mistakes("[[notify]]\nid = \"w\"\nkind = \"wecom\"\nurl = \"https://x/\"\nper_minute = 0\nmention_mobiles = [\"abc\"]\n");
         assert_eq!(e.len(), 2, "{e:?}");
         let c = crate::config::parse(
             std::path::Path::new("y.toml"),

@@ -719,13 +719,6 @@ mod tests {
         }
     }
 
-    fn errors(text: &str) -> Vec<String> {
-        match crate::config::parse(Path::new("y.toml"), text) {
-            Ok(_) => vec![],
-            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
-        }
-    }
-
     #[test]
     fn duty_config_is_checked_with_lines() {
         let base = "[[channel]]\nid = \"c\"\nkind = \"wechat\"\nfeed = \"https://x.cn/f\"\n";
@@ -783,13 +776,13 @@ mod tests {
                 "y.toml:5: channel `c`: `posts` and `at_risk` need a duty",
             ),
         ] {
-            let errs = errors(&format!("{base}{extra}"));
+            let errs = crate::config::mistakes(&format!("{base}{extra}"));
             assert!(
                 errs.iter().any(|e| e.starts_with(want)),
                 "{extra:?}: want {want:?} in {errs:#?}"
             );
         }
-        let errs = errors(
+        let errs = crate::config::mistakes(
             "[[channel]]\nid = \"p\"\nkind = \"column\"\nurl = \"https://x.cn/l\"\nitem = \"li\"\n",
         );
         assert!(

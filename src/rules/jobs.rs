@@ -392,13 +392,9 @@ mod tests {
 
     #[test]
     fn jobs_to_refuses_notifiers_and_names_each_bad_entry_at_its_line() {
-        let errs = match crate::config::parse(
-            Path::new("y.toml"),
+        let errs = crate::config::mistakes(
             "[jobs.to]\nledger = [\"office\",\n  \"notify:ding\", \"nobody\"]\n",
-        ) {
-            Ok(_) => vec![],
-            Err(d) => d.0.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        };
+        );
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert_eq!(
             errs[0],
@@ -413,13 +409,8 @@ mod tests {
 
     #[test]
     fn bad_cron_names_the_line() {
-        let errs = match crate::config::parse(
-            Path::new("y.toml"),
-            "[jobs]\nledger = \"0 9 32 * *\"\nweekly_report = \"off\"\n",
-        ) {
-            Ok(_) => vec![],
-            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
-        };
+        let errs =
+            crate::config::mistakes("[jobs]\nledger = \"0 9 32 * *\"\nweekly_report = \"off\"\n");
         assert!(
             errs.iter()
                 .any(|e| e.starts_with("y.toml:2: [jobs] ledger: invalid cron expression")),
