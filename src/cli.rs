@@ -326,7 +326,7 @@ mod reports;
 
 pub use admin::{calendar_update, check, prune, sources};
 pub use incidents::{incident, incidents};
-pub use items::{classify, items, poll, ItemParts};
+pub use items::{classify, items, poll, Classify, ItemParts};
 pub use reports::{briefing, obligations, report_incidents};
 
 /// `Ok` when `id` is one of `known`; else says which ids the config defines, exit code 2.

@@ -1,7 +1,6 @@
 //! The command line of yuqing; see `yuqing --help` and the README.
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use yuqing::cli;
 
@@ -32,30 +31,7 @@ enum Command {
     /// Validate config, watchlists and their examples; exit 0 or list `file:line: message`.
     Check(cli::ConfigArg),
     /// Classify one text (a file, or stdin with `-` or no argument).
-    Classify {
-        #[command(flatten)]
-        config: cli::ConfigArg,
-        /// One JSON document on stdout.
-        #[arg(long)]
-        json: bool,
-        /// Show which rule matched on which words, and which exclusion stopped a match.
-        #[arg(long, conflicts_with = "json")]
-        explain: bool,
-        /// Classify as if the text came from this source (topics may be restricted).
-        #[arg(long)]
-        source: Option<String>,
-        /// Classify an item in its parts: this is its title, FILE (if given) its body, and
-        /// each topic says where it matched (title, summary, body).
-        #[arg(long)]
-        title: Option<String>,
-        /// The item's summary (with `--title` or `--url`).
-        #[arg(long)]
-        summary: Option<String>,
-        /// Read the article at this URL as the body (and its title, unless `--title`).
-        #[arg(long, conflicts_with = "file")]
-        url: Option<String>,
-        file: Option<PathBuf>,
-    },
+    Classify(cli::Classify),
     /// Fetch one page and read it as an article: title, publication time, byline, body.
     Article {
         #[command(flatten)]
@@ -243,31 +219,7 @@ fn main() -> ExitCode {
         match args.command {
             Command::Run(c) => cli::run(&c).await,
             Command::Check(c) => cli::check(&c).await,
-            Command::Classify {
-                config,
-                json,
-                explain,
-                source,
-                title,
-                summary,
-                url,
-                file,
-            } => {
-                let parts = cli::ItemParts {
-                    title,
-                    summary,
-                    url,
-                };
-                cli::classify(
-                    &config,
-                    json,
-                    explain,
-                    source.as_deref(),
-                    &parts,
-                    file.as_deref(),
-                )
-                .await
-            }
+            Command::Classify(c) => cli::classify(&c).await,
             Command::Article { config, json, url } => cli::article::read(&config, &url, json).await,
             Command::Poll { config, source } => cli::poll(&config, source.as_deref()).await,
             Command::Items {

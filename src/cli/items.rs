@@ -3,11 +3,37 @@
 
 use super::*;
 
+/// `yuqing classify`: the text (or the item in its parts) and how to show its topics.
+#[derive(Args, Debug)]
+pub struct Classify {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// One JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Show which rule matched on which words, and which exclusion stopped a match.
+    #[arg(long, conflicts_with = "json")]
+    pub explain: bool,
+    /// Classify as if the text came from this source (topics may be restricted).
+    #[arg(long)]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub parts: ItemParts,
+    pub file: Option<PathBuf>,
+}
+
 /// `classify --title/--summary/--url`: the item's parts, when it is classified in them.
-#[derive(Debug, Clone, Default)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct ItemParts {
+    /// Classify an item in its parts: this is its title, FILE (if given) its body, and
+    /// each topic says where it matched (title, summary, body).
+    #[arg(long)]
     pub title: Option<String>,
+    /// The item's summary (with `--title` or `--url`).
+    #[arg(long)]
     pub summary: Option<String>,
+    /// Read the article at this URL as the body (and its title, unless `--title`).
+    #[arg(long, conflicts_with = "file")]
     pub url: Option<String>,
 }
 
@@ -17,14 +43,9 @@ impl ItemParts {
     }
 }
 
-pub async fn classify(
-    c: &ConfigArg,
-    json_out: bool,
-    explain: bool,
-    source: Option<&str>,
-    parts: &ItemParts,
-    file: Option<&Path>,
-) -> Result<ExitCode> {
+pub async fn classify(args: &Classify) -> Result<ExitCode> {
+    let c = &args.config;
+    let source = args.source.as_deref();
     let settings = or_exit!(load_settings(c));
     if let Some(id) = source {
         let known: Vec<&str> = settings
@@ -35,10 +56,10 @@ pub async fn classify(
             .collect();
         or_exit!(known_source(c, id, &known));
     }
-    if parts.given() {
-        return classify_parts(&settings, json_out, explain, source, parts, file).await;
+    if args.parts.given() {
+        return classify_parts(&settings, args).await;
     }
-    let text = match file {
+    let text = match args.file.as_deref() {
         Some(p) if p != Path::new("-") => {
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
         }
@@ -51,11 +72,11 @@ pub async fn classify(
         }
     };
     let classifier: &Classifier = &settings.classifier;
-    if explain {
+    if args.explain {
         out!("{}", classifier.explain(&text, source));
     } else {
         let result = classifier.classify(&text, source);
-        if json_out {
+        if args.json {
             jsonln!("{}", serde_json::to_string_pretty(&result)?);
         } else if result.topics.is_empty() {
             outln!("no topic matched");
@@ -69,7 +90,7 @@ pub async fn classify(
                 outln!("{}\t{}\t{}\t{}", t.id, t.name, t.severity, words.join(" "));
             }
         }
-        if !json_out {
+        if !args.json {
             let t = result.tone;
             outln!("语气\t{}\t{:+.2}", t.label.zh(), t.score);
         }
@@ -80,17 +101,12 @@ pub async fn classify(
 /// `classify` of an item in its parts: the title and summary as given, the body from FILE
 /// (`-` for stdin) or from the article at `--url`, whose title stands in for a missing
 /// `--title`. Each topic says where it matched.
-async fn classify_parts(
-    settings: &Settings,
-    json_out: bool,
-    explain: bool,
-    source: Option<&str>,
-    given: &ItemParts,
-    file: Option<&Path>,
-) -> Result<ExitCode> {
+async fn classify_parts(settings: &Settings, args: &Classify) -> Result<ExitCode> {
+    let (json_out, explain, source) = (args.json, args.explain, args.source.as_deref());
+    let given = &args.parts;
     let mut title = given.title.clone().unwrap_or_default();
     let summary = given.summary.clone().unwrap_or_default();
-    let body = match (&given.url, file) {
+    let body = match (&given.url, args.file.as_deref()) {
         (Some(url), _) => match article::fetch(&settings.config, url).await? {
             Ok((_, a)) => {
                 if given.title.is_none() {
