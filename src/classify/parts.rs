@@ -197,21 +197,14 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::watchlist::{parse_file, Watchlists};
-    use std::path::{Path, PathBuf};
+    use crate::classify::watchlist::Watchlists;
 
     fn classifier() -> Classifier {
         let src = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\n\
                    all = [\"景区\", \"坍塌\"]\n\n\
                    [[topic]]\nid = \"water\"\nname = \"停水\"\nseverity = \"ordinary\"\n\
                    any = [\"停水\"]\n";
-        let topics = parse_file(Path::new("t.toml"), src).unwrap_or_else(|d| panic!("{d}"));
-        let w = Watchlists {
-            topics,
-            files: vec![PathBuf::from("t.toml")],
-            ..Default::default()
-        };
-        Classifier::new(&w).unwrap_or_else(|d| panic!("{d}"))
+        Classifier::new(&Watchlists::of_file("t.toml", src)).unwrap_or_else(|d| panic!("{d}"))
     }
 
     #[test]
