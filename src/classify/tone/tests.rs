@@ -1,7 +1,24 @@
 use super::*;
+use ToneLabel::{Negative, Positive};
 
 fn scorer() -> Arc<ToneScorer> {
     ToneScorer::new(&ToneLexicon::default())
+}
+
+/// Asserts that `s` reads `text` as `label` (showing the explanation when it does not),
+/// and returns the explanation.
+#[track_caller]
+fn reads_as(s: &ToneScorer, text: &str, label: ToneLabel) -> ToneExplanation {
+    let e = s.explain(text);
+    assert_eq!(e.tone.label, label, "{e}");
+    e
+}
+
+/// Asserts that `s` does not read `text` as `label`, showing the explanation when it does.
+#[track_caller]
+fn reads_not_as(s: &ToneScorer, text: &str, label: ToneLabel) {
+    let e = s.explain(text);
+    assert_ne!(e.tone.label, label, "{e}");
 }
 
 #[test]
@@ -9,23 +26,20 @@ fn complaints_are_negative_and_news_is_not() {
     let s = scorer();
     assert_eq!(
         s.tone("游客吐槽古镇餐馆宰客，一盘青菜要价188元").label,
-        ToneLabel::Negative
+        Negative
     );
-    assert_ne!(
-        s.tone("市博物馆发布春节期间开放时间安排").label,
-        ToneLabel::Negative
-    );
+    assert_ne!(s.tone("市博物馆发布春节期间开放时间安排").label, Negative);
     assert_eq!(
         s.tone("景区工作人员帮忙找回钱包，游客送来锦旗点赞").label,
-        ToneLabel::Positive
+        Positive
     );
     // The demo's own sample (issue 28: once 负面 -1.00): a precaution is not an accident,
     // while the accident itself still reads negative.
-    let precaution = s.explain("市文旅局部署“五一”假期景区安全工作 严防踩踏事故");
-    assert_ne!(precaution.tone.label, ToneLabel::Negative, "{precaution}");
+    let precaution = "市文旅局部署“五一”假期景区安全工作 严防踩踏事故";
+    reads_not_as(&s, precaution, Negative);
     assert_eq!(
         s.tone("示例山景区发生踩踏事件 多名游客受伤").label,
-        ToneLabel::Negative
+        Negative
     );
 }
 
@@ -40,11 +54,10 @@ fn notices_do_not_read_positive() {
         "会议通知",
         "市图书馆12月起周一闭馆改为周二闭馆",
     ] {
-        let e = s.explain(text);
-        assert_ne!(e.tone.label, ToneLabel::Positive, "{e}");
+        reads_not_as(&s, text, Positive);
     }
-    let e = s.explain("景区工作人员帮忙找回钱包，游客送来锦旗点赞，服务真贴心");
-    assert_eq!(e.tone.label, ToneLabel::Positive, "{e}");
+    let praise = "景区工作人员帮忙找回钱包，游客送来锦旗点赞，服务真贴心";
+    reads_as(&s, praise, Positive);
 }
 
 #[test]
@@ -54,7 +67,7 @@ fn the_model_alone_makes_nothing_positive() {
     let s = scorer();
     let e = s.explain("市博物馆春节期间除夕闭馆，正月初一至初七正常开放，观众需提前预约。");
     assert!(e.model.logit < 0.0, "{e}");
-    assert_ne!(e.tone.label, ToneLabel::Positive, "{e}");
+    assert_ne!(e.tone.label, Positive, "{e}");
     assert!(
         e.sum <= e.words.iter().map(|w| w.value).sum::<f64>().max(0.0) + 0.05,
         "{e}"
@@ -91,27 +104,22 @@ fn degree_scales() {
 #[test]
 fn after_but_weighs_more() {
     let s = scorer();
-    let e = s.explain("风景很美，但是管理混乱，服务态度恶劣");
-    assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
-    let e = s.explain("虽然排队有点久，但是秩序井然，服务贴心");
-    assert_eq!(e.tone.label, ToneLabel::Positive, "{e}");
+    reads_as(&s, "风景很美，但是管理混乱，服务态度恶劣", Negative);
+    reads_as(&s, "虽然排队有点久，但是秩序井然，服务贴心", Positive);
 }
 
 #[test]
 fn rhetorical_complaints_read_negative() {
     let s = scorer();
-    let e = s.explain("凭什么外地游客门票要贵一倍？");
-    assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+    let e = reads_as(&s, "凭什么外地游客门票要贵一倍？", Negative);
     assert!(e.words.iter().any(|w| w.quote == "凭什么"), "{e}");
-    let e = s.explain("投诉了三次，还有没有人管？");
-    assert_eq!(e.tone.label, ToneLabel::Negative, "{e}");
+    reads_as(&s, "投诉了三次，还有没有人管？", Negative);
 }
 
 #[test]
 fn remedy_is_not_a_complaint() {
     let s = scorer();
-    let e = s.explain("我市严厉打击强制购物，旅游市场秩序明显好转");
-    assert_ne!(e.tone.label, ToneLabel::Negative, "{e}");
+    reads_not_as(&s, "我市严厉打击强制购物，旅游市场秩序明显好转", Negative);
 }
 
 #[test]
@@ -121,7 +129,7 @@ fn traditional_fullwidth_and_pinyin_score_as_simplified() {
     let traditional = s.tone("遊客投訴景區宰客，一碗麵收費八十元，商家態度惡劣");
     let full_width = s.tone("游客投诉景区宰客，一碗面收费８０元，商家态度恶劣");
     let pinyin = s.tone("游客投诉景区宰(zǎi)客，一碗面收费八十元，商家态度恶劣");
-    assert_eq!(simplified.label, ToneLabel::Negative);
+    assert_eq!(simplified.label, Negative);
     assert_eq!(simplified, traditional);
     assert_eq!(simplified, full_width);
     assert_eq!(simplified, pinyin);
