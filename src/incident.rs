@@ -491,6 +491,19 @@ impl<'c> Snapshot<'c> {
             .audience(&config.people, self.severity(), step)
     }
 
+    /// The people told of an escalation of the incident (a missed deadline, or nobody
+    /// acknowledging it), with their instant-message notifiers: they must also hear how it
+    /// ends, handled, closed or dismissed. Empty when there was no escalation.
+    pub(crate) async fn escalated_audience(&self, store: &Store, tx: &mut Tx) -> Result<Audience> {
+        let mut who = Audience::default();
+        if store.was_escalated(tx, self.incident.id).await? {
+            for step in [EStep::Breach, EStep::Unacknowledged] {
+                who.add(self.audience(step));
+            }
+        }
+        Ok(who)
+    }
+
     pub(crate) fn severity(&self) -> Severity {
         self.incident.severity
     }

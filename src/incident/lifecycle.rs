@@ -381,32 +381,13 @@ pub(super) async fn close(
         mailboxes: config.people.duty.clone(),
         notifiers: Vec::new(),
     };
-    who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
+    who.add(snap.escalated_audience(store, tx).await?);
     alert(store, tx, config, who, now, |to| {
         mail::closed(&snap.view(), by, to)
     })
     .await?;
     tracing::info!(incident_id = id.0, by, "incident closed");
     Ok(())
-}
-
-/// The people told of an escalation of incident `id` (a missed deadline, or nobody
-/// acknowledging it), with their instant-message notifiers: they must also hear how it
-/// ends, handled, closed or dismissed. Empty when there was no escalation.
-pub(super) async fn escalation_audience(
-    store: &Store,
-    tx: &mut Tx,
-    config: &Config,
-    id: IncidentId,
-    severity: Severity,
-) -> Result<Audience> {
-    let mut who = Audience::default();
-    if store.was_escalated(tx, id).await? {
-        for step in [EStep::Breach, EStep::Unacknowledged] {
-            who.add(config.escalation.audience(&config.people, severity, step));
-        }
-    }
-    Ok(who)
 }
 
 /// After `what` (发布权威信息, 召开新闻发布会) was recorded on incident `id`: the people
@@ -421,7 +402,7 @@ pub(super) async fn tell_handled(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let snap = Snapshot::read(store, tx, config, id, now).await?;
-    let who = escalation_audience(store, tx, config, id, snap.severity()).await?;
+    let who = snap.escalated_audience(store, tx).await?;
     if who.is_empty() {
         return Ok(());
     }
@@ -453,7 +434,7 @@ pub(super) async fn dismiss(
         .await?;
     let snap = Snapshot::read(store, tx, config, id, now).await?;
     let mut who = snap.audience(EStep::Opened);
-    who.add(escalation_audience(store, tx, config, id, snap.severity()).await?);
+    who.add(snap.escalated_audience(store, tx).await?);
     alert(store, tx, config, who, now, |to| {
         mail::dismissed(&snap.view(), reason, by, to)
     })
