@@ -138,6 +138,11 @@ fn rejections_name_the_line() {
             "at least two terms",
         ),
         ("[[topic]]\nid = \"\"\nany = [\"x\"]\n", 2, "`id` is empty"),
+        (
+            "[[topic]]\nid = \"x\"\nany = [\"a\"]\ntone = \"angry\"\n",
+            4,
+            "unknown tone",
+        ),
     ];
     for (src, line, phrase) in table {
         let errs = errors(src);
