@@ -111,6 +111,9 @@ pub struct Classifier {
     regexes: Vec<Regex>,
     regex_uses: Lists,
     rules: Vec<CompiledRule>,
+    /// The terms and regexes of every rule's clauses, rule after rule: the evaluation of
+    /// the candidate rules, which come in rule order, reads one compact stretch.
+    refs: Vec<TermRef>,
     topics: Vec<CompiledTopic>,
     /// The tone scorer of the watchlists' lexicon (`tone`).
     tone: std::sync::Arc<tone::ToneScorer>,
@@ -131,11 +134,12 @@ struct CompiledRule {
     topic: usize,
     severity: Severity,
     line: usize,
-    any: Vec<TermRef>,
-    all: Vec<TermRef>,
-    none: Vec<TermRef>,
-    regex: Vec<TermRef>,
-    near: Option<(Vec<TermRef>, usize)>,
+    /// Each clause's terms or regexes: where they are in `Classifier::refs`.
+    any: Range<u32>,
+    all: Range<u32>,
+    none: Range<u32>,
+    regex: Range<u32>,
+    near: Option<(Range<u32>, usize)>,
 }
 
 /// A term or regex of a rule: its index in the matcher and its text as written.
@@ -150,22 +154,26 @@ impl Classifier {
     pub fn new(w: &Watchlists) -> Result<Classifier, Diagnostics> {
         let mut b = Builder::default();
         let mut rules = Vec::new();
+        let mut refs: Vec<TermRef> = Vec::new();
         let mut topics = Vec::new();
         let mut diags = Diagnostics::default();
         for (ti, t) in w.topics.iter().enumerate() {
             let first = rules.len();
             for r in &t.rules {
                 let ri = rules.len() as u32;
-                let mut terms = |list: &[String], positive: bool| -> Vec<TermRef> {
-                    list.iter()
-                        .filter_map(|s| b.term(s, positive.then_some(ri)))
-                        .collect()
+                let mut put = |clause: &mut dyn Iterator<Item = TermRef>| {
+                    let start = refs.len() as u32;
+                    refs.extend(clause);
+                    start..refs.len() as u32
                 };
-                let any = terms(&r.any, true);
-                let all = terms(&r.all, true);
-                let none = terms(&r.none, false);
-                let near = r.near.as_ref().map(|n| (terms(&n.terms, true), n.within));
-                let regex = r.regex.iter().map(|p| b.regex(p, ri)).collect();
+                let any = put(&mut r.any.iter().filter_map(|s| b.term(s, Some(ri))));
+                let all = put(&mut r.all.iter().filter_map(|s| b.term(s, Some(ri))));
+                let none = put(&mut r.none.iter().filter_map(|s| b.term(s, None)));
+                let near = r.near.as_ref().map(|n| {
+                    let mut terms = n.terms.iter().filter_map(|s| b.term(s, Some(ri)));
+                    (put(&mut terms), n.within)
+                });
+                let regex = put(&mut r.regex.iter().map(|p| b.regex(p, ri)));
                 rules.push(CompiledRule {
                     topic: ti,
                     severity: r.severity,
@@ -249,6 +257,7 @@ impl Classifier {
             regexes,
             regex_uses: Lists::new(&b.regex_uses),
             rules,
+            refs,
             topics,
             tone,
         })

@@ -268,6 +268,14 @@ impl Classifier {
         t: &mut Trace<'a>,
     ) {
         let rule = &self.rules[ri];
+        let refs =
+            |clause: &std::ops::Range<u32>| &self.refs[clause.start as usize..clause.end as usize];
+        let (all, any, none, regex) = (
+            refs(&rule.all),
+            refs(&rule.any),
+            refs(&rule.none),
+            refs(&rule.regex),
+        );
         t.found.clear();
         t.excluded_by.clear();
         t.unmet.clear();
@@ -279,7 +287,7 @@ impl Classifier {
             end,
         };
 
-        for term in &rule.all {
+        for term in all {
             match hits.first(term.index) {
                 Some(at) => t.found.push(found(Clause::All, term, at)),
                 None => t.unmet.push(Unmet::All(term)),
@@ -289,15 +297,15 @@ impl Classifier {
             return;
         }
         let any_before = t.found.len();
-        for term in &rule.any {
+        for term in any {
             if let Some(at) = hits.first(term.index) {
                 t.found.push(found(Clause::Any, term, at));
             }
         }
-        if !rule.any.is_empty() && t.found.len() == any_before {
-            t.unmet.push(Unmet::Any(&rule.any));
+        if !any.is_empty() && t.found.len() == any_before {
+            t.unmet.push(Unmet::Any(any));
         }
-        for term in &rule.none {
+        for term in none {
             if let Some(at) = hits.first(term.index) {
                 t.excluded_by.push(found(Clause::None, term, at));
             }
@@ -305,7 +313,8 @@ impl Classifier {
         if stop(t) {
             return;
         }
-        if let Some((terms, within)) = &rule.near {
+        if let Some((near, within)) = &rule.near {
+            let terms = refs(near);
             match nearest(terms, hits) {
                 Some((gap, chosen)) if gap <= *within as i64 => {
                     for (term, at) in terms.iter().zip(chosen) {
@@ -320,7 +329,7 @@ impl Classifier {
             return;
         }
         let mut regex_found = false;
-        for re in &rule.regex {
+        for re in regex {
             if !hits.regexes[re.index as usize] {
                 continue;
             }
@@ -331,8 +340,8 @@ impl Classifier {
                 regex_found = true;
             }
         }
-        if !rule.regex.is_empty() && !regex_found {
-            t.unmet.push(Unmet::Regex(&rule.regex));
+        if !regex.is_empty() && !regex_found {
+            t.unmet.push(Unmet::Regex(regex));
         }
     }
 }
