@@ -271,23 +271,17 @@ impl ToneLexicon {
     /// NTUSD and every `*.toml` of `dir`, in name order; every mistake of every file is
     /// reported with its line.
     pub fn load_dir(dir: &Path) -> Result<ToneLexicon, Diagnostics> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Diagnostic::new(dir, None, format!("cannot read the tone folder: {e}")))?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-            .collect();
-        files.sort();
+        let files = Diagnostic::files_in(dir, "toml", "tone folder")?;
         let mut lex = ToneLexicon::ntusd_only();
         let mut diags = Diagnostics::default();
         for f in &files {
-            match std::fs::read_to_string(f) {
+            match Diagnostic::read_text(f) {
                 Ok(src) => {
                     if let Err(d) = lex.add_file(f, &src) {
                         diags.extend(d);
                     }
                 }
-                Err(e) => diags.push(Diagnostic::new(f, None, format!("cannot read: {e}"))),
+                Err(d) => diags.push(d),
             }
         }
         diags.into_result(lex)

@@ -106,25 +106,16 @@ pub fn regex_source(pattern: &str) -> String {
 /// Loads every `*.toml` in `dir`, in name order. All mistakes in all files are reported
 /// together.
 pub fn load_dir(dir: &Path) -> Result<Watchlists, Diagnostics> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Diagnostic::new(dir, None, format!("cannot read the watchlist folder: {e}"))
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    files.sort();
-
+    let files = Diagnostic::files_in(dir, "toml", "watchlist folder")?;
     let mut diags = Diagnostics::default();
     let mut topics = Vec::new();
     for file in &files {
-        match std::fs::read(file).map(|bytes| Diagnostic::utf8(file, bytes)) {
-            Ok(Ok(source)) => match parse_file(file, &source) {
+        match Diagnostic::read_text(file) {
+            Ok(source) => match parse_file(file, &source) {
                 Ok(t) => topics.extend(t),
                 Err(d) => diags.extend(d),
             },
-            Ok(Err(not_utf8)) => diags.push(not_utf8),
-            Err(e) => diags.push(Diagnostic::new(file, None, format!("cannot read: {e}"))),
+            Err(d) => diags.push(d),
         }
     }
     // Duplicates within one file are caught by parse_file; these are across files.

@@ -73,29 +73,14 @@ impl Calendar {
     /// its line: unreadable or malformed JSON, a date that is not `YYYY-MM-DD` or lies
     /// outside the file's year, a year defined by two files, or a folder with no file.
     pub fn load_dir(dir: &Path) -> Result<Calendar, Diagnostics> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            Diagnostic::new(dir, None, format!("cannot read the calendar folder: {e}"))
-        })?;
+        // In name order, so that a duplicate year is always reported on the same file.
+        let paths = Diagnostic::files_in(dir, "json", "calendar folder")?;
         let mut errs = Diagnostics::default();
-        let mut paths = Vec::new();
-        for entry in entries {
-            match entry {
-                Ok(e) => {
-                    let path = e.path();
-                    if path.extension().is_some_and(|x| x == "json") && path.is_file() {
-                        paths.push(path);
-                    }
-                }
-                Err(e) => errs.push(Diagnostic::new(dir, None, format!("cannot list: {e}"))),
-            }
-        }
-        // Sorted so that a duplicate year is always reported on the same file.
-        paths.sort();
         let mut files = Vec::new();
         for path in paths {
-            match std::fs::read_to_string(&path) {
+            match Diagnostic::read_text(&path) {
                 Ok(text) => files.push((path, text)),
-                Err(e) => errs.push(Diagnostic::new(&path, None, format!("cannot read: {e}"))),
+                Err(d) => errs.push(d),
             }
         }
         let calendar = Calendar::build(dir, &files);

@@ -30,6 +30,33 @@ impl Diagnostic {
         Diagnostic::new(file, Some(line_of(source, offset)), message)
     }
 
+    /// The files of an operator's folder (watchlists, tone words, calendar) whose names
+    /// end in `.ext`, in name order, so that a mistake found across files is reported on
+    /// the same file each time; `what` names the folder when it cannot be read.
+    pub fn files_in(dir: &Path, ext: &str, what: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Diagnostic::new(dir, None, format!("cannot read the {what}: {e}")))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| Diagnostic::new(dir, None, format!("cannot list the {what}: {e}")))?
+                .path();
+            if path.extension().is_some_and(|x| x == ext) && path.is_file() {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// An operator's file as text: [`Diagnostic::utf8`] of its bytes, or a diagnostic
+    /// saying why it cannot be read.
+    pub fn read_text(file: &Path) -> Result<String, Diagnostic> {
+        let bytes = std::fs::read(file)
+            .map_err(|e| Diagnostic::new(file, None, format!("cannot read: {e}")))?;
+        Diagnostic::utf8(file, bytes)
+    }
+
     /// The text of an operator's file, or, when it is not UTF-8, a diagnostic at the line of
     /// the first bad byte saying which encoding it seems to be in and how to convert it
     /// (Windows editors save Chinese text as GBK or UTF-16 unless told otherwise).

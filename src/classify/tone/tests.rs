@@ -197,6 +197,22 @@ fn operator_words_override_ntusd() {
 }
 
 #[test]
+fn a_tone_file_saved_as_gbk_is_named_with_its_encoding_and_line() {
+    // Windows editors save Chinese as GBK: the operator is told which file, which line
+    // and how to convert it, as for a watchlist, not "stream did not contain valid UTF-8".
+    let dir = tempfile::tempdir().unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode("[terms]\n\"门票贵\" = -2\n");
+    std::fs::write(dir.path().join("local.toml"), &gbk).unwrap();
+    let err = ToneLexicon::load_dir(dir.path()).map(|_| ()).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("local.toml:2:"), "{shown}");
+    assert!(
+        shown.contains("not UTF-8") && shown.contains("iconv -f GBK"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn reading_inside_the_fold_reads_what_reading_the_folded_text_reads() {
     // The classifier's path: the fold hands each char to the reader as it makes it (a
     // Traditional char that converts by its neighbours one char late), into buffers
