@@ -1082,6 +1082,111 @@ async fn a_held_filing_whose_item_no_longer_matches_is_dropped(backend: Option<S
     assert_eq!(common::items_of(&d.store, 1).await.len(), 1, "not filed");
 }
 
+backend_test!(a_held_item_that_cannot_be_read_holds_back_no_other_filing);
+/// A held-back filing whose item's own row cannot be read (an unknown tone, written by a
+/// newer version) used to stop the step at that item, every turn: the filings after it
+/// waited until the row was repaired, another topic's too. Now it waits alone, named, and
+/// the others are filed.
+async fn a_held_item_that_cannot_be_read_holds_back_no_other_filing(backend: Option<String>) {
+    const SECOND: common::RssItem = (
+        "某景区观景台坍塌 游客被困",
+        "https://news.example.cn/2",
+        "t2",
+        "Tue, 24 Nov 2026 09:01:00 +0800",
+    );
+    const MUSEUM: common::RssItem = (
+        "某博物馆文物失窃",
+        "https://news.example.cn/3",
+        "t3",
+        "Tue, 24 Nov 2026 09:02:00 +0800",
+    );
+    let s = scenic_and_museum(&[FIRST, SECOND, MUSEUM], &backend).await;
+    let d = &s.daemon;
+    let pool = d.store.pool();
+    let id = |guid: &'static str| async move {
+        let (id,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = $1")
+            .bind(guid)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        id
+    };
+    let (second, museum) = (id("t2").await, id("t3").await);
+    // Both as if their filings had been held back at the poll: not in their incidents,
+    // and held (the unreadable one first, as the step takes them oldest item first).
+    for item in [second, museum] {
+        sqlx::query("DELETE FROM incident_items WHERE item_id = $1")
+            .bind(item)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    assert!(second < museum);
+    let mut tx = d.store.begin().await.unwrap();
+    for (item, topic) in [(second, "scenic"), (museum, "museum")] {
+        let held = yuqing::store::HeldFiling {
+            item_id: item,
+            topic_id: topic.into(),
+            source_id: "news".into(),
+            held_at: 1,
+            error: "held by hand".into(),
+        };
+        d.store.hold_filing(&mut tx, &held).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    sqlx::query("UPDATE items SET tone = 'furious' WHERE id = $1")
+        .bind(second)
+        .execute(pool)
+        .await
+        .unwrap();
+    // Whether `item` is in an incident of `topic`.
+    let filed = |item: i64, topic: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM incident_items i JOIN incidents n ON n.id = i.incident_id \
+             WHERE i.item_id = $1 AND n.topic_id = $2",
+        )
+        .bind(item)
+        .bind(topic)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        n == 1
+    };
+    assert!(!filed(second, "scenic").await && !filed(museum, "museum").await);
+
+    let e = d
+        .housekeeping()
+        .await
+        .expect_err("the unreadable item is reported");
+    let shown = format!("{e:#}");
+    assert!(
+        shown.contains(&format!("cannot file item {second} under topic scenic")),
+        "{shown}"
+    );
+    assert!(
+        filed(museum, "museum").await,
+        "the museum item is filed: {shown}"
+    );
+    let held = d.store.held_filings().await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!((held[0].item_id, held[0].held_at), (second, 1));
+    assert!(
+        held[0].error.contains("furious") && held[0].error.contains(&format!("item {second}")),
+        "the hold names the row to repair: {}",
+        held[0].error
+    );
+
+    // Repaired, it is filed into the scenic incident on the next turn.
+    sqlx::query("UPDATE items SET tone = NULL, tone_score = NULL WHERE id = $1")
+        .bind(second)
+        .execute(pool)
+        .await
+        .unwrap();
+    d.housekeeping().await.expect("filed");
+    assert_eq!(d.store.held_filings().await.unwrap(), []);
+    assert!(filed(second, "scenic").await);
+}
+
 backend_test!(an_incident_that_cannot_be_read_holds_back_only_its_topics_items);
 /// An item of a topic whose incident this version cannot read (#1's severity) cannot be
 /// filed: grouping reads the topic's incidents. It used to take its whole batch of items

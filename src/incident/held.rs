@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 /// the next turn without being tried (the same row is in their way, and their order is
 /// kept); the other topics go on, and the first blocked error is returned at the end, for
 /// the log. A filing whose item no longer matches its topic (the watchlist changed) or is
-/// gone is dropped, and logged.
+/// gone is dropped, and logged. A filing whose item's own row cannot be read waits too,
+/// with that error, but holds back nothing else: its topic's later items are filed.
 pub async fn fire_held(store: &Store, settings: &Settings, now: DateTime<Utc>) -> Result<usize> {
     let held = store.held_filings().await?;
     let (mut filed, mut opened, mut blocked) = (0, Vec::new(), None);
@@ -26,7 +27,22 @@ pub async fn fire_held(store: &Store, settings: &Settings, now: DateTime<Utc>) -
             continue;
         }
         let (item, topic) = (h.item_id, h.topic_id.as_str());
-        let row = store.item(item).await?;
+        let row = match store.item(item).await {
+            Ok(row) => row,
+            Err(e) if crate::store::unreadable(&e) => {
+                let e = e.context(format!("cannot file item {item} under topic {topic}"));
+                let again = HeldFiling {
+                    error: crate::vocab::text::error_chain(&e),
+                    ..h
+                };
+                let mut tx = store.begin().await?;
+                store.hold_filing(&mut tx, &again).await?;
+                tx.commit().await?;
+                blocked.get_or_insert(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let text = row.as_ref().map(|r| format!("{}\n{}", r.title, r.summary));
         let classified = row
             .as_ref()
