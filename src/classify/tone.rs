@@ -431,6 +431,9 @@ pub struct ToneScorer {
     words: Dictionary,
     /// Per pattern: the folded word, its char length and entry.
     patterns: Vec<(String, usize, Entry)>,
+    /// Per pattern: its entry's kind and weight, apart from the rest, since scoring reads
+    /// them for every word found (a sixteenth of the patterns' bytes: fewer cache misses).
+    weights: Vec<(Kind, f64)>,
     model: &'static ToneModel,
 }
 
@@ -549,6 +552,7 @@ impl ToneScorer {
         let folded: Vec<String> = patterns.iter().map(|p| p.0.clone()).collect();
         ToneScorer {
             words: Dictionary::of_tone(&folded),
+            weights: patterns.iter().map(|p| (p.2.kind, p.2.weight)).collect(),
             patterns,
             model: ToneModel::shipped(),
         }
@@ -654,10 +658,9 @@ impl ToneScorer {
         let folded = normalize_text(text);
         let (mut neg, mut pos) = (0, 0);
         for (pi, _, _) in self.word_matches(&folded) {
-            let e = &self.patterns[pi as usize].2;
-            match e.kind {
-                Kind::Sentiment | Kind::Rhetorical if e.weight < 0.0 => neg += 1,
-                Kind::Sentiment if e.weight > 0.0 => pos += 1,
+            match self.weights[pi as usize] {
+                (Kind::Sentiment | Kind::Rhetorical, w) if w < 0.0 => neg += 1,
+                (Kind::Sentiment, w) if w > 0.0 => pos += 1,
                 _ => {}
             }
         }
@@ -776,10 +779,10 @@ impl ToneScorer {
                 }
                 next_break += 1;
             }
-            let entry = &self.patterns[pi].2;
-            match entry.kind {
+            let (kind, weight) = self.weights[pi];
+            match kind {
                 Kind::Negation => negation = Some((end, pi)),
-                Kind::Degree => degree = Some((end, entry.weight, pi)),
+                Kind::Degree => degree = Some((end, weight, pi)),
                 Kind::Irony => irony_in.push(sentence),
                 Kind::Adversative => {
                     for p in &mut parts[sentence_first..] {
@@ -792,7 +795,7 @@ impl ToneScorer {
                     // Complaint words already in the clause are what is being fixed.
                     for p in &mut parts[clause_first..] {
                         let sentiment = matches!(p.source, Source::Word(i)
-                            if self.patterns[i].2.kind == Kind::Sentiment);
+                            if self.weights[i].0 == Kind::Sentiment);
                         if p.value < 0.0 && sentiment {
                             p.value *= 0.2;
                             p.notes.push(Note::Remedy(pi));
@@ -801,13 +804,13 @@ impl ToneScorer {
                     remedy = Some(pi);
                 }
                 Kind::Sentiment | Kind::Rhetorical => {
-                    if entry.weight == 0.0 {
+                    if weight == 0.0 {
                         continue;
                     }
-                    let mut value = entry.weight;
+                    let mut value = weight;
                     let mut notes = Vec::new();
                     let mut quoted_praise = false;
-                    if entry.kind == Kind::Sentiment {
+                    if kind == Kind::Sentiment {
                         if let Some((at, mult, w)) = degree.take() {
                             if start.saturating_sub(at) <= 3 {
                                 value *= mult;
