@@ -32,9 +32,12 @@ pub struct NotificationRow {
     pub recipients: String,
 }
 
-const COLUMNS: &str = "n.id, n.outbox_id, n.notifier, n.incident_id, n.created_at, n.attempts, \
-                       n.started_at, n.sent_at, n.digest_of, n.failed_at, n.last_error, \
-                       n.answer, n.maybe_doubled, o.kind, o.subject, o.body_text, o.recipients";
+/// What a [`NotificationRow`] reads: the row `n` with its outbox row `o`.
+const SELECT: &str = "SELECT n.id, n.outbox_id, n.notifier, n.incident_id, n.created_at, \
+                      n.attempts, n.started_at, n.sent_at, n.digest_of, n.failed_at, \
+                      n.last_error, n.answer, n.maybe_doubled, \
+                      o.kind, o.subject, o.body_text, o.recipients \
+                      FROM notifications n JOIN outbox o ON o.id = n.outbox_id";
 
 /// What a notifier's state row says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -125,28 +128,12 @@ impl Store {
     }
 
     pub async fn notification(&self, id: i64) -> Result<Option<NotificationRow>> {
-        Ok(query::optional(
-            self.pool(),
-            &format!(
-                "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
-                 WHERE n.id = $1"
-            ),
-            (id,),
-        )
-        .await?)
+        Ok(query::optional(self.pool(), &format!("{SELECT} WHERE n.id = $1"), (id,)).await?)
     }
 
     /// Every notification, oldest first (for tests and `yuqing notify`).
     pub async fn notifications(&self) -> Result<Vec<NotificationRow>> {
-        Ok(query::all(
-            self.pool(),
-            &format!(
-                "SELECT {COLUMNS} FROM notifications n JOIN outbox o ON o.id = n.outbox_id \
-                 ORDER BY n.id"
-            ),
-            (),
-        )
-        .await?)
+        Ok(query::all(self.pool(), &format!("{SELECT} ORDER BY n.id"), ()).await?)
     }
 
     /// Marks that a request carrying `ids` begins now, and records it in the notifier's
