@@ -2,8 +2,9 @@
 //! once, counts by state, the mail of one incident, a filtered page of items, and a marker
 //! that changes whenever incidents do (for live updates).
 
+use super::incidents::{active_ids, DEADLINE};
 use super::query::{self, Params};
-use super::{incidents::active_ids, DeadlineRow, ItemPage, SearchQuery, Store};
+use super::{DeadlineRow, ItemPage, SearchQuery, Store};
 use crate::vocab::ids::IncidentId;
 use anyhow::Result;
 
@@ -81,9 +82,7 @@ impl Store {
         Ok(query::all(
             self.pool(),
             &format!(
-                "SELECT d.id, d.incident_id, d.kind, d.due_at, d.met_at, d.met_by, d.evidence, \
-                        d.cancelled_at, d.breach_mailed_at, d.reminded_before, d.duty, d.uncertain \
-                 FROM deadlines d WHERE d.incident_id IN {} ORDER BY d.due_at, d.id",
+                "SELECT {DEADLINE} FROM deadlines WHERE incident_id IN {} ORDER BY due_at, id",
                 active_ids()
             ),
             (),

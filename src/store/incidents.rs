@@ -55,6 +55,9 @@ pub fn active_ids() -> String {
     format!("(SELECT id FROM incidents WHERE {ACTIVE} ORDER BY id)")
 }
 
+/// SQL condition: the deadline still runs (neither met nor cancelled).
+pub(super) const RUNNING: &str = "met_at IS NULL AND cancelled_at IS NULL";
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeadlineRow {
     pub id: i64,
@@ -95,7 +98,8 @@ pub(super) const INCIDENT: &str =
     "id, topic_id, topic_name, title, severity, status, opened_at, clock_start, \
                         first_item_id, acknowledged_at, acknowledged_by, closed_at, closed_by, \
                         monitoring_until, reopened_at, merged_into, split_from, surged_at";
-const DEADLINE: &str = "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
+pub(super) const DEADLINE: &str =
+    "id, incident_id, kind, due_at, met_at, met_by, evidence, cancelled_at, \
                         breach_mailed_at, reminded_before, duty, uncertain";
 
 impl IncidentRow {
@@ -319,8 +323,10 @@ impl Store {
     ) -> Result<()> {
         query::execute(
             &mut **tx,
-            "UPDATE deadlines SET cancelled_at = $3 \
-             WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+            &format!(
+                "UPDATE deadlines SET cancelled_at = $3 \
+                 WHERE incident_id = $1 AND kind = $2 AND {RUNNING}"
+            ),
             (incident, kind, now),
         )
         .await?;
@@ -339,8 +345,10 @@ impl Store {
     ) -> Result<bool> {
         let done = query::execute(
             &mut **tx,
-            "UPDATE deadlines SET met_at = $3, met_by = $4, evidence = $5 \
-             WHERE incident_id = $1 AND kind = $2 AND met_at IS NULL AND cancelled_at IS NULL",
+            &format!(
+                "UPDATE deadlines SET met_at = $3, met_by = $4, evidence = $5 \
+                 WHERE incident_id = $1 AND kind = $2 AND {RUNNING}"
+            ),
             (incident, kind, now, by, evidence),
         )
         .await?;
@@ -355,18 +363,12 @@ impl Store {
         now: i64,
         repeat_before: i64,
     ) -> Result<Vec<DeadlineRow>> {
-        Ok(query::all(
+        self.running_deadlines(
             ex,
-            &format!(
-                "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at <= $1 AND d.met_at IS NULL \
-                   AND d.cancelled_at IS NULL \
-                   AND (d.breach_mailed_at IS NULL OR d.breach_mailed_at <= $2) \
-                   AND d.incident_id IN {} ORDER BY d.due_at, d.id",
-                active_ids()
-            ),
+            "due_at <= $1 AND (breach_mailed_at IS NULL OR breach_mailed_at <= $2)",
             (now, repeat_before),
         )
-        .await?)
+        .await
     }
 
     /// Unmet deadlines of open incidents that fall due within (`now`, `until`].
@@ -376,15 +378,26 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Vec<DeadlineRow>> {
+        self.running_deadlines(ex, "due_at > $1 AND due_at <= $2", (now, until))
+            .await
+    }
+
+    /// The running deadlines of the incidents still being handled that `due` (a condition
+    /// on `$1` and `$2`, the `times`) selects, by due time.
+    async fn running_deadlines<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        due: &str,
+        times: (i64, i64),
+    ) -> Result<Vec<DeadlineRow>> {
         Ok(query::all(
             ex,
             &format!(
-                "SELECT {DEADLINE} FROM deadlines d WHERE d.due_at > $1 AND d.due_at <= $2 \
-                   AND d.met_at IS NULL AND d.cancelled_at IS NULL \
-                   AND d.incident_id IN {} ORDER BY d.due_at, d.id",
+                "SELECT {DEADLINE} FROM deadlines WHERE {due} AND {RUNNING} \
+                   AND incident_id IN {} ORDER BY due_at, id",
                 active_ids()
             ),
-            (now, until),
+            times,
         )
         .await?)
     }
@@ -445,14 +458,24 @@ impl Store {
         {
             return Ok(false);
         }
+        self.cancel_running_deadlines(tx, incident, now).await?;
+        Ok(true)
+    }
+
+    /// Cancels the deadlines of `incident` still running: it ended (dismissed, merged).
+    pub(super) async fn cancel_running_deadlines(
+        &self,
+        tx: &mut Tx,
+        incident: IncidentId,
+        now: i64,
+    ) -> Result<()> {
         query::execute(
             &mut **tx,
-            "UPDATE deadlines SET cancelled_at = $2 \
-             WHERE incident_id = $1 AND met_at IS NULL AND cancelled_at IS NULL",
+            &format!("UPDATE deadlines SET cancelled_at = $2 WHERE incident_id = $1 AND {RUNNING}"),
             (incident, now),
         )
         .await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Closes an active incident (结案); false when it was not active.
@@ -548,11 +571,7 @@ impl Store {
     ) -> Result<Vec<super::ItemRow>> {
         Ok(query::all(
             &mut **tx,
-            &format!(
-                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                     WHERE ii.incident_id = $1 AND i.id > $2 ORDER BY i.id",
-                super::items::COLUMNS_OF_I
-            ),
+            &items_of_incident("AND i.id > $2 ORDER BY i.id"),
             (id, upto),
         )
         .await?)
@@ -753,16 +772,7 @@ impl Store {
         ex: impl Executor<'c, Database = Any>,
         incident: IncidentId,
     ) -> Result<Vec<super::ItemRow>> {
-        Ok(query::all(
-            ex,
-            &format!(
-                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                     WHERE ii.incident_id = $1 ORDER BY i.id",
-                super::items::COLUMNS_OF_I
-            ),
-            (incident,),
-        )
-        .await?)
+        Ok(query::all(ex, &items_of_incident("ORDER BY i.id"), (incident,)).await?)
     }
 
     /// One page of an incident's items, oldest first: at most `limit`, skipping `offset`.
@@ -774,11 +784,7 @@ impl Store {
     ) -> Result<Vec<super::ItemRow>> {
         Ok(query::all(
             self.pool(),
-            &format!(
-                "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
-                     WHERE ii.incident_id = $1 ORDER BY i.id LIMIT $2 OFFSET $3",
-                super::items::COLUMNS_OF_I
-            ),
+            &items_of_incident("ORDER BY i.id LIMIT $2 OFFSET $3"),
             (incident, limit, offset),
         )
         .await?)
@@ -797,13 +803,9 @@ impl Store {
         .await?)
     }
 
+    /// The record of actions (留痕) of an incident, oldest first.
     pub async fn actions_of(&self, incident: IncidentId) -> Result<Vec<Action>> {
-        Ok(query::all(
-            self.pool(),
-            "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
-            (incident,),
-        )
-        .await?)
+        actions(self.pool(), incident).await
     }
 
     /// Incidents that were open at some time in [`from`, `to`): opened before `to` and not
@@ -826,14 +828,7 @@ impl Store {
         // item's source at the same time (as `notify::spread` orders them).
         Ok(query::optional_scalar(
             self.pool(),
-            "SELECT source_id FROM (\
-               SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) AS at, i.id, 0 AS k \
-               FROM incident_items ii JOIN items i ON i.id = ii.item_id WHERE ii.incident_id = $1 \
-               UNION ALL \
-               SELECT s.source_id, COALESCE(s.published_at, s.seen_at), s.item_id, 1 \
-               FROM incident_items ii JOIN item_sightings s ON s.item_id = ii.item_id \
-               WHERE ii.incident_id = $1\
-             ) t ORDER BY at, id, k, source_id LIMIT 1",
+            &format!("SELECT source_id FROM ({CARRIERS}) t ORDER BY at, id, k, source_id LIMIT 1"),
             (incident,),
         )
         .await?)
@@ -844,16 +839,48 @@ impl Store {
     pub async fn incident_spread(&self, incident: IncidentId) -> Result<(i64, i64)> {
         let (items, sources): (i64, i64) = query::one(
             self.pool(),
-            "SELECT (SELECT COUNT(*) FROM incident_items WHERE incident_id = $1), \
-                    COUNT(DISTINCT source_id) FROM (\
-               SELECT i.source_id FROM incident_items ii JOIN items i ON i.id = ii.item_id \
-               WHERE ii.incident_id = $1 \
-               UNION ALL SELECT s.source_id FROM incident_items ii \
-               JOIN item_sightings s ON s.item_id = ii.item_id WHERE ii.incident_id = $1\
-             ) t",
+            &format!(
+                "SELECT (SELECT COUNT(*) FROM incident_items WHERE incident_id = $1), \
+                        COUNT(DISTINCT source_id) FROM ({CARRIERS}) t"
+            ),
             (incident,),
         )
         .await?;
         Ok((items, sources))
     }
+}
+
+/// The items of incident `$1` as an [`ItemRow`](super::ItemRow) reads them, `rest` (more
+/// conditions on `i`, the order, a page) after the condition.
+fn items_of_incident(rest: &str) -> String {
+    format!(
+        "SELECT {} FROM items i JOIN incident_items ii ON ii.item_id = i.id \
+         WHERE ii.incident_id = $1 {rest}",
+        super::items::COLUMNS_OF_I
+    )
+}
+
+/// Every source that carried an item of incident `$1`, and when: the item's own source at
+/// the item's time (`k` 0), and each source that found it after another at its own time
+/// (`k` 1, a sighting). `id` is the item's.
+const CARRIERS: &str = "\
+    SELECT i.source_id, COALESCE(i.published_at, i.fetched_at) AS at, i.id, 0 AS k \
+    FROM incident_items ii JOIN items i ON i.id = ii.item_id WHERE ii.incident_id = $1 \
+    UNION ALL \
+    SELECT s.source_id, COALESCE(s.published_at, s.seen_at), s.item_id, 1 \
+    FROM incident_items ii JOIN item_sightings s ON s.item_id = ii.item_id \
+    WHERE ii.incident_id = $1";
+
+/// The record of actions of `incident`, oldest first, on `ex` (the pool, or a transaction
+/// that is writing more).
+pub(super) async fn actions<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    incident: IncidentId,
+) -> Result<Vec<Action>> {
+    Ok(query::all(
+        ex,
+        "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
+        (incident,),
+    )
+    .await?)
 }

@@ -1,7 +1,7 @@
 //! The incident lifecycle after the response: state changes, monitoring, resurgence
 //! (回温), merge and split, working-day obligations.
 
-use super::incidents::{active_ids, ACTIVE, INCIDENT};
+use super::incidents::{actions, active_ids, ACTIVE, INCIDENT, RUNNING};
 use super::query;
 use super::{IncidentRow, Store, Tx};
 use crate::vocab::action::ActionKind;
@@ -134,8 +134,7 @@ impl Store {
     pub async fn open_deadline_count(&self, tx: &mut Tx, incident: IncidentId) -> Result<i64> {
         let n: i64 = query::scalar(
             &mut **tx,
-            "SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 AND met_at IS NULL \
-               AND cancelled_at IS NULL",
+            &format!("SELECT COUNT(*) FROM deadlines WHERE incident_id = $1 AND {RUNNING}"),
             (incident,),
         )
         .await?;
@@ -252,40 +251,15 @@ impl Store {
             (incident, into, now, by),
         )
         .await?;
-        query::execute(
-            &mut **tx,
-            "UPDATE deadlines SET cancelled_at = $2 WHERE incident_id = $1 AND met_at IS NULL \
-               AND cancelled_at IS NULL",
-            (incident, now),
-        )
-        .await?;
-        Ok(())
+        self.cancel_running_deadlines(tx, incident, now).await
     }
 
     /// Copies the record of actions of `from` into `to`, each marked with its origin.
     pub async fn copy_actions(&self, tx: &mut Tx, from: IncidentId, to: IncidentId) -> Result<()> {
-        let rows: Vec<(
-            i64,
-            String,
-            crate::vocab::action::ActionKind,
-            Option<String>,
-        )> = query::all(
-            &mut **tx,
-            "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
-            (from,),
-        )
-        .await?;
-        for (at, actor, action, detail) in rows {
-            let detail = format!("(from #{from}) {}", detail.unwrap_or_default());
-            self.record_action(
-                tx,
-                crate::vocab::ids::IncidentId(to.0),
-                at,
-                &actor,
-                action,
-                Some(detail.trim_end()),
-            )
-            .await?;
+        for a in actions(&mut **tx, from).await? {
+            let detail = format!("(from #{from}) {}", a.detail.unwrap_or_default());
+            self.record_action(tx, to, a.at, &a.actor, a.action, Some(detail.trim_end()))
+                .await?;
         }
         Ok(())
     }
@@ -311,12 +285,7 @@ impl Store {
         tx: &mut Tx,
         incident: IncidentId,
     ) -> Result<Vec<super::Action>> {
-        Ok(query::all(
-            &mut **tx,
-            "SELECT at, actor, action, detail FROM actions WHERE incident_id = $1 ORDER BY at, id",
-            (incident,),
-        )
-        .await?)
+        actions(&mut **tx, incident).await
     }
 
     /// Running working-day deadlines of active incidents counted without calendar data:
@@ -325,10 +294,9 @@ impl Store {
         Ok(query::all(
             self.pool(),
             &format!(
-                "SELECT d.incident_id, COALESCE(d.duty, d.kind), d.due_at, d.uncertain \
-                 FROM deadlines d \
-                 WHERE d.uncertain IS NOT NULL AND d.uncertain <> '' AND d.met_at IS NULL \
-                   AND d.cancelled_at IS NULL AND d.incident_id IN {} ORDER BY d.due_at",
+                "SELECT incident_id, COALESCE(duty, kind), due_at, uncertain FROM deadlines \
+                 WHERE uncertain IS NOT NULL AND uncertain <> '' AND {RUNNING} \
+                   AND incident_id IN {} ORDER BY due_at",
                 active_ids()
             ),
             (),

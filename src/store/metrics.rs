@@ -1,6 +1,6 @@
 //! The counts behind the Prometheus gauges: open incidents, unmet deadlines.
 
-use super::incidents::{active_ids, ACTIVE};
+use super::incidents::{active_ids, ACTIVE, RUNNING};
 use super::query;
 use super::Store;
 use anyhow::Result;
@@ -31,9 +31,8 @@ impl Store {
         Ok(query::all(
             self.pool(),
             &format!(
-                "SELECT d.kind, d.due_at FROM deadlines d \
-                 WHERE d.met_at IS NULL AND d.cancelled_at IS NULL \
-                   AND d.incident_id IN {} ORDER BY d.due_at",
+                "SELECT kind, due_at FROM deadlines \
+                 WHERE {RUNNING} AND incident_id IN {} ORDER BY due_at",
                 active_ids()
             ),
             (),
