@@ -207,6 +207,15 @@ impl Store {
         Ok(tx)
     }
 
+    /// Runs one statement in a transaction of its own, under the write lock; how many rows
+    /// it changed.
+    async fn write<'q>(&self, sql: &'q str, params: impl query::Params<'q>) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = query::execute(&mut *tx, sql, params).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -198,16 +198,13 @@ impl Store {
     }
 
     pub async fn mark_failed(&self, id: i64, error: &str, next_attempt: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        query::execute(
-            &mut *tx,
+        self.write(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
                                lease_holder = NULL, lease_until = NULL \
              WHERE id = $1",
             (id, error, next_attempt),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -116,13 +116,11 @@ impl Store {
         polled: &PollSuccess<'_>,
         next_poll: i64,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
         let (set_warning, warning) = match polled.warning {
             Some(w) => (1i64, w),
             None => (0i64, None),
         };
-        query::execute(
-            &mut *tx,
+        self.write(
             "INSERT INTO source_state (source_id, etag, last_modified, last_attempt, last_success, \
                                        failures, next_poll, last_count, last_new_at, \
                                        last_warning, last_warning_at) \
@@ -152,7 +150,6 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -283,16 +280,13 @@ impl Store {
     /// Sets only when to poll the source again: a poll that the database, not the source,
     /// failed leaves the source's health (failures, last error) as it was.
     pub async fn defer_poll(&self, source_id: &str, now: i64, next_poll: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        query::execute(
-            &mut *tx,
+        self.write(
             "INSERT INTO source_state (source_id, last_attempt, failures, next_poll) \
              VALUES ($1, $2, 0, $3) \
              ON CONFLICT (source_id) DO UPDATE SET last_attempt = $2, next_poll = $3",
             (source_id, now, next_poll),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -376,9 +370,8 @@ impl Store {
     /// Forgets what the operators were told about `host`: its sources fit again, and a
     /// later overload is news.
     pub async fn clear_host_alert(&self, host: &str) -> Result<()> {
-        let mut tx = self.begin().await?;
-        query::execute(&mut *tx, "DELETE FROM host_alerts WHERE host = $1", (host,)).await?;
-        tx.commit().await?;
+        self.write("DELETE FROM host_alerts WHERE host = $1", (host,))
+            .await?;
         Ok(())
     }
 }

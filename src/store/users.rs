@@ -101,9 +101,6 @@ impl Store {
     /// Runs one `UPDATE users … WHERE name = $1` in its own transaction (under the write
     /// lock); `false` when it changed no row, that is when there is no such user.
     async fn update_user<'q>(&self, sql: &'q str, params: impl query::Params<'q>) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = query::execute(&mut *tx, sql, params).await?;
-        tx.commit().await?;
-        Ok(n > 0)
+        Ok(self.write(sql, params).await? > 0)
     }
 }
