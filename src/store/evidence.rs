@@ -8,11 +8,10 @@
 //! lets its lease run out and another does the work again.
 
 use super::query;
-use super::{Store, Tx, ACTIVE};
+use super::{Store, Tx};
 use crate::vocab::ids::IncidentId;
 use crate::vocab::state::EvidenceState;
 use anyhow::{Context, Result};
-use sqlx::{Any, Executor};
 
 /// What a due row asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,33 +310,6 @@ impl Store {
                  ORDER BY item_id, version"
             ),
             (incident,),
-        )
-        .await?)
-    }
-
-    /// The ids of the incidents still being handled that hold `item`; in a transaction,
-    /// an incident it opened counts.
-    pub async fn active_incidents_holding<'c>(
-        &self,
-        ex: impl Executor<'c, Database = Any>,
-        item: i64,
-    ) -> Result<Vec<i64>> {
-        Ok(query::scalars(
-            ex,
-            &format!(
-                "SELECT id FROM incidents WHERE {ACTIVE} \
-                   AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
-            ),
-            (item,),
-        ).await?)
-    }
-
-    /// The ids of every incident that holds `item`, ended ones too.
-    pub async fn incidents_of_item(&self, item: i64) -> Result<Vec<i64>> {
-        Ok(query::scalars(
-            self.pool(),
-            "SELECT incident_id FROM incident_items WHERE item_id = $1 ORDER BY incident_id",
-            (item,),
         )
         .await?)
     }

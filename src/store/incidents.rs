@@ -55,6 +55,9 @@ pub fn active_ids() -> String {
     format!("(SELECT id FROM incidents WHERE {ACTIVE} ORDER BY id)")
 }
 
+/// SQL condition on `incidents`: the incident holds the item `$1`.
+const HOLDS_ITEM: &str = "id IN (SELECT incident_id FROM incident_items WHERE item_id = $1)";
+
 /// SQL condition: the deadline still runs (neither met nor cancelled).
 pub(super) const RUNNING: &str = "met_at IS NULL AND cancelled_at IS NULL";
 
@@ -218,9 +221,34 @@ impl Store {
             &mut **tx,
             &format!(
                 "SELECT {INCIDENT} FROM incidents WHERE topic_id <> $2 AND {ACTIVE} \
-                   AND id IN (SELECT incident_id FROM incident_items WHERE item_id = $1) ORDER BY id"
+                   AND {HOLDS_ITEM} ORDER BY id"
             ),
             (item, topic_id),
+        )
+        .await?)
+    }
+
+    /// The ids of the incidents still being handled that hold `item` (its evidence is
+    /// kept for them); in a transaction, an incident it opened counts.
+    pub async fn active_incidents_holding<'c>(
+        &self,
+        ex: impl Executor<'c, Database = Any>,
+        item: i64,
+    ) -> Result<Vec<i64>> {
+        Ok(query::scalars(
+            ex,
+            &format!("SELECT id FROM incidents WHERE {ACTIVE} AND {HOLDS_ITEM} ORDER BY id"),
+            (item,),
+        )
+        .await?)
+    }
+
+    /// The ids of every incident that holds `item`, ended ones too.
+    pub async fn incidents_of_item(&self, item: i64) -> Result<Vec<i64>> {
+        Ok(query::scalars(
+            self.pool(),
+            "SELECT incident_id FROM incident_items WHERE item_id = $1 ORDER BY incident_id",
+            (item,),
         )
         .await?)
     }
