@@ -1,7 +1,7 @@
 //! Posts on the agency's own channels, the duty mail already sent, and the last run of each
 //! scheduled job.
 
-use super::query;
+use super::query::{self, Params};
 use super::{Store, Tx};
 use anyhow::Result;
 
@@ -82,11 +82,9 @@ impl Store {
              WHERE COALESCE(published_at, first_seen) >= $1 {filter} \
              ORDER BY COALESCE(published_at, first_seen), id"
         );
-        let mut q = sqlx::query_as(&sql).bind(since);
-        if let Some(c) = channel {
-            q = q.bind(c);
-        }
-        Ok(q.fetch_all(self.pool()).await?)
+        // `$2` only with a channel.
+        let params = (since,).then(Vec::from_iter(channel));
+        Ok(query::all(self.pool(), &sql, params).await?)
     }
 
     /// The times the posts of `channel` count at, from `since` up to `until`, plus the

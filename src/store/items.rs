@@ -709,11 +709,9 @@ impl Store {
             "SELECT {COLUMNS} FROM items WHERE fetched_at >= $1 {filter} \
              ORDER BY fetched_at DESC, id DESC LIMIT $2"
         );
-        let mut q = sqlx::query_as(&sql).bind(since).bind(limit);
-        if let Some(source) = source {
-            q = q.bind(source);
-        }
-        Ok(q.fetch_all(self.pool()).await?)
+        // `$3` only with a source.
+        let params = (since, limit).then(Vec::from_iter(source));
+        Ok(query::all(self.pool(), &sql, params).await?)
     }
 
     /// The items fetched in [`from`, `to`) as the briefing counts them: an hour's items of

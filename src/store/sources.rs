@@ -178,14 +178,9 @@ impl Store {
     pub async fn sync_source_urls(&self, current: &[(&str, &str)]) -> Result<Vec<String>> {
         // Read once and write only what differs: a restart with nothing changed writes
         // nothing, however many sources there are.
-        let known: std::collections::HashMap<String, Option<String>> =
-            sqlx::query_as::<_, (String, Option<String>)>(
-                "SELECT source_id, url FROM source_state",
-            )
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .collect();
+        let known: Vec<(String, Option<String>)> =
+            query::all(self.pool(), "SELECT source_id, url FROM source_state", ()).await?;
+        let known: std::collections::HashMap<String, Option<String>> = known.into_iter().collect();
         let changed: Vec<&(&str, &str)> = current
             .iter()
             .filter(|(id, url)| known.get(*id).is_none_or(|u| u.as_deref() != Some(*url)))
