@@ -146,17 +146,12 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<EvidenceTask>> {
-        // A read first: an idle daemon asks every turn, and must not take SQLite's write
-        // lock each time (a command waiting for it could starve).
-        let due: Option<i64> = query::optional_scalar(
-            self.pool(),
-            "SELECT id FROM evidence_tasks WHERE done_at IS NULL AND due_at <= $1 \
-               AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
-            (now,),
-        )
-        .await
-        .context("cannot read due evidence work")?;
-        if due.is_none() {
+        let due = "done_at IS NULL AND due_at <= $1";
+        if !self
+            .any_unclaimed("evidence_tasks", due, "$1", (now,))
+            .await
+            .context("cannot read due evidence work")?
+        {
             return Ok(Vec::new());
         }
         let sql = self.claim_rows_sql(

@@ -87,6 +87,12 @@ pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
 }
 
 /// `$first, $first+1, …` for `n` values.
+/// The ids of the rows of `table` that `due` selects and that no live lease holds at `now`
+/// (a placeholder of `due`'s): what a claim takes, and what the read before it looks for.
+fn unclaimed_sql(table: &str, due: &str, now: &str) -> String {
+    format!("SELECT id FROM {table} WHERE {due} AND (lease_until IS NULL OR lease_until <= {now})")
+}
+
 /// How many sources one claiming statement names.
 const CLAIM_CHUNK: usize = 500;
 
@@ -111,12 +117,28 @@ impl Store {
     ) -> String {
         format!(
             "UPDATE {table} SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM {table} WHERE {due} \
-                            AND (lease_until IS NULL OR lease_until <= {now}) \
-                          {order_limit}{}) \
+             WHERE id IN ({} {order_limit}{}) \
              RETURNING {returning}",
+            unclaimed_sql(table, due, now),
             self.skip_locked()
         )
+    }
+
+    /// Whether any row of `table` that `due` selects (its parameters `params`) is held by
+    /// no live lease at `now` (a placeholder of `due`'s): the read a claim makes first,
+    /// because the daemon asks every turn and an UPDATE takes SQLite's write lock even
+    /// when it claims nothing (a command waiting for the lock could starve behind an idle
+    /// daemon).
+    pub(super) async fn any_unclaimed<'q>(
+        &self,
+        table: &str,
+        due: &str,
+        now: &str,
+        params: impl query::Params<'q>,
+    ) -> sqlx::Result<bool> {
+        let sql = format!("{} LIMIT 1", unclaimed_sql(table, due, now));
+        let found: Option<i64> = query::optional_scalar(self.pool(), &sql, params).await?;
+        Ok(found.is_some())
     }
 
     /// Takes or renews the lease `name` for `holder` until `until`; returns whether
@@ -256,18 +278,12 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Option<OutboxRow>> {
-        // A read first, as `claim_evidence`: the daemon asks every turn, and an UPDATE
-        // takes SQLite's write lock even when it claims nothing (a command waiting for the
-        // lock could starve behind an idle daemon).
-        let due: Option<i64> = query::optional_scalar(
-            self.pool(),
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-               AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
-            (now,),
-        )
-        .await
-        .context("cannot read the outbox for mail due")?;
-        if due.is_none() {
+        let due = "sent_at IS NULL AND next_attempt_at <= $1";
+        if !self
+            .any_unclaimed("outbox", due, "$1", (now,))
+            .await
+            .context("cannot read the outbox for mail due")?
+        {
             return Ok(None);
         }
         let sql = self.claim_rows_sql(

@@ -94,18 +94,13 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<NotificationRow>> {
-        // A read first, as `claim_mail`: an UPDATE that claims nothing still takes
-        // SQLite's write lock, every turn.
-        let due: Option<i64> = query::optional_scalar(
-            self.pool(),
-            "SELECT id FROM notifications WHERE notifier = $1 AND sent_at IS NULL \
-               AND failed_at IS NULL AND next_attempt_at <= $2 \
-               AND (lease_until IS NULL OR lease_until <= $2) LIMIT 1",
-            (notifier, now),
-        )
-        .await
-        .with_context(|| format!("cannot read the messages due for notifier {notifier}"))?;
-        if due.is_none() {
+        let due =
+            "notifier = $1 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2";
+        if !self
+            .any_unclaimed("notifications", due, "$2", (notifier, now))
+            .await
+            .with_context(|| format!("cannot read the messages due for notifier {notifier}"))?
+        {
             return Ok(Vec::new());
         }
         let sql = self.claim_rows_sql(

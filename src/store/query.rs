@@ -129,10 +129,11 @@ pub(super) async fn one<'q, 'c, T: Row>(
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// The row the statement answers, if any.
-pub(super) async fn optional<'q, 'c, T: Row>(
+/// The row the statement answers, if any. Its text may live shorter than the parameters
+/// (a statement built by the function that runs it, `Store::any_unclaimed`).
+pub(super) async fn optional<'s, 'q: 's, 'c, T: Row>(
     ex: impl Executor<'c, Database = Any>,
-    sql: &'q str,
+    sql: &'s str,
     params: impl Params<'q>,
 ) -> sqlx::Result<Option<T>> {
     sqlx::query_as_with(sql, arguments(params)?)
@@ -154,9 +155,9 @@ where
 }
 
 /// The value of the row the statement answers, if it answers one.
-pub(super) async fn optional_scalar<'q, 'c, T>(
+pub(super) async fn optional_scalar<'s, 'q: 's, 'c, T>(
     ex: impl Executor<'c, Database = Any>,
-    sql: &'q str,
+    sql: &'s str,
     params: impl Params<'q>,
 ) -> sqlx::Result<Option<T>>
 where
