@@ -62,6 +62,7 @@ mod store_values;
 mod surge;
 mod systemd;
 mod tone;
+mod unreadable;
 
 /// Every `tests/*.rs` is a module of this binary (or `postgres_notice`, a binary of its
 /// own), and every `tests/NAME/*.rs` a module of `tests/NAME.rs` (or `tests/NAME/mod.rs`):
