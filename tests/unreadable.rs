@@ -262,48 +262,46 @@ async fn a_held_filing_whose_item_no_longer_matches_is_dropped(backend: Option<S
     assert_eq!(common::items_of(&d.store, 1).await.len(), 1, "not filed");
 }
 
-backend_test!(a_held_item_that_cannot_be_read_holds_back_no_other_filing);
-/// A held-back filing whose item's own row cannot be read (an unknown tone, written by a
-/// newer version) used to stop the step at that item, every turn: the filings after it
-/// waited until the row was repaired, another topic's too. Now it waits alone, named, and
-/// the others are filed.
-async fn a_held_item_that_cannot_be_read_holds_back_no_other_filing(backend: Option<String>) {
-    const SECOND: common::RssItem = (
-        "某景区观景台坍塌 游客被困",
-        "https://news.example.cn/2",
-        "t2",
-        "Tue, 24 Nov 2026 09:01:00 +0800",
-    );
-    const MUSEUM: common::RssItem = (
-        "某博物馆文物失窃",
-        "https://news.example.cn/3",
-        "t3",
-        "Tue, 24 Nov 2026 09:02:00 +0800",
-    );
-    let s = scenic_and_museum(&[FIRST, SECOND, MUSEUM], &backend).await;
-    let d = &s.daemon;
-    let pool = d.store.pool();
-    let id = |guid: &'static str| async move {
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = $1")
-            .bind(guid)
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        id
-    };
-    let (second, museum) = (id("t2").await, id("t3").await);
-    // Both as if their filings had been held back at the poll: not in their incidents,
-    // and held (the unreadable one first, as the step takes them oldest item first).
-    for item in [second, museum] {
+/// Three items after FIRST: two more of the scenic topic and one of the museum's.
+const SECOND: common::RssItem = (
+    "某景区观景台坍塌 游客被困",
+    "https://news.example.cn/2",
+    "t2",
+    "Tue, 24 Nov 2026 09:01:00 +0800",
+);
+const THIRD: common::RssItem = (
+    "某景区护栏坍塌 一人落水",
+    "https://news.example.cn/4",
+    "t4",
+    "Tue, 24 Nov 2026 09:03:00 +0800",
+);
+const MUSEUM: common::RssItem = (
+    "某博物馆文物失窃",
+    "https://news.example.cn/3",
+    "t3",
+    "Tue, 24 Nov 2026 09:02:00 +0800",
+);
+
+/// The id of the stored item with `guid`.
+async fn item_id(store: &yuqing::store::Store, guid: &str) -> i64 {
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = $1")
+        .bind(guid)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    id
+}
+
+/// Takes each `(item, topic)` out of its incident and holds its filing back since time
+/// 1, as a poll does when a row is in the way.
+async fn held_back(store: &yuqing::store::Store, filings: &[(i64, &str)]) {
+    let mut tx = store.begin().await.unwrap();
+    for &(item, topic) in filings {
         sqlx::query("DELETE FROM incident_items WHERE item_id = $1")
             .bind(item)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .unwrap();
-    }
-    assert!(second < museum);
-    let mut tx = d.store.begin().await.unwrap();
-    for (item, topic) in [(second, "scenic"), (museum, "museum")] {
         let held = yuqing::store::HeldFiling {
             item_id: item,
             topic_id: topic.into(),
@@ -311,43 +309,66 @@ async fn a_held_item_that_cannot_be_read_holds_back_no_other_filing(backend: Opt
             held_at: 1,
             error: "held by hand".into(),
         };
-        d.store.hold_filing(&mut tx, &held).await.unwrap();
+        store.hold_filing(&mut tx, &held).await.unwrap();
     }
     tx.commit().await.unwrap();
-    sqlx::query("UPDATE items SET tone = 'furious' WHERE id = $1")
-        .bind(second)
-        .execute(pool)
-        .await
-        .unwrap();
-    // Whether `item` is in an incident of `topic`.
-    let filed = |item: i64, topic: &'static str| async move {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM incident_items i JOIN incidents n ON n.id = i.incident_id \
-             WHERE i.item_id = $1 AND n.topic_id = $2",
-        )
-        .bind(item)
-        .bind(topic)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        n == 1
-    };
-    assert!(!filed(second, "scenic").await && !filed(museum, "museum").await);
+}
 
-    let e = d
+/// Whether `item` is in an incident of `topic`.
+async fn filed(store: &yuqing::store::Store, item: i64, topic: &str) -> bool {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM incident_items i JOIN incidents n ON n.id = i.incident_id \
+         WHERE i.item_id = $1 AND n.topic_id = $2",
+    )
+    .bind(item)
+    .bind(topic)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    n == 1
+}
+
+/// Sets a text column of `table`'s row `id` to a raw value, as a newer version, or a
+/// hand, may have written it.
+async fn set_raw(store: &yuqing::store::Store, table: &str, column: &str, id: i64, value: &str) {
+    sqlx::query(&format!("UPDATE {table} SET {column} = $2 WHERE id = $1"))
+        .bind(id)
+        .bind(value)
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+backend_test!(a_held_item_that_cannot_be_read_holds_back_no_other_filing);
+/// A held-back filing whose item's own row cannot be read (an unknown tone, written by a
+/// newer version) used to stop the step at that item, every turn: the filings after it
+/// waited until the row was repaired, another topic's too. Now it waits alone, named, and
+/// the others are filed.
+async fn a_held_item_that_cannot_be_read_holds_back_no_other_filing(backend: Option<String>) {
+    let s = scenic_and_museum(&[FIRST, SECOND, MUSEUM], &backend).await;
+    let store = &s.daemon.store;
+    let (second, museum) = (item_id(store, "t2").await, item_id(store, "t3").await);
+    // The unreadable one first, as the step takes them oldest item first.
+    assert!(second < museum);
+    held_back(store, &[(second, "scenic"), (museum, "museum")]).await;
+    set_raw(store, "items", "tone", second, "furious").await;
+    assert!(!filed(store, second, "scenic").await && !filed(store, museum, "museum").await);
+
+    let e = s
+        .daemon
         .housekeeping()
         .await
         .expect_err("the unreadable item is reported");
     let shown = format!("{e:#}");
-    assert!(
-        shown.contains(&format!("cannot file item {second} under topic scenic")),
-        "{shown}"
+    assert_has!(
+        shown,
+        &format!("cannot file item {second} under topic scenic")
     );
     assert!(
-        filed(museum, "museum").await,
+        filed(store, museum, "museum").await,
         "the museum item is filed: {shown}"
     );
-    let held = d.store.held_filings().await.unwrap();
+    let held = store.held_filings().await.unwrap();
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!((held[0].item_id, held[0].held_at), (second, 1));
     assert!(
@@ -359,12 +380,56 @@ async fn a_held_item_that_cannot_be_read_holds_back_no_other_filing(backend: Opt
     // Repaired, it is filed into the scenic incident on the next turn.
     sqlx::query("UPDATE items SET tone = NULL, tone_score = NULL WHERE id = $1")
         .bind(second)
-        .execute(pool)
+        .execute(store.pool())
         .await
         .unwrap();
-    d.housekeeping().await.expect("filed");
-    assert_eq!(d.store.held_filings().await.unwrap(), []);
-    assert!(filed(second, "scenic").await);
+    s.daemon.housekeeping().await.expect("filed");
+    assert_eq!(store.held_filings().await.unwrap(), []);
+    assert!(filed(store, second, "scenic").await);
+}
+
+backend_test!(a_blocked_topics_filings_wait_in_their_order);
+/// While an incident row of a topic cannot be read, the step tries only the topic's oldest
+/// held filing each turn (the same row is in the way of all of them): it takes the new
+/// error, the later ones are left as they were, and another topic's filing goes through.
+/// Once the row is repaired, all are filed, the oldest first.
+async fn a_blocked_topics_filings_wait_in_their_order(backend: Option<String>) {
+    let s = scenic_and_museum(&[FIRST, SECOND, MUSEUM, THIRD], &backend).await;
+    let store = &s.daemon.store;
+    let (second, third, museum) = (
+        item_id(store, "t2").await,
+        item_id(store, "t4").await,
+        item_id(store, "t3").await,
+    );
+    assert!(second < third);
+    held_back(
+        store,
+        &[(second, "scenic"), (third, "scenic"), (museum, "museum")],
+    )
+    .await;
+    set_raw(store, "incidents", "severity", 1, "catastrophic").await;
+
+    let e = s.daemon.housekeeping().await.expect_err("#1 is reported");
+    assert_has!(format!("{e:#}"), "catastrophic");
+    assert!(
+        filed(store, museum, "museum").await,
+        "another topic goes on"
+    );
+    let held = store.held_filings().await.unwrap();
+    let errors: Vec<(i64, &str)> = held.iter().map(|h| (h.item_id, h.error.as_str())).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, second);
+    assert_has!(errors[0].1, "incident #1 cannot be read");
+    assert_eq!(
+        errors[1],
+        (third, "held by hand"),
+        "not tried while the first waits"
+    );
+
+    set_raw(store, "incidents", "severity", 1, "major").await;
+    s.daemon.housekeeping().await.expect("both filed");
+    assert_eq!(store.held_filings().await.unwrap(), []);
+    assert!(filed(store, second, "scenic").await && filed(store, third, "scenic").await);
 }
 
 backend_test!(an_incident_that_cannot_be_read_holds_back_only_its_topics_items);
