@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 mod held;
 mod lifecycle;
 
-pub use held::fire_held;
+pub use held::{file_or_hold, fire_held, Filing, FoundBy};
 pub use lifecycle::{fire_lifecycle, merge, split, Obligations};
 
 /// The longest title a person may give an incident, in characters: one line of a list, a

@@ -659,6 +659,102 @@ async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_no
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
 }
 
+backend_test!(with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_page);
+/// With `capture = "all"`, a page whose topic's incident this version cannot read (#1's
+/// severity) used to fail its whole capture: nothing was kept, and the page was fetched
+/// again every minute (a new WARC record each time) until the row was repaired. Now the
+/// page is kept, only the filing waits (held, told at once), and the repair files it.
+async fn with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_page(
+    backend: Option<String>,
+) {
+    let sc = common::scenario(TOPICS, &[], "[evidence]\ncapture = \"all\"\n", &backend).await;
+    let when = common::pub_date(sc.clock.now());
+    let (a, b) = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
+    let page = |title: &str, body: &str| {
+        common::Response::ok("text/html; charset=utf-8", article_html(title, body))
+    };
+    sc.http.set(
+        "/p/a.html",
+        page("某景区栈道坍塌", "某景区栈道今晨坍塌，现场已封闭。"),
+    );
+    sc.http.set(
+        "/p/b.html",
+        page(
+            "周末出行注意安全",
+            "据网友反映，某景区观景台昨晚坍塌，无人受伤。",
+        ),
+    );
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[("某景区栈道坍塌", &a, "ga", &when)])),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        d.store.incidents(true).await.unwrap().len(),
+        1,
+        "#1, by its title"
+    );
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    // An item whose title matches nothing, whose page matches the scenic topic.
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            ("某景区栈道坍塌", &a, "ga", &when),
+            ("市民反映：周末出行注意安全", &b, "gb", &when),
+        ])),
+    );
+    d.poll_once(None).await.unwrap();
+    let (item,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = 'gb'")
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(done.len(), 1, "the capture is done, not let go: {done:?}");
+    let kept = d
+        .store
+        .latest_evidence(item)
+        .await
+        .unwrap()
+        .expect("the page is kept");
+    assert_has!(kept.text.clone().unwrap_or_default(), "观景台昨晚坍塌");
+    assert_eq!(
+        d.store.evidence_backlog().await.unwrap().0,
+        0,
+        "nothing left to capture"
+    );
+    let held = d.store.held_filings().await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(
+        (held[0].item_id, held[0].topic_id.as_str()),
+        (item, "scenic")
+    );
+    assert_has!(held[0].error, "incident #1 cannot be read");
+    let told = common::mail(&d.store, "filing_held").await;
+    assert_eq!(told.len(), 1, "told at once");
+    assert_has!(told[0].subject, "周末出行注意安全");
+
+    sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    d.housekeeping()
+        .await
+        .expect("the held filing goes through");
+    assert_eq!(d.store.held_filings().await.unwrap(), []);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM incident_items WHERE item_id = $1")
+        .bind(item)
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "filed once the row is repaired");
+}
+
 backend_test!(the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it);
 async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it(
     backend: Option<String>,

@@ -435,11 +435,33 @@ async fn file_by_body(
     let mut row = item.clone();
     row.topics = ids.into();
     let mut moves = ClockMoves::default();
+    // Named as the poll names it; a source no longer in the config by its id.
+    let name = ctx
+        .settings
+        .config
+        .sources
+        .iter()
+        .find(|s| s.id == item.source_id)
+        .map_or(item.source_id.as_str(), |s| s.name.as_str());
+    let found_by = incident::FoundBy {
+        id: &item.source_id,
+        name,
+    };
     for m in topics {
         let matched = incident::Match::new(&row, m, text);
-        let outcome =
-            incident::on_match(ctx.store, tx, ctx.settings, &matched, now, &mut moves).await?;
-        tracing::info!(item_id = item.id, topic = %m.id, outcome = ?outcome, "filed by the text of its page");
+        // A row this version cannot read in the way holds back this filing only: the page
+        // is kept all the same, and not fetched again every minute.
+        let filing = incident::file_or_hold(
+            ctx.store,
+            tx,
+            ctx.settings,
+            &matched,
+            found_by,
+            now,
+            &mut moves,
+        )
+        .await?;
+        tracing::info!(item_id = item.id, topic = %m.id, filing = ?filing, "filed by the text of its page");
     }
     Ok(())
 }

@@ -24,10 +24,10 @@ use crate::config::settings::Settings;
 use crate::config::Source;
 use crate::fetch::feed::Entry;
 use crate::fetch::Fetcher;
-use crate::incident::{self, Outcome};
-use crate::store::{HeldFiling, Incoming, ItemRow, NewItem, Store, Stored, Topics, Tx};
+use crate::incident::{self, Filing, Outcome};
+use crate::store::{Incoming, ItemRow, NewItem, Store, Stored, Topics, Tx};
 use crate::vocab::clock::{secs, Clock};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 
 /// Items older than this when first seen are recorded but open no incident: a new source's
@@ -268,11 +268,8 @@ async fn ingest(
     Ok(())
 }
 
-/// Files stored item `row` under the topic it matched, in a savepoint of the caller's
-/// transaction. When a stored row this version cannot read is in the way (an incident of
-/// the topic), the attempt is taken back and the filing held back, named in the log: the
-/// item stays stored, the chunk's other items and topics go on, and the timed steps file
-/// it once the row can be read (`incident::fire_held`).
+/// Files stored item `row` under the topic it matched, or holds the filing back while a
+/// row this version cannot read is in the way (`incident::file_or_hold`).
 async fn file_under(
     poll: &Poll<'_>,
     tx: &mut Tx,
@@ -282,93 +279,25 @@ async fn file_under(
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
-    let store = poll.store;
-    let moves = report.clock_moves.clone();
-    store.begin_one(tx).await?;
     let matched = incident::Match::new(row, m, text);
-    let filed = incident::on_match(
-        store,
+    let found_by = incident::FoundBy {
+        id: &poll.source.id,
+        name: &poll.source.name,
+    };
+    let filing = incident::file_or_hold(
+        poll.store,
         tx,
         poll.settings,
         &matched,
+        found_by,
         now,
         &mut report.clock_moves,
     )
-    .await
-    .with_context(|| format!("cannot file item {} under topic {}", row.id, m.id));
-    match filed {
-        Ok(outcome) => {
-            store.keep_one(tx).await?;
-            match outcome {
-                Outcome::Opened(i) => report.opened.push(i),
-                Outcome::Joined(i) => report.joined.push(i),
-            }
-        }
-        Err(e) if crate::store::unreadable(&e) => {
-            store.undo_one(tx).await?;
-            report.clock_moves = moves;
-            // The first item of a hold names the row to repair (reading the topic's
-            // incidents one by one) and is told; the ones after it wait with it.
-            let first = !store.topic_held(tx, &m.id).await?;
-            let error = if first {
-                store.why_held(tx, row.id, &m.id, &e).await?
-            } else {
-                crate::vocab::text::error_chain(&e)
-            };
-            tracing::error!(source_id = %poll.source.id, item_id = row.id, topic = %m.id, error = %error, "filing held back until the row can be read; the item is stored");
-            if first {
-                tell_held(poll, tx, row, &matched, &error, now).await?;
-            }
-            let held = HeldFiling {
-                item_id: row.id,
-                topic_id: m.id.as_str().into(),
-                source_id: poll.source.id.clone(),
-                held_at: secs(now),
-                error,
-            };
-            store.hold_filing(tx, &held).await?;
-            report.held += 1;
-        }
-        Err(e) => return Err(e),
+    .await?;
+    match filing {
+        Filing::Filed(Outcome::Opened(i)) => report.opened.push(i),
+        Filing::Filed(Outcome::Joined(i)) => report.joined.push(i),
+        Filing::Held => report.held += 1,
     }
-    Ok(())
-}
-
-/// Tells the duty officers (mail and their instant-message notifiers) and the operators,
-/// in the caller's transaction, that `row` matched a topic whose filing is now held back:
-/// the topic's items start no clock and send no alert until the row is repaired.
-async fn tell_held(
-    poll: &Poll<'_>,
-    tx: &mut Tx,
-    row: &ItemRow,
-    matched: &incident::Match<'_>,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    use crate::notify::operator_mail::{filing_held, HeldView};
-    use crate::rules::escalation::Group;
-    let config = &poll.settings.config;
-    let people = &config.people;
-    let mut to = people.mailboxes(Group::Duty).to_vec();
-    for m in people.mailboxes(Group::Operators) {
-        if !to.contains(m) {
-            to.push(m.clone());
-        }
-    }
-    let view = HeldView {
-        topic_name: matched.topic_name,
-        severity: matched.severity,
-        title: &row.title,
-        link: row.link.as_deref(),
-        source_name: &poll.source.name,
-        at: crate::vocab::clock::from_secs(row.published_at.unwrap_or(row.fetched_at)),
-        words: &matched.words,
-        error,
-        tz: config.daemon.timezone,
-        now,
-    };
-    let mut draft = filing_held(&view, &to);
-    draft.notify = people.notify.of(Group::Duty).to_vec();
-    crate::notify::alert::queue(poll.store, tx, config, &draft, now).await?;
     Ok(())
 }
