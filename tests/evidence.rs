@@ -755,6 +755,83 @@ async fn with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_p
     assert_eq!(n, 1, "filed once the row is repaired");
 }
 
+backend_test!(an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page);
+/// A recheck that finds the post deleted tells each incident holding the item. One of them
+/// this version cannot read (#1's severity) used to fail the whole recheck: the deletion
+/// was not recorded, the other incident's duty officer not told, and the page was fetched
+/// again every minute. Now #1 is skipped and named in the log; the rest goes on.
+async fn an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page(
+    backend: Option<String>,
+) {
+    let sc = common::scenario(TOPICS, &[], "", &backend).await;
+    let when = common::pub_date(sc.clock.now());
+    let link = sc.http.url("/p/1.html");
+    // One item in two incidents: the scenic one (#1) and the fire's (#2).
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[(
+            "某景区栈道坍塌 附近商铺起火",
+            &link,
+            "g1",
+            &when,
+        )])),
+    );
+    sc.http.set(
+        "/p/1.html",
+        common::Response::ok(
+            "text/html; charset=utf-8",
+            article_html("某景区栈道坍塌", "某景区栈道坍塌，附近商铺随后起火。"),
+        ),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let incidents = d.store.incidents(true).await.unwrap();
+    assert_eq!(incidents.len(), 2, "{incidents:?}");
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    let item = done[0].0;
+    let scenic = incidents
+        .iter()
+        .find(|i| i.topic_id == "scenic")
+        .unwrap()
+        .id
+        .0;
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = $1")
+        .bind(scenic)
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+
+    sc.http.set("/p/1.html", common::Response::status(404));
+    sc.clock.advance(chrono::Duration::minutes(31));
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        done,
+        [(
+            item,
+            yuqing::evidence::capture::Done::Checked(EvidenceState::Deleted)
+        )],
+        "the recheck is done, not let go"
+    );
+    let e = d.store.latest_evidence(item).await.unwrap().unwrap();
+    assert_eq!(e.state, EvidenceState::Deleted);
+    let told: Vec<Option<i64>> = common::mail(&d.store, "evidence_deleted")
+        .await
+        .iter()
+        .map(|m| m.incident_id)
+        .collect();
+    let fire = incidents
+        .iter()
+        .find(|i| i.topic_id == "fire")
+        .unwrap()
+        .id
+        .0;
+    assert_eq!(
+        told,
+        [Some(fire)],
+        "the readable incident's duty officer is told"
+    );
+}
+
 backend_test!(the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it);
 async fn the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it(
     backend: Option<String>,

@@ -543,7 +543,18 @@ async fn tell_duty(
         .active_incidents_holding(&mut **tx, item.id)
         .await?;
     for incident in held {
-        let snap = Snapshot::read(ctx.store, tx, config, IncidentId(incident), now).await?;
+        // An incident this version cannot read holds back no other's mail, nor the page:
+        // the change is kept, and the row is named for the operators. (Reading is done
+        // in this process, so the transaction is left as it was.)
+        let snap = match Snapshot::read(ctx.store, tx, config, IncidentId(incident), now).await {
+            Ok(snap) => snap,
+            Err(e) if crate::store::unreadable(&e) => {
+                let error = crate::vocab::text::error_chain(&e);
+                tracing::error!(incident_id = incident, item_id = item.id, state = %state, error = %error, "the original post changed, but the incident cannot be read: its duty officer is not told; the page is kept");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let view = snap.view();
         let duty = Audience {
             mailboxes: config.people.duty.clone(),
