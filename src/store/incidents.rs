@@ -575,18 +575,22 @@ impl Store {
 
     /// Open incidents (or all of them), newest first.
     pub async fn incidents(&self, include_closed: bool) -> Result<Vec<IncidentRow>> {
-        let filter = if include_closed {
-            String::new()
-        } else {
-            // Answered by the partial index `incidents_active`.
-            format!("WHERE {ACTIVE}")
-        };
-        Ok(query::all(
-            self.pool(),
-            &format!("SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC"),
-            (),
-        )
-        .await?)
+        Ok(query::all(self.pool(), &incidents_sql(include_closed), ()).await?)
+    }
+
+    /// [`incidents`](Self::incidents) for a page that shows what it can: the incidents
+    /// this version can read, and those it cannot (a value written by a newer version)
+    /// with why, so that one such row hides no other incident from the duty officer.
+    pub async fn readable_incidents(
+        &self,
+        include_closed: bool,
+    ) -> Result<(Vec<IncidentRow>, Vec<(IncidentId, String)>)> {
+        let (read, unread) = query::each(self.pool(), &incidents_sql(include_closed), ()).await?;
+        let unread = unread
+            .into_iter()
+            .map(|(id, e)| (IncidentId(id), crate::vocab::text::error_chain(&e.into())))
+            .collect();
+        Ok((read, unread))
     }
 
     /// The items that joined incident `id` after item `upto` (see
@@ -911,4 +915,15 @@ pub(super) async fn actions<'c>(
         (incident,),
     )
     .await?)
+}
+
+/// The incidents, newest first; only those still being handled unless `include_closed`.
+fn incidents_sql(include_closed: bool) -> String {
+    let filter = if include_closed {
+        String::new()
+    } else {
+        // Answered by the partial index `incidents_active`.
+        format!("WHERE {ACTIVE}")
+    };
+    format!("SELECT {INCIDENT} FROM incidents {filter} ORDER BY id DESC")
 }

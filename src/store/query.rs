@@ -118,6 +118,27 @@ pub(super) async fn all<'q, 'c, T: Row>(
         .await
 }
 
+/// Every row the statement answers, each read as a `T` on its own: a row that does not
+/// decode (a value written by a newer version) is given as its `id` column and the error,
+/// and the others are read all the same.
+pub(super) async fn each<'q, 'c, T: Row>(
+    ex: impl Executor<'c, Database = Any>,
+    sql: &'q str,
+    params: impl Params<'q>,
+) -> sqlx::Result<(Vec<T>, Vec<(i64, sqlx::Error)>)> {
+    let rows = sqlx::query_with(sql, arguments(params)?)
+        .fetch_all(ex)
+        .await?;
+    let (mut read, mut unread) = (Vec::with_capacity(rows.len()), Vec::new());
+    for row in &rows {
+        match T::from_row(row) {
+            Ok(t) => read.push(t),
+            Err(e) => unread.push((sqlx::Row::try_get(row, "id").unwrap_or(0), e)),
+        }
+    }
+    Ok((read, unread))
+}
+
 /// The one row the statement answers (none is an error).
 pub(super) async fn one<'q, 'c, T: Row>(
     ex: impl Executor<'c, Database = Any>,

@@ -109,6 +109,8 @@ pub struct DashboardPage {
     pub now: i64,
     pub rows: Vec<Row>,
     pub held: Vec<HeldLine>,
+    /// Incidents this version cannot read: their number and why.
+    pub unreadable: Vec<(i64, String)>,
     pub counts: Vec<(&'static str, &'static str, i64)>,
     pub duties: Vec<Duty>,
     pub troubled: Vec<Health>,
@@ -117,7 +119,10 @@ pub struct DashboardPage {
 /// Everything the dashboard shows, as `v` sees it.
 pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
     let (tz, now) = (v.tz, v.now);
-    let incidents = c.store.incidents(false).await?;
+    let (incidents, unreadable) = c.store.readable_incidents(false).await?;
+    for (id, why) in &unreadable {
+        tracing::error!(incident_id = id.0, error = %why, "an incident this version cannot read is left off the dashboard and named on it");
+    }
     let mut deadlines: HashMap<IncidentId, Vec<DeadlineRow>> = HashMap::new();
     for d in c.store.active_deadlines().await? {
         deadlines.entry(d.incident_id).or_default().push(d);
@@ -169,6 +174,10 @@ pub async fn build(c: &Console, v: &Viewer) -> anyhow::Result<DashboardPage> {
         now: secs(now),
         rows,
         held,
+        unreadable: unreadable
+            .into_iter()
+            .map(|(id, why)| (id.0, why))
+            .collect(),
         counts,
         duties,
         troubled,

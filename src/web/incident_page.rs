@@ -349,14 +349,15 @@ async fn record(
 }
 
 /// The active incidents `incident` could be merged into: its own topic's first, newest
-/// first within each.
+/// first within each. One this version cannot read is no target (the dashboard names it).
 async fn merge_targets(
     store: &crate::store::Store,
     incident: &IncidentRow,
 ) -> anyhow::Result<Vec<Other>> {
     let mut others: Vec<Other> = store
-        .incidents(false)
+        .readable_incidents(false)
         .await?
+        .0
         .into_iter()
         .filter(|o| o.id != incident.id)
         .map(|o| Other {

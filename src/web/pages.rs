@@ -218,13 +218,19 @@ pub async fn incident(c: &Console, id: i64) -> Result<IncidentRow, PageError> {
         .ok_or_else(|| PageError::NotFound(format!("没有编号为 #{id} 的事件。")))
 }
 
-/// 500, logged with the cause; the page says only that something failed.
+/// 500, logged with the cause; the page says only that something failed, or, for a
+/// stored row this version cannot read, which row and that retrying will not help.
 pub fn failure(e: &anyhow::Error) -> Response {
     tracing::error!(error = %format!("{e:#}"), "console request failed");
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "服务器出错，已记录日志；请稍后重试。",
-    )
+    let message = if crate::store::unreadable(e) {
+        format!(
+            "这条记录无法读取（可能由较新版本写入）：{}。重试无效，请联系运维修复；已记录日志。",
+            crate::vocab::text::error_chain(e)
+        )
+    } else {
+        "服务器出错，已记录日志；请稍后重试。".to_string()
+    };
+    error_page(StatusCode::INTERNAL_SERVER_ERROR, &message)
 }
 
 pub fn error_page(status: StatusCode, message: &str) -> Response {

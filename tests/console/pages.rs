@@ -437,3 +437,45 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_error() {
+    use crate::common::console::{logged_in, site_with, DUTY, FIRST, FIRST_LINK};
+    // Two incidents; #1's stored severity is one this version does not know (written by a
+    // newer version). The dashboard used to answer 500 for everyone: one row hid them all.
+    let items = [
+        (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
+        (
+            "某县城老街景区围墙坍塌 暂无人员伤亡",
+            "https://bbs.example.cn/t/2",
+            "t2",
+            "Tue, 24 Nov 2026 09:05:00 +0800",
+        ),
+    ];
+    let site = site_with(&None, "", &items).await;
+    let store = &site.s.daemon.store;
+    assert_eq!(
+        store.incidents(false).await.unwrap().len(),
+        2,
+        "two incidents"
+    );
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let duty = logged_in(&site, DUTY).await;
+
+    let p = duty.get("/").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_has!(p.body, "#2 ");
+    assert_has!(p.body, "无法读取的事件");
+    assert_has!(p.body, "#1 <small class=\"error-text\">");
+    assert_has!(p.body, "catastrophic");
+    // The incident itself says what is wrong, and that retrying will not help.
+    let p = duty.get("/incidents/1").await;
+    assert_eq!(p.status, 500);
+    assert_has!(p.body, "这条记录无法读取");
+    assert_has!(p.body, "重试无效，请联系运维修复");
+    assert!(!p.body.contains("请稍后重试"), "{}", p.body);
+    assert_eq!(duty.get("/incidents/2").await.status, 200);
+}
