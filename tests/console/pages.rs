@@ -478,4 +478,23 @@ async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_
     assert_has!(p.body, "重试无效，请联系运维修复");
     assert!(!p.body.contains("请稍后重试"), "{}", p.body);
     assert_eq!(duty.get("/incidents/2").await.status, 200);
+    // `yuqing incidents` lists #2 and names #1 on stderr, as the dashboard does.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["incidents", "--config"])
+        .arg(&site.s.config)
+        .env(
+            "YUQING_NOW",
+            yuqing::vocab::clock::Clock::now(&site.s.clock).to_rfc3339(),
+        )
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert_has!(stdout, "#2");
+    assert!(!stdout.contains("#1 "), "{stdout}");
+    assert_has!(stderr, "incident #1 cannot be read");
+    assert_has!(stderr, "catastrophic");
 }
