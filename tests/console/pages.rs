@@ -469,7 +469,7 @@ async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_
     assert_eq!(p.status, 200, "{}", p.body);
     assert_has!(p.body, "#2 ");
     assert_has!(p.body, "无法读取的事件");
-    assert_has!(p.body, "#1 <small class=\"error-text\">");
+    assert_has!(p.body, "事件 #1 <small class=\"error-text\">");
     assert_has!(p.body, "catastrophic");
     // The incident itself says what is wrong, and that retrying will not help.
     let p = duty.get("/incidents/1").await;
