@@ -326,6 +326,11 @@ fn article_html(title: &str, body: &str) -> String {
     )
 }
 
+/// [`article_html`] served as a UTF-8 HTML page.
+fn article(title: &str, body: &str) -> common::Response {
+    common::Response::ok("text/html; charset=utf-8", article_html(title, body))
+}
+
 /// The gate the polls would share: no pause, so the manual clock is never waited on.
 fn gate() -> yuqing::fetch::politeness::HostGate {
     yuqing::fetch::politeness::HostGate::new(2, std::time::Duration::ZERO)
@@ -365,12 +370,9 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     );
     sc.http.set(
         "/p/1.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html(
-                "某景区栈道坍塌",
-                "某景区今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
-            ),
+        article(
+            "某景区栈道坍塌",
+            "某景区今日上午栈道坍塌，多名游客受伤；附近商铺随后起火。",
         ),
     );
     let d = &sc.daemon;
@@ -443,10 +445,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     // incident's thread, by mail and on the duty role's WeCom.
     sc.http.set(
         "/p/1.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html("某景区栈道坍塌", "今日上午栈道发生轻微变形，无人受伤。"),
-        ),
+        article("某景区栈道坍塌", "今日上午栈道发生轻微变形，无人受伤。"),
     );
     sc.clock.advance(chrono::Duration::hours(2));
     let done = d.keep_evidence(&gate()).await.unwrap();
@@ -477,13 +476,8 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
     );
 
     // Deleted: a notice page in place of the article.
-    sc.http.set(
-        "/p/1.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html("提示", "抱歉，该内容已被删除。"),
-        ),
-    );
+    sc.http
+        .set("/p/1.html", article("提示", "抱歉，该内容已被删除。"));
     sc.clock.advance(chrono::Duration::hours(4));
     let done = d.keep_evidence(&gate()).await.unwrap();
     assert_eq!(
@@ -621,21 +615,12 @@ async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_no
     );
     sc.http.set(
         "/p/a.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html(
-                "周末出行注意安全",
-                "据网友反映，某景区一处栈道今晨坍塌，现场已封闭。",
-            ),
+        article(
+            "周末出行注意安全",
+            "据网友反映，某景区一处栈道今晨坍塌，现场已封闭。",
         ),
     );
-    sc.http.set(
-        "/p/b.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html("天气", "晴，微风。"),
-        ),
-    );
+    sc.http.set("/p/b.html", article("天气", "晴，微风。"));
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     assert!(
@@ -670,16 +655,13 @@ async fn with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_p
     let sc = common::scenario(TOPICS, &[], "[evidence]\ncapture = \"all\"\n", &backend).await;
     let when = common::pub_date(sc.clock.now());
     let (a, b) = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
-    let page = |title: &str, body: &str| {
-        common::Response::ok("text/html; charset=utf-8", article_html(title, body))
-    };
     sc.http.set(
         "/p/a.html",
-        page("某景区栈道坍塌", "某景区栈道今晨坍塌，现场已封闭。"),
+        article("某景区栈道坍塌", "某景区栈道今晨坍塌，现场已封闭。"),
     );
     sc.http.set(
         "/p/b.html",
-        page(
+        article(
             "周末出行注意安全",
             "据网友反映，某景区观景台昨晚坍塌，无人受伤。",
         ),
@@ -778,10 +760,7 @@ async fn an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page(
     );
     sc.http.set(
         "/p/1.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html("某景区栈道坍塌", "某景区栈道坍塌，附近商铺随后起火。"),
-        ),
+        article("某景区栈道坍塌", "某景区栈道坍塌，附近商铺随后起火。"),
     );
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
@@ -1063,12 +1042,9 @@ async fn a_full_or_unwritable_evidence_folder_loses_nothing_kept() {
                 char::from_u32(0x4E00 + x % 0x5000).unwrap()
             })
             .collect();
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html(
-                "某景区栈道坍塌",
-                &format!("第 {n} 篇：某景区栈道坍塌，多名游客受伤。{noise}"),
-            ),
+        article(
+            "某景区栈道坍塌",
+            &format!("第 {n} 篇：某景区栈道坍塌，多名游客受伤。{noise}"),
         )
     };
     let when = common::pub_date(sc.clock.now());
@@ -1188,20 +1164,9 @@ async fn pruning_keeps_the_evidence_of_incident_items_and_never_touches_the_file
             ("今日天气晴好", &b, "gb", &when),
         ])),
     );
-    sc.http.set(
-        "/p/a.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html("坍塌", "某景区栈道坍塌。"),
-        ),
-    );
-    sc.http.set(
-        "/p/b.html",
-        common::Response::ok(
-            "text/html; charset=utf-8",
-            article_html("天气", "晴，微风。"),
-        ),
-    );
+    sc.http
+        .set("/p/a.html", article("坍塌", "某景区栈道坍塌。"));
+    sc.http.set("/p/b.html", article("天气", "晴，微风。"));
     let d = &sc.daemon;
     d.poll_once(None).await.unwrap();
     let done = d.keep_evidence(&gate()).await.unwrap();
