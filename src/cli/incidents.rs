@@ -146,8 +146,8 @@ pub async fn incidents(c: &ConfigArg, all: bool, json_out: bool) -> Result<ExitC
     // One row this version cannot read hides no other: it is named, and left out.
     for (id, why) in &unreadable {
         eprintln!(
-            "warning: incident #{} cannot be read (written by a newer version?): {why}; \
-             it is left out of this list until the row is repaired",
+            "warning: 事件 #{} 的记录无法读取（可能由较新版本写入）：{why}；\
+             修复前它不在此列表中，请联系运维",
             id.0
         );
     }

@@ -435,17 +435,10 @@ async fn file_by_body(
     let mut row = item.clone();
     row.topics = ids.into();
     let mut moves = ClockMoves::default();
-    // Named as the poll names it; a source no longer in the config by its id.
-    let name = ctx
-        .settings
-        .config
-        .sources
-        .iter()
-        .find(|s| s.id == item.source_id)
-        .map_or(item.source_id.as_str(), |s| s.name.as_str());
+    let name = incident::source_name(&ctx.settings.config, &item.source_id);
     let found_by = incident::FoundBy {
         id: &item.source_id,
-        name,
+        name: &name,
     };
     for m in topics {
         let matched = incident::Match::new(&row, m, text);

@@ -495,6 +495,6 @@ async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_
     assert!(out.status.success(), "{stdout}{stderr}");
     assert_has!(stdout, "#2");
     assert!(!stdout.contains("#1 "), "{stdout}");
-    assert_has!(stderr, "incident #1 cannot be read");
+    assert_has!(stderr, "事件 #1 的记录无法读取");
     assert_has!(stderr, "catastrophic");
 }
