@@ -76,6 +76,8 @@ pub(crate) struct Poll<'a> {
     pub source: &'a Source,
     /// The source's health row as it was before this poll.
     pub before: &'a SourceState,
+    /// When the poll began: what it stores and mails is dated by it.
+    pub now: DateTime<Utc>,
 }
 
 /// What a poll's entries become: a source's items (`source::Items`) or a channel's posts
@@ -89,26 +91,15 @@ pub(crate) trait Target {
         &mut self,
         poll: &Poll<'_>,
         chunk: &[Entry],
-        now: DateTime<Utc>,
         report: &mut Report,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// After the last chunk was committed, before the source's validators are saved.
     /// Failures are the target's to log: what was stored stays stored.
-    fn committed(
-        &mut self,
-        poll: &Poll<'_>,
-        report: &Report,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = ()> + Send;
+    fn committed(&mut self, poll: &Poll<'_>, report: &Report) -> impl Future<Output = ()> + Send;
 
     /// After the poll's success and health were recorded.
-    fn polled(
-        &mut self,
-        _poll: &Poll<'_>,
-        _report: &Report,
-        _now: DateTime<Utc>,
-    ) -> impl Future<Output = ()> + Send {
+    fn polled(&mut self, _poll: &Poll<'_>, _report: &Report) -> impl Future<Output = ()> + Send {
         async {}
     }
 
@@ -147,6 +138,7 @@ pub(crate) async fn poll<T: Target + Send>(
         settings,
         source,
         before: &state,
+        now,
     };
     let next_ok =
         secs(now) + source.every.as_secs() as i64 + jitter(&source.id, now, source.every.as_secs());
@@ -155,7 +147,7 @@ pub(crate) async fn poll<T: Target + Send>(
         Ok(Polled::NotModified) => {
             let next_ok = next_poll(store, source, now, next_ok).await;
             record_success(store, source, now, PollSuccess::default(), next_ok).await;
-            health::watch_silence(&poll, false, now, target).await;
+            health::watch_silence(&poll, false, target).await;
             if state.alert.as_deref() == Some("failing") {
                 health::tell_operators(&poll, &state, SourceHealth::Recovered, now, target).await;
             }
@@ -179,7 +171,7 @@ pub(crate) async fn poll<T: Target + Send>(
             if let Some(selector) = &source.body {
                 follow_up(store, fetcher, source, selector, &mut entries).await;
             }
-            let report = store_entries(&poll, &entries, now, target).await?;
+            let report = store_entries(&poll, &entries, target).await?;
             let count = page_items_matched.unwrap_or(entries.len()) as i64;
             let success = PollSuccess {
                 etag: validators.etag.as_deref(),
@@ -190,8 +182,8 @@ pub(crate) async fn poll<T: Target + Send>(
             };
             let next_ok = next_poll(store, source, now, next_ok).await;
             record_success(store, source, now, success, next_ok).await;
-            health::watch_silence(&poll, report.new > 0, now, target).await;
-            target.polled(&poll, &report, now).await;
+            health::watch_silence(&poll, report.new > 0, target).await;
+            target.polled(&poll, &report).await;
             let layout_broke = page_items_matched == Some(0) && state.last_count.unwrap_or(0) > 0;
             let change = match state.alert.as_deref() {
                 None if layout_broke => Some(SourceHealth::Empty),
@@ -228,6 +220,7 @@ async fn failed(
         settings,
         source,
         before,
+        ..
     } = *poll;
     let wait = retry_wait(&e, before.failures + 1, source.every.as_secs());
     // Bounded: an error quoting a URL or a page could be megabytes long.
@@ -256,7 +249,6 @@ async fn failed(
 async fn store_entries(
     poll: &Poll<'_>,
     entries: &[Entry],
-    now: DateTime<Utc>,
     target: &mut impl Target,
 ) -> Result<Report, PollError> {
     let mut report = Report {
@@ -265,13 +257,15 @@ async fn store_entries(
     };
     let stored = async {
         for chunk in entries.chunks(ITEMS_PER_TRANSACTION) {
-            target.store(poll, chunk, now, &mut report).await?;
+            target.store(poll, chunk, &mut report).await?;
         }
         anyhow::Ok(())
     }
     .await;
     if let Err(e) = stored {
-        let Poll { store, source, .. } = *poll;
+        let Poll {
+            store, source, now, ..
+        } = *poll;
         let retry = secs(now) + STORE_RETRY.min(source.every.as_secs() as i64).max(1);
         tracing::error!(source_id = %source.id, error = %format!("{e:#}"), "cannot store the items; poll aborted");
         if let Err(e) = store.defer_poll(&source.id, secs(now), retry).await {
@@ -279,7 +273,7 @@ async fn store_entries(
         }
         return Err(PollError::Store(e));
     }
-    target.committed(poll, &report, now).await;
+    target.committed(poll, &report).await;
     Ok(report)
 }
 

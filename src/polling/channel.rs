@@ -39,16 +39,13 @@ pub(crate) struct Posts<'a> {
 }
 
 impl Target for Posts<'_> {
-    async fn store(
-        &mut self,
-        poll: &Poll<'_>,
-        chunk: &[Entry],
-        now: DateTime<Utc>,
-        report: &mut Report,
-    ) -> Result<()> {
-        let mut tx = poll.store.begin().await?;
+    async fn store(&mut self, poll: &Poll<'_>, chunk: &[Entry], report: &mut Report) -> Result<()> {
+        let Poll {
+            store, source, now, ..
+        } = *poll;
+        let mut tx = store.begin().await?;
         for entry in chunk {
-            if let Some(id) = store_post(poll.store, &mut tx, &poll.source.id, entry, now).await? {
+            if let Some(id) = store_post(store, &mut tx, &source.id, entry, now).await? {
                 report.new += 1;
                 self.new.push(id);
             }
@@ -57,8 +54,8 @@ impl Target for Posts<'_> {
         Ok(())
     }
 
-    async fn committed(&mut self, poll: &Poll<'_>, _report: &Report, now: DateTime<Utc>) {
-        after_new_posts(poll.store, poll.settings, self.channel, &self.new, now).await
+    async fn committed(&mut self, poll: &Poll<'_>, _report: &Report) {
+        after_new_posts(poll.store, poll.settings, self.channel, &self.new, poll.now).await
     }
 
     /// While a channel cannot be read, nobody can tell whether it posts as it must.

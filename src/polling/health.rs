@@ -13,13 +13,13 @@ use chrono::{DateTime, Utc};
 
 /// After a successful poll: a source with `stale_after` that brought nothing new for that
 /// long is reported silent (once), and reported again when a new item comes.
-pub(super) async fn watch_silence(
-    poll: &Poll<'_>,
-    new_items: bool,
-    now: DateTime<Utc>,
-    target: &impl Target,
-) {
-    let Poll { source, before, .. } = *poll;
+pub(super) async fn watch_silence(poll: &Poll<'_>, new_items: bool, target: &impl Target) {
+    let Poll {
+        source,
+        before,
+        now,
+        ..
+    } = *poll;
     let Some(stale_after) = source.stale_after else {
         return;
     };
@@ -43,23 +43,18 @@ pub(super) async fn watch_silence(
 /// last 7 days, are first seen later than that at the 95th percentile mails the operators
 /// once, and may be mailed again once it has come back within it. A database failure is
 /// logged; the next poll looks again.
-pub(super) async fn watch_lag(poll: &Poll<'_>, now: DateTime<Utc>) {
-    let Poll {
-        store,
-        settings,
-        source,
-        before,
-    } = *poll;
+pub(super) async fn watch_lag(poll: &Poll<'_>) {
+    let Poll { store, source, .. } = *poll;
     let Some(max) = source.max_lag else {
         return;
     };
-    let config = &settings.config;
+    let (config, now) = (&poll.settings.config, poll.now);
     let result = async {
         let lag = store
             .source_lag(&source.id, secs(now) - crate::rules::lag::WINDOW_S)
             .await?;
         let over = lag.is_some_and(|l| l.p95_s > max.as_secs() as i64);
-        match (over, before.lag_alerted_at) {
+        match (over, poll.before.lag_alerted_at) {
             (true, None) => {
                 let Some(lag) = lag else { return anyhow::Ok(()) };
                 let draft = operator_mail::source_lagging(

@@ -28,7 +28,7 @@ use crate::incident::{self, Filing, Outcome};
 use crate::store::{Incoming, ItemRow, NewItem, Store, Stored, Topics, Tx};
 use crate::vocab::clock::{secs, Clock};
 use anyhow::Result;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 /// Items older than this when first seen are recorded but open no incident: a new source's
 /// archive is history, not news.
@@ -52,46 +52,37 @@ pub async fn poll(
 pub(crate) struct Items;
 
 impl Target for Items {
-    async fn store(
-        &mut self,
-        poll: &Poll<'_>,
-        chunk: &[Entry],
-        now: DateTime<Utc>,
-        report: &mut Report,
-    ) -> Result<()> {
-        file(poll, chunk, now, report).await
+    async fn store(&mut self, poll: &Poll<'_>, chunk: &[Entry], report: &mut Report) -> Result<()> {
+        file(poll, chunk, report).await
     }
 
     /// Looks for releases of the incidents just opened; logged, not returned: the items and
     /// incidents are stored.
-    async fn committed(&mut self, poll: &Poll<'_>, report: &Report, now: DateTime<Utc>) {
+    async fn committed(&mut self, poll: &Poll<'_>, report: &Report) {
         let opened = &report.opened;
         if let Err(e) =
-            crate::incident::release::after_opened(poll.store, poll.settings, opened, now).await
+            crate::incident::release::after_opened(poll.store, poll.settings, opened, poll.now)
+                .await
         {
             tracing::error!(source_id = %poll.source.id, error = %format!("{e:#}"), "cannot look for releases of the incidents just opened");
         }
     }
 
     /// A poll that brought new items checks how late the source is heard (`max_lag`).
-    async fn polled(&mut self, poll: &Poll<'_>, report: &Report, now: DateTime<Utc>) {
+    async fn polled(&mut self, poll: &Poll<'_>, report: &Report) {
         if report.new > 0 {
-            super::health::watch_lag(poll, now).await;
+            super::health::watch_lag(poll).await;
         }
     }
 }
 
 /// Stores `chunk`'s entries and files them into incidents, in one transaction.
-async fn file(
-    poll: &Poll<'_>,
-    chunk: &[Entry],
-    now: DateTime<Utc>,
-    report: &mut Report,
-) -> Result<()> {
+async fn file(poll: &Poll<'_>, chunk: &[Entry], report: &mut Report) -> Result<()> {
     let Poll {
         store,
         settings,
         source,
+        now,
         ..
     } = *poll;
     let prepared = prepare(store, settings, &source.id, chunk).await?;
@@ -105,7 +96,7 @@ async fn file(
         )
         .await?;
     for ((entry, prepared), stored) in chunk.iter().zip(prepared).zip(stored) {
-        ingest(poll, &mut tx, entry, prepared, stored, now, report).await?
+        ingest(poll, &mut tx, entry, prepared, stored, report).await?
     }
     tx.commit().await?;
     Ok(())
@@ -204,11 +195,13 @@ async fn ingest(
     entry: &Entry,
     prepared: Prepared,
     stored: Stored,
-    now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
     let Poll {
-        store, settings, ..
+        store,
+        settings,
+        now,
+        ..
     } = *poll;
     let source_id = poll.source.id.as_str();
     let Prepared {
@@ -261,7 +254,7 @@ async fn ingest(
             );
         } else {
             for m in &classification.topics {
-                file_under(poll, tx, &row, m, &text, now, report).await?;
+                file_under(poll, tx, &row, m, &text, report).await?;
             }
         }
     }
@@ -276,7 +269,6 @@ async fn file_under(
     row: &ItemRow,
     m: &TopicMatch,
     text: &str,
-    now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<()> {
     let matched = incident::Match::new(row, m, text);
@@ -290,7 +282,7 @@ async fn file_under(
         poll.settings,
         &matched,
         found_by,
-        now,
+        poll.now,
         &mut report.clock_moves,
     )
     .await?;
