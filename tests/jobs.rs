@@ -257,6 +257,51 @@ async fn monthly_jobs_fire_once_each_also_across_a_restart(backend: Option<Strin
     assert_eq!(l[1].1, "【发布信息台账】2026-11：共 1 条");
 }
 
+backend_test!(the_daily_digest_names_an_incident_it_cannot_read);
+/// An open incident whose row this version cannot read (a severity written by a newer
+/// version) is not listed, but the digest says so in its subject and names it with why,
+/// so that "未结事件 0 起" is never read as "nothing open".
+async fn the_daily_digest_names_an_incident_it_cannot_read(backend: Option<String>) {
+    let dep = deployment(
+        sh(2026, 11, 6, 8, 0),
+        "ledger = \"off\"\nwork_report_reminder = \"off\"\nweekly_report = \"off\"\ndaily_digest = \"0 8 * * *\"",
+        &backend,
+    )
+    .await;
+    let d = common::start(&dep.config, &dep.clock).await;
+    d.housekeeping().await.unwrap();
+    dep.clock.set(sh(2026, 11, 6, 10, 0));
+    d.poll_once(None).await.unwrap();
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+
+    dep.clock.set(sh(2026, 11, 7, 8, 0));
+    // The turn reports the steps that stop on the row; the digest goes out all the same.
+    let _ = d.housekeeping().await;
+    let digest = job_mail(&d, "daily_digest").await;
+    assert_eq!(digest.len(), 1, "{digest:#?}");
+    assert_eq!(
+        digest[0].1,
+        "【舆情日报】2026-11-07：新增 1 条（命中 1 条），未结事件 0 起，另 1 起无法读取"
+    );
+    assert_has!(
+        digest[0].2,
+        "无法读取的事件（可能由较新版本写入，未列入上面的统计；请联系运维修复）：\n  - 事件 #1："
+    );
+    assert_has!(digest[0].2, "unknown severity `catastrophic`");
+    assert_has!(
+        digest[0].2,
+        "未结舆情事件 0 起（另有 1 起无法读取，见下）。"
+    );
+    assert!(
+        !digest[0].2.contains("未结事件：\n"),
+        "no readable incident is listed: {}",
+        digest[0].2
+    );
+}
+
 #[tokio::test]
 async fn weekly_report_and_daily_digest() {
     let dep = deployment(

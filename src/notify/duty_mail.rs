@@ -8,6 +8,7 @@ use crate::config::Channel;
 use crate::rules::duty::{State, Status};
 use crate::store::{Draft, IncidentRow, ItemRow, PostRow};
 use crate::vocab::clock::local;
+use crate::vocab::ids::IncidentId;
 use crate::vocab::span::zh_left;
 use crate::vocab::text::one_line;
 use chrono::{DateTime, Utc};
@@ -325,25 +326,36 @@ pub fn work_report_reminder(due_day: &str, tz: Tz, to: &[Mailbox]) -> Draft {
     draft("work_report_reminder", to, subject, text)
 }
 
-/// To the duty officer, daily: new items of the past day and the open incidents.
+/// To the duty officer, daily: new items of the past day and the open incidents. An
+/// incident this version cannot read (`unreadable`: its id and why) is named, not left out
+/// in silence: the count of open incidents would otherwise look complete.
 pub fn daily_digest(
     from: DateTime<Utc>,
     items: &[ItemRow],
     open: &[IncidentRow],
+    unreadable: &[(IncidentId, String)],
     tz: Tz,
     now: DateTime<Utc>,
     to: &[Mailbox],
 ) -> Draft {
     let matched: Vec<&ItemRow> = items.iter().filter(|i| !i.topics.is_empty()).collect();
-    let subject = format!(
+    let mut subject = format!(
         "【舆情日报】{}：新增 {} 条（命中 {} 条），未结事件 {} 起",
         now.with_timezone(&tz).format("%Y-%m-%d"),
         items.len(),
         matched.len(),
         open.len()
     );
+    if !unreadable.is_empty() {
+        let _ = write!(subject, "，另 {} 起无法读取", unreadable.len());
+    }
+    let also = if unreadable.is_empty() {
+        String::new()
+    } else {
+        format!("（另有 {} 起无法读取，见下）", unreadable.len())
+    };
     let mut t = format!(
-        "自 {} 起新增信息 {} 条，其中命中关注主题 {} 条；未结舆情事件 {} 起。\n",
+        "自 {} 起新增信息 {} 条，其中命中关注主题 {} 条；未结舆情事件 {} 起{also}。\n",
         local(from, tz),
         items.len(),
         matched.len(),
@@ -368,6 +380,12 @@ pub fn daily_digest(
                 local(crate::vocab::clock::from_secs(i.opened_at), tz),
                 i.id
             );
+        }
+    }
+    if !unreadable.is_empty() {
+        t.push_str("\n无法读取的事件（可能由较新版本写入，未列入上面的统计；请联系运维修复）：\n");
+        for (id, why) in unreadable {
+            let _ = writeln!(t, "  - 事件 #{id}：{}", one_line(why, 200));
         }
     }
     if !matched.is_empty() {

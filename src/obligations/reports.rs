@@ -173,15 +173,15 @@ pub async fn build(
         Kind::DailyDigest => {
             let from = at - Duration::hours(24);
             let items = store.items(None, secs(from), 1000).await?;
-            // One this version cannot read is named in the log and left out, not the digest.
+            // One this version cannot read is named, in the log and in the digest, not the
+            // whole digest lost.
             let (open, unreadable) = store.readable_incidents(false).await?;
-            for (id, why) in unreadable {
-                tracing::error!(incident_id = id.0, error = %why, "an incident this version cannot read is left out of the daily digest");
+            for (id, why) in &unreadable {
+                tracing::error!(incident_id = id.0, error = %why, "an incident this version cannot read is named, not listed, in the daily digest");
             }
-            (
-                duty_mail::daily_digest(from, &items, &open, tz, at, &recipients),
-                None,
-            )
+            let digest =
+                duty_mail::daily_digest(from, &items, &open, &unreadable, tz, at, &recipients);
+            (digest, None)
         }
     };
     Ok(Built {
