@@ -44,6 +44,16 @@ pub(crate) const RELEASE_MEETS: [Kind; 3] = [Kind::Release, Kind::Response, Kind
 /// page too large to show (issue 26).
 pub const NOTE_MAX_CHARS: usize = 10_000;
 
+/// What every step of the incident module works with: where incidents are kept, the
+/// configuration they are judged by, and the moment the step happens at. The transaction a
+/// step writes in is passed beside it, since the step borrows it mutably.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    pub store: &'a Store,
+    pub config: &'a Config,
+    pub now: DateTime<Utc>,
+}
+
 /// An incident's title until a person sets one: its first item's title on one line, cut
 /// to `TITLE_MAX_CHARS` with `…`; the topic's name when the item has no title.
 pub fn default_title(item_title: &str, topic_name: &str) -> String {
@@ -121,32 +131,33 @@ fn clock_start_of(item: &ItemRow) -> DateTime<Utc> {
     )
 }
 
-/// Writes a step yuqing took by itself into incident `id`'s record (留痕), at `now`.
+/// Writes a step yuqing took by itself into incident `id`'s record (留痕), at the step's
+/// moment.
 async fn record_own(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
     id: IncidentId,
-    now: DateTime<Utc>,
     kind: ActionKind,
     detail: &str,
 ) -> Result<()> {
-    store
-        .record_action(tx, id, secs(now), OWN_ACTOR, kind, Some(detail))
+    let at = secs(ctx.now);
+    ctx.store
+        .record_action(tx, id, at, OWN_ACTOR, kind, Some(detail))
         .await
 }
 
 /// Writes one step that concerns two incidents into the record (留痕) of each, with what
-/// each needs to say: an item that opened both, a merge, a split.
+/// each needs to say, at the step's moment: an item that opened both, a merge, a split.
 async fn record_both(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
     by: &str,
-    at: i64,
     kind: ActionKind,
     both: [(IncidentId, String); 2],
 ) -> Result<()> {
+    let at = secs(ctx.now);
     for (id, detail) in both {
-        store
+        ctx.store
             .record_action(tx, id, at, by, kind, Some(&detail))
             .await?;
     }
@@ -174,8 +185,9 @@ pub async fn on_match(
         ref words,
     } = matched;
     let config = &settings.config;
-    if let Some(open) = lifecycle::same_event(store, tx, config, item, topic_id, now).await? {
-        return join(store, tx, config, open, matched, now, moves).await;
+    let ctx = Ctx { store, config, now };
+    if let Some(open) = lifecycle::same_event(ctx, tx, item, topic_id).await? {
+        return join(ctx, tx, open, matched, moves).await;
     }
 
     // The same item may already have opened an incident under another topic (a cable-car
@@ -187,9 +199,9 @@ pub async fn on_match(
         .await?;
     if let (SameItem::Merge, Some(first)) = (config.grouping.same_item, siblings.first()) {
         let merged = format!("item {} also matches {topic_name}; merged", item.id);
-        record_own(store, tx, first.id, now, ActionKind::Linked, &merged).await?;
+        record_own(ctx, tx, first.id, ActionKind::Linked, &merged).await?;
         if severity > first.severity {
-            regrade(store, tx, config, first, severity, OWN_ACTOR, now).await?;
+            regrade(ctx, tx, first, severity, OWN_ACTOR).await?;
         }
         tracing::info!(
             incident_id = first.id.0,
@@ -216,18 +228,17 @@ pub async fn on_match(
         first_item_id: item.id,
     };
     let obligations = Obligations::of_settings(settings);
-    let id = lifecycle::open(store, tx, config, obligations, &new).await?;
+    let id = lifecycle::open(ctx, tx, obligations, &new).await?;
     let first = format!("first item {}", item.id);
-    record_own(store, tx, id, now, ActionKind::Opened, &first).await?;
+    record_own(ctx, tx, id, ActionKind::Opened, &first).await?;
     let also = |other: IncidentId, topic: &str| {
         format!("item {}: also opened #{other} ({topic})", item.id)
     };
     for sibling in &siblings {
         record_both(
-            store,
+            ctx,
             tx,
             OWN_ACTOR,
-            secs(now),
             ActionKind::Linked,
             [
                 (id, also(sibling.id, &sibling.topic_name)),
@@ -236,7 +247,7 @@ pub async fn on_match(
         )
         .await?;
     }
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let snap = Snapshot::read(ctx, tx, id).await?;
     // The opening mail quotes the words that matched.
     let view = IncidentView {
         evidence: words,
@@ -269,14 +280,13 @@ pub async fn on_match(
 /// closed, its clock moved back if the item is older, and its severity raised by the item's
 /// own or by the surge rule.
 async fn join(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     open: IncidentRow,
     matched: &Match<'_>,
-    now: DateTime<Utc>,
     moves: &mut ClockMoves,
 ) -> Result<Outcome> {
+    let Ctx { store, config, now } = ctx;
     let &Match { item, severity, .. } = matched;
     if open.status == IncidentStatus::Dismissed {
         // More of what a person judged a false positive: kept with it, told to nobody.
@@ -290,14 +300,14 @@ async fn join(
         );
         return Ok(Outcome::Joined(open.id));
     }
-    let open = lifecycle::resurge(store, tx, config, open, item, now).await?;
-    let open = move_clock_back(store, tx, config, open, item, now, moves).await?;
+    let open = lifecycle::resurge(ctx, tx, open, item).await?;
+    let open = move_clock_back(ctx, tx, open, item, moves).await?;
     store
         .add_incident_item(tx, open.id, item.id, secs(now))
         .await?;
     let current = open.severity;
     if severity > current {
-        regrade(store, tx, config, &open, severity, OWN_ACTOR, now).await?;
+        regrade(ctx, tx, &open, severity, OWN_ACTOR).await?;
     } else if let Some(surge) = config
         .surge
         .filter(|s| s.applies(current, open.surged_at.is_some()))
@@ -309,7 +319,7 @@ async fn join(
             .await?;
         if let Some(by) = surge.raised_by(items, sources) {
             if store.mark_surged(tx, open.id, secs(now)).await? {
-                regrade(store, tx, config, &open, current.raised(), &by, now).await?;
+                regrade(ctx, tx, &open, current.raised(), &by).await?;
             }
         }
     }
@@ -327,14 +337,13 @@ async fn join(
 /// or missed is judged against the clock as it now stands), and the people told of a
 /// regrade are told, with what is now overdue. Returns the incident as it is.
 async fn move_clock_back(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     incident: IncidentRow,
     item: &ItemRow,
-    now: DateTime<Utc>,
     moves: &mut ClockMoves,
 ) -> Result<IncidentRow> {
+    let Ctx { store, config, now } = ctx;
     let start = clock_start_of(item);
     if secs(start) >= incident.clock_start {
         return Ok(incident);
@@ -343,7 +352,7 @@ async fn move_clock_back(
     // Moved already in this poll: the mail says where it was before the poll.
     let earlier = moves.0.get(&incident.id).copied();
     let mailed_was = earlier.map_or(was, |(before, _)| from_secs(before));
-    lifecycle::restart_clock(store, tx, config, incident.id, incident.severity, start).await?;
+    lifecycle::restart_clock(ctx, tx, incident.id, incident.severity, start).await?;
     let tz = config.daemon.timezone;
     let moved = format!(
         "{} -> {} (item {}, published earlier)",
@@ -351,8 +360,8 @@ async fn move_clock_back(
         crate::vocab::clock::local(start, tz),
         item.id
     );
-    record_own(store, tx, incident.id, now, ActionKind::ClockStart, &moved).await?;
-    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
+    record_own(ctx, tx, incident.id, ActionKind::ClockStart, &moved).await?;
+    let snap = Snapshot::read(ctx, tx, incident.id).await?;
     let who = snap.audience(EStep::Regraded);
     let source = source_name(config, &item.source_id);
     let mut draft = mail::clock_moved(&snap.view(), mailed_was, item, &source, &who.mailboxes);
@@ -379,15 +388,14 @@ async fn move_clock_back(
 
 /// Changes an incident's severity; deadlines follow from the same clock start, so an
 /// incident raised to 重大 late may be overdue at once (the next breach pass mails it).
-pub async fn regrade(
-    store: &Store,
+pub(crate) async fn regrade(
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     incident: &IncidentRow,
     to: Severity,
     by: &str,
-    now: DateTime<Utc>,
 ) -> Result<()> {
+    let Ctx { store, config, now } = ctx;
     let from = incident.severity;
     store.set_severity(tx, incident.id, to).await?;
     let start = from_secs(incident.clock_start);
@@ -414,9 +422,9 @@ pub async fn regrade(
             Some(&format!("{} -> {}", from.as_str(), to.as_str())),
         )
         .await?;
-    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
+    let snap = Snapshot::read(ctx, tx, incident.id).await?;
     let who = config.escalation.regraded(&config.people, from, to);
-    lifecycle::settle(store, tx, config, incident.id, by, now).await?;
+    lifecycle::settle(ctx, tx, incident.id, by).await?;
     alert(store, tx, config, who, now, |people| {
         mail::regraded(&snap.view(), from, to, by, people)
     })
@@ -425,26 +433,20 @@ pub async fn regrade(
     Ok(())
 }
 
-/// An incident as its mail shows it, read in `tx` at `now`: its row, its items (oldest
-/// first), its deadlines and the name of its first item's source. Every mail about an
-/// incident is worded from `view`, and sent to `audience` of its step.
+/// An incident as its mail shows it, read in `tx` at the step's moment: its row, its items
+/// (oldest first), its deadlines and the name of its first item's source. Every mail about
+/// an incident is worded from `view`, and sent to `audience` of its step.
 pub(crate) struct Snapshot<'c> {
     incident: IncidentRow,
     items: Vec<ItemRow>,
     deadlines: Vec<DeadlineRow>,
     source_name: String,
-    config: &'c Config,
-    now: DateTime<Utc>,
+    ctx: Ctx<'c>,
 }
 
 impl<'c> Snapshot<'c> {
-    pub(crate) async fn read(
-        store: &Store,
-        tx: &mut Tx,
-        config: &'c Config,
-        id: IncidentId,
-        now: DateTime<Utc>,
-    ) -> Result<Snapshot<'c>> {
+    pub(crate) async fn read(ctx: Ctx<'c>, tx: &mut Tx, id: IncidentId) -> Result<Snapshot<'c>> {
+        let store = ctx.store;
         let incident = store
             .incident(&mut **tx, id)
             .await?
@@ -459,16 +461,15 @@ impl<'c> Snapshot<'c> {
             items,
             deadlines,
             source_name: String::new(),
-            config,
-            now,
+            ctx,
         };
-        snap.source_name = source_name(config, &snap.first().source_id);
+        snap.source_name = source_name(ctx.config, &snap.first().source_id);
         Ok(snap)
     }
 
     /// What a mail about the incident says of it.
     pub(crate) fn view(&self) -> IncidentView<'_> {
-        let config = self.config;
+        let config = self.ctx.config;
         IncidentView {
             incident: &self.incident,
             first: self.first(),
@@ -479,13 +480,13 @@ impl<'c> Snapshot<'c> {
             owners: &config.people.duty,
             people: &config.people,
             tz: config.daemon.timezone,
-            now: self.now,
+            now: self.ctx.now,
         }
     }
 
     /// Who is told of `step` on the incident, at its severity.
     pub(crate) fn audience(&self, step: EStep) -> Audience {
-        let config = self.config;
+        let config = self.ctx.config;
         config
             .escalation
             .audience(&config.people, self.severity(), step)
@@ -494,9 +495,9 @@ impl<'c> Snapshot<'c> {
     /// The people told of an escalation of the incident (a missed deadline, or nobody
     /// acknowledging it), with their instant-message notifiers: they must also hear how it
     /// ends, handled, closed or dismissed. Empty when there was no escalation.
-    pub(crate) async fn escalated_audience(&self, store: &Store, tx: &mut Tx) -> Result<Audience> {
+    pub(crate) async fn escalated_audience(&self, tx: &mut Tx) -> Result<Audience> {
         let mut who = Audience::default();
-        if store.was_escalated(tx, self.incident.id).await? {
+        if self.ctx.store.was_escalated(tx, self.incident.id).await? {
             for step in [EStep::Breach, EStep::Unacknowledged] {
                 who.add(self.audience(step));
             }
@@ -532,22 +533,18 @@ pub async fn fire_breaches(store: &Store, config: &Config, now: DateTime<Utc>) -
         .breached_deadlines(&mut *tx, secs(now), repeat_before)
         .await?;
     let about = |d: &DeadlineRow| (d.incident_id, format!("{} deadline", d.kind));
+    let ctx = Ctx { store, config, now };
     one_by_one(store, tx, due, about, |mut tx, d| async move {
-        let done = breach(store, &mut tx, config, &d, now).await;
+        let done = breach(ctx, &mut tx, &d).await;
         (tx, done.map(|()| true))
     })
     .await
 }
 
 /// Mails the escalation of one missed deadline and records it.
-async fn breach(
-    store: &Store,
-    tx: &mut Tx,
-    config: &Config,
-    d: &DeadlineRow,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let snap = Snapshot::read(store, tx, config, d.incident_id, now).await?;
+async fn breach(ctx: Ctx<'_>, tx: &mut Tx, d: &DeadlineRow) -> Result<()> {
+    let Ctx { store, config, now } = ctx;
+    let snap = Snapshot::read(ctx, tx, d.incident_id).await?;
     let again = d.breach_mailed_at.is_some();
     let step = if again {
         EStep::RepeatBreach
@@ -560,7 +557,7 @@ async fn breach(
     .await?;
     store.mark_breach_mailed(tx, d.id, secs(now)).await?;
     let kind = d.kind.as_str();
-    record_own(store, tx, d.incident_id, now, ActionKind::Escalated, kind).await?;
+    record_own(ctx, tx, d.incident_id, ActionKind::Escalated, kind).await?;
     tracing::warn!(incident_id = d.incident_id.0, deadline = %d.kind, "deadline missed; leaders mailed");
     Ok(())
 }
@@ -662,9 +659,10 @@ pub async fn fire_reminders(store: &Store, config: &Config, now: DateTime<Utc>) 
     let upcoming = store.upcoming_deadlines(&mut *tx, from, until).await?;
     let about = |dl: &DeadlineRow| (dl.incident_id, format!("{} deadline", dl.kind));
     let offset_due = &offset_due;
+    let ctx = Ctx { store, config, now };
     one_by_one(store, tx, upcoming, about, |mut tx, dl| async move {
         let done = async {
-            let snap = Snapshot::read(store, &mut tx, config, dl.incident_id, now).await?;
+            let snap = Snapshot::read(ctx, &mut tx, dl.incident_id).await?;
             let left = dl.due_at - secs(now);
             let Some(offset) = offset_due(&dl, snap.incident.opened_at) else {
                 return Ok(false);
@@ -714,8 +712,9 @@ pub async fn fire_unacknowledged(
     let ids = store.unacknowledged(&mut *tx, since).await?;
     let about = |id: &IncidentId| (*id, "unacknowledged".to_string());
     let due = &due;
+    let ctx = Ctx { store, config, now };
     one_by_one(store, tx, ids, about, |mut tx, id| async move {
-        let done = unacknowledged(store, &mut tx, config, id, due, now).await;
+        let done = unacknowledged(ctx, &mut tx, id, due).await;
         (tx, done)
     })
     .await
@@ -724,20 +723,19 @@ pub async fn fire_unacknowledged(
 /// Tells the leaders that nobody acknowledged incident `id`, when it is `due`; false when
 /// it is not. Marked told with its mail, so that none is marked unmailed or mailed twice.
 async fn unacknowledged(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     id: IncidentId,
     due: &(dyn Fn(&IncidentRow) -> bool + Sync),
-    now: DateTime<Utc>,
 ) -> Result<bool> {
+    let Ctx { store, config, now } = ctx;
     let incident = store.incident(&mut **tx, id).await?;
     if !incident.is_some_and(|i| due(&i))
         || !store.mark_unacknowledged_mailed(tx, id, secs(now)).await?
     {
         return Ok(false);
     }
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let snap = Snapshot::read(ctx, tx, id).await?;
     let policy = config.escalation.policy(snap.severity());
     let after = crate::vocab::span::zh_span(policy.unacknowledged_after.chrono());
     let who = snap.audience(EStep::Unacknowledged);
@@ -745,7 +743,7 @@ async fn unacknowledged(
         mail::unacknowledged(&snap.view(), &after, to)
     })
     .await?;
-    record_own(store, tx, id, now, ActionKind::Escalated, "unacknowledged").await?;
+    record_own(ctx, tx, id, ActionKind::Escalated, "unacknowledged").await?;
     tracing::warn!(
         incident_id = id.0,
         "not acknowledged in time; leaders mailed"
@@ -765,8 +763,9 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut tx = store.begin().await?;
     let rows = store.with_new_items(&mut *tx, mailed_before).await?;
     let about = |&(id, _): &(IncidentId, i64)| (id, "new items".to_string());
+    let ctx = Ctx { store, config, now };
     one_by_one(store, tx, rows, about, |mut tx, (id, upto)| async move {
-        let done = new_items(store, &mut tx, config, id, upto, now).await;
+        let done = new_items(ctx, &mut tx, id, upto).await;
         (tx, done.map(|()| true))
     })
     .await
@@ -774,16 +773,10 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
 
 /// Mails the duty officer the items that joined incident `id` after item `upto`, and marks
 /// them mailed with it.
-async fn new_items(
-    store: &Store,
-    tx: &mut Tx,
-    config: &Config,
-    id: IncidentId,
-    upto: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
+async fn new_items(ctx: Ctx<'_>, tx: &mut Tx, id: IncidentId, upto: i64) -> Result<()> {
+    let Ctx { store, config, now } = ctx;
     let items = store.new_items_of(tx, id, upto).await?;
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let snap = Snapshot::read(ctx, tx, id).await?;
     let names = |s: &str| source_name(config, s);
     let to = config
         .escalation
@@ -920,21 +913,20 @@ pub async fn act(
     now: DateTime<Utc>,
 ) -> Result<String, StepError> {
     let mut tx = store.begin().await?;
-    let said = act_in(store, &mut tx, config, id, step, by, now).await?;
+    let said = act_in(Ctx { store, config, now }, &mut tx, id, step, by).await?;
     tx.commit().await?;
     Ok(said)
 }
 
 /// [`act`] inside the caller's transaction.
 pub(crate) async fn act_in(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     id: IncidentId,
     step: &Step,
     by: &str,
-    now: DateTime<Utc>,
 ) -> Result<String, StepError> {
+    let Ctx { store, config, now } = ctx;
     let Some(incident) = store.incident(&mut **tx, id).await? else {
         refuse!("没有事件 #{id}（`yuqing incidents --all` 列出全部事件）");
     };
@@ -959,7 +951,7 @@ pub(crate) async fn act_in(
                     .record_action(tx, id, t, by, ActionKind::Acknowledged, None)
                     .await?;
                 // A reopened incident owes nothing new: acknowledged, it is monitored again.
-                lifecycle::settle(store, tx, config, id, by, now).await?;
+                lifecycle::settle(ctx, tx, id, by).await?;
                 format!("事件 #{id} 已由 {by} 确认接报")
             } else {
                 format!("事件 #{id} 此前已确认接报")
@@ -1004,7 +996,7 @@ pub(crate) async fn act_in(
                 .record_action(tx, id, t, by, kind.into(), Some(&detail))
                 .await?;
             store.settle_release_candidates(tx, id, Some(url)).await?;
-            handled(store, tx, config, &incident, kind, by, now).await?;
+            handled(ctx, tx, &incident, kind, by).await?;
             format!(
                 "事件 #{id}：已记录{}{also}（{url}），相关提醒停止",
                 kind.zh()
@@ -1020,11 +1012,11 @@ pub(crate) async fn act_in(
             store
                 .record_action(tx, id, t, by, ActionKind::PressConference, note.as_deref())
                 .await?;
-            handled(store, tx, config, &incident, Kind::PressConference, by, now).await?;
+            handled(ctx, tx, &incident, Kind::PressConference, by).await?;
             format!("事件 #{id}：已记录召开新闻发布会")
         }
         Step::Severity(to) => {
-            regrade(store, tx, config, &incident, *to, by, now).await?;
+            regrade(ctx, tx, &incident, *to, by).await?;
             format!("事件 #{id}：级别调整为{}", to.zh())
         }
         Step::Title(_) => {
@@ -1044,11 +1036,11 @@ pub(crate) async fn act_in(
             format!("事件 #{id}：已记录备注")
         }
         Step::Close => {
-            lifecycle::close(store, tx, config, id, by, now).await?;
+            lifecycle::close(ctx, tx, id, by).await?;
             format!("事件 #{id} 已结案")
         }
         Step::Dismiss { reason } => {
-            lifecycle::dismiss(store, tx, config, id, reason.trim(), by, now).await?;
+            lifecycle::dismiss(ctx, tx, id, reason.trim(), by).await?;
             format!("事件 #{id} 已判定为误报并撤销：各项时限取消，不计入考核")
         }
     };
@@ -1059,13 +1051,11 @@ pub(crate) async fn act_in(
 /// the incident moves on to released or press_conference if it had not got that far, is
 /// monitored once it owes nothing more, and whoever heard of its escalation is told.
 async fn handled(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     incident: &IncidentRow,
     kind: Kind,
     by: &str,
-    now: DateTime<Utc>,
 ) -> Result<()> {
     let to = match kind {
         Kind::PressConference => IncidentStatus::PressConference,
@@ -1078,10 +1068,10 @@ async fn handled(
         .take_while(|s| **s != to)
         .any(|s| *s == incident.status)
     {
-        store
-            .set_status(tx, id, to, secs(now), by, to.as_str())
+        ctx.store
+            .set_status(tx, id, to, secs(ctx.now), by, to.as_str())
             .await?;
     }
-    lifecycle::settle(store, tx, config, id, by, now).await?;
-    lifecycle::tell_handled(store, tx, config, id, kind.zh(), by, now).await
+    lifecycle::settle(ctx, tx, id, by).await?;
+    lifecycle::tell_handled(ctx, tx, id, kind.zh(), by).await
 }

@@ -531,6 +531,11 @@ async fn tell_duty(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let config = &ctx.settings.config;
+    let incident_ctx = incident::Ctx {
+        store: ctx.store,
+        config,
+        now,
+    };
     let held = ctx
         .store
         .active_incidents_holding(&mut **tx, item.id)
@@ -539,7 +544,7 @@ async fn tell_duty(
         // An incident this version cannot read holds back no other's mail, nor the page:
         // the change is kept, and the row is named for the operators. (Reading is done
         // in this process, so the transaction is left as it was.)
-        let snap = match Snapshot::read(ctx.store, tx, config, IncidentId(incident), now).await {
+        let snap = match Snapshot::read(incident_ctx, tx, IncidentId(incident)).await {
             Ok(snap) => snap,
             Err(e) if crate::store::unreadable(&e) => {
                 let error = crate::vocab::text::error_chain(&e);

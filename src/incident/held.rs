@@ -3,7 +3,7 @@
 //! steps tries them again and files those whose way is clear, whether or not their source
 //! still lists them: the incident's clock counts from the item, not from the filing.
 
-use super::{on_match, ClockMoves, Match, Outcome};
+use super::{on_match, ClockMoves, Ctx, Match, Outcome};
 use crate::classify::parts::Parts;
 use crate::classify::TopicMatch;
 use crate::config::settings::Settings;
@@ -69,7 +69,12 @@ pub async fn file_or_hold(
             };
             tracing::error!(source_id = found_by.id, item_id = item, topic, error = %error, "filing held back until the row can be read; the item is stored");
             if first {
-                tell_held(store, tx, settings, matched, found_by, &error, now).await?;
+                let ctx = Ctx {
+                    store,
+                    config: &settings.config,
+                    now,
+                };
+                tell_held(ctx, tx, matched, found_by, &error).await?;
             }
             let held = HeldFiling {
                 item_id: item,
@@ -121,17 +126,15 @@ async fn matched_in(
 /// in the caller's transaction, that an item matched a topic whose filing is now held
 /// back: the topic's items start no clock and send no alert until the row is repaired.
 async fn tell_held(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    settings: &Settings,
     matched: &Match<'_>,
     found_by: FoundBy<'_>,
     error: &str,
-    now: DateTime<Utc>,
 ) -> Result<()> {
     use crate::notify::operator_mail::{filing_held, HeldView};
     use crate::rules::escalation::Group;
-    let config = &settings.config;
+    let Ctx { store, config, now } = ctx;
     let people = &config.people;
     let mut to = people.mailboxes(Group::Duty).to_vec();
     for m in people.mailboxes(Group::Operators) {

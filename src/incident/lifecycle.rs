@@ -18,7 +18,8 @@
 //! further response as a note.
 
 use super::{
-    clock_start_of, one_by_one, record_both, record_own, refuse, source_name, Snapshot, StepError,
+    clock_start_of, one_by_one, record_both, record_own, refuse, source_name, Ctx, Snapshot,
+    StepError,
 };
 use crate::classify::grouping::ItemSignature;
 use crate::classify::watchlist::Topic;
@@ -59,13 +60,12 @@ const PAGES: [usize; 3] = [8, 56, MAX_COMPARED - 64];
 /// one a full comparison makes, and a join into an incident of 10,000 items reads about as
 /// many rows as one into an incident of 10.
 pub(super) async fn same_event(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     item: &ItemRow,
     topic_id: &str,
-    now: DateTime<Utc>,
 ) -> Result<Option<IncidentRow>> {
+    let Ctx { store, config, now } = ctx;
     let g = config.grouping;
     // Computed once per item and stored (by a poll with the item itself): an incident's
     // items are compared by their stored signatures, never recomputed from text.
@@ -137,13 +137,12 @@ pub(super) async fn same_event(
 /// When `incident` is monitored or closed, `item` is a resurgence: mails 回温 (once per
 /// monitoring period) and reopens a closed incident. Returns the incident as it is now.
 pub(super) async fn resurge(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     incident: IncidentRow,
     item: &ItemRow,
-    now: DateTime<Utc>,
 ) -> Result<IncidentRow> {
+    let Ctx { store, config, now } = ctx;
     let t = secs(now);
     let reopened = match incident.status {
         IncidentStatus::Closed => {
@@ -154,7 +153,7 @@ pub(super) async fn resurge(
                 item.id,
                 local(from_secs(closed), config.daemon.timezone)
             );
-            record_own(store, tx, incident.id, now, ActionKind::Reopened, &why).await?;
+            record_own(ctx, tx, incident.id, ActionKind::Reopened, &why).await?;
             true
         }
         IncidentStatus::Monitoring => {
@@ -163,7 +162,7 @@ pub(super) async fn resurge(
                 return Ok(incident);
             }
             let why = format!("item {}", item.id);
-            record_own(store, tx, incident.id, now, ActionKind::Resurgence, &why).await?;
+            record_own(ctx, tx, incident.id, ActionKind::Resurgence, &why).await?;
             false
         }
         _ => return Ok(incident),
@@ -171,7 +170,7 @@ pub(super) async fn resurge(
     store.add_incident_item(tx, incident.id, item.id, t).await?;
     // The resurgence mail reports this item itself: later items go into new-items batches.
     store.mark_items_mailed(tx, incident.id, item.id, t).await?;
-    let snap = Snapshot::read(store, tx, config, incident.id, now).await?;
+    let snap = Snapshot::read(ctx, tx, incident.id).await?;
     let tz = config.daemon.timezone;
     let history: Vec<String> = store
         .actions_in(tx, incident.id)
@@ -232,18 +231,18 @@ impl<'a> Obligations<'a> {
 /// of its severity, and its topic's working-day obligation. An incident an item opens and
 /// one split off another are opened alike.
 pub(super) async fn open(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     obligations: Obligations<'_>,
     new: &NewIncident<'_>,
 ) -> Result<IncidentId> {
+    let Ctx { store, config, .. } = ctx;
     let id = store.insert_incident(tx, new).await?;
     let start = from_secs(new.clock_start);
     for (kind, due) in deadline::schedule(new.severity, start, &config.deadlines) {
         store.insert_deadline(tx, id, kind, secs(due)).await?;
     }
-    add_obligation(store, tx, config, obligations, id, new.topic_id, start).await?;
+    add_obligation(ctx, tx, obligations, id, new.topic_id, start).await?;
     Ok(id)
 }
 
@@ -251,13 +250,13 @@ pub(super) async fn open(
 /// again from there; met ones move too, so that met or missed is judged against the clock
 /// as it now stands.
 pub(super) async fn restart_clock(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     id: IncidentId,
     severity: Severity,
     start: DateTime<Utc>,
 ) -> Result<()> {
+    let Ctx { store, config, .. } = ctx;
     store.set_clock_start(tx, id, secs(start)).await?;
     for (kind, due) in deadline::schedule(severity, start, &config.deadlines) {
         store.reschedule_deadline(tx, id, kind, secs(due)).await?;
@@ -269,14 +268,14 @@ pub(super) async fn restart_clock(
 /// `start` on the calendar; a count that reaches a year without data is counted
 /// Monday–Friday and flagged.
 async fn add_obligation(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     obligations: Obligations<'_>,
     incident: IncidentId,
     topic_id: &str,
     start: DateTime<Utc>,
 ) -> Result<()> {
+    let Ctx { store, config, .. } = ctx;
     let Some(obligation) = obligations.of(topic_id) else {
         return Ok(());
     };
@@ -312,14 +311,8 @@ async fn add_obligation(
 
 /// Enters monitoring when no deadline is left running, or leaves it when a regrade added
 /// one; mails the duty officer on entering.
-pub(super) async fn settle(
-    store: &Store,
-    tx: &mut Tx,
-    config: &Config,
-    id: IncidentId,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub(super) async fn settle(ctx: Ctx<'_>, tx: &mut Tx, id: IncidentId, by: &str) -> Result<()> {
+    let Ctx { store, config, now } = ctx;
     let Some(incident) = store.incident(&mut **tx, id).await? else {
         return Ok(());
     };
@@ -350,8 +343,8 @@ pub(super) async fn settle(
         return Ok(());
     }
     let until_zh = format!("until {}", local(until, config.daemon.timezone));
-    record_own(store, tx, id, now, ActionKind::Monitoring, &until_zh).await?;
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    record_own(ctx, tx, id, ActionKind::Monitoring, &until_zh).await?;
+    let snap = Snapshot::read(ctx, tx, id).await?;
     let draft = mail::monitoring(&snap.view(), until, &config.people.duty);
     queue(store, tx, config, &draft, now).await?;
     tracing::info!(incident_id = id.0, "response duties met; monitoring");
@@ -359,14 +352,8 @@ pub(super) async fn settle(
 }
 
 /// Closes an incident, records it and mails the duty officer.
-pub(super) async fn close(
-    store: &Store,
-    tx: &mut Tx,
-    config: &Config,
-    id: IncidentId,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub(super) async fn close(ctx: Ctx<'_>, tx: &mut Tx, id: IncidentId, by: &str) -> Result<()> {
+    let Ctx { store, config, now } = ctx;
     let t = secs(now);
     if !store.close_incident(tx, id, t, by).await? {
         return Ok(());
@@ -375,13 +362,13 @@ pub(super) async fn close(
     store
         .record_action(tx, id, t, by, ActionKind::Closed, detail)
         .await?;
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let snap = Snapshot::read(ctx, tx, id).await?;
     // The leaders told of an escalation hear that it closed, too.
     let mut who = Audience {
         mailboxes: config.people.duty.clone(),
         notifiers: Vec::new(),
     };
-    who.add(snap.escalated_audience(store, tx).await?);
+    who.add(snap.escalated_audience(tx).await?);
     alert(store, tx, config, who, now, |to| {
         mail::closed(&snap.view(), by, to)
     })
@@ -393,16 +380,15 @@ pub(super) async fn close(
 /// After `what` (发布权威信息, 召开新闻发布会) was recorded on incident `id`: the people
 /// told of its escalation are told it is handled, and how late. Nothing when nobody was.
 pub(super) async fn tell_handled(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     id: IncidentId,
     what: &str,
     by: &str,
-    now: DateTime<Utc>,
 ) -> Result<()> {
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
-    let who = snap.escalated_audience(store, tx).await?;
+    let Ctx { store, config, now } = ctx;
+    let snap = Snapshot::read(ctx, tx, id).await?;
+    let who = snap.escalated_audience(tx).await?;
     if who.is_empty() {
         return Ok(());
     }
@@ -417,14 +403,13 @@ pub(super) async fn tell_handled(
 /// and the people who were told of it (those of the opening mail, and those of any
 /// escalation) are told it was dismissed.
 pub(super) async fn dismiss(
-    store: &Store,
+    ctx: Ctx<'_>,
     tx: &mut Tx,
-    config: &Config,
     id: IncidentId,
     reason: &str,
     by: &str,
-    now: DateTime<Utc>,
 ) -> Result<()> {
+    let Ctx { store, config, now } = ctx;
     let t = secs(now);
     if !store.dismiss_incident(tx, id, t, by).await? {
         return Ok(());
@@ -432,9 +417,9 @@ pub(super) async fn dismiss(
     store
         .record_action(tx, id, t, by, ActionKind::Dismissed, Some(reason))
         .await?;
-    let snap = Snapshot::read(store, tx, config, id, now).await?;
+    let snap = Snapshot::read(ctx, tx, id).await?;
     let mut who = snap.audience(EStep::Opened);
-    who.add(snap.escalated_audience(store, tx).await?);
+    who.add(snap.escalated_audience(tx).await?);
     alert(store, tx, config, who, now, |to| {
         mail::dismissed(&snap.view(), reason, by, to)
     })
@@ -460,8 +445,9 @@ pub async fn fire_lifecycle(store: &Store, config: &Config, now: DateTime<Utc>) 
     let mut tx = store.begin().await?;
     let ids = store.monitoring_ended(&mut *tx, secs(now)).await?;
     let about = |id: &IncidentId| (*id, "end of monitoring".to_string());
+    let ctx = Ctx { store, config, now };
     one_by_one(store, tx, ids, about, |mut tx, id| async move {
-        let done = close(store, &mut tx, config, id, OWN_ACTOR, now).await;
+        let done = close(ctx, &mut tx, id, OWN_ACTOR).await;
         (tx, done.map(|()| true))
     })
     .await
@@ -485,6 +471,7 @@ pub async fn merge(
     if into == from {
         refuse!("不能把事件 #{into} 并入它自己");
     }
+    let ctx = Ctx { store, config, now };
     let mut tx = store.begin().await?;
     let Some(a) = store.incident(&mut *tx, into).await? else {
         refuse!("没有事件 #{into}");
@@ -516,24 +503,23 @@ pub async fn merge(
         local(from_secs(start), config.daemon.timezone)
     );
     record_both(
-        store,
+        ctx,
         &mut tx,
         by,
-        t,
         ActionKind::Merged,
         [(from, format!("into #{into}")), (into, merged_in)],
     )
     .await?;
     let (sa, sb) = (a.severity, b.severity);
-    restart_clock(store, &mut tx, config, into, sa, from_secs(start)).await?;
+    restart_clock(ctx, &mut tx, into, sa, from_secs(start)).await?;
     if sb > sa {
         let a = store
             .incident(&mut *tx, into)
             .await?
             .context("incident vanished")?;
-        super::regrade(store, &mut tx, config, &a, sb, by, now).await?;
+        super::regrade(ctx, &mut tx, &a, sb, by).await?;
     }
-    let snap = Snapshot::read(store, &mut tx, config, into, now).await?;
+    let snap = Snapshot::read(ctx, &mut tx, into).await?;
     let draft = mail::merged(&snap.view(), &b, by, &config.people.duty);
     queue(store, &mut tx, config, &draft, now).await?;
     tx.commit().await?;
@@ -560,6 +546,7 @@ pub async fn split(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(IncidentId, String), StepError> {
+    let ctx = Ctx { store, config, now };
     let mut tx = store.begin().await?;
     let Some(a) = store.incident(&mut *tx, from).await? else {
         refuse!("没有事件 #{from}");
@@ -603,7 +590,7 @@ pub async fn split(
         clock_start: secs(start),
         first_item_id: moved[0].id,
     };
-    let id = open(store, &mut tx, config, obligations, &new).await?;
+    let id = open(ctx, &mut tx, obligations, &new).await?;
     let ids: Vec<i64> = moved.iter().map(|i| i.id).collect();
     store.move_items(&mut tx, from, id, &ids).await?;
     store.set_split_from(&mut tx, id, from).await?;
@@ -615,7 +602,7 @@ pub async fn split(
         .min()
         .unwrap_or(from_secs(a.clock_start));
     if secs(rest) != a.clock_start {
-        restart_clock(store, &mut tx, config, from, severity, rest).await?;
+        restart_clock(ctx, &mut tx, from, severity, rest).await?;
     }
     let list = ids
         .iter()
@@ -623,10 +610,9 @@ pub async fn split(
         .collect::<Vec<_>>()
         .join(", ");
     record_both(
-        store,
+        ctx,
         &mut tx,
         by,
-        t,
         ActionKind::Split,
         [
             (id, format!("from #{from}: items {list}")),
@@ -634,7 +620,7 @@ pub async fn split(
         ],
     )
     .await?;
-    let snap = Snapshot::read(store, &mut tx, config, id, now).await?;
+    let snap = Snapshot::read(ctx, &mut tx, id).await?;
     let view = snap.view();
     // The new incident's own thread starts with its opening mail; the split is told in
     // the thread of the incident it came from.

@@ -22,7 +22,7 @@
 use crate::classify::grouping::ItemSignature;
 use crate::config::settings::Settings;
 use crate::config::Channel;
-use crate::incident::{self, Step};
+use crate::incident::{self, Ctx, Step};
 use crate::notify::alert::queue;
 use crate::notify::mail;
 use crate::store::{IncidentRow, PostRow, Store};
@@ -41,6 +41,11 @@ pub async fn detect(
     post_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<usize> {
+    let ctx = Ctx {
+        store,
+        config: &settings.config,
+        now,
+    };
     let posts = store.posts_by_id(post_ids).await?;
     let mut found = 0;
     let mut active: Option<Vec<IncidentRow>> = None;
@@ -62,11 +67,11 @@ pub async fn detect(
         let incidents = active.as_deref().unwrap_or_default();
         for topic in &matched.topics {
             let Some((incident, similarity)) =
-                best_incident(store, settings, incidents, &topic.id, post).await?
+                best_incident(ctx, incidents, &topic.id, post).await?
             else {
                 continue;
             };
-            if propose(store, settings, channel, incident, post, similarity, now).await? {
+            if propose(ctx, channel, incident, post, similarity).await? {
                 found += 1;
             }
         }
@@ -108,12 +113,12 @@ pub async fn after_opened(
 
 /// The incident of `topic` that `post` most likely answers, with its similarity.
 async fn best_incident<'a>(
-    store: &Store,
-    settings: &Settings,
+    ctx: Ctx<'_>,
     incidents: &'a [IncidentRow],
     topic: &str,
     post: &PostRow,
 ) -> Result<Option<(&'a IncidentRow, f64)>> {
+    let store = ctx.store;
     let sig = ItemSignature::of(&post.title, &post.summary);
     let mut awaiting = Vec::new();
     for i in incidents
@@ -141,22 +146,20 @@ async fn best_incident<'a>(
         _ => awaiting
             .into_iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
-            .filter(|(_, score)| *score >= settings.config.grouping.similarity),
+            .filter(|(_, score)| *score >= ctx.config.grouping.similarity),
     })
 }
 
 /// Records `post` as a candidate release of `incident` and mails the duty officer (or,
 /// with `auto_confirm_release`, records the release); false when it was proposed before.
 async fn propose(
-    store: &Store,
-    settings: &Settings,
+    ctx: Ctx<'_>,
     channel: &Channel,
     incident: &IncidentRow,
     post: &PostRow,
     similarity: f64,
-    now: DateTime<Utc>,
 ) -> Result<bool> {
-    let config = &settings.config;
+    let Ctx { store, config, now } = ctx;
     let t = secs(now);
     let mut tx = store.begin().await?;
     if store
@@ -169,10 +172,9 @@ async fn propose(
     let url = post.link.clone().unwrap_or_else(|| channel.url.to_string());
     let found = format!("{} 《{}》 {url}", channel.name, post.title);
     incident::record_own(
-        store,
+        ctx,
         &mut tx,
         incident.id,
-        now,
         ActionKind::ReleaseCandidate,
         &found,
     )
@@ -184,11 +186,11 @@ async fn propose(
             at: Some(from_secs(post.at()).min(now)),
         };
         let by = own_channel_actor(&channel.id);
-        incident::act_in(store, &mut tx, config, incident.id, &step, &by, now)
+        incident::act_in(ctx, &mut tx, incident.id, &step, &by)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
     }
-    let snap = incident::Snapshot::read(store, &mut tx, config, incident.id, now).await?;
+    let snap = incident::Snapshot::read(ctx, &mut tx, incident.id).await?;
     let draft =
         mail::release_candidate(&snap.view(), &channel.name, post, auto, &config.people.duty);
     queue(store, &mut tx, config, &draft, now).await?;
