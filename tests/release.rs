@@ -221,6 +221,63 @@ async fn with_auto_confirm_the_daemon_records_the_release_itself(backend: Option
     assert!(mails(&s, "breach").await.is_empty(), "no escalation");
 }
 
+backend_test!(an_incident_that_cannot_be_read_keeps_no_other_from_its_release);
+/// Release matching reads the active incidents; one this version cannot read (a severity
+/// written by a newer version) is left out and logged, and the post is still proposed as
+/// the release of the incident it is about. Before, the one row failed the whole matching
+/// and no release was found on any channel until it was repaired.
+async fn an_incident_that_cannot_be_read_keeps_no_other_from_its_release(backend: Option<String>) {
+    let watchlist = format!(
+        "{SCENIC_MAJOR}\n[[topic]]\nid = \"museum\"\nname = \"博物馆安全\"\nseverity = \"major\"\nany = [\"失窃\"]\nall = [\"博物馆\"]\n"
+    );
+    let s = bureau_watching(&backend, false, &watchlist).await;
+    let opened = rfc2822(utc(1, 0));
+    s.http.set(
+        "/news.xml",
+        Response::rss(rss(&[
+            (
+                "某景区栈道坍塌 多名游客受伤",
+                NEWS_LINK,
+                "n1",
+                opened.as_str(),
+            ),
+            (
+                "某博物馆文物失窃",
+                "https://bbs.example.cn/t/2",
+                "n2",
+                opened.as_str(),
+            ),
+        ])),
+    );
+    poll(&s).await;
+    let store = &s.daemon.store;
+    let incidents = store.incidents(false).await.unwrap();
+    let id_of = |topic: &str| {
+        incidents
+            .iter()
+            .find(|i| i.topic_id.as_str() == topic)
+            .unwrap_or_else(|| panic!("an incident of {topic}: {incidents:#?}"))
+            .id
+    };
+    let (scenic, museum) = (id_of("scenic"), id_of("museum"));
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = $1")
+        .bind(museum.0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    s.clock.set(utc(3, 0));
+    publish_notice(&s);
+    // The polls run first; the turn's timed steps then report the row they stop on (the
+    // museum incident is unacknowledged past its hour).
+    let e = s.daemon.poll_once(None).await.unwrap_err();
+    assert_has!(format!("{e:#}"), "unknown severity `catastrophic`");
+    let proposed = mails(&s, "release_candidate").await;
+    assert_eq!(proposed.len(), 1, "{proposed:#?}");
+    assert_eq!(proposed[0].incident_id, Some(scenic.0));
+    assert_has!(proposed[0].subject, "关于某景区栈道坍塌事件的情况通报");
+}
+
 #[tokio::test]
 async fn without_a_detected_release_the_cli_asks_for_the_url() {
     let s = bureau(&None, false).await;
