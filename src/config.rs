@@ -33,7 +33,7 @@ use crate::classify::grouping::Grouping;
 use crate::rules::deadline::Deadlines;
 use crate::rules::escalation::{Group, People, Recipient};
 use crate::rules::surge::Surge;
-use crate::vocab::diagnostic::{read_toml, Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{read_toml, Diagnostic, Diagnostics, SpanToDiagnostic};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -206,8 +206,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let people_notify = crate::rules::escalation::RoleNotifiers::new(
         Group::ALL.map(|g| (g, role_notifiers(g.as_str(), raw.people.list_mut(g)))),
     );
-    let at =
-        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+    let at = Diagnostic::spans_in(path, source);
 
     let daemon = daemon::check(raw.daemon, source, &mut errs, &at);
     let mail = mail::check(raw.mail, &daemon.state_dir, &mut errs, &at);
@@ -304,7 +303,7 @@ fn check_office_reached(
     jobs: &crate::rules::jobs::Jobs,
     channels: &[Channel],
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) {
     if let Some(span) = office_span.filter(|_| people.office.is_empty()) {
         let office_jobs: Vec<&str> = jobs

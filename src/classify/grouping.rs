@@ -9,7 +9,7 @@
 //! (the hash functions are fixed), so the same items always group the same way.
 
 use crate::classify::normalize::normalize_text;
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -210,11 +210,7 @@ pub struct RawGrouping {
 
 impl RawGrouping {
     /// The checked `[grouping]`; `at` turns a span into a diagnostic with file and line.
-    pub fn check(
-        self,
-        errs: &mut Diagnostics,
-        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-    ) -> Grouping {
+    pub fn check(self, errs: &mut Diagnostics, at: &SpanToDiagnostic) -> Grouping {
         let g = Grouping::default();
         Grouping {
             window: self.window.unwrap_or(g.window),

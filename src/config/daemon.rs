@@ -1,7 +1,7 @@
 //! `[daemon]` and `[[host]]`: where the state, the database, the watchlists and the
 //! calendar are, how the loop runs, and how politely each host is polled.
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -97,7 +97,7 @@ pub(super) fn check(
     raw: RawDaemon,
     source: &str,
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> Daemon {
     // [daemon]
     // Under systemd (StateDirectory=yuqing) the state goes where systemd says, since the
@@ -283,7 +283,7 @@ pub(super) fn hosts(
     raw: Vec<RawHost>,
     daemon: &Daemon,
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> BTreeMap<String, Politeness> {
     let mut hosts = BTreeMap::new();
     for h in raw {

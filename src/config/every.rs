@@ -2,10 +2,9 @@
 //! `every_min` and `every_max` (issue 24 §5, `rules::cadence`).
 
 use crate::rules::cadence::Auto;
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use serde::{Deserialize, Deserializer};
-use std::ops::Range;
 use toml::Spanned;
 
 /// `every` as written.
@@ -39,7 +38,7 @@ pub fn resolve(
     default: Span,
     what: &str,
     errs: &mut Diagnostics,
-    at: &dyn Fn(Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> (Span, Option<Auto>) {
     match every.map(|e| (*e.get_ref(), e.span())) {
         Some((RawEvery::Auto, _)) => {

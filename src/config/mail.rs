@@ -1,6 +1,6 @@
 //! `[mail]`: the sender, the transport (a folder of `.eml` files or SMTP) and the retries.
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use lettre::message::Mailbox;
 use serde::Deserialize;
@@ -72,7 +72,7 @@ pub(super) fn check(
     raw: RawMail,
     state_dir: &Path,
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> Mail {
     // [mail]
     let from = match raw.from {

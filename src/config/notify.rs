@@ -11,7 +11,7 @@
 //!
 //! The transports that use these types live in `notify/` (this floor cannot see them).
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostic, Diagnostics, SpanToDiagnostic};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -304,8 +304,7 @@ pub(crate) fn check(
     path: &Path,
     source: &str,
 ) -> Notifiers {
-    let at =
-        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+    let at = Diagnostic::spans_in(path, source);
     let mut ids = HashSet::new();
     let mut list = Vec::new();
     for n in raw {
@@ -323,7 +322,7 @@ fn check_one(
     whole: std::ops::Range<usize>,
     ids: &mut HashSet<String>,
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> Option<Notifier> {
     let before = errs.0.len();
     let id = n.id.get_ref().clone();
@@ -386,7 +385,7 @@ struct Checking<'a> {
     kind: Kind,
     whole: std::ops::Range<usize>,
     errs: &'a mut Diagnostics,
-    at: &'a dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &'a SpanToDiagnostic<'a>,
 }
 
 impl Checking<'_> {

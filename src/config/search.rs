@@ -12,7 +12,7 @@
 //! ```
 
 use super::{Source, SourceKind};
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -82,7 +82,7 @@ pub fn expand(
     raw: Vec<RawSearch>,
     ids: &mut HashSet<String>,
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> (Vec<Search>, Vec<Source>) {
     let mut searches = Vec::new();
     let mut sources = Vec::new();

@@ -216,7 +216,7 @@ pub(super) fn check(
         Span::from_secs(300),
         &format!("source `{id}`"),
         errs,
-        &|span, message| Diagnostic::at(path, source, span.start, message),
+        &Diagnostic::spans_in(path, source),
     );
     let stale_after = s.stale_after.map(|st| {
         let v = *st.get_ref();

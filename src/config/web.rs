@@ -88,8 +88,7 @@ pub struct RawWeb {
 /// Checks `[web]`; mistakes go to `errs` with their line.
 pub fn check(raw: RawWeb, errs: &mut Diagnostics, path: &Path, source: &str) -> Web {
     let d = Web::default();
-    let at =
-        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+    let at = Diagnostic::spans_in(path, source);
     let listen = match raw.listen {
         None => d.listen,
         Some(l) if l.get_ref().trim() == "off" => None,

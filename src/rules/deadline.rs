@@ -6,7 +6,7 @@
 //! wall-clock hours: they run through nights, weekends and holidays, so no calendar is needed
 //! here.
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
 use crate::vocab::state::{CancelledBy, DeadlineKind as Kind, DeadlineState};
@@ -163,11 +163,7 @@ impl RawDeadlines {
     /// The checked deadlines; `at` turns a span into a diagnostic with file and line. An
     /// agency may set tighter deadlines than the statutory ones, never looser, and a
     /// written reminder must fall within its deadline.
-    pub fn check(
-        self,
-        errs: &mut Diagnostics,
-        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-    ) -> Deadlines {
+    pub fn check(self, errs: &mut Diagnostics, at: &SpanToDiagnostic) -> Deadlines {
         let defaults = Deadlines::default();
         let d = self;
         // An agency may set tighter deadlines than the statutory ones, never looser.

@@ -19,7 +19,7 @@
 //! `notify:ID` (`[[notify]]`, issue 14); [`Escalation::notifiers`] gives a step's, which are
 //! queued beside its mail.
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
 use lettre::message::Mailbox;
@@ -429,7 +429,7 @@ impl RawEscalation {
         people: &People,
         notifiers: &[String],
         errs: &mut Diagnostics,
-        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+        at: &SpanToDiagnostic,
     ) -> Escalation {
         let mut out = Escalation::defaults(unacknowledged_after);
         let raws = [
@@ -496,7 +496,7 @@ pub(crate) fn check_recipients(
     notify: NotifyEntries,
     people: &People,
     errs: &mut Diagnostics,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    at: &SpanToDiagnostic,
 ) -> Vec<Recipient> {
     let span = list.span();
     let mut who = Vec::new();
@@ -573,7 +573,7 @@ impl RawPeople {
         self,
         notify: RoleNotifiers,
         errs: &mut Diagnostics,
-        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
+        at: &SpanToDiagnostic,
     ) -> (People, Option<std::ops::Range<usize>>) {
         // [people]
         // A list that is written must hold an address: mail to nobody is never delivered. The

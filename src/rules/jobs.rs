@@ -309,8 +309,7 @@ fn check_to(
         (Kind::DailyBriefing, raw.daily_briefing),
         (Kind::WeeklyBriefing, raw.weekly_briefing),
     ];
-    let at =
-        |span: std::ops::Range<usize>, msg: String| Diagnostic::at(path, source, span.start, msg);
+    let at = Diagnostic::spans_in(path, source);
     lists
         .into_iter()
         .map(|(kind, list)| {

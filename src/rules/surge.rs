@@ -1,7 +1,7 @@
 //! The surge rule (domain.md): an incident that spreads fast, many items from several
 //! sources within a short window, is raised one severity level, once.
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{Diagnostics, SpanToDiagnostic};
 use crate::vocab::duration::Span;
 use crate::vocab::severity::Severity;
 use serde::Deserialize;
@@ -72,11 +72,7 @@ pub struct RawSurge {
 impl RawSurge {
     /// The checked surge rule, `None` when `enabled = false`; `at` turns a span into a
     /// diagnostic with file and line.
-    pub fn check(
-        self,
-        errs: &mut Diagnostics,
-        at: &dyn Fn(std::ops::Range<usize>, String) -> Diagnostic,
-    ) -> Option<Surge> {
+    pub fn check(self, errs: &mut Diagnostics, at: &SpanToDiagnostic) -> Option<Surge> {
         match self.enabled {
             Some(false) => None,
             _ => {

@@ -5,6 +5,7 @@
 //! through this type so that all of them read the same way.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// One mistake in one file.
@@ -15,6 +16,11 @@ pub struct Diagnostic {
     pub line: Option<usize>,
     pub message: String,
 }
+
+/// Turns a byte span of the file being checked into a diagnostic with that file and the
+/// span's line, so that a section's checks report a mistake at its line without carrying
+/// the file's path and text; [`Diagnostic::spans_in`] makes one.
+pub type SpanToDiagnostic<'a> = dyn Fn(Range<usize>, String) -> Diagnostic + 'a;
 
 impl Diagnostic {
     pub fn new(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
@@ -28,6 +34,15 @@ impl Diagnostic {
     /// A diagnostic at the line holding byte `offset` of `source`.
     pub fn at(file: &Path, source: &str, offset: usize, message: impl Into<String>) -> Self {
         Diagnostic::new(file, Some(line_of(source, offset)), message)
+    }
+
+    /// The [`SpanToDiagnostic`] of `file`, whose text is `source`: a span's diagnostic is
+    /// at the line of its start.
+    pub fn spans_in<'a>(
+        file: &'a Path,
+        source: &'a str,
+    ) -> impl Fn(Range<usize>, String) -> Diagnostic + 'a {
+        move |span, message| Diagnostic::at(file, source, span.start, message)
     }
 
     /// The files of an operator's folder (watchlists, tone words, calendar) whose names
