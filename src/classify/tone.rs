@@ -41,7 +41,7 @@ use crate::classify::dictionary::{Dictionary, ToneHit};
 use crate::classify::normalize::{
     normalize, normalize_term, normalize_text, FoldReader, HanRun, HanTable,
 };
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{read_folder, Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -271,19 +271,8 @@ impl ToneLexicon {
     /// NTUSD and every `*.toml` of `dir`, in name order; every mistake of every file is
     /// reported with its line.
     pub fn load_dir(dir: &Path) -> Result<ToneLexicon, Diagnostics> {
-        let files = Diagnostic::files_in(dir, "toml", "tone folder")?;
         let mut lex = ToneLexicon::ntusd_only();
-        let mut diags = Diagnostics::default();
-        for f in &files {
-            match Diagnostic::read_text(f) {
-                Ok(src) => {
-                    if let Err(d) = lex.add_file(f, &src) {
-                        diags.extend(d);
-                    }
-                }
-                Err(d) => diags.push(d),
-            }
-        }
+        let (_, diags) = read_folder(dir, "toml", "tone folder", |f, src| lex.add_file(f, &src))?;
         diags.into_result(lex)
     }
 

@@ -14,7 +14,7 @@
 //! `[[topic.example]]` texts that `yuqing check` classifies.
 
 use crate::classify::normalize::normalize_term;
-use crate::vocab::diagnostic::{line_of, Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{line_of, read_folder, Diagnostic, Diagnostics};
 use crate::vocab::severity::Severity;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -106,18 +106,11 @@ pub fn regex_source(pattern: &str) -> String {
 /// Loads every `*.toml` in `dir`, in name order. All mistakes in all files are reported
 /// together.
 pub fn load_dir(dir: &Path) -> Result<Watchlists, Diagnostics> {
-    let files = Diagnostic::files_in(dir, "toml", "watchlist folder")?;
-    let mut diags = Diagnostics::default();
     let mut topics = Vec::new();
-    for file in &files {
-        match Diagnostic::read_text(file) {
-            Ok(source) => match parse_file(file, &source) {
-                Ok(t) => topics.extend(t),
-                Err(d) => diags.extend(d),
-            },
-            Err(d) => diags.push(d),
-        }
-    }
+    let (files, mut diags) = read_folder(dir, "toml", "watchlist folder", |file, source| {
+        topics.extend(parse_file(file, &source)?);
+        Ok(())
+    })?;
     // Duplicates within one file are caught by parse_file; these are across files.
     let mut seen: HashMap<&str, &Topic> = HashMap::new();
     for t in &topics {

@@ -17,7 +17,7 @@ mod obligation;
 
 pub use obligation::Obligation;
 
-use crate::vocab::diagnostic::{Diagnostic, Diagnostics};
+use crate::vocab::diagnostic::{read_folder, Diagnostic, Diagnostics};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,15 +74,11 @@ impl Calendar {
     /// outside the file's year, a year defined by two files, or a folder with no file.
     pub fn load_dir(dir: &Path) -> Result<Calendar, Diagnostics> {
         // In name order, so that a duplicate year is always reported on the same file.
-        let paths = Diagnostic::files_in(dir, "json", "calendar folder")?;
-        let mut errs = Diagnostics::default();
         let mut files = Vec::new();
-        for path in paths {
-            match Diagnostic::read_text(&path) {
-                Ok(text) => files.push((path, text)),
-                Err(d) => errs.push(d),
-            }
-        }
+        let (_, mut errs) = read_folder(dir, "json", "calendar folder", |path, text| {
+            files.push((path.to_path_buf(), text));
+            Ok(())
+        })?;
         let calendar = Calendar::build(dir, &files);
         match calendar {
             Ok(c) => errs.into_result(c),

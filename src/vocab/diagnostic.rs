@@ -48,7 +48,7 @@ impl Diagnostic {
     /// The files of an operator's folder (watchlists, tone words, calendar) whose names
     /// end in `.ext`, in name order, so that a mistake found across files is reported on
     /// the same file each time; `what` names the folder when it cannot be read.
-    pub fn files_in(dir: &Path, ext: &str, what: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+    fn files_in(dir: &Path, ext: &str, what: &str) -> Result<Vec<PathBuf>, Diagnostic> {
         let entries = std::fs::read_dir(dir)
             .map_err(|e| Diagnostic::new(dir, None, format!("cannot read the {what}: {e}")))?;
         let mut files = Vec::new();
@@ -66,7 +66,7 @@ impl Diagnostic {
 
     /// An operator's file as text: [`Diagnostic::utf8`] of its bytes, or a diagnostic
     /// saying why it cannot be read.
-    pub fn read_text(file: &Path) -> Result<String, Diagnostic> {
+    fn read_text(file: &Path) -> Result<String, Diagnostic> {
         let bytes = std::fs::read(file)
             .map_err(|e| Diagnostic::new(file, None, format!("cannot read: {e}")))?;
         Diagnostic::utf8(file, bytes)
@@ -128,6 +128,32 @@ impl Diagnostic {
         };
         Diagnostic::new(file, line, message)
     }
+}
+
+/// Reads every file of an operator's folder whose name ends in `.ext` (watchlists, tone
+/// words, calendar), in name order, handing each one's text to `read`, which parses it.
+/// Every mistake of every file is gathered, a file that cannot be read or is not UTF-8
+/// among them, so that one `yuqing check` shows them all; `what` names the folder when it
+/// cannot be read, which is an error of its own. Returns the files and the mistakes.
+pub fn read_folder(
+    dir: &Path,
+    ext: &str,
+    what: &str,
+    mut read: impl FnMut(&Path, String) -> Result<(), Diagnostics>,
+) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostic> {
+    let files = Diagnostic::files_in(dir, ext, what)?;
+    let mut errs = Diagnostics::default();
+    for file in &files {
+        match Diagnostic::read_text(file) {
+            Ok(text) => {
+                if let Err(d) = read(file, text) {
+                    errs.extend(d);
+                }
+            }
+            Err(d) => errs.push(d),
+        }
+    }
+    Ok((files, errs))
 }
 
 /// The most TOML mistakes one `check` reports before it stops reading the file.
