@@ -67,6 +67,9 @@ pub enum ToneLabel {
 }
 
 impl ToneLabel {
+    pub const ALL: [ToneLabel; 3] = [ToneLabel::Negative, ToneLabel::Neutral, ToneLabel::Positive];
+
+    /// The name stored and printed by `--json`.
     pub fn as_str(self) -> &'static str {
         match self {
             ToneLabel::Negative => "negative",
@@ -85,25 +88,9 @@ impl ToneLabel {
     }
 }
 
-impl fmt::Display for ToneLabel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ToneLabel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "negative" => Ok(ToneLabel::Negative),
-            "neutral" => Ok(ToneLabel::Neutral),
-            "positive" => Ok(ToneLabel::Positive),
-            other => Err(format!(
-                "unknown tone `{other}` (expected negative, neutral or positive)"
-            )),
-        }
-    }
-}
+crate::vocab::state::stored_by_name!(ToneLabel, |s, names| format!(
+    "unknown tone `{s}` (expected {names})"
+));
 
 /// An item's tone: `{"label": "negative", "score": -0.62}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,9 @@ pub enum EvidenceWork {
 }
 
 impl EvidenceWork {
+    pub const ALL: [EvidenceWork; 2] = [EvidenceWork::Capture, EvidenceWork::Recheck];
+
+    /// The name in `evidence_tasks.kind`.
     pub(super) fn as_str(self) -> &'static str {
         match self {
             EvidenceWork::Capture => "capture",
@@ -31,16 +34,7 @@ impl EvidenceWork {
     }
 }
 
-impl std::str::FromStr for EvidenceWork {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "capture" => Ok(EvidenceWork::Capture),
-            "recheck" => Ok(EvidenceWork::Recheck),
-            other => Err(format!("unknown evidence work `{other}`")),
-        }
-    }
-}
+crate::vocab::state::stored_by_name!(EvidenceWork, "evidence work");
 
 /// A claimed row of `evidence_tasks`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -41,17 +41,7 @@ impl Role {
     }
 }
 
-crate::vocab::state::shown_by_name!(Role);
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role `{s}`: duty, leader or operator"))
-    }
-}
+crate::vocab::state::stored_by_name!(Role, |s, names| format!("unknown role `{s}`: {names}"));
 
 #[cfg(test)]
 mod tests {

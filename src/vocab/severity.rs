@@ -4,6 +4,7 @@
 //! deadlines (domain.md, "Response deadlines"); every other incident is answered within the
 //! ordinary response time.
 
+use crate::vocab::state::alternatives;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -66,20 +67,22 @@ impl Severity {
 
 crate::vocab::state::shown_by_name!(Severity);
 
+/// A name that is no severity's; the message offers the names, most severe first.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown severity `{0}`: expected especially_major, major, large or ordinary")]
+#[error(
+    "unknown severity `{0}`: expected {expected}",
+    expected = alternatives(Severity::ALL.map(Severity::as_str).into_iter().rev())
+)]
 pub struct UnknownSeverity(pub String);
 
+/// A severity by its name (`major`) or its Chinese name (`重大`).
 impl FromStr for Severity {
     type Err = UnknownSeverity;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "ordinary" | "一般" => Ok(Severity::Ordinary),
-            "large" | "较大" => Ok(Severity::Large),
-            "major" | "重大" => Ok(Severity::Major),
-            "especially_major" | "特别重大" => Ok(Severity::EspeciallyMajor),
-            other => Err(UnknownSeverity(other.to_string())),
-        }
+        Severity::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s || x.zh() == s)
+            .ok_or_else(|| UnknownSeverity(s.to_string()))
     }
 }
 
@@ -95,6 +98,9 @@ mod tests {
             assert_eq!(s.as_str().parse::<Severity>().unwrap(), s);
             assert_eq!(s.zh().parse::<Severity>().unwrap(), s);
         }
-        assert!("severe".parse::<Severity>().is_err());
+        assert_eq!(
+            "severe".parse::<Severity>().unwrap_err().to_string(),
+            "unknown severity `severe`: expected especially_major, major, large or ordinary"
+        );
     }
 }

@@ -25,24 +25,49 @@ macro_rules! shown_by_name {
 }
 pub(crate) use shown_by_name;
 
-/// An enum stored by its name, one of its `ALL`: shown by it, and read back by `FromStr`
-/// (an unknown name is an error naming `what` it was meant to be).
+/// An enum stored by its name, one of its `ALL`: shown by it, and read back by `FromStr`.
+/// An unknown name is an error naming `what` it was meant to be (`unknown action `x``),
+/// or the message that `unknown` makes of the name and of the names it could have been
+/// (`|s, names| format!("unknown tone `{s}` (expected {names})")`, names as
+/// [`alternatives`] lists them), so that the names are written once, in `as_str`.
 macro_rules! stored_by_name {
     ($ty:ty, $what:literal) => {
+        $crate::vocab::state::stored_by_name!($ty, |s, _| format!(
+            concat!("unknown ", $what, " `{}`"),
+            s
+        ));
+    };
+    ($ty:ty, $unknown:expr) => {
         $crate::vocab::state::shown_by_name!($ty);
 
         impl std::str::FromStr for $ty {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
+                let unknown: &dyn Fn(&str, String) -> String = &$unknown;
                 <$ty>::ALL
                     .into_iter()
                     .find(|x| x.as_str() == s)
-                    .ok_or_else(|| format!(concat!("unknown ", $what, " `{}`"), s))
+                    .ok_or_else(|| {
+                        unknown(
+                            s,
+                            $crate::vocab::state::alternatives(<$ty>::ALL.map(<$ty>::as_str)),
+                        )
+                    })
             }
         }
     };
 }
 pub(crate) use stored_by_name;
+
+/// Names as a message offers them to choose from: `negative, neutral or positive`.
+pub(crate) fn alternatives<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
 
 /// Where an incident stands (domain.md, "Incident lifecycle"), in order; `Merged` ends
 /// one that was merged into another.
@@ -283,3 +308,19 @@ impl EvidenceState {
 }
 
 stored_by_name!(EvidenceState, "evidence state");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternatives_are_listed_with_or_before_the_last() {
+        assert_eq!(alternatives([]), "");
+        assert_eq!(alternatives(["duty"]), "duty");
+        assert_eq!(alternatives(["a", "b"]), "a or b");
+        assert_eq!(
+            alternatives(["negative", "neutral", "positive"]),
+            "negative, neutral or positive"
+        );
+    }
+}

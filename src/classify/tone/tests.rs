@@ -22,6 +22,18 @@ fn reads_not_as(s: &ToneScorer, text: &str, label: ToneLabel) {
 }
 
 #[test]
+fn a_label_reads_back_by_its_name_and_an_unknown_one_lists_the_names() {
+    for l in ToneLabel::ALL {
+        assert_eq!(l.as_str().parse::<ToneLabel>(), Ok(l));
+        assert_eq!(l.to_string(), l.as_str());
+    }
+    assert_eq!(
+        "angry".parse::<ToneLabel>(),
+        Err("unknown tone `angry` (expected negative, neutral or positive)".to_string())
+    );
+}
+
+#[test]
 fn complaints_are_negative_and_news_is_not() {
     let s = scorer();
     assert_eq!(
