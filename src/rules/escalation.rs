@@ -242,7 +242,12 @@ impl Policy {
     }
 
     pub fn recipients(&self, step: Step) -> &[Recipient] {
-        &self.steps[Step::ALL.iter().position(|s| *s == step).unwrap_or(0)]
+        &self.steps[Policy::slot(step)]
+    }
+
+    /// Where `step`'s recipients are in `steps`: its place in [`Step::ALL`].
+    fn slot(step: Step) -> usize {
+        Step::ALL.iter().position(|s| *s == step).unwrap_or(0)
     }
 }
 
@@ -469,8 +474,7 @@ impl RawEscalation {
                     errs,
                     at,
                 );
-                let i = Step::ALL.iter().position(|s| *s == step).unwrap_or(0);
-                policy.steps[i] = who;
+                policy.steps[Policy::slot(step)] = who;
             }
         }
         out
