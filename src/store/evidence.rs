@@ -7,6 +7,7 @@
 //! daemons sharing PostgreSQL exactly one fetches a given item; a daemon that dies mid-way
 //! lets its lease run out and another does the work again.
 
+use super::leases::Queue;
 use super::query;
 use super::{Store, Tx};
 use crate::vocab::ids::IncidentId;
@@ -140,25 +141,17 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<EvidenceTask>> {
-        let due = "done_at IS NULL AND due_at <= $1";
-        if !self
-            .any_unclaimed("evidence_tasks", due, "$1", (now,))
+        let tasks = Queue {
+            table: "evidence_tasks",
+            due: "done_at IS NULL AND due_at <= $1",
+            now: "$1",
+            returning: "id, item_id, kind, due_at, attempts",
+        };
+        let order = "ORDER BY kind, due_at, id LIMIT $4";
+        let mut tasks: Vec<EvidenceTask> = self
+            .claim_due(&tasks, (now,), (holder, until), order, (limit,))
             .await
-            .context("cannot read due evidence work")?
-        {
-            return Ok(Vec::new());
-        }
-        let sql = self.claim_rows_sql(
-            "evidence_tasks",
-            "done_at IS NULL AND due_at <= $3",
-            "$3",
-            "ORDER BY kind, due_at, id LIMIT $4",
-            "id, item_id, kind, due_at, attempts",
-        );
-        let mut tasks: Vec<EvidenceTask> =
-            query::all(self.pool(), &sql, (holder, until, now, limit))
-                .await
-                .context("cannot claim due evidence work")?;
+            .context("cannot claim due evidence work")?;
         tasks.sort_by_key(|t| (t.work != EvidenceWork::Capture, t.due_at, t.id));
         Ok(tasks)
     }

@@ -86,11 +86,29 @@ pub fn lease_end(now: i64, lease: std::time::Duration) -> i64 {
     now + lease.as_secs().max(1) as i64 + 1
 }
 
-/// `$first, $first+1, …` for `n` values.
-/// The ids of the rows of `table` that `due` selects and that no live lease holds at `now`
-/// (a placeholder of `due`'s): what a claim takes, and what the read before it looks for.
-fn unclaimed_sql(table: &str, due: &str, now: &str) -> String {
-    format!("SELECT id FROM {table} WHERE {due} AND (lease_until IS NULL OR lease_until <= {now})")
+/// A table of work rows claimed with a lease (`outbox`, `notifications`,
+/// `evidence_tasks`), as [`Store::claim_due`] reads it: `due` selects the rows that are
+/// due, with parameters `$1`…`$n`, and `now` is the one of them that is the present moment
+/// (a lease that ran out by then is free); a claim answers `returning` of each row it
+/// takes. The claim binds the holder and the lease's end after `due`'s parameters (`$n+1`,
+/// `$n+2`).
+pub(super) struct Queue<'s> {
+    pub table: &'s str,
+    pub due: &'s str,
+    pub now: &'s str,
+    pub returning: &'s str,
+}
+
+/// The highest `$k` that `sql` names (0 for none).
+fn highest_placeholder(sql: &str) -> usize {
+    sql.split('$')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            rest[..digits].parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// How many sources one claiming statement names.
@@ -104,41 +122,47 @@ impl Store {
         }
     }
 
-    /// The statement that claims rows of `table` for `$1` until `$2`: the rows `due`
-    /// selects (its parameters from `$3`) that no live lease holds at `now` (one of them),
-    /// taken in the order and number of `order_limit`; it answers `returning` of each.
-    pub(super) fn claim_rows_sql(
+    /// Claims, for `holder` until `until`, rows of `queue` that are due (`params` are its
+    /// `due`'s) and held by no live lease, in the order and number of `order_limit` (`more`
+    /// are its parameters, numbered after the lease's); answers the queue's `returning` of
+    /// each.
+    ///
+    /// A read comes first, and when it finds nothing free nothing is written: the daemon
+    /// asks every turn, and an UPDATE takes SQLite's write lock even when it claims nothing
+    /// (a command waiting for the lock could starve behind an idle daemon).
+    pub(super) async fn claim_due<'q, T: query::Row>(
         &self,
-        table: &str,
-        due: &str,
-        now: &str,
+        queue: &Queue<'_>,
+        params: impl Params<'q> + Clone,
+        (holder, until): (&'q str, i64),
         order_limit: &str,
-        returning: &str,
-    ) -> String {
-        format!(
-            "UPDATE {table} SET lease_holder = $1, lease_until = $2 \
-             WHERE id IN ({} {order_limit}{}) \
+        more: impl Params<'q>,
+    ) -> sqlx::Result<Vec<T>> {
+        let Queue {
+            table,
+            due,
+            now,
+            returning,
+        } = queue;
+        let unclaimed = format!(
+            "SELECT id FROM {table} WHERE {due} AND (lease_until IS NULL OR lease_until <= {now})"
+        );
+        let probe = format!("{unclaimed} LIMIT 1");
+        let free: Option<i64> = query::optional_scalar(self.pool(), &probe, params.clone()).await?;
+        if free.is_none() {
+            return Ok(Vec::new());
+        }
+        let n = highest_placeholder(due);
+        let claim = format!(
+            "UPDATE {table} SET lease_holder = ${}, lease_until = ${} \
+             WHERE id IN ({unclaimed} {order_limit}{}) \
              RETURNING {returning}",
-            unclaimed_sql(table, due, now),
+            n + 1,
+            n + 2,
             self.skip_locked()
-        )
-    }
-
-    /// Whether any row of `table` that `due` selects (its parameters `params`) is held by
-    /// no live lease at `now` (a placeholder of `due`'s): the read a claim makes first,
-    /// because the daemon asks every turn and an UPDATE takes SQLite's write lock even
-    /// when it claims nothing (a command waiting for the lock could starve behind an idle
-    /// daemon).
-    pub(super) async fn any_unclaimed<'q>(
-        &self,
-        table: &str,
-        due: &str,
-        now: &str,
-        params: impl query::Params<'q>,
-    ) -> sqlx::Result<bool> {
-        let sql = format!("{} LIMIT 1", unclaimed_sql(table, due, now));
-        let found: Option<i64> = query::optional_scalar(self.pool(), &sql, params).await?;
-        Ok(found.is_some())
+        );
+        let params = params.then((holder, until)).then(more);
+        query::all(self.pool(), &claim, params).await
     }
 
     /// Takes or renews the lease `name` for `holder` until `until`; returns whether
@@ -278,22 +302,17 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Option<OutboxRow>> {
-        let due = "sent_at IS NULL AND next_attempt_at <= $1";
-        if !self
-            .any_unclaimed("outbox", due, "$1", (now,))
+        let outbox = Queue {
+            table: "outbox",
+            due: "sent_at IS NULL AND next_attempt_at <= $1",
+            now: "$1",
+            returning: super::outbox::COLUMNS,
+        };
+        let claimed: Vec<OutboxRow> = self
+            .claim_due(&outbox, (now,), (holder, until), "ORDER BY id LIMIT 1", ())
             .await
-            .context("cannot read the outbox for mail due")?
-        {
-            return Ok(None);
-        }
-        let sql = self.claim_rows_sql(
-            "outbox",
-            "sent_at IS NULL AND next_attempt_at <= $3",
-            "$3",
-            "ORDER BY id LIMIT 1",
-            super::outbox::COLUMNS,
-        );
-        Ok(query::optional(self.pool(), &sql, (holder, until, now)).await?)
+            .context("cannot claim mail due from the outbox")?;
+        Ok(claimed.into_iter().next())
     }
 
     /// Gives up every lease of `holder` (on a clean shutdown), so another daemon takes
@@ -355,5 +374,16 @@ mod tests {
         assert_eq!(local_pid(id), Some(std::process::id()));
         assert!(!process_gone(std::process::id()));
         assert_eq!(local_pid("elsewhere:1:abcd"), None);
+    }
+
+    #[test]
+    fn the_claim_binds_the_lease_after_the_highest_placeholder_of_due() {
+        assert_eq!(highest_placeholder("sent_at IS NULL"), 0);
+        assert_eq!(highest_placeholder("due_at <= $1"), 1);
+        assert_eq!(
+            highest_placeholder("notifier = $1 AND x <= $12 AND y = $2"),
+            12
+        );
+        assert_eq!(highest_placeholder("price = '$' AND a = $3"), 3);
     }
 }

@@ -3,6 +3,7 @@
 //! notify sender keeps per notifier (its rolling-minute request log, a pause the service
 //! imposed, whether the operators were told that it fails for good).
 
+use super::leases::Queue;
 use super::query::{self, Params};
 use super::{Draft, Store, Tx};
 use anyhow::{Context, Result};
@@ -94,26 +95,25 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<NotificationRow>> {
-        let due =
-            "notifier = $1 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2";
-        if !self
-            .any_unclaimed("notifications", due, "$2", (notifier, now))
+        let due = Queue {
+            table: "notifications",
+            due:
+                "notifier = $1 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2",
+            now: "$2",
+            returning: "id",
+        };
+        let ids: Vec<(i64,)> = self
+            .claim_due(
+                &due,
+                (notifier, now),
+                (holder, until),
+                "ORDER BY id LIMIT $5",
+                (limit,),
+            )
             .await
-            .with_context(|| format!("cannot read the messages due for notifier {notifier}"))?
-        {
-            return Ok(Vec::new());
-        }
-        let sql = self.claim_rows_sql(
-            "notifications",
-            "notifier = $3 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $4",
-            "$4",
-            "ORDER BY id LIMIT $5",
-            "id",
-        );
-        let ids: Vec<i64> =
-            query::scalars(self.pool(), &sql, (holder, until, notifier, now, limit)).await?;
+            .with_context(|| format!("cannot claim the messages due for notifier {notifier}"))?;
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
+        for (id,) in ids {
             if let Some(row) = self.notification(id).await? {
                 out.push(row);
             }

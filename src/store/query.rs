@@ -107,10 +107,11 @@ pub(super) trait Row: for<'r> FromRow<'r, AnyRow> + Send + Unpin {}
 
 impl<T: for<'r> FromRow<'r, AnyRow> + Send + Unpin> Row for T {}
 
-/// Every row the statement answers, each read as a `T`.
-pub(super) async fn all<'q, 'c, T: Row>(
+/// Every row the statement answers, each read as a `T`. Its text may live shorter than the
+/// parameters (a statement built by the function that runs it, `Store::claim_due`).
+pub(super) async fn all<'s, 'q: 's, 'c, T: Row>(
     ex: impl Executor<'c, Database = Any>,
-    sql: &'q str,
+    sql: &'s str,
     params: impl Params<'q>,
 ) -> sqlx::Result<Vec<T>> {
     sqlx::query_as_with(sql, arguments(params)?)
@@ -151,7 +152,7 @@ pub(super) async fn one<'q, 'c, T: Row>(
 }
 
 /// The row the statement answers, if any. Its text may live shorter than the parameters
-/// (a statement built by the function that runs it, `Store::any_unclaimed`).
+/// (a statement built by the function that runs it).
 pub(super) async fn optional<'s, 'q: 's, 'c, T: Row>(
     ex: impl Executor<'c, Database = Any>,
     sql: &'s str,
