@@ -833,5 +833,16 @@ async fn an_incident_row_that_cannot_be_read_is_named_on_the_dashboard() {
     let seen = text_until(&c, "body", |t| t.contains("无法读取")).await;
     assert_has!(seen, "重试无效，请联系运维修复");
     screenshots(&c, "incident-unreadable").await;
+    // The month's report counts #2 and says above its table that #1 is not counted.
+    c.goto(&format!(
+        "{}/report?from=2026-11-01&to=2026-11-30",
+        site.url
+    ))
+    .await
+    .unwrap();
+    let seen = text_until(&c, "body", |t| t.contains("本报表不完整")).await;
+    assert_has!(seen, "1 起事件");
+    assert_has!(seen, "事件 #1");
+    screenshots(&c, "report-unreadable").await;
     c.close().await.unwrap();
 }

@@ -4,8 +4,10 @@
 use crate::store::{DeadlineRow, IncidentRow};
 use crate::vocab::clock::from_secs;
 use crate::vocab::clock::local;
+use crate::vocab::ids::IncidentId;
 use crate::vocab::span::zh_span;
 use crate::vocab::state::{CancelledBy, DeadlineKind, DeadlineState, IncidentStatus};
+use crate::vocab::text::one_line;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -75,6 +77,20 @@ impl Line {
         r[1] = crate::notify::duty_mail::spreadsheet_safe(&r[1]);
         r
     }
+}
+
+/// What a report says of incidents it cannot read, above its table: they are not counted.
+pub const UNREADABLE: &str = "本报表不完整：以下事件的记录无法读取（可能由较新版本写入），未计入统计；请联系运维修复后重新查看或导出。";
+
+/// The row of an incident the report cannot read (`why`), in the order of [`HEADER`]: its
+/// number, and in place of its title that it is not counted and why; so that an exported
+/// file shows the gap instead of a list that looks complete.
+pub fn unreadable_record(id: IncidentId, why: &str) -> [String; 12] {
+    let mut r: [String; 12] = Default::default();
+    r[0] = format!("#{id}");
+    r[1] = format!("（记录无法读取，未计入：{}）", one_line(why, 200));
+    r[10] = "无法读取".to_string();
+    r
 }
 
 /// The outcome of deadline `d` of incident `i` as of `now`, in the report's words: met on

@@ -581,16 +581,8 @@ impl Store {
     /// [`incidents`](Self::incidents) for a page that shows what it can: the incidents
     /// this version can read, and those it cannot (a value written by a newer version)
     /// with why, so that one such row hides no other incident from the duty officer.
-    pub async fn readable_incidents(
-        &self,
-        include_closed: bool,
-    ) -> Result<(Vec<IncidentRow>, Vec<(IncidentId, String)>)> {
-        let (read, unread) = query::each(self.pool(), &incidents_sql(include_closed), ()).await?;
-        let unread = unread
-            .into_iter()
-            .map(|(id, e)| (IncidentId(id), crate::vocab::text::error_chain(&e.into())))
-            .collect();
-        Ok((read, unread))
+    pub async fn readable_incidents(&self, include_closed: bool) -> Result<Readable> {
+        readable(query::each(self.pool(), &incidents_sql(include_closed), ()).await?)
     }
 
     /// The items that joined incident `id` after item `upto` (see
@@ -741,17 +733,14 @@ impl Store {
         Ok(())
     }
 
-    /// Incidents opened in [`from`, `to`), oldest first, for reports.
-    pub async fn incidents_opened_between(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
-        Ok(query::all(
-            self.pool(),
-            &format!(
-                "SELECT {INCIDENT} FROM incidents \
-                 WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"
-            ),
-            (from, to),
-        )
-        .await?)
+    /// Incidents opened in [`from`, `to`), oldest first, for reports; those this version
+    /// cannot read apart, with why (see [`readable_incidents`](Self::readable_incidents)),
+    /// so that a report names them instead of failing whole.
+    pub async fn incidents_opened_between(&self, from: i64, to: i64) -> Result<Readable> {
+        let sql = format!(
+            "SELECT {INCIDENT} FROM incidents WHERE opened_at >= $1 AND opened_at < $2 ORDER BY id"
+        );
+        readable(query::each(self.pool(), &sql, (from, to)).await?)
     }
 
     pub async fn deadlines_of<'c>(
@@ -915,6 +904,18 @@ pub(super) async fn actions<'c>(
         (incident,),
     )
     .await?)
+}
+
+/// Incidents as a list that shows what it can reads them: the rows this version can read,
+/// and the ids of those it cannot (a value written by a newer version) with why.
+pub type Readable = (Vec<IncidentRow>, Vec<(IncidentId, String)>);
+
+fn readable((read, unread): (Vec<IncidentRow>, Vec<(i64, sqlx::Error)>)) -> Result<Readable> {
+    let unread = unread
+        .into_iter()
+        .map(|(id, e)| (IncidentId(id), crate::vocab::text::error_chain(&e.into())))
+        .collect();
+    Ok((read, unread))
 }
 
 /// The incidents, newest first; only those still being handled unless `include_closed`.

@@ -37,7 +37,9 @@ pub use evidence::{
     NewEvidence,
 };
 pub use held::{HeldBack, HeldFiling};
-pub use incidents::{nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, ACTIVE};
+pub use incidents::{
+    nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, Readable, ACTIVE,
+};
 pub use item_json::{ItemJson, SeenByJson};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored, Topics};
 pub use metrics::UnmetDeadline;

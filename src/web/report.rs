@@ -8,6 +8,7 @@ use super::words;
 use super::Console;
 use crate::notify::report::{self, Line};
 use crate::vocab::clock::{from_secs, midnight, secs};
+use crate::vocab::ids::IncidentId;
 use crate::vocab::severity::Severity;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -36,6 +37,10 @@ struct ReportPage {
     per_day: String,
     met_missed: String,
     csv_link: String,
+    /// Incidents of the period this version cannot read: named above the table, not
+    /// counted (`report::UNREADABLE`).
+    unreadable: Vec<(IncidentId, String)>,
+    unreadable_note: &'static str,
 }
 
 /// A column a day from `from` to `to` (92 at most) of the incidents `opened` (when, how
@@ -90,6 +95,8 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
                 per_day: String::new(),
                 met_missed: String::new(),
                 csv_link: String::new(),
+                unreadable: vec![],
+                unreadable_note: report::UNREADABLE,
             };
             return Ok((StatusCode::BAD_REQUEST, v.token, page).into_response());
         }
@@ -97,7 +104,11 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
     let at = |d: NaiveDate| midnight(d, tz).timestamp();
     let (start, end) = (at(from), at(to + Duration::days(1)));
     let mut rows = Vec::new();
-    for i in c.store.incidents_opened_between(start, end).await? {
+    let (readable, unreadable) = c.store.incidents_opened_between(start, end).await?;
+    for (id, why) in &unreadable {
+        tracing::error!(incident_id = id.0, error = %why, "an incident this version cannot read is named, not counted, in the report");
+    }
+    for i in readable {
         let d = c.store.deadlines_of(c.store.pool(), i.id).await?;
         rows.push((i, d));
     }
@@ -107,6 +118,9 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         let _ = w.write_record(report::HEADER);
         for l in &lines {
             let _ = w.write_record(l.csv_record());
+        }
+        for (id, why) in &unreadable {
+            let _ = w.write_record(report::unreadable_record(*id, why));
         }
         let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
         // A byte order mark first, as the CLI's CSV: Excel then reads the Chinese right.
@@ -164,6 +178,8 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         per_day: charts::columns("每日新增事件（按级别）", &per_day),
         met_missed,
         csv_link,
+        unreadable,
+        unreadable_note: report::UNREADABLE,
     };
     Ok((v.token, page).into_response())
 }

@@ -498,3 +498,70 @@ async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_
     assert_has!(stderr, "事件 #1 的记录无法读取");
     assert_has!(stderr, "catastrophic");
 }
+
+#[tokio::test]
+async fn a_report_names_an_incident_it_cannot_read_and_counts_the_others() {
+    use crate::common::console::{logged_in, site_with, FIRST, FIRST_LINK, LEADER};
+    // As above: #1's stored severity is unknown to this version. The compliance report used
+    // to answer 500 for the whole period; now it counts #2, and says above the table, in the
+    // CSV and in the CLI's output that #1 is not counted and why.
+    let items = [
+        (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
+        (
+            "某县城老街景区围墙坍塌 暂无人员伤亡",
+            "https://bbs.example.cn/t/2",
+            "t2",
+            "Tue, 24 Nov 2026 09:05:00 +0800",
+        ),
+    ];
+    let site = site_with(&None, "", &items).await;
+    let store = &site.s.daemon.store;
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let leader = logged_in(&site, LEADER).await;
+
+    let p = leader.get("/report?from=2026-11-01&to=2026-11-30").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_has!(p.body, "1 起事件，2 项时限");
+    assert_has!(p.body, yuqing::notify::report::UNREADABLE);
+    assert_has!(p.body, "事件 #1 <small class=\"error-text\">");
+    assert_has!(p.body, "catastrophic");
+    assert_has!(p.body, "<td>#2</td>");
+    let csv = leader
+        .get("/report?from=2026-11-01&to=2026-11-30&format=csv")
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_has!(csv.body, "\n#2,");
+    // Quoted: the reason quotes the column's name.
+    assert_has!(csv.body, "\n#1,\"（记录无法读取，未计入：");
+    assert_has!(csv.body, ",无法读取,");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args([
+            "report",
+            "incidents",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--config",
+        ])
+        .arg(&site.s.config)
+        .env(
+            "YUQING_NOW",
+            yuqing::vocab::clock::Clock::now(&site.s.clock).to_rfc3339(),
+        )
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert_has!(stdout, "\n#2\t");
+    assert_has!(stdout, "\n#1\t（记录无法读取，未计入：");
+    assert_has!(stdout, "另 1 起无法读取、未计入");
+    assert_has!(stderr, "事件 #1 的记录无法读取");
+}
