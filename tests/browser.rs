@@ -811,18 +811,7 @@ async fn a_duty_officer_reads_an_items_archived_text() {
 #[tokio::test]
 async fn an_incident_row_that_cannot_be_read_is_named_on_the_dashboard() {
     let d = driver().await;
-    let mut items = first_items();
-    items.push((
-        "某县城老街景区围墙坍塌 暂无人员伤亡",
-        "https://bbs.example.cn/t/2",
-        "t2",
-        "Tue, 24 Nov 2026 09:05:00 +0800",
-    ));
-    let site = site_with(&None, "", &items).await;
-    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
-        .execute(site.s.daemon.store.pool())
-        .await
-        .unwrap();
+    let site = common::console::site_where_1_cannot_be_read().await;
     let c = browser(&d).await;
     login(&c, &site, DUTY).await;
     let seen = text_until(&c, "body", |t| t.contains("无法读取的事件")).await;

@@ -440,29 +440,10 @@ async fn the_briefing_page_shows_a_day_or_a_week_with_links_between_them() {
 
 #[tokio::test]
 async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_error() {
-    use crate::common::console::{logged_in, site_with, DUTY, FIRST, FIRST_LINK};
+    use crate::common::console::{logged_in, site_where_1_cannot_be_read, DUTY};
     // Two incidents; #1's stored severity is one this version does not know (written by a
     // newer version). The dashboard used to answer 500 for everyone: one row hid them all.
-    let items = [
-        (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
-        (
-            "某县城老街景区围墙坍塌 暂无人员伤亡",
-            "https://bbs.example.cn/t/2",
-            "t2",
-            "Tue, 24 Nov 2026 09:05:00 +0800",
-        ),
-    ];
-    let site = site_with(&None, "", &items).await;
-    let store = &site.s.daemon.store;
-    assert_eq!(
-        store.incidents(false).await.unwrap().len(),
-        2,
-        "two incidents"
-    );
-    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
-        .execute(store.pool())
-        .await
-        .unwrap();
+    let site = site_where_1_cannot_be_read().await;
     let duty = logged_in(&site, DUTY).await;
 
     let p = duty.get("/").await;
@@ -479,20 +460,7 @@ async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_
     assert!(!p.body.contains("请稍后重试"), "{}", p.body);
     assert_eq!(duty.get("/incidents/2").await.status, 200);
     // `yuqing incidents` lists #2 and names #1 on stderr, as the dashboard does.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args(["incidents", "--config"])
-        .arg(&site.s.config)
-        .env(
-            "YUQING_NOW",
-            yuqing::vocab::clock::Clock::now(&site.s.clock).to_rfc3339(),
-        )
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let (stdout, stderr) = site.cli(&["incidents"]);
     assert_has!(stdout, "#2");
     assert!(!stdout.contains("#1 "), "{stdout}");
     assert_has!(stderr, "事件 #1 的记录无法读取");
@@ -501,25 +469,11 @@ async fn an_incident_that_cannot_be_read_is_named_on_the_dashboard_not_a_server_
 
 #[tokio::test]
 async fn a_report_names_an_incident_it_cannot_read_and_counts_the_others() {
-    use crate::common::console::{logged_in, site_with, FIRST, FIRST_LINK, LEADER};
+    use crate::common::console::{logged_in, site_where_1_cannot_be_read, LEADER};
     // As above: #1's stored severity is unknown to this version. The compliance report used
     // to answer 500 for the whole period; now it counts #2, and says above the table, in the
     // CSV and in the CLI's output that #1 is not counted and why.
-    let items = [
-        (FIRST, FIRST_LINK, "t1", "Tue, 24 Nov 2026 09:00:00 +0800"),
-        (
-            "某县城老街景区围墙坍塌 暂无人员伤亡",
-            "https://bbs.example.cn/t/2",
-            "t2",
-            "Tue, 24 Nov 2026 09:05:00 +0800",
-        ),
-    ];
-    let site = site_with(&None, "", &items).await;
-    let store = &site.s.daemon.store;
-    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
-        .execute(store.pool())
-        .await
-        .unwrap();
+    let site = site_where_1_cannot_be_read().await;
     let leader = logged_in(&site, LEADER).await;
 
     let p = leader.get("/report?from=2026-11-01&to=2026-11-30").await;
@@ -538,28 +492,14 @@ async fn a_report_names_an_incident_it_cannot_read_and_counts_the_others() {
     assert_has!(csv.body, "\n#1,\"（记录无法读取，未计入：");
     assert_has!(csv.body, ",无法读取,");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_yuqing"))
-        .args([
-            "report",
-            "incidents",
-            "--from",
-            "2026-11-01",
-            "--to",
-            "2026-11-30",
-            "--config",
-        ])
-        .arg(&site.s.config)
-        .env(
-            "YUQING_NOW",
-            yuqing::vocab::clock::Clock::now(&site.s.clock).to_rfc3339(),
-        )
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let (stdout, stderr) = site.cli(&[
+        "report",
+        "incidents",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+    ]);
     assert_has!(stdout, "\n#2\t");
     assert_has!(stdout, "\n#1\t（记录无法读取，未计入：");
     assert_has!(stdout, "另 1 起无法读取、未计入");
