@@ -327,16 +327,27 @@ fn article_html(title: &str, body: &str) -> String {
 }
 
 /// [`article_html`] served as a UTF-8 HTML page.
-fn article(title: &str, body: &str) -> common::Response {
+/// `/p/1.html`, the page of `item`, answers 404 from now on; `after` that, its recheck
+/// finds it deleted (and is done, not let go).
+pub(crate) async fn gone_at_the_recheck(sc: &common::Scenario, item: i64, after: chrono::Duration) {
+    sc.http.set("/p/1.html", common::Response::status(404));
+    sc.clock.advance(after);
+    let done = sc.daemon.keep_evidence(&gate()).await.unwrap();
+    let deleted = yuqing::evidence::capture::Done::Checked(EvidenceState::Deleted);
+    assert_eq!(done, [(item, deleted)], "the recheck is done, not let go");
+}
+
+pub(crate) fn article(title: &str, body: &str) -> common::Response {
     common::Response::ok("text/html; charset=utf-8", article_html(title, body))
 }
 
 /// The gate the polls would share: no pause, so the manual clock is never waited on.
-fn gate() -> yuqing::fetch::politeness::HostGate {
+pub(crate) fn gate() -> yuqing::fetch::politeness::HostGate {
     yuqing::fetch::politeness::HostGate::new(2, std::time::Duration::ZERO)
 }
 
-const TOPICS: &str = "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\n\
+pub(crate) const TOPICS: &str =
+    "[[topic]]\nid = \"scenic\"\nname = \"景区安全\"\nseverity = \"major\"\n\
                       any = [\"坍塌\"]\nall = [\"景区\"]\n\n\
                       [[topic]]\nid = \"fire\"\nname = \"火灾\"\nseverity = \"large\"\n\
                       any = [\"起火\"]\n";
@@ -495,16 +506,7 @@ async fn a_matched_items_page_is_kept_after_its_alert_and_its_edits_and_deletion
         Some(opened[0].message_id.as_str())
     );
     // Gone for good (404) at the next check: still deleted, told once.
-    sc.http.set("/p/1.html", common::Response::status(404));
-    sc.clock.advance(chrono::Duration::hours(19));
-    let done = d.keep_evidence(&gate()).await.unwrap();
-    assert_eq!(
-        done,
-        [(
-            item,
-            yuqing::evidence::capture::Done::Checked(EvidenceState::Deleted)
-        )]
-    );
+    gone_at_the_recheck(&sc, item, chrono::Duration::hours(19)).await;
     assert_eq!(common::mail(&d.store, "evidence_deleted").await.len(), 1);
     let all = d
         .store
@@ -599,13 +601,23 @@ fn yq_command(sc: &common::Scenario, args: &[&str]) -> std::process::Command {
     c
 }
 
+/// A scenario watching [`TOPICS`] that keeps the page of every item (`capture = "all"`);
+/// the publication date of now, and the addresses of two pages, `/p/a.html` and
+/// `/p/b.html`.
+pub(crate) async fn capturing_all(
+    backend: &Option<String>,
+) -> (common::Scenario, String, (String, String)) {
+    let sc = common::scenario(TOPICS, &[], "[evidence]\ncapture = \"all\"\n", backend).await;
+    let when = common::pub_date(sc.clock.now());
+    let pages = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
+    (sc, when, pages)
+}
+
 backend_test!(with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_not);
 async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_not(
     backend: Option<String>,
 ) {
-    let sc = common::scenario(TOPICS, &[], "[evidence]\ncapture = \"all\"\n", &backend).await;
-    let when = common::pub_date(sc.clock.now());
-    let (a, b) = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
+    let (sc, when, (a, b)) = capturing_all(&backend).await;
     sc.http.set(
         "/news.xml",
         common::Response::rss(common::rss(&[
@@ -642,173 +654,6 @@ async fn with_capture_all_a_page_that_matches_opens_an_incident_its_title_did_no
     assert_eq!(opened[0].incident_id, Some(incidents[0].id.0));
     // Its rechecks are scheduled (it is an open incident's item); the other's are not.
     assert_eq!(d.store.evidence_backlog().await.unwrap(), (0, 5));
-}
-
-backend_test!(with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_page);
-/// With `capture = "all"`, a page whose topic's incident this version cannot read (#1's
-/// severity) used to fail its whole capture: nothing was kept, and the page was fetched
-/// again every minute (a new WARC record each time) until the row was repaired. Now the
-/// page is kept, only the filing waits (held, told at once), and the repair files it.
-async fn with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_page(
-    backend: Option<String>,
-) {
-    let sc = common::scenario(TOPICS, &[], "[evidence]\ncapture = \"all\"\n", &backend).await;
-    let when = common::pub_date(sc.clock.now());
-    let (a, b) = (sc.http.url("/p/a.html"), sc.http.url("/p/b.html"));
-    sc.http.set(
-        "/p/a.html",
-        article("某景区栈道坍塌", "某景区栈道今晨坍塌，现场已封闭。"),
-    );
-    sc.http.set(
-        "/p/b.html",
-        article(
-            "周末出行注意安全",
-            "据网友反映，某景区观景台昨晚坍塌，无人受伤。",
-        ),
-    );
-    sc.http.set(
-        "/news.xml",
-        common::Response::rss(common::rss(&[("某景区栈道坍塌", &a, "ga", &when)])),
-    );
-    let d = &sc.daemon;
-    d.poll_once(None).await.unwrap();
-    d.keep_evidence(&gate()).await.unwrap();
-    assert_eq!(
-        d.store.incidents(true).await.unwrap().len(),
-        1,
-        "#1, by its title"
-    );
-    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
-        .execute(d.store.pool())
-        .await
-        .unwrap();
-    // An item whose title matches nothing, whose page matches the scenic topic.
-    sc.http.set(
-        "/news.xml",
-        common::Response::rss(common::rss(&[
-            ("某景区栈道坍塌", &a, "ga", &when),
-            ("市民反映：周末出行注意安全", &b, "gb", &when),
-        ])),
-    );
-    d.poll_once(None).await.unwrap();
-    let (item,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = 'gb'")
-        .fetch_one(d.store.pool())
-        .await
-        .unwrap();
-
-    let done = d.keep_evidence(&gate()).await.unwrap();
-    assert_eq!(done.len(), 1, "the capture is done, not let go: {done:?}");
-    let kept = d
-        .store
-        .latest_evidence(item)
-        .await
-        .unwrap()
-        .expect("the page is kept");
-    assert_has!(kept.text.clone().unwrap_or_default(), "观景台昨晚坍塌");
-    assert_eq!(
-        d.store.evidence_backlog().await.unwrap().0,
-        0,
-        "nothing left to capture"
-    );
-    let held = d.store.held_filings().await.unwrap();
-    assert_eq!(held.len(), 1, "{held:?}");
-    assert_eq!(
-        (held[0].item_id, held[0].topic_id.as_str()),
-        (item, "scenic")
-    );
-    assert_has!(held[0].error, "incident #1 cannot be read");
-    let told = common::mail(&d.store, "filing_held").await;
-    assert_eq!(told.len(), 1, "told at once");
-    assert_has!(told[0].subject, "周末出行注意安全");
-
-    sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
-        .execute(d.store.pool())
-        .await
-        .unwrap();
-    d.housekeeping()
-        .await
-        .expect("the held filing goes through");
-    assert_eq!(d.store.held_filings().await.unwrap(), []);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM incident_items WHERE item_id = $1")
-        .bind(item)
-        .fetch_one(d.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(n, 1, "filed once the row is repaired");
-}
-
-backend_test!(an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page);
-/// A recheck that finds the post deleted tells each incident holding the item. One of them
-/// this version cannot read (#1's severity) used to fail the whole recheck: the deletion
-/// was not recorded, the other incident's duty officer not told, and the page was fetched
-/// again every minute. Now #1 is skipped and named in the log; the rest goes on.
-async fn an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page(
-    backend: Option<String>,
-) {
-    let sc = common::scenario(TOPICS, &[], "", &backend).await;
-    let when = common::pub_date(sc.clock.now());
-    let link = sc.http.url("/p/1.html");
-    // One item in two incidents: the scenic one (#1) and the fire's (#2).
-    sc.http.set(
-        "/news.xml",
-        common::Response::rss(common::rss(&[(
-            "某景区栈道坍塌 附近商铺起火",
-            &link,
-            "g1",
-            &when,
-        )])),
-    );
-    sc.http.set(
-        "/p/1.html",
-        article("某景区栈道坍塌", "某景区栈道坍塌，附近商铺随后起火。"),
-    );
-    let d = &sc.daemon;
-    d.poll_once(None).await.unwrap();
-    let incidents = d.store.incidents(true).await.unwrap();
-    assert_eq!(incidents.len(), 2, "{incidents:?}");
-    let done = d.keep_evidence(&gate()).await.unwrap();
-    let item = done[0].0;
-    let scenic = incidents
-        .iter()
-        .find(|i| i.topic_id == "scenic")
-        .unwrap()
-        .id
-        .0;
-    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = $1")
-        .bind(scenic)
-        .execute(d.store.pool())
-        .await
-        .unwrap();
-
-    sc.http.set("/p/1.html", common::Response::status(404));
-    sc.clock.advance(chrono::Duration::minutes(31));
-    let done = d.keep_evidence(&gate()).await.unwrap();
-    assert_eq!(
-        done,
-        [(
-            item,
-            yuqing::evidence::capture::Done::Checked(EvidenceState::Deleted)
-        )],
-        "the recheck is done, not let go"
-    );
-    let e = d.store.latest_evidence(item).await.unwrap().unwrap();
-    assert_eq!(e.state, EvidenceState::Deleted);
-    let told: Vec<Option<i64>> = common::mail(&d.store, "evidence_deleted")
-        .await
-        .iter()
-        .map(|m| m.incident_id)
-        .collect();
-    let fire = incidents
-        .iter()
-        .find(|i| i.topic_id == "fire")
-        .unwrap()
-        .id
-        .0;
-    assert_eq!(
-        told,
-        [Some(fire)],
-        "the readable incident's duty officer is told"
-    );
 }
 
 backend_test!(the_console_shows_the_evidence_as_text_and_lets_duty_and_leaders_download_it);

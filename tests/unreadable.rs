@@ -1,12 +1,15 @@
 //! Rows this version cannot read (a value written by a newer version, or by hand): an
 //! incident whose stored severity is unknown, an item whose tone is. Each holds back only
-//! what it must, is named where the operators look (the log, `/healthz`, the console and
-//! mail), and what it held back goes through once the row is repaired.
+//! what it must (a poll's filing, a page kept as evidence, its recheck), is named where the
+//! operators look (the log, `/healthz`, the console and mail), and what it held back goes
+//! through once the row is repaired.
 
 use crate::common;
+use crate::evidence::{article, capturing_all, gate, gone_at_the_recheck, TOPICS};
 
 use chrono::Duration as ChronoDuration;
 use common::{rss, Response};
+use yuqing::vocab::clock::Clock;
 
 /// The scenic item that opens incident #1 in the fault tests below.
 const FIRST: common::RssItem = (
@@ -134,7 +137,6 @@ backend_test!(an_incident_that_cannot_be_read_holds_back_no_other_incident);
 /// hearing that #2 went unacknowledged, the duty officer from #2's new items, and #2 from
 /// ever closing. Now #1 is skipped and named, every turn, and #2 goes on as it would.
 async fn an_incident_that_cannot_be_read_holds_back_no_other_incident(backend: Option<String>) {
-    use yuqing::vocab::clock::Clock;
     let items: [common::RssItem; 4] = [
         (
             "某景区栈道坍塌 多名游客受伤",
@@ -441,7 +443,6 @@ backend_test!(an_incident_that_cannot_be_read_holds_back_only_its_topics_items);
 /// the source's state and `/healthz`, and the timed steps file it once the row is
 /// repaired, although the feed no longer lists it.
 async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backend: Option<String>) {
-    use yuqing::vocab::clock::Clock;
     let s = scenic_and_museum(&[FIRST], &backend).await;
     let d = &s.daemon;
     sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
@@ -614,4 +615,159 @@ async fn an_incident_that_cannot_be_read_holds_back_only_its_topics_items(backen
     assert_eq!((st.held_since, st.held_error.as_deref()), (None, None));
     let health = yuqing::daemon::metrics::store_health(&d.store).await;
     assert!(health.is_none(), "{health:?}");
+}
+
+backend_test!(with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_page);
+/// With `capture = "all"`, a page whose topic's incident this version cannot read (#1's
+/// severity) used to fail its whole capture: nothing was kept, and the page was fetched
+/// again every minute (a new WARC record each time) until the row was repaired. Now the
+/// page is kept, only the filing waits (held, told at once), and the repair files it.
+async fn with_capture_all_an_unreadable_incident_holds_back_the_filing_not_the_page(
+    backend: Option<String>,
+) {
+    let (sc, when, (a, b)) = capturing_all(&backend).await;
+    sc.http.set(
+        "/p/a.html",
+        article("某景区栈道坍塌", "某景区栈道今晨坍塌，现场已封闭。"),
+    );
+    sc.http.set(
+        "/p/b.html",
+        article(
+            "周末出行注意安全",
+            "据网友反映，某景区观景台昨晚坍塌，无人受伤。",
+        ),
+    );
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[("某景区栈道坍塌", &a, "ga", &when)])),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(
+        d.store.incidents(true).await.unwrap().len(),
+        1,
+        "#1, by its title"
+    );
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    // An item whose title matches nothing, whose page matches the scenic topic.
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[
+            ("某景区栈道坍塌", &a, "ga", &when),
+            ("市民反映：周末出行注意安全", &b, "gb", &when),
+        ])),
+    );
+    d.poll_once(None).await.unwrap();
+    let (item,): (i64,) = sqlx::query_as("SELECT id FROM items WHERE guid = 'gb'")
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    assert_eq!(done.len(), 1, "the capture is done, not let go: {done:?}");
+    let kept = d
+        .store
+        .latest_evidence(item)
+        .await
+        .unwrap()
+        .expect("the page is kept");
+    assert_has!(kept.text.clone().unwrap_or_default(), "观景台昨晚坍塌");
+    assert_eq!(
+        d.store.evidence_backlog().await.unwrap().0,
+        0,
+        "nothing left to capture"
+    );
+    let held = d.store.held_filings().await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(
+        (held[0].item_id, held[0].topic_id.as_str()),
+        (item, "scenic")
+    );
+    assert_has!(held[0].error, "incident #1 cannot be read");
+    let told = common::mail(&d.store, "filing_held").await;
+    assert_eq!(told.len(), 1, "told at once");
+    assert_has!(told[0].subject, "周末出行注意安全");
+
+    sqlx::query("UPDATE incidents SET severity = 'major' WHERE id = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    d.housekeeping()
+        .await
+        .expect("the held filing goes through");
+    assert_eq!(d.store.held_filings().await.unwrap(), []);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM incident_items WHERE item_id = $1")
+        .bind(item)
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "filed once the row is repaired");
+}
+
+backend_test!(an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page);
+/// A recheck that finds the post deleted tells each incident holding the item. One of them
+/// this version cannot read (#1's severity) used to fail the whole recheck: the deletion
+/// was not recorded, the other incident's duty officer not told, and the page was fetched
+/// again every minute. Now #1 is skipped and named in the log; the rest goes on.
+async fn an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page(
+    backend: Option<String>,
+) {
+    let sc = common::scenario(TOPICS, &[], "", &backend).await;
+    let when = common::pub_date(sc.clock.now());
+    let link = sc.http.url("/p/1.html");
+    // One item in two incidents: the scenic one (#1) and the fire's (#2).
+    sc.http.set(
+        "/news.xml",
+        common::Response::rss(common::rss(&[(
+            "某景区栈道坍塌 附近商铺起火",
+            &link,
+            "g1",
+            &when,
+        )])),
+    );
+    sc.http.set(
+        "/p/1.html",
+        article("某景区栈道坍塌", "某景区栈道坍塌，附近商铺随后起火。"),
+    );
+    let d = &sc.daemon;
+    d.poll_once(None).await.unwrap();
+    let incidents = d.store.incidents(true).await.unwrap();
+    assert_eq!(incidents.len(), 2, "{incidents:?}");
+    let done = d.keep_evidence(&gate()).await.unwrap();
+    let item = done[0].0;
+    let scenic = incidents
+        .iter()
+        .find(|i| i.topic_id == "scenic")
+        .unwrap()
+        .id
+        .0;
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = $1")
+        .bind(scenic)
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+
+    gone_at_the_recheck(&sc, item, chrono::Duration::minutes(31)).await;
+    let e = d.store.latest_evidence(item).await.unwrap().unwrap();
+    assert_eq!(e.state, yuqing::vocab::state::EvidenceState::Deleted);
+    let told: Vec<Option<i64>> = common::mail(&d.store, "evidence_deleted")
+        .await
+        .iter()
+        .map(|m| m.incident_id)
+        .collect();
+    let fire = incidents
+        .iter()
+        .find(|i| i.topic_id == "fire")
+        .unwrap()
+        .id
+        .0;
+    assert_eq!(
+        told,
+        [Some(fire)],
+        "the readable incident's duty officer is told"
+    );
 }
