@@ -468,6 +468,49 @@ async fn the_numbers_of_a_known_day(backend: Option<String>) {
     );
 }
 
+backend_test!(an_incident_that_cannot_be_read_is_named_not_the_briefing_lost);
+/// The known day, with incident #2's stored severity one this version does not know (a
+/// newer version wrote it). The briefing used to fail whole (the leaders' mail, the console
+/// page and the CLI alike); now it counts the rest and names #2 in its summary and subject.
+async fn an_incident_that_cannot_be_read_is_named_not_the_briefing_lost(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let config = config(
+        &dirs,
+        "http://127.0.0.1:9/n",
+        "http://127.0.0.1:9/f",
+        "",
+        &backend,
+    );
+    let store = Store::open(backend.as_deref().unwrap_or(&dirs.database_url()))
+        .await
+        .unwrap();
+    data_set(&store).await;
+    sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+
+    let (out, err, code) = briefing(
+        dirs.root(),
+        &config,
+        &["--from", "2026-11-23", "--to", "2026-11-23"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项，另 1 起事件无法读取",
+        "{out}"
+    );
+    assert_has!(
+        out,
+        "另有 1 起事件的记录无法读取（可能由较新版本写入），未计入本简报：#2（"
+    );
+    assert_has!(out, "unknown severity `catastrophic`");
+    // The rest is counted as on the known day: #1's missed deadline is there.
+    assert_has!(out, "#1 ");
+}
+
 #[tokio::test]
 async fn an_empty_period_says_so() {
     let dirs = TempDirs::new();

@@ -13,6 +13,7 @@ use crate::rules::duty::State;
 use crate::store::{DeadlineRow, Draft, IncidentRow, ItemTally, OutboxPart};
 use crate::vocab::clock::from_secs;
 use crate::vocab::clock::local;
+use crate::vocab::ids::IncidentId;
 use crate::vocab::state::{DeadlineState, IncidentStatus};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -61,6 +62,9 @@ pub struct Input<'a> {
     pub first_sources: &'a BTreeMap<i64, String>,
     pub duties: Vec<DutyLine>,
     pub failing: Vec<FailingSource>,
+    /// Incidents of the period whose rows this version cannot read (written by a newer
+    /// version), with why: not counted, and said so.
+    pub unreadable: Vec<(IncidentId, String)>,
 }
 
 /// A count and how many of it are negative.
@@ -135,6 +139,8 @@ pub struct Numbers {
     pub missed: Vec<MissedLine>,
     pub duties: Vec<DutyLine>,
     pub failing: Vec<FailingSource>,
+    /// See [`Input::unreadable`]; the summary names them.
+    pub unreadable: Vec<(IncidentId, String)>,
     pub summary: String,
 }
 
@@ -200,6 +206,7 @@ pub fn compute(input: &Input<'_>) -> Numbers {
         missed: events.missed,
         duties: input.duties.clone(),
         failing: input.failing.clone(),
+        unreadable: input.unreadable.clone(),
         summary: String::new(),
     };
     n.summary = summary(&n);
@@ -515,6 +522,19 @@ fn summary(n: &Numbers) -> String {
     if silent > 0 {
         let _ = write!(s, "读不出条目的信息源 {silent} 个。");
     }
+    if !n.unreadable.is_empty() {
+        let named: Vec<String> = n
+            .unreadable
+            .iter()
+            .map(|(id, why)| format!("#{id}（{}）", crate::vocab::text::one_line(why, 120)))
+            .collect();
+        let _ = write!(
+            s,
+            "另有 {} 起事件的记录无法读取（可能由较新版本写入），未计入本简报：{}；请联系运维修复。",
+            n.unreadable.len(),
+            named.join("、")
+        );
+    }
     s
 }
 
@@ -539,6 +559,9 @@ pub fn subject(n: &Numbers) -> String {
     );
     if !n.missed.is_empty() {
         let _ = write!(s, "，超时时限 {} 项", n.missed.len());
+    }
+    if !n.unreadable.is_empty() {
+        let _ = write!(s, "，另 {} 起事件无法读取", n.unreadable.len());
     }
     s
 }
@@ -1085,6 +1108,7 @@ mod tests {
             first_sources: &BTreeMap::new(),
             duties: vec![],
             failing: vec![],
+            unreadable: vec![],
         });
         assert_eq!(n.missed.len(), 1, "{:?}", n.missed);
         assert_eq!(n.missed[0].incident, 1);

@@ -452,6 +452,7 @@ mod tests {
             first_sources: &Default::default(),
             duties: vec![],
             failing: vec![],
+            unreadable: vec![],
         })
     }
 

@@ -830,17 +830,13 @@ impl Store {
     }
 
     /// Incidents that were open at some time in [`from`, `to`): opened before `to` and not
-    /// ended before `from`; oldest first.
-    pub async fn incidents_touching(&self, from: i64, to: i64) -> Result<Vec<IncidentRow>> {
-        Ok(query::all(
-            self.pool(),
-            &format!(
-                "SELECT {INCIDENT} FROM incidents \
-                 WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1) ORDER BY id"
-            ),
-            (from, to),
-        )
-        .await?)
+    /// ended before `from`; oldest first; those this version cannot read apart, with why.
+    pub async fn incidents_touching(&self, from: i64, to: i64) -> Result<Readable> {
+        let sql = format!(
+            "SELECT {INCIDENT} FROM incidents \
+             WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1) ORDER BY id"
+        );
+        readable(query::each(self.pool(), &sql, (from, to)).await?)
     }
 
     /// The source of the incident's earliest item (by publication, else first seen).
