@@ -328,28 +328,41 @@ fn row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
         .collect()
 }
 
-backend_test!(the_numbers_of_a_known_day);
-async fn the_numbers_of_a_known_day(backend: Option<String>) {
-    let dirs = TempDirs::new();
+/// A deployment whose sources are down and whose database holds the known day
+/// ([`data_set`]): its config, and its store, open.
+async fn known_day(dirs: &TempDirs, backend: &Option<String>) -> (PathBuf, Store) {
     let config = config(
-        &dirs,
+        dirs,
         "http://127.0.0.1:9/n",
         "http://127.0.0.1:9/f",
         "",
-        &backend,
+        backend,
     );
     let store = Store::open(backend.as_deref().unwrap_or(&dirs.database_url()))
         .await
         .unwrap();
     data_set(&store).await;
-    store.close().await;
+    (config, store)
+}
 
+/// `yuqing briefing` of the known day, which succeeds.
+fn the_day(dirs: &TempDirs, config: &Path) -> String {
     let (out, err, code) = briefing(
         dirs.root(),
-        &config,
+        config,
         &["--from", "2026-11-23", "--to", "2026-11-23"],
     );
     assert_eq!(code, 0, "{out}{err}");
+    out
+}
+
+backend_test!(the_numbers_of_a_known_day);
+async fn the_numbers_of_a_known_day(backend: Option<String>) {
+    let dirs = TempDirs::new();
+    let (config, store) = known_day(&dirs, &backend).await;
+    store.close().await;
+
+    let out = the_day(&dirs, &config);
     assert_eq!(
         out.lines().next().unwrap(),
         "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项",
@@ -474,29 +487,14 @@ backend_test!(an_incident_that_cannot_be_read_is_named_not_the_briefing_lost);
 /// page and the CLI alike); now it counts the rest and names #2 in its summary and subject.
 async fn an_incident_that_cannot_be_read_is_named_not_the_briefing_lost(backend: Option<String>) {
     let dirs = TempDirs::new();
-    let config = config(
-        &dirs,
-        "http://127.0.0.1:9/n",
-        "http://127.0.0.1:9/f",
-        "",
-        &backend,
-    );
-    let store = Store::open(backend.as_deref().unwrap_or(&dirs.database_url()))
-        .await
-        .unwrap();
-    data_set(&store).await;
+    let (config, store) = known_day(&dirs, &backend).await;
     sqlx::query("UPDATE incidents SET severity = 'catastrophic' WHERE id = 2")
         .execute(store.pool())
         .await
         .unwrap();
     store.close().await;
 
-    let (out, err, code) = briefing(
-        dirs.root(),
-        &config,
-        &["--from", "2026-11-23", "--to", "2026-11-23"],
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    let out = the_day(&dirs, &config);
     assert_eq!(
         out.lines().next().unwrap(),
         "【舆情日报】2026-11-23：信息 10 条，负面 40.0%，超时时限 1 项，另 1 起事件无法读取",
