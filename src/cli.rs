@@ -146,7 +146,7 @@ pub(crate) fn step_failure(e: &incident::StepError) -> ExitCode {
             ExitCode::from(2)
         }
         incident::StepError::Failed(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::vocab::text::error_chain(e));
             ExitCode::from(1)
         }
     }
@@ -300,7 +300,7 @@ pub(crate) async fn open(c: &ConfigArg) -> Result<(Config, Store), ExitCode> {
     match Store::open(&config.daemon.database).await {
         Ok(store) => Ok((config, store)),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::vocab::text::error_chain(&e));
             Err(ExitCode::from(1))
         }
     }

@@ -274,7 +274,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Each cause once: a decode error's text already ends with its source's.
+            eprintln!("error: {}", yuqing::vocab::text::error_chain(&e));
             ExitCode::from(1)
         }
     }

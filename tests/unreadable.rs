@@ -771,3 +771,28 @@ async fn an_unreadable_incident_does_not_stop_the_recheck_of_its_items_page(
         "the readable incident's duty officer is told"
     );
 }
+
+backend_test!(a_command_that_meets_an_unreadable_item_says_which_and_why_once);
+/// A command that reads an item whose stored tone this version does not know fails with an
+/// error naming the item and its value, each cause said once. It used to print the decode
+/// error's cause twice (`…: item 1: unknown tone …: item 1: unknown tone …`), since the
+/// decode error's own text already ends with it.
+async fn a_command_that_meets_an_unreadable_item_says_which_and_why_once(backend: Option<String>) {
+    let s = scenic_and_museum(&[FIRST], &backend).await;
+    let id = item_id(&s.daemon.store, FIRST.2).await;
+    set_raw(&s.daemon.store, "items", "tone", id, "furious").await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yuqing"))
+        .args(["incident", "show", "1", "--config"])
+        .arg(&s.config)
+        .env("YUQING_NOW", s.clock.now().to_rfc3339())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_has!(stderr, &format!("item {id}: unknown tone `furious`"));
+    assert_eq!(
+        stderr.matches("unknown tone `furious`").count(),
+        1,
+        "{stderr}"
+    );
+}
