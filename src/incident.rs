@@ -435,10 +435,14 @@ pub(crate) async fn regrade(
 
 /// An incident as its mail shows it, read in `tx` at the step's moment: its row, its items
 /// (oldest first), its deadlines and the name of its first item's source. Every mail about
-/// an incident is worded from `view`, and sent to `audience` of its step.
+/// an incident is worded from `view`, and sent to `audience` of its step. An item this
+/// version cannot read (a value written by a newer version) is counted and logged, not
+/// shown: it holds back no reminder or escalation of the incident.
 pub(crate) struct Snapshot<'c> {
     incident: IncidentRow,
     items: Vec<ItemRow>,
+    /// How many of its items could not be read.
+    unread: usize,
     deadlines: Vec<DeadlineRow>,
     source_name: String,
     ctx: Ctx<'c>,
@@ -451,14 +455,23 @@ impl<'c> Snapshot<'c> {
             .incident(&mut **tx, id)
             .await?
             .with_context(|| format!("incident {id} vanished"))?;
-        let items = store.incident_items(&mut **tx, id).await?;
+        let (items, unread) = store.readable_items_of(tx, id, 0).await?;
+        for (item, why) in &unread {
+            tracing::error!(incident_id = id.0, item_id = item, error = %why, "an item this version cannot read is counted, not shown, in the incident's mail");
+        }
         if items.is_empty() {
-            bail!("incident {id} has no items");
+            match unread.first() {
+                Some((item, why)) => {
+                    bail!("incident {id}: no item can be read (item {item}: {why})")
+                }
+                None => bail!("incident {id} has no items"),
+            }
         }
         let deadlines = store.deadlines_of(&mut **tx, id).await?;
         let mut snap = Snapshot {
             incident,
             items,
+            unread: unread.len(),
             deadlines,
             source_name: String::new(),
             ctx,
@@ -474,7 +487,7 @@ impl<'c> Snapshot<'c> {
             incident: &self.incident,
             first: self.first(),
             source_name: &self.source_name,
-            items: self.items.len(),
+            items: self.items.len() + self.unread,
             deadlines: &self.deadlines,
             evidence: &[],
             owners: &config.people.duty,
@@ -775,15 +788,17 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
 /// them mailed with it.
 async fn new_items(ctx: Ctx<'_>, tx: &mut Tx, id: IncidentId, upto: i64) -> Result<()> {
     let Ctx { store, config, now } = ctx;
-    let items = store.new_items_of(tx, id, upto).await?;
+    // One this version cannot read is counted and logged (by the snapshot), not shown.
+    let (items, unread) = store.readable_items_of(tx, id, upto).await?;
     let snap = Snapshot::read(ctx, tx, id).await?;
     let names = |s: &str| source_name(config, s);
     let to = config
         .escalation
         .mailboxes(&config.people, snap.severity(), EStep::NewItems);
-    let draft = mail::new_items(&snap.view(), &items, &names, &to);
+    let draft = mail::new_items(&snap.view(), &items, unread.len(), &names, &to);
     queue(store, tx, config, &draft, now).await?;
-    let upto = items.iter().map(|i| i.id).max().unwrap_or(upto);
+    let read = items.iter().map(|i| i.id);
+    let upto = read.chain(unread.iter().map(|u| u.0)).max().unwrap_or(upto);
     store.mark_items_mailed(tx, id, upto, secs(now)).await
 }
 

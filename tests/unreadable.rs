@@ -796,3 +796,49 @@ async fn a_command_that_meets_an_unreadable_item_says_which_and_why_once(backend
         "{stderr}"
     );
 }
+
+backend_test!(an_item_that_cannot_be_read_holds_back_no_mail_of_its_incident);
+/// Incident #1 holds two items; the second's stored tone is one this version does not
+/// know. Every mail about #1 reads its items, and the first of them (nobody acknowledging
+/// it, half an hour on) used to fail every turn: the leaders were never told. Now the item
+/// is counted, not shown, and logged, and the mail goes out.
+async fn an_item_that_cannot_be_read_holds_back_no_mail_of_its_incident(backend: Option<String>) {
+    let joins: common::RssItem = (
+        "某景区栈道坍塌事故 已有3人送医",
+        "https://news.example.cn/3",
+        "t3",
+        "Tue, 24 Nov 2026 09:05:00 +0800",
+    );
+    let s = scenic_and_museum(&[FIRST, joins], &backend).await;
+    let d = &s.daemon;
+    let incidents = d.store.incidents(false).await.unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let items = d
+        .store
+        .incident_items(d.store.pool(), incidents[0].id)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2, "both items are #1's");
+    set_raw(&d.store, "items", "tone", items[1].id, "furious").await;
+
+    s.clock.advance(ChronoDuration::minutes(30));
+    d.housekeeping()
+        .await
+        .expect("no step stops on the unreadable item");
+    let told = common::mail(&d.store, "unacknowledged").await;
+    assert_eq!(told.len(), 1, "the leaders are told #1 is unacknowledged");
+    assert_has!(told[0].body_text, FIRST.0);
+    // The duty officer's mail of the item that joined says it came and cannot be shown.
+    let joined = common::mail(&d.store, "new_items").await;
+    assert_eq!(joined.len(), 1, "{joined:#?}");
+    assert_has!(joined[0].subject, "新增 1 条相关信息");
+    assert_has!(
+        joined[0].body_text,
+        "另有 1 条无法读取（可能由较新版本写入），请联系运维修复"
+    );
+    assert!(
+        !joined[0].body_text.contains(joins.0),
+        "{}",
+        joined[0].body_text
+    );
+}

@@ -216,23 +216,29 @@ pub fn regraded(
 pub fn new_items(
     v: &IncidentView<'_>,
     new: &[ItemRow],
+    unread: usize,
     sources: &dyn Fn(&str) -> String,
     to: &[Mailbox],
 ) -> Draft {
+    let count = new.len() + unread;
     let subject = v.subject(
         "新增",
         &v.incident.topic_name,
-        &format!("新增 {} 条相关信息", new.len()),
+        &format!("新增 {count} 条相关信息"),
     );
     let mut lead = format!(
-        "舆情事件 {}新增 {} 条相关信息，累计 {} 条：",
+        "舆情事件 {}新增 {count} 条相关信息，累计 {} 条：",
         v.named(),
-        new.len(),
         v.items
     );
     for item in new {
         let line = v.item_line(item, &sources(&item.source_id));
         lead.push_str(&format!("\n  · {line}"));
+    }
+    if unread > 0 {
+        lead.push_str(&format!(
+            "\n  · 另有 {unread} 条无法读取（可能由较新版本写入），请联系运维修复"
+        ));
     }
     let next: Vec<String> = v.ack_step().into_iter().chain([v.show_step()]).collect();
     render("new_items", v, to, subject, &lead, &next)

@@ -585,20 +585,23 @@ impl Store {
         readable(query::each(self.pool(), &incidents_sql(include_closed), ()).await?)
     }
 
-    /// The items that joined incident `id` after item `upto` (see
-    /// [`with_new_items`](Self::with_new_items)), oldest first.
-    pub async fn new_items_of(
+    /// The items that joined incident `id` after item `upto` (0: all of them; see
+    /// [`with_new_items`](Self::with_new_items)), oldest first, for a mail that must go
+    /// out: those this version can read, and the ids of those it cannot (a value written by
+    /// a newer version) with why.
+    pub async fn readable_items_of(
         &self,
         tx: &mut Tx,
         id: IncidentId,
         upto: i64,
-    ) -> Result<Vec<super::ItemRow>> {
-        Ok(query::all(
-            &mut **tx,
-            &items_of_incident("AND i.id > $2 ORDER BY i.id"),
-            (id, upto),
-        )
-        .await?)
+    ) -> Result<(Vec<super::ItemRow>, Vec<(i64, String)>)> {
+        let sql = items_of_incident("AND i.id > $2 ORDER BY i.id");
+        let (read, unread) = query::each(&mut **tx, &sql, (id, upto)).await?;
+        let unread = unread
+            .into_iter()
+            .map(|(id, e)| (id, crate::vocab::text::error_chain(&e.into())))
+            .collect();
+        Ok((read, unread))
     }
 
     /// Open incidents that items joined after the last "new items" mail (or after the

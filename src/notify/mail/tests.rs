@@ -140,6 +140,7 @@ fn every_mail_builder_keeps_hostile_titles_and_notes_as_text() {
             new_items(
                 &v,
                 std::slice::from_ref(&item),
+                0,
                 &|_| HOSTILE.to_string(),
                 &duty,
             ),
@@ -326,7 +327,7 @@ fn new_items_and_reminders_of_an_unacknowledged_incident_say_how_to_acknowledge(
         ..view(&incident, &item, &deadlines)
     };
     let ack = "确认接报：yuqing incident ack 7";
-    let fresh = new_items(&v, std::slice::from_ref(&item), &|s| s.to_string(), &[]);
+    let fresh = new_items(&v, std::slice::from_ref(&item), 0, &|s| s.to_string(), &[]);
     assert!(fresh.text.contains(ack), "{}", fresh.text);
     let soon = reminder(&v, &deadlines[0], &[]);
     assert!(soon.text.contains(ack), "{}", soon.text);
@@ -338,6 +339,6 @@ fn new_items_and_reminders_of_an_unacknowledged_incident_say_how_to_acknowledge(
         ..v
     };
     assert!(!reminder(&v, &deadlines[0], &[]).text.contains(ack));
-    let fresh = new_items(&v, std::slice::from_ref(&item), &|s| s.to_string(), &[]);
+    let fresh = new_items(&v, std::slice::from_ref(&item), 0, &|s| s.to_string(), &[]);
     assert!(!fresh.text.contains(ack));
 }
