@@ -455,7 +455,7 @@ impl<'c> Snapshot<'c> {
             .incident(&mut **tx, id)
             .await?
             .with_context(|| format!("incident {id} vanished"))?;
-        let (items, unread) = store.readable_items_of(tx, id, 0).await?;
+        let (items, unread) = store.readable_items_of(&mut **tx, id, 0).await?;
         for (item, why) in &unread {
             tracing::error!(incident_id = id.0, item_id = item, error = %why, "an item this version cannot read is counted, not shown, in the incident's mail");
         }
@@ -789,7 +789,7 @@ pub async fn fire_new_items(store: &Store, config: &Config, now: DateTime<Utc>) 
 async fn new_items(ctx: Ctx<'_>, tx: &mut Tx, id: IncidentId, upto: i64) -> Result<()> {
     let Ctx { store, config, now } = ctx;
     // One this version cannot read is counted and logged (by the snapshot), not shown.
-    let (items, unread) = store.readable_items_of(tx, id, upto).await?;
+    let (items, unread) = store.readable_items_of(&mut **tx, id, upto).await?;
     let snap = Snapshot::read(ctx, tx, id).await?;
     let names = |s: &str| source_name(config, s);
     let to = config

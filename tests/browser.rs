@@ -833,5 +833,14 @@ async fn an_incident_row_that_cannot_be_read_is_named_on_the_dashboard() {
     assert_has!(seen, "1 起事件");
     assert_has!(seen, "事件 #1");
     screenshots(&c, "report-unreadable").await;
+    // #2's item cannot be read either: its page still opens, and names the item.
+    sqlx::query("UPDATE items SET tone = 'furious' WHERE id = 2")
+        .execute(site.s.daemon.store.pool())
+        .await
+        .unwrap();
+    c.goto(&format!("{}/incidents/2", site.url)).await.unwrap();
+    let seen = text_until(&c, "body", |t| t.contains("信息 2 无法读取")).await;
+    assert_has!(seen, "furious");
+    screenshots(&c, "incident-item-unreadable").await;
     c.close().await.unwrap();
 }

@@ -589,19 +589,14 @@ impl Store {
     /// [`with_new_items`](Self::with_new_items)), oldest first, for a mail that must go
     /// out: those this version can read, and the ids of those it cannot (a value written by
     /// a newer version) with why.
-    pub async fn readable_items_of(
+    pub async fn readable_items_of<'c>(
         &self,
-        tx: &mut Tx,
+        ex: impl Executor<'c, Database = Any>,
         id: IncidentId,
         upto: i64,
-    ) -> Result<(Vec<super::ItemRow>, Vec<(i64, String)>)> {
+    ) -> Result<ReadableItems> {
         let sql = items_of_incident("AND i.id > $2 ORDER BY i.id");
-        let (read, unread) = query::each(&mut **tx, &sql, (id, upto)).await?;
-        let unread = unread
-            .into_iter()
-            .map(|(id, e)| (id, crate::vocab::text::error_chain(&e.into())))
-            .collect();
-        Ok((read, unread))
+        readable_items(query::each(ex, &sql, (id, upto)).await?)
     }
 
     /// Open incidents that items joined after the last "new items" mail (or after the
@@ -799,19 +794,16 @@ impl Store {
         Ok(query::all(ex, &items_of_incident("ORDER BY i.id"), (incident,)).await?)
     }
 
-    /// One page of an incident's items, oldest first: at most `limit`, skipping `offset`.
+    /// One page of an incident's items, oldest first: at most `limit`, skipping `offset`;
+    /// those this version cannot read apart, with why, so that the page shows the others.
     pub async fn incident_items_page(
         &self,
         incident: IncidentId,
         offset: i64,
         limit: i64,
-    ) -> Result<Vec<super::ItemRow>> {
-        Ok(query::all(
-            self.pool(),
-            &items_of_incident("ORDER BY i.id LIMIT $2 OFFSET $3"),
-            (incident, limit, offset),
-        )
-        .await?)
+    ) -> Result<ReadableItems> {
+        let sql = items_of_incident("ORDER BY i.id LIMIT $2 OFFSET $3");
+        readable_items(query::each(self.pool(), &sql, (incident, limit, offset)).await?)
     }
 
     /// Each item of an incident as its charts count it, oldest first: its source and when
@@ -903,6 +895,20 @@ pub(super) async fn actions<'c>(
         (incident,),
     )
     .await?)
+}
+
+/// Items as a page or a mail that shows what it can reads them: the rows this version can
+/// read, and the ids of those it cannot (a value written by a newer version) with why.
+pub type ReadableItems = (Vec<super::ItemRow>, Vec<(i64, String)>);
+
+fn readable_items(
+    (read, unread): (Vec<super::ItemRow>, Vec<(i64, sqlx::Error)>),
+) -> Result<ReadableItems> {
+    let unread = unread
+        .into_iter()
+        .map(|(id, e)| (id, crate::vocab::text::error_chain(&e.into())))
+        .collect();
+    Ok((read, unread))
 }
 
 /// Incidents as a list that shows what it can reads them: the rows this version can read,

@@ -38,7 +38,8 @@ pub use evidence::{
 };
 pub use held::{HeldBack, HeldFiling};
 pub use incidents::{
-    nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, Readable, ACTIVE,
+    nearest_owed, urgency, Action, DeadlineRow, IncidentRow, NewIncident, Readable, ReadableItems,
+    ACTIVE,
 };
 pub use item_json::{ItemJson, SeenByJson};
 pub use items::{Incoming, ItemRow, ItemTally, NewItem, Sighting, Stored, Topics};

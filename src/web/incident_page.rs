@@ -107,6 +107,8 @@ pub struct IncidentPage {
     pub links: Vec<(String, i64)>,
     pub deadlines: Vec<DeadlineView>,
     pub items: Vec<ItemView>,
+    /// The items of this page whose rows this version cannot read, with why.
+    pub unreadable_items: Vec<(i64, String)>,
     pub items_pager: Pager,
     /// How it spread (`notify::spread`): the first source, sources, re-posts, then at most
     /// ten sources' lines.
@@ -184,19 +186,18 @@ pub async fn build(
     };
     let counted = store.incident_item_times(id).await?;
     let sightings = store.incident_sightings(store.pool(), id).await?;
-    let spread: Vec<String> = crate::notify::spread::Spread::of(
-        &store.incident_items(store.pool(), id).await?,
-        &sightings,
-    )
-    .lines(tz)
-    .into_iter()
-    .take(11)
-    .collect();
+    // Items this version cannot read are named in the list below, not the page lost.
+    let (all_items, _) = store.readable_items_of(store.pool(), id, 0).await?;
+    let spread: Vec<String> = crate::notify::spread::Spread::of(&all_items, &sightings)
+        .lines(tz)
+        .into_iter()
+        .take(11)
+        .collect();
     let items_pager = Pager::new(counted.len(), ITEMS_PER_PAGE, items_at.unwrap_or(1), |n| {
         href(Some(n), record_at, "items")
     });
     let range = items_pager.range(ITEMS_PER_PAGE);
-    let rows: Vec<ItemRow> = store
+    let (rows, unreadable_items): (Vec<ItemRow>, _) = store
         .incident_items_page(id, range.start as i64, ITEMS_PER_PAGE as i64)
         .await?;
     let evidence = crate::store::evidence_summaries(&store.incident_evidence(id).await?);
@@ -277,6 +278,7 @@ pub async fn build(
             .map(|d| DeadlineView::new(&incident, d, now, tz))
             .collect(),
         items,
+        unreadable_items,
         items_pager,
         spread,
         timeline,

@@ -505,3 +505,27 @@ async fn a_report_names_an_incident_it_cannot_read_and_counts_the_others() {
     assert_has!(stdout, "另 1 起无法读取、未计入");
     assert_has!(stderr, "事件 #1 的记录无法读取");
 }
+
+#[tokio::test]
+async fn an_item_that_cannot_be_read_is_named_on_its_incidents_page() {
+    use crate::common::console::{logged_in, site, DUTY};
+    // Item 1's stored tone is one this version does not know (a newer version wrote it).
+    // The incident's page, where the duty officer acknowledges and records the release,
+    // used to answer 500; now it shows, and names the item with why.
+    let site = site(&None).await;
+    sqlx::query("UPDATE items SET tone = 'furious' WHERE id = 1")
+        .execute(site.s.daemon.store.pool())
+        .await
+        .unwrap();
+    let duty = logged_in(&site, DUTY).await;
+    let p = duty.get("/incidents/1").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_has!(
+        p.body,
+        "信息 1 无法读取（可能由较新版本写入），请联系运维修复"
+    );
+    assert_has!(p.body, "unknown tone `furious`");
+    // What the duty officer came for is there: acknowledging and recording the release.
+    assert_has!(p.body, "action=\"/incidents/1/ack\"");
+    assert_has!(p.body, "action=\"/incidents/1/release\"");
+}
