@@ -143,6 +143,7 @@ impl Store {
                     rows: Vec::new(),
                     total: 0,
                     more: false,
+                    unreadable: Vec::new(),
                 }),
             };
         }
@@ -154,7 +155,7 @@ impl Store {
             last + 2
         );
         let filtered = || texts.clone().then(ints.clone());
-        let rows = query::all(self.pool(), &sql, filtered().then((limit, offset))).await?;
+        let rows = query::each(self.pool(), &sql, filtered().then((limit, offset))).await?;
         let from_where = format!("items WHERE {cond}");
         self.counted(rows, &from_where, filtered(), limit, offset)
             .await

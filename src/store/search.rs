@@ -245,6 +245,9 @@ pub struct ItemPage {
     pub total: i64,
     /// The list holds more than `total`: the count stopped there.
     pub more: bool,
+    /// Items of the page whose rows this version cannot read (a value written by a newer
+    /// version), with why: named, not the page lost.
+    pub unreadable: Vec<(i64, String)>,
 }
 
 use super::items::COLUMNS_OF_I as ITEM_COLUMNS;
@@ -413,7 +416,7 @@ impl Store {
         );
         let filtered = || texts.clone().then(ints.clone());
         let page = filtered().then((q.clone(), limit, offset));
-        let rows = query::all(self.pool(), &page_sql, page).await?;
+        let rows = query::each(self.pool(), &page_sql, page).await?;
         let from_where = format!("{from} WHERE {cond} AND {matches}");
         self.counted(rows, &from_where, filtered().then((q,)), limit, offset)
             .await
@@ -423,7 +426,7 @@ impl Store {
     /// with its count up to [`COUNT_PAGES_AHEAD`] pages past the one at `offset`.
     pub(super) async fn counted(
         &self,
-        rows: Vec<ItemRow>,
+        (rows, unread): (Vec<ItemRow>, Vec<(i64, sqlx::Error)>),
         from_where: &str,
         params: impl for<'q> Params<'q>,
         limit: i64,
@@ -435,10 +438,15 @@ impl Store {
             cap + 1
         );
         let found: i64 = query::scalar(self.pool(), &sql, params).await?;
+        let unreadable = unread
+            .into_iter()
+            .map(|(id, e)| (id, crate::vocab::text::error_chain(&e.into())))
+            .collect();
         Ok(ItemPage {
             rows,
             total: found.min(cap),
             more: found > cap,
+            unreadable,
         })
     }
 }

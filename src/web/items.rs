@@ -43,6 +43,8 @@ struct ItemsPage {
     /// Each item's title with the search's words marked, and the text around the first
     /// of them when a search found it there.
     lines: Vec<ItemView>,
+    /// Items of the page this version cannot read, with why.
+    unreadable: Vec<(i64, String)>,
     total: i64,
     /// The search found more than `total` (its count stops there).
     more: bool,
@@ -95,6 +97,8 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         .items_page(&filter, PER_PAGE, (page - 1) * PER_PAGE)
         .await?;
     let (rows, total, more) = (found.rows, found.total, found.more);
+    // One this version cannot read is named below the others, not the page lost.
+    let unreadable = found.unreadable;
     let query = filter.text.as_deref().and_then(SearchQuery::parse);
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let sightings = c.store.sightings(c.store.pool(), &ids).await?;
@@ -116,6 +120,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
         let list: Vec<_> = rows.iter().map(|i| i.json(&sightings, &held, tz)).collect();
         return Ok(Json(json!({
             "total": total, "more": more, "page": page, "per_page": PER_PAGE, "items": list,
+            "unreadable": unreadable.iter().map(|(id, why)| json!({"id": id, "error": why})).collect::<Vec<_>>(),
             "as_of": from_secs(secs(v.now)).with_timezone(&tz).to_rfc3339(),
         }))
         .into_response());
@@ -135,6 +140,7 @@ pub async fn page(State(c): State<Console>, v: Viewer, Query(p): Query<Params>) 
             .map(|s| (s.id.clone(), s.name.clone()))
             .collect(),
         lines,
+        unreadable,
         total,
         more,
         page,

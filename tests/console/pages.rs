@@ -529,3 +529,30 @@ async fn an_item_that_cannot_be_read_is_named_on_its_incidents_page() {
     assert_has!(p.body, "action=\"/incidents/1/ack\"");
     assert_has!(p.body, "action=\"/incidents/1/release\"");
 }
+
+#[tokio::test]
+async fn an_item_that_cannot_be_read_is_named_in_the_item_list_and_its_search() {
+    use crate::common::console::{logged_in, site, DUTY};
+    let site = site(&None).await;
+    sqlx::query("UPDATE items SET tone = 'furious' WHERE id = 1")
+        .execute(site.s.daemon.store.pool())
+        .await
+        .unwrap();
+    let duty = logged_in(&site, DUTY).await;
+    // The list, and a search that finds it: each used to answer 500.
+    for path in ["/items", "/items?q=%E5%9D%8D%E5%A1%8C"] {
+        let p = duty.get(path).await;
+        assert_eq!(p.status, 200, "{path}: {}", p.body);
+        assert_has!(
+            p.body,
+            "信息 1 无法读取（可能由较新版本写入），请联系运维修复"
+        );
+        assert_has!(p.body, "unknown tone `furious`");
+        assert!(!p.body.contains("没有符合条件的信息"), "{}", p.body);
+    }
+    let p = duty.get("/items?format=json").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    assert_eq!(v["unreadable"][0]["id"], 1, "{v}");
+    assert_has!(v["unreadable"][0]["error"].as_str().unwrap(), "furious");
+}
