@@ -842,5 +842,10 @@ async fn an_incident_row_that_cannot_be_read_is_named_on_the_dashboard() {
     let seen = text_until(&c, "body", |t| t.contains("信息 2 无法读取")).await;
     assert_has!(seen, "furious");
     screenshots(&c, "incident-item-unreadable").await;
+    // The item list too: #1's item is listed, #2's named.
+    c.goto(&format!("{}/items", site.url)).await.unwrap();
+    let seen = text_until(&c, "body", |t| t.contains("信息 2 无法读取")).await;
+    assert_has!(seen, "某景区栈道坍塌");
+    screenshots(&c, "items-unreadable").await;
     c.close().await.unwrap();
 }

@@ -596,7 +596,7 @@ impl Store {
         upto: i64,
     ) -> Result<ReadableItems> {
         let sql = items_of_incident("AND i.id > $2 ORDER BY i.id");
-        readable_items(query::each(ex, &sql, (id, upto)).await?)
+        Ok(query::each(ex, &sql, (id, upto)).await?)
     }
 
     /// Open incidents that items joined after the last "new items" mail (or after the
@@ -803,7 +803,7 @@ impl Store {
         limit: i64,
     ) -> Result<ReadableItems> {
         let sql = items_of_incident("ORDER BY i.id LIMIT $2 OFFSET $3");
-        readable_items(query::each(self.pool(), &sql, (incident, limit, offset)).await?)
+        Ok(query::each(self.pool(), &sql, (incident, limit, offset)).await?)
     }
 
     /// Each item of an incident as its charts count it, oldest first: its source and when
@@ -901,26 +901,13 @@ pub(super) async fn actions<'c>(
 /// read, and the ids of those it cannot (a value written by a newer version) with why.
 pub type ReadableItems = (Vec<super::ItemRow>, Vec<(i64, String)>);
 
-fn readable_items(
-    (read, unread): (Vec<super::ItemRow>, Vec<(i64, sqlx::Error)>),
-) -> Result<ReadableItems> {
-    let unread = unread
-        .into_iter()
-        .map(|(id, e)| (id, crate::vocab::text::error_chain(&e.into())))
-        .collect();
-    Ok((read, unread))
-}
-
 /// Incidents as a list that shows what it can reads them: the rows this version can read,
 /// and the ids of those it cannot (a value written by a newer version) with why.
 pub type Readable = (Vec<IncidentRow>, Vec<(IncidentId, String)>);
 
-fn readable((read, unread): (Vec<IncidentRow>, Vec<(i64, sqlx::Error)>)) -> Result<Readable> {
-    let unread = unread
-        .into_iter()
-        .map(|(id, e)| (IncidentId(id), crate::vocab::text::error_chain(&e.into())))
-        .collect();
-    Ok((read, unread))
+fn readable((read, unread): (Vec<IncidentRow>, Vec<(i64, String)>)) -> Result<Readable> {
+    let unread = unread.into_iter().map(|(id, why)| (IncidentId(id), why));
+    Ok((read, unread.collect()))
 }
 
 /// The incidents, newest first; only those still being handled unless `include_closed`.

@@ -120,13 +120,13 @@ pub(super) async fn all<'s, 'q: 's, 'c, T: Row>(
 }
 
 /// Every row the statement answers, each read as a `T` on its own: a row that does not
-/// decode (a value written by a newer version) is given as its `id` column and the error,
-/// and the others are read all the same.
+/// decode (a value written by a newer version) is given as its `id` column and why (the
+/// error's causes, each once), and the others are read all the same.
 pub(super) async fn each<'q, 'c, T: Row>(
     ex: impl Executor<'c, Database = Any>,
     sql: &'q str,
     params: impl Params<'q>,
-) -> sqlx::Result<(Vec<T>, Vec<(i64, sqlx::Error)>)> {
+) -> sqlx::Result<(Vec<T>, Vec<(i64, String)>)> {
     let rows = sqlx::query_with(sql, arguments(params)?)
         .fetch_all(ex)
         .await?;
@@ -134,7 +134,10 @@ pub(super) async fn each<'q, 'c, T: Row>(
     for row in &rows {
         match T::from_row(row) {
             Ok(t) => read.push(t),
-            Err(e) => unread.push((sqlx::Row::try_get(row, "id").unwrap_or(0), e)),
+            Err(e) => {
+                let id = sqlx::Row::try_get(row, "id").unwrap_or(0);
+                unread.push((id, crate::vocab::text::error_chain(&e.into())));
+            }
         }
     }
     Ok((read, unread))

@@ -426,7 +426,7 @@ impl Store {
     /// with its count up to [`COUNT_PAGES_AHEAD`] pages past the one at `offset`.
     pub(super) async fn counted(
         &self,
-        (rows, unread): (Vec<ItemRow>, Vec<(i64, sqlx::Error)>),
+        (rows, unreadable): (Vec<ItemRow>, Vec<(i64, String)>),
         from_where: &str,
         params: impl for<'q> Params<'q>,
         limit: i64,
@@ -438,10 +438,6 @@ impl Store {
             cap + 1
         );
         let found: i64 = query::scalar(self.pool(), &sql, params).await?;
-        let unreadable = unread
-            .into_iter()
-            .map(|(id, e)| (id, crate::vocab::text::error_chain(&e.into())))
-            .collect();
         Ok(ItemPage {
             rows,
             total: found.min(cap),

@@ -506,18 +506,29 @@ async fn a_report_names_an_incident_it_cannot_read_and_counts_the_others() {
     assert_has!(stderr, "事件 #1 的记录无法读取");
 }
 
-#[tokio::test]
-async fn an_item_that_cannot_be_read_is_named_on_its_incidents_page() {
+/// The console with incident #1, whose item 1 has a stored tone this version does not
+/// know (a newer version wrote it), and the duty officer logged in.
+async fn item_1_cannot_be_read() -> (
+    crate::common::console::Site,
+    crate::common::console::Browser,
+) {
     use crate::common::console::{logged_in, site, DUTY};
-    // Item 1's stored tone is one this version does not know (a newer version wrote it).
-    // The incident's page, where the duty officer acknowledges and records the release,
-    // used to answer 500; now it shows, and names the item with why.
     let site = site(&None).await;
     sqlx::query("UPDATE items SET tone = 'furious' WHERE id = 1")
         .execute(site.s.daemon.store.pool())
         .await
         .unwrap();
     let duty = logged_in(&site, DUTY).await;
+    (site, duty)
+}
+
+#[tokio::test]
+async fn an_item_that_cannot_be_read_is_named_on_its_incidents_page() {
+    // Item 1's stored tone is one this version does not know (a newer version wrote it).
+    // The incident's page, where the duty officer acknowledges and records the release,
+    // used to answer 500; now it shows, and names the item with why.
+    // The site is kept: dropping it stops the console.
+    let (_site, duty) = item_1_cannot_be_read().await;
     let p = duty.get("/incidents/1").await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_has!(
@@ -532,13 +543,8 @@ async fn an_item_that_cannot_be_read_is_named_on_its_incidents_page() {
 
 #[tokio::test]
 async fn an_item_that_cannot_be_read_is_named_in_the_item_list_and_its_search() {
-    use crate::common::console::{logged_in, site, DUTY};
-    let site = site(&None).await;
-    sqlx::query("UPDATE items SET tone = 'furious' WHERE id = 1")
-        .execute(site.s.daemon.store.pool())
-        .await
-        .unwrap();
-    let duty = logged_in(&site, DUTY).await;
+    // The site is kept: dropping it stops the console.
+    let (_site, duty) = item_1_cannot_be_read().await;
     // The list, and a search that finds it: each used to answer 500.
     for path in ["/items", "/items?q=%E5%9D%8D%E5%A1%8C"] {
         let p = duty.get(path).await;
